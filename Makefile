@@ -1,0 +1,44 @@
+# certkit: two commands on a fresh machine (Python 3.11 + access to the package registry):
+#   make report   set everything up and run the full report on data/sample/
+#   make test     set everything up and run the test suite
+# uv is bootstrapped into .tools/ if it is not on PATH; it never downloads a Python of its own.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv/bin
+
+.PHONY: setup report test test-fast lint format bench sample clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+setup: $(UV)
+	$(UV) sync --locked
+
+report: setup
+	$(VENV)/certkit report --data data/sample --out reports
+
+test: setup
+	bash scripts/system-deps.sh
+	$(VENV)/python -m pytest -n 2 --durations=15
+
+test-fast: setup
+	$(VENV)/python -m pytest -n 2 -m "not slow"
+
+lint: setup
+	$(VENV)/ruff check . && $(VENV)/ruff format --check .
+
+format: setup
+	$(VENV)/ruff format . && $(VENV)/ruff check --fix .
+
+bench: setup
+	$(VENV)/python benchmarks/run.py
+
+sample: setup
+	$(VENV)/certkit sample --out data/sample
+
+clean:
+	rm -rf .venv .tools reports .pytest_cache

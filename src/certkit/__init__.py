@@ -1,0 +1,56 @@
+"""certkit: does ML certification change engineering outcomes?
+
+Typical use::
+
+    import certkit as ck
+    ds = ck.load_sample()              # or ck.load("path/to/folder")
+    panel = ck.build_panel(ds, "month")
+    es = ck.did.event_study(panel, outcome="merged_prs", unit="engineer_id",
+                            time="period_index", group="cohort")
+"""
+
+from importlib import import_module
+
+from certkit.catalog import catalog
+from certkit.errors import CertkitError, CertkitWarning, DataValidationError
+from certkit.io import Dataset, ValidationReport, from_frames, load, load_sample, validate
+from certkit.panel import OUTCOMES, build_panel
+from certkit.simulate import simulate
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {
+    "did",
+    "matching",
+    "ai",
+    "roi",
+    "planning",
+    "charts",
+    "privacy",
+    "connectors",
+    "report",
+}
+
+__all__ = [
+    "OUTCOMES",
+    "CertkitError",
+    "CertkitWarning",
+    "DataValidationError",
+    "Dataset",
+    "ValidationReport",
+    "build_panel",
+    "catalog",
+    "from_frames",
+    "load",
+    "load_sample",
+    "simulate",
+    "validate",
+    *sorted(_SUBMODULES),
+]
+
+
+def __getattr__(name: str):
+    """Import analysis modules on first use (``ck.did``, ``ck.matching``, ...)."""
+    if name in _SUBMODULES:
+        return import_module(f"certkit.{name}")
+    raise AttributeError(f"module 'certkit' has no attribute {name!r}")

@@ -1,0 +1,214 @@
+"""The input data model: one table per input, its columns, types and aliases.
+
+Column names mirror Apache DevLake's domain layer where a concept matches
+(``pull_requests.author_id``, ``created_date``, ``merged_date``, ``incidents.resolution_date``...),
+so exports map over easily. ``docs/data-model.md`` documents every table for analysts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Logical column kinds; the loader converts raw text/parquet values to these.
+STR, DATE, DATETIME, INT, FLOAT, BOOL, SHARE = (
+    "str",
+    "date",
+    "datetime",
+    "int",
+    "float",
+    "bool",
+    "share",  # 0..1 number; booleans are read as 0/1
+)
+
+PLATFORMS = ("aws", "gcp", "azure", "databricks", "other")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table."""
+
+    name: str
+    kind: str
+    required: bool = True
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input table: its file stem, columns and primary key."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: str | None = "id"
+    required: bool = True
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+ENGINEERS = Table(
+    "engineers",
+    key="engineer_id",
+    description="One row per person (or bot) who authors pull requests.",
+    columns=(
+        Column(
+            "engineer_id",
+            STR,
+            description="Stable id; PR author_id refers to it.",
+            aliases=("id", "user_id", "account_id"),
+        ),
+        Column("team", STR, description="Team name (group of at most a few dozen people)."),
+        Column(
+            "role", STR, description="e.g. ml_engineer, data_scientist, data_engineer, backend."
+        ),
+        Column(
+            "level",
+            STR,
+            description="Seniority: junior, mid, senior, staff (free text allowed).",
+            aliases=("seniority",),
+        ),
+        Column("hire_date", DATE, description="Start date; the panel starts here."),
+        Column(
+            "platform",
+            STR,
+            description="Primary cloud/data platform: aws, gcp, azure, databricks or other.",
+            aliases=("primary_platform",),
+        ),
+        Column(
+            "leave_date",
+            DATE,
+            required=False,
+            nullable=True,
+            description="Last day, if the person left; the panel ends here.",
+        ),
+        Column(
+            "name",
+            STR,
+            required=False,
+            nullable=True,
+            description="Display name (never shown in shared reports).",
+        ),
+        Column("email", STR, required=False, nullable=True),
+        Column(
+            "is_bot",
+            BOOL,
+            required=False,
+            nullable=True,
+            description="True for automation accounts; ids ending in [bot] count as bots too.",
+        ),
+    ),
+)
+
+CERTIFICATIONS = Table(
+    "certifications",
+    key=None,
+    description="One row per certification earned.",
+    columns=(
+        Column("engineer_id", STR),
+        Column(
+            "certification",
+            STR,
+            description="Catalog id, name or alias (see `certkit.catalog()`).",
+            aliases=("certification_name", "cert"),
+        ),
+        Column("earned_date", DATE, aliases=("date", "earned_at")),
+        Column(
+            "cost_usd",
+            FLOAT,
+            required=False,
+            nullable=True,
+            description="What was paid (exam + training); default: catalog exam fee.",
+        ),
+        Column("study_hours", FLOAT, required=False, nullable=True),
+    ),
+)
+
+PULL_REQUESTS = Table(
+    "pull_requests",
+    description="One row per pull request (merged, closed or open).",
+    columns=(
+        Column("id", STR, aliases=("pr_id", "number")),
+        Column("author_id", STR, aliases=("author", "user_id")),
+        Column("repo", STR, aliases=("base_repo_id", "repository", "repo_id")),
+        Column("created_date", DATETIME, aliases=("created_at", "createdAt")),
+        Column("merged_date", DATETIME, nullable=True, aliases=("merged_at", "mergedAt")),
+        Column(
+            "closed_date",
+            DATETIME,
+            required=False,
+            nullable=True,
+            aliases=("closed_at", "closedAt"),
+        ),
+        Column(
+            "first_review_date",
+            DATETIME,
+            required=False,
+            nullable=True,
+            aliases=("first_review_at",),
+        ),
+        Column("additions", INT),
+        Column("deletions", INT),
+        Column(
+            "ai_assisted",
+            SHARE,
+            required=False,
+            nullable=True,
+            description="True/False, or the 0..1 share of AI-written lines. Detection from "
+            "commit trailers is a lower bound.",
+        ),
+        Column(
+            "ai_tool",
+            STR,
+            required=False,
+            nullable=True,
+            description="Which AI tool was detected (claude, copilot, cursor, ...).",
+        ),
+        Column("reverted", BOOL, required=False, nullable=True),
+        Column("title", STR, required=False, nullable=True),
+    ),
+)
+
+DEFECTS = Table(
+    "defects",
+    required=False,
+    description="Bugs traced back to a PR (pr_id) or, failing that, an engineer.",
+    columns=(
+        Column("id", STR, aliases=("defect_id", "issue_key")),
+        Column("created_date", DATETIME, aliases=("created_at", "created")),
+        Column("pr_id", STR, required=False, nullable=True, aliases=("pull_request_id",)),
+        Column("engineer_id", STR, required=False, nullable=True),
+        Column("severity", STR, required=False, nullable=True),
+        Column(
+            "resolution_date",
+            DATETIME,
+            required=False,
+            nullable=True,
+            aliases=("resolved_at", "resolved"),
+        ),
+    ),
+)
+
+INCIDENTS = Table(
+    "incidents",
+    required=False,
+    description="Production incidents, optionally linked to the PR or engineer that caused them.",
+    columns=(
+        Column("id", STR, aliases=("incident_id", "incident_number", "incident_key")),
+        Column("created_date", DATETIME, aliases=("created_at",)),
+        Column(
+            "resolution_date", DATETIME, required=False, nullable=True, aliases=("resolved_at",)
+        ),
+        Column("severity", STR, required=False, nullable=True, aliases=("priority", "urgency")),
+        Column("pr_id", STR, required=False, nullable=True, aliases=("pull_request_id",)),
+        Column("engineer_id", STR, required=False, nullable=True),
+        Column("service", STR, required=False, nullable=True),
+    ),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (ENGINEERS, CERTIFICATIONS, PULL_REQUESTS, DEFECTS, INCIDENTS)
+}

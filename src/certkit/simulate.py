@@ -1,0 +1,745 @@
+"""A synthetic engineering organisation with known (planted) effects.
+
+The generator is calibrated from published figures (see ``docs/data-model.md``): log-normal PR
+cycle times with a median near 80 h (LinearB: median 83 h), about 12 merged PRs per engineer-month
+(LinearB 2026: 12.4), a change-failure (defect) rate near 8-10 % and incident rates tied to it
+(DORA elite/high bands), AI adoption growing over time with AI-assisted PRs larger and picked up
+later (LinearB: AI PRs wait longer for pickup), and certification staggered over time and more
+likely for some roles, levels and platforms and for more productive engineers (selection on
+observables, so naive certified-vs-not comparisons are biased upward).
+
+Planted effects, all recorded in ``dataset.truth``:
+
+* certification multiplies throughput by ``1 + effect_throughput * ramp(e)``, adds
+  ``effect_cycle_time * ramp(e)`` to log cycle time and multiplies the defect and incident
+  probability by ``1 + effect_defects * ramp(e)``, where ``e`` is months since certification
+  and ``ramp(e) = min(1, (e + 1) / effect_ramp_months)`` (effects grow, then plateau);
+* AI assistance adds ``ai_effect_cycle_time`` to log cycle time and multiplies revert and
+  defect risk; juniors adopt AI more and are slower, so naive AI comparisons are biased;
+* a few engineers are "unsafe" AI users and a few (team, repo) cells have much worse AI-assisted
+  defect rates (for the trust score and fix-first analytics).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from certkit.catalog import catalog as load_catalog
+from certkit.errors import CertkitError
+from certkit.io import Dataset, ValidationReport
+
+SAMPLE_SEED = 2024
+SAMPLE_ENGINEERS = 400
+SAMPLE_MONTHS = 24
+SAMPLE_START = "2024-10-01"
+TRUTH_FILE = "truth.json"
+
+TEAM_NAMES = [
+    "payments",
+    "search",
+    "ml-platform",
+    "recommendations",
+    "data-infra",
+    "growth",
+    "identity",
+    "risk",
+    "checkout",
+    "mobile-api",
+    "forecasting",
+    "pricing",
+    "ads",
+    "messaging",
+    "analytics",
+    "core-api",
+    "observability",
+    "fraud",
+    "catalog",
+    "vision",
+]
+ROLES = {
+    "ml_engineer": 0.2,
+    "data_scientist": 0.15,
+    "data_engineer": 0.2,
+    "backend": 0.3,
+    "platform": 0.15,
+}
+LEVELS = {"junior": 0.25, "mid": 0.35, "senior": 0.3, "staff": 0.1}
+PLATFORM_SHARES = {"aws": 0.38, "gcp": 0.2, "azure": 0.2, "databricks": 0.14, "other": 0.08}
+AI_TOOLS = {"copilot": 0.45, "claude": 0.25, "cursor": 0.2, "aider": 0.1}
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chen",
+    "Dara",
+    "Eli",
+    "Farah",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jia",
+    "Kofi",
+    "Lena",
+    "Mo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Xavi",
+    "Yara",
+    "Zoe",
+]
+LAST = [
+    "Okafor",
+    "Silva",
+    "Nguyen",
+    "Schmidt",
+    "Kowalski",
+    "Haddad",
+    "Tanaka",
+    "Moreau",
+    "Rossi",
+    "Jensen",
+    "Patel",
+    "Garcia",
+    "Kim",
+    "Novak",
+    "Ibrahim",
+    "Larsen",
+]
+
+# Certification propensity (log-odds contributions): selection on observables.
+CERT_ROLE = {
+    "ml_engineer": 1.2,
+    "data_scientist": 0.9,
+    "data_engineer": 0.5,
+    "backend": -0.4,
+    "platform": 0.0,
+}
+CERT_LEVEL = {"junior": -0.3, "mid": 0.3, "senior": 0.4, "staff": -0.2}
+CERT_PLATFORM = {"aws": 0.3, "gcp": 0.2, "azure": 0.1, "databricks": 0.3, "other": -1.0}
+LEVEL_THROUGHPUT = {"junior": 0.8, "mid": 1.0, "senior": 1.1, "staff": 0.9}
+LEVEL_LOG_CYCLE = {"junior": 0.2, "mid": 0.0, "senior": -0.1, "staff": -0.05}
+PLATFORM_CERT = {"gcp": "gcp-pmle", "azure": "azure-dp-100", "databricks": "databricks-mlp"}
+
+BASE_THROUGHPUT = 12.0 / 0.92  # PRs opened per engineer-month, so about 12 are merged
+BASE_CYCLE_HOURS = 90.0  # median of merged PRs lands near 80 h
+BASE_PICKUP_HOURS = 8.0
+MERGE_RATE = 0.92
+BASE_DEFECT_P = 0.08
+BASE_INCIDENT_P = 0.012
+BASE_REVERT_P = 0.02
+US_PER_HOUR = 3_600_000_000
+
+_here = Path(__file__).resolve()
+SAMPLE_DIR = next(
+    (p for p in (_here.parent / "_sample", _here.parents[2] / "data" / "sample") if p.exists()),
+    _here.parents[2] / "data" / "sample",
+)
+
+
+def ramp(event_time: np.ndarray, months: float) -> np.ndarray:
+    """Share of the full certification effect reached ``event_time`` periods after certifying."""
+    e = np.asarray(event_time, dtype=float)
+    return np.where(e >= 0, np.minimum(1.0, (e + 1) / max(months, 1e-9)), 0.0)
+
+
+def _choice(rng, options: dict[str, float], n: int) -> np.ndarray:
+    keys = list(options)
+    p = np.array(list(options.values()))
+    return np.array(keys)[rng.choice(len(keys), size=n, p=p / p.sum())]
+
+
+def _month_starts(start: date, months: int) -> np.ndarray:
+    return np.arange(np.datetime64(start, "M"), np.datetime64(start, "M") + months + 1)
+
+
+def _intercept_for_rate(logit: np.ndarray, rate: float) -> float:
+    """Intercept that makes the mean of sigmoid(intercept + logit) equal to ``rate``."""
+    lo, hi = -20.0, 20.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if np.mean(1 / (1 + np.exp(-(mid + logit)))) < rate:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def simulate(
+    n_engineers: int = SAMPLE_ENGINEERS,
+    months: int = SAMPLE_MONTHS,
+    seed: int = 0,
+    *,
+    start: str | date = SAMPLE_START,
+    cert_rate: float = 0.35,
+    effect_throughput: float = 0.10,
+    effect_cycle_time: float = -0.12,
+    effect_defects: float = -0.25,
+    effect_ramp_months: float = 3.0,
+    ai_effect_cycle_time: float = -0.15,
+    ai_effect_reverts: float = 0.5,
+    ai_effect_defects: float = 0.3,
+    cert_ai_uplift: float = 0.0,
+    unsafe_ai_share: float = 0.05,
+    n_bad_ai_cells: int = 3,
+    bots: bool = True,
+) -> Dataset:
+    """Simulate an organisation and return its :class:`~certkit.io.Dataset` with ``.truth``.
+
+    Parameters
+    ----------
+    n_engineers, months, seed
+        Size of the organisation, length of the observed window and random seed.
+    start
+        First day of the observed window (the first of a month).
+    cert_rate
+        Share of engineers who earn a certification at some point.
+    effect_throughput, effect_cycle_time, effect_defects
+        Planted certification effects at full strength: relative change in PR throughput,
+        change in log PR cycle time, relative change in defect/incident probability.
+    effect_ramp_months
+        Months for the effect to reach full strength (1 = immediate).
+    ai_effect_cycle_time, ai_effect_reverts, ai_effect_defects
+        Planted within-author effect of AI assistance: change in log cycle time, relative
+        change in revert and defect probability.
+    cert_ai_uplift
+        Extra log-odds of AI use after certifying (0 keeps the certification effect pure).
+    unsafe_ai_share, n_bad_ai_cells
+        Share of AI users whose AI-assisted PRs are 4x riskier; number of (team, repo) cells
+        where AI-assisted PRs have 4x the defect rate.
+    bots
+        Add two bot accounts (dependabot, renovate) with their own PRs.
+
+    Returns
+    -------
+    Dataset
+        With ``truth``: the parameters, the planted effects by event time, and the
+        expected ATT per panel outcome and event time.
+    """
+    if n_engineers < 2 or months < 3:
+        raise CertkitError("simulate needs at least 2 engineers and 3 months")
+    rng = np.random.default_rng(seed)
+    start = date.fromisoformat(str(start))
+    if start.day != 1:
+        raise CertkitError(f"start must be the first day of a month, got {start}")
+    month_starts = _month_starts(start, months)
+    window_start = month_starts[0].astype("datetime64[D]")
+    window_end = month_starts[-1].astype("datetime64[D]")  # exclusive
+    n = n_engineers
+
+    # -- engineers ------------------------------------------------------------------------
+    n_teams = max(2, min(len(TEAM_NAMES) * 5, round(n / 20)))
+    teams = np.array(
+        [
+            TEAM_NAMES[k % len(TEAM_NAMES)]
+            + ("" if k < len(TEAM_NAMES) else f"-{k // len(TEAM_NAMES) + 1}")
+            for k in range(n_teams)
+        ]
+    )
+    team_platform = _choice(rng, PLATFORM_SHARES, n_teams)
+    team_idx = rng.integers(0, n_teams, n)
+    team = teams[team_idx]
+    platform = np.where(
+        rng.random(n) < 0.8, team_platform[team_idx], _choice(rng, PLATFORM_SHARES, n)
+    )
+    role = _choice(rng, ROLES, n)
+    level = _choice(rng, LEVELS, n)
+    window_days = int((window_end - window_start).astype(int))
+    new_hire = rng.random(n) < 0.15
+    hire = np.where(
+        new_hire,
+        window_start + rng.integers(0, max(1, window_days - 90), n).astype("timedelta64[D]"),
+        window_start - rng.integers(30, 8 * 365, n).astype("timedelta64[D]"),
+    )
+    leaves = rng.random(n) < 0.08
+    earliest_leave = np.maximum(hire, window_start) + np.timedelta64(90, "D")
+    leave_span = np.maximum((window_end - earliest_leave).astype(int), 1)
+    leave = np.where(
+        leaves & (earliest_leave < window_end),
+        earliest_leave + (rng.random(n) * leave_span).astype("timedelta64[D]"),
+        np.datetime64("NaT"),
+    )
+    u = rng.normal(0, 0.35, n)  # log productivity
+    v = -0.5 * u + rng.normal(0, 0.3, n)  # log cycle-time speed (productive = faster)
+    w = rng.normal(0, 0.3, n)  # log defect propensity
+    lvl_thr = np.vectorize(LEVEL_THROUGHPUT.get)(level)
+    lvl_ct = np.vectorize(LEVEL_LOG_CYCLE.get)(level)
+    lam = BASE_THROUGHPUT * lvl_thr * np.exp(u - 0.35**2 / 2)
+    p_defect = BASE_DEFECT_P * np.exp(w - 0.3**2 / 2) * np.where(level == "junior", 1.3, 1.0)
+    ai_pref = rng.normal(0, 1.0, n) + np.where(level == "junior", 0.6, 0.0)
+    ids = np.array([f"E{i:05d}" for i in range(1, n + 1)])
+    first = np.array(FIRST)[rng.integers(0, len(FIRST), n)]
+    last = np.array(LAST)[rng.integers(0, len(LAST), n)]
+
+    # -- certifications (staggered, selected on observables) ------------------------------
+    logit = (
+        np.vectorize(CERT_ROLE.get)(role)
+        + np.vectorize(CERT_LEVEL.get)(level)
+        + np.vectorize(CERT_PLATFORM.get)(platform)
+        + 1.5 * u
+    )
+    prob = 1 / (1 + np.exp(-(_intercept_for_rate(logit, cert_rate) + logit)))
+    certified = rng.random(n) < prob
+    # Month index of certification: a few before the window (always treated), most inside.
+    cert_month = rng.integers(2, max(3, months - 2), n)
+    before_window = rng.random(n) < 0.05
+    cert_day = month_starts[np.minimum(cert_month, months)].astype("datetime64[D]") + rng.integers(
+        0, 28, n
+    ).astype("timedelta64[D]")
+    cert_day = np.where(
+        before_window, window_start - rng.integers(30, 400, n).astype("timedelta64[D]"), cert_day
+    )
+    cert_day = np.maximum(cert_day, hire + np.timedelta64(30, "D"))
+    certified &= cert_day < window_end - np.timedelta64(1, "D")
+    if not np.isnat(leave).all():
+        certified &= np.isnat(leave) | (cert_day < leave)
+    cert_rows = _certification_rows(
+        rng, ids[certified], platform[certified], cert_day[certified], window_end
+    )
+
+    # Period (month) index of the first certification, relative to the window: 0-based month.
+    first_cert = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    first_cert[certified] = cert_day[certified]
+    cert_m = np.where(
+        certified, (first_cert.astype("datetime64[M]") - month_starts[0]).astype(int), 10**6
+    )
+
+    # -- engineer-month expected PRs --------------------------------------------------------
+    m = np.arange(months)
+    active_start = (
+        np.maximum(hire, window_start).astype("datetime64[M]") - month_starts[0]
+    ).astype(int)
+    leave_m = np.where(
+        np.isnat(leave), months, (leave.astype("datetime64[M]") - month_starts[0]).astype(int) + 1
+    )
+    eng_i, mon = np.nonzero((m[None, :] >= active_start[:, None]) & (m[None, :] < leave_m[:, None]))
+    e = mon - cert_m[eng_i]
+    rmp = ramp(e, effect_ramp_months) * certified[eng_i]
+    cal_month = (month_starts[mon].astype("datetime64[M]").astype(int) % 12) + 1
+    season = np.where(cal_month == 12, 0.8, np.where(cal_month == 8, 0.9, 1.0))
+    lam_it = lam[eng_i] * season * (1 + effect_throughput * rmp)
+    n_prs = rng.poisson(lam_it)
+
+    # AI adoption: organisation-wide logistic growth plus personal preference.
+    org_ai = 0.1 + 0.6 / (1 + np.exp(-(mon - months * 0.5) / 3))
+    ai_logit = np.log(org_ai / (1 - org_ai)) + ai_pref[eng_i] + cert_ai_uplift * (rmp > 0)
+    p_ai_it = 1 / (1 + np.exp(-ai_logit))
+
+    # -- pull requests ------------------------------------------------------------------------
+    pr_eng = np.repeat(eng_i, n_prs)
+    pr_mon = np.repeat(mon, n_prs)
+    pr_ramp = np.repeat(rmp, n_prs)
+    k = pr_eng.size
+    month_len = (month_starts[pr_mon + 1] - month_starts[pr_mon]).astype("timedelta64[D]")
+    created = month_starts[pr_mon].astype("datetime64[us]") + (
+        rng.random(k) * month_len.astype(int) * 24 * US_PER_HOUR
+    ).astype("timedelta64[us]")
+    ai = rng.random(k) < np.repeat(p_ai_it, n_prs)
+    lines = np.exp(np.log(120) + rng.normal(0, 1.0, k)) * np.where(ai, 1.5, 1.0)
+    additions = np.round(lines * 0.7).astype(np.int64)
+    deletions = np.round(lines * 0.3).astype(np.int64)
+    log_ct = (
+        np.log(BASE_CYCLE_HOURS)
+        + v[pr_eng]
+        + lvl_ct[pr_eng]
+        + 0.25 * np.log(lines / 120)
+        + ai_effect_cycle_time * ai
+        + effect_cycle_time * pr_ramp
+        + rng.normal(0, 0.9, k)
+    )
+    ct_hours = np.exp(log_ct)
+    pickup = np.minimum(
+        np.exp(np.log(BASE_PICKUP_HOURS) + 1.0 * ai + rng.normal(0, 0.8, k)), 0.8 * ct_hours
+    )
+    reviewed = rng.random(k) < 0.85
+    done = created + (ct_hours * US_PER_HOUR).astype("timedelta64[us]")
+    in_window = done < window_end.astype("datetime64[us]")
+    merged = (rng.random(k) < MERGE_RATE) & in_window
+    closed = in_window
+    first_review = created + (pickup * US_PER_HOUR).astype("timedelta64[us]")
+    first_review = np.where(
+        reviewed & (first_review < window_end.astype("datetime64[us]")),
+        first_review,
+        np.datetime64("NaT"),
+    )
+
+    repos_per_team = 3
+    repos = np.array([f"{t}/svc-{j + 1}" for t in teams for j in range(repos_per_team)])
+    own = rng.random(k) < 0.85
+    repo_idx = np.where(
+        own,
+        team_idx[pr_eng] * repos_per_team + rng.integers(0, repos_per_team, k),
+        rng.integers(0, repos.size, k),
+    )
+    repo = repos[repo_idx]
+
+    ai_users = np.unique(pr_eng[ai])
+    unsafe = np.zeros(n, bool)
+    if ai_users.size and unsafe_ai_share > 0:
+        pick = rng.choice(
+            ai_users, size=max(1, round(unsafe_ai_share * ai_users.size)), replace=False
+        )
+        unsafe[pick] = True
+    bad_cells = rng.choice(
+        np.unique(repo_idx[repo_idx // repos_per_team == team_idx[pr_eng]]),
+        size=min(n_bad_ai_cells, repos.size),
+        replace=False,
+    )
+    bad_cell = np.isin(repo_idx, bad_cells) & (repo_idx // repos_per_team == team_idx[pr_eng])
+    ai_risk = np.where(
+        ai,
+        (1 + ai_effect_defects) * np.where(unsafe[pr_eng], 4.0, 1.0) * np.where(bad_cell, 4.0, 1.0),
+        1.0,
+    )
+    cert_risk = 1 + effect_defects * pr_ramp
+    p_rev = BASE_REVERT_P * np.where(
+        ai, (1 + ai_effect_reverts) * np.where(unsafe[pr_eng], 4.0, 1.0), 1.0
+    )
+    reverted = merged & (rng.random(k) < np.minimum(p_rev, 0.9))
+    p_def = np.minimum(p_defect[pr_eng] * cert_risk * ai_risk, 0.95)
+    has_defect = merged & (rng.random(k) < p_def)
+    p_inc = np.minimum(
+        BASE_INCIDENT_P
+        * cert_risk
+        * np.where(ai, 1 + ai_effect_defects, 1.0)
+        * np.where(bad_cell & ai, 4.0, 1.0),
+        0.9,
+    )
+    has_incident = merged & (rng.random(k) < p_inc)
+
+    pr_ids = np.char.add("PR-", np.char.zfill(np.arange(1, k + 1).astype(str), 7))
+    tool = _choice(rng, AI_TOOLS, k)
+    prs = pl.DataFrame(
+        {
+            "id": pr_ids,
+            "author_id": ids[pr_eng],
+            "repo": repo,
+            "created_date": created,
+            "merged_date": np.where(merged, done, np.datetime64("NaT")),
+            "closed_date": np.where(closed, done, np.datetime64("NaT")),
+            "first_review_date": first_review,
+            "additions": additions,
+            "deletions": deletions,
+            "ai_assisted": ai.astype(np.float64),
+            "ai_tool": tool,
+            "reverted": reverted,
+        }
+    ).with_columns(
+        pl.col("^.*_date$").cast(pl.Datetime("us")),
+        pl.when(pl.col("ai_assisted") > 0).then(pl.col("ai_tool")).alias("ai_tool"),
+    )
+
+    # -- defects and incidents ---------------------------------------------------------------
+    d_idx = np.nonzero(has_defect)[0]
+    d_created = done[d_idx] + (rng.exponential(10, d_idx.size) * 24 * US_PER_HOUR).astype(
+        "timedelta64[us]"
+    )
+    keep = d_created < window_end.astype("datetime64[us]")
+    d_idx, d_created = d_idx[keep], d_created[keep]
+    defects = pl.DataFrame(
+        {
+            "id": np.char.add("BUG-", np.arange(1, d_idx.size + 1).astype(str)),
+            "created_date": d_created,
+            "pr_id": pr_ids[d_idx],
+            "engineer_id": ids[pr_eng[d_idx]],
+            "severity": _choice(rng, {"low": 0.4, "medium": 0.4, "high": 0.2}, d_idx.size),
+            "resolution_date": d_created
+            + (rng.exponential(7, d_idx.size) * 24 * US_PER_HOUR).astype("timedelta64[us]"),
+        }
+    ).with_columns(pl.col("^.*_date$").cast(pl.Datetime("us")))
+
+    i_idx = np.nonzero(has_incident)[0]
+    i_created = done[i_idx] + (rng.exponential(3, i_idx.size) * 24 * US_PER_HOUR).astype(
+        "timedelta64[us]"
+    )
+    keep = i_created < window_end.astype("datetime64[us]")
+    i_idx, i_created = i_idx[keep], i_created[keep]
+    link = rng.random(i_idx.size)
+    incidents = (
+        pl.DataFrame(
+            {
+                "id": np.char.add("INC-", np.arange(1, i_idx.size + 1).astype(str)),
+                "created_date": i_created,
+                "resolution_date": i_created
+                + (np.exp(np.log(3) + rng.normal(0, 1.2, i_idx.size)) * US_PER_HOUR).astype(
+                    "timedelta64[us]"
+                ),
+                "severity": _choice(
+                    rng, {"SEV1": 0.05, "SEV2": 0.15, "SEV3": 0.4, "SEV4": 0.4}, i_idx.size
+                ),
+                "pr_id": pr_ids[i_idx],
+                "engineer_id": ids[pr_eng[i_idx]],
+                "service": repo[i_idx],
+                "link": link,
+            }
+        )
+        .with_columns(
+            pl.col("^.*_date$").cast(pl.Datetime("us")),
+            pl.when(pl.col("link") < 0.75).then(pl.col("pr_id")).alias("pr_id"),
+            pl.when(pl.col("link") < 0.9).then(pl.col("engineer_id")).alias("engineer_id"),
+        )
+        .drop("link")
+    )
+
+    engineers = pl.DataFrame(
+        {
+            "engineer_id": ids,
+            "team": team,
+            "role": role,
+            "level": level,
+            "hire_date": hire.astype("datetime64[D]"),
+            "platform": platform,
+            "leave_date": leave.astype("datetime64[D]"),
+            "name": np.char.add(np.char.add(first, " "), last),
+            "email": np.char.add(
+                np.char.lower(np.char.add(np.char.add(first, "."), np.char.add(last, ids))),
+                "@example.com",
+            ),
+            "is_bot": np.zeros(n, bool),
+        }
+    ).with_columns(pl.col("hire_date", "leave_date").cast(pl.Date))
+
+    if bots:
+        engineers, prs = _add_bots(rng, engineers, prs, repos, month_starts, window_end)
+
+    truth = _truth(
+        dict(
+            n_engineers=n,
+            months=months,
+            seed=seed,
+            start=str(start),
+            cert_rate=cert_rate,
+            effect_throughput=effect_throughput,
+            effect_cycle_time=effect_cycle_time,
+            effect_defects=effect_defects,
+            effect_ramp_months=effect_ramp_months,
+            ai_effect_cycle_time=ai_effect_cycle_time,
+            ai_effect_reverts=ai_effect_reverts,
+            ai_effect_defects=ai_effect_defects,
+            cert_ai_uplift=cert_ai_uplift,
+        ),
+        e=e[certified[eng_i]],
+        lam_it=lam_it[certified[eng_i]],
+        rmp=rmp[certified[eng_i]],
+        effect_throughput=effect_throughput,
+        p_def=p_defect[eng_i][certified[eng_i]],
+        effect_defects=effect_defects,
+        effect_cycle_time=effect_cycle_time,
+        ramp_months=effect_ramp_months,
+    )
+    truth["unsafe_ai_engineers"] = sorted(ids[unsafe].tolist())
+    truth["bad_ai_cells"] = [
+        {"team": str(teams[c // repos_per_team]), "repo": str(repos[c])}
+        for c in sorted(bad_cells.tolist())
+    ]
+    certs = pl.DataFrame(
+        cert_rows,
+        schema={
+            "engineer_id": pl.String,
+            "certification": pl.String,
+            "earned_date": pl.Date,
+            "cost_usd": pl.Float64,
+            "study_hours": pl.Float64,
+        },
+    )
+    certs = certs.join(
+        pl.DataFrame(
+            {
+                "certification": [c["name"] for c in _catalog_entries()],
+                "certification_id": [c["id"] for c in _catalog_entries()],
+            }
+        ),
+        on="certification",
+        how="left",
+    )
+    return Dataset(
+        engineers=engineers,
+        certifications=certs,
+        pull_requests=prs,
+        defects=defects,
+        incidents=incidents,
+        validation=ValidationReport(),
+        source=f"certkit.simulate(seed={seed})",
+        truth=truth,
+    )
+
+
+def _catalog_entries() -> list[dict]:
+    return (
+        load_catalog()
+        .select("id", "name", "exam_fee_usd", "study_hours_typical", "retirement_date", "successor")
+        .to_dicts()
+    )
+
+
+def _certification_rows(rng, ids, platforms, days, window_end) -> list[dict]:
+    """One row per certification earned; AWS Specialty only until its retirement date."""
+    entries = {c["id"]: c for c in _catalog_entries()}
+    retire = np.datetime64(entries["aws-mls-c01"]["retirement_date"], "D")
+    rows = []
+    for eid, plat, day in zip(ids, platforms, days, strict=True):
+        if plat == "aws":
+            cid = "aws-mls-c01" if day <= retire and rng.random() < 0.6 else "aws-mla-c01"
+        elif plat in PLATFORM_CERT:
+            cid = PLATFORM_CERT[plat]
+        else:
+            cid = rng.choice(list(PLATFORM_CERT.values()))
+        picks = [(cid, day)]
+        if rng.random() < 0.1:  # a second certification later on
+            second = day + np.timedelta64(int(rng.integers(60, 300)), "D")
+            other = rng.choice([c for c in PLATFORM_CERT.values() if c != cid])
+            if second < window_end:
+                picks.append((other, second))
+        for c, d in picks:
+            e = entries[c]
+            rows.append(
+                {
+                    "engineer_id": str(eid),
+                    "certification": e["name"],
+                    "earned_date": d.astype(object),
+                    "cost_usd": float(e["exam_fee_usd"] + round(rng.choice([0, 0, 150, 400]))),
+                    "study_hours": float(
+                        round(e["study_hours_typical"] * np.exp(rng.normal(0, 0.3)))
+                    ),
+                }
+            )
+    return rows
+
+
+def _add_bots(rng, engineers, prs, repos, month_starts, window_end):
+    bot_ids = ["dependabot[bot]", "renovate[bot]"]
+    start = month_starts[0].astype("datetime64[D]")
+    bots = pl.DataFrame(
+        {
+            "engineer_id": bot_ids,
+            "team": ["automation"] * 2,
+            "role": ["bot"] * 2,
+            "level": ["n/a"] * 2,
+            "hire_date": np.array([start - np.timedelta64(365, "D")] * 2, dtype="datetime64[D]"),
+            "platform": ["other"] * 2,
+            "leave_date": np.array(["NaT", "NaT"], dtype="datetime64[D]"),
+            "name": bot_ids,
+            "email": [f"{b}@users.noreply.github.com" for b in bot_ids],
+            "is_bot": [True, True],
+        }
+    ).with_columns(pl.col("hire_date").cast(pl.Date), pl.col("leave_date").cast(pl.Date))
+    k = int(30 * (month_starts.size - 1))
+    span = int((window_end - start).astype(int)) * 24 * US_PER_HOUR
+    created = start.astype("datetime64[us]") + (rng.random(k) * span * 0.99).astype(
+        "timedelta64[us]"
+    )
+    done = created + (rng.exponential(20, k) * US_PER_HOUR).astype("timedelta64[us]")
+    ok = done < window_end.astype("datetime64[us]")
+    bot_prs = pl.DataFrame(
+        {
+            "id": np.char.add("PR-B", np.arange(1, k + 1).astype(str)),
+            "author_id": np.array(bot_ids)[rng.integers(0, 2, k)],
+            "repo": repos[rng.integers(0, repos.size, k)],
+            "created_date": created,
+            "merged_date": np.where(ok, done, np.datetime64("NaT")),
+            "closed_date": np.where(ok, done, np.datetime64("NaT")),
+            "first_review_date": np.full(k, np.datetime64("NaT"), dtype="datetime64[us]"),
+            "additions": rng.integers(1, 40, k),
+            "deletions": rng.integers(1, 40, k),
+            "ai_assisted": np.zeros(k),
+            "reverted": np.zeros(k, bool),
+        }
+    ).with_columns(
+        pl.col("^.*_date$").cast(pl.Datetime("us")), pl.lit(None, pl.String).alias("ai_tool")
+    )
+    return (
+        pl.concat([engineers, bots], how="vertical_relaxed"),
+        pl.concat([prs, bot_prs.select(prs.columns).cast(prs.schema)], how="vertical"),
+    )
+
+
+def _truth(
+    params,
+    *,
+    e,
+    lam_it,
+    rmp,
+    effect_throughput,
+    p_def,
+    effect_defects,
+    effect_cycle_time,
+    ramp_months,
+) -> dict:
+    """Planted effects and the expected ATT per panel outcome and event time."""
+    frame = pl.DataFrame(
+        {
+            "event_time": e,
+            "merged_prs": lam_it
+            / (1 + effect_throughput * rmp)
+            * MERGE_RATE
+            * effect_throughput
+            * rmp,
+            "defect_rate": p_def * effect_defects * rmp,
+        }
+    )
+    by_e = (
+        frame.filter(pl.col("event_time") >= 0)
+        .group_by("event_time")
+        .agg(pl.col("merged_prs").mean(), pl.col("defect_rate").mean(), pl.len().alias("n"))
+        .sort("event_time")
+    )
+    post = frame.filter(pl.col("event_time") >= 0)
+    return {
+        "params": params,
+        "ramp": f"min(1, (e + 1) / {ramp_months}) for e >= 0",
+        "att_by_event_time": {
+            "event_time": by_e["event_time"].to_list(),
+            "merged_prs": by_e["merged_prs"].to_list(),
+            "cycle_time_log": [
+                float(effect_cycle_time * r)
+                for r in ramp(by_e["event_time"].to_numpy(), ramp_months)
+            ],
+            "defects_per_pr": by_e["defect_rate"].to_list(),
+        },
+        "att_post": {
+            "merged_prs": float(post["merged_prs"].mean()) if post.height else 0.0,
+            "cycle_time_log": float(
+                effect_cycle_time * ramp(post["event_time"].to_numpy(), ramp_months).mean()
+            )
+            if post.height
+            else 0.0,
+            "defects_per_pr": float(post["defect_rate"].mean()) if post.height else 0.0,
+        },
+        "ai": {
+            "effect_cycle_time_log": params["ai_effect_cycle_time"],
+            "revert_multiplier": 1 + params["ai_effect_reverts"],
+            "defect_multiplier": 1 + params["ai_effect_defects"],
+        },
+    }
+
+
+def write_sample(
+    out: str | Path,
+    *,
+    n_engineers: int = SAMPLE_ENGINEERS,
+    months: int = SAMPLE_MONTHS,
+    seed: int = SAMPLE_SEED,
+    format: str = "parquet",
+) -> Dataset:
+    """Simulate an organisation and write it (with ``truth.json``) as a data folder."""
+    ds = simulate(n_engineers=n_engineers, months=months, seed=seed)
+    out = ds.write(out, format=format)
+    (out / TRUTH_FILE).write_text(json.dumps(ds.truth, indent=1, default=str) + "\n", "utf-8")
+    return ds
+
+
+def read_truth(folder: str | Path) -> dict | None:
+    """The planted effects written next to a simulated data folder, if any."""
+    path = Path(folder) / TRUTH_FILE
+    return json.loads(path.read_text("utf-8")) if path.exists() else None
