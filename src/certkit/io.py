@@ -455,6 +455,8 @@ def _convert(df: pl.DataFrame, table: Table, col: _Collector) -> pl.DataFrame:
                 conv = booleans.cast(pl.Float64).fill_null(text.cast(pl.Float64, strict=False))
                 expected = "true/false or a share between 0 and 1"
         conv = conv.alias(c.name)
+        if c.required and not c.nullable and (~present).any():
+            col.add("error", "value is missing (required)", c.name, df[ROW].filter(~present))
         bad = present & conv.is_null()
         if bad.any():
             rows = df[ROW].filter(bad).to_list()
@@ -507,12 +509,7 @@ def _rows(df: pl.DataFrame, mask) -> list[int]:
     return df.filter(mask)[ROW].to_list()
 
 
-def _check_required_values(df: pl.DataFrame, table: Table, col: _Collector) -> pl.DataFrame:
-    for c in table.columns:
-        if c.required and not c.nullable and c.name in df.columns:
-            rows = _rows(df, pl.col(c.name).is_null())
-            if rows:
-                col.add("error", "value is missing (required)", c.name, rows)
+def _check_keys(df: pl.DataFrame, table: Table, col: _Collector) -> pl.DataFrame:
     if table.key:
         dup = pl.col(table.key).is_duplicated() & pl.col(table.key).is_not_null()
         rows = _rows(df, dup)
@@ -720,7 +717,7 @@ def _validate_frames(
     for name, table in TABLES.items():
         df, col = raw[name]
         prepared = _prepare(df, table, col) if df is not None else None
-        typed[name] = None if prepared is None else _check_required_values(prepared, table, col)
+        typed[name] = None if prepared is None else _check_keys(prepared, table, col)
     if any(typed[n] is None for n in ("engineers", "pull_requests")):
         return {}
     eng = _check_engineers(typed["engineers"], raw["engineers"][1], today)

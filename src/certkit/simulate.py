@@ -31,7 +31,7 @@ import polars as pl
 
 from certkit.catalog import catalog as load_catalog
 from certkit.errors import CertkitError
-from certkit.io import Dataset, ValidationReport
+from certkit.io import Dataset, from_frames
 
 SAMPLE_SEED = 2024
 SAMPLE_ENGINEERS = 400
@@ -553,26 +553,18 @@ def simulate(
             "study_hours": pl.Float64,
         },
     )
-    certs = certs.join(
-        pl.DataFrame(
-            {
-                "certification": [c["name"] for c in _catalog_entries()],
-                "certification_id": [c["id"] for c in _catalog_entries()],
-            }
-        ),
-        on="certification",
-        how="left",
-    )
-    return Dataset(
+    # The same validation as loaded data: the simulator's output is held to the data model.
+    ds = from_frames(
         engineers=engineers,
         certifications=certs,
         pull_requests=prs,
         defects=defects,
         incidents=incidents,
-        validation=ValidationReport(),
         source=f"certkit.simulate(seed={seed})",
-        truth=truth,
+        today=date(2100, 1, 1),
     )
+    ds.truth = truth
+    return ds
 
 
 def _catalog_entries() -> list[dict]:

@@ -1,0 +1,148 @@
+"""Panel builder against hand-computed small cases."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import polars as pl
+import pytest
+from conftest import CERTIFICATIONS, ENGINEERS, write_folder
+
+import certkit as ck
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture
+def panel(small_folder):
+    return ck.build_panel(ck.load(small_folder, today=TODAY))
+
+
+def row(panel: pl.DataFrame, engineer: str, index: int) -> dict:
+    (r,) = panel.filter(
+        (pl.col("engineer_id") == engineer) & (pl.col("period_index") == index)
+    ).to_dicts()
+    return r
+
+
+def test_rows_follow_hire_dates_and_data_window(panel):
+    # data window: January to March 2024; E2 was hired on 2024-02-10
+    assert panel.height == 8
+    assert panel.filter(pl.col("engineer_id") == "E2")["period"].to_list() == [
+        date(2024, 2, 1),
+        date(2024, 3, 1),
+    ]
+    assert panel["period_index"].unique().sort().to_list() == [1, 2, 3]
+
+
+def test_outcomes_hand_computed(panel):
+    jan = row(panel, "E1", 1)  # P1 (48 h, reviewed after 2 h) and P2 (24 h, AI, reverted)
+    assert jan["merged_prs"] == 2 and jan["prs_opened"] == 2
+    assert jan["cycle_time_log_median"] == pytest.approx((math.log(48) + math.log(24)) / 2)
+    assert jan["cycle_time_log_mean"] == pytest.approx((math.log(48) + math.log(24)) / 2)
+    assert jan["cycle_time_hours_median"] == pytest.approx(36)
+    assert jan["pickup_time_hours_median"] == pytest.approx(2)
+    assert jan["reverts"] == 1 and jan["revert_rate"] == pytest.approx(0.5)
+    assert jan["ai_prs"] == pytest.approx(1) and jan["ai_share"] == pytest.approx(0.5)
+    assert jan["lines_changed"] == 115
+    # D1 was reported in February but is traced to P1, merged in January
+    assert jan["defects"] == 1 and jan["defects_per_pr"] == pytest.approx(0.5)
+
+    feb = row(panel, "E1", 2)  # no PR merged: counts 0, rates and durations null
+    assert feb["merged_prs"] == 0 and feb["defects"] == 0
+    assert feb["cycle_time_log_median"] is None and feb["defects_per_pr"] is None
+    assert feb["revert_rate"] is None and feb["ai_share"] is None
+
+    mar = row(panel, "E1", 3)  # P3 merged; incident I1 is linked through P3
+    assert mar["merged_prs"] == 1 and mar["incidents"] == 1
+    assert mar["cycle_time_hours_median"] == pytest.approx(24)
+
+    e2 = row(panel, "E2", 3)  # P4 opened in February, merged in March after 29 days
+    assert e2["merged_prs"] == 1 and e2["cycle_time_hours_median"] == pytest.approx(29 * 24)
+    assert row(panel, "E2", 2)["prs_opened"] == 1
+
+    e3 = row(panel, "E3", 3)  # D2 has no PR link: counted by its own date for E3
+    assert e3["defects"] == 1 and e3["ai_share"] == pytest.approx(0.5)
+    assert row(panel, "E3", 1)["merged_prs"] == 0 and row(panel, "E3", 1)["prs_opened"] == 1
+    # the unlinked incident I2 is attributed to nobody
+    assert panel["incidents"].sum() == 1
+
+
+def test_treatment_columns(panel):
+    e1 = panel.filter(pl.col("engineer_id") == "E1")
+    assert e1["cohort"].to_list() == [2, 2, 2]
+    assert e1["event_time"].to_list() == [-1, 0, 1]
+    assert e1["post"].to_list() == [False, True, True]
+    assert e1["certification"][0] == "aws-mls-c01"
+    never = panel.filter(pl.col("engineer_id") != "E1")
+    assert set(never["cohort"]) == {0}
+    assert never["event_time"].null_count() == never.height
+    assert not never["post"].any()
+
+
+def test_covariates_present(panel):
+    assert {"team", "role", "level", "platform", "tenure_months"} <= set(panel.columns)
+    jan = row(panel, "E1", 1)
+    assert jan["tenure_months"] == pytest.approx(
+        (date(2024, 1, 1) - date(2023, 1, 15)).days / 30.4375
+    )
+
+
+def test_leave_date_and_bots(tmp_path):
+    engineers = ENGINEERS.replace(
+        "engineer_id,team,role,level,hire_date,platform,name",
+        "engineer_id,team,role,level,hire_date,platform,name,leave_date",
+    )
+    engineers = (
+        engineers.replace("Chen Nguyen", "Chen Nguyen,2024-02-15")
+        .replace("Ana Silva", "Ana Silva,")
+        .replace("Ben Okafor", "Ben Okafor,")
+    )
+    engineers += "renovate[bot],automation,bot,n/a,2020-01-01,other,Renovate,\n"
+    ds = ck.load(write_folder(tmp_path, engineers=engineers), today=TODAY)
+    panel = ck.build_panel(ds)
+    assert panel.filter(pl.col("engineer_id") == "E3")["period_index"].to_list() == [1, 2]
+    assert "renovate[bot]" not in panel["engineer_id"].to_list()
+    assert "renovate[bot]" in ck.build_panel(ds, include_bots=True)["engineer_id"].to_list()
+
+
+def test_certified_before_first_period_is_left_out_with_warning(tmp_path):
+    certs = CERTIFICATIONS + "E3,DP-100,2023-12-01,,\n"
+    ds = ck.load(write_folder(tmp_path, certifications=certs), today=TODAY)
+    with pytest.warns(ck.CertkitWarning, match="1 engineer\\(s\\) were certified before"):
+        panel = ck.build_panel(ds)
+    assert "E3" not in panel["engineer_id"].to_list()
+
+
+def test_weekly_and_quarterly_periods(small_folder):
+    ds = ck.load(small_folder, today=TODAY)
+    weekly = ck.build_panel(ds, "week")
+    assert weekly["period"].dt.weekday().unique().to_list() == [1]  # Mondays
+    assert weekly["merged_prs"].sum() == 5
+    # E1 certified in February: Q1 is its first quarter, so no pre-period -> left out
+    with pytest.warns(ck.CertkitWarning, match="first observed quarter"):
+        quarterly = ck.build_panel(ds, "quarter")
+    assert quarterly["engineer_id"].to_list() == ["E2", "E3"]
+    assert quarterly["merged_prs"].to_list() == [1, 1]
+    with pytest.raises(ck.CertkitError, match="period must be one of"):
+        ck.build_panel(ds, "day")
+
+
+def test_sample_panel_shape():
+    ds = ck.load_sample()
+    with pytest.warns(ck.CertkitWarning):
+        panel = ck.build_panel(ds)
+    assert panel["period_index"].max() == 24
+    assert panel.select(pl.struct("engineer_id", "period_index").is_unique().all()).item()
+    # every PR merged by a panel engineer while employed is counted exactly once
+    employed = ds.engineers.select(
+        pl.col("engineer_id").alias("author_id"),
+        pl.col("leave_date").fill_null(date(2100, 1, 1)).dt.month_end().alias("leave"),
+    )
+    merged = ds.pull_requests.join(employed, on="author_id").filter(
+        pl.col("merged_date").is_not_null()
+        & (pl.col("merged_date").dt.date() <= pl.col("leave"))
+        & pl.col("author_id").is_in(panel["engineer_id"].unique().implode())
+    )
+    assert panel["merged_prs"].sum() == merged.height
