@@ -1,0 +1,617 @@
+"""What a certification programme is worth: ROI and payback with honest uncertainty.
+
+ROI takes an estimated effect (from ``certkit.did``, ``certkit.matching`` or anywhere else) as a
+point estimate, its standard error and its *unit*, plus explicit, documented assumptions about
+costs and values. Uncertainty from the estimate and from assumption ranges is propagated by a
+seeded, vectorised Monte Carlo simulation.
+
+Every assumption is a number (fixed), a ``(low, high)`` pair (uniform) or a
+``(low, mode, high)`` triple (triangular). The defaults are deliberately round and documented in
+``docs/analytics.md``: replace them with your organisation's figures.
+
+Formulas, per certified engineer over ``horizon_months``:
+
+* cost = exam_fee x attempts + training_cost + study_hours x hourly_cost
+  + renewals x exam_fee x renewal_fee_share (renewals = certificate expiries inside the horizon);
+* monthly benefit, summed over the effects given:
+
+  - ``relative_throughput`` (0.10 = +10 % merged PRs): effect x prs_per_month x value_per_pr
+  - ``prs_per_month`` (extra merged PRs per engineer-month): effect x value_per_pr
+  - ``log_cycle_time`` (change in log hours): (1 - exp(effect)) x cycle_time_hours x
+    prs_per_month x engineer_share_of_cycle_time x hourly_cost
+  - ``cycle_time_hours`` (hours per PR): -effect x prs_per_month x engineer_share_of_cycle_time
+    x hourly_cost
+  - ``defects_per_pr``: -effect x prs_per_month x cost_per_defect
+  - ``incidents_per_month`` (per engineer-month): -effect x cost_per_incident
+
+* ROI = (benefit x horizon - cost) / cost; payback = cost / monthly benefit (months).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import polars as pl
+from scipy import optimize, stats
+
+from certkit.catalog import catalog as load_catalog
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.results import ResultMixin
+
+UNITS = {
+    "relative_throughput": "relative change in merged PRs per engineer-month (0.10 = +10%)",
+    "prs_per_month": "extra merged PRs per engineer-month",
+    "log_cycle_time": "change in log PR cycle time (-0.10 = about 10% faster)",
+    "cycle_time_hours": "change in hours of PR cycle time per PR",
+    "defects_per_pr": "change in defects per merged PR",
+    "incidents_per_month": "change in incidents per engineer-month",
+}
+
+DEFAULTS: dict[str, float | tuple] = {
+    "hourly_cost": (75.0, 100.0, 150.0),  # loaded cost of an engineer hour, USD
+    "prs_per_month": 12.0,  # baseline merged PRs per engineer-month (LinearB median 12.4)
+    "cycle_time_hours": 80.0,  # baseline PR cycle time, hours (LinearB median 83 h)
+    "engineer_share_of_cycle_time": (0.05, 0.1, 0.2),  # cycle-time hours that are work, not wait
+    "value_per_pr": (250.0, 500.0, 1000.0),  # value of one more merged PR, USD
+    "cost_per_defect": (500.0, 1500.0, 3000.0),  # cost of a defect found after merge, USD
+    "cost_per_incident": (2000.0, 10000.0, 30000.0),  # cost of a production incident, USD
+    "exam_fee": 200.0,  # USD per attempt
+    "attempts": 1.0,  # expected exam attempts per certification (1.25 = one in four retakes)
+    "study_hours": (40.0, 70.0, 120.0),
+    "training_cost": 0.0,  # courses, practice exams, USD per engineer
+    "renewal_fee_share": 1.0,  # share of the exam fee paid to renew (1 = retake at full price)
+    "validity_months": 36.0,
+}
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An estimated effect of certification with its standard error and unit.
+
+    Parameters
+    ----------
+    estimate, se
+        Point estimate and standard error (``se=0`` for a known effect).
+    unit
+        One of ``certkit.roi.UNITS``.
+    name
+        Label shown in tables.
+    """
+
+    estimate: float
+    se: float
+    unit: str
+    name: str = ""
+
+    def __post_init__(self):
+        if self.unit not in UNITS:
+            raise CertkitError(f"Effect unit {self.unit!r} is not one of {sorted(UNITS)}")
+        if not (math.isfinite(self.estimate) and math.isfinite(self.se)) or self.se < 0:
+            raise CertkitError(
+                f"Effect needs a finite estimate and a non-negative SE, got "
+                f"estimate={self.estimate}, se={self.se}"
+            )
+
+    @property
+    def p_value(self) -> float:
+        if self.se == 0:
+            return 0.0 if self.estimate != 0 else 1.0
+        return float(2 * stats.norm.sf(abs(self.estimate / self.se)))
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < 0.05
+
+
+def from_result(result, unit: str, name: str | None = None, **select) -> Effect:
+    """Build an :class:`Effect` from an estimator's result, by duck typing.
+
+    Accepts objects with ``overall_att``/``overall_se`` (``certkit.did`` aggregates),
+    ``att``/``se``, ``estimate``/``se`` (``certkit.matching`` and others), or a tidy
+    ``to_polars()`` table with ``estimate``/``att`` and ``se`` columns (pass column filters as
+    keyword arguments, e.g. ``comparison="adjusted", outcome="cycle_time_log"``).
+    """
+    pairs = [("overall_att", "overall_se"), ("att", "se"), ("estimate", "se")]
+    for est_name, se_name in pairs:
+        est = getattr(result, est_name, None)
+        se = getattr(result, se_name, None)
+        if est is not None and se is not None and not callable(est) and not callable(se):
+            try:
+                return Effect(float(est), float(se), unit, name or type(result).__name__)
+            except (TypeError, ValueError):
+                pass
+    if hasattr(result, "to_polars"):
+        df = result.to_polars()
+        for k, v in select.items():
+            if k not in df.columns:
+                raise CertkitError(f"result table has no column {k!r} (columns: {df.columns})")
+            df = df.filter(pl.col(k) == v)
+        est_col = next((c for c in ("estimate", "att", "overall_att") if c in df.columns), None)
+        if est_col and "se" in df.columns and df.height == 1:
+            return Effect(float(df[est_col][0]), float(df["se"][0]), unit, name or est_col)
+        if df.height != 1:
+            raise CertkitError(
+                f"result table has {df.height} rows; pick one with keyword filters, "
+                "e.g. from_result(res, unit, e=3)"
+            )
+    raise CertkitError(
+        "cannot read an effect from this result: expected overall_att/overall_se, att/se, "
+        "estimate/se attributes or a one-row to_polars() table with estimate and se"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Assumptions
+# ---------------------------------------------------------------------------------------------
+
+
+def _central(spec) -> float:
+    if isinstance(spec, (int, float)):
+        return float(spec)
+    if len(spec) == 2:
+        return (spec[0] + spec[1]) / 2
+    return float(spec[1])
+
+
+def _bounds(spec) -> tuple[float, float]:
+    if isinstance(spec, (int, float)):
+        return float(spec), float(spec)
+    return float(spec[0]), float(spec[-1])
+
+
+def _check_spec(name: str, spec) -> None:
+    if isinstance(spec, bool) or not (
+        isinstance(spec, (int, float)) or (isinstance(spec, (tuple, list)) and len(spec) in (2, 3))
+    ):
+        raise CertkitError(
+            f"assumption {name!r} must be a number, (low, high) or (low, mode, high); got {spec!r}"
+        )
+    vals = [spec] if isinstance(spec, (int, float)) else list(spec)
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in vals):
+        raise CertkitError(f"assumption {name!r} must hold finite numbers; got {spec!r}")
+    if vals != sorted(vals):
+        raise CertkitError(f"assumption {name!r} must be ordered low <= (mode <=) high: {spec!r}")
+    if name != "training_cost" and min(vals) < 0:
+        raise CertkitError(f"assumption {name!r} must not be negative: {spec!r}")
+
+
+def _draw(spec, rng: np.random.Generator, n: int) -> np.ndarray:
+    if isinstance(spec, (int, float)):
+        return np.full(n, float(spec))
+    if len(spec) == 2:
+        return rng.uniform(spec[0], spec[1], n)
+    lo, mode, hi = (float(v) for v in spec)
+    if hi == lo:
+        return np.full(n, lo)
+    return rng.triangular(lo, mode, hi, n)
+
+
+def catalog_costs(
+    certification: str, as_of: date | None = None, *, use_successor: bool = True
+) -> tuple[dict, list[str]]:
+    """Exam fee, study hours and validity for a catalog certification, with retirement notes.
+
+    A certification retired on ``as_of`` cannot be taken any more: with ``use_successor`` its
+    successor's figures are used instead (e.g. aws-mls-c01 -> aws-mla-c01), with a note.
+    """
+    from certkit.catalog import resolve
+
+    cid = resolve(certification)
+    if cid is None:
+        raise CertkitError(f"certification {certification!r} is not in the catalog")
+    cat = {r["id"]: r for r in load_catalog().to_dicts()}
+    as_of = as_of or date.today()
+    notes = []
+    entry = cat[cid]
+    retire = entry.get("retirement_date")
+    if retire is not None and retire < as_of:
+        succ = entry.get("successor")
+        if use_successor and succ in cat:
+            notes.append(
+                f"{cid} retired on {retire} (last exam date); costs use its successor {succ}"
+            )
+            entry = cat[succ]
+        else:
+            notes.append(f"{cid} retired on {retire}: it can no longer be taken")
+    elif retire is not None:
+        notes.append(
+            f"{cid} retires on {retire}: renewals after that go to "
+            f"{entry.get('successor') or 'a successor exam'}"
+        )
+    hours = float(entry["study_hours_typical"])
+    spec = {
+        "exam_fee": float(entry["exam_fee_usd"]),
+        "study_hours": (round(0.6 * hours, 1), hours, round(1.6 * hours, 1)),
+        "validity_months": 12.0 * float(entry["validity_years"]),
+    }
+    return {"certification_id": entry["id"], **spec}, notes
+
+
+def costs_from_data(certifications: pl.DataFrame) -> dict:
+    """Exam fee and study-hour ranges (10th percentile, median, 90th) from observed records.
+
+    ``certifications`` is ``Dataset.certifications`` (``cost_usd``, ``study_hours`` columns);
+    missing values are ignored.
+    """
+    out = {}
+    for col, key in (("cost_usd", "exam_fee"), ("study_hours", "study_hours")):
+        if col not in certifications.columns:
+            continue
+        v = certifications[col].drop_nulls().cast(pl.Float64).to_numpy()
+        if v.size:
+            q = np.quantile(v, [0.1, 0.5, 0.9])
+            out[key] = tuple(float(x) for x in q) if q[0] < q[2] else float(q[1])
+    if not out:
+        raise CertkitError("certifications table has no cost_usd or study_hours values")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Simulation core
+# ---------------------------------------------------------------------------------------------
+
+
+def _monthly_benefit(unit: str, eff, a: dict) -> np.ndarray:
+    if unit == "relative_throughput":
+        return eff * a["prs_per_month"] * a["value_per_pr"]
+    if unit == "prs_per_month":
+        return eff * a["value_per_pr"]
+    share_cost = a["engineer_share_of_cycle_time"] * a["hourly_cost"] * a["prs_per_month"]
+    if unit == "log_cycle_time":
+        return (1 - np.exp(eff)) * a["cycle_time_hours"] * share_cost
+    if unit == "cycle_time_hours":
+        return -eff * share_cost
+    if unit == "defects_per_pr":
+        return -eff * a["prs_per_month"] * a["cost_per_defect"]
+    if unit == "incidents_per_month":
+        return -eff * a["cost_per_incident"]
+    raise CertkitError(f"unknown unit {unit!r}")  # pragma: no cover - checked in Effect
+
+
+def _cost(a: dict, horizon: float) -> np.ndarray:
+    renewals = np.floor(np.maximum(horizon - 1e-9, 0) / np.maximum(a["validity_months"], 1e-9))
+    return (
+        a["exam_fee"] * a["attempts"]
+        + a["training_cost"]
+        + a["study_hours"] * a["hourly_cost"]
+        + renewals * a["exam_fee"] * a["renewal_fee_share"]
+    )
+
+
+def _evaluate(effects, eff_values, a: dict, horizon: float):
+    monthly = sum(_monthly_benefit(e.unit, v, a) for e, v in zip(effects, eff_values, strict=True))
+    cost = _cost(a, horizon)
+    benefit = monthly * horizon
+    return monthly, benefit, cost
+
+
+# ---------------------------------------------------------------------------------------------
+# Result
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ROIResult(ResultMixin):
+    """Monte Carlo ROI of a certification programme (per engineer and for the programme)."""
+
+    effects: list[Effect]
+    assumptions: dict
+    horizon_months: float
+    n_engineers: int
+    draws: dict[str, np.ndarray]
+    level: float
+    seed: int
+    warnings: list[str] = field(default_factory=list)
+    title: str = "Certification ROI"
+
+    # -- headline numbers ------------------------------------------------------------------
+    @property
+    def p_positive(self) -> float:
+        """Probability that ROI > 0 (share of simulations)."""
+        return float(np.mean(self.draws["roi"] > 0))
+
+    @property
+    def roi_median(self) -> float:
+        return float(np.median(self.draws["roi"]))
+
+    @property
+    def roi_interval(self) -> tuple[float, float]:
+        lo, hi = (1 - self.level) / 2, 1 - (1 - self.level) / 2
+        return tuple(float(x) for x in np.quantile(self.draws["roi"], [lo, hi]))
+
+    @property
+    def significant(self) -> bool:
+        return any(e.significant for e in self.effects)
+
+    def central(self) -> dict[str, float]:
+        """ROI, net value and payback at the point estimates and central assumptions."""
+        a = {k: _central(v) for k, v in self.assumptions.items()}
+        monthly, benefit, cost = _evaluate(
+            self.effects, [e.estimate for e in self.effects], a, self.horizon_months
+        )
+        return {
+            "roi": float((benefit - cost) / cost),
+            "net_per_engineer": float(benefit - cost),
+            "cost_per_engineer": float(cost),
+            "payback_months": float(cost / monthly) if monthly > 0 else math.inf,
+        }
+
+    def break_even_effect(self) -> float:
+        """Size of the first effect (in its unit) that makes the central ROI exactly 0."""
+        a = {k: _central(v) for k, v in self.assumptions.items()}
+        others = [e.estimate for e in self.effects[1:]]
+
+        def net(x):
+            _, b, c = _evaluate(self.effects, [x, *others], a, self.horizon_months)
+            return float(b - c)
+
+        # net value is monotone in the effect: walk away from 0 until its sign flips
+        with np.errstate(over="ignore", invalid="ignore"):
+            f0 = net(0.0)
+            up = 1.0 if net(1e-6) > f0 else -1.0
+            side = up if f0 < 0 else -up
+            step = 1e-3
+            while step < 1e6 and np.sign(net(side * step)) == np.sign(f0):
+                step *= 2
+            x = side * step
+            if f0 == 0:
+                return 0.0
+            if np.sign(net(x)) == np.sign(f0):
+                return math.nan
+            return float(optimize.brentq(net, min(0.0, x), max(0.0, x), xtol=1e-12))
+
+    def statement(self) -> str:
+        """Plain-language summary generated from the numbers."""
+        lo, hi = self.roi_interval
+        pct = int(round(self.level * 100))
+        units = "; ".join(
+            f"{e.name or e.unit}: {e.estimate:+.4g} (SE {e.se:.3g}, p={e.p_value:.3g})"
+            for e in self.effects
+        )
+        payback = self.draws["payback"]
+        pb = float(np.median(payback))
+        pb_txt = f"{pb:.1f} months" if math.isfinite(pb) else "never (no benefit)"
+        base = (
+            f"Over {self.horizon_months:g} months per certified engineer, ROI is between "
+            f"{lo:+.0%} and {hi:+.0%} ({pct}% interval) and the chance that it is positive is "
+            f"{self.p_positive:.0%}."
+        )
+        if not self.significant:
+            return (
+                f"The estimated effect is not statistically distinguishable from zero ({units}). "
+                + base
+                + " The data do not show that the programme pays off; treat any single ROI "
+                "figure as unreliable."
+            )
+        return (
+            base + f" The median ROI is {self.roi_median:+.0%} and the median payback {pb_txt}. "
+            f"Effect: {units}."
+        )
+
+    # -- tables ------------------------------------------------------------------------------
+    def to_polars(self) -> pl.DataFrame:
+        lo, hi = (1 - self.level) / 2, 1 - (1 - self.level) / 2
+        rows = []
+        for key, label in (
+            ("roi", "roi"),
+            ("net", "net_value_per_engineer"),
+            ("benefit", "benefit_per_engineer"),
+            ("cost", "cost_per_engineer"),
+            ("payback", "payback_months"),
+        ):
+            v = self.draws[key]
+            rows.append(
+                {
+                    "metric": label,
+                    "median": float(np.median(v)),
+                    "mean": float(np.mean(v)) if np.isfinite(v).all() else math.inf,
+                    "ci_low": float(np.quantile(v, lo)),
+                    "ci_high": float(np.quantile(v, hi)),
+                }
+            )
+        v = self.draws["net"] * self.n_engineers
+        rows.append(
+            {
+                "metric": "net_value_program",
+                "median": float(np.median(v)),
+                "mean": float(np.mean(v)),
+                "ci_low": float(np.quantile(v, lo)),
+                "ci_high": float(np.quantile(v, hi)),
+            }
+        )
+        return pl.DataFrame(rows)
+
+    def _header(self) -> dict[str, object]:
+        be = self.break_even_effect()
+        e0 = self.effects[0]
+        return {
+            "Statement": self.statement(),
+            "P(ROI > 0)": f"{self.p_positive:.3f}",
+            "Horizon": f"{self.horizon_months:g} months, {self.n_engineers} engineer(s)",
+            "Break-even effect": f"{be:+.4g} ({e0.unit}; estimate {e0.estimate:+.4g})",
+            "Simulations": f"{self.draws['roi'].size:,} (seed {self.seed})",
+        }
+
+    def sensitivity(self) -> pl.DataFrame:
+        """ROI at the point estimate when one assumption moves to its low / high end.
+
+        Every other assumption stays at its central value; rows are sorted by swing (a
+        tornado table). Effects are moved to their 95% interval ends the same way.
+        """
+        central = {k: _central(v) for k, v in self.assumptions.items()}
+        est = [e.estimate for e in self.effects]
+
+        def roi_at(a, effs):
+            _, b, c = _evaluate(self.effects, effs, a, self.horizon_months)
+            return float((b - c) / c)
+
+        base = roi_at(central, est)
+        rows = []
+        for name, spec in self.assumptions.items():
+            lo, hi = _bounds(spec)
+            if lo == hi:
+                continue
+            r_lo = roi_at({**central, name: lo}, est)
+            r_hi = roi_at({**central, name: hi}, est)
+            rows.append(
+                {"assumption": name, "low": lo, "high": hi, "roi_low": r_lo, "roi_high": r_hi}
+            )
+        for i, e in enumerate(self.effects):
+            if e.se == 0:
+                continue
+            lo, hi = e.estimate - Z95 * e.se, e.estimate + Z95 * e.se
+            r = [roi_at(central, [*est[:i], x, *est[i + 1 :]]) for x in (lo, hi)]
+            rows.append(
+                {
+                    "assumption": f"effect: {e.name or e.unit}",
+                    "low": lo,
+                    "high": hi,
+                    "roi_low": r[0],
+                    "roi_high": r[1],
+                }
+            )
+        schema = {k: pl.Float64 for k in ("low", "high", "roi_low", "roi_high")}
+        df = pl.DataFrame(rows, schema={"assumption": pl.String, **schema})
+        return df.with_columns(
+            pl.lit(base).alias("roi_central"),
+            (pl.col("roi_high") - pl.col("roi_low")).abs().alias("swing"),
+        ).sort("swing", descending=True)
+
+    # -- charts ------------------------------------------------------------------------------
+    def plot(self):
+        """Histogram of simulated ROI with the break-even line at 0 (Altair)."""
+        import altair as alt
+
+        roi = self.draws["roi"]
+        lo, hi = np.quantile(roi, [0.005, 0.995])
+        counts, edges = np.histogram(np.clip(roi, lo, hi), bins=60)
+        data = pl.DataFrame(
+            {
+                "roi_from": edges[:-1],
+                "roi_to": edges[1:],
+                "share": counts / roi.size,
+                "positive": edges[:-1] >= 0,
+            }
+        ).to_pandas()
+        bars = (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("roi_from:Q", title="ROI", axis=alt.Axis(format="%")),
+                x2="roi_to:Q",
+                y=alt.Y("share:Q", title="Share of simulations"),
+                color=alt.Color(
+                    "positive:N",
+                    scale=alt.Scale(domain=[False, True], range=["#d95f02", "#1b9e77"]),
+                    legend=alt.Legend(title="ROI > 0"),
+                ),
+            )
+        )
+        zero = alt.Chart().mark_rule(color="black").encode(x=alt.datum(0))
+        return alt.layer(bars, zero).properties(
+            title=f"ROI distribution (P(ROI>0) = {self.p_positive:.0%})", width=420
+        )
+
+    def plot_sensitivity(self):
+        """Tornado chart of :meth:`sensitivity`."""
+        import altair as alt
+
+        data = self.sensitivity().to_pandas()
+        return (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                y=alt.Y("assumption:N", sort="-x", title=None),
+                x=alt.X("roi_low:Q", title="ROI", axis=alt.Axis(format="%")),
+                x2="roi_high:Q",
+                tooltip=["assumption", "low", "high", "roi_low", "roi_high"],
+            )
+            .properties(title="Sensitivity of ROI to each assumption", width=420)
+        )
+
+
+def roi(
+    effects: Effect | list[Effect],
+    *,
+    horizon_months: float = 12.0,
+    n_engineers: int = 1,
+    certification: str | None = None,
+    as_of: date | None = None,
+    n_sims: int = 20_000,
+    seed: int = 0,
+    level: float = 0.95,
+    **assumptions,
+) -> ROIResult:
+    """Simulate the ROI of certifying engineers, from an effect estimate and assumptions.
+
+    Parameters
+    ----------
+    effects
+        One :class:`Effect` or several (their benefits add up: do not pass two effects that
+        measure the same gain, e.g. throughput and cycle time valued on the same hours).
+    horizon_months
+        Months over which benefits are counted (and renewals charged).
+    n_engineers
+        Engineers certified, for programme totals.
+    certification
+        Catalog id or name: fills ``exam_fee``, ``study_hours`` and ``validity_months`` (explicit
+        keyword assumptions win). Retired exams switch to their successor, with a warning.
+    as_of
+        Date used for retirement checks (default today).
+    n_sims, seed, level
+        Simulation size, seed and interval level.
+    **assumptions
+        Any key of ``certkit.roi.DEFAULTS``: a number, ``(low, high)`` or
+        ``(low, mode, high)``.
+
+    Returns
+    -------
+    ROIResult
+        ``summary()``, ``to_polars()``, ``statement()``, ``sensitivity()``, ``plot()``.
+    """
+    effects = [effects] if isinstance(effects, Effect) else list(effects)
+    if not effects or not all(isinstance(e, Effect) for e in effects):
+        raise CertkitError("roi needs one or more certkit.roi.Effect (see roi.from_result)")
+    unknown = sorted(set(assumptions) - set(DEFAULTS))
+    if unknown:
+        raise CertkitError(f"unknown assumption(s) {unknown}; known: {sorted(DEFAULTS)}")
+    if not horizon_months > 0 or n_engineers < 1 or n_sims < 100 or not 0 < level < 1:
+        raise CertkitError(
+            "need horizon_months > 0, n_engineers >= 1, n_sims >= 100 and 0 < level < 1"
+        )
+    notes: list[str] = []
+    spec = dict(DEFAULTS)
+    if certification is not None:
+        costs, cat_notes = catalog_costs(certification, as_of)
+        costs.pop("certification_id")
+        spec.update(costs)
+        notes += cat_notes
+    spec.update(assumptions)
+    for k, v in spec.items():
+        _check_spec(k, v)
+    if spec["exam_fee"] == 0 and spec["study_hours"] == 0 and spec["training_cost"] == 0:
+        raise CertkitError("total cost is zero: ROI is undefined (set exam_fee or study_hours)")
+    rng = np.random.default_rng(seed)
+    eff_draws = [e.estimate + e.se * rng.standard_normal(n_sims) for e in effects]
+    a = {k: _draw(v, rng, n_sims) for k, v in spec.items()}
+    monthly, benefit, cost = _evaluate(effects, eff_draws, a, horizon_months)
+    net = benefit - cost
+    with np.errstate(divide="ignore"):
+        payback = np.where(monthly > 0, cost / np.where(monthly > 0, monthly, 1), np.inf)
+    draws = {"roi": net / cost, "net": net, "benefit": benefit, "cost": cost, "payback": payback}
+    res = ROIResult(effects, spec, float(horizon_months), int(n_engineers), draws, level, seed)
+    for e in effects:
+        if not e.significant:
+            notes.append(
+                f"effect {e.name or e.unit} is not statistically significant (p={e.p_value:.2f}): "
+                "the ROI interval, not its median, is the honest summary"
+            )
+    res.warnings = notes
+    for n in notes:
+        warnings.warn(n, CertkitWarning, stacklevel=2)
+    return res
