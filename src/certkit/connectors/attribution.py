@@ -1,0 +1,274 @@
+"""Detect AI-assisted work from the traces coding tools leave in commits and pull requests.
+
+The rules live in a data file (``ai_rules.yaml`` next to this module) that users can copy and
+extend. They match e-mail addresses, bot logins, trailers and fixed lines, never display names
+alone, because names collide with real people ("Claude Monet", "Devin Smith").
+
+Detection is a **lower bound**: attribution can be switched off (Claude Code's ``attribution``
+setting, Aider's ``--no-attribute-*`` flags), hooks strip trailers, and inline completions leave
+no trace. Every detection records the rule that fired, so an analyst can audit it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from certkit.errors import CertkitError
+
+FIELDS = (
+    "email",
+    "coauthor_email",
+    "author_email",
+    "author_name",
+    "login",
+    "trailer",
+    "line",
+    "subject",
+    "branch",
+    "label",
+)
+LOWER_BOUND_NOTE = (
+    "AI assistance detected from commit trailers, bot accounts and PR text is a lower bound: "
+    "attribution can be switched off and inline completions leave no trace."
+)
+
+_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s*(.+?)\s*$")
+_ADDRESS = re.compile(r"^(.*?)\s*<([^<>]+)>\s*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One detection rule (see ``ai_rules.yaml`` for the meaning of each field)."""
+
+    id: str
+    tool: str
+    field: str
+    pattern: str
+    regex: bool = False
+    value: str | None = None
+    tool_from_value: bool = False
+    bot_only: bool = False
+
+    def matches(self, text: str) -> bool:
+        if self.regex:
+            return re.search(self.pattern, text, re.IGNORECASE) is not None
+        return text.strip().lower() == self.pattern.lower()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A loaded rule set: rules plus the keyword table for generic trailers."""
+
+    rules: tuple[Rule, ...]
+    tool_keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    negative_values: frozenset[str] = frozenset()
+    source: str = "bundled"
+
+    def by_field(self, name: str) -> list[Rule]:
+        return [r for r in self.rules if r.field == name]
+
+    def tool_from(self, value: str, default: str) -> str:
+        low = value.lower()
+        for tool, words in self.tool_keywords:
+            if any(w in low for w in words):
+                return tool
+        return default
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One rule that fired: the tool, the rule id and the text that matched."""
+
+    tool: str
+    rule: str
+    evidence: str
+
+
+@dataclass
+class Evidence:
+    """Everything one commit or pull request shows about who (or what) wrote it."""
+
+    emails: list[str] = field(default_factory=list)  # author/committer e-mails
+    names: list[str] = field(default_factory=list)  # author/committer display names
+    coauthors: list[tuple[str, str]] = field(default_factory=list)  # (name, email)
+    logins: list[tuple[str, bool]] = field(default_factory=list)  # (login, is_bot)
+    messages: list[str] = field(default_factory=list)  # commit messages or PR bodies
+    branch: str | None = None
+    labels: list[str] = field(default_factory=list)
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Load AI-attribution rules from a YAML file (default: the bundled ``ai_rules.yaml``).
+
+    Parameters
+    ----------
+    path
+        A YAML file with the same layout as the bundled one. Its rules replace the bundled
+        ones; start from a copy of ``certkit/connectors/ai_rules.yaml`` to extend them.
+    """
+    return _load_rules(None if path is None else str(path))
+
+
+@cache
+def _load_rules(path: str | None) -> Rules:
+    name = path or "ai_rules.yaml (bundled)"
+    try:
+        if path is None:
+            text = (
+                resources.files("certkit.connectors").joinpath("ai_rules.yaml").read_text("utf-8")
+            )
+        else:
+            text = Path(path).read_text("utf-8")
+        doc = yaml.safe_load(text) or {}
+    except OSError as exc:
+        raise CertkitError(f"AI rules file {name}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise CertkitError(f"AI rules file {name}: not valid YAML ({exc})") from None
+    raw = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise CertkitError(f"AI rules file {name}: expected a non-empty 'rules:' list")
+    rules = []
+    for i, r in enumerate(raw, start=1):
+        where = f"AI rules file {name}, rule {i}"
+        if not isinstance(r, dict):
+            raise CertkitError(f"{where}: expected a mapping with id, tool, field, pattern")
+        missing = [k for k in ("id", "tool", "field", "pattern") if not r.get(k)]
+        if missing:
+            raise CertkitError(f"{where}: missing {', '.join(missing)}")
+        if r["field"] not in FIELDS:
+            raise CertkitError(
+                f"{where} ({r['id']}): field must be one of {', '.join(FIELDS)}, not {r['field']!r}"
+            )
+        rule = Rule(
+            id=str(r["id"]),
+            tool=str(r["tool"]),
+            field=str(r["field"]),
+            pattern=str(r["pattern"]),
+            regex=bool(r.get("regex", False)),
+            value=None if r.get("value") is None else str(r["value"]),
+            tool_from_value=bool(r.get("tool_from_value", False)),
+            bot_only=bool(r.get("bot_only", False)),
+        )
+        for pat in (rule.pattern if rule.regex else None, rule.value):
+            if pat is None:
+                continue
+            try:
+                re.compile(pat)
+            except re.error as exc:
+                raise CertkitError(f"{where} ({rule.id}): bad regular expression {pat!r}: {exc}")
+        rules.append(rule)
+    ids = [r.id for r in rules]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise CertkitError(f"AI rules file {name}: rule ids must be unique; repeated: {dup}")
+    kw = doc.get("tool_keywords") or {}
+    keywords = tuple((str(t), tuple(str(w).lower() for w in ws)) for t, ws in kw.items())
+    negative = frozenset(str(v).lower() for v in doc.get("negative_values") or ())
+    return Rules(tuple(rules), keywords, negative, name)
+
+
+def parse_trailers(message: str) -> list[tuple[str, str]]:
+    """``(key, value)`` trailers from the last paragraph of a commit message.
+
+    Git puts trailers (``Co-authored-by:``, ``Signed-off-by:``...) in the final paragraph; a
+    ``Key: value`` line in the middle of a body is prose, not a trailer.
+    """
+    paragraphs = [p for p in re.split(r"\n\s*\n", message.strip()) if p.strip()]
+    if len(paragraphs) < 2:  # a subject line alone has no trailers
+        return []
+    out = []
+    for line in paragraphs[-1].splitlines():
+        m = _TRAILER.match(line.strip())
+        if m:
+            out.append((m.group(1), m.group(2)))
+    return out
+
+
+def coauthors(trailers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(name, email)`` of every ``Co-authored-by`` trailer (e-mail lower-cased)."""
+    out = []
+    for key, value in trailers:
+        if key.lower() != "co-authored-by":
+            continue
+        m = _ADDRESS.match(value)
+        if m:
+            out.append((m.group(1).strip(), m.group(2).strip().lower()))
+    return out
+
+
+def detect(ev: Evidence, rules: Rules | None = None) -> list[Detection]:
+    """Every rule that fires on one commit or pull request (empty list: nothing detected)."""
+    rules = rules or load_rules()
+    found: dict[tuple[str, str], Detection] = {}
+
+    def hit(rule: Rule, text: str, tool: str | None = None) -> None:
+        key = (rule.id, tool or rule.tool)
+        found.setdefault(key, Detection(tool or rule.tool, rule.id, text[:200]))
+
+    co_emails = [e for _, e in ev.coauthors]
+    for rule in rules.by_field("email"):
+        for e in [*ev.emails, *co_emails]:
+            if rule.matches(e):
+                hit(rule, e)
+    for rule in rules.by_field("author_email"):
+        for e in ev.emails:
+            if rule.matches(e):
+                hit(rule, e)
+    for rule in rules.by_field("coauthor_email"):
+        for e in co_emails:
+            if rule.matches(e):
+                hit(rule, e)
+    for rule in rules.by_field("author_name"):
+        for n in ev.names:
+            if rule.matches(n):
+                hit(rule, n)
+    for rule in rules.by_field("login"):
+        for login, is_bot in ev.logins:
+            if (is_bot or not rule.bot_only) and rule.matches(login):
+                hit(rule, login)
+    for rule in rules.by_field("label"):
+        for label in ev.labels:
+            if rule.matches(label):
+                hit(rule, label)
+    if ev.branch:
+        for rule in rules.by_field("branch"):
+            if rule.matches(ev.branch):
+                hit(rule, ev.branch)
+    trailer_rules, line_rules = rules.by_field("trailer"), rules.by_field("line")
+    subject_rules = rules.by_field("subject")
+    for msg in ev.messages:
+        if not msg:
+            continue
+        if trailer_rules:
+            for key, value in parse_trailers(msg):
+                for rule in trailer_rules:
+                    if key.lower() != rule.pattern.lower():
+                        continue
+                    if value.strip().lower() in rules.negative_values:
+                        continue
+                    if rule.value and not re.search(rule.value, value, re.IGNORECASE):
+                        continue
+                    tool = rules.tool_from(value, rule.tool) if rule.tool_from_value else None
+                    hit(rule, f"{key}: {value}", tool)
+        subject = msg.strip().split("\n", 1)[0]
+        for rule in subject_rules:
+            if rule.matches(subject):
+                hit(rule, subject)
+        for rule in line_rules:
+            for line in msg.splitlines():
+                if rule.matches(line):
+                    hit(rule, line.strip())
+                    break
+    return sorted(found.values(), key=lambda d: (d.tool, d.rule))
+
+
+def tools_of(detections: list[Detection]) -> str | None:
+    """Comma-separated sorted tool names, or ``None`` when nothing was detected."""
+    tools = sorted({d.tool for d in detections})
+    return ",".join(tools) if tools else None

@@ -1,0 +1,366 @@
+"""What every connector returns (:class:`Import`) and how imports become a certkit Dataset.
+
+A connector reads one source (git history, a ``gh`` export, DevLake, PagerDuty, Jira) into an
+:class:`Import`: certkit-shaped ``pull_requests``, ``defects`` and ``incidents`` frames plus the
+``people`` it saw and, where available, ``commits`` and the ``ai_evidence`` behind every AI
+detection. :func:`to_dataset` joins imports with the analyst's own roster and certification
+records and validates the result with the same rules as :func:`certkit.load`.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from certkit.connectors.attribution import LOWER_BOUND_NOTE
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.io import Dataset, from_frames
+
+PR_SCHEMA = {
+    "id": pl.String,
+    "author_id": pl.String,
+    "repo": pl.String,
+    "created_date": pl.Datetime("us"),
+    "merged_date": pl.Datetime("us"),
+    "closed_date": pl.Datetime("us"),
+    "first_review_date": pl.Datetime("us"),
+    "additions": pl.Int64,
+    "deletions": pl.Int64,
+    "ai_assisted": pl.Float64,
+    "ai_tool": pl.String,
+    "reverted": pl.Boolean,
+    "title": pl.String,
+    "number": pl.Int64,
+    "is_bot_author": pl.Boolean,
+    "created_source": pl.String,
+    "source": pl.String,
+}
+PEOPLE_SCHEMA = {
+    "engineer_id": pl.String,
+    "name": pl.String,
+    "email": pl.String,
+    "login": pl.String,
+    "team": pl.String,
+    "first_seen": pl.Datetime("us"),
+    "is_bot": pl.Boolean,
+}
+EVIDENCE_SCHEMA = {
+    "pr_id": pl.String,
+    "sha": pl.String,
+    "tool": pl.String,
+    "rule": pl.String,
+    "evidence": pl.String,
+    "source": pl.String,
+}
+LINKED_SCHEMA = {
+    "id": pl.String,
+    "created_date": pl.Datetime("us"),
+    "resolution_date": pl.Datetime("us"),
+    "severity": pl.String,
+    "pr_id": pl.String,
+    "engineer_id": pl.String,
+}
+INCIDENT_SCHEMA = {**LINKED_SCHEMA, "service": pl.String}
+# Sources with exact PR dates win over git's approximations when the same PR id appears twice.
+SOURCE_PRIORITY = {"devlake": 0, "github": 1, "git": 2}
+PLACEHOLDER = {"team": "unknown", "role": "unknown", "level": "unknown", "platform": "other"}
+
+
+def empty(schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def frame(rows: list[dict], schema: dict) -> pl.DataFrame:
+    """A frame with exactly ``schema``'s columns (missing keys become nulls)."""
+    if not rows:
+        return empty(schema)
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+
+
+def utc_naive(value: datetime | None) -> datetime | None:
+    """Timezone-aware -> UTC without tzinfo (certkit stores naive UTC); naive taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """ISO 8601 text (``Z`` or offset allowed) -> naive UTC datetime; empty -> ``None``."""
+    if text is None or text == "":
+        return None
+    return utc_naive(datetime.fromisoformat(str(text).replace("Z", "+00:00")))
+
+
+@dataclass
+class Import:
+    """The tables one or more connectors produced, before validation.
+
+    Attributes
+    ----------
+    pull_requests, defects, incidents
+        certkit input tables (extra columns such as ``number``, ``created_source`` and
+        ``source`` are kept for auditing).
+    people
+        Everyone seen as an author: ``engineer_id``, ``name``, ``email``, ``login``, ``team``,
+        ``first_seen``, ``is_bot``. Becomes the engineers table for people missing from the
+        roster.
+    commits
+        One row per commit (git and DevLake only).
+    ai_evidence
+        One row per AI detection: PR id, commit sha, tool, rule id and the matching text.
+    notes
+        Plain-language remarks on approximations and what was skipped.
+    """
+
+    pull_requests: pl.DataFrame = field(default_factory=lambda: empty(PR_SCHEMA))
+    defects: pl.DataFrame = field(default_factory=lambda: empty(LINKED_SCHEMA))
+    incidents: pl.DataFrame = field(default_factory=lambda: empty(INCIDENT_SCHEMA))
+    people: pl.DataFrame = field(default_factory=lambda: empty(PEOPLE_SCHEMA))
+    commits: pl.DataFrame | None = None
+    ai_evidence: pl.DataFrame = field(default_factory=lambda: empty(EVIDENCE_SCHEMA))
+    notes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def __add__(self, other: Import) -> Import:
+        return combine(self, other)
+
+    def summary(self) -> str:
+        prs = self.pull_requests
+        n_ai = int((prs["ai_assisted"].fill_null(0) > 0).sum()) if prs.height else 0
+        lines = [
+            f"certkit import from {', '.join(self.sources) or 'nothing'}",
+            f"  pull_requests   {prs.height:>9,} rows ({n_ai:,} with detected AI assistance)",
+            f"  people          {self.people.height:>9,} rows "
+            f"({int(self.people['is_bot'].sum()):,} bots)",
+            f"  defects         {self.defects.height:>9,} rows",
+            f"  incidents       {self.incidents.height:>9,} rows",
+        ]
+        if self.commits is not None:
+            lines.append(f"  commits         {self.commits.height:>9,} rows")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def combine(*imports: Import) -> Import:
+    """Merge imports; a PR seen twice keeps the best-dated row and the union of AI detections."""
+    if not imports:
+        return Import()
+    prs = pl.concat([i.pull_requests for i in imports], how="diagonal_relaxed")
+    if prs.height and prs["id"].is_duplicated().any():
+        ai = prs.group_by("id").agg(
+            pl.col("ai_assisted").max().alias("_ai"),
+            pl.col("ai_tool").str.split(",").flatten().drop_nulls().unique().sort().alias("_t"),
+            pl.col("reverted").max().alias("_rev"),
+        )
+        prs = (
+            prs.with_columns(
+                pl.col("source").replace_strict(SOURCE_PRIORITY, default=9).alias("_prio")
+            )
+            .sort("_prio", maintain_order=True)
+            .unique("id", keep="first", maintain_order=True)
+            .join(ai, on="id", how="left")
+            .with_columns(
+                pl.col("_ai").alias("ai_assisted"),
+                pl.when(pl.col("_t").list.len() > 0)
+                .then(pl.col("_t").list.join(","))
+                .alias("ai_tool"),
+                pl.col("_rev").alias("reverted"),
+            )
+            .drop("_prio", "_ai", "_t", "_rev")
+        )
+    people = pl.concat([i.people for i in imports], how="diagonal_relaxed")
+    if people.height:
+        people = people.group_by("engineer_id", maintain_order=True).agg(
+            pl.col("name").drop_nulls().first(),
+            pl.col("email").drop_nulls().first(),
+            pl.col("login").drop_nulls().first(),
+            pl.col("team").drop_nulls().first(),
+            pl.col("first_seen").min(),
+            pl.col("is_bot").any(),
+        )
+    commits = [i.commits for i in imports if i.commits is not None]
+    return Import(
+        pull_requests=prs,
+        defects=pl.concat([i.defects for i in imports], how="diagonal_relaxed"),
+        incidents=pl.concat([i.incidents for i in imports], how="diagonal_relaxed"),
+        people=people,
+        commits=pl.concat(commits, how="diagonal_relaxed") if commits else None,
+        ai_evidence=pl.concat([i.ai_evidence for i in imports], how="diagonal_relaxed"),
+        notes=[n for i in imports for n in i.notes],
+        sources=[s for i in imports for s in i.sources],
+    )
+
+
+def _read_table(obj, what: str) -> pl.DataFrame | None:
+    if obj is None or isinstance(obj, pl.DataFrame):
+        return obj
+    p = Path(obj)
+    if not p.exists():
+        raise CertkitError(f"{what} file {p} does not exist")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(p)
+        if suffix in (".ndjson", ".jsonl"):
+            return pl.read_ndjson(p)
+        sep = "\t" if suffix == ".tsv" else ","
+        return pl.read_csv(p, separator=sep, infer_schema=False, encoding="utf8-lossy")
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
+
+
+def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFrame, list[str]]:
+    """The roster plus a placeholder row for every human author missing from it.
+
+    Placeholders get team/role/level ``unknown``, platform ``other`` and the first activity
+    date as hire date, so the data loads; fill in a roster for a real analysis.
+    """
+    notes = []
+    people = imp.people.filter(~pl.col("is_bot").fill_null(False))
+    known: set[str] = set()
+    if roster is not None:
+        roster = roster.rename({c: c.strip().lower() for c in roster.columns})
+        idcol = next(
+            (c for c in ("engineer_id", "id", "user_id", "account_id") if c in roster), None
+        )
+        if idcol is None:
+            raise CertkitError(
+                "engineers roster: no engineer_id column (found: " + ", ".join(roster.columns) + ")"
+            )
+        known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
+    missing = people.filter(~pl.col("engineer_id").is_in(list(known)))
+    placeholders = missing.select(
+        "engineer_id",
+        pl.col("team").fill_null(PLACEHOLDER["team"]),
+        pl.lit(PLACEHOLDER["role"]).alias("role"),
+        pl.lit(PLACEHOLDER["level"]).alias("level"),
+        pl.col("first_seen").dt.date().alias("hire_date"),
+        pl.lit(PLACEHOLDER["platform"]).alias("platform"),
+        "name",
+        "email",
+    )
+    if roster is None:
+        if placeholders.height:
+            notes.append(
+                f"no roster given: {placeholders.height} engineer(s) added with team/role/level "
+                "'unknown' and first activity as hire date; pass a roster (engineers file) "
+                "for a real analysis"
+            )
+        return placeholders, notes
+    if placeholders.height:
+        notes.append(
+            f"{placeholders.height} author(s) are not in the roster; added with team/role/level "
+            "'unknown' (map their e-mails/logins with an identity file if they are aliases)"
+        )
+        roster = roster.with_columns(pl.col(c).cast(pl.String) for c in roster.columns)
+        placeholders = placeholders.with_columns(
+            pl.col(c).cast(pl.String) for c in placeholders.columns
+        )
+        return pl.concat([roster, placeholders], how="diagonal_relaxed"), notes
+    return roster, notes
+
+
+def to_dataset(
+    imp: Import,
+    *,
+    engineers: pl.DataFrame | str | Path | None = None,
+    certifications: pl.DataFrame | str | Path | None = None,
+    strict: bool = True,
+    today: date | None = None,
+) -> Dataset:
+    """Validate an import as a certkit :class:`~certkit.io.Dataset`.
+
+    Parameters
+    ----------
+    imp
+        What the connectors read (combine several with ``+``).
+    engineers
+        The analyst's roster (certkit's engineers table: engineer_id, team, role, level,
+        hire_date, platform) as a frame or a CSV/Parquet/NDJSON file. Authors missing from it
+        are added with ``unknown`` attributes and a note.
+    certifications
+        Certification records (engineer_id, certification, earned_date), frame or file.
+    strict
+        Raise :class:`~certkit.errors.DataValidationError` on any validation error.
+    """
+    roster = _read_table(engineers, "engineers")
+    certs = _read_table(certifications, "certifications")
+    eng, notes = engineers_table(imp, roster)
+    for n in notes:
+        warnings.warn(n, CertkitWarning, stacklevel=2)
+    imp.notes.extend(n for n in notes if n not in imp.notes)
+    prs = imp.pull_requests
+    if prs.height == 0:
+        raise CertkitError(
+            "the import has no pull requests (nothing merged in the history read, or an "
+            "empty export); certkit needs at least one"
+        )
+    ds = from_frames(
+        engineers=eng,
+        pull_requests=prs,
+        certifications=certs,
+        defects=imp.defects if imp.defects.height else None,
+        incidents=imp.incidents if imp.incidents.height else None,
+        source=" + ".join(imp.sources) or "import",
+        strict=strict,
+        today=today,
+    )
+    return ds
+
+
+def write_import(
+    imp: Import,
+    out: str | Path,
+    *,
+    engineers=None,
+    certifications=None,
+    format: str = "parquet",
+    today: date | None = None,
+) -> tuple[Dataset, Path]:
+    """Validate and write an import as a certkit data folder (plus audit files).
+
+    Besides the certkit tables it writes ``commits.parquet`` (git/DevLake), ``ai_evidence.csv``
+    (one row per detection) and ``import.json`` (sources, notes, and the statement that AI
+    detection is a lower bound). Without ``certifications`` the folder has no
+    certifications file yet; add one before ``certkit validate``.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        ds = to_dataset(
+            imp, engineers=engineers, certifications=certifications, strict=True, today=today
+        )
+    folder = ds.write(out, format=format)
+    if certifications is None:
+        (folder / f"certifications.{format}").unlink(missing_ok=True)
+    for name in ("defects", "incidents"):  # optional tables: no header-only files
+        if getattr(ds, name).height == 0:
+            (folder / f"{name}.{format}").unlink(missing_ok=True)
+    if imp.commits is not None:
+        imp.commits.write_parquet(folder / "commits.parquet")
+    imp.ai_evidence.write_csv(folder / "ai_evidence.csv")
+    manifest = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sources": imp.sources,
+        "notes": imp.notes,
+        "ai_detection": {
+            "method": "commit trailers, bot accounts, PR bodies/branches (rules file)",
+            "lower_bound": True,
+            "note": LOWER_BOUND_NOTE,
+            "prs_with_ai": int((ds.pull_requests["ai_assisted"].fill_null(0) > 0).sum()),
+            "prs": ds.pull_requests.height,
+        },
+        "certifications_included": certifications is not None,
+    }
+    (folder / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return ds, folder

@@ -1,0 +1,425 @@
+"""Git connector: real throwaway repositories built with ``git`` (no mocked git).
+
+The scenario repository has merge commits, GitHub squash merges, a revert, a renamed author
+(``.mailmap``), an identity file, bots, AI trailers from several tools and near-miss strings
+that must NOT count as AI (Claude Monet, Devin Smith, ``Assisted-by: none``, a Copilot display
+name with a personal e-mail, a trailer-like line outside the trailer block).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import certkit
+from certkit.connectors import read_git, to_dataset, write_import
+from certkit.errors import CertkitError
+
+GH = ("GitHub", "noreply@github.com")
+
+
+class Repo:
+    """A throwaway git repository with full control over authors, dates and messages."""
+
+    def __init__(self, path: Path, origin: str | None = "git@github.com:org/app.git"):
+        self.path = path
+        path.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "commit.gpgsign", "false")
+        if origin:
+            self.git("remote", "add", "origin", origin)
+        self.n = 0
+
+    def git(self, *args: str, env: dict | None = None) -> str:
+        full = {
+            **os.environ,
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            **(env or {}),
+        }
+        res = subprocess.run(
+            ["git", *args], cwd=self.path, env=full, capture_output=True, text=True, check=True
+        )
+        return res.stdout.strip()
+
+    @staticmethod
+    def _env(author, date, committer=None, cdate=None) -> dict:
+        committer = committer or author
+        return {
+            "GIT_AUTHOR_NAME": author[0],
+            "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_NAME": committer[0],
+            "GIT_COMMITTER_EMAIL": committer[1],
+            "GIT_COMMITTER_DATE": cdate or date,
+        }
+
+    def commit(self, message, author, date, lines=1, committer=None, cdate=None, file=None):
+        """Commit ``lines`` new lines in a fresh file; returns the sha."""
+        self.n += 1
+        name = file or f"f{self.n}.txt"
+        (self.path / name).write_text("".join(f"line {i}\n" for i in range(lines)))
+        self.git("add", name)
+        self.git("commit", "-q", "-m", message, env=self._env(author, date, committer, cdate))
+        return self.git("rev-parse", "HEAD")
+
+    def branch(self, name: str, start: str = "main"):
+        self.git("checkout", "-q", "-b", name, start)
+
+    def checkout(self, name: str):
+        self.git("checkout", "-q", name)
+
+    def merge(self, branch, message, date, author=("Ana Silva", "ana@corp.example")):
+        self.git(
+            "merge", "-q", "--no-ff", "-m", message, branch, env=self._env(author, date, GH, date)
+        )
+        return self.git("rev-parse", "HEAD")
+
+
+ANA = ("Ana Silva", "ana@corp.example")
+ANA_HOME = ("Ana S", "ana.silva@gmail.com")
+BEN = ("Ben Okafor", "ben@corp.example")
+BEN_OLD = ("B. Okafor", "bokafor@old.example")
+CHEN_AIDER = ("Chen Nguyen (aider)", "chen@corp.example")
+CHEN = ("Chen Nguyen", "chen@corp.example")
+COPILOT_AGENT = ("copilot-swe-agent[bot]", "198982749+Copilot@users.noreply.github.com")
+DEPENDABOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+DEVIN_SMITH = ("Devin Smith", "devin.smith@corp.example")
+
+IDENTITIES = """engineer_id,email,name
+ana,ana@corp.example,Ana Silva
+ana,ana.silva@gmail.com,
+ben,ben@corp.example,
+chen,chen@corp.example,
+"""
+
+
+def build_scenario(root: Path) -> tuple[Repo, dict[str, str]]:
+    """The scenario repository; returns it and the shas of interest."""
+    r = Repo(root / "app")
+    shas = {}
+    (r.path / ".mailmap").write_text("Ben Okafor <ben@corp.example> <bokafor@old.example>\n")
+    r.git("add", ".mailmap")
+    shas["initial"] = r.commit("Initial commit", ANA, "2024-01-01T09:00:00+00:00", lines=5)
+
+    # PR 1: merge commit; Claude Code trailer + generated line; second commit from home e-mail.
+    r.branch("feat-a")
+    r.commit(
+        "Add feature A\n\nBody text.\n\n"
+        "🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\n"
+        "Co-Authored-By: Claude <noreply@anthropic.com>",
+        ANA,
+        "2024-01-02T10:00:00+02:00",  # 08:00 UTC
+        lines=10,
+    )
+    r.commit("Polish feature A", ANA_HOME, "2024-01-03T09:00:00+00:00", lines=4)
+    r.checkout("main")
+    shas["merge1"] = r.merge(
+        "feat-a", "Merge pull request #1 from org/feat-a\n\nAdd feature A", "2024-01-04T12:00:00Z"
+    )
+
+    # PR 2: GitHub squash merge by Ben under his old e-mail (mapped by .mailmap); near-miss
+    # co-author "Claude Monet" with a personal e-mail.
+    shas["squash2"] = r.commit(
+        "Add B (#2)\n\n* wip\n\n* more\n\nCo-authored-by: Claude Monet <claude.monet@gmail.com>",
+        BEN_OLD,
+        "2024-01-05T08:00:00Z",
+        lines=7,
+        committer=GH,
+        cdate="2024-01-05T15:00:00Z",
+    )
+
+    # PR 3: merge commit; aider author suffix and message prefix, then a Cursor trailer.
+    r.branch("chen-refactor")
+    r.commit("aider: refactor parser", CHEN_AIDER, "2024-01-06T10:00:00Z", lines=3)
+    r.commit("Tidy\n\nMade-with: Cursor", CHEN, "2024-01-06T11:00:00Z", lines=2)
+    r.checkout("main")
+    r.merge(
+        "chen-refactor",
+        "Merge pull request #3 from org/chen-refactor\n\nRefactor parser",
+        "2024-01-07T09:00:00Z",
+    )
+
+    # PR 4: Copilot coding agent squash; the assigning human is the co-author.
+    r.commit(
+        "Fix flaky test (#4)\n\nInitial plan\n\n"
+        "Co-authored-by: copilot-swe-agent[bot] <198982749+Copilot@users.noreply.github.com>\n"
+        "Co-authored-by: Ben Okafor <ben@corp.example>",
+        COPILOT_AGENT,
+        "2024-01-08T10:00:00Z",
+        lines=2,
+        committer=GH,
+    )
+    # PR 5: dependabot.
+    r.commit("Bump lib from 1.0 to 1.1 (#5)", DEPENDABOT, "2024-01-09T10:00:00Z", committer=GH)
+    # PR 6: near misses only: a person named Devin, "Assisted-by: none", a Copilot display
+    # name with a personal e-mail.
+    r.commit(
+        "Devin's change (#6)\n\nAssisted-by: none\n"
+        "Co-authored-by: Copilot <copilot.fan@example.com>",
+        DEVIN_SMITH,
+        "2024-01-10T10:00:00Z",
+        lines=3,
+        committer=GH,
+    )
+    # Direct push with a trailer-like line that is prose, not in the trailer block.
+    shas["docs"] = r.commit(
+        "Docs\n\nAssisted-by: Claude is how the policy spells it.\n\n"
+        "Signed-off-by: Ana Silva <ana@corp.example>",
+        ANA,
+        "2024-01-11T10:00:00Z",
+    )
+    # PR 7: GitHub revert of PR 2 (squash).
+    r.commit(
+        f'Revert "Add B (#2)" (#7)\n\nThis reverts commit {shas["squash2"]}.',
+        ANA,
+        "2024-01-12T10:00:00Z",
+        committer=GH,
+        file="f2b.txt",
+    )
+    # Plain "Merge branch" with a kernel-style Assisted-by trailer on the branch commit.
+    r.branch("hotfix")
+    r.commit(
+        "Hotfix\n\nAssisted-by: Claude:claude-3-opus coccinelle sparse",
+        ANA,
+        "2024-01-13T10:00:00Z",
+        lines=2,
+    )
+    r.checkout("main")
+    shas["merge_hotfix"] = r.merge("hotfix", "Merge branch 'hotfix'", "2024-01-13T12:00:00Z")
+    return r, shas
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    root = tmp_path_factory.mktemp("git")
+    repo, shas = build_scenario(root)
+    ids = root / "identities.csv"
+    ids.write_text(IDENTITIES)
+    return repo, shas, ids
+
+
+@pytest.fixture(scope="module")
+def imported(scenario):
+    repo, shas, ids = scenario
+    return read_git([repo.path], identities=ids)
+
+
+def _t(s: str) -> datetime:
+    return datetime.fromisoformat(s)
+
+
+def test_pull_requests_exact(imported, scenario):
+    _, shas, _ = scenario
+    prs = imported.pull_requests.sort("created_date")
+    hotfix = f"org/app@{shas['merge_hotfix'][:10]}"
+    expected = pl.DataFrame(
+        {
+            "id": [
+                "org/app#1",
+                "org/app#2",
+                "org/app#3",
+                "org/app#4",
+                "org/app#5",
+                "org/app#6",
+                "org/app#7",
+                hotfix,
+            ],
+            "author_id": ["ana", "ben", "chen", "ben", "dependabot[bot]", None, "ana", "ana"],
+            "created_date": [
+                _t("2024-01-02T08:00:00"),
+                _t("2024-01-05T08:00:00"),
+                _t("2024-01-06T10:00:00"),
+                _t("2024-01-08T10:00:00"),
+                _t("2024-01-09T10:00:00"),
+                _t("2024-01-10T10:00:00"),
+                _t("2024-01-12T10:00:00"),
+                _t("2024-01-13T10:00:00"),
+            ],
+            "merged_date": [
+                _t("2024-01-04T12:00:00"),
+                _t("2024-01-05T15:00:00"),
+                _t("2024-01-07T09:00:00"),
+                _t("2024-01-08T10:00:00"),
+                _t("2024-01-09T10:00:00"),
+                _t("2024-01-10T10:00:00"),
+                _t("2024-01-12T10:00:00"),
+                _t("2024-01-13T12:00:00"),
+            ],
+            "additions": [14, 7, 5, 2, 1, 3, 1, 2],
+            "ai_tool": ["claude", None, "aider,cursor", "copilot", None, None, None, "claude"],
+            "reverted": [False, True, False, False, False, False, False, False],
+            "number": [1, 2, 3, 4, 5, 6, 7, None],
+            "created_source": ["branch_first_commit"]
+            + ["squash_commit"]
+            + ["branch_first_commit"]
+            + ["squash_commit"] * 4
+            + ["branch_first_commit"],
+        }
+    ).with_columns(
+        pl.col("author_id").fill_null("devin.smith@corp.example"),
+        pl.col("number").cast(pl.Int64),
+        pl.col("created_date", "merged_date").cast(pl.Datetime("us")),
+    )
+    got = prs.select(expected.columns)
+    assert got.to_dicts() == expected.to_dicts()
+    assert prs["ai_assisted"].to_list() == [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    assert prs.filter(pl.col("id") == "org/app#1")["title"].item() == "Add feature A"
+    assert prs.filter(pl.col("id") == "org/app#2")["title"].item() == "Add B"
+    assert prs["is_bot_author"].to_list() == [False] * 4 + [True] + [False] * 3
+    assert prs["repo"].unique().to_list() == ["org/app"]
+
+
+def test_ai_evidence_names_rule_and_commit(imported, scenario):
+    _, shas, _ = scenario
+    ev = imported.ai_evidence
+    rules = set(zip(ev["pr_id"], ev["rule"], strict=True))
+    assert ("org/app#1", "claude-coauthor") in rules
+    assert ("org/app#1", "claude-generated-line") in rules
+    assert ("org/app#3", "aider-name-suffix") in rules
+    assert ("org/app#3", "aider-subject-prefix") in rules
+    assert ("org/app#3", "cursor-made-with") in rules
+    assert ("org/app#4", "copilot-noreply") in rules  # 198982749+Copilot@...
+    hotfix = f"org/app@{shas['merge_hotfix'][:10]}"
+    assert ev.filter(pl.col("pr_id") == hotfix)["evidence"].to_list() == [
+        "Assisted-by: Claude:claude-3-opus coccinelle sparse"
+    ]
+    # Near misses never fire.
+    assert ev.filter(pl.col("pr_id").is_in(["org/app#2", "org/app#5", "org/app#6"])).height == 0
+    assert shas["docs"] not in ev["sha"].to_list()
+
+
+def test_commits_table(imported, scenario):
+    _, shas, _ = scenario
+    c = imported.commits
+    assert c.height == 15  # 10 on main (3 merges) + 5 on branches
+    assert c.filter(pl.col("n_parents") == 2).height == 3
+    initial = c.filter(pl.col("sha") == shas["initial"]).row(0, named=True)
+    assert initial["additions"] == 6  # 5 lines + .mailmap line
+    assert initial["pr_id"] is None
+    squash = c.filter(pl.col("sha") == shas["squash2"]).row(0, named=True)
+    assert squash["author_email"] == "ben@corp.example"  # .mailmap applied
+    assert squash["trailers"] == "Co-authored-by: Claude Monet <claude.monet@gmail.com>"
+    assert squash["pr_id"] == "org/app#2"
+    assert c.filter(pl.col("author_name").str.contains("aider")).height == 0
+
+
+def test_people_and_bots(imported):
+    people = imported.people.sort("engineer_id")
+    assert people["engineer_id"].to_list() == [
+        "ana",
+        "ben",
+        "chen",
+        "copilot-swe-agent[bot]",
+        "dependabot[bot]",
+        "devin.smith@corp.example",
+    ]
+    assert people["is_bot"].to_list() == [False, False, False, True, True, False]
+    assert people.filter(pl.col("engineer_id") == "ana")["first_seen"].item() == _t(
+        "2024-01-01T09:00:00"
+    )
+    assert any("pushed directly" in n and "2 mainline" in n for n in imported.notes)
+    assert any("squash-merged" in n for n in imported.notes)
+
+
+def test_without_identity_file_ids_are_emails(scenario):
+    repo, _, _ = scenario
+    imp = read_git(repo.path, repo_names=["app"])
+    ids = set(imp.pull_requests["author_id"])
+    assert "ana@corp.example" in ids and "ben@corp.example" in ids
+    assert imp.pull_requests["id"].str.starts_with("app").all()
+    # The home e-mail is a separate identity without a mapping.
+    assert "ana.silva@gmail.com" in set(imp.people["engineer_id"])
+
+
+def test_since_and_direct_commits_as_prs(scenario):
+    repo, shas, ids = scenario
+    imp = read_git(repo.path, identities=ids, since="2024-01-10T00:00:00Z", direct_commits="as_prs")
+    got = imp.pull_requests.sort("created_date")
+    assert got["number"].to_list()[:2] == [6, None]  # PR 6, then the direct docs commit
+    assert got.filter(pl.col("created_source") == "commit")["id"].to_list() == [
+        f"org/app@{shas['docs'][:10]}"
+    ]
+
+
+def test_dataset_and_folder_validate(imported, tmp_path):
+    certs = pl.DataFrame(
+        {
+            "engineer_id": ["devin.smith@corp.example"],
+            "certification": ["AWS Certified Machine Learning - Specialty"],
+            "earned_date": ["2024-01-06"],
+        }
+    )
+    with pytest.warns(certkit.CertkitWarning, match="no roster given"):
+        ds = to_dataset(imported, certifications=certs)
+    eng = ds.engineers.sort("engineer_id")
+    assert eng["engineer_id"].to_list() == ["ana", "ben", "chen", "devin.smith@corp.example"]
+    assert eng["team"].unique().to_list() == ["unknown"]
+    assert ds.pull_requests.height == 8
+    out = tmp_path / "out"
+    write_import(imported, out, certifications=certs)
+    report = certkit.validate(out)
+    assert report.ok, report.format()
+    assert {p.name for p in out.iterdir()} >= {
+        "engineers.parquet",
+        "pull_requests.parquet",
+        "certifications.parquet",
+        "commits.parquet",
+        "ai_evidence.csv",
+        "import.json",
+    }
+    panel = certkit.build_panel(certkit.load(out), "month")
+    # Bots are left out of the panel; #4 (Copilot agent) counts for ben; devin (certified in
+    # his first month) is left out and has no AI PRs.
+    assert panel["ai_prs"].sum() == 4
+
+
+def test_roster_and_unknown_authors(imported):
+    roster = pl.DataFrame(
+        {
+            "engineer_id": ["ana", "ben", "chen"],
+            "team": ["a", "a", "b"],
+            "role": ["ml_engineer"] * 3,
+            "level": ["senior", "mid", "junior"],
+            "hire_date": ["2020-01-01"] * 3,
+            "platform": ["aws", "gcp", "azure"],
+        }
+    )
+    with pytest.warns(certkit.CertkitWarning, match="1 author"):
+        ds = to_dataset(imported, engineers=roster)
+    assert ds.engineers.height == 4
+    assert ds.engineers.filter(pl.col("team") == "unknown")["engineer_id"].to_list() == [
+        "devin.smith@corp.example"
+    ]
+
+
+def test_two_repos_keep_ids_apart(tmp_path):
+    a = Repo(tmp_path / "a", origin="https://github.com/org/a.git")
+    b = Repo(tmp_path / "b", origin=None)
+    for r in (a, b):
+        r.commit("Start", ANA, "2024-02-01T09:00:00Z")
+        r.commit("Thing (#1)", BEN, "2024-02-02T09:00:00Z")
+    imp = read_git([a.path, b.path])
+    assert sorted(imp.pull_requests["id"]) == ["b#1", "org/a#1"]
+
+
+def test_bad_input_messages(tmp_path):
+    with pytest.raises(CertkitError, match="does not exist"):
+        read_git(tmp_path / "nope")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(CertkitError, match="not a git repository"):
+        read_git(tmp_path / "plain")
+    with pytest.raises(CertkitError, match="direct_commits"):
+        read_git(tmp_path, direct_commits="maybe")
+    bad_ids = tmp_path / "ids.csv"
+    bad_ids.write_text("engineer_id,email\nana,a@x\nbob,a@x\n")
+    with pytest.raises(CertkitError, match=r"line 3: email 'a@x' is mapped to 'bob'.*line 2"):
+        read_git(tmp_path, identities=bad_ids)
+    empty = Repo(tmp_path / "empty")
+    with pytest.raises(CertkitError, match="failed"):
+        read_git(empty.path)
