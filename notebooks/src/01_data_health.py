@@ -1,0 +1,111 @@
+# ruff: noqa: E402  (percent-format notebook: imports follow the parameters cell)
+# %% [markdown]
+# # Data health
+#
+# Is the data good enough to answer the question? This notebook checks coverage per table and
+# period, missing values and outliers, and lists every validation finding. It makes no causal
+# claim; read it before the impact notebooks.
+
+# %% tags=["parameters"]
+data: str = "data/sample"  # data folder (engineers, certifications, pull_requests, ...)
+period: str = "month"  # period of the panel: week, month or quarter
+teams: list[str] | None = None  # restrict to these teams (default: all)
+certifications: list[str] | None = None  # certification ids or names to study (default: all)
+start: str | None = None  # first day of pull requests to include, YYYY-MM-DD
+end: str | None = None  # last day of pull requests to include, YYYY-MM-DD
+privacy_k: int = 5  # smallest group of people shown in a shared report
+share: bool = False  # shared report: no individual engineers, small groups hidden
+individuals: bool = False  # allow individual-level views (pseudonymized when shared)
+
+# %%
+import polars as pl
+from IPython.display import HTML, Markdown, display
+
+from certkit import charts
+from certkit.report import health, setup
+
+ctx = setup(
+    data,
+    period=period,
+    teams=teams,
+    certifications=certifications,
+    start=start,
+    end=end,
+    privacy_k=privacy_k,
+    share=share,
+    individuals=individuals,
+)
+cov = health.coverage(ctx.ds, period)
+miss = health.missing(ctx.ds)
+out = health.outliers(ctx.ds, ctx.panel)
+team_table = health.teams(ctx.ds, ctx.k)
+hidden = (
+    ctx.ds.human_engineers()["team"].n_unique()
+    - team_table.filter(pl.col("team") != "other").height
+)
+
+# %% [markdown]
+# ## Summary
+
+# %%
+display(Markdown(health.narrative(ctx.ds, cov, miss, out, hidden_teams=hidden if share else 0)))
+
+# %% [markdown]
+# ## Coverage per table and period
+# Rows per period by each table's main date (pull requests by creation, certifications by the
+# date earned, defects and incidents by the date reported) and the number of engineers who opened
+# a pull request. A dip is an export gap or a real change; check before trusting those periods.
+
+# %%
+charts.lines(
+    cov.filter(pl.col("table") != "certifications"),
+    x="period",
+    y="rows",
+    color="table",
+    title="Rows per period",
+    y_title="rows",
+)
+
+# %%
+charts.bars(
+    health.certifications(ctx.ds, ctx.k),
+    x="engineers",
+    y="certification",
+    title="Engineers per certification",
+    x_title="engineers",
+)
+
+# %% [markdown]
+# ## Teams
+# People and certified people per team. In a shared report, teams with fewer people than the
+# privacy threshold are merged into "other" (and hidden when "other" is itself too small).
+
+# %%
+display(team_table)
+
+# %% [markdown]
+# ## Missing values
+
+# %%
+display(miss if miss.height else Markdown("No missing values."))
+
+# %% [markdown]
+# ## Outliers
+# Counts only: outliers are kept in the analysis (medians and logs make it robust to them), but a
+# large share points at a data problem (bots, auto-merges, a time zone mix-up).
+
+# %%
+display(out)
+
+# %% [markdown]
+# ## Validation report
+# Every finding of `certkit validate` on the data folder (in a shared report, engineer ids in the
+# messages are redacted).
+
+# %%
+findings = ctx.ds.validation.to_polars().with_columns(
+    pl.col("message").map_elements(ctx.safe_text, return_dtype=pl.String),
+    pl.col("rows").map_elements(ctx.safe_text, return_dtype=pl.String),
+)
+display(findings if findings.height else Markdown("Validation passed: no problems found."))
+display(HTML(ctx.warnings_html(ctx.notes, "Notes from loading and building the panel")))

@@ -1,0 +1,357 @@
+"""Altair charts that read well to a non-statistician, and certkit's chart theme.
+
+Every helper takes a small, already aggregated polars frame (or aggregates a panel itself
+before plotting), so charts stay far below Altair's row limit on real data sizes. Call
+:func:`setup` once in a notebook: it enables the certkit theme and a renderer that keeps
+the Vega-Lite spec in the notebook output, which ``certkit report`` turns into offline HTML.
+
+Conventions: dates on the x axis are period starts; confidence bands are 95 % unless the
+frame says otherwise; a dashed vertical rule marks certification (event time 0).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+
+import altair as alt
+import polars as pl
+
+from certkit.errors import CertkitError
+
+#: Mime type under which the Vega-Lite spec is stored in notebook outputs.
+VEGALITE_MIME = "application/vnd.vegalite.v6+json"
+
+PALETTE = ["#1f5f8b", "#e07b39", "#3a9d5d", "#b8405e", "#7a5ba6", "#8c8c8c", "#c9a227"]
+TREATED = "#1f5f8b"
+CONTROL = "#8c8c8c"
+WIDTH = 560
+HEIGHT = 260
+
+
+def _theme() -> dict:
+    font = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
+    return {
+        "config": {
+            "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
+            "font": font,
+            "title": {"fontSize": 15, "anchor": "start", "fontWeight": 600, "offset": 10},
+            "axis": {
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "titleFontWeight": 500,
+                "gridColor": "#e8e8e8",
+                "domainColor": "#888",
+                "tickColor": "#888",
+            },
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
+            "range": {"category": PALETTE},
+            "line": {"strokeWidth": 2},
+            "point": {"size": 50, "filled": True},
+        }
+    }
+
+
+def _renderer(spec: dict, **metadata) -> dict:
+    """Keep the spec (for certkit's offline HTML) next to Altair's own HTML (for JupyterLab)."""
+    from altair.vegalite.v6.display import html_renderer
+
+    bundle = {VEGALITE_MIME: spec}
+    html_out = html_renderer(spec, **metadata)
+    bundle.update(html_out[0] if isinstance(html_out, tuple) else html_out)
+    return bundle
+
+
+def setup() -> None:
+    """Enable the certkit theme and renderer (call once at the top of a notebook)."""
+    alt.theme.register("certkit", enable=True)(_theme)
+    alt.renderers.register("certkit", _renderer)
+    alt.renderers.enable("certkit")
+
+
+def _check(df: pl.DataFrame, columns: list[str], chart: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise CertkitError(f"{chart} chart needs columns {missing}; the frame has {df.columns}")
+
+
+def event_study(
+    df: pl.DataFrame,
+    *,
+    x: str = "event_time",
+    y: str = "estimate",
+    lower: str = "ci_lower",
+    upper: str = "ci_upper",
+    facet: str | None = None,
+    title: str = "Effect by time since certification",
+    y_title: str = "Estimated effect (treated minus comparison)",
+    x_title: str = "Periods since certification",
+) -> alt.Chart:
+    """Event-study plot: estimates with a 95 % confidence band and a line at certification.
+
+    ``df`` has one row per event time (and per ``facet`` value): the estimate and its
+    interval. The dashed rule is drawn between the last pre period and certification.
+    """
+    _check(df, [x, y, lower, upper] + ([facet] if facet else []), "event_study")
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1)))
+    band = base.mark_area(opacity=0.18, color=TREATED).encode(
+        y=alt.Y(f"{lower}:Q", title=y_title), y2=alt.Y2(f"{upper}:Q")
+    )
+    line = base.mark_line(color=TREATED, point=True).encode(
+        y=alt.Y(f"{y}:Q"),
+        tooltip=[
+            alt.Tooltip(f"{x}:Q", title="periods since"),
+            alt.Tooltip(f"{y}:Q", format=".3f", title="estimate"),
+            alt.Tooltip(f"{lower}:Q", format=".3f", title="95% low"),
+            alt.Tooltip(f"{upper}:Q", format=".3f", title="95% high"),
+        ],
+    )
+    zero = alt.Chart(pl.DataFrame({"y": [0.0]})).mark_rule(color="#444").encode(y="y:Q")
+    cert = (
+        alt.Chart(pl.DataFrame({"x": [-0.5]}))
+        .mark_rule(color="#b8405e", strokeDash=[5, 4])
+        .encode(x="x:Q")
+    )
+    layered = alt.layer(band, line, zero, cert)
+    if facet:
+        return (
+            layered.facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2)
+            .properties(title=title)
+            .resolve_scale(y="independent")
+        )
+    return layered.properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def love_plot(
+    df: pl.DataFrame,
+    *,
+    covariate: str = "covariate",
+    before: str = "smd_before",
+    after: str = "smd_after",
+    threshold: float = 0.1,
+    title: str = "Covariate balance before and after matching",
+) -> alt.Chart:
+    """Love plot: absolute standardized mean differences before and after matching."""
+    _check(df, [covariate, before, after], "love_plot")
+    long = (
+        df.select(covariate, before, after)
+        .unpivot(index=covariate, variable_name="sample", value_name="smd")
+        .with_columns(
+            pl.col("smd").abs(),
+            pl.col("sample").replace({before: "before matching", after: "after matching"}),
+        )
+    )
+    points = (
+        alt.Chart(long)
+        .mark_point(size=70, filled=True)
+        .encode(
+            x=alt.X("smd:Q", title="|standardized mean difference|"),
+            y=alt.Y(f"{covariate}:N", title=None, sort="-x"),
+            color=alt.Color(
+                "sample:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["before matching", "after matching"], range=[CONTROL, TREATED]
+                ),
+            ),
+            tooltip=[covariate, "sample", alt.Tooltip("smd:Q", format=".3f")],
+        )
+    )
+    rule = (
+        alt.Chart(pl.DataFrame({"t": [threshold]}))
+        .mark_rule(color="#b8405e", strokeDash=[5, 4])
+        .encode(x="t:Q")
+    )
+    return alt.layer(rule, points).properties(title=title, width=WIDTH)
+
+
+def heatmap(
+    df: pl.DataFrame,
+    *,
+    x: str = "period",
+    y: str = "team",
+    color: str = "ai_share",
+    color_title: str = "AI-assisted share of PRs",
+    title: str = "AI adoption by team and month",
+    percent: bool = True,
+) -> alt.Chart:
+    """Heatmap (e.g. adoption by team x month) from one row per cell."""
+    _check(df, [x, y, color], "heatmap")
+    fmt = ".0%" if percent else ".2f"
+    return (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{x}:O", title=None, timeUnit="yearmonth")
+            if df.schema[x] in (pl.Date, pl.Datetime)
+            else alt.X(f"{x}:O", title=None),
+            y=alt.Y(f"{y}:N", title=None),
+            color=alt.Color(
+                f"{color}:Q",
+                title=color_title,
+                scale=alt.Scale(scheme="blues"),
+                legend=alt.Legend(format=fmt),
+            ),
+            tooltip=[alt.Tooltip(f"{x}"), y, alt.Tooltip(f"{color}:Q", format=fmt)],
+        )
+        .properties(title=title, width=WIDTH)
+    )
+
+
+def cohort_trends(
+    panel: pl.DataFrame,
+    outcome: str,
+    *,
+    time: str = "period",
+    title: str | None = None,
+    y_title: str | None = None,
+) -> alt.Chart:
+    """Mean outcome per period for engineers ever certified vs never certified.
+
+    Aggregates the engineer x period panel (needs ``cohort``) before plotting.
+    """
+    _check(panel, [outcome, time, "cohort"], "cohort_trends")
+    agg = (
+        panel.with_columns(
+            pl.when(pl.col("cohort") > 0)
+            .then(pl.lit("certified (ever)"))
+            .otherwise(pl.lit("never certified"))
+            .alias("group")
+        )
+        .group_by(time, "group")
+        .agg(pl.col(outcome).mean().alias("mean"), pl.len().alias("engineers"))
+        .sort(time, "group")
+    )
+    return (
+        alt.Chart(agg)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{time}:T", title=None),
+            y=alt.Y("mean:Q", title=y_title or outcome),
+            color=alt.Color(
+                "group:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["certified (ever)", "never certified"], range=[TREATED, CONTROL]
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{time}:T"),
+                "group",
+                alt.Tooltip("mean:Q", format=".3f"),
+                "engineers",
+            ],
+        )
+        .properties(title=title or f"{outcome}: certified vs never certified", width=WIDTH)
+    )
+
+
+def distribution(
+    values: pl.Series | list[float],
+    *,
+    title: str = "Distribution of the estimated value",
+    x_title: str = "value",
+    marker: float | None = 0.0,
+    bins: int = 40,
+) -> alt.Chart:
+    """Histogram of simulated draws (e.g. ROI), binned in polars, with a break-even rule."""
+    s = pl.Series("v", values, dtype=pl.Float64).drop_nulls().drop_nans()
+    if s.len() == 0:
+        raise CertkitError("distribution chart needs at least one finite value")
+    lo, hi = float(s.min()), float(s.max())
+    width = (hi - lo) / bins or 1.0
+    binned = (
+        s.to_frame()
+        .with_columns(((pl.col("v") - lo) / width).floor().clip(0, bins - 1).alias("b"))
+        .group_by("b")
+        .len()
+        .with_columns(
+            (lo + pl.col("b") * width).alias("start"), (lo + (pl.col("b") + 1) * width).alias("end")
+        )
+        .with_columns((pl.col("len") / s.len()).alias("share"))
+        .sort("b")
+    )
+    bars = (
+        alt.Chart(binned)
+        .mark_bar(color=TREATED, opacity=0.85)
+        .encode(
+            x=alt.X("start:Q", title=x_title),
+            x2="end:Q",
+            y=alt.Y("share:Q", title="share of simulations", axis=alt.Axis(format="%")),
+            tooltip=[
+                alt.Tooltip("start:Q", format=",.0f"),
+                alt.Tooltip("end:Q", format=",.0f"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+    )
+    layers = [bars]
+    if marker is not None:
+        layers.append(
+            alt.Chart(pl.DataFrame({"m": [marker]}))
+            .mark_rule(color="#b8405e", strokeDash=[5, 4])
+            .encode(x="m:Q")
+        )
+    return alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def lines(
+    df: pl.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str | None = None,
+    title: str = "",
+    y_title: str | None = None,
+) -> alt.Chart:
+    """Simple line chart for tidy, aggregated frames (coverage over time and the like)."""
+    _check(df, [x, y] + ([color] if color else []), "lines")
+    x_type = "T" if df.schema[x] in (pl.Date, pl.Datetime) else "Q"
+    enc = {
+        "x": alt.X(f"{x}:{x_type}", title=None),
+        "y": alt.Y(f"{y}:Q", title=y_title or y),
+        "tooltip": [x, y] + ([color] if color else []),
+    }
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=None)
+    return alt.Chart(df).mark_line(point=True).encode(**enc).properties(title=title, width=WIDTH)
+
+
+def bars(
+    df: pl.DataFrame,
+    *,
+    x: str,
+    y: str,
+    title: str = "",
+    x_title: str | None = None,
+    fmt: str = ",.0f",
+) -> alt.Chart:
+    """Horizontal bars (``y`` categories, ``x`` values), sorted by value."""
+    _check(df, [x, y], "bars")
+    return (
+        alt.Chart(df)
+        .mark_bar(color=TREATED)
+        .encode(
+            x=alt.X(f"{x}:Q", title=x_title or x),
+            y=alt.Y(f"{y}:N", title=None, sort="-x"),
+            tooltip=[y, alt.Tooltip(f"{x}:Q", format=fmt)],
+        )
+        .properties(title=title, width=WIDTH)
+    )
+
+
+def embed_html(spec: dict, element_id: str | None = None) -> str:
+    """HTML for one chart, drawn by ``vegaEmbed`` (which must already be on the page)."""
+    element_id = element_id or f"certkit-chart-{uuid.uuid4().hex[:12]}"
+    payload = json.dumps(spec).replace("</", "<\\/")
+    return (
+        f'<div class="certkit-chart" id="{html.escape(element_id)}"></div>\n'
+        "<script>(function(){var el=document.getElementById("
+        f"{json.dumps(element_id)});"
+        "if(!window.vegaEmbed){el.textContent='Chart library missing from this page.';return;}"
+        f"vegaEmbed(el,{payload},{{actions:false,renderer:'svg'}})"
+        ".then(function(r){el.setAttribute('data-rendered','1');})"
+        ".catch(function(e){el.textContent='Chart failed to draw: '+e;});"
+        "})();</script>"
+    )

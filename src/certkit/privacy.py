@@ -1,0 +1,228 @@
+"""Privacy guardrails for reports about people.
+
+A shared report (``certkit report --share`` or ``share=True`` in a notebook) may show only
+groups of at least ``k`` people (default 5, a k-anonymity style threshold) and never a row,
+name, email or id of an individual engineer. Three tools enforce this:
+
+* :func:`coarsen` relabels small groups (team, cohort, certification) as ``"other"`` *before*
+  aggregating, so every statistic is computed over at least ``k`` people; if ``"other"`` is
+  itself smaller than ``k`` its rows are dropped.
+* :func:`suppress` drops (or masks) rows of an aggregated table whose head count is below ``k``.
+* :func:`pseudonymize` replaces engineer ids by a keyed hash when individual-level views are
+  explicitly enabled; :func:`find_identifiers` / :func:`redact` check text (HTML, warning
+  messages) for ids, names and emails of the people in the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from certkit.errors import CertkitError
+
+DEFAULT_K = 5
+OTHER = "other"
+KEY_ENV = "CERTKIT_PSEUDONYM_KEY"
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What a report may show.
+
+    Parameters
+    ----------
+    k
+        Smallest number of people a shown group may have (applies when ``share`` is on).
+    share
+        Shared-report mode: small groups suppressed, no individual rows.
+    individuals
+        Individual-level views explicitly enabled; in share mode ids are pseudonymized.
+    key
+        Secret for the keyed hash (default: ``$CERTKIT_PSEUDONYM_KEY`` or a random key per
+        run, so pseudonyms cannot be linked across reports).
+    """
+
+    k: int = DEFAULT_K
+    share: bool = False
+    individuals: bool = False
+    key: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self):
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
+            raise CertkitError(f"privacy k must be a whole number >= 1, not {self.k!r}")
+        if not self.key:
+            env = os.environ.get(KEY_ENV, "")
+            object.__setattr__(self, "key", env.encode() if env else secrets.token_bytes(32))
+
+    @property
+    def min_group(self) -> int:
+        """Smallest group size shown: ``k`` when sharing, 1 otherwise."""
+        return self.k if self.share else 1
+
+    @property
+    def show_individuals(self) -> bool:
+        """Individual rows may be shown (never in share mode unless explicitly enabled)."""
+        return self.individuals or not self.share
+
+    def engineer_ids(self, df: pl.DataFrame, column: str = "engineer_id") -> pl.DataFrame:
+        """Ids as they may be shown: pseudonymized in share mode, raw otherwise."""
+        if not self.show_individuals:
+            raise CertkitError(
+                "individual engineers are not shown in a shared report; set individuals=True "
+                "(ids are then pseudonymized) to enable individual-level views"
+            )
+        if self.share:
+            return df.with_columns(pseudonymize(df[column], self.key).alias(column))
+        return df
+
+
+def pseudonymize(ids: pl.Series, key: bytes | str, prefix: str = "eng-") -> pl.Series:
+    """Keyed hash (HMAC-SHA256) of each id: stable within a key, not reversible without it."""
+    key = key.encode() if isinstance(key, str) else key
+    if not key:
+        raise CertkitError("pseudonymize needs a non-empty key")
+    mapping = {
+        v: prefix + hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:10]
+        for v in ids.drop_nulls().unique().to_list()
+    }
+    return ids.cast(pl.String).replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def coarsen(
+    df: pl.DataFrame,
+    group: str,
+    k: int = DEFAULT_K,
+    *,
+    person: str = "engineer_id",
+    other: str = OTHER,
+) -> pl.DataFrame:
+    """Relabel groups with fewer than ``k`` distinct people as ``other`` (row-level frame).
+
+    Use on an engineer-level frame (e.g. the panel) before aggregating by ``group``. When the
+    merged ``other`` group still has fewer than ``k`` people, its rows are dropped.
+    """
+    for c in (group, person):
+        if c not in df.columns:
+            raise CertkitError(f"coarsen: column {c!r} not in the frame (columns: {df.columns})")
+    if k <= 1:
+        return df
+    sizes = df.group_by(group).agg(pl.col(person).n_unique().alias("_n"))
+    small = sizes.filter(pl.col("_n") < k)[group].to_list()
+    if not small:
+        return df
+    out = df.with_columns(
+        pl.when(pl.col(group).is_in(small))
+        .then(pl.lit(other))
+        .otherwise(pl.col(group).cast(pl.String))
+        .alias(group)
+    )
+    n_other = out.filter(pl.col(group) == other)[person].n_unique()
+    if n_other < k:
+        out = out.filter(pl.col(group) != other)
+    return out
+
+
+def suppress(
+    df: pl.DataFrame,
+    count: str,
+    k: int = DEFAULT_K,
+    *,
+    mask: list[str] | None = None,
+) -> pl.DataFrame:
+    """Hide rows of an aggregated table whose head count ``count`` is below ``k``.
+
+    Without ``mask`` the rows are dropped; with ``mask`` they stay but those value columns
+    (and the count) are set to null, e.g. to keep a heatmap's grid.
+    """
+    if count not in df.columns:
+        raise CertkitError(f"suppress: count column {count!r} not in the frame ({df.columns})")
+    if k <= 1:
+        return df
+    small = pl.col(count) < k
+    if mask is None:
+        return df.filter(~small)
+    return df.with_columns(
+        [pl.when(small).then(None).otherwise(pl.col(c)).alias(c) for c in [*mask, count]]
+    )
+
+
+def identifiers(engineers: pl.DataFrame, extra_ids: list[str] | None = None) -> list[str]:
+    """Ids, names and emails of the people in ``engineers`` (what a shared report must not show)."""
+    values: set[str] = set(extra_ids or [])
+    if "is_bot" in engineers.columns:
+        engineers = engineers.filter(~pl.col("is_bot").fill_null(False))
+    for c in ("engineer_id", "name", "email"):
+        if c in engineers.columns:
+            values.update(v for v in engineers[c].drop_nulls().cast(pl.String).to_list() if v)
+    # Very short values (a 1-2 character id) would match ordinary text; they are not searched.
+    return sorted((v for v in values if len(v.strip()) >= 3), key=len, reverse=True)
+
+
+TOKEN = re.compile(r"[\w.+'-]*\w@[\w-]+(?:\.[\w-]+)+|\w+(?:['.-]\w+)*")
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0).lower(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def _values(people: pl.DataFrame | list[str], extra_ids: list[str] | None) -> list[str]:
+    if isinstance(people, pl.DataFrame):
+        return identifiers(people, extra_ids)
+    return sorted({*people, *(extra_ids or [])}, key=len, reverse=True)
+
+
+def _matches(text: str, values: list[str]) -> list[tuple[int, int]]:
+    """Spans of ``text`` where a value occurs as whole tokens (case-insensitive).
+
+    Matching token sequences against a set keeps this linear in the text even with
+    thousands of people (a regex alternation would try every name at every position).
+    """
+    wanted: dict[int, set[tuple[str, ...]]] = {}
+    for v in values:
+        toks = tuple(t for t, _, _ in _tokens(v))
+        if toks:
+            wanted.setdefault(len(toks), set()).add(toks)
+    if not wanted:
+        return []
+    toks = _tokens(text)
+    words = [t for t, _, _ in toks]
+    spans = []
+    i = 0
+    while i < len(toks):
+        for n in sorted(wanted, reverse=True):
+            if i + n <= len(toks) and tuple(words[i : i + n]) in wanted[n]:
+                spans.append((toks[i][1], toks[i + n - 1][2]))
+                i += n - 1
+                break
+        i += 1
+    return spans
+
+
+def find_identifiers(
+    text: str, people: pl.DataFrame | list[str], extra_ids: list[str] | None = None
+) -> list[str]:
+    """Engineer ids, names and emails that occur in ``text``.
+
+    ``people`` is the engineers table or a list from :func:`identifiers`.
+    """
+    return sorted({text[a:b] for a, b in _matches(text, _values(people, extra_ids))})
+
+
+def redact(
+    text: str,
+    people: pl.DataFrame | list[str],
+    extra_ids: list[str] | None = None,
+    replacement: str = "[redacted]",
+) -> str:
+    """Replace every engineer id, name and email in ``text`` by ``replacement``."""
+    out, last = [], 0
+    for a, b in _matches(text, _values(people, extra_ids)):
+        out += [text[last:a], replacement]
+        last = b
+    return "".join(out) + text[last:]

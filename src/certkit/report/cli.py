@@ -1,0 +1,98 @@
+"""``certkit report``: run the report notebooks and write offline HTML."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from certkit.errors import CertkitError
+
+EPILOG = """examples:
+  certkit report --data data/sample --out reports
+  certkit report --notebook data_health -p teams=[payments,search] --no-input
+  certkit report --config batch.yaml --share
+  # cron (works from any directory; exit code 1 if any notebook failed):
+  0 6 * * 1  /path/to/certkit/.venv/bin/certkit report --data /srv/eng-data --out /srv/reports --share --no-input
+"""
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from certkit.report.params import parse_assignments
+    from certkit.report.runner import run_report
+
+    if args.list:
+        from certkit.report.params import declared
+        from certkit.report.runner import list_notebooks
+
+        for name, path in list_notebooks().items():
+            print(name)
+            for p in declared(path).values():
+                print(
+                    f"    {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else "")
+                )
+        return 0
+    parameters = parse_assignments(args.parameter or [])
+    run = run_report(
+        data=args.data,
+        out=args.out,
+        notebooks=args.notebook or None,
+        parameters=parameters,
+        config=args.config,
+        no_input=True if args.no_input else None,
+        share=True if args.share else None,
+        jobs=args.jobs,
+        progress=not args.quiet,
+    )
+    print(run.summary())
+    for r in run.failed:
+        print(f"\nFAILED {r.run}/{r.notebook}: {r.error}", file=sys.stderr)
+        if r.ipynb and r.ipynb.exists():
+            print(f"    partly executed notebook kept for diagnosis: {r.ipynb}", file=sys.stderr)
+    print(f"\nOpen {run.index}")
+    return 0 if run.ok else 1
+
+
+def add_report_parser(subparsers) -> None:
+    """Register ``certkit report`` on the main parser's sub-commands."""
+    p = subparsers.add_parser(
+        "report",
+        help="run the report notebooks and write offline HTML reports",
+        description="Execute certkit's report notebooks with papermill and write the executed "
+        ".ipynb and a self-contained HTML page per notebook (charts work offline), plus an "
+        "index.html, into a dated folder under --out.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", default=None, help="data folder (default: data/sample)")
+    p.add_argument("--out", default=None, help="output folder (default: reports)")
+    p.add_argument(
+        "--notebook", action="append", metavar="NAME", help="run only this notebook (repeatable)"
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        metavar="KEY=VALUE",
+        help="notebook parameter, value read as YAML (repeatable): -p teams=[a,b] -p privacy_k=10",
+    )
+    p.add_argument("--config", metavar="FILE.yaml", help="batch file listing several runs")
+    p.add_argument("--no-input", action="store_true", help="hide code in the HTML")
+    p.add_argument(
+        "--share",
+        action="store_true",
+        help="shared-report privacy rules: no individual engineers, groups under k hidden",
+    )
+    p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default 2)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--list", action="store_true", help="list notebooks and their parameters")
+    p.set_defaults(func=_cmd_report)
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapper
+    from certkit.cli import main as certkit_main
+
+    try:
+        return certkit_main(["report", *(argv or sys.argv[1:])])
+    except CertkitError as exc:
+        print(f"certkit: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,195 @@
+"""What every report notebook does first: load, filter, build the panel, set privacy rules.
+
+Keeping this in the library keeps notebooks thin: a notebook passes its parameters to
+:func:`setup` and gets back a :class:`Context` with the filtered dataset, the panel, the
+:class:`~certkit.privacy.Privacy` rules and helpers to show tables and warnings safely.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+import certkit
+from certkit.catalog import resolve as resolve_certification
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.io import Dataset
+from certkit.panel import build_panel
+from certkit.privacy import Privacy, identifiers, redact
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise CertkitError(f"parameter {name!r} must be a date YYYY-MM-DD, got {value!r}") from exc
+
+
+def filter_dataset(
+    ds: Dataset,
+    *,
+    teams: list[str] | None = None,
+    certifications: list[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> Dataset:
+    """Restrict a dataset to some teams, certifications and a date range.
+
+    With ``certifications``, engineers who earned only *other* certifications are left out:
+    they are neither the treated group studied nor a clean comparison group. Bots stay.
+    """
+    eng = ds.engineers
+    if teams:
+        known = set(eng["team"].unique().to_list())
+        missing = [t for t in teams if t not in known]
+        if missing:
+            raise CertkitError(
+                f"teams {missing} are not in engineers.team (known: {', '.join(sorted(known))})"
+            )
+        eng = eng.filter(pl.col("team").is_in(teams) | pl.col("is_bot"))
+    certs = ds.certifications
+    if certifications:
+        ids = []
+        for c in certifications:
+            cid = resolve_certification(c)
+            if cid is None:
+                raise CertkitError(
+                    f"certification {c!r} is not in the catalog (see certkit.catalog())"
+                )
+            ids.append(cid)
+        other_only = (
+            certs.group_by("engineer_id")
+            .agg(pl.col("certification_id").is_in(ids).any().alias("studied"))
+            .filter(~pl.col("studied"))["engineer_id"]
+        )
+        eng = eng.filter(~pl.col("engineer_id").is_in(other_only.implode()))
+        certs = certs.filter(pl.col("certification_id").is_in(ids))
+    keep = eng["engineer_id"].implode()
+    certs = certs.filter(pl.col("engineer_id").is_in(keep))
+    prs = ds.pull_requests.filter(pl.col("author_id").is_in(keep))
+    lo, hi = _date(start, "start"), _date(end, "end")
+    if lo and hi and lo > hi:
+        raise CertkitError(f"start {lo} is after end {hi}")
+    if lo:
+        prs = prs.filter(pl.col("created_date").dt.date() >= lo)
+    if hi:
+        prs = prs.filter(pl.col("created_date").dt.date() <= hi)
+    if prs.height == 0:
+        raise CertkitError("no pull requests left after filtering by teams/certifications/dates")
+    pr_ids = prs["id"].implode()
+
+    def linked(df: pl.DataFrame) -> pl.DataFrame:
+        if df.height == 0:
+            return df
+        by_pr = pl.col("pr_id").is_in(pr_ids)
+        by_eng = pl.col("pr_id").is_null() & pl.col("engineer_id").is_in(keep)
+        unlinked = pl.col("pr_id").is_null() & pl.col("engineer_id").is_null()
+        cond = by_pr | by_eng | (unlinked if not teams else pl.lit(False))
+        out = df.filter(cond)
+        if lo:
+            out = out.filter(pl.col("created_date").dt.date() >= lo)
+        if hi:
+            out = out.filter(pl.col("created_date").dt.date() <= hi)
+        return out
+
+    return Dataset(
+        engineers=eng,
+        certifications=certs,
+        pull_requests=prs,
+        defects=linked(ds.defects),
+        incidents=linked(ds.incidents),
+        validation=ds.validation,
+        source=ds.source,
+        truth=ds.truth,
+    )
+
+
+@dataclass
+class Context:
+    """Everything a report notebook needs after reading its parameters."""
+
+    ds: Dataset
+    full: Dataset
+    panel: pl.DataFrame
+    privacy: Privacy
+    period: str
+    filters: dict[str, object]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def people(self) -> list[str]:
+        """Identifiers (ids, names, emails) that must never appear in a shared report."""
+        return identifiers(self.full.engineers)
+
+    @property
+    def k(self) -> int:
+        """Smallest group shown (``privacy_k`` when sharing, else 1)."""
+        return self.privacy.min_group
+
+    def safe_text(self, text: str) -> str:
+        """``text`` with engineer ids/names/emails redacted when the report is shared."""
+        return redact(text, self.people) if self.privacy.share else text
+
+    def scope(self) -> str:
+        """One line saying what data the notebook looks at."""
+        eng = self.ds.human_engineers()
+        start, end = self.ds.period()
+        parts = [
+            f"{eng.height:,} engineers",
+            f"{self.ds.pull_requests.height:,} pull requests",
+            f"{start} to {end}",
+        ]
+        for k, v in self.filters.items():
+            if v:
+                parts.append(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}")
+        return "; ".join(parts)
+
+    def warnings_html(self, messages: list[str], title: str = "Assumption checks") -> str:
+        """Warnings as an HTML list (redacted in shared reports); empty when there are none."""
+        if not messages:
+            return ""
+        items = "".join(f"<li>{html.escape(self.safe_text(str(m)))}</li>" for m in messages)
+        return f"<div class='certkit-warnings'><b>{html.escape(title)}</b><ul>{items}</ul></div>"
+
+
+def setup(
+    data: str,
+    *,
+    period: str = "month",
+    teams: list[str] | None = None,
+    certifications: list[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    privacy_k: int = 5,
+    share: bool = False,
+    individuals: bool = False,
+) -> Context:
+    """Load ``data``, apply the notebook's filters, build the panel and the privacy rules.
+
+    Also enables the certkit chart theme. Load and panel warnings are collected in
+    ``context.notes`` (shown by the notebook) rather than printed as they happen.
+    """
+    certkit.charts.setup()
+    privacy = Privacy(k=privacy_k, share=share, individuals=individuals)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CertkitWarning)
+        full = certkit.load(data)
+        ds = filter_dataset(full, teams=teams, certifications=certifications, start=start, end=end)
+        panel = build_panel(ds, period)
+    notes = [str(w.message) for w in caught if issubclass(w.category, CertkitWarning)]
+    start_d, end_d = ds.period()
+    return Context(
+        ds=ds,
+        full=full,
+        panel=panel,
+        privacy=privacy,
+        period=f"{start_d} to {end_d}",
+        filters={"teams": teams, "certifications": certifications, "from": start, "to": end},
+        notes=notes,
+    )

@@ -1,0 +1,260 @@
+"""Data health checks behind the data-health notebook: coverage, missing values, outliers.
+
+All outputs are aggregates (counts per table, period, column or team); nothing lists an
+individual engineer, so they are safe for shared reports once small teams are coarsened.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from certkit.io import Dataset
+from certkit.privacy import coarsen, suppress
+
+DATE_COLUMNS = {
+    "certifications": "earned_date",
+    "pull_requests": "created_date",
+    "defects": "created_date",
+    "incidents": "created_date",
+}
+TRUNC = {"week": "1w", "month": "1mo", "quarter": "1q"}
+
+
+def coverage(ds: Dataset, period: str = "month") -> pl.DataFrame:
+    """Rows per table and period (by each table's main date), plus active engineers.
+
+    Columns: ``table``, ``period``, ``rows``, ``low`` (fewer than half the table's median
+    rows per period: a gap in the export or a ramp-up to check).
+    """
+    every = TRUNC[period]
+    parts = []
+    for table, col in DATE_COLUMNS.items():
+        df = getattr(ds, table)
+        if df.height == 0:
+            continue
+        parts.append(
+            df.select(pl.col(col).cast(pl.Date).dt.truncate(every).alias("period"))
+            .group_by("period")
+            .len("rows")
+            .with_columns(pl.lit(table).alias("table"))
+        )
+    authors = (
+        ds.pull_requests.join(
+            ds.human_engineers().select(pl.col("engineer_id").alias("author_id")), on="author_id"
+        )
+        .select(
+            pl.col("created_date").cast(pl.Date).dt.truncate(every).alias("period"), "author_id"
+        )
+        .group_by("period")
+        .agg(pl.col("author_id").n_unique().cast(pl.UInt32).alias("rows"))
+        .with_columns(pl.lit("active engineers").alias("table"))
+    )
+    parts.append(authors)
+    out = pl.concat([p.select("table", "period", pl.col("rows").cast(pl.Int64)) for p in parts])
+    start, end = out["period"].min(), out["period"].max()
+    grid = pl.DataFrame({"table": out["table"].unique().sort()}).join(
+        pl.DataFrame({"period": pl.date_range(start, end, every, eager=True)}), how="cross"
+    )
+    out = grid.join(out, on=["table", "period"], how="left").with_columns(
+        pl.col("rows").fill_null(0)
+    )
+    return out.with_columns(
+        (pl.col("rows") < 0.5 * pl.col("rows").median().over("table")).alias("low")
+    ).sort("table", "period")
+
+
+def missing(ds: Dataset) -> pl.DataFrame:
+    """Missing values per table and column (columns that are entirely empty included)."""
+    rows = []
+    for table, df in ds.tables().items():
+        if df.height == 0:
+            continue
+        nulls = df.null_count().row(0, named=True)
+        for col, n in nulls.items():
+            rows.append(
+                {
+                    "table": table,
+                    "column": col,
+                    "rows": df.height,
+                    "missing": n,
+                    "missing_share": n / df.height,
+                }
+            )
+    return (
+        pl.DataFrame(
+            rows,
+            schema={
+                "table": pl.String,
+                "column": pl.String,
+                "rows": pl.Int64,
+                "missing": pl.Int64,
+                "missing_share": pl.Float64,
+            },
+        )
+        .filter(pl.col("missing") > 0)
+        .sort("missing_share", descending=True)
+    )
+
+
+def _iqr_flags(x: pl.Expr, factor: float = 3.0) -> pl.Expr:
+    q1, q3 = x.quantile(0.25), x.quantile(0.75)
+    return (x < q1 - factor * (q3 - q1)) | (x > q3 + factor * (q3 - q1))
+
+
+def outliers(ds: Dataset, panel: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Counts of suspicious values, one row per check, with the rule used."""
+    prs = ds.pull_requests
+    merged = prs.filter(pl.col("merged_date").is_not_null()).with_columns(
+        ((pl.col("merged_date") - pl.col("created_date")).dt.total_seconds() / 3600).alias("h"),
+        (pl.col("additions") + pl.col("deletions")).alias("lines"),
+    )
+    checks = []
+
+    def add(check: str, rule: str, flagged: int, total: int):
+        checks.append(
+            {
+                "check": check,
+                "rule": rule,
+                "flagged": flagged,
+                "of": total,
+                "share": flagged / total if total else 0.0,
+            }
+        )
+
+    if merged.height:
+        logh = merged.select(pl.col("h").clip(lower_bound=1 / 60).log()).to_series()
+        add(
+            "PR cycle time",
+            "log hours beyond 3 IQR of the quartiles",
+            int(logh.to_frame().select(_iqr_flags(pl.col("h")).sum()).item()),
+            merged.height,
+        )
+        add(
+            "PR cycle time over 90 days",
+            "merged > 90 days after creation",
+            int((merged["h"] > 90 * 24).sum()),
+            merged.height,
+        )
+        add(
+            "PR merged within a minute",
+            "merged < 1 minute after creation (auto-merge?)",
+            int((merged["h"] < 1 / 60).sum()),
+            merged.height,
+        )
+        lines = merged.select(pl.col("lines").clip(lower_bound=1).log()).to_series()
+        add(
+            "PR size",
+            "log lines changed beyond 3 IQR of the quartiles",
+            int(lines.to_frame().select(_iqr_flags(pl.col("lines")).sum()).item()),
+            merged.height,
+        )
+    add("PRs never merged", "merged_date missing", int(prs["merged_date"].null_count()), prs.height)
+    if panel is not None and panel.height:
+        z = panel.select(
+            ((pl.col("merged_prs") - pl.col("merged_prs").mean()) / pl.col("merged_prs").std())
+            .abs()
+            .gt(4)
+            .sum()
+        ).item()
+        add(
+            "engineer-months with extreme throughput",
+            "merged PRs more than 4 SD from the mean",
+            int(z),
+            panel.height,
+        )
+        idle = panel.group_by("engineer_id").agg((pl.col("merged_prs").sum() == 0).alias("idle"))
+        add(
+            "engineers with no merged PR",
+            "no merged PR in any period",
+            int(idle["idle"].sum()),
+            idle.height,
+        )
+    return pl.DataFrame(checks)
+
+
+def teams(ds: Dataset, k: int = 1) -> pl.DataFrame:
+    """People and certified people per team; teams under ``k`` people merged into ``other``."""
+    eng = ds.human_engineers()
+    certified = ds.certifications["engineer_id"].unique().implode()
+    eng = coarsen(eng.select("engineer_id", "team"), "team", k)
+    out = (
+        eng.group_by("team")
+        .agg(
+            pl.len().alias("engineers"),
+            pl.col("engineer_id").is_in(certified).sum().alias("certified"),
+        )
+        .with_columns((pl.col("certified") / pl.col("engineers")).alias("certified_share"))
+        .sort("engineers", descending=True)
+    )
+    return out
+
+
+def certifications(ds: Dataset, k: int = 1) -> pl.DataFrame:
+    """Engineers per certification (catalog id); certifications under ``k`` people hidden."""
+    certs = ds.certifications.filter(
+        pl.col("engineer_id").is_in(ds.human_engineers()["engineer_id"].implode())
+    )
+    out = (
+        certs.group_by(pl.col("certification_id").fill_null("unknown").alias("certification"))
+        .agg(
+            pl.col("engineer_id").n_unique().alias("engineers"),
+            pl.col("earned_date").min().alias("first"),
+            pl.col("earned_date").max().alias("last"),
+        )
+        .sort("engineers", descending=True)
+    )
+    return suppress(out, "engineers", k)
+
+
+def narrative(
+    ds: Dataset,
+    cov: pl.DataFrame,
+    miss: pl.DataFrame,
+    out: pl.DataFrame,
+    hidden_teams: int = 0,
+) -> str:
+    """Plain-language summary of the checks above (Markdown), computed from their results."""
+    v = ds.validation
+    start, end = ds.period()
+    eng = ds.human_engineers().height
+    lines = [
+        f"- **Scope:** {eng:,} engineers, {ds.pull_requests.height:,} pull requests, "
+        f"{ds.certifications.height:,} certifications earned, {ds.defects.height:,} defects and "
+        f"{ds.incidents.height:,} incidents, from {start} to {end}.",
+        f"- **Validation:** {len(v.errors)} error(s) and {len(v.warnings)} warning(s)"
+        + (" - see the table below." if v.problems else "."),
+    ]
+    low = cov.filter(pl.col("low") & (pl.col("table") != "certifications"))
+    if low.height:
+        worst = low.group_by("table").len().sort("len", descending=True)
+        desc = ", ".join(f"{r['table']} ({r['len']})" for r in worst.iter_rows(named=True))
+        lines.append(
+            f"- **Coverage gaps:** {low.height} table-period(s) have under half the usual "
+            f"number of rows: {desc}. Estimates that use those periods rest on less data."
+        )
+    else:
+        lines.append("- **Coverage:** every table has data in every period at its usual level.")
+    if miss.height:
+        top = miss.row(0, named=True)
+        lines.append(
+            f"- **Missing values:** {miss.height} column(s) have gaps; the largest is "
+            f"{top['table']}.{top['column']} ({top['missing_share']:.0%} missing)."
+        )
+    else:
+        lines.append("- **Missing values:** none.")
+    if out.height:
+        flagged = out.filter(pl.col("share") > 0.01)
+        if flagged.height:
+            desc = "; ".join(
+                f"{r['check']}: {r['flagged']:,} of {r['of']:,} ({r['share']:.1%})"
+                for r in flagged.iter_rows(named=True)
+            )
+            lines.append(f"- **Outliers above 1 %:** {desc}.")
+        else:
+            lines.append("- **Outliers:** every check flags under 1 % of rows.")
+    if hidden_teams:
+        lines.append(
+            f"- **Privacy:** {hidden_teams} team(s) under the reporting threshold are merged "
+            "into 'other' (or hidden)."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,137 @@
+"""Executed notebook -> one self-contained HTML page that works offline.
+
+Charts are stored in notebook outputs as Vega-Lite specs (see :func:`certkit.charts.setup`);
+here each becomes a ``<div>`` drawn by ``vegaEmbed``, and the Vega/Vega-Lite/vega-embed
+JavaScript shipped with ``vl-convert-python`` is inlined once in the page head. No script is
+loaded from the network. The parameters cell is always hidden; ``no_input`` hides all code.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as html_lib
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from certkit.charts import embed_html
+
+TEMPLATES = Path(__file__).parent / "templates"
+PLACEHOLDER = "<script>/*CERTKIT_VEGA_BUNDLE*/</script>"
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove_cell", "remove-cell"}
+
+
+@cache
+def vega_bundle() -> str:
+    """The Vega + Vega-Lite + vega-embed JavaScript bundle (about 0.9 MB), made safe to inline."""
+    import vl_convert
+
+    return vl_convert.javascript_bundle().replace("</script", "<\\/script")
+
+
+def _chart_output(spec: dict) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("display_data", data={"text/html": embed_html(spec)}, metadata={})
+
+
+def prepare(nb: nbformat.NotebookNode, *, no_input: bool = False) -> nbformat.NotebookNode:
+    """Copy of ``nb`` ready for export: hidden cells removed, charts turned into embeds."""
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & HIDDEN_TAGS:
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                vl = next((k for k in data if k.startswith("application/vnd.vegalite.")), None)
+                if vl is not None:
+                    spec = data[vl]
+                    outputs.append(
+                        _chart_output(json.loads(spec) if isinstance(spec, str) else spec)
+                    )
+                else:
+                    outputs.append(out)
+            cell.outputs = outputs
+            if no_input and not outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def title_of(nb: nbformat.NotebookNode, default: str) -> str:
+    """The notebook's first markdown heading (or ``default``)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, re.MULTILINE)
+            if m:
+                return m.group(1).strip()
+    return default
+
+
+def export(
+    nb: nbformat.NotebookNode,
+    *,
+    title: str,
+    header: dict | None = None,
+    no_input: bool = False,
+) -> tuple[str, str]:
+    """Render ``nb`` to HTML.
+
+    Returns
+    -------
+    (body, page)
+        ``body`` is the page without the inlined JavaScript bundle (what privacy checks scan),
+        ``page`` the complete offline HTML.
+    """
+    exporter = HTMLExporter(
+        template_name="certkit",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=no_input,
+        exclude_input_prompt=no_input,
+        exclude_output_prompt=no_input,
+        embed_images=True,
+    )
+    resources = {"metadata": {"name": title}, "certkit": header or {}}
+    nb = prepare(nb, no_input=no_input)
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    if PLACEHOLDER not in body:  # pragma: no cover - template broken
+        raise RuntimeError("certkit HTML template lost its script placeholder")
+    page = body.replace(PLACEHOLDER, "<script>" + vega_bundle() + "</script>", 1)
+    return body, page
+
+
+def index_page(title: str, subtitle: str, rows: list[dict]) -> str:
+    """A plain index page: one row per report with its status and links."""
+    lines = []
+    for r in rows:
+        status = r["status"]
+        colour = "#3a9d5d" if status == "ok" else "#b8405e"
+        links = " ".join(
+            f'<a href="{html_lib.escape(href)}">{html_lib.escape(label)}</a>'
+            for label, href in r.get("links", [])
+        )
+        lines.append(
+            f"<tr><td>{html_lib.escape(r['run'])}</td><td>{html_lib.escape(r['title'])}</td>"
+            f'<td style="color:{colour}">{html_lib.escape(status)}</td>'
+            f"<td>{links}</td><td>{html_lib.escape(r.get('note', ''))}</td></tr>"
+        )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html_lib.escape(title)}</title><style>"
+        "body{font-family:Inter,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;"
+        "max-width:1000px;padding:0 12px}table{border-collapse:collapse;width:100%}"
+        "td,th{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top}"
+        "</style></head><body>"
+        f"<h1>{html_lib.escape(title)}</h1><p>{html_lib.escape(subtitle)}</p>"
+        "<table><tr><th>run</th><th>report</th><th>status</th><th>files</th><th>note</th></tr>"
+        + "".join(lines)
+        + "</table></body></html>"
+    )

@@ -1,0 +1,171 @@
+"""Notebook parameters: read what a notebook declares, check what the user passes.
+
+A notebook declares its parameters in the cell tagged ``parameters``, one per line, as
+``name: type = default  # help``. Supported types: ``str``, ``int``, ``float``, ``bool``,
+``list[str]``, ``list[int]``, ``list[float]``, each optionally ``| None``. Values given on the
+command line (``-p KEY=VALUE``) are read as YAML (``-p teams=[payments,search]``,
+``-p share=true``) and checked against these types before any notebook runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from certkit.errors import CertkitError
+
+SCALARS = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared notebook parameter."""
+
+    name: str
+    type: str
+    default: Any
+    help: str = ""
+
+    @property
+    def optional(self) -> bool:
+        return self.type.replace(" ", "").endswith("|None")
+
+    @property
+    def base(self) -> str:
+        return self.type.replace(" ", "").removesuffix("|None")
+
+
+def parameters_cell(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
+    """The cell tagged ``parameters`` (a :class:`CertkitError` if there is none)."""
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            return cell
+    raise CertkitError(f"{name} has no cell tagged 'parameters'")
+
+
+def _comments(source: str) -> dict[int, str]:
+    out = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            out[tok.start[0]] = tok.string.lstrip("#").strip()
+    return out
+
+
+def declared(path: str | Path) -> dict[str, Parameter]:
+    """Parameters declared by the notebook at ``path``, in order."""
+    nb = nbformat.read(str(path), as_version=4)
+    cell = parameters_cell(nb, Path(path).name)
+    source = cell.source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise CertkitError(
+            f"{Path(path).name}: parameters cell is not valid Python: {exc}"
+        ) from exc
+    helps = _comments(source)
+    params: dict[str, Parameter] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            raise CertkitError(
+                f"{Path(path).name}: parameters cell line {node.lineno} must read "
+                "'name: type = default  # help'"
+            )
+        type_text = ast.unparse(node.annotation).strip("'\"")
+        if type_text.replace(" ", "").removesuffix("|None") not in {
+            *SCALARS,
+            "list[str]",
+            "list[int]",
+            "list[float]",
+        }:
+            raise CertkitError(
+                f"{Path(path).name}: parameter {node.target.id!r} has unsupported type {type_text!r}"
+            )
+        default = ast.literal_eval(node.value) if node.value is not None else None
+        params[node.target.id] = Parameter(
+            node.target.id, type_text, default, helps.get(node.lineno, "")
+        )
+    return params
+
+
+def _matches(value: Any, base: str) -> bool:
+    if base in SCALARS:
+        expected = SCALARS[base]
+        if expected is bool:
+            return isinstance(value, bool)
+        if expected is float:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        if expected is int:
+            return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, str)
+    inner = base[len("list[") : -1]
+    return isinstance(value, list) and all(_matches(v, inner) for v in value)
+
+
+def coerce(param: Parameter, value: Any, where: str = "") -> Any:
+    """Check ``value`` against the declared type; return it (ints widened for floats)."""
+    if value is None and param.optional:
+        return None
+    base = param.base
+    # A single value where a list is expected: -p teams=payments.
+    if base.startswith("list[") and not isinstance(value, list) and value is not None:
+        value = [value]
+    if base == "str" and isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)  # -p cohort=2024 read by YAML as a number
+    if base == "list[str]" and isinstance(value, list):
+        value = [
+            str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in value
+        ]
+    if not _matches(value, base):
+        hint = f" ({param.help})" if param.help else ""
+        raise CertkitError(
+            f"parameter {param.name!r}{where} must be {param.type}{hint}, "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    if base == "float":
+        value = float(value)
+    if base == "list[float]":
+        value = [float(v) for v in value]
+    return value
+
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """``["k=5", "teams=[a,b]"]`` -> ``{"k": 5, "teams": ["a", "b"]}`` (values read as YAML)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CertkitError(f"-p expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key] = raw
+    return out
+
+
+def validate(
+    given: dict[str, Any], notebooks: dict[str, dict[str, Parameter]], where: str = ""
+) -> dict[str, dict[str, Any]]:
+    """Split ``given`` into per-notebook parameter dicts, checking names and types.
+
+    A name that none of ``notebooks`` declares is an error (a typo must not be silently
+    ignored); a name declared by only some notebooks is passed to those.
+    """
+    known = sorted({n for decl in notebooks.values() for n in decl})
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise CertkitError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))}{where}; "
+            f"the selected notebooks accept: {', '.join(known)}"
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for nb_name, decl in notebooks.items():
+        out[nb_name] = {k: coerce(decl[k], v, where) for k, v in given.items() if k in decl}
+    return out

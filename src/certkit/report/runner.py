@@ -1,0 +1,476 @@
+"""Run report notebooks with papermill and export them to offline HTML.
+
+One *run* is a set of notebooks executed with one set of parameters (e.g. one team); a batch
+(``--config``) is several runs. Every notebook is its own job: a failing notebook does not stop
+the others, its partly executed ``.ipynb`` is kept for diagnosis, and the result says which
+cell failed and why.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import polars as pl
+import yaml
+
+import certkit
+from certkit.errors import CertkitError
+from certkit.report import html as report_html
+from certkit.report import params as report_params
+from certkit.results import ResultMixin
+
+#: Parameters every certkit notebook declares, set by the runner from the command line.
+DATA_PARAM = "data"
+SHARE_PARAM = "share"
+K_PARAM = "privacy_k"
+KERNEL = "python3"
+
+
+def notebook_dir() -> Path:
+    """Folder of the report notebooks: the repository's ``notebooks/`` (editable install)
+    or the copy shipped inside the wheel (``certkit/_notebooks``)."""
+    repo = Path(certkit.__file__).resolve().parents[2] / "notebooks"
+    if repo.is_dir() and any(repo.glob("*.ipynb")):
+        return repo
+    return Path(str(resources.files("certkit") / "_notebooks"))
+
+
+def list_notebooks(folder: str | Path | None = None) -> dict[str, Path]:
+    """Report notebooks by name (file stem), in running order."""
+    folder = Path(folder) if folder else notebook_dir()
+    if not folder.is_dir():
+        raise CertkitError(f"notebook folder {folder} does not exist")
+    return {p.stem: p for p in sorted(folder.glob("*.ipynb")) if not p.name.startswith(".")}
+
+
+def resolve(names: list[str] | None, available: dict[str, Path]) -> dict[str, Path]:
+    """Pick notebooks by name; ``data_health``, ``data-health`` or ``01`` find ``01_data_health``."""
+    if not names:
+        return dict(available)
+    out = {}
+    for name in names:
+        key = name.strip().removesuffix(".ipynb").replace("-", "_").lower()
+        hits = [
+            s
+            for s in available
+            if s.lower() == key or s.lower().split("_", 1)[-1] == key or s.split("_")[0] == key
+        ]
+        if len(hits) != 1:
+            raise CertkitError(
+                f"no report notebook called {name!r}; available: {', '.join(available)}"
+            )
+        out[hits[0]] = available[hits[0]]
+    return out
+
+
+@dataclass
+class Job:
+    """One notebook to execute with its (already validated) parameters."""
+
+    run: str
+    notebook: str
+    source: Path
+    out_dir: Path
+    parameters: dict[str, Any]
+    title: str
+    header: dict[str, Any]
+    no_input: bool = False
+    share: bool = False
+    people: list[str] = field(default_factory=list)
+    timeout: int = 900
+
+
+@dataclass
+class JobResult:
+    """What happened to one job."""
+
+    run: str
+    notebook: str
+    title: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    ipynb: Path | None = None
+    html: Path | None = None
+    error: str = ""
+
+
+def _failure(exc: BaseException) -> str:
+    """A short message naming the failing cell and the error."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        first = next((ln for ln in exc.source.splitlines() if ln.strip()), "")
+        return (
+            f"cell {exc.cell_index + 1} (execution count {exc.exec_count}) failed: "
+            f"{exc.ename}: {exc.evalue}\n    in: {first.strip()[:120]}"
+        )
+    return f"{type(exc).__name__}: {exc}"
+
+
+def execute(job: Job) -> JobResult:
+    """Execute one notebook and export it (runs in a worker process)."""
+    import papermill as pm
+
+    start = time.perf_counter()
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    ipynb = job.out_dir / f"{job.notebook}.ipynb"
+    page = job.out_dir / f"{job.notebook}.html"
+    page.unlink(missing_ok=True)
+    result = JobResult(job.run, job.notebook, job.title, "failed", 0.0, ipynb=ipynb)
+    try:
+        pm.execute_notebook(
+            str(job.source),
+            str(ipynb),
+            parameters=job.parameters,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            cwd=str(job.out_dir),
+            execution_timeout=job.timeout,
+        )
+        nb = nbformat.read(str(ipynb), as_version=4)
+        body, full = report_html.export(
+            nb, title=job.title, header=job.header, no_input=job.no_input
+        )
+        if job.share and job.people:
+            from certkit.privacy import find_identifiers
+
+            found = find_identifiers(body, job.people)
+            if found:
+                raise CertkitError(
+                    f"privacy check failed: the shared page would show {len(found)} engineer "
+                    "id(s)/name(s)/email(s); no HTML was written"
+                )
+        page.write_text(full, encoding="utf-8")
+        result.status, result.html = "ok", page
+    except Exception as exc:  # one failing notebook must not stop the batch
+        result.error = _failure(exc)
+        if os.environ.get("CERTKIT_DEBUG"):
+            result.error += "\n" + traceback.format_exc()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+class ReportRun(ResultMixin):
+    """Outcome of ``certkit report``: one row per executed notebook."""
+
+    title = "certkit report"
+
+    def __init__(self, out_dir: Path, results: list[JobResult], seconds: float):
+        self.out_dir = out_dir
+        self.results = results
+        self.seconds = seconds
+        self.index = out_dir / "index.html"
+        self.warnings = [f"{r.run}/{r.notebook}: {r.error}" for r in results if r.error]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ok" for r in self.results)
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+    def _header(self) -> dict[str, object]:
+        return {
+            "folder": str(self.out_dir),
+            "notebooks": len(self.results),
+            "failed": len(self.failed),
+            "wall time (s)": round(self.seconds, 1),
+        }
+
+    def to_polars(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "run": [r.run for r in self.results],
+                "notebook": [r.notebook for r in self.results],
+                "status": [r.status for r in self.results],
+                "seconds": [round(r.seconds, 1) for r in self.results],
+                "html": [str(r.html) if r.html else "" for r in self.results],
+            },
+            schema={
+                "run": pl.String,
+                "notebook": pl.String,
+                "status": pl.String,
+                "seconds": pl.Float64,
+                "html": pl.String,
+            },
+        )
+
+
+@dataclass
+class RunSpec:
+    """One run of a batch: a name, notebooks and parameters."""
+
+    name: str
+    notebooks: list[str] | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    data: str | None = None
+
+
+def load_config(path: str | Path) -> tuple[dict[str, Any], list[RunSpec]]:
+    """Read a batch file (YAML): top-level settings and the list of runs.
+
+    ``data``/``out``/``share``/``no_input``/``notebooks``/``parameters`` at the top apply to
+    every run; each entry of ``runs`` has a ``name`` and may override ``notebooks``,
+    ``parameters`` and ``data``. Relative paths are relative to the config file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CertkitError(f"config file {path} does not exist")
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CertkitError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(cfg, dict):
+        raise CertkitError(f"config file {path}: expected a mapping with 'runs'")
+    allowed = {"data", "out", "share", "no_input", "notebooks", "parameters", "runs", "jobs"}
+    unknown = set(cfg) - allowed
+    if unknown:
+        raise CertkitError(
+            f"config file {path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
+    base = path.parent
+    for key in ("data", "out"):
+        if cfg.get(key) is not None:
+            cfg[key] = str((base / str(cfg[key])).resolve())
+    runs_raw = cfg.get("runs") or [{"name": "report"}]
+    if not isinstance(runs_raw, list):
+        raise CertkitError(f"config file {path}: 'runs' must be a list")
+    runs, seen = [], set()
+    for i, r in enumerate(runs_raw, 1):
+        if not isinstance(r, dict) or not r.get("name"):
+            raise CertkitError(f"config file {path}: run {i} needs a 'name'")
+        extra = set(r) - {"name", "notebooks", "parameters", "data"}
+        if extra:
+            raise CertkitError(
+                f"config file {path}: run {r['name']!r} has unknown key(s) {sorted(extra)}"
+            )
+        name = str(r["name"])
+        if name in seen or "/" in name or name.startswith("."):
+            raise CertkitError(
+                f"config file {path}: run name {name!r} is repeated or not a folder name"
+            )
+        seen.add(name)
+        data = str((base / str(r["data"])).resolve()) if r.get("data") else None
+        runs.append(RunSpec(name, r.get("notebooks"), dict(r.get("parameters") or {}), data))
+    return cfg, runs
+
+
+def _data_facts(data: str) -> tuple[str, list[str]]:
+    """Load the data once (fails early with the validation report) -> period text, identifiers."""
+    import warnings
+
+    from certkit.errors import CertkitWarning
+    from certkit.privacy import identifiers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        ds = certkit.load(data)
+    if ds.pull_requests.height:
+        start, end = ds.period()
+        period = f"{start} to {end}"
+    else:
+        period = "no pull requests"
+    return period, identifiers(ds.engineers)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) if value else "(none)"
+    return "(all)" if value is None else str(value)
+
+
+def run_report(
+    data: str | Path | None = "data/sample",
+    out: str | Path | None = "reports",
+    *,
+    notebooks: list[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    config: str | Path | None = None,
+    no_input: bool | None = None,
+    share: bool | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
+    folder_name: str | None = None,
+    notebook_folder: str | Path | None = None,
+    timeout: int = 900,
+) -> ReportRun:
+    """Execute report notebooks and write ``.ipynb`` + offline ``.html`` + ``index.html``.
+
+    Parameters
+    ----------
+    data
+        Data folder (validated once before anything runs).
+    out
+        Output folder; files go to a dated sub-folder ``out/YYYY-MM-DD/`` (``folder_name``).
+    notebooks
+        Names to run (default: all).
+    parameters
+        Values for the notebooks' declared parameters, checked before anything runs.
+    config
+        YAML batch file (see :func:`load_config`); explicit arguments override its settings.
+    no_input, share
+        Hide code; enforce the privacy rules of a shared report (``privacy_k`` people).
+    jobs
+        Notebooks executed at once (default: 2, or 1 on a single core).
+
+    Returns
+    -------
+    ReportRun
+        ``ok`` is False when any notebook failed; each failure names its cell and error.
+    """
+    cfg: dict[str, Any] = {}
+    runs = [RunSpec("report")]
+    if config is not None:
+        cfg, runs = load_config(config)
+    data = data if data is not None else cfg.get("data", "data/sample")
+    out = out if out is not None else cfg.get("out", "reports")
+    no_input = bool(cfg.get("no_input", False)) if no_input is None else no_input
+    share = bool(cfg.get("share", False)) if share is None else share
+    jobs = jobs or cfg.get("jobs") or max(1, min(2, os.cpu_count() or 1))
+    available = list_notebooks(notebook_folder)
+    if not available:
+        raise CertkitError("no report notebooks found")
+    stamp = folder_name or datetime.now().strftime("%Y-%m-%d")
+    out_root = Path(out).expanduser().resolve() / stamp
+    batch = config is not None
+
+    # Check everything (data, notebook names, parameters) before running anything.
+    facts: dict[str, tuple[str, list[str]]] = {}
+    planned: list[Job] = []
+    for spec in runs:
+        run_data = str(Path(spec.data or data).expanduser().resolve())
+        if run_data not in facts:
+            facts[run_data] = _data_facts(run_data)
+        period, people = facts[run_data]
+        chosen = resolve(spec.notebooks or cfg.get("notebooks") or notebooks, available)
+        declared = {n: report_params.declared(p) for n, p in chosen.items()}
+        where = f" (run {spec.name!r})" if batch else ""
+        given = {**(cfg.get("parameters") or {}), **spec.parameters, **(parameters or {})}
+        if share:
+            given[SHARE_PARAM] = True
+        per_nb = report_params.validate(given, declared, where)
+        for name, path in chosen.items():
+            values = dict(per_nb[name])
+            if DATA_PARAM in declared[name]:
+                values[DATA_PARAM] = run_data
+            nb_share = bool(
+                values.get(
+                    SHARE_PARAM,
+                    declared[name].get(SHARE_PARAM) and declared[name][SHARE_PARAM].default,
+                )
+            )
+            shown = {k: _show(values.get(k, p.default)) for k, p in declared[name].items()}
+            shown[DATA_PARAM] = Path(run_data).name
+            src_nb = nbformat.read(str(path), as_version=4)
+            title = report_html.title_of(src_nb, name)
+            header = {
+                "title": title + (f" ({spec.name})" if batch else ""),
+                "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+                "period": period,
+                "version": certkit.__version__,
+                "parameters": shown,
+                "share": nb_share,
+                "k": values.get(K_PARAM, getattr(declared[name].get(K_PARAM), "default", 5)),
+            }
+            planned.append(
+                Job(
+                    run=spec.name,
+                    notebook=name,
+                    source=path,
+                    out_dir=out_root / spec.name if batch else out_root,
+                    parameters=values,
+                    title=title,
+                    header=header,
+                    no_input=no_input,
+                    share=nb_share,
+                    people=people if nb_share else [],
+                    timeout=timeout,
+                )
+            )
+
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    results: list[JobResult] = []
+    bar = tqdm(
+        total=len(planned),
+        desc="certkit report",
+        unit="notebook",
+        disable=not progress,
+        file=sys.stderr,
+    )
+    if jobs == 1 or len(planned) == 1:
+        for job in planned:
+            bar.set_postfix_str(f"{job.run}/{job.notebook}")
+            results.append(execute(job))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(execute, job): job for job in planned}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    results.append(fut.result())
+                except Exception as exc:  # a worker crash (e.g. killed) is a failure too
+                    results.append(
+                        JobResult(
+                            job.run, job.notebook, job.title, "failed", 0.0, error=_failure(exc)
+                        )
+                    )
+                bar.set_postfix_str(f"{job.run}/{job.notebook}")
+                bar.update()
+    bar.close()
+    order = {(j.run, j.notebook): i for i, j in enumerate(planned)}
+    results.sort(key=lambda r: order[(r.run, r.notebook)])
+    report = ReportRun(out_root, results, time.perf_counter() - start)
+    _write_index(report, batch)
+    return report
+
+
+def _write_index(report: ReportRun, batch: bool) -> None:
+    root = report.out_dir
+    rows = []
+    for r in report.results:
+        links = []
+        if r.html:
+            links.append(("HTML", os.path.relpath(r.html, root)))
+        if r.ipynb and r.ipynb.exists():
+            links.append(("notebook", os.path.relpath(r.ipynb, root)))
+        note = r.error.splitlines()[0] if r.error else f"{r.seconds:.1f} s"
+        rows.append(
+            {"run": r.run, "title": r.title, "status": r.status, "links": links, "note": note}
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    sub = f"{len(report.results)} notebook(s), {len(report.failed)} failed, generated " + (
+        datetime.now().strftime("%Y-%m-%d %H:%M")
+    )
+    report.index.write_text(
+        report_html.index_page(f"certkit reports {root.name}", sub, rows), encoding="utf-8"
+    )
+    # Top-level index listing every dated folder.
+    top = root.parent
+    dated = sorted((p for p in top.iterdir() if (p / "index.html").is_file()), reverse=True)
+    top_rows = [
+        {
+            "run": p.name,
+            "title": "report folder",
+            "status": "ok",
+            "links": [("index", f"{p.name}/index.html")],
+        }
+        for p in dated
+    ]
+    (top / "index.html").write_text(
+        report_html.index_page("certkit reports", f"{len(dated)} report folder(s)", top_rows),
+        encoding="utf-8",
+    )
