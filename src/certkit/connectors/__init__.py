@@ -23,6 +23,7 @@ from certkit.connectors.attribution import (
 )
 from certkit.connectors.base import Import, combine, to_dataset, write_import
 from certkit.connectors.git import read_git
+from certkit.connectors.github import read_github
 from certkit.connectors.identity import Identities, is_bot, read_identities
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "load_rules",
     "parse_trailers",
     "read_git",
+    "read_github",
     "read_identities",
     "to_dataset",
     "write_import",

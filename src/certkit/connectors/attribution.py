@@ -161,7 +161,9 @@ def _load_rules(path: str | None) -> Rules:
             try:
                 re.compile(pat)
             except re.error as exc:
-                raise CertkitError(f"{where} ({rule.id}): bad regular expression {pat!r}: {exc}")
+                raise CertkitError(
+                    f"{where} ({rule.id}): bad regular expression {pat!r}: {exc}"
+                ) from None
         rules.append(rule)
     ids = [r.id for r in rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -159,7 +159,7 @@ def combine(*imports: Import) -> Import:
     if prs.height and prs["id"].is_duplicated().any():
         ai = prs.group_by("id").agg(
             pl.col("ai_assisted").max().alias("_ai"),
-            pl.col("ai_tool").str.split(",").flatten().drop_nulls().unique().sort().alias("_t"),
+            pl.col("ai_tool").drop_nulls().str.join(",").alias("_t"),
             pl.col("reverted").max().alias("_rev"),
         )
         prs = (
@@ -171,8 +171,8 @@ def combine(*imports: Import) -> Import:
             .join(ai, on="id", how="left")
             .with_columns(
                 pl.col("_ai").alias("ai_assisted"),
-                pl.when(pl.col("_t").list.len() > 0)
-                .then(pl.col("_t").list.join(","))
+                pl.when(pl.col("_t") != "")
+                .then(pl.col("_t").str.split(",").list.unique().list.sort().list.join(","))
                 .alias("ai_tool"),
                 pl.col("_rev").alias("reverted"),
             )

@@ -23,8 +23,29 @@ from certkit.errors import CertkitError
 
 # Accounts that are automation, not people (besides anything ending in "[bot]").
 BOT_EMAILS = frozenset({"noreply@github.com", "action@github.com"})
+# GitHub's GraphQL gives bot reviewers/authors without the "[bot]" suffix, hence the list.
 BOT_NAMES = frozenset(
-    {"github", "github-actions", "dependabot", "renovate", "web-flow", "github action", "gitlab"}
+    {
+        "github",
+        "github-actions",
+        "github action",
+        "dependabot",
+        "dependabot-preview",
+        "renovate",
+        "web-flow",
+        "gitlab",
+        "copilot-pull-request-reviewer",
+        "copilot-swe-agent",
+        "coderabbitai",
+        "gemini-code-assist",
+        "sonarcloud",
+        "codecov",
+        "netlify",
+        "vercel",
+        "changeset-bot",
+        "pre-commit-ci",
+        "mergify",
+    }
 )
 _NOREPLY_ID = re.compile(r"^(\d+\+)?([^@]+)@users\.noreply\.github\.com$")
 

@@ -1,0 +1,340 @@
+"""Read GitHub pull-request exports: ``gh pr list --json ...`` output or REST pull objects.
+
+The recommended export (run inside each repository)::
+
+    gh pr list --state merged --limit 1000 --json number,title,author,createdAt,mergedAt,\\
+        closedAt,additions,deletions,changedFiles,labels,reviews,commits,headRefName,\\
+        baseRefName,isDraft,body,url > prs.json
+
+Each PR becomes one certkit ``pull_requests`` row with:
+
+- ``first_review_date``: the first submitted review (not PENDING) by someone other than the
+  author and not by a bot (``copilot-pull-request-reviewer[bot]`` is not a human pickup);
+- ``ai_assisted`` / ``ai_tool``: AI-attribution rules applied to commit authors and e-mails,
+  commit trailers, the PR body, the head branch (``copilot/``, ``codex/``...), labels and the
+  PR author (Copilot coding agent, Devin, Jules, ... bot accounts);
+- bot authors keep ids ending in ``[bot]``; an AI-agent PR whose commits name a human
+  co-author is attributed to that human.
+
+REST objects (``GET /repos/{o}/{r}/pulls/{n}``) work too; the *list* endpoint has no line
+counts, so those files are refused with a message saying what to export instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+from certkit.connectors.attribution import (
+    Evidence,
+    Rules,
+    coauthors,
+    detect,
+    load_rules,
+    parse_trailers,
+    tools_of,
+)
+from certkit.connectors.base import (
+    EVIDENCE_SCHEMA,
+    PEOPLE_SCHEMA,
+    PR_SCHEMA,
+    Import,
+    frame,
+    parse_iso,
+)
+from certkit.connectors.identity import Identities, bot_id, is_bot, read_identities
+from certkit.errors import CertkitError
+
+GH_FIELDS = (
+    "number,title,author,createdAt,mergedAt,closedAt,additions,deletions,changedFiles,"
+    "labels,reviews,commits,headRefName,baseRefName,isDraft,body,url"
+)
+GH_COMMAND = f"gh pr list --state merged --limit 1000 --json {GH_FIELDS}"
+REQUIRED_GH = ("number", "author", "createdAt", "mergedAt", "additions", "deletions")
+OPTIONAL_GH = {
+    "reviews": "first_review_date is empty",
+    "commits": "AI detection cannot use commit trailers or co-authors",
+    "body": "AI detection cannot use the PR body (Codex/Devin links)",
+    "headRefName": "AI detection cannot use branch names (copilot/, codex/...)",
+}
+REQUIRED_REST = ("number", "user", "created_at", "merged_at", "additions", "deletions")
+_URL_REPO = re.compile(r"github\.com/([^/]+/[^/]+)/pull/\d+")
+_REVERTS = re.compile(r"^Reverts (?:(?P<repo>\S+/\S+))?#(?P<n>\d+)\s*$", re.MULTILINE)
+
+
+def _load_json(path: Path):
+    if not path.exists():
+        raise CertkitError(f"GitHub export {path} does not exist")
+    try:
+        text = path.read_text("utf-8-sig")
+    except OSError as exc:
+        raise CertkitError(f"GitHub export {path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CertkitError(
+            f"GitHub export {path}, line {exc.lineno}, column {exc.colno}: not valid JSON "
+            f"({exc.msg}); expected the output of `{GH_COMMAND}`"
+        ) from None
+    if isinstance(data, dict):  # a single PR object, or {"items": [...]}
+        data = data.get("items", data.get("pull_requests", [data]))
+    if not isinstance(data, list):
+        raise CertkitError(f"GitHub export {path}: expected a JSON list of pull requests")
+    return data
+
+
+def _login(obj) -> tuple[str | None, bool, str | None]:
+    """(login, is_bot, display name) of a gh ``author`` or REST ``user`` object."""
+    if not isinstance(obj, dict):
+        return None, False, None
+    login = obj.get("login")
+    bot = bool(obj.get("is_bot")) or obj.get("type") == "Bot" or is_bot(login=login)
+    return login, bot, obj.get("name")
+
+
+def _nodes(value) -> list:
+    """gh lists are plain lists; GraphQL-style exports wrap them in ``{"nodes": [...]}``."""
+    if isinstance(value, dict):
+        value = value.get("nodes", [])
+    return value if isinstance(value, list) else []
+
+
+def _normalise(item: dict, i: int, path: Path) -> dict:
+    """One PR in a common shape, from a gh or a REST object; raises naming missing fields."""
+    number = item.get("number")
+    where = f"GitHub export {path}, item {i}" + (f" (PR #{number})" if number else "")
+    if "createdAt" in item or "author" in item:  # gh
+        missing = [f for f in REQUIRED_GH if f not in item]
+        if missing:
+            raise CertkitError(
+                f"{where}: missing field(s) {', '.join(missing)}. Re-export with: {GH_COMMAND}"
+            )
+        commits = []
+        for node in _nodes(item.get("commits")):
+            c = node.get("commit", node) if isinstance(node, dict) else {}
+            authors = [
+                (a.get("name"), (a.get("email") or "").lower(), (a.get("user") or {}).get("login"))
+                for a in _nodes(c.get("authors"))
+                if isinstance(a, dict)
+            ]
+            headline, body = c.get("messageHeadline") or "", c.get("messageBody") or ""
+            commits.append(
+                {"authors": authors, "message": f"{headline}\n\n{body}" if body else headline}
+            )
+        reviews = [
+            (_login(r.get("author"))[0], _login(r.get("author"))[1], r.get("submittedAt"))
+            for r in _nodes(item.get("reviews"))
+            if isinstance(r, dict) and r.get("state") != "PENDING"
+        ]
+        return {
+            "number": number,
+            "author": _login(item.get("author")),
+            "created": item.get("createdAt"),
+            "merged": item.get("mergedAt"),
+            "closed": item.get("closedAt"),
+            "additions": item.get("additions"),
+            "deletions": item.get("deletions"),
+            "title": item.get("title"),
+            "body": item.get("body") or "",
+            "branch": item.get("headRefName"),
+            "labels": [lb.get("name") for lb in _nodes(item.get("labels")) if isinstance(lb, dict)],
+            "commits": commits,
+            "reviews": reviews if "reviews" in item else None,
+            "url": item.get("url"),
+            "missing_optional": [f for f in OPTIONAL_GH if f not in item],
+        }
+    if "created_at" in item or "user" in item:  # REST
+        missing = [f for f in REQUIRED_REST if f not in item]
+        if missing:
+            hint = (
+                " The REST list endpoint (GET /repos/{o}/{r}/pulls) has no line counts; "
+                "export single PRs (GET /repos/{o}/{r}/pulls/{n}) or use: " + GH_COMMAND
+                if "additions" in missing
+                else ""
+            )
+            raise CertkitError(f"{where}: missing field(s) {', '.join(missing)}.{hint}")
+        base = item.get("base") or {}
+        return {
+            "number": number,
+            "author": _login(item.get("user")),
+            "created": item.get("created_at"),
+            "merged": item.get("merged_at"),
+            "closed": item.get("closed_at"),
+            "additions": item.get("additions"),
+            "deletions": item.get("deletions"),
+            "title": item.get("title"),
+            "body": item.get("body") or "",
+            "branch": (item.get("head") or {}).get("ref"),
+            "labels": [lb.get("name") for lb in item.get("labels") or [] if isinstance(lb, dict)],
+            "commits": [],
+            "reviews": None,
+            "url": item.get("html_url") or (base.get("repo") or {}).get("html_url"),
+            "repo": (base.get("repo") or {}).get("full_name"),
+            "missing_optional": ["reviews", "commits"],
+        }
+    raise CertkitError(
+        f"{where}: not a pull request (no createdAt/author or created_at/user fields); "
+        f"expected the output of `{GH_COMMAND}`"
+    )
+
+
+def _date(value, where: str, field: str) -> datetime | None:
+    try:
+        return parse_iso(value)
+    except (TypeError, ValueError):
+        raise CertkitError(
+            f"{where}: field {field} should be an ISO 8601 date such as "
+            f"2025-03-31T14:05:00Z, got {value!r}"
+        ) from None
+
+
+def read_github(
+    paths: str | Path | list[str | Path],
+    *,
+    repo: str | None = None,
+    identities: str | Path | Identities | None = None,
+    rules: str | Path | Rules | None = None,
+) -> Import:
+    """Read one or more ``gh pr list --json`` exports (or REST pull objects).
+
+    Parameters
+    ----------
+    paths
+        JSON file(s), each a list of pull requests from one repository.
+    repo
+        Repository name (``owner/name``) used in PR ids; default: from each PR's ``url``,
+        else the file name without extension.
+    identities
+        Identity mapping CSV (engineer_id + email/login/name) or an :class:`Identities`.
+    rules
+        AI-attribution rules file (default: the bundled ``ai_rules.yaml``).
+    """
+    files = [Path(p) for p in ([paths] if isinstance(paths, str | Path) else paths)]
+    ids = identities if isinstance(identities, Identities) else read_identities(identities)
+    rules = rules if isinstance(rules, Rules) else load_rules(rules)
+    rows, ev_rows, notes = [], [], []
+    people: dict[str, dict] = {}
+    for path in files:
+        missing_optional: set[str] = set()
+        by_number: dict[int, dict] = {}
+        for i, item in enumerate(_load_json(path), start=1):
+            if not isinstance(item, dict):
+                raise CertkitError(f"GitHub export {path}, item {i}: expected a JSON object")
+            pr = _normalise(item, i, path)
+            where = f"GitHub export {path}, item {i} (PR #{pr['number']})"
+            missing_optional.update(pr["missing_optional"])
+            m = _URL_REPO.search(pr.get("url") or "")
+            name = repo or pr.get("repo") or (m.group(1) if m else path.stem)
+            for f in ("additions", "deletions"):
+                if not isinstance(pr[f], int) or pr[f] < 0:
+                    raise CertkitError(
+                        f"{where}: field {f} should be a whole number >= 0, got {pr[f]!r}"
+                    )
+            login, bot, display = pr["author"]
+            if login is None:
+                login, bot = "ghost", False  # GitHub's placeholder for deleted accounts
+            emails = sorted({a[1] for c in pr["commits"] for a in c["authors"] if a[1]})
+            messages = [pr["body"], *(c["message"] for c in pr["commits"])]
+            co = [x for msg in messages[1:] for x in coauthors(parse_trailers(msg))]
+            commit_logins = [
+                (a[2], is_bot(login=a[2])) for c in pr["commits"] for a in c["authors"] if a[2]
+            ]
+            ev = Evidence(
+                emails=emails,
+                coauthors=co,
+                logins=[(login, bot), *commit_logins],
+                messages=messages,
+                branch=pr["branch"],
+                labels=[x for x in pr["labels"] if x],
+            )
+            dets = detect(ev, rules)
+            author_id = bot_id(None, login=login) if bot else ids.engineer_id(login=login)
+            if bot and dets:  # AI agent PR: credit the human co-author, if one is named
+                ai_text = {d.evidence.lower() for d in dets}
+                humans = [
+                    a
+                    for c in pr["commits"]
+                    for a in c["authors"]
+                    if not is_bot(a[0], a[1], a[2])
+                    and a[1] not in ai_text
+                    and (a[2] or "").lower() not in ai_text
+                    and not any(r.matches(a[1]) for r in rules.by_field("email"))
+                ]
+                if humans:
+                    h = humans[0]
+                    author_id, bot, display = ids.engineer_id(h[1], h[2], h[0]), False, h[0]
+                    login = h[2]
+            reviews = pr["reviews"]
+            first_review = None
+            if reviews:
+                times = [
+                    _date(t, where, "reviews.submittedAt")
+                    for who, rbot, t in reviews
+                    if t and who != pr["author"][0] and not rbot
+                ]
+                first_review = min(times) if times else None
+            pr_id = f"{name}#{pr['number']}"
+            created = _date(pr["created"], where, "createdAt")
+            row = {
+                "id": pr_id,
+                "author_id": author_id,
+                "repo": name,
+                "created_date": created,
+                "merged_date": _date(pr["merged"], where, "mergedAt"),
+                "closed_date": _date(pr["closed"], where, "closedAt"),
+                "first_review_date": first_review,
+                "additions": pr["additions"],
+                "deletions": pr["deletions"],
+                "ai_assisted": 1.0 if dets else 0.0,
+                "ai_tool": tools_of(dets),
+                "reverted": False,
+                "title": pr["title"],
+                "number": pr["number"],
+                "is_bot_author": bot,
+                "created_source": "github",
+                "source": "github",
+            }
+            rows.append(row)
+            by_number[pr["number"]] = row
+            row["_reverts"] = [
+                int(r.group("n"))
+                for r in _REVERTS.finditer(pr["body"])
+                if r.group("repo") in (None, name)
+            ]
+            for d in dets:
+                ev_rows.append(
+                    {
+                        "pr_id": pr_id,
+                        "sha": None,
+                        "tool": d.tool,
+                        "rule": d.rule,
+                        "evidence": d.evidence,
+                        "source": "github",
+                    }
+                )
+            p = people.setdefault(
+                author_id,
+                {
+                    "engineer_id": author_id,
+                    "name": display,
+                    "login": login,
+                    "first_seen": created,
+                    "is_bot": bot,
+                },
+            )
+            p["first_seen"] = min(p["first_seen"], created)
+        for row in rows:
+            for n in row.pop("_reverts", []):
+                if n in by_number and by_number[n] is not row:
+                    by_number[n]["reverted"] = True
+        for f in sorted(missing_optional):
+            notes.append(f"{path.name}: no '{f}' field, so {OPTIONAL_GH.get(f, 'it is unused')}")
+    return Import(
+        pull_requests=frame(rows, PR_SCHEMA),
+        people=frame(list(people.values()), PEOPLE_SCHEMA),
+        ai_evidence=frame(ev_rows, EVIDENCE_SCHEMA),
+        notes=notes,
+        sources=[f"github:{p}" for p in files],
+    )

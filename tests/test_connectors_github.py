@@ -1,0 +1,181 @@
+"""GitHub connector: ``gh pr list --json`` exports and REST pull objects."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import certkit
+from certkit.connectors import read_git, read_github, to_dataset
+from certkit.errors import CertkitError
+
+FIX = Path(__file__).parent / "fixtures" / "connectors"
+GH = FIX / "gh_prs.json"
+IDS = FIX / "gh_identities.csv"
+
+
+@pytest.fixture(scope="module")
+def gh():
+    return read_github(GH, identities=IDS)
+
+
+def _t(s):
+    return datetime.fromisoformat(s)
+
+
+def test_rows_exact(gh):
+    prs = gh.pull_requests.sort("number")
+    assert prs["id"].to_list() == [f"org/app#{n}" for n in range(10, 18)]
+    assert prs["author_id"].to_list() == [
+        "ana",
+        "ben",  # Copilot coding agent PR credited to the human co-author
+        "chen",
+        "devin-ai-integration[bot]",
+        "devin-smith",
+        "dependabot[bot]",
+        "ben",
+        "ana",
+    ]
+    assert prs["ai_tool"].to_list() == [
+        "claude",
+        "copilot",
+        "codex",
+        "devin",
+        None,
+        None,
+        None,
+        "cursor",
+    ]
+    assert prs["ai_assisted"].to_list() == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    assert prs["is_bot_author"].to_list() == [False, False, False, True, False, True, False, False]
+    assert prs["reverted"].to_list() == [False] * 4 + [True] + [False] * 3
+    # First review: not the author, not PENDING, not a bot reviewer.
+    assert prs["first_review_date"].to_list()[0] == _t("2024-03-01T15:00:00")
+    assert prs["first_review_date"].null_count() == 7
+    assert prs["merged_date"].to_list()[-1] is None
+    assert prs["closed_date"].to_list()[-1] == _t("2024-03-13T10:00:00")
+    assert prs["additions"].to_list() == [120, 8, 15, 40, 3, 2, 1, 50]
+
+
+def test_evidence_reasons(gh):
+    ev = gh.ai_evidence
+    by_pr = {pr: set(g["rule"]) for (pr,), g in ev.group_by("pr_id") if pr is not None}
+    assert by_pr["org/app#10"] == {"claude-coauthor"}
+    assert {"copilot-agent-login", "copilot-branch", "copilot-noreply"} <= by_pr["org/app#11"]
+    assert by_pr["org/app#12"] == {"codex-task-link", "codex-branch", "codex-label"}
+    assert by_pr["org/app#13"] == {"devin-bot-login", "devin-run-link"}
+    assert by_pr["org/app#17"] == {"cursor-summary", "cursor-made-with"}
+    assert "org/app#14" not in by_pr
+
+
+def test_people(gh):
+    p = gh.people.sort("engineer_id")
+    assert p["engineer_id"].to_list() == [
+        "ana",
+        "ben",
+        "chen",
+        "dependabot[bot]",
+        "devin-ai-integration[bot]",
+        "devin-smith",
+    ]
+    assert p["is_bot"].to_list() == [False, False, False, True, True, False]
+    assert gh.notes == []
+
+
+def test_loads_as_dataset(gh):
+    with pytest.warns(certkit.CertkitWarning):
+        ds = to_dataset(gh)
+    assert ds.pull_requests.height == 8
+    assert sorted(ds.engineers["engineer_id"]) == ["ana", "ben", "chen", "devin-smith"]
+
+
+def test_repo_override_and_missing_optional_fields(tmp_path):
+    items = json.loads(GH.read_text())
+    for it in items:
+        for f in ("reviews", "commits", "url"):
+            it.pop(f)
+    path = tmp_path / "svc.json"
+    path.write_text(json.dumps(items))
+    imp = read_github(path)
+    assert imp.pull_requests["id"].str.starts_with("svc#").all()
+    assert imp.pull_requests["first_review_date"].null_count() == 8
+    assert any("no 'reviews' field" in n for n in imp.notes)
+    assert any("no 'commits' field" in n for n in imp.notes)
+    assert read_github(path, repo="org/svc").pull_requests["repo"].unique().to_list() == ["org/svc"]
+
+
+def test_missing_required_field_names_the_gh_fields(tmp_path):
+    items = json.loads(GH.read_text())
+    del items[2]["additions"]
+    path = tmp_path / "prs.json"
+    path.write_text(json.dumps(items))
+    with pytest.raises(
+        CertkitError, match=r"item 3 \(PR #12\): missing field\(s\) additions.*--json number,"
+    ):
+        read_github(path)
+
+
+def test_bad_json_and_bad_values(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"number": 1,\n "author": }]')
+    with pytest.raises(CertkitError, match=r"line 2, column \d+: not valid JSON"):
+        read_github(path)
+    items = json.loads(GH.read_text())
+    items[0]["createdAt"] = "yesterday"
+    path.write_text(json.dumps(items))
+    with pytest.raises(CertkitError, match=r"item 1 \(PR #10\): field createdAt should be an ISO"):
+        read_github(path)
+    with pytest.raises(CertkitError, match="does not exist"):
+        read_github(tmp_path / "nope.json")
+
+
+def test_rest_objects(tmp_path):
+    single = {
+        "number": 5,
+        "user": {"login": "Copilot", "id": 198982749, "type": "Bot"},
+        "created_at": "2024-05-01T10:00:00Z",
+        "merged_at": "2024-05-01T12:00:00+02:00",
+        "closed_at": "2024-05-01T10:00:00Z",
+        "additions": 3,
+        "deletions": 1,
+        "title": "Agent fix",
+        "body": "",
+        "head": {"ref": "copilot/fix"},
+        "base": {"repo": {"full_name": "org/api"}},
+        "labels": [],
+    }
+    path = tmp_path / "rest.json"
+    path.write_text(json.dumps([single]))
+    row = read_github(path).pull_requests.row(0, named=True)
+    assert row["id"] == "org/api#5"
+    assert row["author_id"] == "copilot[bot]"
+    assert row["ai_tool"] == "copilot"
+    assert row["merged_date"] == _t("2024-05-01T10:00:00")
+    simple = {k: v for k, v in single.items() if k not in ("additions", "deletions")}
+    path.write_text(json.dumps([simple]))
+    with pytest.raises(CertkitError, match="list endpoint"):
+        read_github(path)
+
+
+def test_combine_prefers_github_dates(tmp_path):
+    """The same PR from git (squash, approximate dates) and gh (exact) appears once."""
+    from test_connectors_git import ANA, Repo
+
+    r = Repo(tmp_path / "app")
+    r.commit("Add feature X (#10)", ANA, "2024-03-02T09:00:00Z")
+    r.commit(
+        "Speed up loader (#18)\n\nCo-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>",
+        ANA,
+        "2024-03-14T09:00:00Z",
+    )
+    imp = read_git(r.path, identities=IDS) + read_github(GH, identities=IDS)
+    prs = imp.pull_requests
+    assert prs.height == 9
+    x = prs.filter(pl.col("id") == "org/app#10").row(0, named=True)
+    assert x["source"] == "github"
+    assert x["created_date"] == _t("2024-03-01T09:00:00")
+    assert prs.filter(pl.col("id") == "org/app#18")["ai_tool"].item() == "copilot"
