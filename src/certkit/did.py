@@ -143,33 +143,53 @@ def _prepare(
         nulls = df[col].null_count()
         if nulls:
             raise CertkitError(f"column {col!r} ({role}) has {nulls} null value(s)")
-    if df[outcome].drop_nulls().drop_nans().len() == 0:
+    if df[outcome].cast(pl.Float64).drop_nulls().drop_nans().len() == 0:
         raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
-    dup = df.group_by(unit, time).len().filter(pl.col("len") > 1)
-    if dup.height:
-        raise CertkitError(
-            f"data has {dup.height} duplicated ({unit}, {time}) row(s), e.g. unit "
-            f"{dup[unit][0]!r} at {time}={dup[time][0]}: a panel needs one row per unit and period"
-        )
-    _unit_constant(df, unit, group, "group")
-    if weights:
-        _unit_constant(df, unit, weights, "weights")
-    if cluster:
-        _unit_constant(df, unit, cluster, "cluster")
 
-    # rows with a null outcome or covariate are not observed
-    obs = df.filter(pl.col(outcome).is_not_null() & pl.col(outcome).is_not_nan())
+    # unit index per row (units in sorted id order), first row of each unit
+    u_all = df[unit].rank("dense").to_numpy().astype(np.int64) - 1
+    n = int(u_all.max()) + 1
+    first = np.empty(n, dtype=np.int64)
+    first[u_all[::-1]] = np.arange(df.height - 1, -1, -1)
+    tr_all = df[time].rank("dense").to_numpy().astype(np.int64) - 1
+    key = u_all * (int(tr_all.max()) + 1) + tr_all
+    counts = np.bincount(key)
+    if counts.max() > 1:
+        row = int(np.nonzero(counts[key] > 1)[0][0])
+        raise CertkitError(
+            f"data has {int((counts > 1).sum())} duplicated ({unit}, {time}) pair(s), e.g. unit "
+            f"{df[unit][row]!r} at {time}={df[time][row]}: a panel needs one row per unit and period"
+        )
+
+    def per_unit(col: str, role: str) -> np.ndarray:
+        if df[col].null_count():
+            raise CertkitError(f"column {col!r} ({role}) has {df[col].null_count()} null value(s)")
+        series = df[col]
+        if not series.dtype.is_numeric():
+            series = series.cast(pl.String).rank("dense")
+        codes = series.to_numpy()
+        v = codes[first]
+        bad = codes != v[u_all]
+        if bad.any():
+            row = int(np.nonzero(bad)[0][0])
+            raise CertkitError(
+                f"column {col!r} ({role}) must be constant within each unit, but it varies for "
+                f"unit {df[unit][row]!r}"
+            )
+        return v
+
+    G = per_unit(group, "group").astype(float)
+    if np.any(G < 0):
+        raise CertkitError(f"group column {group!r} has negative values; use 0 for never treated")
+    yv = df[outcome].cast(pl.Float64)
+    ok_row = yv.is_not_null().to_numpy() & ~np.isnan(yv.fill_null(0.0).to_numpy())
     for c in covariates:
-        obs = obs.filter(pl.col(c).is_not_null())
-    times = np.sort(obs[time].unique().to_numpy()).astype(float)
+        ok_row &= df[c].is_not_null().to_numpy()
+    tvals = df[time].to_numpy().astype(float)
+    times = np.unique(tvals[ok_row])
     T = len(times)
     if T < 2:
         raise CertkitError(f"need at least 2 periods with a non-null outcome, found {T}")
-
-    units_df = df.group_by(unit).agg(pl.col(group).first()).sort(unit)
-    G = units_df[group].to_numpy().astype(float)
-    if np.any(G < 0):
-        raise CertkitError(f"group column {group!r} has negative values; use 0 for never treated")
     # units first treated after the last period are never treated within the window
     late = (G > times[-1]) & (G != 0)
     if late.any():
@@ -186,72 +206,58 @@ def _prepare(
             f"pre-treatment period; drop those units (e.g. data.filter(pl.col({group!r}) > "
             f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0))"
         )
+    if weights:
+        w = per_unit(weights, "weights").astype(float)
+        if np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise CertkitError(f"weights column {weights!r} must be finite, >= 0 and not all 0")
+    else:
+        w = np.ones(n)
+    cl = per_unit(cluster, "cluster") if cluster else None
 
-    uid = units_df[unit]
-    n = len(uid)
-    ui = obs.select(pl.col(unit).replace_strict(uid, pl.Series(np.arange(n)), default=None))
-    u_idx = ui.to_series().to_numpy()
-    t_idx = np.searchsorted(times, obs[time].to_numpy().astype(float))
+    # rows of the outcome matrix are ordered by group, so each cohort is a contiguous block
+    order = np.argsort(G, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    uid = df[unit].gather(first[order]).to_numpy()
+    G, w = G[order], w[order]
+    cl = None if cl is None else np.unique(cl[order], return_inverse=True)[1].astype(np.int64)
+    u_idx = rank[u_all[ok_row]]
+    t_idx = np.searchsorted(times, tvals[ok_row])
     Y = np.full((n, T), np.nan)
-    Y[u_idx, t_idx] = obs[outcome].to_numpy().astype(float)
+    Y[u_idx, t_idx] = df[outcome].filter(pl.Series(ok_row)).to_numpy().astype(float)
     X = None
     if covariates:
         X = np.full((len(covariates), n, T), np.nan)
         for j, c in enumerate(covariates):
-            X[j, u_idx, t_idx] = obs[c].to_numpy().astype(float)
+            X[j, u_idx, t_idx] = df[c].filter(pl.Series(ok_row)).to_numpy().astype(float)
 
     observed = ~np.isnan(Y)
     if not observed.all():
         if unbalanced == "balance":
             keep = observed.all(axis=1)
-            notes_msg = (
+            msg = (
                 f"the panel is unbalanced: {int((~keep).sum())} of {n} units are not observed in "
                 "every period and were dropped (unbalanced='balance')"
             )
-            warnings.warn(notes_msg, CertkitWarning, stacklevel=3)
-            notes.append(notes_msg)
+            warnings.warn(msg, CertkitWarning, stacklevel=3)
+            notes.append(msg)
             if not keep.any():
                 raise CertkitError("no unit is observed in every period; use unbalanced='pairwise'")
-            uid, G, Y = uid.filter(pl.Series(keep)), G[keep], Y[keep]
+            uid, G, Y, w = uid[keep], G[keep], Y[keep], w[keep]
             X = None if X is None else X[:, keep]
-            sel = keep
+            cl = None if cl is None else np.unique(cl[keep], return_inverse=True)[1]
         else:
             notes.append(
                 f"unbalanced panel: {int((~observed).sum())} unit-periods missing; each ATT(g,t) "
                 "uses the units observed in both of its periods"
             )
-            sel = None
-    else:
-        sel = None
-
-    units_w = units_df if sel is None else units_df.filter(pl.Series(sel))
-    if weights:
-        wdf = df.group_by(unit).agg(pl.col(weights).first()).sort(unit)
-        w = wdf[weights].to_numpy().astype(float)
-        if sel is not None:
-            w = w[sel]
-        if np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise CertkitError(f"weights column {weights!r} must be finite, >= 0 and not all 0")
-        w = w / w.mean()
-    else:
-        w = np.ones(len(G))
-    cl = None
-    if cluster:
-        cdf = df.group_by(unit).agg(pl.col(cluster).first()).sort(unit)
-        cvals = cdf[cluster]
-        if sel is not None:
-            cvals = cvals.filter(pl.Series(sel))
-        if cvals.null_count():
-            raise CertkitError(f"cluster column {cluster!r} has null values")
-        cl = cvals.rank("dense").to_numpy().astype(np.int64) - 1
-    del units_w
     return _Panel(
-        units=uid.to_numpy(),
+        units=uid,
         times=times,
         G=G,
         Y=Y,
         X=X,
-        w=w,
+        w=w / w.mean(),
         cluster=cl,
         covariates=covariates,
         notes=notes,
@@ -392,6 +398,102 @@ def _control_mask(G, g, t_val, b_val, control, anticipation):
     return (G == 0) | ((G > later) & (G != g))
 
 
+def _cells_nocov(P: _Panel, gk, tk, bk, cmask, starts, stops):
+    """All ATT(g,t) without covariates: differences in (weighted) means of outcome changes.
+
+    Works on blocks of cells at once; group sums come from one matrix product and the
+    influence function of each cohort's units is written block by block (rows are sorted by
+    group), so nothing of size units x cells is built besides the IF itself.
+    """
+    n, K = P.n, len(gk)
+    ng = len(starts)
+    Yz = np.nan_to_num(P.Y)
+    obs = ~np.isnan(P.Y)
+    balanced = bool(obs.all())
+    Ob = obs.astype(float)
+    H = np.zeros((n, ng))
+    for h in range(ng):
+        H[starts[h] : stops[h], h] = 1.0
+    Hw = H * P.w[:, None]
+    att = np.zeros(K)
+    inf = np.zeros((n, K))
+    ntreat = np.zeros(K, dtype=np.int64)
+    ncont = np.zeros(K, dtype=np.int64)
+    bb = np.where(bk < 0, tk, bk)
+    chunk = max(1, int(4_000_000 // max(n, 1)))
+    for c0 in range(0, K, chunk):
+        c1 = min(K, c0 + chunk)
+        cols = np.arange(c1 - c0)
+        dY = Yz[:, tk[c0:c1]] - Yz[:, bb[c0:c1]]
+        if balanced:
+            S = Hw.T @ dY
+            W = np.repeat(Hw.sum(0)[:, None], c1 - c0, axis=1)
+            N = np.repeat((stops - starts)[:, None], c1 - c0, axis=1)
+        else:
+            ok = Ob[:, tk[c0:c1]] * Ob[:, bb[c0:c1]]
+            dY *= ok
+            S, W, N = Hw.T @ dY, Hw.T @ ok, (H.T @ ok).round().astype(np.int64)
+        g = gk[c0:c1]
+        cm = cmask[:, c0:c1]
+        St, Wt = S[g, cols], W[g, cols]
+        Sc, Wc = (S * cm).sum(0), (W * cm).sum(0)
+        ntreat[c0:c1] = N[g, cols]
+        ncont[c0:c1] = (N * cm).sum(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mt, mc = St / Wt, Sc / Wc
+            coef = np.where(cm, -n / Wc, 0.0)
+            coef[g, cols] = n / Wt
+        mean = np.repeat(mc[None, :], ng, axis=0)
+        mean[g, cols] = mt
+        att[c0:c1] = mt - mc
+        live = bk[c0:c1] >= 0
+        att[c0:c1][~live] = 0.0
+        coef[:, ~live] = 0.0
+        coef = np.nan_to_num(coef, nan=0.0, posinf=0.0, neginf=0.0)
+        for h in range(ng):
+            a, b = starts[h], stops[h]
+            if a == b or not coef[h].any():
+                continue
+            blk = (dY[a:b] - mean[h]) * coef[h] * P.w[a:b, None]
+            if not balanced:
+                blk *= ok[a:b]
+            inf[a:b, c0:c1] = blk
+    return att, inf, ntreat, ncont
+
+
+def _cells_cov(P: _Panel, gk, tk, bk, cmask, starts, stops, method, sink):
+    """ATT(g,t) with covariates, one DRDID 2x2 estimate per cell."""
+    n, K = P.n, len(gk)
+    gfull_idx = np.zeros(n, dtype=np.int64)
+    for h in range(len(starts)):
+        gfull_idx[starts[h] : stops[h]] = h
+    att = np.full(K, np.nan)
+    inf = np.zeros((n, K))
+    ntreat = np.zeros(K, dtype=np.int64)
+    ncont = np.zeros(K, dtype=np.int64)
+    p = len(P.covariates)
+    for k in range(K):
+        t, b = tk[k], bk[k]
+        if b < 0:
+            att[k] = 0.0
+            continue
+        dy = P.Y[:, t] - P.Y[:, b]
+        base = min(t, b)
+        ok = ~np.isnan(dy) & ~np.isnan(P.X[:, :, base]).any(axis=0)
+        D = (gfull_idx == gk[k]) & ok
+        C = cmask[gfull_idx, k] & ok
+        ntreat[k], ncont[k] = D.sum(), C.sum()
+        if ntreat[k] < 2 or ncont[k] < 2 + p:
+            continue
+        sub = D | C
+        Xs = np.column_stack([np.ones(sub.sum())] + [x[sub, base] for x in P.X])
+        label = f"ATT(g={P.G[starts[gk[k]]]:g}, t={P.times[t]:g})"
+        a, f = _drdid(dy[sub], D[sub].astype(float), Xs, P.w[sub], method, label, sink)
+        att[k] = a
+        inf[sub, k] = f * (n / sub.sum())
+    return att, inf, ntreat, ncont
+
+
 def att_gt(
     data: pl.DataFrame,
     *,
@@ -479,9 +581,6 @@ def att_gt(
         unbalanced=unbalanced,
     )
     sink = list(P.notes)
-    for note in P.notes:
-        if "dropped" not in note:  # the balance warning was already raised
-            pass
     G, times = P.G, P.times
     glist = np.sort(np.unique(G[G > 0]))
     if len(glist) == 0:
@@ -508,61 +607,58 @@ def att_gt(
         )
 
     cells = _cells(times, glist, control, anticipation, base_period)
-    n = P.n
-    K = len(cells)
-    att = np.full(K, np.nan)
-    inf = np.zeros((n, K))
-    ntreat = np.zeros(K, dtype=np.int64)
-    ncont = np.zeros(K, dtype=np.int64)
-    dropped = []
-    nocov = P.X is None
-    gi = np.searchsorted(np.concatenate([[0.0], glist]), G)  # group index (0 = never)
-    for k, (g, t, b) in enumerate(cells):
-        label = f"ATT(g={g:g}, t={times[t]:g})"
-        if b < 0:
-            att[k] = 0.0
-            continue
-        dy = P.Y[:, t] - P.Y[:, b]
-        ok = ~np.isnan(dy)
-        D = (G == g) & ok
-        C = _control_mask(G, g, times[t], times[b], control, anticipation) & ok
-        ntreat[k], ncont[k] = D.sum(), C.sum()
-        need = min_cell_units + (0 if nocov else len(P.covariates))
-        if ntreat[k] < min_cell_units or ncont[k] < need:
-            dropped.append(f"{label}: {ntreat[k]} treated, {ncont[k]} comparison units")
-            continue
-        if nocov:
-            wt, wc = P.w * D, P.w * C
-            Wt, Wc = wt.sum(), wc.sum()
-            dy0 = np.where(ok, dy, 0.0)
-            mt, mc = (wt @ dy0) / Wt, (wc @ dy0) / Wc
-            att[k] = mt - mc
-            inf[:, k] = n * (wt * (dy0 - mt) / Wt - wc * (dy0 - mc) / Wc)
-        else:
-            sub = D | C
-            base = min(t, b)
-            Xs = np.column_stack([np.ones(sub.sum())] + [x[sub, base] for x in P.X])
-            a, f = _drdid(dy[sub], D[sub].astype(float), Xs, P.w[sub], method, label, sink)
-            att[k] = a
-            inf[sub, k] = f * (n / sub.sum())
-    if dropped:
+    n, K = P.n, len(cells)
+    gfull = np.concatenate([[0.0], glist])
+    gk = np.searchsorted(gfull, [c[0] for c in cells])
+    tk = np.array([c[1] for c in cells])
+    bk = np.array([c[2] for c in cells])
+    tb = np.where(bk < 0, tk, np.maximum(tk, bk))
+    # comparison groups of every cell: rows = groups (0 = never), columns = cells
+    if control == "never":
+        cmask = np.zeros((len(gfull), K), dtype=bool)
+        cmask[0] = True
+    else:
+        later = times[tb] + anticipation
+        cmask = (gfull[:, None] == 0) | (
+            (gfull[:, None] > later[None, :]) & (np.arange(len(gfull))[:, None] != gk[None, :])
+        )
+    cmask[:, bk < 0] = False
+    starts = np.searchsorted(G, gfull)
+    stops = np.searchsorted(G, gfull, side="right")
+    if P.X is None:
+        att, inf, ntreat, ncont = _cells_nocov(P, gk, tk, bk, cmask, starts, stops)
+    else:
+        att, inf, ntreat, ncont = _cells_cov(P, gk, tk, bk, cmask, starts, stops, method, sink)
+    # cells with too few treated or comparison units are dropped
+    need_c = min_cell_units + (0 if P.X is None else len(P.covariates))
+    bad = (bk >= 0) & ((ntreat < min_cell_units) | (ncont < need_c) | ~np.isfinite(att))
+    if bad.any():
+        dropped = [
+            f"ATT(g={gfull[gk[k]]:g}, t={times[tk[k]]:g}): {ntreat[k]} treated, "
+            f"{ncont[k]} comparison units"
+            for k in np.nonzero(bad)[0]
+        ]
         _warn(
             f"too few units in {len(dropped)} group-time cell(s), which were dropped: "
             + "; ".join(dropped[:10])
             + (" ..." if len(dropped) > 10 else ""),
             sink,
         )
-    keep = ~np.isnan(att)
-    if not keep.any():
-        raise CertkitError("no group-time cell has enough treated and comparison units")
-    cells = [c for c, k in zip(cells, keep, strict=True) if k]
+        keep = ~bad
+        if not keep.any():
+            raise CertkitError("no group-time cell has enough treated and comparison units")
+        gk, tk, bk, att, ntreat, ncont = (a[keep] for a in (gk, tk, bk, att, ntreat, ncont))
+        inf, cmask = inf[:, keep], cmask[:, keep]
+    nz = cmask.copy()  # groups whose units have a non-zero IF in each cell
+    nz[gk, np.arange(len(gk))] = bk >= 0
     return ATTgtResult(
-        group=np.array([c[0] for c in cells]),
-        time=times[[c[1] for c in cells]],
-        att=att[keep],
-        inf=inf[:, keep],
-        n_treated=ntreat[keep],
-        n_control=ncont[keep],
+        group=gfull[gk],
+        time=times[tk],
+        att=att,
+        inf=inf,
+        n_treated=ntreat,
+        n_control=ncont,
+        blocks=[(int(a), int(b), nz[h]) for h, (a, b) in enumerate(zip(starts, stops, strict=True))],
         panel=P,
         settings={
             "outcome": outcome,
@@ -634,12 +730,24 @@ def _bootstrap(inf, cluster, n_boot, kind, seed, alpha) -> tuple[np.ndarray, flo
     return se, crit
 
 
-def _wif(sel, pg_cells, groups_cells, w, G) -> np.ndarray:
-    """Influence function of estimated aggregation weights P(G=g) (R did's ``wif``)."""
-    pk = pg_cells[sel]
+def _wif_dot(sel, pg_cells, groups_cells, att, w, G) -> np.ndarray:
+    """Influence function of the estimated weights P(G=g), times the ATTs (R did's ``wif``).
+
+    R builds a units x cells matrix; its product with the ATTs only needs, per cohort, the sum
+    of the selected cells' ATTs and their count, so this is O(units).
+    """
+    pk, ak, gk = pg_cells[sel], att[sel], groups_cells[sel]
     s = pk.sum()
-    ind = (w[:, None] * (G[:, None] == groups_cells[sel][None, :])) - pk[None, :]
-    return ind / s - ind.sum(axis=1, keepdims=True) * (pk / s**2)[None, :]
+    glist = np.unique(gk)
+    A = np.zeros(len(glist) + 1)  # sum of selected ATTs per cohort (last slot: other units)
+    C = np.zeros(len(glist) + 1)
+    np.add.at(A, np.searchsorted(glist, gk), ak)
+    np.add.at(C, np.searchsorted(glist, gk), 1.0)
+    pos = np.searchsorted(glist, G)
+    pos = np.where((pos < len(glist)) & (glist[np.minimum(pos, len(glist) - 1)] == G), pos, -1)
+    wa, wc = w * A[pos], w * C[pos]
+    pa = pk @ ak
+    return (wa - pa) / s - (wc - s) * pa / s**2
 
 
 # --------------------------------------------------------------------------------------------
@@ -661,6 +769,7 @@ class ATTgtResult(ResultMixin):
         inf,
         n_treated,
         n_control,
+        blocks,
         panel,
         settings,
         bootstrap,
@@ -672,6 +781,7 @@ class ATTgtResult(ResultMixin):
     ):
         self.group, self.time, self.att, self.inf = group, time, att, inf
         self.n_treated, self.n_control = n_treated, n_control
+        self._blocks = blocks
         self.panel, self.settings = panel, settings
         self.bootstrap, self.n_boot, self.boot_weights, self.seed = (
             bootstrap,
@@ -710,9 +820,23 @@ class ATTgtResult(ResultMixin):
         q = int(pre.sum())
         if q == 0:
             return None, None, 0
-        S = _cluster_sums(self.inf[:, pre], self.panel.cluster)
-        V = S.T @ S / self.n**2
-        if np.linalg.cond(V) > 1 / np.finfo(float).eps:
+        if self.panel.cluster is None:
+            # block-sparse cross product: a cohort's units only enter the cells it takes part in
+            idx = np.nonzero(pre)[0]
+            V = np.zeros((q, q))
+            for a, b, nzc in self._blocks:
+                cols = np.nonzero(nzc[idx])[0]
+                if a == b or cols.size == 0:
+                    continue
+                B = self.inf[a:b][:, idx[cols]]
+                V[np.ix_(cols, cols)] += B.T @ B
+        else:
+            S = _cluster_sums(self.inf[:, pre], self.panel.cluster)
+            V = S.T @ S
+        V /= self.n**2
+        d = np.sqrt(np.diag(V))
+        ev = np.linalg.eigvalsh(V / np.outer(d, d))
+        if ev.min() <= np.finfo(float).eps * ev.max() * q:
             return None, None, q
         a = self.att[pre]
         W = float(a @ np.linalg.solve(V, a))
@@ -794,20 +918,19 @@ class ATTgtResult(ResultMixin):
             )
         P = self.panel
         G, w = P.G, P.w
-        grp, t, att, inf = self.group, self.time, self.att, self.inf
+        grp, t, att = self.group, self.time, self.att
         glist = np.unique(grp)
         pg_g = np.array([np.mean(w * (G == g)) for g in glist])
         pgg = pg_g[np.searchsorted(glist, grp)]
         max_e_ = np.inf if max_e is None else max_e
         min_e_ = -np.inf if min_e is None else min_e
         e = t - grp
-        rows: list[tuple[float, float, np.ndarray]] = []  # key, att, IF
+        post = (grp <= t) & (t <= grp + max_e_)
+        sels: list[np.ndarray] = []  # one selection of cells per element
+        keys: list[float] = []
         if kind == "simple":
-            sel = (grp <= t) & (t <= grp + max_e_)
-            wk = pgg[sel] / pgg[sel].sum()
-            f = inf[:, sel] @ wk + _wif(sel, pgg, grp, w, G) @ att[sel]
-            return self._agg_result(kind, [], float(att[sel] @ wk), f)
-        if kind == "dynamic":
+            sels, keys = [post], []
+        elif kind == "dynamic":
             incl = np.ones(len(att), dtype=bool)
             eseq = np.unique(e)
             if balance_e is not None:
@@ -815,63 +938,66 @@ class ATTgtResult(ResultMixin):
                 eseq = np.unique(e[incl])
                 eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - P.times[-1] + P.times[0])]
             eseq = eseq[(eseq >= min_e_) & (eseq <= max_e_)]
-            for ev in eseq:
-                sel = (e == ev) & incl
-                wk = pgg[sel] / pgg[sel].sum()
-                f = inf[:, sel] @ wk + _wif(sel, pgg, grp, w, G) @ att[sel]
-                rows.append((ev, float(att[sel] @ wk), f))
-            pos = [r for r in rows if r[0] >= 0]
-            if not pos:
+            keys = list(eseq)
+            sels = [(e == ev) & incl for ev in eseq]
+            if not any(k >= 0 for k in keys):
                 raise CertkitError("no post-treatment event times to aggregate")
-            overall = float(np.mean([r[1] for r in pos]))
-            f_all = np.mean(np.column_stack([r[2] for r in pos]), axis=1)
-            return self._agg_result(kind, rows, overall, f_all)
-        if kind == "group":
-            atts, fs = [], []
+        elif kind == "calendar":
+            for tt in P.times[P.times >= grp.min()]:
+                sel = (t == tt) & post
+                if sel.any():
+                    keys.append(tt)
+                    sels.append(sel)
+        else:  # group
             for g in glist:
-                sel = (grp == g) & (g <= t) & (t <= grp + max_e_)
-                if not sel.any():
-                    continue
-                atts.append(float(att[sel].mean()))
-                fs.append(inf[:, sel].mean(axis=1))
-                rows.append((g, atts[-1], fs[-1]))
-            gk = np.array([r[0] for r in rows])
-            pk = pg_g[np.searchsorted(glist, gk)]
+                sel = (grp == g) & post
+                if sel.any():
+                    keys.append(g)
+                    sels.append(sel)
+        if not sels or not any(sel.any() for sel in sels):
+            raise CertkitError(f"no post-treatment group-time cells to aggregate ({kind})")
+        # weights of the cells in each element: cohort shares (equal within a cohort for 'group')
+        Wm = np.zeros((len(att), len(sels)))
+        for j, sel in enumerate(sels):
+            Wm[sel, j] = pgg[sel] / pgg[sel].sum()
+        el_att = att @ Wm
+        F = self.inf @ Wm
+        if kind != "group":
+            for j, sel in enumerate(sels):
+                F[:, j] += _wif_dot(sel, pgg, grp, att, w, G)
+        if kind == "simple":
+            return self._agg_result(kind, [], [], float(el_att[0]), F[:, 0])
+        if kind == "group":
+            pk = pg_g[np.searchsorted(glist, keys)]
             wk = pk / pk.sum()
-            wif = _wif(np.ones(len(gk), bool), pk, gk, w, G)
-            f_all = np.column_stack(fs) @ wk + wif @ np.array(atts)
-            return self._agg_result(kind, rows, float(np.array(atts) @ wk), f_all)
-        # calendar
-        for tt in P.times[P.times >= grp.min()]:
-            sel = (t == tt) & (grp <= t) & (t <= grp + max_e_)
-            if not sel.any():
-                continue
-            wk = pgg[sel] / pgg[sel].sum()
-            f = inf[:, sel] @ wk + _wif(sel, pgg, grp, w, G) @ att[sel]
-            rows.append((tt, float(att[sel] @ wk), f))
-        overall = float(np.mean([r[1] for r in rows]))
-        f_all = np.mean(np.column_stack([r[2] for r in rows]), axis=1)
-        return self._agg_result(kind, rows, overall, f_all)
+            f_all = F @ wk + _wif_dot(np.ones(len(keys), bool), pk, np.array(keys), el_att, w, G)
+            return self._agg_result(kind, keys, el_att, float(el_att @ wk), np.column_stack([F, f_all]))
+        if kind == "dynamic":
+            pos = np.array(keys) >= 0
+            f_all = F[:, pos].mean(axis=1)
+            return self._agg_result(
+                kind, keys, el_att, float(el_att[pos].mean()), np.column_stack([F, f_all])
+            )
+        f_all = F.mean(axis=1)
+        return self._agg_result(kind, keys, el_att, float(el_att.mean()), np.column_stack([F, f_all]))
 
-    def _agg_result(self, kind, rows, overall, f_overall) -> AggregateResult:
-        keys = np.array([r[0] for r in rows], dtype=float)
-        atts = np.array([r[1] for r in rows], dtype=float)
-        F = np.column_stack([r[2] for r in rows] + [f_overall])
-        se_all, crit = self._inference(F, uniform=kind == "dynamic")
-        # the overall effect gets its own pointwise interval
+    def _agg_result(self, kind, keys, atts, overall, F) -> AggregateResult:
+        """Inference for an aggregation; ``F`` holds the elements' IFs then the overall IF."""
         z = float(stats.norm.ppf(1 - self.alpha / 2))
-        if self.bootstrap and rows:
+        F = F.reshape(F.shape[0], -1)
+        overall_se = float(self._inference(F[:, -1:], uniform=False)[0][0])
+        if keys:
             se_el, crit = self._inference(F[:, :-1], uniform=kind == "dynamic")
         else:
-            se_el = se_all[:-1]
+            se_el, crit = np.array([]), z
         return AggregateResult(
             kind=kind,
-            keys=keys,
-            att=atts,
+            keys=np.asarray(keys, dtype=float),
+            att=np.asarray(atts, dtype=float),
             se=se_el,
             crit=crit,
             overall_att=overall,
-            overall_se=float(se_all[-1]),
+            overall_se=overall_se,
             z=z,
             parent=self,
         )
