@@ -25,6 +25,7 @@ from certkit.connectors.base import Import, combine, to_dataset, write_import
 from certkit.connectors.git import read_git
 from certkit.connectors.github import read_github
 from certkit.connectors.identity import Identities, is_bot, read_identities
+from certkit.connectors.incidents import read_jira, read_pagerduty
 
 __all__ = [
     "LOWER_BOUND_NOTE",
@@ -41,6 +42,8 @@ __all__ = [
     "read_git",
     "read_github",
     "read_identities",
+    "read_jira",
+    "read_pagerduty",
     "to_dataset",
     "write_import",
 ]
