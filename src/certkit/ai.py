@@ -130,7 +130,17 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
 
 
 def _codes(values) -> np.ndarray:
-    return np.unique(np.asarray(values), return_inverse=True)[1].astype(np.int64)
+    values = np.asarray(values)
+    if (
+        values.dtype.kind in "iu"
+        and values.size
+        and values.min() >= 0
+        and values.max() < 10 * values.size
+    ):
+        used = np.zeros(int(values.max()) + 1, bool)
+        used[values] = True
+        return (np.cumsum(used) - 1)[values].astype(np.int64)
+    return np.unique(values, return_inverse=True)[1].astype(np.int64)
 
 
 def demean(x: np.ndarray, groups: list[np.ndarray], tol: float = 1e-10, max_iter: int = 10_000):
@@ -362,8 +372,12 @@ def compare(
             continue
         y = d[outcome].to_numpy()
         ai = d["ai"].cast(pl.Float64).to_numpy()
-        cluster = d["author_id"].to_numpy()
-        fes = [d[c].to_numpy() for c in fixed_effects]
+        # integer codes (fast to group on) for the cluster and the fixed effects
+        codes = d.select(
+            pl.col(c).rank("dense").cast(pl.Int64) - 1 for c in {"author_id", *fixed_effects}
+        )
+        cluster = codes["author_id"].to_numpy()
+        fes = [codes[c].to_numpy() for c in fixed_effects]
         cert = d["certified"].to_numpy()
         varies = bool(0 < cert.mean() < 1)
         # certification status changes over time within author: hold it fixed too

@@ -1,0 +1,241 @@
+"""certkit.ai: FE regression vs statsmodels, planted AI effects, trust scores, fix-first."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+import statsmodels.api as sm
+from scipy.stats import mannwhitneyu
+from statsmodels.stats.multitest import multipletests
+
+import certkit as ck
+from certkit import ai
+from certkit.errors import CertkitError
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return ck.load_sample()
+
+
+@pytest.fixture(scope="module")
+def prs(sample):
+    return ai.pr_table(sample)
+
+
+# -- estimator parity -----------------------------------------------------------------------
+
+
+def _dummies(codes: np.ndarray) -> np.ndarray:
+    levels = np.unique(codes)
+    return (codes[:, None] == levels[None, 1:]).astype(float)
+
+
+@pytest.mark.parametrize("many_levels", [False, True])
+def test_fe_ols_matches_statsmodels_dummy_regression(many_levels):
+    """Coefficient and clustered SE equal an OLS with dummies (statsmodels, cluster SE)."""
+    rng = np.random.default_rng(1)
+    n = 1200
+    author = rng.integers(0, 40, n)
+    # >400 levels forces alternating projections instead of dummies for the second factor
+    month = rng.integers(0, 450 if many_levels else 12, n)
+    x1 = rng.normal(size=n) + 0.3 * author / 40
+    x2 = rng.normal(size=n)
+    y = 0.5 * x1 - 0.2 * x2 + author / 10 + np.sin(month) + rng.normal(size=n)
+    fit = ai.fe_ols(y, np.column_stack([x1, x2]), ["x1", "x2"], [author, month], author)
+    X = np.column_stack([x1, x2, np.ones(n), _dummies(author), _dummies(month)])
+    ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": author})
+    np.testing.assert_allclose(fit.coef, ref.params[:2], rtol=1e-7)
+    np.testing.assert_allclose(fit.se(), ref.bse[:2], rtol=1e-6)
+
+
+def test_fe_ols_without_fixed_effects_is_plain_ols():
+    rng = np.random.default_rng(2)
+    n = 300
+    g = rng.integers(0, 30, n)
+    x = rng.normal(size=n)
+    y = 1 + 2 * x + rng.normal(size=n)
+    fit = ai.fe_ols(y, x[:, None], ["x"], [], g)
+    ref = sm.OLS(y, sm.add_constant(x)).fit(cov_type="cluster", cov_kwds={"groups": g})
+    assert fit.coef[0] == pytest.approx(ref.params[1], rel=1e-10)
+    assert fit.se()[0] == pytest.approx(ref.bse[1], rel=1e-8)
+
+
+def test_benjamini_hochberg_matches_statsmodels():
+    p = np.random.default_rng(3).uniform(size=50) ** 3
+    ours = ai.benjamini_hochberg(np.append(p, np.nan))
+    ref = multipletests(p, method="fdr_bh")[1]
+    np.testing.assert_allclose(ours[:-1], ref, rtol=1e-12)
+    assert np.isnan(ours[-1])
+
+
+def test_mantel_haenszel_single_stratum_is_simple_risk_ratio():
+    a, n1, b, n0 = 12, 100, 8, 200
+    rr, se = ai.mantel_haenszel_rr([a], [n1], [b], [n0])
+    assert rr == pytest.approx((a / n1) / (b / n0))
+    assert se == pytest.approx(np.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n0))
+
+
+def test_mantel_haenszel_removes_confounding_by_stratum():
+    # same RR = 2 in each stratum, very different AI shares and base rates: crude RR is not 2
+    a, n1, b, n0 = [2, 360], [10, 900], [10, 18], [100, 90]
+    rr, _ = ai.mantel_haenszel_rr(a, n1, b, n0)
+    assert rr == pytest.approx(2.0)
+    crude = (sum(a) / sum(n1)) / (sum(b) / sum(n0))
+    assert abs(crude - 2) > 0.5
+
+
+# -- AI vs non-AI on the sample and on simulations --------------------------------------------
+
+
+def test_pr_table_columns_and_bots_left_out(sample, prs):
+    assert not prs["author_id"].str.ends_with("[bot]").any()
+    assert (
+        prs.height
+        == sample.pull_requests.filter(~pl.col("author_id").str.ends_with("[bot]")).height
+    )
+    merged = prs.filter(pl.col("merged"))
+    assert merged["reverted"].null_count() == 0
+    # defect flag agrees with the defects table
+    linked = sample.defects["pr_id"].drop_nulls().unique()
+    assert int(merged["defect"].sum()) == merged.filter(pl.col("id").is_in(linked.implode())).height
+
+
+def test_compare_sample_recovers_size_effect_and_shows_selection(sample, prs):
+    res = ai.compare(prs, outcomes=("cycle_time_log", "size_log", "defect"))
+    size = res.effect("size_log")
+    # planted: AI PRs have 1.5x the lines (log 1.5 = 0.405)
+    assert abs(size["estimate"] - np.log(1.5)) < 3 * size["se"] + 0.01
+    ct, naive = res.effect("cycle_time_log"), res.effect("cycle_time_log", "naive")
+    # juniors adopt AI more and are slower, AI PRs are larger: the naive gap is biased upward
+    assert naive["estimate"] - ct["estimate"] > 0.05
+    assert ct["ci_high"] < 0
+    assert res.effect("defect")["estimate"] > 0  # planted AI defect multiplier 1.3
+    assert res.effect("defect", "certified_extra")["se"] > 0
+    assert "naive gap" in res.summary()
+    assert res.plot().to_dict()["facet"]
+
+
+def test_compare_recovers_planted_cycle_time_effect_with_coverage():
+    """Over simulated organisations the within-author estimate is unbiased with ~95% coverage."""
+    est, cover, naive = [], [], []
+    truth = -0.15
+    for seed in range(20):
+        ds = ck.simulate(120, 12, seed=seed, ai_effect_cycle_time=truth)
+        res = ai.compare(ds, outcomes=("cycle_time_log",), by_certification=False)
+        r = res.effect("cycle_time_log")
+        est.append(r["estimate"])
+        cover.append(r["ci_low"] <= truth <= r["ci_high"])
+        naive.append(res.effect("cycle_time_log", "naive")["estimate"])
+    assert abs(np.mean(est) - truth) < 0.02
+    assert np.mean(cover) >= 0.8  # 20 reps: P(<= 15 of 20 covered | 95%) ~ 0.003
+    assert np.mean(naive) - truth > 0.05  # naive biased in the planted direction
+
+
+def test_compare_bad_input():
+    with pytest.raises(CertkitError, match="unknown outcome"):
+        ai.compare(ck.simulate(20, 4, seed=1), outcomes=("speed",))
+    ds = ck.simulate(20, 4, seed=1)
+    ds.pull_requests = ds.pull_requests.with_columns(pl.lit(None, pl.Float64).alias("ai_assisted"))
+    with pytest.raises(CertkitError, match="ai_assisted"):
+        ai.pr_table(ds)
+
+
+# -- adoption ----------------------------------------------------------------------------------
+
+
+def test_adoption_counts_and_suppression(prs):
+    res = ai.adoption(prs, by="team", period="quarter")
+    t = res.to_polars()
+    row = t.filter(~pl.col("suppressed")).row(0, named=True)
+    d = prs.filter(
+        (pl.col("team") == row["team"])
+        & (pl.col("month").dt.truncate("1q") == row["period"])
+        & pl.col("ai").is_not_null()
+    )
+    assert row["n_prs"] == d.height
+    assert row["ai_share"] == pytest.approx(d["ai"].mean())
+    # AI adoption grows over time in the simulator
+    by_q = t.group_by("period").agg(pl.col("ai_share").mean()).sort("period")
+    assert by_q["ai_share"][-1] > by_q["ai_share"][0] + 0.2
+    strict = ai.adoption(prs, by="platform", k=1000).to_polars()
+    assert strict["suppressed"].all() and strict["ai_share"].null_count() == strict.height
+    assert res.plot().to_dict()["mark"]["type"] == "rect"
+    with pytest.raises(CertkitError, match="by must be"):
+        ai.adoption(prs, by="name")
+
+
+# -- trust scores ----------------------------------------------------------------------------------
+
+
+def test_trust_scores_rank_planted_unsafe_engineers(sample, prs):
+    res = ai.trust_scores(prs)
+    t = res.to_polars().with_columns(
+        pl.col("engineer_id").is_in(sample.truth["unsafe_ai_engineers"]).alias("unsafe")
+    )
+    unsafe = t.filter(pl.col("unsafe"))["risk_ratio"].to_numpy()
+    safe = t.filter(~pl.col("unsafe"))["risk_ratio"].to_numpy()
+    auc = mannwhitneyu(unsafe, safe).statistic / (unsafe.size * safe.size)
+    assert auc > 0.9
+    assert (
+        t.filter(pl.col("unsafe"))["trust_score"].mean()
+        < t.filter(~pl.col("unsafe"))["trust_score"].mean()
+    )
+    # the organisation-wide ratio is 1 by construction
+    assert t["observed"].sum() == pytest.approx(t["expected"].sum())
+    assert "private" in res.summary()
+    team = res.by_team()
+    assert (team["n_engineers"] >= 5).all()
+
+
+def test_trust_scores_shrink_low_volume_engineers(prs):
+    t = ai.trust_scores(prs).to_polars()
+    # posterior lies between the raw ratio and the team prior mean
+    assert (
+        (t["risk_ratio"] - t["team_ratio"]).abs() <= (t["raw_ratio"] - t["team_ratio"]).abs() + 1e-9
+    ).all()
+    assert ((t["ci_low"] <= t["risk_ratio"]) & (t["risk_ratio"] <= t["ci_high"])).all()
+    # shrinkage is stronger (posterior closer to prior, relative to raw) for fewer AI PRs
+    pull = (t["risk_ratio"] - t["raw_ratio"]).abs() / (
+        (t["team_ratio"] - t["raw_ratio"]).abs() + 1e-12
+    )
+    q = t["ai_prs"].quantile(0.25), t["ai_prs"].quantile(0.75)
+    low = pull.filter(t["ai_prs"] <= q[0]).median()
+    high = pull.filter(t["ai_prs"] >= q[1]).median()
+    assert low > high
+    width = (t["ci_high"] - t["ci_low"]) / t["risk_ratio"]
+    assert width.filter(t["ai_prs"] <= q[0]).median() > width.filter(t["ai_prs"] >= q[1]).median()
+
+
+def test_coaching_pairs_need_confirmation_and_match_platform(sample):
+    with pytest.raises(CertkitError, match="individuals=True"):
+        ai.coaching_pairs(sample)
+    res = ai.coaching_pairs(sample, individuals=True)
+    t = res.to_polars()
+    assert t.height > 0
+    plat = dict(sample.engineers.select("engineer_id", "platform").iter_rows())
+    assert all(
+        plat[c] == plat[ln] == p
+        for c, ln, p in t.select("coach_id", "learner_id", "platform").iter_rows()
+    )
+    assert t["coach_id"].value_counts()["count"].max() <= 2
+    assert not set(t["coach_id"]) & set(sample.truth["unsafe_ai_engineers"])
+
+
+# -- fix-first ---------------------------------------------------------------------------------------
+
+
+def test_fix_first_finds_planted_bad_cells(sample, prs):
+    truth = {(c["team"], c["repo"]) for c in sample.truth["bad_ai_cells"]}
+    res = ai.fix_first(prs)
+    top = set(res.to_polars().head(len(truth)).select("team", "repo").iter_rows())
+    assert top == truth
+    org = ai.fix_first(prs, against="org")
+    flagged = set(org.flagged().select("team", "repo").iter_rows())
+    assert truth <= flagged
+    assert len(flagged) <= len(truth) + 3  # few false discoveries at FDR 5%
+    assert org.reference_rr > 1  # the planted org-wide AI defect multiplier (1.3)
+    assert res.plot().to_dict()["mark"]["type"] == "bar"
+    with pytest.raises(CertkitError, match="against"):
+        ai.fix_first(prs, against="team")
