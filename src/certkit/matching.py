@@ -772,9 +772,8 @@ class MatchResult(ResultMixin):
         null when matching with replacement)."""
         cols = [pl.Series("weights", self.weights)]
         if self.subclass is not None:
-            cols.append(
-                pl.Series("subclass", np.where(self.subclass >= 0, self.subclass + 1, None))
-            )
+            sub = pl.Series("subclass", self.subclass + 1)
+            cols.append(pl.select(pl.when(sub > 0).then(sub)).to_series().alias("subclass"))
         if self.distance is not None:
             cols.insert(0, pl.Series("distance", self.distance))
         out = self.data.with_columns(cols)
@@ -829,7 +828,7 @@ class MatchResult(ResultMixin):
                             sub=self.subclass,
                             mm=self.match_matrix,
                             t_pos=self.t_pos,
-                            pair=self.method != "subclass",
+                            pair=True,
                         )
                     recs.append((name, sample, *vals))
             self._balance = pl.DataFrame(
@@ -1016,7 +1015,7 @@ def match(
     coef = None
     if distance in ("logit", "probit") and (method in ("nearest", "subclass")):
         ps, coef, converged = _fit_glm(design.model, treat, distance)
-        extreme = (ps < 1e-8) | (ps > 1 - 1e-8)
+        extreme = (ps < 10 * EPS) | (ps > 1 - 10 * EPS)  # R's glm warning rule
         if not converged or extreme.any():
             _warn(
                 f"the propensity model shows (quasi-)separation: {int(extreme.sum())} unit(s) "
