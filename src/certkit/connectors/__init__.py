@@ -22,6 +22,7 @@ from certkit.connectors.attribution import (
     parse_trailers,
 )
 from certkit.connectors.base import Import, combine, to_dataset, write_import
+from certkit.connectors.devlake import read_devlake
 from certkit.connectors.git import read_git
 from certkit.connectors.github import read_github
 from certkit.connectors.identity import Identities, is_bot, read_identities
@@ -39,6 +40,7 @@ __all__ = [
     "is_bot",
     "load_rules",
     "parse_trailers",
+    "read_devlake",
     "read_git",
     "read_github",
     "read_identities",
