@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import linalg, stats
 
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.results import ResultMixin
@@ -97,13 +97,17 @@ def _numeric(data: pl.DataFrame, col: str, role: str) -> None:
         )
 
 
-def _unit_constant(df: pl.DataFrame, unit: str, col: str, role: str) -> None:
-    bad = df.group_by(unit).agg(pl.col(col).n_unique().alias("k")).filter(pl.col("k") > 1)
-    if bad.height:
-        raise CertkitError(
-            f"column {col!r} ({role}) must be constant within each unit, but it varies for "
-            f"{bad.height} unit(s), e.g. {bad[unit][0]!r}"
-        )
+def _dense_codes(s: pl.Series) -> np.ndarray:
+    """0-based codes in sorted order of the distinct values (O(n) for compact integers)."""
+    if s.dtype.is_integer() and s.len():
+        v = s.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo <= 4 * len(v) + 1000:
+            present = np.bincount(v - lo, minlength=hi - lo + 1) > 0
+            return (np.cumsum(present) - 1)[v - lo].astype(np.int64)
+    if not s.dtype.is_numeric():
+        s = s.cast(pl.String)
+    return s.rank("dense").to_numpy().astype(np.int64) - 1
 
 
 def _prepare(
@@ -123,7 +127,7 @@ def _prepare(
     _need_columns(
         data,
         {"outcome": outcome, "unit": unit, "time": time, "group": group, "weights": weights}
-        | {f"cluster": cluster}
+        | {"cluster": cluster}
         | {f"covariate {c}": c for c in covariates},
     )
     for col, role in [(outcome, "outcome"), (time, "time"), (group, "group")] + [
@@ -147,11 +151,11 @@ def _prepare(
         raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
 
     # unit index per row (units in sorted id order), first row of each unit
-    u_all = df[unit].rank("dense").to_numpy().astype(np.int64) - 1
+    u_all = _dense_codes(df[unit])
     n = int(u_all.max()) + 1
     first = np.empty(n, dtype=np.int64)
     first[u_all[::-1]] = np.arange(df.height - 1, -1, -1)
-    tr_all = df[time].rank("dense").to_numpy().astype(np.int64) - 1
+    tr_all = _dense_codes(df[time])
     key = u_all * (int(tr_all.max()) + 1) + tr_all
     counts = np.bincount(key)
     if counts.max() > 1:
@@ -186,18 +190,21 @@ def _prepare(
     for c in covariates:
         ok_row &= df[c].is_not_null().to_numpy()
     tvals = df[time].to_numpy().astype(float)
-    times = np.unique(tvals[ok_row])
+    code_time = np.empty(int(tr_all.max()) + 1)
+    code_time[tr_all] = tvals
+    present = np.bincount(tr_all[ok_row], minlength=len(code_time)) > 0
+    times = code_time[present]
     T = len(times)
     if T < 2:
         raise CertkitError(f"need at least 2 periods with a non-null outcome, found {T}")
     # units first treated after the last period are never treated within the window
-    late = (G > times[-1]) & (G != 0)
+    late = (times[-1] < G) & (G != 0)
     if late.any():
         notes.append(
             f"{int(late.sum())} unit(s) first treated after the last period are used as never treated"
         )
         G = np.where(late, 0.0, G)
-    early = (G > 0) & (G <= times[0] + anticipation)
+    early = (G > 0) & (times[0] + anticipation >= G)
     if early.any():
         cohorts = sorted(set(G[early].tolist()))
         raise CertkitError(
@@ -222,7 +229,7 @@ def _prepare(
     G, w = G[order], w[order]
     cl = None if cl is None else np.unique(cl[order], return_inverse=True)[1].astype(np.int64)
     u_idx = rank[u_all[ok_row]]
-    t_idx = np.searchsorted(times, tvals[ok_row])
+    t_idx = (np.cumsum(present) - 1)[tr_all[ok_row]]
     Y = np.full((n, T), np.nan)
     Y[u_idx, t_idx] = df[outcome].filter(pl.Series(ok_row)).to_numpy().astype(float)
     X = None
@@ -391,13 +398,6 @@ def _cells(times, glist, control, anticipation, base_period):
     return out
 
 
-def _control_mask(G, g, t_val, b_val, control, anticipation):
-    if control == "never":
-        return G == 0
-    later = max(t_val, b_val) + anticipation
-    return (G == 0) | ((G > later) & (G != g))
-
-
 def _cells_nocov(P: _Panel, gk, tk, bk, cmask, starts, stops):
     """All ATT(g,t) without covariates: differences in (weighted) means of outcome changes.
 
@@ -407,16 +407,17 @@ def _cells_nocov(P: _Panel, gk, tk, bk, cmask, starts, stops):
     """
     n, K = P.n, len(gk)
     ng = len(starts)
-    Yz = np.nan_to_num(P.Y)
+    YzT = np.ascontiguousarray(np.nan_to_num(P.Y).T)  # periods x units: cells pick whole rows
     obs = ~np.isnan(P.Y)
     balanced = bool(obs.all())
-    Ob = obs.astype(float)
+    ObT = np.ascontiguousarray(obs.T.astype(float))
     H = np.zeros((n, ng))
     for h in range(ng):
         H[starts[h] : stops[h], h] = 1.0
+    unweighted = bool(np.all(P.w == 1.0))
     Hw = H * P.w[:, None]
     att = np.zeros(K)
-    inf = np.zeros((n, K))
+    infT = np.zeros((K, n))  # cells x units; returned transposed (a view)
     ntreat = np.zeros(K, dtype=np.int64)
     ncont = np.zeros(K, dtype=np.int64)
     bb = np.where(bk < 0, tk, bk)
@@ -424,15 +425,16 @@ def _cells_nocov(P: _Panel, gk, tk, bk, cmask, starts, stops):
     for c0 in range(0, K, chunk):
         c1 = min(K, c0 + chunk)
         cols = np.arange(c1 - c0)
-        dY = Yz[:, tk[c0:c1]] - Yz[:, bb[c0:c1]]
+        dY = YzT[tk[c0:c1]] - YzT[bb[c0:c1]]
         if balanced:
-            S = Hw.T @ dY
-            W = np.repeat(Hw.sum(0)[:, None], c1 - c0, axis=1)
-            N = np.repeat((stops - starts)[:, None], c1 - c0, axis=1)
+            S = dY @ Hw
+            W = np.repeat(Hw.sum(0)[None, :], c1 - c0, axis=0)
+            N = np.repeat((stops - starts)[None, :], c1 - c0, axis=0)
         else:
-            ok = Ob[:, tk[c0:c1]] * Ob[:, bb[c0:c1]]
+            ok = ObT[tk[c0:c1]] * ObT[bb[c0:c1]]
             dY *= ok
-            S, W, N = Hw.T @ dY, Hw.T @ ok, (H.T @ ok).round().astype(np.int64)
+            S, W, N = dY @ Hw, ok @ Hw, (ok @ H).round().astype(np.int64)
+        S, W, N = S.T, W.T, N.T  # groups x cells
         g = gk[c0:c1]
         cm = cmask[:, c0:c1]
         St, Wt = S[g, cols], W[g, cols]
@@ -445,20 +447,22 @@ def _cells_nocov(P: _Panel, gk, tk, bk, cmask, starts, stops):
             coef[g, cols] = n / Wt
         mean = np.repeat(mc[None, :], ng, axis=0)
         mean[g, cols] = mt
-        att[c0:c1] = mt - mc
         live = bk[c0:c1] >= 0
-        att[c0:c1][~live] = 0.0
+        att[c0:c1] = np.where(live, mt - mc, 0.0)
         coef[:, ~live] = 0.0
         coef = np.nan_to_num(coef, nan=0.0, posinf=0.0, neginf=0.0)
         for h in range(ng):
             a, b = starts[h], stops[h]
             if a == b or not coef[h].any():
                 continue
-            blk = (dY[a:b] - mean[h]) * coef[h] * P.w[a:b, None]
+            out = infT[c0:c1, a:b]
+            np.subtract(dY[:, a:b], mean[h][:, None], out=out)
+            out *= coef[h][:, None]
+            if not unweighted:
+                out *= P.w[None, a:b]
             if not balanced:
-                blk *= ok[a:b]
-            inf[a:b, c0:c1] = blk
-    return att, inf, ntreat, ncont
+                out *= ok[:, a:b]
+    return att, infT.T, ntreat, ncont
 
 
 def _cells_cov(P: _Panel, gk, tk, bk, cmask, starts, stops, method, sink):
@@ -597,7 +601,7 @@ def att_gt(
                 raise CertkitError(
                     f"covariate {c!r} has no variation (always {vals[0]:g}); remove it"
                 )
-    sizes = {g: int(np.sum(G == g)) for g in glist}
+    sizes = {g: int(np.sum(g == G)) for g in glist}
     small = [f"{g:g} ({k} units)" for g, k in sizes.items() if k < SMALL_COHORT]
     if small:
         _warn(
@@ -607,7 +611,7 @@ def att_gt(
         )
 
     cells = _cells(times, glist, control, anticipation, base_period)
-    n, K = P.n, len(cells)
+    K = len(cells)
     gfull = np.concatenate([[0.0], glist])
     gk = np.searchsorted(gfull, [c[0] for c in cells])
     tk = np.array([c[1] for c in cells])
@@ -658,7 +662,9 @@ def att_gt(
         inf=inf,
         n_treated=ntreat,
         n_control=ncont,
-        blocks=[(int(a), int(b), nz[h]) for h, (a, b) in enumerate(zip(starts, stops, strict=True))],
+        blocks=[
+            (int(a), int(b), nz[h]) for h, (a, b) in enumerate(zip(starts, stops, strict=True))
+        ],
         panel=P,
         settings={
             "outcome": outcome,
@@ -835,11 +841,14 @@ class ATTgtResult(ResultMixin):
             V = S.T @ S
         V /= self.n**2
         d = np.sqrt(np.diag(V))
-        ev = np.linalg.eigvalsh(V / np.outer(d, d))
-        if ev.min() <= np.finfo(float).eps * ev.max() * q:
+        try:  # singular (e.g. collinear pre-period cells): no test, as R did
+            L = np.linalg.cholesky(V / np.outer(d, d))
+        except np.linalg.LinAlgError:
             return None, None, q
-        a = self.att[pre]
-        W = float(a @ np.linalg.solve(V, a))
+        if np.min(np.diag(L)) ** 2 <= np.finfo(float).eps * q:
+            return None, None, q
+        z = linalg.solve_triangular(L, self.att[pre] / d, lower=True)
+        W = float(z @ z)
         return W, float(stats.chi2.sf(W, q)), q
 
     @property
@@ -859,9 +868,9 @@ class ATTgtResult(ResultMixin):
     def to_polars(self) -> pl.DataFrame:
         return pl.DataFrame(
             {
-                "group": self.group,
-                "time": self.time,
-                "e": self.time - self.group,
+                "group": _whole(self.group),
+                "time": _whole(self.time),
+                "e": _whole(self.time - self.group),
                 "period": np.where(self.is_pre, "pre", "post"),
                 "att": self.att,
                 "se": self.se,
@@ -877,7 +886,8 @@ class ATTgtResult(ResultMixin):
         h = {
             "outcome": s["outcome"],
             "comparison group": "never treated" if s["control"] == "never" else "not yet treated",
-            "method": s["method"] + (f" with {', '.join(s['covariates'])}" if s["covariates"] else ""),
+            "method": s["method"]
+            + (f" with {', '.join(s['covariates'])}" if s["covariates"] else ""),
             "units": self.n,
             "inference": (
                 f"multiplier bootstrap ({self.n_boot} draws), uniform bands"
@@ -920,7 +930,7 @@ class ATTgtResult(ResultMixin):
         G, w = P.G, P.w
         grp, t, att = self.group, self.time, self.att
         glist = np.unique(grp)
-        pg_g = np.array([np.mean(w * (G == g)) for g in glist])
+        pg_g = np.array([np.mean(w * (g == G)) for g in glist])
         pgg = pg_g[np.searchsorted(glist, grp)]
         max_e_ = np.inf if max_e is None else max_e
         min_e_ = -np.inf if min_e is None else min_e
@@ -971,7 +981,9 @@ class ATTgtResult(ResultMixin):
             pk = pg_g[np.searchsorted(glist, keys)]
             wk = pk / pk.sum()
             f_all = F @ wk + _wif_dot(np.ones(len(keys), bool), pk, np.array(keys), el_att, w, G)
-            return self._agg_result(kind, keys, el_att, float(el_att @ wk), np.column_stack([F, f_all]))
+            return self._agg_result(
+                kind, keys, el_att, float(el_att @ wk), np.column_stack([F, f_all])
+            )
         if kind == "dynamic":
             pos = np.array(keys) >= 0
             f_all = F[:, pos].mean(axis=1)
@@ -979,7 +991,9 @@ class ATTgtResult(ResultMixin):
                 kind, keys, el_att, float(el_att[pos].mean()), np.column_stack([F, f_all])
             )
         f_all = F.mean(axis=1)
-        return self._agg_result(kind, keys, el_att, float(el_att.mean()), np.column_stack([F, f_all]))
+        return self._agg_result(
+            kind, keys, el_att, float(el_att.mean()), np.column_stack([F, f_all])
+        )
 
     def _agg_result(self, kind, keys, atts, overall, F) -> AggregateResult:
         """Inference for an aggregation; ``F`` holds the elements' IFs then the overall IF."""
@@ -1005,12 +1019,20 @@ class ATTgtResult(ResultMixin):
     def plot(self) -> alt.Chart:
         """Altair chart of every ATT(g,t) with its interval, one panel per cohort."""
         df = self.to_polars()
-        return _effect_chart(df, "time", "period", title=f"ATT(g,t): {self.settings['outcome']}").facet(
-            row=alt.Row("group:O", title="cohort (first treated period)")
-        )
+        return _effect_chart(
+            df, "time", "period", title=f"ATT(g,t): {self.settings['outcome']}"
+        ).facet(row=alt.Row("group:O", title="cohort (first treated period)"))
 
 
-def _effect_chart(df: pl.DataFrame, x: str, color: str | None, title: str, xtitle: str | None = None):
+def _whole(x: np.ndarray) -> np.ndarray:
+    """Periods and cohorts print as integers when they are whole numbers."""
+    x = np.asarray(x, dtype=float)
+    return x.astype(np.int64) if x.size and np.all(x == np.round(x)) else x
+
+
+def _effect_chart(
+    df: pl.DataFrame, x: str, color: str | None, title: str, xtitle: str | None = None
+):
     base = alt.Chart(df).encode(
         x=alt.X(f"{x}:Q", title=xtitle or x),
     )
@@ -1058,7 +1080,7 @@ class AggregateResult(ResultMixin):
                     "ci_high": [self.overall_ci[1]],
                 }
             )
-        cols = {key: self.keys}
+        cols = {key: _whole(self.keys)}
         if self.kind == "dynamic":
             cols["period"] = np.where(self.keys < 0, "pre", "post")
         return pl.DataFrame(
@@ -1177,7 +1199,12 @@ class TWFEResult(ResultMixin):
 
     def __init__(self, estimate, se, n_obs, n_clusters, cluster, outcome, alpha, warnings):
         self.estimate, self.se = estimate, se
-        self.n_obs, self.n_clusters, self.cluster, self.outcome = n_obs, n_clusters, cluster, outcome
+        self.n_obs, self.n_clusters, self.cluster, self.outcome = (
+            n_obs,
+            n_clusters,
+            cluster,
+            outcome,
+        )
         z = stats.norm.ppf(1 - alpha / 2)
         self.ci = (estimate - z * se, estimate + z * se)
         self.warnings = warnings
@@ -1307,7 +1334,9 @@ def compare_twfe(
     total more than 10% in absolute value.
     """
     tw = twfe(data, outcome=outcome, unit=unit, time=time, group=group, cluster=cluster)
-    res = att_gt(data, outcome=outcome, unit=unit, time=time, group=group, cluster=cluster, **kwargs)
+    res = att_gt(
+        data, outcome=outcome, unit=unit, time=time, group=group, cluster=cluster, **kwargs
+    )
     cs = res.aggregate("simple")
     df, ui, ti, D, _, _, g, tv = _twfe_core(
         data, outcome, unit, time, group, cluster, kwargs.get("anticipation", 0)
