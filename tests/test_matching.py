@@ -314,7 +314,8 @@ def test_result_rendering_and_love_plot(nn):
     assert "nearest, 1:1" in text and "raceblack" in text
     assert "<table>" in nn._repr_html_()
     spec = nn.love_plot().to_dict()
-    assert spec["title"] if "title" in spec else True
+    assert "Covariate balance" in str(spec["title"])
+    assert any(len(v) == 20 for v in spec["datasets"].values())  # 10 terms x before/after
     assert nn.to_polars().height == 20
 
 

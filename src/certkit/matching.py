@@ -854,7 +854,7 @@ class MatchResult(ResultMixin):
 
         df = self.balance().with_columns(pl.col("smd").abs().alias("abs_smd"))
         order = df.filter(pl.col("sample") == "all").sort("abs_smd", descending=True)["term"]
-        base = alt.Chart(df.to_pandas() if hasattr(df, "to_pandas") else df)
+        base = alt.Chart(df)
         points = base.mark_point(filled=True, size=60).encode(
             x=alt.X("abs_smd:Q", title="|standardized mean difference|"),
             y=alt.Y("term:N", sort=list(order), title=None),
@@ -1305,8 +1305,11 @@ def matched_did(
 
     Rolling entry: for every certification period ``g`` the engineers certified in ``g`` are
     matched (within ``g``, without replacement) to engineers not certified by ``g`` (never, or
-    later), on ``covariates`` measured in period ``g - 1`` and on the outcome's mean over the
-    ``pre_periods`` periods before ``g`` and its value in ``g - 1``. One propensity model is
+    later), on ``covariates`` measured in period ``g - 1`` and on the outcome's mean over periods
+    ``g - pre_periods .. g - 2``. The DiD baseline is period ``g - 1``, which is *not* used for
+    matching: matching on the baseline itself would pick peers with a lucky baseline and bias
+    the DiD through regression to the mean (Daw & Hatfield 2018). The pre-period event times
+    are matched on, so they are balance checks rather than placebo tests. One propensity model is
     fitted on the stacked risk sets. The pair DiD at event time ``e`` compares the change of the
     treated engineer from ``g - 1`` to ``g + e`` with the change of the matched peer(s); a peer
     who certifies later stops counting from that period on. Event-time effects are averages over
@@ -1322,8 +1325,8 @@ def matched_did(
     for c in [unit, time, cohort, outcome, *covariates]:
         if c not in panel.columns:
             raise CertkitError(f"{table}: column {c!r} not found")
-    if pre_periods < 1 or post_periods < 0:
-        raise CertkitError("pre_periods must be >= 1 and post_periods >= 0")
+    if pre_periods < 2 or post_periods < 0:
+        raise CertkitError("pre_periods must be >= 2 and post_periods >= 0")
     notes: list[str] = []
     p = panel.select(unit, time, cohort, outcome, *covariates).with_columns(
         pl.col(outcome).cast(pl.Float64)
@@ -1363,8 +1366,7 @@ def matched_did(
         order = [uidx[u] for u in frame[unit].to_list()]
         frame = frame.with_columns(
             pl.Series("_treat", is_t[order].astype(np.int8)),
-            pl.Series("_pre_mean", window[order].mean(axis=1)),
-            pl.Series("_pre_last", Y[order, g - 1]),
+            pl.Series("_pre_mean", window[order][:, :-1].mean(axis=1)),
         )
         stacks.append(frame)
     if not stacks:
@@ -1381,7 +1383,7 @@ def matched_did(
             f"complete pre-certification period(s) of {outcome} and are left out.",
             notes,
         )
-    match_vars = [*covariates, "_pre_mean", "_pre_last"]
+    match_vars = [*covariates, "_pre_mean"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         m = match(
@@ -1396,11 +1398,7 @@ def matched_did(
     for w in caught:
         if issubclass(w.category, CertkitWarning):
             _warn(str(w.message), notes)
-    bal = m.balance().with_columns(
-        pl.col("term").replace(
-            {"_pre_mean": f"{outcome} (pre mean)", "_pre_last": f"{outcome} (g-1)"}
-        )
-    )
+    bal = m.balance().with_columns(pl.col("term").replace({"_pre_mean": f"{outcome} (pre mean)"}))
 
     # pair-level DiDs by event time
     sets = m.match_matrix
@@ -1454,18 +1452,6 @@ def matched_did(
         raise CertkitError("fewer than two matched sets have post-period outcomes")
     att = float(per_set.mean())
     se = float(per_set.std(ddof=1) / math.sqrt(per_set.size))
-    pre_rows = effects.filter((pl.col("event_time") < -1) & pl.col("std_error").is_not_null())
-    if pre_rows.height:
-        pz = (pre_rows["estimate"] / pre_rows["std_error"]).abs().to_numpy()
-        pvals = 2 * stats.norm.sf(pz[np.isfinite(pz)])
-        if pvals.size and pvals.min() * pvals.size < 0.05:
-            _warn(
-                "pre-certification differences between certified engineers and their matched "
-                f"peers are not zero (smallest Bonferroni-adjusted p = "
-                f"{min(1.0, pvals.min() * pvals.size):.3f}): the parallel-trends assumption is "
-                "in doubt.",
-                notes,
-            )
     sens_tab = rosenbaum_bounds(per_set if att >= 0 else -per_set)
     sd_y = float(np.nanstd(Y[st_units[t_rows]][:, :], ddof=1)) if n_sets else math.nan
     ev_point, ev_ci = (
