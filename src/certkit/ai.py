@@ -298,21 +298,29 @@ class AIComparison(ResultMixin):
         """Naive vs adjusted AI gap per outcome with 95% intervals (Altair)."""
         import altair as alt
 
-        data = self.table.filter(pl.col("comparison") != "certified_extra").to_pandas()
-        base = alt.Chart(data).encode(
+        data = self.table.filter(pl.col("comparison") != "certified_extra").select(
+            "outcome", "comparison", "estimate", "ci_low", "ci_high", "n_prs"
+        )
+        base = alt.Chart().encode(
             y=alt.Y("comparison:N", title=None),
             color=alt.Color("comparison:N", legend=alt.Legend(title="Comparison")),
         )
         points = base.mark_point(filled=True).encode(
             x=alt.X("estimate:Q", title="AI minus non-AI"),
-            tooltip=["outcome", "comparison", "estimate", "ci_low", "ci_high", "n_prs"],
+            tooltip=[
+                "outcome:N",
+                "comparison:N",
+                "estimate:Q",
+                "ci_low:Q",
+                "ci_high:Q",
+                "n_prs:Q",
+            ],
         )
         bars = base.mark_rule().encode(x="ci_low:Q", x2="ci_high:Q")
-        rule = alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(x=alt.datum(0))
         return (
-            alt.layer(bars, points, rule, data=data)
+            alt.layer(bars, points, data=alt.InlineData(values=data.to_dicts()))
             .properties(width=260, height=60)
-            .facet(row=alt.Row("outcome:N", title=None), data=data)
+            .facet(row=alt.Row("outcome:N", title=None))
             .resolve_scale(x="independent")
         )
 
