@@ -1,0 +1,138 @@
+"""``certkit import SOURCE ... --out DIR``: real data into a certkit data folder.
+
+Sources: ``git REPO...``, ``github FILE.json...`` and ``devlake URI``. Any of them can add
+``--github`` exports, ``--pagerduty`` / ``--jira`` incident and defect exports, a roster
+(``--engineers``), certifications, an identity file and custom AI rules. The folder written
+passes ``certkit validate`` when certifications are given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from certkit.connectors.attribution import LOWER_BOUND_NOTE, load_rules
+from certkit.connectors.base import Import, combine, write_import
+from certkit.connectors.identity import read_identities
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="output data folder (created if needed)")
+    p.add_argument("--engineers", help="roster file (engineer_id, team, role, level, ...)")
+    p.add_argument(
+        "--certifications", help="certification records (engineer_id, certification, ...)"
+    )
+    p.add_argument(
+        "--identities", help="CSV mapping aliases to engineer ids (engineer_id,email,login,name)"
+    )
+    p.add_argument("--ai-rules", help="AI-attribution rules YAML (default: the bundled rules)")
+    p.add_argument(
+        "--github",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also read a `gh pr list --json` export (repeatable)",
+    )
+    p.add_argument("--pagerduty", action="append", default=[], metavar="FILE")
+    p.add_argument("--jira", action="append", default=[], metavar="FILE")
+    p.add_argument(
+        "--link",
+        default="pr_refs",
+        help="how incidents/defects link to PRs: pr_refs (default), none, or a CSV "
+        "(id,pr_id,engineer_id)",
+    )
+    p.add_argument("--format", choices=["parquet", "csv", "ndjson"], default="parquet")
+
+
+def add_import_parser(sub) -> None:
+    """Register ``certkit import`` and its sources on the main command's sub-parsers."""
+    p = sub.add_parser(
+        "import",
+        help="read git history, GitHub exports or DevLake into a certkit data folder",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    src = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
+
+    g = src.add_parser("git", help="local git repositories (git log)")
+    g.add_argument("repos", nargs="+", help="paths of local clones")
+    g.add_argument("--rev", default="HEAD", help="branch whose history is the mainline")
+    g.add_argument("--since", help="only commits after this date (YYYY-MM-DD)")
+    g.add_argument("--mailmap", help="extra git mailmap file")
+    g.add_argument(
+        "--direct-commits",
+        choices=["ignore", "as_prs"],
+        default="ignore",
+        help="mainline commits without a PR: ignore (default) or count each as a PR",
+    )
+    g.add_argument("--no-progress", action="store_true")
+    _common(g)
+    g.set_defaults(func=_cmd_import)
+
+    h = src.add_parser("github", help="`gh pr list --json ...` exports (JSON)")
+    h.add_argument("files", nargs="+", help="JSON files, one per repository")
+    h.add_argument("--repo", help="owner/name for PR ids (default: from the PR urls)")
+    _common(h)
+    h.set_defaults(func=_cmd_import)
+
+    d = src.add_parser("devlake", help="an Apache DevLake database (read-only)")
+    d.add_argument("uri", help="postgresql://user:pass@host:5432/lake or mysql://...")
+    d.add_argument("--since", help="only PRs created on or after this date (YYYY-MM-DD)")
+    d.add_argument("--repo", action="append", help="only this repository (repeatable)")
+    _common(d)
+    d.set_defaults(func=_cmd_import)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from certkit.connectors.devlake import read_devlake
+    from certkit.connectors.git import read_git
+    from certkit.connectors.github import read_github
+    from certkit.connectors.incidents import read_jira, read_pagerduty
+
+    ids = read_identities(args.identities)
+    rules = load_rules(args.ai_rules)
+    parts: list[Import] = []
+    if args.source == "git":
+        parts.append(
+            read_git(
+                args.repos,
+                rev=args.rev,
+                since=args.since,
+                identities=ids,
+                mailmap=args.mailmap,
+                rules=rules,
+                direct_commits=args.direct_commits,
+                progress=False if args.no_progress else None,
+            )
+        )
+    elif args.source == "github":
+        parts.append(read_github(args.files, repo=args.repo, identities=ids, rules=rules))
+    else:
+        parts.append(
+            read_devlake(args.uri, since=args.since, repos=args.repo, identities=ids, rules=rules)
+        )
+    if args.github:
+        parts.append(read_github(args.github, identities=ids, rules=rules))
+    parts += [read_pagerduty(f, link=args.link) for f in args.pagerduty]
+    parts += [read_jira(f, link=args.link) for f in args.jira]
+    imp = combine(*parts)
+    ds, folder = write_import(
+        imp,
+        args.out,
+        engineers=args.engineers,
+        certifications=args.certifications,
+        format=args.format,
+    )
+    print(imp.summary())
+    print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")
+    for p in ds.validation.warnings:
+        print(f"warning: {p.format()}", file=sys.stderr)
+    print(f"note: {LOWER_BOUND_NOTE}")
+    if args.certifications is None:
+        print(
+            f"next: add {folder}/certifications.csv (engineer_id, certification, earned_date), "
+            f"then run `certkit validate {folder}`"
+        )
+    else:
+        print(f"next: certkit validate {folder}")
+    return 0
