@@ -22,7 +22,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from certkit import charts
-from certkit.report import health, setup
+from certkit.report import health, setup, table
 
 ctx = setup(
     data,
@@ -61,7 +61,7 @@ charts.lines(
     cov.filter(pl.col("table") != "certifications"),
     x="period",
     y="rows",
-    color="table",
+    facet="table",
     title="Rows per period",
     y_title="rows",
 )
@@ -81,13 +81,13 @@ charts.bars(
 # privacy threshold are merged into "other" (and hidden when "other" is itself too small).
 
 # %%
-display(team_table)
+display(table(team_table, percent=["certified_share"]))
 
 # %% [markdown]
 # ## Missing values
 
 # %%
-display(miss if miss.height else Markdown("No missing values."))
+display(table(miss, percent=["missing_share"]) if miss.height else Markdown("No missing values."))
 
 # %% [markdown]
 # ## Outliers
@@ -95,7 +95,7 @@ display(miss if miss.height else Markdown("No missing values."))
 # large share points at a data problem (bots, auto-merges, a time zone mix-up).
 
 # %%
-display(out)
+display(table(out, percent=["share"]))
 
 # %% [markdown]
 # ## Validation report
@@ -107,5 +107,5 @@ findings = ctx.ds.validation.to_polars().with_columns(
     pl.col("message").map_elements(ctx.safe_text, return_dtype=pl.String),
     pl.col("rows").map_elements(ctx.safe_text, return_dtype=pl.String),
 )
-display(findings if findings.height else Markdown("Validation passed: no problems found."))
+display(table(findings) if findings.height else Markdown("Validation passed: no problems found."))
 display(HTML(ctx.warnings_html(ctx.notes, "Notes from loading and building the panel")))

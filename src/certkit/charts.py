@@ -81,8 +81,8 @@ def event_study(
     *,
     x: str = "event_time",
     y: str = "estimate",
-    lower: str = "ci_lower",
-    upper: str = "ci_upper",
+    lower: str = "ci_low",
+    upper: str = "ci_high",
     facet: str | None = None,
     title: str = "Effect by time since certification",
     y_title: str = "Estimated effect (treated minus comparison)",
@@ -302,20 +302,72 @@ def lines(
     x: str,
     y: str,
     color: str | None = None,
+    facet: str | None = None,
     title: str = "",
     y_title: str | None = None,
 ) -> alt.Chart:
-    """Simple line chart for tidy, aggregated frames (coverage over time and the like)."""
-    _check(df, [x, y] + ([color] if color else []), "lines")
+    """Simple line chart for tidy, aggregated frames (coverage over time and the like).
+
+    With ``facet`` one small panel per value, each with its own y scale.
+    """
+    _check(df, [x, y] + [c for c in (color, facet) if c], "lines")
     x_type = "T" if df.schema[x] in (pl.Date, pl.Datetime) else "Q"
     enc = {
         "x": alt.X(f"{x}:{x_type}", title=None),
         "y": alt.Y(f"{y}:Q", title=y_title or y),
-        "tooltip": [x, y] + ([color] if color else []),
+        "tooltip": [x, y] + [c for c in (color, facet) if c],
     }
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)
-    return alt.Chart(df).mark_line(point=True).encode(**enc).properties(title=title, width=WIDTH)
+    chart = alt.Chart(df).mark_line(point=True).encode(**enc)
+    if facet:
+        return (
+            chart.properties(width=WIDTH // 2 - 20, height=140)
+            .facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2)
+            .resolve_scale(y="independent")
+            .properties(title=title)
+        )
+    return chart.properties(title=title, width=WIDTH)
+
+
+def forest(
+    df: pl.DataFrame,
+    *,
+    y: str,
+    x: str = "estimate",
+    lower: str = "ci_low",
+    upper: str = "ci_high",
+    facet: str | None = None,
+    title: str = "",
+) -> alt.Chart:
+    """Forest plot: one estimate with its interval per category, zero marked."""
+    _check(df, [y, x, lower, upper] + ([facet] if facet else []), "forest")
+    base = alt.Chart(df).encode(y=alt.Y(f"{y}:N", title=None))
+    chart = alt.layer(
+        base.mark_rule(color=TREATED).encode(
+            x=alt.X(f"{lower}:Q", title="effect"), x2=f"{upper}:Q"
+        ),
+        base.mark_point(filled=True, color=TREATED, size=60).encode(
+            x=f"{x}:Q",
+            tooltip=[
+                y,
+                alt.Tooltip(f"{x}:Q", format=".3f"),
+                alt.Tooltip(f"{lower}:Q", format=".3f"),
+                alt.Tooltip(f"{upper}:Q", format=".3f"),
+            ],
+        ),
+        alt.Chart(pl.DataFrame({"z": [0.0]}))
+        .mark_rule(color="#444", strokeDash=[3, 3])
+        .encode(x="z:Q"),
+    )
+    if facet:
+        return (
+            chart.properties(width=WIDTH // 2 - 40)
+            .facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2, data=df)
+            .resolve_scale(x="independent")
+            .properties(title=title)
+        )
+    return chart.properties(title=title, width=WIDTH)
 
 
 def bars(

@@ -10,7 +10,7 @@ Inside a notebook, :func:`certkit.report.context.setup` loads and filters the da
 notebook's parameters and returns the panel and the privacy rules to apply.
 """
 
-from certkit.report.context import Context, setup
+from certkit.report.context import Context, collect_warnings, filter_dataset, setup, table
 from certkit.report.params import Parameter, declared
 from certkit.report.runner import ReportRun, list_notebooks, load_config, notebook_dir, run_report
 
@@ -18,10 +18,13 @@ __all__ = [
     "Context",
     "Parameter",
     "ReportRun",
+    "collect_warnings",
     "declared",
+    "filter_dataset",
     "list_notebooks",
     "load_config",
     "notebook_dir",
     "run_report",
     "setup",
+    "table",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,7 +20,7 @@ from certkit.catalog import resolve as resolve_certification
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset
 from certkit.panel import build_panel
-from certkit.privacy import Privacy, identifiers, redact
+from certkit.privacy import Privacy, coarsen, identifiers, redact
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -150,12 +151,91 @@ class Context:
                 parts.append(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}")
         return "; ".join(parts)
 
+    def team_view(self) -> Dataset:
+        """The dataset with teams under ``k`` people relabelled ``other`` when sharing.
+
+        Use it for every view broken down by team (adoption heatmaps, team tables).
+        """
+        if not self.privacy.share:
+            return self.ds
+        eng = self.ds.engineers
+        humans = coarsen(eng.filter(~pl.col("is_bot")), "team", self.k)
+        eng = pl.concat([humans, eng.filter(pl.col("is_bot"))], how="diagonal_relaxed")
+        keep = eng["engineer_id"].implode()
+        return Dataset(
+            engineers=eng,
+            certifications=self.ds.certifications.filter(pl.col("engineer_id").is_in(keep)),
+            pull_requests=self.ds.pull_requests.filter(pl.col("author_id").is_in(keep)),
+            defects=self.ds.defects,
+            incidents=self.ds.incidents,
+            validation=self.ds.validation,
+            source=self.ds.source,
+        )
+
     def warnings_html(self, messages: list[str], title: str = "Assumption checks") -> str:
         """Warnings as an HTML list (redacted in shared reports); empty when there are none."""
         if not messages:
             return ""
         items = "".join(f"<li>{html.escape(self.safe_text(str(m)))}</li>" for m in messages)
         return f"<div class='certkit-warnings'><b>{html.escape(title)}</b><ul>{items}</ul></div>"
+
+
+@contextmanager
+def collect_warnings(notes: list[str], prefix: str = ""):
+    """Collect certkit warnings raised inside the block into ``notes`` (shown once, tidily)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CertkitWarning)
+        yield notes
+    for w in caught:
+        if issubclass(w.category, CertkitWarning):
+            msg = f"{prefix}{w.message}"
+            if msg not in notes:
+                notes.append(msg)
+
+
+def table(
+    df: pl.DataFrame,
+    *,
+    percent: tuple[str, ...] | list[str] = (),
+    digits: int = 3,
+    max_rows: int = 60,
+):
+    """A readable HTML table for reports: no dtypes, rounded numbers, shares as percents."""
+    from IPython.display import HTML
+
+    def fmt(col: str, v) -> str:
+        if v is None:
+            return "&ndash;"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, float):
+            if v != v:
+                return "&ndash;"
+            if col in percent:
+                return f"{v:.1%}"
+            return f"{v:,.{digits}f}" if abs(v) < 1000 else f"{v:,.0f}"
+        if isinstance(v, int):
+            return f"{v:,}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{fmt(c, v)}</td>" for c, v in row.items()) + "</tr>"
+        for row in df.head(max_rows).iter_rows(named=True)
+    )
+    more = (
+        f"<p><i>{df.height - max_rows:,} more rows not shown.</i></p>"
+        if df.height > max_rows
+        else ""
+    )
+    return HTML(
+        "<table class='certkit-table'><thead><tr>"
+        + head
+        + "</tr></thead><tbody>"
+        + rows
+        + "</tbody></table>"
+        + more
+    )
 
 
 def setup(

@@ -51,7 +51,10 @@ def coverage(ds: Dataset, period: str = "month") -> pl.DataFrame:
     )
     parts.append(authors)
     out = pl.concat([p.select("table", "period", pl.col("rows").cast(pl.Int64)) for p in parts])
-    start, end = out["period"].min(), out["period"].max()
+    lo, hi = ds.period()
+    start = pl.Series([lo]).dt.truncate(every)[0]
+    end = pl.Series([hi]).dt.truncate(every)[0]
+    out = out.filter(pl.col("period").is_between(start, end))
     grid = pl.DataFrame({"table": out["table"].unique().sort()}).join(
         pl.DataFrame({"period": pl.date_range(start, end, every, eager=True)}), how="cross"
     )

@@ -1,0 +1,126 @@
+"""Plain-language summaries for the report notebooks, generated from the estimates.
+
+Nothing here is hand-written about the data: every sentence is filled from a result table,
+so the summary changes when the data (or the parameters) change.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+from scipy import stats
+
+#: Outcome -> (plain label, unit text, lower is better, log scale)
+OUTCOMES: dict[str, tuple[str, str, bool, bool]] = {
+    "cycle_time_log_median": ("PR cycle time", "log hours", True, True),
+    "cycle_time_log_mean": ("PR cycle time (mean of logs)", "log hours", True, True),
+    "cycle_time_hours_median": ("PR cycle time", "hours", True, False),
+    "pickup_time_hours_median": ("time to first review", "hours", True, False),
+    "merged_prs": ("throughput (merged PRs per period)", "PRs", False, False),
+    "prs_opened": ("PRs opened per period", "PRs", False, False),
+    "defects": ("defects per period", "defects", True, False),
+    "defects_per_pr": ("defect rate (defects per merged PR)", "defects per PR", True, False),
+    "incidents": ("incidents per period", "incidents", True, False),
+    "reverts": ("reverted PRs per period", "PRs", True, False),
+    "revert_rate": ("revert rate", "share", True, False),
+    "ai_share": ("AI-assisted share of PRs", "share", False, False),
+    "lines_changed": ("lines changed", "lines", False, False),
+}
+
+DID_ASSUMPTIONS = [
+    "Observational estimate, not an experiment: engineers chose (or were chosen) to certify.",
+    "Parallel trends: without certification, certified engineers' outcomes would have moved "
+    "like those of the comparison group (checked, not proven, by the pre-period estimates).",
+    "No anticipation: outcomes do not change before the certification month.",
+    "No spill-over: a certified engineer does not change teammates' outcomes (a team-wide "
+    "effect would be hidden in the comparison group).",
+    "Certification timing is not driven by a shock to the outcome itself (e.g. certifying "
+    "during a quiet month).",
+]
+
+MATCHING_ASSUMPTIONS = [
+    "Observational estimate: certified engineers are compared with similar peers who had not "
+    "certified yet, matched on role, level, platform, tenure and their recent outcomes.",
+    "No unmeasured confounding: anything that drives both certifying and the outcome (and is "
+    "not matched on) biases the estimate; the sensitivity analysis says how strong such a "
+    "factor would have to be to explain the result away.",
+    "Parallel trends within matched pairs (the difference-in-differences removes fixed "
+    "differences between the pair).",
+]
+
+
+def label(outcome: str) -> str:
+    """Plain-language name of a panel outcome."""
+    return OUTCOMES.get(outcome, (outcome.replace("_", " "),))[0]
+
+
+def _p(est: float, se: float) -> float:
+    return float(2 * stats.norm.sf(abs(est / se))) if se and se > 0 else math.nan
+
+
+def effect_row(
+    outcome: str, est: float, se: float, lo: float, hi: float, baseline: float | None
+) -> dict:
+    """One tidy row: estimate, interval, p-value and the change relative to the baseline."""
+    log = OUTCOMES.get(outcome, ("", "", False, False))[3]
+    if log:
+        rel, rel_lo, rel_hi = (math.expm1(v) for v in (est, lo, hi))
+    elif baseline:
+        rel, rel_lo, rel_hi = est / baseline, lo / baseline, hi / baseline
+    else:
+        rel = rel_lo = rel_hi = math.nan
+    return {
+        "outcome": outcome,
+        "label": label(outcome),
+        "estimate": est,
+        "se": se,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": _p(est, se),
+        "baseline": baseline if baseline is not None else math.nan,
+        "relative": rel,
+        "relative_low": min(rel_lo, rel_hi),
+        "relative_high": max(rel_lo, rel_hi),
+    }
+
+
+def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
+    """Mean outcome of certified engineers before they certified (what effects compare to)."""
+    pre = panel.filter((pl.col("cohort") > 0) & (pl.col("post") == 0))[outcome].drop_nulls()
+    return float(pre.mean()) if pre.len() else None
+
+
+def _sentence(row: dict, alpha: float = 0.05) -> str:
+    lower_better = OUTCOMES.get(row["outcome"], ("", "", False, False))[2]
+    rel = row["relative"]
+    if math.isfinite(rel):
+        direction = "lower" if rel < 0 else "higher"
+        size = f"about {abs(rel):.0%} {direction}"
+        ci = f"95% CI {row['relative_low']:+.0%} to {row['relative_high']:+.0%}"
+    else:
+        size = f"{row['estimate']:+.3g}"
+        ci = f"95% CI {row['ci_low']:+.3g} to {row['ci_high']:+.3g}"
+    if not (row["p_value"] < alpha):
+        verdict = "not distinguishable from no change"
+    else:
+        good = (row["estimate"] < 0) == lower_better
+        verdict = "an improvement" if good else "a deterioration"
+    return f"**{row['label']}**: {size} after certification ({ci}); {verdict}."
+
+
+def summarize(rows: pl.DataFrame, method: str, extra: list[str] | None = None) -> str:
+    """Markdown bullets, one per outcome, plus a line on what kind of estimate this is."""
+    lines = [f"- {_sentence(r)}" for r in rows.iter_rows(named=True)]
+    clear = rows.filter(pl.col("p_value") < 0.05).height
+    lines.append(
+        f"- {clear} of {rows.height} outcome(s) show a statistically clear change "
+        f"(p < 0.05). Method: {method}. These are **observational** estimates: read the "
+        "assumptions below before acting on them."
+    )
+    return "\n".join(lines + [f"- {e}" for e in extra or []])
+
+
+def assumptions_md(items: list[str]) -> str:
+    """Assumptions as a Markdown list."""
+    return "\n".join(f"- {a}" for a in items)
