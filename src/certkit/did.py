@@ -320,13 +320,8 @@ def _drdid(dy, D, X, w, method: str, cell: str, sink: list[str]) -> tuple[float,
         ps, Hinv = _logit(X, D, w, cell)
         ps = np.minimum(ps, 1 - 1e-6)
         trim = np.where(D == 1, ps < 1.01, ps < PS_TRIM)
-        if np.any(ps[D == 0] > OVERLAP_WARN) or np.any(ps[D == 0] < 1 - OVERLAP_WARN):
-            msg = (
-                f"weak overlap in {cell}: some comparison units have propensity scores near 0 or "
-                "1, so a few units carry most of the weight"
-            )
-            if msg not in sink:
-                _warn(msg, sink)
+        if np.any(ps > OVERLAP_WARN):
+            sink.append(f"overlap:{cell}")
         asy_ps = (w * (D - ps))[:, None] * X @ (Hinv * n1)
     if method in ("dr", "reg"):
         wc = w * (1 - D)
@@ -633,6 +628,15 @@ def att_gt(
         att, inf, ntreat, ncont = _cells_nocov(P, gk, tk, bk, cmask, starts, stops)
     else:
         att, inf, ntreat, ncont = _cells_cov(P, gk, tk, bk, cmask, starts, stops, method, sink)
+    weak = [x.split(":", 1)[1] for x in sink if x.startswith("overlap:")]
+    if weak:
+        sink[:] = [x for x in sink if not x.startswith("overlap:")]
+        _warn(
+            f"weak overlap: in {len(weak)} cell(s) ({', '.join(weak[:5])}"
+            f"{' ...' if len(weak) > 5 else ''}) some units have propensity scores near 1, so "
+            "few comparable comparison units exist and a few of them carry most of the weight",
+            sink,
+        )
     # cells with too few treated or comparison units are dropped
     need_c = min_cell_units + (0 if P.X is None else len(P.covariates))
     bad = (bk >= 0) & ((ntreat < min_cell_units) | (ncont < need_c) | ~np.isfinite(att))
