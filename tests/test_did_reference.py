@@ -94,7 +94,12 @@ def test_universal_base_is_a_re_normalisation_of_varying():
     np.testing.assert_allclose(post_u["att"], post_v["att"], atol=1e-12)
     # universal pre cell (g, t) = -(sum of varying cells t+1 .. g-1)
     for g in (2006, 2007):
-        v = dict(zip(*var.filter((pl.col("group") == g) & (pl.col("e") < 0))[["time", "att"]]))
+        v = dict(
+            zip(
+                *var.filter((pl.col("group") == g) & (pl.col("e") < 0))[["time", "att"]],
+                strict=True,
+            )
+        )
         for t in range(2003, g - 1):
             got = uni.filter((pl.col("group") == g) & (pl.col("time") == t))["att"][0]
             assert got == pytest.approx(-sum(v[s] for s in range(t + 1, g)), abs=1e-12)

@@ -210,8 +210,8 @@ def _prepare(
         raise CertkitError(
             f"cohort(s) {cohorts} ({int(early.sum())} units) are treated in or before the first "
             f"period {times[0]:g}{' plus anticipation' if anticipation else ''}, so they have no "
-            f"pre-treatment period; drop those units (e.g. data.filter(pl.col({group!r}) > "
-            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0))"
+            f"pre-treatment period; drop those units (e.g. data.filter((pl.col({group!r}) > "
+            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0)))"
         )
     if weights:
         w = per_unit(weights, "weights").astype(float)
