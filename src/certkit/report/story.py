@@ -124,3 +124,73 @@ def summarize(rows: pl.DataFrame, method: str, extra: list[str] | None = None) -
 def assumptions_md(items: list[str]) -> str:
     """Assumptions as a Markdown list."""
     return "\n".join(f"- {a}" for a in items)
+
+
+AI_LABELS = {
+    "cycle_time_log": ("PR cycle time", True, True),
+    "pickup_time_log": ("time to first review", True, True),
+    "size_log": ("PR size", None, True),
+    "reverted": ("revert rate", True, False),
+    "defect": ("defect rate", True, False),
+}
+
+AI_ASSUMPTIONS = [
+    "Observational comparison: engineers choose which pull requests to write with AI; the "
+    "comparison within the same author, repository and month removes who uses AI and when, "
+    "but not which tasks they pick it for.",
+    "AI attribution comes from trailers, labels and tool metadata: it is a lower bound, so "
+    "some 'non-AI' pull requests were AI-assisted and differences are diluted.",
+    "Adoption cells with fewer engineers than the reporting threshold are hidden.",
+]
+
+
+def ai_summary(comparison: pl.DataFrame, adoption: pl.DataFrame, flagged: int) -> str:
+    """Markdown bullets from ``certkit.ai.compare(...).to_polars()`` and the adoption table."""
+    lines = []
+    for outcome, (name, lower_better, log) in AI_LABELS.items():
+        adj = comparison.filter(
+            (pl.col("outcome") == outcome) & (pl.col("comparison") == "adjusted")
+        )
+        naive = comparison.filter(
+            (pl.col("outcome") == outcome) & (pl.col("comparison") == "naive")
+        )
+        if adj.height == 0:
+            continue
+        r = adj.row(0, named=True)
+        rel = math.expm1(r["estimate"]) if log else r["relative"]
+        direction = "lower" if r["estimate"] < 0 else "higher"
+        if r["p_value"] < 0.05 and lower_better is not None:
+            verdict = ("better" if (r["estimate"] < 0) == lower_better else "worse") + " with AI"
+        elif r["p_value"] < 0.05:
+            verdict = "a clear difference"
+        else:
+            verdict = "no clear difference"
+        text = f"- **{name}**: about {abs(rel):.0%} {direction} on AI-assisted PRs of the same author ({verdict}"
+        if naive.height:
+            n = naive.row(0, named=True)
+            nrel = math.expm1(n["estimate"]) if log else n["relative"]
+            text += f"; the raw gap is {nrel:+.0%}"
+        lines.append(text + ").")
+    if adoption.height and "ai_share" in adoption.columns:
+        by_period = (
+            adoption.drop_nulls("ai_share")
+            .group_by("period")
+            .agg(
+                (pl.col("n_ai").sum() / pl.col("n_prs").sum()).alias("share")
+                if {"n_ai", "n_prs"} <= set(adoption.columns)
+                else pl.col("ai_share").mean().alias("share")
+            )
+            .sort("period")
+        )
+        if by_period.height >= 2:
+            lines.append(
+                f"- **Adoption**: AI-assisted share of PRs went from {by_period['share'][0]:.0%} "
+                f"({by_period['period'][0]}) to {by_period['share'][-1]:.0%} "
+                f"({by_period['period'][-1]})."
+            )
+    lines.append(
+        f"- **Fix first**: {flagged} team x repository cell(s) where AI-assisted work has a "
+        "measurably higher defect rate (false discovery rate controlled)."
+    )
+    lines.append("- These are **observational** comparisons; see the assumptions at the end.")
+    return "\n".join(lines)

@@ -1,0 +1,144 @@
+# ruff: noqa: E402  (percent-format notebook: imports follow the parameters cell)
+# %% [markdown]
+# # Certification ROI: executive summary
+#
+# What is the certification programme worth? The estimated effects of certification (staggered
+# difference-in-differences on monthly data) are turned into money with explicit assumptions,
+# and both the estimation uncertainty and the assumption ranges are carried through a Monte Carlo
+# simulation.
+
+# %% tags=["parameters"]
+data: str = "data/sample"  # data folder (engineers, certifications, pull_requests, ...)
+teams: list[str] | None = None  # restrict to these teams (default: all)
+certifications: list[str] | None = None  # certification ids or names to study (default: all)
+start: str | None = None  # first day of pull requests to include, YYYY-MM-DD
+end: str | None = None  # last day of pull requests to include, YYYY-MM-DD
+privacy_k: int = 5  # smallest group of people shown in a shared report
+share: bool = False  # shared report: no individual engineers, small groups hidden
+control_group: str = "not_yet"  # comparison group of the DiD: not_yet or never
+horizon_months: float = 12.0  # months of benefit counted per certified engineer
+certification: str | None = None  # price the exam from the catalog (default: costs in the data)
+hourly_cost: float | None = None  # loaded cost of an engineer hour, USD (default: 75-150)
+value_per_pr: float | None = None  # value of one more merged PR, USD (default: 250-1000)
+cost_per_defect: float | None = None  # cost of a defect found after merge, USD (default: 500-3000)
+cost_per_incident: float | None = None  # cost of a production incident, USD (default: 2k-30k)
+n_sims: int = 20000  # Monte Carlo simulations
+seed: int = 0  # random seed of the simulation
+
+# %%
+import polars as pl
+from IPython.display import HTML, Markdown, display
+
+from certkit import did, roi
+from certkit.report import collect_warnings, setup, story, table
+
+ctx = setup(
+    data,
+    period="month",  # ROI units are per engineer-month
+    teams=teams,
+    certifications=certifications,
+    start=start,
+    end=end,
+    privacy_k=privacy_k,
+    share=share,
+)
+notes = list(ctx.notes)
+spec = dict(unit="engineer_id", time="period_index", group="cohort", control=control_group)
+UNITS = {
+    "merged_prs": "prs_per_month",
+    "defects_per_pr": "defects_per_pr",
+    "incidents": "incidents_per_month",
+}
+effects, rows = [], []
+for outcome, unit in UNITS.items():
+    with collect_warnings(notes, f"{outcome}: "):
+        agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
+    effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
+    lo, hi = agg.overall_ci
+    rows.append(
+        story.effect_row(
+            outcome, agg.overall_att, agg.overall_se, lo, hi, story.baseline(ctx.panel, outcome)
+        )
+    )
+assumptions = {
+    k: v
+    for k, v in dict(
+        hourly_cost=hourly_cost,
+        value_per_pr=value_per_pr,
+        cost_per_defect=cost_per_defect,
+        cost_per_incident=cost_per_incident,
+    ).items()
+    if v is not None
+}
+if certification is None:
+    try:
+        assumptions = roi.costs_from_data(ctx.ds.certifications) | assumptions
+    except Exception as exc:  # no cost columns: fall back to the defaults
+        notes.append(f"costs: {exc}; default exam fee and study hours used")
+certified = ctx.ds.certifications["engineer_id"].n_unique()
+with collect_warnings(notes, "ROI: "):
+    result = roi.roi(
+        effects,
+        horizon_months=horizon_months,
+        n_engineers=max(certified, 1),
+        certification=certification,
+        n_sims=n_sims,
+        seed=seed,
+        **assumptions,
+    )
+notes += [w for w in result.warnings if w not in notes]
+central = result.central()
+
+# %% [markdown]
+# ## The answer
+
+# %%
+lo, hi = result.roi_interval
+display(
+    HTML(
+        "<div class='certkit-callout'>"
+        f"<p style='font-size:1.15em'><b>{result.statement()}</b></p>"
+        f"<p>Median ROI {result.roi_median:+.0%} (95% interval {lo:+.0%} to {hi:+.0%}); "
+        f"chance of a positive return {result.p_positive:.0%}; cost per certified engineer about "
+        f"${central['cost_per_engineer']:,.0f}; {certified} engineers certified in the data.</p>"
+        "</div>"
+    )
+)
+display(Markdown(f"*Data: {ctx.scope()}.*"))
+
+# %% [markdown]
+# ## Where the value comes from
+# The effects of certification that the value is built on (observational estimates, staggered
+# DiD against not-yet-certified engineers), and the value per certified engineer.
+
+# %%
+display(
+    table(
+        pl.DataFrame(rows).select("label", "estimate", "ci_low", "ci_high", "p_value", "relative"),
+        percent=["relative"],
+    )
+)
+display(table(result.to_polars()))
+
+# %%
+display(result.plot())
+
+# %% [markdown]
+# ## What the answer depends on
+# How much the median ROI moves when each assumption goes from its low to its high value.
+
+# %%
+display(result.plot_sensitivity())
+
+# %% [markdown]
+# ## Assumptions
+# Money values are assumptions, not data: replace them with your organisation's figures
+# (parameters of this notebook).
+
+# %%
+shown = pl.DataFrame(
+    [{"assumption": k, "value": str(v)} for k, v in sorted(result.assumptions.items())]
+)
+display(table(shown))
+display(Markdown(story.assumptions_md(story.DID_ASSUMPTIONS)))
+display(HTML(ctx.warnings_html(notes, "Notes and warnings")))
