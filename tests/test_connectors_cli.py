@@ -12,6 +12,7 @@ import pytest
 import certkit
 from certkit.cli import main
 from certkit.connectors import LOWER_BOUND_NOTE
+from certkit.connectors.cli import add_import_parser
 
 FIX = Path(__file__).parent / "fixtures" / "connectors"
 
@@ -20,21 +21,103 @@ ana,alpha,ml_engineer,senior,2021-03-01,aws
 ben,alpha,backend,mid,2022-06-01,gcp
 chen,beta,data_scientist,junior,2023-01-09,azure
 devin-smith,beta,backend,mid,2022-01-01,other
+dara,beta,ml_engineer,senior,2020-05-01,aws
+eli,gamma,data_engineer,mid,2021-09-01,databricks
+fay,gamma,ml_engineer,staff,2019-02-01,gcp
 """
+
+
+def run_import(argv: list[str]) -> int:
+    """``certkit import ...`` without building the full CLI (whose report parser is slow to
+    import); ``test_cli_errors_are_messages`` goes through ``certkit.cli.main``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="certkit")
+    add_import_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
 CERTS = """engineer_id,certification,earned_date
-ana,AWS Certified Machine Learning - Specialty,2024-02-10
+ana,AWS Certified Machine Learning - Specialty,2024-04-10
+dara,Google Cloud Professional Machine Learning Engineer,2024-05-20
 """
+
+
+def generated_repo(path: Path, seed: int = 7) -> Path:
+    """A realistic-size repository written with ``git fast-import`` (fast): 6 engineers, 8
+    months, a merge-commit PR every working day or so, about a third with AI trailers."""
+    import random
+    import subprocess
+
+    rng = random.Random(seed)
+    people = [
+        ("Ana Silva", "ana@corp.example"),
+        ("Ben Okafor", "ben@corp.example"),
+        ("Chen Nguyen", "chen@corp.example"),
+        ("Dara Kim", "dara@corp.example"),
+        ("Eli Stone", "eli@corp.example"),
+        ("Fay Lund", "fay@corp.example"),
+    ]
+    trailers = [
+        "Co-Authored-By: Claude <noreply@anthropic.com>",
+        "Co-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>",
+        "Made-with: Cursor",
+    ]
+    t0 = 1704099600  # 2024-01-01T09:00Z
+    out: list[str] = []
+
+    def data(text: str) -> str:
+        return f"data {len(text.encode())}\n{text}\n"
+
+    out.append("commit refs/heads/main\nmark :1\n")
+    out.append(f"author Ana Silva <ana@corp.example> {t0} +0000\n")
+    out.append(f"committer Ana Silva <ana@corp.example> {t0} +0000\n" + data("Initial commit"))
+    out.append("M 644 inline README\n" + data("app"))
+    mark = main = 1
+    for n in range(1, 161):
+        name, email = people[n % len(people)]
+        created = t0 + n * 36 * 3600 + rng.randint(0, 3600)
+        merged = created + int(rng.lognormvariate(10, 1))
+        lines = rng.randint(1, 60)
+        msg = f"Change {n}"
+        if rng.random() < 0.35:
+            msg += "\n\n" + rng.choice(trailers)
+        content = "".join(f"line {i} of {n}\n" for i in range(lines))
+        mark += 1
+        branch = mark
+        out.append(f"commit refs/heads/pr{n}\nmark :{branch}\n")
+        out.append(f"author {name} <{email}> {created} +0000\n")
+        out.append(f"committer {name} <{email}> {created} +0000\n" + data(msg))
+        out.append(f"from :{main}\n")
+        out.append(f"M 644 inline f{n}.txt\n" + data(content))
+        mark += 1
+        out.append(f"commit refs/heads/main\nmark :{mark}\n")
+        out.append(f"author {name} <{email}> {merged} +0000\n")
+        out.append(f"committer GitHub <noreply@github.com> {merged} +0000\n")
+        out.append(data(f"Merge pull request #{n} from org/pr{n}\n\nChange {n}"))
+        out.append(f"from :{main}\nmerge :{branch}\n")
+        out.append(f"M 644 inline f{n}.txt\n" + data(content))
+        main = mark
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=path, input="".join(out).encode(), check=True
+    )
+    subprocess.run(["git", "remote", "add", "origin", "git@github.com:org/app.git"], cwd=path)
+    return path
 
 
 @pytest.fixture(scope="module")
 def imported_folder(tmp_path_factory):
-    from test_connectors_git import IDENTITIES, build_scenario
-
     root = tmp_path_factory.mktemp("cli")
-    repo, _ = build_scenario(root)
+    repo = generated_repo(root / "app")
     ids = root / "ids.csv"
-    # The git scenario's identities plus the GitHub logins of the same people.
-    ids.write_text(IDENTITIES + "ana,,ana-gh\nben,,ben-gh\nchen,,chen-gh\n")
+    ids.write_text(
+        "engineer_id,email,login\n"
+        + "".join(f"{p},{p}@corp.example,{p}-gh\n" for p in ("ana", "ben", "chen"))
+        + "".join(f"{p},{p}@corp.example,\n" for p in ("dara", "eli", "fay"))
+    )
     (root / "roster.csv").write_text(ROSTER)
     (root / "certs.csv").write_text(CERTS)
     # The gh export is of another repository (org/web) so both sources add PRs.
@@ -44,11 +127,11 @@ def imported_folder(tmp_path_factory):
         it["body"] = it["body"].replace("org/app", "org/web")
     (root / "web.json").write_text(json.dumps(items))
     out = root / "data"
-    code = main(
+    code = run_import(
         [
             "import",
             "git",
-            str(repo.path),
+            str(repo),
             "--github",
             str(root / "web.json"),
             "--pagerduty",
@@ -68,13 +151,18 @@ def imported_folder(tmp_path_factory):
     return out
 
 
-def test_folder_validates(imported_folder, capsys):
-    assert main(["validate", str(imported_folder)]) == 0
+def test_folder_validates(imported_folder):
+    report = certkit.validate(imported_folder)
+    assert report.ok, report.format()
     ds = certkit.load(imported_folder, today=None)
     prs = ds.pull_requests
-    assert prs.height == 16  # 8 from git (org/app) + 8 from gh (org/web)
+    assert prs.height == 160 + 8  # 160 merges from git (org/app) + 8 PRs from gh (org/web)
     assert set(prs["repo"]) == {"org/app", "org/web"}
-    assert int((prs["ai_assisted"] > 0).sum()) == 4 + 5
+    commits = pl.read_parquet(imported_folder / "commits.parquet")
+    ai_commits = commits.filter(pl.col("n_parents") == 1)["ai_tool"].is_not_null().sum()
+    git_ai = prs.filter(pl.col("repo") == "org/app")["ai_assisted"].sum()
+    assert git_ai == ai_commits > 30  # one branch commit per PR: PR flag = commit flag
+    assert prs.filter(pl.col("repo") == "org/web")["ai_assisted"].sum() == 5
     manifest = json.loads((imported_folder / "import.json").read_text())
     assert manifest["ai_detection"]["lower_bound"] is True
     assert manifest["ai_detection"]["note"] == LOWER_BOUND_NOTE
@@ -115,8 +203,29 @@ def test_without_certifications_says_what_to_add(tmp_path, capsys):
     assert (tmp_path / "o" / "pull_requests.csv").exists()
 
 
-def test_data_health_notebook_runs_on_import(imported_folder, tmp_path):
-    """The report's data-health notebook executes on the imported folder."""
+def test_data_health_checks_on_import(imported_folder):
+    """What the data-health notebook computes, on the imported folder (fast path)."""
+    from certkit.report import health
+
+    ds = certkit.load(imported_folder)
+    panel = certkit.build_panel(ds, "month")
+    cov = health.coverage(ds, "month")
+    assert cov.height > 0
+    assert health.missing(ds).height > 0
+    assert health.outliers(ds, panel).height > 0
+    teams = health.teams(ds, 1)
+    assert set(teams["team"]) >= {"alpha", "beta"}
+    assert panel["ai_prs"].sum() > 0
+    # The AI notebook's comparison runs on it too.
+    from certkit import ai
+
+    cmp = ai.compare(ds, outcomes=("cycle_time_log", "size_log"))
+    assert cmp.to_polars().height > 0
+
+
+@pytest.mark.slow
+def test_report_notebooks_run_on_import(imported_folder, tmp_path):
+    """The report's data-health (and AI, when present) notebooks execute on the import."""
     from certkit import report
 
     names = list(report.list_notebooks())
