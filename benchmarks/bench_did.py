@@ -239,8 +239,10 @@ def main() -> None:
     if args.quick:
         sizes = sizes[:2]
     tools = ["certkit"] + ([] if args.no_peers else PEERS)
-    print(f"{'size':<11} {'tool':<12} {'cold s':>8} {'warm s':>8} {'peak MB':>8} "
-          f"{'ATT':>10} {'SE':>9} {'|diff|':>9}")
+    print(
+        f"{'size':<11} {'tool':<12} {'cold s':>8} {'warm s':>8} {'peak MB':>8} "
+        f"{'ATT':>10} {'SE':>9} {'|diff|':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for label, n, T in sizes:
             path = Path(tmp) / f"{label.replace(' ', '')}.parquet"

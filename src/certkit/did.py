@@ -448,15 +448,16 @@ def _cells_nocov(P: _Panel, gk, tk, bk, cmask, starts, stops):
         coef = np.nan_to_num(coef, nan=0.0, posinf=0.0, neginf=0.0)
         for h in range(ng):
             a, b = starts[h], stops[h]
-            if a == b or not coef[h].any():
+            rows = np.nonzero(coef[h])[0]  # cells this cohort takes part in
+            if a == b or rows.size == 0:
                 continue
-            out = infT[c0:c1, a:b]
-            np.subtract(dY[:, a:b], mean[h][:, None], out=out)
-            out *= coef[h][:, None]
+            blk = dY[rows, a:b] if rows.size < c1 - c0 else dY[:, a:b]
+            blk = (blk - mean[h, rows, None]) * coef[h, rows, None]
             if not unweighted:
-                out *= P.w[None, a:b]
+                blk *= P.w[None, a:b]
             if not balanced:
-                out *= ok[:, a:b]
+                blk *= ok[rows, a:b]
+            infT[c0 + rows, a:b] = blk
     return att, infT.T, ntreat, ncont
 
 
