@@ -6,25 +6,38 @@ Typical use::
     run = report.run_report("data/sample", "reports", share=True)
     print(run.summary())
 
-Inside a notebook, :func:`certkit.report.context.setup` loads and filters the data from the
-notebook's parameters and returns the panel and the privacy rules to apply.
+Inside a notebook, :func:`certkit.report.setup` loads and filters the data from the
+notebook's parameters and returns the panel and the privacy rules to apply. The runner
+(papermill, nbconvert) is imported only when used, so notebooks start fast.
 """
 
+from importlib import import_module
+
 from certkit.report.context import Context, collect_warnings, filter_dataset, setup, table
-from certkit.report.params import Parameter, declared
-from certkit.report.runner import ReportRun, list_notebooks, load_config, notebook_dir, run_report
+
+_LAZY = {
+    "ReportRun": "certkit.report.runner",
+    "list_notebooks": "certkit.report.runner",
+    "load_config": "certkit.report.runner",
+    "notebook_dir": "certkit.report.runner",
+    "run_report": "certkit.report.runner",
+    "Parameter": "certkit.report.params",
+    "declared": "certkit.report.params",
+}
 
 __all__ = [
     "Context",
-    "Parameter",
-    "ReportRun",
     "collect_warnings",
-    "declared",
     "filter_dataset",
-    "list_notebooks",
-    "load_config",
-    "notebook_dir",
-    "run_report",
     "setup",
     "table",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name in ("health", "story", "html", "params", "runner", "cli", "context"):
+        return import_module(f"certkit.report.{name}")
+    raise AttributeError(f"module 'certkit.report' has no attribute {name!r}")
