@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import linalg, stats
 
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.results import ResultMixin
@@ -203,7 +203,8 @@ def _fit_glm(X: np.ndarray, y: np.ndarray, link: str) -> tuple[np.ndarray, np.nd
         var = mu * (1 - mu)
         z = eta + (y - mu) / me
         w = np.sqrt(me * me / var)
-        beta, *_ = np.linalg.lstsq(Xd * w[:, None], z * w, rcond=None)
+        q, r = np.linalg.qr(Xd * w[:, None])
+        beta = linalg.solve_triangular(r, q.T @ (z * w), check_finite=False)
         eta = Xd @ beta
         mu = linkinv(eta)
         dev = _binom_dev(y, mu).sum()
@@ -212,8 +213,15 @@ def _fit_glm(X: np.ndarray, y: np.ndarray, link: str) -> tuple[np.ndarray, np.nd
             break
         devold = dev
     # Identical covariate rows must get identical scores (BLAS may round rows differently).
-    uniq, inv = np.unique(Xd, axis=0, return_inverse=True)
-    mu = linkinv(uniq @ beta)[inv.ravel()]
+    cols = [f"c{j}" for j in range(Xd.shape[1])]
+    first = (
+        pl.DataFrame(Xd, schema=cols, orient="row")
+        .with_row_index("_i")
+        .select(pl.col("_i").min().over(cols))
+        .to_series()
+        .to_numpy()
+    )
+    mu = linkinv(Xd @ beta)[first]
     return mu, beta, converged
 
 
