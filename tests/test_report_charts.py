@@ -1,0 +1,117 @@
+"""Chart helpers: aggregate before plotting, valid Vega-Lite, offline embed HTML, export."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import altair as alt
+import nbformat
+import numpy as np
+import polars as pl
+import pytest
+
+from certkit import charts
+from certkit.errors import CertkitError
+from certkit.report import html as report_html
+
+
+def _rows(chart) -> int:
+    spec = chart.to_dict()
+    return sum(len(v) for v in spec.get("datasets", {}).values())
+
+
+def test_cohort_trends_aggregates_the_panel_first():
+    rng = np.random.default_rng(0)
+    n = 60_000  # far above Altair's 5,000-row limit
+    panel = pl.DataFrame(
+        {
+            "period": [date(2025, 1 + i % 12, 1) for i in range(n)],
+            "cohort": rng.integers(0, 4, n),
+            "merged_prs": rng.poisson(5, n),
+        }
+    )
+    chart = charts.cohort_trends(panel, "merged_prs")
+    assert _rows(chart) == 12 * 2  # one row per period and group
+    spec = chart.to_dict()
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
+
+
+def test_distribution_bins_in_polars():
+    draws = np.random.default_rng(1).normal(0.5, 1, 20_000)
+    chart = charts.distribution(draws, bins=30)
+    data = next(iter(chart.to_dict()["datasets"].values()))
+    assert len(data) <= 30
+    assert sum(d["share"] for d in data) == pytest.approx(1.0)
+    with pytest.raises(CertkitError, match="finite"):
+        charts.distribution([float("nan")])
+
+
+def test_helpers_check_columns_and_build_specs():
+    es = pl.DataFrame(
+        {"event_time": [-1, 0, 1], "estimate": [0.0, 0.1, 0.2], "ci_low": [-0.1, 0, 0.1]}
+    )
+    with pytest.raises(CertkitError, match=r"needs columns \['ci_high'\]"):
+        charts.event_study(es)
+    es = es.with_columns((pl.col("ci_low") + 0.2).alias("ci_high"))
+    spec = charts.event_study(es).to_dict()
+    assert len(spec["layer"]) == 4  # band, line, zero, certification rule
+    love = pl.DataFrame(
+        {"covariate": ["a", "b"], "smd_before": [0.5, -0.3], "smd_after": [0.05, 0.02]}
+    )
+    sets = charts.love_plot(love).to_dict()["datasets"].values()
+    data = next(d for d in sets if "smd" in d[0])
+    assert len(data) == 4 and all(d["smd"] >= 0 for d in data)
+    heat = pl.DataFrame({"period": [date(2025, 1, 1)], "team": ["a"], "ai_share": [0.3]})
+    assert charts.heatmap(heat).to_dict()["mark"]["type"] == "rect"
+    forest = pl.DataFrame(
+        {"c": ["x", "y"], "estimate": [1.0, 2.0], "ci_low": [0.0, 1.0], "ci_high": [2.0, 3.0]}
+    )
+    assert "layer" in charts.forest(forest, y="c").to_dict()
+
+
+def test_renderer_keeps_the_spec_and_embed_is_safe():
+    charts.setup()
+    assert alt.renderers.active == "certkit"
+    chart = (
+        alt.Chart(pl.DataFrame({"a": ["</script><b>"], "b": [1]})).mark_bar().encode(x="a", y="b")
+    )
+    bundle = chart._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert charts.VEGALITE_MIME in bundle and "text/html" in bundle
+    html = charts.embed_html(bundle[charts.VEGALITE_MIME], "c1")
+    assert "</script><b>" not in html and "<\\/script>" in html
+    assert html.count("<script>") == 1 and "vegaEmbed(el," in html
+
+
+def test_export_turns_specs_into_embeds_and_hides_parameters():
+    spec = alt.Chart(pl.DataFrame({"x": [1]})).mark_point().encode(x="x").to_dict()
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell("secret_param = 1")
+    p.metadata["tags"] = ["parameters"]
+    c = nbformat.v4.new_code_cell("chart")
+    c.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                charts.VEGALITE_MIME: spec,
+                "text/html": "<script src='https://cdn.x/vega'></script>",
+            },
+        )
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# My title"), p, c]
+    assert report_html.title_of(nb, "x") == "My title"
+    header = {
+        "title": "T",
+        "generated": "now",
+        "period": "P",
+        "version": "v",
+        "parameters": {"k": "5"},
+        "share": True,
+        "k": 5,
+    }
+    body, page = report_html.export(nb, title="T", header=header, no_input=True)
+    assert "secret_param" not in body and "cdn.x" not in body
+    assert report_html.PLACEHOLDER in body and report_html.PLACEHOLDER not in page
+    assert json.dumps(spec["mark"]) in body
+    assert "shared: groups under 5 people hidden" in body

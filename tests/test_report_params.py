@@ -1,0 +1,144 @@
+"""Report notebooks and parameters: declared types, validation before running, CLI usage errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from certkit.cli import main
+from certkit.errors import CertkitError
+from certkit.report import params
+from certkit.report.runner import list_notebooks, resolve, run_report
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = {
+    "01_data_health",
+    "02_certification_impact",
+    "03_matched_cohorts",
+    "04_ai_outcomes",
+    "05_roi_summary",
+}
+
+
+def test_notebooks_are_committed_clean_and_in_sync_with_sources():
+    nbs = list_notebooks()
+    assert set(nbs) == EXPECTED
+    check = subprocess.run(
+        [sys.executable, str(ROOT / "notebooks" / "build.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout
+    for name, path in nbs.items():
+        nb = nbformat.read(str(path), as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), name
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, name
+        assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+        declared = params.declared(path)
+        for common in ("data", "privacy_k", "share", "teams"):
+            assert common in declared, (name, common)
+        assert declared["privacy_k"].default == 5 and declared["share"].default is False
+
+
+def test_declared_types_and_help():
+    d = params.declared(list_notebooks()["02_certification_impact"])
+    assert d["teams"].type == "list[str] | None" and d["teams"].optional
+    assert d["outcomes"].base == "list[str]" and "cycle_time_log_median" in d["outcomes"].default
+    assert d["min_e"].type == "int" and d["min_e"].default == -6
+    assert "comparison group" in d["control_group"].help
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (["k=5"], {"k": 5}),
+        (["teams=[a, b]"], {"teams": ["a", "b"]}),
+        (["share=true", "x=0.5"], {"share": True, "x": 0.5}),
+        (["start=2025-01-01"], {"start": "2025-01-01"}),
+        (["name="], {"name": ""}),
+    ],
+)
+def test_parse_assignments(items, expected):
+    out = params.parse_assignments(items)
+    assert {k: str(v) if k == "start" else v for k, v in out.items()} == expected
+
+
+def test_parse_assignments_rejects_missing_equals():
+    with pytest.raises(CertkitError, match="KEY=VALUE"):
+        params.parse_assignments(["teams"])
+
+
+def test_validate_checks_names_and_types():
+    decl = {"a": params.declared(list_notebooks()["01_data_health"])}
+    out = params.validate({"privacy_k": 10, "teams": "payments", "start": 2025}, decl)
+    assert out["a"] == {"privacy_k": 10, "teams": ["payments"], "start": "2025"}
+    with pytest.raises(
+        CertkitError, match=r"unknown parameter\(s\) 'privcy_k'.*accept: .*privacy_k"
+    ):
+        params.validate({"privcy_k": 3}, decl)
+    with pytest.raises(CertkitError, match="'privacy_k' must be int"):
+        params.validate({"privacy_k": "five"}, decl)
+    with pytest.raises(CertkitError, match="'share' must be bool"):
+        params.validate({"share": "maybe"}, decl)
+    with pytest.raises(CertkitError, match="'privacy_k' must be int"):
+        params.validate({"privacy_k": True}, decl)
+
+
+def test_parameter_known_to_one_notebook_goes_only_there():
+    nbs = list_notebooks()
+    decl = {n: params.declared(nbs[n]) for n in ("01_data_health", "05_roi_summary")}
+    out = params.validate({"horizon_months": 24, "privacy_k": 7}, decl)
+    assert out["05_roi_summary"] == {"horizon_months": 24.0, "privacy_k": 7}
+    assert out["01_data_health"] == {"privacy_k": 7}
+
+
+def test_resolve_notebook_names():
+    nbs = list_notebooks()
+    assert list(resolve(["data-health", "05"], nbs)) == ["01_data_health", "05_roi_summary"]
+    with pytest.raises(CertkitError, match="no report notebook called 'nope'"):
+        resolve(["nope"], nbs)
+
+
+def test_nothing_runs_when_a_parameter_is_wrong(tmp_path, small_folder):
+    out = tmp_path / "out"
+    with pytest.raises(CertkitError, match="unknown parameter"):
+        run_report(small_folder, out, parameters={"bogus": 1}, progress=False)
+    with pytest.raises(CertkitError, match="must be int"):
+        run_report(small_folder, out, parameters={"privacy_k": "x"}, progress=False)
+    assert not out.exists()
+
+
+def test_cli_usage_errors_exit_non_zero_with_a_clear_message(tmp_path, small_folder, capsys):
+    out = str(tmp_path / "out")
+    assert main(["report", "--data", str(tmp_path / "missing"), "--out", out]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "engineers.csv").write_text("engineer_id,team\nE1,a\n")
+    assert main(["report", "--data", str(bad), "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "pull_requests" in err and "ERROR" in err
+    assert main(["report", "--data", str(small_folder), "--out", out, "-p", "privcy_k=3"]) == 2
+    assert "unknown parameter(s) 'privcy_k'" in capsys.readouterr().err
+    args = ["report", "--data", str(small_folder), "--out", out, "--notebook", "nope"]
+    assert main(args) == 2
+    assert "no report notebook called 'nope'" in capsys.readouterr().err
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("runs:\n  - name: a\n    colour: red\n")
+    assert main(["report", "--config", str(cfg), "--data", str(small_folder), "--out", out]) == 2
+    assert "unknown key(s) ['colour']" in capsys.readouterr().err
+    assert not Path(out).exists()
+
+
+def test_cli_list_shows_parameters(capsys):
+    assert main(["report", "--list"]) == 0
+    text = capsys.readouterr().out
+    assert "02_certification_impact" in text and "control_group: str = 'not_yet'" in text

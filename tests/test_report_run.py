@@ -1,0 +1,174 @@
+"""``certkit report`` end to end: a real papermill batch on a small simulated organisation.
+
+One batch runs every notebook in shared mode plus a run that must fail, through the installed
+``certkit`` command from another directory with a cron-like PATH. The tests then check the exit
+code and messages, the files, the privacy guarantees and that the HTML draws its charts in a
+headless Chromium with no network.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import certkit as ck
+from certkit.privacy import find_identifiers
+from certkit.report import health
+
+NOTEBOOKS = [
+    "01_data_health",
+    "02_certification_impact",
+    "03_matched_cohorts",
+    "04_ai_outcomes",
+    "05_roi_summary",
+]
+TINY_TEAM = "tinyteamzeta"
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory) -> Path:
+    """A small simulated organisation with one team of 3 people (below k = 5)."""
+    ds = ck.simulate(n_engineers=100, months=12, seed=1)
+    humans = ds.engineers.filter(~pl.col("is_bot"))["engineer_id"].head(3).to_list()
+    ds.engineers = ds.engineers.with_columns(
+        pl.when(pl.col("engineer_id").is_in(humans))
+        .then(pl.lit(TINY_TEAM))
+        .otherwise(pl.col("team"))
+        .alias("team")
+    )
+    return ds.write(tmp_path_factory.mktemp("org") / "data", format="csv")
+
+
+@pytest.fixture(scope="module")
+def batch(org, tmp_path_factory):
+    """Run the batch once through the CLI; return (process, dated output folder)."""
+    work = tmp_path_factory.mktemp("cron")
+    (work / "batch.yaml").write_text(
+        "data: ../org0/data\n"  # relative to the config file
+        "share: true\n"
+        "runs:\n"
+        "  - name: org\n"
+        "  - name: broken\n"
+        "    notebooks: [data_health]\n"
+        "    parameters: {teams: [no-such-team]}\n"
+    )
+    assert (work.parent / "org0" / "data").exists()
+    exe = Path(sys.executable).parent / "certkit"
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(work))}
+    proc = subprocess.run(
+        [str(exe), "report", "--config", "batch.yaml", "--out", "out", "--no-input", "--jobs", "2"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    dated = [p for p in (work / "out").iterdir() if p.is_dir()]
+    assert len(dated) == 1, proc.stderr
+    return proc, dated[0]
+
+
+def test_batch_exit_code_and_failure_message(batch):
+    proc, _ = batch
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    err = proc.stderr
+    assert "FAILED broken/01_data_health" in err
+    assert re.search(r"cell \d+ \(execution count \d+\) failed: CertkitError", err)
+    assert "no-such-team" in err
+    assert "partly executed notebook kept" in err
+    assert "certkit report" in err  # the progress bar
+    for nb in NOTEBOOKS:
+        assert re.search(rf"\| org +\| {nb} +\| ok ", proc.stdout), proc.stdout + err
+
+
+def test_batch_files_and_index(batch):
+    _, out = batch
+    for nb in NOTEBOOKS:
+        assert (out / "org" / f"{nb}.ipynb").is_file()
+        assert (out / "org" / f"{nb}.html").is_file()
+    assert (out / "broken" / "01_data_health.ipynb").is_file()  # kept for diagnosis
+    assert not (out / "broken" / "01_data_health.html").exists()
+    index = (out / "index.html").read_text()
+    assert index.count(">ok<") == len(NOTEBOOKS) and index.count(">failed<") == 1
+    assert 'href="org/01_data_health.html"' in index
+    assert (out.parent / "index.html").is_file()
+
+
+def test_html_is_offline_hides_code_and_has_a_header(batch):
+    _, out = batch
+    for nb in NOTEBOOKS:
+        page = (out / "org" / f"{nb}.html").read_text()
+        assert not re.search(r"<script[^>]+src=", page), nb
+        assert "cdn.jsdelivr" not in page and "require.min.js" not in page, nb
+        assert page.count("window.vegaEmbed=") == 1, nb  # bundle inlined once
+        assert "certkit-header" in page and "data period 2" in page, nb
+        assert "privacy_k: int" not in page and "ctx = setup(" not in page, nb
+        assert "shared: groups under 5 people hidden" in page, nb
+        assert page.count('class="certkit-chart"') >= 2, nb
+
+
+def test_shared_report_shows_no_individual_and_no_small_team(batch, org):
+    _, out = batch
+    engineers = ck.load(org).engineers
+    # The mechanism is real: unshared, the tiny team is listed.
+    assert TINY_TEAM in health.teams(ck.load(org), k=1)["team"].to_list()
+    for nb in NOTEBOOKS:
+        page = (out / "org" / f"{nb}.html").read_text()
+        assert find_identifiers(page, engineers) == [], nb
+        assert TINY_TEAM not in page, nb
+        for col in ("engineer_id", "name", "email"):
+            sample = engineers[col].drop_nulls()[5]
+            assert sample not in page, (nb, col)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _dump_dom(page: Path) -> str:
+    assert CHROMIUM, "chromium is missing: run `bash scripts/system-deps.sh` (make test does)"
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--proxy-server=127.0.0.1:9",  # any network request would fail
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=20000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.parametrize("nb", ["01_data_health", "05_roi_summary"])
+def test_charts_render_offline_in_headless_chromium(batch, nb):
+    _, out = batch
+    page = out / "org" / f"{nb}.html"
+    dom = _dump_dom(page)
+    charts = page.read_text().count('class="certkit-chart"')
+    rendered = len(re.findall(r'class="certkit-chart[^"]*"[^>]*data-rendered="1"', dom))
+    rendered += len(re.findall(r'data-rendered="1"[^>]*class="certkit-chart', dom))
+    assert rendered == charts, f"{rendered} of {charts} charts drew"
+    assert dom.count('class="marks"') >= charts  # one Vega SVG per chart
+    assert len(re.findall(r"role-mark", dom)) >= charts  # with marks inside
+    assert not re.search(r">Chart (failed to draw|library missing)", dom)
