@@ -142,3 +142,16 @@ def test_cli_list_shows_parameters(capsys):
     assert main(["report", "--list"]) == 0
     text = capsys.readouterr().out
     assert "02_certification_impact" in text and "control_group: str = 'not_yet'" in text
+
+
+def test_example_batch_file_is_valid():
+    from certkit.report.runner import load_config
+
+    cfg, runs = load_config(ROOT / "notebooks" / "batch.example.yaml")
+    assert Path(cfg["data"]) == (ROOT / "data" / "sample").resolve()
+    assert [r.name for r in runs][:2] == ["org", "team-payments"]
+    nbs = list_notebooks()
+    for run in runs:
+        chosen = resolve(run.notebooks, nbs)
+        decl = {n: params.declared(p) for n, p in chosen.items()}
+        params.validate({**cfg["parameters"], **run.parameters}, decl)
