@@ -98,6 +98,20 @@ display(table(miss, percent=["missing_share"]) if miss.height else Markdown("No 
 display(table(out, percent=["share"]))
 
 # %% [markdown]
+# ## Engineers to look at (individual level)
+# Only when individual-level views are enabled (`individuals=True`); in a shared report the ids
+# are pseudonymized with a keyed hash and names are never shown.
+
+# %%
+if ctx.privacy.individuals:
+    flags = ctx.privacy.engineer_ids(health.engineer_flags(ctx.panel))
+    if ctx.privacy.share:
+        flags = flags.drop("team")  # a team plus a flag could single someone out
+    display(table(flags) if flags.height else Markdown("No engineer is flagged."))
+else:
+    display(Markdown("Individual-level views are off (set `individuals=True` to list them)."))
+
+# %% [markdown]
 # ## Validation report
 # Every finding of `certkit validate` on the data folder (in a shared report, engineer ids in the
 # messages are redacted).

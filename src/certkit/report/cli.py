@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from certkit.errors import CertkitError
-
 EPILOG = """examples:
   certkit report --data data/sample --out reports
   certkit report --notebook data_health -p teams=[payments,search] --no-input
@@ -86,13 +84,3 @@ def add_report_parser(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--list", action="store_true", help="list notebooks and their parameters")
     p.set_defaults(func=_cmd_report)
-
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapper
-    from certkit.cli import main as certkit_main
-
-    try:
-        return certkit_main(["report", *(argv or sys.argv[1:])])
-    except CertkitError as exc:
-        print(f"certkit: error: {exc}", file=sys.stderr)
-        return 2

@@ -261,3 +261,33 @@ def narrative(
             "into 'other' (or hidden)."
         )
     return "\n".join(lines)
+
+
+def engineer_flags(panel: pl.DataFrame) -> pl.DataFrame:
+    """Per engineer: periods observed, merged PRs and data-quality flags (individual level).
+
+    Only for private use or, in a shared report, with pseudonymized ids
+    (:meth:`certkit.privacy.Privacy.engineer_ids`). Engineers without any flag are left out.
+    """
+    mean, sd = panel["merged_prs"].mean(), panel["merged_prs"].std() or 1.0
+    per = panel.group_by("engineer_id", "team").agg(
+        pl.len().alias("periods"),
+        pl.col("merged_prs").sum().alias("merged_prs"),
+        (((pl.col("merged_prs") - mean) / sd).abs() > 4).sum().alias("extreme_periods"),
+    )
+    return (
+        per.with_columns(
+            pl.concat_str(
+                pl.when(pl.col("merged_prs") == 0)
+                .then(pl.lit("no merged PR; "))
+                .otherwise(pl.lit("")),
+                pl.when(pl.col("extreme_periods") > 0)
+                .then(pl.lit("extreme throughput; "))
+                .otherwise(pl.lit("")),
+            )
+            .str.strip_chars("; ")
+            .alias("flags")
+        )
+        .filter(pl.col("flags") != "")
+        .sort("engineer_id")
+    )

@@ -137,7 +137,7 @@ def index_page(title: str, subtitle: str, rows: list[dict]) -> str:
     lines = []
     for r in rows:
         status = r["status"]
-        colour = "#3a9d5d" if status == "ok" else "#b8405e"
+        colour = {"ok": "#3a9d5d", "failed": "#b8405e"}.get(status, "#555")
         links = " ".join(
             f'<a href="{html_lib.escape(href)}">{html_lib.escape(label)}</a>'
             for label, href in r.get("links", [])

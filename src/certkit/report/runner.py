@@ -465,7 +465,7 @@ def _write_index(report: ReportRun, batch: bool) -> None:
         {
             "run": p.name,
             "title": "report folder",
-            "status": "ok",
+            "status": "folder",
             "links": [("index", f"{p.name}/index.html")],
         }
         for p in dated

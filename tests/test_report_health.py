@@ -1,0 +1,102 @@
+"""Data-health checks and the notebook context: counts add up, filters and privacy hold."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import certkit as ck
+from certkit.errors import CertkitError
+from certkit.privacy import Privacy
+from certkit.report import filter_dataset, health, setup, story
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return ck.simulate(n_engineers=60, months=8, seed=5)
+
+
+def test_coverage_counts_every_row_in_the_window(ds):
+    cov = health.coverage(ds, "month")
+    prs = cov.filter(pl.col("table") == "pull_requests")
+    assert prs["rows"].sum() == ds.pull_requests.height
+    assert prs.height == 8  # one row per month, gaps filled with 0
+    inc = cov.filter(pl.col("table") == "incidents")["rows"].sum()
+    assert inc == ds.incidents.height
+
+
+def test_missing_and_outliers(ds):
+    prs = ds.pull_requests.with_columns(
+        pl.when(pl.int_range(pl.len()) < 10).then(None).otherwise(pl.col("repo")).alias("repo")
+    )
+    broken = ck.io.Dataset(ds.engineers, ds.certifications, prs, ds.defects, ds.incidents)
+    miss = health.missing(broken)
+    row = miss.filter((pl.col("table") == "pull_requests") & (pl.col("column") == "repo"))
+    assert row["missing"].item() == 10
+    out = health.outliers(ds, ck.build_panel(ds))
+    never = out.filter(pl.col("check") == "PRs never merged").row(0, named=True)
+    assert never["flagged"] == ds.pull_requests["merged_date"].null_count()
+    assert set(out.columns) == {"check", "rule", "flagged", "of", "share"}
+
+
+def test_team_table_merges_small_teams(ds):
+    humans = ds.human_engineers()
+    small = humans["engineer_id"].head(2).to_list()
+    eng = ds.engineers.with_columns(
+        pl.when(pl.col("engineer_id").is_in(small))
+        .then(pl.lit("tiny"))
+        .otherwise("team")
+        .alias("team")
+    )
+    ds2 = ck.io.Dataset(eng, ds.certifications, ds.pull_requests, ds.defects, ds.incidents)
+    assert "tiny" in health.teams(ds2, 1)["team"].to_list()
+    shared = health.teams(ds2, 5)
+    assert "tiny" not in shared["team"].to_list()
+    assert shared["engineers"].min() >= 5
+    assert shared["engineers"].sum() <= humans.height
+
+
+def test_engineer_flags_are_pseudonymized_when_shared(ds):
+    flags = health.engineer_flags(ck.build_panel(ds))
+    assert flags.height and flags["flags"].str.len_chars().min() > 0
+    shown = Privacy(share=True, individuals=True, key=b"k").engineer_ids(flags)
+    assert not set(shown["engineer_id"]) & set(ds.engineers["engineer_id"])
+
+
+def test_filter_dataset_by_team_certification_and_dates(ds):
+    team = ds.human_engineers()["team"].mode()[0]
+    sub = filter_dataset(ds, teams=[team], start="2024-12-01")
+    assert set(sub.human_engineers()["team"]) == {team}
+    assert sub.pull_requests["created_date"].min().date().isoformat() >= "2024-12-01"
+    assert set(sub.pull_requests["author_id"]) <= set(sub.engineers["engineer_id"])
+    cert = ds.certifications["certification_id"].mode()[0]
+    by_cert = filter_dataset(ds, certifications=[cert])
+    assert set(by_cert.certifications["certification_id"]) == {cert}
+    other_only = set(ds.certifications["engineer_id"]) - set(
+        ds.certifications.filter(pl.col("certification_id") == cert)["engineer_id"]
+    )
+    assert not other_only & set(by_cert.engineers["engineer_id"])
+    with pytest.raises(CertkitError, match="not in engineers.team"):
+        filter_dataset(ds, teams=["nope"])
+    with pytest.raises(CertkitError, match="not in the catalog"):
+        filter_dataset(ds, certifications=["nope"])
+    with pytest.raises(CertkitError, match="YYYY-MM-DD"):
+        filter_dataset(ds, start="last week")
+
+
+def test_setup_collects_warnings_and_redacts_when_shared(small_folder):
+    ctx = setup(str(small_folder), share=True, privacy_k=2)
+    assert ctx.k == 2 and ctx.privacy.share
+    assert ctx.safe_text("Ana Silva and ben okafor") == "[redacted] and [redacted]"
+    assert ctx.safe_text("E1") == "E1"  # ids under 3 characters are too ambiguous to scan
+    assert ctx.panel.height > 0 and "engineers" in ctx.scope()
+    assert setup(str(small_folder)).safe_text("Ana Silva") == "Ana Silva"
+
+
+def test_story_sentences_follow_the_numbers():
+    good = story.effect_row("cycle_time_log_median", -0.2, 0.05, -0.3, -0.1, 3.0)
+    flat = story.effect_row("merged_prs", 0.1, 0.5, -0.9, 1.1, 5.0)
+    text = story.summarize(pl.DataFrame([good, flat]), "test")
+    assert "about 18% lower" in text and "an improvement" in text
+    assert "not distinguishable from no change" in text
+    assert "1 of 2 outcome(s)" in text and "observational" in text
