@@ -8,6 +8,8 @@ headless Chromium with no network.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import re
 import shutil
@@ -33,8 +35,7 @@ NOTEBOOKS = [
 TINY_TEAM = "tinyteamzeta"
 
 
-@pytest.fixture(scope="module")
-def org(tmp_path_factory) -> Path:
+def _make_org(folder: Path) -> Path:
     """A small simulated organisation with one team of 3 people (below k = 5)."""
     ds = ck.simulate(n_engineers=100, months=12, seed=1)
     humans = ds.engineers.filter(~pl.col("is_bot"))["engineer_id"].head(3).to_list()
@@ -44,15 +45,15 @@ def org(tmp_path_factory) -> Path:
         .otherwise(pl.col("team"))
         .alias("team")
     )
-    return ds.write(tmp_path_factory.mktemp("org") / "data", format="csv")
+    return ds.write(folder, format="csv")
 
 
-@pytest.fixture(scope="module")
-def batch(org, tmp_path_factory):
-    """Run the batch once through the CLI; return (process, dated output folder)."""
-    work = tmp_path_factory.mktemp("cron")
+def _run_batch(root: Path) -> dict:
+    org = _make_org(root / "org" / "data")
+    work = root / "cron"
+    work.mkdir()
     (work / "batch.yaml").write_text(
-        "data: ../org0/data\n"  # relative to the config file
+        "data: ../org/data\n"  # relative to the config file
         "share: true\n"
         "runs:\n"
         "  - name: org\n"
@@ -60,7 +61,6 @@ def batch(org, tmp_path_factory):
         "    notebooks: [data_health]\n"
         "    parameters: {teams: [no-such-team]}\n"
     )
-    assert (work.parent / "org0" / "data").exists()
     exe = Path(sys.executable).parent / "certkit"
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(work))}
     proc = subprocess.run(
@@ -71,26 +71,52 @@ def batch(org, tmp_path_factory):
         text=True,
         timeout=600,
     )
-    dated = [p for p in (work / "out").iterdir() if p.is_dir()]
-    assert len(dated) == 1, proc.stderr
-    return proc, dated[0]
+    dated = [str(p) for p in (work / "out").iterdir() if p.is_dir()]
+    return {
+        "returncode": proc.returncode,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "dated": dated,
+        "org": str(org),
+    }
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, worker_id):
+    """Run the batch once per test session, shared by the xdist workers (file lock)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base if worker_id == "master" else base.parent) / "certkit-report-batch"
+    root.mkdir(exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / "result.json"
+        if not done.exists():
+            done.write_text(json.dumps(_run_batch(root)))
+        result = json.loads(done.read_text())
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert len(result["dated"]) == 1, result["stderr"]
+    return result
+
+
+@pytest.fixture(scope="module")
+def org(batch) -> Path:
+    return Path(batch["org"])
 
 
 def test_batch_exit_code_and_failure_message(batch):
-    proc, _ = batch
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    err = proc.stderr
+    assert batch["returncode"] == 1, batch["stdout"] + batch["stderr"]
+    err, stdout = batch["stderr"], batch["stdout"]
     assert "FAILED broken/01_data_health" in err
     assert re.search(r"cell \d+ \(execution count \d+\) failed: CertkitError", err)
     assert "no-such-team" in err
     assert "partly executed notebook kept" in err
     assert "certkit report" in err  # the progress bar
     for nb in NOTEBOOKS:
-        assert re.search(rf"\| org +\| {nb} +\| ok ", proc.stdout), proc.stdout + err
+        assert re.search(rf"\| org +\| {nb} +\| ok ", stdout), stdout + err
 
 
 def test_batch_files_and_index(batch):
-    _, out = batch
+    out = Path(batch["dated"][0])
     for nb in NOTEBOOKS:
         assert (out / "org" / f"{nb}.ipynb").is_file()
         assert (out / "org" / f"{nb}.html").is_file()
@@ -103,7 +129,7 @@ def test_batch_files_and_index(batch):
 
 
 def test_html_is_offline_hides_code_and_has_a_header(batch):
-    _, out = batch
+    out = Path(batch["dated"][0])
     for nb in NOTEBOOKS:
         page = (out / "org" / f"{nb}.html").read_text()
         assert not re.search(r"<script[^>]+src=", page), nb
@@ -116,7 +142,7 @@ def test_html_is_offline_hides_code_and_has_a_header(batch):
 
 
 def test_shared_report_shows_no_individual_and_no_small_team(batch, org):
-    _, out = batch
+    out = Path(batch["dated"][0])
     engineers = ck.load(org).engineers
     # The mechanism is real: unshared, the tiny team is listed.
     assert TINY_TEAM in health.teams(ck.load(org), k=1)["team"].to_list()
@@ -162,7 +188,7 @@ def _dump_dom(page: Path) -> str:
 
 @pytest.mark.parametrize("nb", ["01_data_health", "05_roi_summary"])
 def test_charts_render_offline_in_headless_chromium(batch, nb):
-    _, out = batch
+    out = Path(batch["dated"][0])
     page = out / "org" / f"{nb}.html"
     dom = _dump_dom(page)
     charts = page.read_text().count('class="certkit-chart"')
