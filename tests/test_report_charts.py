@@ -39,10 +39,14 @@ def test_cohort_trends_aggregates_the_panel_first():
 
 def test_distribution_bins_in_polars():
     draws = np.random.default_rng(1).normal(0.5, 1, 20_000)
-    chart = charts.distribution(draws, bins=30)
+    chart = charts.distribution(draws, bins=30, clip=None)
     data = next(iter(chart.to_dict()["datasets"].values()))
     assert len(data) <= 30
     assert sum(d["share"] for d in data) == pytest.approx(1.0)
+    tail = np.append(draws, [1e9])  # one huge draw must not squash the chart
+    data = next(iter(charts.distribution(tail, bins=30).to_dict()["datasets"].values()))
+    assert max(d["end"] for d in data) < 10
+    assert sum(d["share"] for d in data) == pytest.approx(0.99, abs=0.002)
     with pytest.raises(CertkitError, match="finite"):
         charts.distribution([float("nan")])
 

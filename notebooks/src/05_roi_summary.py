@@ -29,7 +29,7 @@ seed: int = 0  # random seed of the simulation
 import polars as pl
 from IPython.display import HTML, Markdown, display
 
-from certkit import did, roi
+from certkit import charts, did, roi
 from certkit.report import collect_warnings, setup, story, table
 
 ctx = setup(
@@ -121,7 +121,14 @@ display(
 display(table(result.to_polars()))
 
 # %%
-display(result.plot())
+display(
+    charts.distribution(
+        result.draws["roi"],
+        title=f"ROI per certified engineer over {horizon_months:g} months (simulations)",
+        x_title="return on investment (0 = break-even)",
+        x_format=".0%",
+    )
+)
 
 # %% [markdown]
 # ## What the answer depends on

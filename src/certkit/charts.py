@@ -254,11 +254,22 @@ def distribution(
     x_title: str = "value",
     marker: float | None = 0.0,
     bins: int = 40,
+    x_format: str = ",.0f",
+    clip: tuple[float, float] | None = (0.005, 0.995),
 ) -> alt.Chart:
-    """Histogram of simulated draws (e.g. ROI), binned in polars, with a break-even rule."""
+    """Histogram of simulated draws (e.g. ROI), binned in polars, with a break-even rule.
+
+    ``clip`` keeps the central quantiles so a long tail does not squash the chart (the share
+    axis still counts every draw).
+    """
     s = pl.Series("v", values, dtype=pl.Float64).drop_nulls().drop_nans()
+    s = s.filter(s.is_finite())
     if s.len() == 0:
         raise CertkitError("distribution chart needs at least one finite value")
+    total = s.len()
+    if clip is not None:
+        lo_q, hi_q = s.quantile(clip[0]), s.quantile(clip[1])
+        s = s.filter(s.is_between(lo_q, hi_q))
     lo, hi = float(s.min()), float(s.max())
     width = (hi - lo) / bins or 1.0
     binned = (
@@ -269,19 +280,19 @@ def distribution(
         .with_columns(
             (lo + pl.col("b") * width).alias("start"), (lo + (pl.col("b") + 1) * width).alias("end")
         )
-        .with_columns((pl.col("len") / s.len()).alias("share"))
+        .with_columns((pl.col("len") / total).alias("share"))
         .sort("b")
     )
     bars = (
         alt.Chart(binned)
         .mark_bar(color=TREATED, opacity=0.85)
         .encode(
-            x=alt.X("start:Q", title=x_title),
+            x=alt.X("start:Q", title=x_title, axis=alt.Axis(format=x_format)),
             x2="end:Q",
             y=alt.Y("share:Q", title="share of simulations", axis=alt.Axis(format="%")),
             tooltip=[
-                alt.Tooltip("start:Q", format=",.0f"),
-                alt.Tooltip("end:Q", format=",.0f"),
+                alt.Tooltip("start:Q", format=x_format),
+                alt.Tooltip("end:Q", format=x_format),
                 alt.Tooltip("share:Q", format=".1%"),
             ],
         )
