@@ -100,3 +100,18 @@ def test_story_sentences_follow_the_numbers():
     assert "about 18% lower" in text and "an improvement" in text
     assert "not distinguishable from no change" in text
     assert "1 of 2 outcome(s)" in text and "observational" in text
+
+
+def test_pretrend_words_count_intervals_covering_zero():
+    es = pl.DataFrame(
+        {
+            "e": [-3, -2, -1, 0, 1],
+            "ci_low": [-0.1, 0.05, -0.2, 0.1, 0.2],
+            "ci_high": [0.1, 0.3, 0.2, 0.3, 0.4],
+        }
+    )
+    text = story.pretrend_words(es, "not tested: degenerate")
+    assert "Of the 3 pre-certification estimates shown, 2 (67%)" in text
+    assert "caution" in text
+    ok = story.pretrend_words(es.filter(pl.col("e") != -2), "no evidence (p = 0.40)")
+    assert "2 (100%)" in ok and "consistent with parallel trends" in ok

@@ -61,9 +61,10 @@ for outcome in outcomes:
     row = story.effect_row(
         outcome, overall.overall_att, overall.overall_se, lo, hi, story.baseline(ctx.panel, outcome)
     )
-    row["pre_trends"] = es.pretrend_verdict
+    row["pre_trends"] = story.pretrend_words(es.to_polars(), es.pretrend_verdict)
     rows.append(row)
 effects = pl.DataFrame(rows)
+effects_by = dict(zip(effects["outcome"], effects["pre_trends"], strict=True))
 
 # %% [markdown]
 # ## Summary
@@ -105,7 +106,7 @@ for outcome, es in studies.items():
             y_title=f"effect on {outcome}",
         )
     )
-    display(Markdown(f"*Pre-trend check ({story.label(outcome)}):* {es.pretrend_verdict}."))
+    display(Markdown(f"*Pre-trend check ({story.label(outcome)}):* {effects_by[outcome]}"))
 
 # %% [markdown]
 # ## Two-way fixed effects, for contrast

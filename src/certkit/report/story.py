@@ -194,3 +194,32 @@ def ai_summary(comparison: pl.DataFrame, adoption: pl.DataFrame, flagged: int) -
     )
     lines.append("- These are **observational** comparisons; see the assumptions at the end.")
     return "\n".join(lines)
+
+
+def pretrend_words(event_study: pl.DataFrame, verdict: str | None) -> str:
+    """The pre-trend check in words: the joint test's verdict plus what the pre-period points show.
+
+    ``event_study`` has ``e`` (or ``event_time``), ``ci_low`` and ``ci_high`` columns. Without
+    a joint test (too many or collinear pre-period cells) the per-period intervals still say
+    something: about 95 % of them should include zero under parallel trends.
+    """
+    e = "e" if "e" in event_study.columns else "event_time"
+    lo = "ci_low" if "ci_low" in event_study.columns else "conf_low"
+    hi = "ci_high" if "ci_high" in event_study.columns else "conf_high"
+    pre = event_study.filter(
+        (pl.col(e) < 0) & pl.col(lo).is_not_null() & (pl.col(lo) != pl.col(hi))
+    )
+    text = (verdict or "joint test not available").rstrip(".")
+    if pre.height == 0:
+        return text + "."
+    cover = pre.filter((pl.col(lo) <= 0) & (pl.col(hi) >= 0)).height
+    share = cover / pre.height
+    tone = (
+        "consistent with parallel trends"
+        if share >= 0.85
+        else "more than chance would give: treat the effects with caution"
+    )
+    return (
+        f"{text}. Of the {pre.height} pre-certification estimates shown, {cover} "
+        f"({share:.0%}) have a 95% interval that includes zero ({tone})."
+    )
