@@ -115,3 +115,14 @@ def test_pretrend_words_count_intervals_covering_zero():
     assert "caution" in text
     ok = story.pretrend_words(es.filter(pl.col("e") != -2), "no evidence (p = 0.40)")
     assert "2 (100%)" in ok and "consistent with parallel trends" in ok
+
+
+def test_default_data_path_works_from_the_notebooks_folder(monkeypatch):
+    from pathlib import Path
+
+    from certkit.report.context import resolve_data
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root / "notebooks")
+    assert Path(resolve_data("data/sample")) == root / "data" / "sample"
+    assert resolve_data("no/such/folder") == "no/such/folder"

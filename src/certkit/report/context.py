@@ -12,6 +12,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -238,6 +239,19 @@ def table(
     )
 
 
+def resolve_data(data: str) -> str:
+    """``data`` as given, or relative to the repository root when it does not exist here.
+
+    Notebooks opened in JupyterLab run in ``notebooks/``, where the default ``data/sample``
+    would not be found; the repository's ``data/sample`` is meant.
+    """
+    path = Path(data).expanduser()
+    if path.exists() or path.is_absolute():
+        return str(path)
+    repo = Path(certkit.__file__).resolve().parents[2] / path
+    return str(repo) if repo.exists() else str(path)
+
+
 def setup(
     data: str,
     *,
@@ -259,7 +273,7 @@ def setup(
     privacy = Privacy(k=privacy_k, share=share, individuals=individuals)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CertkitWarning)
-        full = certkit.load(data)
+        full = certkit.load(resolve_data(data))
         ds = filter_dataset(full, teams=teams, certifications=certifications, start=start, end=end)
         panel = build_panel(ds, period)
     notes = [str(w.message) for w in caught if issubclass(w.category, CertkitWarning)]
