@@ -1,9 +1,10 @@
 """``certkit report`` end to end: a real papermill batch on a small simulated organisation.
 
-One batch runs every notebook in shared mode plus a run that must fail, through the installed
-``certkit`` command from another directory with a cron-like PATH. The tests then check the exit
-code and messages, the files, the privacy guarantees and that the HTML draws its charts in a
-headless Chromium with no network.
+One batch, run through the installed ``certkit`` command from another directory with a
+cron-like PATH, executes every notebook as ``make report`` does (run ``org``), the team-level
+notebooks as a shared report (run ``shared``) and a run that must fail (run ``broken``). The
+tests check the exit code and messages, the files, the privacy guarantees and that the HTML
+draws its charts in a headless Chromium with no network.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import pytest
 
 import certkit as ck
 from certkit.privacy import find_identifiers
-from certkit.report import health
 
 NOTEBOOKS = [
     "01_data_health",
@@ -54,9 +54,11 @@ def _run_batch(root: Path) -> dict:
     work.mkdir()
     (work / "batch.yaml").write_text(
         "data: ../org/data\n"  # relative to the config file
-        "share: true\n"
         "runs:\n"
         "  - name: org\n"
+        "  - name: shared\n"
+        "    notebooks: [data_health, ai_outcomes]\n"
+        "    parameters: {share: true}\n"
         "  - name: broken\n"
         "    notebooks: [data_health]\n"
         "    parameters: {teams: [no-such-team]}\n"
@@ -103,6 +105,14 @@ def org(batch) -> Path:
     return Path(batch["org"])
 
 
+SHARED = ["01_data_health", "04_ai_outcomes"]
+
+
+def _pages(out: Path) -> dict[tuple[str, str], str]:
+    runs = {"org": NOTEBOOKS, "shared": SHARED}
+    return {(r, nb): (out / r / f"{nb}.html").read_text() for r, nbs in runs.items() for nb in nbs}
+
+
 def test_batch_exit_code_and_failure_message(batch):
     assert batch["returncode"] == 1, batch["stdout"] + batch["stderr"]
     err, stdout = batch["stderr"], batch["stdout"]
@@ -111,8 +121,9 @@ def test_batch_exit_code_and_failure_message(batch):
     assert "no-such-team" in err
     assert "partly executed notebook kept" in err
     assert "certkit report" in err  # the progress bar
-    for nb in NOTEBOOKS:
-        assert re.search(rf"\| org +\| {nb} +\| ok ", stdout), stdout + err
+    for run, nbs in (("org", NOTEBOOKS), ("shared", SHARED)):
+        for nb in nbs:
+            assert re.search(rf"\| {run} +\| {nb} +\| ok ", stdout), stdout + err
 
 
 def test_batch_files_and_index(batch):
@@ -123,36 +134,37 @@ def test_batch_files_and_index(batch):
     assert (out / "broken" / "01_data_health.ipynb").is_file()  # kept for diagnosis
     assert not (out / "broken" / "01_data_health.html").exists()
     index = (out / "index.html").read_text()
-    assert index.count(">ok<") == len(NOTEBOOKS) and index.count(">failed<") == 1
+    assert index.count(">ok<") == len(NOTEBOOKS) + len(SHARED)
+    assert index.count(">failed<") == 1
     assert 'href="org/01_data_health.html"' in index
     assert (out.parent / "index.html").is_file()
 
 
 def test_html_is_offline_hides_code_and_has_a_header(batch):
-    out = Path(batch["dated"][0])
-    for nb in NOTEBOOKS:
-        page = (out / "org" / f"{nb}.html").read_text()
-        assert not re.search(r"<script[^>]+src=", page), nb
-        assert "cdn.jsdelivr" not in page and "require.min.js" not in page, nb
-        assert page.count("window.vegaEmbed=") == 1, nb  # bundle inlined once
-        assert "certkit-header" in page and "data period 2" in page, nb
-        assert "privacy_k: int" not in page and "ctx = setup(" not in page, nb
-        assert "shared: groups under 5 people hidden" in page, nb
-        assert page.count('class="certkit-chart"') >= 2, nb
+    for (run, nb), page in _pages(Path(batch["dated"][0])).items():
+        where = f"{run}/{nb}"
+        assert not re.search(r"<script[^>]+src=", page), where
+        assert "cdn.jsdelivr" not in page and "require.min.js" not in page, where
+        assert page.count("window.vegaEmbed=") == 1, where  # bundle inlined once
+        assert "certkit-header" in page and "data period 2" in page, where
+        assert "privacy_k: int" not in page and "ctx = setup(" not in page, where
+        shared_badge = "shared: groups under 5 people hidden" in page
+        assert shared_badge == (run == "shared"), where
+        assert page.count('class="certkit-chart"') >= 2, where
 
 
-def test_shared_report_shows_no_individual_and_no_small_team(batch, org):
+def test_reports_show_no_individual_and_shared_ones_no_small_team(batch, org):
     out = Path(batch["dated"][0])
     engineers = ck.load(org).engineers
-    # The mechanism is real: unshared, the tiny team is listed.
-    assert TINY_TEAM in health.teams(ck.load(org), k=1)["team"].to_list()
-    for nb in NOTEBOOKS:
-        page = (out / "org" / f"{nb}.html").read_text()
-        assert find_identifiers(page, engineers) == [], nb
-        assert TINY_TEAM not in page, nb
+    for (run, nb), page in _pages(out).items():
+        assert find_identifiers(page, engineers) == [], (run, nb)
         for col in ("engineer_id", "name", "email"):
-            sample = engineers[col].drop_nulls()[5]
-            assert sample not in page, (nb, col)
+            assert engineers[col].drop_nulls()[5] not in page, (run, nb, col)
+        if run == "shared":
+            assert TINY_TEAM not in page, nb
+    # The guard is what removes it: the unshared report lists the 3-person team.
+    assert TINY_TEAM in (out / "org" / "01_data_health.html").read_text()
+    assert TINY_TEAM in (out / "org" / "04_ai_outcomes.html").read_text()
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
