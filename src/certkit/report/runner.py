@@ -27,6 +27,7 @@ import certkit
 from certkit.errors import CertkitError
 from certkit.report import html as report_html
 from certkit.report import params as report_params
+from certkit.report.context import resolve_data
 from certkit.results import ResultMixin
 
 #: Parameters every certkit notebook declares, set by the runner from the command line.
@@ -349,7 +350,7 @@ def run_report(
     facts: dict[str, tuple[str, list[str]]] = {}
     planned: list[Job] = []
     for spec in runs:
-        run_data = str(Path(spec.data or data).expanduser().resolve())
+        run_data = str(Path(resolve_data(str(spec.data or data))).resolve())
         if run_data not in facts:
             facts[run_data] = _data_facts(run_data)
         period, people = facts[run_data]
