@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import polars as pl
 import pytest
+from scipy import stats
 
 import certkit as ck
 from certkit import did
@@ -225,3 +226,38 @@ def test_recovers_planted_certification_effect_in_simulated_org():
     assert np.all(np.abs(z) < 4), z
     pre = es.to_polars().filter(pl.col("e") < 0)
     assert np.all(np.abs(pre["att"].to_numpy() / pre["se"].to_numpy()) < 4)
+
+
+def many_small_cohorts(seed, pretrend=0.0, n=150, T=24):
+    """Staggered panel with 2-4 units per cohort: more pre-period cells than units can identify."""
+    rng = np.random.default_rng(seed)
+    G = np.where(rng.random(n) < 0.3, 0, rng.integers(8, T - 2, n))
+    t = np.arange(1, T + 1)
+    y = rng.normal(size=n)[:, None] + 0.05 * t + rng.normal(size=(n, T))
+    y += pretrend * (G > 0)[:, None] * t[None, :]
+    y += np.where((G[:, None] > 0) & (t >= G[:, None]), 1.0, 0.0)
+    return pl.DataFrame(
+        {"id": np.repeat(np.arange(n), T), "t": np.tile(t, n), "g": np.repeat(G, T)}
+        | {"y": y.ravel()}
+    )
+
+
+def test_event_time_pretrend_test_when_cell_level_test_is_singular():
+    """Many small cohorts make R did's cell-level Wald test undefined; the event-time test is
+    still defined, holds its size under parallel trends and detects a planted pre-trend."""
+    pvalues = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        for seed in range(150):
+            df = many_small_cohorts(seed)
+            es = did.event_study(df, **COLS, min_e=-5, max_e=5)
+            assert es.parent.wald_pvalue is None  # singular: more pre cells than units
+            assert es.pretrend_test_on == "pre-period event-study estimates"
+            pvalues.append(es.pretrend_pvalue)
+        rejection = np.mean(np.array(pvalues) < 0.05)
+        assert 0.01 <= rejection <= 0.11, rejection
+        assert stats.kstest(pvalues, "uniform").pvalue > 0.001
+        flagged = did.event_study(many_small_cohorts(1, pretrend=0.1), **COLS, min_e=-5, max_e=5)
+    assert flagged.pretrend_pvalue < 0.01
+    assert "diverging" in flagged.pretrend_verdict
+    assert any("pre-trends" in w for w in flagged.warnings)

@@ -102,7 +102,7 @@ def test_story_sentences_follow_the_numbers():
     assert "1 of 2 outcome(s)" in text and "observational" in text
 
 
-def test_pretrend_words_count_intervals_covering_zero():
+def test_pretrend_words_compare_misses_with_chance():
     es = pl.DataFrame(
         {
             "e": [-3, -2, -1, 0, 1],
@@ -110,11 +110,15 @@ def test_pretrend_words_count_intervals_covering_zero():
             "ci_high": [0.1, 0.3, 0.2, 0.3, 0.4],
         }
     )
+    # one miss in three: P(>= 1 of 3 at 5 %) = 0.14, within chance
     text = story.pretrend_words(es, "not tested: degenerate")
-    assert "Of the 3 pre-certification estimates shown, 2 (67%)" in text
-    assert "caution" in text
+    assert "Of the 3 pre-certification estimates shown, 1 has" in text
+    assert "no more than chance" in text and "caution" not in text
+    # two misses in three: P(>= 2 of 3) = 0.007, more than chance
+    two = es.with_columns(ci_low=pl.Series([0.01, 0.05, -0.2, 0.1, 0.2]))
+    assert "caution" in story.pretrend_words(two, "no evidence (p = 0.40)")
     ok = story.pretrend_words(es.filter(pl.col("e") != -2), "no evidence (p = 0.40)")
-    assert "2 (100%)" in ok and "consistent with parallel trends" in ok
+    assert "0 have" in ok and "no more than chance" in ok
 
 
 def test_default_data_path_works_from_the_notebooks_folder(monkeypatch):

@@ -703,6 +703,27 @@ def _cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def _wald_test(est: np.ndarray, V: np.ndarray) -> tuple[float | None, float | None]:
+    """Wald statistic and chi-square p-value that all ``est`` are zero; None if V is singular.
+
+    Singular covariance matrices (e.g. more pre-period cells than independent units) give no
+    test, as R's ``did`` does, rather than a pseudo-inverse whose answer depends on rounding.
+    """
+    q = est.size
+    d = np.sqrt(np.diag(V))
+    if q == 0 or not np.all(np.isfinite(d)) or np.any(d == 0):
+        return None, None
+    try:
+        L = np.linalg.cholesky(V / np.outer(d, d))
+    except np.linalg.LinAlgError:
+        return None, None
+    if np.min(np.diag(L)) ** 2 <= np.finfo(float).eps * q:
+        return None, None
+    z = linalg.solve_triangular(L, est / d, lower=True)
+    W = float(z @ z)
+    return W, float(stats.chi2.sf(W, q))
+
+
 def _analytic_se(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     n = inf.shape[0]
     S = _cluster_sums(inf, cluster)
@@ -845,16 +866,7 @@ class ATTgtResult(ResultMixin):
             S = _cluster_sums(self.inf[:, pre], self.panel.cluster)
             V = S.T @ S
         V /= self.n**2
-        d = np.sqrt(np.diag(V))
-        try:  # singular (e.g. collinear pre-period cells): no test, as R did
-            L = np.linalg.cholesky(V / np.outer(d, d))
-        except np.linalg.LinAlgError:
-            return None, None, q
-        if np.min(np.diag(L)) ** 2 <= np.finfo(float).eps * q:
-            return None, None, q
-        z = linalg.solve_triangular(L, self.att[pre] / d, lower=True)
-        W = float(z @ z)
-        return W, float(stats.chi2.sf(W, q)), q
+        return (*_wald_test(self.att[pre], V), q)
 
     @property
     def wald_stat(self) -> float | None:
@@ -1009,7 +1021,7 @@ class ATTgtResult(ResultMixin):
             se_el, crit = self._inference(F[:, :-1], uniform=kind == "dynamic")
         else:
             se_el, crit = np.array([]), z
-        return AggregateResult(
+        result = AggregateResult(
             kind=kind,
             keys=np.asarray(keys, dtype=float),
             att=np.asarray(atts, dtype=float),
@@ -1020,6 +1032,8 @@ class ATTgtResult(ResultMixin):
             z=z,
             parent=self,
         )
+        result._inf = F[:, :-1]
+        return result
 
     def plot(self) -> alt.Chart:
         """Altair chart of every ATT(g,t) with its interval, one panel per cohort."""
@@ -1072,6 +1086,28 @@ class AggregateResult(ResultMixin):
         }[kind]
         self.pretrend_pvalue: float | None = None
         self.pretrend_verdict: str | None = None
+        self._inf: np.ndarray | None = None
+        self.pretrend_test_on: str | None = None
+
+    def pretrend_test(self) -> tuple[float | None, float | None, int]:
+        """Joint Wald test that every pre-treatment event-time effect shown is zero.
+
+        Uses the joint (influence-function, clustered as the estimate) covariance of the
+        event-study estimates with ``e < 0``. Unlike the cell-level test of
+        :attr:`ATTgtResult.wald_pvalue`, it stays defined when there are more pre-period
+        ATT(g,t) cells than the data can identify (many small cohorts). Returns
+        ``(statistic, p_value, number_of_estimates)``; statistic and p-value are None when the
+        covariance is singular or there is no pre-period.
+        """
+        if self.kind != "dynamic" or self._inf is None:
+            raise CertkitError("pretrend_test() needs an event study (aggregate('dynamic'))")
+        pre = (self.keys < 0) & np.isfinite(self.se)
+        q = int(pre.sum())
+        if q == 0:
+            return None, None, 0
+        S = _cluster_sums(self._inf[:, pre], self.parent.panel.cluster)
+        V = S.T @ S / self.parent.n**2
+        return (*_wald_test(self.att[pre], V), q)
 
     def to_polars(self) -> pl.DataFrame:
         key = self._KEY[self.kind]
@@ -1158,22 +1194,33 @@ def event_study(
     """
     res = att_gt(data, outcome=outcome, unit=unit, time=time, group=group, **kwargs)
     agg = res.aggregate("dynamic", min_e=min_e, max_e=max_e, balance_e=balance_e)
-    p = res.wald_pvalue
+    # R did's cell-level test when the data identify it; otherwise (many small cohorts give
+    # more pre-period cells than independent units) the joint test of the event-time estimates.
+    p, q, what = res.wald_pvalue, int(res.is_pre.sum()), "pre-period ATT(g,t) cells"
+    if q and p is None:
+        _, p, q = agg.pretrend_test()
+        what = "pre-period event-study estimates"
     agg.pretrend_pvalue = p
-    q = int(res.is_pre.sum())
+    agg.pretrend_test_on = what
     if q == 0:
         agg.pretrend_verdict = "not tested: there are no pre-treatment periods to compare"
     elif p is None:
-        agg.pretrend_verdict = "not tested: the pre-period estimates are degenerate"
+        agg.pretrend_verdict = (
+            "not tested: the pre-period estimates' covariance is singular (too few units per "
+            "cohort); read the pre-period points of the chart instead"
+        )
     elif p < 0.05:
         agg.pretrend_verdict = (
             f"warning: certified and comparison groups were already diverging before "
-            f"certification (p = {p:.3f}); the effect estimates may be biased"
+            f"certification (joint test of {q} {what}, p = {p:.3f}); the effect estimates "
+            "may be biased"
         )
+        if res.wald_pvalue is None:  # the cell-level test already warned otherwise
+            _warn(f"pre-trends: {agg.pretrend_verdict}", agg.warnings)
     else:
         agg.pretrend_verdict = (
-            f"no evidence of diverging trends before certification (p = {p:.2f}, "
-            f"{q} pre-period estimates); this supports, but cannot prove, parallel trends"
+            f"no evidence of diverging trends before certification (joint test of {q} {what}, "
+            f"p = {p:.2f}); this supports, but cannot prove, parallel trends"
         )
     return agg
 

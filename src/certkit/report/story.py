@@ -213,13 +213,16 @@ def pretrend_words(event_study: pl.DataFrame, verdict: str | None) -> str:
     if pre.height == 0:
         return text + "."
     cover = pre.filter((pl.col(lo) <= 0) & (pl.col(hi) >= 0)).height
-    share = cover / pre.height
+    outside = pre.height - cover
+    # under parallel trends each interval misses zero with probability about 5 %
+    chance = float(stats.binom.sf(outside - 1, pre.height, 0.05)) if outside else 1.0
     tone = (
-        "consistent with parallel trends"
-        if share >= 0.85
+        "no more than chance would give"
+        if chance >= 0.05
         else "more than chance would give: treat the effects with caution"
     )
     return (
-        f"{text}. Of the {pre.height} pre-certification estimates shown, {cover} "
-        f"({share:.0%}) have a 95% interval that includes zero ({tone})."
+        f"{text}. Of the {pre.height} pre-certification estimates shown, {outside} "
+        f"{'has' if outside == 1 else 'have'} a 95% "
+        f"interval that excludes zero ({tone})."
     )
