@@ -407,3 +407,22 @@ def test_e_value_published_example():
 def test_match_sensitivity_for_pairs(nn):
     tab = nn.sensitivity("re78", gammas=[1.0, 1.5])
     assert tab["n_pairs"][0] <= 185 and tab["p_upper"][0] < tab["p_upper"][1]
+
+
+def test_balance_with_a_covariate_constant_among_controls():
+    """A covariate with no variance among the controls gives an infinite variance ratio (as it
+    is), not a ZeroDivisionError from deep inside the balance table."""
+    rng = np.random.default_rng(0)
+    t = (np.arange(200) < 40).astype(int)
+    df = pl.DataFrame(
+        {
+            "treat": t,
+            "x": rng.normal(size=200) + 0.5 * t,
+            "z": np.where(t == 1, rng.normal(size=200), 1.0),
+        }
+    )
+    bal = M.match(df, treatment="treat", covariates=["x", "z"]).balance()
+    z = bal.filter(pl.col("term") == "z")
+    assert z.height == 2
+    assert all(math.isinf(v) for v in z["var_ratio"])
+    assert all(math.isfinite(v) for v in bal.filter(pl.col("term") == "x")["var_ratio"])

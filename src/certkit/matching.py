@@ -492,7 +492,7 @@ def _bal1var(x, treat, w, std, sub=None, mm=None, t_pos=None, pair=True):
     smd = vr = em = ex = pd_ = math.nan
     if abs(mdiff) > math.sqrt(EPS):
         if not too_small:
-            smd = mdiff / std
+            smd = mdiff / std if std > 0 else math.copysign(math.inf, mdiff)
             if pair:
                 pd_ = _pair_distance(x, treat, sub, mm, t_pos)
                 if abs(pd_) > 1e-8:
@@ -505,7 +505,9 @@ def _bal1var(x, treat, w, std, sub=None, mm=None, t_pos=None, pair=True):
         em = ex = abs(mdiff)
     elif not too_small:
         sel1, sel0 = i1 & (w > 0), i0 & (w > 0)
-        vr = _wvar(x[sel1], w[sel1], False) / _wvar(x[sel0], w[sel0], False)
+        v1, v0 = _wvar(x[sel1], w[sel1], False), _wvar(x[sel0], w[sel0], False)
+        # a covariate constant among the kept controls has no finite variance ratio
+        vr = v1 / v0 if v0 > EPS * max(1.0, v1) else (math.inf if v1 > EPS else math.nan)
         em, ex = _ecdf(x, treat, w)
     return mt, mc, smd, vr, em, ex, pd_
 

@@ -245,7 +245,7 @@ def costs_from_data(certifications: pl.DataFrame) -> dict:
         v = certifications[col].drop_nulls().cast(pl.Float64).to_numpy()
         if v.size:
             q = np.quantile(v, [0.1, 0.5, 0.9])
-            out[key] = tuple(float(x) for x in q) if q[0] < q[2] else float(q[1])
+            out[key] = tuple(round(float(x), 2) for x in q) if q[0] < q[2] else float(q[1])
     if not out:
         raise CertkitError("certifications table has no cost_usd or study_hours values")
     return out
