@@ -130,3 +130,17 @@ def test_default_data_path_works_from_the_notebooks_folder(monkeypatch):
     monkeypatch.chdir(root / "notebooks")
     assert Path(resolve_data("data/sample")) == root / "data" / "sample"
     assert resolve_data("no/such/folder") == "no/such/folder"
+
+
+def test_narrative_tells_empty_optional_columns_apart_from_gaps(ds):
+    """The simulated data carry no PR titles: that is 'not provided', not the worst gap."""
+    prs = ds.pull_requests.with_columns(
+        pl.when(pl.int_range(pl.len()) < 10).then(None).otherwise(pl.col("repo")).alias("repo")
+    )
+    broken = ck.io.Dataset(ds.engineers, ds.certifications, prs, ds.defects, ds.incidents)
+    miss = health.missing(broken)
+    assert miss.filter(pl.col("column") == "title")["missing_share"].item() == 1.0
+    text = health.narrative(broken, health.coverage(broken), miss, health.outliers(broken))
+    line = next(x for x in text.splitlines() if "Missing values" in x)
+    assert "Entirely empty (not provided):" in line and "pull_requests.title" in line
+    assert "the largest is" in line and "pull_requests.title (" not in line

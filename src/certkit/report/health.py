@@ -238,11 +238,20 @@ def narrative(
     else:
         lines.append("- **Coverage:** every table has data in every period at its usual level.")
     if miss.height:
-        top = miss.row(0, named=True)
-        lines.append(
-            f"- **Missing values:** {miss.height} column(s) have gaps; the largest is "
-            f"{top['table']}.{top['column']} ({top['missing_share']:.0%} missing)."
-        )
+        # entirely empty columns are optional columns the source did not provide: say so apart
+        empty = miss.filter(pl.col("missing_share") >= 1.0)
+        partial = miss.filter(pl.col("missing_share") < 1.0)
+        text = f"- **Missing values:** {partial.height} column(s) have gaps"
+        if partial.height:
+            top = partial.row(0, named=True)
+            text += (
+                f"; the largest is {top['table']}.{top['column']} "
+                f"({top['missing_share']:.0%} missing)"
+            )
+        if empty.height:
+            names = ", ".join(f"{r['table']}.{r['column']}" for r in empty.iter_rows(named=True))
+            text += f". Entirely empty (not provided): {names}"
+        lines.append(text + ".")
     else:
         lines.append("- **Missing values:** none.")
     if out.height:
