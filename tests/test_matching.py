@@ -304,6 +304,59 @@ def test_mahalanobis_with_replacement_scales_to_large_data_without_dense_matrix(
         assert res.match_matrix[row, 0] == j
 
 
+def _lattice(n1=40, n0=160, seed=6) -> pl.DataFrame:
+    """Integer covariates with few values: many duplicated rows and exactly tied distances."""
+    rng = np.random.default_rng(seed)
+    n = n1 + n0
+    return pl.DataFrame(
+        {
+            "treat": np.r_[np.ones(n1, int), np.zeros(n0, int)],
+            "a": rng.integers(0, 3, n).astype(float),
+            "b": rng.integers(0, 2, n).astype(float),
+            "c": rng.choice(["x", "y"], n),
+        }
+    )
+
+
+def _brute_covariate_nn(Z, treat, ratio, replace):
+    """MatchIt's rule by brute force: nearest control, ties to the first in the data; without
+    replacement in rounds (every treated unit's first match, then every second match)."""
+    c = np.flatnonzero(treat == 0)
+    free = np.ones(c.size, bool)
+    t_idx = np.flatnonzero(treat == 1)
+    out = [[] for _ in t_idx]
+    for _ in range(1 if replace else ratio):
+        for row, i in enumerate(t_idx):
+            d = np.sqrt(((Z[c] - Z[i]) ** 2).sum(axis=1))
+            cand = np.flatnonzero(free)
+            o = cand[np.lexsort((cand, np.round(d[cand], 8)))][: ratio if replace else 1]
+            if not replace:
+                free[o] = False
+            out[row] += c[o].tolist()
+    return [sorted(r) for r in out]
+
+
+@pytest.mark.parametrize("distance", ["euclidean", "mahalanobis"])
+@pytest.mark.parametrize(("ratio", "replace"), [(1, True), (3, True), (1, False), (2, False)])
+def test_covariate_distance_ties_go_to_first_control_in_data(distance, ratio, replace):
+    df = _lattice()
+    res = M.match(
+        df,
+        treatment="treat",
+        covariates=["a", "b", "c"],
+        distance=distance,
+        ratio=ratio,
+        replace=replace,
+    )
+    t = res.treat
+    Z = res.design.model
+    if distance == "mahalanobis":
+        Z = M._mahalanobis_transform(Z, t)
+    expected = _brute_covariate_nn(Z, t, ratio, replace)
+    ours = [sorted(r[r >= 0].tolist()) for r in res.match_matrix]
+    assert ours == expected
+
+
 # --------------------------------------------------------------------------------------------
 # Results, plots, inputs
 # --------------------------------------------------------------------------------------------
