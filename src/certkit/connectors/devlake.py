@@ -1,7 +1,7 @@
 """Read an Apache DevLake database (domain layer) into certkit tables, read-only.
 
-``read_devlake("postgresql://user:pass@host:5432/lake")`` (or ``mysql://...`` when the optional
-``pymysql`` driver is installed) runs a handful of SELECTs in a read-only transaction, with the
+``read_devlake("postgresql://user:pass@host:5432/lake")`` (or ``mysql://...`` with the optional
+``pymysql`` driver, ``pip install 'certkit[mysql]'``; MariaDB works too) runs a handful of SELECTs in a read-only transaction, with the
 filtering (date window, repositories) and aggregation (first review) done in SQL:
 
 - ``pull_requests`` (+ ``repos`` for names): PR id ``<repo name>#<pull_request_key>`` (the same
@@ -125,6 +125,15 @@ OPTIONAL_TABLES = (
 )
 
 
+def safe_uri(uri: str) -> str:
+    """``uri`` with any password replaced by ``***`` (for messages and provenance)."""
+    u = urlparse(uri)
+    if u.password is None:
+        return uri
+    host = u.netloc.rsplit("@", 1)[1]
+    return u._replace(netloc=f"{u.username}:***@{host}").geturl()
+
+
 def _connect(uri: str):
     """A read-only DB-API connection for a ``postgresql://`` or ``mysql://`` URI."""
     u = urlparse(uri)
@@ -135,40 +144,75 @@ def _connect(uri: str):
         try:
             conn = psycopg.connect(uri.replace("postgresql+psycopg://", "postgresql://"))
         except psycopg.Error as exc:
-            raise CertkitError(f"DevLake database: cannot connect ({_first_line(exc)})") from None
+            raise CertkitError(
+                f"DevLake database {safe_uri(uri)}: cannot connect ({_first_line(exc)})"
+            ) from None
         conn.read_only = True
         return conn, "postgresql"
-    if scheme == "mysql":
-        try:
-            import pymysql
-        except ImportError:
-            raise CertkitError(
-                "DevLake on MySQL needs the optional 'pymysql' driver (pip install pymysql), "
-                "or point certkit at a PostgreSQL DevLake"
-            ) from None
-        q = parse_qs(u.query)
-        try:
-            conn = pymysql.connect(
-                host=u.hostname or "localhost",
-                port=u.port or 3306,
-                user=unquote(u.username or ""),
-                password=unquote(u.password or ""),
-                database=u.path.lstrip("/"),
-                charset=q.get("charset", ["utf8mb4"])[0],
-            )
-        except pymysql.Error as exc:
-            raise CertkitError(f"DevLake database: cannot connect ({exc})") from None
-        with conn.cursor() as cur:
-            cur.execute("SET SESSION TRANSACTION READ ONLY")
-        return conn, "mysql"
+    if scheme in ("mysql", "mariadb"):
+        return _connect_mysql(uri, u), "mysql"
     raise CertkitError(
-        f"DevLake URI must start with postgresql:// or mysql://, not {u.scheme or uri!r}"
+        "DevLake URI must start with postgresql:// or mysql://, "
+        f"not {u.scheme + '://' if u.scheme else safe_uri(uri)!r}"
     )
 
 
+def _connect_mysql(uri: str, u):
+    """pymysql connection in a read-only session; ``?unix_socket=`` and ``?charset=`` honoured.
+
+    DevLake's own ``DB_URL`` query options (``parseTime``, ``loc``) are Go driver settings and
+    are ignored here. Values are read as the server returns them: DevLake writes UTC
+    (``loc=UTC``), so ``DATETIME`` columns are taken as UTC.
+    """
+    try:
+        import pymysql
+    except ImportError:
+        raise CertkitError(
+            "DevLake on MySQL needs the optional pymysql driver: pip install 'certkit[mysql]' "
+            "(or point certkit at a PostgreSQL DevLake)"
+        ) from None
+    q = {k.lower(): v[-1] for k, v in parse_qs(u.query).items()}
+    database = unquote(u.path.lstrip("/"))
+    if not database:
+        raise CertkitError(
+            f"DevLake URI {safe_uri(uri)} names no database: use mysql://user:password@host:3306/lake"
+        )
+    try:
+        port = u.port or 3306
+    except ValueError:
+        raise CertkitError(f"DevLake URI {safe_uri(uri)}: the port is not a number") from None
+    kw = {
+        "host": u.hostname or "localhost",
+        "port": port,
+        "user": unquote(u.username or ""),
+        "password": unquote(u.password or ""),
+        "database": database,
+        "charset": q.get("charset", "utf8mb4"),
+        "connect_timeout": int(q.get("connect_timeout", "10")),
+        # Every transaction of this session is read-only (MySQL >= 5.6.5, MariaDB >= 10.0).
+        "init_command": "SET SESSION TRANSACTION READ ONLY",
+    }
+    if "unix_socket" in q:
+        kw["unix_socket"] = q["unix_socket"]
+    try:
+        return pymysql.connect(**kw)
+    except pymysql.Error as exc:
+        raise CertkitError(
+            f"DevLake database {safe_uri(uri)}: cannot connect ({_first_line(exc)})"
+        ) from None
+
+
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
+    args = getattr(exc, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = f"{args[1]} [MySQL error {args[0]}]"  # pymysql: (code, message)
+    else:
+        text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+class _QueryError(Exception):
+    """A database error while reading; ``read_devlake`` adds the URI and re-raises."""
 
 
 def _query(conn, sql: str, params: dict) -> list[dict]:
@@ -176,7 +220,7 @@ def _query(conn, sql: str, params: dict) -> list[dict]:
         try:
             cur.execute(sql, params)
         except Exception as exc:
-            raise CertkitError(f"DevLake query failed: {_first_line(exc)}") from None
+            raise _QueryError(_first_line(exc)) from None
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
@@ -192,13 +236,24 @@ def _tables(conn, dialect: str) -> set[str]:
 
 
 def _dt(v) -> datetime | None:
+    """A database date/time -> naive UTC; MySQL's zero date (``0000-00-00``) -> ``None``.
+
+    pymysql returns dates it cannot represent (zero dates, allowed by MariaDB's default
+    ``sql_mode``) as text; they mean "no date" in GORM-written data.
+    """
     if v is None:
         return None
     if isinstance(v, datetime):
         return utc_naive(v)
     if isinstance(v, date):
         return datetime(v.year, v.month, v.day)
-    return utc_naive(datetime.fromisoformat(str(v)))
+    text = v.decode() if isinstance(v, bytes) else str(v)
+    if text == "" or text.startswith("0000-00-00"):
+        return None
+    try:
+        return utc_naive(datetime.fromisoformat(text))
+    except ValueError:
+        raise _QueryError(f"unreadable date/time value {text!r}") from None
 
 
 def read_devlake(
@@ -215,8 +270,10 @@ def read_devlake(
     ----------
     uri
         ``postgresql://user:password@host:5432/lake`` (psycopg) or
-        ``mysql://user:password@host:3306/lake`` (needs ``pymysql``). The session is
-        read-only; give certkit a database user with SELECT rights only.
+        ``mysql://user:password@host:3306/lake`` (needs ``pip install 'certkit[mysql]'``;
+        ``?unix_socket=/path`` for a local socket). Percent-encode special characters in the
+        password. The session is read-only; give certkit a database user with SELECT rights
+        only. Error messages show the URI with the password masked.
     since
         Only PRs (and issues/incidents) created on or after this date (ISO text or a date).
     repos
@@ -226,10 +283,17 @@ def read_devlake(
     """
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)
-    since_d = date.fromisoformat(since) if isinstance(since, str) else since
+    try:
+        since_d = date.fromisoformat(since) if isinstance(since, str) else since
+    except ValueError:
+        raise CertkitError(
+            f"DevLake: since must be a date like 2024-01-01, not {since!r}"
+        ) from None
     conn, dialect = _connect(uri)
     try:
         return _read(conn, dialect, since_d, repos, ids, rules, uri)
+    except _QueryError as exc:
+        raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
     finally:
         conn.close()
 
@@ -393,7 +457,7 @@ def _read(conn, dialect, since, repos, ids: Identities, rules: Rules, uri: str) 
                     "service": r["component"],
                 }
             )
-    safe_uri = urlparse(uri)._replace(netloc=urlparse(uri).hostname or "").geturl()
+    where_from = urlparse(uri)._replace(netloc=urlparse(uri).hostname or "").geturl()
     return Import(
         pull_requests=frame(rows, PR_SCHEMA),
         defects=frame(defects, LINKED_SCHEMA),
@@ -401,5 +465,5 @@ def _read(conn, dialect, since, repos, ids: Identities, rules: Rules, uri: str) 
         people=frame(list(people.values()), PEOPLE_SCHEMA),
         ai_evidence=frame(ev_rows, EVIDENCE_SCHEMA),
         notes=notes,
-        sources=[f"devlake:{safe_uri}"],
+        sources=[f"devlake:{where_from}"],
     )
