@@ -560,13 +560,29 @@ def _pair_distance(x, treat, sub, mm, t_pos):
     return total / count if count else math.nan
 
 
-def _bal1var(x, treat, w, std, sub=None, mm=None, t_pos=None, pair=True, order=None):
-    """One row of MatchIt's balance table (standardized statistics)."""
-    binary = bool(np.all((x == 0) | (x == 1)))
-    i1, i0 = treat == 1, treat == 0
-    mt, mc = _wmean(x[i1], w[i1]), _wmean(x[i0], w[i0])
+def _kept(treat, w):
+    """Row positions of treated and of controls with a positive weight."""
+    pos = w > 0
+    return np.flatnonzero(pos & (treat == 1)), np.flatnonzero(pos & (treat == 0))
+
+
+def _is_binary(x) -> bool:
+    return bool(np.all((x == 0) | (x == 1)))
+
+
+def _bal1var(
+    x, treat, w, std, sub=None, mm=None, t_pos=None, pair=True, order=None, kept=None, binary=None
+):
+    """One row of MatchIt's balance table (standardized statistics).
+
+    ``kept`` (from :func:`_kept`), ``binary`` and ``order`` (``argsort(x)``) may be passed in
+    when the caller computes many rows on the same sample, to avoid recomputing them.
+    """
+    binary = _is_binary(x) if binary is None else binary
+    k1, k0 = _kept(treat, w) if kept is None else kept
+    mt, mc = _wmean(x[k1], w[k1]), _wmean(x[k0], w[k0])
     mdiff = mt - mc
-    too_small = (np.sum(w[i1] != 0) < 2) and (np.sum(w[i0] != 0) < 2)
+    too_small = (k1.size < 2) and (k0.size < 2)
     smd = vr = em = ex = pd_ = math.nan
     if abs(mdiff) > math.sqrt(EPS):
         if not too_small:
@@ -582,16 +598,15 @@ def _bal1var(x, treat, w, std, sub=None, mm=None, t_pos=None, pair=True, order=N
     if binary:
         em = ex = abs(mdiff)
     elif not too_small:
-        sel1, sel0 = i1 & (w > 0), i0 & (w > 0)
-        v1, v0 = _wvar(x[sel1], w[sel1], False), _wvar(x[sel0], w[sel0], False)
+        v1, v0 = _wvar(x[k1], w[k1], False), _wvar(x[k0], w[k0], False)
         # a covariate constant among the kept controls has no finite variance ratio
         vr = v1 / v0 if v0 > EPS * max(1.0, v1) else (math.inf if v1 > EPS else math.nan)
         em, ex = _ecdf(x, treat, w, order)
     return mt, mc, smd, vr, em, ex, pd_
 
 
-def _smd_denominator(x, treat):
-    binary = bool(np.all((x == 0) | (x == 1)))
+def _smd_denominator(x, treat, binary=None):
+    binary = _is_binary(x) if binary is None else binary
     xt = x[treat == 1]
     std = math.sqrt(_wvar(xt, np.ones(xt.size), binary))
     if not math.isfinite(std) or std < math.sqrt(EPS):
@@ -901,14 +916,24 @@ class MatchResult(ResultMixin):
                 names.insert(0, "distance")
                 cols.insert(0, self.distance)
             ones = np.ones(self.treat.size)
+            kept_all, kept_matched = _kept(self.treat, ones), _kept(self.treat, self.weights)
             recs = []
             for name, x in zip(names, cols, strict=True):
-                std = _smd_denominator(x, self.treat)
-                binary = bool(np.all((x == 0) | (x == 1)))
+                binary = _is_binary(x)
+                std = _smd_denominator(x, self.treat, binary)
                 order = None if binary else np.argsort(x)  # one sort for both samples
                 for sample in ("all", "matched"):
                     if sample == "all":
-                        vals = _bal1var(x, self.treat, ones, std, pair=False, order=order)
+                        vals = _bal1var(
+                            x,
+                            self.treat,
+                            ones,
+                            std,
+                            pair=False,
+                            order=order,
+                            kept=kept_all,
+                            binary=binary,
+                        )
                     else:
                         vals = _bal1var(
                             x,
@@ -920,6 +945,8 @@ class MatchResult(ResultMixin):
                             t_pos=self.t_pos,
                             pair=True,
                             order=order,
+                            kept=kept_matched,
+                            binary=binary,
                         )
                     recs.append((name, sample, *vals))
             self._balance = pl.DataFrame(
