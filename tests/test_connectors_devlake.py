@@ -385,3 +385,16 @@ def test_scheme_and_missing_driver(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymysql", None)  # `import pymysql` -> ImportError
     with pytest.raises(CertkitError, match=re.escape("pip install 'certkit[mysql]'")):
         read_devlake("mysql://certkit:pw@devlake-db:3306/lake")
+
+
+def test_safe_uri_masks_passwords():
+    from certkit.connectors.devlake import safe_uri
+
+    assert safe_uri("mysql://ro:p%40ss@db:3306/lake?charset=utf8mb4") == (
+        "mysql://ro:***@db:3306/lake?charset=utf8mb4"
+    )
+    assert safe_uri("postgresql://ro@/lake?host=/run/pg&password=pw") == (
+        "postgresql://ro@/lake?host=/run/pg&password=***"
+    )
+    assert safe_uri("postgresql://ro:pw@db:5432/lake", user=False) == "postgresql://db/lake"
+    assert safe_uri("mysql://db/lake") == "mysql://db/lake"

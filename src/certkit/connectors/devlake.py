@@ -24,7 +24,7 @@ Tables missing from an older DevLake are skipped with a note.
 from __future__ import annotations
 
 from datetime import date, datetime
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, parse_qsl, unquote, urlparse
 
 from certkit.connectors.attribution import (
     Evidence,
@@ -125,13 +125,24 @@ OPTIONAL_TABLES = (
 )
 
 
-def safe_uri(uri: str) -> str:
-    """``uri`` with any password replaced by ``***`` (for messages and provenance)."""
+def safe_uri(uri: str, *, user: bool = True) -> str:
+    """``uri`` with the password (in the user part or a ``password=`` option) shown as ``***``.
+
+    ``user=False`` also drops the user name and port (the provenance written to import.json).
+    """
     u = urlparse(uri)
-    if u.password is None:
-        return uri
-    host = u.netloc.rsplit("@", 1)[1]
-    return u._replace(netloc=f"{u.username}:***@{host}").geturl()
+    host = u.netloc.rsplit("@", 1)[-1]
+    if not user:
+        netloc = u.hostname or ""
+    elif u.password is not None:
+        netloc = f"{u.username}:***@{host}"
+    else:
+        netloc = u.netloc
+    query = "&".join(
+        f"{k}=***" if k.lower() == "password" else f"{k}={v}"
+        for k, v in parse_qsl(u.query, keep_blank_values=True)
+    )
+    return f"{u.scheme}://{netloc}{u.path}" + (f"?{query}" if query else "")
 
 
 def _connect(uri: str):
@@ -188,7 +199,7 @@ def _connect_mysql(uri: str, u):
         "password": unquote(u.password or ""),
         "database": database,
         "charset": q.get("charset", "utf8mb4"),
-        "connect_timeout": int(q.get("connect_timeout", "10")),
+        "connect_timeout": _int_option(uri, q, "connect_timeout", 10),
         # Every transaction of this session is read-only (MySQL >= 5.6.5, MariaDB >= 10.0).
         "init_command": "SET SESSION TRANSACTION READ ONLY",
     }
@@ -199,6 +210,15 @@ def _connect_mysql(uri: str, u):
     except pymysql.Error as exc:
         raise CertkitError(
             f"DevLake database {safe_uri(uri)}: cannot connect ({_first_line(exc)})"
+        ) from None
+
+
+def _int_option(uri: str, q: dict, name: str, default: int) -> int:
+    try:
+        return int(q.get(name, default))
+    except ValueError:
+        raise CertkitError(
+            f"DevLake URI {safe_uri(uri)}: option {name} must be a whole number"
         ) from None
 
 
@@ -457,7 +477,6 @@ def _read(conn, dialect, since, repos, ids: Identities, rules: Rules, uri: str) 
                     "service": r["component"],
                 }
             )
-    where_from = urlparse(uri)._replace(netloc=urlparse(uri).hostname or "").geturl()
     return Import(
         pull_requests=frame(rows, PR_SCHEMA),
         defects=frame(defects, LINKED_SCHEMA),
@@ -465,5 +484,5 @@ def _read(conn, dialect, since, repos, ids: Identities, rules: Rules, uri: str) 
         people=frame(list(people.values()), PEOPLE_SCHEMA),
         ai_evidence=frame(ev_rows, EVIDENCE_SCHEMA),
         notes=notes,
-        sources=[f"devlake:{where_from}"],
+        sources=[f"devlake:{safe_uri(uri, user=False)}"],
     )
