@@ -252,7 +252,11 @@ def _tables(conn, dialect: str) -> set[str]:
         f"SELECT table_name AS name FROM information_schema.tables WHERE table_schema = {schema}",
         {},
     )
-    return {str(r["name"]).lower() for r in rows}
+    # Some MySQL 8 server/driver pairs return information_schema names as bytes.
+    return {
+        (n.decode() if isinstance(n, bytes | bytearray) else str(n)).lower()
+        for n in (r["name"] for r in rows)
+    }
 
 
 def _dt(v) -> datetime | None:
