@@ -372,6 +372,16 @@ def test_result_rendering_and_love_plot(nn):
     assert nn.to_polars().height == 20
 
 
+def test_collinear_covariate_gives_the_same_scores_as_without_it(lalonde):
+    """An exactly collinear covariate (R's glm drops it as aliased) leaves the fitted scores,
+    and so the matches, unchanged instead of breaking the IRLS solve."""
+    base = _quiet(lalonde, treatment="treat", covariates=COVS)
+    dup = lalonde.with_columns((2 * pl.col("re74") + pl.col("re75")).alias("re_sum"))
+    res = _quiet(dup, treatment="treat", covariates=[*COVS, "re_sum"])
+    np.testing.assert_allclose(res.distance, base.distance, atol=1e-10)
+    assert np.array_equal(res.match_matrix, base.match_matrix)
+
+
 def test_input_not_modified(lalonde):
     before = lalonde.clone()
     _quiet(lalonde, treatment="treat", covariates=COVS, method="cem")
