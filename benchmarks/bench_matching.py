@@ -13,10 +13,11 @@ Cases (issue 4), synthetic data with 8 covariates, 3 of them categorical:
 * ``mahal``: Mahalanobis 1:1 nearest neighbour with replacement (KD-tree, no N x M matrix).
 
 Every (tool, data, case) runs in a fresh process: data are read (not timed), then the case
-runs again: "cold" is the first call (lazy imports, first-touch allocations), "warm" the
-best of the next three (one when the first took over 10 s; none over 60 s), which filters out
-load from other processes on a shared machine. Peak memory is the process's high-water RSS (``ru_maxrss`` for Python, ``VmHWM`` for
-R), "base MB" the RSS after imports and data loading, so peak - base is what the case adds.
+runs up to four times: "cold" is the first call (lazy imports, first-touch allocations),
+"warm" the best of the next three (one if the first took over 10 s, none over 60 s), which
+filters out load from other processes on a shared machine. Peak memory is the process's
+high-water RSS (``ru_maxrss`` for Python, ``VmHWM`` for R), "base MB" the RSS after imports
+and data loading, so peak - base is what the case adds.
 No tracemalloc: it slows numpy-heavy code by 2-3x and would distort the timings.
 
 Peers are benchmark-only, never dependencies. R MatchIt runs through ``Rscript`` when it is on
