@@ -382,6 +382,26 @@ def test_collinear_covariate_gives_the_same_scores_as_without_it(lalonde):
     assert np.array_equal(res.match_matrix, base.match_matrix)
 
 
+def test_subclass_pair_distance_equals_all_pairs_brute_force():
+    """The standardized pair distance after CEM / subclassification is the mean |x_t - x_c|
+    over every treated-control pair within a subclass (vectorised; checked pair by pair)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    treat = (rng.random(n) < 0.3).astype(np.int8)
+    sub = rng.integers(-1, 12, n)  # -1 = not in a subclass
+    x = rng.normal(size=n) * 1e4
+    b = (rng.random(n) < 0.5).astype(float)
+    for v in (x, b, np.where(sub % 2 == 0, 1.0, 0.0)):
+        total = count = 0
+        for s in range(12):
+            a = v[(sub == s) & (treat == 1)]
+            c = v[(sub == s) & (treat == 0)]
+            total += np.abs(a[:, None] - c[None, :]).sum()
+            count += a.size * c.size
+        ours = M._pair_distance(v, treat, sub, None, None)
+        assert ours == pytest.approx(total / count, rel=1e-12, abs=0)
+
+
 def test_input_not_modified(lalonde):
     before = lalonde.clone()
     _quiet(lalonde, treatment="treat", covariates=COVS, method="cem")

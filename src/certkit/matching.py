@@ -545,19 +545,31 @@ def _pair_distance(x, treat, sub, mm, t_pos):
         return float(np.abs(xt[ok] - x[mm[ok]]).mean())
     if sub is None:
         return math.nan
-    total, count = 0.0, 0
-    for s in np.unique(sub[sub >= 0]):
-        a = x[(sub == s) & (treat == 1)]
-        b = np.sort(x[(sub == s) & (treat == 0)])
-        if a.size == 0 or b.size == 0:
-            continue
-        cb = np.r_[0.0, np.cumsum(b)]
-        pos = np.searchsorted(b, a, side="right")
-        below = a * pos - cb[pos]
-        above = (cb[-1] - cb[pos]) - a * (b.size - pos)
-        total += float((below + above).sum())
-        count += a.size * b.size
-    return total / count if count else math.nan
+    # mean |x_t - x_c| over all treated-control pairs within a subclass, for all subclasses at
+    # once: controls sorted by (subclass, x); each treated unit finds its subclass block and
+    # its position inside it, and prefix sums give the distances to all controls of the block
+    ok = sub >= 0
+    # shifting by a data value keeps prefix sums small and integer data (0/1 levels) exact
+    xc = x - x[ok].min() if ok.any() else x
+    _, r = np.unique(xc, return_inverse=True)
+    u = int(r.max()) + 1 if r.size else 1
+    key = sub.astype(np.int64) * u + r
+    c = np.flatnonzero(ok & (treat == 0))
+    t = np.flatnonzero(ok & (treat == 1))
+    if c.size == 0 or t.size == 0:
+        return math.nan
+    c = c[np.argsort(key[c], kind="stable")]
+    ckey = key[c]
+    cs = np.r_[0.0, np.cumsum(xc[c])]
+    st = sub[t].astype(np.int64)
+    start = np.searchsorted(ckey, st * u, side="left")
+    end = np.searchsorted(ckey, (st + 1) * u, side="left")
+    pos = np.searchsorted(ckey, key[t], side="right")
+    a = xc[t]
+    below = a * (pos - start) - (cs[pos] - cs[start])
+    above = (cs[end] - cs[pos]) - a * (end - pos)
+    count = int((end - start).sum())
+    return float((below + above).sum()) / count if count else math.nan
 
 
 def _kept(treat, w):
