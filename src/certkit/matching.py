@@ -409,25 +409,31 @@ def _nn_covariates(Z, is_t, t_order, ratio, replace):
         take = min(ratio, n0)
         mm[:, :take] = c_pos[_knn_with_ties(tree, Z[t_pos], take, n0)]
         return mm
+    # Greedy without replacement. The first candidates of every treated unit come from one
+    # batched query; a unit whose listed controls are all taken, or whose nearest free one may
+    # tie with controls beyond the list, queries the tree again (growing k).
+    kq = min(n0, 8 + 2 * ratio)
+    D, J = tree.query(Z[t_pos], k=kq, workers=-1)
+    D, J = D.reshape(t_pos.size, kq), J.reshape(t_pos.size, kq)
     used = np.zeros(n0, dtype=bool)
     left = n0
     for r in range(ratio):
         for i in t_order:
             if left == 0:
                 return mm
-            k = min(n0, 8)
-            while True:
+            row = row_of[int(i)]
+            dd, jj, k = D[row], J[row], kq
+            ok = ~used[jj]
+            while not ok.any() and k < n0:
+                k = min(n0, k * 8)
                 dd, jj = tree.query(Z[i], k=k)
                 dd, jj = np.atleast_1d(dd), np.atleast_1d(jj)
                 ok = ~used[jj]
-                if ok.any() or k >= n0:
-                    break
-                k = min(n0, k * 8)
             if not ok.any():
                 continue
             best = dd[ok].min()
             if k < n0 and _tie_key(dd[-1], best) <= _tie_key(best, best):
-                # the nearest free control may tie with controls beyond the k queried
+                # the nearest free control may tie with controls beyond the k listed
                 jj = np.asarray(
                     tree.query_ball_point(Z[i], best * (1 + 1e-8) + 1e-12), dtype=np.int64
                 )
@@ -437,7 +443,7 @@ def _nn_covariates(Z, is_t, t_order, ratio, replace):
             j = int(jj[0])
             used[j] = True
             left -= 1
-            mm[row_of[int(i)], r] = c_pos[j]
+            mm[row, r] = c_pos[j]
     return mm
 
 
