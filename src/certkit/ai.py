@@ -30,9 +30,9 @@ from scipy import stats
 
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset
+from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
 from certkit.results import ResultMixin
 
-MIN_GROUP = 5  # smallest group shown in shared outputs (GitHub / vendor privacy convention)
 AI_THRESHOLD = 0.5  # a PR with ai_assisted >= this share counts as AI-assisted
 
 OUTCOMES = {

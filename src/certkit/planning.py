@@ -22,9 +22,9 @@ import polars as pl
 from certkit.catalog import catalog as load_catalog
 from certkit.errors import CertkitError
 from certkit.io import Dataset
+from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
 from certkit.results import ResultMixin
 
-MIN_GROUP = 5
 CRITERIA = ("alignment", "stack_fit", "role_level_fit", "cost", "time")
 DEFAULT_WEIGHTS = {
     "alignment": 0.35,
