@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -57,8 +57,17 @@ class Rule:
 
     def matches(self, text: str) -> bool:
         if self.regex:
-            return re.search(self.pattern, text, re.IGNORECASE) is not None
-        return text.strip().lower() == self.pattern.lower()
+            return self._regex.search(text) is not None
+        return text.strip().lower() == self._lower
+
+    # Compiled once per rule: ``matches`` runs for every rule on every commit.
+    @cached_property
+    def _regex(self) -> re.Pattern:
+        return re.compile(self.pattern, re.IGNORECASE)
+
+    @cached_property
+    def _lower(self) -> str:
+        return self.pattern.lower()
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,15 @@ class Rules:
     source: str = "bundled"
 
     def by_field(self, name: str) -> list[Rule]:
-        return [r for r in self.rules if r.field == name]
+        return list(self._by_field.get(name, ()))
+
+    @cached_property
+    def _by_field(self) -> dict[str, list[Rule]]:
+        """Rules grouped by field once (``detect`` asks for every field on every commit)."""
+        out: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            out.setdefault(r.field, []).append(r)
+        return out
 
     def tool_from(self, value: str, default: str) -> str:
         low = value.lower()
