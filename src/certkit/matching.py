@@ -986,21 +986,12 @@ class MatchResult(ResultMixin):
 
     def love_plot(self, threshold: float = 0.1):
         """Love plot (Altair): absolute standardized mean differences before and after."""
-        import altair as alt
+        from certkit import charts
 
-        df = self.balance().with_columns(pl.col("smd").abs().alias("abs_smd"))
-        order = df.filter(pl.col("sample") == "all").sort("abs_smd", descending=True)["term"]
-        base = alt.Chart(df)
-        points = base.mark_point(filled=True, size=60).encode(
-            x=alt.X("abs_smd:Q", title="|standardized mean difference|"),
-            y=alt.Y("term:N", sort=list(order), title=None),
-            color=alt.Color("sample:N", title="sample"),
-            tooltip=["term", "sample", alt.Tooltip("smd:Q", format=".3f")],
+        wide = self.balance().pivot(on="sample", index="term", values="smd")
+        return charts.love_plot(
+            wide, covariate="term", before="all", after="matched", threshold=threshold
         )
-        rule = (
-            alt.Chart(pl.DataFrame({"t": [threshold]})).mark_rule(strokeDash=[4, 4]).encode(x="t:Q")
-        )
-        return (points + rule).properties(title="Covariate balance before and after matching")
 
     # -- effects -----------------------------------------------------------------------------
     def att(
@@ -1404,22 +1395,15 @@ class MatchedDiDResult(ResultMixin):
 
     def plot(self):
         """Event-study chart (Altair): estimates with 95% intervals by event time."""
-        import altair as alt
+        from certkit import charts
 
-        df = self.event_effects
-        base = alt.Chart(df)
-        band = base.mark_errorbar().encode(
-            x=alt.X("event_time:O", title="periods since certification"),
-            y=alt.Y("conf_low:Q", title=f"effect on {self.outcome}"),
-            y2="conf_high:Q",
+        return charts.event_study(
+            self.event_effects,
+            lower="conf_low",
+            upper="conf_high",
+            title=self.title,
+            y_title=f"effect on {self.outcome}",
         )
-        pts = base.mark_point(filled=True).encode(
-            x="event_time:O",
-            y="estimate:Q",
-            tooltip=["event_time", alt.Tooltip("estimate:Q", format=".3f"), "n_pairs"],
-        )
-        zero = alt.Chart(pl.DataFrame({"y": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
-        return (band + pts + zero).properties(title=self.title)
 
 
 def matched_did(
