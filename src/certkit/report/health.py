@@ -104,6 +104,10 @@ def _iqr_flags(x: pl.Expr, factor: float = 3.0) -> pl.Expr:
     return (x < q1 - factor * (q3 - q1)) | (x > q3 + factor * (q3 - q1))
 
 
+def _count(df: pl.DataFrame, flag: pl.Expr) -> int:
+    return int(df.select(flag.sum()).item())
+
+
 def outliers(ds: Dataset, panel: pl.DataFrame | None = None) -> pl.DataFrame:
     """Counts of suspicious values, one row per check, with the rule used."""
     prs = ds.pull_requests
@@ -125,11 +129,10 @@ def outliers(ds: Dataset, panel: pl.DataFrame | None = None) -> pl.DataFrame:
         )
 
     if merged.height:
-        logh = merged.select(pl.col("h").clip(lower_bound=1 / 60).log()).to_series()
         add(
             "PR cycle time",
             "log hours beyond 3 IQR of the quartiles",
-            int(logh.to_frame().select(_iqr_flags(pl.col("h")).sum()).item()),
+            _count(merged, _iqr_flags(pl.col("h").clip(lower_bound=1 / 60).log())),
             merged.height,
         )
         add(
@@ -144,11 +147,10 @@ def outliers(ds: Dataset, panel: pl.DataFrame | None = None) -> pl.DataFrame:
             int((merged["h"] < 1 / 60).sum()),
             merged.height,
         )
-        lines = merged.select(pl.col("lines").clip(lower_bound=1).log()).to_series()
         add(
             "PR size",
             "log lines changed beyond 3 IQR of the quartiles",
-            int(lines.to_frame().select(_iqr_flags(pl.col("lines")).sum()).item()),
+            _count(merged, _iqr_flags(pl.col("lines").clip(lower_bound=1).log())),
             merged.height,
         )
     add("PRs never merged", "merged_date missing", int(prs["merged_date"].null_count()), prs.height)
