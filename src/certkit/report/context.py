@@ -271,12 +271,11 @@ def setup(
     """
     certkit.charts.setup()
     privacy = Privacy(k=privacy_k, share=share, individuals=individuals)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CertkitWarning)
+    notes: list[str] = []
+    with collect_warnings(notes):
         full = certkit.load(resolve_data(data))
         ds = filter_dataset(full, teams=teams, certifications=certifications, start=start, end=end)
         panel = build_panel(ds, period)
-    notes = [str(w.message) for w in caught if issubclass(w.category, CertkitWarning)]
     start_d, end_d = ds.period()
     return Context(
         ds=ds,
