@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from certkit.connectors.attribution import LOWER_BOUND_NOTE
+from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset, from_frames
 
@@ -80,6 +80,23 @@ def frame(rows: list[dict], schema: dict) -> pl.DataFrame:
     if not rows:
         return empty(schema)
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+
+
+def evidence_rows(
+    detections: list[Detection], pr_id: str | None, source: str, sha: str | None = None
+) -> list[dict]:
+    """One ``ai_evidence`` row (:data:`EVIDENCE_SCHEMA`) per detection: the audit trail."""
+    return [
+        {
+            "pr_id": pr_id,
+            "sha": sha,
+            "tool": d.tool,
+            "rule": d.rule,
+            "evidence": d.evidence,
+            "source": source,
+        }
+        for d in detections
+    ]
 
 
 def utc_naive(value: datetime | None) -> datetime | None:

@@ -42,6 +42,7 @@ from certkit.connectors.base import (
     PEOPLE_SCHEMA,
     PR_SCHEMA,
     Import,
+    evidence_rows,
     frame,
     utc_naive,
 )
@@ -419,17 +420,7 @@ def _read(conn, dialect, since, repos, ids: Identities, rules: Rules, uri: str) 
                 "source": "devlake",
             }
         )
-        for d in dets:
-            ev_rows.append(
-                {
-                    "pr_id": pr_id,
-                    "sha": None,
-                    "tool": d.tool,
-                    "rule": d.rule,
-                    "evidence": d.evidence,
-                    "source": "devlake",
-                }
-            )
+        ev_rows += evidence_rows(dets, pr_id, "devlake")
         p = people.setdefault(
             eid,
             {

@@ -55,6 +55,7 @@ from certkit.connectors.base import (
     PEOPLE_SCHEMA,
     PR_SCHEMA,
     Import,
+    evidence_rows,
     frame,
     parse_iso,
 )
@@ -532,17 +533,7 @@ def read_git(
                     "is_bot": c.bot,
                 }
             )
-            for d in c.detections:
-                ev_rows.append(
-                    {
-                        "pr_id": c.pr_id,
-                        "sha": c.sha,
-                        "tool": d.tool,
-                        "rule": d.rule,
-                        "evidence": d.evidence,
-                        "source": "git",
-                    }
-                )
+            ev_rows += evidence_rows(c.detections, c.pr_id, "git", sha=c.sha)
         for pr in prs:
             if pr.pop("_author_is_coauthor"):
                 # AI-agent PR attributed to the human who co-authored it (e.g. Copilot agent).

@@ -41,6 +41,7 @@ from certkit.connectors.base import (
     PEOPLE_SCHEMA,
     PR_SCHEMA,
     Import,
+    evidence_rows,
     frame,
     parse_iso,
 )
@@ -303,17 +304,7 @@ def read_github(
                 for r in _REVERTS.finditer(pr["body"])
                 if r.group("repo") in (None, name)
             ]
-            for d in dets:
-                ev_rows.append(
-                    {
-                        "pr_id": pr_id,
-                        "sha": None,
-                        "tool": d.tool,
-                        "rule": d.rule,
-                        "evidence": d.evidence,
-                        "source": "github",
-                    }
-                )
+            ev_rows += evidence_rows(dets, pr_id, "github")
             p = people.setdefault(
                 author_id,
                 {
