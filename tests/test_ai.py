@@ -141,6 +141,17 @@ def test_compare_bad_input():
         ai.pr_table(ds)
 
 
+def test_pr_frame_input_is_checked(prs):
+    """A frame passed instead of a Dataset must be pr_table's output: a frame that lacks one of
+    its columns, or another object, gets a CertkitError naming what is missing."""
+    assert set(prs.columns) == set(ai._PR_COLUMNS)
+    for fn in (ai.compare, ai.adoption, ai.trust_scores, ai.fix_first):
+        with pytest.raises(CertkitError, match=r"missing column\(s\) \['team'\]"):
+            fn(prs.drop("team"))
+        with pytest.raises(CertkitError, match="pr_table"):
+            fn(prs.to_dicts())
+
+
 # -- adoption ----------------------------------------------------------------------------------
 
 

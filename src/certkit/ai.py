@@ -124,6 +124,45 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
     return out
 
 
+_PR_COLUMNS = (
+    "id",
+    "author_id",
+    "team",
+    "platform",
+    "role",
+    "level",
+    "repo",
+    "month",
+    "ai",
+    "merged",
+    "cycle_time_log",
+    "pickup_time_log",
+    "size_log",
+    "reverted",
+    "defect",
+    "incident",
+    "certified",
+    "bad",
+)
+
+
+def _prs(ds: Dataset | pl.DataFrame) -> pl.DataFrame:
+    """The PR table: built from a Dataset, or a :func:`pr_table` frame checked for its columns."""
+    if isinstance(ds, Dataset):
+        return pr_table(ds)
+    if not isinstance(ds, pl.DataFrame):
+        raise CertkitError(
+            f"expected a certkit Dataset or the frame from certkit.ai.pr_table, got {type(ds)}"
+        )
+    missing = [c for c in _PR_COLUMNS if c not in ds.columns]
+    if missing:
+        raise CertkitError(
+            f"PR table is missing column(s) {missing}: pass a Dataset or the output of "
+            "certkit.ai.pr_table(ds)"
+        )
+    return ds
+
+
 # ---------------------------------------------------------------------------------------------
 # Fixed-effects OLS with cluster-robust standard errors
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +396,7 @@ def compare(
     by_certification
         Also estimate the certified interaction.
     """
-    prs = pr_table(ds) if isinstance(ds, Dataset) else ds
+    prs = _prs(ds)
     bad = [o for o in outcomes if o not in OUTCOMES]
     if bad:
         raise CertkitError(f"unknown outcome(s) {bad}; choose from {sorted(OUTCOMES)}")
@@ -504,7 +543,7 @@ def adoption(
     k
         Cells with fewer than ``k`` distinct authors get a null share (``suppressed``).
     """
-    prs = pr_table(ds) if isinstance(ds, Dataset) else ds
+    prs = _prs(ds)
     if by not in ("team", "platform", "role", "level", "certified"):
         raise CertkitError(f"by must be team, platform, role, level or certified, not {by!r}")
     if period not in ("month", "quarter"):
@@ -625,7 +664,7 @@ def trust_scores(
 
     Individual-level result: use it for private coaching, and ``.by_team()`` for sharing.
     """
-    prs = pr_table(ds) if isinstance(ds, Dataset) else ds
+    prs = _prs(ds)
     if outcome not in BAD_EVENTS:
         raise CertkitError(f"outcome must be one of {sorted(BAD_EVENTS)}, not {outcome!r}")
     notes: list[str] = []
@@ -941,7 +980,7 @@ def fix_first(
     Cells with fewer than ``min_prs`` AI or non-AI merged PRs, or fewer than ``k`` authors, are
     not tested (listed with ``tested = False``).
     """
-    prs = pr_table(ds) if isinstance(ds, Dataset) else ds
+    prs = _prs(ds)
     if outcome not in BAD_EVENTS:
         raise CertkitError(f"outcome must be one of {sorted(BAD_EVENTS)}, not {outcome!r}")
     if against not in ("non_ai", "org"):
