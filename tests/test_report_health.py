@@ -102,6 +102,20 @@ def test_story_sentences_follow_the_numbers():
     assert "1 of 2 outcome(s)" in text and "observational" in text
 
 
+def test_effect_of_reads_a_did_aggregate_and_the_panel_baseline(ds):
+    panel = ck.build_panel(ds, "month")
+    agg = ck.did.att_gt(
+        panel, outcome="merged_prs", unit="engineer_id", time="period_index", group="cohort"
+    ).aggregate("simple")
+    row = story.effect_of("merged_prs", agg, panel)
+    lo, hi = agg.overall_ci
+    pre = panel.filter((pl.col("cohort") > 0) & (pl.col("post") == 0))["merged_prs"].mean()
+    assert row["estimate"] == agg.overall_att and row["se"] == agg.overall_se
+    assert (row["ci_low"], row["ci_high"]) == (lo, hi)
+    assert row["baseline"] == pytest.approx(pre)
+    assert row["relative"] == pytest.approx(agg.overall_att / pre)
+
+
 def test_pretrend_words_compare_misses_with_chance():
     es = pl.DataFrame(
         {

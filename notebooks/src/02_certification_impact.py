@@ -57,10 +57,7 @@ for outcome in outcomes:
         es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
         overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
     studies[outcome] = es
-    lo, hi = overall.overall_ci
-    row = story.effect_row(
-        outcome, overall.overall_att, overall.overall_se, lo, hi, story.baseline(ctx.panel, outcome)
-    )
+    row = story.effect_of(outcome, overall, ctx.panel)
     row["pre_trends"] = story.pretrend_words(es.to_polars(), es.pretrend_verdict)
     rows.append(row)
 effects = pl.DataFrame(rows)
@@ -156,10 +153,7 @@ if by_certification:
             except Exception as exc:  # too few cohorts for this certification
                 notes.append(f"{cert}, {outcome}: not estimated ({exc})")
                 continue
-            lo, hi = agg.overall_ci
-            r = story.effect_row(
-                outcome, agg.overall_att, agg.overall_se, lo, hi, story.baseline(panel, outcome)
-            )
+            r = story.effect_of(outcome, agg, panel)
             per_cert.append({"certification": cert, "engineers": n} | r)
 if per_cert:
     pc = pl.DataFrame(per_cert)

@@ -64,10 +64,7 @@ for outcome in outcomes:
             caliper=caliper,
         )
     results[outcome] = res
-    lo, hi = res.overall_ci
-    row = story.effect_row(
-        outcome, res.overall_att, res.overall_se, lo, hi, story.baseline(ctx.panel, outcome)
-    )
+    row = story.effect_of(outcome, res, ctx.panel)
     sens = res.sensitivity
     row |= {
         "matched_sets": res.n_pairs,

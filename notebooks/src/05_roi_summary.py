@@ -54,12 +54,7 @@ for outcome, unit in UNITS.items():
     with collect_warnings(notes, f"{outcome}: "):
         agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
     effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
-    lo, hi = agg.overall_ci
-    rows.append(
-        story.effect_row(
-            outcome, agg.overall_att, agg.overall_se, lo, hi, story.baseline(ctx.panel, outcome)
-        )
-    )
+    rows.append(story.effect_of(outcome, agg, ctx.panel))
 assumptions = {
     k: v
     for k, v in dict(

@@ -85,6 +85,18 @@ def effect_row(
     }
 
 
+def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
+    """:func:`effect_row` from a result with ``overall_att``, ``overall_se`` and ``overall_ci``.
+
+    Works for a DiD aggregate (``att_gt(...).aggregate("simple")``) and a matched DiD; the
+    baseline is the certified engineers' pre-certification mean in ``panel``.
+    """
+    lo, hi = result.overall_ci
+    return effect_row(
+        outcome, result.overall_att, result.overall_se, lo, hi, baseline(panel, outcome)
+    )
+
+
 def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
     """Mean outcome of certified engineers before they certified (what effects compare to)."""
     pre = panel.filter((pl.col("cohort") > 0) & (pl.col("post") == 0))[outcome].drop_nulls()
