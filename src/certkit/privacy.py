@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import polars as pl
 
@@ -177,17 +178,24 @@ def _values(people: pl.DataFrame | list[str], extra_ids: list[str] | None) -> li
     return sorted({*people, *(extra_ids or [])}, key=len, reverse=True)
 
 
+@lru_cache(maxsize=8)
+def _wanted(values: tuple[str, ...]) -> dict[int, set[tuple[str, ...]]]:
+    """Token sequences of ``values`` by length (built once per list: reports redact many texts)."""
+    wanted: dict[int, set[tuple[str, ...]]] = {}
+    for v in values:
+        toks = tuple(t for t, _, _ in _tokens(v))
+        if toks:
+            wanted.setdefault(len(toks), set()).add(toks)
+    return wanted
+
+
 def _matches(text: str, values: list[str]) -> list[tuple[int, int]]:
     """Spans of ``text`` where a value occurs as whole tokens (case-insensitive).
 
     Matching token sequences against a set keeps this linear in the text even with
     thousands of people (a regex alternation would try every name at every position).
     """
-    wanted: dict[int, set[tuple[str, ...]]] = {}
-    for v in values:
-        toks = tuple(t for t, _, _ in _tokens(v))
-        if toks:
-            wanted.setdefault(len(toks), set()).add(toks)
+    wanted = _wanted(tuple(values))
     if not wanted:
         return []
     toks = _tokens(text)

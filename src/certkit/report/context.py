@@ -12,6 +12,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -124,9 +125,12 @@ class Context:
     filters: dict[str, object]
     notes: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def people(self) -> list[str]:
-        """Identifiers (ids, names, emails) that must never appear in a shared report."""
+        """Identifiers (ids, names, emails) that must never appear in a shared report.
+
+        Computed once: :meth:`safe_text` needs them for every message it redacts.
+        """
         return identifiers(self.full.engineers)
 
     @property
