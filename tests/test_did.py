@@ -280,3 +280,15 @@ def test_result_rendering_and_charts():
     assert isinstance(res.plot(), alt.FacetChart)
     res.plot().to_dict()
     assert isinstance(did.twfe(MPDTA, **COLS).summary(), str)
+
+
+def test_compare_twfe_uses_the_same_anticipation_on_both_sides():
+    df = small(n=400, seed=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        cmp = did.compare_twfe(df, **SCOLS, anticipation=1)
+        plain = did.twfe(df, **SCOLS)
+        ahead = did.twfe(df, **SCOLS, anticipation=1)
+    assert plain.estimate != pytest.approx(ahead.estimate)  # anticipation changes TWFE here
+    assert cmp.twfe.estimate == pytest.approx(ahead.estimate, abs=1e-12)
+    assert cmp.weights["weight"].sum() == pytest.approx(1.0)

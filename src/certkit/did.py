@@ -1385,14 +1385,21 @@ def compare_twfe(
     differ by more than 1.96 combined SEs, or their signs differ, or the negative weights
     total more than 10% in absolute value.
     """
-    tw = twfe(data, outcome=outcome, unit=unit, time=time, group=group, cluster=cluster)
+    anticipation = kwargs.get("anticipation", 0)
+    tw = twfe(
+        data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        group=group,
+        cluster=cluster,
+        anticipation=anticipation,
+    )
     res = att_gt(
         data, outcome=outcome, unit=unit, time=time, group=group, cluster=cluster, **kwargs
     )
     cs = res.aggregate("simple")
-    df, ui, ti, D, _, _, g, tv = _twfe_core(
-        data, outcome, unit, time, group, cluster, kwargs.get("anticipation", 0)
-    )
+    df, ui, ti, D, _, _, g, tv = _twfe_core(data, outcome, unit, time, group, cluster, anticipation)
     Dt = _demean(D, ui, ti)
     wts = np.where(D == 1, Dt, 0.0) / np.sum(Dt * D)
     wdf = (
