@@ -21,14 +21,14 @@ aimed at shared reports aggregate to groups of at least ``k`` engineers (default
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import CertkitError
+from certkit.errors import warn_and_keep as _warn
 from certkit.io import Dataset
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
 from certkit.results import ResultMixin
@@ -45,11 +45,6 @@ OUTCOMES = {
 }
 LOG_OUTCOMES = {"cycle_time_log", "pickup_time_log", "size_log"}
 BAD_EVENTS = {"reverted", "defect", "incident", "bad"}
-
-
-def _warn(msg: str, store: list[str]) -> None:
-    store.append(msg)
-    warnings.warn(msg, CertkitWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import polars as pl
 from scipy import linalg, stats
 
 from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import warn_and_keep as _warn
 from certkit.results import ResultMixin
 
 __all__ = [
@@ -47,12 +48,6 @@ __all__ = [
 SMALL_COHORT = 5  # cohorts with fewer units get a warning
 PS_TRIM = 0.995  # control units with a propensity above this are trimmed (as DRDID does)
 OVERLAP_WARN = 0.99
-
-
-def _warn(msg: str, sink: list[str]) -> None:
-    """Warn once in plain words and keep the message for the result's notes."""
-    sink.append(msg)
-    warnings.warn(msg, CertkitWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Exceptions and warnings that certkit raises for the analyst to read."""
 
+import warnings
+
 
 class CertkitError(ValueError):
     """Bad input or an impossible request, explained in plain words."""
@@ -15,3 +17,14 @@ class DataValidationError(CertkitError):
 
 class CertkitWarning(UserWarning):
     """An assumption check an analyst should read (pre-trends, overlap, small cells...)."""
+
+
+def warn_and_keep(msg: str, sink: list[str]) -> None:
+    """Warn the analyst in plain words and keep the message for the result's notes.
+
+    Results list their warnings in ``summary()`` and notebooks, so a warning shown once in a
+    console is still on the page that is shared. ``stacklevel`` points at the caller of the
+    public function that found the problem.
+    """
+    sink.append(msg)
+    warnings.warn(msg, CertkitWarning, stacklevel=3)

@@ -30,6 +30,7 @@ import polars as pl
 from scipy import linalg, stats
 
 from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import warn_and_keep as _warn
 from certkit.results import ResultMixin
 
 __all__ = [
@@ -52,11 +53,6 @@ EPS = np.finfo(float).eps
 # --------------------------------------------------------------------------------------------
 # Input checks and design matrices
 # --------------------------------------------------------------------------------------------
-
-
-def _warn(msg: str, sink: list[str]) -> None:
-    sink.append(msg)
-    warnings.warn(msg, CertkitWarning, stacklevel=3)
 
 
 def _treatment_vector(data: pl.DataFrame, treatment: str, table: str) -> np.ndarray:
@@ -167,13 +163,15 @@ _INVEPS = 1 / EPS
 
 
 def _logit_linkinv(eta):
-    e = np.where(eta < _MTHRESH, EPS, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))
+    # R's binomial()$linkinv; exp of the clipped value so the unused branch cannot overflow
+    e = np.exp(np.clip(eta, _MTHRESH, _THRESH))
+    e = np.where(eta < _MTHRESH, EPS, np.where(eta > _THRESH, _INVEPS, e))
     return e / (1 + e)
 
 
 def _logit_mueta(eta):
-    opexp = 1 + np.exp(eta)
-    return np.where((eta > _THRESH) | (eta < _MTHRESH), EPS, np.exp(eta) / (opexp * opexp))
+    e = np.exp(np.clip(eta, _MTHRESH, _THRESH))
+    return np.where((eta > _THRESH) | (eta < _MTHRESH), EPS, e / ((1 + e) * (1 + e)))
 
 
 _PTHRESH = -stats.norm.ppf(EPS)
