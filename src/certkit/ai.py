@@ -308,9 +308,6 @@ class AIComparison(ResultMixin):
     warnings: list[str] = field(default_factory=list)
     title: str = "AI-assisted vs non-AI pull requests"
 
-    def to_polars(self) -> pl.DataFrame:
-        return self.table
-
     def _header(self) -> dict[str, object]:
         return {
             "Compared within": "author (fixed effects: " + ", ".join(self.fixed_effects) + ")",
@@ -493,9 +490,6 @@ class AdoptionMap(ResultMixin):
     warnings: list[str] = field(default_factory=list)
     title: str = "AI adoption"
 
-    def to_polars(self) -> pl.DataFrame:
-        return self.table
-
     def _header(self) -> dict[str, object]:
         n_sup = int(self.table["suppressed"].sum())
         return {
@@ -584,9 +578,6 @@ class TrustScores(ResultMixin):
     prior_variance: float
     warnings: list[str] = field(default_factory=list)
     title: str = "AI trust scores (individual level: not for shared reports)"
-
-    def to_polars(self) -> pl.DataFrame:
-        return self.table
 
     def _header(self) -> dict[str, object]:
         return {
@@ -752,9 +743,6 @@ class CoachingPairs(ResultMixin):
     warnings: list[str] = field(default_factory=list)
     title: str = "Coaching pairs (individual level: not for shared reports)"
 
-    def to_polars(self) -> pl.DataFrame:
-        return self.table
-
     def _header(self) -> dict[str, object]:
         return {
             "Pairs": self.table.height,
@@ -916,9 +904,6 @@ class FixFirst(ResultMixin):
     fdr: float
     warnings: list[str] = field(default_factory=list)
     title: str = "Fix-first backlog: where AI-assisted work does worse"
-
-    def to_polars(self) -> pl.DataFrame:
-        return self.table
 
     def flagged(self) -> pl.DataFrame:
         """Cells significant after Benjamini-Hochberg at the chosen FDR, in rank order."""

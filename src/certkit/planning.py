@@ -87,9 +87,6 @@ class SkillGaps(ResultMixin):
     warnings: list[str] = field(default_factory=list)
     title: str = "Skill gaps against the roadmap"
 
-    def to_polars(self) -> pl.DataFrame:
-        return self.table
-
     def _header(self) -> dict[str, object]:
         return {
             "Gap": "importance x (1 - share of the team with the skill)",
@@ -201,9 +198,6 @@ class DecisionMatrix(ResultMixin):
     as_of: date
     warnings: list[str] = field(default_factory=list)
     title: str = "Certification decision matrix"
-
-    def to_polars(self) -> pl.DataFrame:
-        return self.table
 
     def _header(self) -> dict[str, object]:
         return {

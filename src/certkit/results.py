@@ -2,7 +2,7 @@
 
 Every result keeps one tidy polars table as its source of truth (``to_polars()``);
 ``summary()`` renders it as text and ``_repr_html_`` as HTML, with the result's
-title, header facts and warnings. Subclasses implement ``to_polars`` and may
+title, header facts and warnings. Subclasses keep their table in ``table`` (or implement ``to_polars``) and may
 override ``_header`` (key facts shown above the table) and ``_notes``.
 """
 
@@ -33,8 +33,12 @@ class ResultMixin:
 
     title: str = "certkit result"
 
-    def to_polars(self) -> pl.DataFrame:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def to_polars(self) -> pl.DataFrame:
+        """The tidy result table; results that keep it in a ``table`` attribute need no override."""
+        table = getattr(self, "table", None)
+        if not isinstance(table, pl.DataFrame):
+            raise NotImplementedError(f"{type(self).__name__} must implement to_polars()")
+        return table
 
     def _header(self) -> dict[str, object]:
         return {}
