@@ -315,7 +315,7 @@ def test_people_and_bots(imported):
         "ana",
         "ben",
         "chen",
-        "copilot-swe-agent[bot]",
+        "copilot[bot]",
         "dependabot[bot]",
         "devin.smith@corp.example",
     ]
@@ -323,7 +323,7 @@ def test_people_and_bots(imported):
     assert people.filter(pl.col("engineer_id") == "ana")["first_seen"].item() == _t(
         "2024-01-01T09:00:00"
     )
-    assert any("pushed directly" in n and "2 mainline" in n for n in imported.notes)
+    assert any("2 commit(s) were pushed directly" in n for n in imported.notes)
     assert any("squash-merged" in n for n in imported.notes)
 
 

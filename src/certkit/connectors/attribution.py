@@ -39,7 +39,8 @@ LOWER_BOUND_NOTE = (
 )
 
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*:\s*(.+?)\s*$")
-_ADDRESS = re.compile(r"^(.*?)\s*<([^<>]+)>\s*$")
+_ADDRESS = re.compile(r"^(.*?)\s*<([^<>]+@[^<>]+)>\s*$")
+_PARAGRAPHS = re.compile(r"\n\s*\n")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Rule:
     value: str | None = None
     tool_from_value: bool = False
     bot_only: bool = False
+    anywhere: bool = False
 
     def matches(self, text: str) -> bool:
         if self.regex:
@@ -89,6 +91,11 @@ class Rules:
         for r in self.rules:
             out.setdefault(r.field, []).append(r)
         return out
+
+    @cached_property
+    def anywhere_keys(self) -> frozenset[str]:
+        """Trailer keys read from any paragraph of a message (session trailers)."""
+        return frozenset(r.pattern.lower() for r in self.by_field("trailer") if r.anywhere)
 
     def tool_from(self, value: str, default: str) -> str:
         low = value.lower()
@@ -171,6 +178,7 @@ def _load_rules(path: str | None) -> Rules:
             value=None if r.get("value") is None else str(r["value"]),
             tool_from_value=bool(r.get("tool_from_value", False)),
             bot_only=bool(r.get("bot_only", False)),
+            anywhere=bool(r.get("anywhere", False)),
         )
         for pat in (rule.pattern if rule.regex else None, rule.value):
             if pat is None:
@@ -192,20 +200,54 @@ def _load_rules(path: str | None) -> Rules:
     return Rules(tuple(rules), keywords, negative, name)
 
 
-def parse_trailers(message: str) -> list[tuple[str, str]]:
-    """``(key, value)`` trailers from the last paragraph of a commit message.
+def parse_trailers(
+    message: str, anywhere_keys: frozenset[str] | None = None
+) -> list[tuple[str, str]]:
+    """``(key, value)`` trailers of a commit message, in order, without repeats.
 
-    Git puts trailers (``Co-authored-by:``, ``Signed-off-by:``...) in the final paragraph; a
-    ``Key: value`` line in the middle of a body is prose, not a trailer.
+    Git puts trailers (``Co-authored-by:``, ``Signed-off-by:``...) in the final paragraph, and
+    every ``Key: value`` line there is read. Squash commits and agents also leave attribution
+    elsewhere: co-author lines of each squashed commit (often indented, above or below the
+    ``---------`` separator), a ``Copilot-Session:`` paragraph after the co-authors, a signature
+    line after the trailers. So in the other paragraphs (never the subject) certkit reads:
+
+    - every line of a paragraph made only of ``Key: value`` lines when at least one of them
+      is *strong*: an address trailer (``Something-by: Name <e-mail>``) or a session trailer;
+    - strong lines alone in any other paragraph.
+
+    A lone ``Assisted-by: Claude is how the policy spells it.`` in a prose paragraph is not a
+    trailer (near-miss guard).
+
+    Parameters
+    ----------
+    message
+        The whole commit message or PR body.
+    anywhere_keys
+        Lower-case keys that are strong wherever they appear (default: the bundled rules'
+        trailers marked ``anywhere: true``, e.g. ``copilot-session``).
     """
-    paragraphs = [p for p in re.split(r"\n\s*\n", message.strip()) if p.strip()]
+    paragraphs = [p for p in _PARAGRAPHS.split(message.strip()) if p.strip()]
     if len(paragraphs) < 2:  # a subject line alone has no trailers
         return []
-    out = []
-    for line in paragraphs[-1].splitlines():
-        m = _TRAILER.match(line.strip())
-        if m:
-            out.append((m.group(1), m.group(2)))
+    keys = load_rules().anywhere_keys if anywhere_keys is None else anywhere_keys
+
+    def strong(m: re.Match) -> bool:
+        key = m.group(1).lower()
+        return key in keys or (key.endswith("-by") and _ADDRESS.match(m.group(2)) is not None)
+
+    out: list[tuple[str, str]] = []
+    last = len(paragraphs) - 1
+    for i in range(1, len(paragraphs)):
+        lines = [line.strip() for line in paragraphs[i].splitlines() if line.strip()]
+        found = [_TRAILER.match(line) for line in lines]
+        if i == last or (all(found) and any(strong(m) for m in found if m)):
+            chosen = [m for m in found if m]
+        else:
+            chosen = [m for m in found if m and strong(m)]
+        for m in chosen:
+            pair = (m.group(1), m.group(2))
+            if pair not in out:
+                out.append(pair)
     return out
 
 
@@ -265,7 +307,7 @@ def detect(ev: Evidence, rules: Rules | None = None) -> list[Detection]:
         if not msg:
             continue
         if trailer_rules:
-            for key, value in parse_trailers(msg):
+            for key, value in parse_trailers(msg, rules.anywhere_keys):
                 for rule in trailer_rules:
                     if key.lower() != rule.pattern.lower():
                         continue

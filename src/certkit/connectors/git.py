@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -59,7 +59,15 @@ from certkit.connectors.base import (
     frame,
     parse_iso,
 )
-from certkit.connectors.identity import Identities, bot_id, is_bot, read_identities
+from certkit.connectors.git_prs import assemble
+from certkit.connectors.identity import (
+    Agents,
+    Identities,
+    bot_id,
+    is_bot,
+    load_agents,
+    read_identities,
+)
 from certkit.errors import CertkitError
 
 _REC, _UNIT, _END = "\x1e", "\x1f", "\x1d"
@@ -87,19 +95,11 @@ COMMIT_SCHEMA = {
     "is_bot": pl.Boolean,
 }
 
-# PR numbers in merge / squash messages of the common hosting services.
-_MERGE_PATTERNS = [
-    re.compile(r"^Merge pull request #(?P<n>\d+) from (?P<branch>\S+)"),  # GitHub
-    re.compile(r"^Merged PR (?P<n>\d+):"),  # Azure DevOps
-    re.compile(r"^Merged in (?P<branch>\S+) \(pull request #(?P<n>\d+)\)"),  # Bitbucket
-]
-_GITLAB = re.compile(r"See merge request (?:\S+)?!(?P<n>\d+)")
-_MERGE_BRANCH = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'")
-_SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
-_REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
-_REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
-_REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
 _AIDER = re.compile(r"\s*\(aider\)$", re.IGNORECASE)
+# https://host/..., ssh://..., git@host:org/repo (not file:// or a local path)
+_HOSTED_URL = re.compile(
+    r"^(?!file://)(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|[\w-]+(?:\.[\w-]+)+:)"
+)
 
 
 @dataclass
@@ -116,12 +116,12 @@ class _Commit:
     body: str
     trailers: list[tuple[str, str]]
     bot: bool
+    agent_kind: str | None  # "ai_agent", "automation" or None (a person)
     detections: list[Detection]
     human_coauthors: list[tuple[str, str]]
     additions: int = 0
     deletions: int = 0
     pr_id: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _run(args: list[str], cwd: Path) -> str:
@@ -147,7 +147,12 @@ def _check_repo(path: Path) -> None:
 
 
 def repo_name(path: Path) -> str:
-    """``owner/name`` from the ``origin`` remote URL, else the folder name."""
+    """``owner/name`` from a hosted ``origin`` remote URL, else the folder name.
+
+    A local-path origin (a clone of a clone, a mirror) says nothing about the project, so the
+    folder name is used then (without a ``.git`` suffix); pass ``repo_names`` / ``--repo-name``
+    to join a ``gh`` export of the same project.
+    """
     res = subprocess.run(
         ["git", "config", "--get", "remote.origin.url"],
         cwd=path,
@@ -156,17 +161,21 @@ def repo_name(path: Path) -> str:
         check=False,
     )
     url = res.stdout.strip()
-    m = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
-    return m.group(1) if m else path.resolve().name
+    if _HOSTED_URL.match(url):
+        m = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
+        if m:
+            return m.group(1)
+    name = path.resolve().name
+    return name.removesuffix(".git") or name
 
 
-def _parse_header(block: str, rules: Rules, ids: Identities) -> _Commit:
+def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> _Commit:
     parts = block.split(_UNIT)
     if len(parts) != 11:
         raise CertkitError(f"unexpected git log output near {block[:80]!r}")
     sha, parents, an, ae, an_raw, ae_raw, ad, cn, ce, cd, body = parts
     body = body.strip("\n")
-    trailers = parse_trailers(body)
+    trailers = parse_trailers(body, rules.anywhere_keys)
     co = coauthors(trailers)
     ev = Evidence(
         emails=sorted({ae.lower(), ae_raw.lower(), ce.lower()}),
@@ -176,11 +185,23 @@ def _parse_header(block: str, rules: Rules, ids: Identities) -> _Commit:
     )
     detections = detect(ev, rules)
     name = _AIDER.sub("", an)
-    bot = is_bot(name, ae)
-    author_id = bot_id(name, ae) if bot else ids.engineer_id(email=ae, name=name)
-    # Human co-authors (not AI tools, not bots): used when an AI agent bot authored the PR.
+    agent = agents.match(name, ae)
+    bot = agent is not None or is_bot(name, ae, agents=agents)
+    author_id = bot_id(name, ae, agents=agents) if bot else ids.engineer_id(email=ae, name=name)
+    # A listed coding agent as author or co-author is AI evidence even when no rule fired.
+    tools = {d.tool for d in detections}
+    for n, e in [(name, ae), *co]:
+        a = agents.match(n, e)
+        if a is not None and a.tool and a.tool not in tools:
+            detections.append(Detection(a.tool, f"agent-{a.id}", e.lower()))
+            tools.add(a.tool)
+    # Human co-authors (not AI tools, not bots): used when an AI agent authored the PR.
     ai_emails = {d.evidence.lower() for d in detections}
-    humans = [(n, e) for n, e in co if e not in ai_emails and not is_bot(n, e)]
+    humans = [
+        (n, e)
+        for n, e in co
+        if e not in ai_emails and e != ae.lower() and not is_bot(n, e, agents=agents)
+    ]
     return _Commit(
         sha=sha,
         parents=parents.split(),
@@ -194,6 +215,7 @@ def _parse_header(block: str, rules: Rules, ids: Identities) -> _Commit:
         body=body,
         trailers=trailers,
         bot=bot,
+        agent_kind=agent.kind if agent is not None else ("automation" if bot else None),
         detections=detections,
         human_coauthors=humans,
     )
@@ -252,13 +274,14 @@ def _read_repo(
     mailmap: str | None,
     ids: Identities,
     rules: Rules,
+    agents: Agents,
     direct_commits: str,
     progress: bool | None,
 ) -> tuple[dict[str, _Commit], list[dict], list[str]]:
     commits: dict[str, _Commit] = {}
     for raw in _stream_commits(path, rev, since, mailmap, progress):
         head, _, stats = raw[1:].partition(_END)
-        c = _parse_header(head, rules, ids)
+        c = _parse_header(head, rules, ids, agents)
         for line in stats.strip("\n").splitlines():
             cols = line.split("\t")
             if len(cols) >= 3:
@@ -268,168 +291,9 @@ def _read_repo(
     if not commits:
         return commits, [], [f"{repo}: no commits in {rev}" + (f" since {since}" if since else "")]
 
-    # Mainline = first-parent chain of the tip, oldest first.
     tip = _run(["git", "rev-parse", rev], path).strip()
-    mainline, sha = [], tip
-    while sha in commits:
-        mainline.append(sha)
-        parents = commits[sha].parents
-        sha = parents[0] if parents else None
-    mainline.reverse()
-
-    seen: set[str] = set()
-    prs: list[dict] = []
-    n_direct = n_squash = 0
-    for sha in mainline:
-        c = commits[sha]
-        if len(c.parents) >= 2:
-            branch = _branch_commits(c, commits, seen)
-            prs.append(_merge_pr(c, [commits[s] for s in branch], repo))
-            seen.update(branch)
-        else:
-            m = _SQUASH.search(c.subject)
-            if m:
-                n_squash += 1
-                prs.append(_single_pr(c, repo, int(m.group("n")), "squash_commit"))
-            elif direct_commits == "as_prs":
-                prs.append(_single_pr(c, repo, None, "commit"))
-            else:
-                n_direct += 1
-        seen.add(sha)
-    notes = []
-    if n_squash:
-        notes.append(
-            f"{repo}: {n_squash} squash-merged PR(s): created date taken from the squash "
-            "commit's author date, which hosting services often set at merge time, so their "
-            "cycle time is unreliable; add a gh export for exact dates"
-        )
-    if n_direct:
-        notes.append(
-            f"{repo}: {n_direct} mainline commit(s) were pushed directly (no PR); they are in "
-            "commits but not in pull_requests (use direct_commits='as_prs' to count them)"
-        )
-    _mark_reverts(prs, commits)
+    prs, notes = assemble(commits, tip, repo, ids=ids, direct_commits=direct_commits)
     return commits, prs, notes
-
-
-def _branch_commits(merge: _Commit, commits: dict[str, _Commit], seen: set[str]) -> list[str]:
-    """Commits a merge brought in: reachable from its other parents, not from the mainline."""
-    out, stack, visited = [], list(merge.parents[1:]), set()
-    while stack:
-        sha = stack.pop()
-        if sha in visited or sha in seen or sha not in commits:
-            continue
-        visited.add(sha)
-        out.append(sha)
-        stack.extend(commits[sha].parents)
-    return out
-
-
-def _pr_number(merge: _Commit) -> tuple[int | None, str | None]:
-    for pat in _MERGE_PATTERNS:
-        m = pat.search(merge.subject)
-        if m:
-            return int(m.group("n")), m.groupdict().get("branch")
-    m = _GITLAB.search(merge.body)
-    if m:
-        b = _MERGE_BRANCH.search(merge.subject)
-        return int(m.group("n")), b.group("branch") if b else None
-    b = _MERGE_BRANCH.search(merge.subject)
-    return None, b.group("branch") if b else None
-
-
-def _pr_author(members: list[_Commit]) -> tuple[str, bool]:
-    """First human author; a bot-only PR goes to a human co-author if any (AI agents)."""
-    ordered = sorted(members, key=lambda c: c.authored)
-    for c in ordered:
-        if not c.bot:
-            return c.author_id, False
-    for c in ordered:
-        for _name, email in c.human_coauthors:
-            return email, False  # mapped below by the caller's identities
-    return ordered[0].author_id, True
-
-
-def _merge_pr(merge: _Commit, branch: list[_Commit], repo: str) -> dict:
-    number, head = _pr_number(merge)
-    pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{merge.sha[:10]}"
-    members = branch or [merge]
-    author, bot_author = _pr_author(members)
-    lines = merge.body.split("\n\n", 1)
-    title = lines[1].strip().split("\n", 1)[0] if len(lines) > 1 and number else merge.subject
-    for c in [*branch, merge]:
-        c.pr_id = pr_id
-    dets = [d for c in [*branch, merge] for d in c.detections]
-    return {
-        "id": pr_id,
-        "author_id": author,
-        "repo": repo,
-        "created_date": min(c.authored for c in members),
-        "merged_date": merge.committed,
-        "closed_date": merge.committed,
-        "additions": sum(c.additions for c in branch),
-        "deletions": sum(c.deletions for c in branch),
-        "ai_assisted": 1.0 if dets else 0.0,
-        "ai_tool": tools_of(dets),
-        "reverted": False,
-        "title": title,
-        "number": number,
-        "is_bot_author": bot_author,
-        "created_source": "branch_first_commit" if branch else "merge_commit",
-        "source": "git",
-        "_head": head,
-        "_shas": [c.sha for c in [*branch, merge]],
-        "_author_is_coauthor": "@" in author and not bot_author and all(c.bot for c in members),
-    }
-
-
-def _single_pr(c: _Commit, repo: str, number: int | None, created_source: str) -> dict:
-    pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{c.sha[:10]}"
-    c.pr_id = pr_id
-    author, bot_author = _pr_author([c])
-    title = _SQUASH.sub("", c.subject).strip() if number is not None else c.subject
-    return {
-        "id": pr_id,
-        "author_id": author,
-        "repo": repo,
-        "created_date": c.authored,
-        "merged_date": c.committed,
-        "closed_date": c.committed,
-        "additions": c.additions,
-        "deletions": c.deletions,
-        "ai_assisted": 1.0 if c.detections else 0.0,
-        "ai_tool": tools_of(c.detections),
-        "reverted": False,
-        "title": title,
-        "number": number,
-        "is_bot_author": bot_author,
-        "created_source": created_source,
-        "source": "git",
-        "_head": None,
-        "_shas": [c.sha],
-        "_author_is_coauthor": "@" in author and not bot_author and c.bot,
-    }
-
-
-def _mark_reverts(prs: list[dict], commits: dict[str, _Commit]) -> None:
-    """Flag PRs whose merge/squash/branch commit a later commit reverts."""
-    by_sha = {s: pr for pr in prs for s in pr["_shas"]}
-    by_number = {pr["number"]: pr for pr in prs if pr["number"] is not None}
-    for c in commits.values():
-        targets = []
-        for short in _REVERTS_SHA.findall(c.body):
-            targets += [pr for s, pr in by_sha.items() if s.startswith(short)][:1]
-        m = _REVERT_SUBJECT.match(c.subject)
-        if m:
-            n = _SQUASH.search(m.group("inner"))
-            if n and int(n.group("n")) in by_number:
-                targets.append(by_number[int(n.group("n"))])
-        for n in _REVERTS_PR.findall(c.body):
-            if int(n) in by_number:
-                targets.append(by_number[int(n)])
-        for pr in targets:
-            if c.sha not in pr["_shas"]:  # a PR does not revert itself
-                pr["reverted"] = True
 
 
 def read_git(
@@ -443,6 +307,7 @@ def read_git(
     repo_names: list[str] | None = None,
     direct_commits: str = "ignore",
     progress: bool | None = None,
+    agents: str | Path | Agents | None = None,
 ) -> Import:
     """Read one or more local git repositories into certkit tables.
 
@@ -461,12 +326,15 @@ def read_git(
     rules
         AI-attribution rules file (default: the bundled ``ai_rules.yaml``).
     repo_names
-        Names to use instead of the ``origin`` remote's ``owner/name`` (one per repo).
+        Names to use in PR ids (one per repo, e.g. ``org/app`` to join a ``gh`` export);
+        default: ``owner/name`` of a hosted ``origin`` remote, else the folder name.
     direct_commits
-        ``"ignore"`` (default): mainline commits without a PR are only in ``commits``;
+        ``"ignore"`` (default): commits without a PR are only in ``commits``;
         ``"as_prs"``: each becomes a PR created at its author date.
     progress
         Show a progress bar: ``True`` always, ``False`` never, ``None`` for long imports.
+    agents
+        An extra agents file (added to the bundled ``agents.yaml``) or an :class:`Agents`.
 
     Returns
     -------
@@ -484,6 +352,7 @@ def read_git(
         )
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)
+    agents = agents if isinstance(agents, Agents) else load_agents(agents)
     commit_rows, pr_rows, ev_rows, notes = [], [], [], []
     people: dict[str, dict] = {}
     for i, path in enumerate(paths):
@@ -497,6 +366,7 @@ def read_git(
             mailmap=None if mailmap is None else str(mailmap),
             ids=ids,
             rules=rules,
+            agents=agents,
             direct_commits=direct_commits,
             progress=progress,
         )
@@ -535,20 +405,13 @@ def read_git(
             )
             ev_rows += evidence_rows(c.detections, c.pr_id, "git", sha=c.sha)
         for pr in prs:
-            if pr.pop("_author_is_coauthor"):
-                # AI-agent PR attributed to the human who co-authored it (e.g. Copilot agent).
-                email = pr["author_id"]
-                pr["author_id"] = ids.engineer_id(email=email)
-                people.setdefault(
-                    pr["author_id"],
-                    {
-                        "engineer_id": pr["author_id"],
-                        "email": email,
-                        "first_seen": pr["created_date"],
-                        "is_bot": False,
-                    },
+            # The human an agent's PR is credited to (co-author or merger) is a person seen.
+            for person in pr.pop("_new_people"):
+                p = people.setdefault(
+                    person["engineer_id"],
+                    {**person, "first_seen": pr["created_date"], "is_bot": False},
                 )
-            pr.pop("_head")
+                p["first_seen"] = min(p["first_seen"], pr["created_date"])
             pr.pop("_shas")
             pr_rows.append(pr)
     return Import(

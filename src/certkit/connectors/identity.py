@@ -9,6 +9,11 @@ An identity file is a CSV with an ``engineer_id`` column and any of ``email``, `
 
 Lookups try e-mail, then login, then name (all case-insensitive). Git's own ``.mailmap`` is
 honoured by the git connector as well (``git log`` applies it).
+
+Agents and automation (the Copilot coding agent, ``Claude <claude@anthropic.com>``,
+``claude[bot]``, dependabot, semantic-release, ``noreply@github.com`` service accounts...) are
+listed in ``agents.yaml`` next to this module; :func:`load_agents` adds a user's own file. They
+are never engineers.
 """
 
 from __future__ import annotations
@@ -17,60 +22,181 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
+
+import yaml
 
 from certkit.errors import CertkitError
 
-# Accounts that are automation, not people (besides anything ending in "[bot]").
-BOT_EMAILS = frozenset({"noreply@github.com", "action@github.com"})
-# GitHub's GraphQL gives bot reviewers/authors without the "[bot]" suffix, hence the list.
-BOT_NAMES = frozenset(
-    {
-        "github",
-        "github-actions",
-        "github action",
-        "dependabot",
-        "dependabot-preview",
-        "renovate",
-        "web-flow",
-        "gitlab",
-        "copilot-pull-request-reviewer",
-        "copilot-swe-agent",
-        "coderabbitai",
-        "gemini-code-assist",
-        "sonarcloud",
-        "codecov",
-        "netlify",
-        "vercel",
-        "changeset-bot",
-        "pre-commit-ci",
-        "mergify",
-    }
-)
 _NOREPLY_ID = re.compile(r"^(\d+\+)?([^@]+)@users\.noreply\.github\.com$")
+AGENT_KINDS = ("ai_agent", "automation")
 
 
-def is_bot(name: str | None = None, email: str | None = None, login: str | None = None) -> bool:
-    """True for automation accounts: ``[bot]`` names/logins/e-mails and known CI accounts."""
+@dataclass(frozen=True)
+class Agent:
+    """One agent or automation identity (see ``agents.yaml`` for the meaning of each field)."""
+
+    id: str
+    kind: str
+    tool: str | None = None
+    emails: tuple[re.Pattern, ...] = ()
+    logins: tuple[re.Pattern, ...] = ()
+    names: tuple[re.Pattern, ...] = ()
+    domains: frozenset[str] = frozenset()
+
+    def matches(self, name: str | None, email: str | None, login: str | None) -> bool:
+        """True when the e-mail or login matches, or the name does on a vendor domain."""
+        if email and any(p.search(email) for p in self.emails):
+            return True
+        if login and any(p.search(login) for p in self.logins):
+            return True
+        if name and self.names and any(p.search(name.strip()) for p in self.names):
+            if not self.domains:
+                return True
+            domain = (email or "").rpartition("@")[2].lower()
+            return domain in self.domains
+        return False
+
+
+@dataclass
+class Agents:
+    """A loaded set of agent and automation identities (bundled plus any user files)."""
+
+    agents: tuple[Agent, ...]
+    sources: tuple[str, ...] = ("bundled",)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def match(
+        self, name: str | None = None, email: str | None = None, login: str | None = None
+    ) -> Agent | None:
+        """The listed agent these aliases belong to, or ``None`` (not a listed agent)."""
+        key = (name, email, login)
+        if key not in self._cache:
+            e = email.lower().strip() if email else None
+            self._cache[key] = next((a for a in self.agents if a.matches(name, e, login)), None)
+        return self._cache[key]
+
+
+def load_agents(*paths: str | Path | None) -> Agents:
+    """The bundled agent/automation identities plus those of each user file given.
+
+    Parameters
+    ----------
+    *paths
+        YAML files with the layout of the bundled ``certkit/connectors/agents.yaml``; their
+        entries are added to the bundled ones (``None`` entries are skipped).
+
+    Raises
+    ------
+    CertkitError
+        A file that cannot be read, is not YAML, or has an entry without ``id``/``kind``, a
+        bad regular expression or no way to match.
+    """
+    files = tuple(str(p) for p in paths if p is not None)
+    return _load_agents(files)
+
+
+@cache
+def _load_agents(files: tuple[str, ...]) -> Agents:
+    bundled = resources.files("certkit.connectors").joinpath("agents.yaml").read_text("utf-8")
+    agents = list(_parse_agents(bundled, "agents.yaml (bundled)"))
+    for f in files:
+        try:
+            text = Path(f).read_text("utf-8-sig")
+        except OSError as exc:
+            raise CertkitError(f"agents file {f}: cannot be read ({exc.strerror})") from None
+        agents[:0] = _parse_agents(text, f)  # user entries first: they win on overlaps
+    ids = [a.id for a in agents]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise CertkitError(f"agents files: ids must be unique; repeated: {dup}")
+    return Agents(tuple(agents), ("bundled", *files))
+
+
+def _parse_agents(text: str, name: str) -> list[Agent]:
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise CertkitError(f"agents file {name}: not valid YAML ({exc})") from None
+    raw = doc.get("agents") if isinstance(doc, dict) else None
+    if not isinstance(raw, list):
+        raise CertkitError(f"agents file {name}: expected an 'agents:' list")
+    out = []
+    for i, a in enumerate(raw, start=1):
+        where = f"agents file {name}, entry {i}"
+        if not isinstance(a, dict) or not a.get("id") or a.get("kind") not in AGENT_KINDS:
+            raise CertkitError(
+                f"{where}: expected a mapping with id and kind ({' or '.join(AGENT_KINDS)})"
+            )
+        pats = {}
+        for key in ("emails", "logins", "names"):
+            values = a.get(key) or []
+            if isinstance(values, str):
+                values = [values]
+            try:
+                pats[key] = tuple(re.compile(str(v), re.IGNORECASE) for v in values)
+            except re.error as exc:
+                raise CertkitError(
+                    f"{where} ({a['id']}): bad regular expression in {key}: {exc}"
+                ) from None
+        if not any(pats.values()):
+            raise CertkitError(f"{where} ({a['id']}): give at least one of emails, logins, names")
+        out.append(
+            Agent(
+                id=str(a["id"]).lower(),
+                kind=a["kind"],
+                tool=None if a.get("tool") is None else str(a["tool"]),
+                domains=frozenset(str(d).lower() for d in a.get("domains") or ()),
+                **pats,
+            )
+        )
+    return out
+
+
+def _generic_bot(name: str | None, email: str | None, login: str | None) -> bool:
     for text in (name, login):
         if text and (text.lower().endswith("[bot]") or text.lower().startswith("app/")):
             return True
-    if login and login.lower() in BOT_NAMES:
-        return True
-    if name and name.lower() in BOT_NAMES:
-        return True
-    if email:
-        e = email.lower()
-        if e in BOT_EMAILS or "[bot]@" in e:
-            return True
-    return False
+    return bool(email and "[bot]@" in email.lower())
 
 
-def bot_id(name: str | None, email: str | None = None, login: str | None = None) -> str:
-    """A stable id ending in ``[bot]`` (what certkit's loader recognises as a bot)."""
+def is_bot(
+    name: str | None = None,
+    email: str | None = None,
+    login: str | None = None,
+    agents: Agents | None = None,
+) -> bool:
+    """True for agents and automation: ``[bot]`` accounts and the identities in ``agents``.
+
+    ``agents`` defaults to the bundled ``agents.yaml``; a display name alone never makes an
+    account a bot unless the file says so (near-miss guard: "Claude Monet" is a person).
+    """
+    if _generic_bot(name, email, login):
+        return True
+    return (agents or load_agents()).match(name, email, login) is not None
+
+
+def bot_id(
+    name: str | None,
+    email: str | None = None,
+    login: str | None = None,
+    agents: Agents | None = None,
+) -> str:
+    """A stable id ending in ``[bot]`` (what certkit's loader recognises as a bot).
+
+    A listed coding agent gets its entry's id (``Copilot``, ``copilot-swe-agent[bot]`` and
+    ``198982749+Copilot@users.noreply.github.com`` are all ``copilot[bot]``).
+    """
+    agent = (agents or load_agents()).match(name, email, login)
+    if agent is not None and agent.kind == "ai_agent":
+        return f"{agent.id}[bot]"
     text = login or ""
     if not text and name and name.lower().endswith("[bot]"):
         text = name
+    if not text and agent is not None:
+        text = agent.id
     if not text and email:
         m = _NOREPLY_ID.match(email.lower())
         text = m.group(2) if m else email.split("@")[0]

@@ -1,0 +1,355 @@
+"""Which commits of a git history are pull requests, and which PR owns each commit.
+
+Used by :mod:`certkit.connectors.git` once every commit of the history has been read. The
+rules (documented for users in ``docs/connectors.md``):
+
+- **PR merges** are merge commits that name a PR (``Merge pull request #12 from ...``, GitLab
+  ``See merge request g/p!12``, Bitbucket ``(pull request #12)``, Azure ``Merged PR 12:``),
+  *anywhere in the graph*, also off the first-parent line (a PR merged into a release branch,
+  or brought in by a ``git pull`` merge). A PR merge owns the commits its side brought in:
+  ``git rev-list M^2 --not M^1``, computed exactly from the graph.
+- **Squash merges** are single-parent commits whose subject ends in ``(#12)``, anywhere in
+  the graph. Several commits with the same number (a PR squashed then fixed up, a
+  cherry-pick, a backport) are **aggregated** into one PR: lines summed, created at the
+  earliest author date, merged at the latest commit date, AI evidence of all of them.
+- **Branch-sync merges** are not PRs and own no commits: ``Merge branch 'main' of
+  github.com:org/repo`` (``git pull``), ``Merge remote-tracking branch 'origin/main'``,
+  ``Merge branch 'x' into y``, ``Merge tag ...``, and a plain ``Merge branch 'main'``.
+- **Other merges on the first-parent line** (``Merge branch 'hotfix'``: a local merge of a
+  feature branch) are PRs without a number (id ``repo@<sha>``); off the first-parent line
+  they are ordinary commits of the PR that owns them.
+- The innermost PR wins: a PR merged into a feature branch keeps its commits when the feature
+  branch is merged in turn.
+- Every other non-merge commit was pushed directly (no PR): counted in a note, or one PR each
+  with ``direct_commits="as_prs"``.
+
+Authors: the first human author among the PR's commits. A PR written only by agents or bots
+is credited, when an AI agent wrote it, to a human co-author (``Co-authored-by``), else to the
+human who merged it (the author of a ``Merge pull request`` commit), else to no one: it stays
+a bot PR (``author_id`` ending in ``[bot]``, ``is_bot_author`` true), never an engineer, and
+is counted in a note. Automation PRs (dependabot, renovate...) stay bot PRs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from typing import TYPE_CHECKING
+
+from certkit.connectors.attribution import tools_of
+from certkit.connectors.identity import Identities
+
+if TYPE_CHECKING:
+    from certkit.connectors.git import _Commit
+
+# PR numbers in merge / squash messages of the common hosting services.
+_MERGE_PATTERNS = [
+    re.compile(r"^Merge pull request #(?P<n>\d+) from (?P<branch>\S+)"),  # GitHub
+    re.compile(r"^Merged PR (?P<n>\d+):"),  # Azure DevOps
+    re.compile(r"^Merged in (?P<branch>\S+) \(pull request #(?P<n>\d+)\)"),  # Bitbucket
+]
+_GITLAB = re.compile(r"See merge request (?:\S+)?!(?P<n>\d+)")
+_MERGE_BRANCH = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'")
+_SYNC = re.compile(
+    r"^Merge (?:"
+    r"branch '[^']+' of \S+"  # git pull: Merge branch 'main' of github.com:org/repo
+    r"|remote-tracking branch "  # Merge remote-tracking branch 'origin/main'
+    r"|branch '[^']+' into \S+"  # Merge branch 'main' into feature
+    r"|(?:tag|commit) "  # Merge tag 'v1.2', Merge commit 'abc123'
+    r"|branch '(?:\w+/)?(?:main|master|develop|development|dev|trunk)'\s*$"
+    r")"
+)
+SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
+_REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
+_REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
+_REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
+
+
+def pr_number(merge: _Commit) -> tuple[int | None, str | None]:
+    """PR number and head branch named by a merge commit's message (``None`` if absent)."""
+    for pat in _MERGE_PATTERNS:
+        m = pat.search(merge.subject)
+        if m:
+            return int(m.group("n")), m.groupdict().get("branch")
+    m = _GITLAB.search(merge.body)
+    b = _MERGE_BRANCH.search(merge.subject)
+    if m:
+        return int(m.group("n")), b.group("branch") if b else None
+    return None, b.group("branch") if b else None
+
+
+def is_sync_merge(subject: str) -> bool:
+    """True for branch-sync merges (``git pull``, remote-tracking, ``into``, tag merges)."""
+    return _SYNC.match(subject) is not None
+
+
+def _generations(commits: dict[str, _Commit]) -> dict[str, int]:
+    """1 + the longest parent chain inside the history read (parents before children)."""
+    gen: dict[str, int] = {}
+    for start in commits:
+        stack = [start]
+        while stack:
+            sha = stack[-1]
+            if sha in gen:
+                stack.pop()
+                continue
+            parents = [p for p in commits[sha].parents if p in commits]
+            todo = [p for p in parents if p not in gen]
+            if todo:
+                stack.extend(todo)
+            else:
+                gen[sha] = 1 + max((gen[p] for p in parents), default=0)
+                stack.pop()
+    return gen
+
+
+def branch_only(merge: _Commit, commits: dict[str, _Commit], gen: dict[str, int]) -> list[str]:
+    """Commits reachable from a merge's other parents but not from its first parent.
+
+    The exact ``git rev-list M^2 ^M^1``: a walk by decreasing generation that stops as soon as
+    no commit still in the queue is reachable from the side parents only.
+    """
+    flags: dict[str, int] = {}
+    heap: list[tuple[int, str]] = []
+    only_side = 0
+
+    def push(sha: str, f: int) -> None:
+        nonlocal only_side
+        if sha not in commits:
+            return
+        old = flags.get(sha, 0)
+        new = old | f
+        if new == old:
+            return
+        if old == 0:
+            heapq.heappush(heap, (-gen[sha], sha))
+        if new == 2:
+            only_side += 1
+        elif old == 2:
+            only_side -= 1
+        flags[sha] = new
+
+    push(merge.parents[0], 1)
+    for p in merge.parents[1:]:
+        push(p, 2)
+    out = []
+    while heap and only_side:
+        _, sha = heapq.heappop(heap)
+        f = flags[sha]
+        if f == 2:
+            out.append(sha)
+            only_side -= 1
+        for p in commits[sha].parents:
+            push(p, f)
+    return out
+
+
+def assemble(
+    commits: dict[str, _Commit],
+    tip: str,
+    repo: str,
+    *,
+    ids: Identities,
+    direct_commits: str,
+) -> tuple[list[dict], list[str]]:
+    """PR rows (see the module docstring) and the notes saying what was counted how.
+
+    Sets ``pr_id`` on every commit a PR owns. PR rows carry ``_shas`` (for revert detection)
+    and ``_new_people`` (human co-authors or mergers credited with an agent's PR).
+    """
+    gen = _generations(commits)
+    mainline: set[str] = set()
+    sha: str | None = tip
+    while sha in commits:
+        mainline.add(sha)
+        parents = commits[sha].parents
+        sha = parents[0] if parents else None
+
+    # Units (a PR merge, an unnumbered mainline merge, a squash commit), innermost first.
+    units: list[tuple[int, str, str]] = []  # (generation, sha, kind)
+    n_sync = 0
+    for sha, c in commits.items():
+        if len(c.parents) >= 2:
+            number, _ = pr_number(c)
+            if number is not None:
+                units.append((gen[sha], sha, "merge"))
+            elif is_sync_merge(c.subject):
+                n_sync += 1
+            elif sha in mainline:
+                units.append((gen[sha], sha, "merge"))
+        elif SQUASH.search(c.subject):
+            units.append((gen[sha], sha, "squash"))
+    units.sort()
+    claimed: set[str] = set()
+    groups: dict[str, dict] = {}  # PR id -> merge points and member shas
+    for _, sha, kind in units:
+        c = commits[sha]
+        if sha in claimed:
+            continue  # a squash-like commit inside a PR branch already owned by an inner PR
+        if kind == "merge":
+            number, head = pr_number(c)
+            members = [s for s in branch_only(c, commits, gen) if s not in claimed]
+        else:
+            number, head = int(SQUASH.search(c.subject).group("n")), None
+            members = []
+        pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{sha[:10]}"
+        g = groups.setdefault(pr_id, {"number": number, "points": [], "members": [], "head": head})
+        g["points"].append((sha, kind))
+        g["members"] += members
+        claimed.add(sha)
+        claimed.update(members)
+
+    prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0}
+    for pr_id, g in groups.items():
+        prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
+    n_squash = sum(1 for g in groups.values() if all(k == "squash" for _, k in g["points"]))
+    n_aggregated = sum(1 for g in groups.values() if len(g["points"]) > 1)
+    n_off = sum(
+        1
+        for g in groups.values()
+        if g["number"] is not None and all(s not in mainline for s, _ in g["points"])
+    )
+    direct = [s for s, c in commits.items() if len(c.parents) < 2 and s not in claimed]
+    if direct_commits == "as_prs":
+        for s in direct:
+            prs.append(_pr_row(f"{repo}@{s[:10]}", _direct_group(s), commits, repo, ids, counts))
+    _mark_reverts(prs, commits)
+
+    notes = []
+    if n_squash:
+        notes.append(
+            f"{repo}: {n_squash} squash-merged PR(s) (created_source 'squash_commit'): created "
+            "date taken from the squash commit's author date, which hosting services often set "
+            "at merge time, so their cycle time is unreliable; add a gh export for exact dates"
+        )
+    if n_aggregated:
+        notes.append(
+            f"{repo}: {n_aggregated} PR number(s) appear on several commits (squash commits "
+            "ending in the same (#N), cherry-picks, or a merge and a squash); each is one PR: "
+            "lines summed, created at the earliest author date, merged at the latest commit "
+            "date, AI evidence of all of them"
+        )
+    if n_sync:
+        notes.append(
+            f"{repo}: {n_sync} branch-sync merge(s) (git pull, remote-tracking, "
+            "'Merge branch x into y') are not PRs; the PRs they brought in are counted as PRs"
+        )
+    if n_off:
+        notes.append(
+            f"{repo}: {n_off} PR(s) were merged off the first-parent line (into another branch, "
+            "or brought in by a sync merge); they are counted as PRs"
+        )
+    if direct and direct_commits != "as_prs":
+        n_side = sum(1 for s in direct if s not in mainline)
+        side = f", {n_side} of them brought in by sync merges" if n_side else ""
+        notes.append(
+            f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}; they are in "
+            "commits but not in pull_requests (use direct_commits='as_prs' to count them)"
+        )
+    credited = counts["coauthor"] + counts["merger"]
+    if credited or counts["none"]:
+        notes.append(
+            f"{repo}: {credited + counts['none']} PR(s) written only by AI agents: "
+            f"{counts['coauthor']} credited to a human co-author, {counts['merger']} to the "
+            f"human who merged them, {counts['none']} with no human to credit (kept as bot PRs, "
+            "never engineers)"
+        )
+    return prs, notes
+
+
+def _direct_group(sha: str) -> dict:
+    return {"number": None, "points": [(sha, "commit")], "members": [], "head": None}
+
+
+def _pr_row(
+    pr_id: str, g: dict, commits: dict[str, _Commit], repo: str, ids: Identities, counts: dict
+) -> dict:
+    points = [commits[s] for s, _ in g["points"]]
+    kinds = {k for _, k in g["points"]}
+    members = [commits[s] for s in g["members"]]
+    work = [c for c in members if len(c.parents) < 2] + [p for p in points if len(p.parents) < 2]
+    every = members + points
+    author, bot_author, new_people = _credit(work or points, points, ids, counts)
+    merges = [p for p in points if len(p.parents) >= 2]
+    first = merges[0] if merges else min(points, key=lambda c: c.committed)
+    if "merge" in kinds:
+        created_source = "branch_first_commit" if work else "merge_commit"
+    else:
+        created_source = "squash_commit" if "squash" in kinds else "commit"
+    if g["number"] is None or "merge" not in kinds:
+        title = SQUASH.sub("", first.subject).strip() if g["number"] is not None else first.subject
+    else:
+        parts = first.body.split("\n\n", 1)
+        title = parts[1].strip().split("\n", 1)[0] if len(parts) > 1 else first.subject
+    for c in every:
+        c.pr_id = pr_id
+    dets = [d for c in every for d in c.detections]
+    return {
+        "id": pr_id,
+        "author_id": author,
+        "repo": repo,
+        "created_date": min(c.authored for c in (work or points)),
+        "merged_date": max(c.committed for c in points),
+        "closed_date": max(c.committed for c in points),
+        "additions": sum(c.additions for c in every),
+        "deletions": sum(c.deletions for c in every),
+        "ai_assisted": 1.0 if dets else 0.0,
+        "ai_tool": tools_of(dets),
+        "reverted": False,
+        "title": title,
+        "number": g["number"],
+        "is_bot_author": bot_author,
+        "created_source": created_source,
+        "source": "git",
+        "_shas": [c.sha for c in every],
+        "_new_people": new_people,
+    }
+
+
+def _credit(
+    work: list[_Commit], points: list[_Commit], ids: Identities, counts: dict
+) -> tuple[str, bool, list[dict]]:
+    """(author id, is a bot, people to add): first human author, else an agent's human."""
+    ordered = sorted(work, key=lambda c: c.authored)
+    for c in ordered:
+        if not c.bot:
+            return c.author_id, False, []
+    if not any(c.agent_kind == "ai_agent" or c.detections for c in ordered):
+        return ordered[0].author_id, True, []  # automation (dependabot...): a bot PR
+    for c in ordered:
+        for name, email in c.human_coauthors:
+            counts["coauthor"] += 1
+            eid = ids.engineer_id(email=email, name=name)
+            return eid, False, [{"engineer_id": eid, "name": name, "email": email}]
+    mergers = [p for p in points if len(p.parents) >= 2 and not p.bot]
+    if mergers:
+        counts["merger"] += 1
+        m = mergers[0]
+        return (
+            m.author_id,
+            False,
+            [{"engineer_id": m.author_id, "name": m.author_name, "email": m.author_email}],
+        )
+    counts["none"] += 1
+    return ordered[0].author_id, True, []
+
+
+def _mark_reverts(prs: list[dict], commits: dict[str, _Commit]) -> None:
+    """Flag PRs whose merge/squash/branch commit a later commit reverts."""
+    by_sha = {s: pr for pr in prs for s in pr["_shas"]}
+    by_number = {pr["number"]: pr for pr in prs if pr["number"] is not None}
+    for c in commits.values():
+        targets = []
+        for short in _REVERTS_SHA.findall(c.body):
+            targets += [pr for s, pr in by_sha.items() if s.startswith(short)][:1]
+        m = _REVERT_SUBJECT.match(c.subject)
+        if m:
+            n = SQUASH.search(m.group("inner"))
+            if n and int(n.group("n")) in by_number:
+                targets.append(by_number[int(n.group("n"))])
+        for n in _REVERTS_PR.findall(c.body):
+            if int(n) in by_number:
+                targets.append(by_number[int(n)])
+        for pr in targets:
+            if c.sha not in pr["_shas"]:  # a PR does not revert itself
+                pr["reverted"] = True
