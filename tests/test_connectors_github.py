@@ -83,7 +83,12 @@ def test_people(gh):
         "devin-smith",
     ]
     assert p["is_bot"].to_list() == [False, False, False, True, True, False]
-    assert gh.notes == []
+    # PR 11 (Copilot agent) is credited to its co-author ben; PR 13 (Devin) has no human.
+    assert gh.notes == [
+        "gh_prs.json: 2 PR(s) opened by AI agents: 1 credited to a human co-author, 0 to the "
+        "assignee, 0 to the human who merged them, 1 with no human to credit (kept as bot PRs, "
+        "never engineers); export the assignees and mergedBy fields to credit more of them"
+    ]
 
 
 def test_loads_as_dataset(gh):

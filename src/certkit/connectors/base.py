@@ -173,6 +173,7 @@ def combine(*imports: Import) -> Import:
     if not imports:
         return Import()
     prs = pl.concat([i.pull_requests for i in imports], how="diagonal_relaxed")
+    join_notes = _unjoined_exports(prs)
     if prs.height and prs["id"].is_duplicated().any():
         ai = prs.group_by("id").agg(
             pl.col("ai_assisted").max().alias("_ai"),
@@ -213,9 +214,53 @@ def combine(*imports: Import) -> Import:
         people=people,
         commits=pl.concat(commits, how="diagonal_relaxed") if commits else None,
         ai_evidence=pl.concat([i.ai_evidence for i in imports], how="diagonal_relaxed"),
-        notes=[n for i in imports for n in i.notes],
+        notes=[n for i in imports for n in i.notes] + join_notes,
         sources=[s for i in imports for s in i.sources],
     )
+
+
+def _unjoined_exports(prs: pl.DataFrame) -> list[str]:
+    """Warn (and note) when a ``gh`` export's PRs match none of the PRs read from git.
+
+    Usually the same project under two names (a clone without a GitHub ``origin`` is named
+    after its folder), so every PR would be counted twice.
+    """
+    if not prs.height or "source" not in prs.columns:
+        return []
+    git = prs.filter(pl.col("source") == "git")
+    gh = prs.filter(pl.col("source") == "github")
+    if not git.height or not gh.height:
+        return []
+    git_ids = set(git["id"].to_list())
+    git_repos = sorted(set(git["repo"].drop_nulls().to_list()))
+    keys = {
+        r: set(zip(g["number"].to_list(), g["title"].to_list(), strict=True))
+        for (r,), g in git.group_by("repo")
+    }
+    notes = []
+    for (repo,), g in gh.group_by("repo", maintain_order=True):
+        if git_ids & set(g["id"].to_list()):
+            continue
+        mine = set(zip(g["number"].to_list(), g["title"].to_list(), strict=True))
+        same = max(((len(mine & k), r) for r, k in keys.items()), default=(0, None))
+        msg = (
+            f"the GitHub export of {repo}: none of its {g.height} PR(s) match a PR read from "
+            f"git (git repositories: {', '.join(git_repos)})"
+        )
+        if same[0]:
+            msg += (
+                f"; {same[0]} of them have the number and title of a PR of git repository "
+                f"{same[1]}: probably the same project, now counted twice. Name the git "
+                f"repository {repo} with --repo-name (Python: read_git(repo_names=[...]))"
+            )
+        else:
+            msg += (
+                "; if it is the same project as one of them, name that repository with "
+                "--repo-name, or its PRs are counted twice"
+            )
+        warnings.warn(msg, CertkitWarning, stacklevel=3)
+        notes.append(msg)
+    return notes
 
 
 def _read_table(obj, what: str) -> pl.DataFrame | None:
@@ -321,7 +366,10 @@ def to_dataset(
     if prs.height == 0:
         raise CertkitError(
             "the import has no pull requests (nothing merged in the history read, or an "
-            "empty export); certkit needs at least one"
+            "empty export); certkit needs at least one. For a history without PRs "
+            "(trunk-based development) use `certkit import git --direct-commits as_prs` "
+            "(each commit counts as a PR), or `--commits-only` to write just the commits and "
+            "AI-attribution tables"
         )
     ds = from_frames(
         engineers=eng,
@@ -334,6 +382,24 @@ def to_dataset(
         today=today,
     )
     return ds
+
+
+def write_commits_only(imp: Import, out: str | Path) -> Path:
+    """Write only ``commits.parquet``, ``ai_evidence.csv`` and ``import.json`` (no PRs needed).
+
+    For histories without pull requests (trunk-based development): the commit and
+    AI-attribution tables, without a certkit dataset.
+    """
+    if imp.commits is None:
+        raise CertkitError("a commits-only import needs a git (or DevLake) source")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    imp.commits.write_parquet(folder / "commits.parquet")
+    imp.ai_evidence.write_csv(folder / "ai_evidence.csv")
+    manifest = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "commits_only": True}
+    manifest |= {"sources": imp.sources, "notes": imp.notes, "lower_bound": LOWER_BOUND_NOTE}
+    (folder / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return folder
 
 
 def write_import(

@@ -12,8 +12,8 @@ import argparse
 import sys
 
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, load_rules
-from certkit.connectors.base import Import, combine, write_import
-from certkit.connectors.identity import read_identities
+from certkit.connectors.base import Import, combine, write_commits_only, write_import
+from certkit.connectors.identity import load_agents, read_identities
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -63,7 +63,24 @@ def add_import_parser(sub) -> None:
         "--direct-commits",
         choices=["ignore", "as_prs"],
         default="ignore",
-        help="mainline commits without a PR: ignore (default) or count each as a PR",
+        help="commits without a PR: ignore (default) or count each as a PR (trunk-based "
+        "development)",
+    )
+    g.add_argument(
+        "--repo-name",
+        action="append",
+        metavar="OWNER/NAME",
+        help="name of each repository in PR ids, in the order given (repeatable; default: "
+        "the GitHub origin's owner/name, else the folder name); use it to join a --github "
+        "export of the same project",
+    )
+    g.add_argument(
+        "--commits-only",
+        action="store_true",
+        help="write only the commits and AI-attribution tables (no PRs needed; no dataset)",
+    )
+    g.add_argument(
+        "--agents", help="extra agent/automation identities YAML (added to the bundled list)"
     )
     g.add_argument("--no-progress", action="store_true")
     _common(g)
@@ -72,6 +89,9 @@ def add_import_parser(sub) -> None:
     h = src.add_parser("github", help="`gh pr list --json ...` exports (JSON)")
     h.add_argument("files", nargs="+", help="JSON files, one per repository")
     h.add_argument("--repo", help="owner/name for PR ids (default: from the PR urls)")
+    h.add_argument(
+        "--agents", help="extra agent/automation identities YAML (added to the bundled list)"
+    )
     _common(h)
     h.set_defaults(func=_cmd_import)
 
@@ -91,6 +111,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     ids = read_identities(args.identities)
     rules = load_rules(args.ai_rules)
+    agents = load_agents(getattr(args, "agents", None))
     parts: list[Import] = []
     if args.source == "git":
         parts.append(
@@ -101,18 +122,28 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 identities=ids,
                 mailmap=args.mailmap,
                 rules=rules,
+                repo_names=args.repo_name,
                 direct_commits=args.direct_commits,
                 progress=False if args.no_progress else None,
+                agents=agents,
             )
         )
+        if args.commits_only:
+            folder = write_commits_only(parts[0], args.out)
+            print(parts[0].summary())
+            print(f"Wrote {folder}: commits.parquet, ai_evidence.csv, import.json (no PRs)")
+            print(f"note: {LOWER_BOUND_NOTE}")
+            return 0
     elif args.source == "github":
-        parts.append(read_github(args.files, repo=args.repo, identities=ids, rules=rules))
+        parts.append(
+            read_github(args.files, repo=args.repo, identities=ids, rules=rules, agents=agents)
+        )
     else:
         parts.append(
             read_devlake(args.uri, since=args.since, repos=args.repo, identities=ids, rules=rules)
         )
     if args.github:
-        parts.append(read_github(args.github, identities=ids, rules=rules))
+        parts.append(read_github(args.github, identities=ids, rules=rules, agents=agents))
     parts += [read_pagerduty(f, link=args.link) for f in args.pagerduty]
     parts += [read_jira(f, link=args.link) for f in args.jira]
     imp = combine(*parts)

@@ -13,8 +13,11 @@ Each PR becomes one certkit ``pull_requests`` row with:
 - ``ai_assisted`` / ``ai_tool``: AI-attribution rules applied to commit authors and e-mails,
   commit trailers, the PR body, the head branch (``copilot/``, ``codex/``...), labels and the
   PR author (Copilot coding agent, Devin, Jules, ... bot accounts);
-- bot authors keep ids ending in ``[bot]``; an AI-agent PR whose commits name a human
-  co-author is attributed to that human.
+- bot authors keep ids ending in ``[bot]`` (agents and automation are listed in
+  ``agents.yaml``; add your own with ``agents=``). A PR opened by an AI agent (the Copilot
+  coding agent, Devin, Jules, ``claude[bot]``...) is AI-assisted and is credited to its human:
+  a human co-author of its commits, else its first human assignee, else the human who merged
+  it (``mergedBy``), else no one (it stays a bot PR, never an engineer; counted in a note).
 
 REST objects (``GET /repos/{o}/{r}/pulls/{n}``) work too; the *list* endpoint has no line
 counts, so those files are refused with a message saying what to export instead.
@@ -28,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from certkit.connectors.attribution import (
+    Detection,
     Evidence,
     Rules,
     coauthors,
@@ -45,12 +49,19 @@ from certkit.connectors.base import (
     frame,
     parse_iso,
 )
-from certkit.connectors.identity import Identities, bot_id, is_bot, read_identities
+from certkit.connectors.identity import (
+    Agents,
+    Identities,
+    bot_id,
+    is_bot,
+    load_agents,
+    read_identities,
+)
 from certkit.errors import CertkitError
 
 GH_FIELDS = (
     "number,title,author,createdAt,mergedAt,closedAt,additions,deletions,changedFiles,"
-    "labels,reviews,commits,headRefName,baseRefName,isDraft,body,url"
+    "labels,reviews,commits,headRefName,baseRefName,isDraft,body,url,assignees,mergedBy"
 )
 GH_COMMAND = f"gh pr list --state merged --limit 1000 --json {GH_FIELDS}"
 REQUIRED_GH = ("number", "author", "createdAt", "mergedAt", "additions", "deletions")
@@ -86,12 +97,12 @@ def _load_json(path: Path):
     return data
 
 
-def _login(obj) -> tuple[str | None, bool, str | None]:
+def _login(obj, agents: Agents | None = None) -> tuple[str | None, bool, str | None]:
     """(login, is_bot, display name) of a gh ``author`` or REST ``user`` object."""
     if not isinstance(obj, dict):
         return None, False, None
     login = obj.get("login")
-    bot = bool(obj.get("is_bot")) or obj.get("type") == "Bot" or is_bot(login=login)
+    bot = bool(obj.get("is_bot")) or obj.get("type") == "Bot" or is_bot(login=login, agents=agents)
     return login, bot, obj.get("name")
 
 
@@ -102,7 +113,7 @@ def _nodes(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def _normalise(item: dict, i: int, path: Path) -> dict:
+def _normalise(item: dict, i: int, path: Path, agents: Agents | None = None) -> dict:
     """One PR in a common shape, from a gh or a REST object; raises naming missing fields."""
     number = item.get("number")
     where = f"GitHub export {path}, item {i}" + (f" (PR #{number})" if number else "")
@@ -131,7 +142,10 @@ def _normalise(item: dict, i: int, path: Path) -> dict:
         ]
         return {
             "number": number,
-            "author": _login(item.get("author")),
+            "author": _login(item.get("author"), agents),
+            "assignees": [_login(a, agents) for a in _nodes(item.get("assignees"))],
+            "merged_by": _login(item.get("mergedBy"), agents),
+            "has_credit_fields": "assignees" in item or "mergedBy" in item,
             "created": item.get("createdAt"),
             "merged": item.get("mergedAt"),
             "closed": item.get("closedAt"),
@@ -159,7 +173,10 @@ def _normalise(item: dict, i: int, path: Path) -> dict:
         base = item.get("base") or {}
         return {
             "number": number,
-            "author": _login(item.get("user")),
+            "author": _login(item.get("user"), agents),
+            "assignees": [_login(a, agents) for a in item.get("assignees") or []],
+            "merged_by": _login(item.get("merged_by"), agents),
+            "has_credit_fields": "assignees" in item or "merged_by" in item,
             "created": item.get("created_at"),
             "merged": item.get("merged_at"),
             "closed": item.get("closed_at"),
@@ -181,6 +198,30 @@ def _normalise(item: dict, i: int, path: Path) -> dict:
     )
 
 
+def _human_of(
+    pr: dict, dets: list, rules: Rules, agents: Agents
+) -> tuple[tuple[str | None, str | None, str | None] | None, str]:
+    """The human an agent's PR is credited to, ``(name, email, login)``, and how it was found."""
+    ai_text = {d.evidence.lower() for d in dets}
+    email_rules = rules.by_field("email")
+    for c in pr["commits"]:
+        for name, email, login in c["authors"]:
+            if (
+                not is_bot(name, email, login, agents=agents)
+                and email not in ai_text
+                and (login or "").lower() not in ai_text
+                and not any(r.matches(email) for r in email_rules)
+            ):
+                return (name, email, login), "co-author"
+    for login, bot, name in pr["assignees"]:
+        if login and not bot:
+            return (name, None, login), "assignee"
+    login, bot, name = pr["merged_by"]
+    if login and not bot:
+        return (name, None, login), "merger"
+    return None, "none"
+
+
 def _date(value, where: str, field: str) -> datetime | None:
     try:
         return parse_iso(value)
@@ -197,6 +238,7 @@ def read_github(
     repo: str | None = None,
     identities: str | Path | Identities | None = None,
     rules: str | Path | Rules | None = None,
+    agents: str | Path | Agents | None = None,
 ) -> Import:
     """Read one or more ``gh pr list --json`` exports (or REST pull objects).
 
@@ -211,19 +253,25 @@ def read_github(
         Identity mapping CSV (engineer_id + email/login/name) or an :class:`Identities`.
     rules
         AI-attribution rules file (default: the bundled ``ai_rules.yaml``).
+    agents
+        An extra agents file (added to the bundled ``agents.yaml``) or an :class:`Agents`.
     """
     files = [Path(p) for p in ([paths] if isinstance(paths, str | Path) else paths)]
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)
+    agents = agents if isinstance(agents, Agents) else load_agents(agents)
     rows, ev_rows, notes = [], [], []
     people: dict[str, dict] = {}
     for path in files:
         missing_optional: set[str] = set()
         by_number: dict[int, dict] = {}
+        credit = {"co-author": 0, "assignee": 0, "merger": 0, "none": 0}
+        has_credit_fields = False
         for i, item in enumerate(_load_json(path), start=1):
             if not isinstance(item, dict):
                 raise CertkitError(f"GitHub export {path}, item {i}: expected a JSON object")
-            pr = _normalise(item, i, path)
+            pr = _normalise(item, i, path, agents)
+            has_credit_fields |= pr["has_credit_fields"]
             where = f"GitHub export {path}, item {i} (PR #{pr['number']})"
             missing_optional.update(pr["missing_optional"])
             m = _URL_REPO.search(pr.get("url") or "")
@@ -240,7 +288,10 @@ def read_github(
             messages = [pr["body"], *(c["message"] for c in pr["commits"])]
             co = [x for msg in messages[1:] for x in coauthors(parse_trailers(msg))]
             commit_logins = [
-                (a[2], is_bot(login=a[2])) for c in pr["commits"] for a in c["authors"] if a[2]
+                (a[2], is_bot(login=a[2], agents=agents))
+                for c in pr["commits"]
+                for a in c["authors"]
+                if a[2]
             ]
             ev = Evidence(
                 emails=emails,
@@ -251,22 +302,20 @@ def read_github(
                 labels=[x for x in pr["labels"] if x],
             )
             dets = detect(ev, rules)
-            author_id = bot_id(None, login=login) if bot else ids.engineer_id(login=login)
-            if bot and dets:  # AI agent PR: credit the human co-author, if one is named
-                ai_text = {d.evidence.lower() for d in dets}
-                humans = [
-                    a
-                    for c in pr["commits"]
-                    for a in c["authors"]
-                    if not is_bot(a[0], a[1], a[2])
-                    and a[1] not in ai_text
-                    and (a[2] or "").lower() not in ai_text
-                    and not any(r.matches(a[1]) for r in rules.by_field("email"))
-                ]
-                if humans:
-                    h = humans[0]
-                    author_id, bot, display = ids.engineer_id(h[1], h[2], h[0]), False, h[0]
-                    login = h[2]
+            agent = agents.match(display, None, login)
+            if agent is not None and agent.tool and agent.tool not in {d.tool for d in dets}:
+                dets.append(Detection(agent.tool, f"agent-{agent.id}", login))
+            author_id = (
+                bot_id(None, login=login, agents=agents) if bot else ids.engineer_id(login=login)
+            )
+            if bot and (dets or (agent is not None and agent.kind == "ai_agent")):
+                # An AI agent's PR: credit its human (co-author, assignee, merger), if any.
+                human, how = _human_of(pr, dets, rules, agents)
+                credit[how] += 1
+                if human is not None:
+                    name_, email_, login = human
+                    author_id = ids.engineer_id(email_, login, name_)
+                    bot, display = False, name_ or login
             reviews = pr["reviews"]
             first_review = None
             if reviews:
@@ -322,6 +371,19 @@ def read_github(
                     by_number[n]["reverted"] = True
         for f in sorted(missing_optional):
             notes.append(f"{path.name}: no '{f}' field, so {OPTIONAL_GH.get(f, 'it is unused')}")
+        if sum(credit.values()):
+            hint = (
+                ""
+                if has_credit_fields or not credit["none"]
+                else "; export the assignees and mergedBy fields to credit more of them"
+            )
+            notes.append(
+                f"{path.name}: {sum(credit.values())} PR(s) opened by AI agents: "
+                f"{credit['co-author']} credited to a human co-author, {credit['assignee']} to "
+                f"the assignee, {credit['merger']} to the human who merged them, "
+                f"{credit['none']} with no human to credit (kept as bot PRs, never "
+                f"engineers){hint}"
+            )
     return Import(
         pull_requests=frame(rows, PR_SCHEMA),
         people=frame(list(people.values()), PEOPLE_SCHEMA),
