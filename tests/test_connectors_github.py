@@ -184,3 +184,53 @@ def test_combine_prefers_github_dates(tmp_path):
     assert x["source"] == "github"
     assert x["created_date"] == _t("2024-03-01T09:00:00")
     assert prs.filter(pl.col("id") == "org/app#18")["ai_tool"].item() == "copilot"
+
+
+def _agent_pr(number: int, author: dict, **extra) -> dict:
+    return {
+        "number": number,
+        "title": f"Agent PR {number}",
+        "author": author,
+        "createdAt": "2024-05-01T08:00:00Z",
+        "mergedAt": "2024-05-01T12:00:00Z",
+        "closedAt": "2024-05-01T12:00:00Z",
+        "additions": 5,
+        "deletions": 1,
+        "body": "",
+        "commits": [],
+        "url": f"https://github.com/org/app/pull/{number}",
+        **extra,
+    }
+
+
+def test_agent_prs_credited_to_assignee_then_merger(tmp_path):
+    copilot = {"login": "Copilot", "is_bot": True}
+    items = [
+        _agent_pr(1, copilot, assignees=[{"login": "ana-gh"}], mergedBy={"login": "ben-gh"}),
+        _agent_pr(2, copilot, assignees=[], mergedBy={"login": "ben-gh"}),
+        _agent_pr(3, copilot, assignees=[], mergedBy={"login": "github-actions"}),
+        _agent_pr(4, {"login": "claude"}, assignees=[], mergedBy=None),  # no type: the agent list
+        _agent_pr(5, {"login": "dependabot", "is_bot": True}, mergedBy={"login": "ana-gh"}),
+        _agent_pr(6, {"login": "claude-monet"}, mergedBy={"login": "ana-gh"}),  # a person
+    ]
+    path = tmp_path / "prs.json"
+    path.write_text(json.dumps(items))
+    imp = read_github(path, identities=IDS)
+    prs = imp.pull_requests.sort("number")
+    assert prs["author_id"].to_list() == [
+        "ana",  # assignee wins over merger
+        "ben",  # merger
+        "copilot[bot]",  # merged by automation: no human
+        "claude[bot]",
+        "dependabot[bot]",  # automation PRs are never credited to a human
+        "claude-monet",
+    ]
+    assert prs["is_bot_author"].to_list() == [False, False, True, True, True, False]
+    assert prs["ai_tool"].to_list() == ["copilot"] * 3 + ["claude", None, None]
+    assert imp.notes[-1:] == [
+        "prs.json: 4 PR(s) opened by AI agents: 0 credited to a human co-author, 1 to the "
+        "assignee, 1 to the human who merged them, 2 with no human to credit (kept as bot PRs, "
+        "never engineers)"
+    ]
+    eng = imp.people.filter(~pl.col("is_bot"))["engineer_id"].sort().to_list()
+    assert eng == ["ana", "ben", "claude-monet"]
