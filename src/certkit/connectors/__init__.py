@@ -25,11 +25,12 @@ from certkit.connectors.base import Import, combine, to_dataset, write_import
 from certkit.connectors.devlake import read_devlake
 from certkit.connectors.git import read_git
 from certkit.connectors.github import read_github
-from certkit.connectors.identity import Identities, is_bot, read_identities
+from certkit.connectors.identity import Agents, Identities, is_bot, load_agents, read_identities
 from certkit.connectors.incidents import read_jira, read_pagerduty
 
 __all__ = [
     "LOWER_BOUND_NOTE",
+    "Agents",
     "Detection",
     "Evidence",
     "Identities",
@@ -38,6 +39,7 @@ __all__ = [
     "combine",
     "detect",
     "is_bot",
+    "load_agents",
     "load_rules",
     "parse_trailers",
     "read_devlake",

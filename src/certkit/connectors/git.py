@@ -5,26 +5,22 @@ cloned or held in memory beyond one small record per commit) and returns an
 :class:`~certkit.connectors.base.Import` with:
 
 - ``commits``: sha, author, e-mail, dates, additions, deletions, repo, trailers, PR id, AI tool;
-- ``pull_requests``: one row per PR that the history reveals, walking the first-parent
-  (mainline) history of the branch read:
-
-  * **merge commits** (``Merge pull request #12 from ...``, GitLab ``See merge request g/p!12``,
-    Bitbucket ``(pull request #12)``, Azure ``Merged PR 12:``, or any other merge): the PR's
-    commits are those the merge brought in; *created* is approximated by the earliest author
-    date among them, *merged* is the merge's commit date, the author is the first human
-    author, lines are summed over the PR's commits;
-  * **squash merges** (a single-parent commit whose subject ends in ``(#12)``): created and
-    merged come from that commit's author and commit dates. Hosting services often set both to
-    the merge time, so **cycle time from squash merges is unreliable**; import a ``gh`` export
-    for exact dates (``combine`` prefers it for the same PR id);
-  * other mainline commits are direct pushes, counted in a note (or, with
-    ``direct_commits="as_prs"``, one PR each).
-
+- ``pull_requests``: one row per PR that the history reveals, from the whole commit graph
+  (rules in :mod:`certkit.connectors.git_prs`): ``Merge pull request #N`` merges anywhere in
+  the graph own the commits their side brought in; squash commits ending in ``(#N)`` are PRs
+  (several with one number are aggregated); branch-sync merges (``git pull``,
+  remote-tracking, ``Merge branch 'x' into y``) are not PRs; other commits are direct pushes,
+  counted in a note (or, with ``direct_commits="as_prs"``, one PR each). Squash-merged PRs
+  have ``created_source`` ``squash_commit``: hosting services often set their author date at
+  merge time, so **their cycle time is unreliable**; import a ``gh`` export for exact dates
+  (``combine`` prefers it for the same PR id);
 - ``ai_evidence``: every AI-attribution rule that fired, per commit.
 
 Identities: ``git log`` applies the repository's ``.mailmap`` (``mailmap=`` adds another one),
-then an identity file maps e-mails/names to engineer ids; bots (``[bot]`` accounts, GitHub's
-``web-flow`` committer...) keep ids ending in ``[bot]`` and are left out of the engineers table.
+then an identity file maps e-mails/names to engineer ids. Agents and automation (listed in
+``agents.yaml``: the Copilot coding agent, ``Claude <claude@anthropic.com>``, ``[bot]``
+accounts, GitHub's service accounts, semantic-release...) keep ids ending in ``[bot]`` and are
+left out of the engineers table; an agent's PR is credited to its human when one is named.
 Aider's ``(aider)`` name suffix is stripped before mapping, so the human stays the author.
 """
 
@@ -348,7 +344,8 @@ def read_git(
         raise CertkitError("give at least one git repository")
     if repo_names is not None and len(repo_names) != len(paths):
         raise CertkitError(
-            f"repo_names has {len(repo_names)} name(s) for {len(paths)} repositories"
+            f"--repo-name (repo_names) gives {len(repo_names)} name(s) for {len(paths)} "
+            "repositories; give one per repository, in the same order"
         )
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)
