@@ -398,3 +398,19 @@ def test_trunk_history_without_prs(tmp_path):
     assert ev.select("tool", "rule").rows() == [("claude", "claude-coauthor")]
     as_prs = read_git(r.path, direct_commits="as_prs")
     assert as_prs.pull_requests["created_source"].to_list() == ["commit", "commit"]
+
+
+def test_cli_agents_file_keeps_a_service_account_out_of_engineers(tmp_path):
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2024-09-01T09:00:00Z")
+    _squash(r, "Release 2.0 (#80)", ("Release Robot", "ci@corp.example"), 2, month=9)
+    _squash(r, "Fix (#81)", BEN, 3, month=9)
+    extra = tmp_path / "agents.yaml"
+    extra.write_text("agents:\n  - {id: corp-release, kind: automation, emails: [ci@corp]}\n")
+    out = tmp_path / "out"
+    argv = ["import", "git", str(r.path), "--agents", str(extra), "--out", str(out)]
+    assert run_cli(argv) == 0
+    eng = pl.read_parquet(out / "engineers.parquet")["engineer_id"].sort().to_list()
+    assert eng == ["ana@corp.example", "ben@corp.example"]
+    prs = pl.read_parquet(out / "pull_requests.parquet").sort("number")
+    assert prs["author_id"].to_list() == ["corp-release[bot]", "ben@corp.example"]

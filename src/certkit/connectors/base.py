@@ -173,7 +173,10 @@ def combine(*imports: Import) -> Import:
     if not imports:
         return Import()
     prs = pl.concat([i.pull_requests for i in imports], how="diagonal_relaxed")
-    join_notes = _unjoined_exports(prs)
+    old_notes = [n for i in imports for n in i.notes]
+    join_notes = [n for n in _unjoined_exports(prs) if n not in old_notes]
+    for n in join_notes:
+        warnings.warn(n, CertkitWarning, stacklevel=2)
     if prs.height and prs["id"].is_duplicated().any():
         ai = prs.group_by("id").agg(
             pl.col("ai_assisted").max().alias("_ai"),
@@ -214,13 +217,13 @@ def combine(*imports: Import) -> Import:
         people=people,
         commits=pl.concat(commits, how="diagonal_relaxed") if commits else None,
         ai_evidence=pl.concat([i.ai_evidence for i in imports], how="diagonal_relaxed"),
-        notes=[n for i in imports for n in i.notes] + join_notes,
+        notes=old_notes + join_notes,
         sources=[s for i in imports for s in i.sources],
     )
 
 
 def _unjoined_exports(prs: pl.DataFrame) -> list[str]:
-    """Warn (and note) when a ``gh`` export's PRs match none of the PRs read from git.
+    """Notes for ``gh`` exports whose PRs match none of the PRs read from git.
 
     Usually the same project under two names (a clone without a GitHub ``origin`` is named
     after its folder), so every PR would be counted twice.
@@ -258,7 +261,6 @@ def _unjoined_exports(prs: pl.DataFrame) -> list[str]:
                 "; if it is the same project as one of them, name that repository with "
                 "--repo-name, or its PRs are counted twice"
             )
-        warnings.warn(msg, CertkitWarning, stacklevel=3)
         notes.append(msg)
     return notes
 
