@@ -48,7 +48,7 @@ def test_relative_magnitudes_match_r_readme_medicaid():
         mbar=[r["mbar"] for r in EHEC["relative_magnitudes_C-LF"]],
     )
     got = res.table.filter(pl.col("method") == "C-LF")
-    for row, exp in zip(got.iter_rows(named=True), EHEC["relative_magnitudes_C-LF"]):
+    for row, exp in zip(got.iter_rows(named=True), EHEC["relative_magnitudes_C-LF"], strict=True):
         # R prints 3 significant digits; ours rounds to exactly the printed numbers
         assert float(f"{row['conf_low']:.3g}") == exp["lb"], (row, exp)
         assert float(f"{row['conf_high']:.3g}") == exp["ub"], (row, exp)
@@ -58,7 +58,7 @@ def test_relative_magnitudes_match_r_readme_medicaid():
 def test_relative_magnitudes_match_r_bcdata_to_full_precision():
     exp = R_BC["deltaRM"]
     lv = np.eye(4)[0]
-    for mbar, lb, ub in zip(exp["Mbar"], exp["lb"], exp["ub"]):
+    for mbar, lb, ub in zip(exp["Mbar"], exp["lb"], exp["ub"], strict=True):
         lo, hi, ext = rm_conditional_cs(BB, BS, 4, 4, lv, mbar, max_extend=0)
         assert lo == pytest.approx(lb, abs=1e-12)
         assert hi == pytest.approx(ub, abs=1e-12)
@@ -80,7 +80,7 @@ def test_smoothness_flci_matches_r_readme_medicaid():
     ms = [r["m"] for r in EHEC["smoothness_FLCI"]]
     res = honest(EB, ES, num_pre_periods=5, num_post_periods=2, method="smoothness", m=ms)
     got = res.table.filter(pl.col("method") == "FLCI")
-    for row, exp in zip(got.iter_rows(named=True), EHEC["smoothness_FLCI"]):
+    for row, exp in zip(got.iter_rows(named=True), EHEC["smoothness_FLCI"], strict=True):
         for got_v, printed in ((row["conf_low"], exp["lb"]), (row["conf_high"], exp["ub"])):
             # within 1e-4, or within half a unit of R's last printed (3rd significant) digit
             half_unit = 0.5 * 10 ** (np.floor(np.log10(abs(printed))) - 2)
@@ -307,3 +307,12 @@ def test_simulation_relative_magnitudes_cover_under_linear_violation():
         lo, hi, _ = rm_conditional_cs(b, S, 4, 3, np.eye(3)[0], 1.0)
         hits += lo <= 0.2 <= hi
     assert 0.92 <= hits / draws.shape[0] <= 1.0
+
+
+def test_single_post_period_uses_the_no_nuisance_test():
+    b, S = EB[:6], ES[:6, :6]
+    res = honest(b, S, num_pre_periods=5, num_post_periods=1, mbar=[0, 0.5, 1])
+    assert np.all(res.conf_low <= b[5]) and np.all(res.conf_high >= b[5])
+    assert np.all(np.diff(res.conf_high - res.conf_low) > 0)
+    sd = honest(b, S, num_pre_periods=5, num_post_periods=1, method="smoothness", m=[0, 0.01])
+    assert np.all(np.isfinite(sd.conf_low)) and sd.conf_high[1] - sd.conf_low[1] > 0

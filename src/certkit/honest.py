@@ -173,9 +173,10 @@ class HonestResult(ResultMixin):
             )
         else:
             core = (
-                f" It stays significant unless the treated-minus-comparison trend bends by more "
-                f"than M = {self.breakdown:.3g} per period after certification (M = 0 allows a "
-                "pre-certification linear trend that simply continues)"
+                f" It stays significant unless the slope of the certified-minus-comparison trend "
+                f"changes by more than M = {self.breakdown:.3g} (outcome units) from one period "
+                "to the next (M = 0 allows a pre-certification linear trend that simply "
+                "continues)"
             )
         return (
             head
@@ -190,12 +191,8 @@ class HonestResult(ResultMixin):
         """Sensitivity chart: the original CI, then the robust CI for each Mbar / M."""
         from certkit import charts
 
-        df = self.table.with_columns(
-            pl.when(pl.col("method") == "original")
-            .then(pl.lit("original"))
-            .otherwise(pl.col(self.param).map_elements(lambda v: f"{v:.3g}", return_dtype=pl.Utf8))
-            .alias("bound")
-        )
+        labels = ["original"] + [f"{v:.3g}" for v in self.grid]
+        df = self.table.with_columns(pl.Series("bound", labels))
         xt = "Mbar (relative magnitude)" if self.param == "mbar" else "M (smoothness)"
         title = f"Sensitivity to non-parallel trends: {self.outcome or self.term}"
         return charts.sensitivity(df, x="bound", color="method", x_title=xt, title=title)

@@ -103,10 +103,7 @@ def _vertices(X: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """
     T = X.shape[0] // 2
     rays = [np.concatenate([np.eye(T)[j], np.eye(T)[j]]) for j in range(T)]
-    if X.shape[1]:
-        u = np.linalg.svd(X[:T].T)[2][-1]
-    else:
-        u = np.ones(1)
+    u = np.linalg.svd(X[:T].T)[2][-1] if X.shape[1] else np.ones(1)
     u[np.abs(u) < 1e-12 * np.abs(u).max()] = 0.0
     up, um = np.maximum(u, 0), np.maximum(-u, 0)
     rays += [np.concatenate([up, um]), np.concatenate([um, up])]
