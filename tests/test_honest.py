@@ -316,3 +316,22 @@ def test_single_post_period_uses_the_no_nuisance_test():
     assert np.all(np.diff(res.conf_high - res.conf_low) > 0)
     sd = honest(b, S, num_pre_periods=5, num_post_periods=1, method="smoothness", m=[0, 0.01])
     assert np.all(np.isfinite(sd.conf_low)) and sd.conf_high[1] - sd.conf_low[1] > 0
+
+
+def test_certkit_callaway_santanna_event_study_end_to_end():
+    from certkit import did
+
+    mpdta = pl.read_csv(Path(__file__).parent / "fixtures" / "did" / "mpdta.csv")
+    cols = dict(outcome="lemp", unit="countyreal", time="year", group="first.treat")
+    es = did.event_study(mpdta, **cols, base_period="universal")
+    res = honest(result=es, mbar=[0.5, 1])
+    i0 = int(np.flatnonzero(es.keys == 0)[0])
+    z = 1.959963984540054
+    assert res.term == "e = 0" and res.outcome == "lemp"
+    assert res.num_pre == 3 and res.num_post == 4  # e = -4..-2 and 0..3; e = -1 dropped
+    assert res.original[0] == pytest.approx(es.att[i0] - z * es.se[i0], abs=1e-10)
+    assert res.original[1] == pytest.approx(es.att[i0] + z * es.se[i0], abs=1e-10)
+    assert np.all(res.conf_low <= res.original[1]) and np.all(res.conf_high >= res.original[0])
+    varying = did.event_study(mpdta, **cols)
+    with pytest.raises(CertkitError, match="universal base period"):
+        honest(result=varying)

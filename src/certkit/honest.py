@@ -20,6 +20,7 @@ points on +-20 standard errors for C-LF, ``kappa = alpha / 10``. The numbers mat
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -217,6 +218,8 @@ def event_study_inputs(result: Any) -> dict[str, Any]:
     ``"universal"``) and ``outcome``. Pre-periods are ``e < reference``, post-periods
     ``e > reference``.
     """
+    if not hasattr(result, "event_times") and hasattr(result, "_inf") and hasattr(result, "parent"):
+        result = _from_certkit_aggregate(result)
     base = getattr(result, "base_period", None)
     if base is not None and base != "universal":
         raise CertkitError(
@@ -258,6 +261,31 @@ def event_study_inputs(result: Any) -> dict[str, Any]:
         "post_event_times": e[order][e[order] > ref],
         "outcome": getattr(result, "outcome", None),
     }
+
+
+def _from_certkit_aggregate(agg: Any) -> SimpleNamespace:
+    """Adapter for ``certkit.did`` event studies (``AggregateResult`` of kind "dynamic").
+
+    Covariance of the event-time estimates from their influence functions, clustered as the
+    estimate (R's ``honest_did.AGGTEobj``: ``V = IF'IF / n^2``).
+    """
+    if getattr(agg, "kind", "dynamic") != "dynamic" or agg._inf is None:
+        raise CertkitError("honest(result=...) needs an event study (aggregate('dynamic'))")
+    parent = agg.parent
+    inf = np.asarray(agg._inf, dtype=float)
+    cluster = getattr(parent.panel, "cluster", None)
+    if cluster is not None:
+        sums = np.zeros((int(cluster.max()) + 1, inf.shape[1]))
+        np.add.at(sums, cluster, inf)
+        inf = sums
+    return SimpleNamespace(
+        event_times=agg.keys,
+        estimates=agg.att,
+        vcov=inf.T @ inf / parent.n**2,
+        base_period=parent.settings.get("base_period"),
+        outcome=parent.settings.get("outcome"),
+        reference_period=-1,
+    )
 
 
 def _validate(betahat, sigma, npre, npost, l_vec, level) -> tuple[np.ndarray, np.ndarray]:
