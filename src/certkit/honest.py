@@ -459,7 +459,13 @@ def honest(
             top = sd_upper_bound_mpre(b, S, npre, 0.05) if npre > 1 else float(np.sqrt(S[0, 0]))
             m = np.linspace(0, top, 10)
         grid = _grid(m, "m")
-        fits = [flci(b, S, npre, npost, lv, g, alpha) for g in grid]
+        try:
+            fits = [flci(b, S, npre, npost, lv, g, alpha) for g in grid]
+        except np.linalg.LinAlgError as err:
+            raise CertkitError(
+                f"the FLCI needs an invertible pre-period covariance; sigma's pre-period block "
+                f"is singular ({err})"
+            ) from err
         lows = [f["conf_low"] for f in fits]
         highs = [f["conf_high"] for f in fits]
         centers = [f["center"] for f in fits]

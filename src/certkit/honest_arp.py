@@ -102,6 +102,8 @@ def _vertices(X: np.ndarray, sd: np.ndarray) -> np.ndarray:
     ``B'u = 0``.
     """
     T = X.shape[0] // 2
+    if X.shape[0] != 2 * T or not np.allclose(X[:T], -X[T:], rtol=0, atol=1e-12):
+        raise RuntimeError("Delta^RM post-period moments are not +-pairs; closed form invalid")
     rays = [np.concatenate([np.eye(T)[j], np.eye(T)[j]]) for j in range(T)]
     u = np.linalg.svd(X[:T].T)[2][-1] if X.shape[1] else np.ones(1)
     u[np.abs(u) < 1e-12 * np.abs(u).max()] = 0.0
