@@ -418,3 +418,46 @@ def embed_html(spec: dict, element_id: str | None = None) -> str:
         ".catch(function(e){el.textContent='Chart failed to draw: '+e;});"
         "})();</script>"
     )
+
+
+def sensitivity(
+    df: pl.DataFrame,
+    *,
+    x: str = "bound",
+    lower: str = "conf_low",
+    upper: str = "conf_high",
+    color: str = "method",
+    title: str = "Sensitivity to non-parallel trends",
+    x_title: str = "bound on the violation of parallel trends",
+    y_title: str = "effect (confidence interval)",
+) -> alt.Chart:
+    """HonestDiD sensitivity chart: the original CI, then one robust CI per bound (Mbar / M).
+
+    ``df`` has one row per interval in the order to draw them (original first); ``x`` is a
+    text label per row (e.g. ``"original"``, ``"0.5"``), ``color`` the interval type. A grey
+    rule marks zero: a robust interval that crosses it means the effect is no longer
+    significant at that bound.
+    """
+    _check(df, [x, lower, upper, color], "sensitivity")
+    order = df[x].to_list()
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:O", title=x_title, sort=order))
+    colors = alt.Color(
+        f"{color}:N",
+        title=None,
+        scale=alt.Scale(
+            range=["#8c8c8c", TREATED],
+            domain=["original", *sorted(set(df[color].to_list()) - {"original"})],
+        ),
+    )
+    tips = [
+        alt.Tooltip(f"{x}:O", title="bound"),
+        alt.Tooltip(f"{lower}:Q", format=".4f", title="low"),
+        alt.Tooltip(f"{upper}:Q", format=".4f", title="high"),
+    ]
+    rule = base.mark_rule(strokeWidth=3).encode(
+        y=alt.Y(f"{lower}:Q", title=y_title), y2=f"{upper}:Q", color=colors, tooltip=tips
+    )
+    lo = base.mark_tick(thickness=2, size=16).encode(y=f"{lower}:Q", color=colors)
+    hi = base.mark_tick(thickness=2, size=16).encode(y=f"{upper}:Q", color=colors)
+    zero = alt.Chart(pl.DataFrame({"z": [0.0]})).mark_rule(color="#444").encode(y="z:Q")
+    return alt.layer(zero, rule, lo, hi).properties(title=title, width=WIDTH, height=HEIGHT)

@@ -1,0 +1,489 @@
+"""HonestDiD sensitivity analysis (Rambachan & Roth, 2023): what if trends were not parallel?
+
+``honest(...)`` returns robust confidence intervals for an event-study effect when parallel
+trends may be violated after certification by a bounded amount:
+
+* ``method="relative_magnitude"`` (Delta^RM(Mbar)): post-certification violations (changes of
+  the treated-minus-comparison trend from one period to the next) are at most ``Mbar`` times
+  the largest such change before certification. Intervals: conditional-least-favourable
+  hybrid (C-LF), R's ``createSensitivityResults_relativeMagnitudes`` default.
+* ``method="smoothness"`` (Delta^SD(M)): the slope of the differential trend may change by at
+  most ``M`` (outcome units per period, per period) from one period to the next; ``M = 0``
+  allows exactly linear pre-trends that continue. Intervals: the optimal fixed-length CI
+  (FLCI), R's ``createSensitivityResults`` default.
+
+Defaults follow R HonestDiD: ``l_vec`` = the first post period, ``level`` 0.95, ``mbar`` =
+10 values on [0, 2], ``m`` = 10 values from 0 to R's ``DeltaSD_upperBound_Mpre``, 1000 grid
+points on +-20 standard errors for C-LF, ``kappa = alpha / 10``. The numbers match R's (see
+``docs/honest.md`` and ``tests/test_honest.py``).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from certkit.errors import CertkitError
+from certkit.honest_arp import rm_conditional_cs
+from certkit.honest_flci import flci, sd_upper_bound_mpre
+from certkit.results import ResultMixin
+
+__all__ = ["honest", "HonestResult", "event_study_inputs"]
+
+_LABEL = {
+    "relative_magnitude": ("mbar", "C-LF", "Delta^RM"),
+    "smoothness": ("m", "FLCI", "Delta^SD"),
+}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+class HonestResult(ResultMixin):
+    """Robust confidence intervals over a grid of Mbar (or M), the original CI and the breakdown.
+
+    Attributes
+    ----------
+    method : {"relative_magnitude", "smoothness"}
+    param : {"mbar", "m"}
+        Name of the bound's tuning parameter (column of the table).
+    grid : numpy.ndarray
+        The Mbar / M values.
+    conf_low, conf_high : numpy.ndarray
+        Robust interval per grid value (NaN when the test rejects every value).
+    original : tuple[float, float]
+        The usual CI of ``l'beta_post`` (R's ``constructOriginalCS``).
+    estimate, se : float
+        ``l'beta_post`` and its standard error.
+    breakdown : float or None
+        Largest grid value up to which every robust CI excludes zero (None if the first
+        one does not, or the original CI does not).
+    table : polars.DataFrame
+        One row for the original CI, one per grid value.
+    """
+
+    def __init__(
+        self,
+        *,
+        method,
+        grid,
+        low,
+        high,
+        centers,
+        estimate,
+        se,
+        level,
+        term,
+        outcome,
+        num_pre,
+        num_post,
+        l_vec,
+        warnings,
+    ):
+        self.method = method
+        self.param, self.interval_method, self.restriction = _LABEL[method]
+        self.grid = np.asarray(grid, dtype=float)
+        self.conf_low, self.conf_high = np.asarray(low, float), np.asarray(high, float)
+        self.estimate, self.se, self.level = float(estimate), float(se), float(level)
+        z = stats.norm.ppf(1 - (1 - level) / 2)
+        self.original = (self.estimate - z * self.se, self.estimate + z * self.se)
+        self.term, self.outcome = term, outcome
+        self.num_pre, self.num_post, self.l_vec = num_pre, num_post, np.asarray(l_vec, float)
+        self.warnings = list(warnings)
+        self.title = f"HonestDiD sensitivity ({self.restriction}, {self.interval_method})"
+        sig = (self.conf_low > 0) | (self.conf_high < 0)
+        self.significant = sig
+        self.original_significant = bool(self.original[0] > 0 or self.original[1] < 0)
+        order = np.argsort(self.grid, kind="stable")
+        ok = np.cumprod(sig[order]).astype(bool)
+        self.breakdown = (
+            float(self.grid[order][ok].max()) if ok.any() and self.original_significant else None
+        )
+        self.breakdown_is_lower_bound = bool(ok.all()) and self.breakdown is not None
+        n = len(self.grid) + 1
+        self.table = pl.DataFrame(
+            {
+                "term": [term] * n,
+                "method": ["original"] + [self.interval_method] * (n - 1),
+                self.param: [None] + self.grid.tolist(),
+                "estimate": [self.estimate] + [None if c is None else float(c) for c in centers],
+                "conf_low": [self.original[0]] + self.conf_low.tolist(),
+                "conf_high": [self.original[1]] + self.conf_high.tolist(),
+                "significant": [self.original_significant] + sig.tolist(),
+            },
+            schema_overrides={self.param: pl.Float64, "estimate": pl.Float64},
+        )
+
+    def tidy(self) -> pl.DataFrame:
+        """The tidy table (same as :meth:`to_polars`)."""
+        return self.table
+
+    def _header(self) -> dict[str, object]:
+        pct = f"{100 * self.level:g}%"
+        what = (
+            "post-period trend violations <= Mbar x largest pre-period violation"
+            if self.method == "relative_magnitude"
+            else "change in the differential trend's slope <= M per period"
+        )
+        h = {
+            "outcome": self.outcome or "(not given)",
+            "target": self.term,
+            "restriction": f"{self.restriction}: {what}",
+            "original": f"{self.estimate:.4g} ({pct} CI {self.original[0]:.4g} to "
+            f"{self.original[1]:.4g})",
+            "breakdown": "none"
+            if self.breakdown is None
+            else f"{self.param} = {self.breakdown:g}"
+            + (" (significant at every value tried)" if self.breakdown_is_lower_bound else ""),
+        }
+        h["in words"] = self.effect_summary()
+        return h
+
+    def effect_summary(self) -> str:
+        """One or two sentences for a report, built from the numbers."""
+        pct = f"{100 * self.level:g}%"
+        on = f" on {self.outcome}" if self.outcome else ""
+        head = (
+            f"The effect{on} ({self.term}) is {_fmt(self.estimate)} ({pct} CI "
+            f"{_fmt(self.original[0])} to {_fmt(self.original[1])})."
+        )
+        if not self.original_significant:
+            return head + " It is not significant even under exact parallel trends."
+        order = np.argsort(self.grid, kind="stable")
+        if self.breakdown is None:
+            first = self.grid[order][0]
+            return head + (
+                f" It stops being significant as soon as trends may differ: the robust {pct} "
+                f"interval already includes zero at {self._value_words(first)}."
+            )
+        if self.breakdown_is_lower_bound:
+            return head + (
+                f" It stays significant for every bound tried, up to "
+                f"{self._value_words(self.breakdown)}."
+            )
+        nxt = self.grid[order][np.searchsorted(self.grid[order], self.breakdown, "right")]
+        if self.method == "relative_magnitude":
+            core = (
+                f" It stays significant unless post-certification trend violations exceed "
+                f"{self.breakdown:g}x the largest pre-certification one"
+            )
+        else:
+            core = (
+                f" It stays significant unless the slope of the certified-minus-comparison trend "
+                f"changes by more than M = {self.breakdown:.3g} (outcome units) from one period "
+                "to the next (M = 0 allows a pre-certification linear trend that simply "
+                "continues)"
+            )
+        return (
+            head
+            + core
+            + (f"; at {self._value_words(nxt)} the robust {pct} interval includes zero.")
+        )
+
+    def _value_words(self, v: float) -> str:
+        return f"Mbar = {v:g}" if self.method == "relative_magnitude" else f"M = {v:.3g}"
+
+    def plot(self):
+        """Sensitivity chart: the original CI, then the robust CI for each Mbar / M."""
+        from certkit import charts
+
+        labels = ["original"] + [f"{v:.3g}" for v in self.grid]
+        df = self.table.with_columns(pl.Series("bound", labels))
+        xt = "Mbar (relative magnitude)" if self.param == "mbar" else "M (smoothness)"
+        title = f"Sensitivity to non-parallel trends: {self.outcome or self.term}"
+        return charts.sensitivity(df, x="bound", color="method", x_title=xt, title=title)
+
+
+# --------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------
+
+
+def event_study_inputs(result: Any) -> dict[str, Any]:
+    """Betahat, sigma and period counts from an event-study result (duck typing).
+
+    The object must expose
+
+    * ``event_times`` : event times ``e`` (periods since certification), consecutive;
+    * ``estimates`` : one estimate per event time;
+    * ``vcov`` : their covariance matrix (an array, or a method returning one);
+
+    and may expose ``reference_period`` (default -1: an estimate at that event time is the
+    normalised zero and is dropped), ``base_period`` (Callaway-Sant'Anna: must be
+    ``"universal"``) and ``outcome``. Pre-periods are ``e < reference``, post-periods
+    ``e > reference``.
+    """
+    if not hasattr(result, "event_times") and hasattr(result, "_inf") and hasattr(result, "parent"):
+        result = _from_certkit_aggregate(result)
+    base = getattr(result, "base_period", None)
+    if base is not None and base != "universal":
+        raise CertkitError(
+            "HonestDiD needs a universal base period; rerun "
+            "event_study(..., base_period='universal')"
+        )
+    missing = [a for a in ("event_times", "estimates", "vcov") if not hasattr(result, a)]
+    if missing:
+        raise CertkitError(
+            f"honest(result=...) needs an event-study result with attributes event_times, "
+            f"estimates and vcov; {type(result).__name__} lacks {missing}"
+        )
+    e = np.asarray(result.event_times, dtype=float).ravel()
+    b = np.asarray(result.estimates, dtype=float).ravel()
+    V = result.vcov() if callable(result.vcov) else result.vcov
+    V = np.asarray(V, dtype=float)
+    ref = float(getattr(result, "reference_period", -1))
+    if e.size != b.size or V.shape != (e.size, e.size):
+        raise CertkitError(
+            f"event-study result has {e.size} event times, {b.size} estimates and a "
+            f"{V.shape} covariance; they must agree"
+        )
+    keep = e != ref
+    e, b, V = e[keep], b[keep], V[np.ix_(keep, keep)]
+    pre, post = e < ref, e > ref
+    for side, mask in (("pre", pre), ("post", post)):
+        ev = np.sort(np.append(e[mask], ref))
+        if not np.all(np.diff(ev) == 1):
+            raise CertkitError(
+                f"HonestDiD needs consecutive event times; the {side}-period event times are "
+                f"{e[mask].tolist()} (reference {ref:g})"
+            )
+    order = np.argsort(e)
+    return {
+        "betahat": b[order],
+        "sigma": V[np.ix_(order, order)],
+        "num_pre_periods": int(pre.sum()),
+        "num_post_periods": int(post.sum()),
+        "post_event_times": e[order][e[order] > ref],
+        "outcome": getattr(result, "outcome", None),
+    }
+
+
+def _from_certkit_aggregate(agg: Any) -> SimpleNamespace:
+    """Adapter for ``certkit.did`` event studies (``AggregateResult`` of kind "dynamic").
+
+    Covariance of the event-time estimates from their influence functions, clustered as the
+    estimate (R's ``honest_did.AGGTEobj``: ``V = IF'IF / n^2``).
+    """
+    if getattr(agg, "kind", "dynamic") != "dynamic" or agg._inf is None:
+        raise CertkitError("honest(result=...) needs an event study (aggregate('dynamic'))")
+    parent = agg.parent
+    inf = np.asarray(agg._inf, dtype=float)
+    cluster = getattr(parent.panel, "cluster", None)
+    if cluster is not None:
+        sums = np.zeros((int(cluster.max()) + 1, inf.shape[1]))
+        np.add.at(sums, cluster, inf)
+        inf = sums
+    return SimpleNamespace(
+        event_times=agg.keys,
+        estimates=agg.att,
+        vcov=inf.T @ inf / parent.n**2,
+        base_period=parent.settings.get("base_period"),
+        outcome=parent.settings.get("outcome"),
+        reference_period=-1,
+    )
+
+
+def _validate(betahat, sigma, npre, npost, l_vec, level) -> tuple[np.ndarray, np.ndarray]:
+    b = np.asarray(betahat, dtype=float)
+    if b.ndim == 2 and 1 in b.shape:
+        b = b.ravel()
+    if b.ndim != 1 or b.size == 0:
+        raise CertkitError(
+            f"betahat must be a vector of event-study estimates, got shape {b.shape}"
+        )
+    S = np.asarray(sigma, dtype=float)
+    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+        raise CertkitError(f"sigma must be a square covariance matrix, got shape {S.shape}")
+    if S.shape[0] != b.size:
+        raise CertkitError(
+            f"sigma is {S.shape[0]} x {S.shape[1]} but betahat has {b.size} estimates"
+        )
+    if not (np.all(np.isfinite(b)) and np.all(np.isfinite(S))):
+        raise CertkitError("betahat and sigma must be finite (found NaN or infinity)")
+    if npre is None or npost is None:
+        raise CertkitError("give num_pre_periods and num_post_periods with betahat and sigma")
+    if int(npre) < 1 or int(npost) < 1 or int(npre) + int(npost) != b.size:
+        raise CertkitError(
+            f"num_pre_periods ({npre}) + num_post_periods ({npost}) must equal the number of "
+            f"estimates ({b.size}), with at least one of each"
+        )
+    scale = max(float(np.abs(S).max()), np.finfo(float).tiny)
+    asym = float(np.abs(S - S.T).max())
+    if asym > 1e-8 * scale:
+        raise CertkitError(f"sigma is not symmetric (largest asymmetry {asym:.3g})")
+    S = (S + S.T) / 2
+    eig = np.linalg.eigvalsh(S)
+    if eig.min() < -1e-10 * max(eig.max(), scale):
+        raise CertkitError(
+            f"sigma is not positive semi-definite (smallest eigenvalue {eig.min():.3g}); "
+            "it cannot be a covariance matrix"
+        )
+    if np.any(np.diag(S) <= 0):
+        raise CertkitError("sigma has a zero or negative variance on its diagonal")
+    if not 0 < level < 1:
+        raise CertkitError(f"level must be between 0 and 1, got {level}")
+    lv = np.asarray(l_vec, dtype=float).ravel()
+    if lv.size != int(npost) or not np.any(lv != 0) or not np.all(np.isfinite(lv)):
+        raise CertkitError(
+            f"l_vec must have one finite weight per post period ({npost}), not all zero; "
+            f"got {lv.tolist()}"
+        )
+    return b, S
+
+
+def _grid(values, name: str) -> np.ndarray:
+    g = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
+    if g.size == 0 or not np.all(np.isfinite(g)) or np.any(g < 0):
+        raise CertkitError(f"{name} must be one or more finite values >= 0, got {values!r}")
+    return g
+
+
+def honest(
+    betahat=None,
+    sigma=None,
+    *,
+    num_pre_periods: int | None = None,
+    num_post_periods: int | None = None,
+    result: Any = None,
+    method: str = "relative_magnitude",
+    mbar=None,
+    m=None,
+    l_vec=None,
+    event_time: float | None = None,
+    level: float = 0.95,
+    grid_points: int = 1000,
+    outcome: str | None = None,
+) -> HonestResult:
+    """Robust confidence intervals for an event-study effect under bounded non-parallel trends.
+
+    Parameters
+    ----------
+    betahat, sigma : array-like, optional
+        Event-study estimates (pre-periods first, reference period excluded) and their
+        covariance. Give these with ``num_pre_periods`` and ``num_post_periods``, or ``result``.
+    num_pre_periods, num_post_periods : int
+        Number of pre- and post-period estimates in ``betahat``.
+    result : object, optional
+        An event-study result exposing ``event_times``, ``estimates`` and ``vcov`` (see
+        :func:`event_study_inputs`); Callaway-Sant'Anna results must use
+        ``base_period="universal"``.
+    method : {"relative_magnitude", "smoothness"}
+        Delta^RM with C-LF intervals, or Delta^SD with the FLCI.
+    mbar : sequence of float, optional
+        Grid for ``relative_magnitude`` (default: 10 values from 0 to 2, as R).
+    m : sequence of float, optional
+        Grid for ``smoothness`` in outcome units (default: R's, 10 values from 0 to
+        ``DeltaSD_upperBound_Mpre``).
+    l_vec : sequence of float, optional
+        Weights on the post-period effects defining the target ``l'tau`` (default: the first
+        post period, as R). ``event_time`` picks one post event time instead (needs ``result``).
+    level : float
+        Confidence level (R's ``1 - alpha``), default 0.95.
+    grid_points : int
+        Number of ``theta`` grid points of the C-LF test inversion (R's ``gridPoints``; R's
+        ``honest_did()`` wrapper uses 100, ``createSensitivityResults_relativeMagnitudes``
+        1000).
+    outcome : str, optional
+        Outcome name used in the words of :meth:`HonestResult.effect_summary`.
+
+    Returns
+    -------
+    HonestResult
+    """
+    post_times = None
+    if result is not None:
+        if betahat is not None or sigma is not None:
+            raise CertkitError("give either result= or betahat and sigma, not both")
+        inp = event_study_inputs(result)
+        betahat, sigma = inp["betahat"], inp["sigma"]
+        num_pre_periods, num_post_periods = inp["num_pre_periods"], inp["num_post_periods"]
+        post_times = inp["post_event_times"]
+        outcome = outcome or inp["outcome"]
+    elif betahat is None or sigma is None:
+        raise CertkitError("honest() needs betahat and sigma, or result=")
+    if method not in _LABEL:
+        raise CertkitError(f"method must be 'relative_magnitude' or 'smoothness', got {method!r}")
+    if num_post_periods is None or num_pre_periods is None:
+        raise CertkitError("give num_pre_periods and num_post_periods with betahat and sigma")
+    npre, npost = int(num_pre_periods), int(num_post_periods)
+    term = "first post period"
+    if event_time is not None:
+        if l_vec is not None:
+            raise CertkitError("give l_vec or event_time, not both")
+        if post_times is None or event_time not in post_times.tolist():
+            raise CertkitError(
+                f"event_time={event_time} is not a post-period event time of the result "
+                f"({None if post_times is None else post_times.tolist()})"
+            )
+        l_vec = (post_times == event_time).astype(float)
+        term = f"e = {event_time:g}"
+    elif l_vec is None:
+        l_vec = np.eye(max(npost, 1))[0]
+        if post_times is not None:
+            term = f"e = {post_times[0]:g}"
+    else:
+        term = "l'tau (weighted post periods)"
+    b, S = _validate(betahat, sigma, npre, npost, l_vec, level)
+    lv = np.asarray(l_vec, dtype=float).ravel()
+    alpha = 1 - level
+    if int(grid_points) < 2:
+        raise CertkitError(f"grid_points must be at least 2, got {grid_points}")
+    warnings: list[str] = []
+    if method == "relative_magnitude":
+        if m is not None:
+            raise CertkitError("m= is the smoothness bound; use mbar= with relative_magnitude")
+        grid = _grid(np.linspace(0, 2, 10) if mbar is None else mbar, "mbar")
+        lows, highs = [], []
+        for g in grid:
+            lo, hi, ext = rm_conditional_cs(b, S, npre, npost, lv, g, alpha, int(grid_points))
+            lows.append(lo)
+            highs.append(hi)
+            if ext:
+                warnings.append(
+                    f"Mbar = {g:g}: R's default theta grid (+-20 SE) cut the interval; it was "
+                    f"extended {ext} time(s) with the same spacing (R would report a truncated "
+                    "interval and warn that the CI is open at an endpoint)"
+                )
+            if np.isnan(lo):
+                warnings.append(f"Mbar = {g:g}: every value was rejected (empty confidence set)")
+        centers = [None] * grid.size
+    else:
+        if mbar is not None:
+            raise CertkitError("mbar= is the relative-magnitude bound; use m= with smoothness")
+        if m is None:
+            top = sd_upper_bound_mpre(b, S, npre, 0.05) if npre > 1 else float(np.sqrt(S[0, 0]))
+            m = np.linspace(0, top, 10)
+        grid = _grid(m, "m")
+        try:
+            fits = [flci(b, S, npre, npost, lv, g, alpha) for g in grid]
+        except np.linalg.LinAlgError as err:
+            raise CertkitError(
+                f"the FLCI needs an invertible pre-period covariance; sigma's pre-period block "
+                f"is singular ({err})"
+            ) from err
+        lows = [f["conf_low"] for f in fits]
+        highs = [f["conf_high"] for f in fits]
+        centers = [f["center"] for f in fits]
+    est = float(lv @ b[npre:])
+    se = float(np.sqrt(lv @ S[npre:, npre:] @ lv))
+    return HonestResult(
+        method=method,
+        grid=grid,
+        low=lows,
+        high=highs,
+        centers=centers,
+        estimate=est,
+        se=se,
+        level=level,
+        term=term,
+        outcome=outcome,
+        num_pre=npre,
+        num_post=npost,
+        l_vec=lv,
+        warnings=warnings,
+    )
