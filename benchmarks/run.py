@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ["bench_panel.py", "bench_did.py", "bench_matching.py", "bench_report.py"]
+SCRIPTS = [
+    "bench_panel.py",
+    "bench_did.py",
+    "bench_matching.py",
+    "bench_report.py",
+    "bench_ledger.py",
+]
 
 
 def main() -> int:
