@@ -194,6 +194,10 @@ def simulate(
     unsafe_ai_share: float = 0.05,
     n_bad_ai_cells: int = 3,
     bots: bool = True,
+    ai_adoption: bool = False,
+    adoption_rate: float = 0.6,
+    adoption_effect_throughput: float = 0.2,
+    adoption_fade_months: float = 3.0,
 ) -> Dataset:
     """Simulate an organisation and return its :class:`~certkit.io.Dataset` with ``.truth``.
 
@@ -220,6 +224,17 @@ def simulate(
         where AI-assisted PRs have 4x the defect rate.
     bots
         Add two bot accounts (dependabot, renovate) with their own PRs.
+    ai_adoption
+        Plant AI use as a staggered adoption instead of gradual organisation-wide growth: a
+        share ``adoption_rate`` of engineers adopts in one month drawn at random (independent
+        of everything else, so parallel trends hold), after which 80 % of their PRs are
+        AI-assisted (2 % before). Off by default (the bundled sample does not use it).
+    adoption_effect_throughput, adoption_fade_months
+        With ``ai_adoption``: adopting multiplies PR throughput by
+        ``1 + adoption_effect_throughput * fade(e)``, ``fade(e) = max(0, 1 - e / fade_months)``
+        for ``e`` months since adoption: a jump that fades out. The per-PR AI effects
+        (``ai_effect_*``, e.g. more reverts) persist. ``truth["adoption"]`` records the
+        adoption month of every engineer and the expected effect by event time.
 
     Returns
     -------
@@ -329,12 +344,22 @@ def simulate(
     cal_month = (month_starts[mon].astype("datetime64[M]").astype(int) % 12) + 1
     season = np.where(cal_month == 12, 0.8, np.where(cal_month == 8, 0.9, 1.0))
     lam_it = lam[eng_i] * season * (1 + effect_throughput * rmp)
+    if ai_adoption:
+        adopts = rng.random(n) < adoption_rate
+        adopt_m = np.where(adopts, rng.integers(2, max(3, months - 2), n), 10**6)
+        e_ai = mon - adopt_m[eng_i]
+        fade = np.where(e_ai >= 0, np.clip(1 - e_ai / adoption_fade_months, 0, 1), 0.0)
+        lam_no_ai = lam_it
+        lam_it = lam_it * (1 + adoption_effect_throughput * fade)
     n_prs = rng.poisson(lam_it)
 
-    # AI adoption: organisation-wide logistic growth plus personal preference.
-    org_ai = 0.1 + 0.6 / (1 + np.exp(-(mon - months * 0.5) / 3))
-    ai_logit = np.log(org_ai / (1 - org_ai)) + ai_pref[eng_i] + cert_ai_uplift * (rmp > 0)
-    p_ai_it = 1 / (1 + np.exp(-ai_logit))
+    if ai_adoption:
+        p_ai_it = np.where(e_ai >= 0, 0.8, 0.02)
+    else:
+        # AI adoption: organisation-wide logistic growth plus personal preference.
+        org_ai = 0.1 + 0.6 / (1 + np.exp(-(mon - months * 0.5) / 3))
+        ai_logit = np.log(org_ai / (1 - org_ai)) + ai_pref[eng_i] + cert_ai_uplift * (rmp > 0)
+        p_ai_it = 1 / (1 + np.exp(-ai_logit))
 
     # -- pull requests ------------------------------------------------------------------------
     pr_eng = np.repeat(eng_i, n_prs)
@@ -538,6 +563,15 @@ def simulate(
         effect_cycle_time=effect_cycle_time,
         ramp_months=effect_ramp_months,
     )
+    if ai_adoption:
+        truth["adoption"] = _adoption_truth(
+            ids, adopt_m, months, e_ai, lam_no_ai * adoption_effect_throughput * fade
+        )
+        truth["adoption"]["params"] = {
+            "adoption_rate": adoption_rate,
+            "effect_throughput": adoption_effect_throughput,
+            "fade_months": adoption_fade_months,
+        }
     truth["unsafe_ai_engineers"] = sorted(ids[unsafe].tolist())
     truth["bad_ai_cells"] = [
         {"team": str(teams[c // repos_per_team]), "repo": str(repos[c])}
@@ -712,6 +746,29 @@ def _truth(
             "effect_cycle_time_log": params["ai_effect_cycle_time"],
             "revert_multiplier": 1 + params["ai_effect_reverts"],
             "defect_multiplier": 1 + params["ai_effect_defects"],
+        },
+    }
+
+
+def _adoption_truth(ids, adopt_m, months, e_ai, effect_it) -> dict:
+    """Adoption period of each engineer (1-based panel index, 0 = never) and the expected effect.
+
+    ``prs_opened`` is exact (PRs are counted in the month they are created); ``merged_prs`` is
+    the same times the merge rate, ignoring PRs that merge in the next month.
+    """
+    frame = pl.DataFrame({"event_time": e_ai, "effect": effect_it}).filter(
+        pl.col("event_time") >= 0
+    )
+    by_e = frame.group_by("event_time").agg(pl.col("effect").mean()).sort("event_time")
+    adopted = adopt_m < months
+    return {
+        "adoption_period": {
+            str(i): int(m) + 1 if a else 0 for i, m, a in zip(ids, adopt_m, adopted, strict=True)
+        },
+        "att_by_event_time": {
+            "event_time": by_e["event_time"].to_list(),
+            "prs_opened": by_e["effect"].to_list(),
+            "merged_prs": (by_e["effect"] * MERGE_RATE).to_list(),
         },
     }
 

@@ -1,0 +1,405 @@
+"""AI-tool adoption as a staggered treatment: what changes when an engineer starts using AI.
+
+An engineer's **adoption period** is read from the data (:func:`adoption_cohorts`): by default
+the first period in which at least half of their merged PRs are AI-assisted, provided the next
+period is too (sustained for two periods). Engineers who already qualify in their first
+observed period have no "before" and are left out, as for certification. The Callaway &
+Sant'Anna machinery of :mod:`certkit.did` then compares adopters with engineers who have not
+adopted (yet): :func:`adoption_did`.
+
+What it can and cannot show: adoption is chosen, not assigned, so the estimate is causal only
+under parallel trends (adopters would have evolved like not-yet adopters without AI); the
+pre-adoption event-time estimates test that. AI attribution in git is a lower bound (many tools
+leave no trace), so some "non-adopters" use AI: the estimate is diluted toward zero.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.results import ResultMixin
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+
+
+@dataclass(frozen=True)
+class AdoptionDefinition:
+    """When an engineer counts as having adopted AI.
+
+    Parameters
+    ----------
+    threshold
+        Smallest AI-assisted share of the period's merged PRs that counts as using AI.
+    sustain
+        Number of consecutive periods that must all reach ``threshold``; the first of them is
+        the adoption period (1 = the first qualifying period, however brief).
+    min_prs
+        Periods with fewer merged PRs than this never qualify (a single AI PR is not adoption).
+    """
+
+    threshold: float = 0.5
+    sustain: int = 2
+    min_prs: int = 1
+
+    def __post_init__(self):
+        if not 0 < self.threshold <= 1:
+            raise CertkitError(f"threshold must be in (0, 1], not {self.threshold}")
+        if self.sustain < 1 or self.min_prs < 1:
+            raise CertkitError("sustain and min_prs must be at least 1")
+
+    def describe(self) -> str:
+        runs = "" if self.sustain == 1 else f", sustained for {self.sustain} periods in a row"
+        return (
+            f"first period with at least {self.threshold:.0%} AI-assisted merged PRs "
+            f"(and at least {self.min_prs} merged PR{'s' if self.min_prs > 1 else ''}){runs}"
+        )
+
+
+def adoption_cohorts(
+    panel: pl.DataFrame,
+    definition: AdoptionDefinition | None = None,
+    *,
+    unit: str = "engineer_id",
+    time: str = "period_index",
+) -> pl.DataFrame:
+    """The adoption period of every engineer in a panel.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``unit``, ``adoption_cohort`` (the adoption period's ``time`` value, 0 = never adopted
+        in the window) and ``adopted_at_start`` (already qualifying in their first period).
+    """
+    d = definition or AdoptionDefinition()
+    need = {unit, time, "merged_prs", "ai_share"} - set(panel.columns)
+    if need:
+        raise CertkitError(
+            f"adoption needs the panel columns {sorted(need)} (build it with certkit.build_panel)"
+        )
+    runs = (
+        panel.select(unit, time, "merged_prs", "ai_share")
+        .sort(unit, time)
+        .with_columns(
+            (
+                (pl.col("merged_prs") >= d.min_prs)
+                & (pl.col("ai_share").fill_null(0) >= d.threshold)
+            ).alias("_q")
+        )
+        .with_columns(
+            # qualifying in this and the next sustain-1 periods (consecutive rows of the panel)
+            pl.all_horizontal(
+                [pl.col("_q").shift(-k).over(unit).fill_null(False) for k in range(d.sustain)]
+            ).alias("_start"),
+            pl.col(time).min().over(unit).alias("_first"),
+        )
+    )
+    return (
+        runs.group_by(unit, maintain_order=True)
+        .agg(
+            pl.col(time).filter(pl.col("_start")).min().alias("_adopt"),
+            pl.col("_first").first(),
+        )
+        .select(
+            unit,
+            pl.col("_adopt").fill_null(0).cast(pl.Int64).alias("adoption_cohort"),
+            (pl.col("_adopt") == pl.col("_first")).fill_null(False).alias("adopted_at_start"),
+        )
+    )
+
+
+class AdoptionResult(ResultMixin):
+    """The effect of adopting AI on one outcome: event study, overall effect, heterogeneity."""
+
+    def __init__(self, *, outcome, definition, event_study, overall, groups, n_adopters,
+                 n_never, dropped, level, notes):  # fmt: skip
+        self.outcome = outcome
+        self.definition = definition
+        self.event_study = event_study
+        self.overall = overall
+        self.groups = groups
+        self.n_adopters, self.n_never, self.dropped = n_adopters, n_never, dropped
+        self.level = level
+        self.warnings = notes
+        self.title = f"Effect of adopting AI on {outcome}"
+
+    def tidy(self) -> pl.DataFrame:
+        """One row for the overall effect, one per event time, one per subgroup."""
+        z = stats.norm.ppf(0.5 + self.level / 2)
+        rows = [("ATT (after adoption, simple average)", *self.overall)]
+        es = self.event_study.to_polars()
+        rows += [(f"e={int(e)}", a, s) for e, a, s in es.select("e", "att", "se").iter_rows()]
+        for name, (est, se) in self.groups.items():
+            rows.append((name, est, se))
+        out = []
+        for term, est, se in rows:
+            ok = se is not None and math.isfinite(se) and se > 0
+            stat = est / se if ok else None
+            out.append(
+                {
+                    "term": term,
+                    "estimate": est,
+                    "std_error": se,
+                    "statistic": stat,
+                    "p_value": float(2 * stats.norm.sf(abs(stat))) if ok else None,
+                    "conf_low": est - z * se if ok else None,
+                    "conf_high": est + z * se if ok else None,
+                }
+            )
+        return pl.DataFrame(
+            out, schema={c: pl.String if c == "term" else pl.Float64 for c in TIDY_COLUMNS}
+        )
+
+    def to_polars(self) -> pl.DataFrame:
+        return self.tidy()
+
+    def _header(self) -> dict[str, object]:
+        return {
+            "adoption": self.definition.describe(),
+            "adopters": f"{self.n_adopters:,} engineers ({self.n_never:,} never adopted)",
+            "left out": f"{self.dropped:,} already using AI when first observed",
+            "pre-trends": (self.event_study.pretrend_verdict or "not tested").replace(
+                "certification", "adoption"
+            ),
+        }
+
+    def effect_summary(self) -> tuple[pl.DataFrame, str]:
+        """The overall effect as a table and in words (from the numbers)."""
+        t = self.tidy()
+        head = t.head(1)
+        est, lo, hi, p = head.select("estimate", "conf_low", "conf_high", "p_value").row(0)
+        pct = int(round(self.level * 100))
+        if lo is None:
+            words = f"The effect of adopting AI on {self.outcome} could not be estimated."
+        else:
+            verdict = (
+                "The interval excludes zero."
+                if p is not None and p < 1 - self.level
+                else "The interval includes zero: no clear effect."
+            )
+            words = (
+                f"After adopting AI, {self.outcome} changed by {est:+.3g} per engineer-period on "
+                f"average ({pct}% CI {lo:+.3g} to {hi:+.3g}), compared with engineers who had "
+                f"not adopted (yet). {verdict} Adoption is chosen, not assigned: this is causal "
+                "only if adopters would otherwise have trended like the comparison group, and "
+                "AI attribution in git is a lower bound."
+            )
+        first = t.filter(pl.col("term") == "e=0")
+        if first.height and first["conf_low"][0] is not None:
+            e0, e0lo, e0hi = first.select("estimate", "conf_low", "conf_high").row(0)
+            words += (
+                f" In the period of adoption itself the change was {e0:+.3g} ({pct}% CI "
+                f"{e0lo:+.3g} to {e0hi:+.3g}); the event study shows how it evolves."
+            )
+        diff = t.filter(pl.col("term") == "difference (certified - not certified)")
+        if diff.height and diff["conf_low"][0] is not None:
+            d, dlo, dhi = diff.select("estimate", "conf_low", "conf_high").row(0)
+            words += (
+                f" Certified engineers' effect minus others': {d:+.3g} ({pct}% CI {dlo:+.3g} to "
+                f"{dhi:+.3g})."
+            )
+        return head, words
+
+    def plot(self) -> alt.Chart | alt.LayerChart:
+        """The event study around adoption (periods since adopting AI)."""
+        chart = self.event_study.plot()
+        return chart.properties(title=f"Adopting AI: {self.outcome}")
+
+
+def _given_cohorts(panel: pl.DataFrame, adoption: pl.DataFrame, unit: str, time: str):
+    """Cohorts from known adoption dates: the panel period that contains each date."""
+    if not {unit, "adoption_date"} <= set(adoption.columns):
+        raise CertkitError(f"adoption= needs the columns {unit!r} and 'adoption_date'")
+    periods = panel.select("period", time).unique().sort("period")
+    dates = adoption.select(unit, pl.col("adoption_date").cast(pl.Date)).drop_nulls()
+    dates = dates.sort("adoption_date").join_asof(
+        periods, left_on="adoption_date", right_on="period", strategy="backward"
+    )
+    first = panel.group_by(unit).agg(pl.col(time).min().alias("_first"))
+    return first.join(dates.select(unit, time), on=unit, how="left").select(
+        unit,
+        pl.col(time).fill_null(0).cast(pl.Int64).alias("adoption_cohort"),
+        (pl.col(time) <= pl.col("_first")).fill_null(False).alias("adopted_at_start"),
+    )
+
+
+def _simple(es) -> tuple[float, float]:
+    return float(es.overall_att), float(es.overall_se)
+
+
+def adoption_did(
+    data,
+    outcome: str = "merged_prs",
+    *,
+    definition: AdoptionDefinition | None = None,
+    period: str = "month",
+    control: str = "not_yet",
+    min_e: float | None = -6,
+    max_e: float | None = 6,
+    by_certified: bool = True,
+    adoption: pl.DataFrame | None = None,
+    level: float = 0.95,
+    unit: str = "engineer_id",
+    time: str = "period_index",
+    **kwargs,
+) -> AdoptionResult:
+    """Staggered DiD of adopting AI on ``outcome`` (Callaway & Sant'Anna, via :mod:`certkit.did`).
+
+    Parameters
+    ----------
+    data
+        A :class:`~certkit.io.Dataset` (a panel is built by ``period``) or a panel.
+    outcome
+        A panel outcome (``merged_prs``, ``cycle_time_log_median``, ``defects_per_pr``,
+        ``revert_rate``, ...).
+    definition
+        When an engineer counts as adopting (:class:`AdoptionDefinition`).
+    control
+        ``"not_yet"`` (default: engineers who have not adopted yet, and never adopters) or
+        ``"never"``.
+    min_e, max_e
+        Event-time window of the event study.
+    by_certified
+        Also estimate the effect separately for engineers ever certified and never certified
+        in the window, and their difference (independent subsamples).
+    adoption
+        Known adoption dates instead of the data-defined ones (e.g. AI-tool seat assignments):
+        a frame with ``unit`` and ``adoption_date`` (engineers missing from it, or with a null
+        date, never adopted). ``definition`` is then not used.
+    level
+        Confidence level of the intervals.
+    **kwargs
+        Passed to :func:`certkit.did.att_gt` (``method``, ``cluster``, ``covariates``...).
+    """
+    from certkit import did
+    from certkit.panel import build_panel
+
+    if isinstance(data, pl.DataFrame):
+        panel = data
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CertkitWarning)
+            panel = build_panel(data, period)
+    if outcome not in panel.columns:
+        raise CertkitError(
+            f"outcome {outcome!r} is not a panel column; choose from {panel.columns}"
+        )
+    d = definition or AdoptionDefinition()
+    if adoption is None:
+        cohorts = adoption_cohorts(panel, d, unit=unit, time=time)
+    else:
+        cohorts = _given_cohorts(panel, adoption, unit, time)
+    dropped = int(cohorts["adopted_at_start"].sum())
+    keep = cohorts.filter(~pl.col("adopted_at_start"))
+    n_adopters = int((keep["adoption_cohort"] > 0).sum())
+    n_never = int((keep["adoption_cohort"] == 0).sum())
+    if n_adopters < 2:
+        raise CertkitError(
+            f"only {n_adopters} engineer(s) adopted AI inside the window ({d.describe()}); the "
+            "adoption study needs at least 2 adopters and engineers who had not adopted yet"
+        )
+    data_ = panel.join(keep.select(unit, "adoption_cohort"), on=unit, how="inner")
+    notes: list[str] = []
+    if dropped:
+        notes.append(
+            f"{dropped} engineer(s) already used AI in their first observed period and are left "
+            "out (no pre-adoption data)"
+        )
+    alpha = 1 - level
+
+    def study(frame: pl.DataFrame):
+        return did.event_study(
+            frame,
+            outcome=outcome,
+            unit=unit,
+            time=time,
+            group="adoption_cohort",
+            control=control,
+            min_e=min_e,
+            max_e=max_e,
+            alpha=alpha,
+            **kwargs,
+        )
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CertkitWarning)
+        es = study(data_)
+    notes += [str(w.message) for w in caught if issubclass(w.category, CertkitWarning)]
+    overall = did.att_gt(
+        data_,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        group="adoption_cohort",
+        control=control,
+        alpha=alpha,
+        **kwargs,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        simple = overall.aggregate("simple")
+    groups: dict[str, tuple[float, float]] = {}
+    if by_certified and "cohort" in data_.columns:
+        parts = {}
+        for name, mask in (
+            ("certified engineers", pl.col("cohort") > 0),
+            ("never-certified engineers", pl.col("cohort") == 0),
+        ):
+            sub = data_.filter(mask)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", CertkitWarning)
+                    res = did.att_gt(
+                        sub,
+                        outcome=outcome,
+                        unit=unit,
+                        time=time,
+                        group="adoption_cohort",
+                        control=control,
+                        alpha=alpha,
+                        **kwargs,
+                    ).aggregate("simple")
+                parts[name] = _simple(res)
+            except CertkitError as exc:
+                notes.append(f"no separate estimate for {name}: {exc}")
+        groups.update(parts)
+        if len(parts) == 2:
+            (a, sa), (b, sb) = parts.values()
+            groups["difference (certified - not certified)"] = (a - b, float(np.hypot(sa, sb)))
+    return AdoptionResult(
+        outcome=outcome,
+        definition=d,
+        event_study=es,
+        overall=_simple(simple),
+        groups=groups,
+        n_adopters=n_adopters,
+        n_never=n_never,
+        dropped=dropped,
+        level=level,
+        notes=notes,
+    )
+
+
+def certification_effect_on_ai(data, outcome: str = "ai_share", **kwargs):
+    """Does certifying change AI use? The certification event study on an AI outcome.
+
+    A thin call of :func:`certkit.did.event_study` with the certification cohort and
+    ``outcome="ai_share"`` (or ``"ai_prs"``) so that the question has a name.
+    """
+    from certkit import did
+    from certkit.panel import build_panel
+
+    panel = (
+        data if isinstance(data, pl.DataFrame) else build_panel(data, kwargs.pop("period", "month"))
+    )
+    kwargs.setdefault("control", "not_yet")
+    return did.event_study(
+        panel, outcome=outcome, unit="engineer_id", time="period_index", group="cohort", **kwargs
+    )
