@@ -12,6 +12,7 @@ import random
 import subprocess
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from certkit.connectors.ledger import line_ledger
@@ -232,3 +233,35 @@ def test_surviving_lines_agree_with_git_blame(repo, merges):
     assert total > 200
     assert sum(got.values()) == total  # every line at head is owned by exactly one commit
     assert agree / total >= 0.99
+
+
+def test_git_import_puts_rework_on_commits_and_prs(repo):
+    from certkit.connectors import read_git
+
+    write(repo, "a.txt", ["1"])
+    commit(repo, "init", day=0)
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, "a.txt", ["1", "2", "3", "4"])
+    feature = commit(repo, "add three lines", who="bob@x.org", day=1)
+    git(repo, "checkout", "-q", "main")
+    git(
+        repo,
+        "merge",
+        "-q",
+        "--no-ff",
+        "feature",
+        "-m",
+        "Merge pull request #7 from org/feature",
+        who="bob@x.org",
+        when=T0 + 2 * DAY,
+    )
+    write(repo, "a.txt", ["1", "2", "4"])  # ann deletes one of bob's lines five days later
+    commit(repo, "trim", day=6)
+    imp = read_git(repo, repo_names=["org/app"], progress=False)
+    pr = imp.pull_requests.filter(pl.col("number") == 7).row(0, named=True)
+    assert (pr["churned_lines_21d"], pr["surviving_lines"]) == (1, 2)
+    row = imp.commits.filter(pl.col("sha") == feature).row(0, named=True)
+    assert (row["churned_other_21d"], row["churned_self_21d"]) == (1, 0)
+    assert any("churned_lines_21d" in n for n in imp.notes)
+    plain = read_git(repo, repo_names=["org/app"], progress=False, rework_days=None)
+    assert "surviving_lines" not in plain.pull_requests.columns

@@ -75,6 +75,18 @@ def add_import_parser(sub) -> None:
         "export of the same project",
     )
     g.add_argument(
+        "--rework-days",
+        type=int,
+        default=21,
+        metavar="N",
+        help="line ledger window: lines changed again within N days count as rework (default 21)",
+    )
+    g.add_argument(
+        "--no-rework",
+        action="store_true",
+        help="skip the line ledger (rework and surviving lines; one more pass over the history)",
+    )
+    g.add_argument(
         "--commits-only",
         action="store_true",
         help="write only the commits and AI-attribution tables (no PRs needed; no dataset)",
@@ -126,6 +138,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 direct_commits=args.direct_commits,
                 progress=False if args.no_progress else None,
                 agents=agents,
+                rework_days=None if args.no_rework else args.rework_days,
             )
         )
         if args.commits_only:

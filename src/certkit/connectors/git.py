@@ -64,6 +64,7 @@ from certkit.connectors.identity import (
     load_agents,
     read_identities,
 )
+from certkit.connectors.ledger import line_ledger
 from certkit.errors import CertkitError
 
 _REC, _UNIT, _END = "\x1e", "\x1f", "\x1d"
@@ -304,6 +305,7 @@ def read_git(
     direct_commits: str = "ignore",
     progress: bool | None = None,
     agents: str | Path | Agents | None = None,
+    rework_days: int | None = 21,
 ) -> Import:
     """Read one or more local git repositories into certkit tables.
 
@@ -331,6 +333,11 @@ def read_git(
         Show a progress bar: ``True`` always, ``False`` never, ``None`` for long imports.
     agents
         An extra agents file (added to the bundled ``agents.yaml``) or an :class:`Agents`.
+    rework_days
+        Window of the line ledger (:func:`certkit.connectors.ledger.line_ledger`): commits and
+        PRs get ``churned_lines_{N}d`` (lines changed or deleted again within N days, by the
+        author or a teammate) and ``surviving_lines`` (still present at ``rev``). ``None``
+        skips the ledger (one more ``git log -p`` pass over the whole history).
 
     Returns
     -------
@@ -350,7 +357,7 @@ def read_git(
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)
     agents = agents if isinstance(agents, Agents) else load_agents(agents)
-    commit_rows, pr_rows, ev_rows, notes = [], [], [], []
+    commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
     for i, path in enumerate(paths):
         _check_repo(path)
@@ -368,6 +375,14 @@ def read_git(
             progress=progress,
         )
         notes += repo_notes
+        if rework_days is not None and commits:
+            ledger = line_ledger(
+                path,
+                rev,
+                window_days=rework_days,
+                authors={c.sha: c.author_id for c in commits.values()},
+            )
+            ledgers.append(ledger.drop("lines_added"))
         for c in commits.values():
             p = people.setdefault(
                 c.author_id,
@@ -411,11 +426,33 @@ def read_git(
                 p["first_seen"] = min(p["first_seen"], pr["created_date"])
             pr.pop("_shas")
             pr_rows.append(pr)
+    commits_df = frame(commit_rows, COMMIT_SCHEMA)
+    prs_df = frame(pr_rows, PR_SCHEMA)
+    if ledgers:
+        commits_df, prs_df = _with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
+        notes.append(
+            f"rework: churned_lines_{rework_days}d counts lines changed or deleted again within "
+            f"{rework_days} days of being written; surviving_lines those still present at {rev}"
+        )
     return Import(
-        pull_requests=frame(pr_rows, PR_SCHEMA),
+        pull_requests=prs_df,
         people=frame(list(people.values()), PEOPLE_SCHEMA),
-        commits=frame(commit_rows, COMMIT_SCHEMA),
+        commits=commits_df,
         ai_evidence=frame(ev_rows, EVIDENCE_SCHEMA),
         notes=notes,
         sources=[f"git:{p}" for p in paths],
     )
+
+
+def _with_rework(commits: pl.DataFrame, prs: pl.DataFrame, ledger: pl.DataFrame, days: int):
+    """Ledger columns on commits, and their sums over each PR's commits on PRs."""
+    cols = [c for c in ledger.columns if c != "sha"]
+    commits = commits.join(ledger.unique("sha"), on="sha", how="left")
+    per_pr = (
+        commits.filter(pl.col("pr_id").is_not_null())
+        .group_by("pr_id")
+        .agg(pl.col(cols).sum())
+        .rename({"pr_id": "id"})
+    )
+    keep = [f"churned_lines_{days}d", "surviving_lines"]
+    return commits, prs.join(per_pr.select("id", *keep), on="id", how="left")

@@ -290,6 +290,7 @@ def line_ledger(
     *,
     window_days: int = 21,
     author_key=None,
+    authors: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Rework and survival of every commit's lines, from one pass over ``git log -p``.
 
@@ -304,6 +305,9 @@ def line_ledger(
     author_key
         Optional function of the author e-mail (lower-cased, after ``.mailmap``) returning the
         person it belongs to, so that the same person's addresses count as "self".
+    authors
+        The person of each commit by sha (e.g. the engineer ids an import resolved); commits
+        not in it fall back to ``author_key`` / the e-mail.
 
     Returns
     -------
@@ -315,6 +319,8 @@ def line_ledger(
         raise CertkitError(f"window_days must be 0 or more, not {window_days}")
     path = Path(repo)
     meta, children = _commits(path, rev, author_key)
+    if authors:
+        meta = {sha: (p, w, authors.get(sha, a)) for sha, (p, w, a) in meta.items()}
     ledger = _Ledger(window_days)
     states: dict[str, dict] = {}
     head_state: dict = {}
