@@ -244,31 +244,38 @@ class Dataset:
         end = pl.concat([prs["created_date"], prs["merged_date"].drop_nulls()]).max()
         return start.date(), end.date()
 
-    def write(self, path: str | Path, format: str = "parquet") -> Path:
-        """Write one file per table into ``path`` (created if needed).
+    def write(
+        self,
+        path: str | Path,
+        format: str = "parquet",
+        *,
+        overwrite: bool = False,
+        extra: dict[str, str] | None = None,
+    ) -> Path:
+        """Write one file per table into ``path`` (created if needed), all or nothing.
 
         Parameters
         ----------
         format
             ``"parquet"`` (compact, typed), ``"csv"`` (for spreadsheets) or ``"ndjson"``.
+        overwrite
+            Also replace files in ``path`` that certkit did not write (see
+            :mod:`certkit.outputs`); by default such files stop the write with an error.
+        extra
+            More text files to write with the tables (file name -> content).
         """
-        if format not in ("parquet", "csv", "ndjson"):
-            raise CertkitError(f"format must be parquet, csv or ndjson, not {format!r}")
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, df in self.tables().items():
-            if name == "certifications":
-                df = df.drop("certification_id", strict=False)  # derived on load
-            for old in out.glob(f"{name}.*"):
-                if old.suffix in SUFFIXES:
-                    old.unlink()
-            target = out / f"{name}.{format}"
-            if format == "parquet":
-                df.write_parquet(target, compression="zstd", compression_level=9)
-            elif format == "csv":
-                df.write_csv(target, datetime_format="%Y-%m-%dT%H:%M:%SZ")
-            else:
-                df.write_ndjson(target)
+        from certkit.outputs import staged_folder, write_frames
+
+        with staged_folder(path, overwrite=overwrite) as tmp:
+            write_frames(self.output_tables(), tmp, format)
+            for name, text in (extra or {}).items():
+                (tmp / name).write_text(text, "utf-8")
+        return Path(path)
+
+    def output_tables(self) -> dict[str, pl.DataFrame]:
+        """The tables as written to files (without columns derived on load)."""
+        out = self.tables()
+        out["certifications"] = out["certifications"].drop("certification_id", strict=False)
         return out
 
     def summary(self) -> str:

@@ -336,6 +336,22 @@ def to_dataset(
     return ds
 
 
+def import_inputs(imp: Import, **files) -> list[tuple[str, str | Path | None]]:
+    """Every input file of an import (its file sources plus ``files``), for the output check."""
+    pairs: list[tuple[str, str | Path | None]] = []
+    for src in imp.sources:
+        kind, _, path = src.partition(":")
+        what = {"git": "repository", "github": "GitHub export", "jira": "Jira export"}.get(
+            kind, "PagerDuty export" if kind == "pagerduty" else None
+        )
+        if what and path:
+            pairs.append((what, path))
+    for what, path in files.items():
+        if isinstance(path, str | Path):
+            pairs.append((f"--{what.replace('_', '-')} file", path))
+    return pairs
+
+
 def write_import(
     imp: Import,
     out: str | Path,
@@ -344,6 +360,8 @@ def write_import(
     certifications=None,
     format: str = "parquet",
     today: date | None = None,
+    overwrite: bool = False,
+    inputs: list[tuple[str, str | Path | None]] | None = None,
 ) -> tuple[Dataset, Path]:
     """Validate and write an import as a certkit data folder (plus audit files).
 
@@ -351,21 +369,27 @@ def write_import(
     (one row per detection) and ``import.json`` (sources, notes, and the statement that AI
     detection is a lower bound). Without ``certifications`` the folder has no
     certifications file yet; add one before ``certkit validate``.
+
+    The folder is written all or nothing (:func:`certkit.outputs.staged_folder`): a failing
+    import leaves ``out`` as it was. An ``out`` that holds an input file (the roster, the
+    certifications, an export, or any of ``inputs``) is refused, and files in ``out`` that
+    certkit did not write are never replaced unless ``overwrite=True``.
     """
+    from certkit.outputs import refuse_inputs, staged_folder, write_frames
+
+    given = import_inputs(imp, engineers=engineers, certifications=certifications)
+    refuse_inputs(out, [*given, *(inputs or [])])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         ds = to_dataset(
             imp, engineers=engineers, certifications=certifications, strict=True, today=today
         )
-    folder = ds.write(out, format=format)
+    tables = ds.output_tables()
     if certifications is None:
-        (folder / f"certifications.{format}").unlink(missing_ok=True)
+        tables.pop("certifications")
     for name in ("defects", "incidents"):  # optional tables: no header-only files
-        if getattr(ds, name).height == 0:
-            (folder / f"{name}.{format}").unlink(missing_ok=True)
-    if imp.commits is not None:
-        imp.commits.write_parquet(folder / "commits.parquet")
-    imp.ai_evidence.write_csv(folder / "ai_evidence.csv")
+        if tables[name].height == 0:
+            tables.pop(name)
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sources": imp.sources,
@@ -379,5 +403,10 @@ def write_import(
         },
         "certifications_included": certifications is not None,
     }
-    (folder / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-    return ds, folder
+    with staged_folder(out, overwrite=overwrite) as tmp:
+        write_frames(tables, tmp, format)
+        if imp.commits is not None:
+            imp.commits.write_parquet(tmp / "commits.parquet")
+        imp.ai_evidence.write_csv(tmp / "ai_evidence.csv")
+        (tmp / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return ds, Path(out)
