@@ -31,6 +31,7 @@ from certkit.schema import (
     TABLES,
     Table,
 )
+from certkit.textio import decode, excel_serial_hint, first_row, header_problems
 
 ROW = "__row"  # 1-based data row number, kept until validation is done
 SUFFIXES = {
@@ -323,48 +324,27 @@ def _find_file(folder: Path, table: Table, report: ValidationReport) -> Path | N
     return found[0] if found else None
 
 
-def _decode(raw: bytes, col: _Collector) -> str:
-    """Text of a CSV file: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col.report.problems.append(
-            Problem(
-                "warning",
-                col.table,
-                f"file is not UTF-8 (first invalid byte on line "
-                f"{line}); read it as Windows-1252/Latin-1. Re-save it as UTF-8 to be sure "
-                "names are right.",
-                file=col.file,
-            )
-        )
-        return raw.decode("cp1252", errors="replace")
-
-
 def _read_file(path: Path, col: _Collector) -> pl.DataFrame | None:
     fmt = SUFFIXES[path.suffix.lower()]
     if path.stat().st_size == 0:
         col.add("error", "file is empty (no header, no rows)")
         return None
     try:
-        if fmt == "csv":
-            text = _decode(path.read_bytes(), col)
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            df = pl.read_csv(
-                io.BytesIO(text.encode("utf-8")),
-                separator=sep,
-                infer_schema=False,
-                truncate_ragged_lines=False,
-            )
-        elif fmt == "parquet":
-            df = pl.read_parquet(path)
-        else:
-            df = pl.read_ndjson(path, infer_schema_length=None)
+        if fmt == "parquet":
+            return pl.read_parquet(path)
+        text, note = decode(path.read_bytes(), path.name)
+        if note:
+            col.add("warning", note)
+        if fmt == "ndjson":
+            return pl.read_ndjson(io.StringIO(text), infer_schema_length=None)
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        for problem in header_problems(first_row(text, sep)):
+            col.add("error", problem, rows=[0])
+            return None
+        df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False)
+    except CertkitError as exc:
+        col.add("error", str(exc).removeprefix(f"{path.name}: "))
+        return None
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         col.add("error", f"could not be read as {fmt.upper()}: {first}")
@@ -468,7 +448,9 @@ def _convert(df: pl.DataFrame, table: Table, col: _Collector) -> pl.DataFrame:
         if bad.any():
             rows = df[ROW].filter(bad).to_list()
             examples = ", ".join(repr(v) for v in _as_text(raw).filter(bad).unique()[:3])
-            col.add("error", f"expected {expected}; got {examples}", c.name, rows)
+            hint = excel_serial_hint(_as_text(raw).filter(bad).to_list())
+            hint = f": {hint}" if hint and c.kind in (DATE, DATETIME) else ""
+            col.add("error", f"expected {expected}; got {examples}{hint}", c.name, rows)
         out.append(conv)
     extra = [n for n in df.columns if n not in {c.name for c in table.columns} | {ROW}]
     if extra:

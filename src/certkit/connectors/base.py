@@ -9,6 +9,7 @@ records and validates the result with the same rules as :func:`certkit.load`.
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import polars as pl
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset, from_frames
+from certkit.textio import read_csv, read_text
 
 PR_SCHEMA = {
     "id": pl.String,
@@ -229,9 +231,8 @@ def _read_table(obj, what: str) -> pl.DataFrame | None:
         if suffix == ".parquet":
             return pl.read_parquet(p)
         if suffix in (".ndjson", ".jsonl"):
-            return pl.read_ndjson(p)
-        sep = "\t" if suffix == ".tsv" else ","
-        return pl.read_csv(p, separator=sep, infer_schema=False, encoding="utf8-lossy")
+            return pl.read_ndjson(io.StringIO(read_text(p, f"{what} file")))
+        return read_csv(p, f"{what} file", "\t" if suffix == ".tsv" else ",")
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CertkitError(f"{what} file {p}: could not be read ({first})") from None

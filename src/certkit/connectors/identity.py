@@ -13,13 +13,12 @@ honoured by the git connector as well (``git log`` applies it).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from certkit.errors import CertkitError
+from certkit.textio import csv_rows
 
 # Accounts that are automation, not people (besides anything ending in "[bot]").
 BOT_EMAILS = frozenset({"noreply@github.com", "action@github.com"})
@@ -132,12 +131,8 @@ def read_identities(path: str | Path | None) -> Identities:
     if path is None:
         return Identities()
     p = Path(path)
-    try:
-        text = p.read_text("utf-8-sig")
-    except OSError as exc:
-        raise CertkitError(f"identity file {p}: cannot be read ({exc.strerror})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    cols = [c.strip().lower() for c in reader.fieldnames or []]
+    header, values, lines = csv_rows(p, "identity file")  # any encoding, header checked
+    cols = [c.strip().lower() for c in header]
     if "engineer_id" not in cols or not {"email", "login", "name"} & set(cols):
         raise CertkitError(
             f"identity file {p}: expected columns engineer_id and at least one of email, "
@@ -145,8 +140,8 @@ def read_identities(path: str | Path | None) -> Identities:
         )
     out = Identities(source=str(p))
     seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    for line, cells in zip(lines, values, strict=True):
+        row = {k: (v or "").strip() for k, v in zip(cols, cells, strict=False)}
         eid = row.get("engineer_id", "")
         if not eid:
             raise CertkitError(f"identity file {p}, line {line}: engineer_id is empty")
