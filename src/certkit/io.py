@@ -106,7 +106,7 @@ class Problem:
     table: str
     message: str
     column: str | None = None
-    rows: list[int] = field(default_factory=list)
+    rows: list[int | str] = field(default_factory=list)  # or ids: PR numbers, issue keys
     file: str | None = None
     row_label: str = "row"
 
@@ -183,23 +183,19 @@ class ValidationReport:
 class _Collector:
     """Adds problems for one table, translating row numbers into what the user's file shows."""
 
-    def __init__(self, report: ValidationReport, table: str, file: str | None, fmt: str | None):
+    def __init__(self, report, table: str, file: str | None, fmt: str | None, names=None):
         self.report, self.table, self.file = report, table, file
         # CSV: line numbers as an editor shows them (header is line 1); NDJSON: line numbers.
         self.offset = {"csv": 1, "ndjson": 0}.get(fmt or "", 0)
         self.label = "line" if fmt in ("csv", "ndjson") else "row"
+        # names: (label, one value per row), what the source calls rows: ("PR", ["org/a#3"])
+        self.label, self.names = names if names else (self.label, None)
 
     def add(self, severity: str, message: str, column: str | None = None, rows=()):
+        n = self.names
+        where = [n[int(r) - 1] if n else int(r) + self.offset for r in rows]
         self.report.problems.append(
-            Problem(
-                severity,
-                self.table,
-                message,
-                column,
-                [int(r) + self.offset for r in rows],
-                self.file,
-                self.label,
-            )
+            Problem(severity, self.table, message, column, where, self.file, self.label)
         )
 
 
@@ -447,7 +443,8 @@ def _convert(df: pl.DataFrame, table: Table, col: _Collector) -> pl.DataFrame:
         bad = present & conv.is_null()
         if bad.any():
             rows = df[ROW].filter(bad).to_list()
-            examples = ", ".join(repr(v) for v in _as_text(raw).filter(bad).unique()[:3])
+            examples = _as_text(raw).filter(bad).unique(maintain_order=True)[:3]
+            examples = ", ".join(repr(v) for v in examples)
             hint = excel_serial_hint(_as_text(raw).filter(bad).to_list())
             hint = f": {hint}" if hint and c.kind in (DATE, DATETIME) else ""
             col.add("error", f"expected {expected}; got {examples}{hint}", c.name, rows)
@@ -807,8 +804,13 @@ def from_frames(
     source: str = "in-memory",
     strict: bool = True,
     today: date | None = None,
+    origins: dict[str, tuple] | None = None,
 ) -> Dataset:
-    """Validate in-memory tables with the same rules as :func:`load` (used by connectors)."""
+    """Validate in-memory tables with the same rules as :func:`load` (used by connectors).
+
+    ``origins`` maps a table to ``(file, (label, values))``: its source file and what it calls
+    each row (``("line", [2, 3])``, ``("PR", ["org/app#12"])``), so problems point there.
+    """
     report = ValidationReport()
     given = {
         "engineers": engineers,
@@ -817,7 +819,10 @@ def from_frames(
         "defects": defects,
         "incidents": incidents,
     }
-    raw = {n: (df, _Collector(report, n, None, None)) for n, df in given.items()}
+    raw = {}
+    for n, df in given.items():
+        file, names = (origins or {}).get(n, (None, None))
+        raw[n] = (df, _Collector(report, n, file, None, names))
     frames = _validate_frames(raw, today or date.today(), report)
     return _finish(frames, report, source, strict)
 

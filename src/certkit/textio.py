@@ -179,7 +179,7 @@ def first_row(text: str, separator: str = ",") -> list[str]:
 
 
 def csv_rows(
-    path: str | Path, what: str = "CSV file", *, duplicates_ok: bool = False
+    path: str | Path, what: str = "CSV file", *, duplicates_ok: bool = False, separator: str = ","
 ) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, non-empty rows and the line each row starts on (quoted cells may span lines).
 
@@ -190,7 +190,7 @@ def csv_rows(
         ``duplicates_ok``) a repeated column name.
     """
     p = Path(path)
-    reader = csv.reader(io.StringIO(read_text(p, what)))
+    reader = csv.reader(io.StringIO(read_text(p, what)), delimiter=separator)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -211,19 +211,33 @@ def csv_rows(
     return header, rows, lines
 
 
+def csv_table(
+    path: str | Path, what: str = "CSV file", separator: str = ","
+) -> tuple[pl.DataFrame, list[int]]:
+    """A CSV file as a frame of text columns (empty cells null) and each row's line number.
+
+    Raises
+    ------
+    CertkitError
+        As :func:`csv_rows`, and for a row with more cells than the header (naming its line).
+    """
+    header, rows, lines = csv_rows(path, what, separator=separator)
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
+            raise CertkitError(
+                f"{what} {path}, line {line}: {len(row)} values but the header has "
+                f"{len(header)} columns (a delimiter inside an unquoted value?)"
+            )
+    columns = {
+        h: [(r[i] if i < len(r) and r[i] != "" else None) for r in rows]
+        for i, h in enumerate(header)
+    }
+    return pl.DataFrame(columns, schema=dict.fromkeys(header, pl.String)), lines
+
+
 def read_csv(path: str | Path, what: str = "CSV file", separator: str = ",") -> pl.DataFrame:
     """A CSV file as a frame of text columns, after the decoding and header checks."""
-    p = Path(path)
-    text = read_text(p, what)
-    if not text.strip():
-        raise CertkitError(f"{what} {p} is empty (no header, no rows)")
-    for problem in header_problems(first_row(text, separator)):
-        raise CertkitError(f"{what} {p}, line 1: {problem}")
-    try:
-        return pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CertkitError(f"{what} {p}: could not be read as CSV ({first})") from None
+    return csv_table(path, what, separator)[0]
 
 
 def excel_serial_hint(values: list[str | None]) -> str | None:

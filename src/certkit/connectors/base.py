@@ -21,7 +21,7 @@ import polars as pl
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset, from_frames
-from certkit.textio import read_csv, read_text
+from certkit.textio import csv_table, read_text
 
 PR_SCHEMA = {
     "id": pl.String,
@@ -220,19 +220,22 @@ def combine(*imports: Import) -> Import:
     )
 
 
-def _read_table(obj, what: str) -> pl.DataFrame | None:
+def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
+    """A roster/certifications frame or file, and its origin: (file, ("line", numbers))."""
     if obj is None or isinstance(obj, pl.DataFrame):
-        return obj
+        return obj, None
     p = Path(obj)
     if not p.exists():
         raise CertkitError(f"{what} file {p} does not exist")
     suffix = p.suffix.lower()
     try:
         if suffix == ".parquet":
-            return pl.read_parquet(p)
+            return pl.read_parquet(p), (str(p), None)
         if suffix in (".ndjson", ".jsonl"):
-            return pl.read_ndjson(io.StringIO(read_text(p, f"{what} file")))
-        return read_csv(p, f"{what} file", "\t" if suffix == ".tsv" else ",")
+            df = pl.read_ndjson(io.StringIO(read_text(p, f"{what} file")))
+            return df, (str(p), ("line", list(range(1, df.height + 1))))
+        df, lines = csv_table(p, f"{what} file", "\t" if suffix == ".tsv" else ",")
+        return df, (str(p), ("line", lines))
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
@@ -312,8 +315,8 @@ def to_dataset(
     strict
         Raise :class:`~certkit.errors.DataValidationError` on any validation error.
     """
-    roster = _read_table(engineers, "engineers")
-    certs = _read_table(certifications, "certifications")
+    roster, roster_origin = _read_table(engineers, "engineers")
+    certs, certs_origin = _read_table(certifications, "certifications")
     eng, notes = engineers_table(imp, roster)
     for n in notes:
         warnings.warn(n, CertkitWarning, stacklevel=2)
@@ -333,8 +336,24 @@ def to_dataset(
         source=" + ".join(imp.sources) or "import",
         strict=strict,
         today=today,
+        origins=_origins(imp, eng, roster, roster_origin, certs_origin),
     )
     return ds
+
+
+def _origins(imp: Import, eng, roster, roster_origin, certs_origin) -> dict:
+    """Where each row came from, so validation problems name files, lines, PRs and issues."""
+    n_roster = roster.height if roster is not None else 0
+    file, names = roster_origin or (None, None)
+    label, names = names or ("row", list(range(1, n_roster + 1)))  # parquet/frame: row numbers
+    added = [f"{e} (added by the import)" for e in eng["engineer_id"][n_roster:]]
+    return {
+        "engineers": (file, (label, names + added)),
+        "certifications": certs_origin or (None, None),
+        "pull_requests": (None, ("PR", imp.pull_requests["id"].to_list())),
+        "defects": (None, ("issue", imp.defects["id"].to_list())),
+        "incidents": (None, ("incident", imp.incidents["id"].to_list())),
+    }
 
 
 def import_inputs(imp: Import, **files) -> list[tuple[str, str | Path | None]]:
