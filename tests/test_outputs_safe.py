@@ -263,3 +263,14 @@ def test_report_refuses_the_data_folder_as_output(small_folder, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "is the input data folder" in err and "Traceback" not in err
     assert snapshot(small_folder) == before
+
+
+def test_dataset_write_over_an_import_keeps_its_audit_files(repo, tmp_path):
+    out = tmp_path / "out"
+    (tmp_path / "certs.csv").write_text(CERTS)
+    ds, _ = write_import(git_import(repo), out, certifications=tmp_path / "certs.csv")
+    commits = (out / "commits.parquet").read_bytes()
+    ds.write(out, format="csv")  # tables replaced, the import's audit trail kept
+    assert (out / "commits.parquet").read_bytes() == commits
+    assert (out / "import.json").exists() and not (out / "engineers.parquet").exists()
+    assert certkit.load(out).pull_requests.height == ds.pull_requests.height == 3

@@ -31,6 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from certkit.errors import CertkitError
+from certkit.schema import TABLES
 
 MARKER = ".certkit-output.json"
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".ndjson", ".jsonl")
@@ -97,8 +98,6 @@ def refuse_inputs(
 
 def data_folder_inputs(folder: str | Path) -> list[tuple[str, Path]]:
     """The files :func:`certkit.load` reads in a data folder, as ``refuse_inputs`` pairs."""
-    from certkit.schema import TABLES
-
     folder = Path(folder)
     if not folder.is_dir():
         return [("data folder", folder)]
@@ -123,8 +122,6 @@ def _owned(folder: Path) -> dict[str, str | None]:
     legacy = [m for m in LEGACY_MARKERS if (folder / m).is_file()]
     if not legacy:
         return {}
-    from certkit.schema import TABLES
-
     skip: set[str] = set()
     if "import.json" in legacy:
         try:
@@ -148,10 +145,15 @@ def _is_owned(path: Path, owned: dict[str, str | None]) -> bool:
     return digest is None or _sha256(path) == digest
 
 
-def _plan(staging: Path, target: Path, overwrite: bool) -> tuple[list[Path], list[str]]:
-    """Files to delete in ``target`` before moving in; raises on files certkit may not touch."""
-    from certkit.schema import TABLES
+def _plan(
+    staging: Path, target: Path, overwrite: bool, stale: tuple[str, ...] = ()
+) -> tuple[list[Path], list[str]]:
+    """Files to delete in ``target`` before moving in; raises on files certkit may not touch.
 
+    Besides the files replaced, certkit's own unchanged table files from an earlier write
+    (and the files named in ``stale``) are removed, so no outdated table is loaded with the
+    new ones.
+    """
     new = {p.name for p in staging.iterdir() if p.is_file()}
     owned = _owned(target) if target.is_dir() else {}
     new_tables = {Path(n).stem for n in new if Path(n).stem in TABLES}
@@ -164,7 +166,7 @@ def _plan(staging: Path, target: Path, overwrite: bool) -> tuple[list[Path], lis
         mine = _is_owned(p, owned)
         if clash:
             (remove if mine or overwrite else refused).append(p)
-        elif mine and p.name in owned:  # certkit's file from an earlier run, now stale
+        elif mine and (p.stem in TABLES or p.name in stale):  # outdated certkit output
             remove.append(p)
         else:
             kept.append(p.name)
@@ -179,7 +181,7 @@ def _plan(staging: Path, target: Path, overwrite: bool) -> tuple[list[Path], lis
     return remove, kept
 
 
-def _publish(staging: Path, target: Path, overwrite: bool) -> list[str]:
+def _publish(staging: Path, target: Path, overwrite: bool, stale: tuple[str, ...]) -> list[str]:
     files = sorted(p for p in staging.iterdir() if p.is_file())
     marker = {"written_by": "certkit", "files": {p.name: _sha256(p) for p in files}}
     (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", "utf-8")
@@ -188,7 +190,7 @@ def _publish(staging: Path, target: Path, overwrite: bool) -> list[str]:
         return []
     if not target.is_dir():
         raise CertkitError(f"output folder {target} exists and is a file, not a folder")
-    remove, kept = _plan(staging, target, overwrite)
+    remove, kept = _plan(staging, target, overwrite, stale)
     (target / MARKER).unlink(missing_ok=True)  # no marker while files are being swapped
     for p in remove:
         p.unlink()
@@ -199,14 +201,17 @@ def _publish(staging: Path, target: Path, overwrite: bool) -> list[str]:
 
 
 @contextlib.contextmanager
-def staged_folder(target: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+def staged_folder(
+    target: str | Path, *, overwrite: bool = False, stale: tuple[str, ...] = ()
+) -> Iterator[Path]:
     """Write a data folder all at once: yield a temporary folder, then move it into place.
 
     The temporary folder is created beside ``target`` (same file system, so each move is
     atomic). When the ``with`` block raises, nothing in ``target`` changes. Files already in
     ``target`` are replaced only when certkit wrote them and they are unchanged (see the
     module docstring), else :class:`~certkit.errors.CertkitError` is raised before anything
-    is touched.
+    is touched. Earlier certkit tables not written again are removed, and so are the
+    files named in ``stale`` (e.g. ``commits.parquet`` of an earlier import).
     """
     target = Path(target)
     if target.exists() and not target.is_dir():
@@ -216,7 +221,7 @@ def staged_folder(target: str | Path, *, overwrite: bool = False) -> Iterator[Pa
     try:
         yield staging
         os.chmod(staging, 0o777 & ~_umask())
-        _publish(staging, target, overwrite)
+        _publish(staging, target, overwrite, stale)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

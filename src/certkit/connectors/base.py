@@ -423,7 +423,8 @@ def write_import(
         },
         "certifications_included": certifications is not None,
     }
-    with staged_folder(out, overwrite=overwrite) as tmp:
+    stale = ("commits.parquet", "ai_evidence.csv")  # an earlier import's, if not rewritten
+    with staged_folder(out, overwrite=overwrite, stale=stale) as tmp:
         write_frames(tables, tmp, format)
         if imp.commits is not None:
             imp.commits.write_parquet(tmp / "commits.parquet")
