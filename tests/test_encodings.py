@@ -193,11 +193,11 @@ def test_undecodable_and_binary_files_are_named(tmp_path, capsys):
         capsys, "import", "github", str(FIX / "gh_prs.json"), "--engineers", str(xlsx),
         "--out", str(tmp_path / "o"),
     )  # fmt: skip
-    assert code == 2 and f"engineers file {xlsx} is an Excel workbook" in err
+    assert code == 2 and f"engineers file {xlsx}: an Excel workbook, not a text file" in err
     folder = write_folder(tmp_path / "v")
     (folder / "engineers.csv").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     code, out, _ = run(capsys, "validate", str(folder))
-    assert code == 1 and "engineers.csv is an Excel workbook" in out
+    assert code == 1 and "ERROR   engineers.csv: an Excel workbook, not a text file" in out
 
 
 def test_latin1_roster_is_read_with_a_warning(tmp_path):

@@ -75,7 +75,7 @@ def decode(raw: bytes, name: str, *, legacy: bool = True) -> tuple[str, str | No
         ) from None
     if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise CertkitError(
-            f"{name} is an Excel workbook, not a text file; save it as 'CSV UTF-8 (Comma "
+            f"{name}: an Excel workbook, not a text file; save it as 'CSV UTF-8 (Comma "
             "delimited)' (or export JSON/CSV from the tool) and read that file"
         )
     head = raw[:4096]
@@ -86,7 +86,7 @@ def decode(raw: bytes, name: str, *, legacy: bool = True) -> tuple[str, str | No
         if even > 0.3 * len(head) / 2 and odd == 0:
             return _strict(raw, "utf-16-be", name), None
         raise CertkitError(
-            f"{name} holds binary data (zero bytes), not text; expected a CSV or JSON file "
+            f"{name}: binary data (zero bytes), not text; expected a CSV or JSON file "
             "saved as UTF-8"
         )
     try:
