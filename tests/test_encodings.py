@@ -151,6 +151,12 @@ def test_semicolon_delimited_files(tmp_path, capsys):
     ids.write_text("engineer_id;email\nana;ana@corp.example\n")
     with pytest.raises(CertkitError, match="ids.csv, line 1: looks semicolon-delimited"):
         read_identities(ids)
+    ids.write_text("engineer_id\temail\nana\tana@corp.example\n")
+    with pytest.raises(CertkitError, match="ids.csv, line 1: looks tab-delimited"):
+        read_identities(ids)
+    ids.rename(ids.with_suffix(".tsv"))
+    tsv = certkit.connectors.base._read_table(ids.with_suffix(".tsv"), "engineers")[0]
+    assert tsv.columns == ["engineer_id", "email"] and tsv.height == 1
 
 
 def test_excel_serial_dates(tmp_path, capsys):

@@ -159,6 +159,8 @@ def header_problems(header: list[str], *, duplicates_ok: bool = False) -> list[s
     """What is wrong with a CSV header: repeated names, or a semicolon-delimited file."""
     if len(header) == 1 and header[0].count(";") >= 1:
         return [SEMICOLON_HINT]
+    if len(header) == 1 and "\t" in header[0]:
+        return ["looks tab-delimited (use commas, or name the file .tsv)"]
     if duplicates_ok:
         return []
     seen: dict[str, int] = {}
