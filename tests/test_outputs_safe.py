@@ -274,3 +274,7 @@ def test_dataset_write_over_an_import_keeps_its_audit_files(repo, tmp_path):
     assert (out / "commits.parquet").read_bytes() == commits
     assert (out / "import.json").exists() and not (out / "engineers.parquet").exists()
     assert certkit.load(out).pull_requests.height == ds.pull_requests.height == 3
+    # The import's files stay certkit's: a later re-import replaces them without complaint.
+    assert "import.json" in json.loads((out / MARKER).read_text())["files"]
+    write_import(git_import(repo), out, certifications=tmp_path / "certs.csv")
+    assert (out / "engineers.parquet").exists() and not (out / "engineers.csv").exists()

@@ -147,17 +147,17 @@ def _is_owned(path: Path, owned: dict[str, str | None]) -> bool:
 
 def _plan(
     staging: Path, target: Path, overwrite: bool, stale: tuple[str, ...] = ()
-) -> tuple[list[Path], list[str]]:
+) -> tuple[list[Path], dict[str, str]]:
     """Files to delete in ``target`` before moving in; raises on files certkit may not touch.
 
     Besides the files replaced, certkit's own unchanged table files from an earlier write
     (and the files named in ``stale``) are removed, so no outdated table is loaded with the
-    new ones.
+    new ones. Also returns certkit's files that stay (name -> SHA-256) for the new marker.
     """
     new = {p.name for p in staging.iterdir() if p.is_file()}
     owned = _owned(target) if target.is_dir() else {}
     new_tables = {Path(n).stem for n in new if Path(n).stem in TABLES}
-    remove, refused, kept = [], [], []
+    remove, refused, kept = [], [], {}
     for p in sorted(target.iterdir()) if target.is_dir() else []:
         if not p.is_file() or p.name == MARKER:
             continue
@@ -168,8 +168,8 @@ def _plan(
             (remove if mine or overwrite else refused).append(p)
         elif mine and (p.stem in TABLES or p.name in stale):  # outdated certkit output
             remove.append(p)
-        else:
-            kept.append(p.name)
+        elif mine:
+            kept[p.name] = _sha256(p)
     if refused:
         names = ", ".join(str(p) for p in refused)
         raise CertkitError(
@@ -181,23 +181,22 @@ def _plan(
     return remove, kept
 
 
-def _publish(staging: Path, target: Path, overwrite: bool, stale: tuple[str, ...]) -> list[str]:
+def _publish(staging: Path, target: Path, overwrite: bool, stale: tuple[str, ...]) -> None:
+    if target.exists() and not target.is_dir():
+        raise CertkitError(f"output folder {target} exists and is a file, not a folder")
     files = sorted(p for p in staging.iterdir() if p.is_file())
-    marker = {"written_by": "certkit", "files": {p.name: _sha256(p) for p in files}}
+    remove, kept = _plan(staging, target, overwrite, stale)  # raises before any change
+    marker = {"written_by": "certkit", "files": {**kept, **{p.name: _sha256(p) for p in files}}}
     (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", "utf-8")
     if not target.exists():
         os.replace(staging, target)
-        return []
-    if not target.is_dir():
-        raise CertkitError(f"output folder {target} exists and is a file, not a folder")
-    remove, kept = _plan(staging, target, overwrite, stale)
+        return
     (target / MARKER).unlink(missing_ok=True)  # no marker while files are being swapped
     for p in remove:
         p.unlink()
     for p in files:
         os.replace(p, target / p.name)
     os.replace(staging / MARKER, target / MARKER)
-    return kept
 
 
 @contextlib.contextmanager
