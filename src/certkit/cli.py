@@ -26,7 +26,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from certkit.simulate import write_sample
 
-    ds = write_sample(
+    ds = write_sample(  # all files at once; refuses to replace files certkit did not write
         args.out, n_engineers=args.engineers, months=args.months, seed=args.seed, format=args.format
     )
     print(f"Wrote a simulated organisation to {args.out}:")
@@ -36,20 +36,26 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _cmd_panel(args: argparse.Namespace) -> int:
     from certkit.io import load
+    from certkit.outputs import data_folder_inputs, refuse_inputs, write_file_atomic
     from certkit.panel import build_panel
+    from certkit.schema import TABLES
 
+    out = Path(args.out)
+    refuse_inputs(out, data_folder_inputs(args.path), kind="file")
+    if out.stem in TABLES and out.parent.resolve() == Path(args.path).resolve():
+        raise CertkitError(
+            f"--out {out} would add a second {out.stem} table to the data folder {args.path}; "
+            "write the panel elsewhere (e.g. reports/panel.parquet)"
+        )
+    if out.is_dir():
+        raise CertkitError(f"--out {out} is a folder; give a .parquet or .csv file name")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = load(args.path)
         panel = build_panel(ds, args.period)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".csv":
-        panel.write_csv(out)
-    else:
-        panel.write_parquet(out)
+    write_file_atomic(out, panel.write_csv if out.suffix == ".csv" else panel.write_parquet)
     print(
         f"Wrote {panel.height:,} engineer-{args.period} rows "
         f"({panel['engineer_id'].n_unique():,} engineers) to {out}"

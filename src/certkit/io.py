@@ -31,6 +31,7 @@ from certkit.schema import (
     TABLES,
     Table,
 )
+from certkit.textio import decode, excel_serial_hint, first_row, header_problems
 
 ROW = "__row"  # 1-based data row number, kept until validation is done
 SUFFIXES = {
@@ -105,7 +106,7 @@ class Problem:
     table: str
     message: str
     column: str | None = None
-    rows: list[int] = field(default_factory=list)
+    rows: list[int | str] = field(default_factory=list)  # or ids: PR numbers, issue keys
     file: str | None = None
     row_label: str = "row"
 
@@ -182,23 +183,19 @@ class ValidationReport:
 class _Collector:
     """Adds problems for one table, translating row numbers into what the user's file shows."""
 
-    def __init__(self, report: ValidationReport, table: str, file: str | None, fmt: str | None):
+    def __init__(self, report, table: str, file: str | None, fmt: str | None, names=None):
         self.report, self.table, self.file = report, table, file
         # CSV: line numbers as an editor shows them (header is line 1); NDJSON: line numbers.
         self.offset = {"csv": 1, "ndjson": 0}.get(fmt or "", 0)
         self.label = "line" if fmt in ("csv", "ndjson") else "row"
+        # names: (label, one value per row), what the source calls rows: ("PR", ["org/a#3"])
+        self.label, self.names = names if names else (self.label, None)
 
     def add(self, severity: str, message: str, column: str | None = None, rows=()):
+        n = self.names
+        where = [n[int(r) - 1] if n else int(r) + self.offset for r in rows]
         self.report.problems.append(
-            Problem(
-                severity,
-                self.table,
-                message,
-                column,
-                [int(r) + self.offset for r in rows],
-                self.file,
-                self.label,
-            )
+            Problem(severity, self.table, message, column, where, self.file, self.label)
         )
 
 
@@ -244,31 +241,38 @@ class Dataset:
         end = pl.concat([prs["created_date"], prs["merged_date"].drop_nulls()]).max()
         return start.date(), end.date()
 
-    def write(self, path: str | Path, format: str = "parquet") -> Path:
-        """Write one file per table into ``path`` (created if needed).
+    def write(
+        self,
+        path: str | Path,
+        format: str = "parquet",
+        *,
+        overwrite: bool = False,
+        extra: dict[str, str] | None = None,
+    ) -> Path:
+        """Write one file per table into ``path`` (created if needed), all or nothing.
 
         Parameters
         ----------
         format
             ``"parquet"`` (compact, typed), ``"csv"`` (for spreadsheets) or ``"ndjson"``.
+        overwrite
+            Also replace files in ``path`` that certkit did not write (see
+            :mod:`certkit.outputs`); by default such files stop the write with an error.
+        extra
+            More text files to write with the tables (file name -> content).
         """
-        if format not in ("parquet", "csv", "ndjson"):
-            raise CertkitError(f"format must be parquet, csv or ndjson, not {format!r}")
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, df in self.tables().items():
-            if name == "certifications":
-                df = df.drop("certification_id", strict=False)  # derived on load
-            for old in out.glob(f"{name}.*"):
-                if old.suffix in SUFFIXES:
-                    old.unlink()
-            target = out / f"{name}.{format}"
-            if format == "parquet":
-                df.write_parquet(target, compression="zstd", compression_level=9)
-            elif format == "csv":
-                df.write_csv(target, datetime_format="%Y-%m-%dT%H:%M:%SZ")
-            else:
-                df.write_ndjson(target)
+        from certkit.outputs import staged_folder, write_frames
+
+        with staged_folder(path, overwrite=overwrite) as tmp:
+            write_frames(self.output_tables(), tmp, format)
+            for name, text in (extra or {}).items():
+                (tmp / name).write_text(text, "utf-8")
+        return Path(path)
+
+    def output_tables(self) -> dict[str, pl.DataFrame]:
+        """The tables as written to files (without columns derived on load)."""
+        out = self.tables()
+        out["certifications"] = out["certifications"].drop("certification_id", strict=False)
         return out
 
     def summary(self) -> str:
@@ -316,48 +320,27 @@ def _find_file(folder: Path, table: Table, report: ValidationReport) -> Path | N
     return found[0] if found else None
 
 
-def _decode(raw: bytes, col: _Collector) -> str:
-    """Text of a CSV file: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col.report.problems.append(
-            Problem(
-                "warning",
-                col.table,
-                f"file is not UTF-8 (first invalid byte on line "
-                f"{line}); read it as Windows-1252/Latin-1. Re-save it as UTF-8 to be sure "
-                "names are right.",
-                file=col.file,
-            )
-        )
-        return raw.decode("cp1252", errors="replace")
-
-
 def _read_file(path: Path, col: _Collector) -> pl.DataFrame | None:
     fmt = SUFFIXES[path.suffix.lower()]
     if path.stat().st_size == 0:
         col.add("error", "file is empty (no header, no rows)")
         return None
     try:
-        if fmt == "csv":
-            text = _decode(path.read_bytes(), col)
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            df = pl.read_csv(
-                io.BytesIO(text.encode("utf-8")),
-                separator=sep,
-                infer_schema=False,
-                truncate_ragged_lines=False,
-            )
-        elif fmt == "parquet":
-            df = pl.read_parquet(path)
-        else:
-            df = pl.read_ndjson(path, infer_schema_length=None)
+        if fmt == "parquet":
+            return pl.read_parquet(path)
+        text, note = decode(path.read_bytes(), path.name)
+        if note:
+            col.add("warning", note)
+        if fmt == "ndjson":
+            return pl.read_ndjson(io.StringIO(text), infer_schema_length=None)
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        for problem in header_problems(first_row(text, sep)):
+            col.add("error", problem, rows=[0])
+            return None
+        df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False)
+    except CertkitError as exc:
+        col.add("error", str(exc).removeprefix(f"{path.name}: "))
+        return None
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         col.add("error", f"could not be read as {fmt.upper()}: {first}")
@@ -460,8 +443,11 @@ def _convert(df: pl.DataFrame, table: Table, col: _Collector) -> pl.DataFrame:
         bad = present & conv.is_null()
         if bad.any():
             rows = df[ROW].filter(bad).to_list()
-            examples = ", ".join(repr(v) for v in _as_text(raw).filter(bad).unique()[:3])
-            col.add("error", f"expected {expected}; got {examples}", c.name, rows)
+            examples = _as_text(raw).filter(bad).unique(maintain_order=True)[:3]
+            examples = ", ".join(repr(v) for v in examples)
+            hint = excel_serial_hint(_as_text(raw).filter(bad).to_list())
+            hint = f": {hint}" if hint and c.kind in (DATE, DATETIME) else ""
+            col.add("error", f"expected {expected}; got {examples}{hint}", c.name, rows)
         out.append(conv)
     extra = [n for n in df.columns if n not in {c.name for c in table.columns} | {ROW}]
     if extra:
@@ -818,8 +804,13 @@ def from_frames(
     source: str = "in-memory",
     strict: bool = True,
     today: date | None = None,
+    origins: dict[str, tuple] | None = None,
 ) -> Dataset:
-    """Validate in-memory tables with the same rules as :func:`load` (used by connectors)."""
+    """Validate in-memory tables with the same rules as :func:`load` (used by connectors).
+
+    ``origins`` maps a table to ``(file, (label, values))``: its source file and what it calls
+    each row (``("line", [2, 3])``, ``("PR", ["org/app#12"])``), so problems point there.
+    """
     report = ValidationReport()
     given = {
         "engineers": engineers,
@@ -828,7 +819,10 @@ def from_frames(
         "defects": defects,
         "incidents": incidents,
     }
-    raw = {n: (df, _Collector(report, n, None, None)) for n, df in given.items()}
+    raw = {}
+    for n, df in given.items():
+        file, names = (origins or {}).get(n, (None, None))
+        raw[n] = (df, _Collector(report, n, file, None, names))
     frames = _validate_frames(raw, today or date.today(), report)
     return _finish(frames, report, source, strict)
 

@@ -783,8 +783,8 @@ def write_sample(
 ) -> Dataset:
     """Simulate an organisation and write it (with ``truth.json``) as a data folder."""
     ds = simulate(n_engineers=n_engineers, months=months, seed=seed)
-    out = ds.write(out, format=format)
-    (out / TRUTH_FILE).write_text(json.dumps(ds.truth, indent=1, default=str) + "\n", "utf-8")
+    truth = json.dumps(ds.truth, indent=1, default=str) + "\n"
+    ds.write(out, format=format, extra={TRUTH_FILE: truth})  # all files at once
     return ds
 
 

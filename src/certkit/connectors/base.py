@@ -9,6 +9,7 @@ records and validates the result with the same rules as :func:`certkit.load`.
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import polars as pl
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset, from_frames
+from certkit.textio import csv_table, read_text
 
 PR_SCHEMA = {
     "id": pl.String,
@@ -265,20 +267,22 @@ def _unjoined_exports(prs: pl.DataFrame) -> list[str]:
     return notes
 
 
-def _read_table(obj, what: str) -> pl.DataFrame | None:
+def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
+    """A roster/certifications frame or file, and its origin: (file, ("line", numbers))."""
     if obj is None or isinstance(obj, pl.DataFrame):
-        return obj
+        return obj, None
     p = Path(obj)
     if not p.exists():
         raise CertkitError(f"{what} file {p} does not exist")
     suffix = p.suffix.lower()
     try:
         if suffix == ".parquet":
-            return pl.read_parquet(p)
+            return pl.read_parquet(p), (str(p), None)
         if suffix in (".ndjson", ".jsonl"):
-            return pl.read_ndjson(p)
-        sep = "\t" if suffix == ".tsv" else ","
-        return pl.read_csv(p, separator=sep, infer_schema=False, encoding="utf8-lossy")
+            df = pl.read_ndjson(io.StringIO(read_text(p, f"{what} file")))
+            return df, (str(p), ("line", list(range(1, df.height + 1))))
+        df, lines = csv_table(p, f"{what} file", "\t" if suffix == ".tsv" else ",")
+        return df, (str(p), ("line", lines))
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
@@ -358,8 +362,8 @@ def to_dataset(
     strict
         Raise :class:`~certkit.errors.DataValidationError` on any validation error.
     """
-    roster = _read_table(engineers, "engineers")
-    certs = _read_table(certifications, "certifications")
+    roster, roster_origin = _read_table(engineers, "engineers")
+    certs, certs_origin = _read_table(certifications, "certifications")
     eng, notes = engineers_table(imp, roster)
     for n in notes:
         warnings.warn(n, CertkitWarning, stacklevel=2)
@@ -382,6 +386,7 @@ def to_dataset(
         source=" + ".join(imp.sources) or "import",
         strict=strict,
         today=today,
+        origins=_origins(imp, eng, roster, roster_origin, certs_origin),
     )
     return ds
 
@@ -390,18 +395,52 @@ def write_commits_only(imp: Import, out: str | Path) -> Path:
     """Write only ``commits.parquet``, ``ai_evidence.csv`` and ``import.json`` (no PRs needed).
 
     For histories without pull requests (trunk-based development): the commit and
-    AI-attribution tables, without a certkit dataset.
+    AI-attribution tables, without a certkit dataset. Written all or nothing, like
+    :func:`write_import`, and never into a folder that holds an input.
     """
+    from certkit.outputs import refuse_inputs, staged_folder
+
     if imp.commits is None:
         raise CertkitError("a commits-only import needs a git (or DevLake) source")
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    imp.commits.write_parquet(folder / "commits.parquet")
-    imp.ai_evidence.write_csv(folder / "ai_evidence.csv")
+    refuse_inputs(out, import_inputs(imp))
     manifest = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "commits_only": True}
     manifest |= {"sources": imp.sources, "notes": imp.notes, "lower_bound": LOWER_BOUND_NOTE}
-    (folder / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-    return folder
+    with staged_folder(out, stale=("commits.parquet", "ai_evidence.csv")) as tmp:
+        imp.commits.write_parquet(tmp / "commits.parquet")
+        imp.ai_evidence.write_csv(tmp / "ai_evidence.csv")
+        (tmp / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return Path(out)
+
+
+def _origins(imp: Import, eng, roster, roster_origin, certs_origin) -> dict:
+    """Where each row came from, so validation problems name files, lines, PRs and issues."""
+    n_roster = roster.height if roster is not None else 0
+    file, names = roster_origin or (None, None)
+    label, names = names or ("row", list(range(1, n_roster + 1)))  # parquet/frame: row numbers
+    added = [f"{e} (added by the import)" for e in eng["engineer_id"][n_roster:]]
+    return {
+        "engineers": (file, (label, names + added)),
+        "certifications": certs_origin or (None, None),
+        "pull_requests": (None, ("PR", imp.pull_requests["id"].to_list())),
+        "defects": (None, ("issue", imp.defects["id"].to_list())),
+        "incidents": (None, ("incident", imp.incidents["id"].to_list())),
+    }
+
+
+def import_inputs(imp: Import, **files) -> list[tuple[str, str | Path | None]]:
+    """Every input file of an import (its file sources plus ``files``), for the output check."""
+    pairs: list[tuple[str, str | Path | None]] = []
+    for src in imp.sources:
+        kind, _, path = src.partition(":")
+        what = {"git": "repository", "github": "GitHub export", "jira": "Jira export"}.get(
+            kind, "PagerDuty export" if kind == "pagerduty" else None
+        )
+        if what and path:
+            pairs.append((what, path))
+    for what, path in files.items():
+        if isinstance(path, str | Path):
+            pairs.append((f"--{what.replace('_', '-')} file", path))
+    return pairs
 
 
 def write_import(
@@ -412,6 +451,8 @@ def write_import(
     certifications=None,
     format: str = "parquet",
     today: date | None = None,
+    overwrite: bool = False,
+    inputs: list[tuple[str, str | Path | None]] | None = None,
 ) -> tuple[Dataset, Path]:
     """Validate and write an import as a certkit data folder (plus audit files).
 
@@ -419,21 +460,27 @@ def write_import(
     (one row per detection) and ``import.json`` (sources, notes, and the statement that AI
     detection is a lower bound). Without ``certifications`` the folder has no
     certifications file yet; add one before ``certkit validate``.
+
+    The folder is written all or nothing (:func:`certkit.outputs.staged_folder`): a failing
+    import leaves ``out`` as it was. An ``out`` that holds an input file (the roster, the
+    certifications, an export, or any of ``inputs``) is refused, and files in ``out`` that
+    certkit did not write are never replaced unless ``overwrite=True``.
     """
+    from certkit.outputs import refuse_inputs, staged_folder, write_frames
+
+    given = import_inputs(imp, engineers=engineers, certifications=certifications)
+    refuse_inputs(out, [*given, *(inputs or [])])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         ds = to_dataset(
             imp, engineers=engineers, certifications=certifications, strict=True, today=today
         )
-    folder = ds.write(out, format=format)
+    tables = ds.output_tables()
     if certifications is None:
-        (folder / f"certifications.{format}").unlink(missing_ok=True)
+        tables.pop("certifications")
     for name in ("defects", "incidents"):  # optional tables: no header-only files
-        if getattr(ds, name).height == 0:
-            (folder / f"{name}.{format}").unlink(missing_ok=True)
-    if imp.commits is not None:
-        imp.commits.write_parquet(folder / "commits.parquet")
-    imp.ai_evidence.write_csv(folder / "ai_evidence.csv")
+        if tables[name].height == 0:
+            tables.pop(name)
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sources": imp.sources,
@@ -447,5 +494,11 @@ def write_import(
         },
         "certifications_included": certifications is not None,
     }
-    (folder / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-    return ds, folder
+    stale = ("commits.parquet", "ai_evidence.csv")  # an earlier import's, if not rewritten
+    with staged_folder(out, overwrite=overwrite, stale=stale) as tmp:
+        write_frames(tables, tmp, format)
+        if imp.commits is not None:
+            imp.commits.write_parquet(tmp / "commits.parquet")
+        imp.ai_evidence.write_csv(tmp / "ai_evidence.csv")
+        (tmp / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return ds, Path(out)

@@ -58,6 +58,7 @@ from certkit.connectors.identity import (
     read_identities,
 )
 from certkit.errors import CertkitError
+from certkit.textio import read_text
 
 GH_FIELDS = (
     "number,title,author,createdAt,mergedAt,closedAt,additions,deletions,changedFiles,"
@@ -77,12 +78,7 @@ _REVERTS = re.compile(r"^Reverts (?:(?P<repo>\S+/\S+))?#(?P<n>\d+)\s*$", re.MULT
 
 
 def _load_json(path: Path):
-    if not path.exists():
-        raise CertkitError(f"GitHub export {path} does not exist")
-    try:
-        text = path.read_text("utf-8-sig")
-    except OSError as exc:
-        raise CertkitError(f"GitHub export {path}: cannot be read ({exc.strerror})") from None
+    text = read_text(path, "GitHub export", legacy=False)  # UTF-8/16, BOM or not
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -18,8 +18,6 @@ are never engineers.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from certkit.errors import CertkitError
+from certkit.textio import csv_rows
 
 _NOREPLY_ID = re.compile(r"^(\d+\+)?([^@]+)@users\.noreply\.github\.com$")
 AGENT_KINDS = ("ai_agent", "automation")
@@ -258,12 +257,8 @@ def read_identities(path: str | Path | None) -> Identities:
     if path is None:
         return Identities()
     p = Path(path)
-    try:
-        text = p.read_text("utf-8-sig")
-    except OSError as exc:
-        raise CertkitError(f"identity file {p}: cannot be read ({exc.strerror})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    cols = [c.strip().lower() for c in reader.fieldnames or []]
+    header, values, lines = csv_rows(p, "identity file")  # any encoding, header checked
+    cols = [c.strip().lower() for c in header]
     if "engineer_id" not in cols or not {"email", "login", "name"} & set(cols):
         raise CertkitError(
             f"identity file {p}: expected columns engineer_id and at least one of email, "
@@ -271,8 +266,8 @@ def read_identities(path: str | Path | None) -> Identities:
         )
     out = Identities(source=str(p))
     seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    for line, cells in zip(lines, values, strict=True):
+        row = {k: (v or "").strip() for k, v in zip(cols, cells, strict=False)}
         eid = row.get("engineer_id", "")
         if not eid:
             raise CertkitError(f"identity file {p}, line {line}: engineer_id is empty")

@@ -31,6 +31,7 @@ import polars as pl
 from certkit.connectors.base import INCIDENT_SCHEMA, LINKED_SCHEMA, Import, frame
 from certkit.errors import CertkitError
 from certkit.io import ValidationReport, _Collector, _parse_datetime
+from certkit.textio import csv_rows, excel_serial_hint, read_text
 
 _PR_URL = re.compile(r"github\.com/([\w.-]+/[\w.-]+)/pull/(\d+)")
 _PR_REF = re.compile(r"(?<![\w/.-])([\w.-]+/[\w.-]+)#(\d+)\b")
@@ -49,9 +50,7 @@ def pr_refs(text: str | None) -> list[str]:
 
 
 def _read_link_file(path: Path) -> dict[str, dict]:
-    if not path.exists():
-        raise CertkitError(f"link file {path} does not exist")
-    rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(read_text(path, "link file"))))
     cols = {c.strip().lower() for c in (rows[0].keys() if rows else [])}
     if "id" not in cols or not {"pr_id", "engineer_id"} & cols:
         raise CertkitError(
@@ -97,35 +96,22 @@ def _parse_dates(values: list[str | None], lines: list[int], file: Path, column:
     ]
     if bad:
         shown = ", ".join(f"line {ln} ({v!r})" for ln, v in bad[:5])
+        hint = excel_serial_hint([v for _, v in bad])
         raise CertkitError(
-            f"{file}, column {column!r}: {len(bad)} value(s) are not dates: {shown}. Expected "
-            "ISO 8601 (2025-03-31T14:05:00Z) or one export format throughout (e.g. Jira's "
-            "14/Jul/25 3:42 PM)"
+            f"{file}, column {column!r}: {len(bad)} value(s) are not dates: {shown}. "
+            + (
+                f"The column {hint}"
+                if hint
+                else "Expected ISO 8601 (2025-03-31T14:05:00Z) or one export format "
+                "throughout (e.g. Jira's 14/Jul/25 3:42 PM)"
+            )
         )
     return parsed.to_list()
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, rows and the line each row starts on (quoted cells may span lines)."""
-    if not path.exists():
-        raise CertkitError(f"export {path} does not exist")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise CertkitError(f"export {path} is empty") from None
-    rows, lines, prev = [], [], reader.line_num
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append(row)
-            lines.append(prev + 1)
-        prev = reader.line_num
-    return header, rows, lines
+    return csv_rows(path, "export", duplicates_ok=True)  # Jira repeats Labels,Labels,...
 
 
 def _pick(header: list[str], row: list[str], *names: str) -> str | None:
@@ -154,7 +140,7 @@ def _all(header: list[str], row: list[str], name: str) -> list[str]:
 
 def _pd_json(path: Path) -> list[dict]:
     try:
-        data = json.loads(path.read_text("utf-8-sig"))
+        data = json.loads(read_text(path, "PagerDuty export", legacy=False))
     except json.JSONDecodeError as exc:
         raise CertkitError(
             f"PagerDuty export {path}, line {exc.lineno}: not valid JSON ({exc.msg})"

@@ -400,6 +400,13 @@ def run_report(
                 )
             )
 
+    from certkit.outputs import data_folder_inputs, refuse_inputs
+
+    for run_data in facts:  # outputs never touch inputs (data files, the config file)
+        refuse_inputs(out_root.parent, data_folder_inputs(run_data))  # gets index.html only
+        for folder in {out_root, *(j.out_dir for j in planned)}:
+            refuse_inputs(folder, [*data_folder_inputs(run_data), ("--config file", config)])
+
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
