@@ -438,7 +438,9 @@ def real(request, db):
 # (abandoned, completed), other (DORA's synthetic "pr0".."pr6") +1 ("pr7").
 EXPECTED_PRS = {
     "azuredevops_go": (3, 1, 1, 3),  # 0/0 lines outside GitHub -> missing
-    "bitbucket": (57, 27, 0, 57),  # MERGED without merged_date: Bitbucket Cloud
+    # DevLake's 57 Bitbucket Cloud PRs have no created_date (skipped); crafted: 2 MERGED
+    # without merged_date, one dated by its merge commit, and 1 OPEN.
+    "bitbucket": (3, 2, 1, 3),
     "bitbucket_server": (5, 3, 3, 5),
     "github": (52, 29, 29, 52),  # every GitHub PR 0/0 in DevLake's data -> missing
     "gitlab": (18, 10, 10, 18),
@@ -474,7 +476,10 @@ def test_real_schema_pull_requests_per_source(real):
     az = prs.filter(pl.col("devlake_id") == "azuredevops_go:AzuredevopsPullRequest:1:2")
     assert az["status"].item() == "closed" and az["merged_date"].item() is None
     assert any("Azure DevOps" in n and n.startswith("DevLake: 1 PR") for n in imp.notes)
-    assert any(n.startswith("DevLake: 27 PR(s) have status MERGED") for n in imp.notes)
+    assert "DevLake: 57 PR(s) without created_date skipped (bitbucket 57)" in imp.notes
+    assert any(n.startswith("DevLake: 1 PR(s) have status MERGED but no") for n in imp.notes)
+    bb = prs.filter(pl.col("id") == "likyh/likyhphp#901")
+    assert bb["merged_date"].item() == _t("2022-06-02T09:30:00")  # the merge commit's date
     if version == "v100":  # pull_requests.additions/deletions arrived in v1.0.1
         assert any("pull_requests.additions" in n for n in imp.notes)
     else:
@@ -549,6 +554,37 @@ def test_real_schema_scope(db):
     imp = read_devlake(db["head"], project="project1")
     assert sorted(imp.pull_requests["id"].to_list()) == [f"pr{i}" for i in range(8)]
     # incidents DevLake attributed to project1 (relationships) or scoped to its repos/boards
-    assert imp.incidents.height == 6 and imp.defects.height == 0
+    assert imp.incidents.height == 7 and imp.defects.height == 0
     with pytest.raises(CertkitError, match="no project named 'nope'"):
         read_devlake(db["head"], project="nope")
+
+
+def test_real_schema_write_import(db, tmp_path):
+    """`certkit import devlake --project` on DevLake's schema writes commits and evidence."""
+    out = tmp_path / "gh"
+    res = subprocess.run(
+        [str(CERTKIT), "import", "devlake", db["head"], "--repo", "panjf2000/ants"]
+        + ["--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    prs = pl.read_parquet(out / "pull_requests.parquet")
+    assert prs.height == 52 and prs["additions"].null_count() == 52
+    commits = pl.read_parquet(out / "commits.parquet")
+    assert "c0ffee0000000000000000000000000000000903" in commits["sha"].to_list()
+    ev = pl.read_csv(out / "ai_evidence.csv")
+    assert ev["sha"].drop_nulls().len() == 2
+    res = subprocess.run(
+        [str(CERTKIT), "import", "devlake", db["head"], "--project", "project1"]
+        + ["--out", str(tmp_path / "p1")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "8 PRs" in res.stdout
+    inc = pl.read_parquet(tmp_path / "p1" / "incidents.parquet")
+    # project1's repos/boards (DevLake's DORA data) and the crafted one DORA related to it
+    assert inc.height == 7 and inc["pr_id"].drop_nulls().sort().to_list() == ["pr3"] + ["pr7"] * 5

@@ -46,6 +46,8 @@ from certkit.errors import CertkitError
 PR_OUT = {**PR_SCHEMA, "status": pl.String, "devlake_id": pl.String}
 ISSUE_OUT = {**LINKED_SCHEMA, "key": pl.String, "source_tool": pl.String}
 INCIDENT_OUT = {**INCIDENT_SCHEMA, "key": pl.String, "source_tool": pl.String}
+# incident -> deployment; before v1.0.2 DevLake's DORA plugin wrote project_issue_metrics.
+RELATIONS = ("project_incident_deployment_relationships", "project_issue_metrics")
 NEEDED = (
     "repos",
     "accounts",
@@ -112,9 +114,14 @@ def read_connection(conn, dialect, since, repos, project, ids: Identities, rules
 
     rows, ev_rows, commit_rows, people, raw_lines = [], [], [], {}, {}
     undated = dropped = 0
+    no_created: dict[str, int] = {}
     for pr in prs:
         for k in ("created_date", "merged_date", "closed_date"):
             pr[k] = dr.to_dt(pr[k])
+        if pr["created_date"] is None:  # cannot be placed in time
+            src = source_of(pr["id"])
+            no_created[src] = no_created.get(src, 0) + 1
+            continue
         login = pr["user_name"] or pr["author_name"]
         email = pr["email"] or pr["user_email"]
         nobody = unknown_author(pr["author_id"], pr["author_name"], pr["user_name"])
@@ -183,6 +190,11 @@ def read_connection(conn, dialect, since, repos, project, ids: Identities, rules
             "line counts are missing"
         )
     line_counts(rows, raw_lines, notes)
+    if no_created:
+        per = ", ".join(f"{k} {v}" for k, v in sorted(no_created.items()))
+        notes.append(
+            f"DevLake: {sum(no_created.values())} PR(s) without created_date skipped ({per})"
+        )
     if undated:
         notes.append(
             f"DevLake: {undated} PR(s) have status MERGED but no merged/closed date nor a "
@@ -333,26 +345,23 @@ def _scope(s: dr.Schema, q, repos, project, notes) -> dict | None:
     return out
 
 
-def _issue_scope(s: dr.Schema, scope: dict | None, params: dict, alias: str, incident: bool) -> str:
+def _issue_scope(s: dr.Schema, scope: dict | None, params: dict, table: str) -> str:
+    """SQL condition keeping the rows of ``table`` (issues/incidents, alias ``i``) in scope."""
     if scope is None:
         return ""
     parts = []
     if s.has("board_issues", "board_id", "issue_id"):
         boards = dr.in_list(params, "b", scope["boards"])
-        parts.append(
-            f"{alias}.id IN (SELECT issue_id FROM board_issues WHERE board_id IN {boards})"
-        )
-    if incident and s.has("incidents", "table", "scope_id"):
-        t, sid = f"{alias}.{s.q('table')}", f"{alias}.scope_id"
+        parts.append(f"i.id IN (SELECT issue_id FROM board_issues WHERE board_id IN {boards})")
+    if s.has(table, "table", "scope_id"):
+        t = f"i.{s.q('table')}"
         for kind, key in (("repos", "repos"), ("boards", "boards"), ("cicd_scopes", "cicd")):
             vals = dr.in_list(params, f"{key}_", scope[key])
-            parts.append(f"({t} = '{kind}' AND {sid} IN {vals})")
-    if incident and scope["project"] and s.has("project_incident_deployment_relationships", "id"):
+            parts.append(f"({t} = '{kind}' AND i.scope_id IN {vals})")
+    rel = next((t for t in RELATIONS if s.has(t, "id", "project_name")), None)
+    if scope["project"] and rel:
         params["proj"] = scope["project"]
-        parts.append(
-            f"{alias}.id IN (SELECT id FROM project_incident_deployment_relationships "
-            "WHERE project_name = %(proj)s)"
-        )
+        parts.append(f"i.id IN (SELECT id FROM {rel} WHERE project_name = %(proj)s)")
     return " AND (" + (" OR ".join(parts) or "1 = 0") + ")"
 
 
@@ -364,14 +373,14 @@ def _issues(s: dr.Schema, q, since, scope, prs: list[dict], notes: list[str]):
     if s.has("incidents", "id"):
         params: dict = {"since": since and datetime(since.year, since.month, since.day)}
         cond = " AND i.created_date >= %(since)s" if since else ""
-        cond += _issue_scope(s, scope, params, "i", incident=True)
+        cond += _issue_scope(s, scope, params, "incidents")
         for r in q(dr.incidents_query(s, cond), params):
             seen.add(r["id"])
             incidents.append(_issue_row(r, r["incident_key"], None))
     if s.has("issues", "id", "type"):
         params = {"since": since and datetime(since.year, since.month, since.day)}
         cond = " AND i.created_date >= %(since)s" if since else ""
-        cond += _issue_scope(s, scope, params, "i", incident=False)
+        cond += _issue_scope(s, scope, params, "issues")
         links = _issue_links(s, q)
         for r in q(dr.issues_query(s, cond), params):
             if r["id"] in seen:  # DevLake copies INCIDENT issues into `incidents`, same id
@@ -413,14 +422,7 @@ def _issue_links(s: dr.Schema, q) -> dict[str, str]:
 
 def _link(s: dr.Schema, q, incidents: list[dict], prs: list[dict], notes: list[str]) -> None:
     """incident -> deployment (DevLake's DORA relationships) -> deployment commits -> PRs."""
-    rel = next(
-        (
-            t
-            for t in ("project_incident_deployment_relationships", "project_issue_metrics")
-            if s.has(t, "id", "deployment_id")
-        ),
-        None,
-    )
+    rel = next((t for t in RELATIONS if s.has(t, "id", "deployment_id")), None)
     rels: dict[str, list[str]] = {}
     deploy_commits: dict[str, list[dict]] = {}
     if rel and s.has("cicd_deployment_commits", "id", "cicd_deployment_id", "commit_sha"):
