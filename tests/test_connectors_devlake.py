@@ -37,7 +37,7 @@ import psycopg
 import pytest
 
 from certkit.connectors import read_devlake, to_dataset
-from certkit.connectors.base import engineers_table
+from certkit.connectors.base import engineers_table, write_import
 from certkit.errors import CertkitError
 
 SQL = Path(__file__).parent / "fixtures" / "connectors" / "devlake.sql"
@@ -428,9 +428,20 @@ def test_safe_uri_masks_passwords():
 # --- DevLake's real schema (generated from its Go models) + its own e2e data --------------
 
 
-@pytest.fixture(scope="module", params=list(REAL))
-def real(request, db):
-    return request.param, read_devlake(db[request.param])
+@pytest.fixture(scope="module")
+def _real_cache(db) -> dict:
+    return {}
+
+
+@pytest.fixture(params=list(REAL))
+def real(request, db, _real_cache):
+    """(version, import) of a generated-schema database; read once per backend and version.
+
+    Function-scoped parameters, so pytest does not restart the module's servers to regroup.
+    """
+    if request.param not in _real_cache:
+        _real_cache[request.param] = read_devlake(db[request.param])
+    return request.param, _real_cache[request.param]
 
 
 # Per source: (PRs, merged by the status rule, merged with a date, line counts missing).
@@ -562,14 +573,7 @@ def test_real_schema_scope(db):
 def test_real_schema_write_import(db, tmp_path):
     """`certkit import devlake --project` on DevLake's schema writes commits and evidence."""
     out = tmp_path / "gh"
-    res = subprocess.run(
-        [str(CERTKIT), "import", "devlake", db["head"], "--repo", "panjf2000/ants"]
-        + ["--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert res.returncode == 0, res.stderr
+    write_import(read_devlake(db["head"], repos=["panjf2000/ants"]), out)
     prs = pl.read_parquet(out / "pull_requests.parquet")
     assert prs.height == 52 and prs["additions"].null_count() == 52
     commits = pl.read_parquet(out / "commits.parquet")
