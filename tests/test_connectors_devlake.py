@@ -592,3 +592,23 @@ def test_real_schema_write_import(db, tmp_path):
     inc = pl.read_parquet(tmp_path / "p1" / "incidents.parquet")
     # project1's repos/boards (DevLake's DORA data) and the crafted one DORA related to it
     assert inc.height == 7 and inc["pr_id"].drop_nulls().sort().to_list() == ["pr3"] + ["pr7"] * 5
+
+
+def test_devlake_rows_rules():
+    from certkit.connectors.devlake_rows import merge_state, unknown_author, unquote_text
+
+    assert unquote_text('"a\\r\\nCo-authored-by: X <x@y>"') == "a\nCo-authored-by: X <x@y>"
+    assert unquote_text('"quoted" and more "text"') == '"quoted" and more "text"'  # not JSON
+    assert unquote_text("plain") == "plain" and unquote_text(None) is None
+    assert unknown_author("github:GithubAccount:1:0", "", None)
+    assert not unknown_author("github:GithubAccount:1:0", "octocat", None)
+    assert not unknown_author("github:GithubAccount:1:10", "", None)  # a real account id
+    t = _t("2024-01-02T00:00:00")
+    pr = {"status": "CLOSED", "merged_date": t, "closed_date": t, "is_draft": False}
+    assert merge_state(pr, None) == ("closed", None)  # Azure DevOps abandoned
+    pr = {"status": "MERGED", "merged_date": None, "closed_date": None, "is_draft": False}
+    assert merge_state(pr, t) == ("merged", t)  # Bitbucket Cloud: the merge commit's date
+    pr = {"status": "OPEN", "merged_date": None, "closed_date": None, "is_draft": True}
+    assert merge_state(pr, None) == ("draft", None)
+    pr = {"status": "", "merged_date": t, "closed_date": None, "is_draft": None}
+    assert merge_state(pr, None) == ("merged", t)  # no status: the date decides

@@ -7,7 +7,7 @@ The rules per source (merged, line counts, bots, quoted text) are in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import polars as pl
 
@@ -62,8 +62,27 @@ NEEDED = (
 )
 
 
-def read_connection(conn, dialect, since, repos, project, ids: Identities, rules: Rules, uri):
-    """The whole import from an open read-only connection (see ``read_devlake``)."""
+def read_connection(
+    conn,
+    dialect: str,
+    since: date | None,
+    repos: list[str] | None,
+    project: str | None,
+    ids: Identities,
+    rules: Rules,
+    uri: str,
+) -> Import:
+    """The whole import from an open read-only DB-API connection (see ``read_devlake``).
+
+    Parameters
+    ----------
+    conn, dialect
+        A psycopg or pymysql connection and ``"postgresql"`` / ``"mysql"``.
+    since, repos, project, ids, rules
+        As for :func:`~certkit.connectors.devlake.read_devlake` (parsed).
+    uri
+        The URI, for the provenance (shown without user and password).
+    """
     from certkit.connectors.devlake import safe_uri
 
     def q(sql: str, params: dict | None = None) -> list[dict]:
@@ -298,8 +317,8 @@ def _merge_commit_dates(s: dr.Schema, q, prs: list[dict]) -> dict[str, datetime 
         p["merge_commit_sha"]
         for p in prs
         if str(p.get("status") or "").upper() == "MERGED"
-        and not p["merged_date"]
-        and not p["closed_date"]
+        and dr.to_dt(p["merged_date"]) is None
+        and dr.to_dt(p["closed_date"]) is None
         and p["merge_commit_sha"]
     }
     if not shas or not s.has("commits", "sha", "committed_date"):
