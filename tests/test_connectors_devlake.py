@@ -482,6 +482,11 @@ def test_real_schema_pull_requests_per_source(real):
     version, imp = real
     prs = imp.pull_requests
     assert _by_source(prs) == EXPECTED_PRS
+    # No comments loaded for DORA's PRs: first review from project_pr_metrics.first_comment_date
+    dora = dict(
+        prs.filter(pl.col("id").is_in(["pr0", "pr1"])).select("id", "first_review_date").rows()
+    )
+    assert dora == {"pr0": None, "pr1": _t("2023-04-11T04:56:47")}
     assert prs["id"].is_unique().all()
     # Azure DevOps: the abandoned PR has merged_date = closed date in DevLake, not merged here.
     az = prs.filter(pl.col("devlake_id") == "azuredevops_go:AzuredevopsPullRequest:1:2")

@@ -9,7 +9,7 @@ selecting only the columns this DevLake version has (v0.21 ... v1.0.3 tested):
   ``<repo name>#<pull_request_key>`` (the id the git and GitHub connectors use), merged by the
   per-source rule of :mod:`certkit.connectors.devlake_rows`, line counts (0 outside GitHub is
   read as missing), first review (first comment by someone else, not a bot; else
-  ``project_pr_metrics.first_comment_date``);
+  ``project_pr_metrics`` first comment or pickup time);
 - ``pull_request_commits`` left-joined to ``commits`` -> the ``commits`` table and commit-level
   AI evidence (with the sha); PR body, branch, labels, author account -> PR-level evidence;
 - defects: ``issues`` of type BUG; incidents: ``incidents`` first, then ``issues`` of type

@@ -7,7 +7,7 @@ The rules per source (merged, line counts, bots, quoted text) are in
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import polars as pl
 
@@ -177,6 +177,9 @@ def read_connection(
             commit_rows.append(crow)
         m = metrics.get(pr["id"], {})
         first_review = reviews.get(pr["id"]) or dr.to_dt(m.get("first_comment_date"))
+        if first_review is None and m.get("pr_pickup_time") is not None:
+            # DORA's pickup time: minutes from PR creation to the first comment/review.
+            first_review = pr["created_date"] + timedelta(minutes=float(m["pr_pickup_time"]))
         raw_lines[pr_id] = (pr["additions"], pr["deletions"])
         rows.append(
             {
