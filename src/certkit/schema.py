@@ -150,8 +150,9 @@ PULL_REQUESTS = Table(
             nullable=True,
             aliases=("first_review_at",),
         ),
-        Column("additions", INT),
-        Column("deletions", INT),
+        # Empty = unknown (e.g. DevLake outside GitHub); size outcomes leave such PRs out.
+        Column("additions", INT, nullable=True),
+        Column("deletions", INT, nullable=True),
         Column(
             "ai_assisted",
             SHARE,

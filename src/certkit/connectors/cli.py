@@ -110,7 +110,15 @@ def add_import_parser(sub) -> None:
     d = src.add_parser("devlake", help="an Apache DevLake database (read-only)")
     d.add_argument("uri", help="postgresql://user:pass@host:5432/lake or mysql://...")
     d.add_argument("--since", help="only PRs created on or after this date (YYYY-MM-DD)")
-    d.add_argument("--repo", action="append", help="only this repository (repeatable)")
+    d.add_argument(
+        "--repo",
+        action="append",
+        help="only this repository, and the defects/incidents of its boards (repeatable)",
+    )
+    d.add_argument(
+        "--project",
+        help="only this DevLake project: its repositories, boards and CI/CD scopes",
+    )
     _common(d)
     d.set_defaults(func=_cmd_import)
 
@@ -155,7 +163,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
         )
     else:
         parts.append(
-            read_devlake(args.uri, since=args.since, repos=args.repo, identities=ids, rules=rules)
+            read_devlake(
+                args.uri,
+                since=args.since,
+                repos=args.repo,
+                project=args.project,
+                identities=ids,
+                rules=rules,
+            )
         )
     if args.github:
         parts.append(read_github(args.github, identities=ids, rules=rules, agents=agents))

@@ -1,0 +1,299 @@
+"""The SELECTs behind :func:`certkit.connectors.devlake.read_devlake`, schema-aware.
+
+DevLake's domain layer changes between releases (``pull_requests.additions``/``deletions``/
+``is_draft``/``merged_by_*`` only since v1.0.1, ``incidents`` and
+``project_incident_deployment_relationships`` only since v1.0.2...), so the reader looks at
+``information_schema.columns`` first and selects only what exists: a missing column reads as
+NULL and is named in an import note, never a failed query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from certkit.connectors.base import utc_naive
+
+
+def first_line(exc: Exception) -> str:
+    args = getattr(exc, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = f"{args[1]} [MySQL error {args[0]}]"  # pymysql: (code, message)
+    else:
+        text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class QueryError(Exception):
+    """A database error while reading; ``read_devlake`` adds the URI and re-raises."""
+
+
+def run_query(conn, sql: str, params: dict) -> list[dict]:
+    with conn.cursor() as cur:
+        try:
+            cur.execute(sql, params)
+        except Exception as exc:
+            raise QueryError(first_line(exc)) from None
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def to_dt(v) -> datetime | None:
+    """A database date/time -> naive UTC; MySQL's zero date (``0000-00-00``) -> ``None``.
+
+    pymysql returns dates it cannot represent (zero dates, allowed by MariaDB's default
+    ``sql_mode``) as text; they mean "no date" in GORM-written data.
+    """
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return utc_naive(v)
+    if isinstance(v, date):
+        return datetime(v.year, v.month, v.day)
+    text = v.decode() if isinstance(v, bytes) else str(v)
+    if text == "" or text.startswith("0000-00-00"):
+        return None
+    try:
+        return utc_naive(datetime.fromisoformat(text))
+    except ValueError:
+        raise QueryError(f"unreadable date/time value {text!r}") from None
+
+
+@dataclass
+class Schema:
+    """Tables and their columns in the connected DevLake database (lower case)."""
+
+    dialect: str
+    columns: dict[str, set[str]]
+    missing: list[str] = field(default_factory=list)  # "table.column" read as NULL
+
+    @property
+    def tables(self) -> set[str]:
+        return set(self.columns)
+
+    def has(self, table: str, *cols: str) -> bool:
+        return table in self.columns and all(c in self.columns[table] for c in cols)
+
+    def q(self, name: str) -> str:
+        """A quoted identifier (``table`` is a reserved word DevLake uses as a column)."""
+        return f'"{name}"' if self.dialect == "postgresql" else f"`{name}`"
+
+    def sel(self, table: str, alias: str, *cols: str, note: bool = True) -> str:
+        """``alias.col AS col`` per column (``col:name`` renames); ``NULL`` (noted) when missing."""
+        out = []
+        for spec in cols:
+            c, _, name = spec.partition(":")
+            name = self.q(name or c)
+            if self.has(table, c):
+                out.append(f"{alias}.{self.q(c)} AS {name}")
+            else:
+                out.append(f"NULL AS {name}")
+                if note and table in self.columns and f"{table}.{c}" not in self.missing:
+                    self.missing.append(f"{table}.{c}")
+        return ", ".join(out)
+
+
+def read_schema(query, dialect: str) -> Schema:
+    """Columns of every table in the current schema/database, from ``information_schema``."""
+    where = "current_schema()" if dialect == "postgresql" else "database()"
+    rows = query(
+        "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
+        f"WHERE table_schema = {where}",
+        {},
+    )
+    cols: dict[str, set[str]] = {}
+    for r in rows:
+        t, c = (
+            v.decode() if isinstance(v, bytes | bytearray) else str(v) for v in (r["t"], r["c"])
+        )
+        cols.setdefault(t.lower(), set()).add(c.lower())
+    return Schema(dialect, cols)
+
+
+def in_list(params: dict, prefix: str, values) -> str:
+    """``(%(p0)s, %(p1)s, ...)`` for ``values`` (added to ``params``); ``(NULL)`` if empty."""
+    keys = []
+    for i, v in enumerate(sorted(set(values))):
+        params[f"{prefix}{i}"] = v
+        keys.append(f"%({prefix}{i})s")
+    return "(" + (", ".join(keys) or "NULL") + ")"
+
+
+def pr_query(s: Schema, where: str) -> str:
+    joins, extra = [], []
+    if s.has("repos", "id", "name"):
+        joins.append("LEFT JOIN repos r ON r.id = pr.base_repo_id")
+        extra.append("r.name AS repo_name")
+    else:
+        extra.append("NULL AS repo_name")
+    if s.has("accounts", "id"):
+        joins.append("LEFT JOIN accounts a ON a.id = pr.author_id")
+        extra.append(s.sel("accounts", "a", "user_name", "email", "full_name"))
+    else:
+        extra.append("NULL AS user_name, NULL AS email, NULL AS full_name")
+    if s.has("user_accounts", "user_id", "account_id") and s.has("users", "id"):
+        joins += [
+            "LEFT JOIN user_accounts ua ON ua.account_id = pr.author_id",
+            "LEFT JOIN users u ON u.id = ua.user_id",
+        ]
+        extra.append(
+            "ua.user_id AS user_id, " + s.sel("users", "u", "email:user_email", "name:user_name2")
+        )
+    else:
+        extra.append("NULL AS user_id, NULL AS user_email, NULL AS user_name2")
+    cols = s.sel(
+        "pull_requests",
+        "pr",
+        "id",
+        "pull_request_key",
+        "title",
+        "description",
+        "author_id",
+        "author_name",
+        "status",
+        "original_status",
+        "created_date",
+        "merged_date",
+        "closed_date",
+        "additions",
+        "deletions",
+        "head_ref",
+        "merge_commit_sha",
+        "base_repo_id",
+        "is_draft",
+        "merged_by_id",
+        "merged_by_name",
+    )
+    return (
+        f"SELECT {cols}, {', '.join(extra)}\nFROM pull_requests pr\n"
+        + "\n".join(joins)
+        + f"\nWHERE {where}"
+    )
+
+
+def first_review_query(s: Schema, where: str) -> str | None:
+    if not s.has("pull_request_comments", "pull_request_id", "account_id", "created_date"):
+        return None
+    bots = ""
+    join = ""
+    if s.has("accounts", "id", "user_name"):
+        join = "LEFT JOIN accounts a ON a.id = c.account_id"
+        bots = "AND (a.user_name IS NULL OR a.user_name NOT LIKE '%%[bot]')"
+    return f"""
+SELECT c.pull_request_id, MIN(c.created_date) AS first_review_date
+FROM pull_request_comments c
+JOIN pull_requests pr ON pr.id = c.pull_request_id
+{join}
+WHERE {where} AND c.account_id IS NOT NULL AND c.account_id <> ''
+  AND (pr.author_id IS NULL OR c.account_id <> pr.author_id) {bots}
+GROUP BY c.pull_request_id
+"""
+
+
+def pr_commits_query(s: Schema, where: str) -> str | None:
+    """PR commits, with ``commits`` left-joined (gitextractor may lack squashed branches)."""
+    if not s.has("pull_request_commits", "pull_request_id", "commit_sha"):
+        return None
+    prc = s.sel(
+        "pull_request_commits",
+        "prc",
+        "commit_author_name",
+        "commit_author_email",
+        "commit_authored_date",
+        note=False,
+    )
+    if s.has("commits", "sha"):
+        cc = s.sel(
+            "commits",
+            "c",
+            "author_name",
+            "author_email",
+            "committer_email",
+            "message",
+            "authored_date",
+            "committed_date",
+            "additions",
+            "deletions",
+            note=False,
+        )
+        join = "LEFT JOIN commits c ON c.sha = prc.commit_sha"
+    else:
+        cc = (
+            "NULL AS author_name, NULL AS author_email, NULL AS committer_email, "
+            "NULL AS message, NULL AS authored_date, NULL AS committed_date, "
+            "NULL AS additions, NULL AS deletions"
+        )
+        join = ""
+    return f"""
+SELECT prc.pull_request_id, prc.commit_sha AS sha, {prc}, {cc}
+FROM pull_request_commits prc
+JOIN pull_requests pr ON pr.id = prc.pull_request_id
+{join}
+WHERE {where}
+"""
+
+
+def labels_query(s: Schema, where: str) -> str | None:
+    if not s.has("pull_request_labels", "pull_request_id", "label_name"):
+        return None
+    return f"""
+SELECT l.pull_request_id, l.label_name
+FROM pull_request_labels l JOIN pull_requests pr ON pr.id = l.pull_request_id
+WHERE {where}
+"""
+
+
+def pr_metrics_query(s: Schema, where: str) -> str | None:
+    if not s.has("project_pr_metrics", "id"):
+        return None
+    cols = s.sel(
+        "project_pr_metrics",
+        "m",
+        "deployment_commit_id",
+        "first_comment_date",
+        "pr_deployed_date",
+        "pr_pickup_time",
+        note=False,
+    )
+    return f"""
+SELECT m.id AS pull_request_id, {cols}
+FROM project_pr_metrics m JOIN pull_requests pr ON pr.id = m.id
+WHERE {where}
+"""
+
+
+def issues_query(s: Schema, scope: str) -> str:
+    cols = s.sel(
+        "issues",
+        "i",
+        "id",
+        "issue_key",
+        "title",
+        "type",
+        "created_date",
+        "resolution_date",
+        "priority",
+        "severity",
+        "urgency",
+        "component",
+    )
+    return f"SELECT {cols} FROM issues i WHERE i.type IN ('BUG', 'INCIDENT') {scope}"
+
+
+def incidents_query(s: Schema, scope: str) -> str:
+    cols = s.sel(
+        "incidents",
+        "i",
+        "id",
+        "incident_key",
+        "title",
+        "created_date",
+        "resolution_date",
+        "priority",
+        "severity",
+        "urgency",
+        "component",
+        "table",
+        "scope_id",
+    )
+    return f"SELECT {cols} FROM incidents i WHERE 1 = 1 {scope}"
