@@ -120,9 +120,9 @@ def format_number(
     return f"{v:,.{decimals}f}"
 
 
-def _format_temporal(value: object) -> str:
+def _format_temporal(value: object, *, date_only: bool = False) -> str:
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None and value.time() == dt.time(0):
+        if date_only:
             return value.date().isoformat()
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, dt.date | dt.time):
@@ -178,7 +178,12 @@ def format_column(series: pl.Series, fmt: Formatter | None = None) -> list[str]:
     if dtype.is_integer():
         return [NULL if v is None else f"{v:,}" for v in values]
     if dtype.is_temporal():
-        return [NULL if v is None else _format_temporal(v) for v in values]
+        date_only = all(  # datetimes at midnight without a time zone read as dates
+            isinstance(v, dt.datetime) and v.tzinfo is None and v.time() == dt.time(0)
+            for v in values
+            if v is not None
+        )
+        return [NULL if v is None else _format_temporal(v, date_only=date_only) for v in values]
     return [_format_other(v) for v in values]
 
 

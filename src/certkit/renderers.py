@@ -196,11 +196,11 @@ def activate(renderer: str | None = None) -> None:
     renderer
         Enable this renderer (as in :func:`use`). Otherwise the active renderer is kept
         unless it is Altair's default, which is replaced by the one named in the
-        ``CERTKIT_CHARTS`` environment variable, or by ``"interactive"``.
+        ``CERTKIT_CHARTS`` environment variable, or by ``"certkit"`` (interactive).
     """
     _register()
     _state["bundle_sent"] = False
     if renderer is not None:
         use(renderer)
     elif alt.renderers.active == "default":
-        use(os.environ.get(RENDERER_ENV, "").strip() or "interactive")
+        use(os.environ.get(RENDERER_ENV, "").strip() or "certkit")
