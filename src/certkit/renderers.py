@@ -21,6 +21,7 @@ import html
 import json
 import os
 import uuid
+from functools import cache
 from pathlib import Path
 
 import altair as alt
@@ -38,6 +39,7 @@ RENDERER_ENV = "CERTKIT_CHARTS"
 _state = {"bundle_sent": False}
 
 
+@cache
 def vega_bundle() -> str:
     """The Vega + Vega-Lite + vega-embed JavaScript (about 0.9 MB), safe to inline in HTML.
 
