@@ -190,7 +190,7 @@ def format_column(series: pl.Series, fmt: Formatter | None = None) -> list[str]:
 # ---------------------------------------------------------------------------- table
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Table:
     """A polars frame ready to display; ``print`` it or leave it last in a notebook cell.
 
