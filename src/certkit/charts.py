@@ -2,8 +2,11 @@
 
 Every helper takes a small, already aggregated polars frame (or aggregates a panel itself
 before plotting), so charts stay far below Altair's row limit on real data sizes. Call
-:func:`setup` once in a notebook: it enables the certkit theme and a renderer that keeps
-the Vega-Lite spec in the notebook output, which ``certkit report`` turns into offline HTML.
+:func:`setup` once in a notebook: it enables the certkit theme and, unless you chose another
+renderer, certkit's renderer, which draws charts offline in JupyterLab and keeps the
+Vega-Lite spec in the notebook output (``certkit report`` turns it into offline HTML).
+:func:`use` switches renderer: ``"interactive"`` (the default), ``"svg"``, ``"png"`` or any
+Altair renderer name.
 
 Conventions: dates on the x axis are period starts; confidence bands are 95 % unless the
 frame says otherwise; a dashed vertical rule marks certification (event time 0).
@@ -19,9 +22,13 @@ import altair as alt
 import polars as pl
 
 from certkit.errors import CertkitError
-
-#: Mime type under which the Vega-Lite spec is stored in notebook outputs.
-VEGALITE_MIME = "application/vnd.vegalite.v6+json"
+from certkit.renderers import (  # noqa: F401 - re-exported: charts.use, charts.VEGALITE_MIME
+    RENDERERS,
+    VEGALITE_MIME,
+    activate,
+    use,
+    vega_bundle,
+)
 
 PALETTE = ["#1f5f8b", "#e07b39", "#3a9d5d", "#b8405e", "#7a5ba6", "#8c8c8c", "#c9a227"]
 TREATED = "#1f5f8b"
@@ -53,21 +60,24 @@ def _theme() -> dict:
     }
 
 
-def _renderer(spec: dict, **metadata) -> dict:
-    """Keep the spec (for certkit's offline HTML) next to Altair's own HTML (for JupyterLab)."""
-    from altair.vegalite.v6.display import html_renderer
+def setup(renderer: str | None = None) -> None:
+    """Enable the certkit theme and renderer (call once at the top of a notebook).
 
-    bundle = {VEGALITE_MIME: spec}
-    html_out = html_renderer(spec, **metadata)
-    bundle.update(html_out[0] if isinstance(html_out, tuple) else html_out)
-    return bundle
+    A renderer or theme you enabled yourself is kept: certkit only replaces Altair's
+    defaults. The renderer is, in order: ``renderer`` if given, the one you enabled, the
+    ``CERTKIT_CHARTS`` environment variable (e.g. ``png`` for scheduled runs), and certkit's
+    interactive renderer, which draws charts offline (see :func:`certkit.renderers.use`).
+    Calling ``setup()`` again re-sends the chart library with the next interactive chart.
 
-
-def setup() -> None:
-    """Enable the certkit theme and renderer (call once at the top of a notebook)."""
-    alt.theme.register("certkit", enable=True)(_theme)
-    alt.renderers.register("certkit", _renderer)
-    alt.renderers.enable("certkit")
+    Parameters
+    ----------
+    renderer
+        Renderer to enable now, as in :func:`use`.
+    """
+    alt.theme.register("certkit", enable=False)(_theme)
+    if alt.theme.active == "default":
+        alt.theme.enable("certkit")
+    activate(renderer)
 
 
 def _check(df: pl.DataFrame, columns: list[str], chart: str) -> None:

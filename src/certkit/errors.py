@@ -1,10 +1,58 @@
-"""Exceptions and warnings that certkit raises for the analyst to read."""
+"""Exceptions and warnings that certkit raises for the analyst to read.
 
+Both are meant for people, not for debugging certkit:
+
+- In IPython and Jupyter a :class:`CertkitError` (and so a :class:`DataValidationError`) shows
+  as its message, without a traceback, through IPython's ``_render_traceback_`` hook. Call
+  :func:`show_tracebacks` (or set ``CERTKIT_TRACEBACK=1``) to see full tracebacks again.
+  The ``certkit`` command line prints the message and exits non-zero (see ``certkit.cli``).
+- A :class:`CertkitWarning` prints as ``CertkitWarning: message`` on one line, without the
+  file path of the calling code (a temporary file in Jupyter) and without echoing its source
+  line. Python's usual rule still applies: a warning shows once per place it comes from.
+  Only certkit's warnings are formatted this way; other libraries' warnings are untouched.
+"""
+
+from __future__ import annotations
+
+import os
 import warnings
+
+_ANSI_RED = "\x1b[0;31m"
+_ANSI_RESET = "\x1b[0m"
+_tracebacks = os.environ.get("CERTKIT_TRACEBACK", "").strip().lower() in ("1", "true", "yes")
+
+
+def show_tracebacks(show: bool = True) -> None:
+    """Show (or hide again) full Python tracebacks for certkit errors in IPython/Jupyter.
+
+    Parameters
+    ----------
+    show
+        True: IPython shows certkit errors with their traceback, like any exception.
+        False (the default behaviour): only the message.
+    """
+    global _tracebacks
+    _tracebacks = bool(show)
 
 
 class CertkitError(ValueError):
     """Bad input or an impossible request, explained in plain words."""
+
+    def _message_lines(self) -> list[str]:
+        lines = str(self).splitlines() or [""]
+        lines[0] = f"{_ANSI_RED}{type(self).__name__}{_ANSI_RESET}: {lines[0]}"
+        return lines
+
+    @property
+    def _render_traceback_(self):
+        """IPython's hook: the message lines instead of a traceback.
+
+        A property so that, with :func:`show_tracebacks`, ``hasattr`` is False and IPython
+        falls back to its normal traceback.
+        """
+        if _tracebacks:
+            raise AttributeError("_render_traceback_")
+        return self._message_lines
 
 
 class DataValidationError(CertkitError):
@@ -28,3 +76,23 @@ def warn_and_keep(msg: str, sink: list[str]) -> None:
     """
     sink.append(msg)
     warnings.warn(msg, CertkitWarning, stacklevel=3)
+
+
+def _format_certkit_warning(message, category, filename, lineno, line=None) -> str:
+    """``warnings.formatwarning`` for CertkitWarning; anything else goes to the previous one."""
+    if isinstance(category, type) and issubclass(category, CertkitWarning):
+        return f"{category.__name__}: {message}\n"
+    return _format_certkit_warning.previous(message, category, filename, lineno, line)
+
+
+def _install_warning_format() -> None:
+    """Chain certkit's format in front of the current ``warnings.formatwarning`` (once)."""
+    current = warnings.formatwarning
+    if getattr(current, "_certkit", False):
+        return
+    _format_certkit_warning.previous = current
+    _format_certkit_warning._certkit = True
+    warnings.formatwarning = _format_certkit_warning
+
+
+_install_warning_format()
