@@ -18,6 +18,8 @@ import polars as pl
 
 from certkit.catalog import catalog as load_catalog
 from certkit.catalog import resolve as resolve_certification
+from certkit.display import oneline
+from certkit.display import table as display_table
 from certkit.errors import CertkitError, CertkitWarning, DataValidationError
 from certkit.schema import (
     BOOL,
@@ -174,10 +176,31 @@ class ValidationReport:
     def __str__(self) -> str:
         return self.format()
 
-    def _repr_html_(self) -> str:
-        return f"<p>{len(self.errors)} error(s), {len(self.warnings)} warning(s)</p>" + (
-            self.to_polars()._repr_html_()
+    def __repr__(self) -> str:
+        info = len(self.problems) - len(self.errors) - len(self.warnings)
+        return oneline(
+            "ValidationReport",
+            errors=len(self.errors),
+            warnings=len(self.warnings),
+            info=info or None,
         )
+
+    def _repr_html_(self) -> str:
+        title = f"Validation: {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+        if not self.problems:
+            return display_table(
+                pl.DataFrame({"result": ["no problems found"]}), title=title
+            ).to_html()
+        order = {"error": 0, "warning": 1, "info": 2}
+        shown = sorted(self.problems, key=lambda p: order[p.severity])
+        rows = pl.DataFrame(
+            {
+                "severity": [p.severity for p in shown],
+                "where": [p.format().split(": ", 1)[0].split(None, 1)[1] for p in shown],
+                "problem": [p.message for p in shown],
+            }
+        )
+        return display_table(rows, title=title, max_rows=None).to_html()
 
 
 class _Collector:
@@ -288,11 +311,31 @@ class Dataset:
         )
         return "\n".join(lines)
 
+    def _facts(self) -> dict[str, object]:
+        period = None
+        if self.pull_requests.height:
+            start, end = self.period()
+            period = f"{start} to {end}"
+        return {
+            "period": period,
+            "validation": f"{len(self.validation.errors)} error(s), "
+            f"{len(self.validation.warnings)} warning(s)",
+        }
+
     def __repr__(self) -> str:
-        return self.summary()
+        return oneline(
+            f"certkit Dataset from {self.source}",
+            engineers=self.engineers.height,
+            pull_requests=self.pull_requests.height,
+            **self._facts(),
+        )
 
     def _repr_html_(self) -> str:
-        return "<pre>" + self.summary() + "</pre>"
+        rows = pl.DataFrame(
+            {"table": list(self.tables()), "rows": [df.height for df in self.tables().values()]}
+        )
+        title = f"certkit Dataset from {self.source}"
+        return display_table(rows, title=title, facts=self._facts()).to_html()
 
 
 def _empty(table: Table) -> pl.DataFrame:

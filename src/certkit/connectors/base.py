@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
+from certkit.display import oneline, table
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset, from_frames
 from certkit.textio import csv_table, read_text
@@ -167,7 +168,20 @@ class Import:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return self.summary()
+        prs = self.pull_requests
+        return oneline(
+            f"certkit import from {', '.join(self.sources) or 'nothing'}",
+            pull_requests=prs.height,
+            people=self.people.height,
+            notes=len(self.notes),
+        )
+
+    def _repr_html_(self) -> str:
+        names = ["pull_requests", "people", "defects", "incidents", "commits", "ai_evidence"]
+        frames = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        rows = pl.DataFrame({"table": list(frames), "rows": [f.height for f in frames.values()]})
+        title = f"certkit import from {', '.join(self.sources) or 'nothing'}"
+        return table(rows, title=title, footnotes=self.notes).to_html()
 
 
 def combine(*imports: Import) -> Import:
