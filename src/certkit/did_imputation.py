@@ -64,6 +64,7 @@ def imputation(
     alpha: float = 0.05,
     vcov: str = "bjs",
     horizons: list[int] | None = None,
+    absorb: str | None = None,
 ) -> ImputationResult:
     """Borusyak-Jaravel-Spiess imputation estimator (= Gardner's two-stage DiD point estimate).
 
@@ -86,6 +87,10 @@ def imputation(
     horizons
         Periods since treatment to report (default: every one observed). The ``ATT`` row always
         averages all treated observations.
+    absorb
+        Column whose fixed effects replace the unit's in the first stage (constant within unit,
+        e.g. a state when units are people in states, as in R did2s's README example
+        ``first_stage = ~ 0 | state + year``). Default: the unit.
 
     Returns
     -------
@@ -109,13 +114,15 @@ def imputation(
         group=group,
         cluster=cluster,
         anticipation=anticipation,
+        absorb=absorb,
     )
     sink = list(P.notes)
     D = (P.G > 0) & (P.tval >= P.G - anticipation)
     nt = P.times.size
-    fe = TwoWayFE(P.ui, P.ti, P.n_units, nt, ~D)
-    gu, gt = fe.fit(P.ui, P.ti, P.y, ~D)
-    fitted = gu[P.ui] + gt[P.ti]
+    nf = int(P.fi.max()) + 1
+    fe = TwoWayFE(P.fi, P.ti, nf, nt, ~D)
+    gu, gt = fe.fit(P.fi, P.ti, P.y, ~D)
+    fitted = gu[P.fi] + gt[P.ti]
     ok = np.isfinite(fitted)
     lost = D & ~ok
     if lost.any():
@@ -125,7 +132,7 @@ def imputation(
             + (
                 f"no untreated unit is observed in period(s) {no_t[:8]}"
                 if no_t
-                else "their units have no untreated period"
+                else "their units (or absorb levels) have no untreated period"
             ),
             sink,
         )
@@ -151,14 +158,14 @@ def imputation(
     est = W[treated].T @ adj[treated]
 
     # untreated weights v = -Z0 (Z0'Z0)^-1 Z1' w, from the same fixed-effect system
-    bu = np.zeros((P.n_units, k))
+    bu = np.zeros((nf, k))
     bt = np.zeros((nt, k))
-    np.add.at(bu, P.ui[treated], W[treated])
+    np.add.at(bu, P.fi[treated], W[treated])
     np.add.at(bt, P.ti[treated], W[treated])
     hu, ht = fe.solve(bu, bt)
     V = W.copy()
     un = ~D
-    V[un] = -(hu[P.ui[un]] + ht[P.ti[un]])
+    V[un] = -(hu[P.fi[un]] + ht[P.ti[un]])
     # residuals: untreated = first-stage residual; treated = effect minus its centre
     resid = np.zeros((P.y.size, k))
     resid[un] = adj[un, None]

@@ -48,6 +48,7 @@ class LongPanel:
     tval: np.ndarray  # period value
     G: np.ndarray  # first treated period of the row's unit, 0 = never treated
     cl: np.ndarray  # cluster code
+    fi: np.ndarray  # code of the level of the "unit" fixed effects (the unit unless absorb=)
     times: np.ndarray  # distinct periods, sorted
     n_units: int
     n_clusters: int
@@ -69,6 +70,7 @@ def long_panel(
     group: str,
     cluster: str | None,
     anticipation: int,
+    absorb: str | None = None,
 ) -> LongPanel:
     """Check a long panel and code it; raise :class:`CertkitError` naming what is wrong."""
     if not isinstance(data, pl.DataFrame):
@@ -76,6 +78,7 @@ def long_panel(
             f"data must be a polars DataFrame (a long panel), got {type(data).__name__}"
         )
     roles = {"outcome": outcome, "unit": unit, "time": time, "group": group, "cluster": cluster}
+    roles["absorb"] = absorb
     missing = [f"{r}={c!r}" for r, c in roles.items() if c and c not in data.columns]
     if missing:
         raise CertkitError(
@@ -89,11 +92,10 @@ def long_panel(
             )
     if anticipation < 0:
         raise CertkitError(f"anticipation must be >= 0 periods, got {anticipation}")
-    cols = list(dict.fromkeys(c for c in (unit, time, group, outcome, cluster) if c))
+    cols = list(dict.fromkeys(c for c in (unit, time, group, outcome, cluster, absorb) if c))
     df = data.select(cols)
-    for col, role in [(unit, "unit"), (time, "time"), (group, "group")] + (
-        [(cluster, "cluster")] if cluster else []
-    ):
+    extra = [(c, r) for c, r in ((cluster, "cluster"), (absorb, "absorb")) if c]
+    for col, role in [(unit, "unit"), (time, "time"), (group, "group"), *extra]:
         if df[col].null_count():
             raise CertkitError(f"column {col!r} ({role}) has {df[col].null_count()} null value(s)")
     yv = df[outcome].cast(pl.Float64)
@@ -108,8 +110,8 @@ def long_panel(
             f"data has duplicated ({unit}, {time}) pairs: a panel needs one row per unit and period"
         )
     n_units = int(ui.max()) + 1
-    for col, role in [(group, "group")] + ([(cluster, "cluster")] if cluster else []):
-        v = _codes(df[col]) if role == "cluster" else df[col].to_numpy().astype(float)
+    for col, role in [(group, "group"), *extra]:
+        v = _codes(df[col]) if role != "group" else df[col].to_numpy().astype(float)
         lo = np.full(n_units, np.inf)
         hi = np.full(n_units, -np.inf)
         np.minimum.at(lo, ui, v)
@@ -154,6 +156,7 @@ def long_panel(
         tval=tval,
         G=G,
         cl=cl,
+        fi=_codes(df[absorb]) if absorb and absorb != unit else ui,
         times=times,
         n_units=n_units,
         n_clusters=int(cl.max()) + 1,
