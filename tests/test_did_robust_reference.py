@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from certkit.did_imputation import imputation
-from certkit.did_robustness import IMPUTATION, SUNAB, TWFE, robustness
+from certkit.did_robustness import CS_NEVER, IMPUTATION, SUNAB, TWFE, robustness
 from certkit.did_sunab import sun_abraham
 
 pytestmark = pytest.mark.reference
@@ -119,9 +119,7 @@ def test_robustness_table_on_mpdta():
     assert got[IMPUTATION][0] == pytest.approx(-0.047710, abs=5e-7)
     assert got[SUNAB][0] == pytest.approx(-0.039951, abs=5e-7)
     simple = CS["aggregations"]["simple"]
-    assert got["Callaway-Sant'Anna (never treated)"] == pytest.approx(
-        (simple["overall_att"], simple["overall_se"]), rel=1e-7
-    )
+    assert got[CS_NEVER] == pytest.approx((simple["overall_att"], simple["overall_se"]), rel=1e-7)
     assert res.agree is True
 
 

@@ -32,8 +32,8 @@ from certkit.results import ResultMixin
 
 __all__ = ["robustness", "RobustnessResult", "ESTIMATORS"]
 
-CS_NEVER = "Callaway-Sant'Anna (never treated)"
-CS_NOTYET = "Callaway-Sant'Anna (not yet treated)"
+CS_NEVER = "CS (never treated)"  # CS = Callaway & Sant'Anna; short labels fit the chart
+CS_NOTYET = "CS (not yet treated)"
 SUNAB = "Sun-Abraham"
 IMPUTATION = "Imputation (BJS)"
 TWFE = "TWFE (static, not robust)"
@@ -89,7 +89,10 @@ class RobustnessResult(ResultMixin):
             x="estimate",
             lower="conf_low",
             upper="conf_high",
-            title=f"Effect on {self.outcome}: robust estimators and TWFE ({lvl} intervals)",
+            title=alt.TitleParams(
+                f"Effect on {self.outcome}: robust estimators and TWFE ({lvl} intervals)",
+                subtitle="CS = Callaway-Sant'Anna; BJS = Borusyak-Jaravel-Spiess",
+            ),
         )
 
 
