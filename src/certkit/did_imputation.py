@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 
-from certkit.did_robust_base import RobustResult, TwoWayFE, cluster_sums, long_panel, tidy_frame
+from certkit.did_robust_base import RobustResult, TwoWayFE, long_panel, tidy_frame
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
 
@@ -141,46 +142,59 @@ def imputation(
         raise CertkitError("no treated observation can be imputed: nothing to estimate")
     adj = np.where(ok, P.y - np.nan_to_num(fitted), 0.0)
 
-    # weights on treated rows: column 0 = overall ATT, then one column per horizon
-    e = np.where(treated, P.tval - P.G, np.nan)
-    ev = np.unique(e[treated])
+    # weights on treated rows: column 0 = overall ATT, then one column per horizon; every
+    # treated row has weight 1/N in at most two columns, so W is sparse (treated rows x k)
+    rows = np.nonzero(treated)[0]
+    e = P.tval[rows] - P.G[rows]
+    ev = np.unique(e)
     if horizons is not None:
         ev = ev[np.isin(ev, np.asarray(horizons, dtype=float))]
     terms = ["ATT"] + [f"e={int(x) if float(x).is_integer() else x:g}" for x in ev]
     k = 1 + ev.size
-    W = np.zeros((P.y.size, k))
-    W[treated, 0] = 1.0 / treated.sum()
-    counts = [int(treated.sum())]
-    for j, x in enumerate(ev, start=1):
-        sel = treated & (e == x)
-        W[sel, j] = 1.0 / sel.sum()
-        counts.append(int(sel.sum()))
-    est = W[treated].T @ adj[treated]
+    in_h = np.isin(e, ev)
+    col = np.searchsorted(ev, e)
+    counts = np.concatenate([[rows.size], np.bincount(col[in_h], minlength=ev.size)])
+    r_idx = np.concatenate([np.arange(rows.size), np.nonzero(in_h)[0]])
+    c_idx = np.concatenate([np.zeros(rows.size, dtype=np.int64), 1 + col[in_h]])
+    W = sparse.csr_matrix((1.0 / counts[c_idx], (r_idx, c_idx)), shape=(rows.size, k))
+    a1 = adj[rows]
+    est = W.T @ a1
 
     # untreated weights v = -Z0 (Z0'Z0)^-1 Z1' w, from the same fixed-effect system
-    bu = np.zeros((nf, k))
-    bt = np.zeros((nt, k))
-    np.add.at(bu, P.fi[treated], W[treated])
-    np.add.at(bt, P.ti[treated], W[treated])
+    bu = (
+        sparse.csr_matrix(
+            (np.ones(rows.size), (P.fi[rows], np.arange(rows.size))), shape=(nf, rows.size)
+        )
+        @ W
+    ).toarray()
+    bt = (
+        sparse.csr_matrix(
+            (np.ones(rows.size), (P.ti[rows], np.arange(rows.size))), shape=(nt, rows.size)
+        )
+        @ W
+    ).toarray()
     hu, ht = fe.solve(bu, bt)
-    V = W.copy()
-    un = ~D
-    V[un] = -(hu[P.fi[un]] + ht[P.ti[un]])
-    # residuals: untreated = first-stage residual; treated = effect minus its centre
-    resid = np.zeros((P.y.size, k))
-    resid[un] = adj[un, None]
+    # score of cluster c, column j: sum over its rows of v_itj * residual_itj. Untreated rows:
+    # v = -(hu[f] + ht[t]) times the first-stage residual, summed through cluster x level tables.
+    un = np.nonzero(~D)[0]
+    ncl = P.n_clusters
+
+    def table_sum(codes, size, vals):
+        return sparse.csr_matrix((vals, (P.cl[un], codes[un])), shape=(ncl, size))
+
+    S = -(table_sum(P.fi, nf, adj[un]) @ hu + table_sum(P.ti, nt, adj[un]) @ ht)
+    # treated rows: v = w; residual = effect minus its centre. The weights are constant within
+    # a cohort x period cell, so BJS's v^2-weighted cell mean is the plain cell mean.
+    Cl = sparse.csr_matrix(
+        (np.ones(rows.size), (P.cl[rows], np.arange(rows.size))), shape=(ncl, rows.size)
+    )
     if vcov == "two_stage":
-        resid[treated] = adj[treated, None] - est[None, :]
+        S += Cl @ (W.multiply(a1[:, None])) - (Cl @ W).multiply(est[None, :])
     else:
-        cell = np.unique(P.G[treated] * (nt + 1) + P.ti[treated], return_inverse=True)[1]
-        v2 = V[treated] ** 2
-        num = np.zeros((cell.max() + 1, k))
-        den = np.zeros((cell.max() + 1, k))
-        np.add.at(num, cell, v2 * adj[treated, None])
-        np.add.at(den, cell, v2)
-        tau_bar = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-        resid[treated] = adj[treated, None] - tau_bar[cell]
-    S = cluster_sums(V * resid, P.cl, P.n_clusters)
+        cell = np.unique(P.G[rows] * (nt + 1) + P.ti[rows], return_inverse=True)[1]
+        centre = (np.bincount(cell, a1) / np.bincount(cell))[cell]
+        S += Cl @ W.multiply((a1 - centre)[:, None])
+    S = np.asarray(S)
     se = np.sqrt(np.einsum("ij,ij->j", S, S))
     table = tidy_frame(terms, est, se, counts, alpha)
     return ImputationResult(
@@ -190,6 +204,6 @@ def imputation(
         warnings=sink,
         vcov=vcov,
         n_obs=int(P.y.size),
-        n_untreated=int(un.sum()),
+        n_untreated=int(un.size),
         n_clusters=P.n_clusters,
     )
