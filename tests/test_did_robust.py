@@ -226,3 +226,17 @@ def test_null_outcomes_are_skipped():
     res = imputation(d, **COLS)
     assert res.n_obs == MPDTA.height - 1
     assert np.isfinite(res.estimate) and np.isfinite(sun_abraham(d, **COLS).estimate)
+
+
+def test_bjs_pretrend_test_detects_a_planted_pretrend_and_holds_size():
+    rejections = 0
+    for i in range(100):
+        d = staggered(seed=1000 + i, n=100)
+        rejections += imputation(d, **SIM, pretrends=True).pretrend_pvalue < 0.05
+    assert 0.01 <= rejections / 100 <= 0.12
+    d = staggered(seed=7, n=200)
+    # treated units drift upwards by 0.3 per period before treatment
+    drift = pl.when(pl.col("g") > 0).then(0.3 * pl.col("t")).otherwise(0.0)
+    bad = imputation(d.with_columns(pl.col("y") + drift), **SIM, pretrends=True)
+    assert bad.pretrend_pvalue < 0.001
+    assert "warning" in bad.pretrend_verdict and "pre-trends" in bad.summary()

@@ -183,3 +183,20 @@ def test_live_pyfixest_did2s_on_mpdta():  # pragma: no cover - optional peer
     res = imputation(MPDTA, **COLS, vcov="two_stage")
     assert res.estimate == pytest.approx(float(fit.coef().iloc[0]), abs=1e-9)
     assert res.se == pytest.approx(float(fit.se().iloc[0]), rel=1e-7)
+
+
+@pytest.mark.parametrize("leads", [True, 2])
+def test_bjs_pretrend_test_matches_diff_diff(leads):
+    ref = PEERS["mpdta"]["bjs_pretrends_diffdiff"]
+    res = imputation(MPDTA, **COLS, pretrends=leads)
+    F, p = ref["tests"]["all" if leads is True else str(leads)]
+    assert res.pretrend_stat == pytest.approx(F, rel=1e-8)
+    assert res.pretrend_pvalue == pytest.approx(p, rel=1e-8)
+    got = _rows(res)
+    if leads is True:
+        for term, (est, se) in ref["leads"].items():
+            assert got[term][0] == pytest.approx(est, abs=1e-10), term
+            assert got[term][1] == pytest.approx(se, rel=1e-8), term
+    else:
+        assert [t for t in got if t.startswith("e=-")] == ["e=-3", "e=-2"]
+    assert got["ATT"][0] == pytest.approx(-0.047710, abs=5e-7)  # leads leave the ATT alone

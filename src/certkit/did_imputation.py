@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import sparse
+from scipy import sparse, stats
 
 from certkit.did_robust_base import RobustResult, TwoWayFE, long_panel, tidy_frame
 from certkit.errors import CertkitError
@@ -43,6 +43,9 @@ class ImputationResult(RobustResult):
         super().__init__(table, outcome=outcome, alpha=alpha, warnings=warnings)
         self.vcov, self.n_obs, self.n_untreated = vcov, n_obs, n_untreated
         self.n_clusters = n_clusters
+        self.pretrend_stat: float | None = None
+        self.pretrend_pvalue: float | None = None
+        self.pretrend_verdict: str | None = None
 
     def _header(self) -> dict[str, object]:
         h = super()._header()
@@ -50,6 +53,8 @@ class ImputationResult(RobustResult):
         h["standard errors"] = (
             "BJS conservative (didimputation)" if self.vcov == "bjs" else "two-stage GMM (did2s)"
         ) + f", {self.n_clusters} clusters"
+        if self.pretrend_verdict:
+            h["pre-trends"] = self.pretrend_verdict
         return h
 
 
@@ -66,6 +71,7 @@ def imputation(
     vcov: str = "bjs",
     horizons: list[int] | None = None,
     absorb: str | None = None,
+    pretrends: bool | int = False,
 ) -> ImputationResult:
     """Borusyak-Jaravel-Spiess imputation estimator (= Gardner's two-stage DiD point estimate).
 
@@ -92,6 +98,11 @@ def imputation(
         Column whose fixed effects replace the unit's in the first stage (constant within unit,
         e.g. a state when units are people in states, as in R did2s's README example
         ``first_stage = ~ 0 | state + year``). Default: the unit.
+    pretrends
+        BJS's pre-trend test: add dummies for the last ``pretrends`` pre-treatment periods
+        (``True``: all of them) except the reference ``e = -1 - anticipation`` to the first
+        stage, report them as rows ``e=-2``, ``e=-3``, ... and test them jointly (cluster-robust
+        Wald F test, as diff-diff's ``pretrend_test``) in ``pretrend_pvalue``.
 
     Returns
     -------
@@ -197,7 +208,11 @@ def imputation(
     S = np.asarray(S)
     se = np.sqrt(np.einsum("ij,ij->j", S, S))
     table = tidy_frame(terms, est, se, counts, alpha)
-    return ImputationResult(
+    pre = None
+    if pretrends:
+        pre = _pretrend(P, D, fe, nf, adj, anticipation, pretrends, alpha)
+        table = pl.concat([table.head(1), pre[0], table.tail(table.height - 1)])
+    res = ImputationResult(
         table,
         outcome=outcome,
         alpha=alpha,
@@ -207,3 +222,54 @@ def imputation(
         n_untreated=int(un.size),
         n_clusters=P.n_clusters,
     )
+    if pre is not None:
+        res.pretrend_stat, res.pretrend_pvalue, res.pretrend_verdict = pre[1:]
+    return res
+
+
+def _pretrend(P, D, fe, nf, adj, anticipation, pretrends, alpha):
+    """BJS test 1: leads in the untreated-only regression (FWL on the first stage's effects)."""
+    un = ~D
+    e = np.where((P.G > 0) & un, P.tval - P.G, np.nan)
+    ref = -1.0 - anticipation
+    leads = np.unique(e[np.isfinite(e) & (e != ref)])[::-1]
+    if pretrends is not True:
+        leads = leads[: int(pretrends)]
+    leads = np.sort(leads)
+    if leads.size == 0:
+        return tidy_frame([], [], [], [], alpha), None, None, "not tested: no pre-treatment leads"
+    rows = np.nonzero(un)[0]
+    X = (e[rows, None] == leads[None, :]).astype(float)  # untreated rows x leads
+    bu = np.zeros((nf, leads.size))
+    bt = np.zeros((P.times.size, leads.size))
+    np.add.at(bu, P.fi[rows], X)
+    np.add.at(bt, P.ti[rows], X)
+    hu, ht = fe.solve(bu, bt)
+    Xt = X - hu[P.fi[rows]] - ht[P.ti[rows]]
+    yt = adj[rows]  # the outcome residualised on the same fixed effects
+    XtX = Xt.T @ Xt
+    try:
+        inv = np.linalg.inv(XtX)
+    except np.linalg.LinAlgError:
+        inv = None
+    if inv is None or not np.all(np.isfinite(inv)):
+        raise CertkitError("pre-trend leads are collinear with the fixed effects; use fewer")
+    b = inv @ (Xt.T @ yt)
+    u = yt - Xt @ b
+    cl = np.unique(P.cl[rows], return_inverse=True)[1]
+    ncl, N = int(cl.max()) + 1, rows.size
+    S = np.zeros((ncl, leads.size))
+    np.add.at(S, cl, Xt * u[:, None])
+    K = leads.size + int(np.sum(fe.ct > 0))
+    ssc = ncl / (ncl - 1) * (N - 1) / (N - K)
+    V = ssc * inv @ (S.T @ S) @ inv
+    se = np.sqrt(np.diag(V))
+    terms = [f"e={int(x) if float(x).is_integer() else x:g}" for x in leads]
+    n = X.sum(axis=0).astype(np.int64)
+    F = float(b @ np.linalg.solve(V, b)) / leads.size
+    p = float(stats.f.sf(F, leads.size, max(ncl - 1, 1)))
+    verdict = (
+        f"{'warning: diverging' if p < 0.05 else 'no evidence of diverging'} trends before "
+        f"treatment (BJS test of {leads.size} lead(s), F = {F:.2f}, p = {p:.3f})"
+    )
+    return tidy_frame(terms, b, se, n, alpha), F, p, verdict
