@@ -1,0 +1,387 @@
+"""Shared pieces of the heterogeneity-robust DiD estimators (imputation, Sun-Abraham).
+
+* :func:`long_panel` checks and codes a long panel (one row per unit and period) the way
+  :func:`certkit.did.att_gt` reads it: ``group`` is the first treated period, 0 for never.
+* :class:`TwoWayFE` solves least squares with two sets of fixed effects (a "unit" and a
+  "time" factor) exactly, by eliminating the unit effects and solving the small dense
+  system of the time effects (its Schur complement). It serves the imputation estimator's
+  first stage and the Sun-Abraham regression (whose cohort x period cells form the time
+  factor), balanced or not, with no iteration.
+* :class:`RobustResult` is the result contract: ``tidy()`` with ``term, estimate, std_error,
+  statistic, p_value, conf_low, conf_high, n``, ``summary()``, ``_repr_html_``, ``plot()``,
+  ``to_polars()`` and ``effect_summary()``.
+
+Note for the lead: the input checks repeat a few lines of ``did._prepare`` (column, numeric
+and within-unit checks) because those helpers are private; merge them when ``did`` becomes a
+package.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import polars as pl
+from scipy import linalg, sparse, stats
+
+from certkit.errors import CertkitError
+from certkit.results import ResultMixin, format_table
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+
+
+# --------------------------------------------------------------------------------------------
+# input
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LongPanel:
+    """Rows with a non-null outcome, coded for the estimators (all arrays have one entry per row)."""
+
+    y: np.ndarray
+    ui: np.ndarray  # unit code 0..n_units-1
+    ti: np.ndarray  # period code 0..n_periods-1
+    tval: np.ndarray  # period value
+    G: np.ndarray  # first treated period of the row's unit, 0 = never treated
+    cl: np.ndarray  # cluster code
+    fi: np.ndarray  # code of the level of the "unit" fixed effects (the unit unless absorb=)
+    times: np.ndarray  # distinct periods, sorted
+    n_units: int
+    n_clusters: int
+    notes: list[str]
+
+
+def _codes(s: pl.Series) -> np.ndarray:
+    if not s.dtype.is_numeric():
+        s = s.cast(pl.String)
+    return s.rank("dense").to_numpy().astype(np.int64) - 1
+
+
+def long_panel(
+    data: pl.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    group: str,
+    cluster: str | None,
+    anticipation: int,
+    absorb: str | None = None,
+) -> LongPanel:
+    """Check a long panel and code it; raise :class:`CertkitError` naming what is wrong."""
+    if not isinstance(data, pl.DataFrame):
+        raise CertkitError(
+            f"data must be a polars DataFrame (a long panel), got {type(data).__name__}"
+        )
+    roles = {"outcome": outcome, "unit": unit, "time": time, "group": group, "cluster": cluster}
+    roles["absorb"] = absorb
+    missing = [f"{r}={c!r}" for r, c in roles.items() if c and c not in data.columns]
+    if missing:
+        raise CertkitError(
+            f"data has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
+        )
+    for col, role in [(outcome, "outcome"), (time, "time"), (group, "group")]:
+        if not data.schema[col].is_numeric():
+            raise CertkitError(
+                f"column {col!r} ({role}) must be numeric, got {data.schema[col]}; for certkit "
+                "panels use time='period_index' and group='cohort'"
+            )
+    if anticipation < 0:
+        raise CertkitError(f"anticipation must be >= 0 periods, got {anticipation}")
+    cols = list(dict.fromkeys(c for c in (unit, time, group, outcome, cluster, absorb) if c))
+    df = data.select(cols)
+    extra = [(c, r) for c, r in ((cluster, "cluster"), (absorb, "absorb")) if c]
+    for col, role in [(unit, "unit"), (time, "time"), (group, "group"), *extra]:
+        if df[col].null_count():
+            raise CertkitError(f"column {col!r} ({role}) has {df[col].null_count()} null value(s)")
+    yv = df[outcome].cast(pl.Float64)
+    ok = (yv.is_not_null() & ~yv.fill_null(0.0).is_nan()).to_numpy()
+    df = df.filter(pl.Series(ok))
+    if df.height == 0:
+        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+    ui, ti = _codes(df[unit]), _codes(df[time])
+    key = ui * (int(ti.max()) + 1) + ti
+    if np.unique(key).size < key.size:
+        raise CertkitError(
+            f"data has duplicated ({unit}, {time}) pairs: a panel needs one row per unit and period"
+        )
+    n_units = int(ui.max()) + 1
+    for col, role in [(group, "group"), *extra]:
+        v = _codes(df[col]) if role != "group" else df[col].to_numpy().astype(float)
+        lo = np.full(n_units, np.inf)
+        hi = np.full(n_units, -np.inf)
+        np.minimum.at(lo, ui, v)
+        np.maximum.at(hi, ui, v)
+        if np.any(lo != hi):
+            bad = df[unit][int(np.nonzero((lo != hi)[ui])[0][0])]
+            raise CertkitError(
+                f"column {col!r} ({role}) must be constant within each unit, but it varies for "
+                f"unit {bad!r}"
+            )
+    G = df[group].to_numpy().astype(float)
+    if np.any(G < 0):
+        raise CertkitError(f"group column {group!r} has negative values; use 0 for never treated")
+    tval = df[time].to_numpy().astype(float)
+    times = np.unique(tval)
+    if times.size < 2:
+        raise CertkitError(f"need at least 2 periods with a non-null outcome, found {times.size}")
+    notes: list[str] = []
+    late = (times[-1] < G) & (G > 0)
+    if late.any():
+        notes.append(
+            f"{np.unique(ui[late]).size} unit(s) first treated after the last period are used "
+            "as never treated"
+        )
+        G = np.where(late, 0.0, G)
+    early = (G > 0) & (times[0] + anticipation >= G)
+    if early.any():
+        raise CertkitError(
+            f"cohort(s) {sorted(set(G[early].tolist()))} ({np.unique(ui[early]).size} units) are "
+            f"treated in or before the first period {times[0]:g}"
+            f"{' plus anticipation' if anticipation else ''}, so they have no pre-treatment "
+            f"period; drop those units (e.g. data.filter((pl.col({group!r}) > "
+            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0)))"
+        )
+    if not np.any(G > 0):
+        raise CertkitError(f"no treated units: every value of {group!r} is 0 (never treated)")
+    cl = _codes(df[cluster]) if cluster and cluster != unit else ui
+    return LongPanel(
+        y=yv.filter(pl.Series(ok)).to_numpy().astype(float),
+        ui=ui,
+        ti=np.searchsorted(times, tval),
+        tval=tval,
+        G=G,
+        cl=cl,
+        fi=_codes(df[absorb]) if absorb and absorb != unit else ui,
+        times=times,
+        n_units=n_units,
+        n_clusters=int(cl.max()) + 1,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# two-way fixed effects
+# --------------------------------------------------------------------------------------------
+
+
+class TwoWayFE:
+    """Least squares on two factors ``a[u] + b[t]`` over the rows in ``mask``, solved exactly.
+
+    The unit effects are eliminated; the time effects solve ``S b = r`` with the dense Schur
+    complement ``S = diag(n_t) - C' diag(1/n_u) C`` (``C`` the unit x time count matrix), with
+    the first identified time effect fixed at 0. Effects of units or periods without rows in the
+    mask are NaN.
+    """
+
+    def __init__(self, ui: np.ndarray, ti: np.ndarray, nu: int, nt: int, mask: np.ndarray):
+        u, t = ui[mask], ti[mask]
+        self.nu, self.nt = nu, nt
+        self.cu = np.bincount(u, minlength=nu).astype(float)
+        self.ct = np.bincount(t, minlength=nt).astype(float)
+        self.C = sparse.csr_matrix((np.ones(u.size), (u, t)), shape=(nu, nt))
+        self.du = np.divide(1.0, self.cu, out=np.zeros(nu), where=self.cu > 0)
+        S = np.diag(self.ct) - (self.C.T @ sparse.diags(self.du) @ self.C).toarray()
+        live = np.nonzero(self.ct > 0)[0]
+        self.keep = live[1:]
+        try:
+            self.chol = linalg.cho_factor(S[np.ix_(self.keep, self.keep)])
+            ok = np.min(np.abs(np.diag(self.chol[0]))) > 1e-9 * max(1.0, np.sqrt(self.ct.max()))
+        except linalg.LinAlgError:
+            ok = False
+        if not ok:
+            raise CertkitError(
+                "the unit and period fixed effects are not connected (some groups of units "
+                "share no period with the others), so they cannot be estimated together"
+            )
+
+    def solve(self, bu: np.ndarray, bt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Effects (units x k, periods x k) for right-hand sides of the normal equations."""
+        bu = bu.reshape(self.nu, -1)
+        bt = bt.reshape(self.nt, -1)
+        r = bt - self.C.T @ (self.du[:, None] * bu)
+        gt = np.full((self.nt, bu.shape[1]), np.nan)
+        gt[self.ct > 0] = 0.0
+        gt[self.keep] = linalg.cho_solve(self.chol, r[self.keep])
+        gu = self.du[:, None] * (bu - self.C @ np.nan_to_num(gt))
+        gu[self.cu == 0] = np.nan
+        return gu, gt
+
+    def fit(self, ui, ti, v, mask) -> tuple[np.ndarray, np.ndarray]:
+        """Effects fitted to ``v`` on the rows in ``mask``."""
+        bu = np.bincount(ui[mask], v[mask], self.nu)
+        bt = np.bincount(ti[mask], v[mask], self.nt)
+        gu, gt = self.solve(bu, bt)
+        return gu[:, 0], gt[:, 0]
+
+
+def cluster_sums(scores: np.ndarray, cl: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Per-cluster sums of row scores (rows x k) -> clusters x k."""
+    out = np.zeros((n_clusters, scores.shape[1]))
+    np.add.at(out, cl, scores)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+
+
+def tidy_frame(terms, est, se, n, alpha: float) -> pl.DataFrame:
+    """The contract's tidy table from terms, estimates, SEs (normal critical values)."""
+    est, se = np.asarray(est, float), np.asarray(se, float)
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = est / se
+    return pl.DataFrame(
+        {
+            "term": [str(t) for t in terms],
+            "estimate": est,
+            "std_error": se,
+            "statistic": stat,
+            "p_value": 2 * stats.norm.sf(np.abs(stat)),
+            "conf_low": est - z * se,
+            "conf_high": est + z * se,
+            "n": np.asarray(n, dtype=np.int64),
+        }
+    )
+
+
+@dataclass
+class EffectSummary:
+    """A small table plus plain-language sentences generated from its numbers."""
+
+    table: pl.DataFrame
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.text}\n\n{format_table(self.table)}"
+
+    def _repr_html_(self) -> str:
+        tab = self.table.with_columns(pl.col(pl.Float64).round(4))._repr_html_()
+        return f"<div class='certkit-summary'><p>{html.escape(self.text)}</p>{tab}</div>"
+
+
+def fmt(x: float) -> str:
+    """Numbers in sentences: 3 significant digits, no scientific notation for usual sizes."""
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def describe(label: str, row: dict, alpha: float, outcome: str) -> str:
+    """One sentence for one estimate (from its tidy row)."""
+    lvl = f"{100 * (1 - alpha):.0f}%"
+    est, lo, hi, p = row["estimate"], row["conf_low"], row["conf_high"], row["p_value"]
+    if not math.isfinite(est):
+        return f"{label}: not estimable on these data."
+    sig = (
+        f"distinguishable from zero at the {lvl} level (p = {p:.3g})"
+        if p < alpha
+        else f"not distinguishable from zero at the {lvl} level (p = {p:.2f})"
+    )
+    return (
+        f"{label}: the effect on {outcome} is {fmt(est)} ({lvl} CI {fmt(lo)} to {fmt(hi)}), {sig}."
+    )
+
+
+class RobustResult(ResultMixin):
+    """Common result shape: a tidy table with an overall ``ATT`` row and event-time rows."""
+
+    title = "DiD estimate"
+    label = "estimator"
+
+    def __init__(self, table: pl.DataFrame, *, outcome: str, alpha: float, warnings: list[str]):
+        self.table = table
+        self.outcome, self.alpha = outcome, alpha
+        self.warnings = warnings
+
+    def tidy(self) -> pl.DataFrame:
+        """``term, estimate, std_error, statistic, p_value, conf_low, conf_high, n``."""
+        return self.table
+
+    def _row(self, term: str) -> dict:
+        hit = self.table.filter(pl.col("term") == term)
+        if hit.height == 0:
+            raise CertkitError(f"no term {term!r} in this result; terms: {self.table['term']}")
+        return hit.row(0, named=True)
+
+    @property
+    def estimate(self) -> float:
+        """Overall ATT (the ``ATT`` row of :meth:`tidy`)."""
+        return float(self._row("ATT")["estimate"])
+
+    @property
+    def se(self) -> float:
+        """Standard error of the overall ATT."""
+        return float(self._row("ATT")["std_error"])
+
+    @property
+    def pvalue(self) -> float:
+        """Two-sided p-value of the overall ATT."""
+        return float(self._row("ATT")["p_value"])
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """Confidence interval of the overall ATT."""
+        r = self._row("ATT")
+        return float(r["conf_low"]), float(r["conf_high"])
+
+    def event_study(self) -> pl.DataFrame:
+        """The event-time rows with a numeric ``event_time`` column."""
+        return (
+            self.table.filter(pl.col("term").str.starts_with("e="))
+            .with_columns(pl.col("term").str.slice(2).cast(pl.Float64).alias("event_time"))
+            .sort("event_time")
+        )
+
+    def _header(self) -> dict[str, object]:
+        lo, hi = self.ci
+        return {
+            "outcome": self.outcome,
+            "overall ATT": f"{self.estimate:.4f} (SE {self.se:.4f}, "
+            f"{100 * (1 - self.alpha):.0f}% CI {lo:.4f} to {hi:.4f})",
+        }
+
+    def effect_summary(self) -> EffectSummary:
+        """The overall row and a sentence from its numbers."""
+        text = describe(self.label, self._row("ATT"), self.alpha, self.outcome)
+        return EffectSummary(self.table.filter(pl.col("term") == "ATT"), text)
+
+    def plot(self) -> alt.LayerChart:
+        """Event-study chart: event-time estimates with intervals, certification marked."""
+        from certkit import charts
+
+        es = self.event_study().with_columns(
+            pl.when(pl.col("event_time") < 0)
+            .then(pl.lit("pre"))
+            .otherwise(pl.lit("post"))
+            .alias("period")
+        )
+        base = alt.Chart(es).encode(x=alt.X("event_time:Q", title="periods since treatment (e)"))
+        color = alt.Color("period:N", title=None, scale=alt.Scale(range=charts.PALETTE[:2]))
+        return alt.layer(
+            alt.Chart(es).mark_rule(color="gray", strokeDash=[2, 2]).encode(y=alt.datum(0)),
+            base.mark_rule().encode(
+                y=alt.Y("conf_low:Q", title=f"effect on {self.outcome}"),
+                y2="conf_high:Q",
+                color=color,
+            ),
+            base.mark_point(filled=True, size=60).encode(
+                y="estimate:Q",
+                color=color,
+                tooltip=[
+                    "term",
+                    alt.Tooltip("estimate:Q", format=".4f"),
+                    alt.Tooltip("std_error:Q", format=".4f"),
+                    "n",
+                ],
+            ),
+            alt.Chart(pl.DataFrame({"x": [-0.5]}))
+            .mark_rule(color="black", strokeDash=[4, 4])
+            .encode(x="x:Q"),
+        ).properties(title=f"{self.title}: {self.outcome}", width=charts.WIDTH)

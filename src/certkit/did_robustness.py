@@ -1,0 +1,277 @@
+"""Robustness panel: do the heterogeneity-robust DiD estimators agree?
+
+:func:`robustness` runs, on one panel and with the same settings,
+
+* Callaway & Sant'Anna, never-treated comparison (``certkit.did.att_gt(...).aggregate("simple")``),
+* Callaway & Sant'Anna, not-yet-treated comparison,
+* Sun & Abraham's interaction-weighted estimator (:func:`certkit.did_sunab.sun_abraham`),
+* Borusyak-Jaravel-Spiess imputation (:func:`certkit.did_imputation.imputation`),
+* static two-way fixed effects (``certkit.did.twfe``), the contrast that is biased when
+  effects differ across cohorts or grow over time,
+
+and returns one table, one forest chart and a sentence, generated from the numbers, saying
+whether the four robust estimators agree. They target slightly different averages (CS and
+Sun-Abraham weight post-treatment cells by cohort size; imputation weights every treated
+observation equally) and use different comparisons (never treated only, or also not yet
+treated), so some spread is expected; see ``docs/robustness.md``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import polars as pl
+
+from certkit.did_imputation import imputation
+from certkit.did_robust_base import EffectSummary, fmt, tidy_frame
+from certkit.did_sunab import sun_abraham
+from certkit.errors import CertkitError
+from certkit.results import ResultMixin
+
+__all__ = ["robustness", "RobustnessResult", "ESTIMATORS"]
+
+CS_NEVER = "CS (never treated)"  # CS = Callaway & Sant'Anna; short labels fit the chart
+CS_NOTYET = "CS (not yet treated)"
+SUNAB = "Sun-Abraham"
+IMPUTATION = "Imputation (BJS)"
+TWFE = "TWFE (static, not robust)"
+#: Estimators of the panel, in table order; all but TWFE are heterogeneity-robust.
+ESTIMATORS = [CS_NEVER, CS_NOTYET, SUNAB, IMPUTATION, TWFE]
+COMPARISON = {
+    CS_NEVER: "never treated",
+    CS_NOTYET: "never + not yet treated",
+    SUNAB: "never treated",
+    IMPUTATION: "never + not yet treated",
+    TWFE: "all untreated and earlier-treated",
+}
+
+
+class RobustnessResult(ResultMixin):
+    """Side-by-side overall effects of the robust estimators and TWFE, with a verdict."""
+
+    title = "Robustness: heterogeneity-robust DiD estimators side by side"
+
+    def __init__(self, table, *, outcome, alpha, agree, verdict, results, warnings):
+        self.table, self.outcome, self.alpha = table, outcome, alpha
+        self.agree, self.verdict = agree, verdict
+        self.results = results
+        self.warnings = warnings
+
+    def tidy(self) -> pl.DataFrame:
+        """``term`` (estimator), ``estimate, std_error, statistic, p_value, conf_low,
+        conf_high, n`` (treated observations averaged)."""
+        return self.table
+
+    def to_polars(self) -> pl.DataFrame:
+        """The tidy table plus ``robust`` (bool) and ``comparison`` (comparison group)."""
+        return self.table.with_columns(
+            (pl.col("term") != TWFE).alias("robust"),
+            pl.col("term").replace_strict(COMPARISON, default=None).alias("comparison"),
+        )
+
+    def _header(self) -> dict[str, object]:
+        return {"outcome": self.outcome, "verdict": self.verdict}
+
+    def effect_summary(self) -> EffectSummary:
+        """The table and the verdict."""
+        return EffectSummary(self.table, self.verdict)
+
+    def plot(self) -> alt.FacetChart | alt.LayerChart:
+        """Forest chart: each estimator's estimate and confidence interval, zero marked."""
+        from certkit import charts
+
+        lvl = f"{100 * (1 - self.alpha):.0f}%"
+        return charts.forest(
+            self.table.filter(pl.col("estimate").is_finite()),
+            y="term",
+            x="estimate",
+            lower="conf_low",
+            upper="conf_high",
+            title=alt.TitleParams(
+                f"Effect on {self.outcome}: robust estimators and TWFE ({lvl} intervals)",
+                subtitle="CS = Callaway-Sant'Anna; BJS = Borusyak-Jaravel-Spiess",
+            ),
+        )
+
+
+def _treated_obs_cs(res) -> int:
+    post = res.group <= res.time
+    return int(np.sum(res.n_treated[post]))
+
+
+def _verdict(table: pl.DataFrame, outcome: str, alpha: float) -> tuple[bool | None, str]:
+    rob = table.filter((pl.col("term") != TWFE) & pl.col("estimate").is_finite())
+    lvl = f"{100 * (1 - alpha):.0f}%"
+    if rob.height < 2:
+        return None, (
+            f"Only {rob.height} heterogeneity-robust estimator could be computed on these data, "
+            "so there is nothing to compare."
+        )
+    est = rob["estimate"].to_numpy()
+    half = ((rob["conf_high"] - rob["conf_low"]) / 2).to_numpy()
+    lo_i, hi_i = int(np.argmin(est)), int(np.argmax(est))
+    spread = float(est[hi_i] - est[lo_i])
+    margin = float(np.median(half))
+    sig = rob["p_value"].to_numpy() < alpha
+    signs = np.sign(est[sig])
+    names = rob["term"].to_list()
+    close = spread <= margin
+    same_call = (not sig.any()) or (sig.all() and np.all(signs == signs[0]))
+    agree = bool(close and same_call)
+    rng = f"from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} ({names[hi_i]})"
+    if sig.all():
+        call = f"all {rob.height} are distinguishable from zero at the {lvl} level" + (
+            " and have the same sign" if np.all(signs == signs[0]) else ", with opposite signs"
+        )
+    elif not sig.any():
+        call = f"none is distinguishable from zero at the {lvl} level"
+    else:
+        yes = ", ".join(n for n, s in zip(names, sig, strict=True) if s)
+        call = f"they differ on whether the effect is distinguishable from zero (yes: {yes})"
+    if agree:
+        text = (
+            f"The {rob.height} heterogeneity-robust estimators agree on the effect on {outcome}: "
+            f"estimates range {rng}, a spread of {fmt(spread)}, within the typical {lvl} margin "
+            f"of error ({fmt(margin)}), and {call}."
+        )
+    else:
+        why = (
+            f"a spread of {fmt(spread)}, more than the typical {lvl} margin of error "
+            f"({fmt(margin)})"
+            if not close
+            else f"a spread of {fmt(spread)}, within the typical margin of error ({fmt(margin)})"
+        )
+        text = (
+            f"The heterogeneity-robust estimators do not fully agree on the effect on {outcome}: "
+            f"estimates range {rng}, {why}, and {call}. They differ in comparison group (never "
+            "versus not-yet treated) and weighting; read the estimate with the widest support "
+            "with caution and check the event studies for pre-trends."
+        )
+    tw = table.filter(pl.col("term") == TWFE)
+    if tw.height and math.isfinite(tw["estimate"][0]):
+        t = float(tw["estimate"][0])
+        inside = est.min() - margin <= t <= est.max() + margin
+        text += f" Static TWFE gives {fmt(t)}, " + (
+            "close to the robust estimates."
+            if inside
+            else "outside the robust range: with staggered adoption and effects that differ "
+            "by cohort or grow over time, TWFE's comparisons of later with earlier adopters "
+            "bias it."
+        )
+    return agree, text
+
+
+def robustness(
+    data: pl.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    group: str,
+    anticipation: int = 0,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> RobustnessResult:
+    """Callaway-Sant'Anna (never / not yet), Sun-Abraham, imputation and TWFE side by side.
+
+    Parameters
+    ----------
+    data
+        Long panel (polars), one row per unit and period.
+    outcome, unit, time, group
+        Column names, as in :func:`certkit.did.att_gt` (``group`` = first treated period,
+        0 = never treated).
+    anticipation
+        Periods of anticipation, passed to every estimator.
+    cluster
+        Column to cluster standard errors on (default: the unit), passed to every estimator.
+    alpha
+        1 - confidence level.
+
+    Returns
+    -------
+    RobustnessResult
+        ``tidy()`` one row per estimator (``term``), ``plot()`` a forest chart, ``verdict``
+        the sentence, ``agree`` (True / False, None when fewer than two robust estimates),
+        ``results`` the underlying result objects. An estimator that cannot run on the data
+        (e.g. no never-treated units) gets a row of nulls and a note saying why.
+    """
+    from certkit import did
+
+    if not 0 < alpha < 1:
+        raise CertkitError(f"alpha must be between 0 and 1, got {alpha}")
+    common = dict(outcome=outcome, unit=unit, time=time, group=group)
+    settings = dict(anticipation=anticipation, cluster=cluster, alpha=alpha)
+    rows: dict[str, tuple[float, float, int]] = {}
+    results: dict[str, object] = {}
+    notes: list[str] = []
+
+    def attempt(name, fn):
+        try:
+            res, est, se, n = fn()
+        except CertkitError as exc:
+            if name == CS_NEVER:
+                raise
+            notes.append(f"{name} not computed: {exc}")
+            rows[name] = (math.nan, math.nan, 0)
+            return
+        results[name] = res
+        rows[name] = (est, se, n)
+        notes.extend(f"{name}: {w}" for w in getattr(res, "warnings", []) or [])
+
+    def cs(control):
+        def run():
+            res = did.att_gt(data, **common, control=control, **settings)
+            agg = res.aggregate("simple")
+            return agg, agg.overall_att, agg.overall_se, _treated_obs_cs(res)
+
+        return run
+
+    def sa():
+        g = data[group]
+        control = "never" if (g == 0).any() else "last"
+        r = sun_abraham(data, **common, control=control, **settings)
+        return r, r.estimate, r.se, int(r.tidy()["n"][0])
+
+    def imp():
+        r = imputation(data, **common, **settings)
+        return r, r.estimate, r.se, int(r.tidy()["n"][0])
+
+    def tw():
+        r = did.twfe(data, **common, **settings)
+        g = data[group].to_numpy().astype(float)
+        tv = data[time].to_numpy().astype(float)
+        yok = data[outcome].cast(pl.Float64).fill_nan(None).is_not_null().to_numpy()
+        n = int(np.sum((g > 0) & (tv >= g - anticipation) & yok))
+        return r, r.estimate, r.se, n
+
+    has_never = bool((data[group] == 0).any()) if group in data.columns else True
+    if has_never:
+        attempt(CS_NEVER, cs("never"))
+    else:
+        rows[CS_NEVER] = (math.nan, math.nan, 0)
+        notes.append(f"{CS_NEVER} not computed: there are no never-treated units")
+    attempt(CS_NOTYET, cs("not_yet"))
+    attempt(SUNAB, sa)
+    attempt(IMPUTATION, imp)
+    attempt(TWFE, tw)
+    names = [n for n in ESTIMATORS if n in rows]
+    table = tidy_frame(
+        names,
+        [rows[n][0] for n in names],
+        [rows[n][1] for n in names],
+        [rows[n][2] for n in names],
+        alpha,
+    )
+    agree, verdict = _verdict(table, outcome, alpha)
+    return RobustnessResult(
+        table,
+        outcome=outcome,
+        alpha=alpha,
+        agree=agree,
+        verdict=verdict,
+        results=results,
+        warnings=list(dict.fromkeys(notes)),
+    )

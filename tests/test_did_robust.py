@@ -1,0 +1,242 @@
+"""Imputation, Sun-Abraham and the robustness panel: result contract, exactness, bad input."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import polars as pl
+import pytest
+
+from certkit.did_imputation import imputation
+from certkit.did_robust_base import TIDY_COLUMNS, TwoWayFE
+from certkit.did_robustness import (
+    CS_NEVER,
+    CS_NOTYET,
+    IMPUTATION,
+    SUNAB,
+    TWFE,
+    _verdict,
+    robustness,
+)
+from certkit.did_sunab import sun_abraham
+from certkit.errors import CertkitError, CertkitWarning
+
+MPDTA = pl.read_csv(Path(__file__).parent / "fixtures" / "did" / "mpdta.csv")
+COLS = dict(outcome="lemp", unit="countyreal", time="year", group="first.treat")
+
+
+def staggered(seed=0, n=120, T=8, cohorts=(0, 3, 5, 7), effect=1.0, drop=0.0):
+    """Small staggered panel with unit and period effects and dynamic, cohort-specific effects."""
+    rng = np.random.default_rng(seed)
+    g = rng.choice(np.array(cohorts), size=n)
+    unit = np.repeat(np.arange(n), T)
+    t = np.tile(np.arange(1, T + 1), n)
+    G = g[unit]
+    e = t - G
+    tau = np.where((G > 0) & (e >= 0), effect * (1 + 0.3 * e) * np.where(G == 3, 1.5, 1.0), 0.0)
+    y = rng.normal(size=n)[unit] + 0.2 * t + tau + rng.normal(size=n * T)
+    df = pl.DataFrame({"id": unit, "t": t, "g": G, "y": y, "tau": tau, "team": unit % 10})
+    if drop:
+        df = df.filter((pl.col("t") == 1) | pl.Series(rng.random(df.height) > drop))
+    return df
+
+
+SIM = dict(outcome="y", unit="id", time="t", group="g")
+
+
+@pytest.mark.parametrize("fn", [imputation, sun_abraham])
+def test_result_contract(fn):
+    res = fn(MPDTA, **COLS)
+    tidy = res.tidy()
+    assert tidy.columns == [*TIDY_COLUMNS, "n"]
+    assert tidy["term"][0] == "ATT"
+    assert res.to_polars().equals(tidy)
+    lo, hi = res.ci
+    assert lo < res.estimate < hi
+    row = tidy.row(0, named=True)
+    assert row["statistic"] == pytest.approx(row["estimate"] / row["std_error"])
+    assert res.pvalue == pytest.approx(row["p_value"])
+    text = res.summary()
+    assert "overall ATT" in text and "e=0" in text
+    assert "<table>" in res._repr_html_()
+    summ = res.effect_summary()
+    assert f"{res.estimate:.3g}" in summ.text and "lemp" in summ.text
+    assert summ.table.height == 1
+    spec = res.plot().to_dict()
+    assert spec["layer"]  # a layered event-study chart
+    es = res.event_study()
+    assert es["event_time"].is_sorted() and es.height == tidy.height - 1
+
+
+def test_robustness_contract_and_forest_chart():
+    res = robustness(MPDTA, **COLS)
+    assert res.tidy().columns == [*TIDY_COLUMNS, "n"]
+    assert res.tidy()["term"].to_list()[-1] == TWFE
+    full = res.to_polars()
+    assert full.filter(pl.col("term") == TWFE)["robust"].to_list() == [False]
+    assert full["robust"].sum() == 4
+    chart = res.plot()
+    assert isinstance(chart, alt.LayerChart)
+    values = chart.to_dict()
+    assert "layer" in values
+    assert "agree" in res.verdict and "-0.0477" in res.verdict
+    assert res.effect_summary().text == res.verdict
+    assert "verdict" in res.summary()
+    assert set(res.results) == {
+        CS_NEVER,
+        CS_NOTYET,
+        SUNAB,
+        IMPUTATION,
+        TWFE,
+    }
+
+
+def test_verdict_reports_disagreement_from_the_numbers():
+    from certkit.did_robust_base import tidy_frame
+
+    names = [CS_NEVER, CS_NOTYET, SUNAB, IMPUTATION, TWFE]
+    table = tidy_frame(names, [0.1, 0.12, 0.9, 1.0, 3.0], [0.05] * 5, [10] * 5, 0.05)
+    agree, text = _verdict(table, "cycle time", 0.05)
+    assert agree is False
+    assert "do not fully agree" in text and "0.1 (CS (never treated))" in text
+    assert "outside the robust range" in text
+    same = tidy_frame(names, [1.0, 1.01, 0.99, 1.02, 1.0], [0.05] * 5, [10] * 5, 0.05)
+    agree, text = _verdict(same, "cycle time", 0.05)
+    assert agree is True and "agree" in text and "close to the robust estimates" in text
+
+
+def test_two_way_fe_solver_is_exact_on_an_unbalanced_panel():
+    d = staggered(seed=3, n=40, drop=0.25)
+    ui, ti = d["id"].to_numpy(), d["t"].to_numpy() - 1
+    y = d["y"].to_numpy()
+    mask = np.random.default_rng(1).random(d.height) > 0.2
+    mask[ti == 0] = True
+    fe = TwoWayFE(ui, ti, ui.max() + 1, ti.max() + 1, mask)
+    gu, gt = fe.fit(ui, ti, y, mask)
+    X = np.zeros((d.height, ui.max() + 1 + ti.max()))
+    X[np.arange(d.height), ui] = 1
+    X[np.nonzero(ti > 0)[0], ui.max() + ti[ti > 0]] = 1
+    beta = np.linalg.lstsq(X[mask], y[mask], rcond=None)[0]
+    np.testing.assert_allclose((gu[ui] + gt[ti])[mask], (X @ beta)[mask], atol=1e-10)
+
+
+def test_sun_abraham_matches_dense_saturated_regression_when_unbalanced():
+    d = staggered(seed=4, n=60, drop=0.2)
+    res = sun_abraham(d, **SIM)
+    ui, t, g = d["id"].to_numpy(), d["t"].to_numpy(), d["g"].to_numpy()
+    e = t - g
+    cell = (g > 0) & (e != -1)
+    keys, idx = np.unique(g[cell] * 100 + t[cell], return_inverse=True)
+    X = np.zeros((d.height, ui.max() + 1 + t.max() - 1 + keys.size))
+    X[np.arange(d.height), ui] = 1
+    X[np.nonzero(t > 1)[0], ui.max() + t[t > 1] - 1] = 1
+    X[np.nonzero(cell)[0], ui.max() + t.max() + idx] = 1
+    beta = np.linalg.lstsq(X, d["y"].to_numpy(), rcond=None)[0][ui.max() + t.max() :]
+    got = res.cells.sort("cohort", "time")["estimate"].to_numpy()
+    np.testing.assert_allclose(got, beta, atol=1e-9)
+
+
+def test_planted_effect_recovered_without_noise_and_twfe_biased():
+    d = staggered(seed=1, n=300).with_columns((pl.col("y") - pl.col("tau")).alias("y0"))
+    d = d.with_columns((pl.col("id") * 0.1 + pl.col("t") * 0.5 + pl.col("tau")).alias("clean"))
+    truth = d.filter(pl.col("tau") != 0)["tau"].mean()
+    kw = dict(SIM, outcome="clean")
+    assert imputation(d, **kw).estimate == pytest.approx(truth, abs=1e-9)
+    assert sun_abraham(d, **kw).estimate == pytest.approx(truth, abs=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = robustness(d, **kw)
+    est = dict(zip(res.tidy()["term"], res.tidy()["estimate"], strict=True))
+    assert abs(est[TWFE] - truth) > 0.05  # TWFE misses a dynamic, cohort-specific effect
+
+
+def test_imputation_horizons_cluster_and_anticipation():
+    d = staggered(seed=2)
+    res = imputation(d, **SIM, horizons=[0, 1], cluster="team")
+    assert res.tidy()["term"].to_list() == ["ATT", "e=0", "e=1"]
+    assert res.n_clusters == 10
+    full = imputation(d, **SIM)
+    assert res.estimate == pytest.approx(full.estimate)
+    assert res.se != pytest.approx(full.se)
+    ant = imputation(d, **SIM, anticipation=1)
+    assert ant.tidy()["term"][1] == "e=-1"
+    sa = sun_abraham(d, **SIM, anticipation=1)
+    assert "e=-2" not in sa.tidy()["term"].to_list()  # the reference period
+    assert "e=-1" in sa.tidy()["term"].to_list()
+
+
+def test_sun_abraham_last_cohort_control():
+    d = staggered(seed=5, cohorts=(3, 5, 7))
+    with pytest.raises(CertkitError, match="control='last'"):
+        sun_abraham(d, **SIM)
+    res = sun_abraham(d, **SIM, control="last")
+    assert res.cells["cohort"].max() == 5 and res.cells["time"].max() == 6
+    assert any("last treated" in w for w in res.warnings)
+    with pytest.warns(CertkitWarning) as caught:
+        rob = robustness(d, **SIM)
+    assert any("cannot be imputed" in str(w.message) for w in caught)
+    tab = rob.tidy()
+    assert tab.filter(pl.col("term") == CS_NEVER)["estimate"].is_nan().all()
+    assert any("no never-treated" in w for w in rob.warnings)
+    assert np.isfinite(tab.filter(pl.col("term") == SUNAB)["estimate"][0])
+
+
+@pytest.mark.parametrize("fn", [imputation, sun_abraham, robustness])
+def test_bad_input_gives_clear_errors(fn):
+    with pytest.raises(CertkitError, match="outcome='nope'"):
+        fn(MPDTA, **(COLS | {"outcome": "nope"}))
+    with pytest.raises(CertkitError, match="alpha"):
+        fn(MPDTA, **COLS, alpha=1.5)
+    varying = MPDTA.with_columns(
+        pl.when(pl.col("year") == 2007).then(2004).otherwise(pl.col("first.treat")).alias("g2")
+    )
+    with pytest.raises(CertkitError, match="constant within each unit"):
+        fn(varying, **(COLS | {"group": "g2"}))
+    early = MPDTA.with_columns(pl.col("first.treat").replace(2004, 2003))
+    with pytest.raises(CertkitError, match="no pre-treatment"):
+        fn(early, **COLS)
+    dup = pl.concat([MPDTA, MPDTA.head(1)])
+    with pytest.raises(CertkitError, match="duplicated"):
+        fn(dup, **COLS)
+    text = MPDTA.with_columns(pl.col("year").cast(pl.String))
+    with pytest.raises(CertkitError, match="must be numeric"):
+        fn(text, **COLS)
+
+
+def test_option_errors():
+    with pytest.raises(CertkitError, match="vcov"):
+        imputation(MPDTA, **COLS, vcov="hc1")
+    with pytest.raises(CertkitError, match="not_yet"):
+        sun_abraham(MPDTA, **COLS, control="not_yet")
+    never = MPDTA.with_columns(pl.lit(0).alias("first.treat"))
+    with pytest.raises(CertkitError, match="no treated units"):
+        imputation(never, **COLS)
+
+
+def test_null_outcomes_are_skipped():
+    d = MPDTA.with_columns(
+        pl.when((pl.col("countyreal") == 8001) & (pl.col("year") == 2005))
+        .then(None)
+        .otherwise(pl.col("lemp"))
+        .alias("lemp")
+    )
+    res = imputation(d, **COLS)
+    assert res.n_obs == MPDTA.height - 1
+    assert np.isfinite(res.estimate) and np.isfinite(sun_abraham(d, **COLS).estimate)
+
+
+def test_bjs_pretrend_test_detects_a_planted_pretrend_and_holds_size():
+    rejections = 0
+    for i in range(100):
+        d = staggered(seed=1000 + i, n=100)
+        rejections += imputation(d, **SIM, pretrends=True).pretrend_pvalue < 0.05
+    assert 0.01 <= rejections / 100 <= 0.12
+    d = staggered(seed=7, n=200)
+    # treated units drift upwards by 0.3 per period before treatment
+    drift = pl.when(pl.col("g") > 0).then(0.3 * pl.col("t")).otherwise(0.0)
+    bad = imputation(d.with_columns(pl.col("y") + drift), **SIM, pretrends=True)
+    assert bad.pretrend_pvalue < 0.001
+    assert "warning" in bad.pretrend_verdict and "pre-trends" in bad.summary()
