@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import uuid
 
 import altair as alt
@@ -53,10 +54,26 @@ def _theme() -> dict:
     }
 
 
+def _json_safe(value):
+    """``value`` with NaN and infinities replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _renderer(spec: dict, **metadata) -> dict:
-    """Keep the spec (for certkit's offline HTML) next to Altair's own HTML (for JupyterLab)."""
+    """Keep the spec (for certkit's offline HTML) next to Altair's own HTML (for JupyterLab).
+
+    Non-finite numbers in the data become nulls: a NaN would make the notebook output
+    invalid JSON (the kernel then prints a serialization error instead of the chart).
+    """
     from altair.vegalite.v6.display import html_renderer
 
+    spec = _json_safe(spec)
     bundle = {VEGALITE_MIME: spec}
     html_out = html_renderer(spec, **metadata)
     bundle.update(html_out[0] if isinstance(html_out, tuple) else html_out)
