@@ -67,7 +67,7 @@ for outcome in outcomes:
         row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
         studies[outcome] = (points, hidden)
     if not s.ok:
-        row = story.not_estimated(outcome, s.reason) | {"pre_trends": ""}
+        row = story.not_estimated(outcome, s.explanation) | {"pre_trends": ""}
     rows.append(row | {"certified_engineers": n})
 effects = pl.DataFrame(rows)
 effects_by = dict(zip(effects["outcome"], effects["pre_trends"], strict=True))

@@ -76,7 +76,7 @@ for outcome in outcomes:
         results[outcome] = res
         notes += [f"{outcome}: {w}" for w in res.warnings if f"{outcome}: {w}" not in notes]
     if not s.ok:
-        row = story.not_estimated(outcome, s.reason)
+        row = story.not_estimated(outcome, s.explanation)
     rows.append(row)
 effects = pl.DataFrame(rows, infer_schema_length=None)
 for col in ("certified_engineers", "matched_sets", "critical_gamma", "e_value"):

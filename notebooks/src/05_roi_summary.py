@@ -60,7 +60,7 @@ for outcome, unit in UNITS.items():
         if row["note"]:
             raise story.NotEstimated(row["note"])
         effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
-    rows.append(row if s.ok else story.not_estimated(outcome, s.reason))
+    rows.append(row if s.ok else story.not_estimated(outcome, s.explanation))
 assumptions = {
     k: v
     for k, v in dict(

@@ -465,7 +465,9 @@ def compare(
         raise CertkitError(
             "no outcome had enough AI-assisted and other PRs to compare: the comparison needs "
             "at least 20 merged PRs from authors who wrote both kinds, with AI use varying "
-            "within author, repository and month (notes: " + "; ".join(notes) + ")"
+            "within author, repository and month ("
+            + "; ".join(sorted({n.split(": ", 1)[-1] for n in notes}))
+            + ")"
             if notes
             else "no outcome had enough AI-assisted and other PRs to compare"
         )

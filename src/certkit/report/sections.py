@@ -102,6 +102,14 @@ class Section:
         if self.show:
             _display_html(self.html())
 
+    @property
+    def explanation(self) -> str:
+        """The reason plus what the section would need, as one plain sentence (no HTML)."""
+        if self.ok:
+            return ""
+        text = (self.reason or "").rstrip(".")
+        return text + (f"; it needs {self.needs.rstrip('.')}" if self.needs else "")
+
     def html(self) -> str:
         """The explanation paragraph (empty while the section is fine)."""
         return "" if self.ok else explain(self.what, self.reason or "", self.needs)
