@@ -16,7 +16,7 @@ from certkit.panel import build_panel
 from certkit.privacy import certified_engineers, engineers_behind, too_few
 from certkit.report import health, story
 from certkit.report.runner import failing_line
-from certkit.report.sections import Section, explain, finite, reason
+from certkit.report.sections import Section, explain, finite
 
 
 def test_section_turns_a_certkit_error_into_a_paragraph_and_goes_on():

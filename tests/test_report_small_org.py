@@ -15,7 +15,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ NOTEBOOKS = [
 TEAMS = ["payments", "search", "platform", "mobile"]
 TINY_TEAM = "tinyteamzeta"  # 2 people: below k = 5, must not appear in shared pages
 CERTIFIED = 3
-START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 MONTHS = 12
 
 
@@ -72,7 +72,7 @@ def _fast_import_stream(n_engineers: int, seed: int) -> tuple[str, list[dict]]:
 
     days = MONTHS * 30
     events = []
-    for i, person in enumerate(people):
+    for i in range(len(people)):
         n_prs = int(rng.integers(10, 22))
         for day in sorted(rng.choice(days, size=n_prs, replace=False)):
             events.append((int(day), i))
