@@ -26,7 +26,6 @@ NULL_MEANS = {
     ("pull_requests", "closed_date"): "PR still open",
     ("pull_requests", "first_review_date"): "no review recorded (git history has no reviews)",
     ("pull_requests", "number"): "no PR number (a direct push or a merge without one)",
-    ("pull_requests", "title"): "no title in the source",
     ("engineers", "leave_date"): "still employed",
     ("engineers", "name"): "not given in the roster (optional)",
     ("engineers", "email"): "not given in the roster (optional)",
