@@ -462,14 +462,10 @@ def compare(
                 }
             )
     if not rows:
+        reasons = sorted({n.split(": ", 1)[-1] for n in notes})
         raise CertkitError(
-            "no outcome had enough AI-assisted and other PRs to compare: the comparison needs "
-            "at least 20 merged PRs from authors who wrote both kinds, with AI use varying "
-            "within author, repository and month ("
-            + "; ".join(sorted({n.split(": ", 1)[-1] for n in notes}))
-            + ")"
-            if notes
-            else "no outcome had enough AI-assisted and other PRs to compare"
+            "no outcome had enough AI-assisted and other PRs to compare"
+            + (f" ({'; '.join(reasons)})" if reasons else "")
         )
     table = pl.DataFrame(rows).with_columns(
         pl.when(pl.col("outcome").is_in(list(LOG_OUTCOMES)))
