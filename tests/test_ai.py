@@ -285,9 +285,11 @@ def _pr_frame(ai_by_month: bool, n_authors: int = 4, months: int = 6) -> pl.Data
 
 
 def test_compare_explains_when_ai_use_is_absorbed_by_the_fixed_effects():
-    with pytest.warns(ck.CertkitWarning, match="not compared"):
-        with pytest.raises(CertkitError, match="no outcome had enough AI-assisted") as err:
-            ai.compare(_pr_frame(True), outcomes=("cycle_time_log",))
+    with (
+        pytest.warns(ck.CertkitWarning, match="not compared"),
+        pytest.raises(CertkitError, match="no outcome had enough AI-assisted") as err,
+    ):
+        ai.compare(_pr_frame(True), outcomes=("cycle_time_log",))
     assert "do not vary within the fixed effects" in str(err.value)
     ok = ai.compare(_pr_frame(False), outcomes=("cycle_time_log",)).to_polars()
     assert set(ok["comparison"]) == {"naive", "adjusted"}
