@@ -264,6 +264,7 @@ def test_unestimable_sections_explain_themselves(reports):
             assert len(m.group(2)) > 1, (nb, text[m.start() : m.start() + 200])
     assert "squash" in private["01_data_health"]  # the approximated creation dates are explained
     assert "Cycle time leaves out" in private["02_certification_impact"]
+    assert "Cycle time leaves out" in private["04_ai_outcomes"]
 
 
 def test_shared_pages_show_no_small_group(reports):

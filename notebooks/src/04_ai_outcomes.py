@@ -76,6 +76,8 @@ display(
         )
     )
 )
+for line in story.cycle_time_note(ctx.ds, ai_outcomes):
+    display(Markdown(f"*{line}*"))
 
 # %% [markdown]
 # ## AI-assisted vs other pull requests
