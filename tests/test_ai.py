@@ -249,3 +249,53 @@ def test_fix_first_finds_planted_bad_cells(sample, prs):
     assert res.plot().to_dict()["mark"]["type"] == "bar"
     with pytest.raises(CertkitError, match="against"):
         ai.fix_first(prs, against="team")
+
+
+def _pr_frame(ai_by_month: bool, n_authors: int = 4, months: int = 6) -> pl.DataFrame:
+    """A PR table where AI use is (or is not) decided by the month alone (absorbed by its FE)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for a in range(n_authors):
+        for m in range(months):
+            for j in range(4):
+                ai_flag = m < months // 2 if ai_by_month else j % 2 == 0
+                rows.append(
+                    {
+                        "id": f"{a}-{m}-{j}",
+                        "author_id": f"a{a}",
+                        "team": "t",
+                        "platform": "aws",
+                        "role": "r",
+                        "level": "l",
+                        "repo": "repo",
+                        "month": f"2025-{m + 1:02d}-01",
+                        "ai": ai_flag,
+                        "merged": True,
+                        "cycle_time_log": float(rng.normal(2, 1)),
+                        "pickup_time_log": None,
+                        "size_log": float(rng.normal(3, 1)),
+                        "reverted": 0.0,
+                        "defect": float(rng.random() < 0.2),
+                        "incident": 0.0,
+                        "certified": 0.0,
+                        "bad": 0.0,
+                    }
+                )
+    return pl.DataFrame(rows, schema_overrides={"pickup_time_log": pl.Float64})
+
+
+def test_compare_explains_when_ai_use_is_absorbed_by_the_fixed_effects():
+    with (
+        pytest.warns(ck.CertkitWarning, match="not compared"),
+        pytest.raises(CertkitError, match="no outcome had enough AI-assisted") as err,
+    ):
+        ai.compare(_pr_frame(True), outcomes=("cycle_time_log",))
+    assert "do not vary within the fixed effects" in str(err.value)
+    ok = ai.compare(_pr_frame(False), outcomes=("cycle_time_log",)).to_polars()
+    assert set(ok["comparison"]) == {"naive", "adjusted"}
+    assert ok["n_certified_authors"].to_list() == [0, 0]
+
+
+def test_trust_scores_say_how_many_engineers_qualify():
+    with pytest.raises(CertkitError, match=r"only 0 engineers have 50 or more AI-assisted"):
+        ai.trust_scores(_pr_frame(False), min_ai_prs=50)

@@ -99,7 +99,7 @@ def test_story_sentences_follow_the_numbers():
     text = story.summarize(pl.DataFrame([good, flat]), "test")
     assert "about 18% lower" in text and "an improvement" in text
     assert "not distinguishable from no change" in text
-    assert "1 of 2 outcome(s)" in text and "observational" in text
+    assert "1 of 2 estimated outcome(s)" in text and "observational" in text
 
 
 def test_effect_of_reads_a_did_aggregate_and_the_panel_baseline(ds):

@@ -121,6 +121,8 @@ def test_batch_exit_code_and_failure_message(batch):
     assert "no-such-team" in err
     assert "partly executed notebook kept" in err
     assert "certkit report" in err  # the progress bar
+    assert re.search(r"in line \d+: ctx = setup\(", err), err  # the line that raised
+    assert "without encryption" not in err  # the kernels' own log stays out of the terminal
     for run, nbs in (("org", NOTEBOOKS), ("shared", SHARED)):
         for nb in nbs:
             assert re.search(rf"\| {run} +\| {nb} +\| ok ", stdout), stdout + err

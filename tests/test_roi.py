@@ -172,7 +172,7 @@ def test_bad_inputs_are_explained():
     e = roi.Effect(0.1, 0.02, "relative_throughput")
     with pytest.raises(CertkitError, match="unit"):
         roi.Effect(0.1, 0.02, "dollars")
-    with pytest.raises(CertkitError, match="non-negative SE"):
+    with pytest.raises(CertkitError, match="non-negative standard error"):
         roi.Effect(0.1, -1, "prs_per_month")
     with pytest.raises(CertkitError, match="unknown assumption"):
         roi.roi(e, wage=3)

@@ -22,7 +22,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from certkit import charts
-from certkit.report import health, setup, table
+from certkit.report import chart, health, setup, table
 
 ctx = setup(
     data,
@@ -38,6 +38,7 @@ ctx = setup(
 cov = health.coverage(ctx.ds, period)
 miss = health.missing(ctx.ds)
 out = health.outliers(ctx.ds, ctx.panel)
+approx = health.approximated_dates(ctx.ds)
 team_table = health.teams(ctx.ds, ctx.k)
 hidden = (
     ctx.ds.human_engineers()["team"].n_unique()
@@ -48,7 +49,13 @@ hidden = (
 # ## Summary
 
 # %%
-display(Markdown(health.narrative(ctx.ds, cov, miss, out, hidden_teams=hidden if share else 0)))
+display(
+    Markdown(
+        health.narrative(
+            ctx.ds, cov, miss, out, hidden_teams=hidden if share else 0, approximated=approx
+        )
+    )
+)
 
 # %% [markdown]
 # ## Coverage per table and period
@@ -57,8 +64,10 @@ display(Markdown(health.narrative(ctx.ds, cov, miss, out, hidden_teams=hidden if
 # a pull request. A dip is an export gap or a real change; check before trusting those periods.
 
 # %%
-charts.lines(
+chart(
+    charts.lines,
     cov.filter(pl.col("table") != "certifications"),
+    empty="no table has dated rows",
     x="period",
     y="rows",
     facet="table",
@@ -67,8 +76,12 @@ charts.lines(
 )
 
 # %%
-charts.bars(
+chart(
+    charts.bars,
     health.certifications(ctx.ds, ctx.k),
+    empty=f"no certification has {ctx.k} or more holders (smaller groups are hidden)"
+    if ctx.k > 1
+    else "no certification records",
     x="engineers",
     y="certification",
     title="Engineers per certification",
@@ -88,6 +101,20 @@ display(table(team_table, percent=["certified_share"]))
 
 # %%
 display(table(miss, percent=["missing_share"]) if miss.height else Markdown("No missing values."))
+
+# %% [markdown]
+# ## Creation dates approximated from git
+# Git does not record when a pull request was opened. For squash merges (and direct pushes) the
+# import can only guess it, so the time from creation to merge would be wrong: these PRs are
+# left out of cycle time and time to first review (they still count everywhere else). A `gh`
+# export (`certkit import git --github`) supplies the real dates.
+
+# %%
+display(
+    table(approx)
+    if approx.height
+    else Markdown("Every merged PR has a creation date the cycle time can use.")
+)
 
 # %% [markdown]
 # ## Outliers

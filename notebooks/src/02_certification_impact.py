@@ -34,7 +34,8 @@ from IPython.display import HTML, Markdown, display
 
 from certkit import charts, did
 from certkit.panel import build_panel
-from certkit.report import collect_warnings, filter_dataset, setup, story, table
+from certkit.privacy import certified_engineers
+from certkit.report import chart, collect_warnings, filter_dataset, setup, story, table
 
 ctx = setup(
     data,
@@ -53,13 +54,21 @@ spec = dict(unit="engineer_id", time="period_index", group="cohort", control=con
 
 studies, rows, notes = {}, [], list(ctx.notes)
 for outcome in outcomes:
-    with collect_warnings(notes, f"{outcome}: "):
-        es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
-        overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
-    studies[outcome] = es
-    row = story.effect_of(outcome, overall, ctx.panel)
-    row["pre_trends"] = story.pretrend_words(es.to_polars(), es.pretrend_verdict)
-    rows.append(row)
+    n = certified_engineers(ctx.panel, outcome)
+    with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
+        ctx.require(n, f"the {story.label(outcome)} estimate")
+        with collect_warnings(notes, f"{outcome}: "):
+            es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
+            overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
+        row = story.effect_of(outcome, overall, ctx.panel)
+        points, hidden = ctx.event_points(
+            es.to_polars().rename({"e": "event_time", "att": "estimate"}), outcome
+        )
+        row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
+        studies[outcome] = (points, hidden)
+    if not s.ok:
+        row = story.not_estimated(outcome, s.explanation) | {"pre_trends": ""}
+    rows.append(row | {"certified_engineers": n})
 effects = pl.DataFrame(rows)
 effects_by = dict(zip(effects["outcome"], effects["pre_trends"], strict=True))
 
@@ -68,13 +77,22 @@ effects_by = dict(zip(effects["outcome"], effects["pre_trends"], strict=True))
 
 # %%
 display(Markdown(f"*Data: {ctx.scope()}.*"))
-display(Markdown(story.summarize(effects, f"Callaway & Sant'Anna DiD, {control} comparison")))
+display(
+    Markdown(
+        story.summarize(
+            effects,
+            f"Callaway & Sant'Anna DiD, {control} comparison",
+            story.cycle_time_note(ctx.ds, outcomes),
+        )
+    )
+)
 
 # %%
 display(
     table(
         effects.select(
             "label",
+            "certified_engineers",
             "estimate",
             "ci_low",
             "ci_high",
@@ -94,16 +112,23 @@ display(
 # dashed red line marks certification; the band is the 95 % confidence interval.
 
 # %%
-for outcome, es in studies.items():
-    df = es.to_polars().rename({"e": "event_time", "att": "estimate"})
+for outcome in outcomes:
+    if outcome not in studies:
+        display(
+            Markdown(f"*{story.label(outcome)}: no event study ({story.why(effects, outcome)}).*")
+        )
+        continue
+    points, hidden = studies[outcome]
     display(
-        charts.event_study(
-            df,
+        chart(
+            charts.event_study,
+            points,
+            empty=hidden or "no event time has a finite estimate",
             title=f"{story.label(outcome)}: effect by periods since certification",
             y_title=f"effect on {outcome}",
         )
     )
-    display(Markdown(f"*Pre-trend check ({story.label(outcome)}):* {effects_by[outcome]}"))
+    display(Markdown(f"*Pre-trend check ({story.label(outcome)}):* {effects_by[outcome]} {hidden}"))
 
 # %% [markdown]
 # ## Two-way fixed effects, for contrast
@@ -114,20 +139,23 @@ for outcome, es in studies.items():
 # %%
 contrast = []
 for outcome in outcomes:
-    with collect_warnings(notes, f"TWFE, {outcome}: "):
-        cmp = did.compare_twfe(
-            ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
-        )
-    contrast.append(
-        {
+    with ctx.section(f"TWFE, {story.label(outcome)}", show=False, sink=notes) as s:
+        ctx.require(certified_engineers(ctx.panel, outcome), "the TWFE estimate")
+        with collect_warnings(notes, f"TWFE, {outcome}: "):
+            cmp = did.compare_twfe(
+                ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
+            )
+        item = {
             "outcome": story.label(outcome),
             "TWFE": cmp.twfe.estimate,
             "Callaway-Sant'Anna": cmp.cs.overall_att,
             "difference": cmp.difference,
             "verdict": cmp.verdict,
         }
-    )
-display(table(pl.DataFrame(contrast)))
+    if not s.ok:
+        item = {"outcome": story.label(outcome), "verdict": f"not estimated: {s.reason}"}
+    contrast.append(item)
+display(table(pl.DataFrame(contrast, infer_schema_length=None)))
 
 # %% [markdown]
 # ## Per certification
@@ -136,25 +164,34 @@ display(table(pl.DataFrame(contrast)))
 # reporting threshold are left out.
 
 # %%
-per_cert = []
+per_cert, left_out = [], []
 if by_certification:
     holders = ctx.ds.certifications.group_by("certification_id").agg(
         pl.col("engineer_id").n_unique().alias("engineers")
     )
     for cert, n in holders.sort("engineers", descending=True).iter_rows():
         if n < max(ctx.k, 5):
+            left_out.append(f"{cert} ({n} engineer{'s' if n != 1 else ''})")
             continue
-        with collect_warnings(notes, f"{cert}: "):
-            panel = build_panel(filter_dataset(ctx.ds, certifications=[cert]), period)
-        for outcome in outcomes:
-            try:
-                with collect_warnings(notes, f"{cert}, {outcome}: "):
-                    agg = did.att_gt(panel, outcome=outcome, **spec).aggregate("simple")
-            except Exception as exc:  # too few cohorts for this certification
-                notes.append(f"{cert}, {outcome}: not estimated ({exc})")
-                continue
-            r = story.effect_of(outcome, agg, panel)
-            per_cert.append({"certification": cert, "engineers": n} | r)
+        with ctx.section(cert, show=False, sink=notes):
+            with collect_warnings(notes, f"{cert}: "):
+                panel = build_panel(filter_dataset(ctx.ds, certifications=[cert]), period)
+            for outcome in outcomes:
+                with ctx.section(f"{cert}, {story.label(outcome)}", show=False, sink=notes):
+                    ctx.require(certified_engineers(panel, outcome), f"the {cert} estimate")
+                    with collect_warnings(notes, f"{cert}, {outcome}: "):
+                        agg = did.att_gt(panel, outcome=outcome, **spec).aggregate("simple")
+                    r = story.effect_of(outcome, agg, panel)
+                    if not r["note"]:
+                        per_cert.append({"certification": cert, "engineers": n} | r)
+if left_out:
+    display(
+        Markdown(
+            f"Left out (fewer than {max(ctx.k, 5)} holders, too few for a separate estimate): "
+            + ", ".join(left_out)
+            + "."
+        )
+    )
 if per_cert:
     pc = pl.DataFrame(per_cert)
     display(
@@ -173,14 +210,25 @@ if per_cert:
         )
     )
     display(
-        charts.forest(
-            pc, y="certification", facet="label", title="Overall effect by certification (95% CI)"
+        chart(
+            charts.forest,
+            pc,
+            empty="no per-certification estimate is finite",
+            y="certification",
+            facet="label",
+            title="Overall effect by certification (95% CI)",
         )
     )
 else:
     display(
         Markdown(
-            "Per-certification breakdown not run (disabled, or no certification large enough)."
+            "No per-certification estimate: "
+            + (
+                "the breakdown is disabled (`by_certification=False`)."
+                if not by_certification
+                else "no certification has enough holders with estimable outcomes (see the "
+                "notes at the end)."
+            )
         )
     )
 

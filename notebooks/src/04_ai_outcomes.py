@@ -24,7 +24,8 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from certkit import ai, charts
-from certkit.report import collect_warnings, setup, story, table
+from certkit.privacy import certified_engineers
+from certkit.report import chart, collect_warnings, setup, story, table
 
 ctx = setup(
     data,
@@ -38,24 +39,45 @@ ctx = setup(
 )
 notes = list(ctx.notes)
 view = ctx.team_view()  # small teams merged into "other" in shared reports
-with collect_warnings(notes, "AI comparison: "):
+k = max(ctx.k, 1)
+parts = {
+    "comparison": ctx.section("AI-assisted vs other PRs", story.AI_NEEDS, show=False, sink=notes),
+    "adoption": ctx.section("Adoption", show=False, sink=notes),
+    "fix_first": ctx.section("Fix-first list", show=False, sink=notes),
+    "trust": ctx.section("Trust scores", story.TRUST_NEEDS, show=False, sink=notes),
+}
+comparison = adoption = flagged = trust = cmp = None
+with parts["comparison"], collect_warnings(notes, "AI comparison: "):
     cmp = ai.compare(ctx.ds, outcomes=tuple(ai_outcomes), by_certification=True)
-with collect_warnings(notes, "adoption: "):
-    adopt = ai.adoption(view, by=adoption_by, period=period, k=max(ctx.k, 1))
-with collect_warnings(notes, "fix-first: "):
-    ff = ai.fix_first(view, fdr=fdr, k=max(ctx.k, 1))
-with collect_warnings(notes, "trust scores: "):
-    trust = ai.trust_scores(view).by_team(max(ctx.k, 1))
-comparison = cmp.to_polars()
-adoption = adopt.to_polars()
-flagged = ff.flagged()
+    comparison, hidden_cmp = ctx.hide_small(cmp.to_polars(), "n_authors")
+    comparison, hidden_cert = ctx.hide_small(
+        comparison, "n_certified_authors", pl.col("comparison") == "certified_extra"
+    )
+with parts["adoption"], collect_warnings(notes, "adoption: "):
+    adoption = ai.adoption(view, by=adoption_by, period=period, k=k).to_polars()
+with parts["fix_first"], collect_warnings(notes, "fix-first: "):
+    flagged = ai.fix_first(view, fdr=fdr, k=k).flagged()
+with parts["trust"], collect_warnings(notes, "trust scores: "):
+    trust = ai.trust_scores(view).by_team(k)
+skipped = {name: sec.reason for name, sec in parts.items() if not sec.ok}
 
 # %% [markdown]
 # ## Summary
 
 # %%
 display(Markdown(f"*Data: {ctx.scope()}.*"))
-display(Markdown(story.ai_summary(comparison, adoption, flagged.height)))
+display(
+    Markdown(
+        story.ai_summary(
+            comparison,
+            adoption,
+            None if flagged is None else flagged.height,
+            skipped,
+        )
+    )
+)
+for line in story.cycle_time_note(ctx.ds, ai_outcomes):
+    display(Markdown(f"*{line}*"))
 
 # %% [markdown]
 # ## AI-assisted vs other pull requests
@@ -64,15 +86,31 @@ display(Markdown(story.ai_summary(comparison, adoption, flagged.height)))
 # is for certified engineers.
 
 # %%
-display(
-    table(
-        comparison.select(
-            "outcome", "comparison", "estimate", "ci_low", "ci_high", "p_value", "relative", "n_prs"
-        ),
-        percent=["relative"],
+if comparison is None:
+    display(HTML(parts["comparison"].html()))
+else:
+    display(
+        table(
+            comparison.select(
+                "outcome",
+                "comparison",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "relative",
+                "n_prs",
+                "n_authors",
+            ),
+            percent=["relative"],
+        )
     )
-)
-display(cmp.plot())
+    for note in (hidden_cmp, hidden_cert):
+        if note:
+            display(Markdown(f"*{note}*"))
+    if not hidden_cmp:  # the chart would show the hidden rows
+        with ctx.section("Comparison chart"):
+            display(cmp.plot())
 
 # %% [markdown]
 # ## Adoption by team and month
@@ -80,20 +118,33 @@ display(cmp.plot())
 # reporting threshold.
 
 # %%
-heat = adoption.filter(~pl.col("suppressed")) if "suppressed" in adoption.columns else adoption
-display(
-    charts.heatmap(
-        heat, x="period", y=adoption_by, color="ai_share", title=f"AI adoption by {adoption_by}"
+if adoption is None:
+    display(HTML(parts["adoption"].html()))
+else:
+    heat = adoption.filter(~pl.col("suppressed")) if "suppressed" in adoption.columns else adoption
+    display(
+        chart(
+            charts.heatmap,
+            heat.select("period", adoption_by, "ai_share"),
+            empty=f"every {adoption_by} x month cell has fewer than {k} engineers",
+            x="period",
+            y=adoption_by,
+            color="ai_share",
+            title=f"AI adoption by {adoption_by}",
+        )
     )
-)
-display(
-    charts.cohort_trends(
-        ctx.panel,
-        "ai_share",
-        title="AI-assisted share: certified vs never certified",
-        y_title="AI-assisted share",
+with ctx.section("AI-assisted share, certified vs never certified"):
+    ctx.require(certified_engineers(ctx.panel, "ai_share"), "the certified engineers' AI share")
+    display(
+        chart(
+            charts.cohort_trends,
+            ctx.panel,
+            empty="no merged PRs with a known AI share",
+            outcome="ai_share",
+            title="AI-assisted share: certified vs never certified",
+            y_title="AI-assisted share",
+        )
     )
-)
 
 # %% [markdown]
 # ## Where to look first
@@ -102,7 +153,9 @@ display(
 # each team's AI-assisted work lands (team medians of empirical-Bayes scores).
 
 # %%
-if flagged.height:
+if flagged is None:
+    display(HTML(parts["fix_first"].html()))
+elif flagged.height:
     display(
         table(
             flagged.select(
@@ -113,7 +166,12 @@ if flagged.height:
     )
 else:
     display(Markdown("No team x repository cell stands out at this false discovery rate."))
-display(table(trust))
+if trust is None:
+    display(HTML(parts["trust"].html()))
+elif trust.height:
+    display(table(trust))
+else:
+    display(Markdown(f"Trust scores: no team has {k} or more scored engineers to show."))
 
 # %% [markdown]
 # ## Assumptions behind these numbers

@@ -30,6 +30,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from certkit import charts, did, roi
+from certkit.privacy import certified_engineers
 from certkit.report import collect_warnings, setup, story, table
 
 ctx = setup(
@@ -51,10 +52,15 @@ UNITS = {
 }
 effects, rows = [], []
 for outcome, unit in UNITS.items():
-    with collect_warnings(notes, f"{outcome}: "):
-        agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
-    effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
-    rows.append(story.effect_of(outcome, agg, ctx.panel))
+    with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
+        ctx.require(certified_engineers(ctx.panel, outcome), f"the {story.label(outcome)} effect")
+        with collect_warnings(notes, f"{outcome}: "):
+            agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
+        row = story.effect_of(outcome, agg, ctx.panel)
+        if row["note"]:
+            raise story.NotEstimated(row["note"])
+        effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
+    rows.append(row if s.ok else story.not_estimated(outcome, s.explanation))
 assumptions = {
     k: v
     for k, v in dict(
@@ -66,12 +72,14 @@ assumptions = {
     if v is not None
 }
 if certification is None:
-    try:
+    with ctx.section("costs from the data", show=False) as costs:
         assumptions = roi.costs_from_data(ctx.ds.certifications) | assumptions
-    except Exception as exc:  # no cost columns: fall back to the defaults
-        notes.append(f"costs: {exc}; default exam fee and study hours used")
+    if not costs.ok:
+        notes.append(f"costs: {costs.reason}; default exam fee and study hours used")
 certified = ctx.ds.certifications["engineer_id"].n_unique()
-with collect_warnings(notes, "ROI: "):
+answer = ctx.section("Return on investment", show=False, sink=notes)
+result = None
+with answer, collect_warnings(notes, "ROI: "):
     result = roi.roi(
         effects,
         horizon_months=horizon_months,
@@ -81,24 +89,32 @@ with collect_warnings(notes, "ROI: "):
         seed=seed,
         **assumptions,
     )
-notes += [w for w in result.warnings if w not in notes]
-central = result.central()
+    notes += [w for w in result.warnings if w not in notes]
 
 # %% [markdown]
 # ## The answer
 
 # %%
-lo, hi = result.roi_interval
-display(
-    HTML(
-        "<div class='certkit-callout'>"
-        f"<p style='font-size:1.15em'><b>{result.statement()}</b></p>"
-        f"<p>Median ROI {result.roi_median:+.0%} (95% interval {lo:+.0%} to {hi:+.0%}); "
-        f"chance of a positive return {result.p_positive:.0%}; cost per certified engineer about "
-        f"${central['cost_per_engineer']:,.0f}; {certified} engineers certified in the data.</p>"
-        "</div>"
+if result is None:
+    display(
+        HTML(
+            "<div class='certkit-callout'><p style='font-size:1.15em'><b>No ROI estimate on "
+            "this data.</b></p></div>" + answer.html()
+        )
     )
-)
+else:
+    central = result.central()
+    lo, hi = result.roi_interval
+    display(
+        HTML(
+            "<div class='certkit-callout'>"
+            f"<p style='font-size:1.15em'><b>{result.statement()}</b></p>"
+            f"<p>Median ROI {result.roi_median:+.0%} (95% interval {lo:+.0%} to {hi:+.0%}); "
+            f"chance of a positive return {result.p_positive:.0%}; cost per certified engineer "
+            f"about ${central['cost_per_engineer']:,.0f}; {certified} engineers certified in "
+            "the data.</p></div>"
+        )
+    )
 display(Markdown(f"*Data: {ctx.scope()}.*"))
 
 # %% [markdown]
@@ -107,30 +123,38 @@ display(Markdown(f"*Data: {ctx.scope()}.*"))
 # DiD against not-yet-certified engineers), and the value per certified engineer.
 
 # %%
+effect_rows = pl.DataFrame(rows, infer_schema_length=None)
+display(Markdown(story.summarize(effect_rows, "Callaway & Sant'Anna DiD")))
 display(
     table(
-        pl.DataFrame(rows).select("label", "estimate", "ci_low", "ci_high", "p_value", "relative"),
+        effect_rows.select("label", "estimate", "ci_low", "ci_high", "p_value", "relative"),
         percent=["relative"],
     )
 )
-display(table(result.to_polars()))
+if result is not None:
+    display(table(result.to_polars()))
 
 # %%
-display(
-    charts.distribution(
-        result.draws["roi"],
-        title=f"ROI per certified engineer over {horizon_months:g} months (simulations)",
-        x_title="return on investment (0 = break-even)",
-        x_format=".0%",
+if result is not None:
+    display(
+        charts.distribution(
+            result.draws["roi"],
+            title=f"ROI per certified engineer over {horizon_months:g} months (simulations)",
+            x_title="return on investment (0 = break-even)",
+            x_format=".0%",
+        )
     )
-)
 
 # %% [markdown]
 # ## What the answer depends on
 # How much the median ROI moves when each assumption goes from its low to its high value.
 
 # %%
-display(result.plot_sensitivity())
+if result is None:
+    display(Markdown("No sensitivity analysis without an ROI estimate (see above)."))
+else:
+    with ctx.section("Sensitivity of the ROI"):
+        display(result.plot_sensitivity())
 
 # %% [markdown]
 # ## Assumptions
@@ -139,8 +163,14 @@ display(result.plot_sensitivity())
 
 # %%
 shown = pl.DataFrame(
-    [{"assumption": k, "value": str(v)} for k, v in sorted(result.assumptions.items())]
+    [
+        {"assumption": k, "value": str(v)}
+        for k, v in sorted((result.assumptions if result is not None else assumptions).items())
+    ],
+    schema={"assumption": pl.String, "value": pl.String},
 )
-display(table(shown))
+display(
+    table(shown) if shown.height else Markdown("Default money assumptions (see `certkit.roi`).")
+)
 display(Markdown(story.assumptions_md(story.DID_ASSUMPTIONS)))
 display(HTML(ctx.warnings_html(notes, "Notes and warnings")))

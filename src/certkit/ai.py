@@ -30,6 +30,7 @@ from scipy import stats
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
 from certkit.io import Dataset
+from certkit.panel import approximate_created
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
 from certkit.results import ResultMixin
 
@@ -78,8 +79,11 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
             "(true/false or the 0..1 share of AI-written lines per PR)"
         )
     merged = pl.col("merged_date").is_not_null()
+    # creation dates approximated from git (squash merges...) give no cycle or pickup time
+    trusted = ~approximate_created(prs)
     hours = (pl.col("merged_date") - pl.col("created_date")).dt.total_seconds() / 3600
     pickup = (pl.col("first_review_date") - pl.col("created_date")).dt.total_seconds() / 3600
+    pickup = pl.when(trusted).then(pickup)
     out = (
         prs.join(humans.rename({"engineer_id": "author_id"}), on="author_id", how="inner")
         .join(first_cert.rename({"engineer_id": "author_id"}), on="author_id", how="left")
@@ -94,7 +98,7 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
             pl.col("created_date").dt.truncate("1mo").dt.date().alias("month"),
             (pl.col("ai_assisted") >= AI_THRESHOLD).alias("ai"),
             merged.alias("merged"),
-            pl.when(merged).then(hours.clip(1 / 60).log()).alias("cycle_time_log"),
+            pl.when(merged & trusted).then(hours.clip(1 / 60).log()).alias("cycle_time_log"),
             pl.when(pickup > 0).then(pickup.clip(1 / 60).log()).alias("pickup_time_log"),
             (pl.col("additions") + pl.col("deletions") + 1)
             .cast(pl.Float64)
@@ -423,19 +427,30 @@ def compare(
         controls = ([cert] if varies else []) + (
             [] if outcome == "size_log" else [d["size_log"].to_numpy()]
         )
-        info = {"n_prs": d.height, "n_authors": d["author_id"].n_unique()}
-        naive = fe_ols(y, ai[:, None], ["ai"], [], cluster)
-        adj = fe_ols(y, np.column_stack([ai, *controls]), ["ai"], fes, cluster)
+        info = {
+            "n_prs": d.height,
+            "n_authors": d["author_id"].n_unique(),
+            "n_certified_authors": d.filter(pl.col("certified") > 0)["author_id"].n_unique(),
+        }
+        try:
+            naive = fe_ols(y, ai[:, None], ["ai"], [], cluster)
+            adj = fe_ols(y, np.column_stack([ai, *controls]), ["ai"], fes, cluster)
+        except CertkitError as exc:  # e.g. AI use does not vary within author x repo x month
+            _warn(f"{outcome}: not compared ({exc})", notes)
+            continue
         fits = [("naive", naive, 0), ("adjusted", adj, 0)]
         if by_certification and varies and (ai * cert).sum() > 0:
-            inter = fe_ols(
-                y,
-                np.column_stack([ai, ai * cert, *controls]),
-                ["ai", "ai_x_cert"],
-                fes,
-                cluster,
-            )
-            fits.append(("certified_extra", inter, 1))
+            try:
+                inter = fe_ols(
+                    y,
+                    np.column_stack([ai, ai * cert, *controls]),
+                    ["ai", "ai_x_cert"],
+                    fes,
+                    cluster,
+                )
+                fits.append(("certified_extra", inter, 1))
+            except CertkitError as exc:
+                _warn(f"{outcome}: no certified split ({exc})", notes)
         for name, fit, j in fits:
             rows.append(
                 {
@@ -447,7 +462,11 @@ def compare(
                 }
             )
     if not rows:
-        raise CertkitError("no outcome had enough AI and non-AI PRs to compare")
+        reasons = sorted({n.split(": ", 1)[-1] for n in notes})
+        raise CertkitError(
+            "no outcome had enough AI-assisted and other PRs to compare"
+            + (f" ({'; '.join(reasons)})" if reasons else "")
+        )
     table = pl.DataFrame(rows).with_columns(
         pl.when(pl.col("outcome").is_in(list(LOG_OUTCOMES)))
         .then(pl.col("estimate").exp() - 1)
@@ -676,7 +695,9 @@ def trust_scores(
     )
     if eng.height < 2:
         raise CertkitError(
-            f"fewer than 2 engineers have {min_ai_prs}+ AI-assisted merged PRs: no trust scores"
+            f"trust scores compare engineers with each other, and only {eng.height} engineer"
+            f"{'s have' if eng.height != 1 else ' has'} {min_ai_prs} or more AI-assisted merged "
+            f"PRs (at least 2 are needed; lower min_ai_prs to include engineers with fewer)"
         )
     raw_e = eng["ai_prs"].to_numpy() * eng["baseline_rate"].to_numpy()
     obs = eng["observed"].to_numpy().astype(float)

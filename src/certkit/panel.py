@@ -8,6 +8,9 @@ Conventions (documented in ``docs/data-model.md``):
   ``prs_opened`` counts by creation. Defects are attributed to the merge period of the PR that
   caused them (or, without a PR link, to the period they were reported); incidents to the
   period they started, and to the engineer linked directly or through the PR.
+* Cycle and pickup times leave out PRs whose creation date was approximated from git alone
+  (``created_source`` in :data:`APPROXIMATE_CREATED`, e.g. squash merges); they still count
+  in throughput and the other outcomes.
 * Periods with no merged PR are present with counts of 0 and rate/duration outcomes null.
 * ``cohort`` is the index of the period of the first certification (0 = never certified);
   ``event_time`` = ``period_index - cohort``. Engineers certified before their first observed
@@ -24,6 +27,26 @@ from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset
 
 PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
+
+#: ``pull_requests.created_source`` values whose creation date was approximated from git
+#: alone (a squash commit's author date, a merge without branch commits, a direct push): the
+#: time from creation to merge is not the PR's cycle time. ``github``/``devlake`` (and a
+#: merged branch's first commit) are trusted; a missing column means the user supplied dates.
+APPROXIMATE_CREATED = ("squash_commit", "merge_commit", "commit")
+
+
+def approximate_created(prs: pl.DataFrame | pl.LazyFrame | None = None) -> pl.Expr:
+    """True for PRs whose ``created_date`` was approximated (see :data:`APPROXIMATE_CREATED`).
+
+    Cycle and pickup times of these PRs are left out of every outcome. Without a
+    ``created_source`` column (``prs`` given and lacking it) nothing is approximated.
+    """
+    if prs is not None:
+        names = prs.collect_schema().names() if isinstance(prs, pl.LazyFrame) else prs.columns
+        if "created_source" not in names:
+            return pl.lit(False)
+    return pl.col("created_source").is_in(list(APPROXIMATE_CREATED)).fill_null(False)
+
 
 OUTCOMES = {
     "merged_prs": "PRs merged in the period (throughput)",
@@ -104,14 +127,16 @@ def build_panel(
     )
 
     hours = 3600.0
+    trusted = ~approximate_created(prs)  # squash merges etc.: no real creation date
     merged = prs.filter(pl.col("merged_date").is_not_null()).with_columns(
         pl.col("merged_date").dt.truncate(every).dt.date().alias("period"),
-        ((pl.col("merged_date") - pl.col("created_date")).dt.total_seconds() / hours)
+        pl.when(trusted)
+        .then((pl.col("merged_date") - pl.col("created_date")).dt.total_seconds() / hours)
         .clip(lower_bound=1 / 60)
         .alias("cycle_h"),
-        ((pl.col("first_review_date") - pl.col("created_date")).dt.total_seconds() / hours).alias(
-            "pickup_h"
-        ),
+        pl.when(trusted)
+        .then((pl.col("first_review_date") - pl.col("created_date")).dt.total_seconds() / hours)
+        .alias("pickup_h"),
     )
     pr_stats = merged.group_by(pl.col("author_id").alias("engineer_id"), "period").agg(
         pl.len().cast(pl.Int64).alias("merged_prs"),

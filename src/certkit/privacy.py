@@ -153,6 +153,53 @@ def suppress(
     )
 
 
+def engineers_behind(
+    panel: pl.DataFrame,
+    outcome: str,
+    by: str | None = "event_time",
+    *,
+    person: str = "engineer_id",
+) -> pl.DataFrame:
+    """Certified engineers an estimate rests on: distinct people with a known ``outcome``.
+
+    ``panel`` is :func:`certkit.panel.build_panel` output (certified = ``cohort > 0``). With
+    ``by`` (e.g. ``"event_time"``) one row per value with column ``engineers``; with
+    ``by=None`` a single row. A shared report hides estimates whose count is below ``k``.
+    """
+    for c in [outcome, person, "cohort", *([by] if by else [])]:
+        if c not in panel.columns:
+            raise CertkitError(f"engineers_behind: column {c!r} not in the panel")
+    treated = panel.filter((pl.col("cohort") > 0) & pl.col(outcome).is_not_null())
+    count = pl.col(person).n_unique().cast(pl.Int64).alias("engineers")
+    if by is None:
+        return treated.select(count)
+    return treated.group_by(by).agg(count).sort(by)
+
+
+def certified_engineers(panel: pl.DataFrame, outcome: str) -> int:
+    """Certified engineers with a known ``outcome`` both before and after certifying."""
+    for c in (outcome, "cohort", "post", "engineer_id"):
+        if c not in panel.columns:
+            raise CertkitError(f"certified_engineers: column {c!r} not in the panel")
+    seen = (
+        panel.filter((pl.col("cohort") > 0) & pl.col(outcome).is_not_null())
+        .group_by("engineer_id")
+        .agg(pl.col("post").any().alias("a"), (~pl.col("post")).any().alias("b"))
+        .filter(pl.col("a") & pl.col("b"))
+    )
+    return seen.height
+
+
+def too_few(n: int, k: int, what: str = "this estimate") -> str | None:
+    """Why ``what`` is hidden in a shared report (``n`` people, fewer than ``k``), else None."""
+    if k <= 1 or n >= k:
+        return None
+    return (
+        f"{what} rests on {n} certified engineer{'s' if n != 1 else ''}; a shared report "
+        f"shows only estimates based on at least {k} people"
+    )
+
+
 def identifiers(engineers: pl.DataFrame, extra_ids: list[str] | None = None) -> list[str]:
     """Ids, names and emails of the people in ``engineers`` (what a shared report must not show)."""
     values: set[str] = set(extra_ids or [])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import uuid
 from functools import cache
@@ -120,15 +121,32 @@ def notebook_html(spec: dict, *, with_bundle: bool) -> str:
     )
 
 
+def json_safe(value):
+    """``value`` with NaN and infinities replaced by None (JSON has no such numbers).
+
+    A NaN in a chart's data would make the notebook output invalid JSON: the kernel then
+    prints a serialization error instead of the chart.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def _interactive_renderer(spec: dict, **metadata) -> dict:
     """Spec + HTML that draws the chart offline (Vega inlined once per session)."""
     first = not _state["bundle_sent"]
     _state["bundle_sent"] = True
+    spec = json_safe(spec)
     return {VEGALITE_MIME: spec, "text/html": notebook_html(spec, with_bundle=first)}
 
 
 def _static_renderer(fmt: str):
     def render(spec: dict, **options) -> tuple[dict, dict]:
+        spec = json_safe(spec)
         from altair.vegalite.v6.display import png_renderer, svg_renderer
 
         out = (png_renderer if fmt == "png" else svg_renderer)(spec, **options)

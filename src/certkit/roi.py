@@ -92,9 +92,11 @@ class Effect:
         if self.unit not in UNITS:
             raise CertkitError(f"Effect unit {self.unit!r} is not one of {sorted(UNITS)}")
         if not (math.isfinite(self.estimate) and math.isfinite(self.se)) or self.se < 0:
+            what = f"the effect on {self.name}" if self.name else "the effect"
             raise CertkitError(
-                f"Effect needs a finite estimate and a non-negative SE, got "
-                f"estimate={self.estimate}, se={self.se}"
+                f"{what} could not be valued: it needs a finite estimate and a non-negative "
+                f"standard error, got estimate={self.estimate:.4g}, se={self.se:.4g} (too few "
+                "certified engineers or periods to estimate it)"
             )
 
     @property
@@ -575,7 +577,13 @@ def roi(
         ``summary()``, ``to_polars()``, ``statement()``, ``sensitivity()``, ``plot()``.
     """
     effects = [effects] if isinstance(effects, Effect) else list(effects)
-    if not effects or not all(isinstance(e, Effect) for e in effects):
+    if not effects:
+        raise CertkitError(
+            "no effect of certification could be estimated on this data, so there is nothing "
+            "to value; the ROI needs at least one estimated effect (throughput, defect rate or "
+            "incidents)"
+        )
+    if not all(isinstance(e, Effect) for e in effects):
         raise CertkitError("roi needs one or more certkit.roi.Effect (see roi.from_result)")
     unknown = sorted(set(assumptions) - set(DEFAULTS))
     if unknown:

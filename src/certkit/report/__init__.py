@@ -14,6 +14,7 @@ notebook's parameters and returns the panel and the privacy rules to apply. The 
 from importlib import import_module
 
 from certkit.report.context import Context, collect_warnings, filter_dataset, setup, table
+from certkit.report.sections import Section, chart, finite
 
 _LAZY = {
     "ReportRun": "certkit.report.runner",
@@ -27,6 +28,9 @@ _LAZY = {
 
 __all__ = [
     "Context",
+    "Section",
+    "chart",
+    "finite",
     "collect_warnings",
     "filter_dataset",
     "setup",
@@ -38,6 +42,6 @@ __all__ = [
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    if name in ("health", "story", "html", "params", "runner", "cli", "context"):
+    if name in ("health", "story", "html", "params", "runner", "cli", "context", "sections"):
         return import_module(f"certkit.report.{name}")
     raise AttributeError(f"module 'certkit.report' has no attribute {name!r}")

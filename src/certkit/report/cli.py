@@ -41,12 +41,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         progress=not args.quiet,
     )
-    print(run.summary())
+    if not args.quiet:
+        print(run.summary())
     for r in run.failed:
         print(f"\nFAILED {r.run}/{r.notebook}: {r.error}", file=sys.stderr)
         if r.ipynb and r.ipynb.exists():
             print(f"    partly executed notebook kept for diagnosis: {r.ipynb}", file=sys.stderr)
-    print(f"\nOpen {run.index}")
+    if not args.quiet:
+        print(f"\nOpen {run.index}")
     return 0 if run.ok else 1
 
 
@@ -81,6 +83,10 @@ def add_report_parser(subparsers) -> None:
         help="shared-report privacy rules: no individual engineers, groups under k hidden",
     )
     p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default 2)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing but failures (no progress bar, no summary)",
+    )
     p.add_argument("--list", action="store_true", help="list notebooks and their parameters")
     p.set_defaults(func=_cmd_report)

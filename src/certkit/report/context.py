@@ -8,6 +8,7 @@ Keeping this in the library keeps notebooks thin: a notebook passes its paramete
 from __future__ import annotations
 
 import html
+import math
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,16 @@ from certkit.catalog import resolve as resolve_certification
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.io import Dataset
 from certkit.panel import build_panel
-from certkit.privacy import Privacy, coarsen, identifiers, redact
+from certkit.privacy import (
+    Privacy,
+    coarsen,
+    engineers_behind,
+    identifiers,
+    redact,
+    suppress,
+    too_few,
+)
+from certkit.report.sections import Section, finite
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -177,6 +187,99 @@ class Context:
             source=self.ds.source,
         )
 
+    def section(
+        self,
+        what: str,
+        needs: str | None = None,
+        *,
+        show: bool = True,
+        sink: list[str] | None = None,
+    ) -> Section:
+        """A :class:`~certkit.report.sections.Section`: on failure the page says why and goes on.
+
+        ::
+
+            with ctx.section("Trust scores", needs="2+ engineers with 5+ AI PRs"):
+                display(table(ai.trust_scores(ds).by_team(ctx.k)))
+
+        Reasons are redacted in shared reports.
+        """
+        return Section(what, needs, show=show, redact=self.safe_text, sink=sink)
+
+    def too_few(self, n: int, what: str = "this estimate") -> str | None:
+        """Why an estimate resting on ``n`` certified engineers is hidden (shared reports only)."""
+        return too_few(n, self.k, what) if self.privacy.share else None
+
+    def require(self, n: int, what: str = "this estimate") -> None:
+        """Raise a reader-facing CertkitError when a shared report must hide an estimate.
+
+        ``n`` is the number of certified engineers the estimate rests on (see
+        :func:`certkit.privacy.certified_engineers`); inside :meth:`section` the page then
+        says why the estimate is not shown.
+        """
+        why = self.too_few(n, what)
+        if why:
+            raise CertkitError(why)
+
+    def hide_small(
+        self, df: pl.DataFrame, count: str, rows: pl.Expr | None = None
+    ) -> tuple[pl.DataFrame, str]:
+        """Drop rows resting on fewer than ``k`` people (``count`` column) in a shared report.
+
+        ``rows`` limits the check to some rows (e.g. ``pl.col("comparison") ==
+        "certified_extra"``). Returns the rows to show and a sentence on what was hidden.
+        """
+        if not self.privacy.share or count not in df.columns or df.height == 0:
+            return df, ""
+        small = pl.col(count).fill_null(0) < self.k
+        if rows is not None:
+            small = small & rows
+        kept = df.filter(~small)
+        hidden = df.height - kept.height
+        note = (
+            f"{hidden} row(s) hidden: they rest on fewer than {self.k} engineers (shared report)."
+            if hidden
+            else ""
+        )
+        return kept, note
+
+    def event_points(
+        self,
+        df: pl.DataFrame,
+        outcome: str,
+        *,
+        panel: pl.DataFrame | None = None,
+        x: str = "event_time",
+        count: str | None = None,
+    ) -> tuple[pl.DataFrame, str]:
+        """Event-study rows safe to show, and a sentence on what was hidden.
+
+        Each point gets the number of certified engineers behind it (``engineers``: from
+        ``count`` when the result has it, else counted in ``panel``). In a shared report points
+        resting on fewer than ``k`` engineers are dropped. NaN/inf estimates become nulls.
+        """
+        if count and count in df.columns:
+            out = df.with_columns(pl.col(count).cast(pl.Int64).alias("engineers"))
+        else:
+            counts = engineers_behind(self.panel if panel is None else panel, outcome)
+            out = df.join(
+                counts.rename({"event_time": x}).with_columns(pl.col(x).cast(df.schema[x])),
+                on=x,
+                how="left",
+            ).with_columns(pl.col("engineers").fill_null(0))
+        out = finite(out)
+        if not self.privacy.share:
+            return out, ""
+        kept = suppress(out, "engineers", self.k)
+        hidden = out.height - kept.height
+        note = (
+            f"{hidden} of {out.height} point(s) hidden: fewer than {self.k} certified "
+            "engineers behind them (shared report)."
+            if hidden
+            else ""
+        )
+        return kept, note
+
     def warnings_html(self, messages: list[str], title: str = "Assumption checks") -> str:
         """Warnings as an HTML list (redacted in shared reports); empty when there are none."""
         if not messages:
@@ -214,7 +317,7 @@ def table(
         if isinstance(v, bool):
             return "yes" if v else "no"
         if isinstance(v, float):
-            if v != v:
+            if not math.isfinite(v):
                 return "&ndash;"
             if col in percent:
                 return f"{v:.1%}"

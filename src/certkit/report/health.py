@@ -19,6 +19,28 @@ DATE_COLUMNS = {
 }
 TRUNC = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
+#: Columns whose empty value is an answer, not a gap: (table, column) -> what it means.
+NULL_MEANS = {
+    ("pull_requests", "ai_tool"): "no AI tool detected on the PR",
+    ("pull_requests", "merged_date"): "PR not merged (open, or closed without merging)",
+    ("pull_requests", "closed_date"): "PR still open",
+    ("pull_requests", "first_review_date"): "no review recorded (git history has no reviews)",
+    ("pull_requests", "number"): "no PR number (a direct push or a merge without one)",
+    ("engineers", "leave_date"): "still employed",
+    ("engineers", "name"): "not given in the roster (optional)",
+    ("engineers", "email"): "not given in the roster (optional)",
+    ("certifications", "cost_usd"): "not given: the catalog fee (or a default) is used",
+    ("certifications", "study_hours"): "not given: a default is used",
+    ("certifications", "expiry_date"): "does not expire",
+    ("defects", "pr_id"): "not linked to a PR",
+    ("defects", "engineer_id"): "not linked to an engineer",
+    ("incidents", "pr_id"): "not linked to a PR",
+    ("incidents", "engineer_id"): "not linked to an engineer",
+}
+
+#: Bookkeeping columns of imports, never shown in the missing-values table.
+INTERNAL_COLUMNS = {"created_source", "source", "is_bot_author", "is_bot"}
+
 
 def coverage(ds: Dataset, period: str = "month") -> pl.DataFrame:
     """Rows per table and period (by each table's main date), plus active engineers.
@@ -67,13 +89,21 @@ def coverage(ds: Dataset, period: str = "month") -> pl.DataFrame:
 
 
 def missing(ds: Dataset) -> pl.DataFrame:
-    """Missing values per table and column (columns that are entirely empty included)."""
+    """Missing values per table and column (columns that are entirely empty included).
+
+    ``meaning`` says what an empty value means where empty is an answer rather than a gap
+    (:data:`NULL_MEANS`, e.g. ``ai_tool``: no AI tool detected); it is null for real gaps,
+    which come first. Internal bookkeeping columns (:data:`INTERNAL_COLUMNS`, ``_...``) are
+    left out.
+    """
     rows = []
     for table, df in ds.tables().items():
         if df.height == 0:
             continue
         nulls = df.null_count().row(0, named=True)
         for col, n in nulls.items():
+            if col in INTERNAL_COLUMNS or col.startswith("_"):
+                continue
             rows.append(
                 {
                     "table": table,
@@ -81,6 +111,7 @@ def missing(ds: Dataset) -> pl.DataFrame:
                     "rows": df.height,
                     "missing": n,
                     "missing_share": n / df.height,
+                    "meaning": NULL_MEANS.get((table, col)),
                 }
             )
     return (
@@ -92,10 +123,38 @@ def missing(ds: Dataset) -> pl.DataFrame:
                 "rows": pl.Int64,
                 "missing": pl.Int64,
                 "missing_share": pl.Float64,
+                "meaning": pl.String,
             },
         )
         .filter(pl.col("missing") > 0)
-        .sort("missing_share", descending=True)
+        .sort(pl.col("meaning").is_not_null(), -pl.col("missing_share"))
+    )
+
+
+def approximated_dates(ds: Dataset) -> pl.DataFrame:
+    """Merged PRs whose creation date was approximated from git, by how it was approximated.
+
+    Columns ``created_source``, ``prs`` and ``why``. Their cycle time (creation to merge) is
+    left out of every cycle-time outcome (:func:`certkit.panel.approximate_created`).
+    """
+    from certkit.panel import approximate_created
+
+    prs = ds.pull_requests
+    why = {
+        "squash_commit": "squash merge: git keeps only the squash commit, created = its author date",
+        "merge_commit": "merge without branch commits: created = merge time",
+        "commit": "direct push counted as a PR: no review cycle",
+    }
+    if prs.height == 0 or "created_source" not in prs.columns:
+        return pl.DataFrame(schema={"created_source": pl.String, "prs": pl.Int64, "why": pl.String})
+    return (
+        prs.filter(pl.col("merged_date").is_not_null() & approximate_created(prs))
+        .group_by("created_source")
+        .agg(pl.len().cast(pl.Int64).alias("prs"))
+        .with_columns(
+            pl.col("created_source").replace_strict(why, default="approximated").alias("why")
+        )
+        .sort("prs", descending=True)
     )
 
 
@@ -217,8 +276,12 @@ def narrative(
     miss: pl.DataFrame,
     out: pl.DataFrame,
     hidden_teams: int = 0,
+    approximated: pl.DataFrame | None = None,
 ) -> str:
-    """Plain-language summary of the checks above (Markdown), computed from their results."""
+    """Plain-language summary of the checks above (Markdown), computed from their results.
+
+    ``approximated`` is :func:`approximated_dates` (computed here when not given).
+    """
     v = ds.validation
     start, end = ds.period()
     eng = ds.human_engineers().height
@@ -239,10 +302,11 @@ def narrative(
         )
     else:
         lines.append("- **Coverage:** every table has data in every period at its usual level.")
-    if miss.height:
+    gaps = miss.filter(pl.col("meaning").is_null()) if "meaning" in miss.columns else miss
+    if gaps.height:
         # entirely empty columns are optional columns the source did not provide: say so apart
-        empty = miss.filter(pl.col("missing_share") >= 1.0)
-        partial = miss.filter(pl.col("missing_share") < 1.0)
+        empty = gaps.filter(pl.col("missing_share") >= 1.0)
+        partial = gaps.filter(pl.col("missing_share") < 1.0)
         text = f"- **Missing values:** {partial.height} column(s) have gaps"
         if partial.height:
             top = partial.row(0, named=True)
@@ -255,7 +319,29 @@ def narrative(
             text += f". Entirely empty (not provided): {names}"
         lines.append(text + ".")
     else:
-        lines.append("- **Missing values:** none.")
+        lines.append(
+            "- **Missing values:** no gaps"
+            + (
+                " (empty values below mean 'none', e.g. no AI tool detected)."
+                if miss.height
+                else "."
+            )
+        )
+    approx = approximated_dates(ds) if approximated is None else approximated
+    n_approx = int(approx["prs"].sum()) if approx.height else 0
+    if n_approx:
+        merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
+        kinds = ", ".join(
+            f"{r['prs']:,} {r['created_source']}" for r in approx.iter_rows(named=True)
+        )
+        lines.append(
+            f"- **Cycle time:** {n_approx:,} of {merged:,} merged PRs ({n_approx / merged:.0%}) "
+            f"have a creation date approximated from git ({kinds}): git does not record when a "
+            "squash-merged PR was opened, so their cycle time (and time to first review) would "
+            "be wrong and is left out of every cycle-time outcome. They still count in "
+            "throughput, reverts and AI share. Import a `gh pr list` export (`--github`) to "
+            "supply the real dates."
+        )
     if out.height:
         flagged = out.filter(pl.col("share") > 0.01)
         if flagged.height:

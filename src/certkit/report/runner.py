@@ -9,6 +9,7 @@ cell failed and why.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import traceback
@@ -105,15 +106,37 @@ class JobResult:
     error: str = ""
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)")
+
+
+def failing_line(source: str, traceback_lines: list[str] | None) -> tuple[int | None, str]:
+    """The line of a cell's ``source`` where the error was raised: (line number, text).
+
+    IPython tracebacks name the cell frame as ``Cell In[3], line 25``; the first such frame
+    is the line of the notebook cell (later frames are inside the library). Without it the
+    first non-empty line of the cell is returned with ``None`` as the number.
+    """
+    lines = source.splitlines()
+    text = _ANSI.sub("", "\n".join(traceback_lines or []))
+    m = _CELL_LINE.search(text)
+    if m:
+        n = int(m.group(1))
+        if 1 <= n <= len(lines):
+            return n, lines[n - 1].strip()
+    return None, next((ln.strip() for ln in lines if ln.strip()), "")
+
+
 def _failure(exc: BaseException) -> str:
-    """A short message naming the failing cell and the error."""
+    """A short message naming the failing cell, its failing line and the error."""
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
-        first = next((ln for ln in exc.source.splitlines() if ln.strip()), "")
+        n, line = failing_line(exc.source, exc.traceback)
+        where = f"line {n}: " if n else ""
         return (
             f"cell {exc.cell_index + 1} (execution count {exc.exec_count}) failed: "
-            f"{exc.ename}: {exc.evalue}\n    in: {first.strip()[:120]}"
+            f"{exc.ename}: {exc.evalue}\n    in {where}{line[:160]}"
         )
     return f"{type(exc).__name__}: {exc}"
 
@@ -137,6 +160,9 @@ def execute(job: Job) -> JobResult:
             progress_bar=False,
             cwd=str(job.out_dir),
             execution_timeout=job.timeout,
+            # the kernel's own log (e.g. "running over TCP without encryption") is not for
+            # the reader of the report; errors still reach the notebook and the result
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         nb = nbformat.read(str(ipynb), as_version=4)
         body, full = report_html.export(

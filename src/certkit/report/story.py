@@ -11,6 +11,8 @@ import math
 import polars as pl
 from scipy import stats
 
+from certkit.errors import CertkitError
+
 #: Outcome -> (plain label, unit text, lower is better, log scale)
 OUTCOMES: dict[str, tuple[str, str, bool, bool]] = {
     "cycle_time_log_median": ("PR cycle time", "log hours", True, True),
@@ -39,6 +41,49 @@ DID_ASSUMPTIONS = [
     "during a quiet month).",
 ]
 
+DID_NEEDS = (
+    "certified engineers with data both before and after their certification month, and "
+    "engineers not (yet) certified in the same months to compare them with"
+)
+MATCHING_NEEDS = (
+    "certified engineers with enough history before certifying (pre_periods) and similar "
+    "not-yet-certified peers to pair them with"
+)
+
+
+class NotEstimated(CertkitError):
+    """Raised inside a report section to say, in words, why it shows nothing."""
+
+
+def why(effects: pl.DataFrame, outcome: str) -> str:
+    """The ``note`` of ``outcome``'s row in an effects table (why it was not estimated)."""
+    if "note" not in effects.columns:
+        return "not estimated"
+    hit = effects.filter(pl.col("outcome") == outcome)
+    return (hit["note"][0] if hit.height and hit["note"][0] else "not estimated").rstrip(".")
+
+
+def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
+    """A sentence on PRs left out of cycle time (dates approximated from git), if any.
+
+    Empty when no cycle- or pickup-time outcome is shown or no PR date was approximated.
+    """
+    if not any(o.startswith(("cycle_time", "pickup_time")) for o in outcomes):
+        return []
+    from certkit.report.health import approximated_dates
+
+    approx = approximated_dates(ds)
+    n = int(approx["prs"].sum()) if approx.height else 0
+    if not n:
+        return []
+    merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
+    return [
+        f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({n / merged:.0%}) whose creation "
+        "date git cannot tell (squash merges, direct pushes): their cycle time would be wrong. "
+        "A `gh` export (`certkit import git --github`) supplies the real dates."
+    ]
+
+
 MATCHING_ASSUMPTIONS = [
     "Observational estimate: certified engineers are compared with similar peers who had not "
     "certified yet, matched on role, level, platform, tenure and their recent outcomes.",
@@ -59,29 +104,67 @@ def _p(est: float, se: float) -> float:
     return float(2 * stats.norm.sf(abs(est / se))) if se and se > 0 else math.nan
 
 
+def _finite(*values: float | None) -> bool:
+    return all(v is not None and math.isfinite(v) for v in values)
+
+
 def effect_row(
     outcome: str, est: float, se: float, lo: float, hi: float, baseline: float | None
 ) -> dict:
-    """One tidy row: estimate, interval, p-value and the change relative to the baseline."""
+    """One tidy row: estimate, interval, p-value and the change relative to the baseline.
+
+    A row whose estimate or interval is not a finite number gets a ``note`` saying it could
+    not be estimated, and its numbers become NaN (tables show a dash, sentences the note).
+    """
+    if not _finite(est, lo, hi):
+        return not_estimated(
+            outcome,
+            "the estimate or its confidence interval is not a finite number (too few "
+            "certified engineers or periods with data for this outcome)",
+        )
     log = OUTCOMES.get(outcome, ("", "", False, False))[3]
+    rel = rel_lo = rel_hi = math.nan
     if log:
-        rel, rel_lo, rel_hi = (math.expm1(v) for v in (est, lo, hi))
-    elif baseline:
+        try:
+            rel, rel_lo, rel_hi = (math.expm1(v) for v in (est, lo, hi))
+        except OverflowError:
+            rel = rel_lo = rel_hi = math.nan
+    elif baseline and _finite(baseline):
         rel, rel_lo, rel_hi = est / baseline, lo / baseline, hi / baseline
-    else:
+    if not _finite(rel, rel_lo, rel_hi):
         rel = rel_lo = rel_hi = math.nan
     return {
         "outcome": outcome,
         "label": label(outcome),
         "estimate": est,
-        "se": se,
+        "se": se if _finite(se) else math.nan,
         "ci_low": lo,
         "ci_high": hi,
-        "p_value": _p(est, se),
-        "baseline": baseline if baseline is not None else math.nan,
+        "p_value": _p(est, se) if _finite(se) else math.nan,
+        "baseline": baseline if baseline is not None and _finite(baseline) else math.nan,
         "relative": rel,
         "relative_low": min(rel_lo, rel_hi),
         "relative_high": max(rel_lo, rel_hi),
+        "note": None,
+    }
+
+
+def not_estimated(outcome: str, why: str) -> dict:
+    """An :func:`effect_row` for an outcome that could not be estimated (``note`` says why)."""
+    nan = math.nan
+    return {
+        "outcome": outcome,
+        "label": label(outcome),
+        "estimate": nan,
+        "se": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "p_value": nan,
+        "baseline": nan,
+        "relative": nan,
+        "relative_low": nan,
+        "relative_high": nan,
+        "note": why.rstrip("."),
     }
 
 
@@ -105,8 +188,11 @@ def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
 
 def _sentence(row: dict, alpha: float = 0.05) -> str:
     lower_better = OUTCOMES.get(row["outcome"], ("", "", False, False))[2]
+    if row.get("note") or not _finite(row["estimate"], row["ci_low"], row["ci_high"]):
+        why = row.get("note") or "the estimate is not a finite number"
+        return f"**{row['label']}**: could not be estimated: {why}."
     rel = row["relative"]
-    if math.isfinite(rel):
+    if _finite(rel, row["relative_low"], row["relative_high"]):
         direction = "lower" if rel < 0 else "higher"
         size = f"about {abs(rel):.0%} {direction}"
         ci = f"95% CI {row['relative_low']:+.0%} to {row['relative_high']:+.0%}"
@@ -124,12 +210,16 @@ def _sentence(row: dict, alpha: float = 0.05) -> str:
 def summarize(rows: pl.DataFrame, method: str, extra: list[str] | None = None) -> str:
     """Markdown bullets, one per outcome, plus a line on what kind of estimate this is."""
     lines = [f"- {_sentence(r)}" for r in rows.iter_rows(named=True)]
-    clear = rows.filter(pl.col("p_value") < 0.05).height
-    lines.append(
-        f"- {clear} of {rows.height} outcome(s) show a statistically clear change "
-        f"(p < 0.05). Method: {method}. These are **observational** estimates: read the "
-        "assumptions below before acting on them."
-    )
+    done = [r for r in rows.iter_rows(named=True) if not r.get("note")]
+    clear = sum(1 for r in done if _finite(r["p_value"]) and r["p_value"] < 0.05)
+    if done:
+        lines.append(
+            f"- {clear} of {len(done)} estimated outcome(s) show a statistically clear change "
+            f"(p < 0.05). Method: {method}. These are **observational** estimates: read the "
+            "assumptions below before acting on them."
+        )
+    else:
+        lines.append(f"- No outcome could be estimated with {method} on this data (reasons above).")
     return "\n".join(lines + [f"- {e}" for e in extra or []])
 
 
@@ -146,6 +236,12 @@ AI_LABELS = {
     "defect": ("defect rate", True, False),
 }
 
+AI_NEEDS = (
+    "at least 20 merged PRs from engineers who wrote both AI-assisted and other PRs, with AI "
+    "use varying within author, repository and month"
+)
+TRUST_NEEDS = "at least 2 engineers with 5 or more AI-assisted merged PRs each"
+
 AI_ASSUMPTIONS = [
     "Observational comparison: engineers choose which pull requests to write with AI; the "
     "comparison within the same author, repository and month removes who uses AI and when, "
@@ -156,10 +252,23 @@ AI_ASSUMPTIONS = [
 ]
 
 
-def ai_summary(comparison: pl.DataFrame, adoption: pl.DataFrame, flagged: int) -> str:
-    """Markdown bullets from ``certkit.ai.compare(...).to_polars()`` and the adoption table."""
+def ai_summary(
+    comparison: pl.DataFrame | None,
+    adoption: pl.DataFrame | None,
+    flagged: int | None,
+    skipped: dict[str, str] | None = None,
+) -> str:
+    """Markdown bullets from ``certkit.ai.compare(...).to_polars()`` and the adoption table.
+
+    ``None`` for a part that could not be computed; ``skipped`` maps a part's name to the
+    reason, which the summary states instead of a number.
+    """
     lines = []
+    skipped = dict(skipped or {})
+    comparison = comparison if comparison is not None else pl.DataFrame()
     for outcome, (name, lower_better, log) in AI_LABELS.items():
+        if comparison.height == 0:
+            break
         adj = comparison.filter(
             (pl.col("outcome") == outcome) & (pl.col("comparison") == "adjusted")
         )
@@ -169,21 +278,27 @@ def ai_summary(comparison: pl.DataFrame, adoption: pl.DataFrame, flagged: int) -
         if adj.height == 0:
             continue
         r = adj.row(0, named=True)
-        rel = math.expm1(r["estimate"]) if log else r["relative"]
+        rel = _relative(r, log)
+        if rel is None:
+            lines.append(f"- **{name}**: could not be estimated (no finite estimate).")
+            continue
         direction = "lower" if r["estimate"] < 0 else "higher"
-        if r["p_value"] < 0.05 and lower_better is not None:
+        p = r["p_value"] if _finite(r["p_value"]) else math.nan
+        if p < 0.05 and lower_better is not None:
             verdict = ("better" if (r["estimate"] < 0) == lower_better else "worse") + " with AI"
-        elif r["p_value"] < 0.05:
+        elif p < 0.05:
             verdict = "a clear difference"
         else:
             verdict = "no clear difference"
         text = f"- **{name}**: about {abs(rel):.0%} {direction} on AI-assisted PRs of the same author ({verdict}"
         if naive.height:
-            n = naive.row(0, named=True)
-            nrel = math.expm1(n["estimate"]) if log else n["relative"]
-            text += f"; the raw gap is {nrel:+.0%}"
+            nrel = _relative(naive.row(0, named=True), log)
+            if nrel is not None:
+                text += f"; the raw gap is {nrel:+.0%}"
         lines.append(text + ").")
-    if adoption.height and "ai_share" in adoption.columns:
+    if "comparison" in skipped:
+        lines.append(f"- **AI-assisted vs other PRs**: not estimated: {skipped['comparison']}.")
+    if adoption is not None and adoption.height and "ai_share" in adoption.columns:
         by_period = (
             adoption.drop_nulls("ai_share")
             .group_by("period")
@@ -192,6 +307,7 @@ def ai_summary(comparison: pl.DataFrame, adoption: pl.DataFrame, flagged: int) -
                 if {"n_ai", "n_prs"} <= set(adoption.columns)
                 else pl.col("ai_share").mean().alias("share")
             )
+            .filter(pl.col("share").is_finite())
             .sort("period")
         )
         if by_period.height >= 2:
@@ -200,12 +316,31 @@ def ai_summary(comparison: pl.DataFrame, adoption: pl.DataFrame, flagged: int) -
                 f"({by_period['period'][0]}) to {by_period['share'][-1]:.0%} "
                 f"({by_period['period'][-1]})."
             )
-    lines.append(
-        f"- **Fix first**: {flagged} team x repository cell(s) where AI-assisted work has a "
-        "measurably higher defect rate (false discovery rate controlled)."
-    )
+    if "adoption" in skipped:
+        lines.append(f"- **Adoption**: not shown: {skipped['adoption']}.")
+    if flagged is not None:
+        lines.append(
+            f"- **Fix first**: {flagged} team x repository cell(s) where AI-assisted work has a "
+            "measurably higher defect rate (false discovery rate controlled)."
+        )
+    elif "fix_first" in skipped:
+        lines.append(f"- **Fix first**: not estimated: {skipped['fix_first']}.")
     lines.append("- These are **observational** comparisons; see the assumptions at the end.")
     return "\n".join(lines)
+
+
+def _relative(row: dict, log: bool) -> float | None:
+    est = row.get("estimate")
+    if not _finite(est):
+        return None
+    if log:
+        try:
+            rel = math.expm1(est)
+        except OverflowError:
+            return None
+    else:
+        rel = row.get("relative")
+    return rel if _finite(rel) else None
 
 
 def pretrend_words(event_study: pl.DataFrame, verdict: str | None) -> str:
