@@ -299,3 +299,31 @@ def test_compare_explains_when_ai_use_is_absorbed_by_the_fixed_effects():
 def test_trust_scores_say_how_many_engineers_qualify():
     with pytest.raises(CertkitError, match=r"only 0 engineers have 50 or more AI-assisted"):
         ai.trust_scores(_pr_frame(False), min_ai_prs=50)
+
+
+def test_rework_outcome_from_the_line_ledger_columns():
+    """PRs that carry the git line ledger's churn get a within-author rework comparison."""
+    import numpy as np
+
+    ds = ck.load_sample()
+    rng = np.random.default_rng(0)
+    prs = ds.pull_requests
+    share = 0.2 + 0.1 * prs["ai_assisted"].fill_null(0).to_numpy()  # AI PRs: +0.10 reworked
+    churned = rng.binomial(prs["additions"].to_numpy(), share)
+    with_churn = prs.with_columns(pl.Series("churned_lines_21d", churned))
+    ds2 = ck.from_frames(
+        engineers=ds.engineers,
+        certifications=ds.certifications,
+        pull_requests=with_churn,
+        defects=ds.defects,
+        incidents=ds.incidents,
+    )
+    res = ck.ai.compare(ds2, by_certification=False)
+    row = res.table.filter((pl.col("outcome") == "rework") & (pl.col("comparison") == "adjusted"))
+    assert row.height == 1
+    est, lo, hi = row.select("estimate", "ci_low", "ci_high").row(0)
+    assert lo <= 0.10 <= hi and abs(est - 0.10) < 0.02
+    assert "rework" not in ck.ai.compare(ds, by_certification=False).table["outcome"].to_list()
+    panel = ck.build_panel(ds2)
+    assert panel["rework_rate"].drop_nulls().is_between(0, 1).all()
+    assert panel["rework_rate"].null_count() < panel.height

@@ -21,6 +21,7 @@ aimed at shared reports aggregate to groups of at least ``k`` engineers (default
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,8 @@ OUTCOMES = {
     "reverted": "share of merged PRs reverted",
     "defect": "share of merged PRs with at least one linked defect",
     "incident": "share of merged PRs linked to an incident",
+    "rework": "share of a merged PR's added lines changed or deleted again within the line "
+    "ledger's window (git imports; 21 days by default)",
 }
 LOG_OUTCOMES = {"cycle_time_log", "pickup_time_log", "size_log"}
 BAD_EVENTS = {"reverted", "defect", "incident", "bad"}
@@ -111,6 +114,7 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
             pl.when(merged)
             .then(pl.col("id").is_in(incident_prs).cast(pl.Float64))
             .alias("incident"),
+            _rework(prs).alias("rework"),
             (
                 pl.col("_first_cert").is_not_null()
                 & (pl.col("_first_cert") <= pl.col("created_date"))
@@ -140,9 +144,25 @@ _PR_COLUMNS = (
     "reverted",
     "defect",
     "incident",
+    "rework",
     "certified",
     "bad",
 )
+
+
+_OPTIONAL = {"rework"}  # only git imports with the line ledger have it
+
+
+def _rework(prs: pl.DataFrame) -> pl.Expr:
+    """Churned share of a merged PR's added lines, when the import ran the line ledger."""
+    churn = [c for c in prs.columns if re.fullmatch(r"churned_lines_\d+d", c)]
+    if not churn:
+        return pl.lit(None, pl.Float64)
+    return (
+        pl.when(pl.col("merged_date").is_not_null() & (pl.col("additions") > 0))
+        .then(pl.col(churn[0]) / pl.col("additions"))
+        .cast(pl.Float64)
+    )
 
 
 def _prs(ds: Dataset | pl.DataFrame) -> pl.DataFrame:
@@ -153,13 +173,13 @@ def _prs(ds: Dataset | pl.DataFrame) -> pl.DataFrame:
         raise CertkitError(
             f"expected a certkit Dataset or the frame from certkit.ai.pr_table, got {type(ds)}"
         )
-    missing = [c for c in _PR_COLUMNS if c not in ds.columns]
+    missing = [c for c in _PR_COLUMNS if c not in ds.columns and c not in _OPTIONAL]
     if missing:
         raise CertkitError(
             f"PR table is missing column(s) {missing}: pass a Dataset or the output of "
             "certkit.ai.pr_table(ds)"
         )
-    return ds
+    return ds.with_columns(pl.lit(None, pl.Float64).alias(c) for c in _OPTIONAL - set(ds.columns))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,15 +380,12 @@ class AIComparison(ResultMixin):
         )
 
 
+DEFAULT_COMPARE = ("cycle_time_log", "pickup_time_log", "size_log", "reverted", "defect")
+
+
 def compare(
     ds: Dataset | pl.DataFrame,
-    outcomes: tuple[str, ...] = (
-        "cycle_time_log",
-        "pickup_time_log",
-        "size_log",
-        "reverted",
-        "defect",
-    ),
+    outcomes: tuple[str, ...] | None = None,
     *,
     fixed_effects: tuple[str, ...] = ("author_id", "repo", "month"),
     by_certification: bool = True,
@@ -386,13 +403,17 @@ def compare(
     ds
         A Dataset, or the output of :func:`pr_table`.
     outcomes
-        Any of ``certkit.ai.OUTCOMES``.
+        Any of ``certkit.ai.OUTCOMES``; default :data:`DEFAULT_COMPARE`, plus ``rework`` when
+        the PRs carry the git line ledger's columns.
     fixed_effects
         Columns of :func:`pr_table` absorbed as fixed effects.
     by_certification
         Also estimate the certified interaction.
     """
     prs = _prs(ds)
+    if outcomes is None:
+        has_rework = "rework" in prs.columns and prs["rework"].null_count() < prs.height
+        outcomes = DEFAULT_COMPARE + (("rework",) if has_rework else ())
     bad = [o for o in outcomes if o not in OUTCOMES]
     if bad:
         raise CertkitError(f"unknown outcome(s) {bad}; choose from {sorted(OUTCOMES)}")

@@ -19,6 +19,7 @@ Conventions (documented in ``docs/data-model.md``):
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import polars as pl
@@ -62,7 +63,9 @@ OUTCOMES = {
     "revert_rate": "reverted share of merged PRs",
     "ai_prs": "AI-assisted merged PRs (sum of the AI share)",
     "ai_share": "AI-assisted share of merged PRs",
-    "lines_changed": "additions + deletions of merged PRs",
+    "lines_changed": "additions + deletions of merged PRs (null when no size is known)",
+    "rework_rate": "share of the lines added by merged PRs that were changed or deleted again "
+    "within the line ledger's window (21 days by default; git imports only)",
 }
 
 
@@ -148,7 +151,10 @@ def build_panel(
         pl.col("reverted").is_not_null().sum().alias("_revert_known"),
         pl.col("ai_assisted").sum().alias("ai_prs"),
         pl.col("ai_assisted").is_not_null().sum().alias("_ai_known"),
-        (pl.col("additions") + pl.col("deletions")).sum().alias("lines_changed"),
+        pl.when((pl.col("additions") + pl.col("deletions")).is_not_null().any())
+        .then((pl.col("additions") + pl.col("deletions")).sum())
+        .alias("lines_changed"),
+        *_rework_parts(prs),
     )
     opened = prs.group_by(
         pl.col("author_id").alias("engineer_id"),
@@ -193,15 +199,25 @@ def build_panel(
         .with_columns(pl.col("earned_date").dt.truncate(every).alias("cert_period"))
     )
 
-    counts = ["merged_prs", "prs_opened", "defects", "incidents", "reverts", "lines_changed"]
+    counts = ["merged_prs", "prs_opened", "defects", "incidents", "reverts"]
     panel = (
         grid.join(pr_stats, on=["engineer_id", "period"], how="left")
         .join(opened, on=["engineer_id", "period"], how="left")
         .join(defects, on=["engineer_id", "period"], how="left")
         .join(incidents, on=["engineer_id", "period"], how="left")
         .join(first_cert, on="engineer_id", how="left")
-        .with_columns(pl.col(counts).fill_null(0), pl.col("ai_prs").fill_null(0.0))
         .with_columns(
+            pl.col(counts).fill_null(0),
+            pl.col("ai_prs").fill_null(0.0),
+            pl.when(pl.col("merged_prs").is_null())  # no merged PR in the period: nothing changed
+            .then(0)
+            .otherwise(pl.col("lines_changed"))
+            .alias("lines_changed"),
+        )
+        .with_columns(
+            pl.when(pl.col("_written") > 0)
+            .then(pl.col("_churned") / pl.col("_written"))
+            .alias("rework_rate"),
             _rate("defects", pl.col("merged_prs") > 0).alias("defects_per_pr"),
             _rate("reverts", pl.col("_revert_known") > 0).alias("revert_rate"),
             _rate("ai_prs", pl.col("_ai_known") > 0).alias("ai_share"),
@@ -273,3 +289,15 @@ def _rate(numerator: str, known: pl.Expr) -> pl.Expr:
         .then(pl.col(numerator) / pl.col("merged_prs"))
         .otherwise(None)
     )
+
+
+def _rework_parts(prs: pl.LazyFrame) -> list[pl.Expr]:
+    """Churned and written lines of merged PRs, when the import ran the git line ledger."""
+    churn = [c for c in prs.collect_schema().names() if re.fullmatch(r"churned_lines_\d+d", c)]
+    if not churn:
+        return [pl.lit(None, pl.Int64).alias("_churned"), pl.lit(None, pl.Int64).alias("_written")]
+    known = pl.col(churn[0]).is_not_null() & pl.col("additions").is_not_null()
+    return [
+        pl.col(churn[0]).filter(known).sum().alias("_churned"),
+        pl.col("additions").filter(known).sum().alias("_written"),
+    ]
