@@ -71,6 +71,10 @@ class ResultMixin:
     def _header(self) -> dict[str, object]:
         return {}
 
+    def _display_table(self) -> pl.DataFrame:
+        """The table shown by :meth:`summary` and ``_repr_html_`` (default: ``to_polars()``)."""
+        return self.to_polars()
+
     def _notes(self) -> list[str]:
         return list(getattr(self, "warnings", []) or [])
 
@@ -78,7 +82,7 @@ class ResultMixin:
         """Readable text summary: title, key facts, the tidy table and any warnings."""
         lines = [self.title, "=" * len(self.title)]
         lines += [f"{k}: {v}" for k, v in self._header().items()]
-        lines += ["", format_table(self.to_polars())]
+        lines += ["", format_table(self._display_table())]
         notes = self._notes()
         if notes:
             lines += ["", "Warnings / notes:"] + [f"- {n}" for n in notes]
@@ -93,7 +97,7 @@ class ResultMixin:
             f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
             for k, v in self._header().items()
         )
-        table = self.to_polars().with_columns(pl.col(pl.Float64, pl.Float32).round(4))
+        table = self._display_table().with_columns(pl.col(pl.Float64, pl.Float32).round(4))
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self._notes())
         return (
             f"<div class='certkit-result'><h4>{html.escape(self.title)}</h4>"
