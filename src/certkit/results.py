@@ -209,6 +209,25 @@ class EstimateMixin(ResultMixin):
         """Terms of the headline rows; None = every row."""
         return None
 
+    def _headline(self) -> pl.DataFrame:
+        tidy = self.tidy()
+        terms = self._headline_terms()
+        return tidy if terms is None else tidy.filter(pl.col("term").is_in(terms))
+
+    def _headline_value(self, column: str) -> float:
+        """``column`` of the single headline row of :meth:`tidy`."""
+        row = self._headline()
+        if row.height != 1:
+            raise AttributeError(
+                f"{type(self).__name__} has {row.height} headline rows; read them from tidy()"
+            )
+        return float(row[column][0])
+
+    @property
+    def pvalue(self) -> float:
+        """Two-sided p-value of the headline estimate (normal approximation), from tidy()."""
+        return self._headline_value("p_value")
+
     def _outcome_label(self) -> str:
         outcome = getattr(self, "outcome", None)
         if outcome is None:
@@ -217,9 +236,7 @@ class EstimateMixin(ResultMixin):
 
     def effect_summary(self) -> EffectSummary:
         """Headline rows of :meth:`tidy` with a generated sentence for each."""
-        tidy = self.tidy()
-        terms = self._headline_terms()
-        table = tidy if terms is None else tidy.filter(pl.col("term").is_in(terms))
+        table = self._headline()
         level = getattr(self, "level", 0.95)
         what = self._outcome_label()
         sentences = [

@@ -24,8 +24,20 @@ def aggregate_cells(
 ) -> AggregateResult:
     """Aggregate the ATT(g,t) of ``res`` (an ``ATTgtResult``), as R did's ``aggte``.
 
-    See :meth:`certkit.did.ATTgtResult.aggregate` for the parameters. The SEs of the
-    aggregates include the influence function of the estimated cohort-share weights.
+    Also available as ``res.aggregate(kind, ...)``. The SEs of the aggregates include the
+    influence function of the estimated cohort-share weights.
+
+    Parameters
+    ----------
+    kind
+        ``"simple"`` (average over all post-treatment cells, weighted by cohort size),
+        ``"dynamic"`` (event study by periods since treatment ``e``), ``"group"`` (per
+        cohort) or ``"calendar"`` (per period).
+    min_e, max_e
+        Event times to keep (``max_e`` also caps the post periods used by the others).
+    balance_e
+        Dynamic only: keep cohorts observed for at least ``balance_e`` periods after
+        treatment, so the composition does not change with ``e``.
     """
     if kind not in ("simple", "dynamic", "group", "calendar"):
         raise CertkitError(f"kind must be 'simple', 'dynamic', 'group' or 'calendar', got {kind!r}")
@@ -166,14 +178,12 @@ class AggregateResult(EstimateMixin):
     def to_polars(self) -> pl.DataFrame:
         key = self._KEY[self.kind]
         if key is None:
-            return pl.DataFrame(
-                {
-                    "estimate": ["overall"],
-                    "att": [self.overall_att],
-                    "se": [self.overall_se],
-                    "ci_low": [self.overall_ci[0]],
-                    "ci_high": [self.overall_ci[1]],
-                }
+            return self.tidy().select(
+                pl.lit("overall").alias("estimate"),
+                att="estimate",
+                se="std_error",
+                ci_low="conf_low",
+                ci_high="conf_high",
             )
         cols = {key: whole(self.keys)}
         if self.kind == "dynamic":
@@ -201,18 +211,9 @@ class AggregateResult(EstimateMixin):
             h["pre-trends"] = self.pretrend_verdict
         return h
 
-    @property
-    def estimate(self) -> float:
-        """The overall effect (the ``overall`` row of :meth:`tidy`)."""
-        return float(self._overall_row()["estimate"][0])
-
-    @property
-    def pvalue(self) -> float:
-        """Two-sided p-value of the overall effect (normal approximation)."""
-        return float(self._overall_row()["p_value"][0])
-
-    def _overall_row(self) -> pl.DataFrame:
-        return self.tidy().filter(pl.col("term") == self._OVERALL[self.kind])
+    estimate = property(
+        lambda self: self._headline_value("estimate"), doc="The overall effect, from tidy()."
+    )
 
     _OVERALL = {"simple": "ATT", "dynamic": "overall", "group": "overall", "calendar": "overall"}
 

@@ -29,11 +29,6 @@ class DiD2x2Result(EstimateMixin):
         """Contract table: one row, term ``treated:post``; ``n`` = observations."""
         return tidy_frame("treated:post", self.estimate, self.se, *self.ci, n=self.n_obs)
 
-    @property
-    def pvalue(self) -> float:
-        """Two-sided p-value (normal approximation), from :meth:`tidy`."""
-        return float(self.tidy()["p_value"][0])
-
     def to_polars(self) -> pl.DataFrame:
         """The four cell means (legacy; the estimate is in :meth:`tidy`)."""
         return self.means

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 
 from certkit import charts
-from certkit.did.aggregate import AggregateResult, aggregate_cells
+from certkit.did.aggregate import aggregate_cells
 from certkit.did.inference import analytic_se, multiplier_bootstrap
 from certkit.did.prepare import whole
 from certkit.errors import warn_and_keep as _warn
@@ -43,12 +43,8 @@ class ATTgtResult(EstimateMixin):
         self.n_treated, self.n_control = n_treated, n_control
         self._blocks = blocks
         self.panel, self.settings = panel, settings
-        self.bootstrap, self.n_boot, self.boot_weights, self.seed = (
-            bootstrap,
-            n_boot,
-            boot_weights,
-            seed,
-        )
+        self.bootstrap, self.n_boot = bootstrap, n_boot
+        self.boot_weights, self.seed = boot_weights, seed
         self.level = level
         self.warnings = warnings
         self.n = panel.n
@@ -151,29 +147,8 @@ class ATTgtResult(EstimateMixin):
             h["pre-trend Wald test"] = f"W = {self.wald_stat:.3f}, p = {self.wald_pvalue:.4f}"
         return h
 
-    def aggregate(
-        self,
-        kind: str = "simple",
-        *,
-        min_e: float | None = None,
-        max_e: float | None = None,
-        balance_e: int | None = None,
-    ) -> AggregateResult:
-        """Aggregate ATT(g,t) into one summary, as R did's ``aggte``.
-
-        Parameters
-        ----------
-        kind
-            ``"simple"`` (average over all post-treatment cells, weighted by cohort size),
-            ``"dynamic"`` (event study by periods since treatment ``e``), ``"group"`` (per
-            cohort) or ``"calendar"`` (per period).
-        min_e, max_e
-            Event times to keep (``max_e`` also caps the post periods used by the others).
-        balance_e
-            Dynamic only: keep cohorts observed for at least ``balance_e`` periods after
-            treatment, so the composition does not change with ``e``.
-        """
-        return aggregate_cells(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+    #: Aggregate ATT(g,t) into one summary, as R did's ``aggte`` (see :func:`aggregate_cells`).
+    aggregate = aggregate_cells
 
     def tidy(self) -> pl.DataFrame:
         """Contract table, one row per cell (term ``ATT(g=..., t=...)``); bands as ``ci_low``."""

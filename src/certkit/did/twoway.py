@@ -23,12 +23,8 @@ class TWFEResult(EstimateMixin):
 
     def __init__(self, estimate, se, n_obs, n_clusters, cluster, outcome, level, warnings):
         self.estimate, self.se = estimate, se
-        self.n_obs, self.n_clusters, self.cluster, self.outcome = (
-            n_obs,
-            n_clusters,
-            cluster,
-            outcome,
-        )
+        self.n_obs, self.n_clusters = n_obs, n_clusters
+        self.cluster, self.outcome = cluster, outcome
         self.level = level
         z = critical_value(level)
         self.ci = (estimate - z * se, estimate + z * se)
@@ -38,21 +34,10 @@ class TWFEResult(EstimateMixin):
         """Contract table: one row, term ``treated_post``; ``n`` = observations."""
         return tidy_frame("treated_post", self.estimate, self.se, *self.ci, n=self.n_obs)
 
-    @property
-    def pvalue(self) -> float:
-        """Two-sided p-value (normal approximation), from :meth:`tidy`."""
-        return float(self.tidy()["p_value"][0])
-
     def to_polars(self) -> pl.DataFrame:
-        """Legacy table: term, estimate, se, ci_low, ci_high."""
-        return pl.DataFrame(
-            {
-                "term": ["treated_post"],
-                "estimate": [self.estimate],
-                "se": [self.se],
-                "ci_low": [self.ci[0]],
-                "ci_high": [self.ci[1]],
-            }
+        """Legacy table: term, estimate, se, ci_low, ci_high (from :meth:`tidy`)."""
+        return self.tidy().select(
+            "term", "estimate", se="std_error", ci_low="conf_low", ci_high="conf_high"
         )
 
     def _header(self):

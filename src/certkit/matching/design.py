@@ -11,16 +11,25 @@ import polars as pl
 from certkit.errors import CertkitError
 
 
-def treatment_vector(data: pl.DataFrame, treatment: str, table: str) -> np.ndarray:
-    if treatment not in data.columns:
-        raise CertkitError(f"{table}: treatment column {treatment!r} not found")
-    s = data[treatment]
+def checked_column(data: pl.DataFrame, col: str, role: str, table: str, hint: str) -> pl.Series:
+    """Column ``col`` of ``data``; a clear error when it is missing or has nulls (``hint``
+    says what to do about them)."""
+    if col not in data.columns:
+        raise CertkitError(f"{table}: {role} column {col!r} not found")
+    s = data[col]
     if s.null_count():
         row = int(s.is_null().arg_true()[0])
         raise CertkitError(
-            f"{table}.{treatment}: {s.null_count()} missing value(s) (first at row {row}); "
-            "the treatment must be 0/1 or true/false for every row"
+            f"{table}.{col}: {s.null_count()} missing value(s) (first at row {row}); {hint}"
         )
+    return s
+
+
+def treatment_vector(data: pl.DataFrame, treatment: str, table: str) -> np.ndarray:
+    """The 0/1 treatment column as ``int8``; a clear error for anything else."""
+    s = checked_column(
+        data, treatment, "treatment", table, "the treatment must be 0/1 or true/false for every row"
+    )
     if s.dtype == pl.Boolean:
         return s.to_numpy().astype(np.int8)
     if not s.dtype.is_numeric():
@@ -59,18 +68,11 @@ class Design:
 
 
 def design_matrix(data: pl.DataFrame, covariates: list[str], table: str) -> Design:
+    """Model (reference levels dropped) and balance (every level) matrices of ``covariates``."""
     n = data.height
     model_cols, model_names, bal_cols, bal_names, raw, numeric = [], [], [], [], [], []
     for c in covariates:
-        if c not in data.columns:
-            raise CertkitError(f"{table}: covariate column {c!r} not found")
-        s = data[c]
-        if s.null_count():
-            row = int(s.is_null().arg_true()[0])
-            raise CertkitError(
-                f"{table}.{c}: {s.null_count()} missing value(s) (first at row {row}); "
-                "fill or drop them before matching"
-            )
+        s = checked_column(data, c, "covariate", table, "fill or drop them before matching")
         if s.dtype in (pl.String, pl.Categorical, pl.Enum):
             s = s.cast(pl.String)
             # levels in code-point order (as np.unique); codes 0..L-1 by that order

@@ -11,7 +11,7 @@ import polars as pl
 from certkit.errors import CertkitError
 from certkit.matching.design import design_matrix, treatment_vector
 from certkit.results import EstimateMixin, tidy_frame
-from certkit.stats.vcov import critical_value, level_from_alpha, pvalue, wls
+from certkit.stats.vcov import critical_value, level_from_alpha, wls
 
 
 @dataclass
@@ -30,11 +30,6 @@ class ATTResult(EstimateMixin):
     level: float = 0.95
     warnings: list[str] = field(default_factory=list)
     title: str = "ATT on the matched sample"
-
-    @property
-    def pvalue(self) -> float:
-        """Two-sided p-value (normal approximation)."""
-        return pvalue(self.estimate, self.se)
 
     def tidy(self) -> pl.DataFrame:
         """Contract table: one row, term ``ATT``, with ``n`` (treated + control rows)."""

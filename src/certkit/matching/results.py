@@ -178,20 +178,8 @@ class MatchResult(EstimateMixin):
             for f, o in zip(frames, outs, strict=True)
         )
 
-    @property
-    def estimate(self) -> float:
-        """ATT of the (first) outcome, from :meth:`tidy`."""
-        return float(self.tidy()["estimate"][0])
-
-    @property
-    def se(self) -> float:
-        """Standard error of :attr:`estimate`, from :meth:`tidy`."""
-        return float(self.tidy()["std_error"][0])
-
-    @property
-    def pvalue(self) -> float:
-        """Two-sided p-value of :attr:`estimate`, from :meth:`tidy`."""
-        return float(self.tidy()["p_value"][0])
+    estimate = property(lambda self: self._headline_value("estimate"), doc="ATT, from tidy().")
+    se = property(lambda self: self._headline_value("std_error"), doc="SE, from tidy().")
 
     def to_polars(self) -> pl.DataFrame:
         """The effect (see :meth:`tidy`); the balance table is :meth:`balance`."""
@@ -267,20 +255,10 @@ class MatchedDiDResult(EstimateMixin):
     def _headline_terms(self) -> list[str] | None:
         return ["overall"]
 
-    @property
-    def estimate(self) -> float:
-        """The overall post-period ATT, from :meth:`tidy`."""
-        return float(self.tidy()["estimate"][-1])
-
-    @property
-    def se(self) -> float:
-        """Standard error of :attr:`estimate`, from :meth:`tidy`."""
-        return float(self.tidy()["std_error"][-1])
-
-    @property
-    def pvalue(self) -> float:
-        """Two-sided p-value of :attr:`estimate`, from :meth:`tidy`."""
-        return float(self.tidy()["p_value"][-1])
+    estimate = property(
+        lambda self: self._headline_value("estimate"), doc="Overall ATT, from tidy()."
+    )
+    se = property(lambda self: self._headline_value("std_error"), doc="Its SE, from tidy().")
 
     def to_polars(self) -> pl.DataFrame:
         """Per event time: estimate, std_error, conf_low, conf_high, n_pairs."""
