@@ -232,6 +232,8 @@ class EstimateMixin(ResultMixin):
         outcome = getattr(self, "outcome", None)
         if outcome is None:
             outcome = (getattr(self, "settings", None) or {}).get("outcome")
+        if isinstance(outcome, list | tuple):
+            outcome = ", ".join(outcome)
         return f"effect on {outcome}" if outcome else "effect"
 
     def effect_summary(self) -> EffectSummary:
