@@ -23,6 +23,7 @@ from certkit.stats.vcov import (
     critical_value,
     level_from_alpha,
     pvalue,
+    statistic,
     wald_test,
     wls,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "level_from_alpha",
     "mantel_haenszel_rr",
     "pvalue",
+    "statistic",
     "wald_test",
     "wls",
 ]

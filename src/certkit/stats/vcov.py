@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -148,11 +147,3 @@ def wls(
         raise CertkitError(f"vcov must be HC0, HC1, HC2, HC3 or 'cluster'; got {vcov!r}")
     meat = (score * s[:, None]).T @ score
     return beta, bread @ meat @ bread
-
-
-def mean_se(values: np.ndarray) -> tuple[float, float]:
-    """Mean of ``values`` and its standard error ``sd / sqrt(n)`` (NaN SE below two values)."""
-    v = np.asarray(values, dtype=float)
-    if v.size < 2:
-        return (float(v.mean()) if v.size else math.nan), math.nan
-    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
