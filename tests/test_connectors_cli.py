@@ -205,7 +205,7 @@ def test_without_certifications_says_what_to_add(tmp_path, capsys):
 
 def test_data_health_checks_on_import(imported_folder):
     """What the data-health notebook computes, on the imported folder (fast path)."""
-    from certkit.report import health
+    from certkit.data import health
 
     ds = certkit.load(imported_folder)
     panel = certkit.build_panel(ds, "month")

@@ -389,7 +389,7 @@ def test_trunk_history_without_prs(tmp_path):
     out = tmp_path / "out"
     assert run_cli(["import", "git", str(r.path), "--commits-only", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        ".certkit-output.json",  # written like every output folder (certkit.outputs)
+        ".certkit-output.json",  # written like every output folder (certkit.data.outputs)
         "ai_evidence.csv",
         "commits.parquet",
         "import.json",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import certkit as ck
 from certkit.connectors.base import Import
-from certkit.io import Problem, ValidationReport
+from certkit.data.validate import Problem, ValidationReport
 
 
 def test_dataset_and_import_have_one_line_reprs_and_table_displays():

@@ -18,8 +18,8 @@ import certkit
 from certkit.cli import main
 from certkit.connectors import read_github, read_pagerduty
 from certkit.connectors.identity import read_identities
+from certkit.data.textio import decode, read_text
 from certkit.errors import CertkitError
-from certkit.textio import decode, read_text
 
 Q = Path(__file__).parent / "fixtures" / "quirks"
 FIX = Path(__file__).parent / "fixtures" / "connectors"

@@ -18,8 +18,8 @@ from test_connectors_git import ANA, BEN, Repo
 import certkit
 from certkit.cli import main
 from certkit.connectors import read_git, read_github, write_import
+from certkit.data.outputs import MARKER, refuse_inputs
 from certkit.errors import CertkitError
-from certkit.outputs import MARKER, refuse_inputs
 
 FIX = Path(__file__).parent / "fixtures" / "connectors"
 ROSTER = """engineer_id,team,role,level,hire_date,platform
@@ -148,7 +148,7 @@ def test_failing_import_leaves_the_target_as_it_was(repo, tmp_path):
 
 
 def test_failure_while_writing_leaves_the_target_as_it_was(repo, tmp_path, monkeypatch):
-    import certkit.outputs
+    import certkit.data.outputs
 
     out = tmp_path / "out"
     imp = git_import(repo)
@@ -159,7 +159,7 @@ def test_failure_while_writing_leaves_the_target_as_it_was(repo, tmp_path, monke
         next(iter(frames.values())).write_csv(folder / "engineers.csv")
         raise OSError("disk full")
 
-    monkeypatch.setattr(certkit.outputs, "write_frames", half_then_fail)
+    monkeypatch.setattr(certkit.data.outputs, "write_frames", half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         write_import(imp, out, format="csv")
     assert snapshot(tmp_path) == before  # no half-written file, no staging folder left

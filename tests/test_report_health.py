@@ -6,9 +6,10 @@ import polars as pl
 import pytest
 
 import certkit as ck
+from certkit.data import health
 from certkit.errors import CertkitError
 from certkit.privacy import Privacy
-from certkit.report import filter_dataset, health, setup, story
+from certkit.report import filter_dataset, setup, story
 
 
 @pytest.fixture(scope="module")

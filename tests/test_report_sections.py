@@ -11,11 +11,12 @@ import polars as pl
 import pytest
 
 from certkit import charts
+from certkit.data import health
+from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
-from certkit.io import Dataset
 from certkit.panel import build_panel
 from certkit.privacy import certified_engineers, engineers_behind, too_few
-from certkit.report import health, story
+from certkit.report import story
 from certkit.report.runner import failing_line
 from certkit.report.sections import Section, explain, finite
 

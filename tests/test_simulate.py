@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import certkit as ck
-from certkit.simulate import SAMPLE_SEED
+from certkit.data.sample import SAMPLE_SEED
 
 
 @pytest.fixture(scope="module")

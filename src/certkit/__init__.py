@@ -11,15 +11,17 @@ Typical use::
 
 from importlib import import_module
 
-from certkit.catalog import catalog
+from certkit.data.catalog import catalog
+from certkit.data.dataset import Dataset, from_frames, load, load_sample, validate
+from certkit.data.sample import simulate
+from certkit.data.validate import ValidationReport
 from certkit.errors import CertkitError, CertkitWarning, DataValidationError
-from certkit.io import Dataset, ValidationReport, from_frames, load, load_sample, validate
 from certkit.panel import OUTCOMES, build_panel
-from certkit.simulate import simulate
 
 __version__ = "0.1.0"
 
 _SUBMODULES = {
+    "data",
     "did",
     "matching",
     "ai",

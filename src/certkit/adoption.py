@@ -255,7 +255,7 @@ def adoption_did(
     Parameters
     ----------
     data
-        A :class:`~certkit.io.Dataset` (a panel is built by ``period``) or a panel.
+        A :class:`~certkit.data.dataset.Dataset` (a panel is built by ``period``) or a panel.
     outcome
         A panel outcome (``merged_prs``, ``cycle_time_log_median``, ``defects_per_pr``,
         ``revert_rate``, ...).

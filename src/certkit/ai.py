@@ -28,9 +28,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
-from certkit.io import Dataset
 from certkit.panel import approximate_created
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
 from certkit.results import ResultMixin

@@ -16,7 +16,7 @@ from certkit.errors import CertkitError, DataValidationError
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from certkit.io import validate
+    from certkit.data.dataset import validate
 
     report = validate(args.path)
     print(report.format())
@@ -24,7 +24,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from certkit.simulate import write_sample
+    from certkit.data.sample import write_sample
 
     ds = write_sample(  # all files at once; refuses to replace files certkit did not write
         args.out, n_engineers=args.engineers, months=args.months, seed=args.seed, format=args.format
@@ -35,10 +35,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
-    from certkit.io import load
-    from certkit.outputs import data_folder_inputs, refuse_inputs, write_file_atomic
+    from certkit.data.dataset import load
+    from certkit.data.outputs import data_folder_inputs, refuse_inputs, write_file_atomic
+    from certkit.data.schema import TABLES
     from certkit.panel import build_panel
-    from certkit.schema import TABLES
 
     out = Path(args.out)
     refuse_inputs(out, data_folder_inputs(args.path), kind="file")

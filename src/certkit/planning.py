@@ -19,9 +19,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from certkit.catalog import catalog as load_catalog
+from certkit.data.catalog import catalog as load_catalog
+from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
-from certkit.io import Dataset
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
 from certkit.results import ResultMixin
 

@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 from scipy import optimize, stats
 
-from certkit.catalog import catalog as load_catalog
+from certkit.data.catalog import catalog as load_catalog
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.results import ResultMixin
 
@@ -201,7 +201,7 @@ def catalog_costs(
     A certification retired on ``as_of`` cannot be taken any more: with ``use_successor`` its
     successor's figures are used instead (e.g. aws-mls-c01 -> aws-mla-c01), with a note.
     """
-    from certkit.catalog import resolve
+    from certkit.data.catalog import resolve
 
     cid = resolve(certification)
     if cid is None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import polars as pl
 
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
+from certkit.data.dataset import Dataset, from_frames
+from certkit.data.textio import csv_table, read_text
 from certkit.display import oneline, table
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.io import Dataset, from_frames
-from certkit.textio import csv_table, read_text
 
 PR_SCHEMA = {
     "id": pl.String,
@@ -361,7 +361,7 @@ def to_dataset(
     strict: bool = True,
     today: date | None = None,
 ) -> Dataset:
-    """Validate an import as a certkit :class:`~certkit.io.Dataset`.
+    """Validate an import as a certkit :class:`~certkit.data.dataset.Dataset`.
 
     Parameters
     ----------
@@ -412,7 +412,7 @@ def write_commits_only(imp: Import, out: str | Path) -> Path:
     AI-attribution tables, without a certkit dataset. Written all or nothing, like
     :func:`write_import`, and never into a folder that holds an input.
     """
-    from certkit.outputs import refuse_inputs, staged_folder
+    from certkit.data.outputs import refuse_inputs, staged_folder
 
     if imp.commits is None:
         raise CertkitError("a commits-only import needs a git (or DevLake) source")
@@ -475,12 +475,12 @@ def write_import(
     detection is a lower bound). Without ``certifications`` the folder has no
     certifications file yet; add one before ``certkit validate``.
 
-    The folder is written all or nothing (:func:`certkit.outputs.staged_folder`): a failing
+    The folder is written all or nothing (:func:`certkit.data.outputs.staged_folder`): a failing
     import leaves ``out`` as it was. An ``out`` that holds an input file (the roster, the
     certifications, an export, or any of ``inputs``) is refused, and files in ``out`` that
     certkit did not write are never replaced unless ``overwrite=True``.
     """
-    from certkit.outputs import refuse_inputs, staged_folder, write_frames
+    from certkit.data.outputs import refuse_inputs, staged_folder, write_frames
 
     given = import_inputs(imp, engineers=engineers, certifications=certifications)
     refuse_inputs(out, [*given, *(inputs or [])])

@@ -128,7 +128,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from certkit.connectors.git import read_git
     from certkit.connectors.github import read_github
     from certkit.connectors.incidents import read_jira, read_pagerduty
-    from certkit.outputs import args_inputs, refuse_inputs
+    from certkit.data.outputs import args_inputs, refuse_inputs
 
     refuse_inputs(args.out, args_inputs(args))  # before any reading: inputs are never written
     ids = read_identities(args.identities)

@@ -57,8 +57,8 @@ from certkit.connectors.identity import (
     load_agents,
     read_identities,
 )
+from certkit.data.textio import read_text
 from certkit.errors import CertkitError
-from certkit.textio import read_text
 
 GH_FIELDS = (
     "number,title,author,createdAt,mergedAt,closedAt,additions,deletions,changedFiles,"

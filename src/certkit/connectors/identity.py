@@ -26,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from certkit.data.textio import csv_rows
 from certkit.errors import CertkitError
-from certkit.textio import csv_rows
 
 _NOREPLY_ID = re.compile(r"^(\d+\+)?([^@]+)@users\.noreply\.github\.com$")
 AGENT_KINDS = ("ai_agent", "automation")

@@ -29,9 +29,11 @@ from pathlib import Path
 import polars as pl
 
 from certkit.connectors.base import INCIDENT_SCHEMA, LINKED_SCHEMA, Import, frame
+from certkit.data.read import parse_datetime as _parse_datetime
+from certkit.data.textio import csv_rows, excel_serial_hint, read_text
+from certkit.data.validate import Collector as _Collector
+from certkit.data.validate import ValidationReport
 from certkit.errors import CertkitError
-from certkit.io import ValidationReport, _Collector, _parse_datetime
-from certkit.textio import csv_rows, excel_serial_hint, read_text
 
 _PR_URL = re.compile(r"github\.com/([\w.-]+/[\w.-]+)/pull/(\d+)")
 _PR_REF = re.compile(r"(?<![\w/.-])([\w.-]+/[\w.-]+)#(\d+)\b")

@@ -26,6 +26,9 @@ _LAZY = {
     "declared": "certkit.report.params",
 }
 
+#: Modules that moved out of the report layer, still reachable as ``certkit.report.<name>``.
+_MOVED = {"health": "certkit.data.health", "story": "certkit.report.story"}
+
 __all__ = [
     "Context",
     "Section",
@@ -42,6 +45,8 @@ __all__ = [
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    if name in ("health", "story", "html", "params", "runner", "cli", "context", "sections"):
+    if name in _MOVED:  # analysis that used to live here (notebooks import it from here)
+        return import_module(_MOVED[name])
+    if name in ("html", "params", "runner", "cli", "context", "sections"):
         return import_module(f"certkit.report.{name}")
     raise AttributeError(f"module 'certkit.report' has no attribute {name!r}")

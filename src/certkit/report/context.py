@@ -19,9 +19,9 @@ from pathlib import Path
 import polars as pl
 
 import certkit
-from certkit.catalog import resolve as resolve_certification
+from certkit.data.catalog import resolve as resolve_certification
+from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.io import Dataset
 from certkit.panel import build_panel
 from certkit.privacy import (
     Privacy,

@@ -426,7 +426,7 @@ def run_report(
                 )
             )
 
-    from certkit.outputs import data_folder_inputs, refuse_inputs
+    from certkit.data.outputs import data_folder_inputs, refuse_inputs
 
     for run_data in facts:  # outputs never touch inputs (data files, the config file)
         refuse_inputs(out_root.parent, data_folder_inputs(run_data))  # gets index.html only

@@ -70,7 +70,7 @@ def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
     """
     if not any(o.startswith(("cycle_time", "pickup_time")) for o in outcomes):
         return []
-    from certkit.report.health import approximated_dates
+    from certkit.data.health import approximated_dates
 
     approx = approximated_dates(ds)
     n = int(approx["prs"].sum()) if approx.height else 0

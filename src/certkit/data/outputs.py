@@ -30,8 +30,8 @@ from pathlib import Path
 
 import polars as pl
 
+from certkit.data.schema import TABLES
 from certkit.errors import CertkitError
-from certkit.schema import TABLES
 
 MARKER = ".certkit-output.json"
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".ndjson", ".jsonl")

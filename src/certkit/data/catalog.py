@@ -25,7 +25,7 @@ def _normalise(name: str) -> str:
 @cache
 def _entries(path: str | None = None) -> tuple[dict, ...]:
     if path is None:
-        text = resources.files("certkit").joinpath("data", _CATALOG_FILE).read_text("utf-8")
+        text = resources.files("certkit.data").joinpath(_CATALOG_FILE).read_text("utf-8")
     else:
         text = Path(path).read_text("utf-8")
     doc = yaml.safe_load(text) or {}

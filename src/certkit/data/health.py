@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from certkit.io import Dataset
+from certkit.data.dataset import Dataset
 from certkit.privacy import coarsen, suppress
 
 DATE_COLUMNS = {

@@ -29,15 +29,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from certkit.catalog import catalog as load_catalog
+from certkit.data.catalog import catalog as load_catalog
+from certkit.data.dataset import TRUTH_FILE, Dataset, from_frames
 from certkit.errors import CertkitError
-from certkit.io import Dataset, from_frames
 
 SAMPLE_SEED = 2024
 SAMPLE_ENGINEERS = 400
 SAMPLE_MONTHS = 24
 SAMPLE_START = "2024-10-01"
-TRUTH_FILE = "truth.json"
 
 TEAM_NAMES = [
     "payments",
@@ -141,12 +140,6 @@ BASE_INCIDENT_P = 0.012
 BASE_REVERT_P = 0.02
 US_PER_HOUR = 3_600_000_000
 
-_here = Path(__file__).resolve()
-SAMPLE_DIR = next(
-    (p for p in (_here.parent / "_sample", _here.parents[2] / "data" / "sample") if p.exists()),
-    _here.parents[2] / "data" / "sample",
-)
-
 
 def ramp(event_time: np.ndarray, months: float) -> np.ndarray:
     """Share of the full certification effect reached ``event_time`` periods after certifying."""
@@ -199,7 +192,7 @@ def simulate(
     adoption_effect_throughput: float = 0.2,
     adoption_fade_months: float = 3.0,
 ) -> Dataset:
-    """Simulate an organisation and return its :class:`~certkit.io.Dataset` with ``.truth``.
+    """Simulate an organisation and return its :class:`~certkit.data.dataset.Dataset` with ``.truth``.
 
     Parameters
     ----------
@@ -786,9 +779,3 @@ def write_sample(
     truth = json.dumps(ds.truth, indent=1, default=str) + "\n"
     ds.write(out, format=format, extra={TRUTH_FILE: truth})  # all files at once
     return ds
-
-
-def read_truth(folder: str | Path) -> dict | None:
-    """The planted effects written next to a simulated data folder, if any."""
-    path = Path(folder) / TRUTH_FILE
-    return json.loads(path.read_text("utf-8")) if path.exists() else None

@@ -1,0 +1,267 @@
+"""Read certkit's input files and convert each column to its type.
+
+``read_file`` decodes one CSV / TSV / Parquet / NDJSON file (see :mod:`certkit.data.textio`),
+``prepare`` renames column aliases and converts every schema column, and ``parse_datetime``
+reads any of the supported date families. Problems are reported through a
+:class:`certkit.data.validate.Collector`, naming the file, column and line. Input files are only
+read, never written.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+
+from certkit.data.schema import BOOL, DATE, DATETIME, FLOAT, INT, SHARE, STR, Table
+from certkit.data.textio import decode, excel_serial_hint, first_row, header_problems
+from certkit.data.validate import ROW, Collector, Problem, ValidationReport
+from certkit.errors import CertkitError
+
+SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+DTYPES = {
+    STR: pl.String,
+    DATE: pl.Date,
+    DATETIME: pl.Datetime("us"),
+    INT: pl.Int64,
+    FLOAT: pl.Float64,
+    BOOL: pl.Boolean,
+    SHARE: pl.Float64,
+}
+TRUE = ("true", "t", "yes", "y", "1", "1.0")
+FALSE = ("false", "f", "no", "n", "0", "0.0")
+
+# Date formats, grouped by family; a column is read with the one family that parses most of it.
+ISO_FORMATS = [
+    ("%Y-%m-%dT%H:%M:%S%.f%z", True),
+    ("%Y-%m-%d %H:%M:%S%.f%z", True),
+    ("%Y-%m-%dT%H:%M:%S%.f", False),
+    ("%Y-%m-%d %H:%M:%S%.f", False),
+    ("%Y-%m-%dT%H:%M%z", True),
+    ("%Y-%m-%dT%H:%M", False),
+    ("%Y-%m-%d %H:%M", False),
+    ("%Y-%m-%d", False),
+    ("%Y/%m/%d %H:%M:%S", False),
+    ("%Y/%m/%d", False),
+]
+DATE_FAMILIES = {
+    "ISO 8601 (YYYY-MM-DD[THH:MM:SS][+HH:MM|Z])": ISO_FORMATS,
+    "month-first (MM/DD/YYYY [HH:MM])": [
+        ("%m/%d/%Y %H:%M:%S", False),
+        ("%m/%d/%Y %H:%M", False),
+        ("%m/%d/%Y %I:%M %p", False),
+        ("%m/%d/%Y", False),
+    ],
+    "day-first (DD/MM/YYYY [HH:MM])": [
+        ("%d/%m/%Y %H:%M:%S", False),
+        ("%d/%m/%Y %H:%M", False),
+        ("%d.%m.%Y %H:%M", False),
+        ("%d.%m.%Y", False),
+        ("%d/%m/%Y", False),
+    ],
+    "Jira (DD/Mon/YY h:mm AM)": [
+        ("%d/%b/%y %I:%M %p", False),
+        ("%d/%b/%Y %I:%M %p", False),
+        ("%d/%b/%y", False),
+        ("%d %b %Y %H:%M", False),
+        ("%d %b %Y", False),
+    ],
+}
+
+
+def empty_frame(table: Table) -> pl.DataFrame:
+    return pl.DataFrame(schema={c.name: DTYPES[c.kind] for c in table.columns})
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading files
+# ---------------------------------------------------------------------------------------------
+
+
+def find_file(folder: Path, table: Table, report: ValidationReport) -> Path | None:
+    found = [p for p in sorted(folder.glob(f"{table.name}.*")) if p.suffix.lower() in SUFFIXES]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        report.problems.append(
+            Problem(
+                "error",
+                table.name,
+                f"several files for one table ({names}); keep exactly one",
+                file=found[0].name,
+            )
+        )
+        return None
+    return found[0] if found else None
+
+
+def read_file(path: Path, col: Collector) -> pl.DataFrame | None:
+    fmt = SUFFIXES[path.suffix.lower()]
+    if path.stat().st_size == 0:
+        col.add("error", "file is empty (no header, no rows)")
+        return None
+    try:
+        if fmt == "parquet":
+            return pl.read_parquet(path)
+        text, note = decode(path.read_bytes(), path.name)
+        if note:
+            col.add("warning", note)
+        if fmt == "ndjson":
+            return pl.read_ndjson(io.StringIO(text), infer_schema_length=None)
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        for problem in header_problems(first_row(text, sep)):
+            col.add("error", problem, rows=[0])
+            return None
+        df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False)
+    except CertkitError as exc:
+        col.add("error", str(exc).removeprefix(f"{path.name}: "))
+        return None
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        col.add("error", f"could not be read as {fmt.upper()}: {first}")
+        return None
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Type conversion
+# ---------------------------------------------------------------------------------------------
+
+
+def as_text(s: pl.Series) -> pl.Series:
+    if s.dtype == pl.String:
+        out = s.str.strip_chars()
+        return out.set(out == "", None) if out.len() else out
+    return s.cast(pl.String)
+
+
+def parse_datetime(raw: pl.Series, col: Collector, name: str) -> pl.Series:
+    """Parse dates/datetimes; timezone-aware values are converted to UTC and made naive."""
+    if raw.dtype == pl.Datetime:
+        tz = raw.dtype.time_zone
+        s = raw.dt.convert_time_zone("UTC").dt.replace_time_zone(None) if tz else raw
+        return s.cast(pl.Datetime("us"))
+    if raw.dtype == pl.Date:
+        return raw.cast(pl.Datetime("us"))
+    text = as_text(raw).str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2")
+    best, best_n, fitting = None, -1, []
+    for family, formats in DATE_FAMILIES.items():
+        parsed = pl.Series(name, [None] * len(text), dtype=pl.Datetime("us"))
+        for fmt, has_tz in formats:
+            p = text.str.to_datetime(
+                fmt, strict=False, time_unit="us", time_zone="UTC" if has_tz else None
+            )
+            if has_tz:
+                p = p.dt.replace_time_zone(None)
+            parsed = parsed.fill_null(p)
+        n = parsed.is_not_null().sum()
+        if n == text.is_not_null().sum() and n > 0:
+            fitting.append(family)
+        if n > best_n:
+            best, best_n = parsed, n
+    if len(fitting) > 1 and "ISO" not in fitting[0]:
+        col.add(
+            "warning",
+            f"dates fit both {fitting[0]} and {fitting[1]}; read as {fitting[0]}. "
+            "Use ISO 8601 (YYYY-MM-DD) to remove the doubt.",
+            name,
+        )
+    return best
+
+
+def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
+    """Cast each schema column to its type; values that do not convert are reported by row."""
+    out = []
+    for c in table.columns:
+        if c.name not in df.columns:
+            out.append(pl.Series(c.name, [None] * df.height, dtype=DTYPES[c.kind]))
+            continue
+        raw = df[c.name]
+        present = as_text(raw).is_not_null() if raw.dtype == pl.String else raw.is_not_null()
+        if c.kind == STR:
+            conv = as_text(raw)
+            expected = "text"
+        elif c.kind in (DATE, DATETIME):
+            conv = parse_datetime(raw, col, c.name)
+            if c.kind == DATE:
+                conv = conv.dt.date()
+            expected = "a date such as 2025-03-31 or 2025-03-31T14:05:00Z"
+        elif c.kind in (INT, FLOAT):
+            num = as_text(raw).cast(pl.Float64, strict=False)
+            if c.kind == INT:
+                whole = num.is_null() | (num == num.floor())
+                num = num.set(~whole, None) if num.len() else num
+                conv = num.cast(pl.Int64)
+                expected = "a whole number"
+            else:
+                conv = num
+                expected = "a number"
+        else:  # BOOL or SHARE
+            text = as_text(raw).str.to_lowercase()
+            as_bool = (
+                pl.when(text.is_in(TRUE))
+                .then(True)
+                .when(text.is_in(FALSE))
+                .then(False)
+                .otherwise(None)
+            )
+            booleans = pl.select(as_bool.alias("b")).to_series()
+            if c.kind == BOOL:
+                conv = booleans
+                expected = "true/false (or yes/no, 1/0)"
+            else:
+                conv = booleans.cast(pl.Float64).fill_null(text.cast(pl.Float64, strict=False))
+                expected = "true/false or a share between 0 and 1"
+        conv = conv.alias(c.name)
+        if c.required and not c.nullable and (~present).any():
+            col.add("error", "value is missing (required)", c.name, df[ROW].filter(~present))
+        bad = present & conv.is_null()
+        if bad.any():
+            rows = df[ROW].filter(bad).to_list()
+            examples = as_text(raw).filter(bad).unique(maintain_order=True)[:3]
+            examples = ", ".join(repr(v) for v in examples)
+            hint = excel_serial_hint(as_text(raw).filter(bad).to_list())
+            hint = f": {hint}" if hint and c.kind in (DATE, DATETIME) else ""
+            col.add("error", f"expected {expected}; got {examples}{hint}", c.name, rows)
+        out.append(conv)
+    extra = [n for n in df.columns if n not in {c.name for c in table.columns} | {ROW}]
+    if extra:
+        col.add("info", f"extra column(s) kept but not used: {', '.join(extra)}")
+    return pl.DataFrame(out).with_columns(df[ROW]).hstack(df.select(extra))
+
+
+def rename_aliases(df: pl.DataFrame, table: Table) -> pl.DataFrame:
+    lower = {n: n.strip().lower() for n in df.columns}
+    df = df.rename(lower)
+    for c in table.columns:
+        if c.name in df.columns:
+            continue
+        alias = next((a for a in c.aliases if a.lower() in df.columns), None)
+        if alias:
+            df = df.rename({alias.lower(): c.name})
+    return df
+
+
+def prepare(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame | None:
+    df = rename_aliases(df, table)
+    dup = [n for n in df.columns if df.columns.count(n) > 1]
+    if dup:
+        col.add("error", f"duplicate column name(s): {', '.join(sorted(set(dup)))}")
+        return None
+    missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
+    if missing:
+        expected = ", ".join(c.name for c in table.columns if c.required)
+        col.add(
+            "error",
+            f"missing required column(s) {', '.join(missing)} "
+            f"(required: {expected}; found: {', '.join(df.columns) or 'none'})",
+        )
+        return None
+    df = df.with_row_index(ROW, offset=1)
+    return convert(df, table, col)

@@ -1,0 +1,357 @@
+"""Validation rules for certkit's input tables, and the report they fill.
+
+Every rule adds :class:`Problem` s to one :class:`ValidationReport` through a :class:`Collector`,
+which translates row numbers into what the user's file shows (CSV line, NDJSON line, PR id), so
+all problems are reported together. The tables arrive typed (:func:`certkit.data.read.prepare`);
+``certkit.data.dataset`` runs the rules in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from certkit.data.catalog import resolve as resolve_certification
+from certkit.data.schema import PLATFORMS, Table
+from certkit.display import oneline
+from certkit.display import table as display_table
+
+ROW = "__row"  # 1-based data row number, kept until validation is done
+# Share of PRs with merged_date before created_date above which it is an error, not noise.
+MAX_NEGATIVE_DURATION_SHARE = 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation report
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One validation finding: where it is and what was expected."""
+
+    severity: str  # "error", "warning" or "info"
+    table: str
+    message: str
+    column: str | None = None
+    rows: list[int | str] = field(default_factory=list)  # or ids: PR numbers, issue keys
+    file: str | None = None
+    row_label: str = "row"
+
+    def format(self) -> str:
+        where = self.file or self.table
+        if self.column:
+            where += f", column {self.column!r}"
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:10])
+            more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
+            plural = "s" if len(self.rows) > 1 else ""
+            where += f", {self.row_label}{plural} {shown}{more}"
+        return f"{self.severity.upper():7} {where}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """Everything the validation found, errors and warnings together."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return not self.errors
+
+    def format(self) -> str:
+        if not self.problems:
+            return "Validation passed: no problems found."
+        head = f"Validation found {len(self.errors)} error(s) and {len(self.warnings)} warning(s):"
+        order = {"error": 0, "warning": 1, "info": 2}
+        body = [p.format() for p in sorted(self.problems, key=lambda p: order[p.severity])]
+        return "\n".join([head, *body])
+
+    def to_polars(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "severity": [p.severity for p in self.problems],
+                "table": [p.table for p in self.problems],
+                "file": [p.file for p in self.problems],
+                "column": [p.column for p in self.problems],
+                "n_rows": [len(p.rows) for p in self.problems],
+                "rows": [", ".join(map(str, p.rows[:20])) for p in self.problems],
+                "message": [p.message for p in self.problems],
+            },
+            schema={
+                "severity": pl.String,
+                "table": pl.String,
+                "file": pl.String,
+                "column": pl.String,
+                "n_rows": pl.Int64,
+                "rows": pl.String,
+                "message": pl.String,
+            },
+        )
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __repr__(self) -> str:
+        info = len(self.problems) - len(self.errors) - len(self.warnings)
+        return oneline(
+            "ValidationReport",
+            errors=len(self.errors),
+            warnings=len(self.warnings),
+            info=info or None,
+        )
+
+    def _repr_html_(self) -> str:
+        title = f"Validation: {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+        if not self.problems:
+            return display_table(
+                pl.DataFrame({"result": ["no problems found"]}), title=title
+            ).to_html()
+        order = {"error": 0, "warning": 1, "info": 2}
+        shown = sorted(self.problems, key=lambda p: order[p.severity])
+        rows = pl.DataFrame(
+            {
+                "severity": [p.severity for p in shown],
+                "where": [p.format().split(": ", 1)[0].split(None, 1)[1] for p in shown],
+                "problem": [p.message for p in shown],
+            }
+        )
+        return display_table(rows, title=title, max_rows=None).to_html()
+
+
+class Collector:
+    """Adds problems for one table, translating row numbers into what the user's file shows."""
+
+    def __init__(self, report, table: str, file: str | None, fmt: str | None, names=None):
+        self.report, self.table, self.file = report, table, file
+        # CSV: line numbers as an editor shows them (header is line 1); NDJSON: line numbers.
+        self.offset = {"csv": 1, "ndjson": 0}.get(fmt or "", 0)
+        self.label = "line" if fmt in ("csv", "ndjson") else "row"
+        # names: (label, one value per row), what the source calls rows: ("PR", ["org/a#3"])
+        self.label, self.names = names if names else (self.label, None)
+
+    def add(self, severity: str, message: str, column: str | None = None, rows=()):
+        n = self.names
+        where = [n[int(r) - 1] if n else int(r) + self.offset for r in rows]
+        self.report.problems.append(
+            Problem(severity, self.table, message, column, where, self.file, self.label)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------------------------
+
+
+def rows_where(df: pl.DataFrame, mask) -> list[int]:
+    return df.filter(mask)[ROW].to_list()
+
+
+def check_keys(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
+    if table.key:
+        dup = pl.col(table.key).is_duplicated() & pl.col(table.key).is_not_null()
+        rows = rows_where(df, dup)
+        if rows:
+            ids = ", ".join(df.filter(dup)[table.key].unique(maintain_order=True).head(5))
+            col.add("error", f"ids must be unique; repeated: {ids}", table.key, rows)
+    if df.height == 0:
+        col.add("error" if table.required else "warning", "table has a header but no rows")
+    return df
+
+
+def check_engineers(df: pl.DataFrame, col: Collector, today: date) -> pl.DataFrame:
+    df = df.with_columns(
+        pl.col("platform").str.to_lowercase(),
+        (pl.col("is_bot").fill_null(False) | pl.col("engineer_id").str.ends_with("[bot]")).alias(
+            "is_bot"
+        ),
+    )
+    unknown = ~pl.col("platform").is_in(PLATFORMS) & pl.col("platform").is_not_null()
+    rows = rows_where(df, unknown)
+    if rows:
+        vals = ", ".join(df.filter(unknown)["platform"].unique().sort().head(5))
+        col.add(
+            "warning",
+            f"platform must be one of {', '.join(PLATFORMS)}; got {vals} (read as 'other')",
+            "platform",
+            rows,
+        )
+        df = df.with_columns(
+            pl.when(unknown).then(pl.lit("other")).otherwise(pl.col("platform")).alias("platform")
+        )
+    rows = rows_where(df, pl.col("leave_date") < pl.col("hire_date"))
+    if rows:
+        col.add("error", "leave_date is before hire_date", "leave_date", rows)
+    rows = rows_where(df, pl.col("hire_date") > today)
+    if rows:
+        col.add("warning", f"hire_date is in the future (after {today})", "hire_date", rows)
+    return df
+
+
+def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataFrame:
+    known = engineers["engineer_id"]
+    rows = rows_where(df, ~pl.col("engineer_id").is_in(known.implode()))
+    if rows:
+        col.add("error", "engineer_id not found in engineers", "engineer_id", rows)
+    rows = rows_where(df, pl.col("earned_date") > today)
+    if rows:
+        col.add("error", f"earned_date is in the future (after {today})", "earned_date", rows)
+    hired = df.join(engineers.select("engineer_id", "hire_date"), on="engineer_id", how="left")
+    rows = rows_where(hired, pl.col("earned_date") < pl.col("hire_date"))
+    if rows:
+        col.add(
+            "warning",
+            "earned before hire_date: treated as certified on arrival (these "
+            "engineers have no pre-certification period and are left out of DiD cohorts)",
+            "earned_date",
+            rows,
+        )
+    names = df["certification"].drop_nulls().unique()
+    mapping = {n: resolve_certification(n) for n in names}
+    unknown = sorted(n for n, i in mapping.items() if i is None)
+    if unknown:
+        rows = rows_where(df, pl.col("certification").is_in(unknown))
+        col.add(
+            "warning",
+            f"not in the certification catalog: {', '.join(unknown[:5])} "
+            "(kept; exam fee unknown unless cost_usd is given)",
+            "certification",
+            rows,
+        )
+    df = df.with_columns(
+        pl.col("certification")
+        .replace_strict({k: (v or k) for k, v in mapping.items()}, default=None)
+        .alias("certification_id")
+    )
+    dup = pl.struct("engineer_id", "certification_id", "earned_date").is_duplicated()
+    first = pl.struct("engineer_id", "certification_id", "earned_date").is_first_distinct()
+    rows = rows_where(df, dup & ~first)
+    if rows:
+        col.add(
+            "warning",
+            "same engineer, certification and date repeated; duplicates dropped",
+            rows=rows,
+        )
+        df = df.filter(~dup | first)
+    for name in ("cost_usd", "study_hours"):
+        rows = rows_where(df, pl.col(name) < 0)
+        if rows:
+            col.add("error", "must not be negative", name, rows)
+    return df
+
+
+def check_pull_requests(df, engineers, col: Collector) -> pl.DataFrame:
+    for name in ("additions", "deletions"):
+        rows = rows_where(df, pl.col(name) < 0)
+        if rows:
+            col.add("error", "line counts must not be negative", name, rows)
+    rows = rows_where(df, (pl.col("ai_assisted") < 0) | (pl.col("ai_assisted") > 1))
+    if rows:
+        col.add(
+            "error",
+            "ai_assisted must be true/false or a share between 0 and 1",
+            "ai_assisted",
+            rows,
+        )
+    negative = pl.col("merged_date") < pl.col("created_date")
+    rows = rows_where(df, negative)
+    if rows:
+        share = len(rows) / max(df.height, 1)
+        if share > MAX_NEGATIVE_DURATION_SHARE:
+            col.add(
+                "error",
+                f"merged_date is before created_date for {share:.0%} of PRs: "
+                "probably a timezone or column mix-up",
+                "merged_date",
+                rows,
+            )
+        else:
+            col.add(
+                "warning",
+                f"merged_date is before created_date: {len(rows)} PR(s) dropped",
+                "merged_date",
+                rows,
+            )
+            df = df.filter(~negative.fill_null(False))
+    bad_review = pl.col("first_review_date") < pl.col("created_date")
+    rows = rows_where(df, bad_review)
+    if rows:
+        col.add(
+            "warning",
+            f"first_review_date is before created_date; review time ignored for {len(rows)} PR(s)",
+            "first_review_date",
+            rows,
+        )
+        df = df.with_columns(
+            pl.when(bad_review)
+            .then(None)
+            .otherwise(pl.col("first_review_date"))
+            .alias("first_review_date")
+        )
+    unknown = ~pl.col("author_id").is_in(engineers["engineer_id"].implode())
+    bots = pl.col("author_id").str.ends_with("[bot]")
+    rows = rows_where(df, unknown & ~bots)
+    if rows:
+        n_auth = df.filter(unknown & ~bots)["author_id"].n_unique()
+        ids = ", ".join(df.filter(unknown & ~bots)["author_id"].unique().sort().head(5))
+        col.add(
+            "warning",
+            f"author_id not found in engineers ({n_auth} author(s), e.g. {ids}); "
+            f"their {len(rows)} PR(s) are left out of the analysis",
+            "author_id",
+            rows,
+        )
+    return df
+
+
+def check_linked(df, prs, engineers, col: Collector) -> pl.DataFrame:
+    """Defects and incidents: links to PRs/engineers and resolution dates."""
+    rows = rows_where(
+        df, pl.col("pr_id").is_not_null() & ~pl.col("pr_id").is_in(prs["id"].implode())
+    )
+    if rows:
+        col.add("warning", "pr_id not found in pull_requests; link ignored", "pr_id", rows)
+        df = df.with_columns(
+            pl.when(pl.col("pr_id").is_in(prs["id"].implode())).then(pl.col("pr_id")).alias("pr_id")
+        )
+    unknown_eng = pl.col("engineer_id").is_not_null() & ~pl.col("engineer_id").is_in(
+        engineers["engineer_id"].implode()
+    )
+    rows = rows_where(df, unknown_eng)
+    if rows:
+        col.add("warning", "engineer_id not found in engineers; link ignored", "engineer_id", rows)
+        df = df.with_columns(
+            pl.when(unknown_eng).then(None).otherwise(pl.col("engineer_id")).alias("engineer_id")
+        )
+    rows = rows_where(df, pl.col("pr_id").is_null() & pl.col("engineer_id").is_null())
+    if rows:
+        col.add(
+            "info",
+            f"{len(rows)} row(s) are linked to no PR or engineer: they count in "
+            "organisation totals only",
+        )
+    bad = pl.col("resolution_date") < pl.col("created_date")
+    rows = rows_where(df, bad)
+    if rows:
+        col.add(
+            "warning",
+            "resolution_date is before created_date; resolution time ignored",
+            "resolution_date",
+            rows,
+        )
+        df = df.with_columns(
+            pl.when(bad).then(None).otherwise(pl.col("resolution_date")).alias("resolution_date")
+        )
+    return df
