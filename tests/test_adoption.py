@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 import certkit as ck
-from certkit.adoption import (
+from certkit.analytics.adoption import (
     AdoptionDefinition,
     adoption_cohorts,
     adoption_did,

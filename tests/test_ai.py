@@ -12,6 +12,8 @@ from statsmodels.stats.multitest import multipletests
 import certkit as ck
 from certkit import ai
 from certkit.errors import CertkitError
+from certkit.stats.fe import fe_ols
+from certkit.stats.multiple import benjamini_hochberg, mantel_haenszel_rr
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def test_fe_ols_matches_statsmodels_dummy_regression(many_levels):
     x1 = rng.normal(size=n) + 0.3 * author / 40
     x2 = rng.normal(size=n)
     y = 0.5 * x1 - 0.2 * x2 + author / 10 + np.sin(month) + rng.normal(size=n)
-    fit = ai.fe_ols(y, np.column_stack([x1, x2]), ["x1", "x2"], [author, month], author)
+    fit = fe_ols(y, np.column_stack([x1, x2]), ["x1", "x2"], [author, month], author)
     X = np.column_stack([x1, x2, np.ones(n), _dummies(author), _dummies(month)])
     ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": author})
     np.testing.assert_allclose(fit.coef, ref.params[:2], rtol=1e-7)
@@ -56,7 +58,7 @@ def test_fe_ols_without_fixed_effects_is_plain_ols():
     g = rng.integers(0, 30, n)
     x = rng.normal(size=n)
     y = 1 + 2 * x + rng.normal(size=n)
-    fit = ai.fe_ols(y, x[:, None], ["x"], [], g)
+    fit = fe_ols(y, x[:, None], ["x"], [], g)
     ref = sm.OLS(y, sm.add_constant(x)).fit(cov_type="cluster", cov_kwds={"groups": g})
     assert fit.coef[0] == pytest.approx(ref.params[1], rel=1e-10)
     assert fit.se()[0] == pytest.approx(ref.bse[1], rel=1e-8)
@@ -64,7 +66,7 @@ def test_fe_ols_without_fixed_effects_is_plain_ols():
 
 def test_benjamini_hochberg_matches_statsmodels():
     p = np.random.default_rng(3).uniform(size=50) ** 3
-    ours = ai.benjamini_hochberg(np.append(p, np.nan))
+    ours = benjamini_hochberg(np.append(p, np.nan))
     ref = multipletests(p, method="fdr_bh")[1]
     np.testing.assert_allclose(ours[:-1], ref, rtol=1e-12)
     assert np.isnan(ours[-1])
@@ -72,7 +74,7 @@ def test_benjamini_hochberg_matches_statsmodels():
 
 def test_mantel_haenszel_single_stratum_is_simple_risk_ratio():
     a, n1, b, n0 = 12, 100, 8, 200
-    rr, se = ai.mantel_haenszel_rr([a], [n1], [b], [n0])
+    rr, se = mantel_haenszel_rr([a], [n1], [b], [n0])
     assert rr == pytest.approx((a / n1) / (b / n0))
     assert se == pytest.approx(np.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n0))
 
@@ -80,7 +82,7 @@ def test_mantel_haenszel_single_stratum_is_simple_risk_ratio():
 def test_mantel_haenszel_removes_confounding_by_stratum():
     # same RR = 2 in each stratum, very different AI shares and base rates: crude RR is not 2
     a, n1, b, n0 = [2, 360], [10, 900], [10, 18], [100, 90]
-    rr, _ = ai.mantel_haenszel_rr(a, n1, b, n0)
+    rr, _ = mantel_haenszel_rr(a, n1, b, n0)
     assert rr == pytest.approx(2.0)
     crude = (sum(a) / sum(n1)) / (sum(b) / sum(n0))
     assert abs(crude - 2) > 0.5

@@ -9,6 +9,7 @@ Typical use::
                             time="period_index", group="cohort")
 """
 
+import sys
 from importlib import import_module
 
 from certkit.data.catalog import catalog
@@ -24,6 +25,7 @@ _SUBMODULES = {
     "data",
     "did",
     "matching",
+    "analytics",
     "ai",
     "roi",
     "planning",
@@ -51,8 +53,21 @@ __all__ = [
 ]
 
 
+#: Short names of modules that live in a subpackage (``certkit.ai`` is ``certkit.analytics.ai``).
+_ALIASES = {
+    "ai": "certkit.analytics.ai",
+    "roi": "certkit.analytics.roi",
+    "planning": "certkit.analytics.planning",
+}
+
+
 def __getattr__(name: str):
     """Import analysis modules on first use (``ck.did``, ``ck.matching``, ...)."""
+    if name in _ALIASES:
+        module = import_module(_ALIASES[name])
+        # so ``import certkit.ai`` (after first use) and pickling find the same module
+        sys.modules.setdefault(f"certkit.{name}", module)
+        return module
     if name in _SUBMODULES:
         return import_module(f"certkit.{name}")
     raise AttributeError(f"module 'certkit' has no attribute {name!r}")

@@ -1,12 +1,16 @@
-"""Fixed-effects helpers: dense integer codes and two-way demeaning."""
+"""Fixed-effects helpers: dense integer codes, demeaning and OLS with absorbed fixed effects."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from certkit.errors import CertkitError
 
-def dense_codes(s: pl.Series) -> np.ndarray:
+
+def dense_codes(s: pl.Series | np.ndarray) -> np.ndarray:
     """0-based codes in sorted order of the distinct values of ``s``.
 
     O(n) for compact integer ids (a bincount instead of a sort); other types are ranked.
@@ -14,13 +18,15 @@ def dense_codes(s: pl.Series) -> np.ndarray:
     Parameters
     ----------
     s
-        Ids (unit, period, cluster ...), without nulls.
+        Ids (unit, period, cluster ...), without nulls: a polars Series or an array.
 
     Returns
     -------
     numpy.ndarray
         ``int64`` codes ``0 .. k-1``; equal values share a code, order follows the values.
     """
+    if not isinstance(s, pl.Series):
+        s = pl.Series(np.asarray(s))
     if s.dtype.is_integer() and s.len():
         v = s.to_numpy()
         lo, hi = int(v.min()), int(v.max())
@@ -57,3 +63,135 @@ def demean_twoway(
         if np.max(np.abs(tm)) < tol:
             break
     return out
+
+
+def demean(
+    x: np.ndarray, groups: list[np.ndarray], tol: float = 1e-10, max_iter: int = 10_000
+) -> np.ndarray:
+    """Remove several sets of fixed effects from the columns of ``x`` (alternating projections).
+
+    Each pass subtracts group means for every factor in turn until the largest change is
+    below ``tol`` (the method of alternating projections used by fixest/pyfixest). With two
+    factors on one column this is :func:`demean_twoway`, which stops on a tighter criterion.
+
+    Parameters
+    ----------
+    x
+        Values, one row per observation (a vector or a matrix of columns).
+    groups
+        Dense 0-based codes per observation, one array per factor (see :func:`dense_codes`).
+
+    Returns
+    -------
+    numpy.ndarray
+        A 2-D copy of ``x`` with the group means removed.
+    """
+    x = np.array(x, dtype=float, copy=True)
+    if x.ndim == 1:
+        x = x[:, None]
+    counts = [np.bincount(g) for g in groups]
+    for _ in range(max_iter):
+        delta = 0.0
+        for g, c in zip(groups, counts, strict=True):
+            for j in range(x.shape[1]):
+                means = np.bincount(g, weights=x[:, j], minlength=c.size) / np.maximum(c, 1)
+                step = means[g]
+                x[:, j] -= step
+                delta = max(delta, float(np.abs(means).max(initial=0.0)))
+        if delta < tol or len(groups) == 1:
+            break
+    return x
+
+
+@dataclass
+class FEFit:
+    """Coefficients of an OLS fit with absorbed fixed effects and cluster-robust vcov."""
+
+    names: list[str]
+    coef: np.ndarray
+    vcov: np.ndarray
+    n: int
+    n_clusters: int
+    df_model: int
+
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.vcov))
+
+
+def fe_ols(
+    y: np.ndarray,
+    x: np.ndarray,
+    names: list[str],
+    fixed_effects: list[np.ndarray],
+    cluster: np.ndarray,
+) -> FEFit:
+    """OLS of ``y`` on ``x`` with absorbed fixed effects; SEs clustered on ``cluster``.
+
+    Parameters
+    ----------
+    y
+        Outcome, one per observation.
+    x
+        Regressors (a vector or a matrix of columns), named by ``names``.
+    names
+        Names of the reported coefficients (the first ``len(names)`` columns of ``x``).
+    fixed_effects
+        Factors to absorb, one array of labels per factor (any type).
+    cluster
+        Cluster labels (any type).
+
+    Raises
+    ------
+    CertkitError
+        When the regressors do not vary within the fixed effects.
+
+    Notes
+    -----
+    The small-sample correction is statsmodels' default for clustered SEs,
+    ``G/(G-1) * (n-1)/(n-K)``, with ``K`` counting the regressors plus every fixed-effect level
+    (less one per extra factor), i.e. the same numbers as an OLS with dummy variables.
+    Without fixed effects an intercept is added (and not reported).
+    """
+    y = np.asarray(y, float)
+    x = np.asarray(x, float).reshape(len(y), -1)
+    n = len(y)
+    if fixed_effects:
+        fes = sorted((dense_codes(f) for f in fixed_effects), key=lambda c: -int(c.max()))
+        k_fe = sum(int(f.max()) + 1 for f in fes) - (len(fes) - 1)
+        # The largest factor is absorbed; small ones become dummies when that is cheaper and
+        # exact (one demeaning pass), otherwise all are absorbed by alternating projections.
+        small = fes[1:]
+        if sum(int(f.max()) for f in small) <= 400:
+            dummies = [
+                (f[:, None] == np.arange(1, int(f.max()) + 1)[None, :]).astype(float) for f in small
+            ]
+            z = demean(np.column_stack([y, x, *dummies]), fes[:1])
+        else:
+            z = demean(np.column_stack([y, x]), fes)
+        yd, xd = z[:, 0], z[:, 1:]
+        k_fe -= xd.shape[1] - x.shape[1]  # dummies are counted as regressors below
+    else:
+        xd = np.column_stack([x, np.ones(n)])
+        yd = y
+        k_fe = 0
+    xtx = xd.T @ xd
+    try:
+        xtx_inv = np.linalg.inv(xtx)
+    except np.linalg.LinAlgError as exc:
+        raise CertkitError(
+            f"the regressors {names} do not vary within the fixed effects "
+            "(e.g. no author has both AI and non-AI PRs)"
+        ) from exc
+    beta = xtx_inv @ (xd.T @ yd)
+    resid = yd - xd @ beta
+    cl = dense_codes(cluster)
+    g = int(cl.max()) + 1
+    scores = np.column_stack(
+        [np.bincount(cl, weights=xd[:, j] * resid, minlength=g) for j in range(xd.shape[1])]
+    )
+    meat = scores.T @ scores
+    k = xd.shape[1] + k_fe
+    adj = g / max(g - 1, 1) * (n - 1) / max(n - k, 1)
+    vcov = adj * xtx_inv @ meat @ xtx_inv
+    p = len(names)
+    return FEFit(names, beta[:p], vcov[:p, :p], n, g, k)

@@ -34,6 +34,9 @@ from certkit.errors import warn_and_keep as _warn
 from certkit.panel import approximate_created
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
 from certkit.results import ResultMixin
+from certkit.stats.fe import fe_ols
+from certkit.stats.multiple import benjamini_hochberg, mantel_haenszel_rr
+from certkit.stats.vcov import critical_value, pvalue
 
 AI_THRESHOLD = 0.5  # a PR with ai_assisted >= this share counts as AI-assisted
 
@@ -183,130 +186,18 @@ def _prs(ds: Dataset | pl.DataFrame) -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# Fixed-effects OLS with cluster-robust standard errors
+# Result rows (the fits are certkit.stats.fe.fe_ols)
 # ---------------------------------------------------------------------------------------------
 
 
-def _codes(values) -> np.ndarray:
-    values = np.asarray(values)
-    if (
-        values.dtype.kind in "iu"
-        and values.size
-        and values.min() >= 0
-        and values.max() < 10 * values.size
-    ):
-        used = np.zeros(int(values.max()) + 1, bool)
-        used[values] = True
-        return (np.cumsum(used) - 1)[values].astype(np.int64)
-    return np.unique(values, return_inverse=True)[1].astype(np.int64)
-
-
-def demean(x: np.ndarray, groups: list[np.ndarray], tol: float = 1e-10, max_iter: int = 10_000):
-    """Remove several sets of fixed effects from the columns of ``x`` (alternating projections).
-
-    Each pass subtracts group means for every factor in turn until the largest change is
-    below ``tol`` (the method of alternating projections used by fixest/pyfixest).
-    """
-    x = np.array(x, dtype=float, copy=True)
-    if x.ndim == 1:
-        x = x[:, None]
-    counts = [np.bincount(g) for g in groups]
-    for _ in range(max_iter):
-        delta = 0.0
-        for g, c in zip(groups, counts, strict=True):
-            for j in range(x.shape[1]):
-                means = np.bincount(g, weights=x[:, j], minlength=c.size) / np.maximum(c, 1)
-                step = means[g]
-                x[:, j] -= step
-                delta = max(delta, float(np.abs(means).max(initial=0.0)))
-        if delta < tol or len(groups) == 1:
-            break
-    return x
-
-
-@dataclass
-class FEFit:
-    """Coefficients of an OLS fit with absorbed fixed effects and cluster-robust vcov."""
-
-    names: list[str]
-    coef: np.ndarray
-    vcov: np.ndarray
-    n: int
-    n_clusters: int
-    df_model: int
-
-    def se(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.vcov))
-
-
-def fe_ols(
-    y: np.ndarray,
-    x: np.ndarray,
-    names: list[str],
-    fixed_effects: list[np.ndarray],
-    cluster: np.ndarray,
-) -> FEFit:
-    """OLS of ``y`` on ``x`` with absorbed fixed effects; SEs clustered on ``cluster``.
-
-    The small-sample correction is statsmodels' default for clustered SEs,
-    ``G/(G-1) * (n-1)/(n-K)``, with ``K`` counting the regressors plus every fixed-effect level
-    (less one per extra factor), i.e. the same numbers as an OLS with dummy variables.
-    Without fixed effects an intercept is added (and not reported).
-    """
-    y = np.asarray(y, float)
-    x = np.asarray(x, float).reshape(len(y), -1)
-    n = len(y)
-    if fixed_effects:
-        fes = sorted((_codes(f) for f in fixed_effects), key=lambda c: -int(c.max()))
-        k_fe = sum(int(f.max()) + 1 for f in fes) - (len(fes) - 1)
-        # The largest factor is absorbed; small ones become dummies when that is cheaper and
-        # exact (one demeaning pass), otherwise all are absorbed by alternating projections.
-        small = fes[1:]
-        if sum(int(f.max()) for f in small) <= 400:
-            dummies = [
-                (f[:, None] == np.arange(1, int(f.max()) + 1)[None, :]).astype(float) for f in small
-            ]
-            z = demean(np.column_stack([y, x, *dummies]), fes[:1])
-        else:
-            z = demean(np.column_stack([y, x]), fes)
-        yd, xd = z[:, 0], z[:, 1:]
-        k_fe -= xd.shape[1] - x.shape[1]  # dummies are counted as regressors below
-    else:
-        xd = np.column_stack([x, np.ones(n)])
-        yd = y
-        k_fe = 0
-    xtx = xd.T @ xd
-    try:
-        xtx_inv = np.linalg.inv(xtx)
-    except np.linalg.LinAlgError as exc:
-        raise CertkitError(
-            f"the regressors {names} do not vary within the fixed effects "
-            "(e.g. no author has both AI and non-AI PRs)"
-        ) from exc
-    beta = xtx_inv @ (xd.T @ yd)
-    resid = yd - xd @ beta
-    cl = _codes(cluster)
-    g = int(cl.max()) + 1
-    scores = np.column_stack(
-        [np.bincount(cl, weights=xd[:, j] * resid, minlength=g) for j in range(xd.shape[1])]
-    )
-    meat = scores.T @ scores
-    k = xd.shape[1] + k_fe
-    adj = g / max(g - 1, 1) * (n - 1) / max(n - k, 1)
-    vcov = adj * xtx_inv @ meat @ xtx_inv
-    p = len(names)
-    return FEFit(names, beta[:p], vcov[:p, :p], n, g, k)
-
-
-def _z_row(est: float, se: float) -> dict:
-    z = est / se if se > 0 else math.nan
-    p = 2 * stats.norm.sf(abs(z)) if se > 0 else math.nan
+def _z_row(est: float, se: float, level: float = 0.95) -> dict:
+    z = critical_value(level)
     return {
         "estimate": est,
         "se": se,
-        "ci_low": est - 1.959964 * se,
-        "ci_high": est + 1.959964 * se,
-        "p_value": p,
+        "ci_low": est - z * se,
+        "ci_high": est + z * se,
+        "p_value": pvalue(est, se),
     }
 
 
@@ -900,41 +791,6 @@ def coaching_pairs(
 # ---------------------------------------------------------------------------------------------
 
 
-def mantel_haenszel_rr(a, n1, b, n0) -> tuple[float, float]:
-    """Mantel-Haenszel risk ratio over strata and the Greenland-Robins SE of its log.
-
-    ``a``/``n1``: events / PRs with AI per stratum; ``b``/``n0``: without AI.
-    """
-    a, n1, b, n0 = (np.asarray(v, float) for v in (a, n1, b, n0))
-    ok = (n1 > 0) & (n0 > 0)
-    a, n1, b, n0 = a[ok], n1[ok], b[ok], n0[ok]
-    n = n1 + n0
-    r = np.sum(a * n0 / n)
-    s = np.sum(b * n1 / n)
-    if r <= 0 or s <= 0:
-        return math.nan, math.nan
-    var = np.sum((n1 * n0 * (a + b) - a * b * n) / n**2) / (r * s)
-    return float(r / s), float(math.sqrt(max(var, 0.0)))
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), NaN kept as NaN."""
-    p = np.asarray(p, float)
-    q = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    pv = p[ok]
-    m = pv.size
-    if m == 0:
-        return q
-    order = np.argsort(pv)
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(ranked, 1.0)
-    q[ok] = out
-    return q
-
-
 @dataclass
 class FixFirst(ResultMixin):
     """Ranked (team, repo) cells where AI-assisted work does measurably worse."""
@@ -1039,8 +895,8 @@ def fix_first(
                 "ai_rate": a / n1 if n1 else math.nan,
                 "non_ai_rate": p0,
                 "risk_ratio": rr,
-                "ci_low": math.exp(math.log(rr) - 1.959964 * se) if tested else math.nan,
-                "ci_high": math.exp(math.log(rr) + 1.959964 * se) if tested else math.nan,
+                "ci_low": math.exp(math.log(rr) - critical_value() * se) if tested else math.nan,
+                "ci_high": math.exp(math.log(rr) + critical_value() * se) if tested else math.nan,
                 "p_value": float(stats.norm.sf(z)) if tested else math.nan,
                 "excess_bad_prs": n1 * p0 * (rr - ref) if tested else math.nan,
                 "tested": tested,
