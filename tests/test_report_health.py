@@ -6,10 +6,11 @@ import polars as pl
 import pytest
 
 import certkit as ck
+from certkit import narrative
 from certkit.data import health
 from certkit.errors import CertkitError
 from certkit.privacy import Privacy
-from certkit.report import filter_dataset, setup, story
+from certkit.report import filter_dataset, setup
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +96,9 @@ def test_setup_collects_warnings_and_redacts_when_shared(small_folder):
 
 
 def test_story_sentences_follow_the_numbers():
-    good = story.effect_row("cycle_time_log_median", -0.2, 0.05, -0.3, -0.1, 3.0)
-    flat = story.effect_row("merged_prs", 0.1, 0.5, -0.9, 1.1, 5.0)
-    text = story.summarize(pl.DataFrame([good, flat]), "test")
+    good = narrative.effect_row("cycle_time_log_median", -0.2, 0.05, -0.3, -0.1, 3.0)
+    flat = narrative.effect_row("merged_prs", 0.1, 0.5, -0.9, 1.1, 5.0)
+    text = narrative.summarize(pl.DataFrame([good, flat]), "test")
     assert "about 18% lower" in text and "an improvement" in text
     assert "not distinguishable from no change" in text
     assert "1 of 2 estimated outcome(s)" in text and "observational" in text
@@ -108,7 +109,7 @@ def test_effect_of_reads_a_did_aggregate_and_the_panel_baseline(ds):
     agg = ck.did.att_gt(
         panel, outcome="merged_prs", unit="engineer_id", time="period_index", group="cohort"
     ).aggregate("simple")
-    row = story.effect_of("merged_prs", agg, panel)
+    row = narrative.effect_of("merged_prs", agg, panel)
     lo, hi = agg.overall_ci
     pre = panel.filter((pl.col("cohort") > 0) & (pl.col("post") == 0))["merged_prs"].mean()
     assert row["estimate"] == agg.overall_att and row["se"] == agg.overall_se
@@ -126,13 +127,13 @@ def test_pretrend_words_compare_misses_with_chance():
         }
     )
     # one miss in three: P(>= 1 of 3 at 5 %) = 0.14, within chance
-    text = story.pretrend_words(es, "not tested: degenerate")
+    text = narrative.pretrend_words(es, "not tested: degenerate")
     assert "Of the 3 pre-certification estimates shown, 1 has" in text
     assert "no more than chance" in text and "caution" not in text
     # two misses in three: P(>= 2 of 3) = 0.007, more than chance
     two = es.with_columns(ci_low=pl.Series([0.01, 0.05, -0.2, 0.1, 0.2]))
-    assert "caution" in story.pretrend_words(two, "no evidence (p = 0.40)")
-    ok = story.pretrend_words(es.filter(pl.col("e") != -2), "no evidence (p = 0.40)")
+    assert "caution" in narrative.pretrend_words(two, "no evidence (p = 0.40)")
+    ok = narrative.pretrend_words(es.filter(pl.col("e") != -2), "no evidence (p = 0.40)")
     assert "0 have" in ok and "no more than chance" in ok
 
 

@@ -10,13 +10,12 @@ import altair as alt
 import polars as pl
 import pytest
 
-from certkit import charts
+from certkit import charts, narrative
 from certkit.data import health
 from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
 from certkit.panel import build_panel
 from certkit.privacy import certified_engineers, engineers_behind, too_few
-from certkit.report import story
 from certkit.report.runner import failing_line
 from certkit.report.sections import Section, explain, finite
 
@@ -80,24 +79,26 @@ def test_chart_spec_has_no_nan_even_when_the_data_does():
 
 
 def test_story_never_prints_nan():
-    row = story.effect_row("merged_prs", 0.0, math.nan, math.nan, math.nan, 2.0)
-    sentence = story.summarize(pl.DataFrame([row]), "DiD")
+    row = narrative.effect_row("merged_prs", 0.0, math.nan, math.nan, math.nan, 2.0)
+    sentence = narrative.summarize(pl.DataFrame([row]), "DiD")
     assert "nan" not in sentence.lower() and "inf" not in sentence.lower()
     assert "could not be estimated: the estimate or its confidence interval is not" in sentence
     assert "No outcome could be estimated" in sentence
-    ok = story.effect_row("merged_prs", 0.5, 0.1, 0.3, 0.7, 2.0)
-    mixed = story.summarize(pl.DataFrame([ok, story.not_estimated("defects", "too few")]), "DiD")
+    ok = narrative.effect_row("merged_prs", 0.5, 0.1, 0.3, 0.7, 2.0)
+    mixed = narrative.summarize(
+        pl.DataFrame([ok, narrative.not_estimated("defects", "too few")]), "DiD"
+    )
     assert (
         "about 25% higher" in mixed and "**defects per period**: could not be estimated: too few."
     )
     assert "1 of 1 estimated outcome(s)" in mixed
     # a zero baseline gives no relative change, but the absolute estimate is still reported
-    zero = story.effect_row("merged_prs", 0.5, 0.1, 0.3, 0.7, 0.0)
-    assert math.isnan(zero["relative"]) and "+0.5" in story.summarize(pl.DataFrame([zero]), "x")
+    zero = narrative.effect_row("merged_prs", 0.5, 0.1, 0.3, 0.7, 0.0)
+    assert math.isnan(zero["relative"]) and "+0.5" in narrative.summarize(pl.DataFrame([zero]), "x")
 
 
 def test_ai_summary_says_which_parts_were_not_estimated():
-    text = story.ai_summary(None, None, None, {"comparison": "no author wrote both kinds"})
+    text = narrative.ai_summary(None, None, None, {"comparison": "no author wrote both kinds"})
     assert "not estimated: no author wrote both kinds" in text
     assert "Fix first" not in text and "nan" not in text
 
@@ -171,9 +172,9 @@ def test_approximated_creation_dates_are_left_out_of_cycle_time():
     assert "2 of 4 merged PRs (50%)" in text and "squash" in text
     only_squash = build_panel(_ds(["squash_commit", "squash_commit"]))
     assert only_squash["cycle_time_hours_median"].null_count() == only_squash.height
-    note = story.cycle_time_note(ds, ["cycle_time_log_median"])
+    note = narrative.cycle_time_note(ds, ["cycle_time_log_median"])
     assert note and "leaves out 2 of 4 merged PRs" in note[0]
-    assert story.cycle_time_note(ds, ["merged_prs"]) == []
+    assert narrative.cycle_time_note(ds, ["merged_prs"]) == []
 
 
 def test_missing_values_know_none_found_and_hide_internal_columns():

@@ -21,12 +21,12 @@ Estimate results (:class:`EstimateMixin`: every result of ``certkit.did`` and
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from certkit.narrative import describe_effect
 from certkit.stats.vcov import pvalue, statistic
 
 #: The columns of every ``tidy()`` frame, in order (``n`` may follow).
@@ -138,33 +138,6 @@ def tidy_frame(term, estimate, std_error, conf_low, conf_high, n=None) -> pl.Dat
     if n is not None:
         cols["n"] = np.broadcast_to(np.asarray(n, dtype=np.int64), (k,))
     return pl.DataFrame(cols)
-
-
-def _num(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.3g}"
-
-
-def describe_effect(
-    label: str,
-    estimate: float | None,
-    conf_low: float | None,
-    conf_high: float | None,
-    p_value: float | None,
-    level: float = 0.95,
-) -> str:
-    """One plain-language sentence about an estimate and its interval."""
-    if estimate is None or not math.isfinite(estimate):
-        return f"{label}: no estimate (too little data)."
-    pct = f"{100 * level:.0f}%"
-    head = f"{label}: {estimate:+.3g} ({pct} interval {_num(conf_low)} to {_num(conf_high)}" + (
-        f", p = {p_value:.3g})" if p_value is not None and math.isfinite(p_value) else ")"
-    )
-    if conf_low is None or conf_high is None or not math.isfinite(conf_low * conf_high):
-        return head + "; the uncertainty could not be estimated."
-    if conf_low > 0 or conf_high < 0:
-        way = "an increase" if estimate > 0 else "a decrease"
-        return head + f". The interval excludes zero: the data show {way}."
-    return head + ". The interval includes zero: the data cannot tell this apart from no effect."
 
 
 @dataclass(frozen=True)

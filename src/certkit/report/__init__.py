@@ -27,7 +27,7 @@ _LAZY = {
 }
 
 #: Modules that moved out of the report layer, still reachable as ``certkit.report.<name>``.
-_MOVED = {"health": "certkit.data.health", "story": "certkit.report.story"}
+_MOVED = {"health": "certkit.data.health", "story": "certkit.narrative"}
 
 __all__ = [
     "Context",

@@ -1,7 +1,10 @@
-"""Plain-language summaries for the report notebooks, generated from the estimates.
+"""All generated prose: plain-language sentences about estimates, for results and reports.
 
 Nothing here is hand-written about the data: every sentence is filled from a result table,
-so the summary changes when the data (or the parameters) change.
+so the summary changes when the data (or the parameters) change. ``describe_effect`` is the
+sentence behind every result's ``effect_summary()``; the rest builds the report notebooks'
+summaries (DiD, matching, AI outcomes, ROI), their assumptions and the pre-trend check.
+Notebooks reach this module as ``certkit.report.story`` too.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import polars as pl
 from scipy import stats
 
 from certkit.errors import CertkitError
+from certkit.stats.vcov import pvalue
 
 #: Outcome -> (plain label, unit text, lower is better, log scale)
 OUTCOMES: dict[str, tuple[str, str, bool, bool]] = {
@@ -100,10 +104,6 @@ def label(outcome: str) -> str:
     return OUTCOMES.get(outcome, (outcome.replace("_", " "),))[0]
 
 
-def _p(est: float, se: float) -> float:
-    return float(2 * stats.norm.sf(abs(est / se))) if se and se > 0 else math.nan
-
-
 def _finite(*values: float | None) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
@@ -140,7 +140,7 @@ def effect_row(
         "se": se if _finite(se) else math.nan,
         "ci_low": lo,
         "ci_high": hi,
-        "p_value": _p(est, se) if _finite(se) else math.nan,
+        "p_value": pvalue(est, se) if _finite(se) else math.nan,
         "baseline": baseline if baseline is not None and _finite(baseline) else math.nan,
         "relative": rel,
         "relative_low": min(rel_lo, rel_hi),
@@ -373,3 +373,35 @@ def pretrend_words(event_study: pl.DataFrame, verdict: str | None) -> str:
         f"{'has' if outside == 1 else 'have'} a 95% "
         f"interval that excludes zero ({tone})."
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# One sentence about an estimate (every result's effect_summary)
+# ---------------------------------------------------------------------------------------------
+
+
+def _num(x: float) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.3g}"
+
+
+def describe_effect(
+    label: str,
+    estimate: float | None,
+    conf_low: float | None,
+    conf_high: float | None,
+    p_value: float | None,
+    level: float = 0.95,
+) -> str:
+    """One plain-language sentence about an estimate and its interval."""
+    if estimate is None or not math.isfinite(estimate):
+        return f"{label}: no estimate (too little data)."
+    pct = f"{100 * level:.0f}%"
+    head = f"{label}: {estimate:+.3g} ({pct} interval {_num(conf_low)} to {_num(conf_high)}" + (
+        f", p = {p_value:.3g})" if p_value is not None and math.isfinite(p_value) else ")"
+    )
+    if conf_low is None or conf_high is None or not math.isfinite(conf_low * conf_high):
+        return head + "; the uncertainty could not be estimated."
+    if conf_low > 0 or conf_high < 0:
+        way = "an increase" if estimate > 0 else "a decrease"
+        return head + f". The interval excludes zero: the data show {way}."
+    return head + ". The interval includes zero: the data cannot tell this apart from no effect."

@@ -1,0 +1,51 @@
+"""The package layout (issue 11): public entry points, aliases kept, no import loops."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import certkit as ck
+
+
+def test_flat_api_and_short_module_names_resolve_to_the_new_homes():
+    from certkit.analytics import ai as ai_mod
+    from certkit.analytics import planning as planning_mod
+    from certkit.analytics import roi as roi_mod
+    from certkit.data import dataset, sample
+
+    assert ck.ai is ai_mod and ck.roi is roi_mod and ck.planning is planning_mod
+    assert ck.load is dataset.load and ck.load_sample is dataset.load_sample
+    assert ck.simulate is sample.simulate  # the function, not a module
+    assert callable(ck.catalog) and ck.catalog().height > 0  # bundled data/catalog.yaml
+
+
+def test_moved_report_modules_keep_their_notebook_names():
+    from certkit import narrative, report
+    from certkit.data import health
+
+    assert report.story is narrative
+    assert report.health is health
+
+
+def test_legacy_io_module_reexports_the_data_layer():
+    import certkit.io as legacy
+    from certkit.data import dataset, validate
+
+    assert legacy.load is dataset.load and legacy.Dataset is dataset.Dataset
+    assert legacy.ValidationReport is validate.ValidationReport
+
+
+def test_every_data_and_analytics_module_imports_first_in_a_fresh_interpreter():
+    """No import loop: each module imports on its own, as the first certkit import."""
+    modules = [
+        *(f"certkit.data.{m}" for m in ("read", "validate", "dataset", "sample", "health")),
+        *(f"certkit.analytics.{m}" for m in ("ai", "roi", "planning", "adoption")),
+        "certkit.narrative",
+        "certkit.stats.fe",
+    ]
+    for module in modules:
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"{module}: {done.stderr[-800:]}"
