@@ -61,7 +61,7 @@ def test_result_contract(fn):
     assert res.pvalue == pytest.approx(row["p_value"])
     text = res.summary()
     assert "overall ATT" in text and "e=0" in text
-    assert "<table>" in res._repr_html_()
+    assert "<table" in res._repr_html_()
     summ = res.effect_summary()
     assert f"{res.estimate:.3g}" in summ.text and "lemp" in summ.text
     assert summ.table.height == 1

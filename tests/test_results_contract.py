@@ -112,7 +112,7 @@ def test_every_result_keeps_the_contract(results, name):
     np.testing.assert_allclose(ok["statistic"], ok["estimate"] / ok["std_error"])
     assert ok["p_value"].is_between(0, 1).all()
     assert (ok["conf_low"] <= ok["estimate"]).all() and (ok["estimate"] <= ok["conf_high"]).all()
-    assert res.title in res.summary() and "<table>" in res._repr_html_()
+    assert res.title in res.summary() and "<table" in res._repr_html_()
     chart = res.plot()
     assert isinstance(chart, alt.TopLevelMixin)
     assert chart.to_dict()  # a valid Vega-Lite spec

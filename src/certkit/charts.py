@@ -414,6 +414,35 @@ def bars(
     )
 
 
+def tornado(
+    df: pl.DataFrame,
+    *,
+    y: str,
+    low: str,
+    high: str,
+    title: str = "",
+    x_title: str = "value",
+    x_format: str = ",.2f",
+) -> alt.Chart:
+    """Tornado chart: one bar per row from ``low`` to ``high``, widest swing first."""
+    _check(df, [y, low, high], "tornado")
+    return (
+        alt.Chart(df)
+        .mark_bar(color=TREATED)
+        .encode(
+            y=alt.Y(f"{y}:N", sort="-x", title=None),
+            x=alt.X(f"{low}:Q", title=x_title, axis=alt.Axis(format=x_format)),
+            x2=f"{high}:Q",
+            tooltip=[
+                y,
+                alt.Tooltip(f"{low}:Q", format=x_format),
+                alt.Tooltip(f"{high}:Q", format=x_format),
+            ],
+        )
+        .properties(title=title, width=WIDTH)
+    )
+
+
 def embed_html(spec: dict, element_id: str | None = None) -> str:
     """HTML for one chart, drawn by ``vegaEmbed`` (which must already be on the page)."""
     element_id = element_id or f"certkit-chart-{uuid.uuid4().hex[:12]}"

@@ -18,7 +18,6 @@ package.
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ import polars as pl
 from scipy import linalg, sparse, stats
 
 from certkit.errors import CertkitError
-from certkit.results import ResultMixin, format_table
+from certkit.results import EffectSummary, ResultMixin
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 
@@ -249,21 +248,6 @@ def tidy_frame(terms, est, se, n, alpha: float) -> pl.DataFrame:
             "n": np.asarray(n, dtype=np.int64),
         }
     )
-
-
-@dataclass
-class EffectSummary:
-    """A small table plus plain-language sentences generated from its numbers."""
-
-    table: pl.DataFrame
-    text: str
-
-    def __str__(self) -> str:
-        return f"{self.text}\n\n{format_table(self.table)}"
-
-    def _repr_html_(self) -> str:
-        tab = self.table.with_columns(pl.col(pl.Float64).round(4))._repr_html_()
-        return f"<div class='certkit-summary'><p>{html.escape(self.text)}</p>{tab}</div>"
 
 
 def fmt(x: float) -> str:

@@ -169,14 +169,25 @@ def not_estimated(outcome: str, why: str) -> dict:
 
 
 def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
-    """:func:`effect_row` from a result with ``overall_att``, ``overall_se`` and ``overall_ci``.
+    """:func:`effect_row` from the headline row of a result's ``tidy()``.
 
-    Works for a DiD aggregate (``att_gt(...).aggregate("simple")``) and a matched DiD; the
+    Works for every estimate result with one headline row: a DiD aggregate
+    (``att_gt(...).aggregate("simple")``), an event study, a matched DiD, a matching ATT. The
     baseline is the certified engineers' pre-certification mean in ``panel``.
     """
-    lo, hi = result.overall_ci
+    head = result.headline()
+    if head.height != 1:
+        raise CertkitError(
+            f"{type(result).__name__} has {head.height} headline rows; effect_of needs one"
+        )
+    r = head.row(0, named=True)
     return effect_row(
-        outcome, result.overall_att, result.overall_se, lo, hi, baseline(panel, outcome)
+        outcome,
+        r["estimate"],
+        r["std_error"],
+        r["conf_low"],
+        r["conf_high"],
+        baseline(panel, outcome),
     )
 
 
@@ -258,13 +269,15 @@ def ai_summary(
     flagged: int | None,
     skipped: dict[str, str] | None = None,
 ) -> str:
-    """Markdown bullets from ``certkit.ai.compare(...).to_polars()`` and the adoption table.
+    """Markdown bullets from ``certkit.ai.compare(...)`` (or its table) and the adoption table.
 
     ``None`` for a part that could not be computed; ``skipped`` maps a part's name to the
     reason, which the summary states instead of a number.
     """
     lines = []
     skipped = dict(skipped or {})
+    if comparison is not None and not isinstance(comparison, pl.DataFrame):
+        comparison = comparison.to_polars()  # an AIComparison
     comparison = comparison if comparison is not None else pl.DataFrame()
     for outcome, (name, lower_better, log) in AI_LABELS.items():
         if comparison.height == 0:
@@ -343,13 +356,18 @@ def _relative(row: dict, log: bool) -> float | None:
     return rel if _finite(rel) else None
 
 
-def pretrend_words(event_study: pl.DataFrame, verdict: str | None) -> str:
+def pretrend_words(event_study, verdict: str | None = None) -> str:
     """The pre-trend check in words: the joint test's verdict plus what the pre-period points show.
 
-    ``event_study`` has ``e`` (or ``event_time``), ``ci_low`` and ``ci_high`` columns. Without
-    a joint test (too many or collinear pre-period cells) the per-period intervals still say
-    something: about 95 % of them should include zero under parallel trends.
+    ``event_study`` is an event-study result (its ``plot_data()``: the tidy rows with ``e``,
+    and its ``pretrend_verdict`` when ``verdict`` is not given) or a frame with an ``e`` or
+    ``event_time`` column and ``conf_low``/``conf_high`` (or the legacy ``ci_low``/``ci_high``).
+    Without a joint test (too many or collinear pre-period cells) the per-period intervals
+    still say something: about 95 % of them should include zero under parallel trends.
     """
+    if not isinstance(event_study, pl.DataFrame):
+        verdict = verdict if verdict is not None else getattr(event_study, "pretrend_verdict", None)
+        event_study = event_study.plot_data()
     e = "e" if "e" in event_study.columns else "event_time"
     lo = "ci_low" if "ci_low" in event_study.columns else "conf_low"
     hi = "ci_high" if "ci_high" in event_study.columns else "conf_high"

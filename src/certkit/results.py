@@ -21,6 +21,7 @@ Estimate results (:class:`EstimateMixin`: every result of ``certkit.did`` and
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,23 +42,28 @@ TIDY_COLUMNS = (
 )
 
 
-def format_table(df: pl.DataFrame, digits: int = 4) -> str:
-    """Plain-text table with floats rounded to ``digits`` significant decimals."""
-    rounded = df.with_columns(pl.col(pl.Float64, pl.Float32).round(digits))
-    with pl.Config(
-        tbl_rows=200,
-        tbl_cols=30,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_formatting="ASCII_MARKDOWN",
-        fmt_str_lengths=60,
-        tbl_width_chars=200,
-    ):
-        return str(rounded)
+def _key_formats(frame: pl.DataFrame) -> dict[str, str]:
+    """Integer key columns (cohort 2004, period, event time) print as written, not as 2,004.
+
+    Counts (``n``, ``n_*``, ``*_count``) keep their thousands separators.
+    """
+    return {
+        name: "{}"
+        for name, dtype in frame.schema.items()
+        if dtype.is_integer()
+        and not (name == "n" or name.startswith("n_") or name.endswith("count"))
+    }
 
 
 class ResultMixin:
-    """Text and HTML rendering for result objects built on a tidy table."""
+    """Text and HTML rendering for result objects built on a tidy table.
+
+    ``summary()`` / ``str()`` and ``_repr_html_`` render :meth:`_display_table` with
+    :func:`certkit.display.table` (title, header facts, the table, warnings as footnotes: no
+    shape or dtype rows, every row shown); ``repr()`` is one line (:func:`certkit.display.oneline`)
+    with :meth:`_oneline_facts`. Dataclass results need ``@dataclass(repr=False)`` so the
+    dataclass does not replace that line with every field (simulation draws included).
+    """
 
     title: str = "certkit result"
 
@@ -78,33 +84,40 @@ class ResultMixin:
     def _notes(self) -> list[str]:
         return list(getattr(self, "warnings", []) or [])
 
+    def _oneline_facts(self) -> dict[str, object]:
+        """Key facts of the one-line ``repr`` (default: the number of table rows)."""
+        try:
+            return {"rows": self._display_table().height}
+        except (NotImplementedError, AttributeError):
+            return {}
+
+    def _table(self):
+        from certkit.display import table
+
+        frame = self._display_table()
+        return table(
+            frame,
+            title=self.title,
+            facts=self._header(),
+            footnotes=self._notes(),
+            max_rows=None,
+            formats=_key_formats(frame),
+        )
+
     def summary(self) -> str:
-        """Readable text summary: title, key facts, the tidy table and any warnings."""
-        lines = [self.title, "=" * len(self.title)]
-        lines += [f"{k}: {v}" for k, v in self._header().items()]
-        lines += ["", format_table(self._display_table())]
-        notes = self._notes()
-        if notes:
-            lines += ["", "Warnings / notes:"] + [f"- {n}" for n in notes]
-        return "\n".join(lines)
+        """Readable text summary: title, key facts, the table and any warnings."""
+        return self._table().to_text()
 
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        from certkit.display import oneline
+
+        return oneline(self.title, **self._oneline_facts())
+
     def _repr_html_(self) -> str:
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-            for k, v in self._header().items()
-        )
-        table = self._display_table().with_columns(pl.col(pl.Float64, pl.Float32).round(4))
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self._notes())
-        return (
-            f"<div class='certkit-result'><h4>{html.escape(self.title)}</h4>"
-            f"<table>{head}</table>{table._repr_html_()}"
-            + (f"<p><b>Warnings / notes</b></p><ul>{notes}</ul>" if notes else "")
-            + "</div>"
-        )
+        return f"<div class='certkit-result'>{self._table().to_html()}</div>"
 
 
 def tidy_frame(term, estimate, std_error, conf_low, conf_high, n=None) -> pl.DataFrame:
@@ -148,11 +161,19 @@ class EffectSummary:
     text: str
 
     def __str__(self) -> str:
-        return f"{self.text}\n\n{format_table(self.table)}"
+        from certkit.display import table
+
+        return f"{self.text}\n\n{table(self.table, max_rows=None).to_text()}"
 
     def _repr_html_(self) -> str:
-        table = self.table.with_columns(pl.col(pl.Float64).round(4))
-        return f"<div class='certkit-effect'><p>{html.escape(self.text)}</p>{table._repr_html_()}</div>"
+        from certkit.display import table
+
+        body = table(self.table, max_rows=None).to_html()
+        return f"<div class='certkit-effect'><p>{html.escape(self.text)}</p>{body}</div>"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
 
 
 class EstimateMixin(ResultMixin):
@@ -182,10 +203,28 @@ class EstimateMixin(ResultMixin):
         """Terms of the headline rows; None = every row."""
         return None
 
-    def _headline(self) -> pl.DataFrame:
+    def headline(self) -> pl.DataFrame:
+        """The headline rows of :meth:`tidy` (e.g. the overall effect); all rows if none is."""
         tidy = self.tidy()
         terms = self._headline_terms()
         return tidy if terms is None else tidy.filter(pl.col("term").is_in(terms))
+
+    _headline = headline
+
+    def _oneline_facts(self) -> dict[str, object]:
+        facts: dict[str, object] = {"terms": None}
+        try:
+            head = self.headline()
+        except (NotImplementedError, AttributeError, KeyError, ValueError):
+            return {}
+        if head.height == 1:
+            r = head.row(0, named=True)
+            facts = {r["term"]: r["estimate"], "std error": r["std_error"]}
+            if math.isfinite(r["conf_low"]) and math.isfinite(r["conf_high"]):
+                facts["interval"] = f"{_fmt(r['conf_low'])} to {_fmt(r['conf_high'])}"
+        else:
+            facts = {"rows": self.tidy().height if head.height == 0 else head.height}
+        return facts
 
     def _headline_value(self, column: str) -> float:
         """``column`` of the single headline row of :meth:`tidy`."""

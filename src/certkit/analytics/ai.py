@@ -33,7 +33,7 @@ from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
 from certkit.panel import approximate_created
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
-from certkit.results import ResultMixin
+from certkit.results import EstimateMixin, ResultMixin, tidy_frame
 from certkit.stats.fe import fe_ols
 from certkit.stats.multiple import benjamini_hochberg, mantel_haenszel_rr
 from certkit.stats.vcov import critical_value, pvalue
@@ -206,14 +206,17 @@ def _z_row(est: float, se: float, level: float = 0.95) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class AIComparison(ResultMixin):
+@dataclass(repr=False)
+class AIComparison(EstimateMixin):
     """AI-assisted vs non-AI PR outcomes: naive, within-author adjusted and by certification.
 
-    Rows (``to_polars()``): one per outcome x ``comparison`` where ``comparison`` is
-    ``naive`` (difference in means), ``adjusted`` (within author, size/repo/month held fixed)
-    or ``certified_extra`` (how much larger the adjusted AI gap is for certified engineers).
-    Log outcomes also get ``relative`` = exp(estimate) - 1.
+    ``tidy()`` (the result contract): one row per outcome x comparison, ``term`` =
+    ``"<outcome>: <comparison>"`` where ``comparison`` is ``naive`` (difference in means),
+    ``adjusted`` (within author, size/repo/month held fixed) or ``certified_extra`` (how much
+    larger the adjusted AI gap is for certified engineers); ``n`` is the number of PRs. The
+    headline rows are the adjusted ones. ``to_polars()`` is the wider table (``outcome``,
+    ``comparison``, baseline mean, ``relative`` = exp(estimate) - 1 for log outcomes, and the
+    legacy ``se`` / ``ci_low`` / ``ci_high`` names, kept for one release).
     """
 
     table: pl.DataFrame
@@ -222,6 +225,7 @@ class AIComparison(ResultMixin):
     n_authors: int
     warnings: list[str] = field(default_factory=list)
     title: str = "AI-assisted vs non-AI pull requests"
+    level: float = 0.95
 
     def _header(self) -> dict[str, object]:
         return {
@@ -230,6 +234,27 @@ class AIComparison(ResultMixin):
             "Standard errors": "clustered by author",
             "PRs / authors": f"{self.n_prs:,} / {self.n_authors:,}",
         }
+
+    def _oneline_facts(self) -> dict[str, object]:
+        return {"outcomes": self.table["outcome"].n_unique(), "PRs": self.n_prs}
+
+    def tidy(self) -> pl.DataFrame:
+        """Contract rows: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high, n``."""
+        t = self.table
+        terms = [f"{o}: {c}" for o, c in zip(t["outcome"], t["comparison"], strict=True)]
+        return tidy_frame(terms, t["estimate"], t["se"], t["ci_low"], t["ci_high"], t["n_prs"])
+
+    def plot_data(self) -> pl.DataFrame:
+        """The tidy rows with ``outcome`` and ``comparison`` split out of ``term``."""
+        return self.tidy().with_columns(
+            self.table["outcome"].alias("outcome"), self.table["comparison"].alias("comparison")
+        )
+
+    def _headline_terms(self) -> list[str] | None:
+        return [f"{o}: adjusted" for o in self.table["outcome"].unique(maintain_order=True)]
+
+    def _outcome_label(self) -> str:
+        return "AI minus non-AI gap"
 
     def effect(self, outcome: str, comparison: str = "adjusted") -> dict:
         """One row of the table as a dict (``estimate``, ``se``, ``ci_low`` ...)."""
@@ -241,33 +266,17 @@ class AIComparison(ResultMixin):
         return rows.row(0, named=True)
 
     def plot(self):
-        """Naive vs adjusted AI gap per outcome with 95% intervals (Altair)."""
-        import altair as alt
+        """Naive vs adjusted AI gap per outcome with their intervals (Altair, via charts)."""
+        from certkit import charts
 
-        data = self.table.filter(pl.col("comparison") != "certified_extra").select(
-            "outcome", "comparison", "estimate", "ci_low", "ci_high", "n_prs"
-        )
-        base = alt.Chart().encode(
-            y=alt.Y("comparison:N", title=None),
-            color=alt.Color("comparison:N", legend=alt.Legend(title="Comparison")),
-        )
-        points = base.mark_point(filled=True).encode(
-            x=alt.X("estimate:Q", title="AI minus non-AI"),
-            tooltip=[
-                "outcome:N",
-                "comparison:N",
-                "estimate:Q",
-                "ci_low:Q",
-                "ci_high:Q",
-                "n_prs:Q",
-            ],
-        )
-        bars = base.mark_rule().encode(x="ci_low:Q", x2="ci_high:Q")
-        return (
-            alt.layer(bars, points, data=alt.InlineData(values=data.to_dicts()))
-            .properties(width=260, height=60)
-            .facet(row=alt.Row("outcome:N", title=None))
-            .resolve_scale(x="independent")
+        data = self.plot_data().filter(pl.col("comparison") != "certified_extra")
+        return charts.forest(
+            data,
+            y="comparison",
+            lower="conf_low",
+            upper="conf_high",
+            facet="outcome",
+            title="AI minus non-AI, naive and within author",
         )
 
 
@@ -410,7 +419,7 @@ def compare(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class AdoptionMap(ResultMixin):
     """Share of AI-assisted PRs by group x period, with counts; small groups suppressed."""
 
@@ -499,7 +508,7 @@ def adoption(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class TrustScores(ResultMixin):
     """Per-engineer trust scores for AI-assisted work (individual level: private use only)."""
 
@@ -668,7 +677,7 @@ def trust_scores(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class CoachingPairs(ResultMixin):
     """Suggested coach -> learner pairs on the same platform (private use only)."""
 
@@ -791,7 +800,7 @@ def coaching_pairs(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class FixFirst(ResultMixin):
     """Ranked (team, repo) cells where AI-assisted work does measurably worse."""
 

@@ -78,7 +78,7 @@ def engineer_skills(ds: Dataset, skills: pl.DataFrame | None = None) -> pl.DataF
     return held.drop_nulls().unique()
 
 
-@dataclass
+@dataclass(repr=False)
 class SkillGaps(ResultMixin):
     """Team x skill coverage and gap (importance x (1 - coverage))."""
 
@@ -189,7 +189,7 @@ def skill_gaps(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(repr=False)
 class DecisionMatrix(ResultMixin):
     """Certification x target scores, ranks and explanations."""
 

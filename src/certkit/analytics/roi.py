@@ -40,7 +40,8 @@ from scipy import optimize, stats
 
 from certkit.data.catalog import catalog as load_catalog
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.results import ResultMixin
+from certkit.results import EffectSummary, EstimateMixin, tidy_frame
+from certkit.stats.vcov import critical_value
 
 UNITS = {
     "relative_throughput": "relative change in merged PRs per engineer-month (0.10 = +10%)",
@@ -66,7 +67,6 @@ DEFAULTS: dict[str, float | tuple] = {
     "renewal_fee_share": 1.0,  # share of the exam fee paid to renew (1 = retake at full price)
     "validity_months": 36.0,
 }
-Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,43 @@ class Effect:
         return self.p_value < 0.05
 
 
-def from_result(result, unit: str, name: str | None = None, **select) -> Effect:
-    """Build an :class:`Effect` from an estimator's result, by duck typing.
+def from_result(
+    result, unit: str, name: str | None = None, *, term: str | None = None, **select
+) -> Effect:
+    """Build an :class:`Effect` from an estimator's result.
 
-    Accepts objects with ``overall_att``/``overall_se`` (``certkit.did`` aggregates),
-    ``att``/``se``, ``estimate``/``se`` (``certkit.matching`` and others), or a tidy
-    ``to_polars()`` table with ``estimate``/``att`` and ``se`` columns (pass column filters as
-    keyword arguments, e.g. ``comparison="adjusted", outcome="cycle_time_log"``).
+    Results with ``tidy()`` (every ``certkit.did``, ``certkit.matching`` and ``certkit.ai``
+    estimate) are read from it: the row named ``term``, or the result's single headline row
+    (e.g. the overall effect of an event study); ``estimate`` and ``std_error`` become the
+    effect. Pass ``term=`` when there are several (e.g. ``term="e=3"`` or
+    ``term="cycle_time_log: adjusted"``).
+
+    Deprecated, kept for one release: keyword column filters on ``to_polars()``
+    (``comparison="adjusted", outcome="cycle_time_log"``) and objects without ``tidy()``
+    carrying ``overall_att``/``overall_se``, ``att``/``se`` or ``estimate``/``se``.
     """
+    if hasattr(result, "tidy") and not select:
+        tidy = result.tidy()
+        if term is not None:
+            rows = tidy.filter(pl.col("term") == term)
+            if rows.height != 1:
+                raise CertkitError(
+                    f"result has no term {term!r}; its terms are {tidy['term'].to_list()[:12]}"
+                )
+        else:
+            rows = result.headline() if hasattr(result, "headline") else tidy
+            if rows.height != 1:
+                raise CertkitError(
+                    f"result has {rows.height} headline rows; pick one with term=..., one of "
+                    f"{rows['term'].to_list()[:12]}"
+                )
+        r = rows.row(0, named=True)
+        return Effect(float(r["estimate"]), float(r["std_error"]), unit, name or str(r["term"]))
+    return _from_legacy(result, unit, name, **select)
+
+
+def _from_legacy(result, unit: str, name: str | None = None, **select) -> Effect:
+    """Effects from results without ``tidy()`` (attribute pairs or a one-row table)."""
     pairs = [("overall_att", "overall_se"), ("att", "se"), ("estimate", "se")]
     for est_name, se_name in pairs:
         est = getattr(result, est_name, None)
@@ -142,8 +171,9 @@ def from_result(result, unit: str, name: str | None = None, **select) -> Effect:
                 "e.g. from_result(res, unit, e=3)"
             )
     raise CertkitError(
-        "cannot read an effect from this result: expected overall_att/overall_se, att/se, "
-        "estimate/se attributes or a one-row to_polars() table with estimate and se"
+        "cannot read an effect from this result: expected a result with tidy(), "
+        "overall_att/overall_se, att/se, estimate/se attributes or a one-row to_polars() "
+        "table with estimate and se"
     )
 
 
@@ -297,9 +327,17 @@ def _evaluate(effects, eff_values, a: dict, horizon: float):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ROIResult(ResultMixin):
-    """Monte Carlo ROI of a certification programme (per engineer and for the programme)."""
+@dataclass(repr=False)
+class ROIResult(EstimateMixin):
+    """Monte Carlo ROI of a certification programme (per engineer and for the programme).
+
+    ``tidy()`` (the result contract): one row per metric (``roi``, ``net_value_per_engineer``,
+    ``benefit_per_engineer``, ``cost_per_engineer``, ``payback_months``,
+    ``net_value_program``); ``estimate`` is the median of the simulations and
+    ``conf_low``/``conf_high`` their ``level`` quantile interval. A simulated quantity has no
+    standard error, so ``std_error``, ``statistic`` and ``p_value`` are NaN; the chance that
+    ROI is positive is :attr:`p_positive`. The headline row is ``roi``.
+    """
 
     effects: list[Effect]
     assumptions: dict
@@ -428,6 +466,28 @@ class ROIResult(ResultMixin):
         )
         return pl.DataFrame(rows)
 
+    def tidy(self) -> pl.DataFrame:
+        """Contract rows: the simulated medians with their ``level`` intervals (no SE)."""
+        t = self.to_polars()
+        nan = np.full(t.height, math.nan)
+        return tidy_frame(t["metric"], t["median"], nan, t["ci_low"], t["ci_high"])
+
+    def _headline_terms(self) -> list[str] | None:
+        return ["roi"]
+
+    def effect_summary(self) -> EffectSummary:
+        """The ROI row of :meth:`tidy` and :meth:`statement` in words."""
+        return EffectSummary(self.headline(), self.statement())
+
+    def _oneline_facts(self) -> dict[str, object]:
+        lo, hi = self.roi_interval
+        return {
+            "median ROI": f"{self.roi_median:+.0%}",
+            "interval": f"{lo:+.0%} to {hi:+.0%}",
+            "P(ROI > 0)": f"{self.p_positive:.0%}",
+            "simulations": self.draws["roi"].size,
+        }
+
     def _header(self) -> dict[str, object]:
         be = self.break_even_effect()
         e0 = self.effects[0]
@@ -466,7 +526,8 @@ class ROIResult(ResultMixin):
         for i, e in enumerate(self.effects):
             if e.se == 0:
                 continue
-            lo, hi = e.estimate - Z95 * e.se, e.estimate + Z95 * e.se
+            z = critical_value(0.95)
+            lo, hi = e.estimate - z * e.se, e.estimate + z * e.se
             r = [roi_at(central, [*est[:i], x, *est[i + 1 :]]) for x in (lo, hi)]
             rows.append(
                 {
@@ -486,54 +547,28 @@ class ROIResult(ResultMixin):
 
     # -- charts ------------------------------------------------------------------------------
     def plot(self):
-        """Histogram of simulated ROI with the break-even line at 0 (Altair)."""
-        import altair as alt
+        """Histogram of simulated ROI with the break-even line at 0 (Altair, via charts)."""
+        from certkit import charts
 
-        roi = self.draws["roi"]
-        lo, hi = np.quantile(roi, [0.005, 0.995])
-        counts, edges = np.histogram(np.clip(roi, lo, hi), bins=60)
-        data = pl.DataFrame(
-            {
-                "roi_from": edges[:-1],
-                "roi_to": edges[1:],
-                "share": counts / roi.size,
-                "positive": edges[:-1] >= 0,
-            }
-        ).to_pandas()
-        bars = (
-            alt.Chart(data)
-            .mark_bar()
-            .encode(
-                x=alt.X("roi_from:Q", title="ROI", axis=alt.Axis(format="%")),
-                x2="roi_to:Q",
-                y=alt.Y("share:Q", title="Share of simulations"),
-                color=alt.Color(
-                    "positive:N",
-                    scale=alt.Scale(domain=[False, True], range=["#d95f02", "#1b9e77"]),
-                    legend=alt.Legend(title="ROI > 0"),
-                ),
-            )
-        )
-        zero = alt.Chart().mark_rule(color="black").encode(x=alt.datum(0))
-        return alt.layer(bars, zero).properties(
-            title=f"ROI distribution (P(ROI>0) = {self.p_positive:.0%})", width=420
+        return charts.distribution(
+            self.draws["roi"],
+            title=f"ROI distribution (P(ROI>0) = {self.p_positive:.0%})",
+            x_title="ROI",
+            x_format="%",
         )
 
     def plot_sensitivity(self):
-        """Tornado chart of :meth:`sensitivity`."""
-        import altair as alt
+        """Tornado chart of :meth:`sensitivity`: ROI at each assumption's low and high end."""
+        from certkit import charts
 
-        data = self.sensitivity().to_pandas()
-        return (
-            alt.Chart(data)
-            .mark_bar()
-            .encode(
-                y=alt.Y("assumption:N", sort="-x", title=None),
-                x=alt.X("roi_low:Q", title="ROI", axis=alt.Axis(format="%")),
-                x2="roi_high:Q",
-                tooltip=["assumption", "low", "high", "roi_low", "roi_high"],
-            )
-            .properties(title="Sensitivity of ROI to each assumption", width=420)
+        return charts.tornado(
+            self.sensitivity(),
+            y="assumption",
+            low="roi_low",
+            high="roi_high",
+            title="Sensitivity of ROI to each assumption",
+            x_title="ROI",
+            x_format="%",
         )
 
 

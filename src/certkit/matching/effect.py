@@ -14,7 +14,7 @@ from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import critical_value, level_from_alpha, wls
 
 
-@dataclass
+@dataclass(repr=False)
 class ATTResult(EstimateMixin):
     """Average treatment effect on the treated from a (matched) weighted regression."""
 

@@ -193,7 +193,7 @@ class MatchResult(EstimateMixin):
         return super().plot() if self.outcome else self.love_plot()
 
 
-@dataclass
+@dataclass(repr=False)
 class MatchedDiDResult(EstimateMixin):
     """Matched DiD: event-time effects and the overall post-certification ATT."""
 
