@@ -399,18 +399,66 @@ def bars(
     title: str = "",
     x_title: str | None = None,
     fmt: str = ",.0f",
+    color: str | None = None,
+    tooltip: list[str] | None = None,
 ) -> alt.Chart:
-    """Horizontal bars (``y`` categories, ``x`` values), sorted by value."""
-    _check(df, [x, y], "bars")
+    """Horizontal bars (``y`` categories, ``x`` values), sorted by value; ``color`` splits them."""
+    _check(df, [x, y] + ([color] if color else []), "bars")
+    enc = {"color": alt.Color(f"{color}:N")} if color else {}
     return (
         alt.Chart(df)
-        .mark_bar(color=TREATED)
+        .mark_bar(**({} if color else {"color": TREATED}))
         .encode(
             x=alt.X(f"{x}:Q", title=x_title or x),
             y=alt.Y(f"{y}:N", title=None, sort="-x"),
-            tooltip=[y, alt.Tooltip(f"{x}:Q", format=fmt)],
+            tooltip=tooltip or [y, alt.Tooltip(f"{x}:Q", format=fmt)],
+            **enc,
         )
         .properties(title=title, width=WIDTH)
+    )
+
+
+def risk_ratios(
+    df: pl.DataFrame,
+    *,
+    x: str = "ai_prs",
+    x_title: str = "AI-assisted merged PRs",
+    title: str = "Empirical-Bayes AI risk ratio",
+    tooltip: list[str] | None = None,
+) -> alt.LayerChart:
+    """Risk ratio with its interval per unit (``risk_ratio``, ``ci_low``, ``ci_high``) by volume."""
+    _check(df, [x, "risk_ratio", "ci_low", "ci_high"], "risk_ratios")
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", scale=alt.Scale(type="log"), title=x_title))
+    return (
+        base.mark_rule(opacity=0.3).encode(y="ci_low:Q", y2="ci_high:Q")
+        + base.mark_point(filled=True).encode(
+            y=alt.Y("risk_ratio:Q", title="Risk ratio (1 = as expected)"),
+            tooltip=tooltip or [x, "risk_ratio", "ci_low", "ci_high"],
+        )
+    ).properties(title=title)
+
+
+def stacked_contributions(
+    df: pl.DataFrame,
+    *,
+    x: str = "contribution",
+    y: str = "certification_id",
+    color: str = "criterion",
+    row: str = "target",
+    title: str = "",
+) -> alt.Chart:
+    """Stacked bars of each criterion's contribution to a score, one panel per ``row``."""
+    _check(df, [x, y, color, row], "stacked_contributions")
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"sum({x}):Q", title="Score"),
+            y=alt.Y(f"{y}:N", title=None),
+            color=f"{color}:N",
+            row=alt.Row(f"{row}:N", title=None),
+        )
+        .properties(title=title)
     )
 
 

@@ -439,22 +439,16 @@ class AdoptionMap(ResultMixin):
         }
 
     def plot(self):
-        """Heatmap of the AI share (suppressed cells left blank)."""
-        import altair as alt
+        """Heatmap of the AI share (suppressed cells left blank), via charts."""
+        from certkit import charts
 
-        data = self.table.with_columns(pl.col("period").cast(pl.String)).to_pandas()
-        return (
-            alt.Chart(data)
-            .mark_rect()
-            .encode(
-                x=alt.X("period:O", title=self.period),
-                y=alt.Y(f"{self.by}:N", title=self.by),
-                color=alt.Color(
-                    "ai_share:Q", title="AI share", scale=alt.Scale(scheme="blues", domain=[0, 1])
-                ),
-                tooltip=[self.by, "period", "ai_share", "n_prs", "n_engineers"],
-            )
-            .properties(title="Share of AI-assisted PRs")
+        return charts.heatmap(
+            self.table.with_columns(pl.col("period").cast(pl.String)),
+            x="period",
+            y=self.by,
+            color="ai_share",
+            color_title="AI share",
+            title="Share of AI-assisted PRs",
         )
 
 
@@ -544,20 +538,13 @@ class TrustScores(ResultMixin):
         )
 
     def plot(self):
-        """Posterior risk ratio with 95% interval per engineer, by AI volume (Altair)."""
-        import altair as alt
+        """Posterior risk ratio with its interval per engineer, by AI volume (via charts)."""
+        from certkit import charts
 
-        data = self.table.to_pandas()
-        base = alt.Chart(data).encode(
-            x=alt.X("ai_prs:Q", scale=alt.Scale(type="log"), title="AI-assisted merged PRs")
+        return charts.risk_ratios(
+            self.table,
+            tooltip=["engineer_id", "team", "risk_ratio", "ci_low", "ci_high", "ai_prs"],
         )
-        return (
-            base.mark_rule(opacity=0.3).encode(y="ci_low:Q", y2="ci_high:Q")
-            + base.mark_point(filled=True).encode(
-                y=alt.Y("risk_ratio:Q", title="Risk ratio (1 = as expected)"),
-                tooltip=["engineer_id", "team", "risk_ratio", "ci_low", "ci_high", "ai_prs"],
-            )
-        ).properties(title="Empirical-Bayes AI risk ratio")
 
 
 def trust_scores(
@@ -826,22 +813,20 @@ class FixFirst(ResultMixin):
         }
 
     def plot(self):
-        """Excess bad PRs per cell (flagged cells highlighted)."""
-        import altair as alt
+        """Excess bad PRs per cell, flagged cells highlighted (via charts)."""
+        from certkit import charts
 
         data = self.table.head(30).with_columns(
             (pl.col("team") + " | " + pl.col("repo")).alias("cell")
         )
-        return (
-            alt.Chart(data.to_pandas())
-            .mark_bar()
-            .encode(
-                x=alt.X("excess_bad_prs:Q", title="Excess bad AI-assisted PRs"),
-                y=alt.Y("cell:N", sort="-x", title=None),
-                color=alt.Color("flagged:N"),
-                tooltip=["team", "repo", "risk_ratio", "q_value", "ai_prs", "excess_bad_prs"],
-            )
-            .properties(title="Fix-first backlog")
+        return charts.bars(
+            data,
+            x="excess_bad_prs",
+            y="cell",
+            color="flagged",
+            title="Fix-first backlog",
+            x_title="Excess bad AI-assisted PRs",
+            tooltip=["team", "repo", "risk_ratio", "q_value", "ai_prs", "excess_bad_prs"],
         )
 
 

@@ -95,19 +95,17 @@ class SkillGaps(ResultMixin):
         }
 
     def plot(self):
-        """Team x skill heatmap of the gap."""
-        import altair as alt
+        """Team x skill heatmap of the gap (via charts)."""
+        from certkit import charts
 
-        return (
-            alt.Chart(self.table.to_pandas())
-            .mark_rect()
-            .encode(
-                x=alt.X("skill:N", title=None),
-                y=alt.Y("team:N", title=None),
-                color=alt.Color("gap:Q", scale=alt.Scale(scheme="reds"), title="Gap"),
-                tooltip=["team", "skill", "importance", "coverage", "gap", "n_engineers"],
-            )
-            .properties(title="Skill gaps (importance x missing coverage)")
+        return charts.heatmap(
+            self.table,
+            x="skill",
+            y="team",
+            color="gap",
+            color_title="Gap",
+            title="Skill gaps (importance x missing coverage)",
+            percent=False,
         )
 
 
@@ -212,7 +210,7 @@ class DecisionMatrix(ResultMixin):
 
     def plot(self, max_targets: int = 12):
         """Stacked weighted contributions of each criterion for each target's top 3 options."""
-        import altair as alt
+        from certkit import charts
 
         keep = self.table["target"].unique(maintain_order=True).head(max_targets).implode()
         top = self.table.filter((pl.col("rank") <= 3) & pl.col("target").is_in(keep))
@@ -222,16 +220,8 @@ class DecisionMatrix(ResultMixin):
             variable_name="criterion",
             value_name="contribution",
         )
-        return (
-            alt.Chart(long.to_pandas())
-            .mark_bar()
-            .encode(
-                x=alt.X("sum(contribution):Q", title="Score"),
-                y=alt.Y("certification_id:N", title=None),
-                color="criterion:N",
-                row=alt.Row("target:N", title=None),
-            )
-            .properties(title="Why each certification ranks where it does")
+        return charts.stacked_contributions(
+            long, title="Why each certification ranks where it does"
         )
 
 
