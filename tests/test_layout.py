@@ -9,12 +9,14 @@ import certkit as ck
 
 
 def test_flat_api_and_short_module_names_resolve_to_the_new_homes():
+    from certkit.analytics import adoption as adoption_mod
     from certkit.analytics import ai as ai_mod
     from certkit.analytics import planning as planning_mod
     from certkit.analytics import roi as roi_mod
     from certkit.data import dataset, sample
 
     assert ck.ai is ai_mod and ck.roi is roi_mod and ck.planning is planning_mod
+    assert ck.adoption is adoption_mod
     assert ck.load is dataset.load and ck.load_sample is dataset.load_sample
     assert ck.simulate is sample.simulate  # the function, not a module
     assert callable(ck.catalog) and ck.catalog().height > 0  # bundled data/catalog.yaml

@@ -27,6 +27,7 @@ _SUBMODULES = {
     "matching",
     "analytics",
     "ai",
+    "adoption",
     "roi",
     "planning",
     "charts",
@@ -56,6 +57,7 @@ __all__ = [
 #: Short names of modules that live in a subpackage (``certkit.ai`` is ``certkit.analytics.ai``).
 _ALIASES = {
     "ai": "certkit.analytics.ai",
+    "adoption": "certkit.analytics.adoption",
     "roi": "certkit.analytics.roi",
     "planning": "certkit.analytics.planning",
 }
