@@ -11,6 +11,7 @@ from statsmodels.stats.multitest import multipletests
 
 import certkit as ck
 from certkit import ai
+from certkit.analytics import ai_prs
 from certkit.errors import CertkitError
 from certkit.stats.fe import fe_ols
 from certkit.stats.multiple import benjamini_hochberg, mantel_haenszel_rr
@@ -146,7 +147,7 @@ def test_compare_bad_input():
 def test_pr_frame_input_is_checked(prs):
     """A frame passed instead of a Dataset must be pr_table's output: a frame that lacks one of
     its columns, or another object, gets a CertkitError naming what is missing."""
-    assert set(prs.columns) == set(ai._PR_COLUMNS)
+    assert set(prs.columns) == set(ai_prs._PR_COLUMNS)
     for fn in (ai.compare, ai.adoption, ai.trust_scores, ai.fix_first):
         with pytest.raises(CertkitError, match=r"missing column\(s\) \['team'\]"):
             fn(prs.drop("team"))

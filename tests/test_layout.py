@@ -42,7 +42,8 @@ def test_every_data_and_analytics_module_imports_first_in_a_fresh_interpreter():
     """No import loop: each module imports on its own, as the first certkit import."""
     modules = [
         *(f"certkit.data.{m}" for m in ("read", "validate", "dataset", "sample", "health")),
-        *(f"certkit.analytics.{m}" for m in ("ai", "roi", "planning", "adoption")),
+        *(f"certkit.analytics.{m}" for m in ("ai", "ai_prs", "ai_quality", "roi", "planning")),
+        "certkit.analytics.adoption",
         "certkit.narrative",
         "certkit.stats.fe",
     ]

@@ -126,7 +126,7 @@ def test_batch_exit_code_and_failure_message(batch):
     assert "without encryption" not in err  # the kernels' own log stays out of the terminal
     for run, nbs in (("org", NOTEBOOKS), ("shared", SHARED)):
         for nb in nbs:
-            assert re.search(rf"\| {run} +\| {nb} +\| ok ", stdout), stdout + err
+            assert re.search(rf"(?m)^{run} +{nb} +ok ", stdout), stdout + err
 
 
 def test_batch_files_and_index(batch):

@@ -19,8 +19,8 @@ class Kept(ResultMixin):
 def test_results_keeping_a_table_need_no_to_polars():
     res = Kept()
     assert res.to_polars() is res.table
-    assert "1.2346" in res.summary() and "small cohort" in res.summary()
-    assert "<h4>kept</h4>" in res._repr_html_()
+    assert "1.23" in res.summary() and "small cohort" in res.summary()  # display: 3 digits
+    assert ">kept</div>" in res._repr_html_() and "small cohort" in res._repr_html_()
 
 
 def test_results_without_a_table_must_implement_to_polars():

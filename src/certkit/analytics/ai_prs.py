@@ -1,0 +1,162 @@
+"""The PR table behind the AI analytics: one row per human PR, the outcomes it carries.
+
+``pr_table(ds)`` adds the AI flag (``ai_assisted >= AI_THRESHOLD``), log outcomes, bad events,
+the author's certification status at the time and calendar keys; :mod:`certkit.analytics.ai`
+and :mod:`certkit.analytics.ai_quality` read it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from certkit.data.dataset import Dataset
+from certkit.errors import CertkitError
+from certkit.panel import approximate_created
+
+AI_THRESHOLD = 0.5  # a PR with ai_assisted >= this share counts as AI-assisted
+
+OUTCOMES = {
+    "cycle_time_log": "log hours from creation to merge (merged PRs)",
+    "pickup_time_log": "log hours from creation to first review (reviewed PRs)",
+    "size_log": "log(1 + lines added + deleted)",
+    "reverted": "share of merged PRs reverted",
+    "defect": "share of merged PRs with at least one linked defect",
+    "incident": "share of merged PRs linked to an incident",
+    "rework": "share of a merged PR's added lines changed or deleted again within the line "
+    "ledger's window (git imports; 21 days by default)",
+}
+LOG_OUTCOMES = {"cycle_time_log", "pickup_time_log", "size_log"}
+BAD_EVENTS = {"reverted", "defect", "incident", "bad"}
+
+
+# ---------------------------------------------------------------------------------------------
+# PR table
+# ---------------------------------------------------------------------------------------------
+
+
+def pr_table(ds: Dataset) -> pl.DataFrame:
+    """One row per human-authored PR with the columns the AI analytics use.
+
+    Columns: ``id, author_id, team, platform, role, level, repo, month, ai, merged,
+    cycle_time_log, pickup_time_log, size_log, reverted, defect, incident, bad, certified``.
+    ``ai`` is ``ai_assisted >= 0.5`` (null when unknown); ``bad`` = reverted or defect;
+    ``certified`` = the author held a certification when the PR was opened.
+    """
+    if not isinstance(ds, Dataset):
+        raise CertkitError(f"expected a certkit Dataset (certkit.load / simulate), got {type(ds)}")
+    prs = ds.pull_requests
+    if prs.height == 0:
+        raise CertkitError("pull_requests is empty: nothing to analyse")
+    humans = ds.human_engineers().select("engineer_id", "team", "platform", "role", "level")
+    first_cert = ds.certifications.group_by("engineer_id").agg(
+        pl.col("earned_date").min().alias("_first_cert")
+    )
+    defect_prs = ds.defects["pr_id"].drop_nulls().unique().implode()
+    incident_prs = ds.incidents["pr_id"].drop_nulls().unique().implode()
+    ai_col = prs["ai_assisted"] if "ai_assisted" in prs.columns else None
+    if ai_col is None or ai_col.null_count() == prs.height:
+        raise CertkitError(
+            "pull_requests.ai_assisted is missing or empty: AI analytics need it "
+            "(true/false or the 0..1 share of AI-written lines per PR)"
+        )
+    merged = pl.col("merged_date").is_not_null()
+    # creation dates approximated from git (squash merges...) give no cycle or pickup time
+    trusted = ~approximate_created(prs)
+    hours = (pl.col("merged_date") - pl.col("created_date")).dt.total_seconds() / 3600
+    pickup = (pl.col("first_review_date") - pl.col("created_date")).dt.total_seconds() / 3600
+    pickup = pl.when(trusted).then(pickup)
+    out = (
+        prs.join(humans.rename({"engineer_id": "author_id"}), on="author_id", how="inner")
+        .join(first_cert.rename({"engineer_id": "author_id"}), on="author_id", how="left")
+        .select(
+            "id",
+            "author_id",
+            "team",
+            "platform",
+            "role",
+            "level",
+            "repo",
+            pl.col("created_date").dt.truncate("1mo").dt.date().alias("month"),
+            (pl.col("ai_assisted") >= AI_THRESHOLD).alias("ai"),
+            merged.alias("merged"),
+            pl.when(merged & trusted).then(hours.clip(1 / 60).log()).alias("cycle_time_log"),
+            pl.when(pickup > 0).then(pickup.clip(1 / 60).log()).alias("pickup_time_log"),
+            (pl.col("additions") + pl.col("deletions") + 1)
+            .cast(pl.Float64)
+            .log()
+            .alias("size_log"),
+            pl.when(merged)
+            .then(pl.col("reverted").fill_null(False).cast(pl.Float64))
+            .alias("reverted"),
+            pl.when(merged).then(pl.col("id").is_in(defect_prs).cast(pl.Float64)).alias("defect"),
+            pl.when(merged)
+            .then(pl.col("id").is_in(incident_prs).cast(pl.Float64))
+            .alias("incident"),
+            _rework(prs).alias("rework"),
+            (
+                pl.col("_first_cert").is_not_null()
+                & (pl.col("_first_cert") <= pl.col("created_date"))
+            )
+            .cast(pl.Float64)
+            .alias("certified"),
+        )
+        .with_columns(pl.max_horizontal("reverted", "defect").alias("bad"))
+    )
+    return out
+
+
+_PR_COLUMNS = (
+    "id",
+    "author_id",
+    "team",
+    "platform",
+    "role",
+    "level",
+    "repo",
+    "month",
+    "ai",
+    "merged",
+    "cycle_time_log",
+    "pickup_time_log",
+    "size_log",
+    "reverted",
+    "defect",
+    "incident",
+    "rework",
+    "certified",
+    "bad",
+)
+
+
+_OPTIONAL = {"rework"}  # only git imports with the line ledger have it
+
+
+def _rework(prs: pl.DataFrame) -> pl.Expr:
+    """Churned share of a merged PR's added lines, when the import ran the line ledger."""
+    churn = [c for c in prs.columns if re.fullmatch(r"churned_lines_\d+d", c)]
+    if not churn:
+        return pl.lit(None, pl.Float64)
+    return (
+        pl.when(pl.col("merged_date").is_not_null() & (pl.col("additions") > 0))
+        .then(pl.col(churn[0]) / pl.col("additions"))
+        .cast(pl.Float64)
+    )
+
+
+def _prs(ds: Dataset | pl.DataFrame) -> pl.DataFrame:
+    """The PR table: built from a Dataset, or a :func:`pr_table` frame checked for its columns."""
+    if isinstance(ds, Dataset):
+        return pr_table(ds)
+    if not isinstance(ds, pl.DataFrame):
+        raise CertkitError(
+            f"expected a certkit Dataset or the frame from certkit.ai.pr_table, got {type(ds)}"
+        )
+    missing = [c for c in _PR_COLUMNS if c not in ds.columns and c not in _OPTIONAL]
+    if missing:
+        raise CertkitError(
+            f"PR table is missing column(s) {missing}: pass a Dataset or the output of "
+            "certkit.ai.pr_table(ds)"
+        )
+    return ds.with_columns(pl.lit(None, pl.Float64).alias(c) for c in _OPTIONAL - set(ds.columns))
