@@ -352,6 +352,29 @@ def render(records: list[dict], page: str | None = None) -> str:
     return "<ul class='certkit-answer'>" + "".join(items) + "</ul>" if items else ""
 
 
+def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
+    """Per design: how many outcomes changed clearly, in which direction (counts of statuses)."""
+    parts = []
+    designs: dict[str, list[str]] = {}
+    for items in effects.values():
+        for _, r in items:
+            designs.setdefault(r["design"], []).append(status(r))
+    for design, st in designs.items():
+        done = [x for x in st if x != "not estimated"]
+        if not done:
+            parts.append(f"{design}: no outcome could be estimated")
+            continue
+        clear = [x for x in done if x != "no clear change"]
+        text = f"{design}: {len(clear)} of {len(done)} estimated outcome(s) changed clearly"
+        if clear:
+            text += (
+                f" ({clear.count('improvement')} improvement(s), "
+                f"{clear.count('deterioration')} deterioration(s))"
+            )
+        parts.append(text)
+    return "<p class='certkit-bottom'><b>" + _E("; ".join(parts)) + ".</b></p>"
+
+
 def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
     """The landing page's answer, from ``(page href, title, records)`` of one run."""
     effects: dict[str, list[tuple[str, dict]]] = {}
@@ -397,8 +420,8 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
         estimated = [
             r for items in effects.values() for _, r in items if status(r) != "not estimated"
         ]
+        out.append("<h3>Did outcomes change after certification?</h3>" + _bottom_line(effects))
         out.append(
-            "<h3>Did outcomes change after certification?</h3>"
             "<table class='certkit-table certkit-effects'><thead><tr><th>outcome</th>"
             f"{head}<th>designs</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )

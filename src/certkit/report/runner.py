@@ -156,8 +156,10 @@ def execute(job: Job) -> JobResult:
     heads = job.out_dir / f"{job.notebook}{landing.SUFFIX}"
     heads.unlink(missing_ok=True)
     result = JobResult(job.run, job.notebook, job.title, "failed", 0.0, ipynb=ipynb)
-    previous = os.environ.get(landing.ENV)
+    saved = {k: os.environ.get(k) for k in (landing.ENV, "CERTKIT_TRACEBACK")}
     os.environ[landing.ENV] = str(heads)  # the kernel inherits it: ctx.headline writes there
+    # a failing cell keeps its traceback, so the summary can name the line that raised
+    os.environ["CERTKIT_TRACEBACK"] = "1"
     try:
         pm.execute_notebook(
             str(job.source),
@@ -195,10 +197,11 @@ def execute(job: Job) -> JobResult:
             result.error += "\n" + traceback.format_exc()
         heads.unlink(missing_ok=True)  # a failed page's numbers never reach the landing page
     finally:
-        if previous is None:
-            os.environ.pop(landing.ENV, None)
-        else:
-            os.environ[landing.ENV] = previous
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     result.seconds = time.perf_counter() - start
     return result
 
