@@ -52,7 +52,7 @@ def _records(out: Path, run: str, nb: str) -> list[dict]:
 
 
 CODE = 'class="highlight hl-ipython3"'  # a code cell's input in nbconvert's lab template
-SIZE = r"about (\d+)% (lower|higher) \(95% CI ([+-]\d+)% to ([+-]\d+)%\)"
+SIZE = r"about (\d+)% (lower|higher)(?: after certification)? \(95% CI ([+-]\d+)% to ([+-]\d+)%\)"
 
 
 def test_landing_effects_are_the_detail_pages_numbers(out, landing_dom):
