@@ -369,7 +369,7 @@ def test_result_rendering_and_love_plot(nn):
     spec = nn.love_plot().to_dict()
     assert "Covariate balance" in str(spec["title"])
     assert any(len(v) == 20 for v in spec["datasets"].values())  # 10 terms x before/after
-    assert nn.to_polars().height == 20
+    assert nn.balance().height == 20  # to_polars() is the effect now (issue 11)
 
 
 def test_collinear_covariate_gives_the_same_scores_as_without_it(lalonde):

@@ -472,3 +472,33 @@ def sensitivity(
     hi = base.mark_tick(thickness=2, size=16).encode(y=f"{upper}:Q", color=colors)
     zero = alt.Chart(pl.DataFrame({"z": [0.0]})).mark_rule(color="#444").encode(y="z:Q")
     return alt.layer(zero, rule, lo, hi).properties(title=title, width=WIDTH, height=HEIGHT)
+
+
+def effect_points(
+    df: pl.DataFrame,
+    *,
+    x: str,
+    color: str | None = None,
+    title: str = "",
+    x_title: str | None = None,
+    y: str = "estimate",
+    lower: str = "conf_low",
+    upper: str = "conf_high",
+    y_title: str = "effect (ATT)",
+) -> alt.LayerChart:
+    """Estimates as points with interval rules along a numeric ``x``, zero marked.
+
+    Reads a tidy result frame (``estimate``, ``conf_low``, ``conf_high`` by default) plus the
+    column named by ``x`` (event time, period, cohort); ``color`` splits points, e.g. pre/post.
+    Used by every ``plot()`` of ``certkit.did`` and ``certkit.matching`` results.
+    """
+    _check(df, [x, y, lower, upper] + ([color] if color else []), "effect_points")
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", title=x_title or x))
+    enc = {"color": alt.Color(f"{color}:N", title=None)} if color else {}
+    tips = [x, alt.Tooltip(f"{y}:Q", format=".4f")]
+    if "std_error" in df.columns:
+        tips.append(alt.Tooltip("std_error:Q", format=".4f"))
+    bars = base.mark_rule().encode(y=alt.Y(f"{lower}:Q", title=y_title), y2=f"{upper}:Q", **enc)
+    points = base.mark_point(filled=True, size=60).encode(y=f"{y}:Q", tooltip=tips, **enc)
+    zero = alt.Chart(df).mark_rule(color="gray", strokeDash=[2, 2]).encode(y=alt.datum(0))
+    return alt.layer(zero, bars, points).properties(title=title)

@@ -158,7 +158,9 @@ def execute(job: Job) -> JobResult:
     result = JobResult(job.run, job.notebook, job.title, "failed", 0.0, ipynb=ipynb)
     saved = {k: os.environ.get(k) for k in (landing.ENV, "CERTKIT_TRACEBACK")}
     os.environ[landing.ENV] = str(heads)  # the kernel inherits it: ctx.headline writes there
-    # a failing cell keeps its traceback, so the summary can name the line that raised
+    # A scheduled run keeps full tracebacks in the executed notebook (kept for diagnosis) so
+    # that a failure names the notebook line that raised; interactive sessions show only
+    # the message (certkit.errors).
     os.environ["CERTKIT_TRACEBACK"] = "1"
     try:
         pm.execute_notebook(

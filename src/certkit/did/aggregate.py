@@ -1,0 +1,267 @@
+"""Aggregations of group-time ATTs (R did's ``aggte``): overall, event study, cohort, period."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import polars as pl
+
+from certkit import charts
+from certkit.did.inference import wif_dot
+from certkit.did.prepare import whole
+from certkit.errors import CertkitError
+from certkit.results import EstimateMixin, tidy_frame
+from certkit.stats.vcov import cluster_sums, critical_value, wald_test
+
+
+def aggregate_cells(
+    res,
+    kind: str = "simple",
+    *,
+    min_e: float | None = None,
+    max_e: float | None = None,
+    balance_e: int | None = None,
+) -> AggregateResult:
+    """Aggregate the ATT(g,t) of ``res`` (an ``ATTgtResult``), as R did's ``aggte``.
+
+    Also available as ``res.aggregate(kind, ...)``. The SEs of the aggregates include the
+    influence function of the estimated cohort-share weights.
+
+    Parameters
+    ----------
+    kind
+        ``"simple"`` (average over all post-treatment cells, weighted by cohort size),
+        ``"dynamic"`` (event study by periods since treatment ``e``), ``"group"`` (per
+        cohort) or ``"calendar"`` (per period).
+    min_e, max_e
+        Event times to keep (``max_e`` also caps the post periods used by the others).
+    balance_e
+        Dynamic only: keep cohorts observed for at least ``balance_e`` periods after
+        treatment, so the composition does not change with ``e``.
+    """
+    if kind not in ("simple", "dynamic", "group", "calendar"):
+        raise CertkitError(f"kind must be 'simple', 'dynamic', 'group' or 'calendar', got {kind!r}")
+    P = res.panel
+    G, w = P.G, P.w
+    grp, t, att = res.group, res.time, res.att
+    glist = np.unique(grp)
+    pg_g = np.array([np.mean(w * (g == G)) for g in glist])
+    pgg = pg_g[np.searchsorted(glist, grp)]
+    max_e_ = np.inf if max_e is None else max_e
+    min_e_ = -np.inf if min_e is None else min_e
+    e = t - grp
+    post = (grp <= t) & (t <= grp + max_e_)
+    sels: list[np.ndarray] = []  # one selection of cells per element
+    keys: list[float] = []
+    if kind == "simple":
+        sels, keys = [post], []
+    elif kind == "dynamic":
+        incl = np.ones(len(att), dtype=bool)
+        eseq = np.unique(e)
+        if balance_e is not None:
+            incl = (P.times[-1] - grp) >= balance_e
+            eseq = np.unique(e[incl])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - P.times[-1] + P.times[0])]
+        eseq = eseq[(eseq >= min_e_) & (eseq <= max_e_)]
+        keys = list(eseq)
+        sels = [(e == ev) & incl for ev in eseq]
+        if not any(k >= 0 for k in keys):
+            raise CertkitError("no post-treatment event times to aggregate")
+    elif kind == "calendar":
+        for tt in P.times[P.times >= grp.min()]:
+            sel = (t == tt) & post
+            if sel.any():
+                keys.append(tt)
+                sels.append(sel)
+    else:  # group
+        for g in glist:
+            sel = (grp == g) & post
+            if sel.any():
+                keys.append(g)
+                sels.append(sel)
+    if not sels or not any(sel.any() for sel in sels):
+        raise CertkitError(f"no post-treatment group-time cells to aggregate ({kind})")
+    # weights of the cells in each element: cohort shares (equal within a cohort for 'group')
+    Wm = np.zeros((len(att), len(sels)))
+    for j, sel in enumerate(sels):
+        Wm[sel, j] = pgg[sel] / pgg[sel].sum()
+    el_att = att @ Wm
+    F = res.inf @ Wm
+    if kind != "group":
+        for j, sel in enumerate(sels):
+            F[:, j] += wif_dot(sel, pgg, grp, att, w, G)
+    if kind == "simple":
+        return _agg_result(res, kind, [], [], float(el_att[0]), F[:, 0])
+    if kind == "group":
+        pk = pg_g[np.searchsorted(glist, keys)]
+        wk = pk / pk.sum()
+        f_all = F @ wk + wif_dot(np.ones(len(keys), bool), pk, np.array(keys), el_att, w, G)
+        return _agg_result(res, kind, keys, el_att, float(el_att @ wk), np.column_stack([F, f_all]))
+    if kind == "dynamic":
+        pos = np.array(keys) >= 0
+        f_all = F[:, pos].mean(axis=1)
+        return _agg_result(
+            res, kind, keys, el_att, float(el_att[pos].mean()), np.column_stack([F, f_all])
+        )
+    f_all = F.mean(axis=1)
+    return _agg_result(res, kind, keys, el_att, float(el_att.mean()), np.column_stack([F, f_all]))
+
+
+def _agg_result(res, kind, keys, atts, overall, F) -> AggregateResult:
+    """Inference for an aggregation; ``F`` holds the elements' IFs then the overall IF."""
+    z = critical_value(res.level)
+    F = F.reshape(F.shape[0], -1)
+    overall_se = float(res._inference(F[:, -1:], uniform=False)[0][0])
+    if keys:
+        se_el, crit = res._inference(F[:, :-1], uniform=kind == "dynamic")
+    else:
+        se_el, crit = np.array([]), z
+    result = AggregateResult(
+        kind=kind,
+        keys=np.asarray(keys, dtype=float),
+        att=np.asarray(atts, dtype=float),
+        se=se_el,
+        crit=crit,
+        overall_att=overall,
+        overall_se=overall_se,
+        z=z,
+        parent=res,
+    )
+    result._inf = F[:, :-1]
+    return result
+
+
+class AggregateResult(EstimateMixin):
+    """An aggregation of ATT(g,t): overall effect plus the per-element table."""
+
+    _KEY = {"simple": None, "dynamic": "e", "group": "group", "calendar": "time"}
+
+    def __init__(self, *, kind, keys, att, se, crit, overall_att, overall_se, z, parent):
+        self.kind = kind
+        self.keys, self.att, self.se, self.crit = keys, att, se, crit
+        self.overall_att, self.overall_se = overall_att, overall_se
+        self.overall_ci = (overall_att - z * overall_se, overall_att + z * overall_se)
+        self.parent = parent
+        self.level = parent.level
+        self.warnings = parent.warnings
+        self.title = {
+            "simple": "Overall effect (simple aggregation of ATT(g,t))",
+            "dynamic": "Event study (effect by periods since treatment)",
+            "group": "Effect by cohort",
+            "calendar": "Effect by calendar period",
+        }[kind]
+        self.pretrend_pvalue: float | None = None
+        self.pretrend_verdict: str | None = None
+        self._inf: np.ndarray | None = None
+        self.pretrend_test_on: str | None = None
+
+    def pretrend_test(self) -> tuple[float | None, float | None, int]:
+        """Joint Wald test that every pre-treatment event-time effect shown is zero.
+
+        Uses the joint (influence-function, clustered as the estimate) covariance of the
+        event-study estimates with ``e < 0``. Unlike the cell-level test of
+        :attr:`ATTgtResult.wald_pvalue`, it stays defined when there are more pre-period
+        ATT(g,t) cells than the data can identify (many small cohorts). Returns
+        ``(statistic, p_value, number_of_estimates)``; statistic and p-value are None when the
+        covariance is singular or there is no pre-period.
+        """
+        if self.kind != "dynamic" or self._inf is None:
+            raise CertkitError("pretrend_test() needs an event study (aggregate('dynamic'))")
+        pre = (self.keys < 0) & np.isfinite(self.se)
+        q = int(pre.sum())
+        if q == 0:
+            return None, None, 0
+        S = cluster_sums(self._inf[:, pre], self.parent.panel.cluster)
+        V = S.T @ S / self.parent.n**2
+        return (*wald_test(self.att[pre], V), q)
+
+    def to_polars(self) -> pl.DataFrame:
+        key = self._KEY[self.kind]
+        if key is None:
+            return self.tidy().select(
+                pl.lit("overall").alias("estimate"),
+                att="estimate",
+                se="std_error",
+                ci_low="conf_low",
+                ci_high="conf_high",
+            )
+        cols = {key: whole(self.keys)}
+        if self.kind == "dynamic":
+            cols["period"] = np.where(self.keys < 0, "pre", "post")
+        return pl.DataFrame(
+            cols
+            | {
+                "att": self.att,
+                "se": self.se,
+                "ci_low": self.att - self.crit * self.se,
+                "ci_high": self.att + self.crit * self.se,
+            }
+        )
+
+    def _header(self) -> dict[str, object]:
+        lo, hi = self.overall_ci
+        h = {
+            "outcome": self.parent.settings["outcome"],
+            "overall ATT": f"{self.overall_att:.4f} (SE {self.overall_se:.4f}, "
+            f"{100 * self.level:.0f}% CI {lo:.4f} to {hi:.4f})",
+        }
+        if self.kind == "dynamic" and self.parent.bootstrap:
+            h["bands"] = f"uniform (sup-t critical value {self.crit:.3f})"
+        if self.pretrend_verdict:
+            h["pre-trends"] = self.pretrend_verdict
+        return h
+
+    estimate = property(
+        lambda self: self._headline_value("estimate"), doc="The overall effect, from tidy()."
+    )
+
+    _OVERALL = {"simple": "ATT", "dynamic": "overall", "group": "overall", "calendar": "overall"}
+
+    def tidy(self) -> pl.DataFrame:
+        """Contract table: one row per element (``e=2``, ``group=2004``, ``time=2006``), then
+        the overall effect (term ``ATT`` for the simple aggregation, else ``overall``)."""
+        lo, hi = self.overall_ci
+        overall = tidy_frame(self._OVERALL[self.kind], self.overall_att, self.overall_se, lo, hi)
+        key = self._KEY[self.kind]
+        if key is None:
+            return overall
+        terms = [f"{key}={k}" for k in whole(self.keys).tolist()]
+        rows = tidy_frame(
+            terms, self.att, self.se, self.att - self.crit * self.se, self.att + self.crit * self.se
+        )
+        return pl.concat([rows, overall])
+
+    def plot_data(self) -> pl.DataFrame:
+        """The element rows of :meth:`tidy` with their numeric key (and pre/post for ``e``)."""
+        key = self._KEY[self.kind]
+        tidy = self.tidy()
+        if key is None:
+            return tidy.with_columns(pl.lit(0).alias("x"))
+        keys = self.to_polars().drop("att", "se", "ci_low", "ci_high")
+        return pl.concat([tidy.head(keys.height), keys], how="horizontal")
+
+    def _headline_terms(self) -> list[str] | None:
+        return [self._OVERALL[self.kind]]
+
+    def plot(self) -> alt.Chart | alt.LayerChart:
+        """Altair chart: points with confidence intervals; event studies mark the treatment."""
+        df = self.plot_data()
+        out = self.parent.settings["outcome"]
+        if self.kind == "simple":
+            return charts.effect_points(df, x="x", title=f"Overall effect on {out}")
+        if self.kind != "dynamic":
+            key = self._KEY[self.kind]
+            return charts.effect_points(df, x=key, title=f"{self.title}: {out}")
+        chart = charts.effect_points(
+            df,
+            x="e",
+            color="period",
+            title=f"Event study: {out}",
+            x_title="periods since certification (e)",
+        )
+        line = (
+            alt.Chart(pl.DataFrame({"x": [-0.5]}))
+            .mark_rule(color="black", strokeDash=[4, 4])
+            .encode(x="x:Q")
+        )
+        return alt.layer(chart, line)

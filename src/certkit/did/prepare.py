@@ -1,0 +1,222 @@
+"""Input checks and the unit x period outcome matrix behind every group-time estimate."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.stats.fe import dense_codes
+
+
+@dataclass
+class Panel:
+    """A long panel as arrays: units (rows, sorted by cohort) x periods (columns)."""
+
+    units: np.ndarray  # unit ids (n,)
+    times: np.ndarray  # sorted distinct periods (T,)
+    G: np.ndarray  # first treated period per unit, 0 = never (n,)
+    Y: np.ndarray  # outcome, units x periods, NaN where not observed
+    X: np.ndarray | None  # covariates, p x units x periods
+    w: np.ndarray  # unit weights, mean 1
+    cluster: np.ndarray | None  # cluster code per unit (coarser than unit)
+    covariates: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        """Number of units."""
+        return len(self.units)
+
+
+def need_columns(data: pl.DataFrame, cols: dict[str, str | None]) -> None:
+    """Raise a clear error when ``data`` is not a polars frame or lacks a named column."""
+    if not isinstance(data, pl.DataFrame):
+        raise CertkitError(
+            f"data must be a polars DataFrame (a long panel), got {type(data).__name__}"
+        )
+    missing = [f"{role}={col!r}" for role, col in cols.items() if col and col not in data.columns]
+    if missing:
+        raise CertkitError(
+            f"data has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
+        )
+
+
+def require_numeric(data: pl.DataFrame, col: str, role: str) -> None:
+    """Raise a clear error when column ``col`` (playing ``role``) is not numeric."""
+    if not data.schema[col].is_numeric():
+        raise CertkitError(
+            f"column {col!r} ({role}) must be numeric, got {data.schema[col]}; for certkit panels "
+            "use time='period_index' and group='cohort'"
+        )
+
+
+def prepare_panel(
+    data: pl.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    group: str,
+    covariates: list[str] | None,
+    weights: str | None,
+    cluster: str | None,
+    anticipation: int,
+    unbalanced: str,
+) -> Panel:
+    """Check the long panel and build the :class:`Panel` arrays used by :func:`att_gt`."""
+    covariates = list(covariates or [])
+    need_columns(
+        data,
+        {"outcome": outcome, "unit": unit, "time": time, "group": group, "weights": weights}
+        | {"cluster": cluster}
+        | {f"covariate {c}": c for c in covariates},
+    )
+    for col, role in [(outcome, "outcome"), (time, "time"), (group, "group")] + [
+        (c, "covariate") for c in covariates
+    ]:
+        require_numeric(data, col, role)
+    if unbalanced not in ("pairwise", "balance"):
+        raise CertkitError(f"unbalanced must be 'pairwise' or 'balance', got {unbalanced!r}")
+    if anticipation < 0:
+        raise CertkitError(f"anticipation must be >= 0 periods, got {anticipation}")
+    notes: list[str] = []
+    cols = [unit, time, group, outcome, *covariates] + [c for c in (weights, cluster) if c]
+    df = data.select(list(dict.fromkeys(cols)))
+    if df.height == 0:
+        raise CertkitError("data has no rows")
+    for col, role in [(unit, "unit"), (time, "time"), (group, "group")]:
+        nulls = df[col].null_count()
+        if nulls:
+            raise CertkitError(f"column {col!r} ({role}) has {nulls} null value(s)")
+    if df[outcome].cast(pl.Float64).drop_nulls().drop_nans().len() == 0:
+        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+
+    # unit index per row (units in sorted id order), first row of each unit
+    u_all = dense_codes(df[unit])
+    n = int(u_all.max()) + 1
+    first = np.empty(n, dtype=np.int64)
+    first[u_all[::-1]] = np.arange(df.height - 1, -1, -1)
+    tr_all = dense_codes(df[time])
+    key = u_all * (int(tr_all.max()) + 1) + tr_all
+    counts = np.bincount(key)
+    if counts.max() > 1:
+        row = int(np.nonzero(counts[key] > 1)[0][0])
+        raise CertkitError(
+            f"data has {int((counts > 1).sum())} duplicated ({unit}, {time}) pair(s), e.g. unit "
+            f"{df[unit][row]!r} at {time}={df[time][row]}: a panel needs one row per unit and period"
+        )
+
+    def per_unit(col: str, role: str) -> np.ndarray:
+        if df[col].null_count():
+            raise CertkitError(f"column {col!r} ({role}) has {df[col].null_count()} null value(s)")
+        series = df[col]
+        if not series.dtype.is_numeric():
+            series = series.cast(pl.String).rank("dense")
+        codes = series.to_numpy()
+        v = codes[first]
+        bad = codes != v[u_all]
+        if bad.any():
+            row = int(np.nonzero(bad)[0][0])
+            raise CertkitError(
+                f"column {col!r} ({role}) must be constant within each unit, but it varies for "
+                f"unit {df[unit][row]!r}"
+            )
+        return v
+
+    G = per_unit(group, "group").astype(float)
+    if np.any(G < 0):
+        raise CertkitError(f"group column {group!r} has negative values; use 0 for never treated")
+    yv = df[outcome].cast(pl.Float64)
+    ok_row = yv.is_not_null().to_numpy() & ~np.isnan(yv.fill_null(0.0).to_numpy())
+    for c in covariates:
+        ok_row &= df[c].is_not_null().to_numpy()
+    tvals = df[time].to_numpy().astype(float)
+    code_time = np.empty(int(tr_all.max()) + 1)
+    code_time[tr_all] = tvals
+    present = np.bincount(tr_all[ok_row], minlength=len(code_time)) > 0
+    times = code_time[present]
+    T = len(times)
+    if T < 2:
+        raise CertkitError(f"need at least 2 periods with a non-null outcome, found {T}")
+    # units first treated after the last period are never treated within the window
+    late = (times[-1] < G) & (G != 0)
+    if late.any():
+        notes.append(
+            f"{int(late.sum())} unit(s) first treated after the last period are used as never treated"
+        )
+        G = np.where(late, 0.0, G)
+    early = (G > 0) & (times[0] + anticipation >= G)
+    if early.any():
+        cohorts = sorted(set(G[early].tolist()))
+        raise CertkitError(
+            f"cohort(s) {cohorts} ({int(early.sum())} units) are treated in or before the first "
+            f"period {times[0]:g}{' plus anticipation' if anticipation else ''}, so they have no "
+            f"pre-treatment period; drop those units (e.g. data.filter((pl.col({group!r}) > "
+            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0)))"
+        )
+    if weights:
+        w = per_unit(weights, "weights").astype(float)
+        if np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise CertkitError(f"weights column {weights!r} must be finite, >= 0 and not all 0")
+    else:
+        w = np.ones(n)
+    cl = per_unit(cluster, "cluster") if cluster else None
+
+    # rows of the outcome matrix are ordered by group, so each cohort is a contiguous block
+    order = np.argsort(G, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    uid = df[unit].gather(first[order]).to_numpy()
+    G, w = G[order], w[order]
+    cl = None if cl is None else np.unique(cl[order], return_inverse=True)[1].astype(np.int64)
+    u_idx = rank[u_all[ok_row]]
+    t_idx = (np.cumsum(present) - 1)[tr_all[ok_row]]
+    Y = np.full((n, T), np.nan)
+    Y[u_idx, t_idx] = df[outcome].filter(pl.Series(ok_row)).to_numpy().astype(float)
+    X = None
+    if covariates:
+        X = np.full((len(covariates), n, T), np.nan)
+        for j, c in enumerate(covariates):
+            X[j, u_idx, t_idx] = df[c].filter(pl.Series(ok_row)).to_numpy().astype(float)
+
+    observed = ~np.isnan(Y)
+    if not observed.all():
+        if unbalanced == "balance":
+            keep = observed.all(axis=1)
+            msg = (
+                f"the panel is unbalanced: {int((~keep).sum())} of {n} units are not observed in "
+                "every period and were dropped (unbalanced='balance')"
+            )
+            warnings.warn(msg, CertkitWarning, stacklevel=3)
+            notes.append(msg)
+            if not keep.any():
+                raise CertkitError("no unit is observed in every period; use unbalanced='pairwise'")
+            uid, G, Y, w = uid[keep], G[keep], Y[keep], w[keep]
+            X = None if X is None else X[:, keep]
+            cl = None if cl is None else np.unique(cl[keep], return_inverse=True)[1]
+        else:
+            notes.append(
+                f"unbalanced panel: {int((~observed).sum())} unit-periods missing; each ATT(g,t) "
+                "uses the units observed in both of its periods"
+            )
+    return Panel(
+        units=uid,
+        times=times,
+        G=G,
+        Y=Y,
+        X=X,
+        w=w / w.mean(),
+        cluster=cl,
+        covariates=covariates,
+        notes=notes,
+    )
+
+
+def whole(x: np.ndarray) -> np.ndarray:
+    """Periods and cohorts print as integers when they are whole numbers."""
+    x = np.asarray(x, dtype=float)
+    return x.astype(np.int64) if x.size and np.all(x == np.round(x)) else x

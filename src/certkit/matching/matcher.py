@@ -1,0 +1,281 @@
+""":func:`match`: pair certified engineers with comparable peers (MatchIt 4.7 conventions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from certkit.errors import CertkitError
+from certkit.errors import warn_and_keep as _warn
+from certkit.matching.design import (
+    cem_codes,
+    design_matrix,
+    group_codes,
+    split_strata,
+    treatment_vector,
+)
+from certkit.matching.nearest import (
+    mahalanobis_transform,
+    nearest_gaps,
+    nn_covariates,
+    nn_vector,
+    round_up,
+)
+from certkit.matching.results import MatchResult
+from certkit.matching.strata import (
+    fill_empty_subclasses,
+    renumber,
+    weights_from_mm,
+    weights_from_subclass,
+)
+from certkit.stats.glm import EPS, fit_binomial
+from certkit.stats.vcov import level_from_alpha
+
+METHODS = ("nearest", "exact", "cem", "subclass")
+DISTANCES = ("logit", "probit", "mahalanobis", "euclidean")
+ORDERS = ("largest", "smallest", "data", "random")
+
+
+def match(
+    data: pl.DataFrame,
+    *,
+    treatment: str,
+    covariates: list[str],
+    method: str = "nearest",
+    distance: str = "logit",
+    ratio: int = 1,
+    replace: bool = False,
+    caliper: float | None = None,
+    std_caliper: bool = True,
+    exact: list[str] | str | None = None,
+    order: str = "largest",
+    seed: int | None = None,
+    subclasses: int = 6,
+    outcome: str | list[str] | None = None,
+    level: float = 0.95,
+) -> MatchResult:
+    """Match treated units to comparable controls.
+
+    Parameters
+    ----------
+    data
+        One row per unit (polars). Never modified.
+    treatment
+        0/1 (or boolean) column: 1 = treated (e.g. certified).
+    covariates
+        Columns to balance. Text/categorical columns are expanded to level indicators.
+    method
+        ``"nearest"`` (greedy nearest neighbour), ``"exact"``, ``"cem"`` (coarsened exact,
+        Sturges bins) or ``"subclass"`` (propensity-score subclasses, ``subclasses`` of them).
+    distance
+        ``"logit"`` / ``"probit"`` propensity score, or ``"mahalanobis"`` / ``"euclidean"``
+        on the covariates (nearest only).
+    ratio, replace
+        Controls per treated unit; reuse controls or not.
+    caliper, std_caliper
+        Maximum propensity-score distance, in standard deviations of the score when
+        ``std_caliper`` (default), else in raw units.
+    exact
+        Columns that must match exactly (nearest matching within their strata).
+    order
+        Order in which treated units pick controls: ``"largest"`` score first (MatchIt's
+        default), ``"smallest"``, ``"data"`` or ``"random"`` (uses ``seed``).
+    outcome, level
+        Optional outcome column(s) whose ATT ``tidy()``, ``to_polars()``, ``plot()`` and
+        ``effect_summary()`` report, with intervals at confidence ``level``; without an
+        outcome the result holds the matching and its balance (``.att(outcome)`` later).
+
+    Returns
+    -------
+    MatchResult
+    """
+    table = "data"
+    if not isinstance(data, pl.DataFrame):
+        raise CertkitError("match() expects a polars DataFrame")
+    if method not in METHODS:
+        raise CertkitError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if distance not in DISTANCES:
+        raise CertkitError(f"distance must be one of {', '.join(DISTANCES)}; got {distance!r}")
+    if order not in ORDERS:
+        raise CertkitError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
+    if not isinstance(ratio, int | np.integer) or ratio < 1:
+        raise CertkitError(f"ratio must be a positive integer; got {ratio!r}")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    if not covariates:
+        raise CertkitError("match() needs at least one covariate")
+    exact = [exact] if isinstance(exact, str) else list(exact or [])
+    for o in [outcome] if isinstance(outcome, str) else list(outcome or []):
+        if o not in data.columns:
+            raise CertkitError(f"{table}: outcome column {o!r} not found")
+    if caliper is not None and (not np.isfinite(caliper) or caliper <= 0):
+        raise CertkitError(f"caliper must be a positive number; got {caliper!r}")
+    if caliper is not None and distance in ("mahalanobis", "euclidean"):
+        raise CertkitError(
+            "a caliper applies to the propensity score; use distance='logit' or 'probit' with "
+            "a caliper, or drop the caliper for covariate distances"
+        )
+    if method != "nearest" and distance in ("mahalanobis", "euclidean"):
+        raise CertkitError(f"distance={distance!r} is only available with method='nearest'")
+
+    treat = treatment_vector(data, treatment, table)
+    n1, n0 = int(treat.sum()), int((treat == 0).sum())
+    if n1 == 0 or n0 == 0:
+        raise CertkitError(
+            f"{table}.{treatment}: need both treated and control units "
+            f"(found {n1} treated, {n0} control)"
+        )
+    design = design_matrix(data, covariates, table)
+    notes: list[str] = []
+
+    ps = None
+    coef = None
+    if distance in ("logit", "probit") and (method in ("nearest", "subclass")):
+        ps, coef, converged = fit_binomial(design.model, treat, distance)
+        extreme = (ps < 10 * EPS) | (ps > 1 - 10 * EPS)  # R's glm warning rule
+        if not converged or extreme.any():
+            _warn(
+                f"the propensity model shows (quasi-)separation: {int(extreme.sum())} unit(s) "
+                "have fitted probabilities of 0 or 1"
+                + ("" if converged else " and the fit did not converge")
+                + "; some covariate perfectly predicts certification. Drop or coarsen it, or "
+                "match exactly on it.",
+                notes,
+            )
+        lo, hi = ps[treat == 0].min(), ps[treat == 0].max()
+        outside = int(((ps[treat == 1] < lo) | (ps[treat == 1] > hi)).sum())
+        if outside:
+            _warn(
+                f"limited overlap: {outside} of {n1} treated unit(s) have propensity scores "
+                f"outside the controls' range [{lo:.3g}, {hi:.3g}]; their matches will be poor "
+                "(consider a caliper).",
+                notes,
+            )
+    elif distance in ("logit", "probit") and method in ("exact", "cem"):
+        ps = None
+
+    t_pos = np.flatnonzero(treat == 1)
+    mm = None
+    sub = None
+    cal = None
+    if method == "nearest":
+        if not replace and n0 < ratio * n1:
+            _warn(
+                f"too few controls: {n0} controls for {n1} treated at ratio {ratio}:1 without "
+                f"replacement; {max(0, n1 * ratio - n0)} requested matches cannot be made. "
+                "Lower the ratio or match with replacement.",
+                notes,
+            )
+        if ps is not None and caliper is not None:
+            cal = caliper * float(np.std(ps, ddof=1)) if std_caliper else float(caliper)
+        strata = group_codes(design_matrix(data, exact, table).codes) if exact else None
+        rng = np.random.default_rng(seed)
+        Z = None
+        if distance == "mahalanobis":
+            Z = mahalanobis_transform(design.model, treat)
+        elif distance == "euclidean":
+            Z = design.model
+        mm = np.full((n1, ratio), -1, dtype=np.int64)
+        groups = [np.arange(treat.size)] if strata is None else split_strata(strata)
+        row_of = np.empty(treat.size, dtype=np.int64)
+        row_of[t_pos] = np.arange(n1)
+        for idx in groups:
+            tt = treat[idx] == 1
+            if not tt.any() or tt.all():
+                continue
+            t_local = np.flatnonzero(tt)
+            eff_order = (
+                order
+                if (ps is not None and not replace)
+                else ("random" if order == "random" else "data")
+            )
+            if eff_order == "largest":
+                t_order = t_local[np.argsort(-ps[idx][t_local], kind="stable")]
+            elif eff_order == "smallest":
+                t_order = t_local[np.argsort(ps[idx][t_local], kind="stable")]
+            elif eff_order == "random":
+                t_order = rng.permutation(t_local)
+            else:
+                t_order = t_local
+            if Z is None:
+                local = nn_vector(ps[idx], tt, t_order.tolist(), ratio, replace, cal)
+            else:
+                local = nn_covariates(Z[idx], tt, t_order, ratio, replace)
+            glob = np.where(local >= 0, idx[np.clip(local, 0, None)], -1)
+            mm[row_of[idx[t_local]]] = glob
+        weights = weights_from_mm(mm, t_pos, treat)
+        matched_t = (mm >= 0).any(axis=1)
+        if not replace:
+            sub = np.full(treat.size, -1, dtype=np.int64)
+            ids = np.cumsum(matched_t) - 1
+            sub[t_pos[matched_t]] = ids[matched_t]
+            r, c = np.nonzero(mm >= 0)
+            sub[mm[r, c]] = ids[r]
+        n_lost = int((~matched_t).sum())
+        if cal is not None and n_lost > 0.5 * n1:
+            gaps = nearest_gaps(ps, treat)
+            wider = float(np.quantile(gaps, 0.9))
+            if std_caliper:
+                wider /= float(np.std(ps, ddof=1))
+            _warn(
+                f"the caliper dropped {n_lost} of {n1} treated units (more than half); the "
+                f"estimate then describes only the remaining {n1 - n_lost}. A caliper of about "
+                f"{round_up(wider)}{' SD' if std_caliper else ''} would keep 90% of them.",
+                notes,
+            )
+        elif n_lost:
+            _warn(f"{n_lost} of {n1} treated unit(s) found no match and are dropped.", notes)
+    elif method in ("exact", "cem"):
+        codes = design.codes if method == "exact" else cem_codes(data, covariates, design)
+        strata = group_codes(codes)
+        has_t = np.bincount(strata[treat == 1], minlength=strata.max() + 1) > 0
+        has_c = np.bincount(strata[treat == 0], minlength=strata.max() + 1) > 0
+        sub = np.where((has_t & has_c)[strata], strata, -1)
+        sub = renumber(sub)
+        weights = weights_from_subclass(sub, treat)
+        lost = int(((sub < 0) & (treat == 1)).sum())
+        if lost == n1:
+            raise CertkitError(
+                f"no treated unit has an {method} match: every stratum lacks controls. "
+                "Use fewer covariates or coarser ones."
+            )
+        if lost:
+            _warn(
+                f"{lost} of {n1} treated unit(s) have no control with the same "
+                f"{'values' if method == 'exact' else 'coarsened values'} and are dropped.",
+                notes,
+            )
+    else:  # subclass
+        if ps is None:
+            raise CertkitError("method='subclass' needs a propensity score distance")
+        q = np.quantile(ps[treat == 1], np.linspace(0, 1, subclasses + 1))
+        cls = np.clip(np.searchsorted(q, ps, side="right"), 1, subclasses)
+        sub = renumber(fill_empty_subclasses(cls - 1, treat))
+        weights = weights_from_subclass(sub, treat)
+
+    if (weights[treat == 0] > 0).sum() == 0:
+        raise CertkitError("no control unit was matched; loosen the caliper or the exact terms")
+
+    return MatchResult(
+        data=data,
+        treatment=treatment,
+        covariates=covariates,
+        method=method,
+        distance_kind=distance,
+        distance=ps,
+        coef=coef,
+        ratio=ratio,
+        replace=replace,
+        caliper=cal,
+        treat=treat,
+        t_pos=t_pos,
+        weights=weights,
+        subclass=sub,
+        match_matrix=mm,
+        design=design,
+        warnings=notes,
+        _balance=None,
+        outcome=outcome,
+        level=level_from_alpha(level, None),
+    )

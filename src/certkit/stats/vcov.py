@@ -1,0 +1,149 @@
+"""Inference helpers: critical values, p-values, robust covariance matrices and Wald tests."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import linalg, stats
+
+from certkit.errors import CertkitError
+
+
+def level_from_alpha(level: float, alpha: float | None, *, stacklevel: int = 3) -> float:
+    """The confidence level to use, accepting the deprecated ``alpha = 1 - level``.
+
+    Parameters
+    ----------
+    level
+        Confidence level, e.g. 0.95.
+    alpha
+        Deprecated alias (``1 - level``); when given it wins, with a ``DeprecationWarning``.
+
+    Raises
+    ------
+    CertkitError
+        When the level is not strictly between 0 and 1.
+    """
+    if alpha is not None:
+        warnings.warn(
+            f"alpha={alpha} is deprecated; pass level={1 - alpha:g} (the confidence level)",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
+        if not 0 < alpha < 1:
+            raise CertkitError(f"alpha must be between 0 and 1, got {alpha}")
+        level = 1 - alpha
+    if not 0 < level < 1:
+        raise CertkitError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
+    return level
+
+
+def critical_value(level: float = 0.95) -> float:
+    """Two-sided normal critical value for a confidence ``level`` (1.959964 for 0.95)."""
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def pvalue(estimate, se):
+    """Two-sided normal p-value of ``estimate / se``; NaN where the SE is not positive.
+
+    Works on scalars (returns a float) and on arrays (returns an array).
+    """
+    est, s = np.asarray(estimate, dtype=float), np.asarray(se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(s > 0, 2 * stats.norm.sf(np.abs(est / s)), np.nan)
+    return float(p) if p.ndim == 0 else p
+
+
+def statistic(estimate, se):
+    """``estimate / se`` (z statistic); NaN where the SE is not positive."""
+    est, s = np.asarray(estimate, dtype=float), np.asarray(se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(s > 0, est / s, np.nan)
+    return float(z) if z.ndim == 0 else z
+
+
+def cluster_sums(scores: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Sum the rows of ``scores`` within clusters (0-based codes); unchanged without clusters."""
+    if cluster is None:
+        return scores
+    out = np.zeros((int(cluster.max()) + 1, scores.shape[1]))
+    np.add.at(out, cluster, scores)
+    return out
+
+
+def wald_test(est: np.ndarray, V: np.ndarray) -> tuple[float | None, float | None]:
+    """Wald statistic and chi-square p-value that all ``est`` are zero; None if V is singular.
+
+    Singular covariance matrices (e.g. more pre-period cells than independent units) give no
+    test, as R's ``did`` does, rather than a pseudo-inverse whose answer depends on rounding.
+    """
+    q = est.size
+    d = np.sqrt(np.diag(V))
+    if q == 0 or not np.all(np.isfinite(d)) or np.any(d == 0):
+        return None, None
+    try:
+        L = np.linalg.cholesky(V / np.outer(d, d))
+    except np.linalg.LinAlgError:
+        return None, None
+    if np.min(np.diag(L)) ** 2 <= np.finfo(float).eps * q:
+        return None, None
+    z = linalg.solve_triangular(L, est / d, lower=True)
+    W = float(z @ z)
+    return W, float(stats.chi2.sf(W, q))
+
+
+def wls(
+    y: np.ndarray,
+    X: np.ndarray,
+    w: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
+    vcov: str = "HC1",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least squares with a heteroskedasticity- or cluster-robust covariance.
+
+    Parameters
+    ----------
+    y, X
+        Outcome and design (include the intercept column yourself).
+    w
+        Observation weights (default: all 1, i.e. OLS).
+    cluster
+        Cluster labels (any type); when given the covariance is cluster-robust with
+        ``sandwich::vcovCL(type = "HC1")``'s ``G/(G-1) * (n-1)/(n-k)`` correction.
+    vcov
+        Without clusters: ``"HC0"``, ``"HC1"``, ``"HC2"`` or ``"HC3"`` (as statsmodels'
+        ``cov_type``).
+
+    Returns
+    -------
+    tuple
+        ``(beta, covariance)``.
+    """
+    n, k = X.shape
+    w = np.ones(n) if w is None else w
+    sw = np.sqrt(w)
+    Xw = X * sw[:, None]
+    beta, *_ = np.linalg.lstsq(Xw, y * sw, rcond=None)
+    e = y - X @ beta
+    bread = np.linalg.pinv(Xw.T @ Xw)
+    score = X * (w * e)[:, None]
+    if cluster is not None:
+        _, g = np.unique(cluster, return_inverse=True)
+        G = g.max() + 1
+        u = cluster_sums(score, g.ravel())
+        adj = G / (G - 1) * (n - 1) / (n - k)
+        return beta, adj * bread @ (u.T @ u) @ bread
+    h = np.einsum("ij,jk,ik->i", Xw, bread, Xw)
+    if vcov == "HC0":
+        s = np.ones(n)
+    elif vcov == "HC1":
+        s = np.full(n, n / (n - k))
+    elif vcov == "HC2":
+        s = 1 / (1 - h)
+    elif vcov == "HC3":
+        s = 1 / (1 - h) ** 2
+    else:
+        raise CertkitError(f"vcov must be HC0, HC1, HC2, HC3 or 'cluster'; got {vcov!r}")
+    meat = (score * s[:, None]).T @ score
+    return beta, bread @ meat @ bread
