@@ -158,8 +158,12 @@ def test_default_html_hides_code_and_pages_have_header_and_contents(out):
     for nb in NOTEBOOKS:
         page = (out / "org" / f"{nb}.html").read_text()
         assert CODE not in page, nb
-        assert "certkit-toc" in page, nb
-        assert 'href="#Summary"' in page or 'href="#The-answer"' in page, nb
+        toc = re.search(r'<nav class="certkit-toc">(.*?)</nav>', page, re.S)
+        assert toc, nb
+        targets = re.findall(r'href="#([^"]+)"', toc.group(1))
+        assert len(targets) >= 3, (nb, targets)
+        for target in targets:  # every entry leads to a heading of the page
+            assert f'id="{target}"' in page, (nb, target)
         assert re.search(r"Data [\w-]+: [\d,]+ engineers, [\d,]+ pull requests", page), nb
         assert "All parameters at their defaults." in page, nb
         assert "@media print" in page, nb
