@@ -23,6 +23,9 @@ Record kinds
     the hook later robustness and trend-sensitivity analyses fill.
 ``roi``, ``ai``, ``health``
     The ROI interval and P(ROI > 0), the AI headline, the data-health line.
+``text``
+    A generated sentence (``label``, ``text``) shown under ``topic`` (``roi``, ``ai`` or
+    ``health``), e.g. the AI adoption page's effect summaries.
 """
 
 from __future__ import annotations
@@ -345,6 +348,10 @@ def render(records: list[dict], page: str | None = None) -> str:
         elif r["kind"] == "ai":
             for line in ai_lines(r) or ["nothing to compare"]:
                 items.append(f'<li data-key="{key}"><b>AI</b>: {_E(line)}{_link(href)}</li>')
+        elif r["kind"] == "text":
+            items.append(
+                f'<li data-key="{key}"><b>{_E(r["label"])}</b>: {_E(r["text"])}{_link(href)}</li>'
+            )
         elif r["kind"] == "health":
             items.append(
                 f'<li data-key="{key}"><b>Data</b>: {_E(health_text(r))}{_link(href)}</li>'
@@ -388,6 +395,8 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
                 checks.append((href, r))
             elif r["kind"] in other:
                 other[r["kind"]].append((href, r))
+            elif r["kind"] == "text" and r.get("topic") in other:
+                other[r["topic"]].append((href, r))
     out = []
     if effects:
         designs = []
@@ -458,8 +467,8 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
         ("ai", "AI-assisted work"),
         ("health", "Data health"),
     ):
-        for h, r in other[kind]:
-            out.append(f"<h3>{title}</h3>" + render([r], h))
+        if other[kind]:
+            out.append(f"<h3>{title}</h3>" + "".join(render([r], h) for h, r in other[kind]))
     if not out:
         return "<p>No notebook recorded a headline (see the run log below).</p>"
     return "".join(out)
