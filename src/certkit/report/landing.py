@@ -34,6 +34,7 @@ import html
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +325,12 @@ def _href(page: str | None, r: dict) -> str | None:
     return page + ("#" + anchor(r["section"]) if r.get("section") else "")
 
 
+def _first_sentences(text: str, n: int = 2) -> str:
+    """The first ``n`` sentences of a generated summary (the detail page has the rest)."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip())
+    return " ".join(parts[:n])
+
+
 def render(records: list[dict], page: str | None = None) -> str:
     """HTML sentences for one notebook's records (its "answer first" box).
 
@@ -349,9 +356,8 @@ def render(records: list[dict], page: str | None = None) -> str:
             for line in ai_lines(r) or ["nothing to compare"]:
                 items.append(f'<li data-key="{key}"><b>AI</b>: {_E(line)}{_link(href)}</li>')
         elif r["kind"] == "text":
-            items.append(
-                f'<li data-key="{key}"><b>{_E(r["label"])}</b>: {_E(r["text"])}{_link(href)}</li>'
-            )
+            text = _E(_first_sentences(r["text"]))
+            items.append(f'<li data-key="{key}"><b>{_E(r["label"])}</b>: {text}{_link(href)}</li>')
         elif r["kind"] == "health":
             items.append(
                 f'<li data-key="{key}"><b>Data</b>: {_E(health_text(r))}{_link(href)}</li>'
