@@ -539,7 +539,10 @@ def _answers(
             for r in report.results
             if r.run == run and r.status == "ok" and r.html and r.headlines
         ]
-        text = f"<p class='certkit-scope'>Data: {html_lib.escape(scope)}.</p>"
+        text = f"<p class='certkit-scope'>Data: {html_lib.escape(scope)}."
+        if people:
+            text += " Shared report: nothing resting on fewer people than the threshold is shown."
+        text += "</p>"
         text += landing.answer_section(pages)
         if people:  # a shared run: the same last check as every page
             from certkit.privacy import find_identifiers
