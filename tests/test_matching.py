@@ -509,3 +509,23 @@ def test_balance_with_a_covariate_constant_among_controls():
     assert z.height == 2
     assert all(math.isinf(v) for v in z["var_ratio"])
     assert all(math.isfinite(v) for v in bal.filter(pl.col("term") == "x")["var_ratio"])
+
+
+def test_smd_denominator_survives_a_variance_that_rounds_below_zero():
+    """Twenty certified engineers who all have a 0/1 covariate at 1: the weighted mean rounds
+    to 1.0000000000000002, so p(1 - p) is -2.2e-16. The SD must be 0 (then the pooled SD, as
+    MatchIt), not a ``math domain error`` (seen on ``defects_per_pr`` in a small organisation)."""
+    from certkit.matching.balance import smd_denominator, wvar
+
+    ones = np.ones(20)
+    assert np.sum(ones / 20) > 1  # the rounding this test is about
+    assert wvar(ones, ones, True) == 0.0
+    treat = np.r_[np.ones(20), np.zeros(40)].astype(int)
+    x = np.r_[ones, np.tile([0.0, 1.0], 20)]
+    pooled = math.sqrt(np.mean([0.0, 0.5 * 0.5]))
+    assert smd_denominator(x, treat) == pytest.approx(pooled, rel=1e-12)
+    rng = np.random.default_rng(1)
+    df = pl.DataFrame({"treat": treat, "flag": x, "z": rng.normal(size=60) + 0.3 * treat})
+    bal = _quiet(df, treatment="treat", covariates=["flag", "z"]).balance()
+    flag = bal.filter((pl.col("term") == "flag") & (pl.col("sample") == "all"))
+    assert flag["smd"][0] == pytest.approx(0.5 / pooled, rel=1e-12)
