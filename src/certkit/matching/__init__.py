@@ -32,6 +32,7 @@ Modules: :mod:`~certkit.matching.design` (inputs, design matrices, strata codes)
 from certkit.matching.balance import pair_distance as _pair_distance  # noqa: F401
 from certkit.matching.effect import ATTResult, estimate_att
 from certkit.matching.matcher import DISTANCES, METHODS, ORDERS, match
+from certkit.matching.nearest import distance_covariates as _distance_covariates  # noqa: F401
 from certkit.matching.nearest import mahalanobis_transform as _mahalanobis_transform  # noqa: F401
 from certkit.matching.nearest import nn_vector as _nn_vector  # noqa: F401
 from certkit.matching.results import MatchedDiDResult, MatchResult

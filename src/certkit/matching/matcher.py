@@ -15,6 +15,7 @@ from certkit.matching.design import (
     treatment_vector,
 )
 from certkit.matching.nearest import (
+    distance_covariates,
     mahalanobis_transform,
     nearest_gaps,
     nn_covariates,
@@ -53,6 +54,7 @@ def match(
     subclasses: int = 6,
     outcome: str | list[str] | None = None,
     level: float = 0.95,
+    subclass: int | None = None,
 ) -> MatchResult:
     """Match treated units to comparable controls.
 
@@ -80,6 +82,8 @@ def match(
     order
         Order in which treated units pick controls: ``"largest"`` score first (MatchIt's
         default), ``"smallest"``, ``"data"`` or ``"random"`` (uses ``seed``).
+    subclass
+        MatchIt's name for ``subclasses``; accepted as an alias.
     outcome, level
         Optional outcome column(s) whose ATT ``tidy()``, ``to_polars()``, ``plot()`` and
         ``effect_summary()`` report, with intervals at confidence ``level``; without an
@@ -90,6 +94,14 @@ def match(
     MatchResult
     """
     table = "data"
+    if subclass is not None:
+        if subclasses not in (6, subclass):
+            raise CertkitError(
+                f"subclass={subclass!r} and subclasses={subclasses!r} disagree; give one of them"
+            )
+        subclasses = subclass
+    if not isinstance(subclasses, int | np.integer) or subclasses < 1:
+        raise CertkitError(f"subclasses must be a positive integer; got {subclasses!r}")
     if not isinstance(data, pl.DataFrame):
         raise CertkitError("match() expects a polars DataFrame")
     if method not in METHODS:
@@ -173,9 +185,12 @@ def match(
         rng = np.random.default_rng(seed)
         Z = None
         if distance == "mahalanobis":
-            Z = mahalanobis_transform(design.model, treat)
+            Z = mahalanobis_transform(distance_covariates(design), treat)
         elif distance == "euclidean":
-            Z = design.model
+            Z = distance_covariates(design)
+            varies = np.ptp(Z, axis=0) >= np.sqrt(EPS)
+            Z = Z[:, varies] if varies.any() else Z[:, :1]
+        vec = ps if Z is None else (Z[:, 0] if Z.shape[1] == 1 else None)
         mm = np.full((n1, ratio), -1, dtype=np.int64)
         groups = [np.arange(treat.size)] if strata is None else split_strata(strata)
         row_of = np.empty(treat.size, dtype=np.int64)
@@ -198,8 +213,8 @@ def match(
                 t_order = rng.permutation(t_local)
             else:
                 t_order = t_local
-            if Z is None:
-                local = nn_vector(ps[idx], tt, t_order.tolist(), ratio, replace, cal)
+            if vec is not None:  # a propensity score, or a single covariate (as MatchIt)
+                local = nn_vector(vec[idx], tt, t_order.tolist(), ratio, replace, cal)
             else:
                 local = nn_covariates(Z[idx], tt, t_order, ratio, replace)
             glob = np.where(local >= 0, idx[np.clip(local, 0, None)], -1)
