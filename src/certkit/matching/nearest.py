@@ -154,14 +154,19 @@ def nn_covariates(Z, is_t, t_order, ratio, replace):
 
     if replace:
         take = min(ratio, n0)
-        kq = min(n0, take + 4)
+        kq = min(n0, take + 1)
         D, J = tree.query(Z[t_pos], k=kq, workers=-1)
         D, J = D.reshape(t_pos.size, kq), J.reshape(t_pos.size, kq)
-        for row, i in enumerate(t_pos):
-            dd, jj = _with_ties(tree, Z[i], D[row], J[row], take, n0)
-            ref = dd.min()
-            _, jj = _ordered(dd, jj, ref, visit_rank(pos_c[jj], pos[i]))
-            mm[row, :take] = c_pos[jj[:take]]
+        ref = D[:, :1]
+        _, Js = _ordered(D, J, ref, visit_rank(pos_c[J], pos[t_pos][:, None]))
+        mm[:, :take] = c_pos[Js[:, :take]]
+        if kq > take:  # rows whose take-th distance ties with the next: all tied controls
+            boundary = _tie_key(D[:, take - 1], ref[:, 0])
+            for row in np.flatnonzero(_tie_key(D[:, take], ref[:, 0]) <= boundary):
+                i = t_pos[row]
+                dd, jj = _with_ties(tree, Z[i], D[row], J[row], take, n0)
+                _, jj = _ordered(dd, jj, dd.min(), visit_rank(pos_c[jj], pos[i]))
+                mm[row, :take] = c_pos[jj[:take]]
         return mm
     # Greedy without replacement. The first candidates of every treated unit come from one
     # batched query; a unit whose listed controls are all taken, or whose nearest free one may
@@ -284,10 +289,9 @@ def mahalanobis_transform(X: np.ndarray, treat: np.ndarray) -> np.ndarray:
     if X.shape[1] == 0:
         raise CertkitError("every covariate is constant: there is nothing to match on")
     Xs = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
-    centered = Xs.copy()
-    for g in (0, 1):
-        m = treat == g
-        centered[m] -= Xs[m].mean(axis=0)
+    t = treat.astype(bool)
+    means = np.vstack([Xs[~t].mean(axis=0), Xs[t].mean(axis=0)])
+    centered = Xs - means[t.astype(np.int64)]
     cov = centered.T @ centered / (X.shape[0] - 2)
     if np.linalg.det(cov) > 1e-8:
         inv = np.linalg.inv(cov)
