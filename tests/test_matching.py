@@ -540,7 +540,7 @@ def test_errors_name_the_column():
         )
     with pytest.raises(CertkitError, match="only 0/1"):
         M.match(df.with_columns(pl.col("treat") * 2), treatment="treat", covariates=["x"])
-    with pytest.raises(CertkitError, match="both treated and control"):
+    with pytest.raises(CertkitError, match="both certified \(1\) and comparison \(0\)"):
         M.match(df.filter(pl.col("treat") == 1), treatment="treat", covariates=["x"])
     with pytest.raises(CertkitError, match="method must be"):
         M.match(df, treatment="treat", covariates=["x"], method="optimal")
@@ -550,7 +550,7 @@ def test_errors_name_the_column():
 
 def test_warnings_too_few_controls_overlap_caliper_and_separation():
     df = _toy(n1=100, n0=50)
-    with pytest.warns(CertkitWarning, match="too few controls: 50 controls for 100 treated"):
+    with pytest.warns(CertkitWarning, match="too few controls: 50 controls for 100 certified"):
         M.match(df, treatment="treat", covariates=["x"])
     sep = pl.DataFrame({"treat": [1] * 20 + [0] * 40, "x": list(range(40, 60)) + list(range(40))})
     sep = sep.with_columns(pl.col("x").cast(pl.Float64))
@@ -655,3 +655,22 @@ def test_subclass_is_an_alias_of_subclasses(lalonde):
     assert np.array_equal(a.subclass, b.subclass) and int(a.subclass.max()) == 3
     with pytest.raises(CertkitError, match="disagree"):
         M.match(lalonde, treatment="treat", covariates=COVS, subclass=4, subclasses=5)
+
+
+def test_balance_alert_names_the_terms_out_loud(lalonde, nn):
+    bal = nn.balance().filter((pl.col("sample") == "matched") & (pl.col("term") != "distance"))
+    over = bal.filter(pl.col("smd").abs() > 0.1)["term"].to_list()
+    assert over  # lalonde 1:1 on the propensity score leaves some imbalance
+    assert len(nn.alerts) == 1 and nn.alerts[0] in nn.warnings
+    assert all(t in nn.alerts[0] for t in over[:6])
+    assert f"{len(over)} term(s) over 0.1" in nn.alerts[0]
+    assert "balance after matching misses" in nn.summary()
+    with_outcome = _quiet(lalonde, treatment="treat", covariates=COVS, outcome="re78")
+    assert "Warning: Balance after matching misses" in with_outcome.effect_summary().text
+    # a looser threshold, and a randomized sample, stay quiet
+    loose = _quiet(lalonde, treatment="treat", covariates=COVS, balance_threshold=5.0)
+    assert loose.alerts == [] and not any("balance after" in w for w in loose.warnings)
+    rng = np.random.default_rng(3)
+    df = pl.DataFrame({"t": rng.integers(0, 2, 2000), "x": rng.normal(size=2000)})
+    rand = _quiet(df, treatment="t", covariates=["x"], replace=True)
+    assert rand.alerts == [] and "Warning:" not in str(rand.summary())

@@ -55,6 +55,7 @@ def match(
     outcome: str | list[str] | None = None,
     level: float = 0.95,
     subclass: int | None = None,
+    balance_threshold: float = 0.1,
 ) -> MatchResult:
     """Match treated units to comparable controls.
 
@@ -84,6 +85,10 @@ def match(
         default), ``"smallest"``, ``"data"`` or ``"random"`` (uses ``seed``).
     subclass
         MatchIt's name for ``subclasses``; accepted as an alias.
+    balance_threshold
+        After matching, every covariate term's absolute standardized mean difference should be
+        at most this (0.1, the usual rule); otherwise the result warns, naming the terms, in
+        ``warnings``, ``summary()`` and ``effect_summary()``.
     outcome, level
         Optional outcome column(s) whose ATT ``tidy()``, ``to_polars()``, ``plot()`` and
         ``effect_summary()`` report, with intervals at confidence ``level``; without an
@@ -135,8 +140,8 @@ def match(
     n1, n0 = int(treat.sum()), int((treat == 0).sum())
     if n1 == 0 or n0 == 0:
         raise CertkitError(
-            f"{table}.{treatment}: need both treated and control units "
-            f"(found {n1} treated, {n0} control)"
+            f"{table}.{treatment}: need both certified (1) and comparison (0) units "
+            f"(found {n1} certified, {n0} comparison)"
         )
     design = design_matrix(data, covariates, table)
     notes: list[str] = []
@@ -159,7 +164,7 @@ def match(
         outside = int(((ps[treat == 1] < lo) | (ps[treat == 1] > hi)).sum())
         if outside:
             _warn(
-                f"limited overlap: {outside} of {n1} treated unit(s) have propensity scores "
+                f"limited overlap: {outside} of {n1} certified unit(s) have propensity scores "
                 f"outside the controls' range [{lo:.3g}, {hi:.3g}]; their matches will be poor "
                 "(consider a caliper).",
                 notes,
@@ -174,7 +179,7 @@ def match(
     if method == "nearest":
         if not replace and n0 < ratio * n1:
             _warn(
-                f"too few controls: {n0} controls for {n1} treated at ratio {ratio}:1 without "
+                f"too few controls: {n0} controls for {n1} certified at ratio {ratio}:1 without "
                 f"replacement; {max(0, n1 * ratio - n0)} requested matches cannot be made. "
                 "Lower the ratio or match with replacement.",
                 notes,
@@ -234,13 +239,13 @@ def match(
             if std_caliper:
                 wider /= float(np.std(ps, ddof=1))
             _warn(
-                f"the caliper dropped {n_lost} of {n1} treated units (more than half); the "
+                f"the caliper dropped {n_lost} of {n1} certified units (more than half); the "
                 f"estimate then describes only the remaining {n1 - n_lost}. A caliper of about "
                 f"{round_up(wider)}{' SD' if std_caliper else ''} would keep 90% of them.",
                 notes,
             )
         elif n_lost:
-            _warn(f"{n_lost} of {n1} treated unit(s) found no match and are dropped.", notes)
+            _warn(f"{n_lost} of {n1} certified unit(s) found no match and are dropped.", notes)
     elif method in ("exact", "cem"):
         codes = design.codes if method == "exact" else cem_codes(data, covariates, design)
         strata = group_codes(codes)
@@ -252,12 +257,12 @@ def match(
         lost = int(((sub < 0) & (treat == 1)).sum())
         if lost == n1:
             raise CertkitError(
-                f"no treated unit has an {method} match: every stratum lacks controls. "
+                f"no certified unit has an {method} match: every stratum lacks controls. "
                 "Use fewer covariates or coarser ones."
             )
         if lost:
             _warn(
-                f"{lost} of {n1} treated unit(s) have no control with the same "
+                f"{lost} of {n1} certified unit(s) have no control with the same "
                 f"{'values' if method == 'exact' else 'coarsened values'} and are dropped.",
                 notes,
             )
@@ -272,7 +277,7 @@ def match(
     if (weights[treat == 0] > 0).sum() == 0:
         raise CertkitError("no control unit was matched; loosen the caliper or the exact terms")
 
-    return MatchResult(
+    res = MatchResult(
         data=data,
         treatment=treatment,
         covariates=covariates,
@@ -293,4 +298,28 @@ def match(
         _balance=None,
         outcome=outcome,
         level=level_from_alpha(level, None),
+    )
+    alert = balance_alert(res.balance(), balance_threshold)
+    if alert:
+        _warn(alert, notes)
+        res.alerts = [alert]
+    return res
+
+
+def balance_alert(bal: pl.DataFrame, threshold: float = 0.1, label=None) -> str | None:
+    """A plain-words warning when matched |SMD| exceeds ``threshold`` for some covariate term
+    (the propensity score itself is not a covariate); None when balance is met."""
+    after = bal.filter((pl.col("sample") == "matched") & (pl.col("term") != "distance"))
+    after = after.with_columns(pl.col("smd").abs().alias("_a")).drop_nulls("_a")
+    over = after.filter(pl.col("_a") > threshold).sort("_a", descending=True)
+    if over.height == 0:
+        return None
+    name = label or (lambda t: t)
+    terms = [f"{name(t)} ({a:.2f})" for t, a in zip(over["term"], over["_a"], strict=True)]
+    shown = ", ".join(terms[:6]) + (f" and {len(terms) - 6} more" if len(terms) > 6 else "")
+    return (
+        f"balance after matching misses the |SMD| <= {threshold:g} rule: max |SMD| "
+        f"{over['_a'][0]:.3f}, {over.height} term(s) over {threshold:g}: {shown}. Certified "
+        "engineers and their matched peers still differ on these; add them to `exact`, tighten "
+        "the caliper, or adjust for them (att(..., covariates=[...]))."
     )
