@@ -540,7 +540,7 @@ def test_errors_name_the_column():
         )
     with pytest.raises(CertkitError, match="only 0/1"):
         M.match(df.with_columns(pl.col("treat") * 2), treatment="treat", covariates=["x"])
-    with pytest.raises(CertkitError, match="both certified \(1\) and comparison \(0\)"):
+    with pytest.raises(CertkitError, match=r"both certified \(1\) and comparison \(0\)"):
         M.match(df.filter(pl.col("treat") == 1), treatment="treat", covariates=["x"])
     with pytest.raises(CertkitError, match="method must be"):
         M.match(df, treatment="treat", covariates=["x"], method="optimal")
