@@ -7,6 +7,7 @@ import polars as pl
 
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
+from certkit.matching.balance import smd_denominator
 from certkit.matching.design import (
     cem_codes,
     design_matrix,
@@ -299,17 +300,36 @@ def match(
         outcome=outcome,
         level=level_from_alpha(level, None),
     )
-    alert = balance_alert(res.balance(), balance_threshold)
+    alert = balance_alert(matched_smd(design, treat, weights), balance_threshold)
     if alert:
         _warn(alert, notes)
         res.alerts = [alert]
     return res
 
 
+def matched_smd(design, treat: np.ndarray, weights: np.ndarray) -> pl.DataFrame:
+    """Standardized mean differences of every covariate term in the matched sample (the
+    ``smd`` of :func:`certkit.matching.balance.balance_table`'s ``"matched"`` rows), without
+    the rest of the balance table."""
+    B = design.balance
+    w = weights
+    t, c = (treat == 1) & (w > 0), (treat == 0) & (w > 0)
+    diff = (w[t] @ B[t]) / w[t].sum() - (w[c] @ B[c]) / w[c].sum()
+    std = np.array([smd_denominator(B[:, j], treat) for j in range(B.shape[1])])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smd = np.where(np.abs(diff) > np.sqrt(EPS), diff / std, diff)
+    return pl.DataFrame({"term": list(design.balance_names), "smd": smd}).with_columns(
+        pl.col("smd").fill_nan(None)
+    )
+
+
 def balance_alert(bal: pl.DataFrame, threshold: float = 0.1, label=None) -> str | None:
     """A plain-words warning when matched |SMD| exceeds ``threshold`` for some covariate term
-    (the propensity score itself is not a covariate); None when balance is met."""
-    after = bal.filter((pl.col("sample") == "matched") & (pl.col("term") != "distance"))
+    (the propensity score itself is not a covariate); None when balance is met. ``bal`` is a
+    balance table (its ``"matched"`` rows are used) or :func:`matched_smd`."""
+    if "sample" in bal.columns:
+        bal = bal.filter(pl.col("sample") == "matched")
+    after = bal.filter(pl.col("term") != "distance")
     after = after.with_columns(pl.col("smd").abs().alias("_a")).drop_nulls("_a")
     over = after.filter(pl.col("_a") > threshold).sort("_a", descending=True)
     if over.height == 0:
