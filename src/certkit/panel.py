@@ -31,6 +31,7 @@ from certkit.io import Dataset
 from certkit.panel_engines import (
     PANEL_SCHEMA,
     collect_polars,
+    complete,
     periods_table,
     same_engine,
     to_lazy,
@@ -117,7 +118,7 @@ def build_panel(
         raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
     tables = {name: to_lazy(getattr(dataset, name), name) for name in _TABLES}
     same_engine(tables)
-    tables = {name: _utc_naive(frame) for name, frame in tables.items()}
+    tables = {name: _utc_naive(complete(name, frame)) for name, frame in tables.items()}
     prs = tables["pull_requests"]
 
     bounds = collect_polars(

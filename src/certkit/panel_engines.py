@@ -136,3 +136,76 @@ def collect_polars(frame: nw.LazyFrame, *, streaming: bool = False) -> pl.DataFr
         native = frame.to_native()
         return native.collect(engine="streaming") if streaming else native.collect()
     return frame.collect("polars").to_native()
+
+
+#: Columns the panel reads, per table: (type, required). Optional ones absent from a lazy
+#: source (a warehouse table, a Parquet file certkit did not write) are added as nulls.
+PANEL_INPUTS: dict[str, dict[str, tuple[Any, bool]]] = {
+    "engineers": {
+        "engineer_id": (nw.String, True),
+        "hire_date": (nw.Date, True),
+        "team": (nw.String, False),
+        "role": (nw.String, False),
+        "level": (nw.String, False),
+        "platform": (nw.String, False),
+        "leave_date": (nw.Date, False),
+        "is_bot": (nw.Boolean, False),
+    },
+    "certifications": {
+        "engineer_id": (nw.String, True),
+        "earned_date": (nw.Date, True),
+        "certification_id": (nw.String, False),
+    },
+    "pull_requests": {
+        "id": (nw.String, True),
+        "author_id": (nw.String, True),
+        "created_date": (nw.Datetime("us"), True),
+        "merged_date": (nw.Datetime("us"), True),
+        "first_review_date": (nw.Datetime("us"), False),
+        "additions": (nw.Int64, False),
+        "deletions": (nw.Int64, False),
+        "ai_assisted": (nw.Float64, False),
+        "reverted": (nw.Boolean, False),
+    },
+    "defects": {
+        "created_date": (nw.Datetime("us"), True),
+        "pr_id": (nw.String, False),
+        "engineer_id": (nw.String, False),
+    },
+    "incidents": {
+        "created_date": (nw.Datetime("us"), True),
+        "pr_id": (nw.String, False),
+        "engineer_id": (nw.String, False),
+    },
+}
+
+
+def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
+    """Add the optional columns the panel reads as nulls; refuse a missing required one."""
+    have = frame.collect_schema().names()
+    wanted = PANEL_INPUTS[name]
+    missing = [c for c, (_, required) in wanted.items() if required and c not in have]
+    if missing:
+        raise CertkitError(
+            f"table {name}: missing column(s) {', '.join(missing)} needed by the panel "
+            f"(it has: {', '.join(have)})"
+        )
+    extra = []
+    for column, (dtype, _) in wanted.items():
+        if column in have:
+            continue
+        if column == "is_bot":
+            extra.append(nw.lit(False).alias(column))
+        elif column == "certification_id" and "certification" in have:
+            extra.append(nw.col("certification").cast(nw.String).alias(column))
+        else:
+            extra.append(nw.lit(None, dtype).alias(column))
+    return frame.with_columns(*extra) if extra else frame
+
+
+def empty_table(name: str, like: nw.LazyFrame) -> nw.LazyFrame:
+    """An empty ``name`` table (the columns the panel reads) in the engine of ``like``."""
+    wanted = PANEL_INPUTS[name]
+    return like.select(
+        nw.lit(None, dtype).alias(column) for column, (dtype, _) in wanted.items()
+    ).filter(~nw.col(next(iter(wanted))).is_null())  # all null: no row passes
