@@ -221,3 +221,15 @@ def test_missing_column_and_mixed_engines_are_clear_errors(awk):
         panel(mixed)
     with pytest.raises(ck.CertkitError, match="expected a polars DataFrame"):
         panel(dataclasses.replace(ds, defects=[1, 2]))
+
+
+def test_calendar_arithmetic_used_for_spark_matches_duration_arithmetic(awk, monkeypatch):
+    """Spark-like engines get seconds from calendar parts; on polars/DuckDB both must agree."""
+    import certkit.panel as panel_module
+
+    ds, _ = awk
+    expected = {p: panel(ds, p) for p in ("month", "week")}
+    monkeypatch.setattr(panel_module, "PORTABLE_ENGINES", ("polars", "duckdb"))
+    for p, exp in expected.items():
+        same(exp, panel(ds, p))
+        same(exp, panel(to_duckdb(ds), p))

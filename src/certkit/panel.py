@@ -117,7 +117,7 @@ def build_panel(
     if period not in PERIODS:
         raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
     tables = {name: to_lazy(getattr(dataset, name), name) for name in _TABLES}
-    same_engine(tables)
+    portable = same_engine(tables) in PORTABLE_ENGINES
     tables = {name: _utc_naive(complete(name, frame)) for name, frame in tables.items()}
     prs = tables["pull_requests"]
 
@@ -139,7 +139,10 @@ def build_panel(
     periods_nw = periods_table(prs, periods)
 
     def index(expr: nw.Expr) -> nw.Expr:
-        return _period_index(expr, period, start)
+        return _period_index(expr, period, start, portable)
+
+    def seconds(later: nw.Expr, earlier: nw.Expr) -> nw.Expr:
+        return _seconds(later, earlier, portable)
 
     engineers = tables["engineers"]
     if not include_bots:
@@ -165,11 +168,11 @@ def build_panel(
     merged = prs.filter(~nw.col("merged_date").is_null()).with_columns(
         index(nw.col("merged_date")).alias("period_index"),
         nw.when(trusted)
-        .then(_seconds(nw.col("merged_date") - nw.col("created_date")) / hours)
+        .then(seconds(nw.col("merged_date"), nw.col("created_date")) / hours)
         .clip(lower_bound=1 / 60)
         .alias("cycle_h"),
         nw.when(trusted)
-        .then(_seconds(nw.col("first_review_date") - nw.col("created_date")) / hours)
+        .then(seconds(nw.col("first_review_date"), nw.col("created_date")) / hours)
         .alias("pickup_h"),
         (nw.col("additions") + nw.col("deletions")).alias("_lines"),
     )
@@ -222,22 +225,15 @@ def build_panel(
         .agg(nw.len().cast(nw.Int64).alias("incidents"))
     )
 
-    # First certification: earliest earned_date, ties broken by certification_id (an ordered
-    # window with an explicit order, so every engine picks the same row).
+    # First certification: earliest earned_date, ties broken by the smallest
+    # certification_id. Written as min + join rather than an ordered window (``first`` over
+    # ``order_by``), which Spark-like engines lack in narwhals; every engine picks the same row.
+    certs = tables["certifications"].filter(~nw.col("earned_date").is_null())
+    first_day = certs.group_by("engineer_id").agg(nw.col("earned_date").min())
     first_cert = (
-        tables["certifications"]
-        .filter(~nw.col("earned_date").is_null())
-        .with_columns(
-            nw.col("certification_id")
-            .first()
-            .over("engineer_id", order_by=["earned_date", "certification_id"])
-            .alias("_first_id")
-        )
-        .group_by("engineer_id")
-        .agg(
-            nw.col("earned_date").min().alias("earned_date"),
-            nw.col("_first_id").min().alias("certification"),
-        )
+        certs.join(first_day, on=["engineer_id", "earned_date"], how="inner")
+        .group_by("engineer_id", "earned_date")
+        .agg(nw.col("certification_id").min().alias("certification"))
         .with_columns(index(nw.col("earned_date")).alias("_cert_index"))
     )
 
@@ -265,9 +261,7 @@ def build_panel(
             _rate("reverts", nw.col("_revert_known") > 0).alias("revert_rate"),
             _rate("ai_prs", nw.col("_ai_known") > 0).alias("ai_share"),
             (
-                (_seconds(_as_datetime("period") - _as_datetime("hire_date")) // 86400).cast(
-                    nw.Int64
-                )
+                (seconds(_as_datetime("period"), _as_datetime("hire_date")) // 86400).cast(nw.Int64)
                 / 30.4375
             )
             .clip(lower_bound=0)
@@ -308,6 +302,10 @@ def build_panel(
     return panel.select(list(PANEL_SCHEMA)).sort("engineer_id", "period_index")
 
 
+#: Engines whose narwhals backend lacks duration arithmetic (``dt.total_seconds``): their
+#: time differences are computed from calendar parts instead (see ``_epoch_micros``).
+PORTABLE_ENGINES = ("pyspark", "pyspark-connect", "sqlframe")
+
 _TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
 
 
@@ -332,7 +330,7 @@ def _period_starts(start: date, end: date, period: str) -> list[date]:
     return out
 
 
-def _period_index(expr: nw.Expr, period: str, start: date) -> nw.Expr:
+def _period_index(expr: nw.Expr, period: str, start: date, portable: bool) -> nw.Expr:
     """1-based index of the period holding ``expr`` (a date or naive UTC datetime).
 
     Values before ``start`` get an index below 1, values after the end one above T: neither
@@ -340,7 +338,9 @@ def _period_index(expr: nw.Expr, period: str, start: date) -> nw.Expr:
     weeks have no portable truncation) and joins run on a small integer key.
     """
     if period == "week":
-        seconds = _seconds(expr.cast(nw.Datetime("us")) - nw.lit(datetime.combine(start, time())))
+        seconds = _seconds(
+            expr.cast(nw.Datetime("us")), nw.lit(datetime.combine(start, time())), portable
+        )
         return nw.when(seconds >= 0).then(seconds // (7 * 86400) + 1).otherwise(0).cast(nw.Int32)
     year = expr.dt.year().cast(nw.Int32) - start.year
     month = expr.dt.month().cast(nw.Int32)
@@ -349,9 +349,40 @@ def _period_index(expr: nw.Expr, period: str, start: date) -> nw.Expr:
     return (year * 12 + month - start.month + 1).cast(nw.Int32)
 
 
-def _seconds(duration: nw.Expr) -> nw.Expr:
-    """Whole seconds of a duration (truncated, as polars' ``total_seconds``), as Int64."""
-    return duration.dt.total_seconds().cast(nw.Int64)
+def _seconds(later: nw.Expr, earlier: nw.Expr, portable: bool) -> nw.Expr:
+    """Whole seconds from ``earlier`` to ``later`` (truncated toward 0, as polars'
+    ``total_seconds``), as Int64. ``portable``: from calendar parts, for engines without
+    duration arithmetic in narwhals (Spark-like)."""
+    if not portable:
+        return (later - earlier).dt.total_seconds().cast(nw.Int64)
+    micros = _epoch_micros(later) - _epoch_micros(earlier)
+    million = 1_000_000
+    return (
+        nw.when(micros >= 0)
+        .then(micros // million)
+        .otherwise(-((-micros) // million))
+        .cast(nw.Int64)
+    )
+
+
+def _epoch_micros(expr: nw.Expr) -> nw.Expr:
+    """Microseconds since 1970-01-01 of a naive datetime, by proleptic Gregorian arithmetic."""
+    y = expr.dt.year().cast(nw.Int64)
+    days = (
+        365 * (y - 1970)
+        + (y - 1969) // 4
+        - (y - 1901) // 100
+        + (y - 1601) // 400
+        + expr.dt.ordinal_day().cast(nw.Int64)
+        - 1
+    )
+    secs = (
+        days * 86400
+        + expr.dt.hour().cast(nw.Int64) * 3600
+        + expr.dt.minute().cast(nw.Int64) * 60
+        + expr.dt.second().cast(nw.Int64)
+    )
+    return secs * 1_000_000 + expr.dt.microsecond().cast(nw.Int64)
 
 
 def _as_datetime(name: str) -> nw.Expr:
