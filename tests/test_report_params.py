@@ -21,6 +21,7 @@ EXPECTED = {
     "03_matched_cohorts",
     "04_ai_outcomes",
     "05_roi_summary",
+    "06_ai_adoption",
 }
 
 

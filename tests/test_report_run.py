@@ -67,7 +67,7 @@ def _run_batch(root: Path) -> dict:
     exe = Path(sys.executable).parent / "certkit"
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(work))}
     proc = subprocess.run(
-        [str(exe), "report", "--config", "batch.yaml", "--out", "out", "--no-input", "--jobs", "2"],
+        [str(exe), "report", "--config", "batch.yaml", "--out", "out", "--jobs", "2"],
         cwd=work,
         env=env,
         capture_output=True,
@@ -137,6 +137,7 @@ def test_batch_files_and_index(batch):
     assert (out / "broken" / "01_data_health.ipynb").is_file()  # kept for diagnosis
     assert not (out / "broken" / "01_data_health.html").exists()
     index = (out / "index.html").read_text()
+    assert "Run log" in index  # below the answer (tests/test_report_landing.py)
     assert index.count(">ok<") == len(NOTEBOOKS) + len(SHARED)
     assert index.count(">failed<") == 1
     assert 'href="org/01_data_health.html"' in index
@@ -151,6 +152,7 @@ def test_html_is_offline_hides_code_and_has_a_header(batch):
         assert page.count("window.vegaEmbed=") == 1, where  # bundle inlined once
         assert "certkit-header" in page and "data period 2" in page, where
         assert "privacy_k: int" not in page and "ctx = setup(" not in page, where
+        assert 'class="highlight hl-ipython3"' not in page, where  # no code cell by default
         shared_badge = "shared: groups under 5 people hidden" in page
         assert shared_badge == (run == "shared"), where
         assert page.count('class="certkit-chart"') >= 2, where

@@ -290,3 +290,20 @@ def test_shared_pages_show_no_small_group(reports):
                             assert row["engineers"] >= 5, (r.notebook, row)
     private = {r.notebook: r.html.read_text() for r in reports["runs"][False].results}
     assert TINY_TEAM in private["01_data_health"]  # the guard is what removes it
+
+
+def test_landing_page_answers_or_says_what_is_missing(reports):
+    """The landing page of a small organisation: every line has a number or a reason."""
+    engineers = ck.load(reports["data"]).engineers
+    for share, run in reports["runs"].items():
+        page = run.index.read_text()
+        text = " ".join(_text(page).split())
+        assert "Did outcomes change after certification?" in text, share
+        assert text.index("Return on investment") < text.index("Run log"), share
+        assert not re.search(r"\b(?:nan|NaN|inf|Infinity)\b", text), share
+        assert find_identifiers(page, engineers) == [], share
+        if share:  # 3 certified engineers: no effect, no ROI, and the page says why
+            assert "No certification effect could be estimated" in text
+            assert "a shared report shows only estimates based on at least 5 people" in text
+            assert "no ROI estimate" in text
+            assert TINY_TEAM not in page

@@ -22,7 +22,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from certkit import charts
-from certkit.report import chart, health, setup, table
+from certkit.report import chart, health, health_values, setup, table
 
 ctx = setup(
     data,
@@ -44,11 +44,13 @@ hidden = (
     ctx.ds.human_engineers()["team"].n_unique()
     - team_table.filter(pl.col("team") != "other").height
 )
+ctx.headline("health", health_values(ctx, approx), kind="health", section="Summary")
 
 # %% [markdown]
 # ## Summary
 
 # %%
+display(ctx.answer())
 display(
     Markdown(
         health.narrative(

@@ -69,6 +69,12 @@ for outcome in outcomes:
     if not s.ok:
         row = story.not_estimated(outcome, s.explanation) | {"pre_trends": ""}
     rows.append(row | {"certified_engineers": n})
+    ctx.effect_headline(
+        rows[-1] | {"needs": story.DID_NEEDS},
+        design="staggered DiD",
+        comparison=f"{control.replace('_', '-')}-certified engineers",
+        section="Summary",
+    )
 effects = pl.DataFrame(rows)
 effects_by = dict(zip(effects["outcome"], effects["pre_trends"], strict=True))
 

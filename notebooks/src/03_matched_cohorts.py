@@ -78,6 +78,12 @@ for outcome in outcomes:
     if not s.ok:
         row = story.not_estimated(outcome, s.explanation)
     rows.append(row)
+    ctx.effect_headline(
+        row | {"needs": story.MATCHING_NEEDS},
+        design="matched DiD",
+        comparison="matched peers (similar role, level, platform, tenure, recent outcomes)",
+        section="Summary",
+    )
 effects = pl.DataFrame(rows, infer_schema_length=None)
 for col in ("certified_engineers", "matched_sets", "critical_gamma", "e_value"):
     if col not in effects.columns:
@@ -127,6 +133,14 @@ for r in effects.filter(pl.col("p_value") < 0.05).iter_rows(named=True):
         sens_lines.append(
             f"{r['label']}: a hidden factor would have to change the odds of certifying by a "
             f"factor of {g:.2f} to explain the effect away (E-value {r['e_value']:.2f})."
+        )
+        ctx.headline(
+            f"sensitivity/rosenbaum/{r['outcome']}",
+            {"outcome": r["outcome"], "label": r["label"], "design": "Rosenbaum bounds"}
+            | {"text": sens_lines[-1].split(": ", 1)[1]},
+            kind="sensitivity",
+            section="Sensitivity to hidden confounding",
+            n=r["certified_engineers"],
         )
 sens_lines += story.cycle_time_note(ctx.ds, outcomes)
 display(Markdown(f"*Data: {ctx.scope()}.*"))

@@ -25,7 +25,7 @@ from IPython.display import HTML, Markdown, display
 
 from certkit import ai, charts
 from certkit.privacy import certified_engineers
-from certkit.report import chart, collect_warnings, setup, story, table
+from certkit.report import chart, collect_warnings, landing, setup, story, table
 
 ctx = setup(
     data,
@@ -60,6 +60,9 @@ with parts["fix_first"], collect_warnings(notes, "fix-first: "):
 with parts["trust"], collect_warnings(notes, "trust scores: "):
     trust = ai.trust_scores(view).by_team(k)
 skipped = {name: sec.reason for name, sec in parts.items() if not sec.ok}
+n_flagged = None if flagged is None else flagged.height
+ai_headline = landing.ai_values(comparison, adoption, n_flagged, skipped, story.AI_LABELS)
+ctx.headline("ai", ai_headline, kind="ai", section="Summary")
 
 # %% [markdown]
 # ## Summary
@@ -71,7 +74,7 @@ display(
         story.ai_summary(
             comparison,
             adoption,
-            None if flagged is None else flagged.height,
+            n_flagged,
             skipped,
         )
     )

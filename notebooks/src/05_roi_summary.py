@@ -96,6 +96,9 @@ with answer, collect_warnings(notes, "ROI: "):
 
 # %%
 if result is None:
+    ctx.headline(
+        "roi", {"note": answer.reason or "no effect to price"}, kind="roi", section="The answer"
+    )
     display(
         HTML(
             "<div class='certkit-callout'><p style='font-size:1.15em'><b>No ROI estimate on "
@@ -105,6 +108,13 @@ if result is None:
 else:
     central = result.central()
     lo, hi = result.roi_interval
+    ctx.headline(
+        "roi",
+        dict(median=result.roi_median, low=lo, high=hi, p_positive=result.p_positive)
+        | dict(cost_per_engineer=central["cost_per_engineer"], horizon_months=horizon_months),
+        kind="roi",
+        section="The answer",
+    )
     display(
         HTML(
             "<div class='certkit-callout'>"

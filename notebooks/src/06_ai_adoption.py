@@ -89,7 +89,14 @@ for outcome in outcomes:
             max_e=max_e,
         )
         rows, hidden = ctx.hide_small(res.tidy(), "n")
-        display(Markdown(res.effect_summary().text))
+        summary = res.effect_summary().text
+        ctx.headline(
+            f"ai/adoption/{outcome}",
+            {"topic": "ai", "label": f"adopting AI, {outcome}", "text": summary},
+            kind="text",
+            section="Effect of adopting AI, by outcome",
+        )
+        display(Markdown(summary))
         display(table(rows))
         if hidden:
             display(Markdown(f"*{hidden}*"))
@@ -104,7 +111,14 @@ for outcome in outcomes:
 with ctx.section("Certification and AI use", sink=notes), collect_warnings(notes, "AI use: "):
     ctx.require(ctx.panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique(), "this study")
     cert_ai = adoption.certification_effect_on_ai(ctx.panel, min_e=min_e, max_e=max_e)
-    display(Markdown(cert_ai.effect_summary().text))
+    summary = cert_ai.effect_summary().text
+    ctx.headline(
+        "ai/certification",
+        {"topic": "ai", "label": "certification and AI use", "text": summary},
+        kind="text",
+        section="Does certification change AI use?",
+    )
+    display(Markdown(summary))
     display(cert_ai.plot())
 
 # %% [markdown]

@@ -300,6 +300,7 @@ def distribution(
             x=alt.X("start:Q", title=x_title, axis=alt.Axis(format=x_format)),
             x2="end:Q",
             y=alt.Y("share:Q", title="share of simulations", axis=alt.Axis(format="%")),
+            y2=alt.datum(0),  # bars from zero: without it Vega-Lite draws thin ranged ticks
             tooltip=[
                 alt.Tooltip("start:Q", format=x_format),
                 alt.Tooltip("end:Q", format=x_format),

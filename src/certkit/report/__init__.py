@@ -13,7 +13,14 @@ notebook's parameters and returns the panel and the privacy rules to apply. The 
 
 from importlib import import_module
 
-from certkit.report.context import Context, collect_warnings, filter_dataset, setup, table
+from certkit.report.context import (
+    Context,
+    collect_warnings,
+    filter_dataset,
+    health_values,
+    setup,
+    table,
+)
 from certkit.report.sections import Section, chart, finite
 
 _LAZY = {
@@ -33,6 +40,7 @@ __all__ = [
     "finite",
     "collect_warnings",
     "filter_dataset",
+    "health_values",
     "setup",
     "table",
     *sorted(_LAZY),
@@ -42,6 +50,16 @@ __all__ = [
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    if name in ("health", "story", "html", "params", "runner", "cli", "context", "sections"):
+    if name in (
+        "health",
+        "story",
+        "html",
+        "params",
+        "runner",
+        "cli",
+        "context",
+        "sections",
+        "landing",
+    ):
         return import_module(f"certkit.report.{name}")
     raise AttributeError(f"module 'certkit.report' has no attribute {name!r}")

@@ -7,7 +7,7 @@ import sys
 
 EPILOG = """examples:
   certkit report --data data/sample --out reports
-  certkit report --notebook data_health -p teams=[payments,search] --no-input
+  certkit report --notebook data_health -p teams=[payments,search] --show-code --pdf
   certkit report --config batch.yaml --share
   # cron (works from any directory; exit code 1 if any notebook failed):
   0 6 * * 1  /path/to/certkit/.venv/bin/certkit report --data /srv/eng-data --out /srv/reports --share --no-input
@@ -40,6 +40,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         share=True if args.share else None,
         jobs=args.jobs,
         progress=not args.quiet,
+        show_code=True if args.show_code else None,
+        pdf=args.pdf,
     )
     if not args.quiet:
         print(run.summary())
@@ -47,6 +49,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"\nFAILED {r.run}/{r.notebook}: {r.error}", file=sys.stderr)
         if r.ipynb and r.ipynb.exists():
             print(f"    partly executed notebook kept for diagnosis: {r.ipynb}", file=sys.stderr)
+    if args.pdf and run.pdf_message:
+        print(f"\n{run.pdf_message}", file=sys.stderr)
+    elif args.pdf and not args.quiet:
+        print(f"\n{len(run.pdfs)} PDF(s) written next to the HTML pages")
     if not args.quiet:
         print(f"\nOpen {run.index}")
     return 0 if run.ok else 1
@@ -76,7 +82,21 @@ def add_report_parser(subparsers) -> None:
         help="notebook parameter, value read as YAML (repeatable): -p teams=[a,b] -p privacy_k=10",
     )
     p.add_argument("--config", metavar="FILE.yaml", help="batch file listing several runs")
-    p.add_argument("--no-input", action="store_true", help="hide code in the HTML")
+    p.add_argument(
+        "--no-input",
+        action="store_true",
+        help="hide code in the HTML (the default; kept for old scripts)",
+    )
+    p.add_argument(
+        "--show-code",
+        action="store_true",
+        help="show the notebooks' code in the HTML (the executed .ipynb always has it)",
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the landing page and every page to PDF with headless Chromium",
+    )
     p.add_argument(
         "--share",
         action="store_true",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -134,6 +135,7 @@ class Context:
     period: str
     filters: dict[str, object]
     notes: list[str] = field(default_factory=list)
+    headlines: list[dict] = field(default_factory=list)
 
     @cached_property
     def people(self) -> list[str]:
@@ -280,12 +282,116 @@ class Context:
         )
         return kept, note
 
+    def headline(
+        self,
+        key: str,
+        values: dict,
+        *,
+        kind: str,
+        section: str | None = None,
+        n: int | None = None,
+    ) -> dict:
+        """Record a number this page leads with, for its answer box and the landing page.
+
+        The record (``values`` plus ``key``, ``kind`` and the ``section`` heading it comes
+        from) is written to the file the runner names in ``$CERTKIT_HEADLINES``
+        (``<notebook>.headlines.json`` next to the executed notebook); the landing page is
+        built from these files only, so it shows exactly the numbers of the detail pages.
+        See :mod:`certkit.report.landing` for the kinds. In a shared report an estimate
+        resting on ``n`` < k certified engineers is recorded without its numbers (only the
+        reason), and text is redacted. Recording ``key`` again replaces the earlier record.
+        """
+        from certkit.report import landing
+
+        record = {"key": key, "kind": kind, "section": section, **landing.clean(values)}
+        why = self.too_few(n, "this estimate") if n is not None else None
+        if why:
+            keep = ("outcome", "label", "design", "role", "comparison", "lower_better")
+            record = {k: v for k, v in record.items() if k in ("key", "kind", "section", *keep)}
+            record["note"] = why
+        if self.privacy.share:
+            record = {k: self.safe_text(v) if isinstance(v, str) else v for k, v in record.items()}
+        self.headlines[:] = [r for r in self.headlines if r["key"] != key] + [record]
+        path = os.environ.get(landing.ENV)
+        if path:
+            landing.write(path, self.headlines)
+        return record
+
+    def effect_headline(
+        self, row: dict, *, design: str, comparison: str, section: str, role: str = "primary"
+    ) -> dict:
+        """Record an effect row of :mod:`certkit.report.story` (``effect_of``/``not_estimated``).
+
+        ``row`` may carry ``certified_engineers`` (the ``n`` of :meth:`headline`) and
+        ``needs`` (what a missing estimate would need).
+        """
+        from certkit.report import story
+
+        outcome = row["outcome"]
+        spec = story.OUTCOMES.get(outcome, ("", "", True, False))
+        keys = ("label", "estimate", "ci_low", "ci_high", "p_value", "relative")
+        values = {k: row.get(k) for k in (*keys, "relative_low", "relative_high", "note")}
+        n = row.get("certified_engineers")
+        values |= {
+            "outcome": outcome,
+            "design": design,
+            "role": role,
+            "comparison": comparison,
+            "lower_better": spec[2],
+            "unit": "" if spec[3] else spec[1],
+            "n": n,
+            "needs": row.get("needs"),
+        }
+        key = f"effect/{design}/{outcome}"
+        return self.headline(key, values, kind="effect", section=section, n=n)
+
+    def answer(self, kinds: tuple[str, ...] | None = None):
+        """The page's recorded headlines as an "answer first" box (an HTML display object)."""
+        from IPython.display import HTML
+
+        from certkit.report import landing
+
+        chosen = [r for r in self.headlines if kinds is None or r["kind"] in kinds]
+        inner = landing.render(chosen)
+        return HTML(
+            f"<div class='certkit-callout certkit-answer-box'>{inner}</div>" if inner else ""
+        )
+
     def warnings_html(self, messages: list[str], title: str = "Assumption checks") -> str:
         """Warnings as an HTML list (redacted in shared reports); empty when there are none."""
         if not messages:
             return ""
         items = "".join(f"<li>{html.escape(self.safe_text(str(m)))}</li>" for m in messages)
         return f"<div class='certkit-warnings'><b>{html.escape(title)}</b><ul>{items}</ul></div>"
+
+
+def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dict:
+    """The data-health headline: coverage, validation findings, what is less reliable.
+
+    ``approximated`` is :func:`certkit.report.health.approximated_dates` of the data (merged
+    PRs whose creation date git could only guess).
+    """
+    findings = ctx.ds.validation.to_polars()
+    severity = (
+        findings["severity"] if "severity" in findings.columns else pl.Series([], dtype=pl.String)
+    )
+    unreliable = []
+    if approximated is not None and approximated.height:
+        n = int(approximated["prs"].sum())
+        unreliable.append(
+            f"{n:,} merged PRs have a creation date approximated from git and are left out of "
+            "cycle time"
+        )
+    start, end = ctx.ds.period()
+    return {
+        "engineers": ctx.ds.human_engineers().height,
+        "prs": ctx.ds.pull_requests.height,
+        "period": f"{start} to {end}",
+        "errors": int((severity == "error").sum()),
+        "warnings": int((severity == "warning").sum()),
+        "notes": len(ctx.notes),
+        "unreliable": unreliable,
+    }
 
 
 @contextmanager

@@ -4,6 +4,8 @@ Charts are stored in notebook outputs as Vega-Lite specs (see :func:`certkit.cha
 here each becomes a ``<div>`` drawn by ``vegaEmbed``, and the Vega/Vega-Lite/vega-embed
 JavaScript shipped with ``vl-convert-python`` is inlined once in the page head. No script is
 loaded from the network. The parameters cell is always hidden; ``no_input`` hides all code.
+Each page gets a header (data scope, period, parameters that differ from the defaults, certkit
+version) and a table of contents from its headings; :func:`print_pdf` prints pages to PDF.
 """
 
 from __future__ import annotations
@@ -99,6 +101,74 @@ def title_of(nb: nbformat.NotebookNode, default: str) -> str:
     return default
 
 
+_HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def toc(nb: nbformat.NotebookNode) -> list[dict]:
+    """Table of contents: the ``##``/``###`` headings of the markdown cells, with their ids."""
+    items = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for m in _HEADING.finditer(cell.source):
+            text = m.group(2).strip()
+            items.append({"level": len(m.group(1)), "text": text, "id": text.replace(" ", "-")})
+    return items
+
+
+def chromium() -> str | None:
+    """The headless Chromium executable, if installed."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def print_pdf(pages: list[Path], *, timeout: int = 120) -> tuple[list[Path], str]:
+    """Print each HTML page to a PDF next to it with headless Chromium (no network).
+
+    Returns the PDFs written and a message (empty when all were written; says what to
+    install when Chromium is missing, or which page failed).
+    """
+    import subprocess
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    exe = chromium()
+    if exe is None:
+        return [], (
+            "no PDF written: headless Chromium is not installed (install the `chromium` "
+            "package, e.g. `apt-get install chromium`, or open the HTML pages and print them)"
+        )
+
+    def one(page: Path) -> tuple[Path, str]:
+        out = page.with_suffix(".pdf")
+        out.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as profile:
+            cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+            cmd += ["--disable-background-networking", "--disable-component-update"]
+            cmd += ["--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"]
+            cmd += [f"--user-data-dir={profile}", "--virtual-time-budget=20000"]
+            cmd += ["--no-pdf-header-footer", f"--print-to-pdf={out}", page.resolve().as_uri()]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+                err = "" if proc.returncode == 0 else proc.stderr.strip()[-300:]
+            except subprocess.TimeoutExpired:
+                err = f"timed out after {timeout} s"
+        if not err and not (out.is_file() and out.stat().st_size > 0):
+            err = "Chromium wrote no PDF"
+        return out, err
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(one, pages))
+    written = [p for p, err in done if not err]
+    failed = [f"{p.name}: {err}" for p, err in done if err]
+    return written, ("PDF failed for " + "; ".join(failed)) if failed else ""
+
+
 def export(
     nb: nbformat.NotebookNode,
     *,
@@ -122,8 +192,8 @@ def export(
         exclude_output_prompt=no_input,
         embed_images=True,
     )
-    resources = {"metadata": {"name": title}, "certkit": header or {}}
     nb = prepare(nb, no_input=no_input)
+    resources = {"metadata": {"name": title}, "certkit": {**(header or {}), "toc": toc(nb)}}
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     if PLACEHOLDER not in body:  # pragma: no cover - template broken

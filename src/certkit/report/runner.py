@@ -8,6 +8,7 @@ cell failed and why.
 
 from __future__ import annotations
 
+import html as html_lib
 import os
 import re
 import sys
@@ -27,6 +28,7 @@ import yaml
 import certkit
 from certkit.errors import CertkitError
 from certkit.report import html as report_html
+from certkit.report import landing
 from certkit.report import params as report_params
 from certkit.report.context import resolve_data
 from certkit.results import ResultMixin
@@ -104,6 +106,7 @@ class JobResult:
     ipynb: Path | None = None
     html: Path | None = None
     error: str = ""
+    headlines: Path | None = None
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -150,11 +153,14 @@ def execute(job: Job) -> JobResult:
     ipynb = job.out_dir / f"{job.notebook}.ipynb"
     page = job.out_dir / f"{job.notebook}.html"
     page.unlink(missing_ok=True)
+    heads = job.out_dir / f"{job.notebook}{landing.SUFFIX}"
+    heads.unlink(missing_ok=True)
     result = JobResult(job.run, job.notebook, job.title, "failed", 0.0, ipynb=ipynb)
+    saved = {k: os.environ.get(k) for k in (landing.ENV, "CERTKIT_TRACEBACK")}
+    os.environ[landing.ENV] = str(heads)  # the kernel inherits it: ctx.headline writes there
     # A scheduled run keeps full tracebacks in the executed notebook (kept for diagnosis) so
     # that a failure names the notebook line that raised; interactive sessions show only
     # the message (certkit.errors).
-    previous = os.environ.get("CERTKIT_TRACEBACK")
     os.environ["CERTKIT_TRACEBACK"] = "1"
     try:
         pm.execute_notebook(
@@ -177,6 +183,8 @@ def execute(job: Job) -> JobResult:
             from certkit.privacy import find_identifiers
 
             found = find_identifiers(body, job.people)
+            if heads.exists():
+                found += find_identifiers(heads.read_text(encoding="utf-8"), job.people)
             if found:
                 raise CertkitError(
                     f"privacy check failed: the shared page would show {len(found)} engineer "
@@ -184,15 +192,18 @@ def execute(job: Job) -> JobResult:
                 )
         page.write_text(full, encoding="utf-8")
         result.status, result.html = "ok", page
+        result.headlines = heads if heads.exists() else None
     except Exception as exc:  # one failing notebook must not stop the batch
         result.error = _failure(exc)
         if os.environ.get("CERTKIT_DEBUG"):
             result.error += "\n" + traceback.format_exc()
+        heads.unlink(missing_ok=True)  # a failed page's numbers never reach the landing page
     finally:
-        if previous is None:
-            os.environ.pop("CERTKIT_TRACEBACK", None)
-        else:
-            os.environ["CERTKIT_TRACEBACK"] = previous
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     result.seconds = time.perf_counter() - start
     return result
 
@@ -207,6 +218,8 @@ class ReportRun(ResultMixin):
         self.results = results
         self.seconds = seconds
         self.index = out_dir / "index.html"
+        self.pdfs: list[Path] = []
+        self.pdf_message = ""
         self.warnings = [f"{r.run}/{r.notebook}: {r.error}" for r in results if r.error]
 
     @property
@@ -270,7 +283,8 @@ def load_config(path: str | Path) -> tuple[dict[str, Any], list[RunSpec]]:
         raise CertkitError(f"config file {path} is not valid YAML: {exc}") from exc
     if not isinstance(cfg, dict):
         raise CertkitError(f"config file {path}: expected a mapping with 'runs'")
-    allowed = {"data", "out", "share", "no_input", "notebooks", "parameters", "runs", "jobs"}
+    allowed = {"data", "out", "share", "no_input", "show_code", "notebooks", "parameters"}
+    allowed |= {"runs", "jobs"}
     unknown = set(cfg) - allowed
     if unknown:
         raise CertkitError(
@@ -303,8 +317,11 @@ def load_config(path: str | Path) -> tuple[dict[str, Any], list[RunSpec]]:
     return cfg, runs
 
 
-def _data_facts(data: str) -> tuple[str, list[str]]:
-    """Load the data once (fails early with the validation report) -> period text, identifiers."""
+def _data_facts(data: str) -> tuple[str, list[str], str]:
+    """Load the data once (fails early with the validation report).
+
+    Returns the period text, the people identifiers and the data scope in words.
+    """
     import warnings
 
     from certkit.errors import CertkitWarning
@@ -318,7 +335,11 @@ def _data_facts(data: str) -> tuple[str, list[str]]:
         period = f"{start} to {end}"
     else:
         period = "no pull requests"
-    return period, identifiers(ds.engineers)
+    scope = (
+        f"{Path(data).name}: {ds.human_engineers().height:,} engineers, "
+        f"{ds.pull_requests.height:,} pull requests"
+    )
+    return period, identifiers(ds.engineers), scope
 
 
 def _show(value: Any) -> str:
@@ -338,6 +359,8 @@ def run_report(
     share: bool | None = None,
     jobs: int | None = None,
     progress: bool = True,
+    show_code: bool | None = None,
+    pdf: bool = False,
     folder_name: str | None = None,
     notebook_folder: str | Path | None = None,
     timeout: int = 900,
@@ -356,10 +379,16 @@ def run_report(
         Values for the notebooks' declared parameters, checked before anything runs.
     config
         YAML batch file (see :func:`load_config`); explicit arguments override its settings.
-    no_input, share
-        Hide code; enforce the privacy rules of a shared report (``privacy_k`` people).
+    no_input, show_code
+        Hide code (the default) or show it (``show_code=True``, or ``no_input=False``);
+        the executed ``.ipynb`` always keeps it.
+    share
+        Enforce the privacy rules of a shared report (``privacy_k`` people).
     jobs
         Notebooks executed at once (default: 2, or 1 on a single core).
+    pdf
+        Also print ``index.html`` and every page to PDF with headless Chromium
+        (``run.pdfs``; ``run.pdf_message`` says why not when Chromium is missing).
 
     Returns
     -------
@@ -372,7 +401,11 @@ def run_report(
         cfg, runs = load_config(config)
     data = data if data is not None else cfg.get("data", "data/sample")
     out = out if out is not None else cfg.get("out", "reports")
-    no_input = bool(cfg.get("no_input", False)) if no_input is None else no_input
+    if show_code is None:
+        show_code = bool(cfg.get("show_code", False))
+    if no_input is None:
+        no_input = bool(cfg.get("no_input", True))
+    no_input = no_input and not show_code  # code is hidden unless asked for
     share = bool(cfg.get("share", False)) if share is None else share
     jobs = jobs or cfg.get("jobs") or max(1, min(2, os.cpu_count() or 1))
     available = list_notebooks(notebook_folder)
@@ -389,7 +422,7 @@ def run_report(
         run_data = str(Path(resolve_data(str(spec.data or data))).resolve())
         if run_data not in facts:
             facts[run_data] = _data_facts(run_data)
-        period, people = facts[run_data]
+        period, people, scope = facts[run_data]
         chosen = resolve(spec.notebooks or cfg.get("notebooks") or notebooks, available)
         declared = {n: report_params.declared(p) for n, p in chosen.items()}
         where = f" (run {spec.name!r})" if batch else ""
@@ -409,6 +442,11 @@ def run_report(
             )
             shown = {k: _show(values.get(k, p.default)) for k, p in declared[name].items()}
             shown[DATA_PARAM] = Path(run_data).name
+            changed = {
+                k: shown[k]
+                for k, p in declared[name].items()
+                if k not in (DATA_PARAM, SHARE_PARAM) and k in values and values[k] != p.default
+            }
             src_nb = nbformat.read(str(path), as_version=4)
             title = report_html.title_of(src_nb, name)
             header = {
@@ -417,6 +455,9 @@ def run_report(
                 "period": period,
                 "version": certkit.__version__,
                 "parameters": shown,
+                "changed": changed,
+                "scope": scope,
+                "index": "../index.html" if batch else "index.html",
                 "share": nb_share,
                 "k": values.get(K_PARAM, getattr(declared[name].get(K_PARAM), "default", 5)),
             }
@@ -478,11 +519,43 @@ def run_report(
     order = {(j.run, j.notebook): i for i, j in enumerate(planned)}
     results.sort(key=lambda r: order[(r.run, r.notebook)])
     report = ReportRun(out_root, results, time.perf_counter() - start)
-    _write_index(report, batch)
+    scopes = {j.run: (f"{j.header['scope']}, {j.header['period']}", j.people) for j in planned}
+    _write_index(report, batch, scopes)
+    if pdf:
+        pages = [report.index] + [r.html for r in report.results if r.html]
+        report.pdfs, report.pdf_message = report_html.print_pdf(pages)
     return report
 
 
-def _write_index(report: ReportRun, batch: bool) -> None:
+def _answers(
+    report: ReportRun, batch: bool, runs: dict[str, tuple[str, list[str]]]
+) -> list[tuple[str, str]]:
+    """The landing page's answer per run, built only from the notebooks' headline files."""
+    root = report.out_dir
+    out = []
+    for run, (scope, people) in runs.items():
+        pages = [
+            (os.path.relpath(r.html, root), r.title, landing.read(r.headlines))
+            for r in report.results
+            if r.run == run and r.status == "ok" and r.html and r.headlines
+        ]
+        text = f"<p class='certkit-scope'>Data: {html_lib.escape(scope)}."
+        if people:
+            text += " Shared report: nothing resting on fewer people than the threshold is shown."
+        text += "</p>"
+        text += landing.answer_section(pages)
+        if people:  # a shared run: the same last check as every page
+            from certkit.privacy import find_identifiers
+
+            if find_identifiers(text, people):
+                text = "<p>The answer is not shown: it would name an engineer (shared report).</p>"
+        out.append((run if batch else "", text))
+    return out
+
+
+def _write_index(
+    report: ReportRun, batch: bool, runs: dict[str, tuple[str, list[str]]] | None = None
+) -> None:
     root = report.out_dir
     rows = []
     for r in report.results:
@@ -499,9 +572,13 @@ def _write_index(report: ReportRun, batch: bool) -> None:
     sub = f"{len(report.results)} notebook(s), {len(report.failed)} failed, generated " + (
         datetime.now().strftime("%Y-%m-%d %H:%M")
     )
-    report.index.write_text(
-        report_html.index_page(f"certkit reports {root.name}", sub, rows), encoding="utf-8"
-    )
+    log = report_html.index_page(f"certkit reports {root.name}", sub, rows)
+    if runs:
+        log_table = log[log.index("<table>") : log.index("</table>") + len("</table>")]
+        log = landing.page(
+            f"certkit report {root.name}", sub, _answers(report, batch, runs), log_table
+        )
+    report.index.write_text(log, encoding="utf-8")
     # Top-level index listing every dated folder.
     top = root.parent
     dated = sorted((p for p in top.iterdir() if (p / "index.html").is_file()), reverse=True)

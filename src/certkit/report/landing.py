@@ -1,0 +1,513 @@
+"""The answer first: headline records written by the notebooks, and the landing page.
+
+Each report notebook records the numbers it leads with through one call,
+:meth:`certkit.report.Context.headline`, which appends a small JSON record to
+``<notebook>.headlines.json`` next to the executed notebook. This module turns those
+records into sentences, for the notebook's own "answer first" box
+(:meth:`certkit.report.Context.answer`) and for the landing page ``index.html``.
+
+The landing page never computes a number: it only formats what the notebooks recorded (and
+compares recorded intervals to say whether designs agree), so its numbers are the detail
+pages' numbers. In a shared report the notebooks record only what they show.
+
+Record kinds
+------------
+``effect``
+    One outcome estimated by one design: ``outcome``, ``label``, ``design``, ``role``
+    (``primary``, ``check`` or ``robustness``), ``comparison`` (the comparison group, in
+    words), ``estimate``, ``ci_low``, ``ci_high``, ``p_value``, ``relative``,
+    ``relative_low``, ``relative_high``, ``lower_better``, ``n`` (certified engineers) and
+    ``note`` (why it was not estimated) with ``needs``.
+``sensitivity``
+    A sentence-level robustness result for an outcome (``outcome``, ``design``, ``text``):
+    the hook later robustness and trend-sensitivity analyses fill.
+``roi``, ``ai``, ``health``
+    The ROI interval and P(ROI > 0), the AI headline, the data-health line.
+``text``
+    A generated sentence (``label``, ``text``) shown under ``topic`` (``roi``, ``ai`` or
+    ``health``), e.g. the AI adoption page's effect summaries.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+#: File suffix of a notebook's headline records, next to its executed ``.ipynb``.
+SUFFIX = ".headlines.json"
+#: Environment variable the runner sets to the file a notebook writes its records to.
+ENV = "CERTKIT_HEADLINES"
+ALPHA = 0.05
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars become Python numbers, NaN and infinity become None."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def write(path: str | Path, records: list[dict]) -> None:
+    """Write ``records`` to ``path`` (atomically)."""
+    path = Path(path)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"records": records}, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read(path: str | Path) -> list[dict]:
+    """The records of one notebook (empty when the file is missing or unreadable)."""
+    try:
+        return list(json.loads(Path(path).read_text(encoding="utf-8"))["records"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def anchor(heading: str) -> str:
+    """The HTML id nbconvert gives a markdown heading (spaces become dashes)."""
+    return heading.strip().replace(" ", "-")
+
+
+# --- sentences --------------------------------------------------------------------------
+
+
+def effect_size(r: dict) -> str:
+    """``about 13% lower (95% CI -19% to -7%)``: the numbers of an effect record."""
+    rel, rl, rh = r.get("relative"), r.get("relative_low"), r.get("relative_high")
+    if _num(rel) and _num(rl) and _num(rh):
+        direction = "lower" if rel < 0 else "higher"
+        return f"about {abs(rel):.0%} {direction} (95% CI {rl:+.0%} to {rh:+.0%})"
+    unit = f" {r['unit']}" if r.get("unit") else ""
+    return f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
+
+
+def status(r: dict) -> str:
+    """``improvement``, ``deterioration``, ``no clear change`` or ``not estimated``."""
+    if r.get("note") or not all(_num(r.get(k)) for k in ("estimate", "ci_low", "ci_high")):
+        return "not estimated"
+    if not (_num(r.get("p_value")) and r["p_value"] < ALPHA):
+        return "no clear change"
+    good = (r["estimate"] < 0) == bool(r.get("lower_better", True))
+    return "improvement" if good else "deterioration"
+
+
+def effect_text(r: dict) -> str:
+    """One effect record in words (its reason when it was not estimated)."""
+    s = status(r)
+    if s == "not estimated":
+        why = (r.get("note") or "the estimate is not a finite number").rstrip(".")
+        needs = r.get("needs") if r.get("needs") and "it needs" not in why else None
+        needs = f"; it needs {needs.rstrip('.')}" if needs else ""
+        return f"not estimated: {why}{needs}"
+    verdict = "not distinguishable from no change" if s == "no clear change" else f"an {s}"
+    if s == "deterioration":
+        verdict = "a deterioration"
+    return f"{effect_size(r)}; {verdict}"
+
+
+def _n(r: dict) -> str:
+    return f"{r['n']:,} certified engineers" if _num(r.get("n")) else "an unknown number"
+
+
+def agreement(records: list[dict]) -> tuple[str, str]:
+    """Whether the designs estimating one outcome agree: (verdict, explanation).
+
+    Compares recorded statuses only (clear improvement, clear deterioration, no clear change).
+    When they differ, says why that is plausible: less power (a wider interval, fewer
+    certified engineers) or a different comparison group.
+    """
+    done = [r for r in records if status(r) != "not estimated"]
+    missing = [r for r in records if status(r) == "not estimated"]
+    if not done:
+        return "nothing estimated", ""
+    if len(done) == 1:
+        if not missing:
+            return "one design", ""
+        other = ", ".join(r["design"] for r in missing)
+        return "only one design", f"only {done[0]['design']} could be estimated ({other}: not)."
+    statuses = {status(r) for r in done}
+    if len(statuses) == 1:
+        return "agree", f"all {len(done)} designs: {statuses.pop()}."
+    if {"improvement", "deterioration"} <= statuses:
+        why = "they point in opposite directions, so treat both with caution"
+    else:
+        clear = [r for r in done if status(r) != "no clear change"]
+        unclear = [r for r in done if status(r) == "no clear change"]
+        parts = []
+        for u in unclear:
+            for c in clear:
+                wider = _width(u) > _width(c) if _width(u) and _width(c) else None
+                fewer = _num(u.get("n")) and _num(c.get("n")) and u["n"] < c["n"]
+                if wider or fewer:
+                    bits = []
+                    if wider:
+                        bits.append("its interval is wider")
+                    if fewer:
+                        bits.append(f"it rests on {_n(u)} against {_n(c)}")
+                    parts.append(
+                        f"{u['design']} has less power than {c['design']} ({', '.join(bits)})"
+                    )
+        why = "; ".join(parts) or "the designs estimate with similar precision"
+    groups = "; ".join(
+        f"{r['design']} compares with {r['comparison']}" for r in done if r.get("comparison")
+    )
+    tail = f". They also use different comparison groups: {groups}." if groups else "."
+    return "disagree", f"The designs disagree: {why}{tail}"
+
+
+def _width(r: dict) -> float | None:
+    if _num(r.get("relative_low")) and _num(r.get("relative_high")):
+        return r["relative_high"] - r["relative_low"]
+    return None
+
+
+def roi_text(r: dict) -> str:
+    """The ROI record in words."""
+    if r.get("note"):
+        return f"no ROI estimate: {r['note'].rstrip('.')}"
+    text = (
+        f"median ROI {r['median']:+.0%} (95% interval {r['low']:+.0%} to {r['high']:+.0%}); "
+        f"chance of a positive return {r['p_positive']:.0%}"
+    )
+    if _num(r.get("cost_per_engineer")):
+        text += f"; cost per certified engineer about ${r['cost_per_engineer']:,.0f}"
+    if _num(r.get("horizon_months")):
+        text += f"; benefits counted over {r['horizon_months']:g} months"
+    return text
+
+
+def ai_lines(r: dict) -> list[str]:
+    """The AI record in words: one line per compared outcome, adoption, fix-first."""
+    lines = []
+    for row in r.get("rows", []):
+        if not _num(row.get("relative")):
+            lines.append(f"{row['label']}: could not be estimated (no finite estimate)")
+            continue
+        rel = row["relative"]
+        direction = "lower" if rel < 0 else "higher"
+        p = row.get("p_value")
+        if _num(p) and p < ALPHA and row.get("lower_better") is not None:
+            better = (rel < 0) == row["lower_better"]
+            verdict = ("better" if better else "worse") + " with AI"
+        elif _num(p) and p < ALPHA:
+            verdict = "a clear difference"
+        else:
+            verdict = "no clear difference"
+        lines.append(
+            f"{row['label']}: about {abs(rel):.0%} {direction} on AI-assisted PRs of the same "
+            f"author ({verdict})"
+        )
+    if r.get("comparison_note"):
+        lines.append(f"AI-assisted vs other PRs: not estimated: {r['comparison_note']}")
+    if _num(r.get("adoption_first")) and _num(r.get("adoption_last")):
+        lines.append(
+            f"adoption: AI-assisted share of PRs went from {r['adoption_first']:.0%} "
+            f"({r['period_first']}) to {r['adoption_last']:.0%} ({r['period_last']})"
+        )
+    elif r.get("adoption_note"):
+        lines.append(f"adoption: not shown: {r['adoption_note']}")
+    if _num(r.get("flagged")):
+        lines.append(
+            f"fix first: {r['flagged']} team x repository cell(s) with a measurably higher "
+            "defect rate on AI-assisted work"
+        )
+    return lines
+
+
+def health_text(r: dict) -> str:
+    """The data-health record in words."""
+    parts = [
+        f"{r['engineers']:,} engineers, {r['prs']:,} pull requests, {r['period']}",
+        f"validation: {r['errors']} error(s), {r['warnings']} warning(s)",
+    ]
+    if r.get("notes"):
+        parts.append(f"{r['notes']} note(s) from loading and building the panel")
+    for item in r.get("unreliable", []):
+        parts.append(f"less reliable: {item}")
+    return "; ".join(parts)
+
+
+def ai_values(
+    comparison: pl.DataFrame | None,
+    adoption: pl.DataFrame | None,
+    flagged: int | None,
+    skipped: dict[str, str],
+    labels: dict[str, tuple[str, bool | None, bool]],
+) -> dict:
+    """The AI headline values from the tables the AI page shows (as its summary reads them).
+
+    ``labels`` is ``certkit.report.story.AI_LABELS`` (outcome -> label, lower better, log).
+    """
+    rows = []
+    comparison = comparison if comparison is not None else pl.DataFrame()
+    for outcome, (name, lower_better, log) in labels.items():
+        if comparison.height == 0:
+            break
+        adj = comparison.filter(
+            (pl.col("outcome") == outcome) & (pl.col("comparison") == "adjusted")
+        )
+        if adj.height == 0:
+            continue
+        row = adj.row(0, named=True)
+        rel = None
+        if _num(row.get("estimate")):
+            rel = math.expm1(row["estimate"]) if log else row.get("relative")
+        rows.append(
+            {
+                "outcome": outcome,
+                "label": name,
+                "relative": rel,
+                "p_value": row.get("p_value"),
+                "lower_better": lower_better,
+            }
+        )
+    out: dict[str, Any] = {"rows": rows, "flagged": flagged}
+    if "comparison" in skipped:
+        out["comparison_note"] = skipped["comparison"]
+    if "adoption" in skipped:
+        out["adoption_note"] = skipped["adoption"]
+    if adoption is not None and adoption.height and "ai_share" in adoption.columns:
+        by_period = (
+            adoption.drop_nulls("ai_share")
+            .group_by("period")
+            .agg(
+                (pl.col("n_ai").sum() / pl.col("n_prs").sum()).alias("share")
+                if {"n_ai", "n_prs"} <= set(adoption.columns)
+                else pl.col("ai_share").mean().alias("share")
+            )
+            .filter(pl.col("share").is_finite())
+            .sort("period")
+        )
+        if by_period.height >= 2:
+            out |= {
+                "adoption_first": by_period["share"][0],
+                "period_first": str(by_period["period"][0]),
+                "adoption_last": by_period["share"][-1],
+                "period_last": str(by_period["period"][-1]),
+            }
+    return clean(out)
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+_E = html.escape
+
+
+def _link(href: str | None, text: str = "details") -> str:
+    return f' <a class="certkit-more" href="{_E(href)}">{_E(text)}</a>' if href else ""
+
+
+def _href(page: str | None, r: dict) -> str | None:
+    if page is None:
+        return "#" + anchor(r["section"]) if r.get("section") else None
+    return page + ("#" + anchor(r["section"]) if r.get("section") else "")
+
+
+def _first_sentences(text: str, n: int = 2) -> str:
+    """The first ``n`` sentences of a generated summary (the detail page has the rest)."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip())
+    return " ".join(parts[:n])
+
+
+def render(records: list[dict], page: str | None = None) -> str:
+    """HTML sentences for one notebook's records (its "answer first" box).
+
+    ``page`` is the detail page's file name (links go there); ``None`` links within the page.
+    """
+    items = []
+    for r in records:
+        href = _href(page, r)
+        key = _E(r.get("key", ""))
+        if r["kind"] == "effect":
+            items.append(
+                f'<li data-key="{key}"><b>{_E(r["label"])}</b> ({_E(r["design"])}): '
+                f"{_E(effect_text(r))}{_link(href)}</li>"
+            )
+        elif r["kind"] == "sensitivity":
+            items.append(
+                f'<li data-key="{key}"><b>{_E(r["label"])}</b> ({_E(r["design"])}): '
+                f"{_E(r['text'])}{_link(href)}</li>"
+            )
+        elif r["kind"] == "roi":
+            items.append(f'<li data-key="{key}"><b>ROI</b>: {_E(roi_text(r))}{_link(href)}</li>')
+        elif r["kind"] == "ai":
+            for line in ai_lines(r) or ["nothing to compare"]:
+                items.append(f'<li data-key="{key}"><b>AI</b>: {_E(line)}{_link(href)}</li>')
+        elif r["kind"] == "text":
+            text = _E(_first_sentences(r["text"]))
+            items.append(f'<li data-key="{key}"><b>{_E(r["label"])}</b>: {text}{_link(href)}</li>')
+        elif r["kind"] == "health":
+            items.append(
+                f'<li data-key="{key}"><b>Data</b>: {_E(health_text(r))}{_link(href)}</li>'
+            )
+    return "<ul class='certkit-answer'>" + "".join(items) + "</ul>" if items else ""
+
+
+def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
+    """Per design: how many outcomes changed clearly, in which direction (counts of statuses)."""
+    parts = []
+    designs: dict[str, list[str]] = {}
+    for items in effects.values():
+        for _, r in items:
+            designs.setdefault(r["design"], []).append(status(r))
+    for design, st in designs.items():
+        done = [x for x in st if x != "not estimated"]
+        if not done:
+            parts.append(f"{design}: no outcome could be estimated")
+            continue
+        clear = [x for x in done if x != "no clear change"]
+        text = f"{design}: {len(clear)} of {len(done)} estimated outcome(s) changed clearly"
+        if clear:
+            text += (
+                f" ({clear.count('improvement')} improvement(s), "
+                f"{clear.count('deterioration')} deterioration(s))"
+            )
+        parts.append(text)
+    return "<p class='certkit-bottom'><b>" + _E("; ".join(parts)) + ".</b></p>"
+
+
+def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
+    """The landing page's answer, from ``(page href, title, records)`` of one run."""
+    effects: dict[str, list[tuple[str, dict]]] = {}
+    checks: list[tuple[str, dict]] = []
+    other: dict[str, list[tuple[str, dict]]] = {"roi": [], "ai": [], "health": []}
+    for href, _title, records in pages:
+        for r in records:
+            if r["kind"] == "effect":
+                effects.setdefault(r["outcome"], []).append((href, r))
+            elif r["kind"] == "sensitivity":
+                checks.append((href, r))
+            elif r["kind"] in other:
+                other[r["kind"]].append((href, r))
+            elif r["kind"] == "text" and r.get("topic") in other:
+                other[r["topic"]].append((href, r))
+    out = []
+    if effects:
+        designs = []
+        for items in effects.values():
+            for _, r in items:
+                if r["design"] not in designs:
+                    designs.append(r["design"])
+        head = "".join(f"<th>{_E(d)}</th>" for d in designs)
+        rows, notes = [], []
+        for outcome, items in effects.items():
+            by = {r["design"]: (h, r) for h, r in items}
+            cells = []
+            for d in designs:
+                if d not in by:
+                    cells.append("<td>&ndash; (not run)</td>")
+                    continue
+                h, r = by[d]
+                cells.append(
+                    f'<td data-key="{_E(r["key"])}" class="certkit-{status(r).replace(" ", "-")}">'
+                    f"{_E(effect_text(r))}{_link(_href(h, r))}</td>"
+                )
+            verdict, why = agreement([r for _, r in items])
+            label = items[0][1]["label"]
+            rows.append(
+                f'<tr data-outcome="{_E(outcome)}"><th>{_E(label)}</th>{"".join(cells)}'
+                f"<td>{_E(verdict)}</td></tr>"
+            )
+            if why:
+                notes.append(f"<li><b>{_E(label)}</b>: {_E(why)}</li>")
+        estimated = [
+            r for items in effects.values() for _, r in items if status(r) != "not estimated"
+        ]
+        out.append("<h3>Did outcomes change after certification?</h3>" + _bottom_line(effects))
+        out.append(
+            "<table class='certkit-table certkit-effects'><thead><tr><th>outcome</th>"
+            f"{head}<th>designs</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+        if notes:
+            out.append("<ul class='certkit-agreement'>" + "".join(notes) + "</ul>")
+        if not estimated:
+            needs = sorted(
+                {r["needs"] for items in effects.values() for _, r in items if r.get("needs")}
+            )
+            out.append(
+                "<p class='certkit-nothing'><b>No certification effect could be estimated on "
+                "this data.</b> "
+                + (
+                    f"It would need {_E('; or '.join(n.rstrip('.') for n in needs))}."
+                    if needs
+                    else ""
+                )
+                + "</p>"
+            )
+        out.append(
+            "<p class='certkit-hook'><b>Robustness and sensitivity</b>: "
+            + (
+                "".join(
+                    f"<br>{_E(r['label'])} ({_E(r['design'])}): {_E(r['text'])}{_link(_href(h, r))}"
+                    for h, r in checks
+                )
+                if checks
+                else "no robustness estimator or trend-sensitivity analysis in this report yet."
+            )
+            + "</p>"
+        )
+    for kind, title in (
+        ("roi", "Return on investment"),
+        ("ai", "AI-assisted work"),
+        ("health", "Data health"),
+    ):
+        if other[kind]:
+            out.append(f"<h3>{title}</h3>" + "".join(render([r], h) for h, r in other[kind]))
+    if not out:
+        return "<p>No notebook recorded a headline (see the run log below).</p>"
+    return "".join(out)
+
+
+LANDING_CSS = (
+    "body{font-family:Inter,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;"
+    "max-width:1100px;padding:0 12px;color:#222}"
+    "table{border-collapse:collapse;width:100%}"
+    "td,th{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top}"
+    ".certkit-answer li{margin:4px 0}.certkit-more{font-size:.85em;margin-left:4px}"
+    ".certkit-improvement{color:#1f5f8b}.certkit-deterioration{color:#b8405e}"
+    ".certkit-not-estimated{color:#777}.certkit-nothing{background:#fff7e6;padding:6px 12px}"
+    ".certkit-lede{background:#eef3f8;border-left:4px solid #1f5f8b;padding:8px 14px}"
+    ".certkit-log{font-size:.9em;color:#444}"
+    "@media print{a.certkit-more{display:none}body{margin:0;max-width:none}"
+    "tr,li{break-inside:avoid}h2,h3{break-after:avoid}}"
+)
+
+
+def page(title: str, subtitle: str, answers: list[tuple[str, str]], log: str) -> str:
+    """The landing page: the answer per run (``(run title, html)``), then the run log."""
+    body = "".join(
+        (f"<h2>{_E(run)}</h2>" if run else "") + f"<section class='certkit-lede'>{text}</section>"
+        for run, text in answers
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_E(title)}</title><style>{LANDING_CSS}</style></head><body>"
+        f"<h1>{_E(title)}</h1><p>{_E(subtitle)}</p>"
+        + body
+        + "<p><i>Observational estimates: each detail page lists the assumptions they rest on."
+        "</i></p><h2 id='run-log'>Run log</h2><div class='certkit-log'>"
+        + log
+        + "</div></body></html>"
+    )

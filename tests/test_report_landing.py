@@ -1,0 +1,286 @@
+"""The landing page (``index.html``) answers first, with the detail pages' own numbers.
+
+The end-to-end tests reuse the papermill batch of ``test_report_run.py`` (one run per test
+session, shared through a file lock): headless Chromium with the network blocked opens the
+landing page and the detail pages, and the numbers each shows are parsed and compared. The
+unit tests check the headline records' privacy rule and the agreement sentences.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from test_report_run import NOTEBOOKS, TINY_TEAM, _dump_dom, batch, org  # noqa: F401
+
+import certkit as ck
+from certkit.privacy import Privacy, find_identifiers
+from certkit.report import html as report_html
+from certkit.report import landing
+from certkit.report.context import Context
+
+
+def _text(dom: str) -> str:
+    dom = re.sub(r"<script.*?</script>|<style.*?</style>", " ", dom, flags=re.S)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dom)).split())
+    return re.sub(r" ([:;,.)])", r"\1", text)
+
+
+def _cell(dom: str, key: str) -> str:
+    """Text of the landing-page element carrying ``data-key=key``."""
+    m = re.search(rf'<(td|li)[^>]*data-key="{re.escape(key)}"[^>]*>(.*?)</\1>', dom, re.S)
+    assert m, f"no element for {key}"
+    return _text(m.group(2))
+
+
+@pytest.fixture(scope="module")
+def out(batch) -> Path:  # noqa: F811
+    return Path(batch["dated"][0])
+
+
+@pytest.fixture(scope="module")
+def landing_dom(out) -> str:
+    return _dump_dom(out / "index.html")
+
+
+def _records(out: Path, run: str, nb: str) -> list[dict]:
+    return landing.read(out / run / f"{nb}{landing.SUFFIX}")
+
+
+CODE = 'class="highlight hl-ipython3"'  # a code cell's input in nbconvert's lab template
+SIZE = r"about (\d+)% (lower|higher)(?: after certification)? \(95% CI ([+-]\d+)% to ([+-]\d+)%\)"
+
+
+def test_landing_effects_are_the_detail_pages_numbers(out, landing_dom):
+    """Each effect on the landing page equals the summary sentence of its detail page."""
+    compared = 0
+    for nb, design in (
+        ("02_certification_impact", "staggered DiD"),
+        ("03_matched_cohorts", "matched DiD"),
+    ):
+        page = _text(_dump_dom(out / "org" / f"{nb}.html"))
+        records = [r for r in _records(out, "org", nb) if r["kind"] == "effect"]
+        assert {r["outcome"] for r in records} == {
+            "cycle_time_log_median",
+            "merged_prs",
+            "defects_per_pr",
+            "incidents",
+        }
+        for r in records:
+            cell = _cell(landing_dom, f"effect/{design}/{r['outcome']}")
+            link = re.search(
+                rf'data-key="effect/{re.escape(design)}/{r["outcome"]}".*?href="([^"]+)"',
+                landing_dom,
+                re.S,
+            )
+            assert link and link.group(1) == f"org/{nb}.html#Summary", link
+            sentence = re.search(
+                rf"{re.escape(r['label'])}: ((?:about|could not|[+-]\d).{{0,160}})", page
+            )
+            assert sentence, (nb, r["label"])
+            if r.get("note"):
+                assert cell.startswith("not estimated:"), cell
+                assert "could not be estimated" in sentence.group(1), sentence.group(1)
+                continue
+            mine = re.search(SIZE, cell) or re.search(
+                r"([+-][\d.e+-]+).*?95% CI (\S+) to (\S+)\)", cell
+            )
+            theirs = re.search(SIZE, sentence.group(1)) or re.search(
+                r"([+-][\d.e+-]+) after certification \(95% CI (\S+) to (\S+)\)", sentence.group(1)
+            )
+            assert mine and theirs, (cell, sentence.group(1))
+            assert mine.groups() == theirs.groups(), (cell, sentence.group(1))
+            # and the detail page's table (relative change to 0.1 %) agrees with the record
+            if r.get("relative") is not None:
+                assert f"{r['relative']:.1%}" in page, (nb, r["relative"])
+            compared += 1
+    assert compared >= 4, compared  # the simulated organisation has real effects
+
+
+def test_landing_roi_ai_and_health_lines_match_their_pages(out, landing_dom):
+    roi = _text(_dump_dom(out / "org" / "05_roi_summary.html"))
+    mine = re.search(
+        r"median ROI ([+-]\d+)% \(95% interval ([+-]\d+)% to ([+-]\d+)%\); chance of a "
+        r"positive return (\d+)%; cost per certified engineer about \$([\d,]+)",
+        _cell(landing_dom, "roi"),
+    )
+    theirs = re.search(
+        r"Median ROI ([+-]\d+)% \(95% interval ([+-]\d+)% to ([+-]\d+)%\); chance of a "
+        r"positive return (\d+)%; cost per certified engineer about \$([\d,]+)",
+        roi,
+    )
+    assert mine and theirs and mine.groups() == theirs.groups(), _cell(landing_dom, "roi")
+
+    ai = _text(_dump_dom(out / "org" / "04_ai_outcomes.html"))
+    lines = [_text(m) for m in re.findall(r'<li data-key="ai">(.*?)</li>', landing_dom, re.S)]
+    sizes = [m for line in lines if (m := re.search(r"AI: (.+?): about (\d+% \w+) on AI", line))]
+    assert sizes, lines
+    for m in sizes:
+        assert f"{m.group(1)}: about {m.group(2)} on AI-assisted PRs" in ai, m.group(0)
+    adoption = next(line for line in lines if "adoption" in line)
+    share = re.search(r"went from (\d+% \(\S+\)) to (\d+% \(\S+\))", adoption)
+    assert share and f"went from {share.group(1)} to {share.group(2)}" in ai, adoption
+
+    health = _text(_dump_dom(out / "org" / "01_data_health.html"))
+    data_line = _cell(landing_dom, "health").removesuffix(" details")
+    assert re.match(r"Data: [\d,]+ engineers, [\d,]+ pull requests, 20\d\d-", data_line)
+    assert data_line in health  # the data-health page opens with the same line
+
+
+def test_landing_opens_with_the_answer_then_the_run_log(out, landing_dom):
+    text = _text(landing_dom)
+    assert text.index("Did outcomes change after certification?") < text.index("Run log")
+    assert text.index("Return on investment") < text.index("Run log")
+    assert "designs" in text and re.search(r"\b(agree|disagree|only one design)\b", text)
+    assert "Robustness and sensitivity" in text  # the hook later analyses fill
+    # the run log is still there, below
+    assert landing_dom.count(">ok<") == len(NOTEBOOKS) + 2
+    assert 'href="org/01_data_health.html"' in landing_dom
+    assert not re.search(r"\b(nan|NaN|inf|Infinity)\b", text)
+    # the shared run has its own answer, from its own (shared) pages
+    assert 'href="shared/04_ai_outcomes.html#Summary"' in landing_dom
+
+
+def test_shared_landing_shows_no_individual(out, org):  # noqa: F811
+    dom = (out / "index.html").read_text()
+    engineers = ck.load(org).engineers
+    assert find_identifiers(dom, engineers) == []
+    shared = dom[dom.index(">shared</h2>") : dom.index("Run log")]  # the shared run's answer
+    assert "AI-assisted work" in shared and "Data health" in shared
+    assert TINY_TEAM not in shared
+
+
+def test_default_html_hides_code_and_pages_have_header_and_contents(out):
+    for nb in NOTEBOOKS:
+        page = (out / "org" / f"{nb}.html").read_text()
+        assert CODE not in page, nb
+        toc = re.search(r'<nav class="certkit-toc">(.*?)</nav>', page, re.S)
+        assert toc, nb
+        targets = re.findall(r'href="#([^"]+)"', toc.group(1))
+        assert len(targets) >= 3, (nb, targets)
+        for target in targets:  # every entry leads to a heading of the page
+            assert f'id="{target}"' in page, (nb, target)
+        assert re.search(r"Data [\w-]+: [\d,]+ engineers, [\d,]+ pull requests", page), nb
+        assert "All parameters at their defaults." in page, nb
+        assert "@media print" in page, nb
+
+
+def test_show_code_and_pdf(org, tmp_path):  # noqa: F811
+    from certkit.report import run_report
+
+    run = run_report(
+        str(org),
+        str(tmp_path),
+        notebooks=["data_health"],
+        parameters={"period": "quarter"},
+        show_code=True,
+        pdf=True,
+        progress=False,
+        jobs=1,
+    )
+    assert run.ok, [r.error for r in run.failed]
+    page = run.results[0].html.read_text()
+    assert CODE in page and "ctx = setup(" in re.sub(r"<[^>]+>", "", page)
+    assert "Parameters changed from the defaults: <code>period = quarter</code>" in page
+    assert run.pdf_message == "", run.pdf_message
+    assert sorted(p.name for p in run.pdfs) == ["01_data_health.pdf", "index.pdf"]
+    for pdf in run.pdfs:
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and len(data) > 5000, pdf
+
+
+def test_pdf_without_chromium_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(report_html, "chromium", lambda: None)
+    page = tmp_path / "index.html"
+    page.write_text("<p>x</p>")
+    written, message = report_html.print_pdf([page])
+    assert written == [] and "Chromium is not installed" in message
+    assert not (tmp_path / "index.pdf").exists()
+
+
+@pytest.fixture
+def shared_ctx() -> Context:
+    ds = ck.simulate(n_engineers=12, months=3, seed=3)
+    return Context(
+        ds=ds,
+        full=ds,
+        panel=pl.DataFrame(),
+        privacy=Privacy(k=5, share=True),
+        period="",
+        filters={},
+    )
+
+
+def test_headline_in_a_shared_report_drops_numbers_resting_on_few_people(
+    shared_ctx, tmp_path, monkeypatch
+):
+    path = tmp_path / "nb.headlines.json"
+    monkeypatch.setenv(landing.ENV, str(path))
+    row = {
+        "outcome": "merged_prs",
+        "label": "throughput",
+        "estimate": 0.8,
+        "ci_low": 0.2,
+        "ci_high": 1.4,
+        "p_value": 0.01,
+        "relative": float("nan"),
+        "certified_engineers": 3,
+    }
+    rec = shared_ctx.effect_headline(row, design="staggered DiD", comparison="x", section="S")
+    assert "estimate" not in rec and "at least 5" in rec["note"]
+    assert landing.read(path) == [rec]
+    assert "0.8" not in path.read_text()
+    assert landing.effect_text(rec).startswith("not estimated:")
+    # enough people: the numbers are kept (NaN becomes null, never 'nan')
+    rec = shared_ctx.effect_headline(
+        row | {"certified_engineers": 7}, design="staggered DiD", comparison="x", section="S"
+    )
+    assert rec["estimate"] == 0.8 and rec["relative"] is None
+    assert len(landing.read(path)) == 1  # same key: replaced
+    assert "NaN" not in path.read_text()
+    name = shared_ctx.full.engineers.filter(~pl.col("is_bot"))["name"][0]
+    rec = shared_ctx.headline("roi", {"note": f"because of {name}"}, kind="roi")
+    assert name not in json.dumps(rec)
+
+
+def _effect(design: str, est: float, lo: float, hi: float, p: float, n: int) -> dict:
+    return {
+        "kind": "effect",
+        "key": f"effect/{design}/merged_prs",
+        "outcome": "merged_prs",
+        "label": "throughput",
+        "design": design,
+        "comparison": f"{design} peers",
+        "estimate": est,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": p,
+        "relative": est / 4,
+        "relative_low": lo / 4,
+        "relative_high": hi / 4,
+        "lower_better": False,
+        "n": n,
+        "section": "Summary",
+    }
+
+
+def test_agreement_explains_a_disagreement_and_nothing_estimated():
+    did = _effect("staggered DiD", 0.8, 0.4, 1.2, 0.001, 60)
+    matched = _effect("matched DiD", 0.3, -0.5, 1.1, 0.4, 25)
+    verdict, why = landing.agreement([did, matched])
+    assert verdict == "disagree"
+    assert "matched DiD has less power" in why and "wider" in why and "25" in why
+    assert "staggered DiD compares with staggered DiD peers" in why
+    assert landing.agreement([did, did | {"design": "other"}])[0] == "agree"
+    opposite = _effect("matched DiD", -0.8, -1.2, -0.4, 0.001, 25)
+    assert "opposite directions" in landing.agreement([did, opposite])[1]
+    missing = {k: v for k, v in did.items() if k in ("kind", "key", "outcome", "label", "design")}
+    missing |= {"note": "too few", "needs": "certified engineers with history"}
+    page = landing.answer_section([("p.html", "t", [missing])])
+    assert "No certification effect could be estimated" in page
+    assert "certified engineers with history" in page
+    assert "no robustness estimator" in page
