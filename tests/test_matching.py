@@ -319,26 +319,32 @@ def _lattice(n1=40, n0=160, seed=6) -> pl.DataFrame:
 
 
 def _brute_covariate_nn(Z, treat, ratio, replace):
-    """MatchIt's rule by brute force: nearest control, ties to the first in the data; without
-    replacement in rounds (every treated unit's first match, then every second match)."""
+    """MatchIt 4.7's rule by brute force: nearest control; among equally distant controls the
+    one its outward search (sorted on the first transformed covariate, left first, then
+    alternating) visits last; without replacement in rounds (every treated unit's first match,
+    then every second match)."""
     c = np.flatnonzero(treat == 0)
+    pos = np.empty(treat.size, int)
+    pos[np.argsort(Z[:, 0], kind="stable")] = np.arange(treat.size)
     free = np.ones(c.size, bool)
     t_idx = np.flatnonzero(treat == 1)
     out = [[] for _ in t_idx]
     for _ in range(1 if replace else ratio):
         for row, i in enumerate(t_idx):
             d = np.sqrt(((Z[c] - Z[i]) ** 2).sum(axis=1))
+            visit = 2 * np.abs(pos[c] - pos[i]) + (pos[c] > pos[i])
             cand = np.flatnonzero(free)
-            o = cand[np.lexsort((cand, np.round(d[cand], 8)))][: ratio if replace else 1]
+            o = cand[np.lexsort((-visit[cand], np.round(d[cand], 8)))][: ratio if replace else 1]
             if not replace:
                 free[o] = False
             out[row] += c[o].tolist()
-    return [sorted(r) for r in out]
+    return out
 
 
 @pytest.mark.parametrize("distance", ["euclidean", "mahalanobis"])
 @pytest.mark.parametrize(("ratio", "replace"), [(1, True), (3, True), (1, False), (2, False)])
-def test_covariate_distance_ties_go_to_first_control_in_data(distance, ratio, replace):
+def test_covariate_distance_ties_go_to_the_control_visited_last(distance, ratio, replace):
+    """Integer covariates: many exactly tied distances, resolved as MatchIt 4.7 does."""
     df = _lattice()
     res = M.match(
         df,
@@ -349,12 +355,124 @@ def test_covariate_distance_ties_go_to_first_control_in_data(distance, ratio, re
         replace=replace,
     )
     t = res.treat
-    Z = res.design.model
+    Z = M._distance_covariates(res.design)
     if distance == "mahalanobis":
         Z = M._mahalanobis_transform(Z, t)
     expected = _brute_covariate_nn(Z, t, ratio, replace)
-    ours = [sorted(r[r >= 0].tolist()) for r in res.match_matrix]
+    ours = [r[r >= 0].tolist() for r in res.match_matrix]
     assert ours == expected
+
+
+# --------------------------------------------------------------------------------------------
+# MatchIt 4.7.2 (built from source) on lalonde with its ties: covariate distances
+# --------------------------------------------------------------------------------------------
+
+REF47 = FIX / "matchit_4.7.2_covdist"
+COVS3 = ["age", "educ", "race", "mar", "deg", "re74", "re75"]
+SPECS_47 = {
+    "mahalanobis_replace": dict(distance="mahalanobis", replace=True),
+    "mahalanobis": dict(distance="mahalanobis"),
+    "mahalanobis_ratio2_replace": dict(distance="mahalanobis", replace=True, ratio=2),
+    "mahalanobis_ratio2": dict(distance="mahalanobis", ratio=2),
+    "euclidean_replace": dict(distance="euclidean", replace=True),
+    "euclidean": dict(distance="euclidean"),
+    "mahalanobis_exact_replace": dict(distance="mahalanobis", replace=True, exact="married"),
+    "mahalanobis_factors_replace": dict(distance="mahalanobis", replace=True, covariates=COVS3),
+    "mahalanobis_factors": dict(distance="mahalanobis", covariates=COVS3),
+}
+# NSW89 (age 21) is exactly as far from PSID383 (age 19) as from PSID407 (age 23), all else
+# equal: R breaks that tie by floating-point rounding, which no other program reproduces bit
+# for bit; certkit treats it as a tie and applies MatchIt's visiting order. Every spec that
+# meets this tie differs from R from that unit on; the others reproduce R exactly.
+FLOAT_TIE_SPECS = {
+    "mahalanobis_replace",
+    "mahalanobis",
+    "mahalanobis_ratio2",
+    "mahalanobis_factors_replace",
+    "mahalanobis_factors",
+}
+
+
+@pytest.fixture(scope="module")
+def lalonde3(lalonde) -> pl.DataFrame:
+    return lalonde.with_columns(
+        mar=pl.when(pl.col("married") == 1).then(pl.lit("yes")).otherwise(pl.lit("no")),
+        deg=pl.when(pl.col("nodegree") == 1).then(pl.lit("none")).otherwise(pl.lit("degree")),
+    )
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("which", ["default", "factors"])
+def test_mahalanobis_transform_matches_matchit_472(which, lalonde3):
+    covs = COVS if which == "default" else COVS3
+    res = _quiet(lalonde3, treatment="treat", covariates=covs, distance="mahalanobis")
+    Z = M._mahalanobis_transform(M._distance_covariates(res.design), res.treat)
+    ref = pl.read_csv(REF47 / f"mahcovs_{which}.csv").drop("id").to_numpy()
+    assert Z.shape == ref.shape
+    # the first column orders MatchIt's search; distances between all rows are what it matches
+    # on (a two-level factor's two columns are mirror images, so which of them LAPACK pivots on
+    # first is decided by rounding and single columns may differ in sign, not the distances)
+    np.testing.assert_allclose(Z[:, 0], ref[:, 0], atol=1e-10)
+    t, c = res.t_pos, np.flatnonzero(res.treat == 0)
+    dz = ((Z[t][:, None, :] - Z[c][None, :, :]) ** 2).sum(axis=-1)
+    dr = ((ref[t][:, None, :] - ref[c][None, :, :]) ** 2).sum(axis=-1)
+    np.testing.assert_allclose(dz, dr, rtol=1e-9, atol=1e-12)
+    if which == "factors":
+        # three categoricals: rank deficient three times; LAPACK's pivoted Cholesky stops after
+        # 8 of 11 rows and the rest are entries of the inverse itself, so MatchIt's distance is
+        # not the textbook Mahalanobis distance. certkit follows MatchIt.
+        X = M._distance_covariates(res.design)
+        Xs = (X - X.mean(0)) / X.std(0, ddof=1)
+        textbook = M._mahalanobis_transform(X[:, [0, 1, 2, 3, 5, 7, 9, 10]], res.treat)
+        dt = ((textbook[t][:, None, :] - textbook[c][None, :, :]) ** 2).sum(axis=-1)
+        assert Xs.shape[1] == 11 and np.abs(dt - dz).max() > 0.1
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("spec", sorted(SPECS_47))
+def test_covariate_distances_match_matchit_472(spec, lalonde3):
+    kw = dict(SPECS_47[spec])
+    covs = kw.pop("covariates", COVS)
+    res = _quiet(lalonde3, treatment="treat", covariates=covs, **kw)
+    ids = np.array(lalonde3["id"].to_list())
+    mmR = pl.read_csv(REF47 / f"{spec}_match_matrix.csv")
+    theirs = mmR.select(mmR.columns[1:]).to_numpy().astype(str)
+    mm = res.match_matrix
+    ours = np.where(mm >= 0, ids[np.clip(mm, 0, None)], "NA")
+    assert list(mmR[mmR.columns[0]]) == list(ids[res.t_pos])
+    Z = M._distance_covariates(res.design)
+    if kw["distance"] == "mahalanobis":
+        Z = M._mahalanobis_transform(Z, res.treat)
+    row = {v: i for i, v in enumerate(ids)}
+
+    def dist(t, c):
+        return float(np.sqrt(((Z[row[c]] - Z[t]) ** 2).sum()))
+
+    differ = np.flatnonzero(~(theirs == ours).all(axis=1))
+    att = pl.read_csv(REF47 / "att.csv").filter(pl.col("spec") == spec).row(0, named=True)
+    if spec not in FLOAT_TIE_SPECS:
+        for r in differ:  # only the order of equally distant controls may differ
+            assert sorted(theirs[r]) == sorted(ours[r])
+        w = pl.read_csv(REF47 / f"{spec}_weights.csv", infer_schema_length=None)["weights"]
+        np.testing.assert_allclose(res.weights, w.to_numpy(), rtol=1e-12, atol=1e-12)
+        est = res.att("re78")
+        assert est.estimate == pytest.approx(att["att"], rel=1e-9)
+        assert est.se == pytest.approx(att["se"], rel=1e-8)
+        assert est.n == att["n"]
+        return
+    # the disagreements start at the floating-point tie (same distance, other control) ...
+    first = int(np.flatnonzero(ids[res.t_pos] == "NSW89")[0])
+    assert first in differ
+    t = res.t_pos[first]
+    assert dist(t, theirs[first][0]) == pytest.approx(dist(t, ours[first][0]), rel=1e-12)
+    assert theirs[first][0] != ours[first][0]
+    if kw.get("replace"):
+        # ... and with replacement units do not interact: it is the only one
+        assert differ.tolist() == [first]
+    else:
+        # without replacement later units can inherit it (a control taken by another)
+        assert differ.size <= 9
+    assert (res.weights > 0).sum() == pytest.approx(att["n"], abs=3)
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,7 +540,7 @@ def test_errors_name_the_column():
         )
     with pytest.raises(CertkitError, match="only 0/1"):
         M.match(df.with_columns(pl.col("treat") * 2), treatment="treat", covariates=["x"])
-    with pytest.raises(CertkitError, match="both treated and control"):
+    with pytest.raises(CertkitError, match=r"both certified \(1\) and comparison \(0\)"):
         M.match(df.filter(pl.col("treat") == 1), treatment="treat", covariates=["x"])
     with pytest.raises(CertkitError, match="method must be"):
         M.match(df, treatment="treat", covariates=["x"], method="optimal")
@@ -432,7 +550,7 @@ def test_errors_name_the_column():
 
 def test_warnings_too_few_controls_overlap_caliper_and_separation():
     df = _toy(n1=100, n0=50)
-    with pytest.warns(CertkitWarning, match="too few controls: 50 controls for 100 treated"):
+    with pytest.warns(CertkitWarning, match="too few controls: 50 controls for 100 certified"):
         M.match(df, treatment="treat", covariates=["x"])
     sep = pl.DataFrame({"treat": [1] * 20 + [0] * 40, "x": list(range(40, 60)) + list(range(40))})
     sep = sep.with_columns(pl.col("x").cast(pl.Float64))
@@ -509,3 +627,50 @@ def test_balance_with_a_covariate_constant_among_controls():
     assert z.height == 2
     assert all(math.isinf(v) for v in z["var_ratio"])
     assert all(math.isfinite(v) for v in bal.filter(pl.col("term") == "x")["var_ratio"])
+
+
+def test_smd_denominator_survives_a_variance_that_rounds_below_zero():
+    """Twenty certified engineers who all have a 0/1 covariate at 1: the weighted mean rounds
+    to 1.0000000000000002, so p(1 - p) is -2.2e-16. The SD must be 0 (then the pooled SD, as
+    MatchIt), not a ``math domain error`` (seen on ``defects_per_pr`` in a small organisation)."""
+    from certkit.matching.balance import smd_denominator, wvar
+
+    ones = np.ones(20)
+    assert np.sum(ones / 20) > 1  # the rounding this test is about
+    assert wvar(ones, ones, True) == 0.0
+    treat = np.r_[np.ones(20), np.zeros(40)].astype(int)
+    x = np.r_[ones, np.tile([0.0, 1.0], 20)]
+    pooled = math.sqrt(np.mean([0.0, 0.5 * 0.5]))
+    assert smd_denominator(x, treat) == pytest.approx(pooled, rel=1e-12)
+    rng = np.random.default_rng(1)
+    df = pl.DataFrame({"treat": treat, "flag": x, "z": rng.normal(size=60) + 0.3 * treat})
+    bal = _quiet(df, treatment="treat", covariates=["flag", "z"]).balance()
+    flag = bal.filter((pl.col("term") == "flag") & (pl.col("sample") == "all"))
+    assert flag["smd"][0] == pytest.approx(0.5 / pooled, rel=1e-12)
+
+
+def test_subclass_is_an_alias_of_subclasses(lalonde):
+    a = _quiet(lalonde, treatment="treat", covariates=COVS, method="subclass", subclass=4)
+    b = _quiet(lalonde, treatment="treat", covariates=COVS, method="subclass", subclasses=4)
+    assert np.array_equal(a.subclass, b.subclass) and int(a.subclass.max()) == 3
+    with pytest.raises(CertkitError, match="disagree"):
+        M.match(lalonde, treatment="treat", covariates=COVS, subclass=4, subclasses=5)
+
+
+def test_balance_alert_names_the_terms_out_loud(lalonde, nn):
+    bal = nn.balance().filter((pl.col("sample") == "matched") & (pl.col("term") != "distance"))
+    over = bal.filter(pl.col("smd").abs() > 0.1)["term"].to_list()
+    assert over  # lalonde 1:1 on the propensity score leaves some imbalance
+    assert len(nn.alerts) == 1 and nn.alerts[0] in nn.warnings
+    assert all(t in nn.alerts[0] for t in over[:6])
+    assert f"{len(over)} term(s) over 0.1" in nn.alerts[0]
+    assert "balance after matching misses" in nn.summary()
+    with_outcome = _quiet(lalonde, treatment="treat", covariates=COVS, outcome="re78")
+    assert "Warning: Balance after matching misses" in with_outcome.effect_summary().text
+    # a looser threshold, and a randomized sample, stay quiet
+    loose = _quiet(lalonde, treatment="treat", covariates=COVS, balance_threshold=5.0)
+    assert loose.alerts == [] and not any("balance after" in w for w in loose.warnings)
+    rng = np.random.default_rng(3)
+    df = pl.DataFrame({"t": rng.integers(0, 2, 2000), "x": rng.normal(size=2000)})
+    rand = _quiet(df, treatment="t", covariates=["x"], replace=True)
+    assert rand.alerts == [] and "Warning:" not in str(rand.summary())

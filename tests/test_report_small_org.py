@@ -237,16 +237,9 @@ def test_every_notebook_renders(reports, share):
         text = _text(r.html.read_text())
         bad = re.findall(r".{40}\b(?:nan|NaN|inf|Infinity)\b.{20}", text)
         assert not bad, (r.notebook, bad[:3])
-        if r.notebook != "03_matched_cohorts":  # see the xfail test below
-            assert "unexpected error" not in text, r.notebook
+        assert "unexpected error" not in text, r.notebook
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="certkit.matching._smd_denominator takes math.sqrt of a slightly negative "
-    "(rounding) variance -> ValueError on defects_per_pr; the page shows it as an unexpected "
-    "error instead of failing. Fix belongs in matching.py (helper RESTRUCTURE).",
-)
 def test_matched_cohorts_has_no_unexpected_error(reports):
     page = next(r for r in reports["runs"][False].results if r.notebook == "03_matched_cohorts")
     assert "unexpected error" not in _text(page.html.read_text())

@@ -30,8 +30,10 @@ Modules: :mod:`~certkit.matching.design` (inputs, design matrices, strata codes)
 
 # kernels the MatchIt parity tests call directly (tests/test_matching.py)
 from certkit.matching.balance import pair_distance as _pair_distance  # noqa: F401
+from certkit.matching.baseline import baseline_table
 from certkit.matching.effect import ATTResult, estimate_att
 from certkit.matching.matcher import DISTANCES, METHODS, ORDERS, match
+from certkit.matching.nearest import distance_covariates as _distance_covariates  # noqa: F401
 from certkit.matching.nearest import mahalanobis_transform as _mahalanobis_transform  # noqa: F401
 from certkit.matching.nearest import nn_vector as _nn_vector  # noqa: F401
 from certkit.matching.results import MatchedDiDResult, MatchResult
@@ -45,6 +47,7 @@ __all__ = [
     "MatchResult",
     "MatchedDiDResult",
     "ORDERS",
+    "baseline_table",
     "e_value",
     "estimate_att",
     "match",

@@ -15,11 +15,15 @@ def wmean(x, w):
 
 
 def wvar(x, w, binary):
+    """Weighted variance as MatchIt's ``col_w_var``; never negative (rounding is clipped at 0).
+
+    For a 0/1 covariate the weighted mean can round to just above 1 (e.g. twenty ones with
+    weights 1/20 sum to 1.0000000000000002), which would make ``m * (1 - m)`` negative.
+    """
     w = w / w.sum()
     m = np.sum(w * x)
-    if binary:
-        return float(m * (1 - m))
-    return float(np.sum(w * (x - m) ** 2) / (1 - np.sum(w * w)))
+    v = float(m * (1 - m)) if binary else float(np.sum(w * (x - m) ** 2) / (1 - np.sum(w * w)))
+    return 0.0 if v < 0 else v  # NaN (a single unit) stays NaN
 
 
 def _ecdf(x, treat, w, order=None):
@@ -121,9 +125,10 @@ def balance_row(
 
 
 def smd_denominator(x, treat, binary=None):
+    """SD of the treated (certified) units, or the pooled SD when that is zero, as MatchIt."""
     binary = is_binary(x) if binary is None else binary
     xt = x[treat == 1]
-    std = math.sqrt(wvar(xt, np.ones(xt.size), binary))
+    std = math.sqrt(wvar(xt, np.ones(xt.size), binary))  # wvar is never negative
     if not math.isfinite(std) or std < math.sqrt(EPS):
         # pooled SD, as MatchIt falls back to
         var = np.mean([wvar(x[treat == g], np.ones((treat == g).sum()), binary) for g in (0, 1)])

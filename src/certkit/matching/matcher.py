@@ -7,6 +7,7 @@ import polars as pl
 
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
+from certkit.matching.balance import smd_denominator
 from certkit.matching.design import (
     cem_codes,
     design_matrix,
@@ -15,6 +16,7 @@ from certkit.matching.design import (
     treatment_vector,
 )
 from certkit.matching.nearest import (
+    distance_covariates,
     mahalanobis_transform,
     nearest_gaps,
     nn_covariates,
@@ -53,6 +55,8 @@ def match(
     subclasses: int = 6,
     outcome: str | list[str] | None = None,
     level: float = 0.95,
+    subclass: int | None = None,
+    balance_threshold: float = 0.1,
 ) -> MatchResult:
     """Match treated units to comparable controls.
 
@@ -80,6 +84,12 @@ def match(
     order
         Order in which treated units pick controls: ``"largest"`` score first (MatchIt's
         default), ``"smallest"``, ``"data"`` or ``"random"`` (uses ``seed``).
+    subclass
+        MatchIt's name for ``subclasses``; accepted as an alias.
+    balance_threshold
+        After matching, every covariate term's absolute standardized mean difference should be
+        at most this (0.1, the usual rule); otherwise the result warns, naming the terms, in
+        ``warnings``, ``summary()`` and ``effect_summary()``.
     outcome, level
         Optional outcome column(s) whose ATT ``tidy()``, ``to_polars()``, ``plot()`` and
         ``effect_summary()`` report, with intervals at confidence ``level``; without an
@@ -90,6 +100,14 @@ def match(
     MatchResult
     """
     table = "data"
+    if subclass is not None:
+        if subclasses not in (6, subclass):
+            raise CertkitError(
+                f"subclass={subclass!r} and subclasses={subclasses!r} disagree; give one of them"
+            )
+        subclasses = subclass
+    if not isinstance(subclasses, int | np.integer) or subclasses < 1:
+        raise CertkitError(f"subclasses must be a positive integer; got {subclasses!r}")
     if not isinstance(data, pl.DataFrame):
         raise CertkitError("match() expects a polars DataFrame")
     if method not in METHODS:
@@ -123,8 +141,8 @@ def match(
     n1, n0 = int(treat.sum()), int((treat == 0).sum())
     if n1 == 0 or n0 == 0:
         raise CertkitError(
-            f"{table}.{treatment}: need both treated and control units "
-            f"(found {n1} treated, {n0} control)"
+            f"{table}.{treatment}: need both certified (1) and comparison (0) units "
+            f"(found {n1} certified, {n0} comparison)"
         )
     design = design_matrix(data, covariates, table)
     notes: list[str] = []
@@ -147,7 +165,7 @@ def match(
         outside = int(((ps[treat == 1] < lo) | (ps[treat == 1] > hi)).sum())
         if outside:
             _warn(
-                f"limited overlap: {outside} of {n1} treated unit(s) have propensity scores "
+                f"limited overlap: {outside} of {n1} certified unit(s) have propensity scores "
                 f"outside the controls' range [{lo:.3g}, {hi:.3g}]; their matches will be poor "
                 "(consider a caliper).",
                 notes,
@@ -162,7 +180,7 @@ def match(
     if method == "nearest":
         if not replace and n0 < ratio * n1:
             _warn(
-                f"too few controls: {n0} controls for {n1} treated at ratio {ratio}:1 without "
+                f"too few controls: {n0} controls for {n1} certified at ratio {ratio}:1 without "
                 f"replacement; {max(0, n1 * ratio - n0)} requested matches cannot be made. "
                 "Lower the ratio or match with replacement.",
                 notes,
@@ -173,9 +191,12 @@ def match(
         rng = np.random.default_rng(seed)
         Z = None
         if distance == "mahalanobis":
-            Z = mahalanobis_transform(design.model, treat)
+            Z = mahalanobis_transform(distance_covariates(design), treat)
         elif distance == "euclidean":
-            Z = design.model
+            Z = distance_covariates(design)
+            varies = np.ptp(Z, axis=0) >= np.sqrt(EPS)
+            Z = Z[:, varies] if varies.any() else Z[:, :1]
+        vec = ps if Z is None else (Z[:, 0] if Z.shape[1] == 1 else None)
         mm = np.full((n1, ratio), -1, dtype=np.int64)
         groups = [np.arange(treat.size)] if strata is None else split_strata(strata)
         row_of = np.empty(treat.size, dtype=np.int64)
@@ -198,8 +219,8 @@ def match(
                 t_order = rng.permutation(t_local)
             else:
                 t_order = t_local
-            if Z is None:
-                local = nn_vector(ps[idx], tt, t_order.tolist(), ratio, replace, cal)
+            if vec is not None:  # a propensity score, or a single covariate (as MatchIt)
+                local = nn_vector(vec[idx], tt, t_order.tolist(), ratio, replace, cal)
             else:
                 local = nn_covariates(Z[idx], tt, t_order, ratio, replace)
             glob = np.where(local >= 0, idx[np.clip(local, 0, None)], -1)
@@ -219,13 +240,13 @@ def match(
             if std_caliper:
                 wider /= float(np.std(ps, ddof=1))
             _warn(
-                f"the caliper dropped {n_lost} of {n1} treated units (more than half); the "
+                f"the caliper dropped {n_lost} of {n1} certified units (more than half); the "
                 f"estimate then describes only the remaining {n1 - n_lost}. A caliper of about "
                 f"{round_up(wider)}{' SD' if std_caliper else ''} would keep 90% of them.",
                 notes,
             )
         elif n_lost:
-            _warn(f"{n_lost} of {n1} treated unit(s) found no match and are dropped.", notes)
+            _warn(f"{n_lost} of {n1} certified unit(s) found no match and are dropped.", notes)
     elif method in ("exact", "cem"):
         codes = design.codes if method == "exact" else cem_codes(data, covariates, design)
         strata = group_codes(codes)
@@ -237,12 +258,12 @@ def match(
         lost = int(((sub < 0) & (treat == 1)).sum())
         if lost == n1:
             raise CertkitError(
-                f"no treated unit has an {method} match: every stratum lacks controls. "
+                f"no certified unit has an {method} match: every stratum lacks controls. "
                 "Use fewer covariates or coarser ones."
             )
         if lost:
             _warn(
-                f"{lost} of {n1} treated unit(s) have no control with the same "
+                f"{lost} of {n1} certified unit(s) have no control with the same "
                 f"{'values' if method == 'exact' else 'coarsened values'} and are dropped.",
                 notes,
             )
@@ -257,7 +278,7 @@ def match(
     if (weights[treat == 0] > 0).sum() == 0:
         raise CertkitError("no control unit was matched; loosen the caliper or the exact terms")
 
-    return MatchResult(
+    res = MatchResult(
         data=data,
         treatment=treatment,
         covariates=covariates,
@@ -278,4 +299,47 @@ def match(
         _balance=None,
         outcome=outcome,
         level=level_from_alpha(level, None),
+    )
+    alert = balance_alert(matched_smd(design, treat, weights), balance_threshold)
+    if alert:
+        _warn(alert, notes)
+        res.alerts = [alert]
+    return res
+
+
+def matched_smd(design, treat: np.ndarray, weights: np.ndarray) -> pl.DataFrame:
+    """Standardized mean differences of every covariate term in the matched sample (the
+    ``smd`` of :func:`certkit.matching.balance.balance_table`'s ``"matched"`` rows), without
+    the rest of the balance table."""
+    B = design.balance
+    w = weights
+    t, c = (treat == 1) & (w > 0), (treat == 0) & (w > 0)
+    diff = (w[t] @ B[t]) / w[t].sum() - (w[c] @ B[c]) / w[c].sum()
+    std = np.array([smd_denominator(B[:, j], treat) for j in range(B.shape[1])])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smd = np.where(np.abs(diff) > np.sqrt(EPS), diff / std, diff)
+    return pl.DataFrame({"term": list(design.balance_names), "smd": smd}).with_columns(
+        pl.col("smd").fill_nan(None)
+    )
+
+
+def balance_alert(bal: pl.DataFrame, threshold: float = 0.1, label=None) -> str | None:
+    """A plain-words warning when matched |SMD| exceeds ``threshold`` for some covariate term
+    (the propensity score itself is not a covariate); None when balance is met. ``bal`` is a
+    balance table (its ``"matched"`` rows are used) or :func:`matched_smd`."""
+    if "sample" in bal.columns:
+        bal = bal.filter(pl.col("sample") == "matched")
+    after = bal.filter(pl.col("term") != "distance")
+    after = after.with_columns(pl.col("smd").abs().alias("_a")).drop_nulls("_a")
+    over = after.filter(pl.col("_a") > threshold).sort("_a", descending=True)
+    if over.height == 0:
+        return None
+    name = label or (lambda t: t)
+    terms = [f"{name(t)} ({a:.2f})" for t, a in zip(over["term"], over["_a"], strict=True)]
+    shown = ", ".join(terms[:6]) + (f" and {len(terms) - 6} more" if len(terms) > 6 else "")
+    return (
+        f"balance after matching misses the |SMD| <= {threshold:g} rule: max |SMD| "
+        f"{over['_a'][0]:.3f}, {over.height} term(s) over {threshold:g}: {shown}. Certified "
+        "engineers and their matched peers still differ on these; add them to `exact`, tighten "
+        "the caliper, or adjust for them (att(..., covariates=[...]))."
     )

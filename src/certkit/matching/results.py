@@ -12,7 +12,15 @@ from certkit.errors import CertkitError
 from certkit.matching.balance import balance_table, ess
 from certkit.matching.effect import ATTResult, estimate_att
 from certkit.matching.sensitivity import rosenbaum_bounds
-from certkit.results import EstimateMixin, tidy_frame
+from certkit.results import EffectSummary, EstimateMixin, tidy_frame
+
+
+def with_alerts(summary: EffectSummary, alerts: list[str]) -> EffectSummary:
+    """``summary`` with each alert appended as a "Warning:" sentence."""
+    if not alerts:
+        return summary
+    words = " ".join(f"Warning: {a[0].upper()}{a[1:]}" for a in alerts)
+    return EffectSummary(summary.table, f"{summary.text} {words}")
 
 
 class MatchResult(EstimateMixin):
@@ -23,6 +31,7 @@ class MatchResult(EstimateMixin):
     def __init__(self, **kw):
         self.outcome: str | list[str] | None = None
         self.level = 0.95
+        self.alerts: list[str] = []  # warnings that question the comparison itself
         self._effects: dict[str, ATTResult] = {}
         self.__dict__.update(kw)
 
@@ -151,8 +160,9 @@ class MatchResult(EstimateMixin):
             + (", with replacement" if self.replace else ""),
             "distance": self.distance_kind,
             "caliper": "none" if self.caliper is None else f"{self.caliper:.4g}",
-            "treated (all / matched)": f"{int(self.treat.sum())} / {int(m['treated'][0])}",
-            "control (all / matched)": f"{int((self.treat == 0).sum())} / {int(m['control'][0])}",
+            "certified (all / matched)": f"{int(self.treat.sum())} / {int(m['treated'][0])}",
+            "comparison (all / matched)": f"{int((self.treat == 0).sum())} / "
+            f"{int(m['control'][0])}",
         }
 
     def _outcomes(self) -> list[str]:
@@ -188,6 +198,10 @@ class MatchResult(EstimateMixin):
     def _display_table(self) -> pl.DataFrame:
         return self.tidy() if self.outcome else self.balance()
 
+    def effect_summary(self) -> EffectSummary:
+        """Headline table and sentence, followed by any warning about the comparison."""
+        return with_alerts(super().effect_summary(), self.alerts)
+
     def plot(self):
         """The effect with its interval when an outcome was given, else the Love plot."""
         return super().plot() if self.outcome else self.love_plot()
@@ -213,6 +227,8 @@ class MatchedDiDResult(EstimateMixin):
     warnings: list[str] = field(default_factory=list)
     title: str = "Matched difference-in-differences (rolling entry)"
     level: float = 0.95
+    pretrend: dict | None = None  # joint test of the pre-certification event times
+    alerts: list[str] = field(default_factory=list)  # warnings questioning the comparison
 
     def _header(self) -> dict[str, object]:
         lo, hi = self.overall_ci
@@ -221,9 +237,14 @@ class MatchedDiDResult(EstimateMixin):
             "outcome": self.outcome,
             "overall ATT (post periods)": f"{self.overall_att:.4g} (SE {self.overall_se:.4g}; "
             f"{100 * self.level:.0f}% CI {lo:.4g} to {hi:.4g})",
-            "matched sets / treated / distinct controls": f"{self.n_pairs} / {self.n_treated} / "
+            "matched sets / certified / distinct peers": f"{self.n_pairs} / {self.n_treated} / "
             f"{self.n_controls}",
             "window": f"{self.pre_periods} periods before, {self.post_periods} after",
+            "pre-certification trend test": (
+                f"p = {self.pretrend['p_value']:.3g} ({self.pretrend['test']})"
+                if self.pretrend and self.pretrend.get("p_value") is not None
+                else "not possible (too few matched sets with every pre-period)"
+            ),
             "sensitivity": f"Rosenbaum critical gamma {crit:.3g}; E-value "
             f"{self.sensitivity.get('e_value', math.nan):.3g}"
             if crit is not None
@@ -254,6 +275,10 @@ class MatchedDiDResult(EstimateMixin):
 
     def _headline_terms(self) -> list[str] | None:
         return ["overall"]
+
+    def effect_summary(self) -> EffectSummary:
+        """Headline table and sentence, followed by any warning about the comparison."""
+        return with_alerts(super().effect_summary(), self.alerts)
 
     estimate = property(
         lambda self: self._headline_value("estimate"), doc="Overall ATT, from tidy()."

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.errors import warn_and_keep as _warn
@@ -30,6 +31,8 @@ def matched_did(
     time: str = "period_index",
     cohort: str = "cohort",
     level: float = 0.95,
+    balance_threshold: float = 0.1,
+    pretrend_alpha: float = 0.05,
 ) -> MatchedDiDResult:
     """Match certified engineers to not-yet-certified peers, then difference-in-differences.
 
@@ -47,6 +50,13 @@ def matched_did(
     DiDs and then the sets. SEs treat matched sets as clusters (standard deviation over sets /
     sqrt(number of sets)); a peer reused for several cohorts makes them slightly optimistic.
     Reported with Rosenbaum bounds on the set-level DiDs and an E-value.
+
+    Two warnings question the comparison itself and are kept in ``alerts`` (and shown in
+    ``warnings``, ``summary()`` and ``effect_summary()``): matched balance worse than
+    ``balance_threshold`` (|SMD|), and pre-certification DiDs (``e = -pre_periods .. -2``) that
+    differ from zero beyond chance: a joint Hotelling T-squared test on the matched sets'
+    pre-period DiDs (sets with every pre-period; F reference distribution) at level
+    ``pretrend_alpha``. The test is in ``pretrend``.
     """
     table = "panel"
     covariates = (
@@ -124,11 +134,18 @@ def matched_did(
             ratio=ratio,
             caliper=caliper,
             exact=["_g"],
+            balance_threshold=balance_threshold,
         )
     for w in caught:
         if issubclass(w.category, CertkitWarning):
             _warn(str(w.message), notes)
-    bal = m.balance().with_columns(pl.col("term").replace({"_pre_mean": f"{outcome} (pre mean)"}))
+    alerts: list[str] = []
+    pre_label = f"{outcome} (pre mean)"
+    for msg in list(m.alerts):  # already in notes through the caught warnings
+        alerts.append(msg.replace("_pre_mean", pre_label))
+        notes[:] = [alerts[-1] if n == msg else n for n in notes]
+    m.alerts = []
+    bal = m.balance().with_columns(pl.col("term").replace({"_pre_mean": pre_label}))
 
     # pair-level DiDs by event time
     sets = m.match_matrix
@@ -174,6 +191,24 @@ def matched_did(
         schema=["event_time", "estimate", "std_error", "conf_low", "conf_high", "n_pairs"],
         orient="row",
     )
+    pretrend = pretrend_test(D[:, events < -1], events[events < -1])
+    if pretrend["p_value"] is not None and pretrend["p_value"] < pretrend_alpha:
+        pre_rows = effects.filter(pl.col("event_time") < -1)
+        worst = pre_rows.sort(pl.col("estimate").abs() / pl.col("std_error"), descending=True)
+        w = worst.row(0, named=True)
+        msg = (
+            f"the pre-certification estimates differ from zero beyond chance (joint test over "
+            f"e={int(events[0])}..-2, p = {pretrend['p_value']:.3g}; largest: "
+            f"e={w['event_time']}: {w['estimate']:.3g}, {100 * level:.0f}% CI "
+            f"{w['conf_low']:.3g} to {w['conf_high']:.3g}). Either certified engineers and "
+            f"their matched peers were already drifting apart on {outcome} before "
+            "certification, and the post-certification effect may be biased, or the peers "
+            "were picked on a lucky pre-period and differ in their usual level (regression to "
+            "the mean). Check the event-study chart; consider other covariates or a shorter "
+            "window."
+        )
+        _warn(msg, notes)
+        alerts.append(msg)
     post = D[:, events >= 0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -220,4 +255,33 @@ def matched_did(
         sensitivity=sensitivity,
         warnings=notes,
         level=level,
+        pretrend=pretrend,
+        alerts=alerts,
     )
+
+
+def pretrend_test(P: np.ndarray, events: np.ndarray) -> dict:
+    """Joint test that the mean pre-period DiDs are zero: Hotelling's T-squared on the matched
+    sets (rows of ``P``, one column per pre-period event time) with every pre-period observed,
+    referred to F(k, n - k). ``p_value`` is None when there are too few sets (n <= k + 1)."""
+    out = {
+        "test": "Hotelling T-squared on matched sets' pre-period DiDs",
+        "event_times": [int(e) for e in events],
+        "statistic": None,
+        "df": None,
+        "p_value": None,
+        "n_sets": 0,
+    }
+    if P.shape[1] == 0:
+        return out
+    P = P[~np.isnan(P).any(axis=1)]
+    n, k = P.shape
+    out["n_sets"] = int(n)
+    if n <= k + 1:
+        return out
+    mean = P.mean(axis=0)
+    S = np.atleast_2d(np.cov(P, rowvar=False, ddof=1))
+    t2 = float(n * mean @ np.linalg.pinv(S) @ mean)
+    f = (n - k) / (k * (n - 1)) * t2
+    out.update(statistic=f, df=(k, n - k), p_value=float(stats.f.sf(f, k, n - k)))
+    return out
