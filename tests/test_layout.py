@@ -52,3 +52,18 @@ def test_every_data_and_analytics_module_imports_first_in_a_fresh_interpreter():
             [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
         )
         assert done.returncode == 0, f"{module}: {done.stderr[-800:]}"
+
+
+def test_short_module_names_import_in_a_fresh_process():
+    """``from certkit.ai import ...`` works before ``certkit.ai`` was ever touched."""
+    import subprocess
+    import sys
+
+    code = (
+        "from certkit.ai import compare; from certkit.roi import roi; "
+        "from certkit.adoption import adoption_did; import certkit.planning as p; "
+        "import certkit, certkit.analytics.ai as real; "
+        "assert certkit.ai is real and p.__name__ == 'certkit.analytics.planning'"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

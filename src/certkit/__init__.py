@@ -11,6 +11,8 @@ Typical use::
 
 import sys
 from importlib import import_module
+from importlib.abc import Loader, MetaPathFinder
+from importlib.util import spec_from_loader
 
 from certkit.data.catalog import catalog
 from certkit.data.dataset import Dataset, from_frames, load, load_sample, validate
@@ -61,6 +63,33 @@ _ALIASES = {
     "roi": "certkit.analytics.roi",
     "planning": "certkit.analytics.planning",
 }
+
+
+class _AliasLoader(Loader):
+    """Loads ``certkit.ai`` as the module ``certkit.analytics.ai`` itself (one module, two names)."""
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def create_module(self, spec):
+        return import_module(self.target)
+
+    def exec_module(self, module) -> None:  # already executed under its real name
+        return None
+
+
+class _AliasFinder(MetaPathFinder):
+    """Makes ``import certkit.ai`` / ``from certkit.roi import roi`` work in a fresh process."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        short = fullname.removeprefix("certkit.")
+        if fullname.startswith("certkit.") and short in _ALIASES:
+            return spec_from_loader(fullname, _AliasLoader(_ALIASES[short]))
+        return None
+
+
+if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
+    sys.meta_path.insert(0, _AliasFinder())
 
 
 def __getattr__(name: str):

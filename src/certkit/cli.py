@@ -40,19 +40,32 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     from certkit.data.schema import TABLES
     from certkit.panel import build_panel
 
+    source = args.data or args.path
+    if not source:
+        raise CertkitError("give the data: certkit panel PATH (or --data PATH_OR_FILE)")
+    if args.data and args.path and args.data != args.path:
+        raise CertkitError(f"two data sources given: {args.path} and --data {args.data}")
     out = Path(args.out)
-    refuse_inputs(out, data_folder_inputs(args.path), kind="file")
-    if out.stem in TABLES and out.parent.resolve() == Path(args.path).resolve():
+    refuse_inputs(out, data_folder_inputs(source), kind="file")
+    if out.stem in TABLES and out.parent.resolve() == Path(source).resolve():
         raise CertkitError(
-            f"--out {out} would add a second {out.stem} table to the data folder {args.path}; "
+            f"--out {out} would add a second {out.stem} table to the data folder {source}; "
             "write the panel elsewhere (e.g. reports/panel.parquet)"
         )
     if out.is_dir():
         raise CertkitError(f"--out {out} is a folder; give a .parquet or .csv file name")
+    engine = args.engine
+    if engine is None and Path(source).is_file():
+        engine = "duckdb"  # a single file is a DuckDB database
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = load(args.path)
-        panel = build_panel(ds, args.period)
+        if engine is None:  # read and validate everything into memory (small organisations)
+            panel = build_panel(load(source), args.period)
+        else:  # scan where the data lives, bring back only the panel
+            from certkit.panel_sources import open_dataset
+
+            ds = open_dataset(source, engine)
+            panel = build_panel(ds, args.period, streaming=engine == "polars")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     write_file_atomic(out, panel.write_csv if out.suffix == ".csv" else panel.write_parquet)
@@ -84,7 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("panel", help="build the engineer x period outcome panel")
-    p.add_argument("path", help="data folder")
+    p.add_argument("path", nargs="?", help="data folder (or use --data)")
+    p.add_argument(
+        "--data",
+        help="data folder, folder of Parquet tables, or DuckDB database file (.duckdb)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["polars", "duckdb"],
+        help="scan Parquet/DuckDB tables lazily in this engine without loading them "
+        "(polars: streaming); default: load and validate the folder in memory",
+    )
     p.add_argument("--period", choices=["week", "month", "quarter"], default="month")
     p.add_argument("--out", default="reports/panel.parquet", help=".parquet or .csv file")
     p.set_defaults(func=_cmd_panel)

@@ -21,11 +21,21 @@ from __future__ import annotations
 
 import re
 import warnings
+from datetime import date, datetime, time, timedelta
 
+import narwhals as nw
 import polars as pl
 
+from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.io import Dataset
+from certkit.panel_engines import (
+    PANEL_SCHEMA,
+    collect_polars,
+    complete,
+    periods_table,
+    same_engine,
+    to_lazy,
+)
 
 PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
@@ -74,17 +84,27 @@ def build_panel(
     period: str = "month",
     *,
     include_bots: bool = False,
+    streaming: bool = False,
 ) -> pl.DataFrame:
     """Build the engineer x period panel of outcomes and treatment columns.
+
+    The panel is computed where the data lives and only the panel comes back: the tables of
+    ``dataset`` may be polars DataFrames or LazyFrames (e.g. ``pl.scan_parquet``), DuckDB
+    relations (one connection) or Spark DataFrames (one session); the result is the same
+    polars frame, row for row, whatever the engine.
 
     Parameters
     ----------
     dataset
-        A validated :class:`~certkit.io.Dataset` (``certkit.load`` or ``certkit.simulate``).
+        A validated :class:`~certkit.io.Dataset` (``certkit.load`` or ``certkit.simulate``),
+        or one whose tables are lazy frames of one engine (see :mod:`certkit.panel_engines`).
     period
         ``"month"`` (default), ``"week"`` (ISO weeks, starting Monday) or ``"quarter"``.
     include_bots
         Keep bot accounts (default: left out of every human cohort).
+    streaming
+        With polars tables, run the query on polars' streaming engine (bounded memory for
+        inputs larger than RAM, e.g. ``pl.scan_parquet``). Ignored by other engines.
 
     Returns
     -------
@@ -96,23 +116,37 @@ def build_panel(
     """
     if period not in PERIODS:
         raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
-    every = PERIODS[period]
-    prs = dataset.pull_requests.lazy()
-    if prs.select(pl.len()).collect().item() == 0:
-        raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
-    bounds = prs.select(
-        pl.col("created_date").min().alias("start"),
-        pl.max_horizontal(pl.col("created_date").max(), pl.col("merged_date").max()).alias("end"),
-    ).collect()
-    start = bounds["start"].dt.truncate(every).dt.date().item()
-    end = bounds["end"].dt.truncate(every).dt.date().item()
-    periods = pl.DataFrame({"period": pl.date_range(start, end, every, eager=True)}).with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("period_index")
-    )
+    tables = {name: to_lazy(getattr(dataset, name), name) for name in _TABLES}
+    portable = same_engine(tables) in PORTABLE_ENGINES
+    tables = {name: _utc_naive(complete(name, frame)) for name, frame in tables.items()}
+    prs = tables["pull_requests"]
 
-    engineers = dataset.engineers.lazy()
+    bounds = collect_polars(
+        prs.select(
+            nw.len().cast(nw.Int64).alias("n"),
+            nw.col("created_date").min().alias("start"),
+            nw.max_horizontal(nw.col("created_date").max(), nw.col("merged_date").max()).alias(
+                "end"
+            ),
+        )
+    ).row(0, named=True)
+    if not bounds["n"]:
+        raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
+    start = _period_start(bounds["start"].date(), period)
+    end = _period_start(bounds["end"].date(), period)
+    periods = _period_starts(start, end, period)
+    n_periods = len(periods)
+    periods_nw = periods_table(prs, periods)
+
+    def index(expr: nw.Expr) -> nw.Expr:
+        return _period_index(expr, period, start, portable)
+
+    def seconds(later: nw.Expr, earlier: nw.Expr) -> nw.Expr:
+        return _seconds(later, earlier, portable)
+
+    engineers = tables["engineers"]
     if not include_bots:
-        engineers = engineers.filter(~pl.col("is_bot"))
+        engineers = engineers.filter(~nw.col("is_bot"))
     people = engineers.select(
         "engineer_id",
         "team",
@@ -120,136 +154,138 @@ def build_panel(
         "level",
         "platform",
         "hire_date",
-        pl.max_horizontal(pl.col("hire_date"), pl.lit(start)).dt.truncate(every).alias("first"),
-        pl.col("leave_date").fill_null(pl.lit(end)).dt.truncate(every).alias("last"),
+        index(nw.max_horizontal(nw.col("hire_date"), nw.lit(start))).alias("_first"),
+        index(nw.coalesce(nw.col("leave_date"), nw.lit(end))).alias("_last"),
     )
     grid = (
-        people.join(periods.lazy(), how="cross")
-        .filter(pl.col("period").is_between(pl.col("first"), pl.col("last")))
-        .drop("first", "last")
+        people.join(periods_nw, how="cross")
+        .filter(nw.col("period_index").is_between(nw.col("_first"), nw.col("_last")))
+        .drop("_first", "_last")
     )
 
     hours = 3600.0
-    trusted = ~approximate_created(prs)  # squash merges etc.: no real creation date
-    merged = prs.filter(pl.col("merged_date").is_not_null()).with_columns(
-        pl.col("merged_date").dt.truncate(every).dt.date().alias("period"),
-        pl.when(trusted)
-        .then((pl.col("merged_date") - pl.col("created_date")).dt.total_seconds() / hours)
+    trusted = ~_approximate(prs)  # squash merges etc.: no real creation date
+    merged = prs.filter(~nw.col("merged_date").is_null()).with_columns(
+        index(nw.col("merged_date")).alias("period_index"),
+        nw.when(trusted)
+        .then(seconds(nw.col("merged_date"), nw.col("created_date")) / hours)
         .clip(lower_bound=1 / 60)
         .alias("cycle_h"),
-        pl.when(trusted)
-        .then((pl.col("first_review_date") - pl.col("created_date")).dt.total_seconds() / hours)
+        nw.when(trusted)
+        .then(seconds(nw.col("first_review_date"), nw.col("created_date")) / hours)
         .alias("pickup_h"),
+        (nw.col("additions") + nw.col("deletions")).alias("_lines"),
     )
-    pr_stats = merged.group_by(pl.col("author_id").alias("engineer_id"), "period").agg(
-        pl.len().cast(pl.Int64).alias("merged_prs"),
-        pl.col("cycle_h").log().median().alias("cycle_time_log_median"),
-        pl.col("cycle_h").log().mean().alias("cycle_time_log_mean"),
-        pl.col("cycle_h").median().alias("cycle_time_hours_median"),
-        pl.col("pickup_h").median().alias("pickup_time_hours_median"),
-        pl.col("reverted").cast(pl.Int64).sum().alias("reverts"),
-        pl.col("reverted").is_not_null().sum().alias("_revert_known"),
-        pl.col("ai_assisted").sum().alias("ai_prs"),
-        pl.col("ai_assisted").is_not_null().sum().alias("_ai_known"),
-        pl.when((pl.col("additions") + pl.col("deletions")).is_not_null().any())
-        .then((pl.col("additions") + pl.col("deletions")).sum())
+    keys = [nw.col("author_id").alias("engineer_id"), "period_index"]
+    pr_stats = merged.group_by(*keys).agg(
+        nw.len().cast(nw.Int64).alias("merged_prs"),
+        nw.col("cycle_h").log().median().alias("cycle_time_log_median"),
+        nw.col("cycle_h").log().mean().alias("cycle_time_log_mean"),
+        nw.col("cycle_h").median().alias("cycle_time_hours_median"),
+        nw.col("pickup_h").median().alias("pickup_time_hours_median"),
+        nw.col("reverted").cast(nw.Int64).sum().cast(nw.Int64).alias("reverts"),
+        _count_known("reverted").alias("_revert_known"),
+        nw.col("ai_assisted").cast(nw.Float64).sum().cast(nw.Float64).alias("ai_prs"),
+        _count_known("ai_assisted").alias("_ai_known"),
+        nw.when(_count_known("_lines") > 0)
+        .then(nw.col("_lines").sum().cast(nw.Int64))
         .alias("lines_changed"),
         *_rework_parts(prs),
     )
-    opened = prs.group_by(
-        pl.col("author_id").alias("engineer_id"),
-        pl.col("created_date").dt.truncate(every).dt.date().alias("period"),
-    ).agg(pl.len().cast(pl.Int64).alias("prs_opened"))
+    opened = (
+        prs.with_columns(index(nw.col("created_date")).alias("period_index"))
+        .group_by(*keys)
+        .agg(nw.len().cast(nw.Int64).alias("prs_opened"))
+    )
 
-    pr_keys = merged.select(pl.col("id").alias("pr_id"), pl.col("author_id"), "period")
+    pr_keys = merged.select(nw.col("id").alias("pr_id"), "author_id", "period_index")
     defects = (
-        dataset.defects.lazy()
+        tables["defects"]
         .join(pr_keys, on="pr_id", how="left")
         .select(
-            pl.coalesce("author_id", "engineer_id").alias("engineer_id"),
-            pl.coalesce("period", pl.col("created_date").dt.truncate(every).dt.date()).alias(
-                "period"
+            nw.coalesce(nw.col("author_id"), nw.col("engineer_id")).alias("engineer_id"),
+            nw.coalesce(nw.col("period_index"), index(nw.col("created_date"))).alias(
+                "period_index"
             ),
         )
-        .filter(pl.col("engineer_id").is_not_null())
-        .group_by("engineer_id", "period")
-        .agg(pl.len().cast(pl.Int64).alias("defects"))
+        .filter(~nw.col("engineer_id").is_null())
+        .group_by("engineer_id", "period_index")
+        .agg(nw.len().cast(nw.Int64).alias("defects"))
     )
-    pr_author = prs.select(pl.col("id").alias("pr_id"), "author_id")
+    pr_author = prs.select(nw.col("id").alias("pr_id"), "author_id")
     incidents = (
-        dataset.incidents.lazy()
+        tables["incidents"]
         .join(pr_author, on="pr_id", how="left")
         .select(
-            pl.coalesce("engineer_id", "author_id").alias("engineer_id"),
-            pl.col("created_date").dt.truncate(every).dt.date().alias("period"),
+            nw.coalesce(nw.col("engineer_id"), nw.col("author_id")).alias("engineer_id"),
+            index(nw.col("created_date")).alias("period_index"),
         )
-        .filter(pl.col("engineer_id").is_not_null())
-        .group_by("engineer_id", "period")
-        .agg(pl.len().cast(pl.Int64).alias("incidents"))
+        .filter(~nw.col("engineer_id").is_null())
+        .group_by("engineer_id", "period_index")
+        .agg(nw.len().cast(nw.Int64).alias("incidents"))
     )
 
+    # First certification: earliest earned_date, ties broken by the smallest
+    # certification_id. Written as min + join rather than an ordered window (``first`` over
+    # ``order_by``), which Spark-like engines lack in narwhals; every engine picks the same row.
+    certs = tables["certifications"].filter(~nw.col("earned_date").is_null())
+    first_day = certs.group_by("engineer_id").agg(nw.col("earned_date").min())
     first_cert = (
-        dataset.certifications.lazy()
-        .sort("earned_date")
-        .group_by("engineer_id")
-        .agg(
-            pl.col("earned_date").first().alias("earned_date"),
-            pl.col("certification_id").first().alias("certification"),
-        )
-        .with_columns(pl.col("earned_date").dt.truncate(every).alias("cert_period"))
+        certs.join(first_day, on=["engineer_id", "earned_date"], how="inner")
+        .group_by("engineer_id", "earned_date")
+        .agg(nw.col("certification_id").min().alias("certification"))
+        .with_columns(index(nw.col("earned_date")).alias("_cert_index"))
     )
 
     counts = ["merged_prs", "prs_opened", "defects", "incidents", "reverts"]
+    on = ["engineer_id", "period_index"]
     panel = (
-        grid.join(pr_stats, on=["engineer_id", "period"], how="left")
-        .join(opened, on=["engineer_id", "period"], how="left")
-        .join(defects, on=["engineer_id", "period"], how="left")
-        .join(incidents, on=["engineer_id", "period"], how="left")
+        grid.join(pr_stats, on=on, how="left")
+        .join(opened, on=on, how="left")
+        .join(defects, on=on, how="left")
+        .join(incidents, on=on, how="left")
         .join(first_cert, on="engineer_id", how="left")
         .with_columns(
-            pl.col(counts).fill_null(0),
-            pl.col("ai_prs").fill_null(0.0),
-            pl.when(pl.col("merged_prs").is_null())  # no merged PR in the period: nothing changed
-            .then(0)
-            .otherwise(pl.col("lines_changed"))
+            *(nw.col(c).fill_null(0) for c in counts),
+            nw.col("ai_prs").fill_null(0.0),
+            nw.when(nw.col("merged_prs").is_null())  # no merged PR in the period: nothing changed
+            .then(nw.lit(0, nw.Int64))
+            .otherwise(nw.col("lines_changed"))
             .alias("lines_changed"),
         )
         .with_columns(
-            pl.when(pl.col("_written") > 0)
-            .then(pl.col("_churned") / pl.col("_written"))
+            nw.when(nw.col("_written") > 0)
+            .then(nw.col("_churned") / nw.col("_written"))
             .alias("rework_rate"),
-            _rate("defects", pl.col("merged_prs") > 0).alias("defects_per_pr"),
-            _rate("reverts", pl.col("_revert_known") > 0).alias("revert_rate"),
-            _rate("ai_prs", pl.col("_ai_known") > 0).alias("ai_share"),
-            (pl.col("period") - pl.col("hire_date"))
-            .dt.total_days()
-            .truediv(30.4375)
+            _rate("defects", nw.col("merged_prs") > 0).alias("defects_per_pr"),
+            _rate("reverts", nw.col("_revert_known") > 0).alias("revert_rate"),
+            _rate("ai_prs", nw.col("_ai_known") > 0).alias("ai_share"),
+            (
+                (seconds(_as_datetime("period"), _as_datetime("hire_date")) // 86400).cast(nw.Int64)
+                / 30.4375
+            )
             .clip(lower_bound=0)
             .alias("tenure_months"),
-        )
-    )
-    cohort_index = periods.lazy().select(
-        pl.col("period").alias("cert_period"), pl.col("period_index").alias("cohort")
-    )
-    panel = (
-        panel.join(cohort_index, on="cert_period", how="left")
-        .with_columns(
-            pl.when(pl.col("earned_date").is_null())
-            .then(0)
-            .when(pl.col("cert_period") < pl.lit(start))
-            .then(-1)
-            .otherwise(pl.col("cohort"))
-            .cast(pl.Int32)
-            .alias("cohort")
+            # 0 never certified; -1 certified before the data start; null after its end
+            nw.when(nw.col("earned_date").is_null())
+            .then(nw.lit(0))
+            .when(nw.col("_cert_index") < 1)
+            .then(nw.lit(-1))
+            .when(nw.col("_cert_index") <= n_periods)
+            .then(nw.col("_cert_index"))
+            .cast(nw.Int32)
+            .alias("cohort"),
         )
         .with_columns(
-            pl.when(pl.col("cohort") != 0)
-            .then(pl.col("period_index") - pl.col("cohort"))
-            .cast(pl.Int32)
+            nw.when(nw.col("cohort") != 0)
+            .then(nw.col("period_index") - nw.col("cohort"))
+            .cast(nw.Int32)
             .alias("event_time"),
         )
-        .with_columns(pl.col("event_time").fill_null(-1).ge(0).alias("post"))
-    ).collect()
+        .with_columns((nw.col("event_time").fill_null(-1) >= 0).alias("post"))
+    )
+    panel = collect_polars(panel.select(*PANEL_SCHEMA), streaming=streaming)
+    panel = panel.cast(PANEL_SCHEMA)  # engines differ in integer widths and decimals
 
     first_seen = panel.group_by("engineer_id").agg(pl.col("period_index").min().alias("_first"))
     panel = panel.join(first_seen, on="engineer_id")
@@ -263,41 +299,144 @@ def build_panel(
             stacklevel=2,
         )
         panel = panel.filter(~on_arrival)
-    columns = [
-        "engineer_id",
-        "period",
-        "period_index",
-        *OUTCOMES,
-        "cohort",
-        "event_time",
-        "post",
-        "certification",
-        "earned_date",
-        "team",
-        "role",
-        "level",
-        "platform",
-        "hire_date",
-        "tenure_months",
-    ]
-    return panel.select(columns).sort("engineer_id", "period_index")
+    return panel.select(list(PANEL_SCHEMA)).sort("engineer_id", "period_index")
 
 
-def _rate(numerator: str, known: pl.Expr) -> pl.Expr:
+#: Engines whose narwhals backend lacks duration arithmetic (``dt.total_seconds``): their
+#: time differences are computed from calendar parts instead (see ``_epoch_micros``).
+PORTABLE_ENGINES = ("pyspark", "pyspark-connect", "sqlframe")
+
+_TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
+
+
+def _period_start(day: date, period: str) -> date:
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "quarter":
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    return day.replace(day=1)
+
+
+def _period_starts(start: date, end: date, period: str) -> list[date]:
+    out = [start]
+    while out[-1] < end:
+        d = out[-1]
+        if period == "week":
+            out.append(d + timedelta(days=7))
+        else:
+            step = 3 if period == "quarter" else 1
+            month = d.month - 1 + step
+            out.append(date(d.year + month // 12, month % 12 + 1, 1))
+    return out
+
+
+def _period_index(expr: nw.Expr, period: str, start: date, portable: bool) -> nw.Expr:
+    """1-based index of the period holding ``expr`` (a date or naive UTC datetime).
+
+    Values before ``start`` get an index below 1, values after the end one above T: neither
+    meets the grid. Integer arithmetic instead of ``truncate`` so every engine agrees (ISO
+    weeks have no portable truncation) and joins run on a small integer key.
+    """
+    if period == "week":
+        seconds = _seconds(
+            expr.cast(nw.Datetime("us")), nw.lit(datetime.combine(start, time())), portable
+        )
+        return nw.when(seconds >= 0).then(seconds // (7 * 86400) + 1).otherwise(0).cast(nw.Int32)
+    year = expr.dt.year().cast(nw.Int32) - start.year
+    month = expr.dt.month().cast(nw.Int32)
+    if period == "quarter":
+        return (year * 4 + (month - 1) // 3 - (start.month - 1) // 3 + 1).cast(nw.Int32)
+    return (year * 12 + month - start.month + 1).cast(nw.Int32)
+
+
+def _seconds(later: nw.Expr, earlier: nw.Expr, portable: bool) -> nw.Expr:
+    """Whole seconds from ``earlier`` to ``later`` (truncated toward 0, as polars'
+    ``total_seconds``), as Int64. ``portable``: from calendar parts, for engines without
+    duration arithmetic in narwhals (Spark-like)."""
+    if not portable:
+        return (later - earlier).dt.total_seconds().cast(nw.Int64)
+    micros = _epoch_micros(later) - _epoch_micros(earlier)
+    million = 1_000_000
     return (
-        pl.when(known & (pl.col("merged_prs") > 0))
-        .then(pl.col(numerator) / pl.col("merged_prs"))
+        nw.when(micros >= 0)
+        .then(micros // million)
+        .otherwise(-((-micros) // million))
+        .cast(nw.Int64)
+    )
+
+
+def _epoch_micros(expr: nw.Expr) -> nw.Expr:
+    """Microseconds since 1970-01-01 of a naive datetime, by proleptic Gregorian arithmetic."""
+    y = expr.dt.year().cast(nw.Int64)
+    days = (
+        365 * (y - 1970)
+        + (y - 1969) // 4
+        - (y - 1901) // 100
+        + (y - 1601) // 400
+        + expr.dt.ordinal_day().cast(nw.Int64)
+        - 1
+    )
+    secs = (
+        days * 86400
+        + expr.dt.hour().cast(nw.Int64) * 3600
+        + expr.dt.minute().cast(nw.Int64) * 60
+        + expr.dt.second().cast(nw.Int64)
+    )
+    return secs * 1_000_000 + expr.dt.microsecond().cast(nw.Int64)
+
+
+def _as_datetime(name: str) -> nw.Expr:
+    return nw.col(name).cast(nw.Datetime("us"))
+
+
+def _count_known(name: str) -> nw.Expr:
+    return (~nw.col(name).is_null()).cast(nw.Int64).sum().cast(nw.Int64)
+
+
+def _rate(numerator: str, known: nw.Expr) -> nw.Expr:
+    return (
+        nw.when(known & (nw.col("merged_prs") > 0))
+        .then(nw.col(numerator) / nw.col("merged_prs"))
         .otherwise(None)
     )
 
 
-def _rework_parts(prs: pl.LazyFrame) -> list[pl.Expr]:
+def _approximate(prs: nw.LazyFrame) -> nw.Expr:
+    """Narwhals form of :func:`approximate_created`."""
+    if "created_source" not in prs.collect_schema().names():
+        return nw.lit(False)
+    return nw.col("created_source").is_in(list(APPROXIMATE_CREATED)).fill_null(False)
+
+
+def _rework_parts(prs: nw.LazyFrame) -> list[nw.Expr]:
     """Churned and written lines of merged PRs, when the import ran the git line ledger."""
     churn = [c for c in prs.collect_schema().names() if re.fullmatch(r"churned_lines_\d+d", c)]
     if not churn:
-        return [pl.lit(None, pl.Int64).alias("_churned"), pl.lit(None, pl.Int64).alias("_written")]
-    known = pl.col(churn[0]).is_not_null() & pl.col("additions").is_not_null()
+        return [
+            nw.lit(None, nw.Int64).alias("_churned"),
+            nw.lit(None, nw.Int64).alias("_written"),
+        ]
+    known = ~nw.col(churn[0]).is_null() & ~nw.col("additions").is_null()
+    # an empty sum is 0 in polars and NULL in SQL engines: make it 0 everywhere
     return [
-        pl.col(churn[0]).filter(known).sum().alias("_churned"),
-        pl.col("additions").filter(known).sum().alias("_written"),
+        nw.coalesce(nw.when(known).then(nw.col(churn[0])).sum().cast(nw.Int64), nw.lit(0))
+        .cast(nw.Int64)
+        .alias("_churned"),
+        nw.coalesce(nw.when(known).then(nw.col("additions")).sum().cast(nw.Int64), nw.lit(0))
+        .cast(nw.Int64)
+        .alias("_written"),
     ]
+
+
+def _utc_naive(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """Time-zone-aware datetimes converted to UTC and made naive (the Dataset convention)."""
+    aware = [
+        name
+        for name, dtype in frame.collect_schema().items()
+        if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None
+    ]
+    if not aware:
+        return frame
+    return frame.with_columns(
+        nw.col(n).dt.convert_time_zone("UTC").dt.replace_time_zone(None) for n in aware
+    )

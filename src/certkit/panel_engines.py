@@ -1,0 +1,211 @@
+"""Engines the panel builder runs on: polars (eager, lazy, streaming), DuckDB, Spark-like.
+
+:func:`certkit.panel.build_panel` is written once as narwhals lazy expressions. This module
+holds the few engine-specific pieces narwhals does not cover:
+
+* turning a table (polars DataFrame/LazyFrame, DuckDB relation, PySpark/SQLFrame DataFrame)
+  into a narwhals LazyFrame, and telling which engine it is;
+* building the small table of periods *inside* the engine of the data (a join needs both
+  sides on the same DuckDB connection or Spark session);
+* the canonical column types of the panel, applied after collecting to polars (engines return
+  sums as decimals, HUGEINT or 64-bit integers differently).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from certkit.errors import CertkitError
+
+#: Engines ``build_panel`` runs on, by narwhals implementation name.
+ENGINES = ("polars", "duckdb", "pyspark", "pyspark-connect", "sqlframe")
+
+#: Column types of the panel, whatever engine computed it.
+PANEL_SCHEMA: dict[str, pl.DataType] = {
+    "engineer_id": pl.String(),
+    "period": pl.Date(),
+    "period_index": pl.Int32(),
+    "merged_prs": pl.Int64(),
+    "prs_opened": pl.Int64(),
+    "cycle_time_log_median": pl.Float64(),
+    "cycle_time_log_mean": pl.Float64(),
+    "cycle_time_hours_median": pl.Float64(),
+    "pickup_time_hours_median": pl.Float64(),
+    "defects": pl.Int64(),
+    "defects_per_pr": pl.Float64(),
+    "incidents": pl.Int64(),
+    "reverts": pl.Int64(),
+    "revert_rate": pl.Float64(),
+    "ai_prs": pl.Float64(),
+    "ai_share": pl.Float64(),
+    "lines_changed": pl.Int64(),
+    "rework_rate": pl.Float64(),
+    "cohort": pl.Int32(),
+    "event_time": pl.Int32(),
+    "post": pl.Boolean(),
+    "certification": pl.String(),
+    "earned_date": pl.Date(),
+    "team": pl.String(),
+    "role": pl.String(),
+    "level": pl.String(),
+    "platform": pl.String(),
+    "hire_date": pl.Date(),
+    "tenure_months": pl.Float64(),
+}
+
+
+def to_lazy(table: Any, name: str) -> nw.LazyFrame:
+    """A narwhals LazyFrame over ``table`` (any engine narwhals knows)."""
+    try:
+        frame = nw.from_native(table)
+    except TypeError as exc:
+        raise CertkitError(
+            f"table {name}: expected a polars DataFrame/LazyFrame, a DuckDB relation or a "
+            f"Spark DataFrame; got {type(table).__name__}"
+        ) from exc
+    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
+def engine_of(frame: nw.LazyFrame) -> str:
+    """Name of the engine behind ``frame`` (one of :data:`ENGINES`)."""
+    impl = frame.implementation
+    if impl.is_polars():
+        return "polars"
+    if impl.is_duckdb():
+        return "duckdb"
+    if impl.is_pyspark():
+        return "pyspark"
+    if impl.is_pyspark_connect():
+        return "pyspark-connect"
+    if impl.is_sqlframe():
+        return "sqlframe"
+    raise CertkitError(
+        f"the panel builder does not run on {impl}; use polars, DuckDB or Spark tables"
+    )
+
+
+def same_engine(tables: dict[str, nw.LazyFrame]) -> str:
+    """The one engine all tables share, or a clear error naming the odd table."""
+    engines = {name: engine_of(frame) for name, frame in tables.items()}
+    first = engines["pull_requests"]
+    odd = {name: e for name, e in engines.items() if e != first}
+    if odd:
+        listed = ", ".join(f"{n} ({e})" for n, e in odd.items())
+        raise CertkitError(
+            f"all tables must live in one engine: pull_requests is {first} but {listed}; "
+            "load them from the same place (e.g. one DuckDB connection)"
+        )
+    return first
+
+
+def periods_table(like: nw.LazyFrame, periods: list[date]) -> nw.LazyFrame:
+    """The table ``period`` (date), ``period_index`` (1..T) in the engine of ``like``."""
+    index = list(range(1, len(periods) + 1))
+    engine = engine_of(like)
+    if engine == "polars":
+        native: Any = pl.LazyFrame(
+            {"period": periods, "period_index": index},
+            schema={"period": pl.Date, "period_index": pl.Int32},
+        )
+    elif engine == "duckdb":
+        rows = ", ".join(
+            f"(DATE '{p.isoformat()}', {i}::INTEGER)" for p, i in zip(periods, index, strict=True)
+        )
+        # ``query`` runs on the relation's own connection, so the join below stays on it.
+        native = like.to_native().query(
+            "_certkit_any", f"SELECT * FROM (VALUES {rows}) AS v(period, period_index)"
+        )
+    else:  # PySpark, Spark Connect, SQLFrame: the session that made the data
+        df = like.to_native()
+        session = getattr(df, "sparkSession", None) or getattr(df, "session", None)
+        if session is None:
+            raise CertkitError(f"cannot find the Spark session of a {engine} table")
+        native = session.createDataFrame(
+            list(zip(periods, index, strict=True)), schema="period date, period_index int"
+        )
+    return nw.from_native(native)
+
+
+def collect_polars(frame: nw.LazyFrame, *, streaming: bool = False) -> pl.DataFrame:
+    """Run the query in its engine and bring the (small) result back as polars."""
+    if frame.implementation.is_polars():
+        native = frame.to_native()
+        return native.collect(engine="streaming") if streaming else native.collect()
+    return frame.collect("polars").to_native()
+
+
+#: Columns the panel reads, per table: (type, required). Optional ones absent from a lazy
+#: source (a warehouse table, a Parquet file certkit did not write) are added as nulls.
+PANEL_INPUTS: dict[str, dict[str, tuple[Any, bool]]] = {
+    "engineers": {
+        "engineer_id": (nw.String, True),
+        "hire_date": (nw.Date, True),
+        "team": (nw.String, False),
+        "role": (nw.String, False),
+        "level": (nw.String, False),
+        "platform": (nw.String, False),
+        "leave_date": (nw.Date, False),
+        "is_bot": (nw.Boolean, False),
+    },
+    "certifications": {
+        "engineer_id": (nw.String, True),
+        "earned_date": (nw.Date, True),
+        "certification_id": (nw.String, False),
+    },
+    "pull_requests": {
+        "id": (nw.String, True),
+        "author_id": (nw.String, True),
+        "created_date": (nw.Datetime("us"), True),
+        "merged_date": (nw.Datetime("us"), True),
+        "first_review_date": (nw.Datetime("us"), False),
+        "additions": (nw.Int64, False),
+        "deletions": (nw.Int64, False),
+        "ai_assisted": (nw.Float64, False),
+        "reverted": (nw.Boolean, False),
+    },
+    "defects": {
+        "created_date": (nw.Datetime("us"), True),
+        "pr_id": (nw.String, False),
+        "engineer_id": (nw.String, False),
+    },
+    "incidents": {
+        "created_date": (nw.Datetime("us"), True),
+        "pr_id": (nw.String, False),
+        "engineer_id": (nw.String, False),
+    },
+}
+
+
+def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
+    """Add the optional columns the panel reads as nulls; refuse a missing required one."""
+    have = frame.collect_schema().names()
+    wanted = PANEL_INPUTS[name]
+    missing = [c for c, (_, required) in wanted.items() if required and c not in have]
+    if missing:
+        raise CertkitError(
+            f"table {name}: missing column(s) {', '.join(missing)} needed by the panel "
+            f"(it has: {', '.join(have)})"
+        )
+    extra = []
+    for column, (dtype, _) in wanted.items():
+        if column in have:
+            continue
+        if column == "is_bot":
+            extra.append(nw.lit(False).alias(column))
+        elif column == "certification_id" and "certification" in have:
+            extra.append(nw.col("certification").cast(nw.String).alias(column))
+        else:
+            extra.append(nw.lit(None, dtype).alias(column))
+    return frame.with_columns(*extra) if extra else frame
+
+
+def empty_table(name: str, like: nw.LazyFrame) -> nw.LazyFrame:
+    """An empty ``name`` table (the columns the panel reads) in the engine of ``like``."""
+    wanted = PANEL_INPUTS[name]
+    return like.select(
+        nw.lit(None, dtype).alias(column) for column, (dtype, _) in wanted.items()
+    ).filter(~nw.col(next(iter(wanted))).is_null())  # all null: no row passes

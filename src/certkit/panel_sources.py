@@ -1,0 +1,115 @@
+"""Lazy datasets for the panel: Parquet folders and DuckDB files, scanned where they live.
+
+``certkit.load`` reads and validates every table into polars memory, which is right for an
+organisation of a few thousand engineers. For tens of millions of PRs the panel builder is
+pointed at the data instead: :func:`open_dataset` returns a :class:`~certkit.io.Dataset`
+whose tables are polars LazyFrames (``pl.scan_parquet``) or DuckDB relations, and
+:func:`certkit.build_panel` runs its query in that engine. These tables are *not* validated
+row by row (that needs a full load); the panel checks the columns it reads and their types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from certkit.data.dataset import Dataset
+from certkit.errors import CertkitError
+from certkit.panel_engines import empty_table
+
+TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
+REQUIRED = ("engineers", "certifications", "pull_requests")
+SOURCE_ENGINES = ("polars", "duckdb")
+
+
+def open_dataset(source: str | Path, engine: str = "polars") -> Dataset:
+    """A lazy :class:`~certkit.io.Dataset` over a Parquet folder or a DuckDB database file.
+
+    Parameters
+    ----------
+    source
+        A folder with ``engineers.parquet``, ``certifications.parquet``,
+        ``pull_requests.parquet`` (and optionally ``defects``/``incidents``; a table may also
+        be a folder of Parquet files, e.g. written in chunks), or a DuckDB database file
+        (``.duckdb``/``.db``) holding tables of those names.
+    engine
+        ``"polars"`` (``pl.scan_parquet``; run the panel with ``streaming=True`` for bounded
+        memory) or ``"duckdb"`` (relations on one DuckDB connection).
+
+    Returns
+    -------
+    Dataset
+        Tables are polars LazyFrames or DuckDB relations; only ``build_panel`` and other
+        lazy-aware functions accept it.
+    """
+    if engine not in SOURCE_ENGINES:
+        raise CertkitError(f"engine must be one of {', '.join(SOURCE_ENGINES)}; got {engine!r}")
+    path = Path(source)
+    if not path.exists():
+        raise CertkitError(f"{source}: no such data folder or DuckDB file")
+    tables = _parquet_tables(path, engine) if path.is_dir() else _duckdb_tables(path, engine)
+    missing = [t for t in REQUIRED if t not in tables]
+    if missing:
+        raise CertkitError(
+            f"{source}: no {', '.join(missing)} table (expected {', '.join(REQUIRED)}, "
+            "and optionally defects, incidents)"
+        )
+    like = nw.from_native(tables["pull_requests"])
+    for name in TABLES:
+        if name not in tables:
+            tables[name] = empty_table(name, like).to_native()
+    return Dataset(**tables, source=str(source))
+
+
+def _parquet_tables(folder: Path, engine: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    con = _duckdb_connect(None) if engine == "duckdb" else None
+    for name in TABLES:
+        file, part_dir = folder / f"{name}.parquet", folder / name
+        if file.is_file():
+            pattern = str(file)
+        elif part_dir.is_dir() and any(part_dir.glob("*.parquet")):
+            pattern = str(part_dir / "*.parquet")
+        else:
+            continue
+        if con is None:
+            found[name] = pl.scan_parquet(pattern)
+        else:
+            found[name] = con.read_parquet(pattern)
+    if not found:
+        raise CertkitError(
+            f"{folder}: no Parquet tables (engineers.parquet, pull_requests.parquet, ...); "
+            "CSV folders are read with `certkit panel PATH` (no --engine)"
+        )
+    return found
+
+
+def _duckdb_tables(file: Path, engine: str) -> dict[str, Any]:
+    con = _duckdb_connect(file)
+    names = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    names |= {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    found: dict[str, Any] = {}
+    for name in TABLES:
+        if name in names:
+            rel = con.table(name)
+            # polars engine: pull the table into polars (Arrow, zero-copy where possible)
+            found[name] = rel.pl().lazy() if engine == "polars" else rel
+    return found
+
+
+def _duckdb_connect(file: Path | None) -> Any:
+    try:
+        import duckdb
+    except ModuleNotFoundError as exc:
+        raise CertkitError(
+            "the DuckDB engine needs the duckdb package: pip install 'certkit[duckdb]'"
+        ) from exc
+    try:
+        con = duckdb.connect(str(file), read_only=True) if file else duckdb.connect()
+    except duckdb.Error as exc:
+        raise CertkitError(f"{file}: not a DuckDB database ({exc})") from exc
+    con.execute("SET TimeZone = 'UTC'")  # dates of TIMESTAMPTZ columns are UTC dates
+    return con

@@ -1,0 +1,235 @@
+"""The same panel, row for row, from every engine: polars (eager, lazy, streaming), DuckDB."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from datetime import date, datetime, timedelta
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import certkit as ck
+from certkit.panel_sources import open_dataset
+
+duckdb = pytest.importorskip("duckdb")
+
+DATETIMES = {
+    "pull_requests": ("created_date", "merged_date", "closed_date", "first_review_date"),
+    "defects": ("created_date", "resolution_date"),
+    "incidents": ("created_date", "resolution_date"),
+}
+
+
+def panel(ds, period="month", **kw) -> pl.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        return ck.build_panel(ds, period, **kw)
+
+
+def same(a: pl.DataFrame, b: pl.DataFrame) -> None:
+    """Row for row: keys, counts and types exact; floats to 1e-12 (sum order differs)."""
+    assert a.height > 0
+    assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0)
+
+
+def to_duckdb(ds: ck.Dataset, con=None) -> ck.Dataset:
+    con = con or duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    tables = {}
+    for name, frame in ds.tables().items():
+        arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM arrow")
+        tables[name] = con.table(name)
+    return dataclasses.replace(ds, **tables)
+
+
+def lazy(ds: ck.Dataset) -> ck.Dataset:
+    return dataclasses.replace(ds, **{n: f.lazy() for n, f in ds.tables().items()})
+
+
+def in_time_zone(ds: ck.Dataset, tz: str) -> ck.Dataset:
+    """The same instants as time-zone-aware datetimes in ``tz``."""
+    out = {}
+    for name, columns in DATETIMES.items():
+        frame = getattr(ds, name)
+        present = [c for c in columns if c in frame.columns]
+        out[name] = frame.with_columns(
+            pl.col(c).dt.replace_time_zone("UTC").dt.convert_time_zone(tz) for c in present
+        )
+    return dataclasses.replace(ds, **out)
+
+
+def awkward() -> tuple[ck.Dataset, dict]:
+    """A small organisation with the cases engines disagree on when they can."""
+    ds = ck.simulate(n_engineers=60, months=10, seed=11)
+    prs = ds.pull_requests
+    start = prs["created_date"].min().date().replace(day=1)
+    empty = (start + timedelta(days=4 * 31)).replace(day=1)  # the 5th month: no PR at all
+    nxt = (empty + timedelta(days=32)).replace(day=1)
+
+    def in_empty(col: str) -> pl.Expr:
+        return pl.col(col).dt.date().is_between(empty, nxt - timedelta(days=1))
+
+    prs = prs.filter(~in_empty("created_date") & ~in_empty("merged_date").fill_null(False))
+    mid_hire = (start + timedelta(days=2 * 31)).replace(day=15)  # hired mid-month 3
+    month3 = mid_hire.replace(day=1)
+    month4 = (month3 + timedelta(days=32)).replace(day=1)
+    edge = datetime.combine(month4, datetime.min.time())  # first instant of month 4 (UTC)
+    extra = pl.DataFrame(
+        {
+            "id": ["X1", "X2", "X3", "B1", "B2"],
+            "author_id": ["MID", "MID", "MID", "testkit[bot]", "testkit[bot]"],
+            "created_date": [
+                datetime.combine(mid_hire, datetime.min.time()) + timedelta(hours=9),
+                edge - timedelta(hours=30),
+                edge - timedelta(hours=5),
+                edge - timedelta(days=3),
+                edge - timedelta(days=2),
+            ],
+            # X2 merged 1 µs before month 4 (UTC), X3 exactly at its first instant; both are
+            # in month 3 in New York time, so a wrong time-zone conversion moves X3.
+            "merged_date": [
+                datetime.combine(mid_hire, datetime.min.time()) + timedelta(hours=20),
+                edge - timedelta(microseconds=1),
+                edge + timedelta(hours=2),
+                edge - timedelta(days=1),
+                None,
+            ],
+        }
+    )
+    prs = pl.concat([prs, extra], how="diagonal_relaxed").with_row_index("_i")
+    i = pl.col("_i")
+    prs = prs.with_columns(
+        pl.when(i % 7 == 0)
+        .then(pl.lit("squash_commit"))
+        .when(i % 11 == 0)
+        .then(None)
+        .otherwise(pl.lit("github"))
+        .alias("created_source"),
+        pl.when(i % 5 == 0).then(None).otherwise(pl.col("additions")).alias("additions"),
+        pl.when(i % 3 == 0)
+        .then(None)
+        .otherwise(pl.col("additions") // 4)
+        .alias("churned_lines_21d"),
+        pl.when(i % 13 == 0).then(None).otherwise(pl.col("reverted")).alias("reverted"),
+        pl.when(i % 17 == 0).then(None).otherwise(pl.col("ai_assisted")).alias("ai_assisted"),
+    ).drop("_i")
+    people = pl.DataFrame(
+        {
+            "engineer_id": ["MID", "testkit[bot]"],
+            "team": ["t-mid", "automation"],
+            "role": ["backend", "bot"],
+            "level": ["mid", "n/a"],
+            "hire_date": [mid_hire, date(2020, 1, 1)],
+            "platform": ["aws", "other"],
+            "is_bot": [False, True],
+        }
+    )
+    engineers = pl.concat([ds.engineers, people], how="diagonal_relaxed")
+    ds = dataclasses.replace(ds, pull_requests=prs, engineers=engineers)
+    return ds, {"empty": empty, "month3": month3, "month4": month4}
+
+
+@pytest.fixture(scope="module")
+def awk():
+    return awkward()
+
+
+@pytest.mark.parametrize("period", ["month", "week"])
+def test_awkward_org_same_panel_on_every_engine(awk, period):
+    ds, _ = awk
+    eager = panel(ds, period)
+    same(eager, panel(lazy(ds), period))
+    same(eager, panel(lazy(ds), period, streaming=True))
+    same(eager, panel(to_duckdb(ds), period))
+    with_bots = panel(ds, period, include_bots=True)
+    assert "testkit[bot]" in with_bots["engineer_id"].to_list()
+    same(with_bots, panel(to_duckdb(ds), period, include_bots=True))
+
+
+def test_awkward_cases_are_in_the_panel(awk):
+    ds, when = awk
+    p = panel(to_duckdb(ds))
+    empty = p.filter(pl.col("period") == when["empty"])
+    assert empty.height > 50  # the period exists for everyone employed...
+    assert empty["merged_prs"].sum() == 0 and empty["prs_opened"].sum() == 0  # ...with zeros
+    assert empty["cycle_time_hours_median"].null_count() == empty.height
+    mid = p.filter(pl.col("engineer_id") == "MID")
+    assert mid["period"][0] == when["month3"]  # hired mid-month: in from that month
+    by_period = dict(zip(mid["period"], mid["merged_prs"], strict=True))
+    assert by_period[when["month3"]] == 2  # X1 and X2 (1 µs before the month ends)
+    assert by_period[when["month4"]] == 1  # X3
+    assert "testkit[bot]" not in p["engineer_id"].to_list()
+    assert p["lines_changed"].null_count() > 0  # merged PRs without a size stay unknown
+    assert p["rework_rate"].drop_nulls().len() > 0
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Kolkata"])
+def test_time_zone_aware_inputs_count_in_utc_periods(awk, tz):
+    ds, _ = awk
+    naive = panel(ds)
+    aware = in_time_zone(ds, tz)
+    same(naive, panel(aware))
+    same(naive, panel(to_duckdb(aware)))
+
+
+def test_sample_same_panel_on_duckdb():
+    ds = ck.load_sample()
+    same(panel(ds), panel(to_duckdb(ds)))
+    same(panel(ds, "quarter"), panel(to_duckdb(ds), "quarter"))
+
+
+def test_approximated_creation_dates_leave_cycle_time_on_every_engine(awk):
+    ds, _ = awk
+    squash = ds.pull_requests.with_columns(pl.lit("squash_commit").alias("created_source"))
+    only_squash = dataclasses.replace(ds, pull_requests=squash)
+    for p in (panel(only_squash), panel(to_duckdb(only_squash))):
+        assert p["merged_prs"].sum() > 0
+        assert p["cycle_time_hours_median"].null_count() == p.height
+        assert p["pickup_time_hours_median"].null_count() == p.height
+
+
+def test_open_dataset_from_parquet_and_duckdb_file(awk, tmp_path):
+    ds, _ = awk
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, frame in ds.tables().items():
+        if name != "incidents":  # an optional table may be absent
+            frame.write_parquet(folder / f"{name}.parquet")
+    no_incidents = dataclasses.replace(ds, incidents=ds.incidents.clear())
+    expected = panel(no_incidents)
+    assert expected["incidents"].sum() == 0
+    same(expected, panel(open_dataset(folder, "polars"), streaming=True))
+    same(expected, panel(open_dataset(folder, "duckdb")))
+    db = tmp_path / "org.duckdb"
+    con = duckdb.connect(str(db))
+    to_duckdb(ds, con)
+    con.close()
+    full = panel(ds)
+    same(full, panel(open_dataset(db, "duckdb")))
+    same(full, panel(open_dataset(db, "polars")))
+
+
+def test_missing_column_and_mixed_engines_are_clear_errors(awk):
+    ds, _ = awk
+    with pytest.raises(ck.CertkitError, match="pull_requests: missing column.*merged_date"):
+        panel(dataclasses.replace(ds, pull_requests=ds.pull_requests.drop("merged_date")))
+    mixed = dataclasses.replace(to_duckdb(ds), engineers=ds.engineers)
+    with pytest.raises(ck.CertkitError, match="one engine.*engineers \\(polars\\)"):
+        panel(mixed)
+    with pytest.raises(ck.CertkitError, match="expected a polars DataFrame"):
+        panel(dataclasses.replace(ds, defects=[1, 2]))
+
+
+def test_calendar_arithmetic_used_for_spark_matches_duration_arithmetic(awk, monkeypatch):
+    """Spark-like engines get seconds from calendar parts; on polars/DuckDB both must agree."""
+    import certkit.panel as panel_module
+
+    ds, _ = awk
+    expected = {p: panel(ds, p) for p in ("month", "week")}
+    monkeypatch.setattr(panel_module, "PORTABLE_ENGINES", ("polars", "duckdb"))
+    for p, exp in expected.items():
+        same(exp, panel(ds, p))
+        same(exp, panel(to_duckdb(ds), p))
