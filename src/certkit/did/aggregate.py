@@ -171,9 +171,20 @@ class AggregateResult(EstimateMixin):
         q = int(pre.sum())
         if q == 0:
             return None, None, 0
-        S = cluster_sums(self._inf[:, pre], self.parent.panel.cluster)
-        V = S.T @ S / self.parent.n**2
+        V = self.vcov()[np.ix_(pre, pre)]
         return (*wald_test(self.att[pre], V), q)
+
+    def vcov(self) -> np.ndarray:
+        """Joint covariance of the element estimates (one row and column per ``keys`` entry).
+
+        From their influence functions, summed within clusters as the estimates' SEs are
+        (R did / HonestDiD's ``V = IF'IF / n^2``). Elements without variation (the normalised
+        reference period of a universal-base event study) have zero rows and columns.
+        """
+        if self._inf is None:
+            raise CertkitError("vcov() needs the element estimates of an aggregation")
+        S = cluster_sums(self._inf, self.parent.panel.cluster)
+        return S.T @ S / self.parent.n**2
 
     def to_polars(self) -> pl.DataFrame:
         key = self._KEY[self.kind]
