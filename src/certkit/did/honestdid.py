@@ -167,7 +167,12 @@ class HonestResult(ResultMixin):
                 f"{self._value_words(self.breakdown)}."
             )
         nxt = self.grid[order][np.searchsorted(self.grid[order], self.breakdown, "right")]
-        if self.method == "relative_magnitude":
+        if self.breakdown == 0:
+            core = (
+                " It is significant only if trends are exactly parallel after certification "
+                f"({self._value_words(0.0)})"
+            )
+        elif self.method == "relative_magnitude":
             core = (
                 f" It stays significant unless post-certification trend violations exceed "
                 f"{self.breakdown:g}x the largest pre-certification one"
