@@ -31,6 +31,7 @@ NOTEBOOKS = [
     "03_matched_cohorts",
     "04_ai_outcomes",
     "05_roi_summary",
+    "06_ai_adoption",
 ]
 TINY_TEAM = "tinyteamzeta"
 

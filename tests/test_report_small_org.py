@@ -32,6 +32,7 @@ NOTEBOOKS = [
     "03_matched_cohorts",
     "04_ai_outcomes",
     "05_roi_summary",
+    "06_ai_adoption",
 ]
 TEAMS = ["payments", "search", "platform", "mobile"]
 TINY_TEAM = "tinyteamzeta"  # 2 people: below k = 5, must not appear in shared pages

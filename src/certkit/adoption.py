@@ -25,9 +25,25 @@ import polars as pl
 from scipy import stats
 
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.results import ResultMixin
+from certkit.results import EffectSummary, ResultMixin
 
-TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+CAVEATS = (
+    "Adoption is chosen, not assigned: the adoption effect is causal only if adopters would "
+    "have trended like engineers who had not adopted yet (the pre-adoption points test this; "
+    "they cannot prove it). AI attribution in git is a lower bound, so some engineers counted "
+    "as not adopting do use AI, which pulls estimates toward zero."
+)
+
+TIDY_COLUMNS = [
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "n",
+]
 
 
 @dataclass(frozen=True)
@@ -115,11 +131,57 @@ def adoption_cohorts(
     )
 
 
+def needs(outcome: str) -> str:
+    """What the adoption study of ``outcome`` needs, for a page that cannot estimate it."""
+    base = (
+        "at least 2 engineers who adopt AI inside the window, with periods before and after, "
+        "and engineers who had not adopted yet"
+    )
+    if outcome == "rework_rate":
+        return base + "; rework also needs a git import with the line ledger (certkit import git)"
+    return base
+
+
+def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) -> str:
+    """A sentence on who adopted AI and when (periods with fewer than ``k`` adopters unnamed)."""
+    total = cohorts.height
+    at_start = int(cohorts["adopted_at_start"].sum())
+    inside = cohorts.filter((pl.col("adoption_cohort") > 0) & ~pl.col("adopted_at_start"))
+    never = total - at_start - inside.height
+    if inside.height == 0:
+        return (
+            f"None of the {total} engineers adopted AI inside the window ({at_start} already "
+            "used it when first observed): there is nothing to compare before and after."
+        )
+    if inside.height < k:
+        return (
+            f"Fewer than {k} engineers adopted AI inside the window: a shared report does not "
+            "describe them."
+        )
+    periods = (
+        inside.join(
+            panel.select(pl.col("period_index").alias("adoption_cohort"), "period").unique(),
+            on="adoption_cohort",
+        )
+        .group_by("period")
+        .len()
+        .sort("period")
+    )
+    busiest = periods.sort("len", descending=True).row(0, named=True)
+    first, last = periods["period"].min(), periods["period"].max()
+    return (
+        f"{inside.height} of {total} engineers adopted AI inside the window, between {first} "
+        f"and {last} (most in {busiest['period']}: {busiest['len']}); {at_start} already used "
+        f"it when first observed (left out: no 'before') and {never} never reached the "
+        "definition."
+    )
+
+
 class AdoptionResult(ResultMixin):
     """The effect of adopting AI on one outcome: event study, overall effect, heterogeneity."""
 
     def __init__(self, *, outcome, definition, event_study, overall, groups, n_adopters,
-                 n_never, dropped, level, notes):  # fmt: skip
+                 n_never, dropped, level, notes, counts=None):  # fmt: skip
         self.outcome = outcome
         self.definition = definition
         self.event_study = event_study
@@ -128,10 +190,15 @@ class AdoptionResult(ResultMixin):
         self.n_adopters, self.n_never, self.dropped = n_adopters, n_never, dropped
         self.level = level
         self.warnings = notes
+        self.counts = counts or {}  # engineers (adopters) behind each term
         self.title = f"Effect of adopting AI on {outcome}"
 
     def tidy(self) -> pl.DataFrame:
-        """One row for the overall effect, one per event time, one per subgroup."""
+        """One row for the overall effect, one per event time, one per subgroup.
+
+        ``n`` is the number of adopters each estimate rests on (observed at that event time,
+        or in that subgroup).
+        """
         z = stats.norm.ppf(0.5 + self.level / 2)
         rows = [("ATT (after adoption, simple average)", *self.overall)]
         es = self.event_study.to_polars()
@@ -151,11 +218,11 @@ class AdoptionResult(ResultMixin):
                     "p_value": float(2 * stats.norm.sf(abs(stat))) if ok else None,
                     "conf_low": est - z * se if ok else None,
                     "conf_high": est + z * se if ok else None,
+                    "n": self.counts.get(term, self.n_adopters if term.startswith("ATT") else None),
                 }
             )
-        return pl.DataFrame(
-            out, schema={c: pl.String if c == "term" else pl.Float64 for c in TIDY_COLUMNS}
-        )
+        schema = {c: pl.Float64 for c in TIDY_COLUMNS} | {"term": pl.String, "n": pl.Int64}
+        return pl.DataFrame(out, schema=schema)
 
     def to_polars(self) -> pl.DataFrame:
         return self.tidy()
@@ -170,7 +237,7 @@ class AdoptionResult(ResultMixin):
             ),
         }
 
-    def effect_summary(self) -> tuple[pl.DataFrame, str]:
+    def effect_summary(self) -> EffectSummary:
         """The overall effect as a table and in words (from the numbers)."""
         t = self.tidy()
         head = t.head(1)
@@ -205,7 +272,7 @@ class AdoptionResult(ResultMixin):
                 f" Certified engineers' effect minus others': {d:+.3g} ({pct}% CI {dlo:+.3g} to "
                 f"{dhi:+.3g})."
             )
-        return head, words
+        return EffectSummary(head, words)
 
     def plot(self) -> alt.Chart | alt.LayerChart:
         """The event study around adoption (periods since adopting AI)."""
@@ -345,8 +412,20 @@ def adoption_did(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         simple = overall.aggregate("simple")
+    adopters = data_.filter(pl.col("adoption_cohort") > 0, pl.col(outcome).is_not_null())
+    counts = dict(
+        adopters.group_by(e=pl.col(time) - pl.col("adoption_cohort"))
+        .agg(pl.col(unit).n_unique())
+        .select(pl.format("e={}", "e"), unit)
+        .iter_rows()
+    )
     groups: dict[str, tuple[float, float]] = {}
     if by_certified and "cohort" in data_.columns:
+        for name, mask in (
+            ("certified engineers", pl.col("cohort") > 0),
+            ("never-certified engineers", pl.col("cohort") == 0),
+        ):
+            counts[name] = adopters.filter(mask)[unit].n_unique()
         parts = {}
         for name, mask in (
             ("certified engineers", pl.col("cohort") > 0),
@@ -373,6 +452,9 @@ def adoption_did(
         if len(parts) == 2:
             (a, sa), (b, sb) = parts.values()
             groups["difference (certified - not certified)"] = (a - b, float(np.hypot(sa, sb)))
+            counts["difference (certified - not certified)"] = min(
+                counts["certified engineers"], counts["never-certified engineers"]
+            )
     return AdoptionResult(
         outcome=outcome,
         definition=d,
@@ -384,6 +466,7 @@ def adoption_did(
         dropped=dropped,
         level=level,
         notes=notes,
+        counts=counts,
     )
 
 

@@ -151,6 +151,11 @@ def execute(job: Job) -> JobResult:
     page = job.out_dir / f"{job.notebook}.html"
     page.unlink(missing_ok=True)
     result = JobResult(job.run, job.notebook, job.title, "failed", 0.0, ipynb=ipynb)
+    # A scheduled run keeps full tracebacks in the executed notebook (kept for diagnosis) so
+    # that a failure names the notebook line that raised; interactive sessions show only
+    # the message (certkit.errors).
+    previous = os.environ.get("CERTKIT_TRACEBACK")
+    os.environ["CERTKIT_TRACEBACK"] = "1"
     try:
         pm.execute_notebook(
             str(job.source),
@@ -183,6 +188,11 @@ def execute(job: Job) -> JobResult:
         result.error = _failure(exc)
         if os.environ.get("CERTKIT_DEBUG"):
             result.error += "\n" + traceback.format_exc()
+    finally:
+        if previous is None:
+            os.environ.pop("CERTKIT_TRACEBACK", None)
+        else:
+            os.environ["CERTKIT_TRACEBACK"] = previous
     result.seconds = time.perf_counter() - start
     return result
 

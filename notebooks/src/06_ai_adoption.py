@@ -1,0 +1,114 @@
+# ruff: noqa: E402  (percent-format notebook: imports follow the parameters cell)
+# %% [markdown]
+# # AI adoption impact
+#
+# What changes when an engineer starts using AI tools: a staggered difference-in-differences
+# that compares engineers after they adopt AI with engineers who have not adopted (yet), and
+# whether certified engineers' adoption effect differs. Adoption is chosen, not assigned, and
+# AI attribution in git is a lower bound: read the assumptions at the end.
+
+# %% tags=["parameters"]
+data: str = "data/sample"  # data folder (engineers, certifications, pull_requests, ...)
+period: str = "month"  # period of the panel: week, month or quarter
+teams: list[str] | None = None  # restrict to these teams (default: all)
+certifications: list[str] | None = None  # certification ids or names to study (default: all)
+start: str | None = None  # first day of pull requests to include, YYYY-MM-DD
+end: str | None = None  # last day of pull requests to include, YYYY-MM-DD
+privacy_k: int = 5  # smallest group of people shown in a shared report
+share: bool = False  # shared report: no individual engineers, small groups hidden
+outcomes: list[str] = [
+    "merged_prs",
+    "cycle_time_log_median",
+    "revert_rate",
+    "rework_rate",
+]  # panel outcomes
+adoption_threshold: float = 0.5  # share of an engineer's merged PRs that are AI-assisted
+adoption_sustain: int = 2  # periods in a row at or above the threshold
+adoption_min_prs: int = 1  # merged PRs a period needs to count
+min_e: int = -6  # first period relative to adoption shown
+max_e: int = 6  # last period relative to adoption shown
+control: str = "not_yet"  # comparison group: not_yet (not adopted yet, and never) or never
+
+# %%
+import polars as pl
+from IPython.display import HTML, Markdown, display
+
+from certkit import adoption
+from certkit.report import collect_warnings, setup, table
+
+ctx = setup(
+    data,
+    period=period,
+    teams=teams,
+    certifications=certifications,
+    start=start,
+    end=end,
+    privacy_k=privacy_k,
+    share=share,
+)
+notes = list(ctx.notes)
+definition = adoption.AdoptionDefinition(
+    threshold=adoption_threshold, sustain=adoption_sustain, min_prs=adoption_min_prs
+)
+cohorts = adoption.adoption_cohorts(ctx.panel, definition)
+n_adopters = int(((cohorts["adoption_cohort"] > 0) & ~cohorts["adopted_at_start"]).sum())
+
+# %% [markdown]
+# ## Who adopted, and when
+
+# %%
+display(Markdown(f"*Data: {ctx.scope()}. Adoption: {definition.describe()}.*"))
+display(
+    Markdown(adoption.adoption_overview(cohorts, ctx.panel, k=ctx.k if ctx.privacy.share else 1))
+)
+
+# %% [markdown]
+# ## Effect of adopting AI, by outcome
+# Each estimate compares engineers after adoption with engineers who had not adopted yet (or
+# never did), period by period (Callaway & Sant'Anna). *n* is the number of adopters behind it.
+
+# %%
+for outcome in outcomes:
+    display(Markdown(f"### {outcome}"))
+    with (
+        ctx.section(
+            f"Effect of adopting AI on {outcome}",
+            needs="at least 2 engineers who adopt AI inside the window, with periods before and "
+            "after, and engineers who had not adopted yet",
+            sink=notes,
+        ),
+        collect_warnings(notes, f"{outcome}: "),
+    ):
+        ctx.require(n_adopters, "the adoption study")
+        res = adoption.adoption_did(
+            ctx.panel,
+            outcome,
+            definition=definition,
+            control=control,
+            min_e=min_e,
+            max_e=max_e,
+        )
+        rows, hidden = ctx.hide_small(res.tidy(), "n")
+        display(Markdown(res.effect_summary().text))
+        display(table(rows))
+        if hidden:
+            display(Markdown(f"*{hidden}*"))
+        else:
+            display(res.plot())
+
+# %% [markdown]
+# ## Does certification change AI use?
+# The certification event study on the AI-assisted share of merged PRs.
+
+# %%
+with ctx.section("Certification and AI use", sink=notes), collect_warnings(notes, "AI use: "):
+    ctx.require(ctx.panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique(), "this study")
+    cert_ai = adoption.certification_effect_on_ai(ctx.panel, min_e=min_e, max_e=max_e)
+    display(Markdown(cert_ai.effect_summary().text))
+    display(cert_ai.plot())
+
+# %% [markdown]
+# ## Assumptions and caveats
+
+# %%
+display(HTML(ctx.warnings_html(notes + [adoption.CAVEATS])))
