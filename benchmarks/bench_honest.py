@@ -1,4 +1,4 @@
-"""Benchmark: certkit.honest on event studies of growing length (issue 12: < 1 s per grid of 10).
+"""Benchmark: certkit.did.honest on event studies of growing length (issue 12: < 1 s per grid of 10).
 
 Workload: a synthetic event study with ``npre`` pre- and ``npost`` post-period estimates
 (AR(1) covariance, rho = 0.5, SE 0.05, a small linear pre-trend), target = first post
@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from certkit.honest import honest
+from certkit.did import honest
 
 
 def design(npre: int, npost: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

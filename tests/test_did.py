@@ -55,16 +55,29 @@ def test_cohort_without_pre_period():
         did.att_gt(df, **SCOLS)
 
 
-def test_too_few_units_in_a_cell_warns_and_names_the_cells():
+def test_single_unit_cells_are_kept_by_default_and_dropped_on_request():
     df = small(n=60)
     one = df.filter(pl.col("g") == 4)["id"].unique()[0]
     df = df.with_columns(
         pl.when(pl.col("id") == one).then(5).otherwise(pl.col("g")).alias("g")
     )  # cohort 5 has a single unit
+    # default: kept, as R did does, with a warning that says what that means for the SEs
+    with pytest.warns(CertkitWarning, match=r"cohort\(s\) 5 rest on a single treated unit"):
+        kept = did.att_gt(df, **SCOLS)
+    assert 5 in kept.group.tolist()
+    assert np.all(kept.n_treated[kept.group == 5] == 1)
+    assert any("very small cohort" in w for w in kept.warnings)
+    assert "min_cell_units" not in kept.summary().split("Warnings")[0]
+    # explicit option: dropped, and the result says so in its header and warnings
     with pytest.warns(CertkitWarning, match=r"too few units.*ATT\(g=5, t=2\): 1 treated"):
-        res = did.att_gt(df, **SCOLS)
+        res = did.att_gt(df, **SCOLS, min_cell_units=2)
     assert 5 not in res.group.tolist()
-    assert any("very small cohort" in w for w in res.warnings)
+    head = res.summary().split("Warnings")[0]
+    assert "min_cell_units=2; R did keeps them" in head and "dropped" in head
+    assert res.aggregate("simple").overall_att != kept.aggregate("simple").overall_att
+    for bad in (0, 1.5, True):
+        with pytest.raises(CertkitError, match="min_cell_units"):
+            did.att_gt(df, **SCOLS, min_cell_units=bad)
 
 
 def test_outcome_all_null():

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from certkit import did
+from certkit.errors import CertkitWarning
 
 pytestmark = pytest.mark.reference
 
@@ -119,3 +120,47 @@ def test_did_2x2_equals_first_cell():
     assert res.estimate == pytest.approx(exp["att"], abs=1e-12)
     # clustered OLS SE with small-sample factors is close to, not equal to, the IF SE
     assert res.se == pytest.approx(exp["se"], rel=0.02)
+
+
+# ---- ehec (Medicaid expansion, states x years): a cohort with a single state --------------
+EHEC = pl.read_csv(FIX / "ehec.csv").with_columns(
+    pl.col("yexp2").fill_null(0).cast(pl.Int64).alias("g")
+)
+EHEC_EXPECTED = json.loads((FIX / "ehec_expected.json").read_text())["results"]
+EHEC_COLS = dict(outcome="dins", unit="stfips", time="year", group="g")
+
+
+@pytest.mark.parametrize("control, key", [("never", "nevertreated"), ("not_yet", "notyettreated")])
+def test_default_reproduces_r_did_with_a_single_state_cohort(control, key):
+    """R did keeps the one-state cohort's cells (csdid 0.4.3 numbers, make_ehec_fixture.py)."""
+    exp = EHEC_EXPECTED[key]
+    with pytest.warns(CertkitWarning, match="cohort\\(s\\) 2017 rest on a single treated unit"):
+        res = did.att_gt(EHEC, **EHEC_COLS, control=control)
+    got = res.to_polars()
+    assert got.height == len(exp["att_gt"]) == 55
+    assert got["group"].to_list() == [c["group"] for c in exp["att_gt"]]
+    assert got["time"].to_list() == [c["time"] for c in exp["att_gt"]]
+    np.testing.assert_allclose(got["att"], [c["att"] for c in exp["att_gt"]], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got["se"], [c["se"] for c in exp["att_gt"]], rtol=0, atol=1e-12)
+    one = got.filter((pl.col("group") == 2017) & (pl.col("time") >= 2017))
+    assert one["n_treated"].to_list() == [1, 1, 1]
+    for kind in ("simple", "dynamic", "group", "calendar"):
+        agg = res.aggregate(kind)
+        ref = exp["aggregations"][kind]
+        assert agg.overall_att == pytest.approx(ref["overall_att"], abs=1e-12)
+        assert agg.overall_se == pytest.approx(ref["overall_se"], abs=1e-12)
+        if kind != "simple":
+            np.testing.assert_allclose(agg.keys, ref["keys"])
+            np.testing.assert_allclose(agg.att, ref["att"], rtol=0, atol=1e-12)
+            np.testing.assert_allclose(agg.se, ref["se"], rtol=0, atol=1e-12)
+    assert res.wald_pvalue is None  # R: "Not returning pre-test Wald statistic ..." (singular)
+    assert any("singular" in w for w in exp["warnings"])
+
+
+def test_dropping_single_unit_cells_is_an_explicit_departure_from_r():
+    with pytest.warns(CertkitWarning, match="min_cell_units=2"):
+        res = did.att_gt(EHEC, **EHEC_COLS, min_cell_units=2)
+    assert 2017 not in res.group.tolist()
+    simple = res.aggregate("simple").overall_att
+    r_simple = EHEC_EXPECTED["nevertreated"]["aggregations"]["simple"]["overall_att"]
+    assert abs(simple - r_simple) > 1e-4

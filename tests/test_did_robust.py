@@ -10,9 +10,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from certkit.did_imputation import imputation
-from certkit.did_robust_base import TIDY_COLUMNS, TwoWayFE
-from certkit.did_robustness import (
+from certkit.did import imputation, sun_abraham
+from certkit.did.robust_base import TIDY_COLUMNS, TwoWayFE
+from certkit.did.robust_panel import (
     CS_NEVER,
     CS_NOTYET,
     IMPUTATION,
@@ -21,7 +21,6 @@ from certkit.did_robustness import (
     _verdict,
     robustness,
 )
-from certkit.did_sunab import sun_abraham
 from certkit.errors import CertkitError, CertkitWarning
 
 MPDTA = pl.read_csv(Path(__file__).parent / "fixtures" / "did" / "mpdta.csv")
@@ -95,16 +94,16 @@ def test_robustness_contract_and_forest_chart():
 
 
 def test_verdict_reports_disagreement_from_the_numbers():
-    from certkit.did_robust_base import tidy_frame
+    from certkit.did.robust_base import tidy_rows
 
     names = [CS_NEVER, CS_NOTYET, SUNAB, IMPUTATION, TWFE]
-    table = tidy_frame(names, [0.1, 0.12, 0.9, 1.0, 3.0], [0.05] * 5, [10] * 5, 0.05)
-    agree, text = _verdict(table, "cycle time", 0.05)
+    table = tidy_rows(names, [0.1, 0.12, 0.9, 1.0, 3.0], [0.05] * 5, [10] * 5, 0.95)
+    agree, text = _verdict(table, "cycle time", 0.95)
     assert agree is False
     assert "do not fully agree" in text and "0.1 (CS (never treated))" in text
     assert "outside the robust range" in text
-    same = tidy_frame(names, [1.0, 1.01, 0.99, 1.02, 1.0], [0.05] * 5, [10] * 5, 0.05)
-    agree, text = _verdict(same, "cycle time", 0.05)
+    same = tidy_rows(names, [1.0, 1.01, 0.99, 1.02, 1.0], [0.05] * 5, [10] * 5, 0.95)
+    agree, text = _verdict(same, "cycle time", 0.95)
     assert agree is True and "agree" in text and "close to the robust estimates" in text
 
 
@@ -188,7 +187,12 @@ def test_sun_abraham_last_cohort_control():
 def test_bad_input_gives_clear_errors(fn):
     with pytest.raises(CertkitError, match="outcome='nope'"):
         fn(MPDTA, **(COLS | {"outcome": "nope"}))
-    with pytest.raises(CertkitError, match="alpha"):
+    with pytest.raises(CertkitError, match="level"):
+        fn(MPDTA, **COLS, level=1.5)
+    with (
+        pytest.warns(DeprecationWarning, match="alpha"),
+        pytest.raises(CertkitError, match="alpha"),
+    ):
         fn(MPDTA, **COLS, alpha=1.5)
     varying = MPDTA.with_columns(
         pl.when(pl.col("year") == 2007).then(2004).otherwise(pl.col("first.treat")).alias("g2")
@@ -240,3 +244,23 @@ def test_bjs_pretrend_test_detects_a_planted_pretrend_and_holds_size():
     bad = imputation(d.with_columns(pl.col("y") + drift), **SIM, pretrends=True)
     assert bad.pretrend_pvalue < 0.001
     assert "warning" in bad.pretrend_verdict and "pre-trends" in bad.summary()
+
+
+def test_robust_results_follow_the_result_contract_and_level():
+    from certkit.results import EstimateMixin
+
+    for fn in (imputation, sun_abraham):
+        res95 = fn(MPDTA, **COLS)
+        res90 = fn(MPDTA, **COLS, level=0.9)
+        assert isinstance(res95, EstimateMixin) and res90.level == 0.9
+        assert res95.estimate == res90.estimate
+        lo95, hi95 = res95.ci
+        lo90, hi90 = res90.ci
+        assert lo95 < lo90 < res90.estimate < hi90 < hi95
+        assert "90% CI" in res90.summary()
+        pd = res95.plot_data()
+        assert set(pd["period"]) == {"pre", "post"} or set(pd["period"]) == {"post"}
+        assert pd.height == res95.tidy().height - 1
+    rob = robustness(MPDTA, **COLS, level=0.9)
+    assert isinstance(rob, EstimateMixin) and rob.level == 0.9
+    assert "90%" in rob.verdict

@@ -17,9 +17,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from certkit.did_imputation import imputation
-from certkit.did_robustness import CS_NEVER, IMPUTATION, SUNAB, TWFE, robustness
-from certkit.did_sunab import sun_abraham
+from certkit.did import imputation, sun_abraham
+from certkit.did.robust_panel import CS_NEVER, IMPUTATION, SUNAB, TWFE, robustness
 
 pytestmark = pytest.mark.reference
 

@@ -13,8 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from certkit.did_imputation import imputation
-from certkit.did_sunab import sun_abraham
+from certkit.did import imputation, sun_abraham
 
 REPS = 200
 SIM = dict(outcome="y", unit="id", time="t", group="g")

@@ -244,7 +244,10 @@ def many_small_cohorts(seed, pretrend=0.0, n=150, T=24):
 
 def test_event_time_pretrend_test_when_cell_level_test_is_singular():
     """Many small cohorts make R did's cell-level Wald test undefined; the event-time test is
-    still defined, holds its size under parallel trends and detects a planted pre-trend."""
+    still defined, holds its size under parallel trends and detects a planted pre-trend.
+
+    Measured on these 150 panels: 4.0% rejections at 5% with the small-sample correction
+    (300 panels: 4.0%; without it 8.3%)."""
     pvalues = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
@@ -261,3 +264,47 @@ def test_event_time_pretrend_test_when_cell_level_test_is_singular():
     assert flagged.pretrend_pvalue < 0.01
     assert "diverging" in flagged.pretrend_verdict
     assert any("pre-trends" in w for w in flagged.warnings)
+
+
+SAMPLE_SPEC = dict(
+    unit="engineer_id", time="period_index", group="cohort", control="not_yet", min_e=-6, max_e=12
+)
+NULL_PANELS = 500
+
+
+@pytest.mark.slow
+def test_event_time_pretrend_test_is_calibrated_on_null_panels_of_the_sample_shape():
+    """Issue 12 section 4: 500 simulated organisations of the sample's shape (ck.simulate's
+    defaults, every certification effect 0; ~390 engineers, ~130 certified in ~20 monthly
+    cohorts of 1-11, 24 months), the impact notebook's event study (not-yet comparison,
+    e = -6..12). The event-time test (the cell-level Wald test is singular here) rejects at
+    the 5% level within 4-6%; measured: merged PRs 5.2%, cycle time 4.6% (without the
+    small-sample correction 10.2% and 8.2%). It detects a planted linear pre-trend."""
+    outcomes = {"merged_prs": 0.4, "cycle_time_log_median": 0.05}  # outcome: planted slope
+    pvalues = {o: [] for o in outcomes}
+    plain = {o: [] for o in outcomes}
+    power = {o: [] for o in outcomes}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for r in range(NULL_PANELS):
+            ds = ck.simulate(
+                seed=10_000 + r, effect_throughput=0, effect_cycle_time=0, effect_defects=0
+            )
+            panel = ck.build_panel(ds, "month")
+            for o, slope in outcomes.items():
+                es = did.event_study(panel, outcome=o, **SAMPLE_SPEC)
+                assert es.parent.wald_pvalue is None
+                assert es.pretrend_test_on == "pre-period event-study estimates"
+                pvalues[o].append(es.pretrend_pvalue)
+                plain[o].append(es.pretrend_test(small_sample=False)[1])
+                if r < 60:
+                    trend = pl.col(o) + slope * pl.col("period_index") * (pl.col("cohort") > 0)
+                    tilted = panel.with_columns(trend.alias(o))
+                    power[o].append(
+                        did.event_study(tilted, outcome=o, **SAMPLE_SPEC).pretrend_pvalue
+                    )
+    for o in outcomes:
+        rate = np.mean(np.array(pvalues[o]) < 0.05)
+        assert 0.04 <= rate <= 0.06, (o, rate)
+        assert np.mean(np.array(plain[o]) < 0.05) > rate  # the uncorrected test over-rejects
+        assert np.mean(np.array(power[o]) < 0.05) >= 0.8, (o, power[o])

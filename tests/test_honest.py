@@ -1,4 +1,4 @@
-"""HonestDiD sensitivity (certkit.honest): parity with R HonestDiD, properties, simulation, errors.
+"""HonestDiD sensitivity (certkit.did.honest): parity with R HonestDiD, properties, simulation, errors.
 
 R numbers: ``tests/fixtures/honest/`` (see its README for provenance).
 """
@@ -14,10 +14,11 @@ import polars as pl
 import pytest
 from scipy.optimize import linprog
 
+from certkit.did import honest
+from certkit.did.honest_arp import _gamma_inv, _vertices, create_A_RM, r_rnorm, rm_conditional_cs
+from certkit.did.honest_flci import flci, folded_normal_quantile, sd_upper_bound_mpre
+from certkit.did.honestdid import event_time_inputs
 from certkit.errors import CertkitError
-from certkit.honest import honest
-from certkit.honest_arp import _gamma_inv, _vertices, create_A_RM, r_rnorm, rm_conditional_cs
-from certkit.honest_flci import flci, folded_normal_quantile, sd_upper_bound_mpre
 
 FIX = Path(__file__).parent / "fixtures" / "honest"
 EHEC = json.loads((FIX / "honestdid_ehec.json").read_text())
@@ -217,31 +218,38 @@ def test_result_contract():
     assert "m" in sd.tidy().columns and sd.tidy()["estimate"].null_count() == 0
 
 
-def test_result_duck_typing():
+def test_event_time_inputs_drop_the_reference_and_need_consecutive_times():
     e = np.array([-6, -5, -4, -3, -2, -1, 0, 1])
     est = np.r_[EB[:5], 0.0, EB[5:]]
     V = np.zeros((8, 8))
     keep = np.r_[0:5, 6:8]
     V[np.ix_(keep, keep)] = ES
-    obj = SimpleNamespace(
-        event_times=e, estimates=est, vcov=V, base_period="universal", outcome="dins"
-    )
-    res = honest(result=obj, mbar=[1.0])
-    raw = honest(EB, ES, num_pre_periods=5, num_post_periods=2, mbar=[1.0])
-    assert res.conf_low[0] == raw.conf_low[0] and res.conf_high[0] == raw.conf_high[0]
-    assert res.term == "e = 0" and res.outcome == "dins"
-    second = honest(result=obj, mbar=[1.0], event_time=1)
-    assert second.estimate == pytest.approx(EB[6])
-    obj.base_period = "varying"
-    with pytest.raises(CertkitError, match="universal base period; rerun event_study"):
-        honest(result=obj)
-    with pytest.raises(CertkitError, match="lacks"):
-        honest(result=SimpleNamespace(event_times=e))
-    gap = SimpleNamespace(
-        event_times=np.r_[-6, -4, -3, -2, -1, 0, 1], estimates=est[1:], vcov=V[1:, 1:]
-    )
+    inp = event_time_inputs(e[::-1], est[::-1], V[::-1, ::-1], outcome="dins")
+    assert inp["num_pre_periods"] == 5 and inp["num_post_periods"] == 2
+    np.testing.assert_array_equal(inp["betahat"], EB)
+    np.testing.assert_array_equal(inp["sigma"], ES)
+    assert inp["post_event_times"].tolist() == [0.0, 1.0] and inp["outcome"] == "dins"
     with pytest.raises(CertkitError, match="consecutive"):
-        honest(result=gap)
+        event_time_inputs(np.r_[-6, -4, -3, -2, -1, 0, 1], est[1:], V[1:, 1:])
+    with pytest.raises(CertkitError, match="must agree"):
+        event_time_inputs(e, est[1:], V)
+
+
+def test_result_must_be_a_universal_base_certkit_event_study():
+    from certkit import did
+
+    mpdta = pl.read_csv(Path(__file__).parent / "fixtures" / "did" / "mpdta.csv")
+    cols = dict(outcome="lemp", unit="countyreal", time="year", group="first.treat")
+    es = did.event_study(mpdta, **cols, base_period="universal")
+    with pytest.raises(CertkitError, match="universal base period; rerun event_study"):
+        honest(result=did.event_study(mpdta, **cols))
+    with pytest.raises(CertkitError, match="kind 'simple'"):
+        honest(result=es.parent.aggregate("simple"))
+    for other in (did.sun_abraham(mpdta, **cols), did.twfe(mpdta, **cols), SimpleNamespace()):
+        with pytest.raises(CertkitError, match="needs a certkit event study"):
+            honest(result=other)
+    with pytest.raises(CertkitError, match="not both"):
+        honest(EB, ES, result=es)
 
 
 @pytest.mark.parametrize(
@@ -332,6 +340,24 @@ def test_certkit_callaway_santanna_event_study_end_to_end():
     assert res.original[0] == pytest.approx(es.att[i0] - z * es.se[i0], abs=1e-10)
     assert res.original[1] == pytest.approx(es.att[i0] + z * es.se[i0], abs=1e-10)
     assert np.all(res.conf_low <= res.original[1]) and np.all(res.conf_high >= res.original[0])
-    varying = did.event_study(mpdta, **cols)
-    with pytest.raises(CertkitError, match="universal base period"):
-        honest(result=varying)
+    # the inputs are the event study's own numbers: estimates, and a covariance whose diagonal
+    # is the square of its (separately computed) standard errors; e = -1 is the dropped zero
+    ref = es.keys == -1
+    assert es.att[ref][0] == 0.0
+    raw = honest(
+        es.att[~ref],
+        es.vcov()[np.ix_(~ref, ~ref)],
+        num_pre_periods=3,
+        num_post_periods=4,
+        mbar=[0.5, 1],
+    )
+    np.testing.assert_array_equal(res.conf_low, raw.conf_low)
+    np.testing.assert_array_equal(res.conf_high, raw.conf_high)
+    np.testing.assert_allclose(np.sqrt(np.diag(es.vcov()))[~ref], es.se[~ref], rtol=1e-12)
+    # clustered event studies give clustered covariances (state-level clusters here)
+    by_state = mpdta.with_columns((pl.col("countyreal") // 1000).alias("state"))
+    cl = did.event_study(by_state, **cols, base_period="universal", cluster="state")
+    np.testing.assert_allclose(np.sqrt(np.diag(cl.vcov()))[~ref], cl.se[~ref], rtol=1e-12)
+    assert not np.allclose(cl.se[~ref], es.se[~ref])
+    sd = honest(result=cl, method="smoothness", m=[0, 0.01], event_time=2)
+    assert sd.term == "e = 2" and sd.estimate == pytest.approx(cl.att[cl.keys == 2][0])

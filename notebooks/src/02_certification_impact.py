@@ -148,9 +148,7 @@ for outcome in outcomes:
     with ctx.section(f"TWFE, {story.label(outcome)}", show=False, sink=notes) as s:
         ctx.require(certified_engineers(ctx.panel, outcome), "the TWFE estimate")
         with collect_warnings(notes, f"TWFE, {outcome}: "):
-            cmp = did.compare_twfe(
-                ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
-            )
+            cmp = did.compare_twfe(ctx.panel, outcome=outcome, **spec)
         item = {
             "outcome": story.label(outcome),
             "TWFE": cmp.twfe.estimate,
@@ -162,6 +160,73 @@ for outcome in outcomes:
         item = {"outcome": story.label(outcome), "verdict": f"not estimated: {s.reason}"}
     contrast.append(item)
 display(table(pl.DataFrame(contrast, infer_schema_length=None)))
+
+# %% [markdown]
+# ## Sensitivity to non-parallel trends (HonestDiD)
+# The estimates assume that, without certification, certified engineers' outcomes would have
+# moved like the comparison group's. How large a violation of that after certification would
+# overturn the first post-certification effect? Each chart shows the usual confidence interval,
+# then the robust one when post-certification trend violations may be up to Mbar times the
+# largest one seen before certification (Rambachan & Roth's relative magnitudes, as R
+# HonestDiD). The target is the effect in the certification period itself (e = 0, as R's
+# default); the event study here compares every period with the last one before
+# certification (universal base period), as the method requires, and keeps the first few
+# periods after certification.
+
+# %%
+SENSITIVITY_MAX_E = 4  # post-certification periods the bound constrains (keeps this fast)
+for outcome in outcomes:
+    with ctx.section(f"Sensitivity, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
+        ctx.require(certified_engineers(ctx.panel, outcome), "the sensitivity analysis")
+        with collect_warnings(notes, f"sensitivity, {outcome}: "):
+            universal = did.event_study(
+                ctx.panel,
+                outcome=outcome,
+                min_e=min_e,
+                max_e=min(max_e, SENSITIVITY_MAX_E),
+                base_period="universal",
+                **spec,
+            )
+            sens = did.honest(result=universal, outcome=story.label(outcome))
+        display(
+            chart(
+                charts.sensitivity,
+                sens.plot_data(),
+                empty="no robust interval could be computed",
+                x_title="Mbar (post-certification violation / largest pre-certification one)",
+                title=f"{story.label(outcome)}: sensitivity to non-parallel trends",
+            )
+        )
+        display(Markdown(sens.effect_summary()))
+
+# %% [markdown]
+# ## Robustness: do other modern estimators agree?
+# Callaway & Sant'Anna (never-treated and not-yet-treated comparisons), Sun & Abraham and the
+# imputation estimator of Borusyak, Jaravel & Spiess all allow effects that differ across
+# cohorts and grow over time; static TWFE is shown as the contrast that does not. They weight
+# cohorts and periods slightly differently, so some spread is expected.
+
+# %%
+for outcome in outcomes:
+    with ctx.section(f"Robustness, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
+        ctx.require(certified_engineers(ctx.panel, outcome), "the robustness panel")
+        with collect_warnings(notes, f"robustness, {outcome}: "):
+            rob = did.robustness(
+                ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
+            )
+        display(Markdown(f"**{story.label(outcome)}.** {rob.verdict}"))
+        display(table(rob.to_polars().drop("statistic")))
+        display(
+            chart(
+                charts.forest,
+                rob.tidy(),
+                empty="no estimator gave a finite estimate",
+                y="term",
+                lower="conf_low",
+                upper="conf_high",
+                title=f"{story.label(outcome)}: robust estimators and TWFE (95% CI)",
+            )
+        )
 
 # %% [markdown]
 # ## Per certification

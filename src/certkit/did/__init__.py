@@ -11,6 +11,12 @@ Two-way fixed effects (:func:`twfe`) is provided as a diagnostic: with staggered
 effects that change over time it compares late with early adopters and can be badly biased;
 :func:`compare_twfe` says when. :func:`did_2x2` is the plain two-group, two-period DiD.
 
+Robustness and sensitivity: :func:`imputation` (Borusyak-Jaravel-Spiess; = Gardner's
+two-stage DiD) and :func:`sun_abraham` (interaction-weighted event study) are other
+heterogeneity-robust estimators; :func:`robustness` puts them next to Callaway-Sant'Anna and
+TWFE with a sentence saying whether they agree. :func:`honest` (HonestDiD, Rambachan & Roth)
+gives confidence intervals that stay valid under bounded violations of parallel trends.
+
 Unbalanced panels (engineers join and leave) are handled pairwise: each ATT(g,t) uses the units
 observed in both periods of its comparison; the IF of every estimate is still defined per unit,
 so aggregation and clustering work unchanged. ``unbalanced="balance"`` instead keeps only units
@@ -20,16 +26,26 @@ Modules: :mod:`~certkit.did.prepare` (input checks, outcome matrix), :mod:`~cert
 (2x2 DRDID), :mod:`~certkit.did.group_time` (:func:`att_gt`), :mod:`~certkit.did.inference`
 (IF standard errors, bootstrap), :mod:`~certkit.did.results` (:class:`ATTgtResult`),
 :mod:`~certkit.did.aggregate` (:class:`AggregateResult`), :mod:`~certkit.did.event`
-(:func:`event_study`), :mod:`~certkit.did.twoway` (TWFE), :mod:`~certkit.did.did2x2`.
+(:func:`event_study`), :mod:`~certkit.did.twoway` (TWFE), :mod:`~certkit.did.did2x2`,
+:mod:`~certkit.did.robust_base` (long-panel checks, exact two-way FE solver, result base),
+:mod:`~certkit.did.bjs` (:func:`imputation`), :mod:`~certkit.did.sunab` (:func:`sun_abraham`),
+:mod:`~certkit.did.robust_panel` (:func:`robustness`), :mod:`~certkit.did.honestdid`
+(:func:`honest`) with its kernels :mod:`~certkit.did.honest_arp` (relative magnitudes, C-LF)
+and :mod:`~certkit.did.honest_flci` (smoothness, FLCI). Module names never repeat a public
+function's name, so ``certkit.did.honest`` is always the function.
 Every result follows the contract of :mod:`certkit.results` (``tidy()``, ``plot()``,
 ``effect_summary()``); the confidence level is ``level`` everywhere (``alpha`` is deprecated).
 """
 
 from certkit.did.aggregate import AggregateResult
+from certkit.did.bjs import ImputationResult, imputation
 from certkit.did.did2x2 import DiD2x2Result, did_2x2
 from certkit.did.event import event_study
 from certkit.did.group_time import att_gt
+from certkit.did.honestdid import HonestResult, honest
 from certkit.did.results import ATTgtResult
+from certkit.did.robust_panel import RobustnessResult, robustness
+from certkit.did.sunab import SunAbrahamResult, sun_abraham
 from certkit.did.twoway import TWFEComparison, TWFEResult, compare_twfe, twfe
 
 __all__ = [
@@ -43,4 +59,12 @@ __all__ = [
     "TWFEComparison",
     "did_2x2",
     "DiD2x2Result",
+    "imputation",
+    "ImputationResult",
+    "sun_abraham",
+    "SunAbrahamResult",
+    "robustness",
+    "RobustnessResult",
+    "honest",
+    "HonestResult",
 ]

@@ -155,15 +155,24 @@ class AggregateResult(EstimateMixin):
         self._inf: np.ndarray | None = None
         self.pretrend_test_on: str | None = None
 
-    def pretrend_test(self) -> tuple[float | None, float | None, int]:
+    def pretrend_test(self, small_sample: bool = True) -> tuple[float | None, float | None, int]:
         """Joint Wald test that every pre-treatment event-time effect shown is zero.
 
-        Uses the joint (influence-function, clustered as the estimate) covariance of the
-        event-study estimates with ``e < 0``. Unlike the cell-level test of
-        :attr:`ATTgtResult.wald_pvalue`, it stays defined when there are more pre-period
-        ATT(g,t) cells than the data can identify (many small cohorts). Returns
-        ``(statistic, p_value, number_of_estimates)``; statistic and p-value are None when the
-        covariance is singular or there is no pre-period.
+        Uses the joint (influence-function) covariance of the event-study estimates with
+        ``e < 0``. Unlike the cell-level test of :attr:`ATTgtResult.wald_pvalue`, it stays
+        defined when there are more pre-period ATT(g,t) cells than the data can identify
+        (many small cohorts).
+
+        With ``small_sample=True`` (default) the covariance gets a small-sample correction:
+        each cohort's (and the never-treated units') influence-function contributions are
+        scaled by ``n_g / (n_g - 1)``, as the unbiased variance of a group mean divides by
+        ``n_g - 1`` where the influence function divides by ``n_g``; with clusters, the
+        cluster sums get the usual ``G / (G - 1)``. Without it (``False``: the plain
+        ``IF'IF / n^2``), the test rejected 9.7% (merged PRs) and 8.5% (cycle time) of 600
+        simulated null panels of the sample's shape at the 5% level; with it 5.0% and 4.5%
+        (``tests/test_did_sim.py``). Returns ``(statistic, p_value, number_of_estimates)``
+        (chi-square); statistic and p-value are None when the covariance is singular or there
+        is no pre-period.
         """
         if self.kind != "dynamic" or self._inf is None:
             raise CertkitError("pretrend_test() needs an event study (aggregate('dynamic'))")
@@ -171,9 +180,32 @@ class AggregateResult(EstimateMixin):
         q = int(pre.sum())
         if q == 0:
             return None, None, 0
-        S = cluster_sums(self._inf[:, pre], self.parent.panel.cluster)
-        V = S.T @ S / self.parent.n**2
-        return (*wald_test(self.att[pre], V), q)
+        if not small_sample:
+            V = self.vcov()[np.ix_(pre, pre)]
+            return (*wald_test(self.att[pre], V), q)
+        F = self._inf[:, pre]
+        panel = self.parent.panel
+        if panel.cluster is None:
+            _, inv, size = np.unique(panel.G, return_inverse=True, return_counts=True)
+            factor = np.where(size > 1, size / np.maximum(size - 1, 1), 1.0)[inv]
+            V = (F * factor[:, None]).T @ F
+        else:
+            S = cluster_sums(F, panel.cluster)
+            g = S.shape[0]
+            V = S.T @ S * (g / (g - 1) if g > 1 else 1.0)
+        return (*wald_test(self.att[pre], V / self.parent.n**2), q)
+
+    def vcov(self) -> np.ndarray:
+        """Joint covariance of the element estimates (one row and column per ``keys`` entry).
+
+        From their influence functions, summed within clusters as the estimates' SEs are
+        (R did / HonestDiD's ``V = IF'IF / n^2``). Elements without variation (the normalised
+        reference period of a universal-base event study) have zero rows and columns.
+        """
+        if self._inf is None:
+            raise CertkitError("vcov() needs the element estimates of an aggregation")
+        S = cluster_sums(self._inf, self.parent.panel.cluster)
+        return S.T @ S / self.parent.n**2
 
     def to_polars(self) -> pl.DataFrame:
         key = self._KEY[self.kind]

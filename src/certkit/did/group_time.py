@@ -158,7 +158,7 @@ def att_gt(
     boot_weights: str = "mammen",
     seed: int | None = 0,
     level: float = 0.95,
-    min_cell_units: int = 2,
+    min_cell_units: int = 1,
     alpha: float | None = None,
 ) -> ATTgtResult:
     """Callaway & Sant'Anna group-time average treatment effects ATT(g, t).
@@ -197,6 +197,10 @@ def att_gt(
         Confidence level of the intervals (default 0.95).
     min_cell_units
         Cells with fewer treated or comparison units are dropped, with a warning naming them.
+        The default 1 keeps every estimable cell, as R ``did`` does (it warns about small
+        groups); cells resting on a single treated unit are kept with a warning, since their
+        standard errors reflect only the comparison units' variation. ``min_cell_units=2``
+        drops them (the result's header and warnings then say so).
     alpha
         Deprecated: ``1 - level``.
 
@@ -214,6 +218,10 @@ def att_gt(
     if boot_weights not in ("mammen", "rademacher"):
         raise CertkitError(f"boot_weights must be 'mammen' or 'rademacher', got {boot_weights!r}")
     level = level_from_alpha(level, alpha)
+    if isinstance(min_cell_units, bool) or not isinstance(min_cell_units, int | np.integer):
+        raise CertkitError(f"min_cell_units must be a whole number >= 1, got {min_cell_units!r}")
+    if min_cell_units < 1:
+        raise CertkitError(f"min_cell_units must be >= 1, got {min_cell_units}")
     P = prepare_panel(
         data,
         outcome=outcome,
@@ -294,7 +302,8 @@ def att_gt(
             for k in np.nonzero(bad)[0]
         ]
         _warn(
-            f"too few units in {len(dropped)} group-time cell(s), which were dropped: "
+            f"too few units in {len(dropped)} group-time cell(s), which were dropped "
+            f"(min_cell_units={min_cell_units}): "
             + "; ".join(dropped[:10])
             + (" ..." if len(dropped) > 10 else ""),
             sink,
@@ -304,6 +313,16 @@ def att_gt(
             raise CertkitError("no group-time cell has enough treated and comparison units")
         gk, tk, bk, att, ntreat, ncont = (a[keep] for a in (gk, tk, bk, att, ntreat, ncont))
         inf, cmask = inf[:, keep], cmask[:, keep]
+    single = (bk >= 0) & (ntreat == 1)
+    if single.any():
+        cohorts = sorted({float(g) for g in gfull[gk[single]]})
+        _warn(
+            f"{int(single.sum())} group-time cell(s) of cohort(s) "
+            f"{', '.join(f'{g:g}' for g in cohorts)} rest on a single treated unit; they are "
+            "kept, as R did keeps them, but their standard errors reflect only the comparison "
+            "units' variation, not that unit's own noise (min_cell_units=2 drops them)",
+            sink,
+        )
     nz = cmask.copy()  # groups whose units have a non-zero IF in each cell
     nz[gk, np.arange(len(gk))] = bk >= 0
     return ATTgtResult(
@@ -326,6 +345,8 @@ def att_gt(
             "covariates": P.covariates,
             "cluster": cluster,
             "unbalanced": unbalanced,
+            "min_cell_units": min_cell_units,
+            "dropped_cells": int(bad.sum()),
         },
         bootstrap=bootstrap,
         n_boot=n_boot,

@@ -54,6 +54,93 @@ def require_numeric(data: pl.DataFrame, col: str, role: str) -> None:
         )
 
 
+def check_anticipation(anticipation: int) -> None:
+    """Raise when ``anticipation`` (periods of anticipated treatment) is negative."""
+    if anticipation < 0:
+        raise CertkitError(f"anticipation must be >= 0 periods, got {anticipation}")
+
+
+def no_nulls(df: pl.DataFrame, roles: list[tuple[str, str]]) -> None:
+    """Raise naming the first ``(column, role)`` of ``roles`` that has null values."""
+    for col, role in roles:
+        nulls = df[col].null_count()
+        if nulls:
+            raise CertkitError(f"column {col!r} ({role}) has {nulls} null value(s)")
+
+
+def unique_unit_periods(df: pl.DataFrame, unit: str, time: str, ui: np.ndarray, ti: np.ndarray):
+    """Raise when a (unit, period) pair (codes ``ui``, ``ti``) appears more than once."""
+    key = ui * (int(ti.max()) + 1) + ti
+    counts = np.bincount(key)
+    if counts.max() > 1:
+        row = int(np.nonzero(counts[key] > 1)[0][0])
+        raise CertkitError(
+            f"data has {int((counts > 1).sum())} duplicated ({unit}, {time}) pair(s), e.g. unit "
+            f"{df[unit][row]!r} at {time}={df[time][row]}: a panel needs one row per unit and period"
+        )
+
+
+def first_rows(ui: np.ndarray) -> np.ndarray:
+    """Index of the first row of each unit code ``0 .. n-1`` (every code must occur)."""
+    n = int(ui.max()) + 1
+    first = np.empty(n, dtype=np.int64)
+    first[ui[::-1]] = np.arange(ui.size - 1, -1, -1)
+    return first
+
+
+def per_unit(
+    df: pl.DataFrame, col: str, role: str, unit: str, ui: np.ndarray, first: np.ndarray
+) -> np.ndarray:
+    """The value of ``col`` for each unit (codes for non-numeric columns).
+
+    Raises when the column has nulls or varies within a unit (naming the unit).
+    """
+    no_nulls(df, [(col, role)])
+    series = df[col]
+    if not series.dtype.is_numeric():
+        series = series.cast(pl.String).rank("dense")
+    codes = series.to_numpy()
+    v = codes[first]
+    bad = codes != v[ui]
+    if bad.any():
+        row = int(np.nonzero(bad)[0][0])
+        raise CertkitError(
+            f"column {col!r} ({role}) must be constant within each unit, but it varies for "
+            f"unit {df[unit][row]!r}"
+        )
+    return v
+
+
+def treatment_timing(
+    G: np.ndarray, times: np.ndarray, anticipation: int, group: str, n_of
+) -> tuple[np.ndarray, list[str]]:
+    """Check first-treatment periods ``G`` (0 = never) against the observed ``times``.
+
+    Units first treated after the last period become never treated (with a note); cohorts
+    treated in or before the first period (plus anticipation) have no pre-period and raise.
+    ``n_of(mask)`` counts the units behind a mask of ``G`` (rows or units).
+    """
+    if np.any(G < 0):
+        raise CertkitError(f"group column {group!r} has negative values; use 0 for never treated")
+    notes: list[str] = []
+    late = (times[-1] < G) & (G != 0)
+    if late.any():
+        notes.append(
+            f"{n_of(late)} unit(s) first treated after the last period are used as never treated"
+        )
+        G = np.where(late, 0.0, G)
+    early = (G > 0) & (times[0] + anticipation >= G)
+    if early.any():
+        cohorts = sorted(set(G[early].tolist()))
+        raise CertkitError(
+            f"cohort(s) {cohorts} ({n_of(early)} units) are treated in or before the first "
+            f"period {times[0]:g}{' plus anticipation' if anticipation else ''}, so they have no "
+            f"pre-treatment period; drop those units (e.g. data.filter((pl.col({group!r}) > "
+            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0)))"
+        )
+    return G, notes
+
+
 def prepare_panel(
     data: pl.DataFrame,
     *,
@@ -81,55 +168,23 @@ def prepare_panel(
         require_numeric(data, col, role)
     if unbalanced not in ("pairwise", "balance"):
         raise CertkitError(f"unbalanced must be 'pairwise' or 'balance', got {unbalanced!r}")
-    if anticipation < 0:
-        raise CertkitError(f"anticipation must be >= 0 periods, got {anticipation}")
+    check_anticipation(anticipation)
     notes: list[str] = []
     cols = [unit, time, group, outcome, *covariates] + [c for c in (weights, cluster) if c]
     df = data.select(list(dict.fromkeys(cols)))
     if df.height == 0:
         raise CertkitError("data has no rows")
-    for col, role in [(unit, "unit"), (time, "time"), (group, "group")]:
-        nulls = df[col].null_count()
-        if nulls:
-            raise CertkitError(f"column {col!r} ({role}) has {nulls} null value(s)")
+    no_nulls(df, [(unit, "unit"), (time, "time"), (group, "group")])
     if df[outcome].cast(pl.Float64).drop_nulls().drop_nans().len() == 0:
         raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
 
     # unit index per row (units in sorted id order), first row of each unit
     u_all = dense_codes(df[unit])
     n = int(u_all.max()) + 1
-    first = np.empty(n, dtype=np.int64)
-    first[u_all[::-1]] = np.arange(df.height - 1, -1, -1)
+    first = first_rows(u_all)
     tr_all = dense_codes(df[time])
-    key = u_all * (int(tr_all.max()) + 1) + tr_all
-    counts = np.bincount(key)
-    if counts.max() > 1:
-        row = int(np.nonzero(counts[key] > 1)[0][0])
-        raise CertkitError(
-            f"data has {int((counts > 1).sum())} duplicated ({unit}, {time}) pair(s), e.g. unit "
-            f"{df[unit][row]!r} at {time}={df[time][row]}: a panel needs one row per unit and period"
-        )
-
-    def per_unit(col: str, role: str) -> np.ndarray:
-        if df[col].null_count():
-            raise CertkitError(f"column {col!r} ({role}) has {df[col].null_count()} null value(s)")
-        series = df[col]
-        if not series.dtype.is_numeric():
-            series = series.cast(pl.String).rank("dense")
-        codes = series.to_numpy()
-        v = codes[first]
-        bad = codes != v[u_all]
-        if bad.any():
-            row = int(np.nonzero(bad)[0][0])
-            raise CertkitError(
-                f"column {col!r} ({role}) must be constant within each unit, but it varies for "
-                f"unit {df[unit][row]!r}"
-            )
-        return v
-
-    G = per_unit(group, "group").astype(float)
-    if np.any(G < 0):
-        raise CertkitError(f"group column {group!r} has negative values; use 0 for never treated")
+    unique_unit_periods(df, unit, time, u_all, tr_all)
+    G = per_unit(df, group, "group", unit, u_all, first).astype(float)
     yv = df[outcome].cast(pl.Float64)
     ok_row = yv.is_not_null().to_numpy() & ~np.isnan(yv.fill_null(0.0).to_numpy())
     for c in covariates:
@@ -143,28 +198,15 @@ def prepare_panel(
     if T < 2:
         raise CertkitError(f"need at least 2 periods with a non-null outcome, found {T}")
     # units first treated after the last period are never treated within the window
-    late = (times[-1] < G) & (G != 0)
-    if late.any():
-        notes.append(
-            f"{int(late.sum())} unit(s) first treated after the last period are used as never treated"
-        )
-        G = np.where(late, 0.0, G)
-    early = (G > 0) & (times[0] + anticipation >= G)
-    if early.any():
-        cohorts = sorted(set(G[early].tolist()))
-        raise CertkitError(
-            f"cohort(s) {cohorts} ({int(early.sum())} units) are treated in or before the first "
-            f"period {times[0]:g}{' plus anticipation' if anticipation else ''}, so they have no "
-            f"pre-treatment period; drop those units (e.g. data.filter((pl.col({group!r}) > "
-            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0)))"
-        )
+    G, timing_notes = treatment_timing(G, times, anticipation, group, lambda m: int(m.sum()))
+    notes += timing_notes
     if weights:
-        w = per_unit(weights, "weights").astype(float)
+        w = per_unit(df, weights, "weights", unit, u_all, first).astype(float)
         if np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise CertkitError(f"weights column {weights!r} must be finite, >= 0 and not all 0")
     else:
         w = np.ones(n)
-    cl = per_unit(cluster, "cluster") if cluster else None
+    cl = per_unit(df, cluster, "cluster", unit, u_all, first) if cluster else None
 
     # rows of the outcome matrix are ordered by group, so each cohort is a contiguous block
     order = np.argsort(G, kind="stable")

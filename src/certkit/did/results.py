@@ -143,6 +143,12 @@ class ATTgtResult(EstimateMixin):
             )
             + (f", clustered by {s['cluster']}" if s["cluster"] else ""),
         }
+        if s.get("min_cell_units", 1) > 1:
+            h["cells"] = (
+                f"cells with fewer than {s['min_cell_units']} treated or comparison units "
+                f"dropped (min_cell_units={s['min_cell_units']}; R did keeps them): "
+                f"{s.get('dropped_cells', 0)} dropped"
+            )
         if self.wald_stat is not None:
             h["pre-trend Wald test"] = f"W = {self.wald_stat:.3f}, p = {self.wald_pvalue:.4f}"
         return h

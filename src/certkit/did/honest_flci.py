@@ -25,7 +25,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import ndtr, ndtri
 
-from certkit.honest_arp import r_rnorm
+from certkit.did.honest_arp import r_rnorm
 
 __all__ = ["flci", "folded_normal_quantile", "sd_upper_bound_mpre"]
 

@@ -4,8 +4,8 @@
 
 * Callaway & Sant'Anna, never-treated comparison (``certkit.did.att_gt(...).aggregate("simple")``),
 * Callaway & Sant'Anna, not-yet-treated comparison,
-* Sun & Abraham's interaction-weighted estimator (:func:`certkit.did_sunab.sun_abraham`),
-* Borusyak-Jaravel-Spiess imputation (:func:`certkit.did_imputation.imputation`),
+* Sun & Abraham's interaction-weighted estimator (:func:`certkit.did.sun_abraham`),
+* Borusyak-Jaravel-Spiess imputation (:func:`certkit.did.imputation`),
 * static two-way fixed effects (``certkit.did.twfe``), the contrast that is biased when
   effects differ across cohorts or grow over time,
 
@@ -24,11 +24,12 @@ import altair as alt
 import numpy as np
 import polars as pl
 
-from certkit.did_imputation import imputation
-from certkit.did_robust_base import EffectSummary, fmt, tidy_frame
-from certkit.did_sunab import sun_abraham
+from certkit.did.bjs import imputation
+from certkit.did.robust_base import fmt, tidy_rows
+from certkit.did.sunab import sun_abraham
 from certkit.errors import CertkitError
-from certkit.results import ResultMixin
+from certkit.results import EffectSummary, EstimateMixin
+from certkit.stats.vcov import level_from_alpha
 
 __all__ = ["robustness", "RobustnessResult", "ESTIMATORS"]
 
@@ -48,16 +49,21 @@ COMPARISON = {
 }
 
 
-class RobustnessResult(ResultMixin):
+class RobustnessResult(EstimateMixin):
     """Side-by-side overall effects of the robust estimators and TWFE, with a verdict."""
 
     title = "Robustness: heterogeneity-robust DiD estimators side by side"
 
-    def __init__(self, table, *, outcome, alpha, agree, verdict, results, warnings):
-        self.table, self.outcome, self.alpha = table, outcome, alpha
+    def __init__(self, table, *, outcome, level, agree, verdict, results, warnings):
+        self.table, self.outcome, self.level = table, outcome, level
         self.agree, self.verdict = agree, verdict
         self.results = results
         self.warnings = warnings
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated: ``1 - level``."""
+        return 1 - self.level
 
     def tidy(self) -> pl.DataFrame:
         """``term`` (estimator), ``estimate, std_error, statistic, p_value, conf_low,
@@ -82,7 +88,7 @@ class RobustnessResult(ResultMixin):
         """Forest chart: each estimator's estimate and confidence interval, zero marked."""
         from certkit import charts
 
-        lvl = f"{100 * (1 - self.alpha):.0f}%"
+        lvl = f"{100 * self.level:.0f}%"
         return charts.forest(
             self.table.filter(pl.col("estimate").is_finite()),
             y="term",
@@ -101,9 +107,9 @@ def _treated_obs_cs(res) -> int:
     return int(np.sum(res.n_treated[post]))
 
 
-def _verdict(table: pl.DataFrame, outcome: str, alpha: float) -> tuple[bool | None, str]:
+def _verdict(table: pl.DataFrame, outcome: str, level: float) -> tuple[bool | None, str]:
     rob = table.filter((pl.col("term") != TWFE) & pl.col("estimate").is_finite())
-    lvl = f"{100 * (1 - alpha):.0f}%"
+    lvl = f"{100 * level:.0f}%"
     if rob.height < 2:
         return None, (
             f"Only {rob.height} heterogeneity-robust estimator could be computed on these data, "
@@ -114,7 +120,7 @@ def _verdict(table: pl.DataFrame, outcome: str, alpha: float) -> tuple[bool | No
     lo_i, hi_i = int(np.argmin(est)), int(np.argmax(est))
     spread = float(est[hi_i] - est[lo_i])
     margin = float(np.median(half))
-    sig = rob["p_value"].to_numpy() < alpha
+    sig = rob["p_value"].to_numpy() < 1 - level
     signs = np.sign(est[sig])
     names = rob["term"].to_list()
     close = spread <= margin
@@ -172,7 +178,8 @@ def robustness(
     group: str,
     anticipation: int = 0,
     cluster: str | None = None,
-    alpha: float = 0.05,
+    level: float = 0.95,
+    alpha: float | None = None,
 ) -> RobustnessResult:
     """Callaway-Sant'Anna (never / not yet), Sun-Abraham, imputation and TWFE side by side.
 
@@ -187,8 +194,10 @@ def robustness(
         Periods of anticipation, passed to every estimator.
     cluster
         Column to cluster standard errors on (default: the unit), passed to every estimator.
+    level
+        Confidence level of every interval (default 0.95).
     alpha
-        1 - confidence level.
+        Deprecated: ``1 - level``.
 
     Returns
     -------
@@ -200,10 +209,9 @@ def robustness(
     """
     from certkit import did
 
-    if not 0 < alpha < 1:
-        raise CertkitError(f"alpha must be between 0 and 1, got {alpha}")
+    level = level_from_alpha(level, alpha)
     common = dict(outcome=outcome, unit=unit, time=time, group=group)
-    settings = dict(anticipation=anticipation, cluster=cluster, alpha=alpha)
+    settings = dict(anticipation=anticipation, cluster=cluster, level=level)
     rows: dict[str, tuple[float, float, int]] = {}
     results: dict[str, object] = {}
     notes: list[str] = []
@@ -258,18 +266,18 @@ def robustness(
     attempt(IMPUTATION, imp)
     attempt(TWFE, tw)
     names = [n for n in ESTIMATORS if n in rows]
-    table = tidy_frame(
+    table = tidy_rows(
         names,
         [rows[n][0] for n in names],
         [rows[n][1] for n in names],
         [rows[n][2] for n in names],
-        alpha,
+        level,
     )
-    agree, verdict = _verdict(table, outcome, alpha)
+    agree, verdict = _verdict(table, outcome, level)
     return RobustnessResult(
         table,
         outcome=outcome,
-        alpha=alpha,
+        level=level,
         agree=agree,
         verdict=verdict,
         results=results,

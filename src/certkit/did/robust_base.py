@@ -7,13 +7,11 @@
   system of the time effects (its Schur complement). It serves the imputation estimator's
   first stage and the Sun-Abraham regression (whose cohort x period cells form the time
   factor), balanced or not, with no iteration.
-* :class:`RobustResult` is the result contract: ``tidy()`` with ``term, estimate, std_error,
-  statistic, p_value, conf_low, conf_high, n``, ``summary()``, ``_repr_html_``, ``plot()``,
-  ``to_polars()`` and ``effect_summary()``.
+* :class:`RobustResult` is their result: a :class:`certkit.results.EstimateMixin` (``tidy()``
+  with ``term, estimate, std_error, statistic, p_value, conf_low, conf_high, n``,
+  ``plot_data()``, ``plot()``, ``effect_summary()``, ``summary()``, ``level``).
 
-Note for the lead: the input checks repeat a few lines of ``did._prepare`` (column, numeric
-and within-unit checks) because those helpers are private; merge them when ``did`` becomes a
-package.
+The input checks are :mod:`certkit.did.prepare`'s, so every did estimator words them alike.
 """
 
 from __future__ import annotations
@@ -24,12 +22,25 @@ from dataclasses import dataclass
 import altair as alt
 import numpy as np
 import polars as pl
-from scipy import linalg, sparse, stats
+from scipy import linalg, sparse
 
+from certkit.did.prepare import (
+    check_anticipation,
+    first_rows,
+    need_columns,
+    no_nulls,
+    per_unit,
+    require_numeric,
+    treatment_timing,
+    unique_unit_periods,
+)
 from certkit.errors import CertkitError
-from certkit.results import EffectSummary, ResultMixin
+from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
+from certkit.results import EffectSummary, EstimateMixin, tidy_frame
+from certkit.stats.fe import dense_codes
+from certkit.stats.vcov import critical_value
 
-TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+TIDY_COLUMNS = list(CONTRACT_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,12 +65,6 @@ class LongPanel:
     notes: list[str]
 
 
-def _codes(s: pl.Series) -> np.ndarray:
-    if not s.dtype.is_numeric():
-        s = s.cast(pl.String)
-    return s.rank("dense").to_numpy().astype(np.int64) - 1
-
-
 def long_panel(
     data: pl.DataFrame,
     *,
@@ -71,91 +76,51 @@ def long_panel(
     anticipation: int,
     absorb: str | None = None,
 ) -> LongPanel:
-    """Check a long panel and code it; raise :class:`CertkitError` naming what is wrong."""
-    if not isinstance(data, pl.DataFrame):
-        raise CertkitError(
-            f"data must be a polars DataFrame (a long panel), got {type(data).__name__}"
-        )
-    roles = {"outcome": outcome, "unit": unit, "time": time, "group": group, "cluster": cluster}
-    roles["absorb"] = absorb
-    missing = [f"{r}={c!r}" for r, c in roles.items() if c and c not in data.columns]
-    if missing:
-        raise CertkitError(
-            f"data has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
-        )
+    """Check a long panel and code it; raise :class:`CertkitError` naming what is wrong.
+
+    The checks are :mod:`certkit.did.prepare`'s (the same messages as :func:`att_gt`); rows
+    with a null outcome are left out before the panel is coded.
+    """
+    need_columns(
+        data,
+        {"outcome": outcome, "unit": unit, "time": time, "group": group}
+        | {"cluster": cluster, "absorb": absorb},
+    )
     for col, role in [(outcome, "outcome"), (time, "time"), (group, "group")]:
-        if not data.schema[col].is_numeric():
-            raise CertkitError(
-                f"column {col!r} ({role}) must be numeric, got {data.schema[col]}; for certkit "
-                "panels use time='period_index' and group='cohort'"
-            )
-    if anticipation < 0:
-        raise CertkitError(f"anticipation must be >= 0 periods, got {anticipation}")
+        require_numeric(data, col, role)
+    check_anticipation(anticipation)
     cols = list(dict.fromkeys(c for c in (unit, time, group, outcome, cluster, absorb) if c))
     df = data.select(cols)
     extra = [(c, r) for c, r in ((cluster, "cluster"), (absorb, "absorb")) if c]
-    for col, role in [(unit, "unit"), (time, "time"), (group, "group"), *extra]:
-        if df[col].null_count():
-            raise CertkitError(f"column {col!r} ({role}) has {df[col].null_count()} null value(s)")
+    no_nulls(df, [(unit, "unit"), (time, "time"), (group, "group"), *extra])
     yv = df[outcome].cast(pl.Float64)
     ok = (yv.is_not_null() & ~yv.fill_null(0.0).is_nan()).to_numpy()
     df = df.filter(pl.Series(ok))
     if df.height == 0:
         raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
-    ui, ti = _codes(df[unit]), _codes(df[time])
-    key = ui * (int(ti.max()) + 1) + ti
-    if np.unique(key).size < key.size:
-        raise CertkitError(
-            f"data has duplicated ({unit}, {time}) pairs: a panel needs one row per unit and period"
-        )
-    n_units = int(ui.max()) + 1
-    for col, role in [(group, "group"), *extra]:
-        v = _codes(df[col]) if role != "group" else df[col].to_numpy().astype(float)
-        lo = np.full(n_units, np.inf)
-        hi = np.full(n_units, -np.inf)
-        np.minimum.at(lo, ui, v)
-        np.maximum.at(hi, ui, v)
-        if np.any(lo != hi):
-            bad = df[unit][int(np.nonzero((lo != hi)[ui])[0][0])]
-            raise CertkitError(
-                f"column {col!r} ({role}) must be constant within each unit, but it varies for "
-                f"unit {bad!r}"
-            )
-    G = df[group].to_numpy().astype(float)
-    if np.any(G < 0):
-        raise CertkitError(f"group column {group!r} has negative values; use 0 for never treated")
+    ui, ti = dense_codes(df[unit]), dense_codes(df[time])
+    unique_unit_periods(df, unit, time, ui, ti)
+    first = first_rows(ui)
+    n_units = first.size
+    Gu = per_unit(df, group, "group", unit, ui, first).astype(float)
+    for col, role in extra:
+        per_unit(df, col, role, unit, ui, first)
     tval = df[time].to_numpy().astype(float)
     times = np.unique(tval)
     if times.size < 2:
         raise CertkitError(f"need at least 2 periods with a non-null outcome, found {times.size}")
-    notes: list[str] = []
-    late = (times[-1] < G) & (G > 0)
-    if late.any():
-        notes.append(
-            f"{np.unique(ui[late]).size} unit(s) first treated after the last period are used "
-            "as never treated"
-        )
-        G = np.where(late, 0.0, G)
-    early = (G > 0) & (times[0] + anticipation >= G)
-    if early.any():
-        raise CertkitError(
-            f"cohort(s) {sorted(set(G[early].tolist()))} ({np.unique(ui[early]).size} units) are "
-            f"treated in or before the first period {times[0]:g}"
-            f"{' plus anticipation' if anticipation else ''}, so they have no pre-treatment "
-            f"period; drop those units (e.g. data.filter((pl.col({group!r}) > "
-            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0)))"
-        )
-    if not np.any(G > 0):
+    Gu, notes = treatment_timing(Gu, times, anticipation, group, lambda m: int(m.sum()))
+    if not np.any(Gu > 0):
         raise CertkitError(f"no treated units: every value of {group!r} is 0 (never treated)")
-    cl = _codes(df[cluster]) if cluster and cluster != unit else ui
+    cl = dense_codes(df[cluster]) if cluster and cluster != unit else ui
     return LongPanel(
         y=yv.filter(pl.Series(ok)).to_numpy().astype(float),
         ui=ui,
         ti=np.searchsorted(times, tval),
         tval=tval,
-        G=G,
+        G=Gu[ui],
         cl=cl,
-        fi=_codes(df[absorb]) if absorb and absorb != unit else ui,
+        fi=dense_codes(df[absorb]) if absorb and absorb != unit else ui,
         times=times,
         n_units=n_units,
         n_clusters=int(cl.max()) + 1,
@@ -218,36 +183,16 @@ class TwoWayFE:
         return gu[:, 0], gt[:, 0]
 
 
-def cluster_sums(scores: np.ndarray, cl: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Per-cluster sums of row scores (rows x k) -> clusters x k."""
-    out = np.zeros((n_clusters, scores.shape[1]))
-    np.add.at(out, cl, scores)
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------------
 
 
-def tidy_frame(terms, est, se, n, alpha: float) -> pl.DataFrame:
-    """The contract's tidy table from terms, estimates, SEs (normal critical values)."""
+def tidy_rows(terms, est, se, n, level: float) -> pl.DataFrame:
+    """The contract's tidy table from terms, estimates and SEs (normal intervals at ``level``)."""
     est, se = np.asarray(est, float), np.asarray(se, float)
-    z = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = est / se
-    return pl.DataFrame(
-        {
-            "term": [str(t) for t in terms],
-            "estimate": est,
-            "std_error": se,
-            "statistic": stat,
-            "p_value": 2 * stats.norm.sf(np.abs(stat)),
-            "conf_low": est - z * se,
-            "conf_high": est + z * se,
-            "n": np.asarray(n, dtype=np.int64),
-        }
-    )
+    z = critical_value(level)
+    return tidy_frame(list(terms), est, se, est - z * se, est + z * se, n=np.asarray(n, np.int64))
 
 
 def fmt(x: float) -> str:
@@ -257,15 +202,15 @@ def fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
-def describe(label: str, row: dict, alpha: float, outcome: str) -> str:
+def describe(label: str, row: dict, level: float, outcome: str) -> str:
     """One sentence for one estimate (from its tidy row)."""
-    lvl = f"{100 * (1 - alpha):.0f}%"
+    lvl = f"{100 * level:.0f}%"
     est, lo, hi, p = row["estimate"], row["conf_low"], row["conf_high"], row["p_value"]
     if not math.isfinite(est):
         return f"{label}: not estimable on these data."
     sig = (
         f"distinguishable from zero at the {lvl} level (p = {p:.3g})"
-        if p < alpha
+        if p < 1 - level
         else f"not distinguishable from zero at the {lvl} level (p = {p:.2f})"
     )
     return (
@@ -273,16 +218,24 @@ def describe(label: str, row: dict, alpha: float, outcome: str) -> str:
     )
 
 
-class RobustResult(ResultMixin):
+class RobustResult(EstimateMixin):
     """Common result shape: a tidy table with an overall ``ATT`` row and event-time rows."""
 
     title = "DiD estimate"
     label = "estimator"
 
-    def __init__(self, table: pl.DataFrame, *, outcome: str, alpha: float, warnings: list[str]):
+    def __init__(self, table: pl.DataFrame, *, outcome: str, level: float, warnings: list[str]):
         self.table = table
-        self.outcome, self.alpha = outcome, alpha
+        self.outcome, self.level = outcome, level
         self.warnings = warnings
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated: ``1 - level``."""
+        return 1 - self.level
+
+    def _headline_terms(self) -> list[str] | None:
+        return ["ATT"]
 
     def tidy(self) -> pl.DataFrame:
         """``term, estimate, std_error, statistic, p_value, conf_low, conf_high, n``."""
@@ -305,11 +258,6 @@ class RobustResult(ResultMixin):
         return float(self._row("ATT")["std_error"])
 
     @property
-    def pvalue(self) -> float:
-        """Two-sided p-value of the overall ATT."""
-        return float(self._row("ATT")["p_value"])
-
-    @property
     def ci(self) -> tuple[float, float]:
         """Confidence interval of the overall ATT."""
         r = self._row("ATT")
@@ -328,24 +276,28 @@ class RobustResult(ResultMixin):
         return {
             "outcome": self.outcome,
             "overall ATT": f"{self.estimate:.4f} (SE {self.se:.4f}, "
-            f"{100 * (1 - self.alpha):.0f}% CI {lo:.4f} to {hi:.4f})",
+            f"{100 * self.level:.0f}% CI {lo:.4f} to {hi:.4f})",
         }
 
     def effect_summary(self) -> EffectSummary:
         """The overall row and a sentence from its numbers."""
-        text = describe(self.label, self._row("ATT"), self.alpha, self.outcome)
+        text = describe(self.label, self._row("ATT"), self.level, self.outcome)
         return EffectSummary(self.table.filter(pl.col("term") == "ATT"), text)
 
-    def plot(self) -> alt.LayerChart:
-        """Event-study chart: event-time estimates with intervals, certification marked."""
-        from certkit import charts
-
-        es = self.event_study().with_columns(
+    def plot_data(self) -> pl.DataFrame:
+        """The event-time rows of :meth:`tidy` with ``event_time`` and ``period`` (pre/post)."""
+        return self.event_study().with_columns(
             pl.when(pl.col("event_time") < 0)
             .then(pl.lit("pre"))
             .otherwise(pl.lit("post"))
             .alias("period")
         )
+
+    def plot(self) -> alt.LayerChart:
+        """Event-study chart: event-time estimates with intervals, certification marked."""
+        from certkit import charts
+
+        es = self.plot_data()
         base = alt.Chart(es).encode(x=alt.X("event_time:Q", title="periods since treatment (e)"))
         color = alt.Color("period:N", title=None, scale=alt.Scale(range=charts.PALETTE[:2]))
         return alt.layer(

@@ -16,7 +16,7 @@ aggregation (never-treated comparison).
 
 The regression is solved exactly as a two-way fixed-effect model whose "period" factor is the
 cell (control and reference observations share the plain period), see
-:class:`certkit.did_robust_base.TwoWayFE`. Standard errors are cluster-robust (CR1, default
+:class:`certkit.did.robust_base.TwoWayFE`. Standard errors are cluster-robust (CR1, default
 cluster the unit) with fixest's small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (``K`` = cell
 dummies plus period effects; unit effects are nested in the clusters); aggregates use the delta
 method with the cohort shares held fixed, as fixest does.
@@ -28,8 +28,9 @@ import numpy as np
 import polars as pl
 from scipy import linalg, sparse
 
-from certkit.did_robust_base import RobustResult, TwoWayFE, long_panel, tidy_frame
+from certkit.did.robust_base import RobustResult, TwoWayFE, long_panel, tidy_rows
 from certkit.errors import CertkitError
+from certkit.stats.vcov import level_from_alpha
 
 __all__ = ["sun_abraham", "SunAbrahamResult"]
 
@@ -40,8 +41,8 @@ class SunAbrahamResult(RobustResult):
     title = "Sun-Abraham interaction-weighted event study"
     label = "Sun-Abraham (interaction-weighted)"
 
-    def __init__(self, table, *, outcome, alpha, warnings, cells, control, n_obs, n_clusters):
-        super().__init__(table, outcome=outcome, alpha=alpha, warnings=warnings)
+    def __init__(self, table, *, outcome, level, warnings, cells, control, n_obs, n_clusters):
+        super().__init__(table, outcome=outcome, level=level, warnings=warnings)
         self.cells = cells
         self.control, self.n_obs, self.n_clusters = control, n_obs, n_clusters
 
@@ -66,7 +67,8 @@ def sun_abraham(
     control: str = "never",
     anticipation: int = 0,
     cluster: str | None = None,
-    alpha: float = 0.05,
+    level: float = 0.95,
+    alpha: float | None = None,
 ) -> SunAbrahamResult:
     """Sun-Abraham interaction-weighted event study and overall ATT.
 
@@ -84,8 +86,10 @@ def sun_abraham(
         Periods of anticipation; the reference period is ``e = -1 - anticipation``.
     cluster
         Column to cluster standard errors on (default: the unit).
+    level
+        Confidence level of the intervals (default 0.95).
     alpha
-        1 - confidence level.
+        Deprecated: ``1 - level``.
 
     Returns
     -------
@@ -98,8 +102,7 @@ def sun_abraham(
             f"control must be 'never' or 'last' for Sun-Abraham, got {control!r} (the "
             "not-yet-treated comparison is att_gt(control='not_yet') or imputation())"
         )
-    if not 0 < alpha < 1:
-        raise CertkitError(f"alpha must be between 0 and 1, got {alpha}")
+    level = level_from_alpha(level, alpha)
     P = long_panel(
         data,
         outcome=outcome,
@@ -195,17 +198,17 @@ def sun_abraham(
             "n": c_n.astype(np.int64),
         }
     ).sort("cohort", "time")
-    table = tidy_frame(
+    table = tidy_rows(
         ["ATT", *terms_e],
         np.concatenate([[est[-1]], est[k : k + ev.size]]),
         np.concatenate([[se_att], se_e]),
         [int(c_n[post].sum()), *n_e],
-        alpha,
+        level,
     )
     return SunAbrahamResult(
         table,
         outcome=outcome,
-        alpha=alpha,
+        level=level,
         warnings=sink,
         cells=cells,
         control=control,

@@ -20,19 +20,19 @@ points on +-20 standard errors for C-LF, ``kappa = alpha / 10``. The numbers mat
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
+from certkit.did.aggregate import AggregateResult
+from certkit.did.honest_arp import rm_conditional_cs
+from certkit.did.honest_flci import flci, sd_upper_bound_mpre
 from certkit.errors import CertkitError
-from certkit.honest_arp import rm_conditional_cs
-from certkit.honest_flci import flci, sd_upper_bound_mpre
 from certkit.results import ResultMixin
 
-__all__ = ["honest", "HonestResult", "event_study_inputs"]
+__all__ = ["honest", "HonestResult", "event_study_inputs", "event_time_inputs"]
 
 _LABEL = {
     "relative_magnitude": ("mbar", "C-LF", "Delta^RM"),
@@ -167,7 +167,12 @@ class HonestResult(ResultMixin):
                 f"{self._value_words(self.breakdown)}."
             )
         nxt = self.grid[order][np.searchsorted(self.grid[order], self.breakdown, "right")]
-        if self.method == "relative_magnitude":
+        if self.breakdown == 0:
+            core = (
+                " It is significant only if trends are exactly parallel after certification "
+                f"({self._value_words(0.0)})"
+            )
+        elif self.method == "relative_magnitude":
             core = (
                 f" It stays significant unless post-certification trend violations exceed "
                 f"{self.breakdown:g}x the largest pre-certification one"
@@ -188,12 +193,16 @@ class HonestResult(ResultMixin):
     def _value_words(self, v: float) -> str:
         return f"Mbar = {v:g}" if self.method == "relative_magnitude" else f"M = {v:.3g}"
 
+    def plot_data(self) -> pl.DataFrame:
+        """The table of :meth:`tidy` with ``bound``, the x-axis label of each interval."""
+        labels = ["original"] + [f"{v:.3g}" for v in self.grid]
+        return self.table.with_columns(pl.Series("bound", labels))
+
     def plot(self):
         """Sensitivity chart: the original CI, then the robust CI for each Mbar / M."""
         from certkit import charts
 
-        labels = ["original"] + [f"{v:.3g}" for v in self.grid]
-        df = self.table.with_columns(pl.Series("bound", labels))
+        df = self.plot_data()
         xt = "Mbar (relative magnitude)" if self.param == "mbar" else "M (smoothness)"
         title = f"Sensitivity to non-parallel trends: {self.outcome or self.term}"
         return charts.sensitivity(df, x="bound", color="method", x_title=xt, title=title)
@@ -204,53 +213,65 @@ class HonestResult(ResultMixin):
 # --------------------------------------------------------------------------------------------
 
 
-def event_study_inputs(result: Any) -> dict[str, Any]:
-    """Betahat, sigma and period counts from an event-study result (duck typing).
+def event_study_inputs(result: AggregateResult) -> dict[str, Any]:
+    """Betahat, sigma and period counts from a certkit Callaway-Sant'Anna event study.
 
-    The object must expose
-
-    * ``event_times`` : event times ``e`` (periods since certification), consecutive;
-    * ``estimates`` : one estimate per event time;
-    * ``vcov`` : their covariance matrix (an array, or a method returning one);
-
-    and may expose ``reference_period`` (default -1: an estimate at that event time is the
-    normalised zero and is dropped), ``base_period`` (Callaway-Sant'Anna: must be
-    ``"universal"``) and ``outcome``. Pre-periods are ``e < reference``, post-periods
-    ``e > reference``.
+    ``result`` must be ``certkit.did.event_study(..., base_period="universal")`` (or
+    ``att_gt(..., base_period="universal").aggregate("dynamic")``). The covariance of the
+    event-time estimates comes from their influence functions, summed within clusters as the
+    estimates are (R HonestDiD's ``honest_did`` for ``did`` results: ``V = IF'IF / n^2``). The
+    reference period ``e = -1 - anticipation`` is the normalised zero and is dropped;
+    pre-periods are the event times before it, post-periods those after it.
     """
-    if not hasattr(result, "event_times") and hasattr(result, "_inf") and hasattr(result, "parent"):
-        result = _from_certkit_aggregate(result)
-    base = getattr(result, "base_period", None)
-    if base is not None and base != "universal":
+    if not isinstance(result, AggregateResult) or result.kind != "dynamic":
+        what = (
+            f"an aggregation of kind {result.kind!r}"
+            if isinstance(result, AggregateResult)
+            else type(result).__name__
+        )
+        raise CertkitError(
+            "honest(result=...) needs a certkit event study, "
+            "did.event_study(..., base_period='universal'), got "
+            f"{what}; for estimates from elsewhere pass betahat, sigma, num_pre_periods "
+            "and num_post_periods"
+        )
+    settings = result.parent.settings
+    if settings.get("base_period") != "universal":
         raise CertkitError(
             "HonestDiD needs a universal base period; rerun "
             "event_study(..., base_period='universal')"
         )
-    missing = [a for a in ("event_times", "estimates", "vcov") if not hasattr(result, a)]
-    if missing:
-        raise CertkitError(
-            f"honest(result=...) needs an event-study result with attributes event_times, "
-            f"estimates and vcov; {type(result).__name__} lacks {missing}"
-        )
-    e = np.asarray(result.event_times, dtype=float).ravel()
-    b = np.asarray(result.estimates, dtype=float).ravel()
-    V = result.vcov() if callable(result.vcov) else result.vcov
-    V = np.asarray(V, dtype=float)
-    ref = float(getattr(result, "reference_period", -1))
+    ref = -1.0 - float(settings.get("anticipation", 0))
+    return event_time_inputs(
+        result.keys, result.att, result.vcov(), reference=ref, outcome=settings.get("outcome")
+    )
+
+
+def event_time_inputs(
+    event_times, estimates, vcov, *, reference: float = -1.0, outcome: str | None = None
+) -> dict[str, Any]:
+    """Split event-time estimates and their covariance into HonestDiD's inputs.
+
+    Drops the ``reference`` event time (the normalised zero) and checks that the pre-period
+    (before it) and post-period (after it) event times are consecutive.
+    """
+    e = np.asarray(event_times, dtype=float).ravel()
+    b = np.asarray(estimates, dtype=float).ravel()
+    V = np.asarray(vcov, dtype=float)
     if e.size != b.size or V.shape != (e.size, e.size):
         raise CertkitError(
             f"event-study result has {e.size} event times, {b.size} estimates and a "
             f"{V.shape} covariance; they must agree"
         )
-    keep = e != ref
+    keep = e != reference
     e, b, V = e[keep], b[keep], V[np.ix_(keep, keep)]
-    pre, post = e < ref, e > ref
+    pre, post = e < reference, e > reference
     for side, mask in (("pre", pre), ("post", post)):
-        ev = np.sort(np.append(e[mask], ref))
+        ev = np.sort(np.append(e[mask], reference))
         if not np.all(np.diff(ev) == 1):
             raise CertkitError(
                 f"HonestDiD needs consecutive event times; the {side}-period event times are "
-                f"{e[mask].tolist()} (reference {ref:g})"
+                f"{e[mask].tolist()} (reference {reference:g})"
             )
     order = np.argsort(e)
     return {
@@ -258,34 +279,9 @@ def event_study_inputs(result: Any) -> dict[str, Any]:
         "sigma": V[np.ix_(order, order)],
         "num_pre_periods": int(pre.sum()),
         "num_post_periods": int(post.sum()),
-        "post_event_times": e[order][e[order] > ref],
-        "outcome": getattr(result, "outcome", None),
+        "post_event_times": e[order][e[order] > reference],
+        "outcome": outcome,
     }
-
-
-def _from_certkit_aggregate(agg: Any) -> SimpleNamespace:
-    """Adapter for ``certkit.did`` event studies (``AggregateResult`` of kind "dynamic").
-
-    Covariance of the event-time estimates from their influence functions, clustered as the
-    estimate (R's ``honest_did.AGGTEobj``: ``V = IF'IF / n^2``).
-    """
-    if getattr(agg, "kind", "dynamic") != "dynamic" or agg._inf is None:
-        raise CertkitError("honest(result=...) needs an event study (aggregate('dynamic'))")
-    parent = agg.parent
-    inf = np.asarray(agg._inf, dtype=float)
-    cluster = getattr(parent.panel, "cluster", None)
-    if cluster is not None:
-        sums = np.zeros((int(cluster.max()) + 1, inf.shape[1]))
-        np.add.at(sums, cluster, inf)
-        inf = sums
-    return SimpleNamespace(
-        event_times=agg.keys,
-        estimates=agg.att,
-        vcov=inf.T @ inf / parent.n**2,
-        base_period=parent.settings.get("base_period"),
-        outcome=parent.settings.get("outcome"),
-        reference_period=-1,
-    )
 
 
 def _validate(betahat, sigma, npre, npost, l_vec, level) -> tuple[np.ndarray, np.ndarray]:
@@ -349,7 +345,7 @@ def honest(
     *,
     num_pre_periods: int | None = None,
     num_post_periods: int | None = None,
-    result: Any = None,
+    result: AggregateResult | None = None,
     method: str = "relative_magnitude",
     mbar=None,
     m=None,
@@ -368,10 +364,11 @@ def honest(
         covariance. Give these with ``num_pre_periods`` and ``num_post_periods``, or ``result``.
     num_pre_periods, num_post_periods : int
         Number of pre- and post-period estimates in ``betahat``.
-    result : object, optional
-        An event-study result exposing ``event_times``, ``estimates`` and ``vcov`` (see
-        :func:`event_study_inputs`); Callaway-Sant'Anna results must use
-        ``base_period="universal"``.
+    result : AggregateResult, optional
+        A certkit event study, ``did.event_study(..., base_period="universal")`` (see
+        :func:`event_study_inputs`); anything else raises :class:`CertkitError`. For event
+        studies from elsewhere give ``betahat`` and ``sigma`` (:func:`event_time_inputs` splits
+        event-time estimates and their covariance into them).
     method : {"relative_magnitude", "smoothness"}
         Delta^RM with C-LF intervals, or Delta^SD with the FLCI.
     mbar : sequence of float, optional

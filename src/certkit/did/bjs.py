@@ -26,9 +26,10 @@ import numpy as np
 import polars as pl
 from scipy import sparse, stats
 
-from certkit.did_robust_base import RobustResult, TwoWayFE, long_panel, tidy_frame
+from certkit.did.robust_base import RobustResult, TwoWayFE, long_panel, tidy_rows
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
+from certkit.stats.vcov import level_from_alpha
 
 __all__ = ["imputation", "ImputationResult"]
 
@@ -39,8 +40,8 @@ class ImputationResult(RobustResult):
     title = "Imputation DiD (Borusyak-Jaravel-Spiess)"
     label = "Imputation (Borusyak-Jaravel-Spiess)"
 
-    def __init__(self, table, *, outcome, alpha, warnings, vcov, n_obs, n_untreated, n_clusters):
-        super().__init__(table, outcome=outcome, alpha=alpha, warnings=warnings)
+    def __init__(self, table, *, outcome, level, warnings, vcov, n_obs, n_untreated, n_clusters):
+        super().__init__(table, outcome=outcome, level=level, warnings=warnings)
         self.vcov, self.n_obs, self.n_untreated = vcov, n_obs, n_untreated
         self.n_clusters = n_clusters
         self.pretrend_stat: float | None = None
@@ -67,7 +68,8 @@ def imputation(
     group: str,
     anticipation: int = 0,
     cluster: str | None = None,
-    alpha: float = 0.05,
+    level: float = 0.95,
+    alpha: float | None = None,
     vcov: str = "bjs",
     horizons: list[int] | None = None,
     absorb: str | None = None,
@@ -86,8 +88,10 @@ def imputation(
         Periods before ``group`` that already count as treated (left out of the first stage).
     cluster
         Column to cluster standard errors on (default: the unit), constant within unit.
+    level
+        Confidence level of the intervals (default 0.95).
     alpha
-        1 - confidence level.
+        Deprecated: ``1 - level``.
     vcov
         ``"bjs"`` (BJS / R didimputation conservative variance, default) or ``"two_stage"``
         (Gardner / R did2s GMM variance).
@@ -116,8 +120,7 @@ def imputation(
     """
     if vcov not in ("bjs", "two_stage"):
         raise CertkitError(f"vcov must be 'bjs' or 'two_stage', got {vcov!r}")
-    if not 0 < alpha < 1:
-        raise CertkitError(f"alpha must be between 0 and 1, got {alpha}")
+    level = level_from_alpha(level, alpha)
     P = long_panel(
         data,
         outcome=outcome,
@@ -207,15 +210,15 @@ def imputation(
         S += Cl @ W.multiply((a1 - centre)[:, None])
     S = np.asarray(S)
     se = np.sqrt(np.einsum("ij,ij->j", S, S))
-    table = tidy_frame(terms, est, se, counts, alpha)
+    table = tidy_rows(terms, est, se, counts, level)
     pre = None
     if pretrends:
-        pre = _pretrend(P, D, fe, nf, adj, anticipation, pretrends, alpha)
+        pre = _pretrend(P, D, fe, nf, adj, anticipation, pretrends, level)
         table = pl.concat([table.head(1), pre[0], table.tail(table.height - 1)])
     res = ImputationResult(
         table,
         outcome=outcome,
-        alpha=alpha,
+        level=level,
         warnings=sink,
         vcov=vcov,
         n_obs=int(P.y.size),
@@ -227,7 +230,7 @@ def imputation(
     return res
 
 
-def _pretrend(P, D, fe, nf, adj, anticipation, pretrends, alpha):
+def _pretrend(P, D, fe, nf, adj, anticipation, pretrends, level):
     """BJS test 1: leads in the untreated-only regression (FWL on the first stage's effects)."""
     un = ~D
     e = np.where((P.G > 0) & un, P.tval - P.G, np.nan)
@@ -237,7 +240,7 @@ def _pretrend(P, D, fe, nf, adj, anticipation, pretrends, alpha):
         leads = leads[: int(pretrends)]
     leads = np.sort(leads)
     if leads.size == 0:
-        return tidy_frame([], [], [], [], alpha), None, None, "not tested: no pre-treatment leads"
+        return tidy_rows([], [], [], [], level), None, None, "not tested: no pre-treatment leads"
     rows = np.nonzero(un)[0]
     X = (e[rows, None] == leads[None, :]).astype(float)  # untreated rows x leads
     bu = np.zeros((nf, leads.size))
@@ -272,4 +275,4 @@ def _pretrend(P, D, fe, nf, adj, anticipation, pretrends, alpha):
         f"{'warning: diverging' if p < 0.05 else 'no evidence of diverging'} trends before "
         f"treatment (BJS test of {leads.size} lead(s), F = {F:.2f}, p = {p:.3f})"
     )
-    return tidy_frame(terms, b, se, n, alpha), F, p, verdict
+    return tidy_rows(terms, b, se, n, level), F, p, verdict
