@@ -9,6 +9,15 @@
 # comparable; the sensitivity analysis asks how strong a hidden factor would have to be to
 # explain the result away.
 
+# %% [markdown] tags=["remove-cell"]
+# **How to use this notebook.** Edit the values in the parameters cell below, then run every
+# cell (*Run > Run All Cells*). `data` is a folder of input tables (see `docs/data-model.md`);
+# a relative path is read from the folder JupyterLab runs this notebook in, else from the
+# certkit repository (so the default `data/sample` always works). Check your own data first
+# with `certkit validate PATH`: it lists every problem with file, column and line. To get the
+# shareable HTML page instead, run `certkit report --notebook NAME --data PATH --share`.
+# This cell is not shown in reports.
+
 # %% tags=["parameters"]
 data: str = "data/sample"  # data folder (engineers, certifications, pull_requests, ...)
 period: str = "month"  # period of the panel: week, month or quarter

@@ -95,7 +95,7 @@ def event_study(
     upper: str = "ci_high",
     facet: str | None = None,
     title: str = "Effect by time since certification",
-    y_title: str = "Estimated effect (treated minus comparison)",
+    y_title: str = "Estimated effect (certified minus comparison)",
     x_title: str = "Periods since certification",
 ) -> alt.Chart:
     """Event-study plot: estimates with a 95 % confidence band and a line at certification.

@@ -66,7 +66,7 @@ def aggregate_cells(
         keys = list(eseq)
         sels = [(e == ev) & incl for ev in eseq]
         if not any(k >= 0 for k in keys):
-            raise CertkitError("no post-treatment event times to aggregate")
+            raise CertkitError("no post-certification event times to aggregate")
     elif kind == "calendar":
         for tt in P.times[P.times >= grp.min()]:
             sel = (t == tt) & post
@@ -80,7 +80,7 @@ def aggregate_cells(
                 keys.append(g)
                 sels.append(sel)
     if not sels or not any(sel.any() for sel in sels):
-        raise CertkitError(f"no post-treatment group-time cells to aggregate ({kind})")
+        raise CertkitError(f"no post-certification group-time cells to aggregate ({kind})")
     # weights of the cells in each element: cohort shares (equal within a cohort for 'group')
     Wm = np.zeros((len(att), len(sels)))
     for j, sel in enumerate(sels):
@@ -146,7 +146,7 @@ class AggregateResult(EstimateMixin):
         self.warnings = parent.warnings
         self.title = {
             "simple": "Overall effect (simple aggregation of ATT(g,t))",
-            "dynamic": "Event study (effect by periods since treatment)",
+            "dynamic": "Event study (effect by periods since certification)",
             "group": "Effect by cohort",
             "calendar": "Effect by calendar period",
         }[kind]

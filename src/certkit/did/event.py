@@ -38,7 +38,7 @@ def event_study(
     agg.pretrend_pvalue = p
     agg.pretrend_test_on = what
     if q == 0:
-        agg.pretrend_verdict = "not tested: there are no pre-treatment periods to compare"
+        agg.pretrend_verdict = "not tested: there are no pre-certification periods to compare"
     elif p is None:
         agg.pretrend_verdict = (
             "not tested: the pre-period estimates' covariance is singular (too few units per "
