@@ -25,6 +25,7 @@ import polars as pl
 from scipy import stats
 
 from certkit.errors import CertkitError, CertkitWarning
+from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
 from certkit.results import EffectSummary, ResultMixin
 
 CAVEATS = (
@@ -34,16 +35,7 @@ CAVEATS = (
     "as not adopting do use AI, which pulls estimates toward zero."
 )
 
-TIDY_COLUMNS = [
-    "term",
-    "estimate",
-    "std_error",
-    "statistic",
-    "p_value",
-    "conf_low",
-    "conf_high",
-    "n",
-]
+TIDY_COLUMNS = [*CONTRACT_COLUMNS, "n"]
 
 
 @dataclass(frozen=True)

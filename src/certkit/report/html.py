@@ -13,50 +13,18 @@ from __future__ import annotations
 import copy
 import html as html_lib
 import json
-import os
 import re
-from functools import cache
 from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
 
 from certkit.charts import embed_html
+from certkit.renderers import vega_bundle
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLACEHOLDER = "<script>/*CERTKIT_VEGA_BUNDLE*/</script>"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove_cell", "remove-cell"}
-
-
-def _cache_file() -> Path:
-    import vl_convert
-
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "certkit" / f"vega-bundle-vlconvert-{vl_convert.__version__}.js"
-
-
-@cache
-def vega_bundle() -> str:
-    """The Vega + Vega-Lite + vega-embed JavaScript bundle (about 0.9 MB), made safe to inline.
-
-    Building it takes a few seconds, so it is cached on disk per vl-convert version.
-    """
-    import vl_convert
-
-    path = _cache_file()
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        pass
-    text = vl_convert.javascript_bundle().replace("</script", "<\\/script")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError:
-        pass  # read-only home: rebuild next time
-    return text
 
 
 def _chart_output(spec: dict) -> nbformat.NotebookNode:
