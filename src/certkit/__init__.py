@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "data",
+    "io",  # deprecated alias of certkit.data
     "did",
     "matching",
     "analytics",
