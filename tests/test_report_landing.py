@@ -136,7 +136,11 @@ def test_landing_opens_with_the_answer_then_the_run_log(out, landing_dom):
     assert text.index("Did outcomes change after certification?") < text.index("Run log")
     assert text.index("Return on investment") < text.index("Run log")
     assert "designs" in text and re.search(r"\b(agree|disagree|only one design)\b", text)
-    assert "Robustness and sensitivity" in text  # the hook later analyses fill
+    assert "Robustness and sensitivity" in text
+    # filled by the impact page's HonestDiD and robust-estimator sections, linked to them
+    hook = text[text.index("Robustness and sensitivity") :]
+    assert "(HonestDiD)" in hook and "(robust estimators)" in hook, hook[:400]
+    assert "02_certification_impact.html#Sensitivity" in landing_dom
     # the run log is still there, below
     assert landing_dom.count(">ok<") == len(NOTEBOOKS) + 2
     assert 'href="org/01_data_health.html"' in landing_dom

@@ -207,6 +207,18 @@ for outcome in outcomes:
             )
         )
         display(Markdown(sens.effect_summary()))
+        ctx.headline(
+            f"sensitivity/honest-did/{outcome}",
+            {
+                "outcome": outcome,
+                "label": story.label(outcome),
+                "design": "HonestDiD",
+                "text": sens.effect_summary(),
+            },
+            kind="sensitivity",
+            section="Sensitivity to non-parallel trends (HonestDiD)",
+            n=certified_engineers(ctx.panel, outcome),
+        )
 
 # %% [markdown]
 # ## Robustness: do other modern estimators agree?
@@ -224,6 +236,18 @@ for outcome in outcomes:
                 ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
             )
         display(Markdown(f"**{story.label(outcome)}.** {rob.verdict}"))
+        ctx.headline(
+            f"sensitivity/robustness/{outcome}",
+            {
+                "outcome": outcome,
+                "label": story.label(outcome),
+                "design": "robust estimators",
+                "text": rob.verdict,
+            },
+            kind="sensitivity",
+            section="Robustness: do other modern estimators agree?",
+            n=certified_engineers(ctx.panel, outcome),
+        )
         display(table(rob.to_polars().drop("statistic")))
         display(
             chart(

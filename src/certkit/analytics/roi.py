@@ -283,6 +283,19 @@ def costs_from_data(certifications: pl.DataFrame) -> dict:
     return out
 
 
+def _quantile(v: np.ndarray, q: float) -> float:
+    """A quantile of simulation draws that may hold infinities (e.g. a payback never reached).
+
+    Between two infinite draws numpy's interpolation gives NaN (with a warning): that
+    quantile is infinite.
+    """
+    if np.isfinite(v).all():
+        return float(np.quantile(v, q))
+    with np.errstate(invalid="ignore"):
+        x = float(np.quantile(v, q))
+    return math.inf if math.isnan(x) else x
+
+
 # ---------------------------------------------------------------------------------------------
 # Simulation core
 # ---------------------------------------------------------------------------------------------
@@ -450,8 +463,8 @@ class ROIResult(EstimateMixin):
                     "metric": label,
                     "median": float(np.median(v)),
                     "mean": float(np.mean(v)) if np.isfinite(v).all() else math.inf,
-                    "ci_low": float(np.quantile(v, lo)),
-                    "ci_high": float(np.quantile(v, hi)),
+                    "ci_low": _quantile(v, lo),
+                    "ci_high": _quantile(v, hi),
                 }
             )
         v = self.draws["net"] * self.n_engineers
@@ -460,8 +473,8 @@ class ROIResult(EstimateMixin):
                 "metric": "net_value_program",
                 "median": float(np.median(v)),
                 "mean": float(np.mean(v)),
-                "ci_low": float(np.quantile(v, lo)),
-                "ci_high": float(np.quantile(v, hi)),
+                "ci_low": _quantile(v, lo),
+                "ci_high": _quantile(v, hi),
             }
         )
         return pl.DataFrame(rows)
