@@ -4,7 +4,7 @@ Targets (issue 14), on a 2-core, 24 GB machine: 60M PRs from Parquet to panel in
 and under 4 GB peak with polars streaming; DuckDB within 2x of polars.
 
 Step 1 writes one organisation of ``--engineers`` (default 220,000 x 24 months, about 60M
-PRs) with :func:`certkit.simulate_parquet.simulate_to_parquet`, in chunks of 5,000 engineers
+PRs) with :func:`certkit.data.simulate_parquet.simulate_to_parquet`, in chunks of 5,000 engineers
 (``--distinct`` of them simulated, the rest copies under fresh ids, so the generator is not
 the bottleneck). Smaller sizes are the first chunks of it (symlinked part files), so every
 size is the same kind of organisation.
@@ -34,7 +34,7 @@ TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents"
 
 
 def generate(root: Path, engineers: int, months: int, distinct: int) -> None:
-    from certkit.simulate_parquet import simulate_to_parquet
+    from certkit.data.simulate_parquet import simulate_to_parquet
 
     full = root / "full"
     if (full / "engineers").is_dir() and len(list((full / "engineers").glob("*.parquet"))) >= (
@@ -85,7 +85,7 @@ def measure(folder: str, engine: str) -> dict:
     import polars as pl
 
     import certkit as ck
-    from certkit.panel_sources import open_dataset
+    from certkit.data.panel_sources import open_dataset
 
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()

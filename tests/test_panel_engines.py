@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import certkit as ck
-from certkit.panel_sources import open_dataset
+from certkit.data.panel_sources import open_dataset
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -225,7 +225,7 @@ def test_missing_column_and_mixed_engines_are_clear_errors(awk):
 
 def test_calendar_arithmetic_used_for_spark_matches_duration_arithmetic(awk, monkeypatch):
     """Spark-like engines get seconds from calendar parts; on polars/DuckDB both must agree."""
-    import certkit.panel as panel_module
+    import certkit.data.panel as panel_module
 
     ds, _ = awk
     expected = {p: panel(ds, p) for p in ("month", "week")}

@@ -14,7 +14,7 @@ from certkit import charts, narrative
 from certkit.data import health
 from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
-from certkit.panel import build_panel
+from certkit.data.panel import build_panel
 from certkit.privacy import certified_engineers, engineers_behind, too_few
 from certkit.report.runner import failing_line
 from certkit.report.sections import Section, explain, finite

@@ -9,8 +9,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import certkit as ck
-from certkit.panel_sources import open_dataset
-from certkit.simulate_parquet import simulate_to_parquet
+from certkit.data.panel_sources import open_dataset
+from certkit.data.simulate_parquet import simulate_to_parquet
 
 
 def panel(ds, **kw) -> pl.DataFrame:

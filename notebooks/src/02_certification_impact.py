@@ -42,7 +42,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from certkit import charts, did
-from certkit.panel import build_panel
+from certkit.data.panel import build_panel
 from certkit.privacy import certified_engineers
 from certkit.report import chart, collect_warnings, filter_dataset, setup, story, table
 

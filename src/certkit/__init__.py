@@ -19,7 +19,7 @@ from certkit.data.dataset import Dataset, from_frames, load, load_sample, valida
 from certkit.data.sample import simulate
 from certkit.data.validate import ValidationReport
 from certkit.errors import CertkitError, CertkitWarning, DataValidationError
-from certkit.panel import OUTCOMES, build_panel
+from certkit.data.panel import OUTCOMES, build_panel
 
 __version__ = "0.1.0"
 
@@ -33,6 +33,7 @@ _SUBMODULES = {
     "adoption",
     "roi",
     "planning",
+    "panel",
     "charts",
     "privacy",
     "connectors",
@@ -63,6 +64,11 @@ _ALIASES = {
     "adoption": "certkit.analytics.adoption",
     "roi": "certkit.analytics.roi",
     "planning": "certkit.analytics.planning",
+    # the panel builder moved into certkit.data (issue 11); the old names keep working
+    "panel": "certkit.data.panel",
+    "panel_engines": "certkit.data.panel_engines",
+    "panel_sources": "certkit.data.panel_sources",
+    "simulate_parquet": "certkit.data.simulate_parquet",
 }
 
 

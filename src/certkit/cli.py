@@ -38,7 +38,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     from certkit.data.dataset import load
     from certkit.data.outputs import data_folder_inputs, refuse_inputs, write_file_atomic
     from certkit.data.schema import TABLES
-    from certkit.panel import build_panel
+    from certkit.data.panel import build_panel
 
     source = args.data or args.path
     if not source:
@@ -62,7 +62,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         if engine is None:  # read and validate everything into memory (small organisations)
             panel = build_panel(load(source), args.period)
         else:  # scan where the data lives, bring back only the panel
-            from certkit.panel_sources import open_dataset
+            from certkit.data.panel_sources import open_dataset
 
             ds = open_dataset(source, engine)
             panel = build_panel(ds, args.period, streaming=engine == "polars")

@@ -162,7 +162,7 @@ def engineers_behind(
 ) -> pl.DataFrame:
     """Certified engineers an estimate rests on: distinct people with a known ``outcome``.
 
-    ``panel`` is :func:`certkit.panel.build_panel` output (certified = ``cohort > 0``). With
+    ``panel`` is :func:`certkit.data.panel.build_panel` output (certified = ``cohort > 0``). With
     ``by`` (e.g. ``"event_time"``) one row per value with column ``engineers``; with
     ``by=None`` a single row. A shared report hides estimates whose count is below ``k``.
     """

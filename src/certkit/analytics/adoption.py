@@ -338,7 +338,7 @@ def adoption_did(
         Passed to :func:`certkit.did.att_gt` (``method``, ``cluster``, ``covariates``...).
     """
     from certkit import did
-    from certkit.panel import build_panel
+    from certkit.data.panel import build_panel
 
     if isinstance(data, pl.DataFrame):
         panel = data
@@ -469,7 +469,7 @@ def certification_effect_on_ai(data, outcome: str = "ai_share", **kwargs):
     ``outcome="ai_share"`` (or ``"ai_prs"``) so that the question has a name.
     """
     from certkit import did
-    from certkit.panel import build_panel
+    from certkit.data.panel import build_panel
 
     panel = (
         data if isinstance(data, pl.DataFrame) else build_panel(data, kwargs.pop("period", "month"))

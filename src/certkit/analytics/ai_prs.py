@@ -13,7 +13,7 @@ import polars as pl
 
 from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
-from certkit.panel import approximate_created
+from certkit.data.panel import approximate_created
 
 AI_THRESHOLD = 0.5  # a PR with ai_assisted >= this share counts as AI-assisted
 

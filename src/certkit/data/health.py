@@ -135,9 +135,9 @@ def approximated_dates(ds: Dataset) -> pl.DataFrame:
     """Merged PRs whose creation date was approximated from git, by how it was approximated.
 
     Columns ``created_source``, ``prs`` and ``why``. Their cycle time (creation to merge) is
-    left out of every cycle-time outcome (:func:`certkit.panel.approximate_created`).
+    left out of every cycle-time outcome (:func:`certkit.data.panel.approximate_created`).
     """
-    from certkit.panel import approximate_created
+    from certkit.data.panel import approximate_created
 
     prs = ds.pull_requests
     why = {

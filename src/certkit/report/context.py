@@ -23,7 +23,7 @@ import certkit
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.panel import build_panel
+from certkit.data.panel import build_panel
 from certkit.privacy import (
     Privacy,
     coarsen,

@@ -1,6 +1,6 @@
 """Engines the panel builder runs on: polars (eager, lazy, streaming), DuckDB, Spark-like.
 
-:func:`certkit.panel.build_panel` is written once as narwhals lazy expressions. This module
+:func:`certkit.data.panel.build_panel` is written once as narwhals lazy expressions. This module
 holds the few engine-specific pieces narwhals does not cover:
 
 * turning a table (polars DataFrame/LazyFrame, DuckDB relation, PySpark/SQLFrame DataFrame)

@@ -28,7 +28,7 @@ import polars as pl
 
 from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.panel_engines import (
+from certkit.data.panel_engines import (
     PANEL_SCHEMA,
     collect_polars,
     complete,
@@ -97,7 +97,7 @@ def build_panel(
     ----------
     dataset
         A validated :class:`~certkit.io.Dataset` (``certkit.load`` or ``certkit.simulate``),
-        or one whose tables are lazy frames of one engine (see :mod:`certkit.panel_engines`).
+        or one whose tables are lazy frames of one engine (see :mod:`certkit.data.panel_engines`).
     period
         ``"month"`` (default), ``"week"`` (ISO weeks, starting Monday) or ``"quarter"``.
     include_bots

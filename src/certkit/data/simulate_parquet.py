@@ -5,7 +5,7 @@
 chunk as one Parquet file per table (``pull_requests/part-00000.parquet`` ...), so memory
 stays that of one chunk whatever the size. Identifiers are prefixed with the chunk number
 (``c0003-E00042``) so they stay unique. Read the result with
-:func:`certkit.panel_sources.open_dataset` and build the panel with
+:func:`certkit.data.panel_sources.open_dataset` and build the panel with
 :func:`certkit.build_panel` (``streaming=True`` for polars).
 """
 
@@ -123,7 +123,7 @@ def _prepare(out: Path) -> None:
         shutil.rmtree(out)
     for name in TABLES:
         (out / name).mkdir(parents=True)
-    (out / MARKER).write_text("written by certkit.simulate_parquet; safe to delete\n")
+    (out / MARKER).write_text("written by certkit.data.simulate_parquet; safe to delete\n")
 
 
 def _prefixed(frame: pl.DataFrame, columns: tuple[str, ...], prefix: str) -> pl.DataFrame:

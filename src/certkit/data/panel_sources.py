@@ -18,7 +18,7 @@ import polars as pl
 
 from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
-from certkit.panel_engines import empty_table
+from certkit.data.panel_engines import empty_table
 
 TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
 REQUIRED = ("engineers", "certifications", "pull_requests")
