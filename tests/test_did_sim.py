@@ -269,17 +269,19 @@ def test_event_time_pretrend_test_when_cell_level_test_is_singular():
 SAMPLE_SPEC = dict(
     unit="engineer_id", time="period_index", group="cohort", control="not_yet", min_e=-6, max_e=12
 )
-NULL_PANELS = 500
+NULL_PANELS = 250
 
 
 @pytest.mark.slow
 def test_event_time_pretrend_test_is_calibrated_on_null_panels_of_the_sample_shape():
-    """Issue 12 section 4: 500 simulated organisations of the sample's shape (ck.simulate's
+    """Issue 12 section 4: 250 simulated organisations of the sample's shape (ck.simulate's
     defaults, every certification effect 0; ~390 engineers, ~130 certified in ~20 monthly
     cohorts of 1-11, 24 months), the impact notebook's event study (not-yet comparison,
     e = -6..12). The event-time test (the cell-level Wald test is singular here) rejects at
-    the 5% level within 4-6%; measured: merged PRs 5.2%, cycle time 4.6% (without the
-    small-sample correction 10.2% and 8.2%). It detects a planted linear pre-trend."""
+    the 5% level within 2.5-8% (the 5% rate +- about 2 Monte Carlo standard errors of 1.4
+    points at 250 draws). Measured on these 250 draws: 5.2% (merged PRs) and 4.8% (cycle time);
+    without the small-sample correction 9.2% and 8.4% (over 500 draws: 5.2%/4.6%, uncorrected
+    10.2%/8.2%). It detects a planted linear pre-trend."""
     outcomes = {"merged_prs": 0.4, "cycle_time_log_median": 0.05}  # outcome: planted slope
     pvalues = {o: [] for o in outcomes}
     plain = {o: [] for o in outcomes}
@@ -305,6 +307,6 @@ def test_event_time_pretrend_test_is_calibrated_on_null_panels_of_the_sample_sha
                     )
     for o in outcomes:
         rate = np.mean(np.array(pvalues[o]) < 0.05)
-        assert 0.04 <= rate <= 0.06, (o, rate)
+        assert 0.025 <= rate <= 0.08, (o, rate)
         assert np.mean(np.array(plain[o]) < 0.05) > rate  # the uncorrected test over-rejects
         assert np.mean(np.array(power[o]) < 0.05) >= 0.8, (o, power[o])
