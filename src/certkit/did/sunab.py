@@ -61,9 +61,9 @@ def sun_abraham(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     control: str = "never",
     anticipation: int = 0,
     cluster: str | None = None,
@@ -103,15 +103,7 @@ def sun_abraham(
             "not-yet-treated comparison is att_gt(control='not_yet') or imputation())"
         )
     level = level_from_alpha(level, alpha)
-    P = long_panel(
-        data,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        group=group,
-        cluster=cluster,
-        anticipation=anticipation,
-    )
+    P = long_panel(data, outcome, (unit, time, group), cluster=cluster, anticipation=anticipation)
     sink = list(P.notes)
     G, keep = P.G.copy(), np.ones(P.y.size, dtype=bool)
     if control == "last":
