@@ -83,7 +83,8 @@ def imputation(
         Long panel (polars), one row per unit and period.
     outcome, unit, time, group
         Column names, as in :func:`certkit.did.att_gt`: ``time`` numeric, ``group`` the first
-        treated period (0 = never treated).
+        treated period (0 = never treated); ``unit``, ``time``, ``group`` default to the panel
+        contract's (``engineer_id``, ``period_index``, ``cohort``).
     anticipation
         Periods before ``group`` that already count as treated (left out of the first stage).
     cluster

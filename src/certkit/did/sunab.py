@@ -78,7 +78,7 @@ def sun_abraham(
         Long panel (polars), one row per unit and period.
     outcome, unit, time, group
         Column names, as in :func:`certkit.did.att_gt` (``group`` = first treated period,
-        0 = never treated).
+        0 = never treated); ``unit``, ``time``, ``group`` default to the panel contract's.
     control
         ``"never"`` (never-treated units, default) or ``"last"`` (the last-treated cohort,
         with periods from its treatment on dropped; never-treated units also compare).
