@@ -49,8 +49,8 @@ class TWFEResult(EstimateMixin):
         }
 
 
-def _twfe_core(data, outcome: str, cols: PanelColumns, cluster, anticipation):
-    unit, time, group = cols
+def _twfe_core(data, outcome: str, columns: PanelColumns, cluster, anticipation):
+    unit, time, group = columns
     cols = [unit, time, group, outcome] + ([cluster] if cluster and cluster != unit else [])
     need_columns(data, {"outcome": outcome, "unit": unit, "time": time, "group": group})
     for col, role in [(outcome, "outcome"), (time, "time"), (group, "group")]:
