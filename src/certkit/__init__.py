@@ -5,8 +5,11 @@ Typical use::
     import certkit as ck
     ds = ck.load_sample()              # or ck.load("path/to/folder")
     panel = ck.build_panel(ds, "month")
-    es = ck.did.event_study(panel, outcome="merged_prs", unit="engineer_id",
-                            time="period_index", group="cohort")
+    es = ck.did.event_study(panel, outcome="merged_prs")
+
+The estimators read the panel's ``engineer_id``, ``period_index`` and ``cohort`` columns by
+default (the panel contract, :mod:`certkit.data.contract`); other panels name theirs with
+``unit=``, ``time=`` and ``group=``.
 """
 
 import sys

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from certkit.connectors.identity import Agent, Agents, Identities, load_agents, read_identities
 from certkit.errors import CertkitError
 
 FIELDS = (
@@ -272,35 +273,24 @@ def detect(ev: Evidence, rules: Rules | None = None) -> list[Detection]:
         key = (rule.id, tool or rule.tool)
         found.setdefault(key, Detection(tool or rule.tool, rule.id, text[:200]))
 
+    def scan(name: str, texts: list[str]) -> None:
+        """Every rule on field ``name`` against every text, in order."""
+        for rule in rules.by_field(name):
+            for text in texts:
+                if rule.matches(text):
+                    hit(rule, text)
+
     co_emails = [e for _, e in ev.coauthors]
-    for rule in rules.by_field("email"):
-        for e in [*ev.emails, *co_emails]:
-            if rule.matches(e):
-                hit(rule, e)
-    for rule in rules.by_field("author_email"):
-        for e in ev.emails:
-            if rule.matches(e):
-                hit(rule, e)
-    for rule in rules.by_field("coauthor_email"):
-        for e in co_emails:
-            if rule.matches(e):
-                hit(rule, e)
-    for rule in rules.by_field("author_name"):
-        for n in ev.names:
-            if rule.matches(n):
-                hit(rule, n)
+    scan("email", [*ev.emails, *co_emails])
+    scan("author_email", ev.emails)
+    scan("coauthor_email", co_emails)
+    scan("author_name", ev.names)
     for rule in rules.by_field("login"):
         for login, is_bot in ev.logins:
             if (is_bot or not rule.bot_only) and rule.matches(login):
                 hit(rule, login)
-    for rule in rules.by_field("label"):
-        for label in ev.labels:
-            if rule.matches(label):
-                hit(rule, label)
-    if ev.branch:
-        for rule in rules.by_field("branch"):
-            if rule.matches(ev.branch):
-                hit(rule, ev.branch)
+    scan("label", ev.labels)
+    scan("branch", [ev.branch] if ev.branch else [])
     trailer_rules, line_rules = rules.by_field("trailer"), rules.by_field("line")
     subject_rules = rules.by_field("subject")
     for msg in ev.messages:
@@ -327,6 +317,38 @@ def detect(ev: Evidence, rules: Rules | None = None) -> list[Detection]:
                     hit(rule, line.strip())
                     break
     return sorted(found.values(), key=lambda d: (d.tool, d.rule))
+
+
+def add_agent_detections(
+    detections: list[Detection], found: list[tuple[Agent | None, str]]
+) -> list[Detection]:
+    """Count a listed coding agent (author or co-author) as AI evidence even when no rule fired.
+
+    ``found`` holds ``(agent or None, evidence text)`` per author or co-author, in order; each
+    agent whose tool no detection names yet adds one (rule ``agent-<id>``). ``detections`` is
+    extended in place and returned.
+    """
+    tools = {d.tool for d in detections}
+    for agent, evidence in found:
+        if agent is not None and agent.tool and agent.tool not in tools:
+            detections.append(Detection(agent.tool, f"agent-{agent.id}", evidence))
+            tools.add(agent.tool)
+    return detections
+
+
+def attribution_inputs(
+    identities: str | Path | Identities | None,
+    rules: str | Path | Rules | None,
+    agents: str | Path | Agents | None,
+) -> tuple[Identities, Rules, Agents]:
+    """The identity map, AI rules and agents of an import: given objects, or read from files.
+
+    ``None`` gives no identity file, the bundled ``ai_rules.yaml`` and ``agents.yaml``.
+    """
+    ids = identities if isinstance(identities, Identities) else read_identities(identities)
+    rules = rules if isinstance(rules, Rules) else load_rules(rules)
+    agents = agents if isinstance(agents, Agents) else load_agents(agents)
+    return ids, rules, agents
 
 
 def tools_of(detections: list[Detection]) -> str | None:

@@ -262,38 +262,23 @@ WHERE {where}
 """
 
 
+#: Columns DevLake's ``issues`` and ``incidents`` tables share (read when present).
+TICKET_COLUMNS = (
+    "title",
+    "created_date",
+    "resolution_date",
+    "priority",
+    "severity",
+    "urgency",
+    "component",
+)
+
+
 def issues_query(s: Schema, scope: str) -> str:
-    cols = s.sel(
-        "issues",
-        "i",
-        "id",
-        "issue_key",
-        "title",
-        "type",
-        "created_date",
-        "resolution_date",
-        "priority",
-        "severity",
-        "urgency",
-        "component",
-    )
+    cols = s.sel("issues", "i", "id", "issue_key", "type", *TICKET_COLUMNS)
     return f"SELECT {cols} FROM issues i WHERE i.type IN ('BUG', 'INCIDENT') {scope}"
 
 
 def incidents_query(s: Schema, scope: str) -> str:
-    cols = s.sel(
-        "incidents",
-        "i",
-        "id",
-        "incident_key",
-        "title",
-        "created_date",
-        "resolution_date",
-        "priority",
-        "severity",
-        "urgency",
-        "component",
-        "table",
-        "scope_id",
-    )
+    cols = s.sel("incidents", "i", "id", "incident_key", *TICKET_COLUMNS, "table", "scope_id")
     return f"SELECT {cols} FROM incidents i WHERE 1 = 1 {scope}"

@@ -36,24 +36,17 @@ from pathlib import Path
 import polars as pl
 from tqdm.auto import tqdm
 
+from certkit.connectors import base
 from certkit.connectors.attribution import (
     Detection,
     Evidence,
     Rules,
+    add_agent_detections,
+    attribution_inputs,
     coauthors,
     detect,
-    load_rules,
     parse_trailers,
     tools_of,
-)
-from certkit.connectors.base import (
-    EVIDENCE_SCHEMA,
-    PEOPLE_SCHEMA,
-    PR_SCHEMA,
-    Import,
-    evidence_rows,
-    frame,
-    parse_iso,
 )
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.identity import (
@@ -61,8 +54,6 @@ from certkit.connectors.identity import (
     Identities,
     bot_id,
     is_bot,
-    load_agents,
-    read_identities,
 )
 from certkit.connectors.ledger import line_ledger
 from certkit.errors import CertkitError
@@ -185,13 +176,9 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
     agent = agents.match(name, ae)
     bot = agent is not None or is_bot(name, ae, agents=agents)
     author_id = bot_id(name, ae, agents=agents) if bot else ids.engineer_id(email=ae, name=name)
-    # A listed coding agent as author or co-author is AI evidence even when no rule fired.
-    tools = {d.tool for d in detections}
-    for n, e in [(name, ae), *co]:
-        a = agents.match(n, e)
-        if a is not None and a.tool and a.tool not in tools:
-            detections.append(Detection(a.tool, f"agent-{a.id}", e.lower()))
-            tools.add(a.tool)
+    add_agent_detections(
+        detections, [(agents.match(n, e), e.lower()) for n, e in [(name, ae), *co]]
+    )
     # Human co-authors (not AI tools, not bots): used when an AI agent authored the PR.
     ai_emails = {d.evidence.lower() for d in detections}
     humans = [
@@ -206,8 +193,8 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
         author_name=name,
         author_email=ae.lower(),
         committer_email=ce.lower(),
-        authored=parse_iso(ad),
-        committed=parse_iso(cd),
+        authored=base.parse_iso(ad),
+        committed=base.parse_iso(cd),
         subject=body.split("\n", 1)[0],
         body=body,
         trailers=trailers,
@@ -306,7 +293,7 @@ def read_git(
     progress: bool | None = None,
     agents: str | Path | Agents | None = None,
     rework_days: int | None = 21,
-) -> Import:
+) -> base.Import:
     """Read one or more local git repositories into certkit tables.
 
     Parameters
@@ -341,7 +328,7 @@ def read_git(
 
     Returns
     -------
-    Import
+    base.Import
         ``pull_requests``, ``commits``, ``people`` and ``ai_evidence`` (see module docstring).
     """
     if direct_commits not in ("ignore", "as_prs"):
@@ -354,9 +341,7 @@ def read_git(
             f"--repo-name (repo_names) gives {len(repo_names)} name(s) for {len(paths)} "
             "repositories; give one per repository, in the same order"
         )
-    ids = identities if isinstance(identities, Identities) else read_identities(identities)
-    rules = rules if isinstance(rules, Rules) else load_rules(rules)
-    agents = agents if isinstance(agents, Agents) else load_agents(agents)
+    ids, rules, agents = attribution_inputs(identities, rules, agents)
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
     for i, path in enumerate(paths):
@@ -415,7 +400,7 @@ def read_git(
                     "is_bot": c.bot,
                 }
             )
-            ev_rows += evidence_rows(c.detections, c.pr_id, "git", sha=c.sha)
+            ev_rows += base.evidence_rows(c.detections, c.pr_id, "git", sha=c.sha)
         for pr in prs:
             # The human an agent's PR is credited to (co-author or merger) is a person seen.
             for person in pr.pop("_new_people"):
@@ -426,19 +411,19 @@ def read_git(
                 p["first_seen"] = min(p["first_seen"], pr["created_date"])
             pr.pop("_shas")
             pr_rows.append(pr)
-    commits_df = frame(commit_rows, COMMIT_SCHEMA)
-    prs_df = frame(pr_rows, PR_SCHEMA)
+    commits_df = base.frame(commit_rows, COMMIT_SCHEMA)
+    prs_df = base.frame(pr_rows, base.PR_SCHEMA)
     if ledgers:
         commits_df, prs_df = _with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
         notes.append(
             f"rework: churned_lines_{rework_days}d counts lines changed or deleted again within "
             f"{rework_days} days of being written; surviving_lines those still present at {rev}"
         )
-    return Import(
+    return base.Import(
         pull_requests=prs_df,
-        people=frame(list(people.values()), PEOPLE_SCHEMA),
+        people=base.frame(list(people.values()), base.PEOPLE_SCHEMA),
         commits=commits_df,
-        ai_evidence=frame(ev_rows, EVIDENCE_SCHEMA),
+        ai_evidence=base.frame(ev_rows, base.EVIDENCE_SCHEMA),
         notes=notes,
         sources=[f"git:{p}" for p in paths],
     )

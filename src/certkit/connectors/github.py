@@ -30,16 +30,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from certkit.connectors.attribution import (
-    Detection,
-    Evidence,
-    Rules,
-    coauthors,
-    detect,
-    load_rules,
-    parse_trailers,
-    tools_of,
-)
+from certkit.connectors import attribution
 from certkit.connectors.base import (
     EVIDENCE_SCHEMA,
     PEOPLE_SCHEMA,
@@ -49,14 +40,7 @@ from certkit.connectors.base import (
     frame,
     parse_iso,
 )
-from certkit.connectors.identity import (
-    Agents,
-    Identities,
-    bot_id,
-    is_bot,
-    load_agents,
-    read_identities,
-)
+from certkit.connectors.identity import Agents, Identities, bot_id, is_bot
 from certkit.data.textio import read_text
 from certkit.errors import CertkitError
 
@@ -109,6 +93,31 @@ def _nodes(value) -> list:
     return value if isinstance(value, list) else []
 
 
+#: The created / merged / closed date fields of the gh CLI (GraphQL) and REST exports.
+GH_DATES = ("createdAt", "mergedAt", "closedAt")
+REST_DATES = ("created_at", "merged_at", "closed_at")
+
+
+def _shared_fields(
+    item: dict, number, agents: Agents | None, author: str, merged_by: str, dates: tuple
+) -> dict:
+    """The fields both export formats carry, read under this format's names."""
+    created, merged, closed = dates
+    return {
+        "number": number,
+        "author": _login(item.get(author), agents),
+        "merged_by": _login(item.get(merged_by), agents),
+        "has_credit_fields": "assignees" in item or merged_by in item,
+        "created": item.get(created),
+        "merged": item.get(merged),
+        "closed": item.get(closed),
+        "additions": item.get("additions"),
+        "deletions": item.get("deletions"),
+        "title": item.get("title"),
+        "body": item.get("body") or "",
+    }
+
+
 def _normalise(item: dict, i: int, path: Path, agents: Agents | None = None) -> dict:
     """One PR in a common shape, from a gh or a REST object; raises naming missing fields."""
     number = item.get("number")
@@ -137,18 +146,8 @@ def _normalise(item: dict, i: int, path: Path, agents: Agents | None = None) -> 
             if isinstance(r, dict) and r.get("state") != "PENDING"
         ]
         return {
-            "number": number,
-            "author": _login(item.get("author"), agents),
+            **_shared_fields(item, number, agents, "author", "mergedBy", GH_DATES),
             "assignees": [_login(a, agents) for a in _nodes(item.get("assignees"))],
-            "merged_by": _login(item.get("mergedBy"), agents),
-            "has_credit_fields": "assignees" in item or "mergedBy" in item,
-            "created": item.get("createdAt"),
-            "merged": item.get("mergedAt"),
-            "closed": item.get("closedAt"),
-            "additions": item.get("additions"),
-            "deletions": item.get("deletions"),
-            "title": item.get("title"),
-            "body": item.get("body") or "",
             "branch": item.get("headRefName"),
             "labels": [lb.get("name") for lb in _nodes(item.get("labels")) if isinstance(lb, dict)],
             "commits": commits,
@@ -168,18 +167,8 @@ def _normalise(item: dict, i: int, path: Path, agents: Agents | None = None) -> 
             raise CertkitError(f"{where}: missing field(s) {', '.join(missing)}.{hint}")
         base = item.get("base") or {}
         return {
-            "number": number,
-            "author": _login(item.get("user"), agents),
+            **_shared_fields(item, number, agents, "user", "merged_by", REST_DATES),
             "assignees": [_login(a, agents) for a in item.get("assignees") or []],
-            "merged_by": _login(item.get("merged_by"), agents),
-            "has_credit_fields": "assignees" in item or "merged_by" in item,
-            "created": item.get("created_at"),
-            "merged": item.get("merged_at"),
-            "closed": item.get("closed_at"),
-            "additions": item.get("additions"),
-            "deletions": item.get("deletions"),
-            "title": item.get("title"),
-            "body": item.get("body") or "",
             "branch": (item.get("head") or {}).get("ref"),
             "labels": [lb.get("name") for lb in item.get("labels") or [] if isinstance(lb, dict)],
             "commits": [],
@@ -195,7 +184,7 @@ def _normalise(item: dict, i: int, path: Path, agents: Agents | None = None) -> 
 
 
 def _human_of(
-    pr: dict, dets: list, rules: Rules, agents: Agents
+    pr: dict, dets: list, rules: attribution.Rules, agents: Agents
 ) -> tuple[tuple[str | None, str | None, str | None] | None, str]:
     """The human an agent's PR is credited to, ``(name, email, login)``, and how it was found."""
     ai_text = {d.evidence.lower() for d in dets}
@@ -233,7 +222,7 @@ def read_github(
     *,
     repo: str | None = None,
     identities: str | Path | Identities | None = None,
-    rules: str | Path | Rules | None = None,
+    rules: str | Path | attribution.Rules | None = None,
     agents: str | Path | Agents | None = None,
 ) -> Import:
     """Read one or more ``gh pr list --json`` exports (or REST pull objects).
@@ -253,9 +242,7 @@ def read_github(
         An extra agents file (added to the bundled ``agents.yaml``) or an :class:`Agents`.
     """
     files = [Path(p) for p in ([paths] if isinstance(paths, str | Path) else paths)]
-    ids = identities if isinstance(identities, Identities) else read_identities(identities)
-    rules = rules if isinstance(rules, Rules) else load_rules(rules)
-    agents = agents if isinstance(agents, Agents) else load_agents(agents)
+    ids, rules, agents = attribution.attribution_inputs(identities, rules, agents)
     rows, ev_rows, notes = [], [], []
     people: dict[str, dict] = {}
     for path in files:
@@ -282,14 +269,18 @@ def read_github(
                 login, bot = "ghost", False  # GitHub's placeholder for deleted accounts
             emails = sorted({a[1] for c in pr["commits"] for a in c["authors"] if a[1]})
             messages = [pr["body"], *(c["message"] for c in pr["commits"])]
-            co = [x for msg in messages[1:] for x in coauthors(parse_trailers(msg))]
+            co = [
+                x
+                for msg in messages[1:]
+                for x in attribution.coauthors(attribution.parse_trailers(msg))
+            ]
             commit_logins = [
                 (a[2], is_bot(login=a[2], agents=agents))
                 for c in pr["commits"]
                 for a in c["authors"]
                 if a[2]
             ]
-            ev = Evidence(
+            ev = attribution.Evidence(
                 emails=emails,
                 coauthors=co,
                 logins=[(login, bot), *commit_logins],
@@ -297,10 +288,9 @@ def read_github(
                 branch=pr["branch"],
                 labels=[x for x in pr["labels"] if x],
             )
-            dets = detect(ev, rules)
+            dets = attribution.detect(ev, rules)
             agent = agents.match(display, None, login)
-            if agent is not None and agent.tool and agent.tool not in {d.tool for d in dets}:
-                dets.append(Detection(agent.tool, f"agent-{agent.id}", login))
+            attribution.add_agent_detections(dets, [(agent, login)])
             author_id = (
                 bot_id(None, login=login, agents=agents) if bot else ids.engineer_id(login=login)
             )
@@ -334,7 +324,7 @@ def read_github(
                 "additions": pr["additions"],
                 "deletions": pr["deletions"],
                 "ai_assisted": 1.0 if dets else 0.0,
-                "ai_tool": tools_of(dets),
+                "ai_tool": attribution.tools_of(dets),
                 "reverted": False,
                 "title": pr["title"],
                 "number": pr["number"],

@@ -50,6 +50,13 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
+def optional(name: str, kind: str, description: str = "", aliases: tuple[str, ...] = ()) -> Column:
+    """A column that may be absent from the file and null where present."""
+    return Column(
+        name, kind, required=False, description=description, aliases=aliases, nullable=True
+    )
+
+
 ENGINEERS = Table(
     "engineers",
     key="engineer_id",
@@ -78,26 +85,14 @@ ENGINEERS = Table(
             description="Primary cloud/data platform: aws, gcp, azure, databricks or other.",
             aliases=("primary_platform",),
         ),
-        Column(
-            "leave_date",
-            DATE,
-            required=False,
-            nullable=True,
-            description="Last day, if the person left; the panel ends here.",
+        optional(
+            "leave_date", DATE, description="Last day, if the person left; the panel ends here."
         ),
-        Column(
-            "name",
-            STR,
-            required=False,
-            nullable=True,
-            description="Display name (never shown in shared reports).",
-        ),
-        Column("email", STR, required=False, nullable=True),
-        Column(
+        optional("name", STR, description="Display name (never shown in shared reports)."),
+        optional("email", STR),
+        optional(
             "is_bot",
             BOOL,
-            required=False,
-            nullable=True,
             description="True for automation accounts; ids ending in [bot] count as bots too.",
         ),
     ),
@@ -116,14 +111,12 @@ CERTIFICATIONS = Table(
             aliases=("certification_name", "cert"),
         ),
         Column("earned_date", DATE, aliases=("date", "earned_at")),
-        Column(
+        optional(
             "cost_usd",
             FLOAT,
-            required=False,
-            nullable=True,
             description="What was paid (exam + training); default: catalog exam fee.",
         ),
-        Column("study_hours", FLOAT, required=False, nullable=True),
+        optional("study_hours", FLOAT),
     ),
 )
 
@@ -136,40 +129,22 @@ PULL_REQUESTS = Table(
         Column("repo", STR, aliases=("base_repo_id", "repository", "repo_id")),
         Column("created_date", DATETIME, aliases=("created_at", "createdAt")),
         Column("merged_date", DATETIME, nullable=True, aliases=("merged_at", "mergedAt")),
-        Column(
-            "closed_date",
-            DATETIME,
-            required=False,
-            nullable=True,
-            aliases=("closed_at", "closedAt"),
-        ),
-        Column(
-            "first_review_date",
-            DATETIME,
-            required=False,
-            nullable=True,
-            aliases=("first_review_at",),
-        ),
+        optional("closed_date", DATETIME, aliases=("closed_at", "closedAt")),
+        optional("first_review_date", DATETIME, aliases=("first_review_at",)),
         # Empty = unknown (e.g. DevLake outside GitHub); size outcomes leave such PRs out.
         Column("additions", INT, nullable=True),
         Column("deletions", INT, nullable=True),
-        Column(
+        optional(
             "ai_assisted",
             SHARE,
-            required=False,
-            nullable=True,
             description="True/False, or the 0..1 share of AI-written lines. Detection from "
             "commit trailers is a lower bound.",
         ),
-        Column(
-            "ai_tool",
-            STR,
-            required=False,
-            nullable=True,
-            description="Which AI tool was detected (claude, copilot, cursor, ...).",
+        optional(
+            "ai_tool", STR, description="Which AI tool was detected (claude, copilot, cursor, ...)."
         ),
-        Column("reverted", BOOL, required=False, nullable=True),
-        Column("title", STR, required=False, nullable=True),
+        optional("reverted", BOOL),
+        optional("title", STR),
     ),
 )
 
@@ -180,16 +155,10 @@ DEFECTS = Table(
     columns=(
         Column("id", STR, aliases=("defect_id", "issue_key")),
         Column("created_date", DATETIME, aliases=("created_at", "created")),
-        Column("pr_id", STR, required=False, nullable=True, aliases=("pull_request_id",)),
-        Column("engineer_id", STR, required=False, nullable=True),
-        Column("severity", STR, required=False, nullable=True),
-        Column(
-            "resolution_date",
-            DATETIME,
-            required=False,
-            nullable=True,
-            aliases=("resolved_at", "resolved"),
-        ),
+        optional("pr_id", STR, aliases=("pull_request_id",)),
+        optional("engineer_id", STR),
+        optional("severity", STR),
+        optional("resolution_date", DATETIME, aliases=("resolved_at", "resolved")),
     ),
 )
 
@@ -200,13 +169,11 @@ INCIDENTS = Table(
     columns=(
         Column("id", STR, aliases=("incident_id", "incident_number", "incident_key")),
         Column("created_date", DATETIME, aliases=("created_at",)),
-        Column(
-            "resolution_date", DATETIME, required=False, nullable=True, aliases=("resolved_at",)
-        ),
-        Column("severity", STR, required=False, nullable=True, aliases=("priority", "urgency")),
-        Column("pr_id", STR, required=False, nullable=True, aliases=("pull_request_id",)),
-        Column("engineer_id", STR, required=False, nullable=True),
-        Column("service", STR, required=False, nullable=True),
+        optional("resolution_date", DATETIME, aliases=("resolved_at",)),
+        optional("severity", STR, aliases=("priority", "urgency")),
+        optional("pr_id", STR, aliases=("pull_request_id",)),
+        optional("engineer_id", STR),
+        optional("service", STR),
     ),
 )
 

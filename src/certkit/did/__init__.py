@@ -33,6 +33,9 @@ Modules: :mod:`~certkit.did.prepare` (input checks, outcome matrix), :mod:`~cert
 (:func:`honest`) with its kernels :mod:`~certkit.did.honest_arp` (relative magnitudes, C-LF)
 and :mod:`~certkit.did.honest_flci` (smoothness, FLCI). Module names never repeat a public
 function's name, so ``certkit.did.honest`` is always the function.
+``unit``, ``time`` and ``group`` default to the panel contract's columns (``engineer_id``,
+``period_index``, ``cohort``: :mod:`certkit.data.contract`), so a certkit panel needs only
+``did.att_gt(panel, outcome="merged_prs")``; other panels name their columns.
 Every result follows the contract of :mod:`certkit.results` (``tidy()``, ``plot()``,
 ``effect_summary()``); the confidence level is ``level`` everywhere (``alpha`` is deprecated).
 """

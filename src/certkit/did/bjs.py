@@ -63,9 +63,9 @@ def imputation(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     anticipation: int = 0,
     cluster: str | None = None,
     level: float = 0.95,
@@ -83,7 +83,8 @@ def imputation(
         Long panel (polars), one row per unit and period.
     outcome, unit, time, group
         Column names, as in :func:`certkit.did.att_gt`: ``time`` numeric, ``group`` the first
-        treated period (0 = never treated).
+        treated period (0 = never treated); ``unit``, ``time``, ``group`` default to the panel
+        contract's (``engineer_id``, ``period_index``, ``cohort``).
     anticipation
         Periods before ``group`` that already count as treated (left out of the first stage).
     cluster
@@ -123,10 +124,8 @@ def imputation(
     level = level_from_alpha(level, alpha)
     P = long_panel(
         data,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        group=group,
+        outcome,
+        (unit, time, group),
         cluster=cluster,
         anticipation=anticipation,
         absorb=absorb,

@@ -13,9 +13,9 @@ def event_study(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     min_e: float | None = None,
     max_e: float | None = None,
     balance_e: int | None = None,
@@ -23,7 +23,8 @@ def event_study(
 ) -> AggregateResult:
     """Event study: the dynamic aggregation of :func:`att_gt` with a pre-trend verdict.
 
-    Keyword arguments other than ``min_e``, ``max_e`` and ``balance_e`` go to :func:`att_gt`.
+    Keyword arguments other than ``min_e``, ``max_e`` and ``balance_e`` go to :func:`att_gt`;
+    ``unit``, ``time`` and ``group`` default to the panel contract's columns, as there.
     The result has ``pretrend_pvalue`` (Wald test that all pre-treatment ATT(g,t) are zero) and
     ``pretrend_verdict``, a sentence for the analyst.
     """

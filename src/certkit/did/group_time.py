@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from certkit.data.contract import panel_columns
 from certkit.did.drdid import drdid_panel
 from certkit.did.prepare import Panel, prepare_panel
 from certkit.did.results import ATTgtResult
@@ -142,9 +143,9 @@ def att_gt(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     covariates: list[str] | None = None,
     control: str = "never",
     method: str = "dr",
@@ -169,7 +170,10 @@ def att_gt(
         Long panel (polars), one row per unit and period.
     outcome, unit, time, group
         Column names. ``time`` is a numeric period (e.g. ``period_index`` or a year); ``group``
-        is the period a unit is first treated, 0 for never treated (e.g. ``cohort``).
+        is the period a unit is first treated, 0 for never treated (e.g. ``cohort``). ``unit``,
+        ``time`` and ``group`` default to the panel contract's ``engineer_id``,
+        ``period_index`` and ``cohort`` (:mod:`certkit.data.contract`), the columns of
+        :func:`certkit.build_panel`.
     covariates
         Pre-treatment covariates (values of the earlier period of each comparison are used).
     control
@@ -218,6 +222,7 @@ def att_gt(
     if boot_weights not in ("mammen", "rademacher"):
         raise CertkitError(f"boot_weights must be 'mammen' or 'rademacher', got {boot_weights!r}")
     level = level_from_alpha(level, alpha)
+    unit, time, group = panel_columns(data, unit, time, group)
     if isinstance(min_cell_units, bool) or not isinstance(min_cell_units, int | np.integer):
         raise CertkitError(f"min_cell_units must be a whole number >= 1, got {min_cell_units!r}")
     if min_cell_units < 1:

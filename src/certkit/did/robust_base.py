@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 from scipy import linalg, sparse
 
+from certkit.data.contract import panel_columns
 from certkit.did.prepare import (
     check_anticipation,
     first_rows,
@@ -67,20 +68,21 @@ class LongPanel:
 
 def long_panel(
     data: pl.DataFrame,
-    *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    columns: tuple[str | None, str | None, str | None],
+    *,
     cluster: str | None,
     anticipation: int,
     absorb: str | None = None,
 ) -> LongPanel:
     """Check a long panel and code it; raise :class:`CertkitError` naming what is wrong.
 
-    The checks are :mod:`certkit.did.prepare`'s (the same messages as :func:`att_gt`); rows
-    with a null outcome are left out before the panel is coded.
+    ``columns`` are the ``(unit, time, group)`` names, ``None`` for the panel contract's
+    (:func:`certkit.data.contract.panel_columns`). The checks are :mod:`certkit.did.prepare`'s
+    (the same messages as :func:`att_gt`); rows with a null outcome are left out before the
+    panel is coded.
     """
+    unit, time, group = panel_columns(data, *columns)
     need_columns(
         data,
         {"outcome": outcome, "unit": unit, "time": time, "group": group}

@@ -24,6 +24,7 @@ import altair as alt
 import numpy as np
 import polars as pl
 
+from certkit.data.contract import panel_columns
 from certkit.did.bjs import imputation
 from certkit.did.robust_base import fmt, tidy_rows
 from certkit.did.sunab import sun_abraham
@@ -173,9 +174,9 @@ def robustness(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     anticipation: int = 0,
     cluster: str | None = None,
     level: float = 0.95,
@@ -189,7 +190,7 @@ def robustness(
         Long panel (polars), one row per unit and period.
     outcome, unit, time, group
         Column names, as in :func:`certkit.did.att_gt` (``group`` = first treated period,
-        0 = never treated).
+        0 = never treated; ``unit``, ``time``, ``group`` default to the panel contract's).
     anticipation
         Periods of anticipation, passed to every estimator.
     cluster
@@ -210,7 +211,8 @@ def robustness(
     from certkit import did
 
     level = level_from_alpha(level, alpha)
-    common = dict(outcome=outcome, unit=unit, time=time, group=group)
+    cols = panel_columns(data, unit, time, group)
+    common = dict(outcome=outcome, **cols._asdict())
     settings = dict(anticipation=anticipation, cluster=cluster, level=level)
     rows: dict[str, tuple[float, float, int]] = {}
     results: dict[str, object] = {}
@@ -238,7 +240,7 @@ def robustness(
         return run
 
     def sa():
-        g = data[group]
+        g = data[cols.group]
         control = "never" if (g == 0).any() else "last"
         r = sun_abraham(data, **common, control=control, **settings)
         return r, r.estimate, r.se, int(r.tidy()["n"][0])
@@ -249,13 +251,13 @@ def robustness(
 
     def tw():
         r = did.twfe(data, **common, **settings)
-        g = data[group].to_numpy().astype(float)
-        tv = data[time].to_numpy().astype(float)
+        g = data[cols.group].to_numpy().astype(float)
+        tv = data[cols.time].to_numpy().astype(float)
         yok = data[outcome].cast(pl.Float64).fill_nan(None).is_not_null().to_numpy()
         n = int(np.sum((g > 0) & (tv >= g - anticipation) & yok))
         return r, r.estimate, r.se, n
 
-    has_never = bool((data[group] == 0).any()) if group in data.columns else True
+    has_never = bool((data[cols.group] == 0).any()) if cols.group in data.columns else True
     if has_never:
         attempt(CS_NEVER, cs("never"))
     else:

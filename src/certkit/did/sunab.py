@@ -61,9 +61,9 @@ def sun_abraham(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     control: str = "never",
     anticipation: int = 0,
     cluster: str | None = None,
@@ -78,7 +78,7 @@ def sun_abraham(
         Long panel (polars), one row per unit and period.
     outcome, unit, time, group
         Column names, as in :func:`certkit.did.att_gt` (``group`` = first treated period,
-        0 = never treated).
+        0 = never treated); ``unit``, ``time``, ``group`` default to the panel contract's.
     control
         ``"never"`` (never-treated units, default) or ``"last"`` (the last-treated cohort,
         with periods from its treatment on dropped; never-treated units also compare).
@@ -103,15 +103,7 @@ def sun_abraham(
             "not-yet-treated comparison is att_gt(control='not_yet') or imputation())"
         )
     level = level_from_alpha(level, alpha)
-    P = long_panel(
-        data,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        group=group,
-        cluster=cluster,
-        anticipation=anticipation,
-    )
+    P = long_panel(data, outcome, (unit, time, group), cluster=cluster, anticipation=anticipation)
     sink = list(P.notes)
     G, keep = P.G.copy(), np.ones(P.y.size, dtype=bool)
     if control == "last":

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import polars as pl
 
+from certkit.data.contract import PanelColumns, panel_columns
 from certkit.did.group_time import att_gt
 from certkit.did.prepare import need_columns, require_numeric
 from certkit.errors import CertkitError
@@ -48,7 +49,8 @@ class TWFEResult(EstimateMixin):
         }
 
 
-def _twfe_core(data, outcome, unit, time, group, cluster, anticipation):
+def _twfe_core(data, outcome: str, columns: PanelColumns, cluster, anticipation):
+    unit, time, group = columns
     cols = [unit, time, group, outcome] + ([cluster] if cluster and cluster != unit else [])
     need_columns(data, {"outcome": outcome, "unit": unit, "time": time, "group": group})
     for col, role in [(outcome, "outcome"), (time, "time"), (group, "group")]:
@@ -71,9 +73,9 @@ def twfe(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     cluster: str | None = None,
     anticipation: int = 0,
     level: float = 0.95,
@@ -85,10 +87,12 @@ def twfe(
     ``G/(G-1) * (N-1)/(N-K)`` where K counts the slope only (fixed effects nested in clusters,
     as R fixest and Stata reghdfe do). With staggered timing and effects that change over time
     the TWFE coefficient is not a sensible average effect; see :func:`compare_twfe`.
-    ``level`` is the confidence level (``alpha`` is its deprecated complement).
+    ``level`` is the confidence level (``alpha`` is its deprecated complement). ``unit``,
+    ``time`` and ``group`` default to the panel contract's columns, as in :func:`att_gt`.
     """
     level = level_from_alpha(level, alpha)
-    df, ui, ti, D, y, cl, _, _ = _twfe_core(data, outcome, unit, time, group, cluster, anticipation)
+    cols = panel_columns(data, unit, time, group)
+    df, ui, ti, D, y, cl, _, _ = _twfe_core(data, outcome, cols, cluster, anticipation)
     if D.min() == D.max():
         raise CertkitError("treated_post has no variation: need treated and untreated unit-periods")
     Dt, yt = demean_twoway(D, ui, ti), demean_twoway(y, ui, ti)
@@ -104,7 +108,7 @@ def twfe(
     k = 1 + n_fe_t  # slope + time effects (+ intercept absorbed); unit FE nested in clusters
     factor = nc / (nc - 1) * (N - 1) / (N - k)
     se = math.sqrt(factor * (s @ s)) / sxx
-    return TWFEResult(b, se, N, nc, cluster or unit, outcome, level, [])
+    return TWFEResult(b, se, N, nc, cluster or cols.unit, outcome, level, [])
 
 
 class TWFEComparison(EstimateMixin):
@@ -151,9 +155,9 @@ def compare_twfe(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str,
-    time: str,
-    group: str,
+    unit: str | None = None,
+    time: str | None = None,
+    group: str | None = None,
     cluster: str | None = None,
     **kwargs,
 ) -> TWFEComparison:
@@ -164,25 +168,17 @@ def compare_twfe(
     treated cells with negative weights are "forbidden comparisons" of late adopters with early
     adopters. TWFE is flagged as misleading when some weights are negative and the estimates
     differ by more than 1.96 combined SEs, or their signs differ, or the negative weights
-    total more than 10% in absolute value.
+    total more than 10% in absolute value. ``unit``, ``time`` and ``group`` default to the
+    panel contract's columns; other keyword arguments go to :func:`att_gt`.
     """
+    cols = panel_columns(data, unit, time, group)
+    common = dict(outcome=outcome, **cols._asdict(), cluster=cluster)
     anticipation = kwargs.get("anticipation", 0)
-    tw = twfe(
-        data,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        group=group,
-        cluster=cluster,
-        anticipation=anticipation,
-        level=kwargs.get("level", 0.95),
-        alpha=kwargs.get("alpha"),
-    )
-    res = att_gt(
-        data, outcome=outcome, unit=unit, time=time, group=group, cluster=cluster, **kwargs
-    )
+    level = kwargs.get("level", 0.95)
+    tw = twfe(data, **common, anticipation=anticipation, level=level, alpha=kwargs.get("alpha"))
+    res = att_gt(data, **common, **kwargs)
     cs = res.aggregate("simple")
-    df, ui, ti, D, _, _, g, tv = _twfe_core(data, outcome, unit, time, group, cluster, anticipation)
+    df, ui, ti, D, _, _, g, tv = _twfe_core(data, outcome, cols, cluster, anticipation)
     Dt = demean_twoway(D, ui, ti)
     wts = np.where(D == 1, Dt, 0.0) / np.sum(Dt * D)
     wdf = (

@@ -6,6 +6,7 @@ import warnings
 
 import polars as pl
 
+from certkit.data.contract import panel_columns
 from certkit.errors import CertkitError, CertkitWarning
 
 ATTRIBUTES = ("team", "role", "level", "platform", "tenure_months")
@@ -18,9 +19,9 @@ def baseline_table(
     attributes: list[str] | None = None,
     pre_periods: int = 6,
     certified_by: int | None = None,
-    unit: str = "engineer_id",
-    time: str = "period_index",
-    cohort: str = "cohort",
+    unit: str | None = None,
+    time: str | None = None,
+    cohort: str | None = None,
 ) -> pl.DataFrame:
     """One row per engineer: attributes and pre-certification outcome summaries.
 
@@ -69,6 +70,7 @@ def baseline_table(
     table = "panel"
     if not isinstance(panel, pl.DataFrame):
         raise CertkitError("baseline_table() expects the panel as a polars DataFrame")
+    unit, time, cohort = panel_columns(panel, unit, time, cohort, group_arg="cohort")
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     if attributes is None:
         attributes = [a for a in ATTRIBUTES if a in panel.columns]

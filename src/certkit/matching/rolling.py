@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from certkit.data.contract import panel_columns
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.errors import warn_and_keep as _warn
 from certkit.matching.matcher import match
@@ -27,9 +28,9 @@ def matched_did(
     ratio: int = 1,
     caliper: float | None = 0.2,
     distance: str = "logit",
-    unit: str = "engineer_id",
-    time: str = "period_index",
-    cohort: str = "cohort",
+    unit: str | None = None,
+    time: str | None = None,
+    cohort: str | None = None,
     level: float = 0.95,
     balance_threshold: float = 0.1,
     pretrend_alpha: float = 0.05,
@@ -58,6 +59,7 @@ def matched_did(
     pre-period DiDs (sets with every pre-period; F reference distribution) at level
     ``pretrend_alpha``. The test is in ``pretrend``.
     """
+    unit, time, cohort = panel_columns(panel, unit, time, cohort, group_arg="cohort")
     table = "panel"
     covariates = (
         ["role", "level", "platform", "tenure_months"] if covariates is None else list(covariates)
