@@ -13,9 +13,6 @@ def event_study(
     data: pl.DataFrame,
     *,
     outcome: str,
-    unit: str | None = None,
-    time: str | None = None,
-    group: str | None = None,
     min_e: float | None = None,
     max_e: float | None = None,
     balance_e: int | None = None,
@@ -23,12 +20,13 @@ def event_study(
 ) -> AggregateResult:
     """Event study: the dynamic aggregation of :func:`att_gt` with a pre-trend verdict.
 
-    Keyword arguments other than ``min_e``, ``max_e`` and ``balance_e`` go to :func:`att_gt`;
-    ``unit``, ``time`` and ``group`` default to the panel contract's columns, as there.
+    Keyword arguments other than ``min_e``, ``max_e`` and ``balance_e`` go to :func:`att_gt`
+    (``unit``, ``time``, ``group``, ``control``, ...); ``unit``, ``time`` and ``group`` default
+    to the panel contract's columns, as there.
     The result has ``pretrend_pvalue`` (Wald test that all pre-treatment ATT(g,t) are zero) and
     ``pretrend_verdict``, a sentence for the analyst.
     """
-    res = att_gt(data, outcome=outcome, unit=unit, time=time, group=group, **kwargs)
+    res = att_gt(data, outcome=outcome, **kwargs)
     agg = res.aggregate("dynamic", min_e=min_e, max_e=max_e, balance_e=balance_e)
     # R did's cell-level test when the data identify it; otherwise (many small cohorts give
     # more pre-period cells than independent units) the joint test of the event-time estimates.
