@@ -445,3 +445,35 @@ def describe_confounding(
         f"{label}: a hidden factor would have to change the odds of certifying by a factor of "
         f"{factor} to explain the effect away{ev}."
     )
+
+
+def describe_balance(worst_smd: float | None, threshold: float = 0.1) -> list[str]:
+    """The largest standardized difference left after matching, in one sentence (or none)."""
+    if worst_smd is None:
+        return []
+    where = (
+        f"(below the usual {threshold:g} threshold)."
+        if worst_smd < threshold
+        else f"(above {threshold:g} for some terms: see below)."
+    )
+    return [
+        f"Balance after matching: the largest standardized difference left is {worst_smd:.2f} "
+        + where
+    ]
+
+
+def describe_roi_figures(
+    roi_median: float,
+    low: float,
+    high: float,
+    p_positive: float,
+    cost_per_engineer: float,
+    certified: int,
+    level: float = 0.95,
+) -> str:
+    """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost)."""
+    return (
+        f"Median ROI {roi_median:+.0%} ({100 * level:.0f}% interval {low:+.0%} to {high:+.0%}); "
+        f"chance of a positive return {p_positive:.0%}; cost per certified engineer about "
+        f"${cost_per_engineer:,.0f}; {certified} engineers certified in the data."
+    )
