@@ -117,8 +117,9 @@ def did_effects(
 
     studies, rows = {}, []
     for outcome in outcomes:
-        n = certified_engineers(ctx.panel, outcome)
+        n = 0
         with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
+            n = certified_engineers(ctx.panel, outcome)
             ctx.require(n, f"the {story.label(outcome)} estimate")
             with collect_warnings(notes, f"{outcome}: "):
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
