@@ -22,8 +22,8 @@ import polars as pl
 import certkit
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
-from certkit.data.panel import build_panel
 from certkit.errors import CertkitError, CertkitWarning
+from certkit.data.panel import build_panel
 from certkit.privacy import (
     Privacy,
     coarsen,
