@@ -606,7 +606,7 @@ def test_e_value_published_example():
 
 
 def test_match_sensitivity_for_pairs(nn):
-    tab = nn.sensitivity("re78", gammas=[1.0, 1.5])
+    tab = nn.sensitivity("re78", gammas=[1.0, 1.5]).to_polars()
     assert tab["n_pairs"][0] <= 185 and tab["p_upper"][0] < tab["p_upper"][1]
 
 

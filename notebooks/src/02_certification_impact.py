@@ -38,13 +38,9 @@ max_e: int = 12  # latest period relative to certification shown
 by_certification: bool = True  # also estimate the effect per certification
 
 # %%
-import polars as pl
 from IPython.display import HTML, Markdown, display
 
-from certkit import charts, did
-from certkit.data.panel import build_panel
-from certkit.privacy import certified_engineers
-from certkit.report import chart, collect_warnings, filter_dataset, setup, story, table
+from certkit.report import setup, story, studies, table
 
 ctx = setup(
     data,
@@ -56,36 +52,11 @@ ctx = setup(
     privacy_k=privacy_k,
     share=share,
 )
-control = {"not_yet": "not_yet", "never": "never"}.get(control_group.replace("-", "_"))
-if control is None:
-    raise ValueError(f"control_group must be 'not_yet' or 'never', not {control_group!r}")
-spec = dict(unit="engineer_id", time="period_index", group="cohort", control=control, method=method)
-
-studies, rows, notes = {}, [], list(ctx.notes)
-for outcome in outcomes:
-    n = certified_engineers(ctx.panel, outcome)
-    with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
-        ctx.require(n, f"the {story.label(outcome)} estimate")
-        with collect_warnings(notes, f"{outcome}: "):
-            es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
-            overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
-        row = story.effect_of(outcome, overall, ctx.panel)
-        points, hidden = ctx.event_points(
-            es.to_polars().rename({"e": "event_time", "att": "estimate"}), outcome
-        )
-        row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
-        studies[outcome] = (points, hidden)
-    if not s.ok:
-        row = story.not_estimated(outcome, s.explanation) | {"pre_trends": ""}
-    rows.append(row | {"certified_engineers": n})
-    ctx.effect_headline(
-        rows[-1] | {"needs": story.DID_NEEDS},
-        design="staggered DiD",
-        comparison=f"{control.replace('_', '-')}-certified engineers",
-        section="Summary",
-    )
-effects = pl.DataFrame(rows)
-effects_by = dict(zip(effects["outcome"], effects["pre_trends"], strict=True))
+spec = studies.did_spec(control_group, method)
+control = spec["control"]
+notes = list(ctx.notes)
+impact = studies.did_effects(ctx, outcomes, spec, min_e=min_e, max_e=max_e, notes=notes)
+effects = impact.effects
 
 # %% [markdown]
 # ## Summary
@@ -127,23 +98,7 @@ display(
 # dashed red line marks certification; the band is the 95 % confidence interval.
 
 # %%
-for outcome in outcomes:
-    if outcome not in studies:
-        display(
-            Markdown(f"*{story.label(outcome)}: no event study ({story.why(effects, outcome)}).*")
-        )
-        continue
-    points, hidden = studies[outcome]
-    display(
-        chart(
-            charts.event_study,
-            points,
-            empty=hidden or "no event time has a finite estimate",
-            title=f"{story.label(outcome)}: effect by periods since certification",
-            y_title=f"effect on {outcome}",
-        )
-    )
-    display(Markdown(f"*Pre-trend check ({story.label(outcome)}):* {effects_by[outcome]} {hidden}"))
+display(*impact.event_study_displays())
 
 # %% [markdown]
 # ## Two-way fixed effects, for contrast
@@ -152,23 +107,8 @@ for outcome in outcomes:
 # the verdict says whether that matters here.
 
 # %%
-contrast = []
-for outcome in outcomes:
-    with ctx.section(f"TWFE, {story.label(outcome)}", show=False, sink=notes) as s:
-        ctx.require(certified_engineers(ctx.panel, outcome), "the TWFE estimate")
-        with collect_warnings(notes, f"TWFE, {outcome}: "):
-            cmp = did.compare_twfe(ctx.panel, outcome=outcome, **spec)
-        item = {
-            "outcome": story.label(outcome),
-            "TWFE": cmp.twfe.estimate,
-            "Callaway-Sant'Anna": cmp.cs.overall_att,
-            "difference": cmp.difference,
-            "verdict": cmp.verdict,
-        }
-    if not s.ok:
-        item = {"outcome": story.label(outcome), "verdict": f"not estimated: {s.reason}"}
-    contrast.append(item)
-display(table(pl.DataFrame(contrast, infer_schema_length=None)))
+contrast = studies.twfe_contrast(ctx, outcomes, spec, notes)
+display(table(contrast))
 
 # %% [markdown]
 # ## Sensitivity to non-parallel trends (HonestDiD)
@@ -184,41 +124,9 @@ display(table(pl.DataFrame(contrast, infer_schema_length=None)))
 
 # %%
 SENSITIVITY_MAX_E = 4  # post-certification periods the bound constrains (keeps this fast)
-for outcome in outcomes:
-    with ctx.section(f"Sensitivity, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
-        ctx.require(certified_engineers(ctx.panel, outcome), "the sensitivity analysis")
-        with collect_warnings(notes, f"sensitivity, {outcome}: "):
-            universal = did.event_study(
-                ctx.panel,
-                outcome=outcome,
-                min_e=min_e,
-                max_e=min(max_e, SENSITIVITY_MAX_E),
-                base_period="universal",
-                **spec,
-            )
-            sens = did.honest(result=universal, outcome=story.label(outcome))
-        display(
-            chart(
-                charts.sensitivity,
-                sens.plot_data(),
-                empty="no robust interval could be computed",
-                x_title="Mbar (post-certification violation / largest pre-certification one)",
-                title=f"{story.label(outcome)}: sensitivity to non-parallel trends",
-            )
-        )
-        display(Markdown(sens.effect_summary()))
-        ctx.headline(
-            f"sensitivity/honest-did/{outcome}",
-            {
-                "outcome": outcome,
-                "label": story.label(outcome),
-                "design": "HonestDiD",
-                "text": sens.effect_summary(),
-            },
-            kind="sensitivity",
-            section="Sensitivity to non-parallel trends (HonestDiD)",
-            n=certified_engineers(ctx.panel, outcome),
-        )
+honest = studies.honest_sections(
+    ctx, outcomes, spec, min_e=min_e, max_e=min(max_e, SENSITIVITY_MAX_E), notes=notes
+)
 
 # %% [markdown]
 # ## Robustness: do other modern estimators agree?
@@ -228,38 +136,7 @@ for outcome in outcomes:
 # cohorts and periods slightly differently, so some spread is expected.
 
 # %%
-for outcome in outcomes:
-    with ctx.section(f"Robustness, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
-        ctx.require(certified_engineers(ctx.panel, outcome), "the robustness panel")
-        with collect_warnings(notes, f"robustness, {outcome}: "):
-            rob = did.robustness(
-                ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
-            )
-        display(Markdown(f"**{story.label(outcome)}.** {rob.verdict}"))
-        ctx.headline(
-            f"sensitivity/robustness/{outcome}",
-            {
-                "outcome": outcome,
-                "label": story.label(outcome),
-                "design": "robust estimators",
-                "text": rob.verdict,
-            },
-            kind="sensitivity",
-            section="Robustness: do other modern estimators agree?",
-            n=certified_engineers(ctx.panel, outcome),
-        )
-        display(table(rob.to_polars().drop("statistic")))
-        display(
-            chart(
-                charts.forest,
-                rob.tidy(),
-                empty="no estimator gave a finite estimate",
-                y="term",
-                lower="conf_low",
-                upper="conf_high",
-                title=f"{story.label(outcome)}: robust estimators and TWFE (95% CI)",
-            )
-        )
+robust = studies.robustness_sections(ctx, outcomes, spec, notes=notes)
 
 # %% [markdown]
 # ## Per certification
@@ -268,73 +145,10 @@ for outcome in outcomes:
 # reporting threshold are left out.
 
 # %%
-per_cert, left_out = [], []
-if by_certification:
-    holders = ctx.ds.certifications.group_by("certification_id").agg(
-        pl.col("engineer_id").n_unique().alias("engineers")
-    )
-    for cert, n in holders.sort("engineers", descending=True).iter_rows():
-        if n < max(ctx.k, 5):
-            left_out.append(f"{cert} ({n} engineer{'s' if n != 1 else ''})")
-            continue
-        with ctx.section(cert, show=False, sink=notes):
-            with collect_warnings(notes, f"{cert}: "):
-                panel = build_panel(filter_dataset(ctx.ds, certifications=[cert]), period)
-            for outcome in outcomes:
-                with ctx.section(f"{cert}, {story.label(outcome)}", show=False, sink=notes):
-                    ctx.require(certified_engineers(panel, outcome), f"the {cert} estimate")
-                    with collect_warnings(notes, f"{cert}, {outcome}: "):
-                        agg = did.att_gt(panel, outcome=outcome, **spec).aggregate("simple")
-                    r = story.effect_of(outcome, agg, panel)
-                    if not r["note"]:
-                        per_cert.append({"certification": cert, "engineers": n} | r)
-if left_out:
-    display(
-        Markdown(
-            f"Left out (fewer than {max(ctx.k, 5)} holders, too few for a separate estimate): "
-            + ", ".join(left_out)
-            + "."
-        )
-    )
-if per_cert:
-    pc = pl.DataFrame(per_cert)
-    display(
-        table(
-            pc.select(
-                "certification",
-                "engineers",
-                "label",
-                "estimate",
-                "ci_low",
-                "ci_high",
-                "p_value",
-                "relative",
-            ),
-            percent=["relative"],
-        )
-    )
-    display(
-        chart(
-            charts.forest,
-            pc,
-            empty="no per-certification estimate is finite",
-            y="certification",
-            facet="label",
-            title="Overall effect by certification (95% CI)",
-        )
-    )
-else:
-    display(
-        Markdown(
-            "No per-certification estimate: "
-            + (
-                "the breakdown is disabled (`by_certification=False`)."
-                if not by_certification
-                else "no certification has enough holders with estimable outcomes (see the "
-                "notes at the end)."
-            )
-        )
-    )
+by_cert = studies.per_certification(
+    ctx, outcomes, spec, period=period, notes=notes, enabled=by_certification
+)
+display(*by_cert.displays())
 
 # %% [markdown]
 # ## Assumptions behind these numbers

@@ -35,12 +35,10 @@ n_sims: int = 20000  # Monte Carlo simulations
 seed: int = 0  # random seed of the simulation
 
 # %%
-import polars as pl
 from IPython.display import HTML, Markdown, display
 
-from certkit import charts, did, roi
-from certkit.privacy import certified_engineers
-from certkit.report import collect_warnings, setup, story, table
+from certkit import charts, roi
+from certkit.report import collect_warnings, setup, story, studies, table
 
 ctx = setup(
     data,
@@ -53,23 +51,9 @@ ctx = setup(
     share=share,
 )
 notes = list(ctx.notes)
-spec = dict(unit="engineer_id", time="period_index", group="cohort", control=control_group)
-UNITS = {
-    "merged_prs": "prs_per_month",
-    "defects_per_pr": "defects_per_pr",
-    "incidents": "incidents_per_month",
-}
-effects, rows = [], []
-for outcome, unit in UNITS.items():
-    with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
-        ctx.require(certified_engineers(ctx.panel, outcome), f"the {story.label(outcome)} effect")
-        with collect_warnings(notes, f"{outcome}: "):
-            agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
-        row = story.effect_of(outcome, agg, ctx.panel)
-        if row["note"]:
-            raise story.NotEstimated(row["note"])
-        effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
-    rows.append(row if s.ok else story.not_estimated(outcome, s.explanation))
+spec = studies.did_spec(control_group)
+spec.pop("method")  # the default (doubly robust)
+effects, effect_rows = studies.roi_effects(ctx, spec, notes=notes)
 assumptions = {
     k: v
     for k, v in dict(
@@ -104,36 +88,9 @@ with answer, collect_warnings(notes, "ROI: "):
 # ## The answer
 
 # %%
-if result is None:
-    ctx.headline(
-        "roi", {"note": answer.reason or "no effect to price"}, kind="roi", section="The answer"
-    )
-    display(
-        HTML(
-            "<div class='certkit-callout'><p style='font-size:1.15em'><b>No ROI estimate on "
-            "this data.</b></p></div>" + answer.html()
-        )
-    )
-else:
-    central = result.central()
-    lo, hi = result.roi_interval
-    ctx.headline(
-        "roi",
-        dict(median=result.roi_median, low=lo, high=hi, p_positive=result.p_positive)
-        | dict(cost_per_engineer=central["cost_per_engineer"], horizon_months=horizon_months),
-        kind="roi",
-        section="The answer",
-    )
-    display(
-        HTML(
-            "<div class='certkit-callout'>"
-            f"<p style='font-size:1.15em'><b>{result.statement()}</b></p>"
-            f"<p>Median ROI {result.roi_median:+.0%} (95% interval {lo:+.0%} to {hi:+.0%}); "
-            f"chance of a positive return {result.p_positive:.0%}; cost per certified engineer "
-            f"about ${central['cost_per_engineer']:,.0f}; {certified} engineers certified in "
-            "the data.</p></div>"
-        )
-    )
+display(
+    studies.roi_answer(ctx, result, answer, horizon_months=horizon_months, section="The answer")
+)
 display(Markdown(f"*Data: {ctx.scope()}.*"))
 
 # %% [markdown]
@@ -142,7 +99,6 @@ display(Markdown(f"*Data: {ctx.scope()}.*"))
 # DiD against not-yet-certified engineers), and the value per certified engineer.
 
 # %%
-effect_rows = pl.DataFrame(rows, infer_schema_length=None)
 display(Markdown(story.summarize(effect_rows, "Callaway & Sant'Anna DiD")))
 display(
     table(
@@ -181,15 +137,6 @@ else:
 # (parameters of this notebook).
 
 # %%
-shown = pl.DataFrame(
-    [
-        {"assumption": k, "value": str(v)}
-        for k, v in sorted((result.assumptions if result is not None else assumptions).items())
-    ],
-    schema={"assumption": pl.String, "value": pl.String},
-)
-display(
-    table(shown) if shown.height else Markdown("Default money assumptions (see `certkit.roi`).")
-)
+display(studies.assumptions_table(result.assumptions if result is not None else assumptions))
 display(Markdown(story.assumptions_md(story.DID_ASSUMPTIONS)))
 display(HTML(ctx.warnings_html(notes, "Notes and warnings")))

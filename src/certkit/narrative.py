@@ -423,3 +423,57 @@ def describe_effect(
         way = "an increase" if estimate > 0 else "a decrease"
         return head + f". The interval excludes zero: the data show {way}."
     return head + ". The interval includes zero: the data cannot tell this apart from no effect."
+
+
+def describe_confounding(
+    label: str, critical_gamma: float | None, e_value: float | None, significant: bool = True
+) -> str:
+    """How strong a hidden confounder would have to be to explain an effect away, in words.
+
+    ``critical_gamma`` is the Rosenbaum critical gamma (odds of certifying within a matched
+    set), ``e_value`` the E-value (risk-ratio scale); ``significant`` is whether the effect is
+    significant without any hidden factor (gamma = 1).
+    """
+    if critical_gamma is None or math.isnan(critical_gamma) or not significant:
+        return (
+            f"{label}: the effect is not significant even without a hidden factor, so there is "
+            "nothing for one to explain away."
+        )
+    ev = f" (E-value {e_value:.2f})" if e_value is not None and math.isfinite(e_value) else ""
+    factor = f"{critical_gamma:.2f}" if math.isfinite(critical_gamma) else "more than 1000"
+    return (
+        f"{label}: a hidden factor would have to change the odds of certifying by a factor of "
+        f"{factor} to explain the effect away{ev}."
+    )
+
+
+def describe_balance(worst_smd: float | None, threshold: float = 0.1) -> list[str]:
+    """The largest standardized difference left after matching, in one sentence (or none)."""
+    if worst_smd is None:
+        return []
+    where = (
+        f"(below the usual {threshold:g} threshold)."
+        if worst_smd < threshold
+        else f"(above {threshold:g} for some terms: see below)."
+    )
+    return [
+        f"Balance after matching: the largest standardized difference left is {worst_smd:.2f} "
+        + where
+    ]
+
+
+def describe_roi_figures(
+    roi_median: float,
+    low: float,
+    high: float,
+    p_positive: float,
+    cost_per_engineer: float,
+    certified: int,
+    level: float = 0.95,
+) -> str:
+    """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost)."""
+    return (
+        f"Median ROI {roi_median:+.0%} ({100 * level:.0f}% interval {low:+.0%} to {high:+.0%}); "
+        f"chance of a positive return {p_positive:.0%}; cost per certified engineer about "
+        f"${cost_per_engineer:,.0f}; {certified} engineers certified in the data."
+    )

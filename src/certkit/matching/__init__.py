@@ -29,6 +29,7 @@ Modules: :mod:`~certkit.matching.design` (inputs, design matrices, strata codes)
 """
 
 # kernels the MatchIt parity tests call directly (tests/test_matching.py)
+from certkit.matching.balance import balance_summary
 from certkit.matching.balance import pair_distance as _pair_distance  # noqa: F401
 from certkit.matching.baseline import baseline_table
 from certkit.matching.effect import ATTResult, estimate_att
@@ -38,7 +39,12 @@ from certkit.matching.nearest import mahalanobis_transform as _mahalanobis_trans
 from certkit.matching.nearest import nn_vector as _nn_vector  # noqa: F401
 from certkit.matching.results import MatchedDiDResult, MatchResult
 from certkit.matching.rolling import matched_did
-from certkit.matching.sensitivity import e_value, rosenbaum_bounds
+from certkit.matching.sensitivity import (
+    SensitivityResult,
+    e_value,
+    rosenbaum_bounds,
+    sensitivity_analysis,
+)
 
 __all__ = [
     "ATTResult",
@@ -47,10 +53,13 @@ __all__ = [
     "MatchResult",
     "MatchedDiDResult",
     "ORDERS",
+    "SensitivityResult",
+    "balance_summary",
     "baseline_table",
     "e_value",
     "estimate_att",
     "match",
     "matched_did",
     "rosenbaum_bounds",
+    "sensitivity_analysis",
 ]

@@ -211,3 +211,24 @@ def balance_table(
         ],
         orient="row",
     ).with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+def balance_summary(balance: pl.DataFrame, threshold: float = 0.1) -> dict:
+    """The balance table in three numbers: the largest |SMD| before and after matching, and
+    how many terms are still over ``threshold`` after matching (the distance is left out).
+
+    Parameters
+    ----------
+    balance
+        A balance table (``MatchResult.balance()`` / ``MatchedDiDResult.balance()``: ``term``,
+        ``sample`` ("all" / "matched") and ``smd`` columns).
+    threshold
+        The |SMD| above which a term counts as imbalanced.
+    """
+    b = balance.filter(pl.col("term") != "distance")
+    smd = b.pivot(on="sample", index="term", values="smd")
+    return {
+        "max |SMD| before": float(smd["all"].abs().max()),
+        "max |SMD| after": float(smd["matched"].abs().max()),
+        f"terms over {threshold:g} after": int((smd["matched"].abs() > threshold).sum()),
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +10,11 @@ import polars as pl
 from certkit.errors import CertkitError
 from certkit.matching.balance import balance_table, ess
 from certkit.matching.effect import ATTResult, estimate_att
-from certkit.matching.sensitivity import rosenbaum_bounds
+from certkit.matching.sensitivity import (
+    SensitivityAccess,
+    SensitivityResult,
+    sensitivity_analysis,
+)
 from certkit.results import EffectSummary, EstimateMixin, tidy_frame
 
 
@@ -144,11 +147,38 @@ class MatchResult(EstimateMixin):
         yc = yc[has] / ok[has].sum(axis=1)
         return y[self.t_pos[has]] - yc
 
-    def sensitivity(self, outcome: str, gammas=(1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)):
-        """Rosenbaum bounds (Wilcoxon signed rank) for the matched sets on ``outcome``; the
-        direction follows the sign of the mean pair difference."""
+    def sensitivity(
+        self,
+        outcome: str | None = None,
+        gammas=(1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0),
+        alpha: float = 0.05,
+    ) -> SensitivityResult:
+        """Sensitivity to hidden confounding on ``outcome`` (default: the one given to
+        :func:`match`): Rosenbaum bounds (Wilcoxon signed rank) for the matched sets, the
+        direction following the sign of the mean pair difference, and the E-value of the ATT
+        (:meth:`att`) standardized by the outcome's SD in the data. The bounds table is
+        ``.to_polars()``."""
+        outcome = outcome or (self.outcome if isinstance(self.outcome, str) else None)
+        if outcome is None:
+            raise CertkitError(
+                "no outcome: pass one, e.g. .sensitivity('merged_prs'), or match(..., outcome=...)"
+            )
         d = self.pair_differences(outcome)
-        return rosenbaum_bounds(d if d.mean() >= 0 else -d, gammas)
+        att = self.att(outcome)
+        sd = float(self.data[outcome].cast(pl.Float64).std())
+        lo, hi = float(att.tidy()["conf_low"][0]), float(att.tidy()["conf_high"][0])
+        return sensitivity_analysis(
+            d,
+            outcome=outcome,
+            gammas=gammas,
+            alpha=alpha,
+            estimate=float(att.tidy()["estimate"][0]),
+            ci=(lo, hi),
+            sd=sd,
+            level=self.level,
+            method="Rosenbaum bounds, Wilcoxon signed-rank on matched-pair differences; "
+            "E-value on the standardized ATT",
+        )
 
     # -- rendering -------------------------------------------------------------------------
     def _header(self) -> dict[str, object]:
@@ -223,7 +253,7 @@ class MatchedDiDResult(EstimateMixin):
     post_periods: int
     balance_table: pl.DataFrame
     pairs: pl.DataFrame
-    sensitivity: dict
+    sensitivity_result: SensitivityResult
     warnings: list[str] = field(default_factory=list)
     title: str = "Matched difference-in-differences (rolling entry)"
     level: float = 0.95
@@ -232,7 +262,7 @@ class MatchedDiDResult(EstimateMixin):
 
     def _header(self) -> dict[str, object]:
         lo, hi = self.overall_ci
-        crit = self.sensitivity.get("critical_gamma")
+        sens = self.sensitivity_result
         return {
             "outcome": self.outcome,
             "overall ATT (post periods)": f"{self.overall_att:.4g} (SE {self.overall_se:.4g}; "
@@ -245,11 +275,16 @@ class MatchedDiDResult(EstimateMixin):
                 if self.pretrend and self.pretrend.get("p_value") is not None
                 else "not possible (too few matched sets with every pre-period)"
             ),
-            "sensitivity": f"Rosenbaum critical gamma {crit:.3g}; E-value "
-            f"{self.sensitivity.get('e_value', math.nan):.3g}"
-            if crit is not None
-            else "n/a",
+            "sensitivity": f"Rosenbaum critical gamma {sens.critical_gamma:.3g}; E-value "
+            f"{sens.e_value:.3g}",
         }
+
+    @property
+    def sensitivity(self) -> SensitivityAccess:
+        """Call it: ``res.sensitivity()`` is the :class:`SensitivityResult` (Rosenbaum bounds on
+        the matched-set DiDs, critical gamma, E-value). Dict access (``res.sensitivity[
+        "critical_gamma"]``) is the deprecated old shape, kept for one release."""
+        return SensitivityAccess(self.sensitivity_result)
 
     def tidy(self) -> pl.DataFrame:
         """Contract table: one row per event time (``e=-3`` ...), then ``overall`` (the

@@ -14,7 +14,7 @@ from certkit.errors import CertkitError, CertkitWarning
 from certkit.errors import warn_and_keep as _warn
 from certkit.matching.matcher import match
 from certkit.matching.results import MatchedDiDResult
-from certkit.matching.sensitivity import e_value, rosenbaum_bounds
+from certkit.matching.sensitivity import sensitivity_analysis
 from certkit.stats.vcov import critical_value, level_from_alpha
 
 
@@ -50,7 +50,7 @@ def matched_did(
     matched sets; the overall ATT averages each set's post-period (``e = 0..post_periods``)
     DiDs and then the sets. SEs treat matched sets as clusters (standard deviation over sets /
     sqrt(number of sets)); a peer reused for several cohorts makes them slightly optimistic.
-    Reported with Rosenbaum bounds on the set-level DiDs and an E-value.
+    Reported with Rosenbaum bounds on the set-level DiDs and an E-value: ``sensitivity()``.
 
     Two warnings question the comparison itself and are kept in ``alerts`` (and shown in
     ``warnings``, ``summary()`` and ``effect_summary()``): matched balance worse than
@@ -220,19 +220,17 @@ def matched_did(
         raise CertkitError("fewer than two matched sets have post-period outcomes")
     att = float(per_set.mean())
     se = float(per_set.std(ddof=1) / math.sqrt(per_set.size))
-    sens_tab = rosenbaum_bounds(per_set if att >= 0 else -per_set)
     sd_y = float(np.nanstd(Y[st_units[t_rows]][:, :], ddof=1)) if n_sets else math.nan
-    ev_point, ev_ci = (
-        e_value(att, sd=sd_y, ci=(att - z * se, att + z * se)) if sd_y > 0 else (math.nan, None)
-    )
-    sensitivity = {
-        "method": "Rosenbaum bounds, Wilcoxon signed-rank on matched-set DiDs; E-value on the "
+    sensitivity = sensitivity_analysis(
+        per_set,
+        outcome=outcome,
+        estimate=att,
+        ci=(att - z * se, att + z * se),
+        sd=sd_y,
+        level=level,
+        method="Rosenbaum bounds, Wilcoxon signed-rank on matched-set DiDs; E-value on the "
         "standardized ATT",
-        "critical_gamma": float(sens_tab["critical_gamma"][0]),
-        "table": sens_tab.drop("critical_gamma"),
-        "e_value": ev_point,
-        "e_value_ci": ev_ci,
-    }
+    )
     pairs = pl.DataFrame(
         {
             "set": np.arange(n_sets),
@@ -254,7 +252,7 @@ def matched_did(
         post_periods=post_periods,
         balance_table=bal,
         pairs=pairs,
-        sensitivity=sensitivity,
+        sensitivity_result=sensitivity,
         warnings=notes,
         level=level,
         pretrend=pretrend,

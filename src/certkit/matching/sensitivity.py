@@ -1,14 +1,17 @@
-"""Sensitivity to unmeasured confounding: Rosenbaum bounds and the E-value."""
+"""Sensitivity to unmeasured confounding: Rosenbaum bounds, the E-value, their result."""
 
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from certkit.errors import CertkitError
+from certkit.results import EffectSummary, EstimateMixin, tidy_frame
 
 
 def rosenbaum_bounds(
@@ -95,3 +98,222 @@ def e_value(estimate: float, *, sd: float | None = None, ci: tuple[float, float]
         lo, hi = sorted(to_rr(c) for c in ci)
         e_ci = 1.0 if lo <= 1 <= hi else ev(lo if rr > 1 else hi)
     return ev(rr), e_ci
+
+
+class SensitivityAccess:
+    """``MatchedDiDResult.sensitivity``: call it for the :class:`SensitivityResult`.
+
+    Reading it like the dict it was (``res.sensitivity["critical_gamma"]``) still works for one
+    release, with a ``DeprecationWarning`` naming the replacement.
+    """
+
+    def __init__(self, result: SensitivityResult):
+        self._result = result
+
+    def __call__(self) -> SensitivityResult:
+        return self._result
+
+    def _legacy(self) -> dict:
+        warnings.warn(
+            "MatchedDiDResult.sensitivity is a method now: use res.sensitivity() (a "
+            "SensitivityResult: .critical_gamma, .e_value, .e_value_ci, .to_polars(), .tidy()); "
+            "dict access is deprecated and goes in the next release",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return self._result.as_dict()
+
+    def __getitem__(self, key: str):
+        return self._legacy()[key]
+
+    def get(self, key: str, default=None):
+        return self._legacy().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._legacy()
+
+    def keys(self):
+        return self._legacy().keys()
+
+    def __repr__(self) -> str:
+        return f"<sensitivity of {self._result.outcome}: call it for the SensitivityResult>"
+
+
+@dataclass(repr=False)
+class SensitivityResult(EstimateMixin):
+    """Sensitivity of a matched estimate to unmeasured confounding (Rosenbaum bounds, E-value).
+
+    Returned by :meth:`MatchResult.sensitivity` and :meth:`MatchedDiDResult.sensitivity`.
+
+    ``tidy()`` (the result contract): ``critical_gamma`` (the smallest gamma at which the
+    Rosenbaum bound on the one-sided p-value reaches ``alpha``; 1 when the effect is not
+    significant even without a hidden factor), ``e_value`` (its ``conf_low`` is the E-value of
+    the confidence limit closest to the null), then one row per gamma ``gamma=1.5`` whose
+    ``p_value`` is the upper bound on the p-value; estimates without a standard error have NaN
+    ``std_error`` / ``statistic``. ``n`` is the number of matched sets. ``to_polars()`` is the
+    bounds table (``gamma, p_upper, significant, n_pairs``).
+    """
+
+    outcome: str
+    table: pl.DataFrame
+    critical_gamma: float
+    e_value: float = math.nan
+    e_value_ci: float | None = None
+    alpha: float = 0.05
+    method: str = "Rosenbaum bounds (Wilcoxon signed rank on matched-set differences)"
+    level: float = 0.95
+    title: str = "Sensitivity to hidden confounding"
+
+    @property
+    def n_pairs(self) -> int:
+        """Matched sets with a non-zero difference behind the bounds."""
+        return int(self.table["n_pairs"][0]) if self.table.height else 0
+
+    @property
+    def significant(self) -> bool:
+        """Whether the effect is significant at ``alpha`` without a hidden factor (gamma 1)."""
+        return bool(self.critical_gamma > 1.0)
+
+    def to_polars(self) -> pl.DataFrame:
+        """The bounds: ``gamma, p_upper, significant, n_pairs``."""
+        return self.table
+
+    def tidy(self) -> pl.DataFrame:
+        """Contract rows: ``critical_gamma``, ``e_value``, then ``gamma=...`` (p_value = bound)."""
+        nan = math.nan
+        ev_ci = nan if self.e_value_ci is None else float(self.e_value_ci)
+        head = tidy_frame(
+            ["critical_gamma", "e_value"],
+            [self.critical_gamma, self.e_value],
+            nan,
+            [nan, ev_ci],
+            nan,
+            n=self.n_pairs,
+        )
+        rows = tidy_frame(
+            [f"gamma={g:g}" for g in self.table["gamma"]],
+            nan,
+            nan,
+            nan,
+            nan,
+            n=self.table["n_pairs"].to_numpy(),
+        ).with_columns(self.table["p_upper"].alias("p_value"))
+        return pl.concat([head, rows])
+
+    def _headline_terms(self) -> list[str] | None:
+        return ["critical_gamma", "e_value"]
+
+    def plot_data(self) -> pl.DataFrame:
+        """The ``gamma=`` rows of :meth:`tidy` with their numeric ``gamma``."""
+        t = self.tidy().filter(pl.col("term").str.starts_with("gamma="))
+        return t.with_columns(self.table["gamma"].alias("gamma"))
+
+    def plot(self):
+        """Upper bound on the p-value by gamma (Altair, via charts)."""
+        from certkit import charts
+
+        return charts.lines(
+            self.plot_data(),
+            x="gamma",
+            y="p_value",
+            title=f"{self.title}: {self.outcome} (alpha = {self.alpha:g})",
+            y_title="upper bound on the p-value",
+        )
+
+    def statement(self) -> str:
+        """The critical gamma and E-value in words (:func:`certkit.narrative`)."""
+        from certkit.narrative import describe_confounding, label
+
+        return describe_confounding(
+            label(self.outcome), self.critical_gamma, self.e_value, self.significant
+        )
+
+    def effect_summary(self) -> EffectSummary:
+        """The ``critical_gamma`` and ``e_value`` rows and :meth:`statement`."""
+        return EffectSummary(self.headline(), self.statement())
+
+    def _header(self) -> dict[str, object]:
+        ev = "n/a" if not math.isfinite(self.e_value) else f"{self.e_value:.3g}"
+        return {
+            "outcome": self.outcome,
+            "method": self.method,
+            "critical gamma": f"{self.critical_gamma:.3g} (alpha {self.alpha:g})",
+            "E-value": ev,
+            "matched sets": self.n_pairs,
+        }
+
+    def _oneline_facts(self) -> dict[str, object]:
+        return {"critical gamma": self.critical_gamma, "E-value": self.e_value}
+
+    def as_dict(self) -> dict:
+        """The old dict shape of ``MatchedDiDResult.sensitivity`` (deprecated readers)."""
+        return {
+            "method": self.method,
+            "critical_gamma": self.critical_gamma,
+            "table": self.table,
+            "e_value": self.e_value,
+            "e_value_ci": self.e_value_ci,
+        }
+
+    def __getitem__(self, key: str):
+        """Deprecated: the old table / dict access (``sens["p_upper"]``)."""
+        warnings.warn(
+            f"indexing a SensitivityResult ([{key!r}]) is deprecated: read .to_polars()[...] for "
+            "the bounds table or the attributes .critical_gamma, .e_value, .e_value_ci",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if key in self.table.columns:
+            return self.table[key]
+        if key == "critical_gamma":  # a column of the old rosenbaum_bounds table
+            return pl.Series("critical_gamma", [self.critical_gamma] * self.table.height)
+        return self.as_dict()[key]
+
+
+def sensitivity_analysis(
+    differences,
+    *,
+    outcome: str,
+    gammas=(1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0),
+    alpha: float = 0.05,
+    estimate: float | None = None,
+    ci: tuple[float, float] | None = None,
+    sd: float | None = None,
+    level: float = 0.95,
+    method: str | None = None,
+) -> SensitivityResult:
+    """Rosenbaum bounds on matched-set differences and the E-value of the estimate.
+
+    Parameters
+    ----------
+    differences
+        Treated minus matched control outcome (or DiD) per matched set. The direction of the
+        test follows the sign of their mean (for negative effects the differences are negated).
+    outcome
+        Outcome name (labels and text).
+    gammas, alpha
+        Gammas of the bounds table and the level of the one-sided test.
+    estimate, ci, sd
+        The effect, its confidence interval and the outcome's standard deviation for the
+        E-value (standardized mean difference); without ``sd`` (or with ``sd <= 0``) the
+        E-value is NaN.
+    level
+        Confidence level of ``ci``.
+    method
+        Description shown in the summary.
+    """
+    d = np.asarray(differences, dtype=float)
+    tab = rosenbaum_bounds(d if d.mean() >= 0 else -d, gammas, alpha)
+    ev_point, ev_ci = math.nan, None
+    if estimate is not None and sd is not None and sd > 0 and math.isfinite(estimate):
+        ev_point, ev_ci = e_value(float(estimate), sd=sd, ci=ci)
+    return SensitivityResult(
+        outcome=outcome,
+        table=tab.drop("critical_gamma"),
+        critical_gamma=float(tab["critical_gamma"][0]),
+        e_value=ev_point,
+        e_value_ci=ev_ci,
+        alpha=alpha,
+        level=level,
+        **({"method": method} if method else {}),
+    )

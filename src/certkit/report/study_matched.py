@@ -1,0 +1,191 @@
+"""Matched cohorts per outcome (notebook 03); re-exported by :mod:`certkit.report.studies`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from certkit import narrative as story
+from certkit.report.context import Context, collect_warnings, table
+from certkit.report.sections import chart
+
+# ---------------------------------------------------------------------------------------------
+# Matched cohorts (notebook 03)
+# ---------------------------------------------------------------------------------------------
+
+#: Columns the matched-effects table adds to the effect rows (null when not estimated).
+MATCHED_COLUMNS = ("certified_engineers", "matched_sets", "critical_gamma", "e_value")
+
+
+@dataclass
+class MatchedEffects:
+    """Per-outcome matched DiD: effect rows, the results, and their balance in brief."""
+
+    outcomes: list[str]
+    effects: pl.DataFrame
+    results: dict = field(default_factory=dict)
+
+    def balance(self) -> pl.DataFrame:
+        """Per estimated outcome: the largest |SMD| before and after matching, terms over 0.1."""
+        from certkit.matching import balance_summary
+
+        return pl.DataFrame(
+            [
+                {"outcome": story.label(o)} | balance_summary(r.balance())
+                for o, r in self.results.items()
+            ],
+            schema={
+                "outcome": pl.String,
+                "max |SMD| before": pl.Float64,
+                "max |SMD| after": pl.Float64,
+                "terms over 0.1 after": pl.Int64,
+            },
+        )
+
+    def summary_lines(self, ctx: Context, section: str) -> list[str]:
+        """Balance and hidden-confounding sentences for the summary.
+
+        Each significant effect's sensitivity sentence is also recorded as a ``sensitivity``
+        headline under ``section``.
+        """
+        worst = self.balance()["max |SMD| after"].drop_nans().max()
+        lines = story.describe_balance(worst)
+        for r in self.effects.filter(pl.col("p_value") < 0.05).iter_rows(named=True):
+            g = r["critical_gamma"]
+            if g is not None and g == g and r["e_value"] is not None:
+                lines.append(describe_sensitivity_row(r))
+                ctx.headline(
+                    f"sensitivity/rosenbaum/{r['outcome']}",
+                    {"outcome": r["outcome"], "label": r["label"], "design": "Rosenbaum bounds"}
+                    | {"text": lines[-1].split(": ", 1)[1]},
+                    kind="sensitivity",
+                    section=section,
+                    n=r["certified_engineers"],
+                )
+        return lines
+
+    def love_plot(self):
+        """The Love plot of the first estimated outcome's matching."""
+        from certkit import charts
+
+        if not self.results:
+            raise story.NotEstimated("no outcome could be matched (see the summary)")
+        first = next(iter(self.results))
+        b = self.results[first].balance().filter(pl.col("term") != "distance")
+        love = b.pivot(on="sample", index="term", values="smd").rename(
+            {"term": "covariate", "all": "smd_before", "matched": "smd_after"}
+        )
+        return chart(
+            charts.love_plot,
+            love,
+            empty="no covariate has a finite standardized difference",
+            title=f"Covariate balance (matching for {story.label(first)})",
+        )
+
+    def event_study_displays(self, ctx: Context) -> list:
+        """Per outcome: its matched event-study chart (privacy-checked), or why there is none."""
+        from IPython.display import Markdown
+
+        from certkit import charts
+
+        out: list = []
+        for outcome in self.outcomes:
+            if outcome not in self.results:
+                why = story.why(self.effects, outcome)
+                out.append(Markdown(f"*{story.label(outcome)}: not estimated ({why}).*"))
+                continue
+            points, hidden = ctx.event_points(
+                self.results[outcome].to_polars(), outcome, count="n_pairs"
+            )
+            out.append(
+                chart(
+                    charts.event_study,
+                    points,
+                    empty=hidden or "no period has a finite estimate",
+                    y="estimate",
+                    lower="conf_low",
+                    upper="conf_high",
+                    title=f"{story.label(outcome)}: matched DiD by periods since certification",
+                    y_title=f"effect on {outcome}",
+                )
+            )
+            if hidden:
+                out.append(Markdown(f"*{hidden}*"))
+        return out
+
+    def sensitivity_displays(self) -> list:
+        """Per estimated outcome: its Rosenbaum bounds table (or why there is none)."""
+        from IPython.display import Markdown
+
+        out: list = []
+        for outcome, res in self.results.items():
+            t = res.sensitivity().to_polars()
+            if t.height:
+                out += [Markdown(f"**{story.label(outcome)}**"), table(t)]
+        if not out:
+            msg = "No sensitivity analysis: no outcome was estimated (see the summary)."
+            out.append(Markdown(msg))
+        return out
+
+
+def describe_sensitivity_row(row: dict) -> str:
+    """The hidden-confounding sentence of a matched-effects row (critical gamma, E-value)."""
+    return story.describe_confounding(row["label"], row["critical_gamma"], row["e_value"])
+
+
+def matched_effects(
+    ctx: Context,
+    outcomes: list[str],
+    *,
+    covariates: list[str],
+    pre_periods: int,
+    post_periods: int,
+    caliper: float | None,
+    notes: list[str],
+    section: str = "Summary",
+) -> MatchedEffects:
+    """:func:`certkit.matching.matched_did` per outcome, as effect rows with its sensitivity.
+
+    Every row is an effect row of :func:`certkit.narrative.effect_of` (or ``not_estimated``)
+    with :data:`MATCHED_COLUMNS`; its headline is recorded under ``section``.
+    """
+    from certkit import matching
+
+    results, rows = {}, []
+    for outcome in outcomes:
+        with ctx.section(story.label(outcome), story.MATCHING_NEEDS, show=False, sink=notes) as s:
+            with collect_warnings(notes, f"{outcome}: "):
+                res = matching.matched_did(
+                    ctx.panel,
+                    outcome=outcome,
+                    covariates=covariates,
+                    pre_periods=pre_periods,
+                    post_periods=post_periods,
+                    caliper=caliper,
+                )
+            ctx.require(res.n_treated, f"the matched {story.label(outcome)} estimate")
+            row = story.effect_of(outcome, res, ctx.panel)
+            sens = res.sensitivity()
+            row |= {
+                "certified_engineers": res.n_treated,
+                "matched_sets": res.n_pairs,
+                "critical_gamma": sens.critical_gamma,
+                "e_value": sens.e_value,
+            }
+            results[outcome] = res
+            notes += [f"{outcome}: {w}" for w in res.warnings if f"{outcome}: {w}" not in notes]
+        if not s.ok:
+            row = story.not_estimated(outcome, s.explanation)
+        rows.append(row)
+        ctx.effect_headline(
+            row | {"needs": story.MATCHING_NEEDS},
+            design="matched DiD",
+            comparison="matched peers (similar role, level, platform, tenure, recent outcomes)",
+            section=section,
+        )
+    effects = pl.DataFrame(rows, infer_schema_length=None)
+    for col in MATCHED_COLUMNS:
+        if col not in effects.columns:
+            effects = effects.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
+    return MatchedEffects(list(outcomes), effects, results)

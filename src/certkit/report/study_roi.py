@@ -1,0 +1,103 @@
+"""The ROI report's effects and answer box (notebook 05); re-exported by
+:mod:`certkit.report.studies`."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from certkit import narrative as story
+from certkit.privacy import certified_engineers
+from certkit.report.context import Context, collect_warnings, table
+
+# ---------------------------------------------------------------------------------------------
+# ROI (notebook 05)
+# ---------------------------------------------------------------------------------------------
+
+#: Panel outcome -> ROI unit of its effect (:data:`certkit.roi.UNITS`), per engineer-month.
+ROI_UNITS = {
+    "merged_prs": "prs_per_month",
+    "defects_per_pr": "defects_per_pr",
+    "incidents": "incidents_per_month",
+}
+
+
+def roi_effects(
+    ctx: Context, spec: dict, *, notes: list[str], units: dict[str, str] | None = None
+) -> tuple[list, pl.DataFrame]:
+    """The DiD effects the ROI is built on: :class:`certkit.roi.Effect` list and effect rows.
+
+    One simple-aggregated Callaway-Sant'Anna effect per outcome of ``units`` (default
+    :data:`ROI_UNITS`); an outcome that cannot be estimated gets a ``not_estimated`` row and
+    no effect.
+    """
+    from certkit import did, roi
+
+    effects, rows = [], []
+    for outcome, unit in (units or ROI_UNITS).items():
+        with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
+            n = certified_engineers(ctx.panel, outcome)
+            ctx.require(n, f"the {story.label(outcome)} effect")
+            with collect_warnings(notes, f"{outcome}: "):
+                agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
+            row = story.effect_of(outcome, agg, ctx.panel)
+            if row["note"]:
+                raise story.NotEstimated(row["note"])
+            effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
+        rows.append(row if s.ok else story.not_estimated(outcome, s.explanation))
+    return effects, pl.DataFrame(rows, infer_schema_length=None)
+
+
+def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: str):
+    """The ROI answer box (an HTML display object); records the ``roi`` headline.
+
+    ``result`` is the :class:`certkit.roi.ROIResult` or None when ``answer`` (the section
+    that ran :func:`certkit.roi.roi`) failed; then the box says why.
+    """
+    import html
+
+    from IPython.display import HTML
+
+    if result is None:
+        ctx.headline(
+            "roi", {"note": answer.reason or "no effect to price"}, kind="roi", section=section
+        )
+        return HTML(
+            "<div class='certkit-callout'><p style='font-size:1.15em'><b>No ROI estimate on "
+            "this data.</b></p></div>" + answer.html()
+        )
+    central = result.central()
+    lo, hi = result.roi_interval
+    ctx.headline(
+        "roi",
+        dict(median=result.roi_median, low=lo, high=hi, p_positive=result.p_positive)
+        | dict(cost_per_engineer=central["cost_per_engineer"], horizon_months=horizon_months),
+        kind="roi",
+        section=section,
+    )
+    figures = story.describe_roi_figures(
+        result.roi_median,
+        lo,
+        hi,
+        result.p_positive,
+        central["cost_per_engineer"],
+        ctx.ds.certifications["engineer_id"].n_unique(),
+        result.level,
+    )
+    return HTML(
+        "<div class='certkit-callout'>"
+        f"<p style='font-size:1.15em'><b>{html.escape(result.statement())}</b></p>"
+        f"<p>{html.escape(figures)}</p></div>"
+    )
+
+
+def assumptions_table(assumptions: dict):
+    """The money assumptions as a two-column table (or a note that the defaults apply)."""
+    from IPython.display import Markdown
+
+    shown = pl.DataFrame(
+        [{"assumption": k, "value": str(v)} for k, v in sorted(assumptions.items())],
+        schema={"assumption": pl.String, "value": pl.String},
+    )
+    return (
+        table(shown) if shown.height else Markdown("Default money assumptions (see `certkit.roi`).")
+    )

@@ -1,0 +1,136 @@
+"""One shape for sensitivity to hidden confounding (issue 11): ``MatchResult.sensitivity()``
+and ``MatchedDiDResult.sensitivity()`` both return a :class:`SensitivityResult` that meets the
+result contract; the old dict / table access still works with a DeprecationWarning."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from certkit import matching as M
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.matching.sensitivity import SensitivityResult
+from certkit.narrative import describe_confounding
+from certkit.results import TIDY_COLUMNS
+
+FIX = Path(__file__).parent / "fixtures" / "matching"
+COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
+
+
+@pytest.fixture(scope="module")
+def nn() -> M.MatchResult:
+    lalonde = pl.read_csv(FIX / "lalonde.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        return M.match(lalonde, treatment="treat", covariates=COVS, outcome="re78")
+
+
+def _staggered_panel(seed: int = 0, n: int = 200, periods: int = 12, tau: float = 1.0):
+    rng = np.random.default_rng(seed)
+    alpha = rng.normal(0, 1, n)
+    level = rng.choice(["junior", "senior"], n)
+    treated = rng.random(n) < 0.4
+    cohort = np.where(treated, rng.integers(5, periods - 2, n), 0)
+    t = np.arange(1, periods + 1)
+    y = (
+        alpha[:, None]
+        + 0.05 * t[None, :]
+        + tau * ((cohort[:, None] > 0) & (t[None, :] >= cohort[:, None]))
+        + rng.normal(0, 0.5, (n, periods))
+    )
+    return pl.DataFrame(
+        {
+            "engineer_id": np.repeat(np.arange(n), periods),
+            "period_index": np.tile(t, n),
+            "cohort": np.repeat(cohort, periods),
+            "level": np.repeat(level, periods),
+            "y": y.ravel(),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def mdid() -> M.MatchedDiDResult:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        return M.matched_did(
+            _staggered_panel(),
+            outcome="y",
+            covariates=["level"],
+            pre_periods=3,
+            post_periods=3,
+            caliper=None,
+        )
+
+
+def _contract(sens: SensitivityResult) -> None:
+    tidy = sens.tidy()
+    assert tuple(tidy.columns[:7]) == TIDY_COLUMNS and tidy.columns[7] == "n"
+    assert tidy["term"].to_list()[:2] == ["critical_gamma", "e_value"]
+    gammas = tidy.filter(pl.col("term").str.starts_with("gamma="))
+    assert gammas["p_value"].to_list() == sens.to_polars()["p_upper"].to_list()
+    assert sens.headline()["term"].to_list() == ["critical_gamma", "e_value"]
+    assert sens.plot().to_dict()["mark"]["type"] == "line"
+    assert "critical gamma" in sens.summary() and "certkit-result" in sens._repr_html_()
+    summary = sens.effect_summary()
+    assert summary.table.height == 2 and summary.text == sens.statement()
+    assert "\n" not in repr(sens) and "critical gamma" in repr(sens)
+
+
+def test_match_sensitivity_is_a_result_equal_to_the_bounds_and_e_value(nn):
+    sens = nn.sensitivity(gammas=(1.0, 1.5, 2.0))
+    assert isinstance(sens, SensitivityResult) and sens.outcome == "re78"
+    d = nn.pair_differences("re78")
+    direct = M.rosenbaum_bounds(d if d.mean() >= 0 else -d, (1.0, 1.5, 2.0))
+    assert sens.to_polars().equals(direct.drop("critical_gamma"))
+    assert sens.critical_gamma == direct["critical_gamma"][0]
+    att = nn.att("re78").tidy().row(0, named=True)
+    sd = float(nn.data["re78"].std())
+    ev, ev_ci = M.e_value(att["estimate"], sd=sd, ci=(att["conf_low"], att["conf_high"]))
+    assert sens.e_value == pytest.approx(ev, rel=1e-12) and sens.e_value_ci == ev_ci
+    row = sens.tidy().filter(pl.col("term") == "e_value").row(0, named=True)
+    assert row["estimate"] == sens.e_value and math.isnan(row["std_error"])
+    _contract(sens)
+
+
+def test_matched_did_sensitivity_has_the_same_shape(mdid):
+    sens = mdid.sensitivity()
+    assert isinstance(sens, SensitivityResult) and sens.outcome == "y"
+    assert sens.critical_gamma > 1.0 and sens.significant  # tau = 1 against noise 0.5
+    assert sens.n_pairs == mdid.n_pairs
+    _contract(sens)
+    assert f"{sens.critical_gamma:.3g}" in mdid.summary()
+
+
+def test_old_dict_access_is_a_deprecated_alias(mdid, nn):
+    sens = mdid.sensitivity()
+    with pytest.warns(DeprecationWarning, match=r"res\.sensitivity\(\)"):
+        assert mdid.sensitivity["critical_gamma"] == sens.critical_gamma
+    with pytest.warns(DeprecationWarning):
+        assert mdid.sensitivity.get("e_value") == sens.e_value
+    with pytest.warns(DeprecationWarning):
+        assert mdid.sensitivity.get("table").equals(sens.to_polars())
+    tab = nn.sensitivity("re78")
+    with pytest.warns(DeprecationWarning, match="to_polars"):
+        assert tab["p_upper"].to_list() == tab.to_polars()["p_upper"].to_list()
+
+
+def test_sensitivity_needs_an_outcome():
+    lalonde = pl.read_csv(FIX / "lalonde.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        m = M.match(lalonde, treatment="treat", covariates=COVS)
+    with pytest.raises(CertkitError, match="no outcome"):
+        m.sensitivity()
+
+
+def test_describe_confounding_words():
+    text = describe_confounding("Throughput", 1.84, 2.5)
+    assert "factor of 1.84" in text and "E-value 2.50" in text
+    assert "more than 1000" in describe_confounding("x", math.inf, 9.0)
+    assert "not significant" in describe_confounding("x", 1.0, 1.2, significant=False)

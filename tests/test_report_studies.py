@@ -1,0 +1,165 @@
+"""certkit.report.studies: the report notebooks' per-outcome runs, moved out of the cells.
+
+A small simulated organisation (``certkit.simulate``) stands in for a report's data; the
+functions are checked against direct calls of the public estimators.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import polars as pl
+import pytest
+
+import certkit as ck
+from certkit import did, matching, narrative
+from certkit.errors import CertkitError
+from certkit.privacy import Privacy
+from certkit.report import Context, studies
+
+
+def _ctx(ds, share: bool = False, k: int = 5) -> Context:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ds)
+    return Context(
+        ds=ds,
+        full=ds,
+        panel=panel,
+        privacy=Privacy(k=k, share=share),
+        period="",
+        filters={},
+    )
+
+
+@pytest.fixture(scope="module")
+def ctx() -> Context:
+    return _ctx(ck.simulate(160, 18, seed=5))
+
+
+def test_did_spec_normalises_and_rejects():
+    spec = studies.did_spec("not-yet", "ipw")
+    assert spec["control"] == "not_yet" and spec["method"] == "ipw"
+    assert spec["unit"] == "engineer_id" and spec["group"] == "cohort"
+    with pytest.raises(CertkitError, match="control_group must be 'not_yet' or 'never'"):
+        studies.did_spec("always")
+
+
+def test_twfe_contrast_uses_the_headline_comparison(ctx):
+    """The TWFE table's Callaway-Sant'Anna column is the headline estimate (issue 11's bug:
+    the notebook once compared with never-treated controls while the headline used
+    not-yet-treated)."""
+    spec = studies.did_spec("not_yet", "dr")
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        impact = studies.did_effects(ctx, ["merged_prs"], spec, min_e=-3, max_e=3, notes=notes)
+        contrast = studies.twfe_contrast(ctx, ["merged_prs"], spec, notes)
+        direct = did.att_gt(ctx.panel, outcome="merged_prs", **spec).aggregate("simple")
+    head = impact.effects.row(0, named=True)
+    assert head["estimate"] == pytest.approx(direct.estimate, rel=1e-12)
+    row = contrast.row(0, named=True)
+    assert row["Callaway-Sant'Anna"] == pytest.approx(head["estimate"], rel=1e-12, abs=1e-12)
+    assert math.isfinite(row["TWFE"]) and row["verdict"]
+    assert "merged_prs" in impact.studies and head["certified_engineers"] > 0
+    assert ctx.headlines[-1]["key"] == "effect/staggered DiD/merged_prs"
+    shown = impact.event_study_displays()
+    assert len(shown) == 2 and "Pre-trend check" in shown[1].data
+
+
+def test_an_outcome_that_cannot_be_estimated_says_why(ctx):
+    notes: list[str] = []
+    spec = studies.did_spec("not_yet")
+    impact = studies.did_effects(ctx, ["no_such_outcome"], spec, min_e=-2, max_e=2, notes=notes)
+    row = impact.effects.row(0, named=True)
+    assert math.isnan(row["estimate"]) and row["note"]
+    assert any(n.startswith("no such outcome: not estimated") for n in notes), notes
+    assert "no event study" in impact.event_study_displays()[0].data
+
+
+def test_matched_effects_carry_the_sensitivity_result(ctx):
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = studies.matched_effects(
+            ctx,
+            ["merged_prs"],
+            covariates=["level", "tenure_months"],
+            pre_periods=3,
+            post_periods=3,
+            caliper=0.2,
+            notes=notes,
+        )
+    res = m.results["merged_prs"]
+    row = m.effects.row(0, named=True)
+    sens = res.sensitivity()
+    assert row["critical_gamma"] == sens.critical_gamma and row["matched_sets"] == res.n_pairs
+    assert row["estimate"] == pytest.approx(res.overall_att, rel=1e-12)
+    bal = m.balance().row(0, named=True)
+    assert bal == {"outcome": narrative.label("merged_prs")} | matching.balance_summary(
+        res.balance()
+    )
+    lines = m.summary_lines(ctx, section="Sensitivity")
+    assert lines[0].startswith("Balance after matching: the largest standardized difference")
+    if row["p_value"] < 0.05:
+        assert any("hidden factor" in line for line in lines[1:])
+    tables = m.sensitivity_displays()
+    assert len(tables) == 2  # the outcome's name and its bounds table
+
+
+def test_balance_summary_counts_terms_over_the_threshold():
+    bal = pl.DataFrame(
+        {
+            "term": ["a", "a", "b", "b", "distance", "distance"],
+            "sample": ["all", "matched"] * 3,
+            "smd": [0.5, 0.05, -0.3, -0.15, 2.0, 1.0],
+        }
+    )
+    out = matching.balance_summary(bal)
+    assert out == {"max |SMD| before": 0.5, "max |SMD| after": 0.15, "terms over 0.1 after": 1}
+    assert matching.balance_summary(bal, threshold=0.2)["terms over 0.2 after"] == 0
+
+
+def test_describe_balance_and_roi_figures():
+    assert narrative.describe_balance(None) == []
+    assert "below the usual 0.1" in narrative.describe_balance(0.04)[0]
+    assert "above 0.1 for some terms" in narrative.describe_balance(0.25)[0]
+    text = narrative.describe_roi_figures(0.5, -0.2, 1.4, 0.83, 2500.0, 40)
+    assert text.startswith("Median ROI +50% (95% interval -20% to +140%)")
+    assert "$2,500" in text and "40 engineers" in text and "83%" in text
+
+
+def test_roi_effects_and_answer(ctx):
+    notes: list[str] = []
+    spec = studies.did_spec("not_yet")
+    spec.pop("method")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        effects, rows = studies.roi_effects(
+            ctx, spec, notes=notes, units={"merged_prs": "prs_per_month"}
+        )
+        direct = did.att_gt(ctx.panel, outcome="merged_prs", **spec).aggregate("simple")
+        assert len(effects) == 1 and effects[0].estimate == pytest.approx(direct.estimate)
+        result = ck.roi.roi(effects, n_sims=500, seed=1)
+    answer = ctx.section("Return on investment", show=False)
+    box = studies.roi_answer(ctx, result, answer, horizon_months=12, section="The answer")
+    assert result.statement()[:40] in box.data and "chance of a positive return" in box.data
+    assert ctx.headlines[-1]["kind"] == "roi"
+    answer.fail("no effect to price")
+    empty = studies.roi_answer(ctx, None, answer, horizon_months=12, section="The answer")
+    assert "No ROI estimate on this data" in empty.data and "No effect to price" in empty.data
+    assert "Default money assumptions" in studies.assumptions_table({}).data
+
+
+def test_per_certification_leaves_out_small_certifications():
+    small = _ctx(ck.simulate(60, 12, seed=2), share=True, k=1000)
+    out = studies.per_certification(
+        small, ["merged_prs"], studies.did_spec("not_yet"), period="month", notes=[]
+    )
+    assert out.rows.height == 0 and out.left_out and out.min_holders == 1000
+    assert "Left out (fewer than 1000 holders" in out.displays()[0].data
+    off = studies.per_certification(
+        small, ["merged_prs"], studies.did_spec("not_yet"), period="month", notes=[], enabled=False
+    )
+    assert "disabled" in off.displays()[-1].data
