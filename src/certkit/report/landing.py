@@ -331,10 +331,11 @@ def _first_sentences(text: str, n: int = 2) -> str:
     return " ".join(parts[:n])
 
 
-def render(records: list[dict], page: str | None = None) -> str:
+def render(records: list[dict], page: str | None = None, *, short: bool = False) -> str:
     """HTML sentences for one notebook's records (its "answer first" box).
 
     ``page`` is the detail page's file name (links go there); ``None`` links within the page.
+    ``short`` keeps only the first sentence of a robustness check (its section has the rest).
     """
     items = []
     for r in records:
@@ -348,7 +349,7 @@ def render(records: list[dict], page: str | None = None) -> str:
         elif r["kind"] == "sensitivity":
             items.append(
                 f'<li data-key="{key}"><b>{_E(r["label"])}</b> ({_E(r["design"])}): '
-                f"{_E(r['text'])}{_link(href)}</li>"
+                f"{_E(_first_sentences(r['text'], 1) if short else r['text'])}{_link(href)}</li>"
             )
         elif r["kind"] == "roi":
             items.append(f'<li data-key="{key}"><b>ROI</b>: {_E(roi_text(r))}{_link(href)}</li>')
@@ -363,6 +364,41 @@ def render(records: list[dict], page: str | None = None) -> str:
                 f'<li data-key="{key}"><b>Data</b>: {_E(health_text(r))}{_link(href)}</li>'
             )
     return "<ul class='certkit-answer'>" + "".join(items) + "</ul>" if items else ""
+
+
+def estimated(r: dict) -> bool:
+    """True when a record carries an estimate (not only the reason it could not be made)."""
+    if r["kind"] == "effect":
+        return status(r) != "not estimated"
+    if r["kind"] == "roi":
+        return not r.get("note")
+    if r["kind"] == "ai":
+        return any(_num(row.get("relative")) for row in r.get("rows", []))
+    return not r.get("note")
+
+
+#: HTML id of a detail page's answer box (the first entry of its table of contents).
+ANSWER_ID = "certkit-answer"
+
+
+def answer_box(records: list[dict]) -> str:
+    """A detail page's "The answer" box, from the page's own headline records.
+
+    The lines are :func:`render`'s (the landing page's sentences, linked to the page's
+    sections). When none of the records carries an estimate the box says so first; each
+    line then gives the reason recorded for it.
+    """
+    inner = render(records, short=True)
+    if not records:
+        lead = "<p><b>This page recorded no headline result</b> (see its sections below).</p>"
+    elif not any(estimated(r) for r in records):
+        lead = "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+    else:
+        lead = ""
+    return (
+        f"<section class='certkit-callout certkit-answer-box' id='{ANSWER_ID}'>"
+        f"<p class='certkit-answer-title'><b>The answer</b></p>{lead}{inner}</section>"
+    )
 
 
 def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
