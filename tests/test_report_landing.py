@@ -288,3 +288,56 @@ def test_agreement_explains_a_disagreement_and_nothing_estimated():
     assert "No certification effect could be estimated" in page
     assert "certified engineers with history" in page
     assert "no robustness estimator" in page
+
+
+def test_disagreement_is_explained_once_with_the_outcomes_it_applies_to():
+    def pair(outcome: str, label: str, n_matched: int) -> list[dict]:
+        did = _effect("staggered DiD", 0.8, 0.4, 1.2, 0.001, 60)
+        matched = _effect("matched DiD", 0.3, -0.5, 1.1, 0.4, n_matched)
+        return [r | {"outcome": outcome, "label": label} for r in (did, matched)]
+
+    outcomes = [pair("merged_prs", "throughput", 25), pair("incidents", "incidents", 27)]
+    agree = _effect("staggered DiD", 0.1, -0.5, 0.7, 0.6, 60)
+    outcomes.append(
+        [
+            agree | {"outcome": "defects", "label": "defects"},
+            agree | {"outcome": "defects", "label": "defects", "design": "matched DiD"},
+        ]
+    )
+    notes = landing.agreement_notes(outcomes)
+    disagree = [n for n in notes if n.startswith("The designs disagree")]
+    assert disagree == [
+        "The designs disagree on throughput and incidents: matched DiD has less power than "
+        "staggered DiD (its interval is wider, it rests on 25 to 27 certified engineers "
+        "against 60 certified engineers)."
+    ]
+    assert sum("comparison groups" in n for n in notes) == 1
+    assert "defects: all 2 designs: no clear change." in notes
+    # opposite directions are a different reason: their own sentence
+    opposite = _effect("matched DiD", -0.8, -1.2, -0.4, 0.001, 25)
+    notes = landing.agreement_notes(
+        outcomes[:2] + [[outcomes[0][0] | {"label": "x"}, opposite | {"label": "x"}]]
+    )
+    assert sum(n.startswith("The designs disagree") for n in notes) == 2
+    assert any(n.startswith("The designs disagree on x: they point in opposite") for n in notes)
+    page = landing.answer_section([("p.html", "t", [r for rs in outcomes for r in rs])])
+    assert page.count("The designs disagree") == 1 and page.count("comparison groups") == 1
+
+
+def test_landing_says_why_designs_disagree_once(landing_dom):
+    org = landing_dom[: landing_dom.index(">shared</h2>")]
+    notes = re.findall(r"<ul class=.certkit-agreement.>(.*?)</ul>", org, re.S)
+    assert len(notes) == 1
+    text = _text(notes[0])
+    assert text.count("comparison groups") <= 1
+    labels = re.findall(
+        r"<tr data-outcome=\"[^\"]+\"><th>([^<]+)</th>.*?<td>(disagree|agree|only one design|one design|nothing estimated)</td></tr>",
+        org,
+        re.S,
+    )
+    disagreeing = [html.unescape(lbl) for lbl, verdict in labels if verdict == "disagree"]
+    for label in disagreeing:  # each disagreeing outcome is named once, in a shared sentence
+        assert text.count(label) == 1, (label, text)
+    assert text.count("The designs disagree") <= len(disagreeing)
+    if len(disagreeing) >= 2:
+        assert text.count("The designs disagree") < len(disagreeing), text

@@ -40,11 +40,12 @@ from typing import Any
 
 import polars as pl
 
+from certkit.narrative import ALPHA, agreement, agreement_notes, status  # noqa: F401
+
 #: File suffix of a notebook's headline records, next to its executed ``.ipynb``.
 SUFFIX = ".headlines.json"
 #: Environment variable the runner sets to the file a notebook writes its records to.
 ENV = "CERTKIT_HEADLINES"
-ALPHA = 0.05
 
 
 def _num(v: Any) -> bool:
@@ -103,16 +104,6 @@ def effect_size(r: dict) -> str:
     return f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
 
 
-def status(r: dict) -> str:
-    """``improvement``, ``deterioration``, ``no clear change`` or ``not estimated``."""
-    if r.get("note") or not all(_num(r.get(k)) for k in ("estimate", "ci_low", "ci_high")):
-        return "not estimated"
-    if not (_num(r.get("p_value")) and r["p_value"] < ALPHA):
-        return "no clear change"
-    good = (r["estimate"] < 0) == bool(r.get("lower_better", True))
-    return "improvement" if good else "deterioration"
-
-
 def effect_text(r: dict) -> str:
     """One effect record in words (its reason when it was not estimated)."""
     s = status(r)
@@ -125,62 +116,6 @@ def effect_text(r: dict) -> str:
     if s == "deterioration":
         verdict = "a deterioration"
     return f"{effect_size(r)}; {verdict}"
-
-
-def _n(r: dict) -> str:
-    return f"{r['n']:,} certified engineers" if _num(r.get("n")) else "an unknown number"
-
-
-def agreement(records: list[dict]) -> tuple[str, str]:
-    """Whether the designs estimating one outcome agree: (verdict, explanation).
-
-    Compares recorded statuses only (clear improvement, clear deterioration, no clear change).
-    When they differ, says why that is plausible: less power (a wider interval, fewer
-    certified engineers) or a different comparison group.
-    """
-    done = [r for r in records if status(r) != "not estimated"]
-    missing = [r for r in records if status(r) == "not estimated"]
-    if not done:
-        return "nothing estimated", ""
-    if len(done) == 1:
-        if not missing:
-            return "one design", ""
-        other = ", ".join(r["design"] for r in missing)
-        return "only one design", f"only {done[0]['design']} could be estimated ({other}: not)."
-    statuses = {status(r) for r in done}
-    if len(statuses) == 1:
-        return "agree", f"all {len(done)} designs: {statuses.pop()}."
-    if {"improvement", "deterioration"} <= statuses:
-        why = "they point in opposite directions, so treat both with caution"
-    else:
-        clear = [r for r in done if status(r) != "no clear change"]
-        unclear = [r for r in done if status(r) == "no clear change"]
-        parts = []
-        for u in unclear:
-            for c in clear:
-                wider = _width(u) > _width(c) if _width(u) and _width(c) else None
-                fewer = _num(u.get("n")) and _num(c.get("n")) and u["n"] < c["n"]
-                if wider or fewer:
-                    bits = []
-                    if wider:
-                        bits.append("its interval is wider")
-                    if fewer:
-                        bits.append(f"it rests on {_n(u)} against {_n(c)}")
-                    parts.append(
-                        f"{u['design']} has less power than {c['design']} ({', '.join(bits)})"
-                    )
-        why = "; ".join(parts) or "the designs estimate with similar precision"
-    groups = "; ".join(
-        f"{r['design']} compares with {r['comparison']}" for r in done if r.get("comparison")
-    )
-    tail = f". They also use different comparison groups: {groups}." if groups else "."
-    return "disagree", f"The designs disagree: {why}{tail}"
-
-
-def _width(r: dict) -> float | None:
-    if _num(r.get("relative_low")) and _num(r.get("relative_high")):
-        return r["relative_high"] - r["relative_low"]
-    return None
 
 
 def roi_text(r: dict) -> str:
@@ -447,7 +382,7 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
                 if r["design"] not in designs:
                     designs.append(r["design"])
         head = "".join(f"<th>{_E(d)}</th>" for d in designs)
-        rows, notes = [], []
+        rows = []
         for outcome, items in effects.items():
             by = {r["design"]: (h, r) for h, r in items}
             cells = []
@@ -460,14 +395,16 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
                     f'<td data-key="{_E(r["key"])}" class="certkit-{status(r).replace(" ", "-")}">'
                     f"{_E(effect_text(r))}{_link(_href(h, r))}</td>"
                 )
-            verdict, why = agreement([r for _, r in items])
+            verdict, _why = agreement([r for _, r in items])
             label = items[0][1]["label"]
             rows.append(
                 f'<tr data-outcome="{_E(outcome)}"><th>{_E(label)}</th>{"".join(cells)}'
                 f"<td>{_E(verdict)}</td></tr>"
             )
-            if why:
-                notes.append(f"<li><b>{_E(label)}</b>: {_E(why)}</li>")
+        notes = [
+            f"<li>{_E(note)}</li>"
+            for note in agreement_notes([[r for _, r in items] for items in effects.values()])
+        ]
         estimated = [
             r for items in effects.values() for _, r in items if status(r) != "not estimated"
         ]
