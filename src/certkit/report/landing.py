@@ -40,7 +40,14 @@ from typing import Any
 
 import polars as pl
 
-from certkit.narrative import ALPHA, agreement, agreement_notes, status  # noqa: F401
+from certkit.narrative import (  # noqa: F401 (agreement, status: re-exported)
+    adoption_trend,
+    agreement,
+    agreement_notes,
+    ai_gap_words,
+    ai_gaps,
+    status,
+)
 
 #: File suffix of a notebook's headline records, next to its executed ``.ipynb``.
 SUFFIX = ".headlines.json"
@@ -140,20 +147,8 @@ def ai_lines(r: dict) -> list[str]:
         if not _num(row.get("relative")):
             lines.append(f"{row['label']}: could not be estimated (no finite estimate)")
             continue
-        rel = row["relative"]
-        direction = "lower" if rel < 0 else "higher"
-        p = row.get("p_value")
-        if _num(p) and p < ALPHA and row.get("lower_better") is not None:
-            better = (rel < 0) == row["lower_better"]
-            verdict = ("better" if better else "worse") + " with AI"
-        elif _num(p) and p < ALPHA:
-            verdict = "a clear difference"
-        else:
-            verdict = "no clear difference"
-        lines.append(
-            f"{row['label']}: about {abs(rel):.0%} {direction} on AI-assisted PRs of the same "
-            f"author ({verdict})"
-        )
+        size, verdict = ai_gap_words(row["relative"], row.get("p_value"), row.get("lower_better"))
+        lines.append(f"{row['label']}: {size} ({verdict})")
     if r.get("comparison_note"):
         lines.append(f"AI-assisted vs other PRs: not estimated: {r['comparison_note']}")
     if _num(r.get("adoption_first")) and _num(r.get("adoption_last")):
@@ -195,53 +190,13 @@ def ai_values(
 
     ``labels`` is ``certkit.report.story.AI_LABELS`` (outcome -> label, lower better, log).
     """
-    rows = []
-    comparison = comparison if comparison is not None else pl.DataFrame()
-    for outcome, (name, lower_better, log) in labels.items():
-        if comparison.height == 0:
-            break
-        adj = comparison.filter(
-            (pl.col("outcome") == outcome) & (pl.col("comparison") == "adjusted")
-        )
-        if adj.height == 0:
-            continue
-        row = adj.row(0, named=True)
-        rel = None
-        if _num(row.get("estimate")):
-            rel = math.expm1(row["estimate"]) if log else row.get("relative")
-        rows.append(
-            {
-                "outcome": outcome,
-                "label": name,
-                "relative": rel,
-                "p_value": row.get("p_value"),
-                "lower_better": lower_better,
-            }
-        )
+    rows = [{k: v for k, v in gap.items() if k != "raw"} for gap in ai_gaps(comparison, labels)]
     out: dict[str, Any] = {"rows": rows, "flagged": flagged}
     if "comparison" in skipped:
         out["comparison_note"] = skipped["comparison"]
     if "adoption" in skipped:
         out["adoption_note"] = skipped["adoption"]
-    if adoption is not None and adoption.height and "ai_share" in adoption.columns:
-        by_period = (
-            adoption.drop_nulls("ai_share")
-            .group_by("period")
-            .agg(
-                (pl.col("n_ai").sum() / pl.col("n_prs").sum()).alias("share")
-                if {"n_ai", "n_prs"} <= set(adoption.columns)
-                else pl.col("ai_share").mean().alias("share")
-            )
-            .filter(pl.col("share").is_finite())
-            .sort("period")
-        )
-        if by_period.height >= 2:
-            out |= {
-                "adoption_first": by_period["share"][0],
-                "period_first": str(by_period["period"][0]),
-                "adoption_last": by_period["share"][-1],
-                "period_last": str(by_period["period"][-1]),
-            }
+    out |= adoption_trend(adoption) or {}
     return clean(out)
 
 
