@@ -325,8 +325,8 @@ def test_disagreement_is_explained_once_with_the_outcomes_it_applies_to():
 
 
 def test_landing_says_why_designs_disagree_once(landing_dom):
-    org = landing_dom[: landing_dom.index(">shared</h2>")]
-    notes = re.findall(r"<ul class=.certkit-agreement.>(.*?)</ul>", org, re.S)
+    first = landing_dom[: landing_dom.index(">shared</h2>")]  # the org run's answer
+    notes = re.findall(r"<ul class=.certkit-agreement.>(.*?)</ul>", first, re.S)
     assert len(notes) == 1
     text = _text(notes[0])
     assert text.count("comparison groups") <= 1
@@ -341,3 +341,114 @@ def test_landing_says_why_designs_disagree_once(landing_dom):
     assert text.count("The designs disagree") <= len(disagreeing)
     if len(disagreeing) >= 2:
         assert text.count("The designs disagree") < len(disagreeing), text
+
+
+# --- the answer box at the top of every detail page ---------------------------------------
+
+NUMBER = re.compile(r"\d{4}-\d{2}-\d{2}|[+-]?\$?\d[\d,]*(?:\.\d+)?%?")
+BOX = re.compile(r"<section[^>]*id=.certkit-answer.[^>]*>(.*?)</section>", re.S)
+
+
+def _numbers(text: str) -> set[str]:
+    return set(NUMBER.findall(text))
+
+
+def _box_lines(dom: str) -> list[tuple[str, str, str]]:
+    """(data-key, text, link target) of each line of a page's answer box."""
+    box = BOX.search(dom)
+    assert box, "no answer box"
+    lines = []
+    for key, inner in re.findall(r'<li data-key="([^"]*)">(.*?)</li>', box.group(1), re.S):
+        href = re.search(r'href="#([^"]+)"', inner)
+        assert href, (key, inner)  # every line links to its section
+        lines.append((html.unescape(key), _text(inner).removesuffix(" details"), href.group(1)))
+    return lines
+
+
+def _section(dom: str, anchor_id: str) -> str:
+    """Text of the page from the heading ``anchor_id`` to the next ``h2``."""
+    start = dom.index(f'id="{anchor_id}"')
+    end = dom.find("<h2", start + 1)
+    return _text(dom[start : end if end > 0 else len(dom)])
+
+
+def check_answer_box(dom: str, landing_dom: str | None, records: list[dict]) -> int:
+    """The box is above the first cell and its numbers are the landing page's and the
+    section's. Returns the number of lines compared."""
+    box = BOX.search(dom)
+    assert box, "no answer box"
+    first_cell = dom.index('class="jp-Cell')
+    assert dom.index("<nav class=\"certkit-toc\"") < box.start() < first_cell
+    lines = _box_lines(dom)
+    if not records:
+        assert "recorded no headline" in _text(box.group(1))
+        return 0
+    assert {k for k, _, _ in lines} == {r["key"] for r in records}
+    if not any(landing.estimated(r) for r in records):
+        assert "Nothing on this page could be estimated" in _text(box.group(1))
+    for key, text, target in lines:
+        assert f'id="{target}"' in dom, (key, target)
+        mine = _numbers(text)
+        section = _numbers(_section(dom, target))
+        assert mine <= section, (key, text, mine - section)
+        if landing_dom is None:
+            continue
+        there = re.findall(
+            rf'<(td|li)[^>]*data-key="{re.escape(html.escape(key))}"[^>]*>(.*?)</\1>',
+            landing_dom,
+            re.S,
+        )
+        if there:
+            theirs = set().union(*(_numbers(_text(t)) for _, t in there))
+            assert mine <= theirs, (key, text, mine - theirs)
+        else:  # robustness checks: the landing page shows the whole sentence
+            assert text.split(": ", 1)[1] in _text(landing_dom), (key, text)
+    return len(lines)
+
+
+@pytest.mark.parametrize(
+    "run,nb",
+    [("org", nb) for nb in NOTEBOOKS]
+    + [("shared", nb) for nb in ("01_data_health", "04_ai_outcomes")],
+)
+def test_every_page_opens_with_its_answer(out, landing_dom, run, nb):
+    dom = _dump_dom(out / run / f"{nb}.html")
+    records = _records(out, run, nb)
+    assert records, (run, nb)
+    part = landing_dom.split(">shared</h2>")
+    mine = part[0] if run == "org" else part[1]
+    assert check_answer_box(dom, mine, records) >= 1
+    assert dom.count("certkit-answer-box") == 1 + dom.count(".certkit-answer-box")  # once
+    toc = re.search(r'<nav class="certkit-toc">(.*?)</nav>', dom, re.S).group(1)
+    assert toc.index("#certkit-answer") < toc.index('href="#', toc.index("#certkit-answer") + 1)
+
+
+def test_answer_box_when_nothing_could_be_estimated():
+    why = "a shared report shows only estimates based on at least 5 people (here 3)"
+    rec = {
+        "kind": "effect",
+        "key": "effect/x/merged_prs",
+        "label": "throughput",
+        "design": "staggered DiD",
+        "outcome": "merged_prs",
+        "section": "Summary",
+        "note": why,
+        "needs": "more certified engineers",
+    }
+    box = landing.answer_box([rec])
+    text = _text(box)
+    assert "Nothing on this page could be estimated" in text
+    assert why in text and "it needs more certified engineers" in text
+    assert 'href="#Summary"' in box
+    assert "recorded no headline" in _text(landing.answer_box([]))
+    roi = {
+        "kind": "roi",
+        "key": "roi",
+        "section": "The answer",
+        "median": 0.5,
+        "low": 0.1,
+        "high": 0.9,
+        "p_positive": 0.97,
+    }
+    assert "Nothing on this page" not in landing.answer_box([rec, roi])
+    assert 'href="#The-answer"' in landing.answer_box([roi])

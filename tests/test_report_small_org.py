@@ -300,3 +300,24 @@ def test_landing_page_answers_or_says_what_is_missing(reports):
             assert "a shared report shows only estimates based on at least 5 people" in text
             assert "no ROI estimate" in text
             assert TINY_TEAM not in page
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_every_page_opens_with_its_answer_or_why_not(reports, share):
+    """Each page's answer box (above the first cell) has the landing page's numbers, and a
+    page with nothing estimable says so with the recorded reasons."""
+    from test_report_landing import check_answer_box
+
+    from certkit.report import landing
+
+    run = reports["runs"][share]
+    index = run.index.read_text()
+    for r in run.results:
+        records = landing.read(r.headlines) if r.headlines else []
+        if r.notebook != "01_data_health":
+            assert records, r.notebook
+        check_answer_box(r.html.read_text(), index, records)
+        if share and r.notebook in ("02_certification_impact", "05_roi_summary"):
+            box = _text(r.html.read_text().split("id='certkit-answer'")[1].split("</section>")[0])
+            assert "not estimated" in box or "no ROI estimate" in box, (r.notebook, box)
+            assert "at least 5 people" in box, (r.notebook, box)

@@ -52,6 +52,10 @@ def _theme() -> dict:
                 "domainColor": "#888",
                 "tickColor": "#888",
             },
+            # Category names are never cut (the chart widens for them); discrete x labels that
+            # would overlap are thinned out (continuous axes do that by default).
+            "axisYDiscrete": {"labelLimit": 0},
+            "axisXDiscrete": {"labelLimit": 0, "labelOverlap": "greedy"},
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
             "range": {"category": PALETTE},
             "line": {"strokeWidth": 2},
