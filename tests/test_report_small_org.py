@@ -318,6 +318,6 @@ def test_every_page_opens_with_its_answer_or_why_not(reports, share):
             assert records, r.notebook
         check_answer_box(r.html.read_text(), index, records)
         if share and r.notebook in ("02_certification_impact", "05_roi_summary"):
-            box = _text(r.html.read_text().split("id='certkit-answer'")[1].split("</section>")[0])
+            box = _text(r.html.read_text().split('id="certkit-answer"')[1].split("</section>")[0])
             assert "not estimated" in box or "no ROI estimate" in box, (r.notebook, box)
             assert "at least 5 people" in box, (r.notebook, box)

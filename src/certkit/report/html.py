@@ -187,7 +187,10 @@ def export(
     extra: dict = {"toc": contents}
     if records is not None:
         extra["answer"] = landing.answer_box(records)
-        extra["toc"] = [{"level": 2, "text": "The answer", "id": landing.ANSWER_ID}, *contents]
+        extra["toc"] = [
+            {"level": 2, "text": "The answer, in short", "id": landing.ANSWER_ID},
+            *contents,
+        ]
     resources = {"metadata": {"name": title}, "certkit": {**(header or {}), **extra}}
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources=resources)

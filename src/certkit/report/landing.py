@@ -286,8 +286,8 @@ def answer_box(records: list[dict]) -> str:
     else:
         lead = ""
     return (
-        f"<section class='certkit-callout certkit-answer-box' id='{ANSWER_ID}'>"
-        f"<p class='certkit-answer-title'><b>The answer</b></p>{lead}{inner}</section>"
+        f'<section class="certkit-callout certkit-answer-box" id="{ANSWER_ID}">'
+        f'<p class="certkit-answer-title"><b>The answer</b></p>{lead}{inner}</section>'
     )
 
 
