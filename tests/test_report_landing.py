@@ -332,7 +332,7 @@ def test_landing_says_why_designs_disagree_once(landing_dom):
     assert text.count("comparison groups") <= 1
     labels = re.findall(
         r"<tr data-outcome=\"[^\"]+\"><th>([^<]+)</th>.*?<td>(disagree|agree|only one design|one design|nothing estimated)</td></tr>",
-        org,
+        first,
         re.S,
     )
     disagreeing = [html.unescape(lbl) for lbl, verdict in labels if verdict == "disagree"]
