@@ -275,10 +275,18 @@ def answer_box(records: list[dict]) -> str:
     """A detail page's "The answer" box, from the page's own headline records.
 
     The lines are :func:`render`'s (the landing page's sentences, linked to the page's
-    sections). When none of the records carries an estimate the box says so first; each
+    sections); robustness and sensitivity checks are folded under one line, with the first
+    sentence of each. When none of the records carries an estimate the box says so first; each
     line then gives the reason recorded for it.
     """
-    inner = render(records, short=True)
+    main = [r for r in records if r["kind"] != "sensitivity"]
+    checks = [r for r in records if r["kind"] == "sensitivity"]
+    inner = render(main)
+    if checks:  # folded: the box stays short, the checks are one click away
+        inner += (
+            f"<details class='certkit-checks'><summary>Robustness and sensitivity checks "
+            f"({len(checks)})</summary>{render(checks, short=True)}</details>"
+        )
     if not records:
         lead = "<p><b>This page recorded no headline result</b> (see its sections below).</p>"
     elif not any(estimated(r) for r in records):
