@@ -383,9 +383,13 @@ def check_answer_box(dom: str, landing_dom: str | None, records: list[dict] | No
     first_cell = dom.index('class="jp-Cell')
     assert dom.index('<nav class="certkit-toc"') < box.start() < first_cell
     lines = _box_lines(dom)
-    if not records:
-        assert "recorded no headline" in _text(box.group(1))
-        return 0
+    if not records:  # nothing recorded: the explanations of the skipped sections, if any
+        said = _text(box.group(1))
+        assert "recorded no headline" in said or "Nothing on this page could be estimated" in said
+        for _, text, target in lines:
+            assert f'id="{target}"' in dom and "not estimated" in text, text
+            assert text in _text(dom[dom.index(f'id="{target}"') :]), text
+        return len(lines)
     assert {k for k, _, _ in lines} == {r["key"] for r in records}
     if not any(landing.estimated(r) for r in records):
         assert "Nothing on this page could be estimated" in _text(box.group(1))
@@ -484,3 +488,29 @@ def test_export_puts_the_answer_above_the_first_cell_once():
     plain, _ = report_html.export(nb, title="Impact", header=header, no_input=True)
     # no records: no box at the top; the one the notebook displayed stays in its cell
     assert BOX.search(plain).start() > plain.index('class="jp-Cell')
+
+
+def test_a_page_that_recorded_nothing_lists_its_skipped_sections():
+    import nbformat
+
+    from certkit.report.sections import explain
+
+    why = explain("Effect of adopting AI on merged_prs", "too few adopters (2)", "5 adopters")
+    nb = nbformat.v4.new_notebook()
+    skipped = nbformat.v4.new_output("display_data", data={"text/html": why}, metadata={})
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# AI adoption\n\n## Effect of adopting AI, by outcome"),
+        nbformat.v4.new_code_cell("...", outputs=[skipped, skipped]),
+    ]
+    found = report_html.skipped_sections(nb)
+    assert found == [
+        (
+            "Effect of adopting AI, by outcome",
+            "Effect of adopting AI on merged_prs: not estimated. Too few adopters (2). "
+            "It needs 5 adopters.",
+        )
+    ]
+    box = landing.answer_box([], found)
+    assert "Nothing on this page could be estimated" in box
+    assert "Too few adopters (2)" in box and 'href="#Effect-of-adopting-AI,-by-outcome"' in box
+    assert "recorded no headline" in landing.answer_box([])

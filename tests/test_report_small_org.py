@@ -313,9 +313,7 @@ def test_every_page_opens_with_its_answer_or_why_not(reports, share):
     run = reports["runs"][share]
     index = run.index.read_text()
     for r in run.results:
-        records = landing.read(r.headlines) if r.headlines else None
-        if r.notebook != "01_data_health":
-            assert records, r.notebook
+        records = landing.read(r.headlines) if r.headlines else []
         check_answer_box(r.html.read_text(), index, records)
         if share and r.notebook in ("02_certification_impact", "05_roi_summary"):
             # 3 certified engineers: nothing estimable, and each line says why (the reason

@@ -101,6 +101,33 @@ def toc(nb: nbformat.NotebookNode) -> list[dict]:
     return items
 
 
+def skipped_sections(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """``(section heading, explanation)`` of every section the page says it could not estimate.
+
+    The explanations are the paragraphs :func:`certkit.report.sections.explain` displayed
+    (class ``certkit-skipped``), as plain text, under the ``##`` heading they follow.
+    """
+    from certkit.report.sections import SKIPPED_CLASS
+
+    found, heading = [], ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for m in _HEADING.finditer(cell.source):
+                if len(m.group(1)) == 2:
+                    heading = m.group(2).strip()
+            continue
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/html", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if SKIPPED_CLASS not in text:
+                continue
+            plain = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+            plain = re.sub(r" ([:;,.)])", r"\1", plain)
+            if plain and (heading, plain) not in found:
+                found.append((heading, plain))
+    return found
+
+
 def chromium() -> str | None:
     """The headless Chromium executable, if installed."""
     import shutil
@@ -186,7 +213,7 @@ def export(
     contents = toc(nb)
     extra: dict = {"toc": contents}
     if records is not None:
-        extra["answer"] = landing.answer_box(records)
+        extra["answer"] = landing.answer_box(records, skipped_sections(nb))
         extra["toc"] = [
             {"level": 2, "text": "The answer, in short", "id": landing.ANSWER_ID},
             *contents,

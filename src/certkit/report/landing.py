@@ -271,13 +271,15 @@ def estimated(r: dict) -> bool:
 ANSWER_ID = "certkit-answer"
 
 
-def answer_box(records: list[dict]) -> str:
+def answer_box(records: list[dict], skipped: list[tuple[str, str]] | tuple = ()) -> str:
     """A detail page's "The answer" box, from the page's own headline records.
 
     The lines are :func:`render`'s (the landing page's sentences, linked to the page's
     sections); robustness and sensitivity checks are folded under one line, with the first
     sentence of each. When none of the records carries an estimate the box says so first; each
-    line then gives the reason recorded for it.
+    line then gives the reason recorded for it. A page that recorded nothing lists instead
+    the explanations its skipped sections showed (``skipped``: ``(section heading, text)``,
+    see :func:`certkit.report.sections.explain`).
     """
     main = [r for r in records if r["kind"] != "sensitivity"]
     checks = [r for r in records if r["kind"] == "sensitivity"]
@@ -287,7 +289,17 @@ def answer_box(records: list[dict]) -> str:
             f"<details class='certkit-checks'><summary>Robustness and sensitivity checks "
             f"({len(checks)})</summary>{render(checks, short=True)}</details>"
         )
-    if not records:
+    if not records and skipped:
+        lead = "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+        inner = (
+            "<ul class='certkit-answer'>"
+            + "".join(
+                f'<li data-key="skipped">{_E(text)}{_link("#" + anchor(heading))}</li>'
+                for heading, text in skipped
+            )
+            + "</ul>"
+        )
+    elif not records:
         lead = "<p><b>This page recorded no headline result</b> (see its sections below).</p>"
     elif not any(estimated(r) for r in records):
         lead = "<p><b>Nothing on this page could be estimated on this data.</b></p>"

@@ -181,8 +181,7 @@ def execute(job: Job) -> JobResult:
             title=job.title,
             header=job.header,
             no_input=job.no_input,
-            # the page's answer box, from its own records (none when it records nothing)
-            records=landing.read(heads) if heads.exists() else None,
+            records=landing.read(heads),  # the page's answer box, from its own records
         )
         if job.share and job.people:
             from certkit.privacy import find_identifiers
