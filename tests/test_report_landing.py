@@ -288,3 +288,229 @@ def test_agreement_explains_a_disagreement_and_nothing_estimated():
     assert "No certification effect could be estimated" in page
     assert "certified engineers with history" in page
     assert "no robustness estimator" in page
+
+
+def test_disagreement_is_explained_once_with_the_outcomes_it_applies_to():
+    def pair(outcome: str, label: str, n_matched: int) -> list[dict]:
+        did = _effect("staggered DiD", 0.8, 0.4, 1.2, 0.001, 60)
+        matched = _effect("matched DiD", 0.3, -0.5, 1.1, 0.4, n_matched)
+        return [r | {"outcome": outcome, "label": label} for r in (did, matched)]
+
+    outcomes = [pair("merged_prs", "throughput", 25), pair("incidents", "incidents", 27)]
+    agree = _effect("staggered DiD", 0.1, -0.5, 0.7, 0.6, 60)
+    outcomes.append(
+        [
+            agree | {"outcome": "defects", "label": "defects"},
+            agree | {"outcome": "defects", "label": "defects", "design": "matched DiD"},
+        ]
+    )
+    notes = landing.agreement_notes(outcomes)
+    disagree = [n for n in notes if n.startswith("The designs disagree")]
+    assert disagree == [
+        "The designs disagree on throughput and incidents: matched DiD has less power than "
+        "staggered DiD (its interval is wider, it rests on 25 to 27 certified engineers "
+        "against 60 certified engineers)."
+    ]
+    assert sum("comparison groups" in n for n in notes) == 1
+    assert "defects: all 2 designs: no clear change." in notes
+    # opposite directions are a different reason: their own sentence
+    opposite = _effect("matched DiD", -0.8, -1.2, -0.4, 0.001, 25)
+    notes = landing.agreement_notes(
+        outcomes[:2] + [[outcomes[0][0] | {"label": "x"}, opposite | {"label": "x"}]]
+    )
+    assert sum(n.startswith("The designs disagree") for n in notes) == 2
+    assert any(n.startswith("The designs disagree on x: they point in opposite") for n in notes)
+    page = landing.answer_section([("p.html", "t", [r for rs in outcomes for r in rs])])
+    assert page.count("The designs disagree") == 1 and page.count("comparison groups") == 1
+
+
+def test_landing_says_why_designs_disagree_once(landing_dom):
+    first = landing_dom[: landing_dom.index(">shared</h2>")]  # the org run's answer
+    notes = re.findall(r"<ul class=.certkit-agreement.>(.*?)</ul>", first, re.S)
+    assert len(notes) == 1
+    text = _text(notes[0])
+    assert text.count("comparison groups") <= 1
+    labels = re.findall(
+        r"<tr data-outcome=\"[^\"]+\"><th>([^<]+)</th>.*?<td>(disagree|agree|only one design|one design|nothing estimated)</td></tr>",
+        first,
+        re.S,
+    )
+    disagreeing = [html.unescape(lbl) for lbl, verdict in labels if verdict == "disagree"]
+    for label in disagreeing:  # each disagreeing outcome is named once, in a shared sentence
+        assert text.count(label) == 1, (label, text)
+    assert text.count("The designs disagree") <= len(disagreeing)
+    if len(disagreeing) >= 2:
+        assert text.count("The designs disagree") < len(disagreeing), text
+
+
+# --- the answer box at the top of every detail page ---------------------------------------
+
+NUMBER = re.compile(r"\d{4}-\d{2}-\d{2}|[+-]?\$?\d[\d,]*(?:\.\d+)?%?")
+BOX = re.compile(r"<section[^>]*id=.certkit-answer.[^>]*>(.*?)</section>", re.S)
+
+
+def _numbers(text: str) -> set[str]:
+    return set(NUMBER.findall(text))
+
+
+def _box_lines(dom: str) -> list[tuple[str, str, str]]:
+    """(data-key, text, link target) of each line of a page's answer box."""
+    box = BOX.search(dom)
+    assert box, "no answer box"
+    lines = []
+    for key, inner in re.findall(r'<li data-key="([^"]*)">(.*?)</li>', box.group(1), re.S):
+        href = re.search(r'href="#([^"]+)"', inner)
+        assert href, (key, inner)  # every line links to its section
+        lines.append((html.unescape(key), _text(inner).removesuffix(" details"), href.group(1)))
+    return lines
+
+
+def _section(dom: str, anchor_id: str) -> str:
+    """Text of the page from the heading ``anchor_id`` to the next ``h2``."""
+    start = dom.index(f'id="{anchor_id}"')
+    end = dom.find("<h2", start + 1)
+    return _text(dom[start : end if end > 0 else len(dom)])
+
+
+def check_answer_box(dom: str, landing_dom: str | None, records: list[dict] | None) -> int:
+    """The box is above the first cell and its numbers are the landing page's and the
+    section's. Returns the number of lines compared."""
+    box = BOX.search(dom)
+    if records is None:  # the notebook recorded nothing: no box
+        assert box is None
+        return 0
+    assert box, "no answer box"
+    first_cell = dom.index('class="jp-Cell')
+    assert dom.index('<nav class="certkit-toc"') < box.start() < first_cell
+    lines = _box_lines(dom)
+    if not records:  # nothing recorded: the explanations of the skipped sections, if any
+        said = _text(box.group(1))
+        assert "recorded no headline" in said or "Nothing on this page could be estimated" in said
+        for _, text, target in lines:
+            assert f'id="{target}"' in dom and "not estimated" in text, text
+            assert text in _text(dom[dom.index(f'id="{target}"') :]), text
+        return len(lines)
+    assert {k for k, _, _ in lines} == {r["key"] for r in records}
+    if not any(landing.estimated(r) for r in records):
+        assert "Nothing on this page could be estimated" in _text(box.group(1))
+    for key, text, target in lines:
+        assert f'id="{target}"' in dom, (key, target)
+        mine = _numbers(text)
+        section = _numbers(_section(dom, target))
+        assert mine <= section, (key, text, mine - section)
+        if landing_dom is None:
+            continue
+        there = re.findall(
+            rf'<(td|li)[^>]*data-key="{re.escape(html.escape(key))}"[^>]*>(.*?)</\1>',
+            landing_dom,
+            re.S,
+        )
+        if there:
+            theirs = set().union(*(_numbers(_text(t)) for _, t in there))
+            assert mine <= theirs, (key, text, mine - theirs)
+        else:  # robustness checks: the landing page shows the whole sentence
+            assert text.split(": ", 1)[1] in _text(landing_dom), (key, text)
+    return len(lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "run,nb",
+    [("org", nb) for nb in NOTEBOOKS]
+    + [("shared", nb) for nb in ("01_data_health", "04_ai_outcomes")],
+)
+def test_every_page_opens_with_its_answer(out, landing_dom, run, nb):
+    dom = _dump_dom(out / run / f"{nb}.html")
+    records = _records(out, run, nb)
+    assert records, (run, nb)
+    part = landing_dom.split(">shared</h2>")
+    mine = part[0] if run == "org" else part[1]
+    assert check_answer_box(dom, mine, records) >= 1
+    assert dom.count("certkit-answer-box") == 1 + dom.count(".certkit-answer-box")  # once
+    toc = re.search(r'<nav class="certkit-toc">(.*?)</nav>', dom, re.S).group(1)
+    assert toc.index("#certkit-answer") < toc.index('href="#', toc.index("#certkit-answer") + 1)
+
+
+def test_answer_box_when_nothing_could_be_estimated():
+    why = "a shared report shows only estimates based on at least 5 people (here 3)"
+    rec = {
+        "kind": "effect",
+        "key": "effect/x/merged_prs",
+        "label": "throughput",
+        "design": "staggered DiD",
+        "outcome": "merged_prs",
+        "section": "Summary",
+        "note": why,
+        "needs": "more certified engineers",
+    }
+    box = landing.answer_box([rec])
+    text = _text(box)
+    assert "Nothing on this page could be estimated" in text
+    assert why in text and "it needs more certified engineers" in text
+    assert 'href="#Summary"' in box
+    assert "recorded no headline" in _text(landing.answer_box([]))
+    roi = {
+        "kind": "roi",
+        "key": "roi",
+        "section": "The answer",
+        "median": 0.5,
+        "low": 0.1,
+        "high": 0.9,
+        "p_positive": 0.97,
+    }
+    assert "Nothing on this page" not in landing.answer_box([rec, roi])
+    assert 'href="#The-answer"' in landing.answer_box([roi])
+
+
+def test_export_puts_the_answer_above_the_first_cell_once():
+    """``html.export`` with a page's records: the box under the contents, before the first
+    cell, linked to its section; a box the notebook displayed itself is not repeated."""
+    import nbformat
+
+    rec = _effect("staggered DiD", 0.8, 0.4, 1.2, 0.001, 60)
+    nb = nbformat.v4.new_notebook()
+    inline = nbformat.v4.new_output(
+        "display_data", data={"text/html": landing.answer_box([rec])}, metadata={}
+    )
+    code = nbformat.v4.new_code_cell("display(ctx.answer())", outputs=[inline])
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Impact\n\n## Summary\n\nText."),
+        code,
+        nbformat.v4.new_markdown_cell("## Detail"),
+    ]
+    header = {"title": "Impact", "period": "p", "version": "v", "generated": "g", "parameters": {}}
+    body, _ = report_html.export(nb, title="Impact", header=header, no_input=True, records=[rec])
+    box = BOX.search(body)
+    assert box and body.count('id="certkit-answer"') == 1
+    assert body.index('<nav class="certkit-toc"') < box.start() < body.index('class="jp-Cell')
+    assert 'href="#certkit-answer"' in body and 'href="#Summary"' in box.group(1)
+    assert landing.effect_text(rec) in html.unescape(box.group(1))
+    plain, _ = report_html.export(nb, title="Impact", header=header, no_input=True)
+    # no records: no box at the top; the one the notebook displayed stays in its cell
+    assert BOX.search(plain).start() > plain.index('class="jp-Cell')
+
+
+def test_a_page_that_recorded_nothing_lists_its_skipped_sections():
+    import nbformat
+
+    from certkit.report.sections import explain
+
+    why = explain("Effect of adopting AI on merged_prs", "too few adopters (2)", "5 adopters")
+    nb = nbformat.v4.new_notebook()
+    skipped = nbformat.v4.new_output("display_data", data={"text/html": why}, metadata={})
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# AI adoption\n\n## Effect of adopting AI, by outcome"),
+        nbformat.v4.new_code_cell("...", outputs=[skipped, skipped]),
+    ]
+    found = report_html.skipped_sections(nb)
+    assert found == [
+        (
+            "Effect of adopting AI, by outcome",
+            "Effect of adopting AI on merged_prs: not estimated. Too few adopters (2). "
+            "It needs 5 adopters.",
+        )
+    ]
+    box = landing.answer_box([], found)
+    assert "Nothing on this page could be estimated" in box
+    assert "Too few adopters (2)" in box and 'href="#Effect-of-adopting-AI,-by-outcome"' in box
+    assert "recorded no headline" in landing.answer_box([])

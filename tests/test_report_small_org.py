@@ -300,3 +300,30 @@ def test_landing_page_answers_or_says_what_is_missing(reports):
             assert "a shared report shows only estimates based on at least 5 people" in text
             assert "no ROI estimate" in text
             assert TINY_TEAM not in page
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_every_page_opens_with_its_answer_or_why_not(reports, share):
+    """Each page's answer box (above the first cell) has the landing page's numbers, and a
+    page with nothing estimable says so with the recorded reasons."""
+    from test_report_landing import check_answer_box
+
+    from certkit.report import landing
+
+    run = reports["runs"][share]
+    index = run.index.read_text()
+    for r in run.results:
+        records = landing.read(r.headlines) if r.headlines else []
+        check_answer_box(r.html.read_text(), index, records)
+        if share and r.notebook in ("02_certification_impact", "05_roi_summary"):
+            # 3 certified engineers: nothing estimable, and each line says why (the reason
+            # the notebook recorded: too few people to show, or nothing to value)
+            box = _text(r.html.read_text().split('id="certkit-answer"')[1].split("</section>")[0])
+            reasons = re.findall(r"(?:not estimated|no ROI estimate): (\w+)", box)
+            missing = [x for x in records if x["kind"] in ("effect", "roi")]
+            assert missing and len(reasons) == len(missing), (r.notebook, box)
+            if not any(landing.estimated(x) for x in records):
+                assert "Nothing on this page could be estimated" in box, (r.notebook, box)
+    if share:
+        impact = next(r for r in run.results if r.notebook == "02_certification_impact")
+        assert "at least 5 people" in _text(impact.html.read_text().split("</section>")[0])

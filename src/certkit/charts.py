@@ -52,6 +52,10 @@ def _theme() -> dict:
                 "domainColor": "#888",
                 "tickColor": "#888",
             },
+            # Category names are never cut (the chart widens for them); discrete x labels that
+            # would overlap are thinned out (continuous axes do that by default).
+            "axisYDiscrete": {"labelLimit": 0},
+            "axisXDiscrete": {"labelLimit": 0, "labelOverlap": "greedy"},
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
             "range": {"category": PALETTE},
             "line": {"strokeWidth": 2},
@@ -84,6 +88,26 @@ def _check(df: pl.DataFrame, columns: list[str], chart: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise CertkitError(f"{chart} chart needs columns {missing}; the frame has {df.columns}")
+
+
+def _panels(
+    chart: alt.TopLevelMixin,
+    facet: str,
+    *,
+    title: str,
+    independent: str,
+    data: pl.DataFrame | None = None,
+    **size: int,
+) -> alt.FacetChart:
+    """``chart`` as small multiples: one panel per ``facet`` value, two a row, each with its
+    own ``independent`` ("x" or "y") scale; ``size`` (width, height) is a panel's."""
+    panel = chart.properties(**size) if size else chart
+    more = {"data": data} if data is not None else {}
+    return (
+        panel.facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2, **more)
+        .resolve_scale(**{independent: "independent"})
+        .properties(title=title)
+    )
 
 
 def event_study(
@@ -125,11 +149,7 @@ def event_study(
     )
     layered = alt.layer(band, line, zero, cert)
     if facet:
-        return (
-            layered.facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2)
-            .properties(title=title)
-            .resolve_scale(y="independent")
-        )
+        return _panels(layered, facet, title=title, independent="y")
     return layered.properties(title=title, width=WIDTH, height=HEIGHT)
 
 
@@ -343,11 +363,8 @@ def lines(
         enc["color"] = alt.Color(f"{color}:N", title=None)
     chart = alt.Chart(df).mark_line(point=True).encode(**enc)
     if facet:
-        return (
-            chart.properties(width=WIDTH // 2 - 20, height=140)
-            .facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2)
-            .resolve_scale(y="independent")
-            .properties(title=title)
+        return _panels(
+            chart, facet, title=title, independent="y", width=WIDTH // 2 - 20, height=140
         )
     return chart.properties(title=title, width=WIDTH)
 
@@ -383,12 +400,7 @@ def forest(
         .encode(x="z:Q"),
     )
     if facet:
-        return (
-            chart.properties(width=WIDTH // 2 - 40)
-            .facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2, data=df)
-            .resolve_scale(x="independent")
-            .properties(title=title)
-        )
+        return _panels(chart, facet, title=title, independent="x", data=df, width=WIDTH // 2 - 40)
     return chart.properties(title=title, width=WIDTH)
 
 

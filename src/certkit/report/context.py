@@ -22,8 +22,8 @@ import polars as pl
 import certkit
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
-from certkit.errors import CertkitError, CertkitWarning
 from certkit.data.panel import build_panel
+from certkit.errors import CertkitError, CertkitWarning
 from certkit.privacy import (
     Privacy,
     coarsen,
@@ -352,10 +352,7 @@ class Context:
         from certkit.report import landing
 
         chosen = [r for r in self.headlines if kinds is None or r["kind"] in kinds]
-        inner = landing.render(chosen)
-        return HTML(
-            f"<div class='certkit-callout certkit-answer-box'>{inner}</div>" if inner else ""
-        )
+        return HTML(landing.answer_box(chosen) if chosen else "")
 
     def warnings_html(self, messages: list[str], title: str = "Assumption checks") -> str:
         """Warnings as an HTML list (redacted in shared reports); empty when there are none."""

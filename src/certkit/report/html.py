@@ -5,7 +5,8 @@ here each becomes a ``<div>`` drawn by ``vegaEmbed``, and the Vega/Vega-Lite/veg
 JavaScript shipped with ``vl-convert-python`` is inlined once in the page head. No script is
 loaded from the network. The parameters cell is always hidden; ``no_input`` hides all code.
 Each page gets a header (data scope, period, parameters that differ from the defaults, certkit
-version) and a table of contents from its headings; :func:`print_pdf` prints pages to PDF.
+version), a table of contents from its headings and, when the runner passes the page's headline
+records, "The answer" box above the first cell; :func:`print_pdf` prints pages to PDF.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nbconvert import HTMLExporter
 
 from certkit.charts import embed_html
 from certkit.renderers import vega_bundle
+from certkit.report import landing
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLACEHOLDER = "<script>/*CERTKIT_VEGA_BUNDLE*/</script>"
@@ -31,8 +33,21 @@ def _chart_output(spec: dict) -> nbformat.NotebookNode:
     return nbformat.v4.new_output("display_data", data={"text/html": embed_html(spec)}, metadata={})
 
 
-def prepare(nb: nbformat.NotebookNode, *, no_input: bool = False) -> nbformat.NotebookNode:
-    """Copy of ``nb`` ready for export: hidden cells removed, charts turned into embeds."""
+def _is_answer_box(out: nbformat.NotebookNode) -> bool:
+    html = out.get("data", {}).get("text/html", "")
+    html = "".join(html) if isinstance(html, list) else html
+    return "certkit-answer-box" in html
+
+
+def prepare(
+    nb: nbformat.NotebookNode, *, no_input: bool = False, answer_first: bool = False
+) -> nbformat.NotebookNode:
+    """Copy of ``nb`` ready for export: hidden cells removed, charts turned into embeds.
+
+    With ``answer_first`` (the page gets its answer box above the first cell) an answer box
+    a cell displayed itself (:meth:`certkit.report.Context.answer`) is dropped: the page
+    shows it once, at the top.
+    """
     nb = copy.deepcopy(nb)
     cells = []
     for cell in nb.cells:
@@ -42,6 +57,8 @@ def prepare(nb: nbformat.NotebookNode, *, no_input: bool = False) -> nbformat.No
         if cell.cell_type == "code":
             outputs = []
             for out in cell.get("outputs", []):
+                if answer_first and _is_answer_box(out):
+                    continue
                 data = out.get("data", {})
                 vl = next((k for k in data if k.startswith("application/vnd.vegalite.")), None)
                 if vl is not None:
@@ -82,6 +99,33 @@ def toc(nb: nbformat.NotebookNode) -> list[dict]:
             text = m.group(2).strip()
             items.append({"level": len(m.group(1)), "text": text, "id": text.replace(" ", "-")})
     return items
+
+
+def skipped_sections(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """``(section heading, explanation)`` of every section the page says it could not estimate.
+
+    The explanations are the paragraphs :func:`certkit.report.sections.explain` displayed
+    (class ``certkit-skipped``), as plain text, under the ``##`` heading they follow.
+    """
+    from certkit.report.sections import SKIPPED_CLASS
+
+    found, heading = [], ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for m in _HEADING.finditer(cell.source):
+                if len(m.group(1)) == 2:
+                    heading = m.group(2).strip()
+            continue
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/html", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if SKIPPED_CLASS not in text:
+                continue
+            plain = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+            plain = re.sub(r" ([:;,.)])", r"\1", plain)
+            if plain and (heading, plain) not in found:
+                found.append((heading, plain))
+    return found
 
 
 def chromium() -> str | None:
@@ -143,8 +187,13 @@ def export(
     title: str,
     header: dict | None = None,
     no_input: bool = False,
+    records: list[dict] | None = None,
 ) -> tuple[str, str]:
     """Render ``nb`` to HTML.
+
+    ``records`` are the page's headline records (:meth:`certkit.report.Context.headline`):
+    when given, the page opens with "The answer" (:func:`certkit.report.landing.answer_box`)
+    under its header and contents, each line linked to its section below.
 
     Returns
     -------
@@ -160,8 +209,16 @@ def export(
         exclude_output_prompt=no_input,
         embed_images=True,
     )
-    nb = prepare(nb, no_input=no_input)
-    resources = {"metadata": {"name": title}, "certkit": {**(header or {}), "toc": toc(nb)}}
+    nb = prepare(nb, no_input=no_input, answer_first=records is not None)
+    contents = toc(nb)
+    extra: dict = {"toc": contents}
+    if records is not None:
+        extra["answer"] = landing.answer_box(records, skipped_sections(nb))
+        extra["toc"] = [
+            {"level": 2, "text": "The answer, in short", "id": landing.ANSWER_ID},
+            *contents,
+        ]
+    resources = {"metadata": {"name": title}, "certkit": {**(header or {}), **extra}}
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     if PLACEHOLDER not in body:  # pragma: no cover - template broken

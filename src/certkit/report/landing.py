@@ -40,11 +40,19 @@ from typing import Any
 
 import polars as pl
 
+from certkit.narrative import (  # noqa: F401 (agreement, status: re-exported)
+    adoption_trend,
+    agreement,
+    agreement_notes,
+    ai_gap_words,
+    ai_gaps,
+    status,
+)
+
 #: File suffix of a notebook's headline records, next to its executed ``.ipynb``.
 SUFFIX = ".headlines.json"
 #: Environment variable the runner sets to the file a notebook writes its records to.
 ENV = "CERTKIT_HEADLINES"
-ALPHA = 0.05
 
 
 def _num(v: Any) -> bool:
@@ -103,16 +111,6 @@ def effect_size(r: dict) -> str:
     return f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
 
 
-def status(r: dict) -> str:
-    """``improvement``, ``deterioration``, ``no clear change`` or ``not estimated``."""
-    if r.get("note") or not all(_num(r.get(k)) for k in ("estimate", "ci_low", "ci_high")):
-        return "not estimated"
-    if not (_num(r.get("p_value")) and r["p_value"] < ALPHA):
-        return "no clear change"
-    good = (r["estimate"] < 0) == bool(r.get("lower_better", True))
-    return "improvement" if good else "deterioration"
-
-
 def effect_text(r: dict) -> str:
     """One effect record in words (its reason when it was not estimated)."""
     s = status(r)
@@ -125,62 +123,6 @@ def effect_text(r: dict) -> str:
     if s == "deterioration":
         verdict = "a deterioration"
     return f"{effect_size(r)}; {verdict}"
-
-
-def _n(r: dict) -> str:
-    return f"{r['n']:,} certified engineers" if _num(r.get("n")) else "an unknown number"
-
-
-def agreement(records: list[dict]) -> tuple[str, str]:
-    """Whether the designs estimating one outcome agree: (verdict, explanation).
-
-    Compares recorded statuses only (clear improvement, clear deterioration, no clear change).
-    When they differ, says why that is plausible: less power (a wider interval, fewer
-    certified engineers) or a different comparison group.
-    """
-    done = [r for r in records if status(r) != "not estimated"]
-    missing = [r for r in records if status(r) == "not estimated"]
-    if not done:
-        return "nothing estimated", ""
-    if len(done) == 1:
-        if not missing:
-            return "one design", ""
-        other = ", ".join(r["design"] for r in missing)
-        return "only one design", f"only {done[0]['design']} could be estimated ({other}: not)."
-    statuses = {status(r) for r in done}
-    if len(statuses) == 1:
-        return "agree", f"all {len(done)} designs: {statuses.pop()}."
-    if {"improvement", "deterioration"} <= statuses:
-        why = "they point in opposite directions, so treat both with caution"
-    else:
-        clear = [r for r in done if status(r) != "no clear change"]
-        unclear = [r for r in done if status(r) == "no clear change"]
-        parts = []
-        for u in unclear:
-            for c in clear:
-                wider = _width(u) > _width(c) if _width(u) and _width(c) else None
-                fewer = _num(u.get("n")) and _num(c.get("n")) and u["n"] < c["n"]
-                if wider or fewer:
-                    bits = []
-                    if wider:
-                        bits.append("its interval is wider")
-                    if fewer:
-                        bits.append(f"it rests on {_n(u)} against {_n(c)}")
-                    parts.append(
-                        f"{u['design']} has less power than {c['design']} ({', '.join(bits)})"
-                    )
-        why = "; ".join(parts) or "the designs estimate with similar precision"
-    groups = "; ".join(
-        f"{r['design']} compares with {r['comparison']}" for r in done if r.get("comparison")
-    )
-    tail = f". They also use different comparison groups: {groups}." if groups else "."
-    return "disagree", f"The designs disagree: {why}{tail}"
-
-
-def _width(r: dict) -> float | None:
-    if _num(r.get("relative_low")) and _num(r.get("relative_high")):
-        return r["relative_high"] - r["relative_low"]
-    return None
 
 
 def roi_text(r: dict) -> str:
@@ -205,20 +147,8 @@ def ai_lines(r: dict) -> list[str]:
         if not _num(row.get("relative")):
             lines.append(f"{row['label']}: could not be estimated (no finite estimate)")
             continue
-        rel = row["relative"]
-        direction = "lower" if rel < 0 else "higher"
-        p = row.get("p_value")
-        if _num(p) and p < ALPHA and row.get("lower_better") is not None:
-            better = (rel < 0) == row["lower_better"]
-            verdict = ("better" if better else "worse") + " with AI"
-        elif _num(p) and p < ALPHA:
-            verdict = "a clear difference"
-        else:
-            verdict = "no clear difference"
-        lines.append(
-            f"{row['label']}: about {abs(rel):.0%} {direction} on AI-assisted PRs of the same "
-            f"author ({verdict})"
-        )
+        size, verdict = ai_gap_words(row["relative"], row.get("p_value"), row.get("lower_better"))
+        lines.append(f"{row['label']}: {size} ({verdict})")
     if r.get("comparison_note"):
         lines.append(f"AI-assisted vs other PRs: not estimated: {r['comparison_note']}")
     if _num(r.get("adoption_first")) and _num(r.get("adoption_last")):
@@ -260,53 +190,13 @@ def ai_values(
 
     ``labels`` is ``certkit.report.story.AI_LABELS`` (outcome -> label, lower better, log).
     """
-    rows = []
-    comparison = comparison if comparison is not None else pl.DataFrame()
-    for outcome, (name, lower_better, log) in labels.items():
-        if comparison.height == 0:
-            break
-        adj = comparison.filter(
-            (pl.col("outcome") == outcome) & (pl.col("comparison") == "adjusted")
-        )
-        if adj.height == 0:
-            continue
-        row = adj.row(0, named=True)
-        rel = None
-        if _num(row.get("estimate")):
-            rel = math.expm1(row["estimate"]) if log else row.get("relative")
-        rows.append(
-            {
-                "outcome": outcome,
-                "label": name,
-                "relative": rel,
-                "p_value": row.get("p_value"),
-                "lower_better": lower_better,
-            }
-        )
+    rows = [{k: v for k, v in gap.items() if k != "raw"} for gap in ai_gaps(comparison, labels)]
     out: dict[str, Any] = {"rows": rows, "flagged": flagged}
     if "comparison" in skipped:
         out["comparison_note"] = skipped["comparison"]
     if "adoption" in skipped:
         out["adoption_note"] = skipped["adoption"]
-    if adoption is not None and adoption.height and "ai_share" in adoption.columns:
-        by_period = (
-            adoption.drop_nulls("ai_share")
-            .group_by("period")
-            .agg(
-                (pl.col("n_ai").sum() / pl.col("n_prs").sum()).alias("share")
-                if {"n_ai", "n_prs"} <= set(adoption.columns)
-                else pl.col("ai_share").mean().alias("share")
-            )
-            .filter(pl.col("share").is_finite())
-            .sort("period")
-        )
-        if by_period.height >= 2:
-            out |= {
-                "adoption_first": by_period["share"][0],
-                "period_first": str(by_period["period"][0]),
-                "adoption_last": by_period["share"][-1],
-                "period_last": str(by_period["period"][-1]),
-            }
+    out |= adoption_trend(adoption) or {}
     return clean(out)
 
 
@@ -331,10 +221,11 @@ def _first_sentences(text: str, n: int = 2) -> str:
     return " ".join(parts[:n])
 
 
-def render(records: list[dict], page: str | None = None) -> str:
+def render(records: list[dict], page: str | None = None, *, short: bool = False) -> str:
     """HTML sentences for one notebook's records (its "answer first" box).
 
     ``page`` is the detail page's file name (links go there); ``None`` links within the page.
+    ``short`` keeps only the first sentence of a robustness check (its section has the rest).
     """
     items = []
     for r in records:
@@ -348,7 +239,7 @@ def render(records: list[dict], page: str | None = None) -> str:
         elif r["kind"] == "sensitivity":
             items.append(
                 f'<li data-key="{key}"><b>{_E(r["label"])}</b> ({_E(r["design"])}): '
-                f"{_E(r['text'])}{_link(href)}</li>"
+                f"{_E(_first_sentences(r['text'], 1) if short else r['text'])}{_link(href)}</li>"
             )
         elif r["kind"] == "roi":
             items.append(f'<li data-key="{key}"><b>ROI</b>: {_E(roi_text(r))}{_link(href)}</li>')
@@ -363,6 +254,61 @@ def render(records: list[dict], page: str | None = None) -> str:
                 f'<li data-key="{key}"><b>Data</b>: {_E(health_text(r))}{_link(href)}</li>'
             )
     return "<ul class='certkit-answer'>" + "".join(items) + "</ul>" if items else ""
+
+
+def estimated(r: dict) -> bool:
+    """True when a record carries an estimate (not only the reason it could not be made)."""
+    if r["kind"] == "effect":
+        return status(r) != "not estimated"
+    if r["kind"] == "roi":
+        return not r.get("note")
+    if r["kind"] == "ai":
+        return any(_num(row.get("relative")) for row in r.get("rows", []))
+    return not r.get("note")
+
+
+#: HTML id of a detail page's answer box (the first entry of its table of contents).
+ANSWER_ID = "certkit-answer"
+
+
+def answer_box(records: list[dict], skipped: list[tuple[str, str]] | tuple = ()) -> str:
+    """A detail page's "The answer" box, from the page's own headline records.
+
+    The lines are :func:`render`'s (the landing page's sentences, linked to the page's
+    sections); robustness and sensitivity checks are folded under one line, with the first
+    sentence of each. When none of the records carries an estimate the box says so first; each
+    line then gives the reason recorded for it. A page that recorded nothing lists instead
+    the explanations its skipped sections showed (``skipped``: ``(section heading, text)``,
+    see :func:`certkit.report.sections.explain`).
+    """
+    main = [r for r in records if r["kind"] != "sensitivity"]
+    checks = [r for r in records if r["kind"] == "sensitivity"]
+    inner = render(main)
+    if checks:  # folded: the box stays short, the checks are one click away
+        inner += (
+            f"<details class='certkit-checks'><summary>Robustness and sensitivity checks "
+            f"({len(checks)})</summary>{render(checks, short=True)}</details>"
+        )
+    if not records and skipped:
+        lead = "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+        inner = (
+            "<ul class='certkit-answer'>"
+            + "".join(
+                f'<li data-key="skipped">{_E(text)}{_link("#" + anchor(heading))}</li>'
+                for heading, text in skipped
+            )
+            + "</ul>"
+        )
+    elif not records:
+        lead = "<p><b>This page recorded no headline result</b> (see its sections below).</p>"
+    elif not any(estimated(r) for r in records):
+        lead = "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+    else:
+        lead = ""
+    return (
+        f'<section class="certkit-callout certkit-answer-box" id="{ANSWER_ID}">'
+        f'<p class="certkit-answer-title"><b>The answer</b></p>{lead}{inner}</section>'
+    )
 
 
 def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
@@ -411,7 +357,7 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
                 if r["design"] not in designs:
                     designs.append(r["design"])
         head = "".join(f"<th>{_E(d)}</th>" for d in designs)
-        rows, notes = [], []
+        rows = []
         for outcome, items in effects.items():
             by = {r["design"]: (h, r) for h, r in items}
             cells = []
@@ -424,14 +370,16 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
                     f'<td data-key="{_E(r["key"])}" class="certkit-{status(r).replace(" ", "-")}">'
                     f"{_E(effect_text(r))}{_link(_href(h, r))}</td>"
                 )
-            verdict, why = agreement([r for _, r in items])
+            verdict, _why = agreement([r for _, r in items])
             label = items[0][1]["label"]
             rows.append(
                 f'<tr data-outcome="{_E(outcome)}"><th>{_E(label)}</th>{"".join(cells)}'
                 f"<td>{_E(verdict)}</td></tr>"
             )
-            if why:
-                notes.append(f"<li><b>{_E(label)}</b>: {_E(why)}</li>")
+        notes = [
+            f"<li>{_E(note)}</li>"
+            for note in agreement_notes([[r for _, r in items] for items in effects.values()])
+        ]
         estimated = [
             r for items in effects.values() for _, r in items if status(r) != "not estimated"
         ]

@@ -177,7 +177,11 @@ def execute(job: Job) -> JobResult:
         )
         nb = nbformat.read(str(ipynb), as_version=4)
         body, full = report_html.export(
-            nb, title=job.title, header=job.header, no_input=job.no_input
+            nb,
+            title=job.title,
+            header=job.header,
+            no_input=job.no_input,
+            records=landing.read(heads),  # the page's answer box, from its own records
         )
         if job.share and job.people:
             from certkit.privacy import find_identifiers

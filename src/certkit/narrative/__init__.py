@@ -3,7 +3,10 @@
 Nothing here is hand-written about the data: every sentence is filled from a result table,
 so the summary changes when the data (or the parameters) change. ``describe_effect`` is the
 sentence behind every result's ``effect_summary()``; the rest builds the report notebooks'
-summaries (DiD, matching, AI outcomes, ROI), their assumptions and the pre-trend check.
+summaries (DiD, matching, AI outcomes, ROI), their assumptions, the pre-trend check and,
+for the landing page, whether the designs estimating an outcome agree (``agreement``,
+``agreement_notes``: a disagreement explained once, with the outcomes it applies to; in
+``certkit.narrative.designs``).
 Notebooks reach this module as ``certkit.report.story`` too.
 """
 
@@ -15,6 +18,7 @@ import polars as pl
 from scipy import stats
 
 from certkit.errors import CertkitError
+from certkit.narrative.designs import ALPHA, agreement, agreement_notes, status  # noqa: F401
 from certkit.stats.vcov import pvalue
 
 #: Outcome -> (plain label, unit text, lower is better, log scale)
@@ -278,57 +282,22 @@ def ai_summary(
     skipped = dict(skipped or {})
     if comparison is not None and not isinstance(comparison, pl.DataFrame):
         comparison = comparison.to_polars()  # an AIComparison
-    comparison = comparison if comparison is not None else pl.DataFrame()
-    for outcome, (name, lower_better, log) in AI_LABELS.items():
-        if comparison.height == 0:
-            break
-        adj = comparison.filter(
-            (pl.col("outcome") == outcome) & (pl.col("comparison") == "adjusted")
-        )
-        naive = comparison.filter(
-            (pl.col("outcome") == outcome) & (pl.col("comparison") == "naive")
-        )
-        if adj.height == 0:
-            continue
-        r = adj.row(0, named=True)
-        rel = _relative(r, log)
+    for gap in ai_gaps(comparison):
+        name, rel = gap["label"], gap["relative"]
         if rel is None:
             lines.append(f"- **{name}**: could not be estimated (no finite estimate).")
             continue
-        direction = "lower" if r["estimate"] < 0 else "higher"
-        p = r["p_value"] if _finite(r["p_value"]) else math.nan
-        if p < 0.05 and lower_better is not None:
-            verdict = ("better" if (r["estimate"] < 0) == lower_better else "worse") + " with AI"
-        elif p < 0.05:
-            verdict = "a clear difference"
-        else:
-            verdict = "no clear difference"
-        text = f"- **{name}**: about {abs(rel):.0%} {direction} on AI-assisted PRs of the same author ({verdict}"
-        if naive.height:
-            nrel = _relative(naive.row(0, named=True), log)
-            if nrel is not None:
-                text += f"; the raw gap is {nrel:+.0%}"
-        lines.append(text + ").")
+        size, verdict = ai_gap_words(rel, gap["p_value"], gap["lower_better"])
+        raw = f"; the raw gap is {gap['raw']:+.0%}" if gap["raw"] is not None else ""
+        lines.append(f"- **{name}**: {size} ({verdict}{raw}).")
     if "comparison" in skipped:
         lines.append(f"- **AI-assisted vs other PRs**: not estimated: {skipped['comparison']}.")
-    if adoption is not None and adoption.height and "ai_share" in adoption.columns:
-        by_period = (
-            adoption.drop_nulls("ai_share")
-            .group_by("period")
-            .agg(
-                (pl.col("n_ai").sum() / pl.col("n_prs").sum()).alias("share")
-                if {"n_ai", "n_prs"} <= set(adoption.columns)
-                else pl.col("ai_share").mean().alias("share")
-            )
-            .filter(pl.col("share").is_finite())
-            .sort("period")
+    trend = adoption_trend(adoption)
+    if trend:
+        lines.append(
+            f"- **Adoption**: AI-assisted share of PRs went from {trend['adoption_first']:.0%} "
+            f"({trend['period_first']}) to {trend['adoption_last']:.0%} ({trend['period_last']})."
         )
-        if by_period.height >= 2:
-            lines.append(
-                f"- **Adoption**: AI-assisted share of PRs went from {by_period['share'][0]:.0%} "
-                f"({by_period['period'][0]}) to {by_period['share'][-1]:.0%} "
-                f"({by_period['period'][-1]})."
-            )
     if "adoption" in skipped:
         lines.append(f"- **Adoption**: not shown: {skipped['adoption']}.")
     if flagged is not None:
@@ -342,7 +311,85 @@ def ai_summary(
     return "\n".join(lines)
 
 
-def _relative(row: dict, log: bool) -> float | None:
+def ai_gaps(
+    comparison: pl.DataFrame | None,
+    labels: dict[str, tuple[str, bool | None, bool]] | None = None,
+) -> list[dict]:
+    """The adjusted AI gap of each outcome of a comparison table, in ``labels`` order.
+
+    One dict per outcome with an ``adjusted`` row: ``outcome``, ``label``, ``relative``
+    (:func:`relative_gap`, ``None`` when not finite), ``p_value``, ``lower_better`` and
+    ``raw`` (the ``naive`` row's relative gap, or ``None``). ``labels`` defaults to
+    :data:`AI_LABELS` (outcome -> label, lower better, log scale).
+    """
+    if comparison is None or comparison.height == 0:
+        return []
+    gaps = []
+    for outcome, (name, lower_better, log) in (labels or AI_LABELS).items():
+        rows = comparison.filter(pl.col("outcome") == outcome)
+        adj = rows.filter(pl.col("comparison") == "adjusted")
+        if adj.height == 0:
+            continue
+        naive = rows.filter(pl.col("comparison") == "naive")
+        row = adj.row(0, named=True)
+        gaps.append(
+            {
+                "outcome": outcome,
+                "label": name,
+                "relative": relative_gap(row, log),
+                "p_value": row.get("p_value"),
+                "lower_better": lower_better,
+                "raw": relative_gap(naive.row(0, named=True), log) if naive.height else None,
+            }
+        )
+    return gaps
+
+
+def ai_gap_words(rel: float, p: float | None, lower_better: bool | None) -> tuple[str, str]:
+    """An adjusted AI gap in words: its size (``about 15% lower on AI-assisted PRs of the same
+    author``) and its verdict (``better with AI``, ``worse with AI``, ``a clear difference``
+    or ``no clear difference`` at the 5% level)."""
+    direction = "lower" if rel < 0 else "higher"
+    size = f"about {abs(rel):.0%} {direction} on AI-assisted PRs of the same author"
+    clear = _finite(p) and p < ALPHA
+    if clear and lower_better is not None:
+        return size, ("better" if (rel < 0) == lower_better else "worse") + " with AI"
+    return size, "a clear difference" if clear else "no clear difference"
+
+
+def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
+    """The AI-assisted share of PRs in the first and last period of an adoption table.
+
+    ``adoption_first``, ``period_first``, ``adoption_last``, ``period_last``; the share of a
+    period pools its rows (``n_ai / n_prs`` when the table has the counts). ``None`` with
+    fewer than two periods.
+    """
+    if adoption is None or adoption.height == 0 or "ai_share" not in adoption.columns:
+        return None
+    by_period = (
+        adoption.drop_nulls("ai_share")
+        .group_by("period")
+        .agg(
+            (pl.col("n_ai").sum() / pl.col("n_prs").sum()).alias("share")
+            if {"n_ai", "n_prs"} <= set(adoption.columns)
+            else pl.col("ai_share").mean().alias("share")
+        )
+        .filter(pl.col("share").is_finite())
+        .sort("period")
+    )
+    if by_period.height < 2:
+        return None
+    return {
+        "adoption_first": by_period["share"][0],
+        "period_first": str(by_period["period"][0]),
+        "adoption_last": by_period["share"][-1],
+        "period_last": str(by_period["period"][-1]),
+    }
+
+
+def relative_gap(row: dict, log: bool) -> float | None:
+    """The relative gap of a comparison row: ``exp(estimate) - 1`` on a log scale, else its
+    ``relative`` column; ``None`` when not finite."""
     est = row.get("estimate")
     if not _finite(est):
         return None

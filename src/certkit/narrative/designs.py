@@ -1,0 +1,161 @@
+"""Whether the designs estimating an outcome agree, in words (for the landing page).
+
+Reads headline records of kind ``effect`` (see :mod:`certkit.report.landing`): a verdict per
+record (:func:`status`), per outcome (:func:`agreement`) and the explanations of several
+outcomes with each reason said once (:func:`agreement_notes`).
+"""
+
+from __future__ import annotations
+
+import math
+
+#: Significance level of the verdicts "improvement" / "deterioration" in headline records.
+ALPHA = 0.05
+
+
+def _ok(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def status(r: dict) -> str:
+    """``improvement``, ``deterioration``, ``no clear change`` or ``not estimated``."""
+    if r.get("note") or not all(_ok(r.get(k)) for k in ("estimate", "ci_low", "ci_high")):
+        return "not estimated"
+    if not (_ok(r.get("p_value")) and r["p_value"] < ALPHA):
+        return "no clear change"
+    good = (r["estimate"] < 0) == bool(r.get("lower_better", True))
+    return "improvement" if good else "deterioration"
+
+
+def _power_gaps(done: list[dict]) -> list[tuple[str, str, bool, float | None, float | None]]:
+    """Pairs (unclear design, clear design, wider interval, its n, the clear one's n) where a
+    design that saw no clear change has less power than one that did."""
+    clear = [r for r in done if status(r) != "no clear change"]
+    gaps = []
+    for u in (r for r in done if status(r) == "no clear change"):
+        for c in clear:
+            wider = bool(_width(u) and _width(c) and _width(u) > _width(c))
+            fewer = _ok(u.get("n")) and _ok(c.get("n")) and u["n"] < c["n"]
+            if wider or fewer:
+                gaps.append(
+                    (
+                        u["design"],
+                        c["design"],
+                        wider,
+                        u.get("n") if fewer else None,
+                        c.get("n") if fewer else None,
+                    )
+                )
+    return gaps
+
+
+def _gap_text(gaps: list[tuple[str, str, bool, list, list]]) -> str:
+    parts = []
+    for low, high, wider, n_low, n_high in gaps:
+        bits = ["its interval is wider"] if wider else []
+        if n_low and n_high:
+            bits.append(f"it rests on {_span(n_low)} against {_span(n_high)}")
+        parts.append(f"{low} has less power than {high} ({', '.join(bits)})")
+    return "; ".join(parts) or "the designs estimate with similar precision"
+
+
+def _span(ns: list) -> str:
+    lo, hi = min(ns), max(ns)
+    return f"{lo:,} certified engineers" if lo == hi else f"{lo:,} to {hi:,} certified engineers"
+
+
+def _groups(done: list[dict]) -> str:
+    return "; ".join(
+        f"{r['design']} compares with {r['comparison']}" for r in done if r.get("comparison")
+    )
+
+
+def _why_disagree(done: list[dict]) -> tuple[str, list]:
+    """(``opposite`` or ``power``, the power gaps) of designs that disagree on one outcome."""
+    statuses = {status(r) for r in done}
+    if {"improvement", "deterioration"} <= statuses:
+        return "opposite", []
+    return "power", _power_gaps(done)
+
+
+def agreement(records: list[dict]) -> tuple[str, str]:
+    """Whether the designs estimating one outcome agree: (verdict, explanation).
+
+    Compares recorded statuses only (clear improvement, clear deterioration, no clear change).
+    When they differ, says why that is plausible: less power (a wider interval, fewer
+    certified engineers) or a different comparison group.
+    """
+    done = [r for r in records if status(r) != "not estimated"]
+    missing = [r for r in records if status(r) == "not estimated"]
+    if not done:
+        return "nothing estimated", ""
+    if len(done) == 1:
+        if not missing:
+            return "one design", ""
+        other = ", ".join(r["design"] for r in missing)
+        return "only one design", f"only {done[0]['design']} could be estimated ({other}: not)."
+    statuses = {status(r) for r in done}
+    if len(statuses) == 1:
+        return "agree", f"all {len(done)} designs: {statuses.pop()}."
+    kind, gaps = _why_disagree(done)
+    if kind == "opposite":
+        why = "they point in opposite directions, so treat both with caution"
+    else:
+        why = _gap_text([(a, b, w, [x] if x else [], [y] if y else []) for a, b, w, x, y in gaps])
+    groups = _groups(done)
+    tail = f". They also use different comparison groups: {groups}." if groups else "."
+    return "disagree", f"The designs disagree: {why}{tail}"
+
+
+def _labels(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def agreement_notes(outcomes: list[list[dict]]) -> list[str]:
+    """The agreement explanations of several outcomes, each said once.
+
+    ``outcomes`` holds the effect records of one outcome per item. Outcomes on which the
+    designs disagree for the same reason (the same pair of designs with less / more power,
+    or opposite directions) share one sentence listing them; the comparison groups, the same
+    for every outcome, are said once at the end. Other explanations (``only one design``,
+    ``agree``) are grouped by their identical text.
+    """
+    disagree: dict[tuple, tuple[list[str], list]] = {}
+    same: dict[str, list[str]] = {}
+    groups = ""
+    for records in outcomes:
+        verdict, why = agreement(records)
+        label = records[0]["label"]
+        if verdict != "disagree":
+            if why:
+                same.setdefault(why, []).append(label)
+            continue
+        done = [r for r in records if status(r) != "not estimated"]
+        kind, gaps = _why_disagree(done)
+        key = (kind, tuple((a, b, w, x is not None) for a, b, w, x, _ in gaps))
+        labels, ns = disagree.setdefault(key, ([], []))
+        labels.append(label)
+        ns.append(gaps)
+        groups = groups or _groups(done)
+    notes = []
+    for (kind, shape), (labels, ns) in disagree.items():
+        if kind == "opposite":
+            why = "they point in opposite directions, so treat both with caution"
+        else:
+            merged = [
+                (a, b, w, [g[i][3] for g in ns if g[i][3]], [g[i][4] for g in ns if g[i][4]])
+                for i, (a, b, w, _) in enumerate(shape)
+            ]
+            why = _gap_text(merged)
+        notes.append(f"The designs disagree on {_labels(labels)}: {why}.")
+    if groups:
+        notes.append(f"The designs use different comparison groups: {groups}.")
+    for why, labels in same.items():
+        notes.append(f"{_labels(labels)}: {why}")
+    return notes
+
+
+def _width(r: dict) -> float | None:
+    if _ok(r.get("relative_low")) and _ok(r.get("relative_high")):
+        return r["relative_high"] - r["relative_low"]
+    return None
