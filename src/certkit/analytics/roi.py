@@ -218,31 +218,20 @@ class ROIResult(EstimateMixin):
         return break_even_effect(self.effects, self.assumptions, self.horizon_months)
 
     def statement(self) -> str:
-        """Plain-language summary generated from the numbers."""
+        """Plain-language summary generated from the numbers (words from ``certkit.narrative``)."""
+        from certkit.narrative import describe_roi_result
+
         lo, hi = self.roi_interval
-        pct = int(round(self.level * 100))
-        units = "; ".join(
-            f"{e.name or e.unit}: {e.estimate:+.4g} (SE {e.se:.3g}, p={e.p_value:.3g})"
-            for e in self.effects
-        )
-        payback = self.draws["payback"]
-        pb = float(np.median(payback))
-        pb_txt = f"{pb:.1f} months" if math.isfinite(pb) else "never (no benefit)"
-        base = (
-            f"Over {self.horizon_months:g} months per certified engineer, ROI is between "
-            f"{lo:+.0%} and {hi:+.0%} ({pct}% interval) and the chance that it is positive is "
-            f"{self.p_positive:.0%}."
-        )
-        if not self.significant:
-            return (
-                f"The estimated effect is not statistically distinguishable from zero ({units}). "
-                + base
-                + " The data do not show that the programme pays off; treat any single ROI "
-                "figure as unreliable."
-            )
-        return (
-            base + f" The median ROI is {self.roi_median:+.0%} and the median payback {pb_txt}. "
-            f"Effect: {units}."
+        return describe_roi_result(
+            lo,
+            hi,
+            self.roi_median,
+            self.p_positive,
+            float(np.median(self.draws["payback"])),
+            self.horizon_months,
+            [(e.name or e.unit, e.estimate, e.se, e.p_value) for e in self.effects],
+            self.significant,
+            self.level,
         )
 
     # -- tables ------------------------------------------------------------------------------

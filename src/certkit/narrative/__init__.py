@@ -524,3 +524,44 @@ def describe_roi_figures(
         f"chance of a positive return {p_positive:.0%}; cost per certified engineer about "
         f"${cost_per_engineer:,.0f}; {certified} engineers certified in the data."
     )
+
+
+def describe_roi_result(
+    roi_low: float,
+    roi_high: float,
+    roi_median: float,
+    p_positive: float,
+    payback_median_months: float,
+    horizon_months: float,
+    effects: list[tuple[str, float, float, float]],
+    significant: bool,
+    level: float = 0.95,
+) -> str:
+    """``ROIResult.statement()``: the ROI interval, P(ROI > 0), payback and the effect behind it.
+
+    ``effects`` holds ``(name, estimate, std_error, p_value)`` per effect the ROI rests on.
+    When no effect is distinguishable from zero the sentence says that ROI figures are not
+    reliable instead of quoting a median.
+    """
+    units = "; ".join(f"{n}: {est:+.4g} (SE {se:.3g}, p={p:.3g})" for n, est, se, p in effects)
+    payback = (
+        f"{payback_median_months:.1f} months"
+        if math.isfinite(payback_median_months)
+        else "never (no benefit)"
+    )
+    base = (
+        f"Over {horizon_months:g} months per certified engineer, ROI is between "
+        f"{roi_low:+.0%} and {roi_high:+.0%} ({round(level * 100)}% interval) and the chance "
+        f"that it is positive is {p_positive:.0%}."
+    )
+    if not significant:
+        return (
+            f"The estimated effect is not statistically distinguishable from zero ({units}). "
+            + base
+            + " The data do not show that the programme pays off; treat any single ROI "
+            "figure as unreliable."
+        )
+    return (
+        base + f" The median ROI is {roi_median:+.0%} and the median payback {payback}. "
+        f"Effect: {units}."
+    )
