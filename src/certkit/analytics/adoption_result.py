@@ -15,6 +15,7 @@ import polars as pl
 from scipy import stats
 
 from certkit.did import HonestResult, RobustnessResult
+from certkit.errors import CertkitError
 from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
 from certkit.results import EffectSummary, ResultMixin
 
@@ -176,6 +177,12 @@ class AdoptionResult(ResultMixin):
         from certkit import did
 
         window = self.event_study.to_polars()["e"]
+        if window.min() > -2 or window.max() < 0:
+            raise CertkitError(
+                "HonestDiD needs pre-adoption periods besides the reference period e=-1 and at "
+                f"least one period after adoption; this study covers e={window.min()} to "
+                f"{window.max()} (rerun adoption_did with min_e <= -2)"
+            )
         universal = did.event_study(
             self.data,
             min_e=window.min(),

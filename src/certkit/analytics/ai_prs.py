@@ -12,8 +12,8 @@ import re
 import polars as pl
 
 from certkit.data.dataset import Dataset
-from certkit.errors import CertkitError
 from certkit.data.panel import approximate_created
+from certkit.errors import CertkitError
 
 AI_THRESHOLD = 0.5  # a PR with ai_assisted >= this share counts as AI-assisted
 
