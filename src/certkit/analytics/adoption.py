@@ -15,6 +15,7 @@ leave no trace), so some "non-adopters" use AI: the estimate is diluted toward z
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ __all__ = [
     "adoption_did",
     "adoption_overview",
     "certification_effect_on_ai",
+    "estimated",
     "needs",
 ]
 
@@ -137,6 +139,27 @@ def needs(outcome: str) -> str:
     if outcome == "rework_rate":
         return base + "; rework also needs a git import with the line ledger (certkit import git)"
     return base
+
+
+def estimated(studies: dict[str, AdoptionResult], outcome: str) -> AdoptionResult:
+    """The adoption study of ``outcome`` from ``studies``, or why a check of it cannot run.
+
+    Raises :class:`CertkitError` when ``outcome`` has no study (it failed or was hidden) or its
+    overall effect has no finite standard error (e.g. the outcome never varies).
+    """
+    if outcome not in studies:
+        raise CertkitError(
+            f"the effect of adopting AI on {outcome} was not estimated or not shown (see "
+            "above), so there is nothing to check"
+        )
+    res = studies[outcome]
+    se = res.overall[1]
+    if not (se is not None and math.isfinite(se) and se > 0):
+        raise CertkitError(
+            f"the effect of adopting AI on {outcome} has no standard error (the outcome barely "
+            "varies among adopters and their comparison group), so there is nothing to check"
+        )
+    return res
 
 
 def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) -> str:

@@ -190,6 +190,13 @@ class AdoptionResult(ResultMixin):
             base_period="universal",
             **self.spec,
         )
+        pre = universal.to_polars().filter(pl.col("e") < -1, pl.col("se").is_finite())
+        if pre.height == 0:
+            raise CertkitError(
+                "no pre-adoption period could be estimated against the period just before "
+                "adoption (too few adopters observed before adopting, or the outcome missing "
+                "then); HonestDiD needs at least one"
+            )
         kwargs.setdefault("level", self.level)
         res = did.honest(result=universal, method=method, outcome=self.outcome, **kwargs)
         return AdoptionSensitivity.adopt(res)
