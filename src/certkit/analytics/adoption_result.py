@@ -30,6 +30,15 @@ _WORDS = (
 )
 
 
+def _interval(tidy: pl.DataFrame, term: str, pct: int) -> str | None:
+    """``+0.1 (95% CI +0.05 to +0.15)`` for a row of ``tidy``, None when it has no interval."""
+    row = tidy.filter(pl.col("term") == term)
+    if not row.height or row["conf_low"][0] is None:
+        return None
+    est, lo, hi = row.select("estimate", "conf_low", "conf_high").row(0)
+    return f"{est:+.3g} ({pct}% CI {lo:+.3g} to {hi:+.3g})"
+
+
 class AdoptionSensitivity(HonestResult):
     """A :class:`certkit.did.HonestResult` of the adoption event study, worded for adoption."""
 
@@ -134,20 +143,13 @@ class AdoptionResult(ResultMixin):
                 "only if adopters would otherwise have trended like the comparison group, and "
                 "AI attribution in git is a lower bound."
             )
-        first = t.filter(pl.col("term") == "e=0")
-        if first.height and first["conf_low"][0] is not None:
-            e0, e0lo, e0hi = first.select("estimate", "conf_low", "conf_high").row(0)
-            words += (
-                f" In the period of adoption itself the change was {e0:+.3g} ({pct}% CI "
-                f"{e0lo:+.3g} to {e0hi:+.3g}); the event study shows how it evolves."
-            )
-        diff = t.filter(pl.col("term") == "difference (certified - not certified)")
-        if diff.height and diff["conf_low"][0] is not None:
-            d, dlo, dhi = diff.select("estimate", "conf_low", "conf_high").row(0)
-            words += (
-                f" Certified engineers' effect minus others': {d:+.3g} ({pct}% CI {dlo:+.3g} to "
-                f"{dhi:+.3g})."
-            )
+        e0 = _interval(t, "e=0", pct)
+        if e0:
+            words += f" In the period of adoption itself the change was {e0}; the event study "
+            words += "shows how it evolves."
+        diff = _interval(t, "difference (certified - not certified)", pct)
+        if diff:
+            words += f" Certified engineers' effect minus others': {diff}."
         return EffectSummary(head, words)
 
     def sensitivity(

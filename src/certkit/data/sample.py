@@ -441,21 +441,12 @@ def simulate(
         engineers, prs = add_bots(rng, engineers, prs, repos, month_starts, window_end)
 
     truth = sample_truth.truth(
-        dict(
-            n_engineers=n,
-            months=months,
-            seed=seed,
-            start=str(start),
-            cert_rate=cert_rate,
-            effect_throughput=effect_throughput,
-            effect_cycle_time=effect_cycle_time,
-            effect_defects=effect_defects,
-            effect_ramp_months=effect_ramp_months,
-            ai_effect_cycle_time=ai_effect_cycle_time,
-            ai_effect_reverts=ai_effect_reverts,
-            ai_effect_defects=ai_effect_defects,
-            cert_ai_uplift=cert_ai_uplift,
-        ),
+        {"n_engineers": n, "months": months, "seed": seed, "start": str(start)}
+        | {"cert_rate": cert_rate, "effect_throughput": effect_throughput}
+        | {"effect_cycle_time": effect_cycle_time, "effect_defects": effect_defects}
+        | {"effect_ramp_months": effect_ramp_months, "ai_effect_cycle_time": ai_effect_cycle_time}
+        | {"ai_effect_reverts": ai_effect_reverts, "ai_effect_defects": ai_effect_defects}
+        | {"cert_ai_uplift": cert_ai_uplift},
         e=e[certified[eng_i]],
         lam_it=lam_it[certified[eng_i]],
         rmp=rmp[certified[eng_i]],
@@ -492,15 +483,9 @@ def simulate(
         },
     )
     # The same validation as loaded data: the simulator's output is held to the data model.
-    ds = from_frames(
-        engineers=engineers,
-        certifications=certs,
-        pull_requests=prs,
-        defects=defects,
-        incidents=incidents,
-        source=f"certkit.simulate(seed={seed})",
-        today=date(2100, 1, 1),
-    )
+    tables = {"engineers": engineers, "certifications": certs, "pull_requests": prs}
+    tables |= {"defects": defects, "incidents": incidents}
+    ds = from_frames(**tables, source=f"certkit.simulate(seed={seed})", today=date(2100, 1, 1))
     ds.truth = truth
     return ds
 
