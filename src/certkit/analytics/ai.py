@@ -304,7 +304,7 @@ def compare(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, kw_only=True)
 class AdoptionMap(TableResult):
     """Share of AI-assisted PRs by group x period, with counts; small groups suppressed."""
 

@@ -27,7 +27,7 @@ from certkit.stats.vcov import critical_value
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, kw_only=True)
 class TrustScores(TableResult):
     """Per-engineer trust scores for AI-assisted work (individual level: private use only)."""
 
