@@ -135,3 +135,34 @@ def test_adoption_rework_intervals_cover_the_planted_increase_about_95_percent(e
     assert 0.90 <= overall <= 0.99, overall
     assert 0.90 <= e0 <= 0.99, e0
     assert abs(bias) < 0.002, bias  # the effect is 0.03; the estimate's SD is about 0.006
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("share", [False, True])
+def test_notebook_06_shows_and_records_the_checks(tmp_path, share):
+    from certkit.report import landing
+    from certkit.report.runner import run_report
+
+    ds, _ = _simulate(120, 14, seed=11)
+    ds.write(tmp_path / "org")
+    run = run_report(
+        str(tmp_path / "org"),
+        str(tmp_path / "out"),
+        notebooks=["06_ai_adoption"],
+        parameters={"outcomes": ["merged_prs", "rework_rate"]},
+        share=share,
+        no_input=True,
+        progress=False,
+        jobs=1,
+    )
+    assert run.ok, [(r.notebook, r.error) for r in run.failed]
+    page = run.results[0]
+    records = {r["key"]: r for r in landing.read(page.headlines)}
+    honest = records["ai/adoption-honest-did/rework_rate"]["text"]
+    assert "rework_rate (e = 0)" in honest and "certif" not in honest
+    robust = records["ai/adoption-robustness/rework_rate"]["text"]
+    assert "heterogeneity-robust estimators" in robust
+    html = page.html.read_text()
+    assert "Sensitivity to non-parallel trends (HonestDiD)" in html
+    index = run.index.read_text()
+    assert "rework_rate (HonestDiD)" in index and "rework_rate (robust estimators)" in index
