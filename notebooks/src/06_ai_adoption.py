@@ -77,6 +77,7 @@ display(
 # never did), period by period (Callaway & Sant'Anna). *n* is the number of adopters behind it.
 
 # %%
+studies = {}  # the estimated adoption studies, by outcome, for the checks below
 for outcome in outcomes:
     display(Markdown(f"### {outcome}"))
     with (
@@ -97,6 +98,7 @@ for outcome in outcomes:
             min_e=min_e,
             max_e=max_e,
         )
+        studies[outcome] = res
         rows, hidden = ctx.hide_small(res.tidy(), "n")
         summary = res.effect_summary().text
         ctx.headline(
@@ -111,6 +113,67 @@ for outcome in outcomes:
             display(Markdown(f"*{hidden}*"))
         else:
             display(res.plot())
+
+# %% [markdown]
+# ## Sensitivity to non-parallel trends (HonestDiD)
+# The estimates assume that, without AI, adopters' outcomes would have moved like those of
+# engineers who had not adopted yet. How large a violation of that after adoption would
+# overturn the effect in the period of adoption (e = 0)? Each chart shows the usual interval,
+# then the robust one when post-adoption trend violations may be up to Mbar times the largest
+# one seen before adoption (Rambachan & Roth's relative magnitudes, as R HonestDiD). The event
+# study behind it compares every period with the last one before adoption.
+
+# %%
+for outcome in outcomes:
+    with (
+        ctx.section(f"Sensitivity, {outcome}", needs=adoption.needs(outcome), sink=notes),
+        collect_warnings(notes, f"sensitivity, {outcome}: "),
+    ):
+        res = adoption.estimated(studies, outcome)
+        ctx.require(res.counts.get("e=0", 0), "the sensitivity analysis")
+        sens = res.sensitivity(max_e=4)
+        ctx.headline(
+            f"ai/adoption-honest-did/{outcome}",
+            {
+                "topic": "ai",
+                "label": f"adopting AI, {outcome} (HonestDiD)",
+                "text": sens.effect_summary(),
+            },
+            kind="text",
+            section="Sensitivity to non-parallel trends (HonestDiD)",
+        )
+        display(Markdown(sens.effect_summary()))
+        display(sens.plot())
+
+# %% [markdown]
+# ## Robustness: do other modern estimators agree?
+# Callaway & Sant'Anna (never and not-yet adopters as comparison), Sun & Abraham and the
+# imputation estimator of Borusyak, Jaravel & Spiess allow effects that differ across adoption
+# cohorts and change over time; static TWFE is the contrast that does not. They weight cohorts
+# and periods differently: with an effect that fades, some spread is expected.
+
+# %%
+for outcome in outcomes:
+    with (
+        ctx.section(f"Robustness, {outcome}", needs=adoption.needs(outcome), sink=notes),
+        collect_warnings(notes, f"robustness, {outcome}: "),
+    ):
+        res = adoption.estimated(studies, outcome)
+        ctx.require(res.n_adopters, "the robustness panel")
+        rob = res.robustness()
+        ctx.headline(
+            f"ai/adoption-robustness/{outcome}",
+            {
+                "topic": "ai",
+                "label": f"adopting AI, {outcome} (robust estimators)",
+                "text": rob.verdict,
+            },
+            kind="text",
+            section="Robustness: do other modern estimators agree?",
+        )
+        display(Markdown(rob.verdict))
+        display(table(rob.tidy()))
+        display(rob.plot())
 
 # %% [markdown]
 # ## Does certification change AI use?

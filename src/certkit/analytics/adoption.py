@@ -19,14 +19,11 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import altair as alt
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from certkit.analytics.adoption_result import AdoptionResult, AdoptionSensitivity
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
-from certkit.results import EffectSummary, ResultMixin
 
 CAVEATS = (
     "Adoption is chosen, not assigned: the adoption effect is causal only if adopters would "
@@ -35,7 +32,17 @@ CAVEATS = (
     "as not adopting do use AI, which pulls estimates toward zero."
 )
 
-TIDY_COLUMNS = [*CONTRACT_COLUMNS, "n"]
+__all__ = [
+    "AdoptionDefinition",
+    "AdoptionResult",
+    "AdoptionSensitivity",
+    "adoption_cohorts",
+    "adoption_did",
+    "adoption_overview",
+    "certification_effect_on_ai",
+    "estimated",
+    "needs",
+]
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,27 @@ def needs(outcome: str) -> str:
     return base
 
 
+def estimated(studies: dict[str, AdoptionResult], outcome: str) -> AdoptionResult:
+    """The adoption study of ``outcome`` from ``studies``, or why a check of it cannot run.
+
+    Raises :class:`CertkitError` when ``outcome`` has no study (it failed or was hidden) or its
+    overall effect has no finite standard error (e.g. the outcome never varies).
+    """
+    if outcome not in studies:
+        raise CertkitError(
+            f"the effect of adopting AI on {outcome} was not estimated or not shown (see "
+            "above), so there is nothing to check"
+        )
+    res = studies[outcome]
+    se = res.overall[1]
+    if not (se is not None and math.isfinite(se) and se > 0):
+        raise CertkitError(
+            f"the effect of adopting AI on {outcome} has no standard error (the outcome barely "
+            "varies among adopters and their comparison group), so there is nothing to check"
+        )
+    return res
+
+
 def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) -> str:
     """A sentence on who adopted AI and when (periods with fewer than ``k`` adopters unnamed)."""
     total = cohorts.height
@@ -169,109 +197,6 @@ def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) ->
     )
 
 
-class AdoptionResult(ResultMixin):
-    """The effect of adopting AI on one outcome: event study, overall effect, heterogeneity."""
-
-    def __init__(self, *, outcome, definition, event_study, overall, groups, n_adopters,
-                 n_never, dropped, level, notes, counts=None):  # fmt: skip
-        self.outcome = outcome
-        self.definition = definition
-        self.event_study = event_study
-        self.overall = overall
-        self.groups = groups
-        self.n_adopters, self.n_never, self.dropped = n_adopters, n_never, dropped
-        self.level = level
-        self.warnings = notes
-        self.counts = counts or {}  # engineers (adopters) behind each term
-        self.title = f"Effect of adopting AI on {outcome}"
-
-    def tidy(self) -> pl.DataFrame:
-        """One row for the overall effect, one per event time, one per subgroup.
-
-        ``n`` is the number of adopters each estimate rests on (observed at that event time,
-        or in that subgroup).
-        """
-        z = stats.norm.ppf(0.5 + self.level / 2)
-        rows = [("ATT (after adoption, simple average)", *self.overall)]
-        es = self.event_study.to_polars()
-        rows += [(f"e={int(e)}", a, s) for e, a, s in es.select("e", "att", "se").iter_rows()]
-        for name, (est, se) in self.groups.items():
-            rows.append((name, est, se))
-        out = []
-        for term, est, se in rows:
-            ok = se is not None and math.isfinite(se) and se > 0
-            stat = est / se if ok else None
-            out.append(
-                {
-                    "term": term,
-                    "estimate": est,
-                    "std_error": se,
-                    "statistic": stat,
-                    "p_value": float(2 * stats.norm.sf(abs(stat))) if ok else None,
-                    "conf_low": est - z * se if ok else None,
-                    "conf_high": est + z * se if ok else None,
-                    "n": self.counts.get(term, self.n_adopters if term.startswith("ATT") else None),
-                }
-            )
-        schema = {c: pl.Float64 for c in TIDY_COLUMNS} | {"term": pl.String, "n": pl.Int64}
-        return pl.DataFrame(out, schema=schema)
-
-    def to_polars(self) -> pl.DataFrame:
-        return self.tidy()
-
-    def _header(self) -> dict[str, object]:
-        return {
-            "adoption": self.definition.describe(),
-            "adopters": f"{self.n_adopters:,} engineers ({self.n_never:,} never adopted)",
-            "left out": f"{self.dropped:,} already using AI when first observed",
-            "pre-trends": (self.event_study.pretrend_verdict or "not tested").replace(
-                "certification", "adoption"
-            ),
-        }
-
-    def effect_summary(self) -> EffectSummary:
-        """The overall effect as a table and in words (from the numbers)."""
-        t = self.tidy()
-        head = t.head(1)
-        est, lo, hi, p = head.select("estimate", "conf_low", "conf_high", "p_value").row(0)
-        pct = int(round(self.level * 100))
-        if lo is None:
-            words = f"The effect of adopting AI on {self.outcome} could not be estimated."
-        else:
-            verdict = (
-                "The interval excludes zero."
-                if p is not None and p < 1 - self.level
-                else "The interval includes zero: no clear effect."
-            )
-            words = (
-                f"After adopting AI, {self.outcome} changed by {est:+.3g} per engineer-period on "
-                f"average ({pct}% CI {lo:+.3g} to {hi:+.3g}), compared with engineers who had "
-                f"not adopted (yet). {verdict} Adoption is chosen, not assigned: this is causal "
-                "only if adopters would otherwise have trended like the comparison group, and "
-                "AI attribution in git is a lower bound."
-            )
-        first = t.filter(pl.col("term") == "e=0")
-        if first.height and first["conf_low"][0] is not None:
-            e0, e0lo, e0hi = first.select("estimate", "conf_low", "conf_high").row(0)
-            words += (
-                f" In the period of adoption itself the change was {e0:+.3g} ({pct}% CI "
-                f"{e0lo:+.3g} to {e0hi:+.3g}); the event study shows how it evolves."
-            )
-        diff = t.filter(pl.col("term") == "difference (certified - not certified)")
-        if diff.height and diff["conf_low"][0] is not None:
-            d, dlo, dhi = diff.select("estimate", "conf_low", "conf_high").row(0)
-            words += (
-                f" Certified engineers' effect minus others': {d:+.3g} ({pct}% CI {dlo:+.3g} to "
-                f"{dhi:+.3g})."
-            )
-        return EffectSummary(head, words)
-
-    def plot(self) -> alt.Chart | alt.LayerChart:
-        """The event study around adoption (periods since adopting AI)."""
-        chart = self.event_study.plot()
-        return chart.properties(title=f"Adopting AI: {self.outcome}")
-
-
 def _given_cohorts(panel: pl.DataFrame, adoption: pl.DataFrame, unit: str, time: str):
     """Cohorts from known adoption dates: the panel period that contains each date."""
     if not {unit, "adoption_date"} <= set(adoption.columns):
@@ -287,10 +212,6 @@ def _given_cohorts(panel: pl.DataFrame, adoption: pl.DataFrame, unit: str, time:
         pl.col(time).fill_null(0).cast(pl.Int64).alias("adoption_cohort"),
         (pl.col(time) <= pl.col("_first")).fill_null(False).alias("adopted_at_start"),
     )
-
-
-def _simple(es) -> tuple[float, float]:
-    return float(es.overall_att), float(es.overall_se)
 
 
 def adoption_did(
@@ -358,7 +279,6 @@ def adoption_did(
     dropped = int(cohorts["adopted_at_start"].sum())
     keep = cohorts.filter(~pl.col("adopted_at_start"))
     n_adopters = int((keep["adoption_cohort"] > 0).sum())
-    n_never = int((keep["adoption_cohort"] == 0).sum())
     if n_adopters < 2:
         raise CertkitError(
             f"only {n_adopters} engineer(s) adopted AI inside the window ({d.describe()}); the "
@@ -371,39 +291,12 @@ def adoption_did(
             f"{dropped} engineer(s) already used AI in their first observed period and are left "
             "out (no pre-adoption data)"
         )
-    alpha = 1 - level
-
-    def study(frame: pl.DataFrame):
-        return did.event_study(
-            frame,
-            outcome=outcome,
-            unit=unit,
-            time=time,
-            group="adoption_cohort",
-            control=control,
-            min_e=min_e,
-            max_e=max_e,
-            alpha=alpha,
-            **kwargs,
-        )
-
+    spec = dict(outcome=outcome, unit=unit, time=time, group="adoption_cohort", control=control)
+    spec |= dict(alpha=1 - level, **kwargs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CertkitWarning)
-        es = study(data_)
+        es = did.event_study(data_, min_e=min_e, max_e=max_e, **spec)
     notes += [str(w.message) for w in caught if issubclass(w.category, CertkitWarning)]
-    overall = did.att_gt(
-        data_,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        group="adoption_cohort",
-        control=control,
-        alpha=alpha,
-        **kwargs,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CertkitWarning)
-        simple = overall.aggregate("simple")
     adopters = data_.filter(pl.col("adoption_cohort") > 0, pl.col(outcome).is_not_null())
     counts = dict(
         adopters.group_by(e=pl.col(time) - pl.col("adoption_cohort"))
@@ -411,55 +304,52 @@ def adoption_did(
         .select(pl.format("e={}", "e"), unit)
         .iter_rows()
     )
-    groups: dict[str, tuple[float, float]] = {}
+    counts["ATT (after adoption, simple average)"] = n_adopters
+    groups = {}
     if by_certified and "cohort" in data_.columns:
-        for name, mask in (
-            ("certified engineers", pl.col("cohort") > 0),
-            ("never-certified engineers", pl.col("cohort") == 0),
-        ):
-            counts[name] = adopters.filter(mask)[unit].n_unique()
-        parts = {}
-        for name, mask in (
-            ("certified engineers", pl.col("cohort") > 0),
-            ("never-certified engineers", pl.col("cohort") == 0),
-        ):
-            sub = data_.filter(mask)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", CertkitWarning)
-                    res = did.att_gt(
-                        sub,
-                        outcome=outcome,
-                        unit=unit,
-                        time=time,
-                        group="adoption_cohort",
-                        control=control,
-                        alpha=alpha,
-                        **kwargs,
-                    ).aggregate("simple")
-                parts[name] = _simple(res)
-            except CertkitError as exc:
-                notes.append(f"no separate estimate for {name}: {exc}")
-        groups.update(parts)
-        if len(parts) == 2:
-            (a, sa), (b, sb) = parts.values()
-            groups["difference (certified - not certified)"] = (a - b, float(np.hypot(sa, sb)))
-            counts["difference (certified - not certified)"] = min(
-                counts["certified engineers"], counts["never-certified engineers"]
-            )
+        groups = _by_certification(data_, adopters, spec, counts, notes)
     return AdoptionResult(
-        outcome=outcome,
         definition=d,
         event_study=es,
-        overall=_simple(simple),
+        overall=_simple(data_, spec),
         groups=groups,
-        n_adopters=n_adopters,
-        n_never=n_never,
-        dropped=dropped,
-        level=level,
+        cohorts=cohorts,
         notes=notes,
         counts=counts,
+        data=data_,
+        spec=spec,
     )
+
+
+def _simple(frame: pl.DataFrame, spec: dict) -> tuple[float, float]:
+    """The simple average of the post-adoption ATT(g, t) and its standard error."""
+    from certkit import did
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        res = did.att_gt(frame, **spec).aggregate("simple")
+    return float(res.overall_att), float(res.overall_se)
+
+
+def _by_certification(data_, adopters, spec, counts, notes) -> dict[str, tuple[float, float]]:
+    """The adoption effect of ever- and never-certified engineers, and their difference."""
+    groups: dict[str, tuple[float, float]] = {}
+    unit = spec["unit"]
+    for name, mask in (
+        ("certified engineers", pl.col("cohort") > 0),
+        ("never-certified engineers", pl.col("cohort") == 0),
+    ):
+        counts[name] = adopters.filter(mask)[unit].n_unique()
+        try:
+            groups[name] = _simple(data_.filter(mask), spec)
+        except CertkitError as exc:
+            notes.append(f"no separate estimate for {name}: {exc}")
+    if len(groups) == 2:
+        (a, sa), (b, sb) = groups.values()
+        diff = "difference (certified - not certified)"
+        groups[diff] = (a - b, float(np.hypot(sa, sb)))
+        counts[diff] = min(counts["certified engineers"], counts["never-certified engineers"])
+    return groups
 
 
 def certification_effect_on_ai(data, outcome: str = "ai_share", **kwargs):

@@ -30,6 +30,7 @@ from certkit.analytics.ai_prs import (
     BAD_EVENTS,
     LOG_OUTCOMES,
     OUTCOMES,
+    TableResult,
     _prs,
     pr_table,
 )
@@ -45,7 +46,7 @@ from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
-from certkit.results import EstimateMixin, ResultMixin, tidy_frame
+from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.fe import fe_ols
 from certkit.stats.vcov import critical_value, pvalue
 
@@ -303,15 +304,13 @@ def compare(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(repr=False)
-class AdoptionMap(ResultMixin):
+@dataclass(repr=False, kw_only=True)
+class AdoptionMap(TableResult):
     """Share of AI-assisted PRs by group x period, with counts; small groups suppressed."""
 
-    table: pl.DataFrame
     by: str
     period: str
     k: int
-    warnings: list[str] = field(default_factory=list)
     title: str = "AI adoption"
 
     def _header(self) -> dict[str, object]:
@@ -378,4 +377,4 @@ def adoption(
         .sort(by, "period")
         .select(by, "period", "ai_share", "n_ai", "n_prs", "n_engineers", "suppressed")
     )
-    return AdoptionMap(table, by, period, k)
+    return AdoptionMap(table=table, by=by, period=period, k=k)

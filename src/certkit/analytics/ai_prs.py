@@ -8,13 +8,27 @@ and :mod:`certkit.analytics.ai_quality` read it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from certkit.data.dataset import Dataset
-from certkit.errors import CertkitError
 from certkit.data.panel import approximate_created
+from certkit.errors import CertkitError
+from certkit.results import ResultMixin
 
+
+@dataclass(repr=False, kw_only=True)
+class TableResult(ResultMixin):
+    """A table result of the AI analytics (adoption map, trust scores): table, notes, title."""
+
+    table: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    title: str = ""
+
+
+#: Columns of the PR frame taken as they are from the pull requests and the roster.
+KEPT_COLUMNS = ("id", "author_id", "team", "platform", "role", "level", "repo")
 AI_THRESHOLD = 0.5  # a PR with ai_assisted >= this share counts as AI-assisted
 
 OUTCOMES = {
@@ -71,13 +85,7 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
         prs.join(humans.rename({"engineer_id": "author_id"}), on="author_id", how="inner")
         .join(first_cert.rename({"engineer_id": "author_id"}), on="author_id", how="left")
         .select(
-            "id",
-            "author_id",
-            "team",
-            "platform",
-            "role",
-            "level",
-            "repo",
+            *KEPT_COLUMNS,
             pl.col("created_date").dt.truncate("1mo").dt.date().alias("month"),
             (pl.col("ai_assisted") >= AI_THRESHOLD).alias("ai"),
             merged.alias("merged"),
@@ -108,13 +116,7 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
 
 
 _PR_COLUMNS = (
-    "id",
-    "author_id",
-    "team",
-    "platform",
-    "role",
-    "level",
-    "repo",
+    *KEPT_COLUMNS,
     "month",
     "ai",
     "merged",

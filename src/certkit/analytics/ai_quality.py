@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from certkit.analytics.ai_prs import BAD_EVENTS, _prs, pr_table
+from certkit.analytics.ai_prs import BAD_EVENTS, TableResult, _prs, pr_table
 from certkit.data.dataset import Dataset
 from certkit.errors import CertkitError
 from certkit.privacy import DEFAULT_K as MIN_GROUP  # smallest group shown when shared
@@ -27,15 +27,13 @@ from certkit.stats.vcov import critical_value
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(repr=False)
-class TrustScores(ResultMixin):
+@dataclass(repr=False, kw_only=True)
+class TrustScores(TableResult):
     """Per-engineer trust scores for AI-assisted work (individual level: private use only)."""
 
-    table: pl.DataFrame
     outcome: str
     org_ai_multiplier: float
     prior_variance: float
-    warnings: list[str] = field(default_factory=list)
     title: str = "AI trust scores (individual level: not for shared reports)"
 
     def _header(self) -> dict[str, object]:
@@ -181,7 +179,13 @@ def trust_scores(
         "Individual-level scores: for private coaching conversations only. Share .by_team() "
         f"(teams of {MIN_GROUP}+ engineers) instead."
     )
-    return TrustScores(table, outcome, float(mult), float(tau2), notes)
+    return TrustScores(
+        table=table,
+        outcome=outcome,
+        org_ai_multiplier=float(mult),
+        prior_variance=float(tau2),
+        warnings=notes,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,9 +29,28 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from certkit.data import sample_truth
-from certkit.data.catalog import catalog as load_catalog
+from certkit.data import sample_adoption, sample_truth
 from certkit.data.dataset import TRUTH_FILE, Dataset, from_frames
+from certkit.data.sample_org import (
+    AI_TOOLS,
+    CERT_LEVEL,
+    CERT_PLATFORM,
+    CERT_ROLE,
+    FIRST,
+    LAST,
+    LEVEL_LOG_CYCLE,
+    LEVEL_THROUGHPUT,
+    LEVELS,
+    PLATFORM_SHARES,
+    ROLES,
+    TEAM_NAMES,
+    US_PER_HOUR,
+    add_bots,
+    certification_rows,
+    choice,
+    intercept_for_rate,
+    month_starts_from,
+)
 from certkit.data.sample_truth import MERGE_RATE, ramp
 from certkit.errors import CertkitError
 
@@ -40,128 +59,12 @@ SAMPLE_ENGINEERS = 400
 SAMPLE_MONTHS = 24
 SAMPLE_START = "2024-10-01"
 
-TEAM_NAMES = [
-    "payments",
-    "search",
-    "ml-platform",
-    "recommendations",
-    "data-infra",
-    "growth",
-    "identity",
-    "risk",
-    "checkout",
-    "mobile-api",
-    "forecasting",
-    "pricing",
-    "ads",
-    "messaging",
-    "analytics",
-    "core-api",
-    "observability",
-    "fraud",
-    "catalog",
-    "vision",
-]
-ROLES = {
-    "ml_engineer": 0.2,
-    "data_scientist": 0.15,
-    "data_engineer": 0.2,
-    "backend": 0.3,
-    "platform": 0.15,
-}
-LEVELS = {"junior": 0.25, "mid": 0.35, "senior": 0.3, "staff": 0.1}
-PLATFORM_SHARES = {"aws": 0.38, "gcp": 0.2, "azure": 0.2, "databricks": 0.14, "other": 0.08}
-AI_TOOLS = {"copilot": 0.45, "claude": 0.25, "cursor": 0.2, "aider": 0.1}
-FIRST = [
-    "Ana",
-    "Ben",
-    "Chen",
-    "Dara",
-    "Eli",
-    "Farah",
-    "Gus",
-    "Hana",
-    "Ivan",
-    "Jia",
-    "Kofi",
-    "Lena",
-    "Mo",
-    "Nia",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sam",
-    "Tara",
-    "Uma",
-    "Viktor",
-    "Wen",
-    "Xavi",
-    "Yara",
-    "Zoe",
-]
-LAST = [
-    "Okafor",
-    "Silva",
-    "Nguyen",
-    "Schmidt",
-    "Kowalski",
-    "Haddad",
-    "Tanaka",
-    "Moreau",
-    "Rossi",
-    "Jensen",
-    "Patel",
-    "Garcia",
-    "Kim",
-    "Novak",
-    "Ibrahim",
-    "Larsen",
-]
-
-# Certification propensity (log-odds contributions): selection on observables.
-CERT_ROLE = {
-    "ml_engineer": 1.2,
-    "data_scientist": 0.9,
-    "data_engineer": 0.5,
-    "backend": -0.4,
-    "platform": 0.0,
-}
-CERT_LEVEL = {"junior": -0.3, "mid": 0.3, "senior": 0.4, "staff": -0.2}
-CERT_PLATFORM = {"aws": 0.3, "gcp": 0.2, "azure": 0.1, "databricks": 0.3, "other": -1.0}
-LEVEL_THROUGHPUT = {"junior": 0.8, "mid": 1.0, "senior": 1.1, "staff": 0.9}
-LEVEL_LOG_CYCLE = {"junior": 0.2, "mid": 0.0, "senior": -0.1, "staff": -0.05}
-PLATFORM_CERT = {"gcp": "gcp-pmle", "azure": "azure-dp-100", "databricks": "databricks-mlp"}
-
 BASE_THROUGHPUT = 12.0 / 0.92  # PRs opened per engineer-month, so about 12 are merged
 BASE_CYCLE_HOURS = 90.0  # median of merged PRs lands near 80 h
 BASE_PICKUP_HOURS = 8.0
 BASE_DEFECT_P = 0.08
 BASE_INCIDENT_P = 0.012
 BASE_REVERT_P = 0.02
-US_PER_HOUR = 3_600_000_000
-
-
-def _choice(rng, options: dict[str, float], n: int) -> np.ndarray:
-    keys = list(options)
-    p = np.array(list(options.values()))
-    return np.array(keys)[rng.choice(len(keys), size=n, p=p / p.sum())]
-
-
-def _month_starts(start: date, months: int) -> np.ndarray:
-    return np.arange(np.datetime64(start, "M"), np.datetime64(start, "M") + months + 1)
-
-
-def _intercept_for_rate(logit: np.ndarray, rate: float) -> float:
-    """Intercept that makes the mean of sigmoid(intercept + logit) equal to ``rate``."""
-    lo, hi = -20.0, 20.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if np.mean(1 / (1 + np.exp(-(mid + logit)))) < rate:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
 
 
 def simulate(
@@ -186,6 +89,7 @@ def simulate(
     adoption_rate: float = 0.6,
     adoption_effect_throughput: float = 0.2,
     adoption_fade_months: float = 3.0,
+    adoption_effect_rework: float = 0.03,
 ) -> Dataset:
     """Simulate an organisation and return its :class:`~certkit.data.dataset.Dataset` with ``.truth``.
 
@@ -217,12 +121,15 @@ def simulate(
         share ``adoption_rate`` of engineers adopts in one month drawn at random (independent
         of everything else, so parallel trends hold), after which 80 % of their PRs are
         AI-assisted (2 % before). Off by default (the bundled sample does not use it).
-    adoption_effect_throughput, adoption_fade_months
-        With ``ai_adoption``: adopting multiplies PR throughput by
-        ``1 + adoption_effect_throughput * fade(e)``, ``fade(e) = max(0, 1 - e / fade_months)``
-        for ``e`` months since adoption: a jump that fades out. The per-PR AI effects
-        (``ai_effect_*``, e.g. more reverts) persist. ``truth["adoption"]`` records the
-        adoption month of every engineer and the expected effect by event time.
+    adoption_effect_throughput, adoption_fade_months, adoption_effect_rework
+        With ``ai_adoption`` (see :mod:`certkit.data.sample_adoption`): adopting multiplies PR
+        throughput by ``1 + adoption_effect_throughput * fade(e)``,
+        ``fade(e) = max(0, 1 - e / fade_months)`` for ``e`` months since adoption (a jump that
+        fades out), and adds ``adoption_effect_rework`` to the share of a merged PR's added
+        lines churned within 21 days (``churned_lines_21d``, the panel's ``rework_rate``; base
+        about 0.08), from the month of adoption on (an increase that persists). The per-PR AI
+        effects (``ai_effect_*``, e.g. more reverts) persist too. ``truth["adoption"]``
+        records the adoption month of every engineer and the expected effects by event time.
 
     Returns
     -------
@@ -236,7 +143,7 @@ def simulate(
     start = date.fromisoformat(str(start))
     if start.day != 1:
         raise CertkitError(f"start must be the first day of a month, got {start}")
-    month_starts = _month_starts(start, months)
+    month_starts = month_starts_from(start, months)
     window_start = month_starts[0].astype("datetime64[D]")
     window_end = month_starts[-1].astype("datetime64[D]")  # exclusive
     n = n_engineers
@@ -250,14 +157,14 @@ def simulate(
             for k in range(n_teams)
         ]
     )
-    team_platform = _choice(rng, PLATFORM_SHARES, n_teams)
+    team_platform = choice(rng, PLATFORM_SHARES, n_teams)
     team_idx = rng.integers(0, n_teams, n)
     team = teams[team_idx]
     platform = np.where(
-        rng.random(n) < 0.8, team_platform[team_idx], _choice(rng, PLATFORM_SHARES, n)
+        rng.random(n) < 0.8, team_platform[team_idx], choice(rng, PLATFORM_SHARES, n)
     )
-    role = _choice(rng, ROLES, n)
-    level = _choice(rng, LEVELS, n)
+    role = choice(rng, ROLES, n)
+    level = choice(rng, LEVELS, n)
     window_days = int((window_end - window_start).astype(int))
     new_hire = rng.random(n) < 0.15
     hire = np.where(
@@ -292,7 +199,7 @@ def simulate(
         + np.vectorize(CERT_PLATFORM.get)(platform)
         + 1.5 * u
     )
-    prob = 1 / (1 + np.exp(-(_intercept_for_rate(logit, cert_rate) + logit)))
+    prob = 1 / (1 + np.exp(-(intercept_for_rate(logit, cert_rate) + logit)))
     certified = rng.random(n) < prob
     # Month index of certification: a few before the window (always treated), most inside.
     cert_month = rng.integers(2, max(3, months - 2), n)
@@ -307,7 +214,7 @@ def simulate(
     certified &= cert_day < window_end - np.timedelta64(1, "D")
     if not np.isnat(leave).all():
         certified &= np.isnat(leave) | (cert_day < leave)
-    cert_rows = _certification_rows(
+    cert_rows = certification_rows(
         rng, ids[certified], platform[certified], cert_day[certified], window_end
     )
 
@@ -333,16 +240,14 @@ def simulate(
     season = np.where(cal_month == 12, 0.8, np.where(cal_month == 8, 0.9, 1.0))
     lam_it = lam[eng_i] * season * (1 + effect_throughput * rmp)
     if ai_adoption:
-        adopts = rng.random(n) < adoption_rate
-        adopt_m = np.where(adopts, rng.integers(2, max(3, months - 2), n), 10**6)
-        e_ai = mon - adopt_m[eng_i]
-        fade = np.where(e_ai >= 0, np.clip(1 - e_ai / adoption_fade_months, 0, 1), 0.0)
-        lam_no_ai = lam_it
-        lam_it = lam_it * (1 + adoption_effect_throughput * fade)
+        adopt_m, e_ai, extra_prs, lam_it = sample_adoption.plant_adoption(
+            rng, n, months, mon, eng_i, lam_it, rate=adoption_rate,
+            effect=adoption_effect_throughput, fade_months=adoption_fade_months,
+        )  # fmt: skip
     n_prs = rng.poisson(lam_it)
 
     if ai_adoption:
-        p_ai_it = np.where(e_ai >= 0, 0.8, 0.02)
+        p_ai_it = sample_adoption.ai_probability(e_ai)
     else:
         # AI adoption: organisation-wide logistic growth plus personal preference.
         org_ai = 0.1 + 0.6 / (1 + np.exp(-(mon - months * 0.5) / 3))
@@ -432,7 +337,7 @@ def simulate(
     has_incident = merged & (rng.random(k) < p_inc)
 
     pr_ids = np.char.add("PR-", np.char.zfill(np.arange(1, k + 1).astype(str), 7))
-    tool = _choice(rng, AI_TOOLS, k)
+    tool = choice(rng, AI_TOOLS, k)
     prs = pl.DataFrame(
         {
             "id": pr_ids,
@@ -452,6 +357,15 @@ def simulate(
         pl.col("^.*_date$").cast(pl.Datetime("us")),
         pl.when(pl.col("ai_assisted") > 0).then(pl.col("ai_tool")).alias("ai_tool"),
     )
+    if ai_adoption:  # rework by the month a PR merges (the panel's period of a merged PR)
+        merged_m = (done.astype("datetime64[M]") - month_starts[0]).astype(int)
+        churn = sample_adoption.churned_lines(
+            seed, n, pr_eng, merged_m >= adopt_m[pr_eng], additions, merged,
+            effect=adoption_effect_rework,
+        )  # fmt: skip
+        prs = prs.with_columns(
+            pl.Series(sample_adoption.REWORK_COLUMN, churn).fill_nan(None).cast(pl.Int64)
+        )
 
     # -- defects and incidents ---------------------------------------------------------------
     d_idx = np.nonzero(has_defect)[0]
@@ -466,7 +380,7 @@ def simulate(
             "created_date": d_created,
             "pr_id": pr_ids[d_idx],
             "engineer_id": ids[pr_eng[d_idx]],
-            "severity": _choice(rng, {"low": 0.4, "medium": 0.4, "high": 0.2}, d_idx.size),
+            "severity": choice(rng, {"low": 0.4, "medium": 0.4, "high": 0.2}, d_idx.size),
             "resolution_date": d_created
             + (rng.exponential(7, d_idx.size) * 24 * US_PER_HOUR).astype("timedelta64[us]"),
         }
@@ -488,7 +402,7 @@ def simulate(
                 + (np.exp(np.log(3) + rng.normal(0, 1.2, i_idx.size)) * US_PER_HOUR).astype(
                     "timedelta64[us]"
                 ),
-                "severity": _choice(
+                "severity": choice(
                     rng, {"SEV1": 0.05, "SEV2": 0.15, "SEV3": 0.4, "SEV4": 0.4}, i_idx.size
                 ),
                 "pr_id": pr_ids[i_idx],
@@ -524,24 +438,15 @@ def simulate(
     ).with_columns(pl.col("hire_date", "leave_date").cast(pl.Date))
 
     if bots:
-        engineers, prs = _add_bots(rng, engineers, prs, repos, month_starts, window_end)
+        engineers, prs = add_bots(rng, engineers, prs, repos, month_starts, window_end)
 
     truth = sample_truth.truth(
-        dict(
-            n_engineers=n,
-            months=months,
-            seed=seed,
-            start=str(start),
-            cert_rate=cert_rate,
-            effect_throughput=effect_throughput,
-            effect_cycle_time=effect_cycle_time,
-            effect_defects=effect_defects,
-            effect_ramp_months=effect_ramp_months,
-            ai_effect_cycle_time=ai_effect_cycle_time,
-            ai_effect_reverts=ai_effect_reverts,
-            ai_effect_defects=ai_effect_defects,
-            cert_ai_uplift=cert_ai_uplift,
-        ),
+        {"n_engineers": n, "months": months, "seed": seed, "start": str(start)}
+        | {"cert_rate": cert_rate, "effect_throughput": effect_throughput}
+        | {"effect_cycle_time": effect_cycle_time, "effect_defects": effect_defects}
+        | {"effect_ramp_months": effect_ramp_months, "ai_effect_cycle_time": ai_effect_cycle_time}
+        | {"ai_effect_reverts": ai_effect_reverts, "ai_effect_defects": ai_effect_defects}
+        | {"cert_ai_uplift": cert_ai_uplift},
         e=e[certified[eng_i]],
         lam_it=lam_it[certified[eng_i]],
         rmp=rmp[certified[eng_i]],
@@ -553,12 +458,14 @@ def simulate(
     )
     if ai_adoption:
         truth["adoption"] = sample_truth.adoption_truth(
-            ids, adopt_m, months, e_ai, lam_no_ai * adoption_effect_throughput * fade
+            ids, adopt_m, months, e_ai, extra_prs, adoption_effect_rework
         )
         truth["adoption"]["params"] = {
             "adoption_rate": adoption_rate,
             "effect_throughput": adoption_effect_throughput,
             "fade_months": adoption_fade_months,
+            "effect_rework": adoption_effect_rework,
+            "base_rework": sample_adoption.BASE_REWORK,
         }
     truth["unsafe_ai_engineers"] = sorted(ids[unsafe].tolist())
     truth["bad_ai_cells"] = [
@@ -576,106 +483,11 @@ def simulate(
         },
     )
     # The same validation as loaded data: the simulator's output is held to the data model.
-    ds = from_frames(
-        engineers=engineers,
-        certifications=certs,
-        pull_requests=prs,
-        defects=defects,
-        incidents=incidents,
-        source=f"certkit.simulate(seed={seed})",
-        today=date(2100, 1, 1),
-    )
+    tables = {"engineers": engineers, "certifications": certs, "pull_requests": prs}
+    tables |= {"defects": defects, "incidents": incidents}
+    ds = from_frames(**tables, source=f"certkit.simulate(seed={seed})", today=date(2100, 1, 1))
     ds.truth = truth
     return ds
-
-
-def _catalog_entries() -> list[dict]:
-    return (
-        load_catalog()
-        .select("id", "name", "exam_fee_usd", "study_hours_typical", "retirement_date", "successor")
-        .to_dicts()
-    )
-
-
-def _certification_rows(rng, ids, platforms, days, window_end) -> list[dict]:
-    """One row per certification earned; AWS Specialty only until its retirement date."""
-    entries = {c["id"]: c for c in _catalog_entries()}
-    retire = np.datetime64(entries["aws-mls-c01"]["retirement_date"], "D")
-    rows = []
-    for eid, plat, day in zip(ids, platforms, days, strict=True):
-        if plat == "aws":
-            cid = "aws-mls-c01" if day <= retire and rng.random() < 0.6 else "aws-mla-c01"
-        elif plat in PLATFORM_CERT:
-            cid = PLATFORM_CERT[plat]
-        else:
-            cid = rng.choice(list(PLATFORM_CERT.values()))
-        picks = [(cid, day)]
-        if rng.random() < 0.1:  # a second certification later on
-            second = day + np.timedelta64(int(rng.integers(60, 300)), "D")
-            other = rng.choice([c for c in PLATFORM_CERT.values() if c != cid])
-            if second < window_end:
-                picks.append((other, second))
-        for c, d in picks:
-            e = entries[c]
-            rows.append(
-                {
-                    "engineer_id": str(eid),
-                    "certification": e["name"],
-                    "earned_date": d.astype(object),
-                    "cost_usd": float(e["exam_fee_usd"] + round(rng.choice([0, 0, 150, 400]))),
-                    "study_hours": float(
-                        round(e["study_hours_typical"] * np.exp(rng.normal(0, 0.3)))
-                    ),
-                }
-            )
-    return rows
-
-
-def _add_bots(rng, engineers, prs, repos, month_starts, window_end):
-    bot_ids = ["dependabot[bot]", "renovate[bot]"]
-    start = month_starts[0].astype("datetime64[D]")
-    bots = pl.DataFrame(
-        {
-            "engineer_id": bot_ids,
-            "team": ["automation"] * 2,
-            "role": ["bot"] * 2,
-            "level": ["n/a"] * 2,
-            "hire_date": np.array([start - np.timedelta64(365, "D")] * 2, dtype="datetime64[D]"),
-            "platform": ["other"] * 2,
-            "leave_date": np.array(["NaT", "NaT"], dtype="datetime64[D]"),
-            "name": bot_ids,
-            "email": [f"{b}@users.noreply.github.com" for b in bot_ids],
-            "is_bot": [True, True],
-        }
-    ).with_columns(pl.col("hire_date").cast(pl.Date), pl.col("leave_date").cast(pl.Date))
-    k = int(30 * (month_starts.size - 1))
-    span = int((window_end - start).astype(int)) * 24 * US_PER_HOUR
-    created = start.astype("datetime64[us]") + (rng.random(k) * span * 0.99).astype(
-        "timedelta64[us]"
-    )
-    done = created + (rng.exponential(20, k) * US_PER_HOUR).astype("timedelta64[us]")
-    ok = done < window_end.astype("datetime64[us]")
-    bot_prs = pl.DataFrame(
-        {
-            "id": np.char.add("PR-B", np.arange(1, k + 1).astype(str)),
-            "author_id": np.array(bot_ids)[rng.integers(0, 2, k)],
-            "repo": repos[rng.integers(0, repos.size, k)],
-            "created_date": created,
-            "merged_date": np.where(ok, done, np.datetime64("NaT")),
-            "closed_date": np.where(ok, done, np.datetime64("NaT")),
-            "first_review_date": np.full(k, np.datetime64("NaT"), dtype="datetime64[us]"),
-            "additions": rng.integers(1, 40, k),
-            "deletions": rng.integers(1, 40, k),
-            "ai_assisted": np.zeros(k),
-            "reverted": np.zeros(k, bool),
-        }
-    ).with_columns(
-        pl.col("^.*_date$").cast(pl.Datetime("us")), pl.lit(None, pl.String).alias("ai_tool")
-    )
-    return (
-        pl.concat([engineers, bots], how="vertical_relaxed"),
-        pl.concat([prs, bot_prs.select(prs.columns).cast(prs.schema)], how="vertical"),
-    )
 
 
 def write_sample(

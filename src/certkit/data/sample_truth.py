@@ -78,11 +78,13 @@ def truth(
     }
 
 
-def adoption_truth(ids, adopt_m, months, e_ai, effect_it) -> dict:
-    """Adoption period of each engineer (1-based panel index, 0 = never) and the expected effect.
+def adoption_truth(ids, adopt_m, months, e_ai, effect_it, effect_rework: float) -> dict:
+    """Adoption period of each engineer (1-based panel index, 0 = never) and the expected effects.
 
     ``prs_opened`` is exact (PRs are counted in the month they are created); ``merged_prs`` is
-    the same times the merge rate, ignoring PRs that merge in the next month.
+    the same times the merge rate, ignoring PRs that merge in the next month. ``rework_rate``
+    is exact: the churned share of merged lines rises by ``effect_rework`` from the month of
+    adoption on (PRs count in the month they merge).
     """
     frame = pl.DataFrame({"event_time": e_ai, "effect": effect_it}).filter(
         pl.col("event_time") >= 0
@@ -97,5 +99,6 @@ def adoption_truth(ids, adopt_m, months, e_ai, effect_it) -> dict:
             "event_time": by_e["event_time"].to_list(),
             "prs_opened": by_e["effect"].to_list(),
             "merged_prs": (by_e["effect"] * MERGE_RATE).to_list(),
+            "rework_rate": [float(effect_rework)] * by_e.height,
         },
     }

@@ -1,0 +1,223 @@
+"""The result of :func:`certkit.analytics.adoption.adoption_did`, and its checks.
+
+:class:`AdoptionResult` follows the result contract (``tidy()``, ``effect_summary()``,
+``plot()``) and runs the two checks of the certification impact page on the adoption study:
+:meth:`AdoptionResult.sensitivity` (HonestDiD, :func:`certkit.did.honest`) and
+:meth:`AdoptionResult.robustness` (:func:`certkit.did.robustness`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import polars as pl
+from scipy import stats
+
+from certkit.did import HonestResult, RobustnessResult
+from certkit.errors import CertkitError
+from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
+from certkit.results import EffectSummary, ResultMixin
+
+TIDY_COLUMNS = [*CONTRACT_COLUMNS, "n"]
+
+# HonestDiD's sentences speak of certification; the adoption study's of adoption.
+_WORDS = (
+    ("post-certification", "post-adoption"),
+    ("pre-certification", "pre-adoption"),
+    ("after certification", "after adoption"),
+    ("certified-minus-comparison", "adopters-minus-comparison"),
+)
+
+
+def _interval(tidy: pl.DataFrame, term: str, pct: int) -> str | None:
+    """``+0.1 (95% CI +0.05 to +0.15)`` for a row of ``tidy``, None when it has no interval."""
+    row = tidy.filter(pl.col("term") == term)
+    if not row.height or row["conf_low"][0] is None:
+        return None
+    est, lo, hi = row.select("estimate", "conf_low", "conf_high").row(0)
+    return f"{est:+.3g} ({pct}% CI {lo:+.3g} to {hi:+.3g})"
+
+
+class AdoptionSensitivity(HonestResult):
+    """A :class:`certkit.did.HonestResult` of the adoption event study, worded for adoption."""
+
+    @classmethod
+    def adopt(cls, result: HonestResult) -> AdoptionSensitivity:
+        """The same numbers as ``result``, with adoption in the words."""
+        out = cls.__new__(cls)
+        out.__dict__.update(result.__dict__)
+        out.title = result.title.replace("HonestDiD", "HonestDiD, AI adoption")
+        return out
+
+    def effect_summary(self) -> str:
+        text = super().effect_summary()
+        for old, new in _WORDS:
+            text = text.replace(old, new)
+        return text
+
+
+class AdoptionResult(ResultMixin):
+    """The effect of adopting AI on one outcome: event study, overall effect, heterogeneity."""
+
+    def __init__(self, *, definition, event_study, overall, groups, cohorts, notes, counts,
+                 data, spec):  # fmt: skip
+        self.outcome = spec["outcome"]
+        self.definition = definition
+        self.event_study = event_study
+        self.overall = overall
+        self.groups = groups
+        kept = cohorts.filter(~pl.col("adopted_at_start"))
+        self.n_adopters = int((kept["adoption_cohort"] > 0).sum())
+        self.n_never = int((kept["adoption_cohort"] == 0).sum())
+        self.dropped = cohorts.height - kept.height
+        self.level = 1 - spec["alpha"]
+        self.warnings = notes
+        self.counts = counts  # engineers (adopters) behind each term
+        self.title = f"Effect of adopting AI on {self.outcome}"
+        # the estimation panel (with adoption_cohort) and the att_gt settings, for the checks
+        self.data, self.spec = data, spec
+
+    def tidy(self) -> pl.DataFrame:
+        """One row for the overall effect, one per event time, one per subgroup.
+
+        ``n`` is the number of adopters each estimate rests on (observed at that event time,
+        or in that subgroup).
+        """
+        z = stats.norm.ppf(0.5 + self.level / 2)
+        rows = [("ATT (after adoption, simple average)", *self.overall)]
+        es = self.event_study.to_polars()
+        rows += [(f"e={int(e)}", a, s) for e, a, s in es.select("e", "att", "se").iter_rows()]
+        for name, (est, se) in self.groups.items():
+            rows.append((name, est, se))
+        out = []
+        for term, est, se in rows:
+            ok = se is not None and math.isfinite(se) and se > 0
+            stat = est / se if ok else None
+            out.append(
+                {
+                    "term": term,
+                    "estimate": est,
+                    "std_error": se,
+                    "statistic": stat,
+                    "p_value": float(2 * stats.norm.sf(abs(stat))) if ok else None,
+                    "conf_low": est - z * se if ok else None,
+                    "conf_high": est + z * se if ok else None,
+                    "n": self.counts.get(term, self.n_adopters if term.startswith("ATT") else None),
+                }
+            )
+        schema = {c: pl.Float64 for c in TIDY_COLUMNS} | {"term": pl.String, "n": pl.Int64}
+        return pl.DataFrame(out, schema=schema)
+
+    def to_polars(self) -> pl.DataFrame:
+        return self.tidy()
+
+    def _header(self) -> dict[str, object]:
+        return {
+            "adoption": self.definition.describe(),
+            "adopters": f"{self.n_adopters:,} engineers ({self.n_never:,} never adopted)",
+            "left out": f"{self.dropped:,} already using AI when first observed",
+            "pre-trends": (self.event_study.pretrend_verdict or "not tested").replace(
+                "certification", "adoption"
+            ),
+        }
+
+    def effect_summary(self) -> EffectSummary:
+        """The overall effect as a table and in words (from the numbers)."""
+        t = self.tidy()
+        head = t.head(1)
+        est, lo, hi, p = head.select("estimate", "conf_low", "conf_high", "p_value").row(0)
+        pct = int(round(self.level * 100))
+        if lo is None:
+            words = f"The effect of adopting AI on {self.outcome} could not be estimated."
+        else:
+            verdict = (
+                "The interval excludes zero."
+                if p is not None and p < 1 - self.level
+                else "The interval includes zero: no clear effect."
+            )
+            words = (
+                f"After adopting AI, {self.outcome} changed by {est:+.3g} per engineer-period on "
+                f"average ({pct}% CI {lo:+.3g} to {hi:+.3g}), compared with engineers who had "
+                f"not adopted (yet). {verdict} Adoption is chosen, not assigned: this is causal "
+                "only if adopters would otherwise have trended like the comparison group, and "
+                "AI attribution in git is a lower bound."
+            )
+        e0 = _interval(t, "e=0", pct)
+        if e0:
+            words += f" In the period of adoption itself the change was {e0}; the event study "
+            words += "shows how it evolves."
+        diff = _interval(t, "difference (certified - not certified)", pct)
+        if diff:
+            words += f" Certified engineers' effect minus others': {diff}."
+        return EffectSummary(head, words)
+
+    def sensitivity(
+        self, *, method: str = "relative_magnitude", max_e: int = 4, **kwargs
+    ) -> AdoptionSensitivity:
+        """HonestDiD: how large a violation of parallel trends would overturn the effect?
+
+        Reruns the adoption event study with a universal base period (every period compared
+        with the last one before adoption, as Rambachan & Roth's method requires), keeping
+        ``min_e`` of this study and at most ``max_e`` post-adoption periods, and passes it to
+        :func:`certkit.did.honest`.
+
+        Parameters
+        ----------
+        method
+            ``"relative_magnitude"`` (Mbar grid) or ``"smoothness"`` (M grid).
+        max_e
+            Last post-adoption period the bound constrains (fewer keep it fast).
+        **kwargs
+            Passed to :func:`certkit.did.honest` (``mbar``, ``m``, ``event_time``, ...).
+
+        Returns
+        -------
+        AdoptionSensitivity
+            A :class:`certkit.did.HonestResult` whose sentences speak of adoption.
+        """
+        from certkit import did
+
+        window = self.event_study.to_polars()["e"]
+        if window.min() > -2 or window.max() < 0:
+            raise CertkitError(
+                "HonestDiD needs pre-adoption periods besides the reference period e=-1 and at "
+                f"least one period after adoption; this study covers e={window.min()} to "
+                f"{window.max()} (rerun adoption_did with min_e <= -2)"
+            )
+        universal = did.event_study(
+            self.data,
+            min_e=window.min(),
+            max_e=min(window.max(), max_e),
+            base_period="universal",
+            **self.spec,
+        )
+        pre = universal.to_polars().filter(pl.col("e") < -1, pl.col("se").is_finite())
+        if pre.height == 0:
+            raise CertkitError(
+                "no pre-adoption period could be estimated against the period just before "
+                "adoption (too few adopters observed before adopting, or the outcome missing "
+                "then); HonestDiD needs at least one"
+            )
+        kwargs.setdefault("level", self.level)
+        res = did.honest(result=universal, method=method, outcome=self.outcome, **kwargs)
+        return AdoptionSensitivity.adopt(res)
+
+    def robustness(self) -> RobustnessResult:
+        """Do other heterogeneity-robust estimators agree on the adoption effect?
+
+        :func:`certkit.did.robustness` on the same panel and adoption cohorts:
+        Callaway-Sant'Anna with never and not-yet adopters, Sun-Abraham, imputation (BJS) and
+        static TWFE, at this study's level (and ``cluster``, ``anticipation`` when given).
+        """
+        from certkit import did
+
+        keys = ("outcome", "unit", "time", "group", "anticipation", "cluster")
+        return did.robustness(
+            self.data, level=self.level, **{k: self.spec[k] for k in keys if k in self.spec}
+        )
+
+    def plot(self) -> alt.Chart | alt.LayerChart:
+        """The event study around adoption (periods since adopting AI)."""
+        chart = self.event_study.plot()
+        return chart.properties(title=f"Adopting AI: {self.outcome}")
