@@ -163,3 +163,39 @@ def test_per_certification_leaves_out_small_certifications():
         small, ["merged_prs"], studies.did_spec("not_yet"), period="month", notes=[], enabled=False
     )
     assert "disabled" in off.displays()[-1].data
+
+
+def test_ai_study_runs_the_four_analyses_and_records_the_landing_line(ctx):
+    """Notebook 04's analyses: the same numbers as direct ``certkit.ai`` calls, one headline."""
+    from certkit import ai
+    from certkit.report import landing
+
+    notes: list[str] = []
+    study = studies.ai_study(ctx, ["cycle_time_log", "defect"], fdr=0.05, notes=notes)
+    assert study.skipped == {}, study.skipped
+    direct = ai.compare(ctx.ds, outcomes=("cycle_time_log", "defect"), by_certification=True)
+    assert study.comparison["estimate"].to_list() == direct.to_polars()["estimate"].to_list()
+    assert study.flagged.height == ai.fix_first(ctx.team_view(), fdr=0.05, k=5).flagged().height
+    (record,) = [r for r in ctx.headlines if r["key"] == "ai"]
+    values = landing.ai_values(
+        study.comparison, study.adoption, study.n_flagged, {}, narrative.AI_LABELS
+    )
+    assert {k: record[k] for k in values} == values
+    displays = [
+        *study.summary_displays(),
+        *study.comparison_displays(),
+        *study.adoption_displays(),
+        *study.fix_first_displays(),
+    ]
+    assert len(displays) >= 6 and all(d is not None for d in displays)
+
+
+def test_ai_study_says_why_a_section_cannot_be_estimated():
+    """Without AI attribution the comparison section explains itself instead of failing."""
+    ds = ck.simulate(60, 12, seed=3)
+    prs = ds.pull_requests.with_columns(pl.lit(None, pl.Boolean).alias("ai_assisted"))
+    small = _ctx(ck.from_frames(**{**ds.tables(), "pull_requests": prs}))
+    study = studies.ai_study(small, ["cycle_time_log"], notes=[])
+    assert "comparison" in study.skipped and study.skipped["comparison"]
+    (shown,) = study.comparison_displays()
+    assert "not estimated" in shown.data and "ai_assisted is missing" in shown.data.lower()

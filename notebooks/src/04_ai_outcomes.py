@@ -29,12 +29,9 @@ adoption_by: str = "team"  # adoption heatmap rows: team, platform, role or leve
 fdr: float = 0.05  # false discovery rate of the fix-first list
 
 # %%
-import polars as pl
 from IPython.display import HTML, Markdown, display
 
-from certkit import ai, charts
-from certkit.privacy import certified_engineers
-from certkit.report import chart, collect_warnings, landing, setup, story, table
+from certkit.report import setup, story, studies
 
 ctx = setup(
     data,
@@ -47,49 +44,15 @@ ctx = setup(
     share=share,
 )
 notes = list(ctx.notes)
-view = ctx.team_view()  # small teams merged into "other" in shared reports
-k = max(ctx.k, 1)
-parts = {
-    "comparison": ctx.section("AI-assisted vs other PRs", story.AI_NEEDS, show=False, sink=notes),
-    "adoption": ctx.section("Adoption", show=False, sink=notes),
-    "fix_first": ctx.section("Fix-first list", show=False, sink=notes),
-    "trust": ctx.section("Trust scores", story.TRUST_NEEDS, show=False, sink=notes),
-}
-comparison = adoption = flagged = trust = cmp = None
-with parts["comparison"], collect_warnings(notes, "AI comparison: "):
-    cmp = ai.compare(ctx.ds, outcomes=tuple(ai_outcomes), by_certification=True)
-    comparison, hidden_cmp = ctx.hide_small(cmp.to_polars(), "n_authors")
-    comparison, hidden_cert = ctx.hide_small(
-        comparison, "n_certified_authors", pl.col("comparison") == "certified_extra"
-    )
-with parts["adoption"], collect_warnings(notes, "adoption: "):
-    adoption = ai.adoption(view, by=adoption_by, period=period, k=k).to_polars()
-with parts["fix_first"], collect_warnings(notes, "fix-first: "):
-    flagged = ai.fix_first(view, fdr=fdr, k=k).flagged()
-with parts["trust"], collect_warnings(notes, "trust scores: "):
-    trust = ai.trust_scores(view).by_team(k)
-skipped = {name: sec.reason for name, sec in parts.items() if not sec.ok}
-n_flagged = None if flagged is None else flagged.height
-ai_headline = landing.ai_values(comparison, adoption, n_flagged, skipped, story.AI_LABELS)
-ctx.headline("ai", ai_headline, kind="ai", section="Summary")
+study = studies.ai_study(
+    ctx, ai_outcomes, adoption_by=adoption_by, fdr=fdr, period=period, notes=notes
+)
 
 # %% [markdown]
 # ## Summary
 
 # %%
-display(Markdown(f"*Data: {ctx.scope()}.*"))
-display(
-    Markdown(
-        story.ai_summary(
-            comparison,
-            adoption,
-            n_flagged,
-            skipped,
-        )
-    )
-)
-for line in story.cycle_time_note(ctx.ds, ai_outcomes):
-    display(Markdown(f"*{line}*"))
+display(*study.summary_displays())
 
 # %% [markdown]
 # ## AI-assisted vs other pull requests
@@ -98,31 +61,7 @@ for line in story.cycle_time_note(ctx.ds, ai_outcomes):
 # is for certified engineers.
 
 # %%
-if comparison is None:
-    display(HTML(parts["comparison"].html()))
-else:
-    display(
-        table(
-            comparison.select(
-                "outcome",
-                "comparison",
-                "estimate",
-                "ci_low",
-                "ci_high",
-                "p_value",
-                "relative",
-                "n_prs",
-                "n_authors",
-            ),
-            percent=["relative"],
-        )
-    )
-    for note in (hidden_cmp, hidden_cert):
-        if note:
-            display(Markdown(f"*{note}*"))
-    if not hidden_cmp:  # the chart would show the hidden rows
-        with ctx.section("Comparison chart"):
-            display(cmp.plot())
+display(*study.comparison_displays())
 
 # %% [markdown]
 # ## Adoption by team and month
@@ -130,33 +69,7 @@ else:
 # reporting threshold.
 
 # %%
-if adoption is None:
-    display(HTML(parts["adoption"].html()))
-else:
-    heat = adoption.filter(~pl.col("suppressed")) if "suppressed" in adoption.columns else adoption
-    display(
-        chart(
-            charts.heatmap,
-            heat.select("period", adoption_by, "ai_share"),
-            empty=f"every {adoption_by} x month cell has fewer than {k} engineers",
-            x="period",
-            y=adoption_by,
-            color="ai_share",
-            title=f"AI adoption by {adoption_by}",
-        )
-    )
-with ctx.section("AI-assisted share, certified vs never certified"):
-    ctx.require(certified_engineers(ctx.panel, "ai_share"), "the certified engineers' AI share")
-    display(
-        chart(
-            charts.cohort_trends,
-            ctx.panel,
-            empty="no merged PRs with a known AI share",
-            outcome="ai_share",
-            title="AI-assisted share: certified vs never certified",
-            y_title="AI-assisted share",
-        )
-    )
+display(*study.adoption_displays())
 
 # %% [markdown]
 # ## Where to look first
@@ -165,25 +78,7 @@ with ctx.section("AI-assisted share, certified vs never certified"):
 # each team's AI-assisted work lands (team medians of empirical-Bayes scores).
 
 # %%
-if flagged is None:
-    display(HTML(parts["fix_first"].html()))
-elif flagged.height:
-    display(
-        table(
-            flagged.select(
-                "rank", "team", "repo", "ai_prs", "ai_rate", "non_ai_rate", "risk_ratio", "q_value"
-            ),
-            percent=["ai_rate", "non_ai_rate"],
-        )
-    )
-else:
-    display(Markdown("No team x repository cell stands out at this false discovery rate."))
-if trust is None:
-    display(HTML(parts["trust"].html()))
-elif trust.height:
-    display(table(trust))
-else:
-    display(Markdown(f"Trust scores: no team has {k} or more scored engineers to show."))
+display(*study.fix_first_displays())
 
 # %% [markdown]
 # ## Assumptions behind these numbers

@@ -1,0 +1,221 @@
+"""AI-assisted work (notebook 04): the four AI analyses, each in its section, and their displays.
+
+Re-exported by :mod:`certkit.report.studies`. The notebook calls :func:`ai_study` once and
+displays what its methods return; the analyses are :mod:`certkit.analytics.ai`'s, the words
+:mod:`certkit.narrative`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+from IPython.display import HTML, Markdown
+
+from certkit import narrative as story
+from certkit.privacy import certified_engineers
+from certkit.report import landing
+from certkit.report.context import Context, collect_warnings, table
+from certkit.report.sections import chart
+
+#: The comparison table's columns, in the order the page shows them.
+COMPARISON_COLUMNS = (
+    "outcome",
+    "comparison",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "relative",
+    "n_prs",
+    "n_authors",
+)
+FLAGGED_COLUMNS = (
+    "rank",
+    "team",
+    "repo",
+    "ai_prs",
+    "ai_rate",
+    "non_ai_rate",
+    "risk_ratio",
+    "q_value",
+)
+
+
+@dataclass
+class AIStudy:
+    """Notebook 04's results: each is ``None`` when its section could not be estimated."""
+
+    ctx: Context
+    outcomes: list[str]
+    adoption_by: str
+    parts: dict
+    comparison_result: object = None
+    comparison: pl.DataFrame | None = None
+    hidden: list[str] = field(default_factory=list)
+    hidden_rows: bool = False
+    adoption: pl.DataFrame | None = None
+    flagged: pl.DataFrame | None = None
+    trust: pl.DataFrame | None = None
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Section name -> the reason it could not be estimated."""
+        return {name: sec.reason for name, sec in self.parts.items() if not sec.ok}
+
+    @property
+    def n_flagged(self) -> int | None:
+        return None if self.flagged is None else self.flagged.height
+
+    def summary_displays(self) -> list:
+        """The page's summary: data scope, the AI summary, the cycle-time caveats."""
+        text = story.ai_summary(self.comparison, self.adoption, self.n_flagged, self.skipped)
+        notes = story.cycle_time_note(self.ctx.ds, self.outcomes)
+        return [
+            Markdown(f"*Data: {self.ctx.scope()}.*"),
+            Markdown(text),
+            *(Markdown(f"*{line}*") for line in notes),
+        ]
+
+    def comparison_displays(self) -> list:
+        """AI-assisted vs other PRs: the table, what was hidden, and the chart."""
+        if self.comparison is None:
+            return [HTML(self.parts["comparison"].html())]
+        out = [
+            table(self.comparison.select(COMPARISON_COLUMNS), percent=["relative"]),
+            *(Markdown(f"*{note}*") for note in self.hidden),
+        ]
+        if not self.hidden_rows:  # the chart would show the hidden rows
+            out.append(_in_section(self.ctx, "Comparison chart", self.comparison_result.plot))
+        return out
+
+    def adoption_displays(self) -> list:
+        """The adoption heat map by team (or repository) and month, then certified vs others."""
+        from certkit import charts
+
+        k = max(self.ctx.k, 1)
+        if self.adoption is None:
+            out = [HTML(self.parts["adoption"].html())]
+        else:
+            heat = self.adoption
+            if "suppressed" in heat.columns:
+                heat = heat.filter(~pl.col("suppressed"))
+            out = [
+                chart(
+                    charts.heatmap,
+                    heat.select("period", self.adoption_by, "ai_share"),
+                    empty=f"every {self.adoption_by} x month cell has fewer than {k} engineers",
+                    x="period",
+                    y=self.adoption_by,
+                    color="ai_share",
+                    title=f"AI adoption by {self.adoption_by}",
+                )
+            ]
+
+        def certified_vs_others():
+            n = certified_engineers(self.ctx.panel, "ai_share")
+            self.ctx.require(n, "the certified engineers' AI share")
+            return chart(
+                charts.cohort_trends,
+                self.ctx.panel,
+                empty="no merged PRs with a known AI share",
+                outcome="ai_share",
+                title="AI-assisted share: certified vs never certified",
+                y_title="AI-assisted share",
+            )
+
+        what = "AI-assisted share, certified vs never certified"
+        out.append(_in_section(self.ctx, what, certified_vs_others))
+        return out
+
+    def fix_first_displays(self) -> list:
+        """The fix-first list (team x repository cells) and the teams' trust scores."""
+        k = max(self.ctx.k, 1)
+        if self.flagged is None:
+            out = [HTML(self.parts["fix_first"].html())]
+        elif self.flagged.height:
+            cols = FLAGGED_COLUMNS
+            out = [table(self.flagged.select(cols), percent=["ai_rate", "non_ai_rate"])]
+        else:
+            out = [Markdown("No team x repository cell stands out at this false discovery rate.")]
+        if self.trust is None:
+            out.append(HTML(self.parts["trust"].html()))
+        elif self.trust.height:
+            out.append(table(self.trust))
+        else:
+            out.append(Markdown(f"Trust scores: no team has {k} or more scored engineers to show."))
+        return out
+
+
+def _in_section(ctx: Context, what: str, make):
+    """``make()``'s display, or the section's explanation of why it could not be made."""
+    section = ctx.section(what, show=False)
+    result = None
+    with section:
+        result = make()
+    return result if section.ok else HTML(section.html())
+
+
+def ai_study(
+    ctx: Context,
+    outcomes: list[str],
+    *,
+    adoption_by: str = "team",
+    fdr: float = 0.05,
+    period: str = "month",
+    notes: list[str] | None = None,
+    section: str = "Summary",
+) -> AIStudy:
+    """Run notebook 04's analyses, each in its own section, and record the AI headline.
+
+    Parameters
+    ----------
+    ctx
+        The report context (:func:`certkit.report.setup`).
+    outcomes
+        PR outcomes compared between AI-assisted and other PRs (``ai.compare``).
+    adoption_by
+        ``team`` or ``repo``: the rows of the adoption heat map.
+    fdr
+        False discovery rate of the fix-first list (Benjamini-Hochberg).
+    period
+        Adoption period (``month`` or ``week``).
+    notes
+        Where the sections' reasons and warnings are collected (the page's notes).
+    section
+        The page section the landing page's AI line links to.
+    """
+    from certkit import ai
+
+    notes = ctx.notes if notes is None else notes
+    view = ctx.team_view()  # small teams merged into "other" in shared reports
+    k = max(ctx.k, 1)
+    parts = {
+        "comparison": ctx.section(
+            "AI-assisted vs other PRs", story.AI_NEEDS, show=False, sink=notes
+        ),
+        "adoption": ctx.section("Adoption", show=False, sink=notes),
+        "fix_first": ctx.section("Fix-first list", show=False, sink=notes),
+        "trust": ctx.section("Trust scores", story.TRUST_NEEDS, show=False, sink=notes),
+    }
+    study = AIStudy(ctx=ctx, outcomes=list(outcomes), adoption_by=adoption_by, parts=parts)
+    with parts["comparison"], collect_warnings(notes, "AI comparison: "):
+        cmp = ai.compare(ctx.ds, outcomes=tuple(outcomes), by_certification=True)
+        comparison, hidden_cmp = ctx.hide_small(cmp.to_polars(), "n_authors")
+        comparison, hidden_cert = ctx.hide_small(
+            comparison, "n_certified_authors", pl.col("comparison") == "certified_extra"
+        )
+        study.comparison_result, study.comparison = cmp, comparison
+        study.hidden = [n for n in (hidden_cmp, hidden_cert) if n]
+        study.hidden_rows = bool(hidden_cmp)
+    with parts["adoption"], collect_warnings(notes, "adoption: "):
+        study.adoption = ai.adoption(view, by=adoption_by, period=period, k=k).to_polars()
+    with parts["fix_first"], collect_warnings(notes, "fix-first: "):
+        study.flagged = ai.fix_first(view, fdr=fdr, k=k).flagged()
+    with parts["trust"], collect_warnings(notes, "trust scores: "):
+        study.trust = ai.trust_scores(view).by_team(k)
+    values = landing.ai_values(
+        study.comparison, study.adoption, study.n_flagged, study.skipped, story.AI_LABELS
+    )
+    ctx.headline("ai", values, kind="ai", section=section)
+    return study
