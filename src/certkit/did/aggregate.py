@@ -284,16 +284,4 @@ class AggregateResult(EstimateMixin):
         if self.kind != "dynamic":
             key = self._KEY[self.kind]
             return charts.effect_points(df, x=key, title=f"{self.title}: {out}")
-        chart = charts.effect_points(
-            df,
-            x="e",
-            color="period",
-            title=f"Event study: {out}",
-            x_title="periods since certification (e)",
-        )
-        line = (
-            alt.Chart(pl.DataFrame({"x": [-0.5]}))
-            .mark_rule(color="black", strokeDash=[4, 4])
-            .encode(x="x:Q")
-        )
-        return alt.layer(chart, line)
+        return charts.event_study_points(df, x="e", title=f"Event study: {out}")

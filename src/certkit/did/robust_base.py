@@ -299,27 +299,10 @@ class RobustResult(EstimateMixin):
         """Event-study chart: event-time estimates with intervals, certification marked."""
         from certkit import charts
 
-        es = self.plot_data()
-        base = alt.Chart(es).encode(x=alt.X("event_time:Q", title="periods since treatment (e)"))
-        color = alt.Color("period:N", title=None, scale=alt.Scale(range=charts.PALETTE[:2]))
-        return alt.layer(
-            alt.Chart(es).mark_rule(color="gray", strokeDash=[2, 2]).encode(y=alt.datum(0)),
-            base.mark_rule().encode(
-                y=alt.Y("conf_low:Q", title=f"effect on {self.outcome}"),
-                y2="conf_high:Q",
-                color=color,
-            ),
-            base.mark_point(filled=True, size=60).encode(
-                y="estimate:Q",
-                color=color,
-                tooltip=[
-                    "term",
-                    alt.Tooltip("estimate:Q", format=".4f"),
-                    alt.Tooltip("std_error:Q", format=".4f"),
-                    "n",
-                ],
-            ),
-            alt.Chart(pl.DataFrame({"x": [-0.5]}))
-            .mark_rule(color="black", strokeDash=[4, 4])
-            .encode(x="x:Q"),
-        ).properties(title=f"{self.title}: {self.outcome}", width=charts.WIDTH)
+        return charts.event_study_points(
+            self.plot_data(),
+            x="event_time",
+            title=f"{self.title}: {self.outcome}",
+            x_title="periods since treatment (e)",
+            y_title=f"effect on {self.outcome}",
+        ).properties(width=charts.WIDTH)
