@@ -64,7 +64,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         else:  # scan where the data lives, bring back only the panel
             from certkit.data.panel_sources import open_dataset
 
-            ds = open_dataset(source, engine)
+            ds = open_dataset(source, engine, spark_remote=args.spark_remote)
             panel = build_panel(ds, args.period, streaming=engine == "polars")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -104,9 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=["polars", "duckdb"],
+        choices=["polars", "duckdb", "spark"],
         help="scan Parquet/DuckDB tables lazily in this engine without loading them "
         "(polars: streaming); default: load and validate the folder in memory",
+    )
+    p.add_argument(
+        "--spark-remote",
+        metavar="URL",
+        help="with --engine spark: a Spark Connect server (sc://host:15002) instead of a "
+        "local session",
     )
     p.add_argument("--period", choices=["week", "month", "quarter"], default="month")
     p.add_argument("--out", default="reports/panel.parquet", help=".parquet or .csv file")
