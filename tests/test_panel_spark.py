@@ -57,6 +57,15 @@ def test_sample_and_awkward_org_same_panel_on_spark(spark):
     assert mid.height > 0  # the engineer hired mid-period made it through Spark
 
 
+def test_validation_rules_run_on_spark(spark):
+    from test_validate_lazy import broken_dataset, findings
+
+    from certkit.data.validate_lazy import validate_lazy
+
+    broken = broken_dataset()
+    assert findings(validate_lazy(to_spark(broken, spark))) == findings(validate_lazy(broken))
+
+
 def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
     awk, _ = awkward()
     folder = tmp_path / "org"
@@ -65,6 +74,6 @@ def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
         frame.write_parquet(folder / f"{name}.parquet")
     out = tmp_path / "panel.parquet"
     # the active test session is reused (no second JVM)
-    argv = ["panel", "--engine", "spark", "--data", str(folder), "--out", str(out)]
+    argv = ["panel", "--engine", "spark", "--data", str(folder), "--out", str(out), "--validate"]
     assert main(argv) == 0
     same(panel(awk), pl.read_parquet(out))
