@@ -23,7 +23,7 @@ report: setup
 
 test: setup
 	bash scripts/system-deps.sh
-	$(VENV)/python -m pytest -n 2 --durations=15
+	$(VENV)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 test-fast: setup
 	$(VENV)/python -m pytest -n 2 -m "not slow"

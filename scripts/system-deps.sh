@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # System packages some tests need: Chromium (offline HTML report rendering test), PostgreSQL
-# and MariaDB (DevLake connector tests, one real server each). Installs only what is missing,
-# so running it again is a no-op; needs root or sudo.
+# and MariaDB (DevLake connector tests, one real server each), Java 17 (PySpark tests under
+# the `spark` marker; Spark 4 needs Java 17+). Installs only what is missing, so running it
+# again is a no-op; needs root or sudo.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 { command -v mariadbd || [ -x /usr/sbin/mariadbd ]; } >/dev/null 2>&1 || need+=(mariadb-server)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 echo "Installing system packages: ${need[*]}"

@@ -37,8 +37,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_panel(args: argparse.Namespace) -> int:
     from certkit.data.dataset import load
     from certkit.data.outputs import data_folder_inputs, refuse_inputs, write_file_atomic
-    from certkit.data.schema import TABLES
     from certkit.data.panel import build_panel
+    from certkit.data.schema import TABLES
 
     source = args.data or args.path
     if not source:
@@ -64,7 +64,15 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         else:  # scan where the data lives, bring back only the panel
             from certkit.data.panel_sources import open_dataset
 
-            ds = open_dataset(source, engine)
+            ds = open_dataset(source, engine, spark_remote=args.spark_remote)
+            if args.validate:  # whole-table rules, run in the engine (certkit.data.validate_lazy)
+                from certkit.data.validate_lazy import validate_lazy
+
+                report = validate_lazy(ds)
+                if not report.ok:
+                    raise DataValidationError(report)
+                if report.problems:
+                    print(report.format(), file=sys.stderr)
             panel = build_panel(ds, args.period, streaming=engine == "polars")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -104,9 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=["polars", "duckdb"],
+        choices=["polars", "duckdb", "spark"],
         help="scan Parquet/DuckDB tables lazily in this engine without loading them "
         "(polars: streaming); default: load and validate the folder in memory",
+    )
+    p.add_argument(
+        "--spark-remote",
+        metavar="URL",
+        help="with --engine spark: a Spark Connect server (sc://host:15002) instead of a "
+        "local session",
+    )
+    p.add_argument(
+        "--validate",
+        action="store_true",
+        help="with --engine: first check unique keys, foreign keys and date order in the "
+        "engine (stops on errors)",
     )
     p.add_argument("--period", choices=["week", "month", "quarter"], default="month")
     p.add_argument("--out", default="reports/panel.parquet", help=".parquet or .csv file")

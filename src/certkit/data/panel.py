@@ -27,15 +27,17 @@ import narwhals as nw
 import polars as pl
 
 from certkit.data.dataset import Dataset
-from certkit.errors import CertkitError, CertkitWarning
 from certkit.data.panel_engines import (
     PANEL_SCHEMA,
     collect_polars,
     complete,
+    epoch_days,
     periods_table,
+    portable_seconds,
     same_engine,
     to_lazy,
 )
+from certkit.errors import CertkitError, CertkitWarning
 
 PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
@@ -261,7 +263,11 @@ def build_panel(
             _rate("reverts", nw.col("_revert_known") > 0).alias("revert_rate"),
             _rate("ai_prs", nw.col("_ai_known") > 0).alias("ai_share"),
             (
-                (seconds(_as_datetime("period"), _as_datetime("hire_date")) // 86400).cast(nw.Int64)
+                (
+                    epoch_days(nw.col("period")) - epoch_days(nw.col("hire_date"))
+                    if portable  # dates: whole days, without Spark's nested divisions
+                    else (seconds(_as_datetime("period"), _as_datetime("hire_date")) // 86400)
+                ).cast(nw.Int64)
                 / 30.4375
             )
             .clip(lower_bound=0)
@@ -337,6 +343,9 @@ def _period_index(expr: nw.Expr, period: str, start: date, portable: bool) -> nw
     meets the grid. Integer arithmetic instead of ``truncate`` so every engine agrees (ISO
     weeks have no portable truncation) and joins run on a small integer key.
     """
+    if period == "week" and portable:  # whole days: no nested divisions for Spark's analyzer
+        days = epoch_days(expr) - (start - date(1970, 1, 1)).days
+        return nw.when(days >= 0).then(days // 7 + 1).otherwise(0).cast(nw.Int32)
     if period == "week":
         seconds = _seconds(
             expr.cast(nw.Datetime("us")), nw.lit(datetime.combine(start, time())), portable
@@ -355,34 +364,7 @@ def _seconds(later: nw.Expr, earlier: nw.Expr, portable: bool) -> nw.Expr:
     duration arithmetic in narwhals (Spark-like)."""
     if not portable:
         return (later - earlier).dt.total_seconds().cast(nw.Int64)
-    micros = _epoch_micros(later) - _epoch_micros(earlier)
-    million = 1_000_000
-    return (
-        nw.when(micros >= 0)
-        .then(micros // million)
-        .otherwise(-((-micros) // million))
-        .cast(nw.Int64)
-    )
-
-
-def _epoch_micros(expr: nw.Expr) -> nw.Expr:
-    """Microseconds since 1970-01-01 of a naive datetime, by proleptic Gregorian arithmetic."""
-    y = expr.dt.year().cast(nw.Int64)
-    days = (
-        365 * (y - 1970)
-        + (y - 1969) // 4
-        - (y - 1901) // 100
-        + (y - 1601) // 400
-        + expr.dt.ordinal_day().cast(nw.Int64)
-        - 1
-    )
-    secs = (
-        days * 86400
-        + expr.dt.hour().cast(nw.Int64) * 3600
-        + expr.dt.minute().cast(nw.Int64) * 60
-        + expr.dt.second().cast(nw.Int64)
-    )
-    return secs * 1_000_000 + expr.dt.microsecond().cast(nw.Int64)
+    return portable_seconds(later, earlier)
 
 
 def _as_datetime(name: str) -> nw.Expr:

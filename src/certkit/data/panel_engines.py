@@ -130,6 +130,49 @@ def periods_table(like: nw.LazyFrame, periods: list[date]) -> nw.LazyFrame:
     return nw.from_native(native)
 
 
+def epoch_days(expr: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 of a date or naive datetime, by proleptic Gregorian arithmetic."""
+    y = expr.dt.year().cast(nw.Int64)
+    return (
+        365 * (y - 1970)
+        + (y - 1969) // 4
+        - (y - 1901) // 100
+        + (y - 1601) // 400
+        + expr.dt.ordinal_day().cast(nw.Int64)
+        - 1
+    )
+
+
+def portable_seconds(later: nw.Expr, earlier: nw.Expr) -> nw.Expr:
+    """Whole seconds from ``earlier`` to ``later`` (truncated toward 0) from calendar parts.
+
+    For engines whose narwhals backend lacks duration arithmetic (Spark-like). Written
+    without dividing the (large) difference: narwhals' Spark division repeats its left side
+    four times, so nested divisions grew the expression to megabytes and Spark's analyzer
+    took minutes; here each side appears three times at most.
+    """
+    secs = _epoch_seconds(later) - _epoch_seconds(earlier)
+    micros = later.dt.microsecond().cast(nw.Int64) - earlier.dt.microsecond().cast(nw.Int64)
+    # |micros| < 1 s, so only a sign mismatch moves the truncated value (toward 0)
+    step = (
+        nw.when((secs > 0) & (micros < 0))
+        .then(nw.lit(-1, nw.Int64))
+        .when((secs < 0) & (micros > 0))
+        .then(nw.lit(1, nw.Int64))
+        .otherwise(nw.lit(0, nw.Int64))
+    )
+    return (secs + step).cast(nw.Int64)
+
+
+def _epoch_seconds(expr: nw.Expr) -> nw.Expr:
+    return (
+        epoch_days(expr) * 86400
+        + expr.dt.hour().cast(nw.Int64) * 3600
+        + expr.dt.minute().cast(nw.Int64) * 60
+        + expr.dt.second().cast(nw.Int64)
+    )
+
+
 def collect_polars(frame: nw.LazyFrame, *, streaming: bool = False) -> pl.DataFrame:
     """Run the query in its engine and bring the (small) result back as polars."""
     if frame.implementation.is_polars():

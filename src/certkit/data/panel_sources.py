@@ -17,15 +17,17 @@ import narwhals as nw
 import polars as pl
 
 from certkit.data.dataset import Dataset
-from certkit.errors import CertkitError
 from certkit.data.panel_engines import empty_table
+from certkit.errors import CertkitError
 
 TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
 REQUIRED = ("engineers", "certifications", "pull_requests")
-SOURCE_ENGINES = ("polars", "duckdb")
+SOURCE_ENGINES = ("polars", "duckdb", "spark")
 
 
-def open_dataset(source: str | Path, engine: str = "polars") -> Dataset:
+def open_dataset(
+    source: str | Path, engine: str = "polars", *, spark_remote: str | None = None
+) -> Dataset:
     """A lazy :class:`~certkit.io.Dataset` over a Parquet folder or a DuckDB database file.
 
     Parameters
@@ -37,7 +39,12 @@ def open_dataset(source: str | Path, engine: str = "polars") -> Dataset:
         (``.duckdb``/``.db``) holding tables of those names.
     engine
         ``"polars"`` (``pl.scan_parquet``; run the panel with ``streaming=True`` for bounded
-        memory) or ``"duckdb"`` (relations on one DuckDB connection).
+        memory), ``"duckdb"`` (relations on one DuckDB connection) or ``"spark"``
+        (``spark.read.parquet`` on the active Spark session, else a new local one; Parquet
+        folders only).
+    spark_remote
+        With ``engine="spark"``: a Spark Connect URL (``sc://host:15002``) to run on instead
+        of a local session.
 
     Returns
     -------
@@ -50,7 +57,13 @@ def open_dataset(source: str | Path, engine: str = "polars") -> Dataset:
     path = Path(source)
     if not path.exists():
         raise CertkitError(f"{source}: no such data folder or DuckDB file")
-    tables = _parquet_tables(path, engine) if path.is_dir() else _duckdb_tables(path, engine)
+    if engine == "spark" and not path.is_dir():
+        raise CertkitError(f"{source}: the Spark engine reads a folder of Parquet tables")
+    tables = (
+        _parquet_tables(path, engine, spark_remote)
+        if path.is_dir()
+        else _duckdb_tables(path, engine)
+    )
     missing = [t for t in REQUIRED if t not in tables]
     if missing:
         raise CertkitError(
@@ -64,9 +77,10 @@ def open_dataset(source: str | Path, engine: str = "polars") -> Dataset:
     return Dataset(**tables, source=str(source))
 
 
-def _parquet_tables(folder: Path, engine: str) -> dict[str, Any]:
+def _parquet_tables(folder: Path, engine: str, spark_remote: str | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {}
     con = _duckdb_connect(None) if engine == "duckdb" else None
+    spark = spark_session(spark_remote) if engine == "spark" else None
     for name in TABLES:
         file, part_dir = folder / f"{name}.parquet", folder / name
         if file.is_file():
@@ -75,7 +89,9 @@ def _parquet_tables(folder: Path, engine: str) -> dict[str, Any]:
             pattern = str(part_dir / "*.parquet")
         else:
             continue
-        if con is None:
+        if spark is not None:
+            found[name] = spark.read.parquet(pattern)
+        elif con is None:
             found[name] = pl.scan_parquet(pattern)
         else:
             found[name] = con.read_parquet(pattern)
@@ -113,3 +129,31 @@ def _duckdb_connect(file: Path | None) -> Any:
         raise CertkitError(f"{file}: not a DuckDB database ({exc})") from exc
     con.execute("SET TimeZone = 'UTC'")  # dates of TIMESTAMPTZ columns are UTC dates
     return con
+
+
+def spark_session(remote: str | None = None) -> Any:
+    """The active Spark session, a Spark Connect one (``remote``) or a new local one.
+
+    A new local session runs on all cores (``local[*]``) with its SQL time zone set to UTC
+    (the Dataset convention: naive datetimes are UTC). Needs ``pip install 'certkit[spark]'``
+    and Java 17 or newer.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ModuleNotFoundError as exc:
+        raise CertkitError(
+            "the Spark engine needs pyspark: pip install 'certkit[spark]' (and Java 17+)"
+        ) from exc
+    builder = SparkSession.builder.config("spark.sql.session.timeZone", "UTC")
+    if remote:
+        return builder.remote(remote).getOrCreate()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    try:
+        return builder.master("local[*]").appName("certkit").getOrCreate()
+    except Exception as exc:  # no Java, or a Java too old for Spark 4
+        raise CertkitError(
+            f"could not start a local Spark session ({exc}); Spark 4 needs Java 17 or newer "
+            "(Debian: apt-get install openjdk-17-jre-headless)"
+        ) from exc

@@ -1,0 +1,79 @@
+"""The same panel on PySpark (local JVM) as on polars, row for row.
+
+Under the ``spark`` marker (and ``slow``: a JVM starts): ``make test`` and CI run it, with
+Java 17 from ``scripts/system-deps.sh``. Without Java these tests fail, never skip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+
+import polars as pl
+import pytest
+from test_panel_engines import awkward, panel, same
+
+import certkit as ck
+from certkit.cli import main
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        pytest.fail("no Java: Spark 4 needs Java 17+ (run scripts/system-deps.sh)")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("certkit-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def to_spark(ds: ck.Dataset, session) -> ck.Dataset:
+    tables = {n: session.createDataFrame(f.to_arrow()) for n, f in ds.tables().items()}
+    return dataclasses.replace(ds, **tables)
+
+
+def test_sample_and_awkward_org_same_panel_on_spark(spark):
+    sample = ck.load_sample()
+    same(panel(sample), panel(to_spark(sample, spark)))
+    awk, when = awkward()
+    on_spark = to_spark(awk, spark)
+    for period in ("month", "week"):
+        got = panel(on_spark, period)
+        same(panel(awk, period), got)
+    mid = got.filter(got["engineer_id"] == "MID")
+    assert mid.height > 0  # the engineer hired mid-period made it through Spark
+
+
+def test_validation_rules_run_on_spark(spark):
+    from test_validate_lazy import broken_dataset, findings
+
+    from certkit.data.validate_lazy import validate_lazy
+
+    broken = broken_dataset()
+    assert findings(validate_lazy(to_spark(broken, spark))) == findings(validate_lazy(broken))
+
+
+def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
+    awk, _ = awkward()
+    folder = tmp_path / "org"
+    folder.mkdir()
+    for name, frame in awk.tables().items():
+        frame.write_parquet(folder / f"{name}.parquet")
+    out = tmp_path / "panel.parquet"
+    # the active test session is reused (no second JVM)
+    argv = ["panel", "--engine", "spark", "--data", str(folder), "--out", str(out), "--validate"]
+    assert main(argv) == 0
+    same(panel(awk), pl.read_parquet(out))
