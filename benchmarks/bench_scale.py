@@ -103,6 +103,8 @@ def measure(folder: str, engine: str) -> dict:
         "cpu_seconds": cpu_seconds(),
         "load_avg": os.getloadavg()[0],
         "merged_prs": int(panel["merged_prs"].sum()),
+        "defects": int(panel["defects"].sum()),
+        "incidents": int(panel["incidents"].sum()),
     }
 
 

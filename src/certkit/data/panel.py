@@ -175,17 +175,14 @@ def build_panel(
                 cal,
                 include_bots,
             )
-            parts.append(collect_polars(query.select(*PANEL_SCHEMA), streaming=streaming))
+            parts.append(_collect_part(query, streaming))
+        # the ranges are disjoint and in order, so the sorted parts concatenate sorted
         panel = pl.concat(parts)
     else:
         query = _outcomes(tables, defects, incidents, cal, include_bots)
-        panel = collect_polars(query.select(*PANEL_SCHEMA), streaming=streaming)
-    panel = panel.cast(PANEL_SCHEMA)  # engines differ in integer widths and decimals
+        panel = _collect_part(query, streaming)
 
-    first_seen = panel.group_by("engineer_id").agg(pl.col("period_index").min().alias("_first"))
-    panel = panel.join(first_seen, on="engineer_id")
-    on_arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= pl.col("_first"))
-    n_arrival = panel.filter(on_arrival)["engineer_id"].n_unique()
+    n_arrival = panel.filter(pl.col("_arrival"))["engineer_id"].n_unique()
     if n_arrival:
         warnings.warn(
             f"{n_arrival} engineer(s) were certified before (or in) their first observed "
@@ -193,8 +190,8 @@ def build_panel(
             CertkitWarning,
             stacklevel=2,
         )
-        panel = panel.filter(~on_arrival)
-    return panel.select(list(PANEL_SCHEMA)).sort("engineer_id", "period_index")
+        panel = panel.filter(~pl.col("_arrival"))
+    return panel.drop("_arrival")
 
 
 #: PRs per bucket when ``build_panel`` picks the number of engineer buckets itself.
@@ -240,12 +237,21 @@ def _engineer_ranges(engineers: nw.LazyFrame, buckets: int) -> list[tuple[str | 
 
 
 def _in_range(column: str, low: str | None, high: str | None) -> nw.Expr:
-    expr = nw.lit(True)
-    if low is not None:
-        expr = nw.col(column) >= low
-    if high is not None:
-        expr = expr & (nw.col(column) < high)
-    return expr
+    """``column`` in [low, high); the first range (``low`` None) also takes nulls."""
+    below = nw.lit(True) if high is None else nw.col(column) < high
+    if low is None:
+        return nw.col(column).is_null() | below
+    return (nw.col(column) >= low) & below
+
+
+def _collect_part(query: nw.LazyFrame, streaming: bool) -> pl.DataFrame:
+    """Collect (part of) the panel in the canonical types, sorted, with ``_arrival`` marking
+    engineers certified before or in their first observed period."""
+    part = collect_polars(query.select(*PANEL_SCHEMA), streaming=streaming)
+    part = part.cast(PANEL_SCHEMA)  # engines differ in integer widths and decimals
+    first = pl.col("period_index").min().over("engineer_id")
+    arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= first)
+    return part.with_columns(arrival.alias("_arrival")).sort("engineer_id", "period_index")
 
 
 def _defect_counts(tables: dict[str, nw.LazyFrame], cal: _Calendar) -> nw.LazyFrame:
