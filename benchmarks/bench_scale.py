@@ -10,8 +10,9 @@ the bottleneck). Smaller sizes are the first chunks of it (symlinked part files)
 size is the same kind of organisation.
 
 Step 2 runs each (size, engine) in a fresh process: open the Parquet tables lazily, build the
-monthly panel, and report wall time and the process's peak resident memory (max RSS, which
-includes the interpreter and imports, about 0.2 GB).
+monthly panel, and report wall time, CPU time and the process's peak resident memory (VmHWM,
+which includes the interpreter and imports, about 0.2 GB). polars streaming builds the panel
+in engineer buckets (automatic: one per ``certkit.data.panel.BUCKET_PRS`` PRs).
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py --data /tmp/certkit-scale [--quick]``.
 """
@@ -103,6 +104,8 @@ def measure(folder: str, engine: str) -> dict:
         "cpu_seconds": cpu_seconds(),
         "load_avg": os.getloadavg()[0],
         "merged_prs": int(panel["merged_prs"].sum()),
+        "defects": int(panel["defects"].sum()),
+        "incidents": int(panel["incidents"].sum()),
     }
 
 

@@ -233,3 +233,35 @@ def test_calendar_arithmetic_used_for_spark_matches_duration_arithmetic(awk, mon
     for p, exp in expected.items():
         same(exp, panel(ds, p))
         same(exp, panel(to_duckdb(ds), p))
+
+
+@pytest.mark.parametrize("period", ["month", "week"])
+def test_engineer_buckets_give_the_same_panel(awk, period, monkeypatch):
+    """polars only: the panel built in engineer buckets (explicit or automatic) is the same."""
+    import certkit.data.panel as panel_module
+
+    ds, _ = awk
+    whole = panel(ds, period, include_bots=True)
+    for k in (2, 7):
+        same(whole, panel(ds, period, include_bots=True, buckets=k))
+        same(whole, panel(lazy(ds), period, include_bots=True, streaming=True, buckets=k))
+    # more buckets than engineers: empty buckets are harmless
+    same(whole, panel(lazy(ds), period, include_bots=True, buckets=500))
+    # automatic: lazy polars tables with streaming, one bucket per BUCKET_PRS PRs
+    calls = []
+    real = panel_module._engineer_ranges
+    monkeypatch.setattr(panel_module, "BUCKET_PRS", 1_000)
+    monkeypatch.setattr(
+        panel_module, "_engineer_ranges", lambda e, k: calls.append(k) or real(e, k)
+    )
+    same(whole, panel(lazy(ds), period, include_bots=True, streaming=True))
+    assert calls and calls[-1] == -(-ds.pull_requests.height // 1_000) > 1
+    same(whole, panel(ds, period, include_bots=True))  # in memory: one query
+    assert calls[-1] == 1
+    same(whole, panel(to_duckdb(ds), period, include_bots=True, buckets=4))  # ignored
+
+
+def test_buckets_must_be_a_positive_integer(awk):
+    ds, _ = awk
+    with pytest.raises(ck.CertkitError, match="buckets must be a positive integer"):
+        panel(ds, buckets=0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import narwhals as nw
@@ -87,6 +88,7 @@ def build_panel(
     *,
     include_bots: bool = False,
     streaming: bool = False,
+    buckets: int | None = None,
 ) -> pl.DataFrame:
     """Build the engineer x period panel of outcomes and treatment columns.
 
@@ -107,6 +109,14 @@ def build_panel(
     streaming
         With polars tables, run the query on polars' streaming engine (bounded memory for
         inputs larger than RAM, e.g. ``pl.scan_parquet``). Ignored by other engines.
+    buckets
+        polars only (ignored by other engines): build the panel in this many buckets of
+        engineers (contiguous ``engineer_id`` ranges), one query each, so the medians and
+        group-bys hold 1/``buckets`` of the PRs at a time; defects and incidents are
+        attributed once for all. The result is the same panel. ``None`` (default): one
+        bucket per :data:`BUCKET_PRS` PRs when the PR table is a polars LazyFrame (e.g.
+        ``pl.scan_parquet``) and ``streaming`` is on, else 1. A Parquet source sorted or
+        partitioned by engineer reads each bucket's row groups only (statistics).
 
     Returns
     -------
@@ -118,8 +128,11 @@ def build_panel(
     """
     if period not in PERIODS:
         raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+    if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
+        raise CertkitError(f"buckets must be a positive integer or None; got {buckets!r}")
     tables = {name: to_lazy(getattr(dataset, name), name) for name in _TABLES}
-    portable = same_engine(tables) in PORTABLE_ENGINES
+    engine = same_engine(tables)
+    portable = engine in PORTABLE_ENGINES
     tables = {name: _utc_naive(complete(name, frame)) for name, frame in tables.items()}
     prs = tables["pull_requests"]
 
@@ -130,22 +143,176 @@ def build_panel(
             nw.max_horizontal(nw.col("created_date").max(), nw.col("merged_date").max()).alias(
                 "end"
             ),
-        )
+        ),
+        streaming=streaming,
     ).row(0, named=True)
     if not bounds["n"]:
         raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
     start = _period_start(bounds["start"].date(), period)
     end = _period_start(bounds["end"].date(), period)
     periods = _period_starts(start, end, period)
-    n_periods = len(periods)
-    periods_nw = periods_table(prs, periods)
+    cal = _Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
 
-    def index(expr: nw.Expr) -> nw.Expr:
-        return _period_index(expr, period, start, portable)
+    defects = _defect_counts(tables, cal)
+    incidents = _incident_counts(tables, cal)
+    if engine == "polars" and buckets is None:
+        lazy_source = isinstance(dataset.pull_requests, pl.LazyFrame)
+        buckets = -(-bounds["n"] // BUCKET_PRS) if streaming and lazy_source else 1
+    ranges = _engineer_ranges(tables["engineers"], buckets) if engine == "polars" else []
+    if len(ranges) > 1:
+        # attributed once for all buckets (a defect's PR may be anyone's), then split
+        defects = nw.from_native(collect_polars(defects, streaming=streaming).lazy())
+        incidents = nw.from_native(collect_polars(incidents, streaming=streaming).lazy())
+        parts = []
+        for low, high in ranges:
+            part = {
+                name: frame.filter(_in_range(_ENGINEER_KEY[name], low, high))
+                for name, frame in tables.items()
+                if name in _ENGINEER_KEY
+            }
+            query = _outcomes(
+                {**tables, **part},
+                defects.filter(_in_range("engineer_id", low, high)),
+                incidents.filter(_in_range("engineer_id", low, high)),
+                cal,
+                include_bots,
+            )
+            parts.append(_collect_part(query, streaming))
+        # the ranges are disjoint and in order, so the sorted parts concatenate sorted
+        panel = pl.concat(parts)
+    else:
+        query = _outcomes(tables, defects, incidents, cal, include_bots)
+        panel = _collect_part(query, streaming)
 
-    def seconds(later: nw.Expr, earlier: nw.Expr) -> nw.Expr:
-        return _seconds(later, earlier, portable)
+    n_arrival = panel.filter(pl.col("_arrival"))["engineer_id"].n_unique()
+    if n_arrival:
+        warnings.warn(
+            f"{n_arrival} engineer(s) were certified before (or in) their first observed "
+            f"{period}: they have no pre-certification data and are left out of the panel.",
+            CertkitWarning,
+            stacklevel=2,
+        )
+        panel = panel.filter(~pl.col("_arrival"))
+    return panel.drop("_arrival")
 
+
+#: PRs per bucket when ``build_panel`` picks the number of engineer buckets itself.
+BUCKET_PRS = 4_000_000
+
+#: The engineer column of each table split into buckets (defects and incidents are
+#: attributed before splitting: their PR's author may be in any bucket).
+_ENGINEER_KEY = {
+    "engineers": "engineer_id",
+    "certifications": "engineer_id",
+    "pull_requests": "author_id",
+}
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """The periods of one panel and the time arithmetic of its engine."""
+
+    period: str
+    start: date
+    end: date
+    n_periods: int
+    portable: bool
+    table: nw.LazyFrame
+
+    def index(self, expr: nw.Expr) -> nw.Expr:
+        return _period_index(expr, self.period, self.start, self.portable)
+
+    def seconds(self, later: nw.Expr, earlier: nw.Expr) -> nw.Expr:
+        return _seconds(later, earlier, self.portable)
+
+
+def _engineer_ranges(engineers: nw.LazyFrame, buckets: int) -> list[tuple[str | None, str | None]]:
+    """``buckets`` contiguous ``engineer_id`` ranges [low, high) of about equal size
+    (``None``: unbounded), covering every string."""
+    if buckets <= 1:
+        return [(None, None)]
+    ids = collect_polars(engineers.select("engineer_id").unique())["engineer_id"]
+    ids = ids.drop_nulls().sort()
+    step = max(1, -(-ids.len() // buckets))
+    cuts: list[str | None] = [None, *ids.gather_every(step)[1:].to_list(), None]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _in_range(column: str, low: str | None, high: str | None) -> nw.Expr:
+    """``column`` in [low, high); the first range (``low`` None) also takes nulls."""
+    below = nw.lit(True) if high is None else nw.col(column) < high
+    if low is None:
+        return nw.col(column).is_null() | below
+    return (nw.col(column) >= low) & below
+
+
+def _collect_part(query: nw.LazyFrame, streaming: bool) -> pl.DataFrame:
+    """Collect (part of) the panel in the canonical types, sorted, with ``_arrival`` marking
+    engineers certified before or in their first observed period."""
+    part = collect_polars(query.select(*PANEL_SCHEMA), streaming=streaming)
+    part = part.cast(PANEL_SCHEMA)  # engines differ in integer widths and decimals
+    first = pl.col("period_index").min().over("engineer_id")
+    arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= first)
+    return part.with_columns(arrival.alias("_arrival")).sort("engineer_id", "period_index")
+
+
+def _defect_counts(tables: dict[str, nw.LazyFrame], cal: _Calendar) -> nw.LazyFrame:
+    """Defects per (engineer, period): the merge period of their PR's author, else the
+    defect's own engineer and period. Only PRs a defect points to are joined (semi join
+    first), so no hash table of every PR id is built."""
+    linked = tables["defects"].filter(~nw.col("pr_id").is_null()).select("pr_id").unique()
+    pr_keys = (
+        tables["pull_requests"]
+        .filter(~nw.col("merged_date").is_null())
+        .select(
+            nw.col("id").alias("pr_id"), "author_id", cal.index(nw.col("merged_date")).alias("_p")
+        )
+        .join(linked, on="pr_id", how="semi")
+    )
+    return (
+        tables["defects"]
+        .join(pr_keys, on="pr_id", how="left")
+        .select(
+            nw.coalesce(nw.col("author_id"), nw.col("engineer_id")).alias("engineer_id"),
+            nw.coalesce(nw.col("_p"), cal.index(nw.col("created_date"))).alias("period_index"),
+        )
+        .filter(~nw.col("engineer_id").is_null())
+        .group_by("engineer_id", "period_index")
+        .agg(nw.len().cast(nw.Int64).alias("defects"))
+    )
+
+
+def _incident_counts(tables: dict[str, nw.LazyFrame], cal: _Calendar) -> nw.LazyFrame:
+    """Incidents per (engineer, period started): the linked engineer, else their PR's author."""
+    linked = tables["incidents"].filter(~nw.col("pr_id").is_null()).select("pr_id").unique()
+    pr_author = (
+        tables["pull_requests"]
+        .select(nw.col("id").alias("pr_id"), "author_id")
+        .join(linked, on="pr_id", how="semi")
+    )
+    return (
+        tables["incidents"]
+        .join(pr_author, on="pr_id", how="left")
+        .select(
+            nw.coalesce(nw.col("engineer_id"), nw.col("author_id")).alias("engineer_id"),
+            cal.index(nw.col("created_date")).alias("period_index"),
+        )
+        .filter(~nw.col("engineer_id").is_null())
+        .group_by("engineer_id", "period_index")
+        .agg(nw.len().cast(nw.Int64).alias("incidents"))
+    )
+
+
+def _outcomes(
+    tables: dict[str, nw.LazyFrame],
+    defects: nw.LazyFrame,
+    incidents: nw.LazyFrame,
+    cal: _Calendar,
+    include_bots: bool,
+) -> nw.LazyFrame:
+    """The panel query (before collecting) over ``tables``, with defect and incident counts
+    already attributed."""
+    index, seconds = cal.index, cal.seconds
     engineers = tables["engineers"]
     if not include_bots:
         engineers = engineers.filter(~nw.col("is_bot"))
@@ -156,15 +323,16 @@ def build_panel(
         "level",
         "platform",
         "hire_date",
-        index(nw.max_horizontal(nw.col("hire_date"), nw.lit(start))).alias("_first"),
-        index(nw.coalesce(nw.col("leave_date"), nw.lit(end))).alias("_last"),
+        index(nw.max_horizontal(nw.col("hire_date"), nw.lit(cal.start))).alias("_first"),
+        index(nw.coalesce(nw.col("leave_date"), nw.lit(cal.end))).alias("_last"),
     )
     grid = (
-        people.join(periods_nw, how="cross")
+        people.join(cal.table, how="cross")
         .filter(nw.col("period_index").is_between(nw.col("_first"), nw.col("_last")))
         .drop("_first", "_last")
     )
 
+    prs = tables["pull_requests"]
     hours = 3600.0
     trusted = ~_approximate(prs)  # squash merges etc.: no real creation date
     merged = prs.filter(~nw.col("merged_date").is_null()).with_columns(
@@ -200,33 +368,6 @@ def build_panel(
         .agg(nw.len().cast(nw.Int64).alias("prs_opened"))
     )
 
-    pr_keys = merged.select(nw.col("id").alias("pr_id"), "author_id", "period_index")
-    defects = (
-        tables["defects"]
-        .join(pr_keys, on="pr_id", how="left")
-        .select(
-            nw.coalesce(nw.col("author_id"), nw.col("engineer_id")).alias("engineer_id"),
-            nw.coalesce(nw.col("period_index"), index(nw.col("created_date"))).alias(
-                "period_index"
-            ),
-        )
-        .filter(~nw.col("engineer_id").is_null())
-        .group_by("engineer_id", "period_index")
-        .agg(nw.len().cast(nw.Int64).alias("defects"))
-    )
-    pr_author = prs.select(nw.col("id").alias("pr_id"), "author_id")
-    incidents = (
-        tables["incidents"]
-        .join(pr_author, on="pr_id", how="left")
-        .select(
-            nw.coalesce(nw.col("engineer_id"), nw.col("author_id")).alias("engineer_id"),
-            index(nw.col("created_date")).alias("period_index"),
-        )
-        .filter(~nw.col("engineer_id").is_null())
-        .group_by("engineer_id", "period_index")
-        .agg(nw.len().cast(nw.Int64).alias("incidents"))
-    )
-
     # First certification: earliest earned_date, ties broken by the smallest
     # certification_id. Written as min + join rather than an ordered window (``first`` over
     # ``order_by``), which Spark-like engines lack in narwhals; every engine picks the same row.
@@ -241,7 +382,7 @@ def build_panel(
 
     counts = ["merged_prs", "prs_opened", "defects", "incidents", "reverts"]
     on = ["engineer_id", "period_index"]
-    panel = (
+    return (
         grid.join(pr_stats, on=on, how="left")
         .join(opened, on=on, how="left")
         .join(defects, on=on, how="left")
@@ -277,7 +418,7 @@ def build_panel(
             .then(nw.lit(0))
             .when(nw.col("_cert_index") < 1)
             .then(nw.lit(-1))
-            .when(nw.col("_cert_index") <= n_periods)
+            .when(nw.col("_cert_index") <= cal.n_periods)
             .then(nw.col("_cert_index"))
             .cast(nw.Int32)
             .alias("cohort"),
@@ -290,22 +431,6 @@ def build_panel(
         )
         .with_columns((nw.col("event_time").fill_null(-1) >= 0).alias("post"))
     )
-    panel = collect_polars(panel.select(*PANEL_SCHEMA), streaming=streaming)
-    panel = panel.cast(PANEL_SCHEMA)  # engines differ in integer widths and decimals
-
-    first_seen = panel.group_by("engineer_id").agg(pl.col("period_index").min().alias("_first"))
-    panel = panel.join(first_seen, on="engineer_id")
-    on_arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= pl.col("_first"))
-    n_arrival = panel.filter(on_arrival)["engineer_id"].n_unique()
-    if n_arrival:
-        warnings.warn(
-            f"{n_arrival} engineer(s) were certified before (or in) their first observed "
-            f"{period}: they have no pre-certification data and are left out of the panel.",
-            CertkitWarning,
-            stacklevel=2,
-        )
-        panel = panel.filter(~on_arrival)
-    return panel.select(list(PANEL_SCHEMA)).sort("engineer_id", "period_index")
 
 
 #: Engines whose narwhals backend lacks duration arithmetic (``dt.total_seconds``): their
