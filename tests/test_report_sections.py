@@ -13,8 +13,8 @@ import pytest
 from certkit import charts, narrative
 from certkit.data import health
 from certkit.data.dataset import Dataset
-from certkit.errors import CertkitError
 from certkit.data.panel import build_panel
+from certkit.errors import CertkitError
 from certkit.privacy import certified_engineers, engineers_behind, too_few
 from certkit.report.runner import failing_line
 from certkit.report.sections import Section, explain, finite

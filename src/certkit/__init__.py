@@ -19,10 +19,10 @@ from importlib.util import spec_from_loader
 
 from certkit.data.catalog import catalog
 from certkit.data.dataset import Dataset, from_frames, load, load_sample, validate
+from certkit.data.panel import OUTCOMES, build_panel
 from certkit.data.sample import simulate
 from certkit.data.validate import ValidationReport
 from certkit.errors import CertkitError, CertkitWarning, DataValidationError
-from certkit.data.panel import OUTCOMES, build_panel
 
 __version__ = "0.1.0"
 
