@@ -406,7 +406,7 @@ def _outcomes(
             (
                 (
                     epoch_days(nw.col("period")) - epoch_days(nw.col("hire_date"))
-                    if portable  # dates: whole days, without Spark's nested divisions
+                    if cal.portable  # dates: whole days, without Spark's nested divisions
                     else (seconds(_as_datetime("period"), _as_datetime("hire_date")) // 86400)
                 ).cast(nw.Int64)
                 / 30.4375
