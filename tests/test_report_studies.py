@@ -199,3 +199,39 @@ def test_ai_study_says_why_a_section_cannot_be_estimated():
     assert "comparison" in study.skipped and study.skipped["comparison"]
     (shown,) = study.comparison_displays()
     assert "not estimated" in shown.data and "ai_assisted is missing" in shown.data.lower()
+
+
+def test_adoption_study_runs_each_outcome_in_its_section_and_records_headlines():
+    """Notebook 06's runs: the same estimate as a direct ``adoption_did`` call; an outcome that
+    cannot be estimated says why in its place while the others still show."""
+    from certkit import adoption
+
+    c = _ctx(ck.simulate(160, 18, seed=5, ai_adoption=True))
+    notes: list[str] = []
+    study = studies.adoption_study(
+        c,
+        ["merged_prs", "no_such_outcome"],
+        threshold=0.5,
+        sustain=2,
+        min_prs=1,
+        max_e=4,
+        notes=notes,
+    )
+    assert study.n_adopters >= 2
+    shown = study.effect_displays()
+    direct = adoption.adoption_did(
+        c.panel, "merged_prs", definition=study.definition, control="not_yet", min_e=-6, max_e=4
+    )
+    got = study.studies["merged_prs"].tidy()
+    assert got["estimate"].to_list() == direct.tidy()["estimate"].to_list()
+    assert "no_such_outcome" not in study.studies
+    assert any(
+        n.startswith("Effect of adopting AI on no_such_outcome: not estimated") for n in notes
+    )
+    assert "not estimated" in shown[-1].data  # the failed outcome's explanation, in its place
+    study.sensitivity_displays(max_e=2)
+    study.robustness_displays()
+    keys = {r["key"] for r in c.headlines}
+    for key in ("ai/adoption/", "ai/adoption-honest-did/", "ai/adoption-robustness/"):
+        assert key + "merged_prs" in keys
+        assert key + "no_such_outcome" not in keys

@@ -39,11 +39,10 @@ max_e: int = 6  # last period relative to adoption shown
 control: str = "not_yet"  # comparison group: not_yet (not adopted yet, and never) or never
 
 # %%
-import polars as pl
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, display
 
 from certkit import adoption
-from certkit.report import collect_warnings, setup, table
+from certkit.report import setup, studies
 
 ctx = setup(
     data,
@@ -56,20 +55,23 @@ ctx = setup(
     share=share,
 )
 notes = list(ctx.notes)
-definition = adoption.AdoptionDefinition(
-    threshold=adoption_threshold, sustain=adoption_sustain, min_prs=adoption_min_prs
+study = studies.adoption_study(
+    ctx,
+    outcomes,
+    threshold=adoption_threshold,
+    sustain=adoption_sustain,
+    min_prs=adoption_min_prs,
+    control=control,
+    min_e=min_e,
+    max_e=max_e,
+    notes=notes,
 )
-cohorts = adoption.adoption_cohorts(ctx.panel, definition)
-n_adopters = int(((cohorts["adoption_cohort"] > 0) & ~cohorts["adopted_at_start"]).sum())
 
 # %% [markdown]
 # ## Who adopted, and when
 
 # %%
-display(Markdown(f"*Data: {ctx.scope()}. Adoption: {definition.describe()}.*"))
-display(
-    Markdown(adoption.adoption_overview(cohorts, ctx.panel, k=ctx.k if ctx.privacy.share else 1))
-)
+display(*study.overview_displays())
 
 # %% [markdown]
 # ## Effect of adopting AI, by outcome
@@ -77,42 +79,7 @@ display(
 # never did), period by period (Callaway & Sant'Anna). *n* is the number of adopters behind it.
 
 # %%
-studies = {}  # the estimated adoption studies, by outcome, for the checks below
-for outcome in outcomes:
-    display(Markdown(f"### {outcome}"))
-    with (
-        ctx.section(
-            f"Effect of adopting AI on {outcome}",
-            needs="at least 2 engineers who adopt AI inside the window, with periods before and "
-            "after, and engineers who had not adopted yet",
-            sink=notes,
-        ),
-        collect_warnings(notes, f"{outcome}: "),
-    ):
-        ctx.require(n_adopters, "the adoption study")
-        res = adoption.adoption_did(
-            ctx.panel,
-            outcome,
-            definition=definition,
-            control=control,
-            min_e=min_e,
-            max_e=max_e,
-        )
-        studies[outcome] = res
-        rows, hidden = ctx.hide_small(res.tidy(), "n")
-        summary = res.effect_summary().text
-        ctx.headline(
-            f"ai/adoption/{outcome}",
-            {"topic": "ai", "label": f"adopting AI, {outcome}", "text": summary},
-            kind="text",
-            section="Effect of adopting AI, by outcome",
-        )
-        display(Markdown(summary))
-        display(table(rows))
-        if hidden:
-            display(Markdown(f"*{hidden}*"))
-        else:
-            display(res.plot())
+display(*study.effect_displays())
 
 # %% [markdown]
 # ## Sensitivity to non-parallel trends (HonestDiD)
@@ -124,26 +91,7 @@ for outcome in outcomes:
 # study behind it compares every period with the last one before adoption.
 
 # %%
-for outcome in outcomes:
-    with (
-        ctx.section(f"Sensitivity, {outcome}", needs=adoption.needs(outcome), sink=notes),
-        collect_warnings(notes, f"sensitivity, {outcome}: "),
-    ):
-        res = adoption.estimated(studies, outcome)
-        ctx.require(res.counts.get("e=0", 0), "the sensitivity analysis")
-        sens = res.sensitivity(max_e=4)
-        ctx.headline(
-            f"ai/adoption-honest-did/{outcome}",
-            {
-                "topic": "ai",
-                "label": f"adopting AI, {outcome} (HonestDiD)",
-                "text": sens.effect_summary(),
-            },
-            kind="text",
-            section="Sensitivity to non-parallel trends (HonestDiD)",
-        )
-        display(Markdown(sens.effect_summary()))
-        display(sens.plot())
+display(*study.sensitivity_displays(max_e=4))
 
 # %% [markdown]
 # ## Robustness: do other modern estimators agree?
@@ -153,45 +101,14 @@ for outcome in outcomes:
 # and periods differently: with an effect that fades, some spread is expected.
 
 # %%
-for outcome in outcomes:
-    with (
-        ctx.section(f"Robustness, {outcome}", needs=adoption.needs(outcome), sink=notes),
-        collect_warnings(notes, f"robustness, {outcome}: "),
-    ):
-        res = adoption.estimated(studies, outcome)
-        ctx.require(res.n_adopters, "the robustness panel")
-        rob = res.robustness()
-        ctx.headline(
-            f"ai/adoption-robustness/{outcome}",
-            {
-                "topic": "ai",
-                "label": f"adopting AI, {outcome} (robust estimators)",
-                "text": rob.verdict,
-            },
-            kind="text",
-            section="Robustness: do other modern estimators agree?",
-        )
-        display(Markdown(rob.verdict))
-        display(table(rob.tidy()))
-        display(rob.plot())
+display(*study.robustness_displays())
 
 # %% [markdown]
 # ## Does certification change AI use?
 # The certification event study on the AI-assisted share of merged PRs.
 
 # %%
-with ctx.section("Certification and AI use", sink=notes), collect_warnings(notes, "AI use: "):
-    ctx.require(ctx.panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique(), "this study")
-    cert_ai = adoption.certification_effect_on_ai(ctx.panel, min_e=min_e, max_e=max_e)
-    summary = cert_ai.effect_summary().text
-    ctx.headline(
-        "ai/certification",
-        {"topic": "ai", "label": "certification and AI use", "text": summary},
-        kind="text",
-        section="Does certification change AI use?",
-    )
-    display(Markdown(summary))
-    display(cert_ai.plot())
+display(*study.certification_displays())
 
 # %% [markdown]
 # ## Assumptions and caveats

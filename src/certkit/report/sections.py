@@ -158,3 +158,34 @@ def chart(build: Callable[..., Any], df: pl.DataFrame, *, empty: str, **kwargs) 
     if plottable.height == 0:
         return HTML(f"<p class='{SKIPPED_CLASS}'><i>No chart: {html.escape(empty)}.</i></p>")
     return build(data, **kwargs)
+
+
+def in_section(
+    ctx,
+    what: str,
+    make: Callable[[], Any],
+    *,
+    needs: str | None = None,
+    sink: list[str] | None = None,
+    warnings_prefix: str | None = None,
+) -> list:
+    """What ``make()`` returns to display (a list, or one object), or why it could not be made.
+
+    ``make`` runs inside ``ctx.section(what, needs, sink=sink)`` (and, with ``warnings_prefix``,
+    inside :func:`certkit.report.context.collect_warnings` into ``sink``); on failure the list
+    holds the section's explanation instead, in the place the displays would have been.
+    """
+    from contextlib import nullcontext
+
+    from IPython.display import HTML
+
+    from certkit.report.context import collect_warnings
+
+    section = ctx.section(what, needs, show=False, sink=sink)
+    warned = nullcontext() if warnings_prefix is None else collect_warnings(sink, warnings_prefix)
+    shown: Any = []
+    with section, warned:
+        shown = make()
+    if not section.ok:
+        return [HTML(section.html())]
+    return list(shown) if isinstance(shown, list | tuple) else [shown]

@@ -20,6 +20,7 @@ from certkit.errors import CertkitError
 from certkit.privacy import certified_engineers
 from certkit.report.context import Context, collect_warnings, filter_dataset, table
 from certkit.report.sections import chart
+from certkit.report.study_adoption import AdoptionStudy, adoption_study
 from certkit.report.study_ai import AIStudy, ai_study
 from certkit.report.study_matched import (
     MATCHED_COLUMNS,
@@ -384,6 +385,8 @@ def per_certification(
 
 __all__ = [
     "AIStudy",
+    "AdoptionStudy",
+    "adoption_study",
     "ai_study",
     "CONTROL_GROUPS",
     "DiDEffects",

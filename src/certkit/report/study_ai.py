@@ -16,7 +16,7 @@ from certkit import narrative as story
 from certkit.privacy import certified_engineers
 from certkit.report import landing
 from certkit.report.context import Context, collect_warnings, table
-from certkit.report.sections import chart
+from certkit.report.sections import chart, in_section
 
 #: The comparison table's columns, in the order the page shows them.
 COMPARISON_COLUMNS = (
@@ -86,7 +86,7 @@ class AIStudy:
             *(Markdown(f"*{note}*") for note in self.hidden),
         ]
         if not self.hidden_rows:  # the chart would show the hidden rows
-            out.append(_in_section(self.ctx, "Comparison chart", self.comparison_result.plot))
+            out += in_section(self.ctx, "Comparison chart", self.comparison_result.plot)
         return out
 
     def adoption_displays(self) -> list:
@@ -125,7 +125,7 @@ class AIStudy:
             )
 
         what = "AI-assisted share, certified vs never certified"
-        out.append(_in_section(self.ctx, what, certified_vs_others))
+        out += in_section(self.ctx, what, certified_vs_others)
         return out
 
     def fix_first_displays(self) -> list:
@@ -145,15 +145,6 @@ class AIStudy:
         else:
             out.append(Markdown(f"Trust scores: no team has {k} or more scored engineers to show."))
         return out
-
-
-def _in_section(ctx: Context, what: str, make):
-    """``make()``'s display, or the section's explanation of why it could not be made."""
-    section = ctx.section(what, show=False)
-    result = None
-    with section:
-        result = make()
-    return result if section.ok else HTML(section.html())
 
 
 def ai_study(

@@ -1,0 +1,206 @@
+"""AI adoption impact (notebook 06): the adoption study per outcome and its checks.
+
+Re-exported by :mod:`certkit.report.studies`. The notebook calls :func:`adoption_study` once
+and displays what its methods return; the estimators are :mod:`certkit.analytics.adoption`'s.
+Each method runs its outcomes in their own report sections, so one outcome that cannot be
+estimated says why and the others still show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+from IPython.display import Markdown
+
+from certkit.report.context import Context, table
+from certkit.report.sections import in_section
+
+EFFECT_SECTION = "Effect of adopting AI, by outcome"
+HONEST_SECTION = "Sensitivity to non-parallel trends (HonestDiD)"
+ROBUST_SECTION = "Robustness: do other modern estimators agree?"
+CERTIFICATION_SECTION = "Does certification change AI use?"
+EFFECT_NEEDS = (
+    "at least 2 engineers who adopt AI inside the window, with periods before and after, and "
+    "engineers who had not adopted yet"
+)
+
+
+@dataclass
+class AdoptionStudy:
+    """Notebook 06's adoption studies: who adopted, and each outcome's estimate once run."""
+
+    ctx: Context
+    outcomes: list[str]
+    definition: object
+    cohorts: pl.DataFrame
+    notes: list[str]
+    control: str = "not_yet"
+    min_e: int = -6
+    max_e: int = 12
+    studies: dict = field(default_factory=dict)
+
+    @property
+    def n_adopters(self) -> int:
+        """Engineers who adopted inside the window (not already at its start)."""
+        c = self.cohorts
+        return int(((c["adoption_cohort"] > 0) & ~c["adopted_at_start"]).sum())
+
+    def overview_displays(self) -> list:
+        """Data scope, the adoption definition, and who adopted when."""
+        from certkit import adoption
+
+        k = self.ctx.k if self.ctx.privacy.share else 1
+        scope = f"*Data: {self.ctx.scope()}. Adoption: {self.definition.describe()}.*"
+        return [
+            Markdown(scope),
+            Markdown(adoption.adoption_overview(self.cohorts, self.ctx.panel, k=k)),
+        ]
+
+    def effect_displays(self) -> list:
+        """Per outcome: the adoption DiD's summary, table and event study (or why not)."""
+        from certkit import adoption
+
+        def one(outcome: str) -> list:
+            self.ctx.require(self.n_adopters, "the adoption study")
+            res = adoption.adoption_did(
+                self.ctx.panel,
+                outcome,
+                definition=self.definition,
+                control=self.control,
+                min_e=self.min_e,
+                max_e=self.max_e,
+            )
+            self.studies[outcome] = res
+            rows, hidden = self.ctx.hide_small(res.tidy(), "n")
+            summary = res.effect_summary().text
+            self._headline(
+                f"ai/adoption/{outcome}", f"adopting AI, {outcome}", summary, EFFECT_SECTION
+            )
+            return [
+                Markdown(summary),
+                table(rows),
+                Markdown(f"*{hidden}*") if hidden else res.plot(),
+            ]
+
+        out = []
+        for outcome in self.outcomes:
+            out.append(Markdown(f"### {outcome}"))
+            out += self._run(f"Effect of adopting AI on {outcome}", EFFECT_NEEDS, outcome, one)
+        return out
+
+    def sensitivity_displays(self, max_e: int = 4) -> list:
+        """Per outcome: HonestDiD relative-magnitude bounds at adoption (e = 0)."""
+        from certkit import adoption
+
+        def one(outcome: str) -> list:
+            res = adoption.estimated(self.studies, outcome)
+            self.ctx.require(res.counts.get("e=0", 0), "the sensitivity analysis")
+            sens = res.sensitivity(max_e=max_e)
+            text = sens.effect_summary()
+            label = f"adopting AI, {outcome} (HonestDiD)"
+            self._headline(f"ai/adoption-honest-did/{outcome}", label, text, HONEST_SECTION)
+            return [Markdown(text), sens.plot()]
+
+        return self._each("Sensitivity", "sensitivity", one)
+
+    def robustness_displays(self) -> list:
+        """Per outcome: Callaway-Sant'Anna, Sun-Abraham, imputation and TWFE side by side."""
+        from certkit import adoption
+
+        def one(outcome: str) -> list:
+            res = adoption.estimated(self.studies, outcome)
+            self.ctx.require(res.n_adopters, "the robustness panel")
+            rob = res.robustness()
+            label = f"adopting AI, {outcome} (robust estimators)"
+            self._headline(f"ai/adoption-robustness/{outcome}", label, rob.verdict, ROBUST_SECTION)
+            return [Markdown(rob.verdict), table(rob.tidy()), rob.plot()]
+
+        return self._each("Robustness", "robustness", one)
+
+    def certification_displays(self) -> list:
+        """The certification event study on the AI-assisted share of merged PRs."""
+        from certkit import adoption
+
+        def run() -> list:
+            certified = self.ctx.panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique()
+            self.ctx.require(certified, "this study")
+            cert_ai = adoption.certification_effect_on_ai(
+                self.ctx.panel, min_e=self.min_e, max_e=self.max_e
+            )
+            summary = cert_ai.effect_summary().text
+            label = "certification and AI use"
+            self._headline("ai/certification", label, summary, CERTIFICATION_SECTION)
+            return [Markdown(summary), cert_ai.plot()]
+
+        return in_section(
+            self.ctx, "Certification and AI use", run, sink=self.notes, warnings_prefix="AI use: "
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _headline(self, key: str, label: str, text: str, section: str) -> None:
+        record = {"topic": "ai", "label": label, "text": text}
+        self.ctx.headline(key, record, kind="text", section=section)
+
+    def _run(self, what: str, needs: str | None, outcome: str, one, prefix: str = "") -> list:
+        return in_section(
+            self.ctx,
+            what,
+            lambda: one(outcome),
+            needs=needs,
+            sink=self.notes,
+            warnings_prefix=f"{prefix}{outcome}: ",
+        )
+
+    def _each(self, title: str, prefix: str, one) -> list:
+        from certkit import adoption
+
+        out = []
+        for outcome in self.outcomes:
+            what = f"{title}, {outcome}"
+            out += self._run(what, adoption.needs(outcome), outcome, one, f"{prefix}, ")
+        return out
+
+
+def adoption_study(
+    ctx: Context,
+    outcomes: list[str],
+    *,
+    threshold: float,
+    sustain: int,
+    min_prs: int,
+    control: str = "not_yet",
+    min_e: int = -6,
+    max_e: int = 12,
+    notes: list[str] | None = None,
+) -> AdoptionStudy:
+    """Define adoption from the data and prepare notebook 06's studies.
+
+    Parameters
+    ----------
+    ctx
+        The report context (:func:`certkit.report.setup`).
+    outcomes
+        Panel outcomes the effect of adopting AI is estimated on.
+    threshold, sustain, min_prs
+        The adoption definition (:class:`certkit.adoption.AdoptionDefinition`).
+    control
+        Comparison group of the adoption DiD: ``not_yet`` or ``never``.
+    min_e, max_e
+        Event times shown.
+    notes
+        Where the sections' reasons and warnings are collected (the page's notes).
+    """
+    from certkit import adoption
+
+    definition = adoption.AdoptionDefinition(threshold=threshold, sustain=sustain, min_prs=min_prs)
+    return AdoptionStudy(
+        ctx=ctx,
+        outcomes=list(outcomes),
+        definition=definition,
+        cohorts=adoption.adoption_cohorts(ctx.panel, definition),
+        notes=ctx.notes if notes is None else notes,
+        control=control,
+        min_e=min_e,
+        max_e=max_e,
+    )
