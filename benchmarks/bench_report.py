@@ -35,7 +35,7 @@ def run_once(jobs: int, notebooks: list[str]) -> tuple[float, dict[str, float], 
         wall = time.perf_counter() - start
     per_nb = {
         m.group(1): float(m.group(3))
-        for m in re.finditer(r"\| report +\| (\S+) +\| (ok|failed) +\| ([\d.]+)", proc.stdout)
+        for m in re.finditer(r"^report +(\S+) +(ok|failed) +([\d.]+)", proc.stdout, re.M)
     }
     if proc.returncode:
         print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
@@ -47,7 +47,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=1)
     args, _ = ap.parse_known_args()
-    notebooks = ["data_health"] if args.quick else []
+    notebooks = ["01_data_health"] if args.quick else []
     rows, failed = [], 0
     for jobs in (2, 1) if not args.quick else (2,):
         for i in range(args.repeat):
