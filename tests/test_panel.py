@@ -115,6 +115,24 @@ def test_certified_before_first_period_is_left_out_with_warning(tmp_path):
     assert "E3" not in panel["engineer_id"].to_list()
 
 
+def test_certified_after_the_last_period_compares_as_not_yet_certified(tmp_path):
+    """As R did: a unit first treated after the last period is untreated throughout (cohort 0),
+    kept in the panel whether or not another engineer was certified on arrival."""
+    late = "E3,DP-100,2024-06-01,,\n"
+    for extra in ("", "E2,DP-100,2023-12-01,,\n"):  # with and without an on-arrival engineer
+        folder = write_folder(
+            tmp_path / str(len(extra)), certifications=CERTIFICATIONS + late + extra
+        )
+        ds = ck.load(folder, today=TODAY)
+        with pytest.warns(ck.CertkitWarning, match="1 engineer\\(s\\) were certified after"):
+            panel = ck.build_panel(ds)
+        e3 = panel.filter(pl.col("engineer_id") == "E3")
+        assert e3.height == 3 and set(e3["cohort"]) == {0} and not e3["post"].any()
+        assert e3["event_time"].null_count() == 3
+        assert panel["cohort"].null_count() == 0
+        ck.did.att_gt(panel, outcome="merged_prs")  # no null group left to trip on
+
+
 def test_weekly_and_quarterly_periods(small_folder):
     ds = ck.load(small_folder, today=TODAY)
     weekly = ck.build_panel(ds, "week")

@@ -184,6 +184,15 @@ def build_panel(
         query = _outcomes(tables, defects, incidents, cal, include_bots)
         panel = _collect_part(query, streaming)
 
+    late = panel.filter((pl.col("cohort") == 0) & pl.col("certification").is_not_null())
+    if late.height:
+        warnings.warn(
+            f"{late['engineer_id'].n_unique()} engineer(s) were certified after the data's last "
+            f"{period}: they are not certified inside the window and compare as never "
+            "certified (cohort 0), as R's did treats units first treated after the last period.",
+            CertkitWarning,
+            stacklevel=2,
+        )
     n_arrival = panel.filter(pl.col("_arrival"))["engineer_id"].n_unique()
     if n_arrival:
         warnings.warn(
@@ -413,13 +422,16 @@ def _outcomes(
             )
             .clip(lower_bound=0)
             .alias("tenure_months"),
-            # 0 never certified; -1 certified before the data start; null after its end
+            # 0 not certified inside the window (never, or after its last period: such
+            # engineers are untreated throughout, as R did treats units first treated after
+            # the last period); -1 certified before the data start
             nw.when(nw.col("earned_date").is_null())
             .then(nw.lit(0))
             .when(nw.col("_cert_index") < 1)
             .then(nw.lit(-1))
             .when(nw.col("_cert_index") <= cal.n_periods)
             .then(nw.col("_cert_index"))
+            .otherwise(nw.lit(0))
             .cast(nw.Int32)
             .alias("cohort"),
         )
