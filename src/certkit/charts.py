@@ -122,7 +122,9 @@ def event_study(
     y_title: str = "Estimated effect (certified minus comparison)",
     x_title: str = "Periods since certification",
 ) -> alt.Chart:
-    """Event-study plot: estimates with a 95 % confidence band and a line at certification.
+    """Event-study plot: estimates with their confidence band and a line at certification.
+
+    The one event-study chart: every result's event-study ``plot()`` and the report draw it.
 
     ``df`` has one row per event time (and per ``facet`` value): the estimate and its
     interval. The dashed rule is drawn between the last pre period and certification.
@@ -591,26 +593,3 @@ def effect_points(
     points = base.mark_point(filled=True, size=60).encode(y=f"{y}:Q", tooltip=tips, **enc)
     zero = alt.Chart(df).mark_rule(color="gray", strokeDash=[2, 2]).encode(y=alt.datum(0))
     return alt.layer(zero, bars, points).properties(title=title)
-
-
-def event_study_points(
-    df: pl.DataFrame,
-    *,
-    x: str,
-    title: str = "",
-    x_title: str = "periods since certification (e)",
-    y_title: str = "effect (ATT)",
-    color: str | None = "period",
-) -> alt.LayerChart:
-    """An event study: :func:`effect_points` by event time with treatment marked at e = -0.5.
-
-    Every event-study ``plot()`` (``did.event_study``, the robust estimators' event studies,
-    the AI-adoption study) draws through this one chart.
-    """
-    points = effect_points(df, x=x, color=color, title=title, x_title=x_title, y_title=y_title)
-    treated = (
-        alt.Chart(pl.DataFrame({"x": [-0.5]}))
-        .mark_rule(color="black", strokeDash=[4, 4])
-        .encode(x="x:Q")
-    )
-    return alt.layer(points, treated)

@@ -284,4 +284,11 @@ class AggregateResult(EstimateMixin):
         if self.kind != "dynamic":
             key = self._KEY[self.kind]
             return charts.effect_points(df, x=key, title=f"{self.title}: {out}")
-        return charts.event_study_points(df, x="e", title=f"Event study: {out}")
+        return charts.event_study(
+            df,
+            x="e",
+            lower="conf_low",
+            upper="conf_high",
+            title=f"Event study: {out}",
+            y_title=f"effect on {out}",
+        )

@@ -299,10 +299,11 @@ class RobustResult(EstimateMixin):
         """Event-study chart: event-time estimates with intervals, certification marked."""
         from certkit import charts
 
-        return charts.event_study_points(
+        return charts.event_study(
             self.plot_data(),
-            x="event_time",
+            lower="conf_low",
+            upper="conf_high",
             title=f"{self.title}: {self.outcome}",
-            x_title="periods since treatment (e)",
             y_title=f"effect on {self.outcome}",
-        ).properties(width=charts.WIDTH)
+            x_title="periods since treatment (e)",
+        )
