@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import polars as pl
 import pytest
+from test_adoption import _known_dates  # the planted adoption dates, as there
 
 import certkit as ck
 from certkit.analytics.adoption import AdoptionSensitivity, adoption_did
@@ -19,18 +20,6 @@ def _simulate(*args, **kwargs):
         warnings.simplefilter("ignore", CertkitWarning)
         ds = ck.simulate(*args, ai_adoption=True, bots=False, **kwargs)
         return ds, ck.build_panel(ds, "month")
-
-
-def _known_dates(ds, panel) -> pl.DataFrame:
-    periods = dict(panel.select("period_index", "period").unique().iter_rows())
-    planted = ds.truth["adoption"]["adoption_period"]
-    return pl.DataFrame(
-        {
-            "engineer_id": list(planted),
-            "adoption_date": [periods.get(p) if p else None for p in planted.values()],
-        },
-        schema={"engineer_id": pl.String, "adoption_date": pl.Date},
-    )
 
 
 def test_rework_is_planted_only_with_adoption_and_leaves_the_rest_unchanged():
