@@ -100,7 +100,7 @@ def build_panel(
     Parameters
     ----------
     dataset
-        A validated :class:`~certkit.io.Dataset` (``certkit.load`` or ``certkit.simulate``),
+        A validated :class:`~certkit.data.dataset.Dataset` (``certkit.load`` or ``certkit.simulate``),
         or one whose tables are lazy frames of one engine (see :mod:`certkit.data.panel_engines`).
     period
         ``"month"`` (default), ``"week"`` (ISO weeks, starting Monday) or ``"quarter"``.

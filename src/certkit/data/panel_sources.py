@@ -2,7 +2,7 @@
 
 ``certkit.load`` reads and validates every table into polars memory, which is right for an
 organisation of a few thousand engineers. For tens of millions of PRs the panel builder is
-pointed at the data instead: :func:`open_dataset` returns a :class:`~certkit.io.Dataset`
+pointed at the data instead: :func:`open_dataset` returns a :class:`~certkit.data.dataset.Dataset`
 whose tables are polars LazyFrames (``pl.scan_parquet``) or DuckDB relations, and
 :func:`certkit.build_panel` runs its query in that engine. These tables are *not* validated
 row by row (that needs a full load); the panel checks the columns it reads and their types.
@@ -28,7 +28,7 @@ SOURCE_ENGINES = ("polars", "duckdb", "spark")
 def open_dataset(
     source: str | Path, engine: str = "polars", *, spark_remote: str | None = None
 ) -> Dataset:
-    """A lazy :class:`~certkit.io.Dataset` over a Parquet folder or a DuckDB database file.
+    """A lazy :class:`~certkit.data.dataset.Dataset` over a Parquet folder or a DuckDB database file.
 
     Parameters
     ----------

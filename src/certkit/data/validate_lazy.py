@@ -1,7 +1,7 @@
 """Whole-table validation rules as narwhals lazy queries: they run where the data lives.
 
 ``certkit.load`` validates every row in polars memory (:mod:`certkit.data.validate`). For a
-lazy :class:`~certkit.io.Dataset` (polars LazyFrames, DuckDB relations, Spark DataFrames;
+lazy :class:`~certkit.data.dataset.Dataset` (polars LazyFrames, DuckDB relations, Spark DataFrames;
 see :mod:`certkit.data.panel_sources`) the rules that scan whole tables are run as queries in
 the table's own engine; each brings back only a count and a few example keys:
 
@@ -34,7 +34,7 @@ def validate_lazy(dataset: Any) -> ValidationReport:
     Parameters
     ----------
     dataset
-        A :class:`~certkit.io.Dataset` whose tables are polars (eager or lazy), DuckDB
+        A :class:`~certkit.data.dataset.Dataset` whose tables are polars (eager or lazy), DuckDB
         relations or Spark DataFrames.
 
     Returns
