@@ -49,6 +49,22 @@ def test_notebooks_are_committed_clean_and_in_sync_with_sources():
         assert declared["privacy_k"].default == 5 and declared["share"].default is False
 
 
+def test_no_cell_ends_with_a_value_the_page_would_print():
+    """A cell whose last line is ``ctx.headline(...)`` shows the raw record on the page (page 04
+    and page 01 did): record headlines before the cell's last statement or inside displays."""
+    import ast
+
+    for name, path in list_notebooks().items():
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in (c for c in nb.cells if c.cell_type == "code"):
+            body = ast.parse(cell.source).body
+            last = body[-1] if body else None
+            if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+                func = last.value.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                assert called not in {"headline", "effect_headline"}, (name, cell.source[-200:])
+
+
 def test_declared_types_and_help():
     d = params.declared(list_notebooks()["02_certification_impact"])
     assert d["teams"].type == "list[str] | None" and d["teams"].optional

@@ -49,11 +49,11 @@ miss = health.missing(ctx.ds)
 out = health.outliers(ctx.ds, ctx.panel)
 approx = health.approximated_dates(ctx.ds)
 team_table = health.teams(ctx.ds, ctx.k)
+ctx.headline("health", health_values(ctx, approx), kind="health", section="Summary")
 hidden = (
     ctx.ds.human_engineers()["team"].n_unique()
     - team_table.filter(pl.col("team") != "other").height
 )
-ctx.headline("health", health_values(ctx, approx), kind="health", section="Summary")
 
 # %% [markdown]
 # ## Summary
