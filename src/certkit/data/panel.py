@@ -335,17 +335,24 @@ def _outcomes(
         index(nw.max_horizontal(nw.col("hire_date"), nw.lit(cal.start))).alias("_first"),
         index(nw.coalesce(nw.col("leave_date"), nw.lit(cal.end))).alias("_last"),
     )
+    # PRs are grouped by a small integer code per engineer rather than the string id: a
+    # join of the PRs to the (small) engineer table is much cheaper than hashing every PR's
+    # author string in two group-bys (polars: about 4x on the group-by). Authors who are
+    # not (human) engineers drop out here, as they would at the grid's left join.
+    people = people.with_row_index("_code", order_by="engineer_id")
+    codes = people.select(nw.col("engineer_id").alias("author_id"), "_code")
     grid = (
         people.join(cal.table, how="cross")
         .filter(nw.col("period_index").is_between(nw.col("_first"), nw.col("_last")))
         .drop("_first", "_last")
     )
 
-    prs = tables["pull_requests"]
+    grid = grid.with_columns(_key(nw.col("_code"), nw.col("period_index")))
+    prs = tables["pull_requests"].join(codes, on="author_id", how="inner")
     hours = 3600.0
     trusted = ~_approximate(prs)  # squash merges etc.: no real creation date
     merged = prs.filter(~nw.col("merged_date").is_null()).with_columns(
-        index(nw.col("merged_date")).alias("period_index"),
+        _key(nw.col("_code"), index(nw.col("merged_date"))),
         nw.when(trusted)
         .then(seconds(nw.col("merged_date"), nw.col("created_date")) / hours)
         .clip(lower_bound=1 / 60)
@@ -355,8 +362,13 @@ def _outcomes(
         .alias("pickup_h"),
         (nw.col("additions") + nw.col("deletions")).alias("_lines"),
     )
-    keys = [nw.col("author_id").alias("engineer_id"), "period_index"]
-    pr_stats = merged.group_by(*keys).agg(
+    if merged.implementation.is_polars():
+        # polars computes a group's median from its rows in place when the rows of each
+        # group are contiguous; sorting on the integer key first halves the cost of the three
+        # medians (measured: 1.0-1.5 CPU s unsorted against 0.7 with the sort, 2.5M PRs).
+        # SQL engines sort for their own medians, and a global sort there is pure cost.
+        merged = merged.sort("_key")
+    pr_stats = merged.group_by("_key").agg(
         nw.len().cast(nw.Int64).alias("merged_prs"),
         nw.col("cycle_h").log().median().alias("cycle_time_log_median"),
         nw.col("cycle_h").log().mean().alias("cycle_time_log_mean"),
@@ -372,8 +384,8 @@ def _outcomes(
         *_rework_parts(prs),
     )
     opened = (
-        prs.with_columns(index(nw.col("created_date")).alias("period_index"))
-        .group_by(*keys)
+        prs.select(_key(nw.col("_code"), index(nw.col("created_date"))))
+        .group_by("_key")
         .agg(nw.len().cast(nw.Int64).alias("prs_opened"))
     )
 
@@ -392,8 +404,8 @@ def _outcomes(
     counts = ["merged_prs", "prs_opened", "defects", "incidents", "reverts"]
     on = ["engineer_id", "period_index"]
     return (
-        grid.join(pr_stats, on=on, how="left")
-        .join(opened, on=on, how="left")
+        grid.join(pr_stats, on="_key", how="left")
+        .join(opened, on="_key", how="left")
         .join(defects, on=on, how="left")
         .join(incidents, on=on, how="left")
         .join(first_cert, on="engineer_id", how="left")
@@ -506,6 +518,13 @@ def _seconds(later: nw.Expr, earlier: nw.Expr, portable: bool) -> nw.Expr:
 
 def _as_datetime(name: str) -> nw.Expr:
     return nw.col(name).cast(nw.Datetime("us"))
+
+
+def _key(code: nw.Expr, period_index: nw.Expr) -> nw.Expr:
+    """One Int64 key per (engineer code, period): group-bys and joins on a single integer
+    column are the cheapest in every engine. Period indexes of PRs lie in 1..T (the calendar
+    spans every PR date), far below 2**20."""
+    return (code.cast(nw.Int64) * (1 << 20) + period_index.cast(nw.Int64)).alias("_key")
 
 
 def _count_known(name: str) -> nw.Expr:
