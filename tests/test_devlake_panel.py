@@ -10,12 +10,15 @@ import warnings
 
 import polars as pl
 import pytest
+from devlake_generated import fill
 from devlake_servers import REAL
 
 from certkit.connectors import read_devlake, to_dataset
 from certkit.connectors.devlake_panel import NOT_COMPUTED, devlake_panel
 from certkit.data.panel import build_panel
 from certkit.errors import CertkitError, CertkitWarning
+
+N_GENERATED = 3000
 
 ROSTER = """engineer_id,team,role,level,hire_date,platform
 u-ana,ml-platform,ml_engineer,senior,2023-01-15,aws
@@ -71,3 +74,54 @@ def test_real_snapshots(db, version, period):
     want = reference(db[version], period)
     got = pushed(db[version], period)
     assert_same(got, want)
+
+
+_GENERATED: dict[str, str] = {}
+
+
+@pytest.fixture
+def generated(db) -> str:
+    """Reader URI of a database filled by ``devlake_generated.fill`` (once per backend)."""
+    backend = db["uri"].split(":")[0]
+    if backend not in _GENERATED:
+        _GENERATED[backend] = _create_generated(db, backend)
+    return _GENERATED[backend]
+
+
+def _create_generated(db, backend: str) -> str:
+    if backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(db["admin"], autocommit=True) as conn:
+            conn.execute("CREATE DATABASE gen")
+        admin = db["admin"].replace("/lake?", "/gen?")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            fill(conn, backend, N_GENERATED)
+            conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+        return db["uri"].replace("/lake?", "/gen?")
+    import pymysql
+
+    sock = db["admin"].split("unix_socket=")[1]
+    conn = pymysql.connect(unix_socket=sock, user="root", password="", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE DATABASE gen CHARACTER SET utf8mb4")
+            cur.execute("GRANT SELECT ON gen.* TO reader@'127.0.0.1'")
+            cur.execute("USE gen")
+        fill(conn, backend, N_GENERATED)
+    finally:
+        conn.close()
+    return db["uri"].replace("/lake?", "/gen?")
+
+
+@pytest.mark.parametrize("period", ["month", "week"])
+def test_generated_organisation(generated, tmp_path, period):
+    """Every rule at once on a simulated DevLake: equal to import + build_panel."""
+    ids = tmp_path / "ids.csv"  # two accounts of dev3 and dev4 merged into one engineer
+    ids.write_text("engineer_id,email,login\nteam-x,dev3@corp.example,\nteam-x,,dev4\n")
+    want = reference(generated, period, identities=ids)
+    got = pushed(generated, period, identities=ids)
+    assert_same(got, want)
+    totals = want.select(pl.col("merged_prs", "defects", "incidents").sum()).row(0)
+    assert all(n > 20 for n in totals), totals
+    assert want["pickup_time_hours_median"].drop_nulls().len() > 50
