@@ -94,10 +94,17 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
         for _ in range(int(rng.integers(0, 3))):
             who = names[int(rng.integers(len(names)))][0] if rng.random() < 0.8 else aid
             comments.append(
-                (f"c{len(comments)}", pid, who, created + timedelta(hours=float(rng.uniform(-2, 48))))
+                (
+                    f"c{len(comments)}",
+                    pid,
+                    who,
+                    created + timedelta(hours=float(rng.uniform(-2, 48))),
+                )
             )
         if rng.random() < 0.3:
-            first = created + timedelta(hours=float(rng.uniform(0, 30))) if rng.random() < 0.5 else None
+            first = (
+                created + timedelta(hours=float(rng.uniform(0, 30))) if rng.random() < 0.5 else None
+            )
             pickup = int(rng.integers(-10, 3000)) if rng.random() < 0.7 else None
             dep = f"dc-{int(rng.integers(max(1, n_prs // 10)))}" if rng.random() < 0.5 else None
             metrics.append((pid, "p1", first, pickup, dep))
@@ -153,7 +160,10 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
             prs,
         ),
         "commits": (["sha", "committed_date"], commits),
-        "pull_request_comments": (["id", "pull_request_id", "account_id", "created_date"], comments),
+        "pull_request_comments": (
+            ["id", "pull_request_id", "account_id", "created_date"],
+            comments,
+        ),
         "project_pr_metrics": (
             ["id", "project_name", "first_comment_date", "pr_pickup_time", "deployment_commit_id"],
             metrics,

@@ -291,7 +291,13 @@ def _assemble(outcomes, people, bounds, engineers, certifications, period) -> pl
     first, last = bounds
     calendar = [
         {"id": "calendar-1", "author_id": _CALENDAR, "repo": "calendar", "created_date": first},
-        {"id": "calendar-2", "author_id": _CALENDAR, "repo": "calendar", "created_date": first, "merged_date": last},
+        {
+            "id": "calendar-2",
+            "author_id": _CALENDAR,
+            "repo": "calendar",
+            "created_date": first,
+            "merged_date": last,
+        },
     ]
     imp = Import(pull_requests=frame(calendar, PR_SCHEMA), people=people)
     with warnings.catch_warnings():

@@ -88,10 +88,6 @@ class Dialect:
         """``expr`` compared by code point, as Python compares strings."""
         return f'({expr}) COLLATE "C"' if self.pg else f"BINARY ({expr})"
 
-    def unsort(self, expr: str) -> str:
-        """A :meth:`sortable` value back in the default collation (to join on it)."""
-        return f'({expr}) COLLATE "default"' if self.pg else expr
-
     def key(self, expr: str) -> str:
         """A text join key compared exactly (MySQL: one binary collation on both sides)."""
         if self.pg:
@@ -283,7 +279,8 @@ def panel_query(
         f"THEN {joined} ELSE pr.id END"
     )
     add, dele = (
-        f"pr.{c}" if s.has("pull_requests", c) else d.null("num") for c in ("additions", "deletions")
+        f"pr.{c}" if s.has("pull_requests", c) else d.null("num")
+        for c in ("additions", "deletions")
     )
     sha = _col(s, "pull_requests", "pr", "merge_commit_sha")
     ctes.append(f"""base AS (
@@ -328,9 +325,13 @@ def panel_query(
     outer = []
     links = s.has("pull_request_issues", "pull_request_id", "issue_id")
     if links:
+        # the smallest linked PR id by code point (as the import), joined in its own collation
         ctes.append(f"""links AS (
-  SELECT issue_id, {d.unsort(f"MIN({d.sortable('pull_request_id')})")} AS pid
-  FROM pull_request_issues GROUP BY issue_id)""")
+  SELECT issue_id, pid FROM (
+    SELECT issue_id, pull_request_id AS pid, ROW_NUMBER() OVER (
+      PARTITION BY issue_id ORDER BY {d.sortable("pull_request_id")}) AS rn
+    FROM pull_request_issues) ranked_links
+  WHERE rn = 1)""")
     if incident_cond is not None:
         ctes.append(f"inc_ids AS (SELECT i.id FROM incidents i WHERE 1 = 1 {incident_cond})")
     not_incident = " AND i.id NOT IN (SELECT id FROM inc_ids)" if incident_cond is not None else ""
