@@ -108,6 +108,8 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
             pickup = int(rng.integers(-10, 3000)) if rng.random() < 0.7 else None
             dep = f"dc-{int(rng.integers(max(1, n_prs // 10)))}" if rng.random() < 0.5 else None
             metrics.append((pid, "p1", first, pickup, dep))
+            if rng.random() < 0.1:  # the PR in a second DevLake project (same metrics)
+                metrics.append((pid, "p2", first, pickup, dep))
     # deployments: each ships a few merge commits (and metric deployment commits)
     n_dep = max(3, n_prs // 50)
     deploy_commits = []

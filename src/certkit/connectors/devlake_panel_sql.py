@@ -257,16 +257,23 @@ def panel_query(
   GROUP BY c.pull_request_id)""")
         joins.append("LEFT JOIN rev ON rev.pid = pr.id")
         first_review = "rev.fr"
-    metrics = s.has("project_pr_metrics", "id")
-    if metrics:
-        joins.append("LEFT JOIN project_pr_metrics pm ON pm.id = pr.id")
-    first_comment = (
-        d.ts(s, "project_pr_metrics", "pm", "first_comment_date") if metrics else d.null("ts")
-    )
-    pickup = d.null("num")
-    if metrics and s.has("project_pr_metrics", "pr_pickup_time"):
-        pickup = "pm.pr_pickup_time"
-    deploy = _col(s, "project_pr_metrics", "pm", "deployment_commit_id") if metrics else "NULL"
+    first_comment, pickup, deploy = d.null("ts"), d.null("num"), "NULL"
+    if s.has("project_pr_metrics", "id"):
+        # one row per PR and DevLake project: one per PR here (the earliest first comment,
+        # the smallest pickup time and deployment commit id), never a PR counted twice
+        cols = [f"MIN({d.ts(s, 'project_pr_metrics', 'm0', 'first_comment_date')}) AS fc"]
+        first_comment = "pm.fc"
+        if s.has("project_pr_metrics", "pr_pickup_time"):
+            cols.append("MIN(m0.pr_pickup_time) AS pt")
+            pickup = "pm.pt"
+        if s.has("project_pr_metrics", "deployment_commit_id"):
+            cols.append("MIN(m0.deployment_commit_id) AS dep")
+            deploy = "pm.dep"
+        ctes.append(
+            f"metrics AS (SELECT m0.id, {', '.join(cols)} FROM project_pr_metrics m0 "
+            "GROUP BY m0.id)"
+        )
+        joins.append("LEFT JOIN metrics pm ON pm.id = pr.id")
     repo = "NULL"
     if s.has("repos", "id", "name"):
         joins.append("LEFT JOIN repos r ON r.id = pr.base_repo_id")
