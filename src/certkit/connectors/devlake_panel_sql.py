@@ -341,7 +341,12 @@ def panel_query(
   WHERE rn = 1)""")
     if incident_cond is not None:
         ctes.append(f"inc_ids AS (SELECT i.id FROM incidents i WHERE 1 = 1 {incident_cond})")
-    not_incident = " AND i.id NOT IN (SELECT id FROM inc_ids)" if incident_cond is not None else ""
+    # an anti join (NOT IN over a subquery is a nested loop in PostgreSQL when not hashed)
+    not_incident = (
+        " AND NOT EXISTS (SELECT 1 FROM inc_ids n WHERE n.id = i.id)"
+        if incident_cond is not None
+        else ""
+    )
     issues = s.has("issues", "id", "type")
     if issues and links:
         ctes.append(f"""dft AS (
