@@ -92,7 +92,9 @@ def _run(code: str, uri: str, period: str, data: Path) -> dict:
     wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":")
     return {
         "wall_s": round(sum(float(x) * 60**i for i, x in enumerate(reversed(wall))), 2),
-        "cpu_s": round(float(field("User time (seconds)")) + float(field("System time (seconds)")), 2),
+        "cpu_s": round(
+            float(field("User time (seconds)")) + float(field("System time (seconds)")), 2
+        ),
         "max_rss_mb": round(int(field("Maximum resident set size (kbytes)")) / 1024),
         "server_cpu_s": round(_server_cpu(data) - before, 2),
         "load_before": round(load, 2),
