@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# DevLake database servers (session scope: started once, shared by the DevLake test modules)
+from devlake_servers import db, mysql, postgresql  # noqa: F401
+
 ENGINEERS = """engineer_id,team,role,level,hire_date,platform,name
 E1,alpha,ml_engineer,senior,2023-01-15,aws,Ana Silva
 E2,alpha,backend,mid,2024-02-10,gcp,Ben Okafor

@@ -46,6 +46,11 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     if args.data and args.path and args.data != args.path:
         raise CertkitError(f"two data sources given: {args.path} and --data {args.data}")
     out = Path(args.out)
+    if source.split("://", 1)[0].split("+")[0] in DEVLAKE_SCHEMES:
+        return _panel_devlake(args, source, out)
+    given = [o for o in _DEVLAKE_OPTIONS if getattr(args, o.lstrip("-"), None)]
+    if given:
+        raise CertkitError(f"{', '.join(given)} only apply with a DevLake URI (--data mysql://...)")
     refuse_inputs(out, data_folder_inputs(source), kind="file")
     if out.stem in TABLES and out.parent.resolve() == Path(source).resolve():
         raise CertkitError(
@@ -84,6 +89,52 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     return 0
 
 
+DEVLAKE_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb")
+_DEVLAKE_OPTIONS = (
+    "--engineers",
+    "--certifications",
+    "--identities",
+    "--since",
+    "--repo",
+    "--project",
+)
+
+
+def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
+    """``certkit panel --data postgresql://...``: the panel computed inside DevLake's database."""
+    from certkit.connectors.devlake_panel import devlake_panel
+    from certkit.data.outputs import refuse_inputs, write_file_atomic
+
+    files = [
+        ("--engineers file", args.engineers),
+        ("--certifications file", args.certifications),
+        ("--identities file", args.identities),
+    ]
+    refuse_inputs(out, files, kind="file")
+    if out.is_dir():
+        raise CertkitError(f"--out {out} is a folder; give a .parquet or .csv file name")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        panel = devlake_panel(
+            uri,
+            engineers=args.engineers,
+            certifications=args.certifications,
+            period=args.period,
+            since=args.since,
+            repos=args.repo,
+            project=args.project,
+            identities=args.identities,
+        )
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    write_file_atomic(out, panel.write_csv if out.suffix == ".csv" else panel.write_parquet)
+    print(
+        f"Wrote {panel.height:,} engineer-{args.period} rows "
+        f"({panel['engineer_id'].n_unique():,} engineers) to {out} (computed in DevLake's database)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="certkit",
@@ -108,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="data folder (or use --data)")
     p.add_argument(
         "--data",
-        help="data folder, folder of Parquet tables, or DuckDB database file (.duckdb)",
+        help="data folder, folder of Parquet tables, DuckDB database file (.duckdb), or a "
+        "DevLake database URI (postgresql://... or mysql://...: the panel is computed inside "
+        "it; see --engineers)",
     )
     p.add_argument(
         "--engine",
@@ -130,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--period", choices=["week", "month", "quarter"], default="month")
     p.add_argument("--out", default="reports/panel.parquet", help=".parquet or .csv file")
+    d = p.add_argument_group("with a DevLake URI (as for `certkit import devlake`)")
+    d.add_argument("--engineers", help="roster file (engineer_id, team, role, level, ...)")
+    d.add_argument("--certifications", help="certification records file")
+    d.add_argument("--identities", help="CSV mapping aliases to engineer ids")
+    d.add_argument("--since", help="only PRs created on or after this date (YYYY-MM-DD)")
+    d.add_argument("--repo", action="append", help="only this repository (repeatable)")
+    d.add_argument("--project", help="only this DevLake project")
     p.set_defaults(func=_cmd_panel)
 
     # Commands contributed by other modules, each registering its own sub-parser.

@@ -141,17 +141,7 @@ def read_connection(
             src = source_of(pr["id"])
             no_created[src] = no_created.get(src, 0) + 1
             continue
-        login = pr["user_name"] or pr["author_name"]
-        email = pr["email"] or pr["user_email"]
-        nobody = unknown_author(pr["author_id"], pr["author_name"], pr["user_name"])
-        bot = nobody or is_bot(pr["author_name"], email, login)
-        if nobody:
-            eid = UNKNOWN_AUTHOR
-        elif bot:
-            eid = bot_id(pr["author_name"], email, login)
-        else:
-            eid = ids.resolve(email, login, pr["full_name"] or pr["author_name"])
-            eid = eid or pr["user_id"] or login or pr["author_id"]
+        eid, bot, email, login = author_of(pr, ids)
         repo = pr["repo_name"] or pr["base_repo_id"]
         key = pr["pull_request_key"]
         pr_id = f"{repo}#{key}" if key not in (None, "", 0) and repo else pr["id"]
@@ -247,6 +237,26 @@ def read_connection(
         notes=notes,
         sources=[f"devlake:{safe_uri(uri, user=False)}"],
     )
+
+
+def author_of(pr: dict, ids: Identities) -> tuple[str, bool, str | None, str | None]:
+    """``(engineer_id, is_bot, email, login)`` of a PR row of :func:`devlake_read.pr_query`.
+
+    Unknown authors (DevLake's placeholder account) and bots get bot ids; people are resolved
+    through the identity file, else DevLake's user id, login or account id.
+    """
+    login = pr["user_name"] or pr["author_name"]
+    email = pr["email"] or pr["user_email"]
+    nobody = unknown_author(pr["author_id"], pr["author_name"], pr["user_name"])
+    bot = nobody or is_bot(pr["author_name"], email, login)
+    if nobody:
+        eid = UNKNOWN_AUTHOR
+    elif bot:
+        eid = bot_id(pr["author_name"], email, login)
+    else:
+        eid = ids.resolve(email, login, pr["full_name"] or pr["author_name"])
+        eid = eid or pr["user_id"] or login or pr["author_id"]
+    return eid, bot, email, login
 
 
 def _unique(rows: list[dict], key: str) -> list[dict]:
@@ -475,4 +485,4 @@ def _link(s: dr.Schema, q, incidents: list[dict], prs: list[dict], notes: list[s
     link_incidents(incidents, rels, deploy_commits, by_sha, by_deploy, notes)
 
 
-__all__ = ["read_connection"]
+__all__ = ["author_of", "read_connection"]

@@ -1,0 +1,333 @@
+"""The engineer x period panel computed inside DevLake's database (SQL pushed down).
+
+``certkit import devlake`` reads every PR row into Python; :func:`devlake_panel` instead
+sends the per-PR work to DevLake's PostgreSQL or MySQL database and brings back only one row
+per (engineer, period). It is a split query:
+
+1. In the database: the distinct author tuples (one per account), the PR count and the time
+   bounds of the data.
+2. In Python: the authors resolved to engineers with the import's code
+   (:func:`~certkit.connectors.devlake_import.author_of`: bots, DevLake's unknown authors,
+   the identity file), and the roster, certifications and placeholder engineers built as
+   :func:`~certkit.connectors.base.to_dataset` builds them.
+3. In the database: the account -> engineer map sent back as literal rows, PRs grouped by
+   engineer and period (two accounts of one engineer are grouped together before any median),
+   with the import's rules in SQL (:mod:`certkit.connectors.devlake_panel_sql`).
+4. In Python: the grid of engineers x periods, treatment columns and covariates from
+   :func:`~certkit.data.panel.build_panel` (run on the roster and certifications only), joined
+   with the outcomes.
+
+The result equals ``build_panel(to_dataset(read_devlake(uri), engineers, certifications))``
+row for row on every column it computes. Not computed: ``ai_prs`` and ``ai_share`` (AI
+detection reads commit messages, trailers, labels and PR bodies with the rules of
+:mod:`certkit.connectors.attribution`, in Python), returned as null with a
+:class:`~certkit.errors.CertkitWarning`. ``reverts`` is 0 and ``rework_rate`` null, as in
+the import (DevLake does not record reverts; the line ledger is git-only).
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from certkit.connectors import devlake_panel_sql as sq
+from certkit.connectors import devlake_read as dr
+from certkit.connectors.base import PEOPLE_SCHEMA, PR_SCHEMA, Import, frame, to_dataset
+from certkit.connectors.devlake_import import (
+    RELATIONS,
+    _issue_scope,
+    _scope,
+    author_of,
+)
+from certkit.connectors.devlake_rows import UNKNOWN_AUTHOR
+from certkit.connectors.identity import Identities, read_identities
+from certkit.data.panel import PERIODS, build_panel
+from certkit.data.panel_engines import PANEL_SCHEMA
+from certkit.data.validate import MAX_NEGATIVE_DURATION_SHARE
+from certkit.errors import CertkitError, CertkitWarning
+
+#: Panel columns this module leaves null (unknown): they need Python-side detection.
+NOT_COMPUTED = ("ai_prs", "ai_share")
+#: Placeholder author of the two calendar rows handed to ``build_panel`` (ends in [bot]:
+#: never an engineer).
+_CALENDAR = "certkit-devlake-calendar[bot]"
+_OUTCOMES = (
+    "merged_prs",
+    "prs_opened",
+    "cycle_time_log_median",
+    "cycle_time_log_mean",
+    "cycle_time_hours_median",
+    "pickup_time_hours_median",
+    "lines_changed",
+    "defects",
+    "incidents",
+)
+
+
+def devlake_panel(
+    uri: str,
+    *,
+    engineers: pl.DataFrame | str | Path | None = None,
+    certifications: pl.DataFrame | str | Path | None = None,
+    period: str = "month",
+    since: str | date | None = None,
+    repos: list[str] | None = None,
+    project: str | None = None,
+    identities: str | Path | Identities | None = None,
+) -> pl.DataFrame:
+    """Build the engineer x period panel inside a DevLake database (SQL pushed down).
+
+    Parameters
+    ----------
+    uri
+        ``postgresql://...`` or ``mysql://...`` (as for
+        :func:`~certkit.connectors.devlake.read_devlake`); the session is read-only.
+    engineers, certifications
+        The roster and certification records (frame or CSV/Parquet/NDJSON file), as for
+        ``certkit import devlake --engineers --certifications``. Authors missing from the
+        roster are added as placeholders (team from DevLake, hire date = first PR).
+    period
+        ``"month"`` (default), ``"week"`` or ``"quarter"``.
+    since, repos, project, identities
+        As for :func:`~certkit.connectors.devlake.read_devlake`.
+
+    Returns
+    -------
+    polars.DataFrame
+        The panel of :func:`~certkit.data.panel.build_panel` on the imported data, with
+        ``ai_prs`` and ``ai_share`` null (not computed in the database; a
+        :class:`~certkit.errors.CertkitWarning` says so).
+
+    Raises
+    ------
+    CertkitError
+        Bad URI, unreachable database, no ``pull_requests`` table, no PRs, a failing query
+        (named with the URI, password masked), or the import's validation errors.
+    """
+    from certkit.connectors.devlake import _connect, safe_uri
+
+    if period not in PERIODS:
+        raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+    ids = identities if isinstance(identities, Identities) else read_identities(identities)
+    try:
+        since_d = date.fromisoformat(since) if isinstance(since, str) else since
+    except ValueError:
+        raise CertkitError(
+            f"DevLake: since must be a date like 2024-01-01, not {since!r}"
+        ) from None
+    conn, dialect = _connect(uri)
+    try:
+        outcomes, people, first = _query(conn, dialect, since_d, repos, project, ids, period)
+    except dr.QueryError as exc:
+        raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
+    finally:
+        conn.close()
+    return _assemble(outcomes, people, first, engineers, certifications, period)
+
+
+def _query(conn, dialect: str, since, repos, project, ids: Identities, period: str):
+    """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
+
+    def q(sql: str, params: dict | None = None) -> list[dict]:
+        return dr.run_query(conn, sql, params or {})
+
+    s = dr.read_schema(q, dialect)
+    if "pull_requests" not in s.tables:
+        raise CertkitError(
+            "DevLake database has no pull_requests table: is this DevLake's database "
+            "(the domain layer is filled after a pipeline run)?"
+        )
+    tz: set[str] = set()
+    if dialect == "postgresql":
+        rows = q(
+            "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type = 'timestamp with time zone'"
+        )
+        tz = {f"{r['t']}.{r['c']}".lower() for r in rows}
+    d = sq.Dialect(dialect, frozenset(tz))
+    params: dict = {}
+    where = ["1 = 1"]
+    if since:
+        where.append("pr.created_date >= %(since)s")
+        params["since"] = datetime(since.year, since.month, since.day)
+    scope = _scope(s, q, repos, project, [])
+    if scope is not None:
+        where.append("pr.base_repo_id IN " + dr.in_list(params, "repo", scope["repos"]))
+    w = " AND ".join(where)
+
+    stats = q(sq.stats_query(d, s, w), params)[0]
+    n = int(stats["n"] or 0)
+    if n == 0 or stats["first_created"] is None:
+        raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
+    share = int(stats["negative"] or 0) / n
+    if share > MAX_NEGATIVE_DURATION_SHARE:
+        raise CertkitError(
+            f"DevLake: merged_date is before created_date for {share:.0%} of PRs: "
+            "probably a timezone or column mix-up"
+        )
+    first = dr.to_dt(stats["first_created"])
+    last = max(x for x in (dr.to_dt(stats["last_created"]), dr.to_dt(stats["last_merged"])) if x)
+    teams: dict = {}
+    if s.has("team_users", "team_id", "user_id") and s.has("teams", "id", "name"):
+        sql = "SELECT tu.user_id, t.name FROM team_users tu JOIN teams t ON t.id = tu.team_id"
+        for r in q(sql):
+            teams.setdefault(r["user_id"], r["name"])
+    people, idmap = _people(q(sq.authors_query(d, s, w), params), ids, teams)
+    keys = sorted(set(idmap.values()))
+    ek = {e: i for i, e in enumerate(keys)}
+
+    iparams = dict(params)
+    cond = ""
+    if since:
+        cond = " AND i.created_date >= %(since)s"
+    issue_cond = cond + _issue_scope(s, scope, iparams, "issues")
+    incident_cond = None
+    if s.has("incidents", "id"):
+        incident_cond = cond + _issue_scope(s, scope, iparams, "incidents")
+    rel = next((t for t in RELATIONS if s.has(t, "id", "deployment_id")), None)
+    literal = _literal(conn, dialect)
+    sql = sq.panel_query(
+        d,
+        s,
+        w,
+        sq.idmap_cte(d, [(a, nm, ek[e]) for (a, nm), e in idmap.items()], literal),
+        period,
+        _period_start(first.date(), period),
+        issue_cond,
+        incident_cond,
+        rel,
+    )
+    got = q(sql, iparams)
+    df = pl.DataFrame(
+        {k: [_number(r[k]) if k in r else None for r in got] for k in _SCHEMA},
+        schema=_SCHEMA,
+        strict=False,
+    )
+    names = pl.DataFrame(
+        {"ek": range(len(keys)), "engineer_id": keys},
+        schema={"ek": pl.Int64, "engineer_id": pl.String},
+    )
+    out = df.join(names, on="ek", how="inner").drop("ek").rename({"p": "period_index"})
+    return out, people, (first, last)
+
+
+_SCHEMA = {
+    "ek": pl.Int64,
+    "p": pl.Int64,
+    "merged_prs": pl.Int64,
+    "prs_opened": pl.Int64,
+    "cycle_time_log_median": pl.Float64,
+    "cycle_time_log_mean": pl.Float64,
+    "cycle_time_hours_median": pl.Float64,
+    "pickup_time_hours_median": pl.Float64,
+    "lines_changed": pl.Int64,
+    "defects": pl.Int64,
+    "incidents": pl.Int64,
+}
+
+
+def _number(v):
+    """Database numbers (``Decimal`` from SUM/AVG) as int/float for polars."""
+    if v is None or isinstance(v, int | float):
+        return v
+    return float(v) if "." in str(v) or "E" in str(v).upper() else int(v)
+
+
+def _literal(conn, dialect: str):
+    """A function quoting a string as an SQL literal with the driver's own escaping."""
+    if dialect == "postgresql":
+        from psycopg import sql
+
+        return lambda v: sql.Literal(v).as_string(conn)
+    return conn.escape
+
+
+def _period_start(day: date, period: str) -> date:
+    """First day of the period holding ``day`` (weeks start on Monday), as the panel's."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "quarter":
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    return day.replace(day=1)
+
+
+def _people(rows: list[dict], ids: Identities, teams: dict) -> tuple[pl.DataFrame, dict]:
+    """People (as the import's ``people``) and the (author_id, author_name) -> engineer map.
+
+    One tuple per account and PR author name; an engineer's earliest tuple gives the name,
+    e-mail, login and team (the import takes those of its first PR row).
+    """
+    rows = sorted(rows, key=lambda r: dr.to_dt(r["first_seen"]))
+    people: dict[str, dict] = {}
+    idmap: dict[tuple[str, str], str] = {}
+    for r in rows:
+        eid, bot, email, login = author_of(r, ids)
+        idmap.setdefault((r["author_id"] or "", r["author_name"] or ""), eid)
+        seen = dr.to_dt(r["first_seen"])
+        p = people.setdefault(
+            eid,
+            {
+                "engineer_id": eid,
+                "name": None
+                if eid == UNKNOWN_AUTHOR
+                else (r["full_name"] or r["user_name2"] or r["author_name"] or None),
+                "email": email,
+                "login": login or None,
+                "team": teams.get(r["user_id"]),
+                "first_seen": seen,
+                "is_bot": bot,
+            },
+        )
+        p["first_seen"] = min(p["first_seen"], seen)
+    return frame(list(people.values()), PEOPLE_SCHEMA), idmap
+
+
+def _assemble(outcomes, people, bounds, engineers, certifications, period) -> pl.DataFrame:
+    """Grid, treatment and covariates from ``build_panel`` on the roster (two calendar rows
+    stand in for the PRs: they set the first and last period), outcomes from the database."""
+    first, last = bounds
+    calendar = [
+        {"id": "calendar-1", "author_id": _CALENDAR, "repo": "calendar", "created_date": first},
+        {
+            "id": "calendar-2",
+            "author_id": _CALENDAR,
+            "repo": "calendar",
+            "created_date": first,
+            "merged_date": last,
+        },
+    ]
+    imp = Import(pull_requests=frame(calendar, PR_SCHEMA), people=people)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        ds = to_dataset(imp, engineers=engineers, certifications=certifications, strict=True)
+    for note in imp.notes:
+        warnings.warn(note, CertkitWarning, stacklevel=3)
+    grid = build_panel(ds, period)
+    on = ["engineer_id", "period_index"]
+    out = grid.drop(*_OUTCOMES, "defects_per_pr", "reverts", "revert_rate", "ai_prs", "ai_share")
+    out = out.join(outcomes.with_columns(pl.col("period_index").cast(pl.Int32)), on=on, how="left")
+    merged = pl.col("merged_prs")
+    out = out.with_columns(
+        # no merged PR in the period: nothing changed (0); merged PRs of unknown size: null
+        pl.when(merged.is_null()).then(0).otherwise(pl.col("lines_changed")).alias("lines_changed"),
+        *(pl.col(c).fill_null(0) for c in ("merged_prs", "prs_opened", "defects", "incidents")),
+        pl.lit(0).alias("reverts"),
+        pl.lit(None, pl.Float64).alias("ai_prs"),
+        pl.lit(None, pl.Float64).alias("ai_share"),
+    ).with_columns(
+        pl.when(merged > 0).then(pl.col("defects") / merged).alias("defects_per_pr"),
+        pl.when(merged > 0).then(pl.lit(0.0)).alias("revert_rate"),
+    )
+    warnings.warn(
+        "DevLake panel computed in the database: ai_prs and ai_share are not computed there "
+        "(AI detection reads commits, labels and PR bodies in Python) and are left null; "
+        "use `certkit import devlake` and `certkit panel` for them",
+        CertkitWarning,
+        stacklevel=3,
+    )
+    return out.select(grid.columns).cast(
+        {c: t for c, t in PANEL_SCHEMA.items() if c in grid.columns}
+    )

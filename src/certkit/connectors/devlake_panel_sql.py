@@ -1,0 +1,424 @@
+"""The SQL of :func:`certkit.connectors.devlake_panel.devlake_panel`, per dialect.
+
+One query computes the outcomes per (engineer key, period index) inside DevLake's database,
+with the rules of the import (:mod:`certkit.connectors.devlake_import`,
+:mod:`certkit.connectors.devlake_rows`) and of the panel (``docs/data-model.md``) written
+in SQL that runs on PostgreSQL, MySQL 8 and MariaDB (>= 10.2: window functions):
+
+- times are read as naive UTC (``timestamptz`` converted with ``AT TIME ZONE 'UTC'``;
+  MySQL's zero dates read as NULL), as :func:`certkit.connectors.devlake_read.to_dt` does;
+- merged by :func:`~certkit.connectors.devlake_rows.merge_state` (status first, then the
+  dates, then the merge commit's date);
+- PRs merged before they were created are left out, as validation drops them; a first review
+  before creation is ignored;
+- medians from ``ROW_NUMBER``/``COUNT`` windows (the mean of the middle one or two values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from certkit.connectors import devlake_read as dr
+
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """SQL fragments of one database: PostgreSQL or MySQL/MariaDB."""
+
+    name: str
+    tz: frozenset[str]  # "table.column" of timestamptz columns (PostgreSQL)
+
+    @property
+    def pg(self) -> bool:
+        return self.name == "postgresql"
+
+    def ts(self, s: dr.Schema, table: str, alias: str, col: str) -> str:
+        """A date/time column as naive UTC (NULL when missing or a MySQL zero date)."""
+        if not s.has(table, col):
+            return self.null("ts")
+        ref = f"{alias}.{col}"
+        if self.pg:
+            return f"({ref} AT TIME ZONE 'UTC')" if f"{table}.{col}" in self.tz else ref
+        return f"(CASE WHEN YEAR({ref}) > 0 THEN {ref} END)"
+
+    def null(self, kind: str) -> str:
+        """A typed NULL (PostgreSQL cannot compare an untyped NULL column): ``ts``/``num``."""
+        if not self.pg:
+            return "NULL"
+        return "CAST(NULL AS TIMESTAMP)" if kind == "ts" else "CAST(NULL AS DOUBLE PRECISION)"
+
+    def seconds(self, later: str, earlier: str) -> str:
+        """Whole seconds from ``earlier`` to ``later`` (truncated toward 0), as a double."""
+        if self.pg:
+            return f"CAST(TRUNC(EXTRACT(EPOCH FROM ({later}) - ({earlier}))) AS DOUBLE PRECISION)"
+        return f"(TIMESTAMPDIFF(SECOND, {earlier}, {later}) * 1E0)"
+
+    def double(self, value: float) -> str:
+        return f"CAST({value!r} AS DOUBLE PRECISION)" if self.pg else f"{value!r}E0"
+
+    def div(self, a: str, b: int) -> str:
+        """Integer division of non-negative integers."""
+        return f"(({a}) / {b})" if self.pg else f"(({a}) DIV {b})"
+
+    def index(self, expr: str, period: str, start: date) -> str:
+        """1-based index of the period holding ``expr`` (as the panel's ``_period_index``)."""
+        if period == "week":
+            days = (
+                f"(CAST({expr} AS DATE) - DATE '{start.isoformat()}')"
+                if self.pg
+                else f"DATEDIFF({expr}, '{start.isoformat()}')"
+            )
+            return f"(CASE WHEN {days} >= 0 THEN {self.div(days, 7)} + 1 ELSE 0 END)"
+        if self.pg:
+            year = f"CAST(EXTRACT(YEAR FROM {expr}) AS INTEGER)"
+            month = f"CAST(EXTRACT(MONTH FROM {expr}) AS INTEGER)"
+        else:
+            year, month = f"YEAR({expr})", f"MONTH({expr})"
+        if period == "quarter":
+            return (
+                f"(({year} - {start.year}) * 4 + {self.div(f'{month} - 1', 3)} "
+                f"- {(start.month - 1) // 3} + 1)"
+            )
+        return f"(({year} - {start.year}) * 12 + {month} - {start.month} + 1)"
+
+    def sortable(self, expr: str) -> str:
+        """``expr`` compared by code point, as Python compares strings."""
+        return f'({expr}) COLLATE "C"' if self.pg else f"BINARY ({expr})"
+
+    def key(self, expr: str) -> str:
+        """A text join key compared exactly (MySQL: one binary collation on both sides)."""
+        if self.pg:
+            return f"COALESCE({expr}, '')"
+        return f"CONVERT(COALESCE({expr}, '') USING utf8mb4) COLLATE utf8mb4_bin"
+
+    def concat(self, *parts: str) -> str:
+        return " || ".join(parts) if self.pg else f"CONCAT({', '.join(parts)})"
+
+    def text(self, expr: str) -> str:
+        return f"CAST({expr} AS {'TEXT' if self.pg else 'CHAR'})"
+
+    def source(self, expr: str) -> str:
+        """The plugin prefix of a DevLake id (``other`` without one), as ``source_of``."""
+        if self.pg:
+            return f"(CASE WHEN POSITION(':' IN {expr}) > 0 THEN SPLIT_PART({expr}, ':', 1) ELSE 'other' END)"
+        return f"(CASE WHEN LOCATE(':', {expr}) > 0 THEN SUBSTRING_INDEX({expr}, ':', 1) ELSE 'other' END)"
+
+    def truthy(self, expr: str) -> str:
+        """``bool(expr)`` of a boolean or tinyint column."""
+        return f"COALESCE({expr}, FALSE)" if self.pg else f"COALESCE({expr}, 0) <> 0"
+
+
+def created(d: Dialect, s: dr.Schema) -> str:
+    return d.ts(s, "pull_requests", "pr", "created_date")
+
+
+def merged(d: Dialect, s: dr.Schema) -> tuple[str, str, str]:
+    """``(merged date, merged flag, join)``: the merge-state rule of ``merge_state``."""
+    status = "UPPER(COALESCE(pr.status, ''))" if s.has("pull_requests", "status") else "''"
+    draft = d.truthy("pr.is_draft") if s.has("pull_requests", "is_draft") else "1 = 0"
+    md = d.ts(s, "pull_requests", "pr", "merged_date")
+    cd = d.ts(s, "pull_requests", "pr", "closed_date")
+    join, commit_date = "", "NULL"
+    if s.has("commits", "sha", "committed_date") and s.has("pull_requests", "merge_commit_sha"):
+        join = "LEFT JOIN commits mc ON mc.sha = pr.merge_commit_sha"
+        commit_date = d.ts(s, "commits", "mc", "committed_date")
+    date_ = (
+        f"CASE WHEN {status} = 'MERGED' THEN COALESCE({md}, {cd}, {commit_date}) "
+        f"WHEN {status} IN ('CLOSED', 'OPEN') OR {draft} THEN NULL ELSE {md} END"
+    )
+    flag = (
+        f"CASE WHEN {status} = 'MERGED' THEN 1 WHEN {status} IN ('CLOSED', 'OPEN') OR {draft} "
+        f"THEN 0 WHEN {md} IS NOT NULL THEN 1 ELSE 0 END"
+    )
+    return date_, flag, join
+
+
+def stats_query(d: Dialect, s: dr.Schema, where: str) -> str:
+    """PR count, PRs merged before created, and the time bounds of the valid PRs."""
+    c = created(d, s)
+    m, _, join = merged(d, s)
+    neg = f"({m}) IS NOT NULL AND ({m}) < {c}"
+    return f"""
+SELECT COUNT(*) AS n, SUM(CASE WHEN {neg} THEN 1 ELSE 0 END) AS negative,
+  MIN(CASE WHEN NOT ({neg}) THEN {c} END) AS first_created,
+  MAX(CASE WHEN NOT ({neg}) THEN {c} END) AS last_created,
+  MAX(CASE WHEN NOT ({neg}) THEN {m} END) AS last_merged
+FROM pull_requests pr {join}
+WHERE {where} AND {c} IS NOT NULL
+"""
+
+
+def _col(s: dr.Schema, table: str, alias: str, col: str) -> str:
+    return f"{alias}.{col}" if s.has(table, col) else "NULL"
+
+
+def authors_query(d: Dialect, s: dr.Schema, where: str) -> str:
+    """The distinct author tuples the import resolves (the author columns of ``pr_query``),
+    with each tuple's first PR creation."""
+    pairs = [
+        ("author_id", _col(s, "pull_requests", "pr", "author_id")),
+        ("author_name", _col(s, "pull_requests", "pr", "author_name")),
+    ]
+    joins = []
+    accounts = s.has("accounts", "id")
+    if accounts:
+        joins.append("LEFT JOIN accounts a ON a.id = pr.author_id")
+    for col in ("user_name", "email", "full_name"):
+        pairs.append((col, _col(s, "accounts", "a", col) if accounts else "NULL"))
+    users = s.has("user_accounts", "user_id", "account_id") and s.has("users", "id")
+    if users:
+        joins += [
+            "LEFT JOIN user_accounts ua ON ua.account_id = pr.author_id",
+            "LEFT JOIN users u ON u.id = ua.user_id",
+        ]
+    pairs += [
+        ("user_id", "ua.user_id" if users else "NULL"),
+        ("user_email", _col(s, "users", "u", "email") if users else "NULL"),
+        ("user_name2", _col(s, "users", "u", "name") if users else "NULL"),
+    ]
+    select = ", ".join(f"{expr} AS {alias}" for alias, expr in pairs)
+    group = ", ".join(expr for _, expr in pairs if expr != "NULL")
+    c = created(d, s)
+    return f"""
+SELECT {select}, MIN({c}) AS first_seen
+FROM pull_requests pr
+{chr(10).join(joins)}
+WHERE {where} AND {c} IS NOT NULL
+GROUP BY {group}
+"""
+
+
+def idmap_cte(d: Dialect, rows: list[tuple[str, str, int]], quote) -> str:
+    """The account -> engineer map as literal rows: ``(author_id, author_name, key)``;
+    ``quote`` makes a string literal (the driver's escaping)."""
+
+    def lit(v: str) -> str:
+        text = quote(v).replace("%", "%%")  # the query also carries %(name)s parameters
+        return text if d.pg else f"CONVERT({text} USING utf8mb4) COLLATE utf8mb4_bin"
+
+    if not rows:
+        rows = [("", "", -1)]  # no author: a map that matches nothing real
+    if d.pg:
+        values = ",\n  ".join(f"({lit(a)}, {lit(n)}, {k})" for a, n, k in rows)
+        return f"idmap (aid, aname, ek) AS (VALUES\n  {values})"
+    first, *rest = rows
+    sel = [f"SELECT {lit(first[0])} AS aid, {lit(first[1])} AS aname, {first[2]} AS ek"]
+    sel += [f"SELECT {lit(a)}, {lit(n)}, {k}" for a, n, k in rest]
+    return "idmap AS (" + "\n  UNION ALL ".join(sel) + ")"
+
+
+def _median(d: Dialect, name: str, value: str, where: str) -> str:
+    """``name``: the median of ``value`` (and of its log) per (ek, pm) of merged PRs."""
+    return f"""{name}_w AS (
+  SELECT ek, pm, {value} AS v,
+    ROW_NUMBER() OVER (PARTITION BY ek, pm ORDER BY {value}) AS rn,
+    COUNT(*) OVER (PARTITION BY ek, pm) AS cnt
+  FROM prs WHERE merged IS NOT NULL AND ek IS NOT NULL AND {where}),
+{name} AS (
+  SELECT ek, pm, AVG(v) AS med, AVG(LN(v)) AS lmed FROM {name}_w
+  WHERE 2 * rn BETWEEN cnt AND cnt + 2 GROUP BY ek, pm)"""
+
+
+def panel_query(
+    d: Dialect,
+    s: dr.Schema,
+    where: str,
+    idmap: str,
+    period: str,
+    start: date,
+    issue_cond: str,
+    incident_cond: str | None,
+    rel: str | None,
+) -> str:
+    """The outcomes per (``ek``, ``p``): see the module docstring.
+
+    ``where`` selects the PRs (as the import), ``issue_cond``/``incident_cond`` the issues
+    and incidents (``None``: no ``incidents`` table), ``rel`` the incident -> deployment
+    table (``None``: incidents link to PRs only through ``pull_request_issues``).
+    """
+    c = created(d, s)
+    m, flag, merge_join = merged(d, s)
+    ctes = [idmap]
+    joins = [merge_join]
+    first_review = d.null("ts")
+    if s.has("pull_request_comments", "pull_request_id", "account_id", "created_date"):
+        bots, ajoin = "", ""
+        if s.has("accounts", "id", "user_name"):
+            ajoin = "LEFT JOIN accounts ca ON ca.id = c.account_id"
+            bots = "AND (ca.user_name IS NULL OR ca.user_name NOT LIKE '%%[bot]')"
+        ctes.append(f"""rev AS (
+  SELECT c.pull_request_id AS pid, MIN({d.ts(s, "pull_request_comments", "c", "created_date")}) AS fr
+  FROM pull_request_comments c JOIN pull_requests pr ON pr.id = c.pull_request_id {ajoin}
+  WHERE {where} AND c.account_id IS NOT NULL AND c.account_id <> ''
+    AND (pr.author_id IS NULL OR c.account_id <> pr.author_id) {bots}
+  GROUP BY c.pull_request_id)""")
+        joins.append("LEFT JOIN rev ON rev.pid = pr.id")
+        first_review = "rev.fr"
+    first_comment, pickup, deploy = d.null("ts"), d.null("num"), "NULL"
+    if s.has("project_pr_metrics", "id"):
+        # one row per PR and DevLake project: one per PR here (the earliest first comment,
+        # the smallest pickup time and deployment commit id), never a PR counted twice
+        cols = [f"MIN({d.ts(s, 'project_pr_metrics', 'm0', 'first_comment_date')}) AS fc"]
+        first_comment = "pm.fc"
+        if s.has("project_pr_metrics", "pr_pickup_time"):
+            cols.append("MIN(m0.pr_pickup_time) AS pt")
+            pickup = "pm.pt"
+        if s.has("project_pr_metrics", "deployment_commit_id"):
+            cols.append("MIN(m0.deployment_commit_id) AS dep")
+            deploy = "pm.dep"
+        ctes.append(
+            f"metrics AS (SELECT m0.id, {', '.join(cols)} FROM project_pr_metrics m0 "
+            "GROUP BY m0.id)"
+        )
+        joins.append("LEFT JOIN metrics pm ON pm.id = pr.id")
+    repo = "NULL"
+    if s.has("repos", "id", "name"):
+        joins.append("LEFT JOIN repos r ON r.id = pr.base_repo_id")
+        repo = "NULLIF(r.name, '')"
+    repo = f"COALESCE({repo}, NULLIF(pr.base_repo_id, ''))"
+    key = d.text("pr.pull_request_key") if s.has("pull_requests", "pull_request_key") else "NULL"
+    joined = d.concat(repo, "'#'", key)
+    cid = (
+        f"CASE WHEN {key} IS NOT NULL AND {key} NOT IN ('', '0') AND {repo} IS NOT NULL "
+        f"THEN {joined} ELSE pr.id END"
+    )
+    add, dele = (
+        f"pr.{c}" if s.has("pull_requests", c) else d.null("num")
+        for c in ("additions", "deletions")
+    )
+    sha = _col(s, "pull_requests", "pr", "merge_commit_sha")
+    ctes.append(f"""base AS (
+  SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
+    {flag} AS is_merged, {sha} AS msha, {deploy} AS dep,
+    COALESCE({first_review}, {first_comment}) AS fr, {pickup} AS pmin,
+    {d.source("pr.id")} AS src, {add} AS a, {dele} AS d
+  FROM pull_requests pr
+  LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
+  {chr(10).join(j for j in joins if j)}
+  WHERE {where} AND {c} IS NOT NULL)""")
+    known = "(b.a IS NOT NULL OR b.d IS NOT NULL)"
+    zero = "(COALESCE(b.a, 0) = 0 AND COALESCE(b.d, 0) = 0)"
+    ctes.append(f"""srcz AS (
+  SELECT b.src, CASE WHEN b.src <> 'github' THEN 1
+    WHEN SUM(CASE WHEN {known} THEN 1 ELSE 0 END) > 0
+      AND SUM(CASE WHEN {known} AND NOT {zero} THEN 1 ELSE 0 END) = 0 THEN 1 ELSE 0 END AS dz
+  FROM base b GROUP BY b.src)""")
+    hours = f"{d.seconds('b.merged', 'b.created')} / {HOUR}"
+    pick_s = (
+        f"CASE WHEN b.fr IS NOT NULL THEN (CASE WHEN b.fr >= b.created THEN "
+        f"{d.seconds('b.fr', 'b.created')} END) "
+        f"WHEN b.pmin >= 0 THEN FLOOR(b.pmin * 60) * {d.double(1.0)} END"
+    )
+    ctes.append(f"""prs AS (
+  SELECT b.did, b.ek, b.merged, {d.index("b.created", period, start)} AS pc,
+    {d.index("b.merged", period, start)} AS pm,
+    CASE WHEN b.merged IS NOT NULL THEN GREATEST({hours}, {d.double(1 / 60)}) END AS cyc,
+    ({pick_s}) / {HOUR} AS pick,
+    CASE WHEN b.a IS NULL AND b.d IS NULL THEN NULL WHEN z.dz = 1 AND {zero} THEN NULL
+      ELSE COALESCE(b.a, 0) + COALESCE(b.d, 0) END AS nlines
+  FROM base b JOIN srcz z ON z.src = b.src
+  WHERE NOT (b.merged IS NOT NULL AND b.merged < b.created))""")
+    ctes.append("""mstat AS (
+  SELECT ek, pm, COUNT(*) AS merged_prs, AVG(LN(cyc)) AS lmean, SUM(nlines) AS nlines
+  FROM prs WHERE merged IS NOT NULL AND ek IS NOT NULL GROUP BY ek, pm)""")
+    ctes.append(_median(d, "cmed", "cyc", "1 = 1"))
+    ctes.append(_median(d, "pmed", "pick", "pick IS NOT NULL"))
+    ctes.append("""opened AS (
+  SELECT ek, pc AS p, COUNT(*) AS n FROM prs WHERE ek IS NOT NULL GROUP BY ek, pc)""")
+    keys = ["SELECT ek, pm AS p FROM mstat", "SELECT ek, p FROM opened"]
+    outer = []
+    links = s.has("pull_request_issues", "pull_request_id", "issue_id")
+    if links:
+        # the smallest linked PR id by code point (as the import), joined in its own collation
+        ctes.append(f"""links AS (
+  SELECT issue_id, pid FROM (
+    SELECT issue_id, pull_request_id AS pid, ROW_NUMBER() OVER (
+      PARTITION BY issue_id ORDER BY {d.sortable("pull_request_id")}) AS rn
+    FROM pull_request_issues) ranked_links
+  WHERE rn = 1)""")
+    if incident_cond is not None:
+        ctes.append(f"inc_ids AS (SELECT i.id FROM incidents i WHERE 1 = 1 {incident_cond})")
+    # an anti join (NOT IN over a subquery is a nested loop in PostgreSQL when not hashed)
+    not_incident = (
+        " AND NOT EXISTS (SELECT 1 FROM inc_ids n WHERE n.id = i.id)"
+        if incident_cond is not None
+        else ""
+    )
+    issues = s.has("issues", "id", "type")
+    if issues and links:
+        ctes.append(f"""dft AS (
+  SELECT p.ek, p.pm AS p, COUNT(*) AS n
+  FROM issues i JOIN links l ON l.issue_id = i.id JOIN prs p ON p.did = l.pid
+  WHERE i.type = 'BUG' {issue_cond}{not_incident} AND p.merged IS NOT NULL AND p.ek IS NOT NULL
+  GROUP BY p.ek, p.pm)""")
+        keys.append("SELECT ek, p FROM dft")
+        outer.append(("dft", "defects"))
+    parts = []
+    if incident_cond is not None:
+        parts.append(
+            f"SELECT i.id AS iid, {d.ts(s, 'incidents', 'i', 'created_date')} AS created, "
+            f"NULL AS pid FROM incidents i WHERE 1 = 1 {incident_cond}"
+        )
+    if issues:
+        link = ("LEFT JOIN links l ON l.issue_id = i.id", "l.pid") if links else ("", "NULL")
+        parts.append(
+            f"SELECT i.id AS iid, {d.ts(s, 'issues', 'i', 'created_date')} AS created, "
+            f"{link[1]} AS pid FROM issues i {link[0]} "
+            f"WHERE i.type = 'INCIDENT' {issue_cond}{not_incident}"
+        )
+    if parts:
+        ctes.append("inc AS (\n  " + "\n  UNION ALL ".join(parts) + ")")
+        ctes.append("""inc_direct AS (
+  SELECT x.iid, x.created, b.did FROM inc x LEFT JOIN base b ON b.did = x.pid)""")
+        blamed = "x.did"
+        if rel and s.has("cicd_deployment_commits", "id", "cicd_deployment_id", "commit_sha"):
+            ctes.append(f"""cand AS (
+  SELECT x.iid, b.did, b.cid, b.merged
+  FROM inc_direct x JOIN {rel} rl ON rl.id = x.iid AND rl.deployment_id IS NOT NULL
+  JOIN cicd_deployment_commits dc ON dc.cicd_deployment_id = rl.deployment_id
+  JOIN base b ON b.is_merged = 1 AND b.msha = dc.commit_sha AND b.msha <> ''
+  WHERE x.did IS NULL
+  UNION
+  SELECT x.iid, b.did, b.cid, b.merged
+  FROM inc_direct x JOIN {rel} rl ON rl.id = x.iid AND rl.deployment_id IS NOT NULL
+  JOIN cicd_deployment_commits dc ON dc.cicd_deployment_id = rl.deployment_id
+  JOIN base b ON b.is_merged = 1 AND b.dep = dc.id AND b.dep <> ''
+  WHERE x.did IS NULL)""")
+            ctes.append(f"""blame AS (
+  SELECT iid, did FROM (
+    SELECT iid, did, ROW_NUMBER() OVER (PARTITION BY iid ORDER BY
+      CASE WHEN merged IS NULL THEN 1 ELSE 0 END, merged DESC, {d.sortable("cid")} DESC) AS rn
+    FROM cand) ranked
+  WHERE rn = 1)""")
+            blamed = "COALESCE(x.did, bl.did)"
+            bjoin = "LEFT JOIN blame bl ON bl.iid = x.iid"
+        else:
+            bjoin = ""
+        ctes.append(f"""icnt AS (
+  SELECT p.ek, {d.index("x.created", period, start)} AS p, COUNT(*) AS n
+  FROM inc_direct x {bjoin} JOIN prs p ON p.did = {blamed}
+  WHERE p.ek IS NOT NULL AND x.created IS NOT NULL
+  GROUP BY p.ek, {d.index("x.created", period, start)})""")
+        keys.append("SELECT ek, p FROM icnt")
+        outer.append(("icnt", "incidents"))
+    ctes.append("keyset AS (\n  " + "\n  UNION ".join(keys) + ")")
+    extra = "".join(f", {t}.n AS {name}" for t, name in outer)
+    extra_join = "".join(f"\nLEFT JOIN {t} ON {t}.ek = k.ek AND {t}.p = k.p" for t, _ in outer)
+    return (
+        "WITH "
+        + ",\n".join(ctes)
+        + f"""
+SELECT k.ek AS ek, k.p AS p, mstat.merged_prs AS merged_prs, opened.n AS prs_opened,
+  cmed.lmed AS cycle_time_log_median, mstat.lmean AS cycle_time_log_mean,
+  cmed.med AS cycle_time_hours_median, pmed.med AS pickup_time_hours_median,
+  mstat.nlines AS lines_changed{extra}
+FROM keyset k
+LEFT JOIN mstat ON mstat.ek = k.ek AND mstat.pm = k.p
+LEFT JOIN opened ON opened.ek = k.ek AND opened.p = k.p
+LEFT JOIN cmed ON cmed.ek = k.ek AND cmed.pm = k.p
+LEFT JOIN pmed ON pmed.ek = k.ek AND pmed.pm = k.p{extra_join}
+"""
+    )
