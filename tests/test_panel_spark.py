@@ -1,7 +1,9 @@
-"""The same panel on PySpark (local JVM) as on polars, row for row.
+"""The same panel on PySpark (local JVM) and on Spark Connect as on polars, row for row.
 
 Under the ``spark`` marker (and ``slow``: a JVM starts): ``make test`` and CI run it, with
-Java 17 from ``scripts/system-deps.sh``. Without Java these tests fail, never skip.
+Java 17 from ``scripts/system-deps.sh``. Without Java these tests fail, never skip. One JVM
+serves both: the local session loads Spark's Connect plugin (its jar ships with pyspark), so a
+Spark Connect server listens on a free local port of the same JVM.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import socket
 
 import polars as pl
 import pytest
@@ -16,6 +19,7 @@ from test_panel_engines import awkward, panel, same
 
 import certkit as ck
 from certkit.cli import main
+from certkit.data.panel_engines import engine_of, to_lazy
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -26,6 +30,9 @@ def spark():
         pytest.fail("no Java: Spark 4 needs Java 17+ (run scripts/system-deps.sh)")
     from pyspark.sql import SparkSession
 
+    with socket.socket() as probe:  # a free port for the Connect server
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
     session = (
         SparkSession.builder.master("local[2]")
         .appName("certkit-tests")
@@ -33,9 +40,22 @@ def spark():
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+        .config("spark.connect.grpc.binding.port", str(port))
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
+    session.connect_url = f"sc://localhost:{port}"
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def connect(spark):
+    """A Spark Connect client session on the test JVM's Connect server."""
+    from certkit.data.panel_sources import spark_session
+
+    session = spark_session(spark.connect_url)
     yield session
     session.stop()
 
@@ -76,4 +96,31 @@ def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
     # the active test session is reused (no second JVM)
     argv = ["panel", "--engine", "spark", "--data", str(folder), "--out", str(out), "--validate"]
     assert main(argv) == 0
+    same(panel(awk), pl.read_parquet(out))
+
+
+def test_awkward_org_same_panel_on_spark_connect(connect):
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    assert isinstance(connect, ConnectSession)
+    assert connect.conf.get("spark.sql.session.timeZone") == "UTC"
+    awk, when = awkward()
+    on_connect = to_spark(awk, connect)
+    frame = to_lazy(on_connect.pull_requests, "pull_requests")
+    assert engine_of(frame) == "pyspark-connect"
+    got = panel(on_connect, "month")
+    same(panel(awk, "month"), got)
+    mid = got.filter(got["engineer_id"] == "MID")
+    assert mid["period"][0] == when["month3"]
+
+
+def test_cli_panel_engine_spark_remote(spark, connect, tmp_path):
+    awk, _ = awkward()
+    folder = tmp_path / "org"
+    folder.mkdir()
+    for name, frame in awk.tables().items():
+        frame.write_parquet(folder / f"{name}.parquet")
+    out = tmp_path / "panel.parquet"
+    argv = ["panel", "--engine", "spark", "--spark-remote", spark.connect_url]
+    assert main([*argv, "--data", str(folder), "--out", str(out)]) == 0
     same(panel(awk), pl.read_parquet(out))

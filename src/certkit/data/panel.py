@@ -351,15 +351,10 @@ def _outcomes(
     prs = tables["pull_requests"].join(codes, on="author_id", how="inner")
     hours = 3600.0
     trusted = ~_approximate(prs)  # squash merges etc.: no real creation date
-    merged = prs.filter(~nw.col("merged_date").is_null()).with_columns(
+    merged = _with_durations(prs.filter(~nw.col("merged_date").is_null()), cal).with_columns(
         _key(nw.col("_code"), index(nw.col("merged_date"))),
-        nw.when(trusted)
-        .then(seconds(nw.col("merged_date"), nw.col("created_date")) / hours)
-        .clip(lower_bound=1 / 60)
-        .alias("cycle_h"),
-        nw.when(trusted)
-        .then(seconds(nw.col("first_review_date"), nw.col("created_date")) / hours)
-        .alias("pickup_h"),
+        nw.when(trusted).then(nw.col("_cycle_s") / hours).clip(lower_bound=1 / 60).alias("cycle_h"),
+        nw.when(trusted).then(nw.col("_pickup_s") / hours).alias("pickup_h"),
         (nw.col("additions") + nw.col("deletions")).alias("_lines"),
     )
     if merged.implementation.is_polars():
@@ -514,6 +509,16 @@ def _seconds(later: nw.Expr, earlier: nw.Expr, portable: bool) -> nw.Expr:
     if not portable:
         return (later - earlier).dt.total_seconds().cast(nw.Int64)
     return portable_seconds(later, earlier)
+
+
+def _with_durations(prs: nw.LazyFrame, cal: _Calendar) -> nw.LazyFrame:
+    """Seconds from creation to merge (``_cycle_s``) and to first review (``_pickup_s``) as
+    columns, so dividing them repeats a column name, not the calendar arithmetic (narwhals'
+    Spark-like division repeats its left side four times: SQLFrame took minutes on it)."""
+    return prs.with_columns(
+        cal.seconds(nw.col("merged_date"), nw.col("created_date")).alias("_cycle_s"),
+        cal.seconds(nw.col("first_review_date"), nw.col("created_date")).alias("_pickup_s"),
+    )
 
 
 def _as_datetime(name: str) -> nw.Expr:

@@ -13,6 +13,7 @@ holds the few engine-specific pieces narwhals does not cover:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -135,29 +136,44 @@ def epoch_days(expr: nw.Expr) -> nw.Expr:
     y = expr.dt.year().cast(nw.Int64)
     return (
         365 * (y - 1970)
-        + (y - 1969) // 4
-        - (y - 1901) // 100
-        + (y - 1601) // 400
+        + floor_div(y - 1969, 4)
+        - floor_div(y - 1901, 100)
+        + floor_div(y - 1601, 400)
         + expr.dt.ordinal_day().cast(nw.Int64)
         - 1
     )
+
+
+def floor_div(expr: nw.Expr, divisor: int) -> nw.Expr:
+    """``expr // divisor`` for an integer ``expr`` and a positive integer ``divisor``, as Int64.
+
+    narwhals' Spark-like ``//`` and ``/`` repeat their left side four times (to return
+    inf/NaN on division by zero), which nested calendar arithmetic multiplies into megabytes
+    of plan (and minutes of SQLFrame/Spark query building). Here ``expr`` appears once:
+    ``floor((expr + 0.5) * (1 / divisor))``. Exact while ``|expr|`` stays far below 2**40:
+    the true quotient plus ``0.5 / divisor`` is at least ``0.5 / divisor`` from the next
+    integer, and the floating-point error is below ``|expr| * 2**-51 / divisor``.
+    """
+    if divisor < 1:
+        raise ValueError(f"divisor must be a positive integer; got {divisor}")
+    return ((expr.cast(nw.Float64) + 0.5) * (1.0 / divisor)).floor().cast(nw.Int64)
 
 
 def portable_seconds(later: nw.Expr, earlier: nw.Expr) -> nw.Expr:
     """Whole seconds from ``earlier`` to ``later`` (truncated toward 0) from calendar parts.
 
     For engines whose narwhals backend lacks duration arithmetic (Spark-like). Written
-    without dividing the (large) difference: narwhals' Spark division repeats its left side
-    four times, so nested divisions grew the expression to megabytes and Spark's analyzer
-    took minutes; here each side appears three times at most.
+    without dividing (see :func:`floor_div`), and with each calendar part appearing once.
     """
     secs = _epoch_seconds(later) - _epoch_seconds(earlier)
     micros = later.dt.microsecond().cast(nw.Int64) - earlier.dt.microsecond().cast(nw.Int64)
-    # |micros| < 1 s, so only a sign mismatch moves the truncated value (toward 0)
+    # |micros| < 1 s, so only a sign mismatch between ``secs`` and ``micros`` moves the
+    # truncated value (toward 0). ``secs > 0 and micros < 0`` is ``later > earlier and
+    # micros < 0`` (and likewise for < 0), so ``secs`` itself appears once.
     step = (
-        nw.when((secs > 0) & (micros < 0))
+        nw.when((later > earlier) & (micros < 0))
         .then(nw.lit(-1, nw.Int64))
-        .when((secs < 0) & (micros > 0))
+        .when((later < earlier) & (micros > 0))
         .then(nw.lit(1, nw.Int64))
         .otherwise(nw.lit(0, nw.Int64))
     )
@@ -223,8 +239,17 @@ PANEL_INPUTS: dict[str, dict[str, tuple[Any, bool]]] = {
 }
 
 
+#: Further columns the panel reads when present, per table (a regular expression).
+PANEL_OPTIONAL = {"pull_requests": r"created_source|churned_lines_\d+d"}
+
+
 def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
-    """Add the optional columns the panel reads as nulls; refuse a missing required one."""
+    """The columns the panel reads: optional ones absent added as nulls, the rest dropped.
+
+    Refuses a missing required column. Dropping the others (titles, repositories, ...)
+    keeps every step of the query narrow, which matters to engines that rebuild their plan
+    at each step (SQLFrame).
+    """
     have = frame.collect_schema().names()
     wanted = PANEL_INPUTS[name]
     missing = [c for c, (_, required) in wanted.items() if required and c not in have]
@@ -233,17 +258,20 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
             f"table {name}: missing column(s) {', '.join(missing)} needed by the panel "
             f"(it has: {', '.join(have)})"
         )
-    extra = []
+    columns: list[nw.Expr] = []
     for column, (dtype, _) in wanted.items():
         if column in have:
-            continue
-        if column == "is_bot":
-            extra.append(nw.lit(False).alias(column))
+            columns.append(nw.col(column))
+        elif column == "is_bot":
+            columns.append(nw.lit(False).alias(column))
         elif column == "certification_id" and "certification" in have:
-            extra.append(nw.col("certification").cast(nw.String).alias(column))
+            columns.append(nw.col("certification").cast(nw.String).alias(column))
         else:
-            extra.append(nw.lit(None, dtype).alias(column))
-    return frame.with_columns(*extra) if extra else frame
+            columns.append(nw.lit(None, dtype).alias(column))
+    pattern = PANEL_OPTIONAL.get(name)
+    if pattern:
+        columns += [nw.col(c) for c in have if c not in wanted and re.fullmatch(pattern, c)]
+    return frame.select(*columns)
 
 
 def empty_table(name: str, like: nw.LazyFrame) -> nw.LazyFrame:

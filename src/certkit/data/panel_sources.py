@@ -144,9 +144,9 @@ def spark_session(remote: str | None = None) -> Any:
         raise CertkitError(
             "the Spark engine needs pyspark: pip install 'certkit[spark]' (and Java 17+)"
         ) from exc
-    builder = SparkSession.builder.config("spark.sql.session.timeZone", "UTC")
     if remote:
-        return builder.remote(remote).getOrCreate()
+        return _connect_session(remote)
+    builder = SparkSession.builder.config("spark.sql.session.timeZone", "UTC")
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -157,3 +157,18 @@ def spark_session(remote: str | None = None) -> Any:
             f"could not start a local Spark session ({exc}); Spark 4 needs Java 17 or newer "
             "(Debian: apt-get install openjdk-17-jre-headless)"
         ) from exc
+
+
+def _connect_session(remote: str) -> Any:
+    """A Spark Connect session on ``remote`` (session time zone UTC). The Connect builder
+    is used directly: ``SparkSession.builder.remote`` refuses while a classic session runs in
+    this process (a notebook's, a test's)."""
+    try:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+    except ImportError as exc:  # pyspark without its ``connect`` dependencies (grpcio, ...)
+        raise CertkitError(
+            f"Spark Connect needs pyspark's connect dependencies ({exc}): "
+            "pip install 'certkit[spark]'"
+        ) from exc
+    builder = ConnectSession.builder.remote(remote)
+    return builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
