@@ -237,7 +237,8 @@ def test_calendar_arithmetic_used_for_spark_matches_duration_arithmetic(awk, mon
 
 @pytest.mark.parametrize("period", ["month", "week"])
 def test_engineer_buckets_give_the_same_panel(awk, period, monkeypatch):
-    """polars only: the panel built in engineer buckets (explicit or automatic) is the same."""
+    """polars and DuckDB: the panel built in engineer buckets (explicit or automatic) is the
+    same."""
     import certkit.data.panel as panel_module
 
     ds, _ = awk
@@ -258,7 +259,53 @@ def test_engineer_buckets_give_the_same_panel(awk, period, monkeypatch):
     assert calls and calls[-1] == -(-ds.pull_requests.height // 1_000) > 1
     same(whole, panel(ds, period, include_bots=True))  # in memory: one query
     assert calls[-1] == 1
-    same(whole, panel(to_duckdb(ds), period, include_bots=True, buckets=4))  # ignored
+    # DuckDB: explicit and automatic (any DuckDB relation: one bucket per BUCKET_PRS PRs)
+    duck = to_duckdb(ds)
+    same(whole, panel(duck, period, include_bots=True, buckets=4))
+    assert calls[-1] == 4
+    same(whole, panel(duck, period, include_bots=True))
+    assert calls[-1] == -(-ds.pull_requests.height // 1_000) > 1
+
+
+def test_bucket_boundary_splitting_engineers_is_exact(awk):
+    """A bucket boundary between engineers whose defects and incidents point at each
+    other's PRs: the bucketed panel (polars streaming, DuckDB) is the whole one."""
+    import narwhals as nw
+
+    import certkit.data.panel as panel_module
+
+    ds, _ = awk
+    ranges = panel_module._engineer_ranges(nw.from_native(ds.engineers.lazy()), 2)
+    cut = ranges[0][1]
+    assert ranges == [(None, cut), (cut, None)]
+    merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null())
+    left = merged.filter(pl.col("author_id") < cut).head(3)
+    right = merged.filter(pl.col("author_id") >= cut).head(3)
+    assert left.height == right.height == 3
+    # reported by an engineer of one bucket against a PR of the other (the PR's author
+    # counts it), and one against an unknown PR (the reporter counts it)
+    reporters = [*right["author_id"], *left["author_id"], right["author_id"][0]]
+    pr_ids = [*left["id"], *right["id"], "PR-unknown"]
+    crossed = pl.DataFrame(
+        {
+            "id": [f"X-{i}" for i in range(7)],
+            "created_date": [*left["merged_date"], *right["merged_date"], left["merged_date"][0]],
+            "pr_id": pr_ids,
+            "engineer_id": reporters,
+        }
+    )
+    incidents = crossed.with_columns(engineer_id=pl.lit(None, pl.String))  # via the PR
+    ds = dataclasses.replace(
+        ds,
+        defects=pl.concat([ds.defects, crossed], how="diagonal_relaxed"),
+        incidents=pl.concat([ds.incidents, incidents], how="diagonal_relaxed"),
+    )
+    base = panel(awk[0], "week", include_bots=True)
+    whole = panel(ds, "week", include_bots=True)
+    assert whole["defects"].sum() == base["defects"].sum() + 7
+    assert whole["incidents"].sum() == base["incidents"].sum() + 6  # the unknown PR: nobody
+    same(whole, panel(lazy(ds), "week", include_bots=True, streaming=True, buckets=2))
+    same(whole, panel(to_duckdb(ds), "week", include_bots=True, buckets=2))
 
 
 def test_buckets_must_be_a_positive_integer(awk):
