@@ -212,6 +212,43 @@ def test_open_dataset_from_parquet_and_duckdb_file(awk, tmp_path):
     same(full, panel(open_dataset(db, "polars")))
 
 
+def test_duckdb_connection_certkit_opens_spills_to_a_fresh_folder(awk, tmp_path):
+    """open_dataset's own DuckDB connection: spill folder outside the data, no insertion
+    order, memory_limit if asked; a user's own connection keeps its settings."""
+    import gc
+    import os
+
+    ds, _ = awk
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, frame in ds.tables().items():
+        frame.write_parquet(folder / f"{name}.parquet")
+
+    def settings(rel) -> tuple:
+        names = ("temp_directory", "preserve_insertion_order", "memory_limit")
+        sql = "SELECT " + ", ".join(f"current_setting('{n}')" for n in names)
+        return rel.query("_any", sql).fetchall()[0]
+
+    lazy_ds = open_dataset(folder, "duckdb", memory_limit="1GB")
+    spill, ordered, limit = settings(lazy_ds.pull_requests)
+    assert os.path.isdir(spill) and not spill.startswith(str(tmp_path))
+    assert os.path.basename(spill).startswith("certkit-duckdb-") and not os.listdir(spill)
+    assert ordered is False and limit in ("953.6 MiB", "1.0 GB", "1000.0 MB")
+    same(panel(ds, include_bots=True), panel(lazy_ds, include_bots=True, buckets=3))
+    del lazy_ds
+    gc.collect()
+    assert not os.path.exists(spill)  # removed with the connection
+    with pytest.raises(ck.CertkitError, match="memory_limit must be a DuckDB memory size"):
+        open_dataset(folder, "duckdb", memory_limit="plenty")
+
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")
+    before = settings(con.sql("SELECT 1"))
+    own = to_duckdb(ds, con)
+    same(panel(ds), panel(own, buckets=2))
+    assert settings(con.sql("SELECT 1")) == before and before[1] is True
+
+
 def test_missing_column_and_mixed_engines_are_clear_errors(awk):
     ds, _ = awk
     with pytest.raises(ck.CertkitError, match="pull_requests: missing column.*merged_date"):
