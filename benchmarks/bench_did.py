@@ -11,7 +11,8 @@ Peers (csdid, moderndid 0.2, differences, diff-diff) are benchmark-only: install
 
 Every (tool, size) runs in a fresh process: the data are read from a parquet file, then
 att_gt + simple aggregation runs twice; "cold" is the first run, "warm" the second, "peak MB"
-the process's max RSS. Estimates are compared with certkit's (``|diff|``).
+the process's peak resident memory (VmHWM), "CPU s" its user + system time (reading the data
+and both runs) and "load" the 1-minute load average at its end. Estimates are compared with certkit's (``|diff|``).
 
 Run: ``.venv/bin/python benchmarks/bench_did.py [--quick] [--cov] [--no-peers]``.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -196,7 +198,13 @@ def worker(tool: str, path: str, cov: bool) -> None:
         out = {"cold": t1 - t0, "warm": t2 - t1, "att": att, "se": se}
     except Exception as exc:  # a peer's failure is reported, not fatal
         out = {"error": f"{type(exc).__name__}: {str(exc)[:120]}"}
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: the latter carries the parent's high-water mark (the driver
+    # that generated the 10-million-row panel) across fork and exec
+    with open("/proc/self/status") as f:
+        out["peak_mb"] = int(next(x for x in f if x.startswith("VmHWM:")).split()[1]) / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu_s"] = usage.ru_utime + usage.ru_stime
+    out["load"] = os.getloadavg()[0]
     print("RESULT " + json.dumps(out))
 
 
@@ -241,7 +249,7 @@ def main() -> None:
     tools = ["certkit"] + ([] if args.no_peers else PEERS)
     print(
         f"{'size':<11} {'tool':<12} {'cold s':>8} {'warm s':>8} {'peak MB':>8} "
-        f"{'ATT':>10} {'SE':>9} {'|diff|':>9}"
+        f"{'ATT':>10} {'SE':>9} {'|diff|':>9} {'CPU s':>7} {'load':>5}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for label, n, T in sizes:
@@ -271,7 +279,8 @@ def main() -> None:
                 diff = abs(r["att"] - ref) if ref is not None else float("nan")
                 print(
                     f"{label:<11} {tool:<12} {r['cold']:>8.3f} {r['warm']:>8.3f} "
-                    f"{r['peak_mb']:>8.0f} {r['att']:>10.6f} {r['se']:>9.6f} {diff:>9.1e}",
+                    f"{r['peak_mb']:>8.0f} {r['att']:>10.6f} {r['se']:>9.6f} {diff:>9.1e} "
+                    f"{r.get('cpu_s', float('nan')):>7.1f} {r.get('load', float('nan')):>5.1f}",
                     flush=True,
                 )
 

@@ -12,7 +12,10 @@ size is the same kind of organisation.
 Step 2 runs each (size, engine) in a fresh process: open the Parquet tables lazily, build the
 monthly panel, and report wall time, CPU time and the process's peak resident memory (VmHWM,
 which includes the interpreter and imports, about 0.2 GB). polars streaming builds the panel
-in engineer buckets (automatic: one per ``certkit.data.panel.BUCKET_PRS`` PRs).
+and DuckDB build the panel in engineer buckets (automatic: one per
+``certkit.data.panel.BUCKET_PRS`` PRs); ``duckdb-1`` is DuckDB's one query (no buckets) and
+``duckdb-spill`` the same with ``memory_limit`` ``--spill-limit`` (DuckDB spills to a
+temporary folder). ``load`` is the 1-minute load average at the start and end of a run.
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py --data /tmp/certkit-scale [--quick]``.
 """
@@ -30,7 +33,9 @@ from pathlib import Path
 
 CHUNK = 5_000
 SIZES = [10_000, 40_000, 100_000, 220_000]  # engineers x 24 months; 220k is about 60M PRs
-ENGINES = ["polars-streaming", "duckdb", "polars-memory"]
+#: ``duckdb``: engineer buckets (automatic); ``duckdb-1``: one query (no buckets, as before);
+#: ``duckdb-spill``: one query on a connection with ``memory_limit`` ``--spill-limit``.
+ENGINES = ["polars-streaming", "duckdb", "polars-memory", "duckdb-1", "duckdb-spill"]
 TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
 
 
@@ -80,7 +85,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(folder: str, engine: str) -> dict:
+def measure(folder: str, engine: str, spill_limit: str = "3GB") -> dict:
     import warnings
 
     import polars as pl
@@ -89,13 +94,23 @@ def measure(folder: str, engine: str) -> dict:
     from certkit.data.panel_sources import open_dataset
 
     warnings.simplefilter("ignore")
+    from certkit.data import panel as panel_module
+
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
-    ds = open_dataset(folder, "duckdb" if engine == "duckdb" else "polars")
-    panel = ck.build_panel(ds, "month", streaming=engine == "polars-streaming")
+    duck = engine.startswith("duckdb")
+    limit = spill_limit if engine == "duckdb-spill" else None
+    ds = open_dataset(folder, "duckdb" if duck else "polars", memory_limit=limit)
+    buckets = 1 if engine in ("duckdb-1", "duckdb-spill") else None
+    streaming = engine == "polars-streaming"
+    panel = ck.build_panel(ds, "month", streaming=streaming, buckets=buckets)
     seconds = time.perf_counter() - t0
     prs = pl.scan_parquet(f"{folder}/pull_requests/*.parquet").select(pl.len()).collect().item()
+    auto = -(-prs // panel_module.BUCKET_PRS) if engine in ("duckdb", "polars-streaming") else 1
     return {
         "engine": engine,
+        "buckets": auto,
+        "load_start": load_start,
         "prs": prs,
         "engineers": panel["engineer_id"].n_unique(),
         "panel_rows": panel.height,
@@ -120,10 +135,11 @@ def main() -> None:
     parser.add_argument("--memory-max", type=int, default=100_000, help="largest polars-memory")
     parser.add_argument("--quick", action="store_true", help="10k engineers only")
     parser.add_argument("--generate-only", action="store_true", help="write the data and stop")
+    parser.add_argument("--spill-limit", default="3GB", help="memory_limit of duckdb-spill")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(*args.child)))
+        print(json.dumps(measure(*args.child, spill_limit=args.spill_limit)))
         return
     root = Path(args.data)
     sizes = args.sizes or ([SIZES[0]] if args.quick else [*SIZES[:-1], args.engineers])
@@ -154,7 +170,15 @@ def main() -> None:
             if engine == "polars-memory" and n > args.memory_max:
                 continue
             proc = subprocess.run(
-                [sys.executable, __file__, "--child", str(folder), engine],
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(folder),
+                    engine,
+                    "--spill-limit",
+                    args.spill_limit,
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -165,8 +189,8 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     head = (
-        f"{'engineers':>9} {'PRs':>12} {'panel rows':>11} {'engine':>17} {'seconds':>8} "
-        f"{'peak GB':>8} {'CPU s':>7} {'s / 1M PRs':>10} {'load':>5}"
+        f"{'engineers':>9} {'PRs':>12} {'panel rows':>11} {'engine':>17} {'buckets':>7} "
+        f"{'seconds':>8} {'peak GB':>8} {'CPU s':>7} {'CPU s/1M':>8} {'load':>9}"
     )
     print("\ncertkit monthly panel from Parquet, each run in a fresh process")
     print(head)
@@ -174,8 +198,9 @@ def main() -> None:
     for r in rows:
         print(
             f"{r['engineers']:>9,} {r['prs']:>12,} {r['panel_rows']:>11,} {r['engine']:>17} "
-            f"{r['seconds']:>8.1f} {r['peak_gb']:>8.2f} {r['cpu_seconds']:>7.1f} "
-            f"{r['seconds'] / r['prs'] * 1e6:>10.2f} {r['load_avg']:>5.1f}"
+            f"{r['buckets']:>7} {r['seconds']:>8.1f} {r['peak_gb']:>8.2f} "
+            f"{r['cpu_seconds']:>7.1f} {r['cpu_seconds'] / r['prs'] * 1e6:>8.2f} "
+            f"{r['load_start']:>4.1f}-{r['load_avg']:<4.1f}"
         )
 
 

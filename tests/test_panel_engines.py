@@ -212,6 +212,43 @@ def test_open_dataset_from_parquet_and_duckdb_file(awk, tmp_path):
     same(full, panel(open_dataset(db, "polars")))
 
 
+def test_duckdb_connection_certkit_opens_spills_to_a_fresh_folder(awk, tmp_path):
+    """open_dataset's own DuckDB connection: spill folder outside the data, no insertion
+    order, memory_limit if asked; a user's own connection keeps its settings."""
+    import gc
+    import os
+
+    ds, _ = awk
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, frame in ds.tables().items():
+        frame.write_parquet(folder / f"{name}.parquet")
+
+    def settings(rel) -> tuple:
+        names = ("temp_directory", "preserve_insertion_order", "memory_limit")
+        sql = "SELECT " + ", ".join(f"current_setting('{n}')" for n in names)
+        return rel.query("_any", sql).fetchall()[0]
+
+    lazy_ds = open_dataset(folder, "duckdb", memory_limit="1GB")
+    spill, ordered, limit = settings(lazy_ds.pull_requests)
+    assert os.path.isdir(spill) and not spill.startswith(str(tmp_path))
+    assert os.path.basename(spill).startswith("certkit-duckdb-") and not os.listdir(spill)
+    assert ordered is False and limit in ("953.6 MiB", "1.0 GB", "1000.0 MB")
+    same(panel(ds, include_bots=True), panel(lazy_ds, include_bots=True, buckets=3))
+    del lazy_ds
+    gc.collect()
+    assert not os.path.exists(spill)  # removed with the connection
+    with pytest.raises(ck.CertkitError, match="memory_limit must be a DuckDB memory size"):
+        open_dataset(folder, "duckdb", memory_limit="plenty")
+
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")
+    before = settings(con.sql("SELECT 1"))
+    own = to_duckdb(ds, con)
+    same(panel(ds), panel(own, buckets=2))
+    assert settings(con.sql("SELECT 1")) == before and before[1] is True
+
+
 def test_missing_column_and_mixed_engines_are_clear_errors(awk):
     ds, _ = awk
     with pytest.raises(ck.CertkitError, match="pull_requests: missing column.*merged_date"):
@@ -237,7 +274,8 @@ def test_calendar_arithmetic_used_for_spark_matches_duration_arithmetic(awk, mon
 
 @pytest.mark.parametrize("period", ["month", "week"])
 def test_engineer_buckets_give_the_same_panel(awk, period, monkeypatch):
-    """polars only: the panel built in engineer buckets (explicit or automatic) is the same."""
+    """polars and DuckDB: the panel built in engineer buckets (explicit or automatic) is the
+    same."""
     import certkit.data.panel as panel_module
 
     ds, _ = awk
@@ -258,7 +296,53 @@ def test_engineer_buckets_give_the_same_panel(awk, period, monkeypatch):
     assert calls and calls[-1] == -(-ds.pull_requests.height // 1_000) > 1
     same(whole, panel(ds, period, include_bots=True))  # in memory: one query
     assert calls[-1] == 1
-    same(whole, panel(to_duckdb(ds), period, include_bots=True, buckets=4))  # ignored
+    # DuckDB: explicit and automatic (any DuckDB relation: one bucket per BUCKET_PRS PRs)
+    duck = to_duckdb(ds)
+    same(whole, panel(duck, period, include_bots=True, buckets=4))
+    assert calls[-1] == 4
+    same(whole, panel(duck, period, include_bots=True))
+    assert calls[-1] == -(-ds.pull_requests.height // 1_000) > 1
+
+
+def test_bucket_boundary_splitting_engineers_is_exact(awk):
+    """A bucket boundary between engineers whose defects and incidents point at each
+    other's PRs: the bucketed panel (polars streaming, DuckDB) is the whole one."""
+    import narwhals as nw
+
+    import certkit.data.panel as panel_module
+
+    ds, _ = awk
+    ranges = panel_module._engineer_ranges(nw.from_native(ds.engineers.lazy()), 2)
+    cut = ranges[0][1]
+    assert ranges == [(None, cut), (cut, None)]
+    merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null())
+    left = merged.filter(pl.col("author_id") < cut).head(3)
+    right = merged.filter(pl.col("author_id") >= cut).head(3)
+    assert left.height == right.height == 3
+    # reported by an engineer of one bucket against a PR of the other (the PR's author
+    # counts it), and one against an unknown PR (the reporter counts it)
+    reporters = [*right["author_id"], *left["author_id"], right["author_id"][0]]
+    pr_ids = [*left["id"], *right["id"], "PR-unknown"]
+    crossed = pl.DataFrame(
+        {
+            "id": [f"X-{i}" for i in range(7)],
+            "created_date": [*left["merged_date"], *right["merged_date"], left["merged_date"][0]],
+            "pr_id": pr_ids,
+            "engineer_id": reporters,
+        }
+    )
+    incidents = crossed.with_columns(engineer_id=pl.lit(None, pl.String))  # via the PR
+    ds = dataclasses.replace(
+        ds,
+        defects=pl.concat([ds.defects, crossed], how="diagonal_relaxed"),
+        incidents=pl.concat([ds.incidents, incidents], how="diagonal_relaxed"),
+    )
+    base = panel(awk[0], "week", include_bots=True)
+    whole = panel(ds, "week", include_bots=True)
+    assert whole["defects"].sum() == base["defects"].sum() + 7
+    assert whole["incidents"].sum() == base["incidents"].sum() + 6  # the unknown PR: nobody
+    same(whole, panel(lazy(ds), "week", include_bots=True, streaming=True, buckets=2))
+    same(whole, panel(to_duckdb(ds), "week", include_bots=True, buckets=2))
 
 
 def test_buckets_must_be_a_positive_integer(awk):

@@ -110,13 +110,13 @@ def build_panel(
         With polars tables, run the query on polars' streaming engine (bounded memory for
         inputs larger than RAM, e.g. ``pl.scan_parquet``). Ignored by other engines.
     buckets
-        polars only (ignored by other engines): build the panel in this many buckets of
-        engineers (contiguous ``engineer_id`` ranges), one query each, so the medians and
+        polars and DuckDB (ignored by other engines): build the panel in this many buckets
+        of engineers (contiguous ``engineer_id`` ranges), one query each, so the medians and
         group-bys hold 1/``buckets`` of the PRs at a time; defects and incidents are
         attributed once for all. The result is the same panel. ``None`` (default): one
-        bucket per :data:`BUCKET_PRS` PRs when the PR table is a polars LazyFrame (e.g.
-        ``pl.scan_parquet``) and ``streaming`` is on, else 1. A Parquet source sorted or
-        partitioned by engineer reads each bucket's row groups only (statistics).
+        bucket per :data:`BUCKET_PRS` PRs for DuckDB relations, and for a polars LazyFrame
+        PR table (e.g. ``pl.scan_parquet``) with ``streaming`` on; else 1. A Parquet source
+        sorted or partitioned by engineer reads each bucket's row groups only (statistics).
 
     Returns
     -------
@@ -155,14 +155,13 @@ def build_panel(
 
     defects = _defect_counts(tables, cal)
     incidents = _incident_counts(tables, cal)
-    if engine == "polars" and buckets is None:
-        lazy_source = isinstance(dataset.pull_requests, pl.LazyFrame)
-        buckets = -(-bounds["n"] // BUCKET_PRS) if streaming and lazy_source else 1
-    ranges = _engineer_ranges(tables["engineers"], buckets) if engine == "polars" else []
+    if buckets is None:
+        buckets = _auto_buckets(dataset, engine, bounds["n"], streaming)
+    ranges = _engineer_ranges(tables["engineers"], buckets) if _can_bucket(prs) else []
     if len(ranges) > 1:
         # attributed once for all buckets (a defect's PR may be anyone's), then split
-        defects = nw.from_native(collect_polars(defects, streaming=streaming).lazy())
-        incidents = nw.from_native(collect_polars(incidents, streaming=streaming).lazy())
+        defects = _materialize(defects, streaming)
+        incidents = _materialize(incidents, streaming)
         parts = []
         for low, high in ranges:
             part = {
@@ -245,6 +244,32 @@ def _engineer_ranges(engineers: nw.LazyFrame, buckets: int) -> list[tuple[str | 
     step = max(1, -(-ids.len() // buckets))
     cuts: list[str | None] = [None, *ids.gather_every(step)[1:].to_list(), None]
     return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _auto_buckets(dataset: Dataset, engine: str, n_prs: int, streaming: bool) -> int:
+    """One bucket per :data:`BUCKET_PRS` PRs for DuckDB and for lazy polars sources on the
+    streaming engine (in-memory polars holds every PR anyway: one query)."""
+    per_bucket = -(-n_prs // BUCKET_PRS)
+    if engine == "duckdb":
+        return per_bucket
+    if engine == "polars" and streaming and isinstance(dataset.pull_requests, pl.LazyFrame):
+        return per_bucket
+    return 1
+
+
+def _can_bucket(prs: nw.LazyFrame) -> bool:
+    """Buckets need the small attributed tables kept in the engine: polars, or DuckDB with
+    ``DuckDBPyRelation.materialize`` (DuckDB 2)."""
+    if prs.implementation.is_polars():
+        return True
+    return prs.implementation.is_duckdb() and hasattr(prs.to_native(), "materialize")
+
+
+def _materialize(frame: nw.LazyFrame, streaming: bool) -> nw.LazyFrame:
+    """Run ``frame`` once and keep its (small) result in its engine, for every bucket."""
+    if frame.implementation.is_polars():
+        return nw.from_native(collect_polars(frame, streaming=streaming).lazy())
+    return nw.from_native(frame.to_native().materialize())  # DuckDB: client memory
 
 
 def _in_range(column: str, low: str | None, high: str | None) -> nw.Expr:

@@ -10,6 +10,9 @@ row by row (that needs a full load); the panel checks the columns it reads and t
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,11 @@ SOURCE_ENGINES = ("polars", "duckdb", "spark")
 
 
 def open_dataset(
-    source: str | Path, engine: str = "polars", *, spark_remote: str | None = None
+    source: str | Path,
+    engine: str = "polars",
+    *,
+    spark_remote: str | None = None,
+    memory_limit: str | None = None,
 ) -> Dataset:
     """A lazy :class:`~certkit.data.dataset.Dataset` over a Parquet folder or a DuckDB database file.
 
@@ -45,6 +52,14 @@ def open_dataset(
     spark_remote
         With ``engine="spark"``: a Spark Connect URL (``sc://host:15002``) to run on instead
         of a local session.
+    memory_limit
+        With ``engine="duckdb"``: DuckDB's ``memory_limit`` for the connection opened here
+        (e.g. ``"4GB"``; default: DuckDB's own, 80% of RAM). Whatever it is, the connection
+        spills to a fresh temporary folder (``temp_directory``; never next to the input
+        files, removed when the connection is), does not keep insertion order (the panel
+        is sorted anyway) and ``build_panel`` works in engineer buckets of
+        :data:`~certkit.data.panel.BUCKET_PRS` PRs. A connection of your own (tables passed
+        to :class:`~certkit.data.dataset.Dataset` directly) keeps your settings.
 
     Returns
     -------
@@ -60,9 +75,9 @@ def open_dataset(
     if engine == "spark" and not path.is_dir():
         raise CertkitError(f"{source}: the Spark engine reads a folder of Parquet tables")
     tables = (
-        _parquet_tables(path, engine, spark_remote)
+        _parquet_tables(path, engine, spark_remote, memory_limit)
         if path.is_dir()
-        else _duckdb_tables(path, engine)
+        else _duckdb_tables(path, engine, memory_limit)
     )
     missing = [t for t in REQUIRED if t not in tables]
     if missing:
@@ -77,9 +92,11 @@ def open_dataset(
     return Dataset(**tables, source=str(source))
 
 
-def _parquet_tables(folder: Path, engine: str, spark_remote: str | None = None) -> dict[str, Any]:
+def _parquet_tables(
+    folder: Path, engine: str, spark_remote: str | None = None, memory_limit: str | None = None
+) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    con = _duckdb_connect(None) if engine == "duckdb" else None
+    con = _duckdb_connect(None, memory_limit) if engine == "duckdb" else None
     spark = spark_session(spark_remote) if engine == "spark" else None
     for name in TABLES:
         file, part_dir = folder / f"{name}.parquet", folder / name
@@ -103,8 +120,8 @@ def _parquet_tables(folder: Path, engine: str, spark_remote: str | None = None) 
     return found
 
 
-def _duckdb_tables(file: Path, engine: str) -> dict[str, Any]:
-    con = _duckdb_connect(file)
+def _duckdb_tables(file: Path, engine: str, memory_limit: str | None = None) -> dict[str, Any]:
+    con = _duckdb_connect(file, memory_limit)
     names = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     names |= {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
     found: dict[str, Any] = {}
@@ -116,7 +133,9 @@ def _duckdb_tables(file: Path, engine: str) -> dict[str, Any]:
     return found
 
 
-def _duckdb_connect(file: Path | None) -> Any:
+def _duckdb_connect(file: Path | None, memory_limit: str | None = None) -> Any:
+    """A DuckDB connection (read-only for a file) set up for the panel: UTC, spilling to a
+    fresh temporary folder, no insertion order, ``memory_limit`` if given."""
     try:
         import duckdb
     except ModuleNotFoundError as exc:
@@ -128,6 +147,19 @@ def _duckdb_connect(file: Path | None) -> Any:
     except duckdb.Error as exc:
         raise CertkitError(f"{file}: not a DuckDB database ({exc})") from exc
     con.execute("SET TimeZone = 'UTC'")  # dates of TIMESTAMPTZ columns are UTC dates
+    # DuckDB's default spill folder is next to the database file (or in the working
+    # directory): use a fresh one, removed with the connection
+    spill = tempfile.mkdtemp(prefix="certkit-duckdb-")
+    weakref.finalize(con, shutil.rmtree, spill, ignore_errors=True)
+    con.execute("SET temp_directory = ?", [spill])
+    con.execute("SET preserve_insertion_order = false")  # the panel is sorted at the end
+    if memory_limit is not None:
+        try:
+            con.execute("SET memory_limit = ?", [memory_limit])
+        except duckdb.Error as exc:
+            raise CertkitError(
+                f"memory_limit must be a DuckDB memory size such as '4GB'; got {memory_limit!r}"
+            ) from exc
     return con
 
 
