@@ -28,7 +28,7 @@ the import (DevLake does not record reverts; the line ledger is git-only).
 from __future__ import annotations
 
 import warnings
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -44,7 +44,7 @@ from certkit.connectors.devlake_import import (
 )
 from certkit.connectors.devlake_rows import UNKNOWN_AUTHOR
 from certkit.connectors.identity import Identities, read_identities
-from certkit.data.panel import PERIODS, build_panel
+from certkit.data.panel import PERIODS, build_panel, period_start
 from certkit.data.panel_engines import PANEL_SCHEMA
 from certkit.data.validate import MAX_NEGATIVE_DURATION_SHARE
 from certkit.errors import CertkitError, CertkitWarning
@@ -195,7 +195,7 @@ def _query(conn, dialect: str, since, repos, project, ids: Identities, period: s
         w,
         sq.idmap_cte(d, [(a, nm, ek[e]) for (a, nm), e in idmap.items()], literal),
         period,
-        _period_start(first.date(), period),
+        period_start(first.date(), period),
         issue_cond,
         incident_cond,
         rel,
@@ -243,15 +243,6 @@ def _literal(conn, dialect: str):
 
         return lambda v: sql.Literal(v).as_string(conn)
     return conn.escape
-
-
-def _period_start(day: date, period: str) -> date:
-    """First day of the period holding ``day`` (weeks start on Monday), as the panel's."""
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "quarter":
-        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
-    return day.replace(day=1)
 
 
 def _people(rows: list[dict], ids: Identities, teams: dict) -> tuple[pl.DataFrame, dict]:

@@ -148,8 +148,8 @@ def build_panel(
     ).row(0, named=True)
     if not bounds["n"]:
         raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
-    start = _period_start(bounds["start"].date(), period)
-    end = _period_start(bounds["end"].date(), period)
+    start = period_start(bounds["start"].date(), period)
+    end = period_start(bounds["end"].date(), period)
     periods = _period_starts(start, end, period)
     cal = _Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
 
@@ -484,7 +484,8 @@ PORTABLE_ENGINES = ("pyspark", "pyspark-connect", "sqlframe")
 _TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
 
 
-def _period_start(day: date, period: str) -> date:
+def period_start(day: date, period: str) -> date:
+    """First day of the period holding ``day`` (ISO weeks start on Monday)."""
     if period == "week":
         return day - timedelta(days=day.weekday())
     if period == "quarter":
