@@ -360,10 +360,10 @@ def _outcomes(
         index(nw.max_horizontal(nw.col("hire_date"), nw.lit(cal.start))).alias("_first"),
         index(nw.coalesce(nw.col("leave_date"), nw.lit(cal.end))).alias("_last"),
     )
-    # PRs are grouped by a small integer code per engineer rather than the string id: a
-    # join of the PRs to the (small) engineer table is much cheaper than hashing every PR's
-    # author string in two group-bys (polars: about 4x on the group-by). Authors who are
-    # not (human) engineers drop out here, as they would at the grid's left join.
+    # PRs are grouped by one integer key per (engineer, period), from a small integer code
+    # per engineer, rather than by (author string, period): polars can then sort on it
+    # cheaply before the medians (below). Authors who are not (human) engineers drop out
+    # here, as they would at the grid's left join.
     people = people.with_row_index("_code", order_by="engineer_id")
     codes = people.select(nw.col("engineer_id").alias("author_id"), "_code")
     grid = (
@@ -552,9 +552,8 @@ def _as_datetime(name: str) -> nw.Expr:
 
 
 def _key(code: nw.Expr, period_index: nw.Expr) -> nw.Expr:
-    """One Int64 key per (engineer code, period): group-bys and joins on a single integer
-    column are the cheapest in every engine. Period indexes of PRs lie in 1..T (the calendar
-    spans every PR date), far below 2**20."""
+    """One Int64 key per (engineer code, period) for the PR group-bys and their joins.
+    Period indexes of PRs lie in 1..T (the calendar spans every PR date), far below 2**20."""
     return (code.cast(nw.Int64) * (1 << 20) + period_index.cast(nw.Int64)).alias("_key")
 
 
