@@ -207,7 +207,9 @@ def reports(tmp_path_factory):
     return {"data": data, "runs": runs}
 
 
-pytestmark = pytest.mark.slow
+# one worker builds the organisation and renders its reports once (a module fixture is
+# built again on every xdist worker that runs one of these tests: 2 x ~2 minutes)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("small_org")]
 
 
 def test_the_organisation_is_small_and_real(reports):
