@@ -120,6 +120,16 @@ def _connect_mysql(uri: str, u):
         ) from None
 
 
+def since_date(since: str | date | None) -> date | None:
+    """``since`` as a date (ISO text accepted), or a CertkitError naming the bad value."""
+    try:
+        return date.fromisoformat(since) if isinstance(since, str) else since
+    except ValueError:
+        raise CertkitError(
+            f"DevLake: since must be a date like 2024-01-01, not {since!r}"
+        ) from None
+
+
 def _int_option(uri: str, q: dict, name: str, default: int) -> int:
     try:
         return int(q.get(name, default))
@@ -169,12 +179,7 @@ def read_devlake(
     """
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)
-    try:
-        since_d = date.fromisoformat(since) if isinstance(since, str) else since
-    except ValueError:
-        raise CertkitError(
-            f"DevLake: since must be a date like 2024-01-01, not {since!r}"
-        ) from None
+    since_d = since_date(since)
     conn, dialect = _connect(uri)
     try:
         return read_connection(conn, dialect, since_d, repos, project, ids, rules, uri)

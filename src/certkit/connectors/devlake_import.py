@@ -195,7 +195,7 @@ def read_connection(
                 "_deploy": m.get("deployment_commit_id"),
             }
         )
-        _person(people, eid, pr, email, login, teams, bot)
+        add_person(people, eid, pr, email, login, teams, bot, pr["created_date"])
     if not s.has("pull_requests", "additions"):
         notes.append(
             "DevLake: pull_requests has no additions/deletions (DevLake before v1.0.1): "
@@ -268,24 +268,28 @@ def _unique(rows: list[dict], key: str) -> list[dict]:
     return out
 
 
-def _person(people, eid, pr, email, login, teams, bot) -> None:
+def add_person(
+    people: dict, eid: str, row: dict, email, login, teams: dict, bot: bool, seen
+) -> None:
+    """Record engineer ``eid`` in ``people`` (the import's ``people`` rows) from a PR author
+    row: the first row gives name, e-mail, login and team; ``first_seen`` is the earliest
+    ``seen`` date."""
     p = people.setdefault(
         eid,
         {
             "engineer_id": eid,
             "name": None
             if eid == UNKNOWN_AUTHOR
-            else (pr["full_name"] or pr["user_name2"] or pr["author_name"] or None),
+            else (row["full_name"] or row["user_name2"] or row["author_name"] or None),
             "email": email,
             "login": login or None,
-            "team": teams.get(pr["user_id"]),
-            "first_seen": pr["created_date"],
+            "team": teams.get(row["user_id"]),
+            "first_seen": seen,
             "is_bot": bot,
         },
     )
-    created = pr["created_date"]
-    if created and (p["first_seen"] is None or created < p["first_seen"]):
-        p["first_seen"] = created
+    if seen and (p["first_seen"] is None or seen < p["first_seen"]):
+        p["first_seen"] = seen
 
 
 def _commit(c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules):

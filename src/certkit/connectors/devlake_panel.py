@@ -40,9 +40,9 @@ from certkit.connectors.devlake_import import (
     RELATIONS,
     _issue_scope,
     _scope,
+    add_person,
     author_of,
 )
-from certkit.connectors.devlake_rows import UNKNOWN_AUTHOR
 from certkit.connectors.identity import Identities, read_identities
 from certkit.data.panel import PERIODS, build_panel, period_start
 from certkit.data.panel_engines import PANEL_SCHEMA
@@ -107,17 +107,12 @@ def devlake_panel(
         Bad URI, unreachable database, no ``pull_requests`` table, no PRs, a failing query
         (named with the URI, password masked), or the import's validation errors.
     """
-    from certkit.connectors.devlake import _connect, safe_uri
+    from certkit.connectors.devlake import _connect, safe_uri, since_date
 
     if period not in PERIODS:
         raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
-    try:
-        since_d = date.fromisoformat(since) if isinstance(since, str) else since
-    except ValueError:
-        raise CertkitError(
-            f"DevLake: since must be a date like 2024-01-01, not {since!r}"
-        ) from None
+    since_d = since_date(since)
     conn, dialect = _connect(uri)
     try:
         outcomes, people, first = _query(conn, dialect, since_d, repos, project, ids, period)
@@ -257,22 +252,7 @@ def _people(rows: list[dict], ids: Identities, teams: dict) -> tuple[pl.DataFram
     for r in rows:
         eid, bot, email, login = author_of(r, ids)
         idmap.setdefault((r["author_id"] or "", r["author_name"] or ""), eid)
-        seen = dr.to_dt(r["first_seen"])
-        p = people.setdefault(
-            eid,
-            {
-                "engineer_id": eid,
-                "name": None
-                if eid == UNKNOWN_AUTHOR
-                else (r["full_name"] or r["user_name2"] or r["author_name"] or None),
-                "email": email,
-                "login": login or None,
-                "team": teams.get(r["user_id"]),
-                "first_seen": seen,
-                "is_bot": bot,
-            },
-        )
-        p["first_seen"] = min(p["first_seen"], seen)
+        add_person(people, eid, r, email, login, teams, bot, dr.to_dt(r["first_seen"]))
     return frame(list(people.values()), PEOPLE_SCHEMA), idmap
 
 
