@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -160,7 +161,7 @@ def executed(lab):
 def _dump_dom(lab, name: str, screenshot: Path | None = None) -> str:
     base, token, root, _ = lab
     url = f"{base}/lab/workspaces/{Path(name).stem}/tree/{name}?reset&token={token}"
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         args = [CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={profile}"]
         args += ["--virtual-time-budget=40000"]
         proc = subprocess.run(
@@ -291,6 +292,7 @@ async def _run_live(url: str, profile: str, shot: Path) -> tuple[str, list[str]]
         + ["--remote-allow-origins=*", "about:blank"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its helper processes are stopped with it (same group)
     )
     try:
         port_file = Path(profile) / "DevToolsActivePort"
@@ -314,11 +316,11 @@ async def _run_live(url: str, profile: str, shot: Path) -> tuple[str, list[str]]
         dom = await cdp.js("document.documentElement.outerHTML")
         return dom, cdp.requests
     finally:
-        chrome.terminate()
+        os.killpg(chrome.pid, signal.SIGTERM)
         try:
             chrome.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            chrome.kill()
+            os.killpg(chrome.pid, signal.SIGKILL)
 
 
 def test_live_session_draws_charts_offline(lab, tmp_path):
@@ -326,7 +328,7 @@ def test_live_session_draws_charts_offline(lab, tmp_path):
     nbformat.write(_notebook(), root / "live.ipynb")  # no outputs: JupyterLab runs it
     url = f"{base}/lab/workspaces/live/tree/live.ipynb?reset&token={token}"
     shot = tmp_path / "jupyterlab-live.png"
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         dom, requests = asyncio.run(_run_live(url, profile, shot))
     _keep(shot)
     assert _rendered(dom) == N_INTERACTIVE
