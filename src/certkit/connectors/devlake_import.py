@@ -85,15 +85,7 @@ def read_connection(
     """
     from certkit.connectors.devlake import safe_uri
 
-    def q(sql: str, params: dict | None = None) -> list[dict]:
-        return dr.run_query(conn, sql, params or {})
-
-    s = dr.read_schema(q, dialect)
-    if "pull_requests" not in s.tables:
-        raise CertkitError(
-            "DevLake database has no pull_requests table: is this DevLake's database "
-            "(the domain layer is filled after a pipeline run)?"
-        )
+    q, s = dr.lake_schema(conn, dialect)
     notes: list[str] = []
     absent = [t for t in NEEDED if t not in s.tables]
     if absent:

@@ -126,15 +126,7 @@ def devlake_panel(
 def _query(conn, dialect: str, since, repos, project, ids: Identities, period: str):
     """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
 
-    def q(sql: str, params: dict | None = None) -> list[dict]:
-        return dr.run_query(conn, sql, params or {})
-
-    s = dr.read_schema(q, dialect)
-    if "pull_requests" not in s.tables:
-        raise CertkitError(
-            "DevLake database has no pull_requests table: is this DevLake's database "
-            "(the domain layer is filled after a pipeline run)?"
-        )
+    q, s = dr.lake_schema(conn, dialect)
     tz: set[str] = set()
     if dialect == "postgresql":
         rows = q(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from certkit.connectors.base import utc_naive
+from certkit.errors import CertkitError
 
 
 def first_line(exc: Exception) -> str:
@@ -91,6 +92,27 @@ class Schema:
                 if note and table in self.columns and f"{table}.{c}" not in self.missing:
                     self.missing.append(f"{table}.{c}")
         return ", ".join(out)
+
+
+def lake_schema(conn, dialect: str):
+    """The query function over ``conn`` and the DevLake schema it sees.
+
+    Raises
+    ------
+    CertkitError
+        When the database has no ``pull_requests`` table (not DevLake's, or no pipeline ran).
+    """
+
+    def q(sql: str, params: dict | None = None) -> list[dict]:
+        return run_query(conn, sql, params or {})
+
+    s = read_schema(q, dialect)
+    if "pull_requests" not in s.tables:
+        raise CertkitError(
+            "DevLake database has no pull_requests table: is this DevLake's database "
+            "(the domain layer is filled after a pipeline run)?"
+        )
+    return q, s
 
 
 def read_schema(query, dialect: str) -> Schema:
