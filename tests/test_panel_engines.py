@@ -45,6 +45,15 @@ def to_duckdb(ds: ck.Dataset, con=None) -> ck.Dataset:
     return dataclasses.replace(ds, **tables)
 
 
+def to_parquet_folder(ds: ck.Dataset, folder, skip: tuple[str, ...] = ()):
+    """Write ``ds``'s tables as ``folder/<table>.parquet`` (except ``skip``); returns ``folder``."""
+    folder.mkdir()
+    for name, frame in ds.tables().items():
+        if name not in skip:
+            frame.write_parquet(folder / f"{name}.parquet")
+    return folder
+
+
 def lazy(ds: ck.Dataset) -> ck.Dataset:
     return dataclasses.replace(ds, **{n: f.lazy() for n, f in ds.tables().items()})
 
@@ -193,11 +202,7 @@ def test_approximated_creation_dates_leave_cycle_time_on_every_engine(awk):
 
 def test_open_dataset_from_parquet_and_duckdb_file(awk, tmp_path):
     ds, _ = awk
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for name, frame in ds.tables().items():
-        if name != "incidents":  # an optional table may be absent
-            frame.write_parquet(folder / f"{name}.parquet")
+    folder = to_parquet_folder(ds, tmp_path / "data", skip=("incidents",))  # optional table
     no_incidents = dataclasses.replace(ds, incidents=ds.incidents.clear())
     expected = panel(no_incidents)
     assert expected["incidents"].sum() == 0
@@ -219,10 +224,7 @@ def test_duckdb_connection_certkit_opens_spills_to_a_fresh_folder(awk, tmp_path)
     import os
 
     ds, _ = awk
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for name, frame in ds.tables().items():
-        frame.write_parquet(folder / f"{name}.parquet")
+    folder = to_parquet_folder(ds, tmp_path / "data")
 
     def settings(rel) -> tuple:
         names = ("temp_directory", "preserve_insertion_order", "memory_limit")

@@ -15,7 +15,7 @@ import socket
 
 import polars as pl
 import pytest
-from test_panel_engines import awkward, panel, same
+from test_panel_engines import awkward, panel, same, to_parquet_folder
 
 import certkit as ck
 from certkit.cli import main
@@ -88,10 +88,7 @@ def test_validation_rules_run_on_spark(spark):
 
 def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
     awk, _ = awkward()
-    folder = tmp_path / "org"
-    folder.mkdir()
-    for name, frame in awk.tables().items():
-        frame.write_parquet(folder / f"{name}.parquet")
+    folder = to_parquet_folder(awk, tmp_path / "org")
     out = tmp_path / "panel.parquet"
     # the active test session is reused (no second JVM)
     argv = ["panel", "--engine", "spark", "--data", str(folder), "--out", str(out), "--validate"]
@@ -116,10 +113,7 @@ def test_awkward_org_same_panel_on_spark_connect(connect):
 
 def test_cli_panel_engine_spark_remote(spark, connect, tmp_path):
     awk, _ = awkward()
-    folder = tmp_path / "org"
-    folder.mkdir()
-    for name, frame in awk.tables().items():
-        frame.write_parquet(folder / f"{name}.parquet")
+    folder = to_parquet_folder(awk, tmp_path / "org")
     out = tmp_path / "panel.parquet"
     argv = ["panel", "--engine", "spark", "--spark-remote", spark.connect_url]
     assert main([*argv, "--data", str(folder), "--out", str(out)]) == 0

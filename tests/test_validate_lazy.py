@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
-from test_panel_engines import to_duckdb
+from test_panel_engines import to_duckdb, to_parquet_folder
 
 import certkit as ck
 from certkit.cli import main
@@ -83,10 +83,7 @@ def test_clean_sample_passes():
 
 
 def test_cli_panel_validate_stops_on_errors(broken, tmp_path, capsys):
-    folder = tmp_path / "org"
-    folder.mkdir()
-    for name, frame in broken.tables().items():
-        frame.write_parquet(folder / f"{name}.parquet")
+    folder = to_parquet_folder(broken, tmp_path / "org")
     out = tmp_path / "panel.parquet"
     argv = ["panel", "--engine", "duckdb", "--data", str(folder), "--out", str(out), "--validate"]
     assert main(argv) == 1

@@ -36,7 +36,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _cmd_panel(args: argparse.Namespace) -> int:
     from certkit.data.dataset import load
-    from certkit.data.outputs import data_folder_inputs, refuse_inputs, write_file_atomic
+    from certkit.data.outputs import data_folder_inputs, refuse_inputs
     from certkit.data.panel import build_panel
     from certkit.data.schema import TABLES
 
@@ -79,14 +79,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
                 if report.problems:
                     print(report.format(), file=sys.stderr)
             panel = build_panel(ds, args.period, streaming=engine == "polars")
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
-    write_file_atomic(out, panel.write_csv if out.suffix == ".csv" else panel.write_parquet)
-    print(
-        f"Wrote {panel.height:,} engineer-{args.period} rows "
-        f"({panel['engineer_id'].n_unique():,} engineers) to {out}"
-    )
-    return 0
+    return _write_panel(panel, out, args.period, caught)
 
 
 DEVLAKE_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb")
@@ -103,7 +96,7 @@ _DEVLAKE_OPTIONS = (
 def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
     """``certkit panel --data postgresql://...``: the panel computed inside DevLake's database."""
     from certkit.connectors.devlake_panel import devlake_panel
-    from certkit.data.outputs import refuse_inputs, write_file_atomic
+    from certkit.data.outputs import refuse_inputs
 
     files = [
         ("--engineers file", args.engineers),
@@ -125,12 +118,19 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
             project=args.project,
             identities=args.identities,
         )
+    return _write_panel(panel, out, args.period, caught, " (computed in DevLake's database)")
+
+
+def _write_panel(panel, out: Path, period: str, caught: list, where: str = "") -> int:
+    """Print the caught warnings, write ``panel`` to ``out`` (CSV or Parquet) and say so."""
+    from certkit.data.outputs import write_file_atomic
+
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     write_file_atomic(out, panel.write_csv if out.suffix == ".csv" else panel.write_parquet)
     print(
-        f"Wrote {panel.height:,} engineer-{args.period} rows "
-        f"({panel['engineer_id'].n_unique():,} engineers) to {out} (computed in DevLake's database)"
+        f"Wrote {panel.height:,} engineer-{period} rows "
+        f"({panel['engineer_id'].n_unique():,} engineers) to {out}{where}"
     )
     return 0
 

@@ -264,24 +264,25 @@ def add_person(
     people: dict, eid: str, row: dict, email, login, teams: dict, bot: bool, seen
 ) -> None:
     """Record engineer ``eid`` in ``people`` (the import's ``people`` rows) from a PR author
-    row: the first row gives name, e-mail, login and team; ``first_seen`` is the earliest
-    ``seen`` date."""
-    p = people.setdefault(
-        eid,
-        {
-            "engineer_id": eid,
-            "name": None
-            if eid == UNKNOWN_AUTHOR
-            else (row["full_name"] or row["user_name2"] or row["author_name"] or None),
-            "email": email,
-            "login": login or None,
-            "team": teams.get(row["user_id"]),
-            "first_seen": seen,
-            "is_bot": bot,
-        },
-    )
-    if seen and (p["first_seen"] is None or seen < p["first_seen"]):
-        p["first_seen"] = seen
+    row. Name, e-mail, login and team come from the row seen first (``seen``; ties: the
+    smallest ``author_id``), whatever order the rows arrive in, so the import (one row per
+    PR, in database order) and the pushdown (one row per author tuple) agree;
+    ``first_seen`` is that earliest ``seen``."""
+    rank = (seen is None, seen or datetime.min, row["author_id"] or "")
+    if eid in people and people[eid]["_rank"] <= rank:
+        return
+    people[eid] = {
+        "engineer_id": eid,
+        "name": None
+        if eid == UNKNOWN_AUTHOR
+        else (row["full_name"] or row["user_name2"] or row["author_name"] or None),
+        "email": email,
+        "login": login or None,
+        "team": teams.get(row["user_id"]),
+        "first_seen": seen,
+        "is_bot": bot,
+        "_rank": rank,  # not a column (``frame`` keeps the schema's)
+    }
 
 
 def _commit(c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules):
