@@ -164,3 +164,27 @@ def test_sample_panel_shape():
         & pl.col("author_id").is_in(panel["engineer_id"].unique().implode())
     )
     assert panel["merged_prs"].sum() == merged.height
+
+
+@pytest.mark.parametrize("period", ["week", "month", "quarter"])
+@pytest.mark.parametrize("portable", [False, True])
+def test_period_index_is_null_for_a_null_date_and_below_one_before_the_start(period, portable):
+    """A null date must not land in a period: a week index of null was once 0 (not null),
+    which a ``coalesce`` of two dates took as a real period."""
+    from datetime import datetime
+
+    import narwhals as nw
+
+    from certkit.data.panel_calendar import period_index
+
+    start = date(2024, 1, 1)  # a Monday
+    frame = pl.DataFrame(
+        {"t": [None, datetime(2023, 12, 31, 23), datetime(2024, 1, 1), datetime(2024, 4, 2)]},
+        schema={"t": pl.Datetime("us")},
+    )
+    expr = period_index(nw.col("t"), period, start, portable).alias("i")
+    got = nw.from_native(frame).select(expr).to_native()["i"].to_list()
+    last = {"week": 14, "month": 4, "quarter": 2}[period]
+    assert got[0] is None
+    assert got[1] < 1
+    assert got[2:] == [1, last]

@@ -21,20 +21,18 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 
 import narwhals as nw
 import polars as pl
 
 from certkit.data.dataset import Dataset
+from certkit.data.panel_calendar import Calendar, period_start, period_starts
 from certkit.data.panel_engines import (
     PANEL_SCHEMA,
     collect_polars,
     complete,
     epoch_days,
     periods_table,
-    portable_seconds,
     same_engine,
     to_lazy,
 )
@@ -150,8 +148,8 @@ def build_panel(
         raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
     start = period_start(bounds["start"].date(), period)
     end = period_start(bounds["end"].date(), period)
-    periods = _period_starts(start, end, period)
-    cal = _Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
+    periods = period_starts(start, end, period)
+    cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
 
     defects = _defect_counts(tables, cal)
     incidents = _incident_counts(tables, cal)
@@ -162,26 +160,20 @@ def build_panel(
         # attributed once for all buckets (a defect's PR may be anyone's), then split
         defects = _materialize(defects, streaming)
         incidents = _materialize(incidents, streaming)
-        parts = []
-        for low, high in ranges:
-            part = {
-                name: frame.filter(_in_range(_ENGINEER_KEY[name], low, high))
-                for name, frame in tables.items()
-                if name in _ENGINEER_KEY
-            }
-            query = _outcomes(
-                {**tables, **part},
-                defects.filter(_in_range("engineer_id", low, high)),
-                incidents.filter(_in_range("engineer_id", low, high)),
-                cal,
-                include_bots,
-            )
-            parts.append(_collect_part(query, streaming))
-        # the ranges are disjoint and in order, so the sorted parts concatenate sorted
-        panel = pl.concat(parts)
-    else:
-        query = _outcomes(tables, defects, incidents, cal, include_bots)
-        panel = _collect_part(query, streaming)
+    # The per-engineer columns (strings) are joined in polars from one small table, not
+    # brought back from the engine on every row (measured: DuckDB's string columns pinned
+    # about 3x their size, 1 GB more at 60M PRs); each part gets them as it is collected.
+    covariates = collect_polars(_covariates(tables, cal, include_bots), streaming=streaming)
+    covariates = covariates.cast(_schema(["engineer_id", *COVARIATES]))
+    parts, n_arrival = [], 0
+    for bucket in ranges if len(ranges) > 1 else [None]:
+        query = _outcomes(*_in_bucket(tables, defects, incidents, bucket), cal, include_bots)
+        rows, arrivals = _collect_part(query, streaming)
+        rows = rows.join(covariates, on="engineer_id", how="left", maintain_order="left")
+        parts.append(rows.select(list(PANEL_SCHEMA)))
+        n_arrival += arrivals
+    # the ranges are disjoint and in order, so the sorted parts concatenate sorted
+    panel = pl.concat(parts)
 
     late = panel.filter((pl.col("cohort") == 0) & pl.col("certification").is_not_null())
     if late.height:
@@ -192,7 +184,6 @@ def build_panel(
             CertkitWarning,
             stacklevel=2,
         )
-    n_arrival = panel.filter(pl.col("_arrival"))["engineer_id"].n_unique()
     if n_arrival:
         warnings.warn(
             f"{n_arrival} engineer(s) were certified before (or in) their first observed "
@@ -200,8 +191,7 @@ def build_panel(
             CertkitWarning,
             stacklevel=2,
         )
-        panel = panel.filter(~pl.col("_arrival"))
-    return panel.drop("_arrival")
+    return panel
 
 
 #: PRs per bucket when ``build_panel`` picks the number of engineer buckets itself.
@@ -214,24 +204,6 @@ _ENGINEER_KEY = {
     "certifications": "engineer_id",
     "pull_requests": "author_id",
 }
-
-
-@dataclass(frozen=True)
-class _Calendar:
-    """The periods of one panel and the time arithmetic of its engine."""
-
-    period: str
-    start: date
-    end: date
-    n_periods: int
-    portable: bool
-    table: nw.LazyFrame
-
-    def index(self, expr: nw.Expr) -> nw.Expr:
-        return _period_index(expr, self.period, self.start, self.portable)
-
-    def seconds(self, later: nw.Expr, earlier: nw.Expr) -> nw.Expr:
-        return _seconds(later, earlier, self.portable)
 
 
 def _engineer_ranges(engineers: nw.LazyFrame, buckets: int) -> list[tuple[str | None, str | None]]:
@@ -272,6 +244,28 @@ def _materialize(frame: nw.LazyFrame, streaming: bool) -> nw.LazyFrame:
     return nw.from_native(frame.to_native().materialize())  # DuckDB: client memory
 
 
+def _in_bucket(
+    tables: dict[str, nw.LazyFrame],
+    defects: nw.LazyFrame,
+    incidents: nw.LazyFrame,
+    bucket: tuple[str | None, str | None] | None,
+) -> tuple[dict[str, nw.LazyFrame], nw.LazyFrame, nw.LazyFrame]:
+    """The tables and attributed counts of one engineer bucket (``None``: all of them)."""
+    if bucket is None:
+        return tables, defects, incidents
+    low, high = bucket
+    split = {
+        name: frame.filter(_in_range(_ENGINEER_KEY[name], low, high))
+        for name, frame in tables.items()
+        if name in _ENGINEER_KEY
+    }
+    return (
+        {**tables, **split},
+        defects.filter(_in_range("engineer_id", low, high)),
+        incidents.filter(_in_range("engineer_id", low, high)),
+    )
+
+
 def _in_range(column: str, low: str | None, high: str | None) -> nw.Expr:
     """``column`` in [low, high); the first range (``low`` None) also takes nulls."""
     below = nw.lit(True) if high is None else nw.col(column) < high
@@ -280,27 +274,73 @@ def _in_range(column: str, low: str | None, high: str | None) -> nw.Expr:
     return (nw.col(column) >= low) & below
 
 
-def _collect_part(query: nw.LazyFrame, streaming: bool) -> pl.DataFrame:
-    """Collect (part of) the panel in the canonical types, sorted, with ``_arrival`` marking
-    engineers certified before or in their first observed period."""
-    part = collect_polars(query.select(*PANEL_SCHEMA), streaming=streaming)
-    part = part.cast(PANEL_SCHEMA)  # engines differ in integer widths and decimals
+#: Per-engineer columns of the panel, joined after collecting (see ``build_panel``).
+COVARIATES = ("team", "role", "level", "platform", "hire_date", "certification", "earned_date")
+
+
+def _schema(columns: tuple[str, ...] | list[str]) -> dict[str, pl.DataType]:
+    return {c: PANEL_SCHEMA[c] for c in columns}
+
+
+def _collect_part(query: nw.LazyFrame, streaming: bool) -> tuple[pl.DataFrame, int]:
+    """Collect (part of) the panel without its per-engineer columns, in the canonical types,
+    sorted, without engineers certified before or in their first observed period (returned:
+    how many there were)."""
+    columns = [c for c in PANEL_SCHEMA if c not in COVARIATES]
+    part = collect_polars(query.select(*columns), streaming=streaming)
+    part = part.cast(_schema(columns))  # engines differ in integer widths and decimals
     first = pl.col("period_index").min().over("engineer_id")
     arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= first)
-    return part.with_columns(arrival.alias("_arrival")).sort("engineer_id", "period_index")
+    n_arrival = part.filter(arrival)["engineer_id"].n_unique()
+    if n_arrival:
+        part = part.filter(~arrival)
+    return part.sort("engineer_id", "period_index"), n_arrival
 
 
-def _defect_counts(tables: dict[str, nw.LazyFrame], cal: _Calendar) -> nw.LazyFrame:
+def _covariates(tables: dict[str, nw.LazyFrame], cal: Calendar, include_bots: bool) -> nw.LazyFrame:
+    """One row per engineer: :data:`COVARIATES` (the first certification's name and date)."""
+    first_cert = _first_certification(tables, cal)
+    return (
+        _people(tables, include_bots)
+        .select("engineer_id", "team", "role", "level", "platform", "hire_date")
+        .join(
+            first_cert.select("engineer_id", "certification", "earned_date"),
+            on="engineer_id",
+            how="left",
+        )
+    )
+
+
+def _people(tables: dict[str, nw.LazyFrame], include_bots: bool) -> nw.LazyFrame:
+    engineers = tables["engineers"]
+    return engineers if include_bots else engineers.filter(~nw.col("is_bot"))
+
+
+def _first_certification(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.LazyFrame:
+    """Each engineer's first certification: earliest ``earned_date``, ties broken by the
+    smallest ``certification_id``. Written as min + join rather than an ordered window
+    (``first`` over ``order_by``), which Spark-like engines lack in narwhals; every engine
+    picks the same row."""
+    certs = tables["certifications"].filter(~nw.col("earned_date").is_null())
+    first_day = certs.group_by("engineer_id").agg(nw.col("earned_date").min())
+    return (
+        certs.join(first_day, on=["engineer_id", "earned_date"], how="inner")
+        .group_by("engineer_id", "earned_date")
+        .agg(nw.col("certification_id").min().alias("certification"))
+        .with_columns(cal.index(nw.col("earned_date")).alias("_cert_index"))
+    )
+
+
+def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.LazyFrame:
     """Defects per (engineer, period): the merge period of their PR's author, else the
     defect's own engineer and period. Only PRs a defect points to are joined (semi join
-    first), so no hash table of every PR id is built."""
+    first), so no hash table of every PR id is built, and periods are computed after the
+    joins, for the defects' rows only (not for every merged PR)."""
     linked = tables["defects"].filter(~nw.col("pr_id").is_null()).select("pr_id").unique()
     pr_keys = (
         tables["pull_requests"]
         .filter(~nw.col("merged_date").is_null())
-        .select(
-            nw.col("id").alias("pr_id"), "author_id", cal.index(nw.col("merged_date")).alias("_p")
-        )
+        .select(nw.col("id").alias("pr_id"), "author_id", "merged_date")
         .join(linked, on="pr_id", how="semi")
     )
     return (
@@ -308,7 +348,9 @@ def _defect_counts(tables: dict[str, nw.LazyFrame], cal: _Calendar) -> nw.LazyFr
         .join(pr_keys, on="pr_id", how="left")
         .select(
             nw.coalesce(nw.col("author_id"), nw.col("engineer_id")).alias("engineer_id"),
-            nw.coalesce(nw.col("_p"), cal.index(nw.col("created_date"))).alias("period_index"),
+            nw.coalesce(cal.index(nw.col("merged_date")), cal.index(nw.col("created_date"))).alias(
+                "period_index"
+            ),
         )
         .filter(~nw.col("engineer_id").is_null())
         .group_by("engineer_id", "period_index")
@@ -316,7 +358,7 @@ def _defect_counts(tables: dict[str, nw.LazyFrame], cal: _Calendar) -> nw.LazyFr
     )
 
 
-def _incident_counts(tables: dict[str, nw.LazyFrame], cal: _Calendar) -> nw.LazyFrame:
+def _incident_counts(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.LazyFrame:
     """Incidents per (engineer, period started): the linked engineer, else their PR's author."""
     linked = tables["incidents"].filter(~nw.col("pr_id").is_null()).select("pr_id").unique()
     pr_author = (
@@ -341,29 +383,22 @@ def _outcomes(
     tables: dict[str, nw.LazyFrame],
     defects: nw.LazyFrame,
     incidents: nw.LazyFrame,
-    cal: _Calendar,
+    cal: Calendar,
     include_bots: bool,
 ) -> nw.LazyFrame:
     """The panel query (before collecting) over ``tables``, with defect and incident counts
     already attributed."""
     index, seconds = cal.index, cal.seconds
-    engineers = tables["engineers"]
-    if not include_bots:
-        engineers = engineers.filter(~nw.col("is_bot"))
-    people = engineers.select(
+    people = _people(tables, include_bots).select(
         "engineer_id",
-        "team",
-        "role",
-        "level",
-        "platform",
         "hire_date",
         index(nw.max_horizontal(nw.col("hire_date"), nw.lit(cal.start))).alias("_first"),
         index(nw.coalesce(nw.col("leave_date"), nw.lit(cal.end))).alias("_last"),
     )
     # PRs are grouped by one integer key per (engineer, period), from a small integer code
-    # per engineer, rather than by (author string, period): polars can then sort on it
-    # cheaply before the medians (below). Authors who are not (human) engineers drop out
-    # here, as they would at the grid's left join.
+    # per engineer, rather than by (author string, period): hashing one Int64 is cheaper
+    # than a string and an integer. Authors who are not (human) engineers drop out here,
+    # as they would at the grid's left join.
     people = people.with_row_index("_code", order_by="engineer_id")
     codes = people.select(nw.col("engineer_id").alias("author_id"), "_code")
     grid = (
@@ -382,12 +417,6 @@ def _outcomes(
         nw.when(trusted).then(nw.col("_pickup_s") / hours).alias("pickup_h"),
         (nw.col("additions") + nw.col("deletions")).alias("_lines"),
     )
-    if merged.implementation.is_polars():
-        # polars computes a group's median from its rows in place when the rows of each
-        # group are contiguous; sorting on the integer key first halves the cost of the three
-        # medians (measured: 1.0-1.5 CPU s unsorted against 0.7 with the sort, 2.5M PRs).
-        # SQL engines sort for their own medians, and a global sort there is pure cost.
-        merged = merged.sort("_key")
     pr_stats = merged.group_by("_key").agg(
         nw.len().cast(nw.Int64).alias("merged_prs"),
         nw.col("cycle_h").log().median().alias("cycle_time_log_median"),
@@ -409,16 +438,8 @@ def _outcomes(
         .agg(nw.len().cast(nw.Int64).alias("prs_opened"))
     )
 
-    # First certification: earliest earned_date, ties broken by the smallest
-    # certification_id. Written as min + join rather than an ordered window (``first`` over
-    # ``order_by``), which Spark-like engines lack in narwhals; every engine picks the same row.
-    certs = tables["certifications"].filter(~nw.col("earned_date").is_null())
-    first_day = certs.group_by("engineer_id").agg(nw.col("earned_date").min())
-    first_cert = (
-        certs.join(first_day, on=["engineer_id", "earned_date"], how="inner")
-        .group_by("engineer_id", "earned_date")
-        .agg(nw.col("certification_id").min().alias("certification"))
-        .with_columns(index(nw.col("earned_date")).alias("_cert_index"))
+    first_cert = _first_certification(tables, cal).select(
+        "engineer_id", nw.col("earned_date").alias("_earned"), "_cert_index"
     )
 
     counts = ["merged_prs", "prs_opened", "defects", "incidents", "reverts"]
@@ -457,7 +478,7 @@ def _outcomes(
             # 0 not certified inside the window (never, or after its last period: such
             # engineers are untreated throughout, as R did treats units first treated after
             # the last period); -1 certified before the data start
-            nw.when(nw.col("earned_date").is_null())
+            nw.when(nw.col("_earned").is_null())
             .then(nw.lit(0))
             .when(nw.col("_cert_index") < 1)
             .then(nw.lit(-1))
@@ -484,60 +505,7 @@ PORTABLE_ENGINES = ("pyspark", "pyspark-connect", "sqlframe")
 _TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
 
 
-def period_start(day: date, period: str) -> date:
-    """First day of the period holding ``day`` (ISO weeks start on Monday)."""
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "quarter":
-        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
-    return day.replace(day=1)
-
-
-def _period_starts(start: date, end: date, period: str) -> list[date]:
-    out = [start]
-    while out[-1] < end:
-        d = out[-1]
-        if period == "week":
-            out.append(d + timedelta(days=7))
-        else:
-            step = 3 if period == "quarter" else 1
-            month = d.month - 1 + step
-            out.append(date(d.year + month // 12, month % 12 + 1, 1))
-    return out
-
-
-def _period_index(expr: nw.Expr, period: str, start: date, portable: bool) -> nw.Expr:
-    """1-based index of the period holding ``expr`` (a date or naive UTC datetime).
-
-    Values before ``start`` get an index below 1, values after the end one above T: neither
-    meets the grid. Integer arithmetic instead of ``truncate`` so every engine agrees (ISO
-    weeks have no portable truncation) and joins run on a small integer key.
-    """
-    if period == "week" and portable:  # whole days: no nested divisions for Spark's analyzer
-        days = epoch_days(expr) - (start - date(1970, 1, 1)).days
-        return nw.when(days >= 0).then(days // 7 + 1).otherwise(0).cast(nw.Int32)
-    if period == "week":
-        seconds = _seconds(
-            expr.cast(nw.Datetime("us")), nw.lit(datetime.combine(start, time())), portable
-        )
-        return nw.when(seconds >= 0).then(seconds // (7 * 86400) + 1).otherwise(0).cast(nw.Int32)
-    year = expr.dt.year().cast(nw.Int32) - start.year
-    month = expr.dt.month().cast(nw.Int32)
-    if period == "quarter":
-        return (year * 4 + (month - 1) // 3 - (start.month - 1) // 3 + 1).cast(nw.Int32)
-    return (year * 12 + month - start.month + 1).cast(nw.Int32)
-
-
-def _seconds(later: nw.Expr, earlier: nw.Expr, portable: bool) -> nw.Expr:
-    """Whole seconds from ``earlier`` to ``later`` (truncated toward 0, as polars'
-    ``total_seconds``), as Int64. ``portable``: from calendar parts, for engines without
-    duration arithmetic in narwhals (Spark-like)."""
-    if not portable:
-        return (later - earlier).dt.total_seconds().cast(nw.Int64)
-    return portable_seconds(later, earlier)
-
-
-def _with_durations(prs: nw.LazyFrame, cal: _Calendar) -> nw.LazyFrame:
+def _with_durations(prs: nw.LazyFrame, cal: Calendar) -> nw.LazyFrame:
     """Seconds from creation to merge (``_cycle_s``) and to first review (``_pickup_s``) as
     columns, so dividing them repeats a column name, not the calendar arithmetic (narwhals'
     Spark-like division repeats its left side four times: SQLFrame took minutes on it)."""
