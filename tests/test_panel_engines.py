@@ -351,3 +351,16 @@ def test_buckets_must_be_a_positive_integer(awk):
     ds, _ = awk
     with pytest.raises(ck.CertkitError, match="buckets must be a positive integer"):
         panel(ds, buckets=0)
+
+
+def test_a_repeated_engineer_id_in_a_lazy_roster_is_refused(awk):
+    """Lazy tables are not validated row by row: a roster listing one engineer twice would
+    double that engineer's rows; the panel refuses it, naming the table and column."""
+    ds, _ = awk
+    twice = pl.concat([ds.engineers, ds.engineers.head(1)])
+    bad = dataclasses.replace(lazy(ds), engineers=twice.lazy())
+    with pytest.raises(ck.CertkitError, match="table engineers: engineer_id must be unique"):
+        panel(bad)
+    bad_duck = dataclasses.replace(ds, engineers=twice)
+    with pytest.raises(ck.CertkitError, match="1 id\\(s\\) appear more than once"):
+        panel(to_duckdb(bad_duck))

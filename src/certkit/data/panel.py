@@ -165,6 +165,12 @@ def build_panel(
     # about 3x their size, 1 GB more at 60M PRs); each part gets them as it is collected.
     covariates = collect_polars(_covariates(tables, cal, include_bots), streaming=streaming)
     covariates = covariates.cast(_schema(["engineer_id", *COVARIATES]))
+    repeated = covariates.filter(pl.col("engineer_id").is_duplicated())["engineer_id"]
+    if repeated.len():
+        raise CertkitError(
+            f"table engineers: engineer_id must be unique; {repeated.n_unique()} id(s) appear "
+            f"more than once (e.g. {repeated[0]!r})"
+        )
     parts, n_arrival = [], 0
     for bucket in ranges if len(ranges) > 1 else [None]:
         query = _outcomes(*_in_bucket(tables, defects, incidents, bucket), cal, include_bots)
