@@ -167,6 +167,17 @@ def test_catalog_tables_same_panel_on_spark(spark, catalog_schema, tmp_path):
         open_dataset(f"spark:{name}_nope", session=spark)
 
 
+def test_cli_catalog_tables_on_the_active_session(spark, catalog_schema, tmp_path, capsys):
+    """`certkit panel --data spark:CATALOG.SCHEMA`: --engine spark is the default for it, and
+    the active (classic) session is used."""
+    name, awk = catalog_schema
+    out = tmp_path / "panel.parquet"
+    argv = ["panel", "--data", f"spark:spark_catalog.{name}", "--period", "quarter"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "engineer-quarter rows" in capsys.readouterr().out
+    same(panel(awk, "quarter"), pl.read_parquet(out))
+
+
 def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
     spark, catalog_schema, tmp_path, capsys
 ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from contextlib import ExitStack
 from importlib import import_module
 from pathlib import Path
 
@@ -68,21 +69,33 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         if engine is None:  # read and validate everything into memory (small organisations)
             panel = build_panel(load(source), args.period)
         else:  # scan where the data lives, bring back only the panel
-            from certkit.data.panel_sources import open_dataset
-
-            ds = open_dataset(
-                source, engine, spark_remote=args.spark_remote, memory_limit=args.memory_limit
-            )
-            if args.validate:  # whole-table rules, run in the engine (certkit.data.validate_lazy)
-                from certkit.data.validate_lazy import validate_lazy
-
-                report = validate_lazy(ds)
-                if not report.ok:
-                    raise DataValidationError(report)
-                if report.problems:
-                    print(report.format(), file=sys.stderr)
-            panel = build_panel(ds, args.period, streaming=engine == "polars")
+            panel = _lazy_panel(args, source, engine)
     return _write_panel(panel, out, args.period, caught)
+
+
+def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
+    """The panel of ``open_dataset(source, engine)``, run in that engine; a Spark session
+    opened for it (Spark Connect, a new local one) is stopped afterwards."""
+    from certkit.data.panel import build_panel
+    from certkit.data.panel_sources import TABLES, open_dataset
+    from certkit.data.spark_sources import CATALOG_PREFIX, catalog_names, opened_spark_session
+
+    with ExitStack() as stack:
+        session = None
+        if engine == "spark":
+            if source.startswith(CATALOG_PREFIX):
+                catalog_names(source, TABLES)  # a typo costs no JVM start or connection
+            session = stack.enter_context(opened_spark_session(args.spark_remote))
+        ds = open_dataset(source, engine, session=session, memory_limit=args.memory_limit)
+        if args.validate:  # whole-table rules, run in the engine (certkit.data.validate_lazy)
+            from certkit.data.validate_lazy import validate_lazy
+
+            report = validate_lazy(ds)
+            if not report.ok:
+                raise DataValidationError(report)
+            if report.problems:
+                print(report.format(), file=sys.stderr)
+        return build_panel(ds, args.period, streaming=engine == "polars")
 
 
 def _panel_engine(args: argparse.Namespace, source: str, catalog: bool) -> str | None:

@@ -70,7 +70,9 @@ def open_dataset(
         With ``engine="spark"``: a Spark Connect URL (``sc://host:15002``; Databricks:
         ``sc://WORKSPACE:443/;token=...;x-databricks-cluster-id=...``) to run on instead of
         the active or a new local session. Default: the ``SPARK_REMOTE`` environment
-        variable. Its token never appears in certkit's messages.
+        variable. Its token never appears in certkit's messages. The session stays open
+        for the Dataset's DataFrames: stop it (``ds.pull_requests.sparkSession.stop()``)
+        when done, or pass a session of your own.
     session
         With ``engine="spark"``: the Spark session to read on, e.g. a Databricks notebook's
         ``spark`` or ``DatabricksSession.builder.getOrCreate()`` (Databricks Connect). Its

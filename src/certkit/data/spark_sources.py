@@ -15,7 +15,8 @@ import os
 import re
 import urllib.parse
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from certkit.errors import CertkitError, CertkitWarning
@@ -62,9 +63,9 @@ def spark_session(remote: str | None = None) -> Any:
 
     Without ``remote``: the active session (a notebook's ``spark``), else a Spark Connect
     session on ``$SPARK_REMOTE`` (pyspark's convention) if set, else a new local one on all
-    cores (``local[*]``). The sessions opened here have their SQL time zone set to
-    UTC (the Dataset convention: naive datetimes are UTC). Needs
-    ``pip install 'certkit[spark]'``, and Java 17 or newer for a local session.
+    cores (``local[*]``). The sessions opened here have their SQL time zone set to UTC (the
+    Dataset convention: naive datetimes are UTC). Needs ``pip install 'certkit[spark]'``, and
+    Java 17 or newer for a local session.
 
     Parameters
     ----------
@@ -78,6 +79,27 @@ def spark_session(remote: str | None = None) -> Any:
     pyspark.sql.SparkSession
         A classic session or a Spark Connect one.
     """
+    return _open_session(remote)[0]
+
+
+@contextmanager
+def opened_spark_session(remote: str | None = None) -> Iterator[Any]:
+    """:func:`spark_session`, stopped on leaving if it was opened here (never the active one).
+
+    A Spark Connect client left open runs cleanup calls when Python exits, which pyspark
+    retries for minutes if the server has gone meanwhile; ``certkit panel`` therefore
+    stops the sessions it opens.
+    """
+    session, opened = _open_session(remote)
+    try:
+        yield session
+    finally:
+        if opened:
+            session.stop()
+
+
+def _open_session(remote: str | None) -> tuple[Any, bool]:
+    """The session :func:`spark_session` gives, and whether it was opened here."""
     try:
         from pyspark.sql import SparkSession
     except ModuleNotFoundError as exc:
@@ -85,15 +107,15 @@ def spark_session(remote: str | None = None) -> Any:
             "the Spark engine needs pyspark: pip install 'certkit[spark]' (and Java 17+)"
         ) from exc
     if remote:
-        return _connect_session(remote)
+        return _connect_session(remote), True
     active = SparkSession.getActiveSession()
     if active is not None:
-        return active
+        return active, False
     if os.environ.get("SPARK_REMOTE"):
-        return _connect_session(os.environ["SPARK_REMOTE"])
+        return _connect_session(os.environ["SPARK_REMOTE"]), True
     builder = SparkSession.builder.config("spark.sql.session.timeZone", "UTC")
     try:
-        return builder.master("local[*]").appName("certkit").getOrCreate()
+        return builder.master("local[*]").appName("certkit").getOrCreate(), True
     except Exception as exc:  # no Java, or a Java too old for Spark 4
         raise CertkitError(
             f"could not start a local Spark session ({exc}); Spark 4 needs Java 17 or newer "
