@@ -179,11 +179,18 @@ def test_cli_catalog_tables_on_the_active_session(spark, catalog_schema, tmp_pat
 
 
 def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
-    spark, catalog_schema, tmp_path, capsys
+    spark, catalog_schema, tmp_path, capsys, monkeypatch
 ):
     """`certkit panel --data spark:SCHEMA --spark-remote URL` with the parameters Databricks
     puts in its URLs: a token (local credentials on localhost, a bearer header; the local
-    server checks none), a cluster id and a user id (passed through as gRPC headers)."""
+    server checks none), a cluster id and a user id (passed through as gRPC headers). The
+    Connect session it opened is stopped (an open one blocks Python's exit for minutes once
+    the server has gone)."""
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    stopped = []
+    real_stop = ConnectSession.stop
+    monkeypatch.setattr(ConnectSession, "stop", lambda s: (stopped.append(s), real_stop(s))[1])
     name, awk = catalog_schema
     url = f"{spark.connect_url}/;token=certkit-test-token;x-databricks-cluster-id=0123-456;user_id=certkit"
     out = tmp_path / "panel.parquet"
@@ -192,6 +199,8 @@ def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
     captured = capsys.readouterr()
     assert "certkit-test-token" not in captured.out + captured.err
     same(panel(awk), pl.read_parquet(out))
+    assert len(stopped) == 1 and stopped[0].is_stopped
+    assert stopped[0].client.token == "certkit-test-token"  # the session of that URL
 
 
 def test_catalog_tables_on_a_given_connect_session(connect, catalog_schema):
