@@ -186,3 +186,29 @@ def test_pyspark_sends_databricks_parameters_as_headers():
     local = DefaultChannelBuilder("sc://localhost:15002/;x-databricks-cluster-id=1;user_id=me")
     assert not local.secure and local.userId == "me"
     assert list(local.metadata()) == [("x-databricks-cluster-id", "1")]
+
+
+def test_unreachable_spark_connect_server_is_a_message_without_its_token(org, monkeypatch):
+    """pyspark retries an unreachable server for ~10 minutes, then raises a gRPC error whose
+    text is a repr spanning lines (seen here against a closed port); certkit keeps its
+    ``details`` and masks the token. The error is raised by a stand-in for the first call."""
+    from pyspark.errors.exceptions.connect import SparkConnectGrpcException
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    text = (
+        "<_InactiveRpcError of RPC that terminated with:\n\tstatus = StatusCode.UNAVAILABLE\n"
+        '\tdetails = "failed to connect to all addresses; last error: UNKNOWN: '
+        'ipv4:127.0.0.1:1: Connection refused"\n>'
+    )
+
+    def unreachable(self):
+        raise SparkConnectGrpcException(message=text)
+
+    monkeypatch.setattr(ConnectSession.Builder, "create", unreachable)
+    _, folder, _ = org
+    with pytest.raises(ck.CertkitError) as info:
+        open_dataset(folder, "spark", spark_remote=f"sc://localhost:1/;token={SECRET}")
+    assert str(info.value) == (
+        "could not open a Spark Connect session on 'sc://localhost:1/;token=***': failed to "
+        "connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: Connection refused"
+    )

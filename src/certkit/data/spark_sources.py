@@ -144,13 +144,23 @@ def _connect_session(remote: str) -> Any:
             "pip install 'certkit[spark]'"
         ) from exc
     builder = ConnectSession.builder.remote(remote)
-    try:
+    try:  # create() sets the time zone on the server: the first call, retried for ~10 min
         return builder.config("spark.sql.session.timeZone", "UTC").create()
-    except Exception as exc:  # pyspark's URL parser: PySparkValueError, ValueError (port)
-        reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, remote)
+    except ValueError as exc:  # pyspark's URL parser (PySparkValueError is a ValueError)
+        reason = redact(_first_line(exc), remote)
         raise CertkitError(
             f"Spark Connect URL {shown!r}: {reason} (expected {form})"
         ) from None  # the chained exception would print the token
+    except Exception as exc:  # SparkConnectGrpcException: unreachable, refused, unauthorised
+        details = re.search(r'details = "([^"]*)"', str(exc))
+        reason = redact(details.group(1) if details else _first_line(exc), remote)
+        raise CertkitError(
+            f"could not open a Spark Connect session on {shown!r}: {reason}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def check_utc(spark: Any) -> None:
@@ -236,9 +246,8 @@ def catalog_tables(
     try:
         rows = spark.sql(f"SHOW TABLES IN {quoted}").collect()
     except Exception as exc:  # SCHEMA_NOT_FOUND, no permission, ...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CertkitError(
-            f"{source}: cannot list the tables of schema {schema} ({first})"
+            f"{source}: cannot list the tables of schema {schema} ({_first_line(exc)})"
         ) from exc
     have = {row["tableName"].lower(): row["tableName"] for row in rows if not row["isTemporary"]}
     missing = [
