@@ -203,8 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         choices=["polars", "duckdb", "spark"],
-        help="scan Parquet/DuckDB tables lazily in this engine without loading them "
-        "(polars: streaming); default: load and validate the folder in memory",
+        help="scan Parquet/DuckDB/catalog tables lazily in this engine without loading them "
+        "(polars: streaming); default: spark for spark:SCHEMA, duckdb for a database file, "
+        "else load and validate the folder in memory",
     )
     p.add_argument(
         "--spark-remote",
