@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 import socket
+import uuid
 
 import polars as pl
 import pytest
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spar
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         pytest.fail("no Java: Spark 4 needs Java 17+ (run scripts/system-deps.sh)")
     from pyspark.sql import SparkSession
@@ -42,6 +43,8 @@ def spark():
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
         .config("spark.connect.grpc.binding.port", str(port))
+        # the catalog's default folder is ./spark-warehouse otherwise (catalog tests below)
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -118,3 +121,102 @@ def test_cli_panel_engine_spark_remote(spark, connect, tmp_path):
     argv = ["panel", "--engine", "spark", "--spark-remote", spark.connect_url]
     assert main([*argv, "--data", str(folder), "--out", str(out)]) == 0
     same(panel(awk), pl.read_parquet(out))
+
+
+@pytest.fixture(scope="module")
+def catalog_schema(spark, tmp_path_factory):
+    """The awkward organisation as managed tables of a schema of the session catalog (what a
+    Databricks user has in Unity Catalog), under a throwaway location; dropped afterwards."""
+    awk, _ = awkward()
+    name = f"certkit_{uuid.uuid4().hex[:10]}"  # one JVM serves the whole run: a unique name
+    where = tmp_path_factory.mktemp("warehouse")
+    spark.sql(f"CREATE SCHEMA {name} LOCATION '{where}'")
+    try:
+        for table, frame in awk.tables().items():
+            spark.createDataFrame(frame.to_arrow()).write.saveAsTable(f"{name}.{table}")
+        yield name, awk
+    finally:
+        spark.sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def test_catalog_tables_same_panel_on_spark(spark, catalog_schema, tmp_path):
+    from certkit.data.panel_sources import open_dataset
+
+    name, awk = catalog_schema
+    ds = open_dataset(f"spark:spark_catalog.{name}", session=spark)  # engine: spark
+    assert engine_of(to_lazy(ds.pull_requests, "pull_requests")) == "pyspark"
+    same(panel(awk), panel(ds))
+    # a schema without the required tables: named, with what it has
+    other = f"{name}_partial"
+    spark.sql(f"CREATE SCHEMA {other} LOCATION '{tmp_path}'")
+    try:
+        spark.table(f"{name}.engineers").write.saveAsTable(f"{other}.engineers")
+        spark.table(f"{name}.pull_requests").write.saveAsTable(f"{other}.github_prs")
+        with pytest.raises(ck.CertkitError) as info:
+            open_dataset(f"spark:{other}", session=spark)
+        assert str(info.value) == (
+            f"spark:{other}: schema {other} has no certifications, pull_requests table "
+            "(certkit reads engineers, certifications, pull_requests, and optionally defects, "
+            "incidents); it has engineers, github_prs"
+        )
+        with pytest.raises(ck.CertkitError, match=r"has no certifications table .* it has"):
+            open_dataset(f"spark:{other}", table_names={"pull_requests": "GitHub_PRs"})
+    finally:
+        spark.sql(f"DROP SCHEMA IF EXISTS {other} CASCADE")
+    with pytest.raises(ck.CertkitError, match=f"cannot list the tables of schema {name}_nope"):
+        open_dataset(f"spark:{name}_nope", session=spark)
+
+
+def test_cli_catalog_tables_on_the_active_session(spark, catalog_schema, tmp_path, capsys):
+    """`certkit panel --data spark:CATALOG.SCHEMA`: --engine spark is the default for it, and
+    the active (classic) session is used."""
+    name, awk = catalog_schema
+    out = tmp_path / "panel.parquet"
+    argv = ["panel", "--data", f"spark:spark_catalog.{name}", "--period", "quarter"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "engineer-quarter rows" in capsys.readouterr().out
+    same(panel(awk, "quarter"), pl.read_parquet(out))
+
+
+def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
+    spark, catalog_schema, tmp_path, capsys, monkeypatch
+):
+    """`certkit panel --data spark:SCHEMA --spark-remote URL` with the parameters Databricks
+    puts in its URLs: a token (local credentials on localhost, a bearer header; the local
+    server checks none), a cluster id and a user id (passed through as gRPC headers). The
+    Connect session it opened is stopped (an open one blocks Python's exit for minutes once
+    the server has gone)."""
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    stopped = []
+    real_stop = ConnectSession.stop
+    monkeypatch.setattr(ConnectSession, "stop", lambda s: (stopped.append(s), real_stop(s))[1])
+    name, awk = catalog_schema
+    url = f"{spark.connect_url}/;token=certkit-test-token;x-databricks-cluster-id=0123-456;user_id=certkit"
+    out = tmp_path / "panel.parquet"
+    argv = ["panel", "--data", f"spark:{name}", "--spark-remote", url, "--out", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "certkit-test-token" not in captured.out + captured.err
+    same(panel(awk), pl.read_parquet(out))
+    assert len(stopped) == 1 and stopped[0].is_stopped
+    assert stopped[0].client.token == "certkit-test-token"  # the session of that URL
+
+
+def test_catalog_tables_on_a_given_connect_session(connect, catalog_schema):
+    """open_dataset(..., session=...) as with Databricks Connect's DatabricksSession (a Spark
+    Connect session); a per-table name mapping; a session not on UTC gets a warning."""
+    from certkit.data.panel_sources import open_dataset
+
+    name, awk = catalog_schema
+    ds = open_dataset(f"spark:{name}", session=connect, table_names={"incidents": "INCIDENTS"})
+    frame = to_lazy(ds.pull_requests, "pull_requests")
+    assert engine_of(frame) == "pyspark-connect"
+    for table, expected in awk.tables().items():
+        assert getattr(ds, table).count() == expected.height, table
+    connect.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        with pytest.warns(ck.CertkitWarning, match="time zone is America/New_York, not UTC"):
+            open_dataset(f"spark:{name}", session=connect)
+    finally:
+        connect.conf.set("spark.sql.session.timeZone", "UTC")

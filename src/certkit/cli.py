@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from contextlib import ExitStack
 from importlib import import_module
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     from certkit.data.outputs import data_folder_inputs, refuse_inputs
     from certkit.data.panel import build_panel
     from certkit.data.schema import TABLES
+    from certkit.data.spark_sources import CATALOG_PREFIX
 
     source = args.data or args.path
     if not source:
@@ -51,35 +53,68 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     given = [o for o in _DEVLAKE_OPTIONS if getattr(args, o.lstrip("-"), None)]
     if given:
         raise CertkitError(f"{', '.join(given)} only apply with a DevLake URI (--data mysql://...)")
-    refuse_inputs(out, data_folder_inputs(source), kind="file")
-    if out.stem in TABLES and out.parent.resolve() == Path(source).resolve():
-        raise CertkitError(
-            f"--out {out} would add a second {out.stem} table to the data folder {source}; "
-            "write the panel elsewhere (e.g. reports/panel.parquet)"
-        )
+    catalog = source.startswith(CATALOG_PREFIX)
+    if not catalog:
+        refuse_inputs(out, data_folder_inputs(source), kind="file")
+        if out.stem in TABLES and out.parent.resolve() == Path(source).resolve():
+            raise CertkitError(
+                f"--out {out} would add a second {out.stem} table to the data folder {source}; "
+                "write the panel elsewhere (e.g. reports/panel.parquet)"
+            )
     if out.is_dir():
         raise CertkitError(f"--out {out} is a folder; give a .parquet or .csv file name")
-    engine = args.engine
-    if engine is None and Path(source).is_file():
-        engine = "duckdb"  # a single file is a DuckDB database
+    engine = _panel_engine(args, source, catalog)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if engine is None:  # read and validate everything into memory (small organisations)
             panel = build_panel(load(source), args.period)
         else:  # scan where the data lives, bring back only the panel
-            from certkit.data.panel_sources import open_dataset
-
-            ds = open_dataset(source, engine, spark_remote=args.spark_remote)
-            if args.validate:  # whole-table rules, run in the engine (certkit.data.validate_lazy)
-                from certkit.data.validate_lazy import validate_lazy
-
-                report = validate_lazy(ds)
-                if not report.ok:
-                    raise DataValidationError(report)
-                if report.problems:
-                    print(report.format(), file=sys.stderr)
-            panel = build_panel(ds, args.period, streaming=engine == "polars")
+            panel = _lazy_panel(args, source, engine)
     return _write_panel(panel, out, args.period, caught)
+
+
+def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
+    """The panel of ``open_dataset(source, engine)``, run in that engine; a Spark session
+    opened for it (Spark Connect, a new local one) is stopped afterwards."""
+    from certkit.data.panel import build_panel
+    from certkit.data.panel_sources import TABLES, open_dataset
+    from certkit.data.spark_sources import CATALOG_PREFIX, catalog_names, opened_spark_session
+
+    with ExitStack() as stack:
+        session = None
+        if engine == "spark":
+            if source.startswith(CATALOG_PREFIX):
+                catalog_names(source, TABLES)  # a typo costs no JVM start or connection
+            session = stack.enter_context(opened_spark_session(args.spark_remote))
+        ds = open_dataset(source, engine, session=session, memory_limit=args.memory_limit)
+        if args.validate:  # whole-table rules, run in the engine (certkit.data.validate_lazy)
+            from certkit.data.validate_lazy import validate_lazy
+
+            report = validate_lazy(ds)
+            if not report.ok:
+                raise DataValidationError(report)
+            if report.problems:
+                print(report.format(), file=sys.stderr)
+        return build_panel(ds, args.period, streaming=engine == "polars")
+
+
+def _panel_engine(args: argparse.Namespace, source: str, catalog: bool) -> str | None:
+    """The engine ``certkit panel`` runs in (None: load into memory), refusing options
+    that do not apply to it."""
+    engine = args.engine
+    if engine is None and catalog:
+        engine = "spark"  # tables of a Spark catalog schema
+    elif engine is None and Path(source).is_file():
+        engine = "duckdb"  # a single file is a DuckDB database
+    if catalog and engine != "spark":
+        raise CertkitError(f"--data {source}: catalog tables are read with --engine spark")
+    if args.spark_remote and engine != "spark":
+        raise CertkitError("--spark-remote only applies with --engine spark")
+    if args.memory_limit and engine != "duckdb":
+        raise CertkitError(
+            "--memory-limit only applies with --engine duckdb (or a DuckDB database file)"
+        )
+    return engine
 
 
 DEVLAKE_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb")
@@ -159,21 +194,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="data folder (or use --data)")
     p.add_argument(
         "--data",
-        help="data folder, folder of Parquet tables, DuckDB database file (.duckdb), or a "
-        "DevLake database URI (postgresql://... or mysql://...: the panel is computed inside "
-        "it; see --engineers)",
+        help="data folder, folder of Parquet tables, DuckDB database file (.duckdb), tables "
+        "of a Spark catalog schema (spark:SCHEMA or spark:CATALOG.SCHEMA, e.g. "
+        "spark:main.devprod: engineers, certifications, pull_requests[, defects, incidents]), "
+        "or a DevLake database URI (postgresql://... or mysql://...: the panel is computed "
+        "inside it; see --engineers)",
     )
     p.add_argument(
         "--engine",
         choices=["polars", "duckdb", "spark"],
-        help="scan Parquet/DuckDB tables lazily in this engine without loading them "
-        "(polars: streaming); default: load and validate the folder in memory",
+        help="scan Parquet/DuckDB/catalog tables lazily in this engine without loading them "
+        "(polars: streaming); default: spark for spark:SCHEMA, duckdb for a database file, "
+        "else load and validate the folder in memory",
     )
     p.add_argument(
         "--spark-remote",
         metavar="URL",
-        help="with --engine spark: a Spark Connect server (sc://host:15002) instead of a "
-        "local session",
+        help="with --engine spark: a Spark Connect server instead of a local session, "
+        "sc://HOST[:PORT][/;key=value;...] (Databricks: sc://WORKSPACE:443/;token=...;"
+        "x-databricks-cluster-id=...; the token may instead be in "
+        "SPARK_CONNECT_AUTHENTICATE_TOKEN); default: $SPARK_REMOTE",
+    )
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="with --engine duckdb: DuckDB's memory_limit (e.g. 4GB; default 80%% of RAM); "
+        "it spills to a temporary folder beyond it",
     )
     p.add_argument(
         "--validate",
@@ -216,7 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.report.format(), file=sys.stderr)
         return 1
     except CertkitError as exc:
-        print(f"certkit: error: {exc}", file=sys.stderr)
+        from certkit.data.spark_sources import redact  # a Spark Connect token is never shown
+
+        print(
+            f"certkit: error: {redact(str(exc), getattr(args, 'spark_remote', None))}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("certkit: interrupted", file=sys.stderr)

@@ -1,9 +1,11 @@
-"""Lazy datasets for the panel: Parquet folders and DuckDB files, scanned where they live.
+"""Lazy datasets for the panel: Parquet folders, DuckDB files and Spark catalog tables, scanned
+where they live.
 
 ``certkit.load`` reads and validates every table into polars memory, which is right for an
 organisation of a few thousand engineers. For tens of millions of PRs the panel builder is
 pointed at the data instead: :func:`open_dataset` returns a :class:`~certkit.data.dataset.Dataset`
-whose tables are polars LazyFrames (``pl.scan_parquet``) or DuckDB relations, and
+whose tables are polars LazyFrames (``pl.scan_parquet``), DuckDB relations or Spark DataFrames
+(:mod:`certkit.data.spark_sources`: catalog tables, Spark Connect, Databricks), and
 :func:`certkit.build_panel` runs its query in that engine. These tables are *not* validated
 row by row (that needs a full load); the panel checks the columns it reads and their types.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,16 @@ import polars as pl
 
 from certkit.data.dataset import Dataset
 from certkit.data.panel_engines import empty_table
+from certkit.data.spark_sources import (
+    CATALOG_PREFIX,
+    catalog_names,
+    catalog_tables,
+    check_utc,
+    spark_session,
+)
 from certkit.errors import CertkitError
+
+__all__ = ["open_dataset", "spark_session"]
 
 TABLES = ("engineers", "certifications", "pull_requests", "defects", "incidents")
 REQUIRED = ("engineers", "certifications", "pull_requests")
@@ -30,28 +42,41 @@ SOURCE_ENGINES = ("polars", "duckdb", "spark")
 
 def open_dataset(
     source: str | Path,
-    engine: str = "polars",
+    engine: str | None = None,
     *,
     spark_remote: str | None = None,
+    session: Any = None,
     memory_limit: str | None = None,
+    table_names: Mapping[str, str] | None = None,
 ) -> Dataset:
-    """A lazy :class:`~certkit.data.dataset.Dataset` over a Parquet folder or a DuckDB database file.
+    """A lazy :class:`~certkit.data.dataset.Dataset` over a Parquet folder, a DuckDB database
+    file or the tables of a Spark catalog schema.
 
     Parameters
     ----------
     source
         A folder with ``engineers.parquet``, ``certifications.parquet``,
         ``pull_requests.parquet`` (and optionally ``defects``/``incidents``; a table may also
-        be a folder of Parquet files, e.g. written in chunks), or a DuckDB database file
-        (``.duckdb``/``.db``) holding tables of those names.
+        be a folder of Parquet files, e.g. written in chunks), a DuckDB database file
+        (``.duckdb``/``.db``) holding tables of those names, or ``"spark:SCHEMA"`` /
+        ``"spark:CATALOG.SCHEMA"`` (e.g. ``"spark:main.devprod"``, a Unity Catalog schema on
+        Databricks): the tables of those names in that schema, read with ``spark.table``.
     engine
         ``"polars"`` (``pl.scan_parquet``; run the panel with ``streaming=True`` for bounded
-        memory), ``"duckdb"`` (relations on one DuckDB connection) or ``"spark"``
-        (``spark.read.parquet`` on the active Spark session, else a new local one; Parquet
-        folders only).
+        memory), ``"duckdb"`` (relations on one DuckDB connection) or ``"spark"`` (Parquet
+        folders with ``spark.read.parquet``, or catalog tables). Default: ``"spark"`` for a
+        ``spark:`` source, else ``"polars"``.
     spark_remote
-        With ``engine="spark"``: a Spark Connect URL (``sc://host:15002``) to run on instead
-        of a local session.
+        With ``engine="spark"``: a Spark Connect URL (``sc://host:15002``; Databricks:
+        ``sc://WORKSPACE:443/;token=...;x-databricks-cluster-id=...``) to run on instead of
+        the active or a new local session. Default: the ``SPARK_REMOTE`` environment
+        variable. Its token never appears in certkit's messages. The session stays open
+        for the Dataset's DataFrames: stop it (``ds.pull_requests.sparkSession.stop()``)
+        when done, or pass a session of your own.
+    session
+        With ``engine="spark"``: the Spark session to read on, e.g. a Databricks notebook's
+        ``spark`` or ``DatabricksSession.builder.getOrCreate()`` (Databricks Connect). Its
+        settings are kept; a time zone other than UTC gets a warning.
     memory_limit
         With ``engine="duckdb"``: DuckDB's ``memory_limit`` for the connection opened here
         (e.g. ``"4GB"``; default: DuckDB's own, 80% of RAM). Whatever it is, the connection
@@ -60,25 +85,40 @@ def open_dataset(
         is sorted anyway) and ``build_panel`` works in engineer buckets of
         :data:`~certkit.data.panel.BUCKET_PRS` PRs. A connection of your own (tables passed
         to :class:`~certkit.data.dataset.Dataset` directly) keeps your settings.
+    table_names
+        With a ``spark:`` source: ``{certkit table: name in the schema}`` for tables named
+        otherwise, e.g. ``{"pull_requests": "github_prs"}``.
 
     Returns
     -------
     Dataset
-        Tables are polars LazyFrames or DuckDB relations; only ``build_panel`` and other
-        lazy-aware functions accept it.
+        Tables are polars LazyFrames, DuckDB relations or Spark DataFrames; only
+        ``build_panel`` and other lazy-aware functions accept it.
     """
+    catalog = isinstance(source, str) and source.startswith(CATALOG_PREFIX)
+    engine = engine or ("spark" if catalog else "polars")
     if engine not in SOURCE_ENGINES:
         raise CertkitError(f"engine must be one of {', '.join(SOURCE_ENGINES)}; got {engine!r}")
-    path = Path(source)
-    if not path.exists():
-        raise CertkitError(f"{source}: no such data folder or DuckDB file")
-    if engine == "spark" and not path.is_dir():
-        raise CertkitError(f"{source}: the Spark engine reads a folder of Parquet tables")
-    tables = (
-        _parquet_tables(path, engine, spark_remote, memory_limit)
-        if path.is_dir()
-        else _duckdb_tables(path, engine, memory_limit)
-    )
+    _check_options(engine, catalog, spark_remote, session, memory_limit, table_names)
+    if catalog:
+        catalog_names(str(source), TABLES, table_names)  # before a session is opened
+        spark = session if session is not None else spark_session(spark_remote)
+        check_utc(spark)
+        tables = catalog_tables(str(source), spark, TABLES, REQUIRED, table_names)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise CertkitError(f"{source}: no such data folder or DuckDB file")
+        if engine == "spark" and not path.is_dir():
+            raise CertkitError(
+                f"{source}: the Spark engine reads a folder of Parquet tables or catalog "
+                "tables (spark:CATALOG.SCHEMA)"
+            )
+        tables = (
+            _parquet_tables(path, engine, spark_remote, memory_limit, session)
+            if path.is_dir()
+            else _duckdb_tables(path, engine, memory_limit)
+        )
     missing = [t for t in REQUIRED if t not in tables]
     if missing:
         raise CertkitError(
@@ -92,12 +132,42 @@ def open_dataset(
     return Dataset(**tables, source=str(source))
 
 
+def _check_options(
+    engine: str,
+    catalog: bool,
+    spark_remote: str | None,
+    session: Any,
+    memory_limit: str | None,
+    table_names: Mapping[str, str] | None,
+) -> None:
+    """Refuse options that do not apply to ``engine`` (rather than ignore them)."""
+    if catalog and engine != "spark":
+        raise CertkitError(
+            f"catalog tables (spark:...) are read with the Spark engine; got engine={engine!r}"
+        )
+    if engine != "spark" and (spark_remote or session is not None):
+        raise CertkitError("spark_remote and session apply with engine='spark' only")
+    if spark_remote and session is not None:
+        raise CertkitError("give spark_remote or session, not both")
+    if memory_limit is not None and engine != "duckdb":
+        raise CertkitError(f"memory_limit applies with engine='duckdb' only; got {engine!r}")
+    if table_names and not catalog:
+        raise CertkitError("table_names applies to catalog tables (spark:CATALOG.SCHEMA) only")
+
+
 def _parquet_tables(
-    folder: Path, engine: str, spark_remote: str | None = None, memory_limit: str | None = None
+    folder: Path,
+    engine: str,
+    spark_remote: str | None = None,
+    memory_limit: str | None = None,
+    session: Any = None,
 ) -> dict[str, Any]:
     found: dict[str, Any] = {}
     con = _duckdb_connect(None, memory_limit) if engine == "duckdb" else None
-    spark = spark_session(spark_remote) if engine == "spark" else None
+    spark = None
+    if engine == "spark":
+        spark = session if session is not None else spark_session(spark_remote)
+        check_utc(spark)
     for name in TABLES:
         file, part_dir = folder / f"{name}.parquet", folder / name
         if file.is_file():
@@ -161,46 +231,3 @@ def _duckdb_connect(file: Path | None, memory_limit: str | None = None) -> Any:
                 f"memory_limit must be a DuckDB memory size such as '4GB'; got {memory_limit!r}"
             ) from exc
     return con
-
-
-def spark_session(remote: str | None = None) -> Any:
-    """The active Spark session, a Spark Connect one (``remote``) or a new local one.
-
-    A new local session runs on all cores (``local[*]``) with its SQL time zone set to UTC
-    (the Dataset convention: naive datetimes are UTC). Needs ``pip install 'certkit[spark]'``
-    and Java 17 or newer.
-    """
-    try:
-        from pyspark.sql import SparkSession
-    except ModuleNotFoundError as exc:
-        raise CertkitError(
-            "the Spark engine needs pyspark: pip install 'certkit[spark]' (and Java 17+)"
-        ) from exc
-    if remote:
-        return _connect_session(remote)
-    builder = SparkSession.builder.config("spark.sql.session.timeZone", "UTC")
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    try:
-        return builder.master("local[*]").appName("certkit").getOrCreate()
-    except Exception as exc:  # no Java, or a Java too old for Spark 4
-        raise CertkitError(
-            f"could not start a local Spark session ({exc}); Spark 4 needs Java 17 or newer "
-            "(Debian: apt-get install openjdk-17-jre-headless)"
-        ) from exc
-
-
-def _connect_session(remote: str) -> Any:
-    """A Spark Connect session on ``remote`` (session time zone UTC). The Connect builder
-    is used directly: ``SparkSession.builder.remote`` refuses while a classic session runs in
-    this process (a notebook's, a test's)."""
-    try:
-        from pyspark.sql.connect.session import SparkSession as ConnectSession
-    except ImportError as exc:  # pyspark without its ``connect`` dependencies (grpcio, ...)
-        raise CertkitError(
-            f"Spark Connect needs pyspark's connect dependencies ({exc}): "
-            "pip install 'certkit[spark]'"
-        ) from exc
-    builder = ConnectSession.builder.remote(remote)
-    return builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
