@@ -232,17 +232,20 @@ def panel_query(
     issue_cond: str,
     incident_cond: str | None,
     rel: str | None,
+    ai: tuple[str | None, str, str] = (None, "", "0"),
 ) -> str:
     """The outcomes per (``ek``, ``p``): see the module docstring.
 
     ``where`` selects the PRs (as the import), ``issue_cond``/``incident_cond`` the issues
     and incidents (``None``: no ``incidents`` table), ``rel`` the incident -> deployment
-    table (``None``: incidents link to PRs only through ``pull_request_issues``).
+    table (``None``: incidents link to PRs only through ``pull_request_issues``), ``ai`` the
+    AI PRs (:func:`certkit.connectors.devlake_panel_ai.ai_flag`: CTE, join, 0/1 flag).
     """
     c = created(d, s)
     m, flag, merge_join = merged(d, s)
-    ctes = [idmap]
-    joins = [merge_join]
+    ai_cte, ai_join, ai_flag = ai
+    ctes = [idmap] + ([ai_cte] if ai_cte else [])
+    joins = [merge_join, ai_join]
     first_review = d.null("ts")
     if s.has("pull_request_comments", "pull_request_id", "account_id", "created_date"):
         bots, ajoin = "", ""
@@ -294,7 +297,7 @@ def panel_query(
   SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
     {flag} AS is_merged, {sha} AS msha, {deploy} AS dep,
     COALESCE({first_review}, {first_comment}) AS fr, {pickup} AS pmin,
-    {d.source("pr.id")} AS src, {add} AS a, {dele} AS d
+    {d.source("pr.id")} AS src, {add} AS a, {dele} AS d, {ai_flag} AS ai
   FROM pull_requests pr
   LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
   {chr(10).join(j for j in joins if j)}
@@ -313,7 +316,7 @@ def panel_query(
         f"WHEN b.pmin >= 0 THEN FLOOR(b.pmin * 60) * {d.double(1.0)} END"
     )
     ctes.append(f"""prs AS (
-  SELECT b.did, b.ek, b.merged, {d.index("b.created", period, start)} AS pc,
+  SELECT b.did, b.ek, b.merged, b.ai, {d.index("b.created", period, start)} AS pc,
     {d.index("b.merged", period, start)} AS pm,
     CASE WHEN b.merged IS NOT NULL THEN GREATEST({hours}, {d.double(1 / 60)}) END AS cyc,
     ({pick_s}) / {HOUR} AS pick,
@@ -322,7 +325,8 @@ def panel_query(
   FROM base b JOIN srcz z ON z.src = b.src
   WHERE NOT (b.merged IS NOT NULL AND b.merged < b.created))""")
     ctes.append("""mstat AS (
-  SELECT ek, pm, COUNT(*) AS merged_prs, AVG(LN(cyc)) AS lmean, SUM(nlines) AS nlines
+  SELECT ek, pm, COUNT(*) AS merged_prs, AVG(LN(cyc)) AS lmean, SUM(nlines) AS nlines,
+    SUM(ai) AS ai_prs
   FROM prs WHERE merged IS NOT NULL AND ek IS NOT NULL GROUP BY ek, pm)""")
     ctes.append(_median(d, "cmed", "cyc", "1 = 1"))
     ctes.append(_median(d, "pmed", "pick", "pick IS NOT NULL"))
@@ -414,7 +418,7 @@ def panel_query(
 SELECT k.ek AS ek, k.p AS p, mstat.merged_prs AS merged_prs, opened.n AS prs_opened,
   cmed.lmed AS cycle_time_log_median, mstat.lmean AS cycle_time_log_mean,
   cmed.med AS cycle_time_hours_median, pmed.med AS pickup_time_hours_median,
-  mstat.nlines AS lines_changed{extra}
+  mstat.nlines AS lines_changed, mstat.ai_prs AS ai_prs{extra}
 FROM keyset k
 LEFT JOIN mstat ON mstat.ek = k.ek AND mstat.pm = k.p
 LEFT JOIN opened ON opened.ek = k.ek AND opened.p = k.p
