@@ -196,7 +196,7 @@ def _mysql(root: Path, prs: int):
     server = subprocess.Popen(
         [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={data}"]
         + [f"--socket={sock}", f"--port={port}", "--bind-address=127.0.0.1", *user]
-        + [f"--log-error={root / 'error.log'}", "--skip-name-resolve"]
+        + [f"--log-error={root / 'error.log'}", "--skip-name-resolve", f"--tmpdir={root}"]
         + ["--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

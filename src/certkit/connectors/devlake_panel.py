@@ -142,6 +142,12 @@ def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, pe
             "WHERE table_schema = current_schema() AND data_type = 'timestamp with time zone'"
         )
         tz = {f"{r['t']}.{r['c']}".lower() for r in rows}
+    elif "mariadb" in str(q("SELECT VERSION() AS v")[0]["v"]).lower():
+        # MariaDB joins unindexed tables (the materialized CTEs) by block nested loops unless
+        # hash joins are allowed (level 4: incremental hash join buffers; MySQL 8 hash-joins
+        # by default and has no such variable)
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION join_cache_level = 4")
     d = sq.Dialect(dialect, frozenset(tz))
     params: dict = {}
     where = ["1 = 1"]
