@@ -75,6 +75,7 @@ def test_fixture_database(db, tmp_path, period):
     got = pushed(db["uri"], period, **kw)
     assert_same(got, want)
     assert want["merged_prs"].sum() > 0 and want["defects"].sum() > 0
+    assert want["ai_prs"].sum() > 0 and want["ai_share"].drop_nulls().len() > 0
 
 
 @pytest.mark.parametrize(("version", "period"), [*((v, "month") for v in REAL), ("head", "week")])
