@@ -50,7 +50,7 @@ _UNSAFE = frozenset("\"\\/<>&'")
 #: non-ASCII characters: matched by LIKE's one-character wildcard.
 _FOLDED = frozenset("iks")
 _MIN = 3  # shorter literal runs filter too little to be worth a LIKE
-_BATCH = 2000  # PR ids per evidence query
+_BATCH = 5000  # PR ids per evidence query (MariaDB, 100,000 PRs: 4.0 s; 5.3 s by 2,000)
 
 # A requirement: ("lit", text) | ("and", [req...]) | ("or", [req...]); None = none found.
 Req = tuple
