@@ -8,12 +8,17 @@ without dates (dated by the merge commit, or not at all), Azure-style closed PRs
 merged date, a few PRs merged before they were created, 0/0 line counts, bots and DevLake's unknown author, comments (the author's, bots', others',
 some before creation), ``project_pr_metrics`` pickup times and deployment commits, defects
 linked through ``pull_request_issues`` and incidents linked through deployments (ties on the
-merge time included). PostgreSQL gets ``timestamptz`` values with non-UTC offsets. Rows go in
-with ``COPY`` (PostgreSQL) or multi-row INSERTs (MySQL).
+merge time included), and the AI evidence of each rule kind (``_ai_evidence``: trailers in
+commits and in squash bodies, JSON-quoted bodies with Go's ``\u003c`` escapes, bot logins,
+labels, branches, commit e-mails and author names, ``Assisted-by: none``, near misses that
+match no rule, letters Python folds from non-ASCII characters). PostgreSQL gets
+``timestamptz`` values with non-UTC offsets. Rows go in with ``COPY`` (PostgreSQL) or
+multi-row INSERTs (MySQL).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -49,10 +54,16 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
         accounts.append((aid, name, f"dev{i}@corp.example", f"Dev {i}"))
         names.append((aid, name))
     names.append(("github:GithubAccount:1:0", ""))  # DevLake's unknown author
+    for i, login in enumerate(("Copilot", "devin-ai-integration[bot]", "claude")):
+        aid = f"github:GithubAccount:1:{90000 + i}"  # AI agents' logins; "claude": a person
+        accounts.append((aid, login, None, login))
+        names.append((aid, login))
     repos = [(f"github:GithubRepo:1:{r}", f"org/r{r}") for r in range(12)]
     repos += [(f"gitlab:GitlabProject:1:{r}", f"grp/p{r}") for r in range(3)]
 
     prs, commits, comments, metrics = [], [], [], []
+    pr_commits, labels = [], []
+    ai_rng = np.random.default_rng(seed + 1)
     span = 24 * 365 * 2
     created_h = rng.uniform(0, span, n_prs)
     cycle_h = rng.lognormal(3, 1.5, n_prs)
@@ -87,10 +98,16 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
         draft = bool(rng.random() < 0.1)
         add = int(rng.integers(0, 500)) if not gitlab and rng.random() < 0.9 else 0
         dele = int(rng.integers(0, 200)) if add else 0
+        body, branch, pr_labels, pr_commit_rows = _ai_evidence(ai_rng, k, created)
         prs.append(
             (pid, repo[0], aid, aname, status, created, merged_date, closed, sha, k + 1)
-            + (add, dele, draft, f"feature/{k}", f"PR {k}", "")
+            + (add, dele, draft, branch, f"PR {k}", body)
         )
+        labels += [(pid, name) for name in pr_labels]
+        for c_sha, message, name, email, in_commits in pr_commit_rows:
+            pr_commits.append((c_sha, pid, name, email))
+            if in_commits:
+                commits.append((c_sha, created, message, name, email, email))
         for _ in range(int(rng.integers(0, 3))):
             who = names[int(rng.integers(len(names)))][0] if rng.random() < 0.8 else aid
             comments.append(
@@ -161,7 +178,15 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
             ],
             prs,
         ),
-        "commits": (["sha", "committed_date"], commits),
+        "commits": (
+            ["sha", "committed_date", "message", "author_name", "author_email", "committer_email"],
+            [c if len(c) == 6 else (*c, None, None, None, None) for c in commits],
+        ),
+        "pull_request_commits": (
+            ["commit_sha", "pull_request_id", "commit_author_name", "commit_author_email"],
+            pr_commits,
+        ),
+        "pull_request_labels": (["pull_request_id", "label_name"], labels),
         "pull_request_comments": (
             ["id", "pull_request_id", "account_id", "created_date"],
             comments,
@@ -179,6 +204,115 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
             rels,
         ),
     }
+
+
+def _go_json(text: str) -> str:
+    """``text`` JSON-quoted as DevLake's GitHub REST collector stores bodies (Go escapes <>&)."""
+    quoted = json.dumps(text.replace("\n", "\r\n"), ensure_ascii=False)
+    return quoted.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+#: (kind, PR body, branch, labels, commits as (message, author name, e-mail, in ``commits``)).
+#: Kinds prefixed "no-" are near misses: no rule fires (some pass the SQL prefilter).
+AI_KINDS = [
+    (
+        "commit-trailer",
+        "",
+        None,
+        [],
+        [
+            (
+                "Fix x\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+                "Dev",
+                "d@corp.example",
+                True,
+            )
+        ],
+    ),
+    (
+        "squash-body",
+        "Squash (#1)\n\n* one\n\n* two\n\nCo-authored-by: Cursor <cursoragent@cursor.com>",
+        None,
+        [],
+        [],
+    ),
+    (
+        "json-body",
+        _go_json("Does x\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)"),
+        None,
+        [],
+        [],
+    ),
+    ("json-summary", _go_json("Body\n\n<!-- CURSOR_SUMMARY -->\nSummary & more"), None, [], []),
+    ("label", "", None, ["codex", "infra"], []),
+    ("branch", "", "copilot/fix-{k}", [], []),
+    (
+        "assisted-by",
+        "",
+        None,
+        [],
+        [("Do y\n\nAssisted-by: GitHub Copilot", "Dev", "d@corp.example", True)],
+    ),
+    ("aider-name", "", None, [], [("Refactor", "Dev 3 (aider)", "dev3@corp.example", True)]),
+    (
+        "agent-email",
+        "",
+        None,
+        [],
+        [("Initial plan", "Copilot", "198982749+Copilot@users.noreply.github.com", True)],
+    ),
+    ("pr-commit-only", "", None, [], [("", "Cursor Agent", "cursoragent@cursor.com", False)]),
+    ("made-with", "", None, [], [("Tweak\n\nMade-with: Cursor", "Dev", "d@corp.example", True)]),
+    ("subject", "", None, [], [("aider: rename z", "Dev", "d@corp.example", True)]),
+    (
+        "upper-case",
+        "",
+        None,
+        [],
+        [("Fix\n\nCO-AUTHORED-BY: CLAUDE <NOREPLY@ANTHROPIC.COM>", "Dev", "d@corp.example", True)],
+    ),
+    ("folded", "See https://chatgpt.com/codex/ta\u017f\u212as/task_e_1", None, [], []),
+    (
+        "no-assisted-none",
+        "",
+        None,
+        [],
+        [("Do z\n\nAssisted-by: none", "Dev", "d@corp.example", True)],
+    ),
+    ("no-label", "", None, ["codex-review"], []),
+    ("no-branch", "", "feature/copilot-{k}", [], []),
+    ("no-prose", "We talked to Claude Monet <claude.monet@gmail.com> about it.", None, [], []),
+    (
+        "no-session-prose",
+        "Fix\n\nThe Claude-Session: line is how the policy spells it, see above.\nThanks",
+        None,
+        [],
+        [],
+    ),
+]
+
+
+def _ai_evidence(rng, k: int, created: datetime):
+    """PR body, head branch, labels and PR commits of PR ``k``: 30% carry one AI kind, half of
+    the others an ordinary commit."""
+    u = rng.random()
+    commits = []
+    if u < 0.3:
+        _, body, branch, labels, rows = AI_KINDS[int(rng.integers(len(AI_KINDS)))]
+        branch = (branch or f"feature/{k}").format(k=k)
+        commits = [(f"a{k:033x}{j:06x}", *row) for j, row in enumerate(rows)]
+        return body, branch, labels, commits
+    if u < 0.65:
+        commits = [
+            (
+                f"b{k:039x}",
+                f"Work on {k}\n\nSigned-off-by: Dev <d@corp.example>",
+                "Dev",
+                "d@corp.example",
+                True,
+            )
+        ]
+    return "", f"feature/{k}", [], commits
 
 
 def fill(conn, dialect: str, n_prs: int, seed: int = 7) -> None:

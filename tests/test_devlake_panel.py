@@ -15,8 +15,13 @@ from devlake_generated import fill
 from devlake_servers import CERTKIT, PASSWORD, REAL
 
 from certkit.cli import main
+from certkit.connectors import devlake_panel_ai as ai
+from certkit.connectors import devlake_read as dr
 from certkit.connectors import read_devlake, to_dataset
+from certkit.connectors.attribution import Rule, load_rules
+from certkit.connectors.devlake import _connect
 from certkit.connectors.devlake_panel import NOT_COMPUTED, devlake_panel
+from certkit.connectors.identity import read_identities
 from certkit.data.panel import build_panel
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -41,21 +46,23 @@ def reference(uri: str, period: str, **kw) -> pl.DataFrame:
 
 
 def pushed(uri: str, period: str, **kw) -> pl.DataFrame:
-    with pytest.warns(CertkitWarning, match="ai_prs and ai_share are not computed"):
-        return devlake_panel(uri, period=period, **kw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        panel = devlake_panel(uri, period=period, **kw)
+    # no column left uncomputed, no rule without a prefilter (the bundled rules)
+    said = " ".join(str(w.message) for w in caught)
+    assert "not computed" not in said and "AI rule" not in said, said
+    return panel
 
 
 def assert_same(got: pl.DataFrame, want: pl.DataFrame) -> None:
     assert got.columns == want.columns
     assert got.schema == want.schema
     assert got.height == want.height and got.height > 0
-    for c in NOT_COMPUTED:
-        assert got[c].null_count() == got.height  # unknown, never 0
+    assert NOT_COMPUTED == ()
     from polars.testing import assert_frame_equal
 
-    assert_frame_equal(
-        got.drop(*NOT_COMPUTED), want.drop(*NOT_COMPUTED), check_exact=False, rel_tol=1e-12
-    )
+    assert_frame_equal(got, want, check_exact=False, rel_tol=1e-12)
 
 
 @pytest.mark.parametrize("period", ["month", "week"])
@@ -68,6 +75,7 @@ def test_fixture_database(db, tmp_path, period):
     got = pushed(db["uri"], period, **kw)
     assert_same(got, want)
     assert want["merged_prs"].sum() > 0 and want["defects"].sum() > 0
+    assert want["ai_prs"].sum() > 0 and want["ai_share"].drop_nulls().len() > 0
 
 
 @pytest.mark.parametrize(("version", "period"), [*((v, "month") for v in REAL), ("head", "week")])
@@ -117,15 +125,18 @@ def test_cli_panel_from_devlake(postgresql, tmp_path, capsys):
     roster.write_text(ROSTER)
     certs.write_text(CERTS)
     out = tmp_path / "panel.parquet"
-    args = ["panel", "--data", uri, "--engineers", str(roster)]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(CUSTOM_RULES)
+    args = ["panel", "--data", uri, "--engineers", str(roster), "--ai-rules", str(rules)]
     args += ["--certifications", str(certs), "--period", "week", "--out", str(out)]
     res = subprocess.run([str(CERTKIT), *args], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "computed in DevLake's database" in res.stdout
-    assert "ai_prs and ai_share are not computed" in res.stderr
+    assert "not computed" not in res.stderr and "AI rule" not in res.stderr
     assert PASSWORD not in res.stdout + res.stderr
-    want = reference(uri, "week", engineers=roster, certifications=certs)
+    want = reference(uri, "week", engineers=roster, certifications=certs, rules=str(rules))
     assert_same(pl.read_parquet(out), want)
+    assert want["ai_prs"].sum() > 0
     # DevLake-only options without a DevLake URI: a usage error, not silently ignored
     assert main(["panel", "--data", str(tmp_path), "--engineers", str(roster)]) == 2
     assert "only apply with a DevLake URI" in capsys.readouterr().err
@@ -177,6 +188,112 @@ def test_generated_organisation(generated, tmp_path, period):
     want = reference(generated, period, identities=ids)
     got = pushed(generated, period, identities=ids)
     assert_same(got, want)
-    totals = want.select(pl.col("merged_prs", "defects", "incidents").sum()).row(0)
+    totals = want.select(pl.col("merged_prs", "defects", "incidents", "ai_prs").sum()).row(0)
     assert all(n > 20 for n in totals), totals
     assert want["pickup_time_hours_median"].drop_nulls().len() > 50
+
+
+def import_ai(uri: str, **kw) -> set[str]:
+    """DevLake ids of the PRs the import marks AI-assisted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        prs = read_devlake(uri, **kw).pull_requests
+    return set(prs.filter(pl.col("ai_assisted") == 1)["devlake_id"])
+
+
+def test_prefilter_loses_no_pr(generated):
+    """Every PR the import finds AI-assisted passes the SQL prefilter; the prefilter keeps far
+    fewer PRs than all, near misses among them; the exact step returns the import's set."""
+    want = import_ai(generated)
+    conn, dialect = _connect(generated)
+    try:
+        q, s = dr.lake_schema(conn, dialect)
+        pre = ai.prefilter(s, "1 = 1", load_rules())
+        candidates = {r["pid"] for r in q(pre.sql, pre.params)}
+        n_prs = q("SELECT COUNT(*) AS n FROM pull_requests")[0]["n"]
+        got, _, n = ai.ai_pr_ids(q, s, "1 = 1", {}, read_identities(None), load_rules())
+    finally:
+        conn.close()
+    assert want <= candidates
+    assert got == want and n == len(candidates)
+    assert 200 < len(want) < len(candidates) < n_prs / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        fired = set(read_devlake(generated).ai_evidence["rule"])
+    kinds = {
+        "claude-coauthor",  # commit trailer, upper-case trailer, squash body
+        "cursor-agent-email",  # squash body, PR-commit-only e-mail
+        "claude-generated-line",  # JSON-quoted body
+        "cursor-summary",  # JSON-quoted body with \u003c escapes
+        "codex-label",
+        "copilot-branch",
+        "assisted-by",
+        "aider-name-suffix",
+        "copilot-noreply",
+        "cursor-made-with",
+        "aider-subject-prefix",
+        "codex-task-link",  # letters folded from non-ASCII characters
+        "copilot-agent-login",
+        "devin-bot-login",
+    }
+    assert kinds <= fired, kinds - fired
+
+
+CUSTOM_RULES = r"""
+negative_values: [none]
+rules:
+  - {id: infra-label, tool: other, field: label, pattern: INFRA}
+  - {id: fix-branch, tool: copilot, field: branch, regex: true, pattern: '^copilot/fix-(x|y)$'}
+  - {id: ana-line, tool: claude, field: line, regex: true, pattern: 'co-authored-by: claude (sonnet|opus)'}
+"""
+
+
+def test_requirements_of_rules():
+    """What the prefilter searches for, per rule kind (no database)."""
+
+    def req(pattern: str, regex: bool = True, field: str = "line"):
+        return ai.requirement(Rule("r", "t", field, pattern, regex=regex))
+
+    assert all(ai.requirement(r) is not None for r in load_rules().rules)
+    assert req(r"^(no-reply|claude[\w.+-]*)@(anthropic\.com|claude\.ai)$") == (
+        "and",
+        [
+            ("or", [("lit", "no-reply"), ("lit", "claude")]),
+            ("or", [("lit", "anthropic.com"), ("lit", "claude.ai")]),
+        ],
+    )
+    # optional characters are left out; characters JSON may escape cut the literal
+    assert req(r"generated with \[?claude code\]?") == (
+        "and",
+        [("lit", "generated with "), ("lit", "claude code")],
+    )
+    assert req("<!-- CURSOR_SUMMARY -->") == ("lit", "!-- cursor_summary --")
+    assert req("chatgpt\\.com/codex/tasks/task_") == (
+        "and",
+        [("lit", "chatgpt.com"), ("lit", "codex"), ("lit", "tasks"), ("lit", "task_")],
+    )
+    assert req("Claude-Session", regex=False, field="trailer") == ("lit", "claude-session")
+    abc = [("lit", "xyz"), ("lit", "abc"), ("lit", "def")]
+    assert req("xyz(abc)+def") == ("and", abc)  # repeated at least once: required
+    assert req("xyz(abc)*def") == req("xyz(?:abc)?def") == ("and", [abc[0], abc[2]])
+    for nothing in (".+", r"^\w+/\d+$", "ab|.", "(?=x)y?", "a&b"):
+        assert req(nothing) is None, nothing
+    assert ai._like("a_b%c!d") == "%a!_b!%c!!d%"
+    assert ai._like("tasks") == "%ta___%"  # i, k, s: any one character (ſ, K, ı, İ)
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+def test_custom_rules(db, tmp_path, fallback):
+    """A user's rules file: equal to the import with the same rules; a rule without literal
+    text reads every PR (with a warning) and still gives the import's values."""
+    rules = tmp_path / "rules.yaml"
+    extra = "  - {id: any-branch, tool: other, field: branch, regex: true, pattern: '^\\w+/.+$'}\n"
+    rules.write_text(CUSTOM_RULES + (extra if fallback else ""))
+    want = reference(db["uri"], "month", rules=str(rules))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = devlake_panel(db["uri"], period="month", ai_rules=rules)
+    assert_same(got, want)
+    said = [str(w.message) for w in caught if "AI rule" in str(w.message)]
+    assert len(said) == fallback and (not said or "any-branch" in said[0])
+    assert want["ai_prs"].sum() >= 2 + fallback

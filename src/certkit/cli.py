@@ -50,7 +50,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if source.split("://", 1)[0].split("+")[0] in DEVLAKE_SCHEMES:
         return _panel_devlake(args, source, out)
-    given = [o for o in _DEVLAKE_OPTIONS if getattr(args, o.lstrip("-"), None)]
+    given = [o for o in _DEVLAKE_OPTIONS if getattr(args, o.lstrip("-").replace("-", "_"), None)]
     if given:
         raise CertkitError(f"{', '.join(given)} only apply with a DevLake URI (--data mysql://...)")
     catalog = source.startswith(CATALOG_PREFIX)
@@ -125,6 +125,7 @@ _DEVLAKE_OPTIONS = (
     "--since",
     "--repo",
     "--project",
+    "--ai-rules",
 )
 
 
@@ -137,6 +138,7 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
         ("--engineers file", args.engineers),
         ("--certifications file", args.certifications),
         ("--identities file", args.identities),
+        ("--ai-rules file", args.ai_rules),
     ]
     refuse_inputs(out, files, kind="file")
     if out.is_dir():
@@ -152,6 +154,7 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
             repos=args.repo,
             project=args.project,
             identities=args.identities,
+            ai_rules=args.ai_rules,
         )
     return _write_panel(panel, out, args.period, caught, " (computed in DevLake's database)")
 
@@ -236,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--since", help="only PRs created on or after this date (YYYY-MM-DD)")
     d.add_argument("--repo", action="append", help="only this repository (repeatable)")
     d.add_argument("--project", help="only this DevLake project")
+    d.add_argument("--ai-rules", help="AI-attribution rules YAML (default: the bundled rules)")
     p.set_defaults(func=_cmd_panel)
 
     # Commands contributed by other modules, each registering its own sub-parser.

@@ -13,6 +13,7 @@ import polars as pl
 
 from certkit.connectors import devlake_read as dr
 from certkit.connectors.attribution import (
+    Detection,
     Evidence,
     Rules,
     coauthors,
@@ -140,17 +141,7 @@ def read_connection(
         state, merged = merge_state(pr, merge_dates.get(pr["merge_commit_sha"] or ""))
         undated += state == "merged" and merged is None
         dropped += state != "merged" and pr["merged_date"] is not None
-        body = unquote_text(pr["description"]) or ""
-        dets = detect(
-            Evidence(
-                logins=[(login, bot)] if login else [],
-                coauthors=coauthors(parse_trailers(body)),  # squash merges use the body
-                messages=[body],
-                branch=pr["head_ref"],
-                labels=labels.get(pr["id"], []),
-            ),
-            rules,
-        )
+        dets = pr_detections(pr, login, bot, labels.get(pr["id"], []), rules)
         ev_rows += evidence_rows(dets, pr_id, "devlake")
         for c in pr_commits.get(pr["id"], []):
             cdets, crow = _commit(c, pr_id, repo, ids, rules)
@@ -285,13 +276,34 @@ def add_person(
     }
 
 
-def _commit(c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules):
-    """AI detections and the ``commits`` row of one PR commit (``commits`` or PR fallback)."""
+def pr_detections(
+    pr: dict, login: str | None, bot: bool, labels: list[str], rules: Rules
+) -> list[Detection]:
+    """AI detections of a PR row's own evidence (author login, body, head branch, labels);
+    ``login`` and ``bot`` as :func:`author_of` gives them."""
+    body = unquote_text(pr["description"]) or ""
+    return detect(
+        Evidence(
+            logins=[(login, bot)] if login else [],
+            coauthors=coauthors(parse_trailers(body)),  # squash merges use the body
+            messages=[body],
+            branch=pr["head_ref"],
+            labels=labels,
+        ),
+        rules,
+    )
+
+
+def commit_detections(c: dict, rules: Rules) -> list[Detection]:
+    """AI detections of one PR commit row of :func:`devlake_read.pr_commits_query`."""
+    return _commit_detections(c, rules)[0]
+
+
+def _commit_detections(c: dict, rules: Rules):
     name = c["author_name"] or c["commit_author_name"]
     email = c["author_email"] or c["commit_author_email"]
     message = unquote_text(c["message"]) or ""
     trailers = parse_trailers(message)
-    bot = is_bot(name, email)
     dets = detect(
         Evidence(
             emails=sorted({(e or "").lower() for e in (email, c["committer_email"])} - {""}),
@@ -301,6 +313,13 @@ def _commit(c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules):
         ),
         rules,
     )
+    return dets, name, email, message, trailers
+
+
+def _commit(c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules):
+    """AI detections and the ``commits`` row of one PR commit (``commits`` or PR fallback)."""
+    dets, name, email, message, trailers = _commit_detections(c, rules)
+    bot = is_bot(name, email)
     row = {
         "sha": c["sha"],
         "repo": repo,
@@ -482,4 +501,4 @@ def _link(s: dr.Schema, q, incidents: list[dict], prs: list[dict], notes: list[s
     link_incidents(incidents, rels, deploy_commits, by_sha, by_deploy, notes)
 
 
-__all__ = ["author_of", "read_connection"]
+__all__ = ["author_of", "commit_detections", "pr_detections", "read_connection"]

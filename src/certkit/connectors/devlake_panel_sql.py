@@ -11,7 +11,10 @@ in SQL that runs on PostgreSQL, MySQL 8 and MariaDB (>= 10.2: window functions):
   dates, then the merge commit's date);
 - PRs merged before they were created are left out, as validation drops them; a first review
   before creation is ignored;
-- medians from ``ROW_NUMBER``/``COUNT`` windows (the mean of the middle one or two values).
+- medians from ``ROW_NUMBER``/``COUNT`` windows (the mean of the middle one or two values);
+- every PR outcome from one pass over the PRs, and each CTE read as few times as possible:
+  MariaDB does not share a CTE between its references but computes it again at each one
+  (PostgreSQL 12+ and MySQL 8 compute it once).
 """
 
 from __future__ import annotations
@@ -210,18 +213,6 @@ def idmap_cte(d: Dialect, rows: list[tuple[str, str, int]], quote) -> str:
     return "idmap AS (" + "\n  UNION ALL ".join(sel) + ")"
 
 
-def _median(d: Dialect, name: str, value: str, where: str) -> str:
-    """``name``: the median of ``value`` (and of its log) per (ek, pm) of merged PRs."""
-    return f"""{name}_w AS (
-  SELECT ek, pm, {value} AS v,
-    ROW_NUMBER() OVER (PARTITION BY ek, pm ORDER BY {value}) AS rn,
-    COUNT(*) OVER (PARTITION BY ek, pm) AS cnt
-  FROM prs WHERE merged IS NOT NULL AND ek IS NOT NULL AND {where}),
-{name} AS (
-  SELECT ek, pm, AVG(v) AS med, AVG(LN(v)) AS lmed FROM {name}_w
-  WHERE 2 * rn BETWEEN cnt AND cnt + 2 GROUP BY ek, pm)"""
-
-
 def panel_query(
     d: Dialect,
     s: dr.Schema,
@@ -232,17 +223,21 @@ def panel_query(
     issue_cond: str,
     incident_cond: str | None,
     rel: str | None,
+    ai: tuple[str | None, str, str] = (None, "", "0"),
 ) -> str:
     """The outcomes per (``ek``, ``p``): see the module docstring.
 
     ``where`` selects the PRs (as the import), ``issue_cond``/``incident_cond`` the issues
     and incidents (``None``: no ``incidents`` table), ``rel`` the incident -> deployment
-    table (``None``: incidents link to PRs only through ``pull_request_issues``).
+    table (``None``: incidents link to PRs only through ``pull_request_issues``), ``ai`` the
+    AI PRs (:func:`certkit.connectors.devlake_panel_ai.ai_flag`: CTE, join, 0/1 flag).
     """
     c = created(d, s)
     m, flag, merge_join = merged(d, s)
-    ctes = [idmap]
-    joins = [merge_join]
+    ai_cte, ai_join, ai_flag = ai
+    ctes = [idmap] + ([ai_cte] if ai_cte else [])
+    joins = [merge_join, ai_join]
+    lite_joins = [merge_join]  # what the incident blame needs of a PR (no reviews, no lines)
     first_review = d.null("ts")
     if s.has("pull_request_comments", "pull_request_id", "account_id", "created_date"):
         bots, ajoin = "", ""
@@ -274,9 +269,11 @@ def panel_query(
             "GROUP BY m0.id)"
         )
         joins.append("LEFT JOIN metrics pm ON pm.id = pr.id")
+        lite_joins.append(joins[-1])
     repo = "NULL"
     if s.has("repos", "id", "name"):
         joins.append("LEFT JOIN repos r ON r.id = pr.base_repo_id")
+        lite_joins.append(joins[-1])
         repo = "NULLIF(r.name, '')"
     repo = f"COALESCE({repo}, NULLIF(pr.base_repo_id, ''))"
     key = d.text("pr.pull_request_key") if s.has("pull_requests", "pull_request_key") else "NULL"
@@ -290,46 +287,7 @@ def panel_query(
         for c in ("additions", "deletions")
     )
     sha = _col(s, "pull_requests", "pr", "merge_commit_sha")
-    ctes.append(f"""base AS (
-  SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
-    {flag} AS is_merged, {sha} AS msha, {deploy} AS dep,
-    COALESCE({first_review}, {first_comment}) AS fr, {pickup} AS pmin,
-    {d.source("pr.id")} AS src, {add} AS a, {dele} AS d
-  FROM pull_requests pr
-  LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
-  {chr(10).join(j for j in joins if j)}
-  WHERE {where} AND {c} IS NOT NULL)""")
-    known = "(b.a IS NOT NULL OR b.d IS NOT NULL)"
-    zero = "(COALESCE(b.a, 0) = 0 AND COALESCE(b.d, 0) = 0)"
-    ctes.append(f"""srcz AS (
-  SELECT b.src, CASE WHEN b.src <> 'github' THEN 1
-    WHEN SUM(CASE WHEN {known} THEN 1 ELSE 0 END) > 0
-      AND SUM(CASE WHEN {known} AND NOT {zero} THEN 1 ELSE 0 END) = 0 THEN 1 ELSE 0 END AS dz
-  FROM base b GROUP BY b.src)""")
-    hours = f"{d.seconds('b.merged', 'b.created')} / {HOUR}"
-    pick_s = (
-        f"CASE WHEN b.fr IS NOT NULL THEN (CASE WHEN b.fr >= b.created THEN "
-        f"{d.seconds('b.fr', 'b.created')} END) "
-        f"WHEN b.pmin >= 0 THEN FLOOR(b.pmin * 60) * {d.double(1.0)} END"
-    )
-    ctes.append(f"""prs AS (
-  SELECT b.did, b.ek, b.merged, {d.index("b.created", period, start)} AS pc,
-    {d.index("b.merged", period, start)} AS pm,
-    CASE WHEN b.merged IS NOT NULL THEN GREATEST({hours}, {d.double(1 / 60)}) END AS cyc,
-    ({pick_s}) / {HOUR} AS pick,
-    CASE WHEN b.a IS NULL AND b.d IS NULL THEN NULL WHEN z.dz = 1 AND {zero} THEN NULL
-      ELSE COALESCE(b.a, 0) + COALESCE(b.d, 0) END AS nlines
-  FROM base b JOIN srcz z ON z.src = b.src
-  WHERE NOT (b.merged IS NOT NULL AND b.merged < b.created))""")
-    ctes.append("""mstat AS (
-  SELECT ek, pm, COUNT(*) AS merged_prs, AVG(LN(cyc)) AS lmean, SUM(nlines) AS nlines
-  FROM prs WHERE merged IS NOT NULL AND ek IS NOT NULL GROUP BY ek, pm)""")
-    ctes.append(_median(d, "cmed", "cyc", "1 = 1"))
-    ctes.append(_median(d, "pmed", "pick", "pick IS NOT NULL"))
-    ctes.append("""opened AS (
-  SELECT ek, pc AS p, COUNT(*) AS n FROM prs WHERE ek IS NOT NULL GROUP BY ek, pc)""")
-    keys = ["SELECT ek, pm AS p FROM mstat", "SELECT ek, p FROM opened"]
-    outer = []
+    # Issue links and per-PR defect counts come before ``base``, which joins them.
     links = s.has("pull_request_issues", "pull_request_id", "issue_id")
     if links:
         # the smallest linked PR id by code point (as the import), joined in its own collation
@@ -348,14 +306,88 @@ def panel_query(
         else ""
     )
     issues = s.has("issues", "id", "type")
+    ndef = d.null("num")
     if issues and links:
-        ctes.append(f"""dft AS (
-  SELECT p.ek, p.pm AS p, COUNT(*) AS n
-  FROM issues i JOIN links l ON l.issue_id = i.id JOIN prs p ON p.did = l.pid
-  WHERE i.type = 'BUG' {issue_cond}{not_incident} AND p.merged IS NOT NULL AND p.ek IS NOT NULL
-  GROUP BY p.ek, p.pm)""")
-        keys.append("SELECT ek, p FROM dft")
-        outer.append(("dft", "defects"))
+        ctes.append(f"""defpr AS (
+  SELECT l.pid, COUNT(*) AS n FROM issues i JOIN links l ON l.issue_id = i.id
+  WHERE i.type = 'BUG' {issue_cond}{not_incident} GROUP BY l.pid)""")
+        joins.append("LEFT JOIN defpr ON defpr.pid = pr.id")
+        ndef = "defpr.n"
+    ctes.append(f"""base AS (
+  SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
+    {flag} AS is_merged, {sha} AS msha, {deploy} AS dep,
+    COALESCE({first_review}, {first_comment}) AS fr, {pickup} AS pmin,
+    {d.source("pr.id")} AS src, {add} AS a, {dele} AS d, {ai_flag} AS ai, {ndef} AS ndef
+  FROM pull_requests pr
+  LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
+  {chr(10).join(j for j in joins if j)}
+  WHERE {where} AND {c} IS NOT NULL)""")
+    # per source: 0/0 line counts read as missing? (from pull_requests itself: MariaDB
+    # would compute ``base`` again for every CTE that reads it)
+    known = f"({add} IS NOT NULL OR {dele} IS NOT NULL)"
+    zero = f"(COALESCE({add}, 0) = 0 AND COALESCE({dele}, 0) = 0)"
+    src = d.source("pr.id")
+    ctes.append(f"""srcz AS (
+  SELECT {src} AS src, CASE WHEN {src} <> 'github' THEN 1
+    WHEN SUM(CASE WHEN {known} THEN 1 ELSE 0 END) > 0
+      AND SUM(CASE WHEN {known} AND NOT {zero} THEN 1 ELSE 0 END) = 0 THEN 1 ELSE 0 END AS dz
+  FROM pull_requests pr WHERE {where} AND {c} IS NOT NULL GROUP BY {src})""")
+    bzero = "(COALESCE(b.a, 0) = 0 AND COALESCE(b.d, 0) = 0)"
+    hours = f"{d.seconds('b.merged', 'b.created')} / {HOUR}"
+    pick_s = (
+        f"CASE WHEN b.fr IS NOT NULL THEN (CASE WHEN b.fr >= b.created THEN "
+        f"{d.seconds('b.fr', 'b.created')} END) "
+        f"WHEN b.pmin >= 0 THEN FLOOR(b.pmin * 60) * {d.double(1.0)} END"
+    )
+    ctes.append(f"""prs AS (
+  SELECT b.did, b.ek, b.merged, b.ai, b.ndef, {d.index("b.created", period, start)} AS pc,
+    {d.index("b.merged", period, start)} AS pm,
+    CASE WHEN b.merged IS NOT NULL THEN GREATEST({hours}, {d.double(1 / 60)}) END AS cyc,
+    ({pick_s}) / {HOUR} AS pick,
+    CASE WHEN b.a IS NULL AND b.d IS NULL THEN NULL WHEN z.dz = 1 AND {bzero} THEN NULL
+      ELSE COALESCE(b.a, 0) + COALESCE(b.d, 0) END AS nlines
+  FROM base b JOIN srcz z ON z.src = b.src
+  WHERE NOT (b.merged IS NOT NULL AND b.merged < b.created))""")
+    # ``ek >= 0`` written as COALESCE(ek, -1) >= 0: ``ek IS NOT NULL`` would turn the LEFT
+    # JOIN of the account map into an inner join, which MariaDB then starts from (it
+    # estimates 2 rows for the literal map) and block-nested-loops every PR against it.
+    # One pass over the PRs for every PR outcome: each PR once as merged (r = 1, period of
+    # the merge) and once as opened (r = 2, period of creation); medians from ROW_NUMBER and
+    # COUNT windows (the mean of the middle one or two values).
+    ctes.append("""ev AS (
+  SELECT p.ek, CASE WHEN rl.r = 1 THEN p.pm ELSE p.pc END AS p, rl.r, p.cyc, p.pick,
+    p.nlines, p.ai, p.ndef
+  FROM prs p JOIN (SELECT 1 AS r UNION ALL SELECT 2 AS r) rl
+    ON rl.r = 2 OR p.merged IS NOT NULL
+  WHERE COALESCE(p.ek, -1) >= 0)""")
+    # two steps, each with one partition: MariaDB 10.11.19 numbers rows wrongly with the four
+    # windows in one SELECT (ROW_NUMBER by cyc, COUNT, ROW_NUMBER by pick in a finer
+    # partition, COUNT(pick): wrong in 299 of 300 groups of a plain 3,000-row table)
+    ctes.append("""evc AS (
+  SELECT ek, p, r, cyc, pick, nlines, ai, ndef,
+    ROW_NUMBER() OVER (PARTITION BY ek, p, r ORDER BY cyc) AS rc,
+    COUNT(*) OVER (PARTITION BY ek, p, r) AS nc
+  FROM ev)""")
+    ctes.append("""evw AS (
+  SELECT ek, p, r, cyc, pick, nlines, ai, ndef, rc, nc,
+    ROW_NUMBER() OVER (
+      PARTITION BY ek, p, r, CASE WHEN pick IS NULL THEN 1 ELSE 0 END ORDER BY pick) AS rp,
+    COUNT(pick) OVER (PARTITION BY ek, p, r, CASE WHEN pick IS NULL THEN 1 ELSE 0 END) AS np
+  FROM evc)""")
+    mid = "r = 1 AND 2 * rc BETWEEN nc AND nc + 2"
+    ctes.append(f"""outc AS (
+  SELECT ek, p,
+    SUM(CASE WHEN r = 1 THEN 1 ELSE 0 END) AS merged_prs,
+    SUM(CASE WHEN r = 2 THEN 1 ELSE 0 END) AS opened,
+    AVG(CASE WHEN r = 1 THEN LN(cyc) END) AS lmean,
+    SUM(CASE WHEN r = 1 THEN nlines END) AS nlines,
+    SUM(CASE WHEN r = 1 THEN ai END) AS ai_prs,
+    SUM(CASE WHEN r = 1 THEN ndef END) AS defects,
+    AVG(CASE WHEN {mid} THEN cyc END) AS med,
+    AVG(CASE WHEN {mid} THEN LN(cyc) END) AS lmed,
+    AVG(CASE WHEN r = 1 AND pick IS NOT NULL AND 2 * rp BETWEEN np AND np + 2
+      THEN pick END) AS pmed
+  FROM evw GROUP BY ek, p)""")
     parts = []
     if incident_cond is not None:
         parts.append(
@@ -369,23 +401,43 @@ def panel_query(
             f"{link[1]} AS pid FROM issues i {link[0]} "
             f"WHERE i.type = 'INCIDENT' {issue_cond}{not_incident}"
         )
+    icnt = False
     if parts:
         ctes.append("inc AS (\n  " + "\n  UNION ALL ".join(parts) + ")")
-        ctes.append("""inc_direct AS (
-  SELECT x.iid, x.created, b.did FROM inc x LEFT JOIN base b ON b.did = x.pid)""")
+        # the PRs as the blame needs them (lighter than ``base``, which is read once)
+        ctes.append(f"""lite AS (
+  SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
+    {flag} AS is_merged, {sha} AS msha, {deploy} AS dep
+  FROM pull_requests pr
+  LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
+  {chr(10).join(j for j in lite_joins if j)}
+  WHERE {where} AND {c} IS NOT NULL)""")
+        # a linked PR counts when it is one of the PRs read (primary-key lookups)
+        ctes.append(f"""inc_direct AS (
+  SELECT x.iid, x.created, b.did FROM inc x LEFT JOIN (
+    SELECT pr.id AS did FROM pull_requests pr WHERE {where} AND {c} IS NOT NULL) b
+    ON b.did = x.pid)""")
         blamed = "x.did"
         if rel and s.has("cicd_deployment_commits", "id", "cicd_deployment_id", "commit_sha"):
-            ctes.append(f"""cand AS (
-  SELECT x.iid, b.did, b.cid, b.merged
-  FROM inc_direct x JOIN {rel} rl ON rl.id = x.iid AND rl.deployment_id IS NOT NULL
-  JOIN cicd_deployment_commits dc ON dc.cicd_deployment_id = rl.deployment_id
-  JOIN base b ON b.is_merged = 1 AND b.msha = dc.commit_sha AND b.msha <> ''
-  WHERE x.did IS NULL
+            # incident -> (kind, key) and merged PR -> (kind, key), kind 1 the merge commit
+            # sha, 2 the deployment commit id; both sides UNIONs, so that MariaDB
+            # materializes them and joins by a key (it has no hash join by default)
+            ctes.append(f"""ikey AS (
+  SELECT rl.id AS iid, 1 AS kind, dc.commit_sha AS v
+  FROM {rel} rl JOIN cicd_deployment_commits dc ON dc.cicd_deployment_id = rl.deployment_id
+  WHERE rl.deployment_id IS NOT NULL
   UNION
-  SELECT x.iid, b.did, b.cid, b.merged
-  FROM inc_direct x JOIN {rel} rl ON rl.id = x.iid AND rl.deployment_id IS NOT NULL
-  JOIN cicd_deployment_commits dc ON dc.cicd_deployment_id = rl.deployment_id
-  JOIN base b ON b.is_merged = 1 AND b.dep = dc.id AND b.dep <> ''
+  SELECT rl.id, 2, dc.id
+  FROM {rel} rl JOIN cicd_deployment_commits dc ON dc.cicd_deployment_id = rl.deployment_id
+  WHERE rl.deployment_id IS NOT NULL)""")
+            ctes.append("""pkey AS (
+  SELECT b.did, b.cid, b.merged, 1 AS kind, b.msha AS v FROM lite b
+  WHERE b.is_merged = 1 AND b.msha <> ''
+  UNION
+  SELECT b.did, b.cid, b.merged, 2, b.dep FROM lite b WHERE b.is_merged = 1 AND b.dep <> '')""")
+            ctes.append("""cand AS (
+  SELECT DISTINCT x.iid, k.did, k.cid, k.merged
+  FROM inc_direct x JOIN ikey i ON i.iid = x.iid JOIN pkey k ON k.kind = i.kind AND k.v = i.v
   WHERE x.did IS NULL)""")
             ctes.append(f"""blame AS (
   SELECT iid, did FROM (
@@ -399,26 +451,34 @@ def panel_query(
             bjoin = ""
         ctes.append(f"""icnt AS (
   SELECT p.ek, {d.index("x.created", period, start)} AS p, COUNT(*) AS n
-  FROM inc_direct x {bjoin} JOIN prs p ON p.did = {blamed}
-  WHERE p.ek IS NOT NULL AND x.created IS NOT NULL
+  FROM inc_direct x {bjoin} JOIN lite p ON p.did = {blamed}
+  WHERE COALESCE(p.ek, -1) >= 0 AND x.created IS NOT NULL
+    AND NOT (p.merged IS NOT NULL AND p.merged < p.created)
   GROUP BY p.ek, {d.index("x.created", period, start)})""")
-        keys.append("SELECT ek, p FROM icnt")
-        outer.append(("icnt", "incidents"))
-    ctes.append("keyset AS (\n  " + "\n  UNION ".join(keys) + ")")
-    extra = "".join(f", {t}.n AS {name}" for t, name in outer)
-    extra_join = "".join(f"\nLEFT JOIN {t} ON {t}.ek = k.ek AND {t}.p = k.p" for t, _ in outer)
+        icnt = True
+    # every outcome CTE read once (MariaDB computes a CTE again at each reference)
+    big = "CAST(NULL AS BIGINT)" if d.pg else "NULL"
+    num = d.null("num")
+    rows = [
+        "SELECT ek, p, merged_prs, opened, lmed, lmean, med, pmed, nlines, ai_prs, defects, "
+        f"{big} AS incidents FROM outc"
+    ]
+    if icnt:
+        rows.append(
+            f"SELECT ek, p, {big}, {big}, {num}, {num}, {num}, {num}, {big}, {num}, {big}, n "
+            "FROM icnt"
+        )
     return (
         "WITH "
         + ",\n".join(ctes)
         + f"""
-SELECT k.ek AS ek, k.p AS p, mstat.merged_prs AS merged_prs, opened.n AS prs_opened,
-  cmed.lmed AS cycle_time_log_median, mstat.lmean AS cycle_time_log_mean,
-  cmed.med AS cycle_time_hours_median, pmed.med AS pickup_time_hours_median,
-  mstat.nlines AS lines_changed{extra}
-FROM keyset k
-LEFT JOIN mstat ON mstat.ek = k.ek AND mstat.pm = k.p
-LEFT JOIN opened ON opened.ek = k.ek AND opened.p = k.p
-LEFT JOIN cmed ON cmed.ek = k.ek AND cmed.pm = k.p
-LEFT JOIN pmed ON pmed.ek = k.ek AND pmed.pm = k.p{extra_join}
+SELECT u.ek AS ek, u.p AS p, NULLIF(MAX(u.merged_prs), 0) AS merged_prs,
+  NULLIF(MAX(u.opened), 0) AS prs_opened, MAX(u.lmed) AS cycle_time_log_median,
+  MAX(u.lmean) AS cycle_time_log_mean, MAX(u.med) AS cycle_time_hours_median,
+  MAX(u.pmed) AS pickup_time_hours_median, MAX(u.nlines) AS lines_changed,
+  MAX(u.ai_prs) AS ai_prs, MAX(u.defects) AS defects, MAX(u.incidents) AS incidents
+FROM (
+  {chr(10).join(["  UNION ALL " + r if i else r for i, r in enumerate(rows)])}) u
+GROUP BY u.ek, u.p
 """
     )
