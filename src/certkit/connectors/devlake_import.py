@@ -108,14 +108,8 @@ def read_connection(
     metrics = {}
     if sql := dr.pr_metrics_query(s, w):
         metrics = {r["pull_request_id"]: r for r in q(sql, params)}
-    pr_commits: dict[str, list[dict]] = {}
-    if sql := dr.pr_commits_query(s, w):
-        for r in q(sql, params):
-            pr_commits.setdefault(r["pull_request_id"], []).append(r)
-    labels: dict[str, list[str]] = {}
-    if sql := dr.labels_query(s, w):
-        for r in q(sql, params):
-            labels.setdefault(r["pull_request_id"], []).append(r["label_name"])
+    pr_commits = dr.rows_by_pr(q, dr.pr_commits_query(s, w), params)
+    labels = dr.rows_by_pr(q, dr.labels_query(s, w), params, "label_name")
     teams: dict[str, str] = {}
     if s.has("team_users", "team_id", "user_id") and s.has("teams", "id", "name"):
         for r in q(

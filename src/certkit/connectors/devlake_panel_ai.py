@@ -293,14 +293,8 @@ def ai_pr_ids(
 
 def _detect(q, s: dr.Schema, where: str, params: dict, ids: Identities, rules: Rules) -> set:
     """The import's decision for the PRs ``where`` selects."""
-    commits: dict[str, list[dict]] = {}
-    if sql := dr.pr_commits_query(s, where):
-        for r in q(sql, params):
-            commits.setdefault(r["pull_request_id"], []).append(r)
-    labels: dict[str, list[str]] = {}
-    if sql := dr.labels_query(s, where):
-        for r in q(sql, params):
-            labels.setdefault(r["pull_request_id"], []).append(r["label_name"])
+    commits = dr.rows_by_pr(q, dr.pr_commits_query(s, where), params)
+    labels = dr.rows_by_pr(q, dr.labels_query(s, where), params, "label_name")
     out = set()
     for pr in _unique(q(dr.pr_query(s, where), params), "id"):
         if dr.to_dt(pr["created_date"]) is None:

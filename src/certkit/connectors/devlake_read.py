@@ -193,6 +193,16 @@ def pr_query(s: Schema, where: str) -> str:
     )
 
 
+def rows_by_pr(query, sql: str | None, params: dict, column: str | None = None) -> dict:
+    """Rows of ``sql`` (run with ``query``) grouped by ``pull_request_id``: whole rows, or one
+    ``column``'s values; empty when the lake lacks the tables (``sql`` is None)."""
+    out: dict[str, list] = {}
+    if sql:
+        for r in query(sql, params):
+            out.setdefault(r["pull_request_id"], []).append(r if column is None else r[column])
+    return out
+
+
 def first_review_query(s: Schema, where: str) -> str | None:
     if not s.has("pull_request_comments", "pull_request_id", "account_id", "created_date"):
         return None
