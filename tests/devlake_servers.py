@@ -188,6 +188,9 @@ def mysql():
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=32M",
             "--innodb-flush-log-at-trx-commit=0",
+            # its own folder for on-disk temporary tables: in the shared /tmp one vanished
+            # mid-query once ("Error on delete of '/tmp/#sql-temptable-...MAI'")
+            f"--tmpdir={root}",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -364,3 +364,33 @@ def test_a_repeated_engineer_id_in_a_lazy_roster_is_refused(awk):
     bad_duck = dataclasses.replace(ds, engineers=twice)
     with pytest.raises(ck.CertkitError, match="1 id\\(s\\) appear more than once"):
         panel(to_duckdb(bad_duck))
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_certification_names_get_the_catalog_ids_load_gives_them(awk, tmp_path, engine):
+    """Files hold certification *names* (``Dataset.save`` drops the derived id). ``certkit.load``
+    maps a known name to its catalog id; a lazy source must do the same, or the panel's
+    ``certification`` column (and the first-certification tie-break) differs by engine (seen
+    on a real repository's history: ``aws-mls-c01`` in memory, the long name on DuckDB)."""
+    from certkit.data.panel_sources import open_dataset
+
+    ds, _ = awk
+    in_house = "In-house ML bootcamp"  # not in the catalog: the name is its id
+    certs = ds.certifications.with_columns(
+        pl.when(pl.col("engineer_id") == pl.col("engineer_id").min())
+        .then(pl.lit(in_house))
+        .otherwise(pl.col("certification"))
+        .alias("certification")
+    ).with_columns(
+        pl.when(pl.col("certification") == in_house)
+        .then(pl.lit(in_house))
+        .otherwise(pl.col("certification_id"))
+        .alias("certification_id")
+    )
+    ds = dataclasses.replace(ds, certifications=certs)
+    want = panel(ds, include_bots=True)
+    assert {"gcp-pmle", in_house} <= set(want["certification"].drop_nulls())
+    folder = to_parquet_folder(
+        dataclasses.replace(ds, certifications=certs.drop("certification_id")), tmp_path / "org"
+    )
+    same(want, panel(open_dataset(folder, engine), include_bots=True, streaming=engine == "polars"))

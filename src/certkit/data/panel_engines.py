@@ -265,13 +265,31 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
         elif column == "is_bot":
             columns.append(nw.lit(False).alias(column))
         elif column == "certification_id" and "certification" in have:
-            columns.append(nw.col("certification").cast(nw.String).alias(column))
+            columns.append(catalog_ids(frame).alias(column))
         else:
             columns.append(nw.lit(None, dtype).alias(column))
     pattern = PANEL_OPTIONAL.get(name)
     if pattern:
         columns += [nw.col(c) for c in have if c not in wanted and re.fullmatch(pattern, c)]
     return frame.select(*columns)
+
+
+def catalog_ids(certifications: nw.LazyFrame) -> nw.Expr:
+    """``certification_id`` from the ``certification`` names as ``certkit.load`` sets it:
+    the catalog id of a known name or alias (``"AWS Certified Machine Learning - Specialty"``
+    -> ``"aws-mls-c01"``), else the name itself. The distinct names (a few) are read from the
+    engine and mapped in Python; the mapping runs in the engine as one CASE expression."""
+    from certkit.data.catalog import resolve
+
+    names = collect_polars(certifications.select("certification").unique())["certification"]
+    name = nw.col("certification").cast(nw.String)
+    mapped = [(n, i) for n in names.drop_nulls().to_list() if (i := resolve(n)) and i != n]
+    if not mapped:
+        return name
+    case = nw.when(name == mapped[0][0]).then(nw.lit(mapped[0][1]))
+    for n, i in mapped[1:]:
+        case = case.when(name == n).then(nw.lit(i))
+    return case.otherwise(name)
 
 
 def empty_table(name: str, like: nw.LazyFrame) -> nw.LazyFrame:
