@@ -53,15 +53,11 @@ def duckdb_best(ds) -> float | None:
     except ImportError:
         return None
     import certkit as ck
+    from certkit.data.panel_sources import copy_to_duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    tables = {}
-    for name, frame in ds.tables().items():
-        arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM arrow")
-        tables[name] = con.table(name)
-    lazy = ck.Dataset(**tables)
+    lazy = copy_to_duckdb(ds, con)
     times = []
     for _ in range(3):
         t0 = time.perf_counter()

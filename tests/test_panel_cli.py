@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 
 import certkit as ck
 from certkit.cli import main
+from certkit.data.panel_sources import copy_to_duckdb
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -24,8 +25,7 @@ def org(tmp_path_factory):
     con = duckdb.connect(str(root / "org.duckdb"))
     for name, frame in ds.tables().items():
         frame.write_parquet(folder / f"{name}.parquet")
-        arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM arrow")
+    copy_to_duckdb(ds, con)
     con.close()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ck.CertkitWarning)

@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import certkit as ck
-from certkit.data.panel_sources import open_dataset
+from certkit.data.panel_sources import copy_to_duckdb, open_dataset
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -37,12 +37,7 @@ def same(a: pl.DataFrame, b: pl.DataFrame) -> None:
 def to_duckdb(ds: ck.Dataset, con=None) -> ck.Dataset:
     con = con or duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    tables = {}
-    for name, frame in ds.tables().items():
-        arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM arrow")
-        tables[name] = con.table(name)
-    return dataclasses.replace(ds, **tables)
+    return copy_to_duckdb(ds, con)
 
 
 def to_parquet_folder(ds: ck.Dataset, folder, skip: tuple[str, ...] = ()):

@@ -16,7 +16,7 @@ from test_panel_engines import panel, same, to_parquet_folder
 import certkit as ck
 import certkit.data.panel_sources as panel_sources
 from certkit.cli import main
-from certkit.data.panel_sources import open_dataset
+from certkit.data.panel_sources import copy_to_duckdb, open_dataset
 from certkit.data.spark_sources import redact
 
 SECRET = "dapi0123456789abcdef"  # looks like a Databricks personal access token
@@ -29,9 +29,7 @@ def org(tmp_path_factory):
     folder = to_parquet_folder(ds, root / "org")
     db = root / "org.duckdb"
     con = duckdb.connect(str(db))
-    for name, frame in ds.tables().items():
-        arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM arrow")
+    copy_to_duckdb(ds, con)
     con.close()
     return ds, folder, db
 

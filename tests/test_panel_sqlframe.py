@@ -17,6 +17,7 @@ from test_panel_engines import awkward, panel, same
 
 import certkit as ck
 from certkit.data.panel_engines import engine_of, to_lazy
+from certkit.data.panel_sources import copy_to_duckdb
 
 pytest.importorskip("sqlframe")
 duckdb = pytest.importorskip("duckdb")
@@ -39,12 +40,8 @@ def session():
 def to_sqlframe(ds: ck.Dataset, session, prefix: str) -> ck.Dataset:
     """The tables of ``ds`` as SQLFrame DataFrames of ``session`` (typed DuckDB tables:
     SQLFrame's ``createDataFrame`` infers types from rows)."""
-    con = session._conn
-    tables = {}
-    for name, frame in ds.tables().items():
-        arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
-        con.execute(f"CREATE TABLE {prefix}_{name} AS SELECT * FROM arrow")
-        tables[name] = session.table(f"{prefix}_{name}")
+    copy_to_duckdb(ds, session._conn, prefix=f"{prefix}_")
+    tables = {name: session.table(f"{prefix}_{name}") for name in ds.tables()}
     return dataclasses.replace(ds, **tables)
 
 

@@ -12,6 +12,7 @@ row by row (that needs a full load); the panel checks the columns it reads and t
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import weakref
@@ -153,6 +154,36 @@ def _check_options(
         raise CertkitError(f"memory_limit applies with engine='duckdb' only; got {engine!r}")
     if table_names and not catalog:
         raise CertkitError("table_names applies to catalog tables (spark:CATALOG.SCHEMA) only")
+
+
+def copy_to_duckdb(dataset: Dataset, con: Any, *, prefix: str = "") -> Dataset:
+    """Copy an in-memory Dataset into tables of a DuckDB connection.
+
+    Handy to run the DuckDB engine on data already loaded (``certkit.load``,
+    ``certkit.simulate``), or to write a DuckDB database file for ``certkit panel --data
+    org.duckdb``. The connection's settings (time zone, memory limit) are left as they are.
+
+    Parameters
+    ----------
+    dataset
+        A Dataset of polars DataFrames.
+    con
+        An open DuckDB connection (``duckdb.connect()`` or ``duckdb.connect("org.duckdb")``).
+    prefix
+        Put before each table name (``{prefix}engineers``, ...), e.g. to keep two
+        organisations on one connection.
+
+    Returns
+    -------
+    Dataset
+        The same dataset whose tables are relations on ``con``.
+    """
+    tables = {}
+    for name, frame in dataset.tables().items():
+        arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
+        con.execute(f'CREATE TABLE "{prefix}{name}" AS SELECT * FROM arrow')
+        tables[name] = con.table(f'"{prefix}{name}"')
+    return dataclasses.replace(dataset, **tables)
 
 
 def _parquet_tables(
