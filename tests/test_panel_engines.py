@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from datetime import date, datetime, timedelta
 
@@ -389,3 +390,69 @@ def test_certification_names_get_the_catalog_ids_load_gives_them(awk, tmp_path, 
         dataclasses.replace(ds, certifications=certs.drop("certification_id")), tmp_path / "org"
     )
     same(want, panel(open_dataset(folder, engine), include_bots=True, streaming=engine == "polars"))
+
+
+def warehouse_types(ds: ck.Dataset) -> ck.Dataset:
+    """The same data in the types a warehouse or a pandas-written Parquet file often has:
+    integer PR ids, timestamps for dates, an integer is_bot, floats with NaN for integers,
+    decimals, a boolean AI flag, an integer revert flag, a categorical team."""
+    ids = ds.pull_requests.select("id").with_row_index("_n", offset=1)
+    ids = ids.with_columns(pl.col("_n").cast(pl.Int64))
+
+    def pr_ids(frame: pl.DataFrame) -> pl.DataFrame:
+        mapped = frame.join(ids.rename({"id": "pr_id"}), on="pr_id", how="left")
+        return mapped.with_columns(pl.col("_n").alias("pr_id")).drop("_n")
+
+    prs = ds.pull_requests.join(ids, on="id", maintain_order="left")
+    prs = prs.with_columns(
+        pl.col("_n").alias("id"),
+        pl.col("additions").cast(pl.Float64).fill_null(float("nan")),
+        pl.col("deletions").cast(pl.Decimal(20, 0)),
+        pl.col("ai_assisted") > 0.5,
+        pl.col("reverted").cast(pl.Int8),
+    ).drop("_n")
+    return dataclasses.replace(
+        ds,
+        pull_requests=prs,
+        defects=pr_ids(ds.defects),
+        incidents=pr_ids(ds.incidents),
+        engineers=ds.engineers.with_columns(
+            pl.col("hire_date").cast(pl.Datetime("ns")),
+            pl.col("is_bot").cast(pl.Int32),
+            pl.col("team").cast(pl.Categorical),
+        ),
+        certifications=ds.certifications.with_columns(pl.col("earned_date").cast(pl.Datetime)),
+    )
+
+
+def test_warehouse_column_types_give_the_same_panel(awk):
+    """Lazy sources are not parsed by ``certkit load``: conventional types are converted
+    where the data lives (ids as integers, dates as timestamps, ...)."""
+    ds, _ = awk
+    ai_as_flag = dataclasses.replace(
+        ds, pull_requests=ds.pull_requests.with_columns((pl.col("ai_assisted") > 0.5) * 1.0)
+    )
+    expected = panel(ai_as_flag)
+    other = warehouse_types(ds)
+    same(expected, panel(lazy(other)))
+    same(expected, panel(to_duckdb(other)))
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "to_text", "words"),
+    [
+        ("pull_requests", "created_date", pl.col("created_date").dt.to_string(), "a timestamp"),
+        ("pull_requests", "additions", pl.col("additions").cast(pl.String), "an integer"),
+        ("engineers", "hire_date", pl.col("hire_date").dt.to_string(), "a date"),
+        ("pull_requests", "reverted", pl.col("reverted").cast(pl.String), "true/false"),
+    ],
+)
+def test_a_text_column_the_panel_cannot_read_names_table_and_column(
+    awk, table, column, to_text, words
+):
+    ds, _ = awk
+    bad = dataclasses.replace(ds, **{table: getattr(ds, table).with_columns(to_text)})
+    for source in (lazy(bad), to_duckdb(bad)):
+        message = f"table {table}, column {column}: expected {words}; the source has String"
+        with pytest.raises(ck.CertkitError, match=re.escape(message)):
+            panel(source)

@@ -239,18 +239,22 @@ PANEL_INPUTS: dict[str, dict[str, tuple[Any, bool]]] = {
 }
 
 
-#: Further columns the panel reads when present, per table (a regular expression).
-PANEL_OPTIONAL = {"pull_requests": r"created_source|churned_lines_\d+d"}
+#: Further columns the panel reads when present, per table: name pattern -> type.
+PANEL_OPTIONAL: dict[str, dict[str, Any]] = {
+    "pull_requests": {r"created_source": nw.String, r"churned_lines_\d+d": nw.Int64}
+}
 
 
 def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
     """The columns the panel reads: optional ones absent added as nulls, the rest dropped.
 
-    Refuses a missing required column. Dropping the others (titles, repositories, ...)
+    Refuses a missing required column, and a column of a type the panel cannot read (see
+    :func:`conform`). Dropping the others (titles, repositories, ...)
     keeps every step of the query narrow, which matters to engines that rebuild their plan
     at each step (SQLFrame).
     """
-    have = frame.collect_schema().names()
+    schema = frame.collect_schema()
+    have = schema.names()
     wanted = PANEL_INPUTS[name]
     missing = [c for c, (_, required) in wanted.items() if required and c not in have]
     if missing:
@@ -261,17 +265,80 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
     columns: list[nw.Expr] = []
     for column, (dtype, _) in wanted.items():
         if column in have:
-            columns.append(nw.col(column))
+            columns.append(conform(name, column, schema[column], dtype))
         elif column == "is_bot":
             columns.append(nw.lit(False).alias(column))
         elif column == "certification_id" and "certification" in have:
             columns.append(catalog_ids(frame).alias(column))
         else:
             columns.append(nw.lit(None, dtype).alias(column))
-    pattern = PANEL_OPTIONAL.get(name)
-    if pattern:
-        columns += [nw.col(c) for c in have if c not in wanted and re.fullmatch(pattern, c)]
+    for column in have:
+        dtype = _optional_type(name, column) if column not in wanted else None
+        if dtype is not None:
+            columns.append(conform(name, column, schema[column], dtype))
     return frame.select(*columns)
+
+
+def _optional_type(table: str, column: str) -> Any:
+    """The type of an optional column of :data:`PANEL_OPTIONAL` (None: not one)."""
+    patterns = PANEL_OPTIONAL.get(table, {})
+    return next((t for p, t in patterns.items() if re.fullmatch(p, column)), None)
+
+
+#: What each expected type is called in messages.
+_TYPE_WORDS = {
+    nw.String: "text (an id or a name)",
+    nw.Date: "a date",
+    nw.Datetime: "a timestamp",
+    nw.Int64: "an integer",
+    nw.Float64: "a number",
+    nw.Boolean: "true/false",
+}
+
+
+def conform(table: str, column: str, have: Any, want: Any) -> nw.Expr:
+    """``column`` in the type the panel reads (``want``), from the source's type ``have``.
+
+    Lossless or conventional conversions are made where the data lives: integer ids to
+    text, categoricals to text, timestamps to dates (``hire_date``), dates to midnight
+    timestamps, integers and decimals to Int64 (floats too, NaN as unknown), numbers and
+    booleans to Float64, integers to booleans (0 false). Anything else (text dates, text
+    numbers, ...) is refused with a message naming the table and column: the panel does not
+    guess how a warehouse formatted its text.
+    """
+    col = nw.col(column)
+    base = type(want) if not isinstance(want, type) else want
+    if have == want or (base is nw.Datetime and isinstance(have, nw.Datetime)):
+        return col
+    if base is nw.String and (have.is_integer() or have in (nw.Categorical, nw.Enum)):
+        return col.cast(nw.String)
+    if base is nw.Date and isinstance(have, nw.Datetime):
+        return col.cast(nw.Date)
+    if base is nw.Datetime and have == nw.Date:
+        return col.cast(nw.Datetime("us"))
+    if base is nw.Int64 and (have.is_integer() or have.is_decimal()):
+        return col.cast(nw.Int64)
+    if base is nw.Int64 and have.is_float():
+        return nw.when(~col.is_nan()).then(col).cast(nw.Int64).alias(column)
+    if base is nw.Float64 and (have.is_numeric() or have == nw.Boolean):
+        return col.cast(nw.Float64)
+    if base is nw.Boolean and have.is_integer():
+        return (col != 0).alias(column)
+    raise CertkitError(
+        f"table {table}, column {column}: expected {_TYPE_WORDS[base]}; the source has {have}. "
+        f"Convert it where the data lives (e.g. CAST({column} AS "
+        f"{_SQL_TYPES[base]})), or load the folder with `certkit load`, which parses text"
+    )
+
+
+_SQL_TYPES = {
+    nw.String: "VARCHAR",
+    nw.Date: "DATE",
+    nw.Datetime: "TIMESTAMP",
+    nw.Int64: "BIGINT",
+    nw.Float64: "DOUBLE",
+    nw.Boolean: "BOOLEAN",
+}
 
 
 def catalog_ids(certifications: nw.LazyFrame) -> nw.Expr:
