@@ -90,3 +90,48 @@ def test_cli_panel_validate_stops_on_errors(broken, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "engineers, column 'engineer_id'" in err and "ids must be unique" in err
     assert not out.exists()
+
+
+def test_text_dates_are_type_errors_and_warehouse_types_are_read(broken, tmp_path, capsys):
+    """A text date is reported (table, column, what was expected) instead of a traceback;
+    integer ids and timestamps for dates are converted and the rules still find everything."""
+    expected = findings(validate_lazy(broken))
+    named = [broken.engineers["engineer_id"], broken.certifications["engineer_id"]]
+    named.append(broken.pull_requests["author_id"].alias("engineer_id"))
+    ids = pl.concat(named).unique().sort().to_frame().with_row_index("_n", offset=1)
+    # the same people as integers in every table that names them
+    as_numbers = {"engineers": "engineer_id", "certifications": "engineer_id"}
+    numbered = {}
+    for table, column in {**as_numbers, "pull_requests": "author_id"}.items():
+        frame = getattr(broken, table).join(
+            ids.rename({"engineer_id": column}), on=column, how="left", maintain_order="left"
+        )
+        numbered[table] = frame.with_columns(pl.col("_n").cast(pl.Int64).alias(column)).drop("_n")
+    numbered["engineers"] = numbered["engineers"].with_columns(
+        pl.col("hire_date").cast(pl.Datetime)
+    )
+    warehouse = dataclasses.replace(broken, **numbered)
+    got = findings(validate_lazy(to_duckdb(warehouse)))
+    assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in expected.items()}
+    # an integer id cannot say it is a bot (``[bot]`` suffix): ci[bot]'s PR is reported too
+    assert got[("pull_requests", "author_id")][1] == ["B-1", "GHOST-1", "GHOST-2"]
+    assert got[("certifications", "engineer_id")][1] == [
+        str(ids.row(by_predicate=pl.col("engineer_id") == "X9")[0])  # ids are read as text
+    ]
+
+    text = dataclasses.replace(
+        broken,
+        pull_requests=broken.pull_requests.with_columns(pl.col("created_date").dt.to_string()),
+    )
+    for source in (text, to_duckdb(text)):
+        got = findings(validate_lazy(source))
+        assert list(got) == [("pull_requests", "created_date")]
+        severity, _, message = got[("pull_requests", "created_date")]
+        assert severity == "error" and message.startswith("expected a timestamp")
+    folder = to_parquet_folder(text, tmp_path / "org")
+    argv = ["panel", "--engine", "polars", "--data", str(folder), "--out", str(tmp_path / "p.pq")]
+    assert main([*argv, "--validate"]) == 1
+    assert "pull_requests, column 'created_date': expected a timestamp" in capsys.readouterr().err
+    assert main(argv) == 2  # without --validate the panel itself refuses, naming the column
+    err = capsys.readouterr().err
+    assert f"--data {folder}: table pull_requests, column created_date: expected a timestamp" in err

@@ -77,6 +77,7 @@ def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
     """The panel of ``open_dataset(source, engine)``, run in that engine; a Spark session
     opened for it (Spark Connect, a new local one) is stopped afterwards."""
     from certkit.data.panel import build_panel
+    from certkit.data.panel_engines import ColumnTypeError
     from certkit.data.panel_sources import TABLES, open_dataset
     from certkit.data.spark_sources import CATALOG_PREFIX, catalog_names, opened_spark_session
 
@@ -95,7 +96,10 @@ def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
                 raise DataValidationError(report)
             if report.problems:
                 print(report.format(), file=sys.stderr)
-        return build_panel(ds, args.period, streaming=engine == "polars")
+        try:
+            return build_panel(ds, args.period, streaming=engine == "polars")
+        except ColumnTypeError as exc:  # name the source too, not only the table
+            raise CertkitError(f"--data {source}: {exc}") from exc
 
 
 def _panel_engine(args: argparse.Namespace, source: str, catalog: bool) -> str | None:

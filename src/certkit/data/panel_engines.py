@@ -262,20 +262,20 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
             f"table {name}: missing column(s) {', '.join(missing)} needed by the panel "
             f"(it has: {', '.join(have)})"
         )
+    frame, refused = conformed(name, frame)
+    if refused:
+        raise refused[0]
     columns: list[nw.Expr] = []
     for column, (dtype, _) in wanted.items():
         if column in have:
-            columns.append(conform(name, column, schema[column], dtype))
+            columns.append(nw.col(column))
         elif column == "is_bot":
             columns.append(nw.lit(False).alias(column))
         elif column == "certification_id" and "certification" in have:
             columns.append(catalog_ids(frame).alias(column))
         else:
             columns.append(nw.lit(None, dtype).alias(column))
-    for column in have:
-        dtype = _optional_type(name, column) if column not in wanted else None
-        if dtype is not None:
-            columns.append(conform(name, column, schema[column], dtype))
+    columns += [nw.col(c) for c in have if c not in wanted and _optional_type(name, c)]
     return frame.select(*columns)
 
 
@@ -296,20 +296,35 @@ _TYPE_WORDS = {
 }
 
 
-def conform(table: str, column: str, have: Any, want: Any) -> nw.Expr:
-    """``column`` in the type the panel reads (``want``), from the source's type ``have``.
+class ColumnTypeError(CertkitError):
+    """A column whose type the panel cannot read (text where a date belongs, ...)."""
+
+    def __init__(self, table: str, column: str, have: Any, want: Any):
+        self.table, self.column = table, column
+        base = want if isinstance(want, type) else type(want)
+        self.expected = (
+            f"expected {_TYPE_WORDS[base]}; the source has {have}. Convert it where the data "
+            f"lives (e.g. CAST({column} AS {_SQL_TYPES[base]})), or load the folder with "
+            "`certkit load`, which parses text"
+        )
+        super().__init__(f"table {table}, column {column}: {self.expected}")
+
+
+def conform(table: str, column: str, have: Any, want: Any) -> nw.Expr | None:
+    """``column`` in the type the panel reads (``want``), from the source's type ``have``
+    (None: it has that type already; any datetime unit or time zone is a timestamp).
 
     Lossless or conventional conversions are made where the data lives: integer ids to
     text, categoricals to text, timestamps to dates (``hire_date``), dates to midnight
     timestamps, integers and decimals to Int64 (floats too, NaN as unknown), numbers and
     booleans to Float64, integers to booleans (0 false). Anything else (text dates, text
-    numbers, ...) is refused with a message naming the table and column: the panel does not
-    guess how a warehouse formatted its text.
+    numbers, ...) raises :class:`ColumnTypeError`, naming the table and column: the panel
+    does not guess how a warehouse formatted its text.
     """
     col = nw.col(column)
-    base = type(want) if not isinstance(want, type) else want
+    base = want if isinstance(want, type) else type(want)
     if have == want or (base is nw.Datetime and isinstance(have, nw.Datetime)):
-        return col
+        return None
     if base is nw.String and (have.is_integer() or have in (nw.Categorical, nw.Enum)):
         return col.cast(nw.String)
     if base is nw.Date and isinstance(have, nw.Datetime):
@@ -324,11 +339,27 @@ def conform(table: str, column: str, have: Any, want: Any) -> nw.Expr:
         return col.cast(nw.Float64)
     if base is nw.Boolean and have.is_integer():
         return (col != 0).alias(column)
-    raise CertkitError(
-        f"table {table}, column {column}: expected {_TYPE_WORDS[base]}; the source has {have}. "
-        f"Convert it where the data lives (e.g. CAST({column} AS "
-        f"{_SQL_TYPES[base]})), or load the folder with `certkit load`, which parses text"
-    )
+    raise ColumnTypeError(table, column, have, want)
+
+
+def conformed(name: str, frame: nw.LazyFrame) -> tuple[nw.LazyFrame, list[ColumnTypeError]]:
+    """``frame`` with the columns the panel reads converted by :func:`conform` (the others
+    kept as they are), and the columns it cannot read."""
+    schema = frame.collect_schema()
+    wanted = {c: dtype for c, (dtype, _) in PANEL_INPUTS[name].items()}
+    converted, refused = [], []
+    for column, have in schema.items():
+        want = wanted.get(column) or _optional_type(name, column)
+        if want is None:
+            continue
+        try:
+            expr = conform(name, column, have, want)
+        except ColumnTypeError as exc:
+            refused.append(exc)
+            continue
+        if expr is not None:
+            converted.append(expr.alias(column))
+    return (frame.with_columns(*converted) if converted else frame), refused
 
 
 _SQL_TYPES = {

@@ -9,7 +9,10 @@ the table's own engine; each brings back only a count and a few example keys:
 * foreign keys: ``certifications.engineer_id`` and ``pull_requests.author_id`` (bots,
   ``[bot]`` suffix, excepted) must be in ``engineers``;
 * date order: ``leave_date`` not before ``hire_date``, ``merged_date`` not before
-  ``created_date``.
+  ``created_date``;
+* column types the panel can read (:func:`~certkit.data.panel_engines.conformed`): integer
+  ids, timestamps for dates and the like are converted, text where a date or number belongs
+  is an error (then the other rules are not run).
 
 Severities follow ``certkit load``: repeated keys and leave-before-hire are errors, unknown
 people and merges before creation warnings (the panel leaves those rows out).
@@ -21,7 +24,7 @@ from typing import Any
 
 import narwhals as nw
 
-from certkit.data.panel_engines import collect_polars, to_lazy
+from certkit.data.panel_engines import collect_polars, conformed, to_lazy
 from certkit.data.validate import Problem, ValidationReport
 
 #: Example keys shown per problem.
@@ -44,8 +47,14 @@ def validate_lazy(dataset: Any) -> ValidationReport:
         column, how many rows break it and example keys (in ``rows``).
     """
     t = {name: to_lazy(getattr(dataset, name), name) for name in dataset.TABLE_NAMES}
-    names = {name: set(frame.collect_schema().names()) for name, frame in t.items()}
     problems: list[Problem] = []
+    for name, frame in t.items():  # conventional types converted, the unreadable reported
+        t[name], refused = conformed(name, frame)
+        for exc in refused:
+            problems.append(Problem("error", name, exc.expected, exc.column))
+    if problems:  # the rules below would compare text with dates
+        return ValidationReport(problems)
+    names = {name: set(frame.collect_schema().names()) for name, frame in t.items()}
 
     def add(severity: str, table: str, column: str, bad: nw.LazyFrame, key: str, what: str):
         n, examples = _count_and_examples(bad, key)
