@@ -293,20 +293,14 @@ def _collect_part(query: nw.LazyFrame, streaming: bool) -> tuple[pl.DataFrame, i
     sorted, without engineers certified before or in their first observed period (returned:
     how many there were)."""
     columns = [c for c in PANEL_SCHEMA if c not in COVARIATES]
-    part = collect_polars(query.select("_code", *columns), streaming=streaming)
+    part = collect_polars(query.select(*columns), streaming=streaming)
     part = part.cast(_schema(columns))  # engines differ in integer widths and decimals
-    first = pl.col("period_index").min().over("_code")
+    first = pl.col("period_index").min().over("engineer_id")
     arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= first)
     n_arrival = part.filter(arrival)["engineer_id"].n_unique()
     if n_arrival:
         part = part.filter(~arrival)
-    # the engine numbered engineers in its own order of engineer_id: sorting on that integer
-    # is cheaper than on the strings, and gives polars' order unless the engine collates
-    # differently (checked; then the strings decide)
-    part = part.sort("_code", "period_index").drop("_code")
-    if not part["engineer_id"].is_sorted():
-        part = part.sort("engineer_id", "period_index")
-    return part, n_arrival
+    return part.sort("engineer_id", "period_index"), n_arrival
 
 
 def _covariates(tables: dict[str, nw.LazyFrame], cal: Calendar, include_bots: bool) -> nw.LazyFrame:
@@ -420,11 +414,7 @@ def _outcomes(
     )
 
     grid = grid.with_columns(_key(nw.col("_code"), nw.col("period_index")))
-    prs = (
-        tables["pull_requests"]
-        .join(codes, on="author_id", how="left")
-        .filter(~nw.col("_code").is_null())
-    )
+    prs = tables["pull_requests"].join(codes, on="author_id", how="inner")
     hours = 3600.0
     trusted = ~_approximate(prs)  # squash merges etc.: no real creation date
     merged = _with_durations(prs.filter(~nw.col("merged_date").is_null()), cal).with_columns(
