@@ -227,3 +227,16 @@ def test_import_errors_name_the_pr_not_an_internal_row(tmp_path, capsys):
     assert code == 1
     assert "column 'merged_date', PRs org/app#10, org/app#11, org/app#12:" in err
     assert "row" not in err.split("merged_date")[1].split(":")[0]
+
+
+def test_parquet_columns_equal_but_for_case_are_a_duplicate_error(tmp_path):
+    """Parquet has no header line to check: the names are compared as certkit reads them."""
+    ds = certkit.load_sample()
+    folder = tmp_path / "p"
+    folder.mkdir()
+    for name, frame in ds.tables().items():
+        if name == "engineers":
+            frame = frame.with_columns(frame["team"].alias("TEAM"))
+        frame.write_parquet(folder / f"{name}.parquet")
+    with pytest.raises(certkit.DataValidationError, match="duplicate column name.*team"):
+        certkit.load(folder)

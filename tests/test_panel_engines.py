@@ -456,3 +456,49 @@ def test_a_text_column_the_panel_cannot_read_names_table_and_column(
         message = f"table {table}, column {column}: expected {words}; the source has String"
         with pytest.raises(ck.CertkitError, match=re.escape(message)):
             panel(source)
+
+
+def to_partitioned_folder(ds: ck.Dataset, folder):
+    """``ds`` as Parquet tables, ``pull_requests`` partitioned by creation month as Spark's
+    ``partitionBy`` writes it (``pull_requests/created_month=2024-01/part-00000.parquet``,
+    the partition column out of the files, a ``_SUCCESS`` marker beside them)."""
+    to_parquet_folder(ds, folder, skip=("pull_requests",))
+    prs = ds.pull_requests.with_columns(
+        pl.col("created_date").dt.strftime("%Y-%m").alias("created_month")
+    )
+    for (month,), part in prs.partition_by("created_month", as_dict=True).items():
+        sub = folder / "pull_requests" / f"created_month={month}"
+        sub.mkdir(parents=True)
+        part.drop("created_month").write_parquet(sub / "part-00000.snappy.parquet")
+    (folder / "pull_requests" / "_SUCCESS").touch()
+    return folder
+
+
+def test_partitioned_parquet_tables_as_spark_writes_them(awk, tmp_path):
+    ds, _ = awk
+    folder = to_partitioned_folder(ds, tmp_path / "org")
+    expected = panel(ds)
+    same(expected, panel(open_dataset(folder, "polars"), streaming=True))
+    same(expected, panel(open_dataset(folder, "duckdb")))
+
+
+def test_column_names_are_read_as_certkit_load_reads_them(awk, tmp_path):
+    """Upper case, spaces and aliases (``createdAt``, ``merged_at``, ``author``) name the same
+    columns on every engine as in ``certkit load``."""
+    ds, _ = awk
+    renamed = dataclasses.replace(
+        ds,
+        pull_requests=ds.pull_requests.rename(
+            {"created_date": "createdAt", "merged_date": "merged_at", "author_id": "AUTHOR"}
+        ),
+        engineers=ds.engineers.rename({"hire_date": " Hire_Date "}),
+    )
+    expected = panel(ds)
+    same(expected, panel(lazy(renamed)))
+    same(expected, panel(to_duckdb(renamed)))
+    same(expected, panel(open_dataset(to_parquet_folder(renamed, tmp_path / "org"), "duckdb")))
+    twice = dataclasses.replace(
+        ds, engineers=ds.engineers.with_columns(pl.col("team").alias("TEAM"))
+    )
+    with pytest.raises(ck.CertkitError, match="table engineers: duplicate column name.*team"):
+        panel(lazy(twice))

@@ -16,11 +16,12 @@ import uuid
 
 import polars as pl
 import pytest
-from test_panel_engines import awkward, panel, same, to_parquet_folder
+from test_panel_engines import awkward, panel, same, to_parquet_folder, to_partitioned_folder
 
 import certkit as ck
 from certkit.cli import main
 from certkit.data.panel_engines import engine_of, to_lazy
+from certkit.data.panel_sources import open_dataset
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -97,6 +98,8 @@ def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
     argv = ["panel", "--engine", "spark", "--data", str(folder), "--out", str(out), "--validate"]
     assert main(argv) == 0
     same(panel(awk), pl.read_parquet(out))
+    partitioned = to_partitioned_folder(awk, tmp_path / "partitioned")
+    same(panel(awk), panel(open_dataset(partitioned, "spark", session=spark)))
 
 
 def test_awkward_org_same_panel_on_spark_connect(connect):

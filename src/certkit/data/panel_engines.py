@@ -20,6 +20,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from certkit.data.schema import TABLES
 from certkit.errors import CertkitError
 
 #: Engines ``build_panel`` runs on, by narwhals implementation name.
@@ -60,7 +61,9 @@ PANEL_SCHEMA: dict[str, pl.DataType] = {
 
 
 def to_lazy(table: Any, name: str) -> nw.LazyFrame:
-    """A narwhals LazyFrame over ``table`` (any engine narwhals knows)."""
+    """A narwhals LazyFrame over ``table`` (any engine narwhals knows), its columns named as
+    ``certkit load`` names them (lower case, known aliases such as ``created_at``; see
+    :meth:`~certkit.data.schema.Table.canonical_names`)."""
     try:
         frame = nw.from_native(table)
     except TypeError as exc:
@@ -68,7 +71,18 @@ def to_lazy(table: Any, name: str) -> nw.LazyFrame:
             f"table {name}: expected a polars DataFrame/LazyFrame, a DuckDB relation or a "
             f"Spark DataFrame; got {type(table).__name__}"
         ) from exc
-    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+    frame = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+    have = frame.collect_schema().names()
+    names = TABLES[name].canonical_names(have)
+    if names == have:
+        return frame
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise CertkitError(
+            f"table {name}: duplicate column name(s) {', '.join(repeated)} (names are read "
+            "ignoring case and surrounding spaces, with known aliases such as created_at)"
+        )
+    return frame.rename({old: new for old, new in zip(have, names, strict=True) if old != new})
 
 
 def engine_of(frame: nw.LazyFrame) -> str:

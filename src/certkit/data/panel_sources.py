@@ -58,7 +58,8 @@ def open_dataset(
     source
         A folder with ``engineers.parquet``, ``certifications.parquet``,
         ``pull_requests.parquet`` (and optionally ``defects``/``incidents``; a table may also
-        be a folder of Parquet files, e.g. written in chunks), a DuckDB database file
+        be a folder of Parquet files, e.g. written in chunks, or partitioned into
+        ``column=value`` sub-folders as Spark's ``partitionBy`` writes them), a DuckDB database file
         (``.duckdb``/``.db``) holding tables of those names, or ``"spark:SCHEMA"`` /
         ``"spark:CATALOG.SCHEMA"`` (e.g. ``"spark:main.devprod"``, a Unity Catalog schema on
         Databricks): the tables of those names in that schema, read with ``spark.table``.
@@ -202,17 +203,21 @@ def _parquet_tables(
     for name in TABLES:
         file, part_dir = folder / f"{name}.parquet", folder / name
         if file.is_file():
-            pattern = str(file)
+            pattern, hive = str(file), False
         elif part_dir.is_dir() and any(part_dir.glob("*.parquet")):
-            pattern = str(part_dir / "*.parquet")
+            pattern, hive = str(part_dir / "*.parquet"), False
+        elif part_dir.is_dir() and any(part_dir.glob("*=*/**/*.parquet")):
+            # partitioned (Spark's partitionBy, Hive): part_dir/month=2024-01/part-0.parquet;
+            # the partition columns are read from the folder names
+            pattern, hive = str(part_dir / "**" / "*.parquet"), True
         else:
             continue
         if spark is not None:
-            found[name] = spark.read.parquet(pattern)
+            found[name] = spark.read.parquet(str(part_dir) if hive else pattern)
         elif con is None:
-            found[name] = pl.scan_parquet(pattern)
+            found[name] = pl.scan_parquet(pattern, hive_partitioning=hive)
         else:
-            found[name] = con.read_parquet(pattern)
+            found[name] = con.read_parquet(pattern, hive_partitioning=hive)
     if not found:
         raise CertkitError(
             f"{folder}: no Parquet tables (engineers.parquet, pull_requests.parquet, ...); "

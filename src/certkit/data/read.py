@@ -236,24 +236,17 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
     return pl.DataFrame(out).with_columns(df[ROW]).hstack(df.select(extra))
 
 
-def rename_aliases(df: pl.DataFrame, table: Table) -> pl.DataFrame:
-    lower = {n: n.strip().lower() for n in df.columns}
-    df = df.rename(lower)
-    for c in table.columns:
-        if c.name in df.columns:
-            continue
-        alias = next((a for a in c.aliases if a.lower() in df.columns), None)
-        if alias:
-            df = df.rename({alias.lower(): c.name})
-    return df
-
-
 def prepare(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame | None:
-    df = rename_aliases(df, table)
-    dup = [n for n in df.columns if df.columns.count(n) > 1]
+    names = table.canonical_names(df.columns)
+    dup = [n for n in names if names.count(n) > 1]
     if dup:
-        col.add("error", f"duplicate column name(s): {', '.join(sorted(set(dup)))}")
+        col.add(
+            "error",
+            f"duplicate column name(s): {', '.join(sorted(set(dup)))} (names are read "
+            "ignoring case and surrounding spaces, with known aliases such as created_at)",
+        )
         return None
+    df = df.rename(dict(zip(df.columns, names, strict=True)))
     missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
     if missing:
         expected = ", ".join(c.name for c in table.columns if c.required)

@@ -49,6 +49,19 @@ class Table:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
+    def canonical_names(self, names: list[str]) -> list[str]:
+        """The column names as certkit reads them: trimmed, lower case, and a known alias
+        (``merged_at``, ``createdAt``, ...) renamed to its column unless that column is
+        there too. Every reader applies this, in memory and where the data lives."""
+        out = [n.strip().lower() for n in names]
+        for c in self.columns:
+            if c.name in out:
+                continue
+            alias = next((a.lower() for a in c.aliases if a.lower() in out), None)
+            if alias:
+                out[out.index(alias)] = c.name
+        return out
+
 
 def optional(name: str, kind: str, description: str = "", aliases: tuple[str, ...] = ()) -> Column:
     """A column that may be absent from the file and null where present."""
