@@ -502,3 +502,15 @@ def test_column_names_are_read_as_certkit_load_reads_them(awk, tmp_path):
     )
     with pytest.raises(ck.CertkitError, match="table engineers: duplicate column name.*team"):
         panel(lazy(twice))
+
+
+def test_a_progress_bar_follows_the_buckets_of_a_big_panel(awk, capsys):
+    ds, _ = awk
+    panel(lazy(ds), buckets=3)
+    err = capsys.readouterr().err
+    assert "panel: 100%" in err and "3/3" in err
+    panel(lazy(ds), buckets=3, progress=False)
+    panel(ds)  # one bucket: no bar by default
+    assert capsys.readouterr().err == ""
+    panel(ds, progress=True)
+    assert "1/1" in capsys.readouterr().err

@@ -20,10 +20,12 @@ Conventions (documented in ``docs/data-model.md``):
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 
 import narwhals as nw
 import polars as pl
+from tqdm.auto import tqdm
 
 from certkit.data.dataset import Dataset
 from certkit.data.panel_calendar import Calendar, period_start, period_starts
@@ -87,6 +89,7 @@ def build_panel(
     include_bots: bool = False,
     streaming: bool = False,
     buckets: int | None = None,
+    progress: bool | None = None,
 ) -> pl.DataFrame:
     """Build the engineer x period panel of outcomes and treatment columns.
 
@@ -115,6 +118,10 @@ def build_panel(
         bucket per :data:`BUCKET_PRS` PRs for DuckDB relations, and for a polars LazyFrame
         PR table (e.g. ``pl.scan_parquet``) with ``streaming`` on; else 1. A Parquet source
         sorted or partitioned by engineer reads each bucket's row groups only (statistics).
+    progress
+        A progress bar over the engineer buckets (on standard error, or a widget in Jupyter):
+        ``True`` always, ``False`` never, ``None`` (default) when there is more than one
+        bucket (big organisations, where the panel takes seconds to minutes).
 
     Returns
     -------
@@ -172,7 +179,9 @@ def build_panel(
             f"more than once (e.g. {repeated[0]!r})"
         )
     parts, n_arrival = [], 0
-    for bucket in ranges if len(ranges) > 1 else [None]:
+    todo = ranges if len(ranges) > 1 else [None]
+    shown = progress if progress is not None else len(todo) > 1
+    for bucket in tqdm(todo, desc="panel", unit="bucket", disable=not shown, file=sys.stderr):
         query = _outcomes(*_in_bucket(tables, defects, incidents, bucket), cal, include_bots)
         rows, arrivals = _collect_part(query, streaming)
         rows = rows.join(covariates, on="engineer_id", how="left", maintain_order="left")
