@@ -13,7 +13,7 @@ Step 2 runs each (size, engine) in a fresh process: open the Parquet tables lazi
 monthly panel, and report wall time, CPU time and the process's peak resident memory (VmHWM,
 which includes the interpreter and imports, about 0.2 GB). polars streaming builds the panel
 and DuckDB build the panel in engineer buckets (automatic: one per
-``certkit.data.panel.BUCKET_PRS`` PRs); ``duckdb-1`` is DuckDB's one query (no buckets) and
+``certkit.data.panel_buckets.BUCKET_PRS`` PRs); ``duckdb-1`` is DuckDB's one query (no buckets) and
 ``duckdb-spill`` the same with ``memory_limit`` ``--spill-limit`` (DuckDB spills to a
 temporary folder). ``load`` is the 1-minute load average at the start and end of a run.
 
@@ -94,7 +94,7 @@ def measure(folder: str, engine: str, spill_limit: str = "3GB") -> dict:
     from certkit.data.panel_sources import open_dataset
 
     warnings.simplefilter("ignore")
-    from certkit.data import panel as panel_module
+    from certkit.data.panel_buckets import BUCKET_PRS
 
     load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -106,7 +106,7 @@ def measure(folder: str, engine: str, spill_limit: str = "3GB") -> dict:
     panel = ck.build_panel(ds, "month", streaming=streaming, buckets=buckets)
     seconds = time.perf_counter() - t0
     prs = pl.scan_parquet(f"{folder}/pull_requests/*.parquet").select(pl.len()).collect().item()
-    auto = -(-prs // panel_module.BUCKET_PRS) if engine in ("duckdb", "polars-streaming") else 1
+    auto = -(-prs // BUCKET_PRS) if engine in ("duckdb", "polars-streaming") else 1
     return {
         "engine": engine,
         "buckets": auto,

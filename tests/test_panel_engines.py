@@ -275,6 +275,7 @@ def test_engineer_buckets_give_the_same_panel(awk, period, monkeypatch):
     """polars and DuckDB: the panel built in engineer buckets (explicit or automatic) is the
     same."""
     import certkit.data.panel as panel_module
+    from certkit.data import panel_buckets
 
     ds, _ = awk
     whole = panel(ds, period, include_bots=True)
@@ -285,11 +286,9 @@ def test_engineer_buckets_give_the_same_panel(awk, period, monkeypatch):
     same(whole, panel(lazy(ds), period, include_bots=True, buckets=500))
     # automatic: lazy polars tables with streaming, one bucket per BUCKET_PRS PRs
     calls = []
-    real = panel_module._engineer_ranges
-    monkeypatch.setattr(panel_module, "BUCKET_PRS", 1_000)
-    monkeypatch.setattr(
-        panel_module, "_engineer_ranges", lambda e, k: calls.append(k) or real(e, k)
-    )
+    real = panel_module.engineer_ranges
+    monkeypatch.setattr(panel_buckets, "BUCKET_PRS", 1_000)
+    monkeypatch.setattr(panel_module, "engineer_ranges", lambda e, k: calls.append(k) or real(e, k))
     same(whole, panel(lazy(ds), period, include_bots=True, streaming=True))
     assert calls and calls[-1] == -(-ds.pull_requests.height // 1_000) > 1
     same(whole, panel(ds, period, include_bots=True))  # in memory: one query
@@ -307,10 +306,10 @@ def test_bucket_boundary_splitting_engineers_is_exact(awk):
     other's PRs: the bucketed panel (polars streaming, DuckDB) is the whole one."""
     import narwhals as nw
 
-    import certkit.data.panel as panel_module
+    from certkit.data.panel_buckets import engineer_ranges
 
     ds, _ = awk
-    ranges = panel_module._engineer_ranges(nw.from_native(ds.engineers.lazy()), 2)
+    ranges = engineer_ranges(nw.from_native(ds.engineers.lazy()), 2)
     cut = ranges[0][1]
     assert ranges == [(None, cut), (cut, None)]
     merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null())
@@ -508,9 +507,9 @@ def test_a_progress_bar_follows_the_buckets_of_a_big_panel(awk, capsys):
     ds, _ = awk
     panel(lazy(ds), buckets=3)
     err = capsys.readouterr().err
-    assert "panel: 100%" in err and "3/3" in err
+    assert "panel: 100%" in err and "6/6" in err and "engineer bucket 3/3" in err
     panel(lazy(ds), buckets=3, progress=False)
     panel(ds)  # one bucket: no bar by default
     assert capsys.readouterr().err == ""
     panel(ds, progress=True)
-    assert "1/1" in capsys.readouterr().err
+    assert "2/2" in capsys.readouterr().err

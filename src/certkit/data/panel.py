@@ -28,6 +28,13 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from certkit.data.dataset import Dataset
+from certkit.data.panel_buckets import (
+    auto_buckets,
+    can_bucket,
+    engineer_ranges,
+    in_bucket,
+    materialize,
+)
 from certkit.data.panel_calendar import Calendar, period_start, period_starts
 from certkit.data.panel_engines import (
     PANEL_SCHEMA,
@@ -115,13 +122,14 @@ def build_panel(
         of engineers (contiguous ``engineer_id`` ranges), one query each, so the medians and
         group-bys hold 1/``buckets`` of the PRs at a time; defects and incidents are
         attributed once for all. The result is the same panel. ``None`` (default): one
-        bucket per :data:`BUCKET_PRS` PRs for DuckDB relations, and for a polars LazyFrame
+        bucket per :data:`~certkit.data.panel_buckets.BUCKET_PRS` PRs for DuckDB relations, and for a polars LazyFrame
         PR table (e.g. ``pl.scan_parquet``) with ``streaming`` on; else 1. A Parquet source
         sorted or partitioned by engineer reads each bucket's row groups only (statistics).
     progress
-        A progress bar over the engineer buckets (on standard error, or a widget in Jupyter):
-        ``True`` always, ``False`` never, ``None`` (default) when there is more than one
-        bucket (big organisations, where the panel takes seconds to minutes).
+        A progress bar over the steps (defects, incidents, engineers, then each engineer
+        bucket's outcomes), on standard error or as a widget in Jupyter: ``True`` always,
+        ``False`` never, ``None`` (default) when there is more than one bucket (big
+        organisations, where the panel takes seconds to minutes).
 
     Returns
     -------
@@ -161,32 +169,44 @@ def build_panel(
     defects = _defect_counts(tables, cal)
     incidents = _incident_counts(tables, cal)
     if buckets is None:
-        buckets = _auto_buckets(dataset, engine, bounds["n"], streaming)
-    ranges = _engineer_ranges(tables["engineers"], buckets) if _can_bucket(prs) else []
-    if len(ranges) > 1:
+        buckets = auto_buckets(dataset, engine, bounds["n"], streaming)
+    ranges = engineer_ranges(tables["engineers"], buckets) if can_bucket(prs) else []
+    todo = ranges if len(ranges) > 1 else [None]
+    shown = progress if progress is not None else len(todo) > 1
+    steps = len(todo) + (3 if len(todo) > 1 else 1)
+    bar = tqdm(total=steps, desc="panel", unit="step", disable=not shown, file=sys.stderr)
+    if len(todo) > 1:
         # attributed once for all buckets (a defect's PR may be anyone's), then split
-        defects = _materialize(defects, streaming)
-        incidents = _materialize(incidents, streaming)
+        bar.set_postfix_str("defects")
+        defects = materialize(defects, streaming)
+        bar.update()
+        bar.set_postfix_str("incidents")
+        incidents = materialize(incidents, streaming)
+        bar.update()
     # The per-engineer columns (strings) are joined in polars from one small table, not
     # brought back from the engine on every row (measured: DuckDB's string columns pinned
     # about 3x their size, 1 GB more at 60M PRs); each part gets them as it is collected.
+    bar.set_postfix_str("engineers")
     covariates = collect_polars(_covariates(tables, cal, include_bots), streaming=streaming)
     covariates = covariates.cast(_schema(["engineer_id", *COVARIATES]))
+    bar.update()
     repeated = covariates.filter(pl.col("engineer_id").is_duplicated())["engineer_id"]
     if repeated.len():
+        bar.close()
         raise CertkitError(
             f"table engineers: engineer_id must be unique; {repeated.n_unique()} id(s) appear "
             f"more than once (e.g. {repeated[0]!r})"
         )
     parts, n_arrival = [], 0
-    todo = ranges if len(ranges) > 1 else [None]
-    shown = progress if progress is not None else len(todo) > 1
-    for bucket in tqdm(todo, desc="panel", unit="bucket", disable=not shown, file=sys.stderr):
-        query = _outcomes(*_in_bucket(tables, defects, incidents, bucket), cal, include_bots)
+    for i, bucket in enumerate(todo, start=1):
+        bar.set_postfix_str(f"outcomes, engineer bucket {i}/{len(todo)}")
+        query = _outcomes(*in_bucket(tables, defects, incidents, bucket), cal, include_bots)
         rows, arrivals = _collect_part(query, streaming)
         rows = rows.join(covariates, on="engineer_id", how="left", maintain_order="left")
         parts.append(rows.select(list(PANEL_SCHEMA)))
         n_arrival += arrivals
+        bar.update()
+    bar.close()
     # the ranges are disjoint and in order, so the sorted parts concatenate sorted
     panel = pl.concat(parts)
 
@@ -207,86 +227,6 @@ def build_panel(
             stacklevel=2,
         )
     return panel
-
-
-#: PRs per bucket when ``build_panel`` picks the number of engineer buckets itself.
-BUCKET_PRS = 4_000_000
-
-#: The engineer column of each table split into buckets (defects and incidents are
-#: attributed before splitting: their PR's author may be in any bucket).
-_ENGINEER_KEY = {
-    "engineers": "engineer_id",
-    "certifications": "engineer_id",
-    "pull_requests": "author_id",
-}
-
-
-def _engineer_ranges(engineers: nw.LazyFrame, buckets: int) -> list[tuple[str | None, str | None]]:
-    """``buckets`` contiguous ``engineer_id`` ranges [low, high) of about equal size
-    (``None``: unbounded), covering every string."""
-    if buckets <= 1:
-        return [(None, None)]
-    ids = collect_polars(engineers.select("engineer_id").unique())["engineer_id"]
-    ids = ids.drop_nulls().sort()
-    step = max(1, -(-ids.len() // buckets))
-    cuts: list[str | None] = [None, *ids.gather_every(step)[1:].to_list(), None]
-    return list(zip(cuts[:-1], cuts[1:], strict=True))
-
-
-def _auto_buckets(dataset: Dataset, engine: str, n_prs: int, streaming: bool) -> int:
-    """One bucket per :data:`BUCKET_PRS` PRs for DuckDB and for lazy polars sources on the
-    streaming engine (in-memory polars holds every PR anyway: one query)."""
-    per_bucket = -(-n_prs // BUCKET_PRS)
-    if engine == "duckdb":
-        return per_bucket
-    if engine == "polars" and streaming and isinstance(dataset.pull_requests, pl.LazyFrame):
-        return per_bucket
-    return 1
-
-
-def _can_bucket(prs: nw.LazyFrame) -> bool:
-    """Buckets need the small attributed tables kept in the engine: polars, or DuckDB with
-    ``DuckDBPyRelation.materialize`` (DuckDB 2)."""
-    if prs.implementation.is_polars():
-        return True
-    return prs.implementation.is_duckdb() and hasattr(prs.to_native(), "materialize")
-
-
-def _materialize(frame: nw.LazyFrame, streaming: bool) -> nw.LazyFrame:
-    """Run ``frame`` once and keep its (small) result in its engine, for every bucket."""
-    if frame.implementation.is_polars():
-        return nw.from_native(collect_polars(frame, streaming=streaming).lazy())
-    return nw.from_native(frame.to_native().materialize())  # DuckDB: client memory
-
-
-def _in_bucket(
-    tables: dict[str, nw.LazyFrame],
-    defects: nw.LazyFrame,
-    incidents: nw.LazyFrame,
-    bucket: tuple[str | None, str | None] | None,
-) -> tuple[dict[str, nw.LazyFrame], nw.LazyFrame, nw.LazyFrame]:
-    """The tables and attributed counts of one engineer bucket (``None``: all of them)."""
-    if bucket is None:
-        return tables, defects, incidents
-    low, high = bucket
-    split = {
-        name: frame.filter(_in_range(_ENGINEER_KEY[name], low, high))
-        for name, frame in tables.items()
-        if name in _ENGINEER_KEY
-    }
-    return (
-        {**tables, **split},
-        defects.filter(_in_range("engineer_id", low, high)),
-        incidents.filter(_in_range("engineer_id", low, high)),
-    )
-
-
-def _in_range(column: str, low: str | None, high: str | None) -> nw.Expr:
-    """``column`` in [low, high); the first range (``low`` None) also takes nulls."""
-    below = nw.lit(True) if high is None else nw.col(column) < high
-    if low is None:
-        return nw.col(column).is_null() | below
-    return (nw.col(column) >= low) & below
 
 
 #: Per-engineer columns of the panel, joined after collecting (see ``build_panel``).

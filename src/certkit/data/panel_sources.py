@@ -85,7 +85,7 @@ def open_dataset(
         spills to a fresh temporary folder (``temp_directory``; never next to the input
         files, removed when the connection is), does not keep insertion order (the panel
         is sorted anyway) and ``build_panel`` works in engineer buckets of
-        :data:`~certkit.data.panel.BUCKET_PRS` PRs. A connection of your own (tables passed
+        :data:`~certkit.data.panel_buckets.BUCKET_PRS` PRs. A connection of your own (tables passed
         to :class:`~certkit.data.dataset.Dataset` directly) keeps your settings.
     table_names
         With a ``spark:`` source: ``{certkit table: name in the schema}`` for tables named
