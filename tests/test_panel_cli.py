@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 import certkit as ck
 from certkit.cli import main
-from certkit.data.panel_sources import copy_to_duckdb
+from certkit.data.panel_sources import copy_to_duckdb, open_dataset
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -65,3 +65,104 @@ def test_panel_command_errors_are_messages(org, tmp_path, capsys):
     db = root / "org.duckdb"
     assert main(["panel", "--data", str(db), "--out", str(db)]) == 2
     assert db.stat().st_size > 0
+
+
+def same_panel(path, expected) -> None:
+    assert_frame_equal(pl.read_parquet(path), expected, check_exact=False, rel_tol=1e-12, abs_tol=0)
+
+
+def test_tables_under_other_names(org, tmp_path, capsys):
+    """``--table pull_requests=github_prs``: a warehouse export or a DuckDB file whose
+    tables are not named as certkit's (a Parquet file, a folder of parts, a view in
+    another schema)."""
+    root, expected = org
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("engineers", "certifications", "defects", "incidents"):
+        (folder / f"dim_{name}.parquet").write_bytes(
+            (root / "parquet" / f"{name}.parquet").read_bytes()
+        )
+    (folder / "fact_prs").mkdir()
+    prs = pl.read_parquet(root / "parquet" / "pull_requests.parquet")
+    for i, part in enumerate(prs.partition_by("repo")):
+        part.write_parquet(folder / "fact_prs" / f"part-{i:05d}.parquet")
+    options = [
+        f"--table={t}=dim_{t}" for t in ("engineers", "certifications", "defects", "incidents")
+    ]
+    options += ["--table", "pull_requests=fact_prs"]
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"panel-{engine}.parquet"
+        argv = ["panel", "--engine", engine, "--data", str(folder), "--out", str(out), *options]
+        assert main(argv) == 0, capsys.readouterr().err
+        same_panel(out, expected)
+    db = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE SCHEMA analytics")
+    for name in ("engineers", "certifications", "pull_requests", "defects", "incidents"):
+        path = root / "parquet" / f"{name}.parquet"
+        con.execute(f"CREATE TABLE analytics.raw_{name} AS SELECT * FROM read_parquet('{path}')")
+    con.execute("CREATE VIEW analytics.prs AS SELECT * FROM analytics.raw_pull_requests")
+    con.close()
+    options = [f"--table={t}=analytics.raw_{t}" for t in ("engineers", "certifications")]
+    options += ["--table=pull_requests=analytics.prs"]  # a view; no defects or incidents
+    out = tmp_path / "panel-db.parquet"
+    assert main(["panel", "--data", str(db), "--out", str(out), *options]) == 0
+    no_quality = expected.with_columns(
+        pl.lit(0, pl.Int64).alias("defects"),
+        pl.lit(0, pl.Int64).alias("incidents"),
+        pl.when(pl.col("merged_prs") > 0).then(0.0).alias("defects_per_pr"),
+    )
+    same_panel(out, no_quality)
+
+
+def test_table_option_errors_are_messages(org, tmp_path, capsys):
+    root, _ = org
+    folder = root / "parquet"
+    out = str(tmp_path / "p.parquet")
+    cases = [
+        (
+            ["--engine", "polars", "--table", "pull_requests"],
+            "--table pull_requests: give TABLE=NAME",
+        ),
+        (["--engine", "polars", "--table", "prs=x"], "table_names: prs is not a certkit table"),
+        (["--engine", "polars", "--table", "pull_requests=nothing"], "no pull_requests table"),
+        (["--table", "pull_requests=x"], "--table applies to tables scanned where they live"),
+    ]
+    for extra, message in cases:
+        assert main(["panel", "--data", str(folder), "--out", out, *extra]) == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(ck.CertkitError, match="looked for pull_requests as nothing"):
+        open_dataset(folder, "polars", table_names={"pull_requests": "nothing"})
+    devlake = ["panel", "--data", "postgresql://x/y", "--table", "pull_requests=x", "--out", out]
+    assert main(devlake) == 2
+    assert "--table does not apply to a DevLake URI" in capsys.readouterr().err
+
+
+def test_the_panel_never_lands_on_a_table_of_its_data_folder(org, tmp_path, capsys):
+    root, _ = org
+    folder = tmp_path / "export"
+    (folder / "fact_prs").mkdir(parents=True)
+    prs = (root / "parquet" / "pull_requests.parquet").read_bytes()
+    (folder / "fact_prs" / "part-0.parquet").write_bytes(prs)
+    for name in ("engineers", "certifications"):
+        (folder / f"{name}.parquet").write_bytes(
+            (root / "parquet" / f"{name}.parquet").read_bytes()
+        )
+    base = [
+        "panel",
+        "--engine",
+        "duckdb",
+        "--data",
+        str(folder),
+        "--table",
+        "pull_requests=fact_prs",
+    ]
+    for out in (
+        folder / "fact_prs.parquet",
+        folder / "fact_prs" / "panel.parquet",
+        folder / "pull_requests.csv",
+    ):
+        assert main([*base, "--out", str(out)]) == 2
+        assert "inputs are only ever read" in capsys.readouterr().err
+        assert not out.exists()
+    assert (folder / "fact_prs" / "part-0.parquet").read_bytes() == prs

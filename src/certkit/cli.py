@@ -49,6 +49,8 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         raise CertkitError(f"two data sources given: {args.path} and --data {args.data}")
     out = Path(args.out)
     if source.split("://", 1)[0].split("+")[0] in DEVLAKE_SCHEMES:
+        if args.table:
+            raise CertkitError("--table does not apply to a DevLake URI (DevLake's own tables)")
         return _panel_devlake(args, source, out)
     given = [o for o in _DEVLAKE_OPTIONS if getattr(args, o.lstrip("-").replace("-", "_"), None)]
     if given:
@@ -56,14 +58,15 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     catalog = source.startswith(CATALOG_PREFIX)
     if not catalog:
         refuse_inputs(out, data_folder_inputs(source), kind="file")
-        if out.stem in TABLES and out.parent.resolve() == Path(source).resolve():
-            raise CertkitError(
-                f"--out {out} would add a second {out.stem} table to the data folder {source}; "
-                "write the panel elsewhere (e.g. reports/panel.parquet)"
-            )
+        _refuse_table_output(out, Path(source), [*TABLES, *_table_names(args.table).values()])
     if out.is_dir():
         raise CertkitError(f"--out {out} is a folder; give a .parquet or .csv file name")
     engine = _panel_engine(args, source, catalog)
+    if engine is None and args.table:
+        raise CertkitError(
+            "--table applies to tables scanned where they live: add --engine polars|duckdb"
+            "|spark (a folder loaded into memory uses certkit's file names)"
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if engine is None:  # read and validate everything into memory (small organisations)
@@ -81,13 +84,20 @@ def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
     from certkit.data.panel_sources import TABLES, open_dataset
     from certkit.data.spark_sources import CATALOG_PREFIX, catalog_names, opened_spark_session
 
+    table_names = _table_names(args.table)
     with ExitStack() as stack:
         session = None
         if engine == "spark":
-            if source.startswith(CATALOG_PREFIX):
-                catalog_names(source, TABLES)  # a typo costs no JVM start or connection
+            if source.startswith(CATALOG_PREFIX):  # a typo costs no JVM start or connection
+                catalog_names(source, TABLES, table_names)
             session = stack.enter_context(opened_spark_session(args.spark_remote))
-        ds = open_dataset(source, engine, session=session, memory_limit=args.memory_limit)
+        ds = open_dataset(
+            source,
+            engine,
+            session=session,
+            memory_limit=args.memory_limit,
+            table_names=table_names,
+        )
         if args.validate:  # whole-table rules, run in the engine (certkit.data.validate_lazy)
             from certkit.data.validate_lazy import validate_lazy
 
@@ -100,6 +110,37 @@ def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
             return build_panel(ds, args.period, streaming=engine == "polars")
         except ColumnTypeError as exc:  # name the source too, not only the table
             raise CertkitError(f"--data {source}: {exc}") from exc
+
+
+def _refuse_table_output(out: Path, source: Path, names: list[str]) -> None:
+    """``--out`` must not be (or land beside or inside) a table of the data folder: a
+    ``NAME.parquet`` file or ``NAME/`` folder of parts, under certkit's or a ``--table`` name."""
+    if not source.is_dir():
+        return
+    folder, target = source.resolve(), out.resolve()
+    for name in names:
+        table = (folder / name).resolve()
+        if (target.stem == table.name and target.parent == table.parent) or (
+            table in target.parents
+        ):
+            raise CertkitError(
+                f"--out {out} would add to (or replace) the table {name} of the data folder "
+                f"{source}; inputs are only ever read: write the panel elsewhere (e.g. "
+                "reports/panel.parquet)"
+            )
+
+
+def _table_names(pairs: list[str]) -> dict[str, str]:
+    """``--table pull_requests=github_prs`` options as ``{certkit table: name}``."""
+    names: dict[str, str] = {}
+    for pair in pairs:
+        table, sep, name = pair.partition("=")
+        if not sep or not table.strip() or not name.strip():
+            raise CertkitError(f"--table {pair}: give TABLE=NAME, e.g. pull_requests=github_prs")
+        if table.strip() in names:
+            raise CertkitError(f"--table: {table.strip()} is named twice")
+        names[table.strip()] = name.strip()
+    return names
 
 
 def _panel_engine(args: argparse.Namespace, source: str, catalog: bool) -> str | None:
@@ -233,6 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --engine: first check unique keys, foreign keys and date order in the "
         "engine (stops on errors)",
+    )
+    p.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="TABLE=NAME",
+        help="with --engine (or a DuckDB file, spark:SCHEMA): a certkit table under another "
+        "name in --data, e.g. pull_requests=github_prs (a Parquet file or folder, a DuckDB "
+        "table or view, schema.name for another schema, a catalog table); repeatable",
     )
     p.add_argument("--period", choices=["week", "month", "quarter"], default="month")
     p.add_argument("--out", default="reports/panel.parquet", help=".parquet or .csv file")

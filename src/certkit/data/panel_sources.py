@@ -88,8 +88,10 @@ def open_dataset(
         :data:`~certkit.data.panel_buckets.BUCKET_PRS` PRs. A connection of your own (tables passed
         to :class:`~certkit.data.dataset.Dataset` directly) keeps your settings.
     table_names
-        With a ``spark:`` source: ``{certkit table: name in the schema}`` for tables named
-        otherwise, e.g. ``{"pull_requests": "github_prs"}``.
+        ``{certkit table: its name in the source}`` for tables named otherwise, e.g.
+        ``{"pull_requests": "github_prs"}``: a table of a ``spark:`` schema, a table or view
+        of a DuckDB file (``analytics.github_prs`` for another schema), or a Parquet file
+        (``github_prs.parquet``) or folder (``github_prs/``) of a folder.
 
     Returns
     -------
@@ -116,16 +118,20 @@ def open_dataset(
                 f"{source}: the Spark engine reads a folder of Parquet tables or catalog "
                 "tables (spark:CATALOG.SCHEMA)"
             )
+        names = {t: str((table_names or {}).get(t, t)) for t in TABLES}
         tables = (
-            _parquet_tables(path, engine, spark_remote, memory_limit, session)
+            _parquet_tables(path, engine, names, spark_remote, memory_limit, session)
             if path.is_dir()
-            else _duckdb_tables(path, engine, memory_limit)
+            else _duckdb_tables(path, engine, names, memory_limit)
         )
     missing = [t for t in REQUIRED if t not in tables]
     if missing:
+        renamed = [f"{t} as {table_names[t]}" for t in missing if t in (table_names or {})]
         raise CertkitError(
             f"{source}: no {', '.join(missing)} table (expected {', '.join(REQUIRED)}, "
-            "and optionally defects, incidents)"
+            "and optionally defects, incidents"
+            + (f"; looked for {', '.join(renamed)}" if renamed else "")
+            + ")"
         )
     like = nw.from_native(tables["pull_requests"])
     for name in TABLES:
@@ -153,8 +159,11 @@ def _check_options(
         raise CertkitError("give spark_remote or session, not both")
     if memory_limit is not None and engine != "duckdb":
         raise CertkitError(f"memory_limit applies with engine='duckdb' only; got {engine!r}")
-    if table_names and not catalog:
-        raise CertkitError("table_names applies to catalog tables (spark:CATALOG.SCHEMA) only")
+    unknown = sorted(set(table_names or {}) - set(TABLES))
+    if unknown:
+        raise CertkitError(
+            f"table_names: {', '.join(unknown)} is not a certkit table ({', '.join(TABLES)})"
+        )
 
 
 def copy_to_duckdb(dataset: Dataset, con: Any, *, prefix: str = "") -> Dataset:
@@ -190,6 +199,7 @@ def copy_to_duckdb(dataset: Dataset, con: Any, *, prefix: str = "") -> Dataset:
 def _parquet_tables(
     folder: Path,
     engine: str,
+    names: Mapping[str, str],
     spark_remote: str | None = None,
     memory_limit: str | None = None,
     session: Any = None,
@@ -201,7 +211,7 @@ def _parquet_tables(
         spark = session if session is not None else spark_session(spark_remote)
         check_utc(spark)
     for name in TABLES:
-        file, part_dir = folder / f"{name}.parquet", folder / name
+        file, part_dir = folder / f"{names[name]}.parquet", folder / names[name]
         if file.is_file():
             pattern, hive = str(file), False
         elif part_dir.is_dir() and any(part_dir.glob("*.parquet")):
@@ -226,16 +236,23 @@ def _parquet_tables(
     return found
 
 
-def _duckdb_tables(file: Path, engine: str, memory_limit: str | None = None) -> dict[str, Any]:
+def _duckdb_tables(
+    file: Path, engine: str, names: Mapping[str, str], memory_limit: str | None = None
+) -> dict[str, Any]:
     con = _duckdb_connect(file, memory_limit)
-    names = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    names |= {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    listed = " UNION ALL ".join(
+        f"SELECT schema_name, {kind}_name FROM duckdb_{kind}s()" for kind in ("table", "view")
+    )
+    existing = set()
+    for schema, name in con.execute(listed).fetchall():
+        existing |= {name, f"{schema}.{name}"}  # analytics.prs as well as prs
     found: dict[str, Any] = {}
-    for name in TABLES:
-        if name in names:
-            rel = con.table(name)
+    for table in TABLES:
+        name = names[table]
+        if name in existing:
+            rel = con.table(".".join(f'"{part}"' for part in name.split(".")))
             # polars engine: pull the table into polars (Arrow, zero-copy where possible)
-            found[name] = rel.pl().lazy() if engine == "polars" else rel
+            found[table] = rel.pl().lazy() if engine == "polars" else rel
     return found
 
 
