@@ -179,6 +179,12 @@ def test_cli_catalog_tables_on_the_active_session(spark, catalog_schema, tmp_pat
     assert main([*argv, "--out", str(out)]) == 0
     assert "engineer-quarter rows" in capsys.readouterr().out
     same(panel(awk, "quarter"), pl.read_parquet(out))
+    # a table under another name (here a view): --table
+    spark.sql(f"CREATE VIEW {name}.github_prs AS SELECT * FROM {name}.pull_requests")
+    renamed = tmp_path / "renamed.parquet"
+    argv = ["panel", "--data", f"spark:{name}", "--table", "pull_requests=github_prs"]
+    assert main([*argv, "--out", str(renamed)]) == 0
+    same(panel(awk), pl.read_parquet(renamed))
 
 
 def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
