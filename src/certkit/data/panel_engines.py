@@ -263,12 +263,11 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
     """The columns the panel reads: optional ones absent added as nulls, the rest dropped.
 
     Refuses a missing required column, and a column of a type the panel cannot read (see
-    :func:`conform`). Dropping the others (titles, repositories, ...)
-    keeps every step of the query narrow, which matters to engines that rebuild their plan
-    at each step (SQLFrame).
+    :func:`conform`). Dropping the others (titles, repositories, ...) keeps every step of
+    the query narrow, which matters to engines that rebuild their plan at each step
+    (SQLFrame).
     """
-    schema = frame.collect_schema()
-    have = schema.names()
+    have = frame.collect_schema().names()
     wanted = PANEL_INPUTS[name]
     missing = [c for c, (_, required) in wanted.items() if required and c not in have]
     if missing:
