@@ -237,3 +237,25 @@ def test_cli_validate_exit_codes_without_traceback(tmp_path, small_folder):
     missing = subprocess.run([*cmd, str(tmp_path / "none")], capture_output=True, text=True)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_git_import_columns_are_read_from_text(tmp_path):
+    """``created_source`` and the line ledger's ``churned_lines_21d`` (git imports) are read
+    and typed from a CSV file as from Parquet, so rework and cycle time do not depend on the
+    file format; a value that is not a whole number is reported by line."""
+    extra = ["github", "squash_commit", "github", "commit", "github", "github"]
+    churned = ["3", "", "40", "1", "0", "1"]
+    lines = PULL_REQUESTS.strip().split("\n")
+    rows = [lines[0] + ",created_source,churned_lines_21d"]
+    rows += [f"{row},{s},{c}" for row, s, c in zip(lines[1:], extra, churned, strict=True)]
+    ds = load(write_folder(tmp_path / "csv", pull_requests="\n".join(rows) + "\n"))
+    assert ds.pull_requests.schema["churned_lines_21d"] == pl.Int64
+    assert ds.pull_requests["churned_lines_21d"].to_list() == [3, None, 40, 1, 0, 1]
+    assert not any("churned" in p.message for p in ds.validation.problems)
+    again = load(ds.write(tmp_path / "parquet", format="parquet"))
+    panel_csv, panel_parquet = ck.build_panel(ds), ck.build_panel(again)
+    assert panel_csv["rework_rate"].drop_nulls().len() > 0
+    assert panel_csv.equals(panel_parquet)
+    rows[2] = rows[2].rsplit(",", 1)[0] + ",many"
+    with pytest.raises(DataValidationError, match=r"churned_lines_21d.*whole number"):
+        load(write_folder(tmp_path / "bad", pull_requests="\n".join(rows) + "\n"))

@@ -513,3 +513,42 @@ def test_a_progress_bar_follows_the_buckets_of_a_big_panel(awk, capsys):
     assert capsys.readouterr().err == ""
     panel(ds, progress=True)
     assert "2/2" in capsys.readouterr().err
+
+
+def test_a_folder_gives_the_same_panel_loaded_or_scanned(awk, tmp_path):
+    """The rules of ``certkit load`` hold where the data lives too: an unknown ``is_bot`` is
+    false, an id ending in ``[bot]`` is a bot whatever ``is_bot`` says, platforms are read in
+    lower case (unknown ones as ``other``), and the certification id comes from the names
+    (a file's own ``certification_id`` column is not used)."""
+    ds, _ = awk
+    eng = ds.engineers.with_row_index("_i")
+    eng = eng.with_columns(
+        pl.when(pl.col("_i") % 3 == 0).then(None).otherwise(pl.col("is_bot")).alias("is_bot"),
+        pl.when(pl.col("_i") % 4 == 0)
+        .then(pl.col("platform").str.to_uppercase())
+        .when(pl.col("_i") % 4 == 1)
+        .then(pl.lit("on-prem"))
+        .otherwise(pl.col("platform"))
+        .alias("platform"),
+    ).drop("_i")
+    eng = eng.with_columns(  # the bot says it is not one
+        pl.when(pl.col("engineer_id").str.ends_with("[bot]"))
+        .then(False)
+        .otherwise(pl.col("is_bot"))
+        .alias("is_bot")
+    )
+    prs = ds.pull_requests.with_columns(pl.col("repo").fill_null("extra"))
+    certs = ds.certifications.with_columns(pl.lit("ignored").alias("certification_id"))
+    changed = dataclasses.replace(ds, engineers=eng, pull_requests=prs, certifications=certs)
+    folder = to_parquet_folder(changed, tmp_path / "org")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        loaded = ck.load(folder)
+    expected = panel(loaded)
+    assert set(expected["platform"].drop_nulls()) <= {"aws", "gcp", "azure", "databricks", "other"}
+    assert "other" in set(expected["platform"])
+    assert not expected["engineer_id"].str.ends_with("[bot]").any()
+    assert expected["engineer_id"].n_unique() == panel(ds)["engineer_id"].n_unique()
+    assert "ignored" not in set(expected["certification"])
+    same(expected, panel(open_dataset(folder, "polars"), streaming=True))
+    same(expected, panel(open_dataset(folder, "duckdb")))

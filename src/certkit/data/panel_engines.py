@@ -13,14 +13,13 @@ holds the few engine-specific pieces narwhals does not cover:
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 import narwhals as nw
 import polars as pl
 
-from certkit.data.schema import TABLES
+from certkit.data.schema import PLATFORMS, TABLES
 from certkit.errors import CertkitError
 
 #: Engines ``build_panel`` runs on, by narwhals implementation name.
@@ -253,10 +252,8 @@ PANEL_INPUTS: dict[str, dict[str, tuple[Any, bool]]] = {
 }
 
 
-#: Further columns the panel reads when present, per table: name pattern -> type.
-PANEL_OPTIONAL: dict[str, dict[str, Any]] = {
-    "pull_requests": {r"created_source": nw.String, r"churned_lines_\d+d": nw.Int64}
-}
+#: narwhals type of each column kind of :mod:`certkit.data.schema`.
+_KIND_TYPES = {"str": nw.String, "int": nw.Int64}
 
 
 def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
@@ -280,22 +277,41 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
         raise refused[0]
     columns: list[nw.Expr] = []
     for column, (dtype, _) in wanted.items():
-        if column in have:
+        if column == "certification_id" and "certification" in have:
+            # from the names, as certkit load derives it (a file's own id column is not used)
+            columns.append(catalog_ids(frame).alias(column))
+        elif column in have:
             columns.append(nw.col(column))
         elif column == "is_bot":
             columns.append(nw.lit(False).alias(column))
-        elif column == "certification_id" and "certification" in have:
-            columns.append(catalog_ids(frame).alias(column))
         else:
             columns.append(nw.lit(None, dtype).alias(column))
     columns += [nw.col(c) for c in have if c not in wanted and _optional_type(name, c)]
-    return frame.select(*columns)
+    frame = frame.select(*columns)
+    return _as_load_reads_engineers(frame) if name == "engineers" else frame
+
+
+def _as_load_reads_engineers(engineers: nw.LazyFrame) -> nw.LazyFrame:
+    """The roster rules ``certkit load`` applies (:func:`certkit.data.validate.check_engineers`):
+    an unknown ``is_bot`` is false and an id ending in ``[bot]`` is a bot; ``platform`` in
+    lower case, one outside :data:`~certkit.data.schema.PLATFORMS` read as ``other``."""
+    platform = nw.col("platform").cast(nw.String).str.to_lowercase()
+    return engineers.with_columns(
+        (nw.col("is_bot").fill_null(False) | nw.col("engineer_id").str.ends_with("[bot]")).alias(
+            "is_bot"
+        ),
+        nw.when(platform.is_in(PLATFORMS) | platform.is_null())
+        .then(platform)
+        .otherwise(nw.lit("other"))
+        .alias("platform"),
+    )
 
 
 def _optional_type(table: str, column: str) -> Any:
-    """The type of an optional column of :data:`PANEL_OPTIONAL` (None: not one)."""
-    patterns = PANEL_OPTIONAL.get(table, {})
-    return next((t for p, t in patterns.items() if re.fullmatch(p, column)), None)
+    """The type of a column the panel reads when present, known by a name pattern of
+    :attr:`~certkit.data.schema.Table.patterns` (``churned_lines_21d``); None: not one."""
+    kind = TABLES[table].pattern_kind(column)
+    return None if kind is None else _KIND_TYPES[kind]
 
 
 #: What each expected type is called in messages.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from certkit.data.schema import BOOL, DATE, DATETIME, FLOAT, INT, SHARE, STR, Table
+from certkit.data.schema import BOOL, DATE, DATETIME, FLOAT, INT, SHARE, STR, Table, optional
 from certkit.data.textio import decode, excel_serial_hint, first_row, header_problems
 from certkit.data.validate import ROW, Collector, Problem, ValidationReport
 from certkit.errors import CertkitError
@@ -176,9 +176,15 @@ def parse_datetime(raw: pl.Series, col: Collector, name: str) -> pl.Series:
 
 
 def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
-    """Cast each schema column to its type; values that do not convert are reported by row."""
+    """Cast each schema column to its type; values that do not convert are reported by row.
+
+    Columns named by one of the table's :attr:`~certkit.data.schema.Table.patterns`
+    (``churned_lines_21d``) are converted too, when present."""
     out = []
-    for c in table.columns:
+    by_pattern = [
+        optional(n, kind) for n in df.columns if (kind := table.pattern_kind(n)) is not None
+    ]
+    for c in [*table.columns, *by_pattern]:
         if c.name not in df.columns:
             out.append(pl.Series(c.name, [None] * df.height, dtype=DTYPES[c.kind]))
             continue
@@ -230,7 +236,8 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
             hint = f": {hint}" if hint and c.kind in (DATE, DATETIME) else ""
             col.add("error", f"expected {expected}; got {examples}{hint}", c.name, rows)
         out.append(conv)
-    extra = [n for n in df.columns if n not in {c.name for c in table.columns} | {ROW}]
+    known = {c.name for c in [*table.columns, *by_pattern]} | {ROW}
+    extra = [n for n in df.columns if n not in known]
     if extra:
         col.add("info", f"extra column(s) kept but not used: {', '.join(extra)}")
     return pl.DataFrame(out).with_columns(df[ROW]).hstack(df.select(extra))

@@ -7,6 +7,7 @@ so exports map over easily. ``docs/data-model.md`` documents every table for ana
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # Logical column kinds; the loader converts raw text/parquet values to these.
@@ -45,9 +46,16 @@ class Table:
     required: bool = True
     description: str = ""
     extra: dict = field(default_factory=dict)
+    #: Optional columns known by a name pattern (regular expression -> kind), read and
+    #: converted when present, not added when absent (e.g. ``churned_lines_21d``).
+    patterns: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def pattern_kind(self, name: str) -> str | None:
+        """The kind of a column named by one of :attr:`patterns` (None: not one)."""
+        return next((k for p, k in self.patterns if re.fullmatch(p, name)), None)
 
     def canonical_names(self, names: list[str]) -> list[str]:
         """The column names as certkit reads them: trimmed, lower case, and a known alias
@@ -158,6 +166,12 @@ PULL_REQUESTS = Table(
         ),
         optional("reverted", BOOL),
         optional("title", STR),
+    ),
+    patterns=(
+        # written by the git import: how the creation date was found (squash merges and
+        # direct pushes approximate it), and the line ledger's churned lines
+        ("created_source", STR),
+        (r"churned_lines_\d+d", INT),
     ),
 )
 
