@@ -518,8 +518,9 @@ def test_a_progress_bar_follows_the_buckets_of_a_big_panel(awk, capsys):
 def test_a_folder_gives_the_same_panel_loaded_or_scanned(awk, tmp_path):
     """The rules of ``certkit load`` hold where the data lives too: an unknown ``is_bot`` is
     false, an id ending in ``[bot]`` is a bot whatever ``is_bot`` says, platforms are read in
-    lower case (unknown ones as ``other``), and the certification id comes from the names
-    (a file's own ``certification_id`` column is not used)."""
+    lower case (unknown ones as ``other``), the certification id comes from the names (a
+    file's own ``certification_id`` column is not used), a PR merged before its creation is
+    left out and a review before creation is unknown."""
     ds, _ = awk
     eng = ds.engineers.with_row_index("_i")
     eng = eng.with_columns(
@@ -537,7 +538,18 @@ def test_a_folder_gives_the_same_panel_loaded_or_scanned(awk, tmp_path):
         .otherwise(pl.col("is_bot"))
         .alias("is_bot")
     )
-    prs = ds.pull_requests.with_columns(pl.col("repo").fill_null("extra"))
+    prs = ds.pull_requests.with_columns(pl.col("repo").fill_null("extra")).with_row_index("_i")
+    merged = pl.col("merged_date").is_not_null()
+    prs = prs.with_columns(  # a few PRs merged, and a few reviewed, before their creation
+        pl.when(merged & (pl.col("_i") % 97 == 0))
+        .then(pl.col("created_date") - timedelta(hours=1))
+        .otherwise(pl.col("merged_date"))
+        .alias("merged_date"),
+        pl.when(pl.col("_i") % 89 == 0)
+        .then(pl.col("created_date") - timedelta(minutes=5))
+        .otherwise(pl.col("first_review_date"))
+        .alias("first_review_date"),
+    ).drop("_i")
     certs = ds.certifications.with_columns(pl.lit("ignored").alias("certification_id"))
     changed = dataclasses.replace(ds, engineers=eng, pull_requests=prs, certifications=certs)
     folder = to_parquet_folder(changed, tmp_path / "org")

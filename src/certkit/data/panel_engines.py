@@ -288,7 +288,21 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
             columns.append(nw.lit(None, dtype).alias(column))
     columns += [nw.col(c) for c in have if c not in wanted and _optional_type(name, c)]
     frame = frame.select(*columns)
-    return _as_load_reads_engineers(frame) if name == "engineers" else frame
+    if name == "engineers":
+        return _as_load_reads_engineers(frame)
+    return _as_load_reads_prs(frame) if name == "pull_requests" else frame
+
+
+def _as_load_reads_prs(prs: nw.LazyFrame) -> nw.LazyFrame:
+    """The PR rules ``certkit load`` applies (:func:`certkit.data.validate.check_pull_requests`):
+    a PR merged before it was created is left out, a first review before creation is
+    unknown. (``load`` refuses the whole table when such PRs are many; here they are left
+    out whatever their number: ``certkit panel --validate`` counts them.)"""
+    before = (nw.col("merged_date") < nw.col("created_date")).fill_null(False)
+    early_review = (nw.col("first_review_date") < nw.col("created_date")).fill_null(False)
+    return prs.filter(~before).with_columns(
+        nw.when(~early_review).then(nw.col("first_review_date")).alias("first_review_date")
+    )
 
 
 def _as_load_reads_engineers(engineers: nw.LazyFrame) -> nw.LazyFrame:
