@@ -166,3 +166,38 @@ def test_the_panel_never_lands_on_a_table_of_its_data_folder(org, tmp_path, caps
         assert "inputs are only ever read" in capsys.readouterr().err
         assert not out.exists()
     assert (folder / "fact_prs" / "part-0.parquet").read_bytes() == prs
+
+
+def test_hand_written_certifications_beside_parquet_tables(org, tmp_path, capsys):
+    """The usual folder after ``certkit import``: Parquet tables and a certifications.csv
+    written by hand (any date format load reads, names or aliases). The scan reads and
+    checks it as ``certkit load`` does, so the panel is the same loaded or scanned; its
+    problems name the file, column and line."""
+    root, _ = org
+    folder = tmp_path / "import"
+    folder.mkdir()
+    for name in ("engineers", "pull_requests", "defects", "incidents"):
+        (folder / f"{name}.parquet").write_bytes(
+            (root / "parquet" / f"{name}.parquet").read_bytes()
+        )
+    certs = pl.read_parquet(root / "parquet" / "certifications.parquet")
+    certs.select(
+        "engineer_id",
+        pl.col("certification").alias("Certification_Name"),  # an alias, in any case
+        pl.col("earned_date").dt.strftime("%d %b %Y").alias("earned_date"),  # 05 Mar 2024
+    ).write_csv(folder / "certifications.csv")
+    expected_path = tmp_path / "loaded.parquet"
+    assert main(["panel", str(folder), "--out", str(expected_path)]) == 0
+    expected = pl.read_parquet(expected_path)
+    assert (expected["cohort"] > 0).any()
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / f"{engine}.parquet"
+        assert main(["panel", "--engine", engine, "--data", str(folder), "--out", str(out)]) == 0
+        same_panel(out, expected)
+    text = (folder / "certifications.csv").read_text().splitlines()
+    text[3] = text[3].rsplit(",", 1)[0] + ",someday"
+    (folder / "certifications.csv").write_text("\n".join(text) + "\n")
+    capsys.readouterr()
+    assert main(["panel", "--engine", "duckdb", "--data", str(folder), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "certifications.csv, column 'earned_date', line 4: expected a date" in err

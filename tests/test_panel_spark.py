@@ -99,6 +99,11 @@ def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
     assert main(argv) == 0
     same(panel(awk), pl.read_parquet(out))
     partitioned = to_partitioned_folder(awk, tmp_path / "partitioned")
+    # a hand-written certifications.csv beside the Parquet tables: read as load reads it
+    awk.certifications.drop("certification_id", strict=False).write_csv(
+        partitioned / "certifications.csv"
+    )
+    (partitioned / "certifications.parquet").unlink()
     same(panel(awk), panel(open_dataset(partitioned, "spark", session=spark)))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -219,6 +219,68 @@ def _load_frames(folder: Path, report: ValidationReport, today: date):
             continue
         raw[name] = (read_file(path, col), col)
     return _validate_frames(raw, today, report)
+
+
+def load_people(
+    folder: str | Path,
+    files: dict[str, str],
+    engineers: pl.DataFrame | None = None,
+    today: date | None = None,
+) -> dict[str, pl.DataFrame]:
+    """Read and validate a folder's roster and certification files in memory, as
+    :func:`load` does, for sources whose big tables stay where they are.
+
+    A warehouse export or an import folder keeps its PRs in Parquet, but its roster and
+    certifications are often hand-written CSV files; they are small, so they are read here
+    with ``load``'s parsing and rules (dates in many formats, aliases, catalog ids, every
+    problem named by file, column and line).
+
+    Parameters
+    ----------
+    folder
+        The data folder.
+    files
+        ``{"engineers" | "certifications": file name without its suffix}``: the tables to
+        read (``engineers.csv``, ``certs.tsv``, ...).
+    engineers
+        The roster, when it is not among ``files`` (certifications are checked against it).
+    today
+        Reference date for "in the future" checks (default: today).
+
+    Returns
+    -------
+    dict
+        The typed tables read, by certkit table name.
+
+    Raises
+    ------
+    DataValidationError
+        When a file has errors (warnings are emitted as :class:`CertkitWarning`).
+    """
+    today = today or date.today()
+    report, typed, collectors = ValidationReport(), {}, {}
+    for name, stem in files.items():
+        table = TABLES[name]
+        path = find_file(Path(folder), replace(table, name=stem), report)
+        if path is None:
+            continue
+        col = Collector(report, name, path.name, SUFFIXES[path.suffix.lower()])
+        df = read_file(path, col)
+        prepared = prepare(df, table, col) if df is not None else None
+        if prepared is not None:
+            typed[name], collectors[name] = rules.check_keys(prepared, table, col), col
+    out = {}
+    if "engineers" in typed:
+        engineers = rules.check_engineers(typed["engineers"], collectors["engineers"], today)
+        out["engineers"] = engineers
+    if "certifications" in typed and engineers is not None:
+        certs, col = typed["certifications"], collectors["certifications"]
+        out["certifications"] = rules.check_certifications(certs, engineers, col, today)
+    if not report.ok:
+        raise DataValidationError(report)
+    for p in report.warnings:
+        warnings.warn(p.format(), CertkitWarning, stacklevel=2)
+    return {n: (d.drop(ROW) if ROW in d.columns else d) for n, d in out.items()}
 
 
 def load(path: str | Path, *, strict: bool = True, today: date | None = None) -> Dataset:

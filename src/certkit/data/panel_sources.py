@@ -23,8 +23,8 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from certkit.data.dataset import Dataset
-from certkit.data.panel_engines import empty_table
+from certkit.data.dataset import Dataset, load_people
+from certkit.data.panel_engines import collect_polars, complete, empty_table, to_lazy
 from certkit.data.spark_sources import (
     CATALOG_PREFIX,
     catalog_names,
@@ -233,7 +233,28 @@ def _parquet_tables(
             f"{folder}: no Parquet tables (engineers.parquet, pull_requests.parquet, ...); "
             "CSV folders are read with `certkit panel PATH` (no --engine)"
         )
+    # a roster or certifications file written by hand (CSV, TSV, NDJSON) beside Parquet
+    # tables: small, so read and checked in memory as certkit load does, then handed over
+    people = {t: names[t] for t in ("engineers", "certifications") if t not in found}
+    if people:
+        roster = None
+        if "engineers" in found:  # certifications are checked against the Parquet roster
+            roster_table = complete("engineers", to_lazy(found["engineers"], "engineers"))
+            roster = collect_polars(roster_table.select("engineer_id", "hire_date"))
+        for name, frame in load_people(folder, people, roster).items():
+            found[name] = _into_engine(name, frame, con, spark)
     return found
+
+
+def _into_engine(name: str, frame: pl.DataFrame, con: Any, spark: Any) -> Any:
+    """A small polars table as a table of the engine the other tables are read with."""
+    if spark is not None:
+        return spark.createDataFrame(frame.to_arrow())
+    if con is None:
+        return frame.lazy()
+    arrow = frame.to_arrow()  # noqa: F841 (read by DuckDB's replacement scan)
+    con.execute(f'CREATE TEMP TABLE "_certkit_{name}" AS SELECT * FROM arrow')
+    return con.table(f'"_certkit_{name}"')
 
 
 def _duckdb_tables(
