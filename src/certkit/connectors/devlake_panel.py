@@ -240,8 +240,9 @@ def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:
     """
     with conn.cursor() as cur:
         cur.execute(
-            "SET SESSION join_cache_level = 4, join_buffer_size = 16777216, "
-            "join_buffer_space_limit = 268435456"
+            "SET SESSION join_cache_level = 6, join_buffer_size = 16777216, "
+            "join_buffer_space_limit = 268435456, "
+            "optimizer_switch = 'optimize_join_buffer_size=off'"
         )
     try:
         return q(sql, params)
@@ -249,7 +250,7 @@ def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:
         with conn.cursor() as cur:
             cur.execute(
                 "SET SESSION join_cache_level = DEFAULT, join_buffer_size = DEFAULT, "
-                "join_buffer_space_limit = DEFAULT"
+                "join_buffer_space_limit = DEFAULT, optimizer_switch = DEFAULT"
             )
 
 
