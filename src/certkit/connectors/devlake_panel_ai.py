@@ -22,7 +22,12 @@ dialects do not share, so :func:`devlake_panel` does not run them in SQL. Instea
    The prefilter assumes JSON-quoted text escapes only those characters, as Go's and
    Python's encoders do (a writer escaping plain letters as ``\\u0061`` would hide them).
 2. **Exact detection (Python).** The candidates' rows are read with the import's own SELECTs
-   (:mod:`certkit.connectors.devlake_read`) and decided with the import's code
+   (:mod:`certkit.connectors.devlake_read`) in batches of PR ids, except their PR commit rows:
+   DevLake indexes ``pull_request_commits`` by ``(commit_sha, pull_request_id)`` only, so a
+   query for one batch's commits scans the whole table (quadratic in the PRs over all
+   batches); they come from one scan for all candidates, with their ``commits`` columns read
+   by primary key per batch (the rows the import's ``pr_commits_query`` gives). Each is
+   decided with the import's code
    (:func:`~certkit.connectors.devlake_import.pr_detections`,
    :func:`~certkit.connectors.devlake_import.commit_detections`).
 3. The AI PRs' DevLake ids go back into the panel query as literal rows
