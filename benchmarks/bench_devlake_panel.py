@@ -11,6 +11,12 @@ candidates and AI PRs.
 
     .venv/bin/python benchmarks/bench_devlake_panel.py --backend mysql --prs 100000
     .venv/bin/python benchmarks/bench_devlake_panel.py --backend postgresql --explain plan.txt
+    .venv/bin/python benchmarks/bench_devlake_panel.py --backend mysql --prs 1000000 \
+        --skip-import --keep /work/bench/my1m   # filled once; later runs reuse the data
+
+``--keep`` also makes the numbers those of a server restarted on settled data (InnoDB's
+persistent statistics), as a production DevLake database is: MariaDB's plans for the panel
+query differed right after the fill.
 """
 
 from __future__ import annotations
