@@ -11,6 +11,12 @@ candidates and AI PRs.
 
     .venv/bin/python benchmarks/bench_devlake_panel.py --backend mysql --prs 100000
     .venv/bin/python benchmarks/bench_devlake_panel.py --backend postgresql --explain plan.txt
+    .venv/bin/python benchmarks/bench_devlake_panel.py --backend mysql --prs 1000000 \
+        --skip-import --keep /work/bench/my1m   # filled once; later runs reuse the data
+
+``--keep`` also makes the numbers those of a server restarted on settled data (InnoDB's
+persistent statistics), as a production DevLake database is: MariaDB's plans for the panel
+query differed right after the fill.
 """
 
 from __future__ import annotations
@@ -156,8 +162,10 @@ def _postgresql(root: Path, prs: int):
         os.chown(root, pw.pw_uid, pw.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     data = root / "data"
+    kept = data.exists()  # a --keep folder filled before: start the server on it
     run = lambda *a: subprocess.run([*as_user, *a], check=True, capture_output=True)  # noqa: E731
-    run(_pg("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+    if not kept:
+        run(_pg("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
     opts = f"-k {root} -p 54339 -c listen_addresses='' -c fsync=off -c shared_buffers=512MB"
     run(_pg("pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o", opts, "start")
 
@@ -168,10 +176,12 @@ def _postgresql(root: Path, prs: int):
         )
 
     base = f"postgresql://postgres@/%s?host={root}&port=54339"
-    with psycopg.connect(base % "postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE lake")
+    if not kept:
+        with psycopg.connect(base % "postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE lake")
     with psycopg.connect(base % "lake", autocommit=True) as conn:
-        fill(conn, "postgresql", prs)
+        if not kept:
+            fill(conn, "postgresql", prs)
         size = conn.execute("SELECT pg_size_pretty(pg_database_size('lake'))").fetchone()[0]
     pid = int((data / "postmaster.pid").read_text().split()[0])
     return base % "lake", [pid], size, stop
@@ -187,12 +197,15 @@ def _mysql(root: Path, prs: int):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     user = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", *user]
-        + ["--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"],
-        check=True,
-        capture_output=True,
-    )
+    kept = data.exists()  # a --keep folder filled before: start the server on it
+    if not kept:
+        subprocess.run(
+            ["mariadb-install-db", "--no-defaults", f"--datadir={data}", *user]
+            + ["--auth-root-authentication-method=normal", "--skip-test-db"]
+            + ["--skip-name-resolve"],
+            check=True,
+            capture_output=True,
+        )
     server = subprocess.Popen(
         [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={data}"]
         + [f"--socket={sock}", f"--port={port}", "--bind-address=127.0.0.1", *user]
@@ -215,12 +228,15 @@ def _mysql(root: Path, prs: int):
             time.sleep(0.1)
     conn = pymysql.connect(**kw, autocommit=True)
     with conn.cursor() as cur:
-        cur.execute("CREATE DATABASE lake CHARACTER SET utf8mb4")
+        if not kept:
+            cur.execute("CREATE DATABASE lake CHARACTER SET utf8mb4")
         cur.execute("USE lake")
-    fill(conn, "mysql", prs)
+    if not kept:
+        fill(conn, "mysql", prs)
     with conn.cursor() as cur:
-        cur.execute("ANALYZE TABLE pull_requests, commits, pull_request_commits, accounts")
-        cur.fetchall()
+        if not kept:
+            cur.execute("ANALYZE TABLE pull_requests, commits, pull_request_commits, accounts")
+            cur.fetchall()
         cur.execute(
             "SELECT ROUND(SUM(data_length + index_length) / 1048576) FROM "
             "information_schema.tables WHERE table_schema = 'lake'"
@@ -243,14 +259,31 @@ def main() -> None:
         help="also run the pushdown of the certkit source in this folder (e.g. "
         "`git archive COMMIT src | tar -x -C /tmp/old` then /tmp/old/src)",
     )
+    ap.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the server's data in DIR (created and filled on the first run; later runs "
+        "start the server on it and skip the fill: --prs must then match)",
+    )
     args = ap.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix=f"certkit-bench-{args.backend}-"))
+    if args.keep:
+        root = Path(args.keep).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        stamp = root / "prs"
+        if (root / "data").exists() and not stamp.exists():
+            raise SystemExit(f"{root} holds an unfinished fill: delete it and run again")
+        if stamp.exists() and int(stamp.read_text()) != args.prs:
+            raise SystemExit(f"{root} holds {stamp.read_text()} PRs, not --prs {args.prs}")
+    else:
+        root = Path(tempfile.mkdtemp(prefix=f"certkit-bench-{args.backend}-"))
     stop = None
     try:
         t0 = time.perf_counter()
         start = _postgresql if args.backend == "postgresql" else _mysql
         uri, pids, size, stop = start(root, args.prs)
+        if args.keep:
+            (root / "prs").write_text(str(args.prs))
         fill_s = round(time.perf_counter() - t0, 1)
         result = {
             "backend": args.backend,
@@ -268,7 +301,8 @@ def main() -> None:
     finally:
         if stop is not None:
             stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

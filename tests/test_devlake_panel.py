@@ -297,3 +297,57 @@ def test_custom_rules(db, tmp_path, fallback):
     said = [str(w.message) for w in caught if "AI rule" in str(w.message)]
     assert len(said) == fallback and (not said or "any-branch" in said[0])
     assert want["ai_prs"].sum() >= 2 + fallback
+
+
+def test_ai_step_scans_pr_commits_once(generated, monkeypatch):
+    """The candidates' PR commits come from one query over ``pull_request_commits`` (no index
+    by PR in DevLake: a query per batch scanned the whole table per batch, quadratic in the
+    PRs on MariaDB) and their ``commits`` rows by primary key per batch; same AI PRs."""
+    monkeypatch.setattr(ai, "_BATCH", 40)
+    conn, dialect = _connect(generated)
+    sent: list[str] = []
+    try:
+        q0, s = dr.lake_schema(conn, dialect)
+
+        def q(sql: str, params: dict | None = None) -> list[dict]:
+            sent.append(sql)
+            return q0(sql, params)
+
+        got, pre, n = ai.ai_pr_ids(q, s, "1 = 1", {}, read_identities(None), load_rules())
+    finally:
+        conn.close()
+    batches = -(-n // 40)
+    assert batches >= 10 and got == import_ai(generated)
+    scans = [x for x in sent if "FROM pull_request_commits" in x and x != pre.sql]
+    assert len(scans) == 1, scans
+    by_key = [x for x in sent if "FROM commits c WHERE c.sha IN" in x]
+    assert 0 < len(by_key) <= batches
+    assert sum("FROM pull_requests pr" in x and "aipr" in x for x in sent) == batches
+
+
+def test_blame_keys_are_hashable_on_mysql(mysql, monkeypatch):
+    """The incident blame's (kind, value) keys are bounded strings on MySQL/MariaDB: DevLake's
+    ``deployment_commit_id``/``deployment_id`` are ``longtext``, which MariaDB leaves out of a
+    hash join's key (it hashed the PR keys by ``kind`` alone and compared each incident key
+    with half of them: 110 s at 100,000 PRs). On DevLake's generated schema (``head``)."""
+    import pymysql
+
+    types: dict[str, int] = {}
+    run = dr.run_query
+
+    def probe(conn, sql: str, params: dict) -> list[dict]:
+        if sql.startswith("WITH") and "pkey AS (" in sql:
+            head = sql[: sql.rindex("\nSELECT u.ek AS ek")]
+            with conn.cursor() as cur:
+                cur.execute(
+                    head + "\nSELECT i.v AS iv, k.v AS kv FROM ikey i, pkey k LIMIT 0", params
+                )
+                types.update({d[0]: d[1] for d in cur.description})
+        return run(conn, sql, params)
+
+    monkeypatch.setattr(dr, "run_query", probe)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        devlake_panel(mysql["head"], period="month")
+    blob = {pymysql.constants.FIELD_TYPE.BLOB, pymysql.constants.FIELD_TYPE.LONG_BLOB}
+    assert set(types) == {"iv", "kv"} and not blob & set(types.values()), types

@@ -230,18 +230,24 @@ def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:
     """Run ``sql`` on MariaDB with hash joins allowed, then back to the server's defaults.
 
     MariaDB joins the materialized CTEs of the panel query (no index) by block nested loops
-    unless hash joins are allowed (``join_cache_level`` 4: incremental hash join buffers;
-    MySQL 8 hash-joins by default and has no such variable), and with its default 2 MB for all
-    join buffers of a query it rescans the inner table once per buffer-full (100,000 PRs: 75 s
-    with 2 MB, 9.9 s with 4 MB / 64 MB, 7.3 s with 16 MB / 256 MB). So this one query gets
-    16 MB per join buffer and at most 256 MB in all, on the database server. Only this query:
-    the AI step's evidence queries, driven by primary keys, took 60 s instead of 0.4 s per
-    batch of 2,000 PRs with hash joins.
+    unless hash joins are allowed (``join_cache_level`` >= 3; MySQL 8 hash-joins by default
+    and has no such variable). Its hash join keeps the *outer* rows in the join buffer and
+    scans the inner table once per buffer-full, so a buffer too small for the outer rows makes
+    a join quadratic in the PRs. So this one query gets 16 MB per join buffer (at most 256 MB
+    in all, on the database server; 2 MB: 75 s instead of 7.3 s at 100,000 PRs), buffers of
+    that size whatever the optimizer estimates (``optimize_join_buffer_size=off``: it sized
+    one 1 MB from a derived table's estimate and scanned a 700,000-row table 391 times at
+    1,000,000 PRs), and ``join_cache_level`` 6, which joins by primary key with batched key
+    access instead of hashing the outer rows and scanning ``pull_requests`` or ``commits``
+    once per buffer-full (47 and 39 scans at 1,000,000 PRs with level 4). Only this query: the
+    AI step's evidence queries, driven by primary keys, took 60 s instead of 0.4 s per batch
+    of 2,000 PRs with hash joins.
     """
     with conn.cursor() as cur:
         cur.execute(
-            "SET SESSION join_cache_level = 4, join_buffer_size = 16777216, "
-            "join_buffer_space_limit = 268435456"
+            "SET SESSION join_cache_level = 6, join_buffer_size = 16777216, "
+            "join_buffer_space_limit = 268435456, "
+            "optimizer_switch = 'optimize_join_buffer_size=off'"
         )
     try:
         return q(sql, params)
@@ -249,7 +255,7 @@ def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:
         with conn.cursor() as cur:
             cur.execute(
                 "SET SESSION join_cache_level = DEFAULT, join_buffer_size = DEFAULT, "
-                "join_buffer_space_limit = DEFAULT"
+                "join_buffer_space_limit = DEFAULT, optimizer_switch = DEFAULT"
             )
 
 

@@ -222,6 +222,19 @@ GROUP BY c.pull_request_id
 """
 
 
+#: The ``commits`` columns of :func:`pr_commits_query` (NULL when the PR's commit is absent).
+COMMIT_COLUMNS = (
+    "author_name",
+    "author_email",
+    "committer_email",
+    "message",
+    "authored_date",
+    "committed_date",
+    "additions",
+    "deletions",
+)
+
+
 def pr_commits_query(s: Schema, where: str) -> str | None:
     """PR commits, with ``commits`` left-joined (gitextractor may lack squashed branches)."""
     if not s.has("pull_request_commits", "pull_request_id", "commit_sha"):
@@ -235,19 +248,7 @@ def pr_commits_query(s: Schema, where: str) -> str | None:
         note=False,
     )
     if s.has("commits", "sha"):
-        cc = s.sel(
-            "commits",
-            "c",
-            "author_name",
-            "author_email",
-            "committer_email",
-            "message",
-            "authored_date",
-            "committed_date",
-            "additions",
-            "deletions",
-            note=False,
-        )
+        cc = s.sel("commits", "c", *COMMIT_COLUMNS, note=False)
         join = "LEFT JOIN commits c ON c.sha = prc.commit_sha"
     else:
         cc = (
@@ -263,6 +264,41 @@ JOIN pull_requests pr ON pr.id = prc.pull_request_id
 {join}
 WHERE {where}
 """
+
+
+def pr_commit_links_query(s: Schema, where: str) -> str | None:
+    """The PR commit rows of :func:`pr_commits_query` without the ``commits`` columns.
+
+    One scan of ``pull_request_commits`` for every PR ``where`` selects: DevLake indexes
+    that table by ``(commit_sha, pull_request_id)`` only, so a query for a few PRs' commits
+    scans all of it (MariaDB/MySQL: once per query). The ``commits`` columns then come by
+    primary key (:func:`commits_by_sha_query`).
+    """
+    if not s.has("pull_request_commits", "pull_request_id", "commit_sha"):
+        return None
+    prc = s.sel(
+        "pull_request_commits",
+        "prc",
+        "commit_author_name",
+        "commit_author_email",
+        "commit_authored_date",
+        note=False,
+    )
+    return f"""
+SELECT prc.pull_request_id, prc.commit_sha AS sha, {prc}
+FROM pull_request_commits prc
+JOIN pull_requests pr ON pr.id = prc.pull_request_id
+WHERE {where}
+"""
+
+
+def commits_by_sha_query(s: Schema, shas: str) -> str | None:
+    """``commits`` rows (``sha`` + :data:`COMMIT_COLUMNS`) whose sha is in ``shas`` (an SQL
+    list from :func:`in_list`): primary-key lookups. ``None`` without a ``commits`` table."""
+    if not s.has("commits", "sha"):
+        return None
+    cols = s.sel("commits", "c", *COMMIT_COLUMNS, note=False)
+    return f"SELECT c.sha AS sha, {cols} FROM commits c WHERE c.sha IN {shas}"
 
 
 def labels_query(s: Schema, where: str) -> str | None:
