@@ -25,7 +25,7 @@ import warnings
 
 import narwhals as nw
 import polars as pl
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from certkit.data.dataset import Dataset
 from certkit.data.panel_buckets import (
@@ -127,7 +127,8 @@ def build_panel(
         sorted or partitioned by engineer reads each bucket's row groups only (statistics).
     progress
         A progress bar over the steps (defects, incidents, engineers, then each engineer
-        bucket's outcomes), on standard error or as a widget in Jupyter: ``True`` always,
+        bucket's outcomes), as text on standard error (no widget: notebooks without
+        ipywidgets stay quiet): ``True`` always,
         ``False`` never, ``None`` (default) when there is more than one bucket (big
         organisations, where the panel takes seconds to minutes).
 
