@@ -272,8 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--validate",
         action="store_true",
-        help="with --engine: first check unique keys, foreign keys and date order in the "
-        "engine (stops on errors)",
+        help="with --engine: first check column types, unique keys, foreign keys and date "
+        "order in the engine (stops on errors)",
     )
     p.add_argument(
         "--table",
