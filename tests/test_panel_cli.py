@@ -67,6 +67,12 @@ def test_panel_command_errors_are_messages(org, tmp_path, capsys):
     assert db.stat().st_size > 0
 
 
+def copy_tables(source, folder, names, prefix: str = "") -> None:
+    """Copy ``source/<name>.parquet`` files to ``folder/<prefix><name>.parquet``."""
+    for name in names:
+        (folder / f"{prefix}{name}.parquet").write_bytes((source / f"{name}.parquet").read_bytes())
+
+
 def same_panel(path, expected) -> None:
     assert_frame_equal(pl.read_parquet(path), expected, check_exact=False, rel_tol=1e-12, abs_tol=0)
 
@@ -78,10 +84,9 @@ def test_tables_under_other_names(org, tmp_path, capsys):
     root, expected = org
     folder = tmp_path / "export"
     folder.mkdir()
-    for name in ("engineers", "certifications", "defects", "incidents"):
-        (folder / f"dim_{name}.parquet").write_bytes(
-            (root / "parquet" / f"{name}.parquet").read_bytes()
-        )
+    copy_tables(
+        root / "parquet", folder, ("engineers", "certifications", "defects", "incidents"), "dim_"
+    )
     (folder / "fact_prs").mkdir()
     prs = pl.read_parquet(root / "parquet" / "pull_requests.parquet")
     for i, part in enumerate(prs.partition_by("repo")):
@@ -144,10 +149,7 @@ def test_the_panel_never_lands_on_a_table_of_its_data_folder(org, tmp_path, caps
     (folder / "fact_prs").mkdir(parents=True)
     prs = (root / "parquet" / "pull_requests.parquet").read_bytes()
     (folder / "fact_prs" / "part-0.parquet").write_bytes(prs)
-    for name in ("engineers", "certifications"):
-        (folder / f"{name}.parquet").write_bytes(
-            (root / "parquet" / f"{name}.parquet").read_bytes()
-        )
+    copy_tables(root / "parquet", folder, ("engineers", "certifications"))
     base = [
         "panel",
         "--engine",
@@ -176,10 +178,7 @@ def test_hand_written_certifications_beside_parquet_tables(org, tmp_path, capsys
     root, _ = org
     folder = tmp_path / "import"
     folder.mkdir()
-    for name in ("engineers", "pull_requests", "defects", "incidents"):
-        (folder / f"{name}.parquet").write_bytes(
-            (root / "parquet" / f"{name}.parquet").read_bytes()
-        )
+    copy_tables(root / "parquet", folder, ("engineers", "pull_requests", "defects", "incidents"))
     certs = pl.read_parquet(root / "parquet" / "certifications.parquet")
     certs.select(
         "engineer_id",

@@ -235,11 +235,11 @@ COMMIT_COLUMNS = (
 )
 
 
-def pr_commits_query(s: Schema, where: str) -> str | None:
-    """PR commits, with ``commits`` left-joined (gitextractor may lack squashed branches)."""
+def _pr_commit_columns(s: Schema) -> str | None:
+    """The author columns of ``pull_request_commits`` (None: no usable table)."""
     if not s.has("pull_request_commits", "pull_request_id", "commit_sha"):
         return None
-    prc = s.sel(
+    return s.sel(
         "pull_request_commits",
         "prc",
         "commit_author_name",
@@ -247,6 +247,13 @@ def pr_commits_query(s: Schema, where: str) -> str | None:
         "commit_authored_date",
         note=False,
     )
+
+
+def pr_commits_query(s: Schema, where: str) -> str | None:
+    """PR commits, with ``commits`` left-joined (gitextractor may lack squashed branches)."""
+    prc = _pr_commit_columns(s)
+    if prc is None:
+        return None
     if s.has("commits", "sha"):
         cc = s.sel("commits", "c", *COMMIT_COLUMNS, note=False)
         join = "LEFT JOIN commits c ON c.sha = prc.commit_sha"
@@ -274,16 +281,9 @@ def pr_commit_links_query(s: Schema, where: str) -> str | None:
     scans all of it (MariaDB/MySQL: once per query). The ``commits`` columns then come by
     primary key (:func:`commits_by_sha_query`).
     """
-    if not s.has("pull_request_commits", "pull_request_id", "commit_sha"):
+    prc = _pr_commit_columns(s)
+    if prc is None:
         return None
-    prc = s.sel(
-        "pull_request_commits",
-        "prc",
-        "commit_author_name",
-        "commit_author_email",
-        "commit_authored_date",
-        note=False,
-    )
     return f"""
 SELECT prc.pull_request_id, prc.commit_sha AS sha, {prc}
 FROM pull_request_commits prc
