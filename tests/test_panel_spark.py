@@ -21,7 +21,6 @@ from test_panel_engines import awkward, panel, same, to_parquet_folder, to_parti
 import certkit as ck
 from certkit.cli import main
 from certkit.data.panel_engines import engine_of, to_lazy
-from certkit.data.panel_sources import open_dataset
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -91,20 +90,19 @@ def test_validation_rules_run_on_spark(spark):
 
 
 def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
+    """A Parquet folder as Spark's partitionBy writes it, with a hand-written
+    certifications.csv beside it (read and checked as certkit load reads it)."""
     awk, _ = awkward()
-    folder = to_parquet_folder(awk, tmp_path / "org")
+    folder = to_partitioned_folder(awk, tmp_path / "org")
+    awk.certifications.drop("certification_id", strict=False).write_csv(
+        folder / "certifications.csv"
+    )
+    (folder / "certifications.parquet").unlink()
     out = tmp_path / "panel.parquet"
     # the active test session is reused (no second JVM)
     argv = ["panel", "--engine", "spark", "--data", str(folder), "--out", str(out), "--validate"]
     assert main(argv) == 0
     same(panel(awk), pl.read_parquet(out))
-    partitioned = to_partitioned_folder(awk, tmp_path / "partitioned")
-    # a hand-written certifications.csv beside the Parquet tables: read as load reads it
-    awk.certifications.drop("certification_id", strict=False).write_csv(
-        partitioned / "certifications.csv"
-    )
-    (partitioned / "certifications.parquet").unlink()
-    same(panel(awk), panel(open_dataset(partitioned, "spark", session=spark)))
 
 
 def test_awkward_org_same_panel_on_spark_connect(connect):
@@ -179,17 +177,14 @@ def test_cli_catalog_tables_on_the_active_session(spark, catalog_schema, tmp_pat
     """`certkit panel --data spark:CATALOG.SCHEMA`: --engine spark is the default for it, and
     the active (classic) session is used."""
     name, awk = catalog_schema
+    # a table under another name (here a view): --table
+    spark.sql(f"CREATE VIEW {name}.github_prs AS SELECT * FROM {name}.pull_requests")
     out = tmp_path / "panel.parquet"
     argv = ["panel", "--data", f"spark:spark_catalog.{name}", "--period", "quarter"]
+    argv += ["--table", "pull_requests=github_prs"]
     assert main([*argv, "--out", str(out)]) == 0
     assert "engineer-quarter rows" in capsys.readouterr().out
     same(panel(awk, "quarter"), pl.read_parquet(out))
-    # a table under another name (here a view): --table
-    spark.sql(f"CREATE VIEW {name}.github_prs AS SELECT * FROM {name}.pull_requests")
-    renamed = tmp_path / "renamed.parquet"
-    argv = ["panel", "--data", f"spark:{name}", "--table", "pull_requests=github_prs"]
-    assert main([*argv, "--out", str(renamed)]) == 0
-    same(panel(awk), pl.read_parquet(renamed))
 
 
 def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
