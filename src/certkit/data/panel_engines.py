@@ -19,7 +19,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from certkit.data.schema import PLATFORMS, TABLES
+from certkit.data.schema import INT, PLATFORMS, STR, TABLES
 from certkit.errors import CertkitError
 
 #: Engines ``build_panel`` runs on, by narwhals implementation name.
@@ -253,7 +253,7 @@ PANEL_INPUTS: dict[str, dict[str, tuple[Any, bool]]] = {
 
 
 #: narwhals type of each column kind of :mod:`certkit.data.schema`.
-_KIND_TYPES = {"str": nw.String, "int": nw.Int64}
+_KIND_TYPES = {STR: nw.String, INT: nw.Int64}
 
 
 def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
