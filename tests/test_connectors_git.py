@@ -423,3 +423,40 @@ def test_bad_input_messages(tmp_path):
     empty = Repo(tmp_path / "empty")
     with pytest.raises(CertkitError, match="failed"):
         read_git(empty.path)
+
+
+def test_one_name_under_two_ids_gets_a_note_and_a_draft_identity_file(tmp_path, capsys):
+    """Found on pallets/click: 14 people committed under two e-mails (e.g. a work address
+    and the GitHub noreply one) and were imported as two engineers each. The import says so
+    and writes a draft identity file; passed back with --identities, they are one engineer."""
+    from test_connectors_cli import run_import
+
+    r = Repo(tmp_path / "click")
+    kevin_mail = ("Kevin Deldycke", "kevin@deldycke.com")
+    kevin_gh = ("kevin  deldycke", "1234+kdeldycke@users.noreply.github.com")
+    r.commit("Initial commit", ANA, "2024-01-01T09:00:00Z")
+    for n, (who, day) in enumerate([(kevin_mail, 2), (kevin_gh, 3), (ANA, 4)], start=1):
+        r.commit(f"Change {n} (#{n})", who, f"2024-01-0{day}T10:00:00Z", committer=GH)
+    # shared machine accounts are not one person: never proposed
+    for n, mail in ((4, "root@build1.example"), (5, "root@build2.example")):
+        r.commit(f"Build fix (#{n})", ("root", mail), f"2024-01-0{n + 1}T10:00:00Z", committer=GH)
+
+    out = tmp_path / "out"
+    assert run_import(["import", "git", str(r.path), "--out", str(out), "--no-progress"]) == 0
+    said = capsys.readouterr().out
+    assert "1 name(s) appear under several engineer ids (e.g. 'kevin  deldycke': " in said
+    assert "kdeldycke, kevin@deldycke.com" in said
+    draft = pl.read_csv(out / "identities_suggested.csv")
+    assert draft["engineer_id"].to_list() == ["kdeldycke", "kdeldycke"]  # the GitHub login
+    assert sorted(draft["current_id"]) == ["kdeldycke", "kevin@deldycke.com"]
+    before = pl.read_parquet(out / "pull_requests.parquet")["author_id"].value_counts()
+    assert before.height == 5  # kevin twice, ana, two roots
+
+    ids = tmp_path / "identities.csv"  # checked by the analyst, kept outside the output
+    ids.write_text((out / "identities_suggested.csv").read_text())
+    argv = ["import", "git", str(r.path), "--out", str(out), "--identities", str(ids)]
+    assert run_import(argv) == 0
+    assert "appear under several engineer ids" not in capsys.readouterr().out
+    prs = pl.read_parquet(out / "pull_requests.parquet")
+    assert prs.filter(pl.col("author_id") == "kdeldycke").height == 2
+    assert not (out / "identities_suggested.csv").exists()  # the stale draft is gone

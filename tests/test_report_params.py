@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,45 @@ def test_example_batch_file_is_valid():
         chosen = resolve(run.notebooks, nbs)
         decl = {n: params.declared(p) for n, p in chosen.items()}
         params.validate({**cfg["parameters"], **run.parameters}, decl)
+
+
+def test_each_kernel_gets_its_share_of_blas_threads(tmp_path, monkeypatch):
+    """Two notebooks at once on two cores: one BLAS thread per kernel (OpenBLAS's spinning
+    threads made the event studies ~10x slower), unless the user chose a number."""
+    from certkit.report.runner import BLAS_THREAD_VARIABLES, Job, blas_threads, execute
+
+    for name in BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert blas_threads(jobs=2, cpus=2) == 1
+    assert blas_threads(jobs=2, cpus=8) == 4
+    assert blas_threads(jobs=3, cpus=2) == 1
+    assert blas_threads(jobs=1, cpus=8) is None  # one at a time: the library's default
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert blas_threads(jobs=2, cpus=2) is None  # the user's own setting wins
+    monkeypatch.delenv("OMP_NUM_THREADS")
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import os\nopen('env.txt', 'w').write(os.environ.get('OPENBLAS_NUM_THREADS', '-'))"
+        )
+    ]
+    source = tmp_path / "probe.ipynb"
+    nbformat.write(nb, str(source))
+    header = {
+        "title": "Probe",
+        "generated": "2026-01-01 00:00",
+        "period": "month",
+        "version": "0",
+        "parameters": {},
+        "changed": {},
+        "scope": "probe",
+        "index": "index.html",
+        "share": False,
+        "k": 5,
+    }
+    job = Job("r", "probe", source, tmp_path / "out", {}, "Probe", header, blas_threads=1)
+    result = execute(job)
+    assert result.status == "ok", result.error
+    assert (tmp_path / "out" / "env.txt").read_text() == "1"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # the runner's own process is restored

@@ -7,13 +7,13 @@ and :mod:`certkit.analytics.ai_quality` read it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from certkit.data.dataset import Dataset
 from certkit.data.panel import approximate_created
+from certkit.data.schema import rework_columns
 from certkit.errors import CertkitError
 from certkit.results import ResultMixin
 
@@ -137,7 +137,7 @@ _OPTIONAL = {"rework"}  # only git imports with the line ledger have it
 
 def _rework(prs: pl.DataFrame) -> pl.Expr:
     """Churned share of a merged PR's added lines, when the import ran the line ledger."""
-    churn = [c for c in prs.columns if re.fullmatch(r"churned_lines_\d+d", c)]
+    churn = rework_columns(prs.columns)
     if not churn:
         return pl.lit(None, pl.Float64)
     return (

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
+from certkit.connectors.identity import DRAFT_FILE, shared_names, shared_names_note
 from certkit.data.dataset import Dataset, from_frames
 from certkit.data.textio import csv_table, read_text
 from certkit.display import oneline, table
@@ -147,6 +148,9 @@ class Import:
     ai_evidence: pl.DataFrame = field(default_factory=lambda: empty(EVIDENCE_SCHEMA))
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: Filled by :func:`to_dataset`: a draft identity file for names seen under several
+    #: engineer ids (:func:`~certkit.connectors.identity.shared_names`).
+    shared_names: pl.DataFrame | None = None
 
     def __add__(self, other: Import) -> Import:
         return combine(self, other)
@@ -321,6 +325,10 @@ def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFr
                 "engineers roster: no engineer_id column (found: " + ", ".join(roster.columns) + ")"
             )
         known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
+    imp.shared_names = shared_names(imp.people, known)
+    note = shared_names_note(imp.shared_names)
+    if note:
+        notes.append(note)
     missing = people.filter(~pl.col("engineer_id").is_in(list(known)))
     placeholders = missing.select(
         "engineer_id",
@@ -422,6 +430,8 @@ def write_commits_only(imp: Import, out: str | Path) -> Path:
     with staged_folder(out, stale=("commits.parquet", "ai_evidence.csv")) as tmp:
         imp.commits.write_parquet(tmp / "commits.parquet")
         imp.ai_evidence.write_csv(tmp / "ai_evidence.csv")
+        if imp.shared_names is not None and imp.shared_names.height:
+            imp.shared_names.write_csv(tmp / DRAFT_FILE)
         (tmp / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return Path(out)
 
@@ -508,11 +518,14 @@ def write_import(
         },
         "certifications_included": certifications is not None,
     }
-    stale = ("commits.parquet", "ai_evidence.csv")  # an earlier import's, if not rewritten
+    # an earlier import's, if not rewritten
+    stale = ("commits.parquet", "ai_evidence.csv", DRAFT_FILE)
     with staged_folder(out, overwrite=overwrite, stale=stale) as tmp:
         write_frames(tables, tmp, format)
         if imp.commits is not None:
             imp.commits.write_parquet(tmp / "commits.parquet")
         imp.ai_evidence.write_csv(tmp / "ai_evidence.csv")
+        if imp.shared_names is not None and imp.shared_names.height:
+            imp.shared_names.write_csv(tmp / DRAFT_FILE)
         (tmp / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return ds, Path(out)

@@ -24,6 +24,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import polars as pl
 import yaml
 
 from certkit.data.textio import csv_rows
@@ -288,3 +289,88 @@ def read_identities(path: str | Path | None) -> Identities:
             seen[(kind, alias)] = (eid, line)
             table[alias] = eid
     return out
+
+
+#: Author names that machines and shared accounts use: never taken as one person's name.
+GENERIC_NAMES = frozenset(
+    {"root", "admin", "administrator", "unknown", "user", "ubuntu", "git", "github", "nobody"}
+)
+
+
+def shared_names(
+    people: pl.DataFrame, known: set[str] | frozenset[str] = frozenset()
+) -> pl.DataFrame:
+    """A draft identity file for authors whose name appears under several engineer ids.
+
+    Without an identity file the git import gives each e-mail (or GitHub login) its own
+    engineer id, so one person who committed as ``kevin@deldycke.com`` and as
+    ``kdeldycke@users.noreply.github.com`` becomes two engineers (14 such names in the
+    history of pallets/click). Names are compared case-insensitively with spaces collapsed;
+    bots and :data:`GENERIC_NAMES` are left out. Two different people can share a name, so
+    this is a draft to check, not a mapping applied by itself.
+
+    Parameters
+    ----------
+    people
+        An import's people (``engineer_id``, ``name``, ``email``, ``login``, ``is_bot``).
+    known
+        Engineer ids of the roster: a group keeps its roster id when it has one.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per alias, in the identity-file format (:func:`read_identities`):
+        ``engineer_id`` (the id proposed for the person: the roster's, else a GitHub login,
+        else the first in sort order), ``email``, ``login``, ``name``, and ``current_id``
+        (the id the import gave this alias; ignored when the file is read), sorted by name.
+    """
+    key = pl.col("name").str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+    humans = people.filter(~pl.col("is_bot").fill_null(False) & pl.col("name").is_not_null())
+    humans = humans.with_columns(key.alias("_name")).filter(
+        (pl.col("_name").str.len_chars() > 1) & ~pl.col("_name").is_in(list(GENERIC_NAMES))
+    )
+    shared = humans.filter(pl.col("engineer_id").n_unique().over("_name") > 1)
+    rank = (
+        pl.when(pl.col("engineer_id").is_in(list(known)))
+        .then(0)
+        .when(~pl.col("engineer_id").str.contains("@", literal=True))
+        .then(1)
+        .otherwise(2)
+    )
+    proposed = (
+        shared.with_columns(rank.alias("_rank"))
+        .sort("_rank", "engineer_id")
+        .group_by("_name", maintain_order=True)
+        .agg(pl.col("engineer_id").first().alias("_proposed"))
+    )
+    return (
+        shared.join(proposed, on="_name")
+        .sort("_name", "engineer_id")
+        .select(
+            pl.col("_proposed").alias("engineer_id"),
+            "email",
+            "login",
+            "name",
+            pl.col("engineer_id").alias("current_id"),
+        )
+    )
+
+
+#: The draft identity file :func:`~certkit.connectors.base.write_import` writes.
+DRAFT_FILE = "identities_suggested.csv"
+
+
+def shared_names_note(draft: pl.DataFrame) -> str | None:
+    """The import note for :func:`shared_names`' draft (None when it is empty)."""
+    if draft.height == 0:
+        return None
+    groups = draft.group_by("engineer_id", maintain_order=True).agg("name", "current_id")
+    first = groups.row(0, named=True)
+    aliases = ", ".join(first["current_id"])
+    return (
+        f"{groups.height} name(s) appear under several engineer ids (e.g. {first['name'][0]!r}: "
+        f"{aliases}): if each is one person, their PRs are split across engineers and a "
+        "certified engineer's other ids count as not certified. Map the aliases to one id "
+        f"in an identity file (--identities) or a .mailmap; a draft to check is written "
+        f"beside the imported tables as {DRAFT_FILE}"
+    )

@@ -19,7 +19,6 @@ Conventions (documented in ``docs/data-model.md``):
 
 from __future__ import annotations
 
-import re
 import sys
 import warnings
 
@@ -45,6 +44,7 @@ from certkit.data.panel_engines import (
     same_engine,
     to_lazy,
 )
+from certkit.data.schema import rework_columns
 from certkit.errors import CertkitError, CertkitWarning
 
 PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
@@ -504,7 +504,7 @@ def _approximate(prs: nw.LazyFrame) -> nw.Expr:
 
 def _rework_parts(prs: nw.LazyFrame) -> list[nw.Expr]:
     """Churned and written lines of merged PRs, when the import ran the git line ledger."""
-    churn = [c for c in prs.collect_schema().names() if re.fullmatch(r"churned_lines_\d+d", c)]
+    churn = rework_columns(prs.collect_schema().names())
     if not churn:
         return [
             nw.lit(None, nw.Int64).alias("_churned"),

@@ -36,6 +36,16 @@ class Column:
     nullable: bool = False
 
 
+#: The git line ledger's churned-lines columns (``churned_lines_21d``): lines changed or
+#: deleted again within N days.
+REWORK_PATTERN = r"churned_lines_\d+d"
+
+
+def rework_columns(names: list[str]) -> list[str]:
+    """The churned-lines columns among ``names``, in their order (the first is used)."""
+    return [n for n in names if re.fullmatch(REWORK_PATTERN, n)]
+
+
 @dataclass(frozen=True)
 class Table:
     """One input table: its file stem, columns and primary key."""
@@ -171,7 +181,7 @@ PULL_REQUESTS = Table(
         # written by the git import: how the creation date was found (squash merges and
         # direct pushes approximate it), and the line ledger's churned lines
         ("created_source", STR),
-        (r"churned_lines_\d+d", INT),
+        (REWORK_PATTERN, INT),
     ),
 )
 
