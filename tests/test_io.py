@@ -259,3 +259,35 @@ def test_git_import_columns_are_read_from_text(tmp_path):
     rows[2] = rows[2].rsplit(",", 1)[0] + ",many"
     with pytest.raises(DataValidationError, match=r"churned_lines_21d.*whole number"):
         load(write_folder(tmp_path / "bad", pull_requests="\n".join(rows) + "\n"))
+
+
+def test_typed_parquet_columns_read_as_their_text_would_be(small_folder, tmp_path):
+    """Typed columns (Parquet, frames) are converted without a round trip through text, to
+    the same values; numbers that cannot be what the column holds are errors by row, never a
+    traceback (an infinite size and a UInt64 beyond Int64 were polars exceptions)."""
+    ds = load(small_folder)
+    prs = ds.pull_requests.drop("_row", strict=False)
+    typed = prs.with_columns(
+        pl.col("additions").cast(pl.Int32),
+        pl.col("deletions").cast(pl.Float64),
+        pl.col("ai_assisted").cast(pl.Float32),
+        pl.col("reverted"),  # Boolean
+    )
+    out = tmp_path / "typed"
+    ds.write(out, format="parquet")
+    typed.write_parquet(out / "pull_requests.parquet")
+    again = load(out)
+    assert again.pull_requests.equals(ds.pull_requests)
+    bad = typed.with_columns(
+        pl.Series("additions", [1, 2, 3, 4, 5, 2**63 + 5], dtype=pl.UInt64),
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(float("inf"))
+        .otherwise(pl.col("deletions"))
+        .alias("deletions"),
+    )
+    bad.write_parquet(out / "pull_requests.parquet")
+    found = errors_of(out)
+    assert any(
+        "additions" in e and "whole number" in e and "9223372036854775813" in e for e in found
+    )
+    assert any("deletions" in e and "whole number" in e and "'inf'" in e for e in found)

@@ -481,6 +481,19 @@ def test_partitioned_parquet_tables_as_spark_writes_them(awk, tmp_path):
     same(expected, panel(open_dataset(folder, "duckdb")))
 
 
+def test_certkit_load_reads_folders_of_parquet_parts(small_folder, tmp_path):
+    """``certkit load`` / ``validate`` read the table folders the panel's scans read (they
+    said "no pull_requests.csv / .parquet / .ndjson file")."""
+    ds = ck.load(small_folder)
+    folder = to_partitioned_folder(ds, tmp_path / "org")
+    again = ck.load(folder)
+    assert again.pull_requests.drop("created_month").sort("id").equals(ds.pull_requests.sort("id"))
+    same(panel(ds), panel(again))
+    (folder / "pull_requests.csv").write_text("id\n")
+    with pytest.raises(ck.DataValidationError, match="several files for one table"):
+        ck.load(folder)
+
+
 def test_column_names_are_read_as_certkit_load_reads_them(awk, tmp_path):
     """Upper case, spaces and aliases (``createdAt``, ``merged_at``, ``author``) name the same
     columns on every engine as in ``certkit load``."""

@@ -19,7 +19,7 @@ import polars as pl
 
 from certkit.data import validate as rules
 from certkit.data.catalog import catalog as load_catalog
-from certkit.data.read import SUFFIXES, empty_frame, find_file, prepare, read_file
+from certkit.data.read import empty_frame, file_format, find_file, prepare, read_file
 from certkit.data.schema import TABLES
 from certkit.data.validate import ROW, Collector, Problem, ValidationReport
 from certkit.display import oneline
@@ -208,7 +208,7 @@ def _load_frames(folder: Path, report: ValidationReport, today: date):
     raw = {}
     for name, table in TABLES.items():
         path = find_file(folder, table, report)
-        fmt = SUFFIXES[path.suffix.lower()] if path else None
+        fmt = file_format(path) if path else None
         col = Collector(report, name, path.name if path else None, fmt)
         if path is None:
             if table.required and not any(p.table == name for p in report.problems):
@@ -264,7 +264,7 @@ def load_people(
         path = find_file(Path(folder), replace(table, name=stem), report)
         if path is None:
             continue
-        col = Collector(report, name, path.name, SUFFIXES[path.suffix.lower()])
+        col = Collector(report, name, path.name, file_format(path))
         df = read_file(path, col)
         prepared = prepare(df, table, col) if df is not None else None
         if prepared is not None:

@@ -25,6 +25,7 @@ import polars as pl
 
 from certkit.data.dataset import Dataset, load_people
 from certkit.data.panel_engines import collect_polars, complete, empty_table, to_lazy
+from certkit.data.read import parquet_parts
 from certkit.data.spark_sources import (
     CATALOG_PREFIX,
     catalog_names,
@@ -214,12 +215,9 @@ def _parquet_tables(
         file, part_dir = folder / f"{names[name]}.parquet", folder / names[name]
         if file.is_file():
             pattern, hive = str(file), False
-        elif part_dir.is_dir() and any(part_dir.glob("*.parquet")):
-            pattern, hive = str(part_dir / "*.parquet"), False
-        elif part_dir.is_dir() and any(part_dir.glob("*=*/**/*.parquet")):
-            # partitioned (Spark's partitionBy, Hive): part_dir/month=2024-01/part-0.parquet;
-            # the partition columns are read from the folder names
-            pattern, hive = str(part_dir / "**" / "*.parquet"), True
+        elif parts := parquet_parts(part_dir):
+            # hive: partitioned (Spark's partitionBy), part_dir/month=2024-01/part-0.parquet
+            pattern, hive = parts
         else:
             continue
         if spark is not None:

@@ -85,8 +85,31 @@ def empty_frame(table: Table) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
+def parquet_parts(folder: Path) -> tuple[str, bool] | None:
+    """A folder of Parquet parts as Spark, DuckDB or pandas write a table: the glob of its
+    files and whether it is partitioned into ``column=value`` folders (Spark's
+    ``partitionBy``, Hive), whose column is then read from the folder names. None: not one.
+    """
+    if not folder.is_dir():
+        return None
+    if any(folder.glob("*.parquet")):
+        return str(folder / "*.parquet"), False
+    if any(folder.glob("*=*/**/*.parquet")):
+        return str(folder / "**" / "*.parquet"), True
+    return None
+
+
+def file_format(path: Path) -> str:
+    """``csv``, ``parquet`` or ``ndjson``: a file's format from its suffix; a folder of
+    Parquet parts is ``parquet``."""
+    return "parquet" if path.is_dir() else SUFFIXES[path.suffix.lower()]
+
+
 def find_file(folder: Path, table: Table, report: ValidationReport) -> Path | None:
+    """The one file (or folder of Parquet parts) of ``table`` in ``folder``, else None."""
     found = [p for p in sorted(folder.glob(f"{table.name}.*")) if p.suffix.lower() in SUFFIXES]
+    if parquet_parts(folder / table.name):
+        found.append(folder / table.name)
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         report.problems.append(
@@ -102,7 +125,15 @@ def find_file(folder: Path, table: Table, report: ValidationReport) -> Path | No
 
 
 def read_file(path: Path, col: Collector) -> pl.DataFrame | None:
-    fmt = SUFFIXES[path.suffix.lower()]
+    fmt = file_format(path)
+    if path.is_dir():
+        pattern, hive = parquet_parts(path) or (str(path / "*.parquet"), False)
+        try:
+            return pl.read_parquet(pattern, hive_partitioning=hive)
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            col.add("error", f"could not be read as a folder of Parquet parts: {first}")
+            return None
     if path.stat().st_size == 0:
         col.add("error", "file is empty (no header, no rows)")
         return None
@@ -198,16 +229,24 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
             if c.kind == DATE:
                 conv = conv.dt.date()
             expected = "a date such as 2025-03-31 or 2025-03-31T14:05:00Z"
+        elif c.kind == INT and raw.dtype.is_integer():  # Parquet, frames: exact, no text
+            conv = raw.cast(pl.Int64, strict=False)
+            expected = "a whole number"
         elif c.kind in (INT, FLOAT):
-            num = as_text(raw).cast(pl.Float64, strict=False)
+            numeric = raw.dtype.is_numeric()
+            num = raw.cast(pl.Float64) if numeric else as_text(raw).cast(pl.Float64, strict=False)
             if c.kind == INT:
-                whole = num.is_null() | (num == num.floor())
+                whole = num.is_null() | (num.is_finite() & (num == num.floor()))
                 num = num.set(~whole, None) if num.len() else num
                 conv = num.cast(pl.Int64)
                 expected = "a whole number"
             else:
                 conv = num
                 expected = "a number"
+        elif raw.dtype == pl.Boolean or (c.kind == SHARE and raw.dtype.is_numeric()):
+            # typed columns (Parquet, frames) need no text round trip: same values
+            conv = raw if c.kind == BOOL else raw.cast(pl.Float64)
+            expected = "true/false" if c.kind == BOOL else "true/false or a share between 0 and 1"
         else:  # BOOL or SHARE
             text = as_text(raw).str.to_lowercase()
             as_bool = (
