@@ -48,8 +48,10 @@ from certkit.data.sample_org import (
     add_bots,
     certification_rows,
     choice,
+    choice_series,
     intercept_for_rate,
     month_starts_from,
+    numbered,
 )
 from certkit.data.sample_truth import MERGE_RATE, ramp
 from certkit.errors import CertkitError
@@ -300,7 +302,7 @@ def simulate(
         team_idx[pr_eng] * repos_per_team + rng.integers(0, repos_per_team, k),
         rng.integers(0, repos.size, k),
     )
-    repo = repos[repo_idx]
+    repo = pl.Series(repos, dtype=pl.String)[repo_idx]
 
     ai_users = np.unique(pr_eng[ai])
     unsafe = np.zeros(n, bool)
@@ -336,12 +338,12 @@ def simulate(
     )
     has_incident = merged & (rng.random(k) < p_inc)
 
-    pr_ids = np.char.add("PR-", np.char.zfill(np.arange(1, k + 1).astype(str), 7))
-    tool = choice(rng, AI_TOOLS, k)
+    pr_ids = numbered("PR-", k, width=7)
+    tool = choice_series(rng, AI_TOOLS, k)
     prs = pl.DataFrame(
         {
             "id": pr_ids,
-            "author_id": ids[pr_eng],
+            "author_id": pl.Series(ids, dtype=pl.String)[pr_eng],
             "repo": repo,
             "created_date": created,
             "merged_date": np.where(merged, done, np.datetime64("NaT")),
@@ -376,7 +378,7 @@ def simulate(
     d_idx, d_created = d_idx[keep], d_created[keep]
     defects = pl.DataFrame(
         {
-            "id": np.char.add("BUG-", np.arange(1, d_idx.size + 1).astype(str)),
+            "id": numbered("BUG-", d_idx.size),
             "created_date": d_created,
             "pr_id": pr_ids[d_idx],
             "engineer_id": ids[pr_eng[d_idx]],
@@ -396,7 +398,7 @@ def simulate(
     incidents = (
         pl.DataFrame(
             {
-                "id": np.char.add("INC-", np.arange(1, i_idx.size + 1).astype(str)),
+                "id": numbered("INC-", i_idx.size),
                 "created_date": i_created,
                 "resolution_date": i_created
                 + (np.exp(np.log(3) + rng.normal(0, 1.2, i_idx.size)) * US_PER_HOUR).astype(
