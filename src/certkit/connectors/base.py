@@ -19,8 +19,15 @@ from pathlib import Path
 import polars as pl
 
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
-from certkit.connectors.identity import DRAFT_FILE, shared_names, shared_names_note
+from certkit.connectors.identity import (
+    DRAFT_FILE,
+    Identities,
+    read_identities,
+    shared_names,
+    shared_names_note,
+)
 from certkit.data.dataset import Dataset, from_frames
+from certkit.data.schema import TABLES
 from certkit.data.textio import csv_table, read_text
 from certkit.display import oneline, table
 from certkit.errors import CertkitError, CertkitWarning
@@ -361,6 +368,36 @@ def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFr
     return roster, notes
 
 
+def certifications_by_alias(
+    certs: pl.DataFrame, engineers: pl.DataFrame, identities: Identities
+) -> tuple[pl.DataFrame, str | None]:
+    """Certification rows whose ``engineer_id`` is not an engineer but an alias the identity
+    file maps (an HR export keyed by e-mail, an id merged into another by the identity
+    file), read as that engineer; and a note saying how many (None: none)."""
+    names = TABLES["certifications"].canonical_names(certs.columns)
+    if "engineer_id" not in names:
+        return certs, None  # validation names the missing column
+    column = certs.columns[names.index("engineer_id")]
+    known = set(engineers["engineer_id"].cast(pl.String).to_list())
+    values = certs[column].cast(pl.String)
+    mapped = {}
+    for value in values.drop_nulls().unique().to_list():
+        alias = value.strip()
+        if alias not in known:
+            found = identities.resolve(email=alias, login=alias, name=alias)
+            if found is not None and found in known:
+                mapped[value] = found
+    if not mapped:
+        return certs, None
+    rows = int(values.is_in(list(mapped)).sum())
+    example = next(iter(mapped.items()))
+    note = (
+        f"{rows} certification row(s) name their engineer by an alias the identity file "
+        f"maps (e.g. {example[0]!r} -> {example[1]!r}); read as that engineer"
+    )
+    return certs.with_columns(values.replace(mapped).alias(column)), note
+
+
 def to_dataset(
     imp: Import,
     *,
@@ -368,6 +405,7 @@ def to_dataset(
     certifications: pl.DataFrame | str | Path | None = None,
     strict: bool = True,
     today: date | None = None,
+    identities: Identities | str | Path | None = None,
 ) -> Dataset:
     """Validate an import as a certkit :class:`~certkit.data.dataset.Dataset`.
 
@@ -383,10 +421,19 @@ def to_dataset(
         Certification records (engineer_id, certification, earned_date), frame or file.
     strict
         Raise :class:`~certkit.errors.DataValidationError` on any validation error.
+    identities
+        The identity file (or :class:`~certkit.connectors.identity.Identities`) the
+        connectors used: certification rows that name their engineer by an alias it maps
+        (an e-mail, a login) are read as that engineer, with a note.
     """
     roster, roster_origin = _read_table(engineers, "engineers")
     certs, certs_origin = _read_table(certifications, "certifications")
     eng, notes = engineers_table(imp, roster)
+    if certs is not None and identities is not None:
+        if not isinstance(identities, Identities):
+            identities = read_identities(identities)
+        certs, note = certifications_by_alias(certs, eng, identities)
+        notes += [note] if note else []
     for n in notes:
         warnings.warn(n, CertkitWarning, stacklevel=2)
     imp.notes.extend(n for n in notes if n not in imp.notes)
@@ -430,8 +477,6 @@ def write_commits_only(imp: Import, out: str | Path) -> Path:
     with staged_folder(out, stale=("commits.parquet", "ai_evidence.csv")) as tmp:
         imp.commits.write_parquet(tmp / "commits.parquet")
         imp.ai_evidence.write_csv(tmp / "ai_evidence.csv")
-        if imp.shared_names is not None and imp.shared_names.height:
-            imp.shared_names.write_csv(tmp / DRAFT_FILE)
         (tmp / "import.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return Path(out)
 
@@ -477,13 +522,16 @@ def write_import(
     today: date | None = None,
     overwrite: bool = False,
     inputs: list[tuple[str, str | Path | None]] | None = None,
+    identities: Identities | str | Path | None = None,
 ) -> tuple[Dataset, Path]:
     """Validate and write an import as a certkit data folder (plus audit files).
 
     Besides the certkit tables it writes ``commits.parquet`` (git/DevLake), ``ai_evidence.csv``
-    (one row per detection) and ``import.json`` (sources, notes, and the statement that AI
-    detection is a lower bound). Without ``certifications`` the folder has no
-    certifications file yet; add one before ``certkit validate``.
+    (one row per detection), ``import.json`` (sources, notes, and the statement that AI
+    detection is a lower bound) and, when names appear under several engineer ids, the draft
+    identity file ``identities_suggested.csv``. Without ``certifications`` the folder has no
+    certifications file yet; add one before ``certkit validate``. ``identities``: see
+    :func:`to_dataset`.
 
     The folder is written all or nothing (:func:`certkit.data.outputs.staged_folder`): a failing
     import leaves ``out`` as it was. An ``out`` that holds an input file (the roster, the
@@ -492,12 +540,19 @@ def write_import(
     """
     from certkit.data.outputs import refuse_inputs, staged_folder, write_frames
 
-    given = import_inputs(imp, engineers=engineers, certifications=certifications)
+    given = import_inputs(
+        imp, engineers=engineers, certifications=certifications, identities=identities
+    )
     refuse_inputs(out, [*given, *(inputs or [])])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         ds = to_dataset(
-            imp, engineers=engineers, certifications=certifications, strict=True, today=today
+            imp,
+            engineers=engineers,
+            certifications=certifications,
+            strict=True,
+            today=today,
+            identities=identities,
         )
     tables = ds.output_tables()
     if certifications is None:

@@ -183,6 +183,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         engineers=args.engineers,
         certifications=args.certifications,
         format=args.format,
+        identities=ids,
     )
     print(imp.summary())
     print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")
