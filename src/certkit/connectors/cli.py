@@ -188,7 +188,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(imp.summary())
     print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")
     for p in ds.validation.warnings:
-        print(f"warning: {p.format()}", file=sys.stderr)
+        print(p.format(), file=sys.stderr)  # "WARNING  file, column ..."
     print(f"note: {LOWER_BOUND_NOTE}")
     if args.certifications is None:
         print(
