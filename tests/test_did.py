@@ -89,6 +89,19 @@ def test_outcome_all_null():
         did.twfe(df, **SCOLS)
 
 
+def test_outcome_without_variation_is_not_estimated():
+    """An outcome with one value everywhere (incidents of a git-only import: 0) has no
+    effect to estimate; every estimator said an effect of 0 with no uncertainty, and the
+    robust-estimator check on pallets/click read "estimates range from 0 to 0, a spread of 0,
+    more than the typical 95% margin of error (n/a)"."""
+    df = small().with_columns(pl.lit(0, dtype=pl.Int64).alias("y"))
+    for estimate in (did.att_gt, did.twfe, did.sun_abraham, did.imputation):
+        with pytest.raises(CertkitError, match=r"'y' is 0 in every row: with no variation"):
+            estimate(df, **SCOLS)
+    varied = df.with_columns(pl.when(pl.col("id") == 1).then(1).otherwise(0).alias("y"))
+    assert np.isfinite(did.att_gt(varied, **SCOLS).aggregate("simple").overall_att)
+
+
 def test_covariate_without_variation():
     df = small().with_columns(pl.lit(3.0).alias("x"))
     with pytest.raises(CertkitError, match="'x' has no variation"):

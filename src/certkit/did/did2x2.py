@@ -7,7 +7,7 @@ import math
 import numpy as np
 import polars as pl
 
-from certkit.did.prepare import need_columns
+from certkit.did.prepare import check_outcome, need_columns
 from certkit.errors import CertkitError
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import critical_value, level_from_alpha, wls
@@ -63,8 +63,7 @@ def did_2x2(
     df = data.select([c for c in (outcome, treated, post, unit) if c]).filter(
         pl.col(outcome).is_not_null()
     )
-    if df.height == 0:
-        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+    check_outcome(df[outcome], outcome)
     for c in (treated, post):
         vals = set(df[c].cast(pl.Float64).unique().to_list())
         if not vals <= {0.0, 1.0} or len(vals) < 2:

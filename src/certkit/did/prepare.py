@@ -111,6 +111,22 @@ def per_unit(
     return v
 
 
+def check_outcome(values: pl.Series, outcome: str) -> None:
+    """Raise a reader-facing error when the outcome has nothing to estimate from: no value
+    (all null or NaN), or one value in every row (e.g. ``incidents`` of a git-only import,
+    0 everywhere), where every estimator would report an effect of 0 with no uncertainty
+    (R's did gives 0 with a standard error of 0, or NA)."""
+    v = values.cast(pl.Float64).drop_nulls().drop_nans()
+    if v.len() == 0:
+        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+    if v.min() == v.max():
+        raise CertkitError(
+            f"outcome column {outcome!r} is {v[0]:g} in every row: with no variation there is "
+            "no effect to estimate (does the data hold this outcome? e.g. incidents need an "
+            "incidents table)"
+        )
+
+
 def treatment_timing(
     G: np.ndarray, times: np.ndarray, anticipation: int, group: str, n_of
 ) -> tuple[np.ndarray, list[str]]:
@@ -175,8 +191,7 @@ def prepare_panel(
     if df.height == 0:
         raise CertkitError("data has no rows")
     no_nulls(df, [(unit, "unit"), (time, "time"), (group, "group")])
-    if df[outcome].cast(pl.Float64).drop_nulls().drop_nans().len() == 0:
-        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+    check_outcome(df[outcome], outcome)
 
     # unit index per row (units in sorted id order), first row of each unit
     u_all = dense_codes(df[unit])

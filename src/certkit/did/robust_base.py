@@ -27,6 +27,7 @@ from scipy import linalg, sparse
 from certkit.data.contract import panel_columns
 from certkit.did.prepare import (
     check_anticipation,
+    check_outcome,
     first_rows,
     need_columns,
     no_nulls,
@@ -98,8 +99,7 @@ def long_panel(
     yv = df[outcome].cast(pl.Float64)
     ok = (yv.is_not_null() & ~yv.fill_null(0.0).is_nan()).to_numpy()
     df = df.filter(pl.Series(ok))
-    if df.height == 0:
-        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+    check_outcome(df[outcome], outcome)
     ui, ti = dense_codes(df[unit]), dense_codes(df[time])
     unique_unit_periods(df, unit, time, ui, ti)
     first = first_rows(ui)

@@ -9,7 +9,7 @@ import polars as pl
 
 from certkit.data.contract import PanelColumns, panel_columns
 from certkit.did.group_time import att_gt
-from certkit.did.prepare import need_columns, require_numeric
+from certkit.did.prepare import check_outcome, need_columns, require_numeric
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
 from certkit.results import EstimateMixin, tidy_frame
@@ -58,8 +58,7 @@ def _twfe_core(data, outcome: str, columns: PanelColumns, cluster, anticipation)
     df = data.select(list(dict.fromkeys(cols))).filter(
         pl.col(outcome).is_not_null() & pl.col(outcome).is_not_nan()
     )
-    if df.height == 0:
-        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+    check_outcome(df[outcome], outcome)
     ui, ti = dense_codes(df[unit]), dense_codes(df[time])
     g = df[group].to_numpy().astype(float)
     tv = df[time].to_numpy().astype(float)
