@@ -122,8 +122,8 @@ def check_outcome(values: pl.Series, outcome: str) -> None:
     if v.min() == v.max():
         raise CertkitError(
             f"outcome column {outcome!r} is {v[0]:g} in every row: with no variation there is "
-            "no effect to estimate (does the data hold this outcome? e.g. incidents need an "
-            "incidents table)"
+            "no effect to estimate (an outcome the data does not record, such as incidents "
+            "without an incidents table, is 0 everywhere)"
         )
 
 
