@@ -197,9 +197,11 @@ def execute(job: Job) -> JobResult:
             progress_bar=False,
             cwd=str(job.out_dir),
             execution_timeout=job.timeout,
-            # the kernel's own log (e.g. "running over TCP without encryption") is not for
-            # the reader of the report; errors still reach the notebook and the result
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # the kernel's own log (e.g. "running over TCP without encryption", or
+            # "KeyboardInterrupt caught in kernel" when jupyter_client's shutdown SIGINT
+            # lands on a busy machine) is not for the reader of the report; errors still
+            # reach the notebook and the result
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
         nb = nbformat.read(str(ipynb), as_version=4)
         body, full = report_html.export(
