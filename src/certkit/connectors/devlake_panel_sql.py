@@ -399,7 +399,11 @@ def panel_query(
     AVG(CASE WHEN {mid} THEN LN(cyc) END) AS lmed,
     AVG(CASE WHEN pick IS NOT NULL AND 2 * rp BETWEEN np AND np + 2 THEN pick END) AS pmed
   FROM evw GROUP BY ek, p)""")
-    ctes.append(f"""opened AS (
+    if d.pg:  # PostgreSQL computes ``prs`` once for both references
+        ctes.append("""opened AS (
+  SELECT ek, pc AS p, COUNT(*) AS n FROM prs WHERE COALESCE(ek, -1) >= 0 GROUP BY ek, pc)""")
+    else:
+        ctes.append(f"""opened AS (
   SELECT im.ek, {d.index(c, period, start)} AS p, COUNT(*) AS n
   FROM pull_requests pr
   LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
@@ -424,7 +428,11 @@ def panel_query(
     if parts:
         ctes.append("inc AS (\n  " + "\n  UNION ALL ".join(parts) + ")")
         # the PRs as the blame needs them (lighter than ``base``, which is read once)
-        ctes.append(f"""lite AS (
+        if d.pg:  # PostgreSQL computes ``base`` once for both references
+            ctes.append("""lite AS (
+  SELECT did, cid, ek, created, merged, is_merged, msha, dep FROM base)""")
+        else:
+            ctes.append(f"""lite AS (
   SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
     {flag} AS is_merged, {sha} AS msha, {deploy} AS dep
   FROM pull_requests pr
