@@ -371,7 +371,7 @@ def panel_query(
     # medians from ROW_NUMBER and COUNT windows (the mean of the middle one or two values).
     # The opened PRs (period of creation) are counted in a lighter pass (``opened``): the
     # joins of ``base`` and the window sorts then see the merged PRs only, not every PR twice
-    # (MariaDB at 1,000,000 PRs: its window steps spilled to disk and grew about 100x for
+    # (MariaDB at 1,000,000 PRs: its window steps spilled to disk and grew about 300x for
     # 10x the PRs, and the hash join of ``metrics`` rescanned it once per 16 MB of PRs).
     ctes.append("""ev AS (
   SELECT p.ek, p.pm AS p, p.cyc, p.pick, p.nlines, p.ai, p.ndef
