@@ -145,7 +145,7 @@ def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, pe
     mariadb = (
         dialect != "postgresql" and "mariadb" in str(q("SELECT VERSION() AS v")[0]["v"]).lower()
     )
-    d = sq.Dialect(dialect, frozenset(tz))
+    d = sq.Dialect(dialect, frozenset(tz), mariadb)
     params: dict = {}
     where = ["1 = 1"]
     if since:

@@ -12,7 +12,8 @@ in SQL that runs on PostgreSQL, MySQL 8 and MariaDB (>= 10.2: window functions):
 - PRs merged before they were created are left out, as validation drops them; a first review
   before creation is ignored;
 - medians from ``ROW_NUMBER``/``COUNT`` windows (the mean of the middle one or two values);
-- every PR outcome from one pass over the PRs, and each CTE read as few times as possible:
+- every merged-PR outcome from one pass over the merged PRs (the opened counts from a
+  lighter pass over the PRs), and each CTE read as few times as possible:
   MariaDB does not share a CTE between its references but computes it again at each one
   (PostgreSQL 12+ and MySQL 8 compute it once).
 """
@@ -33,6 +34,7 @@ class Dialect:
 
     name: str
     tz: frozenset[str]  # "table.column" of timestamptz columns (PostgreSQL)
+    mariadb: bool = False  # MariaDB (not MySQL 8): literal rows as ``VALUES``
 
     @property
     def pg(self) -> bool:
@@ -214,7 +216,11 @@ def idmap_cte(d: Dialect, rows: list[tuple[str, str, int]], quote) -> str:
 
     if not rows:
         rows = [("", "", -1)]  # no author: a map that matches nothing real
-    if d.pg:
+    # PostgreSQL and MariaDB (10.3+): one table value constructor. Not one SELECT per row:
+    # MariaDB parsed and optimized the 25,000 SELECTs of 1,000,000 PRs' accounts for about
+    # 8 s of server CPU at each run (``EXPLAIN`` alone), against about 2 s with ``VALUES``.
+    # MySQL 8 spells it ``VALUES ROW(...)`` (from 8.0.19) and is not tested here: SELECTs.
+    if d.pg or d.mariadb:
         values = ",\n  ".join(f"({lit(a)}, {lit(n)}, {k})" for a, n, k in rows)
         return f"idmap (aid, aname, ek) AS (VALUES\n  {values})"
     first, *rest = rows
@@ -361,43 +367,50 @@ def panel_query(
     # ``ek >= 0`` written as COALESCE(ek, -1) >= 0: ``ek IS NOT NULL`` would turn the LEFT
     # JOIN of the account map into an inner join, which MariaDB then starts from (it
     # estimates 2 rows for the literal map) and block-nested-loops every PR against it.
-    # One pass over the PRs for every PR outcome: each PR once as merged (r = 1, period of
-    # the merge) and once as opened (r = 2, period of creation); medians from ROW_NUMBER and
-    # COUNT windows (the mean of the middle one or two values).
+    # One pass over the merged PRs for every merged-PR outcome (period of the merge);
+    # medians from ROW_NUMBER and COUNT windows (the mean of the middle one or two values).
+    # The opened PRs (period of creation) are counted in a lighter pass (``opened``): the
+    # joins of ``base`` and the window sorts then see the merged PRs only, not every PR twice
+    # (MariaDB at 1,000,000 PRs: its window steps spilled to disk and grew about 300x for
+    # 10x the PRs, and the hash join of ``metrics`` rescanned it once per 16 MB of PRs).
     ctes.append("""ev AS (
-  SELECT p.ek, CASE WHEN rl.r = 1 THEN p.pm ELSE p.pc END AS p, rl.r, p.cyc, p.pick,
-    p.nlines, p.ai, p.ndef
-  FROM prs p JOIN (SELECT 1 AS r UNION ALL SELECT 2 AS r) rl
-    ON rl.r = 2 OR p.merged IS NOT NULL
-  WHERE COALESCE(p.ek, -1) >= 0)""")
+  SELECT p.ek, p.pm AS p, p.cyc, p.pick, p.nlines, p.ai, p.ndef
+  FROM prs p
+  WHERE p.merged IS NOT NULL AND COALESCE(p.ek, -1) >= 0)""")
     # two steps, each with one partition: MariaDB 10.11.19 numbers rows wrongly with the four
     # windows in one SELECT (ROW_NUMBER by cyc, COUNT, ROW_NUMBER by pick in a finer
     # partition, COUNT(pick): wrong in 299 of 300 groups of a plain 3,000-row table)
     ctes.append("""evc AS (
-  SELECT ek, p, r, cyc, pick, nlines, ai, ndef,
-    ROW_NUMBER() OVER (PARTITION BY ek, p, r ORDER BY cyc) AS rc,
-    COUNT(*) OVER (PARTITION BY ek, p, r) AS nc
+  SELECT ek, p, cyc, pick, nlines, ai, ndef,
+    ROW_NUMBER() OVER (PARTITION BY ek, p ORDER BY cyc) AS rc,
+    COUNT(*) OVER (PARTITION BY ek, p) AS nc
   FROM ev)""")
     ctes.append("""evw AS (
-  SELECT ek, p, r, cyc, pick, nlines, ai, ndef, rc, nc,
+  SELECT ek, p, cyc, pick, nlines, ai, ndef, rc, nc,
     ROW_NUMBER() OVER (
-      PARTITION BY ek, p, r, CASE WHEN pick IS NULL THEN 1 ELSE 0 END ORDER BY pick) AS rp,
-    COUNT(pick) OVER (PARTITION BY ek, p, r, CASE WHEN pick IS NULL THEN 1 ELSE 0 END) AS np
+      PARTITION BY ek, p, CASE WHEN pick IS NULL THEN 1 ELSE 0 END ORDER BY pick) AS rp,
+    COUNT(pick) OVER (PARTITION BY ek, p, CASE WHEN pick IS NULL THEN 1 ELSE 0 END) AS np
   FROM evc)""")
-    mid = "r = 1 AND 2 * rc BETWEEN nc AND nc + 2"
+    mid = "2 * rc BETWEEN nc AND nc + 2"
     ctes.append(f"""outc AS (
-  SELECT ek, p,
-    SUM(CASE WHEN r = 1 THEN 1 ELSE 0 END) AS merged_prs,
-    SUM(CASE WHEN r = 2 THEN 1 ELSE 0 END) AS opened,
-    AVG(CASE WHEN r = 1 THEN LN(cyc) END) AS lmean,
-    SUM(CASE WHEN r = 1 THEN nlines END) AS nlines,
-    SUM(CASE WHEN r = 1 THEN ai END) AS ai_prs,
-    SUM(CASE WHEN r = 1 THEN ndef END) AS defects,
+  SELECT ek, p, COUNT(*) AS merged_prs,
+    AVG(LN(cyc)) AS lmean, SUM(nlines) AS nlines, SUM(ai) AS ai_prs, SUM(ndef) AS defects,
     AVG(CASE WHEN {mid} THEN cyc END) AS med,
     AVG(CASE WHEN {mid} THEN LN(cyc) END) AS lmed,
-    AVG(CASE WHEN r = 1 AND pick IS NOT NULL AND 2 * rp BETWEEN np AND np + 2
-      THEN pick END) AS pmed
+    AVG(CASE WHEN pick IS NOT NULL AND 2 * rp BETWEEN np AND np + 2 THEN pick END) AS pmed
   FROM evw GROUP BY ek, p)""")
+    if d.pg:  # PostgreSQL computes ``prs`` once for both references
+        ctes.append("""opened AS (
+  SELECT ek, pc AS p, COUNT(*) AS n FROM prs WHERE COALESCE(ek, -1) >= 0 GROUP BY ek, pc)""")
+    else:
+        ctes.append(f"""opened AS (
+  SELECT im.ek, {d.index(c, period, start)} AS p, COUNT(*) AS n
+  FROM pull_requests pr
+  LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
+  {merge_join}
+  WHERE {where} AND {c} IS NOT NULL AND COALESCE(im.ek, -1) >= 0
+    AND NOT ({m} IS NOT NULL AND {m} < {c})
+  GROUP BY im.ek, {d.index(c, period, start)})""")
     parts = []
     if incident_cond is not None:
         parts.append(
@@ -415,7 +428,11 @@ def panel_query(
     if parts:
         ctes.append("inc AS (\n  " + "\n  UNION ALL ".join(parts) + ")")
         # the PRs as the blame needs them (lighter than ``base``, which is read once)
-        ctes.append(f"""lite AS (
+        if d.pg:  # PostgreSQL computes ``base`` once for both references
+            ctes.append("""lite AS (
+  SELECT did, cid, ek, created, merged, is_merged, msha, dep FROM base)""")
+        else:
+            ctes.append(f"""lite AS (
   SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
     {flag} AS is_merged, {sha} AS msha, {deploy} AS dep
   FROM pull_requests pr
@@ -477,8 +494,9 @@ def panel_query(
     big = "CAST(NULL AS BIGINT)" if d.pg else "NULL"
     num = d.null("num")
     rows = [
-        "SELECT ek, p, merged_prs, opened, lmed, lmean, med, pmed, nlines, ai_prs, defects, "
-        f"{big} AS incidents FROM outc"
+        f"SELECT ek, p, merged_prs, {big} AS opened, lmed, lmean, med, pmed, nlines, ai_prs, "
+        f"defects, {big} AS incidents FROM outc",
+        f"SELECT ek, p, {big}, n, {num}, {num}, {num}, {num}, {big}, {num}, {big}, {big} FROM opened",
     ]
     if icnt:
         rows.append(
