@@ -21,12 +21,16 @@ setup: $(UV)
 report: setup
 	$(VENV)/certkit report --data data/sample --out reports
 
+# --dist loadfile: each test file runs on one worker, so a module's expensive fixtures (a
+# Spark JVM, a rendered report batch, an organisation built with git) are built once, not
+# once per worker. (loadgroup's xdist_group marks are ignored with pytest 9: xdist 3.8 sets
+# a node id attribute pytest 9 no longer reads; both workers started a Spark JVM.)
 test: setup
 	bash scripts/system-deps.sh
-	$(VENV)/python -m pytest -n 2 --dist loadgroup --durations=15
+	$(VENV)/python -m pytest -n 2 --dist loadfile --durations=15
 
 test-fast: setup
-	$(VENV)/python -m pytest -n 2 -m "not slow"
+	$(VENV)/python -m pytest -n 2 --dist loadfile -m "not slow"
 
 lint: setup
 	$(VENV)/ruff check . && $(VENV)/ruff format --check .

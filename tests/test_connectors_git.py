@@ -456,9 +456,7 @@ def test_one_name_under_two_ids_gets_a_note_and_a_draft_identity_file(tmp_path, 
     ids.write_text((out / "identities_suggested.csv").read_text())
     # HR's certification export names Kevin by his work e-mail, now an alias of kdeldycke
     certs = tmp_path / "certs.csv"
-    certs.write_text(
-        "engineer_id,certification,earned_date\nkevin@deldycke.com,PMLE,2024-01-03\n"
-    )
+    certs.write_text("engineer_id,certification,earned_date\nkevin@deldycke.com,PMLE,2024-01-03\n")
     argv = ["import", "git", str(r.path), "--out", str(out), "--identities", str(ids)]
     assert run_import([*argv, "--certifications", str(certs)]) == 0
     said = capsys.readouterr().out
@@ -466,7 +464,5 @@ def test_one_name_under_two_ids_gets_a_note_and_a_draft_identity_file(tmp_path, 
     assert "1 certification row(s) name their engineer by an alias" in said
     prs = pl.read_parquet(out / "pull_requests.parquet")
     assert prs.filter(pl.col("author_id") == "kdeldycke").height == 2
-    assert pl.read_parquet(out / "certifications.parquet")["engineer_id"].to_list() == [
-        "kdeldycke"
-    ]
+    assert pl.read_parquet(out / "certifications.parquet")["engineer_id"].to_list() == ["kdeldycke"]
     assert not (out / "identities_suggested.csv").exists()  # the stale draft is gone

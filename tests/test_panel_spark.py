@@ -22,7 +22,8 @@ import certkit as ck
 from certkit.cli import main
 from certkit.data.panel_engines import engine_of, to_lazy
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
+# one file runs on one worker (make test: --dist loadfile), so one JVM serves all its tests
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -209,7 +209,7 @@ def reports(tmp_path_factory):
 
 # one worker builds the organisation and renders its reports once (a module fixture is
 # built again on every xdist worker that runs one of these tests: 2 x ~2 minutes)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("small_org")]
+pytestmark = [pytest.mark.slow]
 
 
 def test_the_organisation_is_small_and_real(reports):
