@@ -15,6 +15,26 @@ import pytest
 # DevLake database servers (session scope: started once, shared by the DevLake test modules)
 from devlake_servers import db, mysql, postgresql  # noqa: F401
 
+#: Files whose tests take longest, handed out first: `make test` runs with --dist loadfile,
+#: which gives each file to one worker in collection order, and the Spark file (a JVM, tens
+#: of seconds of query planning per panel) ran alone at the end of the run, last in
+#: alphabetical order.
+SLOW_FIRST = (
+    "test_panel_spark.py",
+    "test_did_sim.py",
+    "test_adoption.py",
+    "test_report_landing.py",
+    "test_panel_sqlframe.py",
+    "test_report_small_org.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the files of :data:`SLOW_FIRST` first (a stable sort: each file keeps its order)."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
+
 ENGINEERS = """engineer_id,team,role,level,hire_date,platform,name
 E1,alpha,ml_engineer,senior,2023-01-15,aws,Ana Silva
 E2,alpha,backend,mid,2024-02-10,gcp,Ben Okafor
