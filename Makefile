@@ -25,12 +25,15 @@ report: setup
 # Spark JVM, a rendered report batch, an organisation built with git) are built once, not
 # once per worker. (loadgroup's xdist_group marks are ignored with pytest 9: xdist 3.8 sets
 # a node id attribute pytest 9 no longer reads; both workers started a Spark JVM.)
+# --no-loadscope-reorder: files are handed out in collection order, which tests/conftest.py
+# sorts slowest first (xdist's default hands out the files with the most tests first, so the
+# few long Spark and simulation tests started last and ran alone at the end).
 test: setup
 	bash scripts/system-deps.sh
-	$(VENV)/python -m pytest -n 2 --dist loadfile --durations=15
+	$(VENV)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 test-fast: setup
-	$(VENV)/python -m pytest -n 2 --dist loadfile -m "not slow"
+	$(VENV)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 lint: setup
 	$(VENV)/ruff check . && $(VENV)/ruff format --check .

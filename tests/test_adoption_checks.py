@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import polars as pl
 import pytest
+from split_orgs import split_panels
 from test_adoption import _known_dates  # the planted adoption dates, as there
 
 import certkit as ck
@@ -91,18 +92,21 @@ def test_sensitivity_without_pre_adoption_periods_says_why():
 
 
 def _coverage(effect: float, n_orgs: int) -> tuple[float, float, float]:
+    """Organisations of 80 engineers, ten at a time from organisations of 800 (split_orgs.py;
+    the planted rework effect is the same for every engineer, so it is each one's truth)."""
     hits, e0_hits, est = [], [], []
-    for seed in range(n_orgs):
-        ds, panel = _simulate(80, 12, seed=seed, adoption_effect_rework=effect)
+    orgs = split_panels(
+        80, 12, n_orgs, per_simulation=10, seed=0,
+        ai_adoption=True, bots=False, adoption_effect_rework=effect,
+    )  # fmt: skip
+    for ds, panel in orgs:
+        known = _known_dates(ds, panel).filter(
+            pl.col("engineer_id").is_in(panel["engineer_id"].unique().implode())
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CertkitWarning)
             res = adoption_did(
-                panel,
-                "rework_rate",
-                adoption=_known_dates(ds, panel),
-                by_certified=False,
-                min_e=-2,
-                max_e=2,
+                panel, "rework_rate", adoption=known, by_certified=False, min_e=-2, max_e=2
             )
         tidy = res.tidy()
         truth = ds.truth["adoption"]["att_by_event_time"]["rework_rate"]
@@ -111,6 +115,7 @@ def _coverage(effect: float, n_orgs: int) -> tuple[float, float, float]:
         hits.append(overall["conf_low"] <= effect <= overall["conf_high"])
         e0_hits.append(e0["conf_low"] <= truth[0] <= e0["conf_high"])
         est.append(overall["estimate"])
+    print("MEASURED", effect, np.mean(hits), np.mean(e0_hits), np.mean(est) - effect)
     return float(np.mean(hits)), float(np.mean(e0_hits)), float(np.mean(est)) - effect
 
 
