@@ -140,7 +140,8 @@ def _verdict(
     left_out = f" {excluded_words(excluded)}" if excluded else ""
     if not ok.any():
         return None, (
-            f"The {rob.height} heterogeneity-robust estimates of the effect on {outcome} range "
+            f"The {rob.height} heterogeneity-robust estimators' estimates of the effect on "
+            f"{outcome} range "
             f"{rng}, a spread of {fmt(spread)}, but none has a reliable standard error, so "
             f"whether they agree within their margins of error cannot be judged.{left_out}"
         )
