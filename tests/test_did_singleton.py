@@ -216,3 +216,17 @@ def test_verdict_margin_and_call_skip_flagged_estimators_only():
     assert "distinguishable" not in text
     # a thin share below THIN_SHARE keeps the standard error (with a remark on its share)
     assert not _thin(THIN_SHARE / 2).unreliable() and _thin(THIN_SHARE).unreliable()
+
+
+@pytest.mark.parametrize("fn", [imputation, sun_abraham])
+def test_a_cohort_thinned_by_attrition_keeps_a_reliable_standard_error(fn, fives):
+    # four of cohort 8's five engineers leave before t = 10: one thin cell, a small weight
+    first8 = fives.filter(pl.col("g") == 8)["id"].unique().sort()[:4]
+    d = fives.filter(~(pl.col("id").is_in(first8.implode()) & (pl.col("t") == 10)))
+    res, caught = quiet(fn, d, **S)
+    assert any("1 cohort x period cell of cohort(s) 8" in w for w in caught), caught
+    assert res.thin.whole is False and res.thin.cells == 1 and res.thin.engineers == 1
+    assert 0 < res.thin.share["ATT"] < THIN_SHARE and res.se_reliable
+    text = res.effect_summary().text
+    assert "distinguishable from zero at the 95% level" in text
+    assert "Cohort x period cells of a single engineer carry" in text

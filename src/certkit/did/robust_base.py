@@ -216,6 +216,9 @@ class ThinSupport:
         Per term (``ATT``, ``e=0``, ...): the share of its weight on thin cells.
     single
         Terms whose treated observations all belong to one cluster.
+    whole
+        True when every thin cohort has a single treated cluster in all its periods (not
+        just in some, as when engineers leave a larger cohort).
     """
 
     cohorts: list[float]
@@ -223,6 +226,7 @@ class ThinSupport:
     cells: int
     share: dict[str, float]
     single: list[str]
+    whole: bool = True
 
     def unreliable(self, term: str = "ATT") -> bool:
         """Whether ``term``'s standard error is not reliable (thin cells weigh too much)."""
@@ -260,12 +264,16 @@ def thin_support(
     single = [t for j, t in enumerate(terms) if 0 < n_cl[j] < MIN_TREATED]
     if not thin.any() and not single:
         return None
+    cohort = np.asarray(cohort)
+    cohorts = sorted({float(g) for g in cohort[thin]})
+    per_cohort = [np.unique(np.asarray(cluster)[cohort == g]).size for g in cohorts]
     return ThinSupport(
-        cohorts=sorted({float(g) for g in np.asarray(cohort)[thin]}),
+        cohorts=cohorts,
         engineers=int(np.unique(np.asarray(unit)[thin]).size),
         cells=int(thin_cell.sum()),
         share=share,
         single=single,
+        whole=max(per_cohort) < MIN_TREATED,
     )
 
 

@@ -31,11 +31,15 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _what(thin) -> str:
+    return "cohorts" if getattr(thin, "whole", True) else "cohort x period cells"
+
+
 def thin_reason(thin, term: str = "ATT") -> str:
     """Why ``term``'s standard error is not reliable, as a clause (no leading capital)."""
     k = len(thin.cohorts)
     return (
-        "the estimate rests on cohorts of a single engineer ("
+        f"the estimate rests on {_what(thin)} of a single engineer ("
         f"{_plural(k, 'cohort')}, {_plural(thin.engineers, 'engineer')}, "
         f"{thin.share.get(term, 1.0):.0%} of its weight)"
     )
@@ -71,8 +75,8 @@ def describe_did_estimate(
     share = thin.share.get(term, 0.0) if thin is not None else 0.0
     if share > 0:
         text += (
-            f" Cohorts of a single engineer carry {share:.0%} of its weight, so its standard "
-            "error is slightly too small."
+            f" {_what(thin).capitalize()} of a single engineer carry {share:.0%} of its weight, "
+            "so its standard error is slightly too small."
         )
     return text
 
@@ -121,9 +125,14 @@ def excluded_words(excluded: dict) -> str:
         f"{t.share.get('ATT', 1.0):.0%} of its weight"
         for n, t in excluded.items()
     )
+    what = (
+        "cohorts"
+        if all(getattr(t, "whole", True) for t in excluded.values())
+        else "cohort x period cells"
+    )
     who = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
     return (
         f"{who} {'is' if one else 'are'} left out of the comparison of significance and of the "
         f"typical margin of error: {'its standard error is' if one else 'their standard errors are'}"
-        f" not reliable because the estimate rests on cohorts of a single engineer ({details})."
+        f" not reliable because the estimate rests on {what} of a single engineer ({details})."
     )
