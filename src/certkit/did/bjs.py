@@ -18,6 +18,18 @@ fully interacted ("extended") TWFE regression. Standard errors:
   centred on the estimate itself), no small-sample factor.
 
 Both cluster by ``cluster`` (default: the unit).
+
+With ``vcov="bjs"``, cohort x period cells resting on one treated engineer (cluster) are kept
+with a :class:`certkit.errors.CertkitWarning`, and the result's ``thin`` records them: BJS's
+variance centres each cell's treated residuals on the cell's mean, which is the residual itself
+for one unit, so that unit's own noise drops out of the standard error. When such cells carry
+at least ``THIN_SHARE`` (10 %) of the ATT's weight, ``effect_summary()`` calls its standard
+error not reliable and makes no call on zero.
+The numbers are unchanged: R didimputation (``se_inner``: residuals centred by ``gname`` x
+``event_time``) reports them silently; Borusyak's Stata ``did_imputation`` with ``leaveout``
+stops on the same cells ("cohorts with only one unit or cluster") and warns that the default
+(non-leave-out) standard errors "may be downward biased for the same reason". Our warning is an
+addition, not a change of numbers.
 """
 
 from __future__ import annotations
@@ -26,9 +38,10 @@ import numpy as np
 import polars as pl
 from scipy import sparse, stats
 
-from certkit.did.robust_base import RobustResult, TwoWayFE, long_panel, tidy_rows
+from certkit.did.robust_base import RobustResult, TwoWayFE, long_panel, thin_support, tidy_rows
 from certkit.errors import CertkitError
 from certkit.errors import warn_and_keep as _warn
+from certkit.narrative.robust import thin_pretrend, thin_warning
 from certkit.stats.vcov import level_from_alpha
 
 __all__ = ["imputation", "ImputationResult"]
@@ -40,13 +53,17 @@ class ImputationResult(RobustResult):
     title = "Imputation DiD (Borusyak-Jaravel-Spiess)"
     label = "Imputation (Borusyak-Jaravel-Spiess)"
 
-    def __init__(self, table, *, outcome, level, warnings, vcov, n_obs, n_untreated, n_clusters):
-        super().__init__(table, outcome=outcome, level=level, warnings=warnings)
+    def __init__(
+        self, table, *, outcome, level, warnings, vcov, n_obs, n_untreated, n_clusters, thin=None
+    ):
+        super().__init__(table, outcome=outcome, level=level, warnings=warnings, thin=thin)
         self.vcov, self.n_obs, self.n_untreated = vcov, n_obs, n_untreated
         self.n_clusters = n_clusters
         self.pretrend_stat: float | None = None
         self.pretrend_pvalue: float | None = None
         self.pretrend_verdict: str | None = None
+        #: False when some lead rests on a single treated engineer (the F test is degenerate).
+        self.pretrend_reliable: bool | None = None
 
     def _header(self) -> dict[str, object]:
         h = super()._header()
@@ -172,6 +189,17 @@ def imputation(
     W = sparse.csr_matrix((1.0 / counts[c_idx], (r_idx, c_idx)), shape=(rows.size, k))
     a1 = adj[rows]
     est = W.T @ a1
+    # only BJS's variance centres on cell means; did2s's centres on the estimate itself
+    thin = None
+    if vcov == "bjs":
+        thin = thin_support(terms, W, P.G[rows], P.ti[rows], P.cl[rows], P.ui[rows])
+    if thin is not None:
+        why = (
+            "BJS's variance centres each cell's treated residuals on the cell's mean, which "
+            "for one unit is its own residual"
+        )
+        clustered = P.n_clusters < P.n_units
+        _warn(thin_warning(thin, "R didimputation keeps them", why, clustered), sink)
 
     # untreated weights v = -Z0 (Z0'Z0)^-1 Z1' w, from the same fixed-effect system
     bu = (
@@ -223,9 +251,12 @@ def imputation(
         n_obs=int(P.y.size),
         n_untreated=int(un.size),
         n_clusters=P.n_clusters,
+        thin=thin,
     )
     if pre is not None:
-        res.pretrend_stat, res.pretrend_pvalue, res.pretrend_verdict = pre[1:]
+        res.pretrend_stat, res.pretrend_pvalue, res.pretrend_verdict, res.pretrend_reliable = pre[
+            1:
+        ]
     return res
 
 
@@ -239,7 +270,13 @@ def _pretrend(P, D, fe, nf, adj, anticipation, pretrends, level):
         leads = leads[: int(pretrends)]
     leads = np.sort(leads)
     if leads.size == 0:
-        return tidy_rows([], [], [], [], level), None, None, "not tested: no pre-treatment leads"
+        return (
+            tidy_rows([], [], [], [], level),
+            None,
+            None,
+            "not tested: no pre-treatment leads",
+            None,
+        )
     rows = np.nonzero(un)[0]
     X = (e[rows, None] == leads[None, :]).astype(float)  # untreated rows x leads
     bu = np.zeros((nf, leads.size))
@@ -270,8 +307,14 @@ def _pretrend(P, D, fe, nf, adj, anticipation, pretrends, level):
     n = X.sum(axis=0).astype(np.int64)
     F = float(b @ np.linalg.solve(V, b)) / leads.size
     p = float(stats.f.sf(F, leads.size, max(ncl - 1, 1)))
+    # a lead seen in one cluster only is fitted exactly: its cluster-robust variance is ~0 and
+    # F explodes (3.7e9 on a real organisation), so the verdict says the test is not reliable
+    seen = np.unique(np.column_stack([np.nonzero(X)[1], cl[np.nonzero(X)[0]]]), axis=0)
+    single = [terms[j] for j in np.nonzero(np.bincount(seen[:, 0], minlength=leads.size) < 2)[0]]
+    if single:
+        return tidy_rows(terms, b, se, n, level), F, p, thin_pretrend(single, leads.size), False
     verdict = (
         f"{'warning: diverging' if p < 0.05 else 'no evidence of diverging'} trends before "
         f"treatment (BJS test of {leads.size} lead(s), F = {F:.2f}, p = {p:.3f})"
     )
-    return tidy_rows(terms, b, se, n, level), F, p, verdict
+    return tidy_rows(terms, b, se, n, level), F, p, verdict, True

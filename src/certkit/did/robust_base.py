@@ -10,13 +10,16 @@
 * :class:`RobustResult` is their result: a :class:`certkit.results.EstimateMixin` (``tidy()``
   with ``term, estimate, std_error, statistic, p_value, conf_low, conf_high, n``,
   ``plot_data()``, ``plot()``, ``effect_summary()``, ``summary()``, ``level``).
+* :func:`thin_support` finds the cohort x period cells resting on a single treated engineer
+  (cluster), whose own noise neither estimator's standard error can see; the result carries
+  it as ``thin`` and its words (``effect_summary()``, the robustness verdict) say when the
+  standard error is not reliable.
 
 The input checks are :mod:`certkit.did.prepare`'s, so every did estimator words them alike.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import altair as alt
@@ -37,12 +40,19 @@ from certkit.did.prepare import (
     unique_unit_periods,
 )
 from certkit.errors import CertkitError
+from certkit.narrative.robust import describe_did_estimate, thin_reason
 from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
 from certkit.results import EffectSummary, EstimateMixin, tidy_frame
 from certkit.stats.fe import dense_codes
 from certkit.stats.vcov import critical_value
 
 TIDY_COLUMNS = list(CONTRACT_COLUMNS)
+#: A cohort x period cell with fewer treated clusters (engineers by default) than this is "thin".
+MIN_TREATED = 2
+#: A row's standard error is flagged not reliable when thin cells carry at least this share of
+#: its weight. Roughly, that share of the treated engineers' own noise is missing from the
+#: variance: below 10 % the standard error is understated by about 5 % or less.
+THIN_SHARE = 0.1
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,6 +196,88 @@ class TwoWayFE:
 
 
 # --------------------------------------------------------------------------------------------
+# cells resting on one treated engineer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ThinSupport:
+    """Cohort x period cells resting on fewer than :data:`MIN_TREATED` treated clusters.
+
+    Attributes
+    ----------
+    cohorts
+        Cohorts with at least one thin cell, sorted.
+    engineers
+        Treated units in the thin cells.
+    cells
+        Number of thin cohort x period cells.
+    share
+        Per term (``ATT``, ``e=0``, ...): the share of its weight on thin cells.
+    single
+        Terms whose treated observations all belong to one cluster.
+    whole
+        True when every thin cohort has a single treated cluster in all its periods (not
+        just in some, as when engineers leave a larger cohort).
+    """
+
+    cohorts: list[float]
+    engineers: int
+    cells: int
+    share: dict[str, float]
+    single: list[str]
+    whole: bool = True
+
+    def unreliable(self, term: str = "ATT") -> bool:
+        """Whether ``term``'s standard error is not reliable (thin cells weigh too much)."""
+        return term in self.single or self.share.get(term, 0.0) >= THIN_SHARE
+
+    @property
+    def terms(self) -> list[str]:
+        """Terms whose standard error is not reliable, in table order."""
+        return [t for t in self.share if self.unreliable(t)]
+
+
+def thin_support(
+    terms: list[str], weights, cohort: np.ndarray, period: np.ndarray, cluster, unit
+) -> ThinSupport | None:
+    """Find the thin cohort x period cells among treated observations (``None`` if none).
+
+    ``weights`` (treated observations x ``terms``, dense or sparse) are the observations'
+    weights in each reported row; ``cohort``, ``period``, ``cluster``, ``unit`` are codes or
+    values per treated observation. A cell is thin when its observations come from fewer than
+    :data:`MIN_TREATED` clusters: BJS's variance centres such a cell's residuals on its own
+    mean (zero for one unit) and Sun-Abraham's cell dummy fits that unit's residual exactly,
+    so neither standard error sees that unit's own noise.
+    """
+    key = np.unique(np.column_stack([cohort, period]), axis=0, return_inverse=True)[1].ravel()
+    pairs = np.unique(np.column_stack([key, np.asarray(cluster)]), axis=0)
+    thin_cell = np.bincount(pairs[:, 0].astype(np.int64), minlength=key.max() + 1) < MIN_TREATED
+    thin = thin_cell[key]
+    W = sparse.coo_matrix(weights)
+    w = np.abs(W.data)
+    tot = np.bincount(W.col, w, len(terms))
+    part = np.bincount(W.col, w * thin[W.row], len(terms))
+    share = {t: float(part[j] / tot[j]) if tot[j] > 0 else 0.0 for j, t in enumerate(terms)}
+    used = np.unique(np.column_stack([W.col[w > 0], np.asarray(cluster)[W.row[w > 0]]]), axis=0)
+    n_cl = np.bincount(used[:, 0].astype(np.int64), minlength=len(terms))
+    single = [t for j, t in enumerate(terms) if 0 < n_cl[j] < MIN_TREATED]
+    if not thin.any() and not single:
+        return None
+    cohort = np.asarray(cohort)
+    cohorts = sorted({float(g) for g in cohort[thin]})
+    per_cohort = [np.unique(np.asarray(cluster)[cohort == g]).size for g in cohorts]
+    return ThinSupport(
+        cohorts=cohorts,
+        engineers=int(np.unique(np.asarray(unit)[thin]).size),
+        cells=int(thin_cell.sum()),
+        share=share,
+        single=single,
+        whole=max(per_cohort) < MIN_TREATED,
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------------
 
@@ -197,27 +289,9 @@ def tidy_rows(terms, est, se, n, level: float) -> pl.DataFrame:
     return tidy_frame(list(terms), est, se, est - z * se, est + z * se, n=np.asarray(n, np.int64))
 
 
-def fmt(x: float) -> str:
-    """Numbers in sentences: 3 significant digits, no scientific notation for usual sizes."""
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
-
-
-def describe(label: str, row: dict, level: float, outcome: str) -> str:
-    """One sentence for one estimate (from its tidy row)."""
-    lvl = f"{100 * level:.0f}%"
-    est, lo, hi, p = row["estimate"], row["conf_low"], row["conf_high"], row["p_value"]
-    if not math.isfinite(est):
-        return f"{label}: not estimable on these data."
-    sig = (
-        f"distinguishable from zero at the {lvl} level (p = {p:.3g})"
-        if p < 1 - level
-        else f"not distinguishable from zero at the {lvl} level (p = {p:.2f})"
-    )
-    return (
-        f"{label}: the effect on {outcome} is {fmt(est)} ({lvl} CI {fmt(lo)} to {fmt(hi)}), {sig}."
-    )
+def describe(label: str, row: dict, level: float, outcome: str, thin=None) -> str:
+    """One sentence for one estimate (from its tidy row): :func:`describe_did_estimate`."""
+    return describe_did_estimate(label, row, level, outcome, thin)
 
 
 class RobustResult(EstimateMixin):
@@ -226,10 +300,30 @@ class RobustResult(EstimateMixin):
     title = "DiD estimate"
     label = "estimator"
 
-    def __init__(self, table: pl.DataFrame, *, outcome: str, level: float, warnings: list[str]):
+    def __init__(
+        self,
+        table: pl.DataFrame,
+        *,
+        outcome: str,
+        level: float,
+        warnings: list[str],
+        thin: ThinSupport | None = None,
+    ):
         self.table = table
         self.outcome, self.level = outcome, level
         self.warnings = warnings
+        #: Cohort x period cells resting on a single treated engineer (None: there are none).
+        self.thin = thin
+
+    @property
+    def thin_cohorts(self) -> list[float]:
+        """Cohorts with cells resting on a single treated engineer (empty if none)."""
+        return list(self.thin.cohorts) if self.thin else []
+
+    @property
+    def se_reliable(self) -> bool:
+        """False when the overall ATT's standard error is not reliable (see :attr:`thin`)."""
+        return not (self.thin and self.thin.unreliable("ATT"))
 
     @property
     def alpha(self) -> float:
@@ -275,15 +369,18 @@ class RobustResult(EstimateMixin):
 
     def _header(self) -> dict[str, object]:
         lo, hi = self.ci
-        return {
+        h: dict[str, object] = {
             "outcome": self.outcome,
             "overall ATT": f"{self.estimate:.4f} (SE {self.se:.4f}, "
             f"{100 * self.level:.0f}% CI {lo:.4f} to {hi:.4f})",
         }
+        if not self.se_reliable:
+            h["standard error"] = f"not reliable: {thin_reason(self.thin)}"
+        return h
 
     def effect_summary(self) -> EffectSummary:
         """The overall row and a sentence from its numbers."""
-        text = describe(self.label, self._row("ATT"), self.level, self.outcome)
+        text = describe(self.label, self._row("ATT"), self.level, self.outcome, self.thin)
         return EffectSummary(self.table.filter(pl.col("term") == "ATT"), text)
 
     def plot_data(self) -> pl.DataFrame:

@@ -26,9 +26,10 @@ import polars as pl
 
 from certkit.data.contract import panel_columns
 from certkit.did.bjs import imputation
-from certkit.did.robust_base import fmt, tidy_rows
+from certkit.did.robust_base import tidy_rows
 from certkit.did.sunab import sun_abraham
 from certkit.errors import CertkitError
+from certkit.narrative.robust import excluded_words, fmt
 from certkit.results import EffectSummary, EstimateMixin
 from certkit.stats.vcov import level_from_alpha
 
@@ -55,11 +56,13 @@ class RobustnessResult(EstimateMixin):
 
     title = "Robustness: heterogeneity-robust DiD estimators side by side"
 
-    def __init__(self, table, *, outcome, level, agree, verdict, results, warnings):
+    def __init__(self, table, *, outcome, level, agree, verdict, results, warnings, unreliable=()):
         self.table, self.outcome, self.level = table, outcome, level
         self.agree, self.verdict = agree, verdict
         self.results = results
         self.warnings = warnings
+        #: Estimators whose standard error is not reliable (cohorts of a single engineer).
+        self.unreliable = list(unreliable)
 
     @property
     def alpha(self) -> float:
@@ -72,10 +75,12 @@ class RobustnessResult(EstimateMixin):
         return self.table
 
     def to_polars(self) -> pl.DataFrame:
-        """The tidy table plus ``robust`` (bool) and ``comparison`` (comparison group)."""
+        """The tidy table plus ``robust`` (bool), ``comparison`` (comparison group) and
+        ``se_reliable`` (False when the estimate rests on cohorts of a single engineer)."""
         return self.table.with_columns(
             (pl.col("term") != TWFE).alias("robust"),
             pl.col("term").replace_strict(COMPARISON, default=None).alias("comparison"),
+            (~pl.col("term").is_in(self.unreliable)).alias("se_reliable"),
         )
 
     def _header(self) -> dict[str, object]:
@@ -108,7 +113,15 @@ def _treated_obs_cs(res) -> int:
     return int(np.sum(res.n_treated[post]))
 
 
-def _verdict(table: pl.DataFrame, outcome: str, level: float) -> tuple[bool | None, str]:
+def _verdict(
+    table: pl.DataFrame, outcome: str, level: float, unreliable: dict | None = None
+) -> tuple[bool | None, str]:
+    """Whether the robust estimators agree, in words.
+
+    ``unreliable`` maps estimators whose standard error is not reliable (cohorts of a single
+    engineer, see :class:`certkit.did.robust_base.ThinSupport`) to their thin support: their
+    estimates count in the range, but not in the significance call or the margin of error.
+    """
     rob = table.filter((pl.col("term") != TWFE) & pl.col("estimate").is_finite())
     lvl = f"{100 * level:.0f}%"
     if rob.height < 2:
@@ -116,26 +129,47 @@ def _verdict(table: pl.DataFrame, outcome: str, level: float) -> tuple[bool | No
             f"Only {rob.height} heterogeneity-robust estimator could be computed on these data, "
             "so there is nothing to compare."
         )
+    names = rob["term"].to_list()
+    excluded = {n: t for n, t in (unreliable or {}).items() if n in names}
+    ok = np.array([n not in excluded for n in names])
     est = rob["estimate"].to_numpy()
-    half = ((rob["conf_high"] - rob["conf_low"]) / 2).to_numpy()
+    half = ((rob["conf_high"] - rob["conf_low"]) / 2).to_numpy()[ok]
     lo_i, hi_i = int(np.argmin(est)), int(np.argmax(est))
     spread = float(est[hi_i] - est[lo_i])
+    rng = f"from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} ({names[hi_i]})"
+    left_out = f" {excluded_words(excluded)}" if excluded else ""
+    if not ok.any():
+        return None, (
+            f"The {rob.height} heterogeneity-robust estimators' estimates of the effect on "
+            f"{outcome} range "
+            f"{rng}, a spread of {fmt(spread)}, but none has a reliable standard error, so "
+            f"whether they agree within their margins of error cannot be judged.{left_out}"
+        )
     margin = float(np.median(half))
-    sig = rob["p_value"].to_numpy() < 1 - level
-    signs = np.sign(est[sig])
-    names = rob["term"].to_list()
+    sig = rob["p_value"].to_numpy()[ok] < 1 - level
+    signs = np.sign(est[ok][sig])
     close = spread <= margin
     same_call = (not sig.any()) or (sig.all() and np.all(signs == signs[0]))
     agree = bool(close and same_call)
-    rng = f"from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} ({names[hi_i]})"
-    if sig.all():
-        call = f"all {rob.height} are distinguishable from zero at the {lvl} level" + (
+    n_ok = int(ok.sum())
+    which = f"{n_ok} with a reliable standard error" if excluded else str(n_ok)
+    if n_ok == 1:
+        only = names[int(np.nonzero(ok)[0][0])]
+        call = f"the only one with a reliable standard error, {only}, is " + (
+            "" if sig.all() else "not "
+        )
+        call += f"distinguishable from zero at the {lvl} level"
+    elif sig.all():
+        call = f"all {which} are distinguishable from zero at the {lvl} level" + (
             " and have the same sign" if np.all(signs == signs[0]) else ", with opposite signs"
         )
     elif not sig.any():
-        call = f"none is distinguishable from zero at the {lvl} level"
+        call = (
+            f"none {'of the ' + which + ' ' if excluded else ''}is distinguishable from zero at "
+            f"the {lvl} level"
+        )
     else:
-        yes = ", ".join(n for n, s in zip(names, sig, strict=True) if s)
+        yes = ", ".join(n for n, s in zip(np.array(names)[ok], sig, strict=True) if s)
         call = f"they differ on whether the effect is distinguishable from zero (yes: {yes})"
     if agree:
         text = (
@@ -156,6 +190,7 @@ def _verdict(table: pl.DataFrame, outcome: str, level: float) -> tuple[bool | No
             "versus not-yet treated) and weighting; read the estimate with the widest support "
             "with caution and check the event studies for pre-trends."
         )
+    text += left_out
     tw = table.filter(pl.col("term") == TWFE)
     if tw.height and math.isfinite(tw["estimate"][0]):
         t = float(tw["estimate"][0])
@@ -275,7 +310,8 @@ def robustness(
         [rows[n][2] for n in names],
         level,
     )
-    agree, verdict = _verdict(table, outcome, level)
+    unreliable = {n: r.thin for n, r in results.items() if getattr(r, "se_reliable", True) is False}
+    agree, verdict = _verdict(table, outcome, level, unreliable)
     return RobustnessResult(
         table,
         outcome=outcome,
@@ -284,4 +320,5 @@ def robustness(
         verdict=verdict,
         results=results,
         warnings=list(dict.fromkeys(notes)),
+        unreliable=list(unreliable),
     )

@@ -20,6 +20,14 @@ cell (control and reference observations share the plain period), see
 cluster the unit) with fixest's small-sample factor ``G/(G-1) * (N-1)/(N-K)`` (``K`` = cell
 dummies plus period effects; unit effects are nested in the clusters); aggregates use the delta
 method with the cohort shares held fixed, as fixest does.
+
+A cohort x period cell observed for a single treated engineer (cluster) has its dummy fitted to
+that one observation exactly: its residual is 0 and the cluster-robust variance never sees that
+engineer's own noise. Such cells are kept with a :class:`certkit.errors.CertkitWarning` and
+recorded in the result's ``thin``; when they carry at least ``THIN_SHARE`` (10 %) of the ATT's
+weight, ``effect_summary()`` calls its standard error not reliable and makes no call on zero.
+R fixest's ``sunab`` estimates and reports such cells without a warning (``R/did.R`` has none
+for them), so our warning is an addition, not a change of numbers.
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ import numpy as np
 import polars as pl
 from scipy import linalg, sparse
 
-from certkit.did.robust_base import RobustResult, TwoWayFE, long_panel, tidy_rows
+from certkit.did.robust_base import RobustResult, TwoWayFE, long_panel, thin_support, tidy_rows
 from certkit.errors import CertkitError
+from certkit.errors import warn_and_keep as _warn
+from certkit.narrative.robust import thin_warning
 from certkit.stats.vcov import level_from_alpha
 
 __all__ = ["sun_abraham", "SunAbrahamResult"]
@@ -41,8 +51,10 @@ class SunAbrahamResult(RobustResult):
     title = "Sun-Abraham interaction-weighted event study"
     label = "Sun-Abraham (interaction-weighted)"
 
-    def __init__(self, table, *, outcome, level, warnings, cells, control, n_obs, n_clusters):
-        super().__init__(table, outcome=outcome, level=level, warnings=warnings)
+    def __init__(
+        self, table, *, outcome, level, warnings, cells, control, n_obs, n_clusters, thin=None
+    ):
+        super().__init__(table, outcome=outcome, level=level, warnings=warnings, thin=thin)
         self.cells = cells
         self.control, self.n_obs, self.n_clusters = control, n_obs, n_clusters
 
@@ -180,6 +192,26 @@ def sun_abraham(
     se = np.sqrt(ssc * np.einsum("ij,ij->j", Z, Z))
 
     se_cells, se_e, se_att = se[:k], se[k : k + ev.size], se[-1]
+    # each treated observation's weight in the reported rows (ATT, e=...): its cell's / c_n
+    r = np.arange(inv.size)
+    e_pos = np.searchsorted(ev, c_e[inv])
+    post_r = post[inv]
+    weights = sparse.coo_matrix(
+        (
+            np.concatenate([L[-1, inv][post_r], L[k + e_pos, inv]])
+            / np.concatenate([c_n[inv][post_r], c_n[inv]]),
+            (
+                np.concatenate([r[post_r], r]),
+                np.concatenate([np.zeros(post_r.sum(), int), 1 + e_pos]),
+            ),
+        ),
+        shape=(inv.size, 1 + ev.size),
+    )
+    thin = thin_support(["ATT", *terms_e], weights, G[dummy], ti[dummy], cl[dummy], ui[dummy])
+    if thin is not None:
+        why = "each of their cells' effects is fitted to that one unit's outcome exactly"
+        reference = "R fixest's sunab keeps them"
+        _warn(thin_warning(thin, reference, why, clustered=ncl < nu), sink)
     cells = pl.DataFrame(
         {
             "cohort": c_g,
@@ -206,4 +238,5 @@ def sun_abraham(
         control=control,
         n_obs=int(N),
         n_clusters=ncl,
+        thin=thin,
     )
