@@ -9,8 +9,16 @@ name, email or id of an individual engineer. Three tools enforce this:
   itself smaller than ``k`` its rows are dropped.
 * :func:`suppress` drops (or masks) rows of an aggregated table whose head count is below ``k``.
 * :func:`pseudonymize` replaces engineer ids by a keyed hash when individual-level views are
-  explicitly enabled; :func:`find_identifiers` / :func:`redact` check text (HTML, warning
-  messages) for ids, names and emails of the people in the data.
+  explicitly enabled; :func:`find_identifiers` / :func:`redact` check text (warning
+  messages, a page's visible text) for ids, names and emails of the people in the data, and
+  :func:`check_shared` fails a shared page naming each value found and where.
+
+Matching rules (:func:`exact_case`): a value matches only as whole tokens; an email or a name
+of several words in any case; a single word (an id, a one-word display name like ``Mark``,
+``Dom`` or ``mode``) only with its exact case, so a person named "Mark" is not the word
+"mark" and "Dom" is not "DOM". What is scanned matters as much: a report page is checked on
+what a reader sees and on its charts' data (:func:`certkit.report.html.shared_content`), not on
+its CSS, JavaScript, JSON keys or Vega-Lite grammar, where "mark" and "mode" are ordinary words.
 """
 
 from __future__ import annotations
@@ -216,7 +224,7 @@ TOKEN = re.compile(r"[\w.+'-]*\w@[\w-]+(?:\.[\w-]+)+|\w+(?:['.-]\w+)*")
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(0).lower(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    return [(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
 
 def _values(people: pl.DataFrame | list[str], extra_ids: list[str] | None) -> list[str]:
@@ -225,34 +233,58 @@ def _values(people: pl.DataFrame | list[str], extra_ids: list[str] | None) -> li
     return sorted({*people, *(extra_ids or [])}, key=len, reverse=True)
 
 
+def exact_case(value: str) -> bool:
+    """Whether ``value`` is matched case-sensitively: a single word that is not an email.
+
+    A one-word value (an id like ``svlandeg``, a display name like ``Mark``, ``Dom`` or ``mode``)
+    may also be an ordinary word; matched with its exact case it does not hit "mark", "DOM"
+    or "Mode". An email, or a name of several words (``Ana Silva``), is no ordinary text and
+    is matched in any case (``ANA.SILVA@example.com``, ``ana  silva``).
+    """
+    toks = _tokens(value)
+    return len(toks) == 1 and "@" not in value
+
+
 @lru_cache(maxsize=8)
-def _wanted(values: tuple[str, ...]) -> dict[int, set[tuple[str, ...]]]:
-    """Token sequences of ``values`` by length (built once per list: reports redact many texts)."""
-    wanted: dict[int, set[tuple[str, ...]]] = {}
+def _wanted(values: tuple[str, ...]) -> dict[tuple[int, bool], dict[tuple[str, ...], str]]:
+    """Token sequences of ``values`` by (length, exact case), each mapped to its value.
+
+    Built once per list: reports redact many texts. Exact-case sequences keep their case,
+    the others are lower-cased.
+    """
+    wanted: dict[tuple[int, bool], dict[tuple[str, ...], str]] = {}
     for v in values:
-        toks = tuple(t for t, _, _ in _tokens(v))
+        exact = exact_case(v)
+        toks = tuple(t if exact else t.lower() for t, _, _ in _tokens(v))
         if toks:
-            wanted.setdefault(len(toks), set()).add(toks)
+            wanted.setdefault((len(toks), exact), {}).setdefault(toks, v)
     return wanted
 
 
-def _matches(text: str, values: list[str]) -> list[tuple[int, int]]:
-    """Spans of ``text`` where a value occurs as whole tokens (case-insensitive).
+def _matches(text: str, values: list[str]) -> list[tuple[int, int, str]]:
+    """Spans of ``text`` where a value occurs as whole tokens, with the value matched.
 
-    Matching token sequences against a set keeps this linear in the text even with
-    thousands of people (a regex alternation would try every name at every position).
+    Single-word values (not emails) match with their exact case, the others in any case
+    (:func:`exact_case`). Matching token sequences against a set keeps this linear in the
+    text even with thousands of people (a regex alternation would try every name at every
+    position).
     """
     wanted = _wanted(tuple(values))
     if not wanted:
         return []
     toks = _tokens(text)
     words = [t for t, _, _ in toks]
+    lower = [t.lower() for t in words]
+    order = sorted(wanted, reverse=True)  # longest sequences first
     spans = []
     i = 0
     while i < len(toks):
-        for n in sorted(wanted, reverse=True):
-            if i + n <= len(toks) and tuple(words[i : i + n]) in wanted[n]:
-                spans.append((toks[i][1], toks[i + n - 1][2]))
+        for n, exact in order:
+            if i + n > len(toks):
+                continue
+            value = wanted[(n, exact)].get(tuple((words if exact else lower)[i : i + n]))
+            if value is not None:
+                spans.append((toks[i][1], toks[i + n - 1][2], value))
                 i += n - 1
                 break
         i += 1
@@ -262,11 +294,95 @@ def _matches(text: str, values: list[str]) -> list[tuple[int, int]]:
 def find_identifiers(
     text: str, people: pl.DataFrame | list[str], extra_ids: list[str] | None = None
 ) -> list[str]:
-    """Engineer ids, names and emails that occur in ``text``.
+    """Engineer ids, names and emails that occur in ``text`` (as written there).
 
-    ``people`` is the engineers table or a list from :func:`identifiers`.
+    ``people`` is the engineers table or a list from :func:`identifiers`. A value matches
+    only as whole tokens (``E001`` is not found in ``E0011``); a single-word value (an id,
+    a one-word display name such as ``Mark``) only with its exact case, an email or a name
+    of several words in any case (:func:`exact_case`). ``text`` is searched as it is: to
+    check a report page, pass what a reader sees (:func:`find_exposures` with
+    :func:`certkit.report.html.shared_content`), not its CSS or scripts.
     """
-    return sorted({text[a:b] for a, b in _matches(text, _values(people, extra_ids))})
+    return sorted({text[a:b] for a, b, _ in _matches(text, _values(people, extra_ids))})
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One identifier found in a page: the value in the data, where, and the text around it."""
+
+    identifier: str
+    place: str
+    snippet: str
+
+
+def find_exposures(
+    parts: list[tuple[str, str]],
+    people: pl.DataFrame | list[str],
+    extra_ids: list[str] | None = None,
+    *,
+    context: int = 40,
+) -> list[Exposure]:
+    """Identifiers found in ``parts``, ``(place, text)`` pairs such as a page's visible text.
+
+    Same matching rules as :func:`find_identifiers`; each hit keeps the identifier as it is in
+    the data, the place and ``context`` characters either side.
+    """
+    values = _values(people, extra_ids)
+    found = []
+    for place, text in parts:
+        for a, b, value in _matches(text, values):
+            left = text[max(0, a - context) : a].lstrip()
+            right = text[b : b + context].rstrip()
+            snippet = " ".join(f"{'…' if a > context else ''}{left}[{text[a:b]}]{right}".split())
+            found.append(Exposure(value, place, snippet + ("…" if b + context < len(text) else "")))
+    return found
+
+
+def json_strings(obj: object, where: str) -> list[tuple[str, str]]:
+    """``(place, value)`` for every string value of a JSON-like object (keys are not data)."""
+    if isinstance(obj, dict):
+        return [p for k, v in obj.items() for p in json_strings(v, f"{where}, {k!r}")]
+    if isinstance(obj, list):
+        return [p for v in obj for p in json_strings(v, where)]
+    return [(where, obj)] if isinstance(obj, str) else []
+
+
+def check_shared(
+    parts: list[tuple[str, str]],
+    people: pl.DataFrame | list[str],
+    what: str = "the shared page",
+    *,
+    shown: int = 8,
+) -> None:
+    """Raise a :class:`CertkitError` naming every identifier found in ``parts`` and where.
+
+    The message is for the analyst running the report (the identifiers are their own data):
+    which value matched, where (section, chart, text around it), and what to do.
+    """
+    found = find_exposures(parts, people)
+    if not found:
+        return
+    values = sorted({e.identifier for e in found})
+    lines = [f"  - {e.identifier!r} in {e.place}: {e.snippet!r}" for e in found[:shown]]
+    if len(found) > shown:
+        lines.append(f"  - … and {len(found) - shown} more place(s)")
+    words = [v for v in values if exact_case(v)]
+    advice = (
+        "If a match is a display name that is also an ordinary word (e.g. a contributor named "
+        "'Mark' or 'mode'), drop or change the optional `name` column of the engineers table "
+        "and run again; an id, email or full name on a shared page is a real leak: remove it "
+        "from what the notebook shows."
+        if words
+        else "An id, email or name on a shared page is a real leak: remove it from what the "
+        "notebook shows."
+    )
+    raise CertkitError(
+        f"privacy check failed: {what} would show {len(values)} engineer id(s)/name(s)/email(s) "
+        f"({', '.join(map(repr, values))}) in {len(found)} place(s); no HTML was written.\n"
+        + "\n".join(lines)
+        + "\n"
+        + advice
+    )
 
 
 def redact(
@@ -277,7 +393,7 @@ def redact(
 ) -> str:
     """Replace every engineer id, name and email in ``text`` by ``replacement``."""
     out, last = [], 0
-    for a, b in _matches(text, _values(people, extra_ids)):
+    for a, b, _ in _matches(text, _values(people, extra_ids)):
         out += [text[last:a], replacement]
         last = b
     return "".join(out) + text[last:]

@@ -10,6 +10,7 @@ Public functions
 ``pr_table(ds)``        one row per human PR with the columns the analytics use;
 ``compare(ds)``         naive vs within-author AI effect per outcome, and the certified interaction;
 ``adoption(ds)``        share of AI-assisted PRs by team (or platform/role/level) x period;
+``adoption_overall(ds)`` the organisation-wide share per period (the adoption headline);
 ``trust_scores(ds)``    empirical-Bayes score of how safely each engineer's AI work lands;
 ``coaching_pairs(ds)``  coaches and teammates who would benefit (private use only);
 ``fix_first(ds)``       (team, repo) cells where AI work does measurably worse, BH-controlled.
@@ -62,6 +63,7 @@ __all__ = [
     "FixFirst",
     "TrustScores",
     "adoption",
+    "adoption_overall",
     "coaching_pairs",
     "compare",
     "fix_first",
@@ -354,11 +356,36 @@ def adoption(
         raise CertkitError(f"by must be team, platform, role, level or certified, not {by!r}")
     if period not in ("month", "quarter"):
         raise CertkitError(f"period must be 'month' or 'quarter', not {period!r}")
+    table = _shares(_by_period(prs, period), [by], k).sort(by, "period")
+    return AdoptionMap(table=table, by=by, period=period, k=k)
+
+
+def adoption_overall(
+    ds: Dataset | pl.DataFrame, period: str = "month", *, k: int = MIN_GROUP
+) -> pl.DataFrame:
+    """Organisation-wide AI-assisted share of PRs per period (the adoption headline's series).
+
+    One row per ``period`` (``month`` or ``quarter`` of PR creation) with ``ai_share``,
+    ``n_ai``, ``n_prs``, ``n_engineers`` (distinct authors) and ``suppressed``: a period with
+    fewer than ``k`` authors gets null counts and share, so a shared report leaves it out
+    instead of showing a few people's share. Unlike pooling the cells of :func:`adoption`
+    that survive suppression, every PR of the period counts (a small team's cell never
+    stands for the organisation).
+    """
+    if period not in ("month", "quarter"):
+        raise CertkitError(f"period must be 'month' or 'quarter', not {period!r}")
+    return _shares(_by_period(_prs(ds), period), [], k).sort("period")
+
+
+def _by_period(prs: pl.DataFrame, period: str) -> pl.DataFrame:
     d = prs.filter(pl.col("ai").is_not_null())
-    if period == "quarter":
-        d = d.with_columns(pl.col("month").dt.truncate("1q"))
-    table = (
-        d.group_by(by, "month")
+    return d.with_columns(pl.col("month").dt.truncate("1q")) if period == "quarter" else d
+
+
+def _shares(d: pl.DataFrame, keys: list[str], k: int) -> pl.DataFrame:
+    """AI share, counts and authors per ``keys`` x period; cells under ``k`` authors nulled."""
+    return (
+        d.group_by(*keys, "month")
         .agg(
             pl.len().alias("n_prs"),
             pl.col("ai").sum().alias("n_ai"),
@@ -374,7 +401,5 @@ def adoption(
             pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("n_ai")).alias("n_ai"),
             pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("n_prs")).alias("n_prs"),
         )
-        .sort(by, "period")
-        .select(by, "period", "ai_share", "n_ai", "n_prs", "n_engineers", "suppressed")
+        .select(*keys, "period", "ai_share", "n_ai", "n_prs", "n_engineers", "suppressed")
     )
-    return AdoptionMap(table=table, by=by, period=period, k=k)

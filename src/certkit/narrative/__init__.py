@@ -294,10 +294,7 @@ def ai_summary(
         lines.append(f"- **AI-assisted vs other PRs**: not estimated: {skipped['comparison']}.")
     trend = adoption_trend(adoption)
     if trend:
-        lines.append(
-            f"- **Adoption**: AI-assisted share of PRs went from {trend['adoption_first']:.0%} "
-            f"({trend['period_first']}) to {trend['adoption_last']:.0%} ({trend['period_last']})."
-        )
+        lines.append(f"- **Adoption**: {adoption_words(trend)}.")
     if "adoption" in skipped:
         lines.append(f"- **Adoption**: not shown: {skipped['adoption']}.")
     if flagged is not None:
@@ -361,8 +358,11 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
     """The AI-assisted share of PRs in the first and last period of an adoption table.
 
     ``adoption_first``, ``period_first``, ``adoption_last``, ``period_last``; the share of a
-    period pools its rows (``n_ai / n_prs`` when the table has the counts). ``None`` with
-    fewer than two periods.
+    period pools its rows (``n_ai / n_prs`` when the table has the counts), so pass the
+    organisation-wide series (``certkit.ai.adoption_overall``): pooling the cells of a
+    suppressed by-team table that survive would let one team stand for the organisation.
+    With a ``suppressed`` column, ``periods_left_out`` counts the periods with nothing shown.
+    ``None`` with fewer than two periods.
     """
     if adoption is None or adoption.height == 0 or "ai_share" not in adoption.columns:
         return None
@@ -379,12 +379,32 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
     )
     if by_period.height < 2:
         return None
-    return {
+    out = {
         "adoption_first": by_period["share"][0],
         "period_first": str(by_period["period"][0]),
         "adoption_last": by_period["share"][-1],
         "period_last": str(by_period["period"][-1]),
     }
+    if "suppressed" in adoption.columns:  # periods with no cell shown (too few engineers)
+        hidden = adoption.group_by("period").agg(pl.col("suppressed").all()).filter("suppressed")
+        if hidden.height:
+            out["periods_left_out"] = hidden.height
+    return out
+
+
+def adoption_words(trend: dict) -> str:
+    """An :func:`adoption_trend` in words (the AI page's summary and the landing page's line)."""
+    text = (
+        f"AI-assisted share of PRs went from {trend['adoption_first']:.0%} "
+        f"({trend['period_first']}) to {trend['adoption_last']:.0%} ({trend['period_last']})"
+    )
+    n = trend.get("periods_left_out")
+    if n:
+        text += (
+            f", organisation-wide; {n} period{'s' if n != 1 else ''} with too few engineers "
+            "to show (shared report) left out"
+        )
+    return text
 
 
 def relative_gap(row: dict, log: bool) -> float | None:

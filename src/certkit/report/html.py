@@ -15,6 +15,7 @@ import copy
 import html as html_lib
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -225,6 +226,176 @@ def export(
         raise RuntimeError("certkit HTML template lost its script placeholder")
     page = body.replace(PLACEHOLDER, "<script>" + vega_bundle() + "</script>", 1)
     return body, page
+
+
+# Keys whose values are Vega-Lite vocabulary, styling, formats or references to data fields,
+# never data a reader sees as text: "mark": "bar", "type": "quantitative", "field": "team".
+SPEC_GRAMMAR_KEYS = frozenset(
+    [
+        "$schema",
+        "type",
+        "mark",
+        "field",
+        "fields",
+        "name",
+        "format",
+        "formatType",
+        "timeUnit",
+        "aggregate",
+        "op",
+        "as",
+        "scheme",
+        "orient",
+        "align",
+        "baseline",
+        "anchor",
+        "interpolate",
+        "shape",
+        "strokeCap",
+        "strokeJoin",
+        "color",
+        "fill",
+        "stroke",
+        "background",
+        "font",
+        "fontStyle",
+        "fontWeight",
+        "labelFont",
+        "titleFont",
+        "labelAlign",
+        "labelBaseline",
+        "titleAlign",
+        "titleAnchor",
+        "titleBaseline",
+        "labelFontWeight",
+        "titleFontWeight",
+        "cursor",
+        "stack",
+        "contains",
+        "resolve",
+        "select",
+        "bind",
+        "encodings",
+        "groupby",
+        "param",
+        "mode",
+    ]
+)
+_SKIP_TAGS = {"style"}
+_TEXT_ATTRS = ("title", "alt", "aria-label", "placeholder", "href")
+_EMBED = "vegaEmbed(el,"
+
+
+def _spec_strings(node, where: str, out: list[tuple[str, str]], key: str = "") -> None:
+    """String values of a chart spec: data values and text, not keys or grammar words."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "config":  # styling only
+                continue
+            if k == "datasets" and isinstance(v, dict):
+                for rows in v.values():
+                    _data_strings(rows, where, out)
+            elif k == "values" and key == "data":
+                _data_strings(v, where, out)
+            else:
+                _spec_strings(v, where, out, k)
+    elif isinstance(node, list):
+        for v in node:
+            _spec_strings(v, where, out, key)
+    elif isinstance(node, str) and key not in SPEC_GRAMMAR_KEYS:
+        out.append((f"{where}, text of {key!r}" if key else where, node))
+
+
+def _data_strings(rows, where: str, out: list[tuple[str, str]]) -> None:
+    """String values of a chart's data rows (keys are field names, not data)."""
+    for row in rows if isinstance(rows, list) else [rows]:
+        if isinstance(row, dict):
+            for k, v in row.items():
+                if isinstance(v, str):
+                    out.append((f"{where}, data field {k!r}", v))
+        elif isinstance(row, str):
+            out.append((f"{where}, data", row))
+
+
+class _Content(HTMLParser):
+    """Collects what a reader of a page sees, by section (see :func:`shared_content`)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[tuple[str, str]] = []
+        self.section, self.heading, self.charts = "page header", None, 0
+        self.skip, self.script = 0, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP_TAGS:
+            self.skip += 1
+        elif tag == "script":
+            self.script = []
+        elif tag in ("h1", "h2", "h3"):
+            self.heading = []
+        for name, value in attrs:
+            if name in _TEXT_ATTRS and value and not value.startswith("data:"):
+                self.parts.append((f"section {self.section!r}, <{tag} {name}=…>", value))
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP_TAGS:
+            self.skip = max(0, self.skip - 1)
+        elif tag == "script" and self.script is not None:
+            self._script("".join(self.script))
+            self.script = None
+        elif tag in ("h1", "h2", "h3") and self.heading is not None:
+            self.section = " ".join("".join(self.heading).replace("¶", "").split())
+            self.heading = None
+
+    def handle_data(self, data):
+        if self.script is not None:
+            self.script.append(data)
+        elif not self.skip:
+            if self.heading is not None:
+                self.heading.append(data)
+            if data.strip():
+                self.parts.append((f"section {self.section!r}, text", data))
+
+    def _script(self, code: str) -> None:
+        at = code.find(_EMBED)
+        if at < 0:  # the library, or another script (certkit pages have none): scanned whole
+            library = f"<script>{code}</script>" == PLACEHOLDER or (
+                len(code) > 100_000 and code == vega_bundle()
+            )
+            if code.strip() and not library:
+                self.parts.append((f"section {self.section!r}, script", code))
+            return
+        self.charts += 1
+        try:
+            spec, _ = json.JSONDecoder().raw_decode(code, at + len(_EMBED))
+        except ValueError:  # pragma: no cover - embed_html always writes JSON
+            self.parts.append((f"section {self.section!r}, chart {self.charts}", code))
+            return
+        title = spec.get("title") if isinstance(spec, dict) else None
+        title = title.get("text") if isinstance(title, dict) else title
+        where = f"section {self.section!r}, chart {self.charts}" + (
+            f" ({title!r})" if isinstance(title, str) else ""
+        )
+        _spec_strings(spec, where, self.parts)
+
+
+def shared_content(body: str) -> list[tuple[str, str]]:
+    """What a reader of the exported page sees, as ``(place, text)`` pairs.
+
+    The privacy check of a shared page (:func:`certkit.privacy.check_shared`) scans these:
+    the visible text (not CSS, not the template's head), the ``title``/``alt``/``href``
+    attributes, and from each chart its Vega-Lite spec's data values and text (titles,
+    axis and legend titles, labels, tooltips' titles, constant text) but not its keys nor
+    values that are grammar (:data:`SPEC_GRAMMAR_KEYS`: ``"mark": "bar"``, ``"type"``,
+    ``"field"``, colours, fonts) nor the ``config`` styling. The JavaScript libraries are
+    not scanned (they are not in ``body``, :func:`export`; a full page's bundle is recognised);
+    any other script is scanned whole. A place names the
+    section (the heading above it) and, for a chart, its number on the page and title.
+    """
+    parser = _Content()
+    parser.feed(body)
+    parser.close()
+    return parser.parts
 
 
 def index_page(title: str, subtitle: str, rows: list[dict]) -> str:

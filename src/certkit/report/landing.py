@@ -42,6 +42,7 @@ import polars as pl
 
 from certkit.narrative import (  # noqa: F401 (agreement, status: re-exported)
     adoption_trend,
+    adoption_words,
     agreement,
     agreement_notes,
     ai_gap_words,
@@ -152,10 +153,7 @@ def ai_lines(r: dict) -> list[str]:
     if r.get("comparison_note"):
         lines.append(f"AI-assisted vs other PRs: not estimated: {r['comparison_note']}")
     if _num(r.get("adoption_first")) and _num(r.get("adoption_last")):
-        lines.append(
-            f"adoption: AI-assisted share of PRs went from {r['adoption_first']:.0%} "
-            f"({r['period_first']}) to {r['adoption_last']:.0%} ({r['period_last']})"
-        )
+        lines.append(f"adoption: {adoption_words(r)}")
     elif r.get("adoption_note"):
         lines.append(f"adoption: not shown: {r['adoption_note']}")
     if _num(r.get("flagged")):

@@ -55,6 +55,7 @@ class AIStudy:
     hidden: list[str] = field(default_factory=list)
     hidden_rows: bool = False
     adoption: pl.DataFrame | None = None
+    overall: pl.DataFrame | None = None
     flagged: pl.DataFrame | None = None
     trust: pl.DataFrame | None = None
 
@@ -69,7 +70,7 @@ class AIStudy:
 
     def summary_displays(self) -> list:
         """The page's summary: data scope, the AI summary, the cycle-time caveats."""
-        text = story.ai_summary(self.comparison, self.adoption, self.n_flagged, self.skipped)
+        text = story.ai_summary(self.comparison, self.overall, self.n_flagged, self.skipped)
         notes = story.cycle_time_note(self.ctx.ds, self.outcomes)
         return [
             Markdown(f"*Data: {self.ctx.scope()}.*"),
@@ -201,12 +202,15 @@ def ai_study(
         study.hidden_rows = bool(hidden_cmp)
     with parts["adoption"], collect_warnings(notes, "adoption: "):
         study.adoption = ai.adoption(view, by=adoption_by, period=period, k=k).to_polars()
+        # the headline's series: every PR of the organisation, a period with fewer than k
+        # authors left out (never one team's cell standing for the organisation)
+        study.overall = ai.adoption_overall(ctx.ds, period=period, k=k)
     with parts["fix_first"], collect_warnings(notes, "fix-first: "):
         study.flagged = ai.fix_first(view, fdr=fdr, k=k).flagged()
     with parts["trust"], collect_warnings(notes, "trust scores: "):
         study.trust = ai.trust_scores(view).by_team(k)
     values = landing.ai_values(
-        study.comparison, study.adoption, study.n_flagged, study.skipped, story.AI_LABELS
+        study.comparison, study.overall, study.n_flagged, study.skipped, story.AI_LABELS
     )
     ctx.headline("ai", values, kind="ai", section=section)
     return study

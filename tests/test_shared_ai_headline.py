@@ -1,0 +1,122 @@
+"""The AI adoption headline of a shared report is the organisation's, not one team's cell.
+
+Found on the public history of fastapi/fastapi: the shared AI page said the AI-assisted share
+went "from 0% to 17%" while the private one said "0% to 0%". The shared headline pooled the
+by-team adoption cells left after small cells were suppressed, so in the last month the
+"unknown" team's cell (1 AI-assisted PR of 6) stood for the organisation (about 1 in 106).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from certkit.analytics.ai import adoption_overall
+from certkit.report import landing, setup
+from certkit.report.study_ai import ai_study
+
+K = 5
+
+
+def _folder(root: Path) -> Path:
+    """Core: 6 engineers, 10 PRs each a month, no AI; in March only 3 of them (a suppressed
+    cell), in April only 2 (the whole organisation under k). Guests: 6 engineers, 1 PR each
+    a month, half of them AI-assisted."""
+    engineers = [(f"core{i}", "core") for i in range(6)] + [
+        (f"guest{i}", "guest") for i in range(6)
+    ]
+    active = {1: 6, 2: 6, 3: 3, 4: 2}  # core engineers active per month
+    rows = []
+    for month, n_core in active.items():
+        for i in range(n_core):
+            rows += [(f"core{i}", month, day, False) for day in range(1, 11)]
+        if month < 4:
+            rows += [(f"guest{i}", month, 15, i < 3) for i in range(6)]
+    root.mkdir()
+    pl.DataFrame(
+        {
+            "engineer_id": [e for e, _ in engineers],
+            "team": [t for _, t in engineers],
+            "role": "backend",
+            "level": "mid",
+            "hire_date": date(2023, 1, 1),
+            "platform": "aws",
+        }
+    ).write_csv(root / "engineers.csv")
+    pl.DataFrame(
+        {"engineer_id": ["core0"], "certification": ["CKA"], "earned_date": [date(2024, 2, 1)]}
+    ).write_csv(root / "certifications.csv")
+    created = [f"2024-{m:02d}-{d:02d}T10:00:00Z" for _, m, d, _ in rows]
+    merged = [f"2024-{m:02d}-{d + 1:02d}T10:00:00Z" for _, m, d, _ in rows]
+    pl.DataFrame(
+        {
+            "id": [f"P{i}" for i in range(len(rows))],
+            "author_id": [a for a, *_ in rows],
+            "repo": "org/app",
+            "created_date": created,
+            "merged_date": merged,
+            "additions": 10,
+            "deletions": 2,
+            "ai_assisted": [ai for *_, ai in rows],
+        }
+    ).write_csv(root / "pull_requests.csv")
+    return root
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory):
+    folder = str(_folder(tmp_path_factory.mktemp("ai") / "data"))
+    out = {}
+    for share in (False, True):
+        ctx = setup(folder, share=share, privacy_k=K)
+        out[share] = ai_study(ctx, ["size_log"], notes=[])
+    return out
+
+
+def test_the_shared_headline_is_the_organisation_series_without_small_periods(studies):
+    private, shared = studies[False], studies[True]
+    org = private.overall.select("period", "ai_share").rows()
+    # the organisation: 3 AI-assisted PRs of 66 in January; 3 of 36 in March; none in April
+    assert org == [
+        (date(2024, 1, 1), 3 / 66),
+        (date(2024, 2, 1), 3 / 66),
+        (date(2024, 3, 1), 3 / 36),
+        (date(2024, 4, 1), 0.0),
+    ]
+    # what went wrong: in March the only cell a shared report shows is the guests' (50%)
+    cells = shared.adoption.filter(pl.col("period") == date(2024, 3, 1), ~pl.col("suppressed"))
+    assert cells.select("team", "ai_share").rows() == [("guest", 0.5)]
+    values = {
+        s: landing.ai_values(None, study.overall, None, {}, {}) for s, study in studies.items()
+    }
+    assert values[False]["adoption_first"] == pytest.approx(3 / 66)
+    assert values[False]["adoption_last"] == 0.0 and values[False]["period_last"] == "2024-04-01"
+    assert "periods_left_out" not in values[False]
+    # shared: the same series, April (2 engineers) left out, never the guests' 50%
+    assert values[True]["adoption_first"] == pytest.approx(3 / 66)
+    assert values[True]["adoption_last"] == pytest.approx(3 / 36)
+    assert values[True]["period_first"] == "2024-01-01"
+    assert values[True]["period_last"] == "2024-03-01"
+    assert values[True]["periods_left_out"] == 1
+
+
+def test_the_page_summary_and_the_landing_line_say_the_same(studies):
+    private = studies[False].summary_displays()[1].data
+    shared = studies[True].summary_displays()[1].data
+    assert "went from 5% (2024-01-01) to 0% (2024-04-01)." in private
+    assert "went from 5% (2024-01-01) to 8% (2024-03-01), organisation-wide; 1 period" in shared
+    assert "50%" not in shared
+    record = landing.ai_values(None, studies[True].overall, None, {}, {})
+    line = next(x for x in landing.ai_lines(json.loads(json.dumps(record))) if "adoption" in x)
+    assert "from 5% (2024-01-01) to 8% (2024-03-01), organisation-wide" in line
+
+
+def test_adoption_overall_checks_its_period():
+    from certkit.errors import CertkitError
+
+    with pytest.raises(CertkitError, match="month' or 'quarter"):
+        adoption_overall(pl.DataFrame(), period="week")
