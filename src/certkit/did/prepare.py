@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import CertkitError, CertkitWarning, require_polars
 from certkit.stats.fe import dense_codes
 
 
@@ -32,16 +32,19 @@ class Panel:
         return len(self.units)
 
 
-def need_columns(data: pl.DataFrame, cols: dict[str, str | None]) -> None:
-    """Raise a clear error when ``data`` is not a polars frame or lacks a named column."""
-    if not isinstance(data, pl.DataFrame):
-        raise CertkitError(
-            f"data must be a polars DataFrame (a long panel), got {type(data).__name__}"
-        )
+def need_columns(
+    data: pl.DataFrame,
+    cols: dict[str, str | None],
+    name: str = "data",
+    what: str = "a long panel",
+) -> None:
+    """Raise a clear error when ``data`` (argument ``name``, holding ``what``) is not a polars
+    frame or lacks a named column (``cols``: argument -> column)."""
+    require_polars(data, name, what)
     missing = [f"{role}={col!r}" for role, col in cols.items() if col and col not in data.columns]
     if missing:
         raise CertkitError(
-            f"data has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
+            f"{name} has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
         )
 
 
