@@ -100,6 +100,32 @@ def require_polars(data, name: str = "data", what: str = "a long panel") -> None
     raise CertkitError(f"{name} must be a polars DataFrame ({what}), got {got}{hint}")
 
 
+def require_columns(
+    data, cols: dict[str, str | None], name: str = "data", what: str = "a long panel"
+) -> None:
+    """Raise a :class:`CertkitError` unless ``data`` is a polars DataFrame with every column.
+
+    The one check behind the estimators' column arguments (:mod:`certkit.did`,
+    :mod:`certkit.matching`): a missing column is named with the argument that asked for it
+    (``outcome='merged_pr'``), followed by the frame's columns so the right name can be read.
+
+    Parameters
+    ----------
+    data
+        The frame passed by the caller.
+    cols
+        Argument -> column name; ``None`` (an argument not given) is skipped.
+    name, what
+        The frame's argument name and what it should hold, for the messages.
+    """
+    require_polars(data, name, what)
+    missing = [f"{role}={col!r}" for role, col in cols.items() if col and col not in data.columns]
+    if missing:
+        raise CertkitError(
+            f"{name} has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
+        )
+
+
 def require_int(value, name: str, *, minimum: int | None = None, optional: bool = True) -> None:
     """Raise a :class:`CertkitError` unless ``value`` is a whole number (bool excluded).
 

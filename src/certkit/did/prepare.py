@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from certkit.errors import CertkitError, CertkitWarning, require_polars
+from certkit.errors import CertkitError, CertkitWarning, require_columns
 from certkit.stats.fe import dense_codes
 
 
@@ -39,13 +39,9 @@ def need_columns(
     what: str = "a long panel",
 ) -> None:
     """Raise a clear error when ``data`` (argument ``name``, holding ``what``) is not a polars
-    frame or lacks a named column (``cols``: argument -> column)."""
-    require_polars(data, name, what)
-    missing = [f"{role}={col!r}" for role, col in cols.items() if col and col not in data.columns]
-    if missing:
-        raise CertkitError(
-            f"{name} has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
-        )
+    frame or lacks a named column (``cols``: argument -> column); see
+    :func:`certkit.errors.require_columns`."""
+    require_columns(data, cols, name, what)
 
 
 def require_numeric(data: pl.DataFrame, col: str, role: str) -> None:

@@ -7,8 +7,7 @@ import warnings
 import polars as pl
 
 from certkit.data.contract import panel_columns
-from certkit.did.prepare import need_columns
-from certkit.errors import CertkitError, CertkitWarning, require_polars
+from certkit.errors import CertkitError, CertkitWarning, require_columns, require_polars
 
 ATTRIBUTES = ("team", "role", "level", "platform", "tenure_months")
 
@@ -75,7 +74,7 @@ def baseline_table(
     if attributes is None:
         attributes = [a for a in ATTRIBUTES if a in panel.columns]
     attributes = list(attributes)
-    need_columns(
+    require_columns(
         panel,
         {
             "unit": unit,

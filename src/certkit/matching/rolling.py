@@ -10,8 +10,13 @@ import polars as pl
 from scipy import stats
 
 from certkit.data.contract import panel_columns
-from certkit.did.prepare import need_columns
-from certkit.errors import CertkitError, CertkitWarning, require_int, require_polars
+from certkit.errors import (
+    CertkitError,
+    CertkitWarning,
+    require_columns,
+    require_int,
+    require_polars,
+)
 from certkit.errors import warn_and_keep as _warn
 from certkit.matching.matcher import match
 from certkit.matching.results import MatchedDiDResult
@@ -67,7 +72,9 @@ def matched_did(
         ["role", "level", "platform", "tenure_months"] if covariates is None else list(covariates)
     )
     cols = {"unit": unit, "time": time, "cohort": cohort, "outcome": outcome}
-    need_columns(panel, cols | {f"covariates[{i}]": c for i, c in enumerate(covariates)}, "panel")
+    require_columns(
+        panel, cols | {f"covariates[{i}]": c for i, c in enumerate(covariates)}, "panel"
+    )
     require_int(pre_periods, "pre_periods", optional=False)
     require_int(post_periods, "post_periods", optional=False)
     if pre_periods < 2 or post_periods < 0:
