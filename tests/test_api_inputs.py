@@ -62,6 +62,7 @@ def test_matching_refuses_pandas_with_the_did_message(panel):
             lambda: matching.estimate_att(pdf, treatment="certified", outcome="merged_prs"),
             lambda: did.att_gt(pdf, outcome="merged_prs"),
         ],
+        "balance": [lambda: matching.balance_summary(pdf)],
     }
     for name, fns in calls.items():
         for fn in fns:
