@@ -64,7 +64,7 @@ def test_sensitivity_is_honestdid_on_the_adoption_event_study(study):
     e0 = study.tidy().filter(pl.col("term") == "e=0").row(0, named=True)
     assert sens.estimate == pytest.approx(e0["estimate"], rel=1e-9)
     assert sens.original[0] == pytest.approx(e0["conf_low"], rel=1e-9)
-    words = sens.effect_summary()
+    words = sens.effect_summary().text
     assert "rework_rate" in words and "certif" not in words
     assert sens.tidy().height == 11  # the original interval and the default Mbar grid
     smooth = study.sensitivity(method="smoothness", m=[0, 0.01])

@@ -64,6 +64,7 @@ def test_sensitivity_and_robustness_sections_ran(notebook):
     sens, rob = notebook["honest"][last], notebook["robust"][last]
     assert isinstance(sens, HonestResult) and sens.method == "relative_magnitude"
     assert sens.plot_data().height == len(sens.grid) + 1
-    assert "Mbar" in sens.effect_summary() or "not significant" in sens.effect_summary()
+    words = sens.effect_summary().text
+    assert "Mbar" in words or "not significant" in words
     assert isinstance(rob, RobustnessResult) and rob.tidy().height == 5
     assert rob.verdict.startswith(("The ", "Only "))

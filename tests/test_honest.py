@@ -175,25 +175,25 @@ def test_breakdown_and_words():
         EB, ES, num_pre_periods=5, num_post_periods=2, mbar=[0.5, 1, 1.5, 2], outcome="dins"
     )
     assert res.breakdown == 1.5
-    words = res.effect_summary()
+    words = res.effect_summary().text
     assert "unless post-certification trend violations exceed 1.5x" in words
     assert "at Mbar = 2 the robust 95% interval includes zero" in words
     assert "dins" in words
     # every bound tried keeps significance: the breakdown is a lower bound
     res = honest(EB, ES, num_pre_periods=5, num_post_periods=2, mbar=[0.5, 1])
     assert res.breakdown == 1 and res.breakdown_is_lower_bound
-    assert "for every bound tried" in res.effect_summary()
+    assert "for every bound tried" in res.effect_summary().text
     # an effect that is not significant even under parallel trends
     b = EB.copy()
     b[5] = 0.005
     res = honest(b, ES, num_pre_periods=5, num_post_periods=2, mbar=[0.5, 1])
     assert res.breakdown is None
-    assert "not significant even under exact parallel trends" in res.effect_summary()
+    assert "not significant even under exact parallel trends" in res.effect_summary().text
     sd = honest(
         EB, ES, num_pre_periods=5, num_post_periods=2, method="smoothness", m=[0, 0.02, 0.03]
     )
     assert sd.breakdown == 0.02
-    assert "M = 0.02" in sd.effect_summary() and "M = 0.03" in sd.effect_summary()
+    assert "M = 0.02" in sd.effect_summary().text and "M = 0.03" in sd.effect_summary().text
 
 
 def test_result_contract():
@@ -201,11 +201,14 @@ def test_result_contract():
     t = res.tidy()
     assert t.columns == [
         "term",
-        "method",
-        "mbar",
         "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
         "conf_low",
         "conf_high",
+        "method",
+        "mbar",
         "significant",
     ]
     assert t["method"].to_list() == ["original", "C-LF", "C-LF"]

@@ -137,7 +137,7 @@ def test_matched_did_recovers_planted_certification_effect():
 
 def test_matched_did_errors():
     panel = _panel(np.random.default_rng(0))
-    with pytest.raises(ck.CertkitError, match="column 'nope' not found"):
+    with pytest.raises(ck.CertkitError, match="outcome='nope'"):
         M.matched_did(panel, outcome="nope", covariates=["level"], unit="engineer_id")
     with pytest.raises(ck.CertkitError, match="no certified engineers"):
         M.matched_did(

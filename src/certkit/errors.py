@@ -17,6 +17,9 @@ from __future__ import annotations
 import os
 import warnings
 
+import numpy as np
+import polars as pl
+
 _ANSI_RED = "\x1b[0;31m"
 _ANSI_RESET = "\x1b[0m"
 _tracebacks = os.environ.get("CERTKIT_TRACEBACK", "").strip().lower() in ("1", "true", "yes")
@@ -61,6 +64,90 @@ class DataValidationError(CertkitError):
     def __init__(self, report):
         self.report = report
         super().__init__(report.format())
+
+
+def frame_type(obj) -> str:
+    """The type of ``obj`` as an analyst reads it: ``pandas.DataFrame``, ``list``, ``NoneType``."""
+    module = type(obj).__module__.split(".")[0]
+    name = type(obj).__name__
+    return name if module == "builtins" else f"{module}.{name}"
+
+
+def require_polars(data, name: str = "data", what: str = "a long panel") -> None:
+    """Raise a :class:`CertkitError` unless ``data`` is a polars DataFrame.
+
+    The one check behind every estimator that takes a frame (:mod:`certkit.did`,
+    :mod:`certkit.matching`): the message names the argument, what it should be and what it
+    was, and for a pandas frame how to convert it.
+
+    Parameters
+    ----------
+    data
+        The object passed by the caller.
+    name
+        The argument's name, for the message.
+    what
+        What the frame should hold (``"a long panel"``, ``"one row per engineer"``).
+    """
+    if isinstance(data, pl.DataFrame):
+        return
+    got = frame_type(data)
+    hint = ""
+    if got.startswith("pandas."):
+        hint = f"; convert it with polars.from_pandas({name})"
+    elif isinstance(data, pl.LazyFrame):
+        hint = f"; collect it first ({name}.collect())"
+    raise CertkitError(f"{name} must be a polars DataFrame ({what}), got {got}{hint}")
+
+
+def require_columns(
+    data, cols: dict[str, str | None], name: str = "data", what: str = "a long panel"
+) -> None:
+    """Raise a :class:`CertkitError` unless ``data`` is a polars DataFrame with every column.
+
+    The one check behind the estimators' column arguments (:mod:`certkit.did`,
+    :mod:`certkit.matching`): a missing column is named with the argument that asked for it
+    (``outcome='merged_pr'``), followed by the frame's columns so the right name can be read.
+
+    Parameters
+    ----------
+    data
+        The frame passed by the caller.
+    cols
+        Argument -> column name; ``None`` (an argument not given) is skipped.
+    name, what
+        The frame's argument name and what it should hold, for the messages.
+    """
+    require_polars(data, name, what)
+    missing = [f"{role}={col!r}" for role, col in cols.items() if col and col not in data.columns]
+    if missing:
+        raise CertkitError(
+            f"{name} has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
+        )
+
+
+def require_int(value, name: str, *, minimum: int | None = None, optional: bool = True) -> None:
+    """Raise a :class:`CertkitError` unless ``value`` is a whole number (bool excluded).
+
+    Parameters
+    ----------
+    value
+        The argument's value (a Python or numpy integer; ``None`` when ``optional``).
+    name
+        The argument's name, for the message.
+    minimum
+        The smallest value allowed, if any.
+    optional
+        Whether ``None`` is allowed.
+    """
+    if value is None and optional:
+        return
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise CertkitError(
+            f"{name} must be a whole number (an int), got {value!r} ({frame_type(value)})"
+        )
+    if minimum is not None and value < minimum:
+        raise CertkitError(f"{name} must be >= {minimum}, got {value}")
 
 
 class CertkitWarning(UserWarning):

@@ -24,6 +24,7 @@ import polars as pl
 
 from certkit.analytics.adoption_result import AdoptionResult, AdoptionSensitivity
 from certkit.errors import CertkitError, CertkitWarning
+from certkit.stats.vcov import level_from_alpha
 
 CAVEATS = (
     "Adoption is chosen, not assigned: the adoption effect is causal only if adopters would "
@@ -292,7 +293,8 @@ def adoption_did(
             "out (no pre-adoption data)"
         )
     spec = dict(outcome=outcome, unit=unit, time=time, group="adoption_cohort", control=control)
-    spec |= dict(alpha=1 - level, **kwargs)
+    level = level_from_alpha(level, kwargs.pop("alpha", None))  # one level for every estimate
+    spec |= dict(level=level, **kwargs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CertkitWarning)
         es = did.event_study(data_, min_e=min_e, max_e=max_e, **spec)

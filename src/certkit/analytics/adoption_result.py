@@ -50,8 +50,8 @@ class AdoptionSensitivity(HonestResult):
         out.title = result.title.replace("HonestDiD", "HonestDiD, AI adoption")
         return out
 
-    def effect_summary(self) -> str:
-        text = super().effect_summary()
+    def _words(self) -> str:
+        text = super()._words()
         for old, new in _WORDS:
             text = text.replace(old, new)
         return text
@@ -71,7 +71,7 @@ class AdoptionResult(ResultMixin):
         self.n_adopters = int((kept["adoption_cohort"] > 0).sum())
         self.n_never = int((kept["adoption_cohort"] == 0).sum())
         self.dropped = cohorts.height - kept.height
-        self.level = 1 - spec["alpha"]
+        self.level = spec["level"]
         self.warnings = notes
         self.counts = counts  # engineers (adopters) behind each term
         self.title = f"Effect of adopting AI on {self.outcome}"

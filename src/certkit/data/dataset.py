@@ -24,7 +24,12 @@ from certkit.data.schema import TABLES
 from certkit.data.validate import ROW, Collector, Problem, ValidationReport
 from certkit.display import oneline
 from certkit.display import table as display_table
-from certkit.errors import CertkitError, CertkitWarning, DataValidationError
+from certkit.errors import (
+    CertkitError,
+    CertkitWarning,
+    DataValidationError,
+    frame_type,
+)
 
 TRUTH_FILE = "truth.json"
 _here = Path(__file__).resolve()
@@ -322,6 +327,9 @@ def from_frames(
 ) -> Dataset:
     """Validate in-memory tables with the same rules as :func:`load` (used by connectors).
 
+    Each table is a polars DataFrame or a pandas DataFrame (converted with
+    ``polars.from_pandas``); anything else raises a :class:`CertkitError` naming the table.
+
     ``origins`` maps a table to ``(file, (label, values))``: its source file and what it calls
     each row (``("line", [2, 3])``, ``("PR", ["org/app#12"])``), so problems point there.
     """
@@ -335,6 +343,13 @@ def from_frames(
     }
     raw = {}
     for n, df in given.items():
+        if df is not None and not isinstance(df, pl.DataFrame):
+            if not frame_type(df).startswith("pandas."):
+                raise CertkitError(
+                    f"{n} must be a polars or pandas DataFrame (the {n} table), "
+                    f"got {frame_type(df)}"
+                )
+            df = pl.from_pandas(df)  # what an analyst has at hand
         file, names = (origins or {}).get(n, (None, None))
         raw[n] = (df, Collector(report, n, file, None, names))
     frames = _validate_frames(raw, today or date.today(), report)

@@ -9,7 +9,7 @@ import polars as pl
 from certkit import charts
 from certkit.did.inference import wif_dot
 from certkit.did.prepare import whole
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, require_int
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import cluster_sums, critical_value, wald_test
 
@@ -18,8 +18,8 @@ def aggregate_cells(
     res,
     kind: str = "simple",
     *,
-    min_e: float | None = None,
-    max_e: float | None = None,
+    min_e: int | None = None,
+    max_e: int | None = None,
     balance_e: int | None = None,
 ) -> AggregateResult:
     """Aggregate the ATT(g,t) of ``res`` (an ``ATTgtResult``), as R did's ``aggte``.
@@ -34,13 +34,16 @@ def aggregate_cells(
         ``"dynamic"`` (event study by periods since treatment ``e``), ``"group"`` (per
         cohort) or ``"calendar"`` (per period).
     min_e, max_e
-        Event times to keep (``max_e`` also caps the post periods used by the others).
+        Event times to keep, whole numbers (``max_e`` also caps the post periods used by the
+        others).
     balance_e
         Dynamic only: keep cohorts observed for at least ``balance_e`` periods after
         treatment, so the composition does not change with ``e``.
     """
     if kind not in ("simple", "dynamic", "group", "calendar"):
         raise CertkitError(f"kind must be 'simple', 'dynamic', 'group' or 'calendar', got {kind!r}")
+    for name, value in (("min_e", min_e), ("max_e", max_e), ("balance_e", balance_e)):
+        require_int(value, name)
     P = res.panel
     G, w = P.G, P.w
     grp, t, att = res.group, res.time, res.att

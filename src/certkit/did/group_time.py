@@ -9,7 +9,7 @@ from certkit.data.contract import panel_columns
 from certkit.did.drdid import drdid_panel
 from certkit.did.prepare import Panel, prepare_panel
 from certkit.did.results import ATTgtResult
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, require_int
 from certkit.errors import warn_and_keep as _warn
 from certkit.stats.vcov import level_from_alpha
 
@@ -223,10 +223,9 @@ def att_gt(
         raise CertkitError(f"boot_weights must be 'mammen' or 'rademacher', got {boot_weights!r}")
     level = level_from_alpha(level, alpha)
     unit, time, group = panel_columns(data, unit, time, group)
-    if isinstance(min_cell_units, bool) or not isinstance(min_cell_units, int | np.integer):
-        raise CertkitError(f"min_cell_units must be a whole number >= 1, got {min_cell_units!r}")
-    if min_cell_units < 1:
-        raise CertkitError(f"min_cell_units must be >= 1, got {min_cell_units}")
+    require_int(min_cell_units, "min_cell_units", minimum=1, optional=False)
+    require_int(anticipation, "anticipation", minimum=0, optional=False)
+    require_int(n_boot, "n_boot", minimum=1, optional=False)
     P = prepare_panel(
         data,
         outcome=outcome,

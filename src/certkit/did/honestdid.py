@@ -30,7 +30,7 @@ from certkit.did.aggregate import AggregateResult
 from certkit.did.honest_arp import rm_conditional_cs
 from certkit.did.honest_flci import flci, sd_upper_bound_mpre
 from certkit.errors import CertkitError
-from certkit.results import ResultMixin
+from certkit.results import EffectSummary, ResultMixin
 
 __all__ = ["honest", "HonestResult", "event_study_inputs", "event_time_inputs"]
 
@@ -106,21 +106,36 @@ class HonestResult(ResultMixin):
         )
         self.breakdown_is_lower_bound = bool(ok.all()) and self.breakdown is not None
         n = len(self.grid) + 1
+        # the contract columns first; a robust confidence set has no standard error, so
+        # std_error, statistic and p_value are null except on the original (Wald) row
+        ok = np.isfinite(self.se) and self.se > 0
+        stat = self.estimate / self.se if ok else None
         self.table = pl.DataFrame(
             {
                 "term": [term] * n,
-                "method": ["original"] + [self.interval_method] * (n - 1),
-                self.param: [None] + self.grid.tolist(),
                 "estimate": [self.estimate] + [None if c is None else float(c) for c in centers],
+                "std_error": [self.se if ok else None] + [None] * (n - 1),
+                "statistic": [stat] + [None] * (n - 1),
+                "p_value": [float(2 * stats.norm.sf(abs(stat))) if ok else None] + [None] * (n - 1),
                 "conf_low": [self.original[0]] + self.conf_low.tolist(),
                 "conf_high": [self.original[1]] + self.conf_high.tolist(),
+                "method": ["original"] + [self.interval_method] * (n - 1),
+                self.param: [None] + self.grid.tolist(),
                 "significant": [self.original_significant] + sig.tolist(),
             },
-            schema_overrides={self.param: pl.Float64, "estimate": pl.Float64},
+            schema_overrides={
+                c: pl.Float64 for c in (self.param, "estimate", "std_error", "statistic", "p_value")
+            },
         )
 
     def tidy(self) -> pl.DataFrame:
-        """The tidy table (same as :meth:`to_polars`)."""
+        """The contract columns (``term, estimate, std_error, statistic, p_value, conf_low,
+        conf_high``), then ``method``, the bound (``mbar`` or ``m``) and ``significant``.
+
+        One row for the original CI (with its standard error), one per bound value; a robust
+        confidence set has no standard error, so ``std_error``, ``statistic`` and ``p_value``
+        are null in those rows. Same as :meth:`to_polars`.
+        """
         return self.table
 
     def _header(self) -> dict[str, object]:
@@ -141,11 +156,16 @@ class HonestResult(ResultMixin):
             else f"{self.param} = {self.breakdown:g}"
             + (" (significant at every value tried)" if self.breakdown_is_lower_bound else ""),
         }
-        h["in words"] = self.effect_summary()
+        h["in words"] = self.effect_summary().text
         return h
 
-    def effect_summary(self) -> str:
-        """One or two sentences for a report, built from the numbers."""
+    def effect_summary(self) -> EffectSummary:
+        """The original estimate and the robust intervals (``table``), and one or two
+        sentences for a report built from the numbers (``text``; ``str()`` adds the table)."""
+        return EffectSummary(self.tidy(), self._words())
+
+    def _words(self) -> str:
+        """The sentences of :meth:`effect_summary`."""
         pct = f"{100 * self.level:g}%"
         on = f" on {self.outcome}" if self.outcome else ""
         head = (

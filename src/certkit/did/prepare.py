@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import CertkitError, CertkitWarning, require_columns
 from certkit.stats.fe import dense_codes
 
 
@@ -32,17 +32,16 @@ class Panel:
         return len(self.units)
 
 
-def need_columns(data: pl.DataFrame, cols: dict[str, str | None]) -> None:
-    """Raise a clear error when ``data`` is not a polars frame or lacks a named column."""
-    if not isinstance(data, pl.DataFrame):
-        raise CertkitError(
-            f"data must be a polars DataFrame (a long panel), got {type(data).__name__}"
-        )
-    missing = [f"{role}={col!r}" for role, col in cols.items() if col and col not in data.columns]
-    if missing:
-        raise CertkitError(
-            f"data has no column(s) {', '.join(missing)}; columns are {data.columns[:30]}"
-        )
+def need_columns(
+    data: pl.DataFrame,
+    cols: dict[str, str | None],
+    name: str = "data",
+    what: str = "a long panel",
+) -> None:
+    """Raise a clear error when ``data`` (argument ``name``, holding ``what``) is not a polars
+    frame or lacks a named column (``cols``: argument -> column); see
+    :func:`certkit.errors.require_columns`."""
+    require_columns(data, cols, name, what)
 
 
 def require_numeric(data: pl.DataFrame, col: str, role: str) -> None:

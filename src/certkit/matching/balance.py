@@ -7,6 +7,7 @@ import math
 import numpy as np
 import polars as pl
 
+from certkit.errors import require_columns
 from certkit.stats.glm import EPS
 
 
@@ -225,6 +226,9 @@ def balance_summary(balance: pl.DataFrame, threshold: float = 0.1) -> dict:
     threshold
         The |SMD| above which a term counts as imbalanced.
     """
+    require_columns(
+        balance, {"term": "term", "sample": "sample", "smd": "smd"}, "balance", "a balance table"
+    )
     b = balance.filter(pl.col("term") != "distance")
     smd = b.pivot(on="sample", index="term", values="smd")
     return {

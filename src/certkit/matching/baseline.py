@@ -7,7 +7,7 @@ import warnings
 import polars as pl
 
 from certkit.data.contract import panel_columns
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import CertkitError, CertkitWarning, require_columns, require_polars
 
 ATTRIBUTES = ("team", "role", "level", "platform", "tenure_months")
 
@@ -68,16 +68,23 @@ def baseline_table(
         ``match(table, treatment="certified", covariates=[..., "merged_prs_pre"])``.
     """
     table = "panel"
-    if not isinstance(panel, pl.DataFrame):
-        raise CertkitError("baseline_table() expects the panel as a polars DataFrame")
+    require_polars(panel, "panel", "the engineer x period panel of certkit.build_panel")
     unit, time, cohort = panel_columns(panel, unit, time, cohort, group_arg="cohort")
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     if attributes is None:
         attributes = [a for a in ATTRIBUTES if a in panel.columns]
     attributes = list(attributes)
-    for c in [unit, time, cohort, *outcomes, *attributes]:
-        if c not in panel.columns:
-            raise CertkitError(f"{table}: column {c!r} not found")
+    require_columns(
+        panel,
+        {
+            "unit": unit,
+            "time": time,
+            "cohort": cohort,
+            **{f"outcomes[{i}]": c for i, c in enumerate(outcomes)},
+            **{f"attributes[{i}]": c for i, c in enumerate(attributes)},
+        },
+        "panel",
+    )
     if not isinstance(pre_periods, int) or pre_periods < 1:
         raise CertkitError(f"pre_periods must be a positive integer; got {pre_periods!r}")
     coh = pl.col(cohort).fill_null(0)

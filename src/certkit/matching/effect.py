@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, require_polars
 from certkit.matching.design import design_matrix, treatment_vector
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import critical_value, level_from_alpha, wls
@@ -73,9 +73,12 @@ def estimate_att(
     """
     level = level_from_alpha(level, None)
     table = "data"
+    require_polars(data, "data", "one row per unit")
     t = treatment_vector(data, treatment, table)
     if outcome not in data.columns:
-        raise CertkitError(f"{table}: outcome column {outcome!r} not found")
+        raise CertkitError(
+            f"{table}: outcome column {outcome!r} not found; columns are {data.columns[:30]}"
+        )
     y = data[outcome].cast(pl.Float64, strict=False).to_numpy()
     if np.isnan(y).any() or data[outcome].null_count():
         raise CertkitError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, require_polars
 from certkit.errors import warn_and_keep as _warn
 from certkit.matching.balance import smd_denominator
 from certkit.matching.design import (
@@ -108,8 +108,7 @@ def match(
         subclasses = subclass
     if not isinstance(subclasses, int | np.integer) or subclasses < 1:
         raise CertkitError(f"subclasses must be a positive integer; got {subclasses!r}")
-    if not isinstance(data, pl.DataFrame):
-        raise CertkitError("match() expects a polars DataFrame")
+    require_polars(data, "data", "one row per unit, e.g. certkit.matching.baseline_table")
     if method not in METHODS:
         raise CertkitError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if distance not in DISTANCES:
@@ -126,7 +125,9 @@ def match(
     exact = [exact] if isinstance(exact, str) else list(exact or [])
     for o in [outcome] if isinstance(outcome, str) else list(outcome or []):
         if o not in data.columns:
-            raise CertkitError(f"{table}: outcome column {o!r} not found")
+            raise CertkitError(
+                f"{table}: outcome column {o!r} not found; columns are {data.columns[:30]}"
+            )
     if caliper is not None and (not np.isfinite(caliper) or caliper <= 0):
         raise CertkitError(f"caliper must be a positive number; got {caliper!r}")
     if caliper is not None and distance in ("mahalanobis", "euclidean"):

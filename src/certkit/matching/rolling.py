@@ -10,7 +10,13 @@ import polars as pl
 from scipy import stats
 
 from certkit.data.contract import panel_columns
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import (
+    CertkitError,
+    CertkitWarning,
+    require_columns,
+    require_int,
+    require_polars,
+)
 from certkit.errors import warn_and_keep as _warn
 from certkit.matching.matcher import match
 from certkit.matching.results import MatchedDiDResult
@@ -59,14 +65,18 @@ def matched_did(
     pre-period DiDs (sets with every pre-period; F reference distribution) at level
     ``pretrend_alpha``. The test is in ``pretrend``.
     """
+    require_polars(panel, "panel", "the engineer x period panel of certkit.build_panel")
     unit, time, cohort = panel_columns(panel, unit, time, cohort, group_arg="cohort")
     table = "panel"
     covariates = (
         ["role", "level", "platform", "tenure_months"] if covariates is None else list(covariates)
     )
-    for c in [unit, time, cohort, outcome, *covariates]:
-        if c not in panel.columns:
-            raise CertkitError(f"{table}: column {c!r} not found")
+    cols = {"unit": unit, "time": time, "cohort": cohort, "outcome": outcome}
+    require_columns(
+        panel, cols | {f"covariates[{i}]": c for i, c in enumerate(covariates)}, "panel"
+    )
+    require_int(pre_periods, "pre_periods", optional=False)
+    require_int(post_periods, "post_periods", optional=False)
     if pre_periods < 2 or post_periods < 0:
         raise CertkitError("pre_periods must be >= 2 and post_periods >= 0")
     notes: list[str] = []

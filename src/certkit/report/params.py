@@ -4,12 +4,16 @@ A notebook declares its parameters in the cell tagged ``parameters``, one per li
 ``name: type = default  # help``. Supported types: ``str``, ``int``, ``float``, ``bool``,
 ``list[str]``, ``list[int]``, ``list[float]``, each optionally ``| None``. Values given on the
 command line (``-p KEY=VALUE``) are read as YAML (``-p teams=[payments,search]``,
-``-p share=true``) and checked against these types before any notebook runs.
+``-p share=true``) and checked against these types before any notebook runs. Parameters
+naming panel outcomes (``outcomes``) are also checked against the panel's outcome columns
+(:data:`certkit.OUTCOMES`), so a typo fails before any kernel starts instead of turning into
+"could not be estimated" on the page.
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
 import io
 import tokenize
 from dataclasses import dataclass
@@ -19,9 +23,12 @@ from typing import Any
 import nbformat
 import yaml
 
+from certkit.data.panel import OUTCOMES
 from certkit.errors import CertkitError
 
 SCALARS = {"str": str, "int": int, "float": float, "bool": bool}
+#: Parameters whose values must be panel outcome columns (``build_panel``'s outcomes).
+OUTCOME_PARAMS = ("outcomes",)
 
 
 @dataclass(frozen=True)
@@ -168,4 +175,35 @@ def validate(
     out: dict[str, dict[str, Any]] = {}
     for nb_name, decl in notebooks.items():
         out[nb_name] = {k: coerce(decl[k], v, where) for k, v in given.items() if k in decl}
+        for k in OUTCOME_PARAMS:
+            if out[nb_name].get(k) is not None:
+                check_outcomes(out[nb_name][k], k, where)
     return out
+
+
+def check_outcomes(values: list[str] | str, name: str = "outcomes", where: str = "") -> None:
+    """Raise a :class:`CertkitError` naming every value that is not a panel outcome column.
+
+    Parameters
+    ----------
+    values
+        Outcome names (a list, or one name).
+    name
+        The parameter's name, for the message.
+    where
+        Where the parameter comes from (e.g. `` (run 'q1')``), for the message.
+    """
+    values = [values] if isinstance(values, str) else list(values)
+    unknown = [v for v in values if v not in OUTCOMES]
+    if not unknown:
+        return
+    hints = []
+    for v in unknown:
+        close = difflib.get_close_matches(str(v), OUTCOMES, n=1)
+        if close:
+            hints.append(f"{close[0]!r} for {v!r}")
+    raise CertkitError(
+        f"parameter {name!r}{where}: unknown outcome(s) {', '.join(map(repr, unknown))}"
+        + (f" (did you mean {'; '.join(hints)}?)" if hints else "")
+        + f"; the panel's outcome columns are: {', '.join(OUTCOMES)}"
+    )

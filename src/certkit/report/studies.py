@@ -222,14 +222,14 @@ def honest_sections(
                     title=f"{story.label(outcome)}: sensitivity to non-parallel trends",
                 )
             )
-            display(Markdown(sens.effect_summary()))
+            display(Markdown(sens.effect_summary().text))
             ctx.headline(
                 f"sensitivity/honest-did/{outcome}",
                 {
                     "outcome": outcome,
                     "label": story.label(outcome),
                     "design": "HonestDiD",
-                    "text": sens.effect_summary(),
+                    "text": sens.effect_summary().text,
                 },
                 kind="sensitivity",
                 section=section,

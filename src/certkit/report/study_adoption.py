@@ -97,7 +97,7 @@ class AdoptionStudy:
             res = adoption.estimated(self.studies, outcome)
             self.ctx.require(res.counts.get("e=0", 0), "the sensitivity analysis")
             sens = res.sensitivity(max_e=max_e)
-            text = sens.effect_summary()
+            text = sens.effect_summary().text
             label = f"adopting AI, {outcome} (HonestDiD)"
             self._headline(f"ai/adoption-honest-did/{outcome}", label, text, HONEST_SECTION)
             return [Markdown(text), sens.plot()]
