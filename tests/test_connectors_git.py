@@ -408,6 +408,47 @@ def test_two_repos_keep_ids_apart(tmp_path):
     assert sorted(imp.pull_requests["id"]) == ["b#1", "org/a#1"]
 
 
+def test_an_author_date_after_the_merge_is_clock_skew_not_a_dropped_pr(tmp_path):
+    """fastapi #589 and #722: the squash commit's author date is 1 s after its commit date.
+    The PR was counted nowhere (validation drops a PR merged before it was created); it is
+    now created when merged, and the import says so."""
+    r = Repo(tmp_path / "app")
+    r.commit("Start", ANA, "2024-02-01T09:00:00Z")
+    r.commit("Fix (#7)", BEN, "2024-02-02T09:00:01Z", committer=GH, cdate="2024-02-02T09:00:00Z")
+    imp = read_git(r.path)
+    pr = imp.pull_requests.filter(pl.col("number") == 7).row(0, named=True)
+    assert pr["created_date"] == pr["merged_date"]
+    assert any("1 PR(s) have an author date after their merge commit" in n for n in imp.notes)
+    prs = to_dataset(imp).pull_requests
+    assert prs.filter(pl.col("id").str.ends_with("#7")).height == 1  # kept by validation
+
+
+def test_the_draft_identity_file_links_ids_through_any_name_they_used(tmp_path):
+    """fastapi: one person signed 'Joao Pedro Pereira Holanda' on two e-mails and a short
+    name on one of them; the draft compared one name per id and missed an alias. Here three
+    e-mails are linked only through the names of the one in the middle."""
+    r = Repo(tmp_path / "app")
+    r.commit("Start", ANA, "2024-02-01T09:00:00Z")
+    signed = [
+        (("João Pedro Pereira Holanda", "jp09@example.com"), 2),
+        (("João Pedro Pereira Holanda", "jp.dev@example.com"), 3),
+        (("J. P. Holanda", "jp.dev@example.com"), 4),
+        (("J. P. Holanda", "jph@work.example"), 5),
+    ]
+    for n, (who, day) in enumerate(signed, start=1):
+        r.commit(f"Change {n} (#{n})", who, f"2024-02-0{day}T10:00:00Z", committer=GH)
+    imp = read_git(r.path)
+    to_dataset(imp)
+    draft = imp.shared_names
+    assert set(draft["current_id"]) == {
+        "jp09@example.com",
+        "jp.dev@example.com",
+        "jph@work.example",
+    }
+    assert draft["engineer_id"].n_unique() == 1  # one person
+    assert draft.height == 4  # each (id, name) pair the person used on a shared name
+
+
 def test_bad_input_messages(tmp_path):
     with pytest.raises(CertkitError, match="does not exist"):
         read_git(tmp_path / "nope")

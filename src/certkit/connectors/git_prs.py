@@ -199,7 +199,7 @@ def assemble(
         claimed.add(sha)
         claimed.update(members)
 
-    prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0}
+    prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0, "skew": 0}
     for pr_id, g in groups.items():
         prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
     n_squash = sum(1 for g in groups.values() if all(k == "squash" for _, k in g["points"]))
@@ -246,6 +246,11 @@ def assemble(
             f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}; they are in "
             "commits but not in pull_requests (use direct_commits='as_prs' to count them)"
         )
+    if counts["skew"]:
+        notes.append(
+            f"{repo}: {counts['skew']} PR(s) have an author date after their merge commit's "
+            "date (clock skew or a rebase); they are counted as created when merged"
+        )
     credited = counts["coauthor"] + counts["merger"]
     if credited or counts["none"]:
         notes.append(
@@ -284,13 +289,18 @@ def _pr_row(
     for c in every:
         c.pr_id = pr_id
     dets = [d for c in every for d in c.detections]
+    created = min(c.authored for c in (work or points))
+    merged = max(c.committed for c in points)
+    if created > merged:  # an author date after the commit date: clock skew, a rebase
+        counts["skew"] += 1
+        created = merged
     return {
         "id": pr_id,
         "author_id": author,
         "repo": repo,
-        "created_date": min(c.authored for c in (work or points)),
-        "merged_date": max(c.committed for c in points),
-        "closed_date": max(c.committed for c in points),
+        "created_date": created,
+        "merged_date": merged,
+        "closed_date": merged,
         "additions": sum(c.additions for c in every),
         "deletions": sum(c.deletions for c in every),
         "ai_assisted": 1.0 if dets else 0.0,

@@ -330,28 +330,46 @@ def shared_names(
         (pl.col("_name").str.len_chars() > 1) & ~pl.col("_name").is_in(list(GENERIC_NAMES))
     )
     shared = humans.filter(pl.col("engineer_id").n_unique().over("_name") > 1)
+    # ids linked through any shared name are one person (an id may carry several names)
+    person = {i: i for i in shared["engineer_id"].to_list()}
+
+    def root(i: str) -> str:
+        while person[i] != i:
+            person[i] = person[person[i]]
+            i = person[i]
+        return i
+
+    for ids in shared.group_by("_name").agg("engineer_id")["engineer_id"].to_list():
+        for other in ids[1:]:
+            person[root(other)] = root(ids[0])
+    groups = pl.DataFrame(
+        {"current_id": list(person), "_group": [root(i) for i in person]},
+        schema={"current_id": pl.String, "_group": pl.String},
+    )
     rank = (
-        pl.when(pl.col("engineer_id").is_in(list(known)))
+        pl.when(pl.col("current_id").is_in(list(known)))
         .then(0)
-        .when(~pl.col("engineer_id").str.contains("@", literal=True))
+        .when(~pl.col("current_id").str.contains("@", literal=True))
         .then(1)
         .otherwise(2)
     )
     proposed = (
-        shared.with_columns(rank.alias("_rank"))
-        .sort("_rank", "engineer_id")
-        .group_by("_name", maintain_order=True)
-        .agg(pl.col("engineer_id").first().alias("_proposed"))
+        groups.with_columns(rank.alias("_rank"))
+        .sort("_rank", "current_id")
+        .group_by("_group", maintain_order=True)
+        .agg(pl.col("current_id").first().alias("_proposed"))
     )
     return (
-        shared.join(proposed, on="_name")
-        .sort("_name", "engineer_id")
+        shared.rename({"engineer_id": "current_id"})
+        .join(groups, on="current_id")
+        .join(proposed, on="_group")
+        .sort("_proposed", "_name", "current_id")
         .select(
             pl.col("_proposed").alias("engineer_id"),
             "email",
             "login",
             "name",
-            pl.col("engineer_id").alias("current_id"),
+            "current_id",
         )
     )
 
