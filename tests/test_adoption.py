@@ -162,6 +162,6 @@ def test_adoption_intervals_cover_the_planted_effect_about_95_percent():
         for e in hits:
             row = tidy.filter(pl.col("term") == f"e={e}").row(0, named=True)
             hits[e].append(row["conf_low"] <= truth[e] <= row["conf_high"])
-    print("MEASURED", {e: np.mean(h) for e, h in hits.items()})
+    # measured: 98% (e = 0) and 93% (e = 1) of these 200
     for e, h in hits.items():
         assert 0.90 <= np.mean(h) <= 0.99, (e, np.mean(h))

@@ -115,7 +115,6 @@ def _coverage(effect: float, n_orgs: int) -> tuple[float, float, float]:
         hits.append(overall["conf_low"] <= effect <= overall["conf_high"])
         e0_hits.append(e0["conf_low"] <= truth[0] <= e0["conf_high"])
         est.append(overall["estimate"])
-    print("MEASURED", effect, np.mean(hits), np.mean(e0_hits), np.mean(est) - effect)
     return float(np.mean(hits)), float(np.mean(e0_hits)), float(np.mean(est)) - effect
 
 

@@ -281,7 +281,10 @@ def test_event_time_pretrend_test_is_calibrated_on_null_panels_of_the_sample_sha
     split_orgs.py), the impact notebook's event study (not-yet comparison, e = -6..12). The
     event-time test (the cell-level Wald test is singular here) rejects at the 5% level within
     2.5-8% (the 5% rate +- about 2 Monte Carlo standard errors of 1.4 points at 250 draws).
-    Measured on these 250 draws: MEASURED. It detects a planted linear pre-trend."""
+    Measured on these 250 draws: 5.6% (merged PRs) and 6.4% (cycle time); without the
+    small-sample correction 8.8% and 9.2% (earlier, 250 organisations simulated one by one:
+    5.2%/4.8%, uncorrected 9.2%/8.4%; over 500: 5.2%/4.6%, uncorrected 10.2%/8.2%). It detects
+    a planted linear pre-trend (90% and 98% of 60 tilted panels at 5%)."""
     outcomes = {"merged_prs": 0.4, "cycle_time_log_median": 0.05}  # outcome: planted slope
     pvalues = {o: [] for o in outcomes}
     plain = {o: [] for o in outcomes}
@@ -307,7 +310,6 @@ def test_event_time_pretrend_test_is_calibrated_on_null_panels_of_the_sample_sha
                     )
     for o in outcomes:
         rate = np.mean(np.array(pvalues[o]) < 0.05)
-        print("MEASURED", o, rate, np.mean(np.array(plain[o]) < 0.05), np.mean(np.array(power[o]) < 0.05))
         assert 0.025 <= rate <= 0.08, (o, rate)
         assert np.mean(np.array(plain[o]) < 0.05) > rate  # the uncorrected test over-rejects
         assert np.mean(np.array(power[o]) < 0.05) >= 0.8, (o, power[o])

@@ -106,24 +106,26 @@ def test_cli_panel_engine_spark_reads_parquet(spark, tmp_path):
     same(panel(awk), pl.read_parquet(out))
 
 
-def test_awkward_org_same_panel_on_spark_connect(spark, connect, tmp_path):
-    """The awkward organisation by month on Spark Connect, through `certkit panel
-    --spark-remote` (one Connect panel: the catalog tests below build another)."""
+def test_connect_session_reads_the_awkward_org(spark, connect, tmp_path):
+    """A Spark Connect client session on the test JVM: UTC, and narwhals sees its frames as
+    Connect frames. (Its panel, through `certkit panel --spark-remote`, is built by
+    test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url below: each Spark
+    build costs tens of seconds of query planning.)"""
     from pyspark.sql.connect.session import SparkSession as ConnectSession
 
     assert isinstance(connect, ConnectSession)
     assert connect.conf.get("spark.sql.session.timeZone") == "UTC"
-    awk, when = awkward()
+    awk, _ = awkward()
     on_connect = to_spark(awk, connect)
     assert engine_of(to_lazy(on_connect.pull_requests, "pull_requests")) == "pyspark-connect"
-    folder = to_parquet_folder(awk, tmp_path / "org")
-    out = tmp_path / "panel.parquet"
-    argv = ["panel", "--engine", "spark", "--spark-remote", spark.connect_url]
-    assert main([*argv, "--data", str(folder), "--out", str(out)]) == 0
-    got = pl.read_parquet(out)
-    same(panel(awk), got)
-    mid = got.filter(got["engineer_id"] == "MID")
-    assert mid["period"][0] == when["month3"]
+    assert on_connect.pull_requests.count() == awk.pull_requests.height
+    from certkit.data.panel_sources import open_dataset
+
+    folder = to_parquet_folder(awk, tmp_path / "org")  # a Parquet folder read over Connect
+    ds = open_dataset(folder, "spark", session=connect)
+    assert engine_of(to_lazy(ds.pull_requests, "pull_requests")) == "pyspark-connect"
+    for table, expected in awk.tables().items():
+        assert getattr(ds, table).count() == expected.height, table
 
 
 @pytest.fixture(scope="module")
@@ -200,13 +202,17 @@ def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
     real_stop = ConnectSession.stop
     monkeypatch.setattr(ConnectSession, "stop", lambda s: (stopped.append(s), real_stop(s))[1])
     name, awk = catalog_schema
+    when = awkward()[1]
     url = f"{spark.connect_url}/;token=certkit-test-token;x-databricks-cluster-id=0123-456;user_id=certkit"
     out = tmp_path / "panel.parquet"
     argv = ["panel", "--data", f"spark:{name}", "--spark-remote", url, "--out", str(out)]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "certkit-test-token" not in captured.out + captured.err
-    same(panel(awk), pl.read_parquet(out))
+    got = pl.read_parquet(out)
+    same(panel(awk), got)
+    mid = got.filter(got["engineer_id"] == "MID")
+    assert mid["period"][0] == when["month3"]  # hired mid-month: in from that month
     assert len(stopped) == 1 and stopped[0].is_stopped
     assert stopped[0].client.token == "certkit-test-token"  # the session of that URL
 
