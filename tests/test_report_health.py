@@ -160,3 +160,34 @@ def test_narrative_tells_empty_optional_columns_apart_from_gaps(ds):
     line = next(x for x in text.splitlines() if "Missing values" in x)
     assert "Entirely empty (not provided):" in line and "pull_requests.title" in line
     assert "the largest is" in line and "pull_requests.title (" not in line
+
+
+def test_authors_missing_from_the_roster_and_bot_prs_are_said(ds):
+    """fastapi with an 18-person roster: the import added 894 outside authors (team, role and
+    level 'unknown'), 97% of the engineer-months, counted as never certified, and the page
+    said nothing; the scope line also counted bots' PRs without saying so."""
+    humans = ds.human_engineers()["engineer_id"].to_list()
+    unlisted = humans[: len(humans) // 2]
+    eng = ds.engineers.with_columns(
+        pl.when(pl.col("engineer_id").is_in(unlisted))
+        .then(pl.lit("unknown"))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in ("team", "role", "level")
+    )
+    marked = ck.io.Dataset(eng, ds.certifications, ds.pull_requests, ds.defects, ds.incidents)
+    found = health.unlisted_authors(marked)
+    assert (found["engineers"], found["of"]) == (len(unlisted), len(humans))
+    theirs = ds.pull_requests.filter(pl.col("author_id").is_in(unlisted)).height
+    assert found["prs"] == theirs
+    text = health.narrative(
+        marked, health.coverage(marked), health.missing(marked), health.outliers(marked)
+    )
+    roster = next(x for x in text.splitlines() if "**Roster:**" in x)
+    assert f"{len(unlisted):,} of {len(humans):,} engineers" in roster
+    assert "count as never certified" in roster
+    bots = ds.pull_requests.height - ds.pull_requests.filter(
+        pl.col("author_id").is_in(humans)
+    ).height
+    assert bots > 0 and f"({bots:,} of them by bots" in text
+    assert health.unlisted_authors(ds) is None  # the simulated roster is complete

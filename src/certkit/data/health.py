@@ -270,6 +270,44 @@ def certifications(ds: Dataset, k: int = 1) -> pl.DataFrame:
     return suppress(out, "engineers", k)
 
 
+def unlisted_authors(ds: Dataset) -> dict | None:
+    """Engineers an import added because they are not in the roster (team, role and level
+    all ``unknown``): how many, and their share of the engineers and of the human PRs.
+
+    In an open-source history most of them are one-off contributors; in a company, people
+    HR's export missed. Either way nobody knows their certifications, yet in the comparisons
+    they count as never certified. None when there are none.
+    """
+    humans = ds.human_engineers()
+    cols = ("team", "role", "level")
+    if humans.height == 0 or not all(c in humans.columns for c in cols):
+        return None
+    unlisted = humans.filter(pl.all_horizontal(pl.col(c) == "unknown" for c in cols))
+    if unlisted.height == 0:
+        return None
+    prs = ds.pull_requests.filter(pl.col("author_id").is_in(humans["engineer_id"].implode()))
+    theirs = prs.filter(pl.col("author_id").is_in(unlisted["engineer_id"].implode())).height
+    return {
+        "engineers": unlisted.height,
+        "of": humans.height,
+        "prs": theirs,
+        "of_prs": prs.height,
+    }
+
+
+def unlisted_words(found: dict) -> str:
+    """The data-health sentence for :func:`unlisted_authors`."""
+    share = found["prs"] / found["of_prs"] if found["of_prs"] else 0.0
+    return (
+        f"{found['engineers']:,} of {found['of']:,} engineers ({found['engineers'] / found['of']:.0%}) "
+        f"are authors the import added because they are not in the roster (team, role and "
+        f"level 'unknown'); they wrote {found['prs']:,} of {found['of_prs']:,} human PRs "
+        f"({share:.0%}). Nobody knows their certifications, yet they count as never certified "
+        "in the comparisons: if they are outside contributors or contractors, restrict the "
+        "report to the roster's teams (-p teams=[...]) or complete the roster"
+    )
+
+
 def narrative(
     ds: Dataset,
     cov: pl.DataFrame,
@@ -285,8 +323,16 @@ def narrative(
     v = ds.validation
     start, end = ds.period()
     eng = ds.human_engineers().height
+    n_prs = ds.pull_requests.height
+    by_bots = (
+        n_prs
+        - ds.pull_requests.filter(
+            pl.col("author_id").is_in(ds.human_engineers()["engineer_id"].implode())
+        ).height
+    )
+    bots = f" ({by_bots:,} of them by bots, left out of the analysis)" if by_bots else ""
     lines = [
-        f"- **Scope:** {eng:,} engineers, {ds.pull_requests.height:,} pull requests, "
+        f"- **Scope:** {eng:,} engineers, {n_prs:,} pull requests{bots}, "
         f"{ds.certifications.height:,} certifications earned, {ds.defects.height:,} defects and "
         f"{ds.incidents.height:,} incidents, from {start} to {end}.",
         f"- **Validation:** {len(v.errors)} error(s) and {len(v.warnings)} warning(s)"
@@ -352,6 +398,9 @@ def narrative(
             lines.append(f"- **Outliers above 1 %:** {desc}.")
         else:
             lines.append("- **Outliers:** every check flags under 1 % of rows.")
+    unlisted = unlisted_authors(ds)
+    if unlisted and unlisted["engineers"] < unlisted["of"]:
+        lines.append(f"- **Roster:** {unlisted_words(unlisted)}.")
     if hidden_teams:
         lines.append(
             f"- **Privacy:** {hidden_teams} team(s) under the reporting threshold are merged "

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 import certkit
+from certkit.data import health
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
 from certkit.data.panel import build_panel
@@ -379,6 +380,11 @@ def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dic
             f"{n:,} merged PRs have a creation date approximated from git and are left out of "
             "cycle time"
         )
+    unlisted = health.unlisted_authors(ctx.ds)
+    if unlisted and unlisted["engineers"] < unlisted["of"]:
+        unlisted_share = unlisted["engineers"] / unlisted["of"]
+        if unlisted_share >= 0.2:
+            unreliable.append(health.unlisted_words(unlisted))
     start, end = ctx.ds.period()
     return {
         "engineers": ctx.ds.human_engineers().height,
