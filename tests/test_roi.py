@@ -151,6 +151,21 @@ def test_catalog_costs_and_retirement():
     assert obs["exam_fee"][0] <= obs["exam_fee"][1] <= obs["exam_fee"][2]
 
 
+def test_costs_from_data_price_records_without_cost_at_the_catalog_fee():
+    """fastapi trial: a certifications file without cost_usd was priced at the flat default
+    ($200) although docs/data-model.md promises the catalog's fee."""
+    fees = dict(ck.catalog().select("id", "exam_fee_usd").iter_rows())
+    ids = ["aws-mls-c01", "aws-mls-c01", "gcp-pmle", "azure-dp-100"]
+    certs = pl.DataFrame({"certification_id": ids, "cost_usd": [None, 500.0, None, None]})
+    obs = roi.costs_from_data(certs)
+    paid = sorted([fees["aws-mls-c01"], 500.0, fees["gcp-pmle"], fees["azure-dp-100"]])
+    assert obs["exam_fee"][1] == pytest.approx(float(np.quantile(paid, 0.5)))
+    no_column = roi.costs_from_data(certs.drop("cost_usd"))
+    assert no_column["exam_fee"][1] == pytest.approx(
+        float(np.quantile(sorted(fees[i] for i in ids), 0.5))
+    )
+
+
 def test_from_result_duck_typing():
     e = roi.from_result(SimpleNamespace(overall_att=1.2, overall_se=0.4), "prs_per_month")
     assert (e.estimate, e.se, e.unit) == (1.2, 0.4, "prs_per_month")

@@ -154,14 +154,26 @@ def catalog_costs(
 def costs_from_data(certifications: pl.DataFrame) -> dict:
     """Exam fee and study-hour ranges (10th percentile, median, 90th) from observed records.
 
-    ``certifications`` is ``Dataset.certifications`` (``cost_usd``, ``study_hours`` columns);
-    missing values are ignored.
+    ``certifications`` is ``Dataset.certifications`` (``cost_usd``, ``study_hours`` columns).
+    A record without ``cost_usd`` counts at its certification's catalog exam fee (as
+    docs/data-model.md says), when the catalog knows it; other missing values are ignored.
     """
+    certs = certifications
+    if "certification_id" in certs.columns:
+        fees = load_catalog().select(
+            pl.col("id").alias("certification_id"),
+            pl.col("exam_fee_usd").cast(pl.Float64).alias("_fee"),
+        )
+        cost = pl.col("cost_usd").cast(pl.Float64) if "cost_usd" in certs.columns else None
+        filled = pl.col("_fee") if cost is None else cost.fill_null(pl.col("_fee"))
+        certs = certs.join(fees, on="certification_id", how="left").with_columns(
+            filled.alias("cost_usd")
+        )
     out = {}
     for col, key in (("cost_usd", "exam_fee"), ("study_hours", "study_hours")):
-        if col not in certifications.columns:
+        if col not in certs.columns:
             continue
-        v = certifications[col].drop_nulls().cast(pl.Float64).to_numpy()
+        v = certs[col].drop_nulls().cast(pl.Float64).to_numpy()
         if v.size:
             q = np.quantile(v, [0.1, 0.5, 0.9])
             out[key] = tuple(round(float(x), 2) for x in q) if q[0] < q[2] else float(q[1])

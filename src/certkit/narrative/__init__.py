@@ -541,7 +541,7 @@ def describe_roi_figures(
     """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost)."""
     return (
         f"Median ROI {roi_median:+.0%} ({100 * level:.0f}% interval {low:+.0%} to {high:+.0%}); "
-        f"chance of a positive return {p_positive:.0%}; cost per certified engineer about "
+        f"chance of a positive return {p_positive:.0%}; median cost per certified engineer about "
         f"${cost_per_engineer:,.0f}; {certified} engineers certified in the data."
     )
 

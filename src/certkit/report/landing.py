@@ -135,7 +135,7 @@ def roi_text(r: dict) -> str:
         f"chance of a positive return {r['p_positive']:.0%}"
     )
     if _num(r.get("cost_per_engineer")):
-        text += f"; cost per certified engineer about ${r['cost_per_engineer']:,.0f}"
+        text += f"; median cost per certified engineer about ${r['cost_per_engineer']:,.0f}"
     if _num(r.get("horizon_months")):
         text += f"; benefits counted over {r['horizon_months']:g} months"
     return text

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from certkit import narrative as story
@@ -65,12 +66,13 @@ def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: 
             "<div class='certkit-callout'><p style='font-size:1.15em'><b>No ROI estimate on "
             "this data.</b></p></div>" + answer.html()
         )
-    central = result.central()
+    # the table below shows the simulations' median cost: the answer says the same number
+    cost = float(np.median(result.draws["cost"]))
     lo, hi = result.roi_interval
     ctx.headline(
         "roi",
         dict(median=result.roi_median, low=lo, high=hi, p_positive=result.p_positive)
-        | dict(cost_per_engineer=central["cost_per_engineer"], horizon_months=horizon_months),
+        | dict(cost_per_engineer=cost, horizon_months=horizon_months),
         kind="roi",
         section=section,
     )
@@ -79,7 +81,7 @@ def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: 
         lo,
         hi,
         result.p_positive,
-        central["cost_per_engineer"],
+        cost,
         ctx.ds.certifications["engineer_id"].n_unique(),
         result.level,
     )
