@@ -175,6 +175,14 @@ def test_cli_errors_are_messages(tmp_path, capsys):
     code = main(["import", "git", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
+    # a roster path with a typo is named before the history is read (fastapi: after 83 s)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    argv = ["import", "git", str(repo), "--out", str(tmp_path / "o")]
+    assert main([*argv, "--engineers", str(tmp_path / "rooster.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"--engineers file {tmp_path / 'rooster.csv'} does not exist" in err
+    assert "not a git repository" not in err  # the repository was not even opened
     bad = tmp_path / "prs.json"
     bad.write_text(json.dumps([{"number": 1, "author": {"login": "a"}, "createdAt": "x"}]))
     code = main(["import", "github", str(bad), "--out", str(tmp_path / "o")])

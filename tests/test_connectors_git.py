@@ -507,3 +507,22 @@ def test_one_name_under_two_ids_gets_a_note_and_a_draft_identity_file(tmp_path, 
     assert prs.filter(pl.col("author_id") == "kdeldycke").height == 2
     assert pl.read_parquet(out / "certifications.parquet")["engineer_id"].to_list() == ["kdeldycke"]
     assert not (out / "identities_suggested.csv").exists()  # the stale draft is gone
+
+
+def test_a_roster_missing_a_required_column_is_refused_by_name(imported):
+    """fastapi trial: a roster with `hire_dte` gave "column 'hire_date', lines 2, 3, ... and 8
+    more: value is missing (required)" for every row instead of naming the column."""
+    roster = pl.DataFrame(
+        {
+            "engineer_id": ["ana", "ben"],
+            "team": ["a", "a"],
+            "role": ["ml_engineer"] * 2,
+            "level": ["senior", "mid"],
+            "hire_dte": ["2020-01-01"] * 2,
+            "platform": ["aws", "gcp"],
+        }
+    )
+    with pytest.raises(certkit.CertkitError) as info:
+        to_dataset(imported, engineers=roster)
+    assert "no hire_date column" in str(info.value)
+    assert "did you mean 'hire_dte' for 'hire_date'?" in str(info.value)

@@ -149,6 +149,9 @@ def test_cli_usage_errors_exit_non_zero_with_a_clear_message(tmp_path, small_fol
     args = ["report", "--data", str(small_folder), "--out", out, "--notebook", "nope"]
     assert main(args) == 2
     assert "no report notebook called 'nope'" in capsys.readouterr().err
+    # several names after one flag, as the docs write it (was "unrecognized arguments: nope")
+    assert main([*args[:-1], "01", "nope"]) == 2
+    assert "no report notebook called 'nope'" in capsys.readouterr().err
     cfg = tmp_path / "c.yaml"
     cfg.write_text("runs:\n  - name: a\n    colour: red\n")
     assert main(["report", "--config", str(cfg), "--data", str(small_folder), "--out", out]) == 2

@@ -9,6 +9,7 @@ records and validates the result with the same rules as :func:`certkit.load`.
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import warnings
@@ -348,6 +349,20 @@ def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFr
                 "engineers roster: no engineer_id column (found: " + ", ".join(roster.columns) + ")"
             )
         known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
+        have = set(TABLES["engineers"].canonical_names(roster.columns))
+        lacking = [c.name for c in TABLES["engineers"].columns if c.required and c.name not in have]
+        if lacking:
+            close = {
+                c: m[0]
+                for c in lacking
+                if (m := difflib.get_close_matches(c, roster.columns, n=1, cutoff=0.75))
+            }
+            hint = "".join(f"; did you mean {close[c]!r} for {c!r}?" for c in close)
+            raise CertkitError(
+                f"engineers roster: no {', '.join(lacking)} column (required: "
+                f"{', '.join(c.name for c in TABLES['engineers'].columns if c.required)}; "
+                f"found: {', '.join(roster.columns)}){hint}"
+            )
     imp.shared_names = shared_names(names_seen(imp), known)
     note = shared_names_note(imp.shared_names)
     if note:

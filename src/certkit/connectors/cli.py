@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, load_rules
 from certkit.connectors.base import Import, combine, write_commits_only, write_import
 from certkit.connectors.identity import load_agents, read_identities
+from certkit.errors import CertkitError
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -131,6 +133,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from certkit.data.outputs import args_inputs, refuse_inputs
 
     refuse_inputs(args.out, args_inputs(args))  # before any reading: inputs are never written
+    absent = [f"{what} {path}" for what, path in args_inputs(args) if not Path(path).exists()]
+    if absent:  # before minutes of reading git: a typo in the roster's path shows at once
+        verb = " does not exist" if len(absent) == 1 else ": do not exist"
+        raise CertkitError("; ".join(absent) + verb)
     ids = read_identities(args.identities)
     rules = load_rules(args.ai_rules)
     agents = load_agents(getattr(args, "agents", None))

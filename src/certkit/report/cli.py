@@ -72,7 +72,11 @@ def add_report_parser(subparsers) -> None:
     p.add_argument("--data", default=None, help="data folder (default: data/sample)")
     p.add_argument("--out", default=None, help="output folder (default: reports)")
     p.add_argument(
-        "--notebook", action="append", metavar="NAME", help="run only this notebook (repeatable)"
+        "--notebook",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="run only these notebooks (--notebook 01 02, or repeated)",
     )
     p.add_argument(
         "-p",
