@@ -191,3 +191,24 @@ def test_authors_missing_from_the_roster_and_bot_prs_are_said(ds):
     ).height
     assert bots > 0 and f"({bots:,} of them by bots" in text
     assert health.unlisted_authors(ds) is None  # the simulated roster is complete
+
+
+def test_cycle_time_outliers_leave_out_approximated_creation_dates(ds):
+    """fastapi: 'PR merged within a minute: 3,209 of 3,216 (99.8%) (auto-merge?)' were the
+    squash merges whose creation date is the merge, already left out of cycle time."""
+    prs = ds.pull_requests
+    squashed = pl.int_range(pl.len()) % 2 == 0
+    prs = prs.with_columns(
+        pl.when(squashed).then(pl.col("merged_date")).otherwise(pl.col("created_date"))
+        .alias("created_date"),
+        pl.when(squashed).then(pl.lit("squash_commit")).otherwise(pl.lit("gh"))
+        .alias("created_source"),
+    )  # fmt: skip
+    marked = ck.io.Dataset(ds.engineers, ds.certifications, prs, ds.defects, ds.incidents)
+    out = health.outliers(marked)
+    row = out.filter(pl.col("check") == "PR merged within a minute").row(0, named=True)
+    real = prs.filter(pl.col("merged_date").is_not_null() & (pl.col("created_source") == "gh"))
+    assert row["of"] == real.height
+    assert row["flagged"] == real.filter(pl.col("merged_date") == pl.col("created_date")).height
+    size = out.filter(pl.col("check") == "PR size").row(0, named=True)
+    assert size["of"] == prs["merged_date"].is_not_null().sum()  # size checks every merged PR
