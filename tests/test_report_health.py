@@ -186,9 +186,9 @@ def test_authors_missing_from_the_roster_and_bot_prs_are_said(ds):
     roster = next(x for x in text.splitlines() if "**Roster:**" in x)
     assert f"{len(unlisted):,} of {len(humans):,} engineers" in roster
     assert "count as never certified" in roster
-    bots = ds.pull_requests.height - ds.pull_requests.filter(
-        pl.col("author_id").is_in(humans)
-    ).height
+    bots = (
+        ds.pull_requests.height - ds.pull_requests.filter(pl.col("author_id").is_in(humans)).height
+    )
     assert bots > 0 and f"({bots:,} of them by bots" in text
     assert health.unlisted_authors(ds) is None  # the simulated roster is complete
 
