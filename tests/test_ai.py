@@ -330,3 +330,22 @@ def test_rework_outcome_from_the_line_ledger_columns():
     panel = ck.build_panel(ds2)
     assert panel["rework_rate"].drop_nulls().is_between(0, 1).all()
     assert panel["rework_rate"].null_count() < panel.height
+
+
+def test_compare_needs_enough_ai_assisted_prs(prs):
+    """fastapi: 3 AI-assisted PRs in 3,216 gave 'revert rate about 461% higher on AI-assisted
+    PRs'. Below min_ai_prs of either kind an outcome is skipped, with the counts."""
+    few = prs.filter(pl.col("reverted").is_not_null()).with_columns(
+        (pl.int_range(pl.len()) % 15_000 == 0).alias("ai")
+    )  # a handful of AI-assisted PRs, spread over the authors
+    n_ai = int(few.filter(pl.col("reverted").is_not_null())["ai"].sum())
+    assert 0 < n_ai < 10
+    with pytest.raises(CertkitError) as info:
+        ai.compare(few, outcomes=("reverted",), by_certification=False)
+    assert f"{n_ai:,} AI-assisted and" in str(info.value)
+    assert "at least 10 of each are needed" in str(info.value)
+    res = ai.compare(few, outcomes=("reverted",), by_certification=False, min_ai_prs=n_ai)
+    assert res.table.height == 2  # naive and adjusted, when the analyst asks for it
+    none = prs.with_columns(pl.lit(False).alias("ai"))
+    with pytest.raises(CertkitError, match="0 AI-assisted and"):
+        ai.compare(none, outcomes=("reverted",), by_certification=False)

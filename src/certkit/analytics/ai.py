@@ -176,6 +176,7 @@ def compare(
     *,
     fixed_effects: tuple[str, ...] = ("author_id", "repo", "month"),
     by_certification: bool = True,
+    min_ai_prs: int = 10,
 ) -> AIComparison:
     """Compare AI-assisted with non-AI PRs of the same authors.
 
@@ -196,6 +197,10 @@ def compare(
         Columns of :func:`pr_table` absorbed as fixed effects.
     by_certification
         Also estimate the certified interaction.
+    min_ai_prs
+        An outcome is compared only with at least this many AI-assisted PRs and as many
+        others (fastapi's history has 3 AI-assisted PRs: "461% more reverts" from them
+        says nothing).
     """
     prs = _prs(ds)
     if outcomes is None:
@@ -212,8 +217,13 @@ def compare(
     base = prs.filter(pl.col("ai").is_not_null())
     for outcome in outcomes:
         d = base.filter(pl.col(outcome).is_not_null())
-        if d.height < 20 or d["ai"].n_unique() < 2:
-            _warn(f"{outcome}: too few PRs with and without AI ({d.height}); skipped", notes)
+        n_ai = int(d["ai"].sum())
+        if min(n_ai, d.height - n_ai) < max(min_ai_prs, 1) or d.height < 20:
+            _warn(
+                f"{outcome}: {n_ai:,} AI-assisted and {d.height - n_ai:,} other PRs with a "
+                f"value; at least {max(min_ai_prs, 1)} of each are needed to compare; skipped",
+                notes,
+            )
             continue
         # keep authors with both kinds of PR: only they identify the within-author gap
         both = d.group_by("author_id").agg(pl.col("ai").n_unique().alias("_k"))
