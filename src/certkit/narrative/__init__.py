@@ -481,11 +481,15 @@ def describe_effect(
     if estimate is None or not math.isfinite(estimate):
         return f"{label}: no estimate (too little data)."
     pct = f"{100 * level:.0f}%"
+    if conf_low is None or conf_high is None or not math.isfinite(conf_low * conf_high):
+        # never "interval n/a to n/a" in front of readers (fastapi, AI use: "+0 (n/a to n/a)")
+        return (
+            f"{label}: {estimate:+.3g}, but its {pct} interval could not be estimated (too "
+            "little variation in the data), so it cannot be told apart from no effect."
+        )
     head = f"{label}: {estimate:+.3g} ({pct} interval {_num(conf_low)} to {_num(conf_high)}" + (
         f", p = {p_value:.3g})" if p_value is not None and math.isfinite(p_value) else ")"
     )
-    if conf_low is None or conf_high is None or not math.isfinite(conf_low * conf_high):
-        return head + "; the uncertainty could not be estimated."
     if conf_low > 0 or conf_high < 0:
         way = "an increase" if estimate > 0 else "a decrease"
         return head + f". The interval excludes zero: the data show {way}."
