@@ -159,3 +159,16 @@ def test_notebook_06_shows_and_records_the_checks(tmp_path, share):
     assert "Sensitivity to non-parallel trends (HonestDiD)" in html
     index = run.index.read_text()
     assert "rework_rate (HonestDiD)" in index and "rework_rate (robust estimators)" in index
+
+
+def test_the_ledger_is_asked_for_only_when_the_panel_has_no_rework():
+    """click and fastapi (git imports with the ledger) read 'rework also needs a git import
+    with the line ledger' when the real reason was no adopter."""
+    from certkit.analytics.adoption import needs
+
+    with_ledger = pl.DataFrame({"rework_rate": [0.1, None]})
+    without = pl.DataFrame({"rework_rate": [None, None]}, schema={"rework_rate": pl.Float64})
+    assert "line ledger" not in needs("rework_rate", with_ledger)
+    assert "line ledger" in needs("rework_rate", without)
+    assert "line ledger" in needs("rework_rate")  # nothing known about the data
+    assert "line ledger" not in needs("merged_prs", without)

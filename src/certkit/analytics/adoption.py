@@ -131,13 +131,22 @@ def adoption_cohorts(
     )
 
 
-def needs(outcome: str) -> str:
-    """What the adoption study of ``outcome`` needs, for a page that cannot estimate it."""
+def needs(outcome: str, panel: pl.DataFrame | None = None) -> str:
+    """What the adoption study of ``outcome`` needs, for a page that cannot estimate it.
+
+    With ``panel``, the line ledger is asked for only when the panel has no ``rework_rate``
+    values (a git import with the ledger has them: asking for it there misleads).
+    """
     base = (
         "at least 2 engineers who adopt AI inside the window, with periods before and after, "
         "and engineers who had not adopted yet"
     )
-    if outcome == "rework_rate":
+    has_ledger = (
+        panel is not None
+        and "rework_rate" in panel.columns
+        and panel["rework_rate"].null_count() < panel.height
+    )
+    if outcome == "rework_rate" and not has_ledger:
         return base + "; rework also needs a git import with the line ledger (certkit import git)"
     return base
 

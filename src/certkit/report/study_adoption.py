@@ -158,7 +158,9 @@ class AdoptionStudy:
         out = []
         for outcome in self.outcomes:
             what = f"{title}, {outcome}"
-            out += self._run(what, adoption.needs(outcome), outcome, one, f"{prefix}, ")
+            out += self._run(
+                what, adoption.needs(outcome, self.ctx.panel), outcome, one, f"{prefix}, "
+            )
         return out
 
 
