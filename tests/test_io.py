@@ -99,7 +99,10 @@ def test_certification_rules(tmp_path):
     folder = write_folder(tmp_path, certifications=certs)
     report = ck.validate(folder, today=TODAY)
     text = report.format()
-    assert "certifications.csv, column 'engineer_id', line 3: engineer_id not found" in text
+    assert (
+        "certifications.csv, column 'engineer_id', line 3: engineer_id not found in engineers: 'E9'"
+        in text
+    )
     assert "column 'earned_date', line 4: earned_date is in the future" in text
     assert "line 5: earned before hire_date" in text
     assert "not in the certification catalog: Some Vendor Cert" in text

@@ -202,9 +202,13 @@ def check_engineers(df: pl.DataFrame, col: Collector, today: date) -> pl.DataFra
 
 def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataFrame:
     known = engineers["engineer_id"]
-    rows = rows_where(df, ~pl.col("engineer_id").is_in(known.implode()))
+    unknown = ~pl.col("engineer_id").is_in(known.implode())
+    rows = rows_where(df, unknown)
     if rows:
-        col.add("error", "engineer_id not found in engineers", "engineer_id", rows)
+        ids = df.filter(unknown)["engineer_id"].unique(maintain_order=True)
+        shown = ", ".join(repr(v) for v in ids.head(3))
+        more = f" and {ids.len() - 3} more" if ids.len() > 3 else ""
+        col.add("error", f"engineer_id not found in engineers: {shown}{more}", "engineer_id", rows)
     rows = rows_where(df, pl.col("earned_date") > today)
     if rows:
         col.add("error", f"earned_date is in the future (after {today})", "earned_date", rows)
