@@ -105,12 +105,12 @@ def test_landing_roi_ai_and_health_lines_match_their_pages(out, landing_dom):
     roi = _text(_dump_dom(out / "org" / "05_roi_summary.html"))
     mine = re.search(
         r"median ROI ([+-]\d+)% \(95% interval ([+-]\d+)% to ([+-]\d+)%\); chance of a "
-        r"positive return (\d+)%; median cost per certified engineer about \$([\d,]+)",
+        r"positive return ((?:under |over )?\d+)%; median cost per certified engineer about \$([\d,]+)",
         _cell(landing_dom, "roi"),
     )
     theirs = re.search(
         r"Median ROI ([+-]\d+)% \(95% interval ([+-]\d+)% to ([+-]\d+)%\); chance of a "
-        r"positive return (\d+)%; median cost per certified engineer about \$([\d,]+)",
+        r"positive return ((?:under |over )?\d+)%; median cost per certified engineer about \$([\d,]+)",
         roi,
     )
     assert mine and theirs and mine.groups() == theirs.groups(), _cell(landing_dom, "roi")

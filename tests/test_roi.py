@@ -213,3 +213,11 @@ def test_end_to_end_did_on_sample_covers_planted_roi():
     true_roi = (12 * ds.truth["att_post"]["merged_prs"] * 400 - COST) / COST
     lo, hi = res.roi_interval
     assert lo <= true_roi <= hi
+
+
+def test_a_small_chance_is_not_rounded_to_zero_in_words():
+    """click: summary 'P(ROI > 0): 0.001' beside the statement's 'is 0%'."""
+    from certkit.narrative import chance
+
+    assert chance(0.001) == "under 1%" and chance(0.999) == "over 99%"
+    assert chance(0.0) == "0%" and chance(1.0) == "100%" and chance(0.42) == "42%"

@@ -533,6 +533,16 @@ def describe_balance(worst_smd: float | None, threshold: float = 0.1) -> list[st
     ]
 
 
+def chance(p: float) -> str:
+    """A probability in words: ``"under 1%"`` / ``"over 99%"`` rather than a rounded 0% or
+    100% that a simulation did not show (the ROI summary table shows 0.001 beside "0%")."""
+    if 0 < p < 0.005:
+        return "under 1%"
+    if 0.995 < p < 1:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
 def describe_roi_figures(
     roi_median: float,
     low: float,
@@ -545,7 +555,7 @@ def describe_roi_figures(
     """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost)."""
     return (
         f"Median ROI {roi_median:+.0%} ({100 * level:.0f}% interval {low:+.0%} to {high:+.0%}); "
-        f"chance of a positive return {p_positive:.0%}; median cost per certified engineer about "
+        f"chance of a positive return {chance(p_positive)}; median cost per certified engineer about "
         f"${cost_per_engineer:,.0f}; {certified} engineers certified in the data."
     )
 
@@ -576,7 +586,7 @@ def describe_roi_result(
     base = (
         f"Over {horizon_months:g} months per certified engineer, ROI is between "
         f"{roi_low:+.0%} and {roi_high:+.0%} ({round(level * 100)}% interval) and the chance "
-        f"that it is positive is {p_positive:.0%}."
+        f"that it is positive is {chance(p_positive)}."
     )
     if not significant:
         return (
