@@ -230,3 +230,18 @@ def test_a_cohort_thinned_by_attrition_keeps_a_reliable_standard_error(fn, fives
     text = res.effect_summary().text
     assert "distinguishable from zero at the 95% level" in text
     assert "Cohort x period cells of a single engineer carry" in text
+
+
+def test_event_study_rows_say_how_many_treated_engineers_they_rest_on():
+    """click: 'e=-4 0.0005 (SE 0.005)' rested on one engineer and nothing said so."""
+    import certkit as ck
+    from certkit import did
+
+    panel = ck.build_panel(ck.simulate(60, 10, seed=2), "month")
+    es = did.event_study(panel, outcome="merged_prs", min_e=-3, max_e=3)
+    rows = es.to_polars()
+    cells = es.parent.to_polars()
+    for r in rows.iter_rows(named=True):
+        at_e = cells.filter((pl.col("e") == r["e"]) & pl.col("att").is_not_null())
+        assert r["n_treated"] == at_e["n_treated"].sum()
+    assert "n_treated" in es.plot_data().columns

@@ -95,19 +95,26 @@ def aggregate_cells(
             F[:, j] += wif_dot(sel, pgg, grp, att, w, G)
     if kind == "simple":
         return _agg_result(res, kind, [], [], float(el_att[0]), F[:, 0])
+    # treated engineers behind each element (for an event time: the cohorts observed at e)
+    n_treated = [int(np.asarray(res.n_treated)[sel].sum()) for sel in sels]
     if kind == "group":
         pk = pg_g[np.searchsorted(glist, keys)]
         wk = pk / pk.sum()
         f_all = F @ wk + wif_dot(np.ones(len(keys), bool), pk, np.array(keys), el_att, w, G)
-        return _agg_result(res, kind, keys, el_att, float(el_att @ wk), np.column_stack([F, f_all]))
-    if kind == "dynamic":
+        out = _agg_result(res, kind, keys, el_att, float(el_att @ wk), np.column_stack([F, f_all]))
+    elif kind == "dynamic":
         pos = np.array(keys) >= 0
         f_all = F[:, pos].mean(axis=1)
-        return _agg_result(
+        out = _agg_result(
             res, kind, keys, el_att, float(el_att[pos].mean()), np.column_stack([F, f_all])
         )
-    f_all = F.mean(axis=1)
-    return _agg_result(res, kind, keys, el_att, float(el_att.mean()), np.column_stack([F, f_all]))
+    else:
+        f_all = F.mean(axis=1)
+        out = _agg_result(
+            res, kind, keys, el_att, float(el_att.mean()), np.column_stack([F, f_all])
+        )
+    out.n_treated = n_treated
+    return out
 
 
 def _agg_result(res, kind, keys, atts, overall, F) -> AggregateResult:
@@ -156,6 +163,7 @@ class AggregateResult(EstimateMixin):
         self.pretrend_pvalue: float | None = None
         self.pretrend_verdict: str | None = None
         self._inf: np.ndarray | None = None
+        self.n_treated: list[int] | None = None  # treated engineers behind each element
         self.pretrend_test_on: str | None = None
 
     def pretrend_test(self, small_sample: bool = True) -> tuple[float | None, float | None, int]:
@@ -223,6 +231,9 @@ class AggregateResult(EstimateMixin):
         cols = {key: whole(self.keys)}
         if self.kind == "dynamic":
             cols["period"] = np.where(self.keys < 0, "pre", "post")
+        extra = {}
+        if getattr(self, "n_treated", None) is not None:
+            extra["n_treated"] = pl.Series(self.n_treated, dtype=pl.Int64)
         return pl.DataFrame(
             cols
             | {
@@ -231,6 +242,7 @@ class AggregateResult(EstimateMixin):
                 "ci_low": self.att - self.crit * self.se,
                 "ci_high": self.att + self.crit * self.se,
             }
+            | extra
         )
 
     def _header(self) -> dict[str, object]:
