@@ -343,7 +343,8 @@ def test_compare_needs_enough_ai_assisted_prs(prs):
     with pytest.raises(CertkitError) as info:
         ai.compare(few, outcomes=("reverted",), by_certification=False)
     assert f"{n_ai:,} AI-assisted and" in str(info.value)
-    assert "at least 10 of each are needed" in str(info.value)
+    assert "(at least 10 of each are needed)" in str(info.value)
+    assert "reverted: " in str(info.value)  # the outcome is named
     res = ai.compare(few, outcomes=("reverted",), by_certification=False, min_ai_prs=n_ai)
     assert res.table.height == 2  # naive and adjusted, when the analyst asks for it
     none = prs.with_columns(pl.lit(False).alias("ai"))

@@ -221,3 +221,15 @@ def test_an_effect_without_an_interval_never_shows_n_a_to_readers():
     assert "cannot be told apart from no effect" in text
     ok = narrative.describe_effect("Effect", 0.5, 0.1, 0.9, 0.01)
     assert "(95% interval 0.1 to 0.9, p = 0.01)" in ok and "excludes zero" in ok
+
+
+def test_no_cycle_time_because_git_approximated_the_creation_dates_is_said():
+    """fastapi: the cycle-time row said 'rests on 0 certified engineers; a shared report
+    shows only ...' (shared) or 'no group-time cell has enough units' (private); the reason
+    was 3,211 of 3,218 merged PRs squash-merged, with no creation date."""
+    why = narrative.no_certified_data("cycle_time_log_median", 3211, 3218)
+    assert "3,211 of 3,218 merged PRs have a creation date approximated" in why
+    assert "--github" in why
+    plain = narrative.no_certified_data("merged_prs", 3211, 3218)
+    assert "approximated" not in plain and "before and after certifying" in plain
+    assert "approximated" not in narrative.no_certified_data("cycle_time_log_median", 10, 3218)

@@ -220,8 +220,8 @@ def compare(
         n_ai = int(d["ai"].sum())
         if min(n_ai, d.height - n_ai) < max(min_ai_prs, 1) or d.height < 20:
             _warn(
-                f"{outcome}: {n_ai:,} AI-assisted and {d.height - n_ai:,} other PRs with a "
-                f"value; at least {max(min_ai_prs, 1)} of each are needed to compare; skipped",
+                f"{outcome}: not compared: {n_ai:,} AI-assisted and {d.height - n_ai:,} other "
+                f"PRs with a value (at least {max(min_ai_prs, 1)} of each are needed)",
                 notes,
             )
             continue
@@ -229,7 +229,7 @@ def compare(
         both = d.group_by("author_id").agg(pl.col("ai").n_unique().alias("_k"))
         d = d.join(both.filter(pl.col("_k") == 2).select("author_id"), on="author_id")
         if d.height < 20:
-            _warn(f"{outcome}: too few authors with both AI and non-AI PRs; skipped", notes)
+            _warn(f"{outcome}: not compared: too few authors with both AI and non-AI PRs", notes)
             continue
         y = d[outcome].to_numpy()
         ai = d["ai"].cast(pl.Float64).to_numpy()
@@ -280,7 +280,7 @@ def compare(
                 }
             )
     if not rows:
-        reasons = sorted({n.split(": ", 1)[-1] for n in notes})
+        reasons = list(dict.fromkeys(n.replace(": not compared: ", ": ") for n in notes))
         raise CertkitError(
             "no outcome had enough AI-assisted and other PRs to compare"
             + (f" ({'; '.join(reasons)})" if reasons else "")

@@ -153,6 +153,21 @@ def effect_row(
     }
 
 
+def no_certified_data(outcome: str, approximated: int = 0, merged: int = 0) -> str:
+    """Why an outcome has no estimate when no certified engineer has values on both sides of
+    certifying; for cycle and pickup times, whether git's approximated creation dates are why
+    (fastapi: 3,211 of 3,218 merged PRs squash-merged; the page blamed privacy or cells)."""
+    why = f"no certified engineer has {label(outcome)} values both before and after certifying"
+    timed = outcome.startswith(("cycle_time", "pickup_time"))
+    if timed and merged and approximated / merged >= 0.5:
+        why += (
+            f": {approximated:,} of {merged:,} merged PRs have a creation date approximated "
+            "from git (squash merges), so their cycle time is unknown; import a gh export "
+            "(certkit import git --github) for the real creation dates"
+        )
+    return why
+
+
 def not_estimated(outcome: str, why: str) -> dict:
     """An :func:`effect_row` for an outcome that could not be estimated (``note`` says why)."""
     nan = math.nan

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from certkit import narrative as story
+from certkit.data import health
 from certkit.errors import CertkitError
 from certkit.privacy import certified_engineers
 from certkit.report.context import Context, collect_warnings, filter_dataset, table
@@ -129,6 +130,12 @@ def did_effects(
         n = 0
         with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
             n = certified_engineers(ctx.panel, outcome)
+            if n == 0:
+                approx = health.approximated_dates(ctx.ds)
+                merged = ctx.ds.pull_requests["merged_date"].is_not_null().sum()
+                raise CertkitError(
+                    story.no_certified_data(outcome, int(approx["prs"].sum()), int(merged))
+                )
             ctx.require(n, f"the {story.label(outcome)} estimate")
             with collect_warnings(notes, f"{outcome}: "):
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
