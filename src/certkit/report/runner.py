@@ -363,9 +363,12 @@ def _data_facts(data: str) -> tuple[str, list[str], str]:
         period = f"{start} to {end}"
     else:
         period = "no pull requests"
+    humans = ds.human_engineers()["engineer_id"].implode()
+    by_bots = ds.pull_requests.filter(~pl.col("author_id").is_in(humans)).height
+    bots = f" ({by_bots:,} by bots, left out)" if by_bots else ""
     scope = (
         f"{Path(data).name}: {ds.human_engineers().height:,} engineers, "
-        f"{ds.pull_requests.height:,} pull requests"
+        f"{ds.pull_requests.height:,} pull requests{bots}"
     )
     return period, identifiers(ds.engineers), scope
 
