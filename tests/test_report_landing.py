@@ -246,6 +246,12 @@ def test_headline_in_a_shared_report_drops_numbers_resting_on_few_people(
     assert rec["estimate"] == 0.8 and rec["relative"] is None
     assert len(landing.read(path)) == 1  # same key: replaced
     assert "NaN" not in path.read_text()
+    # nothing estimated: the row keeps its own reason, not the privacy sentence (fastapi: the
+    # cycle-time row said "rests on 0 certified engineers" when git had no creation dates)
+    missing = {"outcome": "cycle_time_log_median", "label": "PR cycle time", "estimate": None}
+    missing |= {"note": "git approximated the creation dates", "certified_engineers": 0}
+    rec = shared_ctx.effect_headline(missing, design="staggered DiD", comparison="x", section="S")
+    assert rec["note"] == "git approximated the creation dates" and rec["n"] is None
     name = shared_ctx.full.engineers.filter(~pl.col("is_bot"))["name"][0]
     rec = shared_ctx.headline("roi", {"note": f"because of {name}"}, kind="roi")
     assert name not in json.dumps(rec)

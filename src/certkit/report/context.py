@@ -220,6 +220,11 @@ class Context:
         :func:`certkit.privacy.certified_engineers`); inside :meth:`section` the page then
         says why the estimate is not shown.
         """
+        if n == 0:  # not a privacy matter: there is nothing to estimate from
+            raise CertkitError(
+                f"{what} rests on no engineer with values both before and after: there is "
+                "nothing to estimate from"
+            )
         why = self.too_few(n, what)
         if why:
             raise CertkitError(why)
@@ -306,10 +311,15 @@ class Context:
 
         record = {"key": key, "kind": kind, "section": section, **landing.clean(values)}
         why = self.too_few(n, "this estimate") if n is not None else None
-        if why:
+        no_estimate = kind == "effect" and record.get("estimate") is None
+        if why and not no_estimate:
+            # numbers to hide; a row with no estimate keeps its own reason (fastapi: "rests on
+            # 0 certified engineers" stood in for "git approximated the creation dates")
             keep = ("outcome", "label", "design", "role", "comparison", "lower_better")
             record = {k: v for k, v in record.items() if k in ("key", "kind", "section", *keep)}
             record["note"] = why
+        elif why:
+            record["n"] = None  # the count under k is not shown either
         if self.privacy.share:
             record = {k: self.safe_text(v) if isinstance(v, str) else v for k, v in record.items()}
         self.headlines[:] = [r for r in self.headlines if r["key"] != key] + [record]
