@@ -21,6 +21,7 @@ from certkit.did import imputation, robustness, sun_abraham
 from certkit.did.robust_base import THIN_SHARE, ThinSupport, tidy_rows
 from certkit.did.robust_panel import CS_NEVER, CS_NOTYET, IMPUTATION, SUNAB, TWFE, _verdict
 from certkit.errors import CertkitWarning
+from certkit.results import TIDY_COLUMNS
 
 S = dict(outcome="y", unit="id", time="t", group="g")
 COHORTS = (4, 5, 6, 7, 8)
@@ -173,15 +174,7 @@ def test_robustness_verdict_leaves_out_unreliable_standard_errors(ones, fives):
     margin = float(np.median(((cs["conf_high"] - cs["conf_low"]) / 2).to_numpy()))
     assert f"margin of error ({margin:.3g})" in v
     # the table keeps every row and its numbers; the flag is an extra column of to_polars()
-    assert t.height == 5 and t.columns[:7] == [
-        "term",
-        "estimate",
-        "std_error",
-        "statistic",
-        "p_value",
-        "conf_low",
-        "conf_high",
-    ]
+    assert t.height == 5 and tuple(t.columns[:7]) == TIDY_COLUMNS
     sa = rob.results[SUNAB]
     row = t.filter(pl.col("term") == SUNAB).row(0, named=True)
     assert row["estimate"] == sa.estimate and row["std_error"] == sa.se
