@@ -23,6 +23,7 @@ from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
 from certkit.connectors.identity import (
     DRAFT_FILE,
     Identities,
+    names_seen,
     read_identities,
     shared_names,
     shared_names_note,
@@ -314,22 +315,6 @@ def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
         raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
 
 
-def names_seen(imp: Import) -> pl.DataFrame:
-    """The import's people with every name each engineer id committed under (one row per id
-    and name): people keep one name per id, but a person may sign ``Joao Pedro`` on one
-    e-mail and ``Joao Pedro Pereira Holanda`` on both (fastapi), which only the commits show.
-    """
-    if imp.commits is None or imp.commits.height == 0:
-        return imp.people
-    seen = imp.commits.select(
-        pl.col("author_id").alias("engineer_id"), pl.col("author_name").alias("name")
-    ).unique()
-    per_id = imp.people.drop("name").join(seen, on="engineer_id", how="inner")
-    return pl.concat([imp.people, per_id.select(imp.people.columns)]).unique(
-        ["engineer_id", "name"], maintain_order=True
-    )
-
-
 def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFrame, list[str]]:
     """The roster plus a placeholder row for every human author missing from it.
 
@@ -363,7 +348,7 @@ def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFr
                 f"{', '.join(c.name for c in TABLES['engineers'].columns if c.required)}; "
                 f"found: {', '.join(roster.columns)}){hint}"
             )
-    imp.shared_names = shared_names(names_seen(imp), known)
+    imp.shared_names = shared_names(names_seen(imp.people, imp.commits), known)
     note = shared_names_note(imp.shared_names)
     if note:
         notes.append(note)

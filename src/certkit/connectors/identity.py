@@ -297,6 +297,22 @@ GENERIC_NAMES = frozenset(
 )
 
 
+def names_seen(people: pl.DataFrame, commits: pl.DataFrame | None) -> pl.DataFrame:
+    """An import's people with every name each engineer id committed under (one row per id
+    and name): people keep one name per id, but a person may sign ``Joao Pedro`` on one
+    e-mail and ``Joao Pedro Pereira Holanda`` on both (fastapi), which only the commits show.
+    """
+    if commits is None or commits.height == 0:
+        return people
+    seen = commits.select(
+        pl.col("author_id").alias("engineer_id"), pl.col("author_name").alias("name")
+    ).unique()
+    per_id = people.drop("name").join(seen, on="engineer_id", how="inner")
+    return pl.concat([people, per_id.select(people.columns)]).unique(
+        ["engineer_id", "name"], maintain_order=True
+    )
+
+
 def shared_names(
     people: pl.DataFrame, known: set[str] | frozenset[str] = frozenset()
 ) -> pl.DataFrame:
