@@ -193,3 +193,13 @@ def test_adoption_did_passes_level_not_alpha():
     assert row["conf_high"] - row["conf_low"] == pytest.approx(
         2 * 1.6448536269514722 * row["std_error"], rel=1e-9
     )
+
+
+def test_matched_did_on_an_all_null_outcome_says_so():
+    """click: matched_did on an all-null outcome said 'no certification cohort has 3 observed
+    pre-period(s)... lower pre_periods', the wrong cause."""
+    panel = ck.build_panel(ck.simulate(40, 8, seed=1), "month").with_columns(
+        pl.lit(None, pl.Float64).alias("merged_prs")
+    )
+    with pytest.raises(CertkitError, match="'merged_prs' is entirely null"):
+        ck.matching.matched_did(panel, outcome="merged_prs")

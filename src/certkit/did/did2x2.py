@@ -7,8 +7,8 @@ import math
 import numpy as np
 import polars as pl
 
-from certkit.did.prepare import check_outcome, need_columns
-from certkit.errors import CertkitError
+from certkit.did.prepare import need_columns
+from certkit.errors import CertkitError, check_outcome
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import critical_value, level_from_alpha, wls
 

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from certkit.errors import CertkitError, CertkitWarning, require_columns
+from certkit.errors import (
+    CertkitError,
+    CertkitWarning,
+    check_outcome,
+    require_columns,
+)
 from certkit.stats.fe import dense_codes
 
 
@@ -108,22 +113,6 @@ def per_unit(
             f"unit {df[unit][row]!r}"
         )
     return v
-
-
-def check_outcome(values: pl.Series, outcome: str) -> None:
-    """Raise a reader-facing error when the outcome has nothing to estimate from: no value
-    (all null or NaN), or one value in every row (e.g. ``incidents`` of a git-only import,
-    0 everywhere), where every estimator would report an effect of 0 with no uncertainty
-    (R's did gives 0 with a standard error of 0, or NA)."""
-    v = values.cast(pl.Float64).drop_nulls().drop_nans()
-    if v.len() == 0:
-        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
-    if v.min() == v.max():
-        raise CertkitError(
-            f"outcome column {outcome!r} is {v[0]:g} in every row: with no variation there is "
-            "no effect to estimate (an outcome the data does not record, such as incidents "
-            "without an incidents table, is 0 everywhere)"
-        )
 
 
 def treatment_timing(

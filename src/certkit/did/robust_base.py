@@ -30,7 +30,6 @@ from scipy import linalg, sparse
 from certkit.data.contract import panel_columns
 from certkit.did.prepare import (
     check_anticipation,
-    check_outcome,
     first_rows,
     need_columns,
     no_nulls,
@@ -39,7 +38,7 @@ from certkit.did.prepare import (
     treatment_timing,
     unique_unit_periods,
 )
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, check_outcome
 from certkit.narrative.robust import describe_did_estimate, thin_reason
 from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
 from certkit.results import EffectSummary, EstimateMixin, tidy_frame

@@ -9,8 +9,8 @@ import polars as pl
 
 from certkit.data.contract import PanelColumns, panel_columns
 from certkit.did.group_time import att_gt
-from certkit.did.prepare import check_outcome, need_columns, require_numeric
-from certkit.errors import CertkitError
+from certkit.did.prepare import need_columns, require_numeric
+from certkit.errors import CertkitError, check_outcome
 from certkit.errors import warn_and_keep as _warn
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.fe import demean_twoway, dense_codes

@@ -13,6 +13,7 @@ from certkit.data.contract import panel_columns
 from certkit.errors import (
     CertkitError,
     CertkitWarning,
+    check_outcome,
     require_columns,
     require_int,
     require_polars,
@@ -79,6 +80,7 @@ def matched_did(
     require_int(post_periods, "post_periods", optional=False)
     if pre_periods < 2 or post_periods < 0:
         raise CertkitError("pre_periods must be >= 2 and post_periods >= 0")
+    check_outcome(panel[outcome], outcome)  # all null: not "no cohort has 3 pre-periods"
     notes: list[str] = []
     p = panel.select(unit, time, cohort, outcome, *covariates).with_columns(
         pl.col(outcome).cast(pl.Float64)
