@@ -203,3 +203,12 @@ def test_matched_did_on_an_all_null_outcome_says_so():
     )
     with pytest.raises(CertkitError, match="'merged_prs' is entirely null"):
         ck.matching.matched_did(panel, outcome="merged_prs")
+
+
+def test_adoption_did_checks_its_options_before_the_data():
+    """click (no adopter): control='notyet' said 'only 0 engineer(s) adopted AI'."""
+    from certkit.analytics.adoption import adoption_did
+
+    panel = ck.build_panel(ck.simulate(40, 8, seed=1), "month")
+    with pytest.raises(CertkitError, match="control must be 'never' or 'not_yet', got 'notyet'"):
+        adoption_did(panel, "merged_prs", control="notyet")

@@ -281,6 +281,8 @@ def adoption_did(
         raise CertkitError(
             f"outcome {outcome!r} is not a panel column; choose from {panel.columns}"
         )
+    if control not in ("never", "not_yet"):  # before the data: a typo is not "0 adopters"
+        raise CertkitError(f"control must be 'never' or 'not_yet', got {control!r}")
     d = definition or AdoptionDefinition()
     if adoption is None:
         cohorts = adoption_cohorts(panel, d, unit=unit, time=time)
