@@ -308,8 +308,8 @@ def att_gt(
         _warn(
             f"too few units in {len(dropped)} group-time cell(s), which were dropped "
             f"(min_cell_units={min_cell_units}): "
-            + "; ".join(dropped[:10])
-            + (" ..." if len(dropped) > 10 else ""),
+            + "; ".join(dropped[:3])
+            + (f"; and {len(dropped) - 3} more" if len(dropped) > 3 else ""),
             sink,
         )
         keep = ~bad
