@@ -178,6 +178,12 @@ def test_report_outcomes_parameter_is_checked_before_kernels_start():
     ok = report_params.validate({"outcomes": ["merged_prs", "revert_rate"]}, declared)
     assert ok["02_certification_impact"]["outcomes"] == ["merged_prs", "revert_rate"]
     assert "outcomes" not in ok["01_data_health"]
+    # fixed-choice parameters too (period=weekly failed in the notebook, after the kernel)
+    with pytest.raises(CertkitError, match=r"'period': 'weekly' is not one of .*'week'\?"):
+        report_params.validate({"period": "weekly"}, declared)
+    with pytest.raises(CertkitError, match="'control_group': 'notyet'.*did you mean 'not_yet'"):
+        report_params.validate({"control_group": "notyet"}, declared)
+    assert report_params.validate({"period": "quarter"}, declared)["01_data_health"]["period"]
 
 
 def test_adoption_did_passes_level_not_alpha():

@@ -29,6 +29,12 @@ from certkit.errors import CertkitError
 SCALARS = {"str": str, "int": int, "float": float, "bool": bool}
 #: Parameters whose values must be panel outcome columns (``build_panel``'s outcomes).
 OUTCOME_PARAMS = ("outcomes",)
+#: Parameters with a fixed set of values, checked before any kernel starts (a typo such as
+#: period=weekly failed in the notebook's fifth cell, after the kernel had started).
+CHOICE_PARAMS = {
+    "period": ("week", "month", "quarter"),
+    "control_group": ("not_yet", "never"),
+}
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,15 @@ def validate(
         for k in OUTCOME_PARAMS:
             if out[nb_name].get(k) is not None:
                 check_outcomes(out[nb_name][k], k, where)
+        for k, allowed in CHOICE_PARAMS.items():
+            value = out[nb_name].get(k)
+            if value is not None and value not in allowed:
+                close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise CertkitError(
+                    f"parameter {k!r}{where}: {value!r} is not one of "
+                    f"{', '.join(map(repr, allowed))}{hint}"
+                )
     return out
 
 
