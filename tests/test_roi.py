@@ -217,7 +217,9 @@ def test_end_to_end_did_on_sample_covers_planted_roi():
 
 def test_a_small_chance_is_not_rounded_to_zero_in_words():
     """click: summary 'P(ROI > 0): 0.001' beside the statement's 'is 0%'."""
-    from certkit.narrative import chance
+    from certkit.narrative import percent_words
 
-    assert chance(0.001) == "under 1%" and chance(0.999) == "over 99%"
-    assert chance(0.0) == "0%" and chance(1.0) == "100%" and chance(0.42) == "42%"
+    assert percent_words(0.001) == "under 1%" and percent_words(0.999) == "over 99%"
+    assert (
+        percent_words(0.0) == "0%" and percent_words(1.0) == "100%" and percent_words(0.42) == "42%"
+    )

@@ -37,7 +37,7 @@ from certkit.analytics.roi_model import (
     sensitivity_table,
 )
 from certkit.errors import CertkitError, CertkitWarning
-from certkit.narrative import chance
+from certkit.narrative import percent_words
 from certkit.results import EffectSummary, EstimateMixin, tidy_frame
 
 __all__ = [
@@ -286,7 +286,7 @@ class ROIResult(EstimateMixin):
         return {
             "median ROI": f"{self.roi_median:+.0%}",
             "interval": f"{lo:+.0%} to {hi:+.0%}",
-            "P(ROI > 0)": chance(self.p_positive),
+            "P(ROI > 0)": percent_words(self.p_positive),
             "simulations": self.draws["roi"].size,
         }
 
@@ -316,7 +316,7 @@ class ROIResult(EstimateMixin):
 
         return charts.distribution(
             self.draws["roi"],
-            title=f"ROI distribution (P(ROI>0) {chance(self.p_positive)})",
+            title=f"ROI distribution (P(ROI>0) {percent_words(self.p_positive)})",
             x_title="ROI",
             x_format="%",
         )

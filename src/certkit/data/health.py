@@ -379,6 +379,8 @@ def narrative(
                 else "."
             )
         )
+    from certkit.narrative import percent_words
+
     approx = approximated_dates(ds) if approximated is None else approximated
     n_approx = int(approx["prs"].sum()) if approx.height else 0
     if n_approx:
@@ -387,7 +389,7 @@ def narrative(
             f"{r['prs']:,} {r['created_source']}" for r in approx.iter_rows(named=True)
         )
         lines.append(
-            f"- **Cycle time:** {n_approx:,} of {merged:,} merged PRs ({n_approx / merged:.0%}) "
+            f"- **Cycle time:** {n_approx:,} of {merged:,} merged PRs ({percent_words(n_approx / merged)}) "
             f"have a creation date approximated from git ({kinds}): git does not record when a "
             "squash-merged PR was opened, so their cycle time (and time to first review) would "
             "be wrong and is left out of every cycle-time outcome. They still count in "

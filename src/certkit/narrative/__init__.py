@@ -86,7 +86,7 @@ def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
         return []
     merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
     return [
-        f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({n / merged:.0%}) whose creation "
+        f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({percent_words(n / merged)}) whose creation "
         "date git cannot tell (squash merges, direct pushes): their cycle time would be wrong. "
         "A `gh` export (`certkit import git --github`) supplies the real dates."
     ]
@@ -548,9 +548,10 @@ def describe_balance(worst_smd: float | None, threshold: float = 0.1) -> list[st
     ]
 
 
-def chance(p: float) -> str:
-    """A probability in words: ``"under 1%"`` / ``"over 99%"`` rather than a rounded 0% or
-    100% that a simulation did not show (the ROI summary table shows 0.001 beside "0%")."""
+def percent_words(p: float) -> str:
+    """A share or probability in words: ``"under 1%"`` / ``"over 99%"`` rather than a rounded
+    0% or 100% the numbers do not say (the ROI table showed 0.001 beside "0%"; 3,211 of 3,218
+    PRs read "(100%)")."""
     if 0 < p < 0.005:
         return "under 1%"
     if 0.995 < p < 1:
@@ -570,7 +571,7 @@ def describe_roi_figures(
     """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost)."""
     return (
         f"Median ROI {roi_median:+.0%} ({100 * level:.0f}% interval {low:+.0%} to {high:+.0%}); "
-        f"chance of a positive return {chance(p_positive)}; median cost per certified engineer about "
+        f"chance of a positive return {percent_words(p_positive)}; median cost per certified engineer about "
         f"${cost_per_engineer:,.0f}; {certified} engineers certified in the data."
     )
 
@@ -601,7 +602,7 @@ def describe_roi_result(
     base = (
         f"Over {horizon_months:g} months per certified engineer, ROI is between "
         f"{roi_low:+.0%} and {roi_high:+.0%} ({round(level * 100)}% interval) and the chance "
-        f"that it is positive is {chance(p_positive)}."
+        f"that it is positive is {percent_words(p_positive)}."
     )
     if not significant:
         return (
