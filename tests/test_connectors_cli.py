@@ -179,7 +179,7 @@ def test_cli_errors_are_messages(tmp_path, capsys):
     repo = tmp_path / "repo"
     repo.mkdir()
     argv = ["import", "git", str(repo), "--out", str(tmp_path / "o")]
-    assert main([*argv, "--engineers", str(tmp_path / "rooster.csv")]) == 2
+    assert main([*argv, "--roster-only", "--engineers", str(tmp_path / "rooster.csv")]) == 2
     err = capsys.readouterr().err
     assert f"--engineers file {tmp_path / 'rooster.csv'} does not exist" in err
     assert "not a git repository" not in err  # the repository was not even opened

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -526,3 +527,31 @@ def test_a_roster_missing_a_required_column_is_refused_by_name(imported):
         to_dataset(imported, engineers=roster)
     assert "no hire_date column" in str(info.value)
     assert "did you mean 'hire_dte' for 'hire_date'?" in str(info.value)
+
+
+def test_roster_only_leaves_authors_missing_from_the_roster_out(imported):
+    """fastapi with an 18-person roster: 868 outside authors entered the comparisons as
+    never certified. --roster-only leaves them out; the default says what it does."""
+    roster = pl.DataFrame(
+        {
+            "engineer_id": ["ana", "ben", "chen"],
+            "team": ["a", "a", "b"],
+            "role": ["ml_engineer"] * 3,
+            "level": ["senior", "mid", "junior"],
+            "hire_date": ["2020-01-01"] * 3,
+            "platform": ["aws", "gcp", "azure"],
+        }
+    )
+    with pytest.warns(certkit.CertkitWarning, match="--roster-only leaves them out"):
+        to_dataset(imported, engineers=roster)
+    with pytest.warns(certkit.CertkitWarning) as said:
+        ds = to_dataset(imported, engineers=roster, roster_only=True)
+    text = " ".join(str(w.message) for w in said)
+    assert "1 author(s) are not in the roster; with --roster-only" in text
+    assert sorted(ds.engineers["engineer_id"]) == ["ana", "ben", "chen"]
+    # their PRs stay in the file; the panel (the analysis) has no row for them
+    assert "devin.smith@corp.example" in set(ds.pull_requests["author_id"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        panel = certkit.build_panel(ds, "month")
+    assert set(panel["engineer_id"]) <= {"ana", "ben", "chen"}

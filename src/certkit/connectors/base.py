@@ -315,11 +315,15 @@ def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
         raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
 
 
-def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFrame, list[str]]:
+def engineers_table(
+    imp: Import, roster: pl.DataFrame | None, roster_only: bool = False
+) -> tuple[pl.DataFrame, list[str]]:
     """The roster plus a placeholder row for every human author missing from it.
 
     Placeholders get team/role/level ``unknown``, platform ``other`` and the first activity
-    date as hire date, so the data loads; fill in a roster for a real analysis.
+    date as hire date, so the data loads; fill in a roster for a real analysis. With
+    ``roster_only`` (and a roster) there are none: those authors' PRs stay in the files but
+    are left out of the analysis (nobody knows their certifications).
     """
     notes = []
     people = imp.people.filter(~pl.col("is_bot").fill_null(False))
@@ -371,10 +375,18 @@ def engineers_table(imp: Import, roster: pl.DataFrame | None) -> tuple[pl.DataFr
                 "for a real analysis"
             )
         return placeholders, notes
+    if placeholders.height and roster_only:
+        notes.append(
+            f"{placeholders.height} author(s) are not in the roster; with --roster-only their "
+            "PRs are kept in pull_requests but left out of the analysis"
+        )
+        return roster, notes
     if placeholders.height:
         notes.append(
             f"{placeholders.height} author(s) are not in the roster; added with team/role/level "
-            "'unknown' (map their e-mails/logins with an identity file if they are aliases)"
+            "'unknown' (map their e-mails/logins with an identity file if they are aliases); "
+            "nobody knows their certifications, yet they count as never certified: "
+            "--roster-only leaves them out"
         )
         roster = roster.with_columns(pl.col(c).cast(pl.String) for c in roster.columns)
         placeholders = placeholders.with_columns(
@@ -422,6 +434,7 @@ def to_dataset(
     strict: bool = True,
     today: date | None = None,
     identities: Identities | str | Path | None = None,
+    roster_only: bool = False,
 ) -> Dataset:
     """Validate an import as a certkit :class:`~certkit.data.dataset.Dataset`.
 
@@ -432,7 +445,8 @@ def to_dataset(
     engineers
         The analyst's roster (certkit's engineers table: engineer_id, team, role, level,
         hire_date, platform) as a frame or a CSV/Parquet/NDJSON file. Authors missing from it
-        are added with ``unknown`` attributes and a note.
+        are added with ``unknown`` attributes and a note, or with ``roster_only`` left out
+        (their PRs then count nowhere; validation says how many).
     certifications
         Certification records (engineer_id, certification, earned_date), frame or file.
     strict
@@ -444,7 +458,7 @@ def to_dataset(
     """
     roster, roster_origin = _read_table(engineers, "engineers")
     certs, certs_origin = _read_table(certifications, "certifications")
-    eng, notes = engineers_table(imp, roster)
+    eng, notes = engineers_table(imp, roster, roster_only)
     if certs is not None and identities is not None:
         if not isinstance(identities, Identities):
             identities = read_identities(identities)
@@ -539,6 +553,7 @@ def write_import(
     overwrite: bool = False,
     inputs: list[tuple[str, str | Path | None]] | None = None,
     identities: Identities | str | Path | None = None,
+    roster_only: bool = False,
 ) -> tuple[Dataset, Path]:
     """Validate and write an import as a certkit data folder (plus audit files).
 
@@ -546,8 +561,8 @@ def write_import(
     (one row per detection), ``import.json`` (sources, notes, and the statement that AI
     detection is a lower bound) and, when names appear under several engineer ids, the draft
     identity file ``identities_suggested.csv``. Without ``certifications`` the folder has no
-    certifications file yet; add one before ``certkit validate``. ``identities``: see
-    :func:`to_dataset`.
+    certifications file yet; add one before ``certkit validate``. ``identities`` and
+    ``roster_only``: see :func:`to_dataset`.
 
     The folder is written all or nothing (:func:`certkit.data.outputs.staged_folder`): a failing
     import leaves ``out`` as it was. An ``out`` that holds an input file (the roster, the
@@ -569,6 +584,7 @@ def write_import(
             strict=True,
             today=today,
             identities=identities,
+            roster_only=roster_only,
         )
     tables = ds.output_tables()
     if certifications is None:

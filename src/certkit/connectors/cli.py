@@ -22,6 +22,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output data folder (created if needed)")
     p.add_argument("--engineers", help="roster file (engineer_id, team, role, level, ...)")
     p.add_argument(
+        "--roster-only",
+        action="store_true",
+        help="leave authors missing from the roster out of the analysis (default: add them "
+        "as team 'unknown', counted as never certified)",
+    )
+    p.add_argument(
         "--certifications", help="certification records (engineer_id, certification, ...)"
     )
     p.add_argument(
@@ -190,6 +196,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         certifications=args.certifications,
         format=args.format,
         identities=ids,
+        roster_only=args.roster_only,
     )
     print(imp.summary())
     print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")

@@ -310,7 +310,8 @@ def unlisted_words(found: dict) -> str:
         f"level 'unknown'); they wrote {found['prs']:,} of {found['of_prs']:,} human PRs "
         f"({share:.0%}). Nobody knows their certifications, yet they count as never certified "
         "in the comparisons: if they are outside contributors or contractors, restrict the "
-        "report to the roster's teams (-p teams=[...]) or complete the roster"
+        "report to the roster's teams (-p teams=[...]), re-import with --roster-only, or complete "
+        "the roster"
     )
 
 
