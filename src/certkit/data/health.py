@@ -337,7 +337,11 @@ def narrative(
             pl.col("author_id").is_in(ds.human_engineers()["engineer_id"].implode())
         ).height
     )
-    bots = f" ({by_bots:,} of them by bots, left out of the analysis)" if by_bots else ""
+    bots = (
+        f" ({by_bots:,} of them by bots or authors not in engineers, left out of the analysis)"
+        if by_bots
+        else ""
+    )
     lines = [
         f"- **Scope:** {eng:,} engineers, {n_prs:,} pull requests{bots}, "
         f"{ds.certifications.height:,} certifications earned, {ds.defects.height:,} defects and "

@@ -364,8 +364,8 @@ def _data_facts(data: str) -> tuple[str, list[str], str]:
     else:
         period = "no pull requests"
     humans = ds.human_engineers()["engineer_id"].implode()
-    by_bots = ds.pull_requests.filter(~pl.col("author_id").is_in(humans)).height
-    bots = f" ({by_bots:,} by bots, left out)" if by_bots else ""
+    left_out = ds.pull_requests.filter(~pl.col("author_id").is_in(humans)).height
+    bots = f" ({left_out:,} by bots or authors not in engineers, left out)" if left_out else ""
     scope = (
         f"{Path(data).name}: {ds.human_engineers().height:,} engineers, "
         f"{ds.pull_requests.height:,} pull requests{bots}"
