@@ -20,6 +20,7 @@ from devlake_servers import db, mysql, postgresql  # noqa: F401
 #: of seconds of query planning per panel) ran alone at the end of the run, last in
 #: alphabetical order.
 SLOW_FIRST = (
+    "test_did_sim_pretrend.py",
     "test_panel_spark.py",
     "test_did_sim.py",
     "test_adoption.py",

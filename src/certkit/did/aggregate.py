@@ -181,7 +181,7 @@ class AggregateResult(EstimateMixin):
         cluster sums get the usual ``G / (G - 1)``. Without it (``False``: the plain
         ``IF'IF / n^2``), the test rejected 9.7% (merged PRs) and 8.5% (cycle time) of 600
         simulated null panels of the sample's shape at the 5% level; with it 5.0% and 4.5%
-        (``tests/test_did_sim.py``). Returns ``(statistic, p_value, number_of_estimates)``
+        (``tests/test_did_sim_pretrend.py``). Returns ``(statistic, p_value, number_of_estimates)``
         (chi-square); statistic and p-value are None when the covariance is singular or there
         is no pre-period.
         """
