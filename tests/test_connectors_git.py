@@ -380,17 +380,19 @@ def test_dataset_and_folder_validate(imported, tmp_path):
     assert panel["ai_prs"].sum() == 4
 
 
+#: A roster of the scenario's three engineers (Devin Smith, also an author, is not in it).
+ROSTER = {
+    "engineer_id": ["ana", "ben", "chen"],
+    "team": ["a", "a", "b"],
+    "role": ["ml_engineer"] * 3,
+    "level": ["senior", "mid", "junior"],
+    "hire_date": ["2020-01-01"] * 3,
+    "platform": ["aws", "gcp", "azure"],
+}
+
+
 def test_roster_and_unknown_authors(imported):
-    roster = pl.DataFrame(
-        {
-            "engineer_id": ["ana", "ben", "chen"],
-            "team": ["a", "a", "b"],
-            "role": ["ml_engineer"] * 3,
-            "level": ["senior", "mid", "junior"],
-            "hire_date": ["2020-01-01"] * 3,
-            "platform": ["aws", "gcp", "azure"],
-        }
-    )
+    roster = pl.DataFrame(ROSTER)
     with pytest.warns(certkit.CertkitWarning, match="1 author"):
         ds = to_dataset(imported, engineers=roster)
     assert ds.engineers.height == 4
@@ -532,16 +534,7 @@ def test_a_roster_missing_a_required_column_is_refused_by_name(imported):
 def test_roster_only_leaves_authors_missing_from_the_roster_out(imported):
     """fastapi with an 18-person roster: 868 outside authors entered the comparisons as
     never certified. --roster-only leaves them out; the default says what it does."""
-    roster = pl.DataFrame(
-        {
-            "engineer_id": ["ana", "ben", "chen"],
-            "team": ["a", "a", "b"],
-            "role": ["ml_engineer"] * 3,
-            "level": ["senior", "mid", "junior"],
-            "hire_date": ["2020-01-01"] * 3,
-            "platform": ["aws", "gcp", "azure"],
-        }
-    )
+    roster = pl.DataFrame(ROSTER)
     with pytest.warns(certkit.CertkitWarning, match="--roster-only leaves them out"):
         to_dataset(imported, engineers=roster)
     with pytest.warns(certkit.CertkitWarning) as said:
