@@ -191,6 +191,11 @@ def test_authors_missing_from_the_roster_and_bot_prs_are_said(ds):
     )
     assert bots > 0 and f"({bots:,} of them by bots or authors not in engineers" in text
     assert health.unlisted_authors(ds) is None  # the simulated roster is complete
+    nobody = ds.engineers.with_columns(
+        pl.lit("unknown").alias(c) for c in ("team", "role", "level")
+    )
+    no_roster = ck.io.Dataset(nobody, ds.certifications, ds.pull_requests, ds.defects, ds.incidents)
+    assert health.unlisted_authors(no_roster) is None  # no roster at all: the import says so
 
 
 def test_cycle_time_outliers_leave_out_approximated_creation_dates(ds):

@@ -282,14 +282,15 @@ def unlisted_authors(ds: Dataset) -> dict | None:
 
     In an open-source history most of them are one-off contributors; in a company, people
     HR's export missed. Either way nobody knows their certifications, yet in the comparisons
-    they count as never certified. None when there are none.
+    they count as never certified. None when there are none, or when every engineer is one
+    (no roster was given: the import says so).
     """
     humans = ds.human_engineers()
     cols = ("team", "role", "level")
     if humans.height == 0 or not all(c in humans.columns for c in cols):
         return None
     unlisted = humans.filter(pl.all_horizontal(pl.col(c) == "unknown" for c in cols))
-    if unlisted.height == 0:
+    if unlisted.height in (0, humans.height):  # none, or no roster at all (the import says so)
         return None
     prs = ds.pull_requests.filter(pl.col("author_id").is_in(humans["engineer_id"].implode()))
     theirs = prs.filter(pl.col("author_id").is_in(unlisted["engineer_id"].implode())).height
@@ -299,6 +300,13 @@ def unlisted_authors(ds: Dataset) -> dict | None:
         "prs": theirs,
         "of_prs": prs.height,
     }
+
+
+def prs_left_out(ds: Dataset) -> int:
+    """PRs whose author is not a human engineer (bots, authors missing from engineers): they
+    are in the data but not in the analysis."""
+    humans = ds.human_engineers()["engineer_id"].implode()
+    return ds.pull_requests.filter(~pl.col("author_id").is_in(humans)).height
 
 
 def unlisted_words(found: dict) -> str:
@@ -331,12 +339,7 @@ def narrative(
     start, end = ds.period()
     eng = ds.human_engineers().height
     n_prs = ds.pull_requests.height
-    by_bots = (
-        n_prs
-        - ds.pull_requests.filter(
-            pl.col("author_id").is_in(ds.human_engineers()["engineer_id"].implode())
-        ).height
-    )
+    by_bots = prs_left_out(ds)
     bots = (
         f" ({by_bots:,} of them by bots or authors not in engineers, left out of the analysis)"
         if by_bots
@@ -412,7 +415,7 @@ def narrative(
         else:
             lines.append("- **Outliers:** every check flags under 1 % of rows.")
     unlisted = unlisted_authors(ds)
-    if unlisted and unlisted["engineers"] < unlisted["of"]:
+    if unlisted:
         lines.append(f"- **Roster:** {unlisted_words(unlisted)}.")
     if hidden_teams:
         lines.append(

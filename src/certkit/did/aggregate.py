@@ -232,7 +232,7 @@ class AggregateResult(EstimateMixin):
         if self.kind == "dynamic":
             cols["period"] = np.where(self.keys < 0, "pre", "post")
         extra = {}
-        if getattr(self, "n_treated", None) is not None:
+        if self.n_treated is not None:
             extra["n_treated"] = pl.Series(self.n_treated, dtype=pl.Int64)
         return pl.DataFrame(
             cols

@@ -391,10 +391,8 @@ def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dic
             "cycle time"
         )
     unlisted = health.unlisted_authors(ctx.ds)
-    if unlisted and unlisted["engineers"] < unlisted["of"]:
-        unlisted_share = unlisted["engineers"] / unlisted["of"]
-        if unlisted_share >= 0.2:
-            unreliable.append(health.unlisted_words(unlisted))
+    if unlisted and unlisted["engineers"] / unlisted["of"] >= 0.2:
+        unreliable.append(health.unlisted_words(unlisted))
     start, end = ctx.ds.period()
     return {
         "engineers": ctx.ds.human_engineers().height,

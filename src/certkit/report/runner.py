@@ -26,6 +26,7 @@ import polars as pl
 import yaml
 
 import certkit
+from certkit.data import health
 from certkit.errors import CertkitError
 from certkit.report import html as report_html
 from certkit.report import landing
@@ -363,8 +364,7 @@ def _data_facts(data: str) -> tuple[str, list[str], str]:
         period = f"{start} to {end}"
     else:
         period = "no pull requests"
-    humans = ds.human_engineers()["engineer_id"].implode()
-    left_out = ds.pull_requests.filter(~pl.col("author_id").is_in(humans)).height
+    left_out = health.prs_left_out(ds)
     bots = f" ({left_out:,} by bots or authors not in engineers, left out)" if left_out else ""
     scope = (
         f"{Path(data).name}: {ds.human_engineers().height:,} engineers, "

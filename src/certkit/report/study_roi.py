@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from certkit import narrative as story
@@ -66,8 +65,8 @@ def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: 
             "<div class='certkit-callout'><p style='font-size:1.15em'><b>No ROI estimate on "
             "this data.</b></p></div>" + answer.html()
         )
-    # the table below shows the simulations' median cost: the answer says the same number
-    cost = float(np.median(result.draws["cost"]))
+    # the same number as the table below (the simulations' median)
+    cost = result.tidy().filter(pl.col("term") == "cost_per_engineer")["estimate"][0]
     lo, hi = result.roi_interval
     ctx.headline(
         "roi",
