@@ -174,7 +174,7 @@ def test_report_outcomes_parameter_is_checked_before_kernels_start():
         report_params.validate(given, declared)
     msg = str(err.value)
     assert "unknown outcome(s) 'merged_pr'" in msg and "'merged_prs' for 'merged_pr'" in msg
-    assert "revert_rate" in msg.split("outcome columns are:")[1]  # the valid ones are listed
+    assert "revert_rate" in msg.split("outcomes may be:")[1]  # the valid ones are listed
     ok = report_params.validate({"outcomes": ["merged_prs", "revert_rate"]}, declared)
     assert ok["02_certification_impact"]["outcomes"] == ["merged_prs", "revert_rate"]
     assert "outcomes" not in ok["01_data_health"]
@@ -184,6 +184,19 @@ def test_report_outcomes_parameter_is_checked_before_kernels_start():
     with pytest.raises(CertkitError, match="'control_group': 'notyet'.*did you mean 'not_yet'"):
         report_params.validate({"control_group": "notyet"}, declared)
     assert report_params.validate({"period": "quarter"}, declared)["01_data_health"]["period"]
+
+
+def test_report_ai_outcomes_parameter_is_checked_before_kernels_start():
+    """ai_outcomes names PR-level outcomes (cycle_time_log, reverted, ...), not panel columns;
+    a typo failed inside notebook 04's kernel."""
+    declared = {"04_ai_outcomes": report_params.declared(NOTEBOOKS / "04_ai_outcomes.ipynb")}
+    with pytest.raises(CertkitError) as err:
+        report_params.validate({"ai_outcomes": ["cycle_time_log", "revert"]}, declared)
+    msg = str(err.value)
+    assert "'ai_outcomes'" in msg and "'reverted' for 'revert'" in msg, msg
+    assert "defect" in msg.split("ai_outcomes may be:")[1]
+    ok = report_params.validate({"ai_outcomes": ["reverted", "size_log"]}, declared)
+    assert ok["04_ai_outcomes"]["ai_outcomes"] == ["reverted", "size_log"]
 
 
 def test_adoption_did_passes_level_not_alpha():

@@ -134,3 +134,20 @@ def test_describe_confounding_words():
     assert "factor of 1.84" in text and "E-value 2.50" in text
     assert "more than 1000" in describe_confounding("x", math.inf, 9.0)
     assert "not significant" in describe_confounding("x", 1.0, 1.2, significant=False)
+
+
+def test_zero_differences_left_out_of_the_bounds_are_said():
+    """The bounds' n_pairs counts the sets with a non-zero difference (signed-rank test); the
+    report's matched_sets counted all of them, and nothing explained 9 beside 11 (click)."""
+    d = np.array([1.0, 2.0, 0.0, 3.0, 0.0, -0.5, 1.5, np.nan])
+    sens = M.sensitivity.sensitivity_analysis(d, outcome="merged_prs")
+    assert (sens.n_pairs, sens.n_sets) == (5, 7)
+    assert (
+        "5 of 7 matched sets" in sens.zeros_note() and "2 with no difference" in sens.zeros_note()
+    )
+    assert "5 with a non-zero difference (of 7)" in sens.summary()
+    # NaN differences no longer flip the test's direction (their mean was NaN, so negated)
+    ref = M.sensitivity.rosenbaum_bounds(d[np.isfinite(d)], [1.0])
+    assert sens.to_polars()["p_upper"][0] == pytest.approx(ref["p_upper"][0], rel=1e-12)
+    none = M.sensitivity.sensitivity_analysis(d[d != 0], outcome="merged_prs")
+    assert none.zeros_note() == "" and "with a non-zero" not in none.summary()

@@ -74,8 +74,33 @@ def test_an_outcome_that_cannot_be_estimated_says_why(ctx):
     impact = studies.did_effects(ctx, ["no_such_outcome"], spec, min_e=-2, max_e=2, notes=notes)
     row = impact.effects.row(0, named=True)
     assert math.isnan(row["estimate"]) and row["note"]
-    assert any(n.startswith("no such outcome: not estimated") for n in notes), notes
-    assert "no event study" in impact.event_study_displays()[0].data
+    # the reason is said once, in the summary row; the later sections only name the outcome
+    assert impact.not_estimated == ["no_such_outcome"] and not notes, notes
+    shown = impact.event_study_displays()
+    assert len(shown) == 1 and "Not shown for no such outcome" in shown[0].data
+    contrast = studies.twfe_contrast(
+        ctx, ["no_such_outcome"], spec, notes, skip=["no_such_outcome"]
+    )
+    assert contrast["verdict"].to_list() == [narrative.SEE_SUMMARY] and not notes
+
+
+def test_an_outcome_the_data_does_not_record_says_only_that(ctx):
+    """An outcome that is 0 everywhere: more certified engineers would not help, so neither
+    the summary row nor the landing record says what the estimate "needs" (fastapi's git
+    import: defects_per_pr and incidents, each followed by "it needs certified engineers ...")."""
+    notes: list[str] = []
+    panel = ctx.panel
+    ctx.panel = panel.with_columns(pl.lit(0.0).alias("incidents"))
+    try:
+        impact = studies.did_effects(
+            ctx, ["incidents"], studies.did_spec("not_yet"), min_e=-2, max_e=2, notes=notes
+        )
+    finally:
+        ctx.panel = panel
+    row = impact.effects.row(0, named=True)
+    assert "0 in every row" in row["note"] and "it needs" not in row["note"], row["note"]
+    record = ctx.headlines[-1]
+    assert record["key"] == "effect/staggered DiD/incidents" and not record.get("needs")
 
 
 def test_matched_effects_carry_the_sensitivity_result(ctx):
@@ -105,7 +130,9 @@ def test_matched_effects_carry_the_sensitivity_result(ctx):
     if row["p_value"] < 0.05:
         assert any("hidden factor" in line for line in lines[1:])
     tables = m.sensitivity_displays()
-    assert len(tables) == 2  # the outcome's name and its bounds table
+    # the outcome's name, its bounds table and, when sets with a zero difference were left
+    # out of the signed-rank bounds, the sentence that says so
+    assert len(tables) == 2 + bool(sens.zeros_note())
 
 
 def test_balance_summary_counts_terms_over_the_threshold():
@@ -150,6 +177,17 @@ def test_roi_effects_and_answer(ctx):
     empty = studies.roi_answer(ctx, None, answer, horizon_months=12, section="The answer")
     assert "No ROI estimate on this data" in empty.data and "No effect to price" in empty.data
     assert "Default money assumptions" in studies.assumptions_table({}).data
+    # the table reads as the answer does: percents, dollars, months with one decimal
+    shown = studies.roi_table(result)
+    raw = {r["metric"]: r for r in result.to_polars().iter_rows(named=True)}
+    roi_row = shown.row(0, named=True)
+    assert roi_row[""].startswith("ROI") and roi_row["median"] == f"{raw['roi']['median']:+.0%}"
+    payback = shown.filter(pl.col("").str.starts_with("payback")).row(0, named=True)
+    assert payback["median"] == f"{raw['payback_months']['median']:,.1f}"
+    cost = shown.filter(pl.col("").str.starts_with("cost")).row(0, named=True)
+    assert cost["median"] == f"${raw['cost_per_engineer']['median']:,.0f}"
+    assert studies.roi_figure(float("inf"), "months") == "never"
+    assert studies.roi_figure(-1234.4, "money") == "-$1,234"
 
 
 def test_per_certification_leaves_out_small_certifications():

@@ -107,7 +107,7 @@ display(*impact.event_study_displays())
 # the verdict says whether that matters here.
 
 # %%
-contrast = studies.twfe_contrast(ctx, outcomes, spec, notes)
+contrast = studies.twfe_contrast(ctx, outcomes, spec, notes, skip=impact.not_estimated)
 display(table(contrast))
 
 # %% [markdown]
@@ -125,7 +125,13 @@ display(table(contrast))
 # %%
 SENSITIVITY_MAX_E = 4  # post-certification periods the bound constrains (keeps this fast)
 honest = studies.honest_sections(
-    ctx, outcomes, spec, min_e=min_e, max_e=min(max_e, SENSITIVITY_MAX_E), notes=notes
+    ctx,
+    outcomes,
+    spec,
+    min_e=min_e,
+    max_e=min(max_e, SENSITIVITY_MAX_E),
+    notes=notes,
+    skip=impact.not_estimated,
 )
 
 # %% [markdown]
@@ -136,7 +142,7 @@ honest = studies.honest_sections(
 # cohorts and periods slightly differently, so some spread is expected.
 
 # %%
-robust = studies.robustness_sections(ctx, outcomes, spec, notes=notes)
+robust = studies.robustness_sections(ctx, outcomes, spec, notes=notes, skip=impact.not_estimated)
 
 # %% [markdown]
 # ## Per certification

@@ -107,7 +107,7 @@ display(
     )
 )
 if result is not None:
-    display(table(result.to_polars()))
+    display(table(studies.roi_table(result)))
 
 # %%
 if result is not None:

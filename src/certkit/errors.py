@@ -154,6 +154,14 @@ class CertkitWarning(UserWarning):
     """An assumption check an analyst should read (pre-trends, overlap, small cells...)."""
 
 
+class OutcomeNotRecorded(CertkitError):
+    """The outcome has no values, or one value everywhere: the data does not record it.
+
+    More certified engineers would not help, so a report section says only this reason,
+    not what the estimate needs.
+    """
+
+
 def check_outcome(values: pl.Series, outcome: str) -> None:
     """Raise a reader-facing error when the outcome has nothing to estimate from: no value
     (all null or NaN), or one value in every row (e.g. ``incidents`` of a git-only import,
@@ -161,9 +169,11 @@ def check_outcome(values: pl.Series, outcome: str) -> None:
     (R's did gives 0 with a standard error of 0, or NA)."""
     v = values.cast(pl.Float64).drop_nulls().drop_nans()
     if v.len() == 0:
-        raise CertkitError(f"outcome column {outcome!r} is entirely null: nothing to estimate")
+        raise OutcomeNotRecorded(
+            f"outcome column {outcome!r} is entirely null: nothing to estimate"
+        )
     if v.min() == v.max():
-        raise CertkitError(
+        raise OutcomeNotRecorded(
             f"outcome column {outcome!r} is {v[0]:g} in every row: with no variation there is "
             "no effect to estimate (an outcome the data does not record, such as incidents "
             "without an incidents table, is 0 everywhere)"

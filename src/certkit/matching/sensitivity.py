@@ -150,8 +150,11 @@ class SensitivityResult(EstimateMixin):
     significant even without a hidden factor), ``e_value`` (its ``conf_low`` is the E-value of
     the confidence limit closest to the null), then one row per gamma ``gamma=1.5`` whose
     ``p_value`` is the upper bound on the p-value; estimates without a standard error have NaN
-    ``std_error`` / ``statistic``. ``n`` is the number of matched sets. ``to_polars()`` is the
-    bounds table (``gamma, p_upper, significant, n_pairs``).
+    ``std_error`` / ``statistic``. ``n`` is the number of matched sets behind the bounds:
+    those whose difference is not zero (``n_pairs``; the signed-rank test leaves zero
+    differences out, as R's ``wilcox.test`` and ``DOS2::senWilcox`` do). ``n_sets`` counts every
+    matched set with a difference. ``to_polars()`` is the bounds table (``gamma, p_upper,
+    significant, n_pairs``).
     """
 
     outcome: str
@@ -163,11 +166,23 @@ class SensitivityResult(EstimateMixin):
     method: str = "Rosenbaum bounds (Wilcoxon signed rank on matched-set differences)"
     level: float = 0.95
     title: str = "Sensitivity to hidden confounding"
+    n_sets: int | None = None
 
     @property
     def n_pairs(self) -> int:
         """Matched sets with a non-zero difference behind the bounds."""
         return int(self.table["n_pairs"][0]) if self.table.height else 0
+
+    def zeros_note(self) -> str:
+        """A sentence when matched sets with a zero difference were left out of the bounds."""
+        zeros = (self.n_sets or 0) - self.n_pairs
+        if zeros <= 0:
+            return ""
+        return (
+            f"The bounds rest on the {self.n_pairs:,} of {self.n_sets:,} matched sets whose "
+            f"difference is not zero: the signed-rank test leaves the {zeros:,} with no "
+            "difference out."
+        )
 
     @property
     def significant(self) -> bool:
@@ -239,7 +254,9 @@ class SensitivityResult(EstimateMixin):
             "method": self.method,
             "critical gamma": f"{self.critical_gamma:.3g} (alpha {self.alpha:g})",
             "E-value": ev,
-            "matched sets": self.n_pairs,
+            "matched sets": self.n_pairs
+            if not self.zeros_note()
+            else f"{self.n_pairs} with a non-zero difference (of {self.n_sets})",
         }
 
     def _oneline_facts(self) -> dict[str, object]:
@@ -303,6 +320,7 @@ def sensitivity_analysis(
         Description shown in the summary.
     """
     d = np.asarray(differences, dtype=float)
+    d = d[np.isfinite(d)]
     tab = rosenbaum_bounds(d if d.mean() >= 0 else -d, gammas, alpha)
     ev_point, ev_ci = math.nan, None
     if estimate is not None and sd is not None and sd > 0 and math.isfinite(estimate):
@@ -315,5 +333,6 @@ def sensitivity_analysis(
         e_value_ci=ev_ci,
         alpha=alpha,
         level=level,
+        n_sets=int(d.size),
         **({"method": method} if method else {}),
     )

@@ -413,9 +413,11 @@ def collect_warnings(notes: list[str], prefix: str = ""):
         yield notes
     for w in caught:
         if issubclass(w.category, CertkitWarning):
-            msg = f"{prefix}{w.message}"
-            if msg not in notes:
-                notes.append(msg)
+            text = str(w.message)
+            # the same warning from a later section's re-estimate (TWFE, sensitivity,
+            # robustness re-run the same cells) is said once, under its first prefix
+            if not any(n.endswith(text) for n in notes):
+                notes.append(f"{prefix}{text}")
 
 
 def table(

@@ -5,9 +5,10 @@ A notebook declares its parameters in the cell tagged ``parameters``, one per li
 ``list[str]``, ``list[int]``, ``list[float]``, each optionally ``| None``. Values given on the
 command line (``-p KEY=VALUE``) are read as YAML (``-p teams=[payments,search]``,
 ``-p share=true``) and checked against these types before any notebook runs. Parameters
-naming panel outcomes (``outcomes``) are also checked against the panel's outcome columns
-(:data:`certkit.OUTCOMES`), so a typo fails before any kernel starts instead of turning into
-"could not be estimated" on the page.
+naming outcomes are also checked: ``outcomes`` against the panel's outcome columns
+(:data:`certkit.OUTCOMES`), ``ai_outcomes`` against the PR-level outcomes of
+:func:`certkit.ai.compare`, so a typo fails before any kernel starts instead of turning into
+"could not be estimated" (or a failed notebook) on the page.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from typing import Any
 import nbformat
 import yaml
 
+from certkit.analytics.ai_prs import OUTCOMES as PR_OUTCOMES
 from certkit.data.panel import OUTCOMES
 from certkit.errors import CertkitError
 
 SCALARS = {"str": str, "int": int, "float": float, "bool": bool}
-#: Parameters whose values must be panel outcome columns (``build_panel``'s outcomes).
-OUTCOME_PARAMS = ("outcomes",)
+#: Parameters whose values must be outcome names: the panel's (``build_panel``'s outcomes)
+#: or the PR-level outcomes the AI comparison accepts.
+OUTCOME_PARAMS = {"outcomes": tuple(OUTCOMES), "ai_outcomes": tuple(PR_OUTCOMES)}
 #: Parameters with a fixed set of values, checked before any kernel starts (a typo such as
 #: period=weekly failed in the notebook's fifth cell, after the kernel had started).
 CHOICE_PARAMS = {
@@ -181,9 +184,9 @@ def validate(
     out: dict[str, dict[str, Any]] = {}
     for nb_name, decl in notebooks.items():
         out[nb_name] = {k: coerce(decl[k], v, where) for k, v in given.items() if k in decl}
-        for k in OUTCOME_PARAMS:
+        for k, allowed in OUTCOME_PARAMS.items():
             if out[nb_name].get(k) is not None:
-                check_outcomes(out[nb_name][k], k, where)
+                check_outcomes(out[nb_name][k], k, where, allowed)
         for k, allowed in CHOICE_PARAMS.items():
             value = out[nb_name].get(k)
             if value is not None and value not in allowed:
@@ -196,8 +199,13 @@ def validate(
     return out
 
 
-def check_outcomes(values: list[str] | str, name: str = "outcomes", where: str = "") -> None:
-    """Raise a :class:`CertkitError` naming every value that is not a panel outcome column.
+def check_outcomes(
+    values: list[str] | str,
+    name: str = "outcomes",
+    where: str = "",
+    allowed: tuple[str, ...] | None = None,
+) -> None:
+    """Raise a :class:`CertkitError` naming every value that is not an outcome it may be.
 
     Parameters
     ----------
@@ -207,18 +215,21 @@ def check_outcomes(values: list[str] | str, name: str = "outcomes", where: str =
         The parameter's name, for the message.
     where
         Where the parameter comes from (e.g. `` (run 'q1')``), for the message.
+    allowed
+        The outcomes it may name (default: the panel's outcome columns).
     """
+    allowed = tuple(OUTCOMES) if allowed is None else allowed
     values = [values] if isinstance(values, str) else list(values)
-    unknown = [v for v in values if v not in OUTCOMES]
+    unknown = [v for v in values if v not in allowed]
     if not unknown:
         return
     hints = []
     for v in unknown:
-        close = difflib.get_close_matches(str(v), OUTCOMES, n=1)
+        close = difflib.get_close_matches(str(v), allowed, n=1)
         if close:
             hints.append(f"{close[0]!r} for {v!r}")
     raise CertkitError(
         f"parameter {name!r}{where}: unknown outcome(s) {', '.join(map(repr, unknown))}"
         + (f" (did you mean {'; '.join(hints)}?)" if hints else "")
-        + f"; the panel's outcome columns are: {', '.join(OUTCOMES)}"
+        + f"; {name} may be: {', '.join(allowed)}"
     )

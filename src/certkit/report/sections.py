@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, OutcomeNotRecorded
 
 #: CSS class of the paragraph a skipped section shows (tests and the HTML theme use it).
 SKIPPED_CLASS = "certkit-skipped"
@@ -89,6 +89,8 @@ class Section:
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False
+        if isinstance(exc, OutcomeNotRecorded):
+            self.needs = None  # more engineers would not help: the data lacks the outcome
         self.fail(reason(exc))
         return True
 

@@ -29,7 +29,14 @@ from certkit.report.study_matched import (
     describe_sensitivity_row,
     matched_effects,
 )
-from certkit.report.study_roi import ROI_UNITS, assumptions_table, roi_answer, roi_effects
+from certkit.report.study_roi import (
+    ROI_UNITS,
+    assumptions_table,
+    roi_answer,
+    roi_effects,
+    roi_figure,
+    roi_table,
+)
 
 #: Comparison groups of the DiD notebooks (the ``control_group`` parameter, "-" or "_").
 CONTROL_GROUPS = ("not_yet", "never")
@@ -71,6 +78,11 @@ class DiDEffects:
     effects: pl.DataFrame
     studies: dict[str, tuple[pl.DataFrame, str]] = field(default_factory=dict)
 
+    @property
+    def not_estimated(self) -> list[str]:
+        """The outcomes without an overall effect: the later sections skip them."""
+        return [o for o in self.outcomes if o not in self.studies]
+
     def pre_trends(self, outcome: str) -> str:
         """The pre-trend check of ``outcome`` in words."""
         row = self.effects.filter(pl.col("outcome") == outcome)
@@ -83,10 +95,10 @@ class DiDEffects:
         from certkit import charts
 
         out: list = []
+        if self.not_estimated:
+            out.append(Markdown(story.skipped_outcomes(self.not_estimated)))
         for outcome in self.outcomes:
             if outcome not in self.studies:
-                why = story.why(self.effects, outcome)
-                out.append(Markdown(f"*{story.label(outcome)}: no event study ({why}).*"))
                 continue
             points, hidden = self.studies[outcome]
             out.append(
@@ -128,7 +140,8 @@ def did_effects(
     studies, rows = {}, []
     for outcome in outcomes:
         n = 0
-        with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
+        # no sink: the summary's bullet for the outcome says why it was not estimated
+        with ctx.section(story.label(outcome), story.DID_NEEDS, show=False) as s:
             n = certified_engineers(ctx.panel, outcome)
             if n == 0:
                 approx = health.approximated_dates(ctx.ds)
@@ -150,7 +163,7 @@ def did_effects(
             row = story.not_estimated(outcome, s.explanation) | {"pre_trends": ""}
         rows.append(row | {"certified_engineers": n})
         ctx.effect_headline(
-            rows[-1] | {"needs": story.DID_NEEDS},
+            rows[-1] | {"needs": s.needs},
             design="staggered DiD",
             comparison=f"{spec['control'].replace('_', '-')}-certified engineers",
             section=section,
@@ -158,17 +171,28 @@ def did_effects(
     return DiDEffects(list(outcomes), pl.DataFrame(rows), studies)
 
 
-def twfe_contrast(ctx: Context, outcomes: list[str], spec: dict, notes: list[str]) -> pl.DataFrame:
+def twfe_contrast(
+    ctx: Context,
+    outcomes: list[str],
+    spec: dict,
+    notes: list[str],
+    skip: list[str] | tuple[str, ...] = (),
+) -> pl.DataFrame:
     """TWFE next to Callaway-Sant'Anna per outcome (:func:`certkit.did.compare_twfe`).
 
     Both sides use ``spec`` (comparison group and method), so the Callaway-Sant'Anna column
     is the page's headline estimate. Columns: ``outcome`` (label), ``TWFE``,
     ``Callaway-Sant'Anna``, ``difference``, ``verdict`` (or why it was not estimated).
+    Outcomes in ``skip`` (:attr:`DiDEffects.not_estimated`: the summary said why) get a
+    verdict that points there instead of repeating the reason.
     """
     from certkit import did
 
     rows = []
     for outcome in outcomes:
+        if outcome in skip:
+            rows.append({"outcome": story.label(outcome), "verdict": story.SEE_SUMMARY})
+            continue
         with ctx.section(f"TWFE, {story.label(outcome)}", show=False, sink=notes) as s:
             ctx.require(certified_engineers(ctx.panel, outcome), "the TWFE estimate")
             with collect_warnings(notes, f"TWFE, {outcome}: "):
@@ -194,6 +218,7 @@ def honest_sections(
     min_e: int,
     max_e: int,
     notes: list[str],
+    skip: list[str] | tuple[str, ...] = (),
     section: str = "Sensitivity to non-parallel trends (HonestDiD)",
 ) -> dict:
     """HonestDiD (relative magnitudes) per outcome, displayed as it runs; the results by outcome.
@@ -201,13 +226,16 @@ def honest_sections(
     The event study uses the universal base period and at most ``max_e`` post periods (the
     method needs it; fewer periods keep it fast). Each outcome shows its sensitivity chart and
     :meth:`~certkit.did.HonestResult.effect_summary` and records a ``sensitivity`` headline.
+    Outcomes in ``skip`` (not estimated in the summary) get one line naming them.
     """
     from IPython.display import Markdown, display
 
     from certkit import charts, did
 
     results = {}
-    for outcome in outcomes:
+    if any(o in skip for o in outcomes):
+        display(Markdown(story.skipped_outcomes([o for o in outcomes if o in skip])))
+    for outcome in [o for o in outcomes if o not in skip]:
         with ctx.section(f"Sensitivity, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
             ctx.require(certified_engineers(ctx.panel, outcome), "the sensitivity analysis")
             with collect_warnings(notes, f"sensitivity, {outcome}: "):
@@ -252,19 +280,22 @@ def robustness_sections(
     spec: dict,
     *,
     notes: list[str],
+    skip: list[str] | tuple[str, ...] = (),
     section: str = "Robustness: do other modern estimators agree?",
 ) -> dict:
     """:func:`certkit.did.robustness` per outcome, displayed as it runs; the results by outcome.
 
     Each outcome shows its verdict, table and forest chart and records a ``sensitivity``
-    headline.
+    headline. Outcomes in ``skip`` (not estimated in the summary) get one line naming them.
     """
     from IPython.display import Markdown, display
 
     from certkit import charts, did
 
     results = {}
-    for outcome in outcomes:
+    if any(o in skip for o in outcomes):
+        display(Markdown(story.skipped_outcomes([o for o in outcomes if o in skip])))
+    for outcome in [o for o in outcomes if o not in skip]:
         with ctx.section(f"Robustness, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
             ctx.require(certified_engineers(ctx.panel, outcome), "the robustness panel")
             with collect_warnings(notes, f"robustness, {outcome}: "):
@@ -411,5 +442,7 @@ __all__ = [
     "robustness_sections",
     "roi_answer",
     "roi_effects",
+    "roi_figure",
+    "roi_table",
     "twfe_contrast",
 ]

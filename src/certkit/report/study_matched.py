@@ -90,10 +90,11 @@ class MatchedEffects:
         from certkit import charts
 
         out: list = []
+        skipped = [o for o in self.outcomes if o not in self.results]
+        if skipped:
+            out.append(Markdown(story.skipped_outcomes(skipped)))
         for outcome in self.outcomes:
             if outcome not in self.results:
-                why = story.why(self.effects, outcome)
-                out.append(Markdown(f"*{story.label(outcome)}: not estimated ({why}).*"))
                 continue
             points, hidden = ctx.event_points(
                 self.results[outcome].to_polars(), outcome, count="n_pairs"
@@ -120,9 +121,12 @@ class MatchedEffects:
 
         out: list = []
         for outcome, res in self.results.items():
-            t = res.sensitivity().to_polars()
+            sens = res.sensitivity()
+            t = sens.to_polars()
             if t.height:
                 out += [Markdown(f"**{story.label(outcome)}**"), table(t)]
+                if sens.zeros_note():
+                    out.append(Markdown(f"*{sens.zeros_note()}*"))
         if not out:
             msg = "No sensitivity analysis: no outcome was estimated (see the summary)."
             out.append(Markdown(msg))
@@ -154,7 +158,8 @@ def matched_effects(
 
     results, rows = {}, []
     for outcome in outcomes:
-        with ctx.section(story.label(outcome), story.MATCHING_NEEDS, show=False, sink=notes) as s:
+        # no sink: the summary's bullet for the outcome says why it was not estimated
+        with ctx.section(story.label(outcome), story.MATCHING_NEEDS, show=False) as s:
             with collect_warnings(notes, f"{outcome}: "):
                 res = matching.matched_did(
                     ctx.panel,
@@ -179,7 +184,7 @@ def matched_effects(
             row = story.not_estimated(outcome, s.explanation)
         rows.append(row)
         ctx.effect_headline(
-            row | {"needs": story.MATCHING_NEEDS},
+            row | {"needs": s.needs},
             design="matched DiD",
             comparison="matched peers (similar role, level, platform, tenure, recent outcomes)",
             section=section,

@@ -34,7 +34,8 @@ def roi_effects(
 
     effects, rows = [], []
     for outcome, unit in (units or ROI_UNITS).items():
-        with ctx.section(story.label(outcome), story.DID_NEEDS, show=False, sink=notes) as s:
+        # no sink: the summary's bullet for the outcome says why it was not estimated
+        with ctx.section(story.label(outcome), story.DID_NEEDS, show=False) as s:
             n = certified_engineers(ctx.panel, outcome)
             ctx.require(n, f"the {story.label(outcome)} effect")
             with collect_warnings(notes, f"{outcome}: "):
@@ -89,6 +90,60 @@ def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: 
         f"<p style='font-size:1.15em'><b>{html.escape(result.statement())}</b></p>"
         f"<p>{html.escape(figures)}</p></div>"
     )
+
+
+#: ROIResult.to_polars() metric -> (label, how its numbers read)
+ROI_METRICS = {
+    "roi": ("ROI (net value / cost)", "percent"),
+    "net_value_per_engineer": ("net value per certified engineer", "money"),
+    "benefit_per_engineer": ("benefit per certified engineer", "money"),
+    "cost_per_engineer": ("cost per certified engineer", "money"),
+    "payback_months": ("payback (months)", "months"),
+    "net_value_program": ("net value of the programme", "money"),
+}
+
+
+def roi_figure(value: float | None, kind: str) -> str:
+    """One ROI number as the table shows it: ``+74%``, ``$8,297``, ``6.9``; a dash or
+    ``never`` for a missing or infinite value (a payback the benefit never reaches)."""
+    import math
+
+    if value is None or math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "never" if kind == "months" and value > 0 else "–"
+    if kind == "percent":
+        return f"{value:+.0%}"
+    if kind == "money":
+        return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def roi_table(result) -> pl.DataFrame:
+    """:meth:`certkit.roi.ROIResult.to_polars` for readers: labels, percents, dollars and
+    months with one decimal (the page showed ``0.744`` for +74% and ``465.975`` months)."""
+    t = result.to_polars()
+    rows = []
+    for r in t.iter_rows(named=True):
+        label, kind = ROI_METRICS.get(r["metric"], (r["metric"], "number"))
+        if r["metric"] == "net_value_program":
+            label += f" ({result.n_engineers:,} engineer{'s' if result.n_engineers != 1 else ''})"
+        rows.append(
+            {"": label}
+            | {
+                # an infinite mean payback: some draws never pay back (the quantiles say how many)
+                name: roi_figure(r[col], "number" if col == "mean" else kind)
+                if kind == "months" and col == "mean" and r[col] == float("inf")
+                else roi_figure(r[col], kind)
+                for name, col in (
+                    ("median", "median"),
+                    ("mean", "mean"),
+                    (f"{result.level:.0%} interval, low", "ci_low"),
+                    ("high", "ci_high"),
+                )
+            }
+        )
+    return pl.DataFrame(rows)
 
 
 def assumptions_table(assumptions: dict):

@@ -1,0 +1,250 @@
+"""Effect rows and their words: one row per outcome with its estimate, interval, p-value and
+change relative to the baseline, or why it was not estimated; the report's summary bullets.
+
+Part of :mod:`certkit.narrative` (re-exported there; notebooks reach it as
+``certkit.report.story``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from certkit.errors import CertkitError
+from certkit.stats.vcov import pvalue
+
+#: Outcome -> (plain label, unit text, lower is better, log scale)
+OUTCOMES: dict[str, tuple[str, str, bool, bool]] = {
+    "cycle_time_log_median": ("PR cycle time", "log hours", True, True),
+    "cycle_time_log_mean": ("PR cycle time (mean of logs)", "log hours", True, True),
+    "cycle_time_hours_median": ("PR cycle time", "hours", True, False),
+    "pickup_time_hours_median": ("time to first review", "hours", True, False),
+    "merged_prs": ("throughput (merged PRs per period)", "PRs", False, False),
+    "prs_opened": ("PRs opened per period", "PRs", False, False),
+    "defects": ("defects per period", "defects", True, False),
+    "defects_per_pr": ("defect rate (defects per merged PR)", "defects per PR", True, False),
+    "incidents": ("incidents per period", "incidents", True, False),
+    "reverts": ("reverted PRs per period", "PRs", True, False),
+    "revert_rate": ("revert rate", "share", True, False),
+    "ai_share": ("AI-assisted share of PRs", "share", False, False),
+    "lines_changed": ("lines changed", "lines", False, False),
+}
+
+DID_NEEDS = (
+    "certified engineers with data both before and after their certification month, and "
+    "engineers not (yet) certified in the same months to compare them with"
+)
+MATCHING_NEEDS = (
+    "certified engineers with enough history before certifying (pre_periods) and similar "
+    "not-yet-certified peers to pair them with"
+)
+
+
+class NotEstimated(CertkitError):
+    """Raised inside a report section to say, in words, why it shows nothing."""
+
+
+def why(effects: pl.DataFrame, outcome: str) -> str:
+    """The ``note`` of ``outcome``'s row in an effects table (why it was not estimated)."""
+    if "note" not in effects.columns:
+        return "not estimated"
+    hit = effects.filter(pl.col("outcome") == outcome)
+    return (hit["note"][0] if hit.height and hit["note"][0] else "not estimated").rstrip(".")
+
+
+def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
+    """A sentence on PRs left out of cycle time (dates approximated from git), if any.
+
+    Empty when no cycle- or pickup-time outcome is shown or no PR date was approximated.
+    """
+    if not any(o.startswith(("cycle_time", "pickup_time")) for o in outcomes):
+        return []
+    from certkit.data.health import approximated_dates
+
+    approx = approximated_dates(ds)
+    n = int(approx["prs"].sum()) if approx.height else 0
+    if not n:
+        return []
+    merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
+    return [
+        f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({percent_words(n / merged)}) whose creation "
+        "date git cannot tell (squash merges, direct pushes): their cycle time would be wrong. "
+        "A `gh` export (`certkit import git --github`) supplies the real dates."
+    ]
+
+
+def percent_words(p: float) -> str:
+    """A share or probability in words: ``"under 1%"`` / ``"over 99%"`` rather than a rounded
+    0% or 100% the numbers do not say (the ROI table showed 0.001 beside "0%"; 3,211 of 3,218
+    PRs read "(100%)")."""
+    if 0 < p < 0.005:
+        return "under 1%"
+    if 0.995 < p < 1:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
+def label(outcome: str) -> str:
+    """Plain-language name of a panel outcome."""
+    return OUTCOMES.get(outcome, (outcome.replace("_", " "),))[0]
+
+
+def _finite(*values: float | None) -> bool:
+    return all(v is not None and math.isfinite(v) for v in values)
+
+
+def effect_row(
+    outcome: str, est: float, se: float, lo: float, hi: float, baseline: float | None
+) -> dict:
+    """One tidy row: estimate, interval, p-value and the change relative to the baseline.
+
+    A row whose estimate or interval is not a finite number gets a ``note`` saying it could
+    not be estimated, and its numbers become NaN (tables show a dash, sentences the note).
+    """
+    if not _finite(est, lo, hi):
+        return not_estimated(
+            outcome,
+            "the estimate or its confidence interval is not a finite number (too few "
+            "certified engineers or periods with data for this outcome)",
+        )
+    log = OUTCOMES.get(outcome, ("", "", False, False))[3]
+    rel = rel_lo = rel_hi = math.nan
+    if log:
+        try:
+            rel, rel_lo, rel_hi = (math.expm1(v) for v in (est, lo, hi))
+        except OverflowError:
+            rel = rel_lo = rel_hi = math.nan
+    elif baseline and _finite(baseline):
+        rel, rel_lo, rel_hi = est / baseline, lo / baseline, hi / baseline
+    if not _finite(rel, rel_lo, rel_hi):
+        rel = rel_lo = rel_hi = math.nan
+    return {
+        "outcome": outcome,
+        "label": label(outcome),
+        "estimate": est,
+        "se": se if _finite(se) else math.nan,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": pvalue(est, se) if _finite(se) else math.nan,
+        "baseline": baseline if baseline is not None and _finite(baseline) else math.nan,
+        "relative": rel,
+        "relative_low": min(rel_lo, rel_hi),
+        "relative_high": max(rel_lo, rel_hi),
+        "note": None,
+    }
+
+
+def no_certified_data(outcome: str, approximated: int = 0, merged: int = 0) -> str:
+    """Why an outcome has no estimate when no certified engineer has values on both sides of
+    certifying; for cycle and pickup times, whether git's approximated creation dates are why
+    (fastapi: 3,211 of 3,218 merged PRs squash-merged; the page blamed privacy or cells)."""
+    why = f"no certified engineer has {label(outcome)} values both before and after certifying"
+    timed = outcome.startswith(("cycle_time", "pickup_time"))
+    if timed and merged and approximated / merged >= 0.5:
+        why += (
+            f": {approximated:,} of {merged:,} merged PRs have a creation date approximated "
+            "from git (squash merges), so their cycle time is unknown; import a gh export "
+            "(certkit import git --github) for the real creation dates"
+        )
+    return why
+
+
+def not_estimated(outcome: str, why: str) -> dict:
+    """An :func:`effect_row` for an outcome that could not be estimated (``note`` says why)."""
+    nan = math.nan
+    return {
+        "outcome": outcome,
+        "label": label(outcome),
+        "estimate": nan,
+        "se": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "p_value": nan,
+        "baseline": nan,
+        "relative": nan,
+        "relative_low": nan,
+        "relative_high": nan,
+        "note": why.rstrip("."),
+    }
+
+
+def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
+    """:func:`effect_row` from the headline row of a result's ``tidy()``.
+
+    Works for every estimate result with one headline row: a DiD aggregate
+    (``att_gt(...).aggregate("simple")``), an event study, a matched DiD, a matching ATT. The
+    baseline is the certified engineers' pre-certification mean in ``panel``.
+    """
+    head = result.headline()
+    if head.height != 1:
+        raise CertkitError(
+            f"{type(result).__name__} has {head.height} headline rows; effect_of needs one"
+        )
+    r = head.row(0, named=True)
+    return effect_row(
+        outcome,
+        r["estimate"],
+        r["std_error"],
+        r["conf_low"],
+        r["conf_high"],
+        baseline(panel, outcome),
+    )
+
+
+def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
+    """Mean outcome of certified engineers before they certified (what effects compare to)."""
+    pre = panel.filter((pl.col("cohort") > 0) & (pl.col("post") == 0))[outcome].drop_nulls()
+    return float(pre.mean()) if pre.len() else None
+
+
+def _sentence(row: dict, alpha: float = 0.05) -> str:
+    lower_better = OUTCOMES.get(row["outcome"], ("", "", False, False))[2]
+    if row.get("note") or not _finite(row["estimate"], row["ci_low"], row["ci_high"]):
+        why = row.get("note") or "the estimate is not a finite number"
+        return f"**{row['label']}**: could not be estimated: {why}."
+    rel = row["relative"]
+    if _finite(rel, row["relative_low"], row["relative_high"]):
+        direction = "lower" if rel < 0 else "higher"
+        size = f"about {abs(rel):.0%} {direction}"
+        ci = f"95% CI {row['relative_low']:+.0%} to {row['relative_high']:+.0%}"
+    else:
+        size = f"{row['estimate']:+.3g}"
+        ci = f"95% CI {row['ci_low']:+.3g} to {row['ci_high']:+.3g}"
+    if not (row["p_value"] < alpha):
+        verdict = "not distinguishable from no change"
+    else:
+        good = (row["estimate"] < 0) == lower_better
+        verdict = "an improvement" if good else "a deterioration"
+    return f"**{row['label']}**: {size} after certification ({ci}); {verdict}."
+
+
+def summarize(rows: pl.DataFrame, method: str, extra: list[str] | None = None) -> str:
+    """Markdown bullets, one per outcome, plus a line on what kind of estimate this is."""
+    lines = [f"- {_sentence(r)}" for r in rows.iter_rows(named=True)]
+    done = [r for r in rows.iter_rows(named=True) if not r.get("note")]
+    clear = sum(1 for r in done if _finite(r["p_value"]) and r["p_value"] < 0.05)
+    if done:
+        lines.append(
+            f"- {clear} of {len(done)} estimated outcome(s) show a statistically clear change "
+            f"(p < 0.05). Method: {method}. These are **observational** estimates: read the "
+            "assumptions below before acting on them."
+        )
+    else:
+        lines.append(f"- No outcome could be estimated with {method} on this data (reasons above).")
+    return "\n".join(lines + [f"- {e}" for e in extra or []])
+
+
+#: The verdict of a later section for an outcome the summary already said was not estimated.
+SEE_SUMMARY = "not estimated (see the summary above)"
+
+
+def skipped_outcomes(outcomes: list[str]) -> str:
+    """One line for a section that leaves out outcomes the summary could not estimate.
+
+    The reason is said once, in the summary and its notes; the later sections of the page
+    (event studies, TWFE, sensitivity, robustness) only name the outcomes.
+    """
+    names = [label(o) for o in outcomes]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"*Not shown for {listed}: not estimated (see the summary above).*"
