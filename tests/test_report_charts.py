@@ -119,3 +119,23 @@ def test_export_turns_specs_into_embeds_and_hides_parameters():
     assert report_html.PLACEHOLDER in body and report_html.PLACEHOLDER not in page
     assert json.dumps(spec["mark"]) in body
     assert "shared: groups under 5 people hidden" in body
+
+
+def test_counts_get_whole_number_ticks_and_axes_say_what_they_are():
+    """fastapi's "engineers per certification" bars had ticks at 0.2, 0.4 ... engineers, and
+    the Rosenbaum chart's x axis had no title."""
+    counts = pl.DataFrame({"engineers": [3, 2, 1], "certification": ["a", "b", "c"]})
+    x = charts.bars(counts, x="engineers", y="certification").to_dict()["encoding"]["x"]
+    assert x["axis"] == {"format": "d", "tickMinStep": 1}
+    shares = counts.with_columns(pl.col("engineers") / 3)
+    assert (
+        "axis"
+        not in charts.bars(shares, x="engineers", y="certification").to_dict()["encoding"]["x"]
+    )
+    rows = pl.DataFrame({"period": [date(2025, 1, 1), date(2025, 2, 1)], "rows": [4, 7]})
+    enc = charts.lines(rows, x="period", y="rows").to_dict()["encoding"]
+    assert enc["y"]["axis"]["tickMinStep"] == 1 and enc["x"].get("title") is None
+    from certkit.matching.sensitivity import sensitivity_analysis
+
+    sens = sensitivity_analysis(np.array([1.0, 2.0, -0.5, 3.0, 1.5]), outcome="merged_prs")
+    assert "gamma" in sens.plot().to_dict()["encoding"]["x"]["title"]

@@ -273,3 +273,31 @@ def test_adoption_study_runs_each_outcome_in_its_section_and_records_headlines()
     for key in ("ai/adoption/", "ai/adoption-honest-did/", "ai/adoption-robustness/"):
         assert key + "merged_prs" in keys
         assert key + "no_such_outcome" not in keys
+    # the later sections name the outcome the effects could not estimate, once, in one line
+    assert notes.count(next(n for n in notes if "no_such_outcome" in n)) == 1
+    assert not any(n.startswith(("Sensitivity, no_such", "Robustness, no_such")) for n in notes)
+
+
+def test_adoption_study_without_adopters_says_so_once(ctx):
+    """No engineer adopted AI (fastapi: 1% of PRs): one paragraph for every outcome instead of
+    the same reason under each outcome and section (12 times), and the certification study on
+    AI use says no certified engineer used AI instead of drawing a flat line at zero."""
+    notes: list[str] = []
+    panel = ctx.panel
+    ctx.panel = panel.with_columns(pl.lit(0.0).alias("ai_share"), pl.lit(0).alias("ai_prs"))
+    try:
+        study = studies.adoption_study(
+            ctx, ["merged_prs", "prs_opened"], threshold=0.5, sustain=2, min_prs=1, notes=notes
+        )
+        assert study.n_adopters == 0
+        shown = study.effect_displays()
+        later = study.sensitivity_displays() + study.robustness_displays()
+        cert = study.certification_displays()
+    finally:
+        ctx.panel = panel
+    assert len(shown) == 1 and "No engineer adopted AI inside the window" in shown[0].data
+    assert all(
+        "Not shown for throughput (merged PRs per period) and PRs opened" in d.data for d in later
+    )
+    assert len(cert) == 1 and "was AI-assisted, before or after certifying" in cert[0].data
+    assert sum("adopted AI inside the window" in n for n in notes) == 1, notes

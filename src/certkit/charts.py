@@ -349,16 +349,18 @@ def lines(
     facet: str | None = None,
     title: str = "",
     y_title: str | None = None,
+    x_title: str | None = None,
 ) -> alt.Chart:
     """Simple line chart for tidy, aggregated frames (coverage over time and the like).
 
-    With ``facet`` one small panel per value, each with its own y scale.
+    With ``facet`` one small panel per value, each with its own y scale. A date axis needs no
+    title; give ``x_title`` for any other. Counts (integer ``y``) get whole-number ticks.
     """
     _check(df, [x, y] + [c for c in (color, facet) if c], "lines")
     x_type = "T" if df.schema[x] in (pl.Date, pl.Datetime) else "Q"
     enc = {
-        "x": alt.X(f"{x}:{x_type}", title=None),
-        "y": alt.Y(f"{y}:Q", title=y_title or y),
+        "x": alt.X(f"{x}:{x_type}", title=x_title),
+        "y": alt.Y(f"{y}:Q", title=y_title or y, axis=_count_axis(df, y)),
         "tooltip": [x, y] + [c for c in (color, facet) if c],
     }
     if color:
@@ -406,6 +408,13 @@ def forest(
     return chart.properties(title=title, width=WIDTH)
 
 
+def _count_axis(df: pl.DataFrame, column: str) -> alt.Axis | alt.UndefinedType:
+    """Whole-number ticks for a count column (no "0.5 engineers"); the default otherwise."""
+    if df.schema[column].is_integer():
+        return alt.Axis(tickMinStep=1, format="d")
+    return alt.Undefined
+
+
 def bars(
     df: pl.DataFrame,
     *,
@@ -424,7 +433,7 @@ def bars(
         alt.Chart(df)
         .mark_bar(**({} if color else {"color": TREATED}))
         .encode(
-            x=alt.X(f"{x}:Q", title=x_title or x),
+            x=alt.X(f"{x}:Q", title=x_title or x, axis=_count_axis(df, x)),
             y=alt.Y(f"{y}:N", title=None, sort="-x"),
             tooltip=tooltip or [y, alt.Tooltip(f"{x}:Q", format=fmt)],
             **enc,

@@ -233,6 +233,7 @@ class SensitivityResult(EstimateMixin):
             y="p_value",
             title=f"{self.title}: {self.outcome} (alpha = {self.alpha:g})",
             y_title="upper bound on the p-value",
+            x_title="gamma: how much a hidden factor could change the odds of certifying",
         )
 
     def statement(self) -> str:

@@ -239,7 +239,7 @@ def summarize(rows: pl.DataFrame, method: str, extra: list[str] | None = None) -
 SEE_SUMMARY = "not estimated (see the summary above)"
 
 
-def skipped_outcomes(outcomes: list[str]) -> str:
+def skipped_outcomes(outcomes: list[str], where: str = "the summary above") -> str:
     """One line for a section that leaves out outcomes the summary could not estimate.
 
     The reason is said once, in the summary and its notes; the later sections of the page
@@ -247,4 +247,4 @@ def skipped_outcomes(outcomes: list[str]) -> str:
     """
     names = [label(o) for o in outcomes]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"*Not shown for {listed}: not estimated (see the summary above).*"
+    return f"*Not shown for {listed}: not estimated (see {where}).*"

@@ -83,6 +83,15 @@ class AdoptionStudy:
                 Markdown(f"*{hidden}*") if hidden else res.plot(),
             ]
 
+        if self.n_adopters == 0:
+            # one reason for every outcome, said once (fastapi: the same paragraph 12 times)
+            return in_section(
+                self.ctx,
+                "Effect of adopting AI",
+                lambda: self._no_adopters(),
+                needs=EFFECT_NEEDS,
+                sink=self.notes,
+            )
         out = []
         for outcome in self.outcomes:
             out.append(Markdown(f"### {outcome}"))
@@ -123,8 +132,16 @@ class AdoptionStudy:
         from certkit import adoption
 
         def run() -> list:
-            certified = self.ctx.panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique()
+            from certkit.errors import CertkitError
+
+            mine = self.ctx.panel.filter(pl.col("cohort") > 0)
+            certified = mine["engineer_id"].n_unique()
             self.ctx.require(certified, "this study")
+            if "ai_share" in mine.columns and not (mine["ai_share"].fill_null(0) > 0).any():
+                raise CertkitError(
+                    f"none of the {certified:,} certified engineers' merged PRs was AI-assisted, "
+                    "before or after certifying: there is no change in AI use to estimate"
+                )
             cert_ai = adoption.certification_effect_on_ai(
                 self.ctx.panel, min_e=self.min_e, max_e=self.max_e
             )
@@ -138,6 +155,14 @@ class AdoptionStudy:
         )
 
     # -- helpers ------------------------------------------------------------------------------
+    def _no_adopters(self) -> None:
+        from certkit.errors import CertkitError
+
+        raise CertkitError(
+            "no engineer adopted AI inside the window (see who adopted, above), so no outcome "
+            "can be compared before and after adoption"
+        )
+
     def _headline(self, key: str, label: str, text: str, section: str) -> None:
         record = {"topic": "ai", "label": label, "text": text}
         self.ctx.headline(key, record, kind="text", section=section)
@@ -154,9 +179,11 @@ class AdoptionStudy:
 
     def _each(self, title: str, prefix: str, one) -> list:
         from certkit import adoption
+        from certkit.narrative import skipped_outcomes
 
-        out = []
-        for outcome in self.outcomes:
+        skipped = [o for o in self.outcomes if o not in self.studies]
+        out = [Markdown(skipped_outcomes(skipped, "the effects above"))] if skipped else []
+        for outcome in [o for o in self.outcomes if o in self.studies]:
             what = f"{title}, {outcome}"
             out += self._run(
                 what, adoption.needs(outcome, self.ctx.panel), outcome, one, f"{prefix}, "
