@@ -301,3 +301,16 @@ def test_adoption_study_without_adopters_says_so_once(ctx):
     )
     assert len(cert) == 1 and "was AI-assisted, before or after certifying" in cert[0].data
     assert sum("adopted AI inside the window" in n for n in notes) == 1, notes
+
+
+def test_relative_change_is_not_shown_below_minus_100_percent():
+    """A count or rate cannot fall by more than its baseline: an interval reading "-222% to
+    +256%" (click, defect rate on a tiny baseline) is said in the outcome's unit instead."""
+    row = narrative.effect_row("defects_per_pr", 0.013, 0.015, -0.027, 0.031, baseline=0.012)
+    assert math.isnan(row["relative"]) and row["estimate"] == 0.013
+    text = narrative.summarize(pl.DataFrame([row]), "DiD")
+    assert "+0.013 defects per PR after certification (95% CI -0.027 to +0.031; 0.012 before" in text
+    assert "%" not in text.splitlines()[0].replace("95% CI", "")
+    wide = narrative.effect_row("merged_prs", 2.27, 1.96, -1.57, 6.10, baseline=2.0)
+    assert wide["relative_low"] == pytest.approx(-0.785)  # above -100%: still a percent
+    assert "about 114% higher" in narrative.summarize(pl.DataFrame([wide]), "DiD")

@@ -115,8 +115,13 @@ def effect_row(
             rel, rel_lo, rel_hi = (math.expm1(v) for v in (est, lo, hi))
         except OverflowError:
             rel = rel_lo = rel_hi = math.nan
-    elif baseline and _finite(baseline):
+    elif baseline and _finite(baseline) and baseline > 0:
         rel, rel_lo, rel_hi = est / baseline, lo / baseline, hi / baseline
+        if min(rel_lo, rel_hi) <= -1 and outcome in OUTCOMES:
+            # the interval reaches below -100% of a baseline the outcome cannot go under
+            # (counts, rates): a percent would read "-222% to +256%"; the sentence uses the
+            # effect in the outcome's own unit and the baseline instead
+            rel = rel_lo = rel_hi = math.nan
     if not _finite(rel, rel_lo, rel_hi):
         rel = rel_lo = rel_hi = math.nan
     return {
@@ -209,8 +214,11 @@ def _sentence(row: dict, alpha: float = 0.05) -> str:
         size = f"about {abs(rel):.0%} {direction}"
         ci = f"95% CI {row['relative_low']:+.0%} to {row['relative_high']:+.0%}"
     else:
-        size = f"{row['estimate']:+.3g}"
+        unit = OUTCOMES.get(row["outcome"], ("", "", False, False))[1]
+        size = f"{row['estimate']:+.3g}{' ' + unit if unit else ''}"
         ci = f"95% CI {row['ci_low']:+.3g} to {row['ci_high']:+.3g}"
+        if _finite(row.get("baseline")):
+            ci += f"; {row['baseline']:.3g} before certification"
     if not (row["p_value"] < alpha):
         verdict = "not distinguishable from no change"
     else:
