@@ -309,7 +309,9 @@ def test_relative_change_is_not_shown_below_minus_100_percent():
     row = narrative.effect_row("defects_per_pr", 0.013, 0.015, -0.027, 0.031, baseline=0.012)
     assert math.isnan(row["relative"]) and row["estimate"] == 0.013
     text = narrative.summarize(pl.DataFrame([row]), "DiD")
-    assert "+0.013 defects per PR after certification (95% CI -0.027 to +0.031; 0.012 before" in text
+    assert (
+        "+0.013 defects per PR after certification (95% CI -0.027 to +0.031; 0.012 before" in text
+    )
     assert "%" not in text.splitlines()[0].replace("95% CI", "")
     wide = narrative.effect_row("merged_prs", 2.27, 1.96, -1.57, 6.10, baseline=2.0)
     assert wide["relative_low"] == pytest.approx(-0.785)  # above -100%: still a percent
