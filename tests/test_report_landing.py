@@ -90,7 +90,8 @@ def test_landing_effects_are_the_detail_pages_numbers(out, landing_dom):
                 r"([+-][\d.e+-]+).*?95% CI (\S+) to (\S+)\)", cell
             )
             theirs = re.search(SIZE, sentence.group(1)) or re.search(
-                r"([+-][\d.e+-]+) after certification \(95% CI (\S+) to (\S+)\)", sentence.group(1)
+                r"([+-][\d.e+-]+)[^(]* after certification \(95% CI (\S+) to ([^;)\s]+)[;)]",
+                sentence.group(1),
             )
             assert mine and theirs, (cell, sentence.group(1))
             assert mine.groups() == theirs.groups(), (cell, sentence.group(1))
