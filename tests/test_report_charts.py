@@ -139,3 +139,31 @@ def test_counts_get_whole_number_ticks_and_axes_say_what_they_are():
 
     sens = sensitivity_analysis(np.array([1.0, 2.0, -0.5, 3.0, 1.5]), outcome="merged_prs")
     assert "gamma" in sens.plot().to_dict()["encoding"]["x"]["title"]
+
+
+def test_panels_show_only_their_own_rows():
+    """ai.compare's forest chart in panels by outcome drew every outcome's points in every
+    panel (each layer held the whole frame); rendered, each panel's axis spans its own rows."""
+    import re
+
+    import vl_convert as vlc
+
+    df = pl.DataFrame(
+        {
+            "term": ["naive", "adjusted"] * 2,
+            "estimate": [1.0, 2.0, -5.0, -6.0],
+            "ci_low": [0.0, 1.0, -6.0, -7.0],
+            "ci_high": [2.0, 3.0, -4.0, -5.0],
+            "outcome": ["revert", "revert", "defect", "defect"],
+        }
+    )
+    svg = vlc.vegalite_to_svg(charts.forest(df, y="term", facet="outcome").to_dict())
+    points = re.findall(r'aria-label="estimate: ([^;]+);', svg)
+    assert sorted(points) == sorted(["1", "2", "−5", "−6"]), points  # each point drawn once
+    es = df.rename({"term": "event_time"}).with_columns(pl.Series("event_time", [-1, 0, -1, 0]))
+    svg = vlc.vegalite_to_svg(charts.event_study(es, facet="outcome").to_dict())
+    # each panel's y axis spans its own rows only (with every row: -7 to 3 in both)
+    axes = re.findall(
+        r"Y-axis titled '[^']*' for a linear scale with values from (\S+) to (\S+)\"", svg
+    )
+    assert sorted(axes) == [("0.0", "3.0"), ("−7", "0")], axes

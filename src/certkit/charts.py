@@ -130,7 +130,11 @@ def event_study(
     interval. The dashed rule is drawn between the last pre period and certification.
     """
     _check(df, [x, y, lower, upper] + ([facet] if facet else []), "event_study")
-    base = alt.Chart(df).encode(x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1)))
+    # in panels the data goes to the facet, so that each panel gets only its rows (a layer
+    # holding its own data would be drawn whole in every panel)
+    base = (alt.Chart() if facet else alt.Chart(df)).encode(
+        x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1))
+    )
     band = base.mark_area(opacity=0.18, color=TREATED).encode(
         y=alt.Y(f"{lower}:Q", title=y_title), y2=alt.Y2(f"{upper}:Q")
     )
@@ -151,7 +155,7 @@ def event_study(
     )
     layered = alt.layer(band, line, zero, cert)
     if facet:
-        return _panels(layered, facet, title=title, independent="y")
+        return _panels(layered, facet, title=title, independent="y", data=df)
     return layered.properties(title=title, width=WIDTH, height=HEIGHT)
 
 
@@ -385,7 +389,9 @@ def forest(
 ) -> alt.Chart:
     """Forest plot: one estimate with its interval per category, zero marked."""
     _check(df, [y, x, lower, upper] + ([facet] if facet else []), "forest")
-    base = alt.Chart(df).encode(y=alt.Y(f"{y}:N", title=None))
+    # in panels the data goes to the facet (see event_study): ai.compare's panels each drew
+    # every outcome's points
+    base = (alt.Chart() if facet else alt.Chart(df)).encode(y=alt.Y(f"{y}:N", title=None))
     chart = alt.layer(
         base.mark_rule(color=TREATED).encode(
             x=alt.X(f"{lower}:Q", title="effect"), x2=f"{upper}:Q"
