@@ -104,7 +104,25 @@ def test_verdict_reports_disagreement_from_the_numbers():
     assert "outside the robust range" in text
     same = tidy_rows(names, [1.0, 1.01, 0.99, 1.02, 1.0], [0.05] * 5, [10] * 5, 0.95)
     agree, text = _verdict(same, "cycle time", 0.95)
-    assert agree is True and "agree" in text and "close to the robust estimates" in text
+    assert agree is True and "agree" in text and "Static TWFE gives 1, within the robust" in text
+
+
+def test_twfe_is_not_called_close_across_a_sign_flip():
+    """pydantic-ai: TWFE 4.95 against robust estimates -3.37 to 0.262 with a margin of 10.3
+    read "close to the robust estimates"; the TWFE section called it misleading."""
+    from certkit.did.robust_base import tidy_rows
+
+    names = [CS_NEVER, CS_NOTYET, SUNAB, IMPUTATION, TWFE]
+    table = tidy_rows(names, [-3.37, -2.9, 0.262, -1.0, 4.95], [5.25] * 5, [10] * 5, 0.95)
+    _, text = _verdict(table, "throughput", 0.95)
+    assert "close" not in text and "outside the robust range (-3.37 to 0.262)" in text
+    assert "but within the typical margin of error" in text
+    neg = tidy_rows(names, [-3.37, -2.9, -0.5, -1.0, 4.95], [5.25] * 5, [10] * 5, 0.95)
+    assert "opposite sign of every robust estimate" in _verdict(neg, "throughput", 0.95)[1]
+    # no finite interval: no "margin of error (n/a)"
+    nan = tidy_rows(names, [0.0, 0.0, 0.0, 0.0, 0.0], [float("nan")] * 5, [10] * 5, 0.95)
+    agree, text = _verdict(nan, "cycle time", 0.95)
+    assert agree is None and "n/a" not in text and "cannot be judged" in text
 
 
 def test_two_way_fe_solver_is_exact_on_an_unbalanced_panel():

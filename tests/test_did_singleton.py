@@ -205,7 +205,7 @@ def test_verdict_margin_and_call_skip_flagged_estimators_only():
     assert f"({margin:.3g})" in text
     # every robust estimator flagged: no margin, no call, no verdict on agreement
     agree, text = _verdict(table, "y", 0.95, {n: _thin(1.0) for n in names[:4]})
-    assert agree is None and "none has a reliable standard error" in text
+    assert agree is None and "none has a reliable, finite standard error" in text
     assert "distinguishable" not in text
     # a thin share below THIN_SHARE keeps the standard error (with a remark on its share)
     assert not _thin(THIN_SHARE / 2).unreliable() and _thin(THIN_SHARE).unreliable()

@@ -131,9 +131,12 @@ def _verdict(
         )
     names = rob["term"].to_list()
     excluded = {n: t for n, t in (unreliable or {}).items() if n in names}
-    ok = np.array([n not in excluded for n in names])
+    width = ((rob["conf_high"] - rob["conf_low"]) / 2).to_numpy()
+    # an estimator without a finite interval has no margin of error to compare with (the
+    # verdict read "more than the typical 95% margin of error (n/a)")
+    ok = np.array([n not in excluded for n in names]) & np.isfinite(width)
     est = rob["estimate"].to_numpy()
-    half = ((rob["conf_high"] - rob["conf_low"]) / 2).to_numpy()[ok]
+    half = width[ok]
     lo_i, hi_i = int(np.argmin(est)), int(np.argmax(est))
     spread = float(est[hi_i] - est[lo_i])
     rng = f"from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} ({names[hi_i]})"
@@ -142,8 +145,9 @@ def _verdict(
         return None, (
             f"The {rob.height} heterogeneity-robust estimators' estimates of the effect on "
             f"{outcome} range "
-            f"{rng}, a spread of {fmt(spread)}, but none has a reliable standard error, so "
-            f"whether they agree within their margins of error cannot be judged.{left_out}"
+            f"{rng}, a spread of {fmt(spread)}, but none has a reliable, finite standard "
+            "error, so whether they agree within their margins of error cannot be judged."
+            f"{left_out}"
         )
     margin = float(np.median(half))
     sig = rob["p_value"].to_numpy()[ok] < 1 - level
@@ -193,16 +197,33 @@ def _verdict(
     text += left_out
     tw = table.filter(pl.col("term") == TWFE)
     if tw.height and math.isfinite(tw["estimate"][0]):
-        t = float(tw["estimate"][0])
-        inside = est.min() - margin <= t <= est.max() + margin
-        text += f" Static TWFE gives {fmt(t)}, " + (
-            "close to the robust estimates."
-            if inside
-            else "outside the robust range: with staggered adoption and effects that differ "
-            "by cohort or grow over time, TWFE's comparisons of later with earlier adopters "
-            "bias it."
-        )
+        text += " " + _twfe_words(float(tw["estimate"][0]), est, margin)
     return agree, text
+
+
+def _twfe_words(t: float, est: np.ndarray, margin: float) -> str:
+    """Where static TWFE falls against the robust estimates, in words.
+
+    "Close" only inside the robust range; outside it, within the margin of error is said as
+    such, with the sign when every robust estimate has the other one (pydantic-ai: TWFE 4.95
+    was "close to" robust estimates of -3.37 to 0.262 because the margin was 10.3, while the
+    TWFE section of the same page called it misleading for its opposite sign).
+    """
+    lo, hi = float(est.min()), float(est.max())
+    if lo <= t <= hi:
+        return f"Static TWFE gives {fmt(t)}, within the robust range."
+    opposite = (t > 0 and hi < 0) or (t < 0 and lo > 0)
+    sign = ", with the opposite sign of every robust estimate" if opposite else ""
+    if lo - margin <= t <= hi + margin:
+        return (
+            f"Static TWFE gives {fmt(t)}, outside the robust range ({fmt(lo)} to {fmt(hi)}) "
+            f"but within the typical margin of error{sign}."
+        )
+    return (
+        f"Static TWFE gives {fmt(t)}, outside the robust range{sign}: with staggered adoption "
+        "and effects that differ by cohort or grow over time, TWFE's comparisons of later "
+        "with earlier adopters bias it."
+    )
 
 
 def robustness(
