@@ -350,3 +350,44 @@ def test_compare_needs_enough_ai_assisted_prs(prs):
     none = prs.with_columns(pl.lit(False).alias("ai"))
     with pytest.raises(CertkitError, match="0 AI-assisted and"):
         ai.compare(none, outcomes=("reverted",), by_certification=False)
+
+
+def test_compare_skips_an_outcome_the_data_does_not_record(prs):
+    """pydantic-ai has no defects table: defect was compared as "+0 (95% interval 0 to 0)";
+    an outcome with one value on every PR is skipped with the reason."""
+    res = ai.compare(
+        prs.with_columns(pl.lit(0.0).alias("defect")),
+        outcomes=("size_log", "defect"),
+        by_certification=False,
+    )
+    assert res.table["outcome"].unique().to_list() == ["size_log"]
+    assert any("defect: not compared: it is 0 on every PR" in n for n in res.warnings)
+
+
+def test_a_rate_gap_below_minus_100_percent_is_said_in_points():
+    """pydantic-ai: "revert rate about 562% lower" (a -0.0041 gap on a 0.00072 rate)."""
+    from certkit import narrative
+
+    table = pl.DataFrame(
+        [
+            {"outcome": "reverted", "comparison": c, "estimate": -0.0041, "relative": None}
+            | {"p_value": 0.3, "se": 0.004}
+            for c in ("naive", "adjusted")
+        ]
+    )
+    (gap,) = narrative.ai_gaps(table)
+    assert gap["relative"] is None and gap["estimate"] == -0.0041
+    text = narrative.ai_summary(table, None, None)
+    assert "0.41 percentage points lower on AI-assisted PRs" in text and "562" not in text
+
+
+def test_scores_need_at_least_one_bad_event(prs):
+    """pydantic-ai (no defects table, no reverts among the scored PRs): every team's trust
+    score read 95.2 with 0 observed and 0 expected; now it says there is nothing to score."""
+    clean = prs.with_columns(
+        pl.lit(False).alias(c) for c in ("bad", "defect", "reverted") if c in prs.columns
+    )
+    with pytest.raises(CertkitError, match="no merged PR is reverted or linked to a defect"):
+        ai.trust_scores(clean)
+    with pytest.raises(CertkitError, match="no merged PR is linked to a defect"):
+        ai.fix_first(clean)

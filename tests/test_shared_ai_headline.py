@@ -120,3 +120,24 @@ def test_adoption_overall_checks_its_period():
 
     with pytest.raises(CertkitError, match="month' or 'quarter"):
         adoption_overall(pl.DataFrame(), period="week")
+
+
+def test_a_series_that_rose_and_fell_names_its_peak():
+    """pydantic-ai: 0% (2024-10) to 2% (2026-08) hid 53% in March 2026 and the drop after the
+    repository told agents to stop adding their co-author line."""
+    from certkit import narrative
+
+    shares = [0.0, 0.05, 0.27, 0.33, 0.53, 0.48, 0.077, 0.023, 0.02]
+    series = pl.DataFrame(
+        {
+            "period": [date(2025, 12 + i, 1) if i < 1 else date(2026, i, 1) for i in range(9)],
+            "ai_share": shares,
+        }
+    )
+    trend = narrative.adoption_trend(series)
+    assert trend["adoption_peak"] == 0.53 and trend["period_peak"] == "2026-04-01"
+    words = narrative.adoption_words(trend)
+    assert "went from 0% (2025-12-01) to 2% (2026-08-01), peaking at 53% (2026-04-01)" in words
+    assert "traces AI tools leave" in words
+    steady = narrative.adoption_trend(series.with_columns(pl.Series("ai_share", sorted(shares))))
+    assert "adoption_peak" not in steady

@@ -225,6 +225,15 @@ def compare(
                 notes,
             )
             continue
+        if d[outcome].n_unique() < 2:
+            # defect without a defects table is 0 on every PR: an estimate of 0 with no
+            # uncertainty would read as "measured, no gap"
+            _warn(
+                f"{outcome}: not compared: it is {d[outcome][0]:g} on every PR (the data does "
+                "not record it, e.g. defect or incident without that table)",
+                notes,
+            )
+            continue
         # keep authors with both kinds of PR: only they identify the within-author gap
         both = d.group_by("author_id").agg(pl.col("ai").n_unique().alias("_k"))
         d = d.join(both.filter(pl.col("_k") == 2).select("author_id"), on="author_id")
@@ -285,10 +294,13 @@ def compare(
             "no outcome had enough AI-assisted and other PRs to compare"
             + (f" ({'; '.join(reasons)})" if reasons else "")
         )
+    share = pl.col("estimate") / pl.col("non_ai_mean")
     table = pl.DataFrame(rows).with_columns(
         pl.when(pl.col("outcome").is_in(list(LOG_OUTCOMES)))
         .then(pl.col("estimate").exp() - 1)
-        .otherwise(pl.col("estimate") / pl.col("non_ai_mean"))
+        # a rate cannot fall below 0: a gap below -100% of the non-AI rate (pydantic-ai:
+        # -562% on a revert rate of 0.07%) has no relative reading; the words use points
+        .otherwise(pl.when(share > -1).then(share))
         .alias("relative")
     )
     for o in table["outcome"].unique(maintain_order=True):

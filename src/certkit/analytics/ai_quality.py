@@ -70,6 +70,19 @@ class TrustScores(TableResult):
         )
 
 
+def _require_events(d: pl.DataFrame, outcome: str, what: str) -> None:
+    """Refuse to score when no merged PR has the bad event at all: every score would read
+    "as expected" (pydantic-ai, no defects table: every team's trust score 95.2, observed 0,
+    expected 0)."""
+    if d.height and not d[outcome].cast(pl.Boolean).any():
+        words = {"bad": "reverted or linked to a defect", "reverted": "reverted"}
+        raise CertkitError(
+            f"no merged PR is {words.get(outcome, f'linked to a {outcome}')} in this data, so "
+            f"{what} have nothing to compare (a git history without a defects or incidents "
+            "table records reverts only)"
+        )
+
+
 def trust_scores(
     ds: Dataset | pl.DataFrame,
     outcome: str = "bad",
@@ -130,6 +143,7 @@ def trust_scores(
             f"{'s have' if eng.height != 1 else ' has'} {min_ai_prs} or more AI-assisted merged "
             f"PRs (at least 2 are needed; lower min_ai_prs to include engineers with fewer)"
         )
+    _require_events(d, outcome, "trust scores")
     raw_e = eng["ai_prs"].to_numpy() * eng["baseline_rate"].to_numpy()
     obs = eng["observed"].to_numpy().astype(float)
     mult = obs.sum() / raw_e.sum() if raw_e.sum() > 0 else 1.0
@@ -388,6 +402,7 @@ def fix_first(
         raise CertkitError(f"against must be 'non_ai' or 'org', not {against!r}")
     notes: list[str] = []
     d = prs.filter(pl.col("merged") & pl.col("ai").is_not_null() & pl.col(outcome).is_not_null())
+    _require_events(d, outcome, "fix-first cells")
     strata = d.group_by("team", "repo", "author_id").agg(
         pl.col(outcome).filter(pl.col("ai")).sum().alias("a"),
         pl.col("ai").sum().alias("n1"),

@@ -108,10 +108,12 @@ def ai_summary(
         comparison = comparison.to_polars()  # an AIComparison
     for gap in ai_gaps(comparison):
         name, rel = gap["label"], gap["relative"]
-        if rel is None:
+        if rel is None and not _finite(gap.get("estimate")):
             lines.append(f"- **{name}**: could not be estimated (no finite estimate).")
             continue
-        size, verdict = ai_gap_words(rel, gap["p_value"], gap["lower_better"])
+        size, verdict = ai_gap_words(
+            rel, gap["p_value"], gap["lower_better"], estimate=gap.get("estimate")
+        )
         raw = f"; the raw gap is {gap['raw']:+.0%}" if gap["raw"] is not None else ""
         lines.append(f"- **{name}**: {size} ({verdict}{raw}).")
     if "comparison" in skipped:
@@ -158,6 +160,7 @@ def ai_gaps(
                 "outcome": outcome,
                 "label": name,
                 "relative": relative_gap(row, log),
+                "estimate": row.get("estimate") if _finite(row.get("estimate")) else None,
                 "p_value": row.get("p_value"),
                 "lower_better": lower_better,
                 "raw": relative_gap(naive.row(0, named=True), log) if naive.height else None,
@@ -166,15 +169,34 @@ def ai_gaps(
     return gaps
 
 
-def ai_gap_words(rel: float, p: float | None, lower_better: bool | None) -> tuple[str, str]:
+def ai_gap_words(
+    rel: float | None,
+    p: float | None,
+    lower_better: bool | None,
+    *,
+    estimate: float | None = None,
+) -> tuple[str, str]:
     """An adjusted AI gap in words: its size (``about 15% lower on AI-assisted PRs of the same
     author``) and its verdict (``better with AI``, ``worse with AI``, ``a clear difference``
-    or ``no clear difference`` at the 5% level)."""
-    direction = "lower" if rel < 0 else "higher"
-    size = f"about {abs(rel):.0%} {direction} on AI-assisted PRs of the same author"
+    or ``no clear difference`` at the 5% level).
+
+    Without a relative gap (a rate whose gap is below -100% of the non-AI rate), the size is
+    the ``estimate`` as a difference in percentage points.
+    """
+    if _finite(rel):
+        direction = "lower" if rel < 0 else "higher"
+        size = f"about {abs(rel):.0%} {direction} on AI-assisted PRs of the same author"
+        sign = rel
+    else:
+        direction = "lower" if estimate < 0 else "higher"
+        size = (
+            f"{abs(100 * estimate):.2g} percentage points {direction} on AI-assisted PRs of "
+            "the same author"
+        )
+        sign = estimate
     clear = _finite(p) and p < ALPHA
     if clear and lower_better is not None:
-        return size, ("better" if (rel < 0) == lower_better else "worse") + " with AI"
+        return size, ("better" if (sign < 0) == lower_better else "worse") + " with AI"
     return size, "a clear difference" if clear else "no clear difference"
 
 
@@ -186,7 +208,8 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
     organisation-wide series (``certkit.ai.adoption_overall``): pooling the cells of a
     suppressed by-team table that survive would let one team stand for the organisation.
     With a ``suppressed`` column, ``periods_left_out`` counts the periods with nothing shown.
-    ``None`` with fewer than two periods.
+    ``adoption_peak`` / ``period_peak`` when the highest period is well above both ends (5
+    points and 1.5 times). ``None`` with fewer than two periods.
     """
     if adoption is None or adoption.height == 0 or "ai_share" not in adoption.columns:
         return None
@@ -209,6 +232,12 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
         "adoption_last": by_period["share"][-1],
         "period_last": str(by_period["period"][-1]),
     }
+    peak = by_period.row(int(by_period["share"].arg_max()), named=True)
+    ends = max(out["adoption_first"], out["adoption_last"])
+    if peak["share"] >= ends + 0.05 and peak["share"] >= 1.5 * ends:
+        # a series that rose and fell (pydantic-ai: 53% in March, 2% after a policy change
+        # told agents to stop adding their co-author line) is not "from 0% to 2%"
+        out |= {"adoption_peak": peak["share"], "period_peak": str(peak["period"])}
     if "suppressed" in adoption.columns:  # periods with no cell shown (too few engineers)
         hidden = adoption.group_by("period").agg(pl.col("suppressed").all()).filter("suppressed")
         if hidden.height:
@@ -222,6 +251,12 @@ def adoption_words(trend: dict) -> str:
         f"AI-assisted share of PRs went from {trend['adoption_first']:.0%} "
         f"({trend['period_first']}) to {trend['adoption_last']:.0%} ({trend['period_last']})"
     )
+    if trend.get("adoption_peak") is not None:
+        text += (
+            f", peaking at {trend['adoption_peak']:.0%} ({trend['period_peak']}): detection "
+            "rests on the traces AI tools leave in commits and PRs, so a drop can also be a "
+            "change in what is recorded"
+        )
     n = trend.get("periods_left_out")
     if n:
         text += (

@@ -145,10 +145,15 @@ def ai_lines(r: dict) -> list[str]:
     """The AI record in words: one line per compared outcome, adoption, fix-first."""
     lines = []
     for row in r.get("rows", []):
-        if not _num(row.get("relative")):
+        if not _num(row.get("relative")) and not _num(row.get("estimate")):
             lines.append(f"{row['label']}: could not be estimated (no finite estimate)")
             continue
-        size, verdict = ai_gap_words(row["relative"], row.get("p_value"), row.get("lower_better"))
+        size, verdict = ai_gap_words(
+            row.get("relative"),
+            row.get("p_value"),
+            row.get("lower_better"),
+            estimate=row.get("estimate"),
+        )
         lines.append(f"{row['label']}: {size} ({verdict})")
     if r.get("comparison_note"):
         lines.append(f"AI-assisted vs other PRs: not estimated: {r['comparison_note']}")
