@@ -415,3 +415,53 @@ def test_cli_agents_file_keeps_a_service_account_out_of_engineers(tmp_path):
     assert eng == ["ana@corp.example", "ben@corp.example"]
     prs = pl.read_parquet(out / "pull_requests.parquet").sort("number")
     assert prs["author_id"].to_list() == ["corp-release[bot]", "ben@corp.example"]
+
+
+def test_github_web_merges_with_an_edited_title_and_bot_credits(tmp_path):
+    """Found by the DevLake cross-check on fastapi and the pydantic-ai trial:
+    - a two-parent merge committed by GitHub whose title was edited to "... (#97)" is PR 97
+      (it was read as a local merge without a number); a person's local merge with such a
+      title keeps no number;
+    - a house agent's PR ("pydanty[bot]" co-authored by "pydanty <pydanty@...>", a person and
+      Claude) is credited to the person, not to the bot's own address;
+    - dependabot's PR with a person's AI-assisted fix stays a bot PR, as the docs say."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    r.branch("responses")
+    r.commit("Add responses", BEN, "2024-03-02T09:00:00Z", lines=3)
+    r.checkout("main")
+    r.merge(
+        "responses", ":sparkles: Additional Responses (#97)", "2024-03-03T09:00:00Z", author=BEN
+    )
+    r.branch("local")
+    r.commit("Local work", CHEN, "2024-03-04T09:00:00Z", lines=2)
+    r.checkout("main")
+    r.git(
+        "merge", "-q", "--no-ff", "-m", "Local merge (#98)", "local",
+        env=Repo._env(ANA, "2024-03-05T09:00:00Z"),
+    )  # fmt: skip
+    pydanty = ("pydanty[bot]", "123456+pydanty[bot]@users.noreply.github.com")
+    _squash(
+        r,
+        "Tidy docs (#99)\n\nCo-authored-by: pydanty <pydanty@corp.example>\n"
+        "Co-authored-by: Ben Okafor <ben@corp.example>\n"
+        "Co-authored-by: Claude <noreply@anthropic.com>",
+        pydanty,
+        6,
+    )
+    dependabot = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+    _squash(
+        r,
+        "Bump httpx (#100)\n\nCo-authored-by: Ben Okafor <ben@corp.example>\n"
+        "Co-authored-by: Claude <noreply@anthropic.com>",
+        dependabot,
+        7,
+    )
+    prs = {p["title"]: p for p in read_git(r.path).pull_requests.to_dicts()}
+    assert prs[":sparkles: Additional Responses"]["number"] == 97
+    assert prs[":sparkles: Additional Responses"]["author_id"] == "ben@corp.example"
+    local = next(p for t, p in prs.items() if t.startswith("Local merge"))
+    assert local["number"] is None and local["id"].startswith("org/app@")
+    assert prs["Tidy docs"]["author_id"] == "ben@corp.example"
+    assert not prs["Tidy docs"]["is_bot_author"]
+    assert prs["Bump httpx"]["is_bot_author"] and prs["Bump httpx"]["author_id"].endswith("[bot]")

@@ -110,6 +110,7 @@ class _Commit:
     additions: int = 0
     deletions: int = 0
     pr_id: str | None = None
+    listed_agent: bool = False  # in agents.yaml (dependabot...), not only named "...[bot]"
 
 
 def _run(args: list[str], cwd: Path) -> str:
@@ -157,6 +158,12 @@ def repo_name(path: Path) -> str:
     return name.removesuffix(".git") or name
 
 
+def _bot_stem(name: str, email: str) -> str:
+    """A bot's own name without ``[bot]`` (``pydanty[bot]`` -> ``pydanty``), lower case."""
+    stem = name.strip() or email.split("@")[0].split("+")[-1]
+    return stem.lower().removesuffix("[bot]").strip()
+
+
 def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> _Commit:
     parts = block.split(_UNIT)
     if len(parts) != 11:
@@ -181,10 +188,16 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
     )
     # Human co-authors (not AI tools, not bots): used when an AI agent authored the PR.
     ai_emails = {d.evidence.lower() for d in detections}
+    # A bot's own non-bot address is not a human either ("pydanty[bot]" co-authored by
+    # "pydanty <pydanty@pydantic.dev>" on pydantic-ai made pydanty an engineer).
+    own = _bot_stem(name, ae) if bot else None
     humans = [
         (n, e)
         for n, e in co
-        if e not in ai_emails and e != ae.lower() and not is_bot(n, e, agents=agents)
+        if e not in ai_emails
+        and e != ae.lower()
+        and not is_bot(n, e, agents=agents)
+        and own not in (n.strip().lower(), e.lower().split("@")[0])
     ]
     return _Commit(
         sha=sha,
@@ -200,6 +213,7 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
         trailers=trailers,
         bot=bot,
         agent_kind=agent.kind if agent is not None else ("automation" if bot else None),
+        listed_agent=agent is not None,
         detections=detections,
         human_coauthors=humans,
     )

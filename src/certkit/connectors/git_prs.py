@@ -4,7 +4,8 @@ Used by :mod:`certkit.connectors.git` once every commit of the history has been 
 rules (documented for users in ``docs/connectors.md``):
 
 - **PR merges** are merge commits that name a PR (``Merge pull request #12 from ...``, GitLab
-  ``See merge request g/p!12``, Bitbucket ``(pull request #12)``, Azure ``Merged PR 12:``),
+  ``See merge request g/p!12``, Bitbucket ``(pull request #12)``, Azure ``Merged PR 12:``, or
+  a merge committed by GitHub whose edited title ends in ``(#12)``),
   *anywhere in the graph*, also off the first-parent line (a PR merged into a release branch,
   or brought in by a ``git pull`` merge). A PR merge owns the commits its side brought in:
   ``git rev-list M^2 --not M^1``, computed exactly from the graph.
@@ -27,7 +28,7 @@ Authors: the first human author among the PR's commits. A PR written only by age
 is credited, when an AI agent wrote it, to a human co-author (``Co-authored-by``), else to the
 human who merged it (the author of a ``Merge pull request`` commit), else to no one: it stays
 a bot PR (``author_id`` ending in ``[bot]``, ``is_bot_author`` true), never an engineer, and
-is counted in a note. Automation PRs (dependabot, renovate...) stay bot PRs.
+is counted in a note. Automation PRs of listed accounts (dependabot, renovate...) stay bot PRs.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ _SYNC = re.compile(
     r")"
 )
 SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
+#: The committer of merges made in GitHub's web interface.
+GITHUB_WEB = "noreply@github.com"
 _REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 _REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
 _REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
@@ -74,6 +77,11 @@ def pr_number(merge: _Commit) -> tuple[int | None, str | None]:
     m = _GITLAB.search(merge.body)
     b = _MERGE_BRANCH.search(merge.subject)
     if m:
+        return int(m.group("n")), b.group("branch") if b else None
+    m = SQUASH.search(merge.subject)
+    if m and merge.committer_email == GITHUB_WEB and not is_sync_merge(merge.subject):
+        # merged on GitHub with an edited title ("Additional Responses (#97)", committed by
+        # GitHub): a PR merge, not a local one (fastapi #97, #1796, #2054)
         return int(m.group("n")), b.group("branch") if b else None
     return None, b.group("branch") if b else None
 
@@ -285,7 +293,11 @@ def _pr_row(
         title = SQUASH.sub("", first.subject).strip() if g["number"] is not None else first.subject
     else:
         parts = first.body.split("\n\n", 1)
-        title = parts[1].strip().split("\n", 1)[0] if len(parts) > 1 else first.subject
+        title = (
+            parts[1].strip().split("\n", 1)[0]
+            if len(parts) > 1
+            else SQUASH.sub("", first.subject).strip()  # merged on GitHub, edited title
+        )
     for c in every:
         c.pr_id = pr_id
     dets = [d for c in every for d in c.detections]
@@ -324,8 +336,11 @@ def _credit(
     for c in ordered:
         if not c.bot:
             return c.author_id, False, []
-    if not any(c.agent_kind == "ai_agent" or c.detections for c in ordered):
-        return ordered[0].author_id, True, []  # automation (dependabot...): a bot PR
+    automation = ordered[0].agent_kind == "automation" and ordered[0].listed_agent
+    if automation or not any(c.agent_kind == "ai_agent" or c.detections for c in ordered):
+        # automation (dependabot, renovate...: listed in agents.yaml) stays a bot PR, also
+        # when a person's AI tool co-authored a fix on it (pydantic-ai #6213)
+        return ordered[0].author_id, True, []
     for c in ordered:
         for name, email in c.human_coauthors:
             counts["coauthor"] += 1
