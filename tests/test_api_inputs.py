@@ -231,3 +231,20 @@ def test_adoption_did_checks_its_options_before_the_data():
     panel = ck.build_panel(ck.simulate(40, 8, seed=1), "month")
     with pytest.raises(CertkitError, match="control must be 'never' or 'not_yet', got 'notyet'"):
         adoption_did(panel, "merged_prs", control="notyet")
+
+
+def test_matched_did_says_why_nothing_could_be_matched(panel):
+    """pydantic-ai and fastapi: "fewer than two matched sets have post-period outcomes" / "no
+    control unit was matched" and nothing more; the peers (authors outside the roster) all
+    had role and level 'unknown'."""
+    # one cohort, and the never-certified peers' level is 'unknown': no peer shares one
+    first = panel.filter(pl.col("cohort") > 0)["cohort"].min()
+    apart = panel.filter(pl.col("cohort").is_in([0, first])).with_columns(
+        pl.when(pl.col("cohort") == 0).then(pl.lit("unknown")).otherwise("level").alias("level")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        with pytest.raises(CertkitError) as err:
+            matching.matched_did(apart, outcome="merged_prs", covariates=["level", "tenure_months"])
+    msg = str(err.value)
+    assert "no control shares a treated unit's value of level" in msg, msg

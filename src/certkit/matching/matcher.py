@@ -277,7 +277,17 @@ def match(
         weights = weights_from_subclass(sub, treat)
 
     if (weights[treat == 0] > 0).sum() == 0:
-        raise CertkitError("no control unit was matched; loosen the caliper or the exact terms")
+        apart = no_overlap(data, treatment, covariates)
+        raise CertkitError(
+            "no control unit was matched; loosen the caliper or the exact terms"
+            + (
+                f" (no control shares a treated unit's value of {', '.join(apart)}: e.g. "
+                "authors outside the roster have it 'unknown'; match without it, or import "
+                "with --roster-only)"
+                if apart
+                else ""
+            )
+        )
 
     res = MatchResult(
         data=data,
@@ -344,3 +354,16 @@ def balance_alert(bal: pl.DataFrame, threshold: float = 0.1, label=None) -> str 
         "engineers and their matched peers still differ on these; add them to `exact`, tighten "
         "the caliper, or adjust for them (att(..., covariates=[...]))."
     )
+
+
+def no_overlap(data: pl.DataFrame, treatment: str, covariates: list[str]) -> list[str]:
+    """The categorical covariates whose treated values no control has (nothing to pair on)."""
+    treated = data.filter(pl.col(treatment).cast(pl.Int8) == 1)
+    controls = data.filter(pl.col(treatment).cast(pl.Int8) == 0)
+    return [
+        c
+        for c in covariates
+        if c in data.columns
+        and not data.schema[c].is_numeric()
+        and not set(treated[c].drop_nulls().to_list()) & set(controls[c].drop_nulls().to_list())
+    ]

@@ -19,7 +19,7 @@ from certkit.errors import (
     require_polars,
 )
 from certkit.errors import warn_and_keep as _warn
-from certkit.matching.matcher import match
+from certkit.matching.matcher import match, no_overlap
 from certkit.matching.results import MatchedDiDResult
 from certkit.matching.sensitivity import sensitivity_analysis
 from certkit.stats.vcov import critical_value, level_from_alpha
@@ -229,7 +229,7 @@ def matched_did(
         per_set = np.nanmean(post, axis=1)
     per_set = per_set[~np.isnan(per_set)]
     if per_set.size < 2:
-        raise CertkitError("fewer than two matched sets have post-period outcomes")
+        raise CertkitError(_too_few_sets(stack, covariates, sets, n_t_used, per_set.size, caliper))
     att = float(per_set.mean())
     se = float(per_set.std(ddof=1) / math.sqrt(per_set.size))
     sd_y = float(np.nanstd(Y[st_units[t_rows]][:, :], ddof=1)) if n_sets else math.nan
@@ -297,3 +297,33 @@ def pretrend_test(P: np.ndarray, events: np.ndarray) -> dict:
     f = (n - k) / (k * (n - 1)) * t2
     out.update(statistic=f, df=(k, n - k), p_value=float(stats.f.sf(f, k, n - k)))
     return out
+
+
+def _too_few_sets(
+    stack: pl.DataFrame,
+    covariates: list[str],
+    sets: np.ndarray,
+    eligible: int,
+    with_post: int,
+    caliper: float | None,
+) -> str:
+    """Why matched DiD has fewer than two matched sets with outcomes after certifying, with
+    the counts at each step and the covariates whose values the peers never share
+    (pydantic-ai: peers outside the roster have role and level ``unknown``)."""
+    matched = int((sets >= 0).any(axis=1).sum())
+    apart = no_overlap(stack, "_treat", covariates)
+    why = (
+        f"fewer than two matched sets have post-period outcomes: of {eligible} certified "
+        f"engineer(s) with the pre-periods, {matched} found a peer"
+        + (f" within the caliper ({caliper:g} SD)" if caliper else "")
+        + f" and {with_post} of those have outcomes after certifying"
+    )
+    if apart:
+        why += (
+            f"; no peer shares a certified engineer's value of {', '.join(apart)} (e.g. "
+            "authors outside the roster have it 'unknown'): match on fewer covariates, or "
+            "import with --roster-only"
+        )
+    elif matched < eligible:
+        why += "; a wider caliper or fewer covariates would pair more of them"
+    return why
