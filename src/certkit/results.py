@@ -253,9 +253,11 @@ class EstimateMixin(ResultMixin):
         table = self._headline()
         level = getattr(self, "level", 0.95)
         what = self._outcome_label()
+        # the first letter only: "AI minus non-AI gap" read "Ai minus non-ai gap"
+        what = what[:1].upper() + what[1:]
         sentences = [
             describe_effect(
-                f"{what.capitalize()} ({r['term']})" if table.height > 1 else what.capitalize(),
+                f"{what} ({r['term']})" if table.height > 1 else what,
                 r["estimate"],
                 r["conf_low"],
                 r["conf_high"],

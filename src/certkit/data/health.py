@@ -24,7 +24,10 @@ NULL_MEANS = {
     ("pull_requests", "ai_tool"): "no AI tool detected on the PR",
     ("pull_requests", "merged_date"): "PR not merged (open, or closed without merging)",
     ("pull_requests", "closed_date"): "PR still open",
-    ("pull_requests", "first_review_date"): "no review recorded (git history has no reviews)",
+    ("pull_requests", "first_review_date"): (
+        "no review recorded (a git history has none; a gh export or DevLake: no review or "
+        "comment by another person)"
+    ),
     ("pull_requests", "number"): "no PR number (a direct push or a merge without one)",
     ("engineers", "leave_date"): "still employed",
     ("engineers", "name"): "not given in the roster (optional)",
