@@ -167,3 +167,19 @@ def test_panels_show_only_their_own_rows():
         r"Y-axis titled '[^']*' for a linear scale with values from (\S+) to (\S+)\"", svg
     )
     assert sorted(axes) == [("0.0", "3.0"), ("−7", "0")], axes
+
+
+def test_heatmap_month_labels_do_not_overlap():
+    """pydantic-ai's adoption heatmap printed every month's label: "Jul 2025Sep 2025"."""
+    import re
+
+    import vl_convert as vlc
+
+    rows = [
+        {"period": date(2024 + m // 12, m % 12 + 1, 1), "team": t, "ai_share": 0.1 * (m % 5)}
+        for m in range(30)
+        for t in ("a", "b")
+    ]
+    svg = vlc.vegalite_to_svg(charts.heatmap(pl.DataFrame(rows)).to_dict())
+    labels = re.findall(r'opacity="([01])">[A-Z][a-z]{2} 20\d\d</text>', svg)
+    assert len(labels) == 30 and 0 < labels.count("1") < 30, labels

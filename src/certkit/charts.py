@@ -219,9 +219,16 @@ def heatmap(
         alt.Chart(df)
         .mark_rect()
         .encode(
-            x=alt.X(f"{x}:O", title=None, timeUnit="yearmonth")
+            # one label per month overlapped ("Jul 2025Sep 2025"): drop every other one that
+            # would collide, angled
+            x=alt.X(
+                f"{x}:O",
+                title=None,
+                timeUnit="yearmonth",
+                axis=alt.Axis(labelOverlap="parity", labelAngle=-45, format="%b %Y"),
+            )
             if df.schema[x] in (pl.Date, pl.Datetime)
-            else alt.X(f"{x}:O", title=None),
+            else alt.X(f"{x}:O", title=None, axis=alt.Axis(labelOverlap="parity")),
             y=alt.Y(f"{y}:N", title=None),
             color=alt.Color(
                 f"{color}:Q",
