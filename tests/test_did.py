@@ -319,3 +319,12 @@ def test_compare_twfe_uses_the_same_anticipation_on_both_sides():
     assert plain.estimate != pytest.approx(ahead.estimate)  # anticipation changes TWFE here
     assert cmp.twfe.estimate == pytest.approx(ahead.estimate, abs=1e-12)
     assert cmp.weights["weight"].sum() == pytest.approx(1.0)
+
+
+def test_the_summary_names_which_overall_effect_it_reports():
+    """pydantic-ai: the report's -3.37 (simple) beside es.summary()'s -2.52 (dynamic), with
+    nothing saying they average different things."""
+    res = did.att_gt(small(n=120), **SCOLS)
+    for kind, words in (("simple", "weighted by cohort size"), ("dynamic", "e >= 0")):
+        text = res.aggregate(kind).summary()
+        assert f"aggregation: {kind}:" in text and words in text, text

@@ -67,7 +67,9 @@ display(
     Markdown(
         story.summarize(
             effects,
-            f"Callaway & Sant'Anna DiD, {control} comparison",
+            f"Callaway & Sant'Anna DiD, {control} comparison; the overall effect averages "
+            "every certified engineer-period after certification (R did's simple aggregation; "
+            "the event studies below show it period by period)",
             story.cycle_time_note(ctx.ds, outcomes),
         )
     )

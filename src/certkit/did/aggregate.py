@@ -13,6 +13,14 @@ from certkit.errors import CertkitError, require_int
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import cluster_sums, critical_value, wald_test
 
+#: What the overall ATT of each aggregation averages (as R did's ``aggte``).
+OVERALL_MEANS = {
+    "simple": "simple: every post-certification cohort x period effect, weighted by cohort size",
+    "dynamic": "dynamic: the event-time effects e >= 0 of the window, averaged",
+    "group": "group: each cohort's average effect, weighted by cohort size",
+    "calendar": "calendar: each period's average effect, averaged over periods",
+}
+
 
 def aggregate_cells(
     res,
@@ -251,6 +259,8 @@ class AggregateResult(EstimateMixin):
             "outcome": self.parent.settings["outcome"],
             "overall ATT": f"{self.overall_att:.4f} (SE {self.overall_se:.4f}, "
             f"{100 * self.level:.0f}% CI {lo:.4f} to {hi:.4f})",
+            # several "overall" effects exist (the report leads with "simple"): say which
+            "aggregation": OVERALL_MEANS[self.kind],
         }
         if self.kind == "dynamic" and self.parent.bootstrap:
             h["bands"] = f"uniform (sup-t critical value {self.crit:.3f})"
