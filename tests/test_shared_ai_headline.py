@@ -141,3 +141,14 @@ def test_a_series_that_rose_and_fell_names_its_peak():
     assert "traces AI tools leave" in words
     steady = narrative.adoption_trend(series.with_columns(pl.Series("ai_share", sorted(shares))))
     assert "adoption_peak" not in steady
+
+
+def test_a_tiny_share_is_not_rounded_to_zero():
+    """fastapi: 3 AI-assisted PRs in 3,218 read "went from 0% (2018-12-01) to 0% (2026-08-01)"."""
+    from certkit import narrative
+
+    trend = {"adoption_first": 0.0, "period_first": "2018-12-01"} | {
+        "adoption_last": 0.003,
+        "period_last": "2026-08-01",
+    }
+    assert "went from 0% (2018-12-01) to under 1% (2026-08-01)" in narrative.adoption_words(trend)

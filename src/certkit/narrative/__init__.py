@@ -248,8 +248,9 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
 def adoption_words(trend: dict) -> str:
     """An :func:`adoption_trend` in words (the AI page's summary and the landing page's line)."""
     text = (
-        f"AI-assisted share of PRs went from {trend['adoption_first']:.0%} "
-        f"({trend['period_first']}) to {trend['adoption_last']:.0%} ({trend['period_last']})"
+        f"AI-assisted share of PRs went from {percent_words(trend['adoption_first'])} "
+        f"({trend['period_first']}) to {percent_words(trend['adoption_last'])} "
+        f"({trend['period_last']})"
     )
     if trend.get("adoption_peak") is not None:
         text += (
