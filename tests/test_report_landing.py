@@ -295,6 +295,10 @@ def test_agreement_explains_a_disagreement_and_nothing_estimated():
     assert "No certification effect could be estimated" in page
     assert "certified engineers with history" in page
     assert "no robustness estimator" in page
+    # the same reason in two designs' cells is said once (fastapi: incidents 0 everywhere)
+    other = missing | {"design": "matched DiD", "key": "effect/matched DiD/x"}
+    row = landing.answer_section([("p.html", "t", [missing, other])])
+    assert row.count("too few") == 1 and "not estimated: the same reason" in row
 
 
 def test_disagreement_is_explained_once_with_the_outcomes_it_applies_to():

@@ -363,15 +363,19 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
         rows = []
         for outcome, items in effects.items():
             by = {r["design"]: (h, r) for h, r in items}
-            cells = []
+            cells, said = [], set()
             for d in designs:
                 if d not in by:
                     cells.append("<td>&ndash; (not run)</td>")
                     continue
                 h, r = by[d]
+                text = effect_text(r)
+                if text.startswith("not estimated") and text in said:
+                    text = "not estimated: the same reason"  # said once per row (fastapi)
+                said.add(text)
                 cells.append(
                     f'<td data-key="{_E(r["key"])}" class="certkit-{status(r).replace(" ", "-")}">'
-                    f"{_E(effect_text(r))}{_link(_href(h, r))}</td>"
+                    f"{_E(text)}{_link(_href(h, r))}</td>"
                 )
             verdict, _why = agreement([r for _, r in items])
             label = items[0][1]["label"]
