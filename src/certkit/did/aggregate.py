@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
-from certkit import charts
 from certkit.did.inference import wif_dot
 from certkit.did.prepare import whole
 from certkit.errors import CertkitError, require_int
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import cluster_sums, critical_value, wald_test
+
+if TYPE_CHECKING:  # altair costs seconds to import: only plot() needs it
+    import altair as alt
 
 #: What the overall ATT of each aggregation averages (as R did's ``aggte``).
 OVERALL_MEANS = {
@@ -302,6 +305,8 @@ class AggregateResult(EstimateMixin):
 
     def plot(self) -> alt.Chart | alt.LayerChart:
         """Altair chart: points with confidence intervals; event studies mark the treatment."""
+        from certkit import charts
+
         df = self.plot_data()
         out = self.parent.settings["outcome"]
         if self.kind == "simple":

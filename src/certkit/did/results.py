@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import numpy as np
 import polars as pl
 
-from certkit import charts
 from certkit.did.aggregate import aggregate_cells
 from certkit.did.inference import analytic_se, multiplier_bootstrap
 from certkit.did.prepare import whole
 from certkit.errors import warn_and_keep as _warn
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import cluster_sums, critical_value, wald_test
+
+if TYPE_CHECKING:  # altair costs seconds to import: only plot() needs it
+    import altair as alt
 
 
 class ATTgtResult(EstimateMixin):
@@ -178,6 +181,10 @@ class ATTgtResult(EstimateMixin):
 
     def plot(self) -> alt.FacetChart:
         """Altair chart of every ATT(g,t) with its interval, one panel per cohort."""
+        import altair as alt
+
+        from certkit import charts
+
         return charts.effect_points(
             self.plot_data(),
             x="time",

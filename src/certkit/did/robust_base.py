@@ -21,8 +21,8 @@ The input checks are :mod:`certkit.did.prepare`'s, so every did estimator words 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
 import polars as pl
 from scipy import linalg, sparse
@@ -44,6 +44,9 @@ from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
 from certkit.results import EffectSummary, EstimateMixin, tidy_frame
 from certkit.stats.fe import dense_codes
 from certkit.stats.vcov import critical_value
+
+if TYPE_CHECKING:  # altair costs seconds to import: only plot() needs it
+    import altair as alt
 
 TIDY_COLUMNS = list(CONTRACT_COLUMNS)
 #: A cohort x period cell with fewer treated clusters (engineers by default) than this is "thin".

@@ -19,8 +19,8 @@ treated), so some spread is expected; see ``docs/robustness.md``.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
 import polars as pl
 
@@ -32,6 +32,9 @@ from certkit.errors import CertkitError
 from certkit.narrative.robust import excluded_words, fmt
 from certkit.results import EffectSummary, EstimateMixin
 from certkit.stats.vcov import level_from_alpha
+
+if TYPE_CHECKING:  # altair costs seconds to import: only plot() needs it
+    import altair as alt
 
 __all__ = ["robustness", "RobustnessResult", "ESTIMATORS"]
 
@@ -92,6 +95,8 @@ class RobustnessResult(EstimateMixin):
 
     def plot(self) -> alt.FacetChart | alt.LayerChart:
         """Forest chart: each estimator's estimate and confidence interval, zero marked."""
+        import altair as alt
+
         from certkit import charts
 
         lvl = f"{100 * self.level:.0f}%"
