@@ -378,17 +378,16 @@ def engineers_table(
     top = f" (most PRs: {top})" if top else ""
     if placeholders.height and roster_only:
         notes.append(
-            f"{placeholders.height} author(s) are not in the roster{top}; with --roster-only "
-            "their PRs are kept in pull_requests but left out of the analysis"
+            f"{placeholders.height} author(s) are not in the roster; with --roster-only "
+            f"their PRs are kept in pull_requests but left out of the analysis{top}"
         )
         return roster, notes
     if placeholders.height:
         notes.append(
-            f"{placeholders.height} author(s) are not in the roster{top}; added with "
+            f"{placeholders.height} author(s) are not in the roster; added with "
             "team/role/level 'unknown' (map their e-mails/logins with an identity file if they "
-            "are aliases); "
-            "nobody knows their certifications, yet they count as never certified: "
-            "--roster-only leaves them out"
+            "are aliases); nobody knows their certifications, yet they count as never "
+            f"certified: --roster-only leaves them out{top}"
         )
         roster = roster.with_columns(pl.col(c).cast(pl.String) for c in roster.columns)
         placeholders = placeholders.with_columns(

@@ -315,11 +315,13 @@ def check_pull_requests(df, engineers, col: Collector) -> pl.DataFrame:
             .sort(["n", "author_id"], descending=[True, False])
             .head(5)
         )
-        ids = ", ".join(f"{a} ({n} PR{'s' if n != 1 else ''})" for a, n in top.iter_rows())
+        ids = ", ".join(top["author_id"])
+        most = ", ".join(f"{a}: {n}" for a, n in top.iter_rows())
         col.add(
             "warning",
-            f"author_id not found in engineers ({n_auth} author(s), most PRs first: {ids}); "
-            f"their {len(rows)} PR(s) are left out of the analysis",
+            f"author_id not found in engineers ({n_auth} author(s), e.g. {ids}); "
+            f"their {len(rows)} PR(s) are left out of the analysis"
+            + (f" (PRs of the authors with the most: {most})" if n_auth > 1 else ""),
             "author_id",
             rows,
         )
