@@ -35,6 +35,7 @@ from certkit.connectors.roster_match import (
     match_roster,
     merge_people,
     unlisted_examples,
+    with_proposals,
 )
 from certkit.data.dataset import Dataset, from_frames
 from certkit.data.schema import TABLES
@@ -349,11 +350,7 @@ def engineers_table(
     note = shared_names_note(draft)
     if note:
         notes.append(note)
-    if imp.roster_match.proposals.height:
-        draft = pl.concat([draft, imp.roster_match.proposals], how="vertical_relaxed").unique(
-            maintain_order=True
-        )
-    imp.shared_names = draft
+    imp.shared_names = with_proposals(draft, imp.roster_match.proposals)
     people = imp.people.filter(~pl.col("is_bot").fill_null(False))
     missing = people.filter(~pl.col("engineer_id").is_in(list(known)))
     placeholders = missing.select(

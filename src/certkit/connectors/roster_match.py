@@ -297,6 +297,23 @@ def _merge_case(result: RosterMatch, aliases: dict, known: set[str], display: di
                 result.mapping[s], result.rule[s] = keep, "case"
 
 
+def with_proposals(draft: pl.DataFrame, proposals: pl.DataFrame) -> pl.DataFrame:
+    """The draft identity file of shared names plus the roster proposals: a name group that
+    holds a proposed author takes that roster id (one id per alias, so the file reads back)."""
+    if not proposals.height:
+        return draft
+    target = proposals.group_by("current_id").agg(pl.col("engineer_id").unique())
+    target = dict(
+        (c, ids[0]) for c, ids in target.iter_rows() if len(ids) == 1
+    )  # ambiguous proposals stay as rows to choose from
+    renamed = {
+        old: target[c] for old, c in draft.select("engineer_id", "current_id").rows() if c in target
+    }
+    draft = remap(draft, "engineer_id", renamed)
+    both = pl.concat([draft, proposals.select(draft.columns)], how="vertical_relaxed")
+    return both.unique(["engineer_id", "current_id", "email", "login", "name"], maintain_order=True)
+
+
 def remap(df: pl.DataFrame | None, column: str, mapping: dict[str, str]) -> pl.DataFrame | None:
     """``df`` with ``column``'s ids replaced through ``mapping`` (others unchanged)."""
     if df is None or not mapping or column not in df.columns:
@@ -355,21 +372,22 @@ def idle_roster_note(
     if not idle:
         return None
     cert = [i for i in idle if i in certified]
-    ordered = cert + [i for i in idle if i not in certified]
+    rest = [i for i in idle if i not in certified]
     text = f"{len(idle)} roster engineer(s) have no PR"
     if cert:
-        text += f"; {len(cert)} of them certified: {_listed(ordered)}"
+        text += f"; {len(cert)} of them certified: {_listed(cert)}"
+        text += f"; not certified: {_listed(rest)}" if rest else ""
     else:
-        text += f": {_listed(ordered)}"
-    hints = []
-    for (author, rid), what in (match.shared if match else {}).items():
-        if rid in idle:
-            hints.append(f"a placeholder author ({author}) shares the {what} of {rid}")
+        text += f": {_listed(rest)}"
+    shared = match.shared if match else {}
+    order = {rid: k for k, rid in enumerate(cert + rest)}
+    pairs = sorted((order[r], a, r) for a, r in shared if r in order)
+    hints = [f"a placeholder author ({a}) shares the {shared[(a, r)]} of {r}" for _, a, r in pairs]
     if hints:
-        text += (
-            "; " + "; ".join(hints[:3]) + (f" and {len(hints) - 3} more" if len(hints) > 3 else "")
-        )
-        text += ": map it in the identity file (draft rows in identities_suggested.csv)"
+        more = f" and {len(hints) - 3} more" if len(hints) > 3 else ""
+        text += "; " + "; ".join(hints[:3]) + more
+        text += f": map {'it' if len(hints) == 1 else 'them'} in the identity file (draft rows "
+        text += "in identities_suggested.csv)"
     else:
         text += (
             " (check their e-mail/login against the authors not in the roster; map them in "

@@ -369,9 +369,9 @@ def check_linked(df, prs, engineers, col: Collector) -> pl.DataFrame:
     return df
 
 
-def _shared_alias(idle: pl.DataFrame, engineers: pl.DataFrame, column: str) -> list[str]:
-    """``"engineer dm@x.example shares the e-mail of DouweM"``, for each ``idle`` engineer (in
-    their order) whose e-mail or name (``column``) another engineer row has."""
+def _shared_alias(idle: pl.DataFrame, engineers: pl.DataFrame, column: str) -> list[tuple]:
+    """``(idle id, other id)`` for each ``idle`` engineer (in their order) whose ``column``
+    (e-mail or name, case-insensitive) another engineer row has."""
     if column not in engineers.columns or engineers.schema[column] != pl.String:
         return []
     key = pl.col(column).str.strip_chars().str.to_lowercase()
@@ -384,10 +384,7 @@ def _shared_alias(idle: pl.DataFrame, engineers: pl.DataFrame, column: str) -> l
         .filter(pl.col("engineer_id") != pl.col("_idle"))
         .sort("_o", "engineer_id")
     )
-    return [
-        f"engineer {o} shares the {'e-mail' if column == 'email' else column} of {i}"
-        for i, o in pairs.select("_idle", "engineer_id").rows()
-    ]
+    return pairs.select("_idle", "engineer_id").rows()
 
 
 def check_activity(engineers, certifications, prs, col: Collector) -> None:
@@ -407,14 +404,25 @@ def check_activity(engineers, certifications, prs, col: Collector) -> None:
     idle = idle.with_columns(pl.col("engineer_id").is_in(certified).alias("_cert")).sort(
         "_cert", descending=True, maintain_order=True
     )
-    ids = idle["engineer_id"].to_list()
-    n_cert = int(idle["_cert"].sum())
-    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
-    text = f"{len(ids)} engineer(s) have no pull request at all"
-    text += f"; {n_cert} of them certified: {shown}" if n_cert else f": {shown}"
-    hints = _shared_alias(idle, humans, "email") + _shared_alias(idle, humans, "name")
+    cert = idle.filter("_cert")["engineer_id"].to_list()
+    rest = idle.filter(~pl.col("_cert"))["engineer_id"].to_list()
+
+    def listed(ids: list[str]) -> str:
+        return ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+
+    text = f"{idle.height} engineer(s) have no pull request at all"
+    if cert:
+        text += f"; {len(cert)} of them certified: {listed(cert)}"
+        text += f"; not certified: {listed(rest)}" if rest else ""
+    else:
+        text += f": {listed(rest)}"
+    shared = dict.fromkeys(_shared_alias(idle, humans, "email"), "e-mail")
+    for pair in _shared_alias(idle, humans, "name"):
+        shared.setdefault(pair, "name")
+    hints = [f"engineer {o} shares the {what} of {i}" for (i, o), what in shared.items()]
     if hints:
-        text += "; " + "; ".join(hints[:3]) + ": map such ids to that engineer in the identity file"
+        text += "; " + "; ".join(hints[:3])
+        text += f": map {'it' if len(hints) == 1 else 'them'} in the identity file"
     else:
         text += (
             " (their outcomes are zero in every period: if they did work, their PRs are "
