@@ -344,7 +344,12 @@ def engineers_table(
     imp.roster_match = match_roster(
         imp.people, empty_roster if roster is None else roster, idcol, fixed, imp.commits
     )
-    apply_ids(imp, imp.roster_match.mapping)
+    # the DevLake pushdown's import holds only its calendar (bot) PRs, its outcomes stay keyed
+    # by the ids it gave: renaming its people alone would orphan them
+    if not _bot_calendar(imp.pull_requests):
+        apply_ids(imp, imp.roster_match.mapping)
+    else:
+        imp.roster_match = RosterMatch(roster_ids=imp.roster_match.roster_ids)
     notes += [imp.roster_match.note()] if imp.roster_match.note() else []
     draft = shared_names(names_seen(imp.people, imp.commits), known)
     note = shared_names_note(draft)
@@ -392,6 +397,11 @@ def engineers_table(
         )
         return pl.concat([roster, placeholders], how="diagonal_relaxed"), notes
     return roster, notes
+
+
+def _bot_calendar(prs: pl.DataFrame) -> bool:
+    """True for PRs that are all by bots (the DevLake pushdown's calendar rows)."""
+    return prs.height > 0 and bool(prs["author_id"].str.ends_with("[bot]").all())
 
 
 def certifications_by_alias(

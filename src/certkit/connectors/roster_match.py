@@ -369,7 +369,7 @@ def idle_roster_note(
     """
     with_pr = set(authors.drop_nulls().to_list())
     idle = [i for i in roster_ids if i not in with_pr]
-    if not idle:
+    if not idle or all(a.endswith("[bot]") for a in with_pr):  # no human PR: nothing to say
         return None
     cert = [i for i in idle if i in certified]
     rest = [i for i in idle if i not in certified]
