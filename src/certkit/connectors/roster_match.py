@@ -297,6 +297,48 @@ def _merge_case(result: RosterMatch, aliases: dict, known: set[str], display: di
                 result.mapping[s], result.rule[s] = keep, "case"
 
 
+def roster_mapping(
+    people: pl.DataFrame,
+    engineers,
+    identities=None,
+    commits: pl.DataFrame | None = None,
+) -> dict[str, str]:
+    """Author id -> roster engineer id, as :func:`~certkit.connectors.base.to_dataset` maps
+    them, for a reader that keeps outcomes keyed by author id outside an import (the DevLake
+    pushdown panel: rename its author map with this before aggregating).
+
+    Parameters
+    ----------
+    people
+        The reader's people (``engineer_id``, ``name``, ``email``, ``login``, ``is_bot``).
+    engineers
+        The roster (frame or CSV/Parquet/NDJSON file), or ``None`` (only the case rule).
+    identities
+        The identity file or :class:`~certkit.connectors.identity.Identities` used (its ids
+        keep priority), or ``None``.
+    commits
+        The reader's commits, if any.
+
+    Returns
+    -------
+    dict
+        Only the ids that change.
+    """
+    from certkit.connectors.base import _read_table  # base imports this module
+    from certkit.connectors.identity import Identities, read_identities
+
+    roster, _ = _read_table(engineers, "engineers")
+    idcol = "engineer_id"
+    if roster is None:
+        roster = pl.DataFrame(schema={idcol: pl.String})
+    else:
+        roster, idcol = checked_roster(roster)
+    if identities is not None and not isinstance(identities, Identities):
+        identities = read_identities(identities)
+    fixed = identities.ids if identities is not None else frozenset()
+    return match_roster(people, roster, idcol, fixed, commits).mapping
+
+
 def with_proposals(draft: pl.DataFrame, proposals: pl.DataFrame) -> pl.DataFrame:
     """The draft identity file of shared names plus the roster proposals: a name group that
     holds a proposed author takes that roster id (one id per alias, so the file reads back)."""
