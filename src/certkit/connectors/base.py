@@ -29,10 +29,9 @@ from certkit.connectors.identity import (
 )
 from certkit.connectors.roster_match import (
     RosterMatch,
-    apply_ids,
     checked_roster,
     idle_note,
-    match_roster,
+    map_to_roster,
     merge_people,
     unlisted_examples,
     with_proposals,
@@ -340,17 +339,7 @@ def engineers_table(
     if roster is not None:
         roster, idcol = checked_roster(roster)
         known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
-    empty_roster = pl.DataFrame(schema={idcol: pl.String})
-    imp.roster_match = match_roster(
-        imp.people, empty_roster if roster is None else roster, idcol, fixed, imp.commits
-    )
-    # the DevLake pushdown's import holds only its calendar (bot) PRs, its outcomes stay keyed
-    # by the ids it gave: renaming its people alone would orphan them
-    if not _bot_calendar(imp.pull_requests):
-        apply_ids(imp, imp.roster_match.mapping)
-    else:
-        imp.roster_match = RosterMatch(roster_ids=imp.roster_match.roster_ids)
-    notes += [imp.roster_match.note()] if imp.roster_match.note() else []
+    notes += map_to_roster(imp, roster, idcol, fixed)
     draft = shared_names(names_seen(imp.people, imp.commits), known)
     note = shared_names_note(draft)
     if note:
@@ -397,11 +386,6 @@ def engineers_table(
         )
         return pl.concat([roster, placeholders], how="diagonal_relaxed"), notes
     return roster, notes
-
-
-def _bot_calendar(prs: pl.DataFrame) -> bool:
-    """True for PRs that are all by bots (the DevLake pushdown's calendar rows)."""
-    return prs.height > 0 and bool(prs["author_id"].str.ends_with("[bot]").all())
 
 
 def certifications_by_alias(
@@ -452,17 +436,22 @@ def to_dataset(
         What the connectors read (combine several with ``+``).
     engineers
         The analyst's roster (certkit's engineers table: engineer_id, team, role, level,
-        hire_date, platform) as a frame or a CSV/Parquet/NDJSON file. Authors missing from it
-        are added with ``unknown`` attributes and a note, or with ``roster_only`` left out
-        (their PRs then count nowhere; validation says how many).
+        hire_date, platform) as a frame or a CSV/Parquet/NDJSON file. Authors are mapped to
+        its engineers by its ``email``, ``engineer_id`` (case-insensitive) and unique
+        ``name`` columns after the identity file
+        (:func:`~certkit.connectors.roster_match.match_roster`); roster engineers left with
+        no PR are named in a note. Authors missing from it are added with ``unknown``
+        attributes and a note, or with ``roster_only`` left out (their PRs then count
+        nowhere; validation says how many).
     certifications
         Certification records (engineer_id, certification, earned_date), frame or file.
     strict
         Raise :class:`~certkit.errors.DataValidationError` on any validation error.
     identities
         The identity file (or :class:`~certkit.connectors.identity.Identities`) the
-        connectors used: certification rows that name their engineer by an alias it maps
-        (an e-mail, a login) are read as that engineer, with a note.
+        connectors used: the ids it chose keep priority over the roster's columns, and
+        certification rows that name their engineer by an alias it maps (an e-mail, a
+        login) are read as that engineer, with a note.
     """
     roster, roster_origin = _read_table(engineers, "engineers")
     certs, certs_origin = _read_table(certifications, "certifications")

@@ -473,3 +473,22 @@ def idle_note(imp: Import, certs: pl.DataFrame | None) -> list[str]:
         return []
     note = idle_roster_note(match.roster_ids, imp.pull_requests["author_id"], certified, match)
     return [note] if note else []
+
+
+def map_to_roster(
+    imp: Import, roster: pl.DataFrame | None, idcol: str, fixed: set[str] | frozenset[str]
+) -> list[str]:
+    """Map ``imp``'s authors to ``roster`` (checked, columns lower-cased) in place: sets
+    ``imp.roster_match`` and renames the ids everywhere; returns the note (as a list)."""
+    base = pl.DataFrame(schema={idcol: pl.String}) if roster is None else roster
+    match = match_roster(imp.people, base, idcol, fixed, imp.commits)
+    prs = imp.pull_requests
+    if prs.height and bool(prs["author_id"].str.ends_with("[bot]").all()):
+        # only bot PRs: the DevLake pushdown's calendar rows, whose outcomes stay keyed by
+        # the ids it gave; renaming its people alone would orphan them (a reader keeping
+        # outcomes outside the import maps its own ids with roster_mapping)
+        match = RosterMatch(roster_ids=match.roster_ids)
+    imp.roster_match = match
+    apply_ids(imp, match.mapping)
+    note = match.note()
+    return [note] if note else []
