@@ -25,7 +25,6 @@ import certkit
 from certkit.connectors import Import, read_git, read_github, to_dataset
 from certkit.connectors.base import PEOPLE_SCHEMA, PR_SCHEMA, frame
 from certkit.connectors.identity import read_identities
-from certkit.connectors.roster_match import roster_mapping
 
 DOUWE = ("Douwe Maan", "douwe@corp.example")  # the roster's e-mail for DouweM
 DOUWE_HOME = ("Douwe Maan", "me@douwe.example")  # not in the roster: same (unique) name
@@ -210,6 +209,8 @@ def test_roster_keyed_by_email_matches_authors_named_by_login():
     assert _prs_by(ds) == {"tiangolo@gmail.com": 2, "yuriimotov": 1}
     assert sorted(ds.engineers["engineer_id"]) == ["tiangolo@gmail.com", "yuriimotov"]
     # the same map for the DevLake pushdown, which keeps its outcomes keyed by author id
+    from certkit.connectors.roster_match import roster_mapping  # new module
+
     assert roster_mapping(people, roster) == {
         "tiangolo": "tiangolo@gmail.com",
         "YuriiMotov": "yuriimotov",
