@@ -247,3 +247,32 @@ def test_roster_engineers_without_prs_are_named_certified_first(repo, files, tmp
         "3 engineer(s) have no pull request at all; 2 of them certified: DouweM, Kludex; "
         "not certified: Oxygen56; engineer douwe-work shares the e-mail of DouweM"
     )
+
+
+def test_ids_differing_only_in_case_are_one_github_account():
+    """git keeps ``Viicos`` from the noreply e-mail, a co-author trailer is lower-cased to
+    ``viicos``: one account, one engineer (no roster needed)."""
+    people = frame(
+        [
+            {"engineer_id": "Viicos", "name": "Victorien", "email": VIC[1].lower()},
+            {"engineer_id": "viicos", "name": "Victorien", "email": VIC[1].lower()},
+            {"engineer_id": "ana@corp.example", "name": "Ana", "email": "ana@corp.example"},
+        ],
+        PEOPLE_SCHEMA,
+    )
+    day = datetime(2024, 3, 5)
+    prs = frame(
+        [
+            {"id": f"o/r#{n}", "author_id": a, "repo": "o/r", "created_date": day}
+            | {"merged_date": day, "source": "git"}
+            for n, a in enumerate(["Viicos", "viicos", "ana@corp.example"], start=1)
+        ],
+        PR_SCHEMA,
+    )
+    imp = Import(pull_requests=prs, people=people)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", certkit.CertkitWarning)
+        ds = to_dataset(imp, strict=False)
+    assert _prs_by(ds) == {"Viicos": 2, "ana@corp.example": 1}
+    assert sorted(ds.engineers["engineer_id"]) == ["Viicos", "ana@corp.example"]
+    assert any("'viicos' -> 'Viicos'" in str(w.message) for w in said)

@@ -70,15 +70,23 @@ class RosterMatch:
     def note(self) -> str | None:
         """The import note saying how many authors the roster's columns mapped (None: none)."""
         done = {a: r for a, r in self.mapping.items() if self.rule[a] != "case"}
-        if not done:
-            return None
-        counts = {r: sum(1 for a in done if self.rule[a] == r) for r in RULES[:3]}
-        how = ", ".join(f"{n} by {r}" for r, n in counts.items() if n)
-        first = next(iter(done.items()))
-        return (
-            f"{len(done)} author id(s) are mapped to roster engineers by the roster's "
-            f"email/engineer_id/name columns ({how}; e.g. {first[0]!r} -> {first[1]!r})"
-        )
+        case = {a: r for a, r in self.mapping.items() if self.rule[a] == "case"}
+        parts = []
+        if done:
+            counts = {r: sum(1 for a in done if self.rule[a] == r) for r in RULES[:3]}
+            how = ", ".join(f"{n} by {r}" for r, n in counts.items() if n)
+            first = next(iter(done.items()))
+            parts.append(
+                f"{len(done)} author id(s) are mapped to roster engineers by the roster's "
+                f"email/engineer_id/name columns ({how}; e.g. {first[0]!r} -> {first[1]!r})"
+            )
+        if case:
+            first = next(iter(case.items()))
+            parts.append(
+                f"{len(case)} author id(s) differ from another only in case (one GitHub "
+                f"account) and are merged into it (e.g. {first[0]!r} -> {first[1]!r})"
+            )
+        return "; ".join(parts) or None
 
 
 def checked_roster(roster: pl.DataFrame) -> tuple[pl.DataFrame, str]:
@@ -269,7 +277,7 @@ def match_roster(
             result.mapping[author], result.rule[author] = rid, "name"
         else:
             propose(author, rid, "name")
-    _merge_case(result, aliases, known, display)
+    _merge_case(result, aliases, known, display, fixed)
     if proposals:
         result.proposals = pl.DataFrame(
             proposals, schema=dict.fromkeys(DRAFT_COLUMNS, pl.String)
@@ -277,9 +285,10 @@ def match_roster(
     return result
 
 
-def _merge_case(result: RosterMatch, aliases: dict, known: set[str], display: dict) -> None:
-    """Author ids left that differ only in case are one account: keep one spelling (a login
-    given by GitHub/DevLake, else one with capitals, as GitHub writes it)."""
+def _merge_case(result: RosterMatch, aliases: dict, known: set[str], display: dict, fixed) -> None:
+    """Author ids left that differ only in case are one account: keep one spelling (the
+    identity file's, else a login given by GitHub/DevLake, else one with capitals, as GitHub
+    writes it)."""
     groups: dict[str, list[str]] = defaultdict(list)
     for author in aliases:
         if author not in known and author not in result.mapping:
@@ -289,7 +298,7 @@ def _merge_case(result: RosterMatch, aliases: dict, known: set[str], display: di
             continue
 
         def rank(s: str) -> tuple:
-            return (not display.get(s, {}).get("login"), s == s.lower(), s)
+            return (s not in fixed, not display.get(s, {}).get("login"), s == s.lower(), s)
 
         keep = min(spellings, key=rank)
         for s in spellings:
