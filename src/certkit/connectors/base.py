@@ -9,7 +9,6 @@ records and validates the result with the same rules as :func:`certkit.load`.
 
 from __future__ import annotations
 
-import difflib
 import io
 import json
 import warnings
@@ -27,6 +26,15 @@ from certkit.connectors.identity import (
     read_identities,
     shared_names,
     shared_names_note,
+)
+from certkit.connectors.roster_match import (
+    RosterMatch,
+    checked_roster,
+    idle_note,
+    map_to_roster,
+    merge_people,
+    unlisted_examples,
+    with_proposals,
 )
 from certkit.data.dataset import Dataset, from_frames
 from certkit.data.schema import TABLES
@@ -160,6 +168,9 @@ class Import:
     #: Filled by :func:`to_dataset`: a draft identity file for names seen under several
     #: engineer ids (:func:`~certkit.connectors.identity.shared_names`).
     shared_names: pl.DataFrame | None = None
+    #: Filled by :func:`to_dataset`: authors mapped to the roster by its columns
+    #: (:func:`~certkit.connectors.roster_match.match_roster`).
+    roster_match: RosterMatch | None = None
 
     def __add__(self, other: Import) -> Import:
         return combine(self, other)
@@ -228,16 +239,7 @@ def combine(*imports: Import) -> Import:
             )
             .drop("_prio", "_ai", "_t", "_rev")
         )
-    people = pl.concat([i.people for i in imports], how="diagonal_relaxed")
-    if people.height:
-        people = people.group_by("engineer_id", maintain_order=True).agg(
-            pl.col("name").drop_nulls().first(),
-            pl.col("email").drop_nulls().first(),
-            pl.col("login").drop_nulls().first(),
-            pl.col("team").drop_nulls().first(),
-            pl.col("first_seen").min(),
-            pl.col("is_bot").any(),
-        )
+    people = merge_people(pl.concat([i.people for i in imports], how="diagonal_relaxed"))
     commits = [i.commits for i in imports if i.commits is not None]
     return Import(
         pull_requests=prs,
@@ -316,46 +318,34 @@ def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
 
 
 def engineers_table(
-    imp: Import, roster: pl.DataFrame | None, roster_only: bool = False
+    imp: Import,
+    roster: pl.DataFrame | None,
+    roster_only: bool = False,
+    fixed: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[pl.DataFrame, list[str]]:
     """The roster plus a placeholder row for every human author missing from it.
 
+    Authors are first mapped to roster engineers by the roster's ``email``, ``engineer_id``
+    and ``name`` columns (:func:`~certkit.connectors.roster_match.match_roster`; ``fixed``:
+    the ids an identity file chose, which keep priority); ``imp`` is updated in place.
     Placeholders get team/role/level ``unknown``, platform ``other`` and the first activity
     date as hire date, so the data loads; fill in a roster for a real analysis. With
     ``roster_only`` (and a roster) there are none: those authors' PRs stay in the files but
     are left out of the analysis (nobody knows their certifications).
     """
     notes = []
-    people = imp.people.filter(~pl.col("is_bot").fill_null(False))
     known: set[str] = set()
+    idcol = "engineer_id"
     if roster is not None:
-        roster = roster.rename({c: c.strip().lower() for c in roster.columns})
-        idcol = next(
-            (c for c in ("engineer_id", "id", "user_id", "account_id") if c in roster), None
-        )
-        if idcol is None:
-            raise CertkitError(
-                "engineers roster: no engineer_id column (found: " + ", ".join(roster.columns) + ")"
-            )
+        roster, idcol = checked_roster(roster)
         known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
-        have = set(TABLES["engineers"].canonical_names(roster.columns))
-        lacking = [c.name for c in TABLES["engineers"].columns if c.required and c.name not in have]
-        if lacking:
-            close = {
-                c: m[0]
-                for c in lacking
-                if (m := difflib.get_close_matches(c, roster.columns, n=1, cutoff=0.75))
-            }
-            hint = "".join(f"; did you mean {close[c]!r} for {c!r}?" for c in close)
-            raise CertkitError(
-                f"engineers roster: no {', '.join(lacking)} column (required: "
-                f"{', '.join(c.name for c in TABLES['engineers'].columns if c.required)}; "
-                f"found: {', '.join(roster.columns)}){hint}"
-            )
-    imp.shared_names = shared_names(names_seen(imp.people, imp.commits), known)
-    note = shared_names_note(imp.shared_names)
+    notes += map_to_roster(imp, roster, idcol, fixed)
+    draft = shared_names(names_seen(imp.people, imp.commits), known)
+    note = shared_names_note(draft)
     if note:
         notes.append(note)
+    imp.shared_names = with_proposals(draft, imp.roster_match.proposals)
+    people = imp.people.filter(~pl.col("is_bot").fill_null(False))
     missing = people.filter(~pl.col("engineer_id").is_in(list(known)))
     placeholders = missing.select(
         "engineer_id",
@@ -375,18 +365,20 @@ def engineers_table(
                 "for a real analysis"
             )
         return placeholders, notes
+    top = unlisted_examples(imp.pull_requests["author_id"], set(placeholders["engineer_id"]))
+    top = f" (most PRs: {top})" if top else ""
     if placeholders.height and roster_only:
         notes.append(
-            f"{placeholders.height} author(s) are not in the roster; with --roster-only their "
-            "PRs are kept in pull_requests but left out of the analysis"
+            f"{placeholders.height} author(s) are not in the roster; with --roster-only "
+            f"their PRs are kept in pull_requests but left out of the analysis{top}"
         )
         return roster, notes
     if placeholders.height:
         notes.append(
-            f"{placeholders.height} author(s) are not in the roster; added with team/role/level "
-            "'unknown' (map their e-mails/logins with an identity file if they are aliases); "
-            "nobody knows their certifications, yet they count as never certified: "
-            "--roster-only leaves them out"
+            f"{placeholders.height} author(s) are not in the roster; added with "
+            "team/role/level 'unknown' (map their e-mails/logins with an identity file if they "
+            "are aliases); nobody knows their certifications, yet they count as never "
+            f"certified: --roster-only leaves them out{top}"
         )
         roster = roster.with_columns(pl.col(c).cast(pl.String) for c in roster.columns)
         placeholders = placeholders.with_columns(
@@ -444,26 +436,34 @@ def to_dataset(
         What the connectors read (combine several with ``+``).
     engineers
         The analyst's roster (certkit's engineers table: engineer_id, team, role, level,
-        hire_date, platform) as a frame or a CSV/Parquet/NDJSON file. Authors missing from it
-        are added with ``unknown`` attributes and a note, or with ``roster_only`` left out
-        (their PRs then count nowhere; validation says how many).
+        hire_date, platform) as a frame or a CSV/Parquet/NDJSON file. Authors are mapped to
+        its engineers by its ``email``, ``engineer_id`` (case-insensitive) and unique
+        ``name`` columns after the identity file
+        (:func:`~certkit.connectors.roster_match.match_roster`); roster engineers left with
+        no PR are named in a note. Authors missing from it are added with ``unknown``
+        attributes and a note, or with ``roster_only`` left out (their PRs then count
+        nowhere; validation says how many).
     certifications
         Certification records (engineer_id, certification, earned_date), frame or file.
     strict
         Raise :class:`~certkit.errors.DataValidationError` on any validation error.
     identities
         The identity file (or :class:`~certkit.connectors.identity.Identities`) the
-        connectors used: certification rows that name their engineer by an alias it maps
-        (an e-mail, a login) are read as that engineer, with a note.
+        connectors used: the ids it chose keep priority over the roster's columns, and
+        certification rows that name their engineer by an alias it maps (an e-mail, a
+        login) are read as that engineer, with a note.
     """
     roster, roster_origin = _read_table(engineers, "engineers")
     certs, certs_origin = _read_table(certifications, "certifications")
-    eng, notes = engineers_table(imp, roster, roster_only)
+    if identities is not None and not isinstance(identities, Identities):
+        identities = read_identities(identities)
+    fixed = identities.ids if identities is not None else frozenset()
+    eng, notes = engineers_table(imp, roster, roster_only, fixed)
     if certs is not None and identities is not None:
-        if not isinstance(identities, Identities):
-            identities = read_identities(identities)
         certs, note = certifications_by_alias(certs, eng, identities)
         notes += [note] if note else []
+    if roster is not None:
+        notes += idle_note(imp, certs)
     for n in notes:
         warnings.warn(n, CertkitWarning, stacklevel=2)
     imp.notes.extend(n for n in notes if n not in imp.notes)

@@ -7,8 +7,13 @@ An identity file is a CSV with an ``engineer_id`` column and any of ``email``, `
     ana,ana@corp.example,ana-gh,Ana Silva
     ana,ana.silva@gmail.com,,
 
-Lookups try e-mail, then login, then name (all case-insensitive). Git's own ``.mailmap`` is
-honoured by the git connector as well (``git log`` applies it).
+Lookups try e-mail, then login, then name (all case-insensitive); the login of a GitHub
+noreply e-mail (``65306057+Viicos@users.noreply.github.com``: ``Viicos``) counts as a login.
+An author the file does not map keeps the login, else the GitHub login of a noreply e-mail as
+written there (GitHub's case, so git and ``gh`` exports agree), else the lower-cased e-mail.
+Git's own ``.mailmap`` is honoured by the git connector as well (``git log`` applies it).
+:func:`~certkit.connectors.roster_match.match_roster` then maps the remaining authors to the
+roster's engineers by its ``email``, ``engineer_id`` and ``name`` columns.
 
 Agents and automation (the Copilot coding agent, ``Claude <claude@anthropic.com>``,
 ``claude[bot]``, dependabot, semantic-release, ``noreply@github.com`` service accounts...) are
@@ -30,7 +35,7 @@ import yaml
 from certkit.data.textio import csv_rows
 from certkit.errors import CertkitError
 
-_NOREPLY_ID = re.compile(r"^(\d+\+)?([^@]+)@users\.noreply\.github\.com$")
+_NOREPLY_ID = re.compile(r"^(\d+\+)?([^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
 AGENT_KINDS = ("ai_agent", "automation")
 
 
@@ -206,6 +211,13 @@ def bot_id(
     return f"{text}[bot]"
 
 
+def noreply_login(email: str | None) -> str | None:
+    """The GitHub login of a noreply e-mail, as written (``123+Ana@users.noreply.github.com``
+    gives ``Ana``), or ``None`` for any other e-mail."""
+    m = _NOREPLY_ID.match(email.strip()) if email else None
+    return m.group(2) if m else None
+
+
 @dataclass
 class Identities:
     """Alias -> engineer id lookup built from an identity file (or empty)."""
@@ -218,11 +230,16 @@ class Identities:
     def resolve(
         self, email: str | None = None, login: str | None = None, name: str | None = None
     ) -> str | None:
-        """The engineer id for any of these aliases, or ``None``."""
-        if email and email.lower() in self.by_email:
-            return self.by_email[email.lower()]
-        if login and login.lower() in self.by_login:
-            return self.by_login[login.lower()]
+        """The engineer id for any of these aliases, or ``None``.
+
+        E-mail first, then login (or the login of a GitHub noreply e-mail), then name; all
+        case-insensitive.
+        """
+        if email and email.strip().lower() in self.by_email:
+            return self.by_email[email.strip().lower()]
+        for alias in (login, noreply_login(email)):
+            if alias and alias.strip().lower() in self.by_login:
+                return self.by_login[alias.strip().lower()]
         if name and name.strip().lower() in self.by_name:
             return self.by_name[name.strip().lower()]
         return None
@@ -230,15 +247,16 @@ class Identities:
     def engineer_id(
         self, email: str | None = None, login: str | None = None, name: str | None = None
     ) -> str:
-        """Mapped id, else the login, else the lower-cased e-mail, else the name."""
+        """Mapped id, else the login, else the login of a GitHub noreply e-mail as written
+        there (``123+Ana@users.noreply.github.com`` -> ``Ana``: GitHub's case, as ``gh``
+        exports it), else the lower-cased e-mail, else the name."""
         found = self.resolve(email, login, name)
         if found:
             return found
         if login:
             return login
         if email:
-            m = _NOREPLY_ID.match(email.lower())  # 123+ana@users.noreply.github.com -> ana
-            return m.group(2) if m else email.lower()
+            return noreply_login(email) or email.lower()
         return (name or "unknown").strip()
 
     @property

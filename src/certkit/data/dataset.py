@@ -173,6 +173,7 @@ def _validate_frames(
     )
     prs = rules.check_pull_requests(typed["pull_requests"], eng, raw["pull_requests"][1])
     out["pull_requests"] = prs
+    rules.check_activity(eng, out["certifications"], prs, raw["engineers"][1])
     for name in ("defects", "incidents"):
         df = typed[name]
         out[name] = (

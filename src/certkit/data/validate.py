@@ -309,11 +309,19 @@ def check_pull_requests(df, engineers, col: Collector) -> pl.DataFrame:
     rows = rows_where(df, unknown & ~bots)
     if rows:
         n_auth = df.filter(unknown & ~bots)["author_id"].n_unique()
-        ids = ", ".join(df.filter(unknown & ~bots)["author_id"].unique().sort().head(5))
+        top = (  # the authors with the most PRs first: the ones worth mapping
+            df.filter(unknown & ~bots)["author_id"]
+            .value_counts(name="n")
+            .sort(["n", "author_id"], descending=[True, False])
+            .head(5)
+        )
+        ids = ", ".join(top["author_id"])
+        most = ", ".join(f"{a}: {n}" for a, n in top.iter_rows())
         col.add(
             "warning",
             f"author_id not found in engineers ({n_auth} author(s), e.g. {ids}); "
-            f"their {len(rows)} PR(s) are left out of the analysis",
+            f"their {len(rows)} PR(s) are left out of the analysis"
+            + (f" (PRs of the authors with the most: {most})" if n_auth > 1 else ""),
             "author_id",
             rows,
         )
@@ -359,3 +367,66 @@ def check_linked(df, prs, engineers, col: Collector) -> pl.DataFrame:
             pl.when(bad).then(None).otherwise(pl.col("resolution_date")).alias("resolution_date")
         )
     return df
+
+
+def _shared_alias(idle: pl.DataFrame, engineers: pl.DataFrame, column: str) -> list[tuple]:
+    """``(idle id, other id)`` for each ``idle`` engineer (in their order) whose ``column``
+    (e-mail or name, case-insensitive) another engineer row has."""
+    if column not in engineers.columns or engineers.schema[column] != pl.String:
+        return []
+    key = pl.col(column).str.strip_chars().str.to_lowercase()
+    others = engineers.filter(key.is_not_null()).select("engineer_id", key.alias("_k"))
+    pairs = (
+        idle.with_row_index("_o")
+        .filter(key.is_not_null())
+        .select("_o", pl.col("engineer_id").alias("_idle"), key.alias("_k"))
+        .join(others, on="_k")
+        .filter(pl.col("engineer_id") != pl.col("_idle"))
+        .sort("_o", "engineer_id")
+    )
+    return pairs.select("_idle", "engineer_id").rows()
+
+
+def check_activity(engineers, certifications, prs, col: Collector) -> None:
+    """Engineers with no pull request at all, certified ones first (a roster keyed by login
+    while the PRs came under e-mails leaves them with zero outcomes in every period)."""
+    human_prs = ~prs["author_id"].fill_null("").str.ends_with("[bot]")
+    if not human_prs.any():  # no human PR at all (the DevLake pushdown's calendar rows)
+        return
+    humans = engineers.filter(~pl.col("is_bot").fill_null(False))
+    last = prs.select(pl.max_horizontal(pl.col("created_date").max(), pl.col("merged_date").max()))
+    end = last.item()
+    idle = humans.filter(~pl.col("engineer_id").is_in(prs["author_id"].drop_nulls().implode()))
+    if end is not None and "hire_date" in idle.columns:
+        idle = idle.filter(pl.col("hire_date").is_null() | (pl.col("hire_date") <= end.date()))
+    if idle.height == 0:
+        return
+    certified = certifications["engineer_id"].drop_nulls().implode()
+    idle = idle.with_columns(pl.col("engineer_id").is_in(certified).alias("_cert")).sort(
+        "_cert", descending=True, maintain_order=True
+    )
+    cert = idle.filter("_cert")["engineer_id"].to_list()
+    rest = idle.filter(~pl.col("_cert"))["engineer_id"].to_list()
+
+    def listed(ids: list[str]) -> str:
+        return ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+
+    text = f"{idle.height} engineer(s) have no pull request at all"
+    if cert:
+        text += f"; {len(cert)} of them certified: {listed(cert)}"
+        text += f"; not certified: {listed(rest)}" if rest else ""
+    else:
+        text += f": {listed(rest)}"
+    shared = dict.fromkeys(_shared_alias(idle, humans, "email"), "e-mail")
+    for pair in _shared_alias(idle, humans, "name"):
+        shared.setdefault(pair, "name")
+    hints = [f"engineer {o} shares the {what} of {i}" for (i, o), what in shared.items()]
+    if hints:
+        text += "; " + "; ".join(hints[:3])
+        text += f": map {'it' if len(hints) == 1 else 'them'} in the identity file"
+    else:
+        text += (
+            " (their outcomes are zero in every period: if they did work, their PRs are "
+            "under other ids; map their e-mails/logins in the identity file)"
+        )
+    col.add("warning", text, "engineer_id", idle[ROW].to_list())
