@@ -102,3 +102,19 @@ def test_short_module_names_import_in_a_fresh_process():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_estimating_does_not_import_altair():
+    """altair takes 3-8 s to import on a loaded machine; the first att_gt of an analyst's
+    session paid it (pydantic-ai trial: 5.4 s, 14.5 s under load). Only plot() needs it."""
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore'); import certkit as ck\n"
+        "p = ck.build_panel(ck.simulate(60, 12, seed=1))\n"
+        "ck.did.att_gt(p, outcome='merged_prs').aggregate('dynamic').summary()\n"
+        "ck.matching.matched_did(p, outcome='merged_prs', covariates=['tenure_months'])\n"
+        "print('altair' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
