@@ -131,9 +131,11 @@ def _verdict(
         )
     names = rob["term"].to_list()
     excluded = {n: t for n, t in (unreliable or {}).items() if n in names}
-    ok = np.array([n not in excluded for n in names])
     est = rob["estimate"].to_numpy()
-    half = ((rob["conf_high"] - rob["conf_low"]) / 2).to_numpy()[ok]
+    half = ((rob["conf_high"] - rob["conf_low"]) / 2).to_numpy()
+    # an estimator without a finite interval has no margin of error to compare (no "(n/a)")
+    ok = np.array([n not in excluded for n in names]) & np.isfinite(half)
+    half = half[ok]
     lo_i, hi_i = int(np.argmin(est)), int(np.argmax(est))
     spread = float(est[hi_i] - est[lo_i])
     rng = f"from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} ({names[hi_i]})"

@@ -25,6 +25,14 @@ EFFECT_NEEDS = (
     "engineers who had not adopted yet"
 )
 
+#: Column names of ``n`` in the effect and robustness tables: they count different things.
+ADOPTERS = "adopters behind it"
+ADOPTER_PERIODS = "adopter-periods after adoption"
+ROBUST_N = (
+    "*{adopters} adopters; the last column counts their engineer-periods after adoption that "
+    "each estimator averages (the effect table above counts engineers, not periods).*"
+)
+
 
 @dataclass
 class AdoptionStudy:
@@ -73,13 +81,13 @@ class AdoptionStudy:
             )
             self.studies[outcome] = res
             rows, hidden = self.ctx.hide_small(res.tidy(), "n")
-            summary = res.effect_summary().text
+            summary = res.effect_summary(k=self.ctx.k).text
             self._headline(
                 f"ai/adoption/{outcome}", f"adopting AI, {outcome}", summary, EFFECT_SECTION
             )
             return [
                 Markdown(summary),
-                table(rows),
+                table(rows.rename({"n": ADOPTERS})),
                 Markdown(f"*{hidden}*") if hidden else res.plot(),
             ]
 
@@ -104,7 +112,11 @@ class AdoptionStudy:
 
         def one(outcome: str) -> list:
             res = adoption.estimated(self.studies, outcome)
-            self.ctx.require(res.counts.get("e=0", 0), "the sensitivity analysis")
+            # the bounds rest on every event time they use, before and after adoption
+            window = res.event_study.to_polars()["e"]
+            used = range(int(window.min()), min(int(window.max()), max_e) + 1)
+            n = min(res.counts.get(f"e={e}", 0) for e in used) or res.counts.get("e=0", 0)
+            self.ctx.require(n, "the sensitivity analysis")
             sens = res.sensitivity(max_e=max_e)
             text = sens.effect_summary().text
             label = f"adopting AI, {outcome} (HonestDiD)"
@@ -123,7 +135,12 @@ class AdoptionStudy:
             rob = res.robustness()
             label = f"adopting AI, {outcome} (robust estimators)"
             self._headline(f"ai/adoption-robustness/{outcome}", label, rob.verdict, ROBUST_SECTION)
-            return [Markdown(rob.verdict), table(rob.tidy()), rob.plot()]
+            return [
+                Markdown(rob.verdict),
+                table(rob.tidy().rename({"n": ADOPTER_PERIODS})),
+                Markdown(ROBUST_N.format(adopters=res.n_adopters)),
+                rob.plot(),
+            ]
 
         return self._each("Robustness", "robustness", one)
 
