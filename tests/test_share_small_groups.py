@@ -166,3 +166,21 @@ def test_a_matched_effect_on_fewer_than_k_matched_sets_is_not_shown(monkeypatch)
     row = shared.effects.row(0, named=True)
     assert row["estimate"] != row["estimate"] and "at least 5" in row["note"]  # NaN + why
     assert shared.results == {}
+
+
+def test_sensitivity_bounds_resting_on_fewer_than_k_adopters_are_not_shown(panel):
+    """HonestDiD uses every event time of its window: e = -4 rests on 4 adopters only."""
+
+    def page(share: bool) -> str:
+        ctx = _ctx(panel, share)
+        study = studies.adoption_study(
+            ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-4, max_e=3
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CertkitWarning)
+            study.effect_displays()
+            shown = study.sensitivity_displays(max_e=2)
+        return "".join(d.data for d in shown if isinstance(getattr(d, "data", None), str))
+
+    assert "rests on 4 adopters" in page(share=True)  # e = -4: cohort 6 only
+    assert "rests on 4" not in page(share=False)

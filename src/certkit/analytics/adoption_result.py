@@ -139,13 +139,16 @@ class AdoptionResult(ResultMixin):
     def tidy(self) -> pl.DataFrame:
         """One row for the overall effect, one per event time, one per subgroup.
 
-        ``n`` is the number of adopters each estimate rests on (observed at that event time,
-        or in that subgroup).
+        ``n`` is the number of adopters each estimate rests on (behind that event time's
+        estimate, or in that subgroup).
         """
         z = stats.norm.ppf(0.5 + self.level / 2)
         rows = [("ATT (after adoption, simple average)", *self.overall)]
         es = self.event_study.to_polars()
         rows += [(f"e={int(e)}", a, s) for e, a, s in es.select("e", "att", "se").iter_rows()]
+        counts = dict(self.counts)
+        if "n_treated" in es.columns:  # the adopters behind each estimate, not just observed
+            counts |= {f"e={int(e)}": n for e, n in es.select("e", "n_treated").iter_rows()}
         for name, (est, se) in self.groups.items():
             rows.append((name, est, se))
         out = []
@@ -161,7 +164,7 @@ class AdoptionResult(ResultMixin):
                     "p_value": float(2 * stats.norm.sf(abs(stat))) if ok else None,
                     "conf_low": est - z * se if ok else None,
                     "conf_high": est + z * se if ok else None,
-                    "n": self.counts.get(term, self.n_adopters if term.startswith("ATT") else None),
+                    "n": counts.get(term, self.n_adopters if term.startswith("ATT") else None),
                 }
             )
         schema = {c: pl.Float64 for c in TIDY_COLUMNS} | {"term": pl.String, "n": pl.Int64}

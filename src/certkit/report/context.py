@@ -209,11 +209,14 @@ class Context:
         """
         return Section(what, needs, show=show, redact=self.safe_text, sink=sink)
 
-    def too_few(self, n: int, what: str = "this estimate") -> str | None:
-        """Why an estimate resting on ``n`` certified engineers is hidden (shared reports only)."""
-        return too_few(n, self.k, what) if self.privacy.share else None
+    def too_few(
+        self, n: int, what: str = "this estimate", who: str = "certified engineer"
+    ) -> str | None:
+        """Why an estimate resting on ``n`` certified engineers (or ``who``) is hidden (shared
+        reports only)."""
+        return too_few(n, self.k, what, who) if self.privacy.share else None
 
-    def require(self, n: int, what: str = "this estimate") -> None:
+    def require(self, n: int, what: str = "this estimate", who: str = "certified engineer") -> None:
         """Raise a reader-facing CertkitError when a shared report must hide an estimate.
 
         ``n`` is the number of certified engineers the estimate rests on (see
@@ -225,7 +228,7 @@ class Context:
                 f"{what} rests on no engineer with values both before and after: there is "
                 "nothing to estimate from"
             )
-        why = self.too_few(n, what)
+        why = self.too_few(n, what, who)
         if why:
             raise CertkitError(why)
 

@@ -70,7 +70,7 @@ class AdoptionStudy:
         from certkit import adoption
 
         def one(outcome: str) -> list:
-            self.ctx.require(self.n_adopters, "the adoption study")
+            self.ctx.require(self.n_adopters, "the adoption study", who="adopter")
             res = adoption.adoption_did(
                 self.ctx.panel,
                 outcome,
@@ -114,9 +114,10 @@ class AdoptionStudy:
             res = adoption.estimated(self.studies, outcome)
             # the bounds rest on every event time they use, before and after adoption
             window = res.event_study.to_polars()["e"]
-            used = range(int(window.min()), min(int(window.max()), max_e) + 1)
-            n = min(res.counts.get(f"e={e}", 0) for e in used) or res.counts.get("e=0", 0)
-            self.ctx.require(n, "the sensitivity analysis")
+            used = [f"e={e}" for e in range(int(window.min()), min(int(window.max()), max_e) + 1)]
+            behind = res.tidy().filter(pl.col("term").is_in(used))["n"].drop_nulls()
+            n = behind.min() if behind.len() and behind.min() else res.counts.get("e=0", 0)
+            self.ctx.require(int(n), "the sensitivity analysis", who="adopter")
             sens = res.sensitivity(max_e=max_e)
             text = sens.effect_summary().text
             label = f"adopting AI, {outcome} (HonestDiD)"
@@ -131,7 +132,7 @@ class AdoptionStudy:
 
         def one(outcome: str) -> list:
             res = adoption.estimated(self.studies, outcome)
-            self.ctx.require(res.n_adopters, "the robustness panel")
+            self.ctx.require(res.n_adopters, "the robustness panel", who="adopter")
             rob = res.robustness()
             label = f"adopting AI, {outcome} (robust estimators)"
             self._headline(f"ai/adoption-robustness/{outcome}", label, rob.verdict, ROBUST_SECTION)

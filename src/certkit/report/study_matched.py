@@ -131,7 +131,9 @@ class MatchedEffects:
             sens = res.sensitivity()
             t = sens.to_polars()
             why = ctx and ctx.too_few(
-                min(sens.n_pairs, sens.n_sets or sens.n_pairs), "the Rosenbaum bounds"
+                min(sens.n_pairs, sens.n_sets or sens.n_pairs),
+                "the Rosenbaum bounds",
+                "matched set",
             )
             if t.height and why:
                 out.append(Markdown(f"**{story.label(outcome)}**: not shown: {why}."))
