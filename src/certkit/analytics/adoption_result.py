@@ -222,17 +222,22 @@ class AdoptionResult(ResultMixin):
         if lo is None:
             words = f"The effect of adopting AI on {what} could not be estimated."
         else:
+            clear = p is not None and p < 1 - self.level
             verdict = (
-                "The interval excludes zero."
-                if p is not None and p < 1 - self.level
-                else "The interval includes zero: no clear effect."
+                "The interval excludes zero"
+                if clear
+                else "The interval includes zero: no clear effect"
             )
             if self.pretrend_failed:
+                # in the same sentence: the answer box keeps the first two sentences only
+                pre = self.event_study.pretrend_pvalue
                 verdict += (
-                    " But adopters and the comparison group were already diverging before "
-                    f"adoption (pre-trend test p = {self.event_study.pretrend_pvalue:.3f}), so "
-                    "this estimate may be biased either way: read it as unreliable."
+                    f"{', but' if clear else ', and'} adopters and the comparison group were "
+                    f"already diverging before adoption (pre-trend test p "
+                    f"{'< 0.001' if pre < 0.001 else f'= {pre:.3f}'}), so the estimate may be "
+                    "biased either way: read it as unreliable"
                 )
+            verdict += "."
             words = (
                 f"After adopting AI, an engineer's {what} changed by "
                 f"{change(self.outcome, est, lo, hi, pct)} on average, compared with engineers "
