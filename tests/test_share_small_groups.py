@@ -184,3 +184,19 @@ def test_sensitivity_bounds_resting_on_fewer_than_k_adopters_are_not_shown(panel
 
     assert "rests on 4 adopters" in page(share=True)  # e = -4: cohort 6 only
     assert "rests on 4" not in page(share=False)
+
+
+def test_git_authors_outside_the_roster_are_redacted_in_a_shared_report():
+    """A roster-only import keeps PRs of unlisted authors; the validation note names them
+    ("e.g. 07pepa, 0xyjk, 1002770724@qq.com"), and the shared pages printed those ids."""
+    eng = pl.DataFrame({"engineer_id": ["alice", "dependabot[bot]"], "is_bot": [False, True]})
+    prs = pl.DataFrame({"author_id": ["alice", "07pepa", "1002770724@qq.com", "dependabot[bot]"]})
+    full = SimpleNamespace(engineers=eng, pull_requests=prs)
+    note = "author_id not found in engineers (e.g. 07pepa, 1002770724@qq.com); dependabot[bot]"
+    ctx = Context(ds=full, full=full, panel=pl.DataFrame(), privacy=Privacy(k=5, share=True),
+                  period="", filters={})  # fmt: skip
+    shown = ctx.safe_text(note)
+    assert "07pepa" not in shown and "qq.com" not in shown and "dependabot[bot]" in shown
+    private = Context(ds=full, full=full, panel=pl.DataFrame(), privacy=Privacy(k=5),
+                      period="", filters={})  # fmt: skip
+    assert private.safe_text(note) == note

@@ -142,9 +142,29 @@ class Context:
     def people(self) -> list[str]:
         """Identifiers (ids, names, emails) that must never appear in a shared report.
 
-        Computed once: :meth:`safe_text` needs them for every message it redacts.
+        Computed once: :meth:`safe_text` needs them for every message it redacts. PR authors
+        missing from ``engineers`` (git authors outside a roster, which validation notes list
+        as examples) are people too.
         """
-        return identifiers(self.full.engineers)
+        eng = self.full.engineers
+        prs = getattr(self.full, "pull_requests", None)
+        authors: list[str] = []
+        if prs is not None and "author_id" in prs.columns:
+            bots = (
+                eng.filter(pl.col("is_bot").fill_null(False))
+                if "is_bot" in eng.columns
+                else eng.clear()
+            )
+            authors = (
+                prs.select(pl.col("author_id").cast(pl.String))
+                .drop_nulls()
+                .unique()
+                .filter(~pl.col("author_id").is_in(bots["engineer_id"].cast(pl.String).implode()))[
+                    "author_id"
+                ]
+                .to_list()
+            )
+        return identifiers(eng, authors)
 
     @property
     def k(self) -> int:

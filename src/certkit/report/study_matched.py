@@ -132,7 +132,7 @@ class MatchedEffects:
             t = sens.to_polars()
             why = ctx and ctx.too_few(
                 min(sens.n_pairs, sens.n_sets or sens.n_pairs),
-                "the Rosenbaum bounds",
+                "the sensitivity analysis",
                 "matched set",
             )
             if t.height and why:
