@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from IPython.display import Markdown
 
+from certkit.privacy import certified_engineers
 from certkit.report.context import Context, table
 from certkit.report.sections import in_section
 
@@ -155,6 +156,8 @@ class AdoptionStudy:
             mine = self.ctx.panel.filter(pl.col("cohort") > 0)
             certified = mine["engineer_id"].n_unique()
             self.ctx.require(certified, "this study")
+            if self.ctx.privacy.share:  # it rests on those with AI use before and after
+                self.ctx.require(certified_engineers(self.ctx.panel, "ai_share"), "this study")
             if "ai_share" in mine.columns and not (mine["ai_share"].fill_null(0) > 0).any():
                 raise CertkitError(
                     f"none of the {certified:,} certified engineers' merged PRs was AI-assisted, "
