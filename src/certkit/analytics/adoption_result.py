@@ -95,9 +95,9 @@ def _interval(tidy: pl.DataFrame, term: str, pct: int, outcome: str = "") -> str
 
 
 def _shown(tidy: pl.DataFrame, term: str, k: int) -> bool:
-    """Whether ``term`` rests on at least ``k`` adopters (its ``n``)."""
+    """Whether ``term`` rests on at least ``k`` adopters (its ``n``); always when ``k`` is 1."""
     row = tidy.filter(pl.col("term") == term)
-    return bool(row.height) and (row["n"][0] or 0) >= k
+    return k <= 1 or (bool(row.height) and (row["n"][0] or 0) >= k)
 
 
 class AdoptionSensitivity(HonestResult):
