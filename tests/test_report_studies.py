@@ -196,7 +196,7 @@ def test_per_certification_leaves_out_small_certifications():
         small, ["merged_prs"], studies.did_spec("not_yet"), period="month", notes=[]
     )
     assert out.rows.height == 0 and out.left_out and out.min_holders == 1000
-    assert "Left out (fewer than 1000 holders" in out.displays()[0].data
+    assert "with fewer than 1000 holders" in out.displays()[0].data
     off = studies.per_certification(
         small, ["merged_prs"], studies.did_spec("not_yet"), period="month", notes=[], enabled=False
     )

@@ -76,7 +76,8 @@ display(*study.overview_displays())
 # %% [markdown]
 # ## Effect of adopting AI, by outcome
 # Each estimate compares engineers after adoption with engineers who had not adopted yet (or
-# never did), period by period (Callaway & Sant'Anna). *n* is the number of adopters behind it.
+# never did), period by period (Callaway & Sant'Anna). The last column counts the adopters
+# behind each estimate (engineers, not engineer-periods).
 
 # %%
 display(*study.effect_displays())

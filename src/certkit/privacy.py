@@ -198,12 +198,17 @@ def certified_engineers(panel: pl.DataFrame, outcome: str) -> int:
     return seen.height
 
 
-def too_few(n: int, k: int, what: str = "this estimate") -> str | None:
-    """Why ``what`` is hidden in a shared report (``n`` people, fewer than ``k``), else None."""
+def too_few(
+    n: int, k: int, what: str = "this estimate", who: str = "certified engineer"
+) -> str | None:
+    """Why ``what`` is hidden in a shared report (``n`` people, fewer than ``k``), else None.
+
+    ``who`` names the people counted (singular), e.g. ``"adopter"`` in the AI-adoption study.
+    """
     if k <= 1 or n >= k:
         return None
     return (
-        f"{what} rests on {n} certified engineer{'s' if n != 1 else ''}; a shared report "
+        f"{what} rests on {n} {who}{'s' if n != 1 else ''}; a shared report "
         f"shows only estimates based on at least {k} people"
     )
 

@@ -22,7 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from certkit.analytics.adoption_result import AdoptionResult, AdoptionSensitivity
+from certkit.analytics.adoption_result import (
+    AdoptionResult,
+    AdoptionSensitivity,
+    adoption_words,
+)
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.stats.vcov import level_from_alpha
 
@@ -178,9 +182,12 @@ def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) ->
     at_start = int(cohorts["adopted_at_start"].sum())
     inside = cohorts.filter((pl.col("adoption_cohort") > 0) & ~pl.col("adopted_at_start"))
     never = total - at_start - inside.height
+    # in a shared report (k > 1) a group under k is not counted
+    at_start_n = at_start if at_start == 0 or at_start >= k else f"fewer than {k}"
+    never_n = never if never == 0 or never >= k else f"fewer than {k}"
     if inside.height == 0:
         return (
-            f"None of the {total} engineers adopted AI inside the window ({at_start} already "
+            f"None of the {total} engineers adopted AI inside the window ({at_start_n} already "
             "used it when first observed): there is nothing to compare before and after."
         )
     if inside.height < k:
@@ -197,13 +204,21 @@ def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) ->
         .len()
         .sort("period")
     )
+    left = (
+        f"{at_start_n} already used it when first observed (left out: no 'before') and "
+        f"{never_n} never reached the definition."
+    )
+    if k > 1 and periods["len"].min() < k:
+        # a period with fewer than k adopters is a group under k: when they adopted is not said
+        return (
+            f"{inside.height} of {total} engineers adopted AI inside the window (when is not "
+            f"said: some periods have fewer than {k} adopters; shared report); {left}"
+        )
     busiest = periods.sort("len", descending=True).row(0, named=True)
     first, last = periods["period"].min(), periods["period"].max()
     return (
         f"{inside.height} of {total} engineers adopted AI inside the window, between {first} "
-        f"and {last} (most in {busiest['period']}: {busiest['len']}); {at_start} already used "
-        f"it when first observed (left out: no 'before') and {never} never reached the "
-        "definition."
+        f"and {last} (most in {busiest['period']}: {busiest['len']}); {left}"
     )
 
 
@@ -309,7 +324,9 @@ def adoption_did(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CertkitWarning)
         es = did.event_study(data_, min_e=min_e, max_e=max_e, **spec)
-    notes += [str(w.message) for w in caught if issubclass(w.category, CertkitWarning)]
+    notes += [
+        adoption_words(str(w.message)) for w in caught if issubclass(w.category, CertkitWarning)
+    ]
     adopters = data_.filter(pl.col("adoption_cohort") > 0, pl.col(outcome).is_not_null())
     counts = dict(
         adopters.group_by(e=pl.col(time) - pl.col("adoption_cohort"))
@@ -356,7 +373,7 @@ def _by_certification(data_, adopters, spec, counts, notes) -> dict[str, tuple[f
         try:
             groups[name] = _simple(data_.filter(mask), spec)
         except CertkitError as exc:
-            notes.append(f"no separate estimate for {name}: {exc}")
+            notes.append(f"no separate estimate for {name}: {adoption_words(str(exc))}")
     if len(groups) == 2:
         (a, sa), (b, sb) = groups.values()
         diff = "difference (certified - not certified)"

@@ -9,34 +9,95 @@
 from __future__ import annotations
 
 import math
+import warnings
+from contextlib import contextmanager
 
 import altair as alt
 import polars as pl
 from scipy import stats
 
 from certkit.did import HonestResult, RobustnessResult
-from certkit.errors import CertkitError
+from certkit.did.event import pretrend_verdict
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.narrative import OUTCOMES, label
 from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
 from certkit.results import EffectSummary, ResultMixin
 
 TIDY_COLUMNS = [*CONTRACT_COLUMNS, "n"]
 
-# HonestDiD's sentences speak of certification; the adoption study's of adoption.
+#: Who the adoption study compares, in its sentences.
+GROUPS = "adopters and engineers who had not adopted (yet)"
+#: The row of :meth:`AdoptionResult.tidy` comparing certified and never-certified adopters.
+DIFFERENCE = "difference (certified - not certified)"
+
+# The estimators' sentences speak of certification; the adoption study's of adoption.
 _WORDS = (
     ("post-certification", "post-adoption"),
     ("pre-certification", "pre-adoption"),
     ("after certification", "after adoption"),
     ("certified-minus-comparison", "adopters-minus-comparison"),
+    ("certified and comparison groups", GROUPS),
+    ("certified and comparison units", "adopters and comparison engineers"),
+    ("before certification", "before adoption"),
+    ("since certification", "since adoption"),
 )
 
 
-def _interval(tidy: pl.DataFrame, term: str, pct: int) -> str | None:
-    """``+0.1 (95% CI +0.05 to +0.15)`` for a row of ``tidy``, None when it has no interval."""
+def adoption_words(text: str) -> str:
+    """``text`` (a certification study's sentence or warning) in the adoption study's words."""
+    for old, new in _WORDS:
+        text = text.replace(old, new)
+    return text
+
+
+@contextmanager
+def reworded_warnings():
+    """Re-issue the certkit warnings raised inside the block in the adoption study's words."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CertkitWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, CertkitWarning):
+            warnings.warn(adoption_words(str(w.message)), w.category, stacklevel=3)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def amount(outcome: str, value: float) -> str:
+    """A change in ``outcome`` in its unit: ``+3.66 PRs``, ``-12.1 percentage points``, ..."""
+    unit = OUTCOMES.get(outcome, ("", "", False, False))[1]
+    if unit == "share":
+        return f"{100 * value:+.3g} percentage points"
+    if unit == "log hours":
+        return f"{value:+.3g} on the log scale (about {math.expm1(value):+.0%})"
+    return f"{value:+.3g}{' ' + unit if unit else ''}"
+
+
+def change(outcome: str, est: float, lo: float, hi: float, pct: int) -> str:
+    """``+3.66 PRs (95% CI -7.69 to +15 PRs)``: a change and its interval in the unit."""
+    unit = OUTCOMES.get(outcome, ("", "", False, False))[1]
+    if unit == "share":
+        est, lo, hi = 100 * est, 100 * lo, 100 * hi
+        unit = "percentage points"
+    elif unit == "log hours":
+        return f"{amount(outcome, est)} ({pct}% CI {lo:+.3g} to {hi:+.3g} on the log scale)"
+    tail = f" {unit}" if unit else ""
+    return f"{est:+.3g}{tail} ({pct}% CI {lo:+.3g} to {hi:+.3g}{tail})"
+
+
+def _interval(tidy: pl.DataFrame, term: str, pct: int, outcome: str = "") -> str | None:
+    """``+0.1 (95% CI +0.05 to +0.15)`` for a row of ``tidy`` in ``outcome``'s unit, None when
+    it has no interval."""
     row = tidy.filter(pl.col("term") == term)
     if not row.height or row["conf_low"][0] is None:
         return None
-    est, lo, hi = row.select("estimate", "conf_low", "conf_high").row(0)
-    return f"{est:+.3g} ({pct}% CI {lo:+.3g} to {hi:+.3g})"
+    return change(outcome, *row.select("estimate", "conf_low", "conf_high").row(0), pct)
+
+
+def _shown(tidy: pl.DataFrame, term: str, k: int) -> bool:
+    """Whether ``term`` rests on at least ``k`` adopters (its ``n``); always when ``k`` is 1."""
+    row = tidy.filter(pl.col("term") == term)
+    return k <= 1 or (bool(row.height) and (row["n"][0] or 0) >= k)
 
 
 class AdoptionSensitivity(HonestResult):
@@ -51,10 +112,7 @@ class AdoptionSensitivity(HonestResult):
         return out
 
     def _words(self) -> str:
-        text = super()._words()
-        for old, new in _WORDS:
-            text = text.replace(old, new)
-        return text
+        return adoption_words(super()._words())
 
 
 class AdoptionResult(ResultMixin):
@@ -81,13 +139,16 @@ class AdoptionResult(ResultMixin):
     def tidy(self) -> pl.DataFrame:
         """One row for the overall effect, one per event time, one per subgroup.
 
-        ``n`` is the number of adopters each estimate rests on (observed at that event time,
-        or in that subgroup).
+        ``n`` is the number of adopters each estimate rests on (behind that event time's
+        estimate, or in that subgroup).
         """
         z = stats.norm.ppf(0.5 + self.level / 2)
         rows = [("ATT (after adoption, simple average)", *self.overall)]
         es = self.event_study.to_polars()
         rows += [(f"e={int(e)}", a, s) for e, a, s in es.select("e", "att", "se").iter_rows()]
+        counts = dict(self.counts)
+        if "n_treated" in es.columns:  # the adopters behind each estimate, not just observed
+            counts |= {f"e={int(e)}": n for e, n in es.select("e", "n_treated").iter_rows()}
         for name, (est, se) in self.groups.items():
             rows.append((name, est, se))
         out = []
@@ -103,7 +164,7 @@ class AdoptionResult(ResultMixin):
                     "p_value": float(2 * stats.norm.sf(abs(stat))) if ok else None,
                     "conf_low": est - z * se if ok else None,
                     "conf_high": est + z * se if ok else None,
-                    "n": self.counts.get(term, self.n_adopters if term.startswith("ATT") else None),
+                    "n": counts.get(term, self.n_adopters if term.startswith("ATT") else None),
                 }
             )
         schema = {c: pl.Float64 for c in TIDY_COLUMNS} | {"term": pl.String, "n": pl.Int64}
@@ -112,43 +173,84 @@ class AdoptionResult(ResultMixin):
     def to_polars(self) -> pl.DataFrame:
         return self.tidy()
 
+    @property
+    def pretrend(self) -> str:
+        """The pre-trend test of the adoption event study, in the adoption study's words."""
+        es = self.event_study
+        q = getattr(es, "pretrend_periods", None)
+        if q is None or es.pretrend_test_on is None:
+            return adoption_words(es.pretrend_verdict or "not tested")
+        return pretrend_verdict(
+            es.pretrend_pvalue, q, es.pretrend_test_on, groups=GROUPS, event="adoption"
+        )
+
+    @property
+    def pretrend_failed(self) -> bool:
+        """Whether the pre-adoption test rejects parallel trends at the 5% level."""
+        p = self.event_study.pretrend_pvalue
+        return p is not None and math.isfinite(p) and p < 0.05
+
     def _header(self) -> dict[str, object]:
         return {
             "adoption": self.definition.describe(),
             "adopters": f"{self.n_adopters:,} engineers ({self.n_never:,} never adopted)",
             "left out": f"{self.dropped:,} already using AI when first observed",
-            "pre-trends": (self.event_study.pretrend_verdict or "not tested").replace(
-                "certification", "adoption"
-            ),
+            "pre-trends": self.pretrend,
         }
 
-    def effect_summary(self) -> EffectSummary:
-        """The overall effect as a table and in words (from the numbers)."""
+    def effect_summary(self, k: int = 1) -> EffectSummary:
+        """The overall effect as a table and in words (from the numbers).
+
+        Parameters
+        ----------
+        k
+            Smallest number of adopters an estimate in the words may rest on (a shared report's
+            ``privacy_k``): the period of adoption and the certified-minus-others difference
+            are left out of the sentence below it, the whole effect when it rests on fewer.
+        """
         t = self.tidy()
         head = t.head(1)
         est, lo, hi, p = head.select("estimate", "conf_low", "conf_high", "p_value").row(0)
         pct = int(round(self.level * 100))
+        what = label(self.outcome)
+        if not _shown(t, head["term"][0], k):
+            return EffectSummary(
+                head.clear(),
+                f"The effect of adopting AI on {what} is not shown: it rests on fewer than {k} "
+                "adopters (shared report).",
+            )
         if lo is None:
-            words = f"The effect of adopting AI on {self.outcome} could not be estimated."
+            words = f"The effect of adopting AI on {what} could not be estimated."
         else:
+            clear = p is not None and p < 1 - self.level
             verdict = (
-                "The interval excludes zero."
-                if p is not None and p < 1 - self.level
-                else "The interval includes zero: no clear effect."
+                "The interval excludes zero"
+                if clear
+                else "The interval includes zero: no clear effect"
             )
+            if self.pretrend_failed:
+                # in the same sentence: the answer box keeps the first two sentences only
+                pre = self.event_study.pretrend_pvalue
+                verdict += (
+                    f"{', but' if clear else ', and'} adopters and the comparison group were "
+                    f"already diverging before adoption (pre-trend test p "
+                    f"{'< 0.001' if pre < 0.001 else f'= {pre:.3f}'}), so the estimate may be "
+                    "biased either way: read it as unreliable"
+                )
+            verdict += "."
             words = (
-                f"After adopting AI, {self.outcome} changed by {est:+.3g} per engineer-period on "
-                f"average ({pct}% CI {lo:+.3g} to {hi:+.3g}), compared with engineers who had "
-                f"not adopted (yet). {verdict} Adoption is chosen, not assigned: this is causal "
-                "only if adopters would otherwise have trended like the comparison group, and "
-                "AI attribution in git is a lower bound."
+                f"After adopting AI, an engineer's {what} changed by "
+                f"{change(self.outcome, est, lo, hi, pct)} on average, compared with engineers "
+                f"who had not adopted (yet). {verdict} Adoption is chosen, not assigned: this "
+                "is causal only if adopters would otherwise have trended like the comparison "
+                "group, and AI attribution in git is a lower bound."
             )
-        e0 = _interval(t, "e=0", pct)
-        if e0:
+        e0 = _interval(t, "e=0", pct, self.outcome)
+        if e0 and _shown(t, "e=0", k):
             words += f" In the period of adoption itself the change was {e0}; the event study "
             words += "shows how it evolves."
-        diff = _interval(t, "difference (certified - not certified)", pct)
-        if diff:
+        diff = _interval(t, DIFFERENCE, pct, self.outcome)
+        if diff and _shown(t, DIFFERENCE, k):
             words += f" Certified engineers' effect minus others': {diff}."
         return EffectSummary(head, words)
 
@@ -185,13 +287,14 @@ class AdoptionResult(ResultMixin):
                 f"least one period after adoption; this study covers e={window.min()} to "
                 f"{window.max()} (rerun adoption_did with min_e <= -2)"
             )
-        universal = did.event_study(
-            self.data,
-            min_e=window.min(),
-            max_e=min(window.max(), max_e),
-            base_period="universal",
-            **self.spec,
-        )
+        with reworded_warnings():
+            universal = did.event_study(
+                self.data,
+                min_e=window.min(),
+                max_e=min(window.max(), max_e),
+                base_period="universal",
+                **self.spec,
+            )
         pre = universal.to_polars().filter(pl.col("e") < -1, pl.col("se").is_finite())
         if pre.height == 0:
             raise CertkitError(
@@ -200,7 +303,8 @@ class AdoptionResult(ResultMixin):
                 "then); HonestDiD needs at least one"
             )
         kwargs.setdefault("level", self.level)
-        res = did.honest(result=universal, method=method, outcome=self.outcome, **kwargs)
+        with reworded_warnings():
+            res = did.honest(result=universal, method=method, outcome=self.outcome, **kwargs)
         return AdoptionSensitivity.adopt(res)
 
     def robustness(self) -> RobustnessResult:
@@ -213,11 +317,21 @@ class AdoptionResult(ResultMixin):
         from certkit import did
 
         keys = ("outcome", "unit", "time", "group", "anticipation", "cluster")
-        return did.robustness(
-            self.data, level=self.level, **{k: self.spec[k] for k in keys if k in self.spec}
-        )
+        with reworded_warnings():
+            return did.robustness(
+                self.data, level=self.level, **{k: self.spec[k] for k in keys if k in self.spec}
+            )
 
     def plot(self) -> alt.Chart | alt.LayerChart:
         """The event study around adoption (periods since adopting AI)."""
-        chart = self.event_study.plot()
-        return chart.properties(title=f"Adopting AI: {self.outcome}")
+        from certkit import charts
+
+        return charts.event_study(
+            self.event_study.plot_data(),
+            x="e",
+            lower="conf_low",
+            upper="conf_high",
+            title=f"Adopting AI: {self.outcome}",
+            y_title=f"effect on {self.outcome} (adopters minus comparison)",
+            x_title="Periods since adopting AI",
+        )

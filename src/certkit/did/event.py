@@ -35,6 +35,47 @@ def _small_cohorts(res) -> bool:
     return False
 
 
+def pretrend_verdict(
+    p: float | None,
+    q: int,
+    what: str,
+    *,
+    groups: str = "certified and comparison groups",
+    event: str = "certification",
+) -> str:
+    """The pre-trend test in a sentence for the analyst.
+
+    Parameters
+    ----------
+    p
+        p-value of the joint test (None when it could not be computed).
+    q
+        Number of pre-period estimates tested (0: nothing to test).
+    what
+        What was tested (``"pre-period event-study estimates"``, ...).
+    groups, event
+        Who is compared and what they start: the certification study's words by default;
+        the AI-adoption study says ``"adopters and engineers who had not adopted (yet)"`` and
+        ``"adoption"``.
+    """
+    if q == 0:
+        return f"not tested: there are no pre-{event} periods to compare"
+    if p is None:
+        return (
+            "not tested: the pre-period estimates' covariance is singular (too few units per "
+            "cohort); read the pre-period points of the chart instead"
+        )
+    if p < 0.05:
+        return (
+            f"warning: {groups} were already diverging before {event} (joint test of {q} "
+            f"{what}, p = {p:.3f}); the effect estimates may be biased"
+        )
+    return (
+        f"no evidence of diverging trends before {event} (joint test of {q} {what}, "
+        f"p = {p:.2f}); this supports, but cannot prove, parallel trends"
+    )
+
+
 def event_study(
     data: pl.DataFrame,
     *,
@@ -65,24 +106,9 @@ def event_study(
         what = "pre-period event-study estimates"
     agg.pretrend_pvalue = p
     agg.pretrend_test_on = what
-    if q == 0:
-        agg.pretrend_verdict = "not tested: there are no pre-certification periods to compare"
-    elif p is None:
-        agg.pretrend_verdict = (
-            "not tested: the pre-period estimates' covariance is singular (too few units per "
-            "cohort); read the pre-period points of the chart instead"
-        )
-    elif p < 0.05:
-        agg.pretrend_verdict = (
-            f"warning: certified and comparison groups were already diverging before "
-            f"certification (joint test of {q} {what}, p = {p:.3f}); the effect estimates "
-            "may be biased"
-        )
-        if res.wald_pvalue is None:  # the cell-level test already warned otherwise
-            _warn(f"pre-trends: {agg.pretrend_verdict}", agg.warnings)
-    else:
-        agg.pretrend_verdict = (
-            f"no evidence of diverging trends before certification (joint test of {q} {what}, "
-            f"p = {p:.2f}); this supports, but cannot prove, parallel trends"
-        )
+    agg.pretrend_periods = q
+    agg.pretrend_verdict = pretrend_verdict(p, q, what)
+    if q and p is not None and p < 0.05 and res.wald_pvalue is None:
+        # the cell-level test already warned otherwise
+        _warn(f"pre-trends: {agg.pretrend_verdict}", agg.warnings)
     return agg

@@ -293,6 +293,23 @@ def event_time_inputs(
                 f"HonestDiD needs consecutive event times; the {side}-period event times are "
                 f"{e[mask].tolist()} (reference {reference:g})"
             )
+    missing = ~(np.isfinite(b) & np.isfinite(np.diag(V)))
+    if missing.any():
+        raise CertkitError(
+            "HonestDiD cannot run: the event-study estimate(s) at "
+            + ", ".join(f"e = {t:g}" for t in np.sort(e[missing]))
+            + " could not be estimated (no engineer with data at that distance from the "
+            "event); narrow the event window (min_e, max_e)"
+        )
+    flat = np.nonzero(np.diag(V) <= 0)[0]
+    if flat.size:
+        times = ", ".join(f"e = {t:g}" for t in np.sort(e[flat]))
+        raise CertkitError(
+            f"HonestDiD cannot run: the event-study estimate(s) at {times} have no variance "
+            "(a standard error of 0), so how far they could be off by chance cannot be "
+            "weighed. This happens when they rest on a single engineer, or when the outcome "
+            "does not vary in those periods (e.g. a rate that stays at 0 for everyone)"
+        )
     order = np.argsort(e)
     return {
         "betahat": b[order],
@@ -340,7 +357,12 @@ def _validate(betahat, sigma, npre, npost, l_vec, level) -> tuple[np.ndarray, np
             "it cannot be a covariance matrix"
         )
     if np.any(np.diag(S) <= 0):
-        raise CertkitError("sigma has a zero or negative variance on its diagonal")
+        bad = ", ".join(str(i + 1) for i in np.nonzero(np.diag(S) <= 0)[0])
+        raise CertkitError(
+            f"sigma has no positive variance for estimate(s) {bad} of betahat: each estimate "
+            "needs a variance above 0 (an estimate with none, e.g. resting on a single unit "
+            "or on an outcome that does not vary, cannot be weighed)"
+        )
     if not 0 < level < 1:
         raise CertkitError(f"level must be between 0 and 1, got {level}")
     lv = np.asarray(l_vec, dtype=float).ravel()

@@ -29,6 +29,7 @@ OUTCOMES: dict[str, tuple[str, str, bool, bool]] = {
     "revert_rate": ("revert rate", "share", True, False),
     "ai_share": ("AI-assisted share of PRs", "share", False, False),
     "lines_changed": ("lines changed", "lines", False, False),
+    "rework_rate": ("rework rate (share of added lines changed again)", "share", True, False),
 }
 
 DID_NEEDS = (

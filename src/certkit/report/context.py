@@ -142,9 +142,29 @@ class Context:
     def people(self) -> list[str]:
         """Identifiers (ids, names, emails) that must never appear in a shared report.
 
-        Computed once: :meth:`safe_text` needs them for every message it redacts.
+        Computed once: :meth:`safe_text` needs them for every message it redacts. PR authors
+        missing from ``engineers`` (git authors outside a roster, which validation notes list
+        as examples) are people too.
         """
-        return identifiers(self.full.engineers)
+        eng = self.full.engineers
+        prs = getattr(self.full, "pull_requests", None)
+        authors: list[str] = []
+        if prs is not None and "author_id" in prs.columns:
+            bots = (
+                eng.filter(pl.col("is_bot").fill_null(False))
+                if "is_bot" in eng.columns
+                else eng.clear()
+            )
+            authors = (
+                prs.select(pl.col("author_id").cast(pl.String))
+                .drop_nulls()
+                .unique()
+                .filter(~pl.col("author_id").is_in(bots["engineer_id"].cast(pl.String).implode()))[
+                    "author_id"
+                ]
+                .to_list()
+            )
+        return identifiers(eng, authors)
 
     @property
     def k(self) -> int:
@@ -209,11 +229,14 @@ class Context:
         """
         return Section(what, needs, show=show, redact=self.safe_text, sink=sink)
 
-    def too_few(self, n: int, what: str = "this estimate") -> str | None:
-        """Why an estimate resting on ``n`` certified engineers is hidden (shared reports only)."""
-        return too_few(n, self.k, what) if self.privacy.share else None
+    def too_few(
+        self, n: int, what: str = "this estimate", who: str = "certified engineer"
+    ) -> str | None:
+        """Why an estimate resting on ``n`` certified engineers (or ``who``) is hidden (shared
+        reports only)."""
+        return too_few(n, self.k, what, who) if self.privacy.share else None
 
-    def require(self, n: int, what: str = "this estimate") -> None:
+    def require(self, n: int, what: str = "this estimate", who: str = "certified engineer") -> None:
         """Raise a reader-facing CertkitError when a shared report must hide an estimate.
 
         ``n`` is the number of certified engineers the estimate rests on (see
@@ -225,7 +248,7 @@ class Context:
                 f"{what} rests on no engineer with values both before and after: there is "
                 "nothing to estimate from"
             )
-        why = self.too_few(n, what)
+        why = self.too_few(n, what, who)
         if why:
             raise CertkitError(why)
 

@@ -339,6 +339,9 @@ class PerCertification:
     left_out: list[str]
     min_holders: int
     enabled: bool = True
+    #: A shared report: left-out certifications are counted, not named (each has fewer than
+    #: ``min_holders`` holders, a group too small to show).
+    share: bool = False
 
     def displays(self) -> list:
         """What was left out, the table and the forest chart (or why there is none)."""
@@ -347,7 +350,16 @@ class PerCertification:
         from certkit import charts
 
         out: list = []
-        if self.left_out:
+        if self.left_out and self.share:
+            n = len(self.left_out)
+            out.append(
+                Markdown(
+                    f"Left out: {n} certification{'s' if n != 1 else ''} with fewer than "
+                    f"{self.min_holders} holders, too few for a separate estimate (a shared "
+                    "report does not name them)."
+                )
+            )
+        elif self.left_out:
             out.append(
                 Markdown(
                     f"Left out (fewer than {self.min_holders} holders, too few for a separate "
@@ -418,7 +430,7 @@ def per_certification(
                     r = story.effect_of(outcome, agg, panel)
                     if not r["note"]:
                         rows.append({"certification": cert, "engineers": n} | r)
-    return PerCertification(pl.DataFrame(rows), left_out, need)
+    return PerCertification(pl.DataFrame(rows), left_out, need, share=ctx.privacy.share)
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from IPython.display import Markdown
 
+from certkit.privacy import certified_engineers
 from certkit.report.context import Context, table
 from certkit.report.sections import in_section
 
@@ -23,6 +24,14 @@ CERTIFICATION_SECTION = "Does certification change AI use?"
 EFFECT_NEEDS = (
     "at least 2 engineers who adopt AI inside the window, with periods before and after, and "
     "engineers who had not adopted yet"
+)
+
+#: Column names of ``n`` in the effect and robustness tables: they count different things.
+ADOPTERS = "adopters behind it"
+ADOPTER_PERIODS = "adopter-periods after adoption"
+ROBUST_N = (
+    "*{adopters} adopters; the last column counts their engineer-periods after adoption that "
+    "each estimator averages (the effect table above counts engineers, not periods).*"
 )
 
 
@@ -62,7 +71,7 @@ class AdoptionStudy:
         from certkit import adoption
 
         def one(outcome: str) -> list:
-            self.ctx.require(self.n_adopters, "the adoption study")
+            self.ctx.require(self.n_adopters, "the adoption study", who="adopter")
             res = adoption.adoption_did(
                 self.ctx.panel,
                 outcome,
@@ -73,13 +82,13 @@ class AdoptionStudy:
             )
             self.studies[outcome] = res
             rows, hidden = self.ctx.hide_small(res.tidy(), "n")
-            summary = res.effect_summary().text
+            summary = res.effect_summary(k=self.ctx.k).text
             self._headline(
                 f"ai/adoption/{outcome}", f"adopting AI, {outcome}", summary, EFFECT_SECTION
             )
             return [
                 Markdown(summary),
-                table(rows),
+                table(rows.rename({"n": ADOPTERS})),
                 Markdown(f"*{hidden}*") if hidden else res.plot(),
             ]
 
@@ -104,7 +113,12 @@ class AdoptionStudy:
 
         def one(outcome: str) -> list:
             res = adoption.estimated(self.studies, outcome)
-            self.ctx.require(res.counts.get("e=0", 0), "the sensitivity analysis")
+            # the bounds rest on every event time they use, before and after adoption
+            window = res.event_study.to_polars()["e"]
+            used = [f"e={e}" for e in range(int(window.min()), min(int(window.max()), max_e) + 1)]
+            behind = res.tidy().filter(pl.col("term").is_in(used))["n"].drop_nulls()
+            n = behind.min() if behind.len() and behind.min() else res.counts.get("e=0", 0)
+            self.ctx.require(int(n), "the sensitivity analysis", who="adopter")
             sens = res.sensitivity(max_e=max_e)
             text = sens.effect_summary().text
             label = f"adopting AI, {outcome} (HonestDiD)"
@@ -119,11 +133,16 @@ class AdoptionStudy:
 
         def one(outcome: str) -> list:
             res = adoption.estimated(self.studies, outcome)
-            self.ctx.require(res.n_adopters, "the robustness panel")
+            self.ctx.require(res.n_adopters, "the robustness panel", who="adopter")
             rob = res.robustness()
             label = f"adopting AI, {outcome} (robust estimators)"
             self._headline(f"ai/adoption-robustness/{outcome}", label, rob.verdict, ROBUST_SECTION)
-            return [Markdown(rob.verdict), table(rob.tidy()), rob.plot()]
+            return [
+                Markdown(rob.verdict),
+                table(rob.tidy().rename({"n": ADOPTER_PERIODS})),
+                Markdown(ROBUST_N.format(adopters=res.n_adopters)),
+                rob.plot(),
+            ]
 
         return self._each("Robustness", "robustness", one)
 
@@ -137,6 +156,8 @@ class AdoptionStudy:
             mine = self.ctx.panel.filter(pl.col("cohort") > 0)
             certified = mine["engineer_id"].n_unique()
             self.ctx.require(certified, "this study")
+            if self.ctx.privacy.share:  # it rests on those with AI use before and after
+                self.ctx.require(certified_engineers(self.ctx.panel, "ai_share"), "this study")
             if "ai_share" in mine.columns and not (mine["ai_share"].fill_null(0) > 0).any():
                 raise CertkitError(
                     f"none of the {certified:,} certified engineers' merged PRs was AI-assisted, "

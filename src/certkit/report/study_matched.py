@@ -25,6 +25,8 @@ class MatchedEffects:
     outcomes: list[str]
     effects: pl.DataFrame
     results: dict = field(default_factory=dict)
+    #: The page's context: its privacy rules decide which sensitivity tables are shown.
+    ctx: Context | None = field(default=None, repr=False)
 
     def balance(self) -> pl.DataFrame:
         """Per estimated outcome: the largest |SMD| before and after matching, terms over 0.1."""
@@ -115,15 +117,27 @@ class MatchedEffects:
                 out.append(Markdown(f"*{hidden}*"))
         return out
 
-    def sensitivity_displays(self) -> list:
-        """Per estimated outcome: its Rosenbaum bounds table (or why there is none)."""
+    def sensitivity_displays(self, ctx: Context | None = None) -> list:
+        """Per estimated outcome: its Rosenbaum bounds table (or why there is none).
+
+        In a shared report (``ctx``, by default the one the effects were estimated in) bounds
+        resting on fewer than ``k`` matched sets are not shown; the page says why.
+        """
         from IPython.display import Markdown
 
+        ctx = ctx or self.ctx
         out: list = []
         for outcome, res in self.results.items():
             sens = res.sensitivity()
             t = sens.to_polars()
-            if t.height:
+            why = ctx and ctx.too_few(
+                min(sens.n_pairs, sens.n_sets or sens.n_pairs),
+                "the sensitivity analysis",
+                "matched set",
+            )
+            if t.height and why:
+                out.append(Markdown(f"**{story.label(outcome)}**: not shown: {why}."))
+            elif t.height:
                 out += [Markdown(f"**{story.label(outcome)}**"), table(t)]
                 if sens.zeros_note():
                     out.append(Markdown(f"*{sens.zeros_note()}*"))
@@ -169,13 +183,18 @@ def matched_effects(
                     post_periods=post_periods,
                     caliper=caliper,
                 )
-            ctx.require(res.n_treated, f"the matched {story.label(outcome)} estimate")
+            # the effect rests on the matched sets (one certified engineer each), which the
+            # caliper may have cut below the certified engineers
+            ctx.require(
+                min(res.n_treated, res.n_pairs), f"the matched {story.label(outcome)} estimate"
+            )
             row = story.effect_of(outcome, res, ctx.panel)
             sens = res.sensitivity()
             row |= {
                 "certified_engineers": res.n_treated,
                 "matched_sets": res.n_pairs,
-                "critical_gamma": sens.critical_gamma,
+                # the bounds rest on the sets with a non-zero difference: hidden under k
+                "critical_gamma": None if ctx.too_few(sens.n_pairs) else sens.critical_gamma,
                 "e_value": sens.e_value,
             }
             results[outcome] = res
@@ -193,4 +212,4 @@ def matched_effects(
     for col in MATCHED_COLUMNS:
         if col not in effects.columns:
             effects = effects.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
-    return MatchedEffects(list(outcomes), effects, results)
+    return MatchedEffects(list(outcomes), effects, results, ctx=ctx)

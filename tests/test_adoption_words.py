@@ -1,0 +1,127 @@
+"""The AI-adoption study speaks of adopters and adoption, in the outcome's unit (trialA #8).
+
+On pydantic-ai the adoption page said "certified and comparison groups were already diverging
+before adoption", left a failed pre-trend test (p = 0.000) out of its verdict, showed "Sigma has
+a zero or negative variance on its diagonal", "(n/a)" as a margin of error, "rework_rate
+changed by -0.121 per engineer-period", and an axis "Periods since certification".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import polars as pl
+import pytest
+from adoption_panels import adoption_panel
+
+from certkit import did
+from certkit.analytics.adoption import adoption_did
+from certkit.did.robust_base import tidy_rows
+from certkit.did.robust_panel import CS_NEVER, CS_NOTYET, IMPUTATION, SUNAB, TWFE, _verdict
+from certkit.errors import CertkitError, CertkitWarning
+from certkit.privacy import Privacy
+from certkit.report import Context, studies
+
+
+def _text(display) -> str:
+    """The text of a Markdown/HTML display (charts have none)."""
+    data = getattr(display, "data", None)
+    return data if isinstance(data, str) else ""
+
+
+@pytest.fixture(scope="module")
+def diverging():
+    """Adopters' rework rate already rising before adoption: the pre-trend test fails."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        return adoption_did(adoption_panel(trend=0.05), "rework_rate", min_e=-4, max_e=4)
+
+
+def test_a_failed_pre_trend_test_is_in_the_verdict_in_adoption_words(diverging):
+    res = diverging
+    p = res.event_study.pretrend_pvalue
+    assert p is not None and p < 0.05
+    words = res.effect_summary().text
+    said = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    # in the verdict sentence, the second: the page's answer box keeps the first two
+    verdict = re.split(r"(?<=[.!?])\s+(?=[A-Z])", words)[1]
+    assert verdict.startswith("The interval") and "already diverging before adoption" in verdict
+    assert said in verdict
+    head = res._header()["pre-trends"]
+    assert head.startswith("warning: adopters and engineers who had not adopted (yet)")
+    assert "before adoption" in head
+    # neither the verdict nor the notes speak of certified groups or certification
+    for text in [words, head, *res.warnings, res.summary()]:
+        assert "certified and comparison" not in text and "before certification" not in text
+    assert any("adopters and comparison engineers already diverged" in w for w in res.warnings)
+
+
+def test_the_effect_is_said_in_the_outcome_s_label_and_unit(diverging):
+    words = diverging.effect_summary().text
+    est = diverging.tidy()["estimate"][0]
+    assert "per engineer-period" not in words and "rework_rate" not in words
+    said = f"rework rate (share of added lines changed again) changed by {100 * est:+.3g} "
+    assert said + "percentage points" in words
+
+
+def test_the_event_study_axis_counts_periods_since_adopting(diverging):
+    spec = diverging.plot().to_dict()
+    titles = [layer["encoding"].get("x", {}).get("title") for layer in spec["layer"]]
+    assert "Periods since adopting AI" in titles
+    assert not any(t and "certification" in t for t in titles)
+
+
+def test_no_variance_before_adoption_is_said_in_plain_words():
+    """HonestDiD on estimates with no variance names the event times and says why."""
+    e = np.array([-3.0, -2.0, -1.0, 0.0, 1.0])
+    b = np.array([0.0, 0.1, 0.0, 0.3, 0.2])
+    v = np.diag([0.0, 0.01, 0.0, 0.02, 0.02])  # e = -3 has none; e = -1 is the reference
+    with pytest.raises(CertkitError) as err:
+        did.honestdid.event_time_inputs(e, b, v)
+    msg = str(err.value)
+    assert "e = -3" in msg and "e = -2" not in msg and "no variance" in msg
+    assert "single engineer" in msg and "does not vary" in msg and "diagonal" not in msg
+    with pytest.raises(CertkitError) as err:
+        did.honest(
+            betahat=b[[0, 1, 3, 4]],
+            sigma=np.diag([0.0, 0.01, 0.02, 0.02]),
+            num_pre_periods=2,
+            num_post_periods=2,
+        )
+    assert "estimate(s) 1 of betahat" in str(err.value)
+    assert "zero or negative variance on its diagonal" not in str(err.value)
+
+
+def test_the_robustness_margin_of_error_is_never_n_a():
+    """An estimator without an interval is left out of the typical margin of error."""
+    names = [CS_NEVER, CS_NOTYET, SUNAB, IMPUTATION, TWFE]
+    se = [math.nan, 0.05, 0.06, 0.05, 0.05]
+    table = tidy_rows(names, [0.1, 0.11, 0.12, 0.1, 0.1], se, [10] * 5, 0.95)
+    _, text = _verdict(table, "revert rate", 0.95)
+    assert "n/a" not in text and "nan" not in text.lower()
+    margin = 1.959963984540054 * 0.05  # the median half-width of the three finite intervals
+    assert f"({margin:.3g})" in text
+
+
+def test_the_tables_say_what_their_counts_count():
+    """Adopters in the effect table; adopter-periods after adoption in the robustness table."""
+    panel = adoption_panel()
+    engineers = pl.DataFrame({"engineer_id": panel["engineer_id"].unique().to_list()})
+    ds = SimpleNamespace(engineers=engineers)
+    ctx = Context(ds=ds, full=ds, panel=panel, privacy=Privacy(k=5), period="", filters={})
+    study = studies.adoption_study(
+        ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-3, max_e=3, notes=[]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        effect = study.effect_displays()
+        robust = study.robustness_displays()
+    effect_html = "".join(_text(d) for d in effect)
+    robust_html = "".join(_text(d) for d in robust)
+    assert "<th>adopters behind it</th>" in effect_html and "<th>n</th>" not in effect_html
+    assert "<th>adopter-periods after adoption</th>" in robust_html
+    assert "<th>n</th>" not in robust_html and "8 adopters" in robust_html

@@ -1,0 +1,202 @@
+"""Shared reports show no sentence, table or count resting on fewer than k engineers (trialA #3).
+
+On pydantic-ai (``certkit report --share``, k = 5): page 06 printed "Certified engineers' effect
+minus others': +1.97 (95% CI -16 to +19.9)" resting on 2 never-certified adopters while its
+table hid those rows; page 03 showed Rosenbaum bounds on 4 matched sets; page 02 named
+"azure-dp-100 (1 engineer)" among the certifications left out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import polars as pl
+import pytest
+from adoption_panels import adoption_panel
+
+from certkit import matching
+from certkit.analytics.adoption import adoption_cohorts, adoption_did, adoption_overview
+from certkit.errors import CertkitWarning
+from certkit.matching.sensitivity import SensitivityResult
+from certkit.privacy import Privacy
+from certkit.report import Context, studies
+from certkit.results import tidy_frame
+
+DIFF = "Certified engineers' effect minus others'"
+
+
+def _ctx(panel: pl.DataFrame, share: bool, k: int = 5, certifications=None) -> Context:
+    ids = sorted(set(panel["engineer_id"].to_list())) if "engineer_id" in panel.columns else []
+    ds = SimpleNamespace(
+        engineers=pl.DataFrame({"engineer_id": ids}, schema={"engineer_id": pl.String}),
+        certifications=certifications,
+    )
+    return Context(
+        ds=ds, full=ds, panel=panel, privacy=Privacy(k=k, share=share), period="", filters={}
+    )
+
+
+@pytest.fixture(scope="module")
+def panel() -> pl.DataFrame:
+    return adoption_panel()
+
+
+@pytest.fixture(scope="module")
+def result(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        return adoption_did(panel, "merged_prs", min_e=-3, max_e=3)
+
+
+def test_the_adoption_sentence_leaves_out_estimates_on_fewer_than_k_adopters(result):
+    n = dict(result.tidy().select("term", "n").iter_rows())
+    assert n["difference (certified - not certified)"] == 2 and n["e=0"] == 8
+    assert DIFF in result.effect_summary().text  # private: every estimate is said
+    shared = result.effect_summary(k=5).text
+    assert DIFF not in shared and "In the period of adoption itself" in shared
+    none = result.effect_summary(k=9)  # the overall effect rests on 8 adopters
+    assert "not shown" in none.text and "changed by" not in none.text
+    assert none.table.height == 0
+
+
+def test_the_adoption_page_says_the_difference_only_in_private_reports(panel):
+    def page(share: bool) -> str:
+        ctx = _ctx(panel, share)
+        study = studies.adoption_study(
+            ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-3, max_e=3
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CertkitWarning)
+            shown = study.effect_displays()
+        return "".join(d.data for d in shown if isinstance(getattr(d, "data", None), str))
+
+    assert DIFF in page(share=False)
+    shared = page(share=True)
+    assert DIFF not in shared and "hidden: they rest on fewer than 5 engineers" in shared
+
+
+def test_who_adopted_when_names_no_period_with_fewer_than_k_adopters(panel):
+    cohorts = adoption_cohorts(panel)  # 4 adopters in May, 4 in June
+    private = adoption_overview(cohorts, panel, k=1)
+    assert "2025-05-01" in private and "most in" in private
+    shared = adoption_overview(cohorts, panel, k=5)
+    assert shared.startswith("8 of 20 engineers adopted AI")
+    assert "2025-0" not in shared and "most in" not in shared
+
+
+def test_left_out_certifications_are_counted_not_named_in_a_shared_report():
+    certs = pl.DataFrame(
+        {
+            "engineer_id": ["e1", "e2", "e3", "e4"],
+            "certification_id": ["azure-dp-100", "aws-mls-c01", "aws-mls-c01", "gcp-pmle"],
+        }
+    )
+    spec = studies.did_spec("not_yet")
+    empty = pl.DataFrame({"engineer_id": ["e1"]})
+    shared = studies.per_certification(
+        _ctx(empty, True, certifications=certs), ["merged_prs"], spec, period="month", notes=[]
+    )
+    text = shared.displays()[0].data
+    assert "3 certifications with fewer than 5 holders" in text
+    for hidden in ("azure-dp-100", "aws-mls-c01", "gcp-pmle", "1 engineer", "2 engineers"):
+        assert hidden not in text
+    private = studies.per_certification(
+        _ctx(empty, False, certifications=certs), ["merged_prs"], spec, period="month", notes=[]
+    )
+    assert "azure-dp-100 (1 engineer)" in private.displays()[0].data
+
+
+class _Matched:
+    """A matched DiD result as the report reads it: a headline, counts, sensitivity."""
+
+    def __init__(self, n_treated: int, n_pairs: int, bound_pairs: int):
+        self.n_treated, self.n_pairs, self.warnings = n_treated, n_pairs, []
+        self._sens = SensitivityResult(
+            outcome="merged_prs",
+            table=pl.DataFrame(
+                {
+                    "gamma": [1.0, 1.5],
+                    "p_upper": [0.01, 0.2],
+                    "significant": [True, False],
+                    "n_pairs": [bound_pairs, bound_pairs],
+                }
+            ),
+            critical_gamma=1.3,
+            e_value=2.0,
+            n_sets=n_pairs,
+        )
+
+    def headline(self) -> pl.DataFrame:
+        return tidy_frame(["overall"], [1.0], [0.2], [0.6], [1.4], n=self.n_pairs)
+
+    def sensitivity(self) -> SensitivityResult:
+        return self._sens
+
+
+def _matched_page(monkeypatch, share: bool, res: _Matched) -> studies.MatchedEffects:
+    monkeypatch.setattr(matching, "matched_did", lambda *a, **kw: res)
+    panel = pl.DataFrame({"cohort": [3, 0], "post": [0, 0], "merged_prs": [4.0, 5.0]})
+    return studies.matched_effects(
+        _ctx(panel, share),
+        ["merged_prs"],
+        covariates=["tenure_months"],
+        pre_periods=2,
+        post_periods=2,
+        caliper=None,
+        notes=[],
+    )
+
+
+def test_rosenbaum_bounds_on_fewer_than_k_matched_sets_are_not_shown(monkeypatch):
+    res = _Matched(n_treated=11, n_pairs=6, bound_pairs=4)  # 2 sets with no difference
+    shared = _matched_page(monkeypatch, True, res)
+    row = shared.effects.row(0, named=True)
+    assert row["estimate"] == 1.0 and row["critical_gamma"] is None
+    text = "".join(d.data for d in shared.sensitivity_displays())
+    assert "not shown" in text and "at least 5" in text and "<table" not in text
+    private = _matched_page(monkeypatch, False, res)
+    assert private.effects.row(0, named=True)["critical_gamma"] == 1.3
+    assert "<table" in "".join(d.data for d in private.sensitivity_displays())
+
+
+def test_a_matched_effect_on_fewer_than_k_matched_sets_is_not_shown(monkeypatch):
+    """The caliper left 4 of 11 certified engineers matched: the effect rests on 4."""
+    shared = _matched_page(monkeypatch, True, _Matched(n_treated=11, n_pairs=4, bound_pairs=4))
+    row = shared.effects.row(0, named=True)
+    assert row["estimate"] != row["estimate"] and "at least 5" in row["note"]  # NaN + why
+    assert shared.results == {}
+
+
+def test_sensitivity_bounds_resting_on_fewer_than_k_adopters_are_not_shown(panel):
+    """HonestDiD uses every event time of its window: e = -4 rests on 4 adopters only."""
+
+    def page(share: bool) -> str:
+        ctx = _ctx(panel, share)
+        study = studies.adoption_study(
+            ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-4, max_e=3
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CertkitWarning)
+            study.effect_displays()
+            shown = study.sensitivity_displays(max_e=2)
+        return "".join(d.data for d in shown if isinstance(getattr(d, "data", None), str))
+
+    assert "rests on 4 adopters" in page(share=True)  # e = -4: cohort 6 only
+    assert "rests on 4" not in page(share=False)
+
+
+def test_git_authors_outside_the_roster_are_redacted_in_a_shared_report():
+    """A roster-only import keeps PRs of unlisted authors; the validation note names them
+    ("e.g. 07pepa, 0xyjk, 1002770724@qq.com"), and the shared pages printed those ids."""
+    eng = pl.DataFrame({"engineer_id": ["alice", "dependabot[bot]"], "is_bot": [False, True]})
+    prs = pl.DataFrame({"author_id": ["alice", "07pepa", "1002770724@qq.com", "dependabot[bot]"]})
+    full = SimpleNamespace(engineers=eng, pull_requests=prs)
+    note = "author_id not found in engineers (e.g. 07pepa, 1002770724@qq.com); dependabot[bot]"
+    ctx = Context(ds=full, full=full, panel=pl.DataFrame(), privacy=Privacy(k=5, share=True),
+                  period="", filters={})  # fmt: skip
+    shown = ctx.safe_text(note)
+    assert "07pepa" not in shown and "qq.com" not in shown and "dependabot[bot]" in shown
+    private = Context(ds=full, full=full, panel=pl.DataFrame(), privacy=Privacy(k=5),
+                      period="", filters={})  # fmt: skip
+    assert private.safe_text(note) == note
