@@ -394,6 +394,6 @@ def test_scores_need_at_least_one_bad_event(prs):
 
 
 def test_effect_summary_keeps_the_label_s_capitals(prs):
-    """"Ai minus non-ai gap" (str.capitalize lower-cased the rest of the label)."""
+    """ "Ai minus non-ai gap" (str.capitalize lower-cased the rest of the label)."""
     res = ai.compare(prs, outcomes=("size_log",), by_certification=False)
     assert res.effect_summary().text.startswith("AI minus non-AI gap")
