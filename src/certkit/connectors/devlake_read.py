@@ -67,6 +67,10 @@ class Schema:
     dialect: str
     columns: dict[str, set[str]]
     missing: list[str] = field(default_factory=list)  # "table.column" read as NULL
+    #: tables that exist but this user may not read (PostgreSQL; MySQL hides them)
+    unreadable: set[str] = field(default_factory=set)
+    user: str = ""  #: the database user, as GRANT names it (``'u'@'%'`` on MySQL)
+    database: str = ""  #: the database (MySQL: GRANT ... ON database.table)
 
     @property
     def tables(self) -> set[str]:
@@ -100,7 +104,8 @@ def lake_schema(conn, dialect: str):
     Raises
     ------
     CertkitError
-        When the database has no ``pull_requests`` table (not DevLake's, or no pipeline ran).
+        When the database has no ``pull_requests`` table (not DevLake's, or no pipeline ran)
+        or this user may not read it (with the GRANT to run).
     """
 
     def q(sql: str, params: dict | None = None) -> list[dict]:
@@ -108,6 +113,18 @@ def lake_schema(conn, dialect: str):
 
     s = read_schema(q, dialect)
     if "pull_requests" not in s.tables:
+        if "pull_requests" in s.unreadable:
+            raise CertkitError(
+                f"DevLake: user {s.user} has no SELECT on pull_requests: "
+                f"{grant(s, ['pull_requests'])} (as the owner of the table), or give certkit "
+                "a user that may read DevLake's tables"
+            )
+        if dialect != "postgresql":
+            raise CertkitError(
+                f"DevLake database {s.database} has no pull_requests table, or user {s.user} "
+                "may not read it: is this DevLake's database (the domain layer is filled after "
+                f"a pipeline run)? If it is, {grant(s, ['pull_requests'])}"
+            )
         raise CertkitError(
             "DevLake database has no pull_requests table: is this DevLake's database "
             "(the domain layer is filled after a pipeline run)?"
@@ -115,8 +132,14 @@ def lake_schema(conn, dialect: str):
     return q, s
 
 
+def _text(v) -> str:
+    return v.decode() if isinstance(v, bytes | bytearray) else str(v)
+
+
 def read_schema(query, dialect: str) -> Schema:
-    """Columns of every table in the current schema/database, from ``information_schema``."""
+    """Columns of every table in the current schema/database, from ``information_schema``;
+    on PostgreSQL also the tables this user may not read (``information_schema`` lists
+    only the columns a user has a privilege on, so they would look absent)."""
     where = "current_schema()" if dialect == "postgresql" else "database()"
     rows = query(
         "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
@@ -125,11 +148,39 @@ def read_schema(query, dialect: str) -> Schema:
     )
     cols: dict[str, set[str]] = {}
     for r in rows:
-        t, c = (
-            v.decode() if isinstance(v, bytes | bytearray) else str(v) for v in (r["t"], r["c"])
-        )
+        t, c = (_text(v) for v in (r["t"], r["c"]))
         cols.setdefault(t.lower(), set()).add(c.lower())
-    return Schema(dialect, cols)
+    s = Schema(dialect, cols)
+    if dialect == "postgresql":
+        who = query("SELECT current_user AS u, current_schema() AS d", {})[0]
+        hidden = query(
+            "SELECT c.relname AS t FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f') "
+            "AND NOT has_table_privilege(c.oid, 'SELECT')",
+            {},
+        )
+        s.unreadable = {_text(r["t"]).lower() for r in hidden} - set(cols)
+        s.user = _pg_ident(_text(who["u"]))
+    else:
+        who = query("SELECT CURRENT_USER() AS u, DATABASE() AS d", {})[0]
+        name, _, host = _text(who["u"]).rpartition("@")
+        s.user = f"'{name}'@'{host}'" if name else _text(who["u"])
+    s.database = _text(who["d"] or "")
+    return s
+
+
+def _pg_ident(name: str) -> str:
+    """A PostgreSQL identifier as GRANT needs it (quoted unless plain lower case)."""
+    plain = name.replace("_", "").isalnum() and name == name.lower() and not name[0].isdigit()
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+def grant(s: Schema, tables: list[str]) -> str:
+    """The statement(s) giving this user SELECT on ``tables``."""
+    if s.dialect == "postgresql":
+        return f"GRANT SELECT ON {', '.join(_pg_ident(t) for t in tables)} TO {s.user}"
+    return "; ".join(f"GRANT SELECT ON `{s.database}`.`{t}` TO {s.user}" for t in tables)
 
 
 def in_list(params: dict, prefix: str, values) -> str:
