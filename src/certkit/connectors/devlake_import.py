@@ -101,14 +101,14 @@ def lake_notes(s: dr.Schema) -> list[str]:
         notes.append(
             f"DevLake: table(s) not found or not readable by user {s.user}, skipped: "
             + ", ".join(f"{t} ({READS[t]})" for t in absent)
-            + f"; if they exist: {dr.grant(s, absent)}"
+            + f"; if they exist, an administrator can run `{dr.grant(s, absent)}`"
         )
     hidden = [t for t in READS if t in s.unreadable]
     if hidden:
         notes.append(
             f"DevLake: user {s.user} has no SELECT on "
             + ", ".join(f"{t} ({READS[t]})" for t in hidden)
-            + f": read as empty; {dr.grant(s, hidden)} (as the owner of the table)"
+            + f": read as empty; their owner (or a superuser) can run `{dr.grant(s, hidden)}`"
         )
     # the import's SELECTs, built (not run): Schema.sel names the columns read as NULL
     dr.pr_query(s, "1 = 1")
@@ -471,10 +471,10 @@ def nothing_read(s: dr.Schema, q, since, repos, project, scope) -> str:
             close = [
                 lower[m] for r in repos for m in difflib.get_close_matches(r.lower(), lower, n=2)
             ]
-            guess = f"; did you mean {', '.join(close)}?" if close else ""
+            guess = f"closest: {', '.join(close)}; " if close else ""
             return (
-                f"DevLake: --repo {', '.join(repos)} matches no repository (repos.name, "
-                f"compared case-insensitively); repositories: {listing()}{guess}"
+                f"DevLake: --repo {', '.join(repos)} matches no repository ({guess}names "
+                f"compared case-insensitively); repositories in DevLake: {listing()}"
             )
         if repos:
             return (
@@ -483,7 +483,7 @@ def nothing_read(s: dr.Schema, q, since, repos, project, scope) -> str:
             )
         return (
             f"DevLake: --project {project} maps no repository in project_mapping (only boards "
-            f"or CI/CD scopes); repositories: {listing()}"
+            f"or CI/CD scopes); repositories in DevLake: {listing()}"
         )
     params: dict = {}
     where = "1 = 1"

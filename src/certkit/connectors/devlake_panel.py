@@ -320,7 +320,12 @@ def _people(rows: list[dict], ids: Identities, teams: dict) -> tuple[pl.DataFram
 
 def _pushdown_note(note: str) -> str:
     """An import note as the pushdown says it: it writes no draft identity file (the
-    import's ``identities_suggested.csv``), so the clause naming it points to the import."""
+    import's ``identities_suggested.csv``), so the clause naming it points to the import;
+    nor a ``pull_requests`` file."""
+    note = note.replace(
+        "their PRs are kept in pull_requests but left out of the analysis",
+        "their PRs are left out of the panel",
+    )
     if DRAFT_FILE not in note:
         return note
     head = note[: note.index(DRAFT_FILE)]

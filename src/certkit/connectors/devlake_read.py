@@ -115,15 +115,16 @@ def lake_schema(conn, dialect: str):
     if "pull_requests" not in s.tables:
         if "pull_requests" in s.unreadable:
             raise CertkitError(
-                f"DevLake: user {s.user} has no SELECT on pull_requests: "
-                f"{grant(s, ['pull_requests'])} (as the owner of the table), or give certkit "
-                "a user that may read DevLake's tables"
+                f"DevLake: user {s.user} has no SELECT on pull_requests: its owner (or a "
+                f"superuser) can run `{grant(s, ['pull_requests'])}`, or give certkit a user "
+                "that may read DevLake's tables"
             )
         if dialect != "postgresql":
             raise CertkitError(
                 f"DevLake database {s.database} has no pull_requests table, or user {s.user} "
                 "may not read it: is this DevLake's database (the domain layer is filled after "
-                f"a pipeline run)? If it is, {grant(s, ['pull_requests'])}"
+                f"a pipeline run)? If it is, an administrator can run "
+                f"`{grant(s, ['pull_requests'])}`"
             )
         raise CertkitError(
             "DevLake database has no pull_requests table: is this DevLake's database "
