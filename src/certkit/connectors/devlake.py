@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from certkit.connectors.attribution import Rules, load_rules
 from certkit.connectors.base import Import
@@ -87,8 +87,18 @@ def parse_uri(uri: str) -> DbUri:
         host=host,
         port=port,
         database=unquote(path) if slash else "",
-        query=tuple(parse_qsl(query, keep_blank_values=True)),
+        query=_query_pairs(query),
     )
+
+
+def _query_pairs(query: str) -> tuple[tuple[str, str], ...]:
+    """``a=1&b=%2F`` -> ``(("a", "1"), ("b", "/"))``: percent-decoded, ``+`` kept (as libpq)."""
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            k, _, v = part.partition("=")
+            pairs.append((unquote(k), unquote(v)))
+    return tuple(pairs)
 
 
 def _host_port(hostport: str) -> tuple[str, str | None]:
@@ -129,8 +139,7 @@ def safe_uri(uri: str, *, user: bool = True) -> str:
         name, colon, _ = userinfo.partition(":")
         location = f"{name}:***@{location}" if colon else f"{name}@{location}"
     masked = "&".join(
-        f"{k}=***" if k.lower() == "password" else f"{k}={v}"
-        for k, v in parse_qsl(query, keep_blank_values=True)
+        f"{k}=***" if k.lower() == "password" else f"{k}={v}" for k, v in _query_pairs(query)
     )
     return f"{scheme}://{location}" + (f"?{masked}" if q and masked else "")
 
@@ -270,13 +279,15 @@ def read_devlake(
         ``postgresql://user:password@host:5432/lake`` (psycopg) or
         ``mysql://user:password@host:3306/lake`` (needs ``pip install 'certkit[mysql]'``;
         ``?unix_socket=/path`` for a local socket). Percent-encode special characters in the
-        password. The session is read-only; give certkit a database user with SELECT rights
-        only. Error messages show the URI with the password masked.
+        password (an un-encoded ``@``, ``:`` or ``/`` in it is still read whole: the user
+        part ends at the last ``@``). The session is read-only; give certkit a database user
+        with SELECT rights only. Error messages show the URI with the password masked.
     since
         Only PRs (and issues/incidents) created on or after this date (ISO text or a date).
     repos
-        Only these repositories (DevLake ``repos.name``, e.g. ``org/app``); defects and
-        incidents are scoped to the boards of these repositories (``board_repos``).
+        Only these repositories (DevLake ``repos.name``, e.g. ``org/app``, compared
+        case-insensitively); defects and incidents are scoped to the boards of these
+        repositories (``board_repos``).
     project
         Only this DevLake project: its repositories, boards and CI/CD scopes
         (``project_mapping``) and the incidents DevLake attributed to it.
@@ -289,7 +300,15 @@ def read_devlake(
         ``pull_requests`` (plus audit columns ``status``, ``devlake_id``), ``commits``,
         ``people``, ``ai_evidence`` (with commit shas), ``defects`` and ``incidents`` (ids are
         DevLake's qualified ids; ``key`` keeps the issue number for display) and notes on
-        everything approximated or missing.
+        everything approximated or missing (tables this user may not read are named with
+        the GRANT to run).
+
+    Raises
+    ------
+    CertkitError
+        Bad URI, unreachable database, no readable ``pull_requests`` table, a failing query
+        (named with the URI, password masked), or no pull request in the scope (naming the
+        option, ``since``/``repos``/``project``, and what the database holds).
     """
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)

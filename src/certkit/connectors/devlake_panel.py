@@ -46,7 +46,6 @@ from certkit.connectors.devlake_import import (
     _scope,
     add_person,
     author_of,
-    lake_notes,
     nothing_read,
 )
 from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
@@ -142,7 +141,7 @@ def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, pe
     """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
 
     q, s = dr.lake_schema(conn, dialect)
-    notes = lake_notes(s)  # what the import says about this lake's tables and columns
+    notes = dr.lake_notes(s)  # what the import says about this lake's tables and columns
     tz: set[str] = set()
     if dialect == "postgresql":
         rows = q(

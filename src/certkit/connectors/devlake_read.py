@@ -4,7 +4,9 @@ DevLake's domain layer changes between releases (``pull_requests.additions``/``d
 ``is_draft``/``merged_by_*`` only since v1.0.1, ``incidents`` and
 ``project_incident_deployment_relationships`` only since v1.0.2...), so the reader looks at
 ``information_schema.columns`` first and selects only what exists: a missing column reads as
-NULL and is named in an import note, never a failed query.
+NULL and is named in an import note, never a failed query. A table the user may not read
+(PostgreSQL: it exists in ``pg_class``; MySQL hides it) is named by :func:`lake_notes` with
+the GRANT to run, for the import and the pushed-down panel alike.
 """
 
 from __future__ import annotations
@@ -402,3 +404,82 @@ def issues_query(s: Schema, scope: str) -> str:
 def incidents_query(s: Schema, scope: str) -> str:
     cols = s.sel("incidents", "i", "id", "incident_key", *TICKET_COLUMNS, "table", "scope_id")
     return f"SELECT {cols} FROM incidents i WHERE 1 = 1 {scope}"
+
+
+NEEDED = (
+    "repos",
+    "accounts",
+    "user_accounts",
+    "users",
+    "pull_request_comments",
+    "pull_request_commits",
+    "commits",
+    "pull_request_labels",
+    "issues",
+    "pull_request_issues",
+)
+#: What each table certkit reads (besides ``pull_requests``) gives; a table the user may
+#: not read is named with this.
+READS = {
+    "repos": "repository names",
+    "accounts": "author logins and e-mails",
+    "user_accounts": "DevLake users of accounts",
+    "users": "DevLake users of accounts",
+    "teams": "teams",
+    "team_users": "teams",
+    "pull_request_comments": "first reviews",
+    "pull_request_commits": "the commits of each PR and their AI evidence",
+    "commits": "commit messages and e-mails (AI evidence)",
+    "pull_request_labels": "PR labels (AI evidence)",
+    "project_pr_metrics": "first reviews and deployments of PRs",
+    "issues": "defects and incidents",
+    "pull_request_issues": "defect and incident links to PRs",
+    "incidents": "incidents",
+    "project_incident_deployment_relationships": "incident links through deployments",
+    "project_issue_metrics": "incident links through deployments",
+    "cicd_deployment_commits": "incident links through deployments",
+    "project_mapping": "--project",
+    "board_repos": "the defects and incidents of --repo/--project",
+    "board_issues": "the defects and incidents of --repo/--project",
+}
+_LINES = ("pull_requests.additions", "pull_requests.deletions")
+
+
+def lake_notes(s: Schema) -> list[str]:
+    """The notes on what this DevLake lacks: tables not found (MySQL: or not readable, it
+    hides those), tables this user may not read (PostgreSQL, with the GRANT to run) and
+    columns read as empty. The same for the import and the pushed-down panel."""
+    notes = []
+    absent = [t for t in NEEDED if t not in s.tables and t not in s.unreadable]
+    if absent and s.dialect == "postgresql":
+        notes.append(f"DevLake: table(s) not found, skipped: {', '.join(absent)}")
+    elif absent:
+        notes.append(
+            f"DevLake: table(s) not found or not readable by user {s.user}, skipped: "
+            + ", ".join(f"{t} ({READS[t]})" for t in absent)
+            + f"; if they exist, an administrator can run `{grant(s, absent)}`"
+        )
+    hidden = [t for t in READS if t in s.unreadable]
+    if hidden:
+        notes.append(
+            f"DevLake: user {s.user} has no SELECT on "
+            + ", ".join(f"{t} ({READS[t]})" for t in hidden)
+            + f": read as empty; their owner (or a superuser) can run `{grant(s, hidden)}`"
+        )
+    # the import's SELECTs, built (not run): Schema.sel names the columns read as NULL
+    pr_query(s, "1 = 1")
+    if s.has("issues", "id", "type"):
+        issues_query(s, "")
+    if s.has("incidents", "id"):
+        incidents_query(s, "")
+    if not s.has("pull_requests", "additions"):
+        notes.append(
+            "DevLake: no pull_requests.additions/deletions (DevLake before v1.0.1): line "
+            "counts are missing (size outcomes leave them out)"
+        )
+    other = [m for m in s.missing if m not in _LINES]
+    if other:
+        notes.append(
+            "DevLake: column(s) missing in this DevLake version, read as empty: " + ", ".join(other)
+        )
+    return notes
