@@ -327,14 +327,14 @@ def _pushdown_note(note: str) -> str:
     )
     if DRAFT_FILE not in note:
         return note
-    head = note[: note.index(DRAFT_FILE)]
-    cut = max(head.rfind("; "), head.rfind(". "))
-    cut = cut if cut >= 0 else len(head)
-    return (
-        note[:cut]
-        + "; `certkit import devlake` with the same options writes a draft identity file "
-        "to check beside the imported tables"
-    )
+    at = note.index(DRAFT_FILE)
+    start = max(note.rfind("; ", 0, at), note.rfind(". ", 0, at))
+    ends = [i for i in (note.find("; ", at), note.find(". ", at)) if i >= 0]
+    end = min(ends) if ends else len(note)
+    said = "`certkit import devlake` with the same options writes a draft identity file to check"
+    if start < 0:
+        return said[0].upper() + said[1:] + note[end:]
+    return note[:start] + "; " + said + note[end:]
 
 
 def _assemble(
