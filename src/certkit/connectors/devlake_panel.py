@@ -22,8 +22,10 @@ Python regular expressions: a prefilter in SQL selects the PRs whose text could 
 the import's detection decides them in Python, and the AI PRs' ids go back into step 3 as
 literal rows (:mod:`certkit.connectors.devlake_panel_ai`).
 
-The result equals ``build_panel(to_dataset(read_devlake(uri), engineers, certifications))``
-row for row on every column. ``reverts`` is 0 and ``rework_rate`` null, as in the import
+The result equals ``build_panel(to_dataset(read_devlake(uri, identities=ids), engineers,
+certifications, identities=ids, roster_only=...))`` row for row on every column, and the
+import's notes on the lake (tables missing or not readable, columns missing, scope) are
+warned alike. ``reverts`` is 0 and ``rework_rate`` null, as in the import
 (DevLake does not record reverts; the line ledger is git-only).
 """
 
