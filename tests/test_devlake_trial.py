@@ -63,9 +63,22 @@ ben@corp.example,AWS Certified Machine Learning - Specialty,2024-04-02
 IDS = "engineer_id,email\nu-ben,ben@corp.example\n"
 
 
-@pytest.fixture(scope="module")
+_TRIAL: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture
 def trial(db) -> dict[str, str]:
-    """URIs of the ``trial`` database: ``uri`` (the reader) and one per limited user."""
+    """URIs of the ``trial`` database: ``uri`` (the reader) and one per limited user.
+
+    Created once per server (a module-scoped fixture over the session's backend parameter
+    would be set up again when xdist interleaves the backends: the database exists then)."""
+    backend = db["uri"].split(":")[0]
+    if backend not in _TRIAL:
+        _TRIAL[backend] = _create_trial(db)
+    return _TRIAL[backend]
+
+
+def _create_trial(db) -> dict[str, str]:
     script = SQL.read_text() + EXTRA
     if db["uri"].startswith("postgresql"):
         import psycopg

@@ -117,16 +117,16 @@ def lake_schema(conn, dialect: str):
     if "pull_requests" not in s.tables:
         if "pull_requests" in s.unreadable:
             raise CertkitError(
-                f"DevLake: user {s.user} has no SELECT on pull_requests: its owner (or a "
-                f"superuser) can run `{grant(s, ['pull_requests'])}`, or give certkit a user "
-                "that may read DevLake's tables"
+                f"DevLake: user {s.user} has no SELECT on pull_requests; give certkit a user "
+                "that may read DevLake's tables, or have the table's owner (or a superuser) "
+                f"run: {grant(s, ['pull_requests'])}"
             )
         if dialect != "postgresql":
             raise CertkitError(
                 f"DevLake database {s.database} has no pull_requests table, or user {s.user} "
                 "may not read it: is this DevLake's database (the domain layer is filled after "
-                f"a pipeline run)? If it is, an administrator can run "
-                f"`{grant(s, ['pull_requests'])}`"
+                f"a pipeline run)? If it is, an administrator can run: "
+                f"{grant(s, ['pull_requests'])}"
             )
         raise CertkitError(
             "DevLake database has no pull_requests table: is this DevLake's database "
@@ -457,14 +457,14 @@ def lake_notes(s: Schema) -> list[str]:
         notes.append(
             f"DevLake: table(s) not found or not readable by user {s.user}, skipped: "
             + ", ".join(f"{t} ({READS[t]})" for t in absent)
-            + f"; if they exist, an administrator can run `{grant(s, absent)}`"
+            + f"; if they exist, an administrator can run: {grant(s, absent)}"
         )
     hidden = [t for t in READS if t in s.unreadable]
     if hidden:
         notes.append(
             f"DevLake: user {s.user} has no SELECT on "
             + ", ".join(f"{t} ({READS[t]})" for t in hidden)
-            + f": read as empty; their owner (or a superuser) can run `{grant(s, hidden)}`"
+            + f": read as empty; their owner (or a superuser) can run: {grant(s, hidden)}"
         )
     # the import's SELECTs, built (not run): Schema.sel names the columns read as NULL
     pr_query(s, "1 = 1")
