@@ -171,6 +171,7 @@ _DEVLAKE_OPTIONS = (
     "--repo",
     "--project",
     "--ai-rules",
+    "--roster-only",
 )
 
 
@@ -200,6 +201,7 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
             project=args.project,
             identities=args.identities,
             ai_rules=args.ai_rules,
+            roster_only=args.roster_only,
         )
     return _write_panel(panel, out, args.period, caught, " (computed in DevLake's database)")
 
@@ -294,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--repo", action="append", help="only this repository (repeatable)")
     d.add_argument("--project", help="only this DevLake project")
     d.add_argument("--ai-rules", help="AI-attribution rules YAML (default: the bundled rules)")
+    d.add_argument(
+        "--roster-only",
+        action="store_true",
+        help="leave authors missing from the roster out (default: team 'unknown', never certified)",
+    )
     p.set_defaults(func=_cmd_panel)
 
     # Commands contributed by other modules, each registering its own sub-parser.

@@ -7,6 +7,7 @@ The rules per source (merged, line counts, bots, quoted text) are in
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -49,18 +50,6 @@ ISSUE_OUT = {**LINKED_SCHEMA, "key": pl.String, "source_tool": pl.String}
 INCIDENT_OUT = {**INCIDENT_SCHEMA, "key": pl.String, "source_tool": pl.String}
 # incident -> deployment; before v1.0.2 DevLake's DORA plugin wrote project_issue_metrics.
 RELATIONS = ("project_incident_deployment_relationships", "project_issue_metrics")
-NEEDED = (
-    "repos",
-    "accounts",
-    "user_accounts",
-    "users",
-    "pull_request_comments",
-    "pull_request_commits",
-    "commits",
-    "pull_request_labels",
-    "issues",
-    "pull_request_issues",
-)
 
 
 def read_connection(
@@ -87,10 +76,7 @@ def read_connection(
     from certkit.connectors.devlake import safe_uri
 
     q, s = dr.lake_schema(conn, dialect)
-    notes: list[str] = []
-    absent = [t for t in NEEDED if t not in s.tables]
-    if absent:
-        notes.append(f"DevLake: table(s) not found, skipped: {', '.join(absent)}")
+    notes = dr.lake_notes(s)
     params: dict = {}
     where = ["1 = 1"]
     if since:
@@ -102,6 +88,8 @@ def read_connection(
     w = " AND ".join(where)
 
     prs = _unique(q(dr.pr_query(s, w), params), "id")
+    if not prs:
+        raise CertkitError(nothing_read(s, q, since, repos, project, scope))
     reviews = {}
     if sql := dr.first_review_query(s, w):
         reviews = {r["pull_request_id"]: dr.to_dt(r["first_review_date"]) for r in q(sql, params)}
@@ -173,11 +161,6 @@ def read_connection(
             }
         )
         add_person(people, eid, pr, email, login, teams, bot, pr["created_date"])
-    if not s.has("pull_requests", "additions"):
-        notes.append(
-            "DevLake: pull_requests has no additions/deletions (DevLake before v1.0.1): "
-            "line counts are missing"
-        )
     line_counts(rows, raw_lines, notes)
     if no_created:
         per = ", ".join(f"{k} {v}" for k, v in sorted(no_created.items()))
@@ -194,11 +177,6 @@ def read_connection(
         notes.append(
             f"DevLake: {dropped} PR(s) have a merged_date but status CLOSED/OPEN (Azure DevOps "
             "sets it for abandoned PRs): not counted as merged"
-        )
-    if s.missing:
-        notes.append(
-            "DevLake: column(s) missing in this DevLake version, read as empty: "
-            + ", ".join(s.missing)
         )
     defects, incidents = _issues(s, q, since, scope, rows, notes)
     for r in rows:
@@ -352,16 +330,23 @@ def _merge_commit_dates(s: dr.Schema, q, prs: list[dict]) -> dict[str, datetime 
 
 
 def _scope(s: dr.Schema, q, repos, project, notes) -> dict | None:
-    """Repository, board and CI/CD scope ids of ``--repo`` / ``--project`` (None: no scope)."""
+    """Repository, board and CI/CD scope ids of ``--repo`` / ``--project`` (None: no scope).
+
+    ``--repo`` names are compared case-insensitively on every backend (GitHub's are).
+    """
     if not repos and not project:
         return None
     out = {"repos": set(), "boards": set(), "cicd": set(), "project": project}
+    out |= {"named": set(), "project_repos": set()}
     if repos:
         if not s.has("repos", "id", "name"):
             raise CertkitError("DevLake: cannot filter by repository without the repos table")
         params: dict = {}
-        sql = f"SELECT id FROM repos WHERE name IN {dr.in_list(params, 'n', repos)}"
-        out["repos"] = {r["id"] for r in q(sql, params)}
+        names = dr.in_list(params, "n", [r.lower() for r in repos])
+        out["named"] = {
+            r["id"] for r in q(f"SELECT id FROM repos WHERE LOWER(name) IN {names}", params)
+        }
+        out["repos"] = set(out["named"])
     if project:
         if not s.has("project_mapping", "project_name", "table", "row_id"):
             raise CertkitError(
@@ -375,6 +360,7 @@ def _scope(s: dr.Schema, q, repos, project, notes) -> dict | None:
             raise CertkitError(f"DevLake: no project named {project!r} in project_mapping")
         kinds = {"repos": "repos", "boards": "boards", "cicd_scopes": "cicd"}
         found = {k: {r["row_id"] for r in rows if r["t"] == t} for t, k in kinds.items()}
+        out["project_repos"] = found["repos"]
         out["repos"] = found["repos"] if not repos else out["repos"] & found["repos"]
         out["boards"] |= found["boards"]
         out["cicd"] |= found["cicd"]
@@ -385,6 +371,58 @@ def _scope(s: dr.Schema, q, repos, project, notes) -> dict | None:
     if not s.has("board_issues", "board_id", "issue_id"):
         notes.append("DevLake: no board_issues table: defects/incidents cannot be scoped")
     return out
+
+
+def nothing_read(s: dr.Schema, q, since, repos, project, scope) -> str:
+    """Why no pull request was read, naming the option (``--repo``, ``--project``,
+    ``--since``) that selected none and what the database holds (repositories, the last PR)."""
+    names: dict[str, str] = {}
+    if s.has("repos", "id", "name"):
+        names = {r["id"]: str(r["name"]) for r in q("SELECT id, name FROM repos") if r["name"]}
+
+    def listing(ids=None) -> str:
+        shown = sorted(names[i] for i in (names if ids is None else ids) if i in names)
+        more = f", ... ({len(shown)} in all)" if len(shown) > 6 else ""
+        return ", ".join(shown[:6]) + more if shown else "none"
+
+    opts = " ".join(
+        [f"--repo {r}" for r in repos or []] + ([f"--project {project}"] if project else [])
+    )
+    if scope is not None and not scope["repos"]:
+        if repos and not scope["named"]:
+            lower = {n.lower(): n for n in names.values()}
+            close = [
+                lower[m] for r in repos for m in difflib.get_close_matches(r.lower(), lower, n=2)
+            ]
+            guess = f"closest: {', '.join(close)}; " if close else ""
+            return (
+                f"DevLake: --repo {', '.join(repos)} matches no repository ({guess}names "
+                f"compared case-insensitively); repositories in DevLake: {listing()}"
+            )
+        if repos:
+            return (
+                f"DevLake: --repo {', '.join(repos)} is not a repository of --project "
+                f"{project}; its repositories: {listing(scope['project_repos'])}"
+            )
+        return (
+            f"DevLake: --project {project} maps no repository in project_mapping (only boards "
+            f"or CI/CD scopes); repositories in DevLake: {listing()}"
+        )
+    params: dict = {}
+    where = "1 = 1"
+    if scope is not None:
+        where = "pr.base_repo_id IN " + dr.in_list(params, "repo", scope["repos"])
+    sql = f"SELECT MAX(pr.created_date) AS last FROM pull_requests pr WHERE {where}"
+    last = dr.to_dt(q(sql, params)[0]["last"])
+    within = f" (with {opts})" if opts else ""
+    if since and last is not None:
+        return (
+            f"DevLake: no pull request created on or after --since {since.isoformat()}"
+            f"{within}; the last one was created on {last:%Y-%m-%d}"
+        )
+    if scope is not None:
+        return f"DevLake: no pull requests in the repositories of {opts}: {listing(scope['repos'])}"
+    return "DevLake: pull_requests has no rows (the domain layer is filled after a pipeline run)"
 
 
 def _issue_scope(s: dr.Schema, scope: dict | None, params: dict, table: str) -> str:
@@ -492,7 +530,13 @@ def _link(s: dr.Schema, q, incidents: list[dict], prs: list[dict], notes: list[s
             by_sha.setdefault(p["_merge_sha"], []).append(p)
         if p["_deploy"]:
             by_deploy.setdefault(p["_deploy"], []).append(p)
-    link_incidents(incidents, rels, deploy_commits, by_sha, by_deploy, notes)
+    link_incidents(incidents, rels, deploy_commits, by_sha, by_deploy, notes, rel)
 
 
-__all__ = ["author_of", "commit_detections", "pr_detections", "read_connection"]
+__all__ = [
+    "author_of",
+    "commit_detections",
+    "nothing_read",
+    "pr_detections",
+    "read_connection",
+]

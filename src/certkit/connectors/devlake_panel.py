@@ -22,8 +22,10 @@ Python regular expressions: a prefilter in SQL selects the PRs whose text could 
 the import's detection decides them in Python, and the AI PRs' ids go back into step 3 as
 literal rows (:mod:`certkit.connectors.devlake_panel_ai`).
 
-The result equals ``build_panel(to_dataset(read_devlake(uri), engineers, certifications))``
-row for row on every column. ``reverts`` is 0 and ``rework_rate`` null, as in the import
+The result equals ``build_panel(to_dataset(read_devlake(uri, identities=ids), engineers,
+certifications, identities=ids, roster_only=...))`` row for row on every column, and the
+import's notes on the lake (tables missing or not readable, columns missing, scope) are
+warned alike. ``reverts`` is 0 and ``rework_rate`` null, as in the import
 (DevLake does not record reverts; the line ledger is git-only).
 """
 
@@ -46,10 +48,12 @@ from certkit.connectors.devlake_import import (
     _scope,
     add_person,
     author_of,
+    nothing_read,
 )
-from certkit.connectors.identity import Identities, read_identities
+from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
 from certkit.data.panel import PERIODS, build_panel, period_start
 from certkit.data.panel_engines import PANEL_SCHEMA
+from certkit.data.schema import TABLES
 from certkit.data.validate import MAX_NEGATIVE_DURATION_SHARE
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -83,6 +87,7 @@ def devlake_panel(
     project: str | None = None,
     identities: str | Path | Identities | None = None,
     ai_rules: str | Path | Rules | None = None,
+    roster_only: bool = False,
 ) -> pl.DataFrame:
     """Build the engineer x period panel inside a DevLake database (SQL pushed down).
 
@@ -102,6 +107,9 @@ def devlake_panel(
     ai_rules
         AI-attribution rules (a YAML file or loaded :class:`~certkit.connectors.attribution.Rules`;
         default: the bundled ``ai_rules.yaml``), as ``read_devlake(rules=...)``.
+    roster_only
+        Leave authors missing from the roster out (``--roster-only``), as
+        :func:`~certkit.connectors.base.to_dataset` does.
 
     Returns
     -------
@@ -128,13 +136,14 @@ def devlake_panel(
         raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
     finally:
         conn.close()
-    return _assemble(outcomes, people, first, engineers, certifications, period)
+    return _assemble(outcomes, people, first, period, engineers, certifications, ids, roster_only)
 
 
 def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, period: str):
     """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
 
     q, s = dr.lake_schema(conn, dialect)
+    notes = dr.lake_notes(s)  # what the import says about this lake's tables and columns
     tz: set[str] = set()
     if dialect == "postgresql":
         rows = q(
@@ -151,7 +160,9 @@ def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, pe
     if since:
         where.append("pr.created_date >= %(since)s")
         params["since"] = datetime(since.year, since.month, since.day)
-    scope = _scope(s, q, repos, project, [])
+    scope = _scope(s, q, repos, project, notes)
+    for note in notes:
+        warnings.warn(note, CertkitWarning, stacklevel=4)
     if scope is not None:
         where.append("pr.base_repo_id IN " + dr.in_list(params, "repo", scope["repos"]))
     w = " AND ".join(where)
@@ -159,7 +170,8 @@ def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, pe
     stats = q(sq.stats_query(d, s, w), params)[0]
     n = int(stats["n"] or 0)
     if n == 0 or stats["first_created"] is None:
-        raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
+        why = nothing_read(s, q, since, repos, project, scope)
+        raise CertkitError(f"{why}: there is nothing to build a panel from")
     share = int(stats["negative"] or 0) / n
     if share > MAX_NEGATIVE_DURATION_SHARE:
         raise CertkitError(
@@ -307,9 +319,35 @@ def _people(rows: list[dict], ids: Identities, teams: dict) -> tuple[pl.DataFram
     return frame(list(people.values()), PEOPLE_SCHEMA), idmap
 
 
-def _assemble(outcomes, people, bounds, engineers, certifications, period) -> pl.DataFrame:
+def _pushdown_note(note: str) -> str:
+    """An import note as the pushdown says it: it writes no draft identity file (the
+    import's ``identities_suggested.csv``), so the clause naming it points to the import;
+    nor a ``pull_requests`` file."""
+    note = note.replace(
+        "their PRs are kept in pull_requests but left out of the analysis",
+        "their PRs are left out of the panel",
+    )
+    if DRAFT_FILE not in note:
+        return note
+    at = note.index(DRAFT_FILE)
+    start = max(note.rfind("; ", 0, at), note.rfind(". ", 0, at))
+    ends = [i for i in (note.find("; ", at), note.find(". ", at)) if i >= 0]
+    end = min(ends) if ends else len(note)
+    said = "`certkit import devlake` with the same options writes a draft identity file to check"
+    if start < 0:
+        return said[0].upper() + said[1:] + note[end:]
+    return note[:start] + "; " + said + note[end:]
+
+
+def _assemble(
+    outcomes, people, bounds, period, engineers, certifications, ids, roster_only
+) -> pl.DataFrame:
     """Grid, treatment and covariates from ``build_panel`` on the roster (two calendar rows
-    stand in for the PRs: they set the first and last period), outcomes from the database."""
+    stand in for the PRs: they set the first and last period), outcomes from the database.
+
+    The roster and certifications go through :func:`~certkit.connectors.base.to_dataset`
+    as in the import (certifications naming an engineer by an alias ``ids`` maps, and
+    ``roster_only``); its notes are re-emitted without the import's draft file."""
     first, last = bounds
     calendar = [
         {"id": "calendar-1", "author_id": _CALENDAR, "repo": "calendar", "created_date": first},
@@ -321,12 +359,22 @@ def _assemble(outcomes, people, bounds, engineers, certifications, period) -> pl
             "merged_date": last,
         },
     ]
-    imp = Import(pull_requests=frame(calendar, PR_SCHEMA), people=people)
+    # only the columns of certkit's pull_requests table: no note on columns nobody gave
+    prs = frame(calendar, PR_SCHEMA)
+    prs = prs.select(c.name for c in TABLES["pull_requests"].columns if c.name in prs.columns)
+    imp = Import(pull_requests=prs, people=people)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
-        ds = to_dataset(imp, engineers=engineers, certifications=certifications, strict=True)
+        ds = to_dataset(
+            imp,
+            engineers=engineers,
+            certifications=certifications,
+            strict=True,
+            identities=ids,
+            roster_only=roster_only,
+        )
     for note in imp.notes:
-        warnings.warn(note, CertkitWarning, stacklevel=3)
+        warnings.warn(_pushdown_note(note), CertkitWarning, stacklevel=3)
     grid = build_panel(ds, period)
     on = ["engineer_id", "period_index"]
     out = grid.drop(*_OUTCOMES, "defects_per_pr", "reverts", "revert_rate", "ai_share")

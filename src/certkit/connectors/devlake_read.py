@@ -4,7 +4,9 @@ DevLake's domain layer changes between releases (``pull_requests.additions``/``d
 ``is_draft``/``merged_by_*`` only since v1.0.1, ``incidents`` and
 ``project_incident_deployment_relationships`` only since v1.0.2...), so the reader looks at
 ``information_schema.columns`` first and selects only what exists: a missing column reads as
-NULL and is named in an import note, never a failed query.
+NULL and is named in an import note, never a failed query. A table the user may not read
+(PostgreSQL: it exists in ``pg_class``; MySQL hides it) is named by :func:`lake_notes` with
+the GRANT to run, for the import and the pushed-down panel alike.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class Schema:
     dialect: str
     columns: dict[str, set[str]]
     missing: list[str] = field(default_factory=list)  # "table.column" read as NULL
+    #: tables that exist but this user may not read (PostgreSQL; MySQL hides them)
+    unreadable: set[str] = field(default_factory=set)
+    user: str = ""  #: the database user, as GRANT names it (``'u'@'%'`` on MySQL)
+    database: str = ""  #: the database (MySQL: GRANT ... ON database.table)
 
     @property
     def tables(self) -> set[str]:
@@ -100,7 +106,8 @@ def lake_schema(conn, dialect: str):
     Raises
     ------
     CertkitError
-        When the database has no ``pull_requests`` table (not DevLake's, or no pipeline ran).
+        When the database has no ``pull_requests`` table (not DevLake's, or no pipeline ran)
+        or this user may not read it (with the GRANT to run).
     """
 
     def q(sql: str, params: dict | None = None) -> list[dict]:
@@ -108,6 +115,19 @@ def lake_schema(conn, dialect: str):
 
     s = read_schema(q, dialect)
     if "pull_requests" not in s.tables:
+        if "pull_requests" in s.unreadable:
+            raise CertkitError(
+                f"DevLake: user {s.user} has no SELECT on pull_requests; give certkit a user "
+                "that may read DevLake's tables, or have the table's owner (or a superuser) "
+                f"run: {grant(s, ['pull_requests'])}"
+            )
+        if dialect != "postgresql":
+            raise CertkitError(
+                f"DevLake database {s.database} has no pull_requests table, or user {s.user} "
+                "may not read it: is this DevLake's database (the domain layer is filled after "
+                f"a pipeline run)? If it is, an administrator can run: "
+                f"{grant(s, ['pull_requests'])}"
+            )
         raise CertkitError(
             "DevLake database has no pull_requests table: is this DevLake's database "
             "(the domain layer is filled after a pipeline run)?"
@@ -115,8 +135,14 @@ def lake_schema(conn, dialect: str):
     return q, s
 
 
+def _text(v) -> str:
+    return v.decode() if isinstance(v, bytes | bytearray) else str(v)
+
+
 def read_schema(query, dialect: str) -> Schema:
-    """Columns of every table in the current schema/database, from ``information_schema``."""
+    """Columns of every table in the current schema/database, from ``information_schema``;
+    on PostgreSQL also the tables this user may not read (``information_schema`` lists
+    only the columns a user has a privilege on, so they would look absent)."""
     where = "current_schema()" if dialect == "postgresql" else "database()"
     rows = query(
         "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
@@ -125,11 +151,39 @@ def read_schema(query, dialect: str) -> Schema:
     )
     cols: dict[str, set[str]] = {}
     for r in rows:
-        t, c = (
-            v.decode() if isinstance(v, bytes | bytearray) else str(v) for v in (r["t"], r["c"])
-        )
+        t, c = (_text(v) for v in (r["t"], r["c"]))
         cols.setdefault(t.lower(), set()).add(c.lower())
-    return Schema(dialect, cols)
+    s = Schema(dialect, cols)
+    if dialect == "postgresql":
+        who = query("SELECT current_user AS u, current_schema() AS d", {})[0]
+        hidden = query(
+            "SELECT c.relname AS t FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f') "
+            "AND NOT has_table_privilege(c.oid, 'SELECT')",
+            {},
+        )
+        s.unreadable = {_text(r["t"]).lower() for r in hidden} - set(cols)
+        s.user = _pg_ident(_text(who["u"]))
+    else:
+        who = query("SELECT CURRENT_USER() AS u, DATABASE() AS d", {})[0]
+        name, _, host = _text(who["u"]).rpartition("@")
+        s.user = f"'{name}'@'{host}'" if name else _text(who["u"])
+    s.database = _text(who["d"] or "")
+    return s
+
+
+def _pg_ident(name: str) -> str:
+    """A PostgreSQL identifier as GRANT needs it (quoted unless plain lower case)."""
+    plain = name.replace("_", "").isalnum() and name == name.lower() and not name[0].isdigit()
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+def grant(s: Schema, tables: list[str]) -> str:
+    """The statement(s) giving this user SELECT on ``tables``."""
+    if s.dialect == "postgresql":
+        return f"GRANT SELECT ON {', '.join(_pg_ident(t) for t in tables)} TO {s.user}"
+    return "; ".join(f"GRANT SELECT ON `{s.database}`.`{t}` TO {s.user}" for t in tables)
 
 
 def in_list(params: dict, prefix: str, values) -> str:
@@ -350,3 +404,82 @@ def issues_query(s: Schema, scope: str) -> str:
 def incidents_query(s: Schema, scope: str) -> str:
     cols = s.sel("incidents", "i", "id", "incident_key", *TICKET_COLUMNS, "table", "scope_id")
     return f"SELECT {cols} FROM incidents i WHERE 1 = 1 {scope}"
+
+
+NEEDED = (
+    "repos",
+    "accounts",
+    "user_accounts",
+    "users",
+    "pull_request_comments",
+    "pull_request_commits",
+    "commits",
+    "pull_request_labels",
+    "issues",
+    "pull_request_issues",
+)
+#: What each table certkit reads (besides ``pull_requests``) gives; a table the user may
+#: not read is named with this.
+READS = {
+    "repos": "repository names",
+    "accounts": "author logins and e-mails",
+    "user_accounts": "DevLake users of accounts",
+    "users": "DevLake users of accounts",
+    "teams": "teams",
+    "team_users": "teams",
+    "pull_request_comments": "first reviews",
+    "pull_request_commits": "the commits of each PR and their AI evidence",
+    "commits": "commit messages and e-mails (AI evidence)",
+    "pull_request_labels": "PR labels (AI evidence)",
+    "project_pr_metrics": "first reviews and deployments of PRs",
+    "issues": "defects and incidents",
+    "pull_request_issues": "defect and incident links to PRs",
+    "incidents": "incidents",
+    "project_incident_deployment_relationships": "incident links through deployments",
+    "project_issue_metrics": "incident links through deployments",
+    "cicd_deployment_commits": "incident links through deployments",
+    "project_mapping": "--project",
+    "board_repos": "the defects and incidents of --repo/--project",
+    "board_issues": "the defects and incidents of --repo/--project",
+}
+_LINES = ("pull_requests.additions", "pull_requests.deletions")
+
+
+def lake_notes(s: Schema) -> list[str]:
+    """The notes on what this DevLake lacks: tables not found (MySQL: or not readable, it
+    hides those), tables this user may not read (PostgreSQL, with the GRANT to run) and
+    columns read as empty. The same for the import and the pushed-down panel."""
+    notes = []
+    absent = [t for t in NEEDED if t not in s.tables and t not in s.unreadable]
+    if absent and s.dialect == "postgresql":
+        notes.append(f"DevLake: table(s) not found, skipped: {', '.join(absent)}")
+    elif absent:
+        notes.append(
+            f"DevLake: table(s) not found or not readable by user {s.user}, skipped: "
+            + ", ".join(f"{t} ({READS[t]})" for t in absent)
+            + f"; if they exist, an administrator can run: {grant(s, absent)}"
+        )
+    hidden = [t for t in READS if t in s.unreadable]
+    if hidden:
+        notes.append(
+            f"DevLake: user {s.user} has no SELECT on "
+            + ", ".join(f"{t} ({READS[t]})" for t in hidden)
+            + f": read as empty; their owner (or a superuser) can run: {grant(s, hidden)}"
+        )
+    # the import's SELECTs, built (not run): Schema.sel names the columns read as NULL
+    pr_query(s, "1 = 1")
+    if s.has("issues", "id", "type"):
+        issues_query(s, "")
+    if s.has("incidents", "id"):
+        incidents_query(s, "")
+    if not s.has("pull_requests", "additions"):
+        notes.append(
+            "DevLake: no pull_requests.additions/deletions (DevLake before v1.0.1): line "
+            "counts are missing (size outcomes leave them out)"
+        )
+    other = [m for m in s.missing if m not in _LINES]
+    if other:
+        notes.append(
+            "DevLake: column(s) missing in this DevLake version, read as empty: " + ", ".join(other)
+        )
+    return notes

@@ -106,14 +106,19 @@ def link_incidents(
     pr_by_sha: dict[str, list[dict]],
     pr_by_deploy_commit: dict[str, list[dict]],
     notes: list[str],
+    relation: str | None = None,
 ) -> None:
     """Fill ``pr_id`` of incidents: incident -> deployment -> commits -> PRs it shipped.
 
     A deployment ships the PRs whose ``merge_commit_sha`` is one of its deployment commits,
     plus those ``project_pr_metrics.deployment_commit_id`` assigns to one of them; the last
-    merged is blamed (an approximation).
+    merged is blamed (an approximation), a bot's PR too: the note says how many, as the
+    panel counts incidents per engineer and a bot is none. ``relation``: the DORA table
+    read (``project_incident_deployment_relationships``, before v1.0.2
+    ``project_issue_metrics``), named in the note.
     """
     no_deploy = no_pr = linked = 0
+    bots: list[dict] = []
     for inc in incidents:
         if inc.get("pr_id"):
             continue
@@ -135,10 +140,20 @@ def link_incidents(
         else:
             inc["pr_id"] = best["id"]
             linked += 1
+            if best.get("is_bot_author"):
+                bots.append(best)
     if incidents:
+        blamed = ""
+        if bots:
+            who = f"{bots[0]['author_id']}'s {bots[0]['id']}"
+            blamed = (
+                f" ({len(bots)} of them on a bot's PR, e.g. {who}: a bot is no engineer, so "
+                "the panel does not count them)"
+            )
         notes.append(
-            f"DevLake: {linked} incident(s) linked to a PR through deployments; "
+            f"DevLake: {linked} incident(s) linked to a PR through deployments{blamed}; "
             f"{no_pr} have a deployment that shipped no PR of this import; "
-            f"{no_deploy} have no deployment (project_incident_deployment_relationships) "
+            f"{no_deploy} have no deployment "
+            f"({relation or 'project_incident_deployment_relationships'}) "
             "nor linked PR: left unlinked"
         )
