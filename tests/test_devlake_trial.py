@@ -262,3 +262,23 @@ def test_incident_notes(trial, db):
     assert any("no deployment (project_issue_metrics)" in n for n in old), old
     assert not any("project_incident_deployment_relationships" in n for n in old)
     assert len([n for n in old if "additions" in n]) == 1, old
+
+
+def test_pushdown_maps_authors_by_the_roster_s_e_mail(trial, tmp_path):
+    """fastapi through DevLake: the roster (keyed as git keys people, with their e-mails) lost
+    6 certified engineers to placeholders named by DevLake login; the import maps them by
+    e-mail now (connectors.roster_match), and the pushdown gives the same panel."""
+    roster = tmp_path / "roster_email.csv"
+    roster.write_text(
+        "engineer_id,team,role,level,hire_date,platform,email\n"
+        "hr-ben,ml-platform,backend,mid,2023-02-10,gcp,BEN.WORK@corp.example\n"
+    )
+    certs = tmp_path / "certs_email.csv"
+    certs.write_text("engineer_id,certification,earned_date\nhr-ben,gcp-pmle,2024-04-02\n")
+    files = {"engineers": roster, "certifications": certs}
+    got, _ = _pushed(trial["uri"], **files)
+    want = _reference(trial["uri"], **files)
+    assert_frame_equal(got, want, check_exact=False, rel_tol=1e-12)
+    ids = set(got["engineer_id"])
+    assert "hr-ben" in ids and "ben-work" not in ids
+    assert got.filter(pl.col("engineer_id") == "hr-ben")["merged_prs"].sum() >= 1

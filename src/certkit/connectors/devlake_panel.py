@@ -51,6 +51,7 @@ from certkit.connectors.devlake_import import (
     nothing_read,
 )
 from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
+from certkit.connectors.roster_match import merge_people, remap, roster_mapping
 from certkit.data.panel import PERIODS, build_panel, period_start
 from certkit.data.panel_engines import PANEL_SCHEMA
 from certkit.data.schema import TABLES
@@ -131,7 +132,9 @@ def devlake_panel(
     since_d = since_date(since)
     conn, dialect = _connect(uri)
     try:
-        outcomes, people, first = _query(conn, dialect, since_d, repos, project, ids, rules, period)
+        outcomes, people, first = _query(
+            conn, dialect, since_d, repos, project, ids, rules, period, engineers
+        )
     except dr.QueryError as exc:
         raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
     finally:
@@ -139,7 +142,9 @@ def devlake_panel(
     return _assemble(outcomes, people, first, period, engineers, certifications, ids, roster_only)
 
 
-def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, period: str):
+def _query(
+    conn, dialect: str, since, repos, project, ids: Identities, rules, period: str, engineers=None
+):
     """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
 
     q, s = dr.lake_schema(conn, dialect)
@@ -186,6 +191,12 @@ def _query(conn, dialect: str, since, repos, project, ids: Identities, rules, pe
         for r in q(sql):
             teams.setdefault(r["user_id"], r["name"])
     people, idmap = _people(q(sq.authors_query(d, s, w), params), ids, teams)
+    # the import's roster rules (e-mail, id, unique name; see connectors.roster_match) before
+    # the outcomes are summed per engineer, so both paths give the same engineers
+    rename = roster_mapping(people, engineers, ids)
+    if rename:
+        idmap = {k: rename.get(v, v) for k, v in idmap.items()}
+        people = merge_people(remap(people, "engineer_id", rename))
     keys = sorted(set(idmap.values()))
     ek = {e: i for i, e in enumerate(keys)}
 
