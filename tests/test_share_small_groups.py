@@ -200,3 +200,34 @@ def test_git_authors_outside_the_roster_are_redacted_in_a_shared_report():
     private = Context(ds=full, full=full, panel=pl.DataFrame(), privacy=Privacy(k=5),
                       period="", filters={})  # fmt: skip
     assert private.safe_text(note) == note
+
+
+def test_estimator_messages_drop_their_small_group_lists():
+    """Shared pages listed "very small cohort(s): 17 (1 units), 18 (4 units)", the cohorts of
+    single engineers and the cells with their treated counts (pydantic-ai, left by PRIV2)."""
+    from certkit.privacy import hide_small_counts
+
+    notes = [
+        "merged_prs: very small cohort(s): 23 (1 units), 28 (4 units); their effects are noisy "
+        "and rest on very few people",
+        "merged_prs: too few units in 380 group-time cell(s), which were dropped "
+        "(min_cell_units=1): ATT(g=23, t=2): 0 treated, 2 comparison units; ATT(g=23, t=3): 0 "
+        "treated, 3 comparison units; and 378 more",
+        "merged_prs: 632 group-time cell(s) of cohort(s) 23, 28, 34 rest on a single treated "
+        "unit; they are kept, as R did keeps them",
+        "Sun-Abraham and Imputation (BJS) are left out: the estimate rests on cohorts of a "
+        "single engineer (Sun-Abraham: 3 cohorts, 3 engineers, 29% of its weight)",
+        "632 cohort x period cells of cohort(s) 23, 28, 34, 39 and 3 more rest on a single "
+        "treated unit (11 engineers)",
+    ]
+    out = [hide_small_counts(n, 5) for n in notes]
+    assert out[0].startswith("merged_prs: very small cohort(s) (fewer than 5 engineers);")
+    assert out[1].endswith("which were dropped (min_cell_units=1)")
+    assert "cohort(s) 23" not in out[2] and "632 group-time cell(s) rest on a single" in out[2]
+    assert "3 engineers" not in out[3] and "(Sun-Abraham: 29% of its weight)" in out[3]
+    assert out[4].startswith("632 cohort x period cells rest on a single treated unit")
+    for text in out:
+        assert "(1 units)" not in text and "ATT(g=" not in text
+    assert hide_small_counts("rest on a single treated unit (3 engineers)", 5).endswith(
+        "(fewer than 5 engineers)"
+    )

@@ -402,3 +402,49 @@ def redact(
         out += [text[last:a], replacement]
         last = b
     return "".join(out) + text[last:]
+
+
+#: Estimator messages that list groups by size (cohorts of one engineer, cells with their
+#: counts): in a shared report the list goes, the message stays.
+_SMALL_COUNTS = (
+    # "very small cohort(s): 23 (1 units), 28 (1 units); their effects are noisy ..."
+    (re.compile(r"very small cohort\(s\): [^;]*;"), "very small cohort(s) (fewer than {k});"),
+    # "632 group-time cell(s) of cohort(s) 23, 28, 34 rest on a single treated unit"
+    (
+        re.compile(r"(group-time cell\(s\)) of cohort\(s\) [\d.,\s]+(rest on a single)"),
+        r"\1 \2",
+    ),
+    # "... which were dropped (min_cell_units=1): ATT(g=23, t=2): 0 treated, 2 comparison
+    # units; ...; and 377 more"
+    (
+        re.compile(
+            r"(which were dropped \(min_cell_units=\d+\)): ATT\(g=[^)]*\): \d+ treated, \d+ "
+            r"comparison units(?:; ATT\(g=[^)]*\): \d+ treated, \d+ comparison units)*"
+            r"(?:; and \d+ more)?"
+        ),
+        r"\1",
+    ),
+    # robust verdicts: "(Sun-Abraham: 3 cohorts, 3 engineers, 29% of its weight)" and
+    # "cohort x period cells of cohort(s) 23, 28 and 3 more rest on ... (11 engineers)"
+    (re.compile(r"\d+ cohorts?, \d+ engineers?, "), ""),
+    (re.compile(r"of cohort\(s\) [\d.,\s]+(?:and \d+ more )?(rest on)"), r"\1"),
+)
+
+
+def hide_small_counts(text: str, k: int) -> str:
+    """``text`` without the lists of small groups estimator messages give (cohort sizes,
+    cells with their treated counts, the cohorts of single engineers), for shared reports.
+
+    The message keeps what it warns about ("very small cohorts: their effects are noisy");
+    only which cohorts and how many engineers each goes (pydantic-ai, shared: "very small
+    cohort(s): 17 (1 units), 18 (4 units)").
+    """
+    for pattern, replacement in _SMALL_COUNTS:
+        text = pattern.sub(replacement.replace("{k}", f"{k} engineers"), text)
+    # "(3 engineers)" under k
+    return re.sub(
+        r"\((\d+) engineers?\)",
+        lambda m: m.group(0) if int(m.group(1)) >= k else f"(fewer than {k} engineers)",
+        text,
+    )
+

@@ -29,6 +29,7 @@ from certkit.privacy import (
     Privacy,
     coarsen,
     engineers_behind,
+    hide_small_counts,
     identifiers,
     redact,
     suppress,
@@ -173,7 +174,9 @@ class Context:
 
     def safe_text(self, text: str) -> str:
         """``text`` with engineer ids/names/emails redacted when the report is shared."""
-        return redact(text, self.people) if self.privacy.share else text
+        if not self.privacy.share:
+            return text
+        return hide_small_counts(redact(text, self.people), self.k)
 
     def scope(self) -> str:
         """One line saying what data the notebook looks at."""

@@ -302,7 +302,7 @@ def robustness_sections(
                 rob = did.robustness(
                     ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
                 )
-            display(Markdown(f"**{story.label(outcome)}.** {rob.verdict}"))
+            display(Markdown(f"**{story.label(outcome)}.** {ctx.safe_text(rob.verdict)}"))
             ctx.headline(
                 f"sensitivity/robustness/{outcome}",
                 {

@@ -138,7 +138,7 @@ class AdoptionStudy:
             label = f"adopting AI, {outcome} (robust estimators)"
             self._headline(f"ai/adoption-robustness/{outcome}", label, rob.verdict, ROBUST_SECTION)
             return [
-                Markdown(rob.verdict),
+                Markdown(self.ctx.safe_text(rob.verdict)),
                 table(rob.tidy().rename({"n": ADOPTER_PERIODS})),
                 Markdown(ROBUST_N.format(adopters=res.n_adopters)),
                 rob.plot(),
