@@ -418,6 +418,13 @@ def check_answer_box(dom: str, landing_dom: str | None, records: list[dict] | No
         )
         if there:
             theirs = set().union(*(_numbers(_text(t)) for _, t in there))
+            if any("the same reason" in t for _, t in there):  # said in the row's first cell
+                row = re.search(
+                    rf'<tr[^>]*>(?:(?!</tr>).)*data-key="{re.escape(html.escape(key))}".*?</tr>',
+                    landing_dom,
+                    re.S,
+                )
+                theirs |= _numbers(_text(row.group(0)))
             assert mine <= theirs, (key, text, mine - theirs)
         else:  # robustness checks: the landing page shows the whole sentence
             assert text.split(": ", 1)[1] in _text(landing_dom), (key, text)
