@@ -238,3 +238,18 @@ def test_no_cycle_time_because_git_approximated_the_creation_dates_is_said():
     plain = narrative.no_certified_data("merged_prs", 3211, 3218)
     assert "approximated" not in plain and "before and after certifying" in plain
     assert "approximated" not in narrative.no_certified_data("cycle_time_log_median", 10, 3218)
+
+
+def test_scope_counts_defects_and_incidents_left_out(ds):
+    """DevLake trial on fastapi: the page said "9 incidents" beside an import of 10 (one was
+    blamed on a bot's PR) with nothing saying why."""
+    team = ds.human_engineers()["team"].mode()[0]
+    sub = filter_dataset(ds, teams=[team])
+    cov, miss, out = health.coverage(sub), health.missing(sub), health.outliers(sub)
+    text = health.narrative(sub, cov, miss, out, full=ds)
+    more = ds.incidents.height - sub.incidents.height
+    assert more > 0
+    assert f"{sub.incidents.height:,} incidents ({more:,} more out of scope" in text
+    assert "more out of scope" not in health.narrative(
+        ds, *map(lambda f: f(ds), (health.coverage, health.missing, health.outliers)), full=ds
+    )

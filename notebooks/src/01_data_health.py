@@ -63,7 +63,13 @@ display(ctx.answer())
 display(
     Markdown(
         health.narrative(
-            ctx.ds, cov, miss, out, hidden_teams=hidden if share else 0, approximated=approx
+            ctx.ds,
+            cov,
+            miss,
+            out,
+            hidden_teams=hidden if share else 0,
+            approximated=approx,
+            full=ctx.full,
         )
     )
 )

@@ -447,4 +447,3 @@ def hide_small_counts(text: str, k: int) -> str:
         lambda m: m.group(0) if int(m.group(1)) >= k else f"(fewer than {k} engineers)",
         text,
     )
-

@@ -326,6 +326,19 @@ def unlisted_words(found: dict) -> str:
     )
 
 
+def _events(ds: Dataset, full: Dataset | None, table: str) -> str:
+    """``22 defects`` or ``9 incidents (1 more out of scope: ...)``."""
+    n = getattr(ds, table).height
+    text = f"{n:,} {table}"
+    more = getattr(full, table).height - n if full is not None else 0
+    if more > 0:
+        text += (
+            f" ({more:,} more out of scope: linked to a PR or engineer outside it, e.g. a bot's "
+            "PR, or outside the dates)"
+        )
+    return text
+
+
 def narrative(
     ds: Dataset,
     cov: pl.DataFrame,
@@ -333,10 +346,14 @@ def narrative(
     out: pl.DataFrame,
     hidden_teams: int = 0,
     approximated: pl.DataFrame | None = None,
+    full: Dataset | None = None,
 ) -> str:
     """Plain-language summary of the checks above (Markdown), computed from their results.
 
-    ``approximated`` is :func:`approximated_dates` (computed here when not given).
+    ``approximated`` is :func:`approximated_dates` (computed here when not given). ``full``
+    is the dataset before the report's scope (teams, dates, the PRs analysed): defects and
+    incidents it has beyond ``ds`` are counted as out of scope, so "9 incidents" beside an
+    import of 10 says why (DevLake trial on fastapi: one was blamed on a bot's PR).
     """
     v = ds.validation
     start, end = ds.period()
@@ -350,8 +367,8 @@ def narrative(
     )
     lines = [
         f"- **Scope:** {eng:,} engineers, {n_prs:,} pull requests{bots}, "
-        f"{ds.certifications.height:,} certifications earned, {ds.defects.height:,} defects and "
-        f"{ds.incidents.height:,} incidents, from {start} to {end}.",
+        f"{ds.certifications.height:,} certifications earned, {_events(ds, full, 'defects')} "
+        f"and {_events(ds, full, 'incidents')}, from {start} to {end}.",
         f"- **Validation:** {len(v.errors)} error(s) and {len(v.warnings)} warning(s)"
         + (" - see the table below." if v.problems else "."),
     ]
