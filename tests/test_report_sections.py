@@ -38,6 +38,18 @@ def test_section_turns_a_certkit_error_into_a_paragraph_and_goes_on():
     assert "Only 1 engineer" in html and "It needs 2+ engineers" in html
 
 
+def test_a_reason_that_says_it_all_gets_no_needs_clause():
+    """"rests on 2 adopters; a shared report shows only ... at least 5. It needs at least 2
+    engineers who adopt AI" (pydantic-ai, shared) and "'incidents' is 0 in every row ... it
+    needs certified engineers" (fastapi) read as contradictions."""
+    from certkit.errors import HiddenInSharedReport, OutcomeNotRecorded
+
+    for exc in (HiddenInSharedReport("rests on 2 adopters"), OutcomeNotRecorded("0 everywhere")):
+        with Section("Sensitivity", "at least 2 adopters", show=False) as s:
+            raise exc
+        assert "needs" not in s.explanation and "It needs" not in s.html(), s.html()
+
+
 def test_section_labels_unexpected_errors_and_lets_interrupts_through():
     with Section("Balance", show=False) as s:
         raise ValueError("math domain error")

@@ -137,7 +137,7 @@ def test_a_series_that_rose_and_fell_names_its_peak():
     trend = narrative.adoption_trend(series)
     assert trend["adoption_peak"] == 0.53 and trend["period_peak"] == "2026-04-01"
     words = narrative.adoption_words(trend)
-    assert "went from 0% (2025-12-01) to 2% (2026-08-01), peaking at 53% (2026-04-01)" in words
+    assert "went from 0% (2025-12-01) to 2% (2026-08-01); it peaked at 53% (2026-04-01)" in words
     assert "traces AI tools leave" in words
     steady = narrative.adoption_trend(series.with_columns(pl.Series("ai_share", sorted(shares))))
     assert "adoption_peak" not in steady

@@ -154,6 +154,15 @@ class CertkitWarning(UserWarning):
     """An assumption check an analyst should read (pre-trends, overlap, small cells...)."""
 
 
+class HiddenInSharedReport(CertkitError):
+    """An estimate a shared report does not show: it rests on fewer than k people.
+
+    The data may support it (a private report shows it), so a report section says only this
+    reason, not what the estimate "needs" ("rests on 2 adopters ... It needs at least 2
+    engineers who adopt AI" read as a contradiction).
+    """
+
+
 class OutcomeNotRecorded(CertkitError):
     """The outcome has no values, or one value everywhere: the data does not record it.
 

@@ -252,17 +252,17 @@ def adoption_words(trend: dict) -> str:
         f"({trend['period_first']}) to {percent_words(trend['adoption_last'])} "
         f"({trend['period_last']})"
     )
-    if trend.get("adoption_peak") is not None:
-        text += (
-            f", peaking at {trend['adoption_peak']:.0%} ({trend['period_peak']}): detection "
-            "rests on the traces AI tools leave in commits and PRs, so a drop can also be a "
-            "change in what is recorded"
-        )
     n = trend.get("periods_left_out")
     if n:
         text += (
             f", organisation-wide; {n} period{'s' if n != 1 else ''} with too few engineers "
             "to show (shared report) left out"
+        )
+    if trend.get("adoption_peak") is not None:
+        text += (
+            f"; it peaked at {trend['adoption_peak']:.0%} ({trend['period_peak']}): detection "
+            "rests on the traces AI tools leave in commits and PRs, so a drop can also be a "
+            "change in what is recorded"
         )
     return text
 

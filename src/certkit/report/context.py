@@ -24,7 +24,7 @@ from certkit.data import health
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
 from certkit.data.panel import build_panel
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import CertkitError, CertkitWarning, HiddenInSharedReport
 from certkit.privacy import (
     Privacy,
     coarsen,
@@ -253,7 +253,7 @@ class Context:
             )
         why = self.too_few(n, what, who)
         if why:
-            raise CertkitError(why)
+            raise HiddenInSharedReport(why)
 
     def hide_small(
         self, df: pl.DataFrame, count: str, rows: pl.Expr | None = None

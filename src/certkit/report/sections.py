@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from certkit.errors import CertkitError, OutcomeNotRecorded
+from certkit.errors import CertkitError, HiddenInSharedReport, OutcomeNotRecorded
 
 #: CSS class of the paragraph a skipped section shows (tests and the HTML theme use it).
 SKIPPED_CLASS = "certkit-skipped"
@@ -89,8 +89,9 @@ class Section:
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False
-        if isinstance(exc, OutcomeNotRecorded):
-            self.needs = None  # more engineers would not help: the data lacks the outcome
+        if isinstance(exc, OutcomeNotRecorded | HiddenInSharedReport):
+            # the reason says it all: the data lacks the outcome, or a private report shows it
+            self.needs = None
         self.fail(reason(exc))
         return True
 
