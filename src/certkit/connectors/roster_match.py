@@ -31,6 +31,7 @@ import polars as pl
 
 from certkit.connectors.identity import GENERIC_NAMES, noreply_login
 from certkit.data.schema import TABLES
+from certkit.data.validate import idle_words
 from certkit.errors import CertkitError
 
 if TYPE_CHECKING:
@@ -387,11 +388,6 @@ def merge_people(people: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _listed(ids: list[str], shown: int = 8) -> str:
-    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
-    return ", ".join(ids[:shown]) + more
-
-
 def idle_roster_note(
     roster_ids: list[str],
     authors: pl.Series,
@@ -424,12 +420,7 @@ def idle_roster_note(
         return None
     cert = [i for i in idle if i in certified]
     rest = [i for i in idle if i not in certified]
-    text = f"{len(idle)} roster engineer(s) have no PR"
-    if cert:
-        text += f"; {len(cert)} of them certified: {_listed(cert)}"
-        text += f"; not certified: {_listed(rest)}" if rest else ""
-    else:
-        text += f": {_listed(rest)}"
+    text = idle_words(f"{len(idle)} roster engineer(s) have no PR", cert, rest)
     shared = match.shared if match else {}
     order = {rid: k for k, rid in enumerate(cert + rest)}
     pairs = sorted((order[r], a, r) for a, r in shared if r in order)

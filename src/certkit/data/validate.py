@@ -407,16 +407,7 @@ def check_activity(engineers, certifications, prs, col: Collector) -> None:
     )
     cert = idle.filter("_cert")["engineer_id"].to_list()
     rest = idle.filter(~pl.col("_cert"))["engineer_id"].to_list()
-
-    def listed(ids: list[str]) -> str:
-        return ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
-
-    text = f"{idle.height} engineer(s) have no pull request at all"
-    if cert:
-        text += f"; {len(cert)} of them certified: {listed(cert)}"
-        text += f"; not certified: {listed(rest)}" if rest else ""
-    else:
-        text += f": {listed(rest)}"
+    text = idle_words(f"{idle.height} engineer(s) have no pull request at all", cert, rest)
     shared = dict.fromkeys(_shared_alias(idle, humans, "email"), "e-mail")
     for pair in _shared_alias(idle, humans, "name"):
         shared.setdefault(pair, "name")
@@ -430,3 +421,19 @@ def check_activity(engineers, certifications, prs, col: Collector) -> None:
             "under other ids; map their e-mails/logins in the identity file)"
         )
     col.add("warning", text, "engineer_id", idle[ROW].to_list())
+
+
+def idle_words(head: str, certified: list[str], others: list[str], shown: int = 8) -> str:
+    """``head`` and the engineers it is about, the certified first (``; 2 of them certified:
+    a, b; not certified: c``); at most ``shown`` ids per list. The import note and the
+    validation warning on engineers without a PR share it."""
+
+    def listed(ids: list[str]) -> str:
+        return ", ".join(ids[:shown]) + (
+            f" and {len(ids) - shown} more" if len(ids) > shown else ""
+        )
+
+    if not certified:
+        return f"{head}: {listed(others)}"
+    text = f"{head}; {len(certified)} of them certified: {listed(certified)}"
+    return text + (f"; not certified: {listed(others)}" if others else "")
