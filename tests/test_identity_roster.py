@@ -183,15 +183,7 @@ def test_roster_keyed_by_email_matches_authors_named_by_login():
         ],
         PEOPLE_SCHEMA,
     )
-    day = datetime(2024, 3, 5)
-    prs = frame(
-        [
-            {"id": f"o/r#{n}", "author_id": a, "repo": "o/r", "created_date": day}
-            | {"merged_date": day, "source": "devlake"}
-            for n, a in enumerate(["tiangolo", "tiangolo", "YuriiMotov"], start=1)
-        ],
-        PR_SCHEMA,
-    )
+    prs = _merged_prs(["tiangolo", "tiangolo", "YuriiMotov"], "devlake")
     roster = pl.DataFrame(
         {
             "engineer_id": ["tiangolo@gmail.com", "yuriimotov"],
@@ -260,15 +252,7 @@ def test_ids_differing_only_in_case_are_one_github_account():
         ],
         PEOPLE_SCHEMA,
     )
-    day = datetime(2024, 3, 5)
-    prs = frame(
-        [
-            {"id": f"o/r#{n}", "author_id": a, "repo": "o/r", "created_date": day}
-            | {"merged_date": day, "source": "git"}
-            for n, a in enumerate(["Viicos", "viicos", "ana@corp.example"], start=1)
-        ],
-        PR_SCHEMA,
-    )
+    prs = _merged_prs(["Viicos", "viicos", "ana@corp.example"], "git")
     imp = Import(pull_requests=prs, people=people)
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always", certkit.CertkitWarning)
@@ -276,3 +260,16 @@ def test_ids_differing_only_in_case_are_one_github_account():
     assert _prs_by(ds) == {"Viicos": 2, "ana@corp.example": 1}
     assert sorted(ds.engineers["engineer_id"]) == ["Viicos", "ana@corp.example"]
     assert any("'viicos' -> 'Viicos'" in str(w.message) for w in said)
+
+
+def _merged_prs(authors: list[str], source: str) -> pl.DataFrame:
+    """One merged PR per author entry (o/r#1, #2, ...), all on one day."""
+    day = datetime(2024, 3, 5)
+    return frame(
+        [
+            {"id": f"o/r#{n}", "author_id": a, "repo": "o/r", "created_date": day}
+            | {"merged_date": day, "source": source}
+            for n, a in enumerate(authors, start=1)
+        ],
+        PR_SCHEMA,
+    )
