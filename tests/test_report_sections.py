@@ -39,9 +39,9 @@ def test_section_turns_a_certkit_error_into_a_paragraph_and_goes_on():
 
 
 def test_a_reason_that_says_it_all_gets_no_needs_clause():
-    """"rests on 2 adopters; a shared report shows only ... at least 5. It needs at least 2
-    engineers who adopt AI" (pydantic-ai, shared) and "'incidents' is 0 in every row ... it
-    needs certified engineers" (fastapi) read as contradictions."""
+    """Contradictions on real data: "rests on 2 adopters; a shared report shows only ... at
+    least 5. It needs at least 2 engineers who adopt AI" (pydantic-ai, shared) and
+    "'incidents' is 0 in every row ... it needs certified engineers" (fastapi)."""
     from certkit.errors import HiddenInSharedReport, OutcomeNotRecorded
 
     for exc in (HiddenInSharedReport("rests on 2 adopters"), OutcomeNotRecorded("0 everywhere")):
