@@ -61,18 +61,8 @@ def test_the_adoption_sentence_leaves_out_estimates_on_fewer_than_k_adopters(res
 
 
 def test_the_adoption_page_says_the_difference_only_in_private_reports(panel):
-    def page(share: bool) -> str:
-        ctx = _ctx(panel, share)
-        study = studies.adoption_study(
-            ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-3, max_e=3
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CertkitWarning)
-            shown = study.effect_displays()
-        return "".join(d.data for d in shown if isinstance(getattr(d, "data", None), str))
-
-    assert DIFF in page(share=False)
-    shared = page(share=True)
+    assert DIFF in _adoption_page(panel, False, min_e=-3)
+    shared = _adoption_page(panel, True, min_e=-3)
     assert DIFF not in shared and "hidden: they rest on fewer than 5 engineers" in shared
 
 
@@ -170,20 +160,8 @@ def test_a_matched_effect_on_fewer_than_k_matched_sets_is_not_shown(monkeypatch)
 
 def test_sensitivity_bounds_resting_on_fewer_than_k_adopters_are_not_shown(panel):
     """HonestDiD uses every event time of its window: e = -4 rests on 4 adopters only."""
-
-    def page(share: bool) -> str:
-        ctx = _ctx(panel, share)
-        study = studies.adoption_study(
-            ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-4, max_e=3
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CertkitWarning)
-            study.effect_displays()
-            shown = study.sensitivity_displays(max_e=2)
-        return "".join(d.data for d in shown if isinstance(getattr(d, "data", None), str))
-
-    assert "rests on 4 adopters" in page(share=True)  # e = -4: cohort 6 only
-    assert "rests on 4" not in page(share=False)
+    assert "rests on 4 adopters" in _adoption_page(panel, True, min_e=-4, sensitivity=True)
+    assert "rests on 4" not in _adoption_page(panel, False, min_e=-4, sensitivity=True)
 
 
 def test_git_authors_outside_the_roster_are_redacted_in_a_shared_report():
@@ -231,3 +209,17 @@ def test_estimator_messages_drop_their_small_group_lists():
     assert hide_small_counts("rest on a single treated unit (3 engineers)", 5).endswith(
         "(fewer than 5 engineers)"
     )
+
+
+def _adoption_page(panel, share: bool, *, min_e: int, sensitivity: bool = False) -> str:
+    """The text of page 06's effect section (or, with ``sensitivity``, its HonestDiD one)."""
+    ctx = _ctx(panel, share)
+    study = studies.adoption_study(
+        ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=min_e, max_e=3
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        shown = study.effect_displays()
+        if sensitivity:
+            shown = study.sensitivity_displays(max_e=2)
+    return "".join(d.data for d in shown if isinstance(getattr(d, "data", None), str))
