@@ -273,3 +273,19 @@ def _merged_prs(authors: list[str], source: str) -> pl.DataFrame:
         ],
         PR_SCHEMA,
     )
+
+
+def test_certifications_written_with_an_older_import_s_lower_case_id_still_match(
+    imported, tmp_path
+):
+    """Noreply logins keep their case now ('Viicos'); a certifications file written from an
+    older import says 'viicos' (pallets/click: 'rowlando13' for 'Rowlando13' stopped the
+    import with "engineer_id not found in engineers")."""
+    certs = tmp_path / "certs_old.csv"
+    certs.write_text("engineer_id,certification,earned_date\nviicos,aws-mla-c01,2024-03-04\n")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", certkit.CertkitWarning)
+        ds = to_dataset(_copy(imported), certifications=certs)
+    assert ds.certifications["engineer_id"].to_list() == ["Viicos"]
+    text = " | ".join(str(w.message) for w in said) + " | ".join(imported.notes)
+    assert "by their id in another case (e.g. 'viicos' -> 'Viicos')" in text, text

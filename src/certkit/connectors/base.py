@@ -399,12 +399,19 @@ def certifications_by_alias(
         return certs, None  # validation names the missing column
     column = certs.columns[names.index("engineer_id")]
     known = set(engineers["engineer_id"].cast(pl.String).to_list())
+    by_case: dict[str, list[str]] = {}
+    for k in known:
+        by_case.setdefault(k.lower(), []).append(k)
     values = certs[column].cast(pl.String)
     mapped = {}
     for value in values.drop_nulls().unique().to_list():
         alias = value.strip()
         if alias not in known:
             found = identities.resolve(email=alias, login=alias, name=alias)
+            if found is None and len(by_case.get(alias.lower(), [])) == 1:
+                # an id in another case: GitHub logins keep their case since this release
+                # ('Rowlando13'); files written from older imports say 'rowlando13' (click)
+                found = by_case[alias.lower()][0]
             if found is not None and found in known:
                 mapped[value] = found
     if not mapped:
@@ -413,7 +420,8 @@ def certifications_by_alias(
     example = next(iter(mapped.items()))
     note = (
         f"{rows} certification row(s) name their engineer by an alias the identity file "
-        f"maps (e.g. {example[0]!r} -> {example[1]!r}); read as that engineer"
+        f"maps or by their id in another case (e.g. {example[0]!r} -> {example[1]!r}); read "
+        "as that engineer"
     )
     return certs.with_columns(values.replace(mapped).alias(column)), note
 
@@ -451,7 +459,9 @@ def to_dataset(
         The identity file (or :class:`~certkit.connectors.identity.Identities`) the
         connectors used: the ids it chose keep priority over the roster's columns, and
         certification rows that name their engineer by an alias it maps (an e-mail, a
-        login) are read as that engineer, with a note.
+        login) are read as that engineer, with a note. So are rows naming an engineer id in
+        another case (with or without an identity file: files written from imports before
+        noreply logins kept GitHub's case say ``rowlando13`` for ``Rowlando13``).
     """
     roster, roster_origin = _read_table(engineers, "engineers")
     certs, certs_origin = _read_table(certifications, "certifications")
@@ -459,8 +469,8 @@ def to_dataset(
         identities = read_identities(identities)
     fixed = identities.ids if identities is not None else frozenset()
     eng, notes = engineers_table(imp, roster, roster_only, fixed)
-    if certs is not None and identities is not None:
-        certs, note = certifications_by_alias(certs, eng, identities)
+    if certs is not None:
+        certs, note = certifications_by_alias(certs, eng, identities or Identities())
         notes += [note] if note else []
     if roster is not None:
         notes += idle_note(imp, certs)
