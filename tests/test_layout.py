@@ -109,9 +109,10 @@ def test_estimating_does_not_import_altair():
     session paid it (pydantic-ai trial: 5.4 s, 14.5 s under load). Only plot() needs it."""
     code = (
         "import sys, warnings; warnings.simplefilter('ignore'); import certkit as ck\n"
-        "p = ck.build_panel(ck.simulate(60, 12, seed=1))\n"
+        "p = ck.build_panel(ck.simulate(60, 12, seed=1, ai_adoption=True))\n"
         "ck.did.att_gt(p, outcome='merged_prs').aggregate('dynamic').summary()\n"
         "ck.matching.matched_did(p, outcome='merged_prs', covariates=['tenure_months'])\n"
+        "ck.adoption.adoption_did(p, 'merged_prs').summary()\n"
         "print('altair' in sys.modules)"
     )
     out = subprocess.run(

@@ -409,11 +409,6 @@ def redact(
 _SMALL_COUNTS = (
     # "very small cohort(s): 23 (1 units), 28 (1 units); their effects are noisy ..."
     (re.compile(r"very small cohort\(s\): [^;]*;"), "very small cohort(s) (fewer than {k});"),
-    # "632 group-time cell(s) of cohort(s) 23, 28, 34 rest on a single treated unit"
-    (
-        re.compile(r"(group-time cell\(s\)) of cohort\(s\) [\d.,\s]+(rest on a single)"),
-        r"\1 \2",
-    ),
     # "... which were dropped (min_cell_units=1): ATT(g=23, t=2): 0 treated, 2 comparison
     # units; ...; and 377 more"
     (
@@ -424,7 +419,8 @@ _SMALL_COUNTS = (
         ),
         r"\1",
     ),
-    # robust verdicts: "(Sun-Abraham: 3 cohorts, 3 engineers, 29% of its weight)" and
+    # robust verdicts: "(Sun-Abraham: 3 cohorts, 3 engineers, 29% of its weight)"; then
+    # "632 group-time cell(s) of cohort(s) 23, 28, 34 rest on a single treated unit" and
     # "cohort x period cells of cohort(s) 23, 28 and 3 more rest on ... (11 engineers)"
     (re.compile(r"\d+ cohorts?, \d+ engineers?, "), ""),
     (re.compile(r"of cohort\(s\) [\d.,\s]+(?:and \d+ more )?(rest on)"), r"\1"),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import warnings
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import altair as alt
 import polars as pl
 from scipy import stats
 
@@ -22,6 +22,9 @@ from certkit.errors import CertkitError, CertkitWarning
 from certkit.narrative import OUTCOMES, label
 from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
 from certkit.results import EffectSummary, ResultMixin
+
+if TYPE_CHECKING:  # altair costs seconds to import: only plot() needs it
+    import altair as alt
 
 TIDY_COLUMNS = [*CONTRACT_COLUMNS, "n"]
 

@@ -130,11 +130,8 @@ class MatchedEffects:
         for outcome, res in self.results.items():
             sens = res.sensitivity()
             t = sens.to_polars()
-            why = ctx and ctx.too_few(
-                min(sens.n_pairs, sens.n_sets or sens.n_pairs),
-                "the sensitivity analysis",
-                "matched set",
-            )
+            # n_pairs: the sets the bounds rest on (never more than n_sets, every set)
+            why = ctx and ctx.too_few(sens.n_pairs, "the sensitivity analysis", "matched set")
             if t.height and why:
                 out.append(Markdown(f"**{story.label(outcome)}**: not shown: {why}."))
             elif t.height:
