@@ -13,9 +13,16 @@ rules (documented for users in ``docs/connectors.md``):
   the graph. Several commits with the same number (a PR squashed then fixed up, a
   cherry-pick, a backport) are **aggregated** into one PR: lines summed, created at the
   earliest author date, merged at the latest commit date, AI evidence of all of them.
+- **Reviewed changes without a merge commit**: a single-parent commit whose trailers name a
+  Gerrit change (``Reviewed-on:``), a GitLab merge request (Marge-bot's ``Part-of:``, or
+  ``See merge request g/p!12``) or a Phabricator revision (``Differential Revision:``). All
+  the commits naming one change form one PR (id ``repo#12``; Phabricator ``repo#D12``).
+- **Merge queues** (bors/homu ``Auto merge of #12 - ...``, Rust's ``Rollup merge of #12``,
+  bors-ng ``Merge #12``) are PR merges like ``Merge pull request``.
 - **Branch-sync merges** are not PRs and own no commits: ``Merge branch 'main' of
   github.com:org/repo`` (``git pull``), ``Merge remote-tracking branch 'origin/main'``,
-  ``Merge branch 'x' into y``, ``Merge tag ...``, and a plain ``Merge branch 'main'``.
+  ``Merge branch 'x' into y``, ``Merge tag ...``, a plain ``Merge branch 'main'``, and
+  Gerrit's ``Merge "subject of the change"``.
 - **Other merges on the first-parent line** (``Merge branch 'hotfix'``: a local merge of a
   feature branch) are PRs without a number (id ``repo@<sha>``); off the first-parent line
   they are ordinary commits of the PR that owns them.
@@ -48,7 +55,50 @@ _MERGE_PATTERNS = [
     re.compile(r"^Merge pull request #(?P<n>\d+) from (?P<branch>\S+)"),  # GitHub
     re.compile(r"^Merged PR (?P<n>\d+):"),  # Azure DevOps
     re.compile(r"^Merged in (?P<branch>\S+) \(pull request #(?P<n>\d+)\)"),  # Bitbucket
+    # merge queues: bors / homu (rust-lang: "Auto merge of #14793 - epage:test-compare,
+    # r=weihanglo"; homu's early "auto merge of #1100 : owner/repo/branch, r=x"), Rust's
+    # rollups, bors-ng ("Merge #60")
+    re.compile(r"^[Aa]uto merge of #(?P<n>\d+)\s*[-:]\s*(?P<branch>[^,\s]+)"),
+    re.compile(r"^Rollup merge of #(?P<n>\d+)\s*-\s*(?P<branch>[^,\s]+)"),
+    re.compile(r"^Merge #(?P<n>\d+)\s*$"),
 ]
+# Review systems that put each reviewed change on the mainline without a merge commit
+# (rebased or cherry-picked), naming it in a trailer of its commit(s): Gerrit's
+# "Reviewed-on: https://go-review.googlesource.com/c/net/+/795860" (also .../12345 and
+# .../#/c/12345/), GitLab's Marge-bot "Part-of: <https://host/g/p/-/merge_requests/4346>" (or
+# a squash template's "See merge request g/p!12"), Phabricator's "Differential Revision:
+# https://reviews.llvm.org/D12345". The last one in a message wins: a cherry-pick quotes the
+# original change's trailer above its own.
+_REVIEW_TRAILERS = [
+    (
+        "gerrit",
+        re.compile(
+            r"^Reviewed-on:\s*<?https?://\S*?/(?:\+/|c/|#/c/)?(?P<n>\d+)(?:/\d+)?/?>?\s*$",
+            re.MULTILINE | re.IGNORECASE,
+        ),
+    ),
+    (
+        "gitlab",
+        re.compile(
+            r"^Part-of:\s*<?https?://\S+/merge_requests/(?P<n>\d+)/?>?\s*$",
+            re.MULTILINE | re.IGNORECASE,
+        ),
+    ),
+    ("gitlab", re.compile(r"^See merge request (?:\S+)?!(?P<n>\d+)\s*$", re.MULTILINE)),
+    (
+        "phabricator",
+        re.compile(
+            r"^Differential Revision:\s*<?https?://\S+/D(?P<n>\d+)/?>?\s*$",
+            re.MULTILINE | re.IGNORECASE,
+        ),
+    ),
+]
+#: How each review system is named in the import notes.
+REVIEW_SYSTEMS = {
+    "gerrit": "Gerrit change(s) (Reviewed-on: trailer)",
+    "gitlab": "GitLab merge request(s) merged without a merge commit (Part-of: or See merge request)",
+    "phabricator": "Phabricator revision(s) (Differential Revision:, ids #D<number>)",
+}
 _GITLAB = re.compile(r"See merge request (?:\S+)?!(?P<n>\d+)")
 _MERGE_BRANCH = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'")
 _SYNC = re.compile(
@@ -58,6 +108,7 @@ _SYNC = re.compile(
     r"|branch '[^']+' into \S+"  # Merge branch 'main' into feature
     r"|(?:tag|commit) "  # Merge tag 'v1.2', Merge commit 'abc123'
     r"|branch '(?:\w+/)?(?:main|master|develop|development|dev|trunk)'\s*$"
+    r'|"'  # Gerrit's "merge if necessary": Merge "net/http: fix ..." (the change is a unit)
     r")"
 )
 SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
@@ -86,6 +137,18 @@ def pr_number(merge: _Commit) -> tuple[int | None, str | None]:
     return None, b.group("branch") if b else None
 
 
+def review_change(commit: _Commit) -> tuple[str, int] | None:
+    """``(system, number)`` of the reviewed change a commit's trailers name, else ``None``.
+
+    ``system`` is ``"gerrit"``, ``"gitlab"`` or ``"phabricator"`` (see ``_REVIEW_TRAILERS``).
+    """
+    for system, pattern in _REVIEW_TRAILERS:
+        found = pattern.findall(commit.body)
+        if found:
+            return system, int(found[-1])
+    return None
+
+
 def is_sync_merge(subject: str) -> bool:
     """True for branch-sync merges (``git pull``, remote-tracking, ``into``, tag merges)."""
     return _SYNC.match(subject) is not None
@@ -109,6 +172,21 @@ def _generations(commits: dict[str, _Commit]) -> dict[str, int]:
                 gen[sha] = 1 + max((gen[p] for p in parents), default=0)
                 stack.pop()
     return gen
+
+
+def first_parent_roots(commits: dict[str, _Commit], gen: dict[str, int]) -> dict[str, str | None]:
+    """The root commit each commit's first-parent chain ends at.
+
+    A repository that absorbed another one (a subtree merge, an unrelated history merged in)
+    holds commits whose first-parent chain ends at the other repository's first commit: the
+    PR numbers in their messages are that repository's, not this one's. ``None`` when the
+    chain leaves the history read (``--since``) before reaching a commit without parents.
+    """
+    roots: dict[str, str | None] = {}
+    for sha in sorted(commits, key=gen.__getitem__):  # parents before children
+        parents = commits[sha].parents
+        roots[sha] = roots.get(parents[0]) if parents else sha
+    return roots
 
 
 def branch_only(merge: _Commit, commits: dict[str, _Commit], gen: dict[str, int]) -> list[str]:
@@ -173,6 +251,8 @@ def assemble(
         parents = commits[sha].parents
         sha = parents[0] if parents else None
 
+    roots = first_parent_roots(commits, gen)
+    home = roots.get(tip)
     # Units (a PR merge, an unnumbered mainline merge, a squash commit), innermost first.
     units: list[tuple[int, str, str]] = []  # (generation, sha, kind)
     n_sync = 0
@@ -187,8 +267,11 @@ def assemble(
                 units.append((gen[sha], sha, "merge"))
         elif SQUASH.search(c.subject):
             units.append((gen[sha], sha, "squash"))
+        elif review_change(c) is not None:
+            units.append((gen[sha], sha, "review"))
     units.sort()
     claimed: set[str] = set()
+    n_foreign = 0
     groups: dict[str, dict] = {}  # PR id -> merge points and member shas
     for _, sha, kind in units:
         c = commits[sha]
@@ -197,21 +280,44 @@ def assemble(
         if kind == "merge":
             number, head = pr_number(c)
             members = [s for s in branch_only(c, commits, gen) if s not in claimed]
-        else:
+        elif kind == "squash":
             number, head = int(SQUASH.search(c.subject).group("n")), None
             members = []
-        pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{sha[:10]}"
-        g = groups.setdefault(pr_id, {"number": number, "points": [], "members": [], "head": head})
+        else:
+            system, number = review_change(c)
+            head, members = None, []
+            if system == "phabricator":  # D-numbers are not the host's PR numbers
+                pr_id = f"{repo}#D{number}"
+                number = None
+        named = number is not None  # the title is read as for a numbered PR
+        if number is not None and roots[sha] not in (None, home):  # another repository's
+            number = None
+            n_foreign += 1
+        if kind != "review" or number is not None:
+            pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{sha[:10]}"
+        g = groups.setdefault(
+            pr_id, {"number": number, "points": [], "members": [], "head": head, "named": named}
+        )
+        if kind == "review":
+            g["system"] = system
         g["points"].append((sha, kind))
         g["members"] += members
         claimed.add(sha)
         claimed.update(members)
 
-    prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0, "skew": 0}
+    prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0, "skew": 0, "fast_forward": 0}
     for pr_id, g in groups.items():
         prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
     n_squash = sum(1 for g in groups.values() if all(k == "squash" for _, k in g["points"]))
-    n_aggregated = sum(1 for g in groups.values() if len(g["points"]) > 1)
+    n_review = {
+        system: sum(1 for g in groups.values() if g.get("system") == system)
+        for system in REVIEW_SYSTEMS
+    }
+    n_aggregated = sum(
+        1
+        for g in groups.values()
+        if len(g["points"]) > 1 and any(k != "review" for _, k in g["points"])
+    )
     n_off = sum(
         1
         for g in groups.values()
@@ -230,12 +336,35 @@ def assemble(
             "date taken from the squash commit's author date, which hosting services often set "
             "at merge time, so their cycle time is unreliable; add a gh export for exact dates"
         )
+    reviewed = [f"{n} {REVIEW_SYSTEMS[system]}" for system, n in n_review.items() if n]
+    if reviewed:
+        notes.append(
+            f"{repo}: {', '.join(reviewed)} are PRs although no merge commit names them: each "
+            "change's commits (all that name it) form one PR, created at their earliest author "
+            "date (an approximation: the change was opened after its first commit) and merged "
+            "at their latest commit date (the time it was rebased or cherry-picked onto the "
+            "branch)"
+        )
+    if counts["fast_forward"]:
+        notes.append(
+            f"{repo}: {counts['fast_forward']} of those changes were merged by fast-forward "
+            "(their commits were not rewritten when merged), so git does not keep when they "
+            "were merged: created_source 'fast_forward', left out of cycle times, still counted "
+            "as merged in the period of their last commit"
+        )
     if n_aggregated:
         notes.append(
             f"{repo}: {n_aggregated} PR number(s) appear on several commits (squash commits "
             "ending in the same (#N), cherry-picks, or a merge and a squash); each is one PR: "
             "lines summed, created at the earliest author date, merged at the latest commit "
             "date, AI evidence of all of them"
+        )
+    if n_foreign:
+        notes.append(
+            f"{repo}: {n_foreign} PR(s) were merged in another repository whose history was "
+            "merged into this one (a subtree or an unrelated history): their numbers are that "
+            f"repository's, so they are PRs without a number (ids {repo}@<sha>), not merged "
+            "with this repository's PRs of the same number"
         )
     if n_sync:
         notes.append(
@@ -271,7 +400,13 @@ def assemble(
 
 
 def _direct_group(sha: str) -> dict:
-    return {"number": None, "points": [(sha, "commit")], "members": [], "head": None}
+    return {
+        "number": None,
+        "points": [(sha, "commit")],
+        "members": [],
+        "head": None,
+        "named": False,
+    }
 
 
 def _pr_row(
@@ -287,10 +422,16 @@ def _pr_row(
     first = merges[0] if merges else min(points, key=lambda c: c.committed)
     if "merge" in kinds:
         created_source = "branch_first_commit" if work else "merge_commit"
+    elif "review" in kinds:  # a reviewed change's own commit(s): like a PR branch's
+        # every commit as its author wrote it (not rebased or cherry-picked when merged, as
+        # Marge-bot and Gerrit do): a fast-forward, git holds no merge time
+        untouched = all(c.committed == c.authored for c in points)
+        created_source = "fast_forward" if untouched else "branch_first_commit"
+        counts["fast_forward"] += untouched
     else:
         created_source = "squash_commit" if "squash" in kinds else "commit"
-    if g["number"] is None or "merge" not in kinds:
-        title = SQUASH.sub("", first.subject).strip() if g["number"] is not None else first.subject
+    if not g["named"] or "merge" not in kinds:
+        title = SQUASH.sub("", first.subject).strip() if g["named"] else first.subject
     else:
         parts = first.body.split("\n\n", 1)
         title = (

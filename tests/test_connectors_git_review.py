@@ -1,0 +1,246 @@
+"""Review systems that leave no ``Merge pull request`` commit, each in a throwaway repository.
+
+Found on public histories (docs/connectors.md, "Git history"): golang/net (Gerrit: every
+change rebased or cherry-picked onto the branch, named by ``Reviewed-on:``; before, 26 PRs out of
+2,408 commits), GNOME/gnome-shell (GitLab with Marge-bot: ``Part-of: <.../merge_requests/N>``
+on each rebased commit; before, 12 PRs out of 20,726 commits), rust-lang/cargo (bors: ``Auto
+merge of #N - ...`` merges read as PRs without a number, and the PR numbers of histories merged
+in from other repositories, ``Merge pull request #1 from ...`` five times, aggregated with
+cargo's own #1).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+from test_connectors_git import ANA, BEN, CHEN, Repo
+
+from certkit.connectors import read_git
+from certkit.data.health import approximated_dates
+from certkit.data.panel import APPROXIMATE_CREATED
+
+GOPHER = ("Gopher Robot", "gobot@golang.org")
+MARGE = ("Marge Bot", "gnome-sysadmin+marge-bot@gnome.org")
+BORS = ("bors", "bors@rust-lang.org")
+
+
+def _t(s: str) -> datetime:
+    return datetime.fromisoformat(s)
+
+
+def _prs(imp) -> dict[str, dict]:
+    return {row["id"]: row for row in imp.pull_requests.to_dicts()}
+
+
+@pytest.fixture(scope="module")
+def gerrit(tmp_path_factory):
+    r = Repo(tmp_path_factory.mktemp("gerrit") / "net", origin="https://go.googlesource.com/net")
+    r.commit("initial", ANA, "2024-03-01T09:00:00Z")
+    # submitted by Gerrit with a rebase: the commit date is the submit time
+    r.commit(
+        "http2: fix a race\n\nWhy.\n\nChange-Id: I1\n"
+        "Reviewed-on: https://go-review.googlesource.com/c/net/+/795600\n"
+        "Reviewed-by: Chen Nguyen <chen@corp.example>",
+        BEN,
+        "2024-03-02T10:00:00Z",
+        lines=3,
+        committer=GOPHER,
+        cdate="2024-03-04T10:00:00Z",
+    )
+    # the older URL form; a robot's own change stays a bot PR
+    r.commit(
+        "go.mod: update dependencies\n\nChange-Id: I2\n"
+        "Reviewed-on: https://go-review.googlesource.com/12345",
+        GOPHER,
+        "2024-03-05T10:00:00Z",
+        cdate="2024-03-05T11:00:00Z",
+    )
+    # a cherry-pick quoting the original change: its own (last) Reviewed-on wins
+    r.commit(
+        "[release] http2: fix a race\n\nChange-Id: I1\n"
+        "Reviewed-on: https://go-review.googlesource.com/c/net/+/795600\n\n"
+        "Change-Id: I3\nReviewed-on: https://go-review.googlesource.com/c/net/+/795999",
+        CHEN,
+        "2024-03-06T10:00:00Z",
+        cdate="2024-03-07T10:00:00Z",
+    )
+    # Gerrit's "merge if necessary": the change on a side branch, then Merge "..."
+    base = r.git("rev-parse", "HEAD")
+    r.branch("change", base)
+    r.commit(
+        "net: add a knob\n\nReviewed-on: https://go-review.googlesource.com/#/c/796001/",
+        ANA,
+        "2024-03-08T10:00:00Z",
+        lines=2,
+        cdate="2024-03-09T10:00:00Z",
+    )
+    r.checkout("main")
+    r.commit("direct push", BEN, "2024-03-08T12:00:00Z")
+    r.merge("change", 'Merge "net: add a knob"', "2024-03-10T10:00:00Z", author=GOPHER)
+    return r
+
+
+def test_gerrit_changes_are_prs(gerrit):
+    imp = read_git(gerrit.path)
+    prs = {i.removeprefix("go.googlesource.com/"): row for i, row in _prs(imp).items()}
+    assert sorted(prs) == ["net#12345", "net#795600", "net#795999", "net#796001"]
+    fix = prs["net#795600"]
+    assert (fix["author_id"], fix["number"], fix["additions"]) == ("ben@corp.example", 795600, 3)
+    assert fix["created_date"] == _t("2024-03-02T10:00:00")
+    assert fix["merged_date"] == _t("2024-03-04T10:00:00")  # the submit (rebase) time
+    assert fix["created_source"] == "branch_first_commit"
+    assert fix["title"] == "http2: fix a race"
+    assert prs["net#795999"]["author_id"] == "chen@corp.example"
+    assert prs["net#12345"]["is_bot_author"]  # Gopher Robot's own change
+    knob = prs["net#796001"]
+    assert (knob["author_id"], knob["additions"]) == ("ana@corp.example", 2)
+    # Gerrit's own merge commit is not one more PR; the direct push is not a PR
+    assert not any("@" in i for i in prs)
+    assert "gobot@golang.org" not in imp.people["engineer_id"].to_list()
+    notes = " ".join(imp.notes)
+    assert "4 Gerrit change(s) (Reviewed-on: trailer) are PRs" in notes
+    assert "2 commit(s) were pushed directly" in notes  # initial + direct push
+
+
+@pytest.fixture(scope="module")
+def marge(tmp_path_factory):
+    r = Repo(
+        tmp_path_factory.mktemp("marge") / "shell",
+        origin="https://gitlab.gnome.org/GNOME/gnome-shell.git",
+    )
+    r.commit("initial", ANA, "2024-03-01T09:00:00Z")
+    mr = "Part-of: <https://gitlab.gnome.org/GNOME/gnome-shell/-/merge_requests/{}>"
+    # MR 4346: two commits rebased by Marge-bot at merge time
+    r.commit(
+        "unlockDialog: restrict markup\n\nWhy.\n\n" + mr.format(4346),
+        BEN,
+        "2024-03-02T10:00:00Z",
+        lines=2,
+        committer=MARGE,
+        cdate="2024-03-05T18:00:00Z",
+    )
+    r.commit(
+        "unlockDialog: escape titles\n\n" + mr.format(4346),
+        BEN,
+        "2024-03-03T10:00:00Z",
+        lines=3,
+        committer=MARGE,
+        cdate="2024-03-05T18:00:00Z",
+    )
+    # MR 4350: fast-forwarded as written (no rebase): git keeps no merge time
+    r.commit("panel: tidy\n\n" + mr.format(4350), CHEN, "2024-03-06T10:00:00Z")
+    # a squash template with GitLab's line; Phabricator's line
+    r.commit(
+        "ci: bump templates\n\nSee merge request GNOME/gnome-shell!4351",
+        ANA,
+        "2024-03-07T10:00:00Z",
+        cdate="2024-03-07T12:00:00Z",
+    )
+    r.commit(
+        "[lld] fix relocation\n\nDifferential Revision: https://reviews.llvm.org/D12345",
+        BEN,
+        "2024-03-08T10:00:00Z",
+        cdate="2024-03-08T15:00:00Z",
+    )
+    return r
+
+
+def test_gitlab_merge_requests_without_merge_commits_are_prs(marge):
+    imp = read_git(marge.path)
+    prs = _prs(imp)
+    assert sorted(prs) == ["GNOME/gnome-shell#4346", "GNOME/gnome-shell#4350",
+                           "GNOME/gnome-shell#4351", "GNOME/gnome-shell#D12345"]  # fmt: skip
+    mr = prs["GNOME/gnome-shell#4346"]
+    assert (mr["author_id"], mr["additions"], mr["number"]) == ("ben@corp.example", 5, 4346)
+    assert mr["created_date"] == _t("2024-03-02T10:00:00")  # the MR's first commit
+    assert mr["merged_date"] == _t("2024-03-05T18:00:00")  # Marge-bot's rebase
+    assert mr["created_source"] == "branch_first_commit"
+    ff = prs["GNOME/gnome-shell#4350"]
+    assert ff["created_source"] == "fast_forward"
+    assert "fast_forward" in APPROXIMATE_CREATED  # its cycle time is left out
+    phab = prs["GNOME/gnome-shell#D12345"]
+    assert phab["number"] is None and phab["merged_date"] == _t("2024-03-08T15:00:00")
+    assert "marge" not in " ".join(imp.people["engineer_id"].to_list())
+    notes = " ".join(imp.notes)
+    assert "3 GitLab merge request(s) merged without a merge commit" in notes
+    assert "1 Phabricator revision(s)" in notes
+    assert "1 of those changes were merged by fast-forward" in notes
+    # the note the squash rule would give for several commits with one number is not given
+    assert "appear on several commits" not in notes
+
+
+def test_fast_forward_changes_are_named_in_data_health(marge):
+    from certkit.connectors import to_dataset
+
+    ds = to_dataset(read_git(marge.path))
+    why = approximated_dates(ds).filter(pl.col("created_source") == "fast_forward")
+    assert why["prs"].to_list() == [1]
+    assert "fast-forward" in why["why"][0]
+
+
+@pytest.fixture(scope="module")
+def bors_and_subtree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bors")
+    # another repository's history, with its own PR #1, later merged in as a subtree
+    other = Repo(root / "rustfix", origin=None)
+    other.commit("Hello World", CHEN, "2023-01-01T09:00:00Z", file="lib.rs")
+    other.branch("fix")
+    other.commit("fix parsing", CHEN, "2023-01-02T09:00:00Z", lines=4, file="parse.rs")
+    other.checkout("main")
+    other.merge("fix", "Merge pull request #1 from chen/fix\n\nFix parsing", "2023-01-03T09:00:00Z")
+
+    r = Repo(root / "cargo", origin="https://github.com/rust-lang/cargo.git")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    r.branch("test-compare")
+    r.commit("docs(test): document", BEN, "2024-03-02T10:00:00Z", lines=2)
+    r.checkout("main")
+    r.merge(
+        "test-compare",
+        "Auto merge of #1 - ben:test-compare, r=ana\n\ndocs(test): Document Execs assertions",
+        "2024-03-03T10:00:00Z",
+        author=BORS,
+    )
+    r.git("fetch", "-q", str(other.path), "main:rustfix")
+    when = "2024-03-04T10:00:00Z"
+    r.git(
+        *("merge", "-q", "--no-ff", "--allow-unrelated-histories"),
+        *("-m", "Add 'crates/rustfix/'", "rustfix"),
+        env=Repo._env(ANA, when),
+    )
+    return r
+
+
+def test_bors_merges_and_another_repository_s_numbers(bors_and_subtree):
+    imp = read_git(bors_and_subtree.path)
+    prs = _prs(imp)
+    own = prs["rust-lang/cargo#1"]
+    assert (own["author_id"], own["additions"]) == ("ben@corp.example", 2)
+    assert own["title"] == "docs(test): Document Execs assertions"
+    assert own["merged_date"] == _t("2024-03-03T10:00:00")
+    foreign = [row for i, row in prs.items() if i != "rust-lang/cargo#1" and row["number"] is None]
+    foreign = [row for row in foreign if row["title"] == "Fix parsing"]
+    assert len(foreign) == 1 and foreign[0]["author_id"] == "chen@corp.example"
+    assert foreign[0]["id"].startswith("rust-lang/cargo@")
+    assert "bors@rust-lang.org" not in imp.people["engineer_id"].to_list()
+    notes = " ".join(imp.notes)
+    assert "1 PR(s) were merged in another repository whose history was merged" in notes
+    assert "appear on several commits" not in notes
+
+
+def test_a_shortened_history_does_not_make_numbers_foreign(tmp_path):
+    """``--since`` cuts first-parent chains: that is not another repository's history."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2023-01-01T09:00:00Z")
+    r.branch("release")
+    r.commit("backport (#5)", BEN, "2024-03-02T10:00:00Z", cdate="2024-03-02T10:00:00Z")
+    r.checkout("main")
+    r.commit("later work (#6)", ANA, "2024-03-03T10:00:00Z")
+    r.git(
+        *("merge", "-q", "--no-ff", "-m", "Merge branch 'release' into main", "release"),
+        env=Repo._env(ANA, "2024-03-04T10:00:00Z"),
+    )
+    imp = read_git(r.path, since="2024-01-01")
+    assert sorted(imp.pull_requests["id"].to_list()) == ["org/app#5", "org/app#6"]
+    assert not any("another repository" in n for n in imp.notes)
