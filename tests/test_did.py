@@ -49,10 +49,19 @@ def test_no_never_treated_units_with_never_control():
     assert len(res.att) > 0
 
 
-def test_cohort_without_pre_period():
+def test_units_treated_in_the_first_period_are_dropped_as_r_did_does():
+    """R's did (pre_process_did) drops them with "Dropped N units that were already treated
+    in the first period"; the estimates are those without them."""
     df = small().with_columns(pl.when(pl.col("g") == 3).then(1).otherwise(pl.col("g")).alias("g"))
-    with pytest.raises(CertkitError, match=r"cohort\(s\) \[1.0\].*no pre-treatment period"):
-        did.att_gt(df, **SCOLS)
+    n_early = df.filter(pl.col("g") == 1)["id"].n_unique()
+    with pytest.warns(CertkitWarning, match=rf"dropped {n_early} unit\(s\) already treated"):
+        res = did.att_gt(df, **SCOLS)
+    ref = did.att_gt(df.filter(pl.col("g") != 1), **SCOLS)
+    np.testing.assert_allclose(res.att, ref.att, atol=1e-12)
+    np.testing.assert_allclose(res.se, ref.se, atol=1e-12)
+    assert any("already treated in the first period" in n for n in res.warnings)
+    with pytest.raises(CertkitError, match="every unit is"):
+        did.att_gt(df.filter(pl.col("g") == 1), **SCOLS)
 
 
 def test_single_unit_cells_are_kept_by_default_and_dropped_on_request():
@@ -216,9 +225,11 @@ def test_frequency_weights_equal_duplicated_units():
 
 
 def test_anticipation_shifts_the_base_period():
-    with pytest.raises(CertkitError, match=r"\[2004.0\].*no pre-treatment period"):
-        did.att_gt(MPDTA, **COLS, anticipation=1)
     data = MPDTA.filter(pl.col("first.treat") != 2004)
+    # R's did drops the 2004 cohort (20 counties) "accounting for anticipation = 1"
+    with pytest.warns(CertkitWarning, match=r"dropped 20 unit\(s\).*anticipation = 1"):
+        dropped = did.att_gt(MPDTA, **COLS, anticipation=1)
+    np.testing.assert_allclose(dropped.att, did.att_gt(data, **COLS, anticipation=1).att)
     tab = did.att_gt(data, **COLS, anticipation=1).to_polars()
     # cohort 2006 may react in 2005, so its post cells compare with 2004; 2005 counts as post
     got = tab.filter((pl.col("group") == 2006) & (pl.col("time") == 2006))["att"][0]

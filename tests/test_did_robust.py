@@ -217,9 +217,15 @@ def test_bad_input_gives_clear_errors(fn):
     )
     with pytest.raises(CertkitError, match="constant within each unit"):
         fn(varying, **(COLS | {"group": "g2"}))
+    # units treated in the first period are dropped, as R's did does (not an error)
     early = MPDTA.with_columns(pl.col("first.treat").replace(2004, 2003))
-    with pytest.raises(CertkitError, match="no pre-treatment"):
-        fn(early, **COLS)
+    with pytest.warns(CertkitWarning, match=r"dropped 20 unit\(s\) already treated"):
+        got = fn(early, **COLS).tidy()
+    want = fn(MPDTA.filter(pl.col("first.treat") != 2004), **COLS).tidy()
+    robust = pl.col("term") != TWFE  # static TWFE keeps them, as fixest's feols does
+    np.testing.assert_allclose(
+        got.filter(robust)["estimate"], want.filter(robust)["estimate"], equal_nan=True
+    )
     dup = pl.concat([MPDTA, MPDTA.head(1)])
     with pytest.raises(CertkitError, match="duplicated"):
         fn(dup, **COLS)

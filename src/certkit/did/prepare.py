@@ -120,8 +120,9 @@ def treatment_timing(
 ) -> tuple[np.ndarray, list[str]]:
     """Check first-treatment periods ``G`` (0 = never) against the observed ``times``.
 
-    Units first treated after the last period become never treated (with a note); cohorts
-    treated in or before the first period (plus anticipation) have no pre-period and raise.
+    Units first treated after the last period become never treated (with a note). Cohorts
+    treated in or before the first period (plus anticipation) have no pre-period: callers
+    drop them first with :func:`drop_treated_in_first_period`, as R's ``did`` does.
     ``n_of(mask)`` counts the units behind a mask of ``G`` (rows or units).
     """
     if np.any(G < 0):
@@ -133,16 +134,36 @@ def treatment_timing(
             f"{n_of(late)} unit(s) first treated after the last period are used as never treated"
         )
         G = np.where(late, 0.0, G)
-    early = (G > 0) & (times[0] + anticipation >= G)
-    if early.any():
-        cohorts = sorted(set(G[early].tolist()))
-        raise CertkitError(
-            f"cohort(s) {cohorts} ({n_of(early)} units) are treated in or before the first "
-            f"period {times[0]:g}{' plus anticipation' if anticipation else ''}, so they have no "
-            f"pre-treatment period; drop those units (e.g. data.filter((pl.col({group!r}) > "
-            f"{times[0] + anticipation:g}) | (pl.col({group!r}) == 0)))"
-        )
     return G, notes
+
+
+def drop_treated_in_first_period(
+    df: pl.DataFrame,
+    unit_ids: pl.Series,
+    G: np.ndarray,
+    times: np.ndarray,
+    anticipation: int,
+    group: str,
+) -> tuple[pl.DataFrame, str | None]:
+    """Rows of ``df`` without the units already treated in the first period, and a note.
+
+    R's ``did`` (``pre_process_did``) drops units whose first treatment is in or before the
+    first period plus ``anticipation``, with the warning "Dropped N units that were already
+    treated in the first period": they have no period before treatment to compare. certkit
+    does the same (warning and note). ``unit_ids`` and ``G`` are one entry per unit.
+    """
+    early = (G > 0) & (times[0] + anticipation >= G)
+    if not early.any():
+        return df, None
+    ahead = f" (accounting for anticipation = {anticipation})" if anticipation else ""
+    msg = (
+        f"dropped {int(early.sum())} unit(s) already treated in the first period "
+        f"{times[0]:g}{ahead}: with no period before treatment they cannot be compared (as "
+        "R's did drops them)"
+    )
+    warnings.warn(msg, CertkitWarning, stacklevel=4)
+    unit = unit_ids.name
+    return df.filter(~pl.col(unit).is_in(unit_ids.filter(pl.Series(early)).implode())), msg
 
 
 def prepare_panel(
@@ -200,6 +221,26 @@ def prepare_panel(
     T = len(times)
     if T < 2:
         raise CertkitError(f"need at least 2 periods with a non-null outcome, found {T}")
+    kept, dropped = drop_treated_in_first_period(
+        df, df[unit].gather(first), G, times, anticipation, group
+    )
+    if dropped:
+        if kept.height == 0:
+            raise CertkitError(f"every unit is {dropped.removeprefix('dropped ')}")
+        panel = prepare_panel(
+            kept,
+            outcome=outcome,
+            unit=unit,
+            time=time,
+            group=group,
+            covariates=covariates,
+            weights=weights,
+            cluster=cluster,
+            anticipation=anticipation,
+            unbalanced=unbalanced,
+        )
+        panel.notes.insert(0, dropped)
+        return panel
     # units first treated after the last period are never treated within the window
     G, timing_notes = treatment_timing(G, times, anticipation, group, lambda m: int(m.sum()))
     notes += timing_notes

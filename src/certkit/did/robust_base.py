@@ -30,6 +30,7 @@ from scipy import linalg, sparse
 from certkit.data.contract import panel_columns
 from certkit.did.prepare import (
     check_anticipation,
+    drop_treated_in_first_period,
     first_rows,
     need_columns,
     no_nulls,
@@ -123,6 +124,22 @@ def long_panel(
     times = np.unique(tval)
     if times.size < 2:
         raise CertkitError(f"need at least 2 periods with a non-null outcome, found {times.size}")
+    kept, dropped = drop_treated_in_first_period(
+        df, df[unit].gather(first), Gu, times, anticipation, group
+    )
+    if dropped:
+        if kept.height == 0:
+            raise CertkitError(f"every unit is {dropped.removeprefix('dropped ')}")
+        lp = long_panel(
+            kept,
+            outcome,
+            (unit, time, group),
+            cluster=cluster,
+            anticipation=anticipation,
+            absorb=absorb,
+        )
+        lp.notes.insert(0, dropped)
+        return lp
     Gu, notes = treatment_timing(Gu, times, anticipation, group, lambda m: int(m.sum()))
     if not np.any(Gu > 0):
         raise CertkitError(f"no treated units: every value of {group!r} is 0 (never treated)")
