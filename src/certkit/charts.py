@@ -21,6 +21,17 @@ import uuid
 import altair as alt
 import polars as pl
 
+from certkit.charts_base import (  # noqa: F401 - re-exported: charts.setup, charts.PALETTE, ...
+    CONTROL,
+    HEIGHT,
+    PALETTE,
+    TREATED,
+    WIDTH,
+    _check,
+    _count_axis,
+    _panels,
+    setup,
+)
 from certkit.errors import CertkitError
 from certkit.renderers import (  # noqa: F401 - re-exported: charts.use, charts.VEGALITE_MIME
     RENDERERS,
@@ -29,85 +40,6 @@ from certkit.renderers import (  # noqa: F401 - re-exported: charts.use, charts.
     use,
     vega_bundle,
 )
-
-PALETTE = ["#1f5f8b", "#e07b39", "#3a9d5d", "#b8405e", "#7a5ba6", "#8c8c8c", "#c9a227"]
-TREATED = "#1f5f8b"
-CONTROL = "#8c8c8c"
-WIDTH = 560
-HEIGHT = 260
-
-
-def _theme() -> dict:
-    font = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
-    return {
-        "config": {
-            "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
-            "font": font,
-            "title": {"fontSize": 15, "anchor": "start", "fontWeight": 600, "offset": 10},
-            "axis": {
-                "labelFontSize": 12,
-                "titleFontSize": 12,
-                "titleFontWeight": 500,
-                "gridColor": "#e8e8e8",
-                "domainColor": "#888",
-                "tickColor": "#888",
-            },
-            # Category names are never cut (the chart widens for them); discrete x labels that
-            # would overlap are thinned out (continuous axes do that by default).
-            "axisYDiscrete": {"labelLimit": 0},
-            "axisXDiscrete": {"labelLimit": 0, "labelOverlap": "greedy"},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
-            "range": {"category": PALETTE},
-            "line": {"strokeWidth": 2},
-            "point": {"size": 50, "filled": True},
-        }
-    }
-
-
-def setup(renderer: str | None = None) -> None:
-    """Enable the certkit theme and renderer (call once at the top of a notebook).
-
-    A renderer or theme you enabled yourself is kept: certkit only replaces Altair's
-    defaults. The renderer is, in order: ``renderer`` if given, the one you enabled, the
-    ``CERTKIT_CHARTS`` environment variable (e.g. ``png`` for scheduled runs), and certkit's
-    interactive renderer, which draws charts offline (see :func:`certkit.renderers.use`).
-    Calling ``setup()`` again re-sends the chart library with the next interactive chart.
-
-    Parameters
-    ----------
-    renderer
-        Renderer to enable now, as in :func:`use`.
-    """
-    alt.theme.register("certkit", enable=False)(_theme)
-    if alt.theme.active == "default":
-        alt.theme.enable("certkit")
-    activate(renderer)
-
-
-def _check(df: pl.DataFrame, columns: list[str], chart: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise CertkitError(f"{chart} chart needs columns {missing}; the frame has {df.columns}")
-
-
-def _panels(
-    chart: alt.TopLevelMixin,
-    facet: str,
-    *,
-    title: str,
-    independent: str,
-    data: pl.DataFrame | None = None,
-    **size: int,
-) -> alt.FacetChart:
-    """``chart`` as small multiples: one panel per ``facet`` value, two a row, each with its
-    own ``independent`` ("x" or "y") scale; ``size`` (width, height) is a panel's."""
-    panel = chart.properties(**size) if size else chart
-    more = {"data": data} if data is not None else {}
-    return (
-        panel.facet(facet=alt.Facet(f"{facet}:N", title=None), columns=2, **more)
-        .resolve_scale(**{independent: "independent"})
-        .properties(title=title)
-    )
 
 
 def event_study(
@@ -419,13 +351,6 @@ def forest(
     if facet:
         return _panels(chart, facet, title=title, independent="x", data=df, width=WIDTH // 2 - 40)
     return chart.properties(title=title, width=WIDTH)
-
-
-def _count_axis(df: pl.DataFrame, column: str) -> alt.Axis | alt.UndefinedType:
-    """Whole-number ticks for a count column (no "0.5 engineers"); the default otherwise."""
-    if df.schema[column].is_integer():
-        return alt.Axis(tickMinStep=1, format="d")
-    return alt.Undefined
 
 
 def bars(

@@ -9,7 +9,6 @@ records and validates the result with the same rules as :func:`certkit.load`.
 
 from __future__ import annotations
 
-import io
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -18,27 +17,16 @@ from pathlib import Path
 
 import polars as pl
 
+from certkit.connectors.analyst_files import (  # noqa: F401 - re-exported: base.PLACEHOLDER
+    PLACEHOLDER,
+    _read_table,
+    certifications_by_alias,
+    engineers_table,
+)
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
-from certkit.connectors.identity import (
-    DRAFT_FILE,
-    Identities,
-    names_seen,
-    read_identities,
-    shared_names,
-    shared_names_note,
-)
-from certkit.connectors.roster_match import (
-    RosterMatch,
-    checked_roster,
-    idle_note,
-    map_to_roster,
-    merge_people,
-    unlisted_examples,
-    with_proposals,
-)
+from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
+from certkit.connectors.roster_match import RosterMatch, idle_note, merge_people
 from certkit.data.dataset import Dataset, from_frames
-from certkit.data.schema import TABLES
-from certkit.data.textio import csv_table, read_text
 from certkit.display import oneline, table
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -89,7 +77,6 @@ LINKED_SCHEMA = {
 INCIDENT_SCHEMA = {**LINKED_SCHEMA, "service": pl.String}
 # Sources with exact PR dates win over git's approximations when the same PR id appears twice.
 SOURCE_PRIORITY = {"devlake": 0, "github": 1, "git": 2}
-PLACEHOLDER = {"team": "unknown", "role": "unknown", "level": "unknown", "platform": "other"}
 
 
 def empty(schema: dict) -> pl.DataFrame:
@@ -294,136 +281,6 @@ def _unjoined_exports(prs: pl.DataFrame) -> list[str]:
             )
         notes.append(msg)
     return notes
-
-
-def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
-    """A roster/certifications frame or file, and its origin: (file, ("line", numbers))."""
-    if obj is None or isinstance(obj, pl.DataFrame):
-        return obj, None
-    p = Path(obj)
-    if not p.exists():
-        raise CertkitError(f"{what} file {p} does not exist")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pl.read_parquet(p), (str(p), None)
-        if suffix in (".ndjson", ".jsonl"):
-            df = pl.read_ndjson(io.StringIO(read_text(p, f"{what} file")))
-            return df, (str(p), ("line", list(range(1, df.height + 1))))
-        df, lines = csv_table(p, f"{what} file", "\t" if suffix == ".tsv" else ",")
-        return df, (str(p), ("line", lines))
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
-
-
-def engineers_table(
-    imp: Import,
-    roster: pl.DataFrame | None,
-    roster_only: bool = False,
-    fixed: set[str] | frozenset[str] = frozenset(),
-) -> tuple[pl.DataFrame, list[str]]:
-    """The roster plus a placeholder row for every human author missing from it.
-
-    Authors are first mapped to roster engineers by the roster's ``email``, ``engineer_id``
-    and ``name`` columns (:func:`~certkit.connectors.roster_match.match_roster`; ``fixed``:
-    the ids an identity file chose, which keep priority); ``imp`` is updated in place.
-    Placeholders get team/role/level ``unknown``, platform ``other`` and the first activity
-    date as hire date, so the data loads; fill in a roster for a real analysis. With
-    ``roster_only`` (and a roster) there are none: those authors' PRs stay in the files but
-    are left out of the analysis (nobody knows their certifications).
-    """
-    notes = []
-    known: set[str] = set()
-    idcol = "engineer_id"
-    if roster is not None:
-        roster, idcol = checked_roster(roster)
-        known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
-    notes += map_to_roster(imp, roster, idcol, fixed)
-    draft = shared_names(names_seen(imp.people, imp.commits), known)
-    note = shared_names_note(draft)
-    if note:
-        notes.append(note)
-    imp.shared_names = with_proposals(draft, imp.roster_match.proposals)
-    people = imp.people.filter(~pl.col("is_bot").fill_null(False))
-    missing = people.filter(~pl.col("engineer_id").is_in(list(known)))
-    placeholders = missing.select(
-        "engineer_id",
-        pl.col("team").fill_null(PLACEHOLDER["team"]),
-        pl.lit(PLACEHOLDER["role"]).alias("role"),
-        pl.lit(PLACEHOLDER["level"]).alias("level"),
-        pl.col("first_seen").dt.date().alias("hire_date"),
-        pl.lit(PLACEHOLDER["platform"]).alias("platform"),
-        "name",
-        "email",
-    )
-    if roster is None:
-        if placeholders.height:
-            notes.append(
-                f"no roster given: {placeholders.height} engineer(s) added with team/role/level "
-                "'unknown' and first activity as hire date; pass a roster (engineers file) "
-                "for a real analysis"
-            )
-        return placeholders, notes
-    top = unlisted_examples(imp.pull_requests["author_id"], set(placeholders["engineer_id"]))
-    top = f" (most PRs: {top})" if top else ""
-    if placeholders.height and roster_only:
-        notes.append(
-            f"{placeholders.height} author(s) are not in the roster; with --roster-only "
-            f"their PRs are kept in pull_requests but left out of the analysis{top}"
-        )
-        return roster, notes
-    if placeholders.height:
-        notes.append(
-            f"{placeholders.height} author(s) are not in the roster; added with "
-            "team/role/level 'unknown' (map their e-mails/logins with an identity file if they "
-            "are aliases); nobody knows their certifications, yet they count as never "
-            f"certified: --roster-only leaves them out{top}"
-        )
-        roster = roster.with_columns(pl.col(c).cast(pl.String) for c in roster.columns)
-        placeholders = placeholders.with_columns(
-            pl.col(c).cast(pl.String) for c in placeholders.columns
-        )
-        return pl.concat([roster, placeholders], how="diagonal_relaxed"), notes
-    return roster, notes
-
-
-def certifications_by_alias(
-    certs: pl.DataFrame, engineers: pl.DataFrame, identities: Identities
-) -> tuple[pl.DataFrame, str | None]:
-    """Certification rows whose ``engineer_id`` is not an engineer but an alias the identity
-    file maps (an HR export keyed by e-mail, an id merged into another by the identity
-    file), read as that engineer; and a note saying how many (None: none)."""
-    names = TABLES["certifications"].canonical_names(certs.columns)
-    if "engineer_id" not in names:
-        return certs, None  # validation names the missing column
-    column = certs.columns[names.index("engineer_id")]
-    known = set(engineers["engineer_id"].cast(pl.String).to_list())
-    by_case: dict[str, list[str]] = {}
-    for k in known:
-        by_case.setdefault(k.lower(), []).append(k)
-    values = certs[column].cast(pl.String)
-    mapped = {}
-    for value in values.drop_nulls().unique().to_list():
-        alias = value.strip()
-        if alias not in known:
-            found = identities.resolve(email=alias, login=alias, name=alias)
-            if found is None and len(by_case.get(alias.lower(), [])) == 1:
-                # an id in another case: GitHub logins keep their case since this release
-                # ('Rowlando13'); files written from older imports say 'rowlando13' (click)
-                found = by_case[alias.lower()][0]
-            if found is not None and found in known:
-                mapped[value] = found
-    if not mapped:
-        return certs, None
-    rows = int(values.is_in(list(mapped)).sum())
-    example = next(iter(mapped.items()))
-    note = (
-        f"{rows} certification row(s) name their engineer by an alias the identity file "
-        f"maps or by their id in another case (e.g. {example[0]!r} -> {example[1]!r}); read "
-        "as that engineer"
-    )
-    return certs.with_columns(values.replace(mapped).alias(column)), note
 
 
 def to_dataset(

@@ -334,7 +334,7 @@ def roster_mapping(
     dict
         Only the ids that change.
     """
-    from certkit.connectors.base import _read_table  # base imports this module
+    from certkit.connectors.analyst_files import _read_table  # it imports this module
     from certkit.connectors.identity import Identities, read_identities
 
     roster, _ = _read_table(engineers, "engineers")

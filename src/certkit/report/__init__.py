@@ -55,6 +55,6 @@ def __getattr__(name: str):
         return getattr(import_module(_LAZY[name]), name)
     if name in _MOVED:  # analysis that used to live here (notebooks import it from here)
         return import_module(_MOVED[name])
-    if name in ("html", "params", "runner", "cli", "context", "sections", "landing"):
+    if name in ("html", "params", "runner", "job", "cli", "context", "sections", "landing"):
         return import_module(f"certkit.report.{name}")
     raise AttributeError(f"module 'certkit.report' has no attribute {name!r}")

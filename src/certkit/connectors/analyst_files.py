@@ -1,0 +1,163 @@
+"""The analyst's own files joined to an import: the roster and the certification records.
+
+:func:`engineers_table` is the roster plus a placeholder row for every author missing from it
+(after mapping authors to roster engineers, :mod:`certkit.connectors.roster_match`);
+:func:`certifications_by_alias` reads certification rows that name their engineer by an alias
+or by their id in another case as that engineer; ``_read_table`` reads a roster or
+certification file and the origin of every row. All serve
+:func:`~certkit.connectors.base.to_dataset`; :mod:`certkit.connectors.base` re-exports them.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from certkit.connectors.identity import Identities, names_seen, shared_names, shared_names_note
+from certkit.connectors.roster_match import (
+    checked_roster,
+    map_to_roster,
+    unlisted_examples,
+    with_proposals,
+)
+from certkit.data.schema import TABLES
+from certkit.data.textio import csv_table, read_text
+from certkit.errors import CertkitError
+
+if TYPE_CHECKING:
+    from certkit.connectors.base import Import
+
+PLACEHOLDER = {"team": "unknown", "role": "unknown", "level": "unknown", "platform": "other"}
+
+
+def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
+    """A roster/certifications frame or file, and its origin: (file, ("line", numbers))."""
+    if obj is None or isinstance(obj, pl.DataFrame):
+        return obj, None
+    p = Path(obj)
+    if not p.exists():
+        raise CertkitError(f"{what} file {p} does not exist")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(p), (str(p), None)
+        if suffix in (".ndjson", ".jsonl"):
+            df = pl.read_ndjson(io.StringIO(read_text(p, f"{what} file")))
+            return df, (str(p), ("line", list(range(1, df.height + 1))))
+        df, lines = csv_table(p, f"{what} file", "\t" if suffix == ".tsv" else ",")
+        return df, (str(p), ("line", lines))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
+
+
+def engineers_table(
+    imp: Import,
+    roster: pl.DataFrame | None,
+    roster_only: bool = False,
+    fixed: set[str] | frozenset[str] = frozenset(),
+) -> tuple[pl.DataFrame, list[str]]:
+    """The roster plus a placeholder row for every human author missing from it.
+
+    Authors are first mapped to roster engineers by the roster's ``email``, ``engineer_id``
+    and ``name`` columns (:func:`~certkit.connectors.roster_match.match_roster`; ``fixed``:
+    the ids an identity file chose, which keep priority); ``imp`` is updated in place.
+    Placeholders get team/role/level ``unknown``, platform ``other`` and the first activity
+    date as hire date, so the data loads; fill in a roster for a real analysis. With
+    ``roster_only`` (and a roster) there are none: those authors' PRs stay in the files but
+    are left out of the analysis (nobody knows their certifications).
+    """
+    notes = []
+    known: set[str] = set()
+    idcol = "engineer_id"
+    if roster is not None:
+        roster, idcol = checked_roster(roster)
+        known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
+    notes += map_to_roster(imp, roster, idcol, fixed)
+    draft = shared_names(names_seen(imp.people, imp.commits), known)
+    note = shared_names_note(draft)
+    if note:
+        notes.append(note)
+    imp.shared_names = with_proposals(draft, imp.roster_match.proposals)
+    people = imp.people.filter(~pl.col("is_bot").fill_null(False))
+    missing = people.filter(~pl.col("engineer_id").is_in(list(known)))
+    placeholders = missing.select(
+        "engineer_id",
+        pl.col("team").fill_null(PLACEHOLDER["team"]),
+        pl.lit(PLACEHOLDER["role"]).alias("role"),
+        pl.lit(PLACEHOLDER["level"]).alias("level"),
+        pl.col("first_seen").dt.date().alias("hire_date"),
+        pl.lit(PLACEHOLDER["platform"]).alias("platform"),
+        "name",
+        "email",
+    )
+    if roster is None:
+        if placeholders.height:
+            notes.append(
+                f"no roster given: {placeholders.height} engineer(s) added with team/role/level "
+                "'unknown' and first activity as hire date; pass a roster (engineers file) "
+                "for a real analysis"
+            )
+        return placeholders, notes
+    top = unlisted_examples(imp.pull_requests["author_id"], set(placeholders["engineer_id"]))
+    top = f" (most PRs: {top})" if top else ""
+    if placeholders.height and roster_only:
+        notes.append(
+            f"{placeholders.height} author(s) are not in the roster; with --roster-only "
+            f"their PRs are kept in pull_requests but left out of the analysis{top}"
+        )
+        return roster, notes
+    if placeholders.height:
+        notes.append(
+            f"{placeholders.height} author(s) are not in the roster; added with "
+            "team/role/level 'unknown' (map their e-mails/logins with an identity file if they "
+            "are aliases); nobody knows their certifications, yet they count as never "
+            f"certified: --roster-only leaves them out{top}"
+        )
+        roster = roster.with_columns(pl.col(c).cast(pl.String) for c in roster.columns)
+        placeholders = placeholders.with_columns(
+            pl.col(c).cast(pl.String) for c in placeholders.columns
+        )
+        return pl.concat([roster, placeholders], how="diagonal_relaxed"), notes
+    return roster, notes
+
+
+def certifications_by_alias(
+    certs: pl.DataFrame, engineers: pl.DataFrame, identities: Identities
+) -> tuple[pl.DataFrame, str | None]:
+    """Certification rows whose ``engineer_id`` is not an engineer but an alias the identity
+    file maps (an HR export keyed by e-mail, an id merged into another by the identity
+    file), read as that engineer; and a note saying how many (None: none)."""
+    names = TABLES["certifications"].canonical_names(certs.columns)
+    if "engineer_id" not in names:
+        return certs, None  # validation names the missing column
+    column = certs.columns[names.index("engineer_id")]
+    known = set(engineers["engineer_id"].cast(pl.String).to_list())
+    by_case: dict[str, list[str]] = {}
+    for k in known:
+        by_case.setdefault(k.lower(), []).append(k)
+    values = certs[column].cast(pl.String)
+    mapped = {}
+    for value in values.drop_nulls().unique().to_list():
+        alias = value.strip()
+        if alias not in known:
+            found = identities.resolve(email=alias, login=alias, name=alias)
+            if found is None and len(by_case.get(alias.lower(), [])) == 1:
+                # an id in another case: GitHub logins keep their case since this release
+                # ('Rowlando13'); files written from older imports say 'rowlando13' (click)
+                found = by_case[alias.lower()][0]
+            if found is not None and found in known:
+                mapped[value] = found
+    if not mapped:
+        return certs, None
+    rows = int(values.is_in(list(mapped)).sum())
+    example = next(iter(mapped.items()))
+    note = (
+        f"{rows} certification row(s) name their engineer by an alias the identity file "
+        f"maps or by their id in another case (e.g. {example[0]!r} -> {example[1]!r}); read "
+        "as that engineer"
+    )
+    return certs.with_columns(values.replace(mapped).alias(column)), note
