@@ -248,3 +248,15 @@ def test_matched_did_says_why_nothing_could_be_matched(panel):
             matching.matched_did(apart, outcome="merged_prs", covariates=["level", "tenure_months"])
     msg = str(err.value)
     assert "no control shares a treated unit's value of level" in msg, msg
+    assert "roster-only" in msg and "'unknown'" in msg, msg
+    # a roster-only dataset whose levels simply do not meet: no hint about outside authors
+    apart = apart.with_columns(
+        pl.when(pl.col("cohort") == 0).then(pl.lit("L3")).otherwise(pl.lit("L5")).alias("level")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        with pytest.raises(CertkitError) as err:
+            matching.matched_did(apart, outcome="merged_prs", covariates=["level", "tenure_months"])
+    msg = str(err.value)
+    assert "no control shares a treated unit's value of level: match without it" in msg, msg
+    assert "roster" not in msg, msg

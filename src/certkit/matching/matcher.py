@@ -277,16 +277,10 @@ def match(
         weights = weights_from_subclass(sub, treat)
 
     if (weights[treat == 0] > 0).sum() == 0:
-        apart = no_overlap(data, treatment, covariates)
+        apart = no_overlap_words(data, treatment, covariates, "control", "a treated unit")
         raise CertkitError(
             "no control unit was matched; loosen the caliper or the exact terms"
-            + (
-                f" (no control shares a treated unit's value of {', '.join(apart)}: e.g. "
-                "authors outside the roster have it 'unknown'; match without it, or import "
-                "with --roster-only)"
-                if apart
-                else ""
-            )
+            + (f" ({apart})" if apart else "")
         )
 
     res = MatchResult(
@@ -367,3 +361,26 @@ def no_overlap(data: pl.DataFrame, treatment: str, covariates: list[str]) -> lis
         and not data.schema[c].is_numeric()
         and not set(treated[c].drop_nulls().to_list()) & set(controls[c].drop_nulls().to_list())
     ]
+
+
+def no_overlap_words(
+    data: pl.DataFrame, treatment: str, covariates: list[str], peer: str, treated: str
+) -> str | None:
+    """Why nothing pairs, in words: the covariates no ``peer`` shares with ``treated``.
+
+    The hint about ``--roster-only`` is given only when the peers' value is ``unknown`` (the
+    import's value for authors outside the roster, as on pydantic-ai), not on a roster-only
+    dataset whose levels simply do not meet.
+    """
+    apart = no_overlap(data, treatment, covariates)
+    if not apart:
+        return None
+    controls = data.filter(pl.col(treatment).cast(pl.Int8) == 0)
+    outsiders = any("unknown" in controls[c].cast(pl.String).to_list() for c in apart)
+    words = f"no {peer} shares {treated}'s value of {', '.join(apart)}"
+    if outsiders:
+        return words + (
+            ": authors outside the roster have it 'unknown'; match without it, or import "
+            "with --roster-only"
+        )
+    return words + ": match without it"

@@ -19,7 +19,7 @@ from certkit.errors import (
     require_polars,
 )
 from certkit.errors import warn_and_keep as _warn
-from certkit.matching.matcher import match, no_overlap
+from certkit.matching.matcher import match, no_overlap_words
 from certkit.matching.results import MatchedDiDResult
 from certkit.matching.sensitivity import sensitivity_analysis
 from certkit.stats.vcov import critical_value, level_from_alpha
@@ -311,7 +311,7 @@ def _too_few_sets(
     the counts at each step and the covariates whose values the peers never share
     (pydantic-ai: peers outside the roster have role and level ``unknown``)."""
     matched = int((sets >= 0).any(axis=1).sum())
-    apart = no_overlap(stack, "_treat", covariates)
+    apart = no_overlap_words(stack, "_treat", covariates, "peer", "a certified engineer")
     why = (
         f"fewer than two matched sets have post-period outcomes: of {eligible} certified "
         f"engineer(s) with the pre-periods, {matched} found a peer"
@@ -319,11 +319,7 @@ def _too_few_sets(
         + f" and {with_post} of those have outcomes after certifying"
     )
     if apart:
-        why += (
-            f"; no peer shares a certified engineer's value of {', '.join(apart)} (e.g. "
-            "authors outside the roster have it 'unknown'): match on fewer covariates, or "
-            "import with --roster-only"
-        )
+        why += f"; {apart}"
     elif matched < eligible:
         why += "; a wider caliper or fewer covariates would pair more of them"
     return why
