@@ -244,3 +244,45 @@ def test_a_shortened_history_does_not_make_numbers_foreign(tmp_path):
     imp = read_git(r.path, since="2024-01-01")
     assert sorted(imp.pull_requests["id"].to_list()) == ["org/app#5", "org/app#6"]
     assert not any("another repository" in n for n in imp.notes)
+
+
+def test_bitbucket_server_and_gitea_merges_are_numbered_prs(tmp_path):
+    """Bitbucket Server's "Merge pull request #N in P/r from b to main" (its body lists the
+    commits, not a title), Gitea/Forgejo's "Merge pull request 'Title' (#N) from b into main",
+    and Forgejo's rebase merges with "Reviewed-on: .../pulls/N"."""
+    r = Repo(tmp_path / "app", origin="https://forge.corp.example/org/app.git")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    r.branch("feature/ISSUE-1")
+    r.commit("Updated jQuery", BEN, "2024-03-02T10:00:00Z", lines=2)
+    r.checkout("main")
+    r.merge(
+        "feature/ISSUE-1",
+        "Merge pull request #1 in FOO/app from feature/ISSUE-1 to main\n\n"
+        "* commit '38560a7eed06e8d3f3f1aaf091befcdf8bf50fea':\n  Updated jQuery",
+        "2024-03-03T10:00:00Z",
+    )
+    r.branch("feat/retry")
+    r.commit("retry on 503", CHEN, "2024-03-04T10:00:00Z", lines=3)
+    r.checkout("main")
+    r.merge(
+        "feat/retry",
+        "Merge pull request 'Add retry (#9 follow-up)' (#12) from feat/retry into main\n\n"
+        "Reviewed-on: https://forge.corp.example/org/app/pulls/12",
+        "2024-03-05T10:00:00Z",
+    )
+    r.commit(
+        "docs: tidy\n\nReviewed-on: https://forge.corp.example/org/app/pulls/13",
+        BEN,
+        "2024-03-06T10:00:00Z",
+        cdate="2024-03-06T12:00:00Z",
+    )
+    prs = _prs(read_git(r.path))
+    assert sorted(prs) == ["org/app#1", "org/app#12", "org/app#13"]
+    bb, gitea, rebased = prs["org/app#1"], prs["org/app#12"], prs["org/app#13"]
+    assert (bb["author_id"], bb["additions"], bb["title"]) == (
+        "ben@corp.example",
+        2,
+        "Merge pull request #1 in FOO/app from feature/ISSUE-1 to main",
+    )
+    assert (gitea["author_id"], gitea["title"]) == ("chen@corp.example", "Add retry (#9 follow-up)")
+    assert rebased["merged_date"] == _t("2024-03-06T12:00:00") and rebased["number"] == 13

@@ -4,7 +4,9 @@ Used by :mod:`certkit.connectors.git` once every commit of the history has been 
 rules (documented for users in ``docs/connectors.md``):
 
 - **PR merges** are merge commits that name a PR (``Merge pull request #12 from ...``, GitLab
-  ``See merge request g/p!12``, Bitbucket ``(pull request #12)``, Azure ``Merged PR 12:``, or
+  ``See merge request g/p!12``, Bitbucket ``(pull request #12)``, Bitbucket Server
+  ``Merge pull request #12 in P/r from ...``, Gitea ``Merge pull request 'Title' (#12) from``,
+  Azure ``Merged PR 12:``, or
   a merge committed by GitHub whose edited title ends in ``(#12)``),
   *anywhere in the graph*, also off the first-parent line (a PR merged into a release branch,
   or brought in by a ``git pull`` merge). A PR merge owns the commits its side brought in:
@@ -14,7 +16,7 @@ rules (documented for users in ``docs/connectors.md``):
   cherry-pick, a backport) are **aggregated** into one PR: lines summed, created at the
   earliest author date, merged at the latest commit date, AI evidence of all of them.
 - **Reviewed changes without a merge commit**: a single-parent commit whose trailers name a
-  Gerrit change (``Reviewed-on:``), a GitLab merge request (Marge-bot's ``Part-of:``, or
+  Forgejo pull request (``Reviewed-on: .../pulls/12``), a Gerrit change (``Reviewed-on:``), a GitLab merge request (Marge-bot's ``Part-of:``, or
   ``See merge request g/p!12``) or a Phabricator revision (``Differential Revision:``). All
   the commits naming one change form one PR (id ``repo#12``; Phabricator ``repo#D12``).
 - **Merge queues** (bors/homu ``Auto merge of #12 - ...``, Rust's ``Rollup merge of #12``,
@@ -55,6 +57,10 @@ _MERGE_PATTERNS = [
     re.compile(r"^Merge pull request #(?P<n>\d+) from (?P<branch>\S+)"),  # GitHub
     re.compile(r"^Merged PR (?P<n>\d+):"),  # Azure DevOps
     re.compile(r"^Merged in (?P<branch>\S+) \(pull request #(?P<n>\d+)\)"),  # Bitbucket
+    # Bitbucket Server / Data Center: "Merge pull request #1 in FOO/bar from feature/x to main"
+    re.compile(r"^Merge pull request #(?P<n>\d+) in \S+ from (?P<branch>\S+)"),
+    # Gitea / Forgejo: "Merge pull request 'Add retry' (#12) from feat/retry into main"
+    re.compile(r"^Merge pull request '(?P<title>.*)' \(#(?P<n>\d+)\) from (?P<branch>\S+)"),
     # merge queues: bors / homu (rust-lang: "Auto merge of #14793 - epage:test-compare,
     # r=weihanglo"; homu's early "auto merge of #1100 : owner/repo/branch, r=x"), Rust's
     # rollups, bors-ng ("Merge #60")
@@ -70,6 +76,12 @@ _MERGE_PATTERNS = [
 # https://reviews.llvm.org/D12345". The last one in a message wins: a cherry-pick quotes the
 # original change's trailer above its own.
 _REVIEW_TRAILERS = [
+    (  # Forgejo adds "Reviewed-on: https://host/org/repo/pulls/343" to what it merges
+        "forgejo",
+        re.compile(
+            r"^Reviewed-on:\s*<?https?://\S+/pulls/(?P<n>\d+)/?>?\s*$", re.MULTILINE | re.IGNORECASE
+        ),
+    ),
     (
         "gerrit",
         re.compile(
@@ -95,6 +107,7 @@ _REVIEW_TRAILERS = [
 ]
 #: How each review system is named in the import notes.
 REVIEW_SYSTEMS = {
+    "forgejo": "Gitea/Forgejo pull request(s) merged without a merge commit (Reviewed-on: .../pulls/N)",
     "gerrit": "Gerrit change(s) (Reviewed-on: trailer)",
     "gitlab": "GitLab merge request(s) merged without a merge commit (Part-of: or See merge request)",
     "phabricator": "Phabricator revision(s) (Differential Revision:, ids #D<number>)",
@@ -135,6 +148,24 @@ def pr_number(merge: _Commit) -> tuple[int | None, str | None]:
         # GitHub): a PR merge, not a local one (fastapi #97, #1796, #2054)
         return int(m.group("n")), b.group("branch") if b else None
     return None, b.group("branch") if b else None
+
+
+def merge_title(merge: _Commit) -> str:
+    """The PR title a numbered merge commit holds.
+
+    Gitea's subject quotes it; GitHub and GitLab put it in the first line after the subject;
+    Bitbucket Server lists the merged commits there instead (``* commit '<sha>':``), and a
+    merge GitHub made with an edited title is the title itself.
+    """
+    for pattern in _MERGE_PATTERNS:
+        m = pattern.search(merge.subject)
+        if m and m.groupdict().get("title"):
+            return m.group("title")
+    parts = merge.body.split("\n\n", 1)
+    line = parts[1].strip().split("\n", 1)[0] if len(parts) > 1 else ""
+    if line and not line.startswith("* commit '"):
+        return line
+    return SQUASH.sub("", merge.subject).strip()
 
 
 def review_change(commit: _Commit) -> tuple[str, int] | None:
@@ -433,12 +464,7 @@ def _pr_row(
     if not g["named"] or "merge" not in kinds:
         title = SQUASH.sub("", first.subject).strip() if g["named"] else first.subject
     else:
-        parts = first.body.split("\n\n", 1)
-        title = (
-            parts[1].strip().split("\n", 1)[0]
-            if len(parts) > 1
-            else SQUASH.sub("", first.subject).strip()  # merged on GitHub, edited title
-        )
+        title = merge_title(first)
     for c in every:
         c.pr_id = pr_id
     dets = [d for c in every for d in c.detections]
