@@ -412,7 +412,8 @@ def test_cli_agents_file_keeps_a_service_account_out_of_engineers(tmp_path):
     argv = ["import", "git", str(r.path), "--agents", str(extra), "--out", str(out)]
     assert run_cli(argv) == 0
     eng = pl.read_parquet(out / "engineers.parquet")["engineer_id"].sort().to_list()
-    assert eng == ["ana@corp.example", "ben@corp.example"]
+    # ana only pushed the initial commit: no PR of her own, so no engineer row either
+    assert eng == ["ben@corp.example"]
     prs = pl.read_parquet(out / "pull_requests.parquet").sort("number")
     assert prs["author_id"].to_list() == ["corp-release[bot]", "ben@corp.example"]
 

@@ -19,7 +19,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 from test_connectors_cli import run_import
-from test_connectors_git import GH, Repo
+from test_connectors_git import ANA, BEN, CHEN, GH, Repo
 
 import certkit
 from certkit.connectors import Import, read_git, read_github, to_dataset
@@ -289,3 +289,31 @@ def test_certifications_written_with_an_older_import_s_lower_case_id_still_match
     assert ds.certifications["engineer_id"].to_list() == ["Viicos"]
     text = " | ".join(str(w.message) for w in said) + " | ".join(imported.notes)
     assert "by their id in another case (e.g. 'viicos' -> 'Viicos')" in text, text
+
+
+def test_people_without_a_pr_of_their_own_are_not_engineers(tmp_path):
+    """gnome-shell: 366 people outside a 40-person roster, 151 of them only in commits
+    (translators' direct pushes); as placeholders they entered every comparison as
+    never-certified engineers with no work. A certification names one of them: kept."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    r.commit("Update translation", CHEN, "2024-03-02T09:00:00Z")  # direct push only
+    r.commit("Fix (#1)", BEN, "2024-03-03T09:00:00Z")
+    imp = read_git(r.path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        ds = to_dataset(imp)
+    assert ds.engineers["engineer_id"].to_list() == ["ben@corp.example"]
+    assert any("2 people outside the roster appear only in commits" in n for n in imp.notes)
+    certs = tmp_path / "certs.csv"
+    certs.write_text(
+        "engineer_id,certification,earned_date\nCHEN@corp.example,gcp-pmle,2024-03-05\n"
+    )
+    imp = read_git(r.path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        ds = to_dataset(imp, certifications=certs)
+    assert sorted(ds.engineers["engineer_id"].to_list()) == [
+        "ben@corp.example",
+        "chen@corp.example",
+    ]

@@ -21,6 +21,7 @@ from certkit.connectors.analyst_files import (  # noqa: F401 - re-exported: base
     PLACEHOLDER,
     _read_table,
     certifications_by_alias,
+    certified_ids,
     engineers_table,
 )
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
@@ -152,6 +153,9 @@ class Import:
     ai_evidence: pl.DataFrame = field(default_factory=lambda: empty(EVIDENCE_SCHEMA))
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: Every person in ``people`` authored a PR that ``pull_requests`` does not hold (the
+    #: DevLake pushdown leaves the PRs in the database): each gets a placeholder engineer.
+    people_have_prs: bool = False
     #: Filled by :func:`to_dataset`: a draft identity file for names seen under several
     #: engineer ids (:func:`~certkit.connectors.identity.shared_names`).
     shared_names: pl.DataFrame | None = None
@@ -325,7 +329,8 @@ def to_dataset(
     if identities is not None and not isinstance(identities, Identities):
         identities = read_identities(identities)
     fixed = identities.ids if identities is not None else frozenset()
-    eng, notes = engineers_table(imp, roster, roster_only, fixed)
+    named = certified_ids(certs, identities or Identities())
+    eng, notes = engineers_table(imp, roster, roster_only, fixed, referenced=named)
     if certs is not None:
         certs, note = certifications_by_alias(certs, eng, identities or Identities())
         notes += [note] if note else []

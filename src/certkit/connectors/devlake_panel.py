@@ -373,7 +373,7 @@ def _assemble(
     # only the columns of certkit's pull_requests table: no note on columns nobody gave
     prs = frame(calendar, PR_SCHEMA)
     prs = prs.select(c.name for c in TABLES["pull_requests"].columns if c.name in prs.columns)
-    imp = Import(pull_requests=prs, people=people)
+    imp = Import(pull_requests=prs, people=people, people_have_prs=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         ds = to_dataset(
