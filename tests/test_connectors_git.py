@@ -527,7 +527,7 @@ def test_a_roster_missing_a_required_column_is_refused_by_name(imported):
     )
     with pytest.raises(certkit.CertkitError) as info:
         to_dataset(imported, engineers=roster)
-    assert "no hire_date column" in str(info.value)
+    assert "missing required column(s) hire_date" in str(info.value)
     assert "did you mean 'hire_dte' for 'hire_date'?" in str(info.value)
 
 

@@ -60,6 +60,7 @@ def engineers_table(
     roster_only: bool = False,
     fixed: set[str] | frozenset[str] = frozenset(),
     referenced: set[str] | frozenset[str] = frozenset(),
+    source: str | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """The roster plus a placeholder row for every human PR author missing from it.
 
@@ -80,7 +81,7 @@ def engineers_table(
     known: set[str] = set()
     idcol = "engineer_id"
     if roster is not None:
-        roster, idcol = checked_roster(roster)
+        roster, idcol = checked_roster(roster, source)
         known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
     notes += map_to_roster(imp, roster, idcol, fixed)
     draft = shared_names(names_seen(imp.people, imp.commits), known)

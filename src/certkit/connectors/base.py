@@ -330,7 +330,14 @@ def to_dataset(
         identities = read_identities(identities)
     fixed = identities.ids if identities is not None else frozenset()
     named = certified_ids(certs, identities or Identities())
-    eng, notes = engineers_table(imp, roster, roster_only, fixed, referenced=named)
+    eng, notes = engineers_table(
+        imp,
+        roster,
+        roster_only,
+        fixed,
+        referenced=named,
+        source=roster_origin[0] if roster_origin else None,
+    )
     if certs is not None:
         certs, note = certifications_by_alias(certs, eng, identities or Identities())
         notes += [note] if note else []
@@ -447,8 +454,8 @@ def write_import(
         imp, engineers=engineers, certifications=certifications, identities=identities
     )
     refuse_inputs(out, [*given, *(inputs or [])])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CertkitWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CertkitWarning)
         ds = to_dataset(
             imp,
             engineers=engineers,
@@ -458,6 +465,15 @@ def write_import(
             identities=identities,
             roster_only=roster_only,
         )
+    # to_dataset's notes are in imp.notes and validation's in ds.validation; reading the
+    # analyst's files may say more (a roster that is not UTF-8): kept as notes
+    said = set(imp.notes) | {p.format() for p in ds.validation.problems}
+    for w in caught:
+        if not issubclass(w.category, CertkitWarning):
+            warnings.warn(w.message, w.category, stacklevel=2)
+        elif str(w.message) not in said:
+            imp.notes.append(str(w.message))
+            said.add(str(w.message))
     tables = ds.output_tables()
     if certifications is None:
         tables.pop("certifications")

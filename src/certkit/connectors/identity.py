@@ -24,6 +24,7 @@ are never engineers.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -82,6 +83,13 @@ class Agents:
             e = email.lower().strip() if email else None
             self._cache[key] = next((a for a in self.agents if a.matches(name, e, login)), None)
         return self._cache[key]
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without accents, in Unicode's composed form (``"Cle\u0301ment"`` and
+    ``"Clément"`` are both ``"Clement"``): names compared across HR systems and git."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def load_agents(*paths: str | Path | None) -> Agents:
@@ -358,7 +366,13 @@ def shared_names(
         else the first in sort order), ``email``, ``login``, ``name``, and ``current_id``
         (the id the import gave this alias; ignored when the file is read), sorted by name.
     """
-    key = pl.col("name").str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+    key = (
+        pl.col("name")
+        .map_elements(fold_accents, return_dtype=pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.replace_all(r"\s+", " ")
+    )
     humans = people.filter(~pl.col("is_bot").fill_null(False) & pl.col("name").is_not_null())
     humans = humans.with_columns(key.alias("_name")).filter(
         (pl.col("_name").str.len_chars() > 1) & ~pl.col("_name").is_in(list(GENERIC_NAMES))

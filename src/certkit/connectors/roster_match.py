@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from certkit.connectors.identity import GENERIC_NAMES, noreply_login
+from certkit.connectors.identity import GENERIC_NAMES, fold_accents, noreply_login
 from certkit.data.schema import TABLES
 from certkit.data.validate import idle_words
 from certkit.errors import CertkitError
@@ -90,23 +90,28 @@ class RosterMatch:
         return "; ".join(parts) or None
 
 
-def checked_roster(roster: pl.DataFrame) -> tuple[pl.DataFrame, str]:
-    """The roster with lower-cased column names, and its id column.
+def checked_roster(roster: pl.DataFrame, source: str | None = None) -> tuple[pl.DataFrame, str]:
+    """The roster with certkit's column names (:meth:`Table.canonical_names`: ``Employee ID``
+    is ``engineer_id``, ``Termination Date`` is ``leave_date``), and its id column.
 
     Raises
     ------
     CertkitError
-        No id column, or a required engineers column missing (with a close name suggested).
+        Two columns with one name, or required engineers columns missing: all named at once,
+        with the file (``source``) and the columns that could hold them.
     """
-    roster = roster.rename({c: c.strip().lower() for c in roster.columns})
-    idcol = next((c for c in ("engineer_id", "id", "user_id", "account_id") if c in roster), None)
-    if idcol is None:
+    table = TABLES["engineers"]
+    where = f"engineers file {source}" if source else "engineers roster"
+    names = table.canonical_names(roster.columns)
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
         raise CertkitError(
-            "engineers roster: no engineer_id column (found: " + ", ".join(roster.columns) + ")"
+            f"{where}: two columns are read as {', '.join(dup)} (names are read ignoring "
+            "case, spaces and known aliases such as termination_date for leave_date); keep one"
         )
-    have = set(TABLES["engineers"].canonical_names(roster.columns))
-    required = [c.name for c in TABLES["engineers"].columns if c.required]
-    lacking = [c for c in required if c not in have]
+    roster = roster.rename(dict(zip(roster.columns, names, strict=True)))
+    required = [c.name for c in table.columns if c.required]
+    lacking = [c for c in required if c not in names]
     if lacking:
         close = {
             c: m[0]
@@ -115,16 +120,19 @@ def checked_roster(roster: pl.DataFrame) -> tuple[pl.DataFrame, str]:
         }
         hint = "".join(f"; did you mean {close[c]!r} for {c!r}?" for c in close)
         raise CertkitError(
-            f"engineers roster: no {', '.join(lacking)} column (required: "
+            f"{where}: missing required column(s) {', '.join(lacking)} (required: "
             f"{', '.join(required)}; found: {', '.join(roster.columns)}){hint}"
+            + table.missing_words([c for c in lacking if c not in close], roster.columns)
         )
-    return roster, idcol
+    return roster, "engineer_id"
 
 
 def _name_key(name: str | None) -> str | None:
+    """A name as compared: case, spacing, Unicode form and accents ignored (HR systems write
+    "Clement Robert" for git's "Clément Robert", a Mac types "É" as E + a combining accent)."""
     if not name:
         return None
-    key = " ".join(name.strip().lower().split())
+    key = " ".join(fold_accents(name).strip().casefold().split())
     return key if len(key) > 1 and key not in GENERIC_NAMES else None
 
 
@@ -337,12 +345,12 @@ def roster_mapping(
     from certkit.connectors.analyst_files import _read_table  # it imports this module
     from certkit.connectors.identity import Identities, read_identities
 
-    roster, _ = _read_table(engineers, "engineers")
+    roster, origin = _read_table(engineers, "engineers")
     idcol = "engineer_id"
     if roster is None:
         roster = pl.DataFrame(schema={idcol: pl.String})
     else:
-        roster, idcol = checked_roster(roster)
+        roster, idcol = checked_roster(roster, origin[0] if origin else None)
     if identities is not None and not isinstance(identities, Identities):
         identities = read_identities(identities)
     fixed = identities.ids if identities is not None else frozenset()

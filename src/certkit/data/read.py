@@ -14,7 +14,18 @@ from pathlib import Path
 
 import polars as pl
 
-from certkit.data.schema import BOOL, DATE, DATETIME, FLOAT, INT, SHARE, STR, Table, optional
+from certkit.data.schema import (
+    BOOL,
+    DATE,
+    DATETIME,
+    FLOAT,
+    INT,
+    SHARE,
+    STR,
+    Table,
+    optional,
+    plain_name,
+)
 from certkit.data.textio import decode, excel_serial_hint, first_row, header_problems
 from certkit.data.validate import ROW, Collector, Problem, ValidationReport
 from certkit.errors import CertkitError
@@ -172,8 +183,16 @@ def as_text(s: pl.Series) -> pl.Series:
     return s.cast(pl.String)
 
 
-def parse_datetime(raw: pl.Series, col: Collector, name: str) -> pl.Series:
-    """Parse dates/datetimes; timezone-aware values are converted to UTC and made naive."""
+def parse_datetime(raw: pl.Series, col: Collector, name: str, local: bool = False) -> pl.Series:
+    """Parse dates/datetimes; timezone-aware values are converted to UTC and made naive.
+
+    A column is read with the date family that parses most of its values (ISO, month-first,
+    day-first, Jira's); ISO 8601 values are read as ISO whatever the family, since they are
+    unambiguous (a roster written as 31/03/2025 beside ISO dates the import added). A
+    two-digit year (``01/14/25``, Credly's short format) is read as 2000-2068 or 1969-1999,
+    as Python's ``%y`` does, with a warning; never as year 25. With ``local`` (date columns)
+    a UTC offset is dropped, not applied: ``2025-09-22 00:15 +02:00`` is 22 September.
+    """
     if raw.dtype == pl.Datetime:
         tz = raw.dtype.time_zone
         s = raw.dt.convert_time_zone("UTC").dt.replace_time_zone(None) if tz else raw
@@ -181,29 +200,65 @@ def parse_datetime(raw: pl.Series, col: Collector, name: str) -> pl.Series:
     if raw.dtype == pl.Date:
         return raw.cast(pl.Datetime("us"))
     text = as_text(raw).str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2")
+    if local:
+        text = text.str.replace(r"(\d)\s*[+-]\d\d:\d\d$", "$1")
+    parses = {
+        family: _parse_family(text, formats, name) for family, formats in DATE_FAMILIES.items()
+    }
+    iso = next(iter(parses))
     best, best_n, fitting = None, -1, []
-    for family, formats in DATE_FAMILIES.items():
-        parsed = pl.Series(name, [None] * len(text), dtype=pl.Datetime("us"))
-        for fmt, has_tz in formats:
-            p = text.str.to_datetime(
-                fmt, strict=False, time_unit="us", time_zone="UTC" if has_tz else None
-            )
-            if has_tz:
-                p = p.dt.replace_time_zone(None)
-            parsed = parsed.fill_null(p)
+    for family, parsed in parses.items():
+        if family != iso:
+            parsed = parses[iso].fill_null(parsed)
         n = parsed.is_not_null().sum()
         if n == text.is_not_null().sum() and n > 0:
             fitting.append(family)
         if n > best_n:
             best, best_n = parsed, n
-    if len(fitting) > 1 and "ISO" not in fitting[0]:
+    if iso in fitting:  # every value is ISO: nothing to doubt
+        best, fitting = parses[iso], [iso]
+    if len(fitting) > 1:
         col.add(
             "warning",
             f"dates fit both {fitting[0]} and {fitting[1]}; read as {fitting[0]}. "
             "Use ISO 8601 (YYYY-MM-DD) to remove the doubt.",
             name,
         )
+    short = text.str.contains(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(?:\D|$)").fill_null(False)
+    short = short & best.is_not_null() & (best.dt.year() < 100)
+    if short.any():
+        century = pl.when(best.dt.year() < 69).then(pl.lit("2000y")).otherwise(pl.lit("1900y"))
+        frame = pl.DataFrame({"d": best, "short": short})
+        best = (
+            frame.select(
+                pl.when(pl.col("short"))
+                .then(pl.col("d").dt.offset_by(century))
+                .otherwise(pl.col("d"))
+            )
+            .to_series()
+            .alias(name)
+        )
+        col.add(
+            "warning",
+            f"{int(short.sum())} date(s) have a two-digit year (such as "
+            f"{text.filter(short)[0]!r}), read as 20YY up to 2068 and 19YY from 69; use "
+            "four-digit years to remove the doubt",
+            name,
+        )
     return best
+
+
+def _parse_family(text: pl.Series, formats: list[tuple[str, bool]], name: str) -> pl.Series:
+    """``text`` parsed with the first of ``formats`` that reads each value (null: none)."""
+    parsed = pl.Series(name, [None] * len(text), dtype=pl.Datetime("us"))
+    for fmt, has_tz in formats:
+        p = text.str.to_datetime(
+            fmt, strict=False, time_unit="us", time_zone="UTC" if has_tz else None
+        )
+        if has_tz:
+            p = p.dt.replace_time_zone(None)
+        parsed = parsed.fill_null(p)
+    return parsed
 
 
 def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
@@ -225,7 +280,7 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
             conv = as_text(raw)
             expected = "text"
         elif c.kind in (DATE, DATETIME):
-            conv = parse_datetime(raw, col, c.name)
+            conv = parse_datetime(raw, col, c.name, local=c.kind == DATE)
             if c.kind == DATE:
                 conv = conv.dt.date()
             expected = "a date such as 2025-03-31 or 2025-03-31T14:05:00Z"
@@ -292,6 +347,7 @@ def prepare(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame | No
             "ignoring case and surrounding spaces, with known aliases such as created_at)",
         )
         return None
+    header = {new: plain_name(old) for old, new in zip(df.columns, names, strict=True)}
     df = df.rename(dict(zip(df.columns, names, strict=True)))
     missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
     if missing:
@@ -299,8 +355,36 @@ def prepare(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame | No
         col.add(
             "error",
             f"missing required column(s) {', '.join(missing)} "
-            f"(required: {expected}; found: {', '.join(df.columns) or 'none'})",
+            f"(required: {expected}; found: {', '.join(df.columns) or 'none'})"
+            + table.missing_words(missing, df.columns),
         )
         return None
     df = df.with_row_index(ROW, offset=1)
-    return convert(df, table, col)
+    return convert(_drop_header_rows(df, header, col), table, col)
+
+
+def _drop_header_rows(df: pl.DataFrame, header: dict[str, str], col: Collector) -> pl.DataFrame:
+    """Rows that repeat the header (two exports joined into one file), left out with a
+    warning naming their lines."""
+    text = [c for c in header if df.schema[c] == pl.String]
+    if len(text) < 2:
+        return df
+    plain = [
+        pl.col(c).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+        for c in text
+    ]
+    equal = pl.sum_horizontal(
+        (p == header[c]).fill_null(False).cast(pl.Int32) for p, c in zip(plain, text, strict=True)
+    )
+    filled = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int32) for c in text)
+    same = (equal == filled) & (filled >= 2)  # every value given is its column's name
+    rows = df.filter(same)[ROW].to_list()
+    if not rows:
+        return df
+    col.add(
+        "warning",
+        "these rows repeat the header row (two exports joined into one file?); left out",
+        None,
+        rows,
+    )
+    return df.filter(~same)

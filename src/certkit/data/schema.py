@@ -34,6 +34,9 @@ class Column:
     description: str = ""
     aliases: tuple[str, ...] = ()
     nullable: bool = False
+    #: Column names that often hold this in exports (HR systems) but need a look before use
+    #: (a job title is not a role): named in the "missing column" message, never renamed.
+    hints: tuple[str, ...] = ()
 
 
 #: The git line ledger's churned-lines columns (``churned_lines_21d``): lines changed or
@@ -68,17 +71,35 @@ class Table:
         return next((k for p, k in self.patterns if re.fullmatch(p, name)), None)
 
     def canonical_names(self, names: list[str]) -> list[str]:
-        """The column names as certkit reads them: trimmed, lower case, and a known alias
-        (``merged_at``, ``createdAt``, ...) renamed to its column unless that column is
+        """The column names as certkit reads them: trimmed, lower case, spaces and hyphens as
+        underscores (``Hire Date`` is ``hire_date``), and a known alias (``merged_at``,
+        ``createdAt``, ``termination_date``...) renamed to its column unless that column is
         there too. Every reader applies this, in memory and where the data lives."""
-        out = [n.strip().lower() for n in names]
+        out = [plain_name(n) for n in names]
         for c in self.columns:
             if c.name in out:
                 continue
-            alias = next((a.lower() for a in c.aliases if a.lower() in out), None)
+            alias = next((plain_name(a) for a in c.aliases if plain_name(a) in out), None)
             if alias:
                 out[out.index(alias)] = c.name
         return out
+
+    def missing_words(self, missing: list[str], names: list[str]) -> str:
+        """What to rename for missing required columns: the file's columns that often hold
+        them (:attr:`Column.hints`), e.g. "'business_title' could be role"."""
+        have = [plain_name(n) for n in names]
+        said = []
+        for name in missing:
+            found = [h for h in self.column(name).hints if plain_name(h) in have]
+            if found:
+                options = " or ".join(repr(h) for h in found)
+                said.append(f"{options} could be {name}")
+        return f"; rename what fits: {', '.join(said)}" if said else ""
+
+
+def plain_name(name: str) -> str:
+    """A column name as compared: trimmed, lower case, runs of spaces/hyphens as ``_``."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
 def optional(name: str, kind: str, description: str = "", aliases: tuple[str, ...] = ()) -> Column:
@@ -97,30 +118,69 @@ ENGINEERS = Table(
             "engineer_id",
             STR,
             description="Stable id; PR author_id refers to it.",
-            aliases=("id", "user_id", "account_id"),
+            aliases=(
+                *("id", "user_id", "account_id", "employee_id", "employee_number"),
+                *("employee_no", "worker_id", "person_id"),
+            ),
         ),
-        Column("team", STR, description="Team name (group of at most a few dozen people)."),
         Column(
-            "role", STR, description="e.g. ml_engineer, data_scientist, data_engineer, backend."
+            "team",
+            STR,
+            description="Team name (group of at most a few dozen people).",
+            aliases=("team_name",),
+            hints=("department", "supervisory_organization", "organization", "group", "squad"),
+        ),
+        Column(
+            "role",
+            STR,
+            description="e.g. ml_engineer, data_scientist, data_engineer, backend.",
+            hints=("job_title", "business_title", "title", "job_profile", "position"),
         ),
         Column(
             "level",
             STR,
             description="Seniority: junior, mid, senior, staff (free text allowed).",
-            aliases=("seniority",),
+            aliases=("seniority", "job_level"),
+            hints=("management_level", "grade", "band", "career_level"),
         ),
-        Column("hire_date", DATE, description="Start date; the panel starts here."),
+        Column(
+            "hire_date",
+            DATE,
+            description="Start date; the panel starts here.",
+            aliases=("start_date", "date_of_hire", "original_hire_date", "hired_date"),
+        ),
         Column(
             "platform",
             STR,
             description="Primary cloud/data platform: aws, gcp, azure, databricks or other.",
             aliases=("primary_platform",),
         ),
-        optional(
-            "leave_date", DATE, description="Last day, if the person left; the panel ends here."
+        Column(
+            "leave_date",
+            DATE,
+            required=False,
+            nullable=True,
+            description="Last day, if the person left; the panel ends here.",
+            aliases=(
+                *("termination_date", "terminated_date", "exit_date", "separation_date"),
+                *("end_date", "last_day", "last_working_day", "employment_end_date"),
+            ),
         ),
-        optional("name", STR, description="Display name (never shown in shared reports)."),
-        optional("email", STR),
+        Column(
+            "name",
+            STR,
+            required=False,
+            nullable=True,
+            description="Display name (never shown in shared reports).",
+            aliases=("full_name", "display_name", "employee_name", "worker"),
+        ),
+        Column(
+            "email",
+            STR,
+            required=False,
+            nullable=True,
+            aliases=("work_email", "email_address", "work_email_address"),
+        ),
         optional(
             "is_bot",
             BOOL,
