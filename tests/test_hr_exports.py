@@ -142,3 +142,19 @@ def test_the_import_says_a_roster_is_not_utf8(repo, tmp_path):
         warnings.simplefilter("ignore", CertkitWarning)
         write_import(imp, tmp_path / "out", engineers=tmp_path / "roster.csv")
     assert any("not UTF-8" in n for n in imp.notes), imp.notes
+
+
+def test_levels_that_differ_only_in_case_are_one_level(repo, tmp_path):
+    """Two HR exports joined: "Senior" and "senior" were two levels, which exact matching on
+    level never pairs."""
+    roster = (
+        "engineer_id,team,role,level,hire_date,platform,email\n"
+        "E1,core,backend,Senior,2020-01-01,aws,ana@corp.example\n"
+        "E2,core,backend,senior,2020-01-01,aws,ben@corp.example\n"
+        "E3,core,backend,Senior,2020-01-01,aws,chen@corp.example\n"
+    )
+    ds, _, _ = _load(repo, tmp_path, roster)
+    levels = ds.engineers.filter(pl.col("engineer_id").str.starts_with("E"))["level"]
+    assert levels.unique().to_list() == ["Senior"]
+    warned = [p for p in ds.validation.warnings if "differ only in case" in p.message]
+    assert warned and warned[0].column == "level" and warned[0].rows == [3]

@@ -191,6 +191,8 @@ def check_engineers(df: pl.DataFrame, col: Collector, today: date) -> pl.DataFra
         df = df.with_columns(
             pl.when(unknown).then(pl.lit("other")).otherwise(pl.col("platform")).alias("platform")
         )
+    for name in ("team", "role", "level"):
+        df = one_spelling(df, name, col)
     rows = rows_where(df, pl.col("leave_date") < pl.col("hire_date"))
     if rows:
         col.add("error", "leave_date is before hire_date", "leave_date", rows)
@@ -198,6 +200,35 @@ def check_engineers(df: pl.DataFrame, col: Collector, today: date) -> pl.DataFra
     if rows:
         col.add("warning", f"hire_date is in the future (after {today})", "hire_date", rows)
     return df
+
+
+def one_spelling(df: pl.DataFrame, name: str, col: Collector) -> pl.DataFrame:
+    """Values of ``name`` that differ only in case or spacing (``Senior``, ``senior``,
+    ``senior ``: two HR exports joined) read as their most common spelling, with a warning;
+    they would otherwise be two levels, and exact matching would never pair them."""
+    key = pl.col(name).str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+    spellings = (
+        df.filter(pl.col(name).is_not_null())
+        .group_by(key.alias("_key"), pl.col(name))
+        .agg(pl.len().alias("_n"))
+        .sort(["_key", "_n", name], descending=[False, True, False])
+    )
+    variants = spellings.filter(pl.col("_key").is_duplicated())
+    if variants.height == 0:
+        return df
+    chosen = dict(
+        variants.group_by("_key", maintain_order=True).first().select("_key", name).iter_rows()
+    )
+    rewrite = {v: chosen[k] for k, v in variants.select("_key", name).iter_rows() if v != chosen[k]}
+    rows = rows_where(df, pl.col(name).is_in(list(rewrite)))
+    said = ", ".join(f"{old!r} as {new!r}" for old, new in list(rewrite.items())[:5])
+    col.add(
+        "warning",
+        f"values that differ only in case or spacing are read as one: {said}",
+        name,
+        rows,
+    )
+    return df.with_columns(pl.col(name).replace(rewrite))
 
 
 def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataFrame:
