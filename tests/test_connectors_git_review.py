@@ -286,3 +286,23 @@ def test_bitbucket_server_and_gitea_merges_are_numbered_prs(tmp_path):
     )
     assert (gitea["author_id"], gitea["title"]) == ("chen@corp.example", "Add retry (#9 follow-up)")
     assert rebased["merged_date"] == _t("2024-03-06T12:00:00") and rebased["number"] == 13
+
+
+def test_repositories_with_one_folder_name_keep_their_prs_apart(tmp_path):
+    """Three snapshots imported together, each in a folder called `repo` with no GitHub
+    origin: every PR id was `repo#N`, so two repositories' PR #1 could become one."""
+    from certkit.errors import CertkitError
+
+    repos = []
+    for owner, who in (("pallets", ANA), ("encode", BEN)):
+        r = Repo(tmp_path / owner / "repo", origin=None)
+        r.commit("Initial commit", who, "2024-03-01T09:00:00Z")
+        r.commit("Fix (#1)", who, "2024-03-02T09:00:00Z")
+        repos.append(r.path)
+    imp = read_git(repos)
+    assert sorted(imp.pull_requests["id"].to_list()) == ["encode/repo#1", "pallets/repo#1"]
+    assert any("share a folder name" in n for n in imp.notes)
+    with pytest.raises(CertkitError, match="given twice"):
+        read_git([repos[0], repos[0]])
+    with pytest.raises(CertkitError, match="gives 'app' to two repositories"):
+        read_git(repos, repo_names=["app", "app"])

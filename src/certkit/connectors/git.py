@@ -158,6 +158,57 @@ def repo_name(path: Path) -> str:
     return name.removesuffix(".git") or name
 
 
+def _distinct_names(paths: list[Path], given: list[str] | None) -> tuple[list[str], str | None]:
+    """One name per repository, distinct, and a note when folder names had to be widened.
+
+    PR ids are ``<name>#<number>``: two repositories with one name (clones in folders both
+    called ``repo``, no GitHub origin) would merge their PR #12s into one. A folder-derived
+    name that repeats takes its parent folders (``pallets+click/repo``) until it is unique;
+    a name given twice with ``repo_names`` and a repository given twice are errors.
+    """
+    resolved = [p.resolve() for p in paths]
+    twice = {p for p in resolved if resolved.count(p) > 1}
+    if twice:
+        raise CertkitError(f"repository {sorted(twice)[0]} is given twice; give it once")
+    if given is not None:
+        dup = sorted({n for n in given if given.count(n) > 1})
+        if dup:
+            raise CertkitError(
+                f"--repo-name (repo_names) gives {dup[0]!r} to two repositories; PR ids would "
+                "mix them: give each repository its own name"
+            )
+        return list(given), None
+    names = [repo_name(p) for p in paths]
+    out, widened = list(names), []
+    for i, name in enumerate(names):
+        if names.count(name) == 1:
+            continue
+        if name != resolved[i].name.removesuffix(".git"):  # from a hosted origin URL
+            raise CertkitError(
+                f"two repositories have the origin {name!r}: the same project twice? Give it "
+                "once, or name each with --repo-name (repo_names)"
+            )
+        depth = 2
+        while depth < len(resolved[i].parts) and any(
+            _tail(r, depth) == _tail(resolved[i], depth) for j, r in enumerate(resolved) if j != i
+        ):
+            depth += 1
+        out[i] = _tail(resolved[i], depth)
+        widened.append(out[i])
+    if not widened:
+        return out, None
+    return out, (
+        f"{len(widened)} repositories share a folder name and have no GitHub origin: named "
+        f"{', '.join(repr(w) for w in widened)} from their folders, so their PR ids stay "
+        "apart; use --repo-name to choose the names (and to join a gh export)"
+    )
+
+
+def _tail(path: Path, depth: int) -> str:
+    """The last ``depth`` parts of a path joined by ``/``, without ``.git``."""
+    return "/".join(path.parts[-depth:]).removesuffix(".git")
+
+
 def _bot_stem(name: str, email: str) -> str:
     """A bot's own name without ``[bot]`` (``pydanty[bot]`` -> ``pydanty``), lower case."""
     stem = name.strip() or email.split("@")[0].split("+")[-1]
@@ -358,9 +409,11 @@ def read_git(
     ids, rules, agents = attribution_inputs(identities, rules, agents)
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
-    for i, path in enumerate(paths):
+    for path in paths:
         _check_repo(path)
-        name = repo_names[i] if repo_names else repo_name(path)
+    names, naming_note = _distinct_names(paths, repo_names)
+    notes += [naming_note] if naming_note else []
+    for path, name in zip(paths, names, strict=True):
         commits, prs, repo_notes = _read_repo(
             path,
             repo=name,
