@@ -364,3 +364,19 @@ def test_certkit_callaway_santanna_event_study_end_to_end():
     assert not np.allclose(cl.se[~ref], es.se[~ref])
     sd = honest(result=cl, method="smoothness", m=[0, 0.01], event_time=2)
     assert sd.term == "e = 2" and sd.estimate == pytest.approx(cl.att[cl.keys == 2][0])
+
+
+def test_words_name_the_period_and_round_the_bounds():
+    """gnome-shell's shared report read "(e = 0) is 2.72 ... exceed 0.444444x ... at Mbar =
+    0.666667"."""
+    from certkit.did.honestdid import _term_words
+
+    assert _term_words("e = 0") == "in the period of certification (e = 0)"
+    assert _term_words("e = 2") == "2 period(s) after certification (e = 2)"
+    res = honest(
+        EB, ES, num_pre_periods=5, num_post_periods=2, mbar=np.linspace(0, 2, 10), outcome="dins"
+    )
+    words = res.effect_summary().text
+    import re
+
+    assert re.search(r"\d\.\d{4,}", words) is None, words  # 3 significant digits

@@ -168,8 +168,9 @@ class HonestResult(ResultMixin):
         """The sentences of :meth:`effect_summary`."""
         pct = f"{100 * self.level:g}%"
         on = f" on {self.outcome}" if self.outcome else ""
+        when = _term_words(self.term)
         head = (
-            f"The effect{on} ({self.term}) is {_fmt(self.estimate)} ({pct} CI "
+            f"The effect{on} {when} is {_fmt(self.estimate)} ({pct} CI "
             f"{_fmt(self.original[0])} to {_fmt(self.original[1])})."
         )
         if not self.original_significant:
@@ -195,7 +196,7 @@ class HonestResult(ResultMixin):
         elif self.method == "relative_magnitude":
             core = (
                 f" It stays significant unless post-certification trend violations exceed "
-                f"{self.breakdown:g}x the largest pre-certification one"
+                f"{self.breakdown:.3g}x the largest pre-certification one"
             )
         else:
             core = (
@@ -211,7 +212,7 @@ class HonestResult(ResultMixin):
         )
 
     def _value_words(self, v: float) -> str:
-        return f"Mbar = {v:g}" if self.method == "relative_magnitude" else f"M = {v:.3g}"
+        return f"Mbar = {v:.3g}" if self.method == "relative_magnitude" else f"M = {v:.3g}"
 
     def plot_data(self) -> pl.DataFrame:
         """The table of :meth:`tidy` with ``bound``, the x-axis label of each interval."""
@@ -231,6 +232,16 @@ class HonestResult(ResultMixin):
 # --------------------------------------------------------------------------------------------
 # inputs
 # --------------------------------------------------------------------------------------------
+
+
+def _term_words(term: str) -> str:
+    """Which effect a sentence is about: "e = 0" is the period of certification."""
+    if term.startswith("e = "):
+        e = float(term.removeprefix("e = "))
+        if e == 0:
+            return "in the period of certification (e = 0)"
+        return f"{e:g} period(s) after certification (e = {e:g})"
+    return f"({term})"
 
 
 def event_study_inputs(result: AggregateResult) -> dict[str, Any]:
