@@ -121,10 +121,11 @@ display(table(miss, percent=["missing_share"]) if miss.height else Markdown("No 
 
 # %% [markdown]
 # ## Creation dates approximated from git
-# Git does not record when a pull request was opened. For squash merges (and direct pushes) the
-# import can only guess it, so the time from creation to merge would be wrong: these PRs are
-# left out of cycle time and time to first review (they still count everywhere else). A `gh`
-# export (`certkit import git --github`) supplies the real dates.
+# Git does not record when a pull request was opened, nor when a change merged by fast-forward
+# was merged. For squash merges, direct pushes and fast-forwarded changes the import can only
+# guess, so the time from creation to merge would be wrong: these PRs are left out of cycle time
+# and time to first review (they still count everywhere else). A `gh` export
+# (`certkit import git --github`) supplies the real dates of GitHub PRs.
 
 # %%
 display(

@@ -419,9 +419,10 @@ def narrative(
         )
         lines.append(
             f"- **Cycle time:** {n_approx:,} of {merged:,} merged PRs ({percent_words(n_approx / merged)}) "
-            f"have a creation date approximated from git ({kinds}): git does not record when a "
-            "squash-merged PR was opened, so their cycle time (and time to first review) would "
-            "be wrong and is left out of every cycle-time outcome. They still count in "
+            f"have a creation or merge date approximated from git ({kinds}): git does not "
+            "record when a PR was opened (a squash merge keeps one commit) nor when a "
+            "fast-forwarded change was merged, so their cycle time (and time to first review) "
+            "would be wrong and is left out of every cycle-time outcome. They still count in "
             "throughput, reverts and AI share. Import a `gh pr list` export (`--github`) to "
             "supply the real dates."
         )
