@@ -135,6 +135,9 @@ def test_pretrend_words_compare_misses_with_chance():
     assert "caution" in narrative.pretrend_words(two, "no evidence (p = 0.40)")
     ok = narrative.pretrend_words(es.filter(pl.col("e") != -2), "no evidence (p = 0.40)")
     assert "0 have" in ok and "no more than chance" in ok
+    # gnome-shell: the only pre-period estimate shown missed zero: 5 %, not "no more than chance"
+    one = es.filter(pl.col("e") == -2)
+    assert "caution" in narrative.pretrend_words(one, "warning: diverging (p = 0.000)")
 
 
 def test_default_data_path_works_from_the_notebooks_folder(monkeypatch):

@@ -310,7 +310,7 @@ def pretrend_words(event_study, verdict: str | None = None) -> str:
     chance = float(stats.binom.sf(outside - 1, pre.height, 0.05)) if outside else 1.0
     tone = (
         "no more than chance would give"
-        if chance >= 0.05
+        if chance > 0.05  # 1 of 1 is exactly 5 %: not "no more than chance" (gnome-shell)
         else "more than chance would give: treat the effects with caution"
     )
     return (

@@ -69,9 +69,10 @@ def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
         return []
     merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
     return [
-        f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({percent_words(n / merged)}) whose creation "
-        "date git cannot tell (squash merges, direct pushes): their cycle time would be wrong. "
-        "A `gh` export (`certkit import git --github`) supplies the real dates."
+        f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({percent_words(n / merged)}) "
+        "whose creation or merge date git cannot tell (squash merges, direct pushes, changes "
+        "merged by fast-forward): their cycle time would be wrong. A `gh` export "
+        "(`certkit import git --github`) supplies the real dates of GitHub PRs."
     ]
 
 
