@@ -223,3 +223,19 @@ def test_a_small_chance_is_not_rounded_to_zero_in_words():
     assert (
         percent_words(0.0) == "0%" and percent_words(1.0) == "100%" and percent_words(0.42) == "42%"
     )
+
+
+def test_assumptions_no_effect_reads_are_marked_unused():
+    """gnome-shell's ROI page listed cycle_time_hours and engineer_share_of_cycle_time among
+    its assumptions while it valued throughput, defects and incidents only."""
+    from certkit.analytics.roi_model import DEFAULTS, unused_assumptions
+    from certkit.report.study_roi import assumptions_table
+
+    units = ["prs_per_month", "defects_per_pr", "incidents_per_month"]
+    unused = unused_assumptions(units, list(DEFAULTS))
+    assert set(unused) == {"cycle_time_hours", "engineer_share_of_cycle_time"}
+    assert unused_assumptions(["log_cycle_time"], ["cycle_time_hours", "value_per_pr"]) == [
+        "value_per_pr"
+    ]
+    shown = assumptions_table(dict(DEFAULTS), units=units).data
+    assert "not used" in shown

@@ -96,7 +96,10 @@ display(Markdown(f"*Data: {ctx.scope()}.*"))
 # %% [markdown]
 # ## Where the value comes from
 # The effects of certification that the value is built on (observational estimates, staggered
-# DiD against not-yet-certified engineers), and the value per certified engineer.
+# DiD against not-yet-certified engineers), and the value per certified engineer. Cycle time is
+# not valued here: the hours a faster PR cycle saves are largely those that more merged PRs
+# already count, and valuing both would count them twice (its effect is on the certification
+# impact page).
 
 # %%
 display(Markdown(story.summarize(effect_rows, "Callaway & Sant'Anna DiD")))
@@ -137,6 +140,11 @@ else:
 # (parameters of this notebook).
 
 # %%
-display(studies.assumptions_table(result.assumptions if result is not None else assumptions))
+display(
+    studies.assumptions_table(
+        result.assumptions if result is not None else assumptions,
+        units=[e.unit for e in effects],
+    )
+)
 display(Markdown(story.assumptions_md(story.DID_ASSUMPTIONS)))
 display(HTML(ctx.warnings_html(notes, "Notes and warnings")))

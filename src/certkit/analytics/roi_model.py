@@ -200,6 +200,34 @@ def _quantile(v: np.ndarray, q: float) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
+#: The benefit assumptions each effect unit reads (see :func:`_monthly_benefit`); the cost
+#: side (exam fee, attempts, training, study hours x hourly cost, renewals) is always used.
+BENEFIT_ASSUMPTIONS = {
+    "relative_throughput": {"prs_per_month", "value_per_pr"},
+    "prs_per_month": {"value_per_pr"},
+    "log_cycle_time": {
+        "cycle_time_hours",
+        "engineer_share_of_cycle_time",
+        "hourly_cost",
+        "prs_per_month",
+    },
+    "cycle_time_hours": {"engineer_share_of_cycle_time", "hourly_cost", "prs_per_month"},
+    "defects_per_pr": {"prs_per_month", "cost_per_defect"},
+    "incidents_per_month": {"cost_per_incident"},
+}
+COST_ASSUMPTIONS = {
+    *("exam_fee", "attempts", "training_cost", "study_hours", "hourly_cost"),
+    *("validity_months", "renewal_fee_share"),
+}
+
+
+def unused_assumptions(units: list[str], names: list[str]) -> list[str]:
+    """The assumptions among ``names`` that no effect of these ``units`` and no cost reads
+    (the ROI page said ``cycle_time_hours`` without valuing cycle time)."""
+    used = set(COST_ASSUMPTIONS).union(*(BENEFIT_ASSUMPTIONS[u] for u in units))
+    return [n for n in names if n not in used]
+
+
 def _monthly_benefit(unit: str, eff, a: dict) -> np.ndarray:
     if unit == "relative_throughput":
         return eff * a["prs_per_month"] * a["value_per_pr"]

@@ -146,14 +146,27 @@ def roi_table(result) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def assumptions_table(assumptions: dict):
-    """The money assumptions as a two-column table (or a note that the defaults apply)."""
+def assumptions_table(assumptions: dict, units: list[str] | None = None):
+    """The money assumptions as a table (or a note that the defaults apply); with the
+    ``units`` of the effects valued, those no effect or cost reads are marked unused."""
     from IPython.display import Markdown
 
+    from certkit.analytics.roi_model import unused_assumptions
+
+    unused = set(unused_assumptions(units, list(assumptions))) if units is not None else set()
     shown = pl.DataFrame(
-        [{"assumption": k, "value": str(v)} for k, v in sorted(assumptions.items())],
-        schema={"assumption": pl.String, "value": pl.String},
+        [
+            {
+                "assumption": k,
+                "value": str(v),
+                "used": "not used: no effect valued here reads it" if k in unused else "yes",
+            }
+            for k, v in sorted(assumptions.items())
+        ],
+        schema={"assumption": pl.String, "value": pl.String, "used": pl.String},
     )
+    if units is None:
+        shown = shown.drop("used")
     return (
         table(shown) if shown.height else Markdown("Default money assumptions (see `certkit.roi`).")
     )
