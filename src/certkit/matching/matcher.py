@@ -340,7 +340,7 @@ def balance_alert(bal: pl.DataFrame, threshold: float = 0.1, label=None) -> str 
     if over.height == 0:
         return None
     name = label or (lambda t: t)
-    terms = [f"{name(t)} ({a:.2f})" for t, a in zip(over["term"], over["_a"], strict=True)]
+    terms = [f"{name(t)} ({a:.3g})" for t, a in zip(over["term"], over["_a"], strict=True)]
     shown = ", ".join(terms[:6]) + (f" and {len(terms) - 6} more" if len(terms) > 6 else "")
     return (
         f"balance after matching misses the |SMD| <= {threshold:g} rule: max |SMD| "

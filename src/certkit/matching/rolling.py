@@ -150,14 +150,11 @@ def matched_did(
             exact=["_g"],
             balance_threshold=balance_threshold,
         )
-    for w in caught:
-        if issubclass(w.category, CertkitWarning):
-            _warn(str(w.message), notes)
-    alerts: list[str] = []
     pre_label = f"{outcome} (pre mean)"
-    for msg in list(m.alerts):  # already in notes through the caught warnings
-        alerts.append(msg.replace("_pre_mean", pre_label))
-        notes[:] = [alerts[-1] if n == msg else n for n in notes]
+    for w in caught:  # said once, with the pre-period mean named as the reader knows it
+        if issubclass(w.category, CertkitWarning):
+            _warn(str(w.message).replace("_pre_mean", pre_label), notes)
+    alerts = [msg.replace("_pre_mean", pre_label) for msg in m.alerts]  # already in notes
     m.alerts = []
     bal = m.balance().with_columns(pl.col("term").replace({"_pre_mean": pre_label}))
 

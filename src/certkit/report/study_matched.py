@@ -190,8 +190,14 @@ def matched_effects(
             row |= {
                 "certified_engineers": res.n_treated,
                 "matched_sets": res.n_pairs,
-                # the bounds rest on the sets with a non-zero difference: hidden under k
-                "critical_gamma": None if ctx.too_few(sens.n_pairs) else sens.critical_gamma,
+                # the bounds rest on the sets with a non-zero difference: hidden under k; no
+                # critical gamma for an effect not significant even at gamma = 1 (gnome-shell's
+                # table showed 1.000 beside p = 0.68)
+                "critical_gamma": (
+                    None
+                    if ctx.too_few(sens.n_pairs) or not sens.significant
+                    else sens.critical_gamma
+                ),
                 "e_value": sens.e_value,
             }
             results[outcome] = res
