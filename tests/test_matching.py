@@ -674,3 +674,25 @@ def test_balance_alert_names_the_terms_out_loud(lalonde, nn):
     df = pl.DataFrame({"t": rng.integers(0, 2, 2000), "x": rng.normal(size=2000)})
     rand = _quiet(df, treatment="t", covariates=["x"], replace=True)
     assert rand.alerts == [] and "Warning:" not in str(rand.summary())
+
+
+def test_the_balance_warning_names_the_pre_period_mean_once():
+    """gnome-shell's matched page said the same balance miss twice, once as `_pre_mean (0.10)`
+    (rounded below the 0.1 rule it broke) and once as `merged_prs (pre mean)`."""
+    import certkit as ck
+
+    panel = ck.build_panel(ck.simulate(80, 24, seed=3), "month")
+    shifted = panel.with_columns(  # certified engineers far busier before: no peer is close
+        merged_prs=pl.when(pl.col("cohort") > 0)
+        .then(pl.col("merged_prs") + 30)
+        .otherwise(pl.col("merged_prs"))
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = M.matched_did(
+            shifted, outcome="merged_prs", covariates=["tenure_months"], caliper=None,
+            pre_periods=2, post_periods=2,
+        )  # fmt: skip
+    said = [str(w.message) for w in caught if "balance after matching" in str(w.message)]
+    assert len(said) == 1 and "merged_prs (pre mean) (0.479)" in said[0], said
+    assert not any("_pre_mean" in w for w in res.warnings)
