@@ -165,3 +165,30 @@ def test_adoption_intervals_cover_the_planted_effect_about_95_percent():
     # measured: 98% (e = 0) and 93% (e = 1) of these 200
     for e, h in hits.items():
         assert 0.90 <= np.mean(h) <= 0.99, (e, np.mean(h))
+
+
+def test_the_overview_counts_adopters_whose_ai_traces_stopped():
+    """pydantic-ai: the repository told agents to stop adding co-author lines in April 2026;
+    adopters' later periods showed no AI, yet adoption is treated as permanent."""
+    import polars as pl
+
+    from certkit.analytics.adoption import adoption_cohorts, adoption_overview
+
+    rows = []
+    for eng, kind in [("a", "stops"), ("b", "stops"), ("c", "keeps"), ("d", "never")]:
+        for t in range(1, 11):
+            ai = {"stops": 1.0 if 3 <= t <= 5 else 0.0, "keeps": 1.0 if t >= 3 else 0.0}
+            rows.append(
+                {
+                    "engineer_id": eng,
+                    "period_index": t,
+                    "period": f"2025-{t:02d}-01",
+                    "merged_prs": 2,
+                    "ai_share": ai.get(kind, 0.0),
+                }
+            )
+    panel = pl.DataFrame(rows)
+    cohorts = adoption_cohorts(panel)
+    text = adoption_overview(cohorts, panel)
+    assert "3 of 4 engineers adopted AI" in text
+    assert "2 of them show no AI-assisted PR in their last 3 periods" in text, text

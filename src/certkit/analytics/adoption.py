@@ -219,6 +219,38 @@ def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) ->
     return (
         f"{inside.height} of {total} engineers adopted AI inside the window, between {first} "
         f"and {last} (most in {busiest['period']}: {busiest['len']}); {left}"
+        + lapsed_words(lapsed_adopters(cohorts, panel), inside.height, k)
+    )
+
+
+def lapsed_adopters(cohorts: pl.DataFrame, panel: pl.DataFrame, last: int = 3) -> int:
+    """Adopters (inside the window) with no AI-assisted PR in their last ``last`` periods
+    with merged PRs, all after adopting. Adoption is treated as permanent; this says how
+    often the traces stopped (pydantic-ai's repository told agents to stop adding
+    co-author lines in April 2026, and the share fell from 53% to 2%)."""
+    adopters = cohorts.filter((pl.col("adoption_cohort") > 0) & ~pl.col("adopted_at_start")).select(
+        "engineer_id", "adoption_cohort"
+    )
+    recent = (
+        panel.join(adopters, on="engineer_id")
+        .filter((pl.col("merged_prs") > 0) & (pl.col("period_index") >= pl.col("adoption_cohort")))
+        .sort("engineer_id", "period_index")
+        .group_by("engineer_id")
+        .agg(pl.col("ai_share").fill_null(0).tail(last).alias("_tail"))
+        .filter(pl.col("_tail").list.len() == last)
+    )
+    return int(recent.filter(pl.col("_tail").list.max() == 0).height)
+
+
+def lapsed_words(lapsed: int, adopters: int, k: int = 1) -> str:
+    """The sentence :func:`adoption_overview` adds about adopters whose AI traces stopped."""
+    if lapsed == 0:
+        return ""
+    n = f"{lapsed} of them" if lapsed >= k else f"fewer than {k} of them"
+    return (
+        f" {n} show no AI-assisted PR in their last 3 periods with merged PRs: AI use stopped, "
+        "or its traces (co-author lines, agent accounts) were switched off. The analysis treats "
+        "adoption as permanent, so such periods dilute the effect of adopting."
     )
 
 
