@@ -152,7 +152,7 @@ def test_notebook_06_shows_and_records_the_checks(tmp_path, share):
     page = run.results[0]
     records = {r["key"]: r for r in landing.read(page.headlines)}
     honest = records["ai/adoption-honest-did/rework_rate"]["text"]
-    assert "rework_rate (e = 0)" in honest and "certif" not in honest
+    assert "rework_rate in the period of adoption (e = 0)" in honest and "certif" not in honest
     robust = records["ai/adoption-robustness/rework_rate"]["text"]
     assert "heterogeneity-robust estimators" in robust
     html = page.html.read_text()

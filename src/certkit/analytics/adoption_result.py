@@ -43,6 +43,8 @@ _WORDS = (
     ("certified and comparison units", "adopters and comparison engineers"),
     ("before certification", "before adoption"),
     ("since certification", "since adoption"),
+    ("period of certification", "period of adoption"),
+    ("period(s) after certification", "period(s) after adoption"),
 )
 
 
