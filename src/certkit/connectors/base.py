@@ -332,8 +332,9 @@ def to_dataset(
     named = certified_ids(certs, identities or Identities())
     eng, notes = engineers_table(imp, roster, roster_only, fixed, referenced=named)
     if certs is not None:
-        certs, note = certifications_by_alias(certs, eng, identities or Identities())
-        notes += [note] if note else []
+        rows = None if roster is None else roster.height
+        certs, more = certifications_by_alias(certs, eng, identities or Identities(), rows)
+        notes += more
     if roster is not None:
         notes += idle_note(imp, certs)
     for n in notes:

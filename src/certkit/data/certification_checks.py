@@ -40,7 +40,10 @@ def holders_list(df: pl.DataFrame, names: list[str]) -> str:
         .agg(pl.col("engineer_id").n_unique().alias("n"))
         .sort(["n", "certification"], descending=[True, False])
     )
-    items = [f"{c} ({n} engineer{'s' if n != 1 else ''})" for c, n in counts.iter_rows()]
+    items = [  # a ';' would end the list for hide_small_counts
+        f"{c.replace(';', ',')} ({n} engineer{'s' if n != 1 else ''})"
+        for c, n in counts.iter_rows()
+    ]
     more = f" and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
     return ", ".join(items[:SHOWN]) + more
 
