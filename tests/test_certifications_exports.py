@@ -191,7 +191,11 @@ def test_roster_email_resolves_and_a_placeholder_holder_is_noted():
     )
     out, notes = certifications_by_alias(certs, eng, Identities(), roster_rows=roster.height)
     assert out["engineer_id"].to_list()[0] == "E1"
-    assert any("by the roster's email column (e.g. 'E1@Corp.example' -> 'E1')" in n for n in notes)
+    assert any(
+        "1 certification row(s) name their engineer by the e-mail in the roster's email column "
+        "(e.g. 'E1@Corp.example' -> 'E1'); read as that engineer" in n
+        for n in notes
+    )
     added = [n for n in notes if "the import added" in n]
     # the Solutions Architect row does not count, so only one row is named
     assert added and added[0].startswith(
@@ -305,3 +309,41 @@ def test_ids_without_leading_zeros_get_the_excel_hint():
         "'1001' is engineer '001001' without its leading zeros (and 1 more): Excel drops "
         "leading zeros"
     ) in str(err.value)
+
+
+def test_lazy_panel_leaves_out_the_same_rows_as_load():
+    # certkit panel --data on Parquet: the certifications table is not validated by load,
+    # the panel applies the same rules (pl.LazyFrame tables stand for any engine)
+    from certkit.data.dataset import Dataset
+
+    eng = _engineers().drop("email").with_columns(is_bot=pl.lit(False))
+    certs = pl.DataFrame(
+        {
+            "engineer_id": ["E1", "E2", "E3", "E4"],
+            "certification": [SA, "Exam DP-100: Designing", "gcp-pmle", "CKA"],
+            "earned_date": [date(2024, 4, 10)] * 4,
+            "status": ["accepted", "Accepted", "revoked", "accepted"],
+            "ml": [None, None, None, "yes"],
+        }
+    )
+    none = pl.DataFrame(
+        schema={"created_date": pl.Datetime("us"), "pr_id": pl.String, "engineer_id": pl.String}
+    )
+    ds = Dataset(
+        engineers=eng.lazy(),
+        certifications=certs.lazy(),
+        pull_requests=_prs(eng["engineer_id"].to_list()).lazy(),
+        defects=none.lazy(),
+        incidents=none.lazy(),
+    )
+    panel = ck.build_panel(ds, "month")
+    first = panel.group_by("engineer_id").agg(
+        pl.col("cohort").max(), pl.col("certification").drop_nulls().first()
+    )
+    got = {e: (c, n) for e, c, n in first.iter_rows()}
+    assert got == {
+        "E1": (0, None),  # Solutions Architect: not ML
+        "E2": (4, "azure-dp-100"),  # exam code in the name
+        "E3": (0, None),  # revoked
+        "E4": (4, "cncf-cka"),  # not ML, but ml = yes counts it
+    }

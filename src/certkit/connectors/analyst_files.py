@@ -31,6 +31,7 @@ from certkit.errors import CertkitError
 if TYPE_CHECKING:
     from certkit.connectors.base import Import
 
+ALIAS_WORDS = "an alias the identity file maps or by their id in another case"
 PLACEHOLDER = {"team": "unknown", "role": "unknown", "level": "unknown", "platform": "other"}
 
 
@@ -232,15 +233,21 @@ def certifications_by_alias(
             if found is not None and found in known:
                 mapped[value] = found
     notes = []
+    for group, how in (
+        ({v: e for v, e in mapped.items() if v not in by_email}, ALIAS_WORDS),
+        (
+            {v: e for v, e in mapped.items() if v in by_email},
+            "the e-mail in the roster's email column",
+        ),
+    ):
+        if group:
+            example = next(iter(group.items()))
+            notes.append(
+                f"{int(values.is_in(list(group)).sum())} certification row(s) name their "
+                f"engineer by {how} (e.g. {example[0]!r} -> {example[1]!r}); read as that "
+                "engineer"
+            )
     if mapped:
-        rows = int(values.is_in(list(mapped)).sum())
-        example = next(iter(mapped.items()))
-        note = (
-            f"{rows} certification row(s) name their engineer by an alias the identity file "
-            "maps, by their id in another case or by the roster's email column (e.g. "
-            f"{example[0]!r} -> {example[1]!r}); read as that engineer"
-        )
-        notes.append(note)
         certs = certs.with_columns(values.replace(mapped).alias(column))
     if roster_rows is not None:
         added = set(engineers["engineer_id"].cast(pl.String)[roster_rows:].to_list())

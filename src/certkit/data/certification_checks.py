@@ -25,8 +25,9 @@ LEFT_OUT_STATUSES = ("revoked", "rejected", "pending")
 #: How many certification names a message lists.
 SHOWN = 5
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TRUE = ("true", "t", "yes", "y", "1", "1.0")
-_FALSE = ("false", "f", "no", "n", "0", "0.0")
+#: How an ``ml`` column written as text says true / false (as certkit's bool columns).
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0")
 
 
 def holders_list(df: pl.DataFrame, names: list[str]) -> str:
@@ -52,9 +53,9 @@ def _ml_flag(values: pl.Expr) -> pl.Expr:
     """A raw ``ml`` column as booleans (null: not said)."""
     text = values.cast(pl.String).str.strip_chars().str.to_lowercase()
     return (
-        pl.when(text.is_in(_TRUE))
+        pl.when(text.is_in(TRUE_WORDS))
         .then(True)
-        .when(text.is_in(_FALSE))
+        .when(text.is_in(FALSE_WORDS))
         .then(False)
         .otherwise(None)
         .alias("ml")
@@ -76,6 +77,11 @@ def _catalog_ml(names: pl.Series) -> dict[str, bool | None]:
         entry = entry_for(n)
         out[n] = None if entry is None else is_ml(entry)
     return out
+
+
+def non_ml_names(names: pl.Series) -> list[str]:
+    """The distinct ``names`` the catalog knows are not ML certifications."""
+    return sorted(n for n, ml in _catalog_ml(names).items() if ml is False)
 
 
 def counted_rows(certs: pl.DataFrame) -> pl.Series:

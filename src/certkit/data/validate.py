@@ -242,7 +242,9 @@ def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataF
         cc.unknown_catalog_warning(df, unknown, col)
     df = df.with_columns(
         pl.col("certification")
-        .replace_strict({k: (v or k) for k, v in mapping.items()}, default=None)
+        .replace_strict(
+            {k: (v or k) for k, v in mapping.items()}, default=None, return_dtype=pl.String
+        )
         .alias("certification_id")
     )
     dup = pl.struct("engineer_id", "certification_id", "earned_date").is_duplicated()
