@@ -151,13 +151,13 @@ def engineers_table(
     return roster, notes
 
 
-def _canonical(certs: pl.DataFrame) -> pl.DataFrame:
-    """``certs`` with certkit's column names (aliases renamed, lower case)."""
-    return certs.rename(
-        dict(
-            zip(certs.columns, TABLES["certifications"].canonical_names(certs.columns), strict=True)
-        )
-    )
+def _counted(certs: pl.DataFrame) -> pl.Series:
+    """Which rows of a raw certifications file count as the treatment (:func:`counted_rows`);
+    all of them when its column names clash (validation then names the repeated column)."""
+    names = TABLES["certifications"].canonical_names(certs.columns)
+    if len(set(names)) < len(names):
+        return pl.Series("counted", [True] * certs.height)
+    return counted_rows(certs.rename(dict(zip(certs.columns, names, strict=True))))
 
 
 def certified_ids(certs: pl.DataFrame | None, identities: Identities) -> set[str]:
@@ -167,12 +167,12 @@ def certified_ids(certs: pl.DataFrame | None, identities: Identities) -> set[str
     certification the catalog knows is not an ML one: :func:`counted_rows`) name nobody."""
     if certs is None:
         return set()
-    named = _canonical(certs)
-    if "engineer_id" not in named.columns:
+    names = TABLES["certifications"].canonical_names(certs.columns)
+    if "engineer_id" not in names:
         return set()
-    named = named.filter(counted_rows(named))
+    ids = certs[certs.columns[names.index("engineer_id")]].filter(_counted(certs))
     out = set()
-    for value in named["engineer_id"].cast(pl.String).drop_nulls():
+    for value in ids.cast(pl.String).drop_nulls():
         alias = value.strip()
         found = identities.resolve(email=alias, login=alias, name=alias)
         out |= {alias.lower()} | ({found.lower()} if found else set())
@@ -251,7 +251,7 @@ def certifications_by_alias(
         certs = certs.with_columns(values.replace(mapped).alias(column))
     if roster_rows is not None:
         added = set(engineers["engineer_id"].cast(pl.String)[roster_rows:].to_list())
-        counted = counted_rows(_canonical(certs))
+        counted = _counted(certs)
         ids = certs[column].cast(pl.String)
         on_added = ids.is_in(list(added)) & counted
         if on_added.any():
