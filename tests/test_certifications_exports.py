@@ -347,3 +347,32 @@ def test_lazy_panel_leaves_out_the_same_rows_as_load():
         "E3": (0, None),  # revoked
         "E4": (4, "cncf-cka"),  # not ML, but ml = yes counts it
     }
+
+
+def test_lazy_validation_counts_the_rows_left_out():
+    from certkit.data.dataset import Dataset
+    from certkit.data.validate_lazy import validate_lazy
+
+    eng = _engineers(("E1",)).drop("email")
+    certs = pl.DataFrame(
+        {
+            "engineer_id": ["E1", "E7", "E8"],  # E7, E8 unknown, but their rows do not count
+            "certification": ["gcp-pmle", SA, "gcp-pmle"],
+            "earned_date": [date(2024, 4, 10)] * 3,
+            "status": ["accepted", "accepted", "revoked"],
+        }
+    )
+    none = pl.DataFrame(
+        schema={"created_date": pl.Datetime("us"), "pr_id": pl.String, "engineer_id": pl.String}
+    )
+    ds = Dataset(
+        engineers=eng.lazy(),
+        certifications=certs.lazy(),
+        pull_requests=_prs(["E1"]).lazy(),
+        defects=none.lazy(),
+        incidents=none.lazy(),
+    )
+    report = validate_lazy(ds)
+    text = "\n".join(p.format() for p in report.problems)
+    assert "left out of the treatment" in text and "2 row(s)" in text
+    assert "engineer_id not found" not in text
