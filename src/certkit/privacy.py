@@ -427,16 +427,42 @@ _SMALL_COUNTS = (
 )
 
 
+#: Validation warnings that name certifications with their holders
+#: (:func:`certkit.data.certification_checks.holders_list`): "not in the certification
+#: catalog: Foo Cert (1 engineer), Bar (6 engineers); they COUNT ..."
+_CERTIFICATION_LIST = re.compile(
+    r"(not in the certification catalog|not ML certifications): ([^;]*?)( and \d+ more)?;"
+)
+_HELD = re.compile(r"(.+?) \((\d+) engineers?\)(?:, |$)")
+
+
+def _held_by_k(m: re.Match, k: int) -> str:
+    """A certification list without the names held by fewer than ``k`` engineers (a
+    certification one person holds names that person to whoever knows who took it)."""
+    items = [(h.group(0).rstrip(", "), int(h.group(2))) for h in _HELD.finditer(m.group(2))]
+    kept = [item for item, n in items if n >= k]
+    hidden = len(items) - len(kept)
+    if hidden:
+        kept.append(
+            f"{hidden} certification(s) held by fewer than {k} engineers each (a shared "
+            "report does not name them)"
+        )
+    return f"{m.group(1)}: {', '.join(kept)}{m.group(3) or ''};"
+
+
 def hide_small_counts(text: str, k: int) -> str:
     """``text`` without the lists of small groups estimator messages give (cohort sizes,
     cells with their treated counts, the cohorts of single engineers), for shared reports.
 
     The message keeps what it warns about ("very small cohorts: their effects are noisy");
     only which cohorts and how many engineers each goes (pydantic-ai, shared: "very small
-    cohort(s): 17 (1 units), 18 (4 units)").
+    cohort(s): 17 (1 units), 18 (4 units)"). Validation warnings listing certifications
+    with their holders keep only the names held by ``k`` engineers or more (a Credly export's
+    one-holder badge named the person who took it).
     """
     for pattern, replacement in _SMALL_COUNTS:
         text = pattern.sub(replacement.replace("{k}", f"{k} engineers"), text)
+    text = _CERTIFICATION_LIST.sub(lambda m: _held_by_k(m, k), text)
     # "(3 engineers)" under k
     return re.sub(
         r"\((\d+) engineers?\)",

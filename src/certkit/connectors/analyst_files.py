@@ -23,6 +23,7 @@ from certkit.connectors.roster_match import (
     unlisted_examples,
     with_proposals,
 )
+from certkit.data.certification_checks import counted_rows
 from certkit.data.schema import TABLES
 from certkit.data.textio import csv_table, read_text
 from certkit.errors import CertkitError
@@ -30,6 +31,7 @@ from certkit.errors import CertkitError
 if TYPE_CHECKING:
     from certkit.connectors.base import Import
 
+ALIAS_WORDS = "an alias the identity file maps or by their id in another case"
 PLACEHOLDER = {"team": "unknown", "role": "unknown", "level": "unknown", "platform": "other"}
 
 
@@ -150,39 +152,75 @@ def engineers_table(
     return roster, notes
 
 
+def _counted(certs: pl.DataFrame) -> pl.Series:
+    """Which rows of a raw certifications file count as the treatment (:func:`counted_rows`);
+    all of them when its column names clash (validation then names the repeated column)."""
+    names = TABLES["certifications"].canonical_names(certs.columns)
+    if len(set(names)) < len(names):
+        return pl.Series("counted", [True] * certs.height)
+    return counted_rows(certs.rename(dict(zip(certs.columns, names, strict=True))))
+
+
 def certified_ids(certs: pl.DataFrame | None, identities: Identities) -> set[str]:
     """The engineer ids a certifications file names, as written and as the identity file
     resolves them, in lower case (so a placeholder is kept for each, see
-    :func:`engineers_table`)."""
+    :func:`engineers_table`). Rows that do not count as the treatment (a revoked badge, a
+    certification the catalog knows is not an ML one: :func:`counted_rows`) name nobody."""
     if certs is None:
         return set()
     names = TABLES["certifications"].canonical_names(certs.columns)
     if "engineer_id" not in names:
         return set()
+    ids = certs[certs.columns[names.index("engineer_id")]].filter(_counted(certs))
     out = set()
-    for value in certs[certs.columns[names.index("engineer_id")]].cast(pl.String).drop_nulls():
+    for value in ids.cast(pl.String).drop_nulls():
         alias = value.strip()
         found = identities.resolve(email=alias, login=alias, name=alias)
         out |= {alias.lower()} | ({found.lower()} if found else set())
     return out
 
 
+def _roster_emails(roster: pl.DataFrame) -> dict[str, str]:
+    """Lower-case e-mail -> engineer id, for e-mails exactly one roster engineer has."""
+    if "email" not in roster.columns:
+        return {}
+    pairs = roster.select(
+        pl.col("email").cast(pl.String).str.strip_chars().str.to_lowercase(),
+        pl.col("engineer_id").cast(pl.String),
+    ).drop_nulls()
+    unique = pairs.filter(pl.col("email").is_unique())
+    return dict(unique.iter_rows())
+
+
 def certifications_by_alias(
-    certs: pl.DataFrame, engineers: pl.DataFrame, identities: Identities
-) -> tuple[pl.DataFrame, str | None]:
-    """Certification rows whose ``engineer_id`` is not an engineer but an alias the identity
-    file maps (an HR export keyed by e-mail, an id merged into another by the identity
-    file), read as that engineer; and a note saying how many (None: none)."""
+    certs: pl.DataFrame,
+    engineers: pl.DataFrame,
+    identities: Identities,
+    roster_rows: int | None = None,
+) -> tuple[pl.DataFrame, list[str]]:
+    """Certification rows whose ``engineer_id`` is not an engineer but an alias, read as
+    that engineer, and notes saying how many.
+
+    Aliases: what the identity file maps (an HR export keyed by e-mail, an id merged into
+    another by the identity file), an engineer id in another case, or, with a roster, the
+    e-mail in the roster's ``email`` column (case-insensitive; a Credly export is keyed by
+    e-mail). ``roster_rows``: the first rows of ``engineers`` that are the roster (the rest
+    were added by the import; None: no roster). With a roster, rows that land on an engineer
+    the import added (a personal e-mail that is also a git author) are named in a note:
+    they count as certified engineers of team 'unknown'.
+    """
     names = TABLES["certifications"].canonical_names(certs.columns)
     if "engineer_id" not in names:
-        return certs, None  # validation names the missing column
+        return certs, []  # validation names the missing column
     column = certs.columns[names.index("engineer_id")]
     known = set(engineers["engineer_id"].cast(pl.String).to_list())
     by_case: dict[str, list[str]] = {}
     for k in known:
         by_case.setdefault(k.lower(), []).append(k)
+    roster = engineers.head(roster_rows) if roster_rows is not None else engineers.clear()
+    emails = _roster_emails(roster)
     values = certs[column].cast(pl.String)
-    mapped = {}
+    mapped, by_email = {}, {}
     for value in values.drop_nulls().unique().to_list():
         alias = value.strip()
         if alias not in known:
@@ -191,15 +229,42 @@ def certifications_by_alias(
                 # an id in another case: GitHub logins keep their case since this release
                 # ('Rowlando13'); files written from older imports say 'rowlando13' (click)
                 found = by_case[alias.lower()][0]
+            if found is None and alias.lower() in emails:
+                found = by_email[value] = emails[alias.lower()]
             if found is not None and found in known:
                 mapped[value] = found
-    if not mapped:
-        return certs, None
-    rows = int(values.is_in(list(mapped)).sum())
-    example = next(iter(mapped.items()))
-    note = (
-        f"{rows} certification row(s) name their engineer by an alias the identity file "
-        f"maps or by their id in another case (e.g. {example[0]!r} -> {example[1]!r}); read "
-        "as that engineer"
-    )
-    return certs.with_columns(values.replace(mapped).alias(column)), note
+    notes = []
+    for group, how in (
+        ({v: e for v, e in mapped.items() if v not in by_email}, ALIAS_WORDS),
+        (
+            {v: e for v, e in mapped.items() if v in by_email},
+            "the e-mail in the roster's email column",
+        ),
+    ):
+        if group:
+            example = next(iter(group.items()))
+            notes.append(
+                f"{int(values.is_in(list(group)).sum())} certification row(s) name their "
+                f"engineer by {how} (e.g. {example[0]!r} -> {example[1]!r}); read as that "
+                "engineer"
+            )
+    if mapped:
+        certs = certs.with_columns(values.replace(mapped).alias(column))
+    if roster_rows is not None:
+        added = set(engineers["engineer_id"].cast(pl.String)[roster_rows:].to_list())
+        counted = _counted(certs)
+        ids = certs[column].cast(pl.String)
+        on_added = ids.is_in(list(added)) & counted
+        if on_added.any():
+            who = ids.filter(on_added).unique(maintain_order=True)
+            shown = ", ".join(repr(v) for v in who.head(3)) + (
+                f" and {who.len() - 3} more" if who.len() > 3 else ""
+            )
+            notes.append(
+                f"{int(on_added.sum())} certification row(s) name {who.len()} engineer(s) the "
+                f"import added, not in the roster ({shown}): they count as certified "
+                "engineers of team 'unknown'. If they are roster engineers under another "
+                "e-mail or login, map them in an identity file (--identities); if not, leave "
+                "those rows out"
+            )
+    return certs, notes

@@ -339,8 +339,9 @@ def to_dataset(
         source=roster_origin[0] if roster_origin else None,
     )
     if certs is not None:
-        certs, note = certifications_by_alias(certs, eng, identities or Identities())
-        notes += [note] if note else []
+        rows = None if roster is None else roster.height
+        certs, more = certifications_by_alias(certs, eng, identities or Identities(), rows)
+        notes += more
     if roster is not None:
         notes += idle_note(imp, certs)
     for n in notes:

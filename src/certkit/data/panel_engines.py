@@ -287,6 +287,8 @@ def complete(name: str, frame: nw.LazyFrame) -> nw.LazyFrame:
         else:
             columns.append(nw.lit(None, dtype).alias(column))
     columns += [nw.col(c) for c in have if c not in wanted and _optional_type(name, c)]
+    if name == "certifications" and "certification" in have:
+        frame = frame.filter(counted_certifications(frame, have))
     frame = frame.select(*columns)
     if name == "engineers":
         return _as_load_reads_engineers(frame)
@@ -424,13 +426,39 @@ def catalog_ids(certifications: nw.LazyFrame) -> nw.Expr:
 
     names = collect_polars(certifications.select("certification").unique())["certification"]
     name = nw.col("certification").cast(nw.String)
-    mapped = [(n, i) for n in names.drop_nulls().to_list() if (i := resolve(n)) and i != n]
+    mapped = [(n, i) for n in names.drop_nulls().to_list() if (i := resolve(n, ml=None)) and i != n]
     if not mapped:
         return name
     case = nw.when(name == mapped[0][0]).then(nw.lit(mapped[0][1]))
     for n, i in mapped[1:]:
         case = case.when(name == n).then(nw.lit(i))
     return case.otherwise(name)
+
+
+def counted_certifications(certifications: nw.LazyFrame, have: list[str]) -> nw.Expr:
+    """The rows ``certkit.load`` counts as the treatment
+    (:mod:`certkit.data.certification_checks`): not a revoked, rejected or pending badge
+    (``status``); not a certification the catalog knows is not an ML one, unless ``ml`` is
+    true; not ``ml`` false. (``load`` warns about the rows left out; ``certkit validate``
+    on the folder names them.)"""
+    from certkit.data import certification_checks as cc
+
+    names = collect_polars(certifications.select("certification").unique())["certification"]
+    non_ml = cc.non_ml_names(names.cast(pl.String))
+
+    def word(column: str) -> nw.Expr:
+        return nw.col(column).cast(nw.String).str.strip_chars().str.to_lowercase()
+
+    keep = nw.lit(True)
+    if "status" in have:
+        keep = keep & ~word("status").is_in(cc.LEFT_OUT_STATUSES).fill_null(False)
+    said_true = word("ml").is_in(cc.TRUE_WORDS).fill_null(False) if "ml" in have else nw.lit(False)
+    if "ml" in have:
+        keep = keep & ~word("ml").is_in(cc.FALSE_WORDS).fill_null(False)
+    if non_ml:
+        other = nw.col("certification").cast(nw.String).is_in(non_ml).fill_null(False)
+        keep = keep & (~other | said_true)
+    return keep
 
 
 def empty_table(name: str, like: nw.LazyFrame) -> nw.LazyFrame:

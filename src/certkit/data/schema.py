@@ -208,6 +208,18 @@ CERTIFICATIONS = Table(
             description="What was paid (exam + training); default: catalog exam fee.",
         ),
         optional("study_hours", FLOAT),
+        optional(
+            "status",
+            STR,
+            description="Badge status (Credly: accepted, pending, revoked, rejected); "
+            "revoked, rejected and pending rows are left out.",
+        ),
+        optional(
+            "ml",
+            BOOL,
+            description="Whether the row counts as an ML certification (the treatment); "
+            "empty: the catalog decides (known non-ML certifications are left out).",
+        ),
     ),
 )
 

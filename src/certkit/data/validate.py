@@ -232,6 +232,13 @@ def one_spelling(df: pl.DataFrame, name: str, col: Collector) -> pl.DataFrame:
 
 
 def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataFrame:
+    """Certification rules. Rows that are not the treatment (revoked / pending / rejected
+    badges, certifications the catalog knows are not ML ones) are left out first, with a
+    warning (:mod:`certkit.data.certification_checks`), so they neither set cohorts nor
+    need an engineer."""
+    from certkit.data import certification_checks as cc
+
+    df = cc.leave_out_uncounted(df, col)
     known = engineers["engineer_id"]
     unknown = ~pl.col("engineer_id").is_in(known.implode())
     rows = rows_where(df, unknown)
@@ -239,7 +246,13 @@ def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataF
         ids = df.filter(unknown)["engineer_id"].unique(maintain_order=True)
         shown = ", ".join(repr(v) for v in ids.head(3))
         more = f" and {ids.len() - 3} more" if ids.len() > 3 else ""
-        col.add("error", f"engineer_id not found in engineers: {shown}{more}", "engineer_id", rows)
+        hint = cc.engineer_hints(ids.drop_nulls().to_list(), engineers)
+        col.add(
+            "error",
+            f"engineer_id not found in engineers: {shown}{more}" + (f"; {hint}" if hint else ""),
+            "engineer_id",
+            rows,
+        )
     rows = rows_where(df, pl.col("earned_date") > today)
     if rows:
         col.add("error", f"earned_date is in the future (after {today})", "earned_date", rows)
@@ -254,20 +267,15 @@ def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataF
             rows,
         )
     names = df["certification"].drop_nulls().unique()
-    mapping = {n: resolve_certification(n) for n in names}
+    mapping = {n: resolve_certification(n, ml=None) for n in names}
     unknown = sorted(n for n, i in mapping.items() if i is None)
     if unknown:
-        rows = rows_where(df, pl.col("certification").is_in(unknown))
-        col.add(
-            "warning",
-            f"not in the certification catalog: {', '.join(unknown[:5])} "
-            "(kept; exam fee unknown unless cost_usd is given)",
-            "certification",
-            rows,
-        )
+        cc.unknown_catalog_warning(df, unknown, col)
     df = df.with_columns(
         pl.col("certification")
-        .replace_strict({k: (v or k) for k, v in mapping.items()}, default=None)
+        .replace_strict(
+            {k: (v or k) for k, v in mapping.items()}, default=None, return_dtype=pl.String
+        )
         .alias("certification_id")
     )
     dup = pl.struct("engineer_id", "certification_id", "earned_date").is_duplicated()

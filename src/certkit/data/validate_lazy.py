@@ -24,7 +24,12 @@ from typing import Any
 
 import narwhals as nw
 
-from certkit.data.panel_engines import collect_polars, conformed, to_lazy
+from certkit.data.panel_engines import (
+    collect_polars,
+    conformed,
+    counted_certifications,
+    to_lazy,
+)
 from certkit.data.validate import Problem, ValidationReport
 
 #: Example keys shown per problem.
@@ -84,6 +89,19 @@ def validate_lazy(dataset: Any) -> ValidationReport:
 
     people = t["engineers"].select("engineer_id")
     certs = t["certifications"].filter(~nw.col("engineer_id").is_null())
+    if "certification" in names["certifications"]:  # rows the panel leaves out, as load does
+        counted = counted_certifications(certs, list(names["certifications"]))
+        add(
+            "warning",
+            "certifications",
+            "certification",
+            certs.filter(~counted),
+            "certification",
+            "left out of the treatment (a revoked, rejected or pending status, a certification "
+            "the catalog knows is not an ML one, or ml false; certkit validate on a folder "
+            "names the lines)",
+        )
+        certs = certs.filter(counted)
     add(
         "warning",
         "certifications",

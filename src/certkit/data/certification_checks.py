@@ -1,0 +1,210 @@
+"""Which certification rows count as the treatment, and hints for rows naming no engineer.
+
+A badge export (Credly lists every badge an organisation issued) holds more than ML
+certifications: :func:`leave_out_uncounted` leaves out revoked, rejected and pending badges
+(Credly's ``status``) and certifications the catalog knows are not ML certifications (AWS
+Solutions Architect, AZ-900, CKA, ...), each with a warning naming the lines; a column ``ml``
+overrides the catalog row by row. :func:`unknown_catalog_warning` says plainly that
+certifications unknown to the catalog count as ML certifications. :func:`engineer_hints`
+explains why an ``engineer_id`` is not found when the values are e-mail addresses or roster
+ids without their leading zeros. :func:`counted_rows` applies the same rules to a raw file
+(the import's view, before validation). :mod:`certkit.data.validate` runs them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from certkit.data.catalog import entry_for, is_ml
+from certkit.data.validate import ROW, Collector
+
+#: Credly badge states that are not (or no longer) an earned certification.
+LEFT_OUT_STATUSES = ("revoked", "rejected", "pending")
+#: How many certification names a message lists.
+SHOWN = 5
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: How an ``ml`` column written as text says true / false (as certkit's bool columns).
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0")
+
+
+def holders_list(df: pl.DataFrame, names: list[str]) -> str:
+    """``"A (1 engineer), B (3 engineers)"``: each certification name with the number of
+    engineers holding it, the most held first; at most :data:`SHOWN` names. Shared reports
+    drop the names held by fewer than k engineers
+    (:func:`certkit.privacy.hide_small_counts` reads this form)."""
+    counts = (
+        df.filter(pl.col("certification").is_in(names))
+        .group_by("certification")
+        .agg(pl.col("engineer_id").n_unique().alias("n"))
+        .sort(["n", "certification"], descending=[True, False])
+    )
+    items = [  # a ';' would end the list for hide_small_counts
+        f"{c.replace(';', ',')} ({n} engineer{'s' if n != 1 else ''})"
+        for c, n in counts.iter_rows()
+    ]
+    more = f" and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
+    return ", ".join(items[:SHOWN]) + more
+
+
+def _ml_flag(values: pl.Expr) -> pl.Expr:
+    """A raw ``ml`` column as booleans (null: not said)."""
+    text = values.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (
+        pl.when(text.is_in(TRUE_WORDS))
+        .then(True)
+        .when(text.is_in(FALSE_WORDS))
+        .then(False)
+        .otherwise(None)
+        .alias("ml")
+    )
+
+
+def _not_earned(df: pl.DataFrame) -> pl.Expr:
+    if "status" not in df.columns:
+        return pl.lit(False)
+    status = pl.col("status").cast(pl.String).str.strip_chars().str.to_lowercase()
+    return status.is_in(LEFT_OUT_STATUSES).fill_null(False)
+
+
+def _catalog_ml(names: pl.Series) -> dict[str, bool | None]:
+    """Each distinct name: True (catalog ML certification), False (catalog non-ML), None
+    (unknown to the catalog)."""
+    out: dict[str, bool | None] = {}
+    for n in names.drop_nulls().unique().to_list():
+        entry = entry_for(n)
+        out[n] = None if entry is None else is_ml(entry)
+    return out
+
+
+def non_ml_names(names: pl.Series) -> list[str]:
+    """The distinct ``names`` the catalog knows are not ML certifications."""
+    return sorted(n for n, ml in _catalog_ml(names).items() if ml is False)
+
+
+def counted_rows(certs: pl.DataFrame) -> pl.Series:
+    """For a certification table with certkit's column names (raw text or typed): whether
+    each row counts as the treatment, by the rules of :func:`leave_out_uncounted` (not
+    revoked, rejected or pending; an ML or unknown certification unless ``ml`` says
+    otherwise)."""
+    if "certification" not in certs.columns:
+        return pl.Series("counted", [True] * certs.height)
+    known = _catalog_ml(certs["certification"].cast(pl.String))
+    catalog_ml = (
+        certs["certification"]
+        .cast(pl.String)
+        .replace_strict(known, default=None, return_dtype=pl.Boolean)
+    )
+    ml = (
+        certs.select(_ml_flag(pl.col("ml")))["ml"]
+        if "ml" in certs.columns
+        else pl.Series([None] * certs.height, dtype=pl.Boolean)
+    )
+    earned = ~certs.select(_not_earned(certs)).to_series()
+    return (earned & ml.fill_null(catalog_ml.fill_null(True))).alias("counted")
+
+
+def leave_out_uncounted(df: pl.DataFrame, col: Collector) -> pl.DataFrame:
+    """``df`` without the rows that are not the treatment, each kind with a warning.
+
+    Revoked / rejected / pending badges (a ``status`` column, case-insensitive; ``accepted``
+    or no status: kept); certifications the catalog marks ``ml: false`` (unless the row's
+    ``ml`` column is true); rows whose ``ml`` column is false (info only: the analyst chose).
+    """
+    bad = _not_earned(df)
+    gone = df.filter(bad)
+    if gone.height:
+        states = ", ".join(
+            sorted(gone["status"].cast(pl.String).str.strip_chars().str.to_lowercase().unique())
+        )
+        col.add(
+            "warning",
+            f"status {states}: {gone.height} badge row(s) not (or no longer) held are left "
+            "out (only 'accepted' badges, or rows without a status, count as certifications)",
+            "status",
+            gone[ROW].to_list(),
+        )
+        df = df.filter(~bad)
+    known = _catalog_ml(df["certification"])
+    ml = pl.col("ml") if "ml" in df.columns else pl.lit(None, pl.Boolean)
+    non_ml = [n for n, v in known.items() if v is False]
+    other = pl.col("certification").is_in(non_ml) & ml.is_null()
+    gone = df.filter(other)
+    if gone.height:
+        col.add(
+            "warning",
+            f"not ML certifications: {holders_list(gone, non_ml)}; these rows are left out of "
+            "the treatment (an engineer counts as certified only from an ML certification; "
+            "the catalog lists the common non-ML ones, certkit.catalog(ml=False)). To count "
+            "one anyway, add a column ml with true on its rows",
+            "certification",
+            gone[ROW].to_list(),
+        )
+    said = ml.is_not_null() & ~ml
+    chosen = df.filter(said.fill_null(False))
+    if chosen.height:
+        col.add(
+            "info",
+            f"{chosen.height} row(s) with ml false are left out of the treatment",
+            "ml",
+            chosen[ROW].to_list(),
+        )
+    return df.filter(~(other | said).fill_null(False))
+
+
+def unknown_catalog_warning(df: pl.DataFrame, unknown: list[str], col: Collector) -> None:
+    """The warning for certification names the catalog does not know: they count as the
+    treatment (rows whose ``ml`` column is true were chosen and are not listed)."""
+    if "ml" in df.columns:
+        df = df.filter(pl.col("ml").is_null())
+    rows = df.filter(pl.col("certification").is_in(unknown))
+    if rows.height == 0:
+        return
+    names = rows["certification"].unique().sort().to_list()
+    col.add(
+        "warning",
+        f"not in the certification catalog: {holders_list(rows, names)}; they COUNT as ML "
+        "certifications (the treatment: each engineer is certified from the earliest such "
+        "date). If one is not an ML certification, add a column ml with false on its rows "
+        "(or delete them); exam fee unknown unless cost_usd is given",
+        "certification",
+        rows[ROW].to_list(),
+    )
+
+
+def engineer_hints(values: list[str], engineers: pl.DataFrame) -> str:
+    """Why ``engineer_id`` values are not engineers, when it can be told: e-mail addresses
+    (the roster's ``email`` of an engineer, or not), roster ids without their leading zeros
+    (what Excel does to ``001001``). Empty when neither applies."""
+    hints = []
+    mails = [v for v in values if _EMAIL.match(v.strip())]
+    if mails:
+        owner: dict[str, str] = {}
+        if "email" in engineers.columns:
+            for eid, mail in engineers.select("engineer_id", "email").drop_nulls().iter_rows():
+                owner.setdefault(str(mail).strip().lower(), eid)
+        found = [(m, owner[m.strip().lower()]) for m in mails if m.strip().lower() in owner]
+        text = f"{len(mails)} of them look like e-mail addresses"
+        if found:
+            pairs = ", ".join(f"{m!r} is the email of {e}" for m, e in found[:3])
+            text += f" ({pairs}{' ...' if len(found) > 3 else ''})"
+        hints.append(
+            text + ": certifications name engineers by engineer_id; write the engineer ids, "
+            "or map each e-mail to its engineer in an identity file "
+            "(certkit import ... --identities); certkit import also reads an e-mail equal to "
+            "a roster engineer's email column as that engineer"
+        )
+    ids = engineers["engineer_id"].drop_nulls().cast(pl.String).to_list()
+    padded = {i.lstrip("0"): i for i in ids if i.isdigit() and i.startswith("0")}
+    zeros = [(v, padded[v.strip()]) for v in values if v.strip().isdigit() and v.strip() in padded]
+    if zeros:
+        v, i = zeros[0]
+        more = f" (and {len(zeros) - 1} more)" if len(zeros) > 1 else ""
+        hints.append(
+            f"{v!r} is engineer {i!r} without its leading zeros{more}: Excel drops leading "
+            "zeros when it opens a CSV file; use the file as exported, or import the column "
+            "as Text"
+        )
+    return "; ".join(hints)
