@@ -158,3 +158,27 @@ def test_levels_that_differ_only_in_case_are_one_level(repo, tmp_path):
     assert levels.unique().to_list() == ["Senior"]
     warned = [p for p in ds.validation.warnings if "differ only in case" in p.message]
     assert warned and warned[0].column == "level" and warned[0].rows == [3]
+
+
+def test_a_credly_export_needs_only_its_key_column_named(repo, tmp_path):
+    """A raw Credly export (badge_name, issue_date, issued_to_email, issuer_earner_id) named
+    all three required columns missing; its name and date columns are read now, and the
+    message says which columns could be the engineer id."""
+    roster = (
+        "engineer_id,team,role,level,hire_date,platform,email\n"
+        "E1,core,backend,L4,2020-01-01,aws,ana@corp.example\n"
+    )
+    certs = (
+        "Badge Name,Issue Date,Issued to Email,Issuer Earner ID\n"
+        "Google Cloud Certified Professional Machine Learning Engineer,2025-01-14,"
+        "ana@corp.example,\n"
+    )
+    with pytest.raises(Exception) as err:
+        _load(repo, tmp_path, roster, certs)
+    msg = str(err.value)
+    assert "missing required column(s) engineer_id (" in msg, msg
+    assert "'issuer_earner_id' or 'issued_to_email' could be engineer_id" in msg, msg
+    renamed = certs.replace("Issued to Email", "engineer_id")
+    ds, _, _ = _load(repo, tmp_path, roster, renamed)
+    row = ds.certifications.row(0, named=True)
+    assert (row["engineer_id"], row["certification_id"]) == ("E1", "gcp-pmle")

@@ -194,14 +194,25 @@ CERTIFICATIONS = Table(
     key=None,
     description="One row per certification earned.",
     columns=(
-        Column("engineer_id", STR),
+        Column(
+            "engineer_id",
+            STR,
+            aliases=("employee_id",),
+            # Credly: its e-mail or the issuer's own earner id; which is the roster's key is
+            # for the analyst to say (an e-mail also resolves through the roster's email)
+            hints=("issuer_earner_id", "issued_to_email", "recipient_email", "email"),
+        ),
         Column(
             "certification",
             STR,
             description="Catalog id, name or alias (see `certkit.catalog()`).",
-            aliases=("certification_name", "cert"),
+            aliases=("certification_name", "cert", "badge_name", "credential_name"),
         ),
-        Column("earned_date", DATE, aliases=("date", "earned_at")),
+        Column(
+            "earned_date",
+            DATE,
+            aliases=("date", "earned_at", "issue_date", "issued_at", "issued_date", "date_earned"),
+        ),
         optional(
             "cost_usd",
             FLOAT,
