@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -166,6 +167,43 @@ def drop_treated_in_first_period(
     return df.filter(~pl.col(unit).is_in(unit_ids.filter(pl.Series(early)).implode())), msg
 
 
+class _Codes(NamedTuple):
+    """A long panel's rows coded: unit and period codes, first rows, cohorts, usable rows."""
+
+    u_all: np.ndarray  # unit code per row (units in sorted id order)
+    n: int  # number of units
+    first: np.ndarray  # first row of each unit
+    G: np.ndarray  # first treated period per unit
+    ok_row: np.ndarray  # rows with a usable outcome (and covariates)
+    tr_all: np.ndarray  # period code per row
+    times: np.ndarray  # the periods with a usable row, sorted
+    t_pos: np.ndarray  # column of each period code among ``times``
+
+
+def _coded(
+    df: pl.DataFrame, unit: str, time: str, group: str, outcome: str, covariates: list[str]
+) -> _Codes:
+    """Code ``df`` for :func:`prepare_panel`; raises on duplicated unit-periods, a group that
+    varies within a unit, or fewer than two periods with a usable outcome."""
+    u_all = dense_codes(df[unit])
+    first = first_rows(u_all)
+    tr_all = dense_codes(df[time])
+    unique_unit_periods(df, unit, time, u_all, tr_all)
+    G = per_unit(df, group, "group", unit, u_all, first).astype(float)
+    yv = df[outcome].cast(pl.Float64)
+    ok_row = yv.is_not_null().to_numpy() & ~np.isnan(yv.fill_null(0.0).to_numpy())
+    for c in covariates:
+        ok_row &= df[c].is_not_null().to_numpy()
+    code_time = np.empty(int(tr_all.max()) + 1)
+    code_time[tr_all] = df[time].to_numpy().astype(float)
+    present = np.bincount(tr_all[ok_row], minlength=len(code_time)) > 0
+    times = code_time[present]
+    if len(times) < 2:
+        raise CertkitError(f"need at least 2 periods with a non-null outcome, found {len(times)}")
+    t_pos = np.cumsum(present) - 1
+    return _Codes(u_all, int(u_all.max()) + 1, first, G, ok_row, tr_all, times, t_pos)
+
+
 def prepare_panel(
     data: pl.DataFrame,
     *,
@@ -202,45 +240,19 @@ def prepare_panel(
     no_nulls(df, [(unit, "unit"), (time, "time"), (group, "group")])
     check_outcome(df[outcome], outcome)
 
-    # unit index per row (units in sorted id order), first row of each unit
-    u_all = dense_codes(df[unit])
-    n = int(u_all.max()) + 1
-    first = first_rows(u_all)
-    tr_all = dense_codes(df[time])
-    unique_unit_periods(df, unit, time, u_all, tr_all)
-    G = per_unit(df, group, "group", unit, u_all, first).astype(float)
-    yv = df[outcome].cast(pl.Float64)
-    ok_row = yv.is_not_null().to_numpy() & ~np.isnan(yv.fill_null(0.0).to_numpy())
-    for c in covariates:
-        ok_row &= df[c].is_not_null().to_numpy()
-    tvals = df[time].to_numpy().astype(float)
-    code_time = np.empty(int(tr_all.max()) + 1)
-    code_time[tr_all] = tvals
-    present = np.bincount(tr_all[ok_row], minlength=len(code_time)) > 0
-    times = code_time[present]
-    T = len(times)
-    if T < 2:
-        raise CertkitError(f"need at least 2 periods with a non-null outcome, found {T}")
-    kept, dropped = drop_treated_in_first_period(
-        df, df[unit].gather(first), G, times, anticipation, group
-    )
-    if dropped:
+    c = _coded(df, unit, time, group, outcome, covariates)
+    while True:  # as R's did: units treated in the first period have no pre-period
+        kept, dropped = drop_treated_in_first_period(
+            df, df[unit].gather(c.first), c.G, c.times, anticipation, group
+        )
+        if not dropped:
+            break
         if kept.height == 0:
             raise CertkitError(f"every unit is {dropped.removeprefix('dropped ')}")
-        panel = prepare_panel(
-            kept,
-            outcome=outcome,
-            unit=unit,
-            time=time,
-            group=group,
-            covariates=covariates,
-            weights=weights,
-            cluster=cluster,
-            anticipation=anticipation,
-            unbalanced=unbalanced,
-        )
-        panel.notes.insert(0, dropped)
-        return panel
+        notes.append(dropped)
+        df, c = kept, _coded(kept, unit, time, group, outcome, covariates)
+    u_all, n, first, G, ok_row, tr_all, times, t_pos = c
+    T = len(times)
     # units first treated after the last period are never treated within the window
     G, timing_notes = treatment_timing(G, times, anticipation, group, lambda m: int(m.sum()))
     notes += timing_notes
@@ -260,7 +272,7 @@ def prepare_panel(
     G, w = G[order], w[order]
     cl = None if cl is None else np.unique(cl[order], return_inverse=True)[1].astype(np.int64)
     u_idx = rank[u_all[ok_row]]
-    t_idx = (np.cumsum(present) - 1)[tr_all[ok_row]]
+    t_idx = t_pos[tr_all[ok_row]]
     Y = np.full((n, T), np.nan)
     Y[u_idx, t_idx] = df[outcome].filter(pl.Series(ok_row)).to_numpy().astype(float)
     X = None

@@ -113,39 +113,37 @@ def long_panel(
     ok = (yv.is_not_null() & ~yv.fill_null(0.0).is_nan()).to_numpy()
     df = df.filter(pl.Series(ok))
     check_outcome(df[outcome], outcome)
-    ui, ti = dense_codes(df[unit]), dense_codes(df[time])
-    unique_unit_periods(df, unit, time, ui, ti)
-    first = first_rows(ui)
-    n_units = first.size
-    Gu = per_unit(df, group, "group", unit, ui, first).astype(float)
-    for col, role in extra:
-        per_unit(df, col, role, unit, ui, first)
-    tval = df[time].to_numpy().astype(float)
-    times = np.unique(tval)
-    if times.size < 2:
-        raise CertkitError(f"need at least 2 periods with a non-null outcome, found {times.size}")
-    kept, dropped = drop_treated_in_first_period(
-        df, df[unit].gather(first), Gu, times, anticipation, group
-    )
-    if dropped:
+    dropped_notes: list[str] = []
+    while True:  # as R's did: units treated in the first period have no pre-period
+        ui, ti = dense_codes(df[unit]), dense_codes(df[time])
+        unique_unit_periods(df, unit, time, ui, ti)
+        first = first_rows(ui)
+        Gu = per_unit(df, group, "group", unit, ui, first).astype(float)
+        for col, role in extra:
+            per_unit(df, col, role, unit, ui, first)
+        tval = df[time].to_numpy().astype(float)
+        times = np.unique(tval)
+        if times.size < 2:
+            raise CertkitError(
+                f"need at least 2 periods with a non-null outcome, found {times.size}"
+            )
+        kept, dropped = drop_treated_in_first_period(
+            df, df[unit].gather(first), Gu, times, anticipation, group
+        )
+        if not dropped:
+            break
         if kept.height == 0:
             raise CertkitError(f"every unit is {dropped.removeprefix('dropped ')}")
-        lp = long_panel(
-            kept,
-            outcome,
-            (unit, time, group),
-            cluster=cluster,
-            anticipation=anticipation,
-            absorb=absorb,
-        )
-        lp.notes.insert(0, dropped)
-        return lp
+        dropped_notes.append(dropped)
+        df = kept
+    n_units = first.size
     Gu, notes = treatment_timing(Gu, times, anticipation, group, lambda m: int(m.sum()))
+    notes = dropped_notes + notes
     if not np.any(Gu > 0):
         raise CertkitError(f"no treated units: every value of {group!r} is 0 (never treated)")
     cl = dense_codes(df[cluster]) if cluster and cluster != unit else ui
     return LongPanel(
-        y=yv.filter(pl.Series(ok)).to_numpy().astype(float),
+        y=df[outcome].cast(pl.Float64).to_numpy(),
         ui=ui,
         ti=np.searchsorted(times, tval),
         tval=tval,
