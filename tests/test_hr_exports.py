@@ -182,3 +182,14 @@ def test_a_credly_export_needs_only_its_key_column_named(repo, tmp_path):
     ds, _, _ = _load(repo, tmp_path, roster, renamed)
     row = ds.certifications.row(0, named=True)
     assert (row["engineer_id"], row["certification_id"]) == ("E1", "gcp-pmle")
+
+
+def test_a_rehire_listed_twice_gets_a_hint(repo, tmp_path):
+    roster = (
+        "engineer_id,team,role,level,hire_date,platform,leave_date\n"
+        "E1,core,backend,L4,2018-01-01,aws,2020-06-30\n"
+        "E1,core,backend,L5,2022-01-01,aws,\n"
+    )
+    with pytest.raises(Exception) as err:
+        _load(repo, tmp_path, roster)
+    assert "ids must be unique; repeated: E1 (a person listed twice" in str(err.value)

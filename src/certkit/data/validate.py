@@ -165,7 +165,14 @@ def check_keys(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
         rows = rows_where(df, dup)
         if rows:
             ids = ", ".join(df.filter(dup)[table.key].unique(maintain_order=True).head(5))
-            col.add("error", f"ids must be unique; repeated: {ids}", table.key, rows)
+            hint = (
+                " (a person listed twice, such as a rehire with two employment periods? "
+                "certkit keeps one period per engineer: keep one row, or give the later "
+                "period its own id)"
+                if table.name == "engineers"
+                else ""
+            )
+            col.add("error", f"ids must be unique; repeated: {ids}{hint}", table.key, rows)
     if df.height == 0:
         col.add("error" if table.required else "warning", "table has a header but no rows")
     return df
