@@ -223,3 +223,55 @@ def _adoption_page(panel, share: bool, *, min_e: int, sensitivity: bool = False)
         if sensitivity:
             shown = study.sensitivity_displays(max_e=2)
     return "".join(d.data for d in shown if isinstance(getattr(d, "data", None), str))
+
+
+def _thin_base_panel() -> pl.DataFrame:
+    """40 engineers x 12 months; 10 certified in month 6, of whom only 3 have a value in
+    month 5 (the base period every post-certification cell compares with)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(40):
+        cohort = 6 if i < 10 else 0
+        for t in range(1, 13):
+            missing = cohort and t == 5 and i >= 3
+            value = None if missing else float(rng.normal(10 + (cohort > 0) * (t >= 6)))
+            rows.append(
+                {
+                    "engineer_id": f"e{i:02d}",
+                    "period_index": t,
+                    "cohort": cohort,
+                    "event_time": t - cohort if cohort else None,
+                    "post": bool(cohort and t >= cohort),
+                    "cycle_time_log_median": value,
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def test_an_estimate_is_counted_by_the_engineers_it_rests_on_not_those_with_any_value():
+    """cargo and golang/net shared reports (trial D): the cycle-time effect and event-study
+    points were shown with 11-12 'certified engineers' while at most 4 had a value in the
+    base period, so the estimate rested on 4 and points on 1."""
+    from certkit import did
+
+    panel = _thin_base_panel()
+    spec = studies.did_spec("not_yet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        agg = did.att_gt(panel, outcome="cycle_time_log_median", **spec).aggregate("simple")
+        assert agg.n_engineers == 3
+        private = studies.did_effects(
+            _ctx(panel, False), ["cycle_time_log_median"], spec, notes=[], min_e=-3, max_e=3
+        )
+        shared = studies.did_effects(
+            _ctx(panel, True), ["cycle_time_log_median"], spec, notes=[], min_e=-3, max_e=3
+        )
+    assert private.effects["certified_engineers"][0] == 3
+    row = shared.effects.row(0, named=True)
+    assert not row["estimate"] == row["estimate"], row  # NaN: not shown
+    assert "rests on 3 certified engineers" in row["note"], row["note"]
+    assert shared.studies == {} or all((pts.height == 0) for pts, _ in shared.studies.values()), (
+        shared.studies
+    )

@@ -153,9 +153,15 @@ def did_effects(
             with collect_warnings(notes, f"{outcome}: "):
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
                 overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
+            # the engineers the estimate rests on (observed in the base period too), fewer
+            # than those with any value (golang/net's cycle time: 4 of 11)
+            n = overall.n_engineers
+            ctx.require(n, f"the {story.label(outcome)} estimate")
             row = story.effect_of(outcome, overall, ctx.panel)
             points, hidden = ctx.event_points(
-                es.to_polars().rename({"e": "event_time", "att": "estimate"}), outcome
+                es.to_polars().rename({"e": "event_time", "att": "estimate"}),
+                outcome,
+                count="n_treated",
             )
             row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
             studies[outcome] = (points, hidden)
@@ -169,6 +175,26 @@ def did_effects(
             section=section,
         )
     return DiDEffects(list(outcomes), pl.DataFrame(rows), studies)
+
+
+def engineers_in_estimate(ctx: Context, outcome: str, spec: dict) -> int:
+    """Certified engineers the page's overall effect of ``outcome`` rests on (observed in the
+    base period and after certifying), for the privacy threshold of the sections that repeat
+    it in other forms (robustness: shared reports showed estimates on 4 engineers)."""
+    import warnings
+
+    from certkit import did
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple").n_engineers
+
+
+def target_engineers(event_study) -> int:
+    """Treated engineers behind the event study's ``e = 0`` estimate (HonestDiD's target)."""
+    table = event_study.to_polars()
+    row = table.filter(pl.col("e") == 0)
+    return int(row["n_treated"][0]) if row.height and "n_treated" in table.columns else 0
 
 
 def twfe_contrast(
@@ -247,6 +273,10 @@ def honest_sections(
                     base_period="universal",
                     **spec,
                 )
+            # the target (e = 0) rests on the engineers observed then and just before
+            n = target_engineers(universal)
+            ctx.require(n, "the sensitivity analysis")
+            with collect_warnings(notes, f"sensitivity, {outcome}: "):
                 sens = did.honest(result=universal, outcome=story.label(outcome))
             display(
                 chart(
@@ -268,7 +298,7 @@ def honest_sections(
                 },
                 kind="sensitivity",
                 section=section,
-                n=certified_engineers(ctx.panel, outcome),
+                n=n,
             )
             results[outcome] = sens
     return results
@@ -297,7 +327,8 @@ def robustness_sections(
         display(Markdown(story.skipped_outcomes([o for o in outcomes if o in skip])))
     for outcome in [o for o in outcomes if o not in skip]:
         with ctx.section(f"Robustness, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
-            ctx.require(certified_engineers(ctx.panel, outcome), "the robustness panel")
+            n = engineers_in_estimate(ctx, outcome, spec)
+            ctx.require(n, "the robustness panel")
             with collect_warnings(notes, f"robustness, {outcome}: "):
                 rob = did.robustness(
                     ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
@@ -313,7 +344,7 @@ def robustness_sections(
                 },
                 kind="sensitivity",
                 section=section,
-                n=certified_engineers(ctx.panel, outcome),
+                n=n,
             )
             display(table(rob.to_polars().drop("statistic")))
             display(
@@ -427,6 +458,7 @@ def per_certification(
                     ctx.require(certified_engineers(panel, outcome), f"the {cert} estimate")
                     with collect_warnings(notes, f"{cert}, {outcome}: "):
                         agg = did.att_gt(panel, outcome=outcome, **spec).aggregate("simple")
+                    ctx.require(agg.n_engineers, f"the {cert} estimate")
                     r = story.effect_of(outcome, agg, panel)
                     if not r["note"]:
                         rows.append({"certification": cert, "engineers": n} | r)

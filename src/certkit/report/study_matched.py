@@ -188,7 +188,9 @@ def matched_effects(
             row = story.effect_of(outcome, res, ctx.panel)
             sens = res.sensitivity()
             row |= {
-                "certified_engineers": res.n_treated,
+                # the certified engineers the estimate describes (one per matched set), not
+                # all who could be matched (cargo: 12 before the caliper kept 4)
+                "certified_engineers": res.n_pairs,
                 "matched_sets": res.n_pairs,
                 # the bounds rest on the sets with a non-zero difference: hidden under k; no
                 # critical gamma for an effect not significant even at gamma = 1 (gnome-shell's

@@ -40,6 +40,7 @@ def roi_effects(
             ctx.require(n, f"the {story.label(outcome)} effect")
             with collect_warnings(notes, f"{outcome}: "):
                 agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
+            ctx.require(agg.n_engineers, f"the {story.label(outcome)} effect")
             row = story.effect_of(outcome, agg, ctx.panel)
             if row["note"]:
                 raise story.NotEstimated(row["note"])
