@@ -264,19 +264,13 @@ def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:
     access instead of hashing the outer rows and scanning ``pull_requests`` or ``commits``
     once per buffer-full (47 and 39 scans at 1,000,000 PRs with level 4). Only this query: the
     AI step's evidence queries, driven by primary keys, took 60 s instead of 0.4 s per batch
-    of 2,000 PRs with hash joins. It also keeps temporary tables in memory up to 64 MB each
-    (``tmp_table_size``, ``max_heap_table_size``; default 16 MB) and sorts in 16 MB
-    (``sort_buffer_size``; default 2 MB): at 1,000,000 PRs 24 instead of 35 of its temporary
-    tables on disk and 5 instead of 19 sort merge passes, about 10% less server CPU, about
-    100-300 MB more server memory at the peak (docs/scale.md).
+    of 2,000 PRs with hash joins.
     """
     with conn.cursor() as cur:
         cur.execute(
             "SET SESSION join_cache_level = 6, join_buffer_size = 16777216, "
             "join_buffer_space_limit = 268435456, "
-            "optimizer_switch = 'optimize_join_buffer_size=off', "
-            "tmp_table_size = 67108864, max_heap_table_size = 67108864, "
-            "sort_buffer_size = 16777216"
+            "optimizer_switch = 'optimize_join_buffer_size=off'"
         )
     try:
         return q(sql, params)
@@ -284,9 +278,7 @@ def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:
         with conn.cursor() as cur:
             cur.execute(
                 "SET SESSION join_cache_level = DEFAULT, join_buffer_size = DEFAULT, "
-                "join_buffer_space_limit = DEFAULT, optimizer_switch = DEFAULT, "
-                "tmp_table_size = DEFAULT, max_heap_table_size = DEFAULT, "
-                "sort_buffer_size = DEFAULT"
+                "join_buffer_space_limit = DEFAULT, optimizer_switch = DEFAULT"
             )
 
 
