@@ -270,7 +270,7 @@ def test_an_estimate_is_counted_by_the_engineers_it_rests_on_not_those_with_any_
         )
     assert private.effects["certified_engineers"][0] == 3
     row = shared.effects.row(0, named=True)
-    assert not row["estimate"] == row["estimate"], row  # NaN: not shown
+    assert row["estimate"] != row["estimate"], row  # NaN: not shown
     assert "rests on 3 certified engineers" in row["note"], row["note"]
     assert shared.studies == {} or all((pts.height == 0) for pts, _ in shared.studies.values()), (
         shared.studies
