@@ -306,3 +306,30 @@ def test_repositories_with_one_folder_name_keep_their_prs_apart(tmp_path):
         read_git([repos[0], repos[0]])
     with pytest.raises(CertkitError, match="gives 'app' to two repositories"):
         read_git(repos, repo_names=["app", "app"])
+
+
+def test_the_panel_opens_with_the_first_merge_not_an_old_first_commit(tmp_path):
+    """cargo and golang/net imported --since 2022: PRs whose first commit was authored years
+    earlier opened the panel in 2020 (2018), giving every engineer months of zero PRs that
+    were never read (252 and 452 engineer-months), which moved the baseline."""
+    import warnings
+
+    import certkit as ck
+    from certkit.connectors import to_dataset
+
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2020-01-01T09:00:00Z")
+    r.branch("old-idea")
+    r.commit("start an old idea", BEN, "2021-02-01T09:00:00Z", cdate="2024-03-02T09:00:00Z")
+    r.checkout("main")
+    r.merge(
+        "old-idea", "Merge pull request #5 from org/old-idea\n\nOld idea", "2024-03-03T09:00:00Z"
+    )
+    r.commit("Fix (#6)", ANA, "2024-05-02T09:00:00Z")
+    imp = read_git(r.path, since="2024-01-01")
+    old = imp.pull_requests.filter(pl.col("number") == 5)
+    assert old["created_date"][0].year == 2021  # the branch's first commit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(to_dataset(imp), "month")
+    assert str(panel["period"].min()) == "2024-03-01", panel["period"].min()

@@ -183,7 +183,8 @@ def _query(
             f"DevLake: merged_date is before created_date for {share:.0%} of PRs: "
             "probably a timezone or column mix-up"
         )
-    first = dr.to_dt(stats["first_created"])
+    # the window opens with the first merge, as build_panel's (certkit.data.panel)
+    first = dr.to_dt(stats["first_merged"]) or dr.to_dt(stats["first_created"])
     last = max(x for x in (dr.to_dt(stats["last_created"]), dr.to_dt(stats["last_merged"])) if x)
     teams: dict = {}
     if s.has("team_users", "team_id", "user_id") and s.has("teams", "id", "name"):
@@ -361,7 +362,13 @@ def _assemble(
     ``roster_only``); its notes are re-emitted without the import's draft file."""
     first, last = bounds
     calendar = [
-        {"id": "calendar-1", "author_id": _CALENDAR, "repo": "calendar", "created_date": first},
+        {
+            "id": "calendar-1",
+            "author_id": _CALENDAR,
+            "repo": "calendar",
+            "created_date": first,
+            "merged_date": first,
+        },
         {
             "id": "calendar-2",
             "author_id": _CALENDAR,

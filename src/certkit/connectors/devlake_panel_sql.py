@@ -159,6 +159,7 @@ def stats_query(d: Dialect, s: dr.Schema, where: str) -> str:
     return f"""
 SELECT COUNT(*) AS n, SUM(CASE WHEN {neg} THEN 1 ELSE 0 END) AS negative,
   MIN(CASE WHEN NOT ({neg}) THEN {c} END) AS first_created,
+  MIN(CASE WHEN NOT ({neg}) THEN {m} END) AS first_merged,
   MAX(CASE WHEN NOT ({neg}) THEN {c} END) AS last_created,
   MAX(CASE WHEN NOT ({neg}) THEN {m} END) AS last_merged
 FROM pull_requests pr {join}

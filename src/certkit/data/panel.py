@@ -154,7 +154,8 @@ def build_panel(
     bounds = collect_polars(
         prs.select(
             nw.len().cast(nw.Int64).alias("n"),
-            nw.col("created_date").min().alias("start"),
+            nw.col("created_date").min().alias("first_created"),
+            nw.col("merged_date").min().alias("first_merged"),
             nw.max_horizontal(nw.col("created_date").max(), nw.col("merged_date").max()).alias(
                 "end"
             ),
@@ -163,7 +164,12 @@ def build_panel(
     ).row(0, named=True)
     if not bounds["n"]:
         raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
-    start = period_start(bounds["start"].date(), period)
+    # The window opens with the first merged PR (throughput, the main outcome, counts merges):
+    # a git import with --since holds PRs whose first commit is years older (cargo's from
+    # 2020 on an import since 2022), and a window opened there gave every engineer months
+    # of zero PRs that were never read. Without merged PRs, the first creation.
+    first = bounds["first_merged"] or bounds["first_created"]
+    start = period_start(first.date(), period)
     end = period_start(bounds["end"].date(), period)
     periods = period_starts(start, end, period)
     cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
