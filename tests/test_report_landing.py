@@ -532,3 +532,17 @@ def test_a_page_that_recorded_nothing_lists_its_skipped_sections():
     assert "Nothing on this page could be estimated" in box
     assert "Too few adopters (2)" in box and 'href="#Effect-of-adopting-AI,-by-outcome"' in box
     assert "recorded no headline" in landing.answer_box([])
+
+
+def test_a_clear_result_on_less_data_is_called_the_weaker_evidence():
+    """cargo (trial D): matched DiD "an improvement" on 4 engineers with an interval 6x as
+    wide, staggered DiD no clear change on 12; the landing page said "the designs estimate
+    with similar precision"."""
+    did = _effect("staggered DiD", -0.08, -0.41, 0.26, 0.6, 12)
+    matched = _effect("matched DiD", 2.46, 0.35, 4.56, 0.02, 4)
+    verdict, why = landing.agreement([did, matched])
+    assert verdict == "disagree" and "similar precision" not in why
+    assert "the clear result of matched DiD is the weaker evidence" in why, why
+    assert "4 certified engineers against 12" in why, why
+    notes = landing.agreement_notes([[did, matched]])
+    assert any("weaker evidence" in n for n in notes), notes

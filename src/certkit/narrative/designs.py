@@ -49,6 +49,43 @@ def _power_gaps(done: list[dict]) -> list[tuple[str, str, bool, float | None, fl
     return gaps
 
 
+def _weaker_clear(done: list[dict]) -> list[tuple[str, str, bool, float | None, float | None]]:
+    """Pairs (clear design, unclear design, wider interval, its n, the unclear one's n) where
+    the design that found a clear change has the wider interval or fewer engineers: its clear
+    result is the weaker evidence (cargo: matched DiD on 4 engineers, interval 6x as wide, "an
+    improvement"; staggered DiD on 12, no clear change)."""
+    unclear = [r for r in done if status(r) == "no clear change"]
+    gaps = []
+    for c in (r for r in done if status(r) != "no clear change"):
+        for u in unclear:
+            wider = bool(_width(u) and _width(c) and _width(c) > _width(u))
+            fewer = _ok(u.get("n")) and _ok(c.get("n")) and c["n"] < u["n"]
+            if wider or fewer:
+                gaps.append(
+                    (
+                        c["design"],
+                        u["design"],
+                        wider,
+                        c.get("n") if fewer else None,
+                        u.get("n") if fewer else None,
+                    )
+                )
+    return gaps
+
+
+def _weaker_text(gaps: list[tuple[str, str, bool, list, list]]) -> str:
+    parts = []
+    for clear, unclear, wider, n_clear, n_unclear in gaps:
+        bits = ["its interval is wider"] if wider else []
+        if n_clear and n_unclear:
+            bits.append(f"it rests on {_span(n_clear)} against {_span(n_unclear)}")
+        parts.append(
+            f"the clear result of {clear} is the weaker evidence ({', '.join(bits)} than "
+            f"{unclear}'s)"
+        )
+    return "; ".join(parts)
+
+
 def _gap_text(gaps: list[tuple[str, str, bool, list, list]]) -> str:
     parts = []
     for low, high, wider, n_low, n_high in gaps:
@@ -75,7 +112,10 @@ def _why_disagree(done: list[dict]) -> tuple[str, list]:
     statuses = {status(r) for r in done}
     if {"improvement", "deterioration"} <= statuses:
         return "opposite", []
-    return "power", _power_gaps(done)
+    gaps = _power_gaps(done)
+    if not gaps and _weaker_clear(done):
+        return "weaker", _weaker_clear(done)
+    return "power", gaps
 
 
 def agreement(records: list[dict]) -> tuple[str, str]:
@@ -98,10 +138,13 @@ def agreement(records: list[dict]) -> tuple[str, str]:
     if len(statuses) == 1:
         return "agree", f"all {len(done)} designs: {statuses.pop()}."
     kind, gaps = _why_disagree(done)
+    listed = [(a, b, w, [x] if x else [], [y] if y else []) for a, b, w, x, y in gaps]
     if kind == "opposite":
         why = "they point in opposite directions, so treat both with caution"
+    elif kind == "weaker":
+        why = _weaker_text(listed)
     else:
-        why = _gap_text([(a, b, w, [x] if x else [], [y] if y else []) for a, b, w, x, y in gaps])
+        why = _gap_text(listed)
     groups = _groups(done)
     tail = f". They also use different comparison groups: {groups}." if groups else "."
     return "disagree", f"The designs disagree: {why}{tail}"
@@ -146,7 +189,7 @@ def agreement_notes(outcomes: list[list[dict]]) -> list[str]:
                 (a, b, w, [g[i][3] for g in ns if g[i][3]], [g[i][4] for g in ns if g[i][4]])
                 for i, (a, b, w, _) in enumerate(shape)
             ]
-            why = _gap_text(merged)
+            why = _weaker_text(merged) if kind == "weaker" else _gap_text(merged)
         notes.append(f"The designs disagree on {_labels(labels)}: {why}.")
     if groups:
         notes.append(f"The designs use different comparison groups: {groups}.")
