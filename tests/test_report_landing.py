@@ -546,3 +546,41 @@ def test_a_clear_result_on_less_data_is_called_the_weaker_evidence():
     assert "4 certified engineers against 12" in why, why
     notes = landing.agreement_notes([[did, matched]])
     assert any("weaker evidence" in n for n in notes), notes
+
+
+def test_a_clear_effect_carries_its_caveats_to_the_landing_page():
+    """Trial D: golang/net's landing page read "PR cycle time about 72% lower ...; an
+    improvement" beside a failed pre-trend test on page 02; "-1.22 PRs (... 0.493 before)"
+    was valued by the ROI; cargo's matched "an improvement" had |SMD| 1.34 left."""
+    from certkit import narrative
+    from certkit.report.study_roi import roi_caveats
+
+    clear = _effect("staggered DiD", -1.2, -2.0, -0.4, 0.001, 12) | {"lower_better": True}
+    assert narrative.effect_caveat(clear) is None
+    biased = clear | {"pretrend_p": 0.004}
+    words = narrative.effect_caveat(biased)
+    assert "already diverged before certification (pre-trend test p = 0.004)" in words
+    assert landing.effect_text(biased | {"caveat": words}).endswith(
+        "an improvement, but the groups already diverged before certification "
+        "(pre-trend test p = 0.004), so it may be biased"
+    )
+    fall = {"outcome": "merged_prs", "estimate": -1.22, "baseline": 0.493}
+    assert "larger than the certified engineers' own level before (0.493)" in (
+        narrative.effect_caveat(fall)
+    )
+    assert narrative.effect_caveat(fall | {"estimate": -0.2}) is None
+    assert (
+        narrative.effect_caveat(
+            {"outcome": "cycle_time_log_median", "estimate": -2.0, "baseline": 1.5}
+        )
+        is None
+    )  # fmt: skip  (log: may go below)
+    unlike = {"outcome": "merged_prs", "estimate": 3.7, "baseline": 1.5, "balance_smd": 1.342}
+    assert "largest |SMD| 1.34 after matching" in narrative.effect_caveat(unlike)
+    rows = pl.DataFrame([fall | {"label": "throughput", "note": None}])
+    assert roi_caveats(rows) == [f"throughput: {narrative.effect_caveat(fall)}"]
+    roi = {"median": -1.94, "low": -4.08, "high": -0.71, "p_positive": 0.0}
+    assert "Caution" not in landing.roi_text(roi)
+    assert landing.roi_text(roi | {"caveat": "It rests on effects to read with care: x."}).endswith(
+        "It rests on effects to read with care: x"
+    )

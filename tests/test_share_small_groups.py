@@ -120,6 +120,9 @@ class _Matched:
     def headline(self) -> pl.DataFrame:
         return tidy_frame(["overall"], [1.0], [0.2], [0.6], [1.4], n=self.n_pairs)
 
+    def balance(self) -> pl.DataFrame:
+        return pl.DataFrame({"term": ["x", "x"], "sample": ["all", "matched"], "smd": [0.5, 0.05]})
+
     def sensitivity(self) -> SensitivityResult:
         return self._sens
 

@@ -89,7 +89,14 @@ with answer, collect_warnings(notes, "ROI: "):
 
 # %%
 display(
-    studies.roi_answer(ctx, result, answer, horizon_months=horizon_months, section="The answer")
+    studies.roi_answer(
+        ctx,
+        result,
+        answer,
+        horizon_months=horizon_months,
+        section="The answer",
+        caveats=studies.roi_caveats(effect_rows),
+    )
 )
 display(Markdown(f"*Data: {ctx.scope()}.*"))
 

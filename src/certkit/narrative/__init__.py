@@ -28,6 +28,7 @@ from certkit.narrative.effects import (  # noqa: F401 (re-exported: certkit.repo
     _finite,
     baseline,
     cycle_time_note,
+    effect_caveat,
     effect_of,
     effect_row,
     no_certified_data,

@@ -205,6 +205,43 @@ def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
     return float(pre.mean()) if pre.len() else None
 
 
+#: Largest |SMD| left after matching above which pairs are not like-for-like (0.1 is the
+#: usual target; Stuart 2010 tolerates up to about 0.25).
+BALANCE_LIMIT = 0.25
+
+
+def effect_caveat(row: dict, alpha: float = 0.05) -> str | None:
+    """Why a clear effect should not be read at face value, in words (None: no reason).
+
+    From the numbers on the row: a failed pre-trend test (``pretrend_p``), a fall larger
+    than the certified engineers' own level before for an outcome that cannot go below zero
+    (``baseline``; golang/net: -1.22 PRs from 0.493), matched pairs still unlike after
+    matching (``balance_smd`` over :data:`BALANCE_LIMIT`; cargo: 1.34). The landing page and
+    every summary put it after the verdict, so a leader does not read "an improvement" alone.
+    """
+    said = []
+    p = row.get("pretrend_p")
+    if _finite(p) and p < alpha:
+        said.append(
+            "the groups already diverged before certification (pre-trend test "
+            f"p = {p:.2g}), so it may be biased"
+        )
+    est, base = row.get("estimate"), row.get("baseline")
+    log = OUTCOMES.get(row.get("outcome", ""), ("", "", False, True))[3]
+    if not log and _finite(est, base) and base > 0 and est < -base:
+        said.append(
+            f"a fall larger than the certified engineers' own level before ({base:.3g}) is "
+            "impossible for this outcome: the comparison group's path drives it"
+        )
+    smd = row.get("balance_smd")
+    if _finite(smd) and smd > BALANCE_LIMIT:
+        said.append(
+            f"the matched peers still differ from the certified engineers (largest |SMD| "
+            f"{smd:.2f} after matching), so it is not a like-for-like comparison"
+        )
+    return "; ".join(said) or None
+
+
 def _sentence(row: dict, alpha: float = 0.05) -> str:
     lower_better = OUTCOMES.get(row["outcome"], ("", "", False, False))[2]
     if row.get("note") or not _finite(row["estimate"], row["ci_low"], row["ci_high"]):
@@ -226,6 +263,8 @@ def _sentence(row: dict, alpha: float = 0.05) -> str:
     else:
         good = (row["estimate"] < 0) == lower_better
         verdict = "an improvement" if good else "a deterioration"
+    caveat = effect_caveat(row, alpha)
+    verdict += f", but {caveat}" if caveat else ""
     return f"**{row['label']}**: {size} after certification ({ci}); {verdict}."
 
 

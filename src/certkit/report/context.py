@@ -378,6 +378,7 @@ class Context:
             "unit": "" if spec[3] else spec[1],
             "n": n,
             "needs": row.get("needs"),
+            "caveat": None if row.get("note") else story.effect_caveat(row),
         }
         key = f"effect/{design}/{outcome}"
         return self.headline(key, values, kind="effect", section=section, n=n)

@@ -123,6 +123,8 @@ def effect_text(r: dict) -> str:
     verdict = "not distinguishable from no change" if s == "no clear change" else f"an {s}"
     if s == "deterioration":
         verdict = "a deterioration"
+    if s != "no clear change" and r.get("caveat"):
+        verdict += f", but {r['caveat']}"
     return f"{effect_size(r)}; {verdict}"
 
 
@@ -138,6 +140,8 @@ def roi_text(r: dict) -> str:
         text += f"; median cost per certified engineer about ${r['cost_per_engineer']:,.0f}"
     if _num(r.get("horizon_months")):
         text += f"; benefits counted over {r['horizon_months']:g} months"
+    if r.get("caveat"):
+        text += f". {r['caveat'].rstrip('.')}"
     return text
 
 

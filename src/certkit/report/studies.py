@@ -33,6 +33,7 @@ from certkit.report.study_roi import (
     ROI_UNITS,
     assumptions_table,
     roi_answer,
+    roi_caveats,
     roi_effects,
     roi_figure,
     roi_table,
@@ -164,6 +165,7 @@ def did_effects(
                 count="n_treated",
             )
             row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
+            row["pretrend_p"] = es.pretrend_pvalue  # a failed test tempers the verdict
             studies[outcome] = (points, hidden)
         if not s.ok:
             row = story.not_estimated(outcome, s.explanation) | {"pre_trends": ""}
@@ -476,6 +478,7 @@ __all__ = [
     "MatchedEffects",
     "PerCertification",
     "ROI_UNITS",
+    "roi_caveats",
     "assumptions_table",
     "describe_sensitivity_row",
     "did_effects",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import polars as pl
 
 from certkit import narrative as story
@@ -44,12 +46,36 @@ def roi_effects(
             row = story.effect_of(outcome, agg, ctx.panel)
             if row["note"]:
                 raise story.NotEstimated(row["note"])
+            with warnings.catch_warnings():  # said on the certification impact page
+                warnings.simplefilter("ignore")
+                es = did.event_study(ctx.panel, outcome=outcome, min_e=-6, max_e=12, **spec)
+            row["pretrend_p"] = es.pretrend_pvalue  # the ROI repeats a failed pre-trend test
             effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
         rows.append(row if s.ok else story.not_estimated(outcome, s.explanation))
     return effects, pl.DataFrame(rows, infer_schema_length=None)
 
 
-def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: str):
+def roi_caveats(rows: pl.DataFrame) -> list[str]:
+    """Why the effects the ROI is built on should not be read at face value (one sentence
+    per effect, :func:`certkit.narrative.effect_caveat`): golang/net's ROI valued a fall of
+    throughput larger than the engineers' own level, cargo's a failed pre-trend test."""
+    out = []
+    for r in rows.iter_rows(named=True):
+        caveat = None if r.get("note") else story.effect_caveat(r)
+        if caveat:
+            out.append(f"{r['label']}: {caveat}")
+    return out
+
+
+def roi_answer(
+    ctx: Context,
+    result,
+    answer,
+    *,
+    horizon_months: float,
+    section: str,
+    caveats: list[str] | None = None,
+):
     """The ROI answer box (an HTML display object); records the ``roi`` headline.
 
     ``result`` is the :class:`certkit.roi.ROIResult` or None when ``answer`` (the section
@@ -70,10 +96,11 @@ def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: 
     # the same number as the table below (the simulations' median)
     cost = result.tidy().filter(pl.col("term") == "cost_per_engineer")["estimate"][0]
     lo, hi = result.roi_interval
+    warn = "It rests on effects to read with care: " + "; ".join(caveats) + "." if caveats else None
     ctx.headline(
         "roi",
         dict(median=result.roi_median, low=lo, high=hi, p_positive=result.p_positive)
-        | dict(cost_per_engineer=cost, horizon_months=horizon_months),
+        | dict(cost_per_engineer=cost, horizon_months=horizon_months, caveat=warn),
         kind="roi",
         section=section,
     )
@@ -89,7 +116,9 @@ def roi_answer(ctx: Context, result, answer, *, horizon_months: float, section: 
     return HTML(
         "<div class='certkit-callout'>"
         f"<p style='font-size:1.15em'><b>{html.escape(result.statement())}</b></p>"
-        f"<p>{html.escape(figures)}</p></div>"
+        f"<p>{html.escape(figures)}</p>"
+        + (f"<p><b>Caution.</b> {html.escape(warn)}</p>" if warn else "")
+        + "</div>"
     )
 
 
