@@ -98,6 +98,9 @@ def test_validate_checks_names_and_types():
     decl = {"a": params.declared(list_notebooks()["01_data_health"])}
     out = params.validate({"privacy_k": 10, "teams": "payments", "start": 2025}, decl)
     assert out["a"] == {"privacy_k": 10, "teams": ["payments"], "start": "2025"}
+    # -p start=2022-01-01, which YAML reads as a date, was refused (trial D)
+    given = params.parse_assignments(["start=2022-01-01"])
+    assert params.validate(given, decl)["a"] == {"start": "2022-01-01"}
     with pytest.raises(
         CertkitError, match=r"unknown parameter\(s\) 'privcy_k'.*accept: .*privacy_k"
     ):

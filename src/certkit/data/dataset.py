@@ -71,9 +71,13 @@ class Dataset:
         return self.engineers.filter(~pl.col("is_bot"))
 
     def period(self) -> tuple[date, date]:
-        """First and last day covered by pull requests (created or merged)."""
+        """First and last day the data covers: from the first merged PR (the first created
+        one when none is merged), as :func:`certkit.build_panel`'s window, to the last PR
+        creation or merge. A git import ``--since 2022`` holds PRs whose first commit is
+        older: headers said "2020-06-07 to ..." for it."""
         prs = self.pull_requests
-        start = prs["created_date"].min()
+        start = prs["merged_date"].min()
+        start = prs["created_date"].min() if start is None else start
         end = pl.concat([prs["created_date"], prs["merged_date"].drop_nulls()]).max()
         return start.date(), end.date()
 

@@ -18,6 +18,7 @@ import difflib
 import io
 import tokenize
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,8 @@ def coerce(param: Parameter, value: Any, where: str = "") -> Any:
         value = [value]
     if base == "str" and isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)  # -p cohort=2024 read by YAML as a number
+    if base == "str" and isinstance(value, date):
+        value = value.isoformat()  # -p start=2022-01-01 read by YAML as a date (trial D)
     if base == "list[str]" and isinstance(value, list):
         value = [
             str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in value
