@@ -333,3 +333,18 @@ def test_the_panel_opens_with_the_first_merge_not_an_old_first_commit(tmp_path):
         warnings.simplefilter("ignore")
         panel = ck.build_panel(to_dataset(imp), "month")
     assert str(panel["period"].min()) == "2024-03-01", panel["period"].min()
+
+
+def test_data_health_says_what_git_dates_a_pr_by(gerrit):
+    """golang/net's data-health page said "Every merged PR has a creation date the cycle
+    time can use" about Gerrit changes dated by their first commit (trial D)."""
+    import warnings
+
+    from certkit.connectors import to_dataset
+    from certkit.data.health import first_commit_dates
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = to_dataset(read_git(gerrit.path))
+    text = first_commit_dates(ds)
+    assert text.startswith("4 of 4 merged PRs are dated by their branch's first commit"), text

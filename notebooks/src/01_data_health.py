@@ -128,11 +128,9 @@ display(table(miss, percent=["missing_share"]) if miss.height else Markdown("No 
 # (`certkit import git --github`) supplies the real dates of GitHub PRs.
 
 # %%
-display(
-    table(approx)
-    if approx.height
-    else Markdown("Every merged PR has a creation date the cycle time can use.")
-)
+if approx.height:
+    display(table(approx))
+display(Markdown(health.first_commit_dates(ctx.ds)))
 
 # %% [markdown]
 # ## Outliers
