@@ -278,3 +278,17 @@ def test_an_estimate_is_counted_by_the_engineers_it_rests_on_not_those_with_any_
     assert shared.studies == {} or all((pts.height == 0) for pts, _ in shared.studies.values()), (
         shared.studies
     )
+
+
+def test_an_outcome_without_its_table_says_so_in_plain_words():
+    """Trial D: 'outcome column defects_per_pr is 0 in every row: with no variation ...' on
+    every page of imports that had no defects or incidents table at all."""
+    from certkit.errors import OutcomeNotRecorded
+
+    ctx = _ctx(_thin_base_panel(), share=False)
+    ctx.full.defects = pl.DataFrame(schema={"id": pl.String})
+    ctx.full.incidents = pl.DataFrame({"id": ["i1"]})
+    with pytest.raises(OutcomeNotRecorded, match="it has no defects .*--jira"):
+        ctx.recorded("defects_per_pr")
+    ctx.recorded("incidents")  # recorded: the estimators decide
+    ctx.recorded("merged_prs")

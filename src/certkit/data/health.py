@@ -35,6 +35,8 @@ NULL_MEANS = {
     ("certifications", "cost_usd"): "not given: the catalog fee (or a default) is used",
     ("certifications", "study_hours"): "not given: a default is used",
     ("certifications", "expiry_date"): "does not expire",
+    ("certifications", "status"): "no badge status given: every row counts",
+    ("certifications", "ml"): "not given: the catalog says which are ML certifications",
     ("defects", "pr_id"): "not linked to a PR",
     ("defects", "engineer_id"): "not linked to an engineer",
     ("incidents", "pr_id"): "not linked to a PR",

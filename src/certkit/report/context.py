@@ -24,7 +24,7 @@ from certkit.data import health
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
 from certkit.data.panel import build_panel
-from certkit.errors import CertkitError, CertkitWarning, HiddenInSharedReport
+from certkit.errors import CertkitError, CertkitWarning, HiddenInSharedReport, OutcomeNotRecorded
 from certkit.privacy import (
     Privacy,
     coarsen,
@@ -254,6 +254,23 @@ class Context:
         why = self.too_few(n, what, who)
         if why:
             raise HiddenInSharedReport(why)
+
+    def recorded(self, outcome: str) -> None:
+        """Raise :class:`OutcomeNotRecorded` in plain words when the data has no table behind
+        ``outcome`` (defects, incidents), before any estimator says "outcome column
+        'defects_per_pr' is 0 in every row" (trial D: four rows of that on every page)."""
+        tables = {"defects": "defects", "defects_per_pr": "defects", "incidents": "incidents"}
+        table = tables.get(outcome)
+        if table and getattr(self.full, table, None) is not None and not self.full_rows(table):
+            source = "Jira (--jira)" if table == "defects" else "PagerDuty (--pagerduty)"
+            raise OutcomeNotRecorded(
+                f"not recorded in this data: it has no {table} (no {table} table was given; "
+                f"an export from {source} or DevLake adds them)"
+            )
+
+    def full_rows(self, table: str) -> int:
+        """Rows of ``table`` in the data as loaded, before the report's filters."""
+        return getattr(self.full, table).height
 
     def hide_small(
         self, df: pl.DataFrame, count: str, rows: pl.Expr | None = None

@@ -143,6 +143,7 @@ def did_effects(
         n = 0
         # no sink: the summary's bullet for the outcome says why it was not estimated
         with ctx.section(story.label(outcome), story.DID_NEEDS, show=False) as s:
+            ctx.recorded(outcome)
             n = certified_engineers(ctx.panel, outcome)
             if n == 0:
                 approx = health.approximated_dates(ctx.ds)

@@ -171,6 +171,7 @@ def matched_effects(
     for outcome in outcomes:
         # no sink: the summary's bullet for the outcome says why it was not estimated
         with ctx.section(story.label(outcome), story.MATCHING_NEEDS, show=False) as s:
+            ctx.recorded(outcome)
             with collect_warnings(notes, f"{outcome}: "):
                 res = matching.matched_did(
                     ctx.panel,

@@ -38,6 +38,7 @@ def roi_effects(
     for outcome, unit in (units or ROI_UNITS).items():
         # no sink: the summary's bullet for the outcome says why it was not estimated
         with ctx.section(story.label(outcome), story.DID_NEEDS, show=False) as s:
+            ctx.recorded(outcome)
             n = certified_engineers(ctx.panel, outcome)
             ctx.require(n, f"the {story.label(outcome)} effect")
             with collect_warnings(notes, f"{outcome}: "):
