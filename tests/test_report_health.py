@@ -256,3 +256,13 @@ def test_scope_counts_defects_and_incidents_left_out(ds):
     assert "more out of scope" not in health.narrative(
         ds, *map(lambda f: f(ds), (health.coverage, health.missing, health.outliers)), full=ds
     )
+
+
+def test_pretrend_words_do_not_reassure_beside_a_failed_joint_test():
+    """cargo (trial D): 'joint test ... p = 0.000' beside '0 of 6 ... (no more than chance
+    would give)'."""
+    es = pl.DataFrame(
+        {"e": [-3, -2, -1, 0], "ci_low": [-0.1, -0.05, -0.2, 0.1], "ci_high": [0.1, 0.3, 0.2, 0.3]}
+    )
+    text = narrative.pretrend_words(es, "warning: already diverging (p = 0.000)")
+    assert "no more than chance" not in text and "together they drift" in text, text

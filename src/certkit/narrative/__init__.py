@@ -314,6 +314,12 @@ def pretrend_words(event_study, verdict: str | None = None) -> str:
         if chance > 0.05  # 1 of 1 is exactly 5 %: not "no more than chance" (gnome-shell)
         else "more than chance would give: treat the effects with caution"
     )
+    if chance > 0.05 and text.startswith("warning"):
+        # cargo: "p = 0.000" beside "0 of 6 ... (no more than chance)" read as a contradiction
+        tone = (
+            "each alone within chance, but together they drift the same way, which the joint "
+            "test detects"
+        )
     return (
         f"{text}. Of the {pre.height} pre-certification estimates shown, {outside} "
         f"{'has' if outside == 1 else 'have'} a 95% "
