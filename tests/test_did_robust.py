@@ -197,6 +197,8 @@ def test_sun_abraham_last_cohort_control():
     assert any("cannot be imputed" in str(w.message) for w in caught)
     tab = rob.tidy()
     assert tab.filter(pl.col("term") == CS_NEVER)["estimate"].is_nan().all()
+    # no estimate, no reliability to claim (cargo's table read "Sun-Abraham | - | 0 | yes")
+    assert rob.to_polars().filter(pl.col("term") == CS_NEVER)["se_reliable"][0] is None
     assert any("no never-treated" in w for w in rob.warnings)
     assert np.isfinite(tab.filter(pl.col("term") == SUNAB)["estimate"][0])
 

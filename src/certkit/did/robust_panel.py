@@ -79,11 +79,17 @@ class RobustnessResult(EstimateMixin):
 
     def to_polars(self) -> pl.DataFrame:
         """The tidy table plus ``robust`` (bool), ``comparison`` (comparison group) and
-        ``se_reliable`` (False when the estimate rests on cohorts of a single engineer)."""
+        ``se_reliable`` (False when the estimate rests on cohorts of a single engineer; null
+        for an estimator that gave no estimate: cargo's table read "Sun-Abraham | - | 0 |
+        yes")."""
+        estimated = pl.col("estimate").is_not_nan() & pl.col("estimate").is_not_null()
         return self.table.with_columns(
             (pl.col("term") != TWFE).alias("robust"),
             pl.col("term").replace_strict(COMPARISON, default=None).alias("comparison"),
-            (~pl.col("term").is_in(self.unreliable)).alias("se_reliable"),
+            pl.when(estimated)
+            .then(~pl.col("term").is_in(self.unreliable))
+            .otherwise(None)
+            .alias("se_reliable"),
         )
 
     def _header(self) -> dict[str, object]:
