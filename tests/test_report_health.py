@@ -266,3 +266,21 @@ def test_pretrend_words_do_not_reassure_beside_a_failed_joint_test():
     )
     text = narrative.pretrend_words(es, "warning: already diverging (p = 0.000)")
     assert "no more than chance" not in text and "together they drift" in text, text
+
+
+def test_a_shared_coverage_chart_leaves_out_periods_of_few_active_engineers():
+    """cargo (trial D): the shared data-health chart showed months with 0-3 active
+    engineers (their PR counts are a few people's activity)."""
+    from certkit.data.health import coverage_shown
+
+    cov = pl.DataFrame(
+        {
+            "table": ["active engineers", "pull_requests"] * 2,
+            "period": ["2021-01-01", "2021-01-01", "2022-01-01", "2022-01-01"],
+            "rows": [2, 7, 9, 40],
+        }
+    )
+    shown, note = coverage_shown(cov, 5)
+    assert shown["period"].unique().to_list() == ["2022-01-01"]
+    assert note.startswith("1 period(s) with fewer than 5 active engineers")
+    assert coverage_shown(cov, 1)[0].height == 4

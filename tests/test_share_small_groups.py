@@ -292,3 +292,23 @@ def test_an_outcome_without_its_table_says_so_in_plain_words():
         ctx.recorded("defects_per_pr")
     ctx.recorded("incidents")  # recorded: the estimators decide
     ctx.recorded("merged_prs")
+
+
+def test_a_hidden_match_keeps_its_notes_out_of_a_shared_report(monkeypatch):
+    """cargo (trial D): the matched estimate on 4 engineers was withheld, but its notes kept
+    'the caliper dropped 8 of 12 ... describes only the remaining 4' and the SMDs of those
+    four engineers' role and level."""
+
+    def fake(*a, **kw):
+        warnings.warn("the caliper dropped 8 of 12 certified units", CertkitWarning, stacklevel=2)
+        return _Matched(n_treated=12, n_pairs=4, bound_pairs=4)
+
+    monkeypatch.setattr(matching, "matched_did", fake)
+    panel = pl.DataFrame({"cohort": [3, 0], "post": [0, 0], "merged_prs": [4.0, 5.0]})
+    for share, kept in ((True, False), (False, True)):
+        notes: list[str] = []
+        studies.matched_effects(
+            _ctx(panel, share), ["merged_prs"], covariates=["tenure_months"],
+            pre_periods=2, post_periods=2, caliper=None, notes=notes,
+        )  # fmt: skip
+        assert any("caliper dropped" in n for n in notes) is kept, notes

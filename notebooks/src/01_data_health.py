@@ -81,9 +81,12 @@ display(
 # a pull request. A dip is an export gap or a real change; check before trusting those periods.
 
 # %%
+shown, thin = health.coverage_shown(cov, ctx.k if share else 1)
+if thin:
+    display(Markdown(thin))
 chart(
     charts.lines,
-    cov.filter(pl.col("table") != "certifications"),
+    shown.filter(pl.col("table") != "certifications"),
     empty="no table has dated rows",
     x="period",
     y="rows",

@@ -136,6 +136,23 @@ def missing(ds: Dataset) -> pl.DataFrame:
     )
 
 
+def coverage_shown(cov: pl.DataFrame, k: int) -> tuple[pl.DataFrame, str]:
+    """The coverage rows a shared report may show: periods with fewer than ``k`` active
+    engineers are left out (their counts are a few people's activity: cargo's shared page
+    charted months with 0-3 active engineers), with a sentence saying how many."""
+    if k <= 1:
+        return cov, ""
+    active = cov.filter(pl.col("table") == "active engineers")
+    thin = active.filter(pl.col("rows") < k)["period"]
+    if thin.len() == 0:
+        return cov, ""
+    kept = cov.filter(~pl.col("period").is_in(thin.implode()))
+    return kept, (
+        f"{thin.len()} period(s) with fewer than {k} active engineers are not charted "
+        "(shared report)."
+    )
+
+
 def first_commit_dates(ds: Dataset) -> str:
     """What the cycle time of the PRs it keeps rests on, in words.
 

@@ -169,6 +169,7 @@ def matched_effects(
 
     results, rows = {}, []
     for outcome in outcomes:
+        said = len(notes)
         # no sink: the summary's bullet for the outcome says why it was not estimated
         with ctx.section(story.label(outcome), story.MATCHING_NEEDS, show=False) as s:
             ctx.recorded(outcome)
@@ -209,6 +210,10 @@ def matched_effects(
             notes += [f"{outcome}: {w}" for w in res.warnings if f"{outcome}: {w}" not in notes]
         if not s.ok:
             row = story.not_estimated(outcome, s.explanation)
+            if ctx.privacy.share and "a shared report shows only" in (s.explanation or ""):
+                # the match the page hides: its notes (caliper counts, balance of the few
+                # matched engineers' role and level) are not shown either (trial D, cargo)
+                del notes[said:]
         rows.append(row)
         ctx.effect_headline(
             row | {"needs": s.needs},
