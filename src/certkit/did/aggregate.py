@@ -133,17 +133,22 @@ def aggregate_cells(
 
 def _treated_behind(res, cells: np.ndarray) -> int:
     """Distinct treated units in ``cells`` (a mask of the group-time cells): those of each
-    cell's cohort with a non-zero influence there, i.e. observed in both of its periods.
+    cell's cohort observed both in the period it compares with and in the cell's period.
 
     Cell counts cannot be summed across periods (the same engineers), and the panel's count
     of certified engineers with any value overstates it: a post cell needs the engineer's
-    outcome in the base period too (gnome-shell's and golang/net's cycle times: 11 certified
-    engineers with values, at most 4 in the estimate).
+    outcome in the base period too (golang/net's cycle time: 11 certified engineers with
+    values, at most 4 in the estimate). Nor does a non-zero influence tell: a cohort of one
+    engineer has a zero treated influence (its deviation from its own mean).
     """
-    G = res.panel.G
-    behind = np.zeros(G.size, dtype=bool)
-    for c in np.flatnonzero(cells):
-        behind |= (res.group[c] == G) & (res.inf[:, c] != 0)
+    P = res.panel
+    behind = np.zeros(P.G.size, dtype=bool)
+    observed = ~np.isnan(P.Y)
+    for c in np.flatnonzero(cells & np.isfinite(res.att)):
+        b, t = res.base_index[c], res.time_index[c]
+        if b < 0:
+            continue
+        behind |= (res.group[c] == P.G) & observed[:, b] & observed[:, t]
     return int(behind.sum())
 
 

@@ -329,7 +329,7 @@ def att_gt(
         )
     nz = cmask.copy()  # groups whose units have a non-zero IF in each cell
     nz[gk, np.arange(len(gk))] = bk >= 0
-    return ATTgtResult(
+    result = ATTgtResult(
         group=gfull[gk],
         time=times[tk],
         att=att,
@@ -359,3 +359,7 @@ def att_gt(
         level=level,
         warnings=sink,
     )
+    # the period each cell compares with (column of panel.Y; -1: none), for the count of
+    # engineers an aggregation rests on (AggregateResult.n_engineers)
+    result.base_index, result.time_index = bk, tk
+    return result
