@@ -312,3 +312,22 @@ def test_a_hidden_match_keeps_its_notes_out_of_a_shared_report(monkeypatch):
             pre_periods=2, post_periods=2, caliper=None, notes=notes,
         )  # fmt: skip
         assert any("caliper dropped" in n for n in notes) is kept, notes
+
+
+def test_one_engineer_cohorts_count_as_the_engineers_they_are():
+    """golang/net: eleven cohorts, most of one engineer; counting engineers by a non-zero
+    influence gave 2 of 12 (a one-engineer cohort's deviation from its own mean is zero)."""
+    import numpy as np
+
+    from certkit import did
+
+    rng = np.random.default_rng(1)
+    rows = [
+        {"engineer_id": f"e{i}", "period_index": t, "cohort": g, "y": float(rng.normal())}
+        for i, g in enumerate([6, 7, 8, 9, 10] + [0] * 20)
+        for t in range(1, 13)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        agg = did.att_gt(pl.DataFrame(rows), outcome="y", **studies.did_spec("not_yet"))
+    assert agg.aggregate("simple").n_engineers == 5
