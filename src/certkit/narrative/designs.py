@@ -27,72 +27,58 @@ def status(r: dict) -> str:
     return "improvement" if good else "deterioration"
 
 
-def _power_gaps(done: list[dict]) -> list[tuple[str, str, bool, float | None, float | None]]:
-    """Pairs (unclear design, clear design, wider interval, its n, the clear one's n) where a
-    design that saw no clear change has less power than one that did."""
-    clear = [r for r in done if status(r) != "no clear change"]
-    gaps = []
-    for u in (r for r in done if status(r) == "no clear change"):
-        for c in clear:
-            wider = bool(_width(u) and _width(c) and _width(u) > _width(c))
-            fewer = _ok(u.get("n")) and _ok(c.get("n")) and u["n"] < c["n"]
+def _weaker_pairs(
+    weak: list[dict], strong: list[dict]
+) -> list[tuple[str, str, bool, float | None, float | None]]:
+    """Pairs (a design of ``weak``, one of ``strong``, wider interval, its n, the other's n)
+    where the first has the wider interval or rests on fewer engineers."""
+    pairs = []
+    for a in weak:
+        for b in strong:
+            wider = bool(_width(a) and _width(b) and _width(a) > _width(b))
+            fewer = _ok(a.get("n")) and _ok(b.get("n")) and a["n"] < b["n"]
             if wider or fewer:
-                gaps.append(
-                    (
-                        u["design"],
-                        c["design"],
-                        wider,
-                        u.get("n") if fewer else None,
-                        c.get("n") if fewer else None,
-                    )
-                )
-    return gaps
+                n_a, n_b = (a.get("n"), b.get("n")) if fewer else (None, None)
+                pairs.append((a["design"], b["design"], wider, n_a, n_b))
+    return pairs
+
+
+def _power_gaps(done: list[dict]) -> list[tuple[str, str, bool, float | None, float | None]]:
+    """Pairs (unclear design, clear design, ...) where a design that saw no clear change has
+    less power than one that did."""
+    unclear = [r for r in done if status(r) == "no clear change"]
+    return _weaker_pairs(unclear, [r for r in done if status(r) != "no clear change"])
 
 
 def _weaker_clear(done: list[dict]) -> list[tuple[str, str, bool, float | None, float | None]]:
-    """Pairs (clear design, unclear design, wider interval, its n, the unclear one's n) where
-    the design that found a clear change has the wider interval or fewer engineers: its clear
-    result is the weaker evidence (cargo: matched DiD on 4 engineers, interval 6x as wide, "an
-    improvement"; staggered DiD on 12, no clear change)."""
+    """Pairs (clear design, unclear design, ...) where the design that found a clear change
+    has the wider interval or fewer engineers: its clear result is the weaker evidence (cargo:
+    matched DiD on 4 engineers, interval 6x as wide, "an improvement"; staggered DiD on 12, no
+    clear change)."""
     unclear = [r for r in done if status(r) == "no clear change"]
-    gaps = []
-    for c in (r for r in done if status(r) != "no clear change"):
-        for u in unclear:
-            wider = bool(_width(u) and _width(c) and _width(c) > _width(u))
-            fewer = _ok(u.get("n")) and _ok(c.get("n")) and c["n"] < u["n"]
-            if wider or fewer:
-                gaps.append(
-                    (
-                        c["design"],
-                        u["design"],
-                        wider,
-                        c.get("n") if fewer else None,
-                        u.get("n") if fewer else None,
-                    )
-                )
-    return gaps
+    return _weaker_pairs([r for r in done if status(r) != "no clear change"], unclear)
+
+
+def _reasons(wider: bool, n_a: list, n_b: list) -> str:
+    bits = ["its interval is wider"] if wider else []
+    if n_a and n_b:
+        bits.append(f"it rests on {_span(n_a)} against {_span(n_b)}")
+    return ", ".join(bits)
 
 
 def _weaker_text(gaps: list[tuple[str, str, bool, list, list]]) -> str:
-    parts = []
-    for clear, unclear, wider, n_clear, n_unclear in gaps:
-        bits = ["its interval is wider"] if wider else []
-        if n_clear and n_unclear:
-            bits.append(f"it rests on {_span(n_clear)} against {_span(n_unclear)}")
-        parts.append(
-            f"the clear result of {clear} is the weaker evidence ({', '.join(bits)} than "
-            f"{unclear}'s)"
-        )
-    return "; ".join(parts)
+    return "; ".join(
+        f"the clear result of {clear} is the weaker evidence ({_reasons(w, n_c, n_u)} than "
+        f"{unclear}'s)"
+        for clear, unclear, w, n_c, n_u in gaps
+    )
 
 
 def _gap_text(gaps: list[tuple[str, str, bool, list, list]]) -> str:
-    parts = []
-    for low, high, wider, n_low, n_high in gaps:
-        bits = ["its interval is wider"] if wider else []
-        if n_low and n_high:
-            bits.append(f"it rests on {_span(n_low)} against {_span(n_high)}")
-        parts.append(f"{low} has less power than {high} ({', '.join(bits)})")
+    parts = [
+        f"{low} has less power than {high} ({_reasons(w, n_low, n_high)})"
+        for low, high, w, n_low, n_high in gaps
+    ]
     return "; ".join(parts) or "the designs estimate with similar precision"
 
 
