@@ -96,8 +96,8 @@ def test_parse_assignments_rejects_missing_equals():
 
 def test_validate_checks_names_and_types():
     decl = {"a": params.declared(list_notebooks()["01_data_health"])}
-    out = params.validate({"privacy_k": 10, "teams": "payments", "start": 2025}, decl)
-    assert out["a"] == {"privacy_k": 10, "teams": ["payments"], "start": "2025"}
+    out = params.validate({"privacy_k": 10, "teams": "payments", "start": "2025-01-01"}, decl)
+    assert out["a"] == {"privacy_k": 10, "teams": ["payments"], "start": "2025-01-01"}
     # -p start=2022-01-01, which YAML reads as a date, was refused (trial D)
     given = params.parse_assignments(["start=2022-01-01"])
     assert params.validate(given, decl)["a"] == {"start": "2022-01-01"}
@@ -221,3 +221,53 @@ def test_each_kernel_gets_its_share_of_blas_threads(tmp_path, monkeypatch):
     assert result.status == "ok", result.error
     assert (tmp_path / "out" / "env.txt").read_text() == "1"
     assert "OPENBLAS_NUM_THREADS" not in os.environ  # the runner's own process is restored
+
+
+def test_start_and_end_are_days_checked_before_any_kernel():
+    decl = {"a": params.declared(list_notebooks()["01_data_health"])}
+    with pytest.raises(CertkitError, match=r"'start' must be a day written YYYY-MM-DD, got 'June'"):
+        params.validate({"start": "June"}, decl)
+    with pytest.raises(CertkitError, match=r"'start' must be a day .* got '2025'"):
+        params.validate({"start": 2025}, decl)  # YAML reads -p start=2025 as a number
+    with pytest.raises(CertkitError, match=r"'start' \(2025-03-01\) is after 'end' \(2025-01-31\)"):
+        params.validate({"start": "2025-03-01", "end": "2025-01-31"}, decl)
+    assert params.validate({"start": "", "end": None}, decl)["a"] == {"start": "", "end": None}
+
+
+def test_page_header_states_the_period_the_start_and_end_parameters_leave():
+    """Trial D: with -p start=... the page header still gave the whole data's period."""
+    from datetime import date
+
+    from certkit.report.runner import _period_text
+
+    data = (date(2023, 1, 5), date(2025, 6, 30))
+    assert _period_text(data, None, None) == "2023-01-05 to 2025-06-30"
+    assert _period_text(data, "2024-06-01", None) == "2024-06-01 to 2025-06-30"
+    assert _period_text(data, "2020-01-01", "2024-12-31") == "2023-01-05 to 2024-12-31"
+    assert _period_text(data, "2026-01-01", None).startswith("no pull requests between")
+    assert _period_text(None, "2024-06-01", None) == "no pull requests"
+
+
+def test_papermill_does_not_call_a_declared_optional_parameter_unknown(tmp_path, caplog):
+    """papermill's reader of parameters cells does not read ``str | None``: every
+    ``-p start=...`` printed "Passed unknown parameter: start" though the value was applied."""
+    import logging
+
+    from certkit.report.runner import Job, execute
+
+    nb = nbformat.v4.new_notebook()
+    params_cell = nbformat.v4.new_code_cell("start: str | None = None  # first day")
+    params_cell.metadata["tags"] = ["parameters"]
+    nb.cells = [params_cell, nbformat.v4.new_code_cell("open('start.txt', 'w').write(start)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    source = tmp_path / "probe.ipynb"
+    nbformat.write(nb, str(source))
+    header = {"title": "Probe", "generated": "", "period": "", "version": "0",
+              "parameters": {}, "changed": {}, "scope": "probe", "index": "index.html",
+              "share": False, "k": 5}  # fmt: skip
+    job = Job("r", "probe", source, tmp_path / "out", {"start": "2024-06-01"}, "Probe", header)
+    with caplog.at_level(logging.INFO, logger="papermill"):
+        result = execute(job)
+    assert result.status == "ok", result.error
+    assert (tmp_path / "out" / "start.txt").read_text() == "2024-06-01"
+    assert not [r for r in caplog.records if "unknown parameter" in r.getMessage()]

@@ -9,6 +9,7 @@ headline records, and for a failure the cell, the line and the error
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -114,10 +115,23 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class _KnownParameters(logging.Filter):
+    """Drop papermill's "Passed unknown parameter" warning: papermill cannot read annotations
+    such as ``start: str | None`` and so warned on every ``-p start=...``, though the value
+    is applied; :mod:`certkit.report.params` has already checked each name against the
+    notebook's parameters cell (an unknown one is an error before any kernel starts)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Passed unknown parameter")
+
+
 def execute(job: Job) -> JobResult:
     """Execute one notebook and export it (runs in a worker process)."""
     import papermill as pm
 
+    papermill_log = logging.getLogger("papermill")
+    if not any(isinstance(f, _KnownParameters) for f in papermill_log.filters):
+        papermill_log.addFilter(_KnownParameters())
     start = time.perf_counter()
     job.out_dir.mkdir(parents=True, exist_ok=True)
     ipynb = job.out_dir / f"{job.notebook}.ipynb"

@@ -39,6 +39,8 @@ CHOICE_PARAMS = {
     "period": ("week", "month", "quarter"),
     "control_group": ("not_yet", "never"),
 }
+#: Parameters holding a day (``YYYY-MM-DD``), checked before any kernel starts.
+DATE_PARAMS = ("start", "end")
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,24 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _check_days(values: dict[str, Any], where: str) -> None:
+    """``start`` / ``end`` must be days, ``start`` not after ``end``."""
+    days = {}
+    for k in DATE_PARAMS:
+        if values.get(k) in (None, ""):
+            continue
+        try:
+            days[k] = date.fromisoformat(str(values[k]))
+        except ValueError:
+            raise CertkitError(
+                f"parameter {k!r}{where} must be a day written YYYY-MM-DD, got {values[k]!r}"
+            ) from None
+    if len(days) == 2 and days["start"] > days["end"]:
+        raise CertkitError(
+            f"parameter 'start'{where} ({days['start']}) is after 'end' ({days['end']})"
+        )
+
+
 def validate(
     given: dict[str, Any], notebooks: dict[str, dict[str, Parameter]], where: str = ""
 ) -> dict[str, dict[str, Any]]:
@@ -199,6 +219,7 @@ def validate(
                     f"parameter {k!r}{where}: {value!r} is not one of "
                     f"{', '.join(map(repr, allowed))}{hint}"
                 )
+        _check_days(out[nb_name], where)
     return out
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -194,10 +194,11 @@ def load_config(path: str | Path) -> tuple[dict[str, Any], list[RunSpec]]:
     return cfg, runs
 
 
-def _data_facts(data: str) -> tuple[str, list[str], str]:
+def _data_facts(data: str) -> tuple[tuple[date, date] | None, list[str], str]:
     """Load the data once (fails early with the validation report).
 
-    Returns the period text, the people identifiers and the data scope in words.
+    Returns the first and last day of the data (None without pull requests), the people
+    identifiers and the data scope in words.
     """
     import warnings
 
@@ -207,11 +208,7 @@ def _data_facts(data: str) -> tuple[str, list[str], str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         ds = certkit.load(data)
-    if ds.pull_requests.height:
-        start, end = ds.period()
-        period = f"{start} to {end}"
-    else:
-        period = "no pull requests"
+    period = ds.period() if ds.pull_requests.height else None
     left_out = health.prs_left_out(ds)
     bots = f" ({left_out:,} by bots or authors not in engineers, left out)" if left_out else ""
     scope = (
@@ -219,6 +216,21 @@ def _data_facts(data: str) -> tuple[str, list[str], str]:
         f"{ds.pull_requests.height:,} pull requests{bots}"
     )
     return period, identifiers(ds.engineers), scope
+
+
+def _period_text(period: tuple[date, date] | None, start: Any, end: Any) -> str:
+    """The period a page covers: the data's, narrowed by the ``start`` / ``end`` parameters
+    (a page run with ``-p start=2024-06-01`` said the whole data's period in its header)."""
+    if period is None:
+        return "no pull requests"
+    first, last = period
+    if start not in (None, ""):
+        first = max(first, date.fromisoformat(str(start)))  # checked by report_params
+    if end not in (None, ""):
+        last = min(last, date.fromisoformat(str(end)))
+    if first > last:
+        return f"no pull requests between {start} and {end}"
+    return f"{first} to {last}"
 
 
 def _show(value: Any) -> str:
@@ -331,7 +343,7 @@ def run_report(
             header = {
                 "title": title + (f" ({spec.name})" if batch else ""),
                 "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
-                "period": period,
+                "period": _period_text(period, values.get("start"), values.get("end")),
                 "version": certkit.__version__,
                 "parameters": shown,
                 "changed": changed,
