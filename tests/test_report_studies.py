@@ -241,6 +241,26 @@ def test_ai_study_says_why_a_section_cannot_be_estimated():
     assert "not estimated" in shown.data and "ai_assisted is missing" in shown.data.lower()
 
 
+def test_ai_study_without_any_ai_trace_says_so_once():
+    """pallets/click (no AI trace in 725 PRs): page 04 gave each section its own long reason,
+    then repeated every one in the page's notes; the adoption line read "went from 0% to 0%"."""
+    ds = ck.simulate(60, 12, seed=3)
+    prs = ds.pull_requests.with_columns(pl.lit(False).alias("ai_assisted"))
+    c = _ctx(ck.from_frames(**{**ds.tables(), "pull_requests": prs}))
+    notes: list[str] = []
+    study = studies.ai_study(c, ["cycle_time_log", "reverted"], notes=notes)
+    assert set(study.skipped) == {"comparison", "adoption", "fix_first", "trust"}
+    assert set(study.skipped.values()) == {narrative.NO_AI_PRS}
+    assert not [n for n in notes if "not estimated" in n]  # the sections say it, not the notes
+    summary = " ".join(d.data for d in study.summary_displays())
+    assert f"none of the {prs.height:,} pull requests shows a trace of AI assistance" in summary
+    assert "went from" not in summary
+    shown = [d.data for d in (*study.comparison_displays(), *study.adoption_displays())]
+    assert len(shown) == 2 and all("see the summary" in s for s in shown)  # no 0% chart
+    (record,) = [r for r in c.headlines if r["key"] == "ai"]
+    assert "trace of AI assistance" in record["comparison_note"]
+
+
 def test_adoption_study_runs_each_outcome_in_its_section_and_records_headlines():
     """Notebook 06's runs: the same estimate as a direct ``adoption_did`` call; an outcome that
     cannot be estimated says why in its place while the others still show."""

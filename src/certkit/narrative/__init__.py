@@ -82,6 +82,20 @@ AI_NEEDS = (
 )
 TRUST_NEEDS = "at least 2 engineers with 5 or more AI-assisted merged PRs each"
 
+
+NO_AI_PRS = "no pull request in this data shows a trace of AI assistance (see the summary)"
+
+
+def no_ai_prs(n_prs: int) -> str:
+    """Why the AI analyses have nothing to compare: no PR carries a trace of AI assistance
+    (the page says it once; each section says :data:`NO_AI_PRS`)."""
+    return (
+        f"none of the {n_prs:,} pull requests shows a trace of AI assistance (commit trailers, "
+        "bot accounts, labels, PR text): AI tools may be unused, or used without leaving one; "
+        "detection is a lower bound (docs/connectors.md, AI-assistance detection)"
+    )
+
+
 AI_ASSUMPTIONS = [
     "Observational comparison: engineers choose which pull requests to write with AI; the "
     "comparison within the same author, repository and month removes who uses AI and when, "

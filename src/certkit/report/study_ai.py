@@ -58,6 +58,8 @@ class AIStudy:
     overall: pl.DataFrame | None = None
     flagged: pl.DataFrame | None = None
     trust: pl.DataFrame | None = None
+    no_ai: bool = False  # no PR carries a trace of AI assistance
+    no_ai_reason: str = ""
 
     @property
     def skipped(self) -> dict[str, str]:
@@ -70,7 +72,10 @@ class AIStudy:
 
     def summary_displays(self) -> list:
         """The page's summary: data scope, the AI summary, the cycle-time caveats."""
-        text = story.ai_summary(self.comparison, self.overall, self.n_flagged, self.skipped)
+        if self.no_ai:
+            text = f"- **AI-assisted work**: not estimated: {self.no_ai_reason}."
+        else:
+            text = story.ai_summary(self.comparison, self.overall, self.n_flagged, self.skipped)
         notes = story.cycle_time_note(self.ctx.ds, self.outcomes)
         return [
             Markdown(f"*Data: {self.ctx.scope()}.*"),
@@ -125,6 +130,8 @@ class AIStudy:
                 y_title="AI-assisted share",
             )
 
+        if self.no_ai:
+            return out
         what = "AI-assisted share, certified vs never certified"
         out += in_section(self.ctx, what, certified_vs_others)
         return out
@@ -191,6 +198,18 @@ def ai_study(
         "trust": ctx.section("Trust scores", story.TRUST_NEEDS, show=False, sink=notes),
     }
     study = AIStudy(ctx=ctx, outcomes=list(outcomes), adoption_by=adoption_by, parts=parts)
+    prs = ctx.ds.pull_requests
+    recorded = prs["ai_assisted"].drop_nulls() if "ai_assisted" in prs.columns else None
+    if recorded is not None and recorded.len() and not (recorded.cast(pl.Float64) > 0).any():
+        # said once in the summary and the answer; each section points there (each section
+        # had given its own long reason, and the page's notes again: one reason four times)
+        why = story.no_ai_prs(prs.height)
+        for part in parts.values():
+            part.needs, part.sink = None, None
+            part.fail(story.NO_AI_PRS)
+        study.no_ai, study.no_ai_reason = True, why
+        ctx.headline("ai", {"comparison_note": why}, kind="ai", section=section)
+        return study
     with parts["comparison"], collect_warnings(notes, "AI comparison: "):
         cmp = ai.compare(ctx.ds, outcomes=tuple(outcomes), by_certification=True)
         comparison, hidden_cmp = ctx.hide_small(cmp.to_polars(), "n_authors")
