@@ -18,6 +18,7 @@ from certkit.did.robust_panel import (
     IMPUTATION,
     SUNAB,
     TWFE,
+    RobustnessResult,
     _verdict,
     robustness,
 )
@@ -123,6 +124,20 @@ def test_twfe_is_not_called_close_across_a_sign_flip():
     nan = tidy_rows(names, [0.0, 0.0, 0.0, 0.0, 0.0], [float("nan")] * 5, [10] * 5, 0.95)
     agree, text = _verdict(nan, "cycle time", 0.95)
     assert agree is None and "n/a" not in text and "cannot be judged" in text
+    # equal estimates without standard errors (pallets/click: both CS rows on one engineer)
+    # read "range from -2.96 (CS (never treated)) to -2.96 (CS (never treated))"
+    nan = float("nan")
+    tied = tidy_rows(
+        names, [-2.956, -2.956, nan, nan, 0.1], [nan, nan, nan, nan, 1.2], [1, 1, 0, 0, 24], 0.95
+    )
+    agree, text = _verdict(tied, "cycle time", 0.95)
+    assert agree is None and "range from" not in text
+    assert "are all -2.96 (CS (never treated), CS (not yet treated))" in text
+    result = RobustnessResult(
+        tied, outcome="y", level=0.95, agree=None, verdict=text, results={}, warnings=[]
+    )
+    reliable = result.to_polars()["se_reliable"].to_list()
+    assert reliable[:2] == [False, False] and reliable[2:4] == [None, None]  # no SE: not "yes"
 
 
 def test_two_way_fe_solver_is_exact_on_an_unbalanced_panel():

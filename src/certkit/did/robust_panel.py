@@ -79,7 +79,8 @@ class RobustnessResult(EstimateMixin):
 
     def to_polars(self) -> pl.DataFrame:
         """The tidy table plus ``robust`` (bool), ``comparison`` (comparison group) and
-        ``se_reliable`` (False when the estimate rests on cohorts of a single engineer; null
+        ``se_reliable`` (False when the estimate rests on cohorts of a single engineer or has
+        no finite standard error; null
         for an estimator that gave no estimate: cargo's table read "Sun-Abraham | - | 0 |
         yes")."""
         estimated = pl.col("estimate").is_not_nan() & pl.col("estimate").is_not_null()
@@ -87,7 +88,7 @@ class RobustnessResult(EstimateMixin):
             (pl.col("term") != TWFE).alias("robust"),
             pl.col("term").replace_strict(COMPARISON, default=None).alias("comparison"),
             pl.when(estimated)
-            .then(~pl.col("term").is_in(self.unreliable))
+            .then(~pl.col("term").is_in(self.unreliable) & pl.col("std_error").is_finite())
             .otherwise(None)
             .alias("se_reliable"),
         )
@@ -150,13 +151,18 @@ def _verdict(
     half = width[ok]
     lo_i, hi_i = int(np.argmin(est)), int(np.argmax(est))
     spread = float(est[hi_i] - est[lo_i])
-    rng = f"from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} ({names[hi_i]})"
+    if fmt(est[lo_i]) == fmt(est[hi_i]):  # read "from -2.96 (CS) to -2.96 (CS)" (click)
+        rng = f"are all {fmt(est[lo_i])} ({', '.join(names)}), a spread of {fmt(spread)}"
+    else:
+        rng = (
+            f"range from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} "
+            f"({names[hi_i]}), a spread of {fmt(spread)}"
+        )
     left_out = f" {excluded_words(excluded)}" if excluded else ""
     if not ok.any():
         return None, (
             f"The {rob.height} heterogeneity-robust estimators' estimates of the effect on "
-            f"{outcome} range "
-            f"{rng}, a spread of {fmt(spread)}, but none has a reliable, finite standard "
+            f"{outcome} {rng}, but none has a reliable, finite standard "
             "error, so whether they agree within their margins of error cannot be judged."
             f"{left_out}"
         )
@@ -189,19 +195,18 @@ def _verdict(
     if agree:
         text = (
             f"The {rob.height} heterogeneity-robust estimators agree on the effect on {outcome}: "
-            f"estimates range {rng}, a spread of {fmt(spread)}, within the typical {lvl} margin "
+            f"estimates {rng}, within the typical {lvl} margin "
             f"of error ({fmt(margin)}), and {call}."
         )
     else:
         why = (
-            f"a spread of {fmt(spread)}, more than the typical {lvl} margin of error "
-            f"({fmt(margin)})"
+            f"more than the typical {lvl} margin of error ({fmt(margin)})"
             if not close
-            else f"a spread of {fmt(spread)}, within the typical margin of error ({fmt(margin)})"
+            else f"within the typical margin of error ({fmt(margin)})"
         )
         text = (
             f"The heterogeneity-robust estimators do not fully agree on the effect on {outcome}: "
-            f"estimates range {rng}, {why}, and {call}. They differ in comparison group (never "
+            f"estimates {rng}, {why}, and {call}. They differ in comparison group (never "
             "versus not-yet treated) and weighting; read the estimate with the widest support "
             "with caution and check the event studies for pre-trends."
         )
