@@ -118,6 +118,31 @@ def test_effect_of_reads_a_did_aggregate_and_the_panel_baseline(ds):
     assert row["relative"] == pytest.approx(agg.overall_att / pre)
 
 
+def test_rare_event_effects_say_how_many_events_they_rest_on(ds):
+    """httpx with Jira and PagerDuty (trial E): "incidents about 36% higher (95% CI -9% to
+    +81%)" rested on 3 incidents of the certified engineers, 1 after certifying; no page said
+    how few. Every defect, incident and revert effect now gives both counts, and a clear one
+    resting on fewer than 10 events after certifying says so."""
+    panel = ck.build_panel(ds, "month")
+    agg = ck.did.att_gt(
+        panel, outcome="defects", unit="engineer_id", time="period_index", group="cohort"
+    ).aggregate("simple")
+    row = narrative.effect_of("defects", agg, panel)
+    certified = panel.filter(pl.col("cohort") > 0)
+    after = int(certified.filter(pl.col("post") == 1)["defects"].sum())
+    before = int(certified.filter(pl.col("post") == 0)["defects"].sum())
+    assert (row["events_after"], row["events_before"]) == (after, before) and after > 0
+    text = narrative.summarize(pl.DataFrame([row]), "staggered DiD")
+    assert (
+        f"the certified engineers had {after:,} defects after certifying, {before:,} before" in text
+    )
+    clear = row | {"p_value": 0.001, "events_after": 3}
+    assert "rests on only 3 defects after certification" in narrative.effect_caveat(clear)
+    assert "rests on only" not in (narrative.effect_caveat(row | {"events_after": 40}) or "")
+    merged = narrative.effect_of("merged_prs", agg, panel)  # not a rare event: no counts
+    assert "events_after" not in merged
+
+
 def test_pretrend_words_compare_misses_with_chance():
     es = pl.DataFrame(
         {

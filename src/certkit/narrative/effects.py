@@ -189,7 +189,7 @@ def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
             f"{type(result).__name__} has {head.height} headline rows; effect_of needs one"
         )
     r = head.row(0, named=True)
-    return effect_row(
+    row = effect_row(
         outcome,
         r["estimate"],
         r["std_error"],
@@ -197,6 +197,46 @@ def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
         r["conf_high"],
         baseline(panel, outcome),
     )
+    return row if row.get("note") else row | event_counts(panel, outcome)
+
+
+#: Outcomes that count rare events, and the panel column holding the events.
+EVENTS: dict[str, tuple[str, str]] = {
+    "defects": ("defects", "defect"),
+    "defects_per_pr": ("defects", "defect"),
+    "incidents": ("incidents", "incident"),
+    "reverts": ("reverts", "reverted PR"),
+    "revert_rate": ("reverts", "reverted PR"),
+}
+#: Fewer events than this after certification: a clear effect moves with a handful of them.
+FEW_EVENTS = 10
+
+
+def event_counts(panel: pl.DataFrame, outcome: str) -> dict:
+    """For an outcome counting rare events (defects, incidents, reverts): how many the
+    certified engineers had before and after certifying (``events_before``,
+    ``events_after``). httpx with Jira and PagerDuty: "incidents about 36% higher" rested on
+    3 incidents, 1 of them after certifying, and no page said so."""
+    column = EVENTS.get(outcome, ("",))[0]
+    if column not in panel.columns or not {"cohort", "post"} <= set(panel.columns):
+        return {}
+    counts = (
+        panel.filter(pl.col("cohort") > 0)
+        .group_by("post")
+        .agg(pl.col(column).fill_null(0).sum().alias("n"))
+    )
+    by_post = dict(zip(counts["post"].to_list(), counts["n"].to_list(), strict=True))
+    return {"events_before": int(by_post.get(0, 0)), "events_after": int(by_post.get(1, 0))}
+
+
+def _events_words(row: dict) -> str:
+    """ "; the certified engineers had 1 incident after certifying, 2 before" (or "")."""
+    if row.get("events_after") is None or row.get("events_before") is None:
+        return ""
+    noun = EVENTS.get(row["outcome"], ("", "event"))[1]
+    after, before = int(row["events_after"]), int(row["events_before"])
+    plural = "" if after == 1 else "s"
+    return f"; the certified engineers had {after:,} {noun}{plural} after certifying, {before:,} before"
 
 
 def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
@@ -233,6 +273,13 @@ def effect_caveat(row: dict, alpha: float = 0.05) -> str | None:
             f"a fall larger than the certified engineers' own level before ({base:.3g}) is "
             "impossible for this outcome: the comparison group's path drives it"
         )
+    after = row.get("events_after")
+    if after is not None and after < FEW_EVENTS:
+        noun = EVENTS.get(row.get("outcome", ""), ("", "event"))[1]
+        said.append(
+            f"it rests on only {after} {noun}{'' if after == 1 else 's'} after certification: "
+            "a few events more or less would change it"
+        )
     smd = row.get("balance_smd")
     if _finite(smd) and smd > BALANCE_LIMIT:
         said.append(
@@ -265,7 +312,7 @@ def _sentence(row: dict, alpha: float = 0.05) -> str:
         verdict = "an improvement" if good else "a deterioration"
     caveat = effect_caveat(row, alpha)
     verdict += f", but {caveat}" if caveat else ""
-    return f"**{row['label']}**: {size} after certification ({ci}); {verdict}."
+    return f"**{row['label']}**: {size} after certification ({ci}{_events_words(row)}); {verdict}."
 
 
 def summarize(rows: pl.DataFrame, method: str, extra: list[str] | None = None) -> str:
