@@ -183,6 +183,30 @@ def test_from_result_duck_typing():
         roi.from_result(object(), "prs_per_month")
 
 
+@pytest.mark.parametrize("estimator", ["imputation", "sun_abraham"])
+def test_from_result_refuses_a_standard_error_the_estimator_calls_unreliable(estimator):
+    """httpx (trial F): ten one-engineer cohorts, imputation's SE 0.027 which its own summary
+    calls not reliable; roi.from_result took it and the statement read "chance positive 0%"."""
+    import warnings
+
+    from certkit import did
+
+    rng = np.random.default_rng(0)
+    g = np.concatenate([np.zeros(50), [4, 5, 6, 7, 8]])  # five cohorts of one engineer
+    unit = np.repeat(np.arange(g.size), 10)
+    t = np.tile(np.arange(1, 11), g.size)
+    y = rng.normal(size=g.size)[unit] + 0.1 * t + rng.normal(size=unit.size)
+    panel = pl.DataFrame({"id": unit, "t": t, "g": g[unit], "y": y})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = getattr(did, estimator)(panel, outcome="y", unit="id", time="t", group="g")
+    assert res.se_reliable is False
+    with pytest.raises(CertkitError, match=r"standard error of ATT .* is not reliable: .*single"):
+        roi.from_result(res, "prs_per_month")
+    e = roi.from_result(res, "prs_per_month", allow_unreliable_se=True)
+    assert (e.estimate, e.se) == (res.estimate, res.se)
+
+
 def test_bad_inputs_are_explained():
     e = roi.Effect(0.1, 0.02, "relative_throughput")
     with pytest.raises(CertkitError, match="unit"):

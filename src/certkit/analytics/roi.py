@@ -94,7 +94,13 @@ class Effect:
 
 
 def from_result(
-    result, unit: str, name: str | None = None, *, term: str | None = None, **select
+    result,
+    unit: str,
+    name: str | None = None,
+    *,
+    term: str | None = None,
+    allow_unreliable_se: bool = False,
+    **select,
 ) -> Effect:
     """Build an :class:`Effect` from an estimator's result.
 
@@ -107,6 +113,11 @@ def from_result(
     Deprecated, kept for one release: keyword column filters on ``to_polars()``
     (``comparison="adjusted", outcome="cycle_time_log"``) and objects without ``tidy()``
     carrying ``overall_att``/``overall_se``, ``att``/``se`` or ``estimate``/``se``.
+
+    A standard error the estimator itself calls not reliable (Sun-Abraham or the imputation
+    estimator on cohorts of a single engineer: httpx's ten one-engineer cohorts gave an SE of
+    0.027 and an ROI "chance positive 0%") is refused with the reason; pass
+    ``allow_unreliable_se=True`` to use it anyway.
     """
     if hasattr(result, "tidy") and not select:
         tidy = result.tidy()
@@ -124,6 +135,16 @@ def from_result(
                     f"{rows['term'].to_list()[:12]}"
                 )
         r = rows.row(0, named=True)
+        thin = getattr(result, "thin", None)
+        if thin is not None and thin.unreliable(str(r["term"])) and not allow_unreliable_se:
+            from certkit.narrative.robust import thin_reason
+
+            raise CertkitError(
+                f"the standard error of {r['term']} ({type(result).__name__}) is not reliable: "
+                f"{thin_reason(thin)}; an ROI from it would look far more certain than it is. "
+                "Use did.att_gt(...).aggregate('simple') (Callaway-Sant'Anna) or coarser "
+                "periods, or pass allow_unreliable_se=True to use it anyway"
+            )
         return Effect(float(r["estimate"]), float(r["std_error"]), unit, name or str(r["term"]))
     return _from_legacy(result, unit, name, **select)
 
