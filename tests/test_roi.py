@@ -263,3 +263,21 @@ def test_assumptions_no_effect_reads_are_marked_unused():
     ]
     shown = assumptions_table(dict(DEFAULTS), units=units).data
     assert "not used" in shown
+
+
+def test_roi_headlines_give_no_median_when_no_effect_is_clear():
+    """httpx (trial F): the landing page and the ROI answer box led with "median ROI -227%"
+    beside the page's own "treat any single ROI figure as unreliable" (docs/analytics.md:
+    the interval instead of a median when the effect is not significant)."""
+    from certkit import narrative
+    from certkit.report import landing
+
+    r = {"median": -2.27, "low": -5.46, "high": -0.13, "p_positive": 0.02}
+    assert landing.roi_text(r).startswith("median ROI -227% (95% interval -546% to -13%)")
+    unclear = landing.roi_text(r | {"significant": False})
+    assert "median" not in unclear and unclear.startswith("ROI 95% interval -546% to -13%")
+    assert "not distinguishable from zero" in unclear
+    figures = narrative.describe_roi_figures(-2.27, -5.46, -0.13, 0.02, 1200, 10)
+    assert figures.startswith("Median ROI -227%")
+    figures = narrative.describe_roi_figures(-2.27, -5.46, -0.13, 0.02, 1200, 10, significant=False)
+    assert "Median ROI" not in figures and figures.startswith("ROI 95% interval -546% to -13%")

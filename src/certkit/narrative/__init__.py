@@ -422,12 +422,19 @@ def describe_roi_figures(
     cost_per_engineer: float,
     certified: int,
     level: float = 0.95,
+    significant: bool = True,
 ) -> str:
-    """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost)."""
+    """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost).
+
+    When no effect behind it is distinguishable from zero the interval leads and no median
+    is quoted (docs/analytics.md; httpx's answer box read "median ROI -227%" beside "treat
+    any single ROI figure as unreliable")."""
+    interval = f"{100 * level:.0f}% interval {low:+.0%} to {high:+.0%}"
+    lead = f"Median ROI {roi_median:+.0%} ({interval})" if significant else f"ROI {interval}"
     return (
-        f"Median ROI {roi_median:+.0%} ({100 * level:.0f}% interval {low:+.0%} to {high:+.0%}); "
-        f"chance of a positive return {percent_words(p_positive)}; median cost per certified engineer about "
-        f"${cost_per_engineer:,.0f}; {certified} engineers certified in the data."
+        f"{lead}; chance of a positive return {percent_words(p_positive)}; median cost per "
+        f"certified engineer about ${cost_per_engineer:,.0f}; {certified} engineers certified "
+        "in the data."
     )
 
 

@@ -132,10 +132,12 @@ def roi_text(r: dict) -> str:
     """The ROI record in words."""
     if r.get("note"):
         return f"no ROI estimate: {r['note'].rstrip('.')}"
-    text = (
-        f"median ROI {r['median']:+.0%} (95% interval {r['low']:+.0%} to {r['high']:+.0%}); "
-        f"chance of a positive return {r['p_positive']:.0%}"
-    )
+    interval = f"95% interval {r['low']:+.0%} to {r['high']:+.0%}"
+    if r.get("significant", True):
+        text = f"median ROI {r['median']:+.0%} ({interval})"
+    else:  # no effect behind it is distinguishable from zero: no single figure (analytics.md)
+        text = f"ROI {interval}, resting on effects not distinguishable from zero"
+    text += f"; chance of a positive return {r['p_positive']:.0%}"
     if _num(r.get("cost_per_engineer")):
         text += f"; median cost per certified engineer about ${r['cost_per_engineer']:,.0f}"
     if _num(r.get("horizon_months")):

@@ -101,7 +101,8 @@ def roi_answer(
     ctx.headline(
         "roi",
         dict(median=result.roi_median, low=lo, high=hi, p_positive=result.p_positive)
-        | dict(cost_per_engineer=cost, horizon_months=horizon_months, caveat=warn),
+        | dict(cost_per_engineer=cost, horizon_months=horizon_months, caveat=warn)
+        | dict(significant=result.significant),
         kind="roi",
         section=section,
     )
@@ -113,6 +114,7 @@ def roi_answer(
         cost,
         ctx.ds.certifications["engineer_id"].n_unique(),
         result.level,
+        significant=result.significant,
     )
     return HTML(
         "<div class='certkit-callout'>"
