@@ -80,8 +80,20 @@ def test_filter_dataset_by_team_certification_and_dates(ds):
     assert not other_only & set(by_cert.engineers["engineer_id"])
     with pytest.raises(CertkitError, match="not in engineers.team"):
         filter_dataset(ds, teams=["nope"])
-    with pytest.raises(CertkitError, match="not in the catalog"):
+    with pytest.raises(CertkitError, match="neither in this data's certifications .* nor in the"):
         filter_dataset(ds, certifications=["nope"])
+    # one name as text was split into letters (trial F: teams ['c', 'o', 'r', 'e'])
+    assert filter_dataset(ds, teams=team).engineers.equals(
+        filter_dataset(ds, teams=[team]).engineers
+    )
+    # a certification id outside the catalog, as an organisation's own file names it
+    own = ds.certifications.drop("certification_id").with_columns(
+        certification=pl.lit("acme-ml-101")
+    )
+    mine = filter_dataset(
+        ck.from_frames(**{**ds.tables(), "certifications": own}), certifications="acme-ml-101"
+    )
+    assert set(mine.certifications["certification_id"]) == {"acme-ml-101"}
     with pytest.raises(CertkitError, match="YYYY-MM-DD"):
         filter_dataset(ds, start="last week")
 

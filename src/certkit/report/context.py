@@ -61,6 +61,9 @@ def filter_dataset(
     they are neither the treated group studied nor a clean comparison group. Bots stay.
     """
     eng = ds.engineers
+    # one name given as text (setup(data, teams="core")) was split into letters
+    teams = [teams] if isinstance(teams, str) else teams
+    certifications = [certifications] if isinstance(certifications, str) else certifications
     if teams:
         known = set(eng["team"].unique().to_list())
         missing = [t for t in teams if t not in known]
@@ -72,11 +75,15 @@ def filter_dataset(
     certs = ds.certifications
     if certifications:
         ids = []
+        held = set(certs["certification_id"].unique().to_list())
         for c in certifications:
-            cid = resolve_certification(c)
+            # the data's own ids first: a certification outside the catalog is studied too
+            cid = c if c in held else resolve_certification(c)
             if cid is None:
                 raise CertkitError(
-                    f"certification {c!r} is not in the catalog (see certkit.catalog())"
+                    f"certification {c!r} is neither in this data's certifications (held: "
+                    f"{', '.join(sorted(map(str, held))) or 'none'}) nor in the catalog "
+                    "(see certkit.catalog())"
                 )
             ids.append(cid)
         other_only = (
