@@ -281,3 +281,11 @@ def test_roi_headlines_give_no_median_when_no_effect_is_clear():
     assert figures.startswith("Median ROI -227%")
     figures = narrative.describe_roi_figures(-2.27, -5.46, -0.13, 0.02, 1200, 10, significant=False)
     assert "Median ROI" not in figures and figures.startswith("ROI 95% interval -546% to -13%")
+
+
+def test_roi_summary_prints_the_roi_in_percent():
+    """The text summary printed the ROI fractions as whole numbers ("-1" for -134%)."""
+    r = roi.roi(roi.Effect(-0.3, 0.4, "prs_per_month", "throughput"))
+    line = next(x for x in r.summary().splitlines() if x.startswith("roi"))
+    assert line.split()[:2] == ["roi_percent", f"{100 * r.roi_median:,.0f}"], line
+    assert r.to_polars().filter(pl.col("metric") == "roi")["median"][0] == r.roi_median

@@ -298,6 +298,17 @@ class ROIResult(EstimateMixin):
     def _headline_terms(self) -> list[str] | None:
         return ["roi"]
 
+    def _display_table(self) -> pl.DataFrame:
+        """:meth:`to_polars` with the ROI in percent (``roi_percent``): the summary printed
+        the ROI fractions rounded to whole numbers ("-1" for -134%; trial F)."""
+        t = self.to_polars()
+        numbers = [c for c in t.columns if c != "metric" and t[c].dtype.is_numeric()]
+        is_roi = pl.col("metric") == "roi"
+        return t.with_columns(
+            pl.when(is_roi).then(pl.lit("roi_percent")).otherwise(pl.col("metric")).alias("metric"),
+            *(pl.when(is_roi).then(pl.col(c) * 100).otherwise(pl.col(c)).alias(c) for c in numbers),
+        )
+
     def effect_summary(self) -> EffectSummary:
         """The ROI row of :meth:`tidy` and :meth:`statement` in words."""
         return EffectSummary(self.headline(), self.statement())
