@@ -183,6 +183,12 @@ def test_extra_columns_kept_and_devlake_aliases(tmp_path):
     assert ds.pull_requests["repo"][0] == "org/app"
     assert "labels" in ds.pull_requests.columns
     assert any("extra column(s)" in p.message for p in ds.validation.problems)
+    # the git import's documented surviving_lines column is known, read as an integer
+    prs = PULL_REQUESTS.replace("reverted\n", "reverted,surviving_lines\n", 1)
+    prs = "\n".join(line + ",7" if i and line else line for i, line in enumerate(prs.split("\n")))
+    ds = load(write_folder(tmp_path / "ledger", pull_requests=prs))
+    assert ds.pull_requests["surviving_lines"].dtype.is_integer()
+    assert not any("surviving_lines" in p.message for p in ds.validation.problems)
 
 
 def test_parquet_and_ndjson_inputs(small_folder, tmp_path):

@@ -265,6 +265,7 @@ PULL_REQUESTS = Table(
         # direct pushes approximate it), and the line ledger's churned lines
         ("created_source", STR),
         (REWORK_PATTERN, INT),
+        ("surviving_lines", INT),  # the ledger's lines still present at the imported head
     ),
 )
 
