@@ -338,6 +338,29 @@ def test_without_identity_file_ids_are_emails(scenario):
     assert "ana.silva@gmail.com" in set(imp.people["engineer_id"])
 
 
+def test_reading_a_history_leaves_no_git_pipe_open(scenario):
+    """connectors.md's `read_git(...) + read_github("missing.json")` ended with a clear error
+    and three "ResourceWarning: unclosed file" from git's pipes (trial F); a reader abandoned
+    half-way must not leave git blocked on a full pipe either."""
+    import gc
+
+    from certkit.connectors.git import _stream_commits
+    from certkit.connectors.ledger import line_ledger
+
+    repo, _, _ = scenario
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        read_git(repo.path, repo_names=["app"])
+        line_ledger(repo.path)
+        commits = _stream_commits(Path(repo.path), "HEAD", None, None, False)
+        next(commits)
+        commits.close()  # abandoned after one commit: git is stopped, its pipes closed
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [
+        str(w.message) for w in caught
+    ]
+
+
 def test_since_and_direct_commits_as_prs(scenario):
     repo, shas, ids = scenario
     imp = read_git(repo.path, identities=ids, since="2024-01-10T00:00:00Z", direct_commits="as_prs")

@@ -295,6 +295,7 @@ def _stream_commits(
     disable = progress is False or (progress is None and total < 5000)
     bar = tqdm(total=total, unit="commit", desc=path.name, disable=disable)
     buf: list[str] = []
+    finished = False
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -306,11 +307,17 @@ def _stream_commits(
         if buf:
             yield "".join(buf)
             bar.update(1)
+        finished = True
     finally:
         bar.close()
+        if not finished:  # abandoned (an error further on): git must not wait on a full pipe
+            proc.kill()
         err = proc.stderr.read() if proc.stderr else ""
         rc = proc.wait()
-    if rc != 0:
+        for stream in (proc.stdout, proc.stderr):  # "ResourceWarning: unclosed file" (trial F)
+            if stream is not None:
+                stream.close()
+    if finished and rc != 0:
         raise CertkitError(f"{path}: git log {rev} failed: {err.strip()}")
 
 

@@ -353,7 +353,8 @@ def line_ledger(
     except FileNotFoundError as exc:
         raise CertkitError("git is not installed or not on PATH") from exc
     pending: list[_Section] = []
-    with proc.stdout:
+    finished = False
+    try:
         for sec in _sections(proc.stdout):
             if pending and pending[0].sha != sec.sha:
                 finish(pending[0].sha, pending)
@@ -361,8 +362,15 @@ def line_ledger(
             pending.append(sec)
         if pending:
             finish(pending[0].sha, pending)
-    err = proc.stderr.read().decode("utf-8", "replace").strip()
-    if proc.wait() != 0:
+        finished = True
+    finally:
+        if not finished:
+            proc.kill()
+        err = proc.stderr.read().decode("utf-8", "replace").strip()
+        rc = proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    if rc != 0:
         raise CertkitError(f"git log failed in {path}: {err.splitlines()[-1] if err else ''}")
     return _table(ledger, head_state, window_days)
 
