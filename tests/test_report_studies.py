@@ -120,8 +120,11 @@ def test_matched_effects_carry_the_sensitivity_result(ctx):
     row = m.effects.row(0, named=True)
     sens = res.sensitivity()
     # a critical gamma only for an effect significant at gamma = 1 (else none: 1.0 misled)
-    want = sens.critical_gamma if sens.significant else None
-    assert row["critical_gamma"] == want and row["matched_sets"] == res.n_pairs
+    # and by the headline test (else an E-value beside p = 0.36 invited explaining it away)
+    clear = sens.significant and row["p_value"] < 0.05
+    assert row["critical_gamma"] == (sens.critical_gamma if clear else None)
+    assert row["e_value"] == (sens.e_value if clear else None)
+    assert row["matched_sets"] == res.n_pairs
     assert row["estimate"] == pytest.approx(res.overall_att, rel=1e-12)
     bal = m.balance().row(0, named=True)
     assert bal == {"outcome": narrative.label("merged_prs")} | matching.balance_summary(

@@ -191,6 +191,11 @@ def matched_effects(
             # pairs still unlike after matching temper the verdict (cargo: |SMD| 1.34)
             row["balance_smd"] = matching.balance_summary(res.balance())["max |SMD| after"]
             sens = res.sensitivity()
+            # neither bound for an effect the headline test cannot tell from zero: an E-value
+            # of 3.5 beside p = 0.36 invited "a confounder would need 3.5 to explain it away"
+            # about an effect that needs no explaining (trial F); nor when the bounds' own
+            # test (Wilcoxon at gamma = 1) is not significant
+            clear = sens.significant and row["p_value"] < 0.05
             row |= {
                 # the certified engineers the estimate describes (one per matched set), not
                 # all who could be matched (cargo: 12 before the caliper kept 4)
@@ -200,11 +205,9 @@ def matched_effects(
                 # critical gamma for an effect not significant even at gamma = 1 (gnome-shell's
                 # table showed 1.000 beside p = 0.68)
                 "critical_gamma": (
-                    None
-                    if ctx.too_few(sens.n_pairs) or not sens.significant
-                    else sens.critical_gamma
+                    None if ctx.too_few(sens.n_pairs) or not clear else sens.critical_gamma
                 ),
-                "e_value": sens.e_value,
+                "e_value": sens.e_value if clear else None,
             }
             results[outcome] = res
             notes += [f"{outcome}: {w}" for w in res.warnings if f"{outcome}: {w}" not in notes]
