@@ -255,3 +255,29 @@ def test_no_description_column_is_noted(tmp_path):
         "Description" in n
         for n in read_jira(_jira(tmp_path, ["a,WEB-1,Bug,,2024-03-04,x"], "j2.csv")).notes
     )
+
+
+# --- the command line: one read of all exports, warnings once, --keep-resolutions -------------
+
+
+def test_cli_reads_exports_once_with_notes_in_import_json(tmp_path, capsys):
+    from test_connectors_cli import run_import
+
+    jira = _jira(
+        tmp_path,
+        [
+            "a,WEB-1,Bug,Fixed,09/03/2024 14:41,org/app#10",
+            "b,WEB-2,Bug,Duplicate,11/03/2024 12:05,org/app#10",
+        ],
+    )
+    out = tmp_path / "out"
+    argv = ["import", "github", str(FIX / "gh_prs.json"), "--jira", str(jira), "--out", str(out)]
+    argv += ["--identities", str(FIX / "gh_identities.csv"), "--keep-resolutions"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        assert run_import(argv) == 0
+    said = capsys.readouterr()
+    assert (said.out + said.err).count("dates fit both") == 1  # as a note, not also a warning
+    notes = json.loads((out / "import.json").read_text())["notes"]
+    assert any("column 'created'" in n and "dates fit both" in n for n in notes)
+    assert pl.read_parquet(out / "defects.parquet").height == 2  # the Duplicate is kept
