@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from certkit.connectors.identity import Identities, names_seen, shared_names, shared_names_note
+from certkit.connectors.incident_links import resolve_links
 from certkit.connectors.roster_match import (
     checked_roster,
     map_to_roster,
@@ -86,6 +87,7 @@ def engineers_table(
         roster, idcol = checked_roster(roster, source)
         known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
     notes += map_to_roster(imp, roster, idcol, fixed)
+    notes += resolve_links(imp)  # defects/incidents to PR ids: unmatched, engineer vs author
     draft = shared_names(names_seen(imp.people, imp.commits), known)
     note = shared_names_note(draft)
     if note:

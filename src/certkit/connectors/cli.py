@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, load_rules
 from certkit.connectors.base import Import, combine, write_commits_only, write_import
 from certkit.connectors.identity import load_agents, read_identities
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, CertkitWarning
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -47,7 +48,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--link",
         default="pr_refs",
         help="how incidents/defects link to PRs: pr_refs (default), none, or a CSV "
-        "(id,pr_id,engineer_id)",
+        "(id,pr_id,engineer_id) that overrides the rows it names (the others keep the PR "
+        "their text names)",
+    )
+    p.add_argument(
+        "--keep-resolutions",
+        action="store_true",
+        help="keep Jira defects resolved Duplicate, Won't Fix, Cannot Reproduce... (default: "
+        "left out, with a note)",
     )
     p.add_argument("--format", choices=["parquet", "csv", "ndjson"], default="parquet")
 
@@ -135,7 +143,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from certkit.connectors.devlake import read_devlake
     from certkit.connectors.git import read_git
     from certkit.connectors.github import read_github
-    from certkit.connectors.incidents import read_jira, read_pagerduty
+    from certkit.connectors.incidents import NOT_A_DEFECT, read_exports
     from certkit.data.outputs import args_inputs, refuse_inputs
 
     refuse_inputs(args.out, args_inputs(args))  # before any reading: inputs are never written
@@ -186,18 +194,25 @@ def _cmd_import(args: argparse.Namespace) -> int:
         )
     if args.github:
         parts.append(read_github(args.github, identities=ids, rules=rules, agents=agents))
-    parts += [read_pagerduty(f, link=args.link) for f in args.pagerduty]
-    parts += [read_jira(f, link=args.link) for f in args.jira]
+    if args.pagerduty or args.jira:
+        parts.append(
+            _read_exports(args, read_exports, () if args.keep_resolutions else NOT_A_DEFECT)
+        )
     imp = combine(*parts)
-    ds, folder = write_import(
-        imp,
-        args.out,
-        engineers=args.engineers,
-        certifications=args.certifications,
-        format=args.format,
-        identities=ids,
-        roster_only=args.roster_only,
-    )
+    try:
+        ds, folder = write_import(
+            imp,
+            args.out,
+            engineers=args.engineers,
+            certifications=args.certifications,
+            format=args.format,
+            identities=ids,
+            roster_only=args.roster_only,
+        )
+    except CertkitError:
+        for n in imp.notes:  # what reading found still helps when the folder is refused
+            print(f"note: {n}", file=sys.stderr)
+        raise
     print(imp.summary())
     print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")
     for p in ds.validation.warnings:
@@ -211,3 +226,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
     else:
         print(f"next: certkit validate {folder}")
     return 0
+
+
+def _read_exports(args: argparse.Namespace, read_exports, not_defect: tuple) -> Import:
+    """The PagerDuty/Jira exports; their read-time warnings are in the import's notes (and
+    printed with the summary), so they are not printed twice."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        imp = read_exports(args.pagerduty, args.jira, link=args.link, not_defect=not_defect)
+    for w in caught:
+        if not (issubclass(w.category, CertkitWarning) and str(w.message) in imp.notes):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return imp

@@ -8,85 +8,71 @@
   such as ``14/Jul/25 3:42 PM`` parsed) or the Data Center data-pipeline export. Issue types
   map to defects (``Bug``) or incidents (``Incident``, or the label ``incident``).
 
-Linking to the PR or engineer that caused the row (``link=``):
+- :func:`read_exports`: several exports at once, one link file for all, and ids checked
+  across files (the same incidents exported as JSON and as CSV).
 
-- ``"pr_refs"`` (default): PR URLs (``github.com/o/r/pull/12``) or ``o/r#12`` references in
-  the title, description and custom fields become ``pr_id`` = ``o/r#12`` (the id the git and
-  GitHub connectors use);
+Linking to the PR or engineer that caused the row (``link=``,
+:mod:`certkit.connectors.incident_links`):
+
+- ``"pr_refs"`` (default): the first PR URL (``github.com/o/r/pull/12``) or ``o/r#12``
+  reference in the title, description and custom fields, in text order, becomes ``pr_id`` =
+  ``o/r#12`` (the id the git and GitHub connectors use); one introduced by fix words
+  ("fixed by") is passed over when another is introduced by cause words ("caused by");
 - a CSV file with ``id`` and ``pr_id`` and/or ``engineer_id`` columns (your own mapping, e.g.
-  from post-incident reviews);
+  from post-incident reviews): it overrides the rows it names, the others keep text links;
 - ``"none"``: rows stay unlinked and count in organisation totals only.
+
+``pr_ref`` keeps the reference as found, so one that matches no PR stays in the written table.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
+import warnings
 from pathlib import Path
 
 import polars as pl
 
-from certkit.connectors.base import INCIDENT_SCHEMA, LINKED_SCHEMA, Import, frame
+from certkit.connectors.base import INCIDENT_SCHEMA, LINKED_SCHEMA, Import, combine, frame
+from certkit.connectors.incident_links import LinkFile, apply_link, as_link, pr_refs
 from certkit.data.read import parse_datetime as _parse_datetime
 from certkit.data.textio import csv_rows, excel_serial_hint, read_text
 from certkit.data.validate import Collector as _Collector
 from certkit.data.validate import ValidationReport
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, CertkitWarning
 
-_PR_URL = re.compile(r"github\.com/([\w.-]+/[\w.-]+)/pull/(\d+)")
-_PR_REF = re.compile(r"(?<![\w/.-])([\w.-]+/[\w.-]+)#(\d+)\b")
 DEFECT_TYPES = ("bug", "defect")
 INCIDENT_TYPES = ("incident",)
+#: Jira resolutions that say the issue was not a defect of its own: such Bugs are left out.
+NOT_A_DEFECT = (
+    "duplicate",
+    "won't do",
+    "won't fix",
+    "cannot reproduce",
+    "not a bug",
+    "invalid",
+    "declined",
+)
+_ISO_HINT = "Expected ISO 8601 (2025-03-31T14:05:00Z)"
+_JIRA_HINT = f"{_ISO_HINT} or one export format throughout (e.g. Jira's 14/Jul/25 3:42 PM)"
+_PD_HINT = f"{_ISO_HINT}, as PagerDuty's API and CSV export write them"
+#: The written tables keep the reference as found (``pr_ref``), also one that matches no PR.
+_LINKED = {**LINKED_SCHEMA, "pr_ref": pl.String}
+_INCIDENT = {**INCIDENT_SCHEMA, "pr_ref": pl.String}
+__all__ = ["pr_refs", "read_exports", "read_jira", "read_pagerduty"]
 
 
-def pr_refs(text: str | None) -> list[str]:
-    """PR ids (``owner/repo#12``) mentioned in a text, in order, without repeats."""
-    if not text:
-        return []
-    found = [f"{r}#{n}" for r, n in _PR_URL.findall(text)] + [
-        f"{r}#{n}" for r, n in _PR_REF.findall(text)
-    ]
-    return list(dict.fromkeys(found))
-
-
-def _read_link_file(path: Path) -> dict[str, dict]:
-    rows = list(csv.DictReader(io.StringIO(read_text(path, "link file"))))
-    cols = {c.strip().lower() for c in (rows[0].keys() if rows else [])}
-    if "id" not in cols or not {"pr_id", "engineer_id"} & cols:
-        raise CertkitError(
-            f"link file {path}: expected columns id and pr_id and/or engineer_id; "
-            f"found {', '.join(sorted(cols)) or 'none'}"
-        )
-    out = {}
-    for r in rows:
-        r = {k.strip().lower(): (v or "").strip() or None for k, v in r.items()}
-        out[r["id"]] = {"pr_id": r.get("pr_id"), "engineer_id": r.get("engineer_id")}
-    return out
-
-
-def _linker(link: str | Path):
-    if isinstance(link, str) and link in ("none", "pr_refs"):
-        return link, None
-    return "file", _read_link_file(Path(link))
-
-
-def _apply_link(rows: list[dict], texts: list[str], link: str | Path) -> None:
-    mode, table = _linker(link)
-    for row, text in zip(rows, texts, strict=True):
-        if mode == "pr_refs":
-            refs = pr_refs(text)
-            row["pr_id"] = refs[0] if refs else None
-        elif mode == "file":
-            hit = table.get(row["id"]) or table.get(row.get("_raw_id") or "") or {}
-            row["pr_id"] = hit.get("pr_id")
-            row["engineer_id"] = hit.get("engineer_id")
-        row.pop("_raw_id", None)
-
-
-def _parse_dates(values: list[str | None], lines: list[int], file: Path, column: str):
-    """Parse a date column with certkit's loader rules; errors name file, line and column."""
+def _parse_dates(
+    values: list[str | None],
+    lines: list[int],
+    file: Path,
+    column: str,
+    where: str = "line",
+    hint: str = _JIRA_HINT,
+) -> tuple[list, list[str]]:
+    """Parse a date column with certkit's loader rules: the values and the loader's warnings
+    (dates that read both month-first and day-first, two-digit years) as notes naming the
+    file and column. Values that are not dates raise, naming the ``where`` (line or item)."""
     report = ValidationReport()
     col = _Collector(report, "import", str(file), None)
     s = pl.Series(column, values, dtype=pl.String)
@@ -97,18 +83,16 @@ def _parse_dates(values: list[str | None], lines: list[int], file: Path, column:
         if v and p is None
     ]
     if bad:
-        shown = ", ".join(f"line {ln} ({v!r})" for ln, v in bad[:5])
-        hint = excel_serial_hint([v for _, v in bad])
+        shown = ", ".join(f"{where} {ln} ({v!r})" for ln, v in bad[:5])
+        excel = excel_serial_hint([v for _, v in bad])
         raise CertkitError(
             f"{file}, column {column!r}: {len(bad)} value(s) are not dates: {shown}. "
-            + (
-                f"The column {hint}"
-                if hint
-                else "Expected ISO 8601 (2025-03-31T14:05:00Z) or one export format "
-                "throughout (e.g. Jira's 14/Jul/25 3:42 PM)"
-            )
+            + (f"The column {excel}" if excel else hint)
         )
-    return parsed.to_list()
+    notes = [
+        f"{file}, column {column!r}: {p.message}" for p in report.problems if p.severity != "error"
+    ]
+    return parsed.to_list(), notes
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
@@ -135,26 +119,76 @@ def _all(header: list[str], row: list[str], name: str) -> list[str]:
     ]
 
 
+def _warn(notes: list[str]) -> None:
+    """Warn each of ``notes``: read-time warnings (like a file that is not UTF-8), which the
+    import's notes (``import.json``) also keep."""
+    for n in notes:
+        warnings.warn(n, CertkitWarning, stacklevel=3)
+
+
+def _repeated_ids(what: str, file: Path, ids: list[str], wheres: list[str]) -> None:
+    """Raise naming the lines/items of ids that appear more than once in one export."""
+    at: dict[str, list[str]] = {}
+    for i, w in zip(ids, wheres, strict=True):
+        at.setdefault(i, []).append(w)
+    twice = {i: ws for i, ws in at.items() if len(ws) > 1}
+    if twice:
+        shown = "; ".join(f"{i} ({', '.join(ws)})" for i, ws in list(twice.items())[:5])
+        more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
+        raise CertkitError(
+            f"{what} {file}: {len(twice)} id(s) appear more than once: {shown}{more}. Ids must "
+            "be unique: remove the repeated rows (pages of an API export that overlap?). "
+            "Nothing was written"
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # PagerDuty
 # ---------------------------------------------------------------------------------------------
 
 
-def _pd_json(path: Path) -> list[dict]:
+def _page_note(path: Path, data: dict, n: int) -> str | None:
+    """A note when a JSON export is one page of a paginated API answer (``more: true``)."""
+    if data.get("more") is not True:
+        return None
+    said = ", ".join(
+        f"{k} {data[k]}" for k in ("offset", "limit", "total") if data.get(k) is not None
+    )
+    if data.get("next_cursor"):
+        how = f"request the next page with cursor={data['next_cursor']}"
+    elif data.get("last") and "offset" not in data:  # analytics: starting_after=<last>
+        how = f"request the next page with starting_after={data['last']}"
+    else:
+        offset, limit = data.get("offset") or 0, data.get("limit") or n
+        how = f"repeat GET /incidents with offset={offset + limit}, then offset+limit"
+    return (
+        f"PagerDuty export {path} is one page of several (more: true"
+        + (f"; {said}" if said else "")
+        + f"): only its {n} incident(s) are read. {how[0].upper() + how[1:]}... until 'more' "
+        "is false, "
+        "and pass every page (--pagerduty once per file) or one file holding all of them"
+    )
+
+
+def _pd_json(path: Path) -> tuple[list, list[str]]:
     try:
         data = json.loads(read_text(path, "PagerDuty export", legacy=False))
     except json.JSONDecodeError as exc:
         raise CertkitError(
             f"PagerDuty export {path}, line {exc.lineno}: not valid JSON ({exc.msg})"
         ) from None
+    notes = []
     if isinstance(data, dict):
+        page = data
         data = data.get("incidents", data.get("data"))
+        note = _page_note(path, page, len(data)) if isinstance(data, list) else None
+        notes += [note] if note else []
     if not isinstance(data, list):
         raise CertkitError(
             f"PagerDuty export {path}: expected a list of incidents, or an object with an "
             "'incidents' (REST GET /incidents) or 'data' (analytics) list"
         )
-    return data
+    return data, notes
 
 
 def _summary(v) -> str | None:
@@ -163,19 +197,17 @@ def _summary(v) -> str | None:
     return None if v in (None, "") else str(v)
 
 
-def read_pagerduty(path: str | Path, *, link: str | Path = "pr_refs") -> Import:
-    """Read a PagerDuty incident export (JSON or CSV) into certkit's incidents table.
-
-    ``id`` is ``PD-<incident_number>``; ``severity`` is the priority (``P1``...) when set,
-    else the urgency (``high``/``low``); ``service`` the service name.
-    """
-    p = Path(path)
+def _pagerduty(p: Path, link: str | LinkFile) -> tuple[Import, list[str], list[str]]:
+    """The import of one PagerDuty export, where each row is (``item 3``, ``line 4``) and the
+    notes that are warnings."""
     if not p.exists():
         raise CertkitError(f"PagerDuty export {p} does not exist")
     records: list[dict] = []
     lines: list[int] = []
+    notes: list[str] = []
     if p.suffix.lower() == ".json":
-        for i, it in enumerate(_pd_json(p), start=1):
+        items, notes = _pd_json(p)
+        for i, it in enumerate(items, start=1):
             if not isinstance(it, dict):
                 raise CertkitError(f"PagerDuty export {p}, item {i}: expected a JSON object")
             records.append(
@@ -215,13 +247,20 @@ def read_pagerduty(path: str | Path, *, link: str | Path = "pr_refs") -> Import:
         for f, col in (("number", "incident_number"), ("created", "created_at")):
             if not r[f]:
                 raise CertkitError(f"PagerDuty export {p}, {where} {ln}: {col} is missing")
-    created = _parse_dates([str(r["created"]) for r in records], lines, p, "created_at")
-    resolved = _parse_dates(
+    created, more = _parse_dates(
+        [str(r["created"]) for r in records], lines, p, "created_at", where, _PD_HINT
+    )
+    notes += more
+    resolved, more = _parse_dates(
         [None if r["resolved"] is None else str(r["resolved"]) for r in records],
         lines,
         p,
         "resolved_at",
+        where,
+        _PD_HINT,
     )
+    notes += more
+    warns = list(notes)
     rows = [
         {
             "id": f"PD-{r['number']}",
@@ -233,8 +272,27 @@ def read_pagerduty(path: str | Path, *, link: str | Path = "pr_refs") -> Import:
         }
         for r, c, rs in zip(records, created, resolved, strict=True)
     ]
-    _apply_link(rows, [r["text"] for r in records], link)
-    return Import(incidents=frame(rows, INCIDENT_SCHEMA), sources=[f"pagerduty:{p}"])
+    notes += apply_link(rows, [r["text"] for r in records], link, p.name)
+    wheres = [f"{where} {ln}" for ln in lines]
+    imp = Import(incidents=frame(rows, _INCIDENT), notes=notes, sources=[f"pagerduty:{p}"])
+    return imp, wheres, warns
+
+
+def read_pagerduty(path: str | Path, *, link: str | Path | LinkFile = "pr_refs") -> Import:
+    """Read a PagerDuty incident export (JSON or CSV) into certkit's incidents table.
+
+    ``id`` is ``PD-<incident_number>``; ``severity`` is the priority (``P1``...) when set,
+    else the urgency (``high``/``low``); ``service`` the service name. A JSON page of a
+    paginated answer (``"more": true``) is read with a warning saying how to get every page.
+    """
+    p = Path(path)
+    link = as_link(link)
+    imp, wheres, warns = _pagerduty(p, link)
+    _repeated_ids("PagerDuty export", p, imp.incidents["id"].to_list(), wheres)
+    pre = link.notes if isinstance(link, LinkFile) else []
+    imp.notes[:0] = pre
+    _warn(pre + warns)
+    return imp
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,26 +300,16 @@ def read_pagerduty(path: str | Path, *, link: str | Path = "pr_refs") -> Import:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_jira(
-    path: str | Path,
-    *,
-    defect_types: tuple[str, ...] = DEFECT_TYPES,
-    incident_types: tuple[str, ...] = INCIDENT_TYPES,
-    incident_label: str | None = "incident",
-    link: str | Path = "pr_refs",
-) -> Import:
-    """Read a Jira CSV export into certkit's defects and incidents tables.
-
-    Parameters
-    ----------
-    defect_types, incident_types
-        Issue types (case-insensitive) that are defects / incidents; other types are skipped.
-    incident_label
-        A label that makes any issue an incident (Four Keys convention); ``None`` to disable.
-    link
-        ``"pr_refs"``, ``"none"`` or a CSV mapping file (see module docstring).
-    """
-    p = Path(path)
+def _jira(
+    p: Path,
+    defect_types: tuple[str, ...],
+    incident_types: tuple[str, ...],
+    incident_label: str | None,
+    link: str | LinkFile,
+    not_defect: tuple[str, ...],
+) -> tuple[Import, list[str], list[str]]:
+    """The import of one Jira export, the line of each row (defects, then incidents) and the
+    notes that are warnings."""
     header, rows, lines = _read_csv_rows(p)
     low = {h.lower() for h in header}
     key_col = next((c for c in ("issue key", "key") if c in low), None)
@@ -276,8 +324,10 @@ def read_jira(
         )
     dtypes = {t.lower() for t in defect_types}
     itypes = {t.lower() for t in incident_types}
+    dropped = {t.lower() for t in not_defect}
     kept: list[tuple[str, dict, str, int]] = []
     skipped = 0
+    resolutions: dict[str, int] = {}
     for row, ln in zip(rows, lines, strict=True):
         key = _pick(header, row, key_col)
         if not key:
@@ -288,6 +338,10 @@ def read_jira(
             kind = "incident"
         elif itype in dtypes:
             kind = "defect"
+            resolution = _pick(header, row, "resolution") or ""
+            if resolution.lower().replace("\u2019", "'") in dropped:
+                resolutions[resolution] = resolutions.get(resolution, 0) + 1
+                continue
         else:
             skipped += 1
             continue
@@ -309,11 +363,13 @@ def read_jira(
         }
         kept.append((kind, rec, text, ln))
     lines_kept = [k[3] for k in kept]
-    created = _parse_dates([k[1]["created"] for k in kept], lines_kept, p, created_col)
-    resolved = _parse_dates([k[1]["resolved"] for k in kept], lines_kept, p, "Resolved")
+    created, warns = _parse_dates([k[1]["created"] for k in kept], lines_kept, p, created_col)
+    resolved, more = _parse_dates([k[1]["resolved"] for k in kept], lines_kept, p, "Resolved")
+    warns += more
     out: dict[str, list] = {"defect": [], "incident": []}
     texts: dict[str, list] = {"defect": [], "incident": []}
-    for (kind, rec, text, _), c, r in zip(kept, created, resolved, strict=True):
+    wheres: dict[str, list] = {"defect": [], "incident": []}
+    for (kind, rec, text, ln), c, r in zip(kept, created, resolved, strict=True):
         row = {
             "id": rec["id"],
             "created_date": c,
@@ -324,12 +380,133 @@ def read_jira(
             row["service"] = rec["service"]
         out[kind].append(row)
         texts[kind].append(text)
-    for kind in out:
-        _apply_link(out[kind], texts[kind], link)
+        wheres[kind].append(f"line {ln}")
     notes = [f"{p.name}: {skipped} issue(s) of other types skipped"] if skipped else []
-    return Import(
-        defects=frame(out["defect"], LINKED_SCHEMA),
-        incidents=frame(out["incident"], INCIDENT_SCHEMA),
-        notes=notes,
+    if resolutions:
+        counts = ", ".join(f"{n} {v!r}" for v, n in sorted(resolutions.items()))
+        notes.append(
+            f"{p.name}: {sum(resolutions.values())} defect(s) resolved as not a defect of their "
+            f"own left out ({counts}): a duplicate or a report that was no bug would count a "
+            "defect twice or for nothing"
+        )
+    if link != "none" and "description" not in low and kept:
+        notes.append(
+            f"{p.name}: no 'Description' column, so PR references were searched only in the "
+            "summary, custom fields and issue links (export all fields, or name the column "
+            "Description)"
+        )
+    for kind in out:
+        notes += apply_link(out[kind], texts[kind], link, f"{p.name} ({kind}s)")
+    imp = Import(
+        defects=frame(out["defect"], _LINKED),
+        incidents=frame(out["incident"], _INCIDENT),
+        notes=warns + notes,
         sources=[f"jira:{p}"],
     )
+    return imp, wheres["defect"] + wheres["incident"], warns
+
+
+def read_jira(
+    path: str | Path,
+    *,
+    defect_types: tuple[str, ...] = DEFECT_TYPES,
+    incident_types: tuple[str, ...] = INCIDENT_TYPES,
+    incident_label: str | None = "incident",
+    link: str | Path | LinkFile = "pr_refs",
+    not_defect: tuple[str, ...] = NOT_A_DEFECT,
+) -> Import:
+    """Read a Jira CSV export into certkit's defects and incidents tables.
+
+    Parameters
+    ----------
+    defect_types, incident_types
+        Issue types (case-insensitive) that are defects / incidents; other types are skipped.
+    incident_label
+        A label that makes any issue an incident (Four Keys convention); ``None`` to disable.
+    link
+        ``"pr_refs"``, ``"none"`` or a CSV mapping file (see module docstring).
+    not_defect
+        ``Resolution`` values (case-insensitive) of defects that are left out, with a note:
+        a ``Duplicate`` or a ``Cannot Reproduce`` is no defect of its own. ``()`` keeps all.
+    """
+    p = Path(path)
+    link = as_link(link)
+    imp, wheres, warns = _jira(p, defect_types, incident_types, incident_label, link, not_defect)
+    ids = imp.defects["id"].to_list() + imp.incidents["id"].to_list()
+    _repeated_ids("Jira export", p, ids, wheres)
+    pre = link.notes if isinstance(link, LinkFile) else []
+    imp.notes[:0] = pre
+    _warn(pre + warns)
+    return imp
+
+
+# ---------------------------------------------------------------------------------------------
+# Several exports
+# ---------------------------------------------------------------------------------------------
+
+
+def read_exports(
+    pagerduty: list[str | Path] | tuple = (),
+    jira: list[str | Path] | tuple = (),
+    *,
+    link: str | Path | LinkFile = "pr_refs",
+    not_defect: tuple[str, ...] = NOT_A_DEFECT,
+) -> Import:
+    """Read PagerDuty and Jira exports as one import (what ``certkit import --pagerduty
+    --jira`` does).
+
+    One link file serves all exports: its ids that match no row of any of them, and its
+    repeated ids, are named in notes (with the file's lines). An id that appears in two
+    exports (the same incidents exported as JSON and as CSV) raises, naming both files and
+    the lines or items. Read-time warnings (ambiguous dates, a paginated export, a file that is
+    not UTF-8) are warned and kept in the import's notes.
+    """
+    link = as_link(link)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CertkitWarning)
+        parts = []
+        for path in pagerduty:
+            parts.append((Path(path), "PagerDuty export", *_pagerduty(Path(path), link)))
+        for path in jira:
+            p = Path(path)
+            parts.append(
+                (
+                    p,
+                    "Jira export",
+                    *_jira(p, DEFECT_TYPES, INCIDENT_TYPES, "incident", link, not_defect),
+                )
+            )
+    seen: dict[str, tuple[Path, str]] = {}
+    overlap: dict[tuple[Path, Path], list[str]] = {}
+    for p, what, imp, wheres, _ in parts:
+        ids = imp.defects["id"].to_list() + imp.incidents["id"].to_list()
+        _repeated_ids(what, p, ids, wheres)
+        for i, w in zip(ids, wheres, strict=True):
+            if i in seen:
+                q, qw = seen[i]
+                overlap.setdefault((q, p), []).append(f"{i} ({qw}; {w})")
+            else:
+                seen[i] = (p, w)
+    if overlap:
+        (a, b), shown = next(iter(overlap.items()))
+        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        raise CertkitError(
+            f"{len(shown)} id(s) appear in both {a} and {b}: {', '.join(shown[:5])}{more}. "
+            "The two exports overlap (the same incidents exported twice, e.g. as JSON and as "
+            "CSV, or API pages that overlap): pass each incident once. Nothing was written"
+        )
+    imp = combine(*(part[2] for part in parts))
+    warns = [w for part in parts for w in part[4]]
+    if isinstance(link, LinkFile):
+        unused = link.unused_note()
+        imp.notes[:0] = link.notes + ([unused] if unused else [])
+        warns[:0] = link.notes + ([unused] if unused else [])
+    said = set(imp.notes)
+    for w in caught:  # read_text's (a file that is not UTF-8): kept as notes too
+        if issubclass(w.category, CertkitWarning) and str(w.message) not in said:
+            imp.notes.append(str(w.message))
+            warns.append(str(w.message))
+        elif not issubclass(w.category, CertkitWarning):
+            warnings.warn(w.message, w.category, stacklevel=2)
+    _warn(warns)
+    return imp
