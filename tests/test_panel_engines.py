@@ -391,6 +391,18 @@ def test_certification_names_get_the_catalog_ids_load_gives_them(awk, tmp_path, 
     same(want, panel(open_dataset(folder, engine), include_bots=True, streaming=engine == "polars"))
 
 
+def test_certification_names_alone_on_a_lazy_source(awk):
+    """A certifications table of ML names with no ``status`` or ``ml`` column: every row
+    counts. The filter of counted rows was then a bare ``True`` literal, which narwhals
+    refuses ("Expressions which aggregate or change length cannot be passed to 'filter'")."""
+    ds, _ = awk
+    ds = dataclasses.replace(ds, certifications=ds.certifications.drop("status", "ml"))
+    want = panel(ds)
+    assert want["certification"].drop_nulls().len() > 0
+    same(want, panel(lazy(ds)))
+    same(want, panel(to_duckdb(ds)))
+
+
 def warehouse_types(ds: ck.Dataset) -> ck.Dataset:
     """The same data in the types a warehouse or a pandas-written Parquet file often has:
     integer PR ids, timestamps for dates, an integer is_bot, floats with NaN for integers,
