@@ -241,11 +241,13 @@ PANEL_INPUTS: dict[str, dict[str, tuple[Any, bool]]] = {
     },
     "defects": {
         "created_date": (nw.Datetime("us"), True),
+        "id": (nw.String, False),  # named in the fix-link warning (certkit.data.panel_links)
         "pr_id": (nw.String, False),
         "engineer_id": (nw.String, False),
     },
     "incidents": {
         "created_date": (nw.Datetime("us"), True),
+        "id": (nw.String, False),
         "pr_id": (nw.String, False),
         "engineer_id": (nw.String, False),
     },
