@@ -351,3 +351,114 @@ def test_blame_keys_are_hashable_on_mysql(mysql, monkeypatch):
         devlake_panel(mysql["head"], period="month")
     blob = {pymysql.constants.FIELD_TYPE.BLOB, pymysql.constants.FIELD_TYPE.LONG_BLOB}
     assert set(types) == {"iv", "kv"} and not blob & set(types.values()), types
+
+
+# Links naming the fix (certkit.data.panel_links), added to the fixture database: APP-5, a bug
+# reported a day before the PR it links (org/app#21, Ana's) merged; APP-6, an incident issue
+# an hour before its PR (org/app#22, Ben's) merged; PD-78, an incident whose deployment
+# (dep-5) shipped only org/app#22, merged half an hour after it started.
+FIX_ROWS = """
+INSERT INTO issues (id, issue_key, type, created_date, resolution_date, priority, severity,
+  component) VALUES
+  ('jira:JiraIssue:1:5', 'APP-5', 'BUG', '2024-04-01 17:00:00+00', NULL, 'High', NULL, 'core'),
+  ('jira:JiraIssue:1:6', 'APP-6', 'INCIDENT', '2024-04-03 11:00:00+00', NULL, 'High', 'SEV2',
+   'core');
+INSERT INTO pull_request_issues (pull_request_id, issue_id) VALUES
+  ('github:GithubPullRequest:1:1001', 'jira:JiraIssue:1:5'),
+  ('github:GithubPullRequest:1:1002', 'jira:JiraIssue:1:6');
+INSERT INTO incidents (id, incident_key, created_date, resolution_date, urgency) VALUES
+  ('pagerduty:Incident:1:78', 'PD-78', '2024-04-03 11:30:00+00', '2024-04-03 14:00:00+00', 'low');
+INSERT INTO project_incident_deployment_relationships VALUES
+  ('pagerduty:Incident:1:78', 'app', 'dep-5');
+"""
+_FIX_LAKES: dict[str, str] = {}
+
+
+def _fix_lake(db) -> str:
+    """Reader URI of the fixture database plus :data:`FIX_ROWS` (once per backend)."""
+    from devlake_servers import SQL, mysql_dialect
+
+    backend = db["uri"].split(":")[0]
+    if backend in _FIX_LAKES:
+        return _FIX_LAKES[backend]
+    if backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(db["admin"], autocommit=True) as conn:
+            conn.execute("CREATE DATABASE fixlake")
+        with psycopg.connect(db["admin"].replace("/lake?", "/fixlake?"), autocommit=True) as conn:
+            conn.execute(SQL.read_text() + FIX_ROWS)
+            conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    else:
+        import pymysql
+        from pymysql.constants import CLIENT
+
+        sock = db["admin"].split("unix_socket=")[1]
+        conn = pymysql.connect(
+            unix_socket=sock,
+            user="root",
+            password="",
+            autocommit=True,
+            client_flag=CLIENT.MULTI_STATEMENTS,
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute("CREATE DATABASE fixlake CHARACTER SET utf8mb4")
+                cur.execute("GRANT SELECT ON fixlake.* TO reader@'127.0.0.1'")
+                cur.execute("USE fixlake")
+                cur.execute(mysql_dialect(SQL.read_text() + FIX_ROWS))
+                while cur.nextset():
+                    pass
+        finally:
+            conn.close()
+    _FIX_LAKES[backend] = db["uri"].replace("/lake?", "/fixlake?")
+    return _FIX_LAKES[backend]
+
+
+def test_links_to_prs_merged_later_are_fixes_in_both_paths(db, tmp_path):
+    """``certkit import devlake`` + ``build_panel`` and the pushdown leave the same fix links
+    out of the PR authors' counts (and keep them with ``fix_links="keep"``), say so in the
+    same words, and blame a deployment's incident only on a PR merged before it."""
+    uri = _fix_lake(db)
+    roster, certs = tmp_path / "engineers.csv", tmp_path / "certifications.csv"
+    roster.write_text(ROSTER)
+    certs.write_text(CERTS)
+    kw = {"engineers": roster, "certifications": certs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        imp = read_devlake(uri)
+        ds = to_dataset(imp, **kw)
+    incidents = dict(zip(ds.incidents["key"], ds.incidents["pr_id"], strict=True))
+    assert incidents == {"APP-2": None, "APP-6": "org/app#22", "PD-77": "org/app#22", "PD-78": None}
+    assert any("1 have deployments that shipped only PRs merged after" in n for n in imp.notes)
+    said = [p.message for p in ds.validation.warnings if p.column == "pr_id"]
+    assert said == [
+        "1 defect is linked to a PR merged after it was reported (or never merged), e.g. "
+        "jira:JiraIssue:1:5: that PR most likely fixed it, so it is not counted against the "
+        "PR's author (fix_links='drop', the default) and counts in organisation totals only, "
+        "or for the engineer the row names; fix_links='keep' counts it for the PR's author, "
+        "if your links name the PRs that caused them",
+        "1 incident is linked to a PR merged after it started (or never merged), e.g. "
+        "jira:JiraIssue:1:6: that PR most likely fixed it, so it is not counted against the "
+        "PR's author (fix_links='drop', the default) and counts in organisation totals only, "
+        "or for the engineer the row names; fix_links='keep' counts it for the PR's author, "
+        "if your links name the PRs that caused them",
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = devlake_panel(uri, period="month", **kw)
+    assert [m for m in said if m in {str(w.message) for w in caught}] == said
+    want = build_panel(ds, "month")
+    assert_same(got, want)
+
+    def april(p: pl.DataFrame, who: str) -> tuple[int, int]:
+        row = p.filter((pl.col("engineer_id") == who) & (pl.col("period").dt.month() == 4))
+        return row["defects"].item(), row["incidents"].item()
+
+    assert april(want, "u-ana") == (1, 0)  # APP-1 (reported after the merge); not APP-5
+    assert april(want, "u-ben") == (0, 1)  # PD-77; not APP-6, and PD-78 is no one's
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        kept = devlake_panel(uri, period="month", fix_links="keep", **kw)
+    assert_same(kept, build_panel(ds, "month", fix_links="keep"))
+    assert april(kept, "u-ana") == (2, 0) and april(kept, "u-ben") == (0, 2)

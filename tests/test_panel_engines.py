@@ -133,8 +133,56 @@ def awkward() -> tuple[ck.Dataset, dict]:
         }
     )
     engineers = pl.concat([ds.engineers, people], how="diagonal_relaxed")
-    ds = dataclasses.replace(ds, pull_requests=prs, engineers=engineers)
-    return ds, {"empty": empty, "month3": month3, "month4": month4}
+    defects, incidents, fix = fix_links(ds, prs)
+    ds = dataclasses.replace(
+        ds, pull_requests=prs, engineers=engineers, defects=defects, incidents=incidents
+    )
+    return ds, {"empty": empty, "month3": month3, "month4": month4, "fix": fix}
+
+
+def fix_links(ds: ck.Dataset, prs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """Defects and incidents linked to PRs merged after them (the fix, which the panel does
+    not charge to the PR's author by default) beside ones linked to the PR that caused them:
+    one reported a day before its PR merged, one at the merge instant (a fix) naming another
+    engineer, one linked to a PR never merged, one a microsecond after (caused); an incident
+    two hours before its PR merged and one an hour after."""
+    human = prs.filter(
+        pl.col("merged_date").is_not_null() & ~pl.col("author_id").str.ends_with("[bot]")
+    ).sort("id")
+    a = human.row(len(human) // 2, named=True)
+    month = pl.col("merged_date").dt.truncate("1mo") == a["merged_date"].replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    peers = human.filter(month & ~pl.col("author_id").is_in([a["author_id"], "MID"]))
+    other = peers["author_id"].sort()[0]  # in the panel in that month: they merged a PR
+    open_pr = prs.filter(pl.col("merged_date").is_null()).sort("id")["id"][0]
+    m = a["merged_date"]
+    defects = pl.DataFrame(
+        {
+            "id": ["FIX-D1", "FIX-D2", "FIX-D3", "CAUSE-D1"],
+            "created_date": [
+                m - timedelta(days=1),
+                m,
+                m - timedelta(days=2),
+                m + timedelta(microseconds=1),
+            ],
+            "pr_id": [a["id"], a["id"], open_pr, a["id"]],
+            "engineer_id": [None, other, None, None],
+        }
+    )
+    incidents = pl.DataFrame(
+        {
+            "id": ["FIX-I1", "CAUSE-I1"],
+            "created_date": [m - timedelta(hours=2), m + timedelta(hours=1)],
+            "pr_id": [a["id"], a["id"]],
+        }
+    )
+    fix = {"pr": a, "other": other}
+    return (
+        pl.concat([ds.defects, defects], how="diagonal_relaxed"),
+        pl.concat([ds.incidents, incidents], how="diagonal_relaxed"),
+        fix,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +217,52 @@ def test_awkward_cases_are_in_the_panel(awk):
     assert "testkit[bot]" not in p["engineer_id"].to_list()
     assert p["lines_changed"].null_count() > 0  # merged PRs without a size stay unknown
     assert p["rework_rate"].drop_nulls().len() > 0
+
+
+def _counts(p: pl.DataFrame, engineer: str, when: datetime) -> tuple[int, int]:
+    """(defects, incidents) of ``engineer`` in the month of ``when``."""
+    row = p.filter(
+        (pl.col("engineer_id") == engineer) & (pl.col("period") == when.date().replace(day=1))
+    )
+    assert row.height == 1
+    return row["defects"].item(), row["incidents"].item()
+
+
+def test_links_to_prs_merged_later_are_fixes_on_every_engine(awk):
+    """A defect or incident linked to a PR merged at or after it (or never merged) is not
+    charged to the PR's author (``fix_links="drop"``, the default); a row naming an engineer
+    keeps that engineer; ``"keep"`` charges every link to the PR's author. Same on polars
+    (eager, lazy) and DuckDB, and the warning names the rows."""
+    ds, when = awk
+    pr, other = when["fix"]["pr"], when["fix"]["other"]
+    author, m = pr["author_id"], pr["merged_date"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drop = ck.build_panel(to_duckdb(ds))
+    said = [str(w.message) for w in caught]
+    assert (
+        "3 defects are linked to PRs merged after they were reported (or never merged), "
+        "e.g. FIX-D1, FIX-D2, FIX-D3: those PRs most likely fixed them" in " ".join(said)
+    )
+    assert any(t.startswith("1 incident is linked to a PR merged after it started") for t in said)
+    keep = panel(ds, fix_links="keep")
+    same(drop, panel(ds))
+    same(drop, panel(lazy(ds)))
+    same(keep, panel(to_duckdb(ds), fix_links="keep"))
+    same(keep, panel(lazy(ds), fix_links="keep"))
+    # keep: FIX-D1 and FIX-D2 on the PR's author, in the merge month, beside CAUSE-D1
+    kd, _ = _counts(keep, author, m)
+    dd, _ = _counts(drop, author, m)
+    assert kd - dd == 2
+    # drop: FIX-D2 names another engineer, who keeps it (in the month it was reported)
+    assert _counts(drop, other, m)[0] - _counts(keep, other, m)[0] == 1
+    # FIX-I1 (two hours before the merge) is the author's only with keep; CAUSE-I1 in both
+    before = m - timedelta(hours=2)
+    assert _counts(keep, author, before)[1] - _counts(drop, author, before)[1] == 1
+    totals = [p.select(pl.col("defects", "incidents").sum()).row(0) for p in (keep, drop)]
+    assert totals[0][0] - totals[1][0] == 1 and totals[0][1] - totals[1][1] == 1
+    with pytest.raises(ck.CertkitError, match="fix_links must be 'drop'"):
+        ck.build_panel(ds, fix_links="yes")
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "Asia/Kolkata"])
@@ -318,12 +412,14 @@ def test_bucket_boundary_splitting_engineers_is_exact(awk):
     assert left.height == right.height == 3
     # reported by an engineer of one bucket against a PR of the other (the PR's author
     # counts it), and one against an unknown PR (the reporter counts it)
+    # an hour after the merge: a PR merged at or after the report is its fix, not its cause
     reporters = [*right["author_id"], *left["author_id"], right["author_id"][0]]
     pr_ids = [*left["id"], *right["id"], "PR-unknown"]
+    reported = [*left["merged_date"], *right["merged_date"], left["merged_date"][0]]
     crossed = pl.DataFrame(
         {
             "id": [f"X-{i}" for i in range(7)],
-            "created_date": [*left["merged_date"], *right["merged_date"], left["merged_date"][0]],
+            "created_date": [t + timedelta(hours=1) for t in reported],
             "pr_id": pr_ids,
             "engineer_id": reporters,
         }
@@ -389,6 +485,18 @@ def test_certification_names_get_the_catalog_ids_load_gives_them(awk, tmp_path, 
         dataclasses.replace(ds, certifications=certs.drop("certification_id")), tmp_path / "org"
     )
     same(want, panel(open_dataset(folder, engine), include_bots=True, streaming=engine == "polars"))
+
+
+def test_certification_names_alone_on_a_lazy_source(awk):
+    """A certifications table of ML names with no ``status`` or ``ml`` column: every row
+    counts. The filter of counted rows was then a bare ``True`` literal, which narwhals
+    refuses ("Expressions which aggregate or change length cannot be passed to 'filter'")."""
+    ds, _ = awk
+    ds = dataclasses.replace(ds, certifications=ds.certifications.drop("status", "ml"))
+    want = panel(ds)
+    assert want["certification"].drop_nulls().len() > 0
+    same(want, panel(lazy(ds)))
+    same(want, panel(to_duckdb(ds)))
 
 
 def warehouse_types(ds: ck.Dataset) -> ck.Dataset:

@@ -54,6 +54,7 @@ from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
 from certkit.connectors.roster_match import merge_people, remap, roster_mapping
 from certkit.data.panel import PERIODS, build_panel, period_start
 from certkit.data.panel_engines import PANEL_SCHEMA
+from certkit.data.panel_links import EXAMPLES, check_fix_links, fix_words
 from certkit.data.schema import TABLES
 from certkit.data.validate import MAX_NEGATIVE_DURATION_SHARE
 from certkit.errors import CertkitError, CertkitWarning
@@ -89,6 +90,7 @@ def devlake_panel(
     identities: str | Path | Identities | None = None,
     ai_rules: str | Path | Rules | None = None,
     roster_only: bool = False,
+    fix_links: str = "drop",
 ) -> pl.DataFrame:
     """Build the engineer x period panel inside a DevLake database (SQL pushed down).
 
@@ -111,6 +113,12 @@ def devlake_panel(
     roster_only
         Leave authors missing from the roster out (``--roster-only``), as
         :func:`~certkit.connectors.base.to_dataset` does.
+    fix_links
+        ``"drop"`` (default): a defect or incident issue linked through
+        ``pull_request_issues`` to a PR merged at or after it was created (or never merged)
+        is not charged to the PR's author (such links are mostly "Fixes #123"; a warning
+        counts them); ``"keep"``: every link names the cause. As
+        :func:`~certkit.data.panel.build_panel`'s ``fix_links``.
 
     Returns
     -------
@@ -127,13 +135,14 @@ def devlake_panel(
 
     if period not in PERIODS:
         raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+    check_fix_links(fix_links)
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = ai_rules if isinstance(ai_rules, Rules) else load_rules(ai_rules)
     since_d = since_date(since)
     conn, dialect = _connect(uri)
     try:
         outcomes, people, first = _query(
-            conn, dialect, since_d, repos, project, ids, rules, period, engineers
+            conn, dialect, since_d, repos, project, ids, rules, period, engineers, fix_links
         )
     except dr.QueryError as exc:
         raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
@@ -143,7 +152,16 @@ def devlake_panel(
 
 
 def _query(
-    conn, dialect: str, since, repos, project, ids: Identities, rules, period: str, engineers=None
+    conn,
+    dialect: str,
+    since,
+    repos,
+    project,
+    ids: Identities,
+    rules,
+    period: str,
+    engineers=None,
+    fix_links: str = "drop",
 ):
     """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
 
@@ -231,12 +249,23 @@ def _query(
         incident_cond,
         rel,
         ai.ai_flag(d, ai_ids, literal),
+        fix_links,
     )
     if dialect == "postgresql":
         # the query is large: PostgreSQL's JIT compiled it for longer than it ran (100,000
         # PRs: 3.0 s of JIT in 5.0 s); a session setting (PostgreSQL 11+; skipped without it)
         q("SELECT set_config('jit', 'off', false) AS jit FROM pg_settings WHERE name = 'jit'")
     got = _hash_joined(conn, q, sql, iparams) if mariadb else q(sql, iparams)
+    fixes = sq.fixes_query(d, s, w, issue_cond, incident_cond)
+    if fix_links == "drop" and fixes is not None:
+        kinds: dict[str, list[str]] = {}
+        for r in q(fixes, iparams):
+            kinds.setdefault(r["kind"], []).append(str(r["iid"]))
+        for table in ("defects", "incidents"):  # as build_panel on the import says it
+            if kinds.get(table):
+                found = sorted(kinds[table])
+                text = fix_words(table, len(found), found[:EXAMPLES])
+                warnings.warn(text, CertkitWarning, stacklevel=4)
     df = pl.DataFrame(
         {k: [_number(r[k]) if k in r else None for r in got] for k in _SCHEMA},
         schema=_SCHEMA,

@@ -15,7 +15,12 @@ in SQL that runs on PostgreSQL, MySQL 8 and MariaDB (>= 10.2: window functions):
 - every merged-PR outcome from one pass over the merged PRs (the opened counts from a
   lighter pass over the PRs), and each CTE read as few times as possible:
   MariaDB does not share a CTE between its references but computes it again at each one
-  (PostgreSQL 12+ and MySQL 8 compute it once).
+  (PostgreSQL 12+ and MySQL 8 compute it once);
+- a defect or incident linked through ``pull_request_issues`` to a PR merged at or after it
+  was created (or never merged) is not charged to the PR's author with ``fix_links="drop"``
+  (:mod:`certkit.data.panel_links`: such a link names the fix); a deployment blames only a
+  PR merged before the incident started, as the import's
+  :func:`~certkit.connectors.devlake_rows.link_incidents` does.
 """
 
 from __future__ import annotations
@@ -230,6 +235,60 @@ def idmap_cte(d: Dialect, rows: list[tuple[str, str, int]], quote) -> str:
     return "idmap AS (" + "\n  UNION ALL ".join(sel) + ")"
 
 
+def link_ctes(d: Dialect, links: bool, incident_cond: str | None) -> list[str]:
+    """``links`` (each issue's PR, as the import picks it) and ``inc_ids`` (the incidents
+    table's ids, which the issues copied from it must not count twice)."""
+    ctes = []
+    if links:
+        # the smallest linked PR id by code point (as the import), joined in its own collation
+        ctes.append(f"""links AS (
+  SELECT issue_id, pid FROM (
+    SELECT issue_id, pull_request_id AS pid, ROW_NUMBER() OVER (
+      PARTITION BY issue_id ORDER BY {d.sortable("pull_request_id")}) AS rn
+    FROM pull_request_issues) ranked_links
+  WHERE rn = 1)""")
+    if incident_cond is not None:
+        ctes.append(f"inc_ids AS (SELECT i.id FROM incidents i WHERE 1 = 1 {incident_cond})")
+    return ctes
+
+
+def _not_incident(incident_cond: str | None) -> str:
+    # an anti join (NOT IN over a subquery is a nested loop in PostgreSQL when not hashed)
+    if incident_cond is None:
+        return ""
+    return " AND NOT EXISTS (SELECT 1 FROM inc_ids n WHERE n.id = i.id)"
+
+
+def fixes_query(
+    d: Dialect, s: dr.Schema, where: str, issue_cond: str, incident_cond: str | None
+) -> str | None:
+    """The issues linked through ``pull_request_issues`` to a PR of the panel merged at or
+    after the issue was created, or never merged (``kind``: ``defects`` for bugs,
+    ``incidents`` for incident issues; ``iid`` the issue id): what ``fix_links="drop"``
+    leaves out, for its warning. None without issues or links."""
+    if not (
+        s.has("issues", "id", "type")
+        and s.has("pull_request_issues", "pull_request_id", "issue_id")
+    ):
+        return None
+    c = created(d, s)
+    m, _, merge_join = merged(d, s)
+    ic = d.ts(s, "issues", "i", "created_date")
+    ctes = link_ctes(d, True, incident_cond)
+    return (
+        "WITH "
+        + ",\n".join(ctes)
+        + f"""
+SELECT CASE WHEN i.type = 'BUG' THEN 'defects' ELSE 'incidents' END AS kind, i.id AS iid
+FROM issues i JOIN links l ON l.issue_id = i.id
+JOIN pull_requests pr ON pr.id = l.pid {merge_join}
+WHERE i.type IN ('BUG', 'INCIDENT') {issue_cond}{_not_incident(incident_cond)}
+  AND {where} AND {c} IS NOT NULL AND NOT ({m} IS NOT NULL AND {m} < {c})
+  AND {ic} IS NOT NULL AND ({m} IS NULL OR {m} >= {ic})
+"""
+    )
+
+
 def panel_query(
     d: Dialect,
     s: dr.Schema,
@@ -241,14 +300,17 @@ def panel_query(
     incident_cond: str | None,
     rel: str | None,
     ai: tuple[str | None, str, str] = (None, "", "0"),
+    fix_links: str = "drop",
 ) -> str:
     """The outcomes per (``ek``, ``p``): see the module docstring.
 
     ``where`` selects the PRs (as the import), ``issue_cond``/``incident_cond`` the issues
     and incidents (``None``: no ``incidents`` table), ``rel`` the incident -> deployment
     table (``None``: incidents link to PRs only through ``pull_request_issues``), ``ai`` the
-    AI PRs (:func:`certkit.connectors.devlake_panel_ai.ai_flag`: CTE, join, 0/1 flag).
+    AI PRs (:func:`certkit.connectors.devlake_panel_ai.ai_flag`: CTE, join, 0/1 flag),
+    ``fix_links`` ``"drop"`` or ``"keep"`` (:func:`certkit.data.panel.build_panel`).
     """
+    drop = fix_links == "drop"
     c = created(d, s)
     m, flag, merge_join = merged(d, s)
     ai_cte, ai_join, ai_flag = ai
@@ -306,28 +368,18 @@ def panel_query(
     sha = _col(s, "pull_requests", "pr", "merge_commit_sha")
     # Issue links and per-PR defect counts come before ``base``, which joins them.
     links = s.has("pull_request_issues", "pull_request_id", "issue_id")
-    if links:
-        # the smallest linked PR id by code point (as the import), joined in its own collation
-        ctes.append(f"""links AS (
-  SELECT issue_id, pid FROM (
-    SELECT issue_id, pull_request_id AS pid, ROW_NUMBER() OVER (
-      PARTITION BY issue_id ORDER BY {d.sortable("pull_request_id")}) AS rn
-    FROM pull_request_issues) ranked_links
-  WHERE rn = 1)""")
-    if incident_cond is not None:
-        ctes.append(f"inc_ids AS (SELECT i.id FROM incidents i WHERE 1 = 1 {incident_cond})")
-    # an anti join (NOT IN over a subquery is a nested loop in PostgreSQL when not hashed)
-    not_incident = (
-        " AND NOT EXISTS (SELECT 1 FROM inc_ids n WHERE n.id = i.id)"
-        if incident_cond is not None
-        else ""
-    )
+    ctes += link_ctes(d, links, incident_cond)
+    not_incident = _not_incident(incident_cond)
     issues = s.has("issues", "id", "type")
     ndef = d.null("num")
     if issues and links:
+        # with ``drop``, only bugs reported after their PR merged (the PR's merge rule joined
+        # by primary key; an unmerged PR's merge date is NULL, so it is left out too)
+        caused = f"JOIN pull_requests pr ON pr.id = l.pid {merge_join}" if drop else ""
+        after = f" AND {m} < {d.ts(s, 'issues', 'i', 'created_date')}" if drop else ""
         ctes.append(f"""defpr AS (
-  SELECT l.pid, COUNT(*) AS n FROM issues i JOIN links l ON l.issue_id = i.id
-  WHERE i.type = 'BUG' {issue_cond}{not_incident} GROUP BY l.pid)""")
+  SELECT l.pid, COUNT(*) AS n FROM issues i JOIN links l ON l.issue_id = i.id {caused}
+  WHERE i.type = 'BUG' {issue_cond}{not_incident}{after} GROUP BY l.pid)""")
         joins.append("LEFT JOIN defpr ON defpr.pid = pr.id")
         ndef = "defpr.n"
     ctes.append(f"""base AS (
@@ -470,10 +522,12 @@ def panel_query(
   UNION
   SELECT b.did, b.cid, b.merged, 2, {dep} FROM lite b
   WHERE b.is_merged = 1 AND b.dep <> '' AND {dep_short})""")
+            # a deployment blames a PR merged before the incident (DevLake's DORA plugin links
+            # an incident to the last deployment finished before it: always so there)
             ctes.append("""cand AS (
   SELECT DISTINCT x.iid, k.did, k.cid, k.merged
   FROM inc_direct x JOIN ikey i ON i.iid = x.iid JOIN pkey k ON k.kind = i.kind AND k.v = i.v
-  WHERE x.did IS NULL)""")
+  WHERE x.did IS NULL AND k.merged < x.created)""")
             ctes.append(f"""blame AS (
   SELECT iid, did FROM (
     SELECT iid, did, ROW_NUMBER() OVER (PARTITION BY iid ORDER BY
@@ -484,11 +538,13 @@ def panel_query(
             bjoin = "LEFT JOIN blame bl ON bl.iid = x.iid"
         else:
             bjoin = ""
+        # ``drop``: a directly linked PR merged at or after the incident is its fix
+        caused_only = " AND p.merged < x.created" if drop else ""
         ctes.append(f"""icnt AS (
   SELECT p.ek, {d.index("x.created", period, start)} AS p, COUNT(*) AS n
   FROM inc_direct x {bjoin} JOIN lite p ON p.did = {blamed}
   WHERE COALESCE(p.ek, -1) >= 0 AND x.created IS NOT NULL
-    AND NOT (p.merged IS NOT NULL AND p.merged < p.created)
+    AND NOT (p.merged IS NOT NULL AND p.merged < p.created){caused_only}
   GROUP BY p.ek, {d.index("x.created", period, start)})""")
         icnt = True
     # every outcome CTE read once (MariaDB computes a CTE again at each reference)

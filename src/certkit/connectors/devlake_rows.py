@@ -113,11 +113,14 @@ def link_incidents(
     A deployment ships the PRs whose ``merge_commit_sha`` is one of its deployment commits,
     plus those ``project_pr_metrics.deployment_commit_id`` assigns to one of them; the last
     merged is blamed (an approximation), a bot's PR too: the note says how many, as the
-    panel counts incidents per engineer and a bot is none. ``relation``: the DORA table
+    panel counts incidents per engineer and a bot is none. Only PRs merged before the
+    incident started are candidates: a later one cannot have caused it (DevLake's DORA plugin
+    links an incident to the last deployment finished before it, so this holds there; the
+    pushdown applies the same rule). ``relation``: the DORA table
     read (``project_incident_deployment_relationships``, before v1.0.2
     ``project_issue_metrics``), named in the note.
     """
-    no_deploy = no_pr = linked = 0
+    no_deploy = no_pr = late = linked = 0
     bots: list[dict] = []
     for inc in incidents:
         if inc.get("pr_id"):
@@ -134,9 +137,16 @@ def link_incidents(
                     *pr_by_deploy_commit.get(dc["id"], []),
                 ]:
                     cands[p["id"]] = p
-        best = pick_pr(list(cands.values()))
+        start = inc.get("created_date")
+        before = [
+            p
+            for p in cands.values()
+            if start is not None and p["merged_date"] is not None and p["merged_date"] < start
+        ]
+        best = pick_pr(before)
         if best is None:
-            no_pr += 1
+            no_pr += not cands
+            late += bool(cands)
         else:
             inc["pr_id"] = best["id"]
             linked += 1
@@ -150,9 +160,15 @@ def link_incidents(
                 f" ({len(bots)} of them on a bot's PR, e.g. {who}: a bot is no engineer, so "
                 "the panel does not count them)"
             )
+        later = (
+            f"{late} have deployments that shipped only PRs merged after the incident started "
+            "(not its cause): left unlinked; "
+            if late
+            else ""
+        )
         notes.append(
             f"DevLake: {linked} incident(s) linked to a PR through deployments{blamed}; "
-            f"{no_pr} have a deployment that shipped no PR of this import; "
+            f"{no_pr} have a deployment that shipped no PR of this import; {later}"
             f"{no_deploy} have no deployment "
             f"({relation or 'project_incident_deployment_relationships'}) "
             "nor linked PR: left unlinked"

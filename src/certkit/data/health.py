@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from certkit.data.dataset import Dataset
+from certkit.data.panel_links import fix_linked
 from certkit.privacy import coarsen, suppress
 
 DATE_COLUMNS = {
@@ -369,16 +370,24 @@ def unlisted_words(found: dict) -> str:
 
 
 def _events(ds: Dataset, full: Dataset | None, table: str) -> str:
-    """``22 defects`` or ``9 incidents (1 more out of scope: ...)``."""
-    n = getattr(ds, table).height
-    text = f"{n:,} {table}"
-    more = getattr(full, table).height - n if full is not None else 0
-    if more > 0:
-        text += (
-            f" ({more:,} more out of scope: linked to a PR or engineer outside it, e.g. a bot's "
-            "PR, or outside the dates)"
+    """``22 defects``, ``9 incidents (1 more out of scope: ...)`` or ``22 defects (3 of them
+    linked to a PR merged after them: ...)`` (:mod:`certkit.data.panel_links`)."""
+    rows = getattr(ds, table)
+    text = f"{rows.height:,} {table}"
+    said = []
+    fixes = fix_linked(rows, ds.pull_requests).height
+    if fixes:
+        said.append(
+            f"{fixes:,} of them linked to a PR merged after {'it' if fixes == 1 else 'them'} "
+            "(or never merged): most likely the fix, so not counted against the PR's author"
         )
-    return text
+    more = getattr(full, table).height - rows.height if full is not None else 0
+    if more > 0:
+        said.append(
+            f"{more:,} more out of scope: linked to a PR or engineer outside it, e.g. a bot's "
+            "PR, or outside the dates"
+        )
+    return text + (f" ({'; '.join(said)})" if said else "")
 
 
 def narrative(

@@ -7,7 +7,10 @@ Conventions (documented in ``docs/data-model.md``):
 * PR outcomes are counted in the period the PR was **merged** (cycle time is only known then);
   ``prs_opened`` counts by creation. Defects are attributed to the merge period of the PR that
   caused them (or, without a PR link, to the period they were reported); incidents to the
-  period they started, and to the engineer linked directly or through the PR.
+  period they started, and to the engineer linked directly or through the PR. A link to a PR
+  merged at or after the defect was reported (or the incident started), or never merged,
+  names the fix, not the cause: it is not charged to the PR's author
+  (``fix_links="drop"``, see :mod:`certkit.data.panel_links`).
 * Cycle and pickup times leave out PRs whose creation date was approximated from git alone
   (``created_source`` in :data:`APPROXIMATE_CREATED`, e.g. squash merges); they still count
   in throughput and the other outcomes.
@@ -44,6 +47,7 @@ from certkit.data.panel_engines import (
     same_engine,
     to_lazy,
 )
+from certkit.data.panel_links import caused_expr, check_fix_links, fix_warnings
 from certkit.data.schema import rework_columns
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -77,9 +81,9 @@ OUTCOMES = {
     "cycle_time_log_mean": "mean of log(hours from PR creation to merge)",
     "cycle_time_hours_median": "median hours from PR creation to merge",
     "pickup_time_hours_median": "median hours from PR creation to first review",
-    "defects": "defects traced to the period's merged PRs",
+    "defects": "defects traced to the period's merged PRs (merged before the defect was reported)",
     "defects_per_pr": "defects per merged PR (null without merged PRs)",
-    "incidents": "incidents caused (linked to the engineer or their PR)",
+    "incidents": "incidents caused (linked to the engineer, or their PR merged before it started)",
     "reverts": "merged PRs later reverted",
     "revert_rate": "reverted share of merged PRs",
     "ai_prs": "AI-assisted merged PRs (sum of the AI share)",
@@ -98,6 +102,7 @@ def build_panel(
     streaming: bool = False,
     buckets: int | None = None,
     progress: bool | None = None,
+    fix_links: str = "drop",
 ) -> pl.DataFrame:
     """Build the engineer x period panel of outcomes and treatment columns.
 
@@ -132,6 +137,13 @@ def build_panel(
         ipywidgets stay quiet): ``True`` always,
         ``False`` never, ``None`` (default) when there is more than one bucket (big
         organisations, where the panel takes seconds to minutes).
+    fix_links
+        ``"drop"`` (default): a defect or incident whose ``pr_id`` names a PR merged at or
+        after the row's ``created_date`` (or never merged) is not charged to that PR's
+        author: that PR most likely fixed it (Jira's GitHub panel and DevLake's
+        ``pull_request_issues`` link fixes). It counts in organisation totals only, or for
+        the ``engineer_id`` the row names; a warning says how many. ``"keep"``: every link
+        names the PR that caused the row (your links say so).
 
     Returns
     -------
@@ -145,6 +157,7 @@ def build_panel(
         raise CertkitError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
     if buckets is not None and (not isinstance(buckets, int) or buckets < 1):
         raise CertkitError(f"buckets must be a positive integer or None; got {buckets!r}")
+    drop = check_fix_links(fix_links) == "drop"
     tables = {name: to_lazy(getattr(dataset, name), name) for name in _TABLES}
     engine = same_engine(tables)
     portable = engine in PORTABLE_ENGINES
@@ -174,8 +187,9 @@ def build_panel(
     periods = period_starts(start, end, period)
     cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
 
-    defects = _defect_counts(tables, cal)
-    incidents = _incident_counts(tables, cal)
+    defects = _defect_counts(tables, cal, drop)
+    incidents = _incident_counts(tables, cal, drop)
+    said = [] if not drop else fix_warnings(tables, dataset, streaming)
     if buckets is None:
         buckets = auto_buckets(dataset, engine, bounds["n"], streaming)
     ranges = engineer_ranges(tables["engineers"], buckets) if can_bucket(prs) else []
@@ -234,6 +248,8 @@ def build_panel(
             CertkitWarning,
             stacklevel=2,
         )
+    for text in said:
+        warnings.warn(text, CertkitWarning, stacklevel=2)
     return panel
 
 
@@ -294,11 +310,13 @@ def _first_certification(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.L
     )
 
 
-def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.LazyFrame:
+def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar, drop: bool) -> nw.LazyFrame:
     """Defects per (engineer, period): the merge period of their PR's author, else the
     defect's own engineer and period. Only PRs a defect points to are joined (semi join
     first), so no hash table of every PR id is built, and periods are computed after the
-    joins, for the defects' rows only (not for every merged PR)."""
+    joins, for the defects' rows only (not for every merged PR). ``drop``: a PR merged at or
+    after the defect was reported is its fix, not its cause (the defect's own engineer and
+    period, as without a link)."""
     # no unique(): the semi join hashes the ids anyway (at 60M PRs a DISTINCT first cost
     # DuckDB and polars about 2 s more)
     linked = tables["defects"].filter(~nw.col("pr_id").is_null()).select("pr_id")
@@ -308,10 +326,14 @@ def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.LazyFra
         .select(nw.col("id").alias("pr_id"), "author_id", "merged_date")
         .join(linked, on="pr_id", how="semi")
     )
+    linked = tables["defects"].join(pr_keys, on="pr_id", how="left")
+    if drop:  # the fix's merge: as if unlinked (an unmerged PR joins no row already)
+        kept = caused_expr(nw.col("merged_date"), nw.col("created_date")).fill_null(True)
+        linked = linked.with_columns(
+            nw.when(kept).then(nw.col(c)).alias(c) for c in ("author_id", "merged_date")
+        )
     return (
-        tables["defects"]
-        .join(pr_keys, on="pr_id", how="left")
-        .select(
+        linked.select(
             nw.coalesce(nw.col("author_id"), nw.col("engineer_id")).alias("engineer_id"),
             nw.coalesce(cal.index(nw.col("merged_date")), cal.index(nw.col("created_date"))).alias(
                 "period_index"
@@ -323,18 +345,22 @@ def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.LazyFra
     )
 
 
-def _incident_counts(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.LazyFrame:
-    """Incidents per (engineer, period started): the linked engineer, else their PR's author."""
+def _incident_counts(tables: dict[str, nw.LazyFrame], cal: Calendar, drop: bool) -> nw.LazyFrame:
+    """Incidents per (engineer, period started): the linked engineer, else their PR's author
+    (``drop``: only a PR merged before the incident started; a later or unmerged one is the
+    fix)."""
     linked = tables["incidents"].filter(~nw.col("pr_id").is_null()).select("pr_id")
     pr_author = (
         tables["pull_requests"]
-        .select(nw.col("id").alias("pr_id"), "author_id")
+        .select(nw.col("id").alias("pr_id"), "author_id", "merged_date")
         .join(linked, on="pr_id", how="semi")
     )
+    linked = tables["incidents"].join(pr_author, on="pr_id", how="left")
+    if drop:
+        caused = caused_expr(nw.col("merged_date"), nw.col("created_date")).fill_null(False)
+        linked = linked.with_columns(nw.when(caused).then(nw.col("author_id")).alias("author_id"))
     return (
-        tables["incidents"]
-        .join(pr_author, on="pr_id", how="left")
-        .select(
+        linked.select(
             nw.coalesce(nw.col("engineer_id"), nw.col("author_id")).alias("engineer_id"),
             cal.index(nw.col("created_date")).alias("period_index"),
         )

@@ -14,6 +14,7 @@ from datetime import date
 import polars as pl
 
 from certkit.data.catalog import resolve as resolve_certification
+from certkit.data.panel_links import EXAMPLES, fix_linked, fix_words
 from certkit.data.schema import PLATFORMS, Table
 from certkit.display import oneline
 from certkit.display import table as display_table
@@ -400,6 +401,10 @@ def check_linked(df, prs, engineers, col: Collector) -> pl.DataFrame:
             f"{len(rows)} row(s) are linked to no PR or engineer: they count in "
             "organisation totals only",
         )
+    fixes = fix_linked(df, prs)  # the PR merged after the row: its fix (certkit.data.panel_links)
+    if fixes.height:
+        text = fix_words(col.table, fixes.height, fixes.sort("id")["id"].head(EXAMPLES).to_list())
+        col.add("warning", text, "pr_id", fixes[ROW].to_list())
     bad = pl.col("resolution_date") < pl.col("created_date")
     rows = rows_where(df, bad)
     if rows:

@@ -10,6 +10,8 @@ the table's own engine; each brings back only a count and a few example keys:
   ``[bot]`` suffix, excepted) must be in ``engineers``;
 * date order: ``leave_date`` not before ``hire_date``, ``merged_date`` not before
   ``created_date``;
+* defects and incidents linked to a PR merged at or after them (or never): the PR that most
+  likely fixed them, which the panel does not charge to its author (a warning, as ``load``'s);
 * column types the panel can read (:func:`~certkit.data.panel_engines.conformed`): integer
   ids, timestamps for dates and the like are converted, text where a date or number belongs
   is an error (then the other rules are not run).
@@ -30,6 +32,7 @@ from certkit.data.panel_engines import (
     counted_certifications,
     to_lazy,
 )
+from certkit.data.panel_links import fix_rows, fix_words
 from certkit.data.validate import Problem, ValidationReport
 
 #: Example keys shown per problem.
@@ -140,6 +143,19 @@ def validate_lazy(dataset: Any) -> ValidationReport:
         "id",
         "merged_date is before created_date",
     )
+    for table in ("defects", "incidents"):  # links naming the fix (certkit.data.panel_links)
+        if {"pr_id", "created_date"} <= names[table] and "merged_date" in names["pull_requests"]:
+            ids = nw.col("id").cast(nw.String) if "id" in names[table] else nw.lit(None, nw.String)
+            valid = t["pull_requests"].filter(  # the PRs the panel keeps
+                ~(nw.col("merged_date") < nw.col("created_date")).fill_null(False)
+            )
+            rows = t[table].with_columns(ids.alias("id"))
+            fixes = fix_rows({"pull_requests": valid, table: rows}, table)
+            n = collect_polars(fixes.select(nw.len().cast(nw.Int64).alias("n"))).item()
+            if n:
+                _, examples = _count_and_examples(fixes.filter(~nw.col("id").is_null()), "id")
+                text = fix_words(table, n, examples)
+                problems.append(Problem("warning", table, text, "pr_id", examples, row_label="id"))
     return ValidationReport(problems)
 
 

@@ -1,0 +1,129 @@
+"""A defect or incident linked to a PR merged at or after it names the fix, not the cause.
+
+``certkit.load`` (validation), ``certkit validate``, the lazy validation, the panel and the
+data-health summary count the same rows and say it in the same words
+(:mod:`certkit.data.panel_links`); the bundled sample has no such link (its planted truth
+puts every defect after the merge of the PR that caused it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from datetime import date
+
+import polars as pl
+import pytest
+from conftest import DEFECTS, INCIDENTS, write_folder
+from test_panel_engines import same
+
+import certkit as ck
+from certkit.cli import main
+from certkit.data import health
+
+# P4 (E2) was created 2024-02-15 and merged 2024-03-15 09:00. D3 was reported two weeks
+# before that merge, D4 at the merge instant (naming E1, who keeps it), D5 links P5 (never
+# merged). I3 started a day before P4 merged.
+FIX_DEFECTS = (
+    DEFECTS + "D3,2024-03-01,P4,,high\nD4,2024-03-15T09:00:00Z,P4,E1,low\nD5,2024-02-01,P5,,low\n"
+)
+FIX_INCIDENTS = INCIDENTS + "I3,2024-03-14T09:00:00Z,2024-03-14T10:00:00Z,SEV2,P4,\n"
+DEFECT_WORDS = (
+    "3 defects are linked to PRs merged after they were reported (or never merged), e.g. D3, "
+    "D4, D5: those PRs most likely fixed them, so they are not counted against their authors "
+    "(fix_links='drop', the default)"
+)
+INCIDENT_WORDS = (
+    "1 incident is linked to a PR merged after it started (or never merged), e.g. I3: that PR "
+    "most likely fixed it, so it is not counted against the PR's author (fix_links='drop', "
+    "the default)"
+)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return write_folder(tmp_path / "org", defects=FIX_DEFECTS, incidents=FIX_INCIDENTS)
+
+
+def load(folder) -> ck.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        return ck.load(folder, today=date(2024, 6, 1))
+
+
+def test_validation_names_the_rows_and_the_default(folder, capsys):
+    found = {p.table: p for p in load(folder).validation.warnings if p.column == "pr_id"}
+    assert DEFECT_WORDS in found["defects"].message
+    assert found["defects"].rows == [4, 5, 6]  # CSV lines (header = line 1)
+    assert "fix_links='keep' counts them for the PRs' authors" in found["defects"].message
+    assert INCIDENT_WORDS in found["incidents"].message and found["incidents"].rows == [4]
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "defects.csv, column 'pr_id', lines 4, 5, 6: 3 defects are linked" in out
+
+
+def test_panel_charges_the_cause_only_and_keep_trusts_every_link(folder):
+    ds = load(folder)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drop = ck.build_panel(ds)
+    said = [str(w.message) for w in caught]
+    assert not any("are linked to PRs merged after" in t for t in said), said  # load said it
+
+    def at(p: pl.DataFrame, who: str, month: int, column: str) -> int:
+        row = p.filter((pl.col("engineer_id") == who) & (pl.col("period") == date(2024, month, 1)))
+        return row[column].item()
+
+    keep = ck.build_panel(ds, fix_links="keep")
+    assert at(drop, "E2", 3, "defects") == 0 and at(keep, "E2", 3, "defects") == 2  # D3, D4
+    assert at(drop, "E1", 3, "defects") == 1  # D4 names E1: E1 keeps it (its own month)
+    assert at(keep, "E1", 3, "defects") == 0
+    assert at(drop, "E1", 1, "defects") == 1 == at(keep, "E1", 1, "defects")  # D1: caused
+    assert at(drop, "E2", 3, "incidents") == 0 and at(keep, "E2", 3, "incidents") == 1  # I3
+    assert at(drop, "E1", 3, "incidents") == 1 == at(keep, "E1", 3, "incidents")  # I1: caused
+
+
+def test_lazy_validation_and_a_lazy_panel_say_it_alike(folder):
+    duckdb = pytest.importorskip("duckdb")
+    from certkit.data.panel_sources import copy_to_duckdb
+    from certkit.data.validate_lazy import validate_lazy
+
+    ds = load(folder)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    on_duckdb = copy_to_duckdb(ds, con)
+    found = {p.table: p.message for p in validate_lazy(on_duckdb).warnings if p.column == "pr_id"}
+    assert DEFECT_WORDS in found["defects"] and INCIDENT_WORDS in found["incidents"]
+    fresh = dataclasses.replace(on_duckdb, validation=ck.ValidationReport())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = ck.build_panel(fresh)
+    said = " ".join(str(w.message) for w in caught)
+    assert DEFECT_WORDS in said and INCIDENT_WORDS in said
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        same(got, ck.build_panel(ds))
+
+
+def test_data_health_counts_them(folder):
+    ds = load(folder)
+    cov, miss = health.coverage(ds), health.missing(ds)
+    text = health.narrative(ds, cov, miss, health.outliers(ds))
+    assert (
+        "5 defects (3 of them linked to a PR merged after them (or never merged): most likely "
+        "the fix, so not counted against the PR's author)" in text
+    )
+    assert "3 incidents (1 of them linked to a PR merged after it" in text
+
+
+def test_the_sample_links_every_defect_to_the_pr_that_caused_it():
+    """The simulator reports defects and incidents after their PR merged: its planted
+    effects are on caused rows, and the default changes none of the sample's panel."""
+    from certkit.data.panel_links import fix_linked
+
+    ds = ck.load_sample()
+    for table in ("defects", "incidents"):
+        rows = getattr(ds, table)
+        assert rows["pr_id"].drop_nulls().len() > 500
+        assert fix_linked(rows, ds.pull_requests).height == 0
+    same(ck.build_panel(ds), ck.build_panel(ds, fix_links="keep"))
