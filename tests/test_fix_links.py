@@ -75,9 +75,9 @@ def test_panel_charges_the_cause_only_and_keep_trusts_every_link(folder):
         return row[column].item()
 
     keep = ck.build_panel(ds, fix_links="keep")
-    assert at(drop, "E2", 3, "defects") == 0 and at(keep, "E2", 3, "defects") == 2  # D3, D4
+    assert at(drop, "E2", 3, "defects") == 0 and at(keep, "E2", 3, "defects") == 1  # D3
     assert at(drop, "E1", 3, "defects") == 1  # D4 names E1: E1 keeps it (its own month)
-    assert at(keep, "E1", 3, "defects") == 0
+    assert at(keep, "E1", 3, "defects") == 1  # the named engineer wins, as for incidents
     assert at(drop, "E1", 1, "defects") == 1 == at(keep, "E1", 1, "defects")  # D1: caused
     assert at(drop, "E2", 3, "incidents") == 0 and at(keep, "E2", 3, "incidents") == 1  # I3
     assert at(drop, "E1", 3, "incidents") == 1 == at(keep, "E1", 3, "incidents")  # I1: caused
@@ -127,3 +127,20 @@ def test_the_sample_links_every_defect_to_the_pr_that_caused_it():
         assert rows["pr_id"].drop_nulls().len() > 500
         assert fix_linked(rows, ds.pull_requests).height == 0
     same(ck.build_panel(ds), ck.build_panel(ds, fix_links="keep"))
+
+
+def test_a_named_engineer_wins_over_the_pr_author_for_defects_as_for_incidents(tmp_path):
+    """Trial E (M3): a row naming both a PR and an engineer (a post-incident review) went to
+    the PR's author for defects but to the named engineer for incidents."""
+    defects = DEFECTS + "D6,2024-02-01,P1,E3,low\n"  # P1 (E1) merged 2024-01-05: caused
+    incidents = INCIDENTS + "I4,2024-03-07T01:00:00Z,,SEV2,P3,E3\n"  # P3 (E1) merged before
+    ds = load(write_folder(tmp_path / "org", defects=defects, incidents=incidents))
+    panel = ck.build_panel(ds)
+
+    def total(who: str, column: str) -> int:
+        return int(panel.filter(pl.col("engineer_id") == who)[column].sum())
+
+    assert total("E1", "defects") == 1 and total("E3", "defects") == 2  # D1; D2 and D6
+    jan = panel.filter((pl.col("engineer_id") == "E3") & (pl.col("period") == date(2024, 1, 1)))
+    assert jan["defects"].item() == 1  # D6 in its PR's merge month (the cause's time)
+    assert total("E1", "incidents") == 1 and total("E3", "incidents") == 1  # I1; I4

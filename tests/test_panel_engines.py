@@ -250,12 +250,12 @@ def test_links_to_prs_merged_later_are_fixes_on_every_engine(awk):
     same(drop, panel(lazy(ds)))
     same(keep, panel(to_duckdb(ds), fix_links="keep"))
     same(keep, panel(lazy(ds), fix_links="keep"))
-    # keep: FIX-D1 and FIX-D2 on the PR's author, in the merge month, beside CAUSE-D1
+    # keep: FIX-D1 on the PR's author, in the merge month, beside CAUSE-D1; FIX-D2 names
+    # another engineer, who has it either way (the named engineer wins, as for incidents)
     kd, _ = _counts(keep, author, m)
     dd, _ = _counts(drop, author, m)
-    assert kd - dd == 2
-    # drop: FIX-D2 names another engineer, who keeps it (in the month it was reported)
-    assert _counts(drop, other, m)[0] - _counts(keep, other, m)[0] == 1
+    assert kd - dd == 1
+    assert _counts(drop, other, m)[0] >= 1 and _counts(keep, other, m)[0] >= 1
     # FIX-I1 (two hours before the merge) is the author's only with keep; CAUSE-I1 in both
     before = m - timedelta(hours=2)
     assert _counts(keep, author, before)[1] - _counts(drop, author, before)[1] == 1

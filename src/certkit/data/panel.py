@@ -311,8 +311,9 @@ def _first_certification(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.L
 
 
 def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar, drop: bool) -> nw.LazyFrame:
-    """Defects per (engineer, period): the merge period of their PR's author, else the
-    defect's own engineer and period. Only PRs a defect points to are joined (semi join
+    """Defects per (engineer, period): the defect's own engineer when it names one (a
+    post-incident review names who; incidents read the same way), else their PR's author; in
+    the PR's merge period, else the defect's own. Only PRs a defect points to are joined (semi join
     first), so no hash table of every PR id is built, and periods are computed after the
     joins, for the defects' rows only (not for every merged PR). ``drop``: a PR merged at or
     after the defect was reported is its fix, not its cause (the defect's own engineer and
@@ -334,7 +335,7 @@ def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar, drop: bool) -
         )
     return (
         linked.select(
-            nw.coalesce(nw.col("author_id"), nw.col("engineer_id")).alias("engineer_id"),
+            nw.coalesce(nw.col("engineer_id"), nw.col("author_id")).alias("engineer_id"),
             nw.coalesce(cal.index(nw.col("merged_date")), cal.index(nw.col("created_date"))).alias(
                 "period_index"
             ),
