@@ -144,3 +144,16 @@ def test_a_named_engineer_wins_over_the_pr_author_for_defects_as_for_incidents(t
     jan = panel.filter((pl.col("engineer_id") == "E3") & (pl.col("period") == date(2024, 1, 1)))
     assert jan["defects"].item() == 1  # D6 in its PR's merge month (the cause's time)
     assert total("E1", "incidents") == 1 and total("E3", "incidents") == 1  # I1; I4
+
+
+def test_the_ai_comparison_does_not_call_a_bug_fix_pr_defective(folder):
+    """FIXPR left it: ``ai.compare``'s PR-level ``defect`` marked every PR a defect links to,
+    fixes included, while the panel charges only causes."""
+    from certkit.analytics.ai_prs import pr_table
+
+    prs = pr_table(load(folder)).select("id", "defect", "incident")
+    flag = dict(zip(prs["id"], prs["defect"], strict=True))
+    assert flag["P1"] == 1.0  # D1, reported after P1 merged: caused
+    assert flag["P4"] == 0.0  # D3 and D4 were reported before / as P4 merged: its fixes
+    incident = dict(zip(prs["id"], prs["incident"], strict=True))
+    assert incident["P3"] == 1.0 and incident["P4"] == 0.0  # I1 caused; I3 started before

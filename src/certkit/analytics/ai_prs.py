@@ -50,6 +50,17 @@ BAD_EVENTS = {"reverted", "defect", "incident", "bad"}
 # ---------------------------------------------------------------------------------------------
 
 
+def _caused_links(rows: pl.DataFrame, prs: pl.DataFrame) -> pl.Series:
+    """The PR ids ``rows`` (defects or incidents) name as their cause, imploded."""
+    from certkit.data.panel_links import fix_linked
+
+    if "pr_id" not in rows.columns:
+        return pl.Series("pr_id", [], pl.String).implode()
+    fixes = fix_linked(rows, prs)["id"] if rows.height else pl.Series([], dtype=pl.String)
+    caused = rows.filter(~pl.col("id").is_in(fixes.implode()))
+    return caused["pr_id"].drop_nulls().unique().implode()
+
+
 def pr_table(ds: Dataset) -> pl.DataFrame:
     """One row per human-authored PR with the columns the AI analytics use.
 
@@ -67,8 +78,10 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
     first_cert = ds.certifications.group_by("engineer_id").agg(
         pl.col("earned_date").min().alias("_first_cert")
     )
-    defect_prs = ds.defects["pr_id"].drop_nulls().unique().implode()
-    incident_prs = ds.incidents["pr_id"].drop_nulls().unique().implode()
+    # a link to a PR merged at or after the ticket names its fix, not its cause (as the
+    # panel reads it, certkit.data.panel_links): a bug-fix PR is not a defective PR
+    defect_prs = _caused_links(ds.defects, prs)
+    incident_prs = _caused_links(ds.incidents, prs)
     ai_col = prs["ai_assisted"] if "ai_assisted" in prs.columns else None
     if ai_col is None or ai_col.null_count() == prs.height:
         raise CertkitError(
