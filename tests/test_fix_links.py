@@ -157,3 +157,11 @@ def test_the_ai_comparison_does_not_call_a_bug_fix_pr_defective(folder):
     assert flag["P4"] == 0.0  # D3 and D4 were reported before / as P4 merged: its fixes
     incident = dict(zip(prs["id"], prs["incident"], strict=True))
     assert incident["P3"] == 1.0 and incident["P4"] == 0.0  # I1 caused; I3 started before
+
+
+def test_certkit_panel_takes_fix_links(folder, tmp_path):
+    out_drop, out_keep = tmp_path / "drop.parquet", tmp_path / "keep.parquet"
+    assert main(["panel", str(folder), "--out", str(out_drop)]) == 0
+    assert main(["panel", str(folder), "--fix-links", "keep", "--out", str(out_keep)]) == 0
+    drop, keep = pl.read_parquet(out_drop), pl.read_parquet(out_keep)
+    assert int(keep["defects"].sum()) - int(drop["defects"].sum()) == 1  # D3 on P4 (its fix)

@@ -70,7 +70,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if engine is None:  # read and validate everything into memory (small organisations)
-            panel = build_panel(load(source), args.period)
+            panel = build_panel(load(source), args.period, fix_links=args.fix_links)
         else:  # scan where the data lives, bring back only the panel
             panel = _lazy_panel(args, source, engine)
     return _write_panel(panel, out, args.period, caught)
@@ -107,7 +107,9 @@ def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
             if report.problems:
                 print(report.format(), file=sys.stderr)
         try:
-            return build_panel(ds, args.period, streaming=engine == "polars")
+            return build_panel(
+                ds, args.period, streaming=engine == "polars", fix_links=args.fix_links
+            )
         except ColumnTypeError as exc:  # name the source too, not only the table
             raise CertkitError(f"--data {source}: {exc}") from exc
 
@@ -202,6 +204,7 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
             identities=args.identities,
             ai_rules=args.ai_rules,
             roster_only=args.roster_only,
+            fix_links=args.fix_links,
         )
     return _write_panel(panel, out, args.period, caught, " (computed in DevLake's database)")
 
@@ -287,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
         "table or view, schema.name for another schema, a catalog table); repeatable",
     )
     p.add_argument("--period", choices=["week", "month", "quarter"], default="month")
+    p.add_argument(
+        "--fix-links",
+        choices=["drop", "keep"],
+        default="drop",
+        help="a defect or incident linked to a PR merged at or after it was reported: drop "
+        "(default: that PR most likely fixed it, not counted against its author) or keep "
+        "(your links name the PRs that caused them)",
+    )
     p.add_argument("--out", default="reports/panel.parquet", help=".parquet or .csv file")
     d = p.add_argument_group("with a DevLake URI (as for `certkit import devlake`)")
     d.add_argument("--engineers", help="roster file (engineer_id, team, role, level, ...)")
