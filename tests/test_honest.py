@@ -196,6 +196,21 @@ def test_breakdown_and_words():
     assert "M = 0.02" in sd.effect_summary().text and "M = 0.03" in sd.effect_summary().text
 
 
+def test_words_say_when_a_robust_interval_excludes_zero_though_the_original_does_not():
+    """httpx (trial F): the smoothness interval at M = 0 excluded zero (table: significant =
+    yes) while the sentence said only "not significant even under exact parallel trends"."""
+    b = EB.copy()
+    b[:5] = [0.04, 0.03, 0.02, 0.01, 0.0]  # a falling pre-trend, extrapolated upward at M = 0
+    b[5] = 0.005
+    sd = honest(b, ES, num_pre_periods=5, num_post_periods=2, method="smoothness", m=[0, 0.01])
+    assert not sd.original_significant and sd.significant.tolist() == [True, False]
+    lo, hi = sd.conf_low[0], sd.conf_high[0]
+    words = sd.effect_summary().text
+    assert "not significant even under exact parallel trends" in words
+    assert f"at M = 0 ({lo:.3g} to {hi:.3g}) does exclude zero" in words
+    assert "extrapolates the pre-certification trend" in words
+
+
 def test_result_contract():
     res = honest(EB, ES, num_pre_periods=5, num_post_periods=2, mbar=[0, 1], outcome="dins")
     t = res.tidy()

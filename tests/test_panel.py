@@ -188,3 +188,25 @@ def test_period_index_is_null_for_a_null_date_and_below_one_before_the_start(per
     assert got[0] is None
     assert got[1] < 1
     assert got[2:] == [1, last]
+
+
+def test_pull_requests_of_authors_outside_the_roster_do_not_stretch_the_window(tmp_path):
+    """httpx (trial F): a git import keeps the PRs of authors outside the roster, which the
+    analysis leaves out; they stretched ``build_panel``'s window by 3 months past the report's
+    (which drops them), so the API and the report gave different effects on the same folder."""
+    import warnings
+
+    from conftest import PULL_REQUESTS
+
+    from certkit.report import setup
+
+    prs = PULL_REQUESTS + "P9,X9,org/app,2024-06-03T09:00:00Z,2024-06-04T09:00:00Z,,3,3,0,false\n"
+    folder = write_folder(tmp_path / "org", pull_requests=prs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        ds = ck.load(folder)
+        panel = ck.build_panel(ds)
+        report = setup(str(folder)).panel
+    assert panel["period"].max() == date(2024, 3, 1)  # P6, the engineers' last PR
+    assert ds.period()[1] == date(2024, 3, 21)
+    assert panel.sort("engineer_id", "period").equals(report.sort("engineer_id", "period"))

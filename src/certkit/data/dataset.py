@@ -76,6 +76,8 @@ class Dataset:
         creation or merge. A git import ``--since 2022`` holds PRs whose first commit is
         older: headers said "2020-06-07 to ..." for it."""
         prs = self.pull_requests
+        counted = prs.filter(pl.col("author_id").is_in(self.engineers["engineer_id"].implode()))
+        prs = counted if counted.height else prs  # as the panel's window: its engineers' PRs
         start = prs["merged_date"].min()
         start = prs["created_date"].min() if start is None else start
         end = pl.concat([prs["created_date"], prs["merged_date"].drop_nulls()]).max()

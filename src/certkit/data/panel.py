@@ -164,17 +164,28 @@ def build_panel(
     tables = {name: _utc_naive(complete(name, frame)) for name, frame in tables.items()}
     prs = tables["pull_requests"]
 
-    bounds = collect_polars(
-        prs.select(
-            nw.len().cast(nw.Int64).alias("n"),
-            nw.col("created_date").min().alias("first_created"),
-            nw.col("merged_date").min().alias("first_merged"),
-            nw.max_horizontal(nw.col("created_date").max(), nw.col("merged_date").max()).alias(
-                "end"
+    # the window is that of the PRs the panel counts: those of engineers in the roster (a
+    # git import keeps outside authors' PRs, which validation leaves out of the analysis; they
+    # stretched the window by 3 months on httpx, so ck.build_panel(ck.load(folder)) and the
+    # report, which drops them, gave different numbers: trial F)
+    authors = tables["engineers"].select(nw.col("engineer_id").alias("author_id"))
+
+    def window(frame: nw.LazyFrame) -> dict:
+        return collect_polars(
+            frame.select(
+                nw.len().cast(nw.Int64).alias("n"),
+                nw.col("created_date").min().alias("first_created"),
+                nw.col("merged_date").min().alias("first_merged"),
+                nw.max_horizontal(nw.col("created_date").max(), nw.col("merged_date").max()).alias(
+                    "end"
+                ),
             ),
-        ),
-        streaming=streaming,
-    ).row(0, named=True)
+            streaming=streaming,
+        ).row(0, named=True)
+
+    bounds = window(prs.join(authors, on="author_id", how="semi"))
+    if not bounds["n"]:  # no engineer's PR: the window of every row (the DevLake pushdown
+        bounds = window(prs)  # hands over two calendar rows by a placeholder author)
     if not bounds["n"]:
         raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
     # The window opens with the first merged PR (throughput, the main outcome, counts merges):

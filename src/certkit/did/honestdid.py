@@ -174,7 +174,21 @@ class HonestResult(ResultMixin):
             f"{_fmt(self.original[0])} to {_fmt(self.original[1])})."
         )
         if not self.original_significant:
-            return head + " It is not significant even under exact parallel trends."
+            text = head + " It is not significant even under exact parallel trends."
+            if self.significant.any():  # httpx (trial F): the table said "yes" at M = 0
+                i = int(np.argmax(self.significant))
+                shift = (
+                    "it extrapolates the pre-certification trend into the post period"
+                    if self.method == "smoothness"
+                    else "the restriction moves the interval"
+                )
+                text += (
+                    f" The robust {pct} interval at {self._value_words(self.grid[i])} "
+                    f"({_fmt(self.conf_low[i])} to {_fmt(self.conf_high[i])}) does exclude "
+                    f"zero: {shift}, so it is evidence about that trend, not an effect shown "
+                    "under parallel trends."
+                )
+            return text
         order = np.argsort(self.grid, kind="stable")
         if self.breakdown is None:
             first = self.grid[order][0]
