@@ -373,7 +373,7 @@ def adoption_did(
     return AdoptionResult(
         definition=d,
         event_study=es,
-        overall=_simple(data_, spec),
+        overall=_overall(es.parent.aggregate("simple")),
         groups=groups,
         cohorts=cohorts,
         notes=notes,
@@ -383,14 +383,23 @@ def adoption_did(
     )
 
 
+def _overall(agg) -> tuple[float, float]:
+    """The overall effect of a simple aggregation and its standard error."""
+    return float(agg.overall_att), float(agg.overall_se)
+
+
 def _simple(frame: pl.DataFrame, spec: dict) -> tuple[float, float]:
-    """The simple average of the post-adoption ATT(g, t) and its standard error."""
+    """The simple average of the post-adoption ATT(g, t) and its standard error.
+
+    On the event study's own data, :func:`adoption_did` aggregates the event study's
+    ATT(g, t) instead (the same cells: this would estimate them a second time).
+    """
     from certkit import did
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         res = did.att_gt(frame, **spec).aggregate("simple")
-    return float(res.overall_att), float(res.overall_se)
+    return _overall(res)
 
 
 def _by_certification(data_, adopters, spec, counts, notes) -> dict[str, tuple[float, float]]:

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from certkit.did.inference import wif_dot
+from certkit.did.inference import wif_dot, wif_dots
 from certkit.did.prepare import whole
 from certkit.errors import CertkitError, require_int
 from certkit.results import EstimateMixin, tidy_frame
@@ -103,8 +103,7 @@ def aggregate_cells(
     el_att = att @ Wm
     F = res.inf @ Wm
     if kind != "group":
-        for j, sel in enumerate(sels):
-            F[:, j] += wif_dot(sel, pgg, grp, att, w, G)
+        F += wif_dots(sels, pgg, grp, att, w, G)
     if kind == "simple":
         out = _agg_result(res, kind, [], [], float(el_att[0]), F[:, 0])
         out.n_engineers = _treated_behind(res, post)

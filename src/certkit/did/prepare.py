@@ -190,8 +190,7 @@ def _coded(
     tr_all = dense_codes(df[time])
     unique_unit_periods(df, unit, time, u_all, tr_all)
     G = per_unit(df, group, "group", unit, u_all, first).astype(float)
-    yv = df[outcome].cast(pl.Float64)
-    ok_row = yv.is_not_null().to_numpy() & ~np.isnan(yv.fill_null(0.0).to_numpy())
+    ok_row = ~np.isnan(df[outcome].cast(pl.Float64).to_numpy())  # nulls become NaN
     for c in covariates:
         ok_row &= df[c].is_not_null().to_numpy()
     code_time = np.empty(int(tr_all.max()) + 1)
@@ -274,7 +273,7 @@ def prepare_panel(
     u_idx = rank[u_all[ok_row]]
     t_idx = t_pos[tr_all[ok_row]]
     Y = np.full((n, T), np.nan)
-    Y[u_idx, t_idx] = df[outcome].filter(pl.Series(ok_row)).to_numpy().astype(float)
+    Y[u_idx, t_idx] = df[outcome].to_numpy()[ok_row].astype(float)
     X = None
     if covariates:
         X = np.full((len(covariates), n, T), np.nan)

@@ -85,15 +85,11 @@ class ATTgtResult(EstimateMixin):
         if q == 0:
             return None, None, 0
         if self.panel.cluster is None:
-            # block-sparse cross product: a cohort's units only enter the cells it takes part in
-            idx = np.nonzero(pre)[0]
-            V = np.zeros((q, q))
-            for a, b, nzc in self._blocks:
-                cols = np.nonzero(nzc[idx])[0]
-                if a == b or cols.size == 0:
-                    continue
-                B = self.inf[a:b][:, idx[cols]]
-                V[np.ix_(cols, cols)] += B.T @ B
+            # one dense cross product of the pre-period columns (zeros where a cohort takes no
+            # part): on 390 engineers x 210 pre-period cells 1 ms, where summing cohort blocks
+            # into V by fancy indexing took 25 ms (the scatter, not the products)
+            A = self.inf.T[pre]  # cells x units, contiguous (inf is a transposed view)
+            V = A @ A.T
         else:
             S = cluster_sums(self.inf[:, pre], self.panel.cluster)
             V = S.T @ S

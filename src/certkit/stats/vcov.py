@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -41,6 +42,13 @@ def level_from_alpha(level: float, alpha: float | None, *, stacklevel: int = 3) 
 
 def critical_value(level: float = 0.95) -> float:
     """Two-sided normal critical value for a confidence ``level`` (1.959964 for 0.95)."""
+    return _critical_value(float(level))
+
+
+@functools.lru_cache(maxsize=64)
+def _critical_value(level: float) -> float:
+    # cached: scipy's norm.ppf costs about 0.3 ms a call (argument checks), and every estimate
+    # asks for the same few levels (an event study five times)
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
