@@ -157,7 +157,9 @@ class Collector:
 
 
 def rows_where(df: pl.DataFrame, mask) -> list[int]:
-    return df.filter(mask)[ROW].to_list()
+    """The row numbers (``ROW``) where ``mask`` holds (only that column is filtered: a
+    filter of the whole frame per rule was a third of simulate()'s time)."""
+    return df.select(pl.col(ROW).filter(mask))[ROW].to_list()
 
 
 def check_keys(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
