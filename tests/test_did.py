@@ -40,6 +40,20 @@ SCOLS = dict(outcome="y", unit="id", time="t", group="g")
 # ---- clear errors ---------------------------------------------------------------------------
 
 
+def test_treated_units_without_an_outcome_are_named_as_the_cause():
+    """httpx (trial F): cycle time missing for the ten certified engineers (squash merges)
+    gave "no treated units: every value of 'cohort' is 0", blaming the certifications."""
+    df = small().with_columns(pl.when(pl.col("g") > 0).then(None).otherwise(pl.col("y")).alias("y"))
+    n = df.filter(pl.col("g") > 0)["id"].n_unique()
+    for estimate in (did.att_gt, did.sun_abraham, did.imputation):
+        with pytest.raises(
+            CertkitError, match=rf"no treated unit has a value of 'y': the {n} unit"
+        ):
+            estimate(df, **SCOLS)
+    with pytest.raises(CertkitError, match="every value of 'g' is 0"):
+        did.att_gt(small().with_columns(pl.lit(0).alias("g")), **SCOLS)
+
+
 def test_no_never_treated_units_with_never_control():
     df = small(never=False)
     with pytest.raises(CertkitError, match="no never-treated units.*not_yet"):

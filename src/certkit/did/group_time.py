@@ -7,7 +7,7 @@ import polars as pl
 
 from certkit.data.contract import panel_columns
 from certkit.did.drdid import drdid_panel
-from certkit.did.prepare import Panel, prepare_panel
+from certkit.did.prepare import Panel, no_treated_units, prepare_panel
 from certkit.did.results import ATTgtResult
 from certkit.errors import CertkitError, require_int
 from certkit.errors import warn_and_keep as _warn
@@ -242,7 +242,7 @@ def att_gt(
     G, times = P.G, P.times
     glist = np.sort(np.unique(G[G > 0]))
     if len(glist) == 0:
-        raise CertkitError(f"no treated units: every value of {group!r} is 0 (never treated)")
+        raise no_treated_units(data, outcome, unit, group)
     if control == "never" and not np.any(G == 0):
         raise CertkitError(
             "there are no never-treated units, so control='never' has no comparison group; "
@@ -314,6 +314,8 @@ def att_gt(
         )
         keep = ~bad
         if not keep.any():
+            if not ntreat.any():  # the treated units have no value of the outcome
+                raise no_treated_units(data, outcome, unit, group)
             raise CertkitError("no group-time cell has enough treated and comparison units")
         gk, tk, bk, att, ntreat, ncont = (a[keep] for a in (gk, tk, bk, att, ntreat, ncont))
         inf, cmask = inf[:, keep], cmask[:, keep]

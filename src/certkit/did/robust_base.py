@@ -34,6 +34,7 @@ from certkit.did.prepare import (
     first_rows,
     need_columns,
     no_nulls,
+    no_treated_units,
     per_unit,
     require_numeric,
     treatment_timing,
@@ -140,7 +141,7 @@ def long_panel(
     Gu, notes = treatment_timing(Gu, times, anticipation, group, lambda m: int(m.sum()))
     notes = dropped_notes + notes
     if not np.any(Gu > 0):
-        raise CertkitError(f"no treated units: every value of {group!r} is 0 (never treated)")
+        raise no_treated_units(data, outcome, unit, group)
     cl = dense_codes(df[cluster]) if cluster and cluster != unit else ui
     return LongPanel(
         y=df[outcome].cast(pl.Float64).to_numpy(),
