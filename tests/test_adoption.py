@@ -192,3 +192,23 @@ def test_the_overview_counts_adopters_whose_ai_traces_stopped():
     text = adoption_overview(cohorts, panel)
     assert "3 of 4 engineers adopted AI" in text
     assert "2 of them show no AI-assisted PR in their last 3 periods" in text, text
+
+
+def test_known_adoption_dates_may_be_text_as_a_rollout_csv_reads_them(org):
+    """Trial F: ``adoption=`` with dates as text (a rollout CSV) raised polars' "casting from
+    string to date is not supported"; ISO text now gives the same estimate, and text that is
+    no date names its rows."""
+    ds, panel = org
+    known = _known_dates(ds, panel)
+    as_text = known.with_columns(pl.col("adoption_date").cast(pl.String))
+    a = adoption_did(panel, "prs_opened", adoption=known, min_e=-3, max_e=4)
+    b = adoption_did(panel, "prs_opened", adoption=as_text, min_e=-3, max_e=4)
+    assert a.tidy().equals(b.tidy())
+    bad = as_text.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("March")).otherwise("adoption_date")
+        .alias("adoption_date")
+    )  # fmt: skip
+    with pytest.raises(
+        CertkitError, match=r"1 value\(s\) are not dates written YYYY-MM-DD \(rows 2: 'March'\)"
+    ):
+        adoption_did(panel, "prs_opened", adoption=bad)

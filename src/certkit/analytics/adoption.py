@@ -254,12 +254,35 @@ def lapsed_words(lapsed: int, adopters: int, k: int = 1) -> str:
     )
 
 
+def _as_date(values: pl.Series) -> pl.Series:
+    """``adoption_date`` as dates: dates, datetimes or ISO text (a rollout CSV read as text
+    raised polars' "casting from string to date is not supported"; trial F)."""
+    if values.dtype == pl.Date:
+        return values
+    if values.dtype.is_temporal():
+        return values.cast(pl.Datetime).dt.date().alias(values.name)
+    if values.dtype != pl.String:
+        raise CertkitError(
+            f"adoption_date must hold dates (or YYYY-MM-DD text); got {values.dtype} values"
+        )
+    days = values.str.strip_chars().str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    bad = values.is_not_null() & (values.str.strip_chars() != "") & days.is_null()
+    if bad.any():
+        rows = [i + 1 for i in bad.arg_true().head(5).to_list()]
+        shown = ", ".join(repr(v) for v in values.filter(bad).head(3).to_list())
+        raise CertkitError(
+            f"adoption_date: {int(bad.sum())} value(s) are not dates written YYYY-MM-DD "
+            f"(rows {', '.join(map(str, rows))}: {shown})"
+        )
+    return days.alias(values.name)
+
+
 def _given_cohorts(panel: pl.DataFrame, adoption: pl.DataFrame, unit: str, time: str):
     """Cohorts from known adoption dates: the panel period that contains each date."""
     if not {unit, "adoption_date"} <= set(adoption.columns):
         raise CertkitError(f"adoption= needs the columns {unit!r} and 'adoption_date'")
     periods = panel.select("period", time).unique().sort("period")
-    dates = adoption.select(unit, pl.col("adoption_date").cast(pl.Date)).drop_nulls()
+    dates = adoption.select(unit, _as_date(adoption["adoption_date"])).drop_nulls()
     dates = dates.sort("adoption_date").join_asof(
         periods, left_on="adoption_date", right_on="period", strategy="backward"
     )
