@@ -538,8 +538,11 @@ def test_errors_name_the_column():
             treatment="treat",
             covariates=["x"],
         )
-    with pytest.raises(CertkitError, match="only 0/1"):
+    with pytest.raises(CertkitError, match=r"only 0/1 values; row \d+ \(counting from 0\) has 2 "):
         M.match(df.with_columns(pl.col("treat") * 2), treatment="treat", covariates=["x"])
+    cohort = df.with_columns((pl.col("treat") * 36).cast(pl.Int32))  # trial F: np.int32(36)
+    with pytest.raises(CertkitError, match=r"has 36 \(a cohort or period column\? .*\(treat > 0\)"):
+        M.match(cohort, treatment="treat", covariates=["x"])
     with pytest.raises(CertkitError, match=r"both certified \(1\) and comparison \(0\)"):
         M.match(df.filter(pl.col("treat") == 1), treatment="treat", covariates=["x"])
     with pytest.raises(CertkitError, match="method must be"):

@@ -37,9 +37,15 @@ def treatment_vector(data: pl.DataFrame, treatment: str, table: str) -> np.ndarr
     v = s.to_numpy()
     bad = ~np.isin(v, (0, 1))
     if bad.any():
+        value = v[bad][0].item()  # a Python number: "np.int32(36)" read badly (trial F)
+        hint = (
+            f" (a cohort or period column? give a 0/1 column, e.g. ({treatment} > 0))"
+            if float(value).is_integer() and value > 1
+            else ""
+        )
         raise CertkitError(
             f"{table}.{treatment}: expected only 0/1 values; row {int(np.argmax(bad))} "
-            f"has {v[bad][0]!r}"
+            f"(counting from 0) has {value!r}{hint}"
         )
     return v.astype(np.int8)
 
