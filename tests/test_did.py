@@ -353,3 +353,21 @@ def test_the_summary_names_which_overall_effect_it_reports():
     for kind, words in (("simple", "weighted by cohort size"), ("dynamic", "e >= 0")):
         text = res.aggregate(kind).summary()
         assert f"aggregation: {kind}:" in text and words in text, text
+
+
+def test_cells_without_treated_data_are_not_called_too_few_units():
+    """httpx (trial F): "too few units in 346 group-time cell(s), which were dropped
+    (min_cell_units=1)" for cells whose cohort's engineer was not yet hired: no setting
+    dropped them; the message says what they are."""
+    df = small(n=80, T=6, cohorts=(3,))
+    hired_late = 0  # one engineer alone in cohort 5, with no data before period 3
+    df = df.with_columns(
+        pl.when(pl.col("id") == hired_late).then(5).otherwise(pl.col("g")).alias("g")
+    ).filter(~((pl.col("id") == hired_late) & (pl.col("t") <= 2)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        did.att_gt(df, **SCOLS)
+    said = [str(w.message) for w in caught]
+    empty = [t for t in said if "have no treated unit with data in both of their periods" in t]
+    assert empty and "ATT(g=5, t=2): 0 treated" in empty[0], said
+    assert not [t for t in said if "too few units" in t and ": 0 treated" in t], said

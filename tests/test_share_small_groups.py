@@ -200,6 +200,9 @@ def test_estimator_messages_drop_their_small_group_lists():
         "single engineer (Sun-Abraham: 3 cohorts, 3 engineers, 29% of its weight)",
         "632 cohort x period cells of cohort(s) 23, 28, 34, 39 and 3 more rest on a single "
         "treated unit (11 engineers)",
+        "merged_prs: 346 group-time cell(s) have no treated unit with data in both of their "
+        "periods (an unbalanced panel: engineers not yet hired or already gone), so they were "
+        "left out: ATT(g=14, t=2): 0 treated, 2 comparison units; and 345 more",
     ]
     out = [hide_small_counts(n, 5) for n in notes]
     assert out[0].startswith("merged_prs: very small cohort(s) (fewer than 5 engineers);")
@@ -207,6 +210,7 @@ def test_estimator_messages_drop_their_small_group_lists():
     assert "cohort(s) 23" not in out[2] and "632 group-time cell(s) rest on a single" in out[2]
     assert "3 engineers" not in out[3] and "(Sun-Abraham: 29% of its weight)" in out[3]
     assert out[4].startswith("632 cohort x period cells rest on a single treated unit")
+    assert out[5].endswith("so they were left out")
     for text in out:
         assert "(1 units)" not in text and "ATT(g=" not in text
     assert hide_small_counts("rest on a single treated unit (3 engineers)", 5).endswith(

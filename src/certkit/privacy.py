@@ -409,11 +409,12 @@ def redact(
 _SMALL_COUNTS = (
     # "very small cohort(s): 23 (1 units), 28 (1 units); their effects are noisy ..."
     (re.compile(r"very small cohort\(s\): [^;]*;"), "very small cohort(s) (fewer than {k});"),
-    # "... which were dropped (min_cell_units=1): ATT(g=23, t=2): 0 treated, 2 comparison
-    # units; ...; and 377 more"
+    # "... which were dropped (min_cell_units=1): ATT(g=23, t=2): 1 treated, 2 comparison
+    # units; ...; and 377 more" (and "... so they were left out: ATT(...)": no treated data)
     (
         re.compile(
-            r"(which were dropped \(min_cell_units=\d+\)): ATT\(g=[^)]*\): \d+ treated, \d+ "
+            r"(which were dropped \(min_cell_units=\d+\)|so they were left out): "
+            r"ATT\(g=[^)]*\): \d+ treated, \d+ "
             r"comparison units(?:; ATT\(g=[^)]*\): \d+ treated, \d+ comparison units)*"
             r"(?:; and \d+ more)?"
         ),

@@ -300,18 +300,34 @@ def att_gt(
     need_c = min_cell_units + (0 if P.X is None else len(P.covariates))
     bad = (bk >= 0) & ((ntreat < min_cell_units) | (ncont < need_c) | ~np.isfinite(att))
     if bad.any():
-        dropped = [
-            f"ATT(g={gfull[gk[k]]:g}, t={times[tk[k]]:g}): {ntreat[k]} treated, "
-            f"{ncont[k]} comparison units"
-            for k in np.nonzero(bad)[0]
-        ]
-        _warn(
-            f"too few units in {len(dropped)} group-time cell(s), which were dropped "
-            f"(min_cell_units={min_cell_units}): "
-            + "; ".join(dropped[:3])
-            + (f"; and {len(dropped) - 3} more" if len(dropped) > 3 else ""),
-            sink,
-        )
+
+        def cells(mask: np.ndarray) -> str:
+            listed = [
+                f"ATT(g={gfull[gk[k]]:g}, t={times[tk[k]]:g}): {ntreat[k]} treated, "
+                f"{ncont[k]} comparison units"
+                for k in np.nonzero(mask)[0]
+            ]
+            more = f"; and {len(listed) - 3} more" if len(listed) > 3 else ""
+            return "; ".join(listed[:3]) + more
+
+        # a cohort's engineers not yet hired (or gone) in a period: no data, not a setting
+        # (httpx: "too few units in 346 cells ... (min_cell_units=1)" read as if a setting
+        # had dropped them; trial F)
+        empty = bad & (ntreat == 0)
+        if empty.any():
+            _warn(
+                f"{int(empty.sum())} group-time cell(s) have no treated unit with data in both "
+                "of their periods (an unbalanced panel: engineers not yet hired or already "
+                f"gone), so they were left out: {cells(empty)}",
+                sink,
+            )
+        few = bad & ~empty
+        if few.any():
+            _warn(
+                f"too few units in {int(few.sum())} group-time cell(s), which were dropped "
+                f"(min_cell_units={min_cell_units}): {cells(few)}",
+                sink,
+            )
         keep = ~bad
         if not keep.any():
             if not ntreat.any():  # the treated units have no value of the outcome
