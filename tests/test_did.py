@@ -329,6 +329,9 @@ def test_result_rendering_and_charts():
     for kind in ("simple", "group", "calendar"):
         assert isinstance(res.aggregate(kind).plot(), (alt.Chart, alt.LayerChart))
         assert res.aggregate(kind).to_polars().height >= 1
+    # axes said "group" and "time" (trial F)
+    assert "cohort (period index" in str(res.aggregate("group").plot().to_dict())
+    assert "calendar period" in str(res.aggregate("calendar").plot().to_dict())
     assert isinstance(res.plot(), alt.FacetChart)
     res.plot().to_dict()
     assert isinstance(did.twfe(MPDTA, **COLS).summary(), str)

@@ -354,7 +354,14 @@ class AggregateResult(EstimateMixin):
             return charts.effect_points(df, x="x", title=f"Overall effect on {out}")
         if self.kind != "dynamic":
             key = self._KEY[self.kind]
-            return charts.effect_points(df, x=key, title=f"{self.title}: {out}")
+            # the axes read "group" and "time" (trial F): say what the numbers are
+            x_title = {
+                "group": "cohort (period index in which the group was certified)",
+                "time": "calendar period (index)",
+            }[key]
+            return charts.effect_points(
+                df, x=key, title=f"{self.title}: {out}", x_title=x_title, y_title=f"effect on {out}"
+            )
         return charts.event_study(
             df,
             x="e",
