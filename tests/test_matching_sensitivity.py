@@ -151,3 +151,20 @@ def test_zero_differences_left_out_of_the_bounds_are_said():
     assert sens.to_polars()["p_upper"][0] == pytest.approx(ref["p_upper"][0], rel=1e-12)
     none = M.sensitivity.sensitivity_analysis(d[d != 0], outcome="merged_prs")
     assert none.zeros_note() == "" and "with a non-zero" not in none.summary()
+
+
+def test_event_times_whose_set_differences_are_all_equal_get_no_interval():
+    """httpx (trial F): e = 6 rested on 2 matched sets whose differences were both 0, and
+    the table gave std_error 0 and an interval 0 to 0: a "certain" zero drawn as a point."""
+    import math
+
+    from certkit.matching.rolling import event_rows
+
+    D = np.array([[0.5, 0.0, 0.2, 1.0], [-0.2, 0.0, 0.0, 1.4], [0.1, 0.0, np.nan, np.nan]])
+    rows = {r[0]: r for r in event_rows(D, [-2, -1, 5, 6], 1.96)}
+    assert rows[-1][1:3] == (0.0, 0.0)  # the reference period, zero by construction
+    assert rows[-2][2] > 0 and rows[6][2] > 0
+    e5 = rows[5]  # two sets, differences 0.2 and 0.0: spread, an interval
+    assert e5[2] > 0 and e5[5] == 2
+    flat = {r[0]: r for r in event_rows(np.array([[0.0], [0.0]]), [6], 1.96)}[6]
+    assert flat[1] == 0.0 and all(math.isnan(v) for v in flat[2:5]) and flat[5] == 2

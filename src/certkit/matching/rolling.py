@@ -25,6 +25,26 @@ from certkit.matching.sensitivity import sensitivity_analysis
 from certkit.stats.vcov import critical_value, level_from_alpha
 
 
+def event_rows(D: np.ndarray, events, z: float) -> list[tuple]:
+    """``(event_time, estimate, std_error, conf_low, conf_high, n_pairs)`` per event time
+    from the matched sets' differences ``D`` (sets x event times; NaN: no value)."""
+    rows = []
+    for k, ev in enumerate(events):
+        col = D[:, k]
+        col = col[~np.isnan(col)]
+        if ev == -1 or col.size < 2:
+            est = 0.0 if ev == -1 else (float(col.mean()) if col.size else math.nan)
+            se = 0.0 if ev == -1 else math.nan
+        else:
+            est = float(col.mean())
+            se = float(col.std(ddof=1) / math.sqrt(col.size))
+            # every set's difference equal (two sets, both 0): no spread to measure the
+            # uncertainty from, not a certain estimate (the chart pinched to a point; trial F)
+            se = se if se > 0 else math.nan
+        rows.append((int(ev), est, se, est - z * se, est + z * se, int(col.size)))
+    return rows
+
+
 def matched_did(
     panel: pl.DataFrame,
     *,
@@ -162,19 +182,8 @@ def matched_did(
         D[:, k] = np.where(valid_t, dt - dc, np.nan)
     level = level_from_alpha(level, None)
     z = critical_value(level)
-    rows = []
-    for k, ev in enumerate(events):
-        col = D[:, k]
-        col = col[~np.isnan(col)]
-        if ev == -1 or col.size < 2:
-            est = 0.0 if ev == -1 else (float(col.mean()) if col.size else math.nan)
-            se = 0.0 if ev == -1 else math.nan
-        else:
-            est = float(col.mean())
-            se = float(col.std(ddof=1) / math.sqrt(col.size))
-        rows.append((int(ev), est, se, est - z * se, est + z * se, int(col.size)))
     effects = pl.DataFrame(
-        rows,
+        event_rows(D, events, z),
         schema=["event_time", "estimate", "std_error", "conf_low", "conf_high", "n_pairs"],
         orient="row",
     )
