@@ -134,6 +134,11 @@ def test_describe_confounding_words():
     assert "factor of 1.84" in text and "E-value 2.50" in text
     assert "more than 1000" in describe_confounding("x", math.inf, 9.0)
     assert "not significant" in describe_confounding("x", 1.0, 1.2, significant=False)
+    # the sample README (trial F): t-interval -0.178 to 1.57 (p = 0.118) beside "a hidden
+    # factor would have to change the odds ... by 1.01 to explain the effect away"
+    both = describe_confounding("x", 1.01, 1.46, significant=True, interval_includes_zero=True)
+    assert "includes zero, so there is no clear effect" in both and "explain the effect" not in both
+    assert "by a factor of 1.01 would overturn that test" in both
 
 
 def test_zero_differences_left_out_of_the_bounds_are_said():
@@ -168,3 +173,14 @@ def test_event_times_whose_set_differences_are_all_equal_get_no_interval():
     assert e5[2] > 0 and e5[5] == 2
     flat = {r[0]: r for r in event_rows(np.array([[0.0], [0.0]]), [6], 1.96)}[6]
     assert flat[1] == 0.0 and all(math.isnan(v) for v in flat[2:5]) and flat[5] == 2
+
+
+def test_the_statement_follows_the_estimate_s_interval():
+    """The sensitivity sentence of an estimate whose interval includes zero does not speak of
+    explaining the effect away, even when the signed-rank test is significant at gamma = 1."""
+    d = np.array([2.0, 1.5, 3.0, 0.5, 2.5, -0.1, 1.0, 2.0, 1.8, 1.2])
+    wide = M.sensitivity.sensitivity_analysis(d, outcome="y", estimate=1.0, ci=(-0.2, 2.2), sd=2.0)
+    assert wide.significant and wide.e_value_ci == 1.0
+    assert "includes zero" in wide.statement() and "explain the effect away" not in wide.statement()
+    clear = M.sensitivity.sensitivity_analysis(d, outcome="y", estimate=1.0, ci=(0.3, 1.7), sd=2.0)
+    assert "explain the effect away" in clear.statement()

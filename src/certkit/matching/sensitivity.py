@@ -244,7 +244,12 @@ class SensitivityResult(EstimateMixin):
         from certkit.narrative import describe_confounding, label
 
         return describe_confounding(
-            label(self.outcome), self.critical_gamma, self.e_value, self.significant
+            label(self.outcome),
+            self.critical_gamma,
+            self.e_value,
+            self.significant,
+            # the E-value of an interval that includes zero is 1
+            interval_includes_zero=self.e_value_ci is not None and self.e_value_ci <= 1.0,
         )
 
     def effect_summary(self) -> EffectSummary:

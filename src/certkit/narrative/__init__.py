@@ -378,7 +378,11 @@ def describe_effect(
 
 
 def describe_confounding(
-    label: str, critical_gamma: float | None, e_value: float | None, significant: bool = True
+    label: str,
+    critical_gamma: float | None,
+    e_value: float | None,
+    significant: bool = True,
+    interval_includes_zero: bool = False,
 ) -> str:
     """How strong a hidden confounder would have to be to explain an effect away, in words.
 
@@ -393,6 +397,13 @@ def describe_confounding(
         )
     ev = f" (E-value {e_value:.2f})" if e_value is not None and math.isfinite(e_value) else ""
     factor = f"{critical_gamma:.2f}" if math.isfinite(critical_gamma) else "more than 1000"
+    if interval_includes_zero:  # the sample README: p = 0.118 beside "explain the effect away"
+        return (
+            f"{label}: the estimate's confidence interval includes zero, so there is no clear "
+            "effect for a hidden factor to explain away; only the signed-rank test the bounds "
+            f"use is significant without one, and a hidden factor changing the odds of "
+            f"certifying by a factor of {factor} would overturn that test."
+        )
     return (
         f"{label}: a hidden factor would have to change the odds of certifying by a factor of "
         f"{factor} to explain the effect away{ev}."
