@@ -65,10 +65,12 @@ def test_warning_and_flag_for_singletons_not_for_cohorts_of_five(fn, ones, fives
     assert res.thin_cohorts == [float(g) for g in COHORTS] and res.thin.engineers == 5
     assert res.thin.share["ATT"] == 1.0 and res.se_reliable is False
     assert hits[0] in res.warnings and "not reliable" in res.summary()
+    assert "(not reliable)" in repr(res)  # the one line people paste (trial F)
 
     res5, caught5 = quiet(fn, fives, **S)
     assert not [w for w in caught5 if "single treated" in w], caught5
     assert res5.thin is None and res5.se_reliable is True and res5.thin_cohorts == []
+    assert "not reliable" not in repr(res5)
 
 
 @pytest.mark.parametrize("fn", [imputation, sun_abraham])
@@ -183,8 +185,14 @@ def test_robustness_verdict_leaves_out_unreliable_standard_errors(ones, fives):
     )
     assert flags == {CS_NEVER: True, CS_NOTYET: True, SUNAB: False, IMPUTATION: False, TWFE: True}
 
+    # the forest chart marks them (their hair-thin intervals looked precise; trial F)
+    spec = str(rob.plot().to_dict())
+    assert f"{SUNAB} (SE not reliable)" in spec and f"{IMPUTATION} (SE not reliable)" in spec
+    assert f"{CS_NEVER} (SE not reliable)" not in spec
+
     rob5, _ = quiet(robustness, fives, **S)
     assert rob5.unreliable == [] and "left out" not in rob5.verdict
+    assert "SE not reliable" not in str(rob5.plot().to_dict())
 
 
 def _thin(share: float) -> ThinSupport:

@@ -348,6 +348,12 @@ class RobustResult(EstimateMixin):
         """Deprecated: ``1 - level``."""
         return 1 - self.level
 
+    def _oneline_facts(self) -> dict[str, object]:
+        facts = super()._oneline_facts()
+        if not self.se_reliable and "std error" in facts:  # it read as precise (trial F)
+            facts["std error"] = f"{facts['std error']:.3g} (not reliable)"
+        return facts
+
     def _headline_terms(self) -> list[str] | None:
         return ["ATT"]
 

@@ -107,15 +107,27 @@ class RobustnessResult(EstimateMixin):
         from certkit import charts
 
         lvl = f"{100 * self.level:.0f}%"
+        subtitle = ["CS = Callaway-Sant'Anna; BJS = Borusyak-Jaravel-Spiess"]
+        table = self.table.filter(pl.col("estimate").is_finite())
+        if self.unreliable:  # hair-thin intervals drawn like the others (httpx, trial F)
+            table = table.with_columns(
+                pl.when(pl.col("term").is_in(self.unreliable))
+                .then(pl.col("term") + " (SE not reliable)")
+                .otherwise(pl.col("term"))
+                .alias("term")
+            )
+            subtitle.append(
+                "SE not reliable: cohorts of a single engineer, so its interval is too narrow"
+            )
         return charts.forest(
-            self.table.filter(pl.col("estimate").is_finite()),
+            table,
             y="term",
             x="estimate",
             lower="conf_low",
             upper="conf_high",
             title=alt.TitleParams(
                 f"Effect on {self.outcome}: robust estimators and TWFE ({lvl} intervals)",
-                subtitle="CS = Callaway-Sant'Anna; BJS = Borusyak-Jaravel-Spiess",
+                subtitle=subtitle,
             ),
         )
 
