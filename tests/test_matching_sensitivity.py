@@ -75,7 +75,9 @@ def _contract(sens: SensitivityResult) -> None:
     gammas = tidy.filter(pl.col("term").str.starts_with("gamma="))
     assert gammas["p_value"].to_list() == sens.to_polars()["p_upper"].to_list()
     assert sens.headline()["term"].to_list() == ["critical_gamma", "e_value"]
-    assert sens.plot().to_dict()["mark"]["type"] == "line"
+    spec = sens.plot().to_dict()  # the p-value line and alpha's dashed rule to read gamma off
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks[:2] == ["line", "rule"] and f"alpha = {sens.alpha:g}" in str(spec)
     assert "critical gamma" in sens.summary() and "certkit-result" in sens._repr_html_()
     summary = sens.effect_summary()
     assert summary.table.height == 2 and summary.text == sens.statement()

@@ -138,7 +138,7 @@ def test_counts_get_whole_number_ticks_and_axes_say_what_they_are():
     from certkit.matching.sensitivity import sensitivity_analysis
 
     sens = sensitivity_analysis(np.array([1.0, 2.0, -0.5, 3.0, 1.5]), outcome="merged_prs")
-    assert "gamma" in sens.plot().to_dict()["encoding"]["x"]["title"]
+    assert "gamma" in sens.plot().to_dict()["layer"][0]["encoding"]["x"]["title"]
 
 
 def test_panels_show_only_their_own_rows():

@@ -293,11 +293,14 @@ def lines(
     title: str = "",
     y_title: str | None = None,
     x_title: str | None = None,
-) -> alt.Chart:
+    threshold: tuple[float, str] | None = None,
+) -> alt.Chart | alt.LayerChart:
     """Simple line chart for tidy, aggregated frames (coverage over time and the like).
 
     With ``facet`` one small panel per value, each with its own y scale. A date axis needs no
     title; give ``x_title`` for any other. Counts (integer ``y``) get whole-number ticks.
+    ``threshold`` ``(value, label)`` draws a dashed horizontal line (e.g. alpha = 0.05 on a
+    p-value chart, so the critical gamma can be read off it).
     """
     _check(df, [x, y] + [c for c in (color, facet) if c], "lines")
     x_type = "T" if df.schema[x] in (pl.Date, pl.Datetime) else "Q"
@@ -313,7 +316,15 @@ def lines(
         return _panels(
             chart, facet, title=title, independent="y", width=WIDTH // 2 - 20, height=140
         )
-    return chart.properties(title=title, width=WIDTH)
+    if threshold is None:
+        return chart.properties(title=title, width=WIDTH)
+    value, label = threshold
+    line = alt.Chart(pl.DataFrame({"y": [value], "label": [label]})).encode(y="y:Q")
+    rule = line.mark_rule(color="#b8405e", strokeDash=[5, 4])
+    text = line.mark_text(align="left", dx=4, dy=-6, color="#b8405e").encode(
+        x=alt.value(0), text="label:N"
+    )
+    return alt.layer(chart, rule, text).properties(title=title, width=WIDTH)
 
 
 def forest(

@@ -237,6 +237,7 @@ class SensitivityResult(EstimateMixin):
             title=f"{self.title}: {self.outcome} (alpha = {self.alpha:g})",
             y_title="upper bound on the p-value",
             x_title="gamma: how much a hidden factor could change the odds of certifying",
+            threshold=(self.alpha, f"alpha = {self.alpha:g}"),  # critical gamma: crossing
         )
 
     def statement(self) -> str:
