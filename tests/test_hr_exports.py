@@ -88,6 +88,38 @@ def test_a_raw_hr_export_is_refused_once_with_every_missing_column(repo, tmp_pat
     assert "'business_title' could be role" in msg and "'management_level' could be level" in msg
 
 
+def test_ambiguous_certification_dates_follow_the_roster_s_day_first_order(repo, tmp_path):
+    """Trial C: a certifications file whose days were all 12 or less was read month-first
+    (with a warning) beside a roster whose dates are unmistakably day-first."""
+    roster = (
+        "engineer_id,team,role,level,hire_date,platform,email\n"
+        "E1,core,backend,L4,31/01/2020,aws,ana@corp.example\n"
+        "E2,core,backend,L4,15/06/2019,aws,ben@corp.example\n"
+    )
+    certs = (
+        "engineer_id,certification,earned_date\nE1,gcp-pmle,03/04/2025\nE2,gcp-pmle,11/02/2025\n"
+    )
+    ds, _, _ = _load(repo, tmp_path, roster, certs)
+    got = dict(ds.certifications.select("engineer_id", "earned_date").iter_rows())
+    assert got == {"E1": date(2025, 4, 3), "E2": date(2025, 2, 11)}
+    said = [p.message for p in ds.validation.warnings if p.column == "earned_date"]
+    assert any("read as day-first" in m and "the order of engineers.hire_date" in m for m in said)
+    # beside an ISO roster (no order to follow) the same file is read month-first, as before
+    from certkit.data.dataset import load_people
+
+    folder = tmp_path / "iso"
+    folder.mkdir()
+    (folder / "roster.csv").write_text(
+        roster.replace("31/01/2020", "2020-01-31").replace("15/06/2019", "2019-06-15")
+    )
+    (folder / "certs.csv").write_text(certs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        read = load_people(folder, {"engineers": "roster", "certifications": "certs"})
+    got = dict(read["certifications"].select("engineer_id", "earned_date").iter_rows())
+    assert got["E1"] == date(2025, 3, 4)
+
+
 def test_certification_dates_as_credly_writes_them(repo, tmp_path):
     roster = "engineer_id,team,role,level,hire_date,platform,email\n" + "".join(
         f"{i},core,backend,L4,2020-01-01,aws,{e}\n"

@@ -19,7 +19,14 @@ import polars as pl
 
 from certkit.data import validate as rules
 from certkit.data.catalog import catalog as load_catalog
-from certkit.data.read import empty_frame, file_format, find_file, prepare, read_file
+from certkit.data.read import (
+    date_order_scope,
+    empty_frame,
+    file_format,
+    find_file,
+    prepare,
+    read_file,
+)
 from certkit.data.schema import TABLES
 from certkit.data.validate import ROW, Collector, Problem, ValidationReport
 from certkit.display import oneline
@@ -161,10 +168,11 @@ def _validate_frames(
     raw: dict[str, tuple[pl.DataFrame | None, Collector]], today: date, report: ValidationReport
 ) -> dict[str, pl.DataFrame]:
     typed: dict[str, pl.DataFrame | None] = {}
-    for name, table in TABLES.items():
-        df, col = raw[name]
-        prepared = prepare(df, table, col) if df is not None else None
-        typed[name] = None if prepared is None else rules.check_keys(prepared, table, col)
+    with date_order_scope():  # an ambiguous date column takes the roster's proven order
+        for name, table in TABLES.items():
+            df, col = raw[name]
+            prepared = prepare(df, table, col) if df is not None else None
+            typed[name] = None if prepared is None else rules.check_keys(prepared, table, col)
     if any(typed[n] is None for n in ("engineers", "pull_requests")):
         return {}
     eng = rules.check_engineers(typed["engineers"], raw["engineers"][1], today)
@@ -271,16 +279,17 @@ def load_people(
     """
     today = today or date.today()
     report, typed, collectors = ValidationReport(), {}, {}
-    for name, stem in files.items():
-        table = TABLES[name]
-        path = find_file(Path(folder), replace(table, name=stem), report)
-        if path is None:
-            continue
-        col = Collector(report, name, path.name, file_format(path))
-        df = read_file(path, col)
-        prepared = prepare(df, table, col) if df is not None else None
-        if prepared is not None:
-            typed[name], collectors[name] = rules.check_keys(prepared, table, col), col
+    with date_order_scope():  # the roster first: its proven date order settles the others
+        for name in sorted(files, key=list(TABLES).index):
+            table = TABLES[name]
+            path = find_file(Path(folder), replace(table, name=files[name]), report)
+            if path is None:
+                continue
+            col = Collector(report, name, path.name, file_format(path))
+            df = read_file(path, col)
+            prepared = prepare(df, table, col) if df is not None else None
+            if prepared is not None:
+                typed[name], collectors[name] = rules.check_keys(prepared, table, col), col
     out = {}
     if "engineers" in typed:
         engineers = rules.check_engineers(typed["engineers"], collectors["engineers"], today)

@@ -10,6 +10,9 @@ read, never written.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import polars as pl
@@ -183,6 +186,25 @@ def as_text(s: pl.Series) -> pl.Series:
     return s.cast(pl.String)
 
 
+#: The date order (family) one table's column settled unambiguously while a dataset's tables
+#: are read (``{"family": ..., "where": "engineers.hire_date"}``), used for a later column
+#: whose dates fit two orders; None outside :func:`date_order_scope`.
+_DATE_ORDER: ContextVar[dict | None] = ContextVar("certkit_date_order", default=None)
+
+
+@contextmanager
+def date_order_scope() -> Iterator[None]:
+    """Read a dataset's tables under one date order: a column whose dates fit both month-first
+    and day-first takes the order an earlier column proved (a roster with 31/03/2025), not
+    month-first by default (trial C: a certifications file whose days were all 12 or less
+    was read month-first beside a day-first roster)."""
+    token = _DATE_ORDER.set({})
+    try:
+        yield
+    finally:
+        _DATE_ORDER.reset(token)
+
+
 def parse_datetime(raw: pl.Series, col: Collector, name: str, local: bool = False) -> pl.Series:
     """Parse dates/datetimes; timezone-aware values are converted to UTC and made naive.
 
@@ -206,10 +228,11 @@ def parse_datetime(raw: pl.Series, col: Collector, name: str, local: bool = Fals
         family: _parse_family(text, formats, name) for family, formats in DATE_FAMILIES.items()
     }
     iso = next(iter(parses))
-    best, best_n, fitting = None, -1, []
+    best, best_n, fitting, filled = None, -1, [], {}
     for family, parsed in parses.items():
         if family != iso:
             parsed = parses[iso].fill_null(parsed)
+        filled[family] = parsed
         n = parsed.is_not_null().sum()
         if n == text.is_not_null().sum() and n > 0:
             fitting.append(family)
@@ -217,7 +240,19 @@ def parse_datetime(raw: pl.Series, col: Collector, name: str, local: bool = Fals
             best, best_n = parsed, n
     if iso in fitting:  # every value is ISO: nothing to doubt
         best, fitting = parses[iso], [iso]
-    if len(fitting) > 1:
+    order = _DATE_ORDER.get()
+    if order is not None and len(fitting) == 1 and fitting[0] != iso and "family" not in order:
+        order.update(family=fitting[0], where=f"{col.table}.{name}")
+    if len(fitting) > 1 and order and order.get("family") in fitting:
+        best = filled[order["family"]]
+        col.add(
+            "warning",
+            f"dates fit both {fitting[0]} and {fitting[1]}; read as {order['family']}, the "
+            f"order of {order['where']} (whose dates fit only that order). Use ISO 8601 "
+            "(YYYY-MM-DD) to remove the doubt.",
+            name,
+        )
+    elif len(fitting) > 1:
         col.add(
             "warning",
             f"dates fit both {fitting[0]} and {fitting[1]}; read as {fitting[0]}. "
