@@ -14,6 +14,10 @@ from certkit.errors import warn_and_keep as _warn
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import cluster_sums, critical_value, wald_test
 
+#: Up to this many units x pre-period cells the pre-trend Wald covariance is one dense
+#: product; above it, cohort blocks (sparse), which scale with the units taking part.
+DENSE_WALD_CELLS = 5_000_000
+
 if TYPE_CHECKING:  # altair costs seconds to import: only plot() needs it
     import altair as alt
 
@@ -84,12 +88,23 @@ class ATTgtResult(EstimateMixin):
         q = int(pre.sum())
         if q == 0:
             return None, None, 0
-        if self.panel.cluster is None:
+        if self.panel.cluster is None and self.n * q <= DENSE_WALD_CELLS:
             # one dense cross product of the pre-period columns (zeros where a cohort takes no
             # part): on 390 engineers x 210 pre-period cells 1 ms, where summing cohort blocks
             # into V by fancy indexing took 25 ms (the scatter, not the products)
             A = self.inf.T[pre]  # cells x units, contiguous (inf is a transposed view)
             V = A @ A.T
+        elif self.panel.cluster is None:
+            # block-sparse: a cohort's units only enter the cells it takes part in (at 100,000
+            # engineers x 104 weeks the dense product took 0.9 s and 155 MB more)
+            idx = np.nonzero(pre)[0]
+            V = np.zeros((q, q))
+            for a, b, nzc in self._blocks:
+                cols = np.nonzero(nzc[idx])[0]
+                if a == b or cols.size == 0:
+                    continue
+                B = self.inf[a:b][:, idx[cols]]
+                V[np.ix_(cols, cols)] += B.T @ B
         else:
             S = cluster_sums(self.inf[:, pre], self.panel.cluster)
             V = S.T @ S
