@@ -374,3 +374,17 @@ def test_cells_without_treated_data_are_not_called_too_few_units():
     empty = [t for t in said if "have no treated unit with data in both of their periods" in t]
     assert empty and "ATT(g=5, t=2): 0 treated" in empty[0], said
     assert not [t for t in said if "too few units" in t and ": 0 treated" in t], said
+
+
+def test_pre_trend_wald_covariance_is_the_same_dense_or_by_cohort_blocks(monkeypatch):
+    """Small panels take one dense product, big ones (over DENSE_WALD_CELLS units x cells)
+    the cohort blocks; both must give the same test."""
+    from certkit.did import results
+
+    df = small(n=120, T=6, cohorts=(3, 4, 5))
+    dense = did.att_gt(df, **SCOLS)
+    monkeypatch.setattr(results, "DENSE_WALD_CELLS", 0)
+    blocks = did.att_gt(df, **SCOLS)
+    assert dense.wald_stat is not None
+    assert blocks.wald_stat == pytest.approx(dense.wald_stat, rel=1e-10)
+    assert blocks.wald_pvalue == pytest.approx(dense.wald_pvalue, rel=1e-10)
