@@ -47,6 +47,33 @@ PASSWORD = "s3cr:t@/x"  # needs percent-encoding in a URI; must never appear in 
 CERTKIT = Path(sys.executable).parent / "certkit"
 
 
+def mysql_admin(db: dict):
+    """A root connection to the test MariaDB server of ``db`` (multi-statement scripts,
+    autocommit); the caller closes it."""
+    import pymysql
+    from pymysql.constants import CLIENT
+
+    sock = db["admin"].split("unix_socket=")[1]
+    return pymysql.connect(
+        unix_socket=sock,
+        user="root",
+        password="",
+        autocommit=True,
+        client_flag=CLIENT.MULTI_STATEMENTS,
+    )
+
+
+def create_mysql_lake(cur, name: str, script: str) -> None:
+    """Database ``name``, readable by the reader, holding ``script`` (the PostgreSQL fixture
+    SQL, translated by :func:`mysql_dialect`); an error in any statement surfaces."""
+    cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    cur.execute(f"GRANT SELECT ON {name}.* TO reader@'127.0.0.1'")
+    cur.execute(f"USE {name}")
+    cur.execute(mysql_dialect(script))
+    while cur.nextset():
+        pass
+
+
 def mysql_dialect(sql: str) -> str:
     """The PostgreSQL fixture SQL as MySQL/MariaDB SQL with the same rows.
 

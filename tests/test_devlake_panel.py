@@ -376,7 +376,7 @@ _FIX_LAKES: dict[str, str] = {}
 
 def _fix_lake(db) -> str:
     """Reader URI of the fixture database plus :data:`FIX_ROWS` (once per backend)."""
-    from devlake_servers import SQL, mysql_dialect
+    from devlake_servers import SQL, create_mysql_lake, mysql_admin
 
     backend = db["uri"].split(":")[0]
     if backend in _FIX_LAKES:
@@ -390,25 +390,10 @@ def _fix_lake(db) -> str:
             conn.execute(SQL.read_text() + FIX_ROWS)
             conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
     else:
-        import pymysql
-        from pymysql.constants import CLIENT
-
-        sock = db["admin"].split("unix_socket=")[1]
-        conn = pymysql.connect(
-            unix_socket=sock,
-            user="root",
-            password="",
-            autocommit=True,
-            client_flag=CLIENT.MULTI_STATEMENTS,
-        )
+        conn = mysql_admin(db)
         try:
             with conn.cursor() as cur:
-                cur.execute("CREATE DATABASE fixlake CHARACTER SET utf8mb4")
-                cur.execute("GRANT SELECT ON fixlake.* TO reader@'127.0.0.1'")
-                cur.execute("USE fixlake")
-                cur.execute(mysql_dialect(SQL.read_text() + FIX_ROWS))
-                while cur.nextset():
-                    pass
+                create_mysql_lake(cur, "fixlake", SQL.read_text() + FIX_ROWS)
         finally:
             conn.close()
     _FIX_LAKES[backend] = db["uri"].replace("/lake?", "/fixlake?")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import polars as pl
 import pytest
-from devlake_servers import PASSWORD, SQL, mysql_dialect
+from devlake_servers import PASSWORD, SQL, create_mysql_lake, mysql_admin
 from polars.testing import assert_frame_equal
 
 from certkit.cli import main
@@ -96,25 +96,10 @@ def _create_trial(db) -> dict[str, str]:
         uri = db["uri"].replace("/lake?", "/trial?")
         reader = uri.split("@", 1)[0] + "@"
         return {"uri": uri, **{u: uri.replace(reader, f"postgresql://{u}@") for u in LIMITED}}
-    import pymysql
-    from pymysql.constants import CLIENT
-
-    sock = db["admin"].split("unix_socket=")[1]
-    conn = pymysql.connect(
-        unix_socket=sock,
-        user="root",
-        password="",
-        autocommit=True,
-        client_flag=CLIENT.MULTI_STATEMENTS,
-    )
+    conn = mysql_admin(db)
     try:
         with conn.cursor() as cur:
-            cur.execute("CREATE DATABASE trial CHARACTER SET utf8mb4")
-            cur.execute("GRANT SELECT ON trial.* TO reader@'127.0.0.1'")
-            cur.execute("USE trial")
-            cur.execute(mysql_dialect(script))
-            while cur.nextset():
-                pass
+            create_mysql_lake(cur, "trial", script)
             cur.execute("SHOW TABLES")
             tables = [r[0] for r in cur.fetchall()]
             for user, table in LIMITED.items():  # MySQL grants per table, no REVOKE of one
