@@ -335,6 +335,8 @@ def test_result_rendering_and_charts():
     assert isinstance(res.plot(), alt.FacetChart)
     res.plot().to_dict()
     assert isinstance(did.twfe(MPDTA, **COLS).summary(), str)
+    # the TWFE chart named no outcome (trial F)
+    assert "static): lemp" in str(did.twfe(MPDTA, **COLS).plot().to_dict()["title"])
 
 
 def test_compare_twfe_uses_the_same_anticipation_on_both_sides():

@@ -195,8 +195,10 @@ class EstimateMixin(ResultMixin):
         """Altair chart of the estimates with their intervals (one row per term)."""
         from certkit import charts
 
+        outcome = getattr(self, "outcome", None)  # TWFE's chart said only "treated_post"
+        title = f"{self.title}: {outcome}" if isinstance(outcome, str) and outcome else self.title
         return charts.forest(
-            self.plot_data(), y="term", lower="conf_low", upper="conf_high", title=self.title
+            self.plot_data(), y="term", lower="conf_low", upper="conf_high", title=title
         )
 
     def _headline_terms(self) -> list[str] | None:
