@@ -103,6 +103,20 @@ def test_an_outcome_the_data_does_not_record_says_only_that(ctx):
     assert record["key"] == "effect/staggered DiD/incidents" and not record.get("needs")
 
 
+def test_an_outcome_without_a_finite_estimate_is_skipped_by_the_later_sections():
+    """pallets/click: cycle time's event study ran but its overall estimate was not finite;
+    the landing page said "not estimated" beside a robust-estimators line for it."""
+    effects = pl.DataFrame(
+        {"outcome": ["merged_prs", "cycle_time_log_median"], "note": [None, "not finite"]}
+    )
+    impact = studies.DiDEffects(
+        ["merged_prs", "cycle_time_log_median"],
+        effects,
+        {"merged_prs": (None, None), "cycle_time_log_median": (None, None)},
+    )
+    assert impact.not_estimated == ["cycle_time_log_median"]
+
+
 def test_matched_effects_carry_the_sensitivity_result(ctx):
     notes: list[str] = []
     with warnings.catch_warnings():

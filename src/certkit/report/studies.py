@@ -81,8 +81,13 @@ class DiDEffects:
 
     @property
     def not_estimated(self) -> list[str]:
-        """The outcomes without an overall effect: the later sections skip them."""
-        return [o for o in self.outcomes if o not in self.studies]
+        """The outcomes without an overall effect: the later sections skip them (also one
+        whose estimate is not a finite number: click's cycle time had no estimate on the
+        landing page but a robust-estimators line beside it)."""
+        noted = set()
+        if "note" in self.effects.columns:
+            noted = set(self.effects.filter(pl.col("note").is_not_null())["outcome"].to_list())
+        return [o for o in self.outcomes if o not in self.studies or o in noted]
 
     def pre_trends(self, outcome: str) -> str:
         """The pre-trend check of ``outcome`` in words."""
@@ -99,7 +104,7 @@ class DiDEffects:
         if self.not_estimated:
             out.append(Markdown(story.skipped_outcomes(self.not_estimated)))
         for outcome in self.outcomes:
-            if outcome not in self.studies:
+            if outcome in self.not_estimated:
                 continue
             points, hidden = self.studies[outcome]
             out.append(
