@@ -165,3 +165,19 @@ def test_certkit_panel_takes_fix_links(folder, tmp_path):
     assert main(["panel", str(folder), "--fix-links", "keep", "--out", str(out_keep)]) == 0
     drop, keep = pl.read_parquet(out_drop), pl.read_parquet(out_keep)
     assert int(keep["defects"].sum()) - int(drop["defects"].sum()) == 1  # D3 on P4 (its fix)
+
+
+def test_validation_names_references_that_match_no_pr(tmp_path):
+    """LINKS left it: the import keeps an unresolved reference in ``pr_ref``, but validation
+    said only "N row(s) are linked to no PR or engineer"."""
+    defects = "id,created_date,pr_id,engineer_id,severity,pr_ref\n"
+    defects += "D1,2024-02-01,P1,,high,\nD7,2024-03-10,,,low,org/other#99\nD8,2024-03-11,,,low,\n"
+    ds = load(write_folder(tmp_path / "org", defects=defects))
+    info = [p.message for p in ds.validation.problems if p.table == "defects"]
+    text = next(m for m in info if "linked to no PR or engineer" in m)
+    assert text.startswith("2 row(s) are linked to no PR or engineer")
+    assert (
+        "1 of them name a PR that is not in the data (column pr_ref, e.g. D7 (org/other#99))"
+        in text
+    )
+    assert not [m for m in info if "extra column" in m]  # pr_ref is a known column

@@ -281,6 +281,8 @@ DEFECTS = Table(
         optional("severity", STR),
         optional("resolution_date", DATETIME, aliases=("resolved_at", "resolved")),
     ),
+    # the import keeps a PR reference that matched no PR of the data (read when present)
+    patterns=(("pr_ref", STR),),
 )
 
 INCIDENTS = Table(
@@ -296,6 +298,7 @@ INCIDENTS = Table(
         optional("engineer_id", STR),
         optional("service", STR),
     ),
+    patterns=(("pr_ref", STR),),
 )
 
 TABLES: dict[str, Table] = {

@@ -396,12 +396,24 @@ def check_linked(df, prs, engineers, col: Collector) -> pl.DataFrame:
         df = df.with_columns(
             pl.when(unknown_eng).then(None).otherwise(pl.col("engineer_id")).alias("engineer_id")
         )
-    rows = rows_where(df, pl.col("pr_id").is_null() & pl.col("engineer_id").is_null())
+    unlinked = pl.col("pr_id").is_null() & pl.col("engineer_id").is_null()
+    rows = rows_where(df, unlinked)
     if rows:
+        refs = ""
+        if "pr_ref" in df.columns:  # the import keeps references that matched no PR
+            named = df.filter(unlinked & pl.col("pr_ref").is_not_null())
+            if named.height:
+                shown = ", ".join(
+                    f"{r} ({ref})" for r, ref in named.select("id", "pr_ref").head(3).rows()
+                )
+                refs = (
+                    f"; {named.height} of them name a PR that is not in the data (column "
+                    f"pr_ref, e.g. {shown}): fix the reference or import that repository"
+                )
         col.add(
             "info",
             f"{len(rows)} row(s) are linked to no PR or engineer: they count in "
-            "organisation totals only",
+            f"organisation totals only{refs}",
         )
     fixes = fix_linked(df, prs)  # the PR merged after the row: its fix (certkit.data.panel_links)
     if fixes.height:
