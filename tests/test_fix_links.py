@@ -181,3 +181,22 @@ def test_validation_names_references_that_match_no_pr(tmp_path):
         in text
     )
     assert not [m for m in info if "extra column" in m]  # pr_ref is a known column
+
+
+def test_reports_take_fix_links_as_a_parameter(folder):
+    """FIXPR left it: the report notebooks always used the default."""
+    from certkit.errors import CertkitError
+    from certkit.report import params, setup
+    from certkit.report.runner import list_notebooks
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        drop, keep = setup(str(folder)), setup(str(folder), fix_links="keep")
+    assert int(keep.panel["defects"].sum()) - int(drop.panel["defects"].sum()) == 1  # D3
+    decl = {n: params.declared(p) for n, p in list_notebooks().items()}
+    assert all(d["fix_links"].default == "drop" for d in decl.values())
+    assert params.validate({"fix_links": "keep"}, decl)["02_certification_impact"] == {
+        "fix_links": "keep"
+    }
+    with pytest.raises(CertkitError, match="'fix_links'.*not one of 'drop', 'keep'"):
+        params.validate({"fix_links": "maybe"}, decl)

@@ -23,6 +23,7 @@ teams: list[str] | None = None  # restrict to these teams (default: all)
 certifications: list[str] | None = None  # certification ids or names to study (default: all)
 start: str | None = None  # first day of pull requests to include, YYYY-MM-DD
 end: str | None = None  # last day of pull requests to include, YYYY-MM-DD
+fix_links: str = "drop"  # a defect linked to a PR merged after it: drop (its fix) or keep
 privacy_k: int = 5  # smallest group of people shown in a shared report
 share: bool = False  # shared report: no individual engineers, small groups hidden
 outcomes: list[str] = [
@@ -49,6 +50,7 @@ ctx = setup(
     certifications=certifications,
     start=start,
     end=end,
+    fix_links=fix_links,
     privacy_k=privacy_k,
     share=share,
 )

@@ -145,6 +145,8 @@ class Context:
     filters: dict[str, object]
     notes: list[str] = field(default_factory=list)
     headlines: list[dict] = field(default_factory=list)
+    #: How defect/incident links to PRs merged after them are read (``build_panel``'s option).
+    fix_links: str = "drop"
 
     @cached_property
     def people(self) -> list[str]:
@@ -540,6 +542,7 @@ def setup(
     privacy_k: int = 5,
     share: bool = False,
     individuals: bool = False,
+    fix_links: str = "drop",
 ) -> Context:
     """Load ``data``, apply the notebook's filters, build the panel and the privacy rules.
 
@@ -552,7 +555,7 @@ def setup(
     with collect_warnings(notes):
         full = certkit.load(resolve_data(data))
         ds = filter_dataset(full, teams=teams, certifications=certifications, start=start, end=end)
-        panel = build_panel(ds, period)
+        panel = build_panel(ds, period, fix_links=fix_links)
     start_d, end_d = ds.period()
     return Context(
         ds=ds,
@@ -562,4 +565,5 @@ def setup(
         period=f"{start_d} to {end_d}",
         filters={"teams": teams, "certifications": certifications, "from": start, "to": end},
         notes=notes,
+        fix_links=fix_links,
     )

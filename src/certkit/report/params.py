@@ -38,6 +38,7 @@ OUTCOME_PARAMS = {"outcomes": tuple(OUTCOMES), "ai_outcomes": tuple(PR_OUTCOMES)
 CHOICE_PARAMS = {
     "period": ("week", "month", "quarter"),
     "control_group": ("not_yet", "never"),
+    "fix_links": ("drop", "keep"),
 }
 #: Parameters holding a day (``YYYY-MM-DD``), checked before any kernel starts.
 DATE_PARAMS = ("start", "end")

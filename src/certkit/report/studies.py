@@ -460,7 +460,9 @@ def per_certification(
             continue
         with ctx.section(cert, show=False, sink=notes):
             with collect_warnings(notes, f"{cert}: "):
-                panel = build_panel(filter_dataset(ctx.ds, certifications=[cert]), period)
+                panel = build_panel(
+                    filter_dataset(ctx.ds, certifications=[cert]), period, fix_links=ctx.fix_links
+                )
             for outcome in outcomes:
                 with ctx.section(f"{cert}, {story.label(outcome)}", show=False, sink=notes):
                     ctx.require(certified_engineers(panel, outcome), f"the {cert} estimate")
