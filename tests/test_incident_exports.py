@@ -281,3 +281,30 @@ def test_cli_reads_exports_once_with_notes_in_import_json(tmp_path, capsys):
     notes = json.loads((out / "import.json").read_text())["notes"]
     assert any("column 'created'" in n and "dates fit both" in n for n in notes)
     assert pl.read_parquet(out / "defects.parquet").height == 2  # the Duplicate is kept
+
+
+def test_engineers_named_by_link_rows_resolve_through_aliases_and_case():
+    """Trial E: a link file naming ``florimond.manca@protonmail.com`` (an identity-file alias)
+    or ``TomChristie`` (the engineer ``tomchristie``) got "not found; link ignored"."""
+    from types import SimpleNamespace
+
+    from certkit.connectors.identity import Identities
+    from certkit.connectors.incident_links import named_engineers
+
+    imp = SimpleNamespace(
+        defects=pl.DataFrame(
+            {"id": ["W1", "W2", "W3"], "engineer_id": ["f@alias.example", "TomChristie", "nobody"]}
+        ),
+        incidents=pl.DataFrame({"id": ["P1"], "engineer_id": ["TOMCHRISTIE"]}),
+    )
+    ids = Identities(by_email={"f@alias.example": "florimond"})
+    notes = named_engineers(imp, {"florimond", "tomchristie", "kludex"}, ids)
+    assert imp.defects["engineer_id"].to_list() == ["florimond", "tomchristie", "nobody"]
+    assert imp.incidents["engineer_id"].to_list() == ["tomchristie"]
+    assert len(notes) == 1 and "f@alias.example -> florimond" in notes[0]
+    # two ids equal but for case: no guess
+    imp = SimpleNamespace(
+        defects=pl.DataFrame({"id": ["W1"], "engineer_id": ["ANA"]}), incidents=pl.DataFrame()
+    )
+    assert named_engineers(imp, {"ana", "Ana"}, Identities()) == []
+    assert imp.defects["engineer_id"].to_list() == ["ANA"]

@@ -26,6 +26,7 @@ from certkit.connectors.analyst_files import (  # noqa: F401 - re-exported: base
 )
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
 from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
+from certkit.connectors.incident_links import named_engineers
 from certkit.connectors.roster_match import RosterMatch, idle_note, merge_people
 from certkit.data.dataset import Dataset, from_frames
 from certkit.display import oneline, table
@@ -338,6 +339,8 @@ def to_dataset(
         referenced=named,
         source=roster_origin[0] if roster_origin else None,
     )
+    ids = set(eng["engineer_id"].to_list())
+    notes += named_engineers(imp, ids, identities or Identities())
     if certs is not None:
         rows = None if roster is None else roster.height
         certs, more = certifications_by_alias(certs, eng, identities or Identities(), rows)

@@ -239,3 +239,39 @@ def resolve_links(imp) -> list[str]:
             df = df.drop("_author")
         setattr(imp, name, df)
     return notes
+
+
+def named_engineers(imp, engineer_ids: set[str], identities) -> list[str]:
+    """Map the ``engineer_id`` a defect or incident row names (a link file's) to an engineer:
+    through the identity file's aliases, else the one engineer id equal but for case; the
+    rows that still name nobody keep their value (validation warns). ``imp`` is updated in
+    place; returns a note counting the rows mapped. trial E: ``florimond.manca@...`` (an
+    identity-file alias) and ``TomChristie`` (``tomchristie``) were "not found; link
+    ignored"."""
+    lower: dict[str, str | None] = {}
+    for i in engineer_ids:
+        lower[i.lower()] = None if i.lower() in lower else i  # None: two ids differ by case
+    mapped, notes = {}, []
+    for name in ("defects", "incidents"):
+        df = getattr(imp, name)
+        if not df.height or "engineer_id" not in df.columns:
+            continue
+        for value in df["engineer_id"].drop_nulls().unique().to_list():
+            if value in engineer_ids or value in mapped:
+                continue
+            found = identities.resolve(
+                email=value if "@" in value else None, login=value, name=value
+            )
+            found = found if found in engineer_ids else lower.get(value.strip().lower())
+            if found:
+                mapped[value] = found
+        if mapped:
+            setattr(imp, name, df.with_columns(pl.col("engineer_id").replace(mapped)))
+    if mapped:
+        shown = ", ".join(f"{a} -> {b}" for a, b in list(mapped.items())[:3])
+        notes.append(
+            f"{len(mapped)} engineer id(s) named by defect or incident rows were read as the "
+            f"engineer they stand for (identity-file aliases, or the same id in another case): "
+            f"{shown}"
+        )
+    return notes
