@@ -182,15 +182,21 @@ def _examples(df: pl.DataFrame, mask: pl.Expr, fmt) -> str:
     return shown + (f" and {rows.height - 5} more" if rows.height > 5 else "")
 
 
+def _by_lower(ids) -> dict[str, str | None]:
+    """Each id by its lower-case form; None where two ids differ only by case (no guess)."""
+    lower: dict[str, str | None] = {}
+    for i in ids:
+        lower[i.lower()] = None if i.lower() in lower else i
+    return lower
+
+
 def resolve_links(imp) -> list[str]:
     """Match defect/incident ``pr_id`` to the import's PR ids regardless of case, and notes
     on the references that match none and the rows naming an engineer other than their PR's
     author. ``imp`` (an :class:`~certkit.connectors.base.Import`) is updated in place."""
     prs = imp.pull_requests
     ids = set(prs["id"].drop_nulls().to_list())
-    lower: dict[str, str | None] = {}
-    for i in ids:
-        lower[i.lower()] = None if i.lower() in lower else i  # None: two ids differ by case
+    lower = _by_lower(ids)
     author = dict(zip(prs["id"].to_list(), prs["author_id"].to_list(), strict=True))
     notes = []
     for name, what in (("defects", "defect"), ("incidents", "incident")):
@@ -248,9 +254,7 @@ def named_engineers(imp, engineer_ids: set[str], identities) -> list[str]:
     place; returns a note counting the rows mapped. trial E: ``florimond.manca@...`` (an
     identity-file alias) and ``TomChristie`` (``tomchristie``) were "not found; link
     ignored"."""
-    lower: dict[str, str | None] = {}
-    for i in engineer_ids:
-        lower[i.lower()] = None if i.lower() in lower else i  # None: two ids differ by case
+    lower = _by_lower(engineer_ids)
     mapped, notes = {}, []
     for name in ("defects", "incidents"):
         df = getattr(imp, name)

@@ -55,12 +55,12 @@ def fix_linked(rows: pl.DataFrame, prs: pl.DataFrame) -> pl.DataFrame:
     at or after the row's ``created_date``, or never merged (in the order of ``rows``)."""
     if rows.height == 0 or "pr_id" not in rows.columns:
         return rows.clear()
-    merged = prs.select(pl.col("id").alias("pr_id"), pl.col("merged_date").alias("_merged"))
-    return (
-        rows.join(merged, on="pr_id", how="inner", maintain_order="left")
-        .filter(~(pl.col("_merged") < pl.col("created_date")).fill_null(False))
-        .drop("_merged")
-    )
+    tables = {
+        "rows": nw.from_native(rows.with_row_index("_order").lazy()),
+        "pull_requests": nw.from_native(prs.lazy()),
+    }
+    found = collect_polars(fix_rows(tables, "rows"))  # the same rule as every other path
+    return found.sort("_order").drop("_order", "_merged")
 
 
 def fix_words(table: str, n: int, examples: Sequence[object]) -> str:
