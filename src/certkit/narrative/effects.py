@@ -229,14 +229,19 @@ def event_counts(panel: pl.DataFrame, outcome: str) -> dict:
     return {"events_before": int(by_post.get(0, 0)), "events_after": int(by_post.get(1, 0))}
 
 
+def _events(n: int, outcome: str) -> str:
+    """``n`` events of ``outcome`` in words ("1 incident", "3 reverted PRs")."""
+    noun = EVENTS.get(outcome, ("", "event"))[1]
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _events_words(row: dict) -> str:
     """ "; the certified engineers had 1 incident after certifying, 2 before" (or "")."""
     if row.get("events_after") is None or row.get("events_before") is None:
         return ""
-    noun = EVENTS.get(row["outcome"], ("", "event"))[1]
-    after, before = int(row["events_after"]), int(row["events_before"])
-    plural = "" if after == 1 else "s"
-    return f"; the certified engineers had {after:,} {noun}{plural} after certifying, {before:,} before"
+    after = _events(int(row["events_after"]), row["outcome"])
+    before = int(row["events_before"])
+    return f"; the certified engineers had {after} after certifying, {before:,} before"
 
 
 def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
@@ -275,9 +280,8 @@ def effect_caveat(row: dict, alpha: float = 0.05) -> str | None:
         )
     after = row.get("events_after")
     if after is not None and after < FEW_EVENTS:
-        noun = EVENTS.get(row.get("outcome", ""), ("", "event"))[1]
         said.append(
-            f"it rests on only {after} {noun}{'' if after == 1 else 's'} after certification: "
+            f"it rests on only {_events(after, row.get('outcome', ''))} after certification: "
             "a few events more or less would change it"
         )
     smd = row.get("balance_smd")

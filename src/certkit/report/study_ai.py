@@ -58,8 +58,12 @@ class AIStudy:
     overall: pl.DataFrame | None = None
     flagged: pl.DataFrame | None = None
     trust: pl.DataFrame | None = None
-    no_ai: bool = False  # no PR carries a trace of AI assistance
-    no_ai_reason: str = ""
+    no_ai_reason: str = ""  # set when no PR carries a trace of AI assistance
+
+    @property
+    def no_ai(self) -> bool:
+        """No PR of the data carries a trace of AI assistance (every section says so)."""
+        return bool(self.no_ai_reason)
 
     @property
     def skipped(self) -> dict[str, str]:
@@ -207,7 +211,7 @@ def ai_study(
         for part in parts.values():
             part.needs, part.sink = None, None
             part.fail(story.NO_AI_PRS)
-        study.no_ai, study.no_ai_reason = True, why
+        study.no_ai_reason = why
         ctx.headline("ai", {"comparison_note": why}, kind="ai", section=section)
         return study
     with parts["comparison"], collect_warnings(notes, "AI comparison: "):
