@@ -51,31 +51,19 @@ def multiplier_bootstrap(inf, cluster, n_boot, kind, seed, level) -> tuple[np.nd
 
 
 def wif_dot(sel, pg_cells, groups_cells, att, w, G) -> np.ndarray:
-    """Influence function of the estimated weights P(G=g), times the ATTs (R did's ``wif``).
+    """Influence function of the estimated weights P(G=g), times the ATTs (R did's ``wif``),
+    for one selection of cells: :func:`wif_dots` of that selection alone.
 
     R builds a units x cells matrix; its product with the ATTs only needs, per cohort, the sum
     of the selected cells' ATTs and their count, so this is O(units).
     """
-    pk, ak, gk = pg_cells[sel], att[sel], groups_cells[sel]
-    s = pk.sum()
-    glist = np.unique(gk)
-    A = np.zeros(len(glist) + 1)  # sum of selected ATTs per cohort (last slot: other units)
-    C = np.zeros(len(glist) + 1)
-    np.add.at(A, np.searchsorted(glist, gk), ak)
-    np.add.at(C, np.searchsorted(glist, gk), 1.0)
-    pos = np.searchsorted(glist, G)
-    pos = np.where((pos < len(glist)) & (glist[np.minimum(pos, len(glist) - 1)] == G), pos, -1)
-    wa, wc = w * A[pos], w * C[pos]
-    pa = pk @ ak
-    return (wa - pa) / s - (wc - s) * pa / s**2
+    return wif_dots([sel], pg_cells, groups_cells, att, w, G)[:, 0]
 
 
 def wif_dots(sels, pg_cells, groups_cells, att, w, G) -> np.ndarray:
-    """:func:`wif_dot` of each selection of cells in ``sels`` at once: units x selections.
-
-    The same sums in the same order (per cohort, in cell order; each selection's share total
-    and weighted ATT as :func:`wif_dot` forms them), so the same numbers, without a Python
-    call and an ``np.unique`` per event time.
+    """:func:`wif_dot` of each selection of cells in ``sels`` at once: units x selections
+    (per cohort, the sum of the selected cells' ATTs and their count; units of a cohort with
+    no selected cell get 0, as units of no cohort).
     """
     S = np.column_stack(sels)  # cells x selections
     glist, gi = np.unique(groups_cells, return_inverse=True)
