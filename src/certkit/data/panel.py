@@ -47,7 +47,7 @@ from certkit.data.panel_engines import (
     same_engine,
     to_lazy,
 )
-from certkit.data.panel_links import caused_expr, check_fix_links, fix_warnings
+from certkit.data.panel_links import caused_expr, check_fix_links, fix_warnings, linked_prs
 from certkit.data.schema import rework_columns
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -198,9 +198,15 @@ def build_panel(
     periods = period_starts(start, end, period)
     cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
 
-    defects = _defect_counts(tables, cal, drop)
-    incidents = _incident_counts(tables, cal, drop)
-    said = [] if not drop else fix_warnings(tables, dataset, streaming)
+    # the PRs defects and incidents link to, found in one pass over the PRs and kept in the
+    # engine where it can (polars, DuckDB 2) for the attribution and the fix-link words
+    linked = linked_prs(tables)
+    if can_bucket(prs):
+        linked = materialize(linked, streaming)
+    links = {**tables, "pull_requests": linked}
+    defects = _defect_counts(links, cal, drop)
+    incidents = _incident_counts(links, cal, drop)
+    said = [] if not drop else fix_warnings(links, dataset, streaming)
     if buckets is None:
         buckets = auto_buckets(dataset, engine, bounds["n"], streaming)
     ranges = engineer_ranges(tables["engineers"], buckets) if can_bucket(prs) else []
@@ -324,19 +330,16 @@ def _first_certification(tables: dict[str, nw.LazyFrame], cal: Calendar) -> nw.L
 def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar, drop: bool) -> nw.LazyFrame:
     """Defects per (engineer, period): the defect's own engineer when it names one (a
     post-incident review names who; incidents read the same way), else their PR's author; in
-    the PR's merge period, else the defect's own. Only PRs a defect points to are joined (semi join
-    first), so no hash table of every PR id is built, and periods are computed after the
-    joins, for the defects' rows only (not for every merged PR). ``drop``: a PR merged at or
+    the PR's merge period, else the defect's own. ``tables["pull_requests"]`` holds only the
+    PRs a defect or incident links to (:func:`~certkit.data.panel_links.linked_prs`), so no hash
+    table of every PR id is built, and periods are computed after the joins, for the defects'
+    rows only (not for every merged PR). ``drop``: a PR merged at or
     after the defect was reported is its fix, not its cause (the defect's own engineer and
     period, as without a link)."""
-    # no unique(): the semi join hashes the ids anyway (at 60M PRs a DISTINCT first cost
-    # DuckDB and polars about 2 s more)
-    linked = tables["defects"].filter(~nw.col("pr_id").is_null()).select("pr_id")
     pr_keys = (
-        tables["pull_requests"]
+        tables["pull_requests"]  # only the PRs a defect or incident links to (linked_prs)
         .filter(~nw.col("merged_date").is_null())
         .select(nw.col("id").alias("pr_id"), "author_id", "merged_date")
-        .join(linked, on="pr_id", how="semi")
     )
     linked = tables["defects"].join(pr_keys, on="pr_id", how="left")
     if drop:  # the fix's merge: as if unlinked (an unmerged PR joins no row already)
@@ -360,12 +363,9 @@ def _defect_counts(tables: dict[str, nw.LazyFrame], cal: Calendar, drop: bool) -
 def _incident_counts(tables: dict[str, nw.LazyFrame], cal: Calendar, drop: bool) -> nw.LazyFrame:
     """Incidents per (engineer, period started): the linked engineer, else their PR's author
     (``drop``: only a PR merged before the incident started; a later or unmerged one is the
-    fix)."""
-    linked = tables["incidents"].filter(~nw.col("pr_id").is_null()).select("pr_id")
-    pr_author = (
-        tables["pull_requests"]
-        .select(nw.col("id").alias("pr_id"), "author_id", "merged_date")
-        .join(linked, on="pr_id", how="semi")
+    fix). ``tables["pull_requests"]``: the linked PRs only, as for :func:`_defect_counts`."""
+    pr_author = tables["pull_requests"].select(  # the linked PRs only (linked_prs)
+        nw.col("id").alias("pr_id"), "author_id", "merged_date"
     )
     linked = tables["incidents"].join(pr_author, on="pr_id", how="left")
     if drop:

@@ -107,6 +107,21 @@ def fix_warnings(tables: dict[str, nw.LazyFrame], dataset: Any, streaming: bool)
     return out
 
 
+def linked_prs(tables: dict[str, nw.LazyFrame]) -> nw.LazyFrame:
+    """The PRs a defect or incident links to (``id``, ``author_id``, ``merged_date``): one
+    pass over the PR table for the attribution and the fix-link rule of both tables, whose
+    joins then read this small table (``pr_id`` values that name no PR join nothing)."""
+    refs = [
+        tables[name].filter(~nw.col("pr_id").is_null()).select("pr_id")
+        for name in ("defects", "incidents")
+    ]
+    return (
+        tables["pull_requests"]
+        .select("id", "author_id", "merged_date")
+        .join(nw.concat(refs).rename({"pr_id": "id"}), on="id", how="semi")
+    )
+
+
 def fix_rows(tables: dict[str, nw.LazyFrame], table: str) -> nw.LazyFrame:
     """Rows of ``table`` linked to a known PR that merged at or after them, or never."""
     rows = tables[table].filter(~nw.col("pr_id").is_null())
@@ -128,4 +143,5 @@ __all__ = [
     "fix_rows",
     "fix_warnings",
     "fix_words",
+    "linked_prs",
 ]
