@@ -29,6 +29,7 @@ from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
 from certkit.connectors.incident_links import named_engineers
 from certkit.connectors.roster_match import RosterMatch, idle_note, merge_people
 from certkit.data.dataset import Dataset, from_frames
+from certkit.data.panel_links import bot_linked, bot_words
 from certkit.display import oneline, table
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -478,6 +479,10 @@ def write_import(
         elif str(w.message) not in said:
             imp.notes.append(str(w.message))
             said.add(str(w.message))
+    for name in ("defects", "incidents"):  # validation says it too, naming the rows
+        bots = bot_linked(getattr(ds, name), ds.pull_requests, ds.engineers)
+        if bots.height:
+            imp.notes.append(bot_words(name, bots))
     tables = ds.output_tables()
     if certifications is None:
         tables.pop("certifications")

@@ -229,8 +229,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise
     print(imp.summary())
     print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")
-    for p in ds.validation.warnings:
-        print(p.format(), file=sys.stderr)  # "WARNING  file, column ..."
+    for p in ds.validation.warnings:  # those the notes above said are not repeated
+        if p.message not in imp.notes:
+            print(p.format(), file=sys.stderr)  # "WARNING  file, column ..."
     print(f"note: {LOWER_BOUND_NOTE}")
     if args.certifications is None:
         print(
