@@ -58,6 +58,9 @@ class ValidationReport:
     """Everything the validation found, errors and warnings together."""
 
     problems: list[Problem] = field(default_factory=list)
+    #: Rows left out of a table on purpose, by table (certification rows that are not the
+    #: treatment: revoked badges, non-ML certifications), so an import can still write them.
+    left_out: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Problem]:
