@@ -376,3 +376,80 @@ def test_lazy_validation_counts_the_rows_left_out():
     text = "\n".join(p.format() for p in report.problems)
     assert "left out of the treatment" in text and "2 row(s)" in text
     assert "engineer_id not found" not in text
+
+
+# -- 6. rows that are not the treatment stay in the written file ------------------------------
+
+PMLE = "Google Cloud Certified Professional Machine Learning Engineer"
+
+
+def _import_credly(tmp_path, rows: list[str], name: str) -> tuple[ck.Dataset, pl.DataFrame]:
+    """``certkit import github`` of the connector fixtures with a Credly-like file keyed by
+    e-mail (resolved through the identity file); the reloaded folder and its written
+    certifications file."""
+    from pathlib import Path
+
+    from test_connectors_cli import run_import
+
+    fix = Path(__file__).parent / "fixtures" / "connectors"
+    credly = tmp_path / f"{name}.csv"
+    credly.write_text("engineer_id,badge_name,issued_at,Status\n" + "\n".join(rows) + "\n")
+    out = tmp_path / name
+    argv = ["import", "github", str(fix / "gh_prs.json"), "--out", str(out), "--format", "csv"]
+    argv += ["--identities", str(fix / "gh_identities.csv"), "--certifications", str(credly)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert run_import(argv) == 0
+    return _reload(out), pl.read_csv(out / "certifications.csv", infer_schema=False)
+
+
+def _reload(folder) -> ck.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ck.load(folder, today=TODAY)
+
+
+def test_rows_left_out_are_written_with_ml_false_or_their_status(tmp_path, capsys):
+    from test_panel_engines import same
+
+    ml_row = f"ana@corp.example,{PMLE},2024-03-05,accepted"
+    rows = [
+        ml_row,
+        f"ben@corp.example,{SA},2024-03-04,accepted",  # not an ML certification
+        f"chen@corp.example,{PMLE},2024-03-06,revoked",
+        f"zed@else.example,{SA},2024-03-04,accepted",  # an engineer no table knows
+    ]
+    ds, written = _import_credly(tmp_path, rows, "all")
+    said = capsys.readouterr().out
+    assert "3 certification row(s) that are not the treatment are written" in said
+    assert "(2 with ml false: not ML certifications; 1 revoked" in said
+    assert written.select("engineer_id", "ml", "status").rows() == [
+        ("ana", None, "accepted"),
+        ("ben", "false", "accepted"),
+        ("chen", None, "revoked"),
+        ("zed@else.example", "false", "accepted"),  # left out before the engineer check
+    ]
+    # what the import wrote before: only the row that counts; the analysis is the same
+    before, _ = _import_credly(tmp_path, [ml_row], "counted")
+    assert ds.certifications.drop("certification_id").equals(
+        before.certifications.drop("certification_id")
+    )
+    same(ck.build_panel(ds, "month"), ck.build_panel(before, "month"))
+    assert ds.validation.errors == [] == before.validation.errors
+    new = [p.message for p in ds.validation.problems if p.message not in _texts(before)]
+    assert len(new) == 2  # the two rows' own messages: ml false (info) and status (warning)
+    assert "2 row(s) with ml false are left out of the treatment" in new
+    assert any(m.startswith("status revoked: 1 badge row(s)") for m in new)
+    # the analyst disagrees: ml true on the Solutions Architect row, accepted on the revoked
+    edited = written.with_columns(
+        pl.when(pl.col("engineer_id") == "ben").then(pl.lit("true")).otherwise("ml").alias("ml"),
+        pl.lit("accepted").alias("status"),
+    )
+    edited.write_csv(tmp_path / "all" / "certifications.csv")
+    flipped = _reload(tmp_path / "all")
+    assert sorted(flipped.certifications["engineer_id"]) == ["ana", "ben", "chen"]
+    assert flipped.validation.errors == []
+
+
+def _texts(ds) -> set[str]:
+    return {p.message for p in ds.validation.problems}

@@ -40,7 +40,10 @@ def test_jira_export():
     assert inc["pr_id"].to_list() == ["org/app#12", None]  # custom field link
     assert inc["service"].to_list() == ["search", "api"]
     assert inc["resolution_date"].to_list() == [_t("2025-07-16T03:30:00"), None]
-    assert imp.notes == ["jira_export.csv: 1 issue(s) of other types skipped"]
+    assert imp.notes[0] == "jira_export.csv: 1 issue(s) of other types skipped"
+    # Jira's dates carry no offset: read as UTC, and the import says so once for the file
+    assert imp.notes[1].startswith(f"5 dates in {FIX / 'jira_export.csv'} have no time zone")
+    assert len(imp.notes) == 2
 
 
 def test_jira_options_and_link_file(tmp_path):

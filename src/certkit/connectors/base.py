@@ -28,7 +28,9 @@ from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
 from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
 from certkit.connectors.incident_links import named_engineers
 from certkit.connectors.roster_match import RosterMatch, idle_note, merge_people
+from certkit.data.certification_checks import LEFT_OUT_STATUSES
 from certkit.data.dataset import Dataset, from_frames
+from certkit.data.panel_links import bot_linked, bot_words
 from certkit.display import oneline, table
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -425,6 +427,28 @@ def import_inputs(imp: Import, **files) -> list[tuple[str, str | Path | None]]:
     return pairs
 
 
+def _with_left_out(certs: pl.DataFrame, ds: Dataset, notes: list[str]) -> pl.DataFrame:
+    """The certifications table to write: the rows that count, then those validation left
+    out (revoked badges with their ``status``, non-ML certifications with ``ml`` false), so
+    an analyst who disagrees edits the file instead of importing again; loaded, they are
+    left out as before. A note says how many."""
+    left = ds.validation.left_out.get("certifications")
+    if left is None or left.height == 0:
+        return certs
+    non_ml = int((~left["ml"].fill_null(True)).sum())
+    status = left["status"].cast(pl.String).str.strip_chars().str.to_lowercase()
+    not_held = int(status.is_in(LEFT_OUT_STATUSES).sum())
+    notes.append(
+        f"{left.height} certification row(s) that are not the treatment are written to the "
+        f"certifications file all the same and left out as before ({non_ml} with ml false: "
+        f"not ML certifications; {not_held} revoked, rejected or pending: their status). To "
+        "count one, set its ml to true or its status to accepted, then run certkit validate"
+    )
+    return pl.concat(
+        [certs, left.select(c for c in left.columns if c in certs.columns)], how="diagonal_relaxed"
+    )
+
+
 def write_import(
     imp: Import,
     out: str | Path,
@@ -478,9 +502,15 @@ def write_import(
         elif str(w.message) not in said:
             imp.notes.append(str(w.message))
             said.add(str(w.message))
+    for name in ("defects", "incidents"):  # validation says it too, naming the rows
+        bots = bot_linked(getattr(ds, name), ds.pull_requests, ds.engineers)
+        if bots.height:
+            imp.notes.append(bot_words(name, bots))
     tables = ds.output_tables()
     if certifications is None:
         tables.pop("certifications")
+    else:
+        tables["certifications"] = _with_left_out(tables["certifications"], ds, imp.notes)
     for name in ("defects", "incidents"):  # optional tables: no header-only files
         if tables[name].height == 0:
             tables.pop(name)

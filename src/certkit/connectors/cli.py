@@ -52,6 +52,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         "their text names)",
     )
     p.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="IANA time zone (e.g. Europe/Berlin) of --jira/--pagerduty dates written without "
+        "a UTC offset, as Jira's CSV export writes them in the exporting user's profile zone "
+        "(default: read as UTC, with a note); dates with an offset keep it",
+    )
+    p.add_argument(
         "--keep-resolutions",
         action="store_true",
         help="keep Jira defects resolved Duplicate, Won't Fix, Cannot Reproduce... (default: "
@@ -144,6 +151,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from certkit.connectors.git import read_git
     from certkit.connectors.github import read_github
     from certkit.connectors.incidents import NOT_A_DEFECT, read_exports
+    from certkit.connectors.timezones import check_zone
     from certkit.data.outputs import args_inputs, refuse_inputs
 
     refuse_inputs(args.out, args_inputs(args))  # before any reading: inputs are never written
@@ -151,6 +159,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if absent:  # before minutes of reading git: a typo in the roster's path shows at once
         verb = " does not exist" if len(absent) == 1 else ": do not exist"
         raise CertkitError("; ".join(absent) + verb)
+    check_zone(args.timezone, "--timezone")  # a typo shows before minutes of reading git
+    if args.timezone and not (args.jira or args.pagerduty):
+        raise CertkitError(
+            "--timezone applies to the dates of --jira and --pagerduty exports, and none is "
+            "given (git, GitHub and DevLake dates carry their offset)"
+        )
     ids = read_identities(args.identities)
     rules = load_rules(args.ai_rules)
     agents = load_agents(getattr(args, "agents", None))
@@ -215,8 +229,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise
     print(imp.summary())
     print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")
-    for p in ds.validation.warnings:
-        print(p.format(), file=sys.stderr)  # "WARNING  file, column ..."
+    for p in ds.validation.warnings:  # those the notes above said are not repeated
+        if p.message not in imp.notes:
+            print(p.format(), file=sys.stderr)  # "WARNING  file, column ..."
     print(f"note: {LOWER_BOUND_NOTE}")
     if args.certifications is None:
         print(
@@ -233,7 +248,13 @@ def _read_exports(args: argparse.Namespace, read_exports, not_defect: tuple) -> 
     printed with the summary), so they are not printed twice."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        imp = read_exports(args.pagerduty, args.jira, link=args.link, not_defect=not_defect)
+        imp = read_exports(
+            args.pagerduty,
+            args.jira,
+            link=args.link,
+            not_defect=not_defect,
+            timezone=args.timezone,
+        )
     for w in caught:
         if not (issubclass(w.category, CertkitWarning) and str(w.message) in imp.notes):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

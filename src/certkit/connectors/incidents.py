@@ -8,6 +8,10 @@
   such as ``14/Jul/25 3:42 PM`` parsed) or the Data Center data-pipeline export. Issue types
   map to defects (``Bug``) or incidents (``Incident``, or the label ``incident``).
 
+Dates without a UTC offset (Jira's UI export writes them in the exporting user's profile zone)
+are read as UTC with a note, or as local times in ``timezone=`` (``--timezone``), see
+:mod:`certkit.connectors.timezones`.
+
 - :func:`read_exports`: several exports at once, one link file for all, and ids checked
   across files (the same incidents exported as JSON and as CSV).
 
@@ -35,6 +39,8 @@ import polars as pl
 
 from certkit.connectors.base import INCIDENT_SCHEMA, LINKED_SCHEMA, Import, combine, frame
 from certkit.connectors.incident_links import LinkFile, apply_link, as_link, pr_refs
+from certkit.connectors.timezones import check_zone, to_utc, zone_note
+from certkit.data.read import offset_given
 from certkit.data.read import parse_datetime as _parse_datetime
 from certkit.data.textio import csv_rows, excel_serial_hint, read_text
 from certkit.data.validate import Collector as _Collector
@@ -69,10 +75,13 @@ def _parse_dates(
     column: str,
     where: str = "line",
     hint: str = _JIRA_HINT,
-) -> tuple[list, list[str]]:
-    """Parse a date column with certkit's loader rules: the values and the loader's warnings
+    zone: str | None = None,
+) -> tuple[list, list[str], int]:
+    """Parse a date column with certkit's loader rules: the values, the loader's warnings
     (dates that read both month-first and day-first, two-digit years) as notes naming the
-    file and column. Values that are not dates raise, naming the ``where`` (line or item)."""
+    file and column, and how many values carry no UTC offset. Those are read as local times
+    in ``zone`` (:func:`certkit.connectors.timezones.to_utc`), else as UTC. Values that are
+    not dates raise, naming the ``where`` (line or item)."""
     report = ValidationReport()
     col = _Collector(report, "import", str(file), None)
     s = pl.Series(column, values, dtype=pl.String)
@@ -92,7 +101,13 @@ def _parse_dates(
     notes = [
         f"{file}, column {column!r}: {p.message}" for p in report.problems if p.severity != "error"
     ]
-    return parsed.to_list(), notes
+    naive = (parsed.is_not_null() & ~offset_given(s)).to_list()
+    out = parsed.to_list()
+    if zone is not None and any(naive):
+        places = [f"{where} {ln}" for ln in lines]
+        out, more = to_utc(out, naive, zone, (file, column, places, values))
+        notes += more
+    return out, notes, sum(naive)
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
@@ -197,7 +212,9 @@ def _summary(v) -> str | None:
     return None if v in (None, "") else str(v)
 
 
-def _pagerduty(p: Path, link: str | LinkFile) -> tuple[Import, list[str], list[str]]:
+def _pagerduty(
+    p: Path, link: str | LinkFile, zone: str | None = None
+) -> tuple[Import, list[str], list[str]]:
     """The import of one PagerDuty export, where each row is (``item 3``, ``line 4``) and the
     notes that are warnings."""
     if not p.exists():
@@ -247,20 +264,23 @@ def _pagerduty(p: Path, link: str | LinkFile) -> tuple[Import, list[str], list[s
         for f, col in (("number", "incident_number"), ("created", "created_at")):
             if not r[f]:
                 raise CertkitError(f"PagerDuty export {p}, {where} {ln}: {col} is missing")
-    created, more = _parse_dates(
-        [str(r["created"]) for r in records], lines, p, "created_at", where, _PD_HINT
+    created, more, n_created = _parse_dates(
+        [str(r["created"]) for r in records], lines, p, "created_at", where, _PD_HINT, zone
     )
     notes += more
-    resolved, more = _parse_dates(
+    resolved, more, n_resolved = _parse_dates(
         [None if r["resolved"] is None else str(r["resolved"]) for r in records],
         lines,
         p,
         "resolved_at",
         where,
         _PD_HINT,
+        zone,
     )
     notes += more
     warns = list(notes)
+    said = zone_note(p, n_created + n_resolved, zone, "PagerDuty")
+    notes += [said] if said else []
     rows = [
         {
             "id": f"PD-{r['number']}",
@@ -278,16 +298,30 @@ def _pagerduty(p: Path, link: str | LinkFile) -> tuple[Import, list[str], list[s
     return imp, wheres, warns
 
 
-def read_pagerduty(path: str | Path, *, link: str | Path | LinkFile = "pr_refs") -> Import:
+def read_pagerduty(
+    path: str | Path,
+    *,
+    link: str | Path | LinkFile = "pr_refs",
+    timezone: str | None = None,
+) -> Import:
     """Read a PagerDuty incident export (JSON or CSV) into certkit's incidents table.
 
     ``id`` is ``PD-<incident_number>``; ``severity`` is the priority (``P1``...) when set,
     else the urgency (``high``/``low``); ``service`` the service name. A JSON page of a
     paginated answer (``"more": true``) is read with a warning saying how to get every page.
+
+    Parameters
+    ----------
+    link
+        ``"pr_refs"``, ``"none"`` or a CSV mapping file (see module docstring).
+    timezone
+        IANA time zone (``Europe/Berlin``) of dates written without a UTC offset: they are
+        read as local times there and converted to UTC
+        (:mod:`certkit.connectors.timezones`). None (the default): read as UTC, with a note.
     """
     p = Path(path)
     link = as_link(link)
-    imp, wheres, warns = _pagerduty(p, link)
+    imp, wheres, warns = _pagerduty(p, link, check_zone(timezone))
     _repeated_ids("PagerDuty export", p, imp.incidents["id"].to_list(), wheres)
     pre = link.notes if isinstance(link, LinkFile) else []
     imp.notes[:0] = pre
@@ -307,6 +341,7 @@ def _jira(
     incident_label: str | None,
     link: str | LinkFile,
     not_defect: tuple[str, ...],
+    zone: str | None = None,
 ) -> tuple[Import, list[str], list[str]]:
     """The import of one Jira export, the line of each row (defects, then incidents) and the
     notes that are warnings."""
@@ -363,8 +398,12 @@ def _jira(
         }
         kept.append((kind, rec, text, ln))
     lines_kept = [k[3] for k in kept]
-    created, warns = _parse_dates([k[1]["created"] for k in kept], lines_kept, p, created_col)
-    resolved, more = _parse_dates([k[1]["resolved"] for k in kept], lines_kept, p, "Resolved")
+    created, warns, n_created = _parse_dates(
+        [k[1]["created"] for k in kept], lines_kept, p, created_col, zone=zone
+    )
+    resolved, more, n_resolved = _parse_dates(
+        [k[1]["resolved"] for k in kept], lines_kept, p, "Resolved", zone=zone
+    )
     warns += more
     out: dict[str, list] = {"defect": [], "incident": []}
     texts: dict[str, list] = {"defect": [], "incident": []}
@@ -382,6 +421,8 @@ def _jira(
         texts[kind].append(text)
         wheres[kind].append(f"line {ln}")
     notes = [f"{p.name}: {skipped} issue(s) of other types skipped"] if skipped else []
+    said = zone_note(p, n_created + n_resolved, zone, "Jira")
+    notes += [said] if said else []
     if resolutions:
         counts = ", ".join(f"{n} {v!r}" for v, n in sorted(resolutions.items()))
         notes.append(
@@ -414,6 +455,7 @@ def read_jira(
     incident_label: str | None = "incident",
     link: str | Path | LinkFile = "pr_refs",
     not_defect: tuple[str, ...] = NOT_A_DEFECT,
+    timezone: str | None = None,
 ) -> Import:
     """Read a Jira CSV export into certkit's defects and incidents tables.
 
@@ -428,10 +470,18 @@ def read_jira(
     not_defect
         ``Resolution`` values (case-insensitive) of defects that are left out, with a note:
         a ``Duplicate`` or a ``Cannot Reproduce`` is no defect of its own. ``()`` keeps all.
+    timezone
+        IANA time zone (``Europe/Berlin``) of dates written without a UTC offset, as Jira's
+        UI export writes them (in the exporting user's profile zone): read as local times
+        there and converted to UTC (:mod:`certkit.connectors.timezones`). None (the
+        default): read as UTC, with a note.
     """
     p = Path(path)
     link = as_link(link)
-    imp, wheres, warns = _jira(p, defect_types, incident_types, incident_label, link, not_defect)
+    zone = check_zone(timezone)
+    imp, wheres, warns = _jira(
+        p, defect_types, incident_types, incident_label, link, not_defect, zone
+    )
     ids = imp.defects["id"].to_list() + imp.incidents["id"].to_list()
     _repeated_ids("Jira export", p, ids, wheres)
     pre = link.notes if isinstance(link, LinkFile) else []
@@ -451,9 +501,13 @@ def read_exports(
     *,
     link: str | Path | LinkFile = "pr_refs",
     not_defect: tuple[str, ...] = NOT_A_DEFECT,
+    timezone: str | None = None,
 ) -> Import:
     """Read PagerDuty and Jira exports as one import (what ``certkit import --pagerduty
     --jira`` does).
+
+    ``timezone`` (``--timezone``) is the IANA zone of every export's dates that carry no UTC
+    offset (see :func:`read_jira`); dates with an offset keep it.
 
     One link file serves all exports: its ids that match no row of any of them, and its
     repeated ids, are named in notes (with the file's lines). An id that appears in two
@@ -462,18 +516,19 @@ def read_exports(
     not UTF-8) are warned and kept in the import's notes.
     """
     link = as_link(link)
+    zone = check_zone(timezone)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CertkitWarning)
         parts = []
         for path in pagerduty:
-            parts.append((Path(path), "PagerDuty export", *_pagerduty(Path(path), link)))
+            parts.append((Path(path), "PagerDuty export", *_pagerduty(Path(path), link, zone)))
         for path in jira:
             p = Path(path)
             parts.append(
                 (
                     p,
                     "Jira export",
-                    *_jira(p, DEFECT_TYPES, INCIDENT_TYPES, "incident", link, not_defect),
+                    *_jira(p, DEFECT_TYPES, INCIDENT_TYPES, "incident", link, not_defect, zone),
                 )
             )
     seen: dict[str, tuple[Path, str]] = {}

@@ -113,6 +113,7 @@ def leave_out_uncounted(df: pl.DataFrame, col: Collector) -> pl.DataFrame:
     or no status: kept); certifications the catalog marks ``ml: false`` (unless the row's
     ``ml`` column is true); rows whose ``ml`` column is false (info only: the analyst chose).
     """
+    _keep_left_out(df, col)
     bad = _not_earned(df)
     gone = df.filter(bad)
     if gone.height:
@@ -152,6 +153,21 @@ def leave_out_uncounted(df: pl.DataFrame, col: Collector) -> pl.DataFrame:
             chosen[ROW].to_list(),
         )
     return df.filter(~(other | said).fill_null(False))
+
+
+def _keep_left_out(df: pl.DataFrame, col: Collector) -> None:
+    """Keep the rows :func:`leave_out_uncounted` leaves out in the report
+    (``left_out["certifications"]``), with ``ml`` false where the catalog (not the file)
+    said they are not ML certifications: written back (``certkit import``), they are left
+    out again, and setting ``ml`` to true (or the status to accepted) on a row counts it."""
+    counted = counted_rows(df)
+    if counted.all():
+        return
+    non_ml = ~counted_rows(df.drop("status", strict=False))  # left out for what it is
+    gone = df.with_columns(pl.when(non_ml).then(False).otherwise(pl.col("ml")).alias("ml")).filter(
+        ~counted
+    )
+    col.report.left_out[col.table] = gone.drop(ROW, strict=False)
 
 
 def unknown_catalog_warning(df: pl.DataFrame, unknown: list[str], col: Collector) -> None:

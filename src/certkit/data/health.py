@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from certkit.data.dataset import Dataset
-from certkit.data.panel_links import fix_linked
+from certkit.data.panel_links import by_bots, fix_linked
 from certkit.privacy import coarsen, suppress
 
 DATE_COLUMNS = {
@@ -351,8 +351,7 @@ def unlisted_authors(ds: Dataset) -> dict | None:
 def prs_left_out(ds: Dataset) -> int:
     """PRs whose author is not a human engineer (bots, authors missing from engineers): they
     are in the data but not in the analysis."""
-    humans = ds.human_engineers()["engineer_id"].implode()
-    return ds.pull_requests.filter(~pl.col("author_id").is_in(humans)).height
+    return by_bots(ds.pull_requests, ds.engineers).height
 
 
 def unlisted_words(found: dict) -> str:

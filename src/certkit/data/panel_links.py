@@ -87,6 +87,49 @@ def fix_words(table: str, n: int, examples: Sequence[object]) -> str:
     )
 
 
+def by_bots(prs: pl.DataFrame, engineers: pl.DataFrame) -> pl.DataFrame:
+    """The PRs of ``prs`` whose author is not a human engineer: a bot account (``is_bot``
+    true, or an id ending ``[bot]`` such as ``dependabot[bot]``, which validation marks as
+    bots) or an author absent from ``engineers``. The panel's cohort is the human engineers,
+    so these PRs, and the rows charged to them, count for no engineer."""
+    humans = engineers.filter(~pl.col("is_bot").fill_null(False))["engineer_id"]
+    return prs.filter(~pl.col("author_id").is_in(humans.implode()))
+
+
+def bot_linked(rows: pl.DataFrame, prs: pl.DataFrame, engineers: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``rows`` (defects or incidents) charged to a bot: linked to a PR of
+    :func:`by_bots` and naming no engineer (a named engineer counts instead), with the PR's
+    author as ``_author``, in the order of ``rows``. The panel leaves bots out, so these rows
+    count in organisation totals only."""
+    if rows.height == 0 or "pr_id" not in rows.columns:
+        return rows.clear().with_columns(pl.lit(None, pl.String).alias("_author"))
+    bots = by_bots(prs, engineers).select(
+        pl.col("id").alias("pr_id"), pl.col("author_id").alias("_author")
+    )
+    named = pl.col("engineer_id").is_not_null() if "engineer_id" in rows.columns else pl.lit(False)
+    return rows.filter(pl.col("pr_id").is_not_null() & ~named).join(
+        bots, on="pr_id", how="inner", maintain_order="left"
+    )
+
+
+def bot_words(table: str, found: pl.DataFrame) -> str:
+    """The sentence validation and the import say about the :func:`bot_linked` rows of
+    ``table`` (``defects`` or ``incidents``), naming a few with their PR and its author."""
+    n = found.height
+    shown = ", ".join(
+        f"{i} ({pr} by {who})"
+        for i, pr, who in found.select("id", "pr_id", "_author").head(EXAMPLES).rows()
+    )
+    what = f"1 {table[:-1]} is" if n == 1 else f"{n:,} {table} are"
+    them = "it counts" if n == 1 else "they count"
+    return (
+        f"{what} linked to a PR by a bot (dependabot, renovate, an agent with no human to "
+        f"credit), e.g. {shown}: the analysis leaves bots out, so {them} in organisation "
+        "totals only, for no engineer. If a person answers for such a PR (who merged the "
+        "update), name them in a link file's engineer_id column (--link)"
+    )
+
+
 def fix_warnings(tables: dict[str, nw.LazyFrame], dataset: Any, streaming: bool) -> list[str]:
     """The fix-link sentences (:func:`~certkit.data.panel_links.fix_words`) of defects and
     incidents, each computed where the data lives (a count, then a few ids). A sentence the
@@ -137,6 +180,9 @@ def fix_rows(tables: dict[str, nw.LazyFrame], table: str) -> nw.LazyFrame:
 __all__ = [
     "EXAMPLES",
     "FIX_LINKS",
+    "bot_linked",
+    "bot_words",
+    "by_bots",
     "caused_expr",
     "check_fix_links",
     "fix_linked",

@@ -221,7 +221,7 @@ def parse_datetime(raw: pl.Series, col: Collector, name: str, local: bool = Fals
         return s.cast(pl.Datetime("us"))
     if raw.dtype == pl.Date:
         return raw.cast(pl.Datetime("us"))
-    text = as_text(raw).str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2")
+    text = _offsets_normalized(raw)
     if local:
         text = text.str.replace(r"(\d)\s*[+-]\d\d:\d\d$", "$1")
     parses = {
@@ -281,6 +281,24 @@ def parse_datetime(raw: pl.Series, col: Collector, name: str, local: bool = Fals
             name,
         )
     return best
+
+
+def _offsets_normalized(raw: pl.Series) -> pl.Series:
+    """Text values with ``Z`` and ``+0200`` written as ``+00:00`` and ``+02:00``."""
+    return as_text(raw).str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2")
+
+
+def offset_given(raw: pl.Series) -> pl.Series:
+    """Whether each text value carries its UTC offset (``2025-03-31T14:05:00Z``,
+    ``...+02:00``): the values :func:`parse_datetime` converts to UTC. The others (Jira's
+    ``14/Jul/25 3:42 PM``, ``2025-03-31 14:05``) are read as they are, that is as UTC."""
+    text = _offsets_normalized(raw.cast(pl.String))
+    given = pl.Series(raw.name, [False] * len(text), dtype=pl.Boolean)
+    for fmt, has_tz in ISO_FORMATS:
+        if has_tz:
+            p = text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+            given = given | p.is_not_null()
+    return given
 
 
 def _parse_family(text: pl.Series, formats: list[tuple[str, bool]], name: str) -> pl.Series:

@@ -14,7 +14,7 @@ from datetime import date
 import polars as pl
 
 from certkit.data.catalog import resolve as resolve_certification
-from certkit.data.panel_links import EXAMPLES, fix_linked, fix_words
+from certkit.data.panel_links import EXAMPLES, bot_linked, bot_words, fix_linked, fix_words
 from certkit.data.schema import PLATFORMS, Table
 from certkit.display import oneline
 from certkit.display import table as display_table
@@ -58,6 +58,9 @@ class ValidationReport:
     """Everything the validation found, errors and warnings together."""
 
     problems: list[Problem] = field(default_factory=list)
+    #: Rows left out of a table on purpose, by table (certification rows that are not the
+    #: treatment: revoked badges, non-ML certifications), so an import can still write them.
+    left_out: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -419,6 +422,9 @@ def check_linked(df, prs, engineers, col: Collector) -> pl.DataFrame:
     if fixes.height:
         text = fix_words(col.table, fixes.height, fixes.sort("id")["id"].head(EXAMPLES).to_list())
         col.add("warning", text, "pr_id", fixes[ROW].to_list())
+    bots = bot_linked(df, prs, engineers)  # the panel leaves bots out: no engineer counts it
+    if bots.height:
+        col.add("warning", bot_words(col.table, bots), "pr_id", bots[ROW].to_list())
     bad = pl.col("resolution_date") < pl.col("created_date")
     rows = rows_where(df, bad)
     if rows:
