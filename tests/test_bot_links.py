@@ -95,3 +95,26 @@ def test_the_import_notes_say_it_once(tmp_path, capsys):
     assert "WEB-10 (org/app#15 by dependabot[bot])" in said.out
     notes = json.loads((out / "import.json").read_text())["notes"]
     assert [n for n in notes if words in n] and "WEB-11" not in " ".join(notes)
+
+
+def test_validation_where_the_data_lives_says_the_same(tmp_path):
+    """``certkit panel --validate`` (lazy tables: polars, DuckDB) finds the same rows with the
+    same words as ``certkit load``, naming ids instead of lines."""
+    from test_panel_engines import to_duckdb
+
+    from certkit.data.validate_lazy import validate_lazy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        ds = ck.load(_folder(tmp_path), today=date(2024, 6, 1))
+    eager = {p.table: p.message for p in ds.validation.warnings if "by a bot" in p.message}
+    lazy = ck.Dataset(**{n: f.lazy() for n, f in ds.tables().items()})
+    for data in (lazy, to_duckdb(ds)):
+        found = {
+            p.table: p
+            for p in validate_lazy(data).problems
+            if p.column == "pr_id" and "bot" in p.message
+        }
+        assert {t: p.message for t, p in found.items()} == eager
+        assert found["defects"].rows == ["D3", "D4"] and found["incidents"].rows == ["I3"]
+        assert found["defects"].severity == "warning"

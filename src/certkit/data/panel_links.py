@@ -92,30 +92,60 @@ def by_bots(prs: pl.DataFrame, engineers: pl.DataFrame) -> pl.DataFrame:
     true, or an id ending ``[bot]`` such as ``dependabot[bot]``, which validation marks as
     bots) or an author absent from ``engineers``. The panel's cohort is the human engineers,
     so these PRs, and the rows charged to them, count for no engineer."""
-    humans = engineers.filter(~pl.col("is_bot").fill_null(False))["engineer_id"]
-    return prs.filter(~pl.col("author_id").is_in(humans.implode()))
+    tables = {
+        "pull_requests": nw.from_native(prs.lazy()),
+        "engineers": nw.from_native(engineers.lazy()),
+    }
+    return collect_polars(_non_human_prs(tables, tables["pull_requests"]))
 
 
 def bot_linked(rows: pl.DataFrame, prs: pl.DataFrame, engineers: pl.DataFrame) -> pl.DataFrame:
-    """The rows of ``rows`` (defects or incidents) charged to a bot: linked to a PR of
-    :func:`by_bots` and naming no engineer (a named engineer counts instead), with the PR's
-    author as ``_author``, in the order of ``rows``. The panel leaves bots out, so these rows
-    count in organisation totals only."""
+    """The rows of ``rows`` (defects or incidents) charged to a bot (:func:`bot_rows`), with
+    the PR's author as ``_author``, in the order of ``rows``. The panel leaves bots out, so
+    these rows count in organisation totals only."""
     if rows.height == 0 or "pr_id" not in rows.columns:
         return rows.clear().with_columns(pl.lit(None, pl.String).alias("_author"))
-    bots = by_bots(prs, engineers).select(
-        pl.col("id").alias("pr_id"), pl.col("author_id").alias("_author")
-    )
-    named = pl.col("engineer_id").is_not_null() if "engineer_id" in rows.columns else pl.lit(False)
-    return rows.filter(pl.col("pr_id").is_not_null() & ~named).join(
-        bots, on="pr_id", how="inner", maintain_order="left"
-    )
+    tables = {
+        "rows": nw.from_native(rows.with_row_index("_order").lazy()),
+        "pull_requests": nw.from_native(prs.lazy()),
+        "engineers": nw.from_native(engineers.lazy()),
+    }
+    return collect_polars(bot_rows(tables, "rows")).sort("_order").drop("_order")
 
 
-def bot_words(table: str, found: pl.DataFrame) -> str:
+def bot_rows(tables: dict[str, nw.LazyFrame], table: str) -> nw.LazyFrame:
+    """Rows of ``table`` linked to a PR of :func:`by_bots` and naming no engineer (a named
+    engineer counts instead), with the PR's author as ``_author``: one rule for validation
+    in memory and where the data lives (:mod:`certkit.data.validate_lazy`), the import and
+    the data-health page."""
+    rows = tables[table].filter(~nw.col("pr_id").is_null())
+    if "engineer_id" in rows.collect_schema().names():
+        rows = rows.filter(nw.col("engineer_id").is_null())
+    prs = tables["pull_requests"].join(
+        rows.select(nw.col("pr_id").alias("id")), on="id", how="semi"
+    )
+    bots = _non_human_prs(tables, prs).select(
+        nw.col("id").alias("pr_id"), nw.col("author_id").alias("_author")
+    )
+    return rows.join(bots, on="pr_id", how="inner")
+
+
+def _non_human_prs(tables: dict[str, nw.LazyFrame], prs: nw.LazyFrame) -> nw.LazyFrame:
+    """The PRs of ``prs`` with a known author who is not a human engineer of
+    ``tables["engineers"]`` (a bot by ``is_bot`` or a ``[bot]`` id, or absent)."""
+    engineers = tables["engineers"]
+    bot = nw.col("engineer_id").str.ends_with("[bot]")
+    if "is_bot" in engineers.collect_schema().names():
+        bot = nw.col("is_bot").fill_null(False) | bot
+    humans = engineers.filter(~bot).select(nw.col("engineer_id").alias("author_id"))
+    return prs.filter(~nw.col("author_id").is_null()).join(humans, on="author_id", how="anti")
+
+
+def bot_words(table: str, found: pl.DataFrame, n: int | None = None) -> str:
     """The sentence validation and the import say about the :func:`bot_linked` rows of
-    ``table`` (``defects`` or ``incidents``), naming a few with their PR and its author."""
-    n = found.height
+    ``table`` (``defects`` or ``incidents``), naming a few with their PR and its author;
+    ``n``: how many there are, when ``found`` holds only the examples."""
+    n = found.height if n is None else n
     shown = ", ".join(
         f"{i} ({pr} by {who})"
         for i, pr, who in found.select("id", "pr_id", "_author").head(EXAMPLES).rows()
@@ -181,6 +211,7 @@ __all__ = [
     "EXAMPLES",
     "FIX_LINKS",
     "bot_linked",
+    "bot_rows",
     "bot_words",
     "by_bots",
     "caused_expr",

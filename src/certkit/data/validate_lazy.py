@@ -12,6 +12,7 @@ the table's own engine; each brings back only a count and a few example keys:
   ``created_date``;
 * defects and incidents linked to a PR merged at or after them (or never): the PR that most
   likely fixed them, which the panel does not charge to its author (a warning, as ``load``'s);
+  and those linked to a bot's PR, naming no engineer: counted for nobody (a warning too);
 * column types the panel can read (:func:`~certkit.data.panel_engines.conformed`): integer
   ids, timestamps for dates and the like are converted, text where a date or number belongs
   is an error (then the other rules are not run).
@@ -32,7 +33,7 @@ from certkit.data.panel_engines import (
     counted_certifications,
     to_lazy,
 )
-from certkit.data.panel_links import fix_rows, fix_words
+from certkit.data.panel_links import bot_rows, bot_words, fix_rows, fix_words
 from certkit.data.validate import Problem, ValidationReport
 
 #: Example keys shown per problem.
@@ -156,6 +157,19 @@ def validate_lazy(dataset: Any) -> ValidationReport:
                 _, examples = _count_and_examples(fixes.filter(~nw.col("id").is_null()), "id")
                 text = fix_words(table, n, examples)
                 problems.append(Problem("warning", table, text, "pr_id", examples, row_label="id"))
+        if "pr_id" in names[table]:  # charged to a bot: the panel counts them for nobody
+            ids = nw.col("id").cast(nw.String) if "id" in names[table] else nw.lit(None, nw.String)
+            tables = {**t, table: t[table].with_columns(ids.alias("id"))}
+            bots = bot_rows(tables, table)
+            n, _ = _count_and_examples(bots, "pr_id")
+            if n:
+                found = collect_polars(
+                    bots.select("id", "pr_id", "_author").sort("id", "pr_id").head(EXAMPLES)
+                )
+                text = bot_words(table, found, n)
+                problems.append(
+                    Problem("warning", table, text, "pr_id", found["id"].to_list(), row_label="id")
+                )
     return ValidationReport(problems)
 
 
