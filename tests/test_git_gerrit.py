@@ -1,0 +1,146 @@
+"""Gerrit without ``Reviewed-on:``, and other attribution errors found by trial G on real histories.
+
+sqlalchemy's Gerrit writes no ``Reviewed-on:`` line: each change carries ``Change-Id: I<40 hex>``
+and Gerrit's "merge if necessary" writes ``Merge "<change subject>" into main`` merges whose
+second parent is the change. Before, the 2,824 commits since 2022-09 gave 193 PRs (the main
+maintainer 0 PRs for 1,903 commits; the merges read as branch syncs); now 1,843.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from test_connectors_git import ANA, BEN, CHEN, Repo
+
+from certkit.connectors import read_git
+
+GERRIT = ("Gerrit Code Review", "gerrit@bbpush.zzzcomputing.com")
+MIKE = ("Mike Bayer", "mike_mp@zzzcomputing.com")
+
+
+def _t(s: str) -> datetime:
+    return datetime.fromisoformat(s)
+
+
+def _cid(n: int) -> str:
+    return f"Change-Id: I{n:040x}"
+
+
+def _gerrit_merge(r: Repo, branch: str, subject: str, date: str) -> str:
+    r.git(
+        *("merge", "-q", "--no-ff", "-m", f'Merge "{subject}" into main', branch),
+        env=Repo._env(MIKE, date, GERRIT, date),
+    )
+    return r.git("rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def sqla(tmp_path_factory):
+    r = Repo(
+        tmp_path_factory.mktemp("sqla") / "sqlalchemy",
+        origin="https://github.com/sqlalchemy/sqlalchemy.git",
+    )
+    shas = {"initial": r.commit("initial", MIKE, "2024-03-01T09:00:00Z")}
+    # a maintainer's change, submitted by a Gerrit merge two days after it was written
+    r.branch("a")
+    shas["a"] = r.commit(
+        f"Accept any whitespace\n\nWhy.\n\nFixes: #13528\n{_cid(1)}",
+        MIKE,
+        "2024-03-02T10:00:00Z",
+        lines=3,
+    )
+    r.checkout("main")
+    # a change fast-forwarded onto main (no merge: git keeps no submit time)
+    shas["b"] = r.commit(f"fix docs typo\n\n{_cid(2)}", BEN, "2024-03-03T10:00:00Z")
+    shas["merge_a"] = _gerrit_merge(r, "a", "Accept any whitespace", "2024-03-04T10:00:00Z")
+    # a contributor's GitHub PR mirrored into Gerrit, applied by the maintainer
+    r.branch("c")
+    shas["c"] = r.commit(
+        "Add with_hint() to Exists\n\nPull request courtesy Chen.\n\nFixes: #8311\n"
+        "Closes: #13502\nPull-request: https://github.com/sqlalchemy/sqlalchemy/pull/13502\n"
+        f"Pull-request-sha: 03995ff560c271913ce733f345e3ed1367f15007\n\n{_cid(3)}",
+        CHEN,
+        "2024-03-05T10:00:00Z",
+        lines=4,
+        committer=MIKE,
+        cdate="2024-03-06T10:00:00Z",
+    )
+    r.checkout("main")
+    shas["merge_c"] = _gerrit_merge(r, "c", "Add with_hint() to Exists", "2024-03-07T10:00:00Z")
+    # one Change-Id pushed twice (sqlalchemy bcb5c850f2 / 3b60c3f53e)
+    shas["d1"] = r.commit(f"fix typo for #9174\n\n{_cid(4)}", MIKE, "2024-03-08T10:00:00Z")
+    shas["d2"] = r.commit(f"fix typo for #9174\n\n{_cid(4)}", MIKE, "2024-03-08T10:02:00Z")
+    # one GitHub PR split into two changes (sqlalchemy #10726): neither takes the number
+    pr = "Pull-request: https://github.com/sqlalchemy/sqlalchemy/pull/10726"
+    shas["e1"] = r.commit(f"Replace quoting\n\n{pr}\n\n{_cid(5)}", ANA, "2024-03-09T10:00:00Z")
+    shas["e2"] = r.commit(f"Replace quoting (2)\n\n{pr}\n\n{_cid(6)}", MIKE, "2024-03-09T12:00:00Z")
+    # a Gerrit merge of a commit without a Change-Id stays a sync merge; the commit a push
+    r.branch("f")
+    r.commit("release chores", MIKE, "2024-03-10T10:00:00Z")
+    r.checkout("main")
+    _gerrit_merge(r, "f", "release chores", "2024-03-10T11:00:00Z")
+    # a revert of the maintainer's change names its sha
+    shas["revert"] = r.commit(
+        f'Revert "Accept any whitespace"\n\nThis reverts commit {shas["a"]}.\n\n{_cid(7)}',
+        MIKE,
+        "2024-03-11T10:00:00Z",
+    )
+    return r, shas
+
+
+def test_gerrit_changes_named_only_by_change_id_are_prs(sqla):
+    r, shas = sqla
+    imp = read_git(r.path)
+    prs = {row["id"]: row for row in imp.pull_requests.to_dicts()}
+    repo = "sqlalchemy/sqlalchemy"
+    a = prs[f"{repo}@{shas['a'][:10]}"]
+    assert (a["author_id"], a["additions"], a["number"]) == ("mike_mp@zzzcomputing.com", 3, None)
+    assert a["created_date"] == _t("2024-03-02T10:00:00")
+    assert a["merged_date"] == _t("2024-03-04T10:00:00")  # the Gerrit merge's commit date
+    assert a["created_source"] == "branch_first_commit"  # the merge keeps the submit time
+    assert a["title"] == "Accept any whitespace"
+    assert a["reverted"]
+    b = prs[f"{repo}@{shas['b'][:10]}"]
+    assert (b["author_id"], b["created_source"]) == ("ben@corp.example", "fast_forward")
+    # the mirrored GitHub PR is numbered by it: the id a gh export of #13502 has
+    c = prs[f"{repo}#13502"]
+    assert (c["author_id"], c["number"], c["additions"]) == ("chen@corp.example", 13502, 4)
+    assert c["merged_date"] == _t("2024-03-07T10:00:00")
+    d = prs[f"{repo}@{shas['d1'][:10]}"]  # one PR for the Change-Id pushed twice
+    assert d["merged_date"] == _t("2024-03-08T10:02:00") and d["additions"] == 2
+    assert f"{repo}#10726" not in prs  # on two changes: not clean, neither takes it
+    assert prs[f"{repo}@{shas['e1'][:10]}"]["author_id"] == "ana@corp.example"
+    assert prs[f"{repo}@{shas['e2'][:10]}"]["author_id"] == "mike_mp@zzzcomputing.com"
+    assert len(prs) == 7  # a, b, c, d, e1, e2, the revert; no Gerrit merge is a PR
+    commits = {row["sha"]: row for row in imp.commits.to_dicts()}
+    assert commits[shas["merge_a"]]["pr_id"] == a["id"]  # the merge that submitted it
+    notes = " ".join(imp.notes)
+    assert "7 Gerrit change(s) named only by a Change-Id: trailer" in notes
+    assert "Gerrit merge that submitted it (2 merge(s)" in notes
+    assert "1 Change-Id(s) appear on several commits" in notes
+    assert "1 Gerrit change(s) mirror a GitHub pull request" in notes
+    assert "1 branch-sync merge(s)" in notes  # only the merge of the commit without Change-Id
+    assert "2 commit(s) were pushed directly" in notes  # initial + release chores
+    assert "merged off the first-parent line" not in notes
+
+
+def test_a_reviewed_on_change_submitted_by_a_gerrit_merge_is_merged_then(tmp_path):
+    """The same submit time for golang/net-style changes that a Gerrit merge brought in."""
+    r = Repo(tmp_path / "net", origin="https://go.googlesource.com/net")
+    r.commit("initial", ANA, "2024-03-01T09:00:00Z")
+    r.branch("change")
+    r.commit(
+        "net: add a knob\n\nReviewed-on: https://go-review.googlesource.com/c/net/+/796001",
+        BEN,
+        "2024-03-08T10:00:00Z",
+        cdate="2024-03-09T10:00:00Z",
+    )
+    r.checkout("main")
+    r.commit("direct push", ANA, "2024-03-08T12:00:00Z")
+    _gerrit_merge(r, "change", "net: add a knob", "2024-03-10T10:00:00Z")
+    imp = read_git(r.path)
+    (knob,) = imp.pull_requests.to_dicts()
+    assert knob["id"] == "go.googlesource.com/net#796001"
+    assert knob["merged_date"] == _t("2024-03-10T10:00:00")
+    assert not any("branch-sync" in n or "off the first-parent" in n for n in imp.notes)
