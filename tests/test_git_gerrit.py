@@ -144,3 +144,40 @@ def test_a_reviewed_on_change_submitted_by_a_gerrit_merge_is_merged_then(tmp_pat
     assert knob["id"] == "go.googlesource.com/net#796001"
     assert knob["merged_date"] == _t("2024-03-10T10:00:00")
     assert not any("branch-sync" in n or "off the first-parent" in n for n in imp.notes)
+
+
+def test_an_issue_number_inside_a_pr_branch_is_not_a_squash_merged_pr(tmp_path):
+    """twisted 21181c1466 "fix TLS ... bindAddress= (#12325)" (the issue) on the branch of
+    merge 64661601a1 "#12325 fix TLS ... (#12326)" was PR #12325, and #12326 lost its first
+    commit (created 8 days late). A GitHub squash into a feature branch stays a PR."""
+    gh = ("GitHub", "noreply@github.com")
+    r = Repo(tmp_path / "twisted", origin="https://github.com/twisted/twisted.git")
+    r.commit("initial", ANA, "2024-09-01T09:00:00Z")
+    r.branch("12325-tls")
+    r.commit("fix TLS bindAddress= (#12325)", BEN, "2024-09-29T10:00:00Z", lines=5)
+    r.commit("apply review feedback", BEN, "2024-10-07T10:00:00Z", lines=2)
+    r.checkout("main")
+    r.merge(
+        "12325-tls",
+        "Merge pull request #12326 from twisted/12325-tls\n\n#12325 fix TLS bindAddress=",
+        "2024-10-18T19:49:00Z",
+    )
+    r.branch("feature")
+    r.branch("part", "feature")
+    r.commit("part one", CHEN, "2024-10-20T10:00:00Z", lines=3)
+    r.checkout("feature")
+    r.git("merge", "-q", "--squash", "part")
+    r.git(
+        *("commit", "-q", "-m", "part one (#12400)"),
+        env=Repo._env(CHEN, "2024-10-21T10:00:00Z", gh, "2024-10-21T10:00:00Z"),
+    )
+    r.commit("more feature", CHEN, "2024-10-22T10:00:00Z")
+    r.checkout("main")
+    r.merge("feature", "Merge pull request #12401 from twisted/feature", "2024-10-23T10:00:00Z")
+    imp = read_git(r.path)
+    prs = {row["number"]: row for row in imp.pull_requests.to_dicts()}
+    assert sorted(prs) == [12326, 12400, 12401]
+    tls = prs[12326]
+    assert tls["created_date"] == _t("2024-09-29T10:00:00") and tls["additions"] == 7
+    assert prs[12400]["additions"] == 3 and prs[12401]["additions"] == 1
+    assert any("1 commit(s) ending in (#N) inside a numbered PR's branch" in n for n in imp.notes)

@@ -12,7 +12,8 @@ rules (documented for users in ``docs/connectors.md``):
   or brought in by a ``git pull`` merge). A PR merge owns the commits its side brought in:
   ``git rev-list M^2 --not M^1``, computed exactly from the graph.
 - **Squash merges** are single-parent commits whose subject ends in ``(#12)``, anywhere in
-  the graph. Several commits with the same number (a PR squashed then fixed up, a
+  the graph, except on a numbered PR's branch unless GitHub committed them (there the
+  number names an issue: a commit of that PR). Several commits with the same number (a PR squashed then fixed up, a
   cherry-pick, a backport) are **aggregated** into one PR: lines summed, created at the
   earliest author date, merged at the latest commit date, AI evidence of all of them.
 - **Reviewed changes without a merge commit** (:mod:`certkit.connectors.git_review`): a
@@ -189,6 +190,17 @@ def assemble(
         elif review_change(c) is not None:
             units.append((gen[sha], sha, "review"))
     units.sort()
+    # The commits each merge's side brought in; a "(#N)" commit on a numbered PR's branch that
+    # GitHub did not commit is a commit of that PR naming an issue, not a squash merge (twisted
+    # 21181c1466 "fix ... (#12325)" inside "#12325 fix ... (#12326)").
+    sides = {s: branch_only(commits[s], commits, gen) for _, s, k in units if k == "merge"}
+    in_pr = {m for s, side in sides.items() if pr_number(commits[s])[0] is not None for m in side}
+    inner = {
+        s
+        for _, s, k in units
+        if k == "squash" and s in in_pr and commits[s].committer_email != GITHUB_WEB
+    }
+    units = [u for u in units if u[1] not in inner]
     changes = {s for _, s, k in units if k == "review" and review_change(commits[s])[0] in GERRIT}
     merged_by = gerrit_merge_points(commits, gen, gerrit_merges, changes)
     n_sync += len(set(gerrit_merges) - set(merged_by.values()))
@@ -203,7 +215,7 @@ def assemble(
             continue  # a squash-like commit inside a PR branch already owned by an inner PR
         if kind == "merge":
             number, head = pr_number(c)
-            members = [s for s in branch_only(c, commits, gen) if s not in claimed]
+            members = [s for s in sides[sha] if s not in claimed]
         elif kind == "squash":
             number, head = int(SQUASH.search(c.subject).group("n")), None
             members = []
@@ -301,6 +313,12 @@ def assemble(
             "merged into this one (a subtree or an unrelated history): their numbers are that "
             f"repository's, so they are PRs without a number (ids {repo}@<sha>), not merged "
             "with this repository's PRs of the same number"
+        )
+    if inner:
+        notes.append(
+            f"{repo}: {len(inner)} commit(s) ending in (#N) inside a numbered PR's branch, not "
+            "committed by GitHub, are commits of that PR (the number names an issue), not "
+            "squash-merged PRs"
         )
     if n_sync:
         notes.append(
