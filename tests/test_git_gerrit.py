@@ -181,3 +181,41 @@ def test_an_issue_number_inside_a_pr_branch_is_not_a_squash_merged_pr(tmp_path):
     assert tls["created_date"] == _t("2024-09-29T10:00:00") and tls["additions"] == 7
     assert prs[12400]["additions"] == 3 and prs[12401]["additions"] == 1
     assert any("1 commit(s) ending in (#N) inside a numbered PR's branch" in n for n in imp.notes)
+
+
+@pytest.mark.parametrize("since", [None, "2023-06-01"])
+def test_a_merge_importing_another_repository_is_not_a_pr(tmp_path, since):
+    """xarray b9b84949fa "Import datatree repository (#8656, #8688)" brought in datatree's
+    history: one PR of 106 commits with a 512-day cycle time, credited to the earliest author
+    of the window. With --since the datatree squash "(#5)" also joined xarray's own PR #5."""
+    gh = ("GitHub", "noreply@github.com")
+    other = Repo(tmp_path / "datatree", origin=None)
+    other.commit("Initial commit", CHEN, "2023-01-01T09:00:00Z", file="tree.py")
+    other.commit("tree work", CHEN, "2023-07-01T09:00:00Z", lines=40, file="tree.py")
+    other.commit("tree fix (#5)", BEN, "2023-07-02T09:00:00Z", lines=3, committer=gh)
+    r = Repo(tmp_path / "xarray", origin="https://github.com/pydata/xarray.git")
+    r.commit("Initial commit", ANA, "2023-01-01T09:00:00Z")
+    r.commit("array fix (#5)", ANA, "2023-07-03T09:00:00Z", lines=2, committer=gh)
+    r.git("fetch", "-q", str(other.path), "main:datatree")
+    r.git(
+        *("merge", "-q", "--no-ff", "--allow-unrelated-histories"),
+        *("-m", "Import datatree repository (#8656, #8688)", "datatree"),
+        env=Repo._env(ANA, "2024-01-31T10:00:00Z"),
+    )
+    merge = r.git("rev-parse", "HEAD")
+    imp = read_git(r.path, since=since)
+    prs = {row["id"]: row for row in imp.pull_requests.to_dicts()}
+    own = prs["pydata/xarray#5"]
+    assert (own["author_id"], own["additions"]) == ("ana@corp.example", 2)
+    assert f"pydata/xarray@{merge[:10]}" not in prs  # the import is no PR
+    (tree_fix,) = [p for p in prs.values() if p["title"] == "tree fix"]
+    assert tree_fix["number"] is None and tree_fix["author_id"] == "ben@corp.example"
+    assert len(prs) == 2
+    commits = {row["subject"]: row for row in imp.commits.to_dicts()}
+    assert commits["tree work"]["pr_id"] is None
+    notes = " ".join(imp.notes)
+    assert f"1 merge(s) bring in another repository's history ({merge[:10]}" in notes
+    # "tree work" and datatree's first commit are another repository's: in no PR, not pushes
+    pushed = 0 if since else 1  # xarray's own first commit
+    assert ("1 commit(s) were pushed directly" in notes) == bool(pushed)
+    assert len(read_git(r.path, since=since, direct_commits="as_prs").pull_requests) == 2 + pushed

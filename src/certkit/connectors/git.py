@@ -270,6 +270,36 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
     )
 
 
+def imported_histories(path: Path, rev: str) -> set[str]:
+    """Merges that bring another repository's history into ``rev`` (read with git).
+
+    A history with several root commits absorbed another repository (a subtree merge, ``git
+    merge --allow-unrelated-histories``: xarray's "Import datatree repository (#8656, #8688)").
+    The merge that brings it in is the one a non-first parent of which has a first-parent chain
+    ending at another root than ``rev``'s own (or is that root), while its first parent does
+    not. Found with git on the whole graph, so also when ``--since`` cuts the chains. A shallow
+    clone's cut ends look like roots: nothing is found there.
+    """
+    roots = _run(["git", "rev-list", "--max-parents=0", rev], path).split()
+    if (
+        len(roots) < 2
+        or _run(["git", "rev-parse", "--is-shallow-repository"], path).strip() == "true"
+    ):
+        return set()
+    home = set(_run(["git", "rev-list", "--first-parent", "--max-parents=0", rev], path).split())
+    out: set[str] = set()
+    for root in (r for r in roots if r not in home):
+        args = ["git", "rev-list", "--topo-order", "--reverse", "--parents", "--ancestry-path"]
+        chain = {root}  # commits whose first-parent chain ends at this root
+        for line in _run([*args, f"{root}..{rev}"], path).splitlines():
+            sha, *parents = line.split()
+            if parents and parents[0] in chain:
+                chain.add(sha)
+            elif any(p in chain for p in parents[1:]):
+                out.add(sha)
+    return out
+
+
 def _stream_commits(
     path: Path, rev: str, since: str | None, mailmap: str | None, progress: bool | None
 ):
@@ -348,7 +378,10 @@ def _read_repo(
         return commits, [], [f"{repo}: no commits in {rev}" + (f" since {since}" if since else "")]
 
     tip = _run(["git", "rev-parse", rev], path).strip()
-    prs, notes = assemble(commits, tip, repo, ids=ids, direct_commits=direct_commits)
+    imported = imported_histories(path, rev)
+    prs, notes = assemble(
+        commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported
+    )
     return commits, prs, notes
 
 

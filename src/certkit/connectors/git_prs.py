@@ -33,6 +33,8 @@ rules (documented for users in ``docs/connectors.md``):
 - **Other merges on the first-parent line** (``Merge branch 'hotfix'``: a local merge of a
   feature branch) are PRs without a number (id ``repo@<sha>``); off the first-parent line
   they are ordinary commits of the PR that owns them.
+- **Merges that bring in another repository's history** (``imported``) are not PRs, and that
+  history is in none of this repository's PRs (its own PRs stay PRs without a number).
 - The innermost PR wins: a PR merged into a feature branch keeps its commits when the feature
   branch is merged in turn.
 - Every other non-merge commit was pushed directly (no PR): counted in a note, or one PR each
@@ -154,10 +156,13 @@ def assemble(
     *,
     ids: Identities,
     direct_commits: str,
+    imported: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[dict], list[str]]:
     """PR rows (see the module docstring) and the notes saying what was counted how.
 
-    Sets ``pr_id`` on every commit a PR owns. PR rows carry ``_shas`` (for revert detection)
+    ``imported`` are the merges that bring in another repository's history
+    (:func:`certkit.connectors.git.imported_histories`): not PRs, and the history they bring
+    in is in none of this repository's PRs. Sets ``pr_id`` on every commit a PR owns. PR rows carry ``_shas`` (for revert detection)
     and ``_new_people`` (human co-authors or mergers credited with an agent's PR).
     """
     gen = generations(commits)
@@ -174,7 +179,11 @@ def assemble(
     units: list[tuple[int, str, str]] = []  # (generation, sha, kind)
     n_sync = 0
     gerrit_merges: list[str] = []
+    imports = sorted(m for m in imported if m in commits)
+    foreign = {s for m in imports for s in branch_only(commits[m], commits, gen)}
     for sha, c in commits.items():
+        if sha in imported:
+            continue
         if len(c.parents) >= 2:
             number, _ = pr_number(c)
             if number is not None:
@@ -215,7 +224,9 @@ def assemble(
             continue  # a squash-like commit inside a PR branch already owned by an inner PR
         if kind == "merge":
             number, head = pr_number(c)
-            members = [s for s in sides[sha] if s not in claimed]
+            members = [
+                s for s in sides[sha] if s not in claimed and (s not in foreign or sha in foreign)
+            ]
         elif kind == "squash":
             number, head = int(SQUASH.search(c.subject).group("n")), None
             members = []
@@ -230,7 +241,7 @@ def assemble(
                 number = numbers.get(cid)
                 pr_id = by_change_id.setdefault(cid, f"{repo}@{sha[:10]}")
         named = number is not None  # the title is read as for a numbered PR
-        if number is not None and roots[sha] not in (None, home):  # another repository's
+        if number is not None and (roots[sha] not in (None, home) or sha in foreign):
             number = None
             n_foreign += 1
         if kind != "review" or number is not None:
@@ -279,7 +290,8 @@ def assemble(
     n_mirrored = sum(
         1 for g in groups.values() if g.get("system") == "gerrit_change_id" and g["number"]
     )
-    direct = [s for s, c in commits.items() if len(c.parents) < 2 and s not in claimed]
+    taken = claimed | foreign  # another repository's history is in no PR of this one
+    direct = [s for s, c in commits.items() if len(c.parents) < 2 and s not in taken]
     if direct_commits == "as_prs":
         for s in direct:
             prs.append(_pr_row(f"{repo}@{s[:10]}", _direct_group(s), commits, repo, ids, counts))
@@ -319,6 +331,14 @@ def assemble(
             f"{repo}: {len(inner)} commit(s) ending in (#N) inside a numbered PR's branch, not "
             "committed by GitHub, are commits of that PR (the number names an issue), not "
             "squash-merged PRs"
+        )
+    if imports:
+        notes.append(
+            f"{repo}: {len(imports)} merge(s) bring in another repository's history "
+            f"({', '.join(m[:10] for m in imports)}; {len(foreign)} commit(s) read from it): "
+            "not PRs, and that history is in none of this repository's PRs: the PR merges and "
+            "squash commits it holds are PRs without a number, its other commits are in no PR "
+            "(not counted as direct pushes)"
         )
     if n_sync:
         notes.append(
