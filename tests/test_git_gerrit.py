@@ -219,3 +219,33 @@ def test_a_merge_importing_another_repository_is_not_a_pr(tmp_path, since):
     pushed = 0 if since else 1  # xarray's own first commit
     assert ("1 commit(s) were pushed directly" in notes) == bool(pushed)
     assert len(read_git(r.path, since=since, direct_commits="as_prs").pull_requests) == 2 + pushed
+
+
+def test_commits_of_two_clones_of_one_project_count_once(tmp_path):
+    """sqlalchemy main + a rel_2_0 clone: 1,245 commits were in both and counted twice (3,765
+    PRs for 2,018), also after following the hint to name each with --repo-name."""
+    from certkit.errors import CertkitError
+
+    main = Repo(tmp_path / "sqlalchemy", origin="https://github.com/sqlalchemy/sqlalchemy.git")
+    main.commit("initial", MIKE, "2024-03-01T09:00:00Z")
+    main.commit("shared fix (#1)", BEN, "2024-03-02T09:00:00Z")
+    main.branch("rel_2_0")
+    main.commit("backport (#2)", ANA, "2024-03-03T09:00:00Z")
+    main.checkout("main")
+    main.commit("main only (#3)", CHEN, "2024-03-04T09:00:00Z")
+    rel = tmp_path / "sa_rel20"
+    main.git("clone", "-q", "--branch", "rel_2_0", str(main.path), str(rel))
+    imp = read_git([main.path, rel])
+    ids = sorted(imp.pull_requests["id"].to_list())
+    assert ids == ["sa_rel20#2", "sqlalchemy/sqlalchemy#1", "sqlalchemy/sqlalchemy#3"]
+    assert imp.commits["sha"].is_unique().all() and imp.commits.height == 4
+    assert any("sa_rel20: 2 commit(s) are also in sqlalchemy/sqlalchemy" in n for n in imp.notes), (
+        imp.notes
+    )
+    # both with the GitHub origin: refused, and the hint it gives does not count twice
+    main.git("-C", str(rel), "remote", "set-url", "origin", main.git("remote", "get-url", "origin"))
+    with pytest.raises(CertkitError, match="count once, in the first repository given"):
+        read_git([main.path, rel])
+    names = ["sqlalchemy/sqlalchemy", "sqlalchemy/sqlalchemy-rel20"]
+    imp = read_git([main.path, rel], repo_names=names)
+    assert imp.pull_requests.height == 3 and imp.commits.height == 4

@@ -186,7 +186,8 @@ def _distinct_names(paths: list[Path], given: list[str] | None) -> tuple[list[st
         if name != resolved[i].name.removesuffix(".git"):  # from a hosted origin URL
             raise CertkitError(
                 f"two repositories have the origin {name!r}: the same project twice? Give it "
-                "once, or name each with --repo-name (repo_names)"
+                "once, or name each with --repo-name (repo_names) (a branch clone: the commits "
+                "both hold count once, in the first repository given)"
             )
         depth = 2
         while depth < len(resolved[i].parts) and any(
@@ -363,7 +364,10 @@ def _read_repo(
     agents: Agents,
     direct_commits: str,
     progress: bool | None,
+    seen: dict[str, str],
 ) -> tuple[dict[str, _Commit], list[dict], list[str]]:
+    """Commits, PRs and notes of one repository; commits of ``seen`` (sha -> the repository
+    of this import that already holds it) are left out: one commit counts once."""
     commits: dict[str, _Commit] = {}
     for raw in _stream_commits(path, rev, since, mailmap, progress):
         head, _, stats = raw[1:].partition(_END)
@@ -376,13 +380,24 @@ def _read_repo(
         commits[c.sha] = c
     if not commits:
         return commits, [], [f"{repo}: no commits in {rev}" + (f" since {since}" if since else "")]
+    shared: dict[str, int] = {}
+    for sha in [s for s in commits if s in seen]:
+        del commits[sha]
+        shared[seen[sha]] = shared.get(seen[sha], 0) + 1
+    notes = [
+        f"{repo}: {n} commit(s) are also in {other}, read before it in this import (the same "
+        f"project twice, or a branch of it): counted once, in {other}"
+        for other, n in shared.items()
+    ]
+    if not commits:
+        return commits, [], notes
 
     tip = _run(["git", "rev-parse", rev], path).strip()
     imported = imported_histories(path, rev)
-    prs, notes = assemble(
+    prs, pr_notes = assemble(
         commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported
     )
-    return commits, prs, notes
+    return commits, prs, notes + pr_notes
 
 
 def read_git(
@@ -449,6 +464,7 @@ def read_git(
     ids, rules, agents = attribution_inputs(identities, rules, agents)
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
+    seen: dict[str, str] = {}  # sha -> the repository it is counted in
     for path in paths:
         _check_repo(path)
     names, naming_note = _distinct_names(paths, repo_names)
@@ -465,7 +481,9 @@ def read_git(
             agents=agents,
             direct_commits=direct_commits,
             progress=progress,
+            seen=seen,
         )
+        seen.update(dict.fromkeys(commits, name))
         notes += repo_notes
         if rework_days is not None and commits:
             ledger = line_ledger(
@@ -474,6 +492,7 @@ def read_git(
                 window_days=rework_days,
                 authors={c.sha: c.author_id for c in commits.values()},
             )
+            ledger = ledger.filter(pl.col("sha").is_in(list(commits)))  # not a shared commit
             ledgers.append(ledger.drop("lines_added"))
         for c in commits.values():
             p = people.setdefault(
