@@ -249,3 +249,21 @@ def test_commits_of_two_clones_of_one_project_count_once(tmp_path):
     names = ["sqlalchemy/sqlalchemy", "sqlalchemy/sqlalchemy-rel20"]
     imp = read_git([main.path, rel], repo_names=names)
     assert imp.pull_requests.height == 3 and imp.commits.height == 4
+
+
+def test_an_unknown_rev_names_the_remote_branch_of_that_name(tmp_path):
+    """`--rev rel_2_0` in a fresh clone (only origin/rel_2_0) gave git's "ambiguous argument"."""
+    from certkit.errors import CertkitError
+
+    r = Repo(tmp_path / "sqlalchemy")
+    r.commit("initial", MIKE, "2024-03-01T09:00:00Z")
+    r.branch("rel_2_0")
+    r.commit("backport (#2)", ANA, "2024-03-03T09:00:00Z")
+    r.checkout("main")
+    clone = tmp_path / "clone"
+    r.git("clone", "-q", str(r.path), str(clone))
+    with pytest.raises(CertkitError, match=r"did you mean origin/rel_2_0\?"):
+        read_git(clone, rev="rel_2_0")
+    assert read_git(clone, rev="origin/rel_2_0").pull_requests.height == 1
+    with pytest.raises(CertkitError, match="unknown revision"):  # git's own words otherwise
+        read_git(clone, rev="nope")

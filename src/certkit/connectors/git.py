@@ -271,6 +271,29 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
     )
 
 
+def _check_rev(path: Path, rev: str) -> None:
+    """Fail on a revision the repository lacks, naming a remote branch of that name.
+
+    A fresh clone has ``origin/rel_2_0`` but no local ``rel_2_0`` (trial G).
+    """
+    res = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode == 0:
+        return
+    refs = _run(["git", "for-each-ref", "--format=%(refname:short)", "refs/remotes"], path).split()
+    near = [r for r in refs if r.endswith(f"/{rev}")]
+    if near:
+        raise CertkitError(
+            f"{path}: --rev {rev!r} is not a branch, tag or commit of this repository; did you "
+            f"mean {' or '.join(near)}?"
+        )
+
+
 def imported_histories(path: Path, rev: str) -> set[str]:
     """Merges that bring another repository's history into ``rev`` (read with git).
 
@@ -305,6 +328,7 @@ def _stream_commits(
     path: Path, rev: str, since: str | None, mailmap: str | None, progress: bool | None
 ):
     """Yield one (header, numstat lines) per commit from a streamed ``git log``."""
+    _check_rev(path, rev)
     count_args = ["git", "rev-list", "--count", rev] + ([f"--since={since}"] if since else [])
     total = int(_run(count_args, path).strip() or 0)
     args = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false"]
