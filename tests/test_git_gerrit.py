@@ -267,3 +267,30 @@ def test_an_unknown_rev_names_the_remote_branch_of_that_name(tmp_path):
     assert read_git(clone, rev="origin/rel_2_0").pull_requests.height == 1
     with pytest.raises(CertkitError, match="unknown revision"):  # git's own words otherwise
         read_git(clone, rev="nope")
+
+
+def test_a_change_cherry_picked_to_a_release_clone_is_one_pr(tmp_path):
+    """sqlalchemy backports to rel_2_0 keep the Change-Id: with a clone of that branch in the
+    import, the change and its cherry-pick were two PRs of one author."""
+    main = Repo(tmp_path / "sqlalchemy", origin="https://github.com/sqlalchemy/sqlalchemy.git")
+    main.commit("initial", MIKE, "2024-03-01T09:00:00Z")
+    main.branch("rel_2_0")
+    main.commit("release only", MIKE, "2024-03-01T10:00:00Z")
+    main.checkout("main")
+    fix = main.commit(f"fix a bug\n\n{_cid(9)}", BEN, "2024-03-02T09:00:00Z", lines=4)
+    main.checkout("rel_2_0")
+    main.git("cherry-pick", "-x", fix, env=Repo._env(MIKE, "2024-03-05T09:00:00Z"))
+    main.commit(f"release fix\n\n{_cid(10)}", ANA, "2024-03-06T09:00:00Z")
+    main.checkout("main")
+    rel = tmp_path / "sa_rel20"
+    main.git("clone", "-q", "--branch", "rel_2_0", str(main.path), str(rel))
+    imp = read_git([main.path, rel])
+    prs = {row["id"]: row for row in imp.pull_requests.to_dicts()}
+    change = prs[f"sqlalchemy/sqlalchemy@{fix[:10]}"]
+    assert (change["author_id"], change["additions"]) == ("ben@corp.example", 4)
+    assert change["merged_date"] == _t("2024-03-02T09:00:00")  # not the backport's date
+    assert sorted(p["title"] for p in prs.values()) == ["fix a bug", "release fix"]
+    picked = imp.commits.filter(imp.commits["repo"] == "sa_rel20").to_dicts()
+    by_subject = {c["subject"]: c["pr_id"] for c in picked}
+    assert by_subject["fix a bug"] == change["id"]
+    assert any("sa_rel20: 1 Gerrit change(s) carry the Change-Id" in n for n in imp.notes)

@@ -49,6 +49,7 @@ from certkit.connectors.attribution import (
     tools_of,
 )
 from certkit.connectors.git_prs import assemble
+from certkit.connectors.git_repos import distinct_names, once_per_change
 from certkit.connectors.identity import (
     Agents,
     Identities,
@@ -84,10 +85,6 @@ COMMIT_SCHEMA = {
 }
 
 _AIDER = re.compile(r"\s*\(aider\)$", re.IGNORECASE)
-# https://host/..., ssh://..., git@host:org/repo (not file:// or a local path)
-_HOSTED_URL = re.compile(
-    r"^(?!file://)(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|[\w-]+(?:\.[\w-]+)+:)"
-)
 
 
 @dataclass
@@ -133,81 +130,6 @@ def _check_repo(path: Path) -> None:
     )
     if res.returncode != 0:
         raise CertkitError(f"{path} is not a git repository ({res.stderr.strip()})")
-
-
-def repo_name(path: Path) -> str:
-    """``owner/name`` from a hosted ``origin`` remote URL, else the folder name.
-
-    A local-path origin (a clone of a clone, a mirror) says nothing about the project, so the
-    folder name is used then (without a ``.git`` suffix); pass ``repo_names`` / ``--repo-name``
-    to join a ``gh`` export of the same project.
-    """
-    res = subprocess.run(
-        ["git", "config", "--get", "remote.origin.url"],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    url = res.stdout.strip()
-    if _HOSTED_URL.match(url):
-        m = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
-        if m:
-            return m.group(1)
-    name = path.resolve().name
-    return name.removesuffix(".git") or name
-
-
-def _distinct_names(paths: list[Path], given: list[str] | None) -> tuple[list[str], str | None]:
-    """One name per repository, distinct, and a note when folder names had to be widened.
-
-    PR ids are ``<name>#<number>``: two repositories with one name (clones in folders both
-    called ``repo``, no GitHub origin) would merge their PR #12s into one. A folder-derived
-    name that repeats takes its parent folders (``pallets+click/repo``) until it is unique;
-    a name given twice with ``repo_names`` and a repository given twice are errors.
-    """
-    resolved = [p.resolve() for p in paths]
-    twice = {p for p in resolved if resolved.count(p) > 1}
-    if twice:
-        raise CertkitError(f"repository {sorted(twice)[0]} is given twice; give it once")
-    if given is not None:
-        dup = sorted({n for n in given if given.count(n) > 1})
-        if dup:
-            raise CertkitError(
-                f"--repo-name (repo_names) gives {dup[0]!r} to two repositories; PR ids would "
-                "mix them: give each repository its own name"
-            )
-        return list(given), None
-    names = [repo_name(p) for p in paths]
-    out, widened = list(names), []
-    for i, name in enumerate(names):
-        if names.count(name) == 1:
-            continue
-        if name != resolved[i].name.removesuffix(".git"):  # from a hosted origin URL
-            raise CertkitError(
-                f"two repositories have the origin {name!r}: the same project twice? Give it "
-                "once, or name each with --repo-name (repo_names) (a branch clone: the commits "
-                "both hold count once, in the first repository given)"
-            )
-        depth = 2
-        while depth < len(resolved[i].parts) and any(
-            _tail(r, depth) == _tail(resolved[i], depth) for j, r in enumerate(resolved) if j != i
-        ):
-            depth += 1
-        out[i] = _tail(resolved[i], depth)
-        widened.append(out[i])
-    if not widened:
-        return out, None
-    return out, (
-        f"{len(widened)} repositories share a folder name and have no GitHub origin: named "
-        f"{', '.join(repr(w) for w in widened)} from their folders, so their PR ids stay "
-        "apart; use --repo-name to choose the names (and to join a gh export)"
-    )
-
-
-def _tail(path: Path, depth: int) -> str:
-    """The last ``depth`` parts of a path joined by ``/``, without ``.git``."""
-    return "/".join(path.parts[-depth:]).removesuffix(".git")
 
 
 def _bot_stem(name: str, email: str) -> str:
@@ -489,9 +411,10 @@ def read_git(
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
     seen: dict[str, str] = {}  # sha -> the repository it is counted in
+    changes: dict[str, tuple[str, str]] = {}  # Gerrit Change-Id -> (PR id, repository)
     for path in paths:
         _check_repo(path)
-    names, naming_note = _distinct_names(paths, repo_names)
+    names, naming_note = distinct_names(paths, repo_names)
     notes += [naming_note] if naming_note else []
     for path, name in zip(paths, names, strict=True):
         commits, prs, repo_notes = _read_repo(
@@ -509,6 +432,7 @@ def read_git(
         )
         seen.update(dict.fromkeys(commits, name))
         notes += repo_notes
+        prs = once_per_change(prs, commits, changes, name, notes)
         if rework_days is not None and commits:
             ledger = line_ledger(
                 path,
@@ -583,8 +507,11 @@ def _with_rework(commits: pl.DataFrame, prs: pl.DataFrame, ledger: pl.DataFrame,
     """Ledger columns on commits, and their sums over each PR's commits on PRs."""
     cols = [c for c in ledger.columns if c != "sha"]
     commits = commits.join(ledger.unique("sha"), on="sha", how="left")
+    own = pl.col("pr_id").str.starts_with(pl.col("repo") + "#") | pl.col("pr_id").str.starts_with(
+        pl.col("repo") + "@"
+    )  # not a cherry-pick counted in another repository's PR (_once_per_change)
     per_pr = (
-        commits.filter(pl.col("pr_id").is_not_null())
+        commits.filter(pl.col("pr_id").is_not_null() & own)
         .group_by("pr_id")
         .agg(pl.col(cols).sum())
         .rename({"pr_id": "id"})

@@ -251,6 +251,8 @@ def assemble(
         )
         if kind == "review":
             g["system"] = system
+            if system in GERRIT:  # kept across the repositories of an import
+                g["change_id"] = g.get("change_id") or change_id(c)
             if sha in merged_by:
                 g.setdefault("merged_by", []).append(merged_by[sha])
         g["points"].append((sha, kind))
@@ -437,6 +439,7 @@ def _pr_row(
         "_shas": [c.sha for c in every],
         "_new_people": new_people,
         "_head": g.get("head"),
+        "_change_id": g.get("change_id"),
     }
 
 
