@@ -294,3 +294,23 @@ def test_a_change_cherry_picked_to_a_release_clone_is_one_pr(tmp_path):
     by_subject = {c["subject"]: c["pr_id"] for c in picked}
     assert by_subject["fix a bug"] == change["id"]
     assert any("sa_rel20: 1 Gerrit change(s) carry the Change-Id" in n for n in imp.notes)
+
+
+def test_a_change_id_from_a_local_hook_is_not_a_gerrit_change(tmp_path):
+    """Gerrit's commit-msg hook writes Change-Id: before any review: on a GitHub PR's branch,
+    or in a history where Gerrit never submitted anything, such commits are ordinary ones."""
+    r = Repo(tmp_path / "app", origin="https://github.com/org/app.git")
+    r.commit("initial", ANA, "2024-03-01T09:00:00Z")
+    r.branch("feat")
+    r.commit(f"feature\n\n{_cid(20)}", BEN, "2024-03-02T09:00:00Z", lines=2)
+    r.commit(f"feature, more\n\n{_cid(21)}", BEN, "2024-03-03T09:00:00Z", lines=3)
+    r.checkout("main")
+    r.merge("feat", "Merge pull request #4 from org/feat\n\nFeature", "2024-03-04T09:00:00Z")
+    r.commit(f"direct push\n\n{_cid(22)}", ANA, "2024-03-05T09:00:00Z")
+    imp = read_git(r.path)
+    (pr,) = imp.pull_requests.to_dicts()
+    assert (pr["id"], pr["additions"]) == ("org/app#4", 5)
+    notes = " ".join(imp.notes)
+    assert "3 commit(s) carry a Gerrit Change-Id: but are read as ordinary commits" in notes
+    assert "(2 inside a numbered PR's branch, 1 in a history of numbered PRs without" in notes
+    assert "2 commit(s) were pushed directly" in notes

@@ -209,9 +209,19 @@ def assemble(
         for _, s, k in units
         if k == "squash" and s in in_pr and commits[s].committer_email != GITHUB_WEB
     }
-    units = [u for u in units if u[1] not in inner]
-    changes = {s for _, s, k in units if k == "review" and review_change(commits[s])[0] in GERRIT}
+    # A Change-Id alone may be a local commit-msg hook's: not a Gerrit change inside a numbered
+    # PR's branch, nor in a history of numbered PRs that shows no Gerrit submit (a Gerrit
+    # merge that brought a change in, a Reviewed-on: line).
+    systems = {s: review_change(commits[s])[0] for _, s, k in units if k == "review"}
+    hooked = {s for s, system in systems.items() if system == "gerrit_change_id" and s in in_pr}
+    changes = {s for s, system in systems.items() if system in GERRIT and s not in hooked}
     merged_by = gerrit_merge_points(commits, gen, gerrit_merges, changes)
+    n_hooked_pr = len(hooked)
+    numbered = any(k == "squash" or pr_number(commits[s])[0] for _, s, k in units if k != "review")
+    if numbered and not merged_by and "gerrit" not in systems.values():
+        hooked |= {s for s, system in systems.items() if system == "gerrit_change_id"}
+    dropped = inner | hooked
+    units = [u for u in units if u[1] not in dropped]
     n_sync += len(set(gerrit_merges) - set(merged_by.values()))
     numbers = change_numbers(commits, repo)  # Change-Id -> the GitHub PR it mirrors
     by_change_id: dict[str, str] = {}  # Change-Id -> PR id
@@ -333,6 +343,14 @@ def assemble(
             f"{repo}: {len(inner)} commit(s) ending in (#N) inside a numbered PR's branch, not "
             "committed by GitHub, are commits of that PR (the number names an issue), not "
             "squash-merged PRs"
+        )
+    if hooked:
+        notes.append(
+            f"{repo}: {len(hooked)} commit(s) carry a Gerrit Change-Id: but are read as "
+            f"ordinary commits ({n_hooked_pr} inside a numbered PR's branch, "
+            f"{len(hooked) - n_hooked_pr} in a history of numbered PRs without a Gerrit submit: "
+            "no merge 'Merge \"...\" into' of a change, no Reviewed-on: line): a local "
+            "commit-msg hook's"
         )
     if imports:
         notes.append(
