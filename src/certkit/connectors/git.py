@@ -8,13 +8,18 @@ cloned or held in memory beyond one small record per commit) and returns an
 - ``pull_requests``: one row per PR that the history reveals, from the whole commit graph
   (rules in :mod:`certkit.connectors.git_prs`): ``Merge pull request #N`` merges anywhere in
   the graph own the commits their side brought in; squash commits ending in ``(#N)`` are PRs
-  (several with one number are aggregated); branch-sync merges (``git pull``,
+  (several with one number are aggregated); reviewed changes (Gerrit ``Reviewed-on:`` or
+  ``Change-Id:``, GitLab ``Part-of:``, Phabricator) are PRs; branch-sync merges (``git pull``,
   remote-tracking, ``Merge branch 'x' into y``) are not PRs; other commits are direct pushes,
   counted in a note (or, with ``direct_commits="as_prs"``, one PR each). Squash-merged PRs
   have ``created_source`` ``squash_commit``: hosting services often set their author date at
   merge time, so **their cycle time is unreliable**; import a ``gh`` export for exact dates
   (``combine`` prefers it for the same PR id);
 - ``ai_evidence``: every AI-attribution rule that fired, per commit.
+
+Several repositories (:mod:`certkit.connectors.git_repos`): a commit two of them hold (a clone
+of a release branch shares the history before the branch point) counts once, in the first
+given, and so does a Gerrit change both hold (its Change-Id, on a cherry-pick).
 
 Identities: ``git log`` applies the repository's ``.mailmap`` (``mailmap=`` adds another one),
 then an identity file maps e-mails/names to engineer ids. Agents and automation (listed in

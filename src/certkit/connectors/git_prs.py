@@ -13,9 +13,10 @@ rules (documented for users in ``docs/connectors.md``):
   ``git rev-list M^2 --not M^1``, computed exactly from the graph.
 - **Squash merges** are single-parent commits whose subject ends in ``(#12)``, anywhere in
   the graph, except on a numbered PR's branch unless GitHub committed them (there the
-  number names an issue: a commit of that PR). Several commits with the same number (a PR squashed then fixed up, a
-  cherry-pick, a backport) are **aggregated** into one PR: lines summed, created at the
-  earliest author date, merged at the latest commit date, AI evidence of all of them.
+  number names an issue: a commit of that PR). Several commits with the same number (a PR
+  squashed then fixed up, a cherry-pick, a backport) are **aggregated** into one PR: lines
+  summed, created at the earliest author date, merged at the latest commit date, AI evidence
+  of all of them.
 - **Reviewed changes without a merge commit** (:mod:`certkit.connectors.git_review`): a
   single-parent commit whose trailers name a Forgejo pull request (``Reviewed-on:
   .../pulls/12``), a Gerrit change (``Reviewed-on:``, else ``Change-Id:``), a GitLab merge
@@ -162,8 +163,9 @@ def assemble(
 
     ``imported`` are the merges that bring in another repository's history
     (:func:`certkit.connectors.git.imported_histories`): not PRs, and the history they bring
-    in is in none of this repository's PRs. Sets ``pr_id`` on every commit a PR owns. PR rows carry ``_shas`` (for revert detection)
-    and ``_new_people`` (human co-authors or mergers credited with an agent's PR).
+    in is in none of this repository's PRs. Sets ``pr_id`` on every commit a PR owns. PR rows
+    carry ``_shas`` (for revert detection), ``_new_people`` (human co-authors or mergers
+    credited with an agent's PR) and ``_change_id`` (a Gerrit change's, else ``None``).
     """
     gen = generations(commits)
     mainline: set[str] = set()
