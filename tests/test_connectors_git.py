@@ -427,8 +427,8 @@ def test_roster_and_unknown_authors(imported):
 def test_two_repos_keep_ids_apart(tmp_path):
     a = Repo(tmp_path / "a", origin="https://github.com/org/a.git")
     b = Repo(tmp_path / "b", origin=None)
-    for r in (a, b):
-        r.commit("Start", ANA, "2024-02-01T09:00:00Z")
+    for r in (a, b):  # two histories (identical commits, same shas, would count once)
+        r.commit(f"Start {r.path.name}", ANA, "2024-02-01T09:00:00Z")
         r.commit("Thing (#1)", BEN, "2024-02-02T09:00:00Z")
     imp = read_git([a.path, b.path])
     assert sorted(imp.pull_requests["id"]) == ["b#1", "org/a#1"]

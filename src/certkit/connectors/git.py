@@ -8,13 +8,18 @@ cloned or held in memory beyond one small record per commit) and returns an
 - ``pull_requests``: one row per PR that the history reveals, from the whole commit graph
   (rules in :mod:`certkit.connectors.git_prs`): ``Merge pull request #N`` merges anywhere in
   the graph own the commits their side brought in; squash commits ending in ``(#N)`` are PRs
-  (several with one number are aggregated); branch-sync merges (``git pull``,
+  (several with one number are aggregated); reviewed changes (Gerrit ``Reviewed-on:`` or
+  ``Change-Id:``, GitLab ``Part-of:``, Phabricator) are PRs; branch-sync merges (``git pull``,
   remote-tracking, ``Merge branch 'x' into y``) are not PRs; other commits are direct pushes,
   counted in a note (or, with ``direct_commits="as_prs"``, one PR each). Squash-merged PRs
   have ``created_source`` ``squash_commit``: hosting services often set their author date at
   merge time, so **their cycle time is unreliable**; import a ``gh`` export for exact dates
   (``combine`` prefers it for the same PR id);
 - ``ai_evidence``: every AI-attribution rule that fired, per commit.
+
+Several repositories (:mod:`certkit.connectors.git_repos`): a commit two of them hold (a clone
+of a release branch shares the history before the branch point) counts once, in the first
+given, and so does a Gerrit change both hold (its Change-Id, on a cherry-pick).
 
 Identities: ``git log`` applies the repository's ``.mailmap`` (``mailmap=`` adds another one),
 then an identity file maps e-mails/names to engineer ids. Agents and automation (listed in
@@ -49,6 +54,7 @@ from certkit.connectors.attribution import (
     tools_of,
 )
 from certkit.connectors.git_prs import assemble
+from certkit.connectors.git_repos import distinct_names, once_per_change
 from certkit.connectors.identity import (
     Agents,
     Identities,
@@ -84,10 +90,6 @@ COMMIT_SCHEMA = {
 }
 
 _AIDER = re.compile(r"\s*\(aider\)$", re.IGNORECASE)
-# https://host/..., ssh://..., git@host:org/repo (not file:// or a local path)
-_HOSTED_URL = re.compile(
-    r"^(?!file://)(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|[\w-]+(?:\.[\w-]+)+:)"
-)
 
 
 @dataclass
@@ -133,80 +135,6 @@ def _check_repo(path: Path) -> None:
     )
     if res.returncode != 0:
         raise CertkitError(f"{path} is not a git repository ({res.stderr.strip()})")
-
-
-def repo_name(path: Path) -> str:
-    """``owner/name`` from a hosted ``origin`` remote URL, else the folder name.
-
-    A local-path origin (a clone of a clone, a mirror) says nothing about the project, so the
-    folder name is used then (without a ``.git`` suffix); pass ``repo_names`` / ``--repo-name``
-    to join a ``gh`` export of the same project.
-    """
-    res = subprocess.run(
-        ["git", "config", "--get", "remote.origin.url"],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    url = res.stdout.strip()
-    if _HOSTED_URL.match(url):
-        m = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
-        if m:
-            return m.group(1)
-    name = path.resolve().name
-    return name.removesuffix(".git") or name
-
-
-def _distinct_names(paths: list[Path], given: list[str] | None) -> tuple[list[str], str | None]:
-    """One name per repository, distinct, and a note when folder names had to be widened.
-
-    PR ids are ``<name>#<number>``: two repositories with one name (clones in folders both
-    called ``repo``, no GitHub origin) would merge their PR #12s into one. A folder-derived
-    name that repeats takes its parent folders (``pallets+click/repo``) until it is unique;
-    a name given twice with ``repo_names`` and a repository given twice are errors.
-    """
-    resolved = [p.resolve() for p in paths]
-    twice = {p for p in resolved if resolved.count(p) > 1}
-    if twice:
-        raise CertkitError(f"repository {sorted(twice)[0]} is given twice; give it once")
-    if given is not None:
-        dup = sorted({n for n in given if given.count(n) > 1})
-        if dup:
-            raise CertkitError(
-                f"--repo-name (repo_names) gives {dup[0]!r} to two repositories; PR ids would "
-                "mix them: give each repository its own name"
-            )
-        return list(given), None
-    names = [repo_name(p) for p in paths]
-    out, widened = list(names), []
-    for i, name in enumerate(names):
-        if names.count(name) == 1:
-            continue
-        if name != resolved[i].name.removesuffix(".git"):  # from a hosted origin URL
-            raise CertkitError(
-                f"two repositories have the origin {name!r}: the same project twice? Give it "
-                "once, or name each with --repo-name (repo_names)"
-            )
-        depth = 2
-        while depth < len(resolved[i].parts) and any(
-            _tail(r, depth) == _tail(resolved[i], depth) for j, r in enumerate(resolved) if j != i
-        ):
-            depth += 1
-        out[i] = _tail(resolved[i], depth)
-        widened.append(out[i])
-    if not widened:
-        return out, None
-    return out, (
-        f"{len(widened)} repositories share a folder name and have no GitHub origin: named "
-        f"{', '.join(repr(w) for w in widened)} from their folders, so their PR ids stay "
-        "apart; use --repo-name to choose the names (and to join a gh export)"
-    )
-
-
-def _tail(path: Path, depth: int) -> str:
-    """The last ``depth`` parts of a path joined by ``/``, without ``.git``."""
-    return "/".join(path.parts[-depth:]).removesuffix(".git")
 
 
 def _bot_stem(name: str, email: str) -> str:
@@ -270,10 +198,64 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
     )
 
 
+def _check_rev(path: Path, rev: str) -> None:
+    """Fail on a revision the repository lacks, naming a remote branch of that name.
+
+    A fresh clone has ``origin/rel_2_0`` but no local ``rel_2_0`` (trial G).
+    """
+    res = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode == 0:
+        return
+    refs = _run(["git", "for-each-ref", "--format=%(refname:short)", "refs/remotes"], path).split()
+    near = [r for r in refs if r.endswith(f"/{rev}")]
+    if near:
+        raise CertkitError(
+            f"{path}: --rev {rev!r} is not a branch, tag or commit of this repository; did you "
+            f"mean {' or '.join(near)}?"
+        )
+
+
+def imported_histories(path: Path, rev: str) -> set[str]:
+    """Merges that bring another repository's history into ``rev`` (read with git).
+
+    A history with several root commits absorbed another repository (a subtree merge, ``git
+    merge --allow-unrelated-histories``: xarray's "Import datatree repository (#8656, #8688)").
+    The merge that brings it in is the one a non-first parent of which has a first-parent chain
+    ending at another root than ``rev``'s own (or is that root), while its first parent does
+    not. Found with git on the whole graph, so also when ``--since`` cuts the chains. A shallow
+    clone's cut ends look like roots: nothing is found there.
+    """
+    roots = _run(["git", "rev-list", "--max-parents=0", rev], path).split()
+    if (
+        len(roots) < 2
+        or _run(["git", "rev-parse", "--is-shallow-repository"], path).strip() == "true"
+    ):
+        return set()
+    home = set(_run(["git", "rev-list", "--first-parent", "--max-parents=0", rev], path).split())
+    out: set[str] = set()
+    for root in (r for r in roots if r not in home):
+        args = ["git", "rev-list", "--topo-order", "--reverse", "--parents", "--ancestry-path"]
+        chain = {root}  # commits whose first-parent chain ends at this root
+        for line in _run([*args, f"{root}..{rev}"], path).splitlines():
+            sha, *parents = line.split()
+            if parents and parents[0] in chain:
+                chain.add(sha)
+            elif any(p in chain for p in parents[1:]):
+                out.add(sha)
+    return out
+
+
 def _stream_commits(
     path: Path, rev: str, since: str | None, mailmap: str | None, progress: bool | None
 ):
     """Yield one (header, numstat lines) per commit from a streamed ``git log``."""
+    _check_rev(path, rev)
     count_args = ["git", "rev-list", "--count", rev] + ([f"--since={since}"] if since else [])
     total = int(_run(count_args, path).strip() or 0)
     args = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false"]
@@ -333,7 +315,10 @@ def _read_repo(
     agents: Agents,
     direct_commits: str,
     progress: bool | None,
+    seen: dict[str, str],
 ) -> tuple[dict[str, _Commit], list[dict], list[str]]:
+    """Commits, PRs and notes of one repository; commits of ``seen`` (sha -> the repository
+    of this import that already holds it) are left out: one commit counts once."""
     commits: dict[str, _Commit] = {}
     for raw in _stream_commits(path, rev, since, mailmap, progress):
         head, _, stats = raw[1:].partition(_END)
@@ -346,10 +331,24 @@ def _read_repo(
         commits[c.sha] = c
     if not commits:
         return commits, [], [f"{repo}: no commits in {rev}" + (f" since {since}" if since else "")]
+    shared: dict[str, int] = {}
+    for sha in [s for s in commits if s in seen]:
+        del commits[sha]
+        shared[seen[sha]] = shared.get(seen[sha], 0) + 1
+    notes = [
+        f"{repo}: {n} commit(s) are also in {other}, read before it in this import (the same "
+        f"project twice, or a branch of it): counted once, in {other}"
+        for other, n in shared.items()
+    ]
+    if not commits:
+        return commits, [], notes
 
     tip = _run(["git", "rev-parse", rev], path).strip()
-    prs, notes = assemble(commits, tip, repo, ids=ids, direct_commits=direct_commits)
-    return commits, prs, notes
+    imported = imported_histories(path, rev)
+    prs, pr_notes = assemble(
+        commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported
+    )
+    return commits, prs, notes + pr_notes
 
 
 def read_git(
@@ -416,9 +415,11 @@ def read_git(
     ids, rules, agents = attribution_inputs(identities, rules, agents)
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
+    seen: dict[str, str] = {}  # sha -> the repository it is counted in
+    changes: dict[str, tuple[str, str]] = {}  # Gerrit Change-Id -> (PR id, repository)
     for path in paths:
         _check_repo(path)
-    names, naming_note = _distinct_names(paths, repo_names)
+    names, naming_note = distinct_names(paths, repo_names)
     notes += [naming_note] if naming_note else []
     for path, name in zip(paths, names, strict=True):
         commits, prs, repo_notes = _read_repo(
@@ -432,8 +433,11 @@ def read_git(
             agents=agents,
             direct_commits=direct_commits,
             progress=progress,
+            seen=seen,
         )
+        seen.update(dict.fromkeys(commits, name))
         notes += repo_notes
+        prs = once_per_change(prs, commits, changes, name, notes)
         if rework_days is not None and commits:
             ledger = line_ledger(
                 path,
@@ -441,6 +445,7 @@ def read_git(
                 window_days=rework_days,
                 authors={c.sha: c.author_id for c in commits.values()},
             )
+            ledger = ledger.filter(pl.col("sha").is_in(list(commits)))  # not a shared commit
             ledgers.append(ledger.drop("lines_added"))
         for c in commits.values():
             p = people.setdefault(
@@ -507,8 +512,11 @@ def _with_rework(commits: pl.DataFrame, prs: pl.DataFrame, ledger: pl.DataFrame,
     """Ledger columns on commits, and their sums over each PR's commits on PRs."""
     cols = [c for c in ledger.columns if c != "sha"]
     commits = commits.join(ledger.unique("sha"), on="sha", how="left")
+    own = pl.col("pr_id").str.starts_with(pl.col("repo") + "#") | pl.col("pr_id").str.starts_with(
+        pl.col("repo") + "@"
+    )  # not a cherry-pick counted in another repository's PR (_once_per_change)
     per_pr = (
-        commits.filter(pl.col("pr_id").is_not_null())
+        commits.filter(pl.col("pr_id").is_not_null() & own)
         .group_by("pr_id")
         .agg(pl.col(cols).sum())
         .rename({"pr_id": "id"})

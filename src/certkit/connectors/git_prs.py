@@ -12,22 +12,30 @@ rules (documented for users in ``docs/connectors.md``):
   or brought in by a ``git pull`` merge). A PR merge owns the commits its side brought in:
   ``git rev-list M^2 --not M^1``, computed exactly from the graph.
 - **Squash merges** are single-parent commits whose subject ends in ``(#12)``, anywhere in
-  the graph. Several commits with the same number (a PR squashed then fixed up, a
-  cherry-pick, a backport) are **aggregated** into one PR: lines summed, created at the
-  earliest author date, merged at the latest commit date, AI evidence of all of them.
-- **Reviewed changes without a merge commit**: a single-parent commit whose trailers name a
-  Forgejo pull request (``Reviewed-on: .../pulls/12``), a Gerrit change (``Reviewed-on:``), a GitLab merge request (Marge-bot's ``Part-of:``, or
-  ``See merge request g/p!12``) or a Phabricator revision (``Differential Revision:``). All
-  the commits naming one change form one PR (id ``repo#12``; Phabricator ``repo#D12``).
+  the graph, except on a numbered PR's branch unless GitHub committed them (there the
+  number names an issue: a commit of that PR). Several commits with the same number (a PR
+  squashed then fixed up, a cherry-pick, a backport) are **aggregated** into one PR: lines
+  summed, created at the earliest author date, merged at the latest commit date, AI evidence
+  of all of them.
+- **Reviewed changes without a merge commit** (:mod:`certkit.connectors.git_review`): a
+  single-parent commit whose trailers name a Forgejo pull request (``Reviewed-on:
+  .../pulls/12``), a Gerrit change (``Reviewed-on:``, else ``Change-Id:``), a GitLab merge
+  request (Marge-bot's ``Part-of:``, or ``See merge request g/p!12``) or a Phabricator revision
+  (``Differential Revision:``). All the commits naming one change form one PR (id ``repo#12``;
+  Phabricator ``repo#D12``; a Change-Id ``repo@<sha>``, or ``repo#N`` of the GitHub PR its
+  ``Pull-request:`` trailer mirrors). A Gerrit merge (``Merge "<subject>" into main``) that
+  brings a Gerrit change in is that change's merge time, not a PR nor a sync merge.
 - **Merge queues** (bors/homu ``Auto merge of #12 - ...``, Rust's ``Rollup merge of #12``,
   bors-ng ``Merge #12``) are PR merges like ``Merge pull request``.
 - **Branch-sync merges** are not PRs and own no commits: ``Merge branch 'main' of
   github.com:org/repo`` (``git pull``), ``Merge remote-tracking branch 'origin/main'``,
-  ``Merge branch 'x' into y``, ``Merge tag ...``, a plain ``Merge branch 'main'``, and
-  Gerrit's ``Merge "subject of the change"``.
+  ``Merge branch 'x' into y``, ``Merge tag ...``, a plain ``Merge branch 'main'``, and a
+  Gerrit ``Merge "..."`` that brings in no Gerrit change.
 - **Other merges on the first-parent line** (``Merge branch 'hotfix'``: a local merge of a
   feature branch) are PRs without a number (id ``repo@<sha>``); off the first-parent line
   they are ordinary commits of the PR that owns them.
+- **Merges that bring in another repository's history** (``imported``) are not PRs, and that
+  history is in none of this repository's PRs (its own PRs stay PRs without a number).
 - The innermost PR wins: a PR merged into a feature branch keeps its commits when the feature
   branch is merged in turn.
 - Every other non-merge commit was pushed directly (no PR): counted in a note, or one PR each
@@ -42,11 +50,21 @@ is counted in a note. Automation PRs of listed accounts (dependabot, renovate...
 
 from __future__ import annotations
 
-import heapq
 import re
 from typing import TYPE_CHECKING
 
 from certkit.connectors.attribution import tools_of
+from certkit.connectors.git_graph import branch_only, first_parent_roots, generations
+from certkit.connectors.git_review import (
+    GERRIT,
+    REVIEW_SYSTEMS,
+    change_id,
+    change_numbers,
+    gerrit_merge_points,
+    is_gerrit_merge,
+    review_change,
+    review_notes,
+)
 from certkit.connectors.identity import Identities
 
 if TYPE_CHECKING:
@@ -68,50 +86,6 @@ _MERGE_PATTERNS = [
     re.compile(r"^Rollup merge of #(?P<n>\d+)\s*-\s*(?P<branch>[^,\s]+)"),
     re.compile(r"^Merge #(?P<n>\d+)\s*$"),
 ]
-# Review systems that put each reviewed change on the mainline without a merge commit
-# (rebased or cherry-picked), naming it in a trailer of its commit(s): Gerrit's
-# "Reviewed-on: https://go-review.googlesource.com/c/net/+/795860" (also .../12345 and
-# .../#/c/12345/), GitLab's Marge-bot "Part-of: <https://host/g/p/-/merge_requests/4346>" (or
-# a squash template's "See merge request g/p!12"), Phabricator's "Differential Revision:
-# https://reviews.llvm.org/D12345". The last one in a message wins: a cherry-pick quotes the
-# original change's trailer above its own.
-_REVIEW_TRAILERS = [
-    (  # Forgejo adds "Reviewed-on: https://host/org/repo/pulls/343" to what it merges
-        "forgejo",
-        re.compile(
-            r"^Reviewed-on:\s*<?https?://\S+/pulls/(?P<n>\d+)/?>?\s*$", re.MULTILINE | re.IGNORECASE
-        ),
-    ),
-    (
-        "gerrit",
-        re.compile(
-            r"^Reviewed-on:\s*<?https?://\S*?/(?:\+/|c/|#/c/)?(?P<n>\d+)(?:/\d+)?/?>?\s*$",
-            re.MULTILINE | re.IGNORECASE,
-        ),
-    ),
-    (
-        "gitlab",
-        re.compile(
-            r"^Part-of:\s*<?https?://\S+/merge_requests/(?P<n>\d+)/?>?\s*$",
-            re.MULTILINE | re.IGNORECASE,
-        ),
-    ),
-    ("gitlab", re.compile(r"^See merge request (?:\S+)?!(?P<n>\d+)\s*$", re.MULTILINE)),
-    (
-        "phabricator",
-        re.compile(
-            r"^Differential Revision:\s*<?https?://\S+/D(?P<n>\d+)/?>?\s*$",
-            re.MULTILINE | re.IGNORECASE,
-        ),
-    ),
-]
-#: How each review system is named in the import notes.
-REVIEW_SYSTEMS = {
-    "forgejo": "Gitea/Forgejo pull request(s) merged without a merge commit (Reviewed-on: .../pulls/N)",
-    "gerrit": "Gerrit change(s) (Reviewed-on: trailer)",
-    "gitlab": "GitLab merge request(s) merged without a merge commit (Part-of: or See merge request)",
-    "phabricator": "Phabricator revision(s) (Differential Revision:, ids #D<number>)",
-}
 _GITLAB = re.compile(r"See merge request (?:\S+)?!(?P<n>\d+)")
 _MERGE_BRANCH = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'")
 _SYNC = re.compile(
@@ -171,97 +145,9 @@ def merge_title(merge: _Commit) -> str:
     return SQUASH.sub("", merge.subject).strip()
 
 
-def review_change(commit: _Commit) -> tuple[str, int] | None:
-    """``(system, number)`` of the reviewed change a commit's trailers name, else ``None``.
-
-    ``system`` is ``"gerrit"``, ``"gitlab"`` or ``"phabricator"`` (see ``_REVIEW_TRAILERS``).
-    """
-    for system, pattern in _REVIEW_TRAILERS:
-        found = pattern.findall(commit.body)
-        if found:
-            return system, int(found[-1])
-    return None
-
-
 def is_sync_merge(subject: str) -> bool:
     """True for branch-sync merges (``git pull``, remote-tracking, ``into``, tag merges)."""
     return _SYNC.match(subject) is not None
-
-
-def _generations(commits: dict[str, _Commit]) -> dict[str, int]:
-    """1 + the longest parent chain inside the history read (parents before children)."""
-    gen: dict[str, int] = {}
-    for start in commits:
-        stack = [start]
-        while stack:
-            sha = stack[-1]
-            if sha in gen:
-                stack.pop()
-                continue
-            parents = [p for p in commits[sha].parents if p in commits]
-            todo = [p for p in parents if p not in gen]
-            if todo:
-                stack.extend(todo)
-            else:
-                gen[sha] = 1 + max((gen[p] for p in parents), default=0)
-                stack.pop()
-    return gen
-
-
-def first_parent_roots(commits: dict[str, _Commit], gen: dict[str, int]) -> dict[str, str | None]:
-    """The root commit each commit's first-parent chain ends at.
-
-    A repository that absorbed another one (a subtree merge, an unrelated history merged in)
-    holds commits whose first-parent chain ends at the other repository's first commit: the
-    PR numbers in their messages are that repository's, not this one's. ``None`` when the
-    chain leaves the history read (``--since``) before reaching a commit without parents.
-    """
-    roots: dict[str, str | None] = {}
-    for sha in sorted(commits, key=gen.__getitem__):  # parents before children
-        parents = commits[sha].parents
-        roots[sha] = roots.get(parents[0]) if parents else sha
-    return roots
-
-
-def branch_only(merge: _Commit, commits: dict[str, _Commit], gen: dict[str, int]) -> list[str]:
-    """Commits reachable from a merge's other parents but not from its first parent.
-
-    The exact ``git rev-list M^2 ^M^1``: a walk by decreasing generation that stops as soon as
-    no commit still in the queue is reachable from the side parents only.
-    """
-    flags: dict[str, int] = {}
-    heap: list[tuple[int, str]] = []
-    only_side = 0
-
-    def push(sha: str, f: int) -> None:
-        nonlocal only_side
-        if sha not in commits:
-            return
-        old = flags.get(sha, 0)
-        new = old | f
-        if new == old:
-            return
-        if old == 0:
-            heapq.heappush(heap, (-gen[sha], sha))
-        if new == 2:
-            only_side += 1
-        elif old == 2:
-            only_side -= 1
-        flags[sha] = new
-
-    push(merge.parents[0], 1)
-    for p in merge.parents[1:]:
-        push(p, 2)
-    out = []
-    while heap and only_side:
-        _, sha = heapq.heappop(heap)
-        f = flags[sha]
-        if f == 2:
-            out.append(sha)
-            only_side -= 1
-        for p in commits[sha].parents:
-            push(p, f)
-    return out
 
 
 def assemble(
@@ -271,13 +157,17 @@ def assemble(
     *,
     ids: Identities,
     direct_commits: str,
+    imported: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[dict], list[str]]:
     """PR rows (see the module docstring) and the notes saying what was counted how.
 
-    Sets ``pr_id`` on every commit a PR owns. PR rows carry ``_shas`` (for revert detection)
-    and ``_new_people`` (human co-authors or mergers credited with an agent's PR).
+    ``imported`` are the merges that bring in another repository's history
+    (:func:`certkit.connectors.git.imported_histories`): not PRs, and the history they bring
+    in is in none of this repository's PRs. Sets ``pr_id`` on every commit a PR owns. PR rows
+    carry ``_shas`` (for revert detection), ``_new_people`` (human co-authors or mergers
+    credited with an agent's PR) and ``_change_id`` (a Gerrit change's, else ``None``).
     """
-    gen = _generations(commits)
+    gen = generations(commits)
     mainline: set[str] = set()
     sha: str | None = tip
     while sha in commits:
@@ -290,11 +180,18 @@ def assemble(
     # Units (a PR merge, an unnumbered mainline merge, a squash commit), innermost first.
     units: list[tuple[int, str, str]] = []  # (generation, sha, kind)
     n_sync = 0
+    gerrit_merges: list[str] = []
+    imports = sorted(m for m in imported if m in commits)
+    foreign = {s for m in imports for s in branch_only(commits[m], commits, gen)}
     for sha, c in commits.items():
+        if sha in imported:
+            continue
         if len(c.parents) >= 2:
             number, _ = pr_number(c)
             if number is not None:
                 units.append((gen[sha], sha, "merge"))
+            elif is_gerrit_merge(c.subject):
+                gerrit_merges.append(sha)  # a sync merge unless it brings in a change
             elif is_sync_merge(c.subject):
                 n_sync += 1
             elif sha in mainline:
@@ -304,6 +201,32 @@ def assemble(
         elif review_change(c) is not None:
             units.append((gen[sha], sha, "review"))
     units.sort()
+    # The commits each merge's side brought in; a "(#N)" commit on a numbered PR's branch that
+    # GitHub did not commit is a commit of that PR naming an issue, not a squash merge (twisted
+    # 21181c1466 "fix ... (#12325)" inside "#12325 fix ... (#12326)").
+    sides = {s: branch_only(commits[s], commits, gen) for _, s, k in units if k == "merge"}
+    in_pr = {m for s, side in sides.items() if pr_number(commits[s])[0] is not None for m in side}
+    inner = {
+        s
+        for _, s, k in units
+        if k == "squash" and s in in_pr and commits[s].committer_email != GITHUB_WEB
+    }
+    # A Change-Id alone may be a local commit-msg hook's: not a Gerrit change inside a numbered
+    # PR's branch, nor in a history of numbered PRs that shows no Gerrit submit (a Gerrit
+    # merge that brought a change in, a Reviewed-on: line).
+    systems = {s: review_change(commits[s])[0] for _, s, k in units if k == "review"}
+    hooked = {s for s, system in systems.items() if system == "gerrit_change_id" and s in in_pr}
+    changes = {s for s, system in systems.items() if system in GERRIT and s not in hooked}
+    merged_by = gerrit_merge_points(commits, gen, gerrit_merges, changes)
+    n_hooked_pr = len(hooked)
+    numbered = any(k == "squash" or pr_number(commits[s])[0] for _, s, k in units if k != "review")
+    if numbered and not merged_by and "gerrit" not in systems.values():
+        hooked |= {s for s, system in systems.items() if system == "gerrit_change_id"}
+    dropped = inner | hooked
+    units = [u for u in units if u[1] not in dropped]
+    n_sync += len(set(gerrit_merges) - set(merged_by.values()))
+    numbers = change_numbers(commits, repo)  # Change-Id -> the GitHub PR it mirrors
+    by_change_id: dict[str, str] = {}  # Change-Id -> PR id
     claimed: set[str] = set()
     n_foreign = 0
     groups: dict[str, dict] = {}  # PR id -> merge points and member shas
@@ -313,7 +236,9 @@ def assemble(
             continue  # a squash-like commit inside a PR branch already owned by an inner PR
         if kind == "merge":
             number, head = pr_number(c)
-            members = [s for s in branch_only(c, commits, gen) if s not in claimed]
+            members = [
+                s for s in sides[sha] if s not in claimed and (s not in foreign or sha in foreign)
+            ]
         elif kind == "squash":
             number, head = int(SQUASH.search(c.subject).group("n")), None
             members = []
@@ -323,8 +248,12 @@ def assemble(
             if system == "phabricator":  # D-numbers are not the host's PR numbers
                 pr_id = f"{repo}#D{number}"
                 number = None
+            elif system == "gerrit_change_id":  # one PR per Change-Id, named by its first commit
+                cid = change_id(c)
+                number = numbers.get(cid)
+                pr_id = by_change_id.setdefault(cid, f"{repo}@{sha[:10]}")
         named = number is not None  # the title is read as for a numbered PR
-        if number is not None and roots[sha] not in (None, home):  # another repository's
+        if number is not None and (roots[sha] not in (None, home) or sha in foreign):
             number = None
             n_foreign += 1
         if kind != "review" or number is not None:
@@ -334,11 +263,22 @@ def assemble(
         )
         if kind == "review":
             g["system"] = system
+            if system in GERRIT:  # kept across the repositories of an import
+                g["change_id"] = g.get("change_id") or change_id(c)
+            if sha in merged_by:
+                g.setdefault("merged_by", []).append(merged_by[sha])
         g["points"].append((sha, kind))
         g["members"] += members
         claimed.add(sha)
         claimed.update(members)
 
+    owner: dict[str, set[str]] = {}  # a Gerrit merge -> the PRs it submitted
+    for pr_id, g in groups.items():
+        for m in g.get("merged_by", []):
+            owner.setdefault(m, set()).add(pr_id)
+    for m, ids_ in owner.items():
+        if len(ids_) == 1:  # it submitted one change: a commit of that PR (no lines)
+            groups[next(iter(ids_))].setdefault("owns", []).append(m)
     prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0, "skew": 0, "fast_forward": 0}
     for pr_id, g in groups.items():
         prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
@@ -355,9 +295,17 @@ def assemble(
     n_off = sum(
         1
         for g in groups.values()
-        if g["number"] is not None and all(s not in mainline for s, _ in g["points"])
+        if g["number"] is not None
+        and all(s not in mainline for s in [p for p, _ in g["points"]] + g.get("merged_by", []))
     )
-    direct = [s for s, c in commits.items() if len(c.parents) < 2 and s not in claimed]
+    n_repeated = sum(
+        1 for g in groups.values() if g.get("system") == "gerrit_change_id" and len(g["points"]) > 1
+    )
+    n_mirrored = sum(
+        1 for g in groups.values() if g.get("system") == "gerrit_change_id" and g["number"]
+    )
+    taken = claimed | foreign  # another repository's history is in no PR of this one
+    direct = [s for s, c in commits.items() if len(c.parents) < 2 and s not in taken]
     if direct_commits == "as_prs":
         for s in direct:
             prs.append(_pr_row(f"{repo}@{s[:10]}", _direct_group(s), commits, repo, ids, counts))
@@ -370,15 +318,7 @@ def assemble(
             "date taken from the squash commit's author date, which hosting services often set "
             "at merge time, so their cycle time is unreliable; add a gh export for exact dates"
         )
-    reviewed = [f"{n} {REVIEW_SYSTEMS[system]}" for system, n in n_review.items() if n]
-    if reviewed:
-        notes.append(
-            f"{repo}: {', '.join(reviewed)} are PRs although no merge commit names them: each "
-            "change's commits (all that name it) form one PR, created at their earliest author "
-            "date (an approximation: the change was opened after its first commit) and merged "
-            "at their latest commit date (the time it was rebased or cherry-picked onto the "
-            "branch)"
-        )
+    notes += review_notes(repo, n_review, len(set(merged_by.values())), n_repeated, n_mirrored)
     if counts["fast_forward"]:
         notes.append(
             f"{repo}: {counts['fast_forward']} of those changes were merged by fast-forward "
@@ -399,6 +339,28 @@ def assemble(
             "merged into this one (a subtree or an unrelated history): their numbers are that "
             f"repository's, so they are PRs without a number (ids {repo}@<sha>), not merged "
             "with this repository's PRs of the same number"
+        )
+    if inner:
+        notes.append(
+            f"{repo}: {len(inner)} commit(s) ending in (#N) inside a numbered PR's branch, not "
+            "committed by GitHub, are commits of that PR (the number names an issue), not "
+            "squash-merged PRs"
+        )
+    if hooked:
+        notes.append(
+            f"{repo}: {len(hooked)} commit(s) carry a Gerrit Change-Id: but are read as "
+            f"ordinary commits ({n_hooked_pr} inside a numbered PR's branch, "
+            f"{len(hooked) - n_hooked_pr} in a history of numbered PRs without a Gerrit submit: "
+            "no merge 'Merge \"...\" into' of a change, no Reviewed-on: line): a local "
+            "commit-msg hook's"
+        )
+    if imports:
+        notes.append(
+            f"{repo}: {len(imports)} merge(s) bring in another repository's history "
+            f"({', '.join(m[:10] for m in imports)}; {len(foreign)} commit(s) read from it): "
+            "not PRs, and that history is in none of this repository's PRs: the PR merges and "
+            "squash commits it holds are PRs without a number, its other commits are in no PR "
+            "(not counted as direct pushes)"
         )
     if n_sync:
         notes.append(
@@ -450,7 +412,8 @@ def _pr_row(
     kinds = {k for _, k in g["points"]}
     members = [commits[s] for s in g["members"]]
     work = [c for c in members if len(c.parents) < 2] + [p for p in points if len(p.parents) < 2]
-    every = members + points
+    dated_by = [commits[s] for s in g.get("merged_by", [])]  # Gerrit merges that submitted it
+    every = members + points + [commits[s] for s in g.get("owns", [])]
     author, bot_author, new_people = _credit(work or points, points, ids, counts)
     merges = [p for p in points if len(p.parents) >= 2]
     first = merges[0] if merges else min(points, key=lambda c: c.committed)
@@ -459,7 +422,7 @@ def _pr_row(
     elif "review" in kinds:  # a reviewed change's own commit(s): like a PR branch's
         # every commit as its author wrote it (not rebased or cherry-picked when merged, as
         # Marge-bot and Gerrit do): a fast-forward, git holds no merge time
-        untouched = all(c.committed == c.authored for c in points)
+        untouched = not dated_by and all(c.committed == c.authored for c in points)
         created_source = "fast_forward" if untouched else "branch_first_commit"
         counts["fast_forward"] += untouched
     else:
@@ -472,7 +435,7 @@ def _pr_row(
         c.pr_id = pr_id
     dets = [d for c in every for d in c.detections]
     created = min(c.authored for c in (work or points))
-    merged = max(c.committed for c in points)
+    merged = max(c.committed for c in points + dated_by)
     if created > merged:  # an author date after the commit date: clock skew, a rebase
         counts["skew"] += 1
         created = merged
@@ -496,6 +459,7 @@ def _pr_row(
         "_shas": [c.sha for c in every],
         "_new_people": new_people,
         "_head": g.get("head"),
+        "_change_id": g.get("change_id"),
     }
 
 

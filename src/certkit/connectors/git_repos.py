@@ -1,0 +1,133 @@
+"""The repositories of one git import: their names, and what two of them share.
+
+Used by :func:`certkit.connectors.git.read_git`. PR ids are ``<repository>#<number>``, so each
+repository needs its own name (:func:`distinct_names`); a commit both hold counts once, in the
+first given (``read_git``), and so does a Gerrit change both hold (:func:`once_per_change`).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from certkit.errors import CertkitError
+
+if TYPE_CHECKING:
+    from certkit.connectors.git import _Commit
+
+# https://host/..., ssh://..., git@host:org/repo (not file:// or a local path)
+_HOSTED_URL = re.compile(
+    r"^(?!file://)(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|[\w-]+(?:\.[\w-]+)+:)"
+)
+
+
+def repo_name(path: Path) -> str:
+    """``owner/name`` from a hosted ``origin`` remote URL, else the folder name.
+
+    A local-path origin (a clone of a clone, a mirror) says nothing about the project, so the
+    folder name is used then (without a ``.git`` suffix); pass ``repo_names`` / ``--repo-name``
+    to join a ``gh`` export of the same project.
+    """
+    res = subprocess.run(
+        ["git", "config", "--get", "remote.origin.url"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    url = res.stdout.strip()
+    if _HOSTED_URL.match(url):
+        m = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
+        if m:
+            return m.group(1)
+    name = path.resolve().name
+    return name.removesuffix(".git") or name
+
+
+def distinct_names(paths: list[Path], given: list[str] | None) -> tuple[list[str], str | None]:
+    """One name per repository, distinct, and a note when folder names had to be widened.
+
+    PR ids are ``<name>#<number>``: two repositories with one name (clones in folders both
+    called ``repo``, no GitHub origin) would merge their PR #12s into one. A folder-derived
+    name that repeats takes its parent folders (``pallets+click/repo``) until it is unique;
+    a name given twice with ``repo_names`` and a repository given twice are errors.
+    """
+    resolved = [p.resolve() for p in paths]
+    twice = {p for p in resolved if resolved.count(p) > 1}
+    if twice:
+        raise CertkitError(f"repository {sorted(twice)[0]} is given twice; give it once")
+    if given is not None:
+        dup = sorted({n for n in given if given.count(n) > 1})
+        if dup:
+            raise CertkitError(
+                f"--repo-name (repo_names) gives {dup[0]!r} to two repositories; PR ids would "
+                "mix them: give each repository its own name"
+            )
+        return list(given), None
+    names = [repo_name(p) for p in paths]
+    out, widened = list(names), []
+    for i, name in enumerate(names):
+        if names.count(name) == 1:
+            continue
+        if name != resolved[i].name.removesuffix(".git"):  # from a hosted origin URL
+            raise CertkitError(
+                f"two repositories have the origin {name!r}: the same project twice? Give it "
+                "once, or name each with --repo-name (repo_names) (a branch clone: the commits "
+                "both hold count once, in the first repository given)"
+            )
+        depth = 2
+        while depth < len(resolved[i].parts) and any(
+            _tail(r, depth) == _tail(resolved[i], depth) for j, r in enumerate(resolved) if j != i
+        ):
+            depth += 1
+        out[i] = _tail(resolved[i], depth)
+        widened.append(out[i])
+    if not widened:
+        return out, None
+    return out, (
+        f"{len(widened)} repositories share a folder name and have no GitHub origin: named "
+        f"{', '.join(repr(w) for w in widened)} from their folders, so their PR ids stay "
+        "apart; use --repo-name to choose the names (and to join a gh export)"
+    )
+
+
+def _tail(path: Path, depth: int) -> str:
+    """The last ``depth`` parts of a path joined by ``/``, without ``.git``."""
+    return "/".join(path.parts[-depth:]).removesuffix(".git")
+
+
+def once_per_change(
+    prs: list[dict],
+    commits: dict[str, _Commit],
+    changes: dict[str, tuple[str, str]],
+    repo: str,
+    notes: list[str],
+) -> list[dict]:
+    """PRs of ``repo`` less the Gerrit changes an earlier repository of the import holds.
+
+    A change cherry-picked to another branch keeps its ``Change-Id:`` (sqlalchemy's backports
+    to ``rel_2_0``): imported with a clone of that branch it is one PR, the first
+    repository's; the cherry-pick's commits are commits of it, their lines and dates not
+    added (the same patch again). ``changes`` maps each Change-Id seen to its PR and
+    repository, and grows.
+    """
+    keep, moved = [], {}
+    for pr in prs:
+        cid = pr.pop("_change_id", None)
+        if cid in changes and changes[cid][1] != repo:
+            moved[pr["id"]] = changes[cid][0]
+            continue
+        keep.append(pr)
+        if cid:
+            changes.setdefault(cid, (pr["id"], repo))
+    for c in commits.values():
+        c.pr_id = moved.get(c.pr_id, c.pr_id)
+    if moved:
+        notes.append(
+            f"{repo}: {len(moved)} Gerrit change(s) carry the Change-Id of a change of a "
+            "repository read before it (a cherry-pick to another branch): each is counted once, "
+            "as that PR; its commits here are commits of it, their lines and dates not added"
+        )
+    return keep

@@ -1,0 +1,189 @@
+"""Review systems that put changes on a branch without a ``Merge pull request`` commit.
+
+Used by :mod:`certkit.connectors.git_prs`. A commit names its reviewed change in a trailer:
+
+- Gerrit's ``Reviewed-on: https://go-review.googlesource.com/c/net/+/795860`` (also
+  ``.../12345`` and ``.../#/c/12345/``), or only ``Change-Id: I<40 hex>`` when the server adds
+  no ``Reviewed-on:`` line (sqlalchemy's Gerrit). Gerrit's "merge if necessary" then writes a
+  ``Merge "<change subject>" into main`` (or ``Merge changes I1,I2 into main``) commit whose
+  second parent is the change: that merge dates the change, it is not a PR of its own.
+- Forgejo's ``Reviewed-on: https://host/org/repo/pulls/343`` (rebase merges).
+- GitLab's Marge-bot ``Part-of: <https://host/g/p/-/merge_requests/4346>``, or a squash
+  template's ``See merge request g/p!12``.
+- Phabricator's ``Differential Revision: https://reviews.llvm.org/D12345``.
+
+The last such trailer of a message wins: a cherry-pick quotes the original change's trailer
+above its own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from certkit.connectors.git_graph import branch_only
+
+if TYPE_CHECKING:
+    from certkit.connectors.git import _Commit
+
+_REVIEW_TRAILERS = [
+    (  # Forgejo adds "Reviewed-on: https://host/org/repo/pulls/343" to what it merges
+        "forgejo",
+        re.compile(
+            r"^Reviewed-on:\s*<?https?://\S+/pulls/(?P<n>\d+)/?>?\s*$", re.MULTILINE | re.IGNORECASE
+        ),
+    ),
+    (
+        "gerrit",
+        re.compile(
+            r"^Reviewed-on:\s*<?https?://\S*?/(?:\+/|c/|#/c/)?(?P<n>\d+)(?:/\d+)?/?>?\s*$",
+            re.MULTILINE | re.IGNORECASE,
+        ),
+    ),
+    (
+        "gitlab",
+        re.compile(
+            r"^Part-of:\s*<?https?://\S+/merge_requests/(?P<n>\d+)/?>?\s*$",
+            re.MULTILINE | re.IGNORECASE,
+        ),
+    ),
+    ("gitlab", re.compile(r"^See merge request (?:\S+)?!(?P<n>\d+)\s*$", re.MULTILINE)),
+    (
+        "phabricator",
+        re.compile(
+            r"^Differential Revision:\s*<?https?://\S+/D(?P<n>\d+)/?>?\s*$",
+            re.MULTILINE | re.IGNORECASE,
+        ),
+    ),
+]
+#: How each review system is named in the import notes.
+REVIEW_SYSTEMS = {
+    "forgejo": "Gitea/Forgejo pull request(s) merged without a merge commit (Reviewed-on: .../pulls/N)",
+    "gerrit": "Gerrit change(s) (Reviewed-on: trailer)",
+    "gerrit_change_id": "Gerrit change(s) named only by a Change-Id: trailer (no Reviewed-on:)",
+    "gitlab": "GitLab merge request(s) merged without a merge commit (Part-of: or See merge request)",
+    "phabricator": "Phabricator revision(s) (Differential Revision:, ids #D<number>)",
+}
+#: The systems whose changes a Gerrit merge (``Merge "..." into main``) can submit.
+GERRIT = ("gerrit", "gerrit_change_id")
+#: Gerrit's Change-Id: "I" and the 40 hex digits of a sha-1.
+_CHANGE_ID = re.compile(r"^Change-Id:\s*(I[0-9a-f]{40})\s*$", re.MULTILINE)
+#: A GitHub pull request mirrored into Gerrit (sqlalchemy's sqla-tester writes this trailer).
+_PULL_REQUEST = re.compile(
+    r"^Pull-request:\s*<?https?://github\.com/(?P<repo>[^/\s]+/[^/\s]+)/pull/(?P<n>\d+)/?>?\s*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+#: Gerrit's "merge if necessary" commits.
+_GERRIT_MERGE = re.compile(
+    r'^Merge (?:".*"|changes I[0-9a-f]{7,40}(?:,I[0-9a-f]{7,40})*|changes from topic "[^"]*")'
+    r"(?: into \S+)?\s*$"
+)
+
+
+def review_change(commit: _Commit) -> tuple[str, int | None] | None:
+    """``(system, number)`` of the reviewed change a commit's trailers name, else ``None``.
+
+    ``system`` is a key of :data:`REVIEW_SYSTEMS`; ``number`` is ``None`` for a Gerrit change
+    known only by its ``Change-Id:`` (see :func:`change_id`).
+    """
+    for system, pattern in _REVIEW_TRAILERS:
+        found = pattern.findall(commit.body)
+        if found:
+            return system, int(found[-1])
+    if change_id(commit) is not None:
+        return "gerrit_change_id", None
+    return None
+
+
+def change_id(commit: _Commit) -> str | None:
+    """The last ``Change-Id: I<40 hex>`` trailer of a commit's message, else ``None``."""
+    found = _CHANGE_ID.findall(commit.body)
+    return found[-1] if found else None
+
+
+def pull_request(commit: _Commit) -> tuple[str, int] | None:
+    """``(owner/repo, N)`` of the last ``Pull-request: https://github.com/o/r/pull/N`` line."""
+    found = list(_PULL_REQUEST.finditer(commit.body))
+    return (found[-1].group("repo"), int(found[-1].group("n"))) if found else None
+
+
+def same_repo(url_repo: str, repo: str) -> bool:
+    """Does a GitHub ``owner/name`` name the repository imported as ``repo``?
+
+    ``repo`` is the import's name: ``owner/name`` from a hosted origin or ``--repo-name``, or
+    a folder name (a clone of a mirror), which then must equal the project's name.
+    """
+    url_repo, repo = url_repo.lower().removesuffix(".git"), repo.lower()
+    return url_repo == repo or ("/" not in repo and url_repo.split("/")[-1] == repo)
+
+
+def is_gerrit_merge(subject: str) -> bool:
+    """``Merge "<change subject>" into main`` or ``Merge changes I1,I2 into main``."""
+    return _GERRIT_MERGE.match(subject) is not None
+
+
+def change_numbers(commits: dict[str, _Commit], repo: str) -> dict[str, int]:
+    """The GitHub PR number of each Change-Id, where it is clean.
+
+    A change whose ``Pull-request:`` trailer names this repository's GitHub PR N takes N (the
+    id a ``gh`` export of that PR has), unless N is on several changes (a contributor's PR
+    split into two Gerrit changes): those keep ids of their own.
+    """
+    by_n: dict[int, set[str]] = {}
+    for c in commits.values():
+        cid = change_id(c)
+        pr = pull_request(c) if cid else None
+        if cid and pr and same_repo(pr[0], repo):
+            by_n.setdefault(pr[1], set()).add(cid)
+    return {next(iter(cids)): n for n, cids in by_n.items() if len(cids) == 1}
+
+
+def gerrit_merge_points(
+    commits: dict[str, _Commit], gen: dict[str, int], merges: list[str], changes: set[str]
+) -> dict[str, str]:
+    """The Gerrit merge (``Merge "..." into main``) that brought in each change commit.
+
+    ``merges`` are the Gerrit merge commits, ``changes`` the shas of Gerrit changes' commits.
+    A change commit reachable only through a merge's second parent was submitted by that
+    merge; the earliest such merge wins (a later one brings it in again only as history).
+    """
+    out: dict[str, str] = {}
+    for m in sorted(merges, key=gen.__getitem__):
+        for s in branch_only(commits[m], commits, gen):
+            if s in changes and s not in out:
+                out[s] = m
+    return out
+
+
+def review_notes(
+    repo: str, n_review: dict[str, int], n_merges: int, n_repeated: int, n_mirrored: int
+) -> list[str]:
+    """The import notes on reviewed changes (counts per system of :data:`REVIEW_SYSTEMS`)."""
+    reviewed = [f"{n} {REVIEW_SYSTEMS[system]}" for system, n in n_review.items() if n]
+    if not reviewed:
+        return []
+    submitted = (
+        f", or at the commit date of the Gerrit merge that submitted it ({n_merges} "
+        "merge(s) 'Merge \"<subject>\" into <branch>', not PRs themselves)"
+        if n_merges
+        else ""
+    )
+    notes = [
+        f"{repo}: {', '.join(reviewed)} are PRs although no merge commit names them: each "
+        "change's commits (all that name it) form one PR, created at their earliest author "
+        "date (an approximation: the change was opened after its first commit) and merged "
+        "at their latest commit date (the time it was rebased or cherry-picked onto the "
+        f"branch){submitted}"
+    ]
+    if n_repeated:
+        notes.append(
+            f"{repo}: {n_repeated} Change-Id(s) appear on several commits (a change pushed "
+            "again, or cherry-picked within the branch); each is one PR, lines summed"
+        )
+    if n_mirrored:
+        notes.append(
+            f"{repo}: {n_mirrored} Gerrit change(s) mirror a GitHub pull request of this "
+            "repository (Pull-request: https://github.com/.../pull/N): their id is "
+            f"{repo}#N, the id a gh export of that pull request has"
+        )
+    return notes
