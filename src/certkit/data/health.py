@@ -522,15 +522,13 @@ def narrative(
                 else "."
             )
         )
-    from certkit.narrative import percent_words
+    from certkit.narrative import approximated_mix, percent_words
 
     approx = approximated_dates(ds) if approximated is None else approximated
     n_approx = int(approx["prs"].sum()) if approx.height else 0
     if n_approx:
         merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
-        kinds = ", ".join(
-            f"{r['prs']:,} {r['created_source']}" for r in approx.iter_rows(named=True)
-        )
+        kinds = approximated_mix(approx)
         lines.append(
             f"- **Cycle time:** {n_approx:,} of {merged:,} merged PRs ({percent_words(n_approx / merged)}) "
             f"have a creation or merge date approximated from git ({kinds}): git does not "
