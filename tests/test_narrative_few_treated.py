@@ -105,3 +105,14 @@ def test_the_adoption_verdict_names_few_adopters():
     shared = res.effect_summary(k=5).text
     assert "is not shown: it rests on fewer than 5 adopters" in shared
     assert not math.isnan(res.overall[0])
+
+
+def test_the_fewest_behind_a_period_after_is_named():
+    from certkit.narrative.effects import few_treated_words
+
+    assert few_treated_words(3, 5, "adopter", after=1) == (
+        "it rests on only 3 adopters, as few as 1 behind a period after (a shared report needs "
+        "5 to show it): one person can decide it"
+    )
+    assert few_treated_words(3, 5, "adopter", after=3).startswith("it rests on only 3 adopters (")
+    assert few_treated_words(0, 5) is None and few_treated_words(5, 5) is None

@@ -313,7 +313,7 @@ def few_treated_words(
     n: int | None, k: int, who: str = "certified engineer", after: int | None = None
 ) -> str | None:
     """ "it rests on only 3 certified engineers (a shared report needs 5 to show it): one
-    person's work can make it", when ``n`` is under the privacy threshold ``k``; None
+    person can decide it", when ``n`` is under the privacy threshold ``k``; None
     otherwise. ``after``: the fewest behind an estimate after the event (the adoption
     study's event times). The private report shows such estimates; this says what they
     stand on (trial G, xarray: a rework headline on 3 adopters, 1 at every event time)."""
@@ -322,8 +322,8 @@ def few_treated_words(
     many = "" if n == 1 else "s"
     text = f"it rests on only {n:,} {who}{many}"
     if after is not None and after < n:
-        text += f" (as few as {after:,} behind a period after)"
-    return text + f" (a shared report needs {k} to show it): one person's work can make it"
+        text += f", as few as {after:,} behind a period after"
+    return text + f" (a shared report needs {k} to show it): one person can decide it"
 
 
 def few_prs_words(
