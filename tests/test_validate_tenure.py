@@ -108,3 +108,11 @@ def test_nothing_said_when_every_pr_is_inside(tmp_path):
     assert "Outside the panel" not in health.narrative(
         ds, health.coverage(ds), health.missing(ds), health.outliers(ds, panel), panel=panel
     )
+
+
+def test_a_shared_report_does_not_count_fewer_engineers_than_k(tmp_path):
+    ds, panel = _load(tmp_path)
+    found = health.prs_outside_panel(ds, panel)
+    assert "1 by 1 engineer left out" in health.outside_words(found)
+    shared = health.outside_words(found, k=5)
+    assert "1 by engineers left out of the panel" in shared and "1 engineer" not in shared

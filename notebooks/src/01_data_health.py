@@ -74,6 +74,7 @@ display(
             full=ctx.full,
             panel=ctx.panel,
             period=period,
+            k=ctx.k,
         )
     )
 )

@@ -388,8 +388,9 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
     }
 
 
-def outside_words(found: dict, period: str = "month") -> str:
-    """The data-health sentence for :func:`prs_outside_panel` (empty when none is outside)."""
+def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
+    """The data-health sentence for :func:`prs_outside_panel` (empty when none is outside).
+    ``k``: a shared report's threshold; fewer engineers left out than that are not counted."""
     if not found["total"]:
         return ""
     parts = []
@@ -399,8 +400,9 @@ def outside_words(found: dict, period: str = "month") -> str:
         parts.append(f"{found['after']:,} merged after the {period} of their author's leave_date")
     if found["left_out"]:
         n = found["left_out_engineers"]
+        who = f"{n:,} engineer{'s' if n != 1 else ''}" if n >= k else "engineers"
         parts.append(
-            f"{found['left_out']:,} by {n:,} engineer{'s' if n != 1 else ''} left out of the panel "
+            f"{found['left_out']:,} by {who} left out of the panel "
             f"(certified before or in their first observed {period}: no time before certification)"
         )
     return (
@@ -456,6 +458,7 @@ def narrative(
     full: Dataset | None = None,
     panel: pl.DataFrame | None = None,
     period: str = "month",
+    k: int = 1,
 ) -> str:
     """Plain-language summary of the checks above (Markdown), computed from their results.
 
@@ -464,7 +467,7 @@ def narrative(
     incidents it has beyond ``ds`` are counted as out of scope, so "9 incidents" beside an
     import of 10 says why (DevLake trial on fastapi: one was blamed on a bot's PR). With
     ``panel`` (built by ``period``), the merged PRs it leaves out are counted
-    (:func:`prs_outside_panel`).
+    (:func:`prs_outside_panel`; ``k``: a shared report's smallest group).
     """
     v = ds.validation
     start, end = ds.period()
@@ -484,7 +487,7 @@ def narrative(
         + (" - see the table below." if v.problems else "."),
     ]
     if panel is not None:
-        text = outside_words(prs_outside_panel(ds, panel, period), period)
+        text = outside_words(prs_outside_panel(ds, panel, period), period, k)
         if text:
             lines.append(f"- **Outside the panel:** {text}.")
     low = cov.filter(pl.col("low") & (pl.col("table") != "certifications"))
