@@ -183,3 +183,27 @@ def test_heatmap_month_labels_do_not_overlap():
     svg = vlc.vegalite_to_svg(charts.heatmap(pl.DataFrame(rows)).to_dict())
     labels = re.findall(r'opacity="([01])">[A-Z][a-z]{2} 20\d\d</text>', svg)
     assert len(labels) == 30 and 0 < labels.count("1") < 30, labels
+
+
+def test_date_axes_label_every_tick_with_month_and_year():
+    """Trial G (xarray, AI outcomes): Vega's default date labels mixed "October" and "2023"
+    ticks 36 px apart, which read "October2023"; every tick now reads "Oct 2023" and labels
+    closer than 12 px to the previous one are left out."""
+    vlc = pytest.importorskip("vl_convert")
+    import re
+
+    rows = [
+        {"period": date(y, m, 1), "cohort": c, "ai_share": m / 120}
+        for y in (2023, 2024, 2025)
+        for m in range(1, 13)
+        for c in (0, 1)
+    ]
+    chart = charts.cohort_trends(pl.DataFrame(rows), "ai_share")
+    axis = chart.to_dict()["encoding"]["x"]["axis"]
+    assert axis["format"] == "%b %Y" and axis["labelSeparation"] == 12
+    svg = vlc.vegalite_to_svg(chart.to_json())
+    labels = [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if re.search(r"\d{4}", t)]
+    assert labels and all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", t) for t in labels), labels
+    frame = pl.DataFrame({"day": [date(2024, m, 1) for m in range(1, 13)], "n": range(12)})
+    line = charts.lines(frame, x="day", y="n").to_dict()["encoding"]["x"]
+    assert line["axis"]["format"] == "%b %Y"

@@ -260,9 +260,11 @@ def test_cycle_time_outliers_leave_out_approximated_creation_dates(ds):
 
 
 def test_an_effect_without_an_interval_never_shows_n_a_to_readers():
-    """fastapi: 'certification and AI use: Effect: +0 (95% interval n/a to n/a)'."""
+    """fastapi: 'certification and AI use: Effect: +0 (95% interval n/a to n/a)'; trial G:
+    'Effect: +0, but its 95% interval could not be estimated': not estimated, no number."""
     text = narrative.describe_effect("Effect", 0.0, float("nan"), float("nan"), float("nan"))
-    assert "n/a" not in text and "interval could not be estimated" in text
+    assert "n/a" not in text and text.startswith("Effect: not estimated: too little variation")
+    assert "+0" not in text
     assert "cannot be told apart from no effect" in text
     ok = narrative.describe_effect("Effect", 0.5, 0.1, 0.9, 0.01)
     assert "(95% interval 0.1 to 0.9, p = 0.01)" in ok and "excludes zero" in ok

@@ -235,9 +235,12 @@ def test_ai_study_runs_the_four_analyses_and_records_the_landing_line(ctx):
     assert study.flagged.height == ai.fix_first(ctx.team_view(), fdr=0.05, k=5).flagged().height
     (record,) = [r for r in ctx.headlines if r["key"] == "ai"]
     values = landing.ai_values(
-        study.comparison, study.adoption, study.n_flagged, {}, narrative.AI_LABELS
+        study.comparison, study.adoption, study.n_flagged, {}, narrative.AI_LABELS, study.events
     )
     assert {k: record[k] for k in values} == values
+    # the defect rate's row carries its counts (trial G, F8: "0 of 65 AI-assisted ...")
+    (defect,) = [r for r in record["rows"] if r["outcome"] == "defect"]
+    assert defect["events_ai"] + defect["events_other"] > 0 and defect["prs_ai"] > 0
     displays = [
         *study.summary_displays(),
         *study.comparison_displays(),
@@ -340,6 +343,8 @@ def test_adoption_study_without_adopters_says_so_once(ctx):
     )
     assert len(cert) == 1 and "was AI-assisted, before or after certifying" in cert[0].data
     assert sum("adopted AI inside the window" in n for n in notes) == 1, notes
+    # the answer box stands above the section it points to (trial G, F25: "see ..., above")
+    assert "above" not in shown[0].data and "Who adopted, and when" in shown[0].data
 
 
 def test_relative_change_is_not_shown_below_minus_100_percent():

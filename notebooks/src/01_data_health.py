@@ -72,6 +72,9 @@ display(
             hidden_teams=hidden if share else 0,
             approximated=approx,
             full=ctx.full,
+            panel=ctx.panel,
+            period=period,
+            k=ctx.k,
         )
     )
 )

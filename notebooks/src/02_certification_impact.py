@@ -73,6 +73,7 @@ display(
             "every certified engineer-period after certification (R did's simple aggregation; "
             "the event studies below show it period by period)",
             story.cycle_time_note(ctx.ds, outcomes),
+            k=privacy_k,
         )
     )
 )

@@ -79,7 +79,9 @@ effects, results = matched.effects, matched.results
 sens_lines = matched.summary_lines(ctx, section="Sensitivity to hidden confounding")
 sens_lines += story.cycle_time_note(ctx.ds, outcomes)
 display(Markdown(f"*Data: {ctx.scope()}.*"))
-display(Markdown(story.summarize(effects, "matched difference-in-differences", sens_lines)))
+display(
+    Markdown(story.summarize(effects, "matched difference-in-differences", sens_lines, k=privacy_k))
+)
 
 # %%
 display(

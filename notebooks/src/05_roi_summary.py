@@ -71,7 +71,7 @@ if certification is None:
         assumptions = roi.costs_from_data(ctx.ds.certifications) | assumptions
     if not costs.ok:
         notes.append(f"costs: {costs.reason}; default exam fee and study hours used")
-certified = ctx.ds.certifications["engineer_id"].n_unique()
+certified, _ = studies.roi_engineers(ctx)  # those the effects rest on (in the panel)
 answer = ctx.section("Return on investment", show=False, sink=notes)
 result = None
 with answer, collect_warnings(notes, "ROI: "):
@@ -97,7 +97,7 @@ display(
         answer,
         horizon_months=horizon_months,
         section="The answer",
-        caveats=studies.roi_caveats(effect_rows),
+        caveats=studies.roi_caveats(effect_rows, k=privacy_k),
     )
 )
 display(Markdown(f"*Data: {ctx.scope()}.*"))
@@ -111,7 +111,7 @@ display(Markdown(f"*Data: {ctx.scope()}.*"))
 # impact page).
 
 # %%
-display(Markdown(story.summarize(effect_rows, "Callaway & Sant'Anna DiD")))
+display(Markdown(story.summarize(effect_rows, "Callaway & Sant'Anna DiD", k=privacy_k)))
 display(
     table(
         effect_rows.select("label", "estimate", "ci_low", "ci_high", "p_value", "relative"),

@@ -31,6 +31,7 @@ from certkit.charts_base import (  # noqa: F401 - re-exported: charts.setup, cha
     _count_axis,
     _panels,
     setup,
+    time_axis,
 )
 from certkit.errors import CertkitError
 from certkit.renderers import (  # noqa: F401 - re-exported: charts.use, charts.VEGALITE_MIME
@@ -202,7 +203,7 @@ def cohort_trends(
         alt.Chart(agg)
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{time}:T", title=None),
+            x=alt.X(f"{time}:T", title=None, axis=time_axis()),
             y=alt.Y("mean:Q", title=y_title or outcome),
             color=alt.Color(
                 "group:N",
@@ -305,7 +306,9 @@ def lines(
     _check(df, [x, y] + [c for c in (color, facet) if c], "lines")
     x_type = "T" if df.schema[x] in (pl.Date, pl.Datetime) else "Q"
     enc = {
-        "x": alt.X(f"{x}:{x_type}", title=x_title),
+        "x": alt.X(
+            f"{x}:{x_type}", title=x_title, axis=time_axis() if x_type == "T" else alt.Undefined
+        ),
         "y": alt.Y(f"{y}:Q", title=y_title or y, axis=_count_axis(df, y)),
         "tooltip": [x, y] + [c for c in (color, facet) if c],
     }

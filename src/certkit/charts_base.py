@@ -95,6 +95,13 @@ def _panels(
     )
 
 
+def time_axis() -> alt.Axis:
+    """A date axis whose labels read on their own: ``Oct 2023`` on every tick (Vega's default
+    mixes ``October`` and ``2023`` ticks, which sat 36 px apart and read "October2023",
+    trial G), and labels closer than 12 px to the previous one left out."""
+    return alt.Axis(format="%b %Y", labelOverlap="greedy", labelSeparation=12)
+
+
 def _count_axis(df: pl.DataFrame, column: str) -> alt.Axis | alt.UndefinedType:
     """Whole-number ticks for a count column (no "0.5 engineers"); the default otherwise."""
     if df.schema[column].is_integer():

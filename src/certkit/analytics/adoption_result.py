@@ -203,7 +203,37 @@ class AdoptionResult(ResultMixin):
             "pre-trends": self.pretrend,
         }
 
-    def effect_summary(self, k: int = 1) -> EffectSummary:
+    def few_adopters(self, k: int | None = None) -> str | None:
+        """Why the effect rests on little, in words (None: it does not): fewer adopters than
+        the privacy threshold ``k`` (default :data:`certkit.privacy.DEFAULT_K`; with the
+        fewest behind an event time after adoption), or fewer than
+        :data:`certkit.narrative.effects.FEW_PRS` PRs merged by the adopters after adopting
+        (:func:`certkit.narrative.effects.effect_caveat`'s rules; trial G, xarray: "the
+        interval excludes zero" on 3 adopters, 1 at every event time)."""
+        from certkit.narrative.effects import few_prs_words, few_treated_words
+        from certkit.privacy import DEFAULT_K
+
+        k = k or DEFAULT_K
+        t = self.tidy()
+        after = t.filter(pl.col("term").str.starts_with("e=")).with_columns(
+            pl.col("term").str.slice(2).cast(pl.Int64, strict=False).alias("_e")
+        )
+        behind = after.filter(pl.col("_e") >= 0)["n"].drop_nulls()
+        fewest = int(behind.min()) if behind.len() else None
+        said = [few_treated_words(self.n_adopters, k, "adopter", fewest)]
+        time, data = self.spec.get("time"), self.data
+        if data is not None and time in data.columns and "merged_prs" in data.columns:
+            mine = data.filter(pl.col("adoption_cohort") > 0)
+            post = pl.col(time) >= pl.col("adoption_cohort")
+            prs = mine.select(
+                pl.col("merged_prs").filter(post).sum().alias("after"),
+                pl.col("merged_prs").filter(~post).sum().alias("before"),
+            ).row(0)
+            said.append(few_prs_words(int(prs[0] or 0), int(prs[1] or 0), "adopters", "adopting"))
+        said = [w for w in said if w]
+        return "; ".join(said) or None
+
+    def effect_summary(self, k: int = 1, privacy_k: int | None = None) -> EffectSummary:
         """The overall effect as a table and in words (from the numbers).
 
         Parameters
@@ -212,6 +242,9 @@ class AdoptionResult(ResultMixin):
             Smallest number of adopters an estimate in the words may rest on (a shared report's
             ``privacy_k``): the period of adoption and the certified-minus-others difference
             are left out of the sentence below it, the whole effect when it rests on fewer.
+        privacy_k
+            The privacy threshold under which a shown effect's adopters are named as few
+            (:meth:`few_adopters`; default :data:`certkit.privacy.DEFAULT_K`).
         """
         t = self.tidy()
         head = t.head(1)
@@ -242,6 +275,9 @@ class AdoptionResult(ResultMixin):
                     f"{'< 0.001' if pre < 0.001 else f'= {pre:.3f}'}), so the estimate may be "
                     "biased either way: read it as unreliable"
                 )
+            few = self.few_adopters(privacy_k or (k if k > 1 else None))
+            if few:  # in the same sentence: the answer box keeps the first two sentences only
+                verdict += f"{'; but' if self.pretrend_failed else ', but'} {few}"
             verdict += "."
             words = (
                 f"After adopting AI, an engineer's {what} changed by "

@@ -354,6 +354,65 @@ def prs_left_out(ds: Dataset) -> int:
     return by_bots(ds.pull_requests, ds.engineers).height
 
 
+def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -> dict:
+    """Merged PRs of human engineers that count in no outcome of ``panel``: merged before the
+    period of their author's hire date (``before``), after that of their leave date
+    (``after``), or by an engineer the panel leaves out (``left_out``: certified before or in
+    their first observed period). ``merged`` is every merged PR of a human engineer, so
+    ``merged - total`` is the panel's ``merged_prs`` sum. ``engineers`` counts the authors of
+    the ``before`` and ``after`` PRs.
+    """
+    from certkit.data.validate import outside_tenure
+
+    humans = ds.human_engineers()
+    prs = ds.pull_requests.filter(
+        pl.col("merged_date").is_not_null()
+        & pl.col("author_id").is_in(humans["engineer_id"].implode())
+    )
+    in_panel = panel["engineer_id"].unique().implode() if panel.height else pl.lit([])
+    if "leave_date" not in humans.columns:
+        humans = humans.with_columns(pl.lit(None, pl.Date).alias("leave_date"))
+    outside = outside_tenure(prs, humans, TRUNC[period])
+    before = outside.filter(pl.col("side") == "before")
+    after = outside.filter(pl.col("side") == "after")
+    rest = prs.filter(~pl.col("id").is_in(outside["id"].implode()))
+    gone = rest.filter(~pl.col("author_id").is_in(in_panel))
+    return {
+        "merged": prs.height,
+        "before": before.height,
+        "after": after.height,
+        "left_out": gone.height,
+        "left_out_engineers": gone["author_id"].n_unique(),
+        "engineers": outside["author_id"].n_unique(),
+        "total": outside.height + gone.height,
+    }
+
+
+def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
+    """The data-health sentence for :func:`prs_outside_panel` (empty when none is outside).
+    ``k``: a shared report's threshold; fewer engineers left out than that are not counted."""
+    if not found["total"]:
+        return ""
+    parts = []
+    if found["before"]:
+        parts.append(f"{found['before']:,} merged before the {period} of their author's hire_date")
+    if found["after"]:
+        parts.append(f"{found['after']:,} merged after the {period} of their author's leave_date")
+    if found["left_out"]:
+        n = found["left_out_engineers"]
+        who = f"{n:,} engineer{'s' if n != 1 else ''}" if n >= k else "engineers"
+        parts.append(
+            f"{found['left_out']:,} by {who} left out of the panel "
+            f"(certified before or in their first observed {period}: no time before certification)"
+        )
+    return (
+        f"{found['total']:,} of {found['merged']:,} merged PRs of engineers count in no outcome: "
+        + "; ".join(parts)
+        + ". The panel holds each engineer from their hire to their leave"
+        + (" (see the validation table below)" if found["before"] or found["after"] else "")
+    )
+
+
 def unlisted_words(found: dict) -> str:
     """The data-health sentence for :func:`unlisted_authors`."""
     share = found["prs"] / found["of_prs"] if found["of_prs"] else 0.0
@@ -397,13 +456,18 @@ def narrative(
     hidden_teams: int = 0,
     approximated: pl.DataFrame | None = None,
     full: Dataset | None = None,
+    panel: pl.DataFrame | None = None,
+    period: str = "month",
+    k: int = 1,
 ) -> str:
     """Plain-language summary of the checks above (Markdown), computed from their results.
 
     ``approximated`` is :func:`approximated_dates` (computed here when not given). ``full``
     is the dataset before the report's scope (teams, dates, the PRs analysed): defects and
     incidents it has beyond ``ds`` are counted as out of scope, so "9 incidents" beside an
-    import of 10 says why (DevLake trial on fastapi: one was blamed on a bot's PR).
+    import of 10 says why (DevLake trial on fastapi: one was blamed on a bot's PR). With
+    ``panel`` (built by ``period``), the merged PRs it leaves out are counted
+    (:func:`prs_outside_panel`; ``k``: a shared report's smallest group).
     """
     v = ds.validation
     start, end = ds.period()
@@ -422,6 +486,10 @@ def narrative(
         f"- **Validation:** {len(v.errors)} error(s) and {len(v.warnings)} warning(s)"
         + (" - see the table below." if v.problems else "."),
     ]
+    if panel is not None:
+        text = outside_words(prs_outside_panel(ds, panel, period), period, k)
+        if text:
+            lines.append(f"- **Outside the panel:** {text}.")
     low = cov.filter(pl.col("low") & (pl.col("table") != "certifications"))
     if low.height:
         worst = low.group_by("table").len().sort("len", descending=True)
@@ -457,15 +525,13 @@ def narrative(
                 else "."
             )
         )
-    from certkit.narrative import percent_words
+    from certkit.narrative import approximated_mix, percent_words
 
     approx = approximated_dates(ds) if approximated is None else approximated
     n_approx = int(approx["prs"].sum()) if approx.height else 0
     if n_approx:
         merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
-        kinds = ", ".join(
-            f"{r['prs']:,} {r['created_source']}" for r in approx.iter_rows(named=True)
-        )
+        kinds = approximated_mix(approx)
         lines.append(
             f"- **Cycle time:** {n_approx:,} of {merged:,} merged PRs ({percent_words(n_approx / merged)}) "
             f"have a creation or merge date approximated from git ({kinds}): git does not "

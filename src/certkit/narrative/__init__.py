@@ -26,16 +26,20 @@ from certkit.narrative.effects import (  # noqa: F401 (re-exported: certkit.repo
     SEE_SUMMARY,
     NotEstimated,
     _finite,
+    approximated_mix,
+    approximated_reason,
     baseline,
     cycle_time_note,
     effect_caveat,
     effect_of,
     effect_row,
+    mostly_approximated,
     no_certified_data,
     not_estimated,
     percent_words,
     skipped_outcomes,
     summarize,
+    unrecorded_reason,
     why,
 )
 
@@ -106,29 +110,88 @@ AI_ASSUMPTIONS = [
 ]
 
 
+#: AI outcomes that are rare events: outcome -> what happened to the PR.
+AI_EVENTS = {"reverted": "reverted", "defect": "linked to a defect"}
+#: Fewer events than this expected in either group (AI-assisted or other PRs) if both had
+#: the same rate: too few to compare (the usual rule for comparing counts).
+AI_FEW_EXPECTED = 5
+
+
+def ai_events(prs: pl.DataFrame) -> dict[str, dict]:
+    """For each rare-event outcome of :data:`AI_EVENTS`: how many AI-assisted and other PRs
+    (``prs_ai``, ``prs_other``, with a value) had it (``events_ai``, ``events_other``).
+    ``prs`` is :func:`certkit.ai.pr_table` (columns ``ai`` and the outcomes)."""
+    out = {}
+    for outcome in AI_EVENTS:
+        if outcome not in prs.columns or "ai" not in prs.columns:
+            continue
+        d = prs.filter(pl.col("ai").is_not_null() & pl.col(outcome).is_not_null())
+        ai = pl.col("ai").cast(pl.Boolean)
+        hit = pl.col(outcome) > 0
+        out[outcome] = d.select(
+            ai.sum().alias("prs_ai"),
+            (~ai).sum().alias("prs_other"),
+            (ai & hit).sum().alias("events_ai"),
+            (~ai & hit).sum().alias("events_other"),
+        ).row(0, named=True)
+    return {o: {k: int(v or 0) for k, v in c.items()} for o, c in out.items()}
+
+
+def ai_event_words(gap: dict) -> tuple[str, bool] | None:
+    """ "0 of 65 AI-assisted and 12 of 1,703 other PRs were reverted", and whether that is
+    too few to compare (fewer than :data:`AI_FEW_EXPECTED` expected in a group at the pooled
+    rate); None without counts (trial G, xarray: "about 40% lower" on 0 reverted AI PRs)."""
+    if gap.get("events_ai") is None or gap.get("prs_ai") is None:
+        return None
+    e_ai, n_ai = gap["events_ai"], gap["prs_ai"]
+    e_other, n_other = gap["events_other"], gap["prs_other"]
+    total, prs = e_ai + e_other, n_ai + n_other
+    expected = min(n_ai, n_other) * total / prs if prs else 0.0
+    what = AI_EVENTS.get(gap.get("outcome", ""), "affected")
+    words = f"{e_ai:,} of {n_ai:,} AI-assisted and {e_other:,} of {n_other:,} other PRs were {what}"
+    return words, expected < AI_FEW_EXPECTED
+
+
+def ai_gap_line(gap: dict) -> tuple[str, str]:
+    """One compared outcome's size and verdict in words, for the AI page and the landing
+    page: a rare event too few to compare says only its counts."""
+    counted = ai_event_words(gap)
+    if counted and counted[1]:
+        return counted[0], "too few to compare"
+    size, verdict = ai_gap_words(
+        gap.get("relative"),
+        gap.get("p_value"),
+        gap.get("lower_better"),
+        estimate=gap.get("estimate"),
+    )
+    return size, verdict + (f"; {counted[0]}" if counted else "")
+
+
 def ai_summary(
     comparison: pl.DataFrame | None,
     adoption: pl.DataFrame | None,
     flagged: int | None,
     skipped: dict[str, str] | None = None,
+    events: dict[str, dict] | None = None,
 ) -> str:
     """Markdown bullets from ``certkit.ai.compare(...)`` (or its table) and the adoption table.
 
     ``None`` for a part that could not be computed; ``skipped`` maps a part's name to the
-    reason, which the summary states instead of a number.
+    reason, which the summary states instead of a number. ``events``: :func:`ai_events`.
     """
     lines = []
     skipped = dict(skipped or {})
     if comparison is not None and not isinstance(comparison, pl.DataFrame):
         comparison = comparison.to_polars()  # an AIComparison
-    for gap in ai_gaps(comparison):
+    for gap in ai_gaps(comparison, events=events):
         name, rel = gap["label"], gap["relative"]
         if rel is None and not _finite(gap.get("estimate")):
             lines.append(f"- **{name}**: could not be estimated (no finite estimate).")
             continue
-        size, verdict = ai_gap_words(
-            rel, gap["p_value"], gap["lower_better"], estimate=gap.get("estimate")
-        )
+        size, verdict = ai_gap_line(gap)
+        if verdict == "too few to compare":
+            lines.append(f"- **{name}**: {size}: too few to compare.")
+            continue
         raw = f"; the raw gap is {gap['raw']:+.0%}" if gap["raw"] is not None else ""
         lines.append(f"- **{name}**: {size} ({verdict}{raw}).")
     if "comparison" in skipped:
@@ -152,12 +215,14 @@ def ai_summary(
 def ai_gaps(
     comparison: pl.DataFrame | None,
     labels: dict[str, tuple[str, bool | None, bool]] | None = None,
+    events: dict[str, dict] | None = None,
 ) -> list[dict]:
     """The adjusted AI gap of each outcome of a comparison table, in ``labels`` order.
 
     One dict per outcome with an ``adjusted`` row: ``outcome``, ``label``, ``relative``
     (:func:`relative_gap`, ``None`` when not finite), ``p_value``, ``lower_better`` and
-    ``raw`` (the ``naive`` row's relative gap, or ``None``). ``labels`` defaults to
+    ``raw`` (the ``naive`` row's relative gap, or ``None``), and the event counts of
+    ``events`` (:func:`ai_events`) for rare events. ``labels`` defaults to
     :data:`AI_LABELS` (outcome -> label, lower better, log scale).
     """
     if comparison is None or comparison.height == 0:
@@ -180,6 +245,7 @@ def ai_gaps(
                 "lower_better": lower_better,
                 "raw": relative_gap(naive.row(0, named=True), log) if naive.height else None,
             }
+            | (events or {}).get(outcome, {})
         )
     return gaps
 
@@ -363,10 +429,11 @@ def describe_effect(
         return f"{label}: no estimate (too little data)."
     pct = f"{100 * level:.0f}%"
     if conf_low is None or conf_high is None or not math.isfinite(conf_low * conf_high):
-        # never "interval n/a to n/a" in front of readers (fastapi, AI use: "+0 (n/a to n/a)")
+        # never "interval n/a to n/a" in front of readers (fastapi, AI use: "+0 (n/a to n/a)"),
+        # nor a point estimate without one (trial G: "Effect: +0, but its 95% interval ...")
         return (
-            f"{label}: {estimate:+.3g}, but its {pct} interval could not be estimated (too "
-            "little variation in the data), so it cannot be told apart from no effect."
+            f"{label}: not estimated: too little variation in the data for a {pct} interval, "
+            "so it cannot be told apart from no effect."
         )
     head = f"{label}: {estimate:+.3g} ({pct} interval {_num(conf_low)} to {_num(conf_high)}" + (
         f", p = {p_value:.3g})" if p_value is not None and math.isfinite(p_value) else ")"
@@ -434,18 +501,27 @@ def describe_roi_figures(
     certified: int,
     level: float = 0.95,
     significant: bool = True,
+    in_data: int | None = None,
 ) -> str:
     """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost).
 
     When no effect behind it is distinguishable from zero the interval leads and no median
     is quoted (docs/analytics.md; httpx's answer box read "median ROI -227%" beside "treat
-    any single ROI figure as unreliable")."""
+    any single ROI figure as unreliable"). ``certified``: the certified engineers the effects
+    rest on and the ROI values; ``in_data``: all certified in the data, when more (trial G:
+    "15 engineers certified in the data" beside effects on 14)."""
     interval = f"{100 * level:.0f}% interval {low:+.0%} to {high:+.0%}"
     lead = f"Median ROI {roi_median:+.0%} ({interval})" if significant else f"ROI {interval}"
+    who = f"{certified:,} engineer{'s' if certified != 1 else ''} certified in the data"
+    if in_data is not None and in_data > certified:
+        who = (
+            f"{certified:,} of the {in_data:,} engineers certified in the data are valued (the "
+            "effects rest on them; the others were certified before they were first observed "
+            "or after the data ends)"
+        )
     return (
         f"{lead}; chance of a positive return {percent_words(p_positive)}; median cost per "
-        f"certified engineer about ${cost_per_engineer:,.0f}; {certified} engineers certified "
-        "in the data."
+        f"certified engineer about ${cost_per_engineer:,.0f}; {who}."
     )
 
 

@@ -142,19 +142,91 @@ def effect_row(
     }
 
 
-def no_certified_data(outcome: str, approximated: int = 0, merged: int = 0) -> str:
+#: ``pull_requests.created_source`` values whose creation date git approximates, in words.
+APPROXIMATED_KINDS = {
+    "squash_commit": ("squash merge", "squash merges"),
+    "commit": ("direct commit", "direct commits"),
+    "merge_commit": ("merge without branch commits", "merges without branch commits"),
+    "fast_forward": ("fast-forwarded change", "fast-forwarded changes"),
+}
+
+
+def approximated_mix(approx: pl.DataFrame) -> str:
+    """``1,824 direct commits, 155 squash merges``: the ``created_source`` mix of
+    :func:`certkit.data.health.approximated_dates`, largest first (trial G, sqlalchemy: the
+    pages said "(squash merges)" of 1,824 direct commits)."""
+    parts = []
+    for source, n in approx.select("created_source", "prs").iter_rows():
+        one, many = APPROXIMATED_KINDS.get(source, (str(source), str(source)))
+        parts.append(f"{n:,} {one if n == 1 else many}")
+    return ", ".join(parts)
+
+
+def approximated_reason(approx: pl.DataFrame, merged: int) -> str:
+    """Why cycle and pickup times cannot be estimated when git approximated most creation
+    dates: ``1,767 of 1,768 merged PRs have a creation date approximated from git (1,765
+    squash merges, 2 direct commits), so their cycle time is unknown; ...``. The one reason
+    every design gives (staggered DiD, matched DiD, the ROI, the adoption study)."""
+    n = int(approx["prs"].sum()) if approx.height else 0
+    return (
+        f"{n:,} of {merged:,} merged PRs have a creation date approximated from git "
+        f"({approximated_mix(approx)}), so their cycle time is unknown and left out; import a "
+        "gh export (certkit import git --github) for the real creation dates"
+    )
+
+
+def mostly_approximated(approx: pl.DataFrame | None, merged: int) -> bool:
+    """Whether git approximated the creation date of half the merged PRs or more."""
+    n = int(approx["prs"].sum()) if approx is not None and approx.height else 0
+    return bool(merged) and n / merged >= 0.5
+
+
+def no_certified_data(outcome: str, approximated: int | pl.DataFrame = 0, merged: int = 0) -> str:
     """Why an outcome has no estimate when no certified engineer has values on both sides of
     certifying; for cycle and pickup times, whether git's approximated creation dates are why
-    (fastapi: 3,211 of 3,218 merged PRs squash-merged; the page blamed privacy or cells)."""
+    (fastapi: 3,211 of 3,218 merged PRs squash-merged; the page blamed privacy or cells).
+    ``approximated``: :func:`certkit.data.health.approximated_dates` (or its total)."""
     why = f"no certified engineer has {label(outcome)} values both before and after certifying"
     timed = outcome.startswith(("cycle_time", "pickup_time"))
-    if timed and merged and approximated / merged >= 0.5:
-        why += (
-            f": {approximated:,} of {merged:,} merged PRs have a creation date approximated "
-            "from git (squash merges), so their cycle time is unknown; import a gh export "
-            "(certkit import git --github) for the real creation dates"
+    if isinstance(approximated, int):
+        approximated = pl.DataFrame(
+            {"created_source": ["approximated"], "prs": [approximated]},
+            schema={"created_source": pl.String, "prs": pl.Int64},
         )
+    if timed and mostly_approximated(approximated, merged):
+        return approximated_reason(approximated, merged)
     return why
+
+
+def unrecorded_reason(outcome: str, values: pl.Series) -> str | None:
+    """Why an outcome whose panel ``values`` are all missing or all equal has nothing to
+    estimate from, in words, never a raw log value (trial G: "'cycle_time_log_median' is
+    9.41657 in every row"); None when they vary."""
+    v = values.cast(pl.Float64).drop_nulls().drop_nans()
+    name = label(outcome)
+    if v.len() == 0:
+        return f"no engineer-period has a {name} value: nothing to estimate"
+    if v.min() != v.max():
+        return None
+    unit = OUTCOMES.get(outcome, ("", "", False, False))
+    value = float(v[0])
+    if unit[3]:  # a log scale: the value in its own unit
+        hours = math.exp(value)
+        shown = f"about {hours / 24:,.0f} days" if hours >= 48 else f"about {hours:,.1f} hours"
+    elif unit[1] == "share":
+        shown = percent_words(value)
+    else:
+        shown = f"{value:g}"
+    text = (
+        f"{name} is {shown} in every row (engineer and period) that has a value "
+        f"({v.len():,}): with no variation there is no effect to estimate"
+    )
+    if value == 0 and not unit[3]:
+        text += (
+            " (an outcome the data does not record, such as incidents without an incidents "
+            "table, is 0 everywhere)"
+        )
+    return text
 
 
 def not_estimated(outcome: str, why: str) -> dict:
@@ -210,6 +282,11 @@ EVENTS: dict[str, tuple[str, str]] = {
 }
 #: Fewer events than this after certification: a clear effect moves with a handful of them.
 FEW_EVENTS = 10
+#: Fewer merged PRs than this by the certified engineers after certifying: every outcome
+#: read from PRs (throughput, cycle time, rework, AI share, size) then rests on a handful
+#: of PRs, each 2% or more of the total, and one engineer's busy month sways it (trial G,
+#: sqlalchemy: "about 303% higher" from 15 drive-by contributors with 29 PRs after).
+FEW_PRS = 50
 
 
 def event_counts(panel: pl.DataFrame, outcome: str) -> dict:
@@ -217,7 +294,7 @@ def event_counts(panel: pl.DataFrame, outcome: str) -> dict:
     certified engineers had before and after certifying (``events_before``,
     ``events_after``). httpx with Jira and PagerDuty: "incidents about 36% higher" rested on
     3 incidents, 1 of them after certifying, and no page said so."""
-    column = EVENTS.get(outcome, ("",))[0]
+    column = EVENTS.get(outcome, ("merged_prs",))[0]
     if column not in panel.columns or not {"cohort", "post"} <= set(panel.columns):
         return {}
     counts = (
@@ -226,7 +303,45 @@ def event_counts(panel: pl.DataFrame, outcome: str) -> dict:
         .agg(pl.col(column).fill_null(0).sum().alias("n"))
     )
     by_post = dict(zip(counts["post"].to_list(), counts["n"].to_list(), strict=True))
-    return {"events_before": int(by_post.get(0, 0)), "events_after": int(by_post.get(1, 0))}
+    before, after = int(by_post.get(0, 0)), int(by_post.get(1, 0))
+    if outcome not in EVENTS:  # every other outcome is read from the merged PRs
+        return {"prs_before": before, "prs_after": after}
+    return {"events_before": before, "events_after": after}
+
+
+def few_treated_words(
+    n: int | None, k: int, who: str = "certified engineer", after: int | None = None
+) -> str | None:
+    """ "it rests on only 3 certified engineers (a shared report needs 5 to show it): one
+    person can decide it", when ``n`` is under the privacy threshold ``k``; None
+    otherwise. ``after``: the fewest behind an estimate after the event (the adoption
+    study's event times). The private report shows such estimates; this says what they
+    stand on (trial G, xarray: a rework headline on 3 adopters, 1 at every event time)."""
+    if n is None or not n or n >= k:
+        return None
+    many = "" if n == 1 else "s"
+    text = f"it rests on only {n:,} {who}{many}"
+    if after is not None and after < n:
+        text += f", as few as {after:,} behind a period after"
+    return text + f" (a shared report needs {k} to show it): one person can decide it"
+
+
+def few_prs_words(
+    after: int | None,
+    before: int | None,
+    who: str = "certified engineers",
+    event: str = "certifying",
+) -> str | None:
+    """ "the certified engineers merged only 29 PRs after certifying (17 before): a few PRs
+    more or less would change it" when fewer than :data:`FEW_PRS`; None otherwise."""
+    if after is None or after >= FEW_PRS:
+        return None
+    was = f" ({before:,} before)" if before is not None else ""
+    noun = "PR" if after == 1 else "PRs"
+    return (
+        f"the {who} merged only {after:,} {noun} after {event}{was}: a few PRs more or "
+        "less would change it"
+    )
 
 
 def _events(n: int, outcome: str) -> str:
@@ -255,16 +370,28 @@ def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
 BALANCE_LIMIT = 0.25
 
 
-def effect_caveat(row: dict, alpha: float = 0.05) -> str | None:
+def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str | None:
     """Why a clear effect should not be read at face value, in words (None: no reason).
 
     From the numbers on the row: a failed pre-trend test (``pretrend_p``), a fall larger
     than the certified engineers' own level before for an outcome that cannot go below zero
     (``baseline``; golang/net: -1.22 PRs from 0.493), matched pairs still unlike after
-    matching (``balance_smd`` over :data:`BALANCE_LIMIT`; cargo: 1.34). The landing page and
+    matching (``balance_smd`` over :data:`BALANCE_LIMIT`; cargo: 1.34), an estimate on
+    fewer certified engineers (``certified_engineers``) than the privacy threshold ``k``
+    (default: the row's ``privacy_k``, else :data:`certkit.privacy.DEFAULT_K`), or on fewer
+    than :data:`FEW_PRS` PRs merged after certifying (``prs_after``). The landing page and
     every summary put it after the verdict, so a leader does not read "an improvement" alone.
     """
+    from certkit.privacy import DEFAULT_K
+
     said = []
+    k = k or row.get("privacy_k") or DEFAULT_K
+    few = few_treated_words(row.get("certified_engineers"), int(k))
+    if few:
+        said.append(few)
+    few = few_prs_words(row.get("prs_after"), row.get("prs_before"))
+    if few:
+        said.append(few)
     p = row.get("pretrend_p")
     if _finite(p) and p < alpha:
         said.append(
@@ -293,7 +420,7 @@ def effect_caveat(row: dict, alpha: float = 0.05) -> str | None:
     return "; ".join(said) or None
 
 
-def _sentence(row: dict, alpha: float = 0.05) -> str:
+def _sentence(row: dict, alpha: float = 0.05, k: int | None = None) -> str:
     lower_better = OUTCOMES.get(row["outcome"], ("", "", False, False))[2]
     if row.get("note") or not _finite(row["estimate"], row["ci_low"], row["ci_high"]):
         why = row.get("note") or "the estimate is not a finite number"
@@ -314,14 +441,18 @@ def _sentence(row: dict, alpha: float = 0.05) -> str:
     else:
         good = (row["estimate"] < 0) == lower_better
         verdict = "an improvement" if good else "a deterioration"
-    caveat = effect_caveat(row, alpha)
+    caveat = effect_caveat(row, alpha, k)
     verdict += f", but {caveat}" if caveat else ""
     return f"**{row['label']}**: {size} after certification ({ci}{_events_words(row)}); {verdict}."
 
 
-def summarize(rows: pl.DataFrame, method: str, extra: list[str] | None = None) -> str:
-    """Markdown bullets, one per outcome, plus a line on what kind of estimate this is."""
-    lines = [f"- {_sentence(r)}" for r in rows.iter_rows(named=True)]
+def summarize(
+    rows: pl.DataFrame, method: str, extra: list[str] | None = None, k: int | None = None
+) -> str:
+    """Markdown bullets, one per outcome, plus a line on what kind of estimate this is.
+    ``k``: the privacy threshold below which an estimate's few engineers are named
+    (:func:`effect_caveat`)."""
+    lines = [f"- {_sentence(r, k=k)}" for r in rows.iter_rows(named=True)]
     done = [r for r in rows.iter_rows(named=True) if not r.get("note")]
     clear = sum(1 for r in done if _finite(r["p_value"]) and r["p_value"] < 0.05)
     if done:

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 import certkit
+from certkit import narrative as story
 from certkit.data import health
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
@@ -27,6 +28,7 @@ from certkit.data.panel import build_panel
 from certkit.errors import CertkitError, CertkitWarning, HiddenInSharedReport, OutcomeNotRecorded
 from certkit.privacy import (
     Privacy,
+    certified_engineers,
     coarsen,
     engineers_behind,
     hide_small_counts,
@@ -276,6 +278,23 @@ class Context:
                 f"not recorded in this data: it has no {table} (no {table} table was given; "
                 f"an export from {source} or DevLake adds them)"
             )
+        # one reason for every design (trial G: the DiD page blamed squash merges, the
+        # matched and adoption pages "'cycle_time_log_median' is 9.41657 in every row")
+        if outcome not in self.panel.columns:
+            return
+        values = self.panel[outcome]
+        prs = getattr(self.ds, "pull_requests", None)
+        if outcome.startswith(("cycle_time", "pickup_time")) and prs is not None:
+            approx = health.approximated_dates(self.ds)
+            merged = int(prs["merged_date"].is_not_null().sum())
+            if story.mostly_approximated(approx, merged) and (
+                story.unrecorded_reason(outcome, values) is not None
+                or certified_engineers(self.panel, outcome) == 0
+            ):
+                raise OutcomeNotRecorded(story.approximated_reason(approx, merged))
+        why = story.unrecorded_reason(outcome, values)
+        if why:
+            raise OutcomeNotRecorded(why)
 
     def full_rows(self, table: str) -> int:
         """Rows of ``table`` in the data as loaded, before the report's filters."""
@@ -404,7 +423,7 @@ class Context:
             "unit": "" if spec[3] else spec[1],
             "n": n,
             "needs": row.get("needs"),
-            "caveat": None if row.get("note") else story.effect_caveat(row),
+            "caveat": None if row.get("note") else story.effect_caveat(row, k=self.privacy.k),
         }
         key = f"effect/{design}/{outcome}"
         return self.headline(key, values, kind="effect", section=section, n=n)

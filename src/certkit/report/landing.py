@@ -45,6 +45,7 @@ from certkit.narrative import (  # noqa: F401 (agreement, status: re-exported)
     adoption_words,
     agreement,
     agreement_notes,
+    ai_gap_line,
     ai_gap_words,
     ai_gaps,
     status,
@@ -154,12 +155,10 @@ def ai_lines(r: dict) -> list[str]:
         if not _num(row.get("relative")) and not _num(row.get("estimate")):
             lines.append(f"{row['label']}: could not be estimated (no finite estimate)")
             continue
-        size, verdict = ai_gap_words(
-            row.get("relative"),
-            row.get("p_value"),
-            row.get("lower_better"),
-            estimate=row.get("estimate"),
-        )
+        size, verdict = ai_gap_line(row)
+        if verdict == "too few to compare":
+            lines.append(f"{row['label']}: {size}: too few to compare")
+            continue
         lines.append(f"{row['label']}: {size} ({verdict})")
     if r.get("comparison_note"):
         lines.append(f"AI-assisted vs other PRs: not estimated: {r['comparison_note']}")
@@ -194,12 +193,14 @@ def ai_values(
     flagged: int | None,
     skipped: dict[str, str],
     labels: dict[str, tuple[str, bool | None, bool]],
+    events: dict[str, dict] | None = None,
 ) -> dict:
     """The AI headline values from the tables the AI page shows (as its summary reads them).
 
     ``labels`` is ``certkit.report.story.AI_LABELS`` (outcome -> label, lower better, log).
     """
-    rows = [{k: v for k, v in gap.items() if k != "raw"} for gap in ai_gaps(comparison, labels)]
+    gaps = ai_gaps(comparison, labels, events=events)
+    rows = [{k: v for k, v in gap.items() if k != "raw"} for gap in gaps]
     out: dict[str, Any] = {"rows": rows, "flagged": flagged}
     if "comparison" in skipped:
         out["comparison_note"] = skipped["comparison"]

@@ -35,6 +35,7 @@ from certkit.report.study_roi import (
     roi_answer,
     roi_caveats,
     roi_effects,
+    roi_engineers,
     roi_figure,
     roi_table,
 )
@@ -153,9 +154,7 @@ def did_effects(
             if n == 0:
                 approx = health.approximated_dates(ctx.ds)
                 merged = ctx.ds.pull_requests["merged_date"].is_not_null().sum()
-                raise CertkitError(
-                    story.no_certified_data(outcome, int(approx["prs"].sum()), int(merged))
-                )
+                raise CertkitError(story.no_certified_data(outcome, approx, int(merged)))
             ctx.require(n, f"the {story.label(outcome)} estimate")
             with collect_warnings(notes, f"{outcome}: "):
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
@@ -497,6 +496,7 @@ __all__ = [
     "robustness_sections",
     "roi_answer",
     "roi_effects",
+    "roi_engineers",
     "roi_figure",
     "roi_table",
     "twfe_contrast",

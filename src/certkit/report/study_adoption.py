@@ -71,6 +71,7 @@ class AdoptionStudy:
         from certkit import adoption
 
         def one(outcome: str) -> list:
+            self.ctx.recorded(outcome)  # the same reason as the certification pages give
             self.ctx.require(self.n_adopters, "the adoption study", who="adopter")
             res = adoption.adoption_did(
                 self.ctx.panel,
@@ -82,7 +83,7 @@ class AdoptionStudy:
             )
             self.studies[outcome] = res
             rows, hidden = self.ctx.hide_small(res.tidy(), "n")
-            summary = res.effect_summary(k=self.ctx.k).text
+            summary = res.effect_summary(k=self.ctx.k, privacy_k=self.ctx.privacy.k).text
             self._headline(
                 f"ai/adoption/{outcome}", f"adopting AI, {outcome}", summary, EFFECT_SECTION
             )
@@ -180,7 +181,8 @@ class AdoptionStudy:
         from certkit.errors import CertkitError
 
         raise CertkitError(
-            "no engineer adopted AI inside the window (see who adopted, above), so no outcome "
+            "no engineer adopted AI inside the window (see the section 'Who adopted, and "
+            "when'), so no outcome "
             "can be compared before and after adoption"
         )
 

@@ -59,6 +59,7 @@ class AIStudy:
     flagged: pl.DataFrame | None = None
     trust: pl.DataFrame | None = None
     no_ai_reason: str = ""  # set when no PR carries a trace of AI assistance
+    events: dict = field(default_factory=dict)  # rare events per kind of PR (story.ai_events)
 
     @property
     def no_ai(self) -> bool:
@@ -79,7 +80,9 @@ class AIStudy:
         if self.no_ai:
             text = f"- **AI-assisted work**: not estimated: {self.no_ai_reason}."
         else:
-            text = story.ai_summary(self.comparison, self.overall, self.n_flagged, self.skipped)
+            text = story.ai_summary(
+                self.comparison, self.overall, self.n_flagged, self.skipped, self.events
+            )
         notes = story.cycle_time_note(self.ctx.ds, self.outcomes)
         return [
             Markdown(f"*Data: {self.ctx.scope()}.*"),
@@ -221,6 +224,7 @@ def ai_study(
             comparison, "n_certified_authors", pl.col("comparison") == "certified_extra"
         )
         study.comparison_result, study.comparison = cmp, comparison
+        study.events = story.ai_events(ai.pr_table(ctx.ds))
         study.hidden = [n for n in (hidden_cmp, hidden_cert) if n]
         study.hidden_rows = bool(hidden_cmp)
     with parts["adoption"], collect_warnings(notes, "adoption: "):
@@ -233,7 +237,12 @@ def ai_study(
     with parts["trust"], collect_warnings(notes, "trust scores: "):
         study.trust = ai.trust_scores(view).by_team(k)
     values = landing.ai_values(
-        study.comparison, study.overall, study.n_flagged, study.skipped, story.AI_LABELS
+        study.comparison,
+        study.overall,
+        study.n_flagged,
+        study.skipped,
+        story.AI_LABELS,
+        study.events,
     )
     ctx.headline("ai", values, kind="ai", section=section)
     return study

@@ -44,7 +44,7 @@ def roi_effects(
             with collect_warnings(notes, f"{outcome}: "):
                 agg = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
             ctx.require(agg.n_engineers, f"the {story.label(outcome)} effect")
-            row = story.effect_of(outcome, agg, ctx.panel)
+            row = story.effect_of(outcome, agg, ctx.panel) | {"certified_engineers": n}
             if row["note"]:
                 raise story.NotEstimated(row["note"])
             with warnings.catch_warnings():  # said on the certification impact page
@@ -56,13 +56,25 @@ def roi_effects(
     return effects, pl.DataFrame(rows, infer_schema_length=None)
 
 
-def roi_caveats(rows: pl.DataFrame) -> list[str]:
+def roi_engineers(ctx: Context) -> tuple[int, int]:
+    """``(valued, in_data)``: the certified engineers the panel holds as certified inside the
+    window (the effects rest on them, and the ROI values them), and all engineers with a
+    certification in the data. An engineer certified before their first observed period is
+    left out of the panel, one certified after its end compares as never certified (trial G,
+    xarray: "15 engineers certified in the data" beside effects on 14)."""
+    panel = ctx.panel
+    valued = panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique() if panel.height else 0
+    return valued, ctx.ds.certifications["engineer_id"].n_unique()
+
+
+def roi_caveats(rows: pl.DataFrame, k: int | None = None) -> list[str]:
     """Why the effects the ROI is built on should not be read at face value (one sentence
-    per effect, :func:`certkit.narrative.effect_caveat`): golang/net's ROI valued a fall of
-    throughput larger than the engineers' own level, cargo's a failed pre-trend test."""
+    per effect, :func:`certkit.narrative.effect_caveat`; ``k`` the privacy threshold):
+    golang/net's ROI valued a fall of throughput larger than the engineers' own level,
+    cargo's a failed pre-trend test."""
     out = []
     for r in rows.iter_rows(named=True):
-        caveat = None if r.get("note") else story.effect_caveat(r)
+        caveat = None if r.get("note") else story.effect_caveat(r, k=k)
         if caveat:
             out.append(f"{r['label']}: {caveat}")
     return out
@@ -106,15 +118,17 @@ def roi_answer(
         kind="roi",
         section=section,
     )
+    valued, in_data = roi_engineers(ctx)
     figures = story.describe_roi_figures(
         result.roi_median,
         lo,
         hi,
         result.p_positive,
         cost,
-        ctx.ds.certifications["engineer_id"].n_unique(),
+        valued,
         result.level,
         significant=result.significant,
+        in_data=in_data,
     )
     return HTML(
         "<div class='certkit-callout'>"
