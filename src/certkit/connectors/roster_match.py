@@ -401,6 +401,7 @@ def idle_roster_note(
     authors: pl.Series,
     certified: set[str],
     match: RosterMatch | None = None,
+    commits: pl.DataFrame | None = None,
 ) -> str | None:
     """The import note naming roster engineers with no PR at all, certified ones first.
 
@@ -415,6 +416,9 @@ def idle_roster_note(
     match
         The :func:`match_roster` result: a placeholder sharing a roster engineer's e-mail or
         name that no rule could map is named.
+    commits
+        The import's commits (``author_id``, ``pr_id``): engineers whose commits are in no PR
+        (direct pushes) are told apart from engineers with no commit at all.
 
     Returns
     -------
@@ -433,17 +437,47 @@ def idle_roster_note(
     order = {rid: k for k, rid in enumerate(cert + rest)}
     pairs = sorted((order[r], a, r) for a, r in shared if r in order)
     hints = [f"a placeholder author ({a}) shares the {shared[(a, r)]} of {r}" for _, a, r in pairs]
+    direct = _outside_prs(commits, idle)
+    if direct:  # their work is there, in commits no PR owns: not an alias problem (trial G F17)
+        total = sum(direct.values())
+        top = sorted(direct.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+        shown = ", ".join(f"{r} {n:,}" for r, n in top[:5]) + (", ..." if len(top) > 5 else "")
+        text += (
+            f"; {len(direct)} of them {'has' if len(direct) == 1 else 'have'} {total:,} "
+            f"commit(s) in no PR ({shown}): direct "
+            "pushes or commits outside any PR, which count for no one; "
+            "`certkit import git --direct-commits as_prs` counts each such commit as a PR"
+        )
+    lost = len(idle) - len(direct)
     if hints:
         more = f" and {len(hints) - 3} more" if len(hints) > 3 else ""
         text += "; " + "; ".join(hints[:3]) + more
         text += f": map {'it' if len(hints) == 1 else 'them'} in the identity file (draft rows "
         text += "in identities_suggested.csv)"
-    else:
+    elif lost and direct:
+        text += (
+            f"; the other {lost} {'has' if lost == 1 else 'have'} no commit outside a PR (check "
+            "their e-mail/login against the authors not in the roster; map them in the "
+            "identity file)"
+        )
+    elif lost:
         text += (
             " (check their e-mail/login against the authors not in the roster; map them in "
             "the identity file)"
         )
     return text
+
+
+def _outside_prs(commits: pl.DataFrame | None, idle: list[str]) -> dict[str, int]:
+    """Commits in no PR per engineer of ``idle`` (those with any), from an import's commits."""
+    if commits is None or not {"author_id", "pr_id"} <= set(commits.columns) or not idle:
+        return {}
+    counts = (
+        commits.filter(pl.col("pr_id").is_null() & pl.col("author_id").is_in(idle))
+        .group_by("author_id")
+        .len()
+    )
+    return dict(counts.iter_rows())
 
 
 def unlisted_examples(authors: pl.Series, unlisted: set[str], n: int = 5) -> str:
@@ -479,7 +513,9 @@ def idle_note(imp: Import, certs: pl.DataFrame | None) -> list[str]:
     match = imp.roster_match
     if match is None:
         return []
-    note = idle_roster_note(match.roster_ids, imp.pull_requests["author_id"], certified, match)
+    note = idle_roster_note(
+        match.roster_ids, imp.pull_requests["author_id"], certified, match, imp.commits
+    )
     return [note] if note else []
 
 
