@@ -307,6 +307,7 @@ def test_since_with_binary_and_empty_files_before_the_window(repo):
         2,
     )
     assert rows(repo)[c2] == got[c2]
+    assert line_ledger(repo, since=f"@{T0 + 90 * DAY}").height == 0  # nothing in the window
 
 
 def test_ledger_pass_has_a_progress_bar(repo, capsys):

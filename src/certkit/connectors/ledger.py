@@ -340,6 +340,8 @@ def line_ledger(
     if authors:
         meta = {sha: (p, w, authors.get(sha, a)) for sha, (p, w, a) in meta.items()}
     todo = order if since is None else _descendants(order, meta, _window(path, rev, since))
+    if not todo:  # nothing since then (git log --stdin would fall back to HEAD)
+        return _table(_Ledger(window_days), {}, window_days)
     reading = set(todo)
     children: dict[str, int] = {}
     for sha in todo:
