@@ -199,7 +199,8 @@ def _random_history(repo: Path, n: int, seed: int, merges: bool) -> None:
             extra = f"main/m{i}.txt"
             write(repo, extra, [f"m{i}", f"m{i}b"])
             commit(repo, f"m{i}", day=i / 3 + 0.1)
-            git(repo, "merge", "-q", "--no-ff", branch, "-m", f"merge {branch}")
+            when = T0 + int((i / 3 + 0.2) * DAY)
+            git(repo, "merge", "-q", "--no-ff", branch, "-m", f"merge {branch}", when=when)
             files[extra] = [f"m{i}", f"m{i}b"]
             branch = None
 
@@ -265,3 +266,56 @@ def test_git_import_puts_rework_on_commits_and_prs(repo):
     assert any("churned_lines_21d" in n for n in imp.notes)
     plain = read_git(repo, repo_names=["org/app"], progress=False, rework_days=None)
     assert "surviving_lines" not in plain.pull_requests.columns
+
+
+@pytest.mark.parametrize("merges", [False, True], ids=["linear", "with-merges"])
+def test_since_reads_only_the_window_with_the_full_historys_numbers(repo, merges):
+    # F2: ``since`` bounds the ledger; the window's rows are the full-history ledger's rows
+    _random_history(repo, 250, seed=11, merges=merges)
+    since = f"@{T0 + 40 * DAY}"  # about half way
+    if merges:  # start just after a branch's tip: its merge's other side predates the window
+        found = git(repo, "rev-list", "--merges", "--parents", "HEAD").splitlines()
+        other = found[len(found) // 2].split()[2]
+        since = f"@{int(git(repo, 'show', '-s', '--format=%ct', other)) + 1}"
+    window = set(git(repo, "rev-list", f"--since={since}", "HEAD").split())
+    assert 50 < len(window) < 200
+    if merges:
+        edges = git(repo, "rev-list", "--merges", "--parents", f"--since={since}", "HEAD")
+        assert any(set(line.split()[1:]) - window for line in edges.splitlines())
+    full = line_ledger(repo).filter(pl.col("sha").is_in(list(window))).sort("sha")
+    part = line_ledger(repo, since=since).sort("sha")
+    assert part.height == len(window)  # the older commits are not read (no row)
+    assert part.equals(full)
+    assert part["churned_lines_21d"].sum() > 0 and part["surviving_lines"].sum() > 0
+
+
+def test_since_with_binary_and_empty_files_before_the_window(repo):
+    write(repo, "a.txt", ["1", "2", "3"])
+    (repo / "img.bin").write_bytes(b"\x00\x01\n")
+    (repo / "empty.txt").write_text("")
+    commit(repo, "old", day=0)
+    write(repo, "a.txt", ["1", "x", "y", "3"])  # replaces an old line, adds two
+    (repo / "empty.txt").write_text("e\n")
+    c2 = commit(repo, "new", who="bob@x.org", day=30)
+    write(repo, "a.txt", ["1", "x", "3"])
+    c3 = commit(repo, "trim", day=31)
+    got = rows(repo, since=f"@{T0 + 20 * DAY}")
+    assert set(got) == {c2, c3}
+    assert (got[c2]["lines_added"], got[c2]["churned_other_21d"], got[c2]["surviving_lines"]) == (
+        3,
+        1,
+        2,
+    )
+    assert rows(repo)[c2] == got[c2]
+    assert line_ledger(repo, since=f"@{T0 + 90 * DAY}").height == 0  # nothing in the window
+
+
+def test_ledger_pass_has_a_progress_bar(repo, capsys):
+    from certkit.connectors import read_git
+
+    write(repo, "a.txt", ["1"])
+    commit(repo, "init", day=0)
+    read_git(repo, progress=True)
+    assert "line ledger" in capsys.readouterr().err  # F16: the second pass shows progress too
+    read_git(repo, progress=False)
+    assert "line ledger" not in capsys.readouterr().err

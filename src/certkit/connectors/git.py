@@ -444,6 +444,8 @@ def read_git(
                 rev,
                 window_days=rework_days,
                 authors={c.sha: c.author_id for c in commits.values()},
+                since=since,
+                progress=progress,
             )
             ledger = ledger.filter(pl.col("sha").is_in(list(commits)))  # not a shared commit
             ledgers.append(ledger.drop("lines_added"))

@@ -234,6 +234,14 @@ class Identities:
     by_login: dict[str, str] = field(default_factory=dict)
     by_name: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    #: (``email``/``login``/``name``, alias lower-cased) -> the file's line that maps it.
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def where(self, kind: str, alias: str) -> str:
+        """``"ids.csv line 7"``: the line mapping ``alias`` (``"the identity file"`` if unknown)."""
+        line = self.lines.get((kind, alias.strip().lower()))
+        name = Path(self.source).name if self.source else "the identity file"
+        return f"{name} line {line}" if line else name
 
     def resolve(
         self, email: str | None = None, login: str | None = None, name: str | None = None
@@ -268,8 +276,20 @@ class Identities:
         return (name or "unknown").strip()
 
     @property
-    def ids(self) -> set[str]:
-        return {*self.by_email.values(), *self.by_login.values(), *self.by_name.values()}
+    def ids(self) -> ChosenIds:
+        """The engineer ids the file maps aliases to (knowing the file, for notes)."""
+        chosen = ChosenIds(
+            {*self.by_email.values(), *self.by_login.values(), *self.by_name.values()}
+        )
+        chosen.identities = self
+        return chosen
+
+
+class ChosenIds(frozenset):
+    """Engineer ids an identity file chose; ``identities`` is that file (for notes that name
+    its lines, e.g. a roster engineer's own e-mail mapped to another engineer)."""
+
+    identities: Identities | None = None
 
 
 def read_identities(path: str | Path | None) -> Identities:
@@ -314,6 +334,7 @@ def read_identities(path: str | Path | None) -> Identities:
                 )
             seen[(kind, alias)] = (eid, line)
             table[alias] = eid
+            out.lines.setdefault((kind, alias), line)
     return out
 
 
@@ -356,7 +377,9 @@ def shared_names(
     people
         An import's people (``engineer_id``, ``name``, ``email``, ``login``, ``is_bot``).
     known
-        Engineer ids of the roster: a group keeps its roster id when it has one.
+        Engineer ids of the roster: a group keeps its roster id when it has one; a group
+        holding two roster ids (a person listed twice) is left out, never merged
+        (:func:`roster_rows_sharing_names` names them for the import's note).
 
     Returns
     -------
@@ -394,6 +417,10 @@ def shared_names(
         {"current_id": list(person), "_group": [root(i) for i in person]},
         schema={"current_id": pl.String, "_group": pl.String},
     )
+    # two roster rows are never merged here: a duplicate roster row is the roster's to drop
+    # (trial G: the draft merged e039 into e009; see roster_rows_sharing_names)
+    roster_rows = pl.col("current_id").is_in(list(known)).sum().over("_group")
+    groups = groups.filter(roster_rows < 2)
     rank = (
         pl.when(pl.col("current_id").is_in(list(known)))
         .then(0)
@@ -420,6 +447,43 @@ def shared_names(
             "current_id",
         )
     )
+
+
+def roster_rows_sharing_names(
+    people: pl.DataFrame, known: set[str] | frozenset[str]
+) -> list[tuple[str, list[str]]]:
+    """``(name, [roster ids])`` for each name that several roster engineers' authors use
+    (a person listed twice in the roster): :func:`shared_names` leaves them out of its draft.
+
+    Parameters
+    ----------
+    people
+        An import's people (with :func:`names_seen`'s extra rows), ids mapped to the roster.
+    known
+        The roster's engineer ids.
+    """
+    key = (
+        pl.col("name")
+        .map_elements(fold_accents, return_dtype=pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.replace_all(r"\s+", " ")
+    )
+    rows = people.filter(
+        ~pl.col("is_bot").fill_null(False)
+        & pl.col("name").is_not_null()
+        & pl.col("engineer_id").is_in(list(known))
+    ).with_columns(key.alias("_name"))
+    rows = rows.filter(
+        (pl.col("_name").str.len_chars() > 1) & ~pl.col("_name").is_in(list(GENERIC_NAMES))
+    )
+    groups = (
+        rows.group_by("_name")
+        .agg(pl.col("name").first(), pl.col("engineer_id").unique().sort())
+        .filter(pl.col("engineer_id").list.len() > 1)
+        .sort("_name")
+    )
+    return [(n, list(ids)) for n, ids in groups.select("name", "engineer_id").rows()]
 
 
 #: The draft identity file :func:`~certkit.connectors.base.write_import` writes.

@@ -18,6 +18,13 @@ merge. A line deleted on one branch is counted once, at the first deletion. Move
 are a deletion plus an addition, as in ``git blame`` without ``-M``; renamed files keep their
 lines. Binary files have no lines.
 
+With ``since`` (the git import's ``--since``) only the window's commits and their descendants
+are diffed: the files of the commits just before the window are read whole
+(``git diff --numstat`` from the empty tree), their lines owned by no commit. The window's
+rows are exactly a full-history ledger's, since lines written before it are never a window
+commit's; commits are taken in the full history's ``--topo-order`` so that a line deleted on
+two branches is counted at the same one.
+
 Memory grows with the live lines of the files, one flag byte per line ever written, and one row
 per commit; nothing of the history is held beyond that.
 """
@@ -31,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from tqdm.auto import tqdm
 
 from certkit.errors import CertkitError
 
@@ -291,6 +299,8 @@ def line_ledger(
     window_days: int = 21,
     author_key=None,
     authors: dict[str, str] | None = None,
+    since: str | None = None,
+    progress: bool | None = False,
 ) -> pl.DataFrame:
     """Rework and survival of every commit's lines, from one pass over ``git log -p``.
 
@@ -308,28 +318,47 @@ def line_ledger(
     authors
         The person of each commit by sha (e.g. the engineer ids an import resolved); commits
         not in it fall back to ``author_key`` / the e-mail.
+    since
+        Only the commits ``git log --since`` lists (and their descendants) are read: the files
+        as they were before them are taken whole from git, their lines owned by no commit.
+        The rows of those commits are the same as a full-history ledger's (lines written
+        before the window are never any window commit's); older commits get no row.
+    progress
+        Show a progress bar: ``True`` always, ``False`` never, ``None`` when 5,000 or more
+        commits are read (and only on a terminal, tqdm's default).
 
     Returns
     -------
     polars.DataFrame
-        One row per commit, oldest first: ``sha``, ``lines_added``, ``churned_lines_{N}d``,
+        One row per commit read, oldest first: ``sha``, ``lines_added``, ``churned_lines_{N}d``,
         ``churned_self_{N}d``, ``churned_other_{N}d``, ``surviving_lines``.
     """
     if window_days < 0:
         raise CertkitError(f"window_days must be 0 or more, not {window_days}")
     path = Path(repo)
-    meta, children = _commits(path, rev, author_key)
+    meta, order = _commits(path, rev, author_key)
     if authors:
         meta = {sha: (p, w, authors.get(sha, a)) for sha, (p, w, a) in meta.items()}
+    todo = order if since is None else _descendants(order, meta, _window(path, rev, since))
+    if not todo:  # nothing since then (git log --stdin would fall back to HEAD)
+        return _table(_Ledger(window_days), {}, window_days)
+    reading = set(todo)
+    children: dict[str, int] = {}
+    for sha in todo:
+        for p in meta[sha][0]:
+            children[p] = children.get(p, 0) + 1
     ledger = _Ledger(window_days)
     states: dict[str, dict] = {}
     head_state: dict = {}
-    args = ["git", "-c", "core.quotePath=false", "log", "--topo-order", "--reverse", "-M", "-U0"]
-    args += ["--no-color", "--no-ext-diff", "--diff-merges=separate", "--pretty=raw", rev, "--"]
+    disable = progress is False or (progress is None and len(todo) < 5000)
+    bar = tqdm(total=len(todo), unit="commit", desc=f"{path.name} line ledger", disable=disable)
 
     def finish(sha: str, secs: list[_Section]) -> None:
         nonlocal head_state
         parents, when, author = meta[sha]
+        for p in parents:  # a parent older than the window: its files whole, owned by no one
+            if p not in reading and p not in states:
+                states[p] = _snapshot(ledger, path, p)
         commit = ledger.new_commit(sha, when, author)
         before = [states.get(p, {}) for p in parents]
         for p in parents:
@@ -347,14 +376,26 @@ def line_ledger(
                 states.pop(p, None)
         states[sha] = state
         head_state = state
+        bar.update(1)
 
+    # The commits in the full history's order (``--topo-order --reverse``), so that a line
+    # deleted on two branches is counted at the same one of them with or without ``since``.
+    args = ["git", "-c", "core.quotePath=false", "log", "--no-walk=unsorted", "--stdin", "-M"]
+    args += ["-U0", "--no-color", "--no-ext-diff", "--diff-merges=separate", "--pretty=raw"]
     try:
-        proc = subprocess.Popen(args, cwd=path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            args, cwd=path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
     except FileNotFoundError as exc:
         raise CertkitError("git is not installed or not on PATH") from exc
     pending: list[_Section] = []
     finished = False
     try:
+        try:  # git reads all of stdin before it writes anything: no deadlock
+            proc.stdin.write("".join(f"{sha}\n" for sha in todo).encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # git stopped early; its error is read below
         for sec in _sections(proc.stdout):
             if pending and pending[0].sha != sec.sha:
                 finish(pending[0].sha, pending)
@@ -364,6 +405,7 @@ def line_ledger(
             finish(pending[0].sha, pending)
         finished = True
     finally:
+        bar.close()
         if not finished:
             proc.kill()
         err = proc.stderr.read().decode("utf-8", "replace").strip()
@@ -375,24 +417,76 @@ def line_ledger(
     return _table(ledger, head_state, window_days)
 
 
-def _commits(path: Path, rev: str, author_key) -> tuple[dict, dict[str, int]]:
-    """Parents, author time and author (after ``.mailmap``) of every commit, and child counts."""
+def _commits(path: Path, rev: str, author_key) -> tuple[dict, list[str]]:
+    """Parents, author time and author (after ``.mailmap``) of every commit, in ledger order."""
     fmt = _UNIT.join(["%H", "%P", "%at", "%aE"])
     res = subprocess.run(
-        ["git", "log", f"--format={fmt}", rev, "--"], cwd=path, capture_output=True, check=False
+        ["git", "log", "--topo-order", "--reverse", f"--format={fmt}", rev, "--"],
+        cwd=path,
+        capture_output=True,
+        check=False,
     )
     if res.returncode != 0:
         msg = res.stderr.decode("utf-8", "replace").strip()
         raise CertkitError(f"{path} is not a git repository with revision {rev!r}: {msg}")
     meta: dict[str, tuple[list[str], int, str]] = {}
-    children: dict[str, int] = {}
+    order: list[str] = []
     for line in res.stdout.decode("utf-8", "replace").splitlines():
         sha, parents, when, email = line.split(_UNIT)
         author = email.lower()
         meta[sha] = (parents.split(), int(when or 0), author_key(author) if author_key else author)
-        for p in parents.split():
-            children[p] = children.get(p, 0) + 1
-    return meta, children
+        order.append(sha)
+    return meta, order
+
+
+def _window(path: Path, rev: str, since: str) -> set[str]:
+    """The commits ``git log --since`` lists (the import's commits)."""
+    res = subprocess.run(
+        ["git", "rev-list", f"--since={since}", rev, "--"], cwd=path, capture_output=True
+    )
+    if res.returncode != 0:
+        msg = res.stderr.decode("utf-8", "replace").strip()
+        raise CertkitError(f"git rev-list --since={since} failed in {path}: {msg}")
+    return set(res.stdout.decode().split())
+
+
+def _descendants(order: list[str], meta: dict, window: set[str]) -> list[str]:
+    """The window's commits and every commit after them (their lines' fate), in order."""
+    keep: set[str] = set()
+    out: list[str] = []
+    for sha in order:  # parents come first
+        if sha in window or any(p in keep for p in meta[sha][0]):
+            keep.add(sha)
+            out.append(sha)
+    return out
+
+
+def _snapshot(ledger: _Ledger, path: Path, sha: str) -> dict:
+    """The files of a commit older than the window: their line counts, owned by no commit."""
+    empty = _run_git(path, ["hash-object", "-t", "tree", "--stdin"], b"").strip().decode()
+    out = _run_git(
+        path,
+        ["-c", "core.quotePath=false", "diff", "--numstat", "-z", "--no-renames"]
+        + ["--no-ext-diff", empty, sha, "--"],
+    )
+    owner = ledger.new_commit("", 0, "")  # a row _table leaves out
+    files: dict[str, list[int]] = {}
+    for item in out.split(b"\0"):
+        added, _, rest = item.partition(b"\t")
+        if not rest:
+            continue
+        name = rest.partition(b"\t")[2].decode("utf-8", "surrogateescape")
+        files[name] = list(ledger.fresh(owner, int(added) if added.isdigit() else 0))
+    ledger.added[owner] = 0
+    return files
+
+
+def _run_git(path: Path, args: list[str], stdin: bytes | None = None) -> bytes:
+    res = subprocess.run(["git", *args], cwd=path, input=stdin, capture_output=True)
+    if res.returncode != 0:
+        msg = res.stderr.decode("utf-8", "replace").strip()
+        raise CertkitError(f"git {args[0]} failed in {path}: {msg}")
+    return res.stdout
 
 
 def _table(ledger: _Ledger, head: dict, window_days: int) -> pl.DataFrame:
@@ -415,4 +509,4 @@ def _table(ledger: _Ledger, head: dict, window_days: int) -> pl.DataFrame:
             f"churned_other_{w}d": churn_other,
             "surviving_lines": surviving,
         }
-    )
+    ).filter(pl.col("sha") != "")  # the files before a ``since`` window are no commit's

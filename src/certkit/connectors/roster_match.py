@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from certkit.connectors.identity import GENERIC_NAMES, fold_accents, noreply_login
+from certkit.connectors.identity import (
+    GENERIC_NAMES,
+    fold_accents,
+    names_seen,
+    noreply_login,
+    roster_rows_sharing_names,
+)
 from certkit.data.schema import TABLES
 from certkit.data.validate import idle_words
 from certkit.errors import CertkitError
@@ -67,6 +73,9 @@ class RosterMatch:
     proposals: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=dict.fromkeys(DRAFT_COLUMNS, pl.String))
     )
+    #: Roster id -> why its own roster e-mail/login is another roster engineer's (the
+    #: identity file maps it there): the no-PR note then does not send it back to that file.
+    elsewhere: dict[str, str] = field(default_factory=dict)
 
     def note(self) -> str | None:
         """The import note saying how many authors the roster's columns mapped (None: none)."""
@@ -401,6 +410,7 @@ def idle_roster_note(
     authors: pl.Series,
     certified: set[str],
     match: RosterMatch | None = None,
+    commits: pl.DataFrame | None = None,
 ) -> str | None:
     """The import note naming roster engineers with no PR at all, certified ones first.
 
@@ -415,6 +425,9 @@ def idle_roster_note(
     match
         The :func:`match_roster` result: a placeholder sharing a roster engineer's e-mail or
         name that no rule could map is named.
+    commits
+        The import's commits (``author_id``, ``pr_id``): engineers whose commits are in no PR
+        (direct pushes) are told apart from engineers with no commit at all.
 
     Returns
     -------
@@ -433,17 +446,54 @@ def idle_roster_note(
     order = {rid: k for k, rid in enumerate(cert + rest)}
     pairs = sorted((order[r], a, r) for a, r in shared if r in order)
     hints = [f"a placeholder author ({a}) shares the {shared[(a, r)]} of {r}" for _, a, r in pairs]
+    direct = _outside_prs(commits, idle)
+    if direct:  # their work is there, in commits no PR owns: not an alias problem (trial G F17)
+        total = sum(direct.values())
+        top = sorted(direct.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+        shown = ", ".join(f"{r} {n:,}" for r, n in top[:5]) + (", ..." if len(top) > 5 else "")
+        text += (
+            f"; {len(direct)} of them {'has' if len(direct) == 1 else 'have'} {total:,} "
+            f"commit(s) in no PR ({shown}): direct "
+            "pushes or commits outside any PR, which count for no one; "
+            "`certkit import git --direct-commits as_prs` counts each such commit as a PR"
+        )
+    moved = [i for i in cert + rest if match and i in match.elsewhere and i not in direct]
+    if moved:
+        shown = ", ".join(f"{i} to {match.elsewhere[i]}" for i in moved)
+        text += (
+            f"; the identity file maps the roster e-mail/login of {shown} (a duplicate roster "
+            "row? see the note naming the file's line)"
+        )
+    lost = len(idle) - len(direct) - len(moved)
     if hints:
         more = f" and {len(hints) - 3} more" if len(hints) > 3 else ""
         text += "; " + "; ".join(hints[:3]) + more
         text += f": map {'it' if len(hints) == 1 else 'them'} in the identity file (draft rows "
         text += "in identities_suggested.csv)"
-    else:
+    elif lost and (direct or moved):
+        text += (
+            f"; the other {lost} {'has' if lost == 1 else 'have'} no commit outside a PR (check "
+            "their e-mail/login against the authors not in the roster; map them in the "
+            "identity file)"
+        )
+    elif lost:
         text += (
             " (check their e-mail/login against the authors not in the roster; map them in "
             "the identity file)"
         )
     return text
+
+
+def _outside_prs(commits: pl.DataFrame | None, idle: list[str]) -> dict[str, int]:
+    """Commits in no PR per engineer of ``idle`` (those with any), from an import's commits."""
+    if commits is None or not {"author_id", "pr_id"} <= set(commits.columns) or not idle:
+        return {}
+    counts = (
+        commits.filter(pl.col("pr_id").is_null() & pl.col("author_id").is_in(idle))
+        .group_by("author_id")
+        .len()
+    )
+    return dict(counts.iter_rows())
 
 
 def unlisted_examples(authors: pl.Series, unlisted: set[str], n: int = 5) -> str:
@@ -479,7 +529,9 @@ def idle_note(imp: Import, certs: pl.DataFrame | None) -> list[str]:
     match = imp.roster_match
     if match is None:
         return []
-    note = idle_roster_note(match.roster_ids, imp.pull_requests["author_id"], certified, match)
+    note = idle_roster_note(
+        match.roster_ids, imp.pull_requests["author_id"], certified, match, imp.commits
+    )
     return [note] if note else []
 
 
@@ -499,4 +551,46 @@ def map_to_roster(
     imp.roster_match = match
     apply_ids(imp, match.mapping)
     note = match.note()
-    return [note] if note else []
+    notes = [note] if note else []
+    if roster is not None:
+        notes += _roster_rows_elsewhere(match, roster, idcol, fixed)
+        known = set(match.roster_ids)
+        for name, ids in roster_rows_sharing_names(names_seen(imp.people, imp.commits), known):
+            notes.append(
+                f"roster engineers {' and '.join(ids)} commit under one name ({name!r}): if "
+                "they are one person, drop the duplicate roster row (their PRs are split "
+                "between the two); the identity draft does not merge roster rows"
+            )
+    return notes
+
+
+def _roster_rows_elsewhere(
+    match: RosterMatch, roster: pl.DataFrame, idcol: str, fixed: set[str] | frozenset[str]
+) -> list[str]:
+    """Notes for roster engineers whose own roster e-mail (or id, as a login) the identity
+    file maps to another roster engineer (a duplicate roster row merged by a draft)."""
+    ids = getattr(fixed, "identities", None)
+    if ids is None:
+        return []
+    known = set(match.roster_ids)
+    names = TABLES["engineers"].canonical_names(roster.columns)
+    cols = dict(zip(names, roster.columns, strict=True))
+    email_col = cols.get("email")
+    notes = []
+    for row in roster.with_columns(pl.col(idcol).cast(pl.String)).iter_rows(named=True):
+        rid = row[idcol]
+        email = str(row[email_col]).strip().lower() if email_col and row[email_col] else None
+        found = [("e-mail", "email", email, ids.by_email.get(email or ""))]
+        found.append(("login", "login", rid, ids.by_login.get((rid or "").strip().lower())))
+        for word, kind, alias, target in found:
+            if rid is None or not alias or target in (None, rid) or target not in known:
+                continue
+            where = ids.where(kind, alias)
+            match.elsewhere[rid] = target
+            notes.append(
+                f"{rid}'s roster {word} ({alias}) is mapped to {target} by {where}: if they are "
+                f"one person, drop the duplicate roster row {rid} (it has no PR of its own); "
+                "if not, fix that line"
+            )
+            break
+    return notes

@@ -557,8 +557,10 @@ def check_activity(engineers, certifications, prs, col: Collector) -> None:
         text += f": map {'it' if len(hints) == 1 else 'them'} in the identity file"
     else:
         text += (
-            " (their outcomes are zero in every period: if they did work, their PRs are "
-            "under other ids; map their e-mails/logins in the identity file)"
+            " (their outcomes are zero in every period: if they did work, either it is in "
+            "commits outside any PR (direct pushes: see commits.parquet's pr_id; re-import "
+            "with `certkit import git --direct-commits as_prs`) or their PRs are under other "
+            "ids (map their e-mails/logins in the identity file))"
         )
     col.add("warning", text, "engineer_id", idle[ROW].to_list())
 
