@@ -64,6 +64,7 @@ def engineers_table(
     fixed: set[str] | frozenset[str] = frozenset(),
     referenced: set[str] | frozenset[str] = frozenset(),
     source: str | None = None,
+    identities: Identities | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """The roster plus a placeholder row for every human PR author missing from it.
 
@@ -86,7 +87,7 @@ def engineers_table(
     if roster is not None:
         roster, idcol = checked_roster(roster, source)
         known = set(roster[idcol].cast(pl.String).drop_nulls().to_list())
-    notes += map_to_roster(imp, roster, idcol, fixed)
+    notes += map_to_roster(imp, roster, idcol, fixed, identities)
     notes += resolve_links(imp)  # defects/incidents to PR ids: unmatched, engineer vs author
     draft = shared_names(names_seen(imp.people, imp.commits), known)
     note = shared_names_note(draft)

@@ -340,6 +340,7 @@ def to_dataset(
         fixed,
         referenced=named,
         source=roster_origin[0] if roster_origin else None,
+        identities=identities,
     )
     ids = set(eng["engineer_id"].to_list())
     notes += named_engineers(imp, ids, identities or Identities())

@@ -276,20 +276,9 @@ class Identities:
         return (name or "unknown").strip()
 
     @property
-    def ids(self) -> ChosenIds:
-        """The engineer ids the file maps aliases to (knowing the file, for notes)."""
-        chosen = ChosenIds(
-            {*self.by_email.values(), *self.by_login.values(), *self.by_name.values()}
-        )
-        chosen.identities = self
-        return chosen
-
-
-class ChosenIds(frozenset):
-    """Engineer ids an identity file chose; ``identities`` is that file (for notes that name
-    its lines, e.g. a roster engineer's own e-mail mapped to another engineer)."""
-
-    identities: Identities | None = None
+    def ids(self) -> frozenset[str]:
+        """The engineer ids the file maps aliases to."""
+        return frozenset({*self.by_email.values(), *self.by_login.values(), *self.by_name.values()})
 
 
 def read_identities(path: str | Path | None) -> Identities:

@@ -31,6 +31,7 @@ import polars as pl
 
 from certkit.connectors.identity import (
     GENERIC_NAMES,
+    Identities,
     fold_accents,
     names_seen,
     noreply_login,
@@ -536,10 +537,15 @@ def idle_note(imp: Import, certs: pl.DataFrame | None) -> list[str]:
 
 
 def map_to_roster(
-    imp: Import, roster: pl.DataFrame | None, idcol: str, fixed: set[str] | frozenset[str]
+    imp: Import,
+    roster: pl.DataFrame | None,
+    idcol: str,
+    fixed: set[str] | frozenset[str],
+    identities: Identities | None = None,
 ) -> list[str]:
     """Map ``imp``'s authors to ``roster`` (checked, columns lower-cased) in place: sets
-    ``imp.roster_match`` and renames the ids everywhere; returns the note (as a list)."""
+    ``imp.roster_match`` and renames the ids everywhere; returns the note (as a list).
+    ``identities``: the identity file behind ``fixed``, named in the notes."""
     base = pl.DataFrame(schema={idcol: pl.String}) if roster is None else roster
     match = match_roster(imp.people, base, idcol, fixed, imp.commits)
     prs = imp.pull_requests
@@ -553,7 +559,7 @@ def map_to_roster(
     note = match.note()
     notes = [note] if note else []
     if roster is not None:
-        notes += _roster_rows_elsewhere(match, roster, idcol, fixed)
+        notes += _roster_rows_elsewhere(match, roster, idcol, identities)
         known = set(match.roster_ids)
         for name, ids in roster_rows_sharing_names(names_seen(imp.people, imp.commits), known):
             notes.append(
@@ -565,11 +571,10 @@ def map_to_roster(
 
 
 def _roster_rows_elsewhere(
-    match: RosterMatch, roster: pl.DataFrame, idcol: str, fixed: set[str] | frozenset[str]
+    match: RosterMatch, roster: pl.DataFrame, idcol: str, ids: Identities | None
 ) -> list[str]:
     """Notes for roster engineers whose own roster e-mail (or id, as a login) the identity
-    file maps to another roster engineer (a duplicate roster row merged by a draft)."""
-    ids = getattr(fixed, "identities", None)
+    file ``ids`` maps to another roster engineer (a duplicate roster row merged by a draft)."""
     if ids is None:
         return []
     known = set(match.roster_ids)
