@@ -378,13 +378,7 @@ def shared_names(
         else the first in sort order), ``email``, ``login``, ``name``, and ``current_id``
         (the id the import gave this alias; ignored when the file is read), sorted by name.
     """
-    key = (
-        pl.col("name")
-        .map_elements(fold_accents, return_dtype=pl.String)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .str.replace_all(r"\s+", " ")
-    )
+    key = _name_key()
     humans = people.filter(~pl.col("is_bot").fill_null(False) & pl.col("name").is_not_null())
     humans = humans.with_columns(key.alias("_name")).filter(
         (pl.col("_name").str.len_chars() > 1) & ~pl.col("_name").is_in(list(GENERIC_NAMES))
@@ -438,6 +432,17 @@ def shared_names(
     )
 
 
+def _name_key() -> pl.Expr:
+    """A person's name as the draft compares it: accents folded, case and spaces ignored."""
+    return (
+        pl.col("name")
+        .map_elements(fold_accents, return_dtype=pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.replace_all(r"\s+", " ")
+    )
+
+
 def roster_rows_sharing_names(
     people: pl.DataFrame, known: set[str] | frozenset[str]
 ) -> list[tuple[str, list[str]]]:
@@ -451,13 +456,7 @@ def roster_rows_sharing_names(
     known
         The roster's engineer ids.
     """
-    key = (
-        pl.col("name")
-        .map_elements(fold_accents, return_dtype=pl.String)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .str.replace_all(r"\s+", " ")
-    )
+    key = _name_key()
     rows = people.filter(
         ~pl.col("is_bot").fill_null(False)
         & pl.col("name").is_not_null()
