@@ -348,3 +348,19 @@ def test_data_health_says_what_git_dates_a_pr_by(gerrit):
         ds = to_dataset(read_git(gerrit.path))
     text = first_commit_dates(ds)
     assert text.startswith("4 of 4 merged PRs are dated by their branch's first commit"), text
+
+
+def test_a_plain_since_date_is_its_midnight_utc(tmp_path):
+    """git reads ``--since 2024-01-02`` as that day at the time of day it runs, so the same
+    import gave other commits at another hour (trial H: 2 more commits after midnight than
+    in the afternoon). A plain date is its midnight UTC, at any hour."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2023-01-01T09:00:00Z")
+    r.commit("late (#1)", BEN, "2024-01-01T23:59:59Z", cdate="2024-01-01T23:59:59Z")
+    r.commit("early (#2)", ANA, "2024-01-02T00:00:01Z", cdate="2024-01-02T00:00:01Z")
+    r.commit("noon (#3)", ANA, "2024-01-02T12:00:00Z", cdate="2024-01-02T12:00:00Z")
+    for since in ("2024-01-02", " 2024-01-02 "):
+        imp = read_git(r.path, since=since, rework_days=None)
+        assert sorted(imp.pull_requests["id"].to_list()) == ["org/app#2", "org/app#3"]
+    imp = read_git(r.path, since="2024-01-02T12:00:00Z", rework_days=None)  # given as is
+    assert imp.pull_requests["id"].to_list() == ["org/app#3"]

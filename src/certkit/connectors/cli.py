@@ -80,7 +80,7 @@ def add_import_parser(sub) -> None:
     g = src.add_parser("git", help="local git repositories (git log)")
     g.add_argument("repos", nargs="+", help="paths of local clones")
     g.add_argument("--rev", default="HEAD", help="branch whose history is the mainline")
-    g.add_argument("--since", help="only commits after this date (YYYY-MM-DD)")
+    g.add_argument("--since", help="only commits from this date on (YYYY-MM-DD: its midnight UTC)")
     g.add_argument("--mailmap", help="extra git mailmap file")
     g.add_argument(
         "--direct-commits",

@@ -374,7 +374,9 @@ def read_git(
     rev
         Branch or revision whose first-parent history is the mainline (default ``HEAD``).
     since
-        Only commits after this date (any ``git log --since`` value, e.g. ``2024-01-01``).
+        Only commits after this date (any ``git log --since`` value, e.g. ``2024-01-01``). A
+        plain date means its midnight UTC (git alone reads it as that day at the time of day
+        the import runs, so one command gave other commits at another hour).
     identities
         Identity mapping CSV (engineer_id + email/login/name) or an :class:`Identities`.
     mailmap
@@ -413,6 +415,8 @@ def read_git(
             "repositories; give one per repository, in the same order"
         )
     ids, rules, agents = attribution_inputs(identities, rules, agents)
+    if since is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", since.strip()):
+        since = f"{since.strip()}T00:00:00Z"
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
     seen: dict[str, str] = {}  # sha -> the repository it is counted in
