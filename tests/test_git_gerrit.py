@@ -296,6 +296,36 @@ def test_a_change_cherry_picked_to_a_release_clone_is_one_pr(tmp_path):
     assert any("sa_rel20: 1 Gerrit change(s) carry the Change-Id" in n for n in imp.notes)
 
 
+def test_a_squash_cherry_picked_to_a_release_clone_is_one_pr(tmp_path):
+    """Trial H: with main and a rel_2_0 clone imported together, all 111 `sa_rel20#N`
+    squash PRs were GitHub PRs already counted as `sqlalchemy#N` (`git cherry-pick -x`
+    backports). A PR whose commits are all cherry-picked from one PR of a repository read
+    before is that PR; a backport of several PRs, or of none, stays a PR of its own."""
+    main = Repo(tmp_path / "sqlalchemy", origin="https://github.com/sqlalchemy/sqlalchemy.git")
+    main.commit("initial", MIKE, "2024-03-01T09:00:00Z")
+    main.branch("rel_2_0")
+    main.checkout("main")
+    fix = main.commit("fix a bug (#7)", BEN, "2024-03-02T09:00:00Z", lines=4)
+    other = main.commit("other fix (#8)", ANA, "2024-03-02T10:00:00Z", lines=2)
+    main.checkout("rel_2_0")
+    main.git("cherry-pick", "-x", fix, env=Repo._env(MIKE, "2024-03-05T09:00:00Z"))
+    main.commit("release only (#9)", CHEN, "2024-03-06T09:00:00Z")
+    main.checkout("main")
+    rel = tmp_path / "sa_rel20"
+    main.git("clone", "-q", "--branch", "rel_2_0", str(main.path), str(rel))
+    imp = read_git([main.path, rel], rework_days=None)
+    prs = {row["id"]: row for row in imp.pull_requests.to_dicts()}
+    assert sorted(prs) == ["sa_rel20#9", "sqlalchemy/sqlalchemy#7", "sqlalchemy/sqlalchemy#8"]
+    assert prs["sqlalchemy/sqlalchemy#7"]["additions"] == 4  # the backport's lines not added
+    assert prs["sqlalchemy/sqlalchemy#7"]["merged_date"] == _t("2024-03-02T09:00:00")
+    picked = imp.commits.filter(imp.commits["repo"] == "sa_rel20")
+    assert picked.filter(picked["subject"] == "fix a bug (#7)")["pr_id"].to_list() == [
+        "sqlalchemy/sqlalchemy#7"
+    ]
+    assert any("sa_rel20: 1 PR(s) are cherry-picks" in n for n in imp.notes), imp.notes
+    assert other  # a PR of main that nothing picked stays main's only
+
+
 def test_a_change_id_from_a_local_hook_is_not_a_gerrit_change(tmp_path):
     """Gerrit's commit-msg hook writes Change-Id: before any review: on a GitHub PR's branch,
     or in a history where Gerrit never submitted anything, such commits are ordinary ones."""

@@ -441,7 +441,8 @@ def read_git(
         )
         seen.update(dict.fromkeys(commits, name))
         notes += repo_notes
-        prs = once_per_change(prs, commits, changes, name, notes)
+        earlier = {r["sha"]: r["pr_id"] for r in commit_rows if r["pr_id"]}
+        prs = once_per_change(prs, commits, changes, name, notes, earlier)
         if rework_days is not None and commits:
             ledger = line_ledger(
                 path,

@@ -104,30 +104,62 @@ def once_per_change(
     changes: dict[str, tuple[str, str]],
     repo: str,
     notes: list[str],
+    earlier: dict[str, str] | None = None,
 ) -> list[dict]:
-    """PRs of ``repo`` less the Gerrit changes an earlier repository of the import holds.
+    """PRs of ``repo`` less those an earlier repository of the import holds.
 
     A change cherry-picked to another branch keeps its ``Change-Id:`` (sqlalchemy's backports
-    to ``rel_2_0``): imported with a clone of that branch it is one PR, the first
-    repository's; the cherry-pick's commits are commits of it, their lines and dates not
-    added (the same patch again). ``changes`` maps each Change-Id seen to its PR and
-    repository, and grows.
+    to ``rel_2_0``), and ``git cherry-pick -x`` writes ``(cherry picked from commit <sha>)``
+    (its GitHub squash backports, ``sa_rel20#N`` beside ``sqlalchemy#N``: trial H). Imported
+    with a clone of that branch, such a PR is one PR, the first repository's; the
+    cherry-pick's commits are commits of it, their lines and dates not added (the same patch
+    again). ``changes`` maps each Change-Id seen to its PR and repository, and grows;
+    ``earlier`` maps the commits of the repositories read before to their PR ids.
     """
-    keep, moved = [], {}
+    earlier = earlier or {}
+    keep, moved, picked = [], {}, 0
     for pr in prs:
         cid = pr.pop("_change_id", None)
         if cid in changes and changes[cid][1] != repo:
             moved[pr["id"]] = changes[cid][0]
+            continue
+        source = _picked_from(pr["_shas"], commits, earlier)
+        if source is not None:
+            moved[pr["id"]], picked = source, picked + 1
             continue
         keep.append(pr)
         if cid:
             changes.setdefault(cid, (pr["id"], repo))
     for c in commits.values():
         c.pr_id = moved.get(c.pr_id, c.pr_id)
-    if moved:
+    if len(moved) > picked:
         notes.append(
-            f"{repo}: {len(moved)} Gerrit change(s) carry the Change-Id of a change of a "
-            "repository read before it (a cherry-pick to another branch): each is counted once, "
-            "as that PR; its commits here are commits of it, their lines and dates not added"
+            f"{repo}: {len(moved) - picked} Gerrit change(s) carry the Change-Id of a change of "
+            "a repository read before it (a cherry-pick to another branch): each is counted "
+            "once, as that PR; its commits here are commits of it, their lines and dates not added"
+        )
+    if picked:
+        notes.append(
+            f"{repo}: {picked} PR(s) are cherry-picks ('cherry picked from commit ...') of a "
+            "PR of a repository read before it (a backport to another branch): each is counted "
+            "once, as that PR; its commits here are commits of it, their lines and dates not added"
         )
     return keep
+
+
+_PICKED = re.compile(r"\(cherry picked from commit ([0-9a-f]{40})\)")
+
+
+def _picked_from(
+    shas: list[str], commits: dict[str, _Commit], earlier: dict[str, str]
+) -> str | None:
+    """The one PR of an earlier repository that every non-merge commit of a PR was
+    cherry-picked from (``-x``: the last such line of each message), else ``None``."""
+    work = [commits[s] for s in shas if s in commits and len(commits[s].parents) < 2]
+    sources = set()
+    for c in work:
+        found = _PICKED.findall(c.body)
+        sources.add(earlier.get(found[-1]) if found else None)
+    if len(sources) != 1 or None in sources:
+        return None
+    return sources.pop()
