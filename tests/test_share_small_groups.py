@@ -335,3 +335,25 @@ def test_one_engineer_cohorts_count_as_the_engineers_they_are():
         warnings.simplefilter("ignore", CertkitWarning)
         agg = did.att_gt(pl.DataFrame(rows), outcome="y", **studies.did_spec("not_yet"))
     assert agg.aggregate("simple").n_engineers == 5
+
+
+def test_counts_per_engineer_leave_a_shared_report():
+    """Trial H: the hire-date warning kept "([redacted]: 42, [redacted]: 12, ... and 4 more)"
+    in the shared report: one person's numbers, id or not."""
+    from certkit.privacy import hide_small_counts, redact
+
+    text = (
+        "90 PRs of 9 engineers were merged before the month of their author's hire_date "
+        "(e004: 42, e008: 12, e010: 1,024, e020: 7, e030: 3 and 4 more): outside the panel"
+    )
+    shared = hide_small_counts(redact(text, ["e004", "e008", "e010", "e020", "e030"]), 5)
+    assert shared == (
+        "90 PRs of 9 engineers were merged before the month of their author's hire_date: "
+        "outside the panel"
+    )
+    for kept in (  # lists that are not one person's numbers stay
+        "every design gives one reason (1,824 direct commits, 155 squash merges)",
+        "e.g. D3 (P7 by renovate), D4 (P8 by dependabot[bot]): the analysis",
+        "Wald test (p = 0.03, 4 degrees of freedom)",
+    ):
+        assert hide_small_counts(kept, 5) == kept

@@ -424,6 +424,12 @@ _SMALL_COUNTS = (
     # "632 group-time cell(s) of cohort(s) 23, 28, 34 rest on a single treated unit" and
     # "cohort x period cells of cohort(s) 23, 28 and 3 more rest on ... (11 engineers)"
     (re.compile(r"\d+ cohorts?, \d+ engineers?, "), ""),
+    # counts per engineer, ids redacted: "PRs ... merged before the month of their author's
+    # hire_date ([redacted]: 42, [redacted]: 12 and 4 more)": one person's numbers (trial H)
+    (
+        re.compile(r" \((?:[^():,;]+: \d[\d,]*)(?:, [^():,;]+: \d[\d,]*)*(?: and \d+ more)?\)"),
+        "",
+    ),
     (re.compile(r"of cohort\(s\) [\d.,\s]+(?:and \d+ more )?(rest on)"), r"\1"),
 )
 
