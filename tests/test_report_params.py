@@ -234,6 +234,25 @@ def test_start_and_end_are_days_checked_before_any_kernel():
     assert params.validate({"start": "", "end": None}, decl)["a"] == {"start": "", "end": None}
 
 
+def test_numbers_out_of_range_are_refused_before_any_kernel(tmp_path, small_folder, capsys):
+    """Trial H: `-p pre_periods=1` ran, exited 0 and said "not estimated: pre_periods must be
+    >= 2" for every outcome, as if the data were short."""
+    decl = {n: params.declared(nb) for n, nb in list_notebooks().items()}
+    with pytest.raises(CertkitError, match=r"'pre_periods' must be at least 2 .*got 1"):
+        params.validate({"pre_periods": 1}, decl)
+    with pytest.raises(CertkitError, match=r"'fdr' must be above 0 and at most 1 .*got 1.5"):
+        params.validate({"fdr": 1.5}, decl)
+    with pytest.raises(CertkitError, match=r"'caliper' must be above 0 .*got 0"):
+        params.validate({"caliper": 0}, decl)
+    ok = params.validate({"pre_periods": 2, "fdr": 0.1, "post_periods": 0}, decl)
+    assert ok["03_matched_cohorts"]["pre_periods"] == 2
+    out = tmp_path / "rep"
+    argv = ["report", "--data", str(small_folder), "--out", str(out), "-p", "pre_periods=1"]
+    assert main(argv) != 0
+    assert "'pre_periods' must be at least 2" in capsys.readouterr().err
+    assert not out.exists() or not any(out.glob("*.html"))
+
+
 def test_page_header_states_the_period_the_start_and_end_parameters_leave():
     """Trial D: with -p start=... the page header still gave the whole data's period."""
     from datetime import date

@@ -42,6 +42,25 @@ CHOICE_PARAMS = {
 }
 #: Parameters holding a day (``YYYY-MM-DD``), checked before any kernel starts.
 DATE_PARAMS = ("start", "end")
+#: Numeric parameters' ranges (lowest, highest, whether the lowest itself is allowed) and
+#: why, checked before any kernel starts: ``pre_periods=1`` ran, exited 0 and said "not
+#: estimated: pre_periods must be >= 2" for every outcome, as if the data were short (trial H).
+RANGE_PARAMS: dict[str, tuple[float, float | None, bool, str]] = {
+    "pre_periods": (2, None, True, "matching needs 2 periods before certification at least"),
+    "post_periods": (0, None, True, "periods after certification, 0 or more"),
+    "privacy_k": (1, None, True, "a group size"),
+    "caliper": (0, None, False, "a distance in standard deviations of the score"),
+    "fdr": (0, 1, False, "a false discovery rate"),
+    "adoption_threshold": (0, 1, False, "a share of an engineer's merged PRs"),
+    "adoption_sustain": (1, None, True, "a number of periods"),
+    "adoption_min_prs": (1, None, True, "a number of PRs"),
+    "horizon_months": (0, None, False, "a number of months"),
+    "n_sims": (100, None, True, "fewer simulations give no stable interval"),
+    "hourly_cost": (0, None, True, "a cost"),
+    "value_per_pr": (0, None, True, "a value"),
+    "cost_per_defect": (0, None, True, "a cost"),
+    "cost_per_incident": (0, None, True, "a cost"),
+}
 
 
 @dataclass(frozen=True)
@@ -190,6 +209,18 @@ def _check_days(values: dict[str, Any], where: str) -> None:
         )
 
 
+def _check_ranges(values: dict[str, Any], where: str) -> None:
+    """Numbers in :data:`RANGE_PARAMS` inside their range."""
+    for k, (low, high, low_ok, why) in RANGE_PARAMS.items():
+        v = values.get(k)
+        if v is None or isinstance(v, bool) or not isinstance(v, int | float):
+            continue
+        if (v < low or (v == low and not low_ok)) or (high is not None and v > high):
+            bound = f"at least {low}" if low_ok else f"above {low}"
+            bound += f" and at most {high}" if high is not None else ""
+            raise CertkitError(f"parameter {k!r}{where} must be {bound} ({why}); got {v!r}")
+
+
 def validate(
     given: dict[str, Any], notebooks: dict[str, dict[str, Parameter]], where: str = ""
 ) -> dict[str, dict[str, Any]]:
@@ -221,6 +252,7 @@ def validate(
                     f"{', '.join(map(repr, allowed))}{hint}"
                 )
         _check_days(out[nb_name], where)
+        _check_ranges(out[nb_name], where)
     return out
 
 
