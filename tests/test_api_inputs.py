@@ -224,6 +224,37 @@ def test_matched_did_on_an_all_null_outcome_says_so():
         ck.matching.matched_did(panel, outcome="merged_prs")
 
 
+def _quiet_matched(panel: pl.DataFrame, pre: int):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        return ck.matching.matched_did(panel, outcome="merged_prs", pre_periods=pre)
+
+
+def test_matched_did_hints_lower_pre_periods_only_when_it_can_help():
+    """Trial H (sqlalchemy cycle time): every certified engineer had values on one side of
+    certifying only; matched DiD said "lower pre_periods" at 3, again at 2, and 1 is refused."""
+    panel = ck.build_panel(ck.simulate(60, 12, seed=2), "month")
+    after_only = panel.with_columns(  # certified engineers' values only after certifying
+        pl.when((pl.col("cohort") > 0) & (pl.col("period_index") < pl.col("cohort")))
+        .then(None)
+        .otherwise(pl.col("merged_prs"))
+        .alias("merged_prs")
+    )
+    for pre in (3, 2):
+        with pytest.raises(CertkitError, match="lowering pre_periods cannot help") as err:
+            _quiet_matched(after_only, pre)
+        assert "0 of " in str(err.value) and "lower pre_periods (" not in str(err.value)
+    # values two periods before certifying, none earlier: 3 cannot match, 2 can
+    two = panel.with_columns(
+        pl.when((pl.col("cohort") > 0) & (pl.col("period_index") < pl.col("cohort") - 2))
+        .then(None)
+        .otherwise(pl.col("merged_prs"))
+        .alias("merged_prs")
+    )
+    with pytest.raises(CertkitError, match=r"; lower pre_periods \(\d+ certified engineer"):
+        _quiet_matched(two, 3)
+
+
 def test_adoption_did_checks_its_options_before_the_data():
     """click (no adopter): control='notyet' said 'only 0 engineer(s) adopted AI'."""
     from certkit.analytics.adoption import adoption_did

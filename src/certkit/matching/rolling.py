@@ -121,10 +121,7 @@ def matched_did(
 
     stack = _risk_sets(p, cohorts, Y, coh, units, unit, time, covariates, pre_periods)
     if stack is None:
-        raise CertkitError(
-            f"no certification cohort has {pre_periods} observed pre-period(s) with both "
-            "certified engineers and not-yet-certified peers; lower pre_periods"
-        )
+        raise CertkitError(_no_risk_set(Y, coh, pre_periods, outcome))
     n_t_all = int((coh > 0).sum())
     n_t_used = int(stack["_treat"].sum())
     if n_t_used < n_t_all:
@@ -353,3 +350,28 @@ def _too_few_sets(
     elif matched < eligible:
         why += "; a wider caliper or fewer covariates would pair more of them"
     return why
+
+
+def _no_risk_set(Y: np.ndarray, coh: np.ndarray, pre_periods: int, outcome: str) -> str:
+    """Why no cohort could be matched, with a hint that can help: lowering ``pre_periods``
+    only when some certified engineer has 2 periods (the fewest matching uses) of
+    ``outcome`` before certifying (trial H: "lower pre_periods" at 3, then at 2, then 1 was
+    refused, where no certified engineer had any value before)."""
+    treated = np.flatnonzero(coh > 0)
+    before = np.array([np.isfinite(Y[i, 1 : coh[i]]).sum() for i in treated])
+    with_two = int((before >= 2).sum())
+    text = (
+        f"no certification cohort has {pre_periods} observed pre-period(s) with both "
+        "certified engineers and not-yet-certified peers"
+    )
+    if with_two and pre_periods > 2:
+        return (
+            f"{text}; lower pre_periods ({with_two} certified engineer(s) have {outcome} in 2 "
+            "or more periods before certifying)"
+        )
+    none = int((before == 0).sum())
+    return (
+        f"{text}: {with_two} of {len(treated)} certified engineer(s) have {outcome} in 2 or "
+        f"more periods before certifying, the fewest matching can use ({none} have none "
+        "before), so lowering pre_periods cannot help"
+    )
