@@ -29,7 +29,10 @@ NULL_MEANS = {
         "no review recorded (a git history has none; a gh export or DevLake: no review or "
         "comment by another person)"
     ),
-    ("pull_requests", "number"): "no PR number (a direct push or a merge without one)",
+    ("pull_requests", "number"): (
+        "no PR number (a reviewed change without a GitHub PR, such as a Gerrit change, "
+        "a direct push or a merge without one)"
+    ),
     ("engineers", "leave_date"): "still employed",
     ("engineers", "name"): "not given in the roster (optional)",
     ("engineers", "email"): "not given in the roster (optional)",
