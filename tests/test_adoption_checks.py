@@ -158,7 +158,8 @@ def test_notebook_06_shows_and_records_the_checks(tmp_path, share):
     html = page.html.read_text()
     assert "Sensitivity to non-parallel trends (HonestDiD)" in html
     index = run.index.read_text()
-    assert "rework_rate (HonestDiD)" in index and "rework_rate (robust estimators)" in index
+    rework = "adopting AI, rework rate (share of added lines changed again)"  # not its column
+    assert f"{rework}, HonestDiD" in index and f"{rework}, robust estimators" in index
 
 
 def test_the_ledger_is_asked_for_only_when_the_panel_has_no_rework():

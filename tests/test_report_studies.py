@@ -306,7 +306,7 @@ def test_adoption_study_runs_each_outcome_in_its_section_and_records_headlines()
     assert got["estimate"].to_list() == direct.tidy()["estimate"].to_list()
     assert "no_such_outcome" not in study.studies
     assert any(
-        n.startswith("Effect of adopting AI on no_such_outcome: not estimated") for n in notes
+        n.startswith("Effect of adopting AI on no such outcome: not estimated") for n in notes
     )
     assert "not estimated" in shown[-1].data  # the failed outcome's explanation, in its place
     study.sensitivity_displays(max_e=2)
@@ -317,7 +317,7 @@ def test_adoption_study_runs_each_outcome_in_its_section_and_records_headlines()
         assert key + "no_such_outcome" not in keys
     # the later sections name the outcome the effects could not estimate, once, in one line
     assert notes.count(next(n for n in notes if "no_such_outcome" in n)) == 1
-    assert not any(n.startswith(("Sensitivity, no_such", "Robustness, no_such")) for n in notes)
+    assert not any(n.startswith(("Sensitivity, no such", "Robustness, no such")) for n in notes)
 
 
 def test_adoption_study_without_adopters_says_so_once(ctx):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from IPython.display import Markdown
 
+from certkit.narrative.effects import label
 from certkit.privacy import certified_engineers
 from certkit.report.context import Context, table
 from certkit.report.sections import in_section
@@ -85,7 +86,7 @@ class AdoptionStudy:
             rows, hidden = self.ctx.hide_small(res.tidy(), "n")
             summary = res.effect_summary(k=self.ctx.k, privacy_k=self.ctx.privacy.k).text
             self._headline(
-                f"ai/adoption/{outcome}", f"adopting AI, {outcome}", summary, EFFECT_SECTION
+                f"ai/adoption/{outcome}", f"adopting AI, {label(outcome)}", summary, EFFECT_SECTION
             )
             return [
                 Markdown(summary),
@@ -104,8 +105,9 @@ class AdoptionStudy:
             )
         out = []
         for outcome in self.outcomes:
-            out.append(Markdown(f"### {outcome}"))
-            out += self._run(f"Effect of adopting AI on {outcome}", EFFECT_NEEDS, outcome, one)
+            name = label(outcome)  # "PR cycle time", not cycle_time_log_median (trial H)
+            out.append(Markdown(f"### {name}"))
+            out += self._run(f"Effect of adopting AI on {name}", EFFECT_NEEDS, outcome, one)
         return out
 
     def sensitivity_displays(self, max_e: int = 4) -> list:
@@ -122,8 +124,8 @@ class AdoptionStudy:
             self.ctx.require(int(n), "the sensitivity analysis", who="adopter")
             sens = res.sensitivity(max_e=max_e)
             text = sens.effect_summary().text
-            label = f"adopting AI, {outcome} (HonestDiD)"
-            self._headline(f"ai/adoption-honest-did/{outcome}", label, text, HONEST_SECTION)
+            name = f"adopting AI, {label(outcome)}, HonestDiD"
+            self._headline(f"ai/adoption-honest-did/{outcome}", name, text, HONEST_SECTION)
             return [Markdown(text), sens.plot()]
 
         return self._each("Sensitivity", "sensitivity", one)
@@ -136,8 +138,8 @@ class AdoptionStudy:
             res = adoption.estimated(self.studies, outcome)
             self.ctx.require(res.n_adopters, "the robustness panel", who="adopter")
             rob = res.robustness()
-            label = f"adopting AI, {outcome} (robust estimators)"
-            self._headline(f"ai/adoption-robustness/{outcome}", label, rob.verdict, ROBUST_SECTION)
+            name = f"adopting AI, {label(outcome)}, robust estimators"
+            self._headline(f"ai/adoption-robustness/{outcome}", name, rob.verdict, ROBUST_SECTION)
             return [
                 Markdown(self.ctx.safe_text(rob.verdict)),
                 table(rob.tidy().rename({"n": ADOPTER_PERIODS})),
@@ -197,7 +199,7 @@ class AdoptionStudy:
             lambda: one(outcome),
             needs=needs,
             sink=self.notes,
-            warnings_prefix=f"{prefix}{outcome}: ",
+            warnings_prefix=f"{prefix}{label(outcome)}: ",
         )
 
     def _each(self, title: str, prefix: str, one) -> list:
@@ -207,7 +209,7 @@ class AdoptionStudy:
         skipped = [o for o in self.outcomes if o not in self.studies]
         out = [Markdown(skipped_outcomes(skipped, "the effects above"))] if skipped else []
         for outcome in [o for o in self.outcomes if o in self.studies]:
-            what = f"{title}, {outcome}"
+            what = f"{title}, {label(outcome)}"
             out += self._run(
                 what, adoption.needs(outcome, self.ctx.panel), outcome, one, f"{prefix}, "
             )
