@@ -305,3 +305,22 @@ def test_robust_results_follow_the_result_contract_and_level():
     rob = robustness(MPDTA, **COLS, level=0.9)
     assert isinstance(rob, EstimateMixin) and rob.level == 0.9
     assert "90%" in rob.verdict
+
+
+def test_estimators_set_aside_with_the_other_sign_are_named():
+    """Trial H (xarray, 3 adopters): "all 2 with a reliable standard error are distinguishable
+    from zero and have the same sign" beside Imputation (BJS) -0.041, set aside for its
+    standard error, the other way round."""
+    from certkit.did.robust_base import ThinSupport, tidy_rows
+
+    names = [CS_NEVER, CS_NOTYET, IMPUTATION, TWFE]
+    table = tidy_rows(names, [0.0244, 0.0244, -0.041, -0.0385], [0.005] * 4, [10] * 4, 0.95)
+    thin = ThinSupport(cohorts=[5, 7, 9], engineers=3, cells=12, share={"ATT": 1.0}, single=[])
+    _, text = _verdict(table, "rework rate", 0.95, {IMPUTATION: thin})
+    assert "all 2 with a reliable standard error are distinguishable from zero" in text
+    assert (
+        "have the same sign; Imputation (BJS), whose standard error is not reliable, has the "
+        "opposite sign" in text
+    )
+    same = tidy_rows(names, [0.0244, 0.0244, 0.03, 0.02], [0.005] * 4, [10] * 4, 0.95)
+    assert "opposite sign" not in _verdict(same, "rework rate", 0.95, {IMPUTATION: thin})[1]

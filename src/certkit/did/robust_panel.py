@@ -196,6 +196,15 @@ def _verdict(
         call = f"all {which} are distinguishable from zero at the {lvl} level" + (
             " and have the same sign" if np.all(signs == signs[0]) else ", with opposite signs"
         )
+        # those set aside for their standard error may point the other way (trial H: CS
+        # +0.024 twice "the same sign" beside BJS -0.041, set aside, on 3 adopters)
+        other = [n for n, e in zip(names, est, strict=True) if n in excluded and e * signs[0] < 0]
+        if other and np.all(signs == signs[0]):
+            one = len(other) == 1
+            call += (
+                f"; {', '.join(other)}, whose standard error{' is' if one else 's are'} not "
+                f"reliable, {'has' if one else 'have'} the opposite sign"
+            )
     elif not sig.any():
         call = (
             f"none {'of the ' + which + ' ' if excluded else ''}is distinguishable from zero at "
