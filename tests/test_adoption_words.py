@@ -125,3 +125,39 @@ def test_the_tables_say_what_their_counts_count():
     assert "<th>adopters behind it</th>" in effect_html and "<th>n</th>" not in effect_html
     assert "<th>adopter-periods after adoption</th>" in robust_html
     assert "<th>n</th>" not in robust_html and "8 adopters" in robust_html
+
+
+def test_an_effect_without_interval_says_why_from_the_data(monkeypatch):
+    """Trial H (xarray, revert rate): the answer box said only "The effect of adopting AI on
+    revert rate could not be estimated." with the reason far below. The words now give it,
+    from the data: here the adopters' rework rate is 0 throughout (the interval is taken
+    away, as when the estimator finds no standard error)."""
+    panel = adoption_panel(trend=0.0)
+    ever = panel.group_by("engineer_id").agg((pl.col("ai_share") > 0).any().alias("_adopter"))
+    flat = (
+        panel.join(ever, on="engineer_id")
+        .with_columns(
+            pl.when(pl.col("_adopter"))
+            .then(0.0)
+            .otherwise(pl.col("rework_rate"))
+            .alias("rework_rate")
+        )
+        .drop("_adopter")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        res = adoption_did(flat, "rework_rate", min_e=-4, max_e=4)
+    tidy = res.tidy()
+    no_interval = tidy.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("std_error", "conf_low", "conf_high", "p_value")
+    )
+    monkeypatch.setattr(res, "tidy", lambda: no_interval)
+    words = res.effect_summary().text
+    assert "could not be estimated: the adopters' rework rate" in words
+    assert "is 0 in every period they have one, so there is no change to measure" in words
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        other = adoption_did(panel, "rework_rate", min_e=-4, max_e=4)
+    monkeypatch.setattr(other, "tidy", lambda: no_interval)
+    assert "its standard error cannot be computed" in other.effect_summary().text

@@ -258,7 +258,7 @@ class AdoptionResult(ResultMixin):
                 "adopters (shared report).",
             )
         if lo is None:
-            words = f"The effect of adopting AI on {what} could not be estimated."
+            words = f"The effect of adopting AI on {what} could not be estimated: {self._why_no_interval()}."
         else:
             clear = p is not None and p < 1 - self.level
             verdict = (
@@ -294,6 +294,24 @@ class AdoptionResult(ResultMixin):
         if diff and _shown(t, DIFFERENCE, k):
             words += f" Certified engineers' effect minus others': {diff}."
         return EffectSummary(head, words)
+
+    def _why_no_interval(self) -> str:
+        """Why the overall effect has no interval, from the estimation data (trial H: the
+        answer box gave none for a revert rate that no adopter's PR ever had)."""
+        from certkit.narrative.robust import fmt
+
+        data = self.data
+        if data is not None and self.outcome in data.columns and "adoption_cohort" in data.columns:
+            values = data.filter(pl.col("adoption_cohort") > 0)[self.outcome].drop_nulls()
+            if values.len() and values.n_unique() == 1:
+                return (
+                    f"the adopters' {label(self.outcome)} is {fmt(values[0])} in every period "
+                    "they have one, so there is no change to measure"
+                )
+        return (
+            "its standard error cannot be computed (the outcome barely varies among adopters "
+            "and their comparison group)"
+        )
 
     def sensitivity(
         self, *, method: str = "relative_magnitude", max_e: int = 4, **kwargs
