@@ -214,8 +214,8 @@ def test_engineer_counts_behind_estimates():
     assert dict(zip(counts["event_time"], counts["engineers"], strict=True)) == {-1: 2, 0: 1}
     assert certified_engineers(panel, "y") == 1  # b has no post-period value
     assert too_few(3, 5, "the effect") == (
-        "the effect rests on 3 certified engineers; a shared report shows only estimates "
-        "based on at least 5 people"
+        "the effect rests on fewer than 5 certified engineers; a shared report shows only "
+        "estimates based on at least 5 people"
     )
     assert too_few(5, 5) is None and too_few(1, 1) is None
 

@@ -207,9 +207,11 @@ def too_few(
     """
     if k <= 1 or n >= k:
         return None
+    # not the number itself: a group under k is not described (trial H: "does not describe
+    # them", then "rests on 3 adopters")
     return (
-        f"{what} rests on {n} {who}{'s' if n != 1 else ''}; a shared report "
-        f"shows only estimates based on at least {k} people"
+        f"{what} rests on fewer than {k} {who}s; a shared report shows only estimates based "
+        f"on at least {k} people"
     )
 
 
