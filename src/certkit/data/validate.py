@@ -397,19 +397,26 @@ def outside_tenure(prs: pl.DataFrame, engineers: pl.DataFrame, every: str = "1mo
         pl.col("leave_date").cast(pl.Date).dt.truncate(every).alias("_left"),
     )
     merged = pl.col("merged_date").cast(pl.Date).dt.truncate(every)
-    return (
-        prs.filter(pl.col("merged_date").is_not_null())
-        .join(people, on="author_id", how="inner")
-        .with_columns(
+    # on the three columns it needs, then the few rows gathered: joining every PR column
+    # cost 400 MB at 2.7M PRs (ck.simulate(10_000, 24): 1.56 -> 1.96 GB peak)
+    found = (
+        prs.lazy()
+        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "author_id", "merged_date")
+        .filter(pl.col("merged_date").is_not_null())
+        .join(people.lazy(), on="author_id", how="inner")
+        .select(
+            "_i",
             pl.when(merged < pl.col("_hired"))
             .then(pl.lit("before"))
             .when(merged > pl.col("_left"))
             .then(pl.lit("after"))
-            .alias("side")
+            .alias("side"),
         )
         .filter(pl.col("side").is_not_null())
-        .drop("_hired", "_left")
+        .sort("_i")
+        .collect()
     )
+    return prs[found["_i"]].with_columns(found["side"])
 
 
 def tenure_words(outside: pl.DataFrame, side: str, shown: int = 5) -> str:
