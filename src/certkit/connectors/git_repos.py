@@ -123,7 +123,7 @@ def once_per_change(
         if cid in changes and changes[cid][1] != repo:
             moved[pr["id"]] = changes[cid][0]
             continue
-        source = _picked_from(pr["_shas"], commits, earlier)
+        source = _picked_from(pr["_shas"], commits, earlier) if earlier else None
         if source is not None:
             moved[pr["id"]], picked = source, picked + 1
             continue
