@@ -368,8 +368,8 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
     from certkit.data.validate import outside_tenure
 
     humans = ds.human_engineers()
-    prs = ds.pull_requests.filter(
-        pl.col("merged_date").is_not_null()
+    prs = ds.pull_requests.select("id", "author_id", "merged_date").filter(  # the columns
+        pl.col("merged_date").is_not_null()  # it reads: not a copy of every PR column
         & pl.col("author_id").is_in(humans["engineer_id"].implode())
     )
     in_panel = panel["engineer_id"].unique().implode() if panel.height else pl.lit([])
