@@ -154,6 +154,39 @@ def test_matched_effects_carry_the_sensitivity_result(ctx):
     assert len(tables) == 2 + bool(sens.zeros_note())
 
 
+def test_matched_caveat_counts_the_prs_of_the_matched_certified_engineers(ctx):
+    """Trial H (sqlalchemy): the matched line's "merged only 26 PRs after certifying" counted
+    all 15 certified engineers' PRs in every period, for an estimate on 12 matched sets.
+    The counts are now those of the certified engineers in the ATT, in their window."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = studies.matched_effects(
+            ctx,
+            ["merged_prs"],
+            covariates=["level", "tenure_months"],
+            pre_periods=3,
+            post_periods=2,
+            caliper=0.05,  # tight: some certified engineers find no peer
+            notes=[],
+        )
+    res, row = m.results["merged_prs"], m.effects.row(0, named=True)
+    sets = res.pairs.filter(pl.col("in_att"))
+    assert sets.height == res.n_pairs
+    certified = ctx.panel.filter(pl.col("cohort") > 0)
+    assert sets.height < certified["engineer_id"].n_unique()  # the caliper dropped some
+    # by hand: each set's certified engineer, periods g-3 .. g-1 and g .. g+2
+    before = after = 0
+    for engineer, g in sets.select("engineer_id", "cohort").iter_rows():
+        rows = certified.filter(pl.col("engineer_id") == engineer)
+        rel = rows["period_index"] - g
+        prs = rows["merged_prs"].fill_null(0)
+        before += int(prs.filter((rel >= -3) & (rel < 0)).sum())
+        after += int(prs.filter((rel >= 0) & (rel <= 2)).sum())
+    assert (row["prs_before"], row["prs_after"]) == (before, after)
+    everyone = narrative.effects.event_counts(ctx.panel, "merged_prs")
+    assert row["prs_after"] < everyone["prs_after"]
+
+
 def test_balance_summary_counts_terms_over_the_threshold():
     bal = pl.DataFrame(
         {

@@ -126,6 +126,9 @@ class _Matched:
     def sensitivity(self) -> SensitivityResult:
         return self._sens
 
+    def certified_rows(self, panel: pl.DataFrame) -> pl.DataFrame:
+        return panel.filter(pl.col("cohort") > 0)
+
 
 def _matched_page(monkeypatch, share: bool, res: _Matched) -> studies.MatchedEffects:
     monkeypatch.setattr(matching, "matched_did", lambda *a, **kw: res)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from certkit.data.contract import TIME, UNIT
 from certkit.errors import CertkitError
 from certkit.matching.balance import balance_table, ess
 from certkit.matching.effect import ATTResult, estimate_att
@@ -327,6 +328,28 @@ class MatchedDiDResult(EstimateMixin):
     def balance(self) -> pl.DataFrame:
         """Balance of the pre-period matching variables before and after matching."""
         return self.balance_table
+
+    def certified_rows(
+        self, panel: pl.DataFrame, unit: str = UNIT, time: str = TIME
+    ) -> pl.DataFrame:
+        """The rows of ``panel`` the overall ATT reads on the certified side.
+
+        The certified engineers of the matched sets in the ATT, in the periods of their
+        window: ``g - pre_periods .. g - 1`` and ``g .. g + post_periods`` (``g`` the set's
+        cohort). Their counts (PRs, defects) are what the estimate stands on: not every
+        certified engineer's (a caliper or a missing outcome leaves some out; trial H,
+        sqlalchemy: a caveat counted the PRs of 15 certified engineers for an estimate on
+        12).
+        """
+        used = self.pairs.filter(pl.col("in_att")).select(
+            pl.col(unit), pl.col("cohort").alias("_g")
+        )
+        rel = pl.col(time) - pl.col("_g")
+        return (
+            panel.join(used, on=unit, how="inner")
+            .filter(rel.is_between(-self.pre_periods, self.post_periods))
+            .drop("_g")
+        )
 
     def plot(self):
         """Event-study chart (Altair): estimates with their intervals by event time."""

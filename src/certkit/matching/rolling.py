@@ -206,7 +206,8 @@ def matched_did(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         per_set = np.nanmean(post, axis=1)
-    per_set = per_set[~np.isnan(per_set)]
+    in_att = ~np.isnan(per_set)  # a set with no post-period difference is not in the ATT
+    per_set = per_set[in_att]
     if per_set.size < 2:
         raise CertkitError(_too_few_sets(stack, covariates, sets, n_t_used, per_set.size, caliper))
     att = float(per_set.mean())
@@ -225,8 +226,10 @@ def matched_did(
     pairs = pl.DataFrame(
         {
             "set": np.arange(n_sets),
+            unit: stack[unit].gather(t_rows),  # the set's certified engineer
             "cohort": st_g[t_rows],
             "matched": (sets >= 0).any(axis=1),
+            "in_att": in_att,
         }
     )
     used_controls = np.unique(st_units[sets[sets >= 0]]).size

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from certkit import narrative as story
+from certkit.narrative.effects import event_counts
 from certkit.report.context import Context, collect_warnings, table
 from certkit.report.sections import chart
 
@@ -188,6 +189,8 @@ def matched_effects(
                 min(res.n_treated, res.n_pairs), f"the matched {story.label(outcome)} estimate"
             )
             row = story.effect_of(outcome, res, ctx.panel)
+            if not row.get("note"):  # PRs and events of the certified engineers it rests on
+                row |= event_counts(res.certified_rows(ctx.panel), outcome)
             # pairs still unlike after matching temper the verdict (cargo: |SMD| 1.34)
             row["balance_smd"] = matching.balance_summary(res.balance())["max |SMD| after"]
             sens = res.sensitivity()
