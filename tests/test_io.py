@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime
@@ -225,6 +226,27 @@ def test_from_frames_uses_the_same_rules(small_folder):
     bad = ds.pull_requests.with_columns(pl.lit(-1).alias("deletions"))
     with pytest.raises(DataValidationError, match="rows 1, 2, 3, 4, 5, 6: line counts"):
         ck.from_frames(engineers=ds.engineers, pull_requests=bad, today=TODAY)
+
+
+def test_parquet_rows_are_named_by_their_id(small_folder, tmp_path):
+    """A Parquet file has no line numbers; the git import's notes name PRs by id, and
+    validation said "rows 9, 11, 18" for the same PRs (trial H). Parquet rows are named by
+    the table's key; CSV keeps its editor line numbers."""
+    ds = load(small_folder)
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    ds.engineers.write_parquet(folder / "engineers.parquet")
+    prs = ds.pull_requests.with_columns(
+        pl.when(pl.col("id").is_in(["P2", "P5"])).then(-1).otherwise("deletions").alias("deletions")
+    )
+    prs.write_parquet(folder / "pull_requests.parquet")
+    text = "\n".join(p.format() for p in ck.validate(folder, today=TODAY).problems)
+    assert "pull_requests.parquet, column 'deletions', ids P2, P5: line counts" in text
+    csv = tmp_path / "csv"
+    shutil.copytree(small_folder, csv)
+    prs.write_csv(csv / "pull_requests.csv")
+    text = "\n".join(p.format() for p in ck.validate(csv, today=TODAY).problems)
+    assert "pull_requests.csv, column 'deletions', lines 3, 6: line counts" in text
 
 
 def test_bots_flagged_and_excluded_from_humans(tmp_path):

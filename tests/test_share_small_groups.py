@@ -361,3 +361,36 @@ def test_counts_per_engineer_leave_a_shared_report():
         "Wald test (p = 0.03, 4 degrees of freedom)",
     ):
         assert hide_small_counts(kept, 5) == kept
+
+
+def test_a_shared_report_says_how_many_rows_not_which(tmp_path):
+    """Trial H: a shared report's notes and validation table listed the rows a finding is
+    about ("pull_requests rows 9, 11, 18"); a Parquet file's rows are now named by id
+    ("ids PR-0000004, ..."), which point at one person's PRs. Shared: how many; private:
+    which."""
+    import certkit as ck
+    from certkit.report.context import setup
+
+    ds = ck.simulate(40, 12, seed=3)
+    folder = tmp_path / "org"
+    ds.write(folder, format="parquet")
+    prs = pl.read_parquet(folder / "pull_requests.parquet")
+    merged = prs.filter(pl.col("merged_date").is_not_null())["id"].head(2).to_list()
+    prs = prs.with_columns(
+        pl.when(pl.col("id").is_in(merged))
+        .then(pl.col("merged_date") - pl.duration(days=400))
+        .otherwise(pl.col("merged_date"))
+        .alias("merged_date")
+    )
+    prs.write_parquet(folder / "pull_requests.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        private, shared = setup(str(folder)), setup(str(folder), share=True)
+    said = "merged_date is before created_date: 2 PR(s) dropped"
+    mine = [n for n in private.notes if said in n]
+    assert mine and all(i in mine[0] for i in merged)
+    theirs = [n for n in shared.notes if said in n]
+    assert theirs and "2 rows:" in theirs[0] and not any(i in theirs[0] for i in merged)
+    table = shared.validation_findings()
+    assert "rows" not in table.columns and table["n_rows"].sum() >= 2
+    assert "rows" in private.validation_findings().columns

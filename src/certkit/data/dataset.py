@@ -237,7 +237,9 @@ def _load_frames(folder: Path, report: ValidationReport, today: date):
                 )
             raw[name] = (None, col)
             continue
-        raw[name] = (read_file(path, col), col)
+        df = read_file(path, col)
+        col.name_rows(df, table.key)
+        raw[name] = (df, col)
     return _validate_frames(raw, today, report)
 
 
@@ -287,6 +289,7 @@ def load_people(
                 continue
             col = Collector(report, name, path.name, file_format(path))
             df = read_file(path, col)
+            col.name_rows(df, table.key)
             prepared = prepare(df, table, col) if df is not None else None
             if prepared is not None:
                 typed[name], collectors[name] = rules.check_keys(prepared, table, col), col

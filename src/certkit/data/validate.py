@@ -41,11 +41,15 @@ class Problem:
     file: str | None = None
     row_label: str = "row"
 
-    def format(self) -> str:
+    def format(self, rows: bool = True) -> str:
+        """``SEVERITY file, column 'c', lines 2, 3: message``; ``rows=False`` says how many
+        rows instead of which (a shared report: an id or a line points at one person)."""
         where = self.file or self.table
         if self.column:
             where += f", column {self.column!r}"
-        if self.rows:
+        if self.rows and not rows:
+            where += f", {len(self.rows):,} row{'s' if len(self.rows) > 1 else ''}"
+        elif self.rows:
             shown = ", ".join(str(r) for r in self.rows[:10])
             more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
             plural = "s" if len(self.rows) > 1 else ""
@@ -146,9 +150,22 @@ class Collector:
         # names: (label, one value per row), what the source calls rows: ("PR", ["org/a#3"])
         self.label, self.names = names if names else (self.label, None)
 
+    def name_rows(self, df: pl.DataFrame | None, key: str | None) -> None:
+        """Name a Parquet table's rows by their ``key`` (a PR id, an engineer id): a Parquet
+        file shows no line numbers, and the import's notes name the same rows by id (trial
+        H). Rows without an id keep their number."""
+        if self.names or df is None or not key or key not in df.columns:
+            return
+        if self.label == "row" and df[key].dtype == pl.String:
+            self.label, self.names = ("id" if key == "id" else key.removesuffix("_id")), df[key]
+
     def add(self, severity: str, message: str, column: str | None = None, rows=()):
         n = self.names
-        where = [n[int(r) - 1] if n else int(r) + self.offset for r in rows]
+        if isinstance(n, pl.Series):
+            ids = n.gather([int(r) - 1 for r in rows]).to_list() if len(rows) else []
+            where = [i if i is not None else f"(row {r})" for i, r in zip(ids, rows, strict=True)]
+        else:
+            where = [n[int(r) - 1] if n else int(r) + self.offset for r in rows]
         self.report.problems.append(
             Problem(severity, self.table, message, column, where, self.file, self.label)
         )

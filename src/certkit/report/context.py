@@ -437,6 +437,21 @@ class Context:
         chosen = [r for r in self.headlines if kinds is None or r["kind"] in kinds]
         return HTML(landing.answer_box(chosen) if chosen else "")
 
+    def validation_findings(self) -> pl.DataFrame:
+        """The validation findings for the data-health page, messages redacted when shared.
+
+        A shared report leaves out which rows (a PR id or a line points at one person's
+        record: "merged before their author's hire date, ids xarray#9, ..."); it keeps how
+        many."""
+        findings = self.ds.validation.to_polars()
+        if self.privacy.share:
+            findings = findings.drop("rows")
+        return findings.with_columns(
+            pl.col(c).map_elements(self.safe_text, return_dtype=pl.String)
+            for c in ("message", "rows")
+            if c in findings.columns
+        )
+
     def warnings_html(self, messages: list[str], title: str = "Assumption checks") -> str:
         """Warnings as an HTML list (redacted in shared reports); empty when there are none."""
         if not messages:
@@ -575,6 +590,9 @@ def setup(
         full = certkit.load(resolve_data(data))
         ds = filter_dataset(full, teams=teams, certifications=certifications, start=start, end=end)
         panel = build_panel(ds, period, fix_links=fix_links)
+    if share:  # which rows (PR ids, lines) point at one person's records: say how many
+        rowless = {p.format(): p.format(rows=False) for p in full.validation.problems}
+        notes = [rowless.get(n, n) for n in notes]
     start_d, end_d = ds.period()
     return Context(
         ds=ds,
