@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING
 
 from certkit.connectors.attribution import tools_of
 from certkit.connectors.git_graph import branch_only, first_parent_roots, generations
+from certkit.connectors.git_reverts import mark_reverts
 from certkit.connectors.git_review import (
     GERRIT,
     REVIEW_SYSTEMS,
@@ -101,12 +102,6 @@ _SYNC = re.compile(
 SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
 #: The committer of merges made in GitHub's web interface.
 GITHUB_WEB = "noreply@github.com"
-_REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
-_REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
-_REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
-#: GitHub's revert button names its branch revert-<N>-<head branch of PR N>.
-_REVERT_BRANCH = re.compile(r"(?:^|[/:])revert-(?P<n>\d+)-")
-_MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
 
 
 def pr_number(merge: _Commit) -> tuple[int | None, str | None]:
@@ -309,7 +304,7 @@ def assemble(
     if direct_commits == "as_prs":
         for s in direct:
             prs.append(_pr_row(f"{repo}@{s[:10]}", _direct_group(s), commits, repo, ids, counts))
-    _mark_reverts(prs, commits)
+    revert_notes = mark_reverts(prs, commits, direct, repo)
 
     notes = []
     if n_squash:
@@ -392,7 +387,7 @@ def assemble(
             f"human who merged them, {counts['none']} with no human to credit (kept as bot PRs, "
             "never engineers)"
         )
-    return prs, notes
+    return prs, notes + revert_notes
 
 
 def _direct_group(sha: str) -> dict:
@@ -492,69 +487,3 @@ def _credit(
         )
     counts["none"] += 1
     return ordered[0].author_id, True, []
-
-
-def _mark_reverts(prs: list[dict], commits: dict[str, _Commit]) -> None:
-    """Flag PRs that a later commit or PR reverts.
-
-    A revert names its target by the sha (``This reverts commit ...``, which wins when
-    present), by the number (``Revert "Title (#N)"``, ``Revert "Merge pull request #N ..."``,
-    a ``Reverts owner/repo#N`` line, a ``revert-N-branch`` head branch: GitHub's revert
-    button), or by the title alone (``Revert "Title"``: GitHub's button on a PR whose title
-    carries no number, then squash-merged as ``Revert "Title" (#M)``). A title matches the
-    PR with that title merged last before the revert; two such PRs merged at the same time
-    match none. A PR never reverts itself.
-    """
-    by_sha = {s: pr for pr in prs for s in pr["_shas"]}
-    by_number = {pr["number"]: pr for pr in prs if pr["number"] is not None}
-    by_title: dict[str, list[dict]] = {}
-    for pr in prs:
-        if pr["number"] is not None and pr["title"]:
-            by_title.setdefault(pr["title"].strip(), []).append(pr)
-
-    def titled(title: str, before) -> list[dict]:
-        earlier = [p for p in by_title.get(title.strip(), []) if p["merged_date"] < before]
-        if not earlier:
-            return []
-        last = max(p["merged_date"] for p in earlier)
-        latest = [p for p in earlier if p["merged_date"] == last]
-        return latest if len(latest) == 1 else []
-
-    def named(inner: str, when, sha_named: bool) -> list[dict]:
-        n = SQUASH.search(inner) or _MERGED_PR.match(inner)
-        if n:
-            return [by_number[int(n.group("n"))]] if int(n.group("n")) in by_number else []
-        return [] if sha_named else titled(inner, when)
-
-    for c in commits.values():
-        targets = []
-        shas = _REVERTS_SHA.findall(c.body)
-        for short in shas:
-            targets += [pr for s, pr in by_sha.items() if s.startswith(short)][:1]
-        m = _REVERT_SUBJECT.match(SQUASH.sub("", c.subject).strip())
-        if m:
-            targets += named(m.group("inner"), c.committed, bool(shas))
-        for n in _REVERTS_PR.findall(c.body):
-            if int(n) in by_number:
-                targets.append(by_number[int(n)])
-        _flag(targets, c.sha)
-    for pr in prs:  # the revert PR's own title and branch (a merge commit names both)
-        targets = []
-        m = _REVERT_SUBJECT.match(pr["title"] or "")
-        if m and pr["number"] is not None:
-            targets += named(m.group("inner"), pr["merged_date"], False)
-        b = _REVERT_BRANCH.search(pr.get("_head") or "")
-        if b and int(b.group("n")) in by_number:
-            target = by_number[int(b.group("n"))]
-            targets += [target] if target["merged_date"] <= pr["merged_date"] else []
-        _flag(targets, *pr["_shas"])
-    for pr in prs:
-        pr.pop("_head", None)
-
-
-def _flag(targets: list[dict], *shas: str) -> None:
-    """Mark ``targets`` reverted, except a PR holding one of ``shas`` (it does not revert
-    itself)."""
-    for pr in targets:
-        if not set(shas) & set(pr["_shas"]):
-            pr["reverted"] = True

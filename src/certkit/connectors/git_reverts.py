@@ -1,0 +1,233 @@
+"""Which PRs of a git history were reverted (the ``reverted`` column of a git import).
+
+Used by :mod:`certkit.connectors.git_prs` once the PRs are assembled. The rules (documented
+for users in ``docs/connectors.md``):
+
+- Only a **revert unit** reverts: a PR whose own title is a revert (``Revert "..."``, or
+  any title starting with the word: xarray's ``Revert cmap fix (#3038)``), whose
+  head branch is GitHub's ``revert-<N>-<branch>`` or whose description says ``Reverts
+  owner/repo#N`` (GitHub's revert button), a PR whose whole content is one commit message (a
+  Gerrit change, a one-commit PR that is not a squash commit) that is a revert, or a commit
+  in no PR (a direct push) that is a revert (``Revert "..."`` or ``This reverts commit``).
+  A revert commit, or a ``This reverts commit`` line of a squash body, inside an ordinary PR
+  undoes part of an earlier PR on the way to something else (a temporary pin undone, a bot
+  removed then brought back): not a revert; a note counts them.
+- A revert unit names its targets by the sha (``This reverts commit ...``, which wins over a
+  title), by the number (``Revert "Title (#N)"``, ``Revert "Merge pull request #N ..."``,
+  ``Reverts owner/repo#N``, a ``revert-N-branch`` head branch), or by the title alone (the
+  PR with that title merged last before the revert; two merged at the same moment: none). A
+  unit never reverts itself.
+- A revert is **in force** unless a revert in force reverts it (a revert of a revert restores
+  the change; reverts naming each other in a cycle are all in force). A PR is ``reverted``
+  when a revert in force names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from certkit.connectors.git import _Commit
+
+#: A squash commit's "(#12)" (git_prs.SQUASH; not imported from there: git_prs imports this)
+SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
+_REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
+_REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
+#: A title or subject that says it reverts ("Revert cmap fix (#3038)": xarray's PR reverting
+#: #2935 by a ``Revert "..."`` commit of its branch).
+_REVERT_TITLE = re.compile(r"^revert\b", re.IGNORECASE)
+_REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
+#: GitHub's revert button names its branch revert-<N>-<head branch of PR N>.
+_REVERT_BRANCH = re.compile(r"(?:^|[/:])revert-(?P<n>\d+)-")
+_MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
+#: PR ids listed in a note before "and N more".
+_LISTED = 10
+
+
+@dataclass(eq=False)
+class _Unit:
+    """A PR row, or a direct commit outside ``pull_requests``: what a revert can name."""
+
+    pr: dict | None
+    shas: list[str]
+    when: datetime
+    revert: bool = False
+    targets: list[_Unit] = field(default_factory=list)
+    by: list[_Unit] = field(default_factory=list)  # the revert units naming it
+
+
+def mark_reverts(
+    prs: list[dict], commits: dict[str, _Commit], direct: Iterable[str], repo: str
+) -> list[str]:
+    """Set ``reverted`` on the PRs a revert in force names; return the import's notes.
+
+    Parameters
+    ----------
+    prs
+        PR rows of one repository, with ``_shas`` (their commits), ``number``, ``title``,
+        ``merged_date`` and ``_head`` (the head branch, or ``None``; removed here).
+    commits
+        Every commit read, by sha.
+    direct
+        The commits pushed directly (in no PR, whether or not they are PR rows with
+        ``direct_commits="as_prs"``).
+    repo
+        The repository's name, for the notes.
+
+    Returns
+    -------
+    list[str]
+        Notes: reverts inside ordinary PRs not counted, PRs restored by a revert of their
+        revert.
+    """
+    units = [_Unit(pr, pr["_shas"], pr["merged_date"]) for pr in prs]
+    owned = {s for pr in prs for s in pr["_shas"]}
+    units += [_Unit(None, [s], commits[s].committed) for s in direct if s not in owned]
+    by_sha = {s: u for u in units for s in u.shas}
+    pr_units = [u for u in units if u.pr is not None]
+    by_number = {u.pr["number"]: u for u in pr_units if u.pr["number"] is not None}
+    by_title: dict[str, list[_Unit]] = {}
+    for u in pr_units:
+        if u.pr["number"] is not None and u.pr["title"]:
+            by_title.setdefault(u.pr["title"].strip(), []).append(u)
+
+    def titled(title: str, before: datetime) -> list[_Unit]:
+        earlier = [u for u in by_title.get(title.strip(), []) if u.when < before]
+        if not earlier:
+            return []
+        last = max(u.when for u in earlier)
+        latest = [u for u in earlier if u.when == last]
+        return latest if len(latest) == 1 else []
+
+    def named(inner: str, when: datetime, sha_named: bool) -> list[_Unit]:
+        n = SQUASH.search(inner) or _MERGED_PR.match(inner)
+        if n:
+            return [by_number[int(n.group("n"))]] if int(n.group("n")) in by_number else []
+        return [] if sha_named else titled(inner, when)
+
+    def by_commit(c: _Commit) -> list[_Unit]:
+        """The units one commit's message names as reverted."""
+        shas = _REVERTS_SHA.findall(c.body)
+        found = []
+        for short in shas:
+            if short in by_sha:
+                found.append(by_sha[short])
+            else:
+                found += [u for s, u in by_sha.items() if s.startswith(short)][:1]
+        m = _REVERT_SUBJECT.match(SQUASH.sub("", c.subject).strip())
+        if m:
+            found += named(m.group("inner"), c.committed, bool(shas))
+        found += [by_number[int(n)] for n in _REVERTS_PR.findall(c.body) if int(n) in by_number]
+        return found
+
+    inside: dict[str, list[str]] = {}  # a commit inside an ordinary PR -> the PRs it undoes
+    for u in units:
+        own = [commits[s] for s in u.shas]
+        u.revert = _is_revert(u, own)
+        if not u.revert:
+            for c in own:
+                undone = [t.pr["id"] for t in by_commit(c) if t is not u and t.pr is not None]
+                if undone:
+                    inside[c.sha] = undone
+            continue
+        found = [t for c in own for t in by_commit(c)]
+        pr = u.pr
+        if pr is not None:  # the revert PR's own title and branch (a merge commit names both)
+            m = _REVERT_SUBJECT.match(pr["title"] or "")
+            if m and pr["number"] is not None:
+                sha_named = any(_REVERTS_SHA.search(c.body) for c in own)
+                found += named(m.group("inner"), u.when, sha_named)
+            b = _REVERT_BRANCH.search(pr.get("_head") or "")
+            if b and int(b.group("n")) in by_number:
+                target = by_number[int(b.group("n"))]
+                found += [target] if target.when <= u.when else []
+        for t in found:
+            if t is not u and t not in u.targets:
+                u.targets.append(t)
+                t.by.append(u)
+
+    in_force: dict[_Unit, bool] = {}
+
+    def force(u: _Unit, path: set[_Unit]) -> tuple[bool, bool]:
+        """(in force, on a cycle): a revert is in force unless a revert in force reverts it.
+
+        Units on a cycle of reverts naming each other (git allows it across branches) are in
+        force; what depends on that assumption is not remembered, so the answer does not
+        depend on where the walk started.
+        """
+        if u in in_force:
+            return in_force[u], False
+        if u in path:
+            return True, True
+        path.add(u)
+        undone, cycle = False, False
+        for v in u.by:
+            f, c = force(v, path)
+            undone, cycle = undone or f, cycle or c
+        path.discard(u)
+        if not cycle:
+            in_force[u] = not undone
+        return not undone, cycle
+
+    restored = []
+    for u in pr_units:
+        u.pr.pop("_head", None)
+        if u.by:
+            if any(force(v, set())[0] for v in u.by):
+                u.pr["reverted"] = True
+            else:
+                restored.append(u.pr["id"])
+    return _notes(repo, inside, restored)
+
+
+def _is_revert(u: _Unit, own: list[_Commit]) -> bool:
+    """Whether a unit is a revert: its title, branch or description; or, when its whole
+    content is one commit message (a direct push, a Gerrit change, a one-commit PR that is not
+    a squash commit, whose body lists the squashed branch's commits), that message."""
+    pr = u.pr
+    if pr is not None:
+        if _REVERT_TITLE.match(pr["title"] or ""):
+            return True
+        if _REVERT_BRANCH.search(pr.get("_head") or ""):
+            return True
+        if any(_REVERTS_PR.search(c.body) for c in own):  # GitHub's revert button's text
+            return True
+        one_message = pr.get("_change_id") is not None or (
+            len(own) == 1 and len(own[0].parents) < 2 and not SQUASH.search(own[0].subject)
+        )
+        if not one_message:
+            return False
+    return any(_REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(c.body) for c in own)
+
+
+def _listed(ids: list[str]) -> str:
+    more = f" and {len(ids) - _LISTED} more" if len(ids) > _LISTED else ""
+    return ", ".join(ids[:_LISTED]) + more
+
+
+def _notes(repo: str, inside: dict[str, list[str]], restored: list[str]) -> list[str]:
+    notes = []
+    if inside:
+        undone = sorted({i for ids in inside.values() for i in ids}, key=_natural)
+        notes.append(
+            f"{repo}: {len(inside)} commit(s) inside other PRs undo part of an earlier PR "
+            f"({_listed(undone)}): not counted as reverts (only a revert PR or a pushed revert "
+            "commit is)"
+        )
+    if restored:
+        restored = sorted(restored, key=_natural)
+        notes.append(
+            f"{repo}: {len(restored)} PR(s) were reverted and then restored by a revert of "
+            f"their revert ({_listed(restored)}): not counted as reverted"
+        )
+    return notes
+
+
+def _natural(pr_id: str) -> tuple[str, int, str]:
+    """Sort key: ``repo#9`` before ``repo#10``."""
+    head, sep, tail = pr_id.rpartition("#")
+    return (head, int(tail), "") if sep and tail.isdigit() else (pr_id, -1, pr_id)
