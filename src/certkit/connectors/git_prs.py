@@ -53,6 +53,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from certkit.connectors import git_dates
 from certkit.connectors.attribution import tools_of
 from certkit.connectors.git_graph import branch_only, first_parent_roots, generations
 from certkit.connectors.git_reverts import mark_reverts
@@ -178,6 +179,7 @@ def assemble(
     gerrit_merges: list[str] = []
     imports = sorted(m for m in imported if m in commits)
     foreign = {s for m in imports for s in branch_only(commits[m], commits, gen)}
+    release = git_dates.release_merges(commits, mainline, _named)  # release-branch syncs
     for sha, c in commits.items():
         if sha in imported:
             continue
@@ -187,7 +189,7 @@ def assemble(
                 units.append((gen[sha], sha, "merge"))
             elif is_gerrit_merge(c.subject):
                 gerrit_merges.append(sha)  # a sync merge unless it brings in a change
-            elif is_sync_merge(c.subject):
+            elif is_sync_merge(c.subject) or sha in release:
                 n_sync += 1
             elif sha in mainline:
                 units.append((gen[sha], sha, "merge"))
@@ -277,6 +279,7 @@ def assemble(
     prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0, "skew": 0, "fast_forward": 0}
     for pr_id, g in groups.items():
         prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
+    dated = git_dates.redate(prs, groups, commits, ids)  # imported history, GitLab squashes
     n_squash = sum(1 for g in groups.values() if all(k == "squash" for _, k in g["points"]))
     n_review = {
         system: sum(1 for g in groups.values() if g.get("system") == system)
@@ -387,7 +390,11 @@ def assemble(
             f"human who merged them, {counts['none']} with no human to credit (kept as bot PRs, "
             "never engineers)"
         )
-    return prs, notes + revert_notes
+    return prs, notes + git_dates.date_notes(repo, dated, release, commits) + revert_notes
+
+
+def _named(c: _Commit) -> bool:
+    return pr_number(c)[0] is not None or is_gerrit_merge(c.subject)
 
 
 def _direct_group(sha: str) -> dict:

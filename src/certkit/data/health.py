@@ -193,6 +193,8 @@ def approximated_dates(ds: Dataset) -> pl.DataFrame:
         "merge_commit": "merge without branch commits: created = merge time",
         "commit": "direct push counted as a PR: no review cycle",
         "fast_forward": "reviewed change merged by fast-forward: git keeps no merge time",
+        "imported_history": "old history rewritten onto a new branch: created = its first "
+        "commit date",
     }
     if prs.height == 0 or "created_source" not in prs.columns:
         return pl.DataFrame(schema={"created_source": pl.String, "prs": pl.Int64, "why": pl.String})

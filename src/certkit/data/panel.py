@@ -55,10 +55,17 @@ PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
 #: ``pull_requests.created_source`` values whose creation date was approximated from git
 #: alone (a squash commit's author date, a merge without branch commits, a direct push, a
-#: reviewed change merged by fast-forward, whose merge time git does not keep): the
-#: time from creation to merge is not the PR's cycle time. ``github``/``devlake`` (and a
+#: reviewed change merged by fast-forward, whose merge time git does not keep, a branch of
+#: old history rewritten onto a new one): the time from creation to merge is not the PR's
+#: cycle time. ``github``/``devlake`` (and a
 #: merged branch's first commit) are trusted; a missing column means the user supplied dates.
-APPROXIMATE_CREATED = ("squash_commit", "merge_commit", "commit", "fast_forward")
+APPROXIMATE_CREATED = (
+    "squash_commit",
+    "merge_commit",
+    "commit",
+    "fast_forward",
+    "imported_history",
+)
 
 
 def approximate_created(prs: pl.DataFrame | pl.LazyFrame | None = None) -> pl.Expr:

@@ -148,6 +148,7 @@ APPROXIMATED_KINDS = {
     "commit": ("direct commit", "direct commits"),
     "merge_commit": ("merge without branch commits", "merges without branch commits"),
     "fast_forward": ("fast-forwarded change", "fast-forwarded changes"),
+    "imported_history": ("PR of imported old history", "PRs of imported old history"),
 }
 
 
