@@ -193,20 +193,22 @@ def _importer(work: list[_Commit], opened: datetime | None = None) -> str | None
     """The committer of a branch of old history (its committer e-mail), else ``None``.
 
     Old history: at least half the branch's commits were authored by someone other than their
-    committer :data:`OLD_GAP` or more before they were committed, and before the PR was opened
-    (``opened``, a time by which it was: see :func:`_opened_by`). A contributor's MR opened
-    when it was written and rebased by a maintainer a year later is not (glib !3373: Benjamin
-    Otte's 2023-04 commits, committed by Philip Withnall in 2024-06).
+    committer (not GitHub's web interface) :data:`OLD_GAP` or more before they were committed,
+    and before the PR was opened (``opened``, a time by which it was: see :func:`_opened_by`).
+    A contributor's MR opened when it was written and rebased by a maintainer a year later is
+    not (glib !3373: Benjamin Otte's 2023-04 commits, committed by Philip Withnall in 2024-06).
+    The one credited is whoever committed most of the old commits.
     """
     old = [
         c
         for c in work
         if min(c.committed, opened or c.committed) - c.authored >= OLD_GAP
         and c.author_email.lower() != c.committer_email.lower()
+        and c.committer_email.lower() != _GITHUB_WEB  # GitHub's "update branch": no one
     ]
     if 2 * len(old) < len(work):
         return None
-    return Counter(c.committer_email.lower() for c in work).most_common(1)[0][0]
+    return Counter(c.committer_email.lower() for c in old).most_common(1)[0][0]
 
 
 def _committer_id(
