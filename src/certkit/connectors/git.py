@@ -427,7 +427,8 @@ def read_git(
     since
         Only commits after this date (any ``git log --since`` value, e.g. ``2024-01-01``). A
         plain date means its midnight UTC (git alone reads it as that day at the time of day
-        the import runs, so one command gave other commits at another hour).
+        the import runs, so one command gave other commits at another hour). A PR merged
+        after it keeps its branch commits from before it (they are read too).
     identities
         Identity mapping CSV (engineer_id + email/login/name) or an :class:`Identities`.
     mailmap

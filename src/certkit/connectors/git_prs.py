@@ -15,8 +15,8 @@ rules (documented for users in ``docs/connectors.md``):
   the graph, except on a numbered PR's branch unless GitHub committed them (there the
   number names an issue: a commit of that PR). Several commits with the same number (a PR
   squashed then fixed up, a cherry-pick, a backport) are **aggregated** into one PR: lines
-  summed (one patch twice counted once: :mod:`certkit.connectors.git_merges`), created at the earliest author date, merged at the latest commit date, AI evidence
-  of all of them.
+  summed (one patch twice counted once: :mod:`certkit.connectors.git_merges`), created at
+  the earliest author date, merged at the latest commit date, AI evidence of all of them.
 - **Reviewed changes without a merge commit** (:mod:`certkit.connectors.git_review`): a
   single-parent commit whose trailers name a Forgejo pull request (``Reviewed-on:
   .../pulls/12``), a Gerrit change (``Reviewed-on:``, else ``Change-Id:``), a GitLab merge
