@@ -335,3 +335,158 @@ def test_reverts_naming_each_other_do_not_loop():
     notes = mark_reverts(prs, commits, [], "r")
     assert [pr["reverted"] for pr in prs] == [True, True]
     assert notes == []
+
+
+def _mr(r: Repo, n: int, branch: str, title: str, date: str) -> str:
+    """A GitLab merge commit (GNOME/glib's): the MR's title, then its number."""
+    return r.merge(
+        branch, f"Merge branch '{branch}' into 'main'\n\n{title}\n\nSee merge request g/p!{n}", date
+    )
+
+
+def _one_commit_mr(r: Repo, n: int, subject: str, day: int, title: str | None = None) -> str:
+    """An MR of one commit, merged; returns the commit's sha."""
+    r.branch(f"b{n}")
+    sha = r.commit(subject, CHEN, f"2024-03-{day:02d}T10:00:00Z")
+    r.checkout("main")
+    _mr(r, n, f"b{n}", title or subject, f"2024-03-{day:02d}T12:00:00Z")
+    return sha
+
+
+def _revert_mr(r: Repo, n: int, sha: str, day: int) -> str:
+    """An MR whose one commit is ``git revert <sha>``, titled as that commit; returns it."""
+    r.branch(f"b{n}")
+    undo = _revert(r, sha, BEN, f"2024-03-{day:02d}T10:00:00Z")
+    r.checkout("main")
+    _mr(r, n, f"b{n}", r.git("log", "-1", "--format=%s", undo), f"2024-03-{day:02d}T12:00:00Z")
+    return undo
+
+
+def test_a_temporary_change_reverted_as_planned_is_not_reverted(tmp_path):
+    """GNOME/glib (trial I, I7): MRs that say they are temporary, reverted when their time is
+    up: !3250 "ci: Temporarily only run the FreeBSD 13 CI on a schedule" (reverted by !3258),
+    !3225 "tests: Temporarily disable socket test due to a kernel bug" (reverted by !3269, which
+    failed and was reverted by !3273, then for good by !3467), !4343 whose MR title says "for
+    now" and whose commit does not. A revert of a temporary change is no temporary change:
+    !3269 stays reverted. !3509 "build-sys: drop -mms-bitfields GCC flag" (reverted by !3514)
+    stays reverted."""
+    r = Repo(tmp_path / "glib")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    freebsd = _one_commit_mr(r, 3250, "ci: Temporarily only run the FreeBSD 13 CI on a schedule", 2)
+    socket = _one_commit_mr(
+        r, 3225, "tests: Temporarily disable socket test due to a kernel bug", 3
+    )
+    pcre = _one_commit_mr(
+        r,
+        4343,
+        "CI: Skip PCRE2 tests for 32-bit Visual Studio builds",
+        4,
+        title="CI: Skip PCRE2 tests for now for 32-bit Visual Studio builds",
+    )
+    flag = _one_commit_mr(r, 3509, "build-sys: drop -mms-bitfields GCC flag", 5)
+    _revert_mr(r, 3258, freebsd, 6)
+    attempt = _revert_mr(r, 3269, socket, 7)
+    _revert_mr(r, 3273, attempt, 8)
+    _revert_mr(r, 3467, socket, 9)
+    _revert_mr(r, 4400, pcre, 10)
+    _revert_mr(r, 3514, flag, 11)
+    got, notes = _import(r)
+    assert {k: v for k, v in got.items() if v} == {"org/app#3269": True, "org/app#3509": True}
+    # main: 3225, 3250, 4343 reverted too
+    assert (
+        "org/app: 3 PR(s) had a temporary change reverted as planned (org/app#3225, "
+        "org/app#3250, org/app#4343): not counted as reverted"
+    ) in notes
+
+
+@pytest.mark.parametrize("how", ["button", "pushed", "pushed_as_pr"])
+def test_a_temporary_squash_pr_or_pushed_commit_reverted_as_planned(tmp_path, how):
+    """xarray #9181 "temporarily pin `numpy<2`" and #11372 "pin pixi until the nightly ci
+    resolves again", undone by GitHub's revert button (the PR's title, no sha) or by a revert
+    pushed directly; "Fix temporary file leak" (a fix, not a temporary change) stays reverted.
+    """
+    r = Repo(tmp_path / "xarray")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    pin = _squash(r, "temporarily pin `numpy<2` (#9181)", ANA, 2)
+    pixi = _squash(r, "pin pixi until the nightly ci resolves again (#11372)", ANA, 3)
+    leak = _squash(r, "Fix temporary file leak (#9190)", BEN, 4)
+    for n, (sha, title) in enumerate(
+        (
+            (pin, "temporarily pin `numpy<2`"),
+            (pixi, "pin pixi until the nightly ci resolves again"),
+            (leak, "Fix temporary file leak"),
+        ),
+        start=9200,
+    ):
+        if how == "button":
+            _squash(r, f'Revert "{title}" (#{n})', CHEN, n - 9195)
+        else:
+            _revert(r, sha, CHEN, f"2024-03-{n - 9195:02d}T10:00:00Z")
+    got, notes = _import(r, direct_commits="as_prs" if how == "pushed_as_pr" else "ignore")
+    assert [got[f"org/app#{n}"] for n in (9181, 11372, 9190)] == [False, False, True]
+    # main: [True, True, True]
+    assert (
+        "2 PR(s) had a temporary change reverted as planned (org/app#9181, org/app#11372)" in notes
+    )
+
+
+def test_a_pr_is_reverted_by_a_revert_of_one_of_its_commits_unless_that_one_is_temporary(
+    tmp_path,
+):
+    """GNOME/glib !3703 "Port GIRepository to GTypeInstance" (31 commits) carried, last on its
+    branch, a copy of the temporary FreeBSD CI commit, reverted three weeks later: the PR is
+    not reverted (the named commit says "Temporarily"; its title does not). !4618 "Add
+    g_fputs to print UTF-8 in the right charset" (14 commits) is reverted: one of its commits,
+    "Use g_fputs in g_printf, g_fprintf", was reverted to fix issue #3761."""
+    r = Repo(tmp_path / "glib")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    r.branch("gir")
+    for i, subject in enumerate(("girepository: Port to GTypeInstance", "gir: Build data")):
+        r.commit(subject, CHEN, f"2024-03-02T1{i}:00:00Z")
+    copy = r.commit(
+        "ci: Temporarily only run the FreeBSD 13 CI on a schedule", BEN, "2024-03-02T12:00:00Z"
+    )
+    r.checkout("main")
+    _mr(r, 3703, "gir", "Port GIRepository to GTypeInstance", "2024-03-02T14:00:00Z")
+    r.branch("fputs")
+    r.commit("Add g_fputs", ANA, "2024-03-03T10:00:00Z")
+    use = r.commit("Use g_fputs in g_printf, g_fprintf", ANA, "2024-03-03T11:00:00Z")
+    r.commit("tests: Test g_fputs", ANA, "2024-03-03T12:00:00Z")
+    r.checkout("main")
+    _mr(r, 4618, "fputs", "Add g_fputs to print UTF-8 in the right charset", "2024-03-03T14:00:00Z")
+    _revert_mr(r, 3800, copy, 5)
+    _revert_mr(r, 4746, use, 6)
+    got, notes = _import(r)
+    assert got["org/app#3703"] is False  # main: True
+    assert got["org/app#4618"] is True
+    assert "1 PR(s) had a temporary change reverted as planned (org/app#3703)" in notes
+
+
+@pytest.mark.parametrize(
+    ("subject", "temporary"),
+    [
+        # what the five histories' revert targets say (glib, xarray; trial I, G)
+        ("ci: Temporarily disable msys2-mingw32 CI", True),
+        ("gkeyfile: Temporarily re-allow invalid escapes when parsing strings", True),
+        ("Fix CI: temporary pin pytest version to 7.4.* (#8682)", True),
+        ("temporarily pin `numpy<2` (#9181)", True),
+        ("ci: Temporarily disable macOS CI runner until it’s fixed", True),
+        ("pin pixi until the nightly ci resolves again (#11372)", True),
+        ("CI: Skip PCRE2 tests for now for 32-bit Visual Studio builds", True),
+        ("pyproject: Remove strict typing for now", True),
+        ("Pin codecov==2.0.5 until fixed", True),
+        # subjects of the same histories that are not temporary changes
+        ('Revert "tests: Temporarily disable socket test due to a kernel bug"', False),
+        ("Fix temporary file leak", False),
+        ("tests: Add temporary working directory for monitor test", False),
+        ("Ensure g_file_copy() does not temporarily expose private files", False),
+        ("guniprop.c: Avoid creating (temporarily) out-of-bounds pointers", False),
+        ("gtestdbus: Keep config file around until bus daemon exits", False),
+        ("CI: Mark msys2-mingw32 as allowing failures", False),
+        ("Pin pytest to avoid pytest-cov failure", False),
+    ],
+)
+def test_which_subjects_announce_a_temporary_change(subject, temporary):
+    from certkit.connectors.git_reverts import _temporary  # main has no such function
+
+    assert _temporary(subject) is temporary

@@ -53,8 +53,10 @@ from certkit.connectors.attribution import (
     parse_trailers,
     tools_of,
 )
+from certkit.connectors.git_merges import cut_sides
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.git_repos import distinct_names, once_per_change
+from certkit.connectors.git_review import change_id
 from certkit.connectors.identity import (
     Agents,
     Identities,
@@ -112,6 +114,7 @@ class _Commit:
     additions: int = 0
     deletions: int = 0
     pr_id: str | None = None
+    patch: int = 0  # a hash of the numstat lines (files and their counts), 0 without any
     listed_agent: bool = False  # in agents.yaml (dependabot...), not only named "...[bot]"
 
 
@@ -252,27 +255,42 @@ def imported_histories(path: Path, rev: str) -> set[str]:
 
 
 def _stream_commits(
-    path: Path, rev: str, since: str | None, mailmap: str | None, progress: bool | None
+    path: Path,
+    rev: str,
+    since: str | None,
+    mailmap: str | None,
+    progress: bool | None,
+    shas: list[str] | None = None,
 ):
-    """Yield one (header, numstat lines) per commit from a streamed ``git log``."""
-    _check_rev(path, rev)
-    count_args = ["git", "rev-list", "--count", rev] + ([f"--since={since}"] if since else [])
-    total = int(_run(count_args, path).strip() or 0)
+    """Yield one (header, numstat lines) per commit from a streamed ``git log`` (of ``rev``,
+    or of exactly the commits ``shas``)."""
+    if shas is None:
+        _check_rev(path, rev)
+        count_args = ["git", "rev-list", "--count", rev] + ([f"--since={since}"] if since else [])
+        total = int(_run(count_args, path).strip() or 0)
+    else:
+        total = len(shas)
     args = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false"]
     if mailmap:
         args += ["-c", f"mailmap.file={Path(mailmap).resolve()}"]
-    args += ["log", rev, "--numstat", "--no-color", f"--format={_FORMAT}"]
-    if since:
+    which = [rev] if shas is None else ["--no-walk=unsorted", "--stdin"]
+    args += ["log", *which, "--numstat", "--no-color", f"--format={_FORMAT}"]
+    if since and shas is None:
         args.append(f"--since={since}")
     proc = subprocess.Popen(
         args,
         cwd=path,
+        stdin=subprocess.DEVNULL if shas is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         encoding="utf-8",
         errors="replace",
     )
+    if shas is not None:  # git reads every revision before it writes anything
+        assert proc.stdin is not None
+        proc.stdin.write("".join(f"{s}\n" for s in shas))
+        proc.stdin.close()
     # progress=None: a bar only for long imports (and only on a terminal, tqdm's default).
     disable = progress is False or (progress is None and total < 5000)
     bar = tqdm(total=total, unit="commit", desc=path.name, disable=disable)
@@ -316,21 +334,49 @@ def _read_repo(
     direct_commits: str,
     progress: bool | None,
     seen: dict[str, str],
-) -> tuple[dict[str, _Commit], list[dict], list[str]]:
-    """Commits, PRs and notes of one repository; commits of ``seen`` (sha -> the repository
-    of this import that already holds it) are left out: one commit counts once."""
-    commits: dict[str, _Commit] = {}
-    for raw in _stream_commits(path, rev, since, mailmap, progress):
-        head, _, stats = raw[1:].partition(_END)
-        c = _parse_header(head, rules, ids, agents)
-        for line in stats.strip("\n").splitlines():
-            cols = line.split("\t")
-            if len(cols) >= 3:
-                c.additions += int(cols[0]) if cols[0].isdigit() else 0
-                c.deletions += int(cols[1]) if cols[1].isdigit() else 0
-        commits[c.sha] = c
+) -> tuple[dict[str, _Commit], list[dict], list[str], str | None]:
+    """Commits, PRs, notes of one repository and the ``since`` its line ledger needs.
+
+    Commits of ``seen`` (sha -> the repository of this import that already holds it) are left
+    out: one commit counts once. With ``since``, the branch commits from before it of the PRs
+    merged after it are read too (``since`` returned is then the earliest one's commit date).
+    """
+
+    def parse(raws) -> dict[str, _Commit]:
+        out: dict[str, _Commit] = {}
+        for raw in raws:
+            head, _, stats = raw[1:].partition(_END)
+            c = _parse_header(head, rules, ids, agents)
+            lines = stats.strip("\n").splitlines()
+            for line in lines:
+                cols = line.split("\t")
+                if len(cols) >= 3:
+                    c.additions += int(cols[0]) if cols[0].isdigit() else 0
+                    c.deletions += int(cols[1]) if cols[1].isdigit() else 0
+            c.patch = hash(tuple(sorted(lines))) if lines else 0
+            out[c.sha] = c
+        return out
+
+    commits = parse(_stream_commits(path, rev, since, mailmap, progress))
     if not commits:
-        return commits, [], [f"{repo}: no commits in {rev}" + (f" since {since}" if since else "")]
+        return (
+            commits,
+            [],
+            [f"{repo}: no commits in {rev}" + (f" since {since}" if since else "")],
+            since,
+        )
+    tip = _run(["git", "rev-parse", rev], path).strip()
+    imported = imported_histories(path, rev)
+    n_older, first = 0, None
+    if since:  # a PR merged in the window keeps the commits of its branch from before it
+        gerrit_only = cut_sides(path, commits, tip, imported)
+        shas = list(gerrit_only)
+        older = parse(_stream_commits(path, rev, None, mailmap, False, shas)) if shas else {}
+        for sha, c in older.items():  # a Gerrit merge's side: its changes only
+            if not gerrit_only[sha] or change_id(c) is not None:
+                commits[sha] = c
+                n_older += 1
+                first = c.committed if first is None else min(first, c.committed)
     shared: dict[str, int] = {}
     for sha in [s for s in commits if s in seen]:
         del commits[sha]
@@ -340,15 +386,20 @@ def _read_repo(
         f"project twice, or a branch of it): counted once, in {other}"
         for other, n in shared.items()
     ]
+    if n_older:
+        notes.append(
+            f"{repo}: {n_older} commit(s) from before --since {since} were read: the branch "
+            "commits of PRs merged in the window (a PR merge, a Gerrit merge of a change "
+            "written before the window), which belong to those PRs"
+        )
     if not commits:
-        return commits, [], notes
-
-    tip = _run(["git", "rev-parse", rev], path).strip()
-    imported = imported_histories(path, rev)
+        return commits, [], notes, since
+    if first is not None:  # the ledger reads from the earliest of them (its rows are exact)
+        since = f"{first:%Y-%m-%dT%H:%M:%S}Z"
     prs, pr_notes = assemble(
         commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported
     )
-    return commits, prs, notes + pr_notes
+    return commits, prs, notes + pr_notes, since
 
 
 def read_git(
@@ -376,7 +427,8 @@ def read_git(
     since
         Only commits after this date (any ``git log --since`` value, e.g. ``2024-01-01``). A
         plain date means its midnight UTC (git alone reads it as that day at the time of day
-        the import runs, so one command gave other commits at another hour).
+        the import runs, so one command gave other commits at another hour). A PR merged
+        after it keeps its branch commits from before it (they are read too).
     identities
         Identity mapping CSV (engineer_id + email/login/name) or an :class:`Identities`.
     mailmap
@@ -426,7 +478,7 @@ def read_git(
     names, naming_note = distinct_names(paths, repo_names)
     notes += [naming_note] if naming_note else []
     for path, name in zip(paths, names, strict=True):
-        commits, prs, repo_notes = _read_repo(
+        commits, prs, repo_notes, ledger_since = _read_repo(
             path,
             repo=name,
             rev=rev,
@@ -449,7 +501,7 @@ def read_git(
                 rev,
                 window_days=rework_days,
                 authors={c.sha: c.author_id for c in commits.values()},
-                since=since,
+                since=ledger_since,
                 progress=progress,
             )
             ledger = ledger.filter(pl.col("sha").is_in(list(commits)))  # not a shared commit

@@ -52,8 +52,18 @@ def first_parent_roots(commits: dict[str, _Commit], gen: dict[str, int]) -> dict
 def branch_only(merge: _Commit, commits: dict[str, _Commit], gen: dict[str, int]) -> list[str]:
     """Commits reachable from a merge's other parents but not from its first parent.
 
-    The exact ``git rev-list M^2 ^M^1``: a walk by decreasing generation that stops as soon as
-    no commit still in the queue is reachable from the side parents only.
+    The exact ``git rev-list M^2 ^M^1`` (:func:`only_from`).
+    """
+    return only_from(merge.parents[1:], merge.parents[:1], commits, gen)
+
+
+def only_from(
+    include: list[str], exclude: list[str], commits: dict[str, _Commit], gen: dict[str, int]
+) -> list[str]:
+    """Commits reachable from ``include`` but from none of ``exclude``, in the history read.
+
+    The exact ``git rev-list include ^exclude``: a walk by decreasing generation that stops as
+    soon as no commit still in the queue is reachable from ``include`` only.
     """
     flags: dict[str, int] = {}
     heap: list[tuple[int, str]] = []
@@ -75,8 +85,9 @@ def branch_only(merge: _Commit, commits: dict[str, _Commit], gen: dict[str, int]
             only_side -= 1
         flags[sha] = new
 
-    push(merge.parents[0], 1)
-    for p in merge.parents[1:]:
+    for p in exclude:
+        push(p, 1)
+    for p in include:
         push(p, 2)
     out = []
     while heap and only_side:

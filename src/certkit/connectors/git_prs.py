@@ -15,8 +15,8 @@ rules (documented for users in ``docs/connectors.md``):
   the graph, except on a numbered PR's branch unless GitHub committed them (there the
   number names an issue: a commit of that PR). Several commits with the same number (a PR
   squashed then fixed up, a cherry-pick, a backport) are **aggregated** into one PR: lines
-  summed, created at the earliest author date, merged at the latest commit date, AI evidence
-  of all of them.
+  summed (one patch twice counted once: :mod:`certkit.connectors.git_merges`), created at
+  the earliest author date, merged at the latest commit date, AI evidence of all of them.
 - **Reviewed changes without a merge commit** (:mod:`certkit.connectors.git_review`): a
   single-parent commit whose trailers name a Forgejo pull request (``Reviewed-on:
   .../pulls/12``), a Gerrit change (``Reviewed-on:``, else ``Change-Id:``), a GitLab merge
@@ -26,7 +26,8 @@ rules (documented for users in ``docs/connectors.md``):
   ``Pull-request:`` trailer mirrors). A Gerrit merge (``Merge "<subject>" into main``) that
   brings a Gerrit change in is that change's merge time, not a PR nor a sync merge.
 - **Merge queues** (bors/homu ``Auto merge of #12 - ...``, Rust's ``Rollup merge of #12``,
-  bors-ng ``Merge #12``) are PR merges like ``Merge pull request``.
+  bors-ng ``Merge #12``) are PR merges like ``Merge pull request``; a bors-ng batch ``Merge #12
+  #13`` is one PR per number (:func:`certkit.connectors.git_merges.batch_parts`).
 - **Branch-sync merges** are not PRs and own no commits: ``Merge branch 'main' of
   github.com:org/repo`` (``git pull``), ``Merge remote-tracking branch 'origin/main'``,
   ``Merge branch 'x' into y``, ``Merge tag ...``, a plain ``Merge branch 'main'``, and a
@@ -56,6 +57,7 @@ from typing import TYPE_CHECKING
 from certkit.connectors import git_dates
 from certkit.connectors.attribution import tools_of
 from certkit.connectors.git_graph import branch_only, first_parent_roots, generations
+from certkit.connectors.git_merges import BORS, batch_parts, distinct_patches
 from certkit.connectors.git_reverts import mark_reverts
 from certkit.connectors.git_review import (
     GERRIT,
@@ -86,7 +88,7 @@ _MERGE_PATTERNS = [
     # rollups, bors-ng ("Merge #60")
     re.compile(r"^[Aa]uto merge of #(?P<n>\d+)\s*[-:]\s*(?P<branch>[^,\s]+)"),
     re.compile(r"^Rollup merge of #(?P<n>\d+)\s*-\s*(?P<branch>[^,\s]+)"),
-    re.compile(r"^Merge #(?P<n>\d+)\s*$"),
+    BORS,  # "Merge #12", a batch "Merge #12 #13": the first number (git_merges splits it)
 ]
 _GITLAB = re.compile(r"See merge request (?:\S+)?!(?P<n>\d+)")
 _MERGE_BRANCH = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'")
@@ -225,7 +227,7 @@ def assemble(
     numbers = change_numbers(commits, repo)  # Change-Id -> the GitHub PR it mirrors
     by_change_id: dict[str, str] = {}  # Change-Id -> PR id
     claimed: set[str] = set()
-    n_foreign = 0
+    n_foreign = n_batches = 0
     groups: dict[str, dict] = {}  # PR id -> merge points and member shas
     for _, sha, kind in units:
         c = commits[sha]
@@ -249,25 +251,33 @@ def assemble(
                 cid = change_id(c)
                 number = numbers.get(cid)
                 pr_id = by_change_id.setdefault(cid, f"{repo}@{sha[:10]}")
-        named = number is not None  # the title is read as for a numbered PR
-        if number is not None and (roots[sha] not in (None, home) or sha in foreign):
-            number = None
-            n_foreign += 1
-        if kind != "review" or number is not None:
-            pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{sha[:10]}"
-        g = groups.setdefault(
-            pr_id, {"number": number, "points": [], "members": [], "head": head, "named": named}
-        )
-        if kind == "review":
-            g["system"] = system
-            if system in GERRIT:  # kept across the repositories of an import
-                g["change_id"] = g.get("change_id") or change_id(c)
-            if sha in merged_by:
-                g.setdefault("merged_by", []).append(merged_by[sha])
-        g["points"].append((sha, kind))
-        g["members"] += members
-        claimed.add(sha)
-        claimed.update(members)
+        # a bors-ng batch: one PR per parent
+        parts = batch_parts(c, members, commits, gen) if kind == "merge" else None
+        n_batches += parts is not None
+        pieces = parts or [(number, None, members)]
+        for i, (number, title, members) in enumerate(pieces):  # noqa: B020 (one PR each)
+            named = number is not None  # the title is read as for a numbered PR
+            if number is not None and (roots[sha] not in (None, home) or sha in foreign):
+                number = None
+                n_foreign += 1
+            if kind != "review" or number is not None:
+                pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{sha[:10]}"
+            g = groups.setdefault(
+                pr_id, {"number": number, "points": [], "members": [], "head": head, "named": named}
+            )
+            if title:
+                g["title"] = title
+                g["lent"] = i > 0  # the batch's merge commit is a commit of its first PR
+            if kind == "review":
+                g["system"] = system
+                if system in GERRIT:  # kept across the repositories of an import
+                    g["change_id"] = g.get("change_id") or change_id(c)
+                if sha in merged_by:
+                    g.setdefault("merged_by", []).append(merged_by[sha])
+            g["points"].append((sha, kind))
+            g["members"] += members
+            claimed.add(sha)
+            claimed.update(members)
 
     owner: dict[str, set[str]] = {}  # a Gerrit merge -> the PRs it submitted
     for pr_id, g in groups.items():
@@ -276,7 +286,9 @@ def assemble(
     for m, ids_ in owner.items():
         if len(ids_) == 1:  # it submitted one change: a commit of that PR (no lines)
             groups[next(iter(ids_))].setdefault("owns", []).append(m)
-    prs, counts = [], {"coauthor": 0, "merger": 0, "none": 0, "skew": 0, "fast_forward": 0}
+    counts = dict.fromkeys(("coauthor", "merger", "none", "skew", "fast_forward", "patch"), 0)
+    counts["unmerged"] = 0  # Gerrit changes without a Gerrit merge, not fast-forwarded
+    prs = []
     for pr_id, g in groups.items():
         prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
     dated = git_dates.redate(prs, groups, commits, ids)  # imported history, GitLab squashes
@@ -330,6 +342,24 @@ def assemble(
             "ending in the same (#N), cherry-picks, or a merge and a squash); each is one PR: "
             "lines summed, created at the earliest author date, merged at the latest commit "
             "date, AI evidence of all of them"
+            + (
+                f"; in {counts['patch']} of them some commits are one patch (same author date "
+                "and lines per file: a cherry-pick), whose lines are counted once"
+                if counts["patch"]
+                else ""
+            )
+        )
+    if n_batches:
+        n_parts = sum(1 for g in groups.values() if "title" in g)
+        notes.append(
+            f"{repo}: {n_batches} bors-ng batch merge(s) ('Merge #12 #13') merged {n_parts} "
+            "PRs together: each is its own PR (the commits reachable only through its parent), "
+            "merged at the batch's commit date"
+        )
+    if counts["unmerged"] and merged_by:
+        notes.append(
+            f"{repo}: {counts['unmerged']} Gerrit changes have no merge commit: their merge "
+            "date is their commit date, which may be a rebase rather than the submit"
         )
     if n_foreign:
         notes.append(
@@ -415,7 +445,7 @@ def _pr_row(
     members = [commits[s] for s in g["members"]]
     work = [c for c in members if len(c.parents) < 2] + [p for p in points if len(p.parents) < 2]
     dated_by = [commits[s] for s in g.get("merged_by", [])]  # Gerrit merges that submitted it
-    every = members + points + [commits[s] for s in g.get("owns", [])]
+    every = members + ([] if g.get("lent") else points) + [commits[s] for s in g.get("owns", [])]
     author, bot_author, new_people = _credit(work or points, points, ids, counts)
     merges = [p for p in points if len(p.parents) >= 2]
     first = merges[0] if merges else min(points, key=lambda c: c.committed)
@@ -427,9 +457,12 @@ def _pr_row(
         untouched = not dated_by and all(c.committed == c.authored for c in points)
         created_source = "fast_forward" if untouched else "branch_first_commit"
         counts["fast_forward"] += untouched
+        counts["unmerged"] += not untouched and not dated_by and g.get("system") in GERRIT
     else:
         created_source = "squash_commit" if "squash" in kinds else "commit"
-    if not g["named"] or "merge" not in kinds:
+    if g.get("title"):  # a bors-ng batch's line for this PR
+        title = g["title"]
+    elif not g["named"] or "merge" not in kinds:
         title = SQUASH.sub("", first.subject).strip() if g["named"] else first.subject
     else:
         title = merge_title(first)
@@ -438,6 +471,8 @@ def _pr_row(
     dets = [d for c in every for d in c.detections]
     created = min(c.authored for c in (work or points))
     merged = max(c.committed for c in points + dated_by)
+    counted = distinct_patches(every) if "squash" in kinds and len(points) > 1 else every
+    counts["patch"] += len(counted) < len(every)
     if created > merged:  # an author date after the commit date: clock skew, a rebase
         counts["skew"] += 1
         created = merged
@@ -448,8 +483,8 @@ def _pr_row(
         "created_date": created,
         "merged_date": merged,
         "closed_date": merged,
-        "additions": sum(c.additions for c in every),
-        "deletions": sum(c.deletions for c in every),
+        "additions": sum(c.additions for c in counted),
+        "deletions": sum(c.deletions for c in counted),
         "ai_assisted": 1.0 if dets else 0.0,
         "ai_tool": tools_of(dets),
         "reverted": False,
