@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from certkit.connectors.base import Import
 
 ALIAS_WORDS = "an alias the identity file maps or by their id in another case"
+IMPORT_WORDS = (
+    "an author id or e-mail the import itself mapped to that roster engineer (by the "
+    "roster's email/engineer_id/name columns)"
+)
 PLACEHOLDER = {"team": "unknown", "role": "unknown", "level": "unknown", "platform": "other"}
 
 
@@ -90,10 +94,15 @@ def engineers_table(
     notes += map_to_roster(imp, roster, idcol, fixed, identities)
     notes += resolve_links(imp)  # defects/incidents to PR ids: unmatched, engineer vs author
     draft = shared_names(names_seen(imp.people, imp.commits), known)
-    note = shared_names_note(draft)
+    imp.shared_names = with_proposals(draft, imp.roster_match.proposals)
+    mapped = imported_aliases(imp)
+    certified = {i.lower() for i in referenced} | {
+        mapped[i].lower() for i in referenced if i in mapped
+    }
+    words = roster_alias_words(imp, known, certified)
+    note = shared_names_note(draft, words, known)
     if note:
         notes.append(note)
-    imp.shared_names = with_proposals(draft, imp.roster_match.proposals)
     people = imp.people.filter(~pl.col("is_bot").fill_null(False))
     missing = people.filter(~pl.col("engineer_id").is_in(list(known)))
     if imp.people_have_prs:
@@ -155,6 +164,63 @@ def engineers_table(
     return roster, notes
 
 
+def roster_alias_words(
+    imp: Import, known: set[str], certified: set[str], shown: int = 3
+) -> str | None:
+    """Roster engineers the draft identity file (``imp.shared_names``) gives other ids,
+    certified first, then by those ids' PRs: ``"alice (certified) may also appear as
+    alexm@gnome.org (349 PRs, same name 'Alice Mikhaylenko')"`` (None: no such engineer). ``certified``: lower-case
+    engineer ids a certifications file names. Nothing is merged: the draft is to check."""
+    draft = imp.shared_names
+    if draft is None or not draft.height or not known:
+        return None
+    rows = draft.filter(
+        pl.col("engineer_id").is_in(list(known))
+        & (pl.col("current_id") != pl.col("engineer_id"))
+        & ~pl.col("current_id").is_in(list(known))
+    )
+    if not rows.height:
+        return None
+    counts = dict(imp.pull_requests["author_id"].drop_nulls().value_counts().iter_rows())
+    shared = imp.roster_match.shared if imp.roster_match else {}
+    own: dict[str, set[str]] = {}  # the names each roster engineer's own ids used
+    for rid, name in (
+        draft.filter(pl.col("current_id") == pl.col("engineer_id"))
+        .select("engineer_id", "name")
+        .rows()
+    ):
+        own.setdefault(rid, set()).add(" ".join(str(name).casefold().split()))
+    per: dict[str, dict[str, str]] = {}
+    for rid, alias, name in rows.select("engineer_id", "current_id", "name").rows():
+        what = shared.get((alias, rid), "name")
+        if what == "name" and name:
+            if alias in per.get(rid, {}) and " ".join(name.casefold().split()) not in own.get(
+                rid, set()
+            ):
+                continue  # keep the name the roster engineer also used
+            what = f"name {name!r}"
+        per.setdefault(rid, {})[alias] = f"same {what}"
+
+    def prs(n: int) -> str:
+        if imp.people_have_prs:  # the PRs are not in this import (DevLake pushdown)
+            return ""
+        return f"{n:,} PR{'s' if n != 1 else ''}, "
+
+    total = {rid: sum(counts.get(a, 0) for a in aliases) for rid, aliases in per.items()}
+    order = sorted(per, key=lambda r: (r.lower() not in certified, -total[r], r))
+    parts = []
+    for rid in order[:shown]:
+        aliases = sorted(per[rid], key=lambda a: (-counts.get(a, 0), a))
+        listed = ", ".join(f"{a} ({prs(counts.get(a, 0))}{per[rid][a]})" for a in aliases[:3])
+        if len(aliases) > 3:
+            listed += f" and {len(aliases) - 3} more"
+        tag = " (certified)" if rid.lower() in certified else ""
+        parts.append(f"{rid}{tag} may also appear as {listed}")
+    if len(order) > shown:
+        parts.append(f"and {len(order) - shown} more roster engineer(s)")
+    return "; ".join(parts)
+
+
 def _counted(certs: pl.DataFrame) -> pl.Series:
     """Which rows of a raw certifications file count as the treatment (:func:`counted_rows`);
     all of them when its column names clash (validation then names the repeated column)."""
@@ -183,6 +249,37 @@ def certified_ids(certs: pl.DataFrame | None, identities: Identities) -> set[str
     return out
 
 
+def imported_aliases(imp: Import) -> dict[str, str]:
+    """Lower-case author id or e-mail -> roster engineer id, for what the import's roster
+    rules (:func:`~certkit.connectors.roster_match.match_roster`) mapped: the author ids
+    they renamed, and every e-mail the commits of a roster engineer carry (e-mails of one
+    engineer only). A certification file may name its engineer so (an HR export keyed by a
+    personal e-mail); the identity file and the roster's own columns are read first."""
+    match = imp.roster_match
+    if match is None:
+        return {}
+    roster = set(match.roster_ids)
+    out = {
+        a.strip().lower(): r
+        for a, r in match.mapping.items()
+        if r in roster and match.rule.get(a) != "case"
+    }
+    commits = imp.commits
+    if commits is not None and {"author_id", "author_email"} <= set(commits.columns):
+        pairs = (
+            commits.select(
+                pl.col("author_email").str.strip_chars().str.to_lowercase().alias("e"),
+                pl.col("author_id").alias("r"),
+            )
+            .drop_nulls()
+            .unique()
+        )
+        pairs = pairs.filter(pl.col("e").is_unique() & pl.col("r").is_in(list(roster)))
+        for e, r in pairs.iter_rows():
+            out.setdefault(e, r)
+    return out
+
+
 def _roster_emails(roster: pl.DataFrame) -> dict[str, str]:
     """Lower-case e-mail -> engineer id, for e-mails exactly one roster engineer has."""
     if "email" not in roster.columns:
@@ -200,6 +297,7 @@ def certifications_by_alias(
     engineers: pl.DataFrame,
     identities: Identities,
     roster_rows: int | None = None,
+    imported: dict[str, str] | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Certification rows whose ``engineer_id`` is not an engineer but an alias, read as
     that engineer, and notes saying how many.
@@ -210,7 +308,9 @@ def certifications_by_alias(
     e-mail). ``roster_rows``: the first rows of ``engineers`` that are the roster (the rest
     were added by the import; None: no roster). With a roster, rows that land on an engineer
     the import added (a personal e-mail that is also a git author) are named in a note:
-    they count as certified engineers of team 'unknown'.
+    they count as certified engineers of team 'unknown'. ``imported``: lower-case author ids
+    and e-mails the import itself mapped to roster engineers (:func:`imported_aliases`), read
+    last.
     """
     names = TABLES["certifications"].canonical_names(certs.columns)
     if "engineer_id" not in names:
@@ -223,7 +323,7 @@ def certifications_by_alias(
     roster = engineers.head(roster_rows) if roster_rows is not None else engineers.clear()
     emails = _roster_emails(roster)
     values = certs[column].cast(pl.String)
-    mapped, by_email = {}, {}
+    mapped, by_email, by_import = {}, {}, {}
     for value in values.drop_nulls().unique().to_list():
         alias = value.strip()
         if alias not in known:
@@ -234,15 +334,23 @@ def certifications_by_alias(
                 found = by_case[alias.lower()][0]
             if found is None and alias.lower() in emails:
                 found = by_email[value] = emails[alias.lower()]
+            if found is None and alias.lower() in (imported or {}):
+                # an author the import's own roster rules mapped (trial I, I1: the name rule
+                # mapped inna.hrpr@gmail.com to inna, yet her certification row stopped it)
+                found = by_import[value] = imported[alias.lower()]
             if found is not None and found in known:
                 mapped[value] = found
     notes = []
     for group, how in (
-        ({v: e for v, e in mapped.items() if v not in by_email}, ALIAS_WORDS),
+        (
+            {v: e for v, e in mapped.items() if v not in by_email and v not in by_import},
+            ALIAS_WORDS,
+        ),
         (
             {v: e for v, e in mapped.items() if v in by_email},
             "the e-mail in the roster's email column",
         ),
+        ({v: e for v, e in mapped.items() if v in by_import}, IMPORT_WORDS),
     ):
         if group:
             example = next(iter(group.items()))

@@ -23,16 +23,17 @@ from certkit.connectors.analyst_files import (  # noqa: F401 - re-exported: base
     certifications_by_alias,
     certified_ids,
     engineers_table,
+    imported_aliases,
 )
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, Detection
-from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
+from certkit.connectors.identity import DRAFT_FILE, DRAFT_PROMISE, Identities, read_identities
 from certkit.connectors.incident_links import named_engineers
 from certkit.connectors.roster_match import RosterMatch, idle_note, merge_people
 from certkit.data.certification_checks import LEFT_OUT_STATUSES
 from certkit.data.dataset import Dataset, from_frames
 from certkit.data.panel_links import bot_linked, bot_words
 from certkit.display import oneline, table
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import CertkitError, CertkitWarning, DataValidationError
 
 PR_SCHEMA = {
     "id": pl.String,
@@ -79,6 +80,10 @@ LINKED_SCHEMA = {
     "engineer_id": pl.String,
 }
 INCIDENT_SCHEMA = {**LINKED_SCHEMA, "service": pl.String}
+# The Python spelling beside a CLI option in messages the Python API raises (the CLI drops
+# it, :func:`certkit.connectors.cli.cli_words`).
+PY_AS_PRS = "(Python: read_git(..., direct_commits='as_prs')) "
+PY_COMMITS_ONLY = "(Python: write_commits_only(imp, out)) "
 # Sources with exact PR dates win over git's approximations when the same PR id appears twice.
 SOURCE_PRIORITY = {"devlake": 0, "github": 1, "git": 2}
 
@@ -323,8 +328,9 @@ def to_dataset(
         The identity file (or :class:`~certkit.connectors.identity.Identities`) the
         connectors used: the ids it chose keep priority over the roster's columns, and
         certification rows that name their engineer by an alias it maps (an e-mail, a
-        login) are read as that engineer, with a note. So are rows naming an engineer id in
-        another case (with or without an identity file: files written from imports before
+        login) are read as that engineer, with a note. So are rows naming an author id or
+        e-mail the import's own roster rules mapped to a roster engineer (a personal e-mail
+        the roster's unique name matched), and rows naming an engineer id in another case (with or without an identity file: files written from imports before
         noreply logins kept GitHub's case say ``rowlando13`` for ``Rowlando13``).
     """
     roster, roster_origin = _read_table(engineers, "engineers")
@@ -346,7 +352,9 @@ def to_dataset(
     notes += named_engineers(imp, ids, identities or Identities())
     if certs is not None:
         rows = None if roster is None else roster.height
-        certs, more = certifications_by_alias(certs, eng, identities or Identities(), rows)
+        certs, more = certifications_by_alias(
+            certs, eng, identities or Identities(), rows, imported_aliases(imp)
+        )
         notes += more
     if roster is not None:
         notes += idle_note(imp, certs)
@@ -359,8 +367,8 @@ def to_dataset(
             "the import has no pull requests (nothing merged in the history read, or an "
             "empty export); certkit needs at least one. For a history without PRs "
             "(trunk-based development) use `certkit import git --direct-commits as_prs` "
-            "(each commit counts as a PR), or `--commits-only` to write just the commits and "
-            "AI-attribution tables"
+            f"{PY_AS_PRS}(each commit counts as a PR), or `--commits-only` {PY_COMMITS_ONLY}to "
+            "write just the commits and AI-attribution tables"
         )
     ds = from_frames(
         engineers=eng,
@@ -450,6 +458,30 @@ def _with_left_out(certs: pl.DataFrame, ds: Dataset, notes: list[str]) -> pl.Dat
     )
 
 
+def _draft_on_stop(imp: Import, out: str | Path, write: bool = True) -> list[Path]:
+    """When the import stops before writing its tables: write the draft identity file alone
+    (a validation failure, often certification rows naming engineers by ids the import does
+    not know), if ``out`` is new or empty, and say so in the note that promised it; else
+    say that nothing was written (trial I, I1 and I8). Returns the files written."""
+    from certkit.data.outputs import staged_folder
+
+    draft = imp.shared_names
+    target = Path(out)
+    fresh = not target.exists() or (target.is_dir() and not any(target.iterdir()))
+    written: list[Path] = []
+    if write and fresh and draft is not None and draft.height:
+        with staged_folder(target) as tmp:
+            draft.write_csv(tmp / DRAFT_FILE)
+        written.append(target / DRAFT_FILE)
+        words = f"the import stopped, so this draft alone is written, as {target / DRAFT_FILE}"
+    elif write and draft is not None and draft.height:
+        words = f"the import stopped and wrote nothing, not even this draft ({target} is not empty)"
+    else:
+        words = "the import stopped and wrote nothing, not even this draft"
+    imp.notes[:] = [n.replace(DRAFT_PROMISE, words) for n in imp.notes]
+    return written
+
+
 def write_import(
     imp: Import,
     out: str | Path,
@@ -473,9 +505,12 @@ def write_import(
     ``roster_only``: see :func:`to_dataset`.
 
     The folder is written all or nothing (:func:`certkit.data.outputs.staged_folder`): a failing
-    import leaves ``out`` as it was. An ``out`` that holds an input file (the roster, the
-    certifications, an export, or any of ``inputs``) is refused, and files in ``out`` that
-    certkit did not write are never replaced unless ``overwrite=True``.
+    import leaves ``out`` as it was, except that when validation fails and ``out`` is new or
+    empty, the draft identity file alone is written there (the raised
+    :class:`~certkit.errors.DataValidationError`'s ``written`` lists it). An ``out`` that
+    holds an input file (the roster, the certifications, an export, or any of ``inputs``) is
+    refused, and files in ``out`` that certkit did not write are never replaced unless
+    ``overwrite=True``.
     """
     from certkit.data.outputs import refuse_inputs, staged_folder, write_frames
 
@@ -485,15 +520,22 @@ def write_import(
     refuse_inputs(out, [*given, *(inputs or [])])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CertkitWarning)
-        ds = to_dataset(
-            imp,
-            engineers=engineers,
-            certifications=certifications,
-            strict=True,
-            today=today,
-            identities=identities,
-            roster_only=roster_only,
-        )
+        try:
+            ds = to_dataset(
+                imp,
+                engineers=engineers,
+                certifications=certifications,
+                strict=True,
+                today=today,
+                identities=identities,
+                roster_only=roster_only,
+            )
+        except DataValidationError as exc:
+            exc.written = _draft_on_stop(imp, out)
+            raise
+        except CertkitError:
+            _draft_on_stop(imp, out, write=False)
+            raise
     # to_dataset's notes are in imp.notes and validation's in ds.validation; reading the
     # analyst's files may say more (a roster that is not UTF-8): kept as notes
     said = set(imp.notes) | {p.format() for p in ds.validation.problems}

@@ -16,7 +16,7 @@ from pathlib import Path
 from certkit.connectors.attribution import LOWER_BOUND_NOTE, load_rules
 from certkit.connectors.base import Import, combine, write_commits_only, write_import
 from certkit.connectors.identity import load_agents, read_identities
-from certkit.errors import CertkitError, CertkitWarning
+from certkit.errors import CertkitError, CertkitWarning, DataValidationError
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -213,6 +213,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             _read_exports(args, read_exports, () if args.keep_resolutions else NOT_A_DEFECT)
         )
     imp = combine(*parts)
+    imp.notes[:] = [cli_words(n) for n in imp.notes]
     try:
         ds, folder = write_import(
             imp,
@@ -223,10 +224,21 @@ def _cmd_import(args: argparse.Namespace) -> int:
             identities=ids,
             roster_only=args.roster_only,
         )
-    except CertkitError:
+    except CertkitError as exc:
         for n in imp.notes:  # what reading found still helps when the folder is refused
-            print(f"note: {n}", file=sys.stderr)
-        raise
+            print(f"note: {cli_words(n)}", file=sys.stderr)
+        written = getattr(exc, "written", [])
+        stopped = (
+            f"nothing was written to {args.out} but the draft identity file "
+            f"{', '.join(str(p) for p in written)}"
+            if written
+            else f"nothing was written to {args.out}"
+        )
+        if isinstance(exc, DataValidationError):
+            print(exc.report.format(), file=sys.stderr)
+            print(f"certkit: {stopped}", file=sys.stderr)
+            return 1
+        raise CertkitError(f"{cli_words(str(exc))}; {stopped}") from None
     print(imp.summary())
     print(f"Wrote {folder}: {ds.pull_requests.height:,} PRs, {ds.engineers.height:,} engineers")
     for p in ds.validation.warnings:  # those the notes above said are not repeated
@@ -241,6 +253,24 @@ def _cmd_import(args: argparse.Namespace) -> int:
     else:
         print(f"next: certkit validate {folder}")
     return 0
+
+
+#: Python spellings in notes and messages -> what a command-line user types (trial I, I8).
+CLI_WORDS = (
+    (" (Python: read_git(..., direct_commits='as_prs'))", ""),
+    (" (Python: write_commits_only(imp, out))", ""),
+    (" (Python: read_git(repo_names=[...]))", ""),
+    ("direct_commits='as_prs'", "`--direct-commits as_prs`"),
+)
+
+
+def cli_words(text: str) -> str:
+    """``text`` (a note or message written for the Python API) as a command-line run says
+    it: ``direct_commits='as_prs'`` is ``--direct-commits as_prs``; parenthesised Python
+    spellings beside an option are dropped."""
+    for python, cli in CLI_WORDS:
+        text = text.replace(python, cli)
+    return text
 
 
 def _read_exports(args: argparse.Namespace, read_exports, not_defect: tuple) -> Import:

@@ -478,17 +478,44 @@ def roster_rows_sharing_names(
 DRAFT_FILE = "identities_suggested.csv"
 
 
-def shared_names_note(draft: pl.DataFrame) -> str | None:
-    """The import note for :func:`shared_names`' draft (None when it is empty)."""
-    if draft.height == 0:
+#: What the alias note promises; replaced when the import stops before writing its tables.
+DRAFT_PROMISE = f"a draft to check is written beside the imported tables as {DRAFT_FILE}"
+
+
+def shared_names_note(
+    draft: pl.DataFrame,
+    roster_words: str | None = None,
+    known: set[str] | frozenset[str] = frozenset(),
+) -> str | None:
+    """The import note for :func:`shared_names`' draft (None when it is empty and there are
+    no ``roster_words``).
+
+    ``roster_words``: roster engineers that may also appear under other ids, certified first
+    (``"alice (certified) may also appear as alexm@gnome.org (349 PRs, same name)"``), named
+    before the other names (trial I, I19: the example was a translator while a certified
+    engineer's 349 PRs sat under an outside id). ``known``: the roster's engineer ids (the
+    example of the other names is not one of them).
+    """
+    if draft.height == 0 and not roster_words:
         return None
-    groups = draft.group_by("engineer_id", maintain_order=True).agg("name", "current_id")
-    first = groups.row(0, named=True)
-    aliases = ", ".join(first["current_id"])
-    return (
-        f"{groups.height} name(s) appear under several engineer ids (e.g. {first['name'][0]!r}: "
-        f"{aliases}): if each is one person, their PRs are split across engineers and a "
-        "certified engineer's other ids count as not certified. Map the aliases to one id "
-        f"in an identity file (--identities) or a .mailmap; a draft to check is written "
-        f"beside the imported tables as {DRAFT_FILE}"
+    advice = (
+        "if each is one person, their PRs are split across engineers and a certified "
+        "engineer's other ids count as not certified. Map the aliases to one id in an identity "
+        f"file (--identities) or a .mailmap; {DRAFT_PROMISE}"
     )
+    if draft.height == 0:
+        return f"roster engineers may also appear under other ids: {roster_words}: {advice}"
+    groups = draft.group_by("engineer_id", maintain_order=True).agg("name", "current_id")
+    head = f"{groups.height} name(s) appear under several engineer ids"
+    others = groups.filter(~pl.col("engineer_id").is_in(list(known)))
+    example = ""
+    if others.height:
+        first = others.row(0, named=True)
+        example = f"{first['name'][0]!r}: {', '.join(first['current_id'])}"
+    if roster_words:
+        example = f"; others, e.g. {example}" if example else ""
+        return f"{head}; roster engineers first: {roster_words}{example}: {advice}"
+    if not example:
+        first = groups.row(0, named=True)
+        example = f"{first['name'][0]!r}: {', '.join(first['current_id'])}"
+    return f"{head} (e.g. {example}): {advice}"

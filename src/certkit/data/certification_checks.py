@@ -14,6 +14,7 @@ ids without their leading zeros. :func:`counted_rows` applies the same rules to 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import polars as pl
 
@@ -224,3 +225,99 @@ def engineer_hints(values: list[str], engineers: pl.DataFrame) -> str:
             "as Text"
         )
     return "; ".join(hints)
+
+
+def _name_parts(name: str | None) -> tuple[str, str, str] | None:
+    """``(whole name, first initial, last word)`` as compared: accents, case and spacing
+    ignored; ``None`` for a one-word or missing name."""
+    if not name:
+        return None
+    folded = unicodedata.normalize("NFKD", name)
+    words = "".join(c for c in folded if not unicodedata.combining(c)).casefold().split()
+    if len(words) < 2:
+        return None
+    return " ".join(words), words[0][0], words[-1]
+
+
+def _added_by_import(engineers: pl.DataFrame) -> pl.Expr:
+    """Engineers ``certkit import`` added for authors outside the roster: team, role and
+    level ``unknown`` (:data:`certkit.connectors.analyst_files.PLACEHOLDER`)."""
+    cols = ("team", "role", "level")
+    if not all(c in engineers.columns for c in cols):
+        return pl.lit(False)
+    return pl.all_horizontal(
+        pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() == "unknown" for c in cols
+    ).fill_null(False)
+
+
+def alias_suspects(
+    engineers: pl.DataFrame, certifications: pl.DataFrame, prs: pl.DataFrame, col: Collector
+) -> None:
+    """Warn when a certified engineer's name is also that of a never-certified engineer the
+    import added (team, role and level ``unknown``: an author outside the roster) with PRs:
+    the same name, or the same first initial and last name ("Alexander Mikhaylenko" for
+    "Alice Mikhaylenko"). An import without an identity file gives each e-mail its own
+    engineer, so the certified person's work under an old e-mail counts as a
+    never-certified engineer's (trial I, I19: libadwaita, 349 PRs under ``alexm@gnome.org``
+    while the roster's ``alice`` is certified). Nothing is merged: the identity file decides.
+    """
+    if "name" not in engineers.columns or engineers.schema["name"] != pl.String:
+        return
+    certified = set(certifications["engineer_id"].drop_nulls().to_list())
+    if not certified:
+        return
+    humans = (
+        engineers.filter(~pl.col("is_bot").fill_null(False))
+        if "is_bot" in engineers.columns
+        else engineers
+    )
+    counts = dict(prs["author_id"].drop_nulls().value_counts().iter_rows())
+    people = [
+        (r["engineer_id"], r[ROW], _name_parts(r["name"]))
+        for r in humans.select("engineer_id", ROW, "name").iter_rows(named=True)
+    ]
+    names = dict(humans.select("engineer_id", "name").iter_rows())
+    by_whole: dict[str, list] = {}
+    by_short: dict[tuple[str, str], list] = {}
+    added = set(engineers.filter(_added_by_import(engineers))["engineer_id"].to_list())
+    for person in people:
+        eid, _, parts = person
+        if eid in added and eid not in certified and parts is not None and counts.get(eid):
+            by_whole.setdefault(parts[0], []).append(person)
+            by_short.setdefault(parts[1:], []).append(person)
+    found: dict[str, list[tuple[str, int, str]]] = {}
+    rows: list[int] = []
+    for cid, _, cparts in people:
+        if cid not in certified or cparts is None:
+            continue
+        same = by_whole.get(cparts[0], [])
+        similar = [p for p in by_short.get(cparts[1:], []) if p not in same]
+        for (oid, orow, _), how in [(p, "same name") for p in same] + [
+            (p, "similar name") for p in similar
+        ]:
+            if oid != cid:
+                how = f"{how} {names[oid]!r}"
+                found.setdefault(cid, []).append((oid, counts[oid], how))
+                rows.append(orow)
+    if not found:
+        return
+    order = sorted(found, key=lambda c: (-sum(n for _, n, _ in found[c]), c))
+    parts = []
+    for cid in order[:SHOWN]:
+        others = sorted(found[cid], key=lambda t: (-t[1], t[0]))
+        listed = ", ".join(
+            f"{o} ({n:,} PR{'s' if n != 1 else ''}, {how})" for o, n, how in others[:3]
+        )
+        listed += f" and {len(others) - 3} more" if len(others) > 3 else ""
+        parts.append(f"{cid} (certified) may also appear as {listed}")
+    more = f"; and {len(order) - SHOWN} more" if len(order) > SHOWN else ""
+    col.add(
+        "warning",
+        f"{len(order)} certified engineer(s) share their name with engineers the import added "
+        f"(outside the roster, never certified) that have PRs: {'; '.join(parts)}{more}. If they are one person, those "
+        "PRs count as a never-certified engineer's: map the ids to one engineer in an "
+        "identity file (certkit import ... --identities; the import's "
+        "identities_suggested.csv drafts it) and import again; if not, ignore this",
+        "engineer_id",
+        sorted(set(rows)),
+    )

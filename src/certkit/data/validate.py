@@ -554,9 +554,12 @@ def _shared_alias(idle: pl.DataFrame, engineers: pl.DataFrame, column: str) -> l
 def check_activity(engineers, certifications, prs, col: Collector) -> None:
     """Engineers with no pull request at all, certified ones first (a roster keyed by login
     while the PRs came under e-mails leaves them with zero outcomes in every period)."""
+    from certkit.data.certification_checks import alias_suspects
+
     human_prs = ~prs["author_id"].fill_null("").str.ends_with("[bot]")
     if not human_prs.any():  # no human PR at all (the DevLake pushdown's calendar rows)
         return
+    alias_suspects(engineers, certifications, prs, col)  # a certified engineer's other ids
     humans = engineers.filter(~pl.col("is_bot").fill_null(False))
     last = prs.select(pl.max_horizontal(pl.col("created_date").max(), pl.col("merged_date").max()))
     end = last.item()
