@@ -310,20 +310,49 @@ def event_counts(panel: pl.DataFrame, outcome: str) -> dict:
 
 
 def few_treated_words(
-    n: int | None, k: int, who: str = "certified engineer", after: int | None = None
+    n: int | None,
+    k: int,
+    who: str = "certified engineer",
+    after: int | None = None,
+    which: str = "",
 ) -> str | None:
     """ "it rests on only 3 certified engineers (a shared report needs 5 to show it): one
     person can decide it", when ``n`` is under the privacy threshold ``k``; None
     otherwise. ``after``: the fewest behind an estimate after the event (the adoption
     study's event times). The private report shows such estimates; this says what they
-    stand on (trial G, xarray: a rework headline on 3 adopters, 1 at every event time)."""
+    stand on (trial G, xarray: a rework headline on 3 adopters, 1 at every event time).
+    ``which``: who they are, after the count (:func:`support_words`)."""
     if n is None or not n or n >= k:
         return None
     many = "" if n == 1 else "s"
-    text = f"it rests on only {n:,} {who}{many}"
+    text = f"it rests on only {n:,} {who}{many}{which}"
     if after is not None and after < n:
         text += f", as few as {after:,} behind a period after"
     return text + f" (a shared report needs {k} to show it): one person can decide it"
+
+
+def support_words(row: dict) -> str:
+    """ ", those observed in the period just before certifying and after it (7 have PR
+    cycle time before and after, 8 at all)": who the staggered DiD's certified engineers
+    (``certified_engineers``) are, when the page's other sections count more of them
+    (``certified_before_after``: the robust estimators; ``certified_with_outcome``: the
+    small-cohort notes); "" otherwise (trial I, glib: a headline on 4, notes on 8 cohorts of
+    one, robustness on 7)."""
+    n = row.get("certified_engineers")
+    both, every = row.get("certified_before_after"), row.get("certified_with_outcome")
+    wider = [m for m in (both, every) if isinstance(m, int) and n is not None and m > n]
+    if not wider:
+        return ""
+    what = label(row.get("outcome", "")) if row.get("outcome") else "the outcome"
+    counts = []
+    if isinstance(both, int) and both > n:
+        counts.append(f"{both:,} have {what} before and after")
+    if isinstance(every, int) and every > max(n, both or 0):
+        counts.append(f"{every:,} at all")
+    return (
+        ", those with a value in the period just before certifying and after it "
+        f"({', '.join(counts)})"
+    )
 
 
 def few_prs_words(
@@ -386,7 +415,7 @@ def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str |
 
     said = []
     k = k or row.get("privacy_k") or DEFAULT_K
-    few = few_treated_words(row.get("certified_engineers"), int(k))
+    few = few_treated_words(row.get("certified_engineers"), int(k), which=support_words(row))
     if few:
         said.append(few)
     few = few_prs_words(row.get("prs_after"), row.get("prs_before"))

@@ -147,7 +147,7 @@ def did_effects(
 
     studies, rows = {}, []
     for outcome in outcomes:
-        n = 0
+        n, support = 0, {}
         # no sink: the summary's bullet for the outcome says why it was not estimated
         with ctx.section(story.label(outcome), story.DID_NEEDS, show=False) as s:
             ctx.recorded(outcome)
@@ -162,9 +162,18 @@ def did_effects(
                 overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
             # the engineers the estimate rests on (observed in the base period too), fewer
             # than those with any value (golang/net's cycle time: 4 of 11)
+            # the wider counts the page's other sections use (small cohorts: every certified
+            # engineer with the outcome; robust estimators: before and after), so the headline
+            # says which engineers its count is (trial I, glib: 4, 7 and 8 on one page)
+            support = {
+                "certified_before_after": n,
+                "certified_with_outcome": ctx.panel.filter(
+                    (pl.col("cohort") > 0) & pl.col(outcome).is_not_null()
+                )["engineer_id"].n_unique(),
+            }
             n = overall.n_engineers
             ctx.require(n, f"the {story.label(outcome)} estimate")
-            row = story.effect_of(outcome, overall, ctx.panel)
+            row = story.effect_of(outcome, overall, ctx.panel) | support
             points, hidden = ctx.event_points(
                 es.to_polars().rename({"e": "event_time", "att": "estimate"}),
                 outcome,
