@@ -71,9 +71,18 @@ def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
     return [
         f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({percent_words(n / merged)}) "
         "whose creation or merge date git cannot tell (squash merges, direct pushes, changes "
-        "merged by fast-forward): their cycle time would be wrong. A `gh` export "
-        "(`certkit import git --github`) supplies the real dates of GitHub PRs."
+        f"merged by fast-forward): their cycle time would be wrong. {DATING_ROUTES}."
     ]
+
+
+#: Where the real creation dates of PRs come from when git can only approximate them: a gh
+#: export dates GitHub PRs only (trial I: GitLab projects, glib and libadwaita, were told to
+#: "import a gh export"); the import records no origin host, so both routes are named.
+DATING_ROUTES = (
+    "Only GitHub PRs can be dated from a `gh` export (`certkit import git --github`); for "
+    "GitLab merge requests, DevLake's GitLab plugin (`certkit import devlake`) supplies the "
+    "real dates"
+)
 
 
 def percent_words(p: float) -> str:
@@ -171,7 +180,8 @@ def approximated_reason(approx: pl.DataFrame, merged: int) -> str:
     return (
         f"{n:,} of {merged:,} merged PRs have a creation date approximated from git "
         f"({approximated_mix(approx)}), so their cycle time is unknown and left out; import a "
-        "gh export (certkit import git --github) for the real creation dates"
+        "gh export (certkit import git --github) for the real creation dates of GitHub PRs, "
+        "or DevLake's GitLab plugin (certkit import devlake) for GitLab merge requests"
     )
 
 

@@ -279,6 +279,22 @@ def estimated(r: dict) -> bool:
     return not r.get("note")
 
 
+def _shows_data(r: dict) -> bool:
+    """True when a record without an estimate still shows numbers from the data: an AI
+    record's counts of a comparison too small to make, its adoption trend or fix-first
+    cells; a data-health record."""
+    if r["kind"] == "health":
+        return True
+    if r["kind"] != "ai":
+        return False
+    rows = r.get("rows", [])
+    return (
+        any(_num(row.get("estimate")) for row in rows)
+        or (_num(r.get("adoption_first")) and _num(r.get("adoption_last")))
+        or _num(r.get("flagged"))
+    )
+
+
 #: HTML id of a detail page's answer box (the first entry of its table of contents).
 ANSWER_ID = "certkit-answer"
 
@@ -314,7 +330,13 @@ def answer_box(records: list[dict], skipped: list[tuple[str, str]] | tuple = ())
     elif not records:
         lead = "<p><b>This page recorded no headline result</b> (see its sections below).</p>"
     elif not any(estimated(r) for r in records):
-        lead = "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+        # no estimate, but counts or a trend to show: not "nothing" (trial I, python-sdk: the
+        # AI page's box said "Nothing ... could be estimated" above the adoption trend)
+        lead = (
+            "<p><b>No effect could be estimated; what the data show:</b></p>"
+            if any(_shows_data(r) for r in records)
+            else "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+        )
     else:
         lead = ""
     return (
