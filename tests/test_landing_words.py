@@ -39,8 +39,9 @@ def test_the_headline_count_says_which_engineers_it_is():
     }
     said = effect_caveat(row, k=5)
     assert said.startswith(
-        "it rests on only 4 certified engineers, those with a value in the period just before "
-        "certifying and after it (7 have PR cycle time before and after, 8 at all)"
+        "it rests on only 4 certified engineers (those with PR cycle time in the period just "
+        "before certifying and in one after; 7 have it before and after, 8 at all; a shared "
+        "report needs 5 to show it): one person can decide it"
     )
     # no wider count: unchanged
     assert effect_caveat({"outcome": "merged_prs", "certified_engineers": 4}, k=5).startswith(

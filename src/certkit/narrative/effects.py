@@ -331,37 +331,36 @@ def few_treated_words(
     otherwise. ``after``: the fewest behind an estimate after the event (the adoption
     study's event times). The private report shows such estimates; this says what they
     stand on (trial G, xarray: a rework headline on 3 adopters, 1 at every event time).
-    ``which``: who they are, after the count (:func:`support_words`)."""
+    ``which``: who they are, in the parenthesis (:func:`support_words`)."""
     if n is None or not n or n >= k:
         return None
     many = "" if n == 1 else "s"
-    text = f"it rests on only {n:,} {who}{many}{which}"
+    text = f"it rests on only {n:,} {who}{many}"
     if after is not None and after < n:
         text += f", as few as {after:,} behind a period after"
-    return text + f" (a shared report needs {k} to show it): one person can decide it"
+    paren = f"{which}; " if which else ""
+    return text + f" ({paren}a shared report needs {k} to show it): one person can decide it"
 
 
 def support_words(row: dict) -> str:
-    """ ", those observed in the period just before certifying and after it (7 have PR
-    cycle time before and after, 8 at all)": who the staggered DiD's certified engineers
+    """ "those with PR cycle time in the period just before certifying and in one after; 7
+    have it before and after, 8 at all": who the staggered DiD's certified engineers
     (``certified_engineers``) are, when the page's other sections count more of them
     (``certified_before_after``: the robust estimators; ``certified_with_outcome``: the
     small-cohort notes); "" otherwise (trial I, glib: a headline on 4, notes on 8 cohorts of
     one, robustness on 7)."""
     n = row.get("certified_engineers")
     both, every = row.get("certified_before_after"), row.get("certified_with_outcome")
-    wider = [m for m in (both, every) if isinstance(m, int) and n is not None and m > n]
-    if not wider:
+    if not isinstance(n, int) or not any(isinstance(m, int) and m > n for m in (both, every)):
         return ""
-    what = label(row.get("outcome", "")) if row.get("outcome") else "the outcome"
+    what = label(row["outcome"]) if row.get("outcome") else "the outcome"
     counts = []
     if isinstance(both, int) and both > n:
-        counts.append(f"{both:,} have {what} before and after")
+        counts.append(f"{both:,} have it before and after")
     if isinstance(every, int) and every > max(n, both or 0):
         counts.append(f"{every:,} at all")
-    return (
-        ", those with a value in the period just before certifying and after it "
-        f"({', '.join(counts)})"
+    return f"those with {what} in the period just before certifying and in one after; " + ", ".join(
+        counts
     )
 
 
