@@ -290,10 +290,45 @@ class AdoptionResult(ResultMixin):
         if e0 and _shown(t, "e=0", k):
             words += f" In the period of adoption itself the change was {e0}; the event study "
             words += "shows how it evolves."
+        return EffectSummary(head, words + self._difference_words(t, pct, k, privacy_k))
+
+    def _difference_words(self, t: pl.DataFrame, pct: int, k: int, privacy_k: int | None) -> str:
+        """The certified-minus-others sentence: the difference when both sides have at least
+        :data:`certkit.analytics.adoption.MIN_PER_SIDE` adopters (with the few-adopters caveat
+        in the same sentence under the privacy threshold), else why it is not given (trial I,
+        python-sdk: "+20.1 PRs (95% CI +15 to +25.2 PRs)" on 1 adopter a side)."""
+        from certkit.privacy import DEFAULT_K
+
+        mine, others = (
+            self.counts.get(g) for g in ("certified engineers", "never-certified engineers")
+        )
+        if mine is None or others is None:  # no split by certification
+            return ""
+        who = f"{mine:,} certified and {others:,} other adopter{'' if others == 1 else 's'}"
         diff = _interval(t, DIFFERENCE, pct, self.outcome)
-        if diff and _shown(t, DIFFERENCE, k):
-            words += f" Certified engineers' effect minus others': {diff}."
-        return EffectSummary(head, words)
+        if diff is None:
+            estimated = {"certified engineers", "never-certified engineers"} <= set(self.groups)
+            if not estimated or min(mine, others) >= 2:
+                return ""  # a side could not be estimated: the notes say why
+            if k > 1 and min(mine, others) < k:  # a shared report: no count under k
+                return (
+                    " Certified engineers' effect is not compared with others': one side has "
+                    f"fewer than {k} adopters, too few to compare."
+                )
+            return (
+                f" Certified engineers' effect is not compared with others': it rests on {who}: "
+                "too few to compare."
+            )
+        if not _shown(t, DIFFERENCE, k):
+            return ""
+        threshold = privacy_k or (k if k > 1 else None) or DEFAULT_K
+        if min(mine, others) < threshold:
+            return (
+                f" Certified engineers' effect minus others': {diff}, but it rests on only "
+                f"{who} (a shared report needs {threshold} a side to show it): one person can "
+                "decide it."
+            )
+        return f" Certified engineers' effect minus others': {diff}."
 
     def _why_no_interval(self) -> str:
         """Why the overall effect has no interval, from the estimation data (trial H: the

@@ -326,7 +326,8 @@ def no_treated_units(data: pl.DataFrame, outcome: str, unit: str, group: str) ->
         return CertkitError(
             f"no treated unit has a value of {outcome!r}: the {n} unit(s) with {group} > 0 have "
             f"it missing in every period (for cycle and pickup times: squash-merged PRs have "
-            "no creation date git can tell; a gh export supplies them)"
+            "no creation date git can tell; a gh export supplies them for GitHub PRs, DevLake's "
+            "GitLab plugin for GitLab merge requests)"
         )
     return CertkitError(
         f"no treated units left: the {valued} unit(s) with {group} > 0 and a value of "

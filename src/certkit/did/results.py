@@ -62,10 +62,18 @@ class ATTgtResult(EstimateMixin):
         if self.is_pre.any():
             p = self.wald_pvalue
             if p is not None and p < 0.05:
+                # say which test: an event study's headline verdict may use another (the joint
+                # test of its event-time estimates, for small cohorts), and a re-estimate with
+                # the universal base period runs this one again (trial I, python-sdk: "no
+                # evidence ... p = 0.66" and "already diverged (Wald test p = 0)" on one page)
+                q = self._wald[2] if self._wald else int(self.is_pre.sum())
+                base = self.settings.get("base_period", "varying")
+                said = "< 0.001" if p < 0.001 else f"= {p:.3g}"
                 _warn(
                     f"pre-trends: before certification, certified and comparison units already "
-                    f"diverged (Wald test p = {p:.3g}); parallel trends is doubtful and the "
-                    "effects may be biased",
+                    f"diverged (cell-level Wald test of {q} pre-period ATT(g,t), {base} base "
+                    f"period, p {said}); parallel trends is doubtful and the effects may be "
+                    "biased",
                     self.warnings,
                 )
 

@@ -288,12 +288,20 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
     period pools its rows (``n_ai / n_prs`` when the table has the counts), so pass the
     organisation-wide series (``certkit.ai.adoption_overall``): pooling the cells of a
     suppressed by-team table that survive would let one team stand for the organisation.
-    With a ``suppressed`` column, ``periods_left_out`` counts the periods with nothing shown.
+    With a ``suppressed`` column, ``periods_left_out`` counts the periods with nothing shown;
+    with a ``partial`` column (:func:`certkit.ai.adoption_overall`), the periods the data end
+    inside are left out and the first named in ``period_partial``.
     ``adoption_peak`` / ``period_peak`` when the highest period is well above both ends (5
     points and 1.5 times). ``None`` with fewer than two periods.
     """
     if adoption is None or adoption.height == 0 or "ai_share" not in adoption.columns:
         return None
+    partial = None
+    if "partial" in adoption.columns:  # a last period the data end inside: left out, said
+        cut = adoption.filter(pl.col("partial").fill_null(False))["period"]
+        if cut.len():
+            partial = str(cut.min())
+            adoption = adoption.filter(~pl.col("partial").fill_null(False))
     by_period = (
         adoption.drop_nulls("ai_share")
         .group_by("period")
@@ -323,6 +331,8 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
         hidden = adoption.group_by("period").agg(pl.col("suppressed").all()).filter("suppressed")
         if hidden.height:
             out["periods_left_out"] = hidden.height
+    if partial is not None:
+        out["period_partial"] = partial
     return out
 
 
@@ -333,6 +343,8 @@ def adoption_words(trend: dict) -> str:
         f"({trend['period_first']}) to {percent_words(trend['adoption_last'])} "
         f"({trend['period_last']})"
     )
+    if trend.get("period_partial"):
+        text += f" (the partial last period, {trend['period_partial']}, left out)"
     n = trend.get("periods_left_out")
     if n:
         text += (

@@ -104,6 +104,28 @@ def _why_disagree(done: list[dict]) -> tuple[str, list]:
     return "power", gaps
 
 
+def _same(done: list[dict], said: str) -> tuple[str, str]:
+    """The verdict of designs with one status: ``agree`` only on a clear change that no
+    design's caveat tempers; intervals that all include zero are "inconclusive", not an
+    agreement (trial I, python-sdk: "agree" for a staggered DiD of -71% to +404% and a
+    matched DiD on 2 poorly balanced pairs)."""
+    n = len(done)
+    if said == "no clear change":
+        verdict = "both inconclusive" if n == 2 else "all inconclusive"
+        every = "both designs" if n == 2 else f"all {n} designs"
+        return verdict, (
+            f"{every}: not distinguishable from no change (every interval includes zero), "
+            "which is no evidence of no effect."
+        )
+    caveated = [r["design"] for r in done if r.get("caveat")]
+    if caveated:
+        return "agree, with caveats", (
+            f"all {n} designs: {said}, but {_labels(caveated)} carr"
+            f"{'ies a caveat' if len(caveated) == 1 else 'y caveats'} (see the cells)."
+        )
+    return "agree", f"all {n} designs: {said}."
+
+
 def agreement(records: list[dict]) -> tuple[str, str]:
     """Whether the designs estimating one outcome agree: (verdict, explanation).
 
@@ -122,7 +144,7 @@ def agreement(records: list[dict]) -> tuple[str, str]:
         return "only one design", f"only {done[0]['design']} could be estimated ({other}: not)."
     statuses = {status(r) for r in done}
     if len(statuses) == 1:
-        return "agree", f"all {len(done)} designs: {statuses.pop()}."
+        return _same(done, statuses.pop())
     kind, gaps = _why_disagree(done)
     listed = [(a, b, w, [x] if x else [], [y] if y else []) for a, b, w, x, y in gaps]
     if kind == "opposite":

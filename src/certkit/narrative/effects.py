@@ -71,9 +71,18 @@ def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
     return [
         f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({percent_words(n / merged)}) "
         "whose creation or merge date git cannot tell (squash merges, direct pushes, changes "
-        "merged by fast-forward): their cycle time would be wrong. A `gh` export "
-        "(`certkit import git --github`) supplies the real dates of GitHub PRs."
+        f"merged by fast-forward): their cycle time would be wrong. {DATING_ROUTES}."
     ]
+
+
+#: Where the real creation dates of PRs come from when git can only approximate them: a gh
+#: export dates GitHub PRs only (trial I: GitLab projects, glib and libadwaita, were told to
+#: "import a gh export"); the import records no origin host, so both routes are named.
+DATING_ROUTES = (
+    "Only GitHub PRs can be dated from a `gh` export (`certkit import git --github`); for "
+    "GitLab merge requests, DevLake's GitLab plugin (`certkit import devlake`) supplies the "
+    "real dates"
+)
 
 
 def percent_words(p: float) -> str:
@@ -172,7 +181,8 @@ def approximated_reason(approx: pl.DataFrame, merged: int) -> str:
     return (
         f"{n:,} of {merged:,} merged PRs have a creation date approximated from git "
         f"({approximated_mix(approx)}), so their cycle time is unknown and left out; import a "
-        "gh export (certkit import git --github) for the real creation dates"
+        "gh export (certkit import git --github) for the real creation dates of GitHub PRs, "
+        "or DevLake's GitLab plugin (certkit import devlake) for GitLab merge requests"
     )
 
 
@@ -311,20 +321,48 @@ def event_counts(panel: pl.DataFrame, outcome: str) -> dict:
 
 
 def few_treated_words(
-    n: int | None, k: int, who: str = "certified engineer", after: int | None = None
+    n: int | None,
+    k: int,
+    who: str = "certified engineer",
+    after: int | None = None,
+    which: str = "",
 ) -> str | None:
     """ "it rests on only 3 certified engineers (a shared report needs 5 to show it): one
     person can decide it", when ``n`` is under the privacy threshold ``k``; None
     otherwise. ``after``: the fewest behind an estimate after the event (the adoption
     study's event times). The private report shows such estimates; this says what they
-    stand on (trial G, xarray: a rework headline on 3 adopters, 1 at every event time)."""
+    stand on (trial G, xarray: a rework headline on 3 adopters, 1 at every event time).
+    ``which``: who they are, in the parenthesis (:func:`support_words`)."""
     if n is None or not n or n >= k:
         return None
     many = "" if n == 1 else "s"
     text = f"it rests on only {n:,} {who}{many}"
     if after is not None and after < n:
         text += f", as few as {after:,} behind a period after"
-    return text + f" (a shared report needs {k} to show it): one person can decide it"
+    paren = f"{which}; " if which else ""
+    return text + f" ({paren}a shared report needs {k} to show it): one person can decide it"
+
+
+def support_words(row: dict) -> str:
+    """ "those with PR cycle time in the period just before certifying and in one after; 7
+    have it before and after, 8 at all": who the staggered DiD's certified engineers
+    (``certified_engineers``) are, when the page's other sections count more of them
+    (``certified_before_after``: the robust estimators; ``certified_with_outcome``: the
+    small-cohort notes); "" otherwise (trial I, glib: a headline on 4, notes on 8 cohorts of
+    one, robustness on 7)."""
+    n = row.get("certified_engineers")
+    both, every = row.get("certified_before_after"), row.get("certified_with_outcome")
+    if not isinstance(n, int) or not any(isinstance(m, int) and m > n for m in (both, every)):
+        return ""
+    what = label(row["outcome"]) if row.get("outcome") else "the outcome"
+    counts = []
+    if isinstance(both, int) and both > n:
+        counts.append(f"{both:,} have it before and after")
+    if isinstance(every, int) and every > max(n, both or 0):
+        counts.append(f"{every:,} at all")
+    return f"those with {what} in the period just before certifying and in one after; " + ", ".join(
+        counts
+    )
 
 
 def few_prs_words(
@@ -387,7 +425,7 @@ def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str |
 
     said = []
     k = k or row.get("privacy_k") or DEFAULT_K
-    few = few_treated_words(row.get("certified_engineers"), int(k))
+    few = few_treated_words(row.get("certified_engineers"), int(k), which=support_words(row))
     if few:
         said.append(few)
     few = few_prs_words(row.get("prs_after"), row.get("prs_before"))

@@ -124,8 +124,10 @@ def effect_text(r: dict) -> str:
     verdict = "not distinguishable from no change" if s == "no clear change" else f"an {s}"
     if s == "deterioration":
         verdict = "a deterioration"
-    if s != "no clear change" and r.get("caveat"):
-        verdict += f", but {r['caveat']}"
+    if r.get("caveat"):
+        # an unclear result keeps its caveat too: a matched DiD on 2 poorly balanced pairs
+        # read as one more design "agreeing" on no change (trial I, python-sdk)
+        verdict += f"{', but' if s != 'no clear change' else ', and'} {r['caveat']}"
     return f"{effect_size(r)}; {verdict}"
 
 
@@ -277,6 +279,22 @@ def estimated(r: dict) -> bool:
     return not r.get("note")
 
 
+def _shows_data(r: dict) -> bool:
+    """True when a record without an estimate still shows numbers from the data: an AI
+    record's counts of a comparison too small to make, its adoption trend or fix-first
+    cells; a data-health record."""
+    if r["kind"] == "health":
+        return True
+    if r["kind"] != "ai":
+        return False
+    rows = r.get("rows", [])
+    return (
+        any(_num(row.get("estimate")) for row in rows)
+        or (_num(r.get("adoption_first")) and _num(r.get("adoption_last")))
+        or _num(r.get("flagged"))
+    )
+
+
 #: HTML id of a detail page's answer box (the first entry of its table of contents).
 ANSWER_ID = "certkit-answer"
 
@@ -312,7 +330,13 @@ def answer_box(records: list[dict], skipped: list[tuple[str, str]] | tuple = ())
     elif not records:
         lead = "<p><b>This page recorded no headline result</b> (see its sections below).</p>"
     elif not any(estimated(r) for r in records):
-        lead = "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+        # no estimate, but counts or a trend to show: not "nothing" (trial I, python-sdk: the
+        # AI page's box said "Nothing ... could be estimated" above the adoption trend)
+        lead = (
+            "<p><b>No effect could be estimated; what the data show:</b></p>"
+            if any(_shows_data(r) for r in records)
+            else "<p><b>Nothing on this page could be estimated on this data.</b></p>"
+        )
     else:
         lead = ""
     return (
@@ -325,9 +349,12 @@ def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
     """Per design: how many outcomes changed clearly, in which direction (counts of statuses)."""
     parts = []
     designs: dict[str, list[str]] = {}
+    caveats: dict[str, int] = {}
     for items in effects.values():
         for _, r in items:
             designs.setdefault(r["design"], []).append(status(r))
+            if status(r) in ("improvement", "deterioration") and r.get("caveat"):
+                caveats[r["design"]] = caveats.get(r["design"], 0) + 1
     for design, st in designs.items():
         done = [x for x in st if x != "not estimated"]
         if not done:
@@ -336,16 +363,51 @@ def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
         clear = [x for x in done if x != "no clear change"]
         text = f"{design}: {len(clear)} of {len(done)} estimated outcome(s) changed clearly"
         if clear:
+            # a clear change resting on 4 engineers is not tallied as plainly as one on 60
+            # (trial I, glib: "1 improvement(s)" for a cycle time on 4 certified engineers)
+            tempered = f", {caveats[design]} of them with a caveat" if design in caveats else ""
             text += (
                 f" ({clear.count('improvement')} improvement(s), "
-                f"{clear.count('deterioration')} deterioration(s))"
+                f"{clear.count('deterioration')} deterioration(s){tempered})"
             )
         parts.append(text)
     return "<p class='certkit-bottom'><b>" + _E("; ".join(parts)) + ".</b></p>"
 
 
-def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
-    """The landing page's answer, from ``(page href, title, records)`` of one run."""
+def failure_reason(error: str | None) -> str:
+    """A failed page's error in one short line, without the cell and exception names nor
+    the details after the first colon (they may quote data: "privacy check failed: the
+    shared page would show ... ('two')" gives "privacy check failed")."""
+    text = (error or "").strip().splitlines()[0] if (error or "").strip() else ""
+    text = re.sub(r"^cell \d+ \(execution count [^)]*\) failed: ", "", text)
+    text = re.sub(r"^[A-Za-z_][\w.]*(Error|Exception|Warning): ", "", text)
+    head = text.split(": ", 1)[0].strip().rstrip(".")
+    if len(head) > 120:
+        head = head[:117].rstrip() + "..."
+    return head or "an error (see the run log)"
+
+
+def _failed_lines(failed: list[tuple[str, str | None]]) -> str:
+    """One line per failed page: that it failed, why, and that its estimates are missing."""
+    return "".join(
+        f"<p class='certkit-nothing'><b>The page '{_E(title)}' failed</b> "
+        f"({_E(failure_reason(error))}; see the run log), so its results are not shown "
+        "here.</p>"
+        for title, error in failed
+    )
+
+
+def answer_section(
+    pages: list[tuple[str, str, list[dict]]], failed: list[tuple[str, str | None]] = ()
+) -> str:
+    """The landing page's answer, from ``(page href, title, records)`` of one run.
+
+    ``failed``: ``(page title, error)`` of the run's pages that failed; each is said in one
+    line, and the answer does not say that nothing "could be estimated" when a failed page
+    may have estimated it (trial I, glib shared: the certification-impact page failed its
+    privacy check and the index said "No certification effect could be estimated").
+    """
+    failed = list(failed)
     effects: dict[str, list[tuple[str, dict]]] = {}
     checks: list[tuple[str, dict]] = []
     other: dict[str, list[tuple[str, dict]]] = {"roi": [], "ai": [], "health": []}
@@ -397,14 +459,24 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
         estimated = [
             r for items in effects.values() for _, r in items if status(r) != "not estimated"
         ]
-        out.append("<h3>Did outcomes change after certification?</h3>" + _bottom_line(effects))
+        out.append(
+            "<h3>Did outcomes change after certification?</h3>"
+            + _failed_lines(failed)
+            + _bottom_line(effects)
+        )
         out.append(
             "<table class='certkit-table certkit-effects'><thead><tr><th>outcome</th>"
             f"{head}<th>designs</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
         if notes:
             out.append("<ul class='certkit-agreement'>" + "".join(notes) + "</ul>")
-        if not estimated:
+        if not estimated and failed:
+            out.append(
+                "<p class='certkit-nothing'><b>No certification effect is shown:</b> none of "
+                "the pages that ran could estimate one, and the failed page above is missing."
+                "</p>"
+            )
+        elif not estimated:
             needs = sorted(
                 {r["needs"] for items in effects.values() for _, r in items if r.get("needs")}
             )
@@ -437,6 +509,8 @@ def answer_section(pages: list[tuple[str, str, list[dict]]]) -> str:
     ):
         if other[kind]:
             out.append(f"<h3>{title}</h3>" + "".join(render([r], h) for h, r in other[kind]))
+    if failed and not effects:  # said first: the effects it may have estimated are missing
+        out.insert(0, _failed_lines(failed))
     if not out:
         return "<p>No notebook recorded a headline (see the run log below).</p>"
     return "".join(out)

@@ -11,6 +11,7 @@ what they return.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -146,7 +147,7 @@ def did_effects(
 
     studies, rows = {}, []
     for outcome in outcomes:
-        n = 0
+        n, support = 0, {}
         # no sink: the summary's bullet for the outcome says why it was not estimated
         with ctx.section(story.label(outcome), story.DID_NEEDS, show=False) as s:
             ctx.recorded(outcome)
@@ -161,9 +162,18 @@ def did_effects(
                 overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
             # the engineers the estimate rests on (observed in the base period too), fewer
             # than those with any value (golang/net's cycle time: 4 of 11)
+            # the wider counts the page's other sections use (small cohorts: every certified
+            # engineer with the outcome; robust estimators: before and after), so the headline
+            # says which engineers its count is (trial I, glib: 4, 7 and 8 on one page)
+            support = {
+                "certified_before_after": n,
+                "certified_with_outcome": ctx.panel.filter(
+                    (pl.col("cohort") > 0) & pl.col(outcome).is_not_null()
+                )["engineer_id"].n_unique(),
+            }
             n = overall.n_engineers
             ctx.require(n, f"the {story.label(outcome)} estimate")
-            row = story.effect_of(outcome, overall, ctx.panel)
+            row = story.effect_of(outcome, overall, ctx.panel) | support
             points, hidden = ctx.event_points(
                 es.to_polars().rename({"e": "event_time", "att": "estimate"}),
                 outcome,
@@ -243,6 +253,31 @@ def twfe_contrast(
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
+#: How a re-estimate's own pre-trend warning begins (:class:`certkit.did.ATTgtResult`'s
+#: cell-level Wald test, or an event study's verdict).
+PRETREND_NOTE = "pre-trends:"
+
+
+@contextmanager
+def check_warnings(notes: list[str], prefix: str):
+    """:func:`~certkit.report.context.collect_warnings` for a check's re-estimate (HonestDiD,
+    robustness), leaving out its own pre-trend test.
+
+    The outcome's pre-trend verdict is the summary table's: the same panel and the same null
+    (no diverging trends before certifying), tested with the test that suits its cohorts (the
+    joint test of the event-time estimates when cohorts are small, as the cell-level test then
+    rejects far too often: :data:`certkit.did.event.CELL_TEST_UNITS_PER_CELL`). A re-estimate
+    that reruns the cell-level test (HonestDiD's universal base period) gave a second, opposite
+    verdict on one page (trial I, python-sdk: "no evidence of diverging trends (joint test of 6
+    pre-period event-study estimates, p = 0.66)" and "already diverged (Wald test p = 0)", a
+    Wald statistic of 4e7 on 36 cells resting on single engineers).
+    """
+    start = len(notes)
+    with collect_warnings(notes, prefix):
+        yield notes
+    notes[start:] = [n for n in notes[start:] if not n.startswith(prefix + PRETREND_NOTE)]
+
+
 def honest_sections(
     ctx: Context,
     outcomes: list[str],
@@ -271,7 +306,7 @@ def honest_sections(
     for outcome in [o for o in outcomes if o not in skip]:
         with ctx.section(f"Sensitivity, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
             ctx.require(certified_engineers(ctx.panel, outcome), "the sensitivity analysis")
-            with collect_warnings(notes, f"sensitivity, {outcome}: "):
+            with check_warnings(notes, f"sensitivity, {outcome}: "):
                 universal = did.event_study(
                     ctx.panel,
                     outcome=outcome,
@@ -283,7 +318,7 @@ def honest_sections(
             # the target (e = 0) rests on the engineers observed then and just before
             n = target_engineers(universal)
             ctx.require(n, "the sensitivity analysis")
-            with collect_warnings(notes, f"sensitivity, {outcome}: "):
+            with check_warnings(notes, f"sensitivity, {outcome}: "):
                 sens = did.honest(result=universal, outcome=story.label(outcome))
             display(
                 chart(
@@ -336,7 +371,7 @@ def robustness_sections(
         with ctx.section(f"Robustness, {story.label(outcome)}", story.DID_NEEDS, sink=notes):
             n = engineers_in_estimate(ctx, outcome, spec)
             ctx.require(n, "the robustness panel")
-            with collect_warnings(notes, f"robustness, {outcome}: "):
+            with check_warnings(notes, f"robustness, {outcome}: "):
                 rob = did.robustness(
                     ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
                 )

@@ -210,9 +210,14 @@ class AdoptionStudy:
         out = [Markdown(skipped_outcomes(skipped, "the effects above"))] if skipped else []
         for outcome in [o for o in self.outcomes if o in self.studies]:
             what = f"{title}, {label(outcome)}"
+            start = len(self.notes)
             out += self._run(
                 what, adoption.needs(outcome, self.ctx.panel), outcome, one, f"{prefix}, "
             )
+            # the check's re-estimate reruns a pre-trend test; the outcome's verdict is the
+            # effect section's (:func:`certkit.report.studies.check_warnings` says why)
+            said = f"{prefix}, {label(outcome)}: pre-trends:"
+            self.notes[start:] = [n for n in self.notes[start:] if not n.startswith(said)]
         return out
 
 

@@ -1,0 +1,85 @@
+"""Trial I words on the AI page and cycle time: a partial last month is left out of the
+adoption sentence (and said), the answer box does not call a page with counts "nothing", and
+the cycle-time advice does not send GitLab projects to a gh export."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+
+import polars as pl
+
+import certkit as ck
+from certkit import narrative
+from certkit.narrative.effects import approximated_reason
+from certkit.report import landing
+
+
+def test_a_partial_last_month_is_left_out_of_the_adoption_sentence_and_said():
+    """python-sdk: "went from 0% (2024-09-01) to 12% (2026-08-01)" with data ending on
+    2026-08-20 (2 AI PRs of 17) after 0-2% months; the peak of 13% left out."""
+    months = [date(2026, m, 1) for m in range(3, 9)]
+    table = pl.DataFrame(
+        {
+            "period": months,
+            "ai_share": [0.0, 0.13, 0.05, 0.0, 0.02, 0.12],
+            "n_ai": [0, 13, 5, 0, 1, 2],
+            "n_prs": [100, 100, 100, 100, 55, 17],
+            "partial": [False] * 5 + [True],
+        }
+    )
+    trend = narrative.adoption_trend(table)
+    assert trend["period_last"] == "2026-07-01" and trend["period_partial"] == "2026-08-01"
+    words = narrative.adoption_words(trend)
+    assert "to 2% (2026-07-01) (the partial last period, 2026-08-01, left out)" in words
+    assert "it peaked at 13% (2026-04-01)" in words
+
+
+def test_adoption_overall_marks_the_periods_the_data_end_inside():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = ck.simulate(40, 12, seed=2)
+        overall = ck.ai.adoption_overall(ds)
+    end = ds.period()[1]
+    assert "partial" in overall.columns
+    last_day = overall["period"].cast(pl.Date).dt.offset_by("1mo").dt.offset_by("-1d")
+    assert overall["partial"].to_list() == [d > end for d in last_day.to_list()]
+
+
+def test_an_answer_box_with_counts_but_no_estimate_says_what_the_data_show():
+    record = {
+        "key": "ai",
+        "kind": "ai",
+        "rows": [
+            {
+                "outcome": "reverted",
+                "label": "revert rate",
+                "relative": None,
+                "estimate": 0.042,
+                "p_value": 0.24,
+                "lower_better": True,
+                "prs_ai": 30,
+                "prs_other": 739,
+                "events_ai": 1,
+                "events_other": 1,
+            }
+        ],
+        "adoption_first": 0.0,
+        "period_first": "2024-09-01",
+        "adoption_last": 0.02,
+        "period_last": "2026-07-01",
+    }
+    box = landing.answer_box([record])
+    assert "No effect could be estimated; what the data show:" in box
+    assert "Nothing on this page could be estimated" not in box
+    # a page of reasons only keeps its words
+    empty = {"key": "ai", "kind": "ai", "comparison_note": "no AI trace"}
+    assert "Nothing on this page could be estimated" in landing.answer_box([empty])
+
+
+def test_the_cycle_time_advice_names_the_gitlab_route_too():
+    approx = pl.DataFrame({"created_source": ["direct_commit"], "prs": [2185]})
+    reason = approximated_reason(approx, 2185)
+    assert "import a gh export (certkit import git --github)" in reason
+    assert "GitHub PRs" in reason and "DevLake's GitLab plugin (certkit import devlake)" in reason
+    assert "Only GitHub PRs can be dated from a `gh` export" in narrative.effects.DATING_ROUTES

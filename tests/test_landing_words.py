@@ -1,0 +1,102 @@
+"""The index's words on weak or missing evidence (trial I): one engineer count per estimate,
+"inconclusive" rather than "agree", a matched caveat kept in an unclear cell, a failed page
+said as failed."""
+
+from __future__ import annotations
+
+from certkit.narrative.effects import effect_caveat
+from certkit.report import landing
+
+
+def _effect(design: str, est: float, lo: float, hi: float, p: float, n: int, **kw) -> dict:
+    return {
+        "kind": "effect",
+        "key": f"effect/{design}/merged_prs",
+        "outcome": "merged_prs",
+        "label": "throughput",
+        "design": design,
+        "comparison": f"{design} peers",
+        "estimate": est,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": p,
+        "relative": est / 4,
+        "relative_low": lo / 4,
+        "relative_high": hi / 4,
+        "lower_better": False,
+        "n": n,
+        "section": "Summary",
+    } | kw
+
+
+def test_the_headline_count_says_which_engineers_it_is():
+    """glib cycle time: 4 in the headline, 8 cohorts of one in the notes, 7 in robustness."""
+    row = {
+        "outcome": "cycle_time_log_median",
+        "certified_engineers": 4,
+        "certified_before_after": 7,
+        "certified_with_outcome": 8,
+    }
+    said = effect_caveat(row, k=5)
+    assert said.startswith(
+        "it rests on only 4 certified engineers (those with PR cycle time in the period just "
+        "before certifying and in one after; 7 have it before and after, 8 at all; a shared "
+        "report needs 5 to show it): one person can decide it"
+    )
+    # no wider count: unchanged
+    assert effect_caveat({"outcome": "merged_prs", "certified_engineers": 4}, k=5).startswith(
+        "it rests on only 4 certified engineers (a shared report"
+    )
+
+
+def test_designs_that_all_include_zero_are_inconclusive_not_in_agreement():
+    staggered = _effect("staggered DiD", 2.8, -1.2, 6.8, 0.17, 7)
+    caveat = "the matched peers still differ from the certified engineers (largest |SMD| 1.43)"
+    matched = _effect("matched DiD", 2.2, -10.5, 15.0, 0.73, 2, caveat=caveat)
+    verdict, why = landing.agreement([staggered, matched])
+    assert verdict == "both inconclusive"
+    assert "no evidence of no effect" in why
+    notes = landing.agreement_notes([[staggered, matched]])
+    assert not any("agree" in n for n in notes)
+    # the matched cell keeps its caveat although its interval includes zero
+    assert landing.effect_text(matched).endswith(
+        f"not distinguishable from no change, and {caveat}"
+    )
+    page = landing.answer_section([("p.html", "t", [staggered, matched])])
+    assert ">both inconclusive<" in page and caveat in page
+    # a clear agreement with a caveat is tempered, in the verdict and the bottom line
+    clear = _effect("staggered DiD", 0.8, 0.4, 1.2, 0.001, 4, caveat="it rests on only 4")
+    other = _effect("matched DiD", 0.7, 0.2, 1.2, 0.01, 30)
+    assert landing.agreement([clear, other])[0] == "agree, with caveats"
+    assert landing.agreement([other, other | {"design": "x"}])[0] == "agree"
+    page = landing.answer_section([("p.html", "t", [clear, other])])
+    assert "1 improvement(s), 0 deterioration(s), 1 of them with a caveat" in page
+
+
+def test_a_failed_page_is_said_as_failed_not_as_nothing_estimated():
+    missing = {
+        "kind": "effect",
+        "key": "effect/matched DiD/merged_prs",
+        "outcome": "merged_prs",
+        "label": "throughput",
+        "design": "matched DiD",
+        "note": "no control unit was matched",
+        "needs": "similar peers",
+    }
+    error = (
+        "CertkitError: privacy check failed: the shared page would show 1 engineer "
+        "id(s)/name(s)/email(s) ('two') in 1 place(s); no HTML was written."
+    )
+    page = landing.answer_section(
+        [("03.html", "Matched cohorts", [missing])], failed=[("Certification impact", error)]
+    )
+    assert (
+        "The page 'Certification impact' failed</b> (privacy check failed; see the run log)" in page
+    )
+    assert "could be estimated on this data" not in page and "'two'" not in page
+    assert "No certification effect is shown" in page
+    # without any effect record, the failure is still said first
+    alone = landing.answer_section([], failed=[("Certification impact", error)])
+    assert alone.startswith("<p class='certkit-nothing'><b>The page 'Certification impact' failed")
+    cell = "cell 7 (execution count 7) failed: ValueError: boom: details\n    in line 3: x"
+    assert landing.failure_reason(cell) == "boom"
