@@ -17,6 +17,7 @@ import contextlib
 import json
 import re
 import types
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def _literals(code: str, where: str) -> list[str]:
 
     Compiling (``optimize=2`` drops docstrings) is a C parse, much faster than tokenizing;
     adjacent literals arrive joined, an f-string as its literal parts (its ``{...}`` slots
-    are the breaks between them). Comments and names are not constants.
+    are the breaks between them). Comments and variable names are not constants; keyword
+    argument names and dict keys are (a few code words: harmless, they are words too).
     """
     out: list[str] = []
 
@@ -63,7 +65,9 @@ def _literals(code: str, where: str) -> list[str]:
             elif isinstance(c, (tuple, frozenset)):
                 walk(tuple(c))
 
-    walk(compile(code, where, "exec", optimize=2, dont_inherit=True).co_consts)
+    with warnings.catch_warnings():  # e.g. an invalid escape: not the reader's business
+        warnings.simplefilter("ignore")
+        walk(compile(code, where, "exec", optimize=2, dont_inherit=True).co_consts)
     return out
 
 
