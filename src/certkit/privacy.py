@@ -16,9 +16,14 @@ name, email or id of an individual engineer. Three tools enforce this:
 Matching rules (:func:`exact_case`): a value matches only as whole tokens; an email or a name
 of several words in any case; a single word (an id, a one-word display name like ``Mark``,
 ``Dom`` or ``mode``) only with its exact case, so a person named "Mark" is not the word
-"mark" and "Dom" is not "DOM". What is scanned matters as much: a report page is checked on
-what a reader sees and on its charts' data (:func:`certkit.report.html.shared_content`), not on
-its CSS, JavaScript, JSON keys or Vega-Lite grammar, where "mark" and "mode" are ordinary words.
+"mark" and "Dom" is not "DOM". A single word that certkit's own text also uses (a contributor
+named ``two``, ``fewer`` or ``mode``: :mod:`certkit.privacy_words`) is certkit's word where it
+stands beside a word certkit writes next to it ("the two estimates", "fewer than two matched
+sets") and is the person everywhere else: alone in a table cell or a chart value, next to
+another identifier ("two <two@envs.net>"), in a phrase certkit never writes ("Most AI PRs:
+mode (7)"). What is scanned matters as much: a report page is checked on what a reader sees
+and on its charts' data (:func:`certkit.report.html.shared_content`), not on its CSS,
+JavaScript, JSON keys or Vega-Lite grammar, where "mark" and "mode" are ordinary words.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from functools import lru_cache
 import polars as pl
 
 from certkit.errors import CertkitError
+from certkit.privacy_words import TOKEN, is_word, own_words
 
 DEFAULT_K = 5
 OTHER = "other"
@@ -227,9 +233,6 @@ def identifiers(engineers: pl.DataFrame, extra_ids: list[str] | None = None) -> 
     return sorted((v for v in values if len(v.strip()) >= 3), key=len, reverse=True)
 
 
-TOKEN = re.compile(r"[\w.+'-]*\w@[\w-]+(?:\.[\w-]+)+|\w+(?:['.-]\w+)*")
-
-
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
@@ -252,50 +255,88 @@ def exact_case(value: str) -> bool:
     return len(toks) == 1 and "@" not in value
 
 
-@lru_cache(maxsize=8)
-def _wanted(values: tuple[str, ...]) -> dict[tuple[int, bool], dict[tuple[str, ...], str]]:
-    """Token sequences of ``values`` by (length, exact case), each mapped to its value.
+@dataclass(frozen=True)
+class _Wanted:
+    """What to look for: token sequences by (length, exact case), each mapped to its value;
+    the one-word values certkit also writes (:func:`certkit.privacy_words.own_words`) and
+    the word pairs it writes them in."""
 
-    Built once per list: reports redact many texts. Exact-case sequences keep their case,
-    the others are lower-cased.
-    """
-    wanted: dict[tuple[int, bool], dict[tuple[str, ...], str]] = {}
+    seqs: dict[tuple[int, bool], dict[tuple[str, ...], str]]
+    own: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+
+
+@lru_cache(maxsize=8)
+def _wanted(values: tuple[str, ...]) -> _Wanted:
+    """Built once per list: reports redact many texts. Exact-case sequences keep their case,
+    the others are lower-cased."""
+    seqs: dict[tuple[int, bool], dict[tuple[str, ...], str]] = {}
+    words = set()
     for v in values:
         exact = exact_case(v)
         toks = tuple(t if exact else t.lower() for t, _, _ in _tokens(v))
         if toks:
-            wanted.setdefault((len(toks), exact), {}).setdefault(toks, v)
-    return wanted
+            seqs.setdefault((len(toks), exact), {}).setdefault(toks, v)
+        if exact and is_word(v):
+            words.add(v)
+    own, pairs = own_words(frozenset(words))
+    return _Wanted(seqs, own, pairs)
+
+
+#: What may stand between two identifiers of a list or of one person ("two <two@x.net>",
+#: "ebassi, two"): a few characters, none of them a letter or digit.
+_BETWEEN = re.compile(r"[^\w]{0,4}")
 
 
 def _matches(text: str, values: list[str]) -> list[tuple[int, int, str]]:
     """Spans of ``text`` where a value occurs as whole tokens, with the value matched.
 
     Single-word values (not emails) match with their exact case, the others in any case
-    (:func:`exact_case`). Matching token sequences against a set keeps this linear in the
-    text even with thousands of people (a regex alternation would try every name at every
-    position).
+    (:func:`exact_case`). A one-word value that certkit itself writes as a word (``two``,
+    ``fewer``, ``mode``: :func:`certkit.privacy_words.own_words`) is certkit's word where it
+    stands next to a word certkit writes beside it ("the two estimates", "fewer than two"),
+    unless it is next to another identifier ("two <two@envs.net>"); anywhere else (alone in
+    a table cell or chart value, "Most AI PRs: mode (7)") it is the person. Matching token
+    sequences against a set keeps this linear in the text even with thousands of people (a
+    regex alternation would try every name at every position).
     """
     wanted = _wanted(tuple(values))
-    if not wanted:
+    if not wanted.seqs:
         return []
     toks = _tokens(text)
     words = [t for t, _, _ in toks]
     lower = [t.lower() for t in words]
-    order = sorted(wanted, reverse=True)  # longest sequences first
-    spans = []
+    order = sorted(wanted.seqs, reverse=True)  # longest sequences first
+    spans: list[tuple[int, int, str, bool]] = []
     i = 0
     while i < len(toks):
         for n, exact in order:
             if i + n > len(toks):
                 continue
-            value = wanted[(n, exact)].get(tuple((words if exact else lower)[i : i + n]))
+            value = wanted.seqs[(n, exact)].get(tuple((words if exact else lower)[i : i + n]))
             if value is not None:
-                spans.append((toks[i][1], toks[i + n - 1][2], value))
+                own = value in wanted.own and (
+                    (i > 0 and (lower[i - 1], lower[i]) in wanted.pairs)
+                    or (i + 1 < len(toks) and (lower[i], lower[i + 1]) in wanted.pairs)
+                )
+                spans.append((toks[i][1], toks[i + n - 1][2], value, own))
                 i += n - 1
                 break
         i += 1
-    return spans
+    # certkit's own words next to an identifier are the person's after all (to a fixed point)
+    keep = [not own for _, _, _, own in spans]
+    changed = True
+    while changed:
+        changed = False
+        for j, (a, b, _, _) in enumerate(spans):
+            if keep[j]:
+                continue
+            near = (j > 0 and keep[j - 1] and _BETWEEN.fullmatch(text[spans[j - 1][1] : a])) or (
+                j + 1 < len(spans) and keep[j + 1] and _BETWEEN.fullmatch(text[b : spans[j + 1][0]])
+            )
+            if near:
+                keep[j] = changed = True
+    return [(a, b, v) for (a, b, v, _), k in zip(spans, keep, strict=True) if k]
 
 
 def find_identifiers(
@@ -373,16 +414,18 @@ def check_shared(
     lines = [f"  - {e.identifier!r} in {e.place}: {e.snippet!r}" for e in found[:shown]]
     if len(found) > shown:
         lines.append(f"  - … and {len(found) - shown} more place(s)")
-    words = [v for v in values if exact_case(v)]
     advice = (
-        "If a match is a display name that is also an ordinary word (e.g. a contributor named "
-        "'Mark' or 'mode'), drop or change the optional `name` column of the engineers table "
-        "and run again; an id, email or full name on a shared page is a real leak: remove it "
-        "from what the notebook shows."
-        if words
-        else "An id, email or name on a shared page is a real leak: remove it from what the "
+        "An id, email or name on a shared page is a real leak: remove it from what the "
         "notebook shows."
     )
+    if any(exact_case(v) for v in values):
+        advice += (
+            " A one-word name that is also a word of certkit's own text is taken for the "
+            "person only where certkit would not write it (alone in a table cell or chart "
+            "value, next to another identifier, in a phrase certkit never writes); if the "
+            "page shows it as something else (a team or a certification called the same), "
+            "drop or change the optional `name` column of the engineers table and run again."
+        )
     raise CertkitError(
         f"privacy check failed: {what} would show {len(values)} engineer id(s)/name(s)/email(s) "
         f"({', '.join(map(repr, values))}) in {len(found)} place(s); no HTML was written.\n"

@@ -294,7 +294,11 @@ def outliers(ds: Dataset, panel: pl.DataFrame | None = None) -> pl.DataFrame:
 
 
 def teams(ds: Dataset, k: int = 1) -> pl.DataFrame:
-    """People and certified people per team; teams under ``k`` people merged into ``other``."""
+    """People and certified people per team; teams under ``k`` people merged into ``other``.
+
+    With ``k`` > 1 (shared) ``certified`` and its share are null where fewer than ``k`` people
+    are certified or fewer than ``k`` are not ("5 of 5" tells each one's status); if one team
+    only, the smallest team shown goes too, lest the total give it back."""
     eng = ds.human_engineers()
     certified = ds.certifications["engineer_id"].unique().implode()
     eng = coarsen(eng.select("engineer_id", "team"), "team", k)
@@ -305,9 +309,18 @@ def teams(ds: Dataset, k: int = 1) -> pl.DataFrame:
             pl.col("engineer_id").is_in(certified).sum().alias("certified"),
         )
         .with_columns((pl.col("certified") / pl.col("engineers")).alias("certified_share"))
-        .sort("engineers", descending=True)
+        .sort("engineers", "team", descending=[True, False])
     )
-    return out
+    if k <= 1:
+        return out
+    small = (pl.col("certified") < k) | (pl.col("engineers") - pl.col("certified") < k)
+    hidden = out.select(small)["certified"].to_list()
+    if sum(hidden) == 1 and len(hidden) > 1:  # the smallest team still shown goes too
+        hidden[max(i for i, h in enumerate(hidden) if not h)] = True
+    hide = pl.Series(hidden, dtype=pl.Boolean)
+    return out.with_columns(
+        pl.when(~hide).then(pl.col(x)).alias(x) for x in ("certified", "certified_share")
+    )
 
 
 def certifications(ds: Dataset, k: int = 1) -> pl.DataFrame:

@@ -283,6 +283,10 @@ SPEC_GRAMMAR_KEYS = frozenset(
 )
 _SKIP_TAGS = {"style"}
 _TEXT_ATTRS = ("title", "alt", "aria-label", "placeholder", "href")
+#: Tags inside a line of text: their text is read with the words around it ("fewer than
+#: <b>two</b> matched sets" is one text), any other tag (a cell, a paragraph) ends a text.
+_INLINE_TAGS = {"a", "abbr", "b", "cite", "code", "em", "i", "kbd", "mark", "q", "s", "small"}
+_INLINE_TAGS |= {"span", "strong", "sub", "sup", "u", "var"}
 _EMBED = "vegaEmbed(el,"
 
 
@@ -325,8 +329,16 @@ class _Content(HTMLParser):
         self.parts: list[tuple[str, str]] = []
         self.section, self.heading, self.charts = "page header", None, 0
         self.skip, self.script = 0, None
+        self.text: list[str] = []  # the text of the current block, inline tags joined
+
+    def _flush(self) -> None:
+        text, self.text = "".join(self.text), []
+        if text.strip():
+            self.parts.append((f"section {self.section!r}, text", text))
 
     def handle_starttag(self, tag, attrs):
+        if tag not in _INLINE_TAGS:
+            self._flush()
         if tag in _SKIP_TAGS:
             self.skip += 1
         elif tag == "script":
@@ -338,6 +350,8 @@ class _Content(HTMLParser):
                 self.parts.append((f"section {self.section!r}, <{tag} {name}=…>", value))
 
     def handle_endtag(self, tag):
+        if tag not in _INLINE_TAGS:
+            self._flush()
         if tag in _SKIP_TAGS:
             self.skip = max(0, self.skip - 1)
         elif tag == "script" and self.script is not None:
@@ -353,8 +367,7 @@ class _Content(HTMLParser):
         elif not self.skip:
             if self.heading is not None:
                 self.heading.append(data)
-            if data.strip():
-                self.parts.append((f"section {self.section!r}, text", data))
+            self.text.append(data)
 
     def _script(self, code: str) -> None:
         at = code.find(_EMBED)
@@ -391,10 +404,14 @@ def shared_content(body: str) -> list[tuple[str, str]]:
     not scanned (they are not in ``body``, :func:`export`; a full page's bundle is recognised);
     any other script is scanned whole. A place names the
     section (the heading above it) and, for a chart, its number on the page and title.
+    Text is read block by block (a paragraph, a table cell, a list item), inline tags joined:
+    "fewer than <b>two</b> matched sets" is one text, so a word keeps its neighbours
+    (:func:`certkit.privacy.find_identifiers` reads a one-word name by them).
     """
     parser = _Content()
     parser.feed(body)
     parser.close()
+    parser._flush()
     return parser.parts
 
 

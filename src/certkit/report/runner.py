@@ -439,10 +439,10 @@ def _answers(
             text += " Shared report: nothing resting on fewer people than the threshold is shown."
         text += "</p>"
         text += landing.answer_section(pages)
-        if people:  # a shared run: the same last check as every page
-            from certkit.privacy import find_identifiers
+        if people:  # a shared run: the same last check as every page, on what a reader sees
+            from certkit.privacy import find_exposures
 
-            if find_identifiers(text, people):
+            if find_exposures(report_html.shared_content(text), people):
                 text = "<p>The answer is not shown: it would name an engineer (shared report).</p>"
         out.append((run if batch else "", text))
     return out
