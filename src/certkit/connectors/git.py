@@ -53,6 +53,7 @@ from certkit.connectors.attribution import (
     parse_trailers,
     tools_of,
 )
+from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import cut_sides
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.git_repos import distinct_names, once_per_change
@@ -116,6 +117,8 @@ class _Commit:
     pr_id: str | None = None
     patch: int = 0  # a hash of the numstat lines (files and their counts), 0 without any
     listed_agent: bool = False  # in agents.yaml (dependabot...), not only named "...[bot]"
+    committer_name: str = ""
+    translation: bool = False  # committed by a translation robot (git_landings)
 
 
 def _run(args: list[str], cwd: Path) -> str:
@@ -196,6 +199,8 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
         bot=bot,
         agent_kind=agent.kind if agent is not None else ("automation" if bot else None),
         listed_agent=agent is not None,
+        committer_name=cn,
+        translation=is_translation_robot(agents.match(cn, ce)),
         detections=detections,
         human_coauthors=humans,
     )
@@ -440,7 +445,9 @@ def read_git(
         default: ``owner/name`` of a hosted ``origin`` remote, else the folder name.
     direct_commits
         ``"ignore"`` (default): commits without a PR are only in ``commits``;
-        ``"as_prs"``: each becomes a PR created at its author date.
+        ``"as_prs"``: each becomes a PR created at its author date, except that consecutive
+        first-parent ones of one committer in the same second are one PR
+        (:mod:`certkit.connectors.git_landings`).
     progress
         Show a progress bar: ``True`` always, ``False`` never, ``None`` for long imports.
     agents

@@ -40,7 +40,8 @@ rules (documented for users in ``docs/connectors.md``):
 - The innermost PR wins: a PR merged into a feature branch keeps its commits when the feature
   branch is merged in turn.
 - Every other non-merge commit was pushed directly (no PR): counted in a note, or one PR each
-  with ``direct_commits="as_prs"``.
+  with ``direct_commits="as_prs"`` (commits that landed together, a rebased merge request
+  fast-forwarded, are one PR: :mod:`certkit.connectors.git_landings`).
 
 Authors: the first human author among the PR's commits. A PR written only by agents or bots
 is credited, when an AI agent wrote it, to a human co-author (``Co-authored-by``), else to the
@@ -57,6 +58,12 @@ from typing import TYPE_CHECKING
 from certkit.connectors import git_dates
 from certkit.connectors.attribution import tools_of
 from certkit.connectors.git_graph import branch_only, first_parent_roots, generations
+from certkit.connectors.git_landings import (
+    landing_group,
+    landing_note,
+    landings,
+    translation_notes,
+)
 from certkit.connectors.git_merges import BORS, batch_parts, distinct_patches
 from certkit.connectors.git_reverts import mark_reverts
 from certkit.connectors.git_review import (
@@ -316,8 +323,13 @@ def assemble(
     )
     taken = claimed | foreign  # another repository's history is in no PR of this one
     direct = [s for s, c in commits.items() if len(c.parents) < 2 and s not in taken]
+    landed: list[list[str]] = []
     if direct_commits == "as_prs":
-        for s in direct:
+        landed, single = landings(direct, commits, tip)  # rebased MRs fast-forwarded at once
+        for shas in landed:
+            group = landing_group(shas, commits)
+            prs.append(_pr_row(f"{repo}@{shas[0][:10]}", group, commits, repo, ids, counts))
+        for s in single:
             prs.append(_pr_row(f"{repo}@{s[:10]}", _direct_group(s), commits, repo, ids, counts))
     revert_notes = mark_reverts(prs, commits, direct, repo)
 
@@ -420,6 +432,7 @@ def assemble(
             f"human who merged them, {counts['none']} with no human to credit (kept as bot PRs, "
             "never engineers)"
         )
+    notes += landing_note(repo, landed) + translation_notes(repo, commits)
     return prs, notes + git_dates.date_notes(repo, dated, release, commits) + revert_notes
 
 
@@ -447,6 +460,8 @@ def _pr_row(
     dated_by = [commits[s] for s in g.get("merged_by", [])]  # Gerrit merges that submitted it
     every = members + ([] if g.get("lent") else points) + [commits[s] for s in g.get("owns", [])]
     author, bot_author, new_people = _credit(work or points, points, ids, counts)
+    if g.get("author"):  # a landing of several direct commits: who wrote most of them
+        author, bot_author, new_people = g["author"], False, []
     merges = [p for p in points if len(p.parents) >= 2]
     first = merges[0] if merges else min(points, key=lambda c: c.committed)
     if "merge" in kinds:

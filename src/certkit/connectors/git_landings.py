@@ -1,0 +1,161 @@
+"""Direct commits that landed together, and translation updates (``direct_commits="as_prs"``).
+
+A host that merges by rebase and fast-forward (GitLab's "fast-forward merge" setting:
+GNOME/libadwaita) leaves no merge commit and no merge-request number: with
+``direct_commits="as_prs"`` every commit would be its own PR. When the merge request is
+rebased (by GitLab or by its maintainer) all its commits are rewritten in one go, so they share
+their **committer** (name and e-mail) and their **commit time to the second** (or the next
+second: :data:`TICK`). Consecutive first-parent direct commits sharing both are one change, one
+PR row (:func:`landings`):
+
+- its commits are the group; its id is ``repo@<sha>`` of its first (oldest) commit, its title
+  that commit's subject;
+- author: the human who wrote most of its commits (ties: the earliest of them);
+- created at the earliest author date, merged at the commit time, lines summed,
+  ``created_source`` ``commit`` (as for a single direct commit).
+
+Commits a person pushed in one go without rebasing keep the commit times they were committed
+at (seconds to hours apart) and stay one PR each. A local ``git rebase`` (``git pull
+--rebase``) before a push also gives the commits it rewrote one commit second: they are then
+one change, which they were (one push of one person's work).
+
+**Translation updates**: a commit whose committer is a translation robot (an ``agents.yaml``
+entry whose id starts with ``translation``: GNOME's Damned Lies robot, Weblate, Crowdin...)
+carries a translator's work (its author). It is kept as any commit (its author an engineer,
+``unknown`` unless in the roster) and counted in a note (:func:`translation_notes`); it is
+never grouped with the robot's other commits of the same second (each is another translator's).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from certkit.connectors.git import _Commit
+    from certkit.connectors.identity import Agent
+
+#: ``agents.yaml`` ids of translation robots start with this.
+TRANSLATION_ID = "translation"
+#: Seconds between two commits of one landing: a rebase of many commits can cross a second
+#: (libadwaita: 7 runs split 1 s apart, e.g. sp1rit's Android MR 110fc918, 2e80dad2 at
+#: 16:49:06 and 73420c5b at 16:49:07); no person commits two changes by hand a second apart.
+TICK = 1
+
+
+def is_translation_robot(agent: Agent | None) -> bool:
+    """True for a listed translation robot (an ``agents.yaml`` id starting ``translation``)."""
+    return agent is not None and agent.id.startswith(TRANSLATION_ID)
+
+
+def landings(
+    direct: list[str], commits: dict[str, _Commit], tip: str
+) -> tuple[list[list[str]], list[str]]:
+    """Direct commits that landed together (groups, oldest commit first) and the others.
+
+    Parameters
+    ----------
+    direct
+        The commits pushed directly (in no PR).
+    commits
+        Every commit of the import by sha.
+    tip
+        The imported revision: groups are runs of consecutive commits of its first-parent line.
+
+    Returns
+    -------
+    tuple
+        The groups of two or more commits sharing committer name and e-mail, each committed
+        at most :data:`TICK` seconds from the next (oldest first), and the direct commits in
+        no group (in ``direct``'s order).
+    """
+    todo = set(direct)
+    line: list[str] = []  # the first-parent line, newest first
+    sha: str | None = tip
+    while sha in commits:
+        line.append(sha)
+        parents = commits[sha].parents
+        sha = parents[0] if parents else None
+    groups: list[list[str]] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if len(run) > 1:
+            groups.append(run[::-1])
+        run.clear()
+
+    for sha in line:
+        c = commits[sha]
+        if sha not in todo or c.translation:
+            close()
+            continue
+        if run and not _together(commits[run[-1]], c):
+            close()
+        run.append(sha)
+    close()
+    grouped = {s for g in groups for s in g}
+    return groups, [s for s in direct if s not in grouped]
+
+
+def _together(newer: _Commit, older: _Commit) -> bool:
+    """Same committer, committed in the same second or the next (a rebase crossing a tick)."""
+    same = (newer.committer_name, newer.committer_email) == (
+        older.committer_name,
+        older.committer_email,
+    )
+    return same and abs((newer.committed - older.committed).total_seconds()) <= TICK
+
+
+def lead_author(members: list[_Commit]) -> str | None:
+    """The human author of most of ``members`` (ties: the earliest), ``None`` if only bots."""
+    people = [c for c in sorted(members, key=lambda c: c.authored) if not c.bot]
+    if not people:
+        return None
+    counts = Counter(c.author_id for c in people)
+    top = max(counts.values())
+    return next(c.author_id for c in people if counts[c.author_id] == top)
+
+
+def landing_group(shas: list[str], commits: dict[str, _Commit]) -> dict:
+    """The PR group (as :func:`certkit.connectors.git_prs.assemble` builds) of a landing."""
+    return {
+        "number": None,
+        "points": [(s, "commit") for s in shas],
+        "members": [],
+        "head": None,
+        "named": False,
+        "author": lead_author([commits[s] for s in shas]),
+    }
+
+
+def landing_note(repo: str, groups: list[list[str]]) -> list[str]:
+    """The note counting the groups of direct commits that became one PR each."""
+    if not groups:
+        return []
+    sizes = sorted(len(g) for g in groups)
+    span = f"{sizes[0]}" if sizes[0] == sizes[-1] else f"{sizes[0]}-{sizes[-1]}"
+    return [
+        f"{repo}: {len(groups)} group(s) of {span} direct commits ({sum(sizes)} commits) landed "
+        "together (consecutive on the first-parent line, same committer, committed in the same "
+        "second or the next: a merge request rebased and fast-forwarded, or a local rebase "
+        "pushed at once) are one PR each: author the person who wrote most of its commits, created at its earliest "
+        "author date, lines summed"
+    ]
+
+
+def translation_notes(repo: str, commits: dict[str, _Commit]) -> list[str]:
+    """The note counting translation updates (commits a translation robot committed)."""
+    robot = [c for c in commits.values() if c.translation]
+    if not robot:
+        return []
+    names = Counter(c.committer_name for c in robot)
+    by = ", ".join(f"{n!r} ({k})" for n, k in names.most_common(3))
+    people = {c.author_id for c in robot if not c.bot}
+    prs = {c.pr_id for c in robot if c.pr_id is not None}
+    where = f"{len(prs)} PR(s) hold them" if prs else "they are in commits, not in pull_requests"
+    return [
+        f"{repo}: {len(robot)} commit(s) are translation updates committed by a translation "
+        f"robot ({by}); {where}. Their authors ({len(people)} people) are translators, often "
+        "outside the organisation: they enter as 'unknown' engineers unless in the roster "
+        "(--roster-only leaves them out of the analysis)"
+    ]
