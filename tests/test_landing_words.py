@@ -100,3 +100,29 @@ def test_a_failed_page_is_said_as_failed_not_as_nothing_estimated():
     assert alone.startswith("<p class='certkit-nothing'><b>The page 'Certification impact' failed")
     cell = "cell 7 (execution count 7) failed: ValueError: boom: details\n    in line 3: x"
     assert landing.failure_reason(cell) == "boom"
+
+
+def test_the_index_of_a_run_with_a_failed_page_says_it_failed(tmp_path):
+    """The runner passes the run's failed pages to the answer (trial I, glib shared: the
+    certification-impact page failed its privacy check; the index said nothing "could be
+    estimated")."""
+    from types import SimpleNamespace
+
+    from certkit.report import runner
+
+    failed = SimpleNamespace(
+        run="org",
+        title="Certification impact",
+        status="failed",
+        error="cell 9 (execution count 7) failed: CertkitError: privacy check failed: ('two')",
+        html=None,
+        headlines=None,
+    )
+    other_run = SimpleNamespace(
+        run="team", title="Data health", status="failed", error="boom", html=None, headlines=None
+    )
+    report = SimpleNamespace(out_dir=tmp_path, results=[failed, other_run])
+    [(_, text)] = runner._answers(report, False, {"org": ("10 engineers", [])})
+    assert "The page 'Certification impact' failed</b> (privacy check failed;" in text
+    assert "two" not in text and "Data health" not in text
+    assert "could not be estimated" not in text

@@ -438,7 +438,10 @@ def _answers(
         if people:
             text += " Shared report: nothing resting on fewer people than the threshold is shown."
         text += "</p>"
-        text += landing.answer_section(pages)
+        # a page that failed may hold estimates: the answer says it failed, not "could not
+        # be estimated" (trial I, glib shared: the privacy check stopped the impact page)
+        failed = [(r.title, r.error) for r in report.results if r.run == run and r.status != "ok"]
+        text += landing.answer_section(pages, failed)
         if people:  # a shared run: the same last check as every page, on what a reader sees
             from certkit.privacy import find_exposures
 
