@@ -116,10 +116,19 @@ chart(
 # %% [markdown]
 # ## Teams
 # People and certified people per team. In a shared report, teams with fewer people than the
-# privacy threshold are merged into "other" (and hidden when "other" is itself too small).
+# privacy threshold are merged into "other" (and hidden when "other" is itself too small), and a
+# team's certified count and share are shown only when at least that many of its people are
+# certified and at least that many are not ("5 of 5 certified" would tell each one's status).
 
 # %%
 display(table(team_table, percent=["certified_share"]))
+if share and team_table["certified"].null_count():
+    display(
+        Markdown(
+            f"&ndash;: fewer than {ctx.k} of the team's people are certified, or fewer than "
+            f"{ctx.k} are not (a shared report does not show either)."
+        )
+    )
 
 # %% [markdown]
 # ## Missing values
@@ -168,9 +177,6 @@ else:
 # messages are redacted).
 
 # %%
-findings = ctx.ds.validation.to_polars().with_columns(
-    pl.col("message").map_elements(ctx.safe_text, return_dtype=pl.String),
-    pl.col("rows").map_elements(ctx.safe_text, return_dtype=pl.String),
-)
+findings = ctx.validation_findings()
 display(table(findings) if findings.height else Markdown("Validation passed: no problems found."))
 display(HTML(ctx.warnings_html(ctx.notes, "Notes from loading and building the panel")))

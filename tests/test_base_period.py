@@ -1,0 +1,93 @@
+"""A clear effect measured from an unusual base period says so (trial J, gnome-shell).
+
+Monthly, all 7 certified engineers had 0 PRs in the month before certifying (0.69 a month
+before that); every post-certification effect of the staggered DiD is measured from that
+month, and "throughput about 93% higher, an improvement" was the empty month coming back
+(quarterly: -1.02 PRs, no clear change). :func:`certkit.narrative.effects.base_shift` tests
+the base period against the engineers' own earlier level, net of their not-yet-certified
+colleagues' change; :func:`effect_caveat` then qualifies an effect it would inflate.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import polars as pl
+import pytest
+
+import certkit as ck
+from certkit.narrative.effects import base_shift, effect_caveat
+
+CLEAR_RISE = {
+    "outcome": "merged_prs",
+    "estimate": 0.51,
+    "p_value": 0.001,
+    "certified_engineers": 7,
+    "prs_after": 200,
+}
+
+
+def _panel(base: int, peers_base: int = 1, cohorts=range(9, 16)) -> pl.DataFrame:
+    """7 certified engineers (cohorts 9-15) with 1 PR a month, ``base`` in the month before
+    certifying; 20 never-certified colleagues with 1 a month (``peers_base`` in each of those
+    months)."""
+    rows = []
+    for i, g in enumerate(cohorts):
+        for t in range(1, 25):
+            y = base if t == g - 1 else 1
+            rows.append((f"c{i}", g, t, y))
+    for j in range(20):
+        for t in range(1, 25):
+            y = peers_base if t in {g - 1 for g in cohorts} else 1
+            rows.append((f"n{j}", 0, t, y))
+    return pl.DataFrame(
+        rows, schema=["engineer_id", "cohort", "period_index", "merged_prs"], orient="row"
+    )
+
+
+def test_an_empty_base_month_qualifies_a_rise():
+    shift = base_shift(_panel(base=0), "merged_prs")
+    assert shift["base_mean"] == 0 and shift["earlier_mean"] == 1
+    assert shift["base_low_p"] < 0.01 and shift["base_high_p"] == 1
+    caveat = effect_caveat(CLEAR_RISE | shift, k=5)
+    assert "in the period just before certifying (0 on average) was well below" in caveat
+    assert "-p period=quarter" in caveat
+    # a fall is not inflated by a dip: no such caveat
+    fall = CLEAR_RISE | shift | {"estimate": -0.51}
+    assert "just before certifying" not in (effect_caveat(fall, k=5) or "")
+
+
+def test_a_dip_everyone_shared_is_not_the_certified_engineers():
+    """The colleagues had the same empty month (a holiday, a freeze): no caveat."""
+    shift = base_shift(_panel(base=0, peers_base=0, cohorts=[12] * 7), "merged_prs")
+    assert shift["base_low_p"] > 0.05
+    assert "just before certifying" not in (effect_caveat(CLEAR_RISE | shift, k=5) or "")
+
+
+def test_an_ordinary_base_month_says_nothing():
+    shift = base_shift(_panel(base=1), "merged_prs")
+    assert shift["base_low_p"] > 0.05 and shift["base_high_p"] > 0.05
+
+
+def test_a_continuous_outcome_uses_the_engineers_differences():
+    panel = _panel(base=0).with_columns(
+        (pl.col("merged_prs") * 0.1 + pl.col("period_index") * 0.001).alias("ai_share")
+    )
+    shift = base_shift(panel, "ai_share")
+    assert shift["base_low_p"] < 0.01
+
+
+def test_the_sample_effects_carry_no_base_period_caveat():
+    """The bundled sample has no dip before certifying: none of its clear effects is
+    qualified this way (a check that fires on everything would say nothing)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ck.load_sample())
+    for outcome in ("merged_prs", "cycle_time_log_median", "defects", "incidents"):
+        shift = base_shift(panel, outcome)
+        assert min(shift["base_low_p"], shift["base_high_p"]) > 0.05, (outcome, shift)
+
+
+@pytest.mark.parametrize("missing", ["cohort", "period_index"])
+def test_a_panel_without_the_columns_gives_nothing(missing):
+    assert base_shift(_panel(base=0).drop(missing), "merged_prs") == {}
