@@ -58,10 +58,12 @@ def test_designs_that_all_include_zero_are_inconclusive_not_in_agreement():
     assert "no evidence of no effect" in why
     notes = landing.agreement_notes([[staggered, matched]])
     assert not any("agree" in n for n in notes)
-    # the matched cell keeps its caveat although its interval includes zero
-    assert landing.effect_text(matched).endswith(
+    # the designs table's matched cell keeps its caveat although its interval includes
+    # zero; the page's own answer box does not (its summary gives caveats of clear effects)
+    assert landing.effect_text(matched, unclear_caveat=True).endswith(
         f"not distinguishable from no change, and {caveat}"
     )
+    assert landing.effect_text(matched).endswith("not distinguishable from no change")
     page = landing.answer_section([("p.html", "t", [staggered, matched])])
     assert ">both inconclusive<" in page and caveat in page
     # a clear agreement with a caveat is tempered, in the verdict and the bottom line

@@ -368,9 +368,11 @@ def _one_sided(d) -> tuple[float, float]:
     """One-sided p-values (mean below zero, mean above zero) of a one-sample t-test."""
     from scipy import stats
 
-    if d.std() == 0:
-        m = float(d.mean())
-        return (1.0, 1.0) if m == 0 else ((0.0, 1.0) if m < 0 else (1.0, 0.0))
+    m = float(d.mean())
+    if d.std() <= 1e-12 * max(1.0, abs(m)):  # all alike (up to rounding): no spread to test
+        if abs(m) <= 1e-12:
+            return 1.0, 1.0
+        return (0.0, 1.0) if m < 0 else (1.0, 0.0)
     t = stats.ttest_1samp(d, 0.0)
     low = float(t.pvalue / 2 if t.statistic < 0 else 1 - t.pvalue / 2)
     return low, 1 - low
