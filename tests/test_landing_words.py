@@ -128,3 +128,26 @@ def test_the_index_of_a_run_with_a_failed_page_says_it_failed(tmp_path):
     assert "The page 'Certification impact' failed</b> (privacy check failed;" in text
     assert "two" not in text and "Data health" not in text
     assert "could not be estimated" not in text
+
+
+def test_a_shared_report_says_withheld_not_impossible():
+    """Trial J, gnome-shell --share: "matched DiD: no outcome could be estimated" and
+    "(matched DiD: not)" for an estimate the private run had, on 4 certified engineers."""
+    staggered = _effect("staggered DiD", 0.5, 0.2, 0.8, 0.001, 7)
+    hidden = _effect(
+        "matched DiD",
+        float("nan"),
+        float("nan"),
+        float("nan"),
+        float("nan"),
+        4,
+        note="the matched throughput estimate rests on fewer than 5 certified engineers; a "
+        "shared report shows only estimates based on at least 5 people",
+    )
+    page = landing.answer_section([("p.html", "t", [staggered, hidden])])
+    assert "matched DiD: withheld in this shared report" in page
+    assert "matched DiD: no outcome could be estimated" not in page
+    assert "(matched DiD: withheld in a shared report)" in page
+    impossible = hidden | {"note": "no certification cohort has 3 observed pre-period(s)"}
+    page = landing.answer_section([("p.html", "t", [staggered, impossible])])
+    assert "matched DiD: no outcome could be estimated" in page and "withheld" not in page

@@ -18,7 +18,13 @@ import polars as pl
 from scipy import stats
 
 from certkit.narrative import effects
-from certkit.narrative.designs import ALPHA, agreement, agreement_notes, status  # noqa: F401
+from certkit.narrative.designs import (  # noqa: F401
+    ALPHA,
+    agreement,
+    agreement_notes,
+    status,
+    withheld,
+)
 from certkit.narrative.effects import (  # noqa: F401 (re-exported: certkit.report.story)
     DID_NEEDS,
     MATCHING_NEEDS,

@@ -13,6 +13,13 @@ import math
 ALPHA = 0.05
 
 
+def withheld(r: dict) -> bool:
+    """Whether a not-estimated record was estimated but withheld by a shared report's privacy
+    rule (fewer than k people behind it), not impossible on the data (trial J, gnome-shell
+    shared: "matched DiD: no outcome could be estimated" where the private run had one)."""
+    return "a shared report shows only" in (r.get("note") or "")
+
+
 def _ok(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -140,8 +147,11 @@ def agreement(records: list[dict]) -> tuple[str, str]:
     if len(done) == 1:
         if not missing:
             return "one design", ""
-        other = ", ".join(r["design"] for r in missing)
-        return "only one design", f"only {done[0]['design']} could be estimated ({other}: not)."
+        other = ", ".join(
+            f"{r['design']}: withheld in a shared report" if withheld(r) else f"{r['design']}: not"
+            for r in missing
+        )
+        return "only one design", f"only {done[0]['design']} could be estimated ({other})."
     statuses = {status(r) for r in done}
     if len(statuses) == 1:
         return _same(done, statuses.pop())

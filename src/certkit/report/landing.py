@@ -49,6 +49,7 @@ from certkit.narrative import (  # noqa: F401 (agreement, status: re-exported)
     ai_gap_words,
     ai_gaps,
     status,
+    withheld,
 )
 
 #: File suffix of a notebook's headline records, next to its executed ``.ipynb``.
@@ -353,15 +354,27 @@ def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
     parts = []
     designs: dict[str, list[str]] = {}
     caveats: dict[str, int] = {}
+    by_design: dict[str, list[tuple[str, dict]]] = {}
     for items in effects.values():
-        for _, r in items:
+        for href, r in items:
             designs.setdefault(r["design"], []).append(status(r))
+            by_design.setdefault(r["design"], []).append((href, r))
             if status(r) in ("improvement", "deterioration") and r.get("caveat"):
                 caveats[r["design"]] = caveats.get(r["design"], 0) + 1
     for design, st in designs.items():
         done = [x for x in st if x != "not estimated"]
         if not done:
-            parts.append(f"{design}: no outcome could be estimated")
+            hidden = sum(withheld(r) for _, r in by_design[design])
+            if hidden == len(st):
+                parts.append(
+                    f"{design}: withheld in this shared report (fewer people than its threshold)"
+                )
+            elif hidden:
+                parts.append(
+                    f"{design}: no outcome could be estimated ({hidden} withheld in this shared report)"
+                )
+            else:
+                parts.append(f"{design}: no outcome could be estimated")
             continue
         clear = [x for x in done if x != "no clear change"]
         text = f"{design}: {len(clear)} of {len(done)} estimated outcome(s) changed clearly"
