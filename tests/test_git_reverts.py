@@ -490,3 +490,37 @@ def test_which_subjects_announce_a_temporary_change(subject, temporary):
     from certkit.connectors.git_reverts import _temporary  # main has no such function
 
     assert _temporary(subject) is temporary
+
+
+def test_a_merge_request_group_is_a_revert_only_when_all_its_commits_are(tmp_path):
+    """GNOME/gnome-shell (trial J, J2): Marge-bot MRs have no merge commit, so an MR's title is
+    its first commit's subject. !3973 ``Revert "ci: Reinstall gdk-pixbuf2 package"`` + ``ci:
+    Bump mutter image`` undid #3919's workaround on the way: not a revert MR (as a revert commit
+    on a merged branch is not), a note counts it. A one-commit revert MR, and an MR whose
+    commits all revert, still revert."""
+    mr = "\n\nPart-of: <https://gitlab.gnome.org/GNOME/gnome-shell/-/merge_requests/{}>"
+    r = Repo(tmp_path / "shell", origin="https://gitlab.gnome.org/GNOME/gnome-shell.git")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    pixbuf = r.commit(
+        "ci: Reinstall gdk-pixbuf2 package" + mr.format(3919), BEN, "2024-03-02T10:00:00Z"
+    )
+    panel = r.commit("panel: Drop the clock" + mr.format(3920), BEN, "2024-03-03T10:00:00Z")
+    one = r.commit("dash: Fix" + mr.format(3921), CHEN, "2024-03-04T10:00:00Z")
+    two = r.commit("dash: Fix more" + mr.format(3921), CHEN, "2024-03-04T11:00:00Z")
+
+    def revert(sha: str, n: int, date: str) -> None:
+        subject = r.git("log", "-1", "--format=%s", sha)
+        body = f"This reverts commit {sha}." + mr.format(n)
+        _revert(r, sha, ANA, date, f'Revert "{subject}"\n\n{body}')
+
+    revert(pixbuf, 3973, "2024-03-05T10:00:00Z")
+    r.commit("ci: Bump mutter image" + mr.format(3973), ANA, "2024-03-05T11:00:00Z")
+    revert(panel, 3974, "2024-03-06T10:00:00Z")
+    revert(two, 3975, "2024-03-07T10:00:00Z")
+    revert(one, 3975, "2024-03-07T11:00:00Z")
+    got, notes = _import(r)
+    assert {k.split("#")[1]: v for k, v in got.items() if v} == {"3920": True, "3921": True}
+    # main: 3919 reverted too
+    assert (
+        "1 commit(s) inside other PRs undo part of an earlier PR (GNOME/gnome-shell#3919)" in notes
+    )
