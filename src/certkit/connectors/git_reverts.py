@@ -23,7 +23,8 @@ for users in ``docs/connectors.md``):
   when a revert in force names it, unless the change named announces itself as temporary.
 - A **planned reversal** is not a failure: when the first line of the commit a revert names
   by sha, or the title of the PR it names, says the change is temporary (:data:`TEMPORARY`:
-  it starts, after ``area:`` prefixes, with "temporarily" or "temporary"; it says "for now";
+  it starts, after ``area:`` prefixes, with "temporarily" or "temporary", or ends with
+  "temporarily"; it says "for now" or "for the time being";
   or it pins, disables, skips or xfails something "until ..."), that revert does not flag
   the PR; a note counts such PRs. A revert is never itself a temporary change (GNOME/glib
   !3269 ``Revert "tests: Temporarily disable socket test..."``, a failed attempt re-reverted
@@ -65,10 +66,12 @@ _MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
 #: "CI: Skip PCRE2 tests for now for 32-bit Visual Studio builds", "pin pixi until the nightly
 #: ci resolves again". Anchored to avoid "Fix temporary file leak", "tests: Add temporary
 #: working directory", "does not temporarily expose private files", "Keep config file around
-#: until bus daemon exits".
+#: until bus daemon exits". A trailing "temporarily" ("ci: Disable container building
+#: temporarily") or "for the time being" anywhere says so too.
 TEMPORARY = (
     re.compile(r"^(?:[^:\s][^:]{0,40}:\s*)*temporar(?:il)?y\b", re.IGNORECASE),
-    re.compile(r"\bfor now\b", re.IGNORECASE),
+    re.compile(r"\btemporarily[.!]?\s*(?:\(#\d+\))?\s*$", re.IGNORECASE),
+    re.compile(r"\bfor (?:now|the time being)\b", re.IGNORECASE),
     re.compile(r"\b(?:pin|disable|skip|xfail)\w*\b.*\buntil\b", re.IGNORECASE),
 )
 #: PR ids listed in a note before "and N more".
@@ -299,7 +302,7 @@ def _notes(
         notes.append(
             f"{repo}: {len(as_planned)} PR(s) had a temporary change reverted as planned "
             f"({_listed(as_planned)}): not counted as reverted (the reverted commit or PR says "
-            '"temporarily", "temporary", "for now", or pins/disables/skips something "until")'
+            '"temporarily", "temporary", "for now", "for the time being", or pins/disables/skips something "until")'
         )
     return notes
 
