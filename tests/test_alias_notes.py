@@ -164,8 +164,12 @@ def test_a_history_without_prs_says_nothing_was_written_in_cli_words(tmp_path, c
     assert "(Python: read_git(..., direct_commits='as_prs'))" in str(api.value)
 
 
-def test_the_alias_note_and_validation_name_a_certified_roster_engineer_first(repo, tmp_path):
-    """I19: fails on main (the note's example is the translator; validation: no warning)."""
+def test_the_alias_note_and_validation_name_a_certified_roster_engineer_first(
+    repo, tmp_path, capsys
+):
+    """I19: fails on main (the note's example is the translator; validation: no warning).
+    J10: the import's copy of the warning named the roster file and its "lines" for engineers
+    the import added (in no line of it)."""
     roster, certs = _files(
         tmp_path, "engineer_id,certification,earned_date\nalice,aws-mla-c01,2024-03-05\n"
     )
@@ -173,6 +177,11 @@ def test_the_alias_note_and_validation_name_a_certified_roster_engineer_first(re
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", certkit.CertkitWarning)
         assert run_import(_argv(repo, out, roster, certs)) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "share their name" in line]
+    assert len(said) == 1
+    where = "column 'engineer_id', engineers alicem@home.example, alexm@corp.example:"
+    assert f"WARNING engineers, {where}" in said[0]  # main: "roster.csv, ..., lines alicem@..."
+    assert "roster.csv" not in said[0] and "added by the import" not in said[0]
     notes = _notes(out)
     assert (
         "name(s) appear under several engineer ids; roster engineers first: alice (certified) "
@@ -188,6 +197,8 @@ def test_the_alias_note_and_validation_name_a_certified_roster_engineer_first(re
     said = [p.message for p in ds.validation.warnings]
     found = [m for m in said if "share their name with engineers the import added" in m]
     assert len(found) == 1
+    (problem,) = [p for p in ds.validation.warnings if p.message == found[0]]
+    assert f"engineers.parquet, {where}" in problem.format()  # as the import says it
     assert (
         "alice (certified) may also appear as alexm@corp.example (4 PRs, same name "
         "'Alice Mikhaylenko'), alicem@home.example (1 PR, same name 'Alice Mikhaylenko')"

@@ -58,6 +58,49 @@ def test_a_pr_merged_in_the_window_keeps_its_branch_from_before_it(tmp_path):
     assert "2 commit(s) from before --since 2024-03-01T00:00:00Z were read" in notes
 
 
+def test_a_window_pr_reads_neither_another_repository_nor_older_prs(tmp_path):
+    """glib's MR merged 2023-11 held the subtree merge 7aafd8c7d7 of gobject-introspection:
+    with --since 2023-01-01 its 687 older commits were read (673 in no PR) and 2 of its merges
+    became PRs merged in 2020. A PR merged into the branch before --since is no PR either."""
+    other = Repo(tmp_path / "gi", origin=None)
+    other.commit("gi: initial", CHEN, "2023-01-01T09:00:00Z", file="gi.py")
+    other.branch("fix")
+    other.commit("gi: old fix", CHEN, "2023-05-01T09:00:00Z", lines=9, file="fix.py")
+    other.checkout("main")
+    other.merge("fix", "Merge branch 'fix'\n\nSee merge request GNOME/gi!5", "2023-06-01T09:00Z")
+    other.commit("gi: window work", CHEN, "2024-03-02T09:00:00Z", lines=4, file="gi.py")
+    r = Repo(tmp_path / "glib", origin="https://gitlab.gnome.org/GNOME/glib.git")
+    r.commit("initial", ANA, "2023-01-01T09:00:00Z")
+    r.branch("feature")
+    r.commit("old work", ANA, "2024-02-10T10:00:00Z", lines=5)
+    r.branch("part", "feature")
+    r.commit("ben's part", BEN, "2024-02-12T10:00:00Z", lines=3)
+    r.checkout("feature")
+    r.merge("part", "Merge pull request #3 from ben/part", "2024-02-15T10:00:00Z")
+    r.git("fetch", "-q", str(other.path), "main:gi")
+    r.git(
+        *("merge", "-q", "--no-ff", "--allow-unrelated-histories", "-m", "Merge gi", "gi"),
+        env=Repo._env(ANA, "2024-03-03T10:00:00Z"),
+    )
+    r.commit("window work", ANA, "2024-03-04T10:00:00Z", lines=2)
+    r.checkout("main")
+    r.merge("feature", "Merge pull request #7 from ana/feature", "2024-03-06T10:00:00Z")
+    full = _prs(read_git(r.path, rework_days=None))
+    assert "glib#3" in {i.split("/")[-1] for i in full}  # merged before the window
+    imp = read_git(r.path, since="2024-03-01")
+    prs = _prs(imp)
+    assert list(prs) == ["GNOME/glib#7"]  # no PR merged before --since
+    assert prs["GNOME/glib#7"] == full["GNOME/glib#7"] | {
+        k: v for k, v in prs["GNOME/glib#7"].items() if "lines" in k
+    }
+    commits = {row["subject"]: row for row in imp.commits.to_dicts()}
+    assert commits["old work"]["pr_id"] == "GNOME/glib#7"
+    early = [s for s, c in commits.items() if c["committed_date"] < _t("2024-03-01T00:00:00")]
+    assert early == ["old work"]  # not gi's history, not #3's commits
+    notes = " ".join(imp.notes)
+    assert "1 commit(s) from before --since 2024-03-01T00:00:00Z were read" in notes
+
+
 def test_each_pr_of_a_bors_ng_batch_is_a_pr(tmp_path):
     """pyo3 e5e8c7a6d 'Merge #2975 #3022 #3023': parents base + each PR's head."""
     r = Repo(tmp_path / "pyo3", origin="https://github.com/PyO3/pyo3.git")

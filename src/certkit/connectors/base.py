@@ -410,9 +410,9 @@ def _origins(imp: Import, eng, roster, roster_origin, certs_origin) -> dict:
     n_roster = roster.height if roster is not None else 0
     file, names = roster_origin or (None, None)
     label, names = names or ("row", list(range(1, n_roster + 1)))  # parquet/frame: row numbers
-    added = [f"{e} (added by the import)" for e in eng["engineer_id"][n_roster:]]
+    added = ("engineer", eng["engineer_id"][n_roster:].to_list())  # in no line of the roster
     return {
-        "engineers": (file, (label, names + added)),
+        "engineers": (file, (label, names, added)),
         "certifications": certs_origin or (None, None),
         "pull_requests": (None, ("PR", imp.pull_requests["id"].to_list())),
         "defects": (None, ("issue", imp.defects["id"].to_list())),

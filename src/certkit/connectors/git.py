@@ -54,7 +54,7 @@ from certkit.connectors.attribution import (
     tools_of,
 )
 from certkit.connectors.git_landings import is_translation_robot
-from certkit.connectors.git_merges import cut_sides
+from certkit.connectors.git_merges import attach_older, cut_sides
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.git_repos import distinct_names, once_per_change
 from certkit.connectors.git_review import change_id
@@ -372,16 +372,15 @@ def _read_repo(
         )
     tip = _run(["git", "rev-parse", rev], path).strip()
     imported = imported_histories(path, rev)
-    n_older, first = 0, None
+    older: set[str] = set()
     if since:  # a PR merged in the window keeps the commits of its branch from before it
         gerrit_only = cut_sides(path, commits, tip, imported)
         shas = list(gerrit_only)
-        older = parse(_stream_commits(path, rev, None, mailmap, False, shas)) if shas else {}
-        for sha, c in older.items():  # a Gerrit merge's side: its changes only
+        read = parse(_stream_commits(path, rev, None, mailmap, False, shas)) if shas else {}
+        for sha, c in read.items():  # a Gerrit merge's side: its changes only
             if not gerrit_only[sha] or change_id(c) is not None:
                 commits[sha] = c
-                n_older += 1
-                first = c.committed if first is None else min(first, c.committed)
+                older.add(sha)
     shared: dict[str, int] = {}
     for sha in [s for s in commits if s in seen]:
         del commits[sha]
@@ -391,19 +390,20 @@ def _read_repo(
         f"project twice, or a branch of it): counted once, in {other}"
         for other, n in shared.items()
     ]
+    if not commits:
+        return commits, [], notes, since
+    prs, pr_notes = assemble(
+        commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported, older=older
+    )
+    n_older, first = attach_older(commits, older)  # only those a PR of the window took
     if n_older:
         notes.append(
             f"{repo}: {n_older} commit(s) from before --since {since} were read: the branch "
             "commits of PRs merged in the window (a PR merge, a Gerrit merge of a change "
             "written before the window), which belong to those PRs"
         )
-    if not commits:
-        return commits, [], notes, since
     if first is not None:  # the ledger reads from the earliest of them (its rows are exact)
         since = f"{first:%Y-%m-%dT%H:%M:%S}Z"
-    prs, pr_notes = assemble(
-        commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported
-    )
     return commits, prs, notes + pr_notes, since
 
 

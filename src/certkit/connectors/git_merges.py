@@ -101,12 +101,16 @@ def cut_sides(
 
     ``git rev-list M^2 ^M^1`` per such merge; ``{sha: True}`` where only a Gerrit merge brought
     it in (kept only if it names a Gerrit change). A parent a shallow clone lacks is skipped.
+    Another repository's history (what the merged-in parents of ``imported`` reach: glib's
+    subtree merge 7aafd8c7d7 of gobject-introspection's 696 commits) is in no PR: not read.
     """
     out: dict[str, bool] = {}
-    for m, gerrit in cut_merges(commits, tip, imported).items():
+    cut = cut_merges(commits, tip, imported)
+    foreign = _merged_in(path, imported) if cut and imported else []
+    for m, gerrit in cut.items():
         parents = commits[m].parents
         res = subprocess.run(
-            ["git", "rev-list", *parents[1:], "--not", parents[0], "--"],
+            ["git", "rev-list", *parents[1:], "--not", parents[0], *foreign, "--"],
             cwd=path,
             capture_output=True,
             text=True,
@@ -116,6 +120,33 @@ def cut_sides(
             if sha not in commits:
                 out[sha] = out.get(sha, True) and gerrit
     return out
+
+
+def _merged_in(path: Path, merges: set[str] | frozenset[str]) -> list[str]:
+    """The parents after the first of ``merges`` (the histories they brought in)."""
+    res = subprocess.run(
+        ["git", "rev-list", "--no-walk=unsorted", "--parents", "--stdin"],
+        cwd=path,
+        input="".join(f"{m}\n" for m in sorted(merges)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = res.stdout.splitlines() if res.returncode == 0 else []
+    return [p for line in lines for p in line.split()[2:]]
+
+
+def attach_older(commits: dict[str, _Commit], older: set[str]):
+    """Drop the commits of ``older`` no PR took; ``(number kept, earliest commit date)``.
+
+    ``older`` were read from before ``--since`` for the PRs merged in the window
+    (:func:`cut_sides`); one that joined no PR (a branch's merge of another history, a
+    commit its PR's rules leave out) is not part of the window.
+    """
+    kept = [commits[s] for s in older if s in commits and commits[s].pr_id is not None]
+    for sha in [s for s in older if s in commits and commits[s].pr_id is None]:
+        del commits[sha]
+    return len(kept), min((c.committed for c in kept), default=None)
 
 
 def distinct_patches(every: list[_Commit]) -> list[_Commit]:

@@ -163,6 +163,7 @@ def assemble(
     ids: Identities,
     direct_commits: str,
     imported: set[str] | frozenset[str] = frozenset(),
+    older: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[dict], list[str]]:
     """PR rows (see the module docstring) and the notes saying what was counted how.
 
@@ -171,6 +172,9 @@ def assemble(
     in is in none of this repository's PRs. Sets ``pr_id`` on every commit a PR owns. PR rows
     carry ``_shas`` (for revert detection), ``_new_people`` (human co-authors or mergers
     credited with an agent's PR) and ``_change_id`` (a Gerrit change's, else ``None``).
+    ``older`` are commits from before ``--since`` read for the window's PRs: a PR only merged
+    before ``--since`` is left out with its commits (as the window's PRs leave them), and none
+    of them is a direct push.
     """
     gen = generations(commits)
     mainline: set[str] = set()
@@ -192,6 +196,13 @@ def assemble(
     for sha, c in commits.items():
         if sha in imported:
             continue
+        if (
+            sha in older
+            and len(c.parents) >= 2
+            and pr_number(c)[0] is None
+            and not is_gerrit_merge(c.subject)
+        ):
+            continue  # a sync or unnumbered merge on the branch of a PR of the window
         if len(c.parents) >= 2:
             number, _ = pr_number(c)
             if number is not None:
@@ -286,6 +297,12 @@ def assemble(
             claimed.add(sha)
             claimed.update(members)
 
+    for pr_id in [  # merged before --since: its commits are in no PR of the window
+        i
+        for i, g in groups.items()
+        if all(s in older for s, _ in g["points"] + [(m, 0) for m in g.get("merged_by", [])])
+    ]:
+        del groups[pr_id]
     owner: dict[str, set[str]] = {}  # a Gerrit merge -> the PRs it submitted
     for pr_id, g in groups.items():
         for m in g.get("merged_by", []):
@@ -322,7 +339,9 @@ def assemble(
         1 for g in groups.values() if g.get("system") == "gerrit_change_id" and g["number"]
     )
     taken = claimed | foreign  # another repository's history is in no PR of this one
-    direct = [s for s, c in commits.items() if len(c.parents) < 2 and s not in taken]
+    direct = [
+        s for s, c in commits.items() if len(c.parents) < 2 and s not in taken and s not in older
+    ]
     landed: list[list[str]] = []
     if direct_commits == "as_prs":
         landed, single = landings(direct, commits, tip)  # rebased MRs fast-forwarded at once

@@ -4,9 +4,10 @@ Used by :mod:`certkit.connectors.git_prs` once the PRs are assembled. The rules 
 for users in ``docs/connectors.md``):
 
 - Only a **revert unit** reverts: a PR whose own title is a revert (``Revert "..."``, or
-  any title starting with the word: xarray's ``Revert cmap fix (#3038)``), whose
-  head branch is GitHub's ``revert-<N>-<branch>`` or whose description says ``Reverts
-  owner/repo#N`` (GitHub's revert button), a PR whose whole content is one commit message (a
+  any title starting with the word: xarray's ``Revert cmap fix (#3038)``; for a PR of several
+  commits without a merge commit, whose title is its first commit's subject, only when every
+  commit is a revert), whose head branch is GitHub's ``revert-<N>-<branch>`` or whose
+  description says ``Reverts owner/repo#N`` (GitHub's revert button), a PR whose whole content is one commit message (a
   Gerrit change, a one-commit PR that is not a squash commit) that is a revert, or a commit
   in no PR (a direct push) that is a revert (``Revert "..."`` or ``This reverts commit``).
   A revert commit, or a ``This reverts commit`` line of a squash body, inside an ordinary PR
@@ -22,7 +23,8 @@ for users in ``docs/connectors.md``):
   when a revert in force names it, unless the change named announces itself as temporary.
 - A **planned reversal** is not a failure: when the first line of the commit a revert names
   by sha, or the title of the PR it names, says the change is temporary (:data:`TEMPORARY`:
-  it starts, after ``area:`` prefixes, with "temporarily" or "temporary"; it says "for now";
+  it starts, after ``area:`` prefixes, with "temporarily" or "temporary", or ends with
+  "temporarily"; it says "for now" or "for the time being";
   or it pins, disables, skips or xfails something "until ..."), that revert does not flag
   the PR; a note counts such PRs. A revert is never itself a temporary change (GNOME/glib
   !3269 ``Revert "tests: Temporarily disable socket test..."``, a failed attempt re-reverted
@@ -64,10 +66,12 @@ _MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
 #: "CI: Skip PCRE2 tests for now for 32-bit Visual Studio builds", "pin pixi until the nightly
 #: ci resolves again". Anchored to avoid "Fix temporary file leak", "tests: Add temporary
 #: working directory", "does not temporarily expose private files", "Keep config file around
-#: until bus daemon exits".
+#: until bus daemon exits". A trailing "temporarily" ("ci: Disable container building
+#: temporarily") or "for the time being" anywhere says so too.
 TEMPORARY = (
     re.compile(r"^(?:[^:\s][^:]{0,40}:\s*)*temporar(?:il)?y\b", re.IGNORECASE),
-    re.compile(r"\bfor now\b", re.IGNORECASE),
+    re.compile(r"\btemporarily[.!]?\s*(?:\(#\d+\))?\s*$", re.IGNORECASE),
+    re.compile(r"\bfor (?:now|the time being)\b", re.IGNORECASE),
     re.compile(r"\b(?:pin|disable|skip|xfail)\w*\b.*\buntil\b", re.IGNORECASE),
 )
 #: PR ids listed in a note before "and N more".
@@ -241,12 +245,25 @@ def _temporary(text: str) -> bool:
 def _is_revert(u: _Unit, own: list[_Commit]) -> bool:
     """Whether a unit is a revert: its title, branch or description; or, when its whole
     content is one commit message (a direct push, a Gerrit change, a one-commit PR that is not
-    a squash commit, whose body lists the squashed branch's commits), that message."""
+    a squash commit, whose body lists the squashed branch's commits), that message. A PR of
+    several commits and no merge commit (a ``Part-of:`` or Change-Id group, commits that
+    landed together) has its first commit's subject for a title: a revert only when every
+    commit is (gnome-shell !3973: ``Revert "ci: Reinstall gdk-pixbuf2 package"`` then ``ci:
+    Bump mutter image`` undoes a workaround on the way, as a revert commit on a merged
+    branch does)."""
     pr = u.pr
     if pr is not None:
-        if _REVERT_TITLE.match(pr["title"] or ""):
-            return True
         if _REVERT_BRANCH.search(pr.get("_head") or ""):
+            return True
+        subjects = {SQUASH.sub("", c.subject).strip() for c in own} | {c.subject for c in own}
+        if (
+            len(own) > 1
+            and all(len(c.parents) < 2 for c in own)
+            and pr.get("created_source") != "squash_commit"
+            and pr["title"] in subjects  # a title taken from a commit, not a PR's own
+        ):
+            return all(_REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(c.body) for c in own)
+        if _REVERT_TITLE.match(pr["title"] or ""):
             return True
         if any(_REVERTS_PR.search(c.body) for c in own):  # GitHub's revert button's text
             return True
@@ -285,7 +302,7 @@ def _notes(
         notes.append(
             f"{repo}: {len(as_planned)} PR(s) had a temporary change reverted as planned "
             f"({_listed(as_planned)}): not counted as reverted (the reverted commit or PR says "
-            '"temporarily", "temporary", "for now", or pins/disables/skips something "until")'
+            '"temporarily", "temporary", "for now", "for the time being", or pins/disables/skips something "until")'
         )
     return notes
 

@@ -147,8 +147,10 @@ class Collector:
         # CSV: line numbers as an editor shows them (header is line 1); NDJSON: line numbers.
         self.offset = {"csv": 1, "ndjson": 0}.get(fmt or "", 0)
         self.label = "line" if fmt in ("csv", "ndjson") else "row"
-        # names: (label, one value per row), what the source calls rows: ("PR", ["org/a#3"])
-        self.label, self.names = names if names else (self.label, None)
+        # names: (label, one value per row), what the source calls rows: ("PR", ["org/a#3"]);
+        # then maybe (label, ids) of rows the import added after the file's: ("engineer", [...])
+        self.label, self.names, *added = names if names else (self.label, None)
+        self.added: tuple[str, list] | None = added[0] if added else None
 
     def name_rows(self, df: pl.DataFrame | None, key: str | None) -> None:
         """Name a Parquet table's rows by their ``key`` (a PR id, an engineer id): a Parquet
@@ -160,14 +162,19 @@ class Collector:
             self.label, self.names = ("id" if key == "id" else key.removesuffix("_id")), df[key]
 
     def add(self, severity: str, message: str, column: str | None = None, rows=()):
-        n = self.names
+        n, file, label = self.names, self.file, self.label
+        if self.added and isinstance(n, list):  # rows the import added are in no line of file
+            if rows and all(int(r) > len(n) for r in rows):
+                file, label, n = None, self.added[0], [None] * len(n) + self.added[1]
+            else:
+                n = n + [f"{i} (added by the import)" for i in self.added[1]]
         if isinstance(n, pl.Series):
             ids = n.gather([int(r) - 1 for r in rows]).to_list() if len(rows) else []
             where = [i if i is not None else f"(row {r})" for i, r in zip(ids, rows, strict=True)]
         else:
             where = [n[int(r) - 1] if n else int(r) + self.offset for r in rows]
         self.report.problems.append(
-            Problem(severity, self.table, message, column, where, self.file, self.label)
+            Problem(severity, self.table, message, column, where, file, label)
         )
 
 
