@@ -380,7 +380,7 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
     ``merged - total`` is the panel's ``merged_prs`` sum. ``engineers`` counts the authors of
     the ``before`` and ``after`` PRs.
     """
-    from certkit.data.validate import outside_tenure
+    from certkit.data.tenure import outside_tenure
 
     humans = ds.human_engineers()
     prs = ds.pull_requests.select("id", "author_id", "merged_date").filter(  # the columns

@@ -12,6 +12,7 @@ import math
 import polars as pl
 
 from certkit.errors import CertkitError
+from certkit.narrative.base_period import base_shift, base_shift_words  # noqa: F401
 from certkit.stats.vcov import pvalue
 
 #: Outcome -> (plain label, unit text, lower is better, log scale)
@@ -283,118 +284,6 @@ def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
     if row.get("note"):
         return row
     return row | event_counts(panel, outcome) | base_shift(panel, outcome)
-
-
-#: How many periods before the base period (``e = -2`` back to ``e = -1 - EARLIER``) give
-#: each certified engineer's own earlier level in :func:`base_shift`.
-EARLIER = 5
-
-
-def base_shift(panel: pl.DataFrame, outcome: str) -> dict:
-    """How far the certified engineers' outcome in the period just before certifying (the
-    base period every post-certification effect is measured from, ``e = -1``) sits from their
-    own earlier level (``e = -2 .. -6``), beyond what their not-yet-certified colleagues
-    moved between the same periods; for engineers with both (empty with fewer than 2).
-
-    Returns ``base_mean``, ``earlier_mean`` and one-sided p-values of a base period that
-    low (``base_low_p``) or that high (``base_high_p``). A count outcome (an integer column:
-    PRs, defects) is tested as a Poisson total against the engineers' earlier levels scaled
-    by the colleagues' change (exact: a month of zeros is not unusual for one sparse
-    contributor, it is for seven); any other outcome by a paired t-test of the engineers'
-    differences minus the colleagues' difference.
-
-    gnome-shell, monthly (trial J): all 7 certified engineers had 0 PRs in the month before
-    certifying (0.69 a month on average before), and "throughput about 93% higher" was that
-    empty month coming back (quarterly: -1.02 PRs, no clear change).
-    """
-    need = {"cohort", "period_index", "engineer_id", outcome}
-    if not need <= set(panel.columns):
-        return {}
-    y = pl.col(outcome).cast(pl.Float64)
-    p = panel.filter(pl.col(outcome).is_not_null()).select(
-        "engineer_id", "cohort", "period_index", y.alias("_y")
-    )
-    e = pl.col("period_index") - pl.col("cohort")
-    per = (
-        p.filter((pl.col("cohort") > 0) & e.is_between(-1 - EARLIER, -1))
-        .group_by("engineer_id", "cohort")
-        .agg(
-            pl.col("_y").filter(e == -1).mean().alias("base"),
-            pl.col("_y").filter(e < -1).mean().alias("earlier"),
-        )
-        .drop_nulls()
-    )
-    if per.height < 2:
-        return {}
-    # the not-yet-certified colleagues' level in the same periods, per cohort
-    peers = {}
-    for g in per["cohort"].unique().to_list():
-        c = p.filter(
-            ((pl.col("cohort") == 0) | (pl.col("cohort") > g))
-            & pl.col("period_index").is_between(g - 1 - EARLIER, g - 1)
-        )
-        base = c.filter(pl.col("period_index") == g - 1)["_y"].mean()
-        earlier = c.filter(pl.col("period_index") < g - 1)["_y"].mean()
-        peers[g] = (base, earlier)
-    cb = pl.Series([peers[g][0] for g in per["cohort"].to_list()], dtype=pl.Float64)
-    ce = pl.Series([peers[g][1] for g in per["cohort"].to_list()], dtype=pl.Float64)
-    per = per.with_columns(cb.alias("peer_base"), ce.alias("peer_earlier")).drop_nulls()
-    if per.height < 2:
-        return {}
-    from scipy import stats
-
-    if panel.schema[outcome].is_integer():
-        ratio = pl.when(pl.col("peer_earlier") > 0).then(
-            pl.col("peer_base") / pl.col("peer_earlier")
-        )
-        expected = float(per.select((pl.col("earlier") * ratio.fill_null(1.0)).sum()).item())
-        observed = float(per["base"].sum())
-        low = float(stats.poisson.cdf(observed, expected)) if expected > 0 else 1.0
-        high = float(stats.poisson.sf(observed - 1, expected)) if expected > 0 else 1.0
-    else:
-        d = per.select(
-            pl.col("base") - pl.col("earlier") - (pl.col("peer_base") - pl.col("peer_earlier"))
-        ).to_series()
-        low, high = _one_sided(d.to_numpy())
-    return {
-        "base_mean": float(per["base"].mean()),
-        "earlier_mean": float(per["earlier"].mean()),
-        "base_low_p": low,
-        "base_high_p": high,
-    }
-
-
-def _one_sided(d) -> tuple[float, float]:
-    """One-sided p-values (mean below zero, mean above zero) of a one-sample t-test."""
-    from scipy import stats
-
-    m = float(d.mean())
-    if d.std() <= 1e-12 * max(1.0, abs(m)):  # all alike (up to rounding): no spread to test
-        if abs(m) <= 1e-12:
-            return 1.0, 1.0
-        return (0.0, 1.0) if m < 0 else (1.0, 0.0)
-    t = stats.ttest_1samp(d, 0.0)
-    low = float(t.pvalue / 2 if t.statistic < 0 else 1 - t.pvalue / 2)
-    return low, 1 - low
-
-
-def base_shift_words(row: dict, outcome_label: str, alpha: float = 0.05) -> str | None:
-    """The caveat for an effect that the base period's dip (or spike) inflates: the
-    certified engineers' level at ``e = -1`` clearly low (``base_low_p < alpha``) under a
-    rise, or clearly high under a fall (:func:`base_shift`). None otherwise."""
-    est, base, earlier = row.get("estimate"), row.get("base_mean"), row.get("earlier_mean")
-    if not _finite(est, base, earlier) or est == 0:
-        return None
-    p = row.get("base_low_p") if est > 0 else row.get("base_high_p")
-    if p is None or not p < alpha:
-        return None
-    where = "below" if est > 0 else "above"
-    return (
-        f"the certified engineers' {outcome_label} in the period just before certifying "
-        f"({base:.3g} on average) was well {where} their own earlier level ({earlier:.3g}), "
-        "and every effect is measured from that period: part of it may be that period "
-        "returning to normal (a longer period, -p period=quarter, averages it out)"
-    )
 
 
 #: Outcomes that count rare events, and the panel column holding the events.
