@@ -75,6 +75,8 @@ from certkit.connectors.git_review import (
     is_gerrit_merge,
     review_change,
     review_notes,
+    self_landed,
+    self_landed_note,
 )
 from certkit.connectors.identity import Identities
 
@@ -360,6 +362,17 @@ def assemble(
             "at merge time, so their cycle time is unreliable; add a gh export for exact dates"
         )
     notes += review_notes(repo, n_review, len(set(merged_by.values())), n_repeated, n_mirrored)
+    notes += self_landed_note(
+        repo,
+        [
+            (
+                row["created_source"],
+                (row["merged_date"] - row["created_date"]).total_seconds() / 3600,
+            )
+            for row, g in zip(prs, groups.values(), strict=False)
+            if g.get("system") in ("gitlab", "gerrit_change_id")
+        ],
+    )
     if counts["fast_forward"]:
         notes.append(
             f"{repo}: {counts['fast_forward']} of those changes were merged by fast-forward "
@@ -490,6 +503,8 @@ def _pr_row(
         # Marge-bot and Gerrit do): a fast-forward, git holds no merge time
         untouched = not dated_by and all(c.committed == c.authored for c in points)
         created_source = "fast_forward" if untouched else "branch_first_commit"
+        if not untouched and not dated_by and self_landed(g.get("system"), points):
+            created_source = "self_landed"  # the author's own commit time, not the landing
         counts["fast_forward"] += untouched
         counts["unmerged"] += not untouched and not dated_by and g.get("system") in GERRIT
     else:

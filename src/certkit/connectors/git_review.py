@@ -187,3 +187,61 @@ def review_notes(
             f"{repo}#N, the id a gh export of that pull request has"
         )
     return notes
+
+
+#: Marge-bot's trailer (GNOME, freedesktop): a change landed by a person still carries it.
+_PART_OF = _REVIEW_TRAILERS[2][1]
+
+
+def self_landed(system: str | None, points: list[_Commit]) -> bool:
+    """True for a Marge-bot ``Part-of:`` or a ``Change-Id:``-only change that its author
+    committed last (no merge bot or reviewer rewrote it when it landed).
+
+    Its merge date is then the author's own last commit time (a local amend or rebase), not
+    the landing: GNOME/gnome-shell since 2023-09, 290 such MRs had a median cycle of 2.9 h
+    against 5.0 days for the 512 that Marge-bot landed; the same authors' Marge-landed MRs
+    took 77 h (Florian Müllner, 185 MRs) where their own took 0.6 h (115), and the next
+    mainline commit by someone else came a median 13 h after the author's commit (25 of 290
+    within an hour), so git does not say when they landed. Changes a Gerrit merge dates, and
+    ``Reviewed-on:`` changes (Gerrit wrote them at submit), are not self-landed.
+    """
+    if system not in ("gitlab", "gerrit_change_id") or not points:
+        return False
+    last = max(points, key=lambda c: c.committed)
+    if system == "gitlab" and not _PART_OF.search(last.body):
+        return False  # a squash template's "See merge request": GitLab wrote it at merge
+    same_email = last.committer_email.lower() == last.author_email.lower()
+    same_name = bool(last.committer_name) and last.committer_name == last.author_name
+    return not last.bot and (same_email or same_name)
+
+
+def self_landed_note(repo: str, rows: list[tuple[str, float]]) -> list[str]:
+    """The import note on self-landed changes (:func:`self_landed`).
+
+    ``rows`` are ``(created_source, cycle hours)`` of the ``Part-of:`` and ``Change-Id:``
+    changes; compares the self-landed ones with those a bot or reviewer landed.
+    """
+    import statistics
+
+    own = [h for s, h in rows if s == "self_landed"]
+    landed = [h for s, h in rows if s == "branch_first_commit"]
+    if not own:
+        return []
+
+    def med(hours: list[float]) -> str:
+        h = statistics.median(hours)
+        return f"{h / 24:.1f} days" if h >= 48 else f"{h:.1f} h"
+
+    other = (
+        f" (against {med(landed)} for the {len(landed)} others, landed by a merge bot, a "
+        "reviewer or a Gerrit merge)"
+        if landed
+        else ""
+    )
+    return [
+        f"{repo}: {len(own)} review change(s) (Part-of: or Change-Id:) were last committed by "
+        "their author, not by a merge bot or a reviewer: their merge date is the author's "
+        "last commit time (a local amend or rebase), not when they landed; median cycle "
+        f"{med(own)}{other}. created_source 'self_landed': left out of cycle times, still "
+        "counted as merged"
+    ]

@@ -195,6 +195,8 @@ def approximated_dates(ds: Dataset) -> pl.DataFrame:
         "fast_forward": "reviewed change merged by fast-forward: git keeps no merge time",
         "imported_history": "old history rewritten onto a new branch: created = its first "
         "commit date",
+        "self_landed": "review change committed last by its author, not a merge bot: merged = "
+        "the author's own last commit time, not the landing",
     }
     if prs.height == 0 or "created_source" not in prs.columns:
         return pl.DataFrame(schema={"created_source": pl.String, "prs": pl.Int64, "why": pl.String})

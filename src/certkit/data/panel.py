@@ -65,6 +65,7 @@ APPROXIMATE_CREATED = (
     "commit",
     "fast_forward",
     "imported_history",
+    "self_landed",
 )
 
 

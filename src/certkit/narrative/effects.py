@@ -159,6 +159,7 @@ APPROXIMATED_KINDS = {
     "merge_commit": ("merge without branch commits", "merges without branch commits"),
     "fast_forward": ("fast-forwarded change", "fast-forwarded changes"),
     "imported_history": ("PR of imported old history", "PRs of imported old history"),
+    "self_landed": ("change landed by its author", "changes landed by their author"),
 }
 
 
