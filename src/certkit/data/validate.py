@@ -163,6 +163,7 @@ class Collector:
             self.label, self.names = ("id" if key == "id" else key.removesuffix("_id")), df[key]
 
     def add(self, severity: str, message: str, column: str | None = None, rows=()):
+        rows = list(rows)  # row numbers: a list, or a polars Series of them
         n, file, label = self.names, self.file, self.label
         if self.added and isinstance(n, list):  # rows the import added are in no line of file
             if rows and all(int(r) > len(n) for r in rows):
@@ -170,7 +171,7 @@ class Collector:
             else:
                 n = n + [f"{i} (added by the import)" for i in self.added[1]]
         if isinstance(n, pl.Series):
-            ids = n.gather([int(r) - 1 for r in rows]).to_list() if len(rows) else []
+            ids = n.gather([int(r) - 1 for r in rows]).to_list() if rows else []
             where = [i if i is not None else f"(row {r})" for i, r in zip(ids, rows, strict=True)]
         else:
             where = [n[int(r) - 1] if n else int(r) + self.offset for r in rows]
