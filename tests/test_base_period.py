@@ -50,8 +50,10 @@ def test_an_empty_base_month_qualifies_a_rise():
     assert shift["base_mean"] == 0 and shift["earlier_mean"] == 1
     assert shift["base_low_p"] < 0.01 and shift["base_high_p"] == 1
     caveat = effect_caveat(CLEAR_RISE | shift, k=5)
-    assert "in the period just before certifying (0 on average) was well below" in caveat
-    assert "-p period=quarter" in caveat
+    assert "in the period just before certifying was well below their own earlier" in caveat
+    # no values: "0 on average" for 7 engineers tells each one's (shared reports)
+    assert "on average" not in caveat and "(0" not in caveat
+    assert "-p period=quarter" in caveat  # the panel is monthly (no period column: month)
     # a fall is not inflated by a dip: no such caveat
     fall = CLEAR_RISE | shift | {"estimate": -0.51}
     assert "just before certifying" not in (effect_caveat(fall, k=5) or "")
@@ -91,3 +93,22 @@ def test_the_sample_effects_carry_no_base_period_caveat():
 @pytest.mark.parametrize("missing", ["cohort", "period_index"])
 def test_a_panel_without_the_columns_gives_nothing(missing):
     assert base_shift(_panel(base=0).drop(missing), "merged_prs") == {}
+
+
+@pytest.mark.parametrize(
+    ("every", "remedy"),
+    [
+        ("1w", "-p period=month"),
+        ("1mo", "-p period=quarter"),
+        ("3mo", "anticipation=1"),
+    ],
+)
+def test_the_remedy_fits_the_period(every, remedy):
+    """Trial K: a quarterly report was told to try -p period=quarter."""
+    from datetime import date
+
+    days = pl.date_range(date(2020, 1, 1), date(2030, 1, 1), every, eager=True)
+    panel = _panel(base=0)
+    panel = panel.with_columns(days.gather(panel["period_index"] - 1).alias("period"))
+    shift = base_shift(panel, "merged_prs")
+    assert remedy in effect_caveat(CLEAR_RISE | shift, k=5)

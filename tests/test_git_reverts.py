@@ -185,7 +185,7 @@ def test_a_revert_line_in_an_ordinary_squash_body_is_not_a_revert(tmp_path):
     assert not any(got[f"org/app#{n}"] for n in (2, 4, 6))
     assert (
         "org/app: 1 commit(s) inside other PRs undo part of an earlier PR (org/app#1): not "
-        "counted as reverts (only a revert PR or a pushed revert commit is)"
+        "counted as reverts (only a PR that is a revert as a whole, or a pushed revert commit, is)"
     ) in notes
 
 

@@ -84,7 +84,7 @@ def test_every_design_gives_the_same_right_reason(ctx):
         adoption_text = " ".join(_text(d) for d in study.effect_displays())
     reason = did_row["note"]
     assert reason.startswith(f"{n:,} of {merged:,} merged PRs have a creation date approximated")
-    assert f"({commits:,} direct commits, {squash:,} squash merges)" in reason, reason
+    assert f"({commits:,} PRs made of direct commits, {squash:,} squash merges)" in reason, reason
     assert "import a gh export" in reason
     assert matched_row["note"] == reason
     assert reason in adoption_text or reason.replace("'", "&#x27;") in adoption_text, adoption_text

@@ -288,8 +288,8 @@ def _notes(
         undone = sorted({i for ids in inside.values() for i in ids}, key=_natural)
         notes.append(
             f"{repo}: {len(inside)} commit(s) inside other PRs undo part of an earlier PR "
-            f"({_listed(undone)}): not counted as reverts (only a revert PR or a pushed revert "
-            "commit is)"
+            f"({_listed(undone)}): not counted as reverts (only a PR that is a revert as a "
+            "whole, or a pushed revert commit, is)"
         )
     if restored:
         restored = sorted(restored, key=_natural)

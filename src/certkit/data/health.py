@@ -546,6 +546,7 @@ def narrative(
             )
         )
     from certkit.narrative import approximated_mix, percent_words
+    from certkit.narrative.effects import DATING_ROUTES
 
     approx = approximated_dates(ds) if approximated is None else approximated
     n_approx = int(approx["prs"].sum()) if approx.height else 0
@@ -558,8 +559,7 @@ def narrative(
             "record when a PR was opened (a squash merge keeps one commit) nor when a "
             "fast-forwarded change was merged, so their cycle time (and time to first review) "
             "would be wrong and is left out of every cycle-time outcome. They still count in "
-            "throughput, reverts and AI share. Import a `gh pr list` export (`--github`) to "
-            "supply the real dates."
+            f"throughput, reverts and AI share. {DATING_ROUTES}."
         )
     if out.height:
         flagged = out.filter(pl.col("share") > 0.01)

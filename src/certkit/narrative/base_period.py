@@ -91,6 +91,7 @@ def base_shift(panel: pl.DataFrame, outcome: str) -> dict:
         ).to_series()
         low, high = _one_sided(d.to_numpy())
     return {
+        "period_days": _period_days(panel),
         "base_mean": float(per["base"].mean()),
         "earlier_mean": float(per["earlier"].mean()),
         "base_low_p": low,
@@ -123,9 +124,28 @@ def base_shift_words(row: dict, outcome_label: str, alpha: float = 0.05) -> str 
     if p is None or not p < alpha:
         return None
     where = "below" if est > 0 else "above"
-    return (
-        f"the certified engineers' {outcome_label} in the period just before certifying "
-        f"({base:.3g} on average) was well {where} their own earlier level ({earlier:.3g}), "
-        "and every effect is measured from that period: part of it may be that period "
-        "returning to normal (a longer period, -p period=quarter, averages it out)"
+    # no values: "0 on average" for 7 engineers tells each one's (trial K, shared report)
+    longer = {7: "-p period=month", 30: "-p period=quarter"}.get(row.get("period_days") or 30)
+    remedy = (
+        f"a longer period ({longer}) averages it out"
+        if longer
+        else "certkit.did.att_gt(..., anticipation=1) measures from the period before it"
     )
+    return (
+        f"the certified engineers' {outcome_label} in the period just before certifying was "
+        f"well {where} their own earlier level, net of their colleagues' change, and every "
+        f"effect is measured from that period: part of it may be that period returning to "
+        f"normal ({remedy})"
+    )
+
+
+def _period_days(panel: pl.DataFrame) -> int | None:
+    """The panel's period in days, rounded to 7, 30 or 91 (week, month, quarter), from its
+    ``period`` column (the period's first day); None when it cannot tell."""
+    if "period" not in panel.columns:
+        return None
+    days = panel["period"].unique().sort().cast(pl.Date).diff().dt.total_days().drop_nulls()
+    if days.is_empty():
+        return None
+    d = float(days.median())
+    return min((7, 30, 91), key=lambda x: abs(x - d))

@@ -155,7 +155,7 @@ def effect_row(
 #: ``pull_requests.created_source`` values whose creation date git approximates, in words.
 APPROXIMATED_KINDS = {
     "squash_commit": ("squash merge", "squash merges"),
-    "commit": ("direct commit", "direct commits"),
+    "commit": ("PR made of direct commits", "PRs made of direct commits"),
     "merge_commit": ("merge without branch commits", "merges without branch commits"),
     "fast_forward": ("fast-forwarded change", "fast-forwarded changes"),
     "imported_history": ("PR of imported old history", "PRs of imported old history"),
