@@ -112,3 +112,47 @@ def test_the_remedy_fits_the_period(every, remedy):
     panel = panel.with_columns(days.gather(panel["period_index"] - 1).alias("period"))
     shift = base_shift(panel, "merged_prs")
     assert remedy in effect_caveat(CLEAR_RISE | shift, k=5)
+
+
+def test_no_value_in_the_base_period_is_the_reason_given():
+    """Trial K, gnome-shell cycle time: none of the 7 certified engineers had a PR (so no
+    cycle time) in the month before certifying; the page said the outcome "needs certified
+    engineers with data both before and after" beside "5 have it in 2 or more periods
+    before"."""
+    from certkit.narrative.base_period import no_base_period
+
+    panel = _panel(base=0).with_columns(
+        pl.when(pl.col("merged_prs") > 0).then(pl.lit(2.5)).alias("cycle_time_log_median")
+    )
+    why = no_base_period(panel, "cycle_time_log_median", "PR cycle time")
+    assert why.startswith("no certified engineer has PR cycle time in the period just before")
+    assert "(7 have it earlier)" in why and "-p period=quarter" in why
+    assert no_base_period(panel, "merged_prs", "throughput") is None  # 0 is a value
+
+
+def test_the_report_gives_the_base_period_reason(tmp_path):
+    from types import SimpleNamespace
+
+    from certkit.privacy import Privacy
+    from certkit.report import Context, studies
+
+    varied = 2.0 + 0.03 * pl.col("period_index") + 0.1 * pl.col("engineer_id").str.len_chars()
+    panel = _panel(base=0).with_columns(
+        pl.when(pl.col("merged_prs") > 0).then(varied).alias("cycle_time_log_median"),
+        (pl.col("period_index") >= pl.col("cohort")).cast(pl.Int8).alias("post"),
+    )
+    ids = panel["engineer_id"].unique().sort()
+    ds = SimpleNamespace(engineers=pl.DataFrame({"engineer_id": ids}), certifications=None)
+    ctx = Context(ds=ds, full=ds, panel=panel, privacy=Privacy(k=5), period="", filters={})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = studies.did_effects(
+            ctx,
+            ["cycle_time_log_median"],
+            studies.did_spec("not_yet"),
+            min_e=-3,
+            max_e=3,
+            notes=[],
+        )
+    note = out.effects.row(0, named=True)["note"]
+    assert "in the period just before certifying" in note, note

@@ -125,12 +125,7 @@ def base_shift_words(row: dict, outcome_label: str, alpha: float = 0.05) -> str 
         return None
     where = "below" if est > 0 else "above"
     # no values: "0 on average" for 7 engineers tells each one's (trial K, shared report)
-    longer = {7: "-p period=month", 30: "-p period=quarter"}.get(row.get("period_days") or 30)
-    remedy = (
-        f"a longer period ({longer}) averages it out"
-        if longer
-        else "certkit.did.att_gt(..., anticipation=1) measures from the period before it"
-    )
+    remedy = remedy_words(row.get("period_days"), "averages it out")
     return (
         f"the certified engineers' {outcome_label} in the period just before certifying was "
         f"well {where} their own earlier level, net of their colleagues' change, and every "
@@ -149,3 +144,32 @@ def _period_days(panel: pl.DataFrame) -> int | None:
         return None
     d = float(days.median())
     return min((7, 30, 91), key=lambda x: abs(x - d))
+
+
+def remedy_words(period_days: int | None, what: str) -> str:
+    """ "a longer period (-p period=quarter) {what}" for a monthly panel (weekly: month);
+    for a quarterly one, ``anticipation=1``, which measures from the period before."""
+    longer = {7: "-p period=month", 30: "-p period=quarter"}.get(period_days or 30)
+    if longer:
+        return f"a longer period ({longer}) {what}"
+    return "certkit.did.att_gt(..., anticipation=1) measures from the period before it"
+
+
+def no_base_period(panel: pl.DataFrame, outcome: str, label: str) -> str | None:
+    """Why the staggered DiD has no post-certification effect when certified engineers have
+    the outcome before and after certifying but none in the period just before (trial K,
+    gnome-shell cycle time: all 7 had no PR that month, and the page said it "needs certified
+    engineers with data both before and after"). None when some have it."""
+    need = {"cohort", "period_index", "engineer_id", outcome}
+    if not need <= set(panel.columns):
+        return None
+    certified = panel.filter((pl.col("cohort") > 0) & pl.col(outcome).is_not_null())
+    at_base = certified.filter(pl.col("period_index") == pl.col("cohort") - 1)
+    if at_base.height or certified.is_empty():
+        return None
+    before = certified.filter(pl.col("period_index") < pl.col("cohort") - 1)
+    return (
+        f"no certified engineer has {label} in the period just before certifying, the period "
+        f"every post-certification effect is measured from ({before['engineer_id'].n_unique():,}"
+        f" have it earlier); {remedy_words(_period_days(panel), 'may give them one')}"
+    )

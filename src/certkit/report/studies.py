@@ -19,6 +19,7 @@ import polars as pl
 from certkit import narrative as story
 from certkit.data import health
 from certkit.errors import CertkitError
+from certkit.narrative.base_period import no_base_period
 from certkit.privacy import certified_engineers
 from certkit.report.context import Context, collect_warnings, filter_dataset, table
 from certkit.report.sections import chart
@@ -157,6 +158,9 @@ def did_effects(
                 merged = ctx.ds.pull_requests["merged_date"].is_not_null().sum()
                 raise CertkitError(story.no_certified_data(outcome, approx, int(merged)))
             ctx.require(n, f"the {story.label(outcome)} estimate")
+            empty_base = no_base_period(ctx.panel, outcome, story.label(outcome))
+            if empty_base:
+                raise CertkitError(empty_base)
             with collect_warnings(notes, f"{outcome}: "):
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=min_e, max_e=max_e, **spec)
                 overall = did.att_gt(ctx.panel, outcome=outcome, **spec).aggregate("simple")
