@@ -37,6 +37,12 @@ def test_one_adopter_a_side_gives_no_difference_and_says_why():
     words = res.effect_summary().text
     assert "minus others':" not in words
     assert "it rests on 1 certified and 1 other adopter: too few to compare." in words
+    # nor does the table give one adopter's own p-value and interval (trial K: "certified
+    # engineers 19.654, p 0.000, 1" under "too few to compare"); the estimate stays
+    rows = {r["term"]: r for r in res.tidy().iter_rows(named=True)}
+    for side in ("certified engineers", "never-certified engineers"):
+        assert rows[side]["estimate"] is not None
+        assert rows[side]["std_error"] is None and rows[side]["p_value"] is None
     # a shared report does not count a side under k
     shared = res.effect_summary(k=2).text
     assert "minus others':" not in shared and "1 certified" not in shared

@@ -154,8 +154,13 @@ class AdoptionResult(ResultMixin):
         counts = dict(self.counts)
         if "n_treated" in es.columns:  # the adopters behind each estimate, not just observed
             counts |= {f"e={int(e)}": n for e, n in es.select("e", "n_treated").iter_rows()}
+        from certkit.analytics.adoption import MIN_PER_SIDE
+
         for name, (est, se) in self.groups.items():
-            rows.append((name, est, se))
+            # one adopter's "p 0.000": its cells' SE is the comparison group's alone (trial K,
+            # python-sdk: "certified engineers 19.654, p 0.000, 1" under "too few to compare")
+            few = counts.get(name) is not None and counts[name] < MIN_PER_SIDE
+            rows.append((name, est, None if few else se))
         out = []
         for term, est, se in rows:
             ok = se is not None and math.isfinite(se) and se > 0
