@@ -43,6 +43,10 @@ def test_one_adopter_a_side_gives_no_difference_and_says_why():
     for side in ("certified engineers", "never-certified engineers"):
         assert rows[side]["estimate"] is not None
         assert rows[side]["std_error"] is None and rows[side]["p_value"] is None
+    # the period of adoption itself rests on the same 2 (trial K: "+1.77 PRs (95% CI +1.25
+    # to +2.28)" with no word of how few)
+    assert "In the period of adoption itself the change was" in words
+    assert "on only 2 adopters; the event study" in words
     # a shared report does not count a side under k
     shared = res.effect_summary(k=2).text
     assert "minus others':" not in shared and "1 certified" not in shared

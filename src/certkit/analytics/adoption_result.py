@@ -293,8 +293,13 @@ class AdoptionResult(ResultMixin):
             )
         e0 = _interval(t, "e=0", pct, self.outcome)
         if e0 and _shown(t, "e=0", k):
-            words += f" In the period of adoption itself the change was {e0}; the event study "
-            words += "shows how it evolves."
+            from certkit.privacy import DEFAULT_K
+
+            n0 = t.filter(pl.col("term") == "e=0")["n"].drop_nulls()
+            few = int(n0[0]) if n0.len() and n0[0] < (privacy_k or DEFAULT_K) else None
+            on = f", on only {few} adopter{'' if few == 1 else 's'}" if few else ""
+            words += f" In the period of adoption itself the change was {e0}{on}; the event "
+            words += "study shows how it evolves."
         return EffectSummary(head, words + self._difference_words(t, pct, k, privacy_k))
 
     def _difference_words(self, t: pl.DataFrame, pct: int, k: int, privacy_k: int | None) -> str:
