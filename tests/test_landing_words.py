@@ -151,3 +151,13 @@ def test_a_shared_report_says_withheld_not_impossible():
     impossible = hidden | {"note": "no certification cohort has 3 observed pre-period(s)"}
     page = landing.answer_section([("p.html", "t", [staggered, impossible])])
     assert "matched DiD: no outcome could be estimated" in page and "withheld" not in page
+
+
+def test_a_row_whose_designs_are_all_withheld_says_so():
+    """Trial K, glib --share: a withheld cycle time read "nothing estimated"."""
+    note = "rests on fewer than 5 certified engineers; a shared report shows only estimates"
+    nan = float("nan")
+    rows = [_effect(d, nan, nan, nan, nan, 4, note=note) for d in ("staggered DiD", "matched DiD")]
+    assert landing.agreement(rows)[0] == "withheld in a shared report"
+    other = _effect("matched DiD", nan, nan, nan, nan, 4, note="no cohort has 3 pre-periods")
+    assert landing.agreement([rows[0], other])[0] == "nothing estimated"

@@ -143,6 +143,8 @@ def agreement(records: list[dict]) -> tuple[str, str]:
     done = [r for r in records if status(r) != "not estimated"]
     missing = [r for r in records if status(r) == "not estimated"]
     if not done:
+        if missing and all(withheld(r) for r in missing):
+            return "withheld in a shared report", ""
         return "nothing estimated", ""
     if len(done) == 1:
         if not missing:

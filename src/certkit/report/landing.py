@@ -371,7 +371,8 @@ def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
                 )
             elif hidden:
                 parts.append(
-                    f"{design}: no outcome could be estimated ({hidden} withheld in this shared report)"
+                    f"{design}: {hidden} outcome(s) withheld in this shared report, the others "
+                    "could not be estimated"
                 )
             else:
                 parts.append(f"{design}: no outcome could be estimated")
