@@ -124,6 +124,12 @@ class AdoptionStudy:
             self.ctx.require(int(n), "the sensitivity analysis", who="adopter")
             sens = res.sensitivity(max_e=max_e)
             text = sens.effect_summary().text
+            if int(n) < self.ctx.privacy.k:  # only a private report shows them (require)
+                # say so beside "stays significant" (trial K, python-sdk: on 2 adopters)
+                few = "adopter" if int(n) == 1 else "adopters"
+                text += (
+                    f" These bounds rest on as few as {int(n)} {few}: one person can decide them."
+                )
             name = f"adopting AI, {label(outcome)}, HonestDiD"
             self._headline(f"ai/adoption-honest-did/{outcome}", name, text, HONEST_SECTION)
             return [Markdown(text), sens.plot()]
