@@ -188,3 +188,25 @@ def test_release_branch_names():
         assert is_release_merge(s), s
     for s in ("Merge branch 'feature'", "Merge branch 'releasenotes-fix'", "Fix v1.1.x docs"):
         assert not is_release_merge(s), s
+
+
+def test_ones_own_old_commits_under_another_address_are_not_imported_history(tmp_path):
+    """Trial J (J9), glib !643/!3410: Philip Withnall's own 2012-2019 commits under an old
+    address, rebased by him in 2023, were credited as "old history" to his new address."""
+    r = Repo(tmp_path / "glib", origin="https://gitlab.gnome.org/GNOME/glib.git")
+    r.commit("initial", ANA, "2023-01-01T09:00:00Z")
+    old_self = ("Ben Okafor", "ben@old-employer.example")
+    r.branch("revived")
+    r.commit(
+        "idea 1", old_self, "2012-03-01T10:00:00Z", committer=BEN, cdate="2023-06-01T10:00:00Z"
+    )
+    r.commit(
+        "idea 2", old_self, "2012-03-02T10:00:00Z", committer=BEN, cdate="2023-06-01T10:00:01Z"
+    )
+    r.checkout("main")
+    _gitlab_merge(r, "revived", 643, ANA, "2023-06-02T10:00:00Z")
+    prs, notes = _prs(r)
+    pr = prs["GNOME/glib#643"]
+    assert pr["created_source"] == "branch_first_commit"
+    assert pr["author_id"] == "ben@old-employer.example"  # as written (no identity file)
+    assert "old history" not in notes

@@ -128,7 +128,7 @@ def redate(
         work = [commits[s] for s in g["members"] if len(commits[s].parents) < 2]
         if not merges or not work:
             continue
-        importer = _importer(work, opened.get(row["number"]))
+        importer = _importer(work, opened.get(row["number"]), ids)
         if importer is not None:
             counts["imported"].append((len(work), row["id"]))
             author_id, people = _committer_id(importer, commits, ids)
@@ -189,7 +189,9 @@ class _Neg:
         return self.t > other.t
 
 
-def _importer(work: list[_Commit], opened: datetime | None = None) -> str | None:
+def _importer(
+    work: list[_Commit], opened: datetime | None = None, ids: Identities | None = None
+) -> str | None:
     """The committer of a branch of old history (its committer e-mail), else ``None``.
 
     Old history: at least half the branch's commits were authored by someone other than their
@@ -197,18 +199,34 @@ def _importer(work: list[_Commit], opened: datetime | None = None) -> str | None
     and before the PR was opened (``opened``, a time by which it was: see :func:`_opened_by`).
     A contributor's MR opened when it was written and rebased by a maintainer a year later is
     not (glib !3373: Benjamin Otte's 2023-04 commits, committed by Philip Withnall in 2024-06).
-    The one credited is whoever committed most of the old commits.
+    The one credited is whoever committed most of the old commits. Author and committer are
+    one person when their e-mails, their display names or their mapped ids (``ids``: roster,
+    identity file) agree (trial J, glib: Philip Withnall's own 2012 commits under an old
+    address, rebased by him in 2023, are his branch, not imported history).
     """
     old = [
         c
         for c in work
         if min(c.committed, opened or c.committed) - c.authored >= OLD_GAP
-        and c.author_email.lower() != c.committer_email.lower()
+        and not _same_person(c, ids)
         and c.committer_email.lower() != _GITHUB_WEB  # GitHub's "update branch": no one
     ]
     if 2 * len(old) < len(work):
         return None
     return Counter(c.committer_email.lower() for c in old).most_common(1)[0][0]
+
+
+def _same_person(c: _Commit, ids: Identities | None) -> bool:
+    """Whether a commit's author and committer are one person (e-mail, name or mapped id)."""
+    if c.author_email.lower() == c.committer_email.lower():
+        return True
+    if c.committer_name and " ".join(c.author_name.lower().split()) == " ".join(
+        c.committer_name.lower().split()
+    ):
+        return True
+    return ids is not None and c.author_id == ids.engineer_id(
+        email=c.committer_email, name=c.committer_name or None
+    )
 
 
 def _committer_id(
