@@ -4,29 +4,14 @@ said as failed."""
 
 from __future__ import annotations
 
+from test_report_landing import _effect as landing_effect
+
 from certkit.narrative.effects import effect_caveat
 from certkit.report import landing
 
 
 def _effect(design: str, est: float, lo: float, hi: float, p: float, n: int, **kw) -> dict:
-    return {
-        "kind": "effect",
-        "key": f"effect/{design}/merged_prs",
-        "outcome": "merged_prs",
-        "label": "throughput",
-        "design": design,
-        "comparison": f"{design} peers",
-        "estimate": est,
-        "ci_low": lo,
-        "ci_high": hi,
-        "p_value": p,
-        "relative": est / 4,
-        "relative_low": lo / 4,
-        "relative_high": hi / 4,
-        "lower_better": False,
-        "n": n,
-        "section": "Summary",
-    } | kw
+    return landing_effect(design, est, lo, hi, p, n) | kw
 
 
 def test_the_headline_count_says_which_engineers_it_is():
