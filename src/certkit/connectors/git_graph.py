@@ -34,6 +34,18 @@ def generations(commits: dict[str, _Commit]) -> dict[str, int]:
     return gen
 
 
+def first_parent_line(commits: dict[str, _Commit], tip: str) -> list[str]:
+    """The commits of ``tip``'s first-parent line, newest first, while they were read (the
+    mainline: merges and direct pushes landed on the branch imported)."""
+    line: list[str] = []
+    sha: str | None = tip
+    while sha in commits:
+        line.append(sha)
+        parents = commits[sha].parents
+        sha = parents[0] if parents else None
+    return line
+
+
 def first_parent_roots(commits: dict[str, _Commit], gen: dict[str, int]) -> dict[str, str | None]:
     """The root commit each commit's first-parent chain ends at.
 

@@ -49,7 +49,7 @@ def is_translation_robot(agent: Agent | None) -> bool:
 
 
 def landings(
-    direct: list[str], commits: dict[str, _Commit], tip: str
+    direct: list[str], commits: dict[str, _Commit], line: list[str]
 ) -> tuple[list[list[str]], list[str]]:
     """Direct commits that landed together (groups, oldest commit first) and the others.
 
@@ -59,8 +59,10 @@ def landings(
         The commits pushed directly (in no PR).
     commits
         Every commit of the import by sha.
-    tip
-        The imported revision: groups are runs of consecutive commits of its first-parent line.
+    line
+        The imported revision's first-parent line, newest first
+        (:func:`certkit.connectors.git_graph.first_parent_line`): groups are runs of
+        consecutive commits of it.
 
     Returns
     -------
@@ -70,12 +72,6 @@ def landings(
         no group (in ``direct``'s order).
     """
     todo = set(direct)
-    line: list[str] = []  # the first-parent line, newest first
-    sha: str | None = tip
-    while sha in commits:
-        line.append(sha)
-        parents = commits[sha].parents
-        sha = parents[0] if parents else None
     groups: list[list[str]] = []
     run: list[str] = []
 

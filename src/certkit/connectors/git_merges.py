@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from certkit.connectors.git_graph import branch_only, generations, only_from
+from certkit.connectors.git_graph import branch_only, first_parent_line, generations, only_from
 
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
@@ -68,11 +68,7 @@ def cut_merges(commits: dict[str, _Commit], tip: str, imported: set[str] | froze
     from certkit.connectors.git_prs import is_sync_merge, pr_number
     from certkit.connectors.git_review import is_gerrit_merge
 
-    mainline: set[str] = set()
-    sha: str | None = tip
-    while sha in commits:
-        mainline.add(sha)
-        sha = commits[sha].parents[0] if commits[sha].parents else None
+    mainline = set(first_parent_line(commits, tip))
     gen: dict[str, int] | None = None
     out: dict[str, bool] = {}
     for sha, c in commits.items():

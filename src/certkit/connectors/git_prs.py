@@ -57,7 +57,12 @@ from typing import TYPE_CHECKING
 
 from certkit.connectors import git_dates
 from certkit.connectors.attribution import tools_of
-from certkit.connectors.git_graph import branch_only, first_parent_roots, generations
+from certkit.connectors.git_graph import (
+    branch_only,
+    first_parent_line,
+    first_parent_roots,
+    generations,
+)
 from certkit.connectors.git_landings import (
     landing_group,
     landing_note,
@@ -179,12 +184,8 @@ def assemble(
     of them is a direct push.
     """
     gen = generations(commits)
-    mainline: set[str] = set()
-    sha: str | None = tip
-    while sha in commits:
-        mainline.add(sha)
-        parents = commits[sha].parents
-        sha = parents[0] if parents else None
+    line = first_parent_line(commits, tip)
+    mainline = set(line)
 
     roots = first_parent_roots(commits, gen)
     home = roots.get(tip)
@@ -346,7 +347,7 @@ def assemble(
     ]
     landed: list[list[str]] = []
     if direct_commits == "as_prs":
-        landed, single = landings(direct, commits, tip)  # rebased MRs fast-forwarded at once
+        landed, single = landings(direct, commits, line)  # rebased MRs fast-forwarded at once
         for shas in landed:
             group = landing_group(shas, commits)
             prs.append(_pr_row(f"{repo}@{shas[0][:10]}", group, commits, repo, ids, counts))
