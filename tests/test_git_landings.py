@@ -174,3 +174,35 @@ def test_translation_updates_counted_without_as_prs(tmp_path):
     assert "2 commit(s) are translation updates" in notes
     assert "they are in commits, not in pull_requests" in notes
     assert "landed together" not in notes  # groups only become PRs with as_prs
+
+
+def test_a_planned_reversal_names_the_commit_of_a_landed_together_pr(tmp_path):
+    """libadwaita (trial K, K11): 0718f73eac "ci: Include ministream subproject into tarballs"
+    landed together with a4a7e19 "tests: Disable preferences window test for now", which
+    5b64ba90 later reverted as planned. The note named only the PR's id, the first commit,
+    which is not the temporary one."""
+    r = Repo(tmp_path / "libadwaita", origin=ORIGIN)
+    r.commit("initial", ANA, "2024-01-01T09:00:00Z")
+    first, temporary = _rebased(
+        r,
+        [
+            ("ci: Include ministream subproject into tarballs", CHEN, "2024-02-01T10:00:00Z", 1),
+            ("tests: Disable preferences window test for now", CHEN, "2024-02-01T11:00:00Z", 1),
+        ],
+        ANA,
+        ["2024-02-05T10:00:00Z"] * 2,
+    )
+    r.commit(
+        f'Revert "tests: Disable preferences window test for now"\n\n'
+        f"This reverts commit {temporary}.",
+        BEN,
+        "2024-03-01T10:00:00Z",
+    )
+    prs, imp = _import(r)
+    group = prs[f"{REPO}@{first[:10]}"]
+    assert not group["reverted"]
+    notes = " ".join(imp.notes)
+    assert (
+        f"1 PR(s) had a temporary change reverted as planned ({REPO}@{first[:10]} "
+        f"(its commit {temporary[:10]}))"
+    ) in notes

@@ -90,6 +90,8 @@ class _Unit:
     by: list[_Unit] = field(default_factory=list)  # the revert units naming it
     #: the revert units naming it other than as a planned reversal of a temporary change
     unplanned: list[_Unit] = field(default_factory=list)
+    #: the commits a planned reversal named by sha (a PR of several commits: which one)
+    planned_shas: list[str] = field(default_factory=list)
 
 
 def mark_reverts(
@@ -198,6 +200,8 @@ def mark_reverts(
                 t.by.append(u)
             if u not in t.unplanned and not planned(t, sha):
                 t.unplanned.append(u)
+            elif sha is not None and sha not in t.planned_shas:
+                t.planned_shas.append(sha)
 
     in_force: dict[_Unit, bool] = {}
 
@@ -229,7 +233,7 @@ def mark_reverts(
             if any(force(v, set())[0] for v in u.unplanned):
                 u.pr["reverted"] = True
             elif any(force(v, set())[0] for v in u.by):
-                as_planned.append(u.pr["id"])
+                as_planned.append(_planned_name(u))
             else:
                 restored.append(u.pr["id"])
     return _notes(repo, inside, restored, as_planned)
@@ -275,6 +279,14 @@ def _is_revert(u: _Unit, own: list[_Commit]) -> bool:
     return any(_REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(c.body) for c in own)
 
 
+def _planned_name(u: _Unit) -> str:
+    """A PR reverted as planned, by id; for a PR of several commits whose planned reversal
+    named another commit than the one its id names (commits that landed together, named by
+    their first), that commit too: ``owner/repo@0718f73eac (its commit a4a7e19fd0)``."""
+    other = [s[:10] for s in u.planned_shas if s != u.shas[0] and s[:10] not in u.pr["id"]]
+    return f"{u.pr['id']} (its commit {', '.join(other)})" if other else u.pr["id"]
+
+
 def _listed(ids: list[str]) -> str:
     more = f" and {len(ids) - _LISTED} more" if len(ids) > _LISTED else ""
     return ", ".join(ids[:_LISTED]) + more
@@ -298,7 +310,7 @@ def _notes(
             f"their revert ({_listed(restored)}): not counted as reverted"
         )
     if as_planned:
-        as_planned = sorted(as_planned, key=_natural)
+        as_planned = sorted(as_planned, key=lambda name: _natural(name.split(" (", 1)[0]))
         notes.append(
             f"{repo}: {len(as_planned)} PR(s) had a temporary change reverted as planned "
             f"({_listed(as_planned)}): not counted as reverted (the reverted commit or PR says "
