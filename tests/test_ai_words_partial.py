@@ -5,7 +5,7 @@ the cycle-time advice does not send GitLab projects to a gh export."""
 from __future__ import annotations
 
 import warnings
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -40,10 +40,36 @@ def test_adoption_overall_marks_the_periods_the_data_end_inside():
         warnings.simplefilter("ignore")
         ds = ck.simulate(40, 12, seed=2)
         overall = ck.ai.adoption_overall(ds)
-    end = ds.period()[1]
+    start, end = ds.period()
     assert "partial" in overall.columns
-    last_day = overall["period"].cast(pl.Date).dt.offset_by("1mo").dt.offset_by("-1d")
-    assert overall["partial"].to_list() == [d > end for d in last_day.to_list()]
+    first_day = overall["period"].cast(pl.Date)
+    last_day = first_day.dt.offset_by("1mo").dt.offset_by("-1d")
+    assert overall["partial"].to_list() == [
+        a + timedelta(days=6) < start or b > end
+        for a, b in zip(first_day.to_list(), last_day.to_list(), strict=True)
+    ]
+
+
+def test_a_partial_first_month_is_left_out_too():
+    """python-sdk (trial K, K13): "went from 0% (2024-09-01)" on the one PR of a month whose
+    data start on the 30th."""
+    table = pl.DataFrame(
+        {
+            "period": [date(2024, 9, 1), date(2024, 10, 1), date(2024, 11, 1), date(2024, 12, 1)],
+            "ai_share": [0.0, 0.5, 1.0, 0.5],
+            "n_ai": [0, 1, 2, 1],
+            "n_prs": [1, 2, 2, 2],
+            "partial": [True, False, False, True],
+        }
+    )
+    trend = narrative.adoption_trend(table)
+    assert trend["period_first"] == "2024-10-01" and trend["period_last"] == "2024-11-01"
+    words = narrative.adoption_words(trend)
+    assert "went from 50% (2024-10-01) to 100% (2024-11-01)" in words
+    assert "(the partial first and last periods, 2024-09-01 and 2024-12-01, left out)" in words
+    table = table.with_columns(pl.Series("partial", [True, False, False, False]))
+    words = narrative.adoption_words(narrative.adoption_trend(table))
+    assert "to 50% (2024-12-01) (the partial first period, 2024-09-01, left out)" in words
 
 
 def test_an_answer_box_with_counts_but_no_estimate_says_what_the_data_show():

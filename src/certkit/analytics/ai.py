@@ -393,18 +393,25 @@ def adoption_overall(
     instead of showing a few people's share. Unlike pooling the cells of :func:`adoption`
     that survive suppression, every PR of the period counts (a small team's cell never
     stands for the organisation). From a Dataset, ``partial`` marks a period that ends after
-    the data do (:meth:`~certkit.Dataset.period`): its share rests on part of the period's
-    PRs (trial I, python-sdk: "to 12% (2026-08-01)" from 2 AI PRs of 17 in a month whose data
-    end on the 20th, after months of 0-2%).
+    the data do, or whose first week the data miss (:meth:`~certkit.Dataset.period` starts at
+    the first merge, which trails the first PR by its cycle time): its share rests on part of
+    the period's PRs (trial I, python-sdk: "to 12% (2026-08-01)" from 2 AI PRs of 17 in a
+    month whose data end on the 20th, after months of 0-2%; trial K: "from 0% (2024-09-01)"
+    on the 1 PR of a month whose first merge was on the 30th).
     """
     if period not in ("month", "quarter"):
         raise CertkitError(f"period must be 'month' or 'quarter', not {period!r}")
     out = _shares(_by_period(_prs(ds), period), [], k).sort("period")
     if isinstance(ds, Dataset) and ds.pull_requests.height:
-        end = ds.period()[1]
+        start, end = ds.period()
         step = "1mo" if period == "month" else "3mo"
-        last_day = pl.col("period").cast(pl.Date).dt.offset_by(step).dt.offset_by("-1d")
-        out = out.with_columns((last_day > pl.lit(end)).alias("partial"))
+        first_day = pl.col("period").cast(pl.Date)
+        last_day = first_day.dt.offset_by(step).dt.offset_by("-1d")
+        out = out.with_columns(
+            ((first_day.dt.offset_by("6d") < pl.lit(start)) | (last_day > pl.lit(end))).alias(
+                "partial"
+            )
+        )
     return out
 
 

@@ -295,19 +295,25 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
     organisation-wide series (``certkit.ai.adoption_overall``): pooling the cells of a
     suppressed by-team table that survive would let one team stand for the organisation.
     With a ``suppressed`` column, ``periods_left_out`` counts the periods with nothing shown;
-    with a ``partial`` column (:func:`certkit.ai.adoption_overall`), the periods the data end
-    inside are left out and the first named in ``period_partial``.
+    with a ``partial`` column (:func:`certkit.ai.adoption_overall`), the periods the data
+    start or end inside are left out, named in ``period_partial_first`` (the last one before
+    the whole periods) and ``period_partial`` (the first one after them).
     ``adoption_peak`` / ``period_peak`` when the highest period is well above both ends (5
     points and 1.5 times). ``None`` with fewer than two periods.
     """
     if adoption is None or adoption.height == 0 or "ai_share" not in adoption.columns:
         return None
-    partial = None
-    if "partial" in adoption.columns:  # a last period the data end inside: left out, said
-        cut = adoption.filter(pl.col("partial").fill_null(False))["period"]
-        if cut.len():
-            partial = str(cut.min())
-            adoption = adoption.filter(~pl.col("partial").fill_null(False))
+    partial_first = partial = None
+    if "partial" in adoption.columns:  # periods the data start or end inside: left out, said
+        is_partial = pl.col("partial").fill_null(False)
+        whole = adoption.filter(~is_partial)["period"]
+        cut = adoption.filter(is_partial)["period"]
+        if cut.len() and whole.len():
+            before = cut.filter(cut < whole.min())
+            after = cut.filter(cut > whole.max())
+            partial_first = str(before.max()) if before.len() else None
+            partial = str(after.min()) if after.len() else None
+            adoption = adoption.filter(~is_partial)
     by_period = (
         adoption.drop_nulls("ai_share")
         .group_by("period")
@@ -339,6 +345,8 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
             out["periods_left_out"] = hidden.height
     if partial is not None:
         out["period_partial"] = partial
+    if partial_first is not None:
+        out["period_partial_first"] = partial_first
     return out
 
 
@@ -349,8 +357,11 @@ def adoption_words(trend: dict) -> str:
         f"({trend['period_first']}) to {percent_words(trend['adoption_last'])} "
         f"({trend['period_last']})"
     )
-    if trend.get("period_partial"):
-        text += f" (the partial last period, {trend['period_partial']}, left out)"
+    first, last = trend.get("period_partial_first"), trend.get("period_partial")
+    if first and last:
+        text += f" (the partial first and last periods, {first} and {last}, left out)"
+    elif first or last:
+        text += f" (the partial {'first' if first else 'last'} period, {first or last}, left out)"
     n = trend.get("periods_left_out")
     if n:
         text += (
