@@ -123,3 +123,32 @@ def test_no_note_without_self_landed_changes(tmp_path):
     _, prs, notes = _prs(r)
     assert [row["created_source"] for row in prs.values()] == ["branch_first_commit"]
     assert "last committed by their author" not in notes
+
+
+def test_the_author_under_another_address_or_spelling_is_the_same_person(tmp_path):
+    """One rule for "author and committer are one person" (``git_review.same_person``), as
+    the imported-history rule has it since trial J: a Part-of MR its author landed from his
+    home address or with his name spelt in lower case was a reviewer's landing, its cycle
+    time the author's own amend. A mapped alias needs the identity file."""
+    r = Repo(tmp_path / "shell", origin="https://gitlab.gnome.org/GNOME/gnome-shell.git")
+    r.commit("initial", ANA, "2024-03-01T09:00:00Z")
+    home = ("chen  nguyen", "chen.nguyen@home.example")
+    alias = ("C. N.", "cn@laptop.example")
+    r.commit("a" + MR.format(20), CHEN, "2024-03-02T10:00:00Z", committer=home,
+             cdate="2024-03-02T11:00:00Z")  # fmt: skip
+    r.commit("b" + MR.format(21), CHEN, "2024-03-03T10:00:00Z", committer=alias,
+             cdate="2024-03-03T11:00:00Z")  # fmt: skip
+    r.commit("c" + MR.format(22), CHEN, "2024-03-04T10:00:00Z", committer=BEN,
+             cdate="2024-03-06T10:00:00Z")  # fmt: skip
+    ids = tmp_path / "identities.csv"
+    ids.write_text(
+        "engineer_id,email,login,name\nchen,chen@corp.example,,\nchen,cn@laptop.example,,\n"
+    )
+    for identities, mapped in ((None, "branch_first_commit"), (ids, "self_landed")):
+        imp = read_git(r.path, identities=identities)
+        src = {
+            row["id"].split("#")[1]: row["created_source"] for row in imp.pull_requests.to_dicts()
+        }
+        assert src["20"] == "self_landed"  # main: branch_first_commit (name spelt otherwise)
+        assert src["21"] == mapped  # the alias only through the identity file
+        assert src["22"] == "branch_first_commit"  # a reviewer landed it

@@ -43,12 +43,11 @@ def test_designs_that_all_include_zero_are_inconclusive_not_in_agreement():
     assert "no evidence of no effect" in why
     notes = landing.agreement_notes([[staggered, matched]])
     assert not any("agree" in n for n in notes)
-    # the designs table's matched cell keeps its caveat although its interval includes
-    # zero; the page's own answer box does not (its summary gives caveats of clear effects)
-    assert landing.effect_text(matched, unclear_caveat=True).endswith(
+    # the matched cell keeps its caveat although its interval includes zero (the designs
+    # table, the page's answer box and its summary say it alike: trial K, K5)
+    assert landing.effect_text(matched).endswith(
         f"not distinguishable from no change, and {caveat}"
     )
-    assert landing.effect_text(matched).endswith("not distinguishable from no change")
     page = landing.answer_section([("p.html", "t", [staggered, matched])])
     assert ">both inconclusive<" in page and caveat in page
     # a clear agreement with a caveat is tempered, in the verdict and the bottom line
@@ -146,3 +145,38 @@ def test_a_row_whose_designs_are_all_withheld_says_so():
     assert landing.agreement(rows)[0] == "withheld in a shared report"
     other = _effect("matched DiD", nan, nan, nan, nan, 4, note="no cohort has 3 pre-periods")
     assert landing.agreement([rows[0], other])[0] == "nothing estimated"
+
+
+def test_a_page_summary_explains_an_unclear_effect_as_the_landing_page_does():
+    """glib (trial K, K5): the index's cycle-time cell said "not distinguishable from no
+    change, and it rests on only 4 certified engineers (those with PR cycle time in the
+    period just before certifying ...)"; page 02, its "details" target, had neither the
+    count's explanation nor the base-period sentence."""
+    import polars as pl
+
+    from certkit.narrative.effects import summarize
+
+    row = {
+        "outcome": "cycle_time_log_median",
+        "label": "PR cycle time",
+        "estimate": -1.14,
+        "std_error": 0.8,
+        "p_value": 0.16,
+        "ci_low": -2.7,
+        "ci_high": 0.43,
+        "relative": -0.68,
+        "relative_low": -0.93,
+        "relative_high": 0.54,
+        "certified_engineers": 4,
+        "certified_before_after": 7,
+        "certified_with_outcome": 8,
+        "note": None,
+    }
+    text = summarize(pl.DataFrame([row]), "staggered DiD", k=5)
+    assert (
+        "not distinguishable from no change, and it rests on only 4 certified engineers "
+        "(those with PR cycle time in the period just before certifying and in one after; "
+        "7 have it before and after, 8 at all"
+    ) in text
+    record = row | {"design": "staggered DiD", "caveat": effect_caveat(row, k=5)}
+    assert landing.effect_text(record).split("; ", 1)[1] in text

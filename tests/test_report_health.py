@@ -236,6 +236,13 @@ def test_authors_missing_from_the_roster_and_bot_prs_are_said(ds):
     )
     no_roster = ck.io.Dataset(nobody, ds.certifications, ds.pull_requests, ds.defects, ds.incidents)
     assert health.unlisted_authors(no_roster) is None  # no roster at all: the import says so
+    # a roster edited by hand ("Unknown ") is read as validation's alias warning reads it
+    edited = eng.with_columns(
+        pl.when(pl.col(c) == "unknown").then(pl.lit(" Unknown")).otherwise(pl.col(c)).alias(c)
+        for c in ("team", "role", "level")
+    )
+    by_hand = ck.io.Dataset(edited, ds.certifications, ds.pull_requests, ds.defects, ds.incidents)
+    assert health.unlisted_authors(by_hand)["engineers"] == len(unlisted)
 
 
 def test_cycle_time_outliers_leave_out_approximated_creation_dates(ds):

@@ -29,6 +29,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from certkit.connectors.git_review import same_person
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -208,25 +210,12 @@ def _importer(
         c
         for c in work
         if min(c.committed, opened or c.committed) - c.authored >= OLD_GAP
-        and not _same_person(c, ids)
+        and not same_person(c, ids)
         and c.committer_email.lower() != _GITHUB_WEB  # GitHub's "update branch": no one
     ]
     if 2 * len(old) < len(work):
         return None
     return Counter(c.committer_email.lower() for c in old).most_common(1)[0][0]
-
-
-def _same_person(c: _Commit, ids: Identities | None) -> bool:
-    """Whether a commit's author and committer are one person (e-mail, name or mapped id)."""
-    if c.author_email.lower() == c.committer_email.lower():
-        return True
-    if c.committer_name and " ".join(c.author_name.lower().split()) == " ".join(
-        c.committer_name.lower().split()
-    ):
-        return True
-    return ids is not None and c.author_id == ids.engineer_id(
-        email=c.committer_email, name=c.committer_name or None
-    )
 
 
 def _committer_id(

@@ -504,7 +504,7 @@ def _pr_row(
         # Marge-bot and Gerrit do): a fast-forward, git holds no merge time
         untouched = not dated_by and all(c.committed == c.authored for c in points)
         created_source = "fast_forward" if untouched else "branch_first_commit"
-        if not untouched and not dated_by and self_landed(g.get("system"), points):
+        if not untouched and not dated_by and self_landed(g.get("system"), points, ids):
             created_source = "self_landed"  # the author's own commit time, not the landing
         counts["fast_forward"] += untouched
         counts["unmerged"] += not untouched and not dated_by and g.get("system") in GERRIT

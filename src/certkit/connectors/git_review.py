@@ -25,6 +25,7 @@ from certkit.connectors.git_graph import branch_only
 
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
+    from certkit.connectors.identity import Identities
 
 _REVIEW_TRAILERS = [
     (  # Forgejo adds "Reviewed-on: https://host/org/repo/pulls/343" to what it merges
@@ -193,7 +194,23 @@ def review_notes(
 _PART_OF = _REVIEW_TRAILERS[2][1]
 
 
-def self_landed(system: str | None, points: list[_Commit]) -> bool:
+def same_person(c: _Commit, ids: Identities | None = None) -> bool:
+    """Whether a commit's author and committer are one person: the same e-mail (case
+    ignored), the same name (case and spacing ignored), or, with ``ids``, the committer's
+    e-mail or name mapped to the author's engineer id (glib: Philip Withnall's old commits
+    under an old address are his own, not imported history)."""
+    if c.author_email.lower() == c.committer_email.lower():
+        return True
+    if c.committer_name and " ".join(c.author_name.lower().split()) == " ".join(
+        c.committer_name.lower().split()
+    ):
+        return True
+    return ids is not None and c.author_id == ids.engineer_id(
+        email=c.committer_email, name=c.committer_name or None
+    )
+
+
+def self_landed(system: str | None, points: list[_Commit], ids: Identities | None = None) -> bool:
     """True for a Marge-bot ``Part-of:`` or a ``Change-Id:``-only change that its author
     committed last (no merge bot or reviewer rewrote it when it landed).
 
@@ -203,16 +220,15 @@ def self_landed(system: str | None, points: list[_Commit]) -> bool:
     took 77 h (Florian Müllner, 185 MRs) where their own took 0.6 h (115), and the next
     mainline commit by someone else came a median 13 h after the author's commit (25 of 290
     within an hour), so git does not say when they landed. Changes a Gerrit merge dates, and
-    ``Reviewed-on:`` changes (Gerrit wrote them at submit), are not self-landed.
+    ``Reviewed-on:`` changes (Gerrit wrote them at submit), are not self-landed. Author and
+    committer are one person as :func:`same_person` says (with ``ids``, mapped aliases).
     """
     if system not in ("gitlab", "gerrit_change_id") or not points:
         return False
     last = max(points, key=lambda c: c.committed)
     if system == "gitlab" and not _PART_OF.search(last.body):
         return False  # a squash template's "See merge request": GitLab wrote it at merge
-    same_email = last.committer_email.lower() == last.author_email.lower()
-    same_name = bool(last.committer_name) and last.committer_name == last.author_name
-    return not last.bot and (same_email or same_name)
+    return not last.bot and same_person(last, ids)
 
 
 def self_landed_note(repo: str, rows: list[tuple[str, float]]) -> list[str]:

@@ -239,9 +239,11 @@ def _name_parts(name: str | None) -> tuple[str, str, str] | None:
     return " ".join(words), words[0][0], words[-1]
 
 
-def _added_by_import(engineers: pl.DataFrame) -> pl.Expr:
+def added_by_import(engineers: pl.DataFrame) -> pl.Expr:
     """Engineers ``certkit import`` added for authors outside the roster: team, role and
-    level ``unknown`` (:data:`certkit.connectors.analyst_files.PLACEHOLDER`)."""
+    level ``unknown`` (:data:`certkit.connectors.analyst_files.PLACEHOLDER`; case and
+    surrounding spaces ignored, as a roster edited by hand may write them). The one test of
+    it: data health's count of such engineers and validation's alias warning use it."""
     cols = ("team", "role", "level")
     if not all(c in engineers.columns for c in cols):
         return pl.lit(False)
@@ -279,7 +281,7 @@ def alias_suspects(
     names = dict(humans.select("engineer_id", "name").iter_rows())
     by_whole: dict[str, list] = {}
     by_short: dict[tuple[str, str], list] = {}
-    added = set(engineers.filter(_added_by_import(engineers))["engineer_id"].to_list())
+    added = set(engineers.filter(added_by_import(engineers))["engineer_id"].to_list())
     for person in people:
         eid, _, parts = person
         if eid in added and eid not in certified and parts is not None and counts.get(eid):

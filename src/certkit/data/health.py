@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from certkit.data.certification_checks import added_by_import
 from certkit.data.dataset import Dataset
 from certkit.data.panel_links import by_bots, fix_linked
 from certkit.privacy import coarsen, suppress
@@ -352,10 +353,9 @@ def unlisted_authors(ds: Dataset) -> dict | None:
     (no roster was given: the import says so).
     """
     humans = ds.human_engineers()
-    cols = ("team", "role", "level")
-    if humans.height == 0 or not all(c in humans.columns for c in cols):
+    if humans.height == 0:
         return None
-    unlisted = humans.filter(pl.all_horizontal(pl.col(c) == "unknown" for c in cols))
+    unlisted = humans.filter(added_by_import(humans))
     if unlisted.height in (0, humans.height):  # none, or no roster at all (the import says so)
         return None
     prs = ds.pull_requests.filter(pl.col("author_id").is_in(humans["engineer_id"].implode()))

@@ -489,10 +489,12 @@ def _sentence(row: dict, alpha: float = 0.05, k: int | None = None) -> str:
     else:
         good = (row["estimate"] < 0) == lower_better
         verdict = "an improvement" if good else "a deterioration"
-    # a caveat qualifies a clear effect (the landing page's rule too): after "not
-    # distinguishable from no change", "but ... only 26 PRs" read oddly (trial H)
-    caveat = effect_caveat(row, alpha, k) if row["p_value"] < alpha else None
-    verdict += f", but {caveat}" if caveat else ""
+    # a caveat qualifies a clear effect ("but") and explains an unclear one ("and": after
+    # "not distinguishable from no change", "but ... only 26 PRs" read oddly, trial H); the
+    # landing page says the same, so its "details" link lands on these words (trial K, K5)
+    caveat = effect_caveat(row, alpha, k)
+    if caveat:
+        verdict += f", but {caveat}" if row["p_value"] < alpha else f", and {caveat}"
     return f"**{row['label']}**: {size} after certification ({ci}{_events_words(row)}); {verdict}."
 
 

@@ -114,13 +114,12 @@ def effect_size(r: dict) -> str:
     return f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
 
 
-def effect_text(r: dict, unclear_caveat: bool = False) -> str:
+def effect_text(r: dict) -> str:
     """One effect record in words (its reason when it was not estimated).
 
-    A caveat qualifies a clear effect; ``unclear_caveat`` keeps it after an unclear one too
-    (the landing page's designs table: a matched DiD on 2 poorly balanced pairs read as one
-    more design on no change, trial I). A page's own answer box leaves it out, as the
-    page's summary does (its numbers must be on the page)."""
+    A caveat qualifies a clear effect ("but") and explains an unclear one ("and": a matched
+    DiD on 2 poorly balanced pairs read as one more design on no change, trial I), as the
+    page's summary says it (:func:`certkit.narrative.effects.summarize`)."""
     s = status(r)
     if s == "not estimated":
         why = (r.get("note") or "the estimate is not a finite number").rstrip(".")
@@ -130,7 +129,7 @@ def effect_text(r: dict, unclear_caveat: bool = False) -> str:
     verdict = "not distinguishable from no change" if s == "no clear change" else f"an {s}"
     if s == "deterioration":
         verdict = "a deterioration"
-    if r.get("caveat") and (s != "no clear change" or unclear_caveat):
+    if r.get("caveat"):
         verdict += f"{', but' if s != 'no clear change' else ', and'} {r['caveat']}"
     return f"{effect_size(r)}; {verdict}"
 
@@ -455,7 +454,7 @@ def answer_section(
                     cells.append("<td>&ndash; (not run)</td>")
                     continue
                 h, r = by[d]
-                text = effect_text(r, unclear_caveat=True)
+                text = effect_text(r)
                 if text.startswith("not estimated") and text in said:
                     text = "not estimated: the same reason"  # said once per row (fastapi)
                 said.add(text)
