@@ -78,8 +78,10 @@ from certkit.connectors.git_review import (
     change_numbers,
     gerrit_merge_points,
     is_gerrit_merge,
+    linked_elsewhere,
     review_change,
     review_notes,
+    same_person,
     self_landed,
     self_landed_note,
 )
@@ -216,7 +218,7 @@ def assemble(
                 n_sync += 1
             elif sha in mainline:
                 units.append((gen[sha], sha, "merge"))
-        elif SQUASH.search(c.subject):
+        elif (m := SQUASH.search(c.subject)) and not linked_elsewhere(c, int(m["n"]), repo):
             units.append((gen[sha], sha, "squash"))
         elif review_change(c) is not None:
             units.append((gen[sha], sha, "review"))
@@ -313,7 +315,9 @@ def assemble(
     for m, ids_ in owner.items():
         if len(ids_) == 1:  # it submitted one change: a commit of that PR (no lines)
             groups[next(iter(ids_))].setdefault("owns", []).append(m)
-    counts = dict.fromkeys(("coauthor", "merger", "none", "skew", "fast_forward", "patch"), 0)
+    counts = dict.fromkeys(
+        ("coauthor", "merger", "none", "skew", "fast_forward", "exported", "patch"), 0
+    )
     counts["unmerged"] = 0  # Gerrit changes without a Gerrit merge, not fast-forwarded
     prs = []
     for pr_id, g in groups.items():
@@ -380,6 +384,14 @@ def assemble(
             "(their commits were not rewritten when merged), so git does not keep when they "
             "were merged: created_source 'fast_forward', left out of cycle times, still counted "
             "as merged in the period of their last commit"
+        )
+    if counts["exported"]:
+        notes.append(
+            f"{repo}: {counts['exported']} of those changes carry one date for writing and "
+            "committing although someone else committed them (an export that sets both, as "
+            "Meta's ShipIt does), so git keeps neither when they were opened nor when they "
+            "were merged in review: created_source 'fast_forward', left out of cycle times, "
+            "counted as merged in the period of their commit"
         )
     if n_aggregated:
         notes.append(
@@ -448,10 +460,19 @@ def assemble(
     if direct and direct_commits != "as_prs":
         n_side = sum(1 for s in direct if s not in mainline)
         side = f", {n_side} of them brought in by sync merges" if n_side else ""
-        notes.append(
-            f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}; they are in "
-            "commits but not in pull_requests (use direct_commits='as_prs' to count them)"
-        )
+        n_bot = sum(1 for s in direct if commits[s].bot)
+        if n_bot == len(direct):  # facebook/watchman: 322 export-bot "Updating hashes"
+            notes.append(
+                f"{repo}: {len(direct)} commit(s) by automation were pushed directly (no "
+                f"PR){side}; they are in commits, not in pull_requests"
+            )
+        else:
+            bots = f", {n_bot} of them by automation" if n_bot else ""
+            notes.append(
+                f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}{bots}; "
+                "they are in commits but not in pull_requests (use direct_commits='as_prs' to "
+                "count them)"
+            )
     if counts["skew"]:
         notes.append(
             f"{repo}: {counts['skew']} PR(s) have an author date after their merge commit's "
@@ -506,7 +527,11 @@ def _pr_row(
         created_source = "fast_forward" if untouched else "branch_first_commit"
         if not untouched and not dated_by and self_landed(g.get("system"), points, ids):
             created_source = "self_landed"  # the author's own commit time, not the landing
-        counts["fast_forward"] += untouched
+        # one date for writing and committing although someone else committed it: an export
+        # that sets both (Meta's ShipIt, facebook/watchman), not a fast-forward
+        exported = untouched and not all(same_person(c, ids) for c in points)
+        counts["exported"] += exported
+        counts["fast_forward"] += untouched and not exported
         counts["unmerged"] += not untouched and not dated_by and g.get("system") in GERRIT
     else:
         created_source = "squash_commit" if "squash" in kinds else "commit"

@@ -58,6 +58,9 @@ _REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
 #: #2935 by a ``Revert "..."`` commit of its branch).
 _REVERT_TITLE = re.compile(r"^revert\b", re.IGNORECASE)
 _REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
+#: Meta's backout of a Phabricator diff (facebook/watchman: ``Revert D80147769: Fix the OSS
+#: build``), naming the PR ``owner/repo#D80147769``.
+_REVERT_DIFF = re.compile(r"^Revert D(?P<n>\d+)\b")
 #: GitHub's revert button names its branch revert-<N>-<head branch of PR N>.
 _REVERT_BRANCH = re.compile(r"(?:^|[/:])revert-(?P<n>\d+)-")
 _MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
@@ -124,6 +127,7 @@ def mark_reverts(
     by_sha = {s: u for u in units for s in u.shas}
     pr_units = [u for u in units if u.pr is not None]
     by_number = {u.pr["number"]: u for u in pr_units if u.pr["number"] is not None}
+    by_diff = {u.pr["id"].rpartition("#D")[2]: u for u in pr_units if "#D" in u.pr["id"]}
     by_title: dict[str, list[_Unit]] = {}
     for u in pr_units:
         if u.pr["number"] is not None and u.pr["title"]:
@@ -160,6 +164,9 @@ def mark_reverts(
         found += [
             (by_number[int(n)], None) for n in _REVERTS_PR.findall(c.body) if int(n) in by_number
         ]
+        d = _REVERT_DIFF.match(c.subject)
+        if d and d.group("n") in by_diff:
+            found.append((by_diff[d.group("n")], None))
         return found
 
     def planned(t: _Unit, sha: str | None) -> bool:

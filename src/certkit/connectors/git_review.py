@@ -10,7 +10,11 @@ Used by :mod:`certkit.connectors.git_prs`. A commit names its reviewed change in
 - Forgejo's ``Reviewed-on: https://host/org/repo/pulls/343`` (rebase merges).
 - GitLab's Marge-bot ``Part-of: <https://host/g/p/-/merge_requests/4346>``, or a squash
   template's ``See merge request g/p!12``.
-- Phabricator's ``Differential Revision: https://reviews.llvm.org/D12345``.
+- Phabricator's ``Differential Revision: https://reviews.llvm.org/D12345``, or a bare
+  ``Differential Revision: D115455900`` on one line (Meta's ShipIt exports: facebook/watchman's
+  commits since 2025-09 are 337 reviewed diffs, all committed by an export bot). Meta's backout
+  tool writes the reverted diff's number on the next line (``Differential Revision:`` then
+  ``D80147769``): that commit is a revert (``Revert D80147769: ...``), not part of the diff.
 
 The last such trailer of a message wins: a cherry-pick quotes the original change's trailer
 above its own.
@@ -52,7 +56,7 @@ _REVIEW_TRAILERS = [
     (
         "phabricator",
         re.compile(
-            r"^Differential Revision:\s*<?https?://\S+/D(?P<n>\d+)/?>?\s*$",
+            r"^Differential Revision:(?:\s*<?https?://\S+/|[ \t]*)D(?P<n>\d+)/?>?\s*$",
             re.MULTILINE | re.IGNORECASE,
         ),
     ),
@@ -106,6 +110,28 @@ def pull_request(commit: _Commit) -> tuple[str, int] | None:
     """``(owner/repo, N)`` of the last ``Pull-request: https://github.com/o/r/pull/N`` line."""
     found = list(_PULL_REQUEST.finditer(commit.body))
     return (found[-1].group("repo"), int(found[-1].group("n"))) if found else None
+
+
+#: ShipIt's links from an exported diff to the pull request it came from, in this repository
+#: or another: ``Pull Request resolved: https://github.com/o/r/pull/N`` (often after
+#: ``Summary:`` on the same line) and ``X-link: https://github.com/o/r/pull/N``.
+_PR_LINK = re.compile(
+    r"(?:^|\s)(?:X-link|Pull Request resolved):\s*<?https?://github\.com/"
+    r"(?P<repo>[^/\s]+/[^/\s]+)/pull/(?P<n>\d+)",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def linked_elsewhere(commit: _Commit, number: int, repo: str) -> bool:
+    """Whether a subject's ``(#N)`` is another repository's pull request: the commit links
+    pull request N of another repository and not this one's (Meta's ShipIt exports a diff to
+    several repositories: facebook/watchman's "Migrate from googletest 1.8 to googletest 1.10
+    (#67)" says ``X-link: https://github.com/facebookincubator/hsthrift/pull/67`` and "flip
+    opensource to use pyrefly (#439)" ``Pull Request resolved: .../facebook/CacheLib/pull/439``:
+    watchman changes D34351084 and D99315659, not watchman PRs; 91 of its 203 ``(#N)``)."""
+    links = [(m["repo"], int(m["n"])) for m in _PR_LINK.finditer(commit.body)]
+    here = [n for r, n in links if same_repo(r, repo)]
+    return number not in here and any(n == number for _, n in links)
 
 
 def same_repo(url_repo: str, repo: str) -> bool:

@@ -1,0 +1,157 @@
+"""Histories exported from an internal monorepo (Meta's ShipIt: facebook/watchman).
+
+Since 2025-09, facebook/watchman's 659 commits are all on main, none a merge, each committed
+by an export bot (``meta-codesync[bot]``, "Facebook GitHub Bot") with its author date set to
+its commit date. 337 name the reviewed diff they came from by a bare ``Differential Revision:
+D115455900`` (no URL); 12 external contributions also end in ``(#1331)`` with ``Pull Request
+resolved: https://github.com/facebook/watchman/pull/1331``; 322 are "Updating hashes" by
+"Open Source Bot <generatedunixname499836121@meta.com>"; codemods are authored
+``generatedunixname89002005307016``. certkit read 13 PRs, called the 322 bot commits
+"pushed directly (use as_prs to count them)", the 337 diffs direct pushes, and the
+codemod accounts people.
+"""
+
+from __future__ import annotations
+
+from test_connectors_git import ANA, BEN, Repo
+
+from certkit.connectors import read_git
+
+EXPORT = ("meta-codesync[bot]", "215208954+meta-codesync[bot]@users.noreply.github.com")
+HASHES = ("Open Source Bot", "generatedunixname499836121@meta.com")
+CODEMOD = ("generatedunixname89002005307016", "generatedunixname89002005307016@meta.com")
+ORIGIN = "https://github.com/facebook/watchman.git"
+REPO = "facebook/watchman"
+
+
+def _diff(subject: str, n: int) -> str:
+    return f"{subject}\n\nSummary:\nWhy.\n\nReviewed By: someone\n\nDifferential Revision: D{n}\n"
+
+
+def _export(tmp_path) -> Repo:
+    r = Repo(tmp_path / "watchman", origin=ORIGIN)
+    r.commit("Updating hashes", HASHES, "2025-09-01T09:00:00Z", committer=EXPORT)
+    r.commit(_diff("inodes: preserve access time", 115455900), ANA, "2025-09-02T10:00:00Z",
+             committer=EXPORT)  # fmt: skip
+    r.commit(_diff("query: fix a leak", 115455901), BEN, "2025-09-03T10:00:00Z",
+             committer=EXPORT)  # fmt: skip
+    r.commit("Updating hashes\n\nSummary:\nGitHub commits:\n\nfbshipit-source-id: 6bc2\n",
+             HASHES, "2025-09-03T11:00:00Z", committer=EXPORT)  # fmt: skip
+    r.commit(_diff("Fix CQS signal modernize-use-emplace", 82099620), CODEMOD,
+             "2025-09-04T10:00:00Z", committer=EXPORT)  # fmt: skip
+    r.commit(
+        "Install pip in Ubuntu buildenv (#1331)\n\nSummary:\nPull Request resolved: "
+        "https://github.com/facebook/watchman/pull/1331\n\nDifferential Revision: D90000001\n",
+        BEN,
+        "2025-09-05T10:00:00Z",
+        committer=EXPORT,
+    )
+    r.commit("Updating hashes\n\nfbshipit-source-id: 9b6a\n", HASHES, "2025-09-06T11:00:00Z",
+             committer=EXPORT)  # fmt: skip
+    return r
+
+
+def test_an_exported_history_reads_its_reviewed_diffs_as_prs(tmp_path):
+    imp = read_git(_export(tmp_path).path)
+    prs = {row["id"]: row for row in imp.pull_requests.to_dicts()}
+    assert set(prs) == {
+        f"{REPO}#D115455900",
+        f"{REPO}#D115455901",
+        f"{REPO}#D82099620",
+        f"{REPO}#1331",  # the GitHub PR's number: joins a gh export
+    }
+    diff = prs[f"{REPO}#D115455900"]
+    assert diff["author_id"] == "ana@corp.example" and not diff["is_bot_author"]
+    # the export wrote one date for both: no creation date, out of cycle time
+    assert diff["created_source"] == "fast_forward"
+    assert diff["created_date"] == diff["merged_date"]
+    codemod = prs[f"{REPO}#D82099620"]
+    assert codemod["is_bot_author"]  # an automation account, not an engineer
+    people = set(imp.people.filter(~imp.people["is_bot"])["engineer_id"].to_list())
+    assert people == {"ana@corp.example", "ben@corp.example"}
+    notes = " ".join(imp.notes)
+    assert "3 of those changes carry one date for writing and committing" in notes
+    assert "merged by fast-forward" not in notes  # nothing here was a fast-forward
+    # the hash updates are automation: no advice to count them as PRs
+    assert "3 commit(s) by automation were pushed directly (no PR)" in notes
+    assert "as_prs" not in notes
+
+
+def test_a_fast_forward_by_its_author_is_still_said_as_one(tmp_path):
+    r = Repo(tmp_path / "app", origin="https://github.com/org/app.git")
+    r.commit("initial", ANA, "2025-09-01T09:00:00Z")
+    r.commit(_diff("a change", 7), ANA, "2025-09-02T10:00:00Z")
+    r.commit("a direct push", BEN, "2025-09-02T11:00:00Z")
+    r.commit("Updating hashes", HASHES, "2025-09-02T12:00:00Z", committer=EXPORT)
+    notes = " ".join(read_git(r.path).notes)
+    assert "1 of those changes were merged by fast-forward" in notes
+    assert "carry one date" not in notes
+    assert (
+        "3 commit(s) were pushed directly (no PR), 1 of them by automation; they are in "
+        "commits but not in pull_requests"
+    ) in notes
+
+
+def test_another_repositorys_pr_number_and_meta_backouts(tmp_path):
+    """facebook/watchman: 91 of its 203 ``(#N)`` subjects were other repositories' pull
+    requests exported with the same diff ("flip opensource to use pyrefly (#439)": ``Pull
+    Request resolved: https://github.com/facebook/CacheLib/pull/439``; "Migrate from googletest
+    1.8 to googletest 1.10 (#67)": ``X-link: https://github.com/facebookincubator/hsthrift/
+    pull/67``). Meta's backouts are ``Revert D<n>: <title>``, either a diff of their own
+    ("This diff is reverting D39354414") or with the reverted diff's number on the line after
+    ``Differential Revision:`` (which made the backout a commit of the diff it reverts)."""
+    r = Repo(tmp_path / "watchman", origin=ORIGIN)
+    r.commit("Updating hashes", HASHES, "2025-09-01T09:00:00Z", committer=EXPORT)
+    r.commit(
+        "flip opensource to use pyrefly (#439)\n\nSummary: Pull Request resolved: "
+        "https://github.com/facebook/CacheLib/pull/439\n\nDifferential Revision: D99315659\n",
+        ANA,
+        "2025-09-02T10:00:00Z",
+        committer=EXPORT,
+    )
+    r.commit(
+        "Migrate from googletest 1.8 to googletest 1.10 (#67)\n\nSummary:\nX-link: "
+        "https://github.com/facebookincubator/hsthrift/pull/67\n\nDifferential Revision: "
+        "D34351084\n",
+        BEN,
+        "2025-09-03T10:00:00Z",
+        committer=EXPORT,
+    )
+    r.commit(
+        "Use /proc/self (#1322)\n\nSummary:\nX-link: https://github.com/facebook/folly/pull/1322"
+        "\nPull Request resolved: https://github.com/facebook/watchman/pull/1322\n\n"
+        "Differential Revision: D90000002\n",
+        BEN,
+        "2025-09-04T10:00:00Z",
+        committer=EXPORT,
+    )
+    r.commit(_diff("remove optionality of w_string", 39354414), ANA, "2025-09-05T10:00:00Z",
+             committer=EXPORT)  # fmt: skip
+    r.commit(
+        "Revert D39354414: remove optionality of w_string\n\nSummary:\nThis diff is reverting "
+        "D39354414\n\nDifferential Revision: D39490655\n",
+        BEN,
+        "2025-09-06T10:00:00Z",
+        committer=EXPORT,
+    )
+    r.commit(
+        "Revert D34351084: Migrate from googletest 1.8 to googletest 1.10\n\n"
+        "Differential Revision:\nD34351084\n\nOriginal Phabricator Diff: D34351084\n",
+        ANA,
+        "2025-09-07T10:00:00Z",
+        committer=EXPORT,
+    )
+    imp = read_git(r.path)
+    prs = {row["id"]: row for row in imp.pull_requests.to_dicts()}
+    assert set(prs) == {
+        f"{REPO}#D99315659",  # main: facebook/watchman#439 (CacheLib's PR)
+        f"{REPO}#D34351084",  # main: facebook/watchman#67 (hsthrift's PR)
+        f"{REPO}#1322",  # this repository's own PR, though folly's has the same number
+        f"{REPO}#D39354414",
+        f"{REPO}#D39490655",
+    }
+    assert prs[f"{REPO}#D39354414"]["reverted"]  # by a backout diff of its own
+    assert prs[f"{REPO}#D34351084"]["reverted"]  # by a backout pushed as a commit
+    commits = {c["subject"]: c["pr_id"] for c in imp.commits.to_dicts()}
+    assert commits["Revert D34351084: Migrate from googletest 1.8 to googletest 1.10"] is None
+    assert not prs[f"{REPO}#D39490655"]["reverted"]
