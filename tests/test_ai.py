@@ -292,9 +292,9 @@ def test_compare_explains_when_ai_use_is_absorbed_by_the_fixed_effects():
         pytest.warns(ck.CertkitWarning, match="not compared"),
         pytest.raises(CertkitError, match="no outcome had enough AI-assisted") as err,
     ):
-        ai.compare(_pr_frame(True), outcomes=("cycle_time_log",))
+        ai.compare(_pr_frame(True), outcomes=("cycle_time_log",), min_authors=2)
     assert "do not vary within the fixed effects" in str(err.value)
-    ok = ai.compare(_pr_frame(False), outcomes=("cycle_time_log",)).to_polars()
+    ok = ai.compare(_pr_frame(False), outcomes=("cycle_time_log",), min_authors=2).to_polars()
     assert set(ok["comparison"]) == {"naive", "adjusted"}
     assert ok["n_certified_authors"].to_list() == [0, 0]
 
@@ -345,7 +345,9 @@ def test_compare_needs_enough_ai_assisted_prs(prs):
     assert f"{n_ai:,} AI-assisted and" in str(info.value)
     assert "(at least 10 of each are needed)" in str(info.value)
     assert "reverted: " in str(info.value)  # the outcome is named
-    res = ai.compare(few, outcomes=("reverted",), by_certification=False, min_ai_prs=n_ai)
+    res = ai.compare(
+        few, outcomes=("reverted",), by_certification=False, min_ai_prs=n_ai, min_authors=2
+    )
     assert res.table.height == 2  # naive and adjusted, when the analyst asks for it
     none = prs.with_columns(pl.lit(False).alias("ai"))
     with pytest.raises(CertkitError, match="0 AI-assisted and"):
@@ -397,3 +399,18 @@ def test_effect_summary_keeps_the_label_s_capitals(prs):
     """ "Ai minus non-ai gap" (str.capitalize lower-cased the rest of the label)."""
     res = ai.compare(prs, outcomes=("size_log",), by_certification=False)
     assert res.effect_summary().text.startswith("AI minus non-AI gap")
+
+
+def test_compare_needs_enough_authors_for_clustered_errors():
+    """Aider-AI/aider (trial L, L7): 4 authors with both kinds of PR, one with 97% of them,
+    gave the revert-rate gap a 95% CI of zero width and p < 0.001 on 22 reverts, and the
+    landing page said "worse with AI". Standard errors clustered on 4 authors say nothing."""
+    frame = _pr_frame(False)
+    n = frame.group_by("author_id").agg(pl.col("ai").n_unique().alias("k")).filter(pl.col("k") == 2)
+    assert 2 <= n.height < ai.MIN_AUTHORS
+    with (
+        pytest.warns(ck.CertkitWarning, match="not compared"),
+        pytest.raises(CertkitError, match=f"only {n.height} author") as err,
+    ):
+        ai.compare(frame, outcomes=("cycle_time_log",))
+    assert f"at least {ai.MIN_AUTHORS} are needed" in str(err.value)

@@ -227,7 +227,7 @@ def test_data_health_checks_on_import(imported_folder):
     # The AI notebook's comparison runs on it too.
     from certkit import ai
 
-    cmp = ai.compare(ds, outcomes=("cycle_time_log", "size_log"))
+    cmp = ai.compare(ds, outcomes=("cycle_time_log", "size_log"), min_authors=2)
     assert cmp.to_polars().height > 0
 
 

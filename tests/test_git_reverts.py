@@ -530,3 +530,20 @@ def test_a_merge_request_group_is_a_revert_only_when_all_its_commits_are(tmp_pat
     assert (
         "1 commit(s) inside other PRs undo part of an earlier PR (GNOME/gnome-shell#3919)" in notes
     )
+
+
+def test_a_revert_naming_its_pr_by_number(tmp_path):
+    """cline/cline (trial L, L14): ``revert: #8341 (0d04205dc) due to DiffService
+    truncateDocument regressions (#8423, #8429) (#8432)`` undoes #8341 line for line, without
+    ``This reverts commit`` or ``Revert "..."``. The numbers after "due to" are issues."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    diff = _squash(r, "feat: DiffService truncateDocument (#8341)", ANA, 2)
+    _squash(r, "fix: something else (#8423)", BEN, 3)
+    _revert(r, diff, BEN, "2024-03-04T10:00:00Z",
+            "revert: #8341 (0d04205dc) due to DiffService truncateDocument regressions "
+            "(#8423, #8429) (#8432)")  # fmt: skip
+    got, _ = _import(r)
+    assert got["org/app#8341"] is True  # main: False
+    assert got["org/app#8423"] is False  # an issue the message names, not the reverted PR
+    assert got["org/app#8432"] is False

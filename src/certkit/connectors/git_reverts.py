@@ -61,6 +61,9 @@ _REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
 #: Meta's backout of a Phabricator diff (facebook/watchman: ``Revert D80147769: Fix the OSS
 #: build``), naming the PR ``owner/repo#D80147769``.
 _REVERT_DIFF = re.compile(r"^Revert D(?P<n>\d+)\b")
+#: A revert naming the PR it undoes by number (cline/cline: ``revert: #8341 (0d04205dc) due
+#: to DiffService truncateDocument regressions (#8423, #8429) (#8432)``).
+_REVERT_NUMBER = re.compile(r"^revert\b[:\s]*(?:PR\s*|pull request\s*)?#(?P<n>\d+)\b", re.I)
 #: GitHub's revert button names its branch revert-<N>-<head branch of PR N>.
 _REVERT_BRANCH = re.compile(r"(?:^|[/:])revert-(?P<n>\d+)-")
 _MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
@@ -167,6 +170,10 @@ def mark_reverts(
         d = _REVERT_DIFF.match(c.subject)
         if d and d.group("n") in by_diff:
             found.append((by_diff[d.group("n")], None))
+        n = _REVERT_NUMBER.match(c.subject)
+        target = by_number.get(int(n.group("n"))) if n else None
+        if target is not None and target.when <= c.committed:  # not a later PR's number
+            found.append((target, None))  # (twisted's "Revert #5683" names a Trac ticket)
         return found
 
     def planned(t: _Unit, sha: str | None) -> bool:
