@@ -255,3 +255,37 @@ def test_validation_names_a_similar_name_only_among_engineers_the_import_added()
         "'Alexander Mikhaylenko')."
     ) in said[0].message
     assert "other" not in said[0].message and "bob@" not in said[0].message
+
+
+def test_added_authors_named_like_bots_are_said():
+    """Aider-AI/aider (trial L, L2): "KhulnaSoft bot <43526132+khulnasoft-bot@users.noreply.
+    github.com>" (1 PR) became a never-certified engineer; no agent entry lists it, and a
+    "-bot" user account may be a person's script or a real bot: the import says so."""
+    import polars as pl
+
+    from certkit.connectors.analyst_files import _bot_like_note
+
+    added = pl.DataFrame(
+        {
+            "engineer_id": [
+                "khulnasoft-bot",
+                "abbott@corp.example",
+                "talbot",
+                "ci_bot@corp.example",
+            ],
+            "name": ["KhulnaSoft bot", "Ann Abbott", "Talbot", None],
+            "email": [
+                "43526132+khulnasoft-bot@users.noreply.github.com",
+                "abbott@corp.example",
+                "talbot@corp.example",
+                "ci_bot@corp.example",
+            ],
+        }
+    )
+    prs = pl.DataFrame({"author_id": ["khulnasoft-bot", "talbot", "talbot"]})
+    note = _bot_like_note(added, prs)
+    assert note.startswith("2 added author(s) look like automation")
+    assert "'KhulnaSoft bot' <43526132+khulnasoft-bot@users.noreply.github.com> (1 PRs)" in note
+    assert "ci_bot@corp.example" in note
+    assert "abbott" not in note.lower() and "talbot" not in note.lower()
+    assert _bot_like_note(added[1:3], prs) is None

@@ -123,6 +123,9 @@ def engineers_table(
             "their own (direct pushes, co-authors of others' PRs): not added as engineers, "
             "since they would count as never-certified engineers with no work"
         )
+    botlike = _bot_like_note(missing, imp.pull_requests)
+    if botlike:
+        notes.append(botlike)
     placeholders = missing.select(
         "engineer_id",
         pl.col("team").fill_null(PLACEHOLDER["team"]),
@@ -162,6 +165,40 @@ def engineers_table(
         )
         return pl.concat([roster, placeholders], how="diagonal_relaxed"), notes
     return roster, notes
+
+
+#: A name, login or e-mail local part that ends in "bot" after a separator: "KhulnaSoft
+#: bot", ``khulnasoft-bot``, ``ci_bot`` (not "Abbott", "Talbot").
+_BOT_LIKE = r"(?i)(?:^|[\s._-])bot$"
+
+
+def _bot_like_note(added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3) -> str | None:
+    """A note on added authors whose name, login or e-mail says "bot" although no agent entry
+    lists them (trial L, aider: "KhulnaSoft bot <43526132+khulnasoft-bot@users.noreply...>",
+    1 PR, counted as a never-certified engineer). Nothing is changed: an agents file decides."""
+    if not added.height:
+        return None
+    local = pl.col("email").fill_null("").str.split("@").list.first().str.replace(r"^\d+\+", "")
+    flagged = added.filter(
+        pl.col("name").fill_null("").str.strip_chars().str.contains(_BOT_LIKE)
+        | local.str.contains(_BOT_LIKE)
+        | pl.col("engineer_id").str.split("@").list.first().str.contains(_BOT_LIKE)
+    )
+    if not flagged.height:
+        return None
+    counts = prs.group_by("author_id").len()
+    rows = flagged.join(counts, left_on="engineer_id", right_on="author_id", how="left")
+    rows = rows.sort(pl.col("len").fill_null(0), descending=True)
+    listed = ", ".join(
+        f"'{r['name'] or r['engineer_id']}' <{r['email'] or r['engineer_id']}> ({r['len'] or 0} PRs)"
+        for r in rows.head(shown).iter_rows(named=True)
+    )
+    more = f" and {rows.height - shown} more" if rows.height > shown else ""
+    return (
+        f"{rows.height} added author(s) look like automation by their name or address "
+        f"({listed}{more}): they count as never-certified engineers; if they are bots, list "
+        "them in an agents file (--agents)"
+    )
 
 
 def roster_alias_words(
