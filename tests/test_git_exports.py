@@ -16,6 +16,8 @@ from __future__ import annotations
 from test_connectors_git import ANA, BEN, Repo
 
 from certkit.connectors import read_git
+from certkit.data.panel import APPROXIMATE_CREATED
+from certkit.narrative.effects import APPROXIMATED_KINDS, approximated_reason
 
 EXPORT = ("meta-codesync[bot]", "215208954+meta-codesync[bot]@users.noreply.github.com")
 HASHES = ("Open Source Bot", "generatedunixname499836121@meta.com")
@@ -63,7 +65,8 @@ def test_an_exported_history_reads_its_reviewed_diffs_as_prs(tmp_path):
     diff = prs[f"{REPO}#D115455900"]
     assert diff["author_id"] == "ana@corp.example" and not diff["is_bot_author"]
     # the export wrote one date for both: no creation date, out of cycle time
-    assert diff["created_source"] == "fast_forward"
+    assert diff["created_source"] == "exported"  # main: no PR at all
+    assert "exported" in APPROXIMATE_CREATED
     assert diff["created_date"] == diff["merged_date"]
     codemod = prs[f"{REPO}#D82099620"]
     assert codemod["is_bot_author"]  # an automation account, not an engineer
@@ -155,3 +158,15 @@ def test_another_repositorys_pr_number_and_meta_backouts(tmp_path):
     commits = {c["subject"]: c["pr_id"] for c in imp.commits.to_dicts()}
     assert commits["Revert D34351084: Migrate from googletest 1.8 to googletest 1.10"] is None
     assert not prs[f"{REPO}#D39490655"]["reverted"]
+
+
+def test_the_cycle_time_reason_names_exported_changes_and_no_gh_route(tmp_path):
+    """watchman's report said "663 fast-forwarded changes" and sent the reader to a gh export
+    and DevLake's GitLab plugin, neither of which dates a Phabricator diff."""
+    import polars as pl
+
+    approx = pl.DataFrame({"created_source": ["exported", "squash_commit"], "prs": [663, 29]})
+    why = approximated_reason(approx, 692)
+    assert "(663 changes exported from a review system, 29 squash merges)" in why
+    assert why.endswith("exported changes can be dated only by the review system they came from")
+    assert set(APPROXIMATED_KINDS) == set(APPROXIMATE_CREATED)

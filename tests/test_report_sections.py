@@ -186,6 +186,11 @@ def test_approximated_creation_dates_are_left_out_of_cycle_time():
     assert only_squash["cycle_time_hours_median"].null_count() == only_squash.height
     note = narrative.cycle_time_note(ds, ["cycle_time_log_median"])
     assert note and "leaves out 2 of 4 merged PRs" in note[0]
+    assert "(2 squash merges)" in note[0]  # the mix, not a list of every kind (watchman)
+    assert "exported changes" not in note[0]
+    exported = narrative.cycle_time_note(_ds(["exported", "exported"]), ["cycle_time_log_median"])
+    assert "(2 changes exported from a review system)" in exported[0]
+    assert "exported changes can be dated only by the review system" in exported[0]
     assert narrative.cycle_time_note(ds, ["merged_prs"]) == []
 
 

@@ -390,7 +390,7 @@ def assemble(
             f"{repo}: {counts['exported']} of those changes carry one date for writing and "
             "committing although someone else committed them (an export that sets both, as "
             "Meta's ShipIt does), so git keeps neither when they were opened nor when they "
-            "were merged in review: created_source 'fast_forward', left out of cycle times, "
+            "were merged in review: created_source 'exported', left out of cycle times, "
             "counted as merged in the period of their commit"
         )
     if n_aggregated:
@@ -532,6 +532,7 @@ def _pr_row(
         exported = untouched and not all(same_person(c, ids) for c in points)
         counts["exported"] += exported
         counts["fast_forward"] += untouched and not exported
+        created_source = "exported" if exported else created_source
         counts["unmerged"] += not untouched and not dated_by and g.get("system") in GERRIT
     else:
         created_source = "squash_commit" if "squash" in kinds else "commit"

@@ -55,7 +55,8 @@ PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
 #: ``pull_requests.created_source`` values whose creation date was approximated from git
 #: alone (a squash commit's author date, a merge without branch commits, a direct push, a
-#: reviewed change merged by fast-forward, whose merge time git does not keep, a branch of
+#: reviewed change merged by fast-forward, whose merge time git does not keep, one exported
+#: from an internal review system with a single date for both, a branch of
 #: old history rewritten onto a new one): the time from creation to merge is not the PR's
 #: cycle time. ``github``/``devlake`` (and a
 #: merged branch's first commit) are trusted; a missing column means the user supplied dates.
@@ -64,6 +65,7 @@ APPROXIMATE_CREATED = (
     "merge_commit",
     "commit",
     "fast_forward",
+    "exported",
     "imported_history",
     "self_landed",
 )

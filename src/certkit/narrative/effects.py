@@ -71,9 +71,17 @@ def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
     merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).height
     return [
         f"Cycle time leaves out {n:,} of {merged:,} merged PRs ({percent_words(n / merged)}) "
-        "whose creation or merge date git cannot tell (squash merges, direct pushes, changes "
-        f"merged by fast-forward): their cycle time would be wrong. {DATING_ROUTES}."
+        f"whose creation or merge date git cannot tell ({approximated_mix(approx)}): their "
+        f"cycle time would be wrong. {DATING_ROUTES}{_EXPORTED if _has_exported(approx) else ''}."
     ]
+
+
+#: What dates changes exported from an internal review system (Meta's ShipIt).
+_EXPORTED = "; exported changes can be dated only by the review system they came from"
+
+
+def _has_exported(approx: pl.DataFrame) -> bool:
+    return bool(approx.height) and "exported" in approx["created_source"].to_list()
 
 
 #: Where the real creation dates of PRs come from when git can only approximate them: a gh
@@ -158,6 +166,7 @@ APPROXIMATED_KINDS = {
     "commit": ("PR made of direct commits", "PRs made of direct commits"),
     "merge_commit": ("merge without branch commits", "merges without branch commits"),
     "fast_forward": ("fast-forwarded change", "fast-forwarded changes"),
+    "exported": ("change exported from a review system", "changes exported from a review system"),
     "imported_history": ("PR of imported old history", "PRs of imported old history"),
     "self_landed": ("change landed by its author", "changes landed by their author"),
 }
@@ -185,6 +194,7 @@ def approximated_reason(approx: pl.DataFrame, merged: int) -> str:
         f"({approximated_mix(approx)}), so their cycle time is unknown and left out; import a "
         "gh export (certkit import git --github) for the real creation dates of GitHub PRs, "
         "or DevLake's GitLab plugin (certkit import devlake) for GitLab merge requests"
+        + (_EXPORTED if _has_exported(approx) else "")
     )
 
 
