@@ -230,3 +230,14 @@ def test_failing_line_is_the_line_that_raised():
     tb = ["\x1b[0;31mValueError\x1b[0m", "Cell \x1b[0;32mIn[3], line 5\x1b[0m", "File lib.py:9"]
     assert failing_line(source, tb) == (5, "z = g(y)")
     assert failing_line(source, ["no cell frame"]) == (None, "import x")
+
+
+def test_the_dating_line_never_says_every_pr_is_dated_below_approximated_ones():
+    """facebook/watchman: the data-health page showed a table of 692 approximated creation
+    dates of 692 merged PRs, then "Every merged PR has the creation date its source
+    recorded."."""
+    everything = health.first_commit_dates(_ds(["exported", "squash_commit"]))
+    assert everything.startswith("No merged PR has a creation date the cycle time can use")
+    some = health.first_commit_dates(_ds(["exported", "github", "github"]))
+    assert some.startswith("The 2 merged PRs kept in cycle time (of 3) have the creation date")
+    assert health.first_commit_dates(_ds(["github", None])).startswith("Every merged PR")
