@@ -57,6 +57,7 @@ class Rule:
     tool_from_value: bool = False
     bot_only: bool = False
     anywhere: bool = False
+    yields: bool = False
 
     def matches(self, text: str) -> bool:
         if self.regex:
@@ -108,11 +109,16 @@ class Rules:
 
 @dataclass(frozen=True)
 class Detection:
-    """One rule that fired: the tool, the rule id and the text that matched."""
+    """One rule that fired: the tool, the rule id and the text that matched.
+
+    ``yields`` marks a model's address that an agent wrote (rule ``yields: true``): it is AI
+    evidence, but its tool is named only when nothing else names one (:func:`tools_of`).
+    """
 
     tool: str
     rule: str
     evidence: str
+    yields: bool = False
 
 
 @dataclass
@@ -180,6 +186,7 @@ def _load_rules(path: str | None) -> Rules:
             tool_from_value=bool(r.get("tool_from_value", False)),
             bot_only=bool(r.get("bot_only", False)),
             anywhere=bool(r.get("anywhere", False)),
+            yields=bool(r.get("yields", False)),
         )
         for pat in (rule.pattern if rule.regex else None, rule.value):
             if pat is None:
@@ -271,7 +278,7 @@ def detect(ev: Evidence, rules: Rules | None = None) -> list[Detection]:
 
     def hit(rule: Rule, text: str, tool: str | None = None) -> None:
         key = (rule.id, tool or rule.tool)
-        found.setdefault(key, Detection(tool or rule.tool, rule.id, text[:200]))
+        found.setdefault(key, Detection(tool or rule.tool, rule.id, text[:200], rule.yields))
 
     def scan(name: str, texts: list[str]) -> None:
         """Every rule on field ``name`` against every text, in order."""
@@ -352,6 +359,12 @@ def attribution_inputs(
 
 
 def tools_of(detections: list[Detection]) -> str | None:
-    """Comma-separated sorted tool names, or ``None`` when nothing was detected."""
-    tools = sorted({d.tool for d in detections})
+    """Comma-separated sorted tool names, or ``None`` when nothing was detected.
+
+    A tool found only by a yielding rule (a model's address an agent wrote, such as
+    ``claude-3-5-sonnet@anthropic.com`` beside ``openhands@all-hands.dev``) is left out when
+    another rule or agent names a tool: the agent that wrote it is the tool used.
+    """
+    named = {d.tool for d in detections if not d.yields}
+    tools = sorted(named or {d.tool for d in detections})
     return ",".join(tools) if tools else None
