@@ -6,6 +6,7 @@ new address comes with a near miss that must stay a person or stay non-AI.
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from certkit.connectors.attribution import (
@@ -16,6 +17,7 @@ from certkit.connectors.attribution import (
     load_rules,
     parse_trailers,
     tools_of,
+    unknown_coauthor_notes,
 )
 from certkit.connectors.identity import bot_id, is_bot, load_agents
 
@@ -220,3 +222,33 @@ def test_model_name_suffix_is_ai_of_unknown_tool():
     assert {d.rule for d in dets} == {"model-name-suffix"}
     for name in ["AJ (@techfren)", "Jane (gpt team)", "Ali Ayas"]:
         assert _commit((name, "a@example.com"), "s")[1] is None
+
+
+# --- L9: a frequent co-author no rule names ------------------------------------------------
+
+
+def _frame(rows: list[tuple[str, str, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema=["pr_id", "author_email", "trailers"], orient="row"
+    ).with_columns(pl.lit(None, pl.Utf8).alias("sha"))
+
+
+def test_unknown_frequent_coauthor_is_named_in_a_note():
+    """OpenHands before it was known: 880 of 2,869 PRs co-authored, 3 commits of its own."""
+    mystery = "Co-authored-by: helper <helper@agent.example>"
+    rows = [(f"r#{i}", f"dev{i % 7}@example.com", mystery) for i in range(12)]
+    rows += [(f"r#{i}", f"dev{i % 7}@example.com", None) for i in range(12, 100)]
+    # a colleague who pairs a lot but also commits a lot is not named
+    pair = "Co-authored-by: Pat <pat@example.com>"
+    rows += [(f"r#{i}", "dev1@example.com", pair) for i in range(100, 115)]
+    rows += [(f"r#{i}", "pat@example.com", None) for i in range(115, 135)]
+    notes = unknown_coauthor_notes(_frame(rows), 135, RULES, AGENTS)
+    assert len(notes) == 1
+    assert "12 PRs (9%) are co-authored by 'helper <helper@agent.example>'" in notes[0]
+    assert "--agents" in notes[0]
+    # known agents, rules and small shares are not named
+    known = "Co-authored-by: openhands <openhands@all-hands.dev>"
+    rows2 = [(f"r#{i}", "dev@example.com", known) for i in range(20)]
+    assert unknown_coauthor_notes(_frame(rows2), 20, RULES, AGENTS) == []
+    assert unknown_coauthor_notes(_frame(rows), 1000, RULES, AGENTS) == []  # 1.2%
+    assert unknown_coauthor_notes(_frame(rows[:9]), 9, RULES, AGENTS) == []  # < 10 PRs
