@@ -252,3 +252,32 @@ def test_unknown_frequent_coauthor_is_named_in_a_note():
     assert unknown_coauthor_notes(_frame(rows2), 20, RULES, AGENTS) == []
     assert unknown_coauthor_notes(_frame(rows), 1000, RULES, AGENTS) == []  # 1.2%
     assert unknown_coauthor_notes(_frame(rows[:9]), 9, RULES, AGENTS) == []  # < 10 PRs
+
+
+# --- L13: accepted suggestions of AI review bots ------------------------------------------
+
+
+def test_ai_review_bot_coauthors_are_automation_not_ai(tmp_path):
+    """cline/cline since 2025-08: 34 commits co-authored by greptile-apps[bot], 28 by
+    ellipsis-dev[bot] (suggested changes the author accepted); docs/connectors.md says they are
+    not AI evidence, and how to opt in."""
+    msg = (
+        "fix: guard against empty model list\n\n"
+        "Co-authored-by: ellipsis-dev[bot] <65095814+ellipsis-dev[bot]@users.noreply.github.com>\n"
+        "Co-authored-by: greptile-apps[bot] "
+        "<165735046+greptile-apps[bot]@users.noreply.github.com>"
+    )
+    assert _commit(("Bee", "68532117+abeatrix@users.noreply.github.com"), msg)[1] is None
+    for name, email in coauthors(parse_trailers(msg)):
+        assert is_bot(name, email, agents=AGENTS)
+    own = tmp_path / "rules.yaml"
+    own.write_text(
+        "version: 1\nrules:\n"
+        "  - {id: ai-review-suggestion, tool: ai_review, field: coauthor_email, regex: true,\n"
+        "     pattern: '^(\\d+\\+)?(greptile-apps|ellipsis-dev)\\[bot\\]@users\\.noreply\\.github\\.com$'}\n",
+        encoding="utf-8",
+    )
+    found = detect(
+        Evidence(coauthors=coauthors(parse_trailers(msg)), messages=[msg]), load_rules(own)
+    )
+    assert {d.tool for d in found} == {"ai_review"}
