@@ -17,9 +17,17 @@ from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
+import polars as pl
 import yaml
 
-from certkit.connectors.identity import Agent, Agents, Identities, load_agents, read_identities
+from certkit.connectors.identity import (
+    Agent,
+    Agents,
+    Identities,
+    load_agents,
+    read_identities,
+)
+from certkit.connectors.identity import is_bot as _is_bot
 from certkit.errors import CertkitError
 
 FIELDS = (
@@ -57,6 +65,7 @@ class Rule:
     tool_from_value: bool = False
     bot_only: bool = False
     anywhere: bool = False
+    yields: bool = False
 
     def matches(self, text: str) -> bool:
         if self.regex:
@@ -108,11 +117,16 @@ class Rules:
 
 @dataclass(frozen=True)
 class Detection:
-    """One rule that fired: the tool, the rule id and the text that matched."""
+    """One rule that fired: the tool, the rule id and the text that matched.
+
+    ``yields`` marks a model's address that an agent wrote (rule ``yields: true``): it is AI
+    evidence, but its tool is named only when nothing else names one (:func:`tools_of`).
+    """
 
     tool: str
     rule: str
     evidence: str
+    yields: bool = False
 
 
 @dataclass
@@ -180,6 +194,7 @@ def _load_rules(path: str | None) -> Rules:
             tool_from_value=bool(r.get("tool_from_value", False)),
             bot_only=bool(r.get("bot_only", False)),
             anywhere=bool(r.get("anywhere", False)),
+            yields=bool(r.get("yields", False)),
         )
         for pat in (rule.pattern if rule.regex else None, rule.value):
             if pat is None:
@@ -271,7 +286,7 @@ def detect(ev: Evidence, rules: Rules | None = None) -> list[Detection]:
 
     def hit(rule: Rule, text: str, tool: str | None = None) -> None:
         key = (rule.id, tool or rule.tool)
-        found.setdefault(key, Detection(tool or rule.tool, rule.id, text[:200]))
+        found.setdefault(key, Detection(tool or rule.tool, rule.id, text[:200], rule.yields))
 
     def scan(name: str, texts: list[str]) -> None:
         """Every rule on field ``name`` against every text, in order."""
@@ -352,6 +367,75 @@ def attribution_inputs(
 
 
 def tools_of(detections: list[Detection]) -> str | None:
-    """Comma-separated sorted tool names, or ``None`` when nothing was detected."""
-    tools = sorted({d.tool for d in detections})
+    """Comma-separated sorted tool names, or ``None`` when nothing was detected.
+
+    A tool found only by a yielding rule (a model's address an agent wrote, such as
+    ``claude-3-5-sonnet@anthropic.com`` beside ``openhands@all-hands.dev``) is left out when
+    another rule or agent names a tool: the agent that wrote it is the tool used.
+    """
+    named = {d.tool for d in detections if not d.yields}
+    tools = sorted(named or {d.tool for d in detections})
     return ",".join(tools) if tools else None
+
+
+def unknown_coauthor_notes(
+    commits: pl.DataFrame,
+    n_prs: int,
+    rules: Rules | None = None,
+    agents: Agents | None = None,
+    *,
+    min_prs: int = 10,
+    min_share: float = 0.05,
+) -> list[str]:
+    """Notes on frequent co-authors that no AI rule or agent names and that rarely commit.
+
+    An address in the ``Co-authored-by`` trailers of at least ``min_prs`` PRs and
+    ``min_share`` of all ``n_prs``, which authors fewer commits than a tenth of those PRs, is
+    the signature of an AI agent certkit is not told about (OpenHands' ``openhands
+    <openhands@all-hands.dev>`` co-authored 880 of 2,869 PRs of All-Hands-AI/OpenHands and
+    authored 3 commits). People who pair a lot also commit their own work, so they are not named.
+
+    Parameters
+    ----------
+    commits
+        The ``commits`` table of an import (``sha``, ``pr_id``, ``author_email``, ``trailers``).
+    n_prs
+        The number of PRs of the import (the share's base).
+    rules, agents
+        The AI rules and agents of the import (default: the bundled ones).
+    min_prs, min_share
+        How many PRs, and what share of ``n_prs``, an address must co-author to be named.
+    """
+    need = {"pr_id", "author_email", "trailers"}
+    if not n_prs or commits.is_empty() or not need <= set(commits.columns):
+        return []
+    rules = rules or load_rules()
+    agents = agents or load_agents()
+    prs_of: dict[str, set[str]] = {}
+    names: dict[str, dict[str, int]] = {}
+    rows = commits.filter(pl.col("pr_id").is_not_null() & pl.col("trailers").is_not_null())
+    for pr_id, text in rows.select("pr_id", "trailers").iter_rows():
+        pairs = [tuple(p.strip() for p in line.split(":", 1)) for line in text.splitlines()]
+        for name, email in coauthors([p for p in pairs if len(p) == 2]):
+            prs_of.setdefault(email, set()).add(pr_id)
+            names.setdefault(email, {}).setdefault(name, 0)
+            names[email][name] += 1
+    authored = commits["author_email"].drop_nulls().str.to_lowercase().value_counts()
+    own = dict(zip(authored["author_email"], authored["count"], strict=True))
+    notes = []
+    for email, prs in sorted(prs_of.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        n = len(prs)
+        if n < min_prs or n < min_share * n_prs or own.get(email, 0) * 10 >= n:
+            continue
+        name = max(names[email], key=lambda k: (names[email][k], k))
+        if _is_bot(name, email, agents=agents) or detect(
+            Evidence(coauthors=[(name, email)]), rules
+        ):
+            continue
+        notes.append(
+            f"{n:,} PRs ({n / n_prs:.0%}) are co-authored by '{name} <{email}>', which no AI "
+            f"rule or agent entry names and which authored {own.get(email, 0):,} commit(s) "
+            "itself: if it is an AI agent, add it with --agents / --ai-rules (its PRs are "
+            "counted as not AI-assisted until then)"
+        )
+    return notes
