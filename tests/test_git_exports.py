@@ -73,7 +73,7 @@ def test_an_exported_history_reads_its_reviewed_diffs_as_prs(tmp_path):
     people = set(imp.people.filter(~imp.people["is_bot"])["engineer_id"].to_list())
     assert people == {"ana@corp.example", "ben@corp.example"}
     notes = " ".join(imp.notes)
-    assert "3 of those changes carry one date for writing and committing" in notes
+    assert "3 of those changes were exported from an internal review system" in notes
     assert "merged by fast-forward" not in notes  # nothing here was a fast-forward
     # the hash updates are automation: no advice to count them as PRs
     assert "3 commit(s) by automation were pushed directly (no PR)" in notes
@@ -88,7 +88,7 @@ def test_a_fast_forward_by_its_author_is_still_said_as_one(tmp_path):
     r.commit("Updating hashes", HASHES, "2025-09-02T12:00:00Z", committer=EXPORT)
     notes = " ".join(read_git(r.path).notes)
     assert "1 of those changes were merged by fast-forward" in notes
-    assert "carry one date" not in notes
+    assert "exported from an internal" not in notes
     assert (
         "3 commit(s) were pushed directly (no PR), 1 of them by automation; they are in "
         "commits but not in pull_requests"
@@ -170,3 +170,78 @@ def test_the_cycle_time_reason_names_exported_changes_and_no_gh_route(tmp_path):
     assert "(663 changes exported from a review system, 29 squash merges)" in why
     assert why.endswith("exported changes can be dated only by the review system they came from")
     assert set(APPROXIMATED_KINDS) == set(APPROXIMATE_CREATED)
+
+
+COPYBARA = ("Copybara-Service", "copybara-worker@google.com")
+ABSL = "https://github.com/abseil/abseil-cpp.git"
+
+
+def _cl(subject: str, n: int, body: str = "") -> str:
+    cid = f"{n:040x}"[-40:]
+    return f"{subject}\n\n{body}PiperOrigin-RevId: {n}\nChange-Id: I{cid}\n"
+
+
+def test_copybara_change_lists_are_prs_out_of_cycle_time(tmp_path):
+    """abseil/abseil-cpp since 2025-09: 677 commits, each a Google change list exported by
+    Copybara (``PiperOrigin-RevId: 968925055`` and a ``Change-Id:``), committed by
+    Copybara-Service about 40 seconds after its author date. certkit read them as Gerrit
+    changes created at their author date: a median cycle time of 45 seconds, silently."""
+    r = Repo(tmp_path / "abseil", origin=ABSL)
+    r.commit("Initial", ANA, "2025-09-01T09:00:00Z")
+    r.commit(_cl("cord_internal: finish removing asan poisoning", 968925055), ANA,
+             "2025-09-02T10:00:00Z", committer=COPYBARA, cdate="2025-09-02T10:00:39Z")  # fmt: skip
+    r.commit(
+        _cl(
+            "PR #2128: Guard invalid _Float16",
+            968925100,
+            "Imported from GitHub PR https://github.com/abseil/abseil-cpp/pull/2128\n\n"
+            "COPYBARA_INTEGRATE_REVIEW=https://github.com/abseil/abseil-cpp/pull/2128 from "
+            "nabhan06:guard 05fcf14e5298f1d47203ba3204840d3f73195f75\n",
+        ),
+        BEN,
+        "2025-09-03T10:00:00Z",
+        committer=COPYBARA,
+        cdate="2025-09-03T10:00:41Z",
+    )
+    imp = read_git(r.path)
+    prs = {row["id"]: row for row in imp.pull_requests.to_dicts()}
+    assert set(prs) == {"abseil/abseil-cpp#CL968925055", "abseil/abseil-cpp#2128"}
+    assert {row["created_source"] for row in prs.values()} == {"exported"}  # main: 45 s cycles
+    assert prs["abseil/abseil-cpp#2128"]["number"] == 2128  # joins a gh export of the PR
+    notes = " ".join(imp.notes)
+    assert "2 change list(s) exported by Copybara (PiperOrigin-RevId:" in notes
+    assert "Gerrit" not in notes
+
+
+def test_google_rollbacks_revert_the_change_they_name(tmp_path):
+    """abseil-cpp's 59 rollbacks: ``Rollback: "<title>"``, ``Rollback of "<title>"``,
+    ``Revert: <title>`` and ``Automated rollback of commit <sha>.``; none was read as a
+    revert (only git's ``Revert "..."``/``This reverts commit``)."""
+    r = Repo(tmp_path / "abseil", origin=ABSL)
+    r.commit("Initial", ANA, "2025-09-01T09:00:00Z")
+    cls = {}
+    for i, title in enumerate(
+        [
+            "Add ABSL_ATTRIBUTE_NOINLINE to PrepareInsertLargeSlow.",
+            "Speed up StrAppend by up to 4x.",
+            "Add -Wdead-code-aggressive to ABSL_LLVM_FLAGS",
+            "Use possible CPUs to identify NumCPUs() on Linux.",
+            "Roll out the new hash",  # a title that is not a rollback of anything
+        ]
+    ):
+        cls[title] = r.commit(_cl(title, 100 + i), ANA, f"2025-09-0{2 + i}T10:00:00Z",
+                              committer=COPYBARA)  # fmt: skip
+    for i, subject in enumerate(
+        [
+            'Rollback: "Add ABSL_ATTRIBUTE_NOINLINE to PrepareInsertLargeSlow."',
+            'Rollback of "Speed up StrAppend by up to 4x."',
+            "Revert: Add -Wdead-code-aggressive to ABSL_LLVM_FLAGS",
+            f"Automated rollback of commit {cls['Use possible CPUs to identify NumCPUs() on Linux.']}.",
+        ]
+    ):
+        r.commit(_cl(subject, 200 + i), BEN, f"2025-09-1{i}T10:00:00Z", committer=COPYBARA)
+    imp = read_git(r.path)
+    got = {row["title"]: row["reverted"] for row in imp.pull_requests.to_dicts()}
+    for title in list(cls)[:4]:
+        assert got[title] is True, title  # main: False
+    assert got["Roll out the new hash"] is False

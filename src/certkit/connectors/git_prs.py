@@ -77,6 +77,7 @@ from certkit.connectors.git_review import (
     change_id,
     change_numbers,
     gerrit_merge_points,
+    imported_pull_request,
     is_gerrit_merge,
     linked_elsewhere,
     review_change,
@@ -270,6 +271,8 @@ def assemble(
             if system == "phabricator":  # D-numbers are not the host's PR numbers
                 pr_id = f"{repo}#D{number}"
                 number = None
+            elif system == "copybara":  # a CL, or the GitHub pull request it imported
+                pr_id, number = f"{repo}#CL{number}", imported_pull_request(c, repo)
             elif system == "gerrit_change_id":  # one PR per Change-Id, named by its first commit
                 cid = change_id(c)
                 number = numbers.get(cid)
@@ -387,11 +390,12 @@ def assemble(
         )
     if counts["exported"]:
         notes.append(
-            f"{repo}: {counts['exported']} of those changes carry one date for writing and "
-            "committing although someone else committed them (an export that sets both, as "
-            "Meta's ShipIt does), so git keeps neither when they were opened nor when they "
-            "were merged in review: created_source 'exported', left out of cycle times, "
-            "counted as merged in the period of their commit"
+            f"{repo}: {counts['exported']} of those changes were exported from an internal "
+            "review system (committed by someone else with one date for writing and "
+            "committing, as Meta's ShipIt does, or Copybara's export of a change list dated "
+            "at its submit), so git keeps neither when they were opened nor when they were "
+            "merged in review: created_source 'exported', left out of cycle times, counted "
+            "as merged in the period of their commit"
         )
     if n_aggregated:
         notes.append(
@@ -529,7 +533,9 @@ def _pr_row(
             created_source = "self_landed"  # the author's own commit time, not the landing
         # one date for writing and committing although someone else committed it: an export
         # that sets both (Meta's ShipIt, facebook/watchman), not a fast-forward
-        exported = untouched and not all(same_person(c, ids) for c in points)
+        exported = g.get("system") == "copybara" or (
+            untouched and not all(same_person(c, ids) for c in points)
+        )
         counts["exported"] += exported
         counts["fast_forward"] += untouched and not exported
         created_source = "exported" if exported else created_source

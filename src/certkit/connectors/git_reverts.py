@@ -52,11 +52,36 @@ if TYPE_CHECKING:
 
 #: A squash commit's "(#12)" (git_prs.SQUASH; not imported from there: git_prs imports this)
 SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
-_REVERTS_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
-_REVERT_SUBJECT = re.compile(r'^Revert "(?P<inner>.*)"')
+#: git's ``This reverts commit <sha>``; Google's rollback tool writes ``Automated rollback of
+#: commit <sha>.``, people ``Rollback <sha> for breaking the build`` (abseil/abseil-cpp,
+#: exported by Copybara). Read in the subject and the body (:func:`_message`).
+_REVERTS_SHA = re.compile(
+    r"(?:This reverts commit|Automated rollback of commit|^(?:Revert(?: commit)?|Roll ?back))"
+    r" ([0-9a-f]{7,40})\b",
+    re.MULTILINE | re.IGNORECASE,
+)
+#: The reverted change's title: ``Revert "<title>"``, and Google's ``Rollback of <title>``,
+#: ``Rollback: "<title>"``, ``Roll back <title>``, ``Revert: <title>`` (abseil-cpp).
+_REVERT_SUBJECT = re.compile(
+    r'^(?:Revert "(?P<inner>.*)"|(?:Revert:|Rollback(?: of)?:?|Roll back(?: of)?:?)\s+'
+    r'"?(?P<bare>.+?)"?\.?\s*$)'
+)
 #: A title or subject that says it reverts ("Revert cmap fix (#3038)": xarray's PR reverting
-#: #2935 by a ``Revert "..."`` commit of its branch).
-_REVERT_TITLE = re.compile(r"^revert\b", re.IGNORECASE)
+#: #2935 by a ``Revert "..."`` commit of its branch; Google's "Rollback of ...").
+_REVERT_TITLE = re.compile(r"^(?:revert|rollback|roll back|automated rollback)\b", re.IGNORECASE)
+
+
+def _message(c: _Commit) -> str:
+    """A commit's subject and body, as a revert's sha is read from them."""
+    return f"{c.subject}\n{c.body}"
+
+
+def _reverted_title(subject: str) -> str | None:
+    """The title a revert's subject names (:data:`_REVERT_SUBJECT`), else ``None``."""
+    m = _REVERT_SUBJECT.match(subject)
+    return (m["inner"] if m["inner"] is not None else m["bare"]) if m else None
+
+
 _REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
 #: Meta's backout of a Phabricator diff (facebook/watchman: ``Revert D80147769: Fix the OSS
 #: build``), naming the PR ``owner/repo#D80147769``.
@@ -132,8 +157,8 @@ def mark_reverts(
     by_number = {u.pr["number"]: u for u in pr_units if u.pr["number"] is not None}
     by_diff = {u.pr["id"].rpartition("#D")[2]: u for u in pr_units if "#D" in u.pr["id"]}
     by_title: dict[str, list[_Unit]] = {}
-    for u in pr_units:
-        if u.pr["number"] is not None and u.pr["title"]:
+    for u in pr_units:  # PRs with a number, Phabricator diffs and Copybara change lists
+        if (u.pr["number"] is not None or "#" in u.pr["id"]) and u.pr["title"]:
             by_title.setdefault(u.pr["title"].strip(), []).append(u)
 
     def titled(title: str, before: datetime) -> list[_Unit]:
@@ -153,7 +178,7 @@ def mark_reverts(
     def by_commit(c: _Commit) -> list[tuple[_Unit, str | None]]:
         """The units one commit's message names as reverted, each with the sha it names
         (``None`` when it names the unit by its number or title)."""
-        shas = _REVERTS_SHA.findall(c.body)
+        shas = _REVERTS_SHA.findall(_message(c))
         found: list[tuple[_Unit, str | None]] = []
         for short in shas:
             full = (
@@ -161,9 +186,9 @@ def mark_reverts(
             )
             if full is not None:
                 found.append((by_sha[full], full))
-        m = _REVERT_SUBJECT.match(SQUASH.sub("", c.subject).strip())
-        if m:
-            found += [(t, None) for t in named(m.group("inner"), c.committed, bool(shas))]
+        inner = _reverted_title(SQUASH.sub("", c.subject).strip())
+        if inner is not None:
+            found += [(t, None) for t in named(inner, c.committed, bool(shas))]
         found += [
             (by_number[int(n)], None) for n in _REVERTS_PR.findall(c.body) if int(n) in by_number
         ]
@@ -198,10 +223,10 @@ def mark_reverts(
         found = [link for c in own for link in by_commit(c)]
         pr = u.pr
         if pr is not None:  # the revert PR's own title and branch (a merge commit names both)
-            m = _REVERT_SUBJECT.match(pr["title"] or "")
-            if m and pr["number"] is not None:
-                sha_named = any(_REVERTS_SHA.search(c.body) for c in own)
-                found += [(t, None) for t in named(m.group("inner"), u.when, sha_named)]
+            inner = _reverted_title(pr["title"] or "")
+            if inner is not None and pr["number"] is not None:
+                sha_named = any(_REVERTS_SHA.search(_message(c)) for c in own)
+                found += [(t, None) for t in named(inner, u.when, sha_named)]
             b = _REVERT_BRANCH.search(pr.get("_head") or "")
             if b and int(b.group("n")) in by_number:
                 target = by_number[int(b.group("n"))]
@@ -280,7 +305,9 @@ def _is_revert(u: _Unit, own: list[_Commit]) -> bool:
             and pr.get("created_source") != "squash_commit"
             and pr["title"] in subjects  # a title taken from a commit, not a PR's own
         ):
-            return all(_REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(c.body) for c in own)
+            return all(
+                _REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(_message(c)) for c in own
+            )
         if _REVERT_TITLE.match(pr["title"] or ""):
             return True
         if any(_REVERTS_PR.search(c.body) for c in own):  # GitHub's revert button's text
@@ -290,7 +317,7 @@ def _is_revert(u: _Unit, own: list[_Commit]) -> bool:
         )
         if not one_message:
             return False
-    return any(_REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(c.body) for c in own)
+    return any(_REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(_message(c)) for c in own)
 
 
 def _planned_name(u: _Unit) -> str:

@@ -10,6 +10,9 @@ Used by :mod:`certkit.connectors.git_prs`. A commit names its reviewed change in
 - Forgejo's ``Reviewed-on: https://host/org/repo/pulls/343`` (rebase merges).
 - GitLab's Marge-bot ``Part-of: <https://host/g/p/-/merge_requests/4346>``, or a squash
   template's ``See merge request g/p!12``.
+- Copybara's ``PiperOrigin-RevId: 968925055`` (Google's exports of its internal change lists;
+  a GitHub pull request imported through it says ``COPYBARA_INTEGRATE_REVIEW=https://github.com
+  /o/r/pull/N`` or ``Imported from GitHub PR https://github.com/o/r/pull/N``).
 - Phabricator's ``Differential Revision: https://reviews.llvm.org/D12345``, or a bare
   ``Differential Revision: D115455900`` on one line (Meta's ShipIt exports: facebook/watchman's
   commits since 2025-09 are 337 reviewed diffs, all committed by an export bot). Meta's backout
@@ -60,6 +63,9 @@ _REVIEW_TRAILERS = [
             re.MULTILINE | re.IGNORECASE,
         ),
     ),
+    # Google's Copybara writes the Piper change list it exports (and a Change-Id, which is not
+    # a Gerrit change here): abseil/abseil-cpp since 2025-09, 677 of 677 commits
+    ("copybara", re.compile(r"^PiperOrigin-RevId:\s*(?P<n>\d+)\s*$", re.MULTILINE)),
 ]
 #: How each review system is named in the import notes.
 REVIEW_SYSTEMS = {
@@ -68,6 +74,7 @@ REVIEW_SYSTEMS = {
     "gerrit_change_id": "Gerrit change(s) named only by a Change-Id: trailer (no Reviewed-on:)",
     "gitlab": "GitLab merge request(s) merged without a merge commit (Part-of: or See merge request)",
     "phabricator": "Phabricator revision(s) (Differential Revision:, ids #D<number>)",
+    "copybara": "change list(s) exported by Copybara (PiperOrigin-RevId:, ids #CL<number>)",
 }
 #: The systems whose changes a Gerrit merge (``Merge "..." into main``) can submit.
 GERRIT = ("gerrit", "gerrit_change_id")
@@ -132,6 +139,22 @@ def linked_elsewhere(commit: _Commit, number: int, repo: str) -> bool:
     links = [(m["repo"], int(m["n"])) for m in _PR_LINK.finditer(commit.body)]
     here = [n for r, n in links if same_repo(r, repo)]
     return number not in here and any(n == number for _, n in links)
+
+
+#: A GitHub pull request Copybara imported into the change list it exports.
+_IMPORTED_PR = re.compile(
+    r"^(?:COPYBARA_INTEGRATE_REVIEW=|Imported from GitHub PR )<?https?://github\.com/"
+    r"(?P<repo>[^/\s]+/[^/\s]+)/pull/(?P<n>\d+)",
+    re.MULTILINE,
+)
+
+
+def imported_pull_request(commit: _Commit, repo: str) -> int | None:
+    """The number of this repository's GitHub pull request a Copybara export imported
+    (abseil/abseil-cpp: "Imported from GitHub PR https://github.com/abseil/abseil-cpp/pull/
+    2128"), else ``None``: its PR id is then ``repo#N``, the id a gh export of it has."""
+    found = [int(m["n"]) for m in _IMPORTED_PR.finditer(commit.body) if same_repo(m["repo"], repo)]
+    return found[-1] if found else None
 
 
 def same_repo(url_repo: str, repo: str) -> bool:
