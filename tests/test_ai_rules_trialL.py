@@ -281,3 +281,31 @@ def test_ai_review_bot_coauthors_are_automation_not_ai(tmp_path):
         Evidence(coauthors=coauthors(parse_trailers(msg)), messages=[msg]), load_rules(own)
     )
     assert {d.tool for d in found} == {"ai_review"}
+
+
+def test_an_import_names_a_frequent_unknown_coauthor_and_strips_a_model_suffix(tmp_path):
+    """Through ``read_git``: All-Hands-AI/OpenHands (L9) co-authored 880 of 2,869 PRs as
+    ``openhands <openhands@all-hands.dev>`` and the report said "0% AI" without a word; an
+    agent certkit does not know is named in a note. Aider-AI/aider e91efda8f (L3): "Ali Ayas
+    (claude-sonnet-4-20250514)" is Ali Ayas."""
+    from test_connectors_git import ANA, BEN, Repo
+
+    from certkit.connectors import read_git
+
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    for i in range(12):
+        r.commit(
+            f"Fix issue #{i} (#{100 + i})\n\nCo-authored-by: newagent <agent@newagent.example>",
+            BEN,
+            f"2024-03-{2 + i:02d}T10:00:00Z",
+        )
+    r.commit("Add a test (#200)", ("Ali Ayas (claude-sonnet-4-20250514)", "mali@maliayas.com"),
+             "2024-03-20T10:00:00Z")  # fmt: skip
+    imp = read_git(r.path, rework_days=None)
+    notes = " ".join(imp.notes)
+    assert "12 PRs (92%) are co-authored by 'newagent <agent@newagent.example>'" in notes
+    people = dict(zip(imp.people["engineer_id"], imp.people["name"], strict=True))
+    assert people["mali@maliayas.com"] == "Ali Ayas"  # main: the suffix kept
+    row = imp.pull_requests.filter(pl.col("id") == "org/app#200").row(0, named=True)
+    assert row["ai_tool"] == "other"

@@ -52,6 +52,7 @@ from certkit.connectors.attribution import (
     detect,
     parse_trailers,
     tools_of,
+    unknown_coauthor_notes,
 )
 from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import attach_older, cut_sides
@@ -92,7 +93,13 @@ COMMIT_SCHEMA = {
     "is_bot": pl.Boolean,
 }
 
-_AIDER = re.compile(r"\s*\(aider\)$", re.IGNORECASE)
+#: What a tool appends to the author's name: aider's " (aider)", or a model's name ("Ali Ayas
+#: (claude-sonnet-4-20250514)", Aider-AI/aider e91efda8f; rule ``model-name-suffix``).
+_AIDER = re.compile(
+    r"\s*\((?:aider|(?:claude|gpt|gemini|deepseek|qwen|grok|llama|mistral|codestral)"
+    r"-?[\w.:/-]*\d[\w.:/-]*)\)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -558,6 +565,7 @@ def read_git(
             pr_rows.append(pr)
     commits_df = base.frame(commit_rows, COMMIT_SCHEMA)
     prs_df = base.frame(pr_rows, base.PR_SCHEMA)
+    notes += unknown_coauthor_notes(commits_df, prs_df.height, rules, agents)
     if ledgers:
         commits_df, prs_df = _with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
         notes.append(
