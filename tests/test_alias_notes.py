@@ -289,3 +289,29 @@ def test_added_authors_named_like_bots_are_said():
     assert "ci_bot@corp.example" in note
     assert "abbott" not in note.lower() and "talbot" not in note.lower()
     assert _bot_like_note(added[1:3], prs) is None
+
+
+def test_a_login_used_as_a_display_name_is_its_owners_name(tmp_path):
+    """Aider-AI/aider (trial L, L15): "paul-gauthier <69695708+paul-gauthier@users.noreply.
+    github.com>" was a second, never-certified engineer beside the certified "Paul Gauthier"
+    (2,745 PRs): no "several ids" note, no draft row. One name key for the roster match and
+    the draft (``identity.name_key``): "-", "_" and "." read as spaces."""
+    import polars as pl
+
+    from certkit.connectors.identity import name_key, shared_names
+
+    assert name_key("paul-gauthier") == name_key("Paul Gauthier") == "paul gauthier"
+    assert name_key("Clément  Robert") == "clement robert"
+    assert name_key("root") is None and name_key("x") is None
+    people = pl.DataFrame(
+        {
+            "engineer_id": ["pgauthier", "paul-gauthier"],
+            "name": ["Paul Gauthier", "paul-gauthier"],
+            "email": ["paul@aider.example", "69695708+paul-gauthier@users.noreply.github.com"],
+            "login": [None, "paul-gauthier"],
+            "is_bot": [False, False],
+        }
+    )
+    draft = shared_names(people, known={"pgauthier"})
+    assert set(draft["current_id"]) == {"pgauthier", "paul-gauthier"}
+    assert set(draft["engineer_id"]) == {"pgauthier"}  # main: empty

@@ -92,6 +92,18 @@ def fold_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def name_key(name: str | None) -> str | None:
+    """A person's name as certkit compares names (roster matching, the draft identity file):
+    accents folded, case ignored, and ``-``, ``_``, ``.`` and runs of spaces read as one
+    space, so a login used as a display name is its owner's name (Aider-AI/aider:
+    "paul-gauthier" is "Paul Gauthier"; "Clément" is "Clement"). ``None`` for a name too short
+    to tell anyone apart or a :data:`GENERIC_NAMES` one ("root", "admin")."""
+    if not name:
+        return None
+    key = " ".join(re.sub(r"[-_.]", " ", fold_accents(name)).casefold().split())
+    return key if len(key) > 1 and key not in GENERIC_NAMES else None
+
+
 def load_agents(*paths: str | Path | None) -> Agents:
     """The bundled agent/automation identities plus those of each user file given.
 
@@ -357,7 +369,7 @@ def shared_names(
     Without an identity file the git import gives each e-mail (or GitHub login) its own
     engineer id, so one person who committed as ``kevin@deldycke.com`` and as
     ``kdeldycke@users.noreply.github.com`` becomes two engineers (14 such names in the
-    history of pallets/click). Names are compared case-insensitively with spaces collapsed;
+    history of pallets/click). Names are compared as :func:`name_key` reads them;
     bots and :data:`GENERIC_NAMES` are left out. Two different people can share a name, so
     this is a draft to check, not a mapping applied by itself.
 
@@ -380,9 +392,7 @@ def shared_names(
     """
     key = _name_key()
     humans = people.filter(~pl.col("is_bot").fill_null(False) & pl.col("name").is_not_null())
-    humans = humans.with_columns(key.alias("_name")).filter(
-        (pl.col("_name").str.len_chars() > 1) & ~pl.col("_name").is_in(list(GENERIC_NAMES))
-    )
+    humans = humans.with_columns(key.alias("_name")).filter(pl.col("_name").is_not_null())
     shared = humans.filter(pl.col("engineer_id").n_unique().over("_name") > 1)
     # ids linked through any shared name are one person (an id may carry several names)
     person = {i: i for i in shared["engineer_id"].to_list()}
@@ -433,14 +443,8 @@ def shared_names(
 
 
 def _name_key() -> pl.Expr:
-    """A person's name as the draft compares it: accents folded, case and spaces ignored."""
-    return (
-        pl.col("name")
-        .map_elements(fold_accents, return_dtype=pl.String)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .str.replace_all(r"\s+", " ")
-    )
+    """:func:`name_key` of the ``name`` column."""
+    return pl.col("name").map_elements(name_key, return_dtype=pl.String)
 
 
 def roster_rows_sharing_names(
@@ -462,9 +466,7 @@ def roster_rows_sharing_names(
         & pl.col("name").is_not_null()
         & pl.col("engineer_id").is_in(list(known))
     ).with_columns(key.alias("_name"))
-    rows = rows.filter(
-        (pl.col("_name").str.len_chars() > 1) & ~pl.col("_name").is_in(list(GENERIC_NAMES))
-    )
+    rows = rows.filter(pl.col("_name").is_not_null())
     groups = (
         rows.group_by("_name")
         .agg(pl.col("name").first(), pl.col("engineer_id").unique().sort())

@@ -30,9 +30,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from certkit.connectors.identity import (
-    GENERIC_NAMES,
     Identities,
-    fold_accents,
+    name_key,
     names_seen,
     noreply_login,
     roster_rows_sharing_names,
@@ -137,15 +136,6 @@ def checked_roster(roster: pl.DataFrame, source: str | None = None) -> tuple[pl.
     return roster, "engineer_id"
 
 
-def _name_key(name: str | None) -> str | None:
-    """A name as compared: case, spacing, Unicode form and accents ignored (HR systems write
-    "Clement Robert" for git's "Clément Robert", a Mac types "É" as E + a combining accent)."""
-    if not name:
-        return None
-    key = " ".join(fold_accents(name).strip().casefold().split())
-    return key if len(key) > 1 and key not in GENERIC_NAMES else None
-
-
 def _unique_index(pairs) -> dict[str, str]:
     """key -> roster id for keys that belong to exactly one roster id."""
     seen: dict[str, set[str]] = defaultdict(set)
@@ -167,8 +157,8 @@ def _aliases(people: pl.DataFrame, commits: pl.DataFrame | None) -> dict[str, di
         for login in (r.get("login"), noreply_login(r.get("email"))):
             if login:
                 a["login"].add(login.strip().lower())
-        if _name_key(r.get("name")):
-            a["name"].add(_name_key(r["name"]))
+        if name_key(r.get("name")):
+            a["name"].add(name_key(r["name"]))
     if (
         commits is not None
         and commits.height
@@ -185,8 +175,8 @@ def _aliases(people: pl.DataFrame, commits: pl.DataFrame | None) -> dict[str, di
                 a["email"].add(r["author_email"].strip().lower())
                 if noreply_login(r["author_email"]):
                     a["login"].add(noreply_login(r["author_email"]).lower())
-            if _name_key(r.get("author_name")):
-                a["name"].add(_name_key(r["author_name"]))
+            if name_key(r.get("author_name")):
+                a["name"].add(name_key(r["author_name"]))
     return out
 
 
@@ -238,7 +228,7 @@ def match_roster(
         (str(r["email"]).strip().lower() if r["email"] else None, r["id"]) for r in rows
     )
     by_id = _unique_index((r["id"].strip().lower(), r["id"]) for r in rows)
-    by_name = _unique_index((_name_key(r["name"]), r["id"]) for r in rows)
+    by_name = _unique_index((name_key(r["name"]), r["id"]) for r in rows)
     humans = people.filter(~pl.col("is_bot").fill_null(False))
     aliases = _aliases(humans, commits)
     result = RosterMatch(roster_ids=ids)
