@@ -18,7 +18,7 @@ import pytest
 from test_connectors_git import ANA, BEN, CHEN, Repo
 
 from certkit.connectors import read_git
-from certkit.data.health import approximated_dates
+from certkit.data.dating import approximated_dates
 from certkit.data.panel import APPROXIMATE_CREATED
 
 GOPHER = ("Gopher Robot", "gobot@golang.org")
@@ -341,7 +341,7 @@ def test_data_health_says_what_git_dates_a_pr_by(gerrit):
     import warnings
 
     from certkit.connectors import to_dataset
-    from certkit.data.health import first_commit_dates
+    from certkit.data.dating import first_commit_dates
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

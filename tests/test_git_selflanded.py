@@ -22,7 +22,7 @@ from test_connectors_git_review import MARGE
 from test_git_gerrit import GERRIT, MIKE, _cid, _gerrit_merge
 
 from certkit.connectors import read_git
-from certkit.data.health import approximated_dates
+from certkit.data.dating import approximated_dates
 from certkit.data.panel import APPROXIMATE_CREATED
 from certkit.narrative.effects import APPROXIMATED_KINDS
 

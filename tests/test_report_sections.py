@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from certkit import charts, narrative
-from certkit.data import health
+from certkit.data import dating, health
 from certkit.data.dataset import Dataset
 from certkit.data.panel import build_panel
 from certkit.errors import CertkitError
@@ -177,7 +177,7 @@ def test_approximated_creation_dates_are_left_out_of_cycle_time():
     # author b has PRs 0 (squash) and 2 (branch); author a has 1 (squash) and 3 (github)
     assert panel["merged_prs"].sum() == 4  # still counted
     assert panel["cycle_time_hours_median"].to_list() == [24.0, 24.0]
-    approx = health.approximated_dates(ds)
+    approx = dating.approximated_dates(ds)
     assert approx.to_dicts()[0]["created_source"] == "squash_commit"
     assert approx["prs"].to_list() == [2]
     text = health.narrative(ds, health.coverage(ds), health.missing(ds), health.outliers(ds))
@@ -236,8 +236,8 @@ def test_the_dating_line_never_says_every_pr_is_dated_below_approximated_ones():
     """facebook/watchman: the data-health page showed a table of 692 approximated creation
     dates of 692 merged PRs, then "Every merged PR has the creation date its source
     recorded."."""
-    everything = health.first_commit_dates(_ds(["exported", "squash_commit"]))
+    everything = dating.first_commit_dates(_ds(["exported", "squash_commit"]))
     assert everything.startswith("No merged PR has a creation date the cycle time can use")
-    some = health.first_commit_dates(_ds(["exported", "github", "github"]))
+    some = dating.first_commit_dates(_ds(["exported", "github", "github"]))
     assert some.startswith("The 2 merged PRs kept in cycle time (of 3) have the creation date")
-    assert health.first_commit_dates(_ds(["github", None])).startswith("Every merged PR")
+    assert dating.first_commit_dates(_ds(["github", None])).startswith("Every merged PR")

@@ -32,6 +32,7 @@ import polars as pl
 from IPython.display import HTML, Markdown, display
 
 from certkit import charts
+from certkit.data import dating
 from certkit.report import chart, health, health_values, setup, table
 
 ctx = setup(
@@ -49,7 +50,7 @@ ctx = setup(
 cov = health.coverage(ctx.ds, period)
 miss = health.missing(ctx.ds)
 out = health.outliers(ctx.ds, ctx.panel)
-approx = health.approximated_dates(ctx.ds)
+approx = dating.approximated_dates(ctx.ds)
 team_table = health.teams(ctx.ds, ctx.k)
 ctx.headline("health", health_values(ctx, approx), kind="health", section="Summary")
 hidden = (
@@ -147,7 +148,7 @@ display(table(miss, percent=["missing_share"]) if miss.height else Markdown("No 
 # %%
 if approx.height:
     display(table(approx))
-display(Markdown(health.first_commit_dates(ctx.ds)))
+display(Markdown(dating.first_commit_dates(ctx.ds)))
 
 # %% [markdown]
 # ## Outliers

@@ -29,6 +29,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from certkit.connectors.git_messages import GITHUB_WEB
 from certkit.connectors.git_review import same_person
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ OLD_GAP = timedelta(days=365)
 #: A squash commit is written at merge time: its author and commit dates and the merge's
 #: commit date agree within this.
 SQUASH_SLACK = timedelta(seconds=60)
-_GITHUB_WEB = "noreply@github.com"  # git_prs.GITHUB_WEB (git_prs imports this module)
 #: A release or maintenance branch's name (after ``origin/``): ``v1.1.x``, ``1.2.x``,
 #: ``release/1.2``, ``release-1.2``, ``releases/x``, ``maint-1.2``, ``maintenance/x``,
 #: ``stable``, ``stable-2.4``, ``2.4-stable``, ``v1.2-branch``.
@@ -154,7 +154,7 @@ def _squashed(c: _Commit, merge: _Commit) -> bool:
         abs(c.committed - merge.committed) <= SQUASH_SLACK
         and abs(c.authored - c.committed) <= SQUASH_SLACK
         and c.committer_email.lower() == merge.committer_email.lower()
-        and c.committer_email.lower() != _GITHUB_WEB
+        and c.committer_email.lower() != GITHUB_WEB
     )
 
 
@@ -211,7 +211,7 @@ def _importer(
         for c in work
         if min(c.committed, opened or c.committed) - c.authored >= OLD_GAP
         and not same_person(c, ids)
-        and c.committer_email.lower() != _GITHUB_WEB  # GitHub's "update branch": no one
+        and c.committer_email.lower() != GITHUB_WEB  # GitHub's "update branch": no one
     ]
     if 2 * len(old) < len(work):
         return None

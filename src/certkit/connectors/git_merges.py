@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from certkit.connectors.git_graph import branch_only, first_parent_line, generations, only_from
+from certkit.connectors.git_messages import BORS, is_sync_merge, pr_number
 
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
 
-#: bors-ng: "Merge #12" (one PR) or "Merge #12 #13" (a batch).
-BORS = re.compile(r"^Merge #(?P<n>\d+)(?P<more>(?:\s+#\d+)*)\s*$")
 #: One PR of a bors-ng batch in the merge's body: "12: Title r=reviewer a=author".
 _BORS_LINE = re.compile(r"^(?P<n>\d+): (?P<title>.*?)(?:\s+r=\S*)?(?:\s+a=\S*)?\s*$", re.MULTILINE)
 
@@ -65,7 +64,6 @@ def cut_merges(commits: dict[str, _Commit], tip: str, imported: set[str] | froze
     the first-parent line, whose side (:func:`branch_only`) reaches a commit not read. Returns
     ``{merge sha: gerrit}``: a Gerrit merge keeps only the commits that name a Gerrit change.
     """
-    from certkit.connectors.git_prs import is_sync_merge, pr_number
     from certkit.connectors.git_review import is_gerrit_merge
 
     mainline = set(first_parent_line(commits, tip))

@@ -47,11 +47,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from certkit.connectors.git_messages import SQUASH
+
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
 
-#: A squash commit's "(#12)" (git_prs.SQUASH; not imported from there: git_prs imports this)
-SQUASH = re.compile(r"\(#(?P<n>\d+)\)\s*$")
 #: git's ``This reverts commit <sha>``; Google's rollback tool writes ``Automated rollback of
 #: commit <sha>.``, people ``Rollback <sha> for breaking the build`` (abseil/abseil-cpp,
 #: exported by Copybara). Read in the subject and the body (:func:`_message`).

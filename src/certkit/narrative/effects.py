@@ -62,7 +62,7 @@ def cycle_time_note(ds, outcomes: list[str] | tuple[str, ...]) -> list[str]:
     """
     if not any(o.startswith(("cycle_time", "pickup_time")) for o in outcomes):
         return []
-    from certkit.data.health import approximated_dates
+    from certkit.data.dating import approximated_dates
 
     approx = approximated_dates(ds)
     n = int(approx["prs"].sum()) if approx.height else 0
@@ -174,7 +174,7 @@ APPROXIMATED_KINDS = {
 
 def approximated_mix(approx: pl.DataFrame) -> str:
     """``1,824 direct commits, 155 squash merges``: the ``created_source`` mix of
-    :func:`certkit.data.health.approximated_dates`, largest first (trial G, sqlalchemy: the
+    :func:`certkit.data.dating.approximated_dates`, largest first (trial G, sqlalchemy: the
     pages said "(squash merges)" of 1,824 direct commits)."""
     parts = []
     for source, n in approx.select("created_source", "prs").iter_rows():
@@ -208,7 +208,7 @@ def no_certified_data(outcome: str, approximated: int | pl.DataFrame = 0, merged
     """Why an outcome has no estimate when no certified engineer has values on both sides of
     certifying; for cycle and pickup times, whether git's approximated creation dates are why
     (fastapi: 3,211 of 3,218 merged PRs squash-merged; the page blamed privacy or cells).
-    ``approximated``: :func:`certkit.data.health.approximated_dates` (or its total)."""
+    ``approximated``: :func:`certkit.data.dating.approximated_dates` (or its total)."""
     why = f"no certified engineer has {label(outcome)} values both before and after certifying"
     timed = outcome.startswith(("cycle_time", "pickup_time"))
     if isinstance(approximated, int):

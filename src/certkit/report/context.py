@@ -21,7 +21,7 @@ import polars as pl
 
 import certkit
 from certkit import narrative as story
-from certkit.data import health
+from certkit.data import dating, health
 from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
 from certkit.data.panel import build_panel
@@ -285,7 +285,7 @@ class Context:
         values = self.panel[outcome]
         prs = getattr(self.ds, "pull_requests", None)
         if outcome.startswith(("cycle_time", "pickup_time")) and prs is not None:
-            approx = health.approximated_dates(self.ds)
+            approx = dating.approximated_dates(self.ds)
             merged = int(prs["merged_date"].is_not_null().sum())
             if story.mostly_approximated(approx, merged) and (
                 story.unrecorded_reason(outcome, values) is not None
@@ -463,7 +463,7 @@ class Context:
 def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dict:
     """The data-health headline: coverage, validation findings, what is less reliable.
 
-    ``approximated`` is :func:`certkit.report.health.approximated_dates` of the data (merged
+    ``approximated`` is :func:`certkit.data.dating.approximated_dates` of the data (merged
     PRs whose creation date git could only guess).
     """
     findings = ctx.ds.validation.to_polars()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from certkit import narrative as story
-from certkit.data import health
+from certkit.data import dating
 from certkit.errors import CertkitError
 from certkit.narrative.base_period import no_base_period
 from certkit.privacy import certified_engineers
@@ -154,7 +154,7 @@ def did_effects(
             ctx.recorded(outcome)
             n = certified_engineers(ctx.panel, outcome)
             if n == 0:
-                approx = health.approximated_dates(ctx.ds)
+                approx = dating.approximated_dates(ctx.ds)
                 merged = ctx.ds.pull_requests["merged_date"].is_not_null().sum()
                 raise CertkitError(story.no_certified_data(outcome, approx, int(merged)))
             ctx.require(n, f"the {story.label(outcome)} estimate")
