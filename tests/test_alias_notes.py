@@ -272,19 +272,26 @@ def test_added_authors_named_like_bots_are_said():
                 "abbott@corp.example",
                 "talbot",
                 "ci_bot@corp.example",
+                "absl-team@google.com",
+                "steam@corp.example",
             ],
-            "name": ["KhulnaSoft bot", "Ann Abbott", "Talbot", None],
+            "name": ["KhulnaSoft bot", "Ann Abbott", "Talbot", None, "Abseil Team", "Sam Steam"],
             "email": [
                 "43526132+khulnasoft-bot@users.noreply.github.com",
                 "abbott@corp.example",
                 "talbot@corp.example",
                 "ci_bot@corp.example",
+                "absl-team@google.com",
+                "steam@corp.example",
             ],
         }
     )
     prs = pl.DataFrame({"author_id": ["khulnasoft-bot", "talbot", "talbot"]})
     note = _bot_like_note(added, prs)
-    assert note.startswith("2 added author(s) look like automation")
+    # a shared team account too (abseil-cpp: "Abseil Team <absl-team@google.com>")
+    assert note.startswith("3 added author(s) look like automation or a shared team account")
+    assert "'Abseil Team' <absl-team@google.com> (0 PRs)" in note
+    assert "steam" not in note.lower()
     assert "'KhulnaSoft bot' <43526132+khulnasoft-bot@users.noreply.github.com> (1 PRs)" in note
     assert "ci_bot@corp.example" in note
     assert "abbott" not in note.lower() and "talbot" not in note.lower()

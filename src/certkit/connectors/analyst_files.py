@@ -167,9 +167,11 @@ def engineers_table(
     return roster, notes
 
 
-#: A name, login or e-mail local part that ends in "bot" after a separator: "KhulnaSoft
-#: bot", ``khulnasoft-bot``, ``ci_bot`` (not "Abbott", "Talbot").
-_BOT_LIKE = r"(?i)(?:^|[\s._-])bot$"
+#: A name, login or e-mail local part that ends in "bot" or "team" after a separator:
+#: "KhulnaSoft bot", ``khulnasoft-bot``, ``ci_bot``, a shared account such as "Abseil Team
+#: <absl-team@google.com>" (288 of abseil-cpp's 677 commits since 2025-09); not "Abbott",
+#: "Talbot", "Steam".
+_BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|team)$"
 
 
 def _bot_like_note(added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3) -> str | None:
@@ -195,9 +197,10 @@ def _bot_like_note(added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3) -> st
     )
     more = f" and {rows.height - shown} more" if rows.height > shown else ""
     return (
-        f"{rows.height} added author(s) look like automation by their name or address "
-        f"({listed}{more}): they count as never-certified engineers; if they are bots, list "
-        "them in an agents file (--agents)"
+        f"{rows.height} added author(s) look like automation or a shared team account by "
+        f"their name or address ({listed}{more}): they count as never-certified engineers; if "
+        "they are bots, list them in an agents file (--agents); a team account's work belongs "
+        "to people git does not name"
     )
 
 
