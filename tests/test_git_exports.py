@@ -245,3 +245,20 @@ def test_google_rollbacks_revert_the_change_they_name(tmp_path):
     for title in list(cls)[:4]:
         assert got[title] is True, title  # main: False
     assert got["Roll out the new hash"] is False
+
+
+def test_older_shipit_exports_dated_minutes_apart_are_exported_too(tmp_path):
+    """facebook/watchman 2016-2022: "Facebook Github Bot" committed each diff a few minutes
+    after its author date, the diff's landing inside the monorepo: 2,345 diffs had a median
+    "cycle time" of 3.5 minutes. A reviewer who commits someone's diff by hand (LLVM's
+    Phabricator) keeps the approximation of a branch's first commit."""
+    r = Repo(tmp_path / "watchman", origin=ORIGIN)
+    r.commit("Updating hashes", HASHES, "2019-01-01T09:00:00Z", committer=EXPORT)
+    old_bot = ("Facebook Github Bot", "facebook-github-bot-bot@fb.com")
+    r.commit(_diff("stat: avoid a null pointer", 4369093), ANA, "2019-01-02T10:00:00Z",
+             committer=old_bot, cdate="2019-01-02T10:03:30Z")  # fmt: skip
+    r.commit(_diff("landed by a reviewer", 4369094), ANA, "2019-01-03T10:00:00Z",
+             committer=BEN, cdate="2019-01-05T10:00:00Z")  # fmt: skip
+    prs = {row["id"]: row for row in read_git(r.path).pull_requests.to_dicts()}
+    assert prs[f"{REPO}#D4369093"]["created_source"] == "exported"  # main: branch_first_commit
+    assert prs[f"{REPO}#D4369094"]["created_source"] == "branch_first_commit"

@@ -58,7 +58,7 @@ from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import attach_older, cut_sides
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.git_repos import distinct_names, once_per_change
-from certkit.connectors.git_review import change_id
+from certkit.connectors.git_review import change_id, is_export_bot
 from certkit.connectors.identity import (
     Agents,
     Identities,
@@ -126,6 +126,7 @@ class _Commit:
     listed_agent: bool = False  # in agents.yaml (dependabot...), not only named "...[bot]"
     committer_name: str = ""
     translation: bool = False  # committed by a translation robot (git_landings)
+    exported: bool = False  # committed by a monorepo export bot (agents.yaml export-bots)
 
 
 def _run(args: list[str], cwd: Path) -> str:
@@ -208,6 +209,7 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
         listed_agent=agent is not None,
         committer_name=cn,
         translation=is_translation_robot(agents.match(cn, ce)),
+        exported=is_export_bot(agents.match(cn, ce)),
         detections=detections,
         human_coauthors=humans,
     )

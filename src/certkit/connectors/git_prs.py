@@ -324,11 +324,11 @@ def assemble(
     if counts["exported"]:
         notes.append(
             f"{repo}: {counts['exported']} of those changes were exported from an internal "
-            "review system (committed by someone else with one date for writing and "
-            "committing, as Meta's ShipIt does, or Copybara's export of a change list dated "
-            "at its submit), so git keeps neither when they were opened nor when they were "
-            "merged in review: created_source 'exported', left out of cycle times, counted "
-            "as merged in the period of their commit"
+            "review system (committed by an export bot, Meta's ShipIt or Google's Copybara, "
+            "whose dates are the landing inside the monorepo and the export; or by someone "
+            "else with one date for writing and committing), so git keeps neither when they "
+            "were opened nor when they were merged in review: created_source 'exported', left "
+            "out of cycle times, counted as merged in the period of their commit"
         )
     if n_aggregated:
         notes.append(
@@ -466,8 +466,10 @@ def _pr_row(
             created_source = "self_landed"  # the author's own commit time, not the landing
         # one date for writing and committing although someone else committed it: an export
         # that sets both (Meta's ShipIt, facebook/watchman), not a fast-forward
-        exported = g.get("system") == "copybara" or (
-            untouched and not all(same_person(c, ids) for c in points)
+        exported = (
+            g.get("system") == "copybara"
+            or (untouched and not all(same_person(c, ids) for c in points))
+            or all(c.exported for c in points)  # an export bot's commit: both dates its own
         )
         counts["exported"] += exported
         counts["fast_forward"] += untouched and not exported

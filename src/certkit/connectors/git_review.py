@@ -32,7 +32,7 @@ from certkit.connectors.git_graph import branch_only
 
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
-    from certkit.connectors.identity import Identities
+    from certkit.connectors.identity import Agent, Identities
 
 _REVIEW_TRAILERS = [
     (  # Forgejo adds "Reviewed-on: https://host/org/repo/pulls/343" to what it merges
@@ -241,6 +241,15 @@ def review_notes(
 
 #: Marge-bot's trailer (GNOME, freedesktop): a change landed by a person still carries it.
 _PART_OF = _REVIEW_TRAILERS[2][1]
+
+
+def is_export_bot(agent: Agent | None) -> bool:
+    """True for an account that exports an internal monorepo's changes (``agents.yaml`` id
+    ``export-bots``: Meta's ShipIt, Google's Copybara). Its commit time is the export, and the
+    author date it writes is the land time inside the monorepo (facebook/watchman 2016-2022:
+    2,345 diffs "created" a median 3.5 minutes before they were "merged"), not when the change
+    was opened."""
+    return agent is not None and agent.id == "export-bots"
 
 
 def same_person(c: _Commit, ids: Identities | None = None) -> bool:
