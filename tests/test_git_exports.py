@@ -262,3 +262,29 @@ def test_older_shipit_exports_dated_minutes_apart_are_exported_too(tmp_path):
     prs = {row["id"]: row for row in read_git(r.path).pull_requests.to_dicts()}
     assert prs[f"{REPO}#D4369093"]["created_source"] == "exported"  # main: branch_first_commit
     assert prs[f"{REPO}#D4369094"]["created_source"] == "branch_first_commit"
+
+
+def test_meta_back_outs_revert_the_diff_they_name(tmp_path):
+    """facebook/watchman (trial M, M1): Meta's usual backout, ``Back out "<title>"`` with
+    ``Original Phabricator Diff: D111088825`` in its body and a diff of its own, was not read:
+    21 such backouts in the history, none flagged its diff."""
+    r = Repo(tmp_path / "watchman", origin=ORIGIN)
+    r.commit("Updating hashes", HASHES, "2025-09-01T09:00:00Z", committer=EXPORT)
+    r.commit(_diff("Fix cmake 3.31.12 macOS universal sha256 in manifest", 111088825), ANA,
+             "2025-09-02T10:00:00Z", committer=EXPORT)  # fmt: skip
+    r.commit(_diff("Do not use homebrew's boost", 111088826), ANA, "2025-09-03T10:00:00Z",
+             committer=EXPORT)  # fmt: skip
+    r.commit(
+        'Back out "Fix cmake 3.31.12 macOS universal sha256 in manifest"\n\nSummary:\n'
+        "Original commit changeset: 8dcfe9dda361\n\nOriginal Phabricator Diff: D111088825\n\n"
+        "Differential Revision: D111992109\n",
+        BEN,
+        "2025-09-04T10:00:00Z",
+        committer=EXPORT,
+    )
+    r.commit(_diff('Back out "Do not use homebrew\'s boost"', 111992110), BEN,
+             "2025-09-05T10:00:00Z", committer=EXPORT)  # fmt: skip
+    prs = {row["id"]: row["reverted"] for row in read_git(r.path).pull_requests.to_dicts()}
+    assert prs[f"{REPO}#D111088825"] is True  # by the diff it names; main: False
+    assert prs[f"{REPO}#D111088826"] is True  # by its title
+    assert prs[f"{REPO}#D111992109"] is False

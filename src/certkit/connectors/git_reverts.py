@@ -60,15 +60,19 @@ _REVERTS_SHA = re.compile(
     r" ([0-9a-f]{7,40})\b",
     re.MULTILINE | re.IGNORECASE,
 )
-#: The reverted change's title: ``Revert "<title>"``, and Google's ``Rollback of <title>``,
-#: ``Rollback: "<title>"``, ``Roll back <title>``, ``Revert: <title>`` (abseil-cpp).
+#: The reverted change's title: ``Revert "<title>"``, Meta's ``Back out "<title>"``
+#: (facebook/watchman), and Google's ``Rollback of <title>``, ``Rollback: "<title>"``, ``Roll
+#: back <title>``, ``Revert: <title>`` (abseil-cpp).
 _REVERT_SUBJECT = re.compile(
-    r'^(?:Revert "(?P<inner>.*)"|(?:Revert:|Rollback(?: of)?:?|Roll back(?: of)?:?)\s+'
-    r'"?(?P<bare>.+?)"?\.?\s*$)'
+    r'^(?:(?:Revert|Back out) "(?P<inner>.*)"|(?:Revert:|Rollback(?: of)?:?|Roll back(?: of)?:?)'
+    r'\s+"?(?P<bare>.+?)"?\.?\s*$)'
 )
 #: A title or subject that says it reverts ("Revert cmap fix (#3038)": xarray's PR reverting
 #: #2935 by a ``Revert "..."`` commit of its branch; Google's "Rollback of ...").
-_REVERT_TITLE = re.compile(r"^(?:revert|rollback|roll back|automated rollback)\b", re.IGNORECASE)
+_REVERT_TITLE = re.compile(
+    r"^(?:revert|rollback|roll back|automated rollback|back out|backout|backed out)\b",
+    re.IGNORECASE,
+)
 
 
 def _message(c: _Commit) -> str:
@@ -86,6 +90,9 @@ _REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
 #: Meta's backout of a Phabricator diff (facebook/watchman: ``Revert D80147769: Fix the OSS
 #: build``), naming the PR ``owner/repo#D80147769``.
 _REVERT_DIFF = re.compile(r"^Revert D(?P<n>\d+)\b")
+#: The diff a Meta backout undoes, in its body (``Back out "<title>"`` ... ``Original
+#: Phabricator Diff: D111088825``).
+_ORIGINAL_DIFF = re.compile(r"^Original Phabricator Diff: D(?P<n>\d+)\b", re.MULTILINE)
 #: A revert naming the PR it undoes by number (cline/cline: ``revert: #8341 (0d04205dc) due
 #: to DiffService truncateDocument regressions (#8423, #8429) (#8432)``).
 _REVERT_NUMBER = re.compile(r"^revert\b[:\s]*(?:PR\s*|pull request\s*)?#(?P<n>\d+)\b", re.I)
@@ -192,7 +199,9 @@ def mark_reverts(
         found += [
             (by_number[int(n)], None) for n in _REVERTS_PR.findall(c.body) if int(n) in by_number
         ]
-        d = _REVERT_DIFF.match(c.subject)
+        d = _REVERT_DIFF.match(c.subject) or (
+            _ORIGINAL_DIFF.search(c.body) if _REVERT_TITLE.match(c.subject) else None
+        )
         if d and d.group("n") in by_diff:
             found.append((by_diff[d.group("n")], None))
         n = _REVERT_NUMBER.match(c.subject)
