@@ -288,3 +288,46 @@ def test_meta_back_outs_revert_the_diff_they_name(tmp_path):
     assert prs[f"{REPO}#D111088825"] is True  # by the diff it names; main: False
     assert prs[f"{REPO}#D111088826"] is True  # by its title
     assert prs[f"{REPO}#D111992109"] is False
+
+
+def test_google_rollbacks_by_words_numbers_and_inverse_changes(tmp_path):
+    """abseil-cpp since 2023 (trial M, M2): 60 rollbacks, 47 the exact inverse of an earlier
+    commit; certkit found 11. "Roll back: <title>." lost the title's period; "Rollback of"
+    put the title on the next line; "Rolling back cl/565792699" and "Rollback of PR #1349: ..."
+    name a change by number; most say what they undo in words only ("Rollback new poisoned
+    pointer API"): the commit whose changes they undo file by file is the one."""
+    r = Repo(tmp_path / "abseil", origin=ABSL)
+    r.commit("Initial", ANA, "2023-01-01T09:00:00Z")
+    shas = {}
+    for i, (title, file, lines) in enumerate(
+        [
+            ("Add more debug capacity validation checks on moves.", "a.cc", 3),
+            ("Add [[clang::nomerge]] to HardeningAbort()", "b.cc", 2),
+            ("Use the new log severity", "c.cc", 4),
+            ("Add a new poisoned pointer API", "d.cc", 5),
+            ("Unrelated change to d", "e.cc", 5),
+        ]
+    ):
+        shas[title] = r.commit(_cl(title, 100 + i), ANA, f"2023-02-0{1 + i}T10:00:00Z",
+                               lines=lines, committer=COPYBARA, file=file)  # fmt: skip
+    merged = r.commit(_cl("PR #1349: direct_mmap: Use off_t on linux", 150), BEN,
+                      "2023-02-07T10:00:00Z", committer=COPYBARA, file="f.cc")  # fmt: skip
+
+    def rollback(message: str, sha: str, n: int, day: int) -> None:
+        r.git("revert", "--no-commit", sha)
+        r.git("commit", "-q", "-m", _cl(message, n),
+              env=Repo._env(BEN, f"2023-03-{day:02d}T10:00:00Z", COPYBARA))  # fmt: skip
+
+    rollback("Roll back: Add more debug capacity validation checks on moves.",
+             shas["Add more debug capacity validation checks on moves."], 200, 1)  # fmt: skip
+    rollback("Rollback of\nAdd [[clang::nomerge]] to HardeningAbort()",
+             shas["Add [[clang::nomerge]] to HardeningAbort()"], 201, 2)  # fmt: skip
+    rollback("Rolling back cl/102", shas["Use the new log severity"], 202, 3)
+    rollback("Rollback of PR #1349: direct_mmap: Use off_t on linux...", merged, 203, 4)
+    rollback("Rollback new poisoned pointer API", shas["Add a new poisoned pointer API"], 204, 5)
+    imp = read_git(r.path)
+    got = {row["title"]: row["reverted"] for row in imp.pull_requests.to_dicts()}
+    for title in list(shas)[:4]:
+        assert got[title] is True, title  # main: False
+    assert got["PR #1349: direct_mmap: Use off_t on linux"] is True
+    assert got["Unrelated change to d"] is False  # same size, other file: not undone

@@ -312,7 +312,13 @@ def test_a_gerrit_change_that_reverts_a_revert_restores(tmp_path):
 
 def _unit(sha: str, day: int, subject: str, body: str) -> SimpleNamespace:
     return SimpleNamespace(
-        sha=sha, parents=["p"], subject=subject, body=body, committed=datetime(2024, 3, day)
+        sha=sha,
+        parents=["p"],
+        subject=subject,
+        body=body,
+        committed=datetime(2024, 3, day),
+        patch=0,
+        inverse=0,
     )
 
 

@@ -123,6 +123,7 @@ class _Commit:
     deletions: int = 0
     pr_id: str | None = None
     patch: int = 0  # a hash of the numstat lines (files and their counts), 0 without any
+    inverse: int = 0  # the same with lines added and deleted swapped (what a revert's is)
     listed_agent: bool = False  # in agents.yaml (dependabot...), not only named "...[bot]"
     committer_name: str = ""
     translation: bool = False  # committed by a translation robot (git_landings)
@@ -368,6 +369,7 @@ def _read_repo(
                     c.additions += int(cols[0]) if cols[0].isdigit() else 0
                     c.deletions += int(cols[1]) if cols[1].isdigit() else 0
             c.patch = hash(tuple(sorted(lines))) if lines else 0
+            c.inverse = hash(tuple(sorted(_swapped(line) for line in lines))) if lines else 0
             out[c.sha] = c
         return out
 
@@ -582,6 +584,12 @@ def read_git(
         notes=notes,
         sources=[f"git:{p}" for p in paths],
     )
+
+
+def _swapped(numstat: str) -> str:
+    """A numstat line with its added and deleted counts swapped: the line of its revert."""
+    cols = numstat.split("\t", 2)
+    return "\t".join([cols[1], cols[0], cols[2]]) if len(cols) == 3 else numstat
 
 
 def _with_rework(commits: pl.DataFrame, prs: pl.DataFrame, ledger: pl.DataFrame, days: int):

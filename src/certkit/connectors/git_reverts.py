@@ -65,12 +65,14 @@ _REVERTS_SHA = re.compile(
 #: back <title>``, ``Revert: <title>`` (abseil-cpp).
 _REVERT_SUBJECT = re.compile(
     r'^(?:(?:Revert|Back out) "(?P<inner>.*)"|(?:Revert:|Rollback(?: of)?:?|Roll back(?: of)?:?)'
-    r'\s+"?(?P<bare>.+?)"?\.?\s*$)'
+    r'\s+"?(?P<bare>.+?)"?\s*$)'
 )
 #: A title or subject that says it reverts ("Revert cmap fix (#3038)": xarray's PR reverting
-#: #2935 by a ``Revert "..."`` commit of its branch; Google's "Rollback of ...").
+#: #2935 by a ``Revert "..."`` commit of its branch; Google's "Rollback of ...", Meta's "Back
+#: out ..."). Not "Undo ...": xarray's "undo the pin on the pixi version" ends a workaround.
 _REVERT_TITLE = re.compile(
-    r"^(?:revert|rollback|roll back|automated rollback|back out|backout|backed out)\b",
+    r"^(?:revert|rollback|roll back|rolling back|automated rollback|back out|backout|backed out)"
+    r"\b",
     re.IGNORECASE,
 )
 
@@ -78,6 +80,18 @@ _REVERT_TITLE = re.compile(
 def _message(c: _Commit) -> str:
     """A commit's subject and body, as a revert's sha is read from them."""
     return f"{c.subject}\n{c.body}"
+
+
+def _subject_paragraph(c: _Commit) -> str:
+    """A commit's subject without its ``(#N)``, joined with the next line when it stops
+    after "Rollback of" or "Revert:" (abseil-cpp c7a875c1: "Rollback of" / "Add
+    [[clang::nomerge]] to ..."), as git's ``%s`` joins a first paragraph."""
+    subject = SQUASH.sub("", c.subject).strip()
+    if _BARE_REVERT.match(subject):
+        rest = c.body.split("\n", 1)[1] if "\n" in c.body else ""
+        nxt = next((line.strip() for line in rest.splitlines() if line.strip()), "")
+        subject = f"{subject} {SQUASH.sub('', nxt).strip()}"
+    return subject
 
 
 def _reverted_title(subject: str) -> str | None:
@@ -95,7 +109,13 @@ _REVERT_DIFF = re.compile(r"^Revert D(?P<n>\d+)\b")
 _ORIGINAL_DIFF = re.compile(r"^Original Phabricator Diff: D(?P<n>\d+)\b", re.MULTILINE)
 #: A revert naming the PR it undoes by number (cline/cline: ``revert: #8341 (0d04205dc) due
 #: to DiffService truncateDocument regressions (#8423, #8429) (#8432)``).
-_REVERT_NUMBER = re.compile(r"^revert\b[:\s]*(?:PR\s*|pull request\s*)?#(?P<n>\d+)\b", re.I)
+_REVERT_NUMBER = re.compile(
+    r"^(?:revert|roll ?back)(?: of)?\b[:\s]*(?:PR\s*|pull request\s*)?#(?P<n>\d+)\b", re.I
+)
+#: Google's "Rolling back cl/565792699" names the change list, PR ``owner/repo#CL565792699``.
+_REVERT_CL = re.compile(r"\bcl/(?P<n>\d+)\b", re.I)
+#: A revert subject that stops before naming anything: the title is on the next line.
+_BARE_REVERT = re.compile(r"^(?:revert|rollback|roll back)(?: of)?:?\s*$", re.I)
 #: GitHub's revert button names its branch revert-<N>-<head branch of PR N>.
 _REVERT_BRANCH = re.compile(r"(?:^|[/:])revert-(?P<n>\d+)-")
 _MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
@@ -163,13 +183,16 @@ def mark_reverts(
     pr_units = [u for u in units if u.pr is not None]
     by_number = {u.pr["number"]: u for u in pr_units if u.pr["number"] is not None}
     by_diff = {u.pr["id"].rpartition("#D")[2]: u for u in pr_units if "#D" in u.pr["id"]}
+    by_cl = {u.pr["id"].rpartition("#CL")[2]: u for u in pr_units if "#CL" in u.pr["id"]}
     by_title: dict[str, list[_Unit]] = {}
     for u in pr_units:  # PRs with a number, Phabricator diffs and Copybara change lists
         if (u.pr["number"] is not None or "#" in u.pr["id"]) and u.pr["title"]:
             by_title.setdefault(u.pr["title"].strip(), []).append(u)
 
     def titled(title: str, before: datetime) -> list[_Unit]:
-        earlier = [u for u in by_title.get(title.strip(), []) if u.when < before]
+        title = title.strip()  # "Roll back: Add checks." names "Add checks." or "Add checks"
+        same = {title, title.rstrip("."), title.rstrip(".") + "."}
+        earlier = [u for t in same for u in by_title.get(t, []) if u.when < before]
         if not earlier:
             return []
         last = max(u.when for u in earlier)
@@ -193,7 +216,7 @@ def mark_reverts(
             )
             if full is not None:
                 found.append((by_sha[full], full))
-        inner = _reverted_title(SQUASH.sub("", c.subject).strip())
+        inner = _reverted_title(_subject_paragraph(c))
         if inner is not None:
             found += [(t, None) for t in named(inner, c.committed, bool(shas))]
         found += [
@@ -208,7 +231,23 @@ def mark_reverts(
         target = by_number.get(int(n.group("n"))) if n else None
         if target is not None and target.when <= c.committed:  # not a later PR's number
             found.append((target, None))  # (twisted's "Revert #5683" names a Trac ticket)
+        if _REVERT_TITLE.match(c.subject):
+            found += [
+                (by_cl[m["n"]], None) for m in _REVERT_CL.finditer(c.subject) if m["n"] in by_cl
+            ]
         return found
+
+    by_patch: dict[int, list[_Commit]] = {}  # numstat hash -> commits of units, oldest first
+    for s in sorted(by_sha, key=lambda s: commits[s].committed):
+        if commits[s].patch:
+            by_patch.setdefault(commits[s].patch, []).append(commits[s])
+
+    def inverse_of(c: _Commit) -> list[tuple[_Unit, str | None]]:
+        """For a revert that names nothing: the latest earlier commit whose changes it undoes
+        file by file (its numstat with lines added and deleted swapped; abseil-cpp: 36 of 47
+        rollbacks say what they undo only in words, "Rollback new poisoned pointer API")."""
+        earlier = [e for e in by_patch.get(c.inverse, []) if e.committed < c.committed]
+        return [(by_sha[earlier[-1].sha], earlier[-1].sha)] if c.inverse and earlier else []
 
     def planned(t: _Unit, sha: str | None) -> bool:
         """Whether a revert naming ``t`` (by ``sha``, or by its number or title) undoes a
@@ -230,6 +269,8 @@ def mark_reverts(
                     inside[c.sha] = undone
             continue
         found = [link for c in own for link in by_commit(c)]
+        if not found:
+            found = [link for c in own if _REVERT_TITLE.match(c.subject) for link in inverse_of(c)]
         pr = u.pr
         if pr is not None:  # the revert PR's own title and branch (a merge commit names both)
             inner = _reverted_title(pr["title"] or "")
