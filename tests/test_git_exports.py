@@ -13,6 +13,7 @@ codemod accounts people.
 
 from __future__ import annotations
 
+import polars as pl
 from test_connectors_git import ANA, BEN, Repo
 
 from certkit.connectors import read_git
@@ -68,6 +69,8 @@ def test_an_exported_history_reads_its_reviewed_diffs_as_prs(tmp_path):
     assert diff["created_source"] == "exported"  # main: no PR at all
     assert "exported" in APPROXIMATE_CREATED
     assert diff["created_date"] == diff["merged_date"]
+    # a GitHub PR imported and exported back with the diffs (trial M, M6)
+    assert prs[f"{REPO}#1331"]["created_source"] == "exported"
     codemod = prs[f"{REPO}#D82099620"]
     assert codemod["is_bot_author"]  # an automation account, not an engineer
     people = set(imp.people.filter(~imp.people["is_bot"])["engineer_id"].to_list())
@@ -331,3 +334,22 @@ def test_google_rollbacks_by_words_numbers_and_inverse_changes(tmp_path):
         assert got[title] is True, title  # main: False
     assert got["PR #1349: direct_mmap: Use off_t on linux"] is True
     assert got["Unrelated change to d"] is False  # same size, other file: not undone
+
+
+def test_a_github_merge_with_only_trailers_in_its_body_keeps_a_title(tmp_path):
+    """abseil-cpp (trial M, M4): 34 GitHub merges exported by Copybara have only
+    ``PiperOrigin-RevId:`` and ``Change-Id:`` after their subject: their title was
+    "PiperOrigin-RevId: 500300819"."""
+    r = Repo(tmp_path / "abseil", origin=ABSL)
+    r.commit("Initial", ANA, "2023-01-01T09:00:00Z")
+    r.branch("remove-off64_t")
+    r.commit("direct_mmap: Use off_t on linux", BEN, "2023-01-02T09:00:00Z")
+    r.checkout("main")
+    r.merge(
+        "remove-off64_t",
+        "Merge pull request #1349 from kraj:remove-off64_t\n\nPiperOrigin-RevId: 500300819\n"
+        "Change-Id: I0123456789abcdef0123456789abcdef01234567",
+        "2023-01-03T09:00:00Z",
+    )
+    title = read_git(r.path).pull_requests.filter(pl.col("id") == "abseil/abseil-cpp#1349")["title"]
+    assert not title[0].startswith("PiperOrigin-RevId")  # main: "PiperOrigin-RevId: 500300819"

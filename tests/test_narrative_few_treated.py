@@ -14,6 +14,7 @@ import math
 import warnings
 
 import polars as pl
+import pytest
 from adoption_panels import adoption_panel
 
 from certkit import narrative
@@ -130,3 +131,32 @@ def test_a_caveat_qualifies_a_clear_effect_and_explains_an_unclear_one():
     null = narrative.summarize(pl.DataFrame([row | {"p_value": 0.4}]), "matched DiD", k=5)
     assert "but it rests" not in null
     assert "not distinguishable from no change, and it rests on only 3 certified engineers" in null
+
+
+def test_a_matched_estimate_is_relative_to_the_engineers_it_rests_on():
+    """facebook/watchman (trial M, M7): the matched DiD said "about 43% higher" from the 6
+    certified engineers' 0.989 PRs a month before certifying, while the 3 matched ones it
+    rests on had merged 0 PRs in their windows before: no relative change is defined."""
+    from types import SimpleNamespace
+
+    from certkit.narrative.effects import effect_of
+
+    head = pl.DataFrame(
+        {"estimate": [0.429], "std_error": [0.3], "conf_low": [-0.154], "conf_high": [1.011]}
+    )
+    result = SimpleNamespace(headline=lambda: head)
+    panel = pl.DataFrame(
+        {
+            "engineer_id": ["a", "a", "b", "b", "c", "c"],
+            "cohort": [5, 5, 6, 6, 0, 0],
+            "post": [0, 1, 0, 1, 0, 0],
+            "merged_prs": [2.0, 3.0, 0.0, 1.0, 1.0, 1.0],
+        }
+    )
+    whole = effect_of("merged_prs", result, panel)
+    assert whole["baseline"] == 1.0 and whole["relative"] == pytest.approx(0.429)
+    matched = effect_of(
+        "merged_prs", result, panel, base_rows=panel.filter(pl.col("engineer_id") == "b")
+    )
+    assert matched["baseline"] == 0.0
+    assert math.isnan(matched["relative"])  # the absolute change is said instead

@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
 
+#: A trailer line where a merge's body would hold the PR title: abseil-cpp's 34 GitHub merges
+#: exported by Copybara have only ``PiperOrigin-RevId:`` and ``Change-Id:`` there (trial M).
+_TRAILER = re.compile(
+    r"^(?:PiperOrigin-RevId|Change-Id|Signed-off-by|Co-authored-by|Reviewed-by|Reviewed-on|"
+    r"Part-of|fbshipit-source-id|Differential Revision):",
+    re.IGNORECASE,
+)
 #: bors-ng: "Merge #12" (one PR) or "Merge #12 #13" (a batch).
 BORS = re.compile(r"^Merge #(?P<n>\d+)(?P<more>(?:\s+#\d+)*)\s*$")
 
@@ -81,7 +88,7 @@ def merge_title(merge: _Commit) -> str:
             return m.group("title")
     parts = merge.body.split("\n\n", 1)
     line = parts[1].strip().split("\n", 1)[0] if len(parts) > 1 else ""
-    if line and not line.startswith("* commit '"):
+    if line and not line.startswith("* commit '") and not _TRAILER.match(line):
         return line
     return SQUASH.sub("", merge.subject).strip()
 

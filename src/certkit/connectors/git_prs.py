@@ -259,7 +259,12 @@ def assemble(
     for pr_id, g in groups.items():
         prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
     dated = git_dates.redate(prs, groups, commits, ids)  # imported history, GitLab squashes
-    n_squash = sum(1 for g in groups.values() if all(k == "squash" for _, k in g["points"]))
+    squash_only = {i for i, g in groups.items() if all(k == "squash" for _, k in g["points"])}
+    # a GitHub PR imported into the review system and exported back (watchman's (#N))
+    n_exported_squash = sum(
+        1 for pr in prs if pr["id"] in squash_only and pr["created_source"] == "exported"
+    )
+    n_squash = len(squash_only) - n_exported_squash
     n_review = {
         system: sum(1 for g in groups.values() if g.get("system") == system)
         for system in REVIEW_SYSTEMS
@@ -296,6 +301,12 @@ def assemble(
     revert_notes = mark_reverts(prs, commits, direct, repo)
 
     notes = []
+    if n_exported_squash:
+        notes.append(
+            f"{repo}: {n_exported_squash} PR(s) numbered (#N) were committed by an export bot "
+            "with the internal review system's changes (a GitHub pull request imported and "
+            "exported back): created_source 'exported', left out of cycle times"
+        )
     if n_squash:
         notes.append(
             f"{repo}: {n_squash} squash-merged PR(s) (created_source 'squash_commit'): created "
@@ -477,6 +488,8 @@ def _pr_row(
         counts["unmerged"] += not untouched and not dated_by and g.get("system") in GERRIT
     else:
         created_source = "squash_commit" if "squash" in kinds else "commit"
+        if "squash" in kinds and all(c.exported for c in points):  # a GitHub PR ShipIt
+            created_source = "exported"  # exported with the diffs (watchman's (#N), trial M)
     if g.get("title"):  # a bors-ng batch's line for this PR
         title = g["title"]
     elif not g["named"] or "merge" not in kinds:

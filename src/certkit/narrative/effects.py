@@ -271,12 +271,17 @@ def not_estimated(outcome: str, why: str) -> dict:
     }
 
 
-def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
+def effect_of(
+    outcome: str, result, panel: pl.DataFrame, base_rows: pl.DataFrame | None = None
+) -> dict:
     """:func:`effect_row` from the headline row of a result's ``tidy()``.
 
     Works for every estimate result with one headline row: a DiD aggregate
     (``att_gt(...).aggregate("simple")``), an event study, a matched DiD, a matching ATT. The
-    baseline is the certified engineers' pre-certification mean in ``panel``.
+    baseline is the certified engineers' pre-certification mean in ``panel``, or in
+    ``base_rows`` when the estimate rests on fewer of their rows (a matched DiD: its matched
+    certified engineers' windows; trial M, watchman: "43% higher" than the 6 certified
+    engineers' 0.989 PRs, for 3 matched engineers who had merged 0 PRs before).
     """
     head = result.headline()
     if head.height != 1:
@@ -290,7 +295,7 @@ def effect_of(outcome: str, result, panel: pl.DataFrame) -> dict:
         r["std_error"],
         r["conf_low"],
         r["conf_high"],
-        baseline(panel, outcome),
+        baseline(panel if base_rows is None else base_rows, outcome),
     )
     if row.get("note"):
         return row

@@ -188,9 +188,10 @@ def matched_effects(
             ctx.require(
                 min(res.n_treated, res.n_pairs), f"the matched {story.label(outcome)} estimate"
             )
-            row = story.effect_of(outcome, res, ctx.panel)
+            rests_on = res.certified_rows(ctx.panel)  # the matched certified engineers' windows
+            row = story.effect_of(outcome, res, ctx.panel, base_rows=rests_on)
             if not row.get("note"):  # PRs and events of the certified engineers it rests on
-                row |= event_counts(res.certified_rows(ctx.panel), outcome)
+                row |= event_counts(rests_on, outcome)
             # pairs still unlike after matching temper the verdict (cargo: |SMD| 1.34)
             row["balance_smd"] = matching.balance_summary(res.balance())["max |SMD| after"]
             sens = res.sensitivity()
