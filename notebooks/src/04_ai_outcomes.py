@@ -77,7 +77,8 @@ display(*study.adoption_displays())
 # ## Where to look first
 # Team x repository cells where AI-assisted PRs cause defects measurably more often than the
 # same cell's other PRs (Benjamini-Hochberg at the chosen false discovery rate), and how safely
-# each team's AI-assisted work lands (team medians of empirical-Bayes scores).
+# each team's AI-assisted work lands: AI-assisted PRs reverted or linked to a defect, against
+# each engineer's own other PRs (team medians of empirical-Bayes scores).
 
 # %%
 display(*study.fix_first_displays())

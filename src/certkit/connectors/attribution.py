@@ -385,7 +385,7 @@ def unknown_coauthor_notes(
     agents: Agents | None = None,
     *,
     min_prs: int = 10,
-    min_share: float = 0.05,
+    min_share: float = 0.0,
 ) -> list[str]:
     """Notes on frequent co-authors that no AI rule or agent names and that rarely commit.
 
@@ -404,7 +404,10 @@ def unknown_coauthor_notes(
     rules, agents
         The AI rules and agents of the import (default: the bundled ones).
     min_prs, min_share
-        How many PRs, and what share of ``n_prs``, an address must co-author to be named.
+        How many PRs, and what share of ``n_prs``, an address must co-author to be named. By
+        count alone by default: cline/cline's unlisted ``Cline Agent`` co-authored 13 of 3,061
+        PRs (0.4%), aider's ``aider@aider.chat`` 51 of 2,886 (trial M, M8); a person who
+        pairs that often also commits.
     """
     need = {"pr_id", "author_email", "trailers"}
     if not n_prs or commits.is_empty() or not need <= set(commits.columns):

@@ -59,8 +59,8 @@ def approximated_dates(ds: Dataset) -> pl.DataFrame:
         "merge_commit": "merge without branch commits: created = merge time",
         "commit": "direct push counted as a PR: no review cycle",
         "fast_forward": "reviewed change merged by fast-forward: git keeps no merge time",
-        "exported": "reviewed change exported from an internal review system (ShipIt): one "
-        "date for writing and committing",
+        "exported": "reviewed change exported from an internal review system (Meta's ShipIt, "
+        "Google's Copybara): its dates are the export's",
         "imported_history": "old history rewritten onto a new branch: created = its first "
         "commit date",
         "self_landed": "review change committed last by its author, not a merge bot: merged = "

@@ -87,8 +87,8 @@ AI_LABELS = {
 }
 
 AI_NEEDS = (
-    "at least 20 merged PRs from engineers who wrote both AI-assisted and other PRs, with AI "
-    "use varying within author, repository and month"
+    "at least 10 authors who wrote both AI-assisted and other merged PRs (20 such PRs or more), "
+    "with AI use varying within author, repository and month"
 )
 TRUST_NEEDS = "at least 2 engineers with 5 or more AI-assisted merged PRs each"
 

@@ -156,10 +156,19 @@ class AIStudy:
         if self.trust is None:
             out.append(HTML(self.parts["trust"].html()))
         elif self.trust.height:
+            out.append(Markdown(TRUST_CAPTION))
             out.append(table(self.trust))
         else:
             out.append(Markdown(f"Trust scores: no team has {k} or more scored engineers to show."))
         return out
+
+
+#: What the teams' trust table counts (trial M, M10: read as defects under a heading on them).
+TRUST_CAPTION = (
+    "Trust scores by team: AI-assisted merged PRs that went bad (reverted, or linked to a "
+    "defect) observed against expected from each engineer's own other PRs, and the team's "
+    "median score; only engineers with a trust score (5 or more AI-assisted merged PRs) count."
+)
 
 
 def ai_study(
