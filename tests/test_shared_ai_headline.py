@@ -155,3 +155,28 @@ def test_a_tiny_share_is_not_rounded_to_zero():
         "period_last": "2026-08-01",
     }
     assert "went from 0% (2018-12-01) to under 1% (2026-08-01)" in narrative.adoption_words(trend)
+
+
+def test_a_shared_series_that_stops_early_says_so():
+    """Aider-AI/aider (trial M, M13): the shared sentence read "from 57% (2025-01-01) to 10%
+    (2025-09-01)", a fall, while the 8 later months it hid (too few engineers) rose to 79%."""
+    from certkit import narrative
+
+    months = [date(2025, m, 1) for m in range(1, 13)]
+    table = pl.DataFrame(
+        {
+            "period": months,
+            "ai_share": [0.57, 0.5, 0.4, 0.3, 0.2, 0.15, 0.12, 0.11, 0.10] + [None] * 3,
+            "n_ai": [57, 50, 40, 30, 20, 15, 12, 11, 10] + [None] * 3,
+            "n_prs": [100] * 9 + [None] * 3,
+            "suppressed": [False] * 9 + [True] * 3,
+        },
+        schema_overrides={"n_ai": pl.Int64, "n_prs": pl.Int64},
+    )
+    words = narrative.adoption_words(narrative.adoption_trend(table))
+    assert "to 10% (2025-09-01), organisation-wide; 3 periods with too few engineers" in words
+    assert "3 of them after 2025-09-01: the series stops there, not the data" in words
+    inside = table.with_columns(pl.Series("suppressed", [True] + [False] * 11))
+    inside = inside.with_columns(pl.col("ai_share").fill_null(0.5), pl.col("n_ai").fill_null(50),
+                                 pl.col("n_prs").fill_null(100))  # fmt: skip
+    assert "of them after" not in narrative.adoption_words(narrative.adoption_trend(inside))

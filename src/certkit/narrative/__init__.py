@@ -343,6 +343,11 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
         hidden = adoption.group_by("period").agg(pl.col("suppressed").all()).filter("suppressed")
         if hidden.height:
             out["periods_left_out"] = hidden.height
+            # hidden periods after the last one shown: the series ends early (trial M, aider:
+            # "to 10% (2025-09-01)" while the 8 hidden months after rose to 79%)
+            later = hidden.filter(pl.col("period").cast(pl.String) > out["period_last"])
+            if later.height:
+                out["periods_hidden_after"] = later.height
     if partial is not None:
         out["period_partial"] = partial
     if partial_first is not None:
@@ -367,6 +372,12 @@ def adoption_words(trend: dict) -> str:
         text += (
             f", organisation-wide; {n} period{'s' if n != 1 else ''} with too few engineers "
             "to show (shared report) left out"
+        )
+    after = trend.get("periods_hidden_after")
+    if after:
+        text += (
+            f", {after} of them after {trend['period_last']}: the series stops there, not the "
+            "data, so it says nothing of the share since"
         )
     if trend.get("adoption_peak") is not None:
         text += (
