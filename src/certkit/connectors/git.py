@@ -58,6 +58,7 @@ from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import attach_older, cut_sides
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.git_repos import distinct_names, once_per_change
+from certkit.connectors.git_reverts import says_revert
 from certkit.connectors.git_review import change_id, is_export_bot
 from certkit.connectors.identity import (
     Agents,
@@ -123,7 +124,7 @@ class _Commit:
     deletions: int = 0
     pr_id: str | None = None
     patch: int = 0  # a hash of the numstat lines (files and their counts), 0 without any
-    inverse: int = 0  # the same with lines added and deleted swapped (what a revert's is)
+    inverse: int = 0  # a revert's: its numstat hash with lines added and deleted swapped
     listed_agent: bool = False  # in agents.yaml (dependabot...), not only named "...[bot]"
     committer_name: str = ""
     translation: bool = False  # committed by a translation robot (git_landings)
@@ -175,6 +176,7 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
     detections = detect(ev, rules)
     name = _AIDER.sub("", an)
     agent = agents.match(name, ae)
+    committer = agents.match(cn, ce)  # a translation robot, an export bot
     bot = agent is not None or is_bot(name, ae, agents=agents)
     author_id = bot_id(name, ae, agents=agents) if bot else ids.engineer_id(email=ae, name=name)
     add_agent_detections(
@@ -209,8 +211,8 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
         agent_kind=agent.kind if agent is not None else ("automation" if bot else None),
         listed_agent=agent is not None,
         committer_name=cn,
-        translation=is_translation_robot(agents.match(cn, ce)),
-        exported=is_export_bot(agents.match(cn, ce)),
+        translation=is_translation_robot(committer),
+        exported=is_export_bot(committer),
         detections=detections,
         human_coauthors=humans,
     )
@@ -369,7 +371,8 @@ def _read_repo(
                     c.additions += int(cols[0]) if cols[0].isdigit() else 0
                     c.deletions += int(cols[1]) if cols[1].isdigit() else 0
             c.patch = hash(tuple(sorted(lines))) if lines else 0
-            c.inverse = hash(tuple(sorted(_swapped(line) for line in lines))) if lines else 0
+            if lines and says_revert(c.subject):  # what git_reverts matches a revert with
+                c.inverse = hash(tuple(sorted(_swapped(line) for line in lines)))
             out[c.sha] = c
         return out
 
