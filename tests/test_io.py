@@ -322,3 +322,26 @@ def test_typed_parquet_columns_read_as_their_text_would_be(small_folder, tmp_pat
         "additions" in e and "whole number" in e and "9223372036854775813" in e for e in found
     )
     assert any("deletions" in e and "whole number" in e and "'inf'" in e for e in found)
+
+
+def test_links_to_unknown_prs_are_named_by_line_and_dropped(tmp_path):
+    """A defect or incident naming a PR the data does not hold: a warning naming the file,
+    the column and the lines, and the link is ignored (the row keeps its engineer)."""
+    defects = (
+        "id,created_date,pr_id,engineer_id,severity\n"
+        "D1,2024-02-01,P1,,high\n"
+        "D2,2024-02-02,P404,,low\n"  # line 3: no such PR
+        "D3,2024-02-03,,E2,low\n"
+        "D4,2024-02-04,P405,E3,low\n"  # line 5: no such PR, names its engineer
+    )
+    ds = load(write_folder(tmp_path, defects=defects))
+    (found,) = [p for p in ds.validation.warnings if "pr_id not found" in p.message]
+    assert "defects.csv, column 'pr_id', lines 3, 5: pr_id not found in pull_requests" in (
+        found.format()
+    )
+    assert ds.defects.select("id", "pr_id", "engineer_id").rows() == [
+        ("D1", "P1", None),
+        ("D2", None, None),
+        ("D3", None, "E2"),
+        ("D4", None, "E3"),
+    ]

@@ -328,9 +328,10 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
             out.append(pl.Series(c.name, [None] * df.height, dtype=DTYPES[c.kind]))
             continue
         raw = df[c.name]
-        present = as_text(raw).is_not_null() if raw.dtype == pl.String else raw.is_not_null()
+        text = as_text(raw) if raw.dtype == pl.String else None  # stripped once per column
+        present = raw.is_not_null() if text is None else text.is_not_null()
         if c.kind == STR:
-            conv = as_text(raw)
+            conv = _stripped(raw, text)
             expected = "text"
         elif c.kind in (DATE, DATETIME):
             conv = parse_datetime(raw, col, c.name, local=c.kind == DATE)
@@ -342,7 +343,11 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
             expected = "a whole number"
         elif c.kind in (INT, FLOAT):
             numeric = raw.dtype.is_numeric()
-            num = raw.cast(pl.Float64) if numeric else as_text(raw).cast(pl.Float64, strict=False)
+            num = (
+                raw.cast(pl.Float64)
+                if numeric
+                else _stripped(raw, text).cast(pl.Float64, strict=False)
+            )
             if c.kind == INT:
                 whole = num.is_null() | (num.is_finite() & (num == num.floor()))
                 num = num.set(~whole, None) if num.len() else num
@@ -356,7 +361,7 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
             conv = raw if c.kind == BOOL else raw.cast(pl.Float64)
             expected = "true/false" if c.kind == BOOL else "true/false or a share between 0 and 1"
         else:  # BOOL or SHARE
-            text = as_text(raw).str.to_lowercase()
+            text = _stripped(raw, text).str.to_lowercase()
             as_bool = (
                 pl.when(text.is_in(TRUE))
                 .then(True)
@@ -388,6 +393,11 @@ def convert(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame:
     if extra:
         col.add("info", f"extra column(s) kept but not used: {', '.join(extra)}")
     return pl.DataFrame(out).with_columns(df[ROW]).hstack(df.select(extra))
+
+
+def _stripped(raw: pl.Series, text: pl.Series | None) -> pl.Series:
+    """``raw`` as stripped text: ``text`` when :func:`convert` made it already."""
+    return as_text(raw) if text is None else text
 
 
 def prepare(df: pl.DataFrame, table: Table, col: Collector) -> pl.DataFrame | None:
