@@ -18,9 +18,9 @@ import html
 import json
 import uuid
 
-import altair as alt
 import polars as pl
 
+from certkit.altair_import import alt
 from certkit.charts_base import (  # noqa: F401 - re-exported: charts.setup, charts.PALETTE, ...
     CONTROL,
     HEIGHT,

@@ -9,9 +9,9 @@ own scale per panel, and whole-number axes for counts. Use them as ``certkit.cha
 
 from __future__ import annotations
 
-import altair as alt
 import polars as pl
 
+from certkit.altair_import import alt
 from certkit.errors import CertkitError
 from certkit.renderers import activate
 

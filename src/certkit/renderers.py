@@ -25,8 +25,7 @@ import uuid
 from functools import cache
 from pathlib import Path
 
-import altair as alt
-
+from certkit.altair_import import alt
 from certkit.errors import CertkitError
 
 #: Mime type under which the Vega-Lite spec is stored in notebook outputs.
