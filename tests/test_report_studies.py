@@ -248,6 +248,15 @@ def test_per_certification_leaves_out_small_certifications():
         small, ["merged_prs"], studies.did_spec("not_yet"), period="month", notes=[]
     )
     assert out.rows.height == 0 and out.left_out and out.min_holders == 1000
+    # most holders first, ties in name order, the same on every run
+    held = small.ds.certifications.group_by("certification_id").agg(
+        pl.col("engineer_id").n_unique().alias("n")
+    )
+    expected = held.sort(["n", "certification_id"], descending=[True, False])
+    assert out.left_out == [
+        f"{c} ({n} engineer{'s' if n != 1 else ''})" for c, n in expected.iter_rows()
+    ]
+    assert held["n"].is_duplicated().any()  # the sample has ties to order
     assert "with fewer than 1000 holders" in out.displays()[0].data
     off = studies.per_certification(
         small, ["merged_prs"], studies.did_spec("not_yet"), period="month", notes=[], enabled=False

@@ -492,7 +492,9 @@ def per_certification(
     holders = ctx.ds.certifications.group_by("certification_id").agg(
         pl.col("engineer_id").n_unique().alias("engineers")
     )
-    for cert, n in holders.sort("engineers", descending=True).iter_rows():
+    # most holders first; ties by id (a group-by's order changed between runs of one report)
+    ordered = holders.sort(["engineers", "certification_id"], descending=[True, False])
+    for cert, n in ordered.iter_rows():
         if n < need:
             left_out.append(f"{cert} ({n} engineer{'s' if n != 1 else ''})")
             continue
