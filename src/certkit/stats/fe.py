@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import sparse
 
 from certkit.errors import CertkitError
+from certkit.stats.vcov import cluster_sums, group_indicator
 
 
 def dense_codes(s: pl.Series | np.ndarray) -> np.ndarray:
@@ -90,7 +90,7 @@ def demean(
     x = np.array(x, dtype=float, copy=True)
     if x.ndim == 1:
         x = x[:, None]
-    indicators = [_indicator(g) for g in groups]
+    indicators = [group_indicator(g) for g in groups]
     counts = [np.maximum(np.asarray(m.sum(axis=1)).ravel(), 1) for m in indicators]
     for _ in range(max_iter):
         delta = 0.0
@@ -101,19 +101,6 @@ def demean(
         if delta < tol or len(groups) == 1:
             break
     return x
-
-
-def group_sums(codes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Sums of the rows of ``x`` (a matrix of columns) by dense ``codes``: one sparse product
-    for every column (a ``bincount`` per column took most of an AI comparison's time)."""
-    return np.asarray(_indicator(codes) @ x)
-
-
-def _indicator(codes: np.ndarray) -> sparse.csr_matrix:
-    """The groups x observations 0/1 matrix of dense ``codes``."""
-    n = len(codes)
-    k = int(codes.max()) + 1 if n else 0
-    return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(k, n))
 
 
 @dataclass
@@ -199,7 +186,7 @@ def fe_ols(
     resid = yd - xd @ beta
     cl = dense_codes(cluster)
     g = int(cl.max()) + 1
-    scores = group_sums(cl, xd * resid[:, None])
+    scores = cluster_sums(xd * resid[:, None], cl)
     meat = scores.T @ scores
     k = xd.shape[1] + k_fe
     adj = g / max(g - 1, 1) * (n - 1) / max(n - k, 1)

@@ -6,7 +6,7 @@ import functools
 import warnings
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 
 from certkit.errors import CertkitError
 
@@ -75,9 +75,16 @@ def cluster_sums(scores: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     """Sum the rows of ``scores`` within clusters (0-based codes); unchanged without clusters."""
     if cluster is None:
         return scores
-    out = np.zeros((int(cluster.max()) + 1, scores.shape[1]))
-    np.add.at(out, cluster, scores)
-    return out
+    return np.asarray(group_indicator(cluster) @ scores)
+
+
+def group_indicator(codes: np.ndarray) -> sparse.csr_matrix:
+    """The groups x observations 0/1 matrix of dense ``codes`` (0-based): ``M @ x`` sums the
+    rows of ``x`` by group, every column in one sparse product (faster than ``np.add.at`` or
+    a ``bincount`` per column, and the same sums bit for bit: rows are added in order)."""
+    n = len(codes)
+    k = int(codes.max()) + 1 if n else 0
+    return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(k, n))
 
 
 def wald_test(est: np.ndarray, V: np.ndarray) -> tuple[float | None, float | None]:
