@@ -414,3 +414,23 @@ def test_compare_needs_enough_authors_for_clustered_errors():
     ):
         ai.compare(frame, outcomes=("cycle_time_log",))
     assert f"at least {ai.MIN_AUTHORS} are needed" in str(err.value)
+
+
+def test_trust_tables_order_ties_by_name():
+    """Rows that tie on the score come in name order, not in a group-by's order (two runs of
+    one report on OpenHands' history listed two teams with a ratio of 0 in either order)."""
+    from certkit.analytics.ai_quality import TrustScores
+
+    rows = [
+        {"engineer_id": f"{team}{i}", "team": team, "ai_prs": 5, "observed": 0.0}
+        for team in ("zeta", "alpha", "mid")
+        for i in range(5)
+    ]
+    table = pl.DataFrame(rows).with_columns(
+        expected=pl.lit(1.0), trust_score=pl.lit(90.0), risk_ratio=pl.lit(0.5)
+    )
+    for _ in range(5):
+        shuffled = table.sample(fraction=1.0, shuffle=True)
+        res = TrustScores(table=shuffled, outcome="reverted", org_ai_multiplier=1.0,
+                          prior_variance=0.1)  # fmt: skip
+        assert res.by_team()["team"].to_list() == ["alpha", "mid", "zeta"]

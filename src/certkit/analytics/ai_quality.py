@@ -57,7 +57,7 @@ class TrustScores(TableResult):
             )
             .filter(pl.col("n_engineers") >= k)
             .with_columns((pl.col("observed") / pl.col("expected")).alias("team_risk_ratio"))
-            .sort("team_risk_ratio", descending=True)
+            .sort(["team_risk_ratio", "team"], descending=[True, False], nulls_last=True)
         )
 
     def plot(self):
@@ -187,7 +187,7 @@ def trust_scores(
             "p_riskier",
             "trust_score",
         )
-        .sort("trust_score")
+        .sort(["trust_score", "engineer_id"])  # ties in id order: the same on every run
     )
     notes.append(
         "Individual-level scores: for private coaching conversations only. Share .by_team() "
@@ -271,11 +271,11 @@ def coaching_pairs(
         .filter(pl.col("prs") >= min_prs)
     )
     coaches = per.filter((pl.col("p_riskier") < 0.2) & (pl.col("ct") <= pl.col("team_ct"))).sort(
-        ["certified", "trust_score"], descending=True
-    )
+        ["certified", "trust_score", "author_id"], descending=[True, True, False]
+    )  # ties in id order: the pairs are the same on every run
     learners = per.filter(
         (pl.col("p_riskier") > 0.8) | (pl.col("ai_share") < 0.5 * pl.col("team_ai"))
-    ).sort("p_riskier", descending=True, nulls_last=True)
+    ).sort(["p_riskier", "author_id"], descending=[True, False], nulls_last=True)
     load: dict[str, int] = {}
     rows = []
     coach_rows = coaches.to_dicts()
@@ -447,7 +447,11 @@ def fix_first(
     table = (
         table.with_columns(pl.Series("q_value", q))
         .with_columns((pl.col("q_value") <= fdr).fill_null(False).alias("flagged"))
-        .sort(["flagged", "excess_bad_prs"], descending=True, nulls_last=True)
+        .sort(
+            ["flagged", "excess_bad_prs", "team", "repo"],
+            descending=[True, True, False, False],
+            nulls_last=True,
+        )
         .with_row_index("rank", offset=1)
     )
     untested = int((~table["tested"]).sum())
