@@ -330,3 +330,35 @@ def test_a_shared_coverage_chart_leaves_out_periods_of_few_active_engineers():
     assert shown["period"].unique().to_list() == ["2022-01-01"]
     assert note.startswith("1 period(s) with fewer than 5 active engineers")
     assert coverage_shown(cov, 1)[0].height == 4
+
+
+def test_health_tables_order_ties_by_name():
+    """Certifications with as many holders, and approximation kinds with as many PRs, come in
+    name order on every run (a group-by's order is not fixed)."""
+    import dataclasses
+
+    from certkit.data import dating, health
+
+    ds = ck.simulate(60, 12, seed=2)
+    certs = ds.certifications.head(0)
+    for i, cert in enumerate(["zeta-cert", "alpha-cert", "mid-cert"]):  # two holders each
+        rows = ds.certifications.head(2).with_columns(
+            pl.lit(cert).alias("certification_id"),
+            pl.Series("engineer_id", ds.engineers["engineer_id"][2 * i : 2 * i + 2]),
+        )
+        certs = pl.concat([certs, rows])
+    kinds = ["squash_commit", "exported", "commit"]  # as many merged PRs of each kind
+    merged = ds.pull_requests.filter(pl.col("merged_date").is_not_null()).head(30)
+    prs = merged.with_columns(pl.Series("created_source", [kinds[i % 3] for i in range(30)]))
+    for _ in range(8):
+        shuffled = dataclasses.replace(
+            ds,
+            certifications=certs.sample(fraction=1.0, shuffle=True),
+            pull_requests=prs.sample(fraction=1.0, shuffle=True),
+        )
+        assert health.certifications(shuffled)["certification"].to_list() == [
+            "alpha-cert",
+            "mid-cert",
+            "zeta-cert",
+        ]
+        assert dating.approximated_dates(shuffled)["created_source"].to_list() == sorted(kinds)

@@ -214,7 +214,8 @@ def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) ->
             f"{inside.height} of {total} engineers adopted AI inside the window (when is not "
             f"said: some periods have fewer than {k} adopters; shared report); {left}"
         )
-    busiest = periods.sort("len", descending=True).row(0, named=True)
+    # the earliest of equally busy periods (polars' sort is not stable by default)
+    busiest = periods.sort(["len", "period"], descending=[True, False]).row(0, named=True)
     first, last = periods["period"].min(), periods["period"].max()
     return (
         f"{inside.height} of {total} engineers adopted AI inside the window, between {first} "

@@ -190,7 +190,9 @@ def _bot_like_note(added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3) -> st
         return None
     counts = prs.group_by("author_id").len()
     rows = flagged.join(counts, left_on="engineer_id", right_on="author_id", how="left")
-    rows = rows.sort(pl.col("len").fill_null(0), descending=True)
+    rows = rows.sort(
+        [pl.col("len").fill_null(0), pl.col("engineer_id")], descending=[True, False]
+    )  # ties by id: the note names the same accounts on every run
     listed = ", ".join(
         f"'{r['name'] or r['engineer_id']}' <{r['email'] or r['engineer_id']}> ({r['len'] or 0} PRs)"
         for r in rows.head(shown).iter_rows(named=True)

@@ -75,5 +75,5 @@ def approximated_dates(ds: Dataset) -> pl.DataFrame:
         .with_columns(
             pl.col("created_source").replace_strict(why, default="approximated").alias("why")
         )
-        .sort("prs", descending=True)
+        .sort(["prs", "created_source"], descending=[True, False])  # ties: by name
     )

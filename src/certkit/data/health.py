@@ -285,7 +285,7 @@ def certifications(ds: Dataset, k: int = 1) -> pl.DataFrame:
             pl.col("earned_date").min().alias("first"),
             pl.col("earned_date").max().alias("last"),
         )
-        .sort("engineers", descending=True)
+        .sort(["engineers", "certification"], descending=[True, False])  # ties: by name
     )
     return suppress(out, "engineers", k)
 
@@ -460,7 +460,7 @@ def narrative(
             lines.append(f"- **Outside the panel:** {text}.")
     low = cov.filter(pl.col("low") & (pl.col("table") != "certifications"))
     if low.height:
-        worst = low.group_by("table").len().sort("len", descending=True)
+        worst = low.group_by("table").len().sort(["len", "table"], descending=[True, False])
         desc = ", ".join(f"{r['table']} ({r['len']})" for r in worst.iter_rows(named=True))
         lines.append(
             f"- **Coverage gaps:** {low.height} table-period(s) have under half the usual "
