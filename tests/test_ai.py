@@ -35,14 +35,18 @@ def _dummies(codes: np.ndarray) -> np.ndarray:
     return (codes[:, None] == levels[None, 1:]).astype(float)
 
 
-@pytest.mark.parametrize("many_levels", [False, True])
-def test_fe_ols_matches_statsmodels_dummy_regression(many_levels):
-    """Coefficient and clustered SE equal an OLS with dummies (statsmodels, cluster SE)."""
+@pytest.mark.parametrize("many_levels", [False, True, "many_cells"])
+def test_fe_ols_matches_statsmodels_dummy_regression(many_levels, monkeypatch):
+    """Coefficient and clustered SE equal an OLS with dummies (statsmodels, cluster SE), on
+    both paths: small factors as dummies, or every factor absorbed by alternating projections
+    (too many levels, or too many rows x levels: bounded here to reach that path)."""
+    if many_levels == "many_cells":
+        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMY_CELLS", 1200 * 11 - 1)
     rng = np.random.default_rng(1)
     n = 1200
     author = rng.integers(0, 40, n)
     # >400 levels forces alternating projections instead of dummies for the second factor
-    month = rng.integers(0, 450 if many_levels else 12, n)
+    month = rng.integers(0, 450 if many_levels is True else 12, n)
     x1 = rng.normal(size=n) + 0.3 * author / 40
     x2 = rng.normal(size=n)
     y = 0.5 * x1 - 0.2 * x2 + author / 10 + np.sin(month) + rng.normal(size=n)
