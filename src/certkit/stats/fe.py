@@ -91,7 +91,7 @@ def demean(
     if x.ndim == 1:
         x = x[:, None]
     indicators = [group_indicator(g) for g in groups]
-    counts = [np.maximum(np.asarray(m.sum(axis=1)).ravel(), 1) for m in indicators]
+    counts = [np.maximum(np.bincount(g), 1) for g in groups]
     for _ in range(max_iter):
         delta = 0.0
         for g, m, c in zip(groups, indicators, counts, strict=True):
