@@ -35,18 +35,16 @@ def _dummies(codes: np.ndarray) -> np.ndarray:
     return (codes[:, None] == levels[None, 1:]).astype(float)
 
 
-@pytest.mark.parametrize("many_levels", [False, True, "many_cells"])
-def test_fe_ols_matches_statsmodels_dummy_regression(many_levels, monkeypatch):
+@pytest.mark.parametrize("many_levels", [False, True])
+def test_fe_ols_matches_statsmodels_dummy_regression(many_levels):
     """Coefficient and clustered SE equal an OLS with dummies (statsmodels, cluster SE), on
-    both paths: small factors as dummies, or every factor absorbed by alternating projections
-    (too many levels, or too many rows x levels: bounded here to reach that path)."""
-    if many_levels == "many_cells":
-        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMY_CELLS", 1200 * 11 - 1)
+    both paths: small factors partialled out exactly, or every factor absorbed by alternating
+    projections (too many levels)."""
     rng = np.random.default_rng(1)
     n = 1200
     author = rng.integers(0, 40, n)
-    # >400 levels forces alternating projections instead of dummies for the second factor
-    month = rng.integers(0, 450 if many_levels is True else 12, n)
+    # >1000 levels forces alternating projections for the second factor
+    month = rng.integers(0, 1100 if many_levels else 12, n)
     x1 = rng.normal(size=n) + 0.3 * author / 40
     x2 = rng.normal(size=n)
     y = 0.5 * x1 - 0.2 * x2 + author / 10 + np.sin(month) + rng.normal(size=n)
@@ -55,6 +53,67 @@ def test_fe_ols_matches_statsmodels_dummy_regression(many_levels, monkeypatch):
     ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": author})
     np.testing.assert_allclose(fit.coef, ref.params[:2], rtol=1e-7)
     np.testing.assert_allclose(fit.se(), ref.bse[:2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("path", ["small factors", "alternating projections"])
+def test_fe_ols_with_collinear_fixed_effects_matches_statsmodels(path, monkeypatch):
+    """Repositories only one author works in (their dummy is the author's) and two that
+    together hold exactly two authors' PRs (a sum of dummies) are common in a real
+    organisation: the fit is statsmodels' rank-deficient OLS with dummies (its pseudo-inverse),
+    not an error saying the regressor does not vary."""
+    if path == "alternating projections":
+        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 0)
+    rng = np.random.default_rng(7)
+    n = 3000
+    author = rng.integers(0, 60, n)
+    repo = rng.integers(0, 8, n)
+    repo[author == 0] = 8  # one author's own repository
+    pair = np.isin(author, [1, 2])
+    repo[pair] = np.where(rng.random(n) < 0.5, 9, 10)[pair]  # two repositories of two authors
+    month = rng.integers(0, 18, n)
+    ai_flag = (rng.random(n) < 0.3 + 0.004 * author).astype(float)
+    y = 0.3 * ai_flag + author / 20 + 0.2 * repo + np.cos(month) + rng.normal(size=n)
+    fit = fe_ols(y, ai_flag, ["ai"], [author, repo, month], author)
+    X = np.column_stack([ai_flag, np.ones(n), _dummies(author), _dummies(repo), _dummies(month)])
+    assert np.linalg.matrix_rank(X) < X.shape[1]  # the case: dummies are collinear
+    ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": author})
+    np.testing.assert_allclose(fit.coef, ref.params[:1], rtol=1e-7)
+    np.testing.assert_allclose(fit.se(), ref.bse[:1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("path", ["small factors", "alternating projections"])
+def test_fe_ols_says_when_the_regressor_does_not_vary_within_the_fixed_effects(path, monkeypatch):
+    if path == "alternating projections":
+        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 0)
+    rng = np.random.default_rng(8)
+    n = 800
+    author = rng.integers(0, 30, n)
+    repo = rng.integers(0, 5, n)
+    ai_flag = (author % 2).astype(float)  # an author's PRs are all AI or all not
+    y = ai_flag + rng.normal(size=n)
+    with pytest.raises(CertkitError, match="do not vary within the fixed effects"):
+        fe_ols(y, ai_flag, ["ai"], [author, repo], author)
+
+
+@pytest.mark.parametrize("path", ["small factors", "alternating projections"])
+def test_fe_ols_drops_a_control_that_is_constant_within_the_fixed_effects(path, monkeypatch):
+    """A certification earned before the data's window is constant within author: as a
+    control it is absorbed by the author effect, and the fit is that without it (fixest drops
+    such a variable too), not an error."""
+    if path == "alternating projections":
+        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 0)
+    rng = np.random.default_rng(9)
+    n = 2500
+    author = rng.integers(0, 50, n)
+    repo = rng.integers(0, 6, n)
+    ai_flag = (rng.random(n) < 0.4).astype(float)
+    size = rng.normal(size=n)
+    cert = (author < 12).astype(float)
+    y = 0.3 * ai_flag + 0.2 * size + author / 10 + rng.normal(size=n)
+    with_cert = fe_ols(y, np.column_stack([ai_flag, cert, size]), ["ai"], [author, repo], author)
+    without = fe_ols(y, np.column_stack([ai_flag, size]), ["ai"], [author, repo], author)
+    np.testing.assert_allclose(with_cert.coef, without.coef, rtol=1e-9)
+    np.testing.assert_allclose(with_cert.se(), without.se(), rtol=1e-9)
 
 
 def test_fe_ols_without_fixed_effects_is_plain_ols():
@@ -121,6 +180,24 @@ def test_compare_sample_recovers_size_effect_and_shows_selection(sample, prs):
     assert res.effect("cycle_time_log", "certified_extra")["se"] > 0
     assert "naive gap" in res.summary()
     assert res.plot().to_dict()["facet"]
+
+
+def test_compare_when_every_certification_predates_the_data(sample):
+    """Certifications earned years before the PRs (usual in a real organisation) make
+    ``certified`` constant within author: the comparison still runs on every outcome (it
+    said "ai does not vary within the fixed effects" and compared nothing)."""
+    import dataclasses
+
+    earned = pl.date(2015, 1, 1).cast(sample.certifications.schema["earned_date"])
+    early = dataclasses.replace(
+        sample, certifications=sample.certifications.with_columns(earned.alias("earned_date"))
+    )
+    prs = ai.pr_table(early)
+    assert prs.group_by("author_id").agg(pl.col("certified").n_unique() == 1)[:, 1].all()
+    res = ai.compare(prs, outcomes=("cycle_time_log", "reverted"))
+    for outcome in ("cycle_time_log", "reverted"):
+        adjusted = res.effect(outcome)
+        assert np.isfinite(adjusted["estimate"]) and adjusted["se"] > 0
 
 
 def test_compare_recovers_planted_cycle_time_effect_with_coverage():
