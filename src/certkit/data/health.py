@@ -321,6 +321,32 @@ def prs_left_out(ds: Dataset) -> int:
     return by_bots(ds.pull_requests, ds.engineers).height
 
 
+def certified_outside_window(ds: Dataset, panel: pl.DataFrame) -> dict:
+    """Certified engineers ``panel`` cannot compare before and after certifying.
+
+    ``early``: certified before or in their first observed period (the panel leaves them out:
+    no time before certification; usual when certifications predate the data), ``late``:
+    certified after its last period (they compare as never certified), ``inside``: certified
+    within it; ``first`` and ``last`` are the data's first and last days (``ds.period()``).
+    """
+    humans = ds.human_engineers()["engineer_id"].implode()
+    certified = ds.certifications.filter(
+        pl.col("earned_date").is_not_null() & pl.col("engineer_id").is_in(humans)
+    )["engineer_id"].unique()
+    first, last = ds.period()
+    if not panel.height:
+        return {"inside": 0, "early": certified.len(), "late": 0, "first": first, "last": last}
+    in_panel = panel["engineer_id"].unique().implode()
+    late = panel.filter((pl.col("cohort") == 0) & pl.col("certification").is_not_null())
+    return {
+        "inside": panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique(),
+        "early": certified.filter(~certified.is_in(in_panel)).len(),
+        "late": late["engineer_id"].n_unique(),
+        "first": first,
+        "last": last,
+    }
+
+
 def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -> dict:
     """Merged PRs of human engineers that count in no outcome of ``panel``: merged before the
     period of their author's hire date (``before``), after that of their leave date

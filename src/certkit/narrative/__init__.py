@@ -42,6 +42,7 @@ from certkit.narrative.effects import (  # noqa: F401 (re-exported: certkit.repo
     mostly_approximated,
     no_certified_data,
     not_estimated,
+    outside_window_reason,
     percent_words,
     skipped_outcomes,
     summarize,

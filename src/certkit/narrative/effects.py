@@ -204,11 +204,18 @@ def mostly_approximated(approx: pl.DataFrame | None, merged: int) -> bool:
     return bool(merged) and n / merged >= 0.5
 
 
-def no_certified_data(outcome: str, approximated: int | pl.DataFrame = 0, merged: int = 0) -> str:
+def no_certified_data(
+    outcome: str,
+    approximated: int | pl.DataFrame = 0,
+    merged: int = 0,
+    outside_window: str | None = None,
+) -> str:
     """Why an outcome has no estimate when no certified engineer has values on both sides of
     certifying; for cycle and pickup times, whether git's approximated creation dates are why
     (fastapi: 3,211 of 3,218 merged PRs squash-merged; the page blamed privacy or cells).
-    ``approximated``: :func:`certkit.data.dating.approximated_dates` (or its total)."""
+    ``approximated``: :func:`certkit.data.dating.approximated_dates` (or its total);
+    ``outside_window``: :func:`outside_window_reason`, when every certification falls outside
+    the data's window."""
     why = f"no certified engineer has {label(outcome)} values both before and after certifying"
     timed = outcome.startswith(("cycle_time", "pickup_time"))
     if isinstance(approximated, int):
@@ -218,7 +225,38 @@ def no_certified_data(outcome: str, approximated: int | pl.DataFrame = 0, merged
         )
     if timed and mostly_approximated(approximated, merged):
         return approximated_reason(approximated, merged)
-    return why
+    return outside_window or why
+
+
+def outside_window_reason(found: dict, period: str = "month") -> str | None:
+    """Why nothing compares certified engineers before and after certifying when every
+    certified engineer was certified outside the data's window (``found``:
+    :func:`certkit.data.health.certified_outside_window`); None when some were certified
+    inside it or nobody is certified. The generic "no certified engineer has values both
+    before and after" and "no certified engineers (all cohorts are 0)" hid that the data
+    starts after the certifications."""
+    early, late = found["early"], found["late"]
+    if found["inside"] or not early + late:
+        return None
+    first, last = (f"{d:%Y-%m-%d}" if d else "?" for d in (found["first"], found["last"]))
+    parts, fixes = [], []
+    if early:
+        parts.append(
+            f"{early:,} before or in their first {period} in the data (left out: no time before "
+            "certifying)"
+        )
+        fixes.append(
+            "data from before the certifications (a history or export that starts earlier, "
+            "e.g. certkit import git --since)"
+        )
+    if late:
+        parts.append(f"{late:,} after its last {period} (they count as never certified)")
+        fixes.append("data from after the certifications")
+    n = early + late
+    return (
+        f"none of the {n:,} certified engineer{'s' if n != 1 else ''} was certified inside the "
+        f"data's window ({first} to {last}): " + "; ".join(parts) + "; add " + " and ".join(fixes)
+    )
 
 
 def unrecorded_reason(outcome: str, values: pl.Series) -> str | None:

@@ -250,6 +250,18 @@ class Context:
         reports only)."""
         return too_few(n, self.k, what, who) if self.privacy.share else None
 
+    @cached_property
+    def outside_window(self) -> str | None:
+        """Why no certified engineer can be compared before and after certifying when every
+        one was certified outside the data's window (:func:`story.outside_window_reason`)."""
+        from certkit.narrative.base_period import _period_days
+
+        if self.panel.height and (self.panel["cohort"] > 0).any():
+            return None  # some certified inside the window: nothing to explain
+        unit = {7: "week", 91: "quarter"}.get(_period_days(self.panel) or 30, "month")
+        found = health.certified_outside_window(self.ds, self.panel)
+        return story.outside_window_reason(found, unit)
+
     def require(self, n: int, what: str = "this estimate", who: str = "certified engineer") -> None:
         """Raise a reader-facing CertkitError when a shared report must hide an estimate.
 
@@ -259,7 +271,8 @@ class Context:
         """
         if n == 0:  # not a privacy matter: there is nothing to estimate from
             raise CertkitError(
-                f"{what} rests on no engineer with values both before and after: there is "
+                self.outside_window
+                or f"{what} rests on no engineer with values both before and after: there is "
                 "nothing to estimate from"
             )
         why = self.too_few(n, what, who)

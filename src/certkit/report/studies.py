@@ -156,7 +156,9 @@ def did_effects(
             if n == 0:
                 approx = dating.approximated_dates(ctx.ds)
                 merged = ctx.ds.pull_requests["merged_date"].is_not_null().sum()
-                raise CertkitError(story.no_certified_data(outcome, approx, int(merged)))
+                raise CertkitError(
+                    story.no_certified_data(outcome, approx, int(merged), ctx.outside_window)
+                )
             ctx.require(n, f"the {story.label(outcome)} estimate")
             empty_base = no_base_period(ctx.panel, outcome, story.label(outcome))
             if empty_base:

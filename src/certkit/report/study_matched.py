@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from certkit import narrative as story
+from certkit.errors import CertkitError
 from certkit.narrative.effects import event_counts
 from certkit.report.context import Context, collect_warnings, table
 from certkit.report.sections import chart
@@ -174,6 +175,8 @@ def matched_effects(
         # no sink: the summary's bullet for the outcome says why it was not estimated
         with ctx.section(story.label(outcome), story.MATCHING_NEEDS, show=False) as s:
             ctx.recorded(outcome)
+            if ctx.outside_window:  # before matching says "all cohorts are 0"
+                raise CertkitError(ctx.outside_window)
             with collect_warnings(notes, f"{outcome}: "):
                 res = matching.matched_did(
                     ctx.panel,
