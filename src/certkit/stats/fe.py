@@ -107,9 +107,10 @@ def demean(
 
 #: Small fixed effects (up to this many levels in all, after the largest factor) are
 #: partialled out exactly, as dummy regressors would be, through their sparse indicator and
-#: a levels x levels Gram matrix; beyond, every factor is absorbed by alternating projections
-#: (to ``demean``'s tolerance).
-MAX_DUMMIES = 1000
+#: a levels x levels Gram matrix (4,000 levels: 128 MB; 2.5M rows with 3,000 repositories
+#: took 4.9 s against 21.9 s by alternating projections); beyond, every factor is absorbed by
+#: alternating projections (to ``demean``'s tolerance).
+MAX_DUMMIES = 4000
 
 #: A column whose part left after the fixed effects is below this share of its variance (sum
 #: of squares about its mean) is taken as collinear with them (exact collinearity leaves
