@@ -254,6 +254,21 @@ def test_unknown_frequent_coauthor_is_named_in_a_note():
     assert unknown_coauthor_notes(_frame(rows[:9]), 9, RULES, AGENTS) == []  # < 10 PRs
 
 
+def test_a_person_coauthoring_from_a_second_address_is_not_taken_for_an_agent():
+    """encode/starlette: Scirlat Danut authored 31 squashed PRs, each with a
+    ``Co-authored-by: Scirlat Danut <scirlatdanut@scirlats-mini.lan>`` line from another
+    machine's git config; that address commits nothing, but the name is an author's."""
+    me = "Co-authored-by: Scirlat Danut <scirlatdanut@scirlats-mini.lan>"
+    rows = [(f"r#{i}", "danut@example.com", me) for i in range(31)]
+    rows += [(f"r#{i}", f"dev{i % 5}@example.com", None) for i in range(31, 200)]
+    names = ["Scirlat Danut"] * 31 + [f"Dev {i % 5}" for i in range(31, 200)]
+    frame = _frame(rows).with_columns(pl.Series("author_name", names))
+    assert unknown_coauthor_notes(frame, 200, RULES, AGENTS) == []
+    # the same rows under a name nobody commits as are still named
+    other = frame.with_columns(pl.col("trailers").str.replace("Scirlat Danut", "Helper"))
+    assert len(unknown_coauthor_notes(other, 200, RULES, AGENTS)) == 1
+
+
 # --- L13: accepted suggestions of AI review bots ------------------------------------------
 
 

@@ -25,6 +25,7 @@ from certkit.connectors.identity import (
     Agents,
     Identities,
     load_agents,
+    name_key,
     read_identities,
 )
 from certkit.connectors.identity import is_bot as _is_bot
@@ -425,12 +426,23 @@ def unknown_coauthor_notes(
             names[email][name] += 1
     authored = commits["author_email"].drop_nulls().str.to_lowercase().value_counts()
     own = dict(zip(authored["author_email"], authored["count"], strict=True))
+    # the same person under another address (encode/starlette: "Scirlat Danut
+    # <scirlatdanut@scirlats-mini.lan>" co-authored 31 squashed PRs that Scirlat Danut
+    # authored from a second address): their name authors commits
+    by_name: dict[str, int] = {}
+    if "author_name" in commits.columns:
+        for author, count in commits["author_name"].drop_nulls().value_counts().iter_rows():
+            key = name_key(author)
+            if key:
+                by_name[key] = by_name.get(key, 0) + count
     notes = []
     for email, prs in sorted(prs_of.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         n = len(prs)
         if n < min_prs or n < min_share * n_prs or own.get(email, 0) * 10 >= n:
             continue
         name = max(names[email], key=lambda k: (names[email][k], k))
+        if by_name.get(name_key(name) or "", 0) * 10 >= n:
+            continue
         if _is_bot(name, email, agents=agents) or detect(
             Evidence(coauthors=[(name, email)]), rules
         ):

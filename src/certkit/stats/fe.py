@@ -216,13 +216,16 @@ def fe_ols(
     Raises
     ------
     CertkitError
-        When the regressors do not vary within the fixed effects.
+        When a reported regressor (``names``) does not vary within the fixed effects.
 
     Notes
     -----
     The small-sample correction is statsmodels' default for clustered SEs,
     ``G/(G-1) * (n-1)/(n-K)``, with ``K`` counting the regressors plus every fixed-effect level
-    (less one per extra factor), i.e. the same numbers as an OLS with dummy variables.
+    (less one per extra factor), i.e. the same numbers as an OLS with dummy variables, also
+    when dummies are collinear (statsmodels' pseudo-inverse; e.g. a repository one author
+    works in alone). A control (a column of ``x`` after the reported ones) that does not vary
+    within the fixed effects is dropped, as fixest drops it, and not counted in ``K``.
     Without fixed effects an intercept is added (and not reported).
     """
     y = np.asarray(y, float)
