@@ -15,7 +15,7 @@ import certkit as ck
 from certkit import narrative
 from certkit.data import health
 from certkit.privacy import Privacy
-from certkit.report import Context, studies
+from certkit.report import Context, health_values, landing, studies
 
 
 def _shifted(ds, day: date):
@@ -91,3 +91,56 @@ def test_every_certification_design_says_the_certifications_predate_the_data(org
         for note in rows["note"].to_list():
             assert "was certified inside the data's window" in note, note
             assert "before or in their first month in the data" in note
+
+
+def _half_early(org):
+    """Half the certified engineers certified in 2015, the rest as simulated."""
+    ids = org.certifications["engineer_id"].unique().sort()
+    early = ids.head(ids.len() // 2).implode()
+    earned = (
+        pl.when(pl.col("engineer_id").is_in(early))
+        .then(pl.lit(date(2015, 1, 1)))
+        .otherwise(pl.col("earned_date"))
+        .cast(org.certifications.schema["earned_date"])
+    )
+    certs = org.certifications.with_columns(earned.alias("earned_date"))
+    return dataclasses.replace(org, certifications=certs), early.explode().len()
+
+
+def test_the_data_health_headline_and_landing_say_who_the_estimates_leave_out(org):
+    """trial N: 6 of 11 certified engineers (56% of the PRs) certified before the history
+    started were left out of every estimate while the landing page said nothing."""
+
+    ds, n_moved = _half_early(org)
+    ctx = _ctx(ds)
+    n_early = health.certified_outside_window(ds, ctx.panel)["early"]
+    assert n_early >= n_moved  # (and any the simulation certified in their first month)
+    values = health_values(ctx)
+    text = values["outside_window"]
+    assert text.startswith(f"{n_early} of ")
+    assert "certified before or in their first month in the data" in text
+    assert text in values["unreliable"]
+    assert health_values(_ctx(org))["outside_window"] == ""
+    record = {"key": "health", "kind": "health", **values}
+    effect = {
+        "key": "e",
+        "kind": "effect",
+        "outcome": "merged_prs",
+        "label": "throughput",
+        "design": "staggered DiD",
+        "estimate": 0.1,
+        "ci_low": -0.1,
+        "ci_high": 0.3,
+        "p_value": 0.3,
+    }
+    page = landing.answer_section([("02.html", "impact", [effect]), ("01.html", "h", [record])])
+    assert "Not in these estimates:" in page and f"{n_early} of " in page
+
+
+def test_a_shared_report_does_not_count_a_group_under_k(org):
+    ds, _ = _half_early(org)
+    ctx = _ctx(ds)
+    n_early = health.certified_outside_window(ds, ctx.panel)["early"]
+    ctx.privacy = Privacy(k=n_early + 1, share=True)
+    text = health_values(ctx)["outside_window"]
+    assert text.startswith(f"fewer than {n_early + 1} of the certified engineers")

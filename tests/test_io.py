@@ -110,6 +110,25 @@ def test_certification_rules(tmp_path):
     assert len(report.errors) == 2 and len(report.warnings) == 2
 
 
+def test_certification_earned_before_the_first_pr_warns_with_its_lines(tmp_path):
+    """trial N: 6 of 11 certified engineers certified before the imported history started
+    were left out of every comparison; neither the import nor validate said so."""
+    certs = (
+        "engineer_id,certification,earned_date,cost_usd,study_hours\n"
+        "E2,AWS Certified Machine Learning - Specialty,2024-02-20,300,80\n"
+        "E1,DP-100,2023-09-01,,\n"  # hired 2023-01-15, data from 2024-01-05: before the data
+        "E3,DP-100,2023-01-01,,\n"  # before hire_date: that rule's warning only
+    )
+    report = ck.validate(write_folder(tmp_path, certifications=certs), today=TODAY)
+    text = report.format()
+    assert (
+        "certifications.csv, column 'earned_date', line 3: earned before the data's first pull "
+        "request (2024-01-05): 1 engineer(s) with no time before certifying in the data"
+    ) in text
+    assert "line 4: earned before hire_date" in text
+    assert len(report.warnings) == 2 and report.ok
+
+
 def test_negative_durations_dropped_with_count_warning(tmp_path):
     prs = PULL_REQUESTS.replace("2024-03-02T09:00:00Z", "2024-02-28T09:00:00Z")
     big = PULL_REQUESTS + "".join(

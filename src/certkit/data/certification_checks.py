@@ -323,3 +323,38 @@ def alias_suspects(
         "engineer_id",
         sorted(set(rows)),
     )
+
+
+def predating_data(
+    certs: pl.DataFrame, engineers: pl.DataFrame, prs: pl.DataFrame, col: Collector
+) -> None:
+    """Warn, naming the lines, about certifications earned before the data's first pull
+    request: their engineers have no time before certifying in the data, so the panel
+    leaves them out of every before/after comparison. Rows earned before ``hire_date`` have
+    their own warning. Usual when a roster's certifications are years old and the history
+    short (trial N: 6 of 11 certified engineers, 56% of the PRs, and neither the import nor
+    ``certkit validate`` said so)."""
+    if certs.is_empty() or prs.is_empty():
+        return
+    authors = prs.filter(pl.col("author_id").is_in(engineers["engineer_id"].implode()))
+    authors = authors if authors.height else prs  # as the panel's window
+    start = authors["merged_date"].min()
+    start = authors["created_date"].min() if start is None else start
+    if start is None:
+        return
+    hired = certs.join(engineers.select("engineer_id", "hire_date"), on="engineer_id", how="left")
+    early = hired.filter(
+        (pl.col("earned_date") < start.date())
+        & (pl.col("hire_date").is_null() | (pl.col("earned_date") >= pl.col("hire_date")))
+    )
+    if early.is_empty():
+        return
+    n = early["engineer_id"].n_unique()
+    col.add(
+        "warning",
+        f"earned before the data's first pull request ({start.date()}): {n} engineer(s) with "
+        "no time before certifying in the data, left out of the before/after comparisons "
+        "(data from before their certifications would bring them in)",
+        "earned_date",
+        early[ROW].sort().to_list(),
+    )

@@ -188,6 +188,10 @@ def _validate_frames(
     prs = rules.check_pull_requests(typed["pull_requests"], eng, raw["pull_requests"][1])
     out["pull_requests"] = prs
     rules.check_activity(eng, out["certifications"], prs, raw["engineers"][1])
+    if certs is not None:
+        from certkit.data.certification_checks import predating_data
+
+        predating_data(out["certifications"], eng, prs, raw["certifications"][1])
     for name in ("defects", "incidents"):
         df = typed[name]
         out[name] = (

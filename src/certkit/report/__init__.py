@@ -17,11 +17,11 @@ from certkit.report.context import (
     Context,
     collect_warnings,
     filter_dataset,
-    health_values,
     setup,
     table,
 )
 from certkit.report.sections import Section, chart, finite
+from certkit.report.study_health import health_values
 
 _LAZY = {
     "ReportRun": "certkit.report.runner",

@@ -254,13 +254,17 @@ class Context:
     def outside_window(self) -> str | None:
         """Why no certified engineer can be compared before and after certifying when every
         one was certified outside the data's window (:func:`story.outside_window_reason`)."""
-        from certkit.narrative.base_period import _period_days
-
         if self.panel.height and (self.panel["cohort"] > 0).any():
             return None  # some certified inside the window: nothing to explain
-        unit = {7: "week", 91: "quarter"}.get(_period_days(self.panel) or 30, "month")
         found = health.certified_outside_window(self.ds, self.panel)
-        return story.outside_window_reason(found, unit)
+        return story.outside_window_reason(found, self.period_unit)
+
+    @property
+    def period_unit(self) -> str:
+        """The panel's period in words: ``"week"``, ``"month"`` or ``"quarter"``."""
+        from certkit.narrative.base_period import _period_days
+
+        return {7: "week", 91: "quarter"}.get(_period_days(self.panel) or 30, "month")
 
     def require(self, n: int, what: str = "this estimate", who: str = "certified engineer") -> None:
         """Raise a reader-facing CertkitError when a shared report must hide an estimate.
@@ -405,12 +409,20 @@ class Context:
         elif why:
             record["n"] = None  # the count under k is not shown either
         if self.privacy.share:
-            record = {k: self.safe_text(v) if isinstance(v, str) else v for k, v in record.items()}
+            record = {k: self._safe_value(v) for k, v in record.items()}
         self.headlines[:] = [r for r in self.headlines if r["key"] != key] + [record]
         path = os.environ.get(landing.ENV)
         if path:
             landing.write(path, self.headlines)
         return record
+
+    def _safe_value(self, value):
+        """A headline value as a shared report may show it (text and lists of text redacted)."""
+        if isinstance(value, str):
+            return self.safe_text(value)
+        if isinstance(value, list):
+            return [self.safe_text(v) if isinstance(v, str) else v for v in value]
+        return value
 
     def effect_headline(
         self, row: dict, *, design: str, comparison: str, section: str, role: str = "primary"
@@ -471,38 +483,6 @@ class Context:
             return ""
         items = "".join(f"<li>{html.escape(self.safe_text(str(m)))}</li>" for m in messages)
         return f"<div class='certkit-warnings'><b>{html.escape(title)}</b><ul>{items}</ul></div>"
-
-
-def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dict:
-    """The data-health headline: coverage, validation findings, what is less reliable.
-
-    ``approximated`` is :func:`certkit.data.dating.approximated_dates` of the data (merged
-    PRs whose creation date git could only guess).
-    """
-    findings = ctx.ds.validation.to_polars()
-    severity = (
-        findings["severity"] if "severity" in findings.columns else pl.Series([], dtype=pl.String)
-    )
-    unreliable = []
-    if approximated is not None and approximated.height:
-        n = int(approximated["prs"].sum())
-        unreliable.append(
-            f"{n:,} merged PRs have a creation date approximated from git and are left out of "
-            "cycle time"
-        )
-    unlisted = health.unlisted_authors(ctx.ds)
-    if unlisted and unlisted["engineers"] / unlisted["of"] >= 0.2:
-        unreliable.append(health.unlisted_words(unlisted))
-    start, end = ctx.ds.period()
-    return {
-        "engineers": ctx.ds.human_engineers().height,
-        "prs": ctx.ds.pull_requests.height,
-        "period": f"{start} to {end}",
-        "errors": int((severity == "error").sum()),
-        "warnings": int((severity == "warning").sum()),
-        "notes": len(ctx.notes),
-        "unreliable": unreliable,
-    }
 
 
 @contextmanager

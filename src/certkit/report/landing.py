@@ -486,6 +486,14 @@ def answer_section(
         )
         if notes:
             out.append("<ul class='certkit-agreement'>" + "".join(notes) + "</ul>")
+        # certified engineers the estimates cannot include (trial N: 6 of 11, certified before
+        # the history starts, said only deep in the data-health page)
+        for _, r in other["health"]:
+            if r.get("outside_window"):
+                out.append(
+                    "<p class='certkit-nothing'><b>Not in these estimates:</b> "
+                    f"{_E(r['outside_window'])}.</p>"
+                )
         if not estimated and failed:
             out.append(
                 "<p class='certkit-nothing'><b>No certification effect is shown:</b> none of "

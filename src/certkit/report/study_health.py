@@ -1,0 +1,78 @@
+"""The data-health page's headline values (the answer box of notebook 01 and the landing)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from certkit.data import health
+from certkit.report.context import Context
+
+
+def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dict:
+    """The data-health headline: coverage, validation findings, what is less reliable.
+
+    ``approximated`` is :func:`certkit.data.dating.approximated_dates` of the data (merged
+    PRs whose creation date git could only guess).
+    """
+    findings = ctx.ds.validation.to_polars()
+    severity = (
+        findings["severity"] if "severity" in findings.columns else pl.Series([], dtype=pl.String)
+    )
+    unreliable = []
+    if approximated is not None and approximated.height:
+        n = int(approximated["prs"].sum())
+        unreliable.append(
+            f"{n:,} merged PRs have a creation date approximated from git and are left out of "
+            "cycle time"
+        )
+    unlisted = health.unlisted_authors(ctx.ds)
+    if unlisted and unlisted["engineers"] / unlisted["of"] >= 0.2:
+        unreliable.append(health.unlisted_words(unlisted))
+    outside = outside_window_words(ctx)
+    if outside:
+        unreliable.append(outside)
+    start, end = ctx.ds.period()
+    return {
+        "engineers": ctx.ds.human_engineers().height,
+        "prs": ctx.ds.pull_requests.height,
+        "period": f"{start} to {end}",
+        "errors": int((severity == "error").sum()),
+        "warnings": int((severity == "warning").sum()),
+        "notes": len(ctx.notes),
+        "unreliable": unreliable,
+        "outside_window": outside,
+    }
+
+
+def outside_window_words(ctx: Context, min_share: float = 0.2) -> str:
+    """What the panel loses to certifications outside the data's window: certified engineers
+    left out for having no time before certifying, with their share of the merged PRs, and
+    those certified after the data ends; empty when they are under ``min_share`` of the
+    certified engineers (the data-health page lists every one). In a shared report a group
+    under k is not counted. trial N: half the certifications predated a history; 6 of 11
+    certified engineers and 56% of the PRs left the panel while the landing page said
+    nothing."""
+    found = health.certified_outside_window(ctx.ds, ctx.panel)
+    certified = found["inside"] + found["early"] + found["late"]
+    if not certified or (found["early"] + found["late"]) / certified < min_share:
+        return ""
+    unit, parts = ctx.period_unit, []
+
+    def count(n: int) -> str:
+        return f"{n:,} of {certified:,}" if n >= ctx.k else f"fewer than {ctx.k} of the"
+
+    if found["early"]:
+        prs = health.prs_outside_panel(ctx.ds, ctx.panel, unit)
+        share = f" ({prs['left_out'] / prs['merged']:.0%})" if prs["merged"] else ""
+        parts.append(
+            f"{count(found['early'])} certified engineers were certified before or in their "
+            f"first {unit} in the data and are left out of the panel with their "
+            f"{prs['left_out']:,} of {prs['merged']:,} merged PRs{share}: no time before "
+            "certifying (data from before their certifications would bring them in)"
+        )
+    if found["late"]:
+        parts.append(
+            f"{count(found['late'])} certified engineers were certified after the data's last "
+            f"{unit} and count as never certified"
+        )
+    return "; ".join(parts)
