@@ -33,6 +33,7 @@ from IPython.display import HTML, Markdown, display
 
 from certkit import charts
 from certkit.data import dating
+from certkit.data.repositories import repositories, uneven_ends
 from certkit.report import chart, health, health_values, setup, table
 
 ctx = setup(
@@ -130,6 +131,21 @@ if share and team_table["certified"].null_count():
             f"{ctx.k} are not (a shared report does not show either)."
         )
     )
+
+# %% [markdown]
+# ## Repositories
+# Every pull request of the data (bots' too, whatever the filters), merged pull requests and
+# authors (engineers, bots left out) per repository, with the first and last pull request of
+# each. Histories that end months apart usually mean that one clone or export is older than the
+# others. In a shared report, repositories with fewer authors than the privacy threshold are
+# merged into "other".
+
+# %%
+authors = ctx.full.human_engineers()["engineer_id"]
+display(table(repositories(ctx.full.pull_requests, authors, ctx.k)))
+ends = uneven_ends(ctx.full.pull_requests)
+if ends:
+    display(Markdown(ends[0].upper() + ends[1:] + "."))
 
 # %% [markdown]
 # ## Missing values

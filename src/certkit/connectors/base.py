@@ -247,9 +247,17 @@ def combine(*imports: Import) -> Import:
         people=people,
         commits=pl.concat(commits, how="diagonal_relaxed") if commits else None,
         ai_evidence=pl.concat([i.ai_evidence for i in imports], how="diagonal_relaxed"),
-        notes=old_notes + join_notes,
+        notes=old_notes + join_notes + _uneven_notes(prs),
         sources=[s for i in imports for s in i.sources],
     )
+
+
+def _uneven_notes(prs: pl.DataFrame) -> list[str]:
+    """A note when the repositories' histories end apart (:func:`~certkit.data.repositories.uneven_ends`)."""
+    from certkit.data.repositories import uneven_ends
+
+    text = uneven_ends(prs)
+    return [text[0].upper() + text[1:]] if text else []
 
 
 def _unjoined_exports(prs: pl.DataFrame) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from certkit.data import health
+from certkit.data.repositories import uneven_ends
 from certkit.report.context import Context
 
 
@@ -28,6 +29,9 @@ def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dic
     unlisted = health.unlisted_authors(ctx.ds)
     if unlisted and unlisted["engineers"] / unlisted["of"] >= 0.2:
         unreliable.append(health.unlisted_words(unlisted))
+    ends = uneven_ends(ctx.full.pull_requests)  # every PR: bots' show a clone's last day
+    if ends:
+        unreliable.append(ends)
     outside = outside_window_words(ctx)
     if outside:
         unreliable.append(outside)
