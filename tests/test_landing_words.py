@@ -180,3 +180,12 @@ def test_a_page_summary_explains_an_unclear_effect_as_the_landing_page_does():
     ) in text
     record = row | {"design": "staggered DiD", "caveat": effect_caveat(row, k=5)}
     assert landing.effect_text(record).split("; ", 1)[1] in text
+
+
+def test_the_roi_line_says_a_tiny_chance_as_the_roi_page_does():
+    """trial N: the index said "chance of a positive return 0%", the ROI page "under 1%"."""
+    from certkit.report.landing import roi_text
+
+    r = {"median": -1.2, "low": -2.2, "high": -0.8, "p_positive": 0.001, "significant": False}
+    assert "chance of a positive return under 1%" in roi_text(r)
+    assert "chance of a positive return 35%" in roi_text(r | {"p_positive": 0.35})

@@ -215,3 +215,21 @@ def test_charts_render_offline_in_headless_chromium(batch, nb):
     assert dom.count('class="marks"') >= charts  # one Vega SVG per chart
     assert len(re.findall(r"role-mark", dom)) >= charts  # with marks inside
     assert not re.search(r">Chart (failed to draw|library missing)", dom)
+
+
+def test_the_header_scope_follows_the_teams_parameter():
+    """trial N: with -p teams=[...] every header gave the whole organisation (314 engineers,
+    1,554 PRs) above pages about 26 engineers and 829 PRs."""
+    from certkit.report import filter_dataset
+    from certkit.report.runner import _scope
+
+    ds = ck.simulate(60, 12, seed=3)
+    team = ds.engineers.filter(~pl.col("is_bot"))["team"].drop_nulls()[0]
+    members = ds.engineers.filter(pl.col("team") == team)["engineer_id"]
+    kept = filter_dataset(ds, teams=[team]).pull_requests.height  # its PRs and the bots'
+    _, whole = _scope(ds, "org")
+    _, scoped = _scope(ds, "org", [team])
+    assert whole.startswith(f"org: {ds.human_engineers().height} engineers")
+    assert scoped.startswith(f"org, teams {team}: {members.len()} engineers, {kept:,} pull")
+    assert kept < ds.pull_requests.height
+    assert _scope(ds, "org", ["no such team"])[1] == whole  # the notebook says it is unknown

@@ -119,7 +119,8 @@ def engineers_table(
     missing = missing.filter(keep)
     if idle.height:
         notes.append(
-            f"{idle.height} people outside the roster appear only in commits, without a PR of "
+            f"{idle.height} {'person' if idle.height == 1 else 'people'} outside the roster "
+            f"{'appears' if idle.height == 1 else 'appear'} only in commits, without a PR of "
             "their own (direct pushes, co-authors of others' PRs): not added as engineers, "
             "since they would count as never-certified engineers with no work"
         )

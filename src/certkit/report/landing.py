@@ -48,6 +48,7 @@ from certkit.narrative import (  # noqa: F401 (agreement, status: re-exported)
     ai_gap_line,
     ai_gap_words,
     ai_gaps,
+    percent_words,
     status,
     withheld,
 )
@@ -143,7 +144,8 @@ def roi_text(r: dict) -> str:
         text = f"median ROI {r['median']:+.0%} ({interval})"
     else:  # no effect behind it is distinguishable from zero: no single figure (analytics.md)
         text = f"ROI {interval}, resting on effects not distinguishable from zero"
-    text += f"; chance of a positive return {r['p_positive']:.0%}"
+    # as the ROI page says it: "under 1%", not a rounded 0% (trial N)
+    text += f"; chance of a positive return {percent_words(r['p_positive'])}"
     if _num(r.get("cost_per_engineer")):
         text += f"; median cost per certified engineer about ${r['cost_per_engineer']:,.0f}"
     if _num(r.get("horizon_months")):

@@ -194,11 +194,11 @@ def load_config(path: str | Path) -> tuple[dict[str, Any], list[RunSpec]]:
     return cfg, runs
 
 
-def _data_facts(data: str) -> tuple[tuple[date, date] | None, list[str], str]:
+def _data_facts(data: str) -> tuple[tuple[date, date] | None, list[str], str, object]:
     """Load the data once (fails early with the validation report).
 
     Returns the first and last day of the data (None without pull requests), the people
-    identifiers and the data scope in words.
+    identifiers, the data scope in words and the dataset (for :func:`_team_scope`).
     """
     import warnings
 
@@ -208,14 +208,31 @@ def _data_facts(data: str) -> tuple[tuple[date, date] | None, list[str], str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         ds = certkit.load(data)
+    period, scope = _scope(ds, Path(data).name)
+    return period, identifiers(ds.engineers), scope, ds
+
+
+def _scope(ds, name: str, teams: list[str] | None = None):
+    """The data's first and last day and its scope in words, of ``teams`` only when given
+    (trial N: with ``-p teams=[...]`` headers gave the whole organisation's 314 engineers and
+    1,554 PRs above a page about 26 engineers and 829 PRs)."""
+    if teams:
+        from certkit.errors import CertkitError
+        from certkit.report.context import filter_dataset
+
+        try:
+            ds = filter_dataset(ds, teams=teams)
+        except CertkitError:  # an unknown team: the notebook says so
+            teams = None
     period = ds.period() if ds.pull_requests.height else None
     left_out = health.prs_left_out(ds)
     bots = f" ({left_out:,} by bots or authors not in engineers, left out)" if left_out else ""
+    which = f", teams {', '.join(map(str, teams))}" if teams else ""
     scope = (
-        f"{Path(data).name}: {ds.human_engineers().height:,} engineers, "
+        f"{name}{which}: {ds.human_engineers().height:,} engineers, "
         f"{ds.pull_requests.height:,} pull requests{bots}"
     )
-    return period, identifiers(ds.engineers), scope
+    return period, scope
 
 
 def _period_text(period: tuple[date, date] | None, start: Any, end: Any) -> str:
@@ -307,13 +324,13 @@ def run_report(
     batch = config is not None
 
     # Check everything (data, notebook names, parameters) before running anything.
-    facts: dict[str, tuple[str, list[str]]] = {}
+    facts: dict[str, tuple] = {}
     planned: list[Job] = []
     for spec in runs:
         run_data = str(Path(resolve_data(str(spec.data or data))).resolve())
         if run_data not in facts:
             facts[run_data] = _data_facts(run_data)
-        period, people, scope = facts[run_data]
+        period, people, scope, loaded = facts[run_data]
         chosen = resolve(spec.notebooks or cfg.get("notebooks") or notebooks, available)
         declared = {n: report_params.declared(p) for n, p in chosen.items()}
         where = f" (run {spec.name!r})" if batch else ""
@@ -331,6 +348,10 @@ def run_report(
                     declared[name].get(SHARE_PARAM) and declared[name][SHARE_PARAM].default,
                 )
             )
+            teams = values.get("teams")
+            nb_period, nb_scope = (
+                _scope(loaded, Path(run_data).name, teams) if teams else (period, scope)
+            )
             shown = {k: _show(values.get(k, p.default)) for k, p in declared[name].items()}
             shown[DATA_PARAM] = Path(run_data).name
             changed = {
@@ -343,11 +364,11 @@ def run_report(
             header = {
                 "title": title + (f" ({spec.name})" if batch else ""),
                 "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
-                "period": _period_text(period, values.get("start"), values.get("end")),
+                "period": _period_text(nb_period, values.get("start"), values.get("end")),
                 "version": certkit.__version__,
                 "parameters": shown,
                 "changed": changed,
-                "scope": scope,
+                "scope": nb_scope,
                 "index": "../index.html" if batch else "index.html",
                 "share": nb_share,
                 "k": values.get(K_PARAM, getattr(declared[name].get(K_PARAM), "default", 5)),
