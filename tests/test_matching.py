@@ -699,3 +699,25 @@ def test_the_balance_warning_names_the_pre_period_mean_once():
     said = [str(w.message) for w in caught if "balance after matching" in str(w.message)]
     assert len(said) == 1 and "merged_prs (pre mean) (0.479)" in said[0], said
     assert not any("_pre_mean" in w for w in res.warnings)
+
+
+def test_no_match_among_unknown_authors_says_so_and_not_exact_terms_never_given():
+    """trial N: 288 of 314 engineers were authors outside the roster (role, level 'unknown');
+    the matched DiD said "loosen the caliper or the exact terms" though none were given."""
+    rng = np.random.default_rng(5)
+    n_t, n_c = 12, 120
+    df = pl.DataFrame(
+        {
+            "treat": [1] * n_t + [0] * n_c,
+            "level": ["senior"] * n_t + ["unknown"] * (n_c - 4) + ["senior"] * 4,
+            "x": np.concatenate([rng.normal(3, 0.1, n_t), rng.normal(-3, 0.1, n_c)]),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(CertkitError) as info:
+            M.match(df, treatment="treat", covariates=["level", "x"], caliper=0.01)
+    text = str(info.value)
+    assert "loosen the caliper (" in text and "exact terms" not in text
+    assert "116 of 120 candidate peers are authors outside the roster" in text
+    assert "--roster-only" in text
