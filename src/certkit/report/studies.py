@@ -394,7 +394,15 @@ def robustness_sections(
                 section=section,
                 n=n,
             )
-            display(table(rob.to_polars().drop("statistic")))
+            # "n" read as an engineer count (trial N: 313 beside "314 engineers")
+            shown = rob.to_polars().drop("statistic").rename({"n": "certified_periods"})
+            display(table(shown))
+            display(
+                Markdown(
+                    "*certified_periods: the certified engineer-periods after certification "
+                    "that each estimate averages (periods, not engineers).*"
+                )
+            )
             display(
                 chart(
                     charts.forest,
