@@ -292,6 +292,21 @@ def test_ai_study_runs_the_four_analyses_and_records_the_landing_line(ctx):
     assert len(displays) >= 6 and all(d is not None for d in displays)
 
 
+def test_the_ai_table_leaves_relative_blank_where_too_few_events_to_compare(ctx):
+    """trial N: the answer said "2 of 202 AI-assisted and 7 of 972 other PRs were reverted:
+    too few to compare" above a table showing +107.7% for it, unmarked."""
+    study = studies.ai_study(ctx, ["cycle_time_log", "reverted"], notes=[])
+    study.events = {
+        "reverted": {"prs_ai": 202, "prs_other": 972, "events_ai": 2, "events_other": 7}
+    }
+    shown, *notes = study.comparison_displays()
+    reverted = study.comparison.filter(pl.col("outcome") == "reverted")["relative"]
+    kept = study.comparison.filter(pl.col("outcome") == "cycle_time_log")["relative"]
+    assert all(f"{v:.1%}" not in shown.data for v in reverted)
+    assert all(f"{v:.1%}" in shown.data for v in kept)
+    assert any("too few events to compare (2 of 202 AI-assisted" in n.data for n in notes)
+
+
 def test_ai_study_says_why_a_section_cannot_be_estimated():
     """Without AI attribution the comparison section explains itself instead of failing."""
     ds = ck.simulate(60, 12, seed=3)

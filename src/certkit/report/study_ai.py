@@ -94,9 +94,22 @@ class AIStudy:
         """AI-assisted vs other PRs: the table, what was hidden, and the chart."""
         if self.comparison is None:
             return [HTML(self.parts["comparison"].html())]
+        shown, few = self.comparison.select(COMPARISON_COLUMNS), []
+        for outcome, counts in self.events.items():
+            said = story.ai_event_words(counts | {"outcome": outcome})
+            if said and said[1]:  # the summary says "too few to compare": so does the table
+                few.append(said[0])
+                blank = pl.col("outcome") == outcome
+                shown = shown.with_columns(
+                    pl.when(blank).then(None).otherwise(pl.col("relative")).alias("relative")
+                )
         out = [
-            table(self.comparison.select(COMPARISON_COLUMNS), percent=["relative"]),
+            table(shown, percent=["relative"]),
             *(Markdown(f"*{note}*") for note in self.hidden),
+            *(
+                Markdown(f"*relative left blank: too few events to compare ({words}).*")
+                for words in few
+            ),
         ]
         if not self.hidden_rows:  # the chart would show the hidden rows
             out += in_section(self.ctx, "Comparison chart", self.comparison_result.plot)
