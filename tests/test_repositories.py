@@ -3,6 +3,7 @@ encode repositories whose snapshots ended 108 and 98 days apart; nothing said so
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import date, datetime
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from certkit.connectors import read_git
+from certkit.connectors import read_git, write_import
 from certkit.connectors.base import combine
 from certkit.data.repositories import repositories, uneven_ends
 
@@ -99,7 +100,14 @@ def test_the_import_notes_a_clone_that_ends_months_before_the_others(tmp_path):
         for i, when in enumerate(("2025-01-06T10:00:00Z", last), start=1):
             (repo / f"f{i}.txt").write_text(f"{i}\n")
             _git(repo, "add", f"f{i}.txt")
-            _git(repo, "commit", "-q", "-m", f"Change {i} (#{i})", when=when)
+            _git(repo, "commit", "-q", "-m", f"Change {i} to {name} (#{i})", when=when)
     imp = combine(read_git([tmp_path / "app", tmp_path / "lib"]))
     (note,) = [n for n in imp.notes if "end on different dates" in n]
     assert "org/app has PRs until 2025-06-20, but org/lib ends 2025-02-03 (137 days" in note
+    # import.json says what each repository held (trial N: folder names only)
+    _, folder = write_import(imp, tmp_path / "out")
+    facts = json.loads((folder / "import.json").read_text())["repositories"]
+    assert {f["repo"]: (f["prs"], f["first_pr"], f["last_pr"]) for f in facts} == {
+        "org/app": (2, "2025-01-06", "2025-06-20"),
+        "org/lib": (2, "2025-01-06", "2025-02-03"),
+    }

@@ -252,6 +252,17 @@ def combine(*imports: Import) -> Import:
     )
 
 
+def _repository_facts(prs: pl.DataFrame) -> list[dict]:
+    """Per repository: PRs, merged PRs, first and last PR day (``import.json``)."""
+    from certkit.data.repositories import repositories
+
+    table = repositories(prs).drop("authors")
+    return [
+        {k: (str(v) if k in ("first_pr", "last_pr") else v) for k, v in row.items()}
+        for row in table.iter_rows(named=True)
+    ]
+
+
 def _uneven_notes(prs: pl.DataFrame) -> list[str]:
     """A note when the repositories' histories end apart (:func:`~certkit.data.repositories.uneven_ends`)."""
     from certkit.data.repositories import uneven_ends
@@ -577,6 +588,9 @@ def write_import(
             "prs": ds.pull_requests.height,
         },
         "certifications_included": certifications is not None,
+        # what each repository held (trial N: folder names only, no dates): a later reader can
+        # tell which snapshot was imported
+        "repositories": _repository_facts(ds.pull_requests),
     }
     # an earlier import's, if not rewritten
     stale = ("commits.parquet", "ai_evidence.csv", DRAFT_FILE)
