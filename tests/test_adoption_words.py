@@ -161,3 +161,18 @@ def test_an_effect_without_interval_says_why_from_the_data(monkeypatch):
         other = adoption_did(panel, "rework_rate", min_e=-4, max_e=4)
     monkeypatch.setattr(other, "tidy", lambda: no_interval)
     assert "its standard error cannot be computed" in other.effect_summary().text
+
+
+def test_certification_and_ai_use_is_said_in_percentage_points():
+    """trial N: "certification and AI use: Effect: +0.167 (95% interval -0.0643 to 0.398,
+    p = 0.157)" named neither the outcome nor its unit."""
+    from certkit.analytics.adoption_result import certification_ai_words
+
+    row = {"estimate": 0.167, "conf_low": -0.0643, "conf_high": 0.398, "p_value": 0.157}
+    text = certification_ai_words(row)
+    assert text.startswith("After certifying, an engineer's AI-assisted share of merged PRs ")
+    assert "+16.7 percentage points (95% CI -6.43 to +39.8 percentage points)" in text
+    assert "cannot tell this apart from no change" in text
+    up = certification_ai_words(row | {"conf_low": 0.05, "p_value": 0.01})
+    assert up.endswith("the data show an increase.")
+    assert "could not be estimated" in certification_ai_words(row | {"conf_low": math.nan})

@@ -108,6 +108,22 @@ def test_verdict_reports_disagreement_from_the_numbers():
     assert agree is True and "agree" in text and "Static TWFE gives 1, within the robust" in text
 
 
+def test_the_verdict_speaks_the_unit_of_the_headline_beside_it():
+    """trial N: a rework headline in percentage points beside a verdict whose estimates
+    "range from -0.0394 (CS (never treated)) to -0.0274" (shares)."""
+    from certkit.did.robust_base import tidy_rows
+
+    names = [CS_NEVER, CS_NOTYET, SUNAB, IMPUTATION, TWFE]
+    table = tidy_rows(names, [-0.0394, -0.0274, -0.03, -0.031, -0.05], [0.02] * 5, [10] * 5, 0.95)
+    pp = lambda v: f"{100 * v:+.3g} percentage points"  # noqa: E731
+    _, text = _verdict(table, "rework rate", 0.95, show=pp)
+    assert "range from -3.94 percentage points (CS (never treated)) to -2.74 percentage" in text
+    assert "a spread of 1.2 percentage points" in text  # a size: no sign
+    assert "Static TWFE gives -5 percentage points" in text
+    res = robustness(MPDTA, **COLS, name="teen employment", value_words=lambda v: f"{v:+.3g} log")
+    assert "effect on teen employment" in res.verdict and " log (" in res.verdict
+
+
 def test_twfe_is_not_called_close_across_a_sign_flip():
     """pydantic-ai: TWFE 4.95 against robust estimates -3.37 to 0.262 with a margin of 10.3
     read "close to the robust estimates"; the TWFE section called it misleading."""

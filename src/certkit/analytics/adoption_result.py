@@ -78,6 +78,14 @@ def amount(outcome: str, value: float) -> str:
     return f"{value:+.3g}{' ' + unit if unit else ''}"
 
 
+def amount_words(outcome: str):
+    """:func:`amount` for ``outcome`` as a one-argument function, for sentences that list
+    several values (the robustness verdict); None for a log-scale outcome, whose values
+    read best as plain numbers there (each "about +13%" made the list unreadable)."""
+    unit = OUTCOMES.get(outcome, ("", "", False, False))[1]
+    return None if unit == "log hours" else (lambda value: amount(outcome, value))
+
+
 def change(outcome: str, est: float, lo: float, hi: float, pct: int) -> str:
     """``+3.66 PRs (95% CI -7.69 to +15 PRs)``: a change and its interval in the unit."""
     unit = OUTCOMES.get(outcome, ("", "", False, False))[1]
@@ -88,6 +96,29 @@ def change(outcome: str, est: float, lo: float, hi: float, pct: int) -> str:
         return f"{amount(outcome, est)} ({pct}% CI {lo:+.3g} to {hi:+.3g} on the log scale)"
     tail = f" {unit}" if unit else ""
     return f"{est:+.3g}{tail} ({pct}% CI {lo:+.3g} to {hi:+.3g}{tail})"
+
+
+def certification_ai_words(row: dict, level: float = 0.95) -> str:
+    """The effect of certifying on the AI-assisted share of merged PRs, in its unit: a
+    ``tidy()`` row (``estimate``, ``conf_low``, ``conf_high``, ``p_value``) of the event
+    study's average after certifying. trial N: the page read "Effect: +0.167 (95% interval
+    -0.0643 to 0.398, p = 0.157)", naming neither the outcome nor its unit."""
+    est, lo, hi, p = (row.get(k) for k in ("estimate", "conf_low", "conf_high", "p_value"))
+    what = "After certifying, an engineer's AI-assisted share of merged PRs"
+    if est is None or not math.isfinite(est) or lo is None or not math.isfinite(lo * hi):
+        return f"{what} could not be estimated: too little variation in the data."
+    pct = round(100 * level)
+    p_text = f", p = {p:.3g}" if p is not None and math.isfinite(p) else ""
+    head = (
+        f"{what} changed by {change('ai_share', est, lo, hi, pct)} on average over the periods "
+        f"after certifying{p_text}, compared with engineers not (yet) certified."
+    )
+    if lo > 0 or hi < 0:
+        return (
+            head
+            + f" The interval excludes zero: the data show {'an increase' if est > 0 else 'a decrease'}."
+        )
+    return head + " The interval includes zero: the data cannot tell this apart from no change."
 
 
 def _interval(tidy: pl.DataFrame, term: str, pct: int, outcome: str = "") -> str | None:
@@ -421,9 +452,13 @@ class AdoptionResult(ResultMixin):
         from certkit import did
 
         keys = ("outcome", "unit", "time", "group", "anticipation", "cluster")
-        with reworded_warnings():
+        with reworded_warnings():  # the verdict in the headline's unit (trial N: a share)
             return did.robustness(
-                self.data, level=self.level, **{k: self.spec[k] for k in keys if k in self.spec}
+                self.data,
+                level=self.level,
+                name=label(self.outcome),
+                value_words=amount_words(self.outcome),
+                **{k: self.spec[k] for k in keys if k in self.spec},
             )
 
     def plot(self) -> alt.Chart | alt.LayerChart:

@@ -19,6 +19,7 @@ treated), so some spread is expected; see ``docs/robustness.md``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -138,14 +139,23 @@ def _treated_obs_cs(res) -> int:
 
 
 def _verdict(
-    table: pl.DataFrame, outcome: str, level: float, unreliable: dict | None = None
+    table: pl.DataFrame,
+    outcome: str,
+    level: float,
+    unreliable: dict | None = None,
+    show: Callable[[float], str] = fmt,
 ) -> tuple[bool | None, str]:
     """Whether the robust estimators agree, in words.
 
     ``unreliable`` maps estimators whose standard error is not reliable (cohorts of a single
     engineer, see :class:`certkit.did.robust_base.ThinSupport`) to their thin support: their
     estimates count in the range, but not in the significance call or the margin of error.
+    ``show`` writes a value in words (default: 3 significant digits).
     """
+
+    def size(x: float) -> str:  # a spread or margin: no sign
+        return show(x).lstrip("+")
+
     rob = table.filter((pl.col("term") != TWFE) & pl.col("estimate").is_finite())
     lvl = f"{100 * level:.0f}%"
     if rob.height < 2:
@@ -163,12 +173,12 @@ def _verdict(
     half = width[ok]
     lo_i, hi_i = int(np.argmin(est)), int(np.argmax(est))
     spread = float(est[hi_i] - est[lo_i])
-    if fmt(est[lo_i]) == fmt(est[hi_i]):  # read "from -2.96 (CS) to -2.96 (CS)" (click)
-        rng = f"are all {fmt(est[lo_i])} ({', '.join(names)}), a spread of {fmt(spread)}"
+    if show(est[lo_i]) == show(est[hi_i]):  # read "from -2.96 (CS) to -2.96 (CS)" (click)
+        rng = f"are all {show(est[lo_i])} ({', '.join(names)}), a spread of {size(spread)}"
     else:
         rng = (
-            f"range from {fmt(est[lo_i])} ({names[lo_i]}) to {fmt(est[hi_i])} "
-            f"({names[hi_i]}), a spread of {fmt(spread)}"
+            f"range from {show(est[lo_i])} ({names[lo_i]}) to {show(est[hi_i])} "
+            f"({names[hi_i]}), a spread of {size(spread)}"
         )
     left_out = f" {excluded_words(excluded)}" if excluded else ""
     if not ok.any():
@@ -217,13 +227,13 @@ def _verdict(
         text = (
             f"The {rob.height} heterogeneity-robust estimators agree on the effect on {outcome}: "
             f"estimates {rng}, within the typical {lvl} margin "
-            f"of error ({fmt(margin)}), and {call}."
+            f"of error ({size(margin)}), and {call}."
         )
     else:
         why = (
-            f"more than the typical {lvl} margin of error ({fmt(margin)})"
+            f"more than the typical {lvl} margin of error ({size(margin)})"
             if not close
-            else f"within the typical margin of error ({fmt(margin)})"
+            else f"within the typical margin of error ({size(margin)})"
         )
         text = (
             f"The heterogeneity-robust estimators do not fully agree on the effect on {outcome}: "
@@ -234,11 +244,13 @@ def _verdict(
     text += left_out
     tw = table.filter(pl.col("term") == TWFE)
     if tw.height and math.isfinite(tw["estimate"][0]):
-        text += " " + _twfe_words(float(tw["estimate"][0]), est, margin)
+        text += " " + _twfe_words(float(tw["estimate"][0]), est, margin, show)
     return agree, text
 
 
-def _twfe_words(t: float, est: np.ndarray, margin: float) -> str:
+def _twfe_words(
+    t: float, est: np.ndarray, margin: float, show: Callable[[float], str] = fmt
+) -> str:
     """Where static TWFE falls against the robust estimates, in words.
 
     "Close" only inside the robust range; outside it, within the margin of error is said as
@@ -248,16 +260,16 @@ def _twfe_words(t: float, est: np.ndarray, margin: float) -> str:
     """
     lo, hi = float(est.min()), float(est.max())
     if lo <= t <= hi:
-        return f"Static TWFE gives {fmt(t)}, within the robust range."
+        return f"Static TWFE gives {show(t)}, within the robust range."
     opposite = (t > 0 and hi < 0) or (t < 0 and lo > 0)
     sign = ", with the opposite sign of every robust estimate" if opposite else ""
     if lo - margin <= t <= hi + margin:
         return (
-            f"Static TWFE gives {fmt(t)}, outside the robust range ({fmt(lo)} to {fmt(hi)}) "
+            f"Static TWFE gives {show(t)}, outside the robust range ({show(lo)} to {show(hi)}) "
             f"but within the typical margin of error{sign}."
         )
     return (
-        f"Static TWFE gives {fmt(t)}, outside the robust range{sign}: with staggered adoption "
+        f"Static TWFE gives {show(t)}, outside the robust range{sign}: with staggered adoption "
         "and effects that differ by cohort or grow over time, TWFE's comparisons of later "
         "with earlier adopters bias it."
     )
@@ -274,6 +286,8 @@ def robustness(
     cluster: str | None = None,
     level: float = 0.95,
     alpha: float | None = None,
+    name: str | None = None,
+    value_words: Callable[[float], str] | None = None,
 ) -> RobustnessResult:
     """Callaway-Sant'Anna (never / not yet), Sun-Abraham, imputation and TWFE side by side.
 
@@ -292,6 +306,12 @@ def robustness(
         Confidence level of every interval (default 0.95).
     alpha
         Deprecated: ``1 - level``.
+    name
+        The outcome in the verdict's words (default: ``outcome``, the column name).
+    value_words
+        Writes an estimate in its unit for the verdict (e.g. ``-3.94 percentage points`` for
+        a share; default: the number to 3 significant digits), so the verdict reads in the
+        unit of the headline it stands beside.
 
     Returns
     -------
@@ -369,7 +389,7 @@ def robustness(
         level,
     )
     unreliable = {n: r.thin for n, r in results.items() if getattr(r, "se_reliable", True) is False}
-    agree, verdict = _verdict(table, outcome, level, unreliable)
+    agree, verdict = _verdict(table, name or outcome, level, unreliable, value_words or fmt)
     return RobustnessResult(
         table,
         outcome=outcome,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from certkit import narrative as story
+from certkit.analytics.adoption_result import amount_words
 from certkit.data import dating
 from certkit.errors import CertkitError
 from certkit.narrative.base_period import no_base_period
@@ -379,7 +380,11 @@ def robustness_sections(
             ctx.require(n, "the robustness panel")
             with check_warnings(notes, f"robustness, {outcome}: "):
                 rob = did.robustness(
-                    ctx.panel, outcome=outcome, **{k: spec[k] for k in ("unit", "time", "group")}
+                    ctx.panel,
+                    outcome=outcome,
+                    name=story.label(outcome),
+                    value_words=amount_words(outcome),
+                    **{k: spec[k] for k in ("unit", "time", "group")},
                 )
             display(Markdown(f"**{story.label(outcome)}.** {ctx.safe_text(rob.verdict)}"))
             ctx.headline(

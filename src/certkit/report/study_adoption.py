@@ -175,7 +175,10 @@ class AdoptionStudy:
             cert_ai = adoption.certification_effect_on_ai(
                 self.ctx.panel, min_e=self.min_e, max_e=self.max_e
             )
-            summary = cert_ai.effect_summary().text
+            from certkit.analytics.adoption_result import certification_ai_words
+
+            row = cert_ai.effect_summary().table.row(0, named=True)
+            summary = certification_ai_words(row, getattr(cert_ai, "level", 0.95))
             label = "certification and AI use"
             self._headline("ai/certification", label, summary, CERTIFICATION_SECTION)
             return [Markdown(summary), cert_ai.plot()]
