@@ -553,3 +553,18 @@ def test_a_revert_naming_its_pr_by_number(tmp_path):
     assert got["org/app#8341"] is True  # main: False
     assert got["org/app#8423"] is False  # an issue the message names, not the reverted PR
     assert got["org/app#8432"] is False
+
+
+def test_a_revert_pr_whose_target_is_not_found_is_listed_in_a_note(tmp_path):
+    """trial N: starlette#2737 "Revert bump on `python-multipart`" names its PR (#2734) by
+    neither number, quote nor sha; the count is a lower bound, so the note lists such reverts
+    for a reader to check (and a revert that finds its PR is not listed)."""
+    r = Repo(tmp_path / "app")
+    r.commit("Start", ANA, "2024-02-01T09:00:00Z")
+    _squash(r, "Bump minimum `python-multipart` version (#4)", BEN, 2)
+    _squash(r, "Revert bump on `python-multipart` (#5)", ANA, 9)
+    _squash(r, "Add a feature (#6)", CHEN, 10)
+    _squash(r, 'Revert "Add a feature" (#7)', ANA, 12)
+    reverted, notes = _import(r)
+    assert reverted["org/app#6"] and not reverted["org/app#4"]
+    assert "org/app: 1 revert PR(s) name no PR certkit could find (org/app#5)" in notes
