@@ -53,7 +53,8 @@ miss = health.missing(ctx.ds)
 out = health.outliers(ctx.ds, ctx.panel)
 approx = dating.approximated_dates(ctx.ds)
 team_table = health.teams(ctx.ds, ctx.k)
-ctx.headline("health", health_values(ctx, approx), kind="health", section="Summary")
+values = health_values(ctx, approx)
+ctx.headline("health", values, kind="health", section="Summary")
 hidden = (
     ctx.ds.human_engineers()["team"].n_unique()
     - team_table.filter(pl.col("team") != "other").height
@@ -80,6 +81,15 @@ display(
         )
     )
 )
+# what the answer box says beyond the narrative: its numbers are this section's
+said = [values["outside_window"], uneven_ends(ctx.full.pull_requests)]
+said = [text[0].upper() + text[1:] + "." for text in said if text]
+if ctx.notes:
+    said.append(
+        f"{len(ctx.notes)} note(s) from loading and building the panel: see the end of the page."
+    )
+if said:
+    display(Markdown("\n\n".join(said)))
 
 # %% [markdown]
 # ## Coverage per table and period
