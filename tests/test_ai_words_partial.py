@@ -72,6 +72,27 @@ def test_a_partial_first_month_is_left_out_too():
     assert "to 50% (2024-12-01) (the partial first period, 2024-09-01, left out)" in words
 
 
+def test_an_end_period_with_a_handful_of_prs_is_not_where_adoption_went():
+    """trial N: "went from 0% (2022-01-01) to 0% (2025-10-01)" where 2025-10 held 1 PR (the
+    other repositories' histories had ended)."""
+    months = [date(2025, m, 1) for m in range(6, 11)]
+    table = pl.DataFrame(
+        {
+            "period": months,
+            "ai_share": [0.1, 0.3, 0.64, 0.4, 0.0],
+            "n_ai": [7, 12, 7, 12, 0],
+            "n_prs": [69, 40, 11, 30, 1],
+        }
+    )
+    trend = narrative.adoption_trend(table)
+    assert trend["period_last"] == "2025-09-01" and trend["periods_thin"] == 1
+    words = narrative.adoption_words(trend)
+    assert "to 40% (2025-09-01) (1 period at the ends with fewer than 10 PRs left out)" in words
+    # never fewer than two periods: a short series keeps its ends
+    short = narrative.adoption_trend(table.tail(2))
+    assert short["period_last"] == "2025-10-01" and "periods_thin" not in short
+
+
 def test_an_answer_box_with_counts_but_no_estimate_says_what_the_data_show():
     record = {
         "key": "ai",
