@@ -35,13 +35,26 @@ def _dummies(codes: np.ndarray) -> np.ndarray:
     return (codes[:, None] == levels[None, 1:]).astype(float)
 
 
-@pytest.mark.parametrize("path", ["small factors", "alternating projections"])
-def test_fe_ols_matches_statsmodels_dummy_regression(path, monkeypatch):
+@pytest.fixture(params=["small factors", "alternating projections"])
+def fe_path(request, monkeypatch) -> str:
+    """Both paths of ``fe_ols``: small factors partialled out exactly, or every factor
+    absorbed by alternating projections (beyond ``MAX_DUMMIES`` levels; bounded to 0 here)."""
+    if request.param == "alternating projections":
+        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 0)
+    return request.param
+
+
+def _matches_statsmodels(fit, y: np.ndarray, X: np.ndarray, groups: np.ndarray) -> None:
+    """``fit``'s coefficients and clustered SEs equal statsmodels' OLS of ``y`` on ``X``."""
+    ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    p = len(fit.coef)
+    np.testing.assert_allclose(fit.coef, ref.params[:p], rtol=1e-7)
+    np.testing.assert_allclose(fit.se(), ref.bse[:p], rtol=1e-6)
+
+
+def test_fe_ols_matches_statsmodels_dummy_regression(fe_path):
     """Coefficient and clustered SE equal an OLS with dummies (statsmodels, cluster SE), on
-    both paths: small factors partialled out exactly, or every factor absorbed by alternating
-    projections (beyond ``MAX_DUMMIES`` levels; bounded here to reach that path)."""
-    if path == "alternating projections":
-        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 10)
+    both paths."""
     rng = np.random.default_rng(1)
     n = 1200
     author = rng.integers(0, 40, n)
@@ -51,19 +64,14 @@ def test_fe_ols_matches_statsmodels_dummy_regression(path, monkeypatch):
     y = 0.5 * x1 - 0.2 * x2 + author / 10 + np.sin(month) + rng.normal(size=n)
     fit = fe_ols(y, np.column_stack([x1, x2]), ["x1", "x2"], [author, month], author)
     X = np.column_stack([x1, x2, np.ones(n), _dummies(author), _dummies(month)])
-    ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": author})
-    np.testing.assert_allclose(fit.coef, ref.params[:2], rtol=1e-7)
-    np.testing.assert_allclose(fit.se(), ref.bse[:2], rtol=1e-6)
+    _matches_statsmodels(fit, y, X, author)
 
 
-@pytest.mark.parametrize("path", ["small factors", "alternating projections"])
-def test_fe_ols_with_collinear_fixed_effects_matches_statsmodels(path, monkeypatch):
+def test_fe_ols_with_collinear_fixed_effects_matches_statsmodels(fe_path):
     """Repositories only one author works in (their dummy is the author's) and two that
     together hold exactly two authors' PRs (a sum of dummies) are common in a real
     organisation: the fit is statsmodels' rank-deficient OLS with dummies (its pseudo-inverse),
     not an error saying the regressor does not vary."""
-    if path == "alternating projections":
-        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 0)
     rng = np.random.default_rng(7)
     n = 3000
     author = rng.integers(0, 60, n)
@@ -77,15 +85,10 @@ def test_fe_ols_with_collinear_fixed_effects_matches_statsmodels(path, monkeypat
     fit = fe_ols(y, ai_flag, ["ai"], [author, repo, month], author)
     X = np.column_stack([ai_flag, np.ones(n), _dummies(author), _dummies(repo), _dummies(month)])
     assert np.linalg.matrix_rank(X) < X.shape[1]  # the case: dummies are collinear
-    ref = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": author})
-    np.testing.assert_allclose(fit.coef, ref.params[:1], rtol=1e-7)
-    np.testing.assert_allclose(fit.se(), ref.bse[:1], rtol=1e-6)
+    _matches_statsmodels(fit, y, X, author)
 
 
-@pytest.mark.parametrize("path", ["small factors", "alternating projections"])
-def test_fe_ols_says_when_the_regressor_does_not_vary_within_the_fixed_effects(path, monkeypatch):
-    if path == "alternating projections":
-        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 0)
+def test_fe_ols_says_when_the_regressor_does_not_vary_within_the_fixed_effects(fe_path):
     rng = np.random.default_rng(8)
     n = 800
     author = rng.integers(0, 30, n)
@@ -96,13 +99,10 @@ def test_fe_ols_says_when_the_regressor_does_not_vary_within_the_fixed_effects(p
         fe_ols(y, ai_flag, ["ai"], [author, repo], author)
 
 
-@pytest.mark.parametrize("path", ["small factors", "alternating projections"])
-def test_fe_ols_drops_a_control_that_is_constant_within_the_fixed_effects(path, monkeypatch):
+def test_fe_ols_drops_a_control_that_is_constant_within_the_fixed_effects(fe_path):
     """A certification earned before the data's window is constant within author: as a
     control it is absorbed by the author effect, and the fit is that without it (fixest drops
     such a variable too), not an error."""
-    if path == "alternating projections":
-        monkeypatch.setattr("certkit.stats.fe.MAX_DUMMIES", 0)
     rng = np.random.default_rng(9)
     n = 2500
     author = rng.integers(0, 50, n)
