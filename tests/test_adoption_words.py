@@ -176,3 +176,33 @@ def test_certification_and_ai_use_is_said_in_percentage_points():
     up = certification_ai_words(row | {"conf_low": 0.05, "p_value": 0.01})
     assert up.endswith("the data show an increase.")
     assert "could not be estimated" in certification_ai_words(row | {"conf_low": math.nan})
+
+
+def test_the_dynamic_overall_counts_the_engineers_behind_its_periods_after():
+    """trial O: "certification and AI use" on one engineer in one month was shown in a shared
+    report (gated on the 5 with AI use before and after) and said "on average after
+    certifying"; the dynamic aggregation now says how many engineers are behind it."""
+    from certkit.analytics.adoption import certification_effect_on_ai
+
+    panel = adoption_panel(seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = certification_effect_on_ai(panel, min_e=-2, max_e=40)
+        simple = did.att_gt(
+            panel, outcome="ai_share", unit="engineer_id", time="period_index", group="cohort"
+        ).aggregate("simple")
+        first = certification_effect_on_ai(panel, min_e=-2, max_e=0)
+    # every period after: the simple aggregation's cells, so the same engineers
+    assert whole.n_engineers == simple.n_engineers > 0
+    assert 0 < first.n_engineers <= whole.n_engineers  # the certification period's only
+
+
+def test_certification_and_ai_use_on_one_engineer_says_so():
+    from certkit.analytics.adoption_result import certification_ai_words
+
+    row = {"estimate": 0.5, "conf_low": -0.193, "conf_high": 1.19, "p_value": 0.157}
+    text = certification_ai_words(row, n=1, k=5)
+    assert "it rests on only 1 certified engineer (a shared report needs 5" in text
+    assert "runs past the 100 percentage points a share can move" in text
+    calm = certification_ai_words(row | {"conf_high": 0.9}, n=40, k=5)
+    assert "rests on" not in calm and "runs past" not in calm and calm.endswith("change.")

@@ -98,11 +98,16 @@ def change(outcome: str, est: float, lo: float, hi: float, pct: int) -> str:
     return f"{est:+.3g}{tail} ({pct}% CI {lo:+.3g} to {hi:+.3g}{tail})"
 
 
-def certification_ai_words(row: dict, level: float = 0.95) -> str:
+def certification_ai_words(row: dict, level: float = 0.95, n: int | None = None, k: int = 5) -> str:
     """The effect of certifying on the AI-assisted share of merged PRs, in its unit: a
     ``tidy()`` row (``estimate``, ``conf_low``, ``conf_high``, ``p_value``) of the event
-    study's average after certifying. trial N: the page read "Effect: +0.167 (95% interval
-    -0.0643 to 0.398, p = 0.157)", naming neither the outcome nor its unit."""
+    study's average after certifying; ``n`` the certified engineers behind it (the
+    dynamic aggregation's ``n_engineers``), ``k`` the privacy threshold. trial N: the page
+    read "Effect: +0.167 (95% interval -0.0643 to 0.398, p = 0.157)", naming neither the
+    outcome nor its unit; trial O: "+50 percentage points (95% CI -19.3 to +119 ...) on
+    average" rested on one engineer in one month, whose share had fallen."""
+    from certkit.narrative.effects import few_treated_words
+
     est, lo, hi, p = (row.get(k) for k in ("estimate", "conf_low", "conf_high", "p_value"))
     what = "After certifying, an engineer's AI-assisted share of merged PRs"
     if est is None or not math.isfinite(est) or lo is None or not math.isfinite(lo * hi):
@@ -114,11 +119,17 @@ def certification_ai_words(row: dict, level: float = 0.95) -> str:
         f"after certifying{p_text}, compared with engineers not (yet) certified."
     )
     if lo > 0 or hi < 0:
-        return (
-            head
-            + f" The interval excludes zero: the data show {'an increase' if est > 0 else 'a decrease'}."
+        text = f" The interval excludes zero: the data show {'an increase' if est > 0 else 'a decrease'}"
+    else:
+        text = " The interval includes zero: the data cannot tell this apart from no change"
+    caveats = [few_treated_words(n, k)] if n is not None else []
+    if lo < -1 or hi > 1:  # a share moves by 100 points at most
+        caveats.append(
+            "its interval runs past the 100 percentage points a share can move: there is too "
+            "little data behind it to read"
         )
-    return head + " The interval includes zero: the data cannot tell this apart from no change."
+    caveats = [c for c in caveats if c]
+    return head + text + ("; " + "; ".join(caveats) if caveats else "") + "."
 
 
 def _interval(tidy: pl.DataFrame, term: str, pct: int, outcome: str = "") -> str | None:

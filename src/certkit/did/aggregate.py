@@ -121,6 +121,10 @@ def aggregate_cells(
         out = _agg_result(
             res, kind, keys, el_att, float(el_att[pos].mean()), np.column_stack([F, f_all])
         )
+        # the engineers behind the overall (the average of the event times after): trial O,
+        # a headline on one engineer in one month read "on average after certifying"
+        after = [sel for key, sel in zip(keys, sels, strict=True) if key >= 0]
+        out.n_engineers = _treated_behind(res, np.logical_or.reduce(after)) if after else 0
     else:
         f_all = F.mean(axis=1)
         out = _agg_result(

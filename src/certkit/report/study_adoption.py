@@ -177,8 +177,13 @@ class AdoptionStudy:
             )
             from certkit.analytics.adoption_result import certification_ai_words
 
+            # the engineers behind the cells after certifying, not all with AI use before and
+            # after (trial O: 5 of them, 1 behind the estimate, shown in a shared report)
+            behind = cert_ai.n_engineers
+            self.ctx.require(behind or 0, "this study")
             row = cert_ai.effect_summary().table.row(0, named=True)
-            summary = certification_ai_words(row, getattr(cert_ai, "level", 0.95))
+            level = getattr(cert_ai, "level", 0.95)
+            summary = certification_ai_words(row, level, behind, self.ctx.privacy.k)
             label = "certification and AI use"
             self._headline("ai/certification", label, summary, CERTIFICATION_SECTION)
             return [Markdown(summary), cert_ai.plot()]
