@@ -112,19 +112,24 @@ def test_certification_rules(tmp_path):
 
 def test_certification_earned_before_the_first_pr_warns_with_its_lines(tmp_path):
     """trial N: 6 of 11 certified engineers certified before the imported history started
-    were left out of every comparison; neither the import nor validate said so."""
+    were left out of every comparison; neither the import nor validate said so. trial O: the
+    panel also leaves out those certified in their first month (the data's, or the hire
+    month when later), which a rule on the first PR's day missed."""
     certs = (
         "engineer_id,certification,earned_date,cost_usd,study_hours\n"
-        "E2,AWS Certified Machine Learning - Specialty,2024-02-20,300,80\n"
+        "E2,AWS Certified Machine Learning - Specialty,2024-03-20,300,80\n"  # 2 months in
         "E1,DP-100,2023-09-01,,\n"  # hired 2023-01-15, data from 2024-01-05: before the data
         "E3,DP-100,2023-01-01,,\n"  # before hire_date: that rule's warning only
+        "E1,AWS Certified Machine Learning - Specialty,2024-01-31,300,80\n"  # the first month
     )
-    report = ck.validate(write_folder(tmp_path, certifications=certs), today=TODAY)
+    hired = ENGINEERS.replace("E2,alpha,backend,mid,2024-02-10", "E2,alpha,backend,mid,2024-03-02")
+    report = ck.validate(write_folder(tmp_path, certifications=certs, engineers=hired), today=TODAY)
     text = report.format()
     assert (
-        "certifications.csv, column 'earned_date', line 3: earned before the data's first pull "
-        "request (2024-01-05): 1 engineer(s) with no time before certifying in the data"
-    ) in text
+        "certifications.csv, column 'earned_date', lines 2, 3, 5: earned before or in the "
+        "engineer's first month in the data (the data start 2024-01-05; the hire month when "
+        "later): 2 engineer(s) with no month before certifying in the data"
+    ) in text  # E2: certified in the month of a later hire date
     assert "line 4: earned before hire_date" in text
     assert len(report.warnings) == 2 and report.ok
 

@@ -328,12 +328,14 @@ def alias_suspects(
 def predating_data(
     certs: pl.DataFrame, engineers: pl.DataFrame, prs: pl.DataFrame, col: Collector
 ) -> None:
-    """Warn, naming the lines, about certifications earned before the data's first pull
-    request: their engineers have no time before certifying in the data, so the panel
-    leaves them out of every before/after comparison. Rows earned before ``hire_date`` have
-    their own warning. Usual when a roster's certifications are years old and the history
-    short (trial N: 6 of 11 certified engineers, 56% of the PRs, and neither the import nor
-    ``certkit validate`` said so)."""
+    """Warn, naming the lines, about certifications earned before or in the engineer's first
+    month in the data (the data's first month, or the hire month when later), as the monthly
+    panel reads them: those engineers have no month before certifying, so the panel leaves
+    them out of every before/after comparison. Rows earned before ``hire_date`` have their
+    own warning. Usual when a roster's certifications are years old and the history short
+    (trial N: 6 of 11 certified engineers, 56% of the PRs, and neither the import nor
+    ``certkit validate`` said so; trial O: one certified in the data's first month, 408 PRs,
+    was missed by a rule on the first PR's day)."""
     if certs.is_empty() or prs.is_empty():
         return
     authors = prs.filter(pl.col("author_id").is_in(engineers["engineer_id"].implode()))
@@ -342,9 +344,13 @@ def predating_data(
     start = authors["created_date"].min() if start is None else start
     if start is None:
         return
+    first_month = start.date().replace(day=1)
     hired = certs.join(engineers.select("engineer_id", "hire_date"), on="engineer_id", how="left")
+    first_seen = pl.max_horizontal(
+        pl.lit(first_month), pl.col("hire_date").dt.truncate("1mo").fill_null(first_month)
+    )
     early = hired.filter(
-        (pl.col("earned_date") < start.date())
+        (pl.col("earned_date").dt.truncate("1mo") <= first_seen)
         & (pl.col("hire_date").is_null() | (pl.col("earned_date") >= pl.col("hire_date")))
     )
     if early.is_empty():
@@ -352,9 +358,10 @@ def predating_data(
     n = early["engineer_id"].n_unique()
     col.add(
         "warning",
-        f"earned before the data's first pull request ({start.date()}): {n} engineer(s) with "
-        "no time before certifying in the data, left out of the before/after comparisons "
-        "(data from before their certifications would bring them in)",
+        f"earned before or in the engineer's first month in the data (the data start "
+        f"{start.date()}; the hire month when later): {n} engineer(s) with no month before "
+        "certifying in the data, left out of the before/after comparisons (data from before "
+        "their certifications would bring them in)",
         "earned_date",
         early[ROW].sort().to_list(),
     )
