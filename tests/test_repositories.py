@@ -77,6 +77,15 @@ def test_histories_that_end_apart_are_named_with_the_gap():
     assert uneven_ends(close) == ""
 
 
+def test_an_analysis_ended_as_advised_is_not_told_again():
+    """trial O: after `-p end=` as the sentence advised, data health still advised it."""
+    assert uneven_ends(PRS, until=date(2024, 2, 11)) == ""  # where the first one ends
+    assert uneven_ends(PRS, until=date(2024, 3, 5)) == ""  # within the gap of both
+    text = uneven_ends(PRS, until=date(2024, 4, 30))
+    assert text.startswith("the repositories' histories end on different dates: the analysis")
+    assert "org/b ends 2024-02-11 (79 days earlier)" in text and "org/c" in text
+
+
 def _git(path: Path, *args: str, when: str | None = None) -> None:
     env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
     if when:

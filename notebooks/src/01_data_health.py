@@ -33,8 +33,9 @@ from IPython.display import HTML, Markdown, display
 
 from certkit import charts
 from certkit.data import dating
-from certkit.data.repositories import repositories, uneven_ends
+from certkit.data.repositories import repositories
 from certkit.report import chart, health, health_values, setup, table
+from certkit.report.study_health import ending_apart
 
 ctx = setup(
     data,
@@ -82,7 +83,7 @@ display(
     )
 )
 # what the answer box says beyond the narrative: its numbers are this section's
-said = [values["outside_window"], uneven_ends(ctx.full.pull_requests)]
+said = [values["outside_window"], ending_apart(ctx)]
 said = [text[0].upper() + text[1:] + "." for text in said if text]
 if ctx.notes:
     said.append(
@@ -153,7 +154,7 @@ if share and team_table["certified"].null_count():
 # %%
 authors = ctx.full.human_engineers()["engineer_id"]
 display(table(repositories(ctx.full.pull_requests, authors, ctx.k)))
-ends = uneven_ends(ctx.full.pull_requests)
+ends = ending_apart(ctx)
 if ends:
     display(Markdown(ends[0].upper() + ends[1:] + "."))
 

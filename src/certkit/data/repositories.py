@@ -11,6 +11,8 @@ the data-health page say when the last PRs of the repositories are more than a m
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 #: Repositories whose last PRs are more than this many days before the latest one's are named.
@@ -74,9 +76,11 @@ def repositories(prs: pl.DataFrame, humans: pl.Series | None = None, k: int = 1)
     return table.sort(["prs", "repo"], descending=[True, False])
 
 
-def uneven_ends(prs: pl.DataFrame, gap_days: int = GAP_DAYS) -> str:
+def uneven_ends(prs: pl.DataFrame, gap_days: int = GAP_DAYS, until: date | None = None) -> str:
     """Which repositories' histories end more than ``gap_days`` before the latest one's, in
-    words (empty with one repository, or when they end together)."""
+    words (empty with one repository, or when they end together). ``until``: the analysis
+    ends that day (a report's ``end``): a repository whose history goes on past it is not
+    short of it, and the latest end is taken as ``until`` at most."""
     if "repo" not in prs.columns or prs.is_empty():
         return ""
     ends = (
@@ -89,6 +93,8 @@ def uneven_ends(prs: pl.DataFrame, gap_days: int = GAP_DAYS) -> str:
     if ends.height < 2:
         return ""
     latest_repo, latest = ends.row(-1)
+    if until is not None and until < latest:
+        latest_repo, latest = "the analysis", until
     early = ends.filter((pl.lit(latest) - pl.col("last")).dt.total_days() > gap_days)
     if early.is_empty():
         return ""
@@ -99,8 +105,11 @@ def uneven_ends(prs: pl.DataFrame, gap_days: int = GAP_DAYS) -> str:
     more = f" and {early.height - 5} more" if early.height > 5 else ""
     first_end = early["last"][0]
     return (
-        f"the repositories' histories end on different dates: {latest_repo} has PRs until "
-        f"{latest}, but " + "; ".join(named) + more + ". If a clone or export is older than "
+        f"the repositories' histories end on different dates: {latest_repo} "
+        f"{'ends' if latest_repo == 'the analysis' else 'has PRs until'} {latest}, but "
+        + "; ".join(named)
+        + more
+        + ". If a clone or export is older than "
         "the others (not a repository that went quiet), its engineers' later months count as "
         "idle: refresh it, or end the analysis when the first one ends (certkit report -p "
         f"end={first_end})"

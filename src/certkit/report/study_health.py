@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from certkit.data import health
@@ -29,7 +31,7 @@ def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dic
     unlisted = health.unlisted_authors(ctx.ds)
     if unlisted and unlisted["engineers"] / unlisted["of"] >= 0.2:
         unreliable.append(health.unlisted_words(unlisted))
-    ends = uneven_ends(ctx.full.pull_requests)  # every PR: bots' show a clone's last day
+    ends = ending_apart(ctx)
     if ends:
         unreliable.append(ends)
     outside = outside_window_words(ctx)
@@ -80,3 +82,11 @@ def outside_window_words(ctx: Context, min_share: float = 0.2) -> str:
             f"{unit} and count as never certified"
         )
     return "; ".join(parts)
+
+
+def ending_apart(ctx: Context) -> str:
+    """:func:`~certkit.data.repositories.uneven_ends` of every PR of the data (bots' too: they
+    show a clone's last day) up to the report's ``end``: once the analysis ends when the first
+    repository does, as the sentence advises, it is not said again (trial O)."""
+    end = ctx.filters.get("to")
+    return uneven_ends(ctx.full.pull_requests, until=date.fromisoformat(str(end)) if end else None)
