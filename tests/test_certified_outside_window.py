@@ -144,3 +144,21 @@ def test_a_shared_report_does_not_count_a_group_under_k(org):
     ctx.privacy = Privacy(k=n_early + 1, share=True)
     text = health_values(ctx)["outside_window"]
     assert text.startswith(f"fewer than {n_early + 1} of the certified engineers")
+
+
+def test_the_ai_adoption_study_keeps_engineers_certified_before_the_data(org):
+    """trial O: the same PRs and AI flags gave 4 adopters with in-window certifications and 1
+    with half of them in 2021: the adoption study ran on the certification panel, which
+    leaves out engineers certified before the data. It groups engineers by certification
+    only, so it keeps them (as certified: cohort -1)."""
+    kw = dict(threshold=0.3, sustain=2, min_prs=2)
+    early = _ctx(_shifted(org, date(2015, 1, 1)))
+    inside = _ctx(org)
+    assert early.panel["engineer_id"].n_unique() < inside.panel["engineer_id"].n_unique()
+    kept = early.adoption_panel
+    assert kept["engineer_id"].n_unique() == inside.adoption_panel["engineer_id"].n_unique()
+    moved = kept.filter(pl.col("certification").is_not_null())["cohort"].unique().to_list()
+    assert moved == [-1]  # every certification now predates the data
+    a = studies.adoption_study(early, ["merged_prs"], notes=[], **kw)
+    b = studies.adoption_study(inside, ["merged_prs"], notes=[], **kw)
+    assert a.n_adopters == b.n_adopters > 0

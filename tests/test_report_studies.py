@@ -356,8 +356,13 @@ def test_adoption_study_runs_each_outcome_in_its_section_and_records_headlines()
     )
     assert study.n_adopters >= 2
     shown = study.effect_displays()
-    direct = adoption.adoption_did(
-        c.panel, "merged_prs", definition=study.definition, control="not_yet", min_e=-6, max_e=4
+    direct = adoption.adoption_did(  # on the panel that keeps those certified from the start
+        c.adoption_panel,
+        "merged_prs",
+        definition=study.definition,
+        control="not_yet",
+        min_e=-6,
+        max_e=4,
     )
     got = study.studies["merged_prs"].tidy()
     assert got["estimate"].to_list() == direct.tidy()["estimate"].to_list()
@@ -382,8 +387,9 @@ def test_adoption_study_without_adopters_says_so_once(ctx):
     the same reason under each outcome and section (12 times), and the certification study on
     AI use says no certified engineer used AI instead of drawing a flat line at zero."""
     notes: list[str] = []
-    panel = ctx.panel
-    ctx.panel = panel.with_columns(pl.lit(0.0).alias("ai_share"), pl.lit(0).alias("ai_prs"))
+    panel, kept = ctx.panel, ctx.adoption_panel
+    no_ai = (pl.lit(0.0).alias("ai_share"), pl.lit(0).alias("ai_prs"))
+    ctx.panel, ctx.adoption_panel = panel.with_columns(*no_ai), kept.with_columns(*no_ai)
     try:
         study = studies.adoption_study(
             ctx, ["merged_prs", "prs_opened"], threshold=0.5, sustain=2, min_prs=1, notes=notes
@@ -393,7 +399,7 @@ def test_adoption_study_without_adopters_says_so_once(ctx):
         later = study.sensitivity_displays() + study.robustness_displays()
         cert = study.certification_displays()
     finally:
-        ctx.panel = panel
+        ctx.panel, ctx.adoption_panel = panel, kept
     assert len(shown) == 1 and "No engineer adopted AI inside the window" in shown[0].data
     assert all(
         "Not shown for throughput (merged PRs per period) and PRs opened" in d.data for d in later

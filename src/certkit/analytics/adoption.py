@@ -435,11 +435,13 @@ MIN_PER_SIDE = 2
 
 def _by_certification(data_, adopters, spec, counts, notes) -> dict[str, tuple[float, float]]:
     """The adoption effect of ever- and never-certified engineers, and their difference (only
-    with at least :data:`MIN_PER_SIDE` adopters on each side)."""
+    with at least :data:`MIN_PER_SIDE` adopters on each side). Ever certified: ``cohort``
+    not 0, which in a panel built with ``keep_arrivals`` includes those certified before
+    the data (cohort -1)."""
     groups: dict[str, tuple[float, float]] = {}
     unit = spec["unit"]
     for name, mask in (
-        ("certified engineers", pl.col("cohort") > 0),
+        ("certified engineers", pl.col("cohort") != 0),
         ("never-certified engineers", pl.col("cohort") == 0),
     ):
         counts[name] = adopters.filter(mask)[unit].n_unique()

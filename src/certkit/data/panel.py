@@ -113,6 +113,7 @@ def build_panel(
     buckets: int | None = None,
     progress: bool | None = None,
     fix_links: str = "drop",
+    keep_arrivals: bool = False,
 ) -> pl.DataFrame:
     """Build the engineer x period panel of outcomes and treatment columns.
 
@@ -154,6 +155,11 @@ def build_panel(
         ``pull_request_issues`` link fixes). It counts in organisation totals only, or for
         the ``engineer_id`` the row names; a warning says how many. ``"keep"``: every link
         names the PR that caused the row (your links say so).
+    keep_arrivals
+        Keep the engineers certified before or in their first observed period (default:
+        left out with a warning, as R's ``did`` drops units treated from the start). For
+        analyses that only group engineers by certification, such as the AI-adoption study,
+        which would otherwise lose them.
 
     Returns
     -------
@@ -250,7 +256,7 @@ def build_panel(
     for i, bucket in enumerate(todo, start=1):
         bar.set_postfix_str(f"outcomes, engineer bucket {i}/{len(todo)}")
         query = _outcomes(*in_bucket(tables, defects, incidents, bucket), cal, include_bots)
-        rows, arrivals = _collect_part(query, streaming)
+        rows, arrivals = _collect_part(query, streaming, keep_arrivals)
         rows = rows.join(covariates, on="engineer_id", how="left", maintain_order="left")
         parts.append(rows.select(list(PANEL_SCHEMA)))
         n_arrival += arrivals
@@ -288,16 +294,18 @@ def _schema(columns: tuple[str, ...] | list[str]) -> dict[str, pl.DataType]:
     return {c: PANEL_SCHEMA[c] for c in columns}
 
 
-def _collect_part(query: nw.LazyFrame, streaming: bool) -> tuple[pl.DataFrame, int]:
+def _collect_part(
+    query: nw.LazyFrame, streaming: bool, keep_arrivals: bool = False
+) -> tuple[pl.DataFrame, int]:
     """Collect (part of) the panel without its per-engineer columns, in the canonical types,
-    sorted, without engineers certified before or in their first observed period (returned:
-    how many there were)."""
+    sorted, without engineers certified before or in their first observed period unless
+    ``keep_arrivals`` (returned: how many were left out)."""
     columns = [c for c in PANEL_SCHEMA if c not in COVARIATES]
     part = collect_polars(query.select(*columns), streaming=streaming)
     part = part.cast(_schema(columns))  # engines differ in integer widths and decimals
     first = pl.col("period_index").min().over("engineer_id")
     arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= first)
-    n_arrival = part.filter(arrival)["engineer_id"].n_unique()
+    n_arrival = 0 if keep_arrivals else part.filter(arrival)["engineer_id"].n_unique()
     if n_arrival:
         part = part.filter(~arrival)
     return part.sort("engineer_id", "period_index"), n_arrival

@@ -259,6 +259,20 @@ class Context:
         found = health.certified_outside_window(self.ds, self.panel)
         return story.outside_window_reason(found, self.period_unit)
 
+    @cached_property
+    def adoption_panel(self) -> pl.DataFrame:
+        """The panel with the engineers certified before or in their first period kept: the
+        AI-adoption study groups engineers by certification only (trial O: certification
+        dates before the data took 6 engineers, 3 of them adopters, out of it). A context
+        made around a panel of its own (not a :class:`Dataset`) uses that panel."""
+        if not isinstance(self.ds, Dataset):
+            return self.panel
+        with warnings.catch_warnings():  # said once, by the panel of every page
+            warnings.simplefilter("ignore", CertkitWarning)
+            return build_panel(
+                self.ds, self.period_unit, fix_links=self.fix_links, keep_arrivals=True
+            )
+
     @property
     def period_unit(self) -> str:
         """The panel's period in words: ``"week"``, ``"month"`` or ``"quarter"``."""

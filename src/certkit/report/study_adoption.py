@@ -64,7 +64,7 @@ class AdoptionStudy:
         scope = f"*Data: {self.ctx.scope()}. Adoption: {self.definition.describe()}.*"
         return [
             Markdown(scope),
-            Markdown(adoption.adoption_overview(self.cohorts, self.ctx.panel, k=k)),
+            Markdown(adoption.adoption_overview(self.cohorts, self.ctx.adoption_panel, k=k)),
         ]
 
     def effect_displays(self) -> list:
@@ -75,7 +75,7 @@ class AdoptionStudy:
             self.ctx.recorded(outcome)  # the same reason as the certification pages give
             self.ctx.require(self.n_adopters, "the adoption study", who="adopter")
             res = adoption.adoption_did(
-                self.ctx.panel,
+                self.ctx.adoption_panel,
                 outcome,
                 definition=self.definition,
                 control=self.control,
@@ -226,7 +226,7 @@ class AdoptionStudy:
             what = f"{title}, {label(outcome)}"
             start = len(self.notes)
             out += self._run(
-                what, adoption.needs(outcome, self.ctx.panel), outcome, one, f"{prefix}, "
+                what, adoption.needs(outcome, self.ctx.adoption_panel), outcome, one, f"{prefix}, "
             )
             # the check's re-estimate reruns a pre-trend test; the outcome's verdict is the
             # effect section's (:func:`certkit.report.studies.check_warnings` says why)
@@ -271,7 +271,7 @@ def adoption_study(
         ctx=ctx,
         outcomes=list(outcomes),
         definition=definition,
-        cohorts=adoption.adoption_cohorts(ctx.panel, definition),
+        cohorts=adoption.adoption_cohorts(ctx.adoption_panel, definition),
         notes=ctx.notes if notes is None else notes,
         control=control,
         min_e=min_e,
