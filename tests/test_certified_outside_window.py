@@ -162,3 +162,20 @@ def test_the_ai_adoption_study_keeps_engineers_certified_before_the_data(org):
     a = studies.adoption_study(early, ["merged_prs"], notes=[], **kw)
     b = studies.adoption_study(inside, ["merged_prs"], notes=[], **kw)
     assert a.n_adopters == b.n_adopters > 0
+
+
+def test_the_notes_count_leaves_out_the_validation_warnings_counted_beside_it(org):
+    """trial O: "validation: 0 error(s), 2 warning(s); 3 note(s)" counted the two warnings
+    (which reach the notes as warnings when the data load) a second time."""
+    shifted = _shifted(org, date(2015, 1, 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = ck.from_frames(**shifted.tables())
+    notes = [str(w.message) for w in caught if issubclass(w.category, ck.CertkitWarning)]
+    said = {p.format() for p in ds.validation.warnings}
+    assert said and said <= set(notes)  # the validation warning reached the notes
+    ctx = _ctx(ds)
+    ctx.notes = [*notes, "a note of the panel"]
+    values = health_values(ctx)
+    assert values["warnings"] == len(ds.validation.warnings)
+    assert values["notes"] == len(ctx.notes) - len(said)

@@ -233,3 +233,9 @@ def test_the_header_scope_follows_the_teams_parameter():
     assert scoped.startswith(f"org, teams {team}: {members.len()} engineers, {kept:,} pull")
     assert kept < ds.pull_requests.height
     assert _scope(ds, "org", ["no such team"])[1] == whole  # the notebook says it is unknown
+    # trial O: and the start / end parameters
+    start, end = ds.period()
+    middle = start + (end - start) / 2
+    _, until = _scope(ds, "org", None, None, str(middle))
+    kept = filter_dataset(ds, end=str(middle)).pull_requests.height
+    assert f", {kept:,} pull requests" in until and kept < ds.pull_requests.height

@@ -35,7 +35,7 @@ from certkit import charts
 from certkit.data import dating
 from certkit.data.repositories import repositories
 from certkit.report import chart, health, health_values, setup, table
-from certkit.report.study_health import ending_apart
+from certkit.report.study_health import ending_apart, other_notes
 
 ctx = setup(
     data,
@@ -85,9 +85,10 @@ display(
 # what the answer box says beyond the narrative: its numbers are this section's
 said = [values["outside_window"], ending_apart(ctx)]
 said = [text[0].upper() + text[1:] + "." for text in said if text]
-if ctx.notes:
+if other_notes(ctx):
     said.append(
-        f"{len(ctx.notes)} note(s) from loading and building the panel: see the end of the page."
+        f"{len(other_notes(ctx))} note(s) from loading and building the panel: see the end of "
+        "the page."
     )
 if said:
     display(Markdown("\n\n".join(said)))

@@ -212,16 +212,17 @@ def _data_facts(data: str) -> tuple[tuple[date, date] | None, list[str], str, ob
     return period, identifiers(ds.engineers), scope, ds
 
 
-def _scope(ds, name: str, teams: list[str] | None = None):
-    """The data's first and last day and its scope in words, of ``teams`` only when given
-    (trial N: with ``-p teams=[...]`` headers gave the whole organisation's 314 engineers and
-    1,554 PRs above a page about 26 engineers and 829 PRs)."""
-    if teams:
+def _scope(ds, name: str, teams: list[str] | None = None, start=None, end=None):
+    """The data's first and last day and its scope in words, of ``teams`` and the ``start``
+    / ``end`` days only when given (trial N: with ``-p teams=[...]`` headers gave the whole
+    organisation's 314 engineers and 1,554 PRs above a page about 26 engineers and 829 PRs;
+    trial O: the same with ``-p end=``)."""
+    if teams or start or end:
         from certkit.errors import CertkitError
         from certkit.report.context import filter_dataset
 
         try:
-            ds = filter_dataset(ds, teams=teams)
+            ds = filter_dataset(ds, teams=teams, start=start or None, end=end or None)
         except CertkitError:  # an unknown team: the notebook says so
             teams = None
     period = ds.period() if ds.pull_requests.height else None
@@ -348,9 +349,9 @@ def run_report(
                     declared[name].get(SHARE_PARAM) and declared[name][SHARE_PARAM].default,
                 )
             )
-            teams = values.get("teams")
+            narrowed = [values.get(k) for k in ("teams", "start", "end")]
             nb_period, nb_scope = (
-                _scope(loaded, Path(run_data).name, teams) if teams else (period, scope)
+                _scope(loaded, Path(run_data).name, *narrowed) if any(narrowed) else (period, scope)
             )
             shown = {k: _show(values.get(k, p.default)) for k, p in declared[name].items()}
             shown[DATA_PARAM] = Path(run_data).name
