@@ -721,3 +721,23 @@ def test_no_match_among_unknown_authors_says_so_and_not_exact_terms_never_given(
     assert "loosen the caliper (" in text and "exact terms" not in text
     assert "116 of 120 candidate peers are authors outside the roster" in text
     assert "--roster-only" in text
+
+
+def test_too_few_matched_sets_among_unknown_authors_say_so_counting_people():
+    """trial O: with 1 of 11 certified engineers matched, the advice was "a wider caliper or
+    fewer covariates"; most peers were authors outside the roster (a row per peer and
+    certification month: counted as people)."""
+    from certkit.matching.rolling import _too_few_sets
+
+    peers = [f"p{i}" for i in range(30)]
+    stack = pl.DataFrame(
+        {
+            "engineer_id": ["c1", "c2"] + peers * 2,  # each peer in two risk sets
+            "_treat": [1, 1] + [0] * 60,
+            "level": ["senior", "senior"] + (["unknown"] * 27 + ["senior"] * 3) * 2,
+        }
+    )
+    sets = np.array([[5], [-1]])
+    why = _too_few_sets(stack, ["level"], sets, eligible=2, with_post=1, caliper=0.2)
+    assert "27 of 30 candidate peers are authors outside the roster" in why
+    assert "--roster-only" in why and "wider caliper" not in why

@@ -405,11 +405,14 @@ def unknown_controls_words(
     if not text:
         return None
     unknown = pl.any_horizontal([pl.col(c) == "unknown" for c in text]).fill_null(False)
-    n = controls.filter(unknown).height
-    if n < share * controls.height:
+    # people, not rows: the rolling matched DiD has a row per peer and certification month
+    who = "engineer_id" if "engineer_id" in controls.columns else None
+    count = (lambda f: f[who].n_unique()) if who else (lambda f: f.height)
+    n, of = count(controls.filter(unknown)), count(controls)
+    if n < share * of:
         return None
     return (
-        f"{n:,} of {controls.height:,} candidate peers are authors outside the roster, with "
+        f"{n:,} of {of:,} candidate peers are authors outside the roster, with "
         "role, level or platform 'unknown', which sets them apart from the certified: import "
         "with --roster-only, or restrict the report to the roster's teams (-p teams=[...])"
     )

@@ -19,7 +19,7 @@ from certkit.errors import (
     require_polars,
 )
 from certkit.errors import warn_and_keep as _warn
-from certkit.matching.matcher import match, no_overlap_words
+from certkit.matching.matcher import match, no_overlap_words, unknown_controls_words
 from certkit.matching.results import MatchedDiDResult
 from certkit.matching.sensitivity import sensitivity_analysis
 from certkit.stats.vcov import critical_value, level_from_alpha
@@ -348,6 +348,8 @@ def _too_few_sets(
         + (f" within the caliper ({caliper:g} SD)" if caliper else "")
         + f" and {with_post} of those have outcomes after certifying"
     )
+    # most peers outside the roster say so before the caliper (trial O: 1 of 11 matched)
+    apart = apart or unknown_controls_words(stack, "_treat", covariates)
     if apart:
         why += f"; {apart}"
     elif matched < eligible:
