@@ -65,7 +65,10 @@ def test_sensitivity_is_honestdid_on_the_adoption_event_study(study):
     assert sens.estimate == pytest.approx(e0["estimate"], rel=1e-9)
     assert sens.original[0] == pytest.approx(e0["conf_low"], rel=1e-9)
     words = sens.effect_summary().text
-    assert "rework_rate" in words and "certif" not in words
+    assert (
+        "effect on rework rate (share of added lines changed again)" in words
+        and "certif" not in words
+    )
     assert sens.tidy().height == 11  # the original interval and the default Mbar grid
     smooth = study.sensitivity(method="smoothness", m=[0, 0.01])
     assert smooth.tidy()["method"].to_list()[1:] == ["FLCI", "FLCI"]
@@ -153,7 +156,11 @@ def test_notebook_06_shows_and_records_the_checks(tmp_path, share):
     page = run.results[0]
     records = {r["key"]: r for r in landing.read(page.headlines)}
     honest = records["ai/adoption-honest-did/rework_rate"]["text"]
-    assert "rework_rate in the period of adoption (e = 0)" in honest and "certif" not in honest
+    assert (
+        "rework rate (share of added lines changed again) in the period of adoption (e = 0)"
+        in honest
+        and "certif" not in honest
+    )
     robust = records["ai/adoption-robustness/rework_rate"]["text"]
     assert "heterogeneity-robust estimators" in robust
     html = page.html.read_text()

@@ -450,7 +450,8 @@ class AdoptionResult(ResultMixin):
             )
         kwargs.setdefault("level", self.level)
         with reworded_warnings():
-            res = did.honest(result=universal, method=method, outcome=self.outcome, **kwargs)
+            # named as the certification pages name it (trial O: "The effect on merged_prs")
+            res = did.honest(result=universal, method=method, outcome=label(self.outcome), **kwargs)
         return AdoptionSensitivity.adopt(res)
 
     def robustness(self) -> RobustnessResult:
