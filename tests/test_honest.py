@@ -393,3 +393,17 @@ def test_words_name_the_period_and_round_the_bounds():
     )
     words = res.effect_summary().text
     assert "exceed 1.78x the largest" in words, words  # was 1.77778x
+
+
+def test_the_words_speak_the_unit_they_are_given():
+    """trial O: HonestDiD's sentence gave bare numbers beside headlines in PRs or points."""
+    kw = dict(num_pre_periods=5, num_post_periods=2, mbar=[0, 0.5], outcome="teen employment")
+    plain = honest(EB, ES, **kw)
+    worded = honest(EB, ES, **kw, value_words=lambda v: f"{100 * v:+.3g} points")
+    est, (lo, hi) = plain.estimate, plain.original
+    assert f"is {est:.3g} (95% CI {lo:.3g} to {hi:.3g})" in plain.effect_summary().text
+    assert (
+        f"is {100 * est:+.3g} points (95% CI {100 * lo:+.3g} points to {100 * hi:+.3g} points)"
+        in worded.effect_summary().text
+    )
+    assert worded.table.equals(plain.table)  # words only

@@ -20,6 +20,7 @@ points on +-20 standard errors for C-LF, ``kappa = alpha / 10``. The numbers mat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -169,9 +170,10 @@ class HonestResult(ResultMixin):
         pct = f"{100 * self.level:g}%"
         on = f" on {self.outcome}" if self.outcome else ""
         when = _term_words(self.term)
+        show = getattr(self, "value_words", None) or _fmt
         head = (
-            f"The effect{on} {when} is {_fmt(self.estimate)} ({pct} CI "
-            f"{_fmt(self.original[0])} to {_fmt(self.original[1])})."
+            f"The effect{on} {when} is {show(self.estimate)} ({pct} CI "
+            f"{show(self.original[0])} to {show(self.original[1])})."
         )
         if not self.original_significant:
             text = head + " It is not significant even under exact parallel trends."
@@ -184,7 +186,7 @@ class HonestResult(ResultMixin):
                 )
                 text += (
                     f" The robust {pct} interval at {self._value_words(self.grid[i])} "
-                    f"({_fmt(self.conf_low[i])} to {_fmt(self.conf_high[i])}) does exclude "
+                    f"({show(self.conf_low[i])} to {show(self.conf_high[i])}) does exclude "
                     f"zero: {shift}, so it is evidence about that trend, not an effect shown "
                     "under parallel trends."
                 )
@@ -421,6 +423,7 @@ def honest(
     level: float = 0.95,
     grid_points: int = 1000,
     outcome: str | None = None,
+    value_words: Callable[[float], str] | None = None,
 ) -> HonestResult:
     """Robust confidence intervals for an event-study effect under bounded non-parallel trends.
 
@@ -454,6 +457,9 @@ def honest(
         1000).
     outcome : str, optional
         Outcome name used in the words of :meth:`HonestResult.effect_summary`.
+    value_words : callable, optional
+        Writes an estimate or interval end in its unit for those words (e.g. ``+0.117 PRs``;
+        default: 3 significant digits), as the headline beside them.
 
     Returns
     -------
@@ -535,7 +541,7 @@ def honest(
         centers = [f["center"] for f in fits]
     est = float(lv @ b[npre:])
     se = float(np.sqrt(lv @ S[npre:, npre:] @ lv))
-    return HonestResult(
+    out = HonestResult(
         method=method,
         grid=grid,
         low=lows,
@@ -551,3 +557,5 @@ def honest(
         l_vec=lv,
         warnings=warnings,
     )
+    out.value_words = value_words
+    return out

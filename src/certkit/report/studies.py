@@ -326,7 +326,11 @@ def honest_sections(
             n = target_engineers(universal)
             ctx.require(n, "the sensitivity analysis")
             with check_warnings(notes, f"sensitivity, {outcome}: "):
-                sens = did.honest(result=universal, outcome=story.label(outcome))
+                sens = did.honest(
+                    result=universal,
+                    outcome=story.label(outcome),
+                    value_words=amount_words(outcome),
+                )
             display(
                 chart(
                     charts.sensitivity,
