@@ -35,7 +35,6 @@ from certkit import charts
 from certkit.data import dating
 from certkit.data.repositories import repositories
 from certkit.report import chart, health, health_values, setup, table
-from certkit.report.study_health import ending_apart, other_notes
 
 ctx = setup(
     data,
@@ -83,12 +82,11 @@ display(
     )
 )
 # what the answer box says beyond the narrative: its numbers are this section's
-said = [values["outside_window"], ending_apart(ctx)]
+said = [values["outside_window"], values["ending_apart"]]
 said = [text[0].upper() + text[1:] + "." for text in said if text]
-if other_notes(ctx):
+if values["notes"]:
     said.append(
-        f"{len(other_notes(ctx))} note(s) from loading and building the panel: see the end of "
-        "the page."
+        f"{values['notes']} note(s) from loading and building the panel: see the end of the page."
     )
 if said:
     display(Markdown("\n\n".join(said)))
@@ -155,7 +153,7 @@ if share and team_table["certified"].null_count():
 # %%
 authors = ctx.full.human_engineers()["engineer_id"]
 display(table(repositories(ctx.full.pull_requests, authors, ctx.k)))
-ends = ending_apart(ctx)
+ends = values["ending_apart"]
 if ends:
     display(Markdown(ends[0].upper() + ends[1:] + "."))
 

@@ -336,12 +336,11 @@ def predating_data(
     (trial N: 6 of 11 certified engineers, 56% of the PRs, and neither the import nor
     ``certkit validate`` said so; trial O: one certified in the data's first month, 408 PRs,
     was missed by a rule on the first PR's day)."""
+    from certkit.data.dataset import data_window
+
     if certs.is_empty() or prs.is_empty():
         return
-    authors = prs.filter(pl.col("author_id").is_in(engineers["engineer_id"].implode()))
-    authors = authors if authors.height else prs  # as the panel's window
-    start = authors["merged_date"].min()
-    start = authors["created_date"].min() if start is None else start
+    start, _ = data_window(prs, engineers)
     if start is None:
         return
     first_month = start.date().replace(day=1)

@@ -47,6 +47,19 @@ SAMPLE_DIR = next(
 )
 
 
+def data_window(prs: pl.DataFrame, engineers: pl.DataFrame) -> tuple:
+    """First and last moment of the data, as :func:`certkit.build_panel`'s window: from the
+    first merged PR (the first created one when none is merged) to the last PR creation or
+    merge, over the PRs of ``engineers`` (all PRs when none is theirs). ``(None, None)``
+    without PRs."""
+    counted = prs.filter(pl.col("author_id").is_in(engineers["engineer_id"].implode()))
+    prs = counted if counted.height else prs  # as the panel's window: its engineers' PRs
+    start = prs["merged_date"].min()
+    start = prs["created_date"].min() if start is None else start
+    end = pl.concat([prs["created_date"], prs["merged_date"].drop_nulls()]).max()
+    return start, end
+
+
 @dataclass
 class Dataset:
     """The validated input tables, one polars DataFrame per table.
@@ -82,12 +95,7 @@ class Dataset:
         one when none is merged), as :func:`certkit.build_panel`'s window, to the last PR
         creation or merge. A git import ``--since 2022`` holds PRs whose first commit is
         older: headers said "2020-06-07 to ..." for it."""
-        prs = self.pull_requests
-        counted = prs.filter(pl.col("author_id").is_in(self.engineers["engineer_id"].implode()))
-        prs = counted if counted.height else prs  # as the panel's window: its engineers' PRs
-        start = prs["merged_date"].min()
-        start = prs["created_date"].min() if start is None else start
-        end = pl.concat([prs["created_date"], prs["merged_date"].drop_nulls()]).max()
+        start, end = data_window(self.pull_requests, self.engineers)
         return start.date(), end.date()
 
     def write(

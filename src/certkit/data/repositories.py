@@ -67,12 +67,11 @@ def repositories(prs: pl.DataFrame, humans: pl.Series | None = None, k: int = 1)
         )
 
     table = summary(pl.col("repo"))
-    if k > 1:
-        small = table.filter(pl.col("authors") < k)["repo"].implode()
-        if table.filter(pl.col("authors") < k).height:
-            merged = pl.when(pl.col("repo").is_in(small)).then(pl.lit("other"))
-            table = summary(merged.otherwise(pl.col("repo")))
-            table = table.filter((pl.col("repo") != "other") | (pl.col("authors") >= k))
+    small = table.filter(pl.col("authors") < k)["repo"]
+    if k > 1 and small.len():
+        merged = pl.when(pl.col("repo").is_in(small.implode())).then(pl.lit("other"))
+        table = summary(merged.otherwise(pl.col("repo")))
+        table = table.filter((pl.col("repo") != "other") | (pl.col("authors") >= k))
     return table.sort(["prs", "repo"], descending=[True, False])
 
 

@@ -198,7 +198,7 @@ def _data_facts(data: str) -> tuple[tuple[date, date] | None, list[str], str, ob
     """Load the data once (fails early with the validation report).
 
     Returns the first and last day of the data (None without pull requests), the people
-    identifiers, the data scope in words and the dataset (for :func:`_team_scope`).
+    identifiers, the data scope in words and the dataset (for :func:`_scope`).
     """
     import warnings
 

@@ -47,6 +47,7 @@ def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dic
         "notes": len(other_notes(ctx)),
         "unreliable": unreliable,
         "outside_window": outside,
+        "ending_apart": ends,
     }
 
 
