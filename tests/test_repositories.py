@@ -120,3 +120,11 @@ def test_the_import_notes_a_clone_that_ends_months_before_the_others(tmp_path):
         "org/app": (2, "2025-01-06", "2025-06-20"),
         "org/lib": (2, "2025-01-06", "2025-02-03"),
     }
+    # and which commit of each clone was read (trial N: a snapshot cannot be told otherwise)
+    heads = {
+        name: subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=tmp_path / name, capture_output=True, text=True
+        ).stdout.strip()
+        for name in ("app", "lib")
+    }
+    assert {f["repo"]: f["commit"] for f in facts} == {f"org/{n}": h for n, h in heads.items()}

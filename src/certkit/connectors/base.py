@@ -161,6 +161,8 @@ class Import:
     ai_evidence: pl.DataFrame = field(default_factory=lambda: empty(EVIDENCE_SCHEMA))
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: The commit each git repository was read at (repository name -> sha; ``import.json``).
+    revisions: dict[str, str] = field(default_factory=dict)
     #: Every person in ``people`` authored a PR that ``pull_requests`` does not hold (the
     #: DevLake pushdown leaves the PRs in the database): each gets a placeholder engineer.
     people_have_prs: bool = False
@@ -213,7 +215,9 @@ def combine(*imports: Import) -> Import:
         return Import()
     prs = pl.concat([i.pull_requests for i in imports], how="diagonal_relaxed")
     old_notes = [n for i in imports for n in i.notes]
-    join_notes = [n for n in _unjoined_exports(prs) if n not in old_notes]
+    from certkit.connectors.github import unjoined_exports  # github imports this module
+
+    join_notes = [n for n in unjoined_exports(prs) if n not in old_notes]
     for n in join_notes:
         warnings.warn(n, CertkitWarning, stacklevel=2)
     if prs.height and prs["id"].is_duplicated().any():
@@ -249,16 +253,19 @@ def combine(*imports: Import) -> Import:
         ai_evidence=pl.concat([i.ai_evidence for i in imports], how="diagonal_relaxed"),
         notes=old_notes + join_notes + _uneven_notes(prs),
         sources=[s for i in imports for s in i.sources],
+        revisions={k: v for i in imports for k, v in i.revisions.items()},
     )
 
 
-def _repository_facts(prs: pl.DataFrame) -> list[dict]:
-    """Per repository: PRs, merged PRs, first and last PR day (``import.json``)."""
+def _repository_facts(prs: pl.DataFrame, revisions: dict[str, str]) -> list[dict]:
+    """Per repository: PRs, merged PRs, first and last PR day and, for git, the commit read
+    (``import.json``)."""
     from certkit.data.repositories import repositories
 
     table = repositories(prs).drop("authors")
     return [
         {k: (str(v) if k in ("first_pr", "last_pr") else v) for k, v in row.items()}
+        | ({"commit": revisions[row["repo"]]} if row["repo"] in revisions else {})
         for row in table.iter_rows(named=True)
     ]
 
@@ -269,49 +276,6 @@ def _uneven_notes(prs: pl.DataFrame) -> list[str]:
 
     text = uneven_ends(prs)
     return [text[0].upper() + text[1:]] if text else []
-
-
-def _unjoined_exports(prs: pl.DataFrame) -> list[str]:
-    """Notes for ``gh`` exports whose PRs match none of the PRs read from git.
-
-    Usually the same project under two names (a clone without a GitHub ``origin`` is named
-    after its folder), so every PR would be counted twice.
-    """
-    if not prs.height or "source" not in prs.columns:
-        return []
-    git = prs.filter(pl.col("source") == "git")
-    gh = prs.filter(pl.col("source") == "github")
-    if not git.height or not gh.height:
-        return []
-    git_ids = set(git["id"].to_list())
-    git_repos = sorted(set(git["repo"].drop_nulls().to_list()))
-    keys = {
-        r: set(zip(g["number"].to_list(), g["title"].to_list(), strict=True))
-        for (r,), g in git.group_by("repo")
-    }
-    notes = []
-    for (repo,), g in gh.group_by("repo", maintain_order=True):
-        if git_ids & set(g["id"].to_list()):
-            continue
-        mine = set(zip(g["number"].to_list(), g["title"].to_list(), strict=True))
-        same = max(((len(mine & k), r) for r, k in keys.items()), default=(0, None))
-        msg = (
-            f"the GitHub export of {repo}: none of its {g.height} PR(s) match a PR read from "
-            f"git (git repositories: {', '.join(git_repos)})"
-        )
-        if same[0]:
-            msg += (
-                f"; {same[0]} of them have the number and title of a PR of git repository "
-                f"{same[1]}: probably the same project, now counted twice. Name the git "
-                f"repository {repo} with --repo-name (Python: read_git(repo_names=[...]))"
-            )
-        else:
-            msg += (
-                "; if it is the same project as one of them, name that repository with "
-                "--repo-name, or its PRs are counted twice"
-            )
-        notes.append(msg)
-    return notes
 
 
 def to_dataset(
@@ -590,7 +554,7 @@ def write_import(
         "certifications_included": certifications is not None,
         # what each repository held (trial N: folder names only, no dates): a later reader can
         # tell which snapshot was imported
-        "repositories": _repository_facts(ds.pull_requests),
+        "repositories": _repository_facts(ds.pull_requests, imp.revisions),
     }
     # an earlier import's, if not rewritten
     stale = ("commits.parquet", "ai_evidence.csv", DRAFT_FILE)

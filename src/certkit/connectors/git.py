@@ -66,7 +66,7 @@ from certkit.connectors.identity import (
     bot_id,
     is_bot,
 )
-from certkit.connectors.ledger import line_ledger
+from certkit.connectors.ledger import line_ledger, with_rework
 from certkit.errors import CertkitError
 
 _REC, _UNIT, _END = "\x1e", "\x1f", "\x1d"
@@ -351,8 +351,9 @@ def _read_repo(
     direct_commits: str,
     progress: bool | None,
     seen: dict[str, str],
-) -> tuple[dict[str, _Commit], list[dict], list[str], str | None]:
-    """Commits, PRs, notes of one repository and the ``since`` its line ledger needs.
+) -> tuple[dict[str, _Commit], list[dict], list[str], str | None, str | None]:
+    """Commits, PRs, notes of one repository, the ``since`` its line ledger needs, and the
+    commit ``rev`` named when it was read (``None`` without commits).
 
     Commits of ``seen`` (sha -> the repository of this import that already holds it) are left
     out: one commit counts once. With ``since``, the branch commits from before it of the PRs
@@ -383,6 +384,7 @@ def _read_repo(
             [],
             [f"{repo}: no commits in {rev}" + (f" since {since}" if since else "")],
             since,
+            None,
         )
     tip = _run(["git", "rev-parse", rev], path).strip()
     imported = imported_histories(path, rev)
@@ -405,7 +407,7 @@ def _read_repo(
         for other, n in shared.items()
     ]
     if not commits:
-        return commits, [], notes, since
+        return commits, [], notes, since, tip
     prs, pr_notes = assemble(
         commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported, older=older
     )
@@ -418,7 +420,7 @@ def _read_repo(
         )
     if first is not None:  # the ledger reads from the earliest of them (its rows are exact)
         since = f"{first:%Y-%m-%dT%H:%M:%S}Z"
-    return commits, prs, notes + pr_notes, since
+    return commits, prs, notes + pr_notes, since, tip
 
 
 def read_git(
@@ -493,13 +495,14 @@ def read_git(
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
     people: dict[str, dict] = {}
     seen: dict[str, str] = {}  # sha -> the repository it is counted in
+    revisions: dict[str, str] = {}  # repository -> the commit read (import.json)
     changes: dict[str, tuple[str, str]] = {}  # Gerrit Change-Id -> (PR id, repository)
     for path in paths:
         _check_repo(path)
     names, naming_note = distinct_names(paths, repo_names)
     notes += [naming_note] if naming_note else []
     for path, name in zip(paths, names, strict=True):
-        commits, prs, repo_notes, ledger_since = _read_repo(
+        commits, prs, repo_notes, ledger_since, tip = _read_repo(
             path,
             repo=name,
             rev=rev,
@@ -513,6 +516,8 @@ def read_git(
             seen=seen,
         )
         seen.update(dict.fromkeys(commits, name))
+        if tip is not None:
+            revisions[name] = tip
         notes += repo_notes
         earlier = {r["sha"]: r["pr_id"] for r in commit_rows if r["pr_id"]}
         prs = once_per_change(prs, commits, changes, name, notes, earlier)
@@ -574,7 +579,7 @@ def read_git(
     prs_df = base.frame(pr_rows, base.PR_SCHEMA)
     notes += unknown_coauthor_notes(commits_df, prs_df.height, rules, agents)
     if ledgers:
-        commits_df, prs_df = _with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
+        commits_df, prs_df = with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
         notes.append(
             f"rework: churned_lines_{rework_days}d counts lines changed or deleted again within "
             f"{rework_days} days of being written; surviving_lines those still present at {rev}"
@@ -586,6 +591,7 @@ def read_git(
         ai_evidence=base.frame(ev_rows, base.EVIDENCE_SCHEMA),
         notes=notes,
         sources=[f"git:{p}" for p in paths],
+        revisions=revisions,
     )
 
 
@@ -593,20 +599,3 @@ def _swapped(numstat: str) -> str:
     """A numstat line with its added and deleted counts swapped: the line of its revert."""
     cols = numstat.split("\t", 2)
     return "\t".join([cols[1], cols[0], cols[2]]) if len(cols) == 3 else numstat
-
-
-def _with_rework(commits: pl.DataFrame, prs: pl.DataFrame, ledger: pl.DataFrame, days: int):
-    """Ledger columns on commits, and their sums over each PR's commits on PRs."""
-    cols = [c for c in ledger.columns if c != "sha"]
-    commits = commits.join(ledger.unique("sha"), on="sha", how="left")
-    own = pl.col("pr_id").str.starts_with(pl.col("repo") + "#") | pl.col("pr_id").str.starts_with(
-        pl.col("repo") + "@"
-    )  # not a cherry-pick counted in another repository's PR (_once_per_change)
-    per_pr = (
-        commits.filter(pl.col("pr_id").is_not_null() & own)
-        .group_by("pr_id")
-        .agg(pl.col(cols).sum())
-        .rename({"pr_id": "id"})
-    )
-    keep = [f"churned_lines_{days}d", "surviving_lines"]
-    return commits, prs.join(per_pr.select("id", *keep), on="id", how="left")

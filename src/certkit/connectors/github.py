@@ -30,6 +30,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import polars as pl
+
 from certkit.connectors import attribution
 from certkit.connectors.base import (
     EVIDENCE_SCHEMA,
@@ -377,3 +379,46 @@ def read_github(
         notes=notes,
         sources=[f"github:{p}" for p in files],
     )
+
+
+def unjoined_exports(prs: pl.DataFrame) -> list[str]:
+    """Notes for ``gh`` exports whose PRs match none of the PRs read from git.
+
+    Usually the same project under two names (a clone without a GitHub ``origin`` is named
+    after its folder), so every PR would be counted twice.
+    """
+    if not prs.height or "source" not in prs.columns:
+        return []
+    git = prs.filter(pl.col("source") == "git")
+    gh = prs.filter(pl.col("source") == "github")
+    if not git.height or not gh.height:
+        return []
+    git_ids = set(git["id"].to_list())
+    git_repos = sorted(set(git["repo"].drop_nulls().to_list()))
+    keys = {
+        r: set(zip(g["number"].to_list(), g["title"].to_list(), strict=True))
+        for (r,), g in git.group_by("repo")
+    }
+    notes = []
+    for (repo,), g in gh.group_by("repo", maintain_order=True):
+        if git_ids & set(g["id"].to_list()):
+            continue
+        mine = set(zip(g["number"].to_list(), g["title"].to_list(), strict=True))
+        same = max(((len(mine & k), r) for r, k in keys.items()), default=(0, None))
+        msg = (
+            f"the GitHub export of {repo}: none of its {g.height} PR(s) match a PR read from "
+            f"git (git repositories: {', '.join(git_repos)})"
+        )
+        if same[0]:
+            msg += (
+                f"; {same[0]} of them have the number and title of a PR of git repository "
+                f"{same[1]}: probably the same project, now counted twice. Name the git "
+                f"repository {repo} with --repo-name (Python: read_git(repo_names=[...]))"
+            )
+        else:
+            msg += (
+                "; if it is the same project as one of them, name that repository with "
+                "--repo-name, or its PRs are counted twice"
+            )
+        notes.append(msg)
+    return notes

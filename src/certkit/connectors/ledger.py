@@ -510,3 +510,38 @@ def _table(ledger: _Ledger, head: dict, window_days: int) -> pl.DataFrame:
             "surviving_lines": surviving,
         }
     ).filter(pl.col("sha") != "")  # the files before a ``since`` window are no commit's
+
+
+def with_rework(
+    commits: pl.DataFrame, prs: pl.DataFrame, ledger: pl.DataFrame, days: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Ledger columns on commits, and their sums over each PR's commits on PRs.
+
+    Parameters
+    ----------
+    commits, prs
+        The git import's commits and PRs.
+    ledger
+        :func:`line_ledger`'s rows of every repository (one per commit ``sha``).
+    days
+        The ledger's window (the ``churned_lines_{days}d`` column).
+
+    Returns
+    -------
+    tuple of polars.DataFrame
+        Commits with the ledger columns; PRs with ``churned_lines_{days}d`` and
+        ``surviving_lines`` summed over their own commits.
+    """
+    cols = [c for c in ledger.columns if c != "sha"]
+    commits = commits.join(ledger.unique("sha"), on="sha", how="left")
+    own = pl.col("pr_id").str.starts_with(pl.col("repo") + "#") | pl.col("pr_id").str.starts_with(
+        pl.col("repo") + "@"
+    )  # not a cherry-pick counted in another repository's PR (_once_per_change)
+    per_pr = (
+        commits.filter(pl.col("pr_id").is_not_null() & own)
+        .group_by("pr_id")
+        .agg(pl.col(cols).sum())
+        .rename({"pr_id": "id"})
+    )
+    keep = [f"churned_lines_{days}d", "surviving_lines"]
+    return commits, prs.join(per_pr.select("id", *keep), on="id", how="left")
