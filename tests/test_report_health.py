@@ -287,6 +287,11 @@ def test_no_cycle_time_because_git_approximated_the_creation_dates_is_said():
     plain = narrative.no_certified_data("merged_prs", 3211, 3218)
     assert "approximated" not in plain and "before and after certifying" in plain
     assert "approximated" not in narrative.no_certified_data("cycle_time_log_median", 10, 3218)
+    # trial M (abseil-cpp): 34 dated PRs, all by authors outside the roster
+    none = narrative.no_certified_data("cycle_time_log_median", 2259, 2293, dated=(34, 0))
+    assert "left out; the other 34 have real creation dates, none of them by a certified " in none
+    some = narrative.no_certified_data("cycle_time_log_median", 2259, 2293, dated=(34, 3))
+    assert "the other 34 have real creation dates, too few by certified engineers to" in some
 
 
 def test_scope_counts_defects_and_incidents_left_out(ds):

@@ -183,18 +183,31 @@ def approximated_mix(approx: pl.DataFrame) -> str:
     return ", ".join(parts)
 
 
-def approximated_reason(approx: pl.DataFrame, merged: int) -> str:
+def approximated_reason(
+    approx: pl.DataFrame, merged: int, dated: tuple[int, int] | None = None
+) -> str:
     """Why cycle and pickup times cannot be estimated when git approximated most creation
     dates: ``1,767 of 1,768 merged PRs have a creation date approximated from git (1,765
     squash merges, 2 direct commits), so their cycle time is unknown; ...``. The one reason
-    every design gives (staggered DiD, matched DiD, the ROI, the adoption study)."""
+    every design gives (staggered DiD, matched DiD, the ROI, the adoption study).
+    ``dated``: :func:`certkit.data.dating.dated_merged_prs`, the merged PRs with real
+    creation dates and how many of them certified engineers authored."""
     n = int(approx["prs"].sum()) if approx.height else 0
+    rest = ""
+    if dated is not None and dated[0]:
+        few = "too few by certified engineers to compare before and after certifying"
+        if dated[0] == 1:
+            who = "not by a certified engineer" if dated[1] == 0 else "by a certified engineer"
+            rest = f"; the other one has a real creation date, {who}"
+        else:
+            who = "none of them by a certified engineer" if dated[1] == 0 else few
+            rest = f"; the other {dated[0]:,} have real creation dates, {who}"
     return (
         f"{n:,} of {merged:,} merged PRs have a creation date approximated from git "
-        f"({approximated_mix(approx)}), so their cycle time is unknown and left out; import a "
-        "gh export (certkit import git --github) for the real creation dates of GitHub PRs, "
-        "or DevLake's GitLab plugin (certkit import devlake) for GitLab merge requests"
-        + (_EXPORTED if _has_exported(approx) else "")
+        f"({approximated_mix(approx)}), so their cycle time is unknown and left out{rest}; "
+        "import a gh export (certkit import git --github) for the real creation dates of "
+        "GitHub PRs, or DevLake's GitLab plugin (certkit import devlake) for GitLab merge "
+        "requests" + (_EXPORTED if _has_exported(approx) else "")
     )
 
 
@@ -209,13 +222,14 @@ def no_certified_data(
     approximated: int | pl.DataFrame = 0,
     merged: int = 0,
     outside_window: str | None = None,
+    dated: tuple[int, int] | None = None,
 ) -> str:
     """Why an outcome has no estimate when no certified engineer has values on both sides of
     certifying; for cycle and pickup times, whether git's approximated creation dates are why
     (fastapi: 3,211 of 3,218 merged PRs squash-merged; the page blamed privacy or cells).
     ``approximated``: :func:`certkit.data.dating.approximated_dates` (or its total);
     ``outside_window``: :func:`outside_window_reason`, when every certification falls outside
-    the data's window."""
+    the data's window; ``dated``: see :func:`approximated_reason`."""
     why = f"no certified engineer has {label(outcome)} values both before and after certifying"
     timed = outcome.startswith(("cycle_time", "pickup_time"))
     if isinstance(approximated, int):
@@ -224,7 +238,7 @@ def no_certified_data(
             schema={"created_source": pl.String, "prs": pl.Int64},
         )
     if timed and mostly_approximated(approximated, merged):
-        return approximated_reason(approximated, merged)
+        return approximated_reason(approximated, merged, dated)
     return outside_window or why
 
 

@@ -322,7 +322,8 @@ class Context:
                 story.unrecorded_reason(outcome, values) is not None
                 or certified_engineers(self.panel, outcome) == 0
             ):
-                raise OutcomeNotRecorded(story.approximated_reason(approx, merged))
+                dated = dating.dated_merged_prs(self.ds)
+                raise OutcomeNotRecorded(story.approximated_reason(approx, merged, dated))
         why = story.unrecorded_reason(outcome, values)
         if why:
             raise OutcomeNotRecorded(why)

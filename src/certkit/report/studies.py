@@ -157,8 +157,9 @@ def did_effects(
             if n == 0:
                 approx = dating.approximated_dates(ctx.ds)
                 merged = ctx.ds.pull_requests["merged_date"].is_not_null().sum()
+                dated = dating.dated_merged_prs(ctx.ds)
                 raise CertkitError(
-                    story.no_certified_data(outcome, approx, int(merged), ctx.outside_window)
+                    story.no_certified_data(outcome, approx, int(merged), ctx.outside_window, dated)
                 )
             ctx.require(n, f"the {story.label(outcome)} estimate")
             empty_base = no_base_period(ctx.panel, outcome, story.label(outcome))
