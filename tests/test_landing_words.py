@@ -189,3 +189,38 @@ def test_the_roi_line_says_a_tiny_chance_as_the_roi_page_does():
     r = {"median": -1.2, "low": -2.2, "high": -0.8, "p_positive": 0.001, "significant": False}
     assert "chance of a positive return under 1%" in roi_text(r)
     assert "chance of a positive return 35%" in roi_text(r | {"p_positive": 0.35})
+
+
+def test_a_cell_without_a_percent_gives_the_level_before_certification():
+    """trial N (N12): the index set the staggered "about 17% higher (95% CI -43% to +76%)"
+    beside the matched "-0.0768 PRs (95% CI -2.41 to +2.25)" with no level to compare them."""
+    import polars as pl
+
+    from certkit.narrative.effects import effect_row
+    from certkit.privacy import Privacy
+    from certkit.report import Context
+
+    row = effect_row("merged_prs", -0.0768, 1.19, -2.41, 2.25, 1.35)
+    assert row["relative"] != row["relative"]  # the interval goes below -100%: no percent
+    ctx = Context(
+        ds=None,
+        full=None,
+        panel=pl.DataFrame(),
+        privacy=Privacy(k=5, share=False),
+        period="month",
+        filters={},
+    )
+    record = ctx.effect_headline(
+        row | {"certified_engineers": 12},
+        design="matched DiD",
+        comparison="matched peers",
+        section="Summary",
+    )
+    assert record["baseline"] == 1.35
+    text = landing.effect_text(record)
+    assert text.startswith("-0.0768 PRs (95% CI -2.41 to +2.25; 1.35 before certification)")
+    # with a percent, the percent alone
+    pct = landing.effect_text(
+        record | {"relative": 0.17, "relative_low": -0.43, "relative_high": 0.76}
+    )
+    assert pct.startswith("about 17% higher (95% CI -43% to +76%)") and "before" not in pct

@@ -452,7 +452,9 @@ class Context:
         outcome = row["outcome"]
         spec = story.OUTCOMES.get(outcome, ("", "", True, False))
         keys = ("label", "estimate", "ci_low", "ci_high", "p_value", "relative")
-        values = {k: row.get(k) for k in (*keys, "relative_low", "relative_high", "note")}
+        values = {
+            k: row.get(k) for k in (*keys, "relative_low", "relative_high", "baseline", "note")
+        }
         n = row.get("certified_engineers")
         values |= {
             "outcome": outcome,

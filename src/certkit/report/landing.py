@@ -106,13 +106,19 @@ def anchor(heading: str) -> str:
 
 
 def effect_size(r: dict) -> str:
-    """``about 13% lower (95% CI -19% to -7%)``: the numbers of an effect record."""
+    """``about 13% lower (95% CI -19% to -7%)``: the numbers of an effect record; in the
+    outcome's unit, with the level before certification when there is no percent (trial N:
+    "-0.0768 PRs" beside another design's "about 17% higher" could not be compared)."""
     rel, rl, rh = r.get("relative"), r.get("relative_low"), r.get("relative_high")
     if _num(rel) and _num(rl) and _num(rh):
         direction = "lower" if rel < 0 else "higher"
         return f"about {abs(rel):.0%} {direction} (95% CI {rl:+.0%} to {rh:+.0%})"
     unit = f" {r['unit']}" if r.get("unit") else ""
-    return f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g})"
+    base = r.get("baseline")
+    base = f"; {base:.3g} before certification" if _num(base) else ""
+    return (
+        f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g}{base})"
+    )
 
 
 def effect_text(r: dict) -> str:
