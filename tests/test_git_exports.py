@@ -353,3 +353,42 @@ def test_a_github_merge_with_only_trailers_in_its_body_keeps_a_title(tmp_path):
     )
     title = read_git(r.path).pull_requests.filter(pl.col("id") == "abseil/abseil-cpp#1349")["title"]
     assert not title[0].startswith("PiperOrigin-RevId")  # main: "PiperOrigin-RevId: 500300819"
+
+
+def test_a_pr_rolled_back_under_its_own_number_is_reverted(tmp_path):
+    """abseil-cpp #2067 (trial M, M5): Copybara exported the PR (+1/-9), then 90 minutes
+    later its rollback with the same title and description (+9/-1, the inverse diff) and
+    no integrate line. certkit read one PR #2067 of 20 lines, merged at the rollback, not
+    reverted."""
+    r = Repo(tmp_path / "abseil", origin=ABSL)
+    r.commit("Initial", ANA, "2026-06-01T09:00:00Z", lines=12, file="handler.cc")
+    text = "line 0\n" + "".join(f"line {i}\n" for i in range(10, 12)) + "simplified\n"
+    body = (
+        "Imported from GitHub PR https://github.com/abseil/abseil-cpp/pull/2067\n\n"
+        "Merging this change closes #2067\n\n"
+    )
+    (r.path / "handler.cc").write_text(text)
+    r.git("add", "handler.cc")
+    integrate = (
+        "COPYBARA_INTEGRATE_REVIEW=https://github.com/abseil/abseil-cpp/pull/2067 from "
+        "h-vetinari:var_rm2 49ed819784433e80f3329ebca1f0d40c47cf6fbb\n"
+    )
+    title = "PR #2067: Simplify the condition for ABSL_HAVE_PTHREAD_CPU_NUMBER_NP"
+    r.git("commit", "-q", "-m", _cl(title, 926184137, body + integrate),
+          env=Repo._env(BEN, "2026-06-03T19:09:45Z", COPYBARA, "2026-06-03T19:11:56Z"))  # fmt: skip
+    landed = r.git("rev-parse", "HEAD")
+    r.git("revert", "--no-commit", landed)
+    r.git("commit", "-q", "-m", _cl(title, 926238049, body),
+          env=Repo._env(BEN, "2026-06-03T20:39:17Z", COPYBARA, "2026-06-03T20:40:05Z"))  # fmt: skip
+    r.commit(_cl("Unrelated change", 926300000), ANA, "2026-06-04T10:00:00Z", committer=COPYBARA)
+    imp = read_git(r.path)
+    pr = imp.pull_requests.filter(pl.col("number") == 2067).row(0, named=True)
+    added, deleted = (int(x) for x in r.git("show", "--numstat", "--format=", landed).split()[:2])
+    assert (pr["additions"], pr["deletions"]) == (added, deleted)  # main: both diffs summed
+    assert pr["reverted"] is True  # main: False
+    assert pr["merged_date"].isoformat().startswith("2026-06-03T19:11:56")  # the landing
+    assert any("merged and then rolled back under the same number" in n for n in imp.notes)
+    other = imp.pull_requests.filter(pl.col("title") == "Unrelated change")
+    assert other["reverted"].to_list() == [False]
+    rollback = imp.commits.filter(pl.col("committed_date").dt.hour() == 20)
+    assert rollback["pr_id"].to_list() == [pr["id"]]

@@ -58,7 +58,6 @@ from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import attach_older, cut_sides
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.git_repos import distinct_names, once_per_change
-from certkit.connectors.git_reverts import says_revert
 from certkit.connectors.git_review import change_id, is_export_bot
 from certkit.connectors.identity import (
     Agents,
@@ -124,7 +123,7 @@ class _Commit:
     deletions: int = 0
     pr_id: str | None = None
     patch: int = 0  # a hash of the numstat lines (files and their counts), 0 without any
-    inverse: int = 0  # a revert's: its numstat hash with lines added and deleted swapped
+    inverse: int = 0  # its numstat hash with lines added and deleted swapped (undoing it)
     listed_agent: bool = False  # in agents.yaml (dependabot...), not only named "...[bot]"
     committer_name: str = ""
     translation: bool = False  # committed by a translation robot (git_landings)
@@ -372,7 +371,7 @@ def _read_repo(
                     c.additions += int(cols[0]) if cols[0].isdigit() else 0
                     c.deletions += int(cols[1]) if cols[1].isdigit() else 0
             c.patch = hash(tuple(sorted(lines))) if lines else 0
-            if lines and says_revert(c.subject):  # what git_reverts matches a revert with
+            if lines:  # a revert's (git_reverts), or a rollback under its PR's number (git_prs)
                 c.inverse = hash(tuple(sorted(_swapped(line) for line in lines)))
             out[c.sha] = c
         return out

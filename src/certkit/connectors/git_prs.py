@@ -252,7 +252,8 @@ def assemble(
         if len(ids_) == 1:  # it submitted one change: a commit of that PR (no lines)
             groups[next(iter(ids_))].setdefault("owns", []).append(m)
     counts = dict.fromkeys(
-        ("coauthor", "merger", "none", "skew", "fast_forward", "exported", "patch"), 0
+        ("coauthor", "merger", "none", "skew", "fast_forward", "exported", "patch", "undone"),
+        0,
     )
     counts["unmerged"] = 0  # Gerrit changes without a Gerrit merge, not fast-forwarded
     prs = []
@@ -353,6 +354,12 @@ def assemble(
                 if counts["patch"]
                 else ""
             )
+        )
+    if counts["undone"]:
+        notes.append(
+            f"{repo}: {counts['undone']} PR number(s) were merged and then rolled back under "
+            "the same number (a later commit undoes the first one's lines file by file): "
+            "counted as reverted, with the lines and merge time of the landing"
         )
     if n_batches:
         n_parts = sum(1 for g in groups.values() if "title" in g)
@@ -456,6 +463,10 @@ def _pr_row(
     pr_id: str, g: dict, commits: dict[str, _Commit], repo: str, ids: Identities, counts: dict
 ) -> dict:
     points = [commits[s] for s, _ in g["points"]]
+    undone = _rolled_back(points)
+    if undone is not None:  # merged, then rolled back under the same number: the landing
+        points = [p for p in points if p is not undone]
+        counts["undone"] += 1
     kinds = {k for _, k in g["points"]}
     members = [commits[s] for s in g["members"]]
     work = [c for c in members if len(c.parents) < 2] + [p for p in points if len(p.parents) < 2]
@@ -498,6 +509,8 @@ def _pr_row(
         title = merge_title(first)
     for c in every:
         c.pr_id = pr_id
+    if undone is not None:
+        undone.pr_id = pr_id  # its commit row still names the PR it undid
     dets = [d for c in every for d in c.detections]
     created = min(c.authored for c in (work or points))
     merged = max(c.committed for c in points + dated_by)
@@ -517,7 +530,7 @@ def _pr_row(
         "deletions": sum(c.deletions for c in counted),
         "ai_assisted": 1.0 if dets else 0.0,
         "ai_tool": tools_of(dets),
-        "reverted": False,
+        "reverted": undone is not None,
         "title": title,
         "number": g["number"],
         "is_bot_author": bot_author,
@@ -528,6 +541,24 @@ def _pr_row(
         "_head": g.get("head"),
         "_change_id": g.get("change_id"),
     }
+
+
+def _rolled_back(points: list[_Commit]) -> _Commit | None:
+    """The later of a PR's two landed commits when it undoes the earlier file by file (its
+    lines added and deleted per file are the earlier one's deleted and added).
+
+    abseil-cpp #2067 (trial M, M5): a Copybara export of the PR, then 90 minutes later its
+    rollback, exported with the same title and description and the inverse diff. Read as one
+    PR of both diffs, it was a PR of 20 lines merged at the rollback, not reverted.
+    """
+    landed = [p for p in points if len(p.parents) < 2 and p.patch]
+    if len(landed) != 2:
+        return None
+    first, last = sorted(landed, key=lambda c: c.committed)
+    # a diff adding as many lines as it deletes in every file is its own numstat inverse:
+    # a cherry-pick of it is one patch twice (xarray #4181), not a rollback
+    undoes = last.inverse == first.patch and last.patch != first.patch
+    return last if undoes and last.committed > first.committed else None
 
 
 def _credit(

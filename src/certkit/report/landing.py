@@ -116,9 +116,7 @@ def effect_size(r: dict) -> str:
     unit = f" {r['unit']}" if r.get("unit") else ""
     base = r.get("baseline")
     base = f"; {base:.3g} before certification" if _num(base) else ""
-    return (
-        f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g}{base})"
-    )
+    return f"{r['estimate']:+.3g}{unit} (95% CI {r['ci_low']:+.3g} to {r['ci_high']:+.3g}{base})"
 
 
 def effect_text(r: dict) -> str:
