@@ -27,6 +27,7 @@ def test_cohort_trends_aggregates_the_panel_first():
     panel = pl.DataFrame(
         {
             "period": [date(2025, 1 + i % 12, 1) for i in range(n)],
+            "engineer_id": [f"e{i // 12}" for i in range(n)],
             "cohort": rng.integers(0, 4, n),
             "merged_prs": rng.poisson(5, n),
         }
@@ -193,7 +194,7 @@ def test_date_axes_label_every_tick_with_month_and_year():
     import re
 
     rows = [
-        {"period": date(y, m, 1), "cohort": c, "ai_share": m / 120}
+        {"period": date(y, m, 1), "engineer_id": f"e{c}", "cohort": c, "ai_share": m / 120}
         for y in (2023, 2024, 2025)
         for m in range(1, 13)
         for c in (0, 1)

@@ -175,6 +175,31 @@ def heatmap(
     )
 
 
+def cohort_means(panel: pl.DataFrame, outcome: str, *, time: str = "period") -> pl.DataFrame:
+    """Mean ``outcome`` per period for engineers ever certified vs never certified.
+
+    Columns ``time``, ``group`` ("certified (ever)" / "never certified"), ``mean`` and
+    ``engineers``: the engineers with a value behind the mean (not every panel row: a
+    month's mean of the AI share over 4 engineers with merged PRs said "410", trial P).
+    """
+    _check(panel, [outcome, time, "cohort", "engineer_id"], "cohort_means")
+    return (
+        panel.filter(pl.col(outcome).is_not_null() & pl.col(outcome).is_not_nan())
+        .with_columns(
+            pl.when(pl.col("cohort") > 0)
+            .then(pl.lit("certified (ever)"))
+            .otherwise(pl.lit("never certified"))
+            .alias("group")
+        )
+        .group_by(time, "group")
+        .agg(
+            pl.col(outcome).mean().alias("mean"),
+            pl.col("engineer_id").n_unique().alias("engineers"),
+        )
+        .sort(time, "group")
+    )
+
+
 def cohort_trends(
     panel: pl.DataFrame,
     outcome: str,
@@ -182,23 +207,15 @@ def cohort_trends(
     time: str = "period",
     title: str | None = None,
     y_title: str | None = None,
+    min_engineers: int = 1,
 ) -> alt.Chart:
     """Mean outcome per period for engineers ever certified vs never certified.
 
-    Aggregates the engineer x period panel (needs ``cohort``) before plotting.
+    Aggregates the engineer x period panel (needs ``cohort`` and ``engineer_id``) with
+    :func:`cohort_means` before plotting; a point whose mean rests on fewer than
+    ``min_engineers`` engineers is left out (a shared report passes its ``k``).
     """
-    _check(panel, [outcome, time, "cohort"], "cohort_trends")
-    agg = (
-        panel.with_columns(
-            pl.when(pl.col("cohort") > 0)
-            .then(pl.lit("certified (ever)"))
-            .otherwise(pl.lit("never certified"))
-            .alias("group")
-        )
-        .group_by(time, "group")
-        .agg(pl.col(outcome).mean().alias("mean"), pl.len().alias("engineers"))
-        .sort(time, "group")
-    )
+    agg = cohort_means(panel, outcome, time=time).filter(pl.col("engineers") >= min_engineers)
     return (
         alt.Chart(agg)
         .mark_line(point=True)

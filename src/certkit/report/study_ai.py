@@ -141,14 +141,34 @@ class AIStudy:
         def certified_vs_others():
             n = certified_engineers(self.ctx.panel, "ai_share")
             self.ctx.require(n, "the certified engineers' AI share")
-            return chart(
-                charts.cohort_trends,
-                self.ctx.panel,
-                empty="no merged PRs with a known AI share",
-                outcome="ai_share",
-                title="AI-assisted share: certified vs never certified",
-                y_title="AI-assisted share",
-            )
+            # each point is a group's mean in one month: a shared report leaves out those
+            # resting on fewer than k engineers (trial P: means over 2-4 engineers were shown)
+            means = charts.cohort_means(self.ctx.panel, "ai_share")
+            shown, _ = self.ctx.hide_small(means, "engineers")
+            least = self.ctx.k if self.ctx.privacy.share else 1
+            out = [
+                chart(
+                    charts.cohort_trends,
+                    self.ctx.panel if shown.height else self.ctx.panel.clear(),
+                    empty=f"no month has a group of {self.ctx.k} or more engineers with merged "
+                    "PRs (shared report)"
+                    if means.height
+                    else "no merged PRs with a known AI share",
+                    outcome="ai_share",
+                    title="AI-assisted share: certified vs never certified",
+                    y_title="AI-assisted share",
+                    min_engineers=least,
+                )
+            ]
+            if 0 < shown.height < means.height:
+                out.append(
+                    Markdown(
+                        f"{means.height - shown.height} of the {means.height} monthly points "
+                        f"are left out: each rests on fewer than {self.ctx.k} engineers with "
+                        "merged PRs (shared report)."
+                    )
+                )
+            return out
 
         if self.no_ai:
             return out
