@@ -269,6 +269,25 @@ def test_a_person_coauthoring_from_a_second_address_is_not_taken_for_an_agent():
     assert len(unknown_coauthor_notes(other, 200, RULES, AGENTS)) == 1
 
 
+def test_an_address_the_identity_file_maps_is_a_person_not_an_agent():
+    """fastapi (trial P, P6): 'svlandeg <svlandeg@github.com>' (24 PRs) and 'Valentyn
+    Druzhynin <v.druzhynin@zakaz.global>' (16) were offered as possible AI agents although
+    the identity file given to the import maps both to roster engineers."""
+    from certkit.connectors.identity import Identities
+
+    me = "Co-authored-by: Valentyn Druzhynin <v.druzhynin@zakaz.global>"
+    rows = [(f"r#{i}", f"dev{i % 5}@example.com", me) for i in range(16)]
+    rows += [(f"r#{i}", f"dev{i % 5}@example.com", None) for i in range(16, 200)]
+    frame = _frame(rows)
+    assert len(unknown_coauthor_notes(frame, 200, RULES, AGENTS)) == 1  # no identity file
+    by_email = Identities(by_email={"v.druzhynin@zakaz.global": "valentyn"})
+    assert unknown_coauthor_notes(frame, 200, RULES, AGENTS, ids=by_email) == []
+    by_name = Identities(by_name={"valentyn druzhynin": "valentyn"})
+    assert unknown_coauthor_notes(frame, 200, RULES, AGENTS, ids=by_name) == []
+    other = Identities(by_email={"someone@else.example": "x"})
+    assert len(unknown_coauthor_notes(frame, 200, RULES, AGENTS, ids=other)) == 1
+
+
 # --- L13: accepted suggestions of AI review bots ------------------------------------------
 
 

@@ -340,3 +340,28 @@ def test_estimators_set_aside_with_the_other_sign_are_named():
     )
     same = tidy_rows(names, [0.0244, 0.0244, 0.03, 0.02], [0.005] * 4, [10] * 4, 0.95)
     assert "opposite sign" not in _verdict(same, "rework rate", 0.95, {IMPUTATION: thin})[1]
+
+
+def test_an_estimator_that_cannot_run_says_which_period_in_words():
+    """fastapi (trial P, P4): the first month held only engineers certified later; the
+    Sun-Abraham row was dashes with no reason on the page, and the API's reason was "some
+    periods have no comparison observation, so b_{g,e} is undefined"."""
+    import warnings as _w
+
+    import certkit as ck
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        panel = ck.build_panel(ck.simulate(150, 14, seed=2))
+    first = panel.filter(pl.col("period_index") == 1)["period"][0]
+    gap = (pl.col("period_index") == 1) & (pl.col("cohort") == 0)
+    panel = panel.with_columns(
+        pl.when(gap).then(None).otherwise(pl.col("merged_prs")).alias("merged_prs")
+    )
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        rob = ck.did.robustness(panel, outcome="merged_prs")
+    (why,) = [w for w in rob.not_computed if w.startswith("Sun-Abraham")]
+    assert f"no never-certified engineer has a value of 'merged_prs' in period {first}" in why, why
+    assert "b_{g,e}" not in why and "start the data after it" in why
+    assert all(" not computed: " in w for w in rob.not_computed)

@@ -240,3 +240,23 @@ def test_parquet_columns_equal_but_for_case_are_a_duplicate_error(tmp_path):
         frame.write_parquet(folder / f"{name}.parquet")
     with pytest.raises(certkit.DataValidationError, match="duplicate column name.*team"):
         certkit.load(folder)
+
+
+def test_both_unreadable_analyst_files_are_named_before_git_is_read(tmp_path, capsys):
+    """fastapi (trial P, P8): a malformed certifications file was reported after 13 s of
+    reading git, and with a bad roster too only the roster was named."""
+    certs = tmp_path / "certs.csv"
+    certs.write_text("engineer_id;certification;earned_date\nana;gcp-pmle;2025-01-01\n")
+    not_a_repo = tmp_path / "repo"
+    not_a_repo.mkdir()  # reading git would fail: the analyst files are read first
+    code, _, err = run(
+        capsys, "import", "git", str(not_a_repo), "--engineers",
+        str(Q / "engineers_semicolon.csv"), "--certifications", str(certs),
+        "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 2
+    assert "neither file can be read" in err
+    assert "engineers_semicolon.csv, line 1: looks semicolon-delimited" in err
+    assert f"certifications file {certs}, line 1: looks semicolon-delimited" in err
+    assert "git" not in err.split("neither")[0]
+    assert not (tmp_path / "o").exists()

@@ -16,7 +16,7 @@ import certkit as ck
 from certkit import did, matching, narrative
 from certkit.errors import CertkitError
 from certkit.privacy import Privacy
-from certkit.report import Context, studies
+from certkit.report import Context, filter_dataset, studies
 
 
 def _ctx(ds, share: bool = False, k: int = 5) -> Context:
@@ -423,3 +423,54 @@ def test_relative_change_is_not_shown_below_minus_100_percent():
     wide = narrative.effect_row("merged_prs", 2.27, 1.96, -1.57, 6.10, baseline=2.0)
     assert wide["relative_low"] == pytest.approx(-0.785)  # above -100%: still a percent
     assert "about 114% higher" in narrative.summarize(pl.DataFrame([wide]), "DiD")
+
+
+def test_per_certification_counts_the_engineers_its_estimate_rests_on():
+    """fastapi (trial P, P3): gcp-pmle was shown on "5 engineers" (its holders) for an
+    estimate on 4 (one certified before the data), above the table's minimum of 5, and its
+    failed pre-trend test was only in the page's notes."""
+    import dataclasses
+    from datetime import date
+
+    ds = ck.simulate(200, 18, seed=3)
+    held = ds.certifications.group_by("certification_id").agg(
+        pl.col("engineer_id").n_unique().alias("n")
+    )
+    cert = held.sort(["n", "certification_id"], descending=[True, False])["certification_id"][0]
+    holders = sorted(
+        set(ds.certifications.filter(pl.col("certification_id") == cert)["engineer_id"])
+    )
+    # five holders, one of them certified before the data starts
+    mine = pl.col("certification_id") == cert
+    certs = ds.certifications.filter(~mine | pl.col("engineer_id").is_in(holders[:5])).with_columns(
+        pl.when(mine & (pl.col("engineer_id") == holders[0]))
+        .then(pl.lit(date(2000, 1, 1)))
+        .otherwise(pl.col("earned_date"))
+        .alias("earned_date")
+    )
+    ctx = _ctx(dataclasses.replace(ds, certifications=certs))
+    notes: list[str] = []
+    spec = studies.did_spec("not_yet")
+    out = studies.per_certification(
+        ctx, ["merged_prs"], spec, period="month", notes=notes, min_e=-6, max_e=6
+    )
+    assert cert not in out.rows["certification"].to_list()  # main: shown on "5 engineers"
+    (why,) = [n for n in notes if n.startswith(f"{cert}, throughput")]
+    assert "rests on 4 of the 5 holders" in why and "fewer than 5" in why
+    # the others: their engineers are the estimate's, each with its pre-trend test
+    assert out.rows.height >= 3
+    for row in out.rows.iter_rows(named=True):
+        sub = filter_dataset(ctx.ds, certifications=[row["certification"]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            panel = ck.build_panel(sub)
+            res = ck.did.att_gt(panel, outcome="merged_prs", **spec)
+            es = ck.did.event_study(panel, outcome="merged_prs", min_e=-6, max_e=6, **spec)
+        assert row["engineers"] == res.aggregate("simple").n_engineers
+        assert row["pre_trends"] == narrative.pretrend_cell(es.pretrend_pvalue)
+    assert set(out.rows["pre_trends"].str.extract(r"^(\w+ ?\w*)").to_list()) <= {
+        "diverged",
+        "no evidence",
+        "not tested",
+    }
+    assert "pre_trends" in out.displays()[-2].data  # the table shows the column

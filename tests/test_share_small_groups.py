@@ -225,6 +225,24 @@ def test_estimator_messages_drop_their_small_group_lists():
     )
 
 
+def test_any_count_of_engineers_under_k_is_redacted_in_shared_text():
+    """fastapi (trial P, P5): the shared notes said "gcp-pmle: 1 engineer(s) were certified
+    before (or in) their first observed month", a group of one tied to a certification,
+    while the summaries above said "fewer than 5"."""
+    from certkit.privacy import hide_small_counts
+
+    said = {
+        "gcp-pmle: 1 engineer(s) were certified before (or in) their first observed month": "gcp-pmle: fewer than 5 engineer(s) were certified before (or in) their first",
+        "lines 15, 16: 2 engineer(s) with no month before certifying in the data": "lines 15, 16: fewer than 5 engineer(s) with no month before certifying",
+        "it rests on only 4 certified engineers (those with PR cycle time)": "it rests on fewer than 5 certified engineers (those with PR cycle time)",
+        "1 engineer was certified after the data's last month": "fewer than 5 engineers was certified after",
+    }
+    for text, start in said.items():
+        assert hide_small_counts(text, 5).startswith(start), hide_small_counts(text, 5)
+    kept = "12 engineers, 5 engineers, 1,024 engineers, version 2.5 engineers, 0 engineers"
+    assert hide_small_counts(kept, 5) == kept
+
+
 def _adoption_page(panel, share: bool, *, min_e: int, sensitivity: bool = False) -> str:
     """The text of page 06's effect section (or, with ``sensitivity``, its HonestDiD one)."""
     ctx = _ctx(panel, share)

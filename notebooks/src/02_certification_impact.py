@@ -157,7 +157,14 @@ robust = studies.robustness_sections(ctx, outcomes, spec, notes=notes, skip=impa
 
 # %%
 by_cert = studies.per_certification(
-    ctx, outcomes, spec, period=period, notes=notes, enabled=by_certification
+    ctx,
+    outcomes,
+    spec,
+    period=period,
+    notes=notes,
+    enabled=by_certification,
+    min_e=min_e,
+    max_e=max_e,
 )
 display(*by_cert.displays())
 

@@ -516,8 +516,23 @@ def hide_small_counts(text: str, k: int) -> str:
         text = pattern.sub(replacement.replace("{k}", f"{k} engineers"), text)
     text = _CERTIFICATION_LIST.sub(lambda m: _held_by_k(m, k), text)
     # "(3 engineers)" under k
-    return re.sub(
+    text = re.sub(
         r"\((\d+) engineers?\)",
         lambda m: m.group(0) if int(m.group(1)) >= k else f"(fewer than {k} engineers)",
         text,
     )
+
+    # any other count of engineers under k: "gcp-pmle: 1 engineer(s) were certified before
+    # (or in) their first observed month" tied a group of one to a certification (trial P)
+    def fewer(m: re.Match) -> str:
+        who = m.group(3) + ("s" if m.group(3).endswith("engineer") else "")
+        return m.group(0) if int(m.group(2)) >= k else f"fewer than {k} {who}"
+
+    return _ENGINEER_COUNT.sub(fewer, text)
+
+
+#: "3 engineer(s)", "only 2 certified engineers", "1 engineer" (not "1,024 engineers": the
+#: count is whole, and not a number inside another, such as a version or a date)
+_ENGINEER_COUNT = re.compile(
+    r"(?<![\d,.])(only )?([1-9]\d*) ((?:certified |never-certified )?engineers?(?:\(s\))?)(?!\w)"
+)

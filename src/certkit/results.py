@@ -120,8 +120,9 @@ class ResultMixin:
         return f"<div class='certkit-result'>{self._table().to_html()}</div>"
 
 
-def tidy_frame(term, estimate, std_error, conf_low, conf_high, n=None) -> pl.DataFrame:
-    """Build a contract ``tidy()`` frame; ``statistic`` and ``p_value`` (normal) are derived.
+def tidy_frame(term, estimate, std_error, conf_low, conf_high, n=None, df=None) -> pl.DataFrame:
+    """Build a contract ``tidy()`` frame; ``statistic`` and ``p_value`` are derived (normal,
+    or Student t with ``df`` degrees of freedom).
 
     Parameters
     ----------
@@ -131,6 +132,9 @@ def tidy_frame(term, estimate, std_error, conf_low, conf_high, n=None) -> pl.Dat
         Scalars or sequences of the same length as ``term``.
     n
         Optional number of units (or pairs) behind each row.
+    df
+        Optional degrees of freedom of each row's t reference (scalar or sequence); ``None``
+        for the normal.
     """
     terms = [term] if isinstance(term, str) else [str(t) for t in term]
     k = len(terms)
@@ -144,7 +148,7 @@ def tidy_frame(term, estimate, std_error, conf_low, conf_high, n=None) -> pl.Dat
         "estimate": est,
         "std_error": se,
         "statistic": np.atleast_1d(statistic(est, se)),
-        "p_value": np.atleast_1d(pvalue(est, se)),
+        "p_value": np.atleast_1d(pvalue(est, se, None if df is None else col(df))),
         "conf_low": col(conf_low),
         "conf_high": col(conf_high),
     }

@@ -387,6 +387,7 @@ def unknown_coauthor_notes(
     *,
     min_prs: int = 10,
     min_share: float = 0.0,
+    ids: Identities | None = None,
 ) -> list[str]:
     """Notes on frequent co-authors that no AI rule or agent names and that rarely commit.
 
@@ -409,6 +410,10 @@ def unknown_coauthor_notes(
         count alone by default: cline/cline's unlisted ``Cline Agent`` co-authored 13 of 3,061
         PRs (0.4%), aider's ``aider@aider.chat`` 51 of 2,886 (trial M, M8); a person who
         pairs that often also commits.
+    ids
+        The identity file: an address or name it maps to an engineer is a person, never
+        named (trial P, fastapi: two roster engineers' second addresses were offered as
+        possible AI agents).
     """
     need = {"pr_id", "author_email", "trailers"}
     if not n_prs or commits.is_empty() or not need <= set(commits.columns):
@@ -442,6 +447,8 @@ def unknown_coauthor_notes(
             continue
         name = max(names[email], key=lambda k: (names[email][k], k))
         if by_name.get(name_key(name) or "", 0) * 10 >= n:
+            continue
+        if ids is not None and ids.resolve(email=email, name=name):
             continue
         if _is_bot(name, email, agents=agents) or detect(
             Evidence(coauthors=[(name, email)]), rules

@@ -147,6 +147,7 @@ def add_import_parser(sub) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from certkit.connectors.analyst_files import check_readable
     from certkit.connectors.devlake import read_devlake
     from certkit.connectors.git import read_git
     from certkit.connectors.github import read_github
@@ -165,6 +166,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             "--timezone applies to the dates of --jira and --pagerduty exports, and none is "
             "given (git, GitHub and DevLake dates carry their offset)"
         )
+    # before minutes of reading git: a malformed roster or certifications file shows at once
+    check_readable(args.engineers, args.certifications)
     ids = read_identities(args.identities)
     rules = load_rules(args.ai_rules)
     agents = load_agents(getattr(args, "agents", None))

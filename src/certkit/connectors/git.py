@@ -576,7 +576,7 @@ def read_git(
             pr_rows.append(pr)
     commits_df = base.frame(commit_rows, COMMIT_SCHEMA)
     prs_df = base.frame(pr_rows, base.PR_SCHEMA)
-    notes += unknown_coauthor_notes(commits_df, prs_df.height, rules, agents)
+    notes += unknown_coauthor_notes(commits_df, prs_df.height, rules, agents, ids=ids)
     if ledgers:
         commits_df, prs_df = with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
         notes.append(

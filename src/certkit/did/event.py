@@ -7,6 +7,7 @@ import polars as pl
 
 from certkit.did.aggregate import AggregateResult
 from certkit.did.group_time import att_gt
+from certkit.did.results import ATTgtResult
 from certkit.errors import warn_and_keep as _warn
 
 #: The cell-level pre-trend test (R did's Wald test of every pre-period ATT(g,t)) is used only
@@ -96,6 +97,22 @@ def event_study(
     joint test of the pre-period event-time estimates (:meth:`AggregateResult.pretrend_test`).
     """
     res = att_gt(data, outcome=outcome, **kwargs)
+    return dynamic_with_pretrend(res, min_e=min_e, max_e=max_e, balance_e=balance_e)
+
+
+def dynamic_with_pretrend(
+    res: ATTgtResult,
+    *,
+    min_e: float | None = None,
+    max_e: float | None = None,
+    balance_e: int | None = None,
+) -> AggregateResult:
+    """The dynamic aggregation of ``res`` with :func:`event_study`'s pre-trend test
+    (``pretrend_pvalue``, ``pretrend_test_on``, ``pretrend_periods``, ``pretrend_verdict``).
+
+    For a result already estimated: the report's per-certification table tests each
+    certification's pre-trends without estimating its ATT(g,t) twice.
+    """
     agg = res.aggregate("dynamic", min_e=min_e, max_e=max_e, balance_e=balance_e)
     # R did's cell-level test when the data identify it well; otherwise (small cohorts: their
     # pre-period cells' covariance rests on a few engineers each, or more cells than units)

@@ -69,6 +69,13 @@ class RobustnessResult(EstimateMixin):
         self.unreliable = list(unreliable)
 
     @property
+    def not_computed(self) -> list[str]:
+        """Why each estimator without a row could not run ("Sun-Abraham not computed: ..."),
+        for the reader beside the table (trial P: a row of dashes with the reason only in
+        ``warnings``)."""
+        return [w for w in self.warnings if " not computed: " in w]
+
+    @property
     def alpha(self) -> float:
         """Deprecated: ``1 - level``."""
         return 1 - self.level

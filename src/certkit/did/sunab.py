@@ -159,7 +159,21 @@ def sun_abraham(
     fe = TwoWayFE(ui, cell, nu, nt + k, np.ones(y.size, dtype=bool))
     gu, gm = fe.fit(ui, cell, y, np.ones(y.size, dtype=bool))
     if not np.all(np.isfinite(gm[c_t])):
-        raise CertkitError("some periods have no comparison observation, so b_{g,e} is undefined")
+        bare = sorted({float(P.times[t]) for t in c_t[~np.isfinite(gm[c_t])]})
+        named = [f"{t:g}" for t in bare]
+        if "period" in data.columns and time != "period":  # the panel's dates, as read
+            days = dict(data.select(time, "period").unique(time).iter_rows())
+            named = [str(days.get(t, days.get(int(t), f"{t:g}"))) for t in bare]
+            time = "period"
+        said = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+        comparison = "never-certified" if control == "never" else "never- or last-certified"
+        # trial P (fastapi): the first month held only engineers certified later, and the
+        # message said "b_{g,e} is undefined"
+        raise CertkitError(
+            f"no {comparison} engineer has a value of {outcome!r} in {time} {said}, so the "
+            "cohorts certified by then cannot be compared in that period; start the data "
+            "after it (certkit report -p start=...)"
+        )
     beta = gm[nt:] - gm[c_t]
     resid = y - gu[ui] - gm[cell]
 

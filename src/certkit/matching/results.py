@@ -289,7 +289,8 @@ class MatchedDiDResult(EstimateMixin):
 
     def tidy(self) -> pl.DataFrame:
         """Contract table: one row per event time (``e=-3`` ...), then ``overall`` (the
-        post-period ATT); ``n`` is the number of matched sets behind each row."""
+        post-period ATT); ``n`` is the number of matched sets behind each row, and its
+        p-value is Student t's on ``n - 1`` degrees of freedom (see :func:`matched_did`)."""
         ev = self.event_effects
         rows = tidy_frame(
             [f"e={e}" for e in ev["event_time"].to_list()],
@@ -298,9 +299,15 @@ class MatchedDiDResult(EstimateMixin):
             ev["conf_low"].to_numpy(),
             ev["conf_high"].to_numpy(),
             n=ev["n_pairs"].to_numpy(),
+            df=ev["n_pairs"].to_numpy() - 1,
         )
         overall = tidy_frame(
-            "overall", self.overall_att, self.overall_se, *self.overall_ci, n=self.n_pairs
+            "overall",
+            self.overall_att,
+            self.overall_se,
+            *self.overall_ci,
+            n=self.n_pairs,
+            df=self.n_pairs - 1,
         )
         return pl.concat([rows, overall])
 

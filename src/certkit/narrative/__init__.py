@@ -305,6 +305,15 @@ def relative_gap(row: dict, log: bool) -> float | None:
     return rel if _finite(rel) else None
 
 
+def pretrend_cell(p_value: float | None) -> str:
+    """A table cell for a pre-trend test's p-value: ``diverged (p < 0.001)``, ``no evidence
+    (p = 0.21)`` or ``not tested`` (no pre-period cell, or a singular covariance)."""
+    if p_value is None or not math.isfinite(p_value):
+        return "not tested"
+    said = "< 0.001" if p_value < 0.001 else f"= {p_value:.2g}"
+    return f"{'diverged' if p_value < 0.05 else 'no evidence'} (p {said})"
+
+
 def pretrend_words(event_study, verdict: str | None = None) -> str:
     """The pre-trend check in words: the joint test's verdict plus what the pre-period points show.
 

@@ -38,12 +38,16 @@ def _weaker_pairs(
     weak: list[dict], strong: list[dict]
 ) -> list[tuple[str, str, bool, float | None, float | None]]:
     """Pairs (a design of ``weak``, one of ``strong``, wider interval, its n, the other's n)
-    where the first has the wider interval or rests on fewer engineers."""
+    where the first rests on fewer engineers, or has the wider interval without resting on
+    more (fastapi, trial P: a matched DiD on 2 engineers with a narrow interval made the
+    staggered DiD on 12 the one with "less power")."""
     pairs = []
     for a in weak:
         for b in strong:
-            wider = bool(_width(a) and _width(b) and _width(a) > _width(b))
-            fewer = _ok(a.get("n")) and _ok(b.get("n")) and a["n"] < b["n"]
+            counted = _ok(a.get("n")) and _ok(b.get("n"))
+            fewer = counted and a["n"] < b["n"]
+            more = counted and a["n"] > b["n"]
+            wider = bool(_width(a) and _width(b) and _width(a) > _width(b)) and not more
             if wider or fewer:
                 n_a, n_b = (a.get("n"), b.get("n")) if fewer else (None, None)
                 pairs.append((a["design"], b["design"], wider, n_a, n_b))

@@ -115,9 +115,18 @@ def _finite(*values: float | None) -> bool:
 
 
 def effect_row(
-    outcome: str, est: float, se: float, lo: float, hi: float, baseline: float | None
+    outcome: str,
+    est: float,
+    se: float,
+    lo: float,
+    hi: float,
+    baseline: float | None,
+    p_value: float | None = None,
 ) -> dict:
     """One tidy row: estimate, interval, p-value and the change relative to the baseline.
+
+    ``p_value``: the estimator's (a matched DiD's is Student t's); ``None``: the normal
+    p-value of ``est / se``.
 
     A row whose estimate or interval is not a finite number gets a ``note`` saying it could
     not be estimated, and its numbers become NaN (tables show a dash, sentences the note).
@@ -151,7 +160,7 @@ def effect_row(
         "se": se if _finite(se) else math.nan,
         "ci_low": lo,
         "ci_high": hi,
-        "p_value": pvalue(est, se) if _finite(se) else math.nan,
+        "p_value": (pvalue(est, se) if p_value is None else p_value) if _finite(se) else math.nan,
         "baseline": baseline if baseline is not None and _finite(baseline) else math.nan,
         "relative": rel,
         "relative_low": min(rel_lo, rel_hi),
@@ -348,6 +357,7 @@ def effect_of(
         r["conf_low"],
         r["conf_high"],
         baseline(panel if base_rows is None else base_rows, outcome),
+        r.get("p_value"),
     )
     if row.get("note"):
         return row

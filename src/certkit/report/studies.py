@@ -392,6 +392,8 @@ def robustness_sections(
                     **{k: spec[k] for k in ("unit", "time", "group")},
                 )
             display(Markdown(f"**{story.label(outcome)}.** {ctx.safe_text(rob.verdict)}"))
+            for why in rob.not_computed:
+                display(Markdown(f"*{ctx.safe_text(why)}.*"))
             ctx.headline(
                 f"sensitivity/robustness/{outcome}",
                 {
@@ -465,7 +467,8 @@ class PerCertification:
             )
         if self.rows.height:
             cols = ["certification", "engineers", "label", "estimate", "ci_low", "ci_high"]
-            out.append(table(self.rows.select(*cols, "p_value", "relative"), percent=["relative"]))
+            cols += ["p_value", "relative", "pre_trends"]
+            out.append(table(self.rows.select(cols), percent=["relative"]))
             out.append(
                 chart(
                     charts.forest,
@@ -495,8 +498,12 @@ def per_certification(
     period: str,
     notes: list[str],
     enabled: bool = True,
+    min_e: float | None = None,
+    max_e: float | None = None,
 ) -> PerCertification:
-    """The overall DiD effect of each certification with at least ``max(k, 5)`` holders.
+    """The overall DiD effect of each certification whose estimate rests on at least
+    ``max(k, 5)`` engineers, with the pre-trend test of its event study between ``min_e`` and
+    ``max_e`` (:func:`certkit.did.event.dynamic_with_pretrend`, as the page's event studies).
 
     Each certification's panel is built from its holders and the engineers who hold none of
     the certifications (:func:`certkit.report.filter_dataset`); rows that could not be
@@ -504,6 +511,7 @@ def per_certification(
     """
     from certkit import did
     from certkit.data.panel import build_panel
+    from certkit.did.event import dynamic_with_pretrend
 
     need = max(ctx.k, 5)
     rows, left_out = [], []
@@ -527,11 +535,25 @@ def per_certification(
                 with ctx.section(f"{cert}, {story.label(outcome)}", show=False, sink=notes):
                     ctx.require(certified_engineers(panel, outcome), f"the {cert} estimate")
                     with collect_warnings(notes, f"{cert}, {outcome}: "):
-                        agg = did.att_gt(panel, outcome=outcome, **spec).aggregate("simple")
+                        res = did.att_gt(panel, outcome=outcome, **spec)
+                        agg = res.aggregate("simple")
+                        pre = dynamic_with_pretrend(res, min_e=min_e, max_e=max_e)
                     ctx.require(agg.n_engineers, f"the {cert} estimate")
+                    # the engineers the estimate rests on, not the holders (trial P: "5
+                    # engineers" for an estimate on 4, one certified before the data)
+                    if agg.n_engineers < need:
+                        raise CertkitError(
+                            f"the estimate rests on {agg.n_engineers} of the {n} holders "
+                            f"(the others have no {story.label(outcome)} before and after "
+                            f"certifying in the data), fewer than {need}"
+                        )
                     r = story.effect_of(outcome, agg, panel)
                     if not r["note"]:
-                        rows.append({"certification": cert, "engineers": n} | r)
+                        rows.append(
+                            {"certification": cert, "engineers": agg.n_engineers}
+                            | r
+                            | {"pre_trends": story.pretrend_cell(pre.pretrend_pvalue)}
+                        )
     return PerCertification(pl.DataFrame(rows), left_out, need, share=ctx.privacy.share)
 
 

@@ -148,6 +148,7 @@ class AdoptionStudy:
             self._headline(f"ai/adoption-robustness/{outcome}", name, rob.verdict, ROBUST_SECTION)
             return [
                 Markdown(self.ctx.safe_text(rob.verdict)),
+                *(Markdown(f"*{self.ctx.safe_text(why)}.*") for why in rob.not_computed),
                 table(rob.tidy().rename({"n": ADOPTER_PERIODS})),
                 Markdown(ROBUST_N.format(adopters=res.n_adopters)),
                 rob.plot(),

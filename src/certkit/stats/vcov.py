@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 
 import numpy as np
@@ -40,31 +41,41 @@ def level_from_alpha(level: float, alpha: float | None, *, stacklevel: int = 3) 
     return level
 
 
-def critical_value(level: float = 0.95) -> float:
-    """Two-sided normal critical value for a confidence ``level`` (1.959964 for 0.95)."""
-    return _critical_value(float(level))
+def critical_value(level: float = 0.95, df: float | None = None) -> float:
+    """Two-sided critical value for a confidence ``level``: normal (1.959964 for 0.95), or
+    Student t with ``df`` degrees of freedom (12.706 for 0.95 and 1)."""
+    return _critical_value(float(level), None if df is None else float(df))
 
 
-@functools.lru_cache(maxsize=64)
-def _critical_value(level: float) -> float:
+@functools.lru_cache(maxsize=256)
+def _critical_value(level: float, df: float | None) -> float:
     # cached: scipy's norm.ppf costs about 0.3 ms a call (argument checks), and every estimate
     # asks for the same few levels (an event study five times)
-    return float(stats.norm.ppf(0.5 + level / 2))
+    if df is None:
+        return float(stats.norm.ppf(0.5 + level / 2))
+    return float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else math.nan
 
 
-def pvalue(estimate, se):
-    """Two-sided normal p-value of ``estimate / se``; NaN where the SE is not positive.
+def pvalue(estimate, se, df=None):
+    """Two-sided p-value of ``estimate / se``: normal, or Student t with ``df`` degrees of
+    freedom (a scalar or one per estimate); NaN where the SE is not positive.
 
     Works on scalars (returns a float) and on arrays (returns an array).
     """
     est, s = np.asarray(estimate, dtype=float), np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(s > 0, 2 * stats.norm.sf(np.abs(est / s)), np.nan)
+        t = np.abs(est / s)
+        if df is None:
+            tail = stats.norm.sf(t)
+        else:
+            d = np.asarray(df, dtype=float)
+            tail = np.where(d > 0, stats.t.sf(t, np.where(d > 0, d, 1.0)), np.nan)
+        p = np.where(s > 0, 2 * tail, np.nan)
     return float(p) if p.ndim == 0 else p
 
 
 def statistic(estimate, se):
-    """``estimate / se`` (z statistic); NaN where the SE is not positive."""
+    """``estimate / se`` (z or t statistic); NaN where the SE is not positive."""
     est, s = np.asarray(estimate, dtype=float), np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(s > 0, est / s, np.nan)

@@ -1,0 +1,88 @@
+"""Matched DiD on few matched sets: Student t, and the landing page's words about it.
+
+fastapi (trial P, P2): a matched DiD on 2 matched sets said p = 0.003 (a normal critical value)
+while the Rosenbaum table of the same sets said p = 0.09 at gamma 1, and the landing page
+explained the disagreement as the 12-engineer staggered DiD having "less power".
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats as sps
+
+import certkit as ck
+from certkit.report import landing
+
+
+def test_matched_did_intervals_and_p_values_use_students_t_on_the_sets():
+    """fastapi (trial P, P2): a matched DiD on 2 matched sets reported p = 0.003 from a normal
+    critical value, where the one-sample t of the same two set DiDs gives 0.2 and the
+    Rosenbaum test at gamma 1 gave 0.09."""
+    from certkit.matching.rolling import event_rows
+
+    D = np.array(
+        [
+            [0.5, 0.0, 1.0, 2.0],
+            [-0.2, 0.0, 0.6, np.nan],
+            [0.1, 0.0, 1.4, 1.1],
+        ]
+    )
+    rows = event_rows(D, np.array([-2, -1, 0, 1]), 0.95)
+    for (e, est, se, lo, hi, n), k in zip(rows, range(4), strict=True):
+        col = D[:, k][~np.isnan(D[:, k])]
+        if e == -1:
+            assert (est, se, lo, hi) == (0.0, 0.0, 0.0, 0.0)
+            continue
+        ref = sps.ttest_1samp(col, 0.0)
+        ci = ref.confidence_interval(0.95)
+        assert n == col.size and est == pytest.approx(col.mean())
+        assert (lo, hi) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    # overall on the sample: the tidy p-value is the one-sample t's on n - 1 df
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ck.simulate(120, 18, seed=4))
+        res = ck.matching.matched_did(panel, outcome="merged_prs", pre_periods=3, post_periods=4)
+    row = res.tidy().filter(pl.col("term") == "overall").row(0, named=True)
+    t = row["estimate"] / row["std_error"]
+    assert row["p_value"] == pytest.approx(2 * sps.t.sf(abs(t), row["n"] - 1), rel=1e-12)
+    half = sps.t.ppf(0.975, row["n"] - 1) * row["std_error"]
+    assert (row["conf_low"], row["conf_high"]) == pytest.approx(
+        (row["estimate"] - half, row["estimate"] + half), rel=1e-12
+    )
+
+
+def _record(design: str, est: float, lo: float, hi: float, p: float, n: int) -> dict:
+    base = 2.0  # PRs per month before certification
+    return {
+        "kind": "effect",
+        "outcome": "merged_prs",
+        "label": "throughput",
+        "design": design,
+        "comparison": f"{design} peers",
+        "estimate": est,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": p,
+        "relative": est / base,
+        "relative_low": lo / base,
+        "relative_high": hi / base,
+        "lower_better": False,
+        "n": n,
+    }
+
+
+def test_a_clear_result_on_fewer_engineers_is_the_weaker_evidence_not_more_power():
+    staggered = _record("staggered DiD", 0.9, -0.4, 2.2, 0.17, 12)  # wider, 12 engineers
+    matched = _record("matched DiD", 0.21, 0.07, 0.35, 0.01, 2)  # narrow, 2 engineers
+    verdict, why = landing.agreement([staggered, matched])
+    assert verdict == "disagree"
+    assert "staggered DiD has less power" not in why  # main: said so
+    assert "the clear result of matched DiD is the weaker evidence" in why
+    assert "it rests on 2 certified engineers against 12" in why
+    # a wider interval on as many engineers or fewer is still less power
+    fewer = _record("staggered DiD", 0.9, -0.4, 2.2, 0.17, 2)
+    assert "staggered DiD has less power than matched DiD" in landing.agreement([fewer, matched])[1]
