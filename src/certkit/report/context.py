@@ -13,7 +13,6 @@ import os
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import polars as pl
 import certkit
 from certkit import narrative as story
 from certkit.data import dating, health
-from certkit.data.catalog import resolve as resolve_certification
 from certkit.data.dataset import Dataset
 from certkit.data.panel import build_panel
 from certkit.errors import CertkitError, CertkitWarning, HiddenInSharedReport, OutcomeNotRecorded
@@ -37,102 +35,8 @@ from certkit.privacy import (
     suppress,
     too_few,
 )
+from certkit.report.filters import filter_dataset  # noqa: F401 (re-exported)
 from certkit.report.sections import Section, finite
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise CertkitError(f"parameter {name!r} must be a date YYYY-MM-DD, got {value!r}") from exc
-
-
-def filter_dataset(
-    ds: Dataset,
-    *,
-    teams: list[str] | None = None,
-    certifications: list[str] | None = None,
-    start: str | None = None,
-    end: str | None = None,
-) -> Dataset:
-    """Restrict a dataset to some teams, certifications and a date range.
-
-    With ``certifications``, engineers who earned only *other* certifications are left out:
-    they are neither the treated group studied nor a clean comparison group. Bots stay.
-    """
-    eng = ds.engineers
-    # one name given as text (setup(data, teams="core")) was split into letters
-    teams = [teams] if isinstance(teams, str) else teams
-    certifications = [certifications] if isinstance(certifications, str) else certifications
-    if teams:
-        known = set(eng["team"].unique().to_list())
-        missing = [t for t in teams if t not in known]
-        if missing:
-            raise CertkitError(
-                f"teams {missing} are not in engineers.team (known: {', '.join(sorted(known))})"
-            )
-        eng = eng.filter(pl.col("team").is_in(teams) | pl.col("is_bot"))
-    certs = ds.certifications
-    if certifications:
-        ids = []
-        held = set(certs["certification_id"].unique().to_list())
-        for c in certifications:
-            # the data's own ids first: a certification outside the catalog is studied too
-            cid = c if c in held else resolve_certification(c)
-            if cid is None:
-                raise CertkitError(
-                    f"certification {c!r} is neither in this data's certifications (held: "
-                    f"{', '.join(sorted(map(str, held))) or 'none'}) nor in the catalog "
-                    "(see certkit.catalog())"
-                )
-            ids.append(cid)
-        other_only = (
-            certs.group_by("engineer_id")
-            .agg(pl.col("certification_id").is_in(ids).any().alias("studied"))
-            .filter(~pl.col("studied"))["engineer_id"]
-        )
-        eng = eng.filter(~pl.col("engineer_id").is_in(other_only.implode()))
-        certs = certs.filter(pl.col("certification_id").is_in(ids))
-    keep = eng["engineer_id"].implode()
-    certs = certs.filter(pl.col("engineer_id").is_in(keep))
-    prs = ds.pull_requests.filter(pl.col("author_id").is_in(keep))
-    lo, hi = _date(start, "start"), _date(end, "end")
-    if lo and hi and lo > hi:
-        raise CertkitError(f"start {lo} is after end {hi}")
-    if lo:
-        prs = prs.filter(pl.col("created_date").dt.date() >= lo)
-    if hi:
-        prs = prs.filter(pl.col("created_date").dt.date() <= hi)
-    if prs.height == 0:
-        raise CertkitError("no pull requests left after filtering by teams/certifications/dates")
-    pr_ids = prs["id"].implode()
-
-    def linked(df: pl.DataFrame) -> pl.DataFrame:
-        if df.height == 0:
-            return df
-        by_pr = pl.col("pr_id").is_in(pr_ids)
-        by_eng = pl.col("pr_id").is_null() & pl.col("engineer_id").is_in(keep)
-        unlinked = pl.col("pr_id").is_null() & pl.col("engineer_id").is_null()
-        cond = by_pr | by_eng | (unlinked if not teams else pl.lit(False))
-        out = df.filter(cond)
-        if lo:
-            out = out.filter(pl.col("created_date").dt.date() >= lo)
-        if hi:
-            out = out.filter(pl.col("created_date").dt.date() <= hi)
-        return out
-
-    return Dataset(
-        engineers=eng,
-        certifications=certs,
-        pull_requests=prs,
-        defects=linked(ds.defects),
-        incidents=linked(ds.incidents),
-        validation=ds.validation,
-        source=ds.source,
-        truth=ds.truth,
-    )
 
 
 @dataclass
