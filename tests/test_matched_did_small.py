@@ -86,3 +86,31 @@ def test_a_clear_result_on_fewer_engineers_is_the_weaker_evidence_not_more_power
     # a wider interval on as many engineers or fewer is still less power
     fewer = _record("staggered DiD", 0.9, -0.4, 2.2, 0.17, 2)
     assert "staggered DiD has less power than matched DiD" in landing.agreement([fewer, matched])[1]
+
+
+def test_the_roi_of_a_matched_did_draws_its_effect_from_students_t():
+    """A matched DiD on few sets priced with normal draws would look far more certain than
+    its own interval (fastapi's 2 sets)."""
+    from certkit.analytics import roi
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ck.simulate(120, 18, seed=4))
+        res = ck.matching.matched_did(panel, outcome="merged_prs", pre_periods=3, post_periods=4)
+    eff = roi.from_result(res, unit="prs_per_month")
+    overall = res.tidy().filter(pl.col("term") == "overall").row(0, named=True)
+    assert eff.df == overall["n"] - 1
+    assert eff.p_value == pytest.approx(overall["p_value"], rel=1e-12)
+    # two sets: t on 1 df; the ROI interval is wider than with normal draws
+    t1 = roi.Effect(1.0, 0.5, "prs_per_month", df=1)
+    assert t1.p_value == pytest.approx(2 * sps.t.sf(2.0, 1), rel=1e-12)
+    fixed = {"exam_fee": 300, "study_hours": 40, "training_cost": 0, "hourly_cost": 100}
+    wide = roi.roi(t1, n_sims=4000, seed=1, **fixed).to_polars()
+    narrow = roi.roi(roi.Effect(1.0, 0.5, "prs_per_month"), n_sims=4000, seed=1, **fixed)
+    narrow = narrow.to_polars()
+
+    def width(table: pl.DataFrame) -> float:
+        row = table.filter(pl.col("metric") == "roi").row(0, named=True)
+        return row["ci_high"] - row["ci_low"]
+
+    assert width(wide) > 2 * width(narrow)

@@ -21,7 +21,6 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from certkit.analytics.roi_model import (
     DEFAULTS,
@@ -39,6 +38,7 @@ from certkit.analytics.roi_model import (
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.narrative import percent_words
 from certkit.results import EffectSummary, EstimateMixin, tidy_frame
+from certkit.stats.vcov import pvalue
 
 __all__ = [
     "DEFAULTS",
@@ -64,12 +64,17 @@ class Effect:
         One of ``certkit.roi.UNITS``.
     name
         Label shown in tables.
+    df
+        Degrees of freedom of a Student t reference (a matched DiD's: its matched sets - 1):
+        its p-value and the ROI's draws of the effect use t instead of the normal. ``None``
+        (default): normal.
     """
 
     estimate: float
     se: float
     unit: str
     name: str = ""
+    df: float | None = None
 
     def __post_init__(self):
         if self.unit not in UNITS:
@@ -86,7 +91,12 @@ class Effect:
     def p_value(self) -> float:
         if self.se == 0:
             return 0.0 if self.estimate != 0 else 1.0
-        return float(2 * stats.norm.sf(abs(self.estimate / self.se)))
+        return float(pvalue(self.estimate, self.se, self.df))
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws of the effect: normal, or Student t with ``df`` degrees of freedom."""
+        noise = rng.standard_normal(n) if self.df is None else rng.standard_t(self.df, n)
+        return self.estimate + self.se * noise
 
     @property
     def significant(self) -> bool:
@@ -145,7 +155,10 @@ def from_result(
                 "Use did.att_gt(...).aggregate('simple') (Callaway-Sant'Anna) or coarser "
                 "periods, or pass allow_unreliable_se=True to use it anyway"
             )
-        return Effect(float(r["estimate"]), float(r["std_error"]), unit, name or str(r["term"]))
+        # a matched DiD's t reference (its sets - 1 degrees of freedom): with few matched
+        # sets a normal draw of the effect would make the ROI look far more certain
+        df = result.t_df(str(r["term"])) if hasattr(result, "t_df") else None
+        return Effect(float(r["estimate"]), float(r["std_error"]), unit, name or str(r["term"]), df)
     return _from_legacy(result, unit, name, **select)
 
 
@@ -436,7 +449,7 @@ def roi(
     if spec["exam_fee"] == 0 and spec["study_hours"] == 0 and spec["training_cost"] == 0:
         raise CertkitError("total cost is zero: ROI is undefined (set exam_fee or study_hours)")
     rng = np.random.default_rng(seed)
-    eff_draws = [e.estimate + e.se * rng.standard_normal(n_sims) for e in effects]
+    eff_draws = [e.draws(rng, n_sims) for e in effects]
     a = {k: _draw(v, rng, n_sims) for k, v in spec.items()}
     monthly, benefit, cost = _evaluate(effects, eff_draws, a, horizon_months)
     net = benefit - cost

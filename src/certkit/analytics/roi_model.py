@@ -317,7 +317,7 @@ def sensitivity_table(effects, assumptions: dict, horizon: float) -> pl.DataFram
     for i, e in enumerate(effects):
         if e.se == 0:
             continue
-        z = critical_value(0.95)
+        z = critical_value(0.95, e.df)
         lo, hi = e.estimate - z * e.se, e.estimate + z * e.se
         r = [roi_at(central, [*est[:i], x, *est[i + 1 :]]) for x in (lo, hi)]
         rows.append(

@@ -311,6 +311,12 @@ class MatchedDiDResult(EstimateMixin):
         )
         return pl.concat([rows, overall])
 
+    def t_df(self, term: str = "overall") -> float | None:
+        """Degrees of freedom of ``term``'s Student t reference: its matched sets - 1 (the
+        ROI draws a matched DiD's effect from it: :func:`certkit.roi.from_result`)."""
+        row = self.tidy().filter(pl.col("term") == term)
+        return float(row["n"][0] - 1) if row.height and row["n"][0] >= 2 else None
+
     def plot_data(self) -> pl.DataFrame:
         """The event-time rows of :meth:`tidy` with their numeric ``event_time``."""
         ev = self.event_effects.select("event_time")
