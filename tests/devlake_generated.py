@@ -243,7 +243,22 @@ AI_KINDS = [
         [],
         [],
     ),
-    ("json-summary", _go_json("Body\n\n<!-- CURSOR_SUMMARY -->\nSummary & more"), None, [], []),
+    # a co-author line whose <> Go escaped (\u003c): the prefilter and the exact step unescape
+    (
+        "json-coauthor",
+        _go_json("Body & more\n\nCo-authored-by: Cursor <cursoragent@cursor.com>"),
+        None,
+        [],
+        [],
+    ),  # fmt: skip
+    # Cursor Bugbot's PR summary is a review bot's text, not AI authorship (trial Q)
+    (
+        "no-bugbot-summary",
+        _go_json("Body\n\n<!-- CURSOR_SUMMARY -->\nWritten by Cursor Bugbot"),
+        None,
+        [],
+        [],
+    ),  # fmt: skip
     ("label", "", None, ["codex", "infra"], []),
     ("branch", "", "copilot/fix-{k}", [], []),
     (

@@ -206,3 +206,67 @@ def test_certification_and_ai_use_on_one_engineer_says_so():
     assert "runs past the 100 percentage points a share can move" in text
     calm = certification_ai_words(row | {"conf_high": 0.9}, n=40, k=5)
     assert "rests on" not in calm and "runs past" not in calm and calm.endswith("change.")
+
+
+def test_certification_and_ai_use_weighs_engineers_and_hides_small_points():
+    """browser-use (trial Q, Q2 and Q3): "+25.2 percentage points, p = 0.0002" came from the
+    event study's average, which weighs each event time the same: its last two rested on one
+    engineer each, with no standard error. And the shared chart drew 8 of 13 points on 1-4
+    certified engineers, the last one engineer's month."""
+    from datetime import date
+
+    from certkit.analytics.adoption_result import certification_ai_words
+
+    rng = np.random.default_rng(3)
+    rows = []
+    people = [(f"n{i}", 0) for i in range(12)] + [(f"c{i}", 4) for i in range(6)] + [("e0", 2)]
+    for eng, cohort in people:
+        for t in range(1, 11):
+            late = eng == "e0" and t >= 8  # the early certified engineer's last months
+            share = 1.0 if late else float(rng.uniform(0, 0.2))
+            rows.append(
+                {
+                    "engineer_id": eng,
+                    "period_index": t,
+                    "period": date(2025, t, 1),
+                    "cohort": cohort,
+                    "post": bool(cohort) and t >= cohort,
+                    "merged_prs": 5,
+                    "ai_share": share,
+                }
+            )
+    panel = pl.DataFrame(rows)
+    engineers = pl.DataFrame({"engineer_id": [e for e, _ in people]})
+    ds = SimpleNamespace(engineers=engineers)
+    shown = {}
+    for share in (False, True):
+        ctx = Context(
+            ds=ds, full=ds, panel=panel, privacy=Privacy(k=5, share=share), period="", filters={}
+        )
+        study = studies.adoption_study(
+            ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-1, max_e=8, notes=[]
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            displays = study.certification_displays()
+        charts_ = [d for d in displays if hasattr(d, "to_dict")]
+        assert len(charts_) == 1, [str(getattr(d, "data", d))[:200] for d in displays]
+        (chart_,) = charts_
+        data = chart_.to_dict()["datasets"]
+        shown[share] = {
+            r["event_time"]: r["engineers"]
+            for rows_ in data.values()
+            for r in rows_
+            if "event_time" in r  # not the rule layers' own rows
+        }
+        (record,) = [r for r in ctx.headlines if r["key"] == "ai/certification"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            simple = did.att_gt(
+                panel, outcome="ai_share", unit="engineer_id", time="period_index",
+                group="cohort", control="not_yet",
+            ).aggregate("simple")  # fmt: skip
+        row = simple.effect_summary().table.row(0, named=True)
+        assert record["text"] == certification_ai_words(row, 0.95, simple.n_engineers, 5)
+    assert shown[False][8] == 1 and shown[False][7] == 1  # private: drawn, with their count
+    assert min(shown[True].values()) >= 5 and 8 not in shown[True]  # shared: not drawn

@@ -366,3 +366,21 @@ def test_the_unknown_coauthor_note_counts_prs_not_shares():
     notes = unknown_coauthor_notes(commits, 3061)
     assert len(notes) == 1  # main: none (13 PRs are under 5% of 3,061)
     assert "13 PRs (0%) are co-authored by 'Helper Agent <helper-agent@" in notes[0]
+
+
+def test_a_cursor_bugbot_summary_is_a_review_not_authorship():
+    """browser-use/browser-use (trial Q, Q1): all 136 ``<!-- CURSOR_SUMMARY -->`` blocks in
+    its squash commits since 2025 were Cursor Bugbot's PR summaries ("Written by Cursor
+    Bugbot for commit ..."); counted as Cursor authorship they were 111 of its 243 AI PRs."""
+    body = (
+        "fix: CDP URL only in sessions --json (#3901)\n\n<!-- CURSOR_SUMMARY -->\n---\n\n"
+        "> [!NOTE]\n> **Medium Risk**\n> Changes DOM capture heuristics.\n\n"
+        "<sup>Written by [Cursor Bugbot](https://cursor.com/dashboard?tab=bugbot) for commit "
+        "85ddbfe. This will update automatically on new commits.</sup>\n"
+        "<!-- /CURSOR_SUMMARY -->"
+    )
+    dets, tool = _commit(("Magnus Müller", "magnus@browser-use.com"), body)
+    assert dets == [] and not tool
+    # the same PR by the Cursor agent still counts
+    agent = body + "\n\nCo-authored-by: Cursor Agent <cursoragent@cursor.com>"
+    assert _commit(("Magnus Müller", "magnus@browser-use.com"), agent)[1] == "cursor"

@@ -222,9 +222,8 @@ def test_prefilter_loses_no_pr(generated):
         fired = set(read_devlake(generated).ai_evidence["rule"])
     kinds = {
         "claude-coauthor",  # commit trailer, upper-case trailer, squash body
-        "cursor-agent-email",  # squash body, PR-commit-only e-mail
+        "cursor-agent-email",  # squash body, PR-commit-only e-mail, JSON \u003c escapes
         "claude-generated-line",  # JSON-quoted body
-        "cursor-summary",  # JSON-quoted body with \u003c escapes
         "codex-label",
         "copilot-branch",
         "assisted-by",

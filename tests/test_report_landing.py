@@ -88,8 +88,8 @@ def test_landing_effects_are_the_detail_pages_numbers(out, landing_dom):
                 assert cell.startswith("not estimated:"), cell
                 assert "could not be estimated" in sentence.group(1), sentence.group(1)
                 continue
-            mine = re.search(SIZE, cell) or re.search(
-                r"([+-][\d.e+-]+).*?95% CI (\S+) to (\S+)\)", cell
+            mine = re.search(SIZE, cell) or re.search(  # "(95% CI a to b; 0.2 before ...)"
+                r"([+-][\d.e+-]+).*?95% CI (\S+) to ([^;)\s]+)[;)]", cell
             )
             theirs = re.search(SIZE, sentence.group(1)) or re.search(
                 r"([+-][\d.e+-]+)[^(]* after certification \(95% CI (\S+) to ([^;)\s]+)[;)]",

@@ -100,9 +100,9 @@ def change(outcome: str, est: float, lo: float, hi: float, pct: int) -> str:
 
 def certification_ai_words(row: dict, level: float = 0.95, n: int | None = None, k: int = 5) -> str:
     """The effect of certifying on the AI-assisted share of merged PRs, in its unit: a
-    ``tidy()`` row (``estimate``, ``conf_low``, ``conf_high``, ``p_value``) of the event
-    study's average after certifying; ``n`` the certified engineers behind it (the
-    dynamic aggregation's ``n_engineers``), ``k`` the privacy threshold. trial N: the page
+    ``tidy()`` row (``estimate``, ``conf_low``, ``conf_high``, ``p_value``) of the average
+    after certifying (the report's: the simple aggregation); ``n`` the certified engineers
+    behind it (its ``n_engineers``), ``k`` the privacy threshold. trial N: the page
     read "Effect: +0.167 (95% interval -0.0643 to 0.398, p = 0.157)", naming neither the
     outcome nor its unit; trial O: "+50 percentage points (95% CI -19.3 to +119 ...) on
     average" rested on one engineer in one month, whose share had fallen."""
@@ -115,8 +115,9 @@ def certification_ai_words(row: dict, level: float = 0.95, n: int | None = None,
     pct = round(100 * level)
     p_text = f", p = {p:.3g}" if p is not None and math.isfinite(p) else ""
     head = (
-        f"{what} changed by {change('ai_share', est, lo, hi, pct)} on average over the periods "
-        f"after certifying{p_text}, compared with engineers not (yet) certified."
+        f"{what} changed by {change('ai_share', est, lo, hi, pct)} on average over the "
+        f"certified engineers' periods after certifying{p_text}, compared with engineers not "
+        "(yet) certified."
     )
     if lo > 0 or hi < 0:
         text = f" The interval excludes zero: the data show {'an increase' if est > 0 else 'a decrease'}"

@@ -176,18 +176,40 @@ class AdoptionStudy:
             cert_ai = adoption.certification_effect_on_ai(
                 self.ctx.panel, min_e=self.min_e, max_e=self.max_e
             )
+            from certkit import charts
             from certkit.analytics.adoption_result import certification_ai_words
+            from certkit.report.sections import chart
 
+            # the overall effect as the certification-impact page gives it: the simple
+            # aggregation, each certified engineer-period after certifying weighing the same.
+            # The event study's own average weighs each event time the same, and one
+            # engineer's last months (no standard error) made "+25 points, p = 0.0002" on
+            # browser-use (trial Q, Q2), where this gives +15 points, p = 0.09.
+            overall = cert_ai.parent.aggregate("simple")
             # the engineers behind the cells after certifying, not all with AI use before and
             # after (trial O: 5 of them, 1 behind the estimate, shown in a shared report)
-            behind = cert_ai.n_engineers
+            behind = overall.n_engineers
             self.ctx.require(behind or 0, "this study")
-            row = cert_ai.effect_summary().table.row(0, named=True)
+            row = overall.effect_summary().table.row(0, named=True)
             level = getattr(cert_ai, "level", 0.95)
             summary = certification_ai_words(row, level, behind, self.ctx.privacy.k)
             label = "certification and AI use"
             self._headline("ai/certification", label, summary, CERTIFICATION_SECTION)
-            return [Markdown(summary), cert_ai.plot()]
+            # a shared report draws no point resting on fewer than k certified engineers
+            # (trial Q, Q3: 8 of 13 points on 1-4, the last one engineer's month)
+            points, hidden = self.ctx.event_points(
+                cert_ai.to_polars().rename({"e": "event_time", "att": "estimate"}),
+                "ai_share",
+                count="n_treated",
+            )
+            shown = chart(
+                charts.event_study,
+                points,
+                empty=hidden or "no event time has a finite estimate",
+                title="AI-assisted share of merged PRs by periods since certification",
+                y_title="effect on the AI-assisted share",
+            )
+            return [Markdown(summary), shown, *([Markdown(f"*{hidden}*")] if hidden else [])]
 
         return in_section(
             self.ctx, "Certification and AI use", run, sink=self.notes, warnings_prefix="AI use: "
