@@ -274,3 +274,44 @@ def test_too_few_treated_engineers_for_a_joint_pretrend_test_say_so():
     es = did.event_study(panel(1, seed=0), **S, control="not_yet")
     assert es.pretrend_pvalue is None
     assert "not" in es.pretrend_verdict.lower(), es.pretrend_verdict
+
+
+def test_an_unused_cell_level_pretrend_result_is_said_with_why_it_is_not_the_verdict():
+    """trial Q (Q4): a per-certification row said pre-trends "not tested" while the page's
+    notes said "already diverged (cell-level Wald test ..., p < 0.001)". On a null panel
+    (parallel trends) with one cohort of 6, the cell-level test gives p ~ 1e-28 and the
+    event-time test cannot run: one verdict, naming the cell-level result and why it is not
+    read, and a warning that says the same."""
+    import warnings as _w
+
+    import polars as pl
+
+    from certkit import did
+    from certkit.narrative import pretrend_cell
+
+    rng = np.random.default_rng(0)
+    n, T = 120, 16
+    G = np.zeros(n, int)
+    G[:6] = 10
+    t = np.arange(1, T + 1)
+    y = rng.normal(size=n)[:, None] + 0.05 * t + rng.normal(size=(n, T))  # parallel trends
+    df = pl.DataFrame(
+        {"id": np.repeat(np.arange(n), T), "t": np.tile(t, n), "g": np.repeat(G, T)}
+        | {"y": y.ravel()}
+    )
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        es = did.event_study(df, outcome="y", unit="id", time="t", group="g", min_e=-6, max_e=3)
+    assert es.pretrend_pvalue is None and es.pretrend_cell_pvalue < 0.001
+    assert es.pretrend_verdict.startswith("not tested")
+    assert "the cell-level Wald test of the pre-period ATT(g,t) gives p < 0.001" in (
+        es.pretrend_verdict
+    )
+    assert "so it is not the verdict" in es.pretrend_verdict
+    (said,) = [str(w.message) for w in caught if "cell-level Wald test" in str(w.message)]
+    assert "rejects far too often when trends are parallel" in said
+    assert "parallel trends is doubtful" not in said
+    cell = pretrend_cell(es.pretrend_pvalue, es.pretrend_cell_pvalue)
+    assert cell == "not tested (cell-level p < 0.001, unreliable: small cohorts)"
+    assert pretrend_cell(0.21) == "no evidence (p = 0.21)"
+    assert pretrend_cell(0.0004) == "diverged (p < 0.001)"

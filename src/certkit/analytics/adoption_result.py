@@ -17,7 +17,7 @@ import polars as pl
 from scipy import stats
 
 from certkit.did import HonestResult, RobustnessResult
-from certkit.did.event import pretrend_verdict
+from certkit.did.event import pretrend_verdict, unused_cell_test
 from certkit.errors import CertkitError, CertkitWarning
 from certkit.narrative import OUTCOMES, label
 from certkit.results import TIDY_COLUMNS as CONTRACT_COLUMNS
@@ -235,7 +235,7 @@ class AdoptionResult(ResultMixin):
             return adoption_words(es.pretrend_verdict or "not tested")
         return pretrend_verdict(
             es.pretrend_pvalue, q, es.pretrend_test_on, groups=GROUPS, event="adoption"
-        )
+        ) + unused_cell_test(es.pretrend_pvalue, getattr(es, "pretrend_cell_pvalue", None))
 
     @property
     def pretrend_failed(self) -> bool:

@@ -199,6 +199,8 @@ class AggregateResult(EstimateMixin):
             "calendar": "Effect by calendar period",
         }[kind]
         self.pretrend_pvalue: float | None = None
+        #: An event study's cell-level test p-value when small cohorts made it not the verdict.
+        self.pretrend_cell_pvalue: float | None = None
         self.pretrend_verdict: str | None = None
         self._inf: np.ndarray | None = None
         self.n_treated: list[int] | None = None  # treated engineers behind each element

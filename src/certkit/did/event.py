@@ -36,6 +36,21 @@ def _small_cohorts(res) -> bool:
     return False
 
 
+def unused_cell_test(p: float | None, cell_p: float | None) -> str:
+    """What a verdict adds when the event-time test could not run (``p`` None) but the
+    cell-level test, set aside for small cohorts, gave ``cell_p``: its result and why it is
+    not the verdict (trial Q, Q4: a row said "not tested" beside a note that trends had
+    "already diverged, p < 0.001"). Empty otherwise."""
+    if p is not None or cell_p is None:
+        return ""
+    said = "< 0.001" if cell_p < 0.001 else f"= {cell_p:.3g}"
+    return (
+        f"; the cell-level Wald test of the pre-period ATT(g,t) gives p {said}, but with "
+        f"cohorts this small (under {CELL_TEST_UNITS_PER_CELL} engineers per pre-period cell) "
+        "it rejects far too often when trends are parallel, so it is not the verdict"
+    )
+
+
 def pretrend_verdict(
     p: float | None,
     q: int,
@@ -118,13 +133,17 @@ def dynamic_with_pretrend(
     # pre-period cells' covariance rests on a few engineers each, or more cells than units)
     # the joint test of the event-time estimates, with its small-sample correction.
     p, q, what = res.wald_pvalue, int(res.is_pre.sum()), "pre-period ATT(g,t) cells"
+    cell_p = None  # the cell-level test's p-value when it was computed but not used
     if q and (p is None or _small_cohorts(res)):
+        cell_p = p
         _, p, q = agg.pretrend_test()
         what = "pre-period event-study estimates"
     agg.pretrend_pvalue = p
     agg.pretrend_test_on = what
     agg.pretrend_periods = q
+    agg.pretrend_cell_pvalue = cell_p
     agg.pretrend_verdict = pretrend_verdict(p, q, what)
+    agg.pretrend_verdict += unused_cell_test(p, cell_p)
     if q and p is not None and p < 0.05 and res.wald_pvalue is None:
         # the cell-level test already warned otherwise
         _warn(f"pre-trends: {agg.pretrend_verdict}", agg.warnings)

@@ -69,11 +69,22 @@ class ATTgtResult(EstimateMixin):
                 q = self._wald[2] if self._wald else int(self.is_pre.sum())
                 base = self.settings.get("base_period", "varying")
                 said = "< 0.001" if p < 0.001 else f"= {p:.3g}"
+                from certkit.did.event import CELL_TEST_UNITS_PER_CELL, _small_cohorts
+
+                # small cohorts: the test rejects far too often under parallel trends (p =
+                # 4e-28 on a null panel of one cohort of 6, trial Q); say so where it warns
+                doubt = (
+                    "; but with cohorts this small (under "
+                    f"{CELL_TEST_UNITS_PER_CELL} engineers per pre-period cell) this test "
+                    "rejects far too often when trends are parallel: the event study's "
+                    "pre-trend test is the one to read"
+                    if _small_cohorts(self)
+                    else "; parallel trends is doubtful and the effects may be biased"
+                )
                 _warn(
                     f"pre-trends: before certification, certified and comparison units already "
                     f"diverged (cell-level Wald test of {q} pre-period ATT(g,t), {base} base "
-                    f"period, p {said}); parallel trends is doubtful and the effects may be "
-                    "biased",
+                    f"period, p {said}){doubt}",
                     self.warnings,
                 )
 

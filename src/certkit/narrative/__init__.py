@@ -305,10 +305,16 @@ def relative_gap(row: dict, log: bool) -> float | None:
     return rel if _finite(rel) else None
 
 
-def pretrend_cell(p_value: float | None) -> str:
+def pretrend_cell(p_value: float | None, cell_p: float | None = None) -> str:
     """A table cell for a pre-trend test's p-value: ``diverged (p < 0.001)``, ``no evidence
-    (p = 0.21)`` or ``not tested`` (no pre-period cell, or a singular covariance)."""
+    (p = 0.21)`` or ``not tested`` (no pre-period cell, or a singular covariance); with
+    ``cell_p``, the cell-level test's p-value that small cohorts make unreliable
+    (:func:`certkit.did.event.dynamic_with_pretrend`): ``not tested (cell-level p < 0.001,
+    unreliable: small cohorts)``."""
     if p_value is None or not math.isfinite(p_value):
+        if cell_p is not None and math.isfinite(cell_p):
+            said = "< 0.001" if cell_p < 0.001 else f"= {cell_p:.2g}"
+            return f"not tested (cell-level p {said}, unreliable: small cohorts)"
         return "not tested"
     said = "< 0.001" if p_value < 0.001 else f"= {p_value:.2g}"
     return f"{'diverged' if p_value < 0.05 else 'no evidence'} (p {said})"

@@ -552,7 +552,11 @@ def per_certification(
                         rows.append(
                             {"certification": cert, "engineers": agg.n_engineers}
                             | r
-                            | {"pre_trends": story.pretrend_cell(pre.pretrend_pvalue)}
+                            | {
+                                "pre_trends": story.pretrend_cell(
+                                    pre.pretrend_pvalue, pre.pretrend_cell_pvalue
+                                )
+                            }
                         )
     return PerCertification(pl.DataFrame(rows), left_out, need, share=ctx.privacy.share)
 
