@@ -243,6 +243,51 @@ def test_any_count_of_engineers_under_k_is_redacted_in_shared_text():
     assert hide_small_counts(kept, 5) == kept
 
 
+def test_counts_of_roster_and_certification_rows_under_k_are_redacted(tmp_path):
+    """fastapi (trial Q, Q8): every shared page said "certifications.parquet, column
+    'earned_date', 1 row: earned before hire_date" and "1 row(s) with ml false"; the data
+    health table showed n_rows 1. A row of those tables is one engineer."""
+    import dataclasses
+    from datetime import date
+
+    import certkit as ck
+    from certkit.privacy import hide_small_counts
+    from certkit.report import setup
+
+    said = {
+        "WARNING certifications.parquet, column 'earned_date', 1 row: earned before hire_date": "WARNING certifications.parquet, column 'earned_date', fewer than 5 rows: earned",
+        "engineers.csv, column 'team', 2 rows: blank": "engineers.csv, column 'team', fewer than 5 rows: blank",
+        "1 row(s) with ml false are left out of the treatment": "fewer than 5 rows with ml false are left out",
+    }
+    for text, start in said.items():
+        assert hide_small_counts(text, 5).startswith(start), hide_small_counts(text, 5)
+    kept = [
+        "pull_requests.csv, column 'merged_date', 2 rows: merged before created",  # PRs
+        "certifications.csv, column 'earned_date', 12 rows: late",
+    ]
+    assert [hide_small_counts(t, 5) for t in kept] == kept
+    # the data-health table: n_rows of a certifications finding under k is blanked when shared
+    ds = ck.simulate(80, 12, seed=3)
+    eng = ds.engineers.filter(~pl.col("is_bot"))["engineer_id"][0]
+    early = pl.DataFrame(
+        {"engineer_id": [eng], "certification": ["gcp-pmle"], "earned_date": [date(1990, 1, 1)]}
+    )
+    folder = tmp_path / "org"
+    certs = pl.concat([ds.certifications, early], how="diagonal_relaxed")
+    dataclasses.replace(ds, certifications=certs).write(folder)
+    rows = {}
+    for share in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx = setup(str(folder), share=share, privacy_k=5)
+        found = ctx.validation_findings().filter(
+            (pl.col("table") == "certifications") & pl.col("message").str.contains("hire_date")
+        )
+        rows[share] = found.select("n_rows", "message").row(0)
+    assert rows[False][0] == 1 and "1 row" not in rows[True][1]
+    assert rows[True][0] is None
+
+
 def _adoption_page(panel, share: bool, *, min_e: int, sensitivity: bool = False) -> str:
     """The text of page 06's effect section (or, with ``sensitivity``, its HonestDiD one)."""
     ctx = _ctx(panel, share)

@@ -528,7 +528,23 @@ def hide_small_counts(text: str, k: int) -> str:
         who = m.group(3) + ("s" if m.group(3).endswith("engineer") else "")
         return m.group(0) if int(m.group(2)) >= k else f"fewer than {k} {who}"
 
+    def fewer_rows(m: re.Match) -> str:
+        head, n, _, tail = (g for g in m.groups() if g is not None)
+        return m.group(0) if int(n) >= k else f"{head}fewer than {k} rows{tail}"
+
+    # a row of the roster or the certifications is one engineer: "certifications.parquet,
+    # column 'earned_date', 1 row: earned before hire_date" (trial Q, Q8)
+    text = _PEOPLE_ROWS.sub(fewer_rows, text)
     return _ENGINEER_COUNT.sub(fewer, text)
+
+
+#: Counts of rows of the tables whose rows are people (validation messages and the data-health
+#: certification notes): "certifications.csv, column 'earned_date', 2 rows:", "1 row(s) with
+#: ml false".
+_PEOPLE_ROWS = re.compile(
+    r"((?:certifications|engineers)[^\s,]*, column '[^']*', )([1-9]\d*) (rows?)(:)"
+    r"|()(?<![\d,.])([1-9]\d*) (row\(s\))( with ml false)"
+)
 
 
 #: "3 engineer(s)", "only 2 certified engineers", "1 engineer" (not "1,024 engineers": the

@@ -388,10 +388,19 @@ class Context:
 
         A shared report leaves out which rows (a PR id or a line points at one person's
         record: "merged before their author's hire date, ids xarray#9, ..."); it keeps how
-        many."""
+        many, but for the roster and the certifications (a row is an engineer) only from
+        ``k`` on."""
         findings = self.ds.validation.to_polars()
         if self.privacy.share:
-            findings = findings.drop("rows")
+            # a row of the roster or the certifications is one engineer: their counts under
+            # k go, as the messages' do (trial Q, Q8: "n_rows 1" beside "earned before hire")
+            people = pl.col("table").is_in(["engineers", "certifications"])
+            findings = findings.drop("rows").with_columns(
+                pl.when(people & (pl.col("n_rows") < self.k))
+                .then(None)
+                .otherwise(pl.col("n_rows"))
+                .alias("n_rows")
+            )
         return findings.with_columns(
             pl.col(c).map_elements(self.safe_text, return_dtype=pl.String)
             for c in ("message", "rows")
