@@ -288,6 +288,19 @@ def test_an_address_the_identity_file_maps_is_a_person_not_an_agent():
     assert len(unknown_coauthor_notes(frame, 200, RULES, AGENTS, ids=other)) == 1
 
 
+def test_the_human_credited_for_agent_prs_is_not_offered_as_an_agent():
+    """browser-use (trial Q, Q10): 'mailmertunsal <mailmertunsal@gmail.com>' co-authored 33
+    PRs and authored no commit (Cursor Agent wrote them), and the same import credited that
+    address with 23 of them as their human: it was also offered as a possible AI agent."""
+    me = "Co-authored-by: mailmertunsal <mailmertunsal@gmail.com>"
+    rows = [(f"r#{i}", "cursoragent@cursor.com", me) for i in range(33)]
+    rows += [(f"r#{i}", f"dev{i % 5}@example.com", None) for i in range(33, 300)]
+    frame = _frame(rows)
+    assert len(unknown_coauthor_notes(frame, 300, RULES, AGENTS)) == 1
+    credited = {"mailmertunsal@gmail.com", "dev1@example.com"}
+    assert unknown_coauthor_notes(frame, 300, RULES, AGENTS, credited=credited) == []
+
+
 # --- L13: accepted suggestions of AI review bots ------------------------------------------
 
 

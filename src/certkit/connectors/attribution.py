@@ -388,6 +388,7 @@ def unknown_coauthor_notes(
     min_prs: int = 10,
     min_share: float = 0.0,
     ids: Identities | None = None,
+    credited: set[str] | None = None,
 ) -> list[str]:
     """Notes on frequent co-authors that no AI rule or agent names and that rarely commit.
 
@@ -414,6 +415,10 @@ def unknown_coauthor_notes(
         The identity file: an address or name it maps to an engineer is a person, never
         named (trial P, fastapi: two roster engineers' second addresses were offered as
         possible AI agents).
+    credited
+        The engineer ids the import credits PRs to: a co-author credited as the human of
+        agent PRs is a person (trial Q, browser-use: an address credited with 23 Cursor Agent
+        PRs was offered as a possible agent).
     """
     need = {"pr_id", "author_email", "trailers"}
     if not n_prs or commits.is_empty() or not need <= set(commits.columns):
@@ -449,6 +454,8 @@ def unknown_coauthor_notes(
         if by_name.get(name_key(name) or "", 0) * 10 >= n:
             continue
         if ids is not None and ids.resolve(email=email, name=name):
+            continue
+        if credited and (ids or Identities()).engineer_id(email=email) in credited:
             continue
         if _is_bot(name, email, agents=agents) or detect(
             Evidence(coauthors=[(name, email)]), rules

@@ -58,6 +58,7 @@ from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import attach_older, cut_sides
 from certkit.connectors.git_prs import assemble
 from certkit.connectors.git_repos import distinct_names, once_per_change
+from certkit.connectors.git_reverts import swapped_numstat
 from certkit.connectors.git_review import change_id, is_export_bot
 from certkit.connectors.identity import (
     Agents,
@@ -372,7 +373,7 @@ def _read_repo(
                     c.deletions += int(cols[1]) if cols[1].isdigit() else 0
             c.patch = hash(tuple(sorted(lines))) if lines else 0
             if lines:  # a revert's (git_reverts), or a rollback under its PR's number (git_prs)
-                c.inverse = hash(tuple(sorted(_swapped(line) for line in lines)))
+                c.inverse = hash(tuple(sorted(swapped_numstat(line) for line in lines)))
             out[c.sha] = c
         return out
 
@@ -576,7 +577,9 @@ def read_git(
             pr_rows.append(pr)
     commits_df = base.frame(commit_rows, COMMIT_SCHEMA)
     prs_df = base.frame(pr_rows, base.PR_SCHEMA)
-    notes += unknown_coauthor_notes(commits_df, prs_df.height, rules, agents, ids=ids)
+    notes += unknown_coauthor_notes(
+        commits_df, prs_df.height, rules, agents, ids=ids, credited=set(prs_df["author_id"])
+    )
     if ledgers:
         commits_df, prs_df = with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
         notes.append(
@@ -592,9 +595,3 @@ def read_git(
         sources=[f"git:{p}" for p in paths],
         revisions=revisions,
     )
-
-
-def _swapped(numstat: str) -> str:
-    """A numstat line with its added and deleted counts swapped: the line of its revert."""
-    cols = numstat.split("\t", 2)
-    return "\t".join([cols[1], cols[0], cols[2]]) if len(cols) == 3 else numstat

@@ -430,3 +430,9 @@ def _natural(pr_id: str) -> tuple[str, int, str]:
     """Sort key: ``repo#9`` before ``repo#10``."""
     head, sep, tail = pr_id.rpartition("#")
     return (head, int(tail), "") if sep and tail.isdigit() else (pr_id, -1, pr_id)
+
+
+def swapped_numstat(numstat: str) -> str:
+    """A numstat line with its added and deleted counts swapped: the line of its revert."""
+    cols = numstat.split("\t", 2)
+    return "\t".join([cols[1], cols[0], cols[2]]) if len(cols) == 3 else numstat
