@@ -66,6 +66,8 @@ def test_a_partial_first_month_is_left_out_too():
     assert trend["period_first"] == "2024-10-01" and trend["period_last"] == "2024-11-01"
     words = narrative.adoption_words(trend)
     assert "went from 50% (2024-10-01) to 100% (2024-11-01)" in words
+    # all PRs by when each was opened, unlike the panel's merged PRs (trial Q, Q7)
+    assert words.startswith("AI-assisted share of PRs (dated by when each was opened) went")
     assert "(the partial first and last periods, 2024-09-01 and 2024-12-01, left out)" in words
     table = table.with_columns(pl.Series("partial", [True, False, False, False]))
     words = narrative.adoption_words(narrative.adoption_trend(table))

@@ -94,8 +94,11 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
 
 def adoption_words(trend: dict) -> str:
     """An :func:`adoption_trend` in words (the AI page's summary and the landing page's line)."""
+    # all PRs by the period each was opened (ai.adoption_overall), where the panel's charts
+    # count merged PRs by their merge: said, as the two differ (trial Q, Q7: 13% and 9%)
     text = (
-        f"AI-assisted share of PRs went from {percent_words(trend['adoption_first'])} "
+        "AI-assisted share of PRs (dated by when each was opened) went from "
+        f"{percent_words(trend['adoption_first'])} "
         f"({trend['period_first']}) to {percent_words(trend['adoption_last'])} "
         f"({trend['period_last']})"
     )
