@@ -270,3 +270,43 @@ def test_certification_and_ai_use_weighs_engineers_and_hides_small_points():
         assert record["text"] == certification_ai_words(row, 0.95, simple.n_engineers, 5)
     assert shown[False][8] == 1 and shown[False][7] == 1  # private: drawn, with their count
     assert min(shown[True].values()) >= 5 and 8 not in shown[True]  # shared: not drawn
+
+
+def test_the_adoption_table_shows_no_p_value_on_one_adopter_and_gives_the_pretrend_check():
+    """browser-use (trial Q, Q5): the adoption event-study table printed "+48.1 PRs, SE 0.19,
+    p = 0.000" for pre-adoption periods resting on one adopter, and the page gave no
+    pre-trend verdict."""
+    from datetime import date
+
+    rng = np.random.default_rng(2)
+    rows = []
+    specs = [("a0", 3)] + [(f"a{i}", 6) for i in range(1, 8)] + [(f"n{i}", 0) for i in range(12)]
+    for eng, adopt in specs:
+        for t in range(1, 11):
+            on = bool(adopt) and t >= adopt
+            rows.append(
+                {
+                    "engineer_id": eng,
+                    "period_index": t,
+                    "period": date(2025, t, 1),
+                    "cohort": 0,
+                    "merged_prs": 4 + int(rng.integers(0, 3)),
+                    "ai_share": 1.0 if on else 0.0,
+                }
+            )
+    panel = pl.DataFrame(rows)
+    ds = SimpleNamespace(engineers=pl.DataFrame({"engineer_id": [e for e, _ in specs]}))
+    ctx = Context(ds=ds, full=ds, panel=panel, privacy=Privacy(k=5), period="", filters={})
+    study = studies.adoption_study(
+        ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-3, max_e=7, notes=[]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        shown = study.effect_displays()
+    html = "".join(_text(d) for d in shown)
+    assert "Pre-trend check: " in html and "before adoption" in html
+    res = study.studies["merged_prs"]
+    single = res.tidy().filter(pl.col("n") == 1)
+    assert single.height >= 2 and single["p_value"].is_not_null().all()  # the estimator's
+    said = re.search(r"(\d+) row\(s\) rest on a single adopter", html)
+    assert said and int(said.group(1)) == single.height

@@ -84,13 +84,30 @@ class AdoptionStudy:
             )
             self.studies[outcome] = res
             rows, hidden = self.ctx.hide_small(res.tidy(), "n")
+            # a row on one adopter: its standard error holds only the comparison engineers'
+            # variation, so no p-value is shown for it (trial Q, Q5: "+48.1 PRs, SE 0.19,
+            # p = 0.000" before adoption, on one adopter)
+            single = pl.col("n") == 1
+            rows = rows.with_columns(
+                pl.when(single).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("statistic", "p_value")
+            )
+            n_single = rows.filter(single).height
             summary = res.effect_summary(k=self.ctx.k, privacy_k=self.ctx.privacy.k).text
             self._headline(
                 f"ai/adoption/{outcome}", f"adopting AI, {label(outcome)}", summary, EFFECT_SECTION
             )
+            notes = [f"*Pre-trend check: {self.ctx.safe_text(res.pretrend).rstrip('.')}.*"]
+            if n_single:
+                notes.append(
+                    f"*{n_single} row(s) rest on a single adopter: their standard errors "
+                    "reflect only the comparison engineers' variation, not that adopter's own "
+                    "noise, so no p-value is shown for them.*"
+                )
             return [
                 Markdown(summary),
                 table(rows.rename({"n": ADOPTERS})),
+                *(Markdown(n) for n in notes),
                 Markdown(f"*{hidden}*") if hidden else res.plot(),
             ]
 
