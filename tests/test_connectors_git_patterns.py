@@ -466,3 +466,30 @@ def test_github_web_merges_with_an_edited_title_and_bot_credits(tmp_path):
     assert prs["Tidy docs"]["author_id"] == "ben@corp.example"
     assert not prs["Tidy docs"]["is_bot_author"]
     assert prs["Bump httpx"]["is_bot_author"] and prs["Bump httpx"]["author_id"].endswith("[bot]")
+
+
+def test_a_merged_prs_head_branch_is_read_by_the_branch_rules(tmp_path):
+    """browser-use (trial Q, Q6): "Merge pull request #2 from gobii-ai/codex/update-output..."
+    kept the owner in the head branch, and git imports never read a head branch with the AI
+    rules, so a Codex PR merged with a merge commit went unmarked (a gh export marks it)."""
+    r = Repo(tmp_path / "app", origin="https://github.com/org/app.git")
+    r.commit("Initial", ANA, "2025-09-01T09:00:00Z")
+    for n, (owner, branch) in enumerate(
+        [("gobii-ai", "codex/update-output-handling"), ("ben", "feature/copilot-settings")],
+        start=2,
+    ):
+        r.branch(branch)
+        r.commit(f"Change {n}", BEN, f"2025-09-0{n}T10:00:00Z")
+        r.checkout("main")
+        r.merge(branch, f"Merge pull request #{n} from {owner}/{branch}\n\nChange {n}",
+                f"2025-09-0{n}T12:00:00Z")  # fmt: skip
+    imp = read_git(r.path)
+    prs = {row["number"]: row for row in imp.pull_requests.to_dicts()}
+    assert prs[2]["ai_assisted"] == 1.0 and prs[2]["ai_tool"] == "codex"  # main: 0, None
+    assert prs[3]["ai_assisted"] == 0.0  # a person's branch that merely names a tool
+    ev = imp.ai_evidence.filter(pl.col("pr_id") == prs[2]["id"])
+    assert ev.select("rule", "sha", "evidence").row(0) == (
+        "codex-branch",
+        None,
+        "codex/update-output-handling",
+    )

@@ -409,7 +409,14 @@ def _read_repo(
     if not commits:
         return commits, [], notes, since, tip
     prs, pr_notes = assemble(
-        commits, tip, repo, ids=ids, direct_commits=direct_commits, imported=imported, older=older
+        commits,
+        tip,
+        repo,
+        ids=ids,
+        direct_commits=direct_commits,
+        imported=imported,
+        older=older,
+        rules=rules,
     )
     n_older, first = attach_older(commits, older)  # only those a PR of the window took
     if n_older:
@@ -574,6 +581,7 @@ def read_git(
                 )
                 p["first_seen"] = min(p["first_seen"], pr["created_date"])
             pr.pop("_shas")
+            ev_rows += base.evidence_rows(pr.pop("_branch_detections", []), pr["id"], "git")
             pr_rows.append(pr)
     commits_df = base.frame(commit_rows, COMMIT_SCHEMA)
     prs_df = base.frame(pr_rows, base.PR_SCHEMA)

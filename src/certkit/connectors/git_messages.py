@@ -26,7 +26,8 @@ BORS = re.compile(r"^Merge #(?P<n>\d+)(?P<more>(?:\s+#\d+)*)\s*$")
 
 # PR numbers in merge / squash messages of the common hosting services.
 _MERGE_PATTERNS = [
-    re.compile(r"^Merge pull request #(?P<n>\d+) from (?P<branch>\S+)"),  # GitHub
+    # GitHub: "from owner/branch", the owner left out (branch rules read "codex/...")
+    re.compile(r"^Merge pull request #(?P<n>\d+) from (?:[^/\s]+/)?(?P<branch>\S+)"),
     re.compile(r"^Merged PR (?P<n>\d+):"),  # Azure DevOps
     re.compile(r"^Merged in (?P<branch>\S+) \(pull request #(?P<n>\d+)\)"),  # Bitbucket
     # Bitbucket Server / Data Center: "Merge pull request #1 in FOO/bar from feature/x to main"

@@ -55,7 +55,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from certkit.connectors import git_dates
-from certkit.connectors.attribution import tools_of
+from certkit.connectors.attribution import Evidence, Rules, detect, tools_of
 from certkit.connectors.git_graph import (
     branch_only,
     first_parent_line,
@@ -107,6 +107,7 @@ def assemble(
     direct_commits: str,
     imported: set[str] | frozenset[str] = frozenset(),
     older: set[str] | frozenset[str] = frozenset(),
+    rules: Rules | None = None,
 ) -> tuple[list[dict], list[str]]:
     """PR rows (see the module docstring) and the notes saying what was counted how.
 
@@ -117,7 +118,9 @@ def assemble(
     credited with an agent's PR) and ``_change_id`` (a Gerrit change's, else ``None``).
     ``older`` are commits from before ``--since`` read for the window's PRs: a PR only merged
     before ``--since`` is left out with its commits (as the window's PRs leave them), and none
-    of them is a direct push.
+    of them is a direct push. With ``rules``, a merged PR's head branch (a GitHub merge's
+    ``from owner/codex/...``) is read by the AI rules' branch patterns, as a ``gh`` export's
+    is; its detections are in ``_branch_detections``.
     """
     gen = generations(commits)
     line = first_parent_line(commits, tip)
@@ -258,7 +261,7 @@ def assemble(
     counts["unmerged"] = 0  # Gerrit changes without a Gerrit merge, not fast-forwarded
     prs = []
     for pr_id, g in groups.items():
-        prs.append(_pr_row(pr_id, g, commits, repo, ids, counts))
+        prs.append(_pr_row(pr_id, g, commits, repo, ids, counts, rules))
     dated = git_dates.redate(prs, groups, commits, ids)  # imported history, GitLab squashes
     squash_only = {i for i, g in groups.items() if all(k == "squash" for _, k in g["points"])}
     # a GitHub PR imported into the review system and exported back (watchman's (#N))
@@ -460,7 +463,13 @@ def _direct_group(sha: str) -> dict:
 
 
 def _pr_row(
-    pr_id: str, g: dict, commits: dict[str, _Commit], repo: str, ids: Identities, counts: dict
+    pr_id: str,
+    g: dict,
+    commits: dict[str, _Commit],
+    repo: str,
+    ids: Identities,
+    counts: dict,
+    rules: Rules | None = None,
 ) -> dict:
     points = [commits[s] for s, _ in g["points"]]
     undone = _rolled_back(points)
@@ -511,7 +520,9 @@ def _pr_row(
         c.pr_id = pr_id
     if undone is not None:
         undone.pr_id = pr_id  # its commit row still names the PR it undid
-    dets = [d for c in every for d in c.detections]
+    # the head branch of a merged PR (trial Q, browser-use #2: "codex/..." was never read)
+    branch = detect(Evidence(branch=g["head"]), rules) if rules and g.get("head") else []
+    dets = [d for c in every for d in c.detections] + branch
     created = min(c.authored for c in (work or points))
     merged = max(c.committed for c in points + dated_by)
     counted = distinct_patches(every) if "squash" in kinds and len(points) > 1 else every
@@ -539,6 +550,7 @@ def _pr_row(
         "_shas": [c.sha for c in every],
         "_new_people": new_people,
         "_head": g.get("head"),
+        "_branch_detections": branch,
         "_change_id": g.get("change_id"),
     }
 
