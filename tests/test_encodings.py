@@ -260,3 +260,24 @@ def test_both_unreadable_analyst_files_are_named_before_git_is_read(tmp_path, ca
     assert f"certifications file {certs}, line 1: looks semicolon-delimited" in err
     assert "git" not in err.split("neither")[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_dates_that_do_not_read_are_named_before_git_is_read(tmp_path, capsys):
+    """fastapi (trial Q, Q9): 'June 5, 2025' and '2026-15-01' in a certifications file were
+    named only after the whole git history was read (13.6 s)."""
+    certs = tmp_path / "certs.csv"
+    certs.write_text(
+        "engineer_id,certification,earned_date\nana,gcp-pmle,2025-01-01\n"
+        'ben,gcp-pmle,"June 5, 2025"\nchen,aws-mla-c01,2026-15-01\n'
+    )
+    not_a_repo = tmp_path / "repo"
+    not_a_repo.mkdir()  # reading git would fail: the dates are read first
+    code, _, err = run(
+        capsys, "import", "git", str(not_a_repo), "--certifications", str(certs),
+        "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 1  # a validation error, said as validation says it
+    assert (
+        f"{certs}, column 'earned_date', lines 3, 4: expected a date such as 2025-03-31" in err
+    ), err
+    assert "'June 5, 2025', '2026-15-01'" in err and str(not_a_repo) not in err

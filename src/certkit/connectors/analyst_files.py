@@ -27,7 +27,7 @@ from certkit.connectors.roster_match import (
 from certkit.data.certification_checks import counted_rows
 from certkit.data.schema import TABLES
 from certkit.data.textio import csv_table, read_text
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, DataValidationError
 
 if TYPE_CHECKING:
     from certkit.connectors.base import Import
@@ -66,18 +66,44 @@ def check_readable(engineers=None, certifications=None) -> None:
 
     Each is read as :func:`~certkit.connectors.base.to_dataset` will read it, and every file
     that cannot be read is named in one error (trial P: a malformed certifications file was
-    reported after 13 s of reading git, and with two bad files only the first was named).
+    reported after 13 s of reading git, and with two bad files only the first was named);
+    then date values that do not read as dates stop it as validation would (a
+    :class:`~certkit.errors.DataValidationError` naming file, column and lines).
     """
-    errors = []
+    from certkit.data.validate import ValidationReport
+
+    errors, report = [], ValidationReport()
     for what, obj in (("engineers", engineers), ("certifications", certifications)):
         try:
-            _read_table(obj, what)
+            df, origin = _read_table(obj, what)
         except CertkitError as exc:
             errors.append(str(exc))
+            continue
+        report.problems += _bad_dates(df, origin, what)
     if len(errors) == 1:
         raise CertkitError(errors[0])
     if errors:
         raise CertkitError("neither file can be read:\n" + "\n".join(f"- {e}" for e in errors))
+    if report.problems:
+        raise DataValidationError(report)
+
+
+def _bad_dates(df: pl.DataFrame | None, origin: tuple | None, what: str) -> list:
+    """The date values of an analyst file that do not read as dates, as validation will name
+    them (file, column, lines; trial P/Q: "June 5, 2025" was named after 13 s of git)."""
+    from certkit.data.read import convert
+    from certkit.data.schema import TABLES
+    from certkit.data.validate import ROW, Collector, ValidationReport
+
+    dates = {"engineers": ("hire_date", "leave_date"), "certifications": ("earned_date",)}
+    present = [c for c in dates[what] if df is not None and c in df.columns]
+    if not present or origin is None:
+        return []
+    report = ValidationReport()
+    collector = Collector(report, what, origin[0], None, names=origin[1])
+    convert(df.select(present).with_row_index(ROW, offset=1), TABLES[what], collector)
+    # a value that is not a date; a missing one is validation's to say, with the rest
+    return [p for p in report.errors if p.message.startswith("expected")]
 
 
 def engineers_table(
