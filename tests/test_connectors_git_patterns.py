@@ -493,3 +493,40 @@ def test_a_merged_prs_head_branch_is_read_by_the_branch_rules(tmp_path):
         None,
         "codex/update-output-handling",
     )
+
+
+def test_a_forks_own_pr_number_inside_a_pr_branch_is_not_this_repositorys(tmp_path):
+    """browser-use (trial Q, Q6): two forks each merged their own pull request #2 inside a
+    branch they then proposed ("Merge pull request #2 from gobii-ai/codex/..." and "... #2
+    from youngquan/youngquan-patch-2", both in 2025, the repository at #3400); the import
+    joined them into one PR browser-use/browser-use#2."""
+    r = Repo(tmp_path / "app", origin="https://github.com/org/app.git")
+    r.commit("Initial", ANA, "2025-01-01T09:00:00Z")
+    for n, (fork, inner, outer) in enumerate(
+        [("gobii-ai", "codex/update-output", 3401), ("youngquan", "youngquan-patch-2", 3405)]
+    ):
+        day = 10 + 5 * n
+        r.branch(f"{fork}-main")  # the fork's main, where it merged its own PR #2
+        r.branch(inner)
+        r.commit(f"Fork work {n}", BEN, f"2025-09-{day}T10:00:00Z")
+        r.checkout(f"{fork}-main")
+        r.merge(inner, f"Merge pull request #2 from {fork}/{inner}\n\nFork work {n}",
+                f"2025-09-{day}T11:00:00Z")  # fmt: skip
+        r.checkout("main")
+        r.merge(f"{fork}-main", f"Merge pull request #{outer} from {fork}/main\n\nUpstream {n}",
+                f"2025-09-{day}T12:00:00Z")  # fmt: skip
+    # flask #4920: this repository's PR merged into two branches keeps its number
+    r.branch("2.2.x")
+    r.branch("fix/link")
+    r.commit("Fix a link", CHEN, "2025-09-25T10:00:00Z")
+    r.checkout("2.2.x")
+    r.merge("fix/link", "Merge pull request #3410 from chen/fix/link", "2025-09-25T11:00:00Z")
+    r.checkout("main")
+    r.merge("fix/link", "Merge pull request #3410 from chen/fix/link", "2025-09-25T11:10:00Z")
+    imp = read_git(r.path)
+    numbers = imp.pull_requests["number"].to_list()
+    assert numbers.count(3410) == 1
+    assert 2 not in numbers  # main: one PR #2 of both forks' merges
+    assert {3401, 3405} <= set(numbers)
+    assert imp.pull_requests.filter(pl.col("number").is_null()).height == 2
+    assert any("a fork merging its own pull request #N" in n for n in imp.notes)

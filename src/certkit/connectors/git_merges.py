@@ -12,6 +12,9 @@ Used by :mod:`certkit.connectors.git_prs` and :mod:`certkit.connectors.git`:
 - A squash commit cherry-picked within one repository carries the same ``(#N)``: the same
   patch (same author date, same lines per file) counts its lines once
   (:func:`distinct_patches`).
+- Numbers that are not this repository's PR, or not one PR: a fork's own PR merged inside the
+  branch it proposed (:func:`fork_merges`), and a PR merged then rolled back under its own
+  number (:func:`rolled_back`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from certkit.connectors.git_graph import branch_only, first_parent_line, generations, only_from
-from certkit.connectors.git_messages import BORS, is_sync_merge, pr_number
+from certkit.connectors.git_messages import BORS, SQUASH, is_sync_merge, pr_number
 
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
@@ -158,3 +161,60 @@ def distinct_patches(every: list[_Commit]) -> list[_Commit]:
         seen.add(key)
         out.append(c)
     return out
+
+
+def fork_merges(units: list, commits: dict[str, _Commit], mainline: set[str]) -> set[str]:
+    """PR merges off the first-parent line that carry a fork's own PR number.
+
+    GitHub merges a pull request once, so two merge commits naming one number are suspect;
+    the one that is a fork's own PR, merged inside the branch the fork then proposed here,
+    is off the first-parent line and far below this repository's PR numbers of its time:
+    under half the median number of the first-parent PRs merged within a year of it (trial
+    Q, browser-use: "Merge pull request #2 from gobii-ai/codex/..." and "... #2 from
+    youngquan/...", both in 2025 inside PR branches when the repository was at #3400, joined
+    into one PR #2). flask's #4920, merged twice into two branches ten minutes apart, keeps
+    its number.
+    """
+    by_number: dict[int, list[str]] = {}
+    dated: list[tuple[float, int]] = []  # (time, number) of the first-parent PRs
+    for _, sha, kind in units:
+        c = commits[sha]
+        number = pr_number(c)[0] if kind == "merge" else None
+        if kind == "squash":
+            found = SQUASH.search(c.subject)
+            number = int(found.group("n")) if found else None
+        if number is None:
+            continue
+        if kind == "merge":
+            by_number.setdefault(number, []).append(sha)
+        if sha in mainline:
+            dated.append((c.committed.timestamp(), number))
+    year = 365 * 86400
+    out = set()
+    for number, shas in by_number.items():
+        for sha in shas if len(shas) > 1 else []:
+            if sha in mainline:
+                continue
+            t = commits[sha].committed.timestamp()
+            near = sorted(n for when, n in dated if abs(when - t) <= year)
+            if near and number < near[len(near) // 2] / 2:
+                out.add(sha)
+    return out
+
+
+def rolled_back(points: list[_Commit]) -> _Commit | None:
+    """The later of a PR's two landed commits when it undoes the earlier file by file (its
+    lines added and deleted per file are the earlier one's deleted and added).
+
+    abseil-cpp #2067 (trial M, M5): a Copybara export of the PR, then 90 minutes later its
+    rollback, exported with the same title and description and the inverse diff. Read as one
+    PR of both diffs, it was a PR of 20 lines merged at the rollback, not reverted.
+    """
+    landed = [p for p in points if len(p.parents) < 2 and p.patch]
+    if len(landed) != 2:
+        return None
+    first, last = sorted(landed, key=lambda c: c.committed)
+    # a diff adding as many lines as it deletes in every file is its own numstat inverse:
+    # a cherry-pick of it is one patch twice (xarray #4181), not a rollback
+    undoes = last.inverse == first.patch and last.patch != first.patch
+    return last if undoes and last.committed > first.committed else None

@@ -68,7 +68,7 @@ from certkit.connectors.git_landings import (
     landings,
     translation_notes,
 )
-from certkit.connectors.git_merges import batch_parts, distinct_patches
+from certkit.connectors.git_merges import batch_parts, distinct_patches, fork_merges, rolled_back
 from certkit.connectors.git_messages import (
     GITHUB_WEB,
     SQUASH,
@@ -188,6 +188,7 @@ def assemble(
     by_change_id: dict[str, str] = {}  # Change-Id -> PR id
     claimed: set[str] = set()
     n_foreign = n_batches = 0
+    forked = fork_merges(units, commits, mainline)
     groups: dict[str, dict] = {}  # PR id -> merge points and member shas
     for _, sha, kind in units:
         c = commits[sha]
@@ -222,6 +223,8 @@ def assemble(
             if number is not None and (roots[sha] not in (None, home) or sha in foreign):
                 number = None
                 n_foreign += 1
+            if sha in forked:  # a fork's own PR number: not this repository's
+                number = None
             if kind != "review" or number is not None:
                 pr_id = f"{repo}#{number}" if number is not None else f"{repo}@{sha[:10]}"
             g = groups.setdefault(
@@ -364,6 +367,14 @@ def assemble(
             "the same number (a later commit undoes the first one's lines file by file): "
             "counted as reverted, with the lines and merge time of the landing"
         )
+    if forked:
+        notes.append(
+            f"{repo}: {len(forked)} merge(s) inside PR branches name a PR number that another "
+            "merge of this history names too, far below this repository's numbers of the "
+            "time (a fork merging its own pull request #N in the branch it then proposed "
+            "here): each is counted as its own PR without that number, which belongs to "
+            "another repository"
+        )
     if n_batches:
         n_parts = sum(1 for g in groups.values() if "title" in g)
         notes.append(
@@ -472,7 +483,7 @@ def _pr_row(
     rules: Rules | None = None,
 ) -> dict:
     points = [commits[s] for s, _ in g["points"]]
-    undone = _rolled_back(points)
+    undone = rolled_back(points)
     if undone is not None:  # merged, then rolled back under the same number: the landing
         points = [p for p in points if p is not undone]
         counts["undone"] += 1
@@ -553,24 +564,6 @@ def _pr_row(
         "_branch_detections": branch,
         "_change_id": g.get("change_id"),
     }
-
-
-def _rolled_back(points: list[_Commit]) -> _Commit | None:
-    """The later of a PR's two landed commits when it undoes the earlier file by file (its
-    lines added and deleted per file are the earlier one's deleted and added).
-
-    abseil-cpp #2067 (trial M, M5): a Copybara export of the PR, then 90 minutes later its
-    rollback, exported with the same title and description and the inverse diff. Read as one
-    PR of both diffs, it was a PR of 20 lines merged at the rollback, not reverted.
-    """
-    landed = [p for p in points if len(p.parents) < 2 and p.patch]
-    if len(landed) != 2:
-        return None
-    first, last = sorted(landed, key=lambda c: c.committed)
-    # a diff adding as many lines as it deletes in every file is its own numstat inverse:
-    # a cherry-pick of it is one patch twice (xarray #4181), not a rollback
-    undoes = last.inverse == first.patch and last.patch != first.patch
-    return last if undoes and last.committed > first.committed else None
 
 
 def _credit(
