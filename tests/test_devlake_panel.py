@@ -446,3 +446,34 @@ def test_links_to_prs_merged_later_are_fixes_in_both_paths(db, tmp_path):
         kept = devlake_panel(uri, period="month", fix_links="keep", **kw)
     assert_same(kept, build_panel(ds, "month", fix_links="keep"))
     assert april(kept, "u-ana") == (2, 0) and april(kept, "u-ben") == (0, 2)
+
+
+def test_reverts_are_unknown_and_the_certifications_warnings_are_given(db, tmp_path):
+    """trial R (browser-use in DevLake's schema): the import set every PR "not reverted",
+    so the AI page said "0 of 132 AI-assisted PRs were reverted" of data that records no
+    reverts; and the pushdown left out the certifications file's warning "earned before
+    hire_date" that the import gives."""
+    from certkit.errors import OutcomeNotRecorded
+    from certkit.privacy import Privacy
+    from certkit.report import Context
+
+    roster, certs = tmp_path / "engineers.csv", tmp_path / "certifications.csv"
+    roster.write_text(ROSTER)
+    certs.write_text(CERTS + "u-ana,gcp-pmle,2022-06-01\n")  # before her hire date
+    kw = {"engineers": roster, "certifications": certs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        imp = read_devlake(db["uri"])
+        ds = to_dataset(imp, **kw)
+    assert ds.pull_requests["reverted"].null_count() == ds.pull_requests.height  # unknown
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = devlake_panel(db["uri"], period="month", **kw)
+    said = [str(w.message) for w in caught]
+    assert any("earned before hire_date" in s and "certifications" in s for s in said), said
+    assert got["revert_rate"].null_count() == got.height  # not 0.0
+    assert_same(got, reference(db["uri"], "month", **kw))
+    ctx = Context(ds=ds, full=ds, panel=got, privacy=Privacy(k=1), period="", filters={})
+    for outcome in ("reverts", "revert_rate"):
+        with pytest.raises(OutcomeNotRecorded, match="no PR says whether it was reverted"):
+            ctx.recorded(outcome)

@@ -108,9 +108,9 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
             .cast(pl.Float64)
             .log()
             .alias("size_log"),
-            pl.when(merged)
-            .then(pl.col("reverted").fill_null(False).cast(pl.Float64))
-            .alias("reverted"),
+            # unknown stays unknown (a DevLake import records no reverts: trial R's "0 of 132
+            # AI-assisted PRs were reverted")
+            pl.when(merged).then(pl.col("reverted").cast(pl.Float64)).alias("reverted"),
             pl.when(merged).then(pl.col("id").is_in(defect_prs).cast(pl.Float64)).alias("defect"),
             pl.when(merged)
             .then(pl.col("id").is_in(incident_prs).cast(pl.Float64))

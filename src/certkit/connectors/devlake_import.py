@@ -147,7 +147,9 @@ def read_connection(
                 "first_review_date": first_review,
                 "ai_assisted": 1.0 if dets else 0.0,
                 "ai_tool": tools_of(dets),
-                "reverted": False,
+                # DevLake records no reverts and certkit reads none from it: unknown, not
+                # "never reverted" (trial R: "0 of 132 AI-assisted PRs were reverted")
+                "reverted": None,
                 "title": unquote_text(pr["title"]),
                 "number": int(key) if key not in (None, "") else None,
                 "is_bot_author": bot,

@@ -25,8 +25,9 @@ literal rows (:mod:`certkit.connectors.devlake_panel_ai`).
 The result equals ``build_panel(to_dataset(read_devlake(uri, identities=ids), engineers,
 certifications, identities=ids, roster_only=...))`` row for row on every column, and the
 import's notes on the lake (tables missing or not readable, columns missing, scope) are
-warned alike. ``reverts`` is 0 and ``rework_rate`` null, as in the import
-(DevLake does not record reverts; the line ledger is git-only).
+warned alike. ``revert_rate`` and ``rework_rate`` are null and ``reverts`` 0, as in the
+import, whose PRs' ``reverted`` is unknown (DevLake records no reverts; the line ledger is
+git-only).
 """
 
 from __future__ import annotations
@@ -422,6 +423,12 @@ def _assemble(
         )
     for note in imp.notes:
         warnings.warn(_pushdown_note(note), CertkitWarning, stacklevel=3)
+    # the certifications file's own warnings, as the import gives them (trial R: "earned
+    # before hire_date" was silent); the PR table here is two calendar rows: not its warnings
+    said = set(imp.notes)
+    for problem in ds.validation.warnings:
+        if problem.table == "certifications" and problem.format() not in said:
+            warnings.warn(problem.format(), CertkitWarning, stacklevel=3)
     grid = build_panel(ds, period)
     on = ["engineer_id", "period_index"]
     out = grid.drop(*_OUTCOMES, "defects_per_pr", "reverts", "revert_rate", "ai_share")
@@ -435,7 +442,7 @@ def _assemble(
         pl.lit(0).alias("reverts"),
     ).with_columns(
         pl.when(merged > 0).then(pl.col("defects") / merged).alias("defects_per_pr"),
-        pl.when(merged > 0).then(pl.lit(0.0)).alias("revert_rate"),
+        pl.lit(None, pl.Float64).alias("revert_rate"),  # reverts unknown, as in the import
         # every PR has a known ai_assisted (0 or 1), as in the import
         pl.when(merged > 0).then(pl.col("ai_prs") / merged).alias("ai_share"),
     )

@@ -207,6 +207,14 @@ class Context:
         'defects_per_pr' is 0 in every row" (trial D: four rows of that on every page)."""
         tables = {"defects": "defects", "defects_per_pr": "defects", "incidents": "incidents"}
         table = tables.get(outcome)
+        prs = getattr(self.full, "pull_requests", None)
+        if outcome in ("reverts", "revert_rate") and prs is not None and prs.height:
+            known = prs["reverted"].is_not_null().any() if "reverted" in prs.columns else False
+            if not known:  # a DevLake import (trial R: "0 reverts" from data without any)
+                raise OutcomeNotRecorded(
+                    "not recorded in this data: no PR says whether it was reverted (DevLake "
+                    "records no reverts; a git import, or a gh export, finds them)"
+                )
         if table and getattr(self.full, table, None) is not None and not self.full_rows(table):
             source = "Jira (--jira)" if table == "defects" else "PagerDuty (--pagerduty)"
             raise OutcomeNotRecorded(
