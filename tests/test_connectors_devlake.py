@@ -345,8 +345,12 @@ def test_real_schema_scope(db):
     assert sorted(imp.pull_requests["id"].to_list()) == [f"pr{i}" for i in range(8)]
     # incidents DevLake attributed to project1 (relationships) or scoped to its repos/boards
     assert imp.incidents.height == 7 and imp.defects.height == 0
-    with pytest.raises(CertkitError, match="no project named 'nope'"):
+    with pytest.raises(CertkitError, match="no project named 'nope'") as e:
         read_devlake(db["head"], project="nope")
+    assert "(projects: 'project1'" in str(e.value)  # trial R: which exist, said
+    # any case, on every backend (trial R: MariaDB ignored it, PostgreSQL did not)
+    upper = read_devlake(db["head"], project="PROJECT1")
+    assert sorted(upper.pull_requests["id"].to_list()) == [f"pr{i}" for i in range(8)]
 
 
 def test_real_schema_write_import(db, tmp_path):

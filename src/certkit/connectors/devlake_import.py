@@ -354,12 +354,22 @@ def _scope(s: dr.Schema, q, repos, project, notes) -> dict | None:
             raise CertkitError(
                 "DevLake: --project needs the project_mapping table (DevLake v0.15 or later)"
             )
+        # without regard to case on every backend, as --repo (MariaDB's collation ignored
+        # it, PostgreSQL did not: trial R)
         rows = q(
-            f"SELECT {s.q('table')} AS t, row_id FROM project_mapping WHERE project_name = %(p)s",
+            f"SELECT {s.q('table')} AS t, row_id FROM project_mapping "
+            "WHERE LOWER(project_name) = LOWER(%(p)s)",
             {"p": project},
         )
         if not rows:
-            raise CertkitError(f"DevLake: no project named {project!r} in project_mapping")
+            known = sorted(
+                r["n"] for r in q("SELECT DISTINCT project_name AS n FROM project_mapping")
+            )
+            listed = ", ".join(map(repr, known[:20])) + (" ..." if len(known) > 20 else "")
+            raise CertkitError(
+                f"DevLake: no project named {project!r} in project_mapping (projects: "
+                f"{listed or 'none'})"
+            )
         kinds = {"repos": "repos", "boards": "boards", "cicd_scopes": "cicd"}
         found = {k: {r["row_id"] for r in rows if r["t"] == t} for t, k in kinds.items()}
         out["project_repos"] = found["repos"]
