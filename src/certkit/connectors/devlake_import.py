@@ -8,6 +8,7 @@ The rules per source (merged, line counts, bots, quoted text) are in
 from __future__ import annotations
 
 import difflib
+import warnings
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -43,7 +44,7 @@ from certkit.connectors.devlake_rows import (
 )
 from certkit.connectors.git import COMMIT_SCHEMA
 from certkit.connectors.identity import Identities, bot_id, is_bot
-from certkit.errors import CertkitError
+from certkit.errors import CertkitError, CertkitWarning
 
 PR_OUT = {**PR_SCHEMA, "status": pl.String, "devlake_id": pl.String}
 ISSUE_OUT = {**LINKED_SCHEMA, "key": pl.String, "source_tool": pl.String}
@@ -77,6 +78,15 @@ def read_connection(
 
     q, s = dr.lake_schema(conn, dialect)
     notes = dr.lake_notes(s)
+    for note in notes:  # not a side note: most AI evidence is in the commits (trial R, R7)
+        if "AI evidence" in note:
+            warnings.warn(
+                f"{note}. AI-assisted PRs are then found from what remains (PR bodies, "
+                "branches, labels), far fewer than the commits show: the AI share is a much "
+                "lower bound than usual",
+                CertkitWarning,
+                stacklevel=4,
+            )
     params: dict = {}
     where = ["1 = 1"]
     if since:

@@ -125,6 +125,23 @@ class _KnownParameters(logging.Filter):
         return not record.getMessage().startswith("Passed unknown parameter")
 
 
+#: Kernel starts tried per notebook: a kernel that dies or does not answer while starting is
+#: started again, once (see :func:`_kernel_start_failed`).
+KERNEL_START_ATTEMPTS = 2
+
+
+def _kernel_start_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is a kernel that failed while starting, before any cell ran
+    (jupyter_client/nbclient: "Kernel died before replying to kernel_info", "Kernel didn't
+    respond in 60 seconds")."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    text = str(exc)
+    return "before replying to kernel_info" in text or "Kernel didn't respond" in text
+
+
 def execute(job: Job) -> JobResult:
     """Execute one notebook and export it (runs in a worker process)."""
     import papermill as pm
@@ -151,20 +168,30 @@ def execute(job: Job) -> JobResult:
     # the message (certkit.errors).
     os.environ["CERTKIT_TRACEBACK"] = "1"
     try:
-        pm.execute_notebook(
-            str(job.source),
-            str(ipynb),
-            parameters=job.parameters,
-            kernel_name=KERNEL,
-            progress_bar=False,
-            cwd=str(job.out_dir),
-            execution_timeout=job.timeout,
-            # the kernel's own log (e.g. "running over TCP without encryption", or
-            # "KeyboardInterrupt caught in kernel" when jupyter_client's shutdown SIGINT
-            # lands on a busy machine) is not for the reader of the report; errors still
-            # reach the notebook and the result
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                pm.execute_notebook(
+                    str(job.source),
+                    str(ipynb),
+                    parameters=job.parameters,
+                    kernel_name=KERNEL,
+                    progress_bar=False,
+                    cwd=str(job.out_dir),
+                    execution_timeout=job.timeout,
+                    # the kernel's own log (e.g. "running over TCP without encryption", or
+                    # "KeyboardInterrupt caught in kernel" when jupyter_client's shutdown
+                    # SIGINT lands on a busy machine) is not for the reader of the report;
+                    # errors still reach the notebook and the result
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                )
+                break
+            except Exception as exc:
+                # a kernel that died or did not answer while starting ran no cell: start it
+                # again (a scheduled run on a busy machine failed once with "Kernel died
+                # before replying to kernel_info" and nothing else wrong)
+                if attempt == KERNEL_START_ATTEMPTS or not _kernel_start_failed(exc):
+                    raise
+                time.sleep(1)
         nb = nbformat.read(str(ipynb), as_version=4)
         body, full = report_html.export(
             nb,
