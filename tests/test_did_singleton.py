@@ -315,3 +315,47 @@ def test_an_unused_cell_level_pretrend_result_is_said_with_why_it_is_not_the_ver
     assert cell == "not tested (cell-level p < 0.001, unreliable: small cohorts)"
     assert pretrend_cell(0.21) == "no evidence (p = 0.21)"
     assert pretrend_cell(0.0004) == "diverged (p < 0.001)"
+
+
+def test_an_overall_effect_on_cohorts_of_one_says_its_interval_cannot_be_read():
+    """trial S (browser-use): "+11.4 percentage points, p = 0.03 ... the data show an
+    increase" rested on 24 group-time cells of one certified engineer each, whose own
+    variation no standard error counts (17 of them had none at all)."""
+    import warnings as _w
+
+    import polars as pl
+
+    from certkit import did
+    from certkit.analytics.adoption_result import certification_ai_words
+    from certkit.narrative.effects import effect_caveat, effect_of
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        ones = did.att_gt(panel(1, seed=0), **S, control="not_yet").aggregate("simple")
+        fives = did.att_gt(panel(5, seed=0), **S, control="not_yet").aggregate("simple")
+    assert ones.single_weight == pytest.approx(1.0)
+    assert fives.single_weight == 0.0
+    # the report's rows carry it from the result (effect_of), so every summary and the index
+    # give the caveat
+    from types import SimpleNamespace
+
+    head = pl.DataFrame(
+        {"estimate": [0.7], "std_error": [0.3], "conf_low": [0.1], "conf_high": [1.3]}
+    )
+    result = SimpleNamespace(headline=lambda: head, single_weight=0.93)
+    tiny = pl.DataFrame(
+        {"engineer_id": ["a", "a"], "cohort": [2, 2], "post": [0, 1], "merged_prs": [1.0, 2.0]}
+    )
+    row = effect_of("merged_prs", result, tiny) | {"certified_engineers": 12}
+    assert row["single_weight"] == 0.93
+    said = effect_caveat(row, k=5)
+    assert "93% of its weight rests on certification cohorts of one engineer, whose own" in said
+    assert "cohorts of one" not in (effect_caveat(row | {"single_weight": 0.2}, k=5) or "")
+    words = certification_ai_words(
+        {"estimate": 0.114, "conf_low": 0.011, "conf_high": 0.216, "p_value": 0.0298},
+        n=7,
+        k=5,
+        single=1.0,
+    )
+    assert "Its interval cannot be read: 100% of its weight rests on" in words
+    assert "the data show an increase" not in words

@@ -98,7 +98,9 @@ def change(outcome: str, est: float, lo: float, hi: float, pct: int) -> str:
     return f"{est:+.3g}{tail} ({pct}% CI {lo:+.3g} to {hi:+.3g}{tail})"
 
 
-def certification_ai_words(row: dict, level: float = 0.95, n: int | None = None, k: int = 5) -> str:
+def certification_ai_words(
+    row: dict, level: float = 0.95, n: int | None = None, k: int = 5, single: float | None = None
+) -> str:
     """The effect of certifying on the AI-assisted share of merged PRs, in its unit: a
     ``tidy()`` row (``estimate``, ``conf_low``, ``conf_high``, ``p_value``) of the average
     after certifying (the report's: the simple aggregation); ``n`` the certified engineers
@@ -106,7 +108,7 @@ def certification_ai_words(row: dict, level: float = 0.95, n: int | None = None,
     read "Effect: +0.167 (95% interval -0.0643 to 0.398, p = 0.157)", naming neither the
     outcome nor its unit; trial O: "+50 percentage points (95% CI -19.3 to +119 ...) on
     average" rested on one engineer in one month, whose share had fallen."""
-    from certkit.narrative.effects import few_treated_words
+    from certkit.narrative.effects import few_treated_words, single_cohort_words
 
     est, lo, hi, p = (row.get(k) for k in ("estimate", "conf_low", "conf_high", "p_value"))
     what = "After certifying, an engineer's AI-assisted share of merged PRs"
@@ -119,7 +121,10 @@ def certification_ai_words(row: dict, level: float = 0.95, n: int | None = None,
         f"certified engineers' periods after certifying{p_text}, compared with engineers not "
         "(yet) certified."
     )
-    if lo > 0 or hi < 0:
+    thin = single_cohort_words(single)
+    if thin:  # trial S: "the data show an increase" from cohorts of one engineer
+        text = " Its interval cannot be read: " + thin
+    elif lo > 0 or hi < 0:
         text = f" The interval excludes zero: the data show {'an increase' if est > 0 else 'a decrease'}"
     else:
         text = " The interval includes zero: the data cannot tell this apart from no change"

@@ -273,7 +273,9 @@ def effect_of(
     )
     if row.get("note"):
         return row
-    return row | event_counts(panel, outcome) | base_shift(panel, outcome)
+    single = getattr(result, "single_weight", None)
+    extra = {"single_weight": single} if single is not None else {}
+    return row | event_counts(panel, outcome) | base_shift(panel, outcome) | extra
 
 
 #: Outcomes that count rare events, and the panel column holding the events.
@@ -402,6 +404,30 @@ def baseline(panel: pl.DataFrame, outcome: str) -> float | None:
 BALANCE_LIMIT = 0.25
 
 
+#: The share of an overall effect's weight on single-engineer cells from which its interval is
+#: not read as evidence (:func:`single_cohort_words`).
+SINGLE_WEIGHT_LIMIT = 0.5
+
+
+def single_cohort_words(weight: float | None) -> str | None:
+    """The caveat of an overall effect whose weight rests mostly on group-time cells of one
+    certified engineer (``weight``: :attr:`certkit.did.AggregateResult.single_weight`).
+
+    Such a cell's standard error counts only the comparison engineers' variation, not the
+    certified engineer's own (R's did keeps the cells, and so does certkit); when they carry
+    most of the weight the interval is far too narrow (trial S, browser-use: 24 cells of one
+    engineer each, 17 without any SE of their own, made "+11.4 points, p = 0.03"). None
+    below :data:`SINGLE_WEIGHT_LIMIT`.
+    """
+    if weight is None or not _finite(weight) or weight < SINGLE_WEIGHT_LIMIT:
+        return None
+    return (
+        f"{weight:.0%} of its weight rests on certification cohorts of one engineer, whose own "
+        "variation its interval does not count: read it as a description of those engineers, "
+        "not as evidence of an effect"
+    )
+
+
 def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str | None:
     """Why a clear effect should not be read at face value, in words (None: no reason).
 
@@ -448,6 +474,9 @@ def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str |
     shift = base_shift_words(row, label(row.get("outcome", "")), alpha)
     if shift:
         said.append(shift)
+    single = single_cohort_words(row.get("single_weight"))
+    if single:
+        said.append(single)
     smd = row.get("balance_smd")
     if _finite(smd) and smd > BALANCE_LIMIT:
         said.append(

@@ -209,7 +209,9 @@ class AdoptionStudy:
             self.ctx.require(behind or 0, "this study")
             row = overall.effect_summary().table.row(0, named=True)
             level = getattr(cert_ai, "level", 0.95)
-            summary = certification_ai_words(row, level, behind, self.ctx.privacy.k)
+            summary = certification_ai_words(
+                row, level, behind, self.ctx.privacy.k, overall.single_weight
+            )
             label = "certification and AI use"
             self._headline("ai/certification", label, summary, CERTIFICATION_SECTION)
             # a shared report draws no point resting on fewer than k certified engineers
