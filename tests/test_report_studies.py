@@ -305,6 +305,13 @@ def test_the_ai_table_leaves_relative_blank_where_too_few_events_to_compare(ctx)
     assert all(f"{v:.1%}" not in shown.data for v in reverted)
     assert all(f"{v:.1%}" in shown.data for v in kept)
     assert any("too few events to compare (2 of 202 AI-assisted" in n.data for n in notes)
+    # trial S: the estimate, interval and p-value too, not the relative alone; no chart of it
+    rows, _ = study.comparison_rows()
+    blank = rows.filter(pl.col("outcome") == "reverted")
+    numbers = blank.select("estimate", "ci_low", "ci_high", "p_value", "relative")
+    assert blank.height and numbers.null_count().row(0) == (blank.height,) * 5
+    assert rows.filter(pl.col("outcome") == "cycle_time_log")["estimate"].is_not_null().all()
+    assert not any(hasattr(n, "to_dict") for n in notes)
 
 
 def test_ai_study_says_why_a_section_cannot_be_estimated():

@@ -94,26 +94,32 @@ class AIStudy:
         """AI-assisted vs other PRs: the table, what was hidden, and the chart."""
         if self.comparison is None:
             return [HTML(self.parts["comparison"].html())]
+        shown, few = self.comparison_rows()
+        out = [
+            table(shown, percent=["relative"]),
+            *(Markdown(f"*{note}*") for note in self.hidden),
+            *(Markdown(f"*left blank: too few events to compare ({words}).*") for words in few),
+        ]
+        if not self.hidden_rows and not few:  # the chart would show the rows left out
+            out += in_section(self.ctx, "Comparison chart", self.comparison_result.plot)
+        return out
+
+    def comparison_rows(self) -> tuple[pl.DataFrame, list[str]]:
+        """The comparison table's rows, blank where too few events compare, and the words
+        saying which counts those are."""
         shown, few = self.comparison.select(COMPARISON_COLUMNS), []
         for outcome, counts in self.events.items():
             said = story.ai_event_words(counts | {"outcome": outcome})
             if said and said[1]:  # the summary says "too few to compare": so does the table
                 few.append(said[0])
                 blank = pl.col("outcome") == outcome
+                # every number of the row, not the relative alone (trial S: "-0.049, p 2e-19"
+                # from 2 AI-assisted reverts, beside words saying too few to compare)
                 shown = shown.with_columns(
-                    pl.when(blank).then(None).otherwise(pl.col("relative")).alias("relative")
+                    pl.when(blank).then(None).otherwise(pl.col(c)).alias(c)
+                    for c in ("estimate", "ci_low", "ci_high", "p_value", "relative")
                 )
-        out = [
-            table(shown, percent=["relative"]),
-            *(Markdown(f"*{note}*") for note in self.hidden),
-            *(
-                Markdown(f"*relative left blank: too few events to compare ({words}).*")
-                for words in few
-            ),
-        ]
-        if not self.hidden_rows:  # the chart would show the hidden rows
-            out += in_section(self.ctx, "Comparison chart", self.comparison_result.plot)
-        return out
+        return shown, few
 
     def adoption_displays(self) -> list:
         """The adoption heat map by team (or repository) and month, then certified vs others."""
