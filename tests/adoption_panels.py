@@ -8,8 +8,11 @@ import numpy as np
 import polars as pl
 
 
-def adoption_panel(trend: float = 0.0, seed: int = 1) -> pl.DataFrame:
-    """20 engineers x 10 months: 8 adopt AI (months 5 and 6), 12 never do.
+def adoption_panel(
+    trend: float = 0.0, seed: int = 1, specs: list[tuple[str, int, int]] | None = None
+) -> pl.DataFrame:
+    """20 engineers x 10 months: 8 adopt AI (months 5 and 6), 12 never do (``specs``:
+    other (engineer, adoption month or 0, certification cohort) triples).
 
     Six adopters are certified (cohort 3) and two are not, so the certified-minus-others
     difference rests on 2 never-certified adopters. ``rework_rate`` of adopters rises by
@@ -17,8 +20,9 @@ def adoption_panel(trend: float = 0.0, seed: int = 1) -> pl.DataFrame:
     ``revert_rate`` is 0 for everyone before adoption (no variance before adoption).
     """
     rng = np.random.default_rng(seed)
-    specs = [(f"a{i}", 5 + i % 2, 3 if i < 6 else 0) for i in range(8)]
-    specs += [(f"n{i}", 0, 4 if i < 6 else 0) for i in range(12)]
+    if specs is None:
+        specs = [(f"a{i}", 5 + i % 2, 3 if i < 6 else 0) for i in range(8)]
+        specs += [(f"n{i}", 0, 4 if i < 6 else 0) for i in range(12)]
     rows = []
     for eng, adopt, cert in specs:
         for t in range(1, 11):

@@ -27,6 +27,16 @@ from certkit.privacy import Privacy
 from certkit.report import Context, studies
 
 
+def _study(panel: pl.DataFrame, *, min_e: int, max_e: int):
+    """The report's AI-adoption study of ``panel`` (throughput; private, k = 5)."""
+    engineers = pl.DataFrame({"engineer_id": panel["engineer_id"].unique().to_list()})
+    ds = SimpleNamespace(engineers=engineers)
+    ctx = Context(ds=ds, full=ds, panel=panel, privacy=Privacy(k=5), period="", filters={})
+    return studies.adoption_study(
+        ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=min_e, max_e=max_e, notes=[]
+    )
+
+
 def _text(display) -> str:
     """The text of a Markdown/HTML display (charts have none)."""
     data = getattr(display, "data", None)
@@ -109,13 +119,7 @@ def test_the_robustness_margin_of_error_is_never_n_a():
 
 def test_the_tables_say_what_their_counts_count():
     """Adopters in the effect table; adopter-periods after adoption in the robustness table."""
-    panel = adoption_panel()
-    engineers = pl.DataFrame({"engineer_id": panel["engineer_id"].unique().to_list()})
-    ds = SimpleNamespace(engineers=engineers)
-    ctx = Context(ds=ds, full=ds, panel=panel, privacy=Privacy(k=5), period="", filters={})
-    study = studies.adoption_study(
-        ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-3, max_e=3, notes=[]
-    )
+    study = _study(adoption_panel(), min_e=-3, max_e=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         effect = study.effect_displays()
@@ -276,30 +280,9 @@ def test_the_adoption_table_shows_no_p_value_on_one_adopter_and_gives_the_pretre
     """browser-use (trial Q, Q5): the adoption event-study table printed "+48.1 PRs, SE 0.19,
     p = 0.000" for pre-adoption periods resting on one adopter, and the page gave no
     pre-trend verdict."""
-    from datetime import date
-
-    rng = np.random.default_rng(2)
-    rows = []
-    specs = [("a0", 3)] + [(f"a{i}", 6) for i in range(1, 8)] + [(f"n{i}", 0) for i in range(12)]
-    for eng, adopt in specs:
-        for t in range(1, 11):
-            on = bool(adopt) and t >= adopt
-            rows.append(
-                {
-                    "engineer_id": eng,
-                    "period_index": t,
-                    "period": date(2025, t, 1),
-                    "cohort": 0,
-                    "merged_prs": 4 + int(rng.integers(0, 3)),
-                    "ai_share": 1.0 if on else 0.0,
-                }
-            )
-    panel = pl.DataFrame(rows)
-    ds = SimpleNamespace(engineers=pl.DataFrame({"engineer_id": [e for e, _ in specs]}))
-    ctx = Context(ds=ds, full=ds, panel=panel, privacy=Privacy(k=5), period="", filters={})
-    study = studies.adoption_study(
-        ctx, ["merged_prs"], threshold=0.5, sustain=2, min_prs=1, min_e=-3, max_e=7, notes=[]
-    )
+    specs = [("a0", 3, 0)] + [(f"a{i}", 6, 0) for i in range(1, 8)]
+    specs += [(f"n{i}", 0, 0) for i in range(12)]
+    study = _study(adoption_panel(seed=2, specs=specs), min_e=-3, max_e=7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         shown = study.effect_displays()

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 from scipy import stats as sps
+from test_report_landing import _effect
 
 import certkit as ck
 from certkit.report import landing
@@ -55,36 +56,16 @@ def test_matched_did_intervals_and_p_values_use_students_t_on_the_sets():
     )
 
 
-def _record(design: str, est: float, lo: float, hi: float, p: float, n: int) -> dict:
-    base = 2.0  # PRs per month before certification
-    return {
-        "kind": "effect",
-        "outcome": "merged_prs",
-        "label": "throughput",
-        "design": design,
-        "comparison": f"{design} peers",
-        "estimate": est,
-        "ci_low": lo,
-        "ci_high": hi,
-        "p_value": p,
-        "relative": est / base,
-        "relative_low": lo / base,
-        "relative_high": hi / base,
-        "lower_better": False,
-        "n": n,
-    }
-
-
 def test_a_clear_result_on_fewer_engineers_is_the_weaker_evidence_not_more_power():
-    staggered = _record("staggered DiD", 0.9, -0.4, 2.2, 0.17, 12)  # wider, 12 engineers
-    matched = _record("matched DiD", 0.21, 0.07, 0.35, 0.01, 2)  # narrow, 2 engineers
+    staggered = _effect("staggered DiD", 0.9, -0.4, 2.2, 0.17, 12)  # wider, 12 engineers
+    matched = _effect("matched DiD", 0.21, 0.07, 0.35, 0.01, 2)  # narrow, 2 engineers
     verdict, why = landing.agreement([staggered, matched])
     assert verdict == "disagree"
     assert "staggered DiD has less power" not in why  # main: said so
     assert "the clear result of matched DiD is the weaker evidence" in why
     assert "it rests on 2 certified engineers against 12" in why
     # a wider interval on as many engineers or fewer is still less power
-    fewer = _record("staggered DiD", 0.9, -0.4, 2.2, 0.17, 2)
+    fewer = _effect("staggered DiD", 0.9, -0.4, 2.2, 0.17, 2)
     assert "staggered DiD has less power than matched DiD" in landing.agreement([fewer, matched])[1]
 
 

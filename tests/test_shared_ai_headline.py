@@ -22,6 +22,20 @@ from certkit.report.study_ai import ai_study
 K = 5
 
 
+def write_roster(root: Path, engineers: list[tuple[str, str]]) -> None:
+    """``engineers.csv`` of (engineer id, team) pairs, every one a mid backend on AWS."""
+    pl.DataFrame(
+        {
+            "engineer_id": [e for e, _ in engineers],
+            "team": [t for _, t in engineers],
+            "role": "backend",
+            "level": "mid",
+            "hire_date": date(2023, 1, 1),
+            "platform": "aws",
+        }
+    ).write_csv(root / "engineers.csv")
+
+
 def _folder(root: Path) -> Path:
     """Core: 6 engineers, 10 PRs each a month, no AI; in March only 3 of them (a suppressed
     cell), in April only 2 (the whole organisation under k). Guests: 6 engineers, 1 PR each
@@ -40,16 +54,7 @@ def _folder(root: Path) -> Path:
     # headline (trial I), and this test is about small periods, not partial ones
     rows.append(("core0", 4, 29, False))
     root.mkdir()
-    pl.DataFrame(
-        {
-            "engineer_id": [e for e, _ in engineers],
-            "team": [t for _, t in engineers],
-            "role": "backend",
-            "level": "mid",
-            "hire_date": date(2023, 1, 1),
-            "platform": "aws",
-        }
-    ).write_csv(root / "engineers.csv")
+    write_roster(root, engineers)
     pl.DataFrame(
         {"engineer_id": ["core0"], "certification": ["CKA"], "earned_date": [date(2024, 2, 1)]}
     ).write_csv(root / "certifications.csv")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from test_shared_ai_headline import write_roster
 
 from certkit import charts
 from certkit.report import setup
@@ -57,16 +58,7 @@ def _folder(root: Path) -> Path:
         active = people if month < 6 else ["c0", "c1", "c2", "n0", "n1"]
         rows += [(p, month, p.startswith("n") and int(p[1]) % 2 == 0) for p in active]
     root.mkdir()
-    pl.DataFrame(
-        {
-            "engineer_id": people,
-            "team": ["core"] * 12,
-            "role": "backend",
-            "level": "mid",
-            "hire_date": date(2023, 1, 1),
-            "platform": "aws",
-        }
-    ).write_csv(root / "engineers.csv")
+    write_roster(root, [(p, "core") for p in people])
     pl.DataFrame(
         {
             "engineer_id": people[:6],
