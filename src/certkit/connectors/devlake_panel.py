@@ -25,9 +25,9 @@ literal rows (:mod:`certkit.connectors.devlake_panel_ai`).
 The result equals ``build_panel(to_dataset(read_devlake(uri, identities=ids), engineers,
 certifications, identities=ids, roster_only=...))`` row for row on every column, and the
 import's notes on the lake (tables missing or not readable, columns missing, scope) are
-warned alike. ``revert_rate`` and ``rework_rate`` are null and ``reverts`` 0, as in the
-import, whose PRs' ``reverted`` is unknown (DevLake records no reverts; the line ledger is
-git-only).
+warned alike. ``reverts`` and ``revert_rate`` are null where PRs were merged, and
+``rework_rate`` null, as in the import, whose PRs' ``reverted`` is unknown (DevLake records no
+reverts; the line ledger is git-only).
 """
 
 from __future__ import annotations
@@ -439,7 +439,8 @@ def _assemble(
         pl.when(merged.is_null()).then(0).otherwise(pl.col("lines_changed")).alias("lines_changed"),
         *(pl.col(c).fill_null(0) for c in ("merged_prs", "prs_opened", "defects", "incidents")),
         pl.col("ai_prs").fill_null(0.0),
-        pl.lit(0).alias("reverts"),
+        # unknown (DevLake records no reverts) where PRs were merged, as in the import
+        pl.when(merged > 0).then(None).otherwise(pl.lit(0)).cast(pl.Int64).alias("reverts"),
     ).with_columns(
         pl.when(merged > 0).then(pl.col("defects") / merged).alias("defects_per_pr"),
         pl.lit(None, pl.Float64).alias("revert_rate"),  # reverts unknown, as in the import

@@ -46,6 +46,7 @@ from certkit.data.panel_engines import (
     periods_table,
     same_engine,
     to_lazy,
+    utc_naive,
 )
 from certkit.data.panel_links import caused_expr, check_fix_links, fix_warnings, linked_prs
 from certkit.data.schema import rework_columns
@@ -177,7 +178,7 @@ def build_panel(
     tables = {name: to_lazy(getattr(dataset, name), name) for name in _TABLES}
     engine = same_engine(tables)
     portable = engine in PORTABLE_ENGINES
-    tables = {name: _utc_naive(complete(name, frame)) for name, frame in tables.items()}
+    tables = {name: utc_naive(complete(name, frame)) for name, frame in tables.items()}
     prs = tables["pull_requests"]
 
     # the window is that of the PRs the panel counts: those of engineers in the roster (a
@@ -444,7 +445,10 @@ def _outcomes(
         nw.col("cycle_h").log().mean().alias("cycle_time_log_mean"),
         nw.col("cycle_h").median().alias("cycle_time_hours_median"),
         nw.col("pickup_h").median().alias("pickup_time_hours_median"),
-        nw.col("reverted").cast(nw.Int64).sum().cast(nw.Int64).alias("reverts"),
+        # unknown when no merged PR of the period says (a DevLake import: trial S), not 0
+        nw.when(_count_known("reverted") > 0)
+        .then(nw.col("reverted").cast(nw.Int64).sum().cast(nw.Int64))
+        .alias("reverts"),
         _count_known("reverted").alias("_revert_known"),
         nw.col("ai_assisted").cast(nw.Float64).sum().cast(nw.Float64).alias("ai_prs"),
         _count_known("ai_assisted").alias("_ai_known"),
@@ -463,7 +467,7 @@ def _outcomes(
         "engineer_id", nw.col("earned_date").alias("_earned"), "_cert_index"
     )
 
-    counts = ["merged_prs", "prs_opened", "defects", "incidents", "reverts"]
+    counts = ["merged_prs", "prs_opened", "defects", "incidents"]
     on = ["engineer_id", "period_index"]
     return (
         grid.join(pr_stats, on="_key", how="left")
@@ -474,7 +478,12 @@ def _outcomes(
         .with_columns(
             *(nw.col(c).fill_null(0) for c in counts),
             nw.col("ai_prs").fill_null(0.0),
-            nw.when(nw.col("merged_prs").is_null())  # no merged PR in the period: nothing changed
+            # no merged PR in the period: none reverted, nothing changed
+            nw.when(nw.col("merged_prs").is_null())
+            .then(nw.lit(0, nw.Int64))
+            .otherwise(nw.col("reverts"))
+            .alias("reverts"),
+            nw.when(nw.col("merged_prs").is_null())
             .then(nw.lit(0, nw.Int64))
             .otherwise(nw.col("lines_changed"))
             .alias("lines_changed"),
@@ -583,17 +592,3 @@ def _rework_parts(prs: nw.LazyFrame) -> list[nw.Expr]:
         .cast(nw.Int64)
         .alias("_written"),
     ]
-
-
-def _utc_naive(frame: nw.LazyFrame) -> nw.LazyFrame:
-    """Time-zone-aware datetimes converted to UTC and made naive (the Dataset convention)."""
-    aware = [
-        name
-        for name, dtype in frame.collect_schema().items()
-        if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None
-    ]
-    if not aware:
-        return frame
-    return frame.with_columns(
-        nw.col(n).dt.convert_time_zone("UTC").dt.replace_time_zone(None) for n in aware
-    )

@@ -472,3 +472,17 @@ def empty_table(name: str, like: nw.LazyFrame) -> nw.LazyFrame:
     return like.select(
         nw.lit(None, dtype).alias(column) for column, (dtype, _) in wanted.items()
     ).filter(~nw.col(next(iter(wanted))).is_null())  # all null: no row passes
+
+
+def utc_naive(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """Time-zone-aware datetimes converted to UTC and made naive (the Dataset convention)."""
+    aware = [
+        name
+        for name, dtype in frame.collect_schema().items()
+        if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None
+    ]
+    if not aware:
+        return frame
+    return frame.with_columns(
+        nw.col(n).dt.convert_time_zone("UTC").dt.replace_time_zone(None) for n in aware
+    )
