@@ -281,3 +281,24 @@ def test_dates_that_do_not_read_are_named_before_git_is_read(tmp_path, capsys):
         f"{certs}, column 'earned_date', lines 3, 4: expected a date such as 2025-03-31" in err
     ), err
     assert "'June 5, 2025', '2026-15-01'" in err and str(not_a_repo) not in err
+
+
+def test_a_repeated_header_row_is_still_left_out_not_refused_before_git(tmp_path, capsys):
+    """review D1: the early date check read the raw file, so a roster with its header
+    repeated (two exports joined), accepted with a warning before, was refused."""
+    from test_connectors_git import ANA, Repo
+
+    repo = Repo(tmp_path / "app", origin="https://github.com/org/app.git")
+    repo.commit("Add a (#1)", ANA, "2025-03-01T10:00:00Z")
+    roster = tmp_path / "roster.csv"
+    header = "engineer_id,team,role,level,hire_date,platform\n"
+    roster.write_text(
+        header + "ana,core,backend,mid,2023-01-10,aws\n" + header
+        + "ben,core,backend,mid,2023-02-10,aws\n"
+    )  # fmt: skip
+    code, out, err = run(
+        capsys, "import", "git", str(repo.path), "--engineers", str(roster),
+        "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "repeat the header row" in out + err

@@ -91,19 +91,20 @@ def check_readable(engineers=None, certifications=None) -> None:
 def _bad_dates(df: pl.DataFrame | None, origin: tuple | None, what: str) -> list:
     """The date values of an analyst file that do not read as dates, as validation will name
     them (file, column, lines; trial P/Q: "June 5, 2025" was named after 13 s of git)."""
-    from certkit.data.read import convert
+    from certkit.data.read import prepare
     from certkit.data.schema import TABLES
-    from certkit.data.validate import ROW, Collector, ValidationReport
+    from certkit.data.validate import Collector, ValidationReport
 
     dates = {"engineers": ("hire_date", "leave_date"), "certifications": ("earned_date",)}
     present = [c for c in dates[what] if df is not None and c in df.columns]
-    if not present or origin is None:
+    if not present or origin is None:  # other names are mapped later (HR and badge exports)
         return []
     report = ValidationReport()
     collector = Collector(report, what, origin[0], None, names=origin[1])
-    convert(df.select(present).with_row_index(ROW, offset=1), TABLES[what], collector)
-    # a value that is not a date; a missing one is validation's to say, with the rest
-    return [p for p in report.errors if p.message.startswith("expected")]
+    # read as validation reads the file (a repeated header row left out: trial review D1)
+    prepare(df, TABLES[what], collector)
+    # a value of a date column that is not a date; the rest is validation's to say
+    return [p for p in report.errors if p.column in present and p.message.startswith("expected")]
 
 
 def engineers_table(
