@@ -516,3 +516,28 @@ def test_trust_tables_order_ties_by_name():
         res = TrustScores(table=shuffled, outcome="reverted", org_ai_multiplier=1.0,
                           prior_variance=0.1)  # fmt: skip
         assert res.by_team()["team"].to_list() == ["alpha", "mid", "zeta"]
+
+
+def test_blank_reverted_values_are_not_reverted_unless_no_pr_says():
+    """review D2: data marking only the reverted PRs (the others blank) gave a 100% revert
+    share on the AI page; a DevLake import, where no PR says (trial R), is unknown."""
+    import dataclasses
+
+    import certkit as ck
+    from certkit.analytics.ai_prs import pr_table
+
+    ds = ck.simulate(60, 12, seed=3)
+    prs = ds.pull_requests
+    marked = prs.with_columns(
+        pl.when(pl.col("reverted")).then(True).otherwise(None).alias("reverted")
+    )
+    table = pr_table(dataclasses.replace(ds, pull_requests=marked))
+    full = pr_table(ds)
+    assert table["reverted"].drop_nulls().mean() == pytest.approx(
+        full["reverted"].drop_nulls().mean()
+    )
+    assert 0 < table["reverted"].drop_nulls().mean() < 0.5
+    unknown = prs.with_columns(pl.lit(None, pl.Boolean).alias("reverted"))
+    assert pr_table(dataclasses.replace(ds, pull_requests=unknown))["reverted"].null_count() == (
+        table.height
+    )

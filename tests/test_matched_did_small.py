@@ -95,3 +95,14 @@ def test_the_roi_of_a_matched_did_draws_its_effect_from_students_t():
         return row["ci_high"] - row["ci_low"]
 
     assert width(wide) > 2 * width(narrow)
+
+
+def test_an_effects_degrees_of_freedom_are_checked():
+    """review D4: df=inf made the ROI "+nan%"; df=0 raised numpy's bare "df <= 0"."""
+    from certkit.analytics import roi
+    from certkit.errors import CertkitError
+
+    assert roi.Effect(1.0, 0.5, "prs_per_month", df=float("inf")).df is None
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(CertkitError, match="Effect df must be a positive number"):
+            roi.Effect(1.0, 0.5, "prs_per_month", df=bad)

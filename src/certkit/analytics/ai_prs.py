@@ -89,6 +89,7 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
             "(true/false or the 0..1 share of AI-written lines per PR)"
         )
     merged = pl.col("merged_date").is_not_null()
+    reverts_known = "reverted" in prs.columns and prs["reverted"].is_not_null().any()
     # creation dates approximated from git (squash merges...) give no cycle or pickup time
     trusted = ~approximate_created(prs)
     hours = (pl.col("merged_date") - pl.col("created_date")).dt.total_seconds() / 3600
@@ -108,9 +109,16 @@ def pr_table(ds: Dataset) -> pl.DataFrame:
             .cast(pl.Float64)
             .log()
             .alias("size_log"),
-            # unknown stays unknown (a DevLake import records no reverts: trial R's "0 of 132
-            # AI-assisted PRs were reverted")
-            pl.when(merged).then(pl.col("reverted").cast(pl.Float64)).alias("reverted"),
+            # a blank is "not reverted" where the data mark reverts (as the panel reads it),
+            # unknown where no PR says (a DevLake import: trial R's "0 of 132 AI-assisted PRs
+            # were reverted"; review D2: blanks beside 'true' made every share 100%)
+            pl.when(merged)
+            .then(
+                pl.col("reverted").fill_null(False).cast(pl.Float64)
+                if reverts_known
+                else pl.lit(None, pl.Float64)
+            )
+            .alias("reverted"),
             pl.when(merged).then(pl.col("id").is_in(defect_prs).cast(pl.Float64)).alias("defect"),
             pl.when(merged)
             .then(pl.col("id").is_in(incident_prs).cast(pl.Float64))

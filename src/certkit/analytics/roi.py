@@ -77,6 +77,13 @@ class Effect:
     df: float | None = None
 
     def __post_init__(self):
+        if self.df is not None and math.isinf(self.df) and self.df > 0:
+            object.__setattr__(self, "df", None)  # t with infinite df is the normal
+        if self.df is not None and not (math.isfinite(self.df) and self.df > 0):
+            raise CertkitError(
+                f"Effect df must be a positive number of degrees of freedom (or None for the "
+                f"normal), got {self.df!r}"
+            )
         if self.unit not in UNITS:
             raise CertkitError(f"Effect unit {self.unit!r} is not one of {sorted(UNITS)}")
         if not (math.isfinite(self.estimate) and math.isfinite(self.se)) or self.se < 0:
