@@ -527,6 +527,18 @@ def test_a_forks_own_pr_number_inside_a_pr_branch_is_not_this_repositorys(tmp_pa
     numbers = imp.pull_requests["number"].to_list()
     assert numbers.count(3410) == 1
     assert 2 not in numbers  # main: one PR #2 of both forks' merges
+    # review D3: a fork's #5 beside this repository's own squash-merged #5 of long ago
+    r.commit("Early work (#5)", ANA, "2025-09-26T09:00:00Z")
+    r.branch("zed-main")
+    r.branch("zed-fix")
+    r.commit("Fork fix", BEN, "2025-09-27T10:00:00Z")
+    r.checkout("zed-main")
+    r.merge("zed-fix", "Merge pull request #5 from zed/zed-fix", "2025-09-27T11:00:00Z")
+    r.checkout("main")
+    r.merge("zed-main", "Merge pull request #3412 from zed/main", "2025-09-27T12:00:00Z")
+    prs = read_git(r.path).pull_requests
+    five = prs.filter(pl.col("number") == 5)
+    assert five.height == 1 and five["title"][0] == "Early work"  # not joined with the fork's
     assert {3401, 3405} <= set(numbers)
     assert imp.pull_requests.filter(pl.col("number").is_null()).height == 2
     assert any("a fork merging its own pull request #N" in n for n in imp.notes)

@@ -166,16 +166,17 @@ def distinct_patches(every: list[_Commit]) -> list[_Commit]:
 def fork_merges(units: list, commits: dict[str, _Commit], mainline: set[str]) -> set[str]:
     """PR merges off the first-parent line that carry a fork's own PR number.
 
-    GitHub merges a pull request once, so two merge commits naming one number are suspect;
-    the one that is a fork's own PR, merged inside the branch the fork then proposed here,
-    is off the first-parent line and far below this repository's PR numbers of its time:
-    under half the median number of the first-parent PRs merged within a year of it (trial
-    Q, browser-use: "Merge pull request #2 from gobii-ai/codex/..." and "... #2 from
-    youngquan/...", both in 2025 inside PR branches when the repository was at #3400, joined
-    into one PR #2). flask's #4920, merged twice into two branches ten minutes apart, keeps
-    its number.
+    A fork that merges its own pull request #N in a branch it then proposes here brings a
+    "Merge pull request #2 from ..." into this history, off the first-parent line. It is
+    taken for one when another PR of this history (a merge or a squash commit) names the
+    same number and the number is under half the median number of the first-parent PRs
+    within 90 days of it (trial Q, browser-use: "#2 from gobii-ai/codex/..." and "#2 from
+    youngquan/..." in 2025, the repository at #3400, were joined into one PR #2; review D3:
+    with this repository's squash-merged #2 too). Without a second use of the number it
+    keeps it: browser-use's own #1309 and #1281, and python-sdk's #56, merged off the line
+    in fast-growing histories, are this repository's PRs.
     """
-    by_number: dict[int, list[str]] = {}
+    uses: dict[int, list[str]] = {}
     dated: list[tuple[float, int]] = []  # (time, number) of the first-parent PRs
     for _, sha, kind in units:
         c = commits[sha]
@@ -185,18 +186,17 @@ def fork_merges(units: list, commits: dict[str, _Commit], mainline: set[str]) ->
             number = int(found.group("n")) if found else None
         if number is None:
             continue
-        if kind == "merge":
-            by_number.setdefault(number, []).append(sha)
+        uses.setdefault(number, []).append(sha)
         if sha in mainline:
             dated.append((c.committed.timestamp(), number))
-    year = 365 * 86400
+    window = 90 * 86400
     out = set()
-    for number, shas in by_number.items():
+    for number, shas in uses.items():
         for sha in shas if len(shas) > 1 else []:
-            if sha in mainline:
+            if sha in mainline or pr_number(commits[sha])[0] is None:
                 continue
             t = commits[sha].committed.timestamp()
-            near = sorted(n for when, n in dated if abs(when - t) <= year)
+            near = sorted(n for when, n in dated if abs(when - t) <= window)
             if near and number < near[len(near) // 2] / 2:
                 out.add(sha)
     return out

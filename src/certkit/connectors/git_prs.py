@@ -370,10 +370,10 @@ def assemble(
     if forked:
         notes.append(
             f"{repo}: {len(forked)} merge(s) inside PR branches name a PR number that another "
-            "merge of this history names too, far below this repository's numbers of the "
-            "time (a fork merging its own pull request #N in the branch it then proposed "
-            "here): each is counted as its own PR without that number, which belongs to "
-            "another repository"
+            "PR of this history names too, far below this repository's numbers of the time "
+            "(a fork merging its own pull request #N in the branch it then proposed here): "
+            "each is counted as its own PR without that number, which belongs to another "
+            "repository"
         )
     if n_batches:
         n_parts = sum(1 for g in groups.values() if "title" in g)
