@@ -241,6 +241,19 @@ def test_any_count_of_engineers_under_k_is_redacted_in_shared_text():
         assert hide_small_counts(text, 5).startswith(start), hide_small_counts(text, 5)
     kept = "12 engineers, 5 engineers, 1,024 engineers, version 2.5 engineers, 0 engineers"
     assert hide_small_counts(kept, 5) == kept
+    # review D5: thresholds, words with digits and engineer-months are not head counts
+    for text in (
+        "under 10 engineers per pre-period cell",
+        "fewer than 5 engineers",
+        "at least 2 engineers",
+        "python3 engineers",
+        "3 engineer-months",
+    ):
+        assert hide_small_counts(text, 12) == text
+    # review D6: the part of a group, not only the group
+    part = hide_small_counts("1 of 3 certified engineer(s) lack the pre-periods", 5)
+    assert part == "fewer than 5 of fewer than 5 certified engineer(s) lack the pre-periods"
+    assert hide_small_counts("12 of 40 engineers", 5) == "12 of 40 engineers"
 
 
 def test_counts_of_roster_and_certification_rows_under_k_are_redacted(tmp_path):
@@ -258,6 +271,10 @@ def test_counts_of_roster_and_certification_rows_under_k_are_redacted(tmp_path):
         "WARNING certifications.parquet, column 'earned_date', 1 row: earned before hire_date": "WARNING certifications.parquet, column 'earned_date', fewer than 5 rows: earned",
         "engineers.csv, column 'team', 2 rows: blank": "engineers.csv, column 'team', fewer than 5 rows: blank",
         "1 row(s) with ml false are left out of the treatment": "fewer than 5 rows with ml false are left out",
+        # review D7: the other shapes of the same counts
+        "status revoked: 2 badge row(s) not held": "status revoked: fewer than 5 badge rows not",
+        "certifications.csv, 2 rows: earned twice": "certifications.csv, fewer than 5 rows: earned",
+        'engineers.csv, column "team", 1 row: blank': 'engineers.csv, column "team", fewer than 5',
     }
     for text, start in said.items():
         assert hide_small_counts(text, 5).startswith(start), hide_small_counts(text, 5)

@@ -529,26 +529,39 @@ def hide_small_counts(text: str, k: int) -> str:
         return m.group(0) if int(m.group(2)) >= k else f"fewer than {k} {who}"
 
     def fewer_rows(m: re.Match) -> str:
-        head, n, _, tail = (g for g in m.groups() if g is not None)
-        return m.group(0) if int(n) >= k else f"{head}fewer than {k} rows{tail}"
+        head, n, unit, tail = (g for g in m.groups() if g is not None)
+        rows = "badge rows" if unit.startswith("badge") else "rows"
+        return m.group(0) if int(n) >= k else f"{head}fewer than {k} {rows}{tail}"
 
     # a row of the roster or the certifications is one engineer: "certifications.parquet,
     # column 'earned_date', 1 row: earned before hire_date" (trial Q, Q8)
     text = _PEOPLE_ROWS.sub(fewer_rows, text)
-    return _ENGINEER_COUNT.sub(fewer, text)
+    text = _ENGINEER_COUNT.sub(fewer, text)
+    if "engineer" in text:  # "1 of 6 certified engineers": the part, not only the whole
+        text = _PART_OF.sub(
+            lambda m: m.group(0) if int(m.group(1)) >= k else f"fewer than {k} of ", text
+        )
+    return text
 
 
 #: Counts of rows of the tables whose rows are people (validation messages and the data-health
 #: certification notes): "certifications.csv, column 'earned_date', 2 rows:", "1 row(s) with
 #: ml false".
 _PEOPLE_ROWS = re.compile(
-    r"((?:certifications|engineers)[^\s,]*, column '[^']*', )([1-9]\d*) (rows?)(:)"
-    r"|()(?<![\d,.])([1-9]\d*) (row\(s\))( with ml false)"
+    r"((?:certifications|engineers)[^\s,]*(?:, column ['\"][^'\"]*['\"])?, )([1-9]\d*) "
+    r"(rows?)(:)"
+    r"|()(?<![\w,.])([1-9]\d*) ((?:badge )?row\(s\))( with ml false| not)"
 )
 
 
 #: "3 engineer(s)", "only 2 certified engineers", "1 engineer" (not "1,024 engineers": the
 #: count is whole, and not a number inside another, such as a version or a date)
 _ENGINEER_COUNT = re.compile(
-    r"(?<![\d,.])(only )?([1-9]\d*) ((?:certified |never-certified )?engineers?(?:\(s\))?)(?!\w)"
+    # not a threshold ("under 10 engineers per cell", "fewer than 5 engineers", "at least 2"),
+    # nor digits glued to a word ("python3 engineers"), nor "engineer-months" (review D5)
+    r"(?<![\w,.])(?<!under )(?<!than )(?<!least )(?<!most )(only )?([1-9]\d*) "
+    r"((?:certified |never-certified )?engineers?(?:\(s\))?)(?![\w-])"
 )
+#: "1 of 6 certified engineer(s)", "2 of them": the part of a group, said of a group under k
+#: too (review D6: "1 of fewer than 5 certified engineer(s)").
+_PART_OF = re.compile(r"(?<![\w,.])([1-9]\d*) of (?=(?:the |them|those|\d|fewer than))")
