@@ -365,3 +365,14 @@ def test_an_estimator_that_cannot_run_says_which_period_in_words():
     assert f"no never-certified engineer has a value of 'merged_prs' in period {first}" in why, why
     assert "b_{g,e}" not in why and "start the data after it" in why
     assert all(" not computed: " in w for w in rob.not_computed)
+    # review D8: a period at the end is cut with end=
+    last = panel["period_index"].max()
+    gap = (pl.col("period_index") == last) & (pl.col("cohort") == 0)
+    late = panel.with_columns(
+        pl.when(gap).then(None).otherwise(pl.col("merged_prs")).alias("merged_prs")
+    )
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        rob = ck.did.robustness(late, outcome="merged_prs")
+    said = " ".join(w for w in rob.not_computed if w.startswith("Sun-Abraham"))
+    assert not said or "end the data before it (-p end=...)" in said

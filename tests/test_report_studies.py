@@ -481,3 +481,9 @@ def test_per_certification_counts_the_engineers_its_estimate_rests_on():
         "not tested",
     }
     assert "pre_trends" in out.displays()[-2].data  # the table shows the column
+    # review D9: an event study that cannot be formed leaves the row, "not tested"
+    odd = studies.per_certification(
+        ctx, ["merged_prs"], spec, period="month", notes=[], min_e=-30, max_e=-20
+    )
+    assert odd.rows.height == out.rows.height
+    assert set(odd.rows["pre_trends"]) == {"not tested"}

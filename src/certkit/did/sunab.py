@@ -169,10 +169,14 @@ def sun_abraham(
         comparison = "never-certified" if control == "never" else "never- or last-certified"
         # trial P (fastapi): the first month held only engineers certified later, and the
         # message said "b_{g,e} is undefined"
+        # periods at the end are cut with end=, those at the start with start= (review D8)
+        middle = float(np.median(P.times))
+        fixes = ["start the data after it (certkit report -p start=...)"] * (min(bare) <= middle)
+        fixes += ["end the data before it (-p end=...)"] * (max(bare) > middle)
+        fix = " or ".join(fixes)
         raise CertkitError(
             f"no {comparison} engineer has a value of {outcome!r} in {time} {said}, so the "
-            "cohorts certified by then cannot be compared in that period; start the data "
-            "after it (certkit report -p start=...)"
+            f"cohorts certified by then cannot be compared in that period; {fix}"
         )
     beta = gm[nt:] - gm[c_t]
     resid = y - gu[ui] - gm[cell]

@@ -511,7 +511,6 @@ def per_certification(
     """
     from certkit import did
     from certkit.data.panel import build_panel
-    from certkit.did.event import dynamic_with_pretrend
 
     need = max(ctx.k, 5)
     rows, left_out = [], []
@@ -537,7 +536,6 @@ def per_certification(
                     with collect_warnings(notes, f"{cert}, {outcome}: "):
                         res = did.att_gt(panel, outcome=outcome, **spec)
                         agg = res.aggregate("simple")
-                        pre = dynamic_with_pretrend(res, min_e=min_e, max_e=max_e)
                     ctx.require(agg.n_engineers, f"the {cert} estimate")
                     # the engineers the estimate rests on, not the holders (trial P: "5
                     # engineers" for an estimate on 4, one certified before the data)
@@ -552,13 +550,23 @@ def per_certification(
                         rows.append(
                             {"certification": cert, "engineers": agg.n_engineers}
                             | r
-                            | {
-                                "pre_trends": story.pretrend_cell(
-                                    pre.pretrend_pvalue, pre.pretrend_cell_pvalue
-                                )
-                            }
+                            | {"pre_trends": _pretrend_cell(res, min_e, max_e, notes, cert)}
                         )
     return PerCertification(pl.DataFrame(rows), left_out, need, share=ctx.privacy.share)
+
+
+def _pretrend_cell(res, min_e, max_e, notes: list[str], cert: str) -> str:
+    """A certification's pre-trend cell; "not tested" when its event study cannot be formed
+    (review D9: an error there dropped the certification's whole row)."""
+    from certkit.did.event import dynamic_with_pretrend
+
+    outcome = res.settings["outcome"]
+    try:
+        with collect_warnings(notes, f"{cert}, {outcome}: "):
+            pre = dynamic_with_pretrend(res, min_e=min_e, max_e=max_e)
+    except CertkitError:
+        return "not tested"
+    return story.pretrend_cell(pre.pretrend_pvalue, pre.pretrend_cell_pvalue)
 
 
 __all__ = [
