@@ -317,3 +317,27 @@ def test_people_without_a_pr_of_their_own_are_not_engineers(tmp_path):
         "ben@corp.example",
         "chen@corp.example",
     ]
+
+
+def test_the_mapping_note_names_the_alias_that_matched_not_an_internal_id():
+    """trial R (R6): a DevLake import's note said "e.g. 'user1' -> 'MagMueller'": 'user1' is
+    DevLake's internal user id, which the reader never sees; the e-mail matched."""
+    from certkit.connectors.roster_match import match_roster
+
+    people = pl.DataFrame(
+        {
+            "engineer_id": ["user1", "user2"],
+            "name": ["Magnus Müller", "Someone Else"],
+            "email": ["magnus@browser-use.com", "else@example.com"],
+            "login": [None, None],
+            "is_bot": [False, False],
+        }
+    )
+    roster = pl.DataFrame(
+        {"engineer_id": ["MagMueller"], "name": ["Magnus"], "email": ["magnus@browser-use.com"]}
+    )
+    found = match_roster(people, roster)
+    assert found.mapping == {"user1": "MagMueller"}
+    note = found.note()
+    assert "e.g. 'magnus@browser-use.com' -> 'MagMueller'" in note, note
+    assert "'user1'" not in note

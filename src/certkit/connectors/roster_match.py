@@ -73,6 +73,9 @@ class RosterMatch:
     proposals: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=dict.fromkeys(DRAFT_COLUMNS, pl.String))
     )
+    #: Author id -> the alias the roster matched it by (an e-mail, a name): the note's
+    #: example, where the id itself may be DevLake's internal user id (trial R, R6).
+    matched_by: dict[str, str] = field(default_factory=dict)
     #: Roster id -> why its own roster e-mail/login is another roster engineer's (the
     #: identity file maps it there): the no-PR note then does not send it back to that file.
     elsewhere: dict[str, str] = field(default_factory=dict)
@@ -86,9 +89,10 @@ class RosterMatch:
             counts = {r: sum(1 for a in done if self.rule[a] == r) for r in RULES[:3]}
             how = ", ".join(f"{n} by {r}" for r, n in counts.items() if n)
             first = next(iter(done.items()))
+            alias = self.matched_by.get(first[0], first[0])
             parts.append(
                 f"{len(done)} author id(s) are mapped to roster engineers by the roster's "
-                f"email/engineer_id/name columns ({how}; e.g. {first[0]!r} -> {first[1]!r})"
+                f"email/engineer_id/name columns ({how}; e.g. {alias!r} -> {first[1]!r})"
             )
         if case:
             first = next(iter(case.items()))
@@ -259,6 +263,7 @@ def match_roster(
             continue
         if len(by_mail) == 1:
             result.mapping[author], result.rule[author] = by_mail.pop(), "e-mail"
+            result.matched_by[author] = next(e for e in sorted(a["email"]) if e in by_email)
         elif len(by_key) == 1 and not by_mail:
             result.mapping[author], result.rule[author] = by_key.pop(), "id"
         elif by_mail or by_key:
@@ -284,6 +289,7 @@ def match_roster(
         names = [n for n in aliases[author]["name"] if by_name.get(n) == rid]
         if all(carriers[n] == {author} for n in names):
             result.mapping[author], result.rule[author] = rid, "name"
+            result.matched_by[author] = names[0]
         else:
             propose(author, rid, "name")
     _merge_case(result, aliases, known, display, fixed)
