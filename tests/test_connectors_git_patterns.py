@@ -495,6 +495,20 @@ def test_a_merged_prs_head_branch_is_read_by_the_branch_rules(tmp_path):
     )
 
 
+def _fork_pr(r: Repo, fork: str, branch: str, number: int, outer: int, day: int) -> None:
+    """A fork merges its own pull request ``number`` (from ``branch``) on its main, then that
+    main is merged here as pull request ``outer`` (2025-09-``day``)."""
+    r.branch(f"{fork}-main")
+    r.branch(branch)
+    r.commit(f"Fork work {outer}", BEN, f"2025-09-{day}T10:00:00Z")
+    r.checkout(f"{fork}-main")
+    r.merge(branch, f"Merge pull request #{number} from {fork}/{branch}\n\nFork work {outer}",
+            f"2025-09-{day}T11:00:00Z")  # fmt: skip
+    r.checkout("main")
+    r.merge(f"{fork}-main", f"Merge pull request #{outer} from {fork}/main\n\nUpstream {outer}",
+            f"2025-09-{day}T12:00:00Z")  # fmt: skip
+
+
 def test_a_forks_own_pr_number_inside_a_pr_branch_is_not_this_repositorys(tmp_path):
     """browser-use (trial Q, Q6): two forks each merged their own pull request #2 inside a
     branch they then proposed ("Merge pull request #2 from gobii-ai/codex/..." and "... #2
@@ -502,19 +516,8 @@ def test_a_forks_own_pr_number_inside_a_pr_branch_is_not_this_repositorys(tmp_pa
     joined them into one PR browser-use/browser-use#2."""
     r = Repo(tmp_path / "app", origin="https://github.com/org/app.git")
     r.commit("Initial", ANA, "2025-01-01T09:00:00Z")
-    for n, (fork, inner, outer) in enumerate(
-        [("gobii-ai", "codex/update-output", 3401), ("youngquan", "youngquan-patch-2", 3405)]
-    ):
-        day = 10 + 5 * n
-        r.branch(f"{fork}-main")  # the fork's main, where it merged its own PR #2
-        r.branch(inner)
-        r.commit(f"Fork work {n}", BEN, f"2025-09-{day}T10:00:00Z")
-        r.checkout(f"{fork}-main")
-        r.merge(inner, f"Merge pull request #2 from {fork}/{inner}\n\nFork work {n}",
-                f"2025-09-{day}T11:00:00Z")  # fmt: skip
-        r.checkout("main")
-        r.merge(f"{fork}-main", f"Merge pull request #{outer} from {fork}/main\n\nUpstream {n}",
-                f"2025-09-{day}T12:00:00Z")  # fmt: skip
+    _fork_pr(r, "gobii-ai", "codex/update-output", 2, 3401, 10)
+    _fork_pr(r, "youngquan", "youngquan-patch-2", 2, 3405, 15)
     # flask #4920: this repository's PR merged into two branches keeps its number
     r.branch("2.2.x")
     r.branch("fix/link")
@@ -527,18 +530,11 @@ def test_a_forks_own_pr_number_inside_a_pr_branch_is_not_this_repositorys(tmp_pa
     numbers = imp.pull_requests["number"].to_list()
     assert numbers.count(3410) == 1
     assert 2 not in numbers  # main: one PR #2 of both forks' merges
-    # review D3: a fork's #5 beside this repository's own squash-merged #5 of long ago
-    r.commit("Early work (#5)", ANA, "2025-09-26T09:00:00Z")
-    r.branch("zed-main")
-    r.branch("zed-fix")
-    r.commit("Fork fix", BEN, "2025-09-27T10:00:00Z")
-    r.checkout("zed-main")
-    r.merge("zed-fix", "Merge pull request #5 from zed/zed-fix", "2025-09-27T11:00:00Z")
-    r.checkout("main")
-    r.merge("zed-main", "Merge pull request #3412 from zed/main", "2025-09-27T12:00:00Z")
-    prs = read_git(r.path).pull_requests
-    five = prs.filter(pl.col("number") == 5)
-    assert five.height == 1 and five["title"][0] == "Early work"  # not joined with the fork's
     assert {3401, 3405} <= set(numbers)
     assert imp.pull_requests.filter(pl.col("number").is_null()).height == 2
     assert any("a fork merging its own pull request #N" in n for n in imp.notes)
+    # review D3: a fork's #5 beside this repository's own squash-merged #5
+    r.commit("Early work (#5)", ANA, "2025-09-26T09:00:00Z")
+    _fork_pr(r, "zed", "zed-fix", 5, 3412, 27)
+    five = read_git(r.path).pull_requests.filter(pl.col("number") == 5)
+    assert five.height == 1 and five["title"][0] == "Early work"  # not joined with the fork's

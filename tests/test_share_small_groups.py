@@ -225,6 +225,14 @@ def test_estimator_messages_drop_their_small_group_lists():
     )
 
 
+def _starts_as(said: dict[str, str], k: int = 5) -> None:
+    """Each text, redacted for a shared report, starts as its value says."""
+    from certkit.privacy import hide_small_counts
+
+    for text, start in said.items():
+        assert hide_small_counts(text, k).startswith(start), hide_small_counts(text, k)
+
+
 def test_any_count_of_engineers_under_k_is_redacted_in_shared_text():
     """fastapi (trial P, P5): the shared notes said "gcp-pmle: 1 engineer(s) were certified
     before (or in) their first observed month", a group of one tied to a certification,
@@ -237,8 +245,7 @@ def test_any_count_of_engineers_under_k_is_redacted_in_shared_text():
         "it rests on only 4 certified engineers (those with PR cycle time)": "it rests on fewer than 5 certified engineers (those with PR cycle time)",
         "1 engineer was certified after the data's last month": "fewer than 5 engineers was certified after",
     }
-    for text, start in said.items():
-        assert hide_small_counts(text, 5).startswith(start), hide_small_counts(text, 5)
+    _starts_as(said)
     kept = "12 engineers, 5 engineers, 1,024 engineers, version 2.5 engineers, 0 engineers"
     assert hide_small_counts(kept, 5) == kept
     # review D5: thresholds, words with digits and engineer-months are not head counts
@@ -276,8 +283,7 @@ def test_counts_of_roster_and_certification_rows_under_k_are_redacted(tmp_path):
         "certifications.csv, 2 rows: earned twice": "certifications.csv, fewer than 5 rows: earned",
         'engineers.csv, column "team", 1 row: blank': 'engineers.csv, column "team", fewer than 5',
     }
-    for text, start in said.items():
-        assert hide_small_counts(text, 5).startswith(start), hide_small_counts(text, 5)
+    _starts_as(said)
     kept = [
         "pull_requests.csv, column 'merged_date', 2 rows: merged before created",  # PRs
         "certifications.csv, column 'earned_date', 12 rows: late",
