@@ -77,12 +77,6 @@ _REVERT_TITLE = re.compile(
 )
 
 
-def says_revert(subject: str) -> bool:
-    """Whether a subject says it reverts (:data:`_REVERT_TITLE`): the git import keeps the
-    inverted numstat of such commits only (:func:`mark_reverts` reads no other)."""
-    return _REVERT_TITLE.match(subject) is not None
-
-
 def _subject_paragraph(c: _Commit) -> str:
     """A commit's subject without its ``(#N)``, joined with the next line when it stops
     after "Rollback of" or "Revert:" (abseil-cpp c7a875c1: "Rollback of" / "Add
