@@ -235,3 +235,19 @@ def test_agent_prs_credited_to_assignee_then_merger(tmp_path):
     ]
     eng = imp.people.filter(~pl.col("is_bot"))["engineer_id"].sort().to_list()
     assert eng == ["ana", "ben", "claude-monet"]
+
+
+def test_a_revert_pr_closed_without_merging_reverts_nothing(tmp_path):
+    """A gh export's "Reverts org/app#14" counted whether or not that PR was merged; closed
+    unmerged, it reverted nothing (the lead's last read of the session)."""
+    prs = json.loads(GH.read_text())
+    (revert,) = [p for p in prs if "Reverts org/app#14" in (p.get("body") or "")]
+    revert |= {"mergedAt": None, "state": "CLOSED"}
+    for key in ("mergedBy", "mergeCommit"):
+        revert.pop(key, None)
+    path = tmp_path / "prs.json"
+    path.write_text(json.dumps(prs))
+    got = read_github(path, identities=IDS).pull_requests
+    assert got.filter(pl.col("number") == 14)["reverted"].to_list() == [False]
+    merged = read_github(GH, identities=IDS).pull_requests
+    assert merged.filter(pl.col("number") == 14)["reverted"].to_list() == [True]

@@ -336,10 +336,11 @@ def read_github(
             }
             rows.append(row)
             by_number[pr["number"]] = row
+            # a revert PR closed without merging reverted nothing
             row["_reverts"] = [
                 int(r.group("n"))
                 for r in _REVERTS.finditer(pr["body"])
-                if r.group("repo") in (None, name)
+                if r.group("repo") in (None, name) and row["merged_date"] is not None
             ]
             ev_rows += evidence_rows(dets, pr_id, "github")
             p = people.setdefault(
