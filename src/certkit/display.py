@@ -406,6 +406,12 @@ def _fact(value: object) -> str:
     return _format_other(value)
 
 
+def p_said(p: float, digits: str = ".3g") -> str:
+    """A p-value after "p": ``"< 0.001"`` below 0.001, else ``"= 0.0123"`` (``digits`` is
+    the format of the number)."""
+    return "< 0.001" if p < 0.001 else f"= {p:{digits}}"
+
+
 def oneline(title: str, **facts: object) -> str:
     """One-line text ``repr`` for a certkit object: its title and key facts.
 

@@ -8,6 +8,7 @@ import polars as pl
 from certkit.did.aggregate import AggregateResult
 from certkit.did.group_time import att_gt
 from certkit.did.results import ATTgtResult
+from certkit.display import p_said
 from certkit.errors import warn_and_keep as _warn
 
 #: The cell-level pre-trend test (R did's Wald test of every pre-period ATT(g,t)) is used only
@@ -43,10 +44,10 @@ def unused_cell_test(p: float | None, cell_p: float | None) -> str:
     "already diverged, p < 0.001"). Empty otherwise."""
     if p is not None or cell_p is None:
         return ""
-    said = "< 0.001" if cell_p < 0.001 else f"= {cell_p:.3g}"
     return (
-        f"; the cell-level Wald test of the pre-period ATT(g,t) gives p {said}, but with "
-        f"cohorts this small (under {CELL_TEST_UNITS_PER_CELL} engineers per pre-period cell) "
+        f"; the cell-level Wald test of the pre-period ATT(g,t) gives p {p_said(cell_p)}, but "
+        f"with cohorts this small (under {CELL_TEST_UNITS_PER_CELL} engineers per pre-period "
+        "cell) "
         "it rejects far too often when trends are parallel, so it is not the verdict"
     )
 

@@ -10,6 +10,7 @@ import polars as pl
 from certkit.did.aggregate import aggregate_cells
 from certkit.did.inference import analytic_se, multiplier_bootstrap
 from certkit.did.prepare import whole
+from certkit.display import p_said
 from certkit.errors import warn_and_keep as _warn
 from certkit.results import EstimateMixin, tidy_frame
 from certkit.stats.vcov import cluster_sums, critical_value, wald_test
@@ -68,7 +69,7 @@ class ATTgtResult(EstimateMixin):
                 # evidence ... p = 0.66" and "already diverged (Wald test p = 0)" on one page)
                 q = self._wald[2] if self._wald else int(self.is_pre.sum())
                 base = self.settings.get("base_period", "varying")
-                said = "< 0.001" if p < 0.001 else f"= {p:.3g}"
+                said = p_said(p)
                 from certkit.did.event import CELL_TEST_UNITS_PER_CELL, _small_cohorts
 
                 # small cohorts: the test rejects far too often under parallel trends (p =

@@ -17,6 +17,7 @@ import math
 import polars as pl
 from scipy import stats
 
+from certkit.display import p_said
 from certkit.narrative import effects
 from certkit.narrative.adoption import THIN_END_PRS, adoption_trend, adoption_words  # noqa: F401
 from certkit.narrative.designs import (  # noqa: F401
@@ -313,11 +314,10 @@ def pretrend_cell(p_value: float | None, cell_p: float | None = None) -> str:
     unreliable: small cohorts)``."""
     if p_value is None or not math.isfinite(p_value):
         if cell_p is not None and math.isfinite(cell_p):
-            said = "< 0.001" if cell_p < 0.001 else f"= {cell_p:.2g}"
-            return f"not tested (cell-level p {said}, unreliable: small cohorts)"
+            return f"not tested (cell-level p {p_said(cell_p, '.2g')}, unreliable: small cohorts)"
         return "not tested"
-    said = "< 0.001" if p_value < 0.001 else f"= {p_value:.2g}"
-    return f"{'diverged' if p_value < 0.05 else 'no evidence'} (p {said})"
+    verdict = "diverged" if p_value < 0.05 else "no evidence"
+    return f"{verdict} (p {p_said(p_value, '.2g')})"
 
 
 def pretrend_words(event_study, verdict: str | None = None) -> str:
