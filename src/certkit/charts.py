@@ -212,16 +212,31 @@ def cohort_trends(
     """Mean outcome per period for engineers ever certified vs never certified.
 
     Aggregates the engineer x period panel (needs ``cohort`` and ``engineer_id``) with
-    :func:`cohort_means` before plotting; a point whose mean rests on fewer than
-    ``min_engineers`` engineers is left out (a shared report passes its ``k``).
+    :func:`cohort_means` before plotting (:func:`cohort_lines`); a point whose mean rests on
+    fewer than ``min_engineers`` engineers is left out (a shared report passes its ``k``).
     """
     agg = cohort_means(panel, outcome, time=time).filter(pl.col("engineers") >= min_engineers)
+    return cohort_lines(
+        agg, time=time, title=title or f"{outcome}: certified vs never certified", y_title=y_title
+    )
+
+
+def cohort_lines(
+    means: pl.DataFrame,
+    *,
+    time: str = "period",
+    title: str | None = None,
+    y_title: str | None = None,
+) -> alt.Chart:
+    """The lines of :func:`cohort_means`' rows (``time``, ``group``, ``mean``, ``engineers``),
+    certified vs never certified, the engineers behind each point in its tooltip."""
+    _check(means, [time, "group", "mean", "engineers"], "cohort_lines")
     return (
-        alt.Chart(agg)
+        alt.Chart(means)
         .mark_line(point=True)
         .encode(
             x=alt.X(f"{time}:T", title=None, axis=time_axis()),
-            y=alt.Y("mean:Q", title=y_title or outcome),
+            y=alt.Y("mean:Q", title=y_title or "mean"),
             color=alt.Color(
                 "group:N",
                 title=None,
@@ -236,7 +251,7 @@ def cohort_trends(
                 "engineers",
             ],
         )
-        .properties(title=title or f"{outcome}: certified vs never certified", width=WIDTH)
+        .properties(title=title or "certified vs never certified", width=WIDTH)
     )
 
 

@@ -151,19 +151,16 @@ class AIStudy:
             # resting on fewer than k engineers (trial P: means over 2-4 engineers were shown)
             means = charts.cohort_means(self.ctx.panel, "ai_share")
             shown, _ = self.ctx.hide_small(means, "engineers")
-            least = self.ctx.k if self.ctx.privacy.share else 1
             out = [
                 chart(
-                    charts.cohort_trends,
-                    self.ctx.panel if shown.height else self.ctx.panel.clear(),
+                    charts.cohort_lines,
+                    shown,
                     empty=f"no month has a group of {self.ctx.k} or more engineers with merged "
                     "PRs (shared report)"
                     if means.height
                     else "no merged PRs with a known AI share",
-                    outcome="ai_share",
                     title="AI-assisted share: certified vs never certified",
                     y_title="AI-assisted share",
-                    min_engineers=least,
                 )
             ]
             if 0 < shown.height < means.height:
