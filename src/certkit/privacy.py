@@ -515,15 +515,9 @@ def hide_small_counts(text: str, k: int) -> str:
     for pattern, replacement in _SMALL_COUNTS:
         text = pattern.sub(replacement.replace("{k}", f"{k} engineers"), text)
     text = _CERTIFICATION_LIST.sub(lambda m: _held_by_k(m, k), text)
-    # "(3 engineers)" under k
-    text = re.sub(
-        r"\((\d+) engineers?\)",
-        lambda m: m.group(0) if int(m.group(1)) >= k else f"(fewer than {k} engineers)",
-        text,
-    )
-
-    # any other count of engineers under k: "gcp-pmle: 1 engineer(s) were certified before
-    # (or in) their first observed month" tied a group of one to a certification (trial P)
+    # any count of engineers under k, "(3 engineers)" as "gcp-pmle: 1 engineer(s) were
+    # certified before (or in) their first observed month", which tied a group of one to a
+    # certification (trial P)
     def fewer(m: re.Match) -> str:
         who = m.group(3) + ("s" if m.group(3).endswith("engineer") else "")
         return m.group(0) if int(m.group(2)) >= k else f"fewer than {k} {who}"
