@@ -515,6 +515,7 @@ def hide_small_counts(text: str, k: int) -> str:
     for pattern, replacement in _SMALL_COUNTS:
         text = pattern.sub(replacement.replace("{k}", f"{k} engineers"), text)
     text = _CERTIFICATION_LIST.sub(lambda m: _held_by_k(m, k), text)
+
     # any count of engineers under k, "(3 engineers)" as "gcp-pmle: 1 engineer(s) were
     # certified before (or in) their first observed month", which tied a group of one to a
     # certification (trial P)
