@@ -127,6 +127,7 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
             metrics.append((pid, "p1", first, pickup, dep))
             if rng.random() < 0.1:  # the PR in a second DevLake project (same metrics)
                 metrics.append((pid, "p2", first, pickup, dep))
+    _reverts(prs, pr_commits, commits)
     # deployments: each ships a few merge commits (and metric deployment commits)
     n_dep = max(3, n_prs // 50)
     deploy_commits = []
@@ -204,6 +205,64 @@ def _rows(n_prs: int, seed: int) -> dict[str, tuple[list[str], list[tuple]]]:
             rels,
         ),
     }
+
+
+def _reverts(prs: list[tuple], pr_commits: list[tuple], commits: list[tuple]) -> None:
+    """Make every 23rd PR (from the 100th) a revert, or a near miss, of an earlier PR ``j`` of
+    its repository (12 PRs apart: same GitHub repository), in seven ways, in place."""
+    for k in range(100, len(prs), 23):
+        kind = (k // 23) % 7
+        j = k - 12 * (1 + k % 5) if kind != 3 else k - 552  # kind 3: j is a kind-0 revert
+        if j < 0:
+            continue
+        row = list(prs[k])
+        repo = f"org/r{k % 12}"
+        number, sha_j = j + 1, f"{j:040x}"
+        title = body = ""
+        branch = row[13]
+        if kind == 0:  # GitHub's revert button
+            title, branch = f'Revert "PR {j}"', f"revert-{number}-feature/{j}"
+            body = f"Reverts {repo}#{number}"
+        elif kind == 1:  # named by the landed commit's sha, in a PR commit
+            title = f"Revert PR {j}"
+            c_sha = f"r{k:039x}"
+            message = f'Revert "PR {j}"\n\nThis reverts commit {sha_j}.'
+            pr_commits.append((c_sha, row[0], "Dev", "d@corp.example"))
+            commits.append((c_sha, row[5], message, "Dev", "d@corp.example", "d@corp.example"))
+        elif kind == 2:  # by the title alone, JSON-quoted as GitHub's REST collector stores it
+            title = _go_json(f'Revert "PR {j}"')
+        elif kind == 3:  # a revert of a revert: restores PR j's target, all three merged
+            title, body = f"Revert the revert {j}", f"Reverts {repo}#{number}"
+            first = j - 12 * (1 + j % 5)
+            chain = [first, j, k]
+            if first >= 0 and all(prs[i][0].startswith("github") for i in chain):
+                landed = prs[first][5]
+                for i in chain:
+                    landed = max(landed, prs[i][5]) + timedelta(hours=1)
+                    old = list(prs[i] if i != k else row)
+                    old[4], old[6], old[7] = "MERGED", landed, landed
+                    if i == k:
+                        row = old
+                    else:
+                        prs[i] = tuple(old)
+        elif kind == 4:  # near misses: not a revert
+            title, body = (
+                f"Reverted config defaults after PR {j}",
+                f"This reverts nothing, #{number}",
+            )
+        elif kind == 5:  # a temporary change reverted as planned: not a failure
+            old = list(prs[j])
+            old[14] = f"Temporarily pin the PR {j} test"
+            prs[j] = tuple(old)
+            title, body = f'Revert "Temporarily pin the PR {j} test"', f"Reverts {repo}#{number}"
+        else:  # a revert commit inside an ordinary PR: not a revert
+            title = f"PR {k}"
+            c_sha = f"r{k:039x}"
+            message = f'Revert "PR {j}"\n\nThis reverts commit {sha_j}.'
+            pr_commits.append((c_sha, row[0], "Dev", "d@corp.example"))
+            commits.append((c_sha, row[5], message, "Dev", "d@corp.example", "d@corp.example"))
+        row[13], row[14], row[15] = branch, title, body or row[15]
+        prs[k] = tuple(row)
 
 
 def _go_json(text: str) -> str:

@@ -190,6 +190,7 @@ def test_generated_organisation(generated, tmp_path, period):
     assert_same(got, want)
     totals = want.select(pl.col("merged_prs", "defects", "incidents", "ai_prs").sum()).row(0)
     assert all(n > 20 for n in totals), totals
+    assert want["reverts"].sum() > 10
     assert want["pickup_time_hours_median"].drop_nulls().len() > 50
 
 
@@ -448,11 +449,10 @@ def test_links_to_prs_merged_later_are_fixes_in_both_paths(db, tmp_path):
     assert april(kept, "u-ana") == (2, 0) and april(kept, "u-ben") == (0, 2)
 
 
-def test_reverts_are_unknown_and_the_certifications_warnings_are_given(db, tmp_path):
-    """trial R (browser-use in DevLake's schema): the import set every PR "not reverted",
-    so the AI page said "0 of 132 AI-assisted PRs were reverted" of data that records no
-    reverts; and the pushdown left out the certifications file's warning "earned before
-    hire_date" that the import gives."""
+def test_the_certifications_warnings_are_given_and_reverts_are_known(db, tmp_path):
+    """trial R (browser-use in DevLake's schema): the pushdown left out the certifications
+    file's warning "earned before hire_date" that the import gives. Reverts, once unknown in
+    DevLake data, are read from the PRs' text: known (here none) in both paths."""
     from certkit.errors import OutcomeNotRecorded
     from certkit.privacy import Privacy
     from certkit.report import Context
@@ -463,17 +463,72 @@ def test_reverts_are_unknown_and_the_certifications_warnings_are_given(db, tmp_p
     kw = {"engineers": roster, "certifications": certs}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
-        imp = read_devlake(db["uri"])
-        ds = to_dataset(imp, **kw)
-    assert ds.pull_requests["reverted"].null_count() == ds.pull_requests.height  # unknown
+        ds = to_dataset(read_devlake(db["uri"]), **kw)
+    assert ds.pull_requests["reverted"].null_count() == 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got = devlake_panel(db["uri"], period="month", **kw)
     said = [str(w.message) for w in caught]
     assert any("earned before hire_date" in s and "certifications" in s for s in said), said
-    assert got["revert_rate"].null_count() == got.height  # not 0.0
+    merged = got.filter(pl.col("merged_prs") > 0)
+    assert merged.height and merged["revert_rate"].null_count() == 0
     assert_same(got, reference(db["uri"], "month", **kw))
     ctx = Context(ds=ds, full=ds, panel=got, privacy=Privacy(k=1), period="", filters={})
-    for outcome in ("reverts", "revert_rate"):
-        with pytest.raises(OutcomeNotRecorded, match="no PR says whether it was reverted"):
-            ctx.recorded(outcome)
+    with pytest.raises(OutcomeNotRecorded, match="0% in every row"):  # known, none reverted
+        ctx.recorded("revert_rate")
+
+
+def test_reverts_are_read_from_titles_branches_descriptions_and_commits(generated):
+    """DevLake records no reverts (trial R: every PR was "not reverted", then unknown). The
+    git import's rules read them from the PRs' text; the pushdown reads only the possible
+    reverts and what they name, and counts the same PRs (``reverts`` in the parity test)."""
+    from devlake_generated import _rows
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        imp = read_devlake(generated)
+    prs, notes = imp.pull_requests, " ".join(imp.notes)
+    reverted = set(prs.filter(pl.col("reverted"))["devlake_id"])
+    raw = _rows(N_GENERATED, 7)["pull_requests"][1]
+    when = dict(
+        prs.filter(pl.col("merged_date").is_not_null())
+        .select("devlake_id", "merged_date")
+        .iter_rows()
+    )
+    by_kind: dict[int, set[str]] = {}
+    for k in range(100, N_GENERATED, 23):
+        kind = (k // 23) % 7
+        j = k - 12 * (1 + k % 5) if kind != 3 else k - 552
+        if j < 0 or raw[k][0] not in when or raw[j][0] not in when or raw[k][1] != raw[j][1]:
+            continue  # not merged both, or not in one repository (GitLab authors' PRs)
+        if kind == 2 and when[raw[j][0]] >= when[raw[k][0]]:
+            continue  # a title names the PR with that title merged last before the revert
+        by_kind.setdefault(kind, set()).add(raw[j][0])
+    # a kind-0 revert reverted by a kind-3 one: its own target is restored
+    restored = {raw[j - 12 * (1 + j % 5)][0] for j in map(_number, by_kind[3])}
+    for kind in (0, 1, 2):  # the revert button, the sha, the title alone (JSON-quoted)
+        assert len(by_kind[kind]) >= 3
+        assert by_kind[kind] - by_kind[5] - restored <= reverted, kind  # unless temporary
+    assert by_kind[3] <= reverted and restored  # the reverted reverts themselves
+    for kind in (4, 5, 6):  # near misses, planned reversals, revert commits inside a PR
+        named_elsewhere = set().union(*(by_kind.get(x, set()) for x in (0, 1, 2, 3)))
+        assert not (by_kind[kind] - named_elsewhere) & reverted, kind
+    assert "reverted as planned" in notes and "inside other PRs" in notes
+    assert "restored by a revert of their revert" in notes
+    assert reverted == pushed_reverts(generated)
+
+
+def _number(devlake_id: str) -> int:
+    return int(devlake_id.rsplit(":", 1)[1])
+
+
+def pushed_reverts(uri: str) -> set[str]:
+    """The reverted PRs the pushdown finds (its own reads, not the import's)."""
+    from certkit.connectors.devlake_reverts import reverted_pr_ids
+
+    conn, dialect = _connect(uri)
+    try:
+        q, s = dr.lake_schema(conn, dialect)
+        return reverted_pr_ids(q, s, "1 = 1", {})
+    finally:
+        conn.close()

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from certkit.connectors import devlake_read as dr
+from certkit.connectors import devlake_reverts
 from certkit.connectors.attribution import (
     Detection,
     Evidence,
@@ -38,6 +39,7 @@ from certkit.connectors.devlake_rows import (
     line_counts,
     link_incidents,
     merge_state,
+    pr_key,
     source_of,
     unknown_author,
     unquote_text,
@@ -114,7 +116,7 @@ def read_connection(
             "SELECT tu.user_id, t.name FROM team_users tu JOIN teams t ON t.id = tu.team_id"
         ):
             teams.setdefault(r["user_id"], r["name"])
-    merge_dates = _merge_commit_dates(s, q, prs)
+    merge_dates = merge_commit_dates(s, q, prs)
 
     rows, ev_rows, commit_rows, people, raw_lines = [], [], [], {}, {}
     undated = dropped = 0
@@ -127,9 +129,7 @@ def read_connection(
             no_created[src] = no_created.get(src, 0) + 1
             continue
         eid, bot, email, login = author_of(pr, ids)
-        repo = pr["repo_name"] or pr["base_repo_id"]
-        key = pr["pull_request_key"]
-        pr_id = f"{repo}#{key}" if key not in (None, "", 0) and repo else pr["id"]
+        repo, pr_id, number = pr_key(pr)
         state, merged = merge_state(pr, merge_dates.get(pr["merge_commit_sha"] or ""))
         undated += state == "merged" and merged is None
         dropped += state != "merged" and pr["merged_date"] is not None
@@ -157,11 +157,9 @@ def read_connection(
                 "first_review_date": first_review,
                 "ai_assisted": 1.0 if dets else 0.0,
                 "ai_tool": tools_of(dets),
-                # DevLake records no reverts and certkit reads none from it: unknown, not
-                # "never reverted" (trial R: "0 of 132 AI-assisted PRs were reverted")
-                "reverted": None,
+                "reverted": None,  # devlake_reverts.mark reads them from titles and bodies
                 "title": unquote_text(pr["title"]),
-                "number": int(key) if key not in (None, "") else None,
+                "number": number,
                 "is_bot_author": bot,
                 "created_source": "devlake",
                 "source": "devlake",
@@ -174,6 +172,7 @@ def read_connection(
         )
         add_person(people, eid, pr, email, login, teams, bot, pr["created_date"])
     line_counts(rows, raw_lines, notes)
+    notes += devlake_reverts.mark(rows, {pr["id"]: pr for pr in prs}, pr_commits)
     if no_created:
         per = ", ".join(f"{k} {v}" for k, v in sorted(no_created.items()))
         notes.append(
@@ -324,7 +323,7 @@ def _commit(c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules):
     return dets, row
 
 
-def _merge_commit_dates(s: dr.Schema, q, prs: list[dict]) -> dict[str, datetime | None]:
+def merge_commit_dates(s: dr.Schema, q, prs: list[dict]) -> dict[str, datetime | None]:
     """Dates of merge commits of MERGED PRs without merged/closed date (Bitbucket Cloud)."""
     shas = {
         p["merge_commit_sha"]

@@ -25,9 +25,10 @@ literal rows (:mod:`certkit.connectors.devlake_panel_ai`).
 The result equals ``build_panel(to_dataset(read_devlake(uri, identities=ids), engineers,
 certifications, identities=ids, roster_only=...))`` row for row on every column, and the
 import's notes on the lake (tables missing or not readable, columns missing, scope) are
-warned alike. ``reverts`` and ``revert_rate`` are null where PRs were merged, and
-``rework_rate`` null, as in the import, whose PRs' ``reverted`` is unknown (DevLake records no
-reverts; the line ledger is git-only).
+warned alike. ``reverts`` (and ``revert_rate``) come as ``ai_prs`` does: the possible reverts
+and the PRs they name are read and decided with the import's rules, and the reverted PRs' ids
+go back into step 3 (:mod:`certkit.connectors.devlake_reverts`). ``rework_rate`` is null, as in
+the import (the line ledger is git-only).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from certkit.connectors.devlake_import import (
     author_of,
     nothing_read,
 )
+from certkit.connectors.devlake_reverts import reverted_pr_ids
 from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
 from certkit.connectors.roster_match import merge_people, remap, roster_mapping
 from certkit.data.panel import PERIODS, build_panel, period_start
@@ -76,6 +78,7 @@ _OUTCOMES = (
     "ai_prs",
     "defects",
     "incidents",
+    "reverts",
 )
 
 
@@ -251,6 +254,7 @@ def _query(
         rel,
         ai.ai_flag(d, ai_ids, literal),
         fix_links,
+        ai.ai_flag(d, reverted_pr_ids(q, s, w, params), literal, name="revset"),
     )
     if dialect == "postgresql":
         # the query is large: PostgreSQL's JIT compiled it for longer than it ran (100,000
@@ -326,6 +330,7 @@ _SCHEMA = {
     "ai_prs": pl.Float64,
     "defects": pl.Int64,
     "incidents": pl.Int64,
+    "reverts": pl.Int64,
 }
 
 
@@ -431,7 +436,7 @@ def _assemble(
             warnings.warn(problem.format(), CertkitWarning, stacklevel=3)
     grid = build_panel(ds, period)
     on = ["engineer_id", "period_index"]
-    out = grid.drop(*_OUTCOMES, "defects_per_pr", "reverts", "revert_rate", "ai_share")
+    out = grid.drop(*_OUTCOMES, "defects_per_pr", "revert_rate", "ai_share")
     out = out.join(outcomes.with_columns(pl.col("period_index").cast(pl.Int32)), on=on, how="left")
     merged = pl.col("merged_prs")
     out = out.with_columns(
@@ -439,11 +444,11 @@ def _assemble(
         pl.when(merged.is_null()).then(0).otherwise(pl.col("lines_changed")).alias("lines_changed"),
         *(pl.col(c).fill_null(0) for c in ("merged_prs", "prs_opened", "defects", "incidents")),
         pl.col("ai_prs").fill_null(0.0),
-        # unknown (DevLake records no reverts) where PRs were merged, as in the import
-        pl.when(merged > 0).then(None).otherwise(pl.lit(0)).cast(pl.Int64).alias("reverts"),
+        pl.col("reverts").fill_null(0),
     ).with_columns(
         pl.when(merged > 0).then(pl.col("defects") / merged).alias("defects_per_pr"),
-        pl.lit(None, pl.Float64).alias("revert_rate"),  # reverts unknown, as in the import
+        # every PR has a known reverted (True or False), as in the import
+        pl.when(merged > 0).then(pl.col("reverts") / merged).alias("revert_rate"),
         # every PR has a known ai_assisted (0 or 1), as in the import
         pl.when(merged > 0).then(pl.col("ai_prs") / merged).alias("ai_share"),
     )

@@ -364,11 +364,12 @@ def _detect(
     return out
 
 
-def ai_flag(d, ai: set[str], quote) -> tuple[str | None, str, str]:
-    """``(CTE or None, join, flag expression)`` marking the AI PRs (``pr.id``) in SQL.
+def ai_flag(d, ai: set[str], quote, name: str = "aiset") -> tuple[str | None, str, str]:
+    """``(CTE or None, join, flag expression)`` marking the PRs ``ai`` (``pr.id``) in SQL.
 
-    PostgreSQL: a ``VALUES`` list joined by hash; MySQL/MariaDB: an ``IN`` list of constants
-    (sorted and binary-searched), compared as bytes. ``quote`` is the driver's escaping.
+    PostgreSQL: a ``VALUES`` list (CTE ``name``) joined by hash; MySQL/MariaDB: an ``IN``
+    list of constants (sorted and binary-searched), compared as bytes. ``quote`` is the
+    driver's escaping. Also marks the reverted PRs (``name="revset"``).
     """
     if not ai:
         return None, "", "0"
@@ -376,8 +377,8 @@ def ai_flag(d, ai: set[str], quote) -> tuple[str | None, str, str]:
     if d.pg:
         values = ",\n  ".join(f"({v})" for v in lits)
         return (
-            f"aiset (did) AS (VALUES\n  {values})",
-            "LEFT JOIN aiset ON aiset.did = pr.id",
-            "CASE WHEN aiset.did IS NOT NULL THEN 1 ELSE 0 END",
+            f"{name} (did) AS (VALUES\n  {values})",
+            f"LEFT JOIN {name} ON {name}.did = pr.id",
+            f"CASE WHEN {name}.did IS NOT NULL THEN 1 ELSE 0 END",
         )
     return None, "", f"CASE WHEN CAST(pr.id AS BINARY) IN ({', '.join(lits)}) THEN 1 ELSE 0 END"

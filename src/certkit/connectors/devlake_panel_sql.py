@@ -301,6 +301,7 @@ def panel_query(
     rel: str | None,
     ai: tuple[str | None, str, str] = (None, "", "0"),
     fix_links: str = "drop",
+    reverted: tuple[str | None, str, str] = (None, "", "0"),
 ) -> str:
     """The outcomes per (``ek``, ``p``): see the module docstring.
 
@@ -308,14 +309,16 @@ def panel_query(
     and incidents (``None``: no ``incidents`` table), ``rel`` the incident -> deployment
     table (``None``: incidents link to PRs only through ``pull_request_issues``), ``ai`` the
     AI PRs (:func:`certkit.connectors.devlake_panel_ai.ai_flag`: CTE, join, 0/1 flag),
+    ``reverted`` the reverted PRs (the same form),
     ``fix_links`` ``"drop"`` or ``"keep"`` (:func:`certkit.data.panel.build_panel`).
     """
     drop = fix_links == "drop"
     c = created(d, s)
     m, flag, merge_join = merged(d, s)
     ai_cte, ai_join, ai_flag = ai
-    ctes = [idmap] + ([ai_cte] if ai_cte else [])
-    joins = [merge_join, ai_join]
+    rev_cte, rev_join, rev_flag = reverted
+    ctes = [idmap] + [cte for cte in (ai_cte, rev_cte) if cte]
+    joins = [merge_join, ai_join, rev_join]
     lite_joins = [merge_join]  # what the incident blame needs of a PR (no reviews, no lines)
     first_review = d.null("ts")
     if s.has("pull_request_comments", "pull_request_id", "account_id", "created_date"):
@@ -386,7 +389,8 @@ def panel_query(
   SELECT pr.id AS did, {cid} AS cid, im.ek AS ek, {c} AS created, {m} AS merged,
     {flag} AS is_merged, {sha} AS msha, {deploy} AS dep,
     COALESCE({first_review}, {first_comment}) AS fr, {pickup} AS pmin,
-    {d.source("pr.id")} AS src, {add} AS a, {dele} AS d, {ai_flag} AS ai, {ndef} AS ndef
+    {d.source("pr.id")} AS src, {add} AS a, {dele} AS d, {ai_flag} AS ai, {ndef} AS ndef,
+    {rev_flag} AS rev
   FROM pull_requests pr
   LEFT JOIN idmap im ON im.aid = {d.key("pr.author_id")} AND im.aname = {d.key("pr.author_name")}
   {chr(10).join(j for j in joins if j)}
@@ -409,7 +413,7 @@ def panel_query(
         f"WHEN b.pmin >= 0 THEN FLOOR(b.pmin * 60) * {d.double(1.0)} END"
     )
     ctes.append(f"""prs AS (
-  SELECT b.did, b.ek, b.merged, b.ai, b.ndef, {d.index("b.created", period, start)} AS pc,
+  SELECT b.did, b.ek, b.merged, b.ai, b.ndef, b.rev, {d.index("b.created", period, start)} AS pc,
     {d.index("b.merged", period, start)} AS pm,
     CASE WHEN b.merged IS NOT NULL THEN GREATEST({hours}, {d.double(1 / 60)}) END AS cyc,
     ({pick_s}) / {HOUR} AS pick,
@@ -427,19 +431,19 @@ def panel_query(
     # (MariaDB at 1,000,000 PRs: its window steps spilled to disk and grew about 300x for
     # 10x the PRs, and the hash join of ``metrics`` rescanned it once per 16 MB of PRs).
     ctes.append("""ev AS (
-  SELECT p.ek, p.pm AS p, p.cyc, p.pick, p.nlines, p.ai, p.ndef
+  SELECT p.ek, p.pm AS p, p.cyc, p.pick, p.nlines, p.ai, p.ndef, p.rev
   FROM prs p
   WHERE p.merged IS NOT NULL AND COALESCE(p.ek, -1) >= 0)""")
     # two steps, each with one partition: MariaDB 10.11.19 numbers rows wrongly with the four
     # windows in one SELECT (ROW_NUMBER by cyc, COUNT, ROW_NUMBER by pick in a finer
     # partition, COUNT(pick): wrong in 299 of 300 groups of a plain 3,000-row table)
     ctes.append("""evc AS (
-  SELECT ek, p, cyc, pick, nlines, ai, ndef,
+  SELECT ek, p, cyc, pick, nlines, ai, ndef, rev,
     ROW_NUMBER() OVER (PARTITION BY ek, p ORDER BY cyc) AS rc,
     COUNT(*) OVER (PARTITION BY ek, p) AS nc
   FROM ev)""")
     ctes.append("""evw AS (
-  SELECT ek, p, cyc, pick, nlines, ai, ndef, rc, nc,
+  SELECT ek, p, cyc, pick, nlines, ai, ndef, rev, rc, nc,
     ROW_NUMBER() OVER (
       PARTITION BY ek, p, CASE WHEN pick IS NULL THEN 1 ELSE 0 END ORDER BY pick) AS rp,
     COUNT(pick) OVER (PARTITION BY ek, p, CASE WHEN pick IS NULL THEN 1 ELSE 0 END) AS np
@@ -448,6 +452,7 @@ def panel_query(
     ctes.append(f"""outc AS (
   SELECT ek, p, COUNT(*) AS merged_prs,
     AVG(LN(cyc)) AS lmean, SUM(nlines) AS nlines, SUM(ai) AS ai_prs, SUM(ndef) AS defects,
+    SUM(rev) AS reverts,
     AVG(CASE WHEN {mid} THEN cyc END) AS med,
     AVG(CASE WHEN {mid} THEN LN(cyc) END) AS lmed,
     AVG(CASE WHEN pick IS NOT NULL AND 2 * rp BETWEEN np AND np + 2 THEN pick END) AS pmed
@@ -552,13 +557,14 @@ def panel_query(
     num = d.null("num")
     rows = [
         f"SELECT ek, p, merged_prs, {big} AS opened, lmed, lmean, med, pmed, nlines, ai_prs, "
-        f"defects, {big} AS incidents FROM outc",
-        f"SELECT ek, p, {big}, n, {num}, {num}, {num}, {num}, {big}, {num}, {big}, {big} FROM opened",
+        f"defects, {big} AS incidents, reverts FROM outc",
+        f"SELECT ek, p, {big}, n, {num}, {num}, {num}, {num}, {big}, {num}, {big}, {big}, {big} "
+        "FROM opened",
     ]
     if icnt:
         rows.append(
-            f"SELECT ek, p, {big}, {big}, {num}, {num}, {num}, {num}, {big}, {num}, {big}, n "
-            "FROM icnt"
+            f"SELECT ek, p, {big}, {big}, {num}, {num}, {num}, {num}, {big}, {num}, {big}, n, "
+            f"{big} FROM icnt"
         )
     return (
         "WITH "
@@ -568,7 +574,8 @@ SELECT u.ek AS ek, u.p AS p, NULLIF(MAX(u.merged_prs), 0) AS merged_prs,
   NULLIF(MAX(u.opened), 0) AS prs_opened, MAX(u.lmed) AS cycle_time_log_median,
   MAX(u.lmean) AS cycle_time_log_mean, MAX(u.med) AS cycle_time_hours_median,
   MAX(u.pmed) AS pickup_time_hours_median, MAX(u.nlines) AS lines_changed,
-  MAX(u.ai_prs) AS ai_prs, MAX(u.defects) AS defects, MAX(u.incidents) AS incidents
+  MAX(u.ai_prs) AS ai_prs, MAX(u.defects) AS defects, MAX(u.incidents) AS incidents,
+  MAX(u.reverts) AS reverts
 FROM (
   {chr(10).join(["  UNION ALL " + r if i else r for i, r in enumerate(rows)])}) u
 GROUP BY u.ek, u.p

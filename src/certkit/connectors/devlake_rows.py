@@ -50,6 +50,15 @@ def unknown_author(author_id: str | None, author_name: str | None, login: str | 
     return aid == "" or aid.endswith(":0")
 
 
+def pr_key(pr: dict) -> tuple[str | None, str, int | None]:
+    """``(repo, certkit PR id, PR number)`` of a PR row of ``devlake_read.pr_query``: the id
+    is ``repo#number`` when both are known, else DevLake's own id."""
+    repo = pr["repo_name"] or pr["base_repo_id"]
+    key = pr["pull_request_key"]
+    pr_id = f"{repo}#{key}" if key not in (None, "", 0) and repo else pr["id"]
+    return repo, pr_id, int(key) if key not in (None, "") else None
+
+
 def merge_state(pr: dict, merge_commit_date: datetime | None) -> tuple[str, datetime | None]:
     """``(state, merged_date)`` by the documented rule; state is merged/closed/open/draft."""
     status = str(pr.get("status") or "").upper()

@@ -77,7 +77,7 @@ _REVERT_TITLE = re.compile(
 )
 
 
-def _subject_paragraph(c: _Commit) -> str:
+def _subject_paragraph(c: _Commit | MessageCommit) -> str:
     """A commit's subject without its ``(#N)``, joined with the next line when it stops
     after "Rollback of" or "Revert:" (abseil-cpp c7a875c1: "Rollback of" / "Add
     [[clang::nomerge]] to ..."), as git's ``%s`` joins a first paragraph."""
@@ -131,6 +131,49 @@ TEMPORARY = (
 _LISTED = 10
 
 
+@dataclass
+class MessageCommit:
+    """A commit known only by its message (a forge's PR commit, as DevLake stores it): what
+    :func:`mark_reverts` reads of a commit. ``parents`` is 2 for a PR's landed (merge or
+    squash) commit, whose message DevLake may lack: it is read as a merge, never as the PR's
+    whole content."""
+
+    sha: str
+    subject: str
+    body: str
+    committed: datetime
+    parents: list[str] = field(default_factory=lambda: [""])
+    patch: int = 0  # no numstat: nothing is found by its diff
+    inverse: int = 0
+
+
+def message_commit(sha: str, message: str | None, committed: datetime, landed: bool = False):
+    """A :class:`MessageCommit` from a whole commit message (``body`` holds the subject too,
+    as git's does)."""
+    text = (message or "").strip()
+    return MessageCommit(
+        sha, text.split("\n", 1)[0].strip(), text, committed, ["", ""] if landed else [""]
+    )
+
+
+_NUMBER = re.compile(r"#(\d+)")
+
+
+def revert_names(
+    title: str, head: str | None, body: str, commits: list[MessageCommit]
+) -> tuple[set[int], set[str], set[str]]:
+    """``(numbers, shas, titles)``: every PR number, commit sha (or prefix) and PR title a
+    revert PR with this title, head branch, description and commits could name to
+    :func:`mark_reverts` (a superset), to look those PRs up without reading every PR."""
+    texts = [title, body, *(c.body for c in commits)]
+    numbers = {int(n) for text in texts for n in _NUMBER.findall(text)}
+    if b := _REVERT_BRANCH.search(head or ""):
+        numbers.add(int(b.group("n")))
+    shas = {s.lower() for c in commits for s in _REVERTS_SHA.findall(c.body)}
+    inner = [_reverted_title(title)] + [_reverted_title(_subject_paragraph(c)) for c in commits]
+    return numbers, shas, {i for i in inner if i}
+
+
 @dataclass(eq=False)
 class _Unit:
     """A PR row, or a direct commit outside ``pull_requests``: what a revert can name."""
@@ -156,9 +199,15 @@ def mark_reverts(
     ----------
     prs
         PR rows of one repository, with ``_shas`` (their commits), ``number``, ``title``,
-        ``merged_date`` and ``_head`` (the head branch, or ``None``; removed here).
+        ``merged_date`` and ``_head`` (the head branch, or ``None``; removed here). A
+        forge's PR (DevLake) also has ``_body`` (its description) and ``_pr_title`` true:
+        its title is its own, not a commit's subject, so the PR is a revert by its title,
+        head branch or description (``Reverts owner/repo#N``, which also names the PR
+        reverted) or a commit body saying ``Reverts owner/repo#N``, as a squash-merged PR
+        on GitHub is; both keys are removed here.
     commits
-        Every commit read, by sha.
+        Every commit read, by sha (:class:`MessageCommit` for commits known only by their
+        message).
     direct
         The commits pushed directly (in no PR, whether or not they are PR rows with
         ``direct_commits="as_prs"``).
@@ -274,6 +323,11 @@ def mark_reverts(
             if inner is not None and pr["number"] is not None:
                 sha_named = any(_REVERTS_SHA.search(c.body) for c in own)
                 found += [(t, None) for t in named(inner, u.when, sha_named)]
+            found += [
+                (by_number[int(n)], None)
+                for n in _REVERTS_PR.findall(pr.get("_body") or "")
+                if int(n) in by_number
+            ]
             b = _REVERT_BRANCH.search(pr.get("_head") or "")
             if b and int(b.group("n")) in by_number:
                 target = by_number[int(b.group("n"))]
@@ -316,7 +370,8 @@ def mark_reverts(
 
     restored, as_planned = [], []
     for u in pr_units:
-        u.pr.pop("_head", None)
+        for key in ("_head", "_body", "_pr_title"):
+            u.pr.pop(key, None)
         if u.by:
             if any(force(v, set())[0] for v in u.unplanned):
                 u.pr["reverted"] = True
@@ -362,7 +417,8 @@ def _is_revert(u: _Unit, own: list[_Commit]) -> bool:
             return True
         subjects = {SQUASH.sub("", c.subject).strip() for c in own} | {c.subject for c in own}
         if (
-            len(own) > 1
+            not pr.get("_pr_title")
+            and len(own) > 1
             and all(len(c.parents) < 2 for c in own)
             and pr.get("created_source") != "squash_commit"
             and pr["title"] in subjects  # a title taken from a commit, not a PR's own
@@ -370,8 +426,13 @@ def _is_revert(u: _Unit, own: list[_Commit]) -> bool:
             return all(_REVERT_TITLE.match(c.subject) or _REVERTS_SHA.search(c.body) for c in own)
         if _REVERT_TITLE.match(pr["title"] or ""):
             return True
-        if any(_REVERTS_PR.search(c.body) for c in own):  # GitHub's revert button's text
+        # GitHub's revert button's text, in a commit or in the PR's own description
+        if any(_REVERTS_PR.search(c.body) for c in own) or _REVERTS_PR.search(
+            pr.get("_body") or ""
+        ):
             return True
+        if pr.get("_pr_title"):  # a forge's PR: its title, branch and description decide
+            return False
         one_message = pr.get("_change_id") is not None or (
             len(own) == 1 and len(own[0].parents) < 2 and not SQUASH.search(own[0].subject)
         )

@@ -210,10 +210,10 @@ class Context:
         prs = getattr(self.full, "pull_requests", None)
         if outcome in ("reverts", "revert_rate") and prs is not None and prs.height:
             known = prs["reverted"].is_not_null().any() if "reverted" in prs.columns else False
-            if not known:  # a DevLake import (trial R: "0 reverts" from data without any)
+            if not known:  # (trial R: "0 reverts" from DevLake data read without any)
                 raise OutcomeNotRecorded(
-                    "not recorded in this data: no PR says whether it was reverted (DevLake "
-                    "records no reverts; a git import, or a gh export, finds them)"
+                    "not recorded in this data: no PR says whether it was reverted (a git "
+                    "import, a gh export or a DevLake import reads reverts from the PRs' text)"
                 )
         if table and getattr(self.full, table, None) is not None and not self.full_rows(table):
             source = "Jira (--jira)" if table == "defects" else "PagerDuty (--pagerduty)"
