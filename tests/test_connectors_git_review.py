@@ -364,3 +364,18 @@ def test_a_plain_since_date_is_its_midnight_utc(tmp_path):
         assert sorted(imp.pull_requests["id"].to_list()) == ["org/app#2", "org/app#3"]
     imp = read_git(r.path, since="2024-01-02T12:00:00Z", rework_days=None)  # given as is
     assert imp.pull_requests["id"].to_list() == ["org/app#3"]
+
+
+def test_a_release_robot_account_is_automation_not_an_engineer(tmp_path):
+    """google-gemini/gemini-cli (trial T): "gemini-cli-robot <gemini-cli-robot@google.com>"
+    wrote 153 changelog and version-bump PRs, counted as a never-certified engineer (the
+    7th busiest); "robot" did not match the bot-like note either."""
+    r = Repo(tmp_path / "repo")
+    robot = ("gemini-cli-robot", "gemini-cli-robot@google.com")
+    r.commit("feat: add x (#1)", ANA, "2024-03-01T10:00:00Z")
+    r.commit("chore(release): bump version to 0.7.0 (#2)", robot, "2024-03-02T10:00:00Z")
+    r.commit("chore(release): changelog for v0.7.0 (#3)", robot, "2024-03-03T10:00:00Z")
+    prs = _prs(read_git(r.path))
+    assert prs["org/app#2"]["is_bot_author"] and prs["org/app#3"]["is_bot_author"]
+    assert not prs["org/app#1"]["is_bot_author"]
+    assert "robot" not in prs["org/app#1"]["author_id"]

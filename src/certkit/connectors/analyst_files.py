@@ -217,8 +217,9 @@ def engineers_table(
 #: A name, login or e-mail local part that ends in "bot" or "team" after a separator:
 #: "KhulnaSoft bot", ``khulnasoft-bot``, ``ci_bot``, a shared account such as "Abseil Team
 #: <absl-team@google.com>" (288 of abseil-cpp's 677 commits since 2025-09); not "Abbott",
-#: "Talbot", "Steam".
-_BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|team)$"
+#: "Talbot", "Steam". "Release Robot" too (gemini-cli's "gemini-cli-robot", trial T, is in
+#: agents.yaml's release-robots).
+_BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|robot|team)$"
 
 
 def _bot_like_note(added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3) -> str | None:

@@ -44,6 +44,7 @@ from certkit.narrative.effects import (  # noqa: F401 (re-exported: certkit.repo
     mostly_approximated,
     no_certified_data,
     not_estimated,
+    not_evidence,
     outside_window_reason,
     percent_words,
     skipped_outcomes,

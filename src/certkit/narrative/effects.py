@@ -21,6 +21,7 @@ from certkit.narrative.dating import (  # noqa: F401 (re-exported: tests, report
     cycle_time_note,
     mostly_approximated,
 )
+from certkit.narrative.quiet import quiet_end_words
 from certkit.stats.vcov import pvalue
 
 #: Outcome -> (plain label, unit text, lower is better, log scale)
@@ -428,12 +429,22 @@ def single_cohort_words(weight: float | None) -> str | None:
     )
 
 
+def not_evidence(row: dict, alpha: float = 0.05) -> bool:
+    """Whether a clear-looking effect's own caveat says not to read it as evidence: most of
+    its weight on cohorts of one engineer (:func:`single_cohort_words`), or a result that
+    rests on the data's quiet last periods (:func:`quiet_end_words`). The landing page does
+    not tally such a result as "changed clearly" (trial T: "1 of 1 changed clearly" beside
+    "not evidence of an effect")."""
+    return bool(single_cohort_words(row.get("single_weight")) or quiet_end_words(row, alpha))
+
+
 def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str | None:
     """Why a clear effect should not be read at face value, in words (None: no reason).
 
     From the numbers on the row: a failed pre-trend test (``pretrend_p``), a fall larger
     than the certified engineers' own level before for an outcome that cannot go below zero
-    (``baseline``; golang/net: -1.22 PRs from 0.493), matched pairs still unlike after
+    (``baseline``; golang/net: -1.22 PRs from 0.493), a result resting on the data's quiet
+    last periods (``quiet_*``, :func:`certkit.narrative.quiet.quiet_end_words`), matched pairs still unlike after
     matching (``balance_smd`` over :data:`BALANCE_LIMIT`; cargo: 1.34), an estimate on
     fewer certified engineers (``certified_engineers``) than the privacy threshold ``k``
     (default: the row's ``privacy_k``, else :data:`certkit.privacy.DEFAULT_K`), or on fewer
@@ -477,6 +488,9 @@ def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str |
     single = single_cohort_words(row.get("single_weight"))
     if single:
         said.append(single)
+    quiet = quiet_end_words(row, alpha)
+    if quiet:
+        said.append(quiet)
     smd = row.get("balance_smd")
     if _finite(smd) and smd > BALANCE_LIMIT:
         said.append(

@@ -177,6 +177,13 @@ class Context:
                 self.ds, self.period_unit, fix_links=self.fix_links, keep_arrivals=True
             )
 
+    @cached_property
+    def quiet_end(self):
+        """The data's quiet last periods (:func:`certkit.data.activity.quiet_end`), or None."""
+        from certkit.data.activity import quiet_end
+
+        return quiet_end(self.panel)
+
     @property
     def period_unit(self) -> str:
         """The panel's period in words: ``"week"``, ``"month"`` or ``"quarter"``."""
@@ -378,6 +385,7 @@ class Context:
             "n": n,
             "needs": row.get("needs"),
             "caveat": None if row.get("note") else story.effect_caveat(row, k=self.privacy.k),
+            "not_evidence": not row.get("note") and story.not_evidence(row),
         }
         key = f"effect/{design}/{outcome}"
         return self.headline(key, values, kind="effect", section=section, n=n)

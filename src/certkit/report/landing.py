@@ -359,12 +359,17 @@ def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
     parts = []
     designs: dict[str, list[str]] = {}
     caveats: dict[str, int] = {}
+    looks: dict[str, int] = {}  # clear on its numbers, but its caveat says not evidence
     by_design: dict[str, list[tuple[str, dict]]] = {}
     for items in effects.values():
         for href, r in items:
-            designs.setdefault(r["design"], []).append(status(r))
+            st = status(r)
+            if st in ("improvement", "deterioration") and r.get("not_evidence"):
+                looks[r["design"]] = looks.get(r["design"], 0) + 1
+                st = "no clear change"
+            designs.setdefault(r["design"], []).append(st)
             by_design.setdefault(r["design"], []).append((href, r))
-            if status(r) in ("improvement", "deterioration") and r.get("caveat"):
+            if st in ("improvement", "deterioration") and r.get("caveat"):
                 caveats[r["design"]] = caveats.get(r["design"], 0) + 1
     for design, st in designs.items():
         done = [x for x in st if x != "not estimated"]
@@ -391,6 +396,11 @@ def _bottom_line(effects: dict[str, list[tuple[str, dict]]]) -> str:
             text += (
                 f" ({clear.count('improvement')} improvement(s), "
                 f"{clear.count('deterioration')} deterioration(s){tempered})"
+            )
+        if looks.get(design):
+            text += (
+                f"; {looks[design]} more look(s) clear on the numbers, but the page says not "
+                "to read it as evidence of an effect"
             )
         parts.append(text)
     return "<p class='certkit-bottom'><b>" + _E("; ".join(parts)) + ".</b></p>"

@@ -1,0 +1,52 @@
+"""The overall effect without the data's quiet last periods (:mod:`certkit.data.activity`).
+
+A clear effect that disappears once the quiet tail is left out rests on those periods: the
+effect rows carry the estimate without them (``quiet_*`` keys) and
+:func:`certkit.narrative.effect_caveat` says so beside the verdict.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import polars as pl
+
+from certkit.errors import CertkitError
+from certkit.narrative.designs import ALPHA
+from certkit.report.context import Context
+
+
+def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict) -> dict:
+    """``quiet_*`` keys for the effect row ``row`` of ``outcome``: the quiet periods (first,
+    count, share of the usual activity, unit) and the simple aggregation of ``att_gt`` with
+    ``spec`` on the periods before them (``quiet_estimate`` None when it cannot be formed).
+    Empty when the data's end is not quiet or the row's effect is not clear at 5% (only a
+    clear effect is tempered by it)."""
+    from certkit import did
+
+    quiet, p = ctx.quiet_end, row.get("p_value")
+    if quiet is None or not (isinstance(p, int | float) and p < ALPHA):
+        return {}
+    out = {
+        "quiet_from": quiet.start.isoformat(),
+        "quiet_periods": quiet.periods,
+        "quiet_share": quiet.share,
+        "quiet_unit": ctx.period_unit,
+        "quiet_estimate": None,
+    }
+    before = ctx.panel.filter(
+        pl.col("period") < pl.lit(quiet.start).cast(ctx.panel["period"].dtype)
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            agg = did.att_gt(before, outcome=outcome, **spec).aggregate("simple")
+        r = agg.headline().row(0, named=True)
+    except (CertkitError, ValueError, ZeroDivisionError):
+        return out
+    return out | {
+        "quiet_estimate": r["estimate"],
+        "quiet_low": r["conf_low"],
+        "quiet_high": r["conf_high"],
+        "quiet_p": r["p_value"],
+    }

@@ -1,0 +1,99 @@
+"""A clear effect that rests on the data's quiet last periods says so (trial T).
+
+google-gemini/gemini-cli's history went quiet after 2026-05 (commits 682 -> 49 a month); the
+report said "throughput about 33% lower after certification (95% CI -61% to -5%)" and an ROI
+with "chance of a positive return under 1%", from those months: ending the data before them
+gave -0.96 PRs a month (95% CI -4.83 to +2.91). Nothing on the page connected the two.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+
+import polars as pl
+
+import certkit as ck
+from certkit import narrative
+from certkit.data.activity import quiet_end
+from certkit.privacy import Privacy
+from certkit.report import Context, studies
+from certkit.report.landing import _bottom_line
+
+
+def _panel(rows: dict[str, list[int]]) -> pl.DataFrame:
+    months = [date(2025, m, 1) for m in range(1, 1 + len(next(iter(rows.values()))))]
+    return pl.DataFrame(
+        [
+            {"engineer_id": e, "period": p, "merged_prs": v}
+            for e, values in rows.items()
+            for p, v in zip(months, values, strict=True)
+        ]
+    )
+
+
+def test_quiet_end_finds_the_last_periods_under_half_the_usual_level():
+    busy = [10, 12, 11, 10, 9, 11, 2, 1]
+    q = quiet_end(_panel({"a": busy, "b": busy}))
+    assert q is not None and q.start == date(2025, 7, 1) and q.periods == 2
+    assert abs(q.share - 3 / 20) < 1e-9  # (4 + 2) / 2 against the median total, 20
+    assert quiet_end(_panel({"a": [10, 12, 11, 10, 9, 11, 8, 6]})) is None  # 6 >= half of 10.5
+    assert quiet_end(_panel({"a": [10, 10, 1, 1, 1]})) is None  # too little data before
+    assert quiet_end(_panel({"a": [0, 0, 0, 0]})) is None
+
+
+def _quiet_ctx() -> Context:
+    """No true effect; the certified engineers are the busiest (6 times the PRs, in every
+    period alike), and in the last 3 months everyone merges a tenth as much: a level drop
+    that takes most from the busiest, as on gemini-cli."""
+    ds = ck.simulate(240, 24, seed=3, effect_throughput=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ds)
+    last = sorted(panel["period"].unique())[-3]
+    busy = pl.when(pl.col("cohort") > 0).then(pl.col("merged_prs") * 6)
+    busy = busy.otherwise(pl.col("merged_prs"))
+    panel = panel.with_columns(
+        pl.when(pl.col("period") >= last).then(busy // 10).otherwise(busy).alias("merged_prs")
+    )
+    return Context(ds=ds, full=ds, panel=panel, privacy=Privacy(k=5), period="", filters={})
+
+
+def test_a_clear_effect_of_the_quiet_months_is_tempered_with_the_estimate_without_them():
+    ctx = _quiet_ctx()
+    spec = studies.did_spec("not_yet")
+    notes: list[str] = []
+    effects = studies.did_effects(ctx, ["merged_prs"], spec, min_e=-4, max_e=4, notes=notes)
+    row = effects.effects.row(0, named=True)
+    assert row["p_value"] < 0.05 and row["estimate"] < 0  # clear on the numbers
+    assert row["quiet_periods"] == 3 and row["quiet_share"] < 0.5
+    assert row["quiet_low"] < 0 < row["quiet_high"]  # without them: no clear change
+    caveat = narrative.effect_caveat(row)
+    assert "the data's last 3 months (from" in caveat and "ending the data before them" in caveat
+    assert "not distinguishable from no change" in caveat
+    record = next(r for r in ctx.headlines if r["kind"] == "effect")
+    assert record["not_evidence"] is True
+    line = _bottom_line({"02": [("02.html", record)]})
+    assert "0 of 1 estimated outcome(s) changed clearly" in line
+    assert "1 more look(s) clear on the numbers" in line
+    effects_roi, rows = studies.roi_effects(
+        ctx, spec, notes=notes, units={"merged_prs": "prs_per_month"}
+    )
+    assert any("ending the data before them" in c for c in studies.roi_caveats(rows))
+
+
+def test_no_words_when_the_effect_is_clear_without_the_quiet_months_too():
+    row = {
+        "estimate": -2.0,
+        "p_value": 0.001,
+        "quiet_from": "2026-06-01",
+        "quiet_periods": 2,
+        "quiet_share": 0.2,
+        "quiet_unit": "month",
+    }
+    clear = row | {"quiet_estimate": -1.5, "quiet_low": -2.5, "quiet_high": -0.5, "quiet_p": 0.01}
+    assert narrative.effects.quiet_end_words(clear) is None
+    other = clear | {"quiet_estimate": 1.5, "quiet_low": 0.5, "quiet_high": 2.5}
+    assert "clearly the other way" in narrative.effects.quiet_end_words(other)
+    assert "cannot be formed" in narrative.effects.quiet_end_words(row | {"quiet_estimate": None})
+    assert narrative.effects.quiet_end_words(other | {"p_value": 0.3}) is None  # not clear
