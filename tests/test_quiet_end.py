@@ -97,3 +97,30 @@ def test_no_words_when_the_effect_is_clear_without_the_quiet_months_too():
     assert "clearly the other way" in narrative.effects.quiet_end_words(other)
     assert "cannot be formed" in narrative.effects.quiet_end_words(row | {"quiet_estimate": None})
     assert narrative.effects.quiet_end_words(other | {"p_value": 0.3}) is None  # not clear
+
+
+def test_a_clear_level_effect_against_a_far_less_active_comparison_group_says_so():
+    """gemini-cli (trial T): 12 certified core engineers at about 14 merged PRs a month against
+    673 outside contributors at about 0.6; on the roster's teams alone the effect was +0%."""
+    row = {
+        "outcome": "merged_prs",
+        "estimate": -4.59,
+        "p_value": 0.02,
+        "baseline": 13.9,
+        "comparison_level": 0.58,
+        "comparison_engineers": 673,
+    }
+    words = narrative.effects.level_gap_words(row)
+    assert words.startswith("the never-certified engineers averaged 0.58 per period against")
+    assert "-p teams=" in narrative.effect_caveat(row)
+    assert narrative.effects.level_gap_words(row | {"comparison_level": 3.0}) is None  # alike
+    assert narrative.effects.level_gap_words(row | {"p_value": 0.4}) is None  # not clear
+    assert narrative.effects.level_gap_words(row | {"outcome": "revert_rate"}) is None  # a rate
+    assert narrative.effects.level_gap_words(row | {"comparison_engineers": 3}) is None  # < k
+    ctx = _quiet_ctx()  # the certified engineers merge 6 times as many PRs
+    effects = studies.did_effects(
+        ctx, ["merged_prs"], studies.did_spec("not_yet"), min_e=-4, max_e=4, notes=[]
+    )
+    row = effects.effects.row(0, named=True)
+    assert row["comparison_engineers"] > 100 and row["baseline"] > 5 * row["comparison_level"]
+    assert "the never-certified engineers averaged" in narrative.effect_caveat(row)

@@ -21,7 +21,7 @@ from certkit.narrative.dating import (  # noqa: F401 (re-exported: tests, report
     cycle_time_note,
     mostly_approximated,
 )
-from certkit.narrative.quiet import quiet_end_words
+from certkit.narrative.quiet import level_gap_words, quiet_end_words
 from certkit.stats.vcov import pvalue
 
 #: Outcome -> (plain label, unit text, lower is better, log scale)
@@ -444,7 +444,9 @@ def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str |
     From the numbers on the row: a failed pre-trend test (``pretrend_p``), a fall larger
     than the certified engineers' own level before for an outcome that cannot go below zero
     (``baseline``; golang/net: -1.22 PRs from 0.493), a result resting on the data's quiet
-    last periods (``quiet_*``, :func:`certkit.narrative.quiet.quiet_end_words`), matched pairs still unlike after
+    last periods (``quiet_*``, :func:`certkit.narrative.quiet.quiet_end_words`), a level
+    far above the never-certified engineers' (``comparison_level``,
+    :func:`certkit.narrative.quiet.level_gap_words`), matched pairs still unlike after
     matching (``balance_smd`` over :data:`BALANCE_LIMIT`; cargo: 1.34), an estimate on
     fewer certified engineers (``certified_engineers``) than the privacy threshold ``k``
     (default: the row's ``privacy_k``, else :data:`certkit.privacy.DEFAULT_K`), or on fewer
@@ -491,6 +493,9 @@ def effect_caveat(row: dict, alpha: float = 0.05, k: int | None = None) -> str |
     quiet = quiet_end_words(row, alpha)
     if quiet:
         said.append(quiet)
+    gap = level_gap_words(row, alpha, int(k))
+    if gap:
+        said.append(gap)
     smd = row.get("balance_smd")
     if _finite(smd) and smd > BALANCE_LIMIT:
         said.append(

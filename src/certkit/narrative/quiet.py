@@ -1,5 +1,7 @@
-"""Words for a clear effect that rests on the data's quiet last periods
-(:mod:`certkit.data.activity`, :mod:`certkit.report.study_quiet`)."""
+"""Words for a clear DiD effect that a shock to everyone's activity can make: one that rests on
+the data's quiet last periods (:mod:`certkit.data.activity`,
+:mod:`certkit.report.study_quiet`), or one measured in levels against a comparison group far
+less active than the certified engineers."""
 
 from __future__ import annotations
 
@@ -44,4 +46,40 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
         f"{what}; ending the data before them gives {q:+.3g} (95% CI {low:+.3g} to "
         f"{high:+.3g}) against {est:+.3g} with them, {verdict}: the result rests on those "
         f"{unit}s"
+    )
+
+
+#: Outcomes counted in levels, where a shock that scales everyone's activity moves the busy
+#: more than the idle.
+LEVEL_OUTCOMES = ("merged_prs", "prs_opened", "lines_changed")
+#: The certified engineers' level before certifying at least this many times the
+#: never-certified engineers' level: not a like-for-like comparison in levels.
+LEVEL_GAP = 5.0
+
+
+def level_gap_words(row: dict, alpha: float = 0.05, k: int = 5) -> str | None:
+    """Why a clear effect in levels may come from unlike groups (None: it need not).
+
+    From ``baseline`` (the certified engineers' mean before certifying) and
+    ``comparison_level`` / ``comparison_engineers`` (the never-certified engineers' mean and
+    count, :func:`certkit.report.study_quiet.comparison_level`): said for a clear effect on an
+    outcome of :data:`LEVEL_OUTCOMES` when the first is :data:`LEVEL_GAP` or more times the
+    second, with at least ``k`` never-certified engineers. Trial T, gemini-cli: 12 certified
+    core engineers at 14.8 merged PRs a month against 673 outside contributors at about 0.3;
+    the same estimate on the roster's teams was +0% (95% CI -34% to +35%).
+    """
+    est, p, base = row.get("estimate"), row.get("p_value"), row.get("baseline")
+    comp, n = row.get("comparison_level"), row.get("comparison_engineers") or 0
+    if row.get("outcome") not in LEVEL_OUTCOMES or n < k:
+        return None
+    if not (_finite(est, p, base, comp) and p < alpha and base > 0):
+        return None
+    if comp * LEVEL_GAP > base:
+        return None
+    return (
+        f"the never-certified engineers averaged {comp:.2g} per period against the certified "
+        f"engineers' {base:.3g} before certifying: a difference in levels assumes both would "
+        "have changed by the same amount, which a change that scales everyone's activity (a "
+        "busy or quiet season, a project winding down) breaks; compare like with like (the "
+        "matched design, or the roster's teams: -p teams=[...])"
     )

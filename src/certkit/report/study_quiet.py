@@ -1,4 +1,5 @@
-"""The overall effect without the data's quiet last periods (:mod:`certkit.data.activity`).
+"""The overall effect without the data's quiet last periods (:mod:`certkit.data.activity`),
+and the comparison group's level (:func:`certkit.narrative.quiet.level_gap_words`).
 
 A clear effect that disappears once the quiet tail is left out rests on those periods: the
 effect rows carry the estimate without them (``quiet_*`` keys) and
@@ -49,4 +50,16 @@ def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict) -> dict
         "quiet_low": r["conf_low"],
         "quiet_high": r["conf_high"],
         "quiet_p": r["p_value"],
+    }
+
+
+def comparison_level(ctx: Context, outcome: str) -> dict:
+    """``comparison_level`` and ``comparison_engineers``: the never-certified engineers' mean
+    ``outcome`` and their number (for :func:`certkit.narrative.quiet.level_gap_words`)."""
+    never = ctx.panel.filter((pl.col("cohort") == 0) & pl.col(outcome).is_not_null())
+    if not never.height:
+        return {}
+    return {
+        "comparison_level": float(never[outcome].mean()),
+        "comparison_engineers": never["engineer_id"].n_unique(),
     }
