@@ -231,6 +231,10 @@ def _reverts(prs: list[tuple], pr_commits: list[tuple], commits: list[tuple]) ->
             commits.append((c_sha, row[5], message, "Dev", "d@corp.example", "d@corp.example"))
         elif kind == 2:  # by the title alone, JSON-quoted as GitHub's REST collector stores it
             title = _go_json(f'Revert "PR {j}"')
+            if k % 2:  # the target's title stored with a trailing space (trial U)
+                old = list(prs[j])
+                old[14] = f"PR {j} "
+                prs[j] = tuple(old)
         elif kind == 3:  # a revert of a revert: restores PR j's target, all three merged
             title, body = f"Revert the revert {j}", f"Reverts {repo}#{number}"
             first = j - 12 * (1 + j % 5)

@@ -538,3 +538,36 @@ def test_a_forks_own_pr_number_inside_a_pr_branch_is_not_this_repositorys(tmp_pa
     _fork_pr(r, "zed", "zed-fix", 5, 3412, 27)
     five = read_git(r.path).pull_requests.filter(pl.col("number") == 5)
     assert five.height == 1 and five["title"][0] == "Early work"  # not joined with the fork's
+
+
+def test_a_github_merge_titled_by_its_pr_keeps_that_title_and_its_revert_is_read(tmp_path):
+    """browser-use (trial U): merges GitHub made with the PR's title as subject and its
+    description as body ("Revert ChatGoogle cached_content forwarding (#4900)" + "## Summary
+    ...") were titled by the description's first line: 1,164 of 1,793 PRs "## Summary",
+    "Closes #5239." ..., and the 4 revert PRs titled so went unread (their targets not
+    reverted)."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2024-03-01T09:00:00Z")
+    r.branch("cache")
+    r.commit("forward cached_content", BEN, "2024-03-02T09:00:00Z", lines=3, file="cache.py")
+    r.checkout("main")
+    r.merge(
+        "cache",
+        "feat(llm/google): forward cached_content (#4889)\n\n## Summary\n- forward it",
+        "2024-03-03T09:00:00Z",
+        author=BEN,
+    )
+    r.branch("undo")  # a revert that names nothing: found by its diff, undoing #4889's
+    r.git("rm", "-q", "cache.py")
+    r.git("commit", "-q", "-m", "Revert forwarding", env=Repo._env(BEN, "2024-03-04T09:00:00Z"))
+    r.checkout("main")
+    r.merge(
+        "undo",
+        "Revert ChatGoogle cached_content forwarding (#4900)\n\n## Summary\n- Revert #4889",
+        "2024-03-05T09:00:00Z",
+        author=BEN,
+    )
+    prs = {p["number"]: p for p in read_git(r.path).pull_requests.to_dicts()}
+    assert prs[4889]["title"] == "feat(llm/google): forward cached_content"
+    assert prs[4900]["title"] == "Revert ChatGoogle cached_content forwarding"
+    assert prs[4889]["reverted"] and not prs[4900]["reverted"]

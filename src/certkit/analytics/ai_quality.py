@@ -78,8 +78,8 @@ def _require_events(d: pl.DataFrame, outcome: str, what: str) -> None:
         words = {"bad": "reverted or linked to a defect", "reverted": "reverted"}
         raise CertkitError(
             f"no merged PR is {words.get(outcome, f'linked to a {outcome}')} in this data, so "
-            f"{what} have nothing to compare (a git history without a defects or incidents "
-            "table records reverts only)"
+            f"{what} have nothing to compare (without a defects or incidents table, only "
+            "reverts count as a bad event)"
         )
 
 

@@ -32,7 +32,15 @@ from certkit.connectors.devlake_rows import merge_state, pr_key, unquote_text
 from certkit.connectors.git_reverts import mark_reverts, message_commit, revert_names
 
 #: Lower-case words a revert PR's title holds (``_REVERT_TITLE`` of ``git_reverts``).
-_TITLE_WORDS = ("revert", "rollback", "roll back", "rolling back", "back out", "backout")
+_TITLE_WORDS = (
+    "revert",
+    "rollback",
+    "roll back",
+    "rolling back",
+    "back out",
+    "backout",
+    "backed out",
+)
 _BATCH = 5000  # PR ids per query
 
 
@@ -54,17 +62,21 @@ def mark(rows: list[dict], raw: dict[str, dict], pr_commits: dict[str, list[dict
     commits: dict = {}
     for r in rows:
         r["reverted"] = False
-        if r["status"] != "merged" or r["merged_date"] is None:
-            continue  # never landed: nothing to revert, reverts nothing
+    landed_rows = [r for r in rows if r["status"] == "merged" and r["merged_date"] is not None]
+    # a commit DevLake lists on several PRs belongs to the first merged (it landed with it):
+    # the same PR on every backend and in every row order (trial U)
+    for r in sorted(landed_rows, key=lambda r: (r["merged_date"], r["devlake_id"])):
         pr = raw[r["devlake_id"]]
         shas = []
         for c in pr_commits.get(r["devlake_id"], []):
+            if c["sha"] in commits:
+                continue
             when = dr.to_dt(c["committed_date"]) or r["merged_date"]
             commits[c["sha"]] = message_commit(c["sha"], unquote_text(c["message"]), when)
             shas.append(c["sha"])
         landed = r["_merge_sha"]
-        if landed and landed not in shas:  # the sha a revert of the landed commit names
-            commits.setdefault(landed, message_commit(landed, None, r["merged_date"], True))
+        if landed and landed not in commits:  # the sha a revert of the landed commit names
+            commits[landed] = message_commit(landed, None, r["merged_date"], True)
             shas.insert(0, landed)
         r |= {
             "_shas": shas,
@@ -194,7 +206,8 @@ def _named(
         p[f"rvs{i}"] = h + "%"
         conds.append(f"pr.merge_commit_sha LIKE %(rvs{i})s")
     if titles:
-        conds.append(f"pr.title IN {dr.in_list(p, 'rvt', _stored_forms(titles))}")
+        # trimmed: the rules compare titles without surrounding spaces (trial U)
+        conds.append(f"TRIM(pr.title) IN {dr.in_list(p, 'rvt', _stored_forms(titles))}")
     out: set[str] = set()
     if conds:
         sql = f"SELECT pr.id AS pid FROM pull_requests pr WHERE {where} AND ({' OR '.join(conds)})"

@@ -87,6 +87,11 @@ def merge_title(merge: _Commit) -> str:
         m = pattern.search(merge.subject)
         if m and m.groupdict().get("title"):
             return m.group("title")
+    if SQUASH.search(merge.subject) and not is_sync_merge(merge.subject):
+        # merged on GitHub with the PR's title as subject ("Revert ChatGoogle cached_content
+        # forwarding (#4900)"): the body is the PR's description ("## Summary" was the title
+        # of 1,164 of browser-use's 1,793 PRs, and 4 revert PRs went unread; trial U)
+        return SQUASH.sub("", merge.subject).strip()
     parts = merge.body.split("\n\n", 1)
     line = parts[1].strip().split("\n", 1)[0] if len(parts) > 1 else ""
     if line and not line.startswith("* commit '") and not _TRAILER.match(line):

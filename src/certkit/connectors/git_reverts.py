@@ -95,7 +95,17 @@ def _reverted_title(subject: str) -> str | None:
     return (m["inner"] if m["inner"] is not None else m["bare"]) if m else None
 
 
-_REVERTS_PR = re.compile(r"^Reverts \S+#(?P<n>\d+)\s*$", re.MULTILINE)
+_REVERTS_PR = re.compile(r"^Reverts (?P<repo>\S+)#(?P<n>\d+)\s*$", re.MULTILINE)
+
+
+def _same_repo(named: str, repo: str) -> bool:
+    """Whether ``Reverts <named>#N`` names a PR of ``repo`` (``owner/name``; the owner may
+    have changed since: a transferred repository keeps its name). Trial U: "Reverts
+    other/repo#5" marked this repository's own #5 reverted."""
+    a, b = named.lower().rstrip("/"), repo.lower()
+    return a == b or a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1]
+
+
 #: Meta's backout of a Phabricator diff (facebook/watchman: ``Revert D80147769: Fix the OSS
 #: build``), naming the PR ``owner/repo#D80147769``.
 _REVERT_DIFF = re.compile(r"^Revert D(?P<n>\d+)\b")
@@ -264,7 +274,9 @@ def mark_reverts(
         if inner is not None:
             found += [(t, None) for t in named(inner, c.committed, bool(shas))]
         found += [
-            (by_number[int(n)], None) for n in _REVERTS_PR.findall(c.body) if int(n) in by_number
+            (by_number[int(m["n"])], None)
+            for m in _REVERTS_PR.finditer(c.body)
+            if int(m["n"]) in by_number and _same_repo(m["repo"], repo)
         ]
         d = _REVERT_DIFF.match(c.subject) or (
             _ORIGINAL_DIFF.search(c.body) if _REVERT_TITLE.match(c.subject) else None
@@ -324,9 +336,9 @@ def mark_reverts(
                 sha_named = any(_REVERTS_SHA.search(c.body) for c in own)
                 found += [(t, None) for t in named(inner, u.when, sha_named)]
             found += [
-                (by_number[int(n)], None)
-                for n in _REVERTS_PR.findall(pr.get("_body") or "")
-                if int(n) in by_number
+                (by_number[int(m["n"])], None)
+                for m in _REVERTS_PR.finditer(pr.get("_body") or "")
+                if int(m["n"]) in by_number and _same_repo(m["repo"], repo)
             ]
             b = _REVERT_BRANCH.search(pr.get("_head") or "")
             if b and int(b.group("n")) in by_number:
