@@ -483,3 +483,30 @@ def test_a_shared_report_says_how_many_rows_not_which(tmp_path):
     table = shared.validation_findings()
     assert "rows" not in table.columns and table["n_rows"].sum() >= 2
     assert "rows" in private.validation_findings().columns
+
+
+def test_prs_of_fewer_than_k_left_out_engineers_and_their_number_are_not_said():
+    """gemini-cli (trial T), shared report: "107 of 5,778 merged PRs of engineers count in no
+    outcome: 107 by engineers left out of the panel" (2 engineers: their volume), and "12 of
+    the 14 engineers certified in the data are valued" (2 by subtraction)."""
+    from certkit import narrative
+    from certkit.data.health import outside_words
+
+    found = {
+        "total": 110,
+        "merged": 5778,
+        "before": 3,
+        "after": 0,
+        "left_out": 107,
+        "left_out_engineers": 2,
+    }
+    shared = outside_words(found, "month", k=5)
+    assert "107" not in shared and "110" not in shared
+    assert shared.startswith("3 of 5,778 merged PRs") and "fewer than 5 engineers" in shared
+    private = outside_words(found, "month", k=1)
+    assert "110 of 5,778" in private and "107 by 2 engineers" in private
+    assert outside_words(found | {"before": 0, "total": 107}, "month", k=5) == ""
+    args = (-0.5, -1.2, 0.1, 0.2, 8000.0, 12)
+    said = narrative.describe_roi_figures(*args, in_data=14, others_under=5)
+    assert "14" not in said and "fewer than 5 others" in said
+    assert "12 of the 14 engineers" in narrative.describe_roi_figures(*args, in_data=14)

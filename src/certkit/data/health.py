@@ -384,23 +384,34 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
 def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
     """The data-health sentence for :func:`prs_outside_panel` (empty when none is outside).
     ``k``: a shared report's threshold; fewer engineers left out than that are not counted."""
-    if not found["total"]:
+    total = found["total"]
+    hidden = found["left_out"] and found["left_out_engineers"] < k
+    if hidden:  # their PRs are a statistic of fewer than k engineers (trial T: 107 PRs of 2)
+        total -= found["left_out"]
+    if not total:
         return ""
     parts = []
     if found["before"]:
         parts.append(f"{found['before']:,} merged before the {period} of their author's hire_date")
     if found["after"]:
         parts.append(f"{found['after']:,} merged after the {period} of their author's leave_date")
-    if found["left_out"]:
+    if found["left_out"] and not hidden:
         n = found["left_out_engineers"]
-        who = f"{n:,} engineer{'s' if n != 1 else ''}" if n >= k else "engineers"
         parts.append(
-            f"{found['left_out']:,} by {who} left out of the panel "
-            f"(certified before or in their first observed {period}: no time before certification)"
+            f"{found['left_out']:,} by {n:,} engineer{'s' if n != 1 else ''} left out of the "
+            f"panel (certified before or in their first observed {period}: no time before "
+            "certification)"
         )
+    also = (
+        f". The PRs of fewer than {k} engineers left out of the panel (certified before or in "
+        f"their first observed {period}) are not counted here"
+        if hidden
+        else ""
+    )
     return (
-        f"{found['total']:,} of {found['merged']:,} merged PRs of engineers count in no outcome: "
+        f"{total:,} of {found['merged']:,} merged PRs of engineers count in no outcome: "
         + "; ".join(parts)
+        + also
         + ". The panel holds each engineer from their hire to their leave"
         + (" (see the validation table below)" if found["before"] or found["after"] else "")
     )

@@ -459,6 +459,7 @@ def describe_roi_figures(
     level: float = 0.95,
     significant: bool = True,
     in_data: int | None = None,
+    others_under: int | None = None,
 ) -> str:
     """The ROI answer's figures in one sentence (median, interval, P(ROI > 0), cost).
 
@@ -466,11 +467,19 @@ def describe_roi_figures(
     is quoted (docs/analytics.md; httpx's answer box read "median ROI -227%" beside "treat
     any single ROI figure as unreliable"). ``certified``: the certified engineers the effects
     rest on and the ROI values; ``in_data``: all certified in the data, when more (trial G:
-    "15 engineers certified in the data" beside effects on 14)."""
+    "15 engineers certified in the data" beside effects on 14). ``others_under``: a shared
+    report's threshold k when fewer than k certified engineers are not valued: their number
+    is not said, nor ``in_data`` (trial T: "12 of the 14" told 2)."""
     interval = f"{100 * level:.0f}% interval {low:+.0%} to {high:+.0%}"
     lead = f"Median ROI {roi_median:+.0%} ({interval})" if significant else f"ROI {interval}"
     who = f"{certified:,} engineer{'s' if certified != 1 else ''} certified in the data"
-    if in_data is not None and in_data > certified:
+    if others_under:
+        who = (
+            f"{certified:,} engineer{'s' if certified != 1 else ''} certified in the data are "
+            f"valued (the effects rest on them; fewer than {others_under} others were certified "
+            "before they were first observed or after the data ends)"
+        )
+    elif in_data is not None and in_data > certified:
         who = (
             f"{certified:,} of the {in_data:,} engineers certified in the data are valued (the "
             "effects rest on them; the others were certified before they were first observed "

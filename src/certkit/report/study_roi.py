@@ -123,6 +123,8 @@ def roi_answer(
         section=section,
     )
     valued, in_data = roi_engineers(ctx)
+    # a shared report does not count a group of fewer than k engineers (trial T)
+    under = ctx.k if ctx.privacy.share and 0 < in_data - valued < ctx.k else None
     figures = story.describe_roi_figures(
         result.roi_median,
         lo,
@@ -133,6 +135,7 @@ def roi_answer(
         result.level,
         significant=result.significant,
         in_data=in_data,
+        others_under=under,
     )
     return HTML(
         "<div class='certkit-callout'>"
