@@ -96,6 +96,7 @@ def estimate_att(
     X = np.column_stack([np.ones(keep.sum()), t[keep].astype(float)])
     if d is not None and d.model.shape[1]:
         X = np.column_stack([X, d.model])
+    _check_identified(X, covariates, table)
     cl = data[cluster].to_numpy()[keep] if cluster is not None else None
     beta, V = wls(y[keep], X, w[keep], cl, vcov)
     se = float(math.sqrt(V[1, 1]))
@@ -114,3 +115,25 @@ def estimate_att(
         covariates=covariates,
         level=level,
     )
+
+
+def _check_identified(X: np.ndarray, covariates: list[str], table: str) -> None:
+    """Refuse a regression whose treatment effect has no standard error: no residual degrees
+    of freedom (trial T: 2 matched pairs with role and level, an estimate with SE, p-value and
+    interval all NaN and no word why; R's ``lm`` prints NaN), or a treatment column the
+    covariates reproduce. Covariates aliased with each other are left to the fit, as R's
+    ``lm`` drops them."""
+    n, k = X.shape
+    rank = int(np.linalg.matrix_rank(X))
+    fix = "drop covariates, or keep more matched pairs (a wider caliper, more data)"
+    what = f"intercept, treatment and {k - 2} column(s) of covariates {covariates}"
+    if n <= rank:
+        raise CertkitError(
+            f"{table}: {n} rows for {rank} identified coefficients ({what}): no residual "
+            f"degrees of freedom, so no standard error; {fix}"
+        )
+    if int(np.linalg.matrix_rank(np.delete(X, 1, axis=1))) == rank:
+        raise CertkitError(
+            f"{table}: the covariates {covariates} reproduce the treatment among the {n} rows, "
+            f"so its effect is not identified; {fix}"
+        )

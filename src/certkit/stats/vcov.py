@@ -146,11 +146,12 @@ def wls(
     tuple
         ``(beta, covariance)``.
     """
-    n, k = X.shape
+    n = X.shape[0]
     w = np.ones(n) if w is None else w
     sw = np.sqrt(w)
     Xw = X * sw[:, None]
-    beta, *_ = np.linalg.lstsq(Xw, y * sw, rcond=None)
+    beta, _, k, _ = np.linalg.lstsq(Xw, y * sw, rcond=None)  # k: the rank, as R's lm
+    # counts its coefficients (aliased columns dropped) in the small-sample corrections
     e = y - X @ beta
     bread = np.linalg.pinv(Xw.T @ Xw)
     score = X * (w * e)[:, None]
