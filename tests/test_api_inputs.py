@@ -291,3 +291,14 @@ def test_matched_did_says_why_nothing_could_be_matched(panel):
     msg = str(err.value)
     assert "no control shares a treated unit's value of level: match without it" in msg, msg
     assert "roster" not in msg, msg
+
+
+def test_an_outcome_null_everywhere_says_why_and_what_to_import():
+    """trial T: docs/did.md's cycle-time event study on a git-only import raised only
+    "outcome column 'cycle_time_log_mean' is entirely null: nothing to estimate"."""
+    from certkit.errors import OutcomeNotRecorded, check_outcome
+
+    with pytest.raises(OutcomeNotRecorded, match="import a gh export or DevLake data"):
+        check_outcome(pl.Series([None, None], dtype=pl.Float64), "cycle_time_log_mean")
+    with pytest.raises(OutcomeNotRecorded, match=r"nothing to estimate$"):
+        check_outcome(pl.Series([None], dtype=pl.Float64), "custom_metric")

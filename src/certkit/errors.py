@@ -171,6 +171,20 @@ class OutcomeNotRecorded(CertkitError):
     """
 
 
+#: Why a panel outcome is null everywhere, by column prefix (trial T: the docs' cycle-time
+#: event study on a git-only import said only "entirely null").
+_NULL_CAUSES = {
+    "cycle_time": "PR cycle time needs each PR's creation date; a git import approximates it "
+    "for squash-merged and rebased PRs and leaves their cycle time empty: import a gh export "
+    "or DevLake data for real creation dates (docs/connectors.md)",
+    "pickup_time": "time to first review needs review or comment dates: a gh export with "
+    "reviews, or DevLake data",
+    "rework_rate": "rework needs the line ledger of a git import (certkit import git)",
+    "lines_changed": "no PR has line counts (additions/deletions)",
+    "revert": "no PR says whether it was reverted",
+}
+
+
 def check_outcome(values: pl.Series, outcome: str) -> None:
     """Raise a reader-facing error when the outcome has nothing to estimate from: no value
     (all null or NaN), or one value in every row (e.g. ``incidents`` of a git-only import,
@@ -178,8 +192,10 @@ def check_outcome(values: pl.Series, outcome: str) -> None:
     (R's did gives 0 with a standard error of 0, or NA)."""
     v = values.cast(pl.Float64).drop_nulls().drop_nans()
     if v.len() == 0:
+        why = next((w for prefix, w in _NULL_CAUSES.items() if outcome.startswith(prefix)), "")
         raise OutcomeNotRecorded(
             f"outcome column {outcome!r} is entirely null: nothing to estimate"
+            + (f" ({why})" if why else "")
         )
     if v.min() == v.max():
         raise OutcomeNotRecorded(
