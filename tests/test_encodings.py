@@ -302,3 +302,28 @@ def test_a_repeated_header_row_is_still_left_out_not_refused_before_git(tmp_path
     )  # fmt: skip
     assert code == 0, err
     assert "repeat the header row" in out + err
+
+
+def test_a_misspelled_header_is_named_before_git_in_one_style_for_both_files(tmp_path, capsys):
+    """gemini-cli (trial T, T10): a misspelled certifications header was a validation ERROR
+    (exit 1, no "did you mean") after 18 s of git; the roster's was a usage error with "did
+    you mean" (exit 2), also after git."""
+    certs = tmp_path / "certs.csv"
+    certs.write_text("engineer_id,certification,earned_dte\nana,gcp-pmle,2025-01-01\n")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "engineer_id,team,role,level,hire_dat,platform\nana,core,backend,mid,2023-01-10,aws\n"
+    )
+    not_a_repo = tmp_path / "repo"
+    not_a_repo.mkdir()  # reading git would fail: the headers are read first
+    for flag, path, wrong, right in (
+        ("--certifications", certs, "earned_dte", "earned_date"),
+        ("--engineers", roster, "hire_dat", "hire_date"),
+    ):
+        code, _, err = run(
+            capsys, "import", "git", str(not_a_repo), flag, str(path),
+            "--out", str(tmp_path / "o"),
+        )  # fmt: skip
+        assert code == 2, err
+        assert f"missing required column(s) {right}" in err, err
+        assert f"did you mean {wrong!r} for {right!r}?" in err and str(not_a_repo) not in err

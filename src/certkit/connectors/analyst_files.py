@@ -67,9 +67,12 @@ def check_readable(engineers=None, certifications=None) -> None:
     Each is read as :func:`~certkit.connectors.base.to_dataset` will read it, and every file
     that cannot be read is named in one error (trial P: a malformed certifications file was
     reported after 13 s of reading git, and with two bad files only the first was named);
-    then date values that do not read as dates stop it as validation would (a
+    a missing required column is named there too (with a close name: "did you mean
+    'earned_dte' for 'earned_date'?"); then date values that do not read as dates stop it as
+    validation would (a
     :class:`~certkit.errors.DataValidationError` naming file, column and lines).
     """
+    from certkit.data.schema import TABLES
     from certkit.data.validate import ValidationReport
 
     errors, report = [], ValidationReport()
@@ -78,6 +81,12 @@ def check_readable(engineers=None, certifications=None) -> None:
             df, origin = _read_table(obj, what)
         except CertkitError as exc:
             errors.append(str(exc))
+            continue
+        # a misspelled header, before git too (trial T: named after 18-23 s of git)
+        where = f"{what} file {origin[0]}" if origin else what
+        missing = TABLES[what].missing_columns(df.columns, where) if df is not None else None
+        if missing:
+            errors.append(missing)
             continue
         report.problems += _bad_dates(df, origin, what)
     if len(errors) == 1:

@@ -22,7 +22,6 @@ identity-file rows. Remaining author ids that differ only in case (``Viicos`` fr
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -122,22 +121,10 @@ def checked_roster(roster: pl.DataFrame, source: str | None = None) -> tuple[pl.
             f"{where}: two columns are read as {', '.join(dup)} (names are read ignoring "
             "case, spaces and known aliases such as termination_date for leave_date); keep one"
         )
-    roster = roster.rename(dict(zip(roster.columns, names, strict=True)))
-    required = [c.name for c in table.columns if c.required]
-    lacking = [c for c in required if c not in names]
-    if lacking:
-        close = {
-            c: m[0]
-            for c in lacking
-            if (m := difflib.get_close_matches(c, roster.columns, n=1, cutoff=0.75))
-        }
-        hint = "".join(f"; did you mean {close[c]!r} for {c!r}?" for c in close)
-        raise CertkitError(
-            f"{where}: missing required column(s) {', '.join(lacking)} (required: "
-            f"{', '.join(required)}; found: {', '.join(roster.columns)}){hint}"
-            + table.missing_words([c for c in lacking if c not in close], roster.columns)
-        )
-    return roster, "engineer_id"
+    missing = table.missing_columns(roster.columns, where)
+    if missing:
+        raise CertkitError(missing)
+    return roster.rename(dict(zip(roster.columns, names, strict=True))), "engineer_id"
 
 
 def _unique_index(pairs) -> dict[str, str]:

@@ -84,6 +84,28 @@ class Table:
                 out[out.index(alias)] = c.name
         return out
 
+    def missing_columns(self, names: list[str], where: str) -> str | None:
+        """The message for required columns ``names`` (a file's header) lacks after
+        :meth:`canonical_names`, with a "did you mean" for a close name and
+        :meth:`missing_words`; None when none is missing. One wording for the roster and the
+        certifications file (trial T: two styles, two exit codes)."""
+        import difflib
+
+        canonical = self.canonical_names(names)
+        required = [c.name for c in self.columns if c.required]
+        lacking = [c for c in required if c not in canonical]
+        if not lacking:
+            return None
+        close = {
+            c: m[0] for c in lacking if (m := difflib.get_close_matches(c, names, n=1, cutoff=0.75))
+        }
+        hint = "".join(f"; did you mean {close[c]!r} for {c!r}?" for c in close)
+        return (
+            f"{where}: missing required column(s) {', '.join(lacking)} (required: "
+            f"{', '.join(required)}; found: {', '.join(names)}){hint}"
+            + self.missing_words([c for c in lacking if c not in close], names)
+        )
+
     def missing_words(self, missing: list[str], names: list[str]) -> str:
         """What to rename for missing required columns: the file's columns that often hold
         them (:attr:`Column.hints`), e.g. "'business_title' could be role"."""
