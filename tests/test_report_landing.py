@@ -284,7 +284,7 @@ def _effect(design: str, est: float, lo: float, hi: float, p: float, n: int) -> 
 
 def test_agreement_explains_a_disagreement_and_nothing_estimated():
     did = _effect("staggered DiD", 0.8, 0.4, 1.2, 0.001, 60)
-    matched = _effect("matched DiD", 0.3, -0.5, 1.1, 0.4, 25)
+    matched = _effect("matched DiD", 0.1, -0.5, 0.7, 0.4, 25)  # its interval excludes 0.8
     verdict, why = landing.agreement([did, matched])
     assert verdict == "disagree"
     assert "matched DiD has less power" in why and "wider" in why and "25" in why
@@ -307,7 +307,7 @@ def test_agreement_explains_a_disagreement_and_nothing_estimated():
 def test_disagreement_is_explained_once_with_the_outcomes_it_applies_to():
     def pair(outcome: str, label: str, n_matched: int) -> list[dict]:
         did = _effect("staggered DiD", 0.8, 0.4, 1.2, 0.001, 60)
-        matched = _effect("matched DiD", 0.3, -0.5, 1.1, 0.4, n_matched)
+        matched = _effect("matched DiD", 0.1, -0.5, 0.7, 0.4, n_matched)
         return [r | {"outcome": outcome, "label": label} for r in (did, matched)]
 
     outcomes = [pair("merged_prs", "throughput", 25), pair("incidents", "incidents", 27)]
@@ -589,3 +589,26 @@ def test_a_clear_effect_carries_its_caveats_to_the_landing_page():
     assert landing.roi_text(roi | {"caveat": "It rests on effects to read with care: x."}).endswith(
         "It rests on effects to read with care: x"
     )
+
+
+def test_an_interval_that_includes_the_clear_estimate_is_consistent_not_a_disagreement():
+    """gemini-cli (trial T): "the designs disagree ... less power" for a matched interval of
+    -15.7 to +11.4 that includes the staggered DiD's -4.59; and a clear-looking result its
+    own caveat calls no evidence was counted as clear."""
+    did = _effect("staggered DiD", -4.59, -8.43, -0.74, 0.02, 12)
+    matched = _effect("matched DiD", -2.13, -15.7, 11.4, 0.7, 6)
+    verdict, why = landing.agreement([did, matched])
+    assert verdict == "consistent, one less precise"
+    assert (
+        "matched DiD's interval (-15.7 to +11.4) includes staggered DiD's estimate (-4.59)" in why
+    )
+    assert "matched DiD has less power" in why
+    verdict, _ = landing.agreement([did | {"not_evidence": True}, matched])
+    assert verdict == "both inconclusive"
+    other = [r | {"outcome": "x", "label": "defects"} for r in (did, matched)]
+    notes = landing.agreement_notes([[did, matched], other])
+    assert notes[0].startswith(
+        "The designs do not contradict each other on throughput and defects: matched DiD's "
+        "interval includes staggered DiD's estimate each time; matched DiD has less power"
+    )
+    assert notes[1].startswith("The designs use different comparison groups")

@@ -137,13 +137,34 @@ def _same(done: list[dict], said: str) -> tuple[str, str]:
     return "agree", f"all {n} designs: {said}."
 
 
+#: The verdict of designs whose unclear interval includes the clear design's estimate.
+CONSISTENT = "consistent, one less precise"
+
+
+def _as_evidence(records: list[dict]) -> list[dict]:
+    """The records as evidence: a clear-looking effect whose own caveat says not to read it
+    as evidence (``not_evidence``, :func:`certkit.narrative.effects.not_evidence`) counts as
+    no clear change (trial T: "disagree" between such a result and an inconclusive one)."""
+    return [r | {"p_value": None} if r.get("not_evidence") else r for r in records]
+
+
+def _includes(unclear: dict, clear: dict) -> bool:
+    """Whether an unclear design's interval includes a clear design's estimate."""
+    lo, hi, est = unclear.get("ci_low"), unclear.get("ci_high"), clear.get("estimate")
+    return _ok(lo) and _ok(hi) and _ok(est) and lo <= est <= hi
+
+
 def agreement(records: list[dict]) -> tuple[str, str]:
     """Whether the designs estimating one outcome agree: (verdict, explanation).
 
     Compares recorded statuses only (clear improvement, clear deterioration, no clear change).
     When they differ, says why that is plausible: less power (a wider interval, fewer
-    certified engineers) or a different comparison group.
+    certified engineers) or a different comparison group. A design that saw no clear change
+    whose interval includes the clear design's estimate does not contradict it: "consistent,
+    one less precise" (trial T: "disagree" for a matched interval of -15.7 to +11.4 beside a
+    staggered -4.59).
     """
+    records = _as_evidence(records)
     done = [r for r in records if status(r) != "not estimated"]
     missing = [r for r in records if status(r) == "not estimated"]
     if not done:
@@ -163,6 +184,18 @@ def agreement(records: list[dict]) -> tuple[str, str]:
         return _same(done, statuses.pop())
     kind, gaps = _why_disagree(done)
     listed = [(a, b, w, [x] if x else [], [y] if y else []) for a, b, w, x, y in gaps]
+    unclear = [r for r in done if status(r) == "no clear change"]
+    clear = [r for r in done if status(r) != "no clear change"]
+    if kind == "power" and gaps and all(_includes(u, c) for u in unclear for c in clear):
+        inside = "; ".join(
+            f"{u['design']}'s interval ({u['ci_low']:+.3g} to {u['ci_high']:+.3g}) includes "
+            f"{c['design']}'s estimate ({c['estimate']:+.3g})"
+            for u in unclear
+            for c in clear
+        )
+        return CONSISTENT, (
+            f"The designs do not contradict each other: {inside}; {_gap_text(listed)}."
+        )
     if kind == "opposite":
         why = "they point in opposite directions, so treat both with caution"
     elif kind == "weaker":
@@ -191,14 +224,16 @@ def agreement_notes(outcomes: list[list[dict]]) -> list[str]:
     same: dict[str, list[str]] = {}
     groups = ""
     for records in outcomes:
+        records = _as_evidence(records)
         verdict, why = agreement(records)
         label = records[0]["label"]
-        if verdict != "disagree":
+        if verdict not in ("disagree", CONSISTENT):
             if why:
                 same.setdefault(why, []).append(label)
             continue
         done = [r for r in records if status(r) != "not estimated"]
         kind, gaps = _why_disagree(done)
+        kind = "consistent" if verdict == CONSISTENT else kind
         key = (kind, tuple((a, b, w, x is not None) for a, b, w, x, _ in gaps))
         labels, ns = disagree.setdefault(key, ([], []))
         labels.append(label)
@@ -214,6 +249,14 @@ def agreement_notes(outcomes: list[list[dict]]) -> list[str]:
                 for i, (a, b, w, _) in enumerate(shape)
             ]
             why = _weaker_text(merged) if kind == "weaker" else _gap_text(merged)
+        if kind == "consistent":
+            pairs = {(a, b) for a, b, *_ in shape}
+            inside = "; ".join(f"{a}'s interval includes {b}'s estimate" for a, b in pairs)
+            notes.append(
+                f"The designs do not contradict each other on {_labels(labels)}: {inside} "
+                f"{'each time' if len(labels) > 1 else ''}; {why}.".replace(" ;", ";")
+            )
+            continue
         notes.append(f"The designs disagree on {_labels(labels)}: {why}.")
     if groups:
         notes.append(f"The designs use different comparison groups: {groups}.")
