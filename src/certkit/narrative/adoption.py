@@ -96,9 +96,11 @@ def adoption_words(trend: dict) -> str:
     """An :func:`adoption_trend` in words (the AI page's summary and the landing page's line)."""
     # all PRs by the period each was opened (ai.adoption_overall), where the panel's charts
     # count merged PRs by their merge: said, as the two differ (trial Q, Q7: 13% and 9%)
+    # a share of PRs with an AI trace: a lower bound (docs/connectors.md; trial T, gemini-cli:
+    # "from under 1% to 0%" in the repository of an AI tool that leaves no trace by default)
     text = (
-        "AI-assisted share of PRs (dated by when each was opened) went from "
-        f"{percent_words(trend['adoption_first'])} "
+        "AI-assisted share of PRs (at least: PRs with a trace an AI tool left; dated by when "
+        f"each was opened) went from {percent_words(trend['adoption_first'])} "
         f"({trend['period_first']}) to {percent_words(trend['adoption_last'])} "
         f"({trend['period_last']})"
     )
