@@ -124,3 +124,32 @@ def test_a_clear_level_effect_against_a_far_less_active_comparison_group_says_so
     row = effects.effects.row(0, named=True)
     assert row["comparison_engineers"] > 100 and row["baseline"] > 5 * row["comparison_level"]
     assert "the never-certified engineers averaged" in narrative.effect_caveat(row)
+
+
+def test_roster_engineers_idle_to_the_end_are_named_in_data_health():
+    """gemini-cli (trial T, T11): a roster engineer whose last commit was 2025-07 sat in the
+    panel with 0 PRs for 13 months (no leave_date), and no page said so."""
+    from certkit.data import activity, health
+
+    ds = ck.simulate(60, 18, seed=2, bots=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ds)
+    assert activity.idle_roster(ds, panel) is None
+    last = sorted(panel["period"].unique())[-8]
+    gone = sorted(panel["engineer_id"].unique())[:2]
+    idle = pl.col("engineer_id").is_in(gone) & (pl.col("period") >= last)
+    panel = panel.with_columns(
+        pl.when(idle).then(0).otherwise(pl.col(c)).alias(c) for c in ("merged_prs", "prs_opened")
+    )
+    found = activity.idle_roster(ds, panel)
+    assert found["names"] == gone and found["longest"] >= 8
+    words = activity.idle_words(found, "month")
+    assert words.startswith(f"2 engineers in the roster ({gone[0]}, {gone[1]}) have no PR in")
+    shared = activity.idle_words(found, "month", k=5)
+    assert shared.startswith("fewer than 5 engineers in the roster have no PR in their last 6")
+    assert gone[0] not in shared and "longest" not in shared
+    text = health.narrative(
+        ds, health.coverage(ds), health.missing(ds), health.outliers(ds), panel=panel, k=5
+    )
+    assert "**Idle at the end:** fewer than 5 engineers in the roster" in text

@@ -70,3 +70,66 @@ def quiet_end(
     start = totals["period"][len(values) - n]
     start = start.date() if hasattr(start, "date") and callable(start.date) else start
     return QuietEnd(start, n, sum(values[-n:]) / n / usual, column)
+
+
+#: Trailing periods without a PR after which a roster engineer still in the data is named.
+IDLE_PERIODS = {"week": 26, "month": 6, "quarter": 2}
+
+
+def idle_roster(ds, panel: pl.DataFrame, period: str = "month") -> dict | None:
+    """Roster engineers with no PR (opened or merged) in their last periods up to the data's
+    end: ``{"engineers", "longest", "names"}``, None when there are none.
+
+    An engineer who left without a ``leave_date`` stays in the panel with zero PRs every
+    month, which every comparison reads as an outcome (trial T, gemini-cli: one roster
+    engineer, last commit 2025-07, sat in the panel with 0 PRs for 13 months, and no page
+    said so). Engineers the import added (not in the roster) are not counted: their last PR
+    is their last sign of life anyway. ``period``: the panel's (its run of
+    :data:`IDLE_PERIODS` or more)."""
+    from certkit.data.certification_checks import added_by_import
+
+    needed = {"engineer_id", "period", "merged_prs", "prs_opened"}
+    if not panel.height or not needed <= set(panel.columns):
+        return None
+    roster = ds.human_engineers().filter(~added_by_import(ds.human_engineers()))
+    last = panel["period"].max()
+    rows = panel.filter(pl.col("engineer_id").is_in(roster["engineer_id"].implode()))
+    active = (pl.col("merged_prs").fill_null(0) + pl.col("prs_opened").fill_null(0)) > 0
+    last_active = pl.col("period").filter(active).max()
+    runs = (
+        rows.group_by("engineer_id")
+        .agg(
+            (pl.col("period").max() == last).alias("to_end"),
+            # periods after the last one with a PR (all of them when there is none)
+            pl.when(active.any())
+            .then((pl.col("period") > last_active).sum())
+            .otherwise(pl.len())
+            .cast(pl.Int64)
+            .alias("idle"),
+        )
+        .filter(pl.col("to_end") & (pl.col("idle") >= IDLE_PERIODS.get(period, 6)))
+        .sort(["idle", "engineer_id"], descending=[True, False])
+    )
+    if not runs.height:
+        return None
+    return {
+        "engineers": runs.height,
+        "longest": int(runs["idle"][0]),
+        "names": runs["engineer_id"].to_list(),
+    }
+
+
+def idle_words(found: dict, period: str = "month", k: int = 1) -> str:
+    """The data-health sentence for :func:`idle_roster` (ids only when ``k`` is 1)."""
+    n = found["engineers"]
+    many = f"{n:,} engineer{'s' if n != 1 else ''} in the roster"
+    who = many if n >= k else f"fewer than {k} engineers in the roster"
+    named = f" ({', '.join(found['names'][:5])}{', ...' if n > 5 else ''})" if k <= 1 else ""
+    # one engineer's run: not said of a group under k in a shared report
+    longest = f" (the longest {found['longest']})" if k <= 1 or n >= k else ""
+    return (
+        f"{who}{named} have no PR in their last {IDLE_PERIODS.get(period, 6)} or more "
+        f"{period}s up to the data's end{longest}: if they left or "
+        "moved, give their leave_date; until then each empty "
+        f"{period} counts as an outcome of zero PRs"
+    )

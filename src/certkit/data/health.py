@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from certkit.data import activity
 from certkit.data.certification_checks import added_by_import
 from certkit.data.dataset import Dataset
 from certkit.data.dating import approximated_dates
@@ -495,6 +496,9 @@ def narrative(
         text = outside_words(prs_outside_panel(ds, panel, period), period, k)
         if text:
             lines.append(f"- **Outside the panel:** {text}.")
+        idle = activity.idle_roster(ds, panel, period)
+        if idle:
+            lines.append(f"- **Idle at the end:** {activity.idle_words(idle, period, k)}.")
     low = cov.filter(pl.col("low") & (pl.col("table") != "certifications"))
     if low.height:
         worst = low.group_by("table").len().sort(["len", "table"], descending=[True, False])
