@@ -7,7 +7,8 @@ AI evidence included) and runs each path in its own process under ``/usr/bin/tim
 time, CPU seconds and peak memory (max RSS) of the certkit process, plus the CPU the server
 spent (``/proc`` of its processes) and the load average. The pushdown also reports its AI
 step (prefilter query, candidates' evidence, detection): wall, certkit CPU, server CPU,
-candidates and AI PRs.
+candidates and AI PRs; and its revert step (possible reverts, the PRs they name, the rules):
+wall, certkit CPU, server CPU and reverted PRs.
 
     .venv/bin/python benchmarks/bench_devlake_panel.py --backend mysql --prs 100000
     .venv/bin/python benchmarks/bench_devlake_panel.py --backend postgresql --explain plan.txt
@@ -59,6 +60,18 @@ def timed(*a, **kw):
 
 if inner is not None:
     dp.ai.ai_pr_ids = timed
+reverts = getattr(dp, "reverted_pr_ids", None)  # None: before reverts were read
+
+def timed_reverts(*a, **kw):
+    t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu(pids)
+    out = reverts(*a, **kw)
+    step.update(revert_wall_s=round(time.perf_counter() - t0, 2),
+                revert_cpu_s=round(time.process_time() - c0, 2),
+                revert_server_cpu_s=round(server_cpu(pids) - s0, 2), reverted=len(out))
+    return out
+
+if reverts is not None:
+    dp.reverted_pr_ids = timed_reverts
 explain = os.environ.get("BENCH_EXPLAIN")
 if explain:  # the panel query's plan, measured (the query then runs again, normally)
     run = dr.run_query

@@ -231,9 +231,9 @@ def _reverts(prs: list[tuple], pr_commits: list[tuple], commits: list[tuple]) ->
             commits.append((c_sha, row[5], message, "Dev", "d@corp.example", "d@corp.example"))
         elif kind == 2:  # by the title alone, JSON-quoted as GitHub's REST collector stores it
             title = _go_json(f'Revert "PR {j}"')
-            if k % 2:  # the target's title stored with a trailing space (trial U)
-                old = list(prs[j])
-                old[14] = f"PR {j} "
+            if k % 2:  # the target's title stored with a trailing space (trial U), plain
+                old = list(prs[j])  # or JSON-quoted (review E)
+                old[14] = f"PR {j} " if k % 4 == 1 else _go_json(f"PR {j} ")
                 prs[j] = tuple(old)
         elif kind == 3:  # a revert of a revert: restores PR j's target, all three merged
             title, body = f"Revert the revert {j}", f"Reverts {repo}#{number}"
@@ -265,6 +265,11 @@ def _reverts(prs: list[tuple], pr_commits: list[tuple], commits: list[tuple]) ->
             message = f'Revert "PR {j}"\n\nThis reverts commit {sha_j}.'
             pr_commits.append((c_sha, row[0], "Dev", "d@corp.example"))
             commits.append((c_sha, row[5], message, "Dev", "d@corp.example", "d@corp.example"))
+            if k + 1 < len(prs):  # the same commit on a later-numbered revert PR (review E):
+                nxt = list(prs[k + 1])  # it belongs to whichever of the two merged first
+                nxt[14] = f"Revert bar {k + 1}"
+                prs[k + 1] = tuple(nxt)
+                pr_commits.append((c_sha, nxt[0], "Dev", "d@corp.example"))
         row[13], row[14], row[15] = branch, title, body or row[15]
         prs[k] = tuple(row)
 

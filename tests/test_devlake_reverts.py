@@ -78,3 +78,20 @@ def test_every_revert_title_passes_the_pushdown_prefilter():
     for title in titles:
         assert git_reverts._REVERT_TITLE.match(title), title
         assert any(w in title.lower() for w in devlake_reverts._TITLE_WORDS), title
+
+
+def test_a_pr_title_naming_a_number_names_that_pr():
+    """review E (E8): a DevLake PR titled "Revert #5" or "revert: #5 ..." named nothing (a git
+    import reads the number in the landed commit's subject)."""
+    for title in ("Revert #5", "revert: #5 (broke the build)", "Rollback of PR #5"):
+        got = _mark([_row(5, "Add x", 0), _row(6, title, 1)])
+        assert got == {5: True, 6: False}, title
+    assert _mark([_row(5, "Add x", 2), _row(6, "Revert #5", 1)]) == {5: False, 6: False}
+
+
+def test_a_clone_known_only_by_its_folder_accepts_any_owner():
+    """review E (E3): "Reverts newowner/newname#5" in a clone whose origin is a local path
+    (named after its folder) was ignored."""
+    got = _mark([_row(5, "Add x", 0, repo="repo"), _row(6, "Revert x", 1, repo="repo")],
+                {6: "Reverts newowner/newname#5"})  # fmt: skip
+    assert got == {5: True, 6: False}

@@ -52,3 +52,10 @@ def test_the_sensitivity_header_gives_the_confidence_limit_e_value_too():
     )
     res = SensitivityResult("merged_prs", table, critical_gamma=1.0, e_value=45.5, e_value_ci=1.0)
     assert res._header()["E-value"] == "45.5 (estimate); 1 (confidence limit)"
+
+
+def test_rows_all_treated_say_there_is_nothing_to_compare():
+    """review E (E9): with every control at weight 0 the refusal blamed "the covariates []"."""
+    data = DATA.with_columns(pl.when(pl.col("t") == 0).then(0.0).otherwise(1.0).alias("weights"))
+    with pytest.raises(CertkitError, match="all 3 rows with a weight above 0 are treated"):
+        estimate_att(data, covariates=[], **KW)

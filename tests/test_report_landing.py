@@ -603,8 +603,11 @@ def test_an_interval_that_includes_the_clear_estimate_is_consistent_not_a_disagr
         "matched DiD's interval (-15.7 to +11.4) includes staggered DiD's estimate (-4.59)" in why
     )
     assert "matched DiD has less power" in why
-    verdict, _ = landing.agreement([did | {"not_evidence": True}, matched])
+    verdict, why = landing.agreement([did | {"not_evidence": True}, matched])
     assert verdict == "both inconclusive"
+    # review E (E5): not "every interval includes zero", which the staggered one does not
+    assert "staggered DiD looks clear on the numbers, but its caveat says not to" in why
+    assert "every interval includes zero" not in why
     other = [r | {"outcome": "x", "label": "defects"} for r in (did, matched)]
     notes = landing.agreement_notes([[did, matched], other])
     assert notes[0].startswith(

@@ -115,4 +115,6 @@ def test_a_shared_report_does_not_count_fewer_engineers_than_k(tmp_path):
     found = health.prs_outside_panel(ds, panel)
     assert "1 by 1 engineer left out" in health.outside_words(found)
     shared = health.outside_words(found, k=5)
-    assert "1 by engineers left out of the panel" in shared and "1 engineer" not in shared
+    assert "1 engineer" not in shared and " by engineers left out" not in shared
+    # nor their PRs: a statistic of fewer than k engineers (trial T: 107 PRs of 2)
+    assert "PRs of fewer than 5 engineers left out of the panel" in shared

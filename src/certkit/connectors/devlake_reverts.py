@@ -114,7 +114,11 @@ def reverted_pr_ids(q, s: dr.Schema, where: str, params: dict) -> set[str]:
         title = unquote_text(pr["title"]) or ""
         n, h, t = revert_names(title, pr["head_ref"], unquote_text(pr["description"]) or "", msgs)
         numbers, shas, titles = numbers | n, shas | h, titles | t
-    named = _named(q, s, where, params, numbers, shas, titles) - set(raw)
+    # the PRs that list a candidate's commits too: :func:`mark` gives a shared commit to the
+    # first merged, as the import does, so they must be read (review E: a revert commit on an
+    # ordinary PR merged first and on a later revert PR)
+    own = {c["sha"] for rows in commits.values() for c in rows}
+    named = _named(q, s, where, params, numbers, shas | own, titles) - set(raw)
     if named:
         more_raw, more_commits = _read(q, s, where, params, named)
         raw |= more_raw
@@ -234,7 +238,9 @@ def _stored_forms(titles: set[str]) -> set[str]:
     for title in titles:
         base = title.strip().rstrip(".")
         for t in (base, base + "."):
-            quoted = json.dumps(t, ensure_ascii=False)
-            go = quoted.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            out |= {t, quoted, go, json.dumps(t)}
+            out.add(t)
+            for inner in (t, t + " "):  # JSON keeps a title's space inside its quotes
+                quoted = json.dumps(inner, ensure_ascii=False)
+                go = quoted.replace("<", "\\u003c").replace(">", "\\u003e")
+                out |= {quoted, go.replace("&", "\\u0026"), json.dumps(inner)}
     return out

@@ -103,6 +103,8 @@ def _same_repo(named: str, repo: str) -> bool:
     have changed since: a transferred repository keeps its name). Trial U: "Reverts
     other/repo#5" marked this repository's own #5 reverted."""
     a, b = named.lower().rstrip("/"), repo.lower()
+    if "/" not in b:  # known by its folder's name only (no GitHub origin): any name fits
+        return True
     return a == b or a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1]
 
 
@@ -340,6 +342,10 @@ def mark_reverts(
                 for m in _REVERTS_PR.finditer(pr.get("_body") or "")
                 if int(m["n"]) in by_number and _same_repo(m["repo"], repo)
             ]
+            n = _REVERT_NUMBER.match(pr["title"] or "") if pr.get("_pr_title") else None
+            target = by_number.get(int(n.group("n"))) if n else None
+            if target is not None and target.when <= u.when:  # a forge PR's own title: a
+                found.append((target, None))  # git import reads it in its landed commit
             b = _REVERT_BRANCH.search(pr.get("_head") or "")
             if b and int(b.group("n")) in by_number:
                 target = by_number[int(b.group("n"))]

@@ -124,6 +124,12 @@ def _check_identified(X: np.ndarray, covariates: list[str], table: str) -> None:
     covariates reproduce. Covariates aliased with each other are left to the fit, as R's
     ``lm`` drops them."""
     n, k = X.shape
+    treated = int(X[:, 1].sum())
+    if treated in (0, n):  # review E: every control at weight 0 blamed the covariates
+        raise CertkitError(
+            f"{table}: all {n} rows with a weight above 0 are "
+            f"{'treated' if treated else 'untreated'}: there is nothing to compare them with"
+        )
     rank = int(np.linalg.matrix_rank(X))
     fix = "drop covariates, or keep more matched pairs (a wider caliper, more data)"
     what = f"intercept, treatment and {k - 2} column(s) of covariates {covariates}"

@@ -124,6 +124,14 @@ def _same(done: list[dict], said: str) -> tuple[str, str]:
     if said == "no clear change":
         verdict = "both inconclusive" if n == 2 else "all inconclusive"
         every = "both designs" if n == 2 else f"all {n} designs"
+        looks = [r["design"] for r in done if r.get("not_evidence")]
+        if looks:  # review E: "every interval includes zero" was false for these
+            return verdict, (
+                f"{every}: no evidence of a change ({_labels(looks)} "
+                f"look{'s' if len(looks) == 1 else ''} clear on the numbers, but "
+                f"{'its' if len(looks) == 1 else 'their'} caveat says not to read it as "
+                "evidence; any other interval includes zero), which is no evidence of no effect."
+            )
         return verdict, (
             f"{every}: not distinguishable from no change (every interval includes zero), "
             "which is no evidence of no effect."
@@ -145,7 +153,10 @@ def _as_evidence(records: list[dict]) -> list[dict]:
     """The records as evidence: a clear-looking effect whose own caveat says not to read it
     as evidence (``not_evidence``, :func:`certkit.narrative.effects.not_evidence`) counts as
     no clear change (trial T: "disagree" between such a result and an inconclusive one)."""
-    return [r | {"p_value": None} if r.get("not_evidence") else r for r in records]
+    return [
+        r | {"p_value": None} if r.get("not_evidence") and status(r) != "not estimated" else r
+        for r in records
+    ]
 
 
 def _includes(unclear: dict, clear: dict) -> bool:

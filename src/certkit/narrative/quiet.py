@@ -12,6 +12,11 @@ def _finite(*values) -> bool:
     return all(isinstance(v, int | float) and math.isfinite(v) for v in values)
 
 
+def _num(v: float) -> str:
+    """0.58, 13.9, 1,234 (no exponent: review E saw "1.2e+03" lines changed)."""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
     """Why a clear effect rests on the quiet end of the data, in words (None: it does not).
 
@@ -28,8 +33,8 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
     units = unit if n == 1 else f"{unit}s"
     what = (
         f"the data's last {n} {units} (from {start}) have {row.get('quiet_share', 0):.0%} of "
-        f"the usual merged PRs per {unit} (a project going quiet, or data that stops early: a "
-        "drop that takes most from the busiest engineers)"
+        f"the usual merged PRs per {unit} (a project going quiet, a partial last {unit}, or "
+        "data that stops early: a drop that takes most from the busiest engineers)"
     )
     q, low, high, qp = (
         row.get(k) for k in ("quiet_estimate", "quiet_low", "quiet_high", "quiet_p")
@@ -42,6 +47,13 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
         verdict = "clearly the other way"
     else:
         verdict = "not distinguishable from no change"
+    hidden = row.get("quiet_hidden")
+    if hidden:
+        return (
+            f"{what}; ending the data before them gives an estimate on fewer than {hidden} "
+            f"certified engineers (not shown in a shared report), {verdict}: the result rests "
+            f"on those {unit}s"
+        )
     return (
         f"{what}; ending the data before them gives {q:+.3g} (95% CI {low:+.3g} to "
         f"{high:+.3g}) against {est:+.3g} with them, {verdict}: the result rests on those "
@@ -77,8 +89,8 @@ def level_gap_words(row: dict, alpha: float = 0.05, k: int = 5) -> str | None:
     if comp * LEVEL_GAP > base:
         return None
     return (
-        f"the never-certified engineers averaged {comp:.2g} per period against the certified "
-        f"engineers' {base:.3g} before certifying: a difference in levels assumes both would "
+        f"the never-certified engineers averaged {_num(comp)} per period against the certified "
+        f"engineers' {_num(base)} before certifying: a difference in levels assumes both would "
         "have changed by the same amount, which a change that scales everyone's activity (a "
         "busy or quiet season, a project winding down) breaks; compare like with like (the "
         "matched design, or the roster's teams: -p teams=[...])"

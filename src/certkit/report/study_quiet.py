@@ -45,11 +45,15 @@ def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict) -> dict
         r = agg.headline().row(0, named=True)
     except (CertkitError, ValueError, ZeroDivisionError):
         return out
+    n = agg.n_engineers
     return out | {
         "quiet_estimate": r["estimate"],
         "quiet_low": r["conf_low"],
         "quiet_high": r["conf_high"],
         "quiet_p": r["p_value"],
+        # a shared report gives the verdict, not the numbers, of an estimate on fewer than k
+        # certified engineers (review E: "+4.01 (95% CI ...)" on 3 engineers, k = 5)
+        "quiet_hidden": ctx.k if ctx.privacy.share and n < ctx.k else None,
     }
 
 
