@@ -17,7 +17,7 @@ import certkit as ck
 from certkit import narrative
 from certkit.data.activity import quiet_end
 from certkit.privacy import Privacy
-from certkit.report import Context, studies
+from certkit.report import Context, landing, studies
 from certkit.report.landing import _bottom_line
 
 
@@ -71,7 +71,14 @@ def test_a_clear_effect_of_the_quiet_months_is_tempered_with_the_estimate_withou
     caveat = narrative.effect_caveat(row)
     assert "the data's last 3 months (from" in caveat and "ending the data before them" in caveat
     assert "not distinguishable from no change" in caveat
+    # the share beside the page's percentage, and the verdict undone before its reasons
+    q = row["quiet_estimate"]
+    share = f"(about {abs(q) / row['baseline']:.0%} {'lower' if q < 0 else 'higher'}) (95% CI"
+    assert f"ending the data before them gives {q:+.3g} {share}" in caveat
+    sentence = narrative.effects._sentence(row)
+    assert "; a deterioration on the numbers only, not evidence of an effect: " in sentence
     record = next(r for r in ctx.headlines if r["kind"] == "effect")
+    assert "on the numbers only, not evidence" in landing.effect_text(record)
     assert record["not_evidence"] is True
     line = _bottom_line({"02": [("02.html", record)]})
     assert "0 of 1 estimated outcome(s) changed clearly" in line

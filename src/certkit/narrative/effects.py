@@ -530,7 +530,11 @@ def _sentence(row: dict, alpha: float = 0.05, k: int | None = None) -> str:
     # "not distinguishable from no change", "but ... only 26 PRs" read oddly, trial H); the
     # landing page says the same, so its "details" link lands on these words (trial K, K5)
     caveat = effect_caveat(row, alpha, k)
-    if caveat:
+    if caveat and row["p_value"] < alpha and not_evidence(row, alpha):
+        # its own caveat undoes it: said before the reasons (trial V: "a deterioration, but"
+        # led, and the words that undo it came 150 words later)
+        verdict += f" on the numbers only, not evidence of an effect: {caveat}"
+    elif caveat:
         verdict += f", but {caveat}" if row["p_value"] < alpha else f", and {caveat}"
     return f"**{row['label']}**: {size} after certification ({ci}{_events_words(row)}); {verdict}."
 

@@ -54,8 +54,13 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
             f"certified engineers (not shown in a shared report), {verdict}: the result rests "
             f"on those {unit}s"
         )
+    base = row.get("baseline")
+    share = ""
+    if _finite(base) and base > 0 and not str(row.get("outcome", "")).startswith("cycle_time_log"):
+        # the page's headline is a percentage of this level: the two side by side (trial V)
+        share = f" (about {abs(q) / base:.0%} {'lower' if q < 0 else 'higher'})"
     return (
-        f"{what}; ending the data before them gives {q:+.3g} (95% CI {low:+.3g} to "
+        f"{what}; ending the data before them gives {q:+.3g}{share} (95% CI {low:+.3g} to "
         f"{high:+.3g}) against {est:+.3g} with them, {verdict}: the result rests on those "
         f"{unit}s"
     )

@@ -134,6 +134,11 @@ def effect_text(r: dict) -> str:
     verdict = "not distinguishable from no change" if s == "no clear change" else f"an {s}"
     if s == "deterioration":
         verdict = "a deterioration"
+    if r.get("caveat") and r.get("not_evidence") and s != "no clear change":
+        return (
+            f"{effect_size(r)}; {verdict} on the numbers only, not evidence of an effect: "
+            + (r["caveat"])
+        )
     if r.get("caveat"):
         verdict += f"{', but' if s != 'no clear change' else ', and'} {r['caveat']}"
     return f"{effect_size(r)}; {verdict}"
