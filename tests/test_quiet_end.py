@@ -75,6 +75,11 @@ def test_a_clear_effect_of_the_quiet_months_is_tempered_with_the_estimate_withou
     q = row["quiet_estimate"]
     share = f"(about {abs(q) / row['baseline']:.0%} {'lower' if q < 0 else 'higher'}) (95% CI"
     assert f"ending the data before them gives {q:+.3g} {share}" in caveat
+    summary = narrative.summarize(effects.effects, "staggered DiD")  # as the index (trial V)
+    assert (
+        "- 0 of 1 estimated outcome(s) show a statistically clear change (p < 0.05); 1 more"
+        in summary
+    )
     sentence = narrative.effects._sentence(row)
     assert "; a deterioration on the numbers only, not evidence of an effect: " in sentence
     record = next(r for r in ctx.headlines if r["kind"] == "effect")

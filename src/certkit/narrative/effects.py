@@ -547,12 +547,19 @@ def summarize(
     (:func:`effect_caveat`)."""
     lines = [f"- {_sentence(r, k=k)}" for r in rows.iter_rows(named=True)]
     done = [r for r in rows.iter_rows(named=True) if not r.get("note")]
-    clear = sum(1 for r in done if _finite(r["p_value"]) and r["p_value"] < 0.05)
+    looks = [r for r in done if _finite(r["p_value"]) and r["p_value"] < 0.05]
+    undone = sum(1 for r in looks if not_evidence(r))  # as the landing page counts (trial V)
     if done:
+        more = (
+            f"; {undone} more look(s) clear on the numbers, but the caveat says not to read it "
+            "as evidence"
+            if undone
+            else ""
+        )
         lines.append(
-            f"- {clear} of {len(done)} estimated outcome(s) show a statistically clear change "
-            f"(p < 0.05). Method: {method}. These are **observational** estimates: read the "
-            "assumptions below before acting on them."
+            f"- {len(looks) - undone} of {len(done)} estimated outcome(s) show a statistically "
+            f"clear change (p < 0.05){more}. Method: {method}. These are **observational** "
+            "estimates: read the assumptions below before acting on them."
         )
     else:
         lines.append(f"- No outcome could be estimated with {method} on this data (reasons above).")

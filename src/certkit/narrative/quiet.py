@@ -51,8 +51,8 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
     if hidden:
         return (
             f"{what}; ending the data before them gives an estimate on fewer than {hidden} "
-            f"certified engineers (not shown in a shared report), {verdict}: the result rests "
-            f"on those {unit}s"
+            f"certified engineers (not shown in a shared report), {verdict}: its clear verdict "
+            f"rests on those {unit}s"
         )
     base = row.get("baseline")
     share = ""
@@ -61,8 +61,8 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
         share = f" (about {abs(q) / base:.0%} {'lower' if q < 0 else 'higher'})"
     return (
         f"{what}; ending the data before them gives {q:+.3g}{share} (95% CI {low:+.3g} to "
-        f"{high:+.3g}) against {est:+.3g} with them, {verdict}: the result rests on those "
-        f"{unit}s"
+        f"{high:+.3g}) against {est:+.3g} with them, {verdict}: its clear verdict rests on "
+        f"those {unit}s"
     )
 
 
