@@ -186,3 +186,40 @@ def test_a_shared_report_gives_the_verdict_not_the_numbers_of_an_estimate_under_
         big | {"comparison_level": 1234.5, "comparison_engineers": 50}
     )
     assert "averaged 1,234 per period against the certified engineers' 8,240" in words
+
+
+class _Result:
+    """An adoption result's overall row (what adoption_quiet_words reads of it)."""
+
+    def __init__(self, estimate: float, low: float, high: float, p: float, n: int = 40):
+        self.row = {"term": "ATT", "estimate": estimate, "std_error": 1.0, "statistic": 1.0}
+        self.row |= {"p_value": p, "conf_low": low, "conf_high": high, "n": n}
+
+    def tidy(self) -> pl.DataFrame:
+        return pl.DataFrame([self.row])
+
+
+def test_the_adoption_effect_gets_the_quiet_end_check_too():
+    """trial V (continuedev/continue): the adoption DiD had no quiet-end check; its rerun
+    on the periods before the quiet ones decides whether the caveat is said."""
+    from certkit.report.study_quiet import adoption_quiet_words
+
+    ctx = _quiet_ctx()
+    seen = []
+
+    def rerun(result):
+        def run(panel):
+            seen.append(panel["period"].max())
+            return result
+
+        return run
+
+    clear = _Result(-5.0, -8.0, -2.0, 0.001)
+    words = adoption_quiet_words(ctx, "merged_prs", clear, rerun(_Result(-0.5, -3.0, 2.0, 0.7)))
+    assert "ending the data before them gives -0.5" in words and "not distinguishable" in words
+    assert seen[-1] < ctx.quiet_end.start  # rerun on the periods before the quiet ones
+    assert adoption_quiet_words(ctx, "merged_prs", clear, rerun(clear)) is None
+    assert adoption_quiet_words(ctx, "merged_prs", _Result(1, -1, 3, 0.4), rerun(clear)) is None
+    ctx.privacy = Privacy(k=70, share=True)
+    hidden = adoption_quiet_words(ctx, "merged_prs", clear, rerun(_Result(0, -1, 1, 0.9, n=3)))
+    assert "fewer than 70 adopters" in hidden and "95% CI" not in hidden

@@ -51,8 +51,8 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
     if hidden:
         return (
             f"{what}; ending the data before them gives an estimate on fewer than {hidden} "
-            f"certified engineers (not shown in a shared report), {verdict}: its clear verdict "
-            f"rests on those {unit}s"
+            f"{row.get('quiet_who', 'certified engineers')} (not shown in a shared report), "
+            f"{verdict}: its clear verdict rests on those {unit}s"
         )
     base = row.get("baseline")
     share = ""

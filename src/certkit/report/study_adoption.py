@@ -17,6 +17,7 @@ from certkit.narrative.effects import label
 from certkit.privacy import certified_engineers
 from certkit.report.context import Context, table
 from certkit.report.sections import in_section
+from certkit.report.study_quiet import adoption_quiet_words
 
 EFFECT_SECTION = "Effect of adopting AI, by outcome"
 HONEST_SECTION = "Sensitivity to non-parallel trends (HonestDiD)"
@@ -83,6 +84,19 @@ class AdoptionStudy:
                 max_e=self.max_e,
             )
             self.studies[outcome] = res
+            quiet = adoption_quiet_words(
+                self.ctx,
+                outcome,
+                res,
+                lambda panel: adoption.adoption_did(
+                    panel,
+                    outcome,
+                    definition=self.definition,
+                    control=self.control,
+                    min_e=self.min_e,
+                    max_e=self.max_e,
+                ),
+            )
             rows, hidden = self.ctx.hide_small(res.tidy(), "n")
             # a row on one adopter: its standard error holds only the comparison engineers'
             # variation, so no p-value is shown for it (trial Q, Q5: "+48.1 PRs, SE 0.19,
@@ -94,6 +108,8 @@ class AdoptionStudy:
             )
             n_single = rows.filter(single).height
             summary = res.effect_summary(k=self.ctx.k, privacy_k=self.ctx.privacy.k).text
+            if quiet:  # the quiet end of the data, as on the certification pages (trial V)
+                summary = f"{summary.rstrip()} Read it with care: {quiet}."
             self._headline(
                 f"ai/adoption/{outcome}", f"adopting AI, {label(outcome)}", summary, EFFECT_SECTION
             )

@@ -67,3 +67,44 @@ def comparison_level(ctx: Context, outcome: str) -> dict:
         "comparison_level": float(never[outcome].mean()),
         "comparison_engineers": never["engineer_id"].n_unique(),
     }
+
+
+def adoption_quiet_words(ctx: Context, outcome: str, result, rerun) -> str | None:
+    """The quiet-end caveat of an adoption DiD's overall effect (None: none to say).
+
+    ``result`` is the :class:`~certkit.analytics.adoption_result.AdoptionResult`; ``rerun``
+    builds it again from a panel (the periods before the quiet ones). Trial V,
+    continuedev/continue: "after adopting AI, PR cycle time about +2396%" rested on 2
+    adopters' last months, when the project had gone quiet."""
+    from certkit.narrative.quiet import quiet_end_words
+
+    quiet = ctx.quiet_end
+    head = result.tidy().row(0, named=True)
+    row = {"outcome": outcome, "estimate": head["estimate"], "p_value": head["p_value"]}
+    if quiet is None or not (isinstance(row["p_value"], int | float) and row["p_value"] < ALPHA):
+        return None
+    row |= {
+        "quiet_from": quiet.start.isoformat(),
+        "quiet_periods": quiet.periods,
+        "quiet_share": quiet.share,
+        "quiet_unit": ctx.period_unit,
+        "quiet_estimate": None,
+    }
+    panel = ctx.adoption_panel
+    before = panel.filter(pl.col("period") < pl.lit(quiet.start).cast(panel["period"].dtype))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            again = rerun(before).tidy().row(0, named=True)
+    except (CertkitError, ValueError, ZeroDivisionError):
+        return quiet_end_words(row)
+    n = int(again.get("n") or 0)
+    row |= {
+        "quiet_estimate": again["estimate"],
+        "quiet_low": again["conf_low"],
+        "quiet_high": again["conf_high"],
+        "quiet_p": again["p_value"],
+        "quiet_hidden": ctx.k if ctx.privacy.share and n < ctx.k else None,
+        "quiet_who": "adopters",
+    }
+    return quiet_end_words(row)
