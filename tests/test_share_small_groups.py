@@ -510,3 +510,19 @@ def test_prs_of_fewer_than_k_left_out_engineers_and_their_number_are_not_said():
     said = narrative.describe_roi_figures(*args, in_data=14, others_under=5)
     assert "14" not in said and "fewer than 5 others" in said
     assert "12 of the 14 engineers" in narrative.describe_roi_figures(*args, in_data=14)
+
+
+def test_the_matched_refusal_counts_no_group_under_k():
+    """continuedev/continue (trial V), shared 03: "of 10 certified engineer(s) with the
+    pre-periods, 1 found a peer within the caliper ... and 1 of those have outcomes"."""
+    from certkit.privacy import hide_small_counts
+
+    text = (
+        "fewer than two matched sets have post-period outcomes: of 10 certified engineer(s) "
+        "with the pre-periods, 1 found a peer within the caliper (0.2 SD) and 1 of those have "
+        "outcomes after certifying"
+    )
+    shared = hide_small_counts(text, 5)
+    assert "of 10 certified engineer(s)" in shared and "fewer than 5 found a peer" in shared
+    assert "fewer than 5 of those have outcomes" in shared and " 1 " not in shared
+    assert "7 found a peer" in hide_small_counts(text.replace("1 found", "7 found"), 5)

@@ -532,6 +532,10 @@ def hide_small_counts(text: str, k: int) -> str:
     # column 'earned_date', 1 row: earned before hire_date" (trial Q, Q8)
     text = _PEOPLE_ROWS.sub(fewer_rows, text)
     text = _ENGINEER_COUNT.sub(fewer, text)
+    # "of 10 certified engineer(s) with the pre-periods, 1 found a peer" (trial V)
+    text = _FOUND_PEER.sub(
+        lambda m: m.group(0) if int(m.group(1)) >= k else f"fewer than {k}", text
+    )
     if "engineer" in text:  # "1 of 6 certified engineers": the part, not only the whole
         text = _PART_OF.sub(
             lambda m: m.group(0) if int(m.group(1)) >= k else f"fewer than {k} of ", text
@@ -557,6 +561,8 @@ _ENGINEER_COUNT = re.compile(
     r"(?<![\w,.])(?<!under )(?<!than )(?<!least )(?<!most )(only )?([1-9]\d*) "
     r"((?:certified |never-certified )?engineers?(?:\(s\))?)(?![\w-])"
 )
+#: "1 found a peer": the certified engineers matched (matched DiD's refusal, trial V).
+_FOUND_PEER = re.compile(r"(?<![\w,.])([1-9]\d*)(?= found a peer\b)")
 #: "1 of 6 certified engineer(s)", "2 of them": the part of a group, said of a group under k
 #: too (review D6: "1 of fewer than 5 certified engineer(s)").
 _PART_OF = re.compile(r"(?<![\w,.])([1-9]\d*) of (?=(?:the |them|those|\d|fewer than))")
