@@ -41,6 +41,7 @@ for users in ``docs/connectors.md``):
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -139,11 +140,14 @@ TEMPORARY = (
     re.compile(r"\bfor (?:now|the time being)\b", re.IGNORECASE),
     re.compile(r"\b(?:pin|disable|skip|xfail)\w*\b.*\buntil\b", re.IGNORECASE),
 )
+#: Lower-case words one of which every message the rules read as naming a revert target
+#: holds ("revert", "rollback"/"roll back"/"rolling back", "back out"/"backout"/"backed out").
+_REVERT_WORDS = ("revert", "roll", "back out", "backout", "backed out")
 #: PR ids listed in a note before "and N more".
 _LISTED = 10
 
 
-@dataclass
+@dataclass(slots=True)
 class MessageCommit:
     """A commit known only by its message (a forge's PR commit, as DevLake stores it): what
     :func:`mark_reverts` reads of a commit. ``parents`` is 2 for a PR's landed (merge or
@@ -186,7 +190,7 @@ def revert_names(
     return numbers, shas, {i for i in inner if i}
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Unit:
     """A PR row, or a direct commit outside ``pull_requests``: what a revert can name."""
 
@@ -261,15 +265,24 @@ def mark_reverts(
             return [by_number[int(n.group("n"))]] if int(n.group("n")) in by_number else []
         return [] if sha_named else titled(inner, when)
 
+    ordered = sorted(by_sha)  # for the shas a message abbreviates, found by bisection
+
+    def expand(short: str) -> str | None:
+        """The sha ``short`` abbreviates (itself when whole; None when no unit has it)."""
+        if short in by_sha or len(short) >= 40:
+            return short if short in by_sha else None
+        i = bisect.bisect_left(ordered, short)
+        return ordered[i] if i < len(ordered) and ordered[i].startswith(short) else None
+
     def by_commit(c: _Commit) -> list[tuple[_Unit, str | None]]:
         """The units one commit's message names as reverted, each with the sha it names
         (``None`` when it names the unit by its number or title)."""
-        shas = _REVERTS_SHA.findall(c.body)
         found: list[tuple[_Unit, str | None]] = []
+        if not any(w in c.body.lower() for w in _REVERT_WORDS):
+            return found  # nothing below can match (100,000 DevLake PRs: 1.9 s -> ...)
+        shas = _REVERTS_SHA.findall(c.body)
         for short in shas:
-            full = (
-                short if short in by_sha else next((s for s in by_sha if s.startswith(short)), None)
-            )
+            full = expand(short)
             if full is not None:
                 found.append((by_sha[full], full))
         inner = _reverted_title(_subject_paragraph(c))
