@@ -92,6 +92,12 @@ def test_a_clear_effect_of_the_quiet_months_is_tempered_with_the_estimate_withou
         ctx, spec, notes=notes, units={"merged_prs": "prs_per_month"}
     )
     assert any("ending the data before them" in c for c in studies.roi_caveats(rows))
+    # the ROI on such an effect leads with its interval and says so (trial V, V-A2)
+    assert studies.roi_not_evidence(rows)
+    r = {"low": -10.8, "high": -1.5, "median": -4.6, "p_positive": 0.004, "significant": False}
+    text = landing.roi_text(r | {"not_evidence": True})
+    assert text.startswith("ROI 95% interval -1080% to -150%, resting on effects that are clear")
+    assert not studies.roi_not_evidence(rows.with_columns(pl.lit(None).alias("quiet_from")))
 
 
 def test_no_words_when_the_effect_is_clear_without_the_quiet_months_too():

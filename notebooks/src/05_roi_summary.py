@@ -98,6 +98,7 @@ display(
         horizon_months=horizon_months,
         section="The answer",
         caveats=studies.roi_caveats(effect_rows, k=privacy_k),
+        undone=studies.roi_not_evidence(effect_rows),
     )
 )
 display(Markdown(f"*Data: {ctx.scope()}.*"))

@@ -151,6 +151,10 @@ def roi_text(r: dict) -> str:
     interval = f"95% interval {r['low']:+.0%} to {r['high']:+.0%}"
     if r.get("significant", True):
         text = f"median ROI {r['median']:+.0%} ({interval})"
+    elif r.get("not_evidence"):  # clear effects their own caveats undo (trial V)
+        text = (
+            f"ROI {interval}, resting on effects that are clear on the numbers only, not evidence"
+        )
     else:  # no effect behind it is distinguishable from zero: no single figure (analytics.md)
         text = f"ROI {interval}, resting on effects not distinguishable from zero"
     # as the ROI page says it: "under 1%", not a rounded 0% (trial N)

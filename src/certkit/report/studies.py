@@ -41,6 +41,7 @@ from certkit.report.study_roi import (
     roi_effects,
     roi_engineers,
     roi_figure,
+    roi_not_evidence,
     roi_table,
 )
 
@@ -596,6 +597,7 @@ __all__ = [
     "roi_answer",
     "roi_effects",
     "roi_engineers",
+    "roi_not_evidence",
     "roi_figure",
     "roi_table",
     "twfe_contrast",

@@ -84,6 +84,19 @@ def roi_caveats(rows: pl.DataFrame, k: int | None = None) -> list[str]:
     return out
 
 
+def roi_not_evidence(rows: pl.DataFrame) -> bool:
+    """Whether every clear effect the ROI prices is one its own caveat says not to read as
+    evidence (:func:`certkit.narrative.effects.not_evidence`): the ROI then rests on no
+    evidence of an effect (trial V: "median ROI -459% ... chance of a positive return under
+    1%" led the page and the index, on a throughput effect of a project's quiet months)."""
+    clear = [
+        r
+        for r in rows.iter_rows(named=True)
+        if not r.get("note") and story._finite(r.get("p_value")) and r["p_value"] < 0.05
+    ]
+    return bool(clear) and all(story.not_evidence(r) for r in clear)
+
+
 def roi_answer(
     ctx: Context,
     result,
@@ -92,11 +105,14 @@ def roi_answer(
     horizon_months: float,
     section: str,
     caveats: list[str] | None = None,
+    undone: bool = False,
 ):
     """The ROI answer box (an HTML display object); records the ``roi`` headline.
 
     ``result`` is the :class:`certkit.roi.ROIResult` or None when ``answer`` (the section
-    that ran :func:`certkit.roi.roi`) failed; then the box says why.
+    that ran :func:`certkit.roi.roi`) failed; then the box says why. ``undone``
+    (:func:`roi_not_evidence`): the box and the landing line lead with the interval, not a
+    median, and say the effects are no evidence.
     """
     import html
 
@@ -114,11 +130,12 @@ def roi_answer(
     cost = result.tidy().filter(pl.col("term") == "cost_per_engineer")["estimate"][0]
     lo, hi = result.roi_interval
     warn = "It rests on effects to read with care: " + "; ".join(caveats) + "." if caveats else None
+    significant = result.significant and not undone
     ctx.headline(
         "roi",
         dict(median=result.roi_median, low=lo, high=hi, p_positive=result.p_positive)
         | dict(cost_per_engineer=cost, horizon_months=horizon_months, caveat=warn)
-        | dict(significant=result.significant),
+        | dict(significant=significant, not_evidence=undone),
         kind="roi",
         section=section,
     )
@@ -133,13 +150,20 @@ def roi_answer(
         cost,
         valued,
         result.level,
-        significant=result.significant,
+        significant=significant,
         in_data=in_data,
         others_under=under,
     )
+    lead = result.statement()
+    if undone:
+        lead = (
+            "No evidence of a return either way: the effects this ROI prices are clear on the "
+            "numbers only, and their own caveats (below) say not to read them as evidence of "
+            "an effect. Read the interval, not a single figure."
+        )
     return HTML(
         "<div class='certkit-callout'>"
-        f"<p style='font-size:1.15em'><b>{html.escape(result.statement())}</b></p>"
+        f"<p style='font-size:1.15em'><b>{html.escape(lead)}</b></p>"
         f"<p>{html.escape(figures)}</p>"
         + (f"<p><b>Caution.</b> {html.escape(warn)}</p>" if warn else "")
         + "</div>"
