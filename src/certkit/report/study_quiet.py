@@ -17,16 +17,15 @@ from certkit.narrative.designs import ALPHA
 from certkit.report.context import Context
 
 
-def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict) -> dict:
-    """``quiet_*`` keys for the effect row ``row`` of ``outcome``: the quiet periods (first,
-    count, share of the usual activity, unit) and the simple aggregation of ``att_gt`` with
-    ``spec`` on the periods before them (``quiet_estimate`` None when it cannot be formed).
-    Empty when the data's end is not quiet or the row's effect is not clear at 5% (only a
-    clear effect is tempered by it)."""
-    from certkit import did
-
-    quiet, p = ctx.quiet_end, row.get("p_value")
-    if quiet is None or not (isinstance(p, int | float) and p < ALPHA):
+def _rerun_without_quiet_end(ctx: Context, panel: pl.DataFrame, p_value, rerun) -> dict:
+    """The ``quiet_*`` keys of an effect with ``p_value``: the quiet periods (first, count,
+    share of the usual activity, unit) and ``rerun(panel before them)``'s overall row
+    (``quiet_estimate`` None when it cannot be formed; ``quiet_hidden``: a shared report's k
+    when it rests on fewer engineers, review E: "+4.01 (95% CI ...)" on 3, k = 5). Empty when
+    the data's end is not quiet or the effect is not clear at 5% (only a clear effect is
+    tempered by it). ``rerun`` returns ``(row, engineers)``."""
+    quiet = ctx.quiet_end
+    if quiet is None or not (isinstance(p_value, int | float) and p_value < ALPHA):
         return {}
     out = {
         "quiet_from": quiet.start.isoformat(),
@@ -35,26 +34,33 @@ def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict) -> dict
         "quiet_unit": ctx.period_unit,
         "quiet_estimate": None,
     }
-    before = ctx.panel.filter(
-        pl.col("period") < pl.lit(quiet.start).cast(ctx.panel["period"].dtype)
-    )
+    before = panel.filter(pl.col("period") < pl.lit(quiet.start).cast(panel["period"].dtype))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            agg = did.att_gt(before, outcome=outcome, **spec).aggregate("simple")
-        r = agg.headline().row(0, named=True)
+            r, n = rerun(before)
     except (CertkitError, ValueError, ZeroDivisionError):
         return out
-    n = agg.n_engineers
     return out | {
         "quiet_estimate": r["estimate"],
         "quiet_low": r["conf_low"],
         "quiet_high": r["conf_high"],
         "quiet_p": r["p_value"],
-        # a shared report gives the verdict, not the numbers, of an estimate on fewer than k
-        # certified engineers (review E: "+4.01 (95% CI ...)" on 3 engineers, k = 5)
         "quiet_hidden": ctx.k if ctx.privacy.share and n < ctx.k else None,
     }
+
+
+def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict) -> dict:
+    """``quiet_*`` keys for the effect row ``row`` of ``outcome``: the simple aggregation of
+    ``att_gt`` with ``spec`` on the periods before the quiet ones
+    (:func:`_rerun_without_quiet_end`)."""
+    from certkit import did
+
+    def rerun(before: pl.DataFrame):
+        agg = did.att_gt(before, outcome=outcome, **spec).aggregate("simple")
+        return agg.headline().row(0, named=True), agg.n_engineers
+
+    return _rerun_without_quiet_end(ctx, ctx.panel, row.get("p_value"), rerun)
 
 
 def comparison_level(ctx: Context, outcome: str) -> dict:
@@ -78,33 +84,14 @@ def adoption_quiet_words(ctx: Context, outcome: str, result, rerun) -> str | Non
     adopters' last months, when the project had gone quiet."""
     from certkit.narrative.quiet import quiet_end_words
 
-    quiet = ctx.quiet_end
     head = result.tidy().row(0, named=True)
-    row = {"outcome": outcome, "estimate": head["estimate"], "p_value": head["p_value"]}
-    if quiet is None or not (isinstance(row["p_value"], int | float) and row["p_value"] < ALPHA):
+
+    def again(before: pl.DataFrame):
+        r = rerun(before).tidy().row(0, named=True)
+        return r, int(r.get("n") or 0)
+
+    keys = _rerun_without_quiet_end(ctx, ctx.adoption_panel, head["p_value"], again)
+    if not keys:
         return None
-    row |= {
-        "quiet_from": quiet.start.isoformat(),
-        "quiet_periods": quiet.periods,
-        "quiet_share": quiet.share,
-        "quiet_unit": ctx.period_unit,
-        "quiet_estimate": None,
-    }
-    panel = ctx.adoption_panel
-    before = panel.filter(pl.col("period") < pl.lit(quiet.start).cast(panel["period"].dtype))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            again = rerun(before).tidy().row(0, named=True)
-    except (CertkitError, ValueError, ZeroDivisionError):
-        return quiet_end_words(row)
-    n = int(again.get("n") or 0)
-    row |= {
-        "quiet_estimate": again["estimate"],
-        "quiet_low": again["conf_low"],
-        "quiet_high": again["conf_high"],
-        "quiet_p": again["p_value"],
-        "quiet_hidden": ctx.k if ctx.privacy.share and n < ctx.k else None,
-        "quiet_who": "adopters",
-    }
-    return quiet_end_words(row)
+    row = {"outcome": outcome, "estimate": head["estimate"], "p_value": head["p_value"]}
+    return quiet_end_words(row | keys | {"quiet_who": "adopters"})
