@@ -74,7 +74,7 @@ def test_a_clear_effect_of_the_quiet_months_is_tempered_with_the_estimate_withou
     # the share beside the page's percentage, and the verdict undone before its reasons
     q = row["quiet_estimate"]
     share = f"(about {abs(q) / row['baseline']:.0%} {'lower' if q < 0 else 'higher'}) (95% CI"
-    assert f"ending the data before them gives {q:+.3g} {share}" in caveat
+    assert "ending the data before them (-p end=" in caveat and f"gives {q:+.3g} {share}" in caveat
     summary = narrative.summarize(effects.effects, "staggered DiD")  # as the index (trial V)
     assert (
         "- 0 of 1 estimated outcome(s) show a statistically clear change (p < 0.05); 1 more"
@@ -222,10 +222,39 @@ def test_the_adoption_effect_gets_the_quiet_end_check_too():
 
     clear = _Result(-5.0, -8.0, -2.0, 0.001)
     words = adoption_quiet_words(ctx, "merged_prs", clear, rerun(_Result(-0.5, -3.0, 2.0, 0.7)))
-    assert "ending the data before them gives -0.5" in words and "not distinguishable" in words
+    assert "ending the data before them (-p end=" in words and "gives -0.5 " in words
+    assert "not distinguishable" in words
     assert seen[-1] < ctx.quiet_end.start  # rerun on the periods before the quiet ones
     assert adoption_quiet_words(ctx, "merged_prs", clear, rerun(clear)) is None
     assert adoption_quiet_words(ctx, "merged_prs", _Result(1, -1, 3, 0.4), rerun(clear)) is None
     ctx.privacy = Privacy(k=70, share=True)
     hidden = adoption_quiet_words(ctx, "merged_prs", clear, rerun(_Result(0, -1, 1, 0.9, n=3)))
     assert "fewer than 70 adopters" in hidden and "95% CI" not in hidden
+
+
+def test_ending_the_data_with_the_report_parameter_reproduces_the_caveats_estimate():
+    """trial W (W6): `-p end=` kept PRs opened before the end and merged after it, so the
+    panel ran on into the quiet months and the caveat's number could not be reproduced
+    (continuedev/continue: -12.97, not the -9.18 quoted). A PR merged, closed or first
+    reviewed after the end was still open then, as in an export taken that day."""
+    from certkit import did
+    from certkit.report.filters import filter_dataset
+
+    ds = ck.simulate(120, 12, seed=4)
+    end = date(2025, 6, 30)
+    cut = filter_dataset(ds, end=end.isoformat())
+    prs = cut.pull_requests
+    assert prs.filter(pl.col("merged_date").dt.date() > end).height == 0
+    assert prs.filter(pl.col("first_review_date").dt.date() > end).height == 0
+    opened_then = ds.pull_requests.filter(pl.col("created_date").dt.date() <= end)
+    assert prs.height == opened_then.height  # every PR opened by then is kept
+    assert prs["merged_date"].null_count() > opened_then["merged_date"].null_count()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(cut)
+        full = ck.build_panel(ds)
+    assert panel["period"].max() == date(2025, 6, 1)
+    before = full.filter(pl.col("period") <= date(2025, 6, 1))
+    a = did.att_gt(panel, outcome="merged_prs").aggregate("simple").headline()["estimate"][0]
+    b = did.att_gt(before, outcome="merged_prs").aggregate("simple").headline()["estimate"][0]
+    assert abs(a - b) < 1e-9  # the quiet-end rerun's estimate, reproduced by -p end=

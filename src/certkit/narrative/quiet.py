@@ -6,6 +6,7 @@ less active than the certified engineers."""
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 
 
 def _finite(*values) -> bool:
@@ -54,13 +55,15 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
             f"{row.get('quiet_who', 'certified engineers')} (not shown in a shared report), "
             f"{verdict}: its clear verdict rests on those {unit}s"
         )
+    end = date.fromisoformat(start[:10]) - timedelta(days=1)  # how to reproduce it (trial W)
     base = row.get("baseline")
     share = ""
     if _finite(base) and base > 0 and not str(row.get("outcome", "")).startswith("cycle_time_log"):
         # the page's headline is a percentage of this level: the two side by side (trial V)
         share = f" (about {abs(q) / base:.0%} {'lower' if q < 0 else 'higher'})"
     return (
-        f"{what}; ending the data before them gives {q:+.3g}{share} (95% CI {low:+.3g} to "
+        f"{what}; ending the data before them (-p end={end}) gives {q:+.3g}{share} (95% CI "
+        f"{low:+.3g} to "
         f"{high:+.3g}) against {est:+.3g} with them, {verdict}: its clear verdict rests on "
         f"those {unit}s"
     )

@@ -76,6 +76,19 @@ def filter_dataset(
         prs = prs.filter(pl.col("created_date").dt.date() >= lo)
     if hi:
         prs = prs.filter(pl.col("created_date").dt.date() <= hi)
+        # the data ends there: a PR merged (closed, reviewed) later was still open then, as in
+        # an export taken that day (trial W: a PR opened 2026-03-26 and merged 2026-06-08 kept
+        # the panel running to June under -p end=2026-03-31, with the quiet months it was meant
+        # to leave out)
+        later = [
+            c
+            for c in ("merged_date", "closed_date", "first_review_date")
+            if c in prs.columns and prs.schema[c] != pl.Null
+        ]
+        prs = prs.with_columns(
+            pl.when(pl.col(c).dt.date() > hi).then(None).otherwise(pl.col(c)).alias(c)
+            for c in later
+        )
     if prs.height == 0:
         raise CertkitError("no pull requests left after filtering by teams/certifications/dates")
     pr_ids = prs["id"].implode()
