@@ -258,3 +258,30 @@ def test_ending_the_data_with_the_report_parameter_reproduces_the_caveats_estima
     a = did.att_gt(panel, outcome="merged_prs").aggregate("simple").headline()["estimate"][0]
     b = did.att_gt(before, outcome="merged_prs").aggregate("simple").headline()["estimate"][0]
     assert abs(a - b) < 1e-9  # the quiet-end rerun's estimate, reproduced by -p end=
+
+
+def test_the_adoption_effect_names_unlike_levels_too():
+    """trial W (continuedev/continue): "-11.1 PRs ... interval excludes zero" after adopting
+    AI, for 4 adopters at 22.9 merged PRs a month against 249 never-adopters at 0.59, with no
+    word of it (the certification pages now say it)."""
+    from certkit.report.study_quiet import adoption_level_words
+
+    class Adoption(_Result):
+        spec = {"time": "period_index"}
+        data = pl.DataFrame(
+            {
+                "engineer_id": ["a", "a", "a", "b", "b", "b"] + [f"n{i}" for i in range(6)],
+                "period_index": [1, 2, 3] * 2 + [1] * 6,
+                "adoption_cohort": [3] * 6 + [0] * 6,
+                "merged_prs": [22, 24, 3, 23, 22, 2] + [0, 1, 1, 0, 1, 0],
+            }
+        )
+
+    ctx = _quiet_ctx()
+    words = adoption_level_words(ctx, "merged_prs", Adoption(-11.1, -18.0, -4.2, 0.002))
+    assert words.startswith(
+        "the engineers who never adopted AI averaged 0.5 per period against the adopters' 22.8 "
+        "before adopting"
+    )
+    assert words.endswith("compare like with like (the roster's teams: -p teams=[...])")
+    assert adoption_level_words(ctx, "merged_prs", Adoption(-11.1, -18.0, 4.2, 0.2)) is None

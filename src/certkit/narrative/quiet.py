@@ -96,10 +96,16 @@ def level_gap_words(row: dict, alpha: float = 0.05, k: int = 5) -> str | None:
         return None
     if comp * LEVEL_GAP > base:
         return None
+    control = row.get("gap_control", "never-certified engineers")
+    treated, event = (
+        row.get("gap_treated", "certified engineers"),
+        row.get("gap_event", "certifying"),
+    )
     return (
-        f"the never-certified engineers averaged {_num(comp)} per period against the certified "
-        f"engineers' {_num(base)} before certifying: a difference in levels assumes both would "
+        f"the {control} averaged {_num(comp)} per period against the {treated}' {_num(base)} "
+        f"before {event}: a difference in levels assumes both would "
         "have changed by the same amount, which a change that scales everyone's activity (a "
-        "busy or quiet season, a project winding down) breaks; compare like with like (the "
-        "matched design, or the roster's teams: -p teams=[...])"
+        "busy or quiet season, a project winding down) breaks; compare like with like ("
+        + row.get("gap_fix", "the matched design, or the roster's teams: -p teams=[...]")
+        + ")"
     )

@@ -17,7 +17,7 @@ from certkit.narrative.effects import label
 from certkit.privacy import certified_engineers
 from certkit.report.context import Context, table
 from certkit.report.sections import in_section
-from certkit.report.study_quiet import adoption_quiet_words
+from certkit.report.study_quiet import adoption_level_words, adoption_quiet_words
 
 EFFECT_SECTION = "Effect of adopting AI, by outcome"
 HONEST_SECTION = "Sensitivity to non-parallel trends (HonestDiD)"
@@ -108,8 +108,11 @@ class AdoptionStudy:
             )
             n_single = rows.filter(single).height
             summary = res.effect_summary(k=self.ctx.k, privacy_k=self.ctx.privacy.k).text
-            if quiet:  # the quiet end of the data, as on the certification pages (trial V)
-                summary = f"{summary.rstrip()} Read it with care: {quiet}."
+            # the quiet end of the data and unlike levels, as on the certification pages
+            # (trials V and W)
+            said = [w for w in (quiet, adoption_level_words(self.ctx, outcome, res)) if w]
+            if said:
+                summary = f"{summary.rstrip()} Read it with care: {'; '.join(said)}."
             self._headline(
                 f"ai/adoption/{outcome}", f"adopting AI, {label(outcome)}", summary, EFFECT_SECTION
             )

@@ -95,3 +95,31 @@ def adoption_quiet_words(ctx: Context, outcome: str, result, rerun) -> str | Non
         return None
     row = {"outcome": outcome, "estimate": head["estimate"], "p_value": head["p_value"]}
     return quiet_end_words(row | keys | {"quiet_who": "adopters"})
+
+
+def adoption_level_words(ctx: Context, outcome: str, result) -> str | None:
+    """The level-gap caveat of an adoption DiD's overall effect (None: none to say): the
+    adopters' level before adopting against the never-adopters' (trial W,
+    continuedev/continue: 4 adopters at 22.9 merged PRs a month against 249 never-adopters
+    at 0.59, "-11.1 PRs ... interval excludes zero" with no word of it)."""
+    from certkit.narrative.quiet import level_gap_words
+
+    head = result.tidy().row(0, named=True)
+    d, time = result.data, result.spec["time"]
+    if outcome not in d.columns:
+        return None
+    pre = d.filter((pl.col("adoption_cohort") > 0) & (pl.col(time) < pl.col("adoption_cohort")))
+    never = d.filter(pl.col("adoption_cohort") == 0)
+    row = {
+        "outcome": outcome,
+        "estimate": head["estimate"],
+        "p_value": head["p_value"],
+        "baseline": pre[outcome].mean() if pre.height else None,
+        "comparison_level": never[outcome].mean() if never.height else None,
+        "comparison_engineers": never["engineer_id"].n_unique() if never.height else 0,
+        "gap_control": "engineers who never adopted AI",
+        "gap_treated": "adopters",
+        "gap_event": "adopting",
+        "gap_fix": "the roster's teams: -p teams=[...]",
+    }
+    return level_gap_words(row, ALPHA, ctx.k)
