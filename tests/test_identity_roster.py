@@ -341,3 +341,12 @@ def test_the_mapping_note_names_the_alias_that_matched_not_an_internal_id():
     note = found.note()
     assert "e.g. 'magnus@browser-use.com' -> 'MagMueller'" in note, note
     assert "'user1'" not in note
+
+
+def test_a_placeholder_name_tells_nobody_apart():
+    """continuedev/continue (trial W): "Co-authored-by: Username <nate@...>" and "Username
+    <brian@...>" made the draft identity file pair two people."""
+    from certkit.connectors.identity import name_key
+
+    assert name_key("Username") is None and name_key("your_name") is None
+    assert name_key("Ana Silva") == "ana silva"

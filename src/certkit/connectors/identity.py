@@ -340,8 +340,23 @@ def read_identities(path: str | Path | None) -> Identities:
 
 
 #: Author names that machines and shared accounts use: never taken as one person's name.
+#: Names that tell nobody apart; "username" is a template's placeholder left in co-author
+#: trailers ("Co-authored-by: Username <nate@...>", "... <brian@...>": continuedev/continue,
+#: trial W, whose draft identity file paired two people by it).
 GENERIC_NAMES = frozenset(
-    {"root", "admin", "administrator", "unknown", "user", "ubuntu", "git", "github", "nobody"}
+    {
+        "root",
+        "admin",
+        "administrator",
+        "unknown",
+        "user",
+        "username",
+        "your name",
+        "ubuntu",
+        "git",
+        "github",
+        "nobody",
+    }
 )
 
 
