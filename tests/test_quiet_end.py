@@ -115,6 +115,8 @@ def test_no_words_when_the_effect_is_clear_without_the_quiet_months_too():
     assert "clearly the other way" in narrative.effects.quiet_end_words(other)
     assert "cannot be formed" in narrative.effects.quiet_end_words(row | {"quiet_estimate": None})
     assert narrative.effects.quiet_end_words(other | {"p_value": 0.3}) is None  # not clear
+    one = narrative.effects.quiet_end_words(other | {"quiet_periods": 1, "quiet_unit": "quarter"})
+    assert one.startswith("the data's last quarter (from 2026-06-01) has 20% of")  # trial W
 
 
 def test_a_clear_level_effect_against_a_far_less_active_comparison_group_says_so():

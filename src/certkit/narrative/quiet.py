@@ -31,9 +31,9 @@ def quiet_end_words(row: dict, alpha: float = 0.05) -> str | None:
     if not start or not (_finite(est, p) and p < alpha):
         return None
     n, unit = int(row.get("quiet_periods") or 0), row.get("quiet_unit") or "period"
-    units = unit if n == 1 else f"{unit}s"
+    last = f"last {unit} (from {start}) has" if n == 1 else f"last {n} {unit}s (from {start}) have"
     what = (
-        f"the data's last {n} {units} (from {start}) have {row.get('quiet_share', 0):.0%} of "
+        f"the data's {last} {row.get('quiet_share', 0):.0%} of "
         f"the usual merged PRs per {unit} (a project going quiet, a partial last {unit}, or "
         "data that stops early: a drop that takes most from the busiest engineers)"
     )
