@@ -169,6 +169,8 @@ def test_roster_engineers_idle_to_the_end_are_named_in_data_health():
     shared = activity.idle_words(found, "month", k=5)
     assert shared.startswith("fewer than 5 engineers in the roster have no PR in their last 6")
     assert gone[0] not in shared and "longest" not in shared
+    one = activity.idle_words(found | {"engineers": 1, "names": gone[:1]}, "month")
+    assert one.startswith(f"1 engineer in the roster ({gone[0]}) has no PR")
     text = health.narrative(
         ds, health.coverage(ds), health.missing(ds), health.outliers(ds), panel=panel, k=5
     )

@@ -127,8 +127,9 @@ def idle_words(found: dict, period: str = "month", k: int = 1) -> str:
     named = f" ({', '.join(found['names'][:5])}{', ...' if n > 5 else ''})" if k <= 1 else ""
     # one engineer's run: not said of a group under k in a shared report
     longest = f" (the longest {found['longest']})" if k <= 1 or n >= k else ""
+    verb = "has" if n == 1 and n >= k else "have"
     return (
-        f"{who}{named} have no PR in their last {IDLE_PERIODS.get(period, 6)} or more "
+        f"{who}{named} {verb} no PR in their last {IDLE_PERIODS.get(period, 6)} or more "
         f"{period}s up to the data's end{longest}: if they left or "
         "moved, give their leave_date; until then each empty "
         f"{period} counts as an outcome of zero PRs"
