@@ -12,6 +12,7 @@ import warnings
 from datetime import date
 
 import polars as pl
+import pytest
 
 import certkit as ck
 from certkit import narrative
@@ -289,3 +290,37 @@ def test_the_adoption_effect_names_unlike_levels_too():
     )
     assert words.endswith("compare like with like (the roster's teams: -p teams=[...])")
     assert adoption_level_words(ctx, "merged_prs", Adoption(-11.1, -18.0, 4.2, 0.2)) is None
+
+
+def test_aggregating_before_a_period_equals_estimating_on_the_panel_cut_there():
+    """``aggregate("simple", before=)`` (opt-in, not R's aggte) gives the estimate, standard
+    error and engineers of ``att_gt`` on the panel cut at that period, without a second
+    ``att_gt`` (the quiet-end check's rerun: 5.8 s per clear outcome and page at 10,000
+    engineers weekly)."""
+    from certkit import did
+    from certkit.errors import CertkitError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ck.simulate(200, 18, seed=9))
+        cut = int(panel["period_index"].max()) - 3
+        full = did.att_gt(panel, outcome="merged_prs", control="not_yet")
+        a = full.aggregate("simple", before=cut)
+        b = did.att_gt(
+            panel.filter(pl.col("period_index") < cut), outcome="merged_prs", control="not_yet"
+        ).aggregate("simple")
+        ra, rb = a.headline().row(0, named=True), b.headline().row(0, named=True)
+        assert abs(ra["estimate"] - rb["estimate"]) < 1e-10
+        assert abs(ra["std_error"] - rb["std_error"]) < 1e-10
+        assert a.n_engineers == b.n_engineers
+        assert ra["estimate"] != full.aggregate("simple").headline()["estimate"][0]
+        # with never-certified engineers as the comparison, the cut panel counts the cohorts
+        # certified from the cut on as never certified: not the same (why it is not used then)
+        never = did.att_gt(panel, outcome="merged_prs", control="never")
+        c = never.aggregate("simple", before=cut).headline()["estimate"][0]
+        d = did.att_gt(
+            panel.filter(pl.col("period_index") < cut), outcome="merged_prs", control="never"
+        ).aggregate("simple")
+        assert abs(c - d.headline()["estimate"][0]) > 1e-6
+    with pytest.raises(CertkitError, match="simple aggregation only"):
+        full.aggregate("dynamic", before=cut)

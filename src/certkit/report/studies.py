@@ -191,7 +191,7 @@ def did_effects(
             )
             row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
             row["pretrend_p"] = es.pretrend_pvalue  # a failed test tempers the verdict
-            row |= without_quiet_end(ctx, outcome, spec, row) | comparison_level(
+            row |= without_quiet_end(ctx, outcome, spec, row, overall.parent) | comparison_level(
                 ctx, outcome
             )  # a quiet end of the data, too
             studies[outcome] = (points, hidden)

@@ -50,14 +50,23 @@ def _rerun_without_quiet_end(ctx: Context, panel: pl.DataFrame, p_value, rerun) 
     }
 
 
-def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict) -> dict:
+def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict, result=None) -> dict:
     """``quiet_*`` keys for the effect row ``row`` of ``outcome``: the simple aggregation of
     ``att_gt`` with ``spec`` on the periods before the quiet ones
-    (:func:`_rerun_without_quiet_end`)."""
+    (:func:`_rerun_without_quiet_end`). With ``result`` (that ``att_gt``'s result on the
+    whole panel) its cells are aggregated again up to the quiet periods instead of
+    estimating again: the same numbers (``aggregate(before=)``), without a second
+    ``att_gt`` (10,000 engineers weekly: 5.8 s per clear outcome and page); with the
+    not-yet-certified comparison only (with never-certified ones, engineers certified in the
+    quiet periods count as never certified once the data ends before them)."""
     from certkit import did
 
     def rerun(before: pl.DataFrame):
-        agg = did.att_gt(before, outcome=outcome, **spec).aggregate("simple")
+        if result is not None and spec.get("control", "not_yet") == "not_yet":
+            cut = before[spec.get("time", "period_index")].max() + 1
+            agg = result.aggregate("simple", before=int(cut))
+        else:
+            agg = did.att_gt(before, outcome=outcome, **spec).aggregate("simple")
         return agg.headline().row(0, named=True), agg.n_engineers
 
     return _rerun_without_quiet_end(ctx, ctx.panel, row.get("p_value"), rerun)

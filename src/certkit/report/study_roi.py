@@ -52,7 +52,7 @@ def roi_effects(
                 warnings.simplefilter("ignore")
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=-6, max_e=12, **spec)
             row["pretrend_p"] = es.pretrend_pvalue  # the ROI repeats a failed pre-trend test
-            row |= without_quiet_end(ctx, outcome, spec, row) | comparison_level(
+            row |= without_quiet_end(ctx, outcome, spec, row, agg.parent) | comparison_level(
                 ctx, outcome
             )  # and an effect of a quiet end
             effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
