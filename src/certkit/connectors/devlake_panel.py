@@ -252,9 +252,9 @@ def _query(
         issue_cond,
         incident_cond,
         rel,
-        ai.ai_flag(d, ai_ids, literal),
+        ai.pr_flag(d, ai_ids, literal),
         fix_links,
-        ai.ai_flag(d, reverted_pr_ids(q, s, w, params), literal, name="revset"),
+        ai.pr_flag(d, reverted_pr_ids(q, s, w, params), literal, name="revset"),
     )
     if dialect == "postgresql":
         # the query is large: PostgreSQL's JIT compiled it for longer than it ran (100,000

@@ -31,7 +31,7 @@ dialects do not share, so :func:`devlake_panel` does not run them in SQL. Instea
    (:func:`~certkit.connectors.devlake_import.pr_detections`,
    :func:`~certkit.connectors.devlake_import.commit_detections`).
 3. The AI PRs' DevLake ids go back into the panel query as literal rows
-   (:func:`ai_flag`), where ``ai_prs`` is summed per engineer and merge period.
+   (:func:`pr_flag`), where ``ai_prs`` is summed per engineer and merge period.
 """
 
 from __future__ import annotations
@@ -364,16 +364,17 @@ def _detect(
     return out
 
 
-def ai_flag(d, ai: set[str], quote, name: str = "aiset") -> tuple[str | None, str, str]:
-    """``(CTE or None, join, flag expression)`` marking the PRs ``ai`` (``pr.id``) in SQL.
+def pr_flag(d, ids: set[str], quote, name: str = "aiset") -> tuple[str | None, str, str]:
+    """``(CTE or None, join, flag expression)`` marking the PRs ``ids`` (``pr.id``) in SQL:
+    the AI PRs (CTE ``aiset``) and the reverted PRs (``revset``).
 
     PostgreSQL: a ``VALUES`` list (CTE ``name``) joined by hash; MySQL/MariaDB: an ``IN``
     list of constants (sorted and binary-searched), compared as bytes. ``quote`` is the
-    driver's escaping. Also marks the reverted PRs (``name="revset"``).
+    driver's escaping.
     """
-    if not ai:
+    if not ids:
         return None, "", "0"
-    lits = [quote(v).replace("%", "%%") for v in sorted(ai)]
+    lits = [quote(v).replace("%", "%%") for v in sorted(ids)]
     if d.pg:
         values = ",\n  ".join(f"({v})" for v in lits)
         return (

@@ -308,7 +308,7 @@ def panel_query(
     ``where`` selects the PRs (as the import), ``issue_cond``/``incident_cond`` the issues
     and incidents (``None``: no ``incidents`` table), ``rel`` the incident -> deployment
     table (``None``: incidents link to PRs only through ``pull_request_issues``), ``ai`` the
-    AI PRs (:func:`certkit.connectors.devlake_panel_ai.ai_flag`: CTE, join, 0/1 flag),
+    AI PRs (:func:`certkit.connectors.devlake_panel_ai.pr_flag`: CTE, join, 0/1 flag),
     ``reverted`` the reverted PRs (the same form),
     ``fix_links`` ``"drop"`` or ``"keep"`` (:func:`certkit.data.panel.build_panel`).
     """
