@@ -32,7 +32,7 @@ from certkit.report.study_matched import (
     describe_sensitivity_row,
     matched_effects,
 )
-from certkit.report.study_quiet import comparison_level, without_quiet_end
+from certkit.report.study_quiet import tempering
 from certkit.report.study_roi import (
     ROI_UNITS,
     assumptions_table,
@@ -191,8 +191,8 @@ def did_effects(
             )
             row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
             row["pretrend_p"] = es.pretrend_pvalue  # a failed test tempers the verdict
-            row |= without_quiet_end(ctx, outcome, spec, row, overall.parent) | comparison_level(
-                ctx, outcome
+            row |= tempering(
+                ctx, outcome, spec, row, overall.parent
             )  # a quiet end of the data, too
             studies[outcome] = (points, hidden)
         if not s.ok:

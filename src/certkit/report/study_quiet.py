@@ -72,6 +72,13 @@ def without_quiet_end(ctx: Context, outcome: str, spec: dict, row: dict, result=
     return _rerun_without_quiet_end(ctx, ctx.panel, row.get("p_value"), rerun)
 
 
+def tempering(ctx: Context, outcome: str, spec: dict, row: dict, result) -> dict:
+    """The keys a staggered DiD effect row carries for the caveats a shock to everyone's
+    activity calls for: :func:`without_quiet_end` and :func:`comparison_level` (the
+    certification-impact and ROI pages)."""
+    return without_quiet_end(ctx, outcome, spec, row, result) | comparison_level(ctx, outcome)
+
+
 def comparison_level(ctx: Context, outcome: str) -> dict:
     """``comparison_level`` and ``comparison_engineers``: the never-certified engineers' mean
     ``outcome`` and their number (for :func:`certkit.narrative.quiet.level_gap_words`)."""

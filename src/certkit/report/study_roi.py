@@ -10,7 +10,7 @@ import polars as pl
 from certkit import narrative as story
 from certkit.privacy import certified_engineers
 from certkit.report.context import Context, collect_warnings, table
-from certkit.report.study_quiet import comparison_level, without_quiet_end
+from certkit.report.study_quiet import tempering
 
 # ---------------------------------------------------------------------------------------------
 # ROI (notebook 05)
@@ -52,9 +52,7 @@ def roi_effects(
                 warnings.simplefilter("ignore")
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=-6, max_e=12, **spec)
             row["pretrend_p"] = es.pretrend_pvalue  # the ROI repeats a failed pre-trend test
-            row |= without_quiet_end(ctx, outcome, spec, row, agg.parent) | comparison_level(
-                ctx, outcome
-            )  # and an effect of a quiet end
+            row |= tempering(ctx, outcome, spec, row, agg.parent)  # and an effect of a quiet end
             effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
         rows.append(row if s.ok else story.not_estimated(outcome, s.explanation))
     return effects, pl.DataFrame(rows, infer_schema_length=None)
