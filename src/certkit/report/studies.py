@@ -191,9 +191,8 @@ def did_effects(
             )
             row["pre_trends"] = story.pretrend_words(points, es.pretrend_verdict)
             row["pretrend_p"] = es.pretrend_pvalue  # a failed test tempers the verdict
-            row |= tempering(
-                ctx, outcome, spec, row, overall.parent
-            )  # a quiet end of the data, too
+            # a quiet end of the data, a comparison group far less active, too
+            row |= tempering(ctx, outcome, spec, row, overall.parent)
             studies[outcome] = (points, hidden)
         if not s.ok:
             row = story.not_estimated(outcome, s.explanation) | {"pre_trends": ""}
