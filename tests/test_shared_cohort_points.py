@@ -50,13 +50,15 @@ def test_the_mean_counts_the_engineers_behind_it_and_drops_small_points():
 
 
 def _folder(root: Path) -> Path:
-    """6 certified (in 2024-03) and 6 never-certified engineers, one PR a month each, half
-    of the never certified AI-assisted; in June only 3 certified and 2 others have PRs."""
+    """6 certified (in 2024-03) and 6 never-certified engineers, one PR a month each (late in
+    the month: the data end with June, a whole month), half of the never certified and one
+    certified engineer AI-assisted (no group's share is 0% or 100%, which a shared report
+    withholds); in June only 3 certified and 2 others have PRs."""
     people = [f"c{i}" for i in range(6)] + [f"n{i}" for i in range(6)]
     rows = []
     for month in range(1, 7):
         active = people if month < 6 else ["c0", "c1", "c2", "n0", "n1"]
-        rows += [(p, month, p.startswith("n") and int(p[1]) % 2 == 0) for p in active]
+        rows += [(p, month, (p[0] == "n" and int(p[1]) % 2 == 0) or p == "c0") for p in active]
     root.mkdir()
     write_roster(root, [(p, "core") for p in people])
     pl.DataFrame(
@@ -71,8 +73,8 @@ def _folder(root: Path) -> Path:
             "id": [f"P{i}" for i in range(len(rows))],
             "author_id": [p for p, *_ in rows],
             "repo": "org/app",
-            "created_date": [f"2024-{m:02d}-05T10:00:00Z" for _, m, _ in rows],
-            "merged_date": [f"2024-{m:02d}-06T10:00:00Z" for _, m, _ in rows],
+            "created_date": [f"2024-{m:02d}-25T10:00:00Z" for _, m, _ in rows],
+            "merged_date": [f"2024-{m:02d}-26T10:00:00Z" for _, m, _ in rows],
             "additions": 10,
             "deletions": 2,
             "ai_assisted": [ai for *_, ai in rows],

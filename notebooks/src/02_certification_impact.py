@@ -24,6 +24,7 @@ certifications: list[str] | None = None  # certification ids or names to study (
 start: str | None = None  # first day of pull requests to include, YYYY-MM-DD
 end: str | None = None  # last day of pull requests to include, YYYY-MM-DD
 fix_links: str = "drop"  # a defect linked to a PR merged after it: drop (its fix) or keep
+keep_partial_end: bool = False  # keep the data's last period when the data end inside it
 privacy_k: int = 5  # smallest group of people shown in a shared report
 share: bool = False  # shared report: no individual engineers, small groups hidden
 outcomes: list[str] = [
@@ -51,6 +52,7 @@ ctx = setup(
     start=start,
     end=end,
     fix_links=fix_links,
+    keep_partial_end=keep_partial_end,
     privacy_k=privacy_k,
     share=share,
 )

@@ -70,7 +70,12 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if engine is None:  # read and validate everything into memory (small organisations)
-            panel = build_panel(load(source), args.period, fix_links=args.fix_links)
+            panel = build_panel(
+                load(source),
+                args.period,
+                fix_links=args.fix_links,
+                keep_partial_end=args.keep_partial_end,
+            )
         else:  # scan where the data lives, bring back only the panel
             panel = _lazy_panel(args, source, engine)
     return _write_panel(panel, out, args.period, caught)
@@ -108,7 +113,11 @@ def _lazy_panel(args: argparse.Namespace, source: str, engine: str):
                 print(report.format(), file=sys.stderr)
         try:
             return build_panel(
-                ds, args.period, streaming=engine == "polars", fix_links=args.fix_links
+                ds,
+                args.period,
+                streaming=engine == "polars",
+                fix_links=args.fix_links,
+                keep_partial_end=args.keep_partial_end,
             )
         except ColumnTypeError as exc:  # name the source too, not only the table
             raise CertkitError(f"--data {source}: {exc}") from exc
@@ -205,6 +214,7 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
             ai_rules=args.ai_rules,
             roster_only=args.roster_only,
             fix_links=args.fix_links,
+            keep_partial_end=args.keep_partial_end,
         )
     return _write_panel(panel, out, args.period, caught, " (computed in DevLake's database)")
 
@@ -297,6 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a defect or incident linked to a PR merged at or after it was reported: drop "
         "(default: that PR most likely fixed it, not counted against its author) or keep "
         "(your links name the PRs that caused them)",
+    )
+    p.add_argument(
+        "--keep-partial-end",
+        action="store_true",
+        help="keep the data's last period when the data end well inside it (default: left "
+        "out with a warning, as a partial period counts fewer PRs for every engineer)",
     )
     p.add_argument("--out", default="reports/panel.parquet", help=".parquet or .csv file")
     d = p.add_argument_group("with a DevLake URI (as for `certkit import devlake`)")

@@ -34,7 +34,7 @@ the import (the line ledger is git-only).
 from __future__ import annotations
 
 import warnings
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -55,7 +55,8 @@ from certkit.connectors.devlake_import import (
 from certkit.connectors.devlake_reverts import reverted_pr_ids
 from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
 from certkit.connectors.roster_match import merge_people, remap, roster_mapping
-from certkit.data.panel import PERIODS, build_panel, period_start
+from certkit.data.panel import PERIODS, build_panel
+from certkit.data.panel_calendar import partial_last_period, period_start, period_starts
 from certkit.data.panel_engines import PANEL_SCHEMA
 from certkit.data.panel_links import EXAMPLES, check_fix_links, fix_words
 from certkit.data.schema import TABLES
@@ -95,6 +96,7 @@ def devlake_panel(
     ai_rules: str | Path | Rules | None = None,
     roster_only: bool = False,
     fix_links: str = "drop",
+    keep_partial_end: bool = False,
 ) -> pl.DataFrame:
     """Build the engineer x period panel inside a DevLake database (SQL pushed down).
 
@@ -123,6 +125,9 @@ def devlake_panel(
         is not charged to the PR's author (such links are mostly "Fixes #123"; a warning
         counts them); ``"keep"``: every link names the cause. As
         :func:`~certkit.data.panel.build_panel`'s ``fix_links``.
+    keep_partial_end
+        Keep the data's last period when the data end well inside it (default: left out
+        with a warning), as :func:`~certkit.data.panel.build_panel`'s ``keep_partial_end``.
 
     Returns
     -------
@@ -152,7 +157,15 @@ def devlake_panel(
         raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
     finally:
         conn.close()
-    return _assemble(outcomes, people, first, period, engineers, certifications, ids, roster_only)
+    return _assemble(
+        outcomes,
+        people,
+        first,
+        period,
+        (engineers, certifications, ids),
+        roster_only,
+        keep_partial_end,
+    )
 
 
 def _query(
@@ -281,7 +294,8 @@ def _query(
         schema={"ek": pl.Int64, "engineer_id": pl.String},
     )
     out = df.join(names, on="ek", how="inner").drop("ek").rename({"p": "period_index"})
-    return out, people, (first, last)
+    # the PRs the import keeps (those merged before created are left out, as validation does)
+    return out, people, (first, last, n - int(stats["negative"] or 0))
 
 
 def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:
@@ -387,7 +401,7 @@ def _pushdown_note(note: str) -> str:
 
 
 def _assemble(
-    outcomes, people, bounds, period, engineers, certifications, ids, roster_only
+    outcomes, people, bounds, period, inputs, roster_only, keep_partial_end
 ) -> pl.DataFrame:
     """Grid, treatment and covariates from ``build_panel`` on the roster (two calendar rows
     stand in for the PRs: they set the first and last period), outcomes from the database.
@@ -395,7 +409,15 @@ def _assemble(
     The roster and certifications go through :func:`~certkit.connectors.base.to_dataset`
     as in the import (certifications naming an engineer by an alias ``ids`` maps, and
     ``roster_only``); its notes are re-emitted without the import's draft file."""
-    first, last = bounds
+    engineers, certifications, ids = inputs
+    first, last, n = bounds
+    # a partial last period is left out as build_panel leaves it out of an import (which
+    # counts the PRs the two calendar rows stand for here): the grid ends a period earlier
+    opens = period_start(first.date(), period)
+    partial = partial_last_period(datetime.combine(opens, time()), last, n, period)
+    if partial and not keep_partial_end and len(period_starts(opens, partial[0], period)) > 2:
+        last = datetime.combine(partial[0], time()) - timedelta(seconds=1)
+        warnings.warn(partial[1], CertkitWarning, stacklevel=3)
     calendar = [
         {
             "id": "calendar-1",
@@ -434,7 +456,7 @@ def _assemble(
     for problem in ds.validation.warnings:
         if problem.table == "certifications" and problem.format() not in said:
             warnings.warn(problem.format(), CertkitWarning, stacklevel=3)
-    grid = build_panel(ds, period)
+    grid = build_panel(ds, period, keep_partial_end=True)  # decided above, with the PR count
     on = ["engineer_id", "period_index"]
     out = grid.drop(*_OUTCOMES, "defects_per_pr", "revert_rate", "ai_share")
     out = out.join(outcomes.with_columns(pl.col("period_index").cast(pl.Int32)), on=on, how="left")

@@ -37,13 +37,12 @@ from certkit.data.panel_buckets import (
     in_bucket,
     materialize,
 )
-from certkit.data.panel_calendar import Calendar, period_start, period_starts
+from certkit.data.panel_calendar import Calendar, panel_calendar
 from certkit.data.panel_engines import (
     PANEL_SCHEMA,
     collect_polars,
     complete,
     epoch_days,
-    periods_table,
     same_engine,
     to_lazy,
     utc_naive,
@@ -115,6 +114,7 @@ def build_panel(
     progress: bool | None = None,
     fix_links: str = "drop",
     keep_arrivals: bool = False,
+    keep_partial_end: bool = False,
 ) -> pl.DataFrame:
     """Build the engineer x period panel of outcomes and treatment columns.
 
@@ -161,6 +161,13 @@ def build_panel(
         left out with a warning, as R's ``did`` drops units treated from the start). For
         analyses that only group engineers by certification, such as the AI-adoption study,
         which would otherwise lose them.
+    keep_partial_end
+        Keep the data's last period when the data end well inside it (default: left out
+        with a warning). An export taken on 22 August has about 70% of August's PRs for
+        every engineer; a comparison of levels reads that shortfall as an outcome, larger for
+        busier engineers. The period is partial when no PR was opened or merged in its last
+        day and :data:`~certkit.data.panel_calendar.PARTIAL_GAP_INTERVALS` times the data's
+        usual interval between PRs (by chance, under 1 in 1,000).
 
     Returns
     -------
@@ -181,39 +188,7 @@ def build_panel(
     tables = {name: utc_naive(complete(name, frame)) for name, frame in tables.items()}
     prs = tables["pull_requests"]
 
-    # the window is that of the PRs the panel counts: those of engineers in the roster (a
-    # git import keeps outside authors' PRs, which validation leaves out of the analysis; they
-    # stretched the window by 3 months on httpx, so ck.build_panel(ck.load(folder)) and the
-    # report, which drops them, gave different numbers: trial F)
-    authors = tables["engineers"].select(nw.col("engineer_id").alias("author_id"))
-
-    def window(frame: nw.LazyFrame) -> dict:
-        return collect_polars(
-            frame.select(
-                nw.len().cast(nw.Int64).alias("n"),
-                nw.col("created_date").min().alias("first_created"),
-                nw.col("merged_date").min().alias("first_merged"),
-                nw.max_horizontal(nw.col("created_date").max(), nw.col("merged_date").max()).alias(
-                    "end"
-                ),
-            ),
-            streaming=streaming,
-        ).row(0, named=True)
-
-    bounds = window(prs.join(authors, on="author_id", how="semi"))
-    if not bounds["n"]:  # no engineer's PR: the window of every row (the DevLake pushdown
-        bounds = window(prs)  # hands over two calendar rows by a placeholder author)
-    if not bounds["n"]:
-        raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
-    # The window opens with the first merged PR (throughput, the main outcome, counts merges):
-    # a git import with --since holds PRs whose first commit is years older (cargo's from
-    # 2020 on an import since 2022), and a window opened there gave every engineer months
-    # of zero PRs that were never read. Without merged PRs, the first creation.
-    first = bounds["first_merged"] or bounds["first_created"]
-    start = period_start(first.date(), period)
-    end = period_start(bounds["end"].date(), period)
-    periods = period_starts(start, end, period)
-    cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
+    cal, n_prs = panel_calendar(tables, period, portable, streaming, keep_partial_end)
 
     # the PRs defects and incidents link to, found in one pass over the PRs and kept in the
     # engine where it can (polars, DuckDB 2) for the attribution and the fix-link words
@@ -225,7 +200,7 @@ def build_panel(
     incidents = _incident_counts(links, cal, drop)
     said = [] if not drop else fix_warnings(links, dataset, streaming)
     if buckets is None:
-        buckets = auto_buckets(dataset, engine, bounds["n"], streaming)
+        buckets = auto_buckets(dataset, engine, n_prs, streaming)
     ranges = engineer_ranges(tables["engineers"], buckets) if can_bucket(prs) else []
     todo = ranges if len(ranges) > 1 else [None]
     shown = progress if progress is not None else len(todo) > 1

@@ -8,12 +8,14 @@ engines whose narwhals backend lacks duration arithmetic (Spark-like).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import narwhals as nw
 
-from certkit.data.panel_engines import epoch_days, portable_seconds
+from certkit.data.panel_engines import collect_polars, epoch_days, periods_table, portable_seconds
+from certkit.errors import CertkitError, CertkitWarning
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,7 @@ def period_starts(start: date, end: date, period: str) -> list[date]:
     """First days of the periods from the one starting at ``start`` to the one at ``end``."""
     out = [start]
     while out[-1] < end:
-        d = out[-1]
-        if period == "week":
-            out.append(d + timedelta(days=7))
-        else:
-            step = 3 if period == "quarter" else 1
-            month = d.month - 1 + step
-            out.append(date(d.year + month // 12, month % 12 + 1, 1))
+        out.append(_next_start(out[-1], period))
     return out
 
 
@@ -86,3 +82,127 @@ def seconds_between(later: nw.Expr, earlier: nw.Expr, portable: bool) -> nw.Expr
     if not portable:
         return (later - earlier).dt.total_seconds().cast(nw.Int64)
     return portable_seconds(later, earlier)
+
+
+#: The data's last period is partial when no PR was opened or merged in its last stretch of
+#: at least a day and this many times the usual interval between PRs: at the data's own rate,
+#: a gap that long happens by chance less than once in a thousand (``exp(-7)``).
+PARTIAL_GAP_INTERVALS = 7
+
+
+def partial_last_period(
+    first: datetime, last: datetime, n_prs: int, period: str
+) -> tuple[date, str] | None:
+    """The data's last period when the data end inside it: ``(its first day, the words)``.
+
+    ``first`` and ``last`` are the data's first and last PR events (opened or merged),
+    ``n_prs`` the PRs between them. An export taken on 22 August holds 22 of August's 31
+    days, so August counts about 70% of a month's PRs for every engineer, and a comparison of
+    levels reads the shortfall as an outcome (larger for busier engineers). None when the
+    last event is near the period's close at the data's rate (the period looks complete) or
+    when too few PRs make the rate unreadable.
+    """
+    begins = period_start(last.date(), period)
+    closes = datetime.combine(_next_start(begins, period), time())
+    span = (last - first).total_seconds()
+    if n_prs < 2 or span <= 0:
+        return None
+    interval = span / (n_prs - 1)
+    gap = (closes - last).total_seconds()
+    if gap < max(86400.0, PARTIAL_GAP_INTERVALS * interval):
+        return None
+    unit = period
+    seen = (last.date() - begins).days + 1
+    length = (closes.date() - begins).days
+    words = (
+        f"The data end on {last.date().isoformat()} (the last PR opened or merged), "
+        f"{seen} of the {length} days of {_label(begins, period)}, where the data's PRs came "
+        f"{_every(interval)}: that {unit} is left out of the panel, as a partial {unit} counts "
+        f"fewer PRs for every engineer and a comparison of levels reads the shortfall as an "
+        f"effect (keep it with keep_partial_end=True; in a report, -p keep_partial_end=true)."
+    )
+    return begins, words
+
+
+def _next_start(begins: date, period: str) -> date:
+    """First day of the period after the one starting on ``begins``."""
+    if period == "week":
+        return begins + timedelta(days=7)
+    step = 3 if period == "quarter" else 1
+    month = begins.month - 1 + step
+    return date(begins.year + month // 12, month % 12 + 1, 1)
+
+
+def _label(begins: date, period: str) -> str:
+    if period == "week":
+        return f"the week of {begins.isoformat()}"
+    if period == "quarter":
+        return f"{begins.year} Q{(begins.month - 1) // 3 + 1}"
+    return begins.strftime("%B %Y")
+
+
+def _every(seconds: float) -> str:
+    """'every 2 hours', 'every 3 days': the usual interval between PRs, in words."""
+    hours = seconds / 3600
+    if hours < 1:
+        return "more than once an hour"
+    if hours < 48:
+        n = round(hours)
+        return "every hour" if n == 1 else f"every {n} hours"
+    return f"every {round(hours / 24)} days"
+
+
+def panel_calendar(
+    tables: dict[str, nw.LazyFrame],
+    period: str,
+    portable: bool,
+    streaming: bool,
+    keep_partial_end: bool,
+) -> tuple[Calendar, int]:
+    """The panel's periods (:class:`Calendar`) and the number of the engineers' PRs, from
+    the first merged PR to the last PR opened or merged (a partial last period left out
+    unless ``keep_partial_end``: :func:`partial_last_period`), as ``build_panel`` reads them.
+    """
+    prs = tables["pull_requests"]
+    # the window is that of the PRs the panel counts: those of engineers in the roster (a
+    # git import keeps outside authors' PRs, which validation leaves out of the analysis; they
+    # stretched the window by 3 months on httpx, so ck.build_panel(ck.load(folder)) and the
+    # report, which drops them, gave different numbers: trial F)
+    authors = tables["engineers"].select(nw.col("engineer_id").alias("author_id"))
+
+    def window(frame: nw.LazyFrame) -> dict:
+        return collect_polars(
+            frame.select(
+                nw.len().cast(nw.Int64).alias("n"),
+                nw.col("created_date").min().alias("first_created"),
+                nw.col("merged_date").min().alias("first_merged"),
+                nw.max_horizontal(nw.col("created_date").max(), nw.col("merged_date").max()).alias(
+                    "end"
+                ),
+            ),
+            streaming=streaming,
+        ).row(0, named=True)
+
+    bounds = window(prs.join(authors, on="author_id", how="semi"))
+    if not bounds["n"]:  # no engineer's PR: the window of every row (the DevLake pushdown
+        bounds = window(prs)  # hands over two calendar rows by a placeholder author)
+    if not bounds["n"]:
+        raise CertkitError("pull_requests is empty: there is nothing to build a panel from")
+    # The window opens with the first merged PR (throughput, the main outcome, counts merges):
+    # a git import with --since holds PRs whose first commit is years older (cargo's from
+    # 2020 on an import since 2022), and a window opened there gave every engineer months
+    # of zero PRs that were never read. Without merged PRs, the first creation.
+    first = bounds["first_merged"] or bounds["first_created"]
+    start = period_start(first.date(), period)
+    end = period_start(bounds["end"].date(), period)
+    periods = period_starts(start, end, period)
+    if not keep_partial_end and len(periods) > 2:
+        # the rate of every PR of the table, as the DevLake pushdown counts them
+        n_prs = collect_polars(prs.select(nw.len().cast(nw.Int64).alias("n")), streaming=streaming)
+        opens = datetime.combine(start, time())
+        partial = partial_last_period(opens, bounds["end"], n_prs.item(), period)
+        if partial:
+            periods, end = periods[:-1], periods[-2]
+            warnings.warn(partial[1], CertkitWarning, stacklevel=3)
+    cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
+    return cal, bounds["n"]

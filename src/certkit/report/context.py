@@ -53,6 +53,13 @@ class Context:
     headlines: list[dict] = field(default_factory=list)
     #: How defect/incident links to PRs merged after them are read (``build_panel``'s option).
     fix_links: str = "drop"
+    #: Keep a partial last period (``build_panel``'s option).
+    keep_partial_end: bool = False
+
+    @property
+    def panel_options(self) -> dict:
+        """The options every panel of the report is built with (``build_panel``'s)."""
+        return {"fix_links": self.fix_links, "keep_partial_end": self.keep_partial_end}
 
     @cached_property
     def people(self) -> list[str]:
@@ -173,9 +180,7 @@ class Context:
             return self.panel
         with warnings.catch_warnings():  # said once, by the panel of every page
             warnings.simplefilter("ignore", CertkitWarning)
-            return build_panel(
-                self.ds, self.period_unit, fix_links=self.fix_links, keep_arrivals=True
-            )
+            return build_panel(self.ds, self.period_unit, keep_arrivals=True, **self.panel_options)
 
     @cached_property
     def quiet_end(self):
@@ -250,6 +255,25 @@ class Context:
     def full_rows(self, table: str) -> int:
         """Rows of ``table`` in the data as loaded, before the report's filters."""
         return getattr(self.full, table).height
+
+    def hide_uniform(self, df: pl.DataFrame, share: str, what: str) -> tuple[pl.DataFrame, str]:
+        """Drop rows whose ``share`` (of a group's PRs, or its engineers' mean share) is 0 or
+        1 in a shared report: every member of the group did the same, so the figure tells
+        each one's own (trial X: "core, 2025-12: 0%" said that none of its 5 engineers had an
+        AI-assisted PR that month). As "5 of 5 certified" is withheld on the health page.
+        Returns the rows to show and a sentence on what was hidden (``what``: the rows' name).
+        """
+        if not self.privacy.share or share not in df.columns or df.height == 0:
+            return df, ""
+        kept = df.filter(~pl.col(share).is_in([0.0, 1.0]).fill_null(False))
+        hidden = df.height - kept.height
+        note = (
+            f"{hidden} {what} hidden: 0% or 100% there tells each engineer's own AI use "
+            "(shared report)."
+            if hidden
+            else ""
+        )
+        return kept, note
 
     def hide_small(
         self, df: pl.DataFrame, count: str, rows: pl.Expr | None = None
@@ -516,6 +540,7 @@ def setup(
     share: bool = False,
     individuals: bool = False,
     fix_links: str = "drop",
+    keep_partial_end: bool = False,
 ) -> Context:
     """Load ``data``, apply the notebook's filters, build the panel and the privacy rules.
 
@@ -528,7 +553,7 @@ def setup(
     with collect_warnings(notes):
         full = certkit.load(resolve_data(data))
         ds = filter_dataset(full, teams=teams, certifications=certifications, start=start, end=end)
-        panel = build_panel(ds, period, fix_links=fix_links)
+        panel = build_panel(ds, period, fix_links=fix_links, keep_partial_end=keep_partial_end)
     if share:  # which rows (PR ids, lines) point at one person's records: say how many
         rowless = {p.format(): p.format(rows=False) for p in full.validation.problems}
         notes = [rowless.get(n, n) for n in notes]
@@ -542,4 +567,5 @@ def setup(
         filters={"teams": teams, "certifications": certifications, "from": start, "to": end},
         notes=notes,
         fix_links=fix_links,
+        keep_partial_end=keep_partial_end,
     )

@@ -532,7 +532,7 @@ def per_certification(
         with ctx.section(cert, show=False, sink=notes):
             with collect_warnings(notes, f"{cert}: "):
                 panel = build_panel(
-                    filter_dataset(ctx.ds, certifications=[cert]), period, fix_links=ctx.fix_links
+                    filter_dataset(ctx.ds, certifications=[cert]), period, **ctx.panel_options
                 )
             for outcome in outcomes:
                 with ctx.section(f"{cert}, {story.label(outcome)}", show=False, sink=notes):

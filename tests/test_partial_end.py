@@ -1,0 +1,127 @@
+"""A partial last period (an export taken mid-month) is left out of the panel (trial T, T9).
+
+An export taken on 21 August holds 21 of August's 31 days: August counted about 70% of a
+month's PRs for every engineer, and a comparison of levels read the shortfall as an effect,
+larger for busier engineers. Every real history tried so far ended mid-month (gemini-cli,
+continue, browser-use, fastapi).
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date, datetime, timedelta
+
+import polars as pl
+import pytest
+
+import certkit as ck
+from certkit.cli import main
+from certkit.connectors import read_git, to_dataset, write_import
+from certkit.data.panel_calendar import partial_last_period
+from certkit.report.filters import filter_dataset
+from tests.test_connectors_git import Repo
+
+
+def _panel(ds, period: str = "month", **kw) -> tuple[pl.DataFrame, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        panel = ck.build_panel(ds, period, **kw)
+    return panel, [str(w.message) for w in caught if "The data end on" in str(w.message)]
+
+
+def test_the_rule_reads_the_gap_against_the_datas_own_rate():
+    first = datetime(2025, 1, 1)
+    # a PR every 2 hours, the last on 21 August: 10 days without one cannot be chance
+    found = partial_last_period(first, datetime(2026, 8, 21, 15), 7000, "month")
+    assert found is not None
+    assert found[0] == date(2026, 8, 1)
+    assert "21 of the 31 days of August 2026" in found[1]
+    assert "every 2 hours" in found[1] and "keep_partial_end=True" in found[1]
+    # the same rate, the last PR on the 31st: a complete month
+    assert partial_last_period(first, datetime(2026, 8, 31, 15), 7000, "month") is None
+    # a PR every 5 days: 10 quiet days happen by chance, the month may be complete
+    assert partial_last_period(first, datetime(2026, 8, 21, 15), 120, "month") is None
+    # weeks (ISO, from Monday) and quarters name their period
+    week = partial_last_period(first, datetime(2026, 8, 19, 12), 7000, "week")
+    assert week is not None and "3 of the 7 days of the week of 2026-08-17" in week[1]
+    quarter = partial_last_period(first, datetime(2026, 8, 21, 12), 7000, "quarter")
+    assert quarter is not None and quarter[0] == date(2026, 7, 1) and "2026 Q3" in quarter[1]
+    # under a day before the close is never partial, however busy the data
+    assert partial_last_period(first, datetime(2026, 8, 31, 6), 10**6, "month") is None
+
+
+def test_a_mid_month_export_leaves_its_last_month_out_and_says_so():
+    ds = ck.simulate(120, 12, seed=4)
+    full, said = _panel(ds)
+    assert said == []  # the simulation ends with its last month
+    cut = filter_dataset(ds, end="2025-06-14")
+    panel, said = _panel(cut)
+    assert panel["period"].max() == date(2025, 5, 1)
+    assert len(said) == 1 and "14 of the 30 days of June 2025" in said[0], said
+    # what is left is the full data's panel up to May, row for row
+    before = full.filter(pl.col("period") <= date(2025, 5, 1))
+    assert panel.select("engineer_id", "period", "merged_prs").equals(
+        before.select("engineer_id", "period", "merged_prs")
+    )
+    kept, said = _panel(cut, keep_partial_end=True)
+    assert said == [] and kept["period"].max() == date(2025, 6, 1)
+    june = kept.filter(pl.col("period") == date(2025, 6, 1))["merged_prs"].sum()
+    may = kept.filter(pl.col("period") == date(2025, 5, 1))["merged_prs"].sum()
+    assert june < 0.7 * may  # the shortfall the default keeps out of every comparison
+
+
+def _history(root, last_day: date):
+    """A real git history: two engineers' squash-merged PRs, one a day, to ``last_day``."""
+    repo = Repo(root / "app")
+    day, n = date(2024, 1, 1), 0
+    people = [("Ana Silva", "ana@corp.example"), ("Ben Okafor", "ben@corp.example")]
+    while day <= last_day:
+        n += 1
+        repo.commit(f"Change {n} (#{n})", people[n % 2], f"{day.isoformat()}T10:00:00+00:00")
+        day += timedelta(days=1)
+    return repo
+
+
+def test_a_real_git_history_ending_mid_month(tmp_path, capsys):
+    """Real `git`: a PR a day to Wednesday 20 March. March (11 quiet days at one PR a day)
+    is left out; the week of 18 March is kept, as 4 days at that rate may be chance."""
+    repo = _history(tmp_path, date(2024, 3, 20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = read_git(repo.path)
+        ds = to_dataset(imp)
+    monthly, said = _panel(ds)
+    assert monthly["period"].max() == date(2024, 2, 1)
+    assert len(said) == 1 and "20 of the 31 days of March 2024" in said[0]
+    assert "every 24 hours" in said[0]
+    weekly, said = _panel(ds, "week")
+    assert said == [] and weekly["period"].max() == date(2024, 3, 18)
+
+    # the panel command says it, and keeps the month when asked
+    folder, certs = tmp_path / "data", tmp_path / "certs.csv"
+    certs.write_text(
+        "engineer_id,certification,earned_date\nana@corp.example,aws-mla-c01,2024-02-05\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_import(imp, folder, certifications=certs)
+    out = tmp_path / "panel.parquet"
+    assert main(["panel", "--data", str(folder), "--out", str(out)]) == 0
+    assert "20 of the 31 days of March 2024" in capsys.readouterr().err
+    assert pl.read_parquet(out)["period"].max() == date(2024, 2, 1)
+    kept = tmp_path / "kept.parquet"
+    assert main(["panel", "--data", str(folder), "--out", str(kept), "--keep-partial-end"]) == 0
+    assert pl.read_parquet(kept)["period"].max() == date(2024, 3, 1)
+
+
+@pytest.mark.parametrize("period", ["month", "week", "quarter"])
+def test_the_sample_keeps_its_complete_periods(period):
+    """The sample ends on 30 September: its months and quarters are whole; its last ISO week
+    (Monday 28 September to Sunday 4 October) has 3 of 7 days and is left out."""
+    panel, said = _panel(ck.load("data/sample"), period)
+    if period == "week":
+        assert len(said) == 1 and "3 of the 7 days of the week of 2026-09-28" in said[0]
+        assert panel["period"].max() == date(2026, 9, 21)
+    else:
+        assert said == []
+        assert panel["period"].max() == date(2026, 9 if period == "month" else 7, 1)
