@@ -282,6 +282,13 @@ def test_trust_scores_rank_planted_unsafe_engineers(sample, prs):
     assert "private" in res.summary()
     team = res.by_team()
     assert (team["n_engineers"] >= 5).all()
+    # a team ratio on fewer than 5 bad PRs, observed and expected, is not shown (trial X:
+    # "core" 2.16 times riskier on one reverted PR against 0.46 expected)
+    few = (team["observed"] < 5) & (team["expected"] < 5)
+    assert team.filter(few)["team_risk_ratio"].null_count() == few.sum()
+    assert team.filter(~few)["team_risk_ratio"].null_count() == 0
+    one = res.by_team(min_events=1e9)
+    assert one["team_risk_ratio"].null_count() == one.height
 
 
 def test_trust_scores_shrink_low_volume_engineers(prs):

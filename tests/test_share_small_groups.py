@@ -526,3 +526,52 @@ def test_the_matched_refusal_counts_no_group_under_k():
     assert "of 10 certified engineer(s)" in shared and "fewer than 5 found a peer" in shared
     assert "fewer than 5 of those have outcomes" in shared and " 1 " not in shared
     assert "7 found a peer" in hide_small_counts(text.replace("1 found", "7 found"), 5)
+
+
+def test_an_all_or_nothing_ai_share_of_a_group_is_not_shown_in_a_shared_report():
+    """trial X (pydantic-ai, F4): the shared heat map said "core, 2025-12: 0%": the cell
+    had 5 engineers, but 0% told each of them that they had no AI-assisted PR that month.
+    Cells and monthly points of 0% or 100% are withheld from shared reports, as "5 of 5
+    certified" is; the private report keeps them."""
+    from IPython.display import Markdown
+
+    import certkit as ck
+    from certkit.report.study_ai import ai_study
+
+    sample = ck.load("data/sample")
+    team = sample.engineers.filter(pl.col("team") == "payments")["engineer_id"]
+    prs = sample.pull_requests.with_columns(
+        pl.when(
+            pl.col("author_id").is_in(team.implode())
+            & (pl.col("created_date").dt.truncate("1mo") == pl.datetime(2025, 6, 1))
+        )
+        .then(0.0)
+        .otherwise(pl.col("ai_assisted"))
+        .alias("ai_assisted")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = ck.from_frames(**{**sample.tables(), "pull_requests": prs})
+        panel = ck.build_panel(ds)
+
+    def heat(share: bool) -> tuple[pl.DataFrame, str]:
+        ctx = Context(
+            ds=ds, full=ds, panel=panel, privacy=Privacy(k=5, share=share), period="", filters={}
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            study = ai_study(ctx, ["cycle_time_hours"])
+            shown = study.adoption_displays()
+        cells = pl.DataFrame(shown[0].to_dict()["datasets"].popitem()[1])
+        words = " ".join(d.data for d in shown if isinstance(d, Markdown))
+        return cells, words
+
+    private, _ = heat(share=False)
+    cell = private.filter(pl.col("team") == "payments", pl.col("period").str.starts_with("2025-06"))
+    assert cell["ai_share"].to_list() == [0.0]  # the analyst sees it
+    shared, words = heat(share=True)
+    assert shared.filter(pl.col("ai_share").is_in([0.0, 1.0])).height == 0
+    assert shared.height == private.height - 1
+    assert (
+        "1 team x month cell(s) hidden: 0% or 100% there tells each engineer's own AI use" in words
+    )

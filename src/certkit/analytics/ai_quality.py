@@ -27,6 +27,10 @@ from certkit.stats.vcov import critical_value
 # ---------------------------------------------------------------------------------------------
 
 
+#: Bad events (observed or expected) a team's risk ratio needs before it is shown.
+MIN_TEAM_EVENTS = 5
+
+
 @dataclass(repr=False, kw_only=True)
 class TrustScores(TableResult):
     """Per-engineer trust scores for AI-assisted work (individual level: private use only)."""
@@ -44,8 +48,14 @@ class TrustScores(TableResult):
             "Engineers scored": self.table.height,
         }
 
-    def by_team(self, k: int = MIN_GROUP) -> pl.DataFrame:
-        """Team summary safe to share: teams with at least ``k`` scored engineers."""
+    def by_team(self, k: int = MIN_GROUP, min_events: float = MIN_TEAM_EVENTS) -> pl.DataFrame:
+        """Team summary safe to share: teams with at least ``k`` scored engineers.
+
+        ``team_risk_ratio`` (observed / expected bad AI-assisted PRs) is null where both
+        are under ``min_events``: one reverted PR against 0.46 expected read as a team
+        "2.16 times" riskier (trial X, pydantic-ai), under a page that called the same
+        counts too few to compare."""
+        few = (pl.col("observed") < min_events) & (pl.col("expected") < min_events)
         return (
             self.table.group_by("team")
             .agg(
@@ -56,7 +66,12 @@ class TrustScores(TableResult):
                 pl.col("trust_score").median().alias("median_trust_score"),
             )
             .filter(pl.col("n_engineers") >= k)
-            .with_columns((pl.col("observed") / pl.col("expected")).alias("team_risk_ratio"))
+            .with_columns(
+                pl.when(few)
+                .then(None)
+                .otherwise(pl.col("observed") / pl.col("expected"))
+                .alias("team_risk_ratio")
+            )
             .sort(["team_risk_ratio", "team"], descending=[True, False], nulls_last=True)
         )
 

@@ -132,17 +132,23 @@ class AIStudy:
             heat = self.adoption
             if "suppressed" in heat.columns:
                 heat = heat.filter(~pl.col("suppressed"))
+            heat, uniform = self.ctx.hide_uniform(
+                heat, "ai_share", f"{self.adoption_by} x month cell(s)"
+            )
             out = [
                 chart(
                     charts.heatmap,
                     heat.select("period", self.adoption_by, "ai_share"),
-                    empty=f"every {self.adoption_by} x month cell has fewer than {k} engineers",
+                    empty=f"every {self.adoption_by} x month cell has fewer than {k} engineers"
+                    + (", or 0% or 100%" if uniform else ""),
                     x="period",
                     y=self.adoption_by,
                     color="ai_share",
                     title=f"AI adoption by {self.adoption_by}",
                 )
             ]
+            if uniform and heat.height:
+                out.append(Markdown(uniform))
 
         def certified_vs_others():
             n = certified_engineers(self.ctx.panel, "ai_share")
@@ -150,7 +156,8 @@ class AIStudy:
             # each point is a group's mean in one month: a shared report leaves out those
             # resting on fewer than k engineers (trial P: means over 2-4 engineers were shown)
             means = charts.cohort_means(self.ctx.panel, "ai_share")
-            shown, _ = self.ctx.hide_small(means, "engineers")
+            large, _ = self.ctx.hide_small(means, "engineers")
+            shown, uniform = self.ctx.hide_uniform(large, "mean", "monthly point(s)")
             out = [
                 chart(
                     charts.cohort_lines,
@@ -163,14 +170,17 @@ class AIStudy:
                     y_title="AI-assisted share",
                 )
             ]
-            if 0 < shown.height < means.height:
+            small = means.height - large.height
+            if shown.height and small:
                 out.append(
                     Markdown(
-                        f"{means.height - shown.height} of the {means.height} monthly points "
+                        f"{small} of the {means.height} monthly points "
                         f"are left out: each rests on fewer than {self.ctx.k} engineers with "
                         "merged PRs (shared report)."
                     )
                 )
+            if shown.height and uniform:
+                out.append(Markdown(uniform))
             return out
 
         if self.no_ai:
@@ -203,7 +213,8 @@ class AIStudy:
 TRUST_CAPTION = (
     "Trust scores by team: AI-assisted merged PRs that went bad (reverted, or linked to a "
     "defect) observed against expected from each engineer's own other PRs, and the team's "
-    "median score; only engineers with a trust score (5 or more AI-assisted merged PRs) count."
+    "median score; only engineers with a trust score (5 or more AI-assisted merged PRs) count, "
+    "and a team's risk ratio is left blank on fewer than 5 bad PRs, observed and expected."
 )
 
 
