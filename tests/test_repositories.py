@@ -13,7 +13,7 @@ import polars as pl
 
 from certkit.connectors import read_git, write_import
 from certkit.connectors.base import combine
-from certkit.data.repositories import repositories, uneven_ends
+from certkit.data.repositories import repositories, uneven_ends, uneven_starts
 
 
 def _prs(rows):
@@ -128,3 +128,73 @@ def test_the_import_notes_a_clone_that_ends_months_before_the_others(tmp_path):
         for name in ("app", "lib")
     }
     assert {f["repo"]: f["commit"] for f in facts} == {f"org/{n}": h for n, h in heads.items()}
+
+
+def test_a_repository_that_starts_months_later_leaves_its_engineers_idle_before_it(tmp_path):
+    """trial Y: modelcontextprotocol/python-sdk from 2024-09, openai/openai-agents-python
+    from 2025-03; 14 roster engineers of the second had 63 months of 0 PRs before it existed,
+    in their "before" levels, and nothing said so (only histories ending apart were named).
+    Real `git`: org/app from January, org/new from May; Ben (hired 2024) works only in
+    org/new."""
+    from certkit.connectors.base import to_dataset
+    from certkit.report.study_health import starting_apart
+
+    people = {"app": ("Ana Silva", "ana@corp.example"), "new": ("Ben Okafor", "ben@corp.example")}
+    for name, first in (("app", 1), ("new", 5)):
+        repo = tmp_path / name
+        repo.mkdir()
+        _git(repo, "init", "-q", "-b", "main")
+        _git(repo, "remote", "add", "origin", f"https://github.com/org/{name}.git")
+        who, mail = people[name]
+        for i, month in enumerate(range(first, 9), start=1):
+            when = f"2025-{month:02d}-10T10:00:00Z"
+            (repo / f"f{i}.txt").write_text(f"{i}\n")
+            _git(repo, "add", f"f{i}.txt")
+            subprocess.run(
+                ["git", "commit", "-q", "-m", f"Change {i} (#{i})"],
+                cwd=repo,
+                check=True,
+                capture_output=True,
+                env={
+                    **os.environ,
+                    "GIT_CONFIG_GLOBAL": "/dev/null",
+                    "GIT_CONFIG_NOSYSTEM": "1",
+                    "GIT_AUTHOR_NAME": who,
+                    "GIT_AUTHOR_EMAIL": mail,
+                    "GIT_COMMITTER_NAME": who,
+                    "GIT_COMMITTER_EMAIL": mail,
+                    "GIT_AUTHOR_DATE": when,
+                    "GIT_COMMITTER_DATE": when,
+                },
+            )
+    imp = combine(read_git([tmp_path / "app", tmp_path / "new"]))
+    (note,) = [n for n in imp.notes if "start on different dates" in n]
+    assert "org/app has PRs from 2025-01-10, but org/new starts 2025-05-10 (120 days later)" in note
+    assert "-p start=2025-05-10" in note
+
+    roster = pl.DataFrame(
+        {
+            "engineer_id": ["ana@corp.example", "ben@corp.example"],
+            "team": ["a", "b"],
+            "role": ["engineer", "engineer"],
+            "level": ["L3", "L3"],
+            "platform": ["backend", "backend"],
+            "hire_date": [date(2024, 3, 1), date(2024, 6, 1)],
+        }
+    )
+    certs = pl.DataFrame(
+        {"engineer_id": ["ben@corp.example"], "certification": ["aws-mla-c01"]},
+    ).with_columns(earned_date=pl.lit(date(2025, 7, 1)))
+    ds = to_dataset(imp, engineers=roster, certifications=certs)
+
+    class Ctx:  # what starting_apart reads of a report context
+        full = ds
+        filters: dict = {}
+
+    words = starting_apart(Ctx())
+    assert "were in the roster before they start: 1; about 4 of their months" in words
+    Ctx.filters = {"from": "2025-05-10"}  # the analysis started as advised: not said again
+    assert starting_apart(Ctx()) == ""
+    # hired when the repository starts: no idle months, nothing to say
+    late_hire = roster.with_columns(hire_date=pl.lit(date(2025, 5, 1)))
+    assert uneven_starts(ds.pull_requests, late_hire) == ""

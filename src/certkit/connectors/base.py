@@ -271,11 +271,13 @@ def _repository_facts(prs: pl.DataFrame, revisions: dict[str, str]) -> list[dict
 
 
 def _uneven_notes(prs: pl.DataFrame) -> list[str]:
-    """A note when the repositories' histories end apart (:func:`~certkit.data.repositories.uneven_ends`)."""
-    from certkit.data.repositories import uneven_ends
+    """Notes when the repositories' histories end or start apart
+    (:mod:`certkit.data.repositories`; the data-health page counts the engineers a late start
+    leaves idle, from the roster's hire dates)."""
+    from certkit.data.repositories import uneven_ends, uneven_starts
 
-    text = uneven_ends(prs)
-    return [text[0].upper() + text[1:]] if text else []
+    texts = (uneven_ends(prs), uneven_starts(prs))
+    return [text[0].upper() + text[1:] for text in texts if text]
 
 
 def to_dataset(

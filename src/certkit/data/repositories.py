@@ -1,4 +1,5 @@
-"""Per-repository facts of a dataset: what each repository holds, and histories that end apart.
+"""Per-repository facts of a dataset: what each repository holds, and histories that start or
+end apart.
 
 An organisation's data usually spans several repositories, each exported or cloned on its own:
 when one clone is months older than the others, its engineers' last months look idle (no PR
@@ -6,7 +7,8 @@ merged) and the comparisons read that as a change (trial N: encode/starlette's h
 2025-08-24 and encode/uvicorn's 2025-09-03, 108 and 98 days before encode/httpx's; ending the
 report at the earliest moved the throughput effect from +12% to +17%).
 :func:`repositories` is the data-health table; :func:`uneven_ends` the sentence the import and
-the data-health page say when the last PRs of the repositories are more than a month apart.
+the data-health page say when the last PRs of the repositories are more than a month apart,
+:func:`uneven_starts` when their first ones are and some engineers work only in the later ones.
 """
 
 from __future__ import annotations
@@ -112,4 +114,93 @@ def uneven_ends(prs: pl.DataFrame, gap_days: int = GAP_DAYS, until: date | None 
         "the others (not a repository that went quiet), its engineers' later months count as "
         "idle: refresh it, or end the analysis when the first one ends (certkit report -p "
         f"end={first_end})"
+    )
+
+
+def _first_activity() -> pl.Expr:
+    """A repository's first merge (its first PR opened when none merged): where a history's
+    panel months begin (``build_panel`` opens the window at the first merged PR)."""
+    return pl.col("merged_date").min().fill_null(pl.col("created_date").min())
+
+
+def uneven_starts(
+    prs: pl.DataFrame,
+    engineers: pl.DataFrame | None = None,
+    gap_days: int = GAP_DAYS,
+    since: date | None = None,
+) -> str:
+    """Repositories whose histories start more than ``gap_days`` after the earliest one's,
+    in words (empty with one repository, or when they start together).
+
+    With ``engineers`` (``engineer_id``, ``hire_date``), said only when some engineers' PRs
+    are all in the later repositories and their panel months (from the hire date or the data
+    start) begin more than ``gap_days`` before the first of those repositories does: those
+    months count as idle, 0 PRs, and lower the engineers' levels "before" (trial Y:
+    modelcontextprotocol/python-sdk from 2024-09, openai/openai-agents-python from 2025-03;
+    14 engineers of the second had 63 months of zeros; the imputation estimate moved from
+    +3.71 to +2.48 without them). ``since``: the analysis starts that day (a report's
+    ``start``); a repository starting before it is not late.
+    """
+    if "repo" not in prs.columns or prs.is_empty():
+        return ""
+    starts = (
+        prs.filter(pl.col("repo").is_not_null())
+        .group_by(pl.col("repo").cast(pl.String))
+        .agg(_first_activity().dt.date().alias("first"))
+        .drop_nulls("first")
+        .sort(["first", "repo"])
+    )
+    if starts.height < 2:
+        return ""
+    earliest_repo, earliest = starts.row(0)
+    if since is not None and since > earliest:
+        earliest_repo, earliest = "the analysis", since
+    late = starts.filter((pl.col("first") - pl.lit(earliest)).dt.total_days() > gap_days)
+    if late.is_empty():
+        return ""
+    who = ""
+    if engineers is not None and {"author_id"} <= set(prs.columns):
+        own = (
+            prs.filter(pl.col("repo").is_not_null())
+            .select(pl.col("author_id"), pl.col("repo").cast(pl.String))
+            .join(starts, on="repo")
+            .group_by("author_id")
+            .agg(pl.col("first").min().alias("own_start"))
+        )
+        hired = engineers.select(
+            pl.col("engineer_id").alias("author_id"),
+            pl.max_horizontal(
+                pl.col("hire_date").cast(pl.Date) if "hire_date" in engineers.columns else None,
+                pl.lit(earliest),
+            ).alias("panel_start"),
+        )
+        idle = own.join(hired, on="author_id").filter(
+            (pl.col("own_start") - pl.col("panel_start")).dt.total_days() > gap_days
+        )
+        if idle.is_empty():
+            return ""
+        months = idle.select(
+            ((pl.col("own_start") - pl.col("panel_start")).dt.total_days() / 30.44).sum()
+        ).item()
+        who = (
+            " Engineers who work only in the later ones and were in the roster before they "
+            f"start: {idle.height}; about {months:.0f} of their months count as idle (0 PRs), "
+            "which lowers their levels before certifying."
+        )
+    named = [
+        f"{repo} starts {first} ({(first - earliest).days} days later)"
+        for repo, first in late.head(5).iter_rows()
+    ]
+    more = f" and {late.height - 5} more" if late.height > 5 else ""
+    last_start = late["first"][-1]
+    return (
+        f"the repositories' histories start on different dates: {earliest_repo} "
+        f"{'starts' if earliest_repo == 'the analysis' else 'has PRs from'} {earliest}, but "
+        + "; ".join(named)
+        + more
+        + "."
+        + who
+        + " If a repository did not exist yet, or its clone or export starts later, the "
+        "engineers who work only there count as idle before it: start the analysis when the "
+        f"last one starts (certkit report -p start={last_start})"
     )

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from certkit.data import health
-from certkit.data.repositories import uneven_ends
+from certkit.data.repositories import uneven_ends, uneven_starts
 from certkit.report.context import Context
 
 
@@ -34,6 +34,9 @@ def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dic
     ends = ending_apart(ctx)
     if ends:
         unreliable.append(ends)
+    starts = starting_apart(ctx)
+    if starts:
+        unreliable.append(starts)
     outside = outside_window_words(ctx)
     if outside:
         unreliable.append(outside)
@@ -91,6 +94,18 @@ def ending_apart(ctx: Context) -> str:
     repository does, as the sentence advises, it is not said again (trial O)."""
     end = ctx.filters.get("to")
     return uneven_ends(ctx.full.pull_requests, until=date.fromisoformat(str(end)) if end else None)
+
+
+def starting_apart(ctx: Context) -> str:
+    """:func:`~certkit.data.repositories.uneven_starts` of every PR of the data from the
+    report's ``start``, said when engineers of the roster work only in the later repositories
+    (once the analysis starts when the last one does, it is not said again)."""
+    start = ctx.filters.get("from")
+    return uneven_starts(
+        ctx.full.pull_requests,
+        ctx.full.engineers,
+        since=date.fromisoformat(str(start)) if start else None,
+    )
 
 
 def other_notes(ctx: Context) -> list[str]:
