@@ -156,3 +156,37 @@ def test_the_report_gives_the_base_period_reason(tmp_path):
         )
     note = out.effects.row(0, named=True)["note"]
     assert "in the period just before certifying" in note, note
+
+
+def test_one_engineers_ramp_up_is_not_the_groups_base_period():
+    """trial X (pydantic-ai): one new contributor's 26 PRs in the month before certifying,
+    against 1.4 a month before, made the pooled count "well above their own earlier level"
+    (exact Poisson p = 7.5e-08) while most certified engineers were at or below theirs. The
+    count test allows for engineers varying more than a Poisson's and is run again without
+    the engineer who pushes it most."""
+    # (earlier, base): one ramp-up, fifteen engineers at or near their own level
+    levels = [(1, 40)] + [(8 + 4 * (i % 2), 8 + 4 * (i % 2) + (i % 3) - 1) for i in range(15)]
+    rows = []
+    for i, (earlier, base) in enumerate(levels):
+        g = 8 + i % 8
+        for t in range(1, 25):
+            y = base if t == g - 1 else earlier
+            rows.append((f"c{i}", g, t, y))
+    for j in range(20):
+        rows += [(f"n{j}", 0, t, 5) for t in range(1, 25)]
+    panel = pl.DataFrame(
+        rows, schema=["engineer_id", "cohort", "period_index", "merged_prs"], orient="row"
+    )
+    shift = base_shift(panel, "merged_prs")
+    assert shift["base_mean"] > shift["earlier_mean"]  # the pooled level is higher
+    assert shift["base_high_p"] > 0.05
+    fall = CLEAR_RISE | shift | {"estimate": -4.9}
+    assert "just before certifying" not in (effect_caveat(fall, k=5) or "")
+    # the same ramp-up shared by most of the group is the group's: still said
+    ramped = panel.with_columns(
+        pl.when(pl.col("period_index") == pl.col("cohort") - 1)
+        .then(pl.col("merged_prs") * 3)
+        .otherwise(pl.col("merged_prs"))
+        .alias("merged_prs")
+    )
+    assert base_shift(ramped, "merged_prs")["base_high_p"] < 0.01
