@@ -445,6 +445,15 @@ def unknown_coauthor_notes(
             key = name_key(author)
             if key:
                 by_name[key] = by_name.get(key, 0) + count
+    # bot accounts' own PRs by their name without "[bot]": a house agent's co-author line
+    # names it so (trial X, pydantic-ai: 'pydanty <pydanty@pydantic.dev>' on 44 PRs, 37 of
+    # them authored by pydanty[bot]; the note said it "authored 0 commit(s)")
+    bot_prs: dict[str, set] = {}
+    if "author_name" in commits.columns:
+        bots = commits.filter(pl.col("author_name").str.to_lowercase().str.ends_with("[bot]"))
+        for author, pr_id in bots.select("author_name", "pr_id").iter_rows():
+            stem = author.lower().removesuffix("[bot]").strip()
+            bot_prs.setdefault(stem, set()).add(pr_id)
     notes = []
     for email, prs in sorted(prs_of.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         n = len(prs)
@@ -460,6 +469,21 @@ def unknown_coauthor_notes(
         if _is_bot(name, email, agents=agents) or detect(
             Evidence(coauthors=[(name, email)]), rules
         ):
+            continue
+        account = bot_prs.get(name.strip().lower(), set()) - {None}
+        if account:
+            theirs = len(prs & account)
+            notes.append(
+                f"{n:,} PRs ({n / n_prs:.0%}) are co-authored by '{name} <{email}>', the "
+                f"co-author line of the bot account {name.strip()}[bot], which no AI rule or "
+                f"agent entry names and which authored {len(account):,} PR(s) itself, "
+                f"{theirs:,} of these {n:,} (a bot account's PRs without AI evidence are left "
+                f"out of the analysis; the other {n - theirs:,} count as not AI-assisted). If "
+                "it is an AI agent "
+                f"(it writes the code), add both addresses with --agents (kind ai_agent): "
+                "its PRs then count as AI-assisted, credited to a human co-author where "
+                "they name one"
+            )
             continue
         notes.append(
             f"{n:,} PRs ({n / n_prs:.0%}) are co-authored by '{name} <{email}>', which no AI "

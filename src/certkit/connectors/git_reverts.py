@@ -23,7 +23,8 @@ for users in ``docs/connectors.md``):
   when a revert in force names it, unless the change named announces itself as temporary.
 - A **planned reversal** is not a failure: when the first line of the commit a revert names
   by sha, or the title of the PR it names, says the change is temporary (:data:`TEMPORARY`:
-  it starts, after ``area:`` prefixes, with "temporarily" or "temporary", or ends with
+  it starts, after ``area:`` prefixes, with "temporarily", "temporary" or "temp" (bracketed
+  or not), or ends with
   "temporarily"; it says "for now" or "for the time being";
   or it pins, disables, skips or xfails something "until ..."), that revert does not flag
   the PR; a note counts such PRs. A revert is never itself a temporary change (GNOME/glib
@@ -135,11 +136,28 @@ _MERGED_PR = re.compile(r"^Merge pull request #(?P<n>\d+)\b")
 #: until bus daemon exits". A trailing "temporarily" ("ci: Disable container building
 #: temporarily") or "for the time being" anywhere says so too.
 TEMPORARY = (
-    re.compile(r"^(?:[^:\s][^:]{0,40}:\s*)*temporar(?:il)?y\b", re.IGNORECASE),
+    # "(Temporarily) disable ..." (trial X, pydantic-ai #1169) and "[temp] ..." alike
+    re.compile(r"^(?:[^:\s][^:]{0,40}:\s*)*[(\[]?temp(?:orar(?:il)?y)?\b", re.IGNORECASE),
     re.compile(r"\btemporarily[.!]?\s*(?:\(#\d+\))?\s*$", re.IGNORECASE),
     re.compile(r"\bfor (?:now|the time being)\b", re.IGNORECASE),
     re.compile(r"\b(?:pin|disable|skip|xfail)\w*\b.*\buntil\b", re.IGNORECASE),
 )
+
+
+def _same_title(said: str, title: str | None) -> bool:
+    """Whether a revert's quoted title (without its ``(#N)``) is the PR's title: equal up to
+    case, spacing and a final period, or one holding the other (a title edited after the
+    merge by a word or a prefix). True when the PR has no title to compare."""
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split()).rstrip(".").strip()
+
+    if not title or not title.strip():
+        return True
+    a, b = norm(said), norm(title)
+    return a == b or (min(len(a), len(b)) >= 8 and (a in b or b in a))
+
+
 #: Lower-case words one of which every message the rules read as naming a revert target
 #: holds ("revert", "rollback"/"roll back"/"rolling back", "back out"/"backout"/"backed out").
 _REVERT_WORDS = ("revert", "roll", "back out", "backout", "backed out")
@@ -260,9 +278,17 @@ def mark_reverts(
         return latest if len(latest) == 1 else []
 
     def named(inner: str, when: datetime, sha_named: bool) -> list[_Unit]:
-        n = SQUASH.search(inner) or _MERGED_PR.match(inner)
+        squash = SQUASH.search(inner)
+        n = squash or _MERGED_PR.match(inner)
         if n:
-            return [by_number[int(n.group("n"))]] if int(n.group("n")) in by_number else []
+            target = by_number.get(int(n.group("n")))
+            # the quoted title must be that PR's: 'Revert "Add feature X (#5)"' in another
+            # repository's history (a cherry-pick, a port) named this one's #5 "Other thing"
+            # (trial Y)
+            said = inner[: squash.start()] if squash else None
+            if target is None or (said and not _same_title(said, target.pr["title"])):
+                return []
+            return [target]
         return [] if sha_named else titled(inner, when)
 
     ordered = sorted(by_sha)  # for the shas a message abbreviates, found by bisection

@@ -1,0 +1,54 @@
+"""A house AI agent's bot account and its co-author line are one agent in the import's note
+(trial X, pydantic-ai: 'pydanty <pydanty@pydantic.dev>' co-authored 44 PRs, 37 of them
+authored by pydanty[bot]; the note said it "authored 0 commit(s)" and that its PRs were
+"counted as not AI-assisted", when they were bot PRs left out of the analysis)."""
+
+from __future__ import annotations
+
+import warnings
+
+from certkit.connectors import read_git
+from tests.test_connectors_git import Repo
+
+AGENT = ("pydanty[bot]", "251103656+pydanty[bot]@users.noreply.github.com")
+ANA = ("Ana Silva", "ana@corp.example")
+LINE = "Co-authored-by: pydanty <pydanty@pydantic.dev>"
+
+
+def test_the_note_counts_the_bot_accounts_own_prs(tmp_path):
+    repo = Repo(tmp_path / "app")
+    n = 0
+    for day in range(1, 13):  # the agent's PRs, steered by Ana
+        n += 1
+        message = f"Fix issue {n} (#{n})\n\n{LINE}\nCo-authored-by: Ana Silva <ana@corp.example>"
+        repo.commit(message, AGENT, f"2025-03-{day:02d}T10:00:00+00:00")
+    for day in range(13, 16):  # Ana's own PRs, the agent's line among the co-authors
+        n += 1
+        repo.commit(f"Change {n} (#{n})\n\n{LINE}", ANA, f"2025-03-{day:02d}T10:00:00+00:00")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = read_git(repo.path)
+    (note,) = [x for x in imp.notes if "pydanty <pydanty@pydantic.dev>" in x]
+    assert "15 PRs" in note and "the co-author line of the bot account pydanty[bot]" in note
+    assert "authored 12 PR(s) itself, 12 of these 15" in note
+    assert "the other 3 count as not AI-assisted" in note
+    assert "authored 0 commit(s)" not in note
+    assert "--agents (kind ai_agent)" in note
+
+
+def test_a_merged_codeflash_suggestion_is_ai_assisted(tmp_path):
+    """pydantic-ai #2155 (trial X): "⚡️ Speed up method `Usage.opentelemetry_attributes` by
+    85%" co-authored by codeflash-ai[bot], an AI code optimiser: was not AI-assisted."""
+    repo = Repo(tmp_path / "app")
+    repo.commit(
+        "⚡️ Speed up method `Usage.opentelemetry_attributes` by 85% (#2155)\n\n"
+        "Co-authored-by: codeflash-ai[bot] "
+        "<148906541+codeflash-ai[bot]@users.noreply.github.com>",
+        ANA,
+        "2025-07-01T10:00:00+00:00",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (pr,) = read_git(repo.path).pull_requests.to_dicts()
+    assert pr["ai_tool"] == "codeflash" and pr["ai_assisted"] == 1
+    assert pr["author_id"] == "ana@corp.example"
