@@ -293,3 +293,30 @@ def test_the_adoption_table_shows_no_p_value_on_one_adopter_and_gives_the_pretre
     assert single.height >= 2 and single["p_value"].is_not_null().all()  # the estimator's
     said = re.search(r"(\d+) row\(s\) rest on a single adopter", html)
     assert said and int(said.group(1)) == single.height
+
+
+def test_robust_estimates_of_opposite_signs_do_not_agree_in_words():
+    """trial Y: "The 4 heterogeneity-robust estimators agree on the effect on throughput:
+    estimates range from -0.835 PRs (CS (not yet treated)) to +3.71 PRs (Imputation (BJS))"
+    read as corroboration; within the margin of error, they still differ in sign."""
+    names = [CS_NEVER, CS_NOTYET, SUNAB, IMPUTATION, TWFE]
+    table = tidy_rows(names, [0.5, -0.835, 1.2, 3.71, 3.22], [2.9] * 5, [10] * 5, 0.95)
+    agree, text = _verdict(table, "throughput", 0.95)
+    assert agree  # no contradiction beyond sampling error
+    assert "agree on the effect" not in text
+    assert "do not contradict each other on the effect on throughput, but differ in sign" in text
+    same = tidy_rows(names, [0.5, 0.835, 1.2, 3.71, 3.22], [2.9] * 5, [10] * 5, 0.95)
+    assert "agree on the effect on throughput" in _verdict(same, "throughput", 0.95)[1]
+
+
+def test_the_adoption_sensitivity_speaks_in_the_outcomes_unit():
+    """trial X: the adoption page said "+0.412 percentage points" for the effect at adoption
+    and HonestDiD "0.00412 (95% CI -0.0235 to 0.0317)" for the same estimate."""
+    import certkit as ck
+    from certkit.analytics.adoption import adoption_did
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = adoption_did(ck.load_sample(), "revert_rate")
+        text = res.sensitivity().effect_summary().text
+    assert re.search(r"is [+-][\d.]+ percentage points \(95% CI", text), text

@@ -35,6 +35,24 @@ def test_a_partial_last_month_is_left_out_of_the_adoption_sentence_and_said():
     assert "it peaked at 13% (2026-04-01)" in words
 
 
+def test_the_peak_rests_on_a_period_with_enough_prs():
+    """trial Y (openai-agents-python + python-sdk): "it peaked at 50% (2024-12-01)" on 1
+    AI-assisted PR of 2, between months of 0-2%; the peak is read among periods of 10 or more
+    PRs, as the ends are."""
+    months = [date(2024, m, 1) for m in range(9, 13)] + [date(2025, m, 1) for m in range(1, 4)]
+    table = pl.DataFrame(
+        {
+            "period": months,
+            "ai_share": [0.0, 0.01, 0.0, 0.5, 0.02, 0.15, 0.01],
+            "n_ai": [0, 1, 0, 1, 1, 6, 1],
+            "n_prs": [40, 60, 50, 2, 50, 40, 70],
+        }
+    )
+    words = narrative.adoption_words(narrative.adoption_trend(table))
+    assert "50%" not in words
+    assert "it peaked at 15% (2025-02-01)" in words
+
+
 def test_adoption_overall_marks_the_periods_the_data_end_inside():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

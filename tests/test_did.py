@@ -54,6 +54,28 @@ def test_treated_units_without_an_outcome_are_named_as_the_cause():
         did.att_gt(small().with_columns(pl.lit(0).alias("g")), **SCOLS)
 
 
+def test_a_mostly_missing_cycle_time_says_why_when_no_treated_unit_is_left():
+    """trial Y: docs/did.md's example (``cycle_time_log_mean``) on a git import of squash-
+    merged PRs ended in "no treated units left ..." naming neither cause nor remedy."""
+    df = small(T=6).rename({"y": "cycle_time_log_mean"})
+    # treated units' cycle time only in their own treatment period: nothing before it
+    kept = (pl.col("g") == 0) | (pl.col("t") == pl.col("g"))
+    df = df.with_columns(
+        pl.when(kept).then(pl.col("cycle_time_log_mean")).alias("cycle_time_log_mean")
+    )
+    cols = {**SCOLS, "outcome": "cycle_time_log_mean"}
+    with pytest.raises(
+        CertkitError,
+        match=r"no treated units left.*missing in \d+% of their "
+        r"periods \(for cycle and pickup times: squash-merged PRs.*gh export",
+    ):
+        did.att_gt(df, **cols)
+    # another outcome, the same gap: no word on cycle times
+    with pytest.raises(CertkitError, match="no treated units left") as err:
+        did.att_gt(df.rename({"cycle_time_log_mean": "y"}), **SCOLS)
+    assert "squash" not in str(err.value)
+
+
 def test_no_never_treated_units_with_never_control():
     df = small(never=False)
     with pytest.raises(CertkitError, match="no never-treated units.*not_yet"):

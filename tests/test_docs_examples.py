@@ -45,3 +45,18 @@ def test_first_python_example_runs(doc, names):
         if hasattr(obj, "tidy"):
             tidy = obj.tidy()
             assert {"term", "estimate", "std_error", "conf_low", "conf_high"} <= set(tidy.columns)
+
+
+def test_the_analytics_page_runs_top_to_bottom():
+    """docs/analytics.md's blocks, run in order in one fresh scope as a reader pastes them
+    (trial Y: the ROI block used ``pl`` before any block imported polars, so it failed and
+    its ``print(res.statement())`` printed the previous call's ROI instead of the page's)."""
+    scope: dict = {}
+    blocks = python_blocks(ROOT / "docs/analytics.md")
+    assert len(blocks) >= 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, block in enumerate(blocks):
+            exec(compile(block, f"docs/analytics.md block {i + 1}", "exec"), scope)  # noqa: S102
+    assert scope["res"].statement() != ""
+    assert scope["valued"] > 0

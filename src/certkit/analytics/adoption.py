@@ -217,9 +217,14 @@ def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) ->
     # the earliest of equally busy periods (polars' sort is not stable by default)
     busiest = periods.sort(["len", "period"], descending=[True, False]).row(0, named=True)
     first, last = periods["period"].min(), periods["period"].max()
+    # one period: "between 2025-06-01 and 2025-06-01 (most in 2025-06-01: 1)" (trial Y)
+    when = (
+        f"in {first}"
+        if first == last
+        else f"between {first} and {last} (most in {busiest['period']}: {busiest['len']})"
+    )
     return (
-        f"{inside.height} of {total} engineers adopted AI inside the window, between {first} "
-        f"and {last} (most in {busiest['period']}: {busiest['len']}); {left}"
+        f"{inside.height} of {total} engineers adopted AI inside the window, {when}; {left}"
         + lapsed_words(lapsed_adopters(cohorts, panel), inside.height, k)
     )
 

@@ -325,15 +325,28 @@ def no_treated_units(data: pl.DataFrame, outcome: str, unit: str, group: str) ->
     if valued == 0:
         return CertkitError(
             f"no treated unit has a value of {outcome!r}: the {n} unit(s) with {group} > 0 have "
-            f"it missing in every period (for cycle and pickup times: squash-merged PRs have "
-            "no creation date git can tell; a gh export supplies them for GitHub PRs, DevLake's "
-            "GitLab plugin for GitLab merge requests)"
+            f"it missing in every period ({_DURATIONS_WHY})"
         )
+    missing = treated[outcome].null_count() / treated.height
+    # trial Y: docs/did.md's cycle-time example on a git import of squash-merged PRs ended
+    # here, and the words named neither the cause nor the remedy
+    why = (
+        f"; {outcome!r} is missing in {missing:.0%} of their periods ({_DURATIONS_WHY})"
+        if outcome.startswith(("cycle_time", "pickup_time")) and missing >= 0.5
+        else ""
+    )
     return CertkitError(
         f"no treated units left: the {valued} unit(s) with {group} > 0 and a value of "
         f"{outcome!r} have none before or after their treatment period (or were dropped as "
-        "treated in the first period)"
+        f"treated in the first period){why}"
     )
+
+
+#: Why cycle and pickup times go missing on git imports, and what supplies them.
+_DURATIONS_WHY = (
+    "for cycle and pickup times: squash-merged PRs have no creation date git can tell; a gh "
+    "export supplies them for GitHub PRs, DevLake's GitLab plugin for GitLab merge requests"
+)
 
 
 def whole(x: np.ndarray) -> np.ndarray:

@@ -230,7 +230,16 @@ def _verdict(
     else:
         yes = ", ".join(n for n, s in zip(np.array(names)[ok], sig, strict=True) if s)
         call = f"they differ on whether the effect is distinguishable from zero (yes: {yes})"
-    if agree:
+    if agree and est[lo_i] < 0 < est[hi_i] and show(est[lo_i]) != show(est[hi_i]):
+        # within the margin but of opposite signs: not "agree" (trial Y: "agree ... from
+        # -0.835 (CS) to +3.71 (BJS)" read as corroboration)
+        text = (
+            f"The {rob.height} heterogeneity-robust estimators do not contradict each other on "
+            f"the effect on {outcome}, but differ in sign: estimates {rng}, within the typical "
+            f"{lvl} margin of error ({size(margin)}), and {call}; the data do not settle the "
+            "direction."
+        )
+    elif agree:
         text = (
             f"The {rob.height} heterogeneity-robust estimators agree on the effect on {outcome}: "
             f"estimates {rng}, within the typical {lvl} margin "

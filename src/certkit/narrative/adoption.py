@@ -68,9 +68,12 @@ def adoption_trend(adoption: pl.DataFrame | None) -> dict | None:
         "adoption_last": by_period["share"][-1],
         "period_last": str(by_period["period"][-1]),
     }
-    peak = by_period.row(int(by_period["share"].arg_max()), named=True)
+    # the peak among periods with enough PRs too (trial Y: "peaked at 50% (2024-12-01)" on
+    # 1 AI-assisted PR of 2, between months of 0-2%)
+    solid = by_period.filter(~thin)
+    peak = solid.row(int(solid["share"].arg_max()), named=True) if solid.height else None
     ends = max(out["adoption_first"], out["adoption_last"])
-    if peak["share"] >= ends + 0.05 and peak["share"] >= 1.5 * ends:
+    if peak and peak["share"] >= ends + 0.05 and peak["share"] >= 1.5 * ends:
         # a series that rose and fell (pydantic-ai: 53% in March, 2% after a policy change
         # told agents to stop adding their co-author line) is not "from 0% to 2%"
         out |= {"adoption_peak": peak["share"], "period_peak": str(peak["period"])}

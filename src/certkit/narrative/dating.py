@@ -82,7 +82,9 @@ def approximated_reason(
     n = int(approx["prs"].sum()) if approx.height else 0
     rest = ""
     if dated is not None and dated[0]:
-        few = "too few by certified engineers to compare before and after certifying"
+        # in words every design can show (trial Y: the adoption page said "... to compare
+        # before and after certifying")
+        few = f"too few to compare before and after ({dated[1]:,} by certified engineers)"
         if dated[0] == 1:
             who = "not by a certified engineer" if dated[1] == 0 else "by a certified engineer"
             rest = f"; the other one has a real creation date, {who}"

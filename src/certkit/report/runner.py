@@ -229,9 +229,10 @@ def _scope(ds, name: str, teams: list[str] | None = None, start=None, end=None):
     left_out = health.prs_left_out(ds)
     bots = f" ({left_out:,} by bots or authors not in engineers, left out)" if left_out else ""
     which = f", teams {', '.join(map(str, teams))}" if teams else ""
+    # the folder's name last (trial X: a folder named "data" read "Data: data: 571 ...")
     scope = (
-        f"{name}{which}: {ds.human_engineers().height:,} engineers, "
-        f"{ds.pull_requests.height:,} pull requests{bots}"
+        f"{ds.human_engineers().height:,} engineers, "
+        f"{ds.pull_requests.height:,} pull requests{bots} (folder {name}{which})"
     )
     return period, scope
 
