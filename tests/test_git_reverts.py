@@ -573,3 +573,21 @@ def test_a_revert_pr_whose_target_is_not_found_is_listed_in_a_note(tmp_path):
     reverted, notes = _import(r)
     assert reverted["org/app#6"] and not reverted["org/app#4"]
     assert "org/app: 1 revert PR(s) name no PR certkit could find (org/app#5)" in notes
+
+
+def test_a_revert_naming_a_number_must_quote_that_prs_title(tmp_path):
+    """trial Y: ``Revert "Add feature X (#5)" (#6)`` in a history whose #5 is "Other thing"
+    (the revert of another repository's #5, ported here: its sha is nowhere in this one)
+    marked this #5 reverted. The quoted title must be the numbered PR's; a revert of the
+    real #5 still marks it, also when its title was edited by a word."""
+    r = Repo(tmp_path / "app")
+    _squash(r, "Initial commit", ANA, 1)
+    _squash(r, "Other thing (#5)", ANA, 2)
+    _squash(r, "Speed up the parser (#7)", BEN, 3)
+    _squash(r, 'Revert "Add feature X (#5)" (#6)\n\nThis reverts commit ' + "a" * 40, BEN, 4)
+    reverted = _reverted(r)
+    assert reverted["org/app#5"] is False
+    _squash(r, 'Revert "Speed up parser (#7)" (#8)', ANA, 5)  # "the" dropped: still #7
+    _squash(r, 'Revert "Other thing (#5)" (#9)', ANA, 6)
+    reverted = _reverted(r)
+    assert reverted["org/app#5"] is True and reverted["org/app#7"] is True

@@ -43,6 +43,7 @@ for users in ``docs/connectors.md``):
 from __future__ import annotations
 
 import bisect
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -146,8 +147,8 @@ TEMPORARY = (
 
 def _same_title(said: str, title: str | None) -> bool:
     """Whether a revert's quoted title (without its ``(#N)``) is the PR's title: equal up to
-    case, spacing and a final period, or one holding the other (a title edited after the
-    merge by a word or a prefix). True when the PR has no title to compare."""
+    case, spacing and a final period, one holding the other, or 80% alike (a title edited
+    after the merge by a word or a prefix). True when the PR has no title to compare."""
 
     def norm(text: str) -> str:
         return " ".join(text.lower().split()).rstrip(".").strip()
@@ -155,7 +156,9 @@ def _same_title(said: str, title: str | None) -> bool:
     if not title or not title.strip():
         return True
     a, b = norm(said), norm(title)
-    return a == b or (min(len(a), len(b)) >= 8 and (a in b or b in a))
+    if a == b or (min(len(a), len(b)) >= 8 and (a in b or b in a)):
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 #: Lower-case words one of which every message the rules read as naming a revert target
