@@ -548,3 +548,23 @@ def test_blank_reverted_values_are_not_reverted_unless_no_pr_says():
     assert pr_table(dataclasses.replace(ds, pull_requests=unknown))["reverted"].null_count() == (
         table.height
     )
+
+
+def test_a_rare_event_too_few_to_compare_is_said_and_has_no_infinite_ratio(prs):
+    """trial Y: ``ai.compare`` printed "reverted ... relative ∞" on 1 reverted AI-assisted PR
+    of 30 and none among the compared others, where the report said "too few to compare"."""
+    first_ai = prs.filter(pl.col("ai") == 1)["id"][0]
+    rare = prs.with_columns(
+        pl.when(pl.col("id") == first_ai)
+        .then(1)
+        .otherwise(0)
+        .cast(prs["reverted"].dtype)
+        .alias("reverted")
+    )
+    res = ai.compare(rare, outcomes=("reverted", "size_log"))
+    rows = res.to_polars().filter(pl.col("outcome") == "reverted")
+    assert rows.height and rows["relative"].is_infinite().sum() == 0
+    said = " ".join(res.warnings)
+    assert "reverted: 1 of " in said and "too few to compare" in said
+    # enough events: nothing said
+    assert "too few to compare" not in " ".join(ai.compare(prs, outcomes=("reverted",)).warnings)

@@ -51,7 +51,11 @@ def test_the_sensitivity_header_gives_the_confidence_limit_e_value_too():
         {"gamma": [1.0], "p_upper": [0.46], "significant": [False], "n_pairs": [2]}
     )
     res = SensitivityResult("merged_prs", table, critical_gamma=1.0, e_value=45.5, e_value_ci=1.0)
-    assert res._header()["E-value"] == "45.5 (estimate); 1 (confidence limit)"
+    assert res._header()["E-value"] == (
+        "45.5 (estimate); 1 (confidence limit); not significant even without a hidden factor: "
+        "nothing to explain away"
+    )
+    assert "effect not significant at gamma 1" in repr(res)  # trial Y: "E-value 2.87" alone
 
 
 def test_rows_all_treated_say_there_is_nothing_to_compare():

@@ -317,9 +317,21 @@ def compare(
         .then(pl.col("estimate").exp() - 1)
         # a rate cannot fall below 0: a gap below -100% of the non-AI rate (pydantic-ai:
         # -562% on a revert rate of 0.07%) has no relative reading; the words use points
-        .otherwise(pl.when(share > -1).then(share))
+        .otherwise(pl.when((share > -1) & share.is_finite()).then(share))
         .alias("relative")
     )
+    # a rare event with too few in a group to compare (trial Y: "reverted ... relative ∞"
+    # on 1 reverted AI PR of 30, where the report said "too few to compare"): said here too
+    from certkit import narrative
+
+    for outcome, gap in narrative.ai_events(base).items():
+        counted = narrative.ai_event_words({**gap, "outcome": outcome})
+        if outcome in set(table["outcome"]) and counted and counted[1]:
+            notes.append(
+                f"{outcome}: {counted[0]}: too few to compare (under "
+                f"{narrative.AI_FEW_EXPECTED} expected in a group at the pooled rate); its rows "
+                "are not evidence either way"
+            )
     for o in table["outcome"].unique(maintain_order=True):
         nv = table.filter((pl.col("outcome") == o) & (pl.col("comparison") == "naive"))
         ad = table.filter((pl.col("outcome") == o) & (pl.col("comparison") == "adjusted"))

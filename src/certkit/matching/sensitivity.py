@@ -142,6 +142,10 @@ class SensitivityAccess:
         return f"<sensitivity of {self._result.outcome}: call it for the SensitivityResult>"
 
 
+#: What an E-value means for an effect not significant without a hidden factor.
+NOTHING_TO_EXPLAIN = "not significant even without a hidden factor: nothing to explain away"
+
+
 @dataclass(repr=False)
 class SensitivityResult(EstimateMixin):
     """Sensitivity of a matched estimate to unmeasured confounding (Rosenbaum bounds, E-value).
@@ -265,6 +269,10 @@ class SensitivityResult(EstimateMixin):
             # effect the latter is 1, nothing to explain away (trial T: "E-value: 45.5" headed
             # an effect with p = 0.46 on 2 matched pairs)
             ev += f" (estimate); {ci:.3g} (confidence limit)"
+        if ev != "n/a" and not self.significant:
+            # trial Y: "critical gamma 1.00, E-value 2.87" on an effect with p = 0.31 and no
+            # confidence-limit E-value to show it
+            ev += f"; {NOTHING_TO_EXPLAIN}"
         return {
             "outcome": self.outcome,
             "method": self.method,
@@ -276,6 +284,8 @@ class SensitivityResult(EstimateMixin):
         }
 
     def _oneline_facts(self) -> dict[str, object]:
+        if not self.significant:
+            return {"critical gamma": self.critical_gamma, "effect": "not significant at gamma 1"}
         return {"critical gamma": self.critical_gamma, "E-value": self.e_value}
 
     def as_dict(self) -> dict:
