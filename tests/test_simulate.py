@@ -152,3 +152,34 @@ def test_bundled_sample_is_the_documented_simulation():
     assert sample.pull_requests.equals(fresh.pull_requests)
     assert sample.engineers.equals(fresh.engineers)
     assert sample.truth["params"]["seed"] == SAMPLE_SEED
+
+
+def test_bundled_sample_files_are_what_certkit_sample_writes(tmp_path):
+    """trial Y: `certkit sample` wrote PR titles and the certifications' status and ml
+    columns that data/sample lacked (and an old certification_id column), so title-based
+    features never ran on the sample; the files themselves are compared, not their loads."""
+    import json
+    from pathlib import Path
+
+    import polars as pl
+
+    from certkit.data.sample import write_sample
+
+    write_sample(tmp_path / "s")
+    bundled = Path(__file__).resolve().parents[1] / "data" / "sample"
+    names = sorted(p.name for p in bundled.glob("*.parquet"))
+    assert names == sorted(p.name for p in (tmp_path / "s").glob("*.parquet"))
+    for name in names:
+        assert pl.read_parquet(bundled / name).equals(pl.read_parquet(tmp_path / "s" / name)), name
+    old, new = (json.loads((p / "truth.json").read_text()) for p in (bundled, tmp_path / "s"))
+
+    def close(a, b) -> bool:  # floats to 1e-9 (sums in another order differ in the last bit)
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
+        if isinstance(a, float):
+            return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+        return a == b
+
+    assert close(old, new)
