@@ -125,3 +125,33 @@ def test_the_sample_keeps_its_complete_periods(period):
     else:
         assert said == []
         assert panel["period"].max() == date(2026, 9 if period == "month" else 7, 1)
+
+
+def test_keeping_a_partial_month_biases_a_level_did_against_busier_certified_engineers():
+    """A simulation with no certification effect on throughput, where busier engineers
+    certify more often (``ck.simulate`` selects on observables), exported on the 8th of its
+    last month: keeping that month lowers the staggered DiD's throughput estimate in every
+    run (the certified engineers lose more PRs to the missing days, in absolute terms),
+    by about half a standard error; leaving it out gives the estimate of the data ended with
+    the last whole month."""
+    from certkit import did
+
+    shifts = []
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = ck.simulate(400, 18, seed=seed, effect_throughput=0.0, effect_cycle_time=0.0)
+            end = ds.period()[1]
+            cut = filter_dataset(ds, end=end.replace(day=8).isoformat())
+            kept = ck.build_panel(cut, keep_partial_end=True)
+            left = ck.build_panel(cut)
+            whole = ck.build_panel(
+                filter_dataset(ds, end=(end.replace(day=1) - timedelta(days=1)).isoformat())
+            )
+            est = {}
+            for name, panel in (("kept", kept), ("left", left), ("whole", whole)):
+                agg = did.att_gt(panel, outcome="merged_prs").aggregate("simple")
+                est[name] = (agg.overall_att, agg.overall_se)
+        assert est["left"][0] == pytest.approx(est["whole"][0], abs=1e-9)
+        shifts.append((est["kept"][0] - est["left"][0]) / est["left"][1])
+    assert all(s < -0.15 for s in shifts), shifts
