@@ -102,7 +102,14 @@ def test_leave_date_and_bots(tmp_path):
     engineers += "renovate[bot],automation,bot,n/a,2020-01-01,other,Renovate,\n"
     ds = ck.load(write_folder(tmp_path, engineers=engineers), today=TODAY)
     panel = ck.build_panel(ds)
-    assert panel.filter(pl.col("engineer_id") == "E3")["period_index"].to_list() == [1, 2]
+    # E3 left on 15 February: February, a partial month for E3, is left out (trial X)
+    assert panel.filter(pl.col("engineer_id") == "E3")["period_index"].to_list() == [1]
+    kept = ck.load(
+        write_folder(tmp_path / "b", engineers=engineers.replace("2024-02-15", "2024-02-27")),
+        today=TODAY,
+    )
+    e3 = ck.build_panel(kept).filter(pl.col("engineer_id") == "E3")
+    assert e3["period_index"].to_list() == [1, 2]  # left on the 27th of 29: February kept
     assert "renovate[bot]" not in panel["engineer_id"].to_list()
     assert "renovate[bot]" in ck.build_panel(ds, include_bots=True)["engineer_id"].to_list()
 
@@ -153,10 +160,16 @@ def test_sample_panel_shape():
         panel = ck.build_panel(ds)
     assert panel["period_index"].max() == 24
     assert panel.select(pl.struct("engineer_id", "period_index").is_unique().all()).item()
-    # every PR merged by a panel engineer while employed is counted exactly once
+    # every PR merged by a panel engineer while employed is counted exactly once: to the end
+    # of the leave month, or of the month before when the engineer left more than 3 days
+    # before its end (a partial month, left out)
+    leave = pl.col("leave_date").fill_null(date(2100, 1, 1))
     employed = ds.engineers.select(
         pl.col("engineer_id").alias("author_id"),
-        pl.col("leave_date").fill_null(date(2100, 1, 1)).dt.month_end().alias("leave"),
+        pl.when(leave.dt.offset_by("4d").dt.month() == leave.dt.month())
+        .then(leave.dt.month_start().dt.offset_by("-1d"))
+        .otherwise(leave.dt.month_end())
+        .alias("leave"),
     )
     merged = ds.pull_requests.join(employed, on="author_id").filter(
         pl.col("merged_date").is_not_null()

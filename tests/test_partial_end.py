@@ -155,3 +155,68 @@ def test_keeping_a_partial_month_biases_a_level_did_against_busier_certified_eng
         assert est["left"][0] == pytest.approx(est["whole"][0], abs=1e-9)
         shifts.append((est["kept"][0] - est["left"][0]) / est["left"][1])
     assert all(s < -0.15 for s in shifts), shifts
+
+
+def test_the_month_an_engineer_left_inside_is_left_out_for_them():
+    """trial X (pydantic-ai): a leave_date of 15 March gave a March of 0 PRs after 16 and
+    15; a leave date in the period's last days keeps the period."""
+    ds = ck.simulate(60, 8, seed=1)
+    start = ds.period()[0]
+    month = date(start.year + (start.month + 2) // 12, (start.month + 2) % 12 + 1, 1)
+    before = date(start.year + (start.month + 1) // 12, (start.month + 1) % 12 + 1, 1)
+    last_day = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    a, b, c = ds.engineers.filter(pl.col("leave_date").is_null())["engineer_id"][:3]
+    leave = {a: month.replace(day=15), b: last_day - timedelta(days=2), c: month.replace(day=3)}
+    engineers = ds.engineers.with_columns(
+        pl.col("engineer_id")
+        .replace_strict(leave, default=None, return_dtype=pl.Date)
+        .fill_null(pl.col("leave_date"))
+        .alias("leave_date")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        changed = ck.from_frames(**{**ds.tables(), "engineers": engineers})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        panel = ck.build_panel(changed)
+    assert any("left inside a month" in str(w.message) for w in caught)
+    last = dict(panel.group_by("engineer_id").agg(pl.col("period").max()).iter_rows())
+    assert last[a] == before and last[c] == before  # left on the 15th and the 3rd
+    assert last[b] == month  # left two days before the month's end: kept
+
+
+def test_the_data_health_count_of_prs_outside_the_panel_adds_up():
+    """trial Z (pydantic-ai): with August left out, the page said "26 of 2,659 merged PRs
+    ... 26 by 19 engineers left out of the panel (certified before ...)": 166 PRs counted in
+    no outcome, none of the 19 was certified. Every merged PR of an engineer is counted in
+    the panel or named in one part of the sentence."""
+    from certkit.data.health import outside_words, prs_outside_panel
+
+    ds = ck.load("data/sample")
+    cut = filter_dataset(ds, end="2026-09-12")
+    panel, said = _panel(cut)
+    assert said  # September is partial
+    found = prs_outside_panel(cut, panel)
+    assert found["merged"] - found["total"] == panel["merged_prs"].sum()
+    assert found["partial_end"] > 0 and found["left_inside"] > 0
+    words = outside_words(found)
+    assert f"{found['partial_end']:,} merged in the data's partial last month" in words
+    assert f"{found['left_inside']:,} merged in the month their author left inside" in words
+
+
+def test_the_index_says_where_the_estimates_end():
+    """trial Z: every header and the index gave "2024-10-10 to 2026-08-22" above estimates
+    that ended with July, and the index said only "1 note(s) from loading ..."."""
+    from certkit.report import landing, setup
+    from certkit.report.study_health import health_values
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = setup("data/sample", end="2026-09-12")
+        full = setup("data/sample")
+    words = landing.health_text(health_values(ctx))
+    assert (
+        "the estimates end with the month of 2026-08-01: the data end on 2026-09-12, inside "
+        "the month of 2026-09-01, which is left out as a partial month"
+    ) in words
+    assert "the estimates end" not in landing.health_text(health_values(full))

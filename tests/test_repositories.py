@@ -136,6 +136,7 @@ def test_a_repository_that_starts_months_later_leaves_its_engineers_idle_before_
     in their "before" levels, and nothing said so (only histories ending apart were named).
     Real `git`: org/app from January, org/new from May; Ben (hired 2024) works only in
     org/new."""
+    from certkit import build_panel
     from certkit.connectors.base import to_dataset
     from certkit.report.study_health import starting_apart
 
@@ -170,7 +171,7 @@ def test_a_repository_that_starts_months_later_leaves_its_engineers_idle_before_
     imp = combine(read_git([tmp_path / "app", tmp_path / "new"]))
     (note,) = [n for n in imp.notes if "start on different dates" in n]
     assert "org/app has PRs from 2025-01-10, but org/new starts 2025-05-10 (120 days later)" in note
-    assert "-p start=2025-05-10" in note
+    assert "-p start=2025-06-01" in note  # the first whole month after org/new starts
 
     roster = pl.DataFrame(
         {
@@ -189,11 +190,12 @@ def test_a_repository_that_starts_months_later_leaves_its_engineers_idle_before_
 
     class Ctx:  # what starting_apart reads of a report context
         full = ds
+        panel = build_panel(ds)
         filters: dict = {}
 
     words = starting_apart(Ctx())
-    assert "were in the roster before they start: 1; about 4 of their months" in words
-    Ctx.filters = {"from": "2025-05-10"}  # the analysis started as advised: not said again
+    assert "were in the roster before they start: 1; 4 of their months" in words  # Jan-Apr
+    Ctx.filters = {"from": "2025-06-01"}  # the analysis started as advised: not said again
     assert starting_apart(Ctx()) == ""
     # hired when the repository starts: no idle months, nothing to say
     late_hire = roster.with_columns(hire_date=pl.lit(date(2025, 5, 1)))

@@ -84,7 +84,7 @@ display(
     )
 )
 # what the answer box says beyond the narrative: its numbers are this section's
-said = [values["outside_window"], values["ending_apart"]]
+said = [values[key] for key in ("panel_end", "outside_window", "ending_apart", "starting_apart")]
 said = [text[0].upper() + text[1:] + "." for text in said if text]
 if values["notes"]:
     said.append(

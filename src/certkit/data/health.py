@@ -13,6 +13,7 @@ from certkit.data.certification_checks import added_by_import
 from certkit.data.dataset import Dataset
 from certkit.data.dating import approximated_dates
 from certkit.data.panel_links import by_bots, fix_linked
+from certkit.data.tenure import TRUNC, outside_words, prs_outside_panel
 from certkit.privacy import coarsen, suppress
 
 DATE_COLUMNS = {
@@ -21,7 +22,6 @@ DATE_COLUMNS = {
     "defects": "created_date",
     "incidents": "created_date",
 }
-TRUNC = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
 #: Columns whose empty value is an answer, not a gap: (table, column) -> what it means.
 NULL_MEANS = {
@@ -346,76 +346,6 @@ def certified_outside_window(ds: Dataset, panel: pl.DataFrame) -> dict:
         "first": first,
         "last": last,
     }
-
-
-def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -> dict:
-    """Merged PRs of human engineers that count in no outcome of ``panel``: merged before the
-    period of their author's hire date (``before``), after that of their leave date
-    (``after``), or by an engineer the panel leaves out (``left_out``: certified before or in
-    their first observed period). ``merged`` is every merged PR of a human engineer, so
-    ``merged - total`` is the panel's ``merged_prs`` sum. ``engineers`` counts the authors of
-    the ``before`` and ``after`` PRs.
-    """
-    from certkit.data.tenure import outside_tenure
-
-    humans = ds.human_engineers()
-    prs = ds.pull_requests.select("id", "author_id", "merged_date").filter(  # the columns
-        pl.col("merged_date").is_not_null()  # it reads: not a copy of every PR column
-        & pl.col("author_id").is_in(humans["engineer_id"].implode())
-    )
-    in_panel = panel["engineer_id"].unique().implode() if panel.height else pl.lit([])
-    if "leave_date" not in humans.columns:
-        humans = humans.with_columns(pl.lit(None, pl.Date).alias("leave_date"))
-    outside = outside_tenure(prs, humans, TRUNC[period])
-    before = outside.filter(pl.col("side") == "before")
-    after = outside.filter(pl.col("side") == "after")
-    rest = prs.filter(~pl.col("id").is_in(outside["id"].implode()))
-    gone = rest.filter(~pl.col("author_id").is_in(in_panel))
-    return {
-        "merged": prs.height,
-        "before": before.height,
-        "after": after.height,
-        "left_out": gone.height,
-        "left_out_engineers": gone["author_id"].n_unique(),
-        "engineers": outside["author_id"].n_unique(),
-        "total": outside.height + gone.height,
-    }
-
-
-def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
-    """The data-health sentence for :func:`prs_outside_panel` (empty when none is outside).
-    ``k``: a shared report's threshold; fewer engineers left out than that are not counted."""
-    total = found["total"]
-    hidden = found["left_out"] and found["left_out_engineers"] < k
-    if hidden:  # their PRs are a statistic of fewer than k engineers (trial T: 107 PRs of 2)
-        total -= found["left_out"]
-    if not total:
-        return ""
-    parts = []
-    if found["before"]:
-        parts.append(f"{found['before']:,} merged before the {period} of their author's hire_date")
-    if found["after"]:
-        parts.append(f"{found['after']:,} merged after the {period} of their author's leave_date")
-    if found["left_out"] and not hidden:
-        n = found["left_out_engineers"]
-        parts.append(
-            f"{found['left_out']:,} by {n:,} engineer{'s' if n != 1 else ''} left out of the "
-            f"panel (certified before or in their first observed {period}: no time before "
-            "certification)"
-        )
-    also = (
-        f". The PRs of fewer than {k} engineers left out of the panel (certified before or in "
-        f"their first observed {period}) are not counted here"
-        if hidden
-        else ""
-    )
-    return (
-        f"{total:,} of {found['merged']:,} merged PRs of engineers count in no outcome: "
-        + "; ".join(parts)
-        + also
-        + ". The panel holds each engineer from their hire to their leave"
-        + (" (see the validation table below)" if found["before"] or found["after"] else "")
-    )
 
 
 def unlisted_words(found: dict) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import narwhals as nw
+import polars as pl
 
 from certkit.data.panel_engines import collect_polars, epoch_days, periods_table, portable_seconds
 from certkit.errors import CertkitError, CertkitWarning
@@ -49,7 +50,7 @@ def period_starts(start: date, end: date, period: str) -> list[date]:
     """First days of the periods from the one starting at ``start`` to the one at ``end``."""
     out = [start]
     while out[-1] < end:
-        out.append(_next_start(out[-1], period))
+        out.append(next_period_start(out[-1], period))
     return out
 
 
@@ -103,7 +104,7 @@ def partial_last_period(
     when too few PRs make the rate unreadable.
     """
     begins = period_start(last.date(), period)
-    closes = datetime.combine(_next_start(begins, period), time())
+    closes = datetime.combine(next_period_start(begins, period), time())
     span = (last - first).total_seconds()
     if n_prs < 2 or span <= 0:
         return None
@@ -119,12 +120,13 @@ def partial_last_period(
         f"{seen} of the {length} days of {_label(begins, period)}, where the data's PRs came "
         f"{_every(interval)}: that {unit} is left out of the panel, as a partial {unit} counts "
         f"fewer PRs for every engineer and a comparison of levels reads the shortfall as an "
-        f"effect (keep it with keep_partial_end=True; in a report, -p keep_partial_end=true)."
+        f"effect (keep it with keep_partial_end=True, certkit panel --keep-partial-end or, in a "
+        "report, -p keep_partial_end=true)."
     )
     return begins, words
 
 
-def _next_start(begins: date, period: str) -> date:
+def next_period_start(begins: date, period: str) -> date:
     """First day of the period after the one starting on ``begins``."""
     if period == "week":
         return begins + timedelta(days=7)
@@ -206,3 +208,26 @@ def panel_calendar(
             warnings.warn(partial[1], CertkitWarning, stacklevel=3)
     cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
     return cal, bounds["n"]
+
+
+#: Days before a period's close within which a leave date still counts the period as whole
+#: (a Friday for an ISO week; a month's last weekend).
+LEAVE_SLACK_DAYS = {"week": 2, "month": 3, "quarter": 3}
+
+
+def partial_leave_periods(leavers: pl.DataFrame, period: str) -> pl.DataFrame:
+    """``(engineer_id, period)`` of the periods engineers left inside: their leave date more
+    than :data:`LEAVE_SLACK_DAYS` before the period's close. Such a period counts fewer PRs
+    for that engineer only, and a comparison reads the shortfall as an outcome (trial X,
+    pydantic-ai: a leaver on 15 March had a March of 0 PRs after months of 16 and 15).
+    ``leavers``: ``engineer_id`` and ``leave_date`` (a date)."""
+    if leavers.is_empty():
+        return pl.DataFrame(schema={"engineer_id": pl.String, "period": pl.Date})
+    step = {"week": "1w", "month": "1mo", "quarter": "1q"}[period]
+    left = pl.col("leave_date").cast(pl.Date)
+    shifted = left.dt.offset_by(f"{1 + LEAVE_SLACK_DAYS[period]}d")
+    return (
+        leavers.drop_nulls("leave_date")
+        .filter(shifted.dt.truncate(step) == left.dt.truncate(step))
+        .select(pl.col("engineer_id").cast(pl.String), left.dt.truncate(step).alias("period"))
+    )

@@ -128,6 +128,7 @@ def uneven_starts(
     engineers: pl.DataFrame | None = None,
     gap_days: int = GAP_DAYS,
     since: date | None = None,
+    opens: date | None = None,
 ) -> str:
     """Repositories whose histories start more than ``gap_days`` after the earliest one's,
     in words (empty with one repository, or when they start together).
@@ -139,7 +140,8 @@ def uneven_starts(
     modelcontextprotocol/python-sdk from 2024-09, openai/openai-agents-python from 2025-03;
     14 engineers of the second had 63 months of zeros; the imputation estimate moved from
     +3.71 to +2.48 without them). ``since``: the analysis starts that day (a report's
-    ``start``); a repository starting before it is not late.
+    ``start``); a repository starting before it is not late. ``opens``: the panel's first
+    period, where the idle months are counted from (default: the earliest repository's start).
     """
     if "repo" not in prs.columns or prs.is_empty():
         return ""
@@ -171,7 +173,7 @@ def uneven_starts(
             pl.col("engineer_id").alias("author_id"),
             pl.max_horizontal(
                 pl.col("hire_date").cast(pl.Date) if "hire_date" in engineers.columns else None,
-                pl.lit(earliest),
+                pl.lit(opens or earliest),
             ).alias("panel_start"),
         )
         idle = own.join(hired, on="author_id").filter(
@@ -179,20 +181,31 @@ def uneven_starts(
         )
         if idle.is_empty():
             return ""
+        # whole calendar months from the panel's first to the repository's first, as the
+        # panel counts them (trial Z: "about 67" by days where the panel held 63)
         months = idle.select(
-            ((pl.col("own_start") - pl.col("panel_start")).dt.total_days() / 30.44).sum()
+            (
+                (pl.col("own_start").dt.year() - pl.col("panel_start").dt.year()) * 12
+                + pl.col("own_start").dt.month().cast(pl.Int32)
+                - pl.col("panel_start").dt.month().cast(pl.Int32)
+            ).sum()
         ).item()
         who = (
             " Engineers who work only in the later ones and were in the roster before they "
-            f"start: {idle.height}; about {months:.0f} of their months count as idle (0 PRs), "
-            "which lowers their levels before certifying."
+            f"start: {idle.height}; {months:,} of their months count as idle (0 PRs), which "
+            "lowers their levels before certifying."
         )
     named = [
         f"{repo} starts {first} ({(first - earliest).days} days later)"
         for repo, first in late.head(5).iter_rows()
     ]
     more = f" and {late.height - 5} more" if late.height > 5 else ""
-    last_start = late["first"][-1]
+    # the first whole month after the last one starts: a start on the 11th would open the
+    # analysis with a partial month (trial Z)
+    last = late["first"][-1]
+    last_start = (
+        last if last.day == 1 else date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    )
     return (
         f"the repositories' histories start on different dates: {earliest_repo} "
         f"{'starts' if earliest_repo == 'the analysis' else 'has PRs from'} {earliest}, but "
@@ -201,6 +214,6 @@ def uneven_starts(
         + "."
         + who
         + " If a repository did not exist yet, or its clone or export starts later, the "
-        "engineers who work only there count as idle before it: start the analysis when the "
-        f"last one starts (certkit report -p start={last_start})"
+        "engineers who work only there count as idle before it: start the analysis with the "
+        f"first whole month after the last one starts (certkit report -p start={last_start})"
     )

@@ -1,14 +1,26 @@
-"""PRs merged outside their author's employment, which the panel leaves out.
+"""PRs merged outside their author's employment, and every merged PR the panel leaves out.
 
 Used by validation (:func:`certkit.data.validate.check_tenure` warns about PRs merged before
-the author's hire month) and by the data-health page (which counts both sides).
+the author's hire month) and by the data-health page (:func:`prs_outside_panel` counts both
+sides, the periods engineers left inside, the data's partial last period and the engineers
+the panel leaves out; :func:`outside_words` says it).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-__all__ = ["outside_tenure", "tenure_words"]
+from certkit.data.panel_calendar import partial_leave_periods
+
+if TYPE_CHECKING:
+    from certkit.data.dataset import Dataset
+
+__all__ = ["outside_tenure", "outside_words", "prs_outside_panel", "tenure_words"]
+
+#: The panel's periods as polars intervals (ISO weeks start on Monday, as the panel's).
+TRUNC = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
 
 def outside_tenure(prs: pl.DataFrame, engineers: pl.DataFrame, every: str = "1mo") -> pl.DataFrame:
@@ -70,4 +82,99 @@ def tenure_words(outside: pl.DataFrame, side: str, shown: int = 5) -> str:
         f"their author's {date} ({listed}{more}): outside the panel, which holds each engineer "
         f"from the month of their hire_date to that of their leave_date, so they count in no "
         f"outcome (check the {date}, or the author ids of these PRs)"
+    )
+
+
+def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -> dict:
+    """Merged PRs of human engineers that count in no outcome of ``panel``: merged before the
+    period of their author's hire date (``before``), after that of their leave date
+    (``after``), in the period they left inside (``left_inside``), in the data's partial last
+    period (``partial_end``), or by an engineer the panel leaves out (``left_out``: certified
+    before or in their first observed period). ``merged`` is every merged PR of a human engineer, so
+    ``merged - total`` is the panel's ``merged_prs`` sum. ``engineers`` counts the authors of
+    the ``before`` and ``after`` PRs.
+    """
+    from certkit.data.tenure import outside_tenure
+
+    humans = ds.human_engineers()
+    prs = ds.pull_requests.select("id", "author_id", "merged_date").filter(  # the columns
+        pl.col("merged_date").is_not_null()  # it reads: not a copy of every PR column
+        & pl.col("author_id").is_in(humans["engineer_id"].implode())
+    )
+    in_panel = panel["engineer_id"].unique().implode() if panel.height else pl.lit([])
+    if "leave_date" not in humans.columns:
+        humans = humans.with_columns(pl.lit(None, pl.Date).alias("leave_date"))
+    outside = outside_tenure(prs, humans, TRUNC[period])
+    before = outside.filter(pl.col("side") == "before")
+    after = outside.filter(pl.col("side") == "after")
+    rest = prs.filter(~pl.col("id").is_in(outside["id"].implode()))
+    # the data's partial last period and the periods engineers left inside, which the panel
+    # leaves out (panel_calendar; trial Z: August's 166 PRs were "26 by 19 engineers left
+    # out of the panel (certified before ...)", none of them certified)
+    when = pl.col("merged_date").cast(pl.Date).dt.truncate(TRUNC[period]).alias("period")
+    last = panel["period"].max() if panel.height else None
+    late = rest.filter(when > last) if last is not None else rest.clear()
+    rest = rest.filter(~pl.col("id").is_in(late["id"].implode()))
+    cut = partial_leave_periods(humans.select("engineer_id", "leave_date"), period)
+    leaving = rest.with_columns(when).join(
+        cut.rename({"engineer_id": "author_id"}), on=["author_id", "period"], how="semi"
+    )
+    rest = rest.filter(~pl.col("id").is_in(leaving["id"].implode()))
+    gone = rest.filter(~pl.col("author_id").is_in(in_panel))
+    return {
+        "merged": prs.height,
+        "before": before.height,
+        "after": after.height,
+        "partial_end": late.height,
+        "left_inside": leaving.height,
+        "left_out": gone.height,
+        "left_out_engineers": gone["author_id"].n_unique(),
+        "engineers": outside["author_id"].n_unique(),
+        "total": outside.height + late.height + leaving.height + gone.height,
+    }
+
+
+def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
+    """The data-health sentence for :func:`prs_outside_panel` (empty when none is outside).
+    ``k``: a shared report's threshold; fewer engineers left out than that are not counted."""
+    total = found["total"]
+    hidden = found["left_out"] and found["left_out_engineers"] < k
+    if hidden:  # their PRs are a statistic of fewer than k engineers (trial T: 107 PRs of 2)
+        total -= found["left_out"]
+    if not total:
+        return ""
+    parts = []
+    if found["before"]:
+        parts.append(f"{found['before']:,} merged before the {period} of their author's hire_date")
+    if found["after"]:
+        parts.append(f"{found['after']:,} merged after the {period} of their author's leave_date")
+    if found.get("left_inside"):
+        parts.append(
+            f"{found['left_inside']:,} merged in the {period} their author left inside (a "
+            "partial period, left out for them)"
+        )
+    if found.get("partial_end"):
+        parts.append(
+            f"{found['partial_end']:,} merged in the data's partial last {period} (left out of "
+            "the panel: the data end inside it)"
+        )
+    if found["left_out"] and not hidden:
+        n = found["left_out_engineers"]
+        parts.append(
+            f"{found['left_out']:,} by {n:,} engineer{'s' if n != 1 else ''} left out of the "
+            f"panel (certified before or in their first observed {period}: no time before "
+            "certification)"
+        )
+    also = (
+        f". The PRs of fewer than {k} engineers left out of the panel (certified before or in "
+        f"their first observed {period}) are not counted here"
+        if hidden
+        else ""
+    )
+    return (
+        f"{total:,} of {found['merged']:,} merged PRs of engineers count in no outcome: "
+        + "; ".join(parts)
+        + also
+        + ". The panel holds each engineer from their hire to their leave"
+        + (" (see the validation table below)" if found["before"] or found["after"] else "")
     )

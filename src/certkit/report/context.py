@@ -267,12 +267,9 @@ class Context:
             return df, ""
         kept = df.filter(~pl.col(share).is_in([0.0, 1.0]).fill_null(False))
         hidden = df.height - kept.height
-        note = (
-            f"{hidden} {what} hidden: 0% or 100% there tells each engineer's own AI use "
-            "(shared report)."
-            if hidden
-            else ""
-        )
+        # the reason is not given per point (trial Z: "hidden: 0% or 100% there" told the
+        # hidden values by naming why)
+        note = f"{hidden} {what} {PRIVACY_RULES}." if hidden else ""
         return kept, note
 
     def hide_small(
@@ -453,6 +450,13 @@ class Context:
             return ""
         items = "".join(f"<li>{html.escape(self.safe_text(str(m)))}</li>" for m in messages)
         return f"<div class='certkit-warnings'><b>{html.escape(title)}</b><ul>{items}</ul></div>"
+
+
+#: Why points or cells leave a shared report, said once for all of them.
+PRIVACY_RULES = (
+    "left out of this shared report by its privacy rules (a group under k engineers, or a value "
+    "that would tell each engineer's own)"
+)
 
 
 @contextmanager

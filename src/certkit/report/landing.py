@@ -200,6 +200,8 @@ def health_text(r: dict) -> str:
         f"{r['engineers']:,} engineers, {r['prs']:,} pull requests, {r['period']}",
         f"validation: {r['errors']} error(s), {r['warnings']} warning(s)",
     ]
+    if r.get("panel_end"):
+        parts.append(r["panel_end"])
     if r.get("notes"):
         parts.append(f"{r['notes']} note(s) from loading and building the panel")
     for item in r.get("unreliable", []):

@@ -15,7 +15,7 @@ from IPython.display import HTML, Markdown
 from certkit import narrative as story
 from certkit.privacy import certified_engineers
 from certkit.report import landing
-from certkit.report.context import Context, collect_warnings, table
+from certkit.report.context import PRIVACY_RULES, Context, collect_warnings, table
 from certkit.report.sections import chart, in_section
 
 #: The comparison table's columns, in the order the page shows them.
@@ -171,7 +171,7 @@ class AIStudy:
                 )
             ]
             small = means.height - large.height
-            if shown.height and small:
+            if shown.height and small and not uniform:
                 out.append(
                     Markdown(
                         f"{small} of the {means.height} monthly points "
@@ -179,8 +179,12 @@ class AIStudy:
                         "merged PRs (shared report)."
                     )
                 )
-            if shown.height and uniform:
-                out.append(Markdown(uniform))
+            elif shown.height and uniform:  # one sentence for both rules: no point's reason
+                out.append(
+                    Markdown(
+                        f"{means.height - shown.height} of the {means.height} monthly points are {PRIVACY_RULES}."
+                    )
+                )
             return out
 
         if self.no_ai:

@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 
 from certkit.data import health
+from certkit.data.panel_calendar import next_period_start
 from certkit.data.repositories import uneven_ends, uneven_starts
 from certkit.report.context import Context
 
@@ -45,13 +46,32 @@ def health_values(ctx: Context, approximated: pl.DataFrame | None = None) -> dic
         "engineers": ctx.ds.human_engineers().height,
         "prs": ctx.ds.pull_requests.height,
         "period": f"{start} to {end}",
+        "panel_end": panel_end_words(ctx, end),
         "errors": int((severity == "error").sum()),
         "warnings": int((severity == "warning").sum()),
         "notes": len(other_notes(ctx)),
         "unreliable": unreliable,
         "outside_window": outside,
         "ending_apart": ends,
+        "starting_apart": starts,
     }
+
+
+def panel_end_words(ctx: Context, end) -> str:
+    """Where the estimates end when the panel leaves out the data's partial last period
+    (trial Z: headers said "to 2026-08-22" above estimates that ended with July); empty
+    otherwise."""
+    if not ctx.panel.height or "period" not in ctx.panel.columns:
+        return ""
+    unit = ctx.period_unit
+    last = ctx.panel["period"].max()
+    after = next_period_start(last, unit)
+    if end < after:
+        return ""
+    return (
+        f"the estimates end with the {unit} of {last}: the data end on {end}, inside the {unit} "
+        f"of {after}, which is left out as a partial {unit}"
+    )
 
 
 def outside_window_words(ctx: Context, min_share: float = 0.2) -> str:
@@ -105,6 +125,7 @@ def starting_apart(ctx: Context) -> str:
         ctx.full.pull_requests,
         ctx.full.engineers,
         since=date.fromisoformat(str(start)) if start else None,
+        opens=ctx.panel["period"].min() if ctx.panel.height else None,
     )
 
 
