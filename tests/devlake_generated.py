@@ -355,6 +355,48 @@ AI_KINDS = [
         [("Fix\n\nCO-AUTHORED-BY: CLAUDE <NOREPLY@ANTHROPIC.COM>", "Dev", "d@corp.example", True)],
     ),
     ("folded", "See https://chatgpt.com/codex/ta\u017f\u212as/task_e_1", None, [], []),
+    # a listed coding agent's co-author line, which no rule names: AI through agents.yaml, as
+    # in a git import (trial AA: codeflash-ai[bot] on pydantic-ai was AI in git only)
+    (
+        "agent-coauthor",
+        "",
+        None,
+        [],
+        [
+            (
+                "Speed up x by 85%\n\nCo-authored-by: codeflash-ai[bot] "
+                "<148906541+codeflash-ai[bot]@users.noreply.github.com>",
+                "Dev",
+                "d@corp.example",
+                True,
+            )
+        ],
+    ),
+    (
+        "agent-coauthor-body",
+        _go_json(
+            "Speed up y (#2)\n\nCo-authored-by: codeflash-ai[bot] <148906541+codeflash-ai[bot]@users.noreply.github.com>"
+        ),
+        None,
+        [],
+        [],
+    ),  # fmt: skip
+    # an automation account's co-author line is not AI
+    (
+        "no-automation-coauthor",
+        "",
+        None,
+        [],
+        [
+            (
+                "Bump z\n\nCo-authored-by: dependabot[bot] "
+                "<49699333+dependabot[bot]@users.noreply.github.com>",
+                "Dev",
+                "d@corp.example",
+                True,
+            )
+        ],
+    ),
     (
         "no-assisted-none",
         "",

@@ -286,9 +286,11 @@ def test_trust_scores_rank_planted_unsafe_engineers(sample, prs):
     # "core" 2.16 times riskier on one reverted PR against 0.46 expected)
     few = (team["observed"] < 5) & (team["expected"] < 5)
     assert team.filter(few)["team_risk_ratio"].null_count() == few.sum()
+    assert team.filter(few)["median_trust_score"].null_count() == few.sum()
     assert team.filter(~few)["team_risk_ratio"].null_count() == 0
     one = res.by_team(min_events=1e9)
     assert one["team_risk_ratio"].null_count() == one.height
+    assert one["median_trust_score"].null_count() == one.height
 
 
 def test_trust_scores_shrink_low_volume_engineers(prs):

@@ -21,7 +21,7 @@ from certkit.connectors import read_devlake, to_dataset
 from certkit.connectors.attribution import Rule, load_rules
 from certkit.connectors.devlake import _connect
 from certkit.connectors.devlake_panel import NOT_COMPUTED, devlake_panel
-from certkit.connectors.identity import read_identities
+from certkit.connectors.identity import load_agents, read_identities
 from certkit.data.panel import build_panel
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -209,10 +209,12 @@ def test_prefilter_loses_no_pr(generated):
     conn, dialect = _connect(generated)
     try:
         q, s = dr.lake_schema(conn, dialect)
-        pre = ai.prefilter(s, "1 = 1", load_rules())
+        agents = load_agents()  # the bundled coding agents, as read_devlake's default
+        pre = ai.prefilter(s, "1 = 1", load_rules(), agents)
         candidates = {r["pid"] for r in q(pre.sql, pre.params)}
         n_prs = q("SELECT COUNT(*) AS n FROM pull_requests")[0]["n"]
-        got, _, n = ai.ai_pr_ids(q, s, "1 = 1", {}, read_identities(None), load_rules())
+        ids = read_identities(None)
+        got, _, n = ai.ai_pr_ids(q, s, "1 = 1", {}, ids, load_rules(), agents)
     finally:
         conn.close()
     assert want <= candidates
@@ -235,6 +237,7 @@ def test_prefilter_loses_no_pr(generated):
         "codex-task-link",  # letters folded from non-ASCII characters
         "copilot-agent-login",
         "devin-bot-login",
+        "agent-codeflash",  # a listed agent's co-author line, in a commit or a squash body
     }
     assert kinds <= fired, kinds - fired
 
@@ -313,7 +316,8 @@ def test_ai_step_scans_pr_commits_once(generated, monkeypatch):
             sent.append(sql)
             return q0(sql, params)
 
-        got, pre, n = ai.ai_pr_ids(q, s, "1 = 1", {}, read_identities(None), load_rules())
+        ids, agents = read_identities(None), load_agents()
+        got, pre, n = ai.ai_pr_ids(q, s, "1 = 1", {}, ids, load_rules(), agents)
     finally:
         conn.close()
     batches = -(-n // 40)
@@ -532,3 +536,19 @@ def pushed_reverts(uri: str) -> set[str]:
         return reverted_pr_ids(q, s, "1 = 1", {})
     finally:
         conn.close()
+
+
+def test_a_house_agent_file_counts_in_the_import_and_the_pushdown(generated, tmp_path):
+    """``--agents FILE`` on DevLake data (trial AA: `import devlake` and `panel --data` had
+    no such option, so a house agent such as pydantic's pydanty could not be declared)."""
+    agents = tmp_path / "agents.yaml"
+    agents.write_text(
+        "version: 1\nagents:\n"
+        "  - {id: house, kind: ai_agent, tool: other, emails: ['^d@corp\\.example$']}\n"
+    )
+    plain, house = import_ai(generated), import_ai(generated, agents=str(agents))
+    assert plain < house  # the agent's commits are AI evidence now
+    want = reference(generated, "month", agents=str(agents))
+    got = pushed(generated, "month", agents=str(agents))
+    assert_same(got, want)
+    assert got["ai_prs"].sum() > pushed(generated, "month")["ai_prs"].sum()

@@ -413,3 +413,20 @@ def test_pre_trend_wald_covariance_is_the_same_dense_or_by_cohort_blocks(monkeyp
     assert stat is not None  # att_gt computes the test as it runs: each by its own path
     assert blocks.wald_stat == pytest.approx(stat, rel=1e-10)
     assert blocks.wald_pvalue == pytest.approx(pvalue, rel=1e-10)
+
+
+def test_a_twfe_sign_flip_against_an_unclear_cs_estimate_is_not_called_misleading():
+    """trial Z (openai-agents-python + python-sdk): page 02 said "TWFE is misleading here:
+    the two estimates have opposite signs" (TWFE +2.61, CS -1.72 with an interval across
+    zero) beside "Static TWFE gives +2.61 PRs, within the robust range"."""
+    from certkit.did.twoway import twfe_verdict
+
+    reasons, words = twfe_verdict(2.61, 1.0, -1.72, 2.9, (-7.4, 3.96), 0.0)
+    assert reasons and "misleading" not in words
+    assert "differ in sign" in words and "not distinguishable from zero" in words
+    # a clear CS estimate of the other sign: misleading
+    reasons, words = twfe_verdict(2.61, 1.0, -3.0, 0.5, (-3.98, -2.02), 0.0)
+    assert words.startswith("TWFE is misleading here: the two estimates have opposite signs")
+    # negative weights as well: misleading, whatever CS's interval
+    _, words = twfe_verdict(2.61, 1.0, -1.72, 2.9, (-7.4, 3.96), 0.2)
+    assert words.startswith("TWFE is misleading here")

@@ -30,7 +30,7 @@ def test_the_note_counts_the_bot_accounts_own_prs(tmp_path):
         imp = read_git(repo.path)
     (note,) = [x for x in imp.notes if "pydanty <pydanty@pydantic.dev>" in x]
     assert "15 PRs" in note and "the co-author line of the bot account pydanty[bot]" in note
-    assert "authored 12 PR(s) itself, 12 of these 15" in note
+    assert "itself authored 12 PR(s), 12 of them among these 15" in note
     assert "the other 3 count as not AI-assisted" in note
     assert "authored 0 commit(s)" not in note
     assert "--agents (kind ai_agent)" in note

@@ -292,7 +292,7 @@ def test_no_cycle_time_because_git_approximated_the_creation_dates_is_said():
     assert "left out; the other 34 have real creation dates, none of them by a certified " in none
     some = narrative.no_certified_data("cycle_time_log_median", 2259, 2293, dated=(34, 3))
     assert (
-        "the other 34 have real creation dates, too few to compare before and after (3 by" in some
+        "the other 34 have real creation dates (3 of them by certified engineers), in too" in some
     )
     assert "certifying" not in some  # the same words on the AI-adoption page (trial Y)
 
@@ -370,3 +370,28 @@ def test_health_tables_order_ties_by_name():
             "zeta-cert",
         ]
         assert dating.approximated_dates(shuffled)["created_source"].to_list() == sorted(kinds)
+
+
+def test_a_devlake_import_without_issues_is_not_told_that_devlake_adds_them():
+    """trial AA: eight places of a DevLake report said defects are "not recorded ... an
+    export from Jira (--jira) or DevLake adds them" on a DevLake import."""
+    import warnings
+
+    from certkit.errors import OutcomeNotRecorded
+    from certkit.report import Context
+
+    sample = ck.load_sample()
+    empty = sample.defects.clear()
+    for source, said in (
+        ("devlake", "this DevLake import has no defects"),
+        ("git", "DevLake adds"),
+    ):
+        prs = sample.pull_requests.with_columns(pl.lit(source).alias("source"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = ck.from_frames(**{**sample.tables(), "pull_requests": prs, "defects": empty})
+        ctx = Context(
+            ds=ds, full=ds, panel=pl.DataFrame(), privacy=Privacy(), period="", filters={}
+        )
+        with pytest.raises(OutcomeNotRecorded, match=said):
+            ctx.recorded("defects_per_pr")

@@ -173,7 +173,7 @@ def test_default_html_hides_code_and_pages_have_header_and_contents(out):
         for target in targets:  # every entry leads to a heading of the page
             assert f'id="{target}"' in page, (nb, target)
         assert re.search(
-            r"Data: [\d,]+ engineers, [\d,]+ pull requests( \([^)]*\))? \(folder [\w-]+\)", page
+            r"Data: [\d,]+ engineers, [\d,]+ pull requests( \([^)]*\))?; folder [\w-]+", page
         ), nb
         assert "All parameters at their defaults." in page, nb
         assert "@media print" in page, nb

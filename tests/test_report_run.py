@@ -230,9 +230,9 @@ def test_the_header_scope_follows_the_teams_parameter():
     _, whole = _scope(ds, "org")
     _, scoped = _scope(ds, "org", [team])
     assert whole.startswith(f"{ds.human_engineers().height} engineers")
-    assert whole.endswith("(folder org)")
+    assert whole.endswith("; folder org")
     assert scoped.startswith(f"{members.len()} engineers, {kept:,} pull")
-    assert scoped.endswith(f"(folder org, teams {team})")
+    assert scoped.endswith(f"; folder org, teams {team}")
     assert kept < ds.pull_requests.height
     assert _scope(ds, "org", ["no such team"])[1] == whole  # the notebook says it is unknown
     # trial O: and the start / end parameters

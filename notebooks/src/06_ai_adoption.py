@@ -5,7 +5,7 @@
 # What changes when an engineer starts using AI tools: a staggered difference-in-differences
 # that compares engineers after they adopt AI with engineers who have not adopted (yet), and
 # whether certified engineers' adoption effect differs. Adoption is chosen, not assigned, and
-# AI attribution in git is a lower bound: read the assumptions at the end.
+# AI attribution from commit and PR traces is a lower bound: read the assumptions at the end.
 
 # %% [markdown] tags=["remove-cell"]
 # **How to use this notebook.** Edit the values in the parameters cell below, then run every

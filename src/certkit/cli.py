@@ -182,6 +182,7 @@ _DEVLAKE_OPTIONS = (
     "--repo",
     "--project",
     "--ai-rules",
+    "--agents",
     "--roster-only",
 )
 
@@ -196,6 +197,7 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
         ("--certifications file", args.certifications),
         ("--identities file", args.identities),
         ("--ai-rules file", args.ai_rules),
+        ("--agents file", args.agents),
     ]
     refuse_inputs(out, files, kind="file")
     if out.is_dir():
@@ -212,6 +214,7 @@ def _panel_devlake(args: argparse.Namespace, uri: str, out: Path) -> int:
             project=args.project,
             identities=args.identities,
             ai_rules=args.ai_rules,
+            agents=args.agents,
             roster_only=args.roster_only,
             fix_links=args.fix_links,
             keep_partial_end=args.keep_partial_end,
@@ -323,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--repo", action="append", help="only this repository (repeatable)")
     d.add_argument("--project", help="only this DevLake project")
     d.add_argument("--ai-rules", help="AI-attribution rules YAML (default: the bundled rules)")
+    d.add_argument(
+        "--agents", help="extra agent/automation identities YAML (added to the bundled list)"
+    )
     d.add_argument(
         "--roster-only",
         action="store_true",

@@ -9,7 +9,7 @@ adopted (yet): :func:`adoption_did`.
 
 What it can and cannot show: adoption is chosen, not assigned, so the estimate is causal only
 under parallel trends (adopters would have evolved like not-yet adopters without AI); the
-pre-adoption event-time estimates test that. AI attribution in git is a lower bound (many tools
+pre-adoption event-time estimates test that. AI attribution from commit and PR traces is a lower bound (many tools
 leave no trace), so some "non-adopters" use AI: the estimate is diluted toward zero.
 """
 
@@ -33,7 +33,7 @@ from certkit.stats.vcov import level_from_alpha
 CAVEATS = (
     "Adoption is chosen, not assigned: the adoption effect is causal only if adopters would "
     "have trended like engineers who had not adopted yet (the pre-adoption points test this; "
-    "they cannot prove it). AI attribution in git is a lower bound, so some engineers counted "
+    "they cannot prove it). AI attribution from commit and PR traces is a lower bound, so some engineers counted "
     "as not adopting do use AI, which pulls estimates toward zero."
 )
 

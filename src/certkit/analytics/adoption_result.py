@@ -337,7 +337,7 @@ class AdoptionResult(ResultMixin):
                 f"{change(self.outcome, est, lo, hi, pct)} on average, compared with engineers "
                 f"who had not adopted (yet). {verdict} Adoption is chosen, not assigned: this "
                 "is causal only if adopters would otherwise have trended like the comparison "
-                "group, and AI attribution in git is a lower bound."
+                "group, and AI attribution from commit and PR traces is a lower bound."
             )
         e0 = _interval(t, "e=0", pct, self.outcome)
         if e0 and _shown(t, "e=0", k):

@@ -51,8 +51,8 @@ class TrustScores(TableResult):
     def by_team(self, k: int = MIN_GROUP, min_events: float = MIN_TEAM_EVENTS) -> pl.DataFrame:
         """Team summary safe to share: teams with at least ``k`` scored engineers.
 
-        ``team_risk_ratio`` (observed / expected bad AI-assisted PRs) is null where both
-        are under ``min_events``: one reverted PR against 0.46 expected read as a team
+        ``team_risk_ratio`` (observed / expected bad AI-assisted PRs) and
+        ``median_trust_score`` are null where both counts are under ``min_events``: one reverted PR against 0.46 expected read as a team
         "2.16 times" riskier (trial X, pydantic-ai), under a page that called the same
         counts too few to compare."""
         few = (pl.col("observed") < min_events) & (pl.col("expected") < min_events)
@@ -70,7 +70,12 @@ class TrustScores(TableResult):
                 pl.when(few)
                 .then(None)
                 .otherwise(pl.col("observed") / pl.col("expected"))
-                .alias("team_risk_ratio")
+                .alias("team_risk_ratio"),
+                # the median score too (trial Z: 31.7 beside the others' 95.2 on one revert)
+                pl.when(few)
+                .then(None)
+                .otherwise(pl.col("median_trust_score"))
+                .alias("median_trust_score"),
             )
             .sort(["team_risk_ratio", "team"], descending=[True, False], nulls_last=True)
         )

@@ -142,6 +142,9 @@ def add_import_parser(sub) -> None:
         "--project",
         help="only this DevLake project: its repositories, boards and CI/CD scopes",
     )
+    d.add_argument(
+        "--agents", help="extra agent/automation identities YAML (added to the bundled list)"
+    )
     _common(d)
     d.set_defaults(func=_cmd_import)
 
@@ -207,6 +210,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 project=args.project,
                 identities=ids,
                 rules=rules,
+                agents=agents,
             )
         )
     if args.github:

@@ -30,7 +30,7 @@ from certkit.connectors.attribution import Rules, load_rules
 from certkit.connectors.base import Import
 from certkit.connectors.devlake_import import read_connection
 from certkit.connectors.devlake_read import QueryError, first_line
-from certkit.connectors.identity import Identities, read_identities
+from certkit.connectors.identity import Agents, Identities, load_agents, read_identities
 from certkit.errors import CertkitError
 
 
@@ -270,6 +270,7 @@ def read_devlake(
     project: str | None = None,
     identities: str | Identities | None = None,
     rules: str | Rules | None = None,
+    agents: str | Agents | None = None,
 ) -> Import:
     """Read pull requests, commits, people, defects and incidents from a DevLake database.
 
@@ -293,6 +294,10 @@ def read_devlake(
         (``project_mapping``) and the incidents DevLake attributed to it.
     identities, rules
         Identity mapping file and AI-attribution rules, as for the other connectors.
+    agents
+        Agent identities added to the bundled ``agents.yaml`` (a YAML file or loaded
+        :class:`~certkit.connectors.identity.Agents`): a listed coding agent's account or
+        co-author line is AI evidence, as in a git import.
 
     Returns
     -------
@@ -312,10 +317,11 @@ def read_devlake(
     """
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = rules if isinstance(rules, Rules) else load_rules(rules)
+    agents = agents if isinstance(agents, Agents) else load_agents(agents)
     since_d = since_date(since)
     conn, dialect = _connect(uri)
     try:
-        return read_connection(conn, dialect, since_d, repos, project, ids, rules, uri)
+        return read_connection(conn, dialect, since_d, repos, project, ids, rules, uri, agents)
     except QueryError as exc:
         raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
     finally:

@@ -19,6 +19,7 @@ from certkit.connectors.attribution import (
     Detection,
     Evidence,
     Rules,
+    add_agent_detections,
     coauthors,
     detect,
     parse_trailers,
@@ -45,7 +46,7 @@ from certkit.connectors.devlake_rows import (
     unquote_text,
 )
 from certkit.connectors.git import COMMIT_SCHEMA
-from certkit.connectors.identity import Identities, bot_id, is_bot
+from certkit.connectors.identity import Agents, Identities, bot_id, is_bot
 from certkit.errors import CertkitError, CertkitWarning
 
 PR_OUT = {**PR_SCHEMA, "status": pl.String, "devlake_id": pl.String}
@@ -64,6 +65,7 @@ def read_connection(
     ids: Identities,
     rules: Rules,
     uri: str,
+    agents: Agents | None = None,
 ) -> Import:
     """The whole import from an open read-only DB-API connection (see ``read_devlake``).
 
@@ -75,6 +77,8 @@ def read_connection(
         As for :func:`~certkit.connectors.devlake.read_devlake` (parsed).
     uri
         The URI, for the provenance (shown without user and password).
+    agents
+        Coding agents whose account or co-author line is AI evidence (``None``: none).
     """
     from certkit.connectors.devlake import safe_uri
 
@@ -133,10 +137,10 @@ def read_connection(
         state, merged = merge_state(pr, merge_dates.get(pr["merge_commit_sha"] or ""))
         undated += state == "merged" and merged is None
         dropped += state != "merged" and pr["merged_date"] is not None
-        dets = pr_detections(pr, login, bot, labels.get(pr["id"], []), rules)
+        dets = pr_detections(pr, login, bot, labels.get(pr["id"], []), rules, agents)
         ev_rows += evidence_rows(dets, pr_id, "devlake")
         for c in pr_commits.get(pr["id"], []):
-            cdets, crow = _commit(c, pr_id, repo, ids, rules)
+            cdets, crow = _commit(c, pr_id, repo, ids, rules, agents)
             dets += cdets
             ev_rows += evidence_rows(cdets, pr_id, "devlake", sha=c["sha"])
             commit_rows.append(crow)
@@ -260,48 +264,67 @@ def add_person(
 
 
 def pr_detections(
-    pr: dict, login: str | None, bot: bool, labels: list[str], rules: Rules
+    pr: dict,
+    login: str | None,
+    bot: bool,
+    labels: list[str],
+    rules: Rules,
+    agents: Agents | None = None,
 ) -> list[Detection]:
     """AI detections of a PR row's own evidence (author login, body, head branch, labels);
-    ``login`` and ``bot`` as :func:`author_of` gives them."""
+    ``login`` and ``bot`` as :func:`author_of` gives them. ``agents``: a listed coding agent
+    as the author or a co-author counts as AI evidence, as in a git import (trial AA:
+    codeflash-ai[bot]'s co-author line was AI in git, not from DevLake)."""
     body = unquote_text(pr["description"]) or ""
-    return detect(
+    co = coauthors(parse_trailers(body))  # squash merges use the body
+    dets = detect(
         Evidence(
             logins=[(login, bot)] if login else [],
-            coauthors=coauthors(parse_trailers(body)),  # squash merges use the body
+            coauthors=co,
             messages=[body],
             branch=pr["head_ref"],
             labels=labels,
         ),
         rules,
     )
+    if agents is None:
+        return dets
+    found = [(agents.match(None, None, login), login)] if login else []
+    return add_agent_detections(dets, found + [(agents.match(n, e), e.lower()) for n, e in co])
 
 
-def commit_detections(c: dict, rules: Rules) -> list[Detection]:
-    """AI detections of one PR commit row of :func:`devlake_read.pr_commits_query`."""
-    return _commit_detections(c, rules)[0]
+def commit_detections(c: dict, rules: Rules, agents: Agents | None = None) -> list[Detection]:
+    """AI detections of one PR commit row of :func:`devlake_read.pr_commits_query`
+    (``agents``: as for :func:`pr_detections`)."""
+    return _commit_detections(c, rules, agents)[0]
 
 
-def _commit_detections(c: dict, rules: Rules):
+def _commit_detections(c: dict, rules: Rules, agents: Agents | None = None):
     name = c["author_name"] or c["commit_author_name"]
     email = c["author_email"] or c["commit_author_email"]
     message = unquote_text(c["message"]) or ""
     trailers = parse_trailers(message)
+    co = coauthors(trailers)
     dets = detect(
         Evidence(
             emails=sorted({(e or "").lower() for e in (email, c["committer_email"])} - {""}),
             names=[name] if name else [],
-            coauthors=coauthors(trailers),
+            coauthors=co,
             messages=[message],
         ),
         rules,
     )
+    if agents is not None:
+        pairs = [(name, email), *co]
+        add_agent_detections(dets, [(agents.match(n, e), (e or "").lower()) for n, e in pairs])
     return dets, name, email, message, trailers
 
 
-def _commit(c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules):
+def _commit(
+    c: dict, pr_id: str, repo: str, ids: Identities, rules: Rules, agents: Agents | None = None
+):
     """AI detections and the ``commits`` row of one PR commit (``commits`` or PR fallback)."""
-    dets, name, email, message, trailers = _commit_detections(c, rules)
+    dets, name, email, message, trailers = _commit_detections(c, rules, agents)
     bot = is_bot(name, email)
     row = {
         "sha": c["sha"],

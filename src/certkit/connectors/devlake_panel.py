@@ -53,7 +53,13 @@ from certkit.connectors.devlake_import import (
     nothing_read,
 )
 from certkit.connectors.devlake_reverts import reverted_pr_ids
-from certkit.connectors.identity import DRAFT_FILE, Identities, read_identities
+from certkit.connectors.identity import (
+    DRAFT_FILE,
+    Agents,
+    Identities,
+    load_agents,
+    read_identities,
+)
 from certkit.connectors.roster_match import merge_people, remap, roster_mapping
 from certkit.data.panel import PERIODS, build_panel
 from certkit.data.panel_calendar import partial_last_period, period_start, period_starts
@@ -94,6 +100,7 @@ def devlake_panel(
     project: str | None = None,
     identities: str | Path | Identities | None = None,
     ai_rules: str | Path | Rules | None = None,
+    agents: str | Path | Agents | None = None,
     roster_only: bool = False,
     fix_links: str = "drop",
     keep_partial_end: bool = False,
@@ -116,6 +123,8 @@ def devlake_panel(
     ai_rules
         AI-attribution rules (a YAML file or loaded :class:`~certkit.connectors.attribution.Rules`;
         default: the bundled ``ai_rules.yaml``), as ``read_devlake(rules=...)``.
+    agents
+        Agent identities added to the bundled ``agents.yaml``, as ``read_devlake(agents=...)``.
     roster_only
         Leave authors missing from the roster out (``--roster-only``), as
         :func:`~certkit.connectors.base.to_dataset` does.
@@ -147,11 +156,22 @@ def devlake_panel(
     check_fix_links(fix_links)
     ids = identities if isinstance(identities, Identities) else read_identities(identities)
     rules = ai_rules if isinstance(ai_rules, Rules) else load_rules(ai_rules)
+    found = agents if isinstance(agents, Agents) else load_agents(agents)
     since_d = since_date(since)
     conn, dialect = _connect(uri)
     try:
         outcomes, people, first = _query(
-            conn, dialect, since_d, repos, project, ids, rules, period, engineers, fix_links
+            conn,
+            dialect,
+            since_d,
+            repos,
+            project,
+            ids,
+            rules,
+            period,
+            engineers,
+            fix_links,
+            agents=found,
         )
     except dr.QueryError as exc:
         raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
@@ -179,6 +199,7 @@ def _query(
     period: str,
     engineers=None,
     fix_links: str = "drop",
+    agents: Agents | None = None,
 ):
     """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
 
@@ -246,7 +267,7 @@ def _query(
         incident_cond = cond + _issue_scope(s, scope, iparams, "incidents")
     rel = next((t for t in RELATIONS if s.has(t, "id", "deployment_id")), None)
     literal = _literal(conn, dialect)
-    ai_ids, pre, _ = ai.ai_pr_ids(q, s, w, params, ids, rules)
+    ai_ids, pre, _ = ai.ai_pr_ids(q, s, w, params, ids, rules, agents)
     if pre.sql is None:
         warnings.warn(
             f"AI rule(s) {', '.join(pre.unfiltered)} of {rules.source} name no literal text "

@@ -47,7 +47,7 @@ from certkit.connectors.devlake_import import (
     commit_detections,
     pr_detections,
 )
-from certkit.connectors.identity import Identities
+from certkit.connectors.identity import Agents, Identities
 
 #: Characters a JSON-quoted text may hold escaped: literal runs are cut there.
 _UNSAFE = frozenset("\"\\/<>&'")
@@ -82,6 +82,16 @@ def requirement(rule: Rule) -> Req | None:
         from re import _parser
 
         return _sequence(_parser.parse(rule.pattern, re.IGNORECASE))
+    except Exception:  # noqa: BLE001 - any parser change: no prefilter, still correct
+        return None
+
+
+def _pattern_requirement(pattern: re.Pattern) -> Req | None:
+    """What any text a compiled regular expression matches contains (an agent's pattern)."""
+    try:
+        from re import _parser
+
+        return _sequence(_parser.parse(pattern.pattern, re.IGNORECASE))
     except Exception:  # noqa: BLE001 - any parser change: no prefilter, still correct
         return None
 
@@ -218,16 +228,27 @@ def _columns(s: dr.Schema) -> dict[str, list[str]]:
     }
 
 
-def prefilter(s: dr.Schema, where: str, rules: Rules) -> Prefilter:
-    """The query selecting candidate PR ids (``pid``): see the module docstring."""
+def prefilter(s: dr.Schema, where: str, rules: Rules, agents: Agents | None = None) -> Prefilter:
+    """The query selecting candidate PR ids (``pid``): see the module docstring. A coding
+    agent of ``agents`` is evidence through its e-mail (a commit's, or a co-author line's),
+    login or name: each pattern's literal text is a requirement like a rule's."""
     unfiltered = []
     by_source: dict[str, list[Req]] = {}
-    for rule in rules.rules:
-        req = requirement(rule)
-        if req is None:
-            unfiltered.append(rule.id)
+    needs = [(rule.id, requirement(rule), _SOURCES[rule.field]) for rule in rules.rules]
+    for agent in agents.agents if agents is not None else ():
+        if agent.kind != "ai_agent" or not agent.tool:
             continue
-        for src in _SOURCES[rule.field]:
+        for patterns, sources in (
+            (agent.emails, ("emails", "message", "body")),
+            (agent.logins, ("login",)),
+            (agent.names, ("names", "message", "body")),
+        ):
+            needs += [(f"agent-{agent.id}", _pattern_requirement(p), sources) for p in patterns]
+    for rule_id, req, sources in needs:
+        if req is None:
+            unfiltered.append(rule_id)
+            continue
+        for src in sources:
             if req not in by_source.setdefault(src, []):
                 by_source[src].append(req)
     if unfiltered:
@@ -273,14 +294,20 @@ def prefilter(s: dr.Schema, where: str, rules: Rules) -> Prefilter:
 
 
 def ai_pr_ids(
-    q, s: dr.Schema, where: str, params: dict, ids: Identities, rules: Rules
+    q,
+    s: dr.Schema,
+    where: str,
+    params: dict,
+    ids: Identities,
+    rules: Rules,
+    agents: Agents | None = None,
 ) -> tuple[set[str], Prefilter, int]:
     """DevLake ids of the AI-assisted PRs, the prefilter used and the number of candidates.
 
     ``q`` runs a query (``devlake_read.lake_schema``); ``where``/``params`` select the PRs
     as the import does.
     """
-    pre = prefilter(s, where, rules)
+    pre = prefilter(s, where, rules, agents)
     links: dict[str, list[dict]] = {}
     if pre.sql is None:
         batches: list[list[str] | None] = [None]  # every PR, in one pass as the import reads
@@ -295,11 +322,11 @@ def ai_pr_ids(
     for batch in batches:
         p = dict(params)
         if batch is None:
-            out |= _detect(q, s, where, p, ids, rules)
+            out |= _detect(q, s, where, p, ids, rules, agents=agents)
             continue
         w = f"{where} AND pr.id IN {dr.in_list(p, 'aipr', batch)}"
         commits = _commits(q, s, [r for pid in batch for r in links.get(pid, [])])
-        out |= _detect(q, s, w, p, ids, rules, commits)
+        out |= _detect(q, s, w, p, ids, rules, commits, agents)
     return out, pre, n
 
 
@@ -346,6 +373,7 @@ def _detect(
     ids: Identities,
     rules: Rules,
     commits: dict | None = None,
+    agents: Agents | None = None,
 ) -> set:
     """The import's decision for the PRs ``where`` selects (``commits``: their PR commit
     rows by PR, when already read)."""
@@ -357,8 +385,8 @@ def _detect(
         if dr.to_dt(pr["created_date"]) is None:
             continue  # not in the panel (the import skips it)
         _, bot, _, login = author_of(pr, ids)
-        if pr_detections(pr, login, bot, labels.get(pr["id"], []), rules) or any(
-            commit_detections(c, rules) for c in commits.get(pr["id"], [])
+        if pr_detections(pr, login, bot, labels.get(pr["id"], []), rules, agents) or any(
+            commit_detections(c, rules, agents) for c in commits.get(pr["id"], [])
         ):
             out.add(pr["id"])
     return out

@@ -84,13 +84,20 @@ def approximated_reason(
     if dated is not None and dated[0]:
         # in words every design can show (trial Y: the adoption page said "... to compare
         # before and after certifying")
-        few = f"too few to compare before and after ({dated[1]:,} by certified engineers)"
         if dated[0] == 1:
             who = "not by a certified engineer" if dated[1] == 0 else "by a certified engineer"
             rest = f"; the other one has a real creation date, {who}"
-        else:
-            who = "none of them by a certified engineer" if dated[1] == 0 else few
-            rest = f"; the other {dated[0]:,} have real creation dates, {who}"
+        elif dated[1] == 0:
+            rest = (
+                f"; the other {dated[0]:,} have real creation dates, none of them by a "
+                "certified engineer"
+            )
+        else:  # trial Z: "too few ... (83 by certified engineers)" did not read as few
+            rest = (
+                f"; the other {dated[0]:,} have real creation dates ({dated[1]:,} of them by "
+                "certified engineers), in too few periods around a change to compare before "
+                "and after"
+            )
     return (
         f"{n:,} of {merged:,} merged PRs have a creation date approximated from git "
         f"({approximated_mix(approx)}), so their cycle time is unknown and left out{rest}; "

@@ -229,6 +229,16 @@ class Context:
                 )
         if table and getattr(self.full, table, None) is not None and not self.full_rows(table):
             source = "Jira (--jira)" if table == "defects" else "PagerDuty (--pagerduty)"
+            devlake = (
+                prs is not None and "source" in prs.columns and (prs["source"] == "devlake").any()
+            )
+            if devlake:  # trial AA: "DevLake adds them" to a DevLake import without issues
+                kind = "issues of type BUG" if table == "defects" else "incidents"
+                raise OutcomeNotRecorded(
+                    f"not recorded in this data: this DevLake import has no {table} (no {kind} "
+                    "linked to its repositories' boards or projects; DevLake's issue-tracker and "
+                    f"incident plugins fill them, or add an export from {source})"
+                )
             raise OutcomeNotRecorded(
                 f"not recorded in this data: it has no {table} (no {table} table was given; "
                 f"an export from {source} or DevLake adds them)"

@@ -232,7 +232,7 @@ def _scope(ds, name: str, teams: list[str] | None = None, start=None, end=None):
     # the folder's name last (trial X: a folder named "data" read "Data: data: 571 ...")
     scope = (
         f"{ds.human_engineers().height:,} engineers, "
-        f"{ds.pull_requests.height:,} pull requests{bots} (folder {name}{which})"
+        f"{ds.pull_requests.height:,} pull requests{bots}; folder {name}{which}"
     )
     return period, scope
 

@@ -218,7 +218,8 @@ TRUST_CAPTION = (
     "Trust scores by team: AI-assisted merged PRs that went bad (reverted, or linked to a "
     "defect) observed against expected from each engineer's own other PRs, and the team's "
     "median score; only engineers with a trust score (5 or more AI-assisted merged PRs) count, "
-    "and a team's risk ratio is left blank on fewer than 5 bad PRs, observed and expected."
+    "and a team's risk ratio and median score are left blank on fewer than 5 bad PRs, observed "
+    "and expected."
 )
 
 
