@@ -552,3 +552,18 @@ def test_a_house_agent_file_counts_in_the_import_and_the_pushdown(generated, tmp
     got = pushed(generated, "month", agents=str(agents))
     assert_same(got, want)
     assert got["ai_prs"].sum() > pushed(generated, "month")["ai_prs"].sum()
+
+
+def test_the_pushdown_gives_the_imports_revert_notes(generated):
+    """trial AA: `certkit panel --data URI` said nothing of the reverts the import names in
+    its notes (a planned reversal of a temporary change, reverts naming no PR found)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        notes = read_devlake(generated).notes
+    want = {n for n in notes if "revert" in n.lower()}
+    assert want  # the generated organisation has planned reversals and near misses
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        devlake_panel(generated)
+    said = {str(w.message) for w in caught}
+    assert want <= said, want - said

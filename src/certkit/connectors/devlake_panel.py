@@ -276,6 +276,10 @@ def _query(
             CertkitWarning,
             stacklevel=4,
         )
+    revert_notes: list[str] = []
+    reverted = reverted_pr_ids(q, s, w, params, revert_notes)
+    for note in revert_notes:  # as the import says them
+        warnings.warn(note, CertkitWarning, stacklevel=4)
     sql = sq.panel_query(
         d,
         s,
@@ -288,7 +292,7 @@ def _query(
         rel,
         ai.pr_flag(d, ai_ids, literal),
         fix_links,
-        ai.pr_flag(d, reverted_pr_ids(q, s, w, params), literal, name="revset"),
+        ai.pr_flag(d, reverted, literal, name="revset"),
     )
     if dialect == "postgresql":
         # the query is large: PostgreSQL's JIT compiled it for longer than it ran (100,000

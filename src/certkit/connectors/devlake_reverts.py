@@ -93,11 +93,15 @@ def mark(rows: list[dict], raw: dict[str, dict], pr_commits: dict[str, list[dict
     return notes
 
 
-def reverted_pr_ids(q, s: dr.Schema, where: str, params: dict) -> set[str]:
+def reverted_pr_ids(
+    q, s: dr.Schema, where: str, params: dict, notes: list[str] | None = None
+) -> set[str]:
     """DevLake ids of the PRs ``where`` selects that :func:`mark` calls reverted.
 
     ``q`` runs a query (``devlake_read.lake_schema``); ``where``/``params`` select the PRs
     as the import does. Reads the possible reverts and the PRs they could name, not every PR.
+    ``notes``: :func:`mark`'s notes are added to it (the import's revert notes: every
+    possible revert is read, so they are the same; trial AA).
     """
     found = {r["pid"] for r in q(_candidates_query(s, where), params)}
     if not found:
@@ -124,7 +128,9 @@ def reverted_pr_ids(q, s: dr.Schema, where: str, params: dict) -> set[str]:
         raw |= more_raw
         commits |= more_commits
     rows = _rows(s, q, list(raw.values()))
-    mark(rows, raw, commits)
+    said = mark(rows, raw, commits)
+    if notes is not None:
+        notes += said
     return {r["devlake_id"] for r in rows if r["reverted"]}
 
 
