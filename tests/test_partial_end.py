@@ -216,7 +216,29 @@ def test_the_index_says_where_the_estimates_end():
         full = setup("data/sample")
     words = landing.health_text(health_values(ctx))
     assert (
-        "the estimates end with the month of 2026-08-01: the data end on 2026-09-12, inside "
-        "the month of 2026-09-01, which is left out as a partial month"
+        "the estimates end with August 2026: the data end on 2026-09-12, inside September "
+        "2026, which is left out as a partial month"
     ) in words
     assert "the estimates end" not in landing.health_text(health_values(full))
+
+
+def test_a_shared_report_gives_no_pr_count_of_fewer_than_k_leavers():
+    """trial AB (N1): a shared report said "15 merged in the month their author left
+    inside" of one leaver, beside notes that hid the leavers' number under k."""
+    from certkit.data.health import outside_words
+
+    found = {
+        "merged": 2659,
+        "before": 0,
+        "after": 0,
+        "partial_end": 166,
+        "left_inside": 15,
+        "left_inside_engineers": 1,
+        "left_out": 0,
+        "left_out_engineers": 0,
+        "total": 181,
+    }
+    shared = outside_words(found, k=5)
+    assert "15" not in shared and "181" not in shared
+    assert shared.startswith("166 of 2,659 merged PRs") and "fewer than 5 engineers" in shared
+    assert "15 merged in the month their author left inside" in outside_words(found, k=1)

@@ -610,6 +610,15 @@ def test_an_interval_that_includes_the_clear_estimate_is_consistent_not_a_disagr
     # review E (E5): not "every interval includes zero", which the staggered one does not
     assert "staggered DiD looks clear on the numbers, but its caveat says not to" in why
     assert "every interval includes zero" not in why
+    # trial AC: a not-evidence caveat on an interval that includes zero is no "clear look"
+    wide = _effect("staggered DiD", -3.02, -7.03, 0.99, 0.14, 12) | {"not_evidence": True}
+    verdict, why = landing.agreement([wide, matched])
+    assert "looks clear on the numbers" not in why and "every interval includes zero" in why
+    from certkit.narrative.effects import not_evidence
+
+    one_engineer = {"single_weight": 0.9, "ci_low": -7.03, "ci_high": 0.99, "p_value": 0.14}
+    assert not not_evidence(one_engineer)  # not clear-looking: nothing to undo
+    assert not_evidence(one_engineer | {"ci_high": -0.5, "p_value": 0.02})
     other = [r | {"outcome": "x", "label": "defects"} for r in (did, matched)]
     notes = landing.agreement_notes([[did, matched], other])
     assert notes[0].startswith(

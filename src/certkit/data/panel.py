@@ -259,9 +259,10 @@ def build_panel(
         panel = panel.join(cut, on=["engineer_id", "period"], how="anti", maintain_order="left")
         if panel.height < before:
             warnings.warn(
-                f"{before - panel.height} engineer(s) left inside a {period} (leave_date more than "
-                f"{LEAVE_SLACK_DAYS[period]} days before its end): that {period} is left out for "
-                "them, as a partial period counts fewer PRs",
+                f"{before - panel.height} engineer(s) left inside a {period} (their leave_date "
+                f"more than {LEAVE_SLACK_DAYS[period]} days before the {period}'s end): that "
+                f"{period} is left out of the panel for each of them, as a partial {period} "
+                "counts fewer PRs.",
                 CertkitWarning,
                 stacklevel=2,
             )

@@ -117,7 +117,7 @@ def partial_last_period(
     length = (closes.date() - begins).days
     words = (
         f"The data end on {last.date().isoformat()} (the last PR opened or merged), "
-        f"{seen} of the {length} days of {_label(begins, period)}, where the data's PRs came "
+        f"{seen} of the {length} days of {period_label(begins, period)}, where the data's PRs came "
         f"{_every(interval)}: that {unit} is left out of the panel, as a partial {unit} counts "
         f"fewer PRs for every engineer and a comparison of levels reads the shortfall as an "
         f"effect (keep it with keep_partial_end=True, certkit panel --keep-partial-end or, in a "
@@ -135,7 +135,8 @@ def next_period_start(begins: date, period: str) -> date:
     return date(begins.year + month // 12, month % 12 + 1, 1)
 
 
-def _label(begins: date, period: str) -> str:
+def period_label(begins: date, period: str) -> str:
+    """A period in words: ``August 2026``, ``2026 Q3``, ``the week of 2026-08-17``."""
     if period == "week":
         return f"the week of {begins.isoformat()}"
     if period == "quarter":

@@ -124,9 +124,12 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
     return {
         "merged": prs.height,
         "before": before.height,
+        "before_engineers": before["author_id"].n_unique(),
         "after": after.height,
+        "after_engineers": after["author_id"].n_unique(),
         "partial_end": late.height,
         "left_inside": leaving.height,
+        "left_inside_engineers": leaving["author_id"].n_unique(),
         "left_out": gone.height,
         "left_out_engineers": gone["author_id"].n_unique(),
         "engineers": outside["author_id"].n_unique(),
@@ -136,38 +139,42 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
 
 def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
     """The data-health sentence for :func:`prs_outside_panel` (empty when none is outside).
-    ``k``: a shared report's threshold; fewer engineers left out than that are not counted."""
-    total = found["total"]
-    hidden = found["left_out"] and found["left_out_engineers"] < k
-    if hidden:  # their PRs are a statistic of fewer than k engineers (trial T: 107 PRs of 2)
-        total -= found["left_out"]
+    ``k``: a shared report's threshold; a part resting on fewer engineers than that is not
+    counted (trial T: 107 PRs of 2 left-out engineers; trial AB: "15 merged in the month
+    their author left inside" of one leaver)."""
+    kinds = [
+        ("before", f"merged before the {period} of their author's hire_date"),
+        ("after", f"merged after the {period} of their author's leave_date"),
+        ("left_inside", f"merged in the {period} their author left inside (left out for them)"),
+        ("partial_end", f"merged in the data's partial last {period} (the data end inside it)"),
+        ("left_out", ""),
+    ]
+    parts, hidden, total = [], 0, 0
+    for key, words in kinds:
+        n = found.get(key) or 0
+        if not n:
+            continue
+        who = found.get(f"{key}_engineers", k)
+        if key != "partial_end" and who < k:  # a statistic of fewer than k engineers
+            hidden += 1
+            continue
+        total += n
+        if key == "left_out":
+            words = (
+                f"by {who:,} engineer{'s' if who != 1 else ''} left out of the panel (certified "
+                f"before or in their first observed {period}: no time before certification)"
+            )
+        parts.append(f"{n:,} {words}")
+    if not total and hidden:
+        return (
+            f"Some merged PRs of engineers count in no outcome; each kind rests on fewer than "
+            f"{k} engineers (leavers, late certifications) and is not counted in this shared report"
+        )
     if not total:
         return ""
-    parts = []
-    if found["before"]:
-        parts.append(f"{found['before']:,} merged before the {period} of their author's hire_date")
-    if found["after"]:
-        parts.append(f"{found['after']:,} merged after the {period} of their author's leave_date")
-    if found.get("left_inside"):
-        parts.append(
-            f"{found['left_inside']:,} merged in the {period} their author left inside (a "
-            "partial period, left out for them)"
-        )
-    if found.get("partial_end"):
-        parts.append(
-            f"{found['partial_end']:,} merged in the data's partial last {period} (left out of "
-            "the panel: the data end inside it)"
-        )
-    if found["left_out"] and not hidden:
-        n = found["left_out_engineers"]
-        parts.append(
-            f"{found['left_out']:,} by {n:,} engineer{'s' if n != 1 else ''} left out of the "
-            f"panel (certified before or in their first observed {period}: no time before "
-            "certification)"
-        )
     also = (
-        f". The PRs of fewer than {k} engineers left out of the panel (certified before or in "
-        f"their first observed {period}) are not counted here"
+        f". PRs resting on fewer than {k} engineers (leavers, late certifications) are not "
+        "counted here"
         if hidden
         else ""
     )
@@ -175,6 +182,7 @@ def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
         f"{total:,} of {found['merged']:,} merged PRs of engineers count in no outcome: "
         + "; ".join(parts)
         + also
-        + ". The panel holds each engineer from their hire to their leave"
+        + f". The panel holds each engineer from their hire to their leave (a {period} they "
+        f"left inside excluded)"
         + (" (see the validation table below)" if found["before"] or found["after"] else "")
     )

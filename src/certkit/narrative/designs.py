@@ -124,7 +124,9 @@ def _same(done: list[dict], said: str) -> tuple[str, str]:
     if said == "no clear change":
         verdict = "both inconclusive" if n == 2 else "all inconclusive"
         every = "both designs" if n == 2 else f"all {n} designs"
-        looks = [r["design"] for r in done if r.get("not_evidence")]
+        # only those whose own interval excludes zero (trial AC: "looks clear on the numbers"
+        # of a -56% to +8% interval whose caveat was on its one-engineer cohorts)
+        looks = [r["design"] for r in done if r.get("not_evidence") and _excludes_zero(r)]
         if looks:  # review E: "every interval includes zero" was false for these
             return verdict, (
                 f"{every}: no evidence of a change ({_labels(looks)} "
@@ -157,6 +159,12 @@ def _as_evidence(records: list[dict]) -> list[dict]:
         r | {"p_value": None} if r.get("not_evidence") and status(r) != "not estimated" else r
         for r in records
     ]
+
+
+def _excludes_zero(r: dict) -> bool:
+    """Whether a record's interval lies on one side of zero."""
+    lo, hi = r.get("ci_low"), r.get("ci_high")
+    return _ok(lo) and _ok(hi) and (lo > 0 or hi < 0)
 
 
 def _includes(unclear: dict, clear: dict) -> bool:

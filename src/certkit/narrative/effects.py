@@ -434,7 +434,15 @@ def not_evidence(row: dict, alpha: float = 0.05) -> bool:
     its weight on cohorts of one engineer (:func:`single_cohort_words`), or a result that
     rests on the data's quiet last periods (:func:`quiet_end_words`). The landing page does
     not tally such a result as "changed clearly" (trial T: "1 of 1 changed clearly" beside
-    "not evidence of an effect")."""
+    "not evidence of an effect"). Only a clear-looking result: its p-value under ``alpha``
+    or its interval on one side of zero (trial AC: "looks clear on the numbers" of a -56% to
+    +8% interval whose caveat was on its one-engineer cohorts)."""
+    p, lo, hi = row.get("p_value"), row.get("ci_low"), row.get("ci_high")
+    clear = (isinstance(p, (int, float)) and p == p and p < alpha) or (
+        isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and (lo > 0 or hi < 0)
+    )
+    if not clear:
+        return False
     return bool(single_cohort_words(row.get("single_weight")) or quiet_end_words(row, alpha))
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from certkit.data import health
-from certkit.data.panel_calendar import next_period_start
+from certkit.data.panel_calendar import next_period_start, period_label
 from certkit.data.repositories import uneven_ends, uneven_starts
 from certkit.report.context import Context
 
@@ -69,8 +69,8 @@ def panel_end_words(ctx: Context, end) -> str:
     if end < after:
         return ""
     return (
-        f"the estimates end with the {unit} of {last}: the data end on {end}, inside the {unit} "
-        f"of {after}, which is left out as a partial {unit}"
+        f"the estimates end with {period_label(last, unit)}: the data end on {end}, inside "
+        f"{period_label(after, unit)}, which is left out as a partial {unit}"
     )
 
 
