@@ -591,3 +591,58 @@ def test_a_revert_naming_a_number_must_quote_that_prs_title(tmp_path):
     _squash(r, 'Revert "Other thing (#5)" (#9)', ANA, 6)
     reverted = _reverted(r)
     assert reverted["org/app#5"] is True and reverted["org/app#7"] is True
+
+
+def test_bracketed_revert_titles_and_reverts_lines_with_text_are_read(tmp_path):
+    """astral-sh/ruff (trial AC): ``[ty] Revert "..." (#27428)`` with the body "Reverts
+    #27362.", and ``[ty] Revert "..." (#26308)`` with "Reverts astral-sh/ruff#26290. This was
+    accidentally merged." left #27362 and #26290 unmarked."""
+    r = Repo(tmp_path / "app")
+    _squash(r, "Initial commit", ANA, 1)
+    _squash(r, "Remove bespoke inference VecMap iterator (#5)", ANA, 2)
+    _squash(r, "[ty] Infer definite equality comparison results (#6)", BEN, 3)
+    _squash(r, "Tidy the parser (#7)", BEN, 4)
+    _squash(r, '[ty] Revert "Remove bespoke inference VecMap iterator" (#8)\n\nReverts #5.', ANA, 5)
+    _squash(
+        r,
+        '[ty] Revert "[ty] Infer something else" (#9)\n\n'
+        "Reverts org/app#6. This was accidentally merged.",
+        ANA,
+        6,
+    )
+    _squash(r, "Bump the lock file (#10)\n\nReverts #11 as planned, see the issue.", BEN, 7)
+    _squash(r, "A later change (#11)", BEN, 8)
+    reverted = _reverted(r)
+    assert reverted["org/app#5"] is True  # by its title and by "Reverts #5."
+    assert reverted["org/app#6"] is True  # by "Reverts org/app#6. ..." (its title differs)
+    assert reverted["org/app#7"] is False
+    assert reverted["org/app#11"] is False  # "Reverts #11" before #11 existed: not this PR
+
+
+def test_a_change_months_old_is_not_reverted_by_a_diff_alone(tmp_path):
+    """astral-sh/ruff (trial AC): "Update rooster to 0.1.0" (#20575), one line of
+    scripts/release.sh, was marked reverted eight months later by "Revert accidental
+    release preview change" (#25159), which undid the release.sh line of #25154 (a change
+    of two more files, so not its exact inverse). A revert naming nothing is matched by its
+    diff only to a change within 90 days."""
+    r = Repo(tmp_path / "app")
+    _squash(r, "Initial commit", ANA, 1, month=1)
+    (r.path / "release.sh").write_text("version=0.0.9\n")
+    r.git("add", "release.sh")
+    r.git(
+        "commit", "-q", "-m", "Add release script (#2)", env=Repo._env(ANA, "2024-01-02T10:00:00Z")
+    )
+    (r.path / "release.sh").write_text("version=0.1.0\n")
+    r.git(
+        "commit", "-qam", "Update rooster to 0.1.0 (#3)", env=Repo._env(BEN, "2024-01-10T10:00:00Z")
+    )
+    (r.path / "release.sh").write_text("version=0.1.0-preview\n")
+    (r.path / "ci.yaml").write_text("".join(f"step {i}\n" for i in range(25)))
+    r.git("add", "ci.yaml")
+    r.git("commit", "-qam", "Release preview (#4)", env=Repo._env(BEN, "2024-09-01T10:00:00Z"))
+    (r.path / "release.sh").write_text("version=0.1.0\n")
+    r.git(
+        "commit", "-qam", "Revert accidental release preview change (#5)",
+        env=Repo._env(ANA, "2024-09-02T10:00:00Z"),
+    )  # fmt: skip
+    assert _reverted(r)["org/app#3"] is False

@@ -47,7 +47,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from certkit.connectors.git_messages import SQUASH
@@ -67,14 +67,16 @@ _REVERTS_SHA = re.compile(
 #: (facebook/watchman), and Google's ``Rollback of <title>``, ``Rollback: "<title>"``, ``Roll
 #: back <title>``, ``Revert: <title>`` (abseil-cpp).
 _REVERT_SUBJECT = re.compile(
-    r'^(?:(?:Revert|Back out) "(?P<inner>.*)"|(?:Revert:|Rollback(?: of)?:?|Roll back(?: of)?:?)'
+    r"^(?:\[[^\]]*\]\s*)*"  # "[ty] Revert ..." (astral-sh/ruff, trial AC)
+    r'(?:(?:Revert|Back out) "(?P<inner>.*)"|(?:Revert:|Rollback(?: of)?:?|Roll back(?: of)?:?)'
     r'\s+"?(?P<bare>.+?)"?\s*$)'
 )
 #: A title or subject that says it reverts ("Revert cmap fix (#3038)": xarray's PR reverting
 #: #2935 by a ``Revert "..."`` commit of its branch; Google's "Rollback of ...", Meta's "Back
 #: out ..."). Not "Undo ...": xarray's "undo the pin on the pixi version" ends a workaround.
 _REVERT_TITLE = re.compile(
-    r"^(?:revert|rollback|roll back|rolling back|automated rollback|back out|backout|backed out)"
+    r"^(?:\[[^\]]*\]\s*)*"  # an "[area]" prefix: "[ty] Revert ..." (astral-sh/ruff)
+    r"(?:revert|rollback|roll back|rolling back|automated rollback|back out|backout|backed out)"
     r"\b",
     re.IGNORECASE,
 )
@@ -98,7 +100,9 @@ def _reverted_title(subject: str) -> str | None:
     return (m["inner"] if m["inner"] is not None else m["bare"]) if m else None
 
 
-_REVERTS_PR = re.compile(r"^Reverts (?P<repo>\S+)#(?P<n>\d+)\s*$", re.MULTILINE)
+_REVERTS_PR = re.compile(
+    r"^Reverts (?:(?P<repo>[\w.-]+/[\w.-]+))?#(?P<n>\d+)\b", re.MULTILINE | re.IGNORECASE
+)
 
 
 def _same_repo(named: str, repo: str) -> bool:
@@ -160,6 +164,10 @@ def _same_title(said: str, title: str | None) -> bool:
         return True
     return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
+
+#: How far back (days) a revert that names nothing is matched to a change by its diff alone
+#: (:func:`mark_reverts`).
+INVERSE_MAX_DAYS = 90
 
 #: Lower-case words one of which every message the rules read as naming a revert target
 #: holds ("revert", "rollback"/"roll back"/"rolling back", "back out"/"backout"/"backed out").
@@ -270,6 +278,16 @@ def mark_reverts(
         if (u.pr["number"] is not None or "#" in u.pr["id"]) and u.pr["title"]:
             by_title.setdefault(u.pr["title"].strip(), []).append(u)
 
+    def _names_earlier(m: re.Match, repo: str, when: datetime) -> bool:
+        """``Reverts owner/repo#N`` of this repository, or ``Reverts #N`` (trial AC: "Reverts
+        #27362.") of a PR merged before ``when`` (a bare number may be another tracker's)."""
+        target = by_number.get(int(m["n"]))
+        if target is None:
+            return False
+        if m["repo"]:
+            return _same_repo(m["repo"], repo)
+        return target.when <= when
+
     def titled(title: str, before: datetime) -> list[_Unit]:
         title = title.strip()  # "Roll back: Add checks." names "Add checks." or "Add checks"
         same = {title, title.rstrip("."), title.rstrip(".") + "."}
@@ -321,7 +339,7 @@ def mark_reverts(
         found += [
             (by_number[int(m["n"])], None)
             for m in _REVERTS_PR.finditer(c.body)
-            if int(m["n"]) in by_number and _same_repo(m["repo"], repo)
+            if _names_earlier(m, repo, c.committed)
         ]
         d = _REVERT_DIFF.match(c.subject) or (
             _ORIGINAL_DIFF.search(c.body) if _REVERT_TITLE.match(c.subject) else None
@@ -348,7 +366,11 @@ def mark_reverts(
         file by file (its numstat with lines added and deleted swapped). abseil-cpp since
         2023: of 47 rollbacks that exactly undo an earlier commit, 36 were not found by their
         words ("Rollback new poisoned pointer API")."""
-        earlier = [e for e in by_patch.get(c.inverse, []) if e.committed < c.committed]
+        # a numstat says nothing of content: a change months old with the same counts is
+        # most likely another (trial AC: ruff#20575, one line of release.sh, "reverted"
+        # eight months later by #25159, which undid part of #25154)
+        since = c.committed - timedelta(days=INVERSE_MAX_DAYS)
+        earlier = [e for e in by_patch.get(c.inverse, []) if since <= e.committed < c.committed]
         return [(by_sha[earlier[-1].sha], earlier[-1].sha)] if c.inverse and earlier else []
 
     def planned(t: _Unit, sha: str | None) -> bool:
@@ -383,7 +405,7 @@ def mark_reverts(
             found += [
                 (by_number[int(m["n"])], None)
                 for m in _REVERTS_PR.finditer(pr.get("_body") or "")
-                if int(m["n"]) in by_number and _same_repo(m["repo"], repo)
+                if _names_earlier(m, repo, u.when)
             ]
             n = _REVERT_NUMBER.match(pr["title"] or "") if pr.get("_pr_title") else None
             target = by_number.get(int(n.group("n"))) if n else None
