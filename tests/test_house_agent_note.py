@@ -52,3 +52,31 @@ def test_a_merged_codeflash_suggestion_is_ai_assisted(tmp_path):
         (pr,) = read_git(repo.path).pull_requests.to_dicts()
     assert pr["ai_tool"] == "codeflash" and pr["ai_assisted"] == 1
     assert pr["author_id"] == "ana@corp.example"
+
+
+def test_prs_that_say_an_ai_tool_wrote_them_are_counted_in_a_note(tmp_path):
+    """astral-sh/ruff (trial AC): "Developed with AI assistance (Claude Code); I reviewed
+    the change", "Note: Code changed by Claude Sonnet 4.6." and "I've used LLMs for this PR"
+    in squash bodies with no trace a rule reads: AI-assisted counts said nothing of them."""
+    repo = Repo(tmp_path / "app")
+    bodies = [
+        "Developed with AI assistance (Claude Code); I reviewed the change and the tests.",
+        "Note: Code changed by Claude Sonnet 4.6. Reviewed by a human.",
+        "Full disclosure: I've used LLMs for this PR",
+        "The selection made by cursor movement was wrong.",  # not an AI tool
+        "Written by hand, no tools.",
+    ]
+    for i, body in enumerate(bodies, start=1):
+        repo.commit(f"Change {i} (#{i})\n\n{body}", ANA, f"2025-03-{i:02d}T10:00:00+00:00")
+    repo.commit(  # marked AI by its trailer: not counted again
+        "Change 6 (#6)\n\nDeveloped with AI assistance.\n\nCo-authored-by: Claude "
+        "<noreply@anthropic.com>",
+        ANA,
+        "2025-03-06T10:00:00+00:00",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = read_git(repo.path)
+    (note,) = [n for n in imp.notes if "say in their description" in n]
+    assert note.startswith("3 PR(s) not marked AI-assisted")
+    assert '"Developed with AI assistance (Claude Code); I reviewed the change and the tests' in note

@@ -50,6 +50,8 @@ from certkit.connectors.attribution import (
     attribution_inputs,
     coauthors,
     detect,
+    disclosed_ai,
+    disclosure_notes,
     parse_trailers,
     tools_of,
     unknown_coauthor_notes,
@@ -500,6 +502,7 @@ def read_git(
     if since is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", since.strip()):
         since = f"{since.strip()}T00:00:00Z"
     commit_rows, pr_rows, ev_rows, notes, ledgers = [], [], [], [], []
+    disclosed: dict[str, str] = {}  # PR id -> a sentence saying an AI tool wrote it
     people: dict[str, dict] = {}
     seen: dict[str, str] = {}  # sha -> the repository it is counted in
     revisions: dict[str, str] = {}  # repository -> the commit read (import.json)
@@ -572,6 +575,8 @@ def read_git(
                 }
             )
             ev_rows += base.evidence_rows(c.detections, c.pr_id, "git", sha=c.sha)
+            if c.pr_id and (said := disclosed_ai(c.body)):
+                disclosed.setdefault(c.pr_id, said)
         for pr in prs:
             # The human an agent's PR is credited to (co-author or merger) is a person seen.
             for person in pr.pop("_new_people"):
@@ -587,7 +592,7 @@ def read_git(
     prs_df = base.frame(pr_rows, base.PR_SCHEMA)
     notes += unknown_coauthor_notes(
         commits_df, prs_df.height, rules, agents, ids=ids, credited=set(prs_df["author_id"])
-    )
+    ) + disclosure_notes(disclosed, prs_df)
     if ledgers:
         commits_df, prs_df = with_rework(commits_df, prs_df, pl.concat(ledgers), rework_days)
         notes.append(
