@@ -79,4 +79,6 @@ def test_prs_that_say_an_ai_tool_wrote_them_are_counted_in_a_note(tmp_path):
         imp = read_git(repo.path)
     (note,) = [n for n in imp.notes if "say in their description" in n]
     assert note.startswith("3 PR(s) not marked AI-assisted")
-    assert '"Developed with AI assistance (Claude Code); I reviewed the change and the tests' in note
+    assert (
+        '"Developed with AI assistance (Claude Code); I reviewed the change and the tests' in note
+    )
