@@ -82,3 +82,23 @@ def test_prs_that_say_an_ai_tool_wrote_them_are_counted_in_a_note(tmp_path):
     assert (
         '"Developed with AI assistance (Claude Code); I reviewed the change and the tests' in note
     )
+
+
+def test_the_direct_push_note_names_whose_work_is_mostly_pushed_directly(tmp_path):
+    """astral-sh/ruff (trial AC): 306 of a certified engineer's 325 commits were pushed
+    directly (0-1 PRs a month in the panel); the note gave only the total."""
+    from tests.test_connectors_git import BEN
+
+    repo = Repo(tmp_path / "app")
+    for day in range(1, 13):  # Ben pushes directly, 12 commits
+        repo.commit(f"Tweak {day}", BEN, f"2025-03-{day:02d}T10:00:00+00:00")
+    repo.commit("Fix x (#1)", BEN, "2025-03-13T10:00:00+00:00")
+    for day in range(14, 20):  # Ana's PRs
+        repo.commit(f"Change (#{day})", ANA, f"2025-03-{day:02d}T10:00:00+00:00")
+    repo.commit("One direct fix", ANA, "2025-03-21T10:00:00+00:00")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imp = read_git(repo.path)
+    (note,) = [n for n in imp.notes if "pushed directly" in n]
+    assert "most of their own work by ben@corp.example (12 of their 13 commits)" in note
+    assert "ana@corp.example" not in note  # one direct commit of seven: not most of her work

@@ -63,6 +63,7 @@ from certkit.connectors.git_graph import (
     generations,
 )
 from certkit.connectors.git_landings import (
+    direct_authors,
     landing_group,
     landing_note,
     landings,
@@ -438,9 +439,9 @@ def assemble(
         else:
             bots = f", {n_bot} of them by automation" if n_bot else ""
             notes.append(
-                f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}{bots}; "
-                "they are in commits but not in pull_requests (use direct_commits='as_prs' to "
-                "count them)"
+                f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}{bots}"
+                f"{direct_authors(direct, commits)}; they are in commits but not in "
+                "pull_requests (use direct_commits='as_prs' to count them)"
             )
     if counts["skew"]:
         notes.append(
