@@ -37,12 +37,7 @@ from certkit.data.panel_buckets import (
     in_bucket,
     materialize,
 )
-from certkit.data.panel_calendar import (
-    LEAVE_SLACK_DAYS,
-    Calendar,
-    panel_calendar,
-    partial_leave_periods,
-)
+from certkit.data.panel_calendar import Calendar, panel_calendar, without_partial_periods
 from certkit.data.panel_engines import (
     PANEL_SCHEMA,
     collect_polars,
@@ -245,28 +240,13 @@ def build_panel(
     bar.close()
     # the ranges are disjoint and in order, so the sorted parts concatenate sorted
     panel = pl.concat(parts)
-    # the period an engineer left inside is left out for that engineer, as a partial last
-    # period of the data is for everyone (panel_calendar)
     leavers = collect_polars(
         tables["engineers"]
         .select("engineer_id", "leave_date")
         .filter(~nw.col("leave_date").is_null()),
         streaming=streaming,
     )
-    cut = partial_leave_periods(leavers, period)
-    if cut.height:
-        before = panel.height
-        panel = panel.join(cut, on=["engineer_id", "period"], how="anti", maintain_order="left")
-        if panel.height < before:
-            warnings.warn(
-                f"{before - panel.height} engineer(s) left inside a {period} (their leave_date "
-                f"more than {LEAVE_SLACK_DAYS[period]} days before the {period}'s end): that "
-                f"{period} is left out of the panel for each of them, as a partial {period} "
-                "counts fewer PRs.",
-                CertkitWarning,
-                stacklevel=2,
-            )
-
+    panel = without_partial_periods(panel, leavers, covariates, cal)
     late = panel.filter((pl.col("cohort") == 0) & pl.col("certification").is_not_null())
     if late.height:
         warnings.warn(

@@ -29,6 +29,8 @@ class Calendar:
     n_periods: int
     portable: bool
     table: nw.LazyFrame
+    #: The data's partial last period, left out (its first day), or None.
+    dropped: date | None = None
 
     def index(self, expr: nw.Expr) -> nw.Expr:
         return period_index(expr, self.period, self.start, self.portable)
@@ -199,15 +201,16 @@ def panel_calendar(
     start = period_start(first.date(), period)
     end = period_start(bounds["end"].date(), period)
     periods = period_starts(start, end, period)
+    dropped = None
     if not keep_partial_end and len(periods) > 2:
         # the rate of every PR of the table, as the DevLake pushdown counts them
         n_prs = collect_polars(prs.select(nw.len().cast(nw.Int64).alias("n")), streaming=streaming)
         opens = datetime.combine(start, time())
         partial = partial_last_period(opens, bounds["end"], n_prs.item(), period)
         if partial:
-            periods, end = periods[:-1], periods[-2]
+            periods, end, dropped = periods[:-1], periods[-2], partial[0]
             warnings.warn(partial[1], CertkitWarning, stacklevel=3)
-    cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods))
+    cal = Calendar(period, start, end, len(periods), portable, periods_table(prs, periods), dropped)
     return cal, bounds["n"]
 
 
@@ -232,3 +235,40 @@ def partial_leave_periods(leavers: pl.DataFrame, period: str) -> pl.DataFrame:
         .filter(shifted.dt.truncate(step) == left.dt.truncate(step))
         .select(pl.col("engineer_id").cast(pl.String), left.dt.truncate(step).alias("period"))
     )
+
+
+def without_partial_periods(
+    panel: pl.DataFrame, leavers: pl.DataFrame, engineers: pl.DataFrame, cal: Calendar
+) -> pl.DataFrame:
+    """``panel`` without the periods engineers left inside (:func:`partial_leave_periods`),
+    as a partial last period of the data is left out for everyone, with a warning; and a
+    warning on the engineers whose first day falls in that left-out last period (they have
+    no period left). ``leavers``: ``engineer_id``, ``leave_date``; ``engineers``: the
+    panel's per-engineer columns (``engineer_id``, ``hire_date``)."""
+    period = cal.period
+    cut = partial_leave_periods(leavers, period)
+    if cut.height:
+        before = panel.height
+        panel = panel.join(cut, on=["engineer_id", "period"], how="anti", maintain_order="left")
+        if panel.height < before:
+            warnings.warn(
+                f"{before - panel.height} engineer(s) left inside a {period} (their leave_date "
+                f"more than {LEAVE_SLACK_DAYS[period]} days before the {period}'s end): that "
+                f"{period} is left out of the panel for each of them, as a partial {period} "
+                "counts fewer PRs.",
+                CertkitWarning,
+                stacklevel=3,
+            )
+    if cal.dropped is not None:  # trial AC: 428 engineers on some pages, 417 on others
+        arrived = engineers.filter(
+            (pl.col("hire_date") >= cal.dropped)
+            & ~pl.col("engineer_id").is_in(panel["engineer_id"].unique().implode())
+        ).height
+        if arrived:
+            warnings.warn(
+                f"{arrived} engineer(s) whose first day in the data falls in the partial last "
+                f"{period} left out have no {period} left in the panel.",
+                CertkitWarning,
+                stacklevel=3,
+            )
+    return panel
