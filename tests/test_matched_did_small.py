@@ -106,3 +106,24 @@ def test_an_effects_degrees_of_freedom_are_checked():
     for bad in (0, -1, float("nan")):
         with pytest.raises(CertkitError, match="Effect df must be a positive number"):
             roi.Effect(1.0, 0.5, "prs_per_month", df=bad)
+
+
+def test_most_certified_engineers_without_a_peer_are_said_with_why():
+    """astral-sh/ruff (trial AC): page 03 said "it rests on only 3 certified engineers" and
+    never that 10 of 13 found no peer, nor why (most candidate peers outside the roster)."""
+    import warnings
+
+    import certkit as ck
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ck.build_panel(ck.load_sample())
+        covs = ["role", "level", "platform", "tenure_months"]
+        narrow = ck.matching.matched_did(
+            panel, outcome="merged_prs", covariates=covs, caliper=0.002
+        )
+        usual = ck.matching.matched_did(panel, outcome="merged_prs", covariates=covs)
+    said = [w for w in narrow.warnings if w.startswith("most certified engineers found no peer")]
+    assert said and "found a peer within the caliper (0.002 SD)" in said[0]
+    assert "a wider caliper or fewer covariates would pair more of them" in said[0]
+    assert not [w for w in usual.warnings if "found no peer" in w]

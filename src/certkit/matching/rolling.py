@@ -215,6 +215,16 @@ def matched_did(
     per_set = per_set[in_att]
     if per_set.size < 2:
         raise CertkitError(_too_few_sets(stack, covariates, sets, n_t_used, per_set.size, caliper))
+    matched = int((sets >= 0).any(axis=1).sum())
+    if matched * 2 < n_t_used:  # most certified engineers found no peer: say why (trial AC:
+        # "rests on only 3 certified engineers", the 10 others unsaid)
+        _warn(
+            _too_few_sets(stack, covariates, sets, n_t_used, per_set.size, caliper).replace(
+                "fewer than two matched sets have post-period outcomes: of",
+                "most certified engineers found no peer: of",
+            ),
+            notes,
+        )
     att = float(per_set.mean())
     se = float(per_set.std(ddof=1) / math.sqrt(per_set.size))
     # the one-sample t of the sets' DiDs: with 2 sets a normal critical value gave p = 0.003
