@@ -322,3 +322,29 @@ def test_a_login_used_as_a_display_name_is_its_owners_name(tmp_path):
     draft = shared_names(people, known={"pgauthier"})
     assert set(draft["current_id"]) == {"pgauthier", "paul-gauthier"}
     assert set(draft["engineer_id"]) == {"pgauthier"}  # main: empty
+
+
+def test_an_account_named_after_its_owner_with_bot_is_flagged():
+    """astral-sh/ruff (trial AC): "zaniebot <zaniebot@accounts.zanie.blue>" (16 PRs,
+    co-authored by the roster's zanieb) counted as a never-certified engineer, unflagged;
+    "ercbot" (Eric Botti) and "Talbot" are people."""
+    import polars as pl
+
+    from certkit.connectors.analyst_files import _bot_like_note
+
+    added = pl.DataFrame(
+        {
+            "engineer_id": ["zaniebot@accounts.zanie.blue", "ercbot", "talbot"],
+            "name": ["zaniebot", "Eric Botti", "Talbot"],
+            "email": ["zaniebot@accounts.zanie.blue", "ercbot@corp.example", "t@corp.example"],
+        }
+    )
+    everyone = pl.concat(
+        [added, pl.DataFrame({"engineer_id": ["zanieb", "erc"], "name": ["Zanie Blue", "Eric"],
+                              "email": ["contact@zanie.dev", "e@corp.example"]})]
+    )  # fmt: skip
+    prs = pl.DataFrame({"author_id": ["zaniebot@accounts.zanie.blue"] * 16})
+    note = _bot_like_note(added, prs, everyone=everyone)
+    assert note is not None and note.startswith("1 added author(s) look like automation")
+    assert "'zaniebot' <zaniebot@accounts.zanie.blue> (16 PRs)" in note
+    assert _bot_like_note(added, prs) is None  # without the people, nothing says so

@@ -179,7 +179,7 @@ def engineers_table(
             "their own (direct pushes, co-authors of others' PRs): not added as engineers, "
             "since they would count as never-certified engineers with no work"
         )
-    botlike = _bot_like_note(missing, imp.pull_requests)
+    botlike = _bot_like_note(missing, imp.pull_requests, everyone=people)
     if botlike:
         notes.append(botlike)
     placeholders = missing.select(
@@ -231,17 +231,23 @@ def engineers_table(
 _BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|robot|team)$"
 
 
-def _bot_like_note(added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3) -> str | None:
+def _bot_like_note(
+    added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3, everyone: pl.DataFrame | None = None
+) -> str | None:
     """A note on added authors whose name, login or e-mail says "bot" although no agent entry
     lists them (trial L, aider: "KhulnaSoft bot <43526132+khulnasoft-bot@users.noreply...>",
-    1 PR, counted as a never-certified engineer). Nothing is changed: an agents file decides."""
+    1 PR, counted as a never-certified engineer), or is another person's login with "bot"
+    after it (trial AC, astral-sh/ruff: "zaniebot", zanieb's, 16 PRs; ``everyone``: the people
+    of the import, roster included). Nothing is changed: an agents file decides."""
     if not added.height:
         return None
     local = pl.col("email").fill_null("").str.split("@").list.first().str.replace(r"^\d+\+", "")
+    login = pl.col("engineer_id").str.split("@").list.first()
     flagged = added.filter(
         pl.col("name").fill_null("").str.strip_chars().str.contains(_BOT_LIKE)
         | local.str.contains(_BOT_LIKE)
-        | pl.col("engineer_id").str.split("@").list.first().str.contains(_BOT_LIKE)
+        | login.str.contains(_BOT_LIKE)
+        | login.str.to_lowercase().is_in(list(_owned_bot_names(everyone)))
     )
     if not flagged.height:
         return None
@@ -261,6 +267,17 @@ def _bot_like_note(added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3) -> st
         "they are bots, list them in an agents file (--agents); a team account's work belongs "
         "to people git does not name"
     )
+
+
+def _owned_bot_names(people: pl.DataFrame | None) -> set[str]:
+    """``<login>bot`` for each person's login (or e-mail's local part) of 4 or more letters:
+    an account named after its owner ("zaniebot"), not a surname ("Talbot", "ercbot")."""
+    if people is None or not people.height:
+        return set()
+    ids = people["engineer_id"].drop_nulls().str.split("@").list.first().str.to_lowercase()
+    logins = {x for x in ids.to_list() if len(x) >= 4}
+    # "zanie" + "bot" for the owner "zanieb": the login less its last letter too
+    return {f"{x}bot" for x in logins} | {f"{x[:-1]}bot" for x in logins if len(x) >= 5}
 
 
 def roster_alias_words(
