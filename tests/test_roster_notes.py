@@ -133,3 +133,36 @@ def test_an_identity_file_mapping_a_roster_email_to_another_roster_row_is_named(
     idle = next(n for n in notes.split(" | ") if "have no PR" in n)
     assert idle.startswith("1 roster engineer(s) have no PR: e039; the identity file maps")
     assert "map them in the identity file" not in idle  # not sent back to the file at fault
+
+
+def test_roster_rows_of_different_people_sharing_a_commit_name_are_not_told_to_merge(tmp_path):
+    """astral-sh/ruff (trial AC): squash commits carried "Charlie Marsh" with Alex Waygood's
+    and Dhruv Manilawala's e-mails; the note advised dropping "the duplicate roster row" of
+    three different people the roster names."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ZED, "2024-03-01T09:00:00Z")
+    people = [
+        ("Charlie Marsh", "charlie@corp.example"),
+        ("Charlie Marsh", "alex@corp.example"),  # a merge tool's name with Alex's e-mail
+        ("Alex Waygood", "alex@corp.example"),
+        ("Alex Waygood", "alex@corp.example"),
+    ]
+    for n, who in enumerate(people, 1):
+        date = f"2024-03-{n + 1:02d}T10:00:00Z"
+        r.commit(f"Change {n} (#{n})", who, date, committer=GH, cdate=date)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "engineer_id,name,email,team,role,level,hire_date,platform\n"
+        "charlie,Charlie Marsh,charlie@corp.example,core,backend,staff,2023-01-01,aws\n"
+        "alex,Alex Waygood,alex@corp.example,core,backend,staff,2023-01-01,aws\n"
+    )
+    out = tmp_path / "out"
+    argv = ["import", "git", str(r.path), "--out", str(out), "--no-progress", "--no-rework"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        assert run_import([*argv, "--engineers", str(roster)]) == 0
+    notes = " | ".join(json.loads((out / "import.json").read_text())["notes"])
+    assert (
+        "commit under one name ('Charlie Marsh'), though the roster names them differently" in notes
+    )
+    assert "drop the duplicate roster row" not in notes

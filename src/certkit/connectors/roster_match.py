@@ -544,7 +544,21 @@ def map_to_roster(
     if roster is not None:
         notes += _roster_rows_elsewhere(match, roster, idcol, identities)
         known = set(match.roster_ids)
+        named = (
+            dict(zip(roster[idcol].to_list(), roster["name"].to_list(), strict=True))
+            if "name" in roster.columns
+            else {}
+        )
         for name, ids in roster_rows_sharing_names(names_seen(imp.people, imp.commits), known):
+            keys = {(name_key(named.get(i)) or "").replace(" ", "") for i in ids} - {""}
+            if len(keys) > 1:  # the roster names different people (trial AC: squash commits
+                # of astral-sh/ruff carrying "Charlie Marsh" with two other people's e-mails)
+                notes.append(
+                    f"roster engineers {' and '.join(ids)} commit under one name ({name!r}), "
+                    "though the roster names them differently: some commits most likely carry "
+                    "another person's name with their e-mail (a merge tool's); nothing is merged"
+                )
+                continue
             notes.append(
                 f"roster engineers {' and '.join(ids)} commit under one name ({name!r}): if "
                 "they are one person, drop the duplicate roster row (their PRs are split "
