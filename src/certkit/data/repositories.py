@@ -84,13 +84,7 @@ def uneven_ends(prs: pl.DataFrame, gap_days: int = GAP_DAYS, until: date | None 
     short of it, and the latest end is taken as ``until`` at most."""
     if "repo" not in prs.columns or prs.is_empty():
         return ""
-    ends = (
-        prs.filter(pl.col("repo").is_not_null())
-        .group_by(pl.col("repo").cast(pl.String))
-        .agg(_last_activity().dt.date().alias("last"))
-        .drop_nulls("last")
-        .sort(["last", "repo"])
-    )
+    ends = _per_repository(prs, _last_activity(), "last")
     if ends.height < 2:
         return ""
     latest_repo, latest = ends.row(-1)
@@ -114,6 +108,17 @@ def uneven_ends(prs: pl.DataFrame, gap_days: int = GAP_DAYS, until: date | None 
         "the others (not a repository that went quiet), its engineers' later months count as "
         "idle: refresh it, or end the analysis when the first one ends (certkit report -p "
         f"end={first_end})"
+    )
+
+
+def _per_repository(prs: pl.DataFrame, when: pl.Expr, name: str) -> pl.DataFrame:
+    """``repo`` and the day ``when`` gives per repository (as ``name``), earliest first."""
+    return (
+        prs.filter(pl.col("repo").is_not_null())
+        .group_by(pl.col("repo").cast(pl.String))
+        .agg(when.dt.date().alias(name))
+        .drop_nulls(name)
+        .sort([name, "repo"])
     )
 
 
@@ -145,13 +150,7 @@ def uneven_starts(
     """
     if "repo" not in prs.columns or prs.is_empty():
         return ""
-    starts = (
-        prs.filter(pl.col("repo").is_not_null())
-        .group_by(pl.col("repo").cast(pl.String))
-        .agg(_first_activity().dt.date().alias("first"))
-        .drop_nulls("first")
-        .sort(["first", "repo"])
-    )
+    starts = _per_repository(prs, _first_activity(), "first")
     if starts.height < 2:
         return ""
     earliest_repo, earliest = starts.row(0)
