@@ -646,3 +646,23 @@ def test_a_change_months_old_is_not_reverted_by_a_diff_alone(tmp_path):
         env=Repo._env(ANA, "2024-09-02T10:00:00Z"),
     )  # fmt: skip
     assert _reverted(r)["org/app#3"] is False
+
+
+def test_this_reverts_lines_are_read_and_revert_to_is_not_a_revert(tmp_path):
+    """astral-sh/ruff (trial AD): #26339 "This reverts #26163 and its follow-up changes in
+    ..." left #26163 unmarked; "[`pyflakes`] Revert to stable behavior ..." (a fix) was
+    listed among reverts that name no PR."""
+    r = Repo(tmp_path / "app")
+    _squash(r, "Initial commit", ANA, 1)
+    _squash(r, "Add the new solver (#5)", ANA, 2)
+    _squash(r, "Follow up on the solver (#6)", ANA, 3)
+    _squash(
+        r,
+        "Remove the new solver for now (#7)\n\nThis reverts #5 and its follow-up changes in #6.",
+        BEN,
+        4,
+    )
+    _squash(r, "[`pyflakes`] Revert to stable behavior for F401 (#8)", BEN, 5)
+    reverted, notes = _import(r)
+    assert reverted["org/app#5"] is True
+    assert "#8" not in notes

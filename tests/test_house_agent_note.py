@@ -100,5 +100,12 @@ def test_the_direct_push_note_names_whose_work_is_mostly_pushed_directly(tmp_pat
         warnings.simplefilter("ignore")
         imp = read_git(repo.path)
     (note,) = [n for n in imp.notes if "pushed directly" in n]
-    assert "most of their own work by ben@corp.example (12 of their 13 commits)" in note
+    assert "ben@corp.example: 12 of the 13 commits of that address" in note
     assert "ana@corp.example" not in note  # one direct commit of seven: not most of her work
+
+
+def test_written_by_ai_is_a_disclosure_too():
+    from certkit.connectors.attribution import disclosed_ai
+
+    assert disclosed_ai("Most of the code in this PR was written by AI, then reviewed.")
+    assert disclosed_ai("Written by hand; AI was not used.") is None

@@ -96,8 +96,8 @@ def test_a_real_git_history_ending_mid_month(tmp_path, capsys):
         warnings.simplefilter("always")
         ck.build_panel(ds)
     assert any(  # trial AC: 428 engineers on some pages, 417 on others, unexplained
-        "1 engineer(s) whose first day in the data falls in the partial last month left out "
-        "have no month left in the panel" in str(w.message)
+        "1 engineer(s) appear only in the partial last month left out (their hire date, or "
+        "first PR, falls in it): they have no month in the panel" in str(w.message)
         for w in caught
     )
     monthly, said = _panel(ds)

@@ -520,7 +520,7 @@ def test_the_matched_refusal_counts_no_group_under_k():
 
     text = (
         "fewer than two matched sets have post-period outcomes: of 10 certified engineer(s) "
-        "with the pre-periods, 1 found a peer within the caliper (0.2 SD) and 1 of those have "
+        "with enough periods before certifying, 1 found a peer within the caliper (0.2 SD) and 1 of those have "
         "outcomes after certifying"
     )
     shared = hide_small_counts(text, 5)
@@ -575,3 +575,22 @@ def test_an_all_or_nothing_ai_share_of_a_group_is_not_shown_in_a_shared_report()
     assert shared.height == private.height - 1
     assert "1 team x month cell(s) left out of this shared report by its privacy rules" in words
     assert "0%" not in words  # the reason is not given per cell: it would tell the value
+
+
+def test_the_missing_values_table_of_a_shared_report_counts_no_group_under_k():
+    """trial AD (astral-sh/ruff): the shared missing-values table said "leave_date 428 424":
+    4 leavers, where the notes said "fewer than 5"."""
+    from certkit.data.health import missing_shared
+
+    miss = pl.DataFrame(
+        {
+            "table": ["engineers", "engineers", "pull_requests"],
+            "column": ["leave_date", "team", "merged_date"],
+            "rows": [428, 428, 7555],
+            "missing": [424, 0, 3],
+            "missing_share": [424 / 428, 0.0, 3 / 7555],
+        }
+    )
+    shared = missing_shared(miss, 5)
+    assert shared["missing"].to_list() == [None, 0, 3]  # 4 leavers: not counted
+    assert missing_shared(miss, 1).equals(miss)

@@ -163,7 +163,8 @@ if ends:
 # ## Missing values
 
 # %%
-display(table(miss, percent=["missing_share"]) if miss.height else Markdown("No missing values."))
+shown = health.missing_shared(miss, ctx.k) if share else miss  # no group under k
+display(table(shown, percent=["missing_share"]) if miss.height else Markdown("No missing values."))
 
 # %% [markdown]
 # ## Creation dates approximated from git

@@ -532,7 +532,7 @@ def hide_small_counts(text: str, k: int) -> str:
     # column 'earned_date', 1 row: earned before hire_date" (trial Q, Q8)
     text = _PEOPLE_ROWS.sub(fewer_rows, text)
     text = _ENGINEER_COUNT.sub(fewer, text)
-    # "of 10 certified engineer(s) with the pre-periods, 1 found a peer" (trial V)
+    # "of 10 certified engineer(s) with enough periods before certifying, 1 found a peer" (trial V)
     text = _FOUND_PEER.sub(
         lambda m: m.group(0) if int(m.group(1)) >= k else f"fewer than {k}", text
     )

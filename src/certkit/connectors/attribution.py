@@ -501,7 +501,7 @@ def unknown_coauthor_notes(
 _DISCLOSURE = re.compile(
     r"\b(?:developed|written|generated|created|drafted|implemented|authored|changed)\s+"
     r"(?:with|by|using)\s+(?:the\s+help\s+of\s+|prompted\s+)?"
-    r"(?:ai\s+assistance|claude|codex|copilot|gemini|chatgpt|an?\s+llm|llms)\b"
+    r"(?:ai\s+assistance|ai|claude|codex|copilot|gemini|chatgpt|an?\s+llm|llms)\b"
     r"|\bi(?:'ve|\s+have)?\s+used\s+(?:an?\s+)?(?:llms?|ai|claude|codex|copilot|chatgpt)\b",
     re.IGNORECASE,
 )

@@ -165,5 +165,7 @@ def direct_authors(direct: list[str], commits: dict) -> str:
     mine = Counter(commits[s].author_id for s in direct if not commits[s].bot)
     total = Counter(people)
     top = [(a, n) for a, n in mine.most_common(3) if n >= 10 and n * 2 >= total[a]]
-    said = ", ".join(f"{a} ({n} of their {total[a]} commits)" for a, n in top)
-    return f", most of their own work by {said}" if said else ""
+    said = ", ".join(f"{a}: {n} of the {total[a]} commits of that address" for a, n in top)
+    return (
+        f" (the bulk of some authors' own work, which their PR counts miss: {said})" if said else ""
+    )

@@ -76,8 +76,8 @@ _REVERT_SUBJECT = re.compile(
 #: out ..."). Not "Undo ...": xarray's "undo the pin on the pixi version" ends a workaround.
 _REVERT_TITLE = re.compile(
     r"^(?:\[[^\]]*\]\s*)*"  # an "[area]" prefix: "[ty] Revert ..." (astral-sh/ruff)
-    r"(?:revert|rollback|roll back|rolling back|automated rollback|back out|backout|backed out)"
-    r"\b",
+    r"(?:revert(?!\s+to\b)|rollback|roll back|rolling back|automated rollback|back out|backout"
+    r"|backed out)\b",  # not "Revert to stable behavior" (a fix, trial AD)
     re.IGNORECASE,
 )
 
@@ -100,8 +100,9 @@ def _reverted_title(subject: str) -> str | None:
     return (m["inner"] if m["inner"] is not None else m["bare"]) if m else None
 
 
-_REVERTS_PR = re.compile(
-    r"^Reverts (?:(?P<repo>[\w.-]+/[\w.-]+))?#(?P<n>\d+)\b", re.MULTILINE | re.IGNORECASE
+_REVERTS_PR = re.compile(  # "This reverts #26163 and ..." too (astral-sh/ruff, trial AD)
+    r"^(?:This )?Reverts (?:PR )?(?:(?P<repo>[\w.-]+/[\w.-]+))?#(?P<n>\d+)\b",
+    re.MULTILINE | re.IGNORECASE,
 )
 
 

@@ -100,6 +100,21 @@ def coverage(ds: Dataset, period: str = "month") -> pl.DataFrame:
     ).sort("table", "period")
 
 
+def missing_shared(miss: pl.DataFrame, k: int) -> pl.DataFrame:
+    """:func:`missing` for a shared report: an engineers column whose filled or empty rows
+    are fewer than ``k`` people (but not none) shows no counts (trial AD: "leave_date 428
+    424" told 4 leavers beside notes saying "fewer than 5")."""
+    if k <= 1 or not miss.height:
+        return miss
+    filled = pl.col("rows") - pl.col("missing")
+    few = (pl.col("table") == "engineers") & (
+        pl.col("missing").is_between(1, k - 1) | filled.is_between(1, k - 1)
+    )
+    return miss.with_columns(
+        pl.when(few).then(None).otherwise(pl.col(c)).alias(c) for c in ("missing", "missing_share")
+    )
+
+
 def missing(ds: Dataset) -> pl.DataFrame:
     """Missing values per table and column (columns that are entirely empty included).
 

@@ -266,8 +266,9 @@ def without_partial_periods(
         ).height
         if arrived:
             warnings.warn(
-                f"{arrived} engineer(s) whose first day in the data falls in the partial last "
-                f"{period} left out have no {period} left in the panel.",
+                f"{arrived} engineer(s) appear only in the partial last {period} left out "
+                f"(their hire date, or first PR, falls in it): they have no {period} in the "
+                "panel.",
                 CertkitWarning,
                 stacklevel=3,
             )

@@ -362,7 +362,7 @@ def _too_few_sets(
     apart = no_overlap_words(stack, "_treat", covariates, "peer", "a certified engineer")
     why = (
         f"fewer than two matched sets have post-period outcomes: of {eligible} certified "
-        f"engineer(s) with the pre-periods, {matched} found a peer"
+        f"engineer(s) with enough periods before certifying, {matched} found a peer"
         + (f" within the caliper ({caliper:g} SD)" if caliper else "")
         + f" and {with_post} of those have outcomes after certifying"
     )
