@@ -666,3 +666,24 @@ def test_this_reverts_lines_are_read_and_revert_to_is_not_a_revert(tmp_path):
     reverted, notes = _import(r)
     assert reverted["org/app#5"] is True
     assert "#8" not in notes
+
+
+def test_revert_to_naming_a_revert_is_still_a_revert(tmp_path):
+    """gemini-cli (trial T): "Revert to default LICENSE (Revert #13449) (#13876)", the exact
+    inverse of #13449's one-line LICENSE change, reverts it; the "Revert to ..." rule
+    (trial AD: "Revert to stable behavior" is a fix) must not drop it."""
+    r = Repo(tmp_path / "app")
+    (r.path / "LICENSE").write_text("Copyright 2025 Google LLC\n")
+    r.git("add", "LICENSE")
+    r.git("commit", "-q", "-m", "Initial commit", env=Repo._env(ANA, "2024-03-01T10:00:00Z"))
+    (r.path / "LICENSE").write_text("Copyright 2025 Google LLC and others\n")
+    r.git(
+        "commit", "-qam", "Fix Copyright line in LICENSE (#5)",
+        env=Repo._env(ANA, "2024-03-02T10:00:00Z"),
+    )  # fmt: skip
+    (r.path / "LICENSE").write_text("Copyright 2025 Google LLC\n")
+    r.git(
+        "commit", "-qam", "Revert to default LICENSE (Revert #5)  (#6)",
+        env=Repo._env(BEN, "2024-03-03T10:00:00Z"),
+    )  # fmt: skip
+    assert _reverted(r)["org/app#5"] is True

@@ -76,8 +76,10 @@ _REVERT_SUBJECT = re.compile(
 #: out ..."). Not "Undo ...": xarray's "undo the pin on the pixi version" ends a workaround.
 _REVERT_TITLE = re.compile(
     r"^(?:\[[^\]]*\]\s*)*"  # an "[area]" prefix: "[ty] Revert ..." (astral-sh/ruff)
-    r"(?:revert(?!\s+to\b)|rollback|roll back|rolling back|automated rollback|back out|backout"
-    r"|backed out)\b",  # not "Revert to stable behavior" (a fix, trial AD)
+    # not "Revert to stable behavior" (a fix, trial AD), unless it says revert again:
+    # "Revert to default LICENSE (Revert #13449)" (gemini-cli, trial T)
+    r"(?:revert(?!\s+to\b(?!.*\brevert))|rollback|roll back|rolling back|automated rollback"
+    r"|back out|backout|backed out)\b",
     re.IGNORECASE,
 )
 
