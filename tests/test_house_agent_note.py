@@ -109,3 +109,42 @@ def test_written_by_ai_is_a_disclosure_too():
 
     assert disclosed_ai("Most of the code in this PR was written by AI, then reviewed.")
     assert disclosed_ai("Written by hand; AI was not used.") is None
+
+
+def test_the_data_health_page_shows_the_imports_notes_in_private_only(tmp_path):
+    """trial AA (A5): the import's notes (reverts naming no PR, direct pushes, identities)
+    were on no report page."""
+    import certkit as ck
+    from certkit.connectors import write_import
+    from certkit.privacy import Privacy
+    from certkit.report import Context
+    from certkit.report.study_health import import_notes_display
+
+    repo = Repo(tmp_path / "app")
+    for day in range(1, 13):
+        repo.commit(f"Tweak {day}", ANA, f"2025-03-{day:02d}T10:00:00+00:00")
+    repo.commit("Fix <x> & y (#1)", ANA, "2025-03-13T10:00:00+00:00")
+    certs = tmp_path / "certs.csv"
+    certs.write_text(
+        "engineer_id,certification,earned_date\nana@corp.example,aws-mla-c01,2025-03-05\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, folder = write_import(read_git(repo.path), tmp_path / "data", certifications=certs)
+        ds = ck.load(folder)
+    for share in (False, True):
+        ctx = Context(
+            ds=ds, full=ds, panel=ds.pull_requests.clear(), privacy=Privacy(k=5, share=share),
+            period="", filters={},
+        )  # fmt: skip
+        shown = import_notes_display(ctx)
+        if share:
+            assert "only the private report shows them" in shown and "ana@" not in shown
+        else:
+            assert "pushed directly" in shown and "ana@corp.example: 12 of the" in shown
+            assert "<li>" in shown
+    empty = Context(
+        ds=ck.load_sample(), full=ck.load_sample(), panel=ds.pull_requests.clear(),
+        privacy=Privacy(), period="", filters={},
+    )  # fmt: skip
+    assert "No notes from an import" in import_notes_display(empty)

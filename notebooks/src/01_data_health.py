@@ -36,6 +36,7 @@ from certkit import charts
 from certkit.data import dating
 from certkit.data.repositories import repositories
 from certkit.report import chart, health, health_values, setup, table
+from certkit.report.study_health import import_notes_display
 
 ctx = setup(
     data,
@@ -200,6 +201,15 @@ if ctx.privacy.individuals:
     display(table(flags) if flags.height else Markdown("No engineer is flagged."))
 else:
     display(Markdown("Individual-level views are off (set `individuals=True` to list them)."))
+
+# %% [markdown]
+# ## Notes from the import
+# What `certkit import` said when it read the data: reverts it could not place, work pushed
+# without a PR, AI use said only in words, identities to check. Kept in the data folder's
+# `import.json`.
+
+# %%
+display(HTML(import_notes_display(ctx)))
 
 # %% [markdown]
 # ## Validation report

@@ -129,6 +129,40 @@ def starting_apart(ctx: Context) -> str:
     )
 
 
+def import_notes(ctx: Context) -> list[str]:
+    """The notes ``certkit import`` wrote in the data folder's ``import.json`` (reverts that
+    name no PR, direct pushes, AI use said only in words, identities to check ...): on no
+    page before (trial AA: "The import's 9 notes are on no page"). Empty for data that no
+    import wrote, or an unreadable file."""
+    import json
+    from pathlib import Path
+
+    path = Path(str(getattr(ctx.full, "source", ""))) / "import.json"
+    try:
+        notes = json.loads(path.read_text("utf-8")).get("notes") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(n) for n in notes if n]
+
+
+def import_notes_display(ctx: Context) -> str:
+    """The import's notes as the data-health page shows them, as HTML: every one in a private
+    report; in a shared report only how many (they name people and e-mails outside the roster,
+    which the shared report's redaction cannot all know)."""
+    import html
+
+    notes = import_notes(ctx)
+    if not notes:
+        return "<p>No notes from an import (the data folder has no <code>import.json</code>).</p>"
+    if ctx.privacy.share:
+        return (
+            f"<p>The import wrote {len(notes)} note(s) on how it read the data (reverts, direct "
+            "pushes, identities, AI traces); they name people, so only the private report "
+            "shows them.</p>"
+        )
+    return "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
+
+
 def other_notes(ctx: Context) -> list[str]:
     """The notes from loading and building the panel that are not validation findings (those
     are counted as errors and warnings beside them; trial O: "2 warning(s); 3 note(s)" counted
