@@ -12,8 +12,9 @@ from certkit.data import activity
 from certkit.data.certification_checks import added_by_import
 from certkit.data.dataset import Dataset
 from certkit.data.dating import approximated_dates
+from certkit.data.panel_calendar import PERIODS
 from certkit.data.panel_links import by_bots, fix_linked
-from certkit.data.tenure import TRUNC, outside_words, prs_outside_panel
+from certkit.data.tenure import outside_words, prs_outside_panel
 from certkit.privacy import coarsen, suppress
 
 DATE_COLUMNS = {
@@ -60,7 +61,7 @@ def coverage(ds: Dataset, period: str = "month") -> pl.DataFrame:
     Columns: ``table``, ``period``, ``rows``, ``low`` (fewer than half the table's median
     rows per period: a gap in the export or a ramp-up to check).
     """
-    every = TRUNC[period]
+    every = PERIODS[period]
     parts = []
     for table, col in DATE_COLUMNS.items():
         df = getattr(ds, table)

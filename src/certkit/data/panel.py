@@ -37,7 +37,12 @@ from certkit.data.panel_buckets import (
     in_bucket,
     materialize,
 )
-from certkit.data.panel_calendar import Calendar, panel_calendar, without_partial_periods
+from certkit.data.panel_calendar import (
+    PERIODS,
+    Calendar,
+    panel_calendar,
+    without_partial_periods,
+)
 from certkit.data.panel_engines import (
     PANEL_SCHEMA,
     collect_polars,
@@ -50,8 +55,6 @@ from certkit.data.panel_engines import (
 from certkit.data.panel_links import caused_expr, check_fix_links, fix_warnings, linked_prs
 from certkit.data.schema import rework_columns
 from certkit.errors import CertkitError, CertkitWarning
-
-PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
 #: ``pull_requests.created_source`` values whose creation date was approximated from git
 #: alone (a squash commit's author date, a merge without branch commits, a direct push, a

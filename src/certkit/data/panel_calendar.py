@@ -18,6 +18,9 @@ import polars as pl
 from certkit.data.panel_engines import collect_polars, epoch_days, periods_table, portable_seconds
 from certkit.errors import CertkitError, CertkitWarning
 
+#: The panel's periods and their polars intervals (ISO weeks start on Monday, as the panel's).
+PERIODS = {"week": "1w", "month": "1mo", "quarter": "1q"}
+
 
 @dataclass(frozen=True)
 class Calendar:
@@ -114,13 +117,12 @@ def partial_last_period(
     gap = (closes - last).total_seconds()
     if gap < max(86400.0, PARTIAL_GAP_INTERVALS * interval):
         return None
-    unit = period
     seen = (last.date() - begins).days + 1
     length = (closes.date() - begins).days
     words = (
         f"The data end on {last.date().isoformat()} (the last PR opened or merged), "
         f"{seen} of the {length} days of {period_label(begins, period)}, where the data's PRs came "
-        f"{_every(interval)}: that {unit} is left out of the panel, as a partial {unit} counts "
+        f"{_every(interval)}: that {period} is left out of the panel, as a partial {period} counts "
         f"fewer PRs for every engineer and a comparison of levels reads the shortfall as an "
         f"effect (keep it with keep_partial_end=True, certkit panel --keep-partial-end or, in a "
         "report, -p keep_partial_end=true)."
@@ -227,7 +229,7 @@ def partial_leave_periods(leavers: pl.DataFrame, period: str) -> pl.DataFrame:
     ``leavers``: ``engineer_id`` and ``leave_date`` (a date)."""
     if leavers.is_empty():
         return pl.DataFrame(schema={"engineer_id": pl.String, "period": pl.Date})
-    step = {"week": "1w", "month": "1mo", "quarter": "1q"}[period]
+    step = PERIODS[period]
     left = pl.col("leave_date").cast(pl.Date)
     shifted = left.dt.offset_by(f"{1 + LEAVE_SLACK_DAYS[period]}d")
     return (

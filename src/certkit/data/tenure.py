@@ -12,15 +12,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from certkit.data.panel_calendar import partial_leave_periods
+from certkit.data.panel_calendar import PERIODS, partial_leave_periods
 
 if TYPE_CHECKING:
     from certkit.data.dataset import Dataset
 
 __all__ = ["outside_tenure", "outside_words", "prs_outside_panel", "tenure_words"]
-
-#: The panel's periods as polars intervals (ISO weeks start on Monday, as the panel's).
-TRUNC = {"week": "1w", "month": "1mo", "quarter": "1q"}
 
 
 def outside_tenure(prs: pl.DataFrame, engineers: pl.DataFrame, every: str = "1mo") -> pl.DataFrame:
@@ -94,8 +91,6 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
     ``merged - total`` is the panel's ``merged_prs`` sum. ``engineers`` counts the authors of
     the ``before`` and ``after`` PRs.
     """
-    from certkit.data.tenure import outside_tenure
-
     humans = ds.human_engineers()
     prs = ds.pull_requests.select("id", "author_id", "merged_date").filter(  # the columns
         pl.col("merged_date").is_not_null()  # it reads: not a copy of every PR column
@@ -104,14 +99,14 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
     in_panel = panel["engineer_id"].unique().implode() if panel.height else pl.lit([])
     if "leave_date" not in humans.columns:
         humans = humans.with_columns(pl.lit(None, pl.Date).alias("leave_date"))
-    outside = outside_tenure(prs, humans, TRUNC[period])
+    outside = outside_tenure(prs, humans, PERIODS[period])
     before = outside.filter(pl.col("side") == "before")
     after = outside.filter(pl.col("side") == "after")
     rest = prs.filter(~pl.col("id").is_in(outside["id"].implode()))
     # the data's partial last period and the periods engineers left inside, which the panel
     # leaves out (panel_calendar; trial Z: August's 166 PRs were "26 by 19 engineers left
     # out of the panel (certified before ...)", none of them certified)
-    when = pl.col("merged_date").cast(pl.Date).dt.truncate(TRUNC[period]).alias("period")
+    when = pl.col("merged_date").cast(pl.Date).dt.truncate(PERIODS[period]).alias("period")
     last = panel["period"].max() if panel.height else None
     late = rest.filter(when > last) if last is not None else rest.clear()
     rest = rest.filter(~pl.col("id").is_in(late["id"].implode()))
