@@ -33,6 +33,14 @@ def _squash(r: Repo, message: str, author, day: int, month: int = 3) -> str:
     return r.commit(message, author, f"2024-{month:02d}-{day:02d}T10:00:00Z")
 
 
+def _edit(r: Repo, files: dict[str, str], message: str, author, day: str) -> None:
+    """Write ``files`` (path -> text) and commit them all on ``day`` at 10:00 UTC."""
+    for name, text in files.items():
+        (r.path / name).write_text(text)
+    r.git("add", *files)
+    r.git("commit", "-q", "-m", message, env=Repo._env(author, f"{day}T10:00:00Z"))
+
+
 def _import(r: Repo, **kw) -> tuple[dict[str, bool], str]:
     """``reverted`` by PR id, and the import's notes."""
     with warnings.catch_warnings():
@@ -627,24 +635,13 @@ def test_a_change_months_old_is_not_reverted_by_a_diff_alone(tmp_path):
     diff only to a change within 90 days."""
     r = Repo(tmp_path / "app")
     _squash(r, "Initial commit", ANA, 1, month=1)
-    (r.path / "release.sh").write_text("version=0.0.9\n")
-    r.git("add", "release.sh")
-    r.git(
-        "commit", "-q", "-m", "Add release script (#2)", env=Repo._env(ANA, "2024-01-02T10:00:00Z")
-    )
-    (r.path / "release.sh").write_text("version=0.1.0\n")
-    r.git(
-        "commit", "-qam", "Update rooster to 0.1.0 (#3)", env=Repo._env(BEN, "2024-01-10T10:00:00Z")
-    )
-    (r.path / "release.sh").write_text("version=0.1.0-preview\n")
-    (r.path / "ci.yaml").write_text("".join(f"step {i}\n" for i in range(25)))
-    r.git("add", "ci.yaml")
-    r.git("commit", "-qam", "Release preview (#4)", env=Repo._env(BEN, "2024-09-01T10:00:00Z"))
-    (r.path / "release.sh").write_text("version=0.1.0\n")
-    r.git(
-        "commit", "-qam", "Revert accidental release preview change (#5)",
-        env=Repo._env(ANA, "2024-09-02T10:00:00Z"),
-    )  # fmt: skip
+    _edit(r, {"release.sh": "version=0.0.9\n"}, "Add release script (#2)", ANA, "2024-01-02")
+    _edit(r, {"release.sh": "version=0.1.0\n"}, "Update rooster to 0.1.0 (#3)", BEN, "2024-01-10")
+    steps = "".join(f"step {i}\n" for i in range(25))
+    preview = {"release.sh": "version=0.1.0-preview\n", "ci.yaml": steps}
+    _edit(r, preview, "Release preview (#4)", BEN, "2024-09-01")
+    undo = "Revert accidental release preview change (#5)"
+    _edit(r, {"release.sh": "version=0.1.0\n"}, undo, ANA, "2024-09-02")
     assert _reverted(r)["org/app#3"] is False
 
 
@@ -673,17 +670,9 @@ def test_revert_to_naming_a_revert_is_still_a_revert(tmp_path):
     inverse of #13449's one-line LICENSE change, reverts it; the "Revert to ..." rule
     (trial AD: "Revert to stable behavior" is a fix) must not drop it."""
     r = Repo(tmp_path / "app")
-    (r.path / "LICENSE").write_text("Copyright 2025 Google LLC\n")
-    r.git("add", "LICENSE")
-    r.git("commit", "-q", "-m", "Initial commit", env=Repo._env(ANA, "2024-03-01T10:00:00Z"))
-    (r.path / "LICENSE").write_text("Copyright 2025 Google LLC and others\n")
-    r.git(
-        "commit", "-qam", "Fix Copyright line in LICENSE (#5)",
-        env=Repo._env(ANA, "2024-03-02T10:00:00Z"),
-    )  # fmt: skip
-    (r.path / "LICENSE").write_text("Copyright 2025 Google LLC\n")
-    r.git(
-        "commit", "-qam", "Revert to default LICENSE (Revert #5)  (#6)",
-        env=Repo._env(BEN, "2024-03-03T10:00:00Z"),
-    )  # fmt: skip
+    _edit(r, {"LICENSE": "Copyright 2025 Google LLC\n"}, "Initial commit", ANA, "2024-03-01")
+    fix = {"LICENSE": "Copyright 2025 Google LLC and others\n"}
+    _edit(r, fix, "Fix Copyright line in LICENSE (#5)", ANA, "2024-03-02")
+    undo = "Revert to default LICENSE (Revert #5)  (#6)"
+    _edit(r, {"LICENSE": "Copyright 2025 Google LLC\n"}, undo, BEN, "2024-03-03")
     assert _reverted(r)["org/app#5"] is True
