@@ -48,6 +48,11 @@ def test_the_rule_reads_the_gap_against_the_datas_own_rate():
     assert quarter is not None and quarter[0] == date(2026, 7, 1) and "2026 Q3" in quarter[1]
     # under a day before the close is never partial, however busy the data
     assert partial_last_period(first, datetime(2026, 8, 31, 6), 10**6, "month") is None
+    # nor when two periods or fewer would remain (July and August: August stays)
+    assert (
+        partial_last_period(datetime(2026, 7, 1), datetime(2026, 8, 21, 15), 7000, "month") is None
+    )
+    assert partial_last_period(datetime(2026, 6, 1), datetime(2026, 8, 21, 15), 7000, "month")
 
 
 def test_a_mid_month_export_leaves_its_last_month_out_and_says_so():

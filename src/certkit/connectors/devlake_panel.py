@@ -62,7 +62,7 @@ from certkit.connectors.identity import (
 )
 from certkit.connectors.roster_match import merge_people, remap, roster_mapping
 from certkit.data.panel import PERIODS, build_panel
-from certkit.data.panel_calendar import partial_last_period, period_start, period_starts
+from certkit.data.panel_calendar import partial_last_period, period_start
 from certkit.data.panel_engines import PANEL_SCHEMA
 from certkit.data.panel_links import EXAMPLES, check_fix_links, fix_words
 from certkit.data.schema import TABLES
@@ -438,9 +438,9 @@ def _assemble(
     first, last, n = bounds
     # a partial last period is left out as build_panel leaves it out of an import (which
     # counts the PRs the two calendar rows stand for here): the grid ends a period earlier
-    opens = period_start(first.date(), period)
-    partial = partial_last_period(datetime.combine(opens, time()), last, n, period)
-    if partial and not keep_partial_end and len(period_starts(opens, partial[0], period)) > 2:
+    opens = datetime.combine(period_start(first.date(), period), time())
+    partial = None if keep_partial_end else partial_last_period(opens, last, n, period)
+    if partial:
         last = datetime.combine(partial[0], time()) - timedelta(seconds=1)
         warnings.warn(partial[1], CertkitWarning, stacklevel=3)
     calendar = [

@@ -105,13 +105,14 @@ def partial_last_period(
     ``n_prs`` the PRs between them. An export taken on 22 August holds 22 of August's 31
     days, so August counts about 70% of a month's PRs for every engineer, and a comparison of
     levels reads the shortfall as an outcome (larger for busier engineers). None when the
-    last event is near the period's close at the data's rate (the period looks complete) or
-    when too few PRs make the rate unreadable.
+    last event is near the period's close at the data's rate (the period looks complete),
+    when too few PRs make the rate unreadable, or when two periods or fewer would remain.
+    Both ``build_panel`` and the DevLake pushdown decide with it.
     """
     begins = period_start(last.date(), period)
     closes = datetime.combine(next_period_start(begins, period), time())
     span = (last - first).total_seconds()
-    if n_prs < 2 or span <= 0:
+    if n_prs < 2 or span <= 0 or len(period_starts(first.date(), begins, period)) <= 2:
         return None
     interval = span / (n_prs - 1)
     gap = (closes - last).total_seconds()
@@ -204,7 +205,7 @@ def panel_calendar(
     end = period_start(bounds["end"].date(), period)
     periods = period_starts(start, end, period)
     dropped = None
-    if not keep_partial_end and len(periods) > 2:
+    if not keep_partial_end:
         # the rate of every PR of the table, as the DevLake pushdown counts them
         n_prs = collect_polars(prs.select(nw.len().cast(nw.Int64).alias("n")), streaming=streaming)
         opens = datetime.combine(start, time())
