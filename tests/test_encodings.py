@@ -327,3 +327,40 @@ def test_a_misspelled_header_is_named_before_git_in_one_style_for_both_files(tmp
         assert code == 2, err
         assert f"missing required column(s) {right}" in err, err
         assert f"did you mean {wrong!r} for {right!r}?" in err and str(not_a_repo) not in err
+
+
+def test_a_certified_engineer_no_roster_names_is_said_before_git_is_read(tmp_path, capsys):
+    """astral-sh/ruff (trial AC, F12): 'chirimarsh' in a certifications file stopped the
+    import after 1:44 of reading git, with no hint that 'charliermarsh' was meant. It is said
+    before git is read (git may still name that author, so it does not stop there), and the
+    error after it suggests the roster id."""
+    from test_connectors_git import ANA, Repo
+
+    repo = Repo(tmp_path / "app", origin="https://github.com/org/app.git")
+    repo.commit("Add a (#1)", ANA, "2025-03-01T10:00:00Z")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "engineer_id,email,team,role,level,hire_date,platform\n"
+        "charliermarsh,charlie@corp.example,core,backend,mid,2023-01-10,aws\n"
+        f"ana,{ANA[1]},core,backend,mid,2023-02-10,aws\n"
+    )
+    ids = tmp_path / "ids.csv"
+    ids.write_text("engineer_id,email\nana,ana.personal@example.com\n")
+    certs = tmp_path / "certs.csv"
+    certs.write_text(
+        "engineer_id,certification,earned_date\nana.personal@example.com,gcp-pmle,2024-01-01\n"
+        "CHARLIE@corp.example,gcp-pmle,2024-02-01\nchirimarsh,gcp-pmle,2024-03-01\n"
+    )
+    code, _, err = run(
+        capsys, "import", "git", str(repo.path), "--engineers", str(roster),
+        "--certifications", str(certs), "--identities", str(ids), "--out", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert code == 1, err
+    note = (
+        f"note: certifications file {certs}, column 'engineer_id': 1 value(s) name no roster "
+        "engineer (by engineer_id, email or name) and no alias of the identity file: "
+        "'chirimarsh' (line 4) (did you mean 'charliermarsh' for 'chirimarsh'?)"
+    )
+    assert note in err, err
+    assert "engineer_id not found in engineers: 'chirimarsh'" in err
+    assert "did you mean 'charliermarsh' for 'chirimarsh'?" in err.split(note)[1]

@@ -27,12 +27,10 @@ def row(panel: pl.DataFrame, engineer: str, index: int) -> dict:
 
 
 def test_rows_follow_hire_dates_and_data_window(panel):
-    # data window: January to March 2024; E2 was hired on 2024-02-10
-    assert panel.height == 8
-    assert panel.filter(pl.col("engineer_id") == "E2")["period"].to_list() == [
-        date(2024, 2, 1),
-        date(2024, 3, 1),
-    ]
+    # data window: January to March 2024; E2 was hired on 2024-02-10, inside February,
+    # which is left out for them (a partial month counts fewer PRs)
+    assert panel.height == 7
+    assert panel.filter(pl.col("engineer_id") == "E2")["period"].to_list() == [date(2024, 3, 1)]
     assert panel["period_index"].unique().sort().to_list() == [1, 2, 3]
 
 
@@ -60,7 +58,8 @@ def test_outcomes_hand_computed(panel):
 
     e2 = row(panel, "E2", 3)  # P4 opened in February, merged in March after 29 days
     assert e2["merged_prs"] == 1 and e2["cycle_time_hours_median"] == pytest.approx(29 * 24)
-    assert row(panel, "E2", 2)["prs_opened"] == 1
+    # P4 was opened in E2's first, partial month (hired 10 February): not a row of the panel
+    assert panel.filter((pl.col("engineer_id") == "E2") & (pl.col("period_index") == 2)).is_empty()
 
     e3 = row(panel, "E3", 3)  # D2 has no PR link: counted by its own date for E3
     assert e3["defects"] == 1 and e3["ai_share"] == pytest.approx(0.5)
@@ -145,11 +144,12 @@ def test_weekly_and_quarterly_periods(small_folder):
     weekly = ck.build_panel(ds, "week")
     assert weekly["period"].dt.weekday().unique().to_list() == [1]  # Mondays
     assert weekly["merged_prs"].sum() == 5
-    # E1 certified in February: Q1 is its first quarter, so no pre-period -> left out
+    # E1 certified in February: Q1 is its first quarter, so no pre-period -> left out; E2,
+    # hired on 10 February, has no whole quarter in the data (Q1 only)
     with pytest.warns(ck.CertkitWarning, match="first observed quarter"):
         quarterly = ck.build_panel(ds, "quarter")
-    assert quarterly["engineer_id"].to_list() == ["E2", "E3"]
-    assert quarterly["merged_prs"].to_list() == [1, 1]
+    assert quarterly["engineer_id"].to_list() == ["E3"]
+    assert quarterly["merged_prs"].to_list() == [1]
     with pytest.raises(ck.CertkitError, match="period must be one of"):
         ck.build_panel(ds, "day")
 
@@ -160,12 +160,18 @@ def test_sample_panel_shape():
         panel = ck.build_panel(ds)
     assert panel["period_index"].max() == 24
     assert panel.select(pl.struct("engineer_id", "period_index").is_unique().all()).item()
-    # every PR merged by a panel engineer while employed is counted exactly once: to the end
-    # of the leave month, or of the month before when the engineer left more than 3 days
-    # before its end (a partial month, left out)
+    # every PR merged by a panel engineer while employed is counted exactly once: from the
+    # hire month, or the month after when the engineer joined more than 3 days after its
+    # start, to the end of the leave month, or of the month before when the engineer left
+    # more than 3 days before its end (partial months, left out)
     leave = pl.col("leave_date").fill_null(date(2100, 1, 1))
+    hire = pl.col("hire_date")
     employed = ds.engineers.select(
         pl.col("engineer_id").alias("author_id"),
+        pl.when(hire.dt.offset_by("-4d").dt.month() == hire.dt.month())
+        .then(hire.dt.month_end().dt.offset_by("1d"))
+        .otherwise(hire.dt.month_start())
+        .alias("hire"),
         pl.when(leave.dt.offset_by("4d").dt.month() == leave.dt.month())
         .then(leave.dt.month_start().dt.offset_by("-1d"))
         .otherwise(leave.dt.month_end())
@@ -173,6 +179,7 @@ def test_sample_panel_shape():
     )
     merged = ds.pull_requests.join(employed, on="author_id").filter(
         pl.col("merged_date").is_not_null()
+        & (pl.col("merged_date").dt.date() >= pl.col("hire"))
         & (pl.col("merged_date").dt.date() <= pl.col("leave"))
         & pl.col("author_id").is_in(panel["engineer_id"].unique().implode())
     )

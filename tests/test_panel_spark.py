@@ -78,7 +78,7 @@ def test_sample_and_awkward_org_same_panel_on_spark(spark):
     got = panel(to_spark(awk, spark), "week")
     same(panel(awk, "week"), got)
     mid = got.filter(got["engineer_id"] == "MID")
-    assert mid.height > 0  # the engineer hired mid-period made it through Spark
+    assert mid.height > 0  # the engineer hired inside a period made it through Spark
 
 
 def test_validation_rules_run_on_spark(spark):
@@ -212,7 +212,7 @@ def test_cli_catalog_tables_on_spark_connect_with_a_databricks_style_url(
     got = pl.read_parquet(out)
     same(panel(awk), got)
     mid = got.filter(got["engineer_id"] == "MID")
-    assert mid["period"][0] == when["month3"]  # hired mid-month: in from that month
+    assert mid["period"][0] == when["month3"]  # hired on the 3rd: in from that month
     assert len(stopped) == 1 and stopped[0].is_stopped
     assert stopped[0].client.token == "certkit-test-token"  # the session of that URL
 

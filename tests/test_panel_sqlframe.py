@@ -56,6 +56,6 @@ def test_awkward_org_monthly_panel_on_sqlframe(session):
     cpu = time.process_time() - cpu
     same(panel(ds), got)
     mid = got.filter(got["engineer_id"] == "MID")
-    assert mid["period"][0] == when["month3"]  # hired mid-month: in from that month
+    assert mid["period"][0] == when["month3"]  # hired on the 3rd: in from that month
     # ~105 s before the query was made compact; a regression to megabytes of plan shows here
     assert cpu < 60, f"SQLFrame panel took {cpu:.0f} CPU s"

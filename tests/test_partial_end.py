@@ -180,7 +180,9 @@ def test_the_month_an_engineer_left_inside_is_left_out_for_them():
     month = date(start.year + (start.month + 2) // 12, (start.month + 2) % 12 + 1, 1)
     before = date(start.year + (start.month + 1) // 12, (start.month + 1) % 12 + 1, 1)
     last_day = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    a, b, c = ds.engineers.filter(pl.col("leave_date").is_null())["engineer_id"][:3]
+    never = ds.engineers.join(ds.certifications, on="engineer_id", how="anti")
+    settled = never.filter(pl.col("leave_date").is_null() & (pl.col("hire_date") < start))
+    a, b, c = settled["engineer_id"][:3]
     leave = {a: month.replace(day=15), b: last_day - timedelta(days=2), c: month.replace(day=3)}
     engineers = ds.engineers.with_columns(
         pl.col("engineer_id")

@@ -181,15 +181,15 @@ def test_roster_engineers_idle_to_the_end_are_named_in_data_health():
 def test_a_shared_report_gives_the_verdict_not_the_numbers_of_an_estimate_under_k():
     """review E (E4): the estimate without the quiet months rested on 3 certified engineers
     (k = 5) and the caveat printed its interval anyway."""
-    ctx = _quiet_ctx()  # 71 certified engineers behind the estimate, 67 without the quiet end
-    ctx.privacy = Privacy(k=70, share=True)
+    ctx = _quiet_ctx()  # 66 certified engineers behind the estimate, 64 without the quiet end
+    ctx.privacy = Privacy(k=65, share=True)
     effects = studies.did_effects(
         ctx, ["merged_prs"], studies.did_spec("not_yet"), min_e=-4, max_e=4, notes=[]
     )
     row = effects.effects.row(0, named=True)
-    assert row["quiet_hidden"] == 70
-    caveat = narrative.effect_caveat(row, k=70)
-    assert "an estimate on fewer than 70 certified engineers (not shown" in caveat
+    assert row["quiet_hidden"] == 65
+    caveat = narrative.effect_caveat(row, k=65)
+    assert "an estimate on fewer than 65 certified engineers (not shown" in caveat
     assert "not distinguishable from no change" in caveat
     assert f"{row['quiet_estimate']:+.3g}" not in caveat and "95% CI" not in caveat
     big = {"outcome": "lines_changed", "estimate": -900.0, "p_value": 0.01, "baseline": 8240.0}

@@ -444,8 +444,12 @@ def test_per_certification_counts_the_engineers_its_estimate_rests_on():
         pl.col("engineer_id").n_unique().alias("n")
     )
     cert = held.sort(["n", "certification_id"], descending=[True, False])["certification_id"][0]
+    settled = ds.engineers.filter(  # in the panel from its start to its end
+        (pl.col("hire_date") < ds.period()[0]) & pl.col("leave_date").is_null()
+    )["engineer_id"]
     holders = sorted(
         set(ds.certifications.filter(pl.col("certification_id") == cert)["engineer_id"])
+        & set(settled)
     )
     # five holders, one of them certified before the data starts
     mine = pl.col("certification_id") == cert

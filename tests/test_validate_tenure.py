@@ -13,8 +13,8 @@ from conftest import CERTIFICATIONS, ENGINEERS, PULL_REQUESTS, write_folder
 import certkit as ck
 from certkit.data import health
 
-# E2 is hired 2024-02-10: P7 (January) is before the hire month, P8 (2024-02-02) is in it and
-# counts. E3 leaves 2024-03-25: P9 (April) is after, and March, left inside, is left out for E3. E4 is certified before hire (left out).
+# E2 is hired 2024-02-10: P7 (January) is before the hire month, P8 (2024-02-02) is in it, and
+# February, joined inside, is left out for E2. E3 leaves 2024-03-25: P9 (April) is after, and March, left inside, is left out for E3. E4 is certified before hire (left out).
 TENURE_ENGINEERS = (
     ENGINEERS.replace("name\n", "name,leave_date\n", 1)
     .replace("Ana Silva\n", "Ana Silva,\n")
@@ -70,12 +70,14 @@ def test_health_counts_exactly_what_the_panel_leaves_out(tmp_path):
         "after": 1,  # P9
         "after_engineers": 1,
         "partial_end": 0,
+        "joined_inside": 1,  # P8: E2 joined on 10 February, a partial month
+        "joined_inside_engineers": 1,
         "left_inside": 1,  # E3's March PR: E3 left on 25 March, a partial month
         "left_inside_engineers": 1,
         "left_out": 1,  # P10, by E4 (certified before hire)
         "left_out_engineers": 1,
         "engineers": 2,
-        "total": 4,
+        "total": 5,
     }
     assert found["merged"] - found["total"] == panel["merged_prs"].sum()
     words = health.narrative(
@@ -86,10 +88,11 @@ def test_health_counts_exactly_what_the_panel_leaves_out(tmp_path):
         panel=panel,
     )
     assert (
-        "- **Outside the panel:** 4 of 9 merged PRs of engineers count in no outcome: 1 merged "
+        "- **Outside the panel:** 5 of 9 merged PRs of engineers count in no outcome: 1 merged "
         "before the month of their author's hire_date; 1 merged after the month of their "
-        "author's leave_date; 1 merged in the month their author left inside (left out for "
-        "them); 1 by 1 engineer left out of the panel"
+        "author's leave_date; 1 merged in the month their author joined inside (left out for "
+        "them); 1 merged in the month their author left inside (left out for them); 1 by 1 "
+        "engineer left out of the panel"
     ) in words
 
 

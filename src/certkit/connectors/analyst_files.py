@@ -61,7 +61,7 @@ def _read_table(obj, what: str) -> tuple[pl.DataFrame | None, tuple | None]:
         raise CertkitError(f"{what} file {p}: could not be read ({first})") from None
 
 
-def check_readable(engineers=None, certifications=None) -> None:
+def check_readable(engineers=None, certifications=None, identities=None) -> list[str]:
     """Read the roster and certifications files once before the slow part of an import.
 
     Each is read as :func:`~certkit.connectors.base.to_dataset` will read it, and every file
@@ -71,11 +71,15 @@ def check_readable(engineers=None, certifications=None) -> None:
     'earned_dte' for 'earned_date'?"); then date values that do not read as dates stop it as
     validation would (a
     :class:`~certkit.errors.DataValidationError` naming file, column and lines).
+
+    Returns notes to show before the slow part: certification rows naming nobody of the
+    roster nor of the ``identities`` (an :class:`Identities`), which stop the import after
+    it unless git names them (:func:`unknown_certified`).
     """
     from certkit.data.schema import TABLES
     from certkit.data.validate import ValidationReport
 
-    errors, report = [], ValidationReport()
+    errors, report, read = [], ValidationReport(), {}
     for what, obj in (("engineers", engineers), ("certifications", certifications)):
         try:
             df, origin = _read_table(obj, what)
@@ -89,12 +93,75 @@ def check_readable(engineers=None, certifications=None) -> None:
             errors.append(missing)
             continue
         report.problems += _bad_dates(df, origin, what)
+        read[what] = (df, origin)
     if len(errors) == 1:
         raise CertkitError(errors[0])
     if errors:
         raise CertkitError("neither file can be read:\n" + "\n".join(f"- {e}" for e in errors))
     if report.problems:
         raise DataValidationError(report)
+    roster, certs = read.get("engineers"), read.get("certifications")
+    if roster is None or certs is None or roster[0] is None or certs[0] is None:
+        return []
+    note = unknown_certified(roster[0], *certs, identities or Identities())
+    return [note] if note else []
+
+
+def unknown_certified(
+    roster: pl.DataFrame, certs: pl.DataFrame, origin: tuple | None, identities: Identities
+) -> str:
+    """A note on the certification rows whose ``engineer_id`` is no roster engineer's id,
+    e-mail or name (case ignored) and no alias of the identity file, with a close roster id
+    where there is one; empty when there are none. Such a row stops the import after git is
+    read unless git names that author (trial AC: 'chirimarsh' stopped an import of
+    astral-sh/ruff after 1:44, where 'charliermarsh' was meant). ``origin``: the file and
+    its line numbers (:func:`_read_table`)."""
+    from certkit.data.certification_checks import close_ids
+
+    def column(frame: pl.DataFrame, table: str, name: str) -> pl.Series | None:
+        names = TABLES[table].canonical_names(frame.columns)
+        if name not in names:
+            return None
+        return frame[frame.columns[names.index(name)]].cast(pl.String)
+
+    values = column(certs, "certifications", "engineer_id")
+    ids = column(roster, "engineers", "engineer_id")
+    if values is None or ids is None:
+        return ""
+    known = {v.strip().lower() for v in ids.drop_nulls()}
+    for other in ("email", "name"):
+        extra = column(roster, "engineers", other)
+        if extra is not None:
+            known |= {v.strip().lower() for v in extra.drop_nulls()}
+    counted = _counted(certs)
+    unknown: dict[str, list[int]] = {}
+    lines = origin[1][1] if origin and origin[1] else list(range(1, certs.height + 1))
+    for i, value in enumerate(values):
+        if value is None or not counted[i] or not value.strip():
+            continue
+        alias = value.strip()
+        if alias.lower() in known or identities.resolve(email=alias, login=alias, name=alias):
+            continue
+        unknown.setdefault(alias, []).append(lines[i])
+    if not unknown:
+        return ""
+    where = f"certifications file {origin[0]}" if origin else "certifications"
+    shown = ", ".join(
+        f"{v!r} (line {', '.join(map(str, n[:3]))})" for v, n in list(unknown.items())[:3]
+    )
+    more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+    close = close_ids(list(unknown), ids.drop_nulls().to_list())
+    hint = (
+        (" (did you mean " + ", ".join(f"{e!r} for {v!r}" for v, e in close[:3]) + "?)")
+        if close
+        else ""
+    )
+    return (
+        f"{where}, column 'engineer_id': {len(unknown)} value(s) name no roster engineer (by "
+        f"engineer_id, email or name) and no alias of the identity file: {shown}{more}{hint}; "
+        "unless git names them as authors, the import stops after reading git (stop it now "
+        "and correct the file, or map them with --identities)"
+    )
 
 
 def _bad_dates(df: pl.DataFrame | None, origin: tuple | None, what: str) -> list:

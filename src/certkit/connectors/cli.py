@@ -170,8 +170,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
             "given (git, GitHub and DevLake dates carry their offset)"
         )
     # before minutes of reading git: a malformed roster or certifications file shows at once
-    check_readable(args.engineers, args.certifications)
     ids = read_identities(args.identities)
+    for note in check_readable(args.engineers, args.certifications, ids):
+        print(f"note: {note}", file=sys.stderr)
     rules = load_rules(args.ai_rules)
     agents = load_agents(getattr(args, "agents", None))
     parts: list[Import] = []

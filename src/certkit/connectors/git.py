@@ -39,7 +39,6 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
-from tqdm.auto import tqdm
 
 from certkit.connectors import base
 from certkit.connectors.attribution import (
@@ -70,6 +69,7 @@ from certkit.connectors.identity import (
 )
 from certkit.connectors.ledger import line_ledger, with_rework
 from certkit.errors import CertkitError
+from certkit.progress import progress_bar
 
 _REC, _UNIT, _END = "\x1e", "\x1f", "\x1d"
 _FORMAT = (
@@ -310,9 +310,9 @@ def _stream_commits(
         assert proc.stdin is not None
         proc.stdin.write("".join(f"{s}\n" for s in shas))
         proc.stdin.close()
-    # progress=None: a bar only for long imports (and only on a terminal, tqdm's default).
+    # progress=None: a bar only for long imports (throttled in a log: certkit.progress).
     disable = progress is False or (progress is None and total < 5000)
-    bar = tqdm(total=total, unit="commit", desc=path.name, disable=disable)
+    bar = progress_bar(total=total, unit="commit", desc=path.name, disable=disable)
     buf: list[str] = []
     finished = False
     try:

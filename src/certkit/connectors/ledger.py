@@ -38,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
 
 from certkit.errors import CertkitError
+from certkit.progress import progress_bar
 
 _UNIT = "\x1f"
 _DAY = 86_400
@@ -325,7 +325,7 @@ def line_ledger(
         before the window are never any window commit's); older commits get no row.
     progress
         Show a progress bar: ``True`` always, ``False`` never, ``None`` when 5,000 or more
-        commits are read (and only on a terminal, tqdm's default).
+        commits are read (throttled when standard error is a log: :mod:`certkit.progress`).
 
     Returns
     -------
@@ -351,7 +351,9 @@ def line_ledger(
     states: dict[str, dict] = {}
     head_state: dict = {}
     disable = progress is False or (progress is None and len(todo) < 5000)
-    bar = tqdm(total=len(todo), unit="commit", desc=f"{path.name} line ledger", disable=disable)
+    bar = progress_bar(
+        total=len(todo), unit="commit", desc=f"{path.name} line ledger", disable=disable
+    )
 
     def finish(sha: str, secs: list[_Section]) -> None:
         nonlocal head_state

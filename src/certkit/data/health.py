@@ -338,26 +338,52 @@ def prs_left_out(ds: Dataset) -> int:
     return by_bots(ds.pull_requests, ds.engineers).height
 
 
-def certified_outside_window(ds: Dataset, panel: pl.DataFrame) -> dict:
+def certified_outside_window(ds: Dataset, panel: pl.DataFrame, period: str = "month") -> dict:
     """Certified engineers ``panel`` cannot compare before and after certifying.
 
     ``early``: certified before or in their first observed period (the panel leaves them out:
-    no time before certification; usual when certifications predate the data), ``late``:
-    certified after its last period (they compare as never certified), ``inside``: certified
-    within it; ``first`` and ``last`` are the data's first and last days (``ds.period()``).
+    no time before certification; usual when certifications predate the data), ``departed``:
+    leavers certified in or after the ``period`` they left (left out: no time after it),
+    ``late``: certified after the panel's last period (they compare as never certified),
+    ``inside``: certified within it; ``first`` and ``last`` are the data's first and last
+    days (``ds.period()``).
     """
-    humans = ds.human_engineers()["engineer_id"].implode()
-    certified = ds.certifications.filter(
-        pl.col("earned_date").is_not_null() & pl.col("engineer_id").is_in(humans)
-    )["engineer_id"].unique()
+    humans = ds.human_engineers()
+    certs = ds.certifications.filter(
+        pl.col("earned_date").is_not_null()
+        & pl.col("engineer_id").is_in(humans["engineer_id"].implode())
+    )
+    certified = certs["engineer_id"].unique()
     first, last = ds.period()
     if not panel.height:
-        return {"inside": 0, "early": certified.len(), "late": 0, "first": first, "last": last}
+        return {
+            "inside": 0,
+            "early": certified.len(),
+            "departed": 0,
+            "late": 0,
+            "first": first,
+            "last": last,
+        }
     in_panel = panel["engineer_id"].unique().implode()
     late = panel.filter((pl.col("cohort") == 0) & pl.col("certification").is_not_null())
+    out = certs.filter(~pl.col("engineer_id").is_in(in_panel))
+    departed = 0
+    if "leave_date" in humans.columns and out.height:
+        step = PERIODS[period]
+        gone = (
+            out.group_by("engineer_id")
+            .agg(pl.col("earned_date").min())
+            .join(humans.select("engineer_id", "leave_date"), on="engineer_id")
+            .filter(
+                pl.col("earned_date").cast(pl.Date).dt.truncate(step)
+                >= pl.col("leave_date").cast(pl.Date).dt.truncate(step)
+            )
+        )
+        departed = gone.height
     return {
         "inside": panel.filter(pl.col("cohort") > 0)["engineer_id"].n_unique(),
-        "early": certified.filter(~certified.is_in(in_panel)).len(),
+        "early": certified.filter(~certified.is_in(in_panel)).len() - departed,
+        "departed": departed,
         "late": late["engineer_id"].n_unique(),
         "first": first,
         "last": last,

@@ -3,7 +3,9 @@
 Conventions (documented in ``docs/data-model.md``):
 
 * Engineers are in the panel from the period of their hire date (or the data start) to the
-  period of their leave date (or the data end). Bots are left out unless asked for.
+  period of their leave date (or the data end). A hire (leave) period the engineer joined
+  (left) well inside is left out for them, as is the data's partial last period for
+  everyone (:mod:`certkit.data.panel_calendar`). Bots are left out unless asked for.
 * PR outcomes are counted in the period the PR was **merged** (cycle time is only known then);
   ``prs_opened`` counts by creation. Defects are attributed to the merge period of the PR that
   caused them (or, without a PR link, to the period they were reported); incidents to the
@@ -16,18 +18,17 @@ Conventions (documented in ``docs/data-model.md``):
   in throughput and the other outcomes.
 * Periods with no merged PR are present with counts of 0 and rate/duration outcomes null.
 * ``cohort`` is the index of the period of the first certification (0 = never certified);
-  ``event_time`` = ``period_index - cohort``. Engineers certified before their first observed
-  period have no pre-certification data and are left out, with a warning.
+  ``event_time`` = ``period_index - cohort``. Engineers certified before or in their first
+  observed period (no pre-certification data) or after their last (no post-certification
+  data) are left out, with a warning.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import narwhals as nw
 import polars as pl
-from tqdm import tqdm
 
 from certkit.data.dataset import Dataset
 from certkit.data.panel_buckets import (
@@ -55,6 +56,7 @@ from certkit.data.panel_engines import (
 from certkit.data.panel_links import caused_expr, check_fix_links, fix_warnings, linked_prs
 from certkit.data.schema import rework_columns
 from certkit.errors import CertkitError, CertkitWarning
+from certkit.progress import progress_bar
 
 #: ``pull_requests.created_source`` values whose creation date was approximated from git
 #: alone (a squash commit's author date, a merge without branch commits, a direct push, a
@@ -160,10 +162,11 @@ def build_panel(
         the ``engineer_id`` the row names; a warning says how many. ``"keep"``: every link
         names the PR that caused the row (your links say so).
     keep_arrivals
-        Keep the engineers certified before or in their first observed period (default:
-        left out with a warning, as R's ``did`` drops units treated from the start). For
-        analyses that only group engineers by certification, such as the AI-adoption study,
-        which would otherwise lose them.
+        Keep the engineers certified before or in their first observed period, and those
+        certified after their last (a leaver certified in the period they left inside)
+        (default: left out with a warning, as R's ``did`` drops units treated from the
+        start). For analyses that only group engineers by certification, such as the
+        AI-adoption study, which would otherwise lose them.
     keep_partial_end
         Keep the data's last period when the data end well inside it (default: left out
         with a warning). An export taken on 22 August has about 70% of August's PRs for
@@ -208,7 +211,7 @@ def build_panel(
     todo = ranges if len(ranges) > 1 else [None]
     shown = progress if progress is not None else len(todo) > 1
     steps = len(todo) + (3 if len(todo) > 1 else 1)
-    bar = tqdm(total=steps, desc="panel", unit="step", disable=not shown, file=sys.stderr)
+    bar = progress_bar(total=steps, desc="panel", unit="step", disable=not shown, plain=True)
     if len(todo) > 1:
         # attributed once for all buckets (a defect's PR may be anyone's), then split
         bar.set_postfix_str("defects")
@@ -231,14 +234,13 @@ def build_panel(
             f"table engineers: engineer_id must be unique; {repeated.n_unique()} id(s) appear "
             f"more than once (e.g. {repeated[0]!r})"
         )
-    parts, n_arrival = [], 0
+    parts = []
     for i, bucket in enumerate(todo, start=1):
         bar.set_postfix_str(f"outcomes, engineer bucket {i}/{len(todo)}")
         query = _outcomes(*in_bucket(tables, defects, incidents, bucket), cal, include_bots)
-        rows, arrivals = _collect_part(query, streaming, keep_arrivals)
+        rows = _collect_part(query, streaming)
         rows = rows.join(covariates, on="engineer_id", how="left", maintain_order="left")
         parts.append(rows.select(list(PANEL_SCHEMA)))
-        n_arrival += arrivals
         bar.update()
     bar.close()
     # the ranges are disjoint and in order, so the sorted parts concatenate sorted
@@ -249,7 +251,15 @@ def build_panel(
         .filter(~nw.col("leave_date").is_null()),
         streaming=streaming,
     )
-    panel = without_partial_periods(panel, leavers, covariates, cal)
+    tenure = covariates.select("engineer_id", "hire_date", "role", "level").join(
+        leavers.cast({"engineer_id": pl.String}), on="engineer_id", how="left"
+    )
+    panel = without_partial_periods(panel, tenure, cal)
+    # after the partial periods: a first (last) period left out can leave a certified
+    # engineer with no period before (after) certifying
+    n_arrival = n_departure = 0
+    if not keep_arrivals:
+        panel, n_arrival, n_departure = _without_one_sided(panel)
     late = panel.filter((pl.col("cohort") == 0) & pl.col("certification").is_not_null())
     if late.height:
         warnings.warn(
@@ -266,6 +276,14 @@ def build_panel(
             CertkitWarning,
             stacklevel=2,
         )
+    if n_departure:
+        warnings.warn(
+            f"{n_departure} engineer(s) were certified after their last observed {period} "
+            f"(they left inside the {period} they certified in, or before it): they have no "
+            "post-certification data and are left out of the panel.",
+            CertkitWarning,
+            stacklevel=2,
+        )
     for text in said:
         warnings.warn(text, CertkitWarning, stacklevel=2)
     return panel
@@ -279,21 +297,33 @@ def _schema(columns: tuple[str, ...] | list[str]) -> dict[str, pl.DataType]:
     return {c: PANEL_SCHEMA[c] for c in columns}
 
 
-def _collect_part(
-    query: nw.LazyFrame, streaming: bool, keep_arrivals: bool = False
-) -> tuple[pl.DataFrame, int]:
+def _collect_part(query: nw.LazyFrame, streaming: bool) -> pl.DataFrame:
     """Collect (part of) the panel without its per-engineer columns, in the canonical types,
-    sorted, without engineers certified before or in their first observed period unless
-    ``keep_arrivals`` (returned: how many were left out)."""
+    sorted."""
     columns = [c for c in PANEL_SCHEMA if c not in COVARIATES]
     part = collect_polars(query.select(*columns), streaming=streaming)
     part = part.cast(_schema(columns))  # engines differ in integer widths and decimals
+    return part.sort("engineer_id", "period_index")
+
+
+def _without_one_sided(panel: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
+    """``panel`` without the certified engineers it cannot compare before and after: certified
+    before or in their first observed period (arrivals: no time before; R's ``did`` drops
+    units treated from the start), or after their last (departures: a leaver certified in
+    the period they left inside, which is left out, or after it; trial AB: such an engineer
+    moved pydantic-ai's headline from -5.21 to -4.41 PRs as a treated unit with no outcome
+    after treatment). Returns the panel and the two engineer counts."""
     first = pl.col("period_index").min().over("engineer_id")
-    arrival = (pl.col("cohort") != 0) & (pl.col("cohort") <= first)
-    n_arrival = 0 if keep_arrivals else part.filter(arrival)["engineer_id"].n_unique()
-    if n_arrival:
-        part = part.filter(~arrival)
-    return part.sort("engineer_id", "period_index"), n_arrival
+    last = pl.col("period_index").max().over("engineer_id")
+    treated = pl.col("cohort") != 0
+    arrival = treated & (pl.col("cohort") <= first)
+    departure = treated & (pl.col("cohort") > last)
+    flagged = panel.select("engineer_id", arrival.alias("a"), departure.alias("d"))
+    n_arrival = flagged.filter("a")["engineer_id"].n_unique()
+    n_departure = flagged.filter("d")["engineer_id"].n_unique()
+    if n_arrival or n_departure:
+        panel = panel.filter(~(flagged["a"] | flagged["d"]))
+    return panel, n_arrival, n_departure
 
 
 def _covariates(tables: dict[str, nw.LazyFrame], cal: Calendar, include_bots: bool) -> nw.LazyFrame:

@@ -220,50 +220,105 @@ def panel_calendar(
 #: Days before a period's close within which a leave date still counts the period as whole
 #: (a Friday for an ISO week; a month's last weekend).
 LEAVE_SLACK_DAYS = {"week": 2, "month": 3, "quarter": 3}
+#: Days after a period's start within which a hire date still counts the period as whole
+#: (a Monday for an ISO week; a month's first weekend).
+HIRE_SLACK_DAYS = {"week": 0, "month": 3, "quarter": 3}
 
 
-def partial_leave_periods(leavers: pl.DataFrame, period: str) -> pl.DataFrame:
-    """``(engineer_id, period)`` of the periods engineers left inside: their leave date more
-    than :data:`LEAVE_SLACK_DAYS` before the period's close. Such a period counts fewer PRs
-    for that engineer only, and a comparison reads the shortfall as an outcome (trial X,
-    pydantic-ai: a leaver on 15 March had a March of 0 PRs after months of 16 and 15).
-    ``leavers``: ``engineer_id`` and ``leave_date`` (a date)."""
-    if leavers.is_empty():
-        return pl.DataFrame(schema={"engineer_id": pl.String, "period": pl.Date})
+#: The role and level an import gives an author from outside the roster
+#: (``certkit.connectors.analyst_files.PLACEHOLDER``), whose hire date is their first PR or
+#: commit, not a hire: their first period is not left out as a partial one.
+FIRST_ACTIVITY = {"role": "unknown", "level": "unknown"}
+
+
+def partial_tenure_periods(engineers: pl.DataFrame, period: str) -> pl.DataFrame:
+    """``(engineer_id, period, side)`` of the periods engineers joined or left inside: a
+    ``hire_date`` more than :data:`HIRE_SLACK_DAYS` after the period's start (``side``
+    "hire"), a ``leave_date`` more than :data:`LEAVE_SLACK_DAYS` before its close ("leave").
+
+    Such a period counts fewer PRs for that engineer only, and a comparison reads the
+    shortfall as an outcome (trial X, pydantic-ai: a leaver on 15 March had a March of 0 PRs
+    after months of 16 and 15; trial AC, ruff: engineers hired on the 24th and the 25th had
+    first months of 0 PRs in their pre-certification periods). An author the import added
+    from outside the roster has their first activity as hire date: their first period is as
+    short, yet it holds at least one PR by construction, and many outside authors have all
+    their PRs in it (left out, DevLake's own test data, whose authors are all outside any
+    roster, lost more than half of its merged PRs from the panel): that period is kept for
+    them (:data:`FIRST_ACTIVITY`). ``engineers``:
+    ``engineer_id``, ``hire_date`` and, optionally, ``leave_date`` (dates), ``role`` and
+    ``level``."""
     step = PERIODS[period]
-    left = pl.col("leave_date").cast(pl.Date)
-    shifted = left.dt.offset_by(f"{1 + LEAVE_SLACK_DAYS[period]}d")
-    return (
-        leavers.drop_nulls("leave_date")
-        .filter(shifted.dt.truncate(step) == left.dt.truncate(step))
-        .select(pl.col("engineer_id").cast(pl.String), left.dt.truncate(step).alias("period"))
-    )
+    schema = {"engineer_id": pl.String, "period": pl.Date, "side": pl.String}
+    parts = []
+    for side, column, days in (
+        ("hire", "hire_date", -(1 + HIRE_SLACK_DAYS[period])),
+        ("leave", "leave_date", 1 + LEAVE_SLACK_DAYS[period]),
+    ):
+        if column not in engineers.columns:
+            continue
+        day = pl.col(column).cast(pl.Date)
+        # whole when the slack reaches into the period before (hire) or after (leave)
+        shifted = day.dt.offset_by(f"{days}d")
+        rows = engineers.drop_nulls(column)
+        if side == "hire" and set(FIRST_ACTIVITY) <= set(rows.columns):
+            rows = rows.filter(
+                ~pl.all_horizontal(
+                    pl.col(c).cast(pl.String) == v for c, v in FIRST_ACTIVITY.items()
+                )
+            )
+        parts.append(
+            rows.filter(shifted.dt.truncate(step) == day.dt.truncate(step)).select(
+                pl.col("engineer_id").cast(pl.String),
+                day.dt.truncate(step).alias("period"),
+                pl.lit(side).alias("side"),
+            )
+        )
+    return pl.concat(parts).cast(schema) if parts else pl.DataFrame(schema=schema)
 
 
 def without_partial_periods(
-    panel: pl.DataFrame, leavers: pl.DataFrame, engineers: pl.DataFrame, cal: Calendar
+    panel: pl.DataFrame, tenure: pl.DataFrame, cal: Calendar
 ) -> pl.DataFrame:
-    """``panel`` without the periods engineers left inside (:func:`partial_leave_periods`),
-    as a partial last period of the data is left out for everyone, with a warning; and a
-    warning on the engineers whose first day falls in that left-out last period (they have
-    no period left). ``leavers``: ``engineer_id``, ``leave_date``; ``engineers``: the
-    panel's per-engineer columns (``engineer_id``, ``hire_date``)."""
+    """``panel`` without the periods engineers joined or left inside
+    (:func:`partial_tenure_periods`), as a partial last period of the data is left out for
+    everyone, with a warning for each side; and a warning on the engineers whose first day
+    falls in that left-out last period (they have no period left). ``tenure``:
+    ``engineer_id``, ``hire_date``, ``leave_date`` of the panel's engineers."""
     period = cal.period
-    cut = partial_leave_periods(leavers, period)
+    cut = partial_tenure_periods(tenure, period)
+    had = panel["engineer_id"].unique()
     if cut.height:
-        before = panel.height
+        gone = panel.join(cut, on=["engineer_id", "period"], how="semi")
         panel = panel.join(cut, on=["engineer_id", "period"], how="anti", maintain_order="left")
-        if panel.height < before:
+        sides = gone.join(cut, on=["engineer_id", "period"])["side"]
+        hired, left = (int((sides == side).sum()) for side in ("hire", "leave"))
+        if hired:
             warnings.warn(
-                f"{before - panel.height} engineer(s) left inside a {period} (their leave_date "
-                f"more than {LEAVE_SLACK_DAYS[period]} days before the {period}'s end): that "
-                f"{period} is left out of the panel for each of them, as a partial {period} "
-                "counts fewer PRs.",
+                f"{hired} engineer(s) joined inside a {period} (their hire_date more than "
+                f"{HIRE_SLACK_DAYS[period]} days after the {period}'s start): that {period} is "
+                f"left out of the panel for each of them, as a partial {period} counts fewer PRs "
+                "(authors the import added from outside the roster keep their first one).",
+                CertkitWarning,
+                stacklevel=3,
+            )
+        if left:
+            warnings.warn(
+                f"{left} engineer(s) left inside a {period} (their leave_date more than "
+                f"{LEAVE_SLACK_DAYS[period]} days before the {period}'s end): that {period} is "
+                f"left out of the panel for each of them, as a partial {period} counts fewer PRs.",
+                CertkitWarning,
+                stacklevel=3,
+            )
+        emptied = had.filter(~had.is_in(panel["engineer_id"].unique().implode())).len()
+        if emptied:
+            warnings.warn(
+                f"{emptied} engineer(s) have no whole {period} in the data (joined and left, "
+                f"or joined when the data end, inside one {period}): they are not in the panel.",
                 CertkitWarning,
                 stacklevel=3,
             )
     if cal.dropped is not None:  # trial AC: 428 engineers on some pages, 417 on others
-        arrived = engineers.filter(
+        arrived = tenure.filter(
             (pl.col("hire_date") >= cal.dropped)
             & ~pl.col("engineer_id").is_in(panel["engineer_id"].unique().implode())
         ).height

@@ -2,7 +2,7 @@
 
 Used by validation (:func:`certkit.data.validate.check_tenure` warns about PRs merged before
 the author's hire month) and by the data-health page (:func:`prs_outside_panel` counts both
-sides, the periods engineers left inside, the data's partial last period and the engineers
+sides, the periods engineers joined or left inside, the data's partial last period and the engineers
 the panel leaves out; :func:`outside_words` says it).
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from certkit.data.panel_calendar import PERIODS, partial_leave_periods
+from certkit.data.panel_calendar import PERIODS, partial_tenure_periods
 
 if TYPE_CHECKING:
     from certkit.data.dataset import Dataset
@@ -85,7 +85,8 @@ def tenure_words(outside: pl.DataFrame, side: str, shown: int = 5) -> str:
 def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -> dict:
     """Merged PRs of human engineers that count in no outcome of ``panel``: merged before the
     period of their author's hire date (``before``), after that of their leave date
-    (``after``), in the period they left inside (``left_inside``), in the data's partial last
+    (``after``), in the period they joined (``joined_inside``) or left inside (``left_inside``),
+    in the data's partial last
     period (``partial_end``), or by an engineer the panel leaves out (``left_out``: certified
     before or in their first observed period). ``merged`` is every merged PR of a human engineer, so
     ``merged - total`` is the panel's ``merged_prs`` sum. ``engineers`` counts the authors of
@@ -103,18 +104,20 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
     before = outside.filter(pl.col("side") == "before")
     after = outside.filter(pl.col("side") == "after")
     rest = prs.filter(~pl.col("id").is_in(outside["id"].implode()))
-    # the data's partial last period and the periods engineers left inside, which the panel
+    # the data's partial last period and the periods engineers joined or left inside, which the panel
     # leaves out (panel_calendar; trial Z: August's 166 PRs were "26 by 19 engineers left
     # out of the panel (certified before ...)", none of them certified)
     when = pl.col("merged_date").cast(pl.Date).dt.truncate(PERIODS[period]).alias("period")
     last = panel["period"].max() if panel.height else None
     late = rest.filter(when > last) if last is not None else rest.clear()
     rest = rest.filter(~pl.col("id").is_in(late["id"].implode()))
-    cut = partial_leave_periods(humans.select("engineer_id", "leave_date"), period)
-    leaving = rest.with_columns(when).join(
-        cut.rename({"engineer_id": "author_id"}), on=["author_id", "period"], how="semi"
-    )
-    rest = rest.filter(~pl.col("id").is_in(leaving["id"].implode()))
+    cut = partial_tenure_periods(
+        humans.select("engineer_id", "hire_date", "leave_date", "role", "level"), period
+    ).rename({"engineer_id": "author_id"})
+    inside = rest.with_columns(when).join(cut, on=["author_id", "period"], how="inner")
+    joining = inside.filter(pl.col("side") == "hire")
+    leaving = inside.filter(pl.col("side") == "leave")
+    rest = rest.filter(~pl.col("id").is_in(inside["id"].implode()))
     gone = rest.filter(~pl.col("author_id").is_in(in_panel))
     return {
         "merged": prs.height,
@@ -123,12 +126,14 @@ def prs_outside_panel(ds: Dataset, panel: pl.DataFrame, period: str = "month") -
         "after": after.height,
         "after_engineers": after["author_id"].n_unique(),
         "partial_end": late.height,
+        "joined_inside": joining.height,
+        "joined_inside_engineers": joining["author_id"].n_unique(),
         "left_inside": leaving.height,
         "left_inside_engineers": leaving["author_id"].n_unique(),
         "left_out": gone.height,
         "left_out_engineers": gone["author_id"].n_unique(),
         "engineers": outside["author_id"].n_unique(),
-        "total": outside.height + late.height + leaving.height + gone.height,
+        "total": outside.height + late.height + inside.height + gone.height,
     }
 
 
@@ -140,6 +145,7 @@ def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
     kinds = [
         ("before", f"merged before the {period} of their author's hire_date"),
         ("after", f"merged after the {period} of their author's leave_date"),
+        ("joined_inside", f"merged in the {period} their author joined inside (left out for them)"),
         ("left_inside", f"merged in the {period} their author left inside (left out for them)"),
         ("partial_end", f"merged in the data's partial last {period} (the data end inside it)"),
         ("left_out", ""),
@@ -157,18 +163,19 @@ def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
         if key == "left_out":
             words = (
                 f"by {who:,} engineer{'s' if who != 1 else ''} left out of the panel (certified "
-                f"before or in their first observed {period}: no time before certification)"
+                f"before or in their first observed {period}, or after their last: no time "
+                "before or after certification)"
             )
         parts.append(f"{n:,} {words}")
     if not total and hidden:
         return (
             f"Some merged PRs of engineers count in no outcome; each kind rests on fewer than "
-            f"{k} engineers (leavers, late certifications) and is not counted in this shared report"
+            f"{k} engineers (joiners, leavers, late certifications) and is not counted in this shared report"
         )
     if not total:
         return ""
     also = (
-        f". PRs resting on fewer than {k} engineers (leavers, late certifications) are not "
+        f". PRs resting on fewer than {k} engineers (joiners, leavers, late certifications) are not "
         "counted here"
         if hidden
         else ""
@@ -178,6 +185,6 @@ def outside_words(found: dict, period: str = "month", k: int = 1) -> str:
         + "; ".join(parts)
         + also
         + f". The panel holds each engineer from their hire to their leave (a {period} they "
-        f"left inside excluded)"
+        f"joined or left inside excluded)"
         + (" (see the validation table below)" if found["before"] or found["after"] else "")
     )

@@ -171,8 +171,8 @@ def outside_window_reason(found: dict, period: str = "month") -> str | None:
     inside it or nobody is certified. The generic "no certified engineer has values both
     before and after" and "no certified engineers (all cohorts are 0)" hid that the data
     starts after the certifications."""
-    early, late = found["early"], found["late"]
-    if found["inside"] or not early + late:
+    early, late, departed = found["early"], found["late"], found.get("departed", 0)
+    if found["inside"] or not early + late + departed:
         return None
     first, last = (f"{d:%Y-%m-%d}" if d else "?" for d in (found["first"], found["last"]))
     parts, fixes = [], []
@@ -185,13 +185,22 @@ def outside_window_reason(found: dict, period: str = "month") -> str | None:
             "data from before the certifications (a history or export that starts earlier, "
             "e.g. certkit import git --since)"
         )
+    if departed:
+        parts.append(
+            f"{departed:,} in or after the {period} they left (left out: no time after certifying)"
+        )
     if late:
         parts.append(f"{late:,} after its last {period} (they count as never certified)")
         fixes.append("data from after the certifications")
-    n = early + late
+    n = early + late + departed
+    where = (
+        "was certified inside the data's window"
+        if not departed
+        else "has data both before and after certifying"
+    )
     return (
-        f"none of the {n:,} certified engineer{'s' if n != 1 else ''} was certified inside the "
-        f"data's window ({first} to {last}): " + "; ".join(parts) + "; add " + " and ".join(fixes)
+        f"none of the {n:,} certified engineer{'s' if n != 1 else ''} {where} ({first} to "
+        f"{last}): " + "; ".join(parts) + ("; add " + " and ".join(fixes) if fixes else "")
     )
 
 

@@ -167,7 +167,7 @@ class Context:
         one was certified outside the data's window (:func:`story.outside_window_reason`)."""
         if self.panel.height and (self.panel["cohort"] > 0).any():
             return None  # some certified inside the window: nothing to explain
-        found = health.certified_outside_window(self.ds, self.panel)
+        found = health.certified_outside_window(self.ds, self.panel, self.period_unit)
         return story.outside_window_reason(found, self.period_unit)
 
     @cached_property

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html as html_lib
 import os
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -402,16 +401,12 @@ def run_report(
         for folder in {out_root, *(j.out_dir for j in planned)}:
             refuse_inputs(folder, [*data_folder_inputs(run_data), ("--config file", config)])
 
-    from tqdm.auto import tqdm
+    from certkit.progress import progress_bar
 
     start = time.perf_counter()
     results: list[JobResult] = []
-    bar = tqdm(
-        total=len(planned),
-        desc="certkit report",
-        unit="notebook",
-        disable=not progress,
-        file=sys.stderr,
+    bar = progress_bar(
+        total=len(planned), desc="certkit report", unit="notebook", disable=not progress
     )
     if jobs == 1 or len(planned) == 1:
         for job in planned:

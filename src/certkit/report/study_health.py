@@ -82,9 +82,10 @@ def outside_window_words(ctx: Context, min_share: float = 0.2) -> str:
     under k is not counted. trial N: half the certifications predated a history; 6 of 11
     certified engineers and 56% of the PRs left the panel while the landing page said
     nothing."""
-    found = health.certified_outside_window(ctx.ds, ctx.panel)
-    certified = found["inside"] + found["early"] + found["late"]
-    if not certified or (found["early"] + found["late"]) / certified < min_share:
+    found = health.certified_outside_window(ctx.ds, ctx.panel, ctx.period_unit)
+    outside = found["early"] + found["departed"] + found["late"]
+    certified = found["inside"] + outside
+    if not certified or outside / certified < min_share:
         return ""
     unit, parts = ctx.period_unit, []
 
@@ -99,6 +100,11 @@ def outside_window_words(ctx: Context, min_share: float = 0.2) -> str:
             f"first {unit} in the data and are left out of the panel with their "
             f"{prs['left_out']:,} of {prs['merged']:,} merged PRs{share}: no time before "
             "certifying (data from before their certifications would bring them in)"
+        )
+    if found["departed"]:
+        parts.append(
+            f"{count(found['departed'])} certified engineers left in or before the {unit} "
+            "they certified in and are left out of the panel: no time after certifying"
         )
     if found["late"]:
         parts.append(
