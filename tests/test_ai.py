@@ -518,7 +518,10 @@ def test_trust_tables_order_ties_by_name():
         for i in range(5)
     ]
     table = pl.DataFrame(rows).with_columns(
-        expected=pl.lit(1.0), trust_score=pl.lit(90.0), risk_ratio=pl.lit(0.5)
+        expected=pl.lit(1.0),
+        expected_own=pl.lit(0.5),
+        trust_score=pl.lit(90.0),
+        risk_ratio=pl.lit(0.5),
     )
     for _ in range(5):
         shuffled = table.sample(fraction=1.0, shuffle=True)
@@ -570,3 +573,23 @@ def test_a_rare_event_too_few_to_compare_is_said_and_has_no_infinite_ratio(prs):
     assert "reverted: 1 of " in said and "too few to compare" in said
     # enough events: nothing said
     assert "too few to compare" not in " ".join(ai.compare(prs, outcomes=("reverted",)).warnings)
+
+
+def test_trust_scores_refuse_when_no_ai_assisted_pr_went_bad():
+    """trial AE (getsentry/sentry-python): with 0 bad AI-assisted PRs, the organisation's
+    multiplier was 0, every engineer's expected 0 and every score 95.2, under a caption
+    that called it "expected from each engineer's own other PRs"."""
+    prs = _pr_frame(False).with_columns(
+        bad=pl.when(~pl.col("ai") & (pl.col("id").str.ends_with("-1"))).then(1.0).otherwise(0.0)
+    )
+    with pytest.raises(CertkitError, match=r"none of the 48 AI-assisted merged PRs of the 4 "):
+        ai.trust_scores(prs, min_ai_prs=5)
+    with pytest.raises(CertkitError, match=r"against \d+\.\d expected from each engineer's own"):
+        ai.trust_scores(prs, min_ai_prs=5)
+    # one bad AI-assisted PR: scored, and the own-rate expectation is its own column
+    one = prs.with_columns(bad=pl.when(pl.col("id") == "0-0-0").then(1.0).otherwise(pl.col("bad")))
+    t = ai.trust_scores(one, min_ai_prs=5).to_polars()
+    assert t["observed"].sum() == pytest.approx(t["expected"].sum())  # scaled to the org
+    own = one.filter(~pl.col("ai")).group_by("author_id").agg(pl.col("bad").sum(), pl.len())
+    assert (t["expected_own"] > 0).all() and t["expected_own"].sum() != pytest.approx(1.0)
+    assert own.height == 4

@@ -62,6 +62,7 @@ class TrustScores(TableResult):
                 pl.len().alias("n_engineers"),
                 pl.col("ai_prs").sum(),
                 pl.col("observed").sum(),
+                pl.col("expected_own").sum(),
                 pl.col("expected").sum(),
                 pl.col("trust_score").median().alias("median_trust_score"),
             )
@@ -118,9 +119,12 @@ def trust_scores(
     1. Own baseline: ``p0_i = (c_i + a * p_team) / (m_i + a)``, the engineer's non-AI bad rate
        (``c_i`` events in ``m_i`` non-AI PRs) shrunk toward the team's non-AI rate with
        ``a = baseline_prior_prs`` pseudo-PRs.
-    2. Expected AI events: ``E_i = n_i * p0_i * M`` for ``n_i`` AI PRs, where
-       ``M = sum(O) / sum(n * p0)`` is the organisation-wide AI multiplier, so a typical engineer
-       has ratio 1. ``O_i`` is the observed number of bad AI PRs.
+    2. Expected AI events: ``expected_own = n_i * p0_i`` for ``n_i`` AI PRs (at the
+       engineer's own other PRs' rate) and ``expected = E_i = n_i * p0_i * M``, where
+       ``M = sum(O) / sum(n * p0)`` is the organisation-wide AI multiplier, so a typical
+       engineer has ratio 1 and ``expected`` totals the observed count. ``O_i`` is the
+       observed number of bad AI PRs. With no bad AI PR at all (``O`` all 0) there is
+       nothing to rank: a :class:`~certkit.errors.CertkitError` says so.
     3. Shrinkage (Poisson-gamma, Clayton & Kaldor 1987): the risk ratio ``theta_i`` has a
        gamma prior with mean ``mu_team = sum_team(O) / sum_team(E)`` and variance ``tau2``
        estimated by the method of moments over all engineers,
@@ -166,9 +170,19 @@ def trust_scores(
     _require_events(d, outcome, "trust scores")
     raw_e = eng["ai_prs"].to_numpy() * eng["baseline_rate"].to_numpy()
     obs = eng["observed"].to_numpy().astype(float)
+    if obs.sum() == 0:  # trial AE: M = 0, every expected 0 and every score 95.2
+        words = {"bad": "went bad (reverted or linked to a defect)", "reverted": "was reverted"}
+        raise CertkitError(
+            f"none of the {int(eng['ai_prs'].sum()):,} AI-assisted merged PRs of the "
+            f"{eng.height} engineers with {min_ai_prs} or more "
+            f"{words.get(outcome, f'was linked to a {outcome}')}, against "
+            f"{raw_e.sum():.1f} expected from each engineer's own other PRs: trust scores "
+            "rank engineers by their share of the bad AI-assisted PRs, and there are none "
+            "to share"
+        )
     mult = obs.sum() / raw_e.sum() if raw_e.sum() > 0 else 1.0
     expected = np.maximum(raw_e * mult, 1e-9)
-    eng = eng.with_columns(pl.Series("expected", expected))
+    eng = eng.with_columns(pl.Series("expected_own", raw_e), pl.Series("expected", expected))
     teams = eng.group_by("team").agg(
         (pl.col("observed").sum() / pl.col("expected").sum()).alias("team_ratio")
     )
@@ -198,6 +212,7 @@ def trust_scores(
             "ai_prs",
             "non_ai_prs",
             "observed",
+            "expected_own",
             "expected",
             "raw_ratio",
             "team_ratio",

@@ -29,6 +29,7 @@ from certkit.report import html as report_html
 from certkit.report import landing
 from certkit.report import params as report_params
 from certkit.report.context import resolve_data
+from certkit.report.folders import claim_folders
 from certkit.report.job import (  # noqa: F401 - re-exported: runner.failing_line, ...
     BLAS_THREAD_VARIABLES,
     KERNEL,
@@ -400,6 +401,12 @@ def run_report(
         refuse_inputs(out_root.parent, data_folder_inputs(run_data))  # gets index.html only
         for folder in {out_root, *(j.out_dir for j in planned)}:
             refuse_inputs(folder, [*data_folder_inputs(run_data), ("--config file", config)])
+
+    # a folder's pages are for one audience: never a shared index beside private pages
+    modes: dict[Path, set[bool]] = {}
+    for job in planned:
+        modes.setdefault(job.out_dir, set()).add(job.share)
+    claim_folders(modes)
 
     from certkit.progress import progress_bar
 

@@ -216,8 +216,10 @@ class AIStudy:
 #: What the teams' trust table counts (trial M, M10: read as defects under a heading on them).
 TRUST_CAPTION = (
     "Trust scores by team: AI-assisted merged PRs that went bad (reverted, or linked to a "
-    "defect) observed against expected from each engineer's own other PRs, and the team's "
-    "median score; only engineers with a trust score (5 or more AI-assisted merged PRs) count, "
+    "defect) observed, against the number expected from each engineer's own other PRs "
+    "(expected_own) and that number scaled to the organisation's AI-assisted rate (expected, "
+    "which the risk ratio divides by: the teams' expected add up to their observed), and the "
+    "team's median score; only engineers with a trust score (5 or more AI-assisted merged PRs) count, "
     "and a team's risk ratio and median score are left blank on fewer than 5 bad PRs, observed "
     "and expected."
 )
