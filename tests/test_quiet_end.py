@@ -324,3 +324,36 @@ def test_aggregating_before_a_period_equals_estimating_on_the_panel_cut_there():
         assert abs(c - d.headline()["estimate"][0]) > 1e-6
     with pytest.raises(CertkitError, match="simple aggregation only"):
         full.aggregate("dynamic", before=cut)
+
+
+def test_the_level_gap_advice_follows_what_the_report_already_did():
+    """trial AE (getsentry/sentry-python): after -p teams=[...] the caveat still advised the
+    roster's teams, while 6 of the 8 never-certified roster engineers had had no PR for up
+    to 17 months; the advice now names them and drops the filter already applied."""
+    from certkit.report.study_quiet import gap_fix
+
+    ctx = _quiet_ctx()
+    never = ctx.panel.filter(pl.col("cohort") == 0)
+    assert gap_fix(ctx, never) == "the matched design, or the roster's teams: -p teams=[...]"
+    teams = sorted(ctx.panel["team"].unique().to_list())
+    ctx.filters = {"teams": teams}
+    assert gap_fix(ctx, never) == "the matched design"
+    # never-certified roster engineers idle for the last 8 months
+    last = sorted(ctx.panel["period"].unique())[-8]
+    gone = sorted(never["engineer_id"].unique())[:6]
+    idle = pl.col("engineer_id").is_in(gone) & (pl.col("period") >= last)
+    ctx.panel = ctx.panel.with_columns(
+        pl.when(idle).then(0).otherwise(pl.col(c)).alias(c) for c in ("merged_prs", "prs_opened")
+    )
+    words = gap_fix(ctx, never)
+    n = never["engineer_id"].n_unique()
+    assert words.startswith("the matched design, or ")
+    assert (
+        f"of the {n} never-certified engineers are roster engineers with no PR in their last 6 months"
+        in words
+    )
+    assert "leave_date" in words and "-p teams" not in words
+    ctx.privacy = Privacy(k=50, share=True)
+    shared = gap_fix(ctx, never)
+    assert "never-certified roster engineers with no PR in their last months" in shared
+    assert f"of the {n}" not in shared

@@ -68,3 +68,27 @@ def test_the_report_command_refuses_before_running_a_notebook(tmp_path, capsys):
     assert code != 0
     assert "holds a private report from an earlier run" in capsys.readouterr().err
     assert not (today / "01_data_health.html").exists()
+
+
+def test_report_takes_no_progress_as_import_does(monkeypatch, capsys):
+    """trial AE (L9): `certkit report --share --no-progress` ended with "unrecognized
+    arguments: --no-progress"; the flag of `certkit import` now works here too."""
+    from certkit.cli import main
+    from certkit.report import runner
+
+    seen = {}
+
+    class _Run:
+        ok, failed, pdf_message, pdfs, index = True, [], None, [], "index.html"
+
+        def summary(self) -> str:
+            return "1 notebook(s)"
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        return _Run()
+
+    monkeypatch.setattr(runner, "run_report", fake)
+    assert main(["report", "--data", "data/sample", "--no-progress"]) == 0
+    assert seen["progress"] is False
+    assert "1 notebook(s)" in capsys.readouterr().out  # the summary is still printed

@@ -185,3 +185,36 @@ def test_a_shared_series_that_stops_early_says_so():
     inside = inside.with_columns(pl.col("ai_share").fill_null(0.5), pl.col("n_ai").fill_null(50),
                                  pl.col("n_prs").fill_null(100))  # fmt: skip
     assert "of them after" not in narrative.adoption_words(narrative.adoption_trend(inside))
+
+
+def test_a_weekly_report_shows_the_adoption_shares_by_month(tmp_path):
+    """trial AE (L2): a weekly report's AI page said "adoption: not shown: period must be
+    'month' or 'quarter', not 'week'"."""
+    folder = str(_folder(tmp_path / "data"))
+    ctx = setup(folder, privacy_k=K, period="week")
+    notes: list[str] = []
+    weekly = ai_study(ctx, ["size_log"], notes=notes, period="week")
+    monthly = ai_study(setup(folder, privacy_k=K), ["size_log"], notes=[])
+    assert weekly.overall.equals(monthly.overall)
+    assert weekly.adoption.equals(monthly.adoption)
+    assert any("shown by month in this weekly report" in n for n in notes)
+    assert not any("period must be" in n for n in notes)
+
+
+def test_the_heat_map_note_counts_every_cell_it_leaves_out(studies):
+    """trial AE (L3): a shared heat map said "9 team x month cell(s) left out" where 66 of
+    its 69 cells were (the cells under k were not counted)."""
+    shared = studies[True]
+    notes = [
+        getattr(d, "data", "")
+        for d in shared.adoption_displays()
+        if "team x month cells are left out" in str(getattr(d, "data", ""))
+    ]
+    shown = shared.adoption.filter(~pl.col("suppressed"), ~pl.col("ai_share").is_in([0.0, 1.0]))
+    total = shared.adoption.height
+    assert notes == [
+        f"{total - shown.height} of the {total} team x month cells are left out of this shared "
+        "report by its privacy rules (a group under k engineers, or a value that would tell "
+        "each engineer's own)."
+    ]
+    assert shared.adoption.filter(pl.col("suppressed")).height > 0  # small cells counted too

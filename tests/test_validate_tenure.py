@@ -128,3 +128,27 @@ def test_a_shared_report_does_not_count_fewer_engineers_than_k(tmp_path):
     # nor their PRs: a statistic of fewer than k engineers (trial T: 107 PRs of 2)
     assert "each kind rests on fewer than 5 engineers" in shared
     assert not any(ch.isdigit() for ch in shared.replace("5", ""))  # no count at all (trial AB)
+
+
+def test_a_certification_soon_after_hire_is_said_to_rest_on_ramp_up(tmp_path):
+    """trial AE (M2, getsentry/sentry-python): two engineers certified 5 and 3 months after
+    joining had their first months (5, 15, 22 ... merged PRs) as the before-period; the
+    throughput effect was +4.89 with them and +2.97 without, and nothing said so."""
+    certs = (
+        CERTIFICATIONS
+        + "E2,AWS Certified Machine Learning - Specialty,2024-05-01,300,80\n"  # 3 months in
+        + "E3,AWS Certified Machine Learning - Specialty,2024-03-01,300,80\n"  # 9 months in
+        + "E5,AWS Certified Machine Learning - Specialty,2024-03-01,300,80\n"  # added by import
+    )
+    engineers = ENGINEERS + "E5,unknown,unknown,unknown,2024-02-01,other,Guest Five\n"
+    folder = write_folder(tmp_path / "org", engineers=engineers, certifications=certs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ck.CertkitWarning)
+        ds = ck.load(folder, today=date(2024, 6, 1))
+    found = [p for p in ds.validation.warnings if "within 6 months" in p.message]
+    assert len(found) == 1, ds.validation.format()
+    assert found[0].message.startswith(
+        "earned within 6 months of the engineer's hire_date (1 engineer(s)): their months "
+        "before certifying are their first"
+    )
+    assert found[0].column == "earned_date" and found[0].rows == [3]  # E2's line

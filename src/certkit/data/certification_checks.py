@@ -20,7 +20,7 @@ import unicodedata
 import polars as pl
 
 from certkit.data.catalog import entry_for, is_ml
-from certkit.data.validate import ROW, Collector
+from certkit.data.validate import ROW, Collector, rows_where
 
 #: Credly badge states that are not (or no longer) an earned certification.
 LEFT_OUT_STATUSES = ("revoked", "rejected", "pending")
@@ -263,11 +263,13 @@ def _name_parts(name: str | None) -> tuple[str, str, str] | None:
 
 
 def added_by_import(engineers: pl.DataFrame) -> pl.Expr:
-    """Engineers ``certkit import`` added for authors outside the roster: team, role and
-    level ``unknown`` (:data:`certkit.connectors.analyst_files.PLACEHOLDER`; case and
-    surrounding spaces ignored, as a roster edited by hand may write them). The one test of
-    it: data health's count of such engineers and validation's alias warning use it."""
-    cols = ("team", "role", "level")
+    """Engineers ``certkit import`` added for authors outside the roster: role and level
+    ``unknown`` (:data:`certkit.connectors.analyst_files.PLACEHOLDER`; the team may come from
+    the source, DevLake's teams; case and surrounding spaces ignored, as a roster edited by
+    hand may write them). Their hire date is their first PR or commit. The one test of it:
+    data health's count of such engineers, validation's alias warning, idle roster
+    engineers and the panel's partial hire periods use it."""
+    cols = ("role", "level")
     if not all(c in engineers.columns for c in cols):
         return pl.lit(False)
     return pl.all_horizontal(
@@ -386,4 +388,41 @@ def predating_data(
         "their certifications would bring them in)",
         "earned_date",
         early[ROW].sort().to_list(),
+    )
+
+
+#: Months after the hire date within which a certification's before-period is the
+#: engineer's ramp-up.
+RAMP_UP_MONTHS = 6
+
+
+def ramp_up_warning(hired: pl.DataFrame, engineers: pl.DataFrame, col: Collector) -> None:
+    """Warn about certifications earned within :data:`RAMP_UP_MONTHS` of the engineer's
+    hire date: the months before certifying are their first, when a new engineer's output
+    grows anyway, and a before/after comparison reads that growth as an effect (trial AE,
+    getsentry/sentry-python: two engineers certified 5 and 3 months after joining, with
+    first months of 5, 15, 22 ... merged PRs, moved the throughput effect from +2.97 to
+    +4.89 PRs a month). ``hired``: the certification rows with the engineer's ``hire_date``.
+    Authors the import added are not counted (their hire date is their first PR)."""
+    if "hire_date" not in hired.columns or hired.height == 0:
+        return
+    added = set(engineers.filter(added_by_import(engineers))["engineer_id"].to_list())
+    soon = (
+        (pl.col("earned_date") >= pl.col("hire_date"))
+        & (pl.col("earned_date") < pl.col("hire_date").dt.offset_by(f"{RAMP_UP_MONTHS}mo"))
+        & ~pl.col("engineer_id").is_in(list(added))
+    ).fill_null(False)
+    rows = rows_where(hired, soon)
+    if not rows:
+        return
+    n = hired.filter(soon)["engineer_id"].n_unique()
+    col.add(
+        "warning",
+        f"earned within {RAMP_UP_MONTHS} months of the engineer's hire_date ({n} engineer(s)): "
+        "their months before certifying are their first, when a new engineer's output grows "
+        "anyway, and a before/after comparison reads that growth as an effect of the "
+        "certification; compare the estimate without them, or adjust for tenure "
+        "(att_gt(..., covariates=['tenure_months']))",
+        "earned_date",
+        rows,
     )

@@ -225,12 +225,6 @@ LEAVE_SLACK_DAYS = {"week": 2, "month": 3, "quarter": 3}
 HIRE_SLACK_DAYS = {"week": 0, "month": 3, "quarter": 3}
 
 
-#: The role and level an import gives an author from outside the roster
-#: (``certkit.connectors.analyst_files.PLACEHOLDER``), whose hire date is their first PR or
-#: commit, not a hire: their first period is not left out as a partial one.
-FIRST_ACTIVITY = {"role": "unknown", "level": "unknown"}
-
-
 def partial_tenure_periods(engineers: pl.DataFrame, period: str) -> pl.DataFrame:
     """``(engineer_id, period, side)`` of the periods engineers joined or left inside: a
     ``hire_date`` more than :data:`HIRE_SLACK_DAYS` after the period's start (``side``
@@ -244,7 +238,7 @@ def partial_tenure_periods(engineers: pl.DataFrame, period: str) -> pl.DataFrame
     short, yet it holds at least one PR by construction, and many outside authors have all
     their PRs in it (left out, DevLake's own test data, whose authors are all outside any
     roster, lost more than half of its merged PRs from the panel): that period is kept for
-    them (:data:`FIRST_ACTIVITY`). ``engineers``:
+    them (:func:`~certkit.data.certification_checks.added_by_import`). ``engineers``:
     ``engineer_id``, ``hire_date`` and, optionally, ``leave_date`` (dates), ``role`` and
     ``level``."""
     step = PERIODS[period]
@@ -260,12 +254,10 @@ def partial_tenure_periods(engineers: pl.DataFrame, period: str) -> pl.DataFrame
         # whole when the slack reaches into the period before (hire) or after (leave)
         shifted = day.dt.offset_by(f"{days}d")
         rows = engineers.drop_nulls(column)
-        if side == "hire" and set(FIRST_ACTIVITY) <= set(rows.columns):
-            rows = rows.filter(
-                ~pl.all_horizontal(
-                    pl.col(c).cast(pl.String) == v for c, v in FIRST_ACTIVITY.items()
-                )
-            )
+        if side == "hire":
+            from certkit.data.certification_checks import added_by_import  # (a cycle)
+
+            rows = rows.filter(~added_by_import(rows))
         parts.append(
             rows.filter(shifted.dt.truncate(step) == day.dt.truncate(step)).select(
                 pl.col("engineer_id").cast(pl.String),

@@ -307,6 +307,7 @@ def check_certifications(df, engineers, col: Collector, today: date) -> pl.DataF
             "earned_date",
             rows,
         )
+    cc.ramp_up_warning(hired, engineers, col)
     names = df["certification"].drop_nulls().unique()
     mapping = {n: resolve_certification(n, ml=None) for n in names}
     unknown = sorted(n for n, i in mapping.items() if i is None)

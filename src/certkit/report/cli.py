@@ -39,7 +39,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         no_input=True if args.no_input else None,
         share=True if args.share else None,
         jobs=args.jobs,
-        progress=not args.quiet,
+        progress=not (args.quiet or args.no_progress),
         show_code=True if args.show_code else None,
         pdf=args.pdf,
     )
@@ -111,6 +111,9 @@ def add_report_parser(subparsers) -> None:
         "--quiet",
         action="store_true",
         help="print nothing but failures (no progress bar, no summary)",
+    )
+    p.add_argument(  # the flag `certkit import` has (trial AE: --no-progress was refused)
+        "--no-progress", action="store_true", help="no progress bar (the summary is printed)"
     )
     p.add_argument("--list", action="store_true", help="list notebooks and their parameters")
     p.set_defaults(func=_cmd_report)

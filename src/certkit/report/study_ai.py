@@ -135,20 +135,30 @@ class AIStudy:
             heat, uniform = self.ctx.hide_uniform(
                 heat, "ai_share", f"{self.adoption_by} x month cell(s)"
             )
+            cells = f"{self.adoption_by} x month cell"
             out = [
                 chart(
                     charts.heatmap,
                     heat.select("period", self.adoption_by, "ai_share"),
-                    empty=f"every {self.adoption_by} x month cell has fewer than {k} engineers"
-                    + (", or 0% or 100%" if uniform else ""),
+                    # one reason for every hidden cell: "or 0% or 100%" told why (trial AE)
+                    empty=f"every {cells} is {PRIVACY_RULES}"
+                    if uniform
+                    else f"every {cells} has fewer than {k} engineers",
                     x="period",
                     y=self.adoption_by,
                     color="ai_share",
                     title=f"AI adoption by {self.adoption_by}",
                 )
             ]
+            hidden = self.adoption.height - heat.height
             if uniform and heat.height:
-                out.append(Markdown(uniform))
+                # every cell left out, the small ones too (trial AE: "9 cell(s) left out"
+                # where 66 of 69 were)
+                out.append(
+                    Markdown(
+                        f"{hidden} of the {self.adoption.height} {cells}s are {PRIVACY_RULES}."
+                    )
+                )
 
         def certified_vs_others():
             n = certified_engineers(self.ctx.panel, "ai_share")
@@ -291,10 +301,18 @@ def ai_study(
         study.hidden = [n for n in (hidden_cmp, hidden_cert) if n]
         study.hidden_rows = bool(hidden_cmp)
     with parts["adoption"], collect_warnings(notes, "adoption: "):
-        study.adoption = ai.adoption(view, by=adoption_by, period=period, k=k).to_polars()
+        # by month in a weekly report (trial AE: "not shown: period must be 'month' or
+        # 'quarter'"): a team's weekly share would rest on a handful of PRs
+        shares = period if period in ("month", "quarter") else "month"
+        if shares != period:
+            notes.append(
+                f"adoption: AI-assisted shares are shown by month in this {period}ly report "
+                f"(a team's share of one {period} rests on a handful of PRs)"
+            )
+        study.adoption = ai.adoption(view, by=adoption_by, period=shares, k=k).to_polars()
         # the headline's series: every PR of the organisation, a period with fewer than k
         # authors left out (never one team's cell standing for the organisation)
-        study.overall = ai.adoption_overall(ctx.ds, period=period, k=k)
+        study.overall = ai.adoption_overall(ctx.ds, period=shares, k=k)
     with parts["fix_first"], collect_warnings(notes, "fix-first: "):
         study.flagged = ai.fix_first(view, fdr=fdr, k=k).flagged()
     with parts["trust"], collect_warnings(notes, "trust scores: "):

@@ -88,7 +88,39 @@ def comparison_level(ctx: Context, outcome: str) -> dict:
     return {
         "comparison_level": float(never[outcome].mean()),
         "comparison_engineers": never["engineer_id"].n_unique(),
+        "gap_fix": gap_fix(ctx, never),
     }
+
+
+def gap_fix(ctx: Context, never: pl.DataFrame) -> str:
+    """What to do about a level gap, given what the report already did: the roster's teams
+    are advised only when the report is not yet restricted to teams, and roster engineers
+    idle to the data's end among the never-certified are named first (trial AE,
+    getsentry/sentry-python: after -p teams=[...] the caveat still advised it, while 6 of
+    the 8 never-certified roster engineers had had no PR for up to 17 months)."""
+    from certkit.data.activity import IDLE_PERIODS, idle_roster
+
+    unit = ctx.period_unit
+    parts = ["the matched design"]
+    idle = idle_roster(ctx.ds, ctx.panel, unit)
+    if idle:
+        comparison = set(never["engineer_id"].unique().to_list())
+        n = len(comparison & set(idle["names"]))
+        of = len(comparison)
+        if n and n >= ctx.k:
+            parts.append(
+                f"{n} of the {of} never-certified engineers are roster engineers with no PR "
+                f"in their last {IDLE_PERIODS.get(unit, 6)} {unit}s or more: if they left, "
+                "their leave_date (the data-health page lists them)"
+            )
+        elif n:
+            parts.append(
+                "never-certified roster engineers with no PR in their last months: if they "
+                "left, their leave_date (the data-health page lists them)"
+            )
+    if not ctx.filters.get("teams"):
+        parts.append("the roster's teams: -p teams=[...]")
+    return ", or ".join(parts)
 
 
 def adoption_quiet_words(ctx: Context, outcome: str, result, rerun) -> str | None:
