@@ -107,7 +107,9 @@ def test_certification_rules(tmp_path):
     assert "column 'earned_date', line 4: earned_date is in the future" in text
     assert "line 5: earned before hire_date" in text
     assert "not in the certification catalog: Some Vendor Cert" in text
-    assert len(report.errors) == 2 and len(report.warnings) == 2
+    # E2, hired 2024-02-10, certified on 2024-06-01: the before-period is their ramp-up
+    assert "line 6: earned within 6 months of the engineer's hire_date (1 engineer(s))" in text
+    assert len(report.errors) == 2 and len(report.warnings) == 3
 
 
 def test_certification_earned_before_the_first_pr_warns_with_its_lines(tmp_path):

@@ -573,7 +573,10 @@ def test_an_all_or_nothing_ai_share_of_a_group_is_not_shown_in_a_shared_report()
     shared, words = heat(share=True)
     assert shared.filter(pl.col("ai_share").is_in([0.0, 1.0])).height == 0
     assert shared.height == private.height - 1
-    assert "1 team x month cell(s) left out of this shared report by its privacy rules" in words
+    assert (
+        f"1 of the {private.height} team x month cells are left out of this shared report by "
+        "its privacy rules"
+    ) in words
     assert "0%" not in words  # the reason is not given per cell: it would tell the value
 
 

@@ -407,8 +407,8 @@ def ramp_up_warning(hired: pl.DataFrame, engineers: pl.DataFrame, col: Collector
     if "hire_date" not in hired.columns or hired.height == 0:
         return
     added = set(engineers.filter(added_by_import(engineers))["engineer_id"].to_list())
-    soon = (
-        (pl.col("earned_date") >= pl.col("hire_date"))
+    soon = (  # after the hire month: in it, the first-month rule says it already
+        (pl.col("earned_date") > pl.col("hire_date").dt.month_end())
         & (pl.col("earned_date") < pl.col("hire_date").dt.offset_by(f"{RAMP_UP_MONTHS}mo"))
         & ~pl.col("engineer_id").is_in(list(added))
     ).fill_null(False)
