@@ -3,6 +3,7 @@ throwaway repository built with ``git``.
 
 - M1: ``github-actions[bot]`` is GitHub's listed automation, so a workflow's PR that a
   person's AI tool co-authored stays a bot PR (it became that person's AI-assisted PR).
+- L4: Qwen Code's co-author line is AI assistance.
 """
 
 from __future__ import annotations
@@ -57,3 +58,21 @@ def test_a_workflow_pr_co_authored_by_a_person_and_claude_stays_a_bot_pr(tmp_pat
     pr = imp.pull_requests.row(by_predicate=pl.col("id") == "org/app#5524", named=True)
     assert pr["author_id"] == "github-actions[bot]" and pr["is_bot_author"] is True
     assert not any("written only by AI agents" in n for n in imp.notes)
+
+
+def test_qwen_code_co_author_line_is_ai_assistance(tmp_path):
+    """sentry-python #4703 names "Co-authored-by: Qwen-Coder <qwen-coder@alibabacloud.com>"
+    (Qwen Code) beside a Claude line; alone it named no tool."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-08-01T09:00:00Z")
+    r.commit(
+        "feat(integrations): Add integration for `aiomysql` (#4703)\n\n"
+        "Co-authored-by: Qwen-Coder <qwen-coder@alibabacloud.com>",
+        ANA,
+        "2025-08-02T09:00:00Z",
+    )
+    imp = _prs(r)
+    pr = imp.pull_requests.row(by_predicate=pl.col("id") == "org/app#4703", named=True)
+    assert pr["ai_assisted"] == 1 and pr["ai_tool"] == "qwen"
+    assert pr["author_id"] == "ana@corp.example"
+    assert load_agents().match("Qwen-Coder", "qwen-coder@alibabacloud.com").id == "qwen-code"
