@@ -4,6 +4,10 @@ throwaway repository built with ``git``.
 - M1: ``github-actions[bot]`` is GitHub's listed automation, so a workflow's PR that a
   person's AI tool co-authored stays a bot PR (it became that person's AI-assisted PR).
 - L4: Qwen Code's co-author line is AI assistance.
+- M3: whole-PR reverts said in a sentence ("This reverts the work from #5649 and #5654") or
+  in a squash PR's description ("This reverts commit <sha>, which ..." with the inverse diff);
+  the note on revert commits inside other PRs names the PR holding them and their target.
+- L12: a conventional-commit type before "Revert" ("ref: Revert ...") is read as a revert.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import warnings
 
 import polars as pl
-from test_connectors_git import ANA, Repo
+from test_connectors_git import ANA, BEN, CHEN, Repo
+from test_git_reverts import _edit, _import
 
 from certkit.connectors import read_git
 from certkit.connectors.identity import load_agents
@@ -76,3 +81,80 @@ def test_qwen_code_co_author_line_is_ai_assistance(tmp_path):
     assert pr["ai_assisted"] == 1 and pr["ai_tool"] == "qwen"
     assert pr["author_id"] == "ana@corp.example"
     assert load_agents().match("Qwen-Coder", "qwen-coder@alibabacloud.com").id == "qwen-code"
+
+
+def test_a_sentence_reverting_several_prs_reverts_each(tmp_path):
+    """sentry-python #5655 "ci(docs): Remove agentic codebase documentation workflows": "This
+    reverts the work from #5649 and #5654, which added ..." (its diff deletes what both
+    added); neither was marked reverted."""
+    r = Repo(tmp_path / "app")
+    _edit(r, {"README": "x\n"}, "Initial commit", ANA, "2026-03-01")
+    _edit(r, {"flow.yml": "a\nb\n"}, "ci(docs): Add agentic workflows (#5649)", BEN, "2026-03-02")
+    _edit(r, {"plan.md": "p\n"}, "Fix the parser (#5650)", CHEN, "2026-03-03")
+    _edit(r, {"flow.yml": "a\nc\n"}, "ci(docs): Switch engine (#5654)", BEN, "2026-03-04")
+    (r.path / "flow.yml").unlink()
+    r.git("add", "-A")
+    message = (
+        "ci(docs): Remove agentic codebase documentation workflows (#5655)\n\n"
+        "Remove the agentic CI workflows.\n\n"
+        "This reverts the work from #5649 and #5654, which added GitHub Actions\n"
+        "workflows to generate and refresh docs using an AI agent."
+    )
+    r.git("commit", "-q", "-m", message, env=Repo._env(ANA, "2026-03-13T10:00:00Z"))
+    got, _ = _import(r)
+    assert got["org/app#5649"] is True and got["org/app#5654"] is True  # main: False
+    assert got["org/app#5650"] is False and got["org/app#5655"] is False
+
+
+def test_a_squash_description_reverting_a_prs_commit_with_its_inverse_diff(tmp_path):
+    """sentry-python #4286 "fix(debug): Do not consider parent loggers ...": its description
+    opens "This reverts commit 37930840d..., which made the SDK consider parent loggers" (#4133's
+    squash commit) and its diff is #4133's inverse: a whole-PR revert. The note named #4133
+    as if it held the revert commit. A description that says so of a change it does not undo
+    exactly, or a squashed commit's ``* `` line, stays in the note, which names both PRs."""
+    r = Repo(tmp_path / "app")
+    _edit(r, {"debug.py": "a\n"}, "Initial commit", ANA, "2025-03-01")
+    _edit(r, {"debug.py": "b\n"}, "fix(debug): Take into account parent handlers (#4133)", BEN,
+          "2025-03-10")  # fmt: skip
+    first = r.git("rev-parse", "HEAD")
+    _edit(r, {"ci.yml": "x\n"}, "fix(ci): Pin tracerite (#4134)", CHEN, "2025-03-11")
+    pin = r.git("rev-parse", "HEAD")
+    _edit(r, {"other.py": "o\n"}, "Add other (#4135)", CHEN, "2025-03-12")
+    message = (
+        "fix(debug): Do not consider parent loggers for debug logging (#4286)\n\n"
+        f"This reverts commit {first}, which made\nthe SDK consider parent loggers.\n\n"
+        "Fixes #4266"
+    )
+    _edit(r, {"debug.py": "a\n"}, message, ANA, "2025-04-20")
+    message = f"ref(ci): Unpin tracerite (#4300)\n\nThis reverts commit {pin}.\nAnd more changes."
+    _edit(r, {"ci.yml": "y\n", "more.py": "m\n"}, message, ANA, "2025-04-21")
+    got, notes = _import(r)
+    assert got["org/app#4133"] is True  # main: False
+    assert got["org/app#4134"] is False and got["org/app#4286"] is False
+    assert (
+        "1 commit(s) inside other PRs undo part of an earlier PR (org/app#4300 undoes part of "
+        "org/app#4134)"
+    ) in notes
+    assert "#4133" not in notes
+
+
+def test_a_conventional_commit_type_before_revert(tmp_path):
+    """sentry-python #7168 "ref: Revert global span batcher limits" undid parts of three PRs
+    two days later and named none: it was no revert at all, so no note listed it. Now it is
+    a revert that names no PR (the note), and a "fix: Revert ..." that is an earlier PR's
+    exact inverse reverts it; "feat: Rollback support" is a feature."""
+    r = Repo(tmp_path / "app")
+    _edit(r, {"batcher.py": "a\n"}, "Initial commit", ANA, "2026-07-01")
+    _edit(r, {"batcher.py": "a\nb\n"}, "feat(batcher): Add hard span limit (#7143)", BEN,
+          "2026-07-02")  # fmt: skip
+    _edit(r, {"batcher.py": "a\nb\nc\n", "size.py": "s\n"}, "feat(batcher): Add sizes (#7144)",
+          BEN, "2026-07-03")  # fmt: skip
+    _edit(r, {"batcher.py": "a\n", "size.py": ""}, "ref: Revert global span batcher limits (#7168)",
+          ANA, "2026-07-05")  # fmt: skip
+    _edit(r, {"retry.py": "r\n"}, "feat: Add retries (#7170)", CHEN, "2026-07-06")
+    _edit(r, {"retry.py": ""}, "fix(retry): Revert retries (#7171)", ANA, "2026-07-07")
+    _edit(r, {"db.py": "d\n"}, "feat: Rollback support for migrations (#7172)", CHEN, "2026-07-08")
+    got, notes = _import(r)
+    assert got["org/app#7170"] is True  # main: False
+    assert not got["org/app#7143"] and not got["org/app#7144"]
+    assert "1 revert PR(s) name no PR certkit could find (org/app#7168)" in notes  # main: 0
