@@ -8,6 +8,9 @@ throwaway repository built with ``git``.
   in a squash PR's description ("This reverts commit <sha>, which ..." with the inverse diff);
   the note on revert commits inside other PRs names the PR holding them and their target.
 - L12: a conventional-commit type before "Revert" ("ref: Revert ...") is read as a revert.
+- M4, L1: a release bot no agents file lists ("getsentry-bot <bot@sentry.io>") is neither
+  someone's "own work" pushed directly nor an identity to suggest, and release-branch commits
+  brought in by ``Merge branch 'release/...'`` are release chores, not work to count as PRs.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import polars as pl
 from test_connectors_git import ANA, BEN, CHEN, Repo
 from test_git_reverts import _edit, _import
 
-from certkit.connectors import read_git
+from certkit.connectors import read_git, to_dataset
 from certkit.connectors.identity import load_agents
 
 ACTIONS = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
@@ -158,3 +161,78 @@ def test_a_conventional_commit_type_before_revert(tmp_path):
     assert got["org/app#7170"] is True  # main: False
     assert not got["org/app#7143"] and not got["org/app#7144"]
     assert "1 revert PR(s) name no PR certkit could find (org/app#7168)" in notes  # main: 0
+
+
+GETSENTRY = ("getsentry-bot", "bot@sentry.io")
+GETSENTRY_OLD = ("getsentry-bot", "bot@getsentry.com")
+
+
+def _release_history(tmp_path) -> Repo:
+    """Squash PRs on main, and release branches of bot and human chores merged back by
+    ``Merge branch 'release/...'`` (sentry-python: 127 of its 130 direct commits)."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    r.commit("Add a feature (#1)", ANA, "2025-01-02T09:00:00Z")
+    r.commit("Fix a bug (#2)", BEN, "2025-01-03T09:00:00Z")
+    r.commit("Add another (#3)", ("Ben O", "ben.o@home.example"), "2025-01-03T10:00:00Z")
+    r.commit("Update docs (#4)", ("Ben O", "ben.okafor@corp.example"), "2025-01-03T11:00:00Z")
+    r.commit("Hotfix pushed directly", CHEN, "2025-01-03T12:00:00Z")
+    for i in range(12):
+        r.branch(f"release/2.{i}.0")
+        bot = GETSENTRY if i % 2 else GETSENTRY_OLD
+        r.commit(f"release: 2.{i}.0", bot, f"2025-02-{i + 1:02d}T09:00:00Z")
+        if i < 3:
+            r.commit("Update CHANGELOG.md", ANA, f"2025-02-{i + 1:02d}T09:30:00Z")
+        r.checkout("main")
+        r.git("merge", "-q", "--no-ff", "-m", f"Merge branch 'release/2.{i}.0'",
+              f"release/2.{i}.0", env=Repo._env(GETSENTRY, f"2025-02-{i + 1:02d}T10:00:00Z"))  # fmt: skip
+    return r
+
+
+def test_release_chores_pushed_directly_are_not_own_work_nor_advised_as_prs(tmp_path):
+    """sentry-python: "130 commit(s) were pushed directly (no PR), 127 of them brought in by
+    sync merges (the bulk of some authors' own work ...: bot@sentry.io: 42 of the 42 commits
+    of that address) ... (use `--direct-commits as_prs` to count them)"; following it made
+    getsentry-bot an engineer and added changelog edits to certified engineers' PRs."""
+    r = _release_history(tmp_path)
+    imp = _prs(r)
+    (note,) = [n for n in imp.notes if "pushed directly" in n]
+    assert note.startswith(
+        "org/app: 17 commit(s) were pushed directly (no PR), 15 of them brought in by sync "
+        "merges, 15 of them on release branches merged by 'Merge branch release/...' (release "
+        "chores: version bumps, changelog), 12 of them by accounts named like automation "
+        "('getsentry-bot')"
+    ), note
+    assert "own work" not in note and "bot@" not in note  # main: "bot@sentry.io: 6 of the 6"
+    assert "'as_prs' would count the release chores as PRs" in note
+    assert "to count them" not in note
+
+
+def test_a_bot_like_account_pushing_most_commits_is_not_own_work(tmp_path):
+    """Without release branches the advice stays, but a bot-like account is not "the bulk of
+    some authors' own work" (a person's is)."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    r.commit("Add a feature (#1)", ANA, "2025-01-02T09:00:00Z")
+    for i in range(11):
+        r.commit(f"release: 2.{i}.0", GETSENTRY, f"2025-02-{i + 1:02d}T09:00:00Z")
+        r.commit(f"Tune {i}", CHEN, f"2025-02-{i + 1:02d}T10:00:00Z")
+    (note,) = [n for n in _prs(r).notes if "pushed directly" in n]
+    assert "chen@corp.example: 11 of the 11 commits of that address" in note
+    assert "bot@sentry.io" not in note  # main: listed first
+    assert "use direct_commits='as_prs' to count them" in note
+
+
+def test_the_identity_draft_leaves_out_a_bot_like_account(tmp_path):
+    """sentry-python: identities_suggested.csv paired getsentry-bot's bot@getsentry.com and
+    bot@sentry.io, and it was the example of "6 name(s) appear under several engineer ids"."""
+    r = _release_history(tmp_path)
+    r.commit("Bump (#9)", GETSENTRY, "2025-03-01T09:00:00Z")  # a PR of its own: an engineer
+    r.commit("Bump more (#10)", GETSENTRY_OLD, "2025-03-02T09:00:00Z")
+    imp = _prs(r)
+    ds = to_dataset(imp, strict=False)
+    assert ds is not None
+    draft = imp.shared_names
+    assert set(draft["name"]) == {"Ben O"}  # main: getsentry-bot too
+    note = next(n for n in imp.notes if "appear under several engineer ids" in n)
+    assert note.startswith("1 name(s) appear under several engineer ids (e.g. 'Ben O'")
