@@ -123,6 +123,7 @@ def test_a_squash_description_reverting_a_prs_commit_with_its_inverse_diff(tmp_p
     _edit(r, {"ci.yml": "x\n"}, "fix(ci): Pin tracerite (#4134)", CHEN, "2025-03-11")
     pin = r.git("rev-parse", "HEAD")
     _edit(r, {"other.py": "o\n"}, "Add other (#4135)", CHEN, "2025-03-12")
+    other = r.git("rev-parse", "HEAD")
     message = (
         "fix(debug): Do not consider parent loggers for debug logging (#4286)\n\n"
         f"This reverts commit {first}, which made\nthe SDK consider parent loggers.\n\n"
@@ -131,12 +132,16 @@ def test_a_squash_description_reverting_a_prs_commit_with_its_inverse_diff(tmp_p
     _edit(r, {"debug.py": "a\n"}, message, ANA, "2025-04-20")
     message = f"ref(ci): Unpin tracerite (#4300)\n\nThis reverts commit {pin}.\nAnd more changes."
     _edit(r, {"ci.yml": "y\n", "more.py": "m\n"}, message, ANA, "2025-04-21")
+    # ruff #27174 undid #23921's workaround exactly, 135 days on: its planned end
+    message = f"Drop the other override (#4400)\n\nThis reverts commit {other}, fixed upstream."
+    _edit(r, {"other.py": ""}, message, BEN, "2025-08-01")
     got, notes = _import(r)
     assert got["org/app#4133"] is True  # main: False
     assert got["org/app#4134"] is False and got["org/app#4286"] is False
+    assert got["org/app#4135"] is False
     assert (
-        "1 commit(s) inside other PRs undo part of an earlier PR (org/app#4300 undoes part of "
-        "org/app#4134)"
+        "2 commit(s) inside other PRs undo part of an earlier PR (org/app#4300 undoes part of "
+        "org/app#4134, org/app#4400 undoes part of org/app#4135)"
     ) in notes
     assert "#4133" not in notes
 
@@ -236,3 +241,18 @@ def test_the_identity_draft_leaves_out_a_bot_like_account(tmp_path):
     assert set(draft["name"]) == {"Ben O"}  # main: getsentry-bot too
     note = next(n for n in imp.notes if "appear under several engineer ids" in n)
     assert note.startswith("1 name(s) appear under several engineer ids (e.g. 'Ben O'")
+
+
+def test_a_change_for_the_next_few_days_is_reverted_as_planned(tmp_path):
+    """ruff #23618 "[ty] Take myself out of the reviewer pool for the next few days", undone
+    by #23833 ("This reverts commit ...") ten days later as it said."""
+    r = Repo(tmp_path / "app")
+    _edit(r, {"pool.toml": "a\n"}, "Initial commit", ANA, "2026-02-01")
+    title = "[ty] Take myself out of the reviewer pool for the next few days (#23618)"
+    _edit(r, {"pool.toml": "b\n"}, title, BEN, "2026-02-27")
+    sha = r.git("rev-parse", "HEAD")
+    message = f"[ty] Add myself to the reviewer pool again (#23833)\n\nThis reverts commit {sha}."
+    _edit(r, {"pool.toml": "a\n"}, message, BEN, "2026-03-09")
+    got, notes = _import(r)
+    assert got["org/app#23618"] is False
+    assert "1 PR(s) had a temporary change reverted as planned (org/app#23618)" in notes

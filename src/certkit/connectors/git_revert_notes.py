@@ -63,7 +63,7 @@ def revert_notes(
         notes.append(
             f"{repo}: {len(as_planned)} PR(s) had a temporary change reverted as planned "
             f"({_listed(as_planned)}): not counted as reverted (the reverted commit or PR says "
-            '"temporarily", "temporary", "for now", "for the time being", or pins/disables/skips something "until")'
+            '"temporarily", "temporary", "for now", "for the time being", "for the next few days", or pins/disables/skips something "until")'
         )
     return notes
 

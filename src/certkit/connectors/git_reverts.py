@@ -29,9 +29,8 @@ for users in ``docs/connectors.md``):
   by sha, or the title of the PR it names, says the change is temporary (:data:`TEMPORARY`:
   it starts, after ``area:`` prefixes, with "temporarily", "temporary" or "temp" (bracketed
   or not), or ends with
-  "temporarily"; it says "for now" or "for the time being";
-  or it pins, disables, skips or xfails something "until ..."), that revert does not flag
-  the PR; a note counts such PRs. A revert is never itself a temporary change (GNOME/glib
+  "temporarily"; it says "for now", "for the time being" or "for the next few days"; or it
+  pins, disables, skips or xfails something "until ..."), that revert does not flag the PR; a note counts such PRs. A revert is never itself a temporary change (GNOME/glib
   !3269 ``Revert "tests: Temporarily disable socket test..."``, a failed attempt re-reverted
   the next day, stays ``reverted``). Seen on GNOME/glib since 2023: 4 of the 15 PRs flagged
   were such reversals (``ci: Temporarily only run the FreeBSD 13 CI on a schedule``, ...).
@@ -176,6 +175,8 @@ TEMPORARY = (
     re.compile(r"^(?:[^:\s][^:]{0,40}:\s*)*[(\[]?temp(?:orar(?:il)?y)?\b", re.IGNORECASE),
     re.compile(r"\btemporarily[.!]?\s*(?:\(#\d+\))?\s*$", re.IGNORECASE),
     re.compile(r"\bfor (?:now|the time being)\b", re.IGNORECASE),
+    # "[ty] Take myself out of the reviewer pool for the next few days" (ruff #23618)
+    re.compile(r"\bfor (?:the next|a) (?:few |couple (?:of )?)?(?:days|weeks)\b", re.I),
     re.compile(r"\b(?:pin|disable|skip|xfail)\w*\b.*\buntil\b", re.IGNORECASE),
 )
 
@@ -412,8 +413,10 @@ def mark_reverts(
     def described(u: _Unit) -> bool:
         """A squash PR whose description (not a ``* `` line of a squashed commit) says
         ``This reverts commit <sha>`` of an earlier PR's one commit, and whose diff is that
-        commit's inverse: a revert as a whole (sentry-python #4286 "fix(debug): Do not
-        consider parent loggers ..." undoing #4133, trial AE M3)."""
+        commit's inverse, within :data:`INVERSE_MAX_DAYS`: a revert as a whole (sentry-python
+        #4286 "fix(debug): Do not consider parent loggers ..." undoing #4133 a month later,
+        trial AE M3). Later it is more often a workaround's planned end (ruff #27174 removing
+        #23921's ecosystem-check exclusion 135 days on, once upstream fixed the cause)."""
         c = commits[u.shas[0]]
         if u.pr is None or len(u.shas) != 1 or not c.inverse or not SQUASH.search(c.subject):
             return False
@@ -425,7 +428,7 @@ def mark_reverts(
                 and t is not u
                 and t.pr is not None
                 and len(t.shas) == 1
-                and t.when <= u.when
+                and t.when <= u.when <= t.when + timedelta(days=INVERSE_MAX_DAYS)
                 and commits[full].patch == c.inverse
             ):
                 return True
