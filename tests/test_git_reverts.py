@@ -192,7 +192,8 @@ def test_a_revert_line_in_an_ordinary_squash_body_is_not_a_revert(tmp_path):
     assert got["org/app#3"] is True and got["org/app#5"] is True
     assert not any(got[f"org/app#{n}"] for n in (2, 4, 6))
     assert (
-        "org/app: 1 commit(s) inside other PRs undo part of an earlier PR (org/app#1): not "
+        "org/app: 1 commit(s) inside other PRs undo part of an earlier PR (org/app#2 undoes part "
+        "of org/app#1): not "
         "counted as reverts (only a PR that is a revert as a whole, or a pushed revert commit, is)"
     ) in notes
 
@@ -228,7 +229,10 @@ def test_a_revert_commit_on_an_ordinary_pr_branch_is_not_a_revert(tmp_path):
         "org/app#11930": True,
         "org/app#11931": False,
     }
-    assert "1 commit(s) inside other PRs undo part of an earlier PR (org/app#11860)" in notes
+    assert (
+        "1 commit(s) inside other PRs undo part of an earlier PR (org/app#11924 undoes part of "
+        "org/app#11860)"
+    ) in notes
 
 
 @pytest.mark.parametrize("restore", ["squash_pr", "merge_pr", "pushed", "pushed_as_pr"])
@@ -547,8 +551,9 @@ def test_a_merge_request_group_is_a_revert_only_when_all_its_commits_are(tmp_pat
     assert {k.split("#")[1]: v for k, v in got.items() if v} == {"3920": True, "3921": True}
     # main: 3919 reverted too
     assert (
-        "1 commit(s) inside other PRs undo part of an earlier PR (GNOME/gnome-shell#3919)" in notes
-    )
+        "1 commit(s) inside other PRs undo part of an earlier PR (GNOME/gnome-shell#3973 undoes "
+        "part of GNOME/gnome-shell#3919)"
+    ) in notes
 
 
 def test_a_revert_naming_its_pr_by_number(tmp_path):

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from certkit.connectors.identity import Identities, names_seen, shared_names, shared_names_note
+from certkit.connectors.identity import (
+    BOT_LIKE,
+    Identities,
+    names_seen,
+    shared_names,
+    shared_names_note,
+)
 from certkit.connectors.incident_links import resolve_links
 from certkit.connectors.roster_match import (
     checked_roster,
@@ -290,12 +296,8 @@ def engineers_table(
     return roster, notes
 
 
-#: A name, login or e-mail local part that ends in "bot" or "team" after a separator:
-#: "KhulnaSoft bot", ``khulnasoft-bot``, ``ci_bot``, a shared account such as "Abseil Team
-#: <absl-team@google.com>" (288 of abseil-cpp's 677 commits since 2025-09); not "Abbott",
-#: "Talbot", "Steam". "Release Robot" too (gemini-cli's "gemini-cli-robot", trial T, is in
-#: agents.yaml's release-robots).
-_BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|robot|team)$"
+#: :data:`certkit.connectors.identity.BOT_LIKE` (automation or a shared team account).
+_BOT_LIKE = BOT_LIKE
 
 
 def _bot_like_note(

@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from certkit.connectors.identity import bot_like
+
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
     from certkit.connectors.identity import Agent
@@ -157,12 +159,77 @@ def translation_notes(repo: str, commits: dict[str, _Commit]) -> list[str]:
     ]
 
 
+def direct_note(
+    repo: str, direct: list[str], commits: dict, mainline: set[str], release: set[str]
+) -> list[str]:
+    """The note counting the commits pushed directly (in no PR).
+
+    Parameters
+    ----------
+    repo
+        The repository's name.
+    direct
+        The commits pushed directly.
+    commits
+        Every commit of the import by sha.
+    mainline
+        The first-parent line of the imported revision.
+    release
+        The commits that release-branch merges (``Merge branch 'release/2.49.0'``) brought in.
+        When they are most of the direct pushes (sentry-python, trial AE: 127 of 130,
+        "release: 2.49.0", "Update CHANGELOG.md"), the note calls them release chores and does
+        not advise ``direct_commits='as_prs'``, which would count them as engineers' PRs.
+    """
+    if not direct:
+        return []
+    n_side = sum(1 for s in direct if s not in mainline)
+    side = f", {n_side} of them brought in by sync merges" if n_side else ""
+    n_bot = sum(1 for s in direct if commits[s].bot)
+    if n_bot == len(direct):  # facebook/watchman: 322 export-bot "Updating hashes"
+        return [
+            f"{repo}: {len(direct)} commit(s) by automation were pushed directly (no "
+            f"PR){side}; they are in commits, not in pull_requests"
+        ]
+    bots = f", {n_bot} of them by automation" if n_bot else ""
+    likely = Counter(
+        commits[s].author_name for s in direct if not commits[s].bot and _bot_like(commits[s])
+    )
+    if likely:
+        names = ", ".join(f"{n!r}" for n, _ in likely.most_common(3))
+        bots += f", {sum(likely.values())} of them by accounts named like automation ({names})"
+    chores = [s for s in direct if s in release]
+    if len(chores) * 2 > len(direct):
+        rest = [s for s in direct if s not in release]
+        return [
+            f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}, "
+            f"{len(chores)} of them on release branches merged by 'Merge branch release/...' "
+            f"(release chores: version bumps, changelog){bots}{direct_authors(rest, commits)}; "
+            "they are in commits but not in pull_requests (not engineers' PRs: "
+            "direct_commits='as_prs' would count the release chores as PRs)"
+        ]
+    return [
+        f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}{bots}"
+        f"{direct_authors(direct, commits)}; they are in commits but not in "
+        "pull_requests (use direct_commits='as_prs' to count them)"
+    ]
+
+
+def _bot_like(c: _Commit) -> bool:
+    """A commit whose author is named like automation (:func:`~certkit.connectors.identity.
+    bot_like`), listed in no agents file: getsentry-bot <bot@sentry.io> (trial AE)."""
+    return bot_like(c.author_name, c.author_email)
+
+
 def direct_authors(direct: list[str], commits: dict) -> str:
     """ ", most by ann@x.org (306 of their 325 commits)": the people whose own work is mostly
     pushed directly, whose throughput (merged PRs) misses it (trial AC, astral-sh/ruff: a
-    certified engineer's 306 of 325 commits, 0-1 PRs a month in the panel)."""
-    people = [c.author_id for c in commits.values() if not c.bot]
-    mine = Counter(commits[s].author_id for s in direct if not commits[s].bot)
+    certified engineer's 306 of 325 commits, 0-1 PRs a month in the panel). Bots and accounts
+    named like automation are nobody's own work (trial AE: "bot@sentry.io: 42 of the 42
+    commits of that address", Sentry's release bot)."""
+    people = [c.author_id for c in commits.values() if not c.bot and not _bot_like(c)]
+    mine = Counter(
+        commits[s].author_id for s in direct if not commits[s].bot and not _bot_like(commits[s])
+    )
     total = Counter(people)
     top = [(a, n) for a, n in mine.most_common(3) if n >= 10 and n * 2 >= total[a]]
     said = ", ".join(f"{a}: {n} of the {total[a]} commits of that address" for a, n in top)

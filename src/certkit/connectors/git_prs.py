@@ -63,7 +63,7 @@ from certkit.connectors.git_graph import (
     generations,
 )
 from certkit.connectors.git_landings import (
-    direct_authors,
+    direct_note,
     landing_group,
     landing_note,
     landings,
@@ -427,22 +427,9 @@ def assemble(
             f"{repo}: {n_off} PR(s) were merged off the first-parent line (into another branch, "
             "or brought in by a sync merge); they are counted as PRs"
         )
-    if direct and direct_commits != "as_prs":
-        n_side = sum(1 for s in direct if s not in mainline)
-        side = f", {n_side} of them brought in by sync merges" if n_side else ""
-        n_bot = sum(1 for s in direct if commits[s].bot)
-        if n_bot == len(direct):  # facebook/watchman: 322 export-bot "Updating hashes"
-            notes.append(
-                f"{repo}: {len(direct)} commit(s) by automation were pushed directly (no "
-                f"PR){side}; they are in commits, not in pull_requests"
-            )
-        else:
-            bots = f", {n_bot} of them by automation" if n_bot else ""
-            notes.append(
-                f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}{bots}"
-                f"{direct_authors(direct, commits)}; they are in commits but not in "
-                "pull_requests (use direct_commits='as_prs' to count them)"
-            )
+    if direct_commits != "as_prs":  # release-branch commits: chores, not as_prs (trial AE)
+        from_release = {s for m in release for s in branch_only(commits[m], commits, gen)}
+        notes += direct_note(repo, direct, commits, mainline, from_release)
     if counts["skew"]:
         notes.append(
             f"{repo}: {counts['skew']} PR(s) have an author date after their merge commit's "

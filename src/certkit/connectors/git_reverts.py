@@ -10,7 +10,11 @@ for users in ``docs/connectors.md``):
   description says ``Reverts owner/repo#N`` (GitHub's revert button), a PR whose whole content is one commit message (a
   Gerrit change, a one-commit PR that is not a squash commit) that is a revert, or a commit
   in no PR (a direct push) that is a revert (``Revert "..."`` or ``This reverts commit``).
-  A revert commit, or a ``This reverts commit`` line of a squash body, inside an ordinary PR
+  A conventional-commit type before "Revert" is read as an ``[area]`` prefix ("ref: Revert
+  ..."); a description may name several PRs ("This reverts the work from #5649 and #5654");
+  a squash PR whose description (not a ``* `` line of a squashed commit) says ``This reverts
+  commit <sha>`` of an earlier PR's one commit, with that commit's inverse diff, is a revert
+  (trial AE). A revert commit, or a ``This reverts commit`` line of a squash body, inside an ordinary PR
   undoes part of an earlier PR on the way to something else (a temporary pin undone, a bot
   removed then brought back): not a revert; a note counts them.
 - A revert unit names its targets by the sha (``This reverts commit ...``, which wins over a
@@ -25,9 +29,8 @@ for users in ``docs/connectors.md``):
   by sha, or the title of the PR it names, says the change is temporary (:data:`TEMPORARY`:
   it starts, after ``area:`` prefixes, with "temporarily", "temporary" or "temp" (bracketed
   or not), or ends with
-  "temporarily"; it says "for now" or "for the time being";
-  or it pins, disables, skips or xfails something "until ..."), that revert does not flag
-  the PR; a note counts such PRs. A revert is never itself a temporary change (GNOME/glib
+  "temporarily"; it says "for now", "for the time being" or "for the next few days"; or it
+  pins, disables, skips or xfails something "until ..."), that revert does not flag the PR; a note counts such PRs. A revert is never itself a temporary change (GNOME/glib
   !3269 ``Revert "tests: Temporarily disable socket test..."``, a failed attempt re-reverted
   the next day, stays ``reverted``). Seen on GNOME/glib since 2023: 4 of the 15 PRs flagged
   were such reversals (``ci: Temporarily only run the FreeBSD 13 CI on a schedule``, ...).
@@ -51,6 +54,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from certkit.connectors.git_messages import SQUASH
+from certkit.connectors.git_revert_notes import revert_notes, unnamed_note
 
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
@@ -68,6 +72,7 @@ _REVERTS_SHA = re.compile(
 #: back <title>``, ``Revert: <title>`` (abseil-cpp).
 _REVERT_SUBJECT = re.compile(
     r"^(?:\[[^\]]*\]\s*)*"  # "[ty] Revert ..." (astral-sh/ruff, trial AC)
+    r"(?:[a-z]+(?:\([^)]*\))?!?:\s*(?=Revert \"|Back out \"))?"  # 'ref: Revert "..."'
     r'(?:(?:Revert|Back out) "(?P<inner>.*)"|(?:Revert:|Rollback(?: of)?:?|Roll back(?: of)?:?)'
     r'\s+"?(?P<bare>.+?)"?\s*$)'
 )
@@ -76,6 +81,9 @@ _REVERT_SUBJECT = re.compile(
 #: out ..."). Not "Undo ...": xarray's "undo the pin on the pixi version" ends a workaround.
 _REVERT_TITLE = re.compile(
     r"^(?:\[[^\]]*\]\s*)*"  # an "[area]" prefix: "[ty] Revert ..." (astral-sh/ruff)
+    # a conventional-commit type before "revert" only (not "feat: Rollback support"):
+    # "ref: Revert global span batcher limits (#7168)" (sentry-python, trial AE L12)
+    r"(?:[a-z]+(?:\([^)]*\))?!?:\s*(?=revert\b))?"
     # not "Revert to stable behavior" (a fix, trial AD), unless it says revert again:
     # "Revert to default LICENSE (Revert #13449)" (gemini-cli, trial T)
     r"(?:revert(?!\s+to\b(?!.*\brevert))|rollback|roll back|rolling back|automated rollback"
@@ -102,10 +110,29 @@ def _reverted_title(subject: str) -> str | None:
     return (m["inner"] if m["inner"] is not None else m["bare"]) if m else None
 
 
-_REVERTS_PR = re.compile(  # "This reverts #26163 and ..." too (astral-sh/ruff, trial AD)
-    r"^(?:This )?Reverts (?:PR )?(?:(?P<repo>[\w.-]+/[\w.-]+))?#(?P<n>\d+)\b",
+_REF = r"(?:[\w.-]+/[\w.-]+)?#\d+\b"
+#: GitHub's ``Reverts owner/repo#N``; "This reverts #26163 and ..." (astral-sh/ruff, trial AD);
+#: a sentence naming several: "This reverts the work from #5649 and #5654, which added ..."
+#: (sentry-python #5655, trial AE M3), "Reverts #5, #6 and #7".
+_REVERTS_PR = re.compile(
+    r"^(?:This (?:PR |change )?)?Reverts (?:(?:the )?(?:work|changes?|commits?|PRs?|pull "
+    r"requests?) (?:(?:made )?(?:from|of|in) )?)?(?:PR )?"
+    rf"(?P<refs>{_REF}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:PR )?{_REF})*)",
     re.MULTILINE | re.IGNORECASE,
 )
+#: A squash body's list of the squashed commits begins at its first ``* `` line.
+_BULLET = re.compile(r"^\* ", re.MULTILINE)
+_ONE_REF = re.compile(r"(?:(?P<repo>[\w.-]+/[\w.-]+))?#(?P<n>\d+)")
+
+
+def _reverts_refs(text: str) -> list[tuple[str | None, int]]:
+    """``(owner/repo or None, N)`` for each PR a ``Reverts #N``-like line of ``text`` names
+    (:data:`_REVERTS_PR`)."""
+    return [
+        (r["repo"], int(r["n"]))
+        for m in _REVERTS_PR.finditer(text)
+        for r in _ONE_REF.finditer(m["refs"])
+    ]
 
 
 def _same_repo(named: str, repo: str) -> bool:
@@ -148,6 +175,8 @@ TEMPORARY = (
     re.compile(r"^(?:[^:\s][^:]{0,40}:\s*)*[(\[]?temp(?:orar(?:il)?y)?\b", re.IGNORECASE),
     re.compile(r"\btemporarily[.!]?\s*(?:\(#\d+\))?\s*$", re.IGNORECASE),
     re.compile(r"\bfor (?:now|the time being)\b", re.IGNORECASE),
+    # "[ty] Take myself out of the reviewer pool for the next few days" (ruff #23618)
+    re.compile(r"\bfor (?:the next|a) (?:few |couple (?:of )?)?(?:days|weeks)\b", re.I),
     re.compile(r"\b(?:pin|disable|skip|xfail)\w*\b.*\buntil\b", re.IGNORECASE),
 )
 
@@ -175,8 +204,6 @@ INVERSE_MAX_DAYS = 90
 #: Lower-case words one of which every message the rules read as naming a revert target
 #: holds ("revert", "rollback"/"roll back"/"rolling back", "back out"/"backout"/"backed out").
 _REVERT_WORDS = ("revert", "roll", "back out", "backout", "backed out")
-#: PR ids listed in a note before "and N more".
-_LISTED = 10
 
 
 @dataclass(slots=True)
@@ -281,15 +308,18 @@ def mark_reverts(
         if (u.pr["number"] is not None or "#" in u.pr["id"]) and u.pr["title"]:
             by_title.setdefault(u.pr["title"].strip(), []).append(u)
 
-    def _names_earlier(m: re.Match, repo: str, when: datetime) -> bool:
-        """``Reverts owner/repo#N`` of this repository, or ``Reverts #N`` (trial AC: "Reverts
-        #27362.") of a PR merged before ``when`` (a bare number may be another tracker's)."""
-        target = by_number.get(int(m["n"]))
-        if target is None:
-            return False
-        if m["repo"]:
-            return _same_repo(m["repo"], repo)
-        return target.when <= when
+    def reverts_line(text: str, when: datetime) -> list[tuple[_Unit, str | None]]:
+        """The PRs ``Reverts owner/repo#N`` names of this repository, or ``Reverts #N`` (trial
+        AC: "Reverts #27362.") merged before ``when`` (a bare number may be another
+        tracker's)."""
+        found = []
+        for named_repo, n in _reverts_refs(text):
+            target = by_number.get(n)
+            if target is not None and (
+                _same_repo(named_repo, repo) if named_repo else target.when <= when
+            ):
+                found.append((target, None))
+        return found
 
     def titled(title: str, before: datetime) -> list[_Unit]:
         title = title.strip()  # "Roll back: Add checks." names "Add checks." or "Add checks"
@@ -339,11 +369,7 @@ def mark_reverts(
         inner = _reverted_title(_subject_paragraph(c))
         if inner is not None:
             found += [(t, None) for t in named(inner, c.committed, bool(shas))]
-        found += [
-            (by_number[int(m["n"])], None)
-            for m in _REVERTS_PR.finditer(c.body)
-            if _names_earlier(m, repo, c.committed)
-        ]
+        found += reverts_line(c.body, c.committed)
         d = _REVERT_DIFF.match(c.subject) or (
             _ORIGINAL_DIFF.search(c.body) if _REVERT_TITLE.match(c.subject) else None
         )
@@ -384,17 +410,43 @@ def mark_reverts(
         title = t.pr["title"] if t.pr is not None else commits[t.shas[0]].subject
         return _temporary(title or "") or (sha is not None and _temporary(commits[sha].subject))
 
+    def described(u: _Unit) -> bool:
+        """A squash PR whose description (not a ``* `` line of a squashed commit) says
+        ``This reverts commit <sha>`` of an earlier PR's one commit, and whose diff is that
+        commit's inverse, within :data:`INVERSE_MAX_DAYS`: a revert as a whole (sentry-python
+        #4286 "fix(debug): Do not consider parent loggers ..." undoing #4133 a month later,
+        trial AE M3). Later it is more often a workaround's planned end (ruff #27174 removing
+        #23921's ecosystem-check exclusion 135 days on, once upstream fixed the cause)."""
+        c = commits[u.shas[0]]
+        if u.pr is None or len(u.shas) != 1 or not c.inverse or not SQUASH.search(c.subject):
+            return False
+        for short in _REVERTS_SHA.findall(_BULLET.split(c.body, 1)[0]):
+            full = expand(short)
+            t = by_sha.get(full) if full else None
+            if (
+                t is not None
+                and t is not u
+                and t.pr is not None
+                and len(t.shas) == 1
+                and t.when <= u.when <= t.when + timedelta(days=INVERSE_MAX_DAYS)
+                and commits[full].patch == c.inverse
+            ):
+                return True
+        return False
+
     for u in units:  # first which units are reverts: a revert is never a temporary change
-        u.revert = _is_revert(u, [commits[s] for s in u.shas])
-    inside: dict[str, list[str]] = {}  # a commit inside an ordinary PR -> the PRs it undoes
+        u.revert = _is_revert(u, [commits[s] for s in u.shas]) or described(u)
+    inside: dict[str, list[str]] = {}  # "<PR> undoes part of <PR>" -> the commits saying so
     unnamed: list[str] = []  # revert PRs whose reverted PR was not found
     for u in units:
         own = [commits[s] for s in u.shas]
         if not u.revert:
+            holder = u.pr["id"] if u.pr is not None else u.shas[0][:10]
             for c in own:
-                undone = [t.pr["id"] for t, _ in by_commit(c) if t is not u and t.pr is not None]
-                if undone:
-                    inside[c.sha] = undone
+                for t, _ in by_commit(c):
+                    if t is not u and t.pr is not None:
+                        said = f"{holder} undoes part of {t.pr['id']}"
+                        inside.setdefault(said, []).append(c.sha)
             continue
         found = [link for c in own for link in by_commit(c)]
         if not found:
@@ -405,11 +457,7 @@ def mark_reverts(
             if inner is not None and pr["number"] is not None:
                 sha_named = any(_REVERTS_SHA.search(c.body) for c in own)
                 found += [(t, None) for t in named(inner, u.when, sha_named)]
-            found += [
-                (by_number[int(m["n"])], None)
-                for m in _REVERTS_PR.finditer(pr.get("_body") or "")
-                if _names_earlier(m, repo, u.when)
-            ]
+            found += reverts_line(pr.get("_body") or "", u.when)
             n = _REVERT_NUMBER.match(pr["title"] or "") if pr.get("_pr_title") else None
             target = by_number.get(int(n.group("n"))) if n else None
             if target is not None and target.when <= u.when:  # a forge PR's own title: a
@@ -465,20 +513,7 @@ def mark_reverts(
                 as_planned.append(_planned_name(u))
             else:
                 restored.append(u.pr["id"])
-    return _notes(repo, inside, restored, as_planned) + _unnamed_note(repo, unnamed)
-
-
-def _unnamed_note(repo: str, unnamed: list[str]) -> list[str]:
-    """Revert PRs whose reverted PR certkit could not find (trial N: uvicorn#2276 names
-    "#2220" only in its squashed body's words, starlette#2737 only the change): the revert
-    count is a lower bound, and which reverts it misses should be checkable."""
-    if not unnamed:
-        return []
-    return [
-        f"{repo}: {len(unnamed)} revert PR(s) name no PR certkit could find "
-        f"({_listed(sorted(unnamed, key=_natural))}): what they undo is not counted as "
-        "reverted (a PR from before --since, or one named only in words); check them by hand"
-    ]
+    return revert_notes(repo, inside, restored, as_planned) + unnamed_note(repo, unnamed)
 
 
 def _temporary(text: str) -> bool:
@@ -533,44 +568,6 @@ def _planned_name(u: _Unit) -> str:
     their first), that commit too: ``owner/repo@0718f73eac (its commit a4a7e19fd0)``."""
     other = [s[:10] for s in u.planned_shas if s != u.shas[0] and s[:10] not in u.pr["id"]]
     return f"{u.pr['id']} (its commit {', '.join(other)})" if other else u.pr["id"]
-
-
-def _listed(ids: list[str]) -> str:
-    more = f" and {len(ids) - _LISTED} more" if len(ids) > _LISTED else ""
-    return ", ".join(ids[:_LISTED]) + more
-
-
-def _notes(
-    repo: str, inside: dict[str, list[str]], restored: list[str], as_planned: list[str]
-) -> list[str]:
-    notes = []
-    if inside:
-        undone = sorted({i for ids in inside.values() for i in ids}, key=_natural)
-        notes.append(
-            f"{repo}: {len(inside)} commit(s) inside other PRs undo part of an earlier PR "
-            f"({_listed(undone)}): not counted as reverts (only a PR that is a revert as a "
-            "whole, or a pushed revert commit, is)"
-        )
-    if restored:
-        restored = sorted(restored, key=_natural)
-        notes.append(
-            f"{repo}: {len(restored)} PR(s) were reverted and then restored by a revert of "
-            f"their revert ({_listed(restored)}): not counted as reverted"
-        )
-    if as_planned:
-        as_planned = sorted(as_planned, key=lambda name: _natural(name.split(" (", 1)[0]))
-        notes.append(
-            f"{repo}: {len(as_planned)} PR(s) had a temporary change reverted as planned "
-            f"({_listed(as_planned)}): not counted as reverted (the reverted commit or PR says "
-            '"temporarily", "temporary", "for now", "for the time being", or pins/disables/skips something "until")'
-        )
-    return notes
-
-
-def _natural(pr_id: str) -> tuple[str, int, str]:
-    """Sort key: ``repo#9`` before ``repo#10``."""
-    head, sep, tail = pr_id.rpartition("#")
-    return (head, int(tail), "") if sep and tail.isdigit() else (pr_id, -1, pr_id)
 
 
 def swapped_numstat(numstat: str) -> str:

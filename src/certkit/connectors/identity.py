@@ -339,6 +339,24 @@ def read_identities(path: str | Path | None) -> Identities:
     return out
 
 
+#: A name, login or e-mail local part that ends in "bot" or "team" after a separator:
+#: "KhulnaSoft bot", ``khulnasoft-bot``, ``ci_bot``, a shared account such as "Abseil Team
+#: <absl-team@google.com>" (288 of abseil-cpp's 677 commits since 2025-09); not "Abbott",
+#: "Talbot", "Steam". "Release Robot" too (gemini-cli's "gemini-cli-robot", trial T, is in
+#: agents.yaml's release-robots). Sentry's release bot "getsentry-bot <bot@sentry.io>" (trial
+#: AE) is in no agents file: it is neither a person's own work nor an identity to suggest.
+BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|robot|team)$"
+_BOT_LIKE_RE = re.compile(BOT_LIKE)
+
+
+def bot_like(name: str | None, email: str | None = None, login: str | None = None) -> bool:
+    """Whether a name, e-mail local part (without a GitHub noreply's ``NNN+``) or login says
+    "bot", "robot" or "team" at its end (:data:`BOT_LIKE`): automation or a shared account
+    no agents file lists."""
+    local = re.sub(r"^\d+\+", "", (email or "").split("@", 1)[0])
+    return any(_BOT_LIKE_RE.search(t.strip()) for t in (name, local, login) if t)
+
+
 #: Author names that machines and shared accounts use: never taken as one person's name.
 #: Names that tell nobody apart; "username" is a template's placeholder left in co-author
 #: trailers ("Co-authored-by: Username <nate@...>", "... <brian@...>": continuedev/continue,
@@ -386,7 +404,9 @@ def shared_names(
     ``kdeldycke@users.noreply.github.com`` becomes two engineers (14 such names in the
     history of pallets/click). Names are compared as :func:`name_key` reads them;
     bots and :data:`GENERIC_NAMES` are left out. Two different people can share a name, so
-    this is a draft to check, not a mapping applied by itself.
+    this is a draft to check, not a mapping applied by itself. Bot-like accounts
+    (:func:`bot_like`: "getsentry-bot" under ``bot@sentry.io`` and ``bot@getsentry.com``) are
+    left out too.
 
     Parameters
     ----------
@@ -407,6 +427,7 @@ def shared_names(
     """
     key = _name_key()
     humans = people.filter(~pl.col("is_bot").fill_null(False) & pl.col("name").is_not_null())
+    humans = humans.filter(~_bot_like_expr(humans))  # getsentry-bot (trial AE L1)
     humans = humans.with_columns(key.alias("_name")).filter(pl.col("_name").is_not_null())
     shared = humans.filter(pl.col("engineer_id").n_unique().over("_name") > 1)
     # ids linked through any shared name are one person (an id may carry several names)
@@ -454,6 +475,14 @@ def shared_names(
             "name",
             "current_id",
         )
+    )
+
+
+def _bot_like_expr(people: pl.DataFrame) -> pl.Expr:
+    """:func:`bot_like` of each row's ``name``, ``email`` and ``login`` (those it has)."""
+    cols = [c for c in ("name", "email", "login") if c in people.columns]
+    return pl.struct(cols).map_elements(
+        lambda r: bot_like(r.get("name"), r.get("email"), r.get("login")), return_dtype=pl.Boolean
     )
 
 
