@@ -131,10 +131,15 @@ def from_result(
     (``comparison="adjusted", outcome="cycle_time_log"``) and objects without ``tidy()``
     carrying ``overall_att``/``overall_se``, ``att``/``se`` or ``estimate``/``se``.
 
-    A standard error the estimator itself calls not reliable (Sun-Abraham or the imputation
-    estimator on cohorts of a single engineer: httpx's ten one-engineer cohorts gave an SE of
-    0.027 and an ROI "chance positive 0%") is refused with the reason; pass
-    ``allow_unreliable_se=True`` to use it anyway.
+    A standard error the estimator itself calls not reliable is refused with the reason;
+    pass ``allow_unreliable_se=True`` to use it anyway (and say why beside the ROI). That is
+    Sun-Abraham or the imputation estimator with at least 10% of the row's weight on cohorts
+    of a single engineer (httpx's ten one-engineer cohorts gave an SE of 0.027 and an ROI
+    "chance positive 0%"), and a Callaway-Sant'Anna aggregation (``att_gt(...).aggregate``,
+    ``event_study``) with at least
+    :data:`~certkit.narrative.effects.SINGLE_WEIGHT_LIMIT` (half) of it there, where the
+    headline calls the effect "not evidence" (its ``se_reliable`` is False; sentry-python's
+    seven one-engineer cohorts read "the chance that it is positive is 99%").
     """
     if hasattr(result, "tidy") and not select:
         tidy = result.tidy()
@@ -154,13 +159,20 @@ def from_result(
         r = rows.row(0, named=True)
         thin = getattr(result, "thin", None)
         if thin is not None and thin.unreliable(str(r["term"])) and not allow_unreliable_se:
+            from certkit.did.aggregate import AggregateResult
             from certkit.narrative.robust import thin_reason
 
+            instead = (  # not "use CS" for CS itself
+                "Use coarser periods (more engineers per cohort)"
+                if isinstance(result, AggregateResult)
+                else "Use did.att_gt(...).aggregate('simple') (Callaway-Sant'Anna) or coarser "
+                "periods"
+            )
             raise CertkitError(
                 f"the standard error of {r['term']} ({type(result).__name__}) is not reliable: "
-                f"{thin_reason(thin)}; an ROI from it would look far more certain than it is. "
-                "Use did.att_gt(...).aggregate('simple') (Callaway-Sant'Anna) or coarser "
-                "periods, or pass allow_unreliable_se=True to use it anyway"
+                f"{thin_reason(thin, str(r['term']))}; "
+                f"an ROI from it would look far more certain than it is. {instead}, or pass "
+                "allow_unreliable_se=True to use it anyway"
             )
         # a matched DiD's t reference (its sets - 1 degrees of freedom): with few matched
         # sets a normal draw of the effect would make the ROI look far more certain

@@ -124,13 +124,15 @@ def aggregate_cells(
     F = res.inf @ Wm
     if kind != "group":
         F += wif_dots(sels, pgg, grp, att, w, G)
+    # the weight of cells on one treated engineer, whose own noise no SE counts (trial S:
+    # browser-use's "+11.4 points, p = 0.03" rested on 24 such cells, 17 without an SE)
+    single = np.asarray(res.n_treated) == 1
+    shares = Wm[single].sum(axis=0)
     if kind == "simple":
         out = _agg_result(res, kind, [], [], float(el_att[0]), F[:, 0])
         out.n_engineers = _treated_behind(res, post)
-        # the weight of cells on one treated engineer, whose own noise no SE counts (trial S:
-        # browser-use's "+11.4 points, p = 0.03" rested on 24 such cells, 17 without an SE)
-        single = np.asarray(res.n_treated) == 1
-        out.single_weight = float(Wm[single, 0].sum())
+        out.single_weight = float(shares[0])
+        out.thin = _single_support(res, Wm, single, {"ATT": float(shares[0])})
         return out
     # treated engineers behind each element (for an event time: the cohorts observed at e)
     n_treated = [int(np.asarray(res.n_treated)[sel].sum()) for sel in sels]
@@ -155,7 +157,49 @@ def aggregate_cells(
             res, kind, keys, el_att, float(el_att.mean()), np.column_stack([F, f_all])
         )
     out.n_treated = n_treated
+    if kind == "group":
+        overall_share = float(shares @ wk)
+    elif kind == "dynamic":
+        overall_share = float(shares[pos].mean())
+    else:
+        overall_share = float(shares.mean())
+    terms = [f"{out._KEY[kind]}={k}" for k in whole(out.keys).tolist()]
+    out.thin = _single_support(
+        res, Wm, single, dict(zip(terms, shares.tolist(), strict=True)) | {"overall": overall_share}
+    )
     return out
+
+
+def _single_support(res, Wm: np.ndarray, single: np.ndarray, share: dict[str, float]):
+    """The aggregation's cells resting on one treated engineer, as a
+    :class:`~certkit.did.robust_base.ThinSupport` (``None`` when none carries weight).
+
+    ``share`` maps each term of the aggregation's ``tidy()`` to the share of its weight on
+    such cells. A term's standard error is called not reliable from the headline's
+    :data:`~certkit.narrative.effects.SINGLE_WEIGHT_LIMIT` on, the share from which the
+    effect line says "not evidence of an effect", so the robustness verdict, HonestDiD and
+    ``roi.from_result`` do not call reliable what the headline calls unreadable (trial AE,
+    sentry-python: 100% of the weight on seven one-engineer cohorts).
+    """
+    from certkit.did.robust_base import ThinSupport
+    from certkit.narrative.effects import SINGLE_WEIGHT_LIMIT
+
+    used = Wm.any(axis=1)
+    thin = single & used
+    if not thin.any():
+        return None
+    grp, n_treated = np.asarray(res.group), np.asarray(res.n_treated)
+    cohorts = sorted({float(g) for g in grp[thin]})
+    in_thin = used & np.isin(grp, cohorts)
+    return ThinSupport(
+        cohorts=cohorts,
+        engineers=_treated_behind(res, thin),
+        cells=int(thin.sum()),
+        share=share,
+        single=[],
+        whole=bool(np.all(n_treated[in_thin] < 2)),
+        limit=SINGLE_WEIGHT_LIMIT,
+    )
 
 
 def _treated_behind(res, cells: np.ndarray) -> int:
@@ -233,7 +277,26 @@ class AggregateResult(EstimateMixin):
         #: Simple aggregation: the share of its weight on group-time cells resting on a
         #: single treated engineer (their SEs count only the comparison units' variation).
         self.single_weight: float | None = None
+        #: Group-time cells resting on a single treated engineer, with each term's share of
+        #: weight on them (None: no such cell carries weight); see :attr:`se_reliable`.
+        self.thin = None
         self.pretrend_test_on: str | None = None
+
+    @property
+    def se_reliable(self) -> bool:
+        """False when the overall effect's standard error is not reliable: at least
+        :data:`~certkit.narrative.effects.SINGLE_WEIGHT_LIMIT` of its weight rests on
+        group-time cells of a single treated engineer, whose own variation the standard
+        error does not count (only the comparison engineers'). The estimate and standard
+        error are R did's either way; only this flag and the words built on it (the
+        robustness verdict, HonestDiD, ``roi.from_result``) depend on it."""
+        return not (self.thin and self.thin.unreliable(self._OVERALL[self.kind]))
+
+    def _oneline_facts(self) -> dict[str, object]:
+        facts = super()._oneline_facts()
+        if not self.se_reliable and "std error" in facts:  # as Sun-Abraham's and BJS's
+            facts["std error"] = f"{facts['std error']:.3g} (not reliable)"
+        return facts
 
     def pretrend_test(self, small_sample: bool = True) -> tuple[float | None, float | None, int]:
         """Joint Wald test that every pre-treatment event-time effect shown is zero.
@@ -343,6 +406,11 @@ class AggregateResult(EstimateMixin):
             h["bands"] = f"uniform (sup-t critical value {self.crit:.3f})"
         if self.pretrend_verdict:
             h["pre-trends"] = self.pretrend_verdict
+        if not self.se_reliable:
+            from certkit.narrative.robust import thin_reason
+
+            term = self._OVERALL[self.kind]
+            h["standard error"] = f"not reliable: {thin_reason(self.thin, term)}"
         return h
 
     estimate = property(

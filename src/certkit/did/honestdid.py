@@ -66,7 +66,12 @@ class HonestResult(ResultMixin):
         one does not, or the original CI does not).
     table : polars.DataFrame
         One row for the original CI, one per grid value.
+    single_weight : float or None
+        With ``result=``: the share of the target's weight on group-time cells resting on a
+        single certified engineer (None otherwise); see :attr:`se_reliable`.
     """
+
+    single_weight: float | None = None
 
     def __init__(
         self,
@@ -129,6 +134,17 @@ class HonestResult(ResultMixin):
             },
         )
 
+    @property
+    def se_reliable(self) -> bool:
+        """False from :data:`~certkit.narrative.effects.SINGLE_WEIGHT_LIMIT` of the target's
+        weight on cohorts of one engineer (:attr:`single_weight`), whose own variation its
+        intervals, original and robust, do not count: the numbers stay HonestDiD's, the words
+        make no call on significance (trial AE: "It stays significant unless ...")."""
+        from certkit.narrative.effects import SINGLE_WEIGHT_LIMIT
+
+        w = self.single_weight
+        return w is None or not np.isfinite(w) or w < SINGLE_WEIGHT_LIMIT
+
     def tidy(self) -> pl.DataFrame:
         """The contract columns (``term, estimate, std_error, statistic, p_value, conf_low,
         conf_high``), then ``method``, the bound (``mbar`` or ``m``) and ``significant``.
@@ -157,6 +173,8 @@ class HonestResult(ResultMixin):
             else f"{self.param} = {self.breakdown:g}"
             + (" (significant at every value tried)" if self.breakdown_is_lower_bound else ""),
         }
+        if not self.se_reliable:
+            h["standard error"] = f"not reliable: {self._single_words()}"
         h["in words"] = self.effect_summary().text
         return h
 
@@ -175,6 +193,12 @@ class HonestResult(ResultMixin):
             f"The effect{on} {when} is {show(self.estimate)} ({pct} CI "
             f"{show(self.original[0])} to {show(self.original[1])})."
         )
+        if not self.se_reliable and self.original_significant:
+            return head + (
+                f" Its standard error is not reliable: {self._single_words()}, so this interval "
+                "and the robust ones built on it are too narrow and say nothing either way "
+                "about whether an effect survives non-parallel trends."
+            )
         if not self.original_significant:
             text = head + " It is not significant even under exact parallel trends."
             if self.significant.any():  # httpx (trial F): the table said "yes" at M = 0
@@ -225,6 +249,12 @@ class HonestResult(ResultMixin):
             head
             + core
             + (f"; at {self._value_words(nxt)} the robust {pct} interval includes zero.")
+        )
+
+    def _single_words(self) -> str:
+        return (
+            f"{self.single_weight:.0%} of its weight rests on certification cohorts of one "
+            "engineer, whose own variation its interval does not count"
         )
 
     def _value_words(self, v: float) -> str:
@@ -466,10 +496,12 @@ def honest(
     HonestResult
     """
     post_times = None
+    post_shares = None
     if result is not None:
         if betahat is not None or sigma is not None:
             raise CertkitError("give either result= or betahat and sigma, not both")
         inp = event_study_inputs(result)
+        post_shares = _post_single_shares(result, inp["post_event_times"])
         betahat, sigma = inp["betahat"], inp["sigma"]
         num_pre_periods, num_post_periods = inp["num_pre_periods"], inp["num_post_periods"]
         post_times = inp["post_event_times"]
@@ -558,4 +590,12 @@ def honest(
         warnings=warnings,
     )
     out.value_words = value_words
+    if post_shares is not None and np.abs(lv).sum() > 0:
+        out.single_weight = float(np.abs(lv) @ post_shares / np.abs(lv).sum())
     return out
+
+
+def _post_single_shares(result: AggregateResult, post_times: np.ndarray) -> np.ndarray:
+    """Per post event time, the share of its weight on cells of one engineer (``thin``)."""
+    share = result.thin.share if result.thin is not None else {}
+    return np.array([share.get(f"e={int(e)}", 0.0) for e in post_times], dtype=float)

@@ -237,6 +237,11 @@ class ThinSupport:
     whole
         True when every thin cohort has a single treated cluster in all its periods (not
         just in some, as when engineers leave a larger cohort).
+    limit
+        The share of a term's weight on thin cells from which its standard error is not
+        reliable: :data:`THIN_SHARE` for Sun-Abraham and imputation, the headline's
+        :data:`certkit.narrative.effects.SINGLE_WEIGHT_LIMIT` for Callaway-Sant'Anna
+        aggregations (:attr:`certkit.did.AggregateResult.thin`).
     """
 
     cohorts: list[float]
@@ -245,10 +250,11 @@ class ThinSupport:
     share: dict[str, float]
     single: list[str]
     whole: bool = True
+    limit: float = THIN_SHARE
 
     def unreliable(self, term: str = "ATT") -> bool:
         """Whether ``term``'s standard error is not reliable (thin cells weigh too much)."""
-        return term in self.single or self.share.get(term, 0.0) >= THIN_SHARE
+        return term in self.single or self.share.get(term, 0.0) >= self.limit
 
     @property
     def terms(self) -> list[str]:

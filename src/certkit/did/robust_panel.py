@@ -335,7 +335,12 @@ def robustness(
         ``tidy()`` one row per estimator (``term``), ``plot()`` a forest chart, ``verdict``
         the sentence, ``agree`` (True / False, None when fewer than two robust estimates),
         ``results`` the underlying result objects. An estimator that cannot run on the data
-        (e.g. no never-treated units) gets a row of nulls and a note saying why.
+        (e.g. no never-treated units) gets a row of nulls and a note saying why. An
+        estimator whose ``se_reliable`` is False is left out of the significance call and
+        the margin of error, with the reason (``unreliable``): Sun-Abraham and BJS from 10%
+        of the weight on cohorts of a single engineer, Callaway-Sant'Anna from the
+        headline's :data:`~certkit.narrative.effects.SINGLE_WEIGHT_LIMIT` (half), where the
+        effect line calls it "not evidence of an effect".
     """
     from certkit import did
 
