@@ -53,7 +53,11 @@ def roi_effects(
                 es = did.event_study(ctx.panel, outcome=outcome, min_e=-6, max_e=12, **spec)
             row["pretrend_p"] = es.pretrend_pvalue  # the ROI repeats a failed pre-trend test
             row |= tempering(ctx, outcome, spec, row, agg.parent)  # and an effect of a quiet end
-            effects.append(roi.from_result(agg, unit=unit, name=story.label(outcome)))
+            # an SE on one-engineer cohorts is used, and said: the page's caveat for the
+            # effect (effect_caveat) names the share of weight on them (trial AE, H2)
+            effects.append(
+                roi.from_result(agg, unit=unit, name=story.label(outcome), allow_unreliable_se=True)
+            )
         rows.append(row if s.ok else story.not_estimated(outcome, s.explanation))
     return effects, pl.DataFrame(rows, infer_schema_length=None)
 
