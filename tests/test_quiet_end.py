@@ -349,11 +349,11 @@ def test_the_level_gap_advice_follows_what_the_report_already_did():
     n = never["engineer_id"].n_unique()
     assert words.startswith("the matched design, or ")
     assert (
-        f"of the {n} never-certified engineers are roster engineers with no PR in their last 6 months"
-        in words
+        f"of the {n} never-certified engineers who are roster engineers with no PR in their "
+        "last 6 months or more, if they left" in words
     )
     assert "leave_date" in words and "-p teams" not in words
     ctx.privacy = Privacy(k=50, share=True)
     shared = gap_fix(ctx, never)
-    assert "never-certified roster engineers with no PR in their last months" in shared
+    assert "the leave_date of never-certified roster engineers with no PR in their last" in shared
     assert f"of the {n}" not in shared

@@ -94,7 +94,10 @@ AI_NEEDS = (
     "at least 10 authors who wrote both AI-assisted and other merged PRs (20 such PRs or more), "
     "with AI use varying within author, repository and month"
 )
-TRUST_NEEDS = "at least 2 engineers with 5 or more AI-assisted merged PRs each"
+TRUST_NEEDS = (
+    "at least 2 engineers with 5 or more AI-assisted merged PRs each, and at least one of "
+    "those PRs reverted or linked to a defect"
+)
 
 
 NO_AI_PRS = "no pull request in this data shows a trace of AI assistance (see the summary)"

@@ -63,8 +63,8 @@ def claim_folders(modes: dict[Path, set[bool]]) -> None:
         if before is not None and before != share:
             raise CertkitError(
                 f"{folder} holds a {_audience(before)} report from an earlier run; this "
-                f"{_audience(share)} run would leave its pages beside the "
-                f"{_audience(share)} ones (and the index would list only this run's). Write "
+                f"{_audience(share)} run would put its pages beside those "
+                f"{_audience(before)} ones (and the index would list only this run's). Write "
                 "it to another folder (--out), or remove that folder first"
             )
         if before is None and share and any(folder.glob("*.html")):

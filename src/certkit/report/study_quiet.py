@@ -109,14 +109,14 @@ def gap_fix(ctx: Context, never: pl.DataFrame) -> str:
         of = len(comparison)
         if n and n >= ctx.k:
             parts.append(
-                f"{n} of the {of} never-certified engineers are roster engineers with no PR "
-                f"in their last {IDLE_PERIODS.get(unit, 6)} {unit}s or more: if they left, "
-                "their leave_date (the data-health page lists them)"
+                f"the leave_date of the {n} of the {of} never-certified engineers who are "
+                f"roster engineers with no PR in their last {IDLE_PERIODS.get(unit, 6)} "
+                f"{unit}s or more, if they left (the data-health page lists them)"
             )
         elif n:
             parts.append(
-                "never-certified roster engineers with no PR in their last months: if they "
-                "left, their leave_date (the data-health page lists them)"
+                "the leave_date of never-certified roster engineers with no PR in their last "
+                "months, if they left (the data-health page lists them)"
             )
     if not ctx.filters.get("teams"):
         parts.append("the roster's teams: -p teams=[...]")
