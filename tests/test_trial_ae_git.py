@@ -256,3 +256,30 @@ def test_a_change_for_the_next_few_days_is_reverted_as_planned(tmp_path):
     got, notes = _import(r)
     assert got["org/app#23618"] is False
     assert "1 PR(s) had a temporary change reverted as planned (org/app#23618)" in notes
+
+
+def test_authors_writing_from_the_rosters_domain_are_named_as_likely_colleagues(tmp_path):
+    """L11: 7 authors outside the roster wrote from @sentry.io (11 PRs) and counted as
+    never-certified engineers of team 'unknown', with no hint that they are colleagues."""
+    r = Repo(tmp_path / "app")
+    eve, kim = ("Eve Adams", "eve@corp.example"), ("Kim Out", "kim.out@gmail.com")
+    for i, who in enumerate([ANA, BEN, eve, eve, kim], start=1):
+        r.commit(f"Change {i} (#{i})", who, f"2025-03-{i + 1:02d}T10:00:00Z")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "engineer_id,email,team,role,level,hire_date,platform\n"
+        f"ana,{ANA[1]},core,backend,mid,2023-01-10,aws\n"
+        f"ben,{BEN[1]},core,backend,mid,2023-01-10,aws\n"
+    )
+    domain = ANA[1].split("@")[1]
+    assert BEN[1].endswith("@" + domain) and eve[1].endswith("@" + domain)
+    imp = _prs(r)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        to_dataset(imp, engineers=roster)
+    (note,) = [n for n in imp.notes if "own e-mail domain" in n]
+    assert note.startswith(
+        f"1 author(s) outside the roster write from the roster's own e-mail domain (@{domain}: "
+        f"{eve[1]}; 2 PR(s)): probably colleagues"
+    )
+    assert "kim" not in note  # a public mail domain is nobody's organisation

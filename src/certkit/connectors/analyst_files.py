@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from certkit.connectors.colleagues import colleague_note
 from certkit.connectors.identity import (
     BOT_LIKE,
     Identities,
@@ -288,6 +289,9 @@ def engineers_table(
             "are aliases); nobody knows their certifications, yet they count as never "
             f"certified: --roster-only leaves them out{top}"
         )
+        colleagues = colleague_note(roster, placeholders, imp.pull_requests)
+        if colleagues:
+            notes.append(colleagues)
         roster = roster.with_columns(pl.col(c).cast(pl.String) for c in roster.columns)
         placeholders = placeholders.with_columns(
             pl.col(c).cast(pl.String) for c in placeholders.columns
