@@ -6,6 +6,7 @@ functions are checked against direct calls of the public estimators.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -491,3 +492,38 @@ def test_per_certification_counts_the_engineers_its_estimate_rests_on():
     )
     assert odd.rows.height == out.rows.height
     assert set(odd.rows["pre_trends"]) == {"not tested"}
+
+
+def test_the_roi_says_when_certified_engineers_left_before_its_horizon():
+    """trial AE (L7, getsentry/sentry-python): an engineer who left 7 months after
+    certifying was counted with 12 months of benefit, unsaid."""
+    from datetime import timedelta
+
+    from certkit.report.study_roi import leaver_caveat
+
+    ds = ck.simulate(120, 24, seed=4)
+    ctx = _ctx(ds)
+    assert leaver_caveat(ctx, 12) is None or "left within 12 months" in leaver_caveat(ctx, 12)
+    valued = (
+        ctx.panel.filter(pl.col("cohort") > 0)
+        .group_by("engineer_id")
+        .agg(pl.col("earned_date").first())
+    )
+    stays = set(ds.engineers.filter(pl.col("leave_date").is_null())["engineer_id"].to_list()) & set(
+        valued["engineer_id"].to_list()
+    )
+    who = sorted(stays)[0]
+    earned = valued.filter(pl.col("engineer_id") == who)["earned_date"][0]
+    engineers = ds.engineers.with_columns(
+        pl.when(pl.col("engineer_id") == who)
+        .then(pl.lit(earned + timedelta(days=213)))
+        .otherwise(pl.col("leave_date"))
+        .alias("leave_date")
+    )
+    before = leaver_caveat(ctx, 12)
+    ctx.ds = dataclasses.replace(ds, engineers=engineers)
+    after = leaver_caveat(ctx, 12)
+    assert after is not None and after != before
+    assert "certified engineers it values left within 12 months of certifying" in after
+    assert "each is counted with 12 months of benefit" in after
+    assert leaver_caveat(ctx, 6) != after  # 7 months: not within 6

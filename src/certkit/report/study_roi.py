@@ -62,6 +62,43 @@ def roi_effects(
     return effects, pl.DataFrame(rows, infer_schema_length=None)
 
 
+def leaver_caveat(ctx: Context, horizon_months: float) -> str | None:
+    """Certified engineers the ROI values who left before ``horizon_months`` after certifying:
+    the ROI counts the whole horizon of benefit for each (trial AE, getsentry/sentry-python:
+    an engineer who left 7 months after certifying counted 12). None when there are none; a
+    shared report does not count a group under k."""
+    engineers = ctx.ds.engineers
+    if "leave_date" not in engineers.columns or not ctx.panel.height:
+        return None
+    valued = (
+        ctx.panel.filter(pl.col("cohort") > 0)
+        .group_by("engineer_id")
+        .agg(pl.col("earned_date").first())
+    )
+    left = valued.join(
+        engineers.select("engineer_id", "leave_date").drop_nulls(), on="engineer_id"
+    ).with_columns(
+        (
+            (
+                pl.col("leave_date").cast(pl.Date) - pl.col("earned_date").cast(pl.Date)
+            ).dt.total_days()
+            / 30.4375
+        ).alias("months")
+    )
+    early = left.filter(pl.col("months") < horizon_months)
+    if early.is_empty():
+        return None
+    n, of = early.height, valued.height
+    who = f"{n} of the {of}" if n >= ctx.k or not ctx.privacy.share else "some of the"
+    shown = n >= ctx.k or not ctx.privacy.share
+    stayed = f" (after {early['months'].mean():.0f} months on average)" if shown else ""
+    return (
+        f"{who} certified engineers it values left within {horizon_months:g} months of "
+        f"certifying{stayed}, yet each is counted with {horizon_months:g} months of benefit: "
+        "the ROI overstates theirs."
+    )
+
+
 def roi_engineers(ctx: Context) -> tuple[int, int]:
     """``(valued, in_data)``: the certified engineers the panel holds as certified inside the
     window (the effects rest on them, and the ROI values them), and all engineers with a
@@ -132,6 +169,9 @@ def roi_answer(
     cost = result.tidy().filter(pl.col("term") == "cost_per_engineer")["estimate"][0]
     lo, hi = result.roi_interval
     warn = "It rests on effects to read with care: " + "; ".join(caveats) + "." if caveats else None
+    gone = leaver_caveat(ctx, horizon_months)
+    if gone:
+        warn = f"{warn} {gone}" if warn else gone
     significant = result.significant and not undone
     ctx.headline(
         "roi",
