@@ -283,3 +283,20 @@ def test_authors_writing_from_the_rosters_domain_are_named_as_likely_colleagues(
         f"{eve[1]}; 2 PR(s)): probably colleagues"
     )
     assert "kim" not in note  # a public mail domain is nobody's organisation
+
+
+def test_a_repository_named_from_its_folder_says_how_to_name_it(tmp_path):
+    """L6: a clone of a local mirror (origin a path) was named 'repo' from its folder, so its
+    PR ids read repo#N, and nothing said how to name it."""
+    r = Repo(tmp_path / "repo", origin=str(tmp_path / "mirror.git"))
+    r.commit("Change (#1)", ANA, "2025-03-01T10:00:00Z")
+    imp = _prs(r)
+    assert imp.pull_requests["id"].to_list() == ["repo#1"]
+    (note,) = [n for n in imp.notes if "named from the folder" in n]
+    assert note.startswith("'repo': named from the folder, as the origin is no hosted URL")
+    assert "--repo-name owner/name" in note
+    named = _prs(r, repo_names=["getsentry/sentry-python"])
+    assert not [n for n in named.notes if "named from the folder" in n]
+    hosted = Repo(tmp_path / "app")  # origin git@github.com:org/app.git
+    hosted.commit("Change (#1)", ANA, "2025-03-01T10:00:00Z")
+    assert not [n for n in _prs(hosted).notes if "named from the folder" in n]

@@ -85,7 +85,16 @@ def distinct_names(paths: list[Path], given: list[str] | None) -> tuple[list[str
         out[i] = _tail(resolved[i], depth)
         widened.append(out[i])
     if not widened:
-        return out, None
+        # trial AE: a clone of a local mirror was named 'repo', so its PR ids read repo#N and
+        # data health's repository table said 'repo'
+        plain = [n for n, r in zip(out, resolved, strict=True) if n == r.name.removesuffix(".git")]
+        if not plain:
+            return out, None
+        return out, (
+            f"{', '.join(repr(n) for n in plain)}: named from the folder, as the origin is no "
+            f"hosted URL (PR ids read {plain[0]}#N): name {'it' if len(plain) == 1 else 'them'} "
+            "with --repo-name owner/name (as a gh export of the same project names it)"
+        )
     return out, (
         f"{len(widened)} repositories share a folder name and have no GitHub origin: named "
         f"{', '.join(repr(w) for w in widened)} from their folders, so their PR ids stay "
