@@ -59,15 +59,16 @@ def test_the_report_command_refuses_before_running_a_notebook(tmp_path, capsys):
             notebooks=["01"], progress=False,
         )  # fmt: skip
     assert not (dated / "01_data_health.html").exists()
-    today = tmp_path / "reports" / datetime.now().strftime("%Y-%m-%d")
-    claim_folders({today: {False}})
+    # the command: a shared run goes to the day's "-shared" folder, beside the private one
+    day = datetime.now().strftime("%Y-%m-%d")
+    claim_folders({tmp_path / "reports" / day: {False}})
+    claim_folders({tmp_path / "reports" / f"{day}-shared": {False}})  # an older private run
     code = main(
         ["report", "--data", "data/sample", "--out", str(tmp_path / "reports"), "--share",
          "--notebook", "01", "--quiet"]
     )  # fmt: skip
     assert code != 0
-    assert "holds a private report from an earlier run" in capsys.readouterr().err
-    assert not (today / "01_data_health.html").exists()
+    assert f"{day}-shared holds a private report from an earlier run" in capsys.readouterr().err
 
 
 def test_report_takes_no_progress_as_import_does(monkeypatch, capsys):
@@ -92,3 +93,20 @@ def test_report_takes_no_progress_as_import_does(monkeypatch, capsys):
     assert main(["report", "--data", "data/sample", "--no-progress"]) == 0
     assert seen["progress"] is False
     assert "1 notebook(s)" in capsys.readouterr().out  # the summary is still printed
+
+
+def test_a_shared_run_writes_beside_the_days_private_report(tmp_path):
+    """trial AF: the README's private quick start (reports/) and its shared example
+    (--out reports --share) collided on the same day once the refusal came in."""
+    day = datetime.now().strftime("%Y-%m-%d")
+    private = tmp_path / "reports" / day
+    claim_folders({private: {False}})
+    (private / "01_data_health.html").write_text("<p>private</p>")
+    run = run_report(
+        data="data/sample", out=tmp_path / "reports", share=True, notebooks=["01"], progress=False
+    )
+    assert run.ok, [r.error for r in run.failed]
+    assert run.out_dir.name == f"{day}-shared"
+    assert (run.out_dir / "01_data_health.html").exists()
+    assert json.loads((run.out_dir / MARKER).read_text()) == {"share": True}
+    assert (private / "01_data_health.html").read_text() == "<p>private</p>"

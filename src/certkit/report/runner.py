@@ -282,7 +282,9 @@ def run_report(
     data
         Data folder (validated once before anything runs).
     out
-        Output folder; files go to a dated sub-folder ``out/YYYY-MM-DD/`` (``folder_name``).
+        Output folder; files go to a dated sub-folder ``out/YYYY-MM-DD/`` (``folder_name``;
+        ``YYYY-MM-DD-shared`` for a shared run, so the day's private and shared reports keep
+        apart).
     notebooks
         Names to run (default: all).
     parameters
@@ -321,7 +323,9 @@ def run_report(
     available = list_notebooks(notebook_folder)
     if not available:
         raise CertkitError("no report notebooks found")
-    stamp = folder_name or datetime.now().strftime("%Y-%m-%d")
+    # a shared run gets a folder of its own beside the day's private one (trial AF: the
+    # README's private quick start and its shared example collided on the same day)
+    stamp = folder_name or datetime.now().strftime("%Y-%m-%d") + ("-shared" if share else "")
     out_root = Path(out).expanduser().resolve() / stamp
     batch = config is not None
 
