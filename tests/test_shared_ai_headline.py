@@ -218,3 +218,41 @@ def test_the_heat_map_note_counts_every_cell_it_leaves_out(studies):
         "each engineer's own)."
     ]
     assert shared.adoption.filter(pl.col("suppressed")).height > 0  # small cells counted too
+
+
+def test_the_ai_page_compares_rework_where_the_line_ledger_measured_it():
+    """trial AF (B3, huggingface_hub): a git import (no cycle time, no defects table) got "No
+    effect could be estimated" on the AI page while ck.ai.compare(ds) compared rework; and
+    "reverted: the data does not record it" was said of a history with no revert."""
+    import dataclasses
+
+    import numpy as np
+
+    import certkit as ck
+    from certkit.privacy import Privacy
+    from certkit.report.context import Context
+
+    ds = ck.load_sample()
+    rng = np.random.default_rng(0)
+    prs = ds.pull_requests
+    churned = (prs["additions"].to_numpy() * rng.uniform(0, 0.3, prs.height)).round()
+    with_ledger = dataclasses.replace(
+        ds, pull_requests=prs.with_columns(pl.Series("churned_lines_21d", churned).cast(pl.Int64))
+    )
+    outcomes = ["cycle_time_log", "reverted", "defect", "rework"]
+    for data, expected in ((ds, False), (with_ledger, True)):
+        ctx = Context(
+            ds=data, full=data, panel=pl.DataFrame(), privacy=Privacy(k=5), period="", filters={}
+        )
+        notes: list[str] = []
+        study = ai_study(ctx, outcomes, notes=notes)
+        compared = set(study.comparison["outcome"].to_list())
+        assert ("rework" in compared) is expected, notes
+        assert not any("rework" in n for n in notes)  # no ledger: not an outcome to explain
+    words = ck.ai.compare(
+        ds.pull_requests.pipe(
+            lambda p: dataclasses.replace(ds, pull_requests=p.with_columns(reverted=pl.lit(False)))
+        ),
+        outcomes=("reverted", "size_log"),
+    ).warnings
+    assert any("no PR with a known revert status was reverted" in w for w in words), words

@@ -26,7 +26,8 @@ fix_links: str = "drop"  # a defect linked to a PR merged after it: drop (its fi
 keep_partial_end: bool = False  # keep the data's last period when the data end inside it
 privacy_k: int = 5  # smallest group of people shown in a shared report
 share: bool = False  # shared report: no individual engineers, small groups hidden
-ai_outcomes: list[str] = ["cycle_time_log", "reverted", "defect"]  # PR-level outcomes compared
+# PR-level outcomes compared (rework where the git line ledger measured it)
+ai_outcomes: list[str] = ["cycle_time_log", "reverted", "defect", "rework"]
 adoption_by: str = "team"  # adoption heatmap rows: team, platform, role or level
 fdr: float = 0.05  # false discovery rate of the fix-first list
 

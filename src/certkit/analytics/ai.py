@@ -238,12 +238,15 @@ def compare(
             continue
         if d[outcome].n_unique() < 2:
             # defect without a defects table is 0 on every PR: an estimate of 0 with no
-            # uncertainty would read as "measured, no gap"
-            _warn(
-                f"{outcome}: not compared: it is {d[outcome][0]:g} on every PR (the data does "
-                "not record it, e.g. defect or incident without that table)",
-                notes,
+            # uncertainty would read as "measured, no gap"; a git import records reverts, and
+            # a history may have none (trial AF: "the data does not record it" was wrong)
+            why = (
+                "no PR with a known revert status was reverted"
+                if outcome == "reverted" and d[outcome][0] == 0
+                else f"it is {d[outcome][0]:g} on every PR (the data does not record it, e.g. "
+                "defect or incident without that table)"
             )
+            _warn(f"{outcome}: not compared: {why}", notes)
             continue
         # keep authors with both kinds of PR: only they identify the within-author gap
         both = d.group_by("author_id").agg(pl.col("ai").n_unique().alias("_k"))

@@ -13,6 +13,7 @@ import polars as pl
 from IPython.display import HTML, Markdown
 
 from certkit import narrative as story
+from certkit.data.schema import rework_columns
 from certkit.privacy import certified_engineers
 from certkit.report import landing
 from certkit.report.context import PRIVACY_RULES, Context, collect_warnings, table
@@ -291,7 +292,12 @@ def ai_study(
         ctx.headline("ai", {"comparison_note": why}, kind="ai", section=section)
         return study
     with parts["comparison"], collect_warnings(notes, "AI comparison: "):
-        cmp = ai.compare(ctx.ds, outcomes=tuple(outcomes), by_certification=True)
+        # rework only where the git line ledger measured it (trial AF: a git import, no
+        # cycle time and no defects table, compared nothing while rework was there)
+        churn = rework_columns(prs.columns)
+        measured = bool(churn) and prs[churn[0]].drop_nulls().len() > 0
+        compared = tuple(o for o in outcomes if o != "rework" or measured)
+        cmp = ai.compare(ctx.ds, outcomes=compared, by_certification=True)
         comparison, hidden_cmp = ctx.hide_small(cmp.to_polars(), "n_authors")
         comparison, hidden_cert = ctx.hide_small(
             comparison, "n_certified_authors", pl.col("comparison") == "certified_extra"
