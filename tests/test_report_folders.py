@@ -110,3 +110,15 @@ def test_a_shared_run_writes_beside_the_days_private_report(tmp_path):
     assert (run.out_dir / "01_data_health.html").exists()
     assert json.loads((run.out_dir / MARKER).read_text()) == {"share": True}
     assert (private / "01_data_health.html").read_text() == "<p>private</p>"
+
+
+def test_a_partial_rerun_keeps_the_earlier_pages_listed(tmp_path):
+    """trial AF (L-e): re-running one notebook into the day's folder left pages 02-06 there,
+    unlinked from the new index."""
+    out = tmp_path / "reports"
+    first = run_report(data="data/sample", out=out, notebooks=["01", "05"], progress=False)
+    assert first.ok, [r.error for r in first.failed]
+    again = run_report(data="data/sample", out=out, notebooks=["01"], progress=False)
+    index = again.index.read_text()
+    assert "05_roi_summary.html" in index and "earlier run" in index
+    assert index.count("01_data_health.html") >= 1

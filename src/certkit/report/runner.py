@@ -495,6 +495,21 @@ def _write_index(
         rows.append(
             {"run": r.run, "title": r.title, "status": r.status, "links": links, "note": note}
         )
+    # pages an earlier run of the same audience left in the folder stay listed (trial AF: a
+    # re-run of one notebook dropped pages 02-06 from the index, left unlinked)
+    written = {r.html.resolve() for r in report.results if r.html}
+    for page in sorted(root.glob("*/*.html" if batch else "*.html")):
+        if page.name == "index.html" or page.resolve() in written:
+            continue
+        rows.append(
+            {
+                "run": page.parent.name if batch else "report",
+                "title": page.stem,
+                "status": "earlier run",
+                "links": [("HTML", os.path.relpath(page, root))],
+                "note": "not re-run this time: its answers are not on this page",
+            }
+        )
     root.mkdir(parents=True, exist_ok=True)
     sub = f"{len(report.results)} notebook(s), {len(report.failed)} failed, generated " + (
         datetime.now().strftime("%Y-%m-%d %H:%M")
