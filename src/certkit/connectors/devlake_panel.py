@@ -439,7 +439,11 @@ def _assemble(
     # a partial last period is left out as build_panel leaves it out of an import (which
     # counts the PRs the two calendar rows stand for here): the grid ends a period earlier
     opens = datetime.combine(period_start(first.date(), period), time())
-    partial = None if keep_partial_end else partial_last_period(opens, last, n, period)
+    partial = (
+        None
+        if keep_partial_end
+        else partial_last_period(opens, last, n, period, "the last PR opened or merged")
+    )
     if partial:
         last = datetime.combine(partial[0], time()) - timedelta(seconds=1)
         warnings.warn(partial[1], CertkitWarning, stacklevel=3)

@@ -97,7 +97,11 @@ PARTIAL_GAP_INTERVALS = 7
 
 
 def partial_last_period(
-    first: datetime, last: datetime, n_prs: int, period: str
+    first: datetime,
+    last: datetime,
+    n_prs: int,
+    period: str,
+    last_is: str = "the last PR an engineer opened or merged; bots' PRs do not count",
 ) -> tuple[date, str] | None:
     """The data's last period when the data end inside it: ``(its first day, the words)``.
 
@@ -107,7 +111,8 @@ def partial_last_period(
     levels reads the shortfall as an outcome (larger for busier engineers). None when the
     last event is near the period's close at the data's rate (the period looks complete),
     when too few PRs make the rate unreadable, or when two periods or fewer would remain.
-    Both ``build_panel`` and the DevLake pushdown decide with it.
+    Both ``build_panel`` and the DevLake pushdown decide with it. ``last_is``: what ``last``
+    is, in words (trial AF: the import said the last PR was on the 20th, a bot's).
     """
     begins = period_start(last.date(), period)
     closes = datetime.combine(next_period_start(begins, period), time())
@@ -121,7 +126,7 @@ def partial_last_period(
     seen = (last.date() - begins).days + 1
     length = (closes.date() - begins).days
     words = (
-        f"The data end on {last.date().isoformat()} (the last PR opened or merged), "
+        f"The data end on {last.date().isoformat()} ({last_is}), "
         f"{seen} of the {length} days of {period_label(begins, period)}, where the data's PRs came "
         f"{_every(interval)}: that {period} is left out of the panel, as a partial {period} counts "
         f"fewer PRs for every engineer and a comparison of levels reads the shortfall as an "
