@@ -155,4 +155,10 @@ def test_roi_from_result_refuses_a_cs_standard_error_on_one_engineer_cohorts(one
     assert "Callaway-Sant'Anna" not in str(err.value)  # not "use CS" for CS itself
     # cohorts of five: read as before
     e5 = roi.from_result(quiet(did.event_study, fives, **S), "prs_per_month")
-    assert np.isfinite(e5.se)
+    assert np.isfinite(e5.se) and e5.caveat is None
+    # used anyway: the ROI's statement says why it is not to be trusted (trial AF)
+    e = roi.from_result(agg, "prs_per_month", allow_unreliable_se=True)
+    assert e.caveat.startswith("its standard error is not reliable: ")
+    text = roi.roi([e], certification="aws-mla-c01", seed=1).statement()
+    assert "rest on a standard error not to be trusted" in text and e.caveat in text
+    assert "not to be trusted" not in roi.roi([e5], certification="aws-mla-c01").statement()

@@ -68,6 +68,9 @@ class Effect:
         Degrees of freedom of a Student t reference (a matched DiD's: its matched sets - 1):
         its p-value and the ROI's draws of the effect use t instead of the normal. ``None``
         (default): normal.
+    caveat
+        Why its standard error is not to be trusted, when :func:`from_result` was told to
+        use it anyway (``allow_unreliable_se=True``): the ROI's statement repeats it.
     """
 
     estimate: float
@@ -75,6 +78,7 @@ class Effect:
     unit: str
     name: str = ""
     df: float | None = None
+    caveat: str | None = None
 
     def __post_init__(self):
         if self.df is not None and math.isinf(self.df) and self.df > 0:
@@ -158,7 +162,13 @@ def from_result(
                 )
         r = rows.row(0, named=True)
         thin = getattr(result, "thin", None)
-        if thin is not None and thin.unreliable(str(r["term"])) and not allow_unreliable_se:
+        caveat = None
+        if thin is not None and thin.unreliable(str(r["term"])) and allow_unreliable_se:
+            from certkit.narrative.robust import thin_reason
+
+            # trial AF: the ROI printed "chance positive 99%" with no word of it
+            caveat = f"its standard error is not reliable: {thin_reason(thin, str(r['term']))}"
+        elif thin is not None and thin.unreliable(str(r["term"])):
             from certkit.did.aggregate import AggregateResult
             from certkit.narrative.robust import thin_reason
 
@@ -177,7 +187,8 @@ def from_result(
         # a matched DiD's t reference (its sets - 1 degrees of freedom): with few matched
         # sets a normal draw of the effect would make the ROI look far more certain
         df = result.t_df(str(r["term"])) if hasattr(result, "t_df") else None
-        return Effect(float(r["estimate"]), float(r["std_error"]), unit, name or str(r["term"]), df)
+        label = name or str(r["term"])
+        return Effect(float(r["estimate"]), float(r["std_error"]), unit, label, df, caveat)
     return _from_legacy(result, unit, name, **select)
 
 
@@ -276,7 +287,7 @@ class ROIResult(EstimateMixin):
         from certkit.narrative import describe_roi_result
 
         lo, hi = self.roi_interval
-        return describe_roi_result(
+        text = describe_roi_result(
             lo,
             hi,
             self.roi_median,
@@ -287,6 +298,14 @@ class ROIResult(EstimateMixin):
             self.significant,
             self.level,
         )
+        said = [f"{e.name or e.unit}: {e.caveat}" for e in self.effects if e.caveat]
+        if said:
+            text += (
+                " Read the interval and the chance with care, as they rest on a standard error "
+                "not to be trusted (" + "; ".join(said) + "): they look far more certain than "
+                "the data allow."
+            )
+        return text
 
     # -- tables ------------------------------------------------------------------------------
     def to_polars(self) -> pl.DataFrame:
