@@ -189,6 +189,10 @@ def test_the_roi_line_says_a_tiny_chance_as_the_roi_page_does():
     r = {"median": -1.2, "low": -2.2, "high": -0.8, "p_positive": 0.001, "significant": False}
     assert "chance of a positive return under 1%" in roi_text(r)
     assert "chance of a positive return 35%" in roi_text(r | {"p_positive": 0.35})
+    # trial AF: a weekly report's index showed the (monthly) ROI unlabelled
+    assert "; priced on the monthly effects, benefits counted over 12 months" in roi_text(
+        r | {"horizon_months": 12}
+    )
 
 
 def test_a_cell_without_a_percent_gives_the_level_before_certification():

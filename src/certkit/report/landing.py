@@ -162,7 +162,12 @@ def roi_text(r: dict) -> str:
     if _num(r.get("cost_per_engineer")):
         text += f"; median cost per certified engineer about ${r['cost_per_engineer']:,.0f}"
     if _num(r.get("horizon_months")):
-        text += f"; benefits counted over {r['horizon_months']:g} months"
+        # the ROI notebook prices monthly effects, whatever the report's period (trial AF:
+        # a weekly report's index showed it, unlabelled, under weekly effects)
+        text += (
+            f"; priced on the monthly effects, benefits counted over {r['horizon_months']:g} "
+            "months"
+        )
     if r.get("caveat"):
         text += f". {r['caveat'].rstrip('.')}"
     return text
