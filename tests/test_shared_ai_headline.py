@@ -256,3 +256,27 @@ def test_the_ai_page_compares_rework_where_the_line_ledger_measured_it():
         outcomes=("reverted", "size_log"),
     ).warnings
     assert any("no PR with a known revert status was reverted" in w for w in words), words
+
+
+def test_the_heat_maps_unknown_team_is_named_as_authors_outside_the_roster():
+    """trial AF (L3): the heat map's cells of the import's added authors were labelled team
+    'unknown'."""
+    import dataclasses
+
+    import certkit as ck
+    from certkit.privacy import Privacy
+    from certkit.report.context import Context
+
+    ds = ck.load_sample()
+    team = sorted(ds.engineers["team"].unique().to_list())[0]
+    added = pl.col("team") == team
+    engineers = ds.engineers.with_columns(
+        pl.when(added).then(pl.lit("unknown")).otherwise(pl.col(c)).alias(c)
+        for c in ("team", "role", "level")
+    )
+    ds = dataclasses.replace(ds, engineers=engineers)
+    ctx = Context(ds=ds, full=ds, panel=pl.DataFrame(), privacy=Privacy(k=5), period="", filters={})
+    study = ai_study(ctx, ["size_log"], notes=[])
+    shown = study.adoption_displays()[0].to_dict()["datasets"]
+    teams = {row["team"] for rows in shown.values() for row in rows}
+    assert "unknown (outside the roster)" in teams and "unknown" not in teams

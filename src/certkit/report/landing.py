@@ -165,8 +165,7 @@ def roi_text(r: dict) -> str:
         # the ROI notebook prices monthly effects, whatever the report's period (trial AF:
         # a weekly report's index showed it, unlabelled, under weekly effects)
         text += (
-            f"; priced on the monthly effects, benefits counted over {r['horizon_months']:g} "
-            "months"
+            f"; priced on the monthly effects, benefits counted over {r['horizon_months']:g} months"
         )
     if r.get("caveat"):
         text += f". {r['caveat'].rstrip('.')}"

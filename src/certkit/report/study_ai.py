@@ -13,6 +13,7 @@ import polars as pl
 from IPython.display import HTML, Markdown
 
 from certkit import narrative as story
+from certkit.data.certification_checks import added_by_import
 from certkit.data.schema import rework_columns
 from certkit.privacy import certified_engineers
 from certkit.report import landing
@@ -137,6 +138,13 @@ class AIStudy:
                 heat, "ai_share", f"{self.adoption_by} x month cell(s)"
             )
             cells = f"{self.adoption_by} x month cell"
+            engineers = self.ctx.ds.engineers
+            added = engineers.filter(added_by_import(engineers))
+            if self.adoption_by == "team" and "unknown" in added["team"].to_list():
+                # the import's placeholder team (trial AF)
+                heat = heat.with_columns(
+                    pl.col("team").replace({"unknown": "unknown (outside the roster)"})
+                )
             out = [
                 chart(
                     charts.heatmap,
