@@ -27,15 +27,16 @@ S = dict(outcome="y", unit="id", time="t", group="g")
 COHORTS = (4, 5, 6, 7, 8)
 
 
-def panel(size, seed: int = 0, n_never: int = 50, T: int = 10) -> pl.DataFrame:
+def panel(size, seed: int = 0, n_never: int = 50, T: int = 10, effect: float = 0.0) -> pl.DataFrame:
     """``n_never`` never-certified engineers and five cohorts of ``size`` (one size, or one
-    per cohort); no effect at all."""
+    per cohort); ``effect`` after certifying (none by default)."""
     rng = np.random.default_rng(seed)
     g = np.concatenate([np.zeros(n_never), np.repeat(COHORTS, size)])
     n = g.size
     unit = np.repeat(np.arange(n), T)
     t = np.tile(np.arange(1, T + 1), n)
     y = rng.normal(size=n)[unit] + 0.1 * t + rng.normal(size=n * T)
+    y += effect * ((g[unit] > 0) & (t >= g[unit]))
     return pl.DataFrame({"id": unit, "t": t, "g": g[unit], "y": y})
 
 

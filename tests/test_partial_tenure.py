@@ -38,6 +38,17 @@ def _with(ds, table: str, column: str, values: dict) -> ck.Dataset:
         return ck.from_frames(**{**ds.tables(), table: changed})
 
 
+def _certify(ds, who: str, day: date) -> ck.Dataset:
+    """``ds`` with one more certification: ``who``, earned on ``day``."""
+    extra = ds.certifications.head(1).with_columns(
+        pl.lit(who).alias("engineer_id"), pl.lit(day).alias("earned_date")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        certs = pl.concat([ds.certifications, extra])
+        return ck.from_frames(**{**ds.tables(), "certifications": certs})
+
+
 def _build(ds, period: str = "month") -> tuple[pl.DataFrame, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -101,18 +112,7 @@ def test_a_leaver_certified_in_the_month_they_left_inside_is_left_out(certified_
         pl.col("leave_date").is_null() & ~pl.col("engineer_id").is_in(certified.implode())
     )["engineer_id"][0]
     changed = _with(ds, "engineers", "leave_date", {who: month.replace(day=15)})
-    certs = pl.concat(
-        [
-            changed.certifications,
-            changed.certifications.head(1).with_columns(
-                pl.lit(who).alias("engineer_id"),
-                pl.lit(month.replace(day=certified_day)).alias("earned_date"),
-            ),
-        ]
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        changed = ck.from_frames(**{**changed.tables(), "certifications": certs})
+    changed = _certify(changed, who, month.replace(day=certified_day))
     panel, said = _build(changed)
     assert who not in panel["engineer_id"].to_list()
     assert any("1 engineer(s) were certified after their last observed month" in s for s in said)
@@ -140,17 +140,7 @@ def test_a_certification_the_month_after_a_partial_hire_month_has_no_before():
     certified = ds.certifications["engineer_id"].unique()
     who = ds.engineers.filter(~pl.col("engineer_id").is_in(certified.implode()))["engineer_id"][0]
     changed = _with(ds, "engineers", "hire_date", {who: month.replace(day=20)})
-    certs = pl.concat(
-        [
-            changed.certifications,
-            changed.certifications.head(1).with_columns(
-                pl.lit(who).alias("engineer_id"), pl.lit(after.replace(day=10)).alias("earned_date")
-            ),
-        ]
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        changed = ck.from_frames(**{**changed.tables(), "certifications": certs})
+    changed = _certify(changed, who, after.replace(day=10))
     panel, said = _build(changed)
     assert who not in panel["engineer_id"].to_list()
     assert any("were certified before (or in) their first observed month" in s for s in said)

@@ -22,22 +22,13 @@ from certkit.did.honestdid import event_study_inputs
 from certkit.did.robust_panel import CS_NEVER, CS_NOTYET, IMPUTATION, SUNAB, TWFE
 from certkit.errors import CertkitError
 from certkit.narrative.effects import SINGLE_WEIGHT_LIMIT
+from tests.test_did_singleton import COHORTS, S
+from tests.test_did_singleton import panel as singleton_panel
 
-S = dict(outcome="y", unit="id", time="t", group="g")
-COHORTS = (4, 5, 6, 7, 8)
 
-
-def panel(size, effect: float = 3.0, seed: int = 0, n_never: int = 50, T: int = 10):
-    """``n_never`` never-certified engineers and five cohorts of ``size`` (one size or one per
-    cohort), with a clear effect after certifying."""
-    rng = np.random.default_rng(seed)
-    g = np.concatenate([np.zeros(n_never), np.repeat(COHORTS, size)])
-    unit = np.repeat(np.arange(g.size), T)
-    t = np.tile(np.arange(1, T + 1), g.size)
-    gu = g[unit]
-    y = rng.normal(size=g.size)[unit] + 0.1 * t + rng.normal(size=unit.size)
-    y += effect * ((gu > 0) & (t >= gu))
-    return pl.DataFrame({"id": unit, "t": t, "g": gu, "y": y})
+def panel(size, effect: float = 3.0) -> pl.DataFrame:
+    """The singleton tests' panel (``tests/test_did_singleton.py``) with a clear effect."""
+    return singleton_panel(size, effect=effect)
 
 
 def quiet(fn, *args, **kw):
