@@ -170,8 +170,9 @@ def test_sensitivity_bounds_resting_on_fewer_than_k_adopters_are_not_shown(panel
     assert "rests on fewer than 5 adopters" in shared and "4 adopters" not in shared
     private = _adoption_page(panel, False, min_e=-4, sensitivity=True)
     assert "rests on 4" not in private
-    # the private page says how few beside "stays significant" (trial K, python-sdk: 2)
-    assert "These bounds rest on as few as 4 adopters: one person can decide them." in private
+    # the private page says how few beside "stays significant" (trial K, python-sdk: 2), in
+    # the second sentence, which the index keeps (trial AF: a third sentence was dropped)
+    assert "; these bounds rest on as few as 4 adopters: one person can decide them." in private
 
 
 def test_git_authors_outside_the_roster_are_redacted_in_a_shared_report():

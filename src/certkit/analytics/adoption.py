@@ -395,14 +395,20 @@ def adoption_did(
         .select(pl.format("e={}", "e"), unit)
         .iter_rows()
     )
-    counts["ATT (after adoption, simple average)"] = n_adopters
+    overall = es.parent.aggregate("simple")
+    # the adopters behind the overall effect: those with the outcome both in the period a
+    # post-adoption cell compares with and in that cell's period (trial AF, huggingface_hub:
+    # "rests on only 3 adopters" where two had no rework in the month before adopting)
+    behind = overall.n_engineers
+    counts["ATT (after adoption, simple average)"] = n_adopters if behind is None else behind
     groups = {}
     if by_certified and "cohort" in data_.columns:
         groups = _by_certification(data_, adopters, spec, counts, notes)
     return AdoptionResult(
         definition=d,
         event_study=es,
-        overall=_overall(es.parent.aggregate("simple")),
+        overall=_overall(overall),
+        single_weight=overall.single_weight,
         groups=groups,
         cohorts=cohorts,
         notes=notes,

@@ -45,6 +45,8 @@ _WORDS = (
     ("since certification", "since adoption"),
     ("period of certification", "period of adoption"),
     ("period(s) after certification", "period(s) after adoption"),
+    # HonestDiD's "rests on certification cohorts of one engineer" (trial AF, L-d)
+    ("certification cohorts", "adoption cohorts"),
 )
 
 
@@ -167,12 +169,15 @@ class AdoptionSensitivity(HonestResult):
     def _words(self) -> str:
         return adoption_words(super()._words())
 
+    def _single_words(self) -> str:
+        return adoption_words(super()._single_words())
+
 
 class AdoptionResult(ResultMixin):
     """The effect of adopting AI on one outcome: event study, overall effect, heterogeneity."""
 
     def __init__(self, *, definition, event_study, overall, groups, cohorts, notes, counts,
-                 data, spec):  # fmt: skip
+                 data, spec, single_weight=None):  # fmt: skip
         self.outcome = spec["outcome"]
         self.definition = definition
         self.event_study = event_study
@@ -185,15 +190,47 @@ class AdoptionResult(ResultMixin):
         self.level = spec["level"]
         self.warnings = notes
         self.counts = counts  # engineers (adopters) behind each term
+        #: The share of the overall effect's weight on group-time cells resting on a single
+        #: adopter (:attr:`certkit.did.AggregateResult.single_weight`); see :attr:`se_reliable`.
+        self.single_weight = single_weight
         self.title = f"Effect of adopting AI on {self.outcome}"
         # the estimation panel (with adoption_cohort) and the att_gt settings, for the checks
         self.data, self.spec = data, spec
 
+    @property
+    def se_reliable(self) -> bool:
+        """False when :data:`~certkit.narrative.effects.SINGLE_WEIGHT_LIMIT` or more of the
+        overall effect's weight rests on group-time cells of a single adopter, whose own
+        variation its standard error does not count (only the comparison engineers'): the
+        estimate and standard error stay R did's, the words make no call on zero."""
+        from certkit.narrative.effects import SINGLE_WEIGHT_LIMIT
+
+        w = self.single_weight
+        return w is None or not math.isfinite(w) or w < SINGLE_WEIGHT_LIMIT
+
+    def single_cohort_words(self) -> str | None:
+        """ "100% of its weight rests on adoption cohorts of one engineer, whose own variation
+        its interval does not count: read it as a description of those engineers, not as
+        evidence of an effect" when the overall effect's standard error is not reliable
+        (:attr:`se_reliable`; the certification headline's
+        :func:`certkit.narrative.effects.single_cohort_words`), None otherwise (trial AF,
+        huggingface_hub: "-7.95 points ... The interval excludes zero" on one adopter, p =
+        1.4e-14, beside a robustness line calling its standard error not reliable)."""
+        from certkit.narrative.effects import single_cohort_words
+
+        words = single_cohort_words(self.single_weight)
+        return adoption_words(words) if words else None
+
     def tidy(self) -> pl.DataFrame:
         """One row for the overall effect, one per event time, one per subgroup.
 
-        ``n`` is the number of adopters each estimate rests on (behind that event time's
-        estimate, or in that subgroup).
+        ``n`` is the number of adopters each estimate rests on. For the overall effect (the
+        ``ATT`` row): the distinct adopters with the outcome both in the period a
+        post-adoption group-time cell compares with (the one just before adopting) and in
+        that cell's period, over the cells it averages
+        (:attr:`certkit.did.AggregateResult.n_engineers`); an adopter with no value in the
+        period before adopting is in no such cell. For an event time: the adopters behind its
+        estimate; for a subgroup: the adopters in it with a value.
         """
         z = stats.norm.ppf(0.5 + self.level / 2)
         rows = [("ATT (after adoption, simple average)", *self.overall)]
@@ -254,7 +291,11 @@ class AdoptionResult(ResultMixin):
             "adopters": f"{self.n_adopters:,} engineers ({self.n_never:,} never adopted)",
             "left out": f"{self.dropped:,} already using AI when first observed",
             "pre-trends": self.pretrend,
-        }
+        } | (
+            {}
+            if self.se_reliable
+            else {"standard error": f"not reliable: {self.single_cohort_words()}"}
+        )
 
     def few_adopters(self, k: int | None = None) -> str | None:
         """Why the effect rests on little, in words (None: it does not): fewer adopters than
@@ -273,7 +314,16 @@ class AdoptionResult(ResultMixin):
         )
         behind = after.filter(pl.col("_e") >= 0)["n"].drop_nulls()
         fewest = int(behind.min()) if behind.len() else None
-        said = [few_treated_words(self.n_adopters, k, "adopter", fewest)]
+        # the adopters behind the overall effect (its row's n), not all who adopted (trial AF)
+        n = t["n"][0] if t.height and t["n"][0] is not None else self.n_adopters
+        which = ""
+        if n < self.n_adopters:
+            short = label(self.outcome).split(" (")[0]
+            which = (
+                f"those with a {short} value in the period just before adopting and in one "
+                f"after; {self.n_adopters:,} adopted"
+            )
+        said = [few_treated_words(int(n), k, "adopter", fewest, which)]
         time, data = self.spec.get("time"), self.data
         if data is not None and time in data.columns and "merged_prs" in data.columns:
             mine = data.filter(pl.col("adoption_cohort") > 0)
@@ -314,23 +364,30 @@ class AdoptionResult(ResultMixin):
             words = f"The effect of adopting AI on {what} could not be estimated: {self._why_no_interval()}."
         else:
             clear = p is not None and p < 1 - self.level
-            verdict = (
-                "The interval excludes zero"
-                if clear
-                else "The interval includes zero: no clear effect"
-            )
+            thin = self.single_cohort_words()
+            if thin:  # no call on zero, as the certification headline (trial AF, A1)
+                verdict = f"Its interval cannot be read: {thin}"
+            elif clear:
+                verdict = "The interval excludes zero"
+            else:
+                verdict = "The interval includes zero: no clear effect"
+            # each caveat in the same sentence: the answer box keeps the first two only
+            if thin:
+                pre_sep = few_sep = ";"
+            else:
+                pre_sep = ", but" if clear else ", and"
+                few_sep = "; but" if self.pretrend_failed else ", but"
             if self.pretrend_failed:
-                # in the same sentence: the answer box keeps the first two sentences only
                 pre = self.event_study.pretrend_pvalue
                 verdict += (
-                    f"{', but' if clear else ', and'} adopters and the comparison group were "
+                    f"{pre_sep} adopters and the comparison group were "
                     f"already diverging before adoption (pre-trend test p "
                     f"{'< 0.001' if pre < 0.001 else f'= {pre:.3f}'}), so the estimate may be "
                     "biased either way: read it as unreliable"
                 )
             few = self.few_adopters(privacy_k or (k if k > 1 else None))
-            if few:  # in the same sentence: the answer box keeps the first two sentences only
-                verdict += f"{'; but' if self.pretrend_failed else ', but'} {few}"
+            if few:
+                verdict += f"{few_sep} {few}"
             verdict += "."
             words = (
                 f"After adopting AI, an engineer's {what} changed by "

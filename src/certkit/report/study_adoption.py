@@ -8,6 +8,7 @@ estimated says why and the others still show.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -161,10 +162,12 @@ class AdoptionStudy:
             sens = res.sensitivity(max_e=max_e)
             text = sens.effect_summary().text
             if int(n) < self.ctx.privacy.k:  # only a private report shows them (require)
-                # say so beside "stays significant" (trial K, python-sdk: on 2 adopters)
+                # say so beside "stays significant" (trial K, python-sdk: on 2 adopters), in
+                # the second sentence, which the index keeps (trial AF: it dropped a third)
                 few = "adopter" if int(n) == 1 else "adopters"
-                text += (
-                    f" These bounds rest on as few as {int(n)} {few}: one person can decide them."
+                text = second_sentence(
+                    text,
+                    f"these bounds rest on as few as {int(n)} {few}: one person can decide them",
                 )
             name = f"adopting AI, {label(outcome)}, HonestDiD"
             self._headline(f"ai/adoption-honest-did/{outcome}", name, text, HONEST_SECTION)
@@ -294,6 +297,17 @@ class AdoptionStudy:
             said = f"{prefix}, {label(outcome)}: pre-trends:"
             self.notes[start:] = [n for n in self.notes[start:] if not n.startswith(said)]
         return out
+
+
+def second_sentence(text: str, clause: str) -> str:
+    """``text`` with ``clause`` added to its second sentence ("...; <clause>."), where the
+    index's answer box, which keeps the first two sentences, still shows it; at the end when
+    ``text`` has a single sentence. Sentences split as the answer box splits them (a full
+    stop, then a capital)."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip())
+    i = min(1, len(parts) - 1)
+    parts[i] = f"{parts[i].rstrip('.')}; {clause}."
+    return " ".join(parts)
 
 
 def adoption_study(
