@@ -19,9 +19,11 @@ from __future__ import annotations
 import warnings
 
 import polars as pl
-from test_connectors_git import ANA, BEN, Repo
+from test_connectors_cli import run_import
+from test_connectors_git import ANA, ANA_HOME, BEN, CHEN, Repo
 
-from certkit.connectors import read_git
+import certkit
+from certkit.connectors import read_git, to_dataset
 
 MOON = ("moon-bot-app[bot]", "272242342+moon-bot-app[bot]@users.noreply.github.com")
 HUB_BOT = ("hub-bot[bot]", "268564814+hub-bot[bot]@users.noreply.github.com")
@@ -91,3 +93,84 @@ def test_listing_the_bot_as_an_agent_credits_its_human_co_author(tmp_path):
     prs = imp.pull_requests.filter(pl.col("number").is_between(2, 4)).sort("number")
     assert prs["author_id"].to_list() == ["ana@corp.example", "ana@corp.example", "ben@corp.example"]  # fmt: skip
     assert (prs["ai_assisted"] == 1).all()
+
+
+def _roster(tmp_path) -> str:
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "engineer_id,name,email,team,role,level,hire_date,platform\n"
+        "ana,Ana Silva,ana@corp.example,core,engineer,senior,2023-01-01,other\n"
+        "ben,Ben Okafor,ben@corp.example,core,engineer,senior,2023-01-01,other\n"
+    )
+    return str(path)
+
+
+def _ids(tmp_path) -> str:
+    path = tmp_path / "ids.csv"
+    path.write_text("engineer_id,email\nana,ana.silva@gmail.com\n")
+    return str(path)
+
+
+def _pushes_history(tmp_path) -> Repo:
+    """Ana lands 15 PRs from her work address and pushes 12 CI fixes from her personal one
+    (which the identity file maps to 'ana'; the roster's e-mail maps the work address)."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    for i in range(1, 16):
+        r.commit(f"Feature {i} (#{i})", ANA, f"2025-01-{i + 1:02d}T09:00:00Z")
+    for i in range(12):
+        r.commit("style" if i % 2 else "fix CI", ANA_HOME, f"2025-02-{i + 1:02d}T09:00:00Z")
+    return r
+
+
+def test_a_few_pushes_beside_many_prs_are_not_the_bulk_of_anyones_work(tmp_path):
+    """huggingface_hub: "the bulk of some authors' own work ...: lucain: 26 of the 28 commits
+    of that address ... (use `--direct-commits as_prs` to count them)", though lucain has 354
+    PRs under his work address, which only the roster mapped to him (main: that note)."""
+    imp = _read(_pushes_history(tmp_path), identities=_ids(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        ds = to_dataset(imp, engineers=_roster(tmp_path), identities=_ids(tmp_path), strict=False)
+    assert ds.pull_requests.filter(pl.col("author_id") == "ana").height == 15
+    (note,) = [n for n in imp.notes if "pushed directly" in n]
+    assert "bulk" not in note and "to count them" not in note, note
+    assert note.endswith(
+        "they are in commits but not in pull_requests (their most frequent authors land most "
+        "of their work through PRs (ana: 12 direct pushes beside 15 PR(s)): "
+        "direct_commits='as_prs' would count each push as a PR of its author)"
+    ), note
+
+
+def test_the_cli_note_is_weighed_after_the_roster_too(tmp_path, capsys):
+    """The command line rewrites the note's Python words before the roster maps ids."""
+    r = _pushes_history(tmp_path)
+    out = tmp_path / "out"
+    argv = ["import", "git", str(r.path), "--out", str(out), "--no-progress", "--no-rework",
+            "--engineers", _roster(tmp_path), "--identities", _ids(tmp_path)]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        assert run_import(argv) == 0
+    said = capsys.readouterr().out
+    assert "ana: 12 direct pushes beside 15 PR(s)): `--direct-commits as_prs` would count" in said
+    assert "bulk" not in said
+
+
+def test_pushes_outnumbering_prs_stay_the_bulk_after_the_roster(tmp_path):
+    """astral-sh/ruff (trial AC): a person pushing most of their work directly is still named,
+    with the advice, once the roster mapped their ids."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    r.commit("Feature (#1)", BEN, "2025-01-02T09:00:00Z")
+    for i in range(12):
+        r.commit(f"Tweak {i}", BEN, f"2025-02-{i + 1:02d}T09:00:00Z")
+    r.commit("One fix", CHEN, "2025-03-01T09:00:00Z")
+    imp = _read(r)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        to_dataset(imp, engineers=_roster(tmp_path), strict=False)
+    (note,) = [n for n in imp.notes if "pushed directly" in n]
+    assert (
+        "(the bulk of some authors' own work, which their PR counts miss: ben: 12 direct "
+        "pushes beside 1 PR(s))" in note
+    ), note
+    assert note.endswith("(use direct_commits='as_prs' to count them)")
