@@ -174,3 +174,39 @@ def test_pushes_outnumbering_prs_stay_the_bulk_after_the_roster(tmp_path):
         "pushes beside 1 PR(s))" in note
     ), note
     assert note.endswith("(use direct_commits='as_prs' to count them)")
+
+
+def _ai_of(tmp_path, coauthor: tuple[str, str]) -> tuple[str, float, str | None]:
+    r = Repo(tmp_path / coauthor[1].replace("@", "_").replace("+", "_"))
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    r.commit(
+        f"Add a feature (#1)\n\nCo-authored-by: {coauthor[0]} <{coauthor[1]}>",
+        ANA,
+        "2025-01-02T09:00:00Z",
+    )
+    (row,) = _read(r).pull_requests.iter_rows(named=True)
+    return row["author_id"], row["ai_assisted"], row["ai_tool"]
+
+
+def test_hugging_faces_claude_mailbox_and_codexs_noreply_are_ai_assistance(tmp_path):
+    """huggingface_hub: "Co-authored-by: Claude <Agents+claude@huggingface.co>" on 7 of
+    julien's PRs (5 with no other AI trace) and "Co-authored-by: OpenAI Codex
+    <codex@users.noreply.github.com>" (#3723) were not AI assistance (main: 0.0, None)."""
+    for coauthor, tool in [
+        (("Claude", "Agents+claude@huggingface.co"), "claude"),
+        (("OpenAI Codex", "codex@users.noreply.github.com"), "codex"),
+        (("Codex", "267193182+codex@users.noreply.github.com"), "codex"),
+    ]:
+        assert _ai_of(tmp_path, coauthor) == ("ana@corp.example", 1.0, tool), coauthor
+
+
+def test_people_named_claude_or_codex_are_not_ai(tmp_path):
+    for coauthor in [
+        ("Claude Dupont", "claude.dupont@corp.example"),
+        ("Claude", "claude@corp.example"),
+        ("Claude", "claude+github@gmail.com"),
+        ("Codex Smith", "codex.smith@corp.example"),
+        ("clockwork-codex", "clockwork-codex@users.noreply.github.com"),
+        ("julien-agent", "Agents+cyolo@huggingface.co"),
+    ]:
+        assert _ai_of(tmp_path, coauthor) == ("ana@corp.example", 0.0, None), coauthor
