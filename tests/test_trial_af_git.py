@@ -176,6 +176,36 @@ def test_pushes_outnumbering_prs_stay_the_bulk_after_the_roster(tmp_path):
     assert note.endswith("(use direct_commits='as_prs' to count them)")
 
 
+INFRA = ("HuggingFaceInfra", "148469759+huggingfaceinfra@users.noreply.github.com")
+DANA = ("Dana Roe", "dana@corp.example")
+
+
+def test_a_service_account_titling_its_prs_bot_is_named_as_automation_like(tmp_path):
+    """huggingface_hub: HuggingFaceInfra's 9 PRs "[Bot] Update inference types" / "Update
+    inference types (automated commit)" made it a never-certified engineer, first of "most
+    PRs", and no note said it looked like automation (main: no such note)."""
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    r.commit("[Bot] Update inference types (#1)", INFRA, "2025-01-02T09:00:00Z")
+    r.commit("Update inference types (automated commit) (#2)", INFRA, "2025-01-03T09:00:00Z")
+    r.commit("[Bot] Update inference types (#3)", INFRA, "2025-01-04T09:00:00Z")
+    r.commit("[Bot] make the bot answer faster (#4)", DANA, "2025-01-05T09:00:00Z")  # a person
+    r.commit("Fix the docs (#5)", DANA, "2025-01-06T09:00:00Z")
+    r.commit("[bot] one more bot command (#6)", DANA, "2025-01-07T09:00:00Z")
+    r.commit("Add a test (#7)", DANA, "2025-01-08T09:00:00Z")
+    imp = _read(r)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", certkit.CertkitWarning)
+        to_dataset(imp, strict=False)
+    (note,) = [n for n in imp.notes if "look like automation" in n]
+    assert note.startswith(
+        "1 added author(s) look like automation or a shared team account by their name, "
+        "address or PR titles ('HuggingFaceInfra' <148469759+huggingfaceinfra@users.noreply."
+        "github.com> (3 PRs))"
+    ), note
+    assert "Dana" not in note and "dana@" not in note  # 2 of her 4 PRs: not most
+
+
 def _ai_of(tmp_path, coauthor: tuple[str, str]) -> tuple[str, float, str | None]:
     r = Repo(tmp_path / coauthor[1].replace("@", "_").replace("+", "_"))
     r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
