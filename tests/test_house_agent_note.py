@@ -141,7 +141,9 @@ def test_the_data_health_page_shows_the_imports_notes_in_private_only(tmp_path):
         if share:
             assert "only the private report shows them" in shown and "ana@" not in shown
         else:
-            assert "pushed directly" in shown and "ana@corp.example: 12 direct pushes beside" in shown
+            assert (
+                "pushed directly" in shown and "ana@corp.example: 12 direct pushes beside" in shown
+            )
             assert "<li>" in shown
     empty = Context(
         ds=ck.load_sample(), full=ck.load_sample(), panel=ds.pull_requests.clear(),
