@@ -307,8 +307,8 @@ _BOT_LIKE = BOT_LIKE
 def _bot_like_note(
     added: pl.DataFrame, prs: pl.DataFrame, shown: int = 3, everyone: pl.DataFrame | None = None
 ) -> str | None:
-    """A note on added authors whose name, login or e-mail says "bot" although no agent entry
-    lists them (trial L, aider: "KhulnaSoft bot <43526132+khulnasoft-bot@users.noreply...>",
+    """A note on added authors whose name, login or e-mail says "bot" (or most of whose PR
+    titles do: :func:`_bot_titled`) although no agent entry lists them (trial L, aider: "KhulnaSoft bot <43526132+khulnasoft-bot@users.noreply...>",
     1 PR, counted as a never-certified engineer), or is another person's login with "bot"
     after it (trial AC, astral-sh/ruff: "zaniebot", zanieb's, 16 PRs; ``everyone``: the people
     of the import, roster included). Nothing is changed: an agents file decides."""
@@ -321,6 +321,7 @@ def _bot_like_note(
         | local.str.contains(_BOT_LIKE)
         | login.str.contains(_BOT_LIKE)
         | login.str.to_lowercase().is_in(list(_owned_bot_names(everyone)))
+        | pl.col("engineer_id").is_in(list(_bot_titled(prs)))
     )
     if not flagged.height:
         return None
@@ -336,10 +337,29 @@ def _bot_like_note(
     more = f" and {rows.height - shown} more" if rows.height > shown else ""
     return (
         f"{rows.height} added author(s) look like automation or a shared team account by "
-        f"their name or address ({listed}{more}): they count as never-certified engineers; if "
+        f"their name, address or PR titles ({listed}{more}): they count as never-certified engineers; if "
         "they are bots, list them in an agents file (--agents); a team account's work belongs "
         "to people git does not name"
     )
+
+
+#: A PR title an automation account writes: "[Bot] Update inference types", "Update
+#: inference types (automated commit)" (huggingface_hub's HuggingFaceInfra, trial AF).
+_BOT_TITLE = r"(?i)^\s*\[(?:bot|automated)\]|\(automated (?:commit|pr|update)\)"
+
+
+def _bot_titled(prs: pl.DataFrame) -> set[str]:
+    """Authors of two or more PRs, most of them titled as automation writes them
+    (:data:`_BOT_TITLE`): trial AF's HuggingFaceInfra, 9 PRs "[Bot] Update inference types" /
+    "... (automated commit)", counted as an engineer. Neither its name nor its address says
+    "bot"; a person rarely titles most of their PRs so, and nothing is changed (a note)."""
+    if "title" not in prs.columns or not prs.height:
+        return set()
+    by = prs.group_by("author_id").agg(
+        pl.len().alias("n"),
+        pl.col("title").fill_null("").str.contains(_BOT_TITLE).sum().alias("bot"),
+    )
+    return set(by.filter((pl.col("bot") >= 2) & (pl.col("bot") * 2 > pl.col("n")))["author_id"])
 
 
 def _owned_bot_names(people: pl.DataFrame | None) -> set[str]:

@@ -55,6 +55,7 @@ from certkit.connectors.attribution import (
     tools_of,
     unknown_coauthor_notes,
 )
+from certkit.connectors.git_bot_notes import bot_coauthor_notes
 from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import attach_older, cut_sides
 from certkit.connectors.git_prs import assemble
@@ -429,7 +430,8 @@ def _read_repo(
         )
     if first is not None:  # the ledger reads from the earliest of them (its rows are exact)
         since = f"{first:%Y-%m-%dT%H:%M:%S}Z"
-    return commits, prs, notes + pr_notes, since, tip
+    notes += pr_notes + bot_coauthor_notes(repo, prs, commits, ids)
+    return commits, prs, notes, since, tip
 
 
 def read_git(

@@ -28,8 +28,11 @@ never grouped with the robot's other commits of the same second (each is another
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import TYPE_CHECKING
+
+import polars as pl
 
 from certkit.connectors.identity import bot_like
 
@@ -160,7 +163,12 @@ def translation_notes(repo: str, commits: dict[str, _Commit]) -> list[str]:
 
 
 def direct_note(
-    repo: str, direct: list[str], commits: dict, mainline: set[str], release: set[str]
+    repo: str,
+    direct: list[str],
+    commits: dict,
+    mainline: set[str],
+    release: set[str],
+    pr_authors: list[str] | None = None,
 ) -> list[str]:
     """The note counting the commits pushed directly (in no PR).
 
@@ -179,9 +187,15 @@ def direct_note(
         When they are most of the direct pushes (sentry-python, trial AE: 127 of 130,
         "release: 2.49.0", "Update CHANGELOG.md"), the note calls them release chores and does
         not advise ``direct_commits='as_prs'``, which would count them as engineers' PRs.
+    pr_authors
+        The author id of each of the repository's PRs: direct pushes are weighed against
+        their authors' PRs
+        (:func:`direct_people`); the roster's columns later map ids to engineers, and
+        :func:`remap_direct_notes` weighs them again.
     """
     if not direct:
         return []
+    prs_of = Counter(pr_authors or [])
     n_side = sum(1 for s in direct if s not in mainline)
     side = f", {n_side} of them brought in by sync merges" if n_side else ""
     n_bot = sum(1 for s in direct if commits[s].bot)
@@ -200,17 +214,17 @@ def direct_note(
     chores = [s for s in direct if s in release]
     if len(chores) * 2 > len(direct):
         rest = [s for s in direct if s not in release]
+        clause, advice = direct_words(direct_people(rest, commits, prs_of), release=True)
         return [
             f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}, "
             f"{len(chores)} of them on release branches merged by 'Merge branch release/...' "
-            f"(release chores: version bumps, changelog){bots}{direct_authors(rest, commits)}; "
-            "they are in commits but not in pull_requests (not engineers' PRs: "
-            "direct_commits='as_prs' would count the release chores as PRs)"
+            f"(release chores: version bumps, changelog){bots}{clause}; "
+            f"they are in commits but not in pull_requests ({advice})"
         ]
+    clause, advice = direct_words(direct_people(direct, commits, prs_of))
     return [
         f"{repo}: {len(direct)} commit(s) were pushed directly (no PR){side}{bots}"
-        f"{direct_authors(direct, commits)}; they are in commits but not in "
-        "pull_requests (use direct_commits='as_prs' to count them)"
+        f"{clause}; they are in commits but not in pull_requests ({advice})"
     ]
 
 
@@ -220,19 +234,112 @@ def _bot_like(c: _Commit) -> bool:
     return bot_like(c.author_name, c.author_email)
 
 
-def direct_authors(direct: list[str], commits: dict) -> str:
-    """ ", most by ann@x.org (306 of their 325 commits)": the people whose own work is mostly
-    pushed directly, whose throughput (merged PRs) misses it (trial AC, astral-sh/ruff: a
-    certified engineer's 306 of 325 commits, 0-1 PRs a month in the panel). Bots and accounts
-    named like automation are nobody's own work (trial AE: "bot@sentry.io: 42 of the 42
-    commits of that address", Sentry's release bot)."""
-    people = [c.author_id for c in commits.values() if not c.bot and not _bot_like(c)]
+#: Direct pushes an author needs to be named in the note.
+MIN_DIRECT = 10
+_ADVICE = "use direct_commits='as_prs' to count them"
+_RELEASE_ADVICE = (
+    "not engineers' PRs: direct_commits='as_prs' would count the release chores as PRs"
+)
+#: The authors a direct-push note names (:func:`_items`), read back by
+#: :func:`remap_direct_notes`: after "miss: " or "through PRs (", separated by ", ".
+_LIST = re.compile(r"(?:miss: |through PRs \()([^()]*\bPR\(s\))")
+_ITEM = re.compile(r"(?:^|, )([^,:]+): (\d+) direct push(?:es)? beside (\d+) PR\(s\)")
+
+
+def direct_people(
+    direct: list[str], commits: dict, prs_of: dict[str, int]
+) -> list[tuple[str, int, int]]:
+    """(author id, direct pushes, PRs) of the (at most 3) people who pushed at least
+    :data:`MIN_DIRECT` of ``direct``, most first. Bots and accounts named like automation
+    are nobody's own work (trial AE: "bot@sentry.io: 42 of the 42 commits of that address",
+    Sentry's release bot)."""
     mine = Counter(
         commits[s].author_id for s in direct if not commits[s].bot and not _bot_like(commits[s])
     )
-    total = Counter(people)
-    top = [(a, n) for a, n in mine.most_common(3) if n >= 10 and n * 2 >= total[a]]
-    said = ", ".join(f"{a}: {n} of the {total[a]} commits of that address" for a, n in top)
-    return (
-        f" (the bulk of some authors' own work, which their PR counts miss: {said})" if said else ""
+    return [(a, n, prs_of.get(a, 0)) for a, n in mine.most_common(3) if n >= MIN_DIRECT]
+
+
+def _items(people: list[tuple[str, int, int]]) -> str:
+    return ", ".join(
+        f"{a}: {n} direct push{'es' if n != 1 else ''} beside {p} PR(s)" for a, n, p in people
     )
+
+
+def direct_words(people: list[tuple[str, int, int]], release: bool = False) -> tuple[str, str]:
+    """The clause naming whose own work is mostly pushed directly, and the advice.
+
+    An author whose direct pushes are at least as many as their PRs lands the bulk of their
+    work without PRs, which their throughput misses (trial AC, astral-sh/ruff: a certified
+    engineer's 306 of 325 commits, 0-1 PRs a month in the panel): ``direct_commits='as_prs'``
+    is advised. A few pushes beside many PRs are not (trial AF, huggingface_hub: 26 CI fixes
+    ("style", "force") beside lucain's 354 PRs were called "the bulk" of his work, and the
+    advice would have added 27 and 11 PRs to two certified engineers): the note says so.
+    Release chores are never advised as PRs (:func:`direct_note`).
+    """
+    bulk = [t for t in people if t[1] >= t[2]]
+    small = [t for t in people if t[1] < t[2]]
+    clause = (
+        f" (the bulk of some authors' own work, which their PR counts miss: {_items(bulk)})"
+        if bulk
+        else ""
+    )
+    if release:
+        return clause, _RELEASE_ADVICE
+    if small and not bulk:
+        return clause, (
+            f"their most frequent authors land most of their work through PRs ({_items(small)}"
+            "): direct_commits='as_prs' would count each push as a PR of its author"
+        )
+    return clause, _ADVICE
+
+
+def remap_direct_notes(notes: list[str], mapping: dict[str, str], prs: pl.DataFrame) -> None:
+    """Weigh the direct-push notes' authors again once ids are mapped to roster engineers.
+
+    The note is written when the history is read, per author id; the roster's e-mail rule
+    then maps a person's other address to the same engineer (trial AF: the identity file made
+    lucainp@gmail.com "lucain", who pushed 26 commits directly, and the roster mapped
+    lucain@huggingface.co, with his 354 PRs, to "lucain" only afterwards). ``notes`` is
+    rewritten in place; a note whose authors cannot be read back is left as it is.
+    """
+    if not mapping or "author_id" not in prs.columns:
+        return
+    for i, note in enumerate(notes):
+        if "were pushed directly (no PR)" not in note or " direct push" not in note:
+            continue
+        repo = note.split(": ", 1)[0]
+        mine = prs.filter(pl.col("repo") == repo) if "repo" in prs.columns else prs
+        counts = dict(mine.group_by("author_id").len().iter_rows())
+        old = [
+            (a, int(n), int(p)) for found in _LIST.findall(note) for a, n, p in _ITEM.findall(found)
+        ]
+        if not old:
+            continue
+        release = "release chores" in note
+        merged: Counter = Counter()
+        for a, n, _ in old:
+            merged[mapping.get(a, a)] += n
+        new = [(a, n, counts.get(a, 0)) for a, n in merged.most_common(3)]
+        was, now = direct_words(old, release), direct_words(new, release)
+        text = note
+        if not was[0] and now[0]:  # a clause to add: before the advice
+            text = text.replace("; they are in commits", f"{now[0]}; they are in commits", 1)
+        for before, after in zip(was, now, strict=True):
+            for spell in (_spelled, _cli_spelled):
+                if before and spell(before) in text:
+                    text = text.replace(spell(before), spell(after), 1)
+                    break
+            else:
+                if before:
+                    text = note  # not the note's own words: leave it
+                    break
+        notes[i] = text
+
+
+def _spelled(text: str) -> str:
+    return text
+
+
+def _cli_spelled(text: str) -> str:
+    """As ``certkit import`` prints it (:func:`certkit.connectors.cli.cli_words`)."""
+    return text.replace("direct_commits='as_prs'", "`--direct-commits as_prs`")

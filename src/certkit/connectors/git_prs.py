@@ -429,7 +429,8 @@ def assemble(
         )
     if direct_commits != "as_prs":  # release-branch commits: chores, not as_prs (trial AE)
         from_release = {s for m in release for s in branch_only(commits[m], commits, gen)}
-        notes += direct_note(repo, direct, commits, mainline, from_release)
+        authors = [p["author_id"] for p in prs]
+        notes += direct_note(repo, direct, commits, mainline, from_release, authors)
     if counts["skew"]:
         notes.append(
             f"{repo}: {counts['skew']} PR(s) have an author date after their merge commit's "

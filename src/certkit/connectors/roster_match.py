@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from certkit.connectors.git_landings import remap_direct_notes
 from certkit.connectors.identity import (
     Identities,
     name_key,
@@ -539,6 +540,7 @@ def map_to_roster(
         match = RosterMatch(roster_ids=match.roster_ids)
     imp.roster_match = match
     apply_ids(imp, match.mapping)
+    remap_direct_notes(imp.notes, match.mapping, imp.pull_requests)  # trial AF (B2)
     note = match.note()
     notes = [note] if note else []
     if roster is not None:
