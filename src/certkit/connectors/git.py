@@ -32,7 +32,6 @@ Aider's ``(aider)`` name suffix is stripped before mapping, so the human stays t
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,7 +58,14 @@ from certkit.connectors.git_bot_notes import bot_coauthor_notes
 from certkit.connectors.git_landings import is_translation_robot
 from certkit.connectors.git_merges import attach_older, cut_sides
 from certkit.connectors.git_prs import assemble
-from certkit.connectors.git_repos import distinct_names, once_per_change
+from certkit.connectors.git_repos import (
+    check_repo,
+    check_rev,
+    distinct_names,
+    imported_histories,
+    once_per_change,
+    run_git,
+)
 from certkit.connectors.git_reverts import swapped_numstat
 from certkit.connectors.git_review import change_id, is_export_bot
 from certkit.connectors.identity import (
@@ -134,28 +140,6 @@ class _Commit:
     exported: bool = False  # committed by a monorepo export bot (agents.yaml export-bots)
 
 
-def _run(args: list[str], cwd: Path) -> str:
-    try:
-        res = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise CertkitError("git is not installed or not on PATH") from None
-    if res.returncode != 0:
-        raise CertkitError(f"{cwd}: {' '.join(args[:3])} failed: {res.stderr.strip()}")
-    return res.stdout
-
-
-def _check_repo(path: Path) -> None:
-    if shutil.which("git") is None:
-        raise CertkitError("git is not installed or not on PATH")
-    if not path.exists():
-        raise CertkitError(f"git repository {path} does not exist")
-    res = subprocess.run(
-        ["git", "rev-parse", "--git-dir"], cwd=path, capture_output=True, text=True, check=False
-    )
-    if res.returncode != 0:
-        raise CertkitError(f"{path} is not a git repository ({res.stderr.strip()})")
-
-
 def _bot_stem(name: str, email: str) -> str:
     """A bot's own name without ``[bot]`` (``pydanty[bot]`` -> ``pydanty``), lower case."""
     stem = name.strip() or email.split("@")[0].split("+")[-1]
@@ -221,59 +205,6 @@ def _parse_header(block: str, rules: Rules, ids: Identities, agents: Agents) -> 
     )
 
 
-def _check_rev(path: Path, rev: str) -> None:
-    """Fail on a revision the repository lacks, naming a remote branch of that name.
-
-    A fresh clone has ``origin/rel_2_0`` but no local ``rel_2_0`` (trial G).
-    """
-    res = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if res.returncode == 0:
-        return
-    refs = _run(["git", "for-each-ref", "--format=%(refname:short)", "refs/remotes"], path).split()
-    near = [r for r in refs if r.endswith(f"/{rev}")]
-    if near:
-        raise CertkitError(
-            f"{path}: --rev {rev!r} is not a branch, tag or commit of this repository; did you "
-            f"mean {' or '.join(near)}?"
-        )
-
-
-def imported_histories(path: Path, rev: str) -> set[str]:
-    """Merges that bring another repository's history into ``rev`` (read with git).
-
-    A history with several root commits absorbed another repository (a subtree merge, ``git
-    merge --allow-unrelated-histories``: xarray's "Import datatree repository (#8656, #8688)").
-    The merge that brings it in is the one a non-first parent of which has a first-parent chain
-    ending at another root than ``rev``'s own (or is that root), while its first parent does
-    not. Found with git on the whole graph, so also when ``--since`` cuts the chains. A shallow
-    clone's cut ends look like roots: nothing is found there.
-    """
-    roots = _run(["git", "rev-list", "--max-parents=0", rev], path).split()
-    if (
-        len(roots) < 2
-        or _run(["git", "rev-parse", "--is-shallow-repository"], path).strip() == "true"
-    ):
-        return set()
-    home = set(_run(["git", "rev-list", "--first-parent", "--max-parents=0", rev], path).split())
-    out: set[str] = set()
-    for root in (r for r in roots if r not in home):
-        args = ["git", "rev-list", "--topo-order", "--reverse", "--parents", "--ancestry-path"]
-        chain = {root}  # commits whose first-parent chain ends at this root
-        for line in _run([*args, f"{root}..{rev}"], path).splitlines():
-            sha, *parents = line.split()
-            if parents and parents[0] in chain:
-                chain.add(sha)
-            elif any(p in chain for p in parents[1:]):
-                out.add(sha)
-    return out
-
-
 def _stream_commits(
     path: Path,
     rev: str,
@@ -285,9 +216,9 @@ def _stream_commits(
     """Yield one (header, numstat lines) per commit from a streamed ``git log`` (of ``rev``,
     or of exactly the commits ``shas``)."""
     if shas is None:
-        _check_rev(path, rev)
+        check_rev(path, rev)
         count_args = ["git", "rev-list", "--count", rev] + ([f"--since={since}"] if since else [])
-        total = int(_run(count_args, path).strip() or 0)
+        total = int(run_git(count_args, path).strip() or 0)
     else:
         total = len(shas)
     args = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false"]
@@ -389,7 +320,7 @@ def _read_repo(
             since,
             None,
         )
-    tip = _run(["git", "rev-parse", rev], path).strip()
+    tip = run_git(["git", "rev-parse", rev], path).strip()
     imported = imported_histories(path, rev)
     older: set[str] = set()
     if since:  # a PR merged in the window keeps the commits of its branch from before it
@@ -510,7 +441,7 @@ def read_git(
     revisions: dict[str, str] = {}  # repository -> the commit read (import.json)
     changes: dict[str, tuple[str, str]] = {}  # Gerrit Change-Id -> (PR id, repository)
     for path in paths:
-        _check_repo(path)
+        check_repo(path)
     names, naming_note = distinct_names(paths, repo_names)
     notes += [naming_note] if naming_note else []
     for path, name in zip(paths, names, strict=True):

@@ -113,7 +113,7 @@ def assemble(
     """PR rows (see the module docstring) and the notes saying what was counted how.
 
     ``imported`` are the merges that bring in another repository's history
-    (:func:`certkit.connectors.git.imported_histories`): not PRs, and the history they bring
+    (:func:`certkit.connectors.git_repos.imported_histories`): not PRs, and the history they bring
     in is in none of this repository's PRs. Sets ``pr_id`` on every commit a PR owns. PR rows
     carry ``_shas`` (for revert detection), ``_new_people`` (human co-authors or mergers
     credited with an agent's PR) and ``_change_id`` (a Gerrit change's, else ``None``).

@@ -1,6 +1,8 @@
 """The repositories of one git import: their names, and what two of them share.
 
-Used by :func:`certkit.connectors.git.read_git`. PR ids are ``<repository>#<number>``, so each
+Used by :func:`certkit.connectors.git.read_git`, with the checks before reading a repository
+(:func:`check_repo`, :func:`check_rev`) and the histories it absorbed
+(:func:`imported_histories`). PR ids are ``<repository>#<number>``, so each
 repository needs its own name (:func:`distinct_names`); a commit both hold counts once, in the
 first given (``read_git``), and so does a Gerrit change both hold (:func:`once_per_change`).
 """
@@ -8,6 +10,7 @@ first given (``read_git``), and so does a Gerrit change both hold (:func:`once_p
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -172,3 +175,82 @@ def _picked_from(
     if len(sources) != 1 or None in sources:
         return None
     return sources.pop()
+
+
+def run_git(args: list[str], cwd: Path) -> str:
+    """The output of a git command run in ``cwd``; a failure is a CertkitError naming it."""
+    try:
+        res = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise CertkitError("git is not installed or not on PATH") from None
+    if res.returncode != 0:
+        raise CertkitError(f"{cwd}: {' '.join(args[:3])} failed: {res.stderr.strip()}")
+    return res.stdout
+
+
+def check_repo(path: Path) -> None:
+    """Fail clearly when git is missing or ``path`` is not a git repository."""
+    if shutil.which("git") is None:
+        raise CertkitError("git is not installed or not on PATH")
+    if not path.exists():
+        raise CertkitError(f"git repository {path} does not exist")
+    res = subprocess.run(
+        ["git", "rev-parse", "--git-dir"], cwd=path, capture_output=True, text=True, check=False
+    )
+    if res.returncode != 0:
+        raise CertkitError(f"{path} is not a git repository ({res.stderr.strip()})")
+
+
+def check_rev(path: Path, rev: str) -> None:
+    """Fail on a revision the repository lacks, naming a remote branch of that name.
+
+    A fresh clone has ``origin/rel_2_0`` but no local ``rel_2_0`` (trial G).
+    """
+    res = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode == 0:
+        return
+    refs = run_git(
+        ["git", "for-each-ref", "--format=%(refname:short)", "refs/remotes"], path
+    ).split()
+    near = [r for r in refs if r.endswith(f"/{rev}")]
+    if near:
+        raise CertkitError(
+            f"{path}: --rev {rev!r} is not a branch, tag or commit of this repository; did you "
+            f"mean {' or '.join(near)}?"
+        )
+
+
+def imported_histories(path: Path, rev: str) -> set[str]:
+    """Merges that bring another repository's history into ``rev`` (read with git).
+
+    A history with several root commits absorbed another repository (a subtree merge, ``git
+    merge --allow-unrelated-histories``: xarray's "Import datatree repository (#8656, #8688)").
+    The merge that brings it in is the one a non-first parent of which has a first-parent chain
+    ending at another root than ``rev``'s own (or is that root), while its first parent does
+    not. Found with git on the whole graph, so also when ``--since`` cuts the chains. A shallow
+    clone's cut ends look like roots: nothing is found there.
+    """
+    roots = run_git(["git", "rev-list", "--max-parents=0", rev], path).split()
+    if (
+        len(roots) < 2
+        or run_git(["git", "rev-parse", "--is-shallow-repository"], path).strip() == "true"
+    ):
+        return set()
+    home = set(run_git(["git", "rev-list", "--first-parent", "--max-parents=0", rev], path).split())
+    out: set[str] = set()
+    for root in (r for r in roots if r not in home):
+        args = ["git", "rev-list", "--topo-order", "--reverse", "--parents", "--ancestry-path"]
+        chain = {root}  # commits whose first-parent chain ends at this root
+        for line in run_git([*args, f"{root}..{rev}"], path).splitlines():
+            sha, *parents = line.split()
+            if parents and parents[0] in chain:
+                chain.add(sha)
+            elif any(p in chain for p in parents[1:]):
+                out.add(sha)
+    return out
