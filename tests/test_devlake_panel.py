@@ -39,10 +39,11 @@ u-ben,AWS Certified Machine Learning - Specialty,2024-04-02
 def reference(uri: str, period: str, **kw) -> pl.DataFrame:
     """``certkit import devlake`` + ``build_panel``: what the pushdown must reproduce."""
     files = {k: kw.pop(k) for k in ("engineers", "certifications") if k in kw}
+    keep = kw.pop("keep_partial_end", False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CertkitWarning)
         ds = to_dataset(read_devlake(uri, **kw), **files)
-        return build_panel(ds, period)
+        return build_panel(ds, period, keep_partial_end=keep)
 
 
 def pushed(uri: str, period: str, **kw) -> pl.DataFrame:
@@ -375,33 +376,70 @@ INSERT INTO incidents (id, incident_key, created_date, resolution_date, urgency)
 INSERT INTO project_incident_deployment_relationships VALUES
   ('pagerduty:Incident:1:78', 'app', 'dep-5');
 """
-_FIX_LAKES: dict[str, str] = {}
+_LAKES: dict[tuple[str, str], str] = {}
 
 
-def _fix_lake(db) -> str:
-    """Reader URI of the fixture database plus :data:`FIX_ROWS` (once per backend)."""
+def _lake(db, name: str, rows: str) -> str:
+    """Reader URI of the fixture database plus ``rows`` (SQL), as database ``name`` (once per
+    backend)."""
     from devlake_servers import SQL, create_mysql_lake, mysql_admin
 
     backend = db["uri"].split(":")[0]
-    if backend in _FIX_LAKES:
-        return _FIX_LAKES[backend]
+    if (backend, name) in _LAKES:
+        return _LAKES[backend, name]
     if backend == "postgresql":
         import psycopg
 
         with psycopg.connect(db["admin"], autocommit=True) as conn:
-            conn.execute("CREATE DATABASE fixlake")
-        with psycopg.connect(db["admin"].replace("/lake?", "/fixlake?"), autocommit=True) as conn:
-            conn.execute(SQL.read_text() + FIX_ROWS)
+            conn.execute(f"CREATE DATABASE {name}")
+        with psycopg.connect(db["admin"].replace("/lake?", f"/{name}?"), autocommit=True) as conn:
+            conn.execute(SQL.read_text() + rows)
             conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
     else:
         conn = mysql_admin(db)
         try:
             with conn.cursor() as cur:
-                create_mysql_lake(cur, "fixlake", SQL.read_text() + FIX_ROWS)
+                create_mysql_lake(cur, name, SQL.read_text() + rows)
         finally:
             conn.close()
-    _FIX_LAKES[backend] = db["uri"].replace("/lake?", "/fixlake?")
-    return _FIX_LAKES[backend]
+    _LAKES[backend, name] = db["uri"].replace("/lake?", f"/{name}?")
+    return _LAKES[backend, name]
+
+
+def _fix_lake(db) -> str:
+    """Reader URI of the fixture database plus :data:`FIX_ROWS`."""
+    return _lake(db, "fixlake", FIX_ROWS)
+
+
+#: A bot's PRs weeks after the people's last (trial AG, huggingface_hub: moon-bot's and
+#: dependabot's PRs on the 20th, the last person's on the 18th).
+LATE_BOT_ROWS = """
+INSERT INTO pull_requests (id, base_repo_id, status, title, description, author_name, author_id,
+  pull_request_key, created_date, merged_date, closed_date, merge_commit_sha, head_ref,
+  additions, deletions) VALUES
+  ('github:GithubPullRequest:1:1005', 'github:GithubRepo:1:100', 'MERGED', 'Bump more', '',
+   'renovate[bot]', 'github:GithubAccount:1:13', 24, '2024-06-20 08:00:00+00',
+   '2024-06-21 09:00:00+00', '2024-06-21 09:00:00+00', 'm024', 'renovate/more', 2, 2);
+"""
+
+
+@pytest.mark.parametrize("period", ["month", "week"])
+def test_a_bots_late_prs_do_not_stretch_the_pushdowns_window(db, tmp_path, period):
+    """trial AG (huggingface_hub, weekly): the pushdown's window ended with a bot's last PR
+    and kept a partial week that import + build_panel, whose window is the engineers' PRs,
+    left out (7,569 rows against 7,394)."""
+    uri = _lake(db, "botlake", LATE_BOT_ROWS)
+    roster, certs = tmp_path / "engineers.csv", tmp_path / "certifications.csv"
+    roster.write_text(ROSTER)
+    certs.write_text(CERTS)
+    kw = {"engineers": roster, "certifications": certs}
+    want = reference(uri, period, **kw)
+    assert want["period"].max().month == 4  # the people's PRs end in April
+    for keep in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CertkitWarning)
+            got = devlake_panel(uri, period=period, keep_partial_end=keep, **kw)
+        assert_same(got, reference(uri, period, keep_partial_end=keep, **kw) if keep else want)
 
 
 def test_links_to_prs_merged_later_are_fixes_in_both_paths(db, tmp_path):

@@ -172,6 +172,7 @@ def devlake_panel(
             engineers,
             fix_links,
             agents=found,
+            roster_ids=_roster_ids(engineers) if roster_only else None,
         )
     except dr.QueryError as exc:
         raise CertkitError(f"DevLake database {safe_uri(uri)}: query failed ({exc})") from None
@@ -200,8 +201,11 @@ def _query(
     engineers=None,
     fix_links: str = "drop",
     agents: Agents | None = None,
+    roster_ids: set[str] | None = None,
 ):
-    """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``."""
+    """Run the queries: ``(outcomes per engineer and period index, people, time bounds)``.
+    ``roster_ids``: with ``--roster-only``, the roster's engineer ids (the window is that of
+    their PRs)."""
 
     q, s = dr.lake_schema(conn, dialect)
     notes = dr.lake_notes(s)  # what the import says about this lake's tables and columns
@@ -247,13 +251,15 @@ def _query(
         sql = "SELECT tu.user_id, t.name FROM team_users tu JOIN teams t ON t.id = tu.team_id"
         for r in q(sql):
             teams.setdefault(r["user_id"], r["name"])
-    people, idmap = _people(q(sq.authors_query(d, s, w), params), ids, teams)
+    authors = q(sq.authors_query(d, s, w), params)
+    people, idmap = _people(authors, ids, teams)
     # the import's roster rules (e-mail, id, unique name; see connectors.roster_match) before
     # the outcomes are summed per engineer, so both paths give the same engineers
     rename = roster_mapping(people, engineers, ids)
     if rename:
         idmap = {k: rename.get(v, v) for k, v in idmap.items()}
         people = merge_people(remap(people, "engineer_id", rename))
+    first, last = _engineer_bounds(authors, idmap, people, roster_ids) or (first, last)
     keys = sorted(set(idmap.values()))
     ek = {e: i for i, e in enumerate(keys)}
 
@@ -321,6 +327,46 @@ def _query(
     out = df.join(names, on="ek", how="inner").drop("ek").rename({"p": "period_index"})
     # the PRs the import keeps (those merged before created are left out, as validation does)
     return out, people, (first, last, n - int(stats["negative"] or 0))
+
+
+def _roster_ids(engineers) -> set[str] | None:
+    """The roster's engineer ids (a frame or a file, read as the import reads it)."""
+    from certkit.connectors.analyst_files import _read_table
+    from certkit.data.schema import TABLES
+
+    roster, _ = _read_table(engineers, "engineers")
+    if roster is None:
+        return None
+    names = TABLES["engineers"].canonical_names(roster.columns)
+    if "engineer_id" not in names:
+        return None
+    column = roster.columns[names.index("engineer_id")]
+    return {str(v).strip() for v in roster[column].drop_nulls().to_list()}
+
+
+def _engineer_bounds(authors: list[dict], idmap: dict, people: pl.DataFrame, roster_ids):
+    """``(first, last)``: the first merge (or creation) and the last PR event of the PRs of
+    engineers, as ``build_panel`` opens and closes its window on an import (bots' PRs, and
+    with ``--roster-only`` those of authors outside the roster (``roster_ids``), left
+    aside); None when no engineer has a PR (the window of every PR then, as there)."""
+    bots = set(people.filter(pl.col("is_bot").fill_null(False))["engineer_id"].to_list())
+    rows = [
+        r
+        for r in authors
+        if (eid := idmap.get((r["author_id"] or "", r["author_name"] or ""))) is not None
+        and eid not in bots
+        and (roster_ids is None or eid in roster_ids)
+    ]
+
+    def pick(key: str, fn):
+        values = [dr.to_dt(r[key]) for r in rows if r.get(key) is not None]
+        return fn(values) if values else None
+
+    if not rows or pick("first_created", min) is None:
+        return None
+    first = pick("first_merged", min) or pick("first_created", min)
+    last = max(x for x in (pick("last_created", max), pick("last_merged", max)) if x)
+    return first, last
 
 
 def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:

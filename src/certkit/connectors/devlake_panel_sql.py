@@ -203,8 +203,19 @@ def authors_query(d: Dialect, s: dr.Schema, where: str) -> str:
     select = ", ".join(f"{expr} AS {alias}" for alias, expr in pairs)
     group = ", ".join(expr for _, expr in pairs if expr != "NULL")
     c = created(d, s)
+    # each author's time bounds, as stats_query's: the panel's window is that of the
+    # engineers' PRs, bots' left aside (build_panel's; trial AG: a bot's PRs on the 20th kept
+    # a partial last week that build_panel on the import left out)
+    m, _, merge_join = merged(d, s)
+    neg = f"({m}) IS NOT NULL AND ({m}) < {c}"
+    if merge_join:
+        joins.append(merge_join)
     return f"""
-SELECT {select}, MIN({c}) AS first_seen
+SELECT {select}, MIN({c}) AS first_seen,
+  MIN(CASE WHEN NOT ({neg}) THEN {c} END) AS first_created,
+  MIN(CASE WHEN NOT ({neg}) THEN {m} END) AS first_merged,
+  MAX(CASE WHEN NOT ({neg}) THEN {c} END) AS last_created,
+  MAX(CASE WHEN NOT ({neg}) THEN {m} END) AS last_merged
 FROM pull_requests pr
 {chr(10).join(joins)}
 WHERE {where} AND {c} IS NOT NULL
