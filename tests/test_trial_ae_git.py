@@ -300,3 +300,16 @@ def test_a_repository_named_from_its_folder_says_how_to_name_it(tmp_path):
     hosted = Repo(tmp_path / "app")  # origin git@github.com:org/app.git
     hosted.commit("Change (#1)", ANA, "2025-03-01T10:00:00Z")
     assert not [n for n in _prs(hosted).notes if "named from the folder" in n]
+
+
+def test_the_colleague_note_gives_no_pr_count_without_prs():
+    """trial AG (B2): the DevLake pushdown, which hands over no PRs, said "0 PR(s)" where
+    the import of the same lake said 10."""
+    from certkit.connectors.colleagues import colleague_note
+
+    roster = pl.DataFrame({"engineer_id": ["a", "b"], "email": ["a@corp.io", "b@corp.io"]})
+    added = pl.DataFrame({"engineer_id": ["c"], "email": ["c@corp.io"]})
+    prs = pl.DataFrame({"author_id": ["c", "c"]})
+    assert "(@corp.io: c@corp.io; 2 PR(s))" in colleague_note(roster, added, prs)
+    none = colleague_note(roster, added, prs.clear())
+    assert "(@corp.io: c@corp.io)" in none and "PR(s)" not in none

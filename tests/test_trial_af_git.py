@@ -95,6 +95,29 @@ def test_listing_the_bot_as_an_agent_credits_its_human_co_author(tmp_path):
     assert (prs["ai_assisted"] == 1).all()
 
 
+def test_an_agents_pr_goes_to_the_co_author_with_a_real_address(tmp_path):
+    """trial AG (B4): Moon Bot's co-author lines named "hanouticelina <...noreply...>" before
+    her roster e-mail, so listing the bot as an agent made a second, never-certified engineer
+    of her. A real address, or one the identity file knows, is preferred to a noreply one."""
+    agents = tmp_path / "agents.yaml"
+    agents.write_text(
+        "version: 1\nagents:\n  - id: moon-bot\n    kind: ai_agent\n    tool: moon-bot\n"
+        "    emails: ['^(\\d+\\+)?moon-?bot(-app)?\\[bot\\]@users\\.noreply\\.github\\.com$']\n"
+    )
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    r.commit(
+        "Support resource groups (#2)\n\n"
+        "Co-authored-by: anasilva <1234+anasilva@users.noreply.github.com>\n"
+        f"Co-authored-by: {ANA[0]} <{ANA[1]}>",
+        MOON,
+        "2025-01-03T09:00:00Z",
+    )
+    imp = _read(r, agents=agents)
+    (pr,) = imp.pull_requests.filter(pl.col("number") == 2).iter_rows(named=True)
+    assert pr["author_id"] == ANA[1] and pr["ai_assisted"] == 1
+
+
 def _roster(tmp_path) -> str:
     path = tmp_path / "roster.csv"
     path.write_text(

@@ -63,9 +63,11 @@ def colleague_note(roster: pl.DataFrame, added: pl.DataFrame, prs: pl.DataFrame)
     domains = ", ".join(f"@{d}" for d in sorted(found["d"].unique().to_list()))
     examples = ", ".join(sorted(found["email"].cast(pl.String).to_list())[:3])
     more = ", ..." if found.height > 3 else ""
+    # the DevLake pushdown hands over no PRs (trial AG: "0 PR(s)" where the import said 10)
+    count = f"; {n_prs} PR(s)" if n_prs else ""
     return (
         f"{found.height} author(s) outside the roster write from the roster's own e-mail domain "
-        f"({domains}: {examples}{more}; {n_prs} PR(s)): probably colleagues, who count as "
+        f"({domains}: {examples}{more}{count}): probably colleagues, who count as "
         "never-certified engineers of team 'unknown' until the roster lists them (or an "
         "identity file maps them to a roster engineer)"
     )

@@ -568,11 +568,21 @@ def _credit(
         # automation (dependabot, renovate...: listed in agents.yaml) stays a bot PR, also
         # when a person's AI tool co-authored a fix on it (pydantic-ai #6213)
         return ordered[0].author_id, True, []
-    for c in ordered:
-        for name, email in c.human_coauthors:
-            counts["coauthor"] += 1
-            eid = ids.engineer_id(email=email, name=name)
-            return eid, False, [{"engineer_id": eid, "name": name, "email": email}]
+    humans = [pair for c in ordered for pair in c.human_coauthors]
+    if humans:
+        # the identity file's people first, then a real address before a GitHub noreply one
+        # (trial AG: Moon Bot's PRs named "hanouticelina <...@users.noreply.github.com>"
+        # before the roster e-mail of the same person, and made her a second engineer)
+        name, email = min(
+            humans,
+            key=lambda p: (
+                ids.resolve(email=p[1], name=p[0]) is None,
+                "noreply" in p[1].lower(),
+            ),
+        )
+        counts["coauthor"] += 1
+        eid = ids.engineer_id(email=email, name=name)
+        return eid, False, [{"engineer_id": eid, "name": name, "email": email}]
     mergers = [p for p in points if len(p.parents) >= 2 and not p.bot]
     if mergers:
         counts["merger"] += 1
