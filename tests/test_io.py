@@ -130,7 +130,8 @@ def test_certification_earned_before_the_first_pr_warns_with_its_lines(tmp_path)
     assert (
         "certifications.csv, column 'earned_date', lines 2, 3, 5: earned before or in the "
         "engineer's first month in the data (the data start 2024-01-05; the hire month when "
-        "later): 2 engineer(s) with no month before certifying in the data"
+        "later, or the month after it when the hire date falls more than 3 days into it): 2 "
+        "engineer(s) with no month before certifying in the data"
     ) in text  # E2: certified in the month of a later hire date
     assert "line 4: earned before hire_date" in text
     assert len(report.warnings) == 2 and report.ok

@@ -144,6 +144,11 @@ def test_a_certification_the_month_after_a_partial_hire_month_has_no_before():
     panel, said = _build(changed)
     assert who not in panel["engineer_id"].to_list()
     assert any("were certified before (or in) their first observed month" in s for s in said)
+    # validation says it of that row too, and not as a ramp-up (the first-month rule does)
+    (early,) = [p for p in changed.validation.warnings if "first month in the data" in p.message]
+    assert "the month after it when the hire date falls more than 3 days into it" in early.message
+    ramp = [p for p in changed.validation.warnings if "within 6 months" in p.message]
+    assert not [r for p in ramp for r in p.rows if r in early.rows]
 
 
 def test_the_sample_health_sentence_names_the_joining_months():

@@ -354,7 +354,7 @@ def predating_data(
     certs: pl.DataFrame, engineers: pl.DataFrame, prs: pl.DataFrame, col: Collector
 ) -> None:
     """Warn, naming the lines, about certifications earned before or in the engineer's first
-    month in the data (the data's first month, or the hire month when later), as the monthly
+    month in the data (the data's first month, or the first whole month after the hire), as the monthly
     panel reads them: those engineers have no month before certifying, so the panel leaves
     them out of every before/after comparison. Rows earned before ``hire_date`` have their
     own warning. Usual when a roster's certifications are years old and the history short
@@ -370,9 +370,8 @@ def predating_data(
         return
     first_month = start.date().replace(day=1)
     hired = certs.join(engineers.select("engineer_id", "hire_date"), on="engineer_id", how="left")
-    first_seen = pl.max_horizontal(
-        pl.lit(first_month), pl.col("hire_date").dt.truncate("1mo").fill_null(first_month)
-    )
+    hired = hired.with_columns(_first_whole_month(engineers).alias("_whole"))
+    first_seen = pl.max_horizontal(pl.lit(first_month), pl.col("_whole").fill_null(first_month))
     early = hired.filter(
         (pl.col("earned_date").dt.truncate("1mo") <= first_seen)
         & (pl.col("hire_date").is_null() | (pl.col("earned_date") >= pl.col("hire_date")))
@@ -383,12 +382,27 @@ def predating_data(
     col.add(
         "warning",
         f"earned before or in the engineer's first month in the data (the data start "
-        f"{start.date()}; the hire month when later): {n} engineer(s) with no month before "
+        f"{start.date()}; the hire month when later, or the month after it when the hire "
+        f"date falls more than 3 days into it): {n} engineer(s) with no month before "
         "certifying in the data, left out of the before/after comparisons (data from before "
         "their certifications would bring them in)",
         "earned_date",
         early[ROW].sort().to_list(),
     )
+
+
+def _first_whole_month(engineers: pl.DataFrame) -> pl.Expr:
+    """The first month the panel holds of each row's engineer (``engineer_id``, ``hire_date``
+    columns): the hire month, or the month after it when a roster engineer was hired more
+    than :data:`~certkit.data.panel_calendar.HIRE_SLACK_DAYS` days into it (a partial month,
+    left out for them); an author the import added keeps their first month."""
+    from certkit.data.panel_calendar import HIRE_SLACK_DAYS
+
+    added = engineers.filter(added_by_import(engineers))["engineer_id"].implode()
+    hire = pl.col("hire_date").cast(pl.Date)
+    month = hire.dt.truncate("1mo")
+    late = (hire.dt.day() > 1 + HIRE_SLACK_DAYS["month"]) & ~pl.col("engineer_id").is_in(added)
+    return pl.when(late).then(month.dt.offset_by("1mo")).otherwise(month)
 
 
 #: Months after the hire date within which a certification's before-period is the
@@ -407,8 +421,9 @@ def ramp_up_warning(hired: pl.DataFrame, engineers: pl.DataFrame, col: Collector
     if "hire_date" not in hired.columns or hired.height == 0:
         return
     added = set(engineers.filter(added_by_import(engineers))["engineer_id"].to_list())
-    soon = (  # after the hire month: in it, the first-month rule says it already
-        (pl.col("earned_date") > pl.col("hire_date").dt.month_end())
+    hired = hired.with_columns(_first_whole_month(engineers).alias("_whole"))
+    soon = (  # after the first whole month: in it, the first-month rule says it already
+        (pl.col("earned_date").dt.truncate("1mo") > pl.col("_whole"))
         & (pl.col("earned_date") < pl.col("hire_date").dt.offset_by(f"{RAMP_UP_MONTHS}mo"))
         & ~pl.col("engineer_id").is_in(list(added))
     ).fill_null(False)
