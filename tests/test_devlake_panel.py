@@ -423,6 +423,50 @@ INSERT INTO pull_requests (id, base_repo_id, status, title, description, author_
 """
 
 
+def _daily_rows() -> str:
+    """Ana's and Ben's merged PRs every day from 10 April to 8 June 2024, and a newcomer's
+    only PR on 5 June: June is a partial last month (the data end on the 8th)."""
+    rows = []
+    for n in range(59):
+        d = f"2024-{4 + (9 + n) // 30:02d}-{(9 + n) % 30 + 1:02d}"
+        who = ("ana-gh", "11") if n % 2 else ("ben-gh", "12")
+        rows.append(
+            f"('github:GithubPullRequest:1:{2000 + n}', 'github:GithubRepo:1:100', 'MERGED', "
+            f"'Daily {n}', '', '{who[0]}', 'github:GithubAccount:1:{who[1]}', {100 + n}, "
+            f"'{d} 08:00:00+00', '{d} 12:00:00+00', '{d} 12:00:00+00', 'd{n}', 'x/{n}', 1, 1)"
+        )
+    rows.append(
+        "('github:GithubPullRequest:1:2999', 'github:GithubRepo:1:100', 'MERGED', 'First', '', "
+        "'zed-gh', 'github:GithubAccount:1:15', 999, '2024-06-05 08:00:00+00', "
+        "'2024-06-05 12:00:00+00', '2024-06-05 12:00:00+00', 'd999', 'z/1', 1, 1)"
+    )
+    return (
+        "INSERT INTO accounts VALUES ('github:GithubAccount:1:15', 'zed@corp.example', 'Zed "
+        "New', 'zed-gh', 'org');\n"
+        "INSERT INTO pull_requests (id, base_repo_id, status, title, description, author_name, "
+        "author_id, pull_request_key, created_date, merged_date, closed_date, merge_commit_sha, "
+        "head_ref, additions, deletions) VALUES\n  " + ",\n  ".join(rows) + ";\n"
+    )
+
+
+def test_an_engineer_only_in_the_dropped_partial_month_is_said_by_both_paths(db, tmp_path):
+    """trial AG (B2): 8 engineers seen only in the dropped August left the pushdown's panel
+    unsaid, where build_panel on the import warned of them."""
+    uri = _lake(db, "partlake", _daily_rows())
+    said = "1 engineer(s) appear only in the partial last month left out"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = to_dataset(read_devlake(uri))
+        want = build_panel(ds, "month")
+    assert any(said in str(w.message) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = devlake_panel(uri, period="month")
+    assert any(said in str(w.message) for w in caught), [str(w.message) for w in caught]
+    assert_same(got, want)
+    assert want["period"].max().month == 5
+
+
 @pytest.mark.parametrize("period", ["month", "week"])
 def test_a_bots_late_prs_do_not_stretch_the_pushdowns_window(db, tmp_path, period):
     """trial AG (huggingface_hub, weekly): the pushdown's window ended with a bot's last PR

@@ -62,7 +62,7 @@ from certkit.connectors.identity import (
 )
 from certkit.connectors.roster_match import merge_people, remap, roster_mapping
 from certkit.data.panel import PERIODS, build_panel
-from certkit.data.panel_calendar import partial_last_period, period_start
+from certkit.data.panel_calendar import arrivals_in_dropped, partial_last_period, period_start
 from certkit.data.panel_engines import PANEL_SCHEMA
 from certkit.data.panel_links import EXAMPLES, check_fix_links, fix_words
 from certkit.data.schema import TABLES
@@ -532,6 +532,8 @@ def _assemble(
         if problem.table == "certifications" and problem.format() not in said:
             warnings.warn(problem.format(), CertkitWarning, stacklevel=3)
     grid = build_panel(ds, period, keep_partial_end=True)  # decided above, with the PR count
+    if partial:  # as build_panel on the import says it of its own partial period
+        arrivals_in_dropped(ds.human_engineers(), grid, partial[0], period)
     on = ["engineer_id", "period_index"]
     out = grid.drop(*_OUTCOMES, "defects_per_pr", "revert_rate", "ai_share")
     out = out.join(outcomes.with_columns(pl.col("period_index").cast(pl.Int32)), on=on, how="left")

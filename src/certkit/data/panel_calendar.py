@@ -315,16 +315,26 @@ def without_partial_periods(
                 stacklevel=3,
             )
     if cal.dropped is not None:  # trial AC: 428 engineers on some pages, 417 on others
-        arrived = tenure.filter(
-            (pl.col("hire_date") >= cal.dropped)
-            & ~pl.col("engineer_id").is_in(panel["engineer_id"].unique().implode())
-        ).height
-        if arrived:
-            warnings.warn(
-                f"{arrived} engineer(s) appear only in the partial last {period} left out "
-                f"(their hire date, or first PR, falls in it): they have no {period} in the "
-                "panel.",
-                CertkitWarning,
-                stacklevel=3,
-            )
+        arrivals_in_dropped(tenure, panel, cal.dropped, period)
     return panel
+
+
+def arrivals_in_dropped(
+    engineers: pl.DataFrame, panel: pl.DataFrame, dropped: date, period: str
+) -> None:
+    """Warn about the engineers (``engineer_id``, ``hire_date``) whose hire date, or first PR,
+    falls in the partial last period left out (first day ``dropped``), so none of their periods
+    is in ``panel``. Said by ``build_panel`` and the DevLake pushdown (trial AG: 8 engineers
+    seen only in the dropped August left the pushdown's panel unsaid)."""
+    arrived = engineers.filter(
+        (pl.col("hire_date").cast(pl.Date) >= dropped)
+        & ~pl.col("engineer_id").is_in(panel["engineer_id"].unique().implode())
+    ).height
+    if arrived:
+        warnings.warn(
+            f"{arrived} engineer(s) appear only in the partial last {period} left out "
+            f"(their hire date, or first PR, falls in it): they have no {period} in the "
+            "panel.",
+            CertkitWarning,
+            stacklevel=4,
+        )
