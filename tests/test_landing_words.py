@@ -228,3 +228,42 @@ def test_a_cell_without_a_percent_gives_the_level_before_certification():
         record | {"relative": 0.17, "relative_low": -0.43, "relative_high": 0.76}
     )
     assert pct.startswith("about 17% higher (95% CI -43% to +76%)") and "before" not in pct
+
+
+def test_a_short_answer_keeps_the_sentence_that_undoes_the_first():
+    """trial AH (M1): page 02's box kept "... is +2.38 PRs (95% CI +0.74 PRs to +4.02 PRs)."
+    and dropped "Its standard error is not reliable ..."."""
+    from certkit.report.landing import render
+
+    record = {
+        "kind": "sensitivity",
+        "label": "throughput",
+        "design": "HonestDiD",
+        "key": "k",
+        "text": "The effect is +2.38 PRs (95% CI +0.74 PRs to +4.02 PRs). Its standard error "
+        "is not reliable: 100% of its weight rests on cohorts of one engineer. More words.",
+    }
+    short = render([record], short=True)
+    assert "Its standard error is not reliable" in short and "More words" not in short
+    plain = record | {"text": "The effect is +1 PR. It stays significant unless ... More."}
+    assert "stays significant" not in render([plain], short=True)
+
+
+def test_the_ai_answer_names_a_compared_rework_rate():
+    """trial AH (M2): the AI page compared rework (git's line ledger), yet its box and the
+    index said "No effect could be estimated"."""
+    import polars as pl
+
+    from certkit.narrative import ai_gaps
+
+    table = pl.DataFrame(
+        {
+            "outcome": ["rework", "rework"],
+            "comparison": ["naive", "adjusted"],
+            "estimate": [-0.05, -0.037],
+            "relative": [-0.4, -0.39],
+            "p_value": [0.2, 0.3],
+        }
+    )
+    (gap,) = ai_gaps(table)
+    assert gap["label"] == "rework rate" and gap["relative"] == -0.39

@@ -88,6 +88,8 @@ AI_LABELS = {
     "size_log": ("PR size", None, True),
     "reverted": ("revert rate", True, False),
     "defect": ("defect rate", True, False),
+    # trial AH: the AI page compared rework, yet its box said "No effect could be estimated"
+    "rework": ("rework rate", True, False),
 }
 
 AI_NEEDS = (

@@ -257,11 +257,25 @@ def _first_sentences(text: str, n: int = 2) -> str:
     return " ".join(parts[:n])
 
 
+#: The words of a sentence that undoes the one before it: a short answer keeps it with the
+#: first (trial AH: page 02's box kept "... +2.38 PRs (95% CI +0.74 to +4.02)." and dropped
+#: "Its standard error is not reliable ...").
+_UNDOING = ("not reliable", "cannot be read", "rest on as few as", "rests on only")
+
+
+def _short(text: str) -> str:
+    """The first sentence, and the second when it undoes the first (:data:`_UNDOING`)."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip())
+    keep = 2 if len(parts) > 1 and any(w in parts[1] for w in _UNDOING) else 1
+    return " ".join(parts[:keep])
+
+
 def render(records: list[dict], page: str | None = None, *, short: bool = False) -> str:
     """HTML sentences for one notebook's records (its "answer first" box).
 
     ``page`` is the detail page's file name (links go there); ``None`` links within the page.
-    ``short`` keeps only the first sentence of a robustness check (its section has the rest).
+    ``short`` keeps only the first sentence of a robustness check (its section has the rest),
+    and the second when it undoes the first.
     """
     items = []
     for r in records:
@@ -275,7 +289,7 @@ def render(records: list[dict], page: str | None = None, *, short: bool = False)
         elif r["kind"] == "sensitivity":
             items.append(
                 f'<li data-key="{key}"><b>{_E(r["label"])}</b> ({_E(r["design"])}): '
-                f"{_E(_first_sentences(r['text'], 1) if short else r['text'])}{_link(href)}</li>"
+                f"{_E(_short(r['text']) if short else r['text'])}{_link(href)}</li>"
             )
         elif r["kind"] == "roi":
             items.append(f'<li data-key="{key}"><b>ROI</b>: {_E(roi_text(r))}{_link(href)}</li>')
