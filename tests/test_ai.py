@@ -582,7 +582,7 @@ def test_trust_scores_refuse_when_no_ai_assisted_pr_went_bad():
     prs = _pr_frame(False).with_columns(
         bad=pl.when(~pl.col("ai") & (pl.col("id").str.ends_with("-1"))).then(1.0).otherwise(0.0)
     )
-    with pytest.raises(CertkitError, match=r"none of the 48 AI-assisted merged PRs of the 4 "):
+    with pytest.raises(CertkitError, match=r"none of the AI-assisted merged PRs of the 4 "):
         ai.trust_scores(prs, min_ai_prs=5)
     with pytest.raises(CertkitError, match=r"against \d+\.\d expected from each engineer's own"):
         ai.trust_scores(prs, min_ai_prs=5)

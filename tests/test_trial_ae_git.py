@@ -313,3 +313,16 @@ def test_the_colleague_note_gives_no_pr_count_without_prs():
     assert "(@corp.io: c@corp.io; 2 PR(s))" in colleague_note(roster, added, prs)
     none = colleague_note(roster, added, prs.clear())
     assert "(@corp.io: c@corp.io)" in none and "PR(s)" not in none
+
+
+def test_the_colleague_note_leaves_automation_out():
+    """trial AH (L4): sdk-sentinel-bot (sdk-sentinel@temporal.io) was a "probable colleague"
+    beside the note that called it automation."""
+    from certkit.connectors.colleagues import colleague_note
+
+    roster = pl.DataFrame({"engineer_id": ["a", "b"], "email": ["a@corp.io", "b@corp.io"]})
+    added = pl.DataFrame(
+        {"engineer_id": ["c", "sdk-sentinel-bot"], "email": ["c@corp.io", "sdk-sentinel@corp.io"]}
+    )
+    note = colleague_note(roster, added, pl.DataFrame({"author_id": ["c"]}))
+    assert note.startswith("1 author(s) outside the roster") and "sentinel" not in note

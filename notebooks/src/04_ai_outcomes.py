@@ -70,8 +70,9 @@ display(*study.comparison_displays())
 
 # %% [markdown]
 # ## Adoption by team and month
-# Share of merged PRs that were AI-assisted. Empty cells have fewer engineers than the
-# reporting threshold.
+# Share of merged PRs that were AI-assisted. An empty cell is a team without a PR that
+# month, or, in a shared report, one the privacy rules leave out (the note under the chart
+# counts them).
 
 # %%
 display(*study.adoption_displays())

@@ -172,10 +172,12 @@ def trust_scores(
     obs = eng["observed"].to_numpy().astype(float)
     if obs.sum() == 0:  # trial AE: M = 0, every expected 0 and every score 95.2
         words = {"bad": "went bad (reverted or linked to a defect)", "reverted": "was reverted"}
+        # no PR count: a shared report turns "the 3 engineers" into "fewer than 5", and the
+        # PRs of that group would stay (trial AH: "22 AI-assisted merged PRs of the fewer
+        # than 5 engineers")
         raise CertkitError(
-            f"none of the {int(eng['ai_prs'].sum()):,} AI-assisted merged PRs of the "
-            f"{eng.height} engineers with {min_ai_prs} or more "
-            f"{words.get(outcome, f'was linked to a {outcome}')}, against "
+            f"none of the AI-assisted merged PRs of the {eng.height} engineers with "
+            f"{min_ai_prs} or more {words.get(outcome, f'was linked to a {outcome}')}, against "
             f"{raw_e.sum():.1f} expected from each engineer's own other PRs: trust scores "
             "rank engineers by their share of the bad AI-assisted PRs, and there are none "
             "to share"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from certkit.connectors.identity import bot_like
+
 __all__ = ["colleague_note"]
 
 #: E-mail domains many unrelated people share: never "the organisation's own".
@@ -56,6 +58,14 @@ def colleague_note(roster: pl.DataFrame, added: pl.DataFrame, prs: pl.DataFrame)
         return ""
     found = added.select("engineer_id", "email", _domain(pl.col("email")).alias("d")).filter(
         pl.col("d").is_in(own["d"].implode())
+    )
+    # an automation account of the organisation is no colleague (trial AH: sdk-sentinel-bot
+    # in this note and, next to it, in the automation-like one)
+    found = found.filter(
+        ~pl.struct("engineer_id", "email").map_elements(
+            lambda r: bot_like(r["engineer_id"], r["email"]),
+            return_dtype=pl.Boolean,
+        )
     )
     if found.is_empty():
         return ""
