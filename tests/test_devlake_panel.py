@@ -423,6 +423,40 @@ INSERT INTO pull_requests (id, base_repo_id, status, title, description, author_
 """
 
 
+#: An unlisted bot opening PRs for people: its squash body names the person who asked.
+AGENT_BOT_ROWS = """
+INSERT INTO accounts VALUES ('github:GithubAccount:1:16', NULL, 'moon-bot-app[bot]',
+  'moon-bot-app[bot]', NULL);
+INSERT INTO pull_requests (id, base_repo_id, status, title, description, author_name, author_id,
+  pull_request_key, created_date, merged_date, closed_date, merge_commit_sha, head_ref,
+  additions, deletions) VALUES
+  ('github:GithubPullRequest:1:1006', 'github:GithubRepo:1:100', 'MERGED', 'Support groups',
+   E'Requested by @ana-gh (Ana Silva) via Moon Bot.\n\nCo-authored-by: Ana Silva <ana@corp.example>',
+   'moon-bot-app[bot]', 'github:GithubAccount:1:16', 25, '2024-04-06 08:00:00+00',
+   '2024-04-06 09:00:00+00', '2024-04-06 09:00:00+00', 'm025', 'moon/groups', 9, 1),
+  ('github:GithubPullRequest:1:1007', 'github:GithubRepo:1:100', 'MERGED', 'More groups',
+   E'Requested by @ben-gh via Moon Bot.\n\nCo-authored-by: Claude <noreply@anthropic.com>\nCo-authored-by: Ben Okafor <ben@corp.example>',
+   'moon-bot-app[bot]', 'github:GithubAccount:1:16', 26, '2024-04-07 08:00:00+00',
+   '2024-04-07 09:00:00+00', '2024-04-07 09:00:00+00', 'm026', 'moon/more', 9, 1);
+"""
+
+
+def test_the_devlake_import_names_a_bot_whose_prs_people_co_author(db):
+    """trial AG (B3): the git import named moon-bot-app[bot], whose PRs name the engineers who
+    asked for them as co-authors; the DevLake import of the same history said nothing."""
+    uri = _lake(db, "agentbot", AGENT_BOT_ROWS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CertkitWarning)
+        imp = read_devlake(uri)
+    (note,) = [n for n in imp.notes if "name people as co-authors" in n]
+    assert note.startswith(
+        "DevLake: 2 bot PR(s) name people as co-authors, by bot accounts no agents file lists: "
+        "moon-bot-app[bot] (2 of its 2 PR(s), co-authored by "
+    ), note
+    assert "--agents (kind ai_agent)" in note and "renovate" not in note
+    assert "claude" not in note.lower()  # an AI tool's line is not a person
+
+
 def _daily_rows() -> str:
     """Ana's and Ben's merged PRs every day from 10 April to 8 June 2024, and a newcomer's
     only PR on 5 June: June is a partial last month (the data end on the 8th)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -37,6 +38,7 @@ from certkit.connectors.base import (
 )
 from certkit.connectors.devlake_rows import (
     UNKNOWN_AUTHOR,
+    count_bot_pr,
     line_counts,
     link_incidents,
     merge_state,
@@ -46,6 +48,7 @@ from certkit.connectors.devlake_rows import (
     unquote_text,
 )
 from certkit.connectors.git import COMMIT_SCHEMA
+from certkit.connectors.git_bot_notes import bot_note
 from certkit.connectors.identity import Agents, Identities, bot_id, is_bot
 from certkit.errors import CertkitError, CertkitWarning
 
@@ -123,6 +126,8 @@ def read_connection(
     merge_dates = merge_commit_dates(s, q, prs)
 
     rows, ev_rows, commit_rows, people, raw_lines = [], [], [], {}, {}
+    bot_prs: dict[str, list[int]] = {}  # unlisted bot -> [its PRs, those people co-author]
+    bot_people: dict[str, Counter] = {}
     undated = dropped = 0
     no_created: dict[str, int] = {}
     for pr in prs:
@@ -144,6 +149,8 @@ def read_connection(
             dets += cdets
             ev_rows += evidence_rows(cdets, pr_id, "devlake", sha=c["sha"])
             commit_rows.append(crow)
+        if bot and not (login and agents is not None and agents.match(None, None, login)):
+            count_bot_pr(pr, eid, pr_commits.get(pr["id"], []), ids, rules, bot_prs, bot_people)
         m = metrics.get(pr["id"], {})
         first_review = reviews.get(pr["id"]) or dr.to_dt(m.get("first_comment_date"))
         if first_review is None and m.get("pr_pickup_time") is not None:
@@ -175,6 +182,7 @@ def read_connection(
             }
         )
         add_person(people, eid, pr, email, login, teams, bot, pr["created_date"])
+    notes += bot_note("DevLake", bot_prs, bot_people)  # as the git import says it
     line_counts(rows, raw_lines, notes)
     notes += devlake_reverts.mark(rows, {pr["id"]: pr for pr in prs}, pr_commits)
     if no_created:

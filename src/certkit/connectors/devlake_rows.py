@@ -20,7 +20,16 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+from certkit.connectors.attribution import Evidence, coauthors, detect, parse_trailers
+from certkit.connectors.identity import is_bot
+
+if TYPE_CHECKING:
+    from certkit.connectors.attribution import Rules
+    from certkit.connectors.identity import Identities
 
 UNKNOWN_AUTHOR = "unknown-author[bot]"
 
@@ -182,3 +191,22 @@ def link_incidents(
             f"({relation or 'project_incident_deployment_relationships'}) "
             "nor linked PR: left unlinked"
         )
+
+
+def count_bot_pr(
+    pr: dict, eid: str, commits: list[dict], ids: Identities, rules: Rules, bots: dict, people: dict
+) -> None:
+    """Count an unlisted bot's PR for :func:`~certkit.connectors.git_bot_notes.bot_note`, and
+    the first person its body's or commits' co-author lines name (not a bot, not an AI tool:
+    trial AG B3, huggingface_hub's Moon Bot, whose PRs name the engineer who asked for it)."""
+    counts = bots.setdefault(eid, [0, 0])
+    counts[0] += 1
+    texts = [unquote_text(pr["description"]) or ""]
+    texts += [unquote_text(c["message"]) or "" for c in commits]
+    for text in texts:
+        for name, email in coauthors(parse_trailers(text)):
+            if is_bot(name, email) or detect(Evidence(coauthors=[(name, email)]), rules):
+                continue
+            counts[1] += 1
+            people.setdefault(eid, Counter())[ids.engineer_id(email=email, name=name)] += 1
+            return

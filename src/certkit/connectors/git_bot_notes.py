@@ -75,6 +75,15 @@ def bot_coauthor_notes(
             name, email = human
             eid = ids.engineer_id(email=email, name=name)
             people.setdefault(pr["author_id"], Counter())[eid] += 1
+    return bot_note(repo, bots, people, shown)
+
+
+def bot_note(
+    repo: str, bots: dict[str, list[int]], people: dict[str, Counter], shown: int = 3
+) -> list[str]:
+    """The note of :func:`bot_coauthor_notes` from its counts, for any reader (the git import
+    and ``certkit import devlake``, trial AG B3): ``bots`` maps a bot id to ``[its bot PRs,
+    those with a human co-author]``, ``people`` a bot id to the people those name."""
     named = [(b, n, k) for b, (n, k) in bots.items() if k and k >= MIN_SHARE * n]
     if not named:
         return []
