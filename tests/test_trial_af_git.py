@@ -263,3 +263,38 @@ def test_people_named_claude_or_codex_are_not_ai(tmp_path):
         ("julien-agent", "Agents+cyolo@huggingface.co"),
     ]:
         assert _ai_of(tmp_path, coauthor) == ("ana@corp.example", 0.0, None), coauthor
+
+
+def test_a_noreply_login_equal_to_a_roster_e_mails_local_part_is_proposed(tmp_path):
+    """trial AH (M3): with Moon Bot listed, two PRs whose only human co-author was
+    "hanouticelina <...noreply...>" made a second engineer of celina (hanouticelina@gmail.com
+    in the roster), with no note and no row in the draft identity file."""
+    from certkit.connectors import write_import
+
+    agents = tmp_path / "agents.yaml"
+    agents.write_text(
+        "version: 1\nagents:\n  - id: moon-bot\n    kind: ai_agent\n    tool: moon-bot\n"
+        "    emails: ['^(\\d+\\+)?moon-?bot(-app)?\\[bot\\]@users\\.noreply\\.github\\.com$']\n"
+    )
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    r.commit("Feature (#1)", ("Ana Silva", "anasilva@home.example"), "2025-01-02T09:00:00Z")
+    r.commit(
+        "Support groups (#2)\n\nCo-authored-by: anasilva <1234+anasilva@users.noreply.github.com>",
+        MOON,
+        "2025-01-03T09:00:00Z",
+    )
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "engineer_id,name,email,team,role,level,hire_date,platform\n"
+        "ana,Ana Silva,anasilva@home.example,core,engineer,senior,2023-01-01,other\n"
+    )
+    imp = _read(r, agents=agents)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_import(imp, tmp_path / "data", engineers=roster)
+    folder = tmp_path / "data"
+    notes = " ".join(imp.notes)
+    assert "ana may also appear as anasilva (1 PR, same e-mail local part (as its login))" in notes
+    draft = pl.read_csv(folder / "identities_suggested.csv")
+    assert draft.filter(pl.col("engineer_id") == "ana")["current_id"].to_list() == ["anasilva"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from certkit.connectors.colleagues import colleague_note
+from certkit.connectors.colleagues import colleague_note, unlisted_examples
 from certkit.connectors.identity import (
     BOT_LIKE,
     Identities,
@@ -28,7 +28,6 @@ from certkit.connectors.incident_links import resolve_links
 from certkit.connectors.roster_match import (
     checked_roster,
     map_to_roster,
-    unlisted_examples,
     with_proposals,
 )
 from certkit.data.certification_checks import counted_rows

@@ -1,4 +1,5 @@
-"""Authors outside the roster who write from the roster's own e-mail domain: likely colleagues.
+"""Authors outside the roster: those with the most PRs, and those who write from the roster's
+own e-mail domain (likely colleagues).
 
 trial AE (getsentry/sentry-python): 7 authors the import added (johannes.daxboeck@sentry.io,
 philipp.hofmann@sentry.io, ...) counted as never-certified engineers of team ``unknown``, with
@@ -12,7 +13,7 @@ import polars as pl
 
 from certkit.connectors.identity import bot_like
 
-__all__ = ["colleague_note"]
+__all__ = ["colleague_note", "unlisted_examples"]
 
 #: E-mail domains many unrelated people share: never "the organisation's own".
 PUBLIC_DOMAINS = frozenset(
@@ -81,3 +82,14 @@ def colleague_note(roster: pl.DataFrame, added: pl.DataFrame, prs: pl.DataFrame)
         "never-certified engineers of team 'unknown' until the roster lists them (or an "
         "identity file maps them to a roster engineer)"
     )
+
+
+def unlisted_examples(authors: pl.Series, unlisted: set[str], n: int = 5) -> str:
+    """``"DouweM (510 PRs), ..."``: the ``n`` unlisted authors with the most PRs."""
+    counts = (
+        authors.filter(authors.is_in(list(unlisted)))
+        .value_counts(name="prs")
+        .sort(["prs", authors.name], descending=[True, False])
+        .head(n)
+    )
+    return ", ".join(f"{a} ({k} PR{'s' if k != 1 else ''})" for a, k in counts.iter_rows())

@@ -221,6 +221,10 @@ def match_roster(
     )
     by_id = _unique_index((r["id"].strip().lower(), r["id"]) for r in rows)
     by_name = _unique_index((name_key(r["name"]), r["id"]) for r in rows)
+    by_local = _unique_index(  # a login that is a roster e-mail's local part: proposed only
+        (str(r["email"]).strip().lower().split("@")[0] if r["email"] else None, r["id"])
+        for r in rows
+    )
     humans = people.filter(~pl.col("is_bot").fill_null(False))
     aliases = _aliases(humans, commits)
     result = RosterMatch(roster_ids=ids)
@@ -280,6 +284,13 @@ def match_roster(
             result.matched_by[author] = names[0]
         else:
             propose(author, rid, "name")
+    # a login equal to a roster e-mail's local part (trial AH: hanouticelina and the roster's
+    # hanouticelina@gmail.com) is likely the same person, not surely: proposed, not mapped
+    for author in (a for a in unmatched if a not in result.mapping):
+        logins = {k for k in {author.lower(), *aliases[author]["login"]} if len(k) >= 6}
+        rids = {by_local[k] for k in logins if k in by_local}
+        if len(rids) == 1:
+            propose(author, rids.pop(), "e-mail local part (as its login)")
     _merge_case(result, aliases, known, display, fixed)
     if proposals:
         result.proposals = pl.DataFrame(
@@ -479,17 +490,6 @@ def _outside_prs(commits: pl.DataFrame | None, idle: list[str]) -> dict[str, int
         .len()
     )
     return dict(counts.iter_rows())
-
-
-def unlisted_examples(authors: pl.Series, unlisted: set[str], n: int = 5) -> str:
-    """``"DouweM (510 PRs), ..."``: the ``n`` unlisted authors with the most PRs."""
-    counts = (
-        authors.filter(authors.is_in(list(unlisted)))
-        .value_counts(name="prs")
-        .sort(["prs", authors.name], descending=[True, False])
-        .head(n)
-    )
-    return ", ".join(f"{a} ({k} PR{'s' if k != 1 else ''})" for a, k in counts.iter_rows())
 
 
 def apply_ids(imp: Import, mapping: dict[str, str]) -> None:
