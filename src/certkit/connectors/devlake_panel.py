@@ -259,7 +259,12 @@ def _query(
     if rename:
         idmap = {k: rename.get(v, v) for k, v in idmap.items()}
         people = merge_people(remap(people, "engineer_id", rename))
-    first, last = _engineer_bounds(authors, idmap, people, roster_ids) or (first, last)
+    valid = n - int(stats["negative"] or 0)  # the PRs the import keeps
+    first, last, valid = _engineer_bounds(authors, idmap, people, roster_ids) or (
+        first,
+        last,
+        valid,
+    )
     keys = sorted(set(idmap.values()))
     ek = {e: i for i, e in enumerate(keys)}
 
@@ -325,8 +330,9 @@ def _query(
         schema={"ek": pl.Int64, "engineer_id": pl.String},
     )
     out = df.join(names, on="ek", how="inner").drop("ek").rename({"p": "period_index"})
-    # the PRs the import keeps (those merged before created are left out, as validation does)
-    return out, people, (first, last, n - int(stats["negative"] or 0))
+    # the engineers' PRs the import keeps (those merged before created are left out, as
+    # validation does): the partial-period rule reads their rate, as build_panel's
+    return out, people, (first, last, valid)
 
 
 def _roster_ids(engineers) -> set[str] | None:
@@ -345,8 +351,8 @@ def _roster_ids(engineers) -> set[str] | None:
 
 
 def _engineer_bounds(authors: list[dict], idmap: dict, people: pl.DataFrame, roster_ids):
-    """``(first, last)``: the first merge (or creation) and the last PR event of the PRs of
-    engineers, as ``build_panel`` opens and closes its window on an import (bots' PRs, and
+    """``(first, last, n)``: the first merge (or creation), the last PR event and the number
+    of the PRs of engineers, as ``build_panel`` opens and closes its window on an import (bots' PRs, and
     with ``--roster-only`` those of authors outside the roster (``roster_ids``), left
     aside); None when no engineer has a PR (the window of every PR then, as there)."""
     bots = set(people.filter(pl.col("is_bot").fill_null(False))["engineer_id"].to_list())
@@ -366,7 +372,7 @@ def _engineer_bounds(authors: list[dict], idmap: dict, people: pl.DataFrame, ros
         return None
     first = pick("first_merged", min) or pick("first_created", min)
     last = max(x for x in (pick("last_created", max), pick("last_merged", max)) if x)
-    return first, last
+    return first, last, sum(int(r.get("n_valid") or 0) for r in rows)
 
 
 def _hash_joined(conn, q, sql: str, params: dict) -> list[dict]:

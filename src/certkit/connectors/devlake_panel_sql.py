@@ -212,6 +212,7 @@ def authors_query(d: Dialect, s: dr.Schema, where: str) -> str:
         joins.append(merge_join)
     return f"""
 SELECT {select}, MIN({c}) AS first_seen,
+  SUM(CASE WHEN NOT ({neg}) THEN 1 ELSE 0 END) AS n_valid,
   MIN(CASE WHEN NOT ({neg}) THEN {c} END) AS first_created,
   MIN(CASE WHEN NOT ({neg}) THEN {m} END) AS first_merged,
   MAX(CASE WHEN NOT ({neg}) THEN {c} END) AS last_created,
