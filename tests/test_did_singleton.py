@@ -370,3 +370,14 @@ def test_an_overall_effect_on_cohorts_of_one_says_its_interval_cannot_be_read():
     )
     assert "Its interval cannot be read: 100% of its weight rests on" in words
     assert "the data show an increase" not in words
+
+
+def test_a_cohort_without_its_reference_period_is_named_as_a_number():
+    """trial AH: "cohort(s) [16.0] are not observed in their reference period" showed a
+    Python list of floats."""
+    from certkit.errors import CertkitError
+
+    data = panel(3)
+    data = data.filter(~((pl.col("g") == 5) & (pl.col("t") == 4)))  # cohort 5's e = -1
+    with pytest.raises(CertkitError, match=r"cohort\(s\) 5 are not observed in their reference"):
+        sun_abraham(data, **S)

@@ -151,8 +151,9 @@ def sun_abraham(
     has_ref = {g for g in np.unique(G[G > 0]) if np.any((g == G) & (e == ref))}
     no_ref = sorted(set(c_g.tolist()) - has_ref)
     if no_ref:
+        shown = ", ".join(f"{g:g}" for g in no_ref)  # not "[16.0]" (trial AH)
         raise CertkitError(
-            f"cohort(s) {no_ref} are not observed in their reference period (e = {ref:g}), so "
+            f"cohort(s) {shown} are not observed in their reference period (e = {ref:g}), so "
             "their effects are not identified; drop them or balance the panel"
         )
 
