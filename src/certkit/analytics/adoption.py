@@ -218,10 +218,14 @@ def adoption_overview(cohorts: pl.DataFrame, panel: pl.DataFrame, k: int = 1) ->
     busiest = periods.sort(["len", "period"], descending=[True, False]).row(0, named=True)
     first, last = periods["period"].min(), periods["period"].max()
     # one period: "between 2025-06-01 and 2025-06-01 (most in 2025-06-01: 1)" (trial Y)
+    # "most in" only when one period has more than the others (trial AH: "(most in
+    # 2026-01-01: 1)" of two adopters in two months)
+    tied = periods.filter(pl.col("len") == busiest["len"]).height > 1
     when = (
         f"in {first}"
         if first == last
-        else f"between {first} and {last} (most in {busiest['period']}: {busiest['len']})"
+        else f"between {first} and {last}"
+        + ("" if tied else f" (most in {busiest['period']}: {busiest['len']})")
     )
     return (
         f"{inside.height} of {total} engineers adopted AI inside the window, {when}; {left}"
