@@ -322,7 +322,11 @@ def test_the_colleague_note_leaves_automation_out():
 
     roster = pl.DataFrame({"engineer_id": ["a", "b"], "email": ["a@corp.io", "b@corp.io"]})
     added = pl.DataFrame(
-        {"engineer_id": ["c", "sdk-sentinel-bot"], "email": ["c@corp.io", "sdk-sentinel@corp.io"]}
+        {
+            "engineer_id": ["c", "sdk-sentinel@corp.io"],
+            "email": ["c@corp.io", "sdk-sentinel@corp.io"],
+            "name": ["C", "sdk-sentinel-bot"],  # only the name says bot (trial AI)
+        }
     )
     note = colleague_note(roster, added, pl.DataFrame({"author_id": ["c"]}))
     assert note.startswith("1 author(s) outside the roster") and "sentinel" not in note

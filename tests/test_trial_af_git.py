@@ -298,3 +298,27 @@ def test_a_noreply_login_equal_to_a_roster_e_mails_local_part_is_proposed(tmp_pa
     assert "ana may also appear as anasilva (1 PR, same e-mail local part (as its login))" in notes
     draft = pl.read_csv(folder / "identities_suggested.csv")
     assert draft.filter(pl.col("engineer_id") == "ana")["current_id"].to_list() == ["anasilva"]
+
+
+def test_a_bots_commits_under_a_persons_name_are_not_their_own_work(tmp_path):
+    """trial AI (withastro/starlight): 63 of delucis's "66 direct pushes beside 63 PR(s)"
+    were "[ci] format" commits the changesets bot astrobot-houston committed under his name;
+    the note called them the bulk of his work and advised as_prs (the headline effect moved
+    from +1.83 to -0.01 when followed). "Houston (Bot)" itself counted as a person."""
+    houston = ("Houston (Bot)", "108291165+astrobot-houston@users.noreply.github.com")
+    robot = ("astrobot-houston", "fred+astrobot@astro.build")
+    r = Repo(tmp_path / "app")
+    r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
+    for i in range(1, 4):
+        r.commit(f"Feature {i} (#{i})", ANA, f"2025-01-{i + 1:02d}T09:00:00Z")
+        r.commit(f"[ci] release (#{10 + i})", houston, f"2025-01-{i + 5:02d}T09:00:00Z")
+    for i in range(12):
+        r.commit(
+            "[ci] format", ANA, f"2025-02-{i + 1:02d}T09:00:00Z", committer=robot,
+            cdate=f"2025-02-{i + 1:02d}T09:00:00Z",
+        )  # fmt: skip
+    imp = _read(r)
+    notes = [n for n in imp.notes if "pushed directly" in n]
+    assert notes and not any("bulk" in n or "ana@corp.example: " in n for n in notes), notes
+    release = imp.pull_requests.filter(pl.col("title").str.starts_with("[ci] release"))
+    assert release.height == 3 and release["is_bot_author"].all()

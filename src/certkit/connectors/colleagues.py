@@ -57,14 +57,16 @@ def colleague_note(roster: pl.DataFrame, added: pl.DataFrame, prs: pl.DataFrame)
     )
     if own.is_empty():
         return ""
-    found = added.select("engineer_id", "email", _domain(pl.col("email")).alias("d")).filter(
-        pl.col("d").is_in(own["d"].implode())
-    )
+    name = pl.col("name") if "name" in added.columns else pl.lit(None, pl.String)
+    found = added.select(
+        "engineer_id", "email", name.alias("name"), _domain(pl.col("email")).alias("d")
+    ).filter(pl.col("d").is_in(own["d"].implode()))
     # an automation account of the organisation is no colleague (trial AH: sdk-sentinel-bot
     # in this note and, next to it, in the automation-like one)
     found = found.filter(
-        ~pl.struct("engineer_id", "email").map_elements(
-            lambda r: bot_like(r["engineer_id"], r["email"]),
+        ~pl.struct("engineer_id", "email", "name").map_elements(
+            # the name too: sdk-sentinel@temporal.io is "sdk-sentinel-bot" by name (trial AI)
+            lambda r: bot_like(r["name"], r["email"], r["engineer_id"]),
             return_dtype=pl.Boolean,
         )
     )

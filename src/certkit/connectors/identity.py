@@ -345,7 +345,8 @@ def read_identities(path: str | Path | None) -> Identities:
 #: "Talbot", "Steam". "Release Robot" too (gemini-cli's "gemini-cli-robot", trial T, is in
 #: agents.yaml's release-robots). Sentry's release bot "getsentry-bot <bot@sentry.io>" (trial
 #: AE) is in no agents file: it is neither a person's own work nor an identity to suggest.
-BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|robot|team)$"
+#: A display name ending "(Bot)" too ("Houston (Bot)", trial AI; agents.yaml lists it).
+BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|robot|team)$|\((?:bot|robot)\)$"
 _BOT_LIKE_RE = re.compile(BOT_LIKE)
 
 
