@@ -322,3 +322,4 @@ def test_a_bots_commits_under_a_persons_name_are_not_their_own_work(tmp_path):
     assert notes and not any("bulk" in n or "ana@corp.example: " in n for n in notes), notes
     release = imp.pull_requests.filter(pl.col("title").str.starts_with("[ci] release"))
     assert release.height == 3 and release["is_bot_author"].all()
+    assert set(release["author_id"]) == {"astrobot-houston[bot]"}  # the account's own id

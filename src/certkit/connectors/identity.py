@@ -220,6 +220,9 @@ def bot_id(
     text = login or ""
     if not text and name and name.lower().endswith("[bot]"):
         text = name
+    noreply = _NOREPLY_ID.match(email.lower()) if email else None
+    if not text and noreply and agent is not None:  # the account, not a generic entry's id
+        text = noreply.group(2)  # ("Houston (Bot)": astrobot-houston, trial AI)
     if not text and agent is not None:
         text = agent.id
     if not text and email:
