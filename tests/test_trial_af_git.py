@@ -81,13 +81,19 @@ def test_a_bot_opening_prs_for_people_is_named_and_its_prs_stay_bot_prs(tmp_path
     assert prs["is_bot_author"].all() and (prs["ai_assisted"] == 0).all()
 
 
-def test_listing_the_bot_as_an_agent_credits_its_human_co_author(tmp_path):
-    """The note's advice does what it says: kind ai_agent credits the first human co-author."""
+def _moon_agents(tmp_path):
+    """An agents file listing Moon Bot as a coding agent (kind ai_agent)."""
     agents = tmp_path / "agents.yaml"
     agents.write_text(
         "version: 1\nagents:\n  - id: moon-bot\n    kind: ai_agent\n    tool: moon-bot\n"
         "    emails: ['^(\\d+\\+)?moon-?bot(-app)?\\[bot\\]@users\\.noreply\\.github\\.com$']\n"
     )
+    return agents
+
+
+def test_listing_the_bot_as_an_agent_credits_its_human_co_author(tmp_path):
+    """The note's advice does what it says: kind ai_agent credits the first human co-author."""
+    agents = _moon_agents(tmp_path)
     imp = _read(_moon_history(tmp_path), agents=agents)
     assert not [n for n in imp.notes if "name people as co-authors" in n]
     prs = imp.pull_requests.filter(pl.col("number").is_between(2, 4)).sort("number")
@@ -99,11 +105,7 @@ def test_an_agents_pr_goes_to_the_co_author_with_a_real_address(tmp_path):
     """trial AG (B4): Moon Bot's co-author lines named "hanouticelina <...noreply...>" before
     her roster e-mail, so listing the bot as an agent made a second, never-certified engineer
     of her. A real address, or one the identity file knows, is preferred to a noreply one."""
-    agents = tmp_path / "agents.yaml"
-    agents.write_text(
-        "version: 1\nagents:\n  - id: moon-bot\n    kind: ai_agent\n    tool: moon-bot\n"
-        "    emails: ['^(\\d+\\+)?moon-?bot(-app)?\\[bot\\]@users\\.noreply\\.github\\.com$']\n"
-    )
+    agents = _moon_agents(tmp_path)
     r = Repo(tmp_path / "app")
     r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
     r.commit(
@@ -271,11 +273,7 @@ def test_a_noreply_login_equal_to_a_roster_e_mails_local_part_is_proposed(tmp_pa
     in the roster), with no note and no row in the draft identity file."""
     from certkit.connectors import write_import
 
-    agents = tmp_path / "agents.yaml"
-    agents.write_text(
-        "version: 1\nagents:\n  - id: moon-bot\n    kind: ai_agent\n    tool: moon-bot\n"
-        "    emails: ['^(\\d+\\+)?moon-?bot(-app)?\\[bot\\]@users\\.noreply\\.github\\.com$']\n"
-    )
+    agents = _moon_agents(tmp_path)
     r = Repo(tmp_path / "app")
     r.commit("Initial commit", ANA, "2025-01-01T09:00:00Z")
     r.commit("Feature (#1)", ("Ana Silva", "anasilva@home.example"), "2025-01-02T09:00:00Z")

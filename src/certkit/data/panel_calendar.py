@@ -338,3 +338,23 @@ def arrivals_in_dropped(
             CertkitWarning,
             stacklevel=4,
         )
+
+
+def without_one_sided(panel: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
+    """``panel`` without the certified engineers it cannot compare before and after: certified
+    before or in their first observed period (arrivals: no time before; R's ``did`` drops
+    units treated from the start), or after their last (departures: a leaver certified in
+    the period they left inside, which is left out, or after it; trial AB: such an engineer
+    moved pydantic-ai's headline from -5.21 to -4.41 PRs as a treated unit with no outcome
+    after treatment). Returns the panel and the two engineer counts."""
+    first = pl.col("period_index").min().over("engineer_id")
+    last = pl.col("period_index").max().over("engineer_id")
+    treated = pl.col("cohort") != 0
+    arrival = treated & (pl.col("cohort") <= first)
+    departure = treated & (pl.col("cohort") > last)
+    flagged = panel.select("engineer_id", arrival.alias("a"), departure.alias("d"))
+    n_arrival = flagged.filter("a")["engineer_id"].n_unique()
+    n_departure = flagged.filter("d")["engineer_id"].n_unique()
+    if n_arrival or n_departure:
+        panel = panel.filter(~(flagged["a"] | flagged["d"]))
+    return panel, n_arrival, n_departure

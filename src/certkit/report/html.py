@@ -442,3 +442,37 @@ def index_page(title: str, subtitle: str, rows: list[dict]) -> str:
         + "".join(lines)
         + "</table></body></html>"
     )
+
+
+LANDING_CSS = (
+    "body{font-family:Inter,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;"
+    "max-width:1100px;padding:0 12px;color:#222}"
+    "table{border-collapse:collapse;width:100%}"
+    "td,th{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top}"
+    ".certkit-answer li{margin:4px 0}.certkit-more{font-size:.85em;margin-left:4px}"
+    ".certkit-improvement{color:#1f5f8b}.certkit-deterioration{color:#b8405e}"
+    ".certkit-not-estimated{color:#777}.certkit-nothing{background:#fff7e6;padding:6px 12px}"
+    ".certkit-lede{background:#eef3f8;border-left:4px solid #1f5f8b;padding:8px 14px}"
+    ".certkit-log{font-size:.9em;color:#444}"
+    "@media print{a.certkit-more{display:none}body{margin:0;max-width:none}"
+    "tr,li{break-inside:avoid}h2,h3{break-after:avoid}}"
+)
+
+
+def landing_page(title: str, subtitle: str, answers: list[tuple[str, str]], log: str) -> str:
+    """The landing page: the answer per run (``(run title, html)``), then the run log."""
+    body = "".join(
+        (f"<h2>{html_lib.escape(run)}</h2>" if run else "")
+        + f"<section class='certkit-lede'>{text}</section>"
+        for run, text in answers
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html_lib.escape(title)}</title><style>{LANDING_CSS}</style></head><body>"
+        f"<h1>{html_lib.escape(title)}</h1><p>{html_lib.escape(subtitle)}</p>"
+        + body
+        + "<p><i>Observational estimates: each detail page lists the assumptions they rest on."
+        "</i></p><h2 id='run-log'>Run log</h2><div class='certkit-log'>"
+        + log
+        + "</div></body></html>"
+    )

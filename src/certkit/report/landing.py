@@ -251,23 +251,18 @@ def _href(page: str | None, r: dict) -> str | None:
     return page + ("#" + anchor(r["section"]) if r.get("section") else "")
 
 
-def _first_sentences(text: str, n: int = 2) -> str:
-    """The first ``n`` sentences of a generated summary (the detail page has the rest)."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip())
-    return " ".join(parts[:n])
-
-
-#: The words of a sentence that undoes the one before it: a short answer keeps it with the
-#: first (trial AH: page 02's box kept "... +2.38 PRs (95% CI +0.74 to +4.02)." and dropped
-#: "Its standard error is not reliable ...").
+#: The words of a sentence that undoes the one before it: a short answer keeps it (trial AH:
+#: page 02's box kept "... +2.38 PRs (95% CI +0.74 to +4.02)." without "Its standard error
+#: is not reliable ...").
 _UNDOING = ("not reliable", "cannot be read", "rest on as few as", "rests on only")
 
 
-def _short(text: str) -> str:
-    """The first sentence, and the second when it undoes the first (:data:`_UNDOING`)."""
+def _first_sentences(text: str, n: int = 2) -> str:
+    """The first ``n`` sentences of a generated summary (the detail page has the rest), and
+    the next when it undoes them (:data:`_UNDOING`)."""
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip())
-    keep = 2 if len(parts) > 1 and any(w in parts[1] for w in _UNDOING) else 1
-    return " ".join(parts[:keep])
+    undone = len(parts) > n and any(w in parts[n] for w in _UNDOING)
+    return " ".join(parts[: n + undone])
 
 
 def render(records: list[dict], page: str | None = None, *, short: bool = False) -> str:
@@ -289,7 +284,7 @@ def render(records: list[dict], page: str | None = None, *, short: bool = False)
         elif r["kind"] == "sensitivity":
             items.append(
                 f'<li data-key="{key}"><b>{_E(r["label"])}</b> ({_E(r["design"])}): '
-                f"{_E(_short(r['text']) if short else r['text'])}{_link(href)}</li>"
+                f"{_E(_first_sentences(r['text'], 1) if short else r['text'])}{_link(href)}</li>"
             )
         elif r["kind"] == "roi":
             items.append(f'<li data-key="{key}"><b>ROI</b>: {_E(roi_text(r))}{_link(href)}</li>')
@@ -583,36 +578,3 @@ def answer_section(
     if not out:
         return "<p>No notebook recorded a headline (see the run log below).</p>"
     return "".join(out)
-
-
-LANDING_CSS = (
-    "body{font-family:Inter,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;"
-    "max-width:1100px;padding:0 12px;color:#222}"
-    "table{border-collapse:collapse;width:100%}"
-    "td,th{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top}"
-    ".certkit-answer li{margin:4px 0}.certkit-more{font-size:.85em;margin-left:4px}"
-    ".certkit-improvement{color:#1f5f8b}.certkit-deterioration{color:#b8405e}"
-    ".certkit-not-estimated{color:#777}.certkit-nothing{background:#fff7e6;padding:6px 12px}"
-    ".certkit-lede{background:#eef3f8;border-left:4px solid #1f5f8b;padding:8px 14px}"
-    ".certkit-log{font-size:.9em;color:#444}"
-    "@media print{a.certkit-more{display:none}body{margin:0;max-width:none}"
-    "tr,li{break-inside:avoid}h2,h3{break-after:avoid}}"
-)
-
-
-def page(title: str, subtitle: str, answers: list[tuple[str, str]], log: str) -> str:
-    """The landing page: the answer per run (``(run title, html)``), then the run log."""
-    body = "".join(
-        (f"<h2>{_E(run)}</h2>" if run else "") + f"<section class='certkit-lede'>{text}</section>"
-        for run, text in answers
-    )
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_E(title)}</title><style>{LANDING_CSS}</style></head><body>"
-        f"<h1>{_E(title)}</h1><p>{_E(subtitle)}</p>"
-        + body
-        + "<p><i>Observational estimates: each detail page lists the assumptions they rest on."
-        "</i></p><h2 id='run-log'>Run log</h2><div class='certkit-log'>"
-        + log
-        + "</div></body></html>"
-    )

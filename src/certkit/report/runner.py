@@ -517,7 +517,7 @@ def _write_index(
     log = report_html.index_page(f"certkit reports {root.name}", sub, rows)
     if runs:
         log_table = log[log.index("<table>") : log.index("</table>") + len("</table>")]
-        log = landing.page(
+        log = report_html.landing_page(
             f"certkit report {root.name}", sub, _answers(report, batch, runs), log_table
         )
     report.index.write_text(log, encoding="utf-8")
