@@ -393,16 +393,20 @@ def predating_data(
 
 def _first_whole_month(engineers: pl.DataFrame) -> pl.Expr:
     """The first month the panel holds of each row's engineer (``engineer_id``, ``hire_date``
-    columns): the hire month, or the month after it when a roster engineer was hired more
-    than :data:`~certkit.data.panel_calendar.HIRE_SLACK_DAYS` days into it (a partial month,
-    left out for them); an author the import added keeps their first month."""
-    from certkit.data.panel_calendar import HIRE_SLACK_DAYS
+    columns): the hire month, or the month after it when the panel leaves the hire month out
+    as one the engineer joined inside (:func:`~certkit.data.panel_calendar.
+    partial_tenure_periods`, the one rule)."""
+    from certkit.data.panel_calendar import partial_tenure_periods
 
-    added = engineers.filter(added_by_import(engineers))["engineer_id"].implode()
-    hire = pl.col("hire_date").cast(pl.Date)
-    month = hire.dt.truncate("1mo")
-    late = (hire.dt.day() > 1 + HIRE_SLACK_DAYS["month"]) & ~pl.col("engineer_id").is_in(added)
-    return pl.when(late).then(month.dt.offset_by("1mo")).otherwise(month)
+    columns = [c for c in ("engineer_id", "hire_date", "role", "level") if c in engineers.columns]
+    cut = partial_tenure_periods(engineers.select(columns), "month")
+    joined = cut.filter(pl.col("side") == "hire")["engineer_id"].implode()
+    month = pl.col("hire_date").cast(pl.Date).dt.truncate("1mo")
+    return (
+        pl.when(pl.col("engineer_id").is_in(joined))
+        .then(month.dt.offset_by("1mo"))
+        .otherwise(month)
+    )
 
 
 #: Months after the hire date within which a certification's before-period is the
