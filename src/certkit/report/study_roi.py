@@ -89,8 +89,8 @@ def leaver_caveat(ctx: Context, horizon_months: float) -> str | None:
     if early.is_empty():
         return None
     n, of = early.height, valued.height
-    who = f"{n} of the {of}" if n >= ctx.k or not ctx.privacy.share else "some of the"
-    shown = n >= ctx.k or not ctx.privacy.share
+    shown = n >= ctx.k or not ctx.privacy.share  # a group under k: not counted when shared
+    who = f"{n} of the {of}" if shown else "some of the"
     stayed = f" (after {early['months'].mean():.0f} months on average)" if shown else ""
     return (
         f"{who} certified engineers it values left within {horizon_months:g} months of "
