@@ -63,9 +63,9 @@ def claim_folders(modes: dict[Path, set[bool]]) -> None:
         if before is not None and before != share:
             raise CertkitError(
                 f"{folder} holds a {_audience(before)} report from an earlier run; this "
-                f"{_audience(share)} run would put its pages beside those "
-                f"{_audience(before)} ones (and the index would list only this run's). Write "
-                "it to another folder (--out), or remove that folder first"
+                f"{_audience(share)} run would put its pages and index beside those "
+                f"{_audience(before)} ones. Write it to another folder (--out), or remove "
+                "that folder first"
             )
         if before is None and share and any(folder.glob("*.html")):
             raise CertkitError(
