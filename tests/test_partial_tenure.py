@@ -206,3 +206,16 @@ def test_a_real_git_history_with_a_mid_month_hire(tmp_path):
     # every roster engineer's month kept is whole: four PRs each
     roster = panel.filter(pl.col("engineer_id").is_in(["ana", "dev"]))
     assert set(roster.filter(pl.col("period") < date(2024, 6, 1))["merged_prs"].to_list()) == {4}
+
+
+def test_the_idle_engineer_row_counts_the_panels_engineers():
+    """trial AI (L5): data health said "engineers with no merged PR: 0 of 145" beside the
+    page's 147 engineers (2 seen only in the partial last month the panel leaves out)."""
+    from certkit.data import health
+
+    ds = ck.load("data/sample")
+    panel, _ = _build(ds)
+    rows = health.outliers(ds, panel).to_dicts()
+    (idle,) = [r for r in rows if str(next(iter(r.values()))).startswith("engineers with no")]
+    assert "of the engineers in the panel" in " ".join(str(v) for v in idle.values())
+    assert panel["engineer_id"].n_unique() in idle.values()

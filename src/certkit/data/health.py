@@ -253,7 +253,9 @@ def outliers(ds: Dataset, panel: pl.DataFrame | None = None) -> pl.DataFrame:
         idle = panel.group_by("engineer_id").agg((pl.col("merged_prs").sum() == 0).alias("idle"))
         add(
             "engineers with no merged PR",
-            "no merged PR in any period",
+            # of the panel's engineers (trial AI: "0 of 145" beside the page's 147 engineers,
+            # 2 of them only in the partial last month the panel leaves out)
+            "no merged PR in any period, of the engineers in the panel",
             int(idle["idle"].sum()),
             idle.height,
         )
