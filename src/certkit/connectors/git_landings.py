@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from certkit.connectors.identity import bot_like
+from certkit.connectors.identity import address_local, bot_like
 
 if TYPE_CHECKING:
     from certkit.connectors.git import _Commit
@@ -272,8 +272,7 @@ def _bot_names(commits: dict) -> set[str]:
     for c in commits.values():
         if c.bot or _bot_like(c):
             out.add(c.author_name.strip().lower())
-            local = (c.author_email or "").split("@", 1)[0]
-            out.add(re.sub(r"^\d+\+", "", local).lower())
+            out.add(address_local(c.author_email))
     # addresses every web-UI commit carries as committer: no bot's own name
     return out - {"", "noreply", "no-reply", "github", "web-flow", "gitlab"}
 
@@ -284,11 +283,10 @@ def _committed_by(c: _Commit, machines: set[str]) -> bool:
     by astrobot-houston, the account of the changesets bot "Houston (Bot)")."""
     if (c.committer_email or "").lower() == (c.author_email or "").lower():
         return False
-    local = (c.committer_email or "").split("@", 1)[0]
     return (
         bot_like(c.committer_name, c.committer_email)
         or c.committer_name.strip().lower() in machines
-        or re.sub(r"^\d+\+", "", local).lower() in machines
+        or address_local(c.committer_email) in machines
     )
 
 

@@ -353,11 +353,17 @@ BOT_LIKE = r"(?i)(?:^|[\s._-])(?:bot|robot|team)$|\((?:bot|robot)\)$"
 _BOT_LIKE_RE = re.compile(BOT_LIKE)
 
 
+def address_local(email: str | None) -> str:
+    """An e-mail's local part in lower case, without a GitHub noreply's ``NNN+``
+    (``108291165+astrobot-houston@users.noreply.github.com`` gives ``astrobot-houston``)."""
+    return re.sub(r"^\d+\+", "", (email or "").split("@", 1)[0]).lower()
+
+
 def bot_like(name: str | None, email: str | None = None, login: str | None = None) -> bool:
-    """Whether a name, e-mail local part (without a GitHub noreply's ``NNN+``) or login says
-    "bot", "robot" or "team" at its end (:data:`BOT_LIKE`): automation or a shared account
-    no agents file lists."""
-    local = re.sub(r"^\d+\+", "", (email or "").split("@", 1)[0])
+    """Whether a name, e-mail local part (:func:`address_local`) or login says "bot",
+    "robot" or "team" at its end (:data:`BOT_LIKE`): automation or a shared account no agents
+    file lists."""
+    local = address_local(email)
     return any(_BOT_LIKE_RE.search(t.strip()) for t in (name, local, login) if t)
 
 
